@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config';
+import { parseDuration } from './duration';
+
+test('defaults follow SPEC §6', () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 8080);
+  assert.equal(config.allowPrivateUrls, false);
+  assert.match(config.storageUrl, /^file:\/\/.*\/var\/storage$/);
+  assert.deepEqual(config.webhookScheduleMs.slice(0, 2), [5_000, 300_000]);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('every bad variable is named at once', () => {
+  assert.throws(
+    () => loadConfig({ PORT: 'eighty', INGEST_WEBHOOK_SCHEDULE: '5x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 2);
+      assert.match(err.message, /PORT/);
+      assert.match(err.message, /INGEST_WEBHOOK_SCHEDULE/);
+      return true;
+    },
+  );
+});
+
+test('durations take units', () => {
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('1500'), 1500);
+  assert.throws(() => parseDuration('soon'));
+});

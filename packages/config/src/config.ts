@@ -1,0 +1,155 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration, parseSchedule } from './duration';
+
+const flag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const duration = z.string().transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration like 5s' });
+    return z.NEVER;
+  }
+});
+
+const schedule = z.string().transform((v, ctx) => {
+  try {
+    return parseSchedule(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected durations: 5s,5m,…' });
+    return z.NEVER;
+  }
+});
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+
+/** Every setting, by its environment variable (SPEC §6). */
+const schema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  PORT: port.default(8080),
+  TRANSCODER_PORT: port.default(9101),
+  NOTIFIER_PORT: port.default(9102),
+  HOST: z.string().default('0.0.0.0'),
+  INGEST_DATA_DIR: z.string().default('./var'),
+  STORAGE_URL: z.string().optional(),
+  SMTP_URL: z.string().url().optional(),
+  INGEST_MAIL_FROM: z.string().default('catalog-ingest <ingest@localhost>'),
+  INGEST_PUBLIC_URL: z.string().url().optional(),
+  INGEST_ALLOW_PRIVATE_URLS: flag.default(false),
+  TRANSCODER_CONCURRENCY: positive.default(os.availableParallelism()),
+  FFMPEG_PATH: z.string().optional(),
+  FFPROBE_PATH: z.string().optional(),
+  INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
+  INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
+  INGEST_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).default(5),
+  INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
+  INGEST_WEBHOOK_SCHEDULE: schedule.default([
+    5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+  ]),
+  INGEST_WEBHOOK_TIMEOUT: duration.default(15_000),
+  INGEST_EMAIL_SCHEDULE: schedule.default([30_000, 300_000, 1_800_000]),
+  INGEST_AUTOPUBLISH_IDLE: duration.default(10 * 60_000),
+  INGEST_AUTOPUBLISH_MAX_UPLOADS: positive.default(1000),
+  INGEST_SHUTDOWN_TIMEOUT: duration.default(30_000),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+});
+
+type Raw = z.output<typeof schema>;
+
+/** The parsed, frozen settings every service reads instead of the env. */
+export interface Config {
+  redisUrl: string;
+  port: number;
+  transcoderPort: number;
+  notifierPort: number;
+  host: string;
+  dataDir: string;
+  storageUrl: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  publicUrl: string;
+  allowPrivateUrls: boolean;
+  transcoderConcurrency: number;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  maxSourceBytes: number;
+  fetchTimeoutMs: number;
+  fetchMaxRedirects: number;
+  transcodeTimeoutMs: number;
+  webhookScheduleMs: number[];
+  webhookTimeoutMs: number;
+  emailScheduleMs: number[];
+  autopublishIdleMs: number;
+  autopublishMaxUploads: number;
+  shutdownTimeoutMs: number;
+  logLevel: Raw['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the settings once. Every bad variable is reported together,
+ * each naming what was expected.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+): Config {
+  const parsed = schema.safeParse(withoutBlanks(env));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
+  }
+
+  const raw = parsed.data;
+  const dataDir = path.resolve(raw.INGEST_DATA_DIR);
+  return Object.freeze({
+    redisUrl: raw.REDIS_URL,
+    port: raw.PORT,
+    transcoderPort: raw.TRANSCODER_PORT,
+    notifierPort: raw.NOTIFIER_PORT,
+    host: raw.HOST,
+    dataDir,
+    storageUrl:
+      raw.STORAGE_URL ?? `file://${path.join(dataDir, 'storage')}`,
+    smtpUrl: raw.SMTP_URL,
+    mailFrom: raw.INGEST_MAIL_FROM,
+    publicUrl: (
+      raw.INGEST_PUBLIC_URL ?? `http://localhost:${raw.PORT}`
+    ).replace(/\/+$/, ''),
+    allowPrivateUrls: raw.INGEST_ALLOW_PRIVATE_URLS,
+    transcoderConcurrency: raw.TRANSCODER_CONCURRENCY,
+    ffmpegPath: raw.FFMPEG_PATH,
+    ffprobePath: raw.FFPROBE_PATH,
+    maxSourceBytes: raw.INGEST_MAX_SOURCE_BYTES,
+    fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
+    fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
+    transcodeTimeoutMs: raw.INGEST_TRANSCODE_TIMEOUT,
+    webhookScheduleMs: raw.INGEST_WEBHOOK_SCHEDULE,
+    webhookTimeoutMs: raw.INGEST_WEBHOOK_TIMEOUT,
+    emailScheduleMs: raw.INGEST_EMAIL_SCHEDULE,
+    autopublishIdleMs: raw.INGEST_AUTOPUBLISH_IDLE,
+    autopublishMaxUploads: raw.INGEST_AUTOPUBLISH_MAX_UPLOADS,
+    shutdownTimeoutMs: raw.INGEST_SHUTDOWN_TIMEOUT,
+    logLevel: raw.LOG_LEVEL,
+  });
+}
+
+/** An empty variable means "unset", as in most shells' habits. */
+function withoutBlanks(env: Record<string, string | undefined>) {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+}

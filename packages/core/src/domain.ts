@@ -1,0 +1,96 @@
+import type { OutputFormat } from './formats';
+
+export type Meta = Record<string, string>;
+
+/** Lifecycle of an upload; checkJob folds it into q / i / d / e. */
+export type UploadStatus =
+  | 'uploaded'
+  | 'queued'
+  | 'transcoding'
+  | 'published'
+  | 'error';
+
+export type JobState = 'open' | 'publishing' | 'complete';
+
+export interface Site {
+  id: number;
+  name: string;
+  contactEmail?: string;
+  /** Standard Webhooks secret, `whsec_<base64>`. */
+  webhookSecret: string;
+  /** Names of the site's custom fields, without the `Custom: ` prefix. */
+  customFields: string[];
+}
+
+/** A stored source file of an upload. */
+export interface SourceFile {
+  /** Container format as probed: mp3, wav, aiff, flac, ogg, m4a, … */
+  format: string;
+  storageKey: string;
+  /** The client's file name, for display and the Filename field only. */
+  filename: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface Upload {
+  id: number;
+  siteId: number;
+  jobId: number;
+  status: UploadStatus;
+  formats: OutputFormat[];
+  /** Sources by their format; one per format. */
+  sources: Record<string, SourceFile>;
+  meta: Meta;
+  createdAt: string;
+  trackId?: number;
+  error?: string;
+  errorCode?: string;
+}
+
+/** Facts of one verified rendition (SPEC §3 "Reported facts"). */
+export interface Rendition {
+  format: OutputFormat;
+  storageKey: string;
+  bytes: number;
+  sha256: string;
+  /** Decoded duration in seconds. */
+  duration: number;
+  sampleRate: number;
+  channels: number;
+  codec: string;
+  bitDepth?: number;
+  /** Bits per second, for lossy formats. */
+  bitrate?: number;
+}
+
+export interface Track {
+  id: number;
+  siteId: number;
+  uploadId: number;
+  jobId: number;
+  meta: Meta;
+  renditions: Partial<Record<OutputFormat, Rendition>>;
+  createdAt: string;
+}
+
+export interface Job {
+  id: number;
+  siteId: number;
+  name: string;
+  /** A job made by createJob; the site's main job is not. */
+  created: boolean;
+  email?: string;
+  oncomplete?: string;
+  state: JobState;
+  createdAt: string;
+  publishedAt?: string;
+  completedAt?: string;
+}
+
+export interface JobCounts {
+  q: number;
+  i: number;
+  d: number;
+  e: number;
+}

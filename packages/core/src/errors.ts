@@ -1,0 +1,70 @@
+/**
+ * Every error the API can answer, declared once: a stable `code` clients
+ * may branch on, the HTTP status, and a default message. Codes are never
+ * reused for another meaning once released.
+ */
+export const ERRORS = {
+  unauthorized: { status: 401, message: 'missing or unknown token' },
+  not_found: { status: 404, message: 'not found' },
+  invalid_parameter: { status: 400, message: 'invalid parameter' },
+  unknown_fields: { status: 400, message: 'unknown metadata fields' },
+  invalid_format: { status: 400, message: 'unknown output format' },
+  invalid_address: { status: 400, message: 'invalid oncomplete address' },
+  url_not_allowed: { status: 422, message: 'URL not allowed' },
+  fetch_failed: { status: 422, message: 'source could not be fetched' },
+  source_too_large: { status: 413, message: 'source is too large' },
+  not_audio: { status: 415, message: 'source is not audio' },
+  payload_too_large: { status: 413, message: 'request body too large' },
+  job_closed: { status: 409, message: 'job is already published' },
+  job_empty: { status: 409, message: 'job has no uploads to publish' },
+  upload_not_queued: { status: 409, message: 'upload is no longer queued' },
+  upload_in_progress: {
+    status: 429,
+    message: 'another upload of this site is in progress',
+  },
+  rendition_missing: { status: 404, message: 'track has no such format' },
+  not_ready: { status: 503, message: 'service is not ready' },
+  internal: { status: 500, message: 'internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error meant for the API client: code, status and human text. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra fields merged into the JSON body (e.g. offending names). */
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+
+  toBody(): Record<string, unknown> {
+    return { error: this.message, code: this.code, ...this.details };
+  }
+}
+
+/**
+ * Why an upload errored in the pipeline. Kept on the upload and shown by
+ * checkJob / list; the message is for people, the code for programs.
+ */
+export const UPLOAD_ERROR_CODES = [
+  'truncated',
+  'no_audio',
+  'undecodable',
+  'verification_failed',
+  'transcode_failed',
+  'source_missing',
+  'internal',
+] as const;
+
+export type UploadErrorCode = (typeof UPLOAD_ERROR_CODES)[number];

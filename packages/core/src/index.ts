@@ -1,0 +1,4 @@
+export * from './formats';
+export * from './domain';
+export * from './errors';
+export * from './fields';

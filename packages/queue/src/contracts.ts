@@ -1,0 +1,104 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Every queue of the project, by name. */
+export const QUEUES = {
+  transcode: 'transcode',
+  completion: 'completion',
+  webhook: 'webhook',
+  email: 'email',
+} as const;
+
+export type QueueName = keyof typeof QUEUES;
+
+/** Why an email is sent; it picks the template and the recipient. */
+export type EmailReason = 'oncomplete' | 'job-email' | 'webhook-exhausted';
+
+/** The payload of each queue. Adding a queue means adding it here. */
+export interface QueuePayloads {
+  /** Transcode, verify and publish one upload. */
+  transcode: { uploadId: number; requestId?: string };
+  /** A job reached `complete`: build its event and fan out deliveries. */
+  completion: { jobId: number; requestId?: string };
+  /** Deliver the job's event to a webhook URL. */
+  webhook: { jobId: number; eventId: string; url: string };
+  /** Send the job's summary to one address. */
+  email: {
+    jobId: number;
+    eventId: string;
+    to: string;
+    reason: EmailReason;
+  };
+}
+
+/** Per-queue job options and worker settings, in one table. */
+export interface QueuePolicy {
+  job: JobsOptions;
+  /** How long a worker's lock lasts before the job counts as stalled. */
+  lockDurationMs: number;
+  /** How often a stalled job may be taken back before it fails. */
+  maxStalledCount: number;
+}
+
+const DAY_S = 86_400;
+
+export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
+  transcode: {
+    job: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+    },
+    lockDurationMs: 60_000,
+    maxStalledCount: 3,
+  },
+  completion: {
+    job: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: 30 * DAY_S },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+    lockDurationMs: 30_000,
+    maxStalledCount: 5,
+  },
+  // attempts and backoff of deliveries follow the configured schedules;
+  // see deliveryJobOptions().
+  webhook: {
+    job: {
+      backoff: { type: 'schedule' },
+      removeOnComplete: { age: 30 * DAY_S },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+    lockDurationMs: 60_000,
+    maxStalledCount: 5,
+  },
+  email: {
+    job: {
+      backoff: { type: 'schedule' },
+      removeOnComplete: { age: 30 * DAY_S },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+    lockDurationMs: 60_000,
+    maxStalledCount: 5,
+  },
+};
+
+/** Job ids are deterministic so a repeated add is a no-op. */
+export const jobIds = {
+  transcode: (uploadId: number, generation = 0) =>
+    generation ? `u${uploadId}-g${generation}` : `u${uploadId}`,
+  completion: (jobId: number) => `c${jobId}`,
+  webhook: (eventId: string) => `w-${eventId}`,
+  email: (eventId: string, reason: EmailReason, to: string) =>
+    `m-${eventId}-${reason}-${Buffer.from(to).toString('base64url')}`,
+};
+
+/**
+ * The delay before retry `attemptsMade` (1-based) of a delivery: the
+ * schedule's entry, then the last entry again if it runs out.
+ */
+export function scheduleDelay(scheduleMs: number[], attemptsMade: number) {
+  const index = Math.min(attemptsMade - 1, scheduleMs.length - 1);
+  return scheduleMs[Math.max(index, 0)] ?? 0;
+}

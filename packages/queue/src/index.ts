@@ -1,0 +1,4 @@
+export * from './contracts';
+export * from './queues';
+export * from './redis-connection';
+export * from './redis-preflight';

@@ -1,0 +1,53 @@
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  QUEUE_POLICIES,
+  QUEUES,
+  type QueueName,
+  type QueuePayloads,
+} from './contracts';
+import { KEY_PREFIX } from './redis-connection';
+
+export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
+export type TypedJob<N extends QueueName> = Job<QueuePayloads[N]>;
+
+/** Opens the producer side of a queue with its policy's job options. */
+export function openQueue<N extends QueueName>(
+  name: N,
+  connection: Redis,
+): TypedQueue<N> {
+  return new Queue<QueuePayloads[N]>(QUEUES[name], {
+    connection,
+    prefix: KEY_PREFIX,
+    defaultJobOptions: QUEUE_POLICIES[name].job,
+  });
+}
+
+export interface WorkerSettings {
+  concurrency: number;
+  /** Backoff for `{type:'schedule'}` jobs (deliveries), by attempt. */
+  scheduleDelay?: (attemptsMade: number) => number;
+}
+
+/** Opens the consumer side of a queue with its policy's lock settings. */
+export function openWorker<N extends QueueName, R = unknown>(
+  name: N,
+  connection: Redis,
+  processor: (job: TypedJob<N>, token?: string) => Promise<R>,
+  settings: WorkerSettings,
+): Worker<QueuePayloads[N], R> {
+  const policy = QUEUE_POLICIES[name];
+  const options: WorkerOptions = {
+    connection,
+    prefix: KEY_PREFIX,
+    concurrency: settings.concurrency,
+    lockDuration: policy.lockDurationMs,
+    maxStalledCount: policy.maxStalledCount,
+    autorun: false,
+  };
+  if (settings.scheduleDelay) {
+    const delay = settings.scheduleDelay;
+    options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
+  }
+  return new Worker<QueuePayloads[N], R>(QUEUES[name], processor, options);
+}

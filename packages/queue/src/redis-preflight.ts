@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+
+export interface PreflightLogger {
+  warn(fields: object, message: string): void;
+}
+
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}
+
+/**
+ * Refuses a Redis that may evict keys (queues and state would vanish
+ * under memory pressure) and warns when nothing is persisted.
+ */
+export async function checkRedis(
+  redis: Redis,
+  logger: PreflightLogger,
+): Promise<void> {
+  const policy = await configValue(redis, 'maxmemory-policy');
+  if (policy && policy !== 'noeviction') {
+    throw new PreflightError(
+      `Redis maxmemory-policy is "${policy}"; catalog-ingest needs ` +
+        '"noeviction" so that no queued job or state is dropped. Fix: ' +
+        'redis-cli CONFIG SET maxmemory-policy noeviction (and set it in ' +
+        'redis.conf).',
+    );
+  }
+
+  const aof = await configValue(redis, 'appendonly');
+  const save = await configValue(redis, 'save');
+  if (aof !== 'yes' && !save) {
+    logger.warn(
+      { appendonly: aof, save },
+      'redis persistence is off: a Redis restart loses every job',
+    );
+  }
+}
+
+async function configValue(redis: Redis, name: string) {
+  try {
+    const reply = (await redis.config('GET', name)) as string[];
+    return reply[1];
+  } catch {
+    // Managed Redis often forbids CONFIG; nothing can be checked then.
+    return undefined;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Lua scripts for the state changes that must be atomic across any
+ * number of gateways and transcoders. Counters q/i/d/e live on the job
+ * hash and move only here, so checkJob never has to scan uploads.
+ */
+
+/** Which counter an upload status counts in. */
+const COUNTER_OF = `
+local function counter(status)
+  if status == 'uploaded' or status == 'queued' then return 'q' end
+  if status == 'transcoding' then return 'i' end
+  if status == 'published' then return 'd' end
+  if status == 'error' then return 'e' end
+  return nil
+end
+`;
+
+/**
+ * KEYS: job, jobUploads, upload. ARGV: uploadId, fields as k,v,…
+ * Adds an upload to an open job. Returns 'ok' or 'closed'.
+ */
+export const ADD_UPLOAD = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 'closed' end
+redis.call('HSET', KEYS[3], unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'q', 1)
+return 'ok'
+`;
+
+/**
+ * KEYS: job, jobUploads. ARGV: now.
+ * Closes an open job and queues its uploads. Returns the queued upload
+ * ids, or an error reply 'closed' / 'empty'.
+ */
+export const PUBLISH_JOB = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'open' then return redis.error_reply('closed') end
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+local queued = {}
+local prefix = string.gsub(KEYS[1], ':job:%d+$', ':upload:')
+for _, id in ipairs(ids) do
+  local key = prefix .. id
+  if redis.call('HGET', key, 'status') == 'uploaded' then
+    redis.call('HSET', key, 'status', 'queued')
+    table.insert(queued, id)
+  end
+end
+if #queued == 0 then return redis.error_reply('empty') end
+redis.call('HSET', KEYS[1], 'state', 'publishing', 'publishedAt', ARGV[1])
+return queued
+`;
+
+/**
+ * KEYS: upload, job. ARGV: to-status, now, fields as k,v,…
+ * Moves an upload between statuses and its job's counters with it. A
+ * terminal upload (published / error) never moves again, so a job that
+ * runs twice changes nothing the second time. Marks the job complete
+ * when nothing is waiting or running. Returns {moved, jobState}.
+ */
+export const MOVE_UPLOAD = COUNTER_OF + `
+local from = redis.call('HGET', KEYS[1], 'status')
+local jobState = redis.call('HGET', KEYS[2], 'state')
+if not from then return {0, jobState or ''} end
+if from == 'published' or from == 'error' then return {0, jobState} end
+local to = ARGV[1]
+if from ~= to then
+  redis.call('HINCRBY', KEYS[2], counter(from), -1)
+  redis.call('HINCRBY', KEYS[2], counter(to), 1)
+end
+redis.call('HSET', KEYS[1], 'status', to)
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+if jobState == 'publishing' then
+  local q = tonumber(redis.call('HGET', KEYS[2], 'q') or '0')
+  local i = tonumber(redis.call('HGET', KEYS[2], 'i') or '0')
+  if q == 0 and i == 0 then
+    redis.call('HSET', KEYS[2], 'state', 'complete', 'completedAt', ARGV[2])
+    jobState = 'complete'
+  end
+end
+return {1, jobState}
+`;
+
+/**
+ * KEYS: upload, seq. ARGV: none.
+ * Gives the upload its track id once; later calls return the same id.
+ */
+export const CLAIM_TRACK_ID = `
+local id = redis.call('HGET', KEYS[1], 'trackId')
+if id then return tonumber(id) end
+id = redis.call('HINCRBY', KEYS[2], 'track', 1)
+redis.call('HSET', KEYS[1], 'trackId', id)
+return id
+`;
+
+/**
+ * KEYS: job, jobUploads, upload. ARGV: uploadId.
+ * Drops a queued upload from an open job. Returns 1 when dropped.
+ */
+export const DROP_UPLOAD = COUNTER_OF + `
+local status = redis.call('HGET', KEYS[3], 'status')
+if status ~= 'uploaded' then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], counter(status), -1)
+redis.call('DEL', KEYS[3])
+return 1
+`;
+
+/**
+ * KEYS: site, seq, siteJobs. ARGV: siteId, now, jobKeyPrefix.
+ * The site's open main job; a fresh one when it has none or the last one
+ * was published. Returns the job id.
+ */
+export const MAIN_JOB = `
+local current = redis.call('HGET', KEYS[1], 'mainJobId')
+if current then
+  local state = redis.call('HGET', ARGV[3] .. current, 'state')
+  if state == 'open' then return tonumber(current) end
+end
+local id = redis.call('HINCRBY', KEYS[2], 'job', 1)
+redis.call('HSET', ARGV[3] .. id, 'id', id, 'siteId', ARGV[1],
+  'name', 'main', 'created', '0', 'state', 'open', 'createdAt', ARGV[2],
+  'q', 0, 'i', 0, 'd', 0, 'e', 0)
+redis.call('ZADD', KEYS[3], id, id)
+redis.call('HSET', KEYS[1], 'mainJobId', id)
+return id
+`;

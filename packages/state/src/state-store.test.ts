@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { StateStore } from './state-store';
+
+let server: RedisServer;
+let redis: Redis;
+let store: StateStore;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  store = new StateStore(redis);
+});
+
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+const source = {
+  format: 'wav',
+  storageKey: 'sources/1.wav',
+  filename: 'a.wav',
+  bytes: 10,
+  sha256: 'x',
+};
+
+async function newSite(token: string) {
+  return store.createSite({ name: token, token, webhookSecret: 'whsec_x' });
+}
+
+test('tokens resolve to their site and are stored hashed', async () => {
+  const site = await newSite('secret-token-1');
+  assert.equal((await store.siteByToken('secret-token-1'))?.id, site.id);
+  assert.equal(await store.siteByToken('nope'), undefined);
+  const keys = await redis.keys('*secret-token-1*');
+  assert.deepEqual(keys, []);
+});
+
+test('main job rolls over after publish; counters follow uploads', async () => {
+  const site = await newSite('t2');
+  const job = await store.mainJob(site.id);
+  assert.equal((await store.mainJob(site.id)).id, job.id);
+
+  const a = await store.addUpload(site.id, job.id, {
+    formats: ['mp3'],
+    sources: { wav: source },
+    meta: {},
+  });
+  const b = await store.addUpload(site.id, job.id, {
+    formats: ['mp3'],
+    sources: { wav: source },
+    meta: {},
+  });
+  assert.ok(a !== 'closed' && b !== 'closed');
+  assert.deepEqual(await store.counts(job.id), { q: 2, i: 0, d: 0, e: 0 });
+
+  const published = await store.publish(job.id);
+  assert.deepEqual(published, { queued: [a.id, b.id] });
+  assert.equal(await store.publish(job.id), 'closed');
+  assert.notEqual((await store.mainJob(site.id)).id, job.id);
+  assert.equal(
+    await store.addUpload(site.id, job.id, {
+      formats: ['mp3'],
+      sources: {},
+      meta: {},
+    }),
+    'closed',
+  );
+
+  await store.moveUpload(a, 'transcoding');
+  assert.deepEqual(await store.counts(job.id), { q: 1, i: 1, d: 0, e: 0 });
+  const first = await store.moveUpload(a, 'published');
+  assert.deepEqual(first, { moved: true, jobState: 'publishing' });
+  // A second delivery of the same work changes nothing.
+  assert.equal((await store.moveUpload(a, 'error')).moved, false);
+
+  const last = await store.moveUpload(b, 'error', { error: 'no audio stream' });
+  assert.deepEqual(last, { moved: true, jobState: 'complete' });
+  assert.deepEqual(await store.counts(job.id), { q: 0, i: 0, d: 1, e: 1 });
+  assert.equal((await store.uploadById(b.id))?.error, 'no audio stream');
+});
+
+test('publishing an empty job is refused', async () => {
+  const site = await newSite('t3');
+  const job = await store.createJob(site.id, { name: 'x' });
+  assert.equal(await store.publish(job.id), 'empty');
+});
+
+test('a track id is claimed once per upload', async () => {
+  const site = await newSite('t4');
+  const job = await store.mainJob(site.id);
+  const up = await store.addUpload(site.id, job.id, {
+    formats: ['mp3'],
+    sources: {},
+    meta: {},
+  });
+  assert.ok(up !== 'closed');
+  const ids = await Promise.all([1, 2, 3].map(() => store.claimTrackId(up.id)));
+  assert.equal(new Set(ids).size, 1);
+});
+
+test('other sites see nothing', async () => {
+  const one = await newSite('t5');
+  const two = await newSite('t6');
+  const job = await store.mainJob(one.id);
+  assert.equal(await store.getJob(two.id, job.id), undefined);
+  assert.equal((await store.getJob(one.id, job.id))?.id, job.id);
+});

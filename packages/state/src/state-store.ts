@@ -1,0 +1,386 @@
+import { createHash } from 'node:crypto';
+import type {
+  Job,
+  JobCounts,
+  Meta,
+  OutputFormat,
+  Site,
+  SourceFile,
+  Track,
+  Upload,
+  UploadStatus,
+} from '@ingest/core';
+import type { Redis } from 'ioredis';
+import * as codec from './codec';
+import { keys } from './keys';
+import * as lua from './scripts';
+
+/** Tokens are kept as their SHA-256 only (SPEC §5). */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface NewSite {
+  name: string;
+  token: string;
+  webhookSecret: string;
+  contactEmail?: string;
+  customFields?: string[];
+}
+
+export interface NewUpload {
+  formats: OutputFormat[];
+  sources: Record<string, SourceFile>;
+  meta: Meta;
+}
+
+export type MoveResult = { moved: boolean; jobState: Job['state'] | '' };
+
+/** One attempt to deliver a job's notification (SPEC §4 log). */
+export interface DeliveryAttempt {
+  channel: 'webhook' | 'email';
+  target: string;
+  eventId: string;
+  attempt: number;
+  at: string;
+  durationMs: number;
+  ok: boolean;
+  status?: number;
+  error?: string;
+}
+
+interface Scripts {
+  addUpload(...args: (string | number)[]): Promise<string>;
+  publishJob(...args: (string | number)[]): Promise<string[]>;
+  moveUpload(...args: (string | number)[]): Promise<[number, string]>;
+  claimTrackId(...args: (string | number)[]): Promise<number>;
+  dropUpload(...args: (string | number)[]): Promise<number>;
+  mainJob(...args: (string | number)[]): Promise<number>;
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * All durable state of the service: sites, jobs, uploads, tracks and the
+ * delivery log, in Redis. Every multi-key change is one Lua script.
+ */
+export class StateStore {
+  private readonly redis: Redis & Scripts;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('addUpload', { numberOfKeys: 3, lua: lua.ADD_UPLOAD });
+    redis.defineCommand('publishJob', { numberOfKeys: 2, lua: lua.PUBLISH_JOB });
+    redis.defineCommand('moveUpload', { numberOfKeys: 2, lua: lua.MOVE_UPLOAD });
+    redis.defineCommand('claimTrackId', {
+      numberOfKeys: 2,
+      lua: lua.CLAIM_TRACK_ID,
+    });
+    redis.defineCommand('dropUpload', { numberOfKeys: 3, lua: lua.DROP_UPLOAD });
+    redis.defineCommand('mainJob', { numberOfKeys: 3, lua: lua.MAIN_JOB });
+    this.redis = redis as Redis & Scripts;
+  }
+
+  private nextId(kind: 'site' | 'job' | 'upload'): Promise<number> {
+    return this.redis.hincrby(keys.seq(), kind, 1);
+  }
+
+  // Sites
+
+  async createSite(input: NewSite): Promise<Site> {
+    const tokenKey = keys.token(hashToken(input.token));
+    const existing = await this.redis.get(tokenKey);
+    if (existing) {
+      const site = await this.getSite(Number(existing));
+      if (site) return site;
+    }
+
+    const site: Site = {
+      id: await this.nextId('site'),
+      name: input.name,
+      contactEmail: input.contactEmail,
+      webhookSecret: input.webhookSecret,
+      customFields: input.customFields ?? [],
+    };
+    await this.redis
+      .multi()
+      .hset(keys.site(site.id), codec.encodeSite(site))
+      .set(tokenKey, String(site.id))
+      .exec();
+    return site;
+  }
+
+  async getSite(id: number): Promise<Site | undefined> {
+    const hash = await this.redis.hgetall(keys.site(id));
+    return hash.id ? codec.decodeSite(hash) : undefined;
+  }
+
+  async siteByToken(token: string): Promise<Site | undefined> {
+    const id = await this.redis.get(keys.token(hashToken(token)));
+    return id ? this.getSite(Number(id)) : undefined;
+  }
+
+  // Jobs
+
+  /** The site's open main job, made when there is none. */
+  async mainJob(siteId: number): Promise<Job> {
+    const id = await this.redis.mainJob(
+      keys.site(siteId),
+      keys.seq(),
+      keys.siteJobs(siteId),
+      siteId,
+      now(),
+      keys.job(0).slice(0, -1),
+    );
+    const job = await this.jobById(id);
+    if (!job) throw new Error(`main job ${id} vanished`);
+    return job;
+  }
+
+  async createJob(
+    siteId: number,
+    input: { name?: string; email?: string },
+  ): Promise<Job> {
+    return this.newJob(siteId, {
+      name: input.name ?? '',
+      email: input.email,
+      created: true,
+    });
+  }
+
+  private async newJob(
+    siteId: number,
+    input: { name: string; email?: string; created: boolean },
+  ): Promise<Job> {
+    const job: Job = {
+      id: await this.nextId('job'),
+      siteId,
+      name: input.name,
+      created: input.created,
+      email: input.email,
+      state: 'open',
+      createdAt: now(),
+    };
+    await this.redis
+      .multi()
+      .hset(keys.job(job.id), codec.encodeJob(job))
+      .zadd(keys.siteJobs(siteId), job.id, String(job.id))
+      .exec();
+    return job;
+  }
+
+  /** A job of this site; another site's job is simply not found. */
+  async getJob(siteId: number, jobId: number): Promise<Job | undefined> {
+    const job = await this.jobById(jobId);
+    return job && job.siteId === siteId ? job : undefined;
+  }
+
+  async jobById(jobId: number): Promise<Job | undefined> {
+    const hash = await this.redis.hgetall(keys.job(jobId));
+    return hash.id ? codec.decodeJob(hash) : undefined;
+  }
+
+  async setOncomplete(jobId: number, target: string): Promise<void> {
+    await this.redis.hset(keys.job(jobId), 'oncomplete', target);
+  }
+
+  async counts(jobId: number): Promise<JobCounts> {
+    const [q, i, d, e] = await this.redis.hmget(
+      keys.job(jobId),
+      'q',
+      'i',
+      'd',
+      'e',
+    );
+    return { q: Number(q ?? 0), i: Number(i ?? 0), d: Number(d ?? 0), e: Number(e ?? 0) };
+  }
+
+  /**
+   * Closes the job and marks its uploads queued. Returns the upload ids
+   * to hand to the transcoder, or 'closed' / 'empty'.
+   */
+  async publish(
+    jobId: number,
+  ): Promise<{ queued: number[] } | 'closed' | 'empty'> {
+    try {
+      const ids = await this.redis.publishJob(
+        keys.job(jobId),
+        keys.jobUploads(jobId),
+        now(),
+      );
+      return { queued: ids.map(Number) };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message.includes('closed')) return 'closed';
+      if (message.includes('empty')) return 'empty';
+      throw err;
+    }
+  }
+
+  /** Upload ids of a job still queued (for a repeated publish). */
+  async uploadIds(jobId: number): Promise<number[]> {
+    const ids = await this.redis.zrange(keys.jobUploads(jobId), 0, -1);
+    return ids.map(Number);
+  }
+
+  async listUploads(jobId: number): Promise<Upload[]> {
+    const ids = await this.uploadIds(jobId);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.upload(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([, hash]) => hash as Record<string, string>)
+      .filter((hash) => hash && hash.id)
+      .map(codec.decodeUpload);
+  }
+
+  // Uploads
+
+  /** Adds an upload to an open job; 'closed' when the job is published. */
+  async addUpload(
+    siteId: number,
+    jobId: number,
+    input: NewUpload,
+  ): Promise<Upload | 'closed'> {
+    const upload: Upload = {
+      id: await this.nextId('upload'),
+      siteId,
+      jobId,
+      status: 'uploaded',
+      formats: input.formats,
+      sources: input.sources,
+      meta: input.meta,
+      createdAt: now(),
+    };
+    const fields = Object.entries(codec.encodeUpload(upload)).flat();
+    const result = await this.redis.addUpload(
+      keys.job(jobId),
+      keys.jobUploads(jobId),
+      keys.upload(upload.id),
+      upload.id,
+      ...fields,
+    );
+    return result === 'ok' ? upload : 'closed';
+  }
+
+  async getUpload(siteId: number, id: number): Promise<Upload | undefined> {
+    const upload = await this.uploadById(id);
+    return upload && upload.siteId === siteId ? upload : undefined;
+  }
+
+  async uploadById(id: number): Promise<Upload | undefined> {
+    const hash = await this.redis.hgetall(keys.upload(id));
+    return hash.id ? codec.decodeUpload(hash) : undefined;
+  }
+
+  /** Rewrites meta / formats / sources of an upload not yet published. */
+  async updateUpload(
+    id: number,
+    patch: Partial<Pick<Upload, 'meta' | 'formats' | 'sources'>>,
+  ): Promise<void> {
+    const fields: Record<string, string> = {};
+    for (const [name, value] of Object.entries(patch)) {
+      fields[name] = JSON.stringify(value);
+    }
+    await this.redis.hset(keys.upload(id), fields);
+  }
+
+  /** Drops an upload that was not yet published; false otherwise. */
+  async dropUpload(upload: Upload): Promise<boolean> {
+    const dropped = await this.redis.dropUpload(
+      keys.job(upload.jobId),
+      keys.jobUploads(upload.jobId),
+      keys.upload(upload.id),
+      upload.id,
+    );
+    return dropped === 1;
+  }
+
+  /** Moves an upload's status (and its job's counters) atomically. */
+  async moveUpload(
+    upload: Pick<Upload, 'id' | 'jobId'>,
+    to: UploadStatus,
+    fields: Record<string, string> = {},
+  ): Promise<MoveResult> {
+    const [moved, jobState] = await this.redis.moveUpload(
+      keys.upload(upload.id),
+      keys.job(upload.jobId),
+      to,
+      now(),
+      ...Object.entries(fields).flat(),
+    );
+    return { moved: moved === 1, jobState: jobState as MoveResult['jobState'] };
+  }
+
+  // Tracks
+
+  /** The upload's track id, the same however often it is asked. */
+  claimTrackId(uploadId: number): Promise<number> {
+    return this.redis.claimTrackId(keys.upload(uploadId), keys.seq());
+  }
+
+  async saveTrack(track: Track): Promise<void> {
+    await this.redis.hset(keys.track(track.id), codec.encodeTrack(track));
+  }
+
+  async getTrack(siteId: number, id: number): Promise<Track | undefined> {
+    const hash = await this.redis.hgetall(keys.track(id));
+    if (!hash.id) return undefined;
+    const track = codec.decodeTrack(hash);
+    return track.siteId === siteId ? track : undefined;
+  }
+
+  async tracksOf(ids: number[]): Promise<Track[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.track(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([, hash]) => hash as Record<string, string>)
+      .filter((hash) => hash && hash.id)
+      .map(codec.decodeTrack);
+  }
+
+  // Serial uploads (SPEC §2)
+
+  /** Takes the site's upload slot; false when another upload holds it. */
+  async takeUploadSlot(siteId: number, holder: string, ttlMs: number) {
+    const ok = await this.redis.set(
+      keys.uploadLock(siteId),
+      holder,
+      'PX',
+      ttlMs,
+      'NX',
+    );
+    return ok === 'OK';
+  }
+
+  async releaseUploadSlot(siteId: number, holder: string): Promise<void> {
+    await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then
+         return redis.call('DEL', KEYS[1]) end return 0`,
+      1,
+      keys.uploadLock(siteId),
+      holder,
+    );
+  }
+
+  // Notifications
+
+  /** Stores the job's event once; returns the stored one. */
+  async putEvent(jobId: number, event: string): Promise<string> {
+    await this.redis.set(keys.jobEvent(jobId), event, 'NX');
+    return (await this.redis.get(keys.jobEvent(jobId))) ?? event;
+  }
+
+  async getEvent(jobId: number): Promise<string | undefined> {
+    return (await this.redis.get(keys.jobEvent(jobId))) ?? undefined;
+  }
+
+  async logDelivery(jobId: number, attempt: DeliveryAttempt): Promise<void> {
+    await this.redis.rpush(keys.jobDeliveries(jobId), JSON.stringify(attempt));
+  }
+
+  async deliveries(jobId: number): Promise<DeliveryAttempt[]> {
+    const rows = await this.redis.lrange(keys.jobDeliveries(jobId), 0, -1);
+    return rows.map((row) => JSON.parse(row) as DeliveryAttempt);
+  }
+}

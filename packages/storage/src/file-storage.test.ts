@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import { FileStorage } from './file-storage';
+import { ObjectTooLargeError } from './storage';
+
+let dir: string;
+let storage: FileStorage;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-storage-'));
+  storage = new FileStorage(dir);
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('put streams, hashes and reads back with ranges', async () => {
+  const body = 'hello, catalog';
+  const result = await storage.put('a/b.txt', Readable.from([body]));
+  assert.equal(result.bytes, body.length);
+  assert.equal(
+    result.sha256,
+    createHash('sha256').update(body).digest('hex'),
+  );
+  assert.equal(await text(await storage.read('a/b.txt')), body);
+  assert.equal(
+    await text(await storage.read('a/b.txt', { start: 7, end: 13 })),
+    'catalog',
+  );
+  assert.equal(await storage.size('a/b.txt'), body.length);
+});
+
+test('an object over the limit leaves nothing behind', async () => {
+  await assert.rejects(
+    storage.put('big.bin', Readable.from([Buffer.alloc(2048)]), 1024),
+    ObjectTooLargeError,
+  );
+  assert.equal(await storage.size('big.bin'), undefined);
+  assert.deepEqual(await readdir(path.join(dir, '.tmp')), []);
+});
+
+test('keys cannot climb out of the root', async () => {
+  await assert.rejects(storage.put('../x', Readable.from(['x'])), /unsafe/);
+  await assert.rejects(storage.read('a/../../etc/passwd'), /unsafe/);
+});

@@ -1,0 +1,3 @@
+export * from './file-storage';
+export * from './open-storage';
+export * from './storage';

@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+
+/** What a stored object's writer learns while streaming it. */
+export interface PutResult {
+  bytes: number;
+  sha256: string;
+}
+
+/** A local path to read an object from, released when done. */
+export interface LocalCopy {
+  path: string;
+  release(): Promise<void>;
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive, as in HTTP ranges. */
+  end: number;
+}
+
+/**
+ * Where sources and renditions live. Keys are relative, `/`-separated
+ * and made by the service, never from client text.
+ */
+export interface Storage {
+  /**
+   * Streams `body` into `key`; the object appears only once complete.
+   * Stops with an error past `maxBytes`, leaving nothing behind.
+   */
+  put(key: string, body: Readable, maxBytes?: number): Promise<PutResult>;
+  /** Moves a finished local file into `key` (it is consumed). */
+  putFile(key: string, localPath: string): Promise<void>;
+  /** A local file with the object's bytes (the object itself if local). */
+  localCopy(key: string): Promise<LocalCopy>;
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  size(key: string): Promise<number | undefined>;
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class ObjectTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`object exceeds ${limit} bytes`);
+    this.name = 'ObjectTooLargeError';
+  }
+}

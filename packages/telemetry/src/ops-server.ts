@@ -1,0 +1,67 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface OpsServerOptions {
+  port: number;
+  host: string;
+  registry: Registry;
+  /** Resolves when the service's dependencies answer. */
+  ready: () => Promise<boolean>;
+}
+
+/**
+ * `/healthz`, `/readyz` and `/metrics` for a worker service, which has no
+ * HTTP API of its own (SPEC §6).
+ */
+export class OpsServer {
+  private readonly server: http.Server;
+  private closed?: Promise<void>;
+
+  constructor(private readonly options: OpsServerOptions) {
+    this.server = http.createServer((req, res) => {
+      this.answer(req.url ?? '/', res).catch(() => {
+        res.statusCode = 500;
+        res.end();
+      });
+    });
+  }
+
+  private async answer(url: string, res: http.ServerResponse) {
+    const route = url.split('?')[0];
+    if (route === '/healthz') return send(res, 200, { status: 'ok' });
+    if (route === '/readyz') {
+      const ok = await this.options.ready().catch(() => false);
+      return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+    }
+    if (route === '/metrics') {
+      const body = await this.options.registry.metrics();
+      res.setHeader('Content-Type', this.options.registry.contentType);
+      return res.end(body);
+    }
+    send(res, 404, { error: 'not found', code: 'not_found' });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closed;
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown) {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+
+export interface ShutdownStep {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Runs the steps in order on SIGTERM / SIGINT, each guarded, all under
+ * one deadline; exits 0 when they finish, 1 when the deadline passes.
+ */
+export function onShutdown(
+  logger: Logger,
+  deadlineMs: number,
+  steps: ShutdownStep[],
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+
+  const shutdown = () => {
+    running ??= (async () => {
+      logger.info({ deadlineMs }, 'shutting down');
+      const timer = setTimeout(() => {
+        logger.error({ deadlineMs }, 'shutdown deadline passed');
+        process.exit(1);
+      }, deadlineMs);
+      timer.unref();
+      for (const step of steps) {
+        try {
+          await step.run();
+        } catch (err) {
+          logger.warn({ step: step.name, err }, 'shutdown step failed');
+        }
+      }
+      clearTimeout(timer);
+      logger.info('stopped');
+    })();
+    return running;
+  };
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void shutdown().then(() => process.exit(0));
+    });
+  }
+  return shutdown;
+}

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './free-port';
+
+export interface RedisServerOptions {
+  /** Extra `redis-server` arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
+  args?: string[];
+  /** Data directory; a fresh temp dir by default (removed on close). */
+  dir?: string;
+  port?: number;
+}
+
+/**
+ * A private `redis-server` on a free loopback port, with AOF on and
+ * `noeviction`, as SPEC §3 asks of production. Tests may stop and start
+ * it again on the same port and directory.
+ */
+export class RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  private child?: ChildProcess;
+  private readonly ownsDir: boolean;
+  private readonly args: string[];
+
+  private constructor(port: number, dir: string, owns: boolean, args: string[]) {
+    this.port = port;
+    this.dir = dir;
+    this.ownsDir = owns;
+    this.args = args;
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const port = options.port ?? (await freePort());
+    const dir =
+      options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-')));
+    const server = new RedisServer(port, dir, !options.dir, options.args ?? []);
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the process again (after `stop`), same port and data. */
+  async resume(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port', String(this.port),
+        '--bind', '127.0.0.1',
+        '--dir', this.dir,
+        '--appendonly', 'yes',
+        '--save', '',
+        '--maxmemory-policy', 'noeviction',
+        ...this.args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    await waitForPort(this.port, 10_000, () => {
+      if (child.exitCode !== null) {
+        throw new Error(`redis-server exited: ${output.slice(-500)}`);
+      }
+    });
+  }
+
+  /** Stops the process; `signal` SIGKILL simulates a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.child = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stop('SIGKILL');
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  check: () => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    check();
+    if (await canConnect(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
