@@ -56,6 +56,13 @@ const schema = z.object({
   INGEST_AUTOPUBLISH_IDLE: duration.default(10 * 60_000),
   INGEST_AUTOPUBLISH_MAX_UPLOADS: positive.default(1000),
   INGEST_SHUTDOWN_TIMEOUT: duration.default(30_000),
+  INGEST_DEV_TOKEN: z.string().min(16).optional(),
+  INGEST_DEV_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'expected whsec_<base64>')
+    .optional(),
+  INGEST_DEV_CONTACT_EMAIL: z.string().email().optional(),
+  INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -90,6 +97,15 @@ export interface Config {
   autopublishMaxUploads: number;
   shutdownTimeoutMs: number;
   logLevel: Raw['LOG_LEVEL'];
+  /** The default site `npm start` makes; random values when unset. */
+  dev: {
+    token?: string;
+    webhookSecret?: string;
+    contactEmail?: string;
+    customFields: string[];
+  };
+  /** True when REDIS_URL was given, false when the default was taken. */
+  redisUrlGiven: boolean;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +160,15 @@ export function loadConfig(
     autopublishMaxUploads: raw.INGEST_AUTOPUBLISH_MAX_UPLOADS,
     shutdownTimeoutMs: raw.INGEST_SHUTDOWN_TIMEOUT,
     logLevel: raw.LOG_LEVEL,
+    dev: {
+      token: raw.INGEST_DEV_TOKEN,
+      webhookSecret: raw.INGEST_DEV_WEBHOOK_SECRET,
+      contactEmail: raw.INGEST_DEV_CONTACT_EMAIL,
+      customFields: raw.INGEST_DEV_CUSTOM_FIELDS.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    },
+    redisUrlGiven: Boolean(env.REDIS_URL),
   });
 }
 

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
+
+export type ServiceName = 'gateway' | 'transcoder' | 'notifier';
+
+export interface ServiceProcessOptions {
+  env: Record<string, string | undefined>;
+  /** The port whose /readyz tells that the service is up. */
+  port: number;
+  /** Where its output goes; 'inherit' for npm start, 'pipe' for tests. */
+  stdio?: 'inherit' | 'pipe';
+  readyTimeoutMs?: number;
+}
+
+/**
+ * One service as a real child process, the way it runs in production
+ * (`node --import tsx services/<name>/src/main.ts`).
+ */
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  private output = '';
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    options: ServiceProcessOptions,
+  ) {
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join('services', name, 'src', 'main.ts')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
+      },
+    );
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => resolve(code)),
+    );
+  }
+
+  static async start(
+    name: ServiceName,
+    options: ServiceProcessOptions,
+  ): Promise<ServiceProcess> {
+    const service = new ServiceProcess(name, options.port, options);
+    await service.waitReady(options.readyTimeoutMs ?? 30_000);
+    return service;
+  }
+
+  /** The last lines it printed, for failure messages. */
+  get logs(): string {
+    return this.output;
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) {
+        throw new Error(
+          `${this.name} exited with ${this.child.exitCode}:\n${this.logs}`,
+        );
+      }
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${this.name} not ready in ${timeoutMs} ms:\n${this.logs}`);
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill(signal);
+    }
+    return this.exited;
+  }
+}

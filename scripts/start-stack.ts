@@ -1,0 +1,123 @@
+/**
+ * `npm start`: the whole stack on one machine. Starts a private
+ * redis-server under INGEST_DATA_DIR unless REDIS_URL is set, makes the
+ * default site, then runs gateway, transcoder and notifier as child
+ * processes until SIGTERM / Ctrl-C.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '@ingest/config';
+import { createRedis } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { createLogger } from '@ingest/telemetry';
+import {
+  RedisServer,
+  ServiceProcess,
+  freePort,
+  type ServiceName,
+} from '@ingest/testkit';
+
+const env = {
+  INGEST_ALLOW_PRIVATE_URLS: '1',
+  ...process.env,
+};
+const config = loadConfig(env);
+const logger = createLogger('stack', config.logLevel);
+
+let redisServer: RedisServer | undefined;
+const services: ServiceProcess[] = [];
+
+async function start() {
+  let redisUrl = config.redisUrl;
+  if (!config.redisUrlGiven) {
+    const dir = path.join(config.dataDir, 'redis');
+    await mkdir(dir, { recursive: true });
+    redisServer = await RedisServer.start({ dir, port: await freePort() });
+    redisUrl = redisServer.url;
+    logger.info({ dir, port: redisServer.port }, 'redis started');
+  }
+
+  const site = await ensureDevSite(redisUrl);
+  const childEnv = {
+    ...env,
+    REDIS_URL: redisUrl,
+    INGEST_DATA_DIR: config.dataDir,
+  };
+  const ports: Record<ServiceName, number> = {
+    gateway: config.port,
+    transcoder: config.transcoderPort,
+    notifier: config.notifierPort,
+  };
+  for (const name of ['transcoder', 'notifier', 'gateway'] as const) {
+    const service = await ServiceProcess.start(name, {
+      env: childEnv,
+      port: ports[name],
+      stdio: 'inherit',
+    });
+    services.push(service);
+    void service.exited.then((code) => {
+      if (!stopping) {
+        logger.error({ service: name, code }, 'service exited');
+        void stop(1);
+      }
+    });
+  }
+
+  const url = `http://localhost:${config.port}`;
+  process.stdout.write(
+    [
+      '',
+      'catalog-ingest is running',
+      `  API:            ${url}/api/import/…`,
+      `  token:          ${site.token}`,
+      `  webhook secret: ${site.webhookSecret}`,
+      `  data:           ${config.dataDir}`,
+      `  email outbox:   ${config.smtpUrl ? '(SMTP)' : path.join(config.dataDir, 'outbox')}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+async function ensureDevSite(redisUrl: string) {
+  const token = config.dev.token ?? randomBytes(24).toString('base64url');
+  const webhookSecret =
+    config.dev.webhookSecret ??
+    `whsec_${randomBytes(24).toString('base64')}`;
+  const redis = createRedis(redisUrl);
+  try {
+    const store = new StateStore(redis);
+    const site = await store.createSite({
+      name: 'default',
+      token,
+      webhookSecret,
+      contactEmail: config.dev.contactEmail,
+      customFields: config.dev.customFields,
+    });
+    return { token, webhookSecret: site.webhookSecret };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  // Reverse order: stop taking uploads first, stop Redis last.
+  for (const service of [...services].reverse()) {
+    const exit = await service.stop('SIGTERM');
+    if (exit !== 0) code = code || 1;
+  }
+  await redisServer?.stop('SIGTERM');
+  process.exit(code);
+}
+
+process.once('SIGTERM', () => void stop(0));
+process.once('SIGINT', () => void stop(0));
+
+start().catch(async (err) => {
+  logger.fatal({ err }, 'stack could not start');
+  await stop(1);
+});

@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import { ApiError } from '@ingest/core';
+import type { Registry } from 'prom-client';
+import type { Logger } from '@ingest/telemetry';
+import { httpMetrics } from './http/http-metrics';
+import { importRoutes, type ImportRouteDeps } from './routes/import-routes';
+import { trackRoutes, type TrackRouteDeps } from './routes/track-routes';
+
+export interface AppDeps extends ImportRouteDeps, TrackRouteDeps {
+  logger: Logger;
+  registry: Registry;
+  /** Resolves true when Redis and storage answer. */
+  ready: () => Promise<boolean>;
+  /** True once shutdown began: new API calls get 503. */
+  draining: () => boolean;
+}
+
+/** The gateway's Express app: API, health, readiness and metrics. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(httpMetrics(deps.registry));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = !deps.draining() && (await deps.ready().catch(() => false));
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.registry.contentType);
+    res.send(await deps.registry.metrics());
+  });
+
+  app.use('/api', (_req, res, next) => {
+    if (!deps.draining()) return next();
+    const err = new ApiError('not_ready', 'gateway is shutting down');
+    res.setHeader('Connection', 'close');
+    res.status(err.status).json(err.toBody());
+  });
+  app.use('/api/import', importRoutes(deps));
+  app.use('/api/tracks', trackRoutes(deps));
+
+  app.use((_req, res) => {
+    const err = new ApiError('not_found', 'no such endpoint');
+    res.status(err.status).json(err.toBody());
+  });
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { IncomingMessage } from 'node:http';
+import { ApiError, type Site } from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import { text, type Params } from './params';
+
+/** The token of a call: `token` parameter or `Authorization: Bearer`. */
+export function tokenOf(req: IncomingMessage, params: Params) {
+  const header = req.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  return bearer ?? text(params, 'token');
+}
+
+export async function authenticate(
+  store: StateStore,
+  req: IncomingMessage,
+  params: Params,
+): Promise<Site> {
+  const token = tokenOf(req, params);
+  if (!token) {
+    throw new ApiError(
+      'unauthorized',
+      'token is required (token parameter or Authorization: Bearer)',
+    );
+  }
+  const site = await store.siteByToken(token);
+  if (!site) throw new ApiError('unauthorized', 'unknown token');
+  return site;
+}

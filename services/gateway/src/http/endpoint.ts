@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ApiError, type Site } from '@ingest/core';
+import type { Logger } from '@ingest/telemetry';
+import type { StateStore } from '@ingest/state';
+import { authenticate } from './auth';
+import type { Params } from './params';
+import { readParams, type FileHandler } from './read-params';
+
+export interface CallContext {
+  site: Site;
+  params: Params;
+  requestId: string;
+  log: Logger;
+  req: Request;
+  res: Response;
+}
+
+export interface EndpointDeps {
+  store: StateStore;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+export interface EndpointOptions {
+  /** Takes a multipart `file`; it is given the fields read before it. */
+  onFile?: (ctx: Omit<CallContext, 'site' | 'params'>) => FileHandler;
+  /** Runs after the handler, whatever happened (e.g. to free a slot). */
+  cleanup?: (ctx: Omit<CallContext, 'site' | 'params'>) => Promise<void>;
+}
+
+/**
+ * Wraps an API handler: reads the parameters however they came,
+ * authenticates, runs it and answers JSON. A handler that returns
+ * `undefined` has answered itself (downloads).
+ */
+export function endpoint(
+  deps: EndpointDeps,
+  handler: (ctx: CallContext) => Promise<unknown>,
+  options: EndpointOptions = {},
+) {
+  return async (req: Request, res: Response) => {
+    const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+    const log = deps.logger.child({ requestId });
+    const base = { requestId, log, req, res };
+    res.setHeader('X-Request-Id', requestId);
+
+    try {
+      const params = await readParams(req, {
+        maxBodyBytes: deps.maxBodyBytes,
+        onFile: options.onFile?.(base),
+      });
+      const site = await authenticate(deps.store, req, params);
+      const body = await handler({ ...base, site, params });
+      if (body !== undefined && !res.headersSent) res.json(body);
+    } catch (err) {
+      sendError(res, log, err);
+    } finally {
+      await options.cleanup?.(base).catch((err) => {
+        log.warn({ err }, 'request cleanup failed');
+      });
+    }
+  };
+}
+
+export function sendError(res: Response, log: Logger, err: unknown) {
+  const apiError =
+    err instanceof ApiError ? err : new ApiError('internal', undefined);
+  if (!(err instanceof ApiError)) log.error({ err }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(apiError.status).json(apiError.toBody());
+}

@@ -1,0 +1,27 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Histogram, type Registry } from 'prom-client';
+
+/**
+ * Request duration by route and status. The route label is the matched
+ * path pattern, never the raw URL, so its values stay bounded.
+ */
+export function httpMetrics(registry: Registry) {
+  const duration = new Histogram({
+    name: 'ingest_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
+    registers: [registry],
+  });
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    const stop = duration.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path
+        ? `${req.baseUrl}${req.route.path}`
+        : 'unmatched';
+      stop({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addJson, addPair, emptyParams, id, list } from './params';
+
+test('the three meta encodings mean the same', () => {
+  const form = emptyParams();
+  addPair(form, 'meta[Title]', 'Song');
+  addPair(form, 'meta[Custom: External ID]', 'X-1');
+
+  const nested = emptyParams();
+  addJson(nested, { meta: { Title: 'Song', 'Custom: External ID': 'X-1' } });
+
+  const literal = emptyParams();
+  addJson(literal, { 'meta[Title]': 'Song', 'meta[Custom: External ID]': 'X-1' });
+
+  const expected = { Title: 'Song', 'Custom: External ID': 'X-1' };
+  assert.deepEqual(form.meta, expected);
+  assert.deepEqual(nested.meta, expected);
+  assert.deepEqual(literal.meta, expected);
+});
+
+test('lists come as commas, brackets or arrays', () => {
+  const a = emptyParams();
+  addPair(a, 'formats', 'MP3, wav');
+  const b = emptyParams();
+  addPair(b, 'formats[]', 'mp3');
+  addPair(b, 'formats[]', 'wav');
+  const c = emptyParams();
+  addJson(c, { formats: ['mp3', 'wav'] });
+  for (const params of [a, b, c]) {
+    assert.deepEqual(list(params, 'formats'), ['mp3', 'wav']);
+  }
+});
+
+test('ids must be positive integers', () => {
+  const params = emptyParams();
+  addJson(params, { job_id: 12, upload_id: '7', bad: '1e3', neg: '-1' });
+  assert.equal(id(params, 'job_id'), 12);
+  assert.equal(id(params, 'upload_id'), 7);
+  assert.throws(() => id(params, 'bad'), /positive integer/);
+  assert.throws(() => id(params, 'neg'), /positive integer/);
+  assert.equal(id(params, 'missing'), undefined);
+});
+
+test('hostile shapes are refused', () => {
+  assert.throws(() => addJson(emptyParams(), [1, 2]), /object/);
+  assert.throws(() => addJson(emptyParams(), { meta: ['x'] }), /object/);
+  assert.throws(
+    () => addJson(emptyParams(), { meta: { Title: { deep: 1 } } }),
+    /text/,
+  );
+  const many = emptyParams();
+  assert.throws(() => {
+    for (let i = 0; i < 5000; i++) addPair(many, `meta[F${i}]`, 'x');
+  }, /more than/);
+});

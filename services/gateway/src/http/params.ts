@@ -1,0 +1,151 @@
+import { ApiError, type Meta } from '@ingest/core';
+
+/**
+ * The parameters of one call, whichever way they came (SPEC §1): query
+ * string, urlencoded or multipart form, or JSON. `meta` is gathered from
+ * `meta[Name]` keys and from a `meta` object alike.
+ */
+export interface Params {
+  values: Map<string, string>;
+  /** Repeated keys (`formats[]=mp3&formats[]=wav`) or JSON arrays. */
+  lists: Map<string, string[]>;
+  meta: Meta;
+  /** True when any meta key was sent, even an empty meta object. */
+  hasMeta: boolean;
+}
+
+/** Limits that keep a hostile request from costing much. */
+export const PARAM_LIMITS = { keys: 500, metaKeys: 200, valueBytes: 1 << 20 };
+
+const META_KEY = /^meta\[(.+)\]$/s;
+const LIST_KEY = /^([^[\]]+)\[\]$/;
+
+export function emptyParams(): Params {
+  return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
+}
+
+/** Adds one `key=value` pair, as from a query string or a form. */
+export function addPair(params: Params, key: string, value: unknown) {
+  const text = scalar(key, value);
+  const metaMatch = META_KEY.exec(key);
+  if (metaMatch) {
+    setMeta(params, metaMatch[1], text);
+    return;
+  }
+
+  const listMatch = LIST_KEY.exec(key);
+  const name = listMatch ? listMatch[1] : key;
+  countKey(params, name);
+  if (listMatch) {
+    const list = params.lists.get(name) ?? [];
+    list.push(text);
+    params.lists.set(name, list);
+    return;
+  }
+  params.values.set(name, text);
+}
+
+/** Adds every field of a JSON body. */
+export function addJson(params: Params, body: unknown) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError('invalid_parameter', 'JSON body must be an object');
+  }
+
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'meta' && value && typeof value === 'object') {
+      if (Array.isArray(value)) {
+        throw new ApiError('invalid_parameter', 'meta must be an object');
+      }
+      params.hasMeta = true;
+      for (const [field, text] of Object.entries(value)) {
+        setMeta(params, field, scalar(`meta[${field}]`, text));
+      }
+    } else if (Array.isArray(value)) {
+      countKey(params, key);
+      params.lists.set(key, value.map((v) => scalar(key, v)));
+    } else if (value !== undefined && value !== null) {
+      addPair(params, key, value);
+    }
+  }
+}
+
+function setMeta(params: Params, field: string, value: string) {
+  params.hasMeta = true;
+  if (!(field in params.meta) && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
+    throw new ApiError(
+      'invalid_parameter',
+      `meta has more than ${PARAM_LIMITS.metaKeys} fields`,
+    );
+  }
+  params.meta[field.trim()] = value;
+}
+
+function countKey(params: Params, name: string) {
+  if (params.values.size + params.lists.size >= PARAM_LIMITS.keys) {
+    throw new ApiError('invalid_parameter', 'too many parameters');
+  }
+  if (name === '__proto__') {
+    throw new ApiError('invalid_parameter', `bad parameter name: ${name}`);
+  }
+}
+
+function scalar(key: string, value: unknown): string {
+  if (typeof value === 'string') {
+    if (Buffer.byteLength(value) > PARAM_LIMITS.valueBytes) {
+      throw new ApiError('invalid_parameter', `${key} is too long`);
+    }
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  throw new ApiError('invalid_parameter', `${key} must be text`);
+}
+
+// Readers of one parameter, each with a clear error.
+
+export function text(params: Params, name: string): string | undefined {
+  const value = params.values.get(name)?.trim();
+  return value ? value : undefined;
+}
+
+export function requireText(params: Params, name: string): string {
+  const value = text(params, name);
+  if (value === undefined) {
+    throw new ApiError('invalid_parameter', `${name} is required`);
+  }
+  return value;
+}
+
+/** A positive integer id, or undefined when absent. */
+export function id(params: Params, name: string): number | undefined {
+  const value = text(params, name);
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,14}$/.test(value)) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} must be a positive integer`,
+    );
+  }
+  return Number(value);
+}
+
+export function requireId(params: Params, name: string): number {
+  const value = id(params, name);
+  if (value === undefined) {
+    throw new ApiError('invalid_parameter', `${name} is required`);
+  }
+  return value;
+}
+
+export function flag(params: Params, name: string): boolean {
+  const value = text(params, name)?.toLowerCase();
+  return value === '1' || value === 'true' || value === 'yes' || value === 'on';
+}
+
+/** A list given as `a,b`, as `name[]=a&name[]=b`, or as a JSON array. */
+export function list(params: Params, name: string): string[] | undefined {
+  const items = params.lists.get(name) ?? params.values.get(name)?.split(',');
+  if (!items) return undefined;
+  return items.map((item) => item.trim().toLowerCase()).filter(Boolean);
+}

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { ApiError } from '@ingest/core';
+import { addJson, addPair, emptyParams, type Params } from './params';
+
+export interface FileInfo {
+  filename: string;
+  mimeType: string;
+}
+
+/** Takes the multipart `file` part; `params` holds the fields before it. */
+export type FileHandler = (
+  file: Readable,
+  info: FileInfo,
+  params: Params,
+) => Promise<void>;
+
+export interface ReadOptions {
+  /** Cap for JSON and urlencoded bodies, in bytes. */
+  maxBodyBytes: number;
+  /** Given only on routes that take a file. */
+  onFile?: FileHandler;
+}
+
+/** Reads the parameters of a request from its query and body. */
+export async function readParams(
+  req: IncomingMessage,
+  options: ReadOptions,
+): Promise<Params> {
+  const params = emptyParams();
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  for (const [key, value] of url.searchParams) addPair(params, key, value);
+
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (req.method === 'GET' || req.method === 'HEAD') return params;
+
+  if (type.startsWith('multipart/form-data')) {
+    await readMultipart(req, params, options.onFile);
+  } else if (type.startsWith('application/json')) {
+    const body = await readBody(req, options.maxBodyBytes);
+    if (body.length > 0) addJson(params, parseJson(body));
+  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+    const body = await readBody(req, options.maxBodyBytes);
+    for (const [key, value] of new URLSearchParams(body)) {
+      addPair(params, key, value);
+    }
+  } else {
+    // No body we understand: drain it so the connection can be reused.
+    await readBody(req, options.maxBodyBytes);
+  }
+  return params;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError('invalid_parameter', 'body is not valid JSON');
+  }
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      throw new ApiError(
+        'payload_too_large',
+        `request body exceeds ${limit} bytes`,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function readMultipart(
+  req: IncomingMessage,
+  params: Params,
+  onFile: FileHandler | undefined,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fields: 500, fieldSize: 1 << 20, files: 1, parts: 600 },
+        defParamCharset: 'utf8',
+      });
+    } catch {
+      reject(new ApiError('invalid_parameter', 'malformed multipart body'));
+      return;
+    }
+
+    let failed = false;
+    let fileWork: Promise<void> = Promise.resolve();
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(parser);
+      req.resume();
+      reject(err);
+    };
+
+    parser.on('field', (name, value) => {
+      try {
+        addPair(params, name, value);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || !onFile || failed) {
+        stream.resume();
+        return;
+      }
+      const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      fileWork = onFile(stream, details, params).catch((err) => {
+        stream.resume();
+        fail(err);
+      });
+    });
+    parser.on('error', () =>
+      fail(new ApiError('invalid_parameter', 'malformed multipart body')),
+    );
+    parser.on('close', () => {
+      fileWork.then(() => {
+        if (!failed) resolve();
+      }, fail);
+    });
+    req.pipe(parser);
+  });
+}

@@ -1,0 +1,235 @@
+import { Router } from 'express';
+import {
+  ApiError,
+  CUSTOM_PREFIX,
+  PARTY_FIELD_PATTERNS,
+  STANDARD_FIELDS,
+  type Job,
+  type Site,
+} from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import { authenticate } from '../http/auth';
+import { endpoint, type CallContext, type EndpointDeps } from '../http/endpoint';
+import { id, requireId, text, type Params } from '../http/params';
+import { parseEmail, parseNotifyTarget } from '../jobs/notify-target';
+import type { Publisher } from '../jobs/publisher';
+import { UploadSlot } from '../uploads/upload-slot';
+import {
+  checkMeta,
+  parseFormats,
+  type ReceivedSource,
+  type UploadService,
+} from '../uploads/upload-service';
+import { presentRendition, presentUpload } from './presenters';
+
+export interface ImportRouteDeps extends EndpointDeps {
+  store: StateStore;
+  uploads: UploadService;
+  publisher: Publisher;
+  publicUrl: string;
+  /** How long a site's upload slot may be held, at most. */
+  uploadSlotTtlMs: number;
+}
+
+/** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */
+export function importRoutes(deps: ImportRouteDeps): Router {
+  const router = Router();
+  const { store } = deps;
+
+  async function jobOf(site: Site, params: Params): Promise<Job> {
+    const jobId = id(params, 'job_id');
+    if (jobId === undefined) return store.mainJob(site.id);
+    const job = await store.getJob(site.id, jobId);
+    if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
+    return job;
+  }
+
+  async function queuedUpload(site: Site, params: Params) {
+    const uploadId = requireId(params, 'upload_id');
+    const upload = await store.getUpload(site.id, uploadId);
+    if (!upload) {
+      throw new ApiError('not_found', `upload ${uploadId} not found`);
+    }
+    if (upload.status !== 'uploaded') {
+      throw new ApiError(
+        'upload_not_queued',
+        `upload ${uploadId} is ${upload.status}; it can no longer change`,
+      );
+    }
+    return upload;
+  }
+
+  // The upload slot and the multipart file belong to one request.
+  const slots = new WeakMap<object, UploadSlot>();
+  const received = new WeakMap<object, ReceivedSource>();
+  const slotOf = (ctx: { req: object }) => {
+    let slot = slots.get(ctx.req);
+    if (!slot) {
+      slot = new UploadSlot(store, deps.uploadSlotTtlMs);
+      slots.set(ctx.req, slot);
+    }
+    return slot;
+  };
+
+  router.all(
+    '/upload',
+    endpoint(
+      deps,
+      async (ctx: CallContext) => {
+        const { site, params } = ctx;
+        const file = received.get(ctx.req);
+        try {
+          const request = await deps.uploads.prepare(site, params);
+          if (file) return await deps.uploads.accept(site, request, file);
+
+          const url = text(params, 'url');
+          if (!url) {
+            throw new ApiError(
+              'invalid_parameter',
+              'url or a multipart file is required',
+            );
+          }
+          await slotOf(ctx).take(site.id);
+          const fetched = await deps.uploads.fetch(site, url);
+          return await deps.uploads.accept(site, request, fetched);
+        } catch (err) {
+          if (file) await deps.uploads.discard(file);
+          throw err;
+        }
+      },
+      {
+        onFile: (ctx) => async (stream, info, params) => {
+          const site = await authenticate(store, ctx.req, params);
+          await slotOf(ctx).take(site.id);
+          received.set(
+            ctx.req,
+            await deps.uploads.receive(site, stream, info.filename),
+          );
+        },
+        cleanup: (ctx) => slotOf(ctx).release(),
+      },
+    ),
+  );
+
+  router.all(
+    '/setMetadata',
+    endpoint(deps, async ({ site, params }) => {
+      const upload = await queuedUpload(site, params);
+      const given = checkMeta(site, params.meta);
+      const meta = { ...upload.meta };
+      for (const [field, value] of Object.entries(given)) {
+        if (value.trim() === '') delete meta[field];
+        else meta[field] = value;
+      }
+      await store.updateUpload(upload.id, { meta });
+      return { result: 'success', upload_id: upload.id, meta };
+    }),
+  );
+
+  router.all(
+    '/setFormats',
+    endpoint(deps, async ({ site, params }) => {
+      const upload = await queuedUpload(site, params);
+      const formats = parseFormats(params);
+      if (!formats) {
+        throw new ApiError('invalid_parameter', 'formats is required');
+      }
+      await store.updateUpload(upload.id, { formats });
+      return {
+        result: 'success',
+        track: presentUpload({ ...upload, formats }),
+      };
+    }),
+  );
+
+  router.all(
+    '/getAvailableFields',
+    endpoint(deps, async ({ site }) => ({
+      fields: [...STANDARD_FIELDS, ...PARTY_FIELD_PATTERNS],
+      custom_fields: site.customFields.map((name) => CUSTOM_PREFIX + name),
+    })),
+  );
+
+  router.all(
+    '/createJob',
+    endpoint(deps, async ({ site, params }) => {
+      const email = text(params, 'email');
+      const job = await store.createJob(site.id, {
+        name: text(params, 'name'),
+        email: email ? parseEmail(email) : undefined,
+      });
+      return { job_id: job.id };
+    }),
+  );
+
+  router.all(
+    '/publish',
+    endpoint(deps, async ({ site, params, requestId }) => {
+      const job = await jobOf(site, params);
+      const target = text(params, 'oncomplete');
+      if (target) {
+        await store.setOncomplete(job.id, parseNotifyTarget(target).value);
+      }
+      const { queued } = await deps.publisher.publish(job, requestId);
+      const current = await store.jobById(job.id);
+      return {
+        result: 'success',
+        job_id: job.id,
+        queued,
+        oncomplete: current?.oncomplete ?? null,
+      };
+    }),
+  );
+
+  router.all(
+    '/checkJob',
+    endpoint(deps, async ({ site, params }) => {
+      const job = await jobOf(site, params);
+      const counts = await store.counts(job.id);
+      const deliveries = await store.deliveries(job.id);
+      return { job_id: job.id, state: job.state, ...counts, deliveries };
+    }),
+  );
+
+  router.all(
+    '/list',
+    endpoint(deps, async ({ site, params }) => {
+      const job = await jobOf(site, params);
+      const uploads = await store.listUploads(job.id);
+      const trackIds = uploads.flatMap((u) =>
+        u.status === 'published' && u.trackId ? [u.trackId] : [],
+      );
+      const tracks = new Map(
+        (await store.tracksOf(trackIds)).map((t) => [t.id, t]),
+      );
+      return {
+        job_id: job.id,
+        state: job.state,
+        tracks: uploads.map((upload) => {
+          const track = upload.trackId ? tracks.get(upload.trackId) : undefined;
+          return {
+            upload_id: upload.id,
+            track_id: track ? track.id : null,
+            status: upload.status,
+            formats: upload.formats,
+            ...(upload.error
+              ? { error: upload.error, error_code: upload.errorCode }
+              : {}),
+            ...(track
+              ? {
+                  renditions: Object.fromEntries(
+                    Object.values(track.renditions).map((r) => [
+                      r.format,
+                      presentRendition(r, track, deps.publicUrl),
+                    ]),
+                  ),
+                }
+              : {}),
+          };
+        }),
+      };
+    }),
+  );
+
+  return router;
+}

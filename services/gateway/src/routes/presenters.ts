@@ -1,0 +1,57 @@
+import {
+  addedFormats,
+  type Rendition,
+  type Track,
+  type Upload,
+} from '@ingest/core';
+
+/** The public face of one rendition, as getById and list show it. */
+export function presentRendition(
+  rendition: Rendition,
+  track: Track,
+  publicUrl: string,
+) {
+  return {
+    bytes: rendition.bytes,
+    sha256: rendition.sha256,
+    duration: rendition.duration,
+    sample_rate: rendition.sampleRate,
+    channels: rendition.channels,
+    codec: rendition.codec,
+    ...(rendition.bitDepth ? { bit_depth: rendition.bitDepth } : {}),
+    ...(rendition.bitrate ? { bitrate: rendition.bitrate } : {}),
+    url:
+      `${publicUrl}/api/tracks/download?track_id=${track.id}` +
+      `&format=${rendition.format}`,
+  };
+}
+
+export function presentTrack(track: Track, publicUrl: string) {
+  const formats = Object.fromEntries(
+    Object.values(track.renditions).map((r) => [
+      r.format,
+      presentRendition(r, track, publicUrl),
+    ]),
+  );
+  return {
+    track_id: track.id,
+    upload_id: track.uploadId,
+    job_id: track.jobId,
+    meta: track.meta,
+    formats,
+    created_at: track.createdAt,
+  };
+}
+
+/** An upload as setFormats answers it. */
+export function presentUpload(upload: Upload) {
+  const sources = Object.keys(upload.sources);
+  return {
+    upload_id: upload.id,
+    status: upload.status,
+    formats: upload.formats,
+    sources,
+    meta: upload.meta,
+    added: addedFormats(upload.formats, sources),
+  };
+}

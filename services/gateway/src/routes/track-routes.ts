@@ -1,0 +1,119 @@
+import { pipeline } from 'node:stream/promises';
+import { Router, type Response } from 'express';
+import {
+  ApiError,
+  contentTypeOf,
+  isOutputFormat,
+  type OutputFormat,
+} from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import type { ByteRange, Storage } from '@ingest/storage';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
+import { requireId, text } from '../http/params';
+import { presentTrack } from './presenters';
+
+export interface TrackRouteDeps extends EndpointDeps {
+  store: StateStore;
+  storage: Storage;
+  publicUrl: string;
+}
+
+/** `/api/tracks/*`: published tracks and their files. */
+export function trackRoutes(deps: TrackRouteDeps): Router {
+  const router = Router();
+
+  async function trackOf(siteId: number, trackId: number) {
+    const track = await deps.store.getTrack(siteId, trackId);
+    if (!track) throw new ApiError('not_found', `track ${trackId} not found`);
+    return track;
+  }
+
+  router.all(
+    '/getById',
+    endpoint(deps, async ({ site, params }) => {
+      const track = await trackOf(site.id, requireId(params, 'track_id'));
+      return { track: presentTrack(track, deps.publicUrl) };
+    }),
+  );
+
+  router.all(
+    '/download',
+    endpoint(deps, async ({ site, params, req, res }) => {
+      const track = await trackOf(site.id, requireId(params, 'track_id'));
+      const format = (text(params, 'format') ?? 'mp3').toLowerCase();
+      if (!isOutputFormat(format)) {
+        throw new ApiError('invalid_format', `unknown format: ${format}`);
+      }
+      const rendition = track.renditions[format];
+      if (!rendition) {
+        throw new ApiError(
+          'rendition_missing',
+          `track ${track.id} has no ${format}`,
+        );
+      }
+
+      const size = await deps.storage.size(rendition.storageKey);
+      if (size === undefined) {
+        throw new ApiError('rendition_missing', 'the file is not stored');
+      }
+      const range = parseRange(req.headers.range, size);
+      if (range === 'unsatisfiable') {
+        res.status(416).setHeader('Content-Range', `bytes */${size}`);
+        res.end();
+        return undefined;
+      }
+
+      setDownloadHeaders(res, format, `${track.id}.${format}`);
+      if (range) {
+        res.status(206);
+        res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+        res.setHeader('Content-Length', range.end - range.start + 1);
+      } else {
+        res.setHeader('Content-Length', size);
+      }
+      if (req.method === 'HEAD') {
+        res.end();
+        return undefined;
+      }
+      const body = await deps.storage.read(rendition.storageKey, range);
+      await pipeline(body, res);
+      return undefined;
+    }),
+  );
+
+  return router;
+}
+
+function setDownloadHeaders(
+  res: Response,
+  format: OutputFormat,
+  name: string,
+) {
+  res.setHeader('Content-Type', contentTypeOf(format));
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
+}
+
+/** One `bytes=` range of a `Range` header; several are not supported. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | undefined | 'unsatisfiable' {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(size - suffix, 0);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}

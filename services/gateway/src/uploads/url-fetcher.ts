@@ -1,0 +1,81 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { ApiError } from '@ingest/core';
+import { NetError, safeRequest } from '@ingest/net';
+import type { SourceFetcher } from './upload-service';
+
+export interface UrlFetcherOptions {
+  timeoutMs: number;
+  maxRedirects: number;
+  maxBytes: number;
+  allowPrivate: boolean;
+}
+
+// Servers label audio loosely; these are the labels that may hold it.
+const AUDIO_TYPES = [
+  /^audio\//,
+  /^video\/(mp4|ogg|quicktime|x-m4a)/,
+  /^application\/(octet-stream|ogg|x-flac|binary)/,
+  /^binary\/octet-stream/,
+];
+
+/** Fetches source URLs through the guarded client (SPEC §5). */
+export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
+  return async (url) => {
+    let response;
+    try {
+      response = await safeRequest(url, {
+        timeoutMs: options.timeoutMs,
+        maxRedirects: options.maxRedirects,
+        maxBytes: options.maxBytes,
+        allowPrivate: options.allowPrivate,
+      });
+    } catch (err) {
+      throw toApiError(err);
+    }
+
+    if (response.status < 200 || response.status > 299) {
+      response.body.destroy();
+      throw new ApiError(
+        'fetch_failed',
+        `source could not be fetched: HTTP ${response.status}`,
+        { http_status: response.status },
+      );
+    }
+    const type = String(response.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
+    if (type && !AUDIO_TYPES.some((re) => re.test(type))) {
+      response.body.destroy();
+      throw new ApiError(
+        'not_audio',
+        `source is not audio: the server sent ${type}`,
+      );
+    }
+    return translateErrors(response.body);
+  };
+}
+
+/** Mid-body failures (cap, deadline) surface as API errors too. */
+function translateErrors(body: Readable): Readable {
+  const out = new PassThrough();
+  body.on('error', (err) => out.destroy(toApiError(err)));
+  body.pipe(out);
+  return out;
+}
+
+export function toApiError(err: unknown): Error {
+  if (!(err instanceof NetError)) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+  switch (err.code) {
+    case 'bad_url':
+      return new ApiError('invalid_parameter', `url: ${err.message}`);
+    case 'address_not_allowed':
+      return new ApiError('url_not_allowed', err.message);
+    case 'too_large':
+      return new ApiError('source_too_large', err.message);
+    default:
+      return new ApiError('fetch_failed', err.message);
+  }
+}

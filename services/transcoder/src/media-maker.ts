@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { Config } from '@ingest/config';
+import { isOutputFormat } from '@ingest/core';
+import {
+  createMediaTools,
+  isMediaError,
+  type MediaErrorCode,
+} from '@ingest/media';
+import type { Logger } from '@ingest/telemetry';
+import {
+  UploadFault,
+  type MadeRendition,
+  type RenditionMaker,
+} from './rendition-maker';
+
+/** Media errors that are the source's fault: a retry would not help. */
+const SOURCE_FAULTS: Partial<Record<MediaErrorCode, string>> = {
+  empty_file: 'undecodable',
+  no_audio: 'no_audio',
+  undecodable: 'undecodable',
+  too_short: 'undecodable',
+  truncated: 'truncated',
+  verification_failed: 'verification_failed',
+};
+
+/** Where the primary source comes from: lossless first, then the rest. */
+const PREFERENCE = ['flac', 'wav', 'aiff'];
+
+/**
+ * Makes renditions with the media adapter. Checks at start that ffmpeg
+ * has every encoder the policy needs, so a bad build refuses to start.
+ */
+export async function mediaMaker(
+  config: Config,
+  logger: Logger,
+): Promise<RenditionMaker> {
+  const tools = createMediaTools({
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    logger,
+    timeoutMs: config.transcodeTimeoutMs,
+  });
+  const report = await tools.checkTools();
+  logger.info({ ...report }, 'ffmpeg checked');
+
+  return {
+    async make(request): Promise<MadeRendition[]> {
+      const formats = Object.keys(request.sources);
+      const primary =
+        PREFERENCE.find((f) => formats.includes(f)) ?? formats[0];
+      if (!primary) throw new UploadFault('source_missing', 'no source');
+
+      try {
+        const result = await tools.transcode({
+          source: request.sources[primary],
+          renditions: request.formats.map((format) => ({
+            format,
+            path: path.join(request.outDir, `out.${format}`),
+            sourcePath:
+              format !== primary && isOutputFormat(format)
+                ? request.sources[format]
+                : undefined,
+          })),
+          metadata: request.meta,
+          signal: request.signal,
+        });
+        return result.renditions.map((r) => ({
+          format: r.format,
+          path: r.path,
+          bytes: r.bytes,
+          sha256: r.sha256,
+          duration: r.durationS,
+          sampleRate: r.sampleRate,
+          channels: r.channels,
+          codec: r.codec,
+          ...(r.bitDepth ? { bitDepth: r.bitDepth } : {}),
+          ...(r.bitrate ? { bitrate: r.bitrate } : {}),
+        }));
+      } catch (err) {
+        const code = isMediaError(err) ? SOURCE_FAULTS[err.code] : undefined;
+        if (code) throw new UploadFault(code, (err as Error).message);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { MadeRendition } from './rendition-maker';
+import type { Outcome } from './transcode-processor';
+
+/** The transcoder's own metrics; labels are bounded (format, outcome). */
+export function transcodeMetrics(registry: Registry) {
+  const duration = new Histogram({
+    name: 'ingest_transcode_duration_seconds',
+    help: 'Wall time of one upload transcode, by output format',
+    labelNames: ['format'] as const,
+    buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 180, 600],
+    registers: [registry],
+  });
+  const realtime = new Histogram({
+    name: 'ingest_transcode_realtime_factor',
+    help: 'Seconds of audio made per second of transcoding, by format',
+    labelNames: ['format'] as const,
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  const written = new Counter({
+    name: 'ingest_bytes_written_total',
+    help: 'Bytes of renditions written to storage',
+    labelNames: ['format'] as const,
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'ingest_transcode_outcomes_total',
+    help: 'Transcode runs by outcome, and errored uploads by reason code',
+    labelNames: ['outcome', 'code'] as const,
+    registers: [registry],
+  });
+
+  return {
+    rendition(made: MadeRendition, seconds: number) {
+      duration.observe({ format: made.format }, seconds);
+      if (seconds > 0) {
+        realtime.observe({ format: made.format }, made.duration / seconds);
+      }
+      written.inc({ format: made.format }, made.bytes);
+    },
+    outcome(result: Outcome) {
+      const code = result.outcome === 'errored' ? result.code : '';
+      outcomes.inc({ outcome: result.outcome, code });
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Track, Upload } from '@ingest/core';
+import { jobIds, type TypedJob, type TypedQueue } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
+import type { LocalCopy, Storage } from '@ingest/storage';
+import type { Logger } from '@ingest/telemetry';
+import {
+  UploadFault,
+  type MadeRendition,
+  type RenditionMaker,
+} from './rendition-maker';
+
+export interface ProcessorDeps {
+  store: StateStore;
+  storage: Storage;
+  maker: RenditionMaker;
+  completion: TypedQueue<'completion'>;
+  logger: Logger;
+  /** Parent of the per-run temp folders. */
+  workDir: string;
+  /** Called with each finished rendition's format and seconds taken. */
+  onRendition?: (rendition: MadeRendition, seconds: number) => void;
+}
+
+/** What a run came to; failures that deserve a retry throw instead. */
+export type Outcome =
+  | { outcome: 'published'; trackId: number }
+  | { outcome: 'errored'; code: string }
+  | { outcome: 'skipped'; reason: 'missing' | 'finished' };
+
+/**
+ * Transcodes one upload into its renditions and publishes its track.
+ * Safe to run twice for the same upload: the track id is claimed once,
+ * files are renamed into place, and a finished upload is left alone.
+ */
+export function transcodeProcessor(deps: ProcessorDeps) {
+  const { store } = deps;
+
+  async function finish(upload: Upload, outcome: Outcome, jobState: string) {
+    if (jobState === 'complete') {
+      await deps.completion.add(
+        'completion',
+        { jobId: upload.jobId },
+        { jobId: jobIds.completion(upload.jobId) },
+      );
+    }
+    return outcome;
+  }
+
+  return async (job: TypedJob<'transcode'>): Promise<Outcome> => {
+    const { uploadId, requestId } = job.data;
+    const log = deps.logger.child({
+      queue: 'transcode',
+      bullJobId: job.id,
+      uploadId,
+      attempt: job.attemptsMade + 1,
+      requestId,
+    });
+
+    const upload = await store.uploadById(uploadId);
+    if (!upload) return { outcome: 'skipped', reason: 'missing' };
+    if (upload.status === 'published' || upload.status === 'error') {
+      // A redelivery after the work was done: make sure the job's
+      // completion was announced, then do nothing.
+      const state = (await store.jobById(upload.jobId))?.state ?? '';
+      return finish(upload, { outcome: 'skipped', reason: 'finished' }, state);
+    }
+
+    await store.moveUpload(upload, 'transcoding');
+    const started = Date.now();
+    log.info('transcode started');
+
+    try {
+      const made = await makeRenditions(deps, upload);
+      const trackId = await store.claimTrackId(upload.id);
+      const track = await storeTrack(deps, upload, trackId, made);
+      await store.saveTrack(track);
+      const moved = await store.moveUpload(upload, 'published', {
+        trackId: String(trackId),
+      });
+      log.info(
+        { trackId, durationMs: Date.now() - started },
+        'transcode completed',
+      );
+      return finish(upload, { outcome: 'published', trackId }, moved.jobState);
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!(err instanceof UploadFault) && !lastAttempt) {
+        log.warn({ err, durationMs: Date.now() - started }, 'transcode failed');
+        throw err;
+      }
+
+      const code = err instanceof UploadFault ? err.code : 'internal';
+      const reason =
+        err instanceof UploadFault
+          ? err.message
+          : `transcoding failed after ${job.attemptsMade + 1} attempts: ` +
+            (err as Error).message;
+      const moved = await store.moveUpload(upload, 'error', {
+        error: reason,
+        errorCode: code,
+      });
+      log.info(
+        { code, durationMs: Date.now() - started },
+        'transcode errored upload',
+      );
+      return finish(upload, { outcome: 'errored', code }, moved.jobState);
+    }
+  };
+}
+
+async function makeRenditions(deps: ProcessorDeps, upload: Upload) {
+  await mkdir(deps.workDir, { recursive: true });
+  const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
+  const copies: LocalCopy[] = [];
+  try {
+    const sources: Record<string, string> = {};
+    for (const [format, source] of Object.entries(upload.sources)) {
+      const exists = await deps.storage.size(source.storageKey);
+      if (exists === undefined) {
+        throw new UploadFault('source_missing', 'the stored source is gone');
+      }
+      const copy = await deps.storage.localCopy(source.storageKey);
+      copies.push(copy);
+      sources[format] = copy.path;
+    }
+
+    const started = Date.now();
+    const made = await deps.maker.make({
+      sources,
+      formats: upload.formats,
+      meta: upload.meta,
+      outDir,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    for (const rendition of made) deps.onRendition?.(rendition, seconds);
+    return { made, outDir };
+  } catch (err) {
+    await rm(outDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    for (const copy of copies) await copy.release();
+  }
+}
+
+async function storeTrack(
+  deps: ProcessorDeps,
+  upload: Upload,
+  trackId: number,
+  { made, outDir }: { made: MadeRendition[]; outDir: string },
+): Promise<Track> {
+  try {
+    const renditions: Track['renditions'] = {};
+    for (const { path: file, ...facts } of made) {
+      const storageKey = `tracks/${trackId}/${facts.format}.${facts.format}`;
+      await deps.storage.putFile(storageKey, file);
+      renditions[facts.format] = { ...facts, storageKey };
+    }
+    return {
+      id: trackId,
+      siteId: upload.siteId,
+      uploadId: upload.id,
+      jobId: upload.jobId,
+      meta: upload.meta,
+      renditions,
+      createdAt: new Date().toISOString(),
+    };
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
