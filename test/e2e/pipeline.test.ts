@@ -117,7 +117,7 @@ describe('a job with a webhook', () => {
       `${stack.gatewayUrl}/api/import/upload?token=${site.token}`,
       { method: 'POST', body: form },
     );
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, any>;
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.deepEqual(body.sources, ['mp3']);
     assert.equal(body.meta.Title, 'Multipart clip');

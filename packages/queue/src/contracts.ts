@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 
 /** Every queue of the project, by name. */
@@ -91,7 +92,11 @@ export const jobIds = {
   completion: (jobId: number) => `c${jobId}`,
   webhook: (eventId: string) => `w-${eventId}`,
   email: (eventId: string, reason: EmailReason, to: string) =>
-    `m-${eventId}-${reason}-${Buffer.from(to).toString('base64url')}`,
+    // The address itself must not show in job ids or Redis keys.
+    `m-${eventId}-${reason}-${createHash('sha256')
+      .update(to.toLowerCase())
+      .digest('hex')
+      .slice(0, 16)}`,
 };
 
 /**

@@ -26,9 +26,12 @@ function closer(server: http.Server) {
 /** Serves the files of one folder, as a source host would. */
 export async function serveFiles(dir: string): Promise<LoopbackServer> {
   const server = http.createServer(async (req, res) => {
-    const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = path.join(dir, path.basename(name));
+    const name = decodeURIComponent(
+      new URL(req.url ?? '/', 'http://x').pathname,
+    );
+    const file = path.join(dir, path.normalize(name));
     try {
+      if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error();
       const info = await stat(file);
       res.writeHead(200, {
         'Content-Type': 'application/octet-stream',

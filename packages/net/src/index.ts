@@ -1,0 +1,17 @@
+export { forbiddenReason, isForbiddenAddress } from './forbidden-address';
+export {
+  type ResolvedAddress,
+  type Resolver,
+  systemResolver,
+} from './guarded-lookup';
+export {
+  isNetError,
+  NET_ERROR_CODES,
+  NetError,
+  type NetErrorCode,
+} from './net-error';
+export {
+  safeRequest,
+  type SafeRequestOptions,
+  type SafeResponse,
+} from './safe-request';

@@ -1,0 +1,84 @@
+import type { TypedJob } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
+import type { Logger } from '@ingest/telemetry';
+import { UnrecoverableError } from 'bullmq';
+import type { DeliveryJobs } from './delivery-jobs';
+import { planDeliveries } from './delivery-plan';
+import { buildJobEvent, eventIdOf } from './job-event';
+
+export interface CompletionProcessorDeps {
+  store: StateStore;
+  jobs: DeliveryJobs;
+  logger: Logger;
+  /** Base URL of the gateway, for download links. */
+  publicUrl: string;
+  now?: () => Date;
+}
+
+export interface CompletionResult {
+  eventId: string;
+  deliveries: number;
+}
+
+/**
+ * Turns a completed job into its event, stored once, and one delivery
+ * job per target. Running it again rebuilds nothing that was stored and
+ * adds no delivery twice.
+ */
+export function createCompletionProcessor(deps: CompletionProcessorDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  return async (job: TypedJob<'completion'>): Promise<CompletionResult> => {
+    const { jobId } = job.data;
+    const owner = await deps.store.jobById(jobId);
+    if (!owner) throw new UnrecoverableError('job not found');
+    // Thrown, not skipped: the queue retries until the job is complete.
+    if (owner.state !== 'complete') throw new Error('job not complete yet');
+
+    const eventId = eventIdOf(owner);
+    if (!(await deps.store.getEvent(jobId))) {
+      const [counts, uploads] = await Promise.all([
+        deps.store.counts(jobId),
+        deps.store.listUploads(jobId),
+      ]);
+      const trackIds = uploads.flatMap((u) => (u.trackId ? [u.trackId] : []));
+      const tracks = await deps.store.tracksOf(trackIds);
+      const event = buildJobEvent({
+        job: owner,
+        counts,
+        uploads,
+        tracks,
+        publicUrl: deps.publicUrl,
+        now: now(),
+      });
+      await deps.store.putEvent(jobId, JSON.stringify(event));
+    }
+
+    const site = await deps.store.getSite(owner.siteId);
+    const plan = planDeliveries(owner, site);
+    for (const delivery of plan.deliveries) {
+      if (delivery.channel === 'webhook') {
+        await deps.jobs.webhook({ jobId, eventId, url: delivery.url });
+      } else {
+        await deps.jobs.email({
+          jobId,
+          eventId,
+          to: delivery.to,
+          reason: delivery.reason,
+        });
+      }
+    }
+
+    deps.logger.info(
+      {
+        jobId,
+        queue: 'completion',
+        attempt: job.attemptsMade + 1,
+        deliveries: plan.deliveries.length,
+        skipped: plan.skipped,
+      },
+      'deliveries queued',
+    );
+    return { eventId, deliveries: plan.deliveries.length };
+  };
+}

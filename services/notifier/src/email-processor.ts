@@ -1,0 +1,113 @@
+import type { TypedJob } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
+import { UnrecoverableError } from 'bullmq';
+import type { DeliveryRecorder } from './delivery-recorder';
+import { isSingleAddress, maskAddress } from './email-address';
+import { renderSummary, type SummaryInput } from './email-summary';
+import type { JobCompletedEvent } from './job-event';
+import type { MailSender } from './mail-sender';
+import type { Outcome } from './notifier-metrics';
+
+export interface EmailProcessorDeps {
+  store: StateStore;
+  sender: MailSender;
+  recorder: DeliveryRecorder;
+  now?: () => Date;
+}
+
+/**
+ * Sends a job's summary to one address. An address that is not exactly
+ * one plain mailbox is refused, never sent; a failed send throws so the
+ * queue retries on the email schedule.
+ */
+export function createEmailProcessor(deps: EmailProcessorDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  return async (job: TypedJob<'email'>): Promise<void> => {
+    const { jobId, eventId, to } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const isLast = attempt >= (job.opts.attempts ?? 1);
+    const base = {
+      channel: 'email' as const,
+      jobId,
+      eventId,
+      target: maskAddress(to),
+      attempt,
+    };
+
+    if (!isSingleAddress(to)) {
+      await deps.recorder.record({
+        ...base,
+        startedAt: now(),
+        durationMs: 0,
+        outcome: 'gave_up',
+        error: 'invalid_address',
+      });
+      throw new UnrecoverableError('refused: not a single plain address');
+    }
+
+    const summary = renderSummary(await summaryInput(deps.store, job.data));
+    const startedAt = now();
+    const started = performance.now();
+    let error: string | undefined;
+    try {
+      await deps.sender.send({ to, ...summary, key: String(job.id) });
+    } catch (err) {
+      error = describe(err);
+    }
+
+    const outcome: Outcome = !error
+      ? 'delivered'
+      : isLast
+        ? 'gave_up'
+        : 'retry';
+    await deps.recorder.record({
+      ...base,
+      startedAt,
+      durationMs: performance.now() - started,
+      outcome,
+      error,
+    });
+    if (error) throw new Error(`email not sent: ${error}`);
+  };
+}
+
+async function summaryInput(
+  store: StateStore,
+  data: TypedJob<'email'>['data'],
+): Promise<SummaryInput> {
+  const stored = await store.getEvent(data.jobId);
+  if (!stored) throw new UnrecoverableError('event missing');
+  const event = JSON.parse(stored) as JobCompletedEvent;
+  const job = await store.jobById(data.jobId);
+  const input: SummaryInput = {
+    reason: data.reason,
+    event,
+    jobName: job?.name ?? '',
+  };
+  if (data.reason !== 'webhook-exhausted') return input;
+
+  const attempts = (await store.deliveries(data.jobId)).filter(
+    (d) => d.channel === 'webhook' && d.eventId === data.eventId,
+  );
+  const last = attempts.at(-1);
+  input.webhook = {
+    origin: last?.target ?? 'the webhook URL',
+    attempts: attempts.length,
+    lastError:
+      last?.error ?? (last?.status ? `HTTP ${last.status}` : 'unknown'),
+  };
+  return input;
+}
+
+/** SMTP reply code or error code; never the message, which may quote data. */
+function describe(err: unknown): string {
+  const e = (err ?? {}) as {
+    responseCode?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  if (typeof e.responseCode === 'number') return `smtp ${e.responseCode}`;
+  if (typeof e.code === 'string' && e.code) return e.code;
+  return typeof e.name === 'string' ? e.name : 'send_failed';
+}

@@ -1,0 +1,111 @@
+import type { EmailReason } from '@ingest/queue';
+import type { JobCompletedEvent } from './job-event';
+
+export interface SummaryInput {
+  reason: EmailReason;
+  event: JobCompletedEvent;
+  /** The job's name as the client gave it; shown in the body only. */
+  jobName: string;
+  /** For 'webhook-exhausted': where delivery failed and how. */
+  webhook?: { origin: string; attempts: number; lastError: string };
+}
+
+export interface Summary {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * The text and HTML of a job summary. The subject holds only numbers and
+ * fixed words: no client data ever reaches a header.
+ */
+export function renderSummary(input: SummaryInput): Summary {
+  const { event } = input;
+  const { d, e } = event.counts;
+  const subject =
+    input.reason === 'webhook-exhausted'
+      ? `Job ${event.job_id}: webhook delivery failed`
+      : `Job ${event.job_id} complete: ${d} published, ${e} failed`;
+
+  const lines = paragraphs(input);
+  const text = lines
+    .map((block) => block.map((l) => l.text).join('\n'))
+    .join('\n\n');
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    ...lines.map((block) => `<p>${block.map(htmlLine).join('<br>\n')}</p>`),
+    '</body></html>',
+  ].join('\n');
+
+  return { subject, text: `${text}\n`, html: `${html}\n` };
+}
+
+interface Line {
+  text: string;
+  link?: string;
+}
+
+function paragraphs(input: SummaryInput): Line[][] {
+  const { event } = input;
+  const { q, i, d, e } = event.counts;
+  const name = input.jobName ? ` "${input.jobName}"` : '';
+  const blocks: Line[][] = [];
+
+  if (input.webhook) {
+    const w = input.webhook;
+    blocks.push([
+      { text: `The completion webhook of job ${event.job_id}${name} to ` +
+          `${w.origin} failed ${w.attempts} times and will not be retried.` },
+      { text: `Last error: ${w.lastError}` },
+    ]);
+  }
+
+  blocks.push([
+    { text: `Job ${event.job_id}${name} is ${event.state}.` },
+    { text: `Published: ${d}, failed: ${e}, waiting: ${q}, running: ${i}.` },
+    { text: `Completed at ${event.completed_at}.` },
+  ]);
+
+  if (event.tracks.length > 0) {
+    const block: Line[] = [{ text: 'Tracks:' }];
+    for (const track of event.tracks) {
+      block.push({
+        text: `Track ${track.track_id} (upload ${track.upload_id})`,
+      });
+      for (const [format, rendition] of Object.entries(track.formats)) {
+        const link = rendition.url;
+        block.push({ text: `  ${format}: ${link}`, link });
+      }
+    }
+    blocks.push(block);
+  }
+
+  if (event.errors.length > 0) {
+    blocks.push([
+      { text: 'Failed uploads:' },
+      ...event.errors.map((err) => ({
+        text: `Upload ${err.upload_id}: ${err.error}`,
+      })),
+    ]);
+  }
+
+  blocks.push([{ text: 'Download links need your API token.' }]);
+  return blocks;
+}
+
+function htmlLine(line: Line): string {
+  const text = escapeHtml(line.text.trim());
+  if (!line.link) return text;
+  const href = escapeHtml(line.link);
+  return text.replace(href, `<a href="${href}">${href}</a>`);
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import {
+  OUTPUT_FORMATS,
+  type Job,
+  type JobCounts,
+  type JobState,
+  type Track,
+  type Upload,
+} from '@ingest/core';
+
+/** One rendition as the event reports it. */
+export interface EventRendition {
+  bytes: number;
+  sha256: string;
+  /** Decoded duration in seconds. */
+  duration: number;
+  /** Download URL; the client adds its own token. */
+  url: string;
+}
+
+/** The body of a `job.completed` notification (SPEC §4). */
+export interface JobCompletedEvent {
+  type: 'job.completed';
+  job_id: number;
+  state: JobState;
+  counts: JobCounts;
+  tracks: {
+    track_id: number;
+    upload_id: number;
+    formats: Record<string, EventRendition>;
+  }[];
+  errors: { upload_id: number; error: string }[];
+  completed_at: string;
+}
+
+export interface EventInput {
+  job: Job;
+  counts: JobCounts;
+  uploads: Upload[];
+  tracks: Track[];
+  /** Base URL of the gateway, without a trailing slash. */
+  publicUrl: string;
+  /** Used when the job carries no completion time. */
+  now: Date;
+}
+
+/**
+ * The event id of a job: deterministic, so every retry and every rebuild
+ * carries the same one, and salted with the job's creation time so that
+ * a fresh installation reusing job ids does not repeat old ids.
+ */
+export function eventIdOf(job: Pick<Job, 'id' | 'siteId' | 'createdAt'>) {
+  const digest = createHash('sha256')
+    .update(`${job.siteId}.${job.id}.${job.createdAt}`)
+    .digest('hex');
+  return `evt_${job.id}_${digest.slice(0, 20)}`;
+}
+
+export function buildJobEvent(input: EventInput): JobCompletedEvent {
+  const { job, publicUrl } = input;
+  const byUpload = new Map(input.tracks.map((t) => [t.uploadId, t]));
+  const uploads = [...input.uploads].sort((a, b) => a.id - b.id);
+
+  const tracks = uploads
+    .filter((u) => u.status === 'published' && byUpload.has(u.id))
+    .map((u) => {
+      const track = byUpload.get(u.id) as Track;
+      return {
+        track_id: track.id,
+        upload_id: u.id,
+        formats: renditionsOf(track, publicUrl),
+      };
+    });
+
+  const errors = uploads
+    .filter((u) => u.status === 'error')
+    .map((u) => ({ upload_id: u.id, error: u.error ?? 'failed' }));
+
+  return {
+    type: 'job.completed',
+    job_id: job.id,
+    state: job.state,
+    counts: input.counts,
+    tracks,
+    errors,
+    completed_at: job.completedAt ?? input.now.toISOString(),
+  };
+}
+
+function renditionsOf(track: Track, publicUrl: string) {
+  const formats: Record<string, EventRendition> = {};
+  for (const format of OUTPUT_FORMATS) {
+    const rendition = track.renditions[format];
+    if (!rendition) continue;
+    formats[format] = {
+      bytes: rendition.bytes,
+      sha256: rendition.sha256,
+      duration: rendition.duration,
+      url: downloadUrl(publicUrl, track.id, format),
+    };
+  }
+  return formats;
+}
+
+export function downloadUrl(
+  publicUrl: string,
+  trackId: number,
+  format: string,
+): string {
+  const query = new URLSearchParams({ track_id: String(trackId), format });
+  return `${publicUrl}/api/tracks/download?${query}`;
+}

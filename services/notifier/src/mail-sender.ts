@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+
+/** One message, every header value already validated. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /**
+   * A stable key of this message (the delivery job id): it names the
+   * outbox file and the Message-ID, so a retry replaces rather than
+   * duplicates.
+   */
+  key: string;
+}
+
+export interface MailSender {
+  send(mail: OutgoingMail): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MailSenderOptions {
+  /** SMTP server URL; unset writes `.eml` files to `outboxDir` instead. */
+  smtpUrl?: string;
+  /** The From header, from the operator's configuration. */
+  from: string;
+  outboxDir: string;
+}
+
+const SMTP_TIMEOUTS = {
+  connectionTimeout: 30_000,
+  greetingTimeout: 30_000,
+  socketTimeout: 60_000,
+};
+
+/** Sends through SMTP when configured, else into the local outbox. */
+export function createMailSender(options: MailSenderOptions): MailSender {
+  if (/[\r\n]/.test(options.from)) {
+    throw new Error('INGEST_MAIL_FROM must be a single line');
+  }
+  return options.smtpUrl
+    ? smtpSender(options.smtpUrl, options.from)
+    : outboxSender(options.outboxDir, options.from);
+}
+
+function smtpSender(url: string, from: string): MailSender {
+  const transport = nodemailer.createTransport(
+    { url, ...SMTP_TIMEOUTS },
+    { from, disableFileAccess: true, disableUrlAccess: true },
+  );
+  let closed = false;
+
+  return {
+    async send(mail) {
+      await transport.sendMail(messageOf(mail));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      transport.close();
+    },
+  };
+}
+
+function outboxSender(dir: string, from: string): MailSender {
+  const transport = nodemailer.createTransport(
+    { streamTransport: true, buffer: true, newline: 'windows' },
+    { from, disableFileAccess: true, disableUrlAccess: true },
+  );
+
+  return {
+    async send(mail) {
+      const info = await transport.sendMail(messageOf(mail));
+      const file = path.join(dir, `${digest(mail.key)}.eml`);
+      const temp = `${file}.${process.pid}.tmp`;
+
+      await mkdir(dir, { recursive: true });
+      try {
+        await writeFile(temp, info.message as Buffer);
+        await rename(temp, file);
+      } finally {
+        await rm(temp, { force: true });
+      }
+    },
+    async close() {},
+  };
+}
+
+function messageOf(mail: OutgoingMail) {
+  return {
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    messageId: `<${digest(mail.key)}@catalog-ingest>`,
+  };
+}
+
+function digest(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import {
+  createRedis,
+  jobIds,
+  openQueue,
+  type TypedQueue,
+} from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { Webhook } from 'standardwebhooks';
+import { startNotifier, type RunningNotifier } from './notifier';
+import {
+  completedJob,
+  HookReceiver,
+  MailCatcher,
+  memoryLogger,
+  sleep,
+  waitFor,
+} from './test-support';
+
+const PUBLIC_URL = 'http://ingest.test';
+/** Sum of the webhook schedule plus slack: no retry can come later. */
+const QUIET_MS = 1_200;
+
+let redisServer: RedisServer;
+let redis: Redis;
+let store: StateStore;
+let completions: TypedQueue<'completion'>;
+let emails: TypedQueue<'email'>;
+let receiver: HookReceiver;
+let smtp: MailCatcher;
+let notifier: RunningNotifier;
+let dataDir: string;
+const logs = memoryLogger();
+
+before(async () => {
+  redisServer = await RedisServer.start();
+  redis = createRedis(redisServer.url, 'worker');
+  store = new StateStore(redis);
+  completions = openQueue('completion', redis);
+  emails = openQueue('email', redis);
+  receiver = await HookReceiver.start();
+  smtp = await MailCatcher.start();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-test-'));
+
+  const config = loadConfig({
+    REDIS_URL: redisServer.url,
+    NOTIFIER_PORT: '0',
+    HOST: '127.0.0.1',
+    INGEST_DATA_DIR: dataDir,
+    INGEST_PUBLIC_URL: PUBLIC_URL,
+    SMTP_URL: smtp.url,
+    INGEST_ALLOW_PRIVATE_URLS: '1',
+    INGEST_WEBHOOK_SCHEDULE: '200ms,300ms,400ms',
+    INGEST_WEBHOOK_TIMEOUT: '2s',
+    INGEST_EMAIL_SCHEDULE: '100ms,200ms',
+  });
+  notifier = await startNotifier(config, { logger: logs.logger });
+});
+
+after(async () => {
+  await notifier?.close();
+  await notifier?.close();
+  await completions?.close();
+  await emails?.close();
+  redis?.disconnect();
+  await receiver?.close();
+  await smtp?.close();
+  await redisServer?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function complete(jobId: number) {
+  await completions.add('completion', { jobId }, {
+    jobId: jobIds.completion(jobId),
+  });
+}
+
+function webhookLog(jobId: number) {
+  return store
+    .deliveries(jobId)
+    .then((all) => all.filter((d) => d.channel === 'webhook'));
+}
+
+test('a webhook gets one signed delivery with the SPEC body', async () => {
+  const hook = receiver.route([200], '?token=client-secret');
+  const fixture = await completedJob(store, { oncomplete: hook.url });
+  await complete(fixture.job.id);
+
+  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
+  await sleep(QUIET_MS);
+  const [request] = receiver.at(hook.path);
+  assert.equal(receiver.at(hook.path).length, 1);
+
+  assert.equal(request.headers['content-type'], 'application/json');
+  const body = new Webhook(fixture.secret).verify(
+    request.body,
+    request.headers,
+  );
+  assert.match(request.headers['webhook-id'], /^evt_\d+_[0-9a-f]+$/);
+
+  const url = (format: string) =>
+    `${PUBLIC_URL}/api/tracks/download?track_id=${fixture.trackId}` +
+    `&format=${format}`;
+  const track = await store.getTrack(fixture.site.id, fixture.trackId);
+  assert.deepEqual(body, {
+    type: 'job.completed',
+    job_id: fixture.job.id,
+    state: 'complete',
+    counts: { q: 0, i: 0, d: 1, e: 1 },
+    tracks: [
+      {
+        track_id: fixture.trackId,
+        upload_id: fixture.good.id,
+        formats: {
+          mp3: {
+            bytes: 1234,
+            sha256: track?.renditions.mp3?.sha256,
+            duration: 3.25,
+            url: url('mp3'),
+          },
+          wav: {
+            bytes: 5678,
+            sha256: track?.renditions.wav?.sha256,
+            duration: 3.25,
+            url: url('wav'),
+          },
+        },
+      },
+    ],
+    errors: [{ upload_id: fixture.bad.id, error: 'no audio stream' }],
+    completed_at: fixture.job.completedAt,
+  });
+
+  const [entry] = await webhookLog(fixture.job.id);
+  assert.equal(entry.ok, true);
+  assert.equal(entry.status, 200);
+  assert.equal(entry.attempt, 1);
+  assert.equal(entry.eventId, request.headers['webhook-id']);
+  // The origin only: the query string carries the client's token.
+  assert.equal(entry.target, receiver.origin);
+});
+
+test('500, 500, 200: three attempts with one event id', async () => {
+  const hook = receiver.route([500, 500, 200]);
+  const fixture = await completedJob(store, { oncomplete: hook.url });
+  await complete(fixture.job.id);
+
+  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 3);
+  await sleep(QUIET_MS);
+  const requests = receiver.at(hook.path);
+  assert.equal(requests.length, 3);
+
+  const ids = new Set(requests.map((r) => r.headers['webhook-id']));
+  assert.equal(ids.size, 1);
+  const verifier = new Webhook(fixture.secret);
+  for (const r of requests) verifier.verify(r.body, r.headers);
+  assert.equal(new Set(requests.map((r) => r.body)).size, 1);
+
+  const log = await webhookLog(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => [d.attempt, d.status, d.ok]),
+    [
+      [1, 500, false],
+      [2, 500, false],
+      [3, 200, true],
+    ],
+  );
+  // The schedule's delays lie between the attempts.
+  const at = log.map((d) => Date.parse(d.at));
+  assert.ok(at[1] - at[0] >= 190, `first gap ${at[1] - at[0]} ms`);
+  assert.ok(at[2] - at[1] >= 290, `second gap ${at[2] - at[1]} ms`);
+});
+
+test('410 stops the retries after one attempt', async () => {
+  const contact = 'gone-contact@example.com';
+  const hook = receiver.route([410]);
+  const fixture = await completedJob(store, {
+    oncomplete: hook.url,
+    contactEmail: contact,
+  });
+  await complete(fixture.job.id);
+
+  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
+  await sleep(QUIET_MS);
+  assert.equal(receiver.at(hook.path).length, 1);
+  const log = await store.deliveries(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => [d.channel, d.status, d.ok]),
+    [['webhook', 410, false]],
+  );
+  assert.equal(smtp.to(contact).length, 0);
+});
+
+test('exhausted retries tell the site contact by email', async () => {
+  const contact = 'ops-team@example.com';
+  const hook = receiver.route([500]);
+  const fixture = await completedJob(store, {
+    oncomplete: hook.url,
+    contactEmail: contact,
+  });
+  await complete(fixture.job.id);
+
+  const [mail] = await waitFor(() => {
+    const got = smtp.to(contact);
+    return got.length > 0 && got;
+  });
+  // 1 try + 3 retries, as long as the schedule.
+  assert.equal(receiver.at(hook.path).length, 4);
+  assert.match(mail.subject ?? '', new RegExp(`Job ${fixture.job.id}\\b`));
+  assert.match(mail.subject ?? '', /webhook/);
+  assert.match(mail.text ?? '', /failed 4 times/);
+  assert.match(mail.text ?? '', new RegExp(receiver.origin));
+
+  await sleep(300);
+  const log = await store.deliveries(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => [d.channel, d.ok]),
+    [
+      ['webhook', false],
+      ['webhook', false],
+      ['webhook', false],
+      ['webhook', false],
+      ['email', true],
+    ],
+  );
+  assert.equal(log[4].target, 'o***@example.com');
+  assert.equal(smtp.to(contact).length, 1);
+});
+
+test('an oncomplete address gets a text and HTML summary', async () => {
+  const to = 'client-one@example.com';
+  const fixture = await completedJob(store, { oncomplete: to });
+  await complete(fixture.job.id);
+
+  const [mail] = await waitFor(() => {
+    const got = smtp.to(to);
+    return got.length > 0 && got;
+  });
+  assert.equal(
+    mail.subject,
+    `Job ${fixture.job.id} complete: 1 published, 1 failed`,
+  );
+  assert.match(mail.text ?? '', new RegExp(`Track ${fixture.trackId}\\b`));
+  assert.match(mail.text ?? '', /no audio stream/);
+  assert.match(
+    String(mail.html),
+    new RegExp(`href="${PUBLIC_URL}/api/tracks/download\\?track_id=`),
+  );
+  assert.match(mail.messageId ?? '', /@catalog-ingest>$/);
+});
+
+test('a createJob job emails its own address', async () => {
+  const to = 'job-owner@example.com';
+  const fixture = await completedJob(store, {
+    created: { email: to },
+    contactEmail: 'someone-else@example.com',
+  });
+  await complete(fixture.job.id);
+
+  const [mail] = await waitFor(() => {
+    const got = smtp.to(to);
+    return got.length > 0 && got;
+  });
+  assert.match(mail.text ?? '', /"Batch"/);
+  assert.equal(smtp.to('someone-else@example.com').length, 0);
+});
+
+test('an SMTP refusal is retried and the mail arrives once', async () => {
+  const to = 'retry-me@example.com';
+  smtp.refuseNext = 1;
+  const fixture = await completedJob(store, { oncomplete: to });
+  await complete(fixture.job.id);
+
+  await waitFor(() => smtp.to(to).length > 0);
+  await sleep(500);
+  assert.equal(smtp.to(to).length, 1);
+  const log = await store.deliveries(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => [d.channel, d.attempt, d.ok, d.error]),
+    [
+      ['email', 1, false, 'smtp 451'],
+      ['email', 2, true, undefined],
+    ],
+  );
+});
+
+test('an address with CR/LF is refused, not sent', async () => {
+  const fixture = await completedJob(store, {});
+  await complete(fixture.job.id);
+  await waitFor(() => store.getEvent(fixture.job.id));
+
+  const to = 'victim@example.com\r\nBcc: other@example.com';
+  await emails.add(
+    'email',
+    { jobId: fixture.job.id, eventId: 'evt_x', to, reason: 'oncomplete' },
+    { jobId: 'crlf-test', attempts: 3 },
+  );
+
+  const [entry] = await waitFor(async () => {
+    const log = await store.deliveries(fixture.job.id);
+    return log.length > 0 && log;
+  });
+  assert.equal(entry.ok, false);
+  assert.equal(entry.error, 'invalid_address');
+  assert.equal(entry.target, '[invalid address]');
+  await sleep(400);
+  assert.equal((await store.deliveries(fixture.job.id)).length, 1);
+  assert.equal(smtp.to('victim@example.com').length, 0);
+  assert.equal(smtp.to('other@example.com').length, 0);
+});
+
+test('a redelivered completion sends no second webhook', async () => {
+  const hook = receiver.route([200]);
+  const fixture = await completedJob(store, { oncomplete: hook.url });
+  await complete(fixture.job.id);
+  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
+  const event = await store.getEvent(fixture.job.id);
+
+  // The same completion again, past the queue's own de-duplication.
+  for (const id of ['again-1', 'again-2']) {
+    const job = await completions.add(
+      'completion',
+      { jobId: fixture.job.id },
+      { jobId: `${id}-${fixture.job.id}` },
+    );
+    await waitFor(async () => (await job.getState()) === 'completed');
+  }
+  await sleep(QUIET_MS);
+
+  assert.equal(receiver.at(hook.path).length, 1);
+  assert.equal(await store.getEvent(fixture.job.id), event);
+  assert.equal((await webhookLog(fixture.job.id)).length, 1);
+});
+
+test('ops endpoints answer and metrics carry no ids', async () => {
+  const base = `http://127.0.0.1:${notifier.port}`;
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /ingest_notifications_total\{[^}]*channel="webhook"[^}]*outcome="delivered"/,
+  );
+  assert.match(metrics, /outcome="stopped_410"/);
+  assert.match(metrics, /outcome="gave_up"/);
+  assert.match(metrics, /ingest_notification_duration_seconds_bucket/);
+  assert.doesNotMatch(metrics, /evt_|127\.0\.0\.1|example\.com/);
+});
+
+test('logs hold no address, token, secret or payload', async () => {
+  const text = logs.lines.join('');
+  assert.match(text, /"msg":"delivered"/);
+  assert.doesNotMatch(text, /example\.com/);
+  assert.doesNotMatch(text, /client-secret/);
+  assert.doesNotMatch(text, /whsec_/);
+  assert.doesNotMatch(text, /no audio stream/);
+});

@@ -1,0 +1,216 @@
+import path from 'node:path';
+import type { Config } from '@ingest/config';
+import { safeRequest } from '@ingest/net';
+import {
+  checkRedis,
+  createRedis,
+  openQueue,
+  openWorker,
+  scheduleDelay,
+  type QueueName,
+} from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import {
+  createLogger,
+  createRegistry,
+  OpsServer,
+  type Logger,
+  type ShutdownStep,
+} from '@ingest/telemetry';
+import type { Worker } from 'bullmq';
+import type { Registry } from 'prom-client';
+import { createCompletionProcessor } from './completion-processor';
+import { DeliveryJobs } from './delivery-jobs';
+import { DeliveryRecorder } from './delivery-recorder';
+import { createEmailProcessor } from './email-processor';
+import { createMailSender, type MailSender } from './mail-sender';
+import { createNotifierMetrics } from './notifier-metrics';
+import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
+
+/** Jobs each worker runs at once. Deliveries mostly wait on the network. */
+const CONCURRENCY: Record<Exclude<QueueName, 'transcode'>, number> = {
+  completion: 4,
+  webhook: 16,
+  email: 4,
+};
+
+const READY_TIMEOUT_MS = 2_000;
+
+/** Parts a test or an embedding process may supply itself. */
+export interface NotifierDeps {
+  logger?: Logger;
+  registry?: Registry;
+  /** Webhook transport; `@ingest/net`'s safeRequest by default. */
+  post?: WebhookPost;
+  /** Mail transport; SMTP or the outbox per configuration by default. */
+  mailSender?: MailSender;
+}
+
+export interface RunningNotifier {
+  /** Port of the ops server (/healthz, /readyz, /metrics). */
+  port: number;
+  /** Shutdown steps in order, for the process's signal handler. */
+  steps: ShutdownStep[];
+  /** Runs every step once; later calls wait for the same close. */
+  close(): Promise<void>;
+}
+
+/**
+ * The notifier's composition root: checks Redis, opens the queues and
+ * the three workers, and serves the ops endpoints.
+ */
+export async function startNotifier(
+  config: Config,
+  deps: NotifierDeps = {},
+): Promise<RunningNotifier> {
+  const logger = deps.logger ?? createLogger('notifier', config.logLevel);
+  const registry = deps.registry ?? createRegistry('notifier');
+  const sender =
+    deps.mailSender ??
+    createMailSender({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      outboxDir: path.join(config.dataDir, 'outbox'),
+    });
+  const redis = createRedis(config.redisUrl, 'command');
+  const connection = createRedis(config.redisUrl, 'worker');
+
+  try {
+    await checkRedis(redis, logger);
+  } catch (err) {
+    redis.disconnect();
+    connection.disconnect();
+    throw err;
+  }
+
+  const store = new StateStore(redis);
+  const queues = {
+    webhook: openQueue('webhook', connection),
+    email: openQueue('email', connection),
+  };
+  const jobs = new DeliveryJobs(queues.webhook, queues.email, {
+    webhookMs: config.webhookScheduleMs,
+    emailMs: config.emailScheduleMs,
+  });
+  const recorder = new DeliveryRecorder(
+    store,
+    createNotifierMetrics(registry),
+    logger,
+  );
+
+  const workers: Worker[] = [
+    openWorker(
+      'completion',
+      connection,
+      createCompletionProcessor({
+        store,
+        jobs,
+        logger,
+        publicUrl: config.publicUrl,
+      }),
+      { concurrency: CONCURRENCY.completion },
+    ),
+    openWorker(
+      'webhook',
+      connection,
+      createWebhookProcessor({
+        store,
+        jobs,
+        recorder,
+        post: deps.post ?? safeRequest,
+        timeoutMs: config.webhookTimeoutMs,
+        allowPrivateUrls: config.allowPrivateUrls,
+      }),
+      {
+        concurrency: CONCURRENCY.webhook,
+        scheduleDelay: (n) => scheduleDelay(config.webhookScheduleMs, n),
+      },
+    ),
+    openWorker(
+      'email',
+      connection,
+      createEmailProcessor({ store, sender, recorder }),
+      {
+        concurrency: CONCURRENCY.email,
+        scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
+      },
+    ),
+  ];
+  for (const worker of workers) watch(worker, logger);
+  workers[0].on('failed', (job, err) => {
+    const fields = { jobId: job?.data.jobId, queue: 'completion' };
+    const attempt = job ? job.attemptsMade : undefined;
+    logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
+  });
+
+  const ops = new OpsServer({
+    port: config.notifierPort,
+    host: config.host,
+    registry,
+    ready: () => ping(redis),
+  });
+  const steps: ShutdownStep[] = [
+    // close() lets running jobs finish; a job still running at the
+    // deadline is taken back by another notifier once its lock expires.
+    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    {
+      name: 'queues',
+      run: () => Promise.all([queues.webhook.close(), queues.email.close()]),
+    },
+    { name: 'mail', run: () => sender.close() },
+    {
+      name: 'redis',
+      run: () => Promise.all([quit(redis), quit(connection)]),
+    },
+    { name: 'ops server', run: () => ops.close() },
+  ];
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      for (const step of steps) {
+        try {
+          await step.run();
+        } catch (err) {
+          logger.warn({ step: step.name, err }, 'close step failed');
+        }
+      }
+    })();
+    return closing;
+  };
+
+  let port: number;
+  try {
+    port = await ops.listen();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  for (const worker of workers) {
+    worker.run().catch((err: Error) => {
+      logger.error({ queue: worker.name, err: err.message }, 'worker stopped');
+    });
+  }
+  logger.info({ port }, 'notifier started');
+  return { port, steps, close };
+}
+
+/** Worker-level faults (Redis gone, lock lost); job failures log elsewhere. */
+function watch(worker: Worker, logger: Logger) {
+  worker.on('error', (err) => {
+    logger.error({ queue: worker.name, err: err.message }, 'worker error');
+  });
+}
+
+async function ping(redis: ReturnType<typeof createRedis>) {
+  const timeout = new Promise<boolean>((resolve) => {
+    setTimeout(resolve, READY_TIMEOUT_MS, false).unref();
+  });
+  const answer = redis.ping().then((reply) => reply === 'PONG');
+  return Promise.race([answer, timeout]);
+}
+
+async function quit(redis: ReturnType<typeof createRedis>) {
+  if (redis.status === 'end') return;
+  await redis.quit().catch(() => redis.disconnect());
+}

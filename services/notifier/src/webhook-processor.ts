@@ -1,0 +1,157 @@
+import type { Readable } from 'node:stream';
+import type { TypedJob } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
+import { UnrecoverableError } from 'bullmq';
+import type { DeliveryJobs } from './delivery-jobs';
+import type { DeliveryRecorder } from './delivery-recorder';
+import { isSingleAddress } from './email-address';
+import type { Outcome } from './notifier-metrics';
+import { signWebhook } from './webhook-signer';
+
+/** The part of `@ingest/net`'s safeRequest the notifier uses. */
+export type WebhookPost = (
+  url: string,
+  options: {
+    method: 'POST';
+    headers: Record<string, string>;
+    body: string;
+    timeoutMs: number;
+    maxRedirects: number;
+    allowPrivate: boolean;
+  },
+) => Promise<{ status: number; body: Readable }>;
+
+export interface WebhookProcessorDeps {
+  store: StateStore;
+  post: WebhookPost;
+  jobs: DeliveryJobs;
+  recorder: DeliveryRecorder;
+  /** Per-attempt time limit of the request in ms. */
+  timeoutMs: number;
+  allowPrivateUrls: boolean;
+  now?: () => Date;
+}
+
+/** What one POST came to. */
+interface Attempt {
+  status?: number;
+  error?: string;
+  /** The target can never take this event (e.g. a malformed URL). */
+  permanent?: boolean;
+}
+
+/**
+ * Delivers a job's stored event to one URL. 2xx ends the job, 410 stops
+ * it for good, anything else throws so the queue retries on the
+ * schedule; the last failure tells the site's contact.
+ */
+export function createWebhookProcessor(deps: WebhookProcessorDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  return async (job: TypedJob<'webhook'>): Promise<{ status: number }> => {
+    const { jobId, eventId, url } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const isLast = attempt >= (job.opts.attempts ?? 1);
+
+    const body = await deps.store.getEvent(jobId);
+    const owner = await deps.store.jobById(jobId);
+    const site = owner && (await deps.store.getSite(owner.siteId));
+    if (!body || !site) throw new UnrecoverableError('event or site missing');
+
+    const startedAt = now();
+    const started = performance.now();
+    const result = await post(deps, url, {
+      body,
+      headers: signWebhook({
+        secret: site.webhookSecret,
+        id: eventId,
+        timestamp: startedAt.getTime() / 1000,
+        body,
+      }),
+    });
+    const durationMs = performance.now() - started;
+
+    const outcome = outcomeOf(result, isLast);
+    await deps.recorder.record({
+      channel: 'webhook',
+      jobId,
+      eventId,
+      target: originOf(url),
+      attempt,
+      startedAt,
+      durationMs,
+      outcome,
+      status: result.status,
+      error: result.error,
+    });
+
+    if (outcome === 'delivered') return { status: result.status as number };
+    if (outcome === 'stopped_410') {
+      throw new UnrecoverableError('webhook answered 410 Gone');
+    }
+
+    const reason = result.error ?? `webhook answered ${result.status}`;
+    if (outcome === 'retry') throw new Error(reason);
+
+    const contact = site.contactEmail;
+    if (contact && isSingleAddress(contact)) {
+      await deps.jobs.email({
+        jobId,
+        eventId,
+        to: contact,
+        reason: 'webhook-exhausted',
+      });
+    }
+    throw new UnrecoverableError(reason);
+  };
+}
+
+async function post(
+  deps: WebhookProcessorDeps,
+  url: string,
+  request: { body: string; headers: Record<string, string> },
+): Promise<Attempt> {
+  try {
+    const response = await deps.post(url, {
+      method: 'POST',
+      headers: { ...request.headers, 'content-type': 'application/json' },
+      body: request.body,
+      timeoutMs: deps.timeoutMs,
+      maxRedirects: 0,
+      allowPrivate: deps.allowPrivateUrls,
+    });
+    // The answer's body is of no use; drop it so the socket is freed.
+    response.body.destroy();
+    return { status: response.status };
+  } catch (err) {
+    const code = codeOf(err);
+    return { error: code, permanent: code === 'bad_url' };
+  }
+}
+
+function outcomeOf(result: Attempt, isLast: boolean): Outcome {
+  const { status } = result;
+  if (status !== undefined && status >= 200 && status < 300) return 'delivered';
+  if (status === 410) return 'stopped_410';
+  return isLast || result.permanent ? 'gave_up' : 'retry';
+}
+
+/**
+ * A short, stable reason for the delivery log. NetError codes as they
+ * are; other errors by their system code or class, never their message,
+ * which may quote the URL.
+ */
+function codeOf(err: unknown): string {
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && code) return code;
+  return typeof name === 'string' && name ? name : 'request_failed';
+}
+
+/** Only the origin is kept: a query string may hold the client's token. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '[invalid url]';
+  }
+}
