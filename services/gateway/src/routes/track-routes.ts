@@ -38,7 +38,7 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
 
   router.all(
     '/download',
-    endpoint(deps, async ({ site, params, req, res }) => {
+    endpoint(deps, async ({ site, params, req, res, log }) => {
       const track = await trackOf(site.id, requireId(params, 'track_id'));
       const format = (text(params, 'format') ?? 'mp3').toLowerCase();
       if (!isOutputFormat(format)) {
@@ -76,7 +76,15 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
         return undefined;
       }
       const body = await deps.storage.read(rendition.storageKey, range);
-      await pipeline(body, res);
+      try {
+        await pipeline(body, res);
+      } catch (err) {
+        // A client that hangs up mid-download is no server failure.
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+          throw err;
+        }
+        log.debug({ trackId: track.id, format }, 'download cut short');
+      }
       return undefined;
     }),
   );
