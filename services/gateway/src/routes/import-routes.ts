@@ -8,18 +8,16 @@ import {
   type Site,
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
-import { authenticate } from '../http/auth';
-import { endpoint, type CallContext, type EndpointDeps } from '../http/endpoint';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, requireId, text, type Params } from '../http/params';
 import { parseEmail, parseNotifyTarget } from '../jobs/notify-target';
 import type { Publisher } from '../jobs/publisher';
-import { UploadSlot } from '../uploads/upload-slot';
 import {
   checkMeta,
   parseFormats,
-  type ReceivedSource,
   type UploadService,
 } from '../uploads/upload-service';
+import { uploadEndpoint } from './upload-endpoint';
 import { presentRendition, presentUpload } from './presenters';
 
 export interface ImportRouteDeps extends EndpointDeps {
@@ -59,57 +57,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     return upload;
   }
 
-  // The upload slot and the multipart file belong to one request.
-  const slots = new WeakMap<object, UploadSlot>();
-  const received = new WeakMap<object, ReceivedSource>();
-  const slotOf = (ctx: { req: object }) => {
-    let slot = slots.get(ctx.req);
-    if (!slot) {
-      slot = new UploadSlot(store, deps.uploadSlotTtlMs);
-      slots.set(ctx.req, slot);
-    }
-    return slot;
-  };
-
-  router.all(
-    '/upload',
-    endpoint(
-      deps,
-      async (ctx: CallContext) => {
-        const { site, params } = ctx;
-        const file = received.get(ctx.req);
-        try {
-          const request = await deps.uploads.prepare(site, params);
-          if (file) return await deps.uploads.accept(site, request, file);
-
-          const url = text(params, 'url');
-          if (!url) {
-            throw new ApiError(
-              'invalid_parameter',
-              'url or a multipart file is required',
-            );
-          }
-          await slotOf(ctx).take(site.id);
-          const fetched = await deps.uploads.fetch(site, url);
-          return await deps.uploads.accept(site, request, fetched);
-        } catch (err) {
-          if (file) await deps.uploads.discard(file);
-          throw err;
-        }
-      },
-      {
-        onFile: (ctx) => async (stream, info, params) => {
-          const site = await authenticate(store, ctx.req, params);
-          await slotOf(ctx).take(site.id);
-          received.set(
-            ctx.req,
-            await deps.uploads.receive(site, stream, info.filename),
-          );
-        },
-        cleanup: (ctx) => slotOf(ctx).release(),
-      },
-    ),
-  );
+  router.all('/upload', uploadEndpoint(deps));
 
   router.all(
     '/setMetadata',

@@ -1,0 +1,125 @@
+/**
+ * What each rendition must look like (SPEC §3 "Renditions"), as pure
+ * decisions from the source's facts. Kept free of I/O so the rules are
+ * unit-tested on their own.
+ */
+
+/** Formats the pipeline can produce. */
+export const OUTPUT_FORMATS = ['mp3', 'wav', 'aiff', 'flac'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export type LosslessFormat = Exclude<OutputFormat, 'mp3'>;
+
+export function isOutputFormat(value: string): value is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(value);
+}
+
+/** How a source stores its samples, as far as the policy cares. */
+export type SampleKind = 'int' | 'float' | 'lossy';
+
+/** The source facts the policy reads. */
+export interface PolicyInput {
+  sampleRate: number;
+  channels: number;
+  sampleKind: SampleKind;
+  /** Bits per stored sample; null when the codec has no such notion. */
+  bitDepth: number | null;
+}
+
+export const MP3_BITRATE = 320_000;
+export const MP3_MAX_CHANNELS = 2;
+
+/**
+ * mp3 sample rate: 44.1 or 48 kHz. A rate of either family (88.2k, 96k…)
+ * goes down to its base so resampling ratios stay integral; rates below
+ * 44.1 kHz go up to 44.1 kHz; any other rate takes the nearer base.
+ */
+export function mp3SampleRate(sourceRate: number): 44_100 | 48_000 {
+  if (sourceRate >= 48_000 && sourceRate % 48_000 === 0) return 48_000;
+  if (sourceRate >= 44_100 && sourceRate % 44_100 === 0) return 44_100;
+  if (sourceRate < 44_100) return 44_100;
+  const to441 = Math.abs(sourceRate - 44_100);
+  const to48 = Math.abs(sourceRate - 48_000);
+  return to441 < to48 ? 44_100 : 48_000;
+}
+
+/** mp3 holds at most stereo; more channels are downmixed to two. */
+export function mp3Channels(sourceChannels: number): number {
+  return Math.min(Math.max(sourceChannels, 1), MP3_MAX_CHANNELS);
+}
+
+/**
+ * Lossless bit depth: 16 or 24 only. Float and anything wider than 16-bit
+ * integer become 24-bit (32-bit int loses its low byte, which no real
+ * recording fills); 8-bit, companded (A-law/µ-law) and ADPCM become 16.
+ * A lossy source has no bit depth to keep: 16-bit holds all it carries.
+ */
+export function losslessBitDepth(source: PolicyInput): 16 | 24 {
+  if (source.sampleKind === 'float') return 24;
+  if (source.sampleKind === 'lossy') return 16;
+  return source.bitDepth !== null && source.bitDepth > 16 ? 24 : 16;
+}
+
+/** The encoder settings of one rendition. */
+export interface EncodingSettings {
+  format: OutputFormat;
+  /** ffmpeg encoder name, or 'copy' for a stream copy. */
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  /** Lossless only. */
+  bitDepth: 16 | 24 | null;
+  /** mp3 only, bits per second. */
+  bitrate: number | null;
+}
+
+const PCM_CODECS: Record<'wav' | 'aiff', Record<16 | 24, string>> = {
+  wav: { 16: 'pcm_s16le', 24: 'pcm_s24le' },
+  aiff: { 16: 'pcm_s16be', 24: 'pcm_s24be' },
+};
+
+/** Settings for a rendition encoded from the given source. */
+export function encodingFor(
+  format: OutputFormat,
+  source: PolicyInput,
+): EncodingSettings {
+  if (format === 'mp3') {
+    return {
+      format,
+      codec: 'libmp3lame',
+      sampleRate: mp3SampleRate(source.sampleRate),
+      channels: mp3Channels(source.channels),
+      bitDepth: null,
+      bitrate: MP3_BITRATE,
+    };
+  }
+
+  const bitDepth = losslessBitDepth(source);
+  const codec = format === 'flac' ? 'flac' : PCM_CODECS[format][bitDepth];
+  return {
+    format,
+    codec,
+    sampleRate: source.sampleRate,
+    channels: source.channels,
+    bitDepth,
+    bitrate: null,
+  };
+}
+
+/** Settings for an mp3 taken from an mp3 source as it is. */
+export function streamCopyFor(source: PolicyInput): EncodingSettings {
+  return {
+    format: 'mp3',
+    codec: 'copy',
+    sampleRate: source.sampleRate,
+    channels: source.channels,
+    bitDepth: null,
+    bitrate: null,
+  };
+}
+
+/** ffmpeg's sample_fmt for the flac encoder at a bit depth. */
+export function flacSampleFormat(bitDepth: 16 | 24): 's16' | 's32' {
+  // The flac encoder writes 24-bit samples from s32 input.
+  return bitDepth === 16 ? 's16' : 's32';
+}

@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+import { assertExecutable, type BinaryPaths } from './binary-paths';
+import { MediaError } from './media-error';
+import { silentLogger, type MediaLogger } from './media-logger';
+
+/**
+ * The only place that starts ffmpeg or ffprobe. Processes are spawned with
+ * argument arrays (no shell), so client-supplied values reach the binary
+ * as single argv elements whatever characters they hold.
+ *
+ * fluent-ffmpeg is installed but deliberately not used: the single-pass
+ * transcode needs extra output pipes (fd 3, 4, …) to count decoded samples,
+ * per-input option placement and AbortSignal support, which its builder
+ * does not offer, and the project should not grow on an archived library.
+ */
+
+export type ToolName = 'ffmpeg' | 'ffprobe';
+
+export interface RunSpec {
+  tool: ToolName;
+  args: readonly string[];
+  /** Kill the process (SIGKILL) after this many milliseconds. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /**
+   * Number of extra pipes handed to the child as fd 3, 4, …; their bytes
+   * are counted and discarded. ffmpeg writes to them via `pipe:3` etc.
+   */
+  countedPipes?: number;
+  /** Keep stdout (ffprobe JSON). Otherwise it is discarded. */
+  captureStdout?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  stdout: string;
+  /** First stderr lines: where the first decoder complaint usually is. */
+  stderrHead: string[];
+  /** Last stderr lines: where ffmpeg says why it gave up. */
+  stderrTail: string[];
+  /** Bytes seen on each counted pipe, in fd order. */
+  countedBytes: number[];
+  elapsedMs: number;
+}
+
+export interface ToolRunner {
+  run(spec: RunSpec): Promise<RunResult>;
+}
+
+export interface ToolRunnerOptions extends Partial<BinaryPaths> {
+  logger?: MediaLogger;
+}
+
+const HEAD_LINES = 20;
+const TAIL_LINES = 30;
+// ffprobe output is small JSON; anything bigger means a runaway file.
+const MAX_STDOUT_BYTES = 32 * 1024 * 1024;
+
+export function createToolRunner(
+  paths: BinaryPaths,
+  logger: MediaLogger = silentLogger,
+): ToolRunner {
+  const checked = new Map<ToolName, Promise<void>>();
+
+  function binaryOf(tool: ToolName): string {
+    return tool === 'ffmpeg' ? paths.ffmpegPath : paths.ffprobePath;
+  }
+
+  function ensureRunnable(tool: ToolName): Promise<void> {
+    let pending = checked.get(tool);
+    if (!pending) {
+      pending = assertExecutable(tool, binaryOf(tool));
+      // A failed check is retried next time: someone may chmod meanwhile.
+      pending.catch(() => checked.delete(tool));
+      checked.set(tool, pending);
+    }
+    return pending;
+  }
+
+  async function run(spec: RunSpec): Promise<RunResult> {
+    await ensureRunnable(spec.tool);
+    if (spec.signal?.aborted) {
+      throw new MediaError('aborted', `${spec.tool} run aborted`);
+    }
+
+    const binary = binaryOf(spec.tool);
+    logger.debug({ tool: spec.tool, binary, args: spec.args }, 'media run');
+    return runProcess(binary, spec, logger);
+  }
+
+  return { run };
+}
+
+function runProcess(
+  binary: string,
+  spec: RunSpec,
+  logger: MediaLogger,
+): Promise<RunResult> {
+  const started = Date.now();
+  const extra = spec.countedPipes ?? 0;
+  const stdio: ('ignore' | 'pipe')[] = [
+    'ignore',
+    spec.captureStdout ? 'pipe' : 'ignore',
+    'pipe',
+    ...Array.from({ length: extra }, () => 'pipe' as const),
+  ];
+
+  return new Promise<RunResult>((resolve, reject) => {
+    const child = spawn(binary, [...spec.args], { stdio, shell: false });
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    const countedBytes = new Array<number>(extra).fill(0);
+    const stderr = new LineCollector();
+    let failure: MediaError | undefined;
+
+    const kill = (error: MediaError) => {
+      failure ??= error;
+      child.kill('SIGKILL');
+    };
+
+    const timer = setTimeout(() => {
+      kill(
+        new MediaError(
+          'timeout',
+          `${spec.tool} took longer than ${spec.timeoutMs} ms and was ` +
+            'stopped',
+          { timeoutMs: spec.timeoutMs },
+        ),
+      );
+    }, spec.timeoutMs);
+    const onAbort = () =>
+      kill(new MediaError('aborted', `${spec.tool} run aborted`));
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > MAX_STDOUT_BYTES) {
+        kill(
+          new MediaError('probe_failed', `${spec.tool} output too large`),
+        );
+        return;
+      }
+      stdoutChunks.push(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    for (let i = 0; i < extra; i++) {
+      const pipe = child.stdio[3 + i] as Readable;
+      pipe.on('data', (chunk: Buffer) => {
+        countedBytes[i] += chunk.length;
+      });
+      // ffmpeg closing its end early is not our failure to report.
+      pipe.on('error', () => {});
+    }
+
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      failure ??= spawnFailure(spec.tool, binary, error);
+    });
+
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      const result: RunResult = {
+        exitCode,
+        stdout: Buffer.concat(stdoutChunks).toString('utf8'),
+        stderrHead: stderr.head(),
+        stderrTail: stderr.tail(),
+        countedBytes,
+        elapsedMs: Date.now() - started,
+      };
+
+      if (failure) {
+        logger.warn(
+          { tool: spec.tool, code: failure.code, stderr: result.stderrTail },
+          'media run failed',
+        );
+        reject(failure);
+        return;
+      }
+      if (exitCode !== 0) {
+        logger.warn(
+          { tool: spec.tool, exitCode, stderr: result.stderrTail },
+          'media run exited non-zero',
+        );
+      }
+      resolve(result);
+    });
+  });
+}
+
+function spawnFailure(
+  tool: ToolName,
+  binary: string,
+  error: NodeJS.ErrnoException,
+): MediaError {
+  if (error.code === 'ENOENT') {
+    return new MediaError(
+      'tool_missing',
+      `${tool} not found at ${binary}; install it or set its path`,
+      { tool, path: binary },
+      { cause: error },
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new MediaError(
+      'tool_not_executable',
+      `${tool} at ${binary} is not executable; run: chmod +x '${binary}'`,
+      { tool, path: binary },
+      { cause: error },
+    );
+  }
+  return new MediaError(
+    'transcode_failed',
+    `${tool} could not be started: ${error.message}`,
+    { tool },
+    { cause: error },
+  );
+}
+
+/** Keeps the first and last stderr lines without holding all of them. */
+class LineCollector {
+  private readonly first: string[] = [];
+  private readonly last: string[] = [];
+  private partial = '';
+
+  push(chunk: Buffer): void {
+    const lines = (this.partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.add(line);
+  }
+
+  head(): string[] {
+    this.flush();
+    return [...this.first];
+  }
+
+  tail(): string[] {
+    this.flush();
+    return [...this.last];
+  }
+
+  private flush(): void {
+    if (this.partial) this.add(this.partial);
+    this.partial = '';
+  }
+
+  private add(line: string): void {
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    if (this.first.length < HEAD_LINES) this.first.push(trimmed);
+    this.last.push(trimmed);
+    if (this.last.length > TAIL_LINES) this.last.shift();
+  }
+}
+
+/**
+ * A decoder line fit for a person: ffmpeg prefixes lines with the address
+ * of its context ("[mp3float @ 0x55d…]"), which differs on every run and
+ * means nothing to a user, so it is dropped.
+ */
+export function readableToolLine(line: string): string {
+  return line.replace(/ @ 0x[0-9a-f]+\]/i, ']').trim();
+}

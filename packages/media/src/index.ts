@@ -1,0 +1,44 @@
+/**
+ * @ingest/media: the project's only adapter to ffmpeg/ffprobe, plus tag
+ * reading and the upload-time audio check. Nothing outside this package
+ * builds an ffmpeg command or reads ffmpeg's output.
+ */
+export {
+  createMediaTools,
+  DEFAULT_TIMEOUT_MS,
+  type MediaTools,
+  type MediaToolsOptions,
+  type RunControl,
+} from './media-tools';
+export { defaultBinaryPaths, type BinaryPaths } from './binary-paths';
+export type { MediaLogger } from './media-logger';
+export {
+  MediaError,
+  isMediaError,
+  MEDIA_ERROR_CODES,
+  type MediaErrorCode,
+} from './media-error';
+export type { AudioStreamFacts, SourceProbe } from './probe';
+export { looksLikeAudio, sniffAudio, type AudioSniff } from './audio-sniff';
+export type {
+  CoverChoice,
+  RenditionReport,
+  RenditionRequest,
+  SourceReport,
+  TranscodePlan,
+  TranscodeResult,
+} from './transcode';
+export {
+  OUTPUT_FORMATS,
+  isOutputFormat,
+  type OutputFormat,
+  type SampleKind,
+} from './encoding-policy';
+export {
+  STANDARD_TAG_FIELDS,
+  type StandardTagField,
+  type TrackMetadata,
+} from './metadata-keys';
+export { readTags, type CoverPicture, type TagReadResult } from
+  './tags-reader';
+export type { ToolReport } from './tool-check';

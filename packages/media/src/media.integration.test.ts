@@ -1,0 +1,355 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from
+  'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import {
+  createMediaTools,
+  looksLikeAudio,
+  MediaError,
+  readTags,
+  type TranscodeResult,
+} from './index';
+import {
+  makeFixtures,
+  unguardedDecodeSeconds,
+  type Fixtures,
+} from './test-fixtures';
+
+// Real ffmpeg/ffprobe on fixtures generated at test time.
+
+const tools = createMediaTools();
+let f: Fixtures;
+let outDir: string;
+const out = (name: string) => join(outDir, name);
+
+before(() => {
+  f = makeFixtures();
+  outDir = join(f.dir, 'out');
+  mkdirSync(outDir);
+});
+after(() => rmSync(f.dir, { recursive: true, force: true }));
+
+const META = {
+  Title: '夜明けのスキャット',
+  Artist: 'Émilie Ça Va Öberg',
+  Album: 'Été',
+  Composer: 'Zoë',
+  Genre: 'Kayōkyoku',
+  'Track Number': '3/12',
+  'Release Date': '2021-05-03',
+  ISRC: 'USRC17607839',
+  BPM: '120',
+  Publisher: 'Pub ltd',
+  Label: 'Label ltd',
+  Catalog: 'CAT-001',
+  Description: 'desc = with equals',
+  Lyrics: 'line one\nline two',
+};
+
+function byFormat(result: TranscodeResult, format: string) {
+  const found = result.renditions.find((r) => r.format === format);
+  assert.ok(found, `no ${format} rendition`);
+  return found;
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string) {
+  let caught: MediaError | undefined;
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof MediaError, String(error));
+    assert.equal(error.code, code, error.message);
+    caught = error;
+    return true;
+  });
+  return caught!;
+}
+
+test('looksLikeAudio accepts containers, refuses empty/text/playlist', async () => {
+  for (const path of [f.wav16, f.mp3WithCover, f.flac24, f.truncatedWav]) {
+    assert.equal((await looksLikeAudio(path)).audio, true, path);
+  }
+  assert.deepEqual(await looksLikeAudio(f.zero), {
+    audio: false,
+    reason: 'the file is empty (0 bytes)',
+  });
+  assert.match(JSON.stringify(await looksLikeAudio(f.text)), /text file/);
+  assert.match(JSON.stringify(await looksLikeAudio(f.playlist)), /playlist/);
+});
+
+test('probeSource reports format, depth, header duration, cover', async () => {
+  const wav = await tools.probeSource(f.wav16);
+  assert.equal(wav.container, 'wav');
+  assert.equal(wav.outputFormat, 'wav');
+  assert.deepEqual(
+    [wav.audio?.codec, wav.audio?.sampleRate, wav.audio?.channels],
+    ['pcm_s16le', 44_100, 2],
+  );
+  assert.equal(wav.audio?.bitDepth, 16);
+  assert.equal(wav.headerDurationS, 3);
+  assert.equal(wav.headerDurationReliable, true);
+  assert.equal(wav.hasCover, false);
+
+  const hi = await tools.probeSource(f.wav24hi);
+  assert.deepEqual([hi.audio?.bitDepth, hi.audio?.sampleKind], [24, 'int']);
+  const float = await tools.probeSource(f.wavFloat);
+  assert.deepEqual(
+    [float.audio?.bitDepth, float.audio?.sampleKind],
+    [32, 'float'],
+  );
+  const u8 = await tools.probeSource(f.wav8kU8);
+  assert.deepEqual([u8.audio?.bitDepth, u8.audio?.channels], [8, 1]);
+
+  const flac = await tools.probeSource(f.flac24);
+  assert.deepEqual([flac.container, flac.audio?.bitDepth], ['flac', 24]);
+  assert.equal(flac.headerDurationReliable, true);
+
+  const mp3 = await tools.probeSource(f.mp3WithCover);
+  assert.equal(mp3.container, 'mp3');
+  assert.equal(mp3.audio?.sampleKind, 'lossy');
+  assert.equal(mp3.hasCover, true);
+  assert.equal(mp3.cover?.codec, 'mjpeg');
+  assert.ok((mp3.bitrate ?? 0) > 100_000);
+
+  const cut = await tools.probeSource(f.truncatedWav);
+  assert.equal(cut.headerDurationS, 10);
+  assert.equal(cut.headerDurationReliable, true);
+});
+
+test('one pass writes all four formats, verified, tags round-trip', async () => {
+  const result = await tools.transcode({
+    source: f.wav16,
+    metadata: META,
+    renditions: [
+      { format: 'mp3', path: out('a.mp3') },
+      { format: 'wav', path: out('a.wav') },
+      { format: 'aiff', path: out('a.aiff') },
+      { format: 'flac', path: out('a.flac') },
+    ],
+  });
+  assert.ok(Math.abs(result.source.decodedDurationS - 3) < 0.002);
+
+  const mp3 = byFormat(result, 'mp3');
+  assert.deepEqual(
+    [mp3.codec, mp3.sampleRate, mp3.channels, mp3.bitrate, mp3.bitDepth],
+    ['mp3', 44_100, 2, 320_000, null],
+  );
+  assert.ok(Math.abs(mp3.durationS - 3) <= 0.05, `${mp3.durationS}`);
+  assert.match(mp3.sha256, /^[0-9a-f]{64}$/);
+  assert.ok(mp3.bytes > 100_000);
+
+  for (const format of ['wav', 'aiff', 'flac']) {
+    const r = byFormat(result, format);
+    assert.deepEqual([r.sampleRate, r.channels, r.bitDepth], [44_100, 2, 16]);
+    assert.ok(Math.abs(r.durationS - 3) < 0.002, `${format} ${r.durationS}`);
+  }
+  assert.equal(byFormat(result, 'wav').codec, 'pcm_s16le');
+  assert.equal(byFormat(result, 'aiff').codec, 'pcm_s16be');
+
+  // ID3v2.3 in mp3 and AIFF, Vorbis comments in flac: every field back.
+  for (const name of ['a.mp3', 'a.aiff', 'a.flac']) {
+    const tags = await readTags(out(name));
+    assert.deepEqual(tags.fields, META, name);
+  }
+  // RIFF INFO holds a subset.
+  const wavTags = (await readTags(out('a.wav'))).fields;
+  assert.equal(wavTags.Title, META.Title);
+  assert.equal(wavTags.Artist, META.Artist);
+  assert.equal(wavTags.Album, META.Album);
+});
+
+test('96k/24-bit: mp3 at 48 kHz, lossless keeps 96 kHz/24-bit', async () => {
+  const result = await tools.transcode({
+    source: f.wav24hi,
+    renditions: [
+      { format: 'mp3', path: out('hi.mp3') },
+      { format: 'flac', path: out('hi.flac') },
+      { format: 'wav', path: out('hi.wav') },
+    ],
+  });
+  assert.equal(byFormat(result, 'mp3').sampleRate, 48_000);
+  const flac = byFormat(result, 'flac');
+  assert.deepEqual([flac.sampleRate, flac.bitDepth], [96_000, 24]);
+  const wav = byFormat(result, 'wav');
+  assert.deepEqual([wav.codec, wav.bitDepth], ['pcm_s24le', 24]);
+});
+
+test('float becomes 24-bit, 8-bit becomes 16, 8 kHz mp3 goes to 44.1', async () => {
+  const float = await tools.transcode({
+    source: f.wavFloat,
+    renditions: [
+      { format: 'wav', path: out('f.wav') },
+      { format: 'aiff', path: out('f.aiff') },
+      { format: 'mp3', path: out('f.mp3') },
+    ],
+  });
+  assert.equal(byFormat(float, 'wav').codec, 'pcm_s24le');
+  assert.equal(byFormat(float, 'aiff').codec, 'pcm_s24be');
+  assert.equal(byFormat(float, 'mp3').sampleRate, 48_000);
+
+  const u8 = await tools.transcode({
+    source: f.wav8kU8,
+    renditions: [
+      { format: 'wav', path: out('u8.wav') },
+      { format: 'mp3', path: out('u8.mp3') },
+    ],
+  });
+  const wav = byFormat(u8, 'wav');
+  assert.deepEqual(
+    [wav.codec, wav.sampleRate, wav.channels],
+    ['pcm_s16le', 8000, 1],
+  );
+  const mp3 = byFormat(u8, 'mp3');
+  assert.deepEqual([mp3.sampleRate, mp3.channels], [44_100, 1]);
+});
+
+test('cover goes into the mp3 as APIC and never into lossless', async () => {
+  const result = await tools.transcode({
+    source: f.mp3WithCover,
+    metadata: { Title: 'Ünïcödé' },
+    renditions: [
+      { format: 'mp3', path: out('c.mp3') },
+      { format: 'flac', path: out('c.flac') },
+      { format: 'wav', path: out('c.wav') },
+      { format: 'aiff', path: out('c.aiff') },
+    ],
+  });
+  assert.equal(result.renditions.length, 4);
+
+  const mp3Tags = await readTags(out('c.mp3'));
+  assert.equal(mp3Tags.cover?.mime, 'image/jpeg');
+  assert.equal(mp3Tags.fields.Title, 'Ünïcödé');
+  // Source tags are replaced by the given metadata, not merged.
+  assert.equal(mp3Tags.fields.Artist, undefined);
+  assert.equal((await tools.probeSource(out('c.mp3'))).hasCover, true);
+
+  for (const name of ['c.flac', 'c.wav', 'c.aiff']) {
+    const probe = await tools.probeSource(out(name));
+    assert.equal(probe.hasCover, false, name);
+    assert.equal((await readTags(out(name))).cover, null, name);
+  }
+
+  const none = await tools.transcode({
+    source: f.mp3WithCover,
+    cover: 'none',
+    renditions: [{ format: 'mp3', path: out('nocover.mp3') }],
+  });
+  assert.equal(none.renditions.length, 1);
+  assert.equal((await readTags(out('nocover.mp3'))).cover, null);
+});
+
+test('mp3 from a same-format source is a stream copy with new tags', async () => {
+  const result = await tools.transcode({
+    source: f.wav16,
+    cover: { path: f.coverJpeg },
+    metadata: { Title: 'Copied' },
+    renditions: [
+      { format: 'mp3', path: out('copy.mp3'), sourcePath: f.mp3WithCover },
+      { format: 'flac', path: out('copy.flac') },
+    ],
+  });
+  const mp3 = byFormat(result, 'mp3');
+  assert.equal(mp3.streamCopy, true);
+  assert.equal(mp3.bitrate, 128_000);
+  assert.ok(Math.abs(mp3.durationS - 2) <= 0.05, `${mp3.durationS}`);
+  assert.equal(result.formatSources.length, 1);
+  assert.ok(Math.abs(byFormat(result, 'flac').durationS - 3) < 0.002);
+  const tags = await readTags(out('copy.mp3'));
+  assert.equal(tags.fields.Title, 'Copied');
+  assert.equal(tags.cover?.mime, 'image/jpeg');
+});
+
+test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
+  const error = await rejectsWith(
+    tools.transcode({
+      source: f.truncatedWav,
+      renditions: [
+        { format: 'mp3', path: out('t.mp3') },
+        { format: 'wav', path: out('t.wav') },
+      ],
+    }),
+    'truncated',
+  );
+  assert.equal(error.message, 'truncated: header says 10.0 s, 1.5 s decodable');
+  assert.equal(existsSync(out('t.mp3')), false);
+  assert.equal(existsSync(out('t.wav')), false);
+});
+
+test('empty and text files fail with readable reasons', async () => {
+  const plan = (source: string) => ({
+    source,
+    renditions: [{ format: 'mp3' as const, path: out('x.mp3') }],
+  });
+  const empty = await rejectsWith(tools.transcode(plan(f.zero)), 'empty_file');
+  assert.equal(empty.message, 'the file is empty (0 bytes)');
+  const text = await rejectsWith(tools.transcode(plan(f.text)), 'undecodable');
+  assert.match(text.message, /^not a readable audio file: /);
+  assert.doesNotMatch(text.message, /0x[0-9a-f]{6}/);
+  assert.equal(existsSync(out('x.mp3')), false);
+});
+
+test('a playlist posing as mp3 never makes ffmpeg read its target', async () => {
+  // Control: without the guards ffmpeg follows the playlist to the canary.
+  assert.ok(unguardedDecodeSeconds(f.playlist) > 2.5);
+
+  await rejectsWith(tools.probeSource(f.playlist), 'undecodable');
+  await rejectsWith(
+    tools.transcode({
+      source: f.playlist,
+      renditions: [{ format: 'mp3', path: out('hls.mp3') }],
+    }),
+    'undecodable',
+  );
+  assert.equal(existsSync(out('hls.mp3')), false);
+});
+
+test('timeout and abort kill the run and clean up', async () => {
+  const plan = {
+    source: f.wav24hi,
+    renditions: [
+      { format: 'flac' as const, path: out('slow.flac') },
+      { format: 'mp3' as const, path: out('slow.mp3') },
+    ],
+  };
+  await rejectsWith(tools.transcode({ ...plan, timeoutMs: 1 }), 'timeout');
+
+  const controller = new AbortController();
+  const running = tools.transcode({ ...plan, signal: controller.signal });
+  setTimeout(() => controller.abort(), 30);
+  await rejectsWith(running, 'aborted');
+  assert.equal(existsSync(out('slow.flac')), false);
+  assert.equal(existsSync(out('slow.mp3')), false);
+});
+
+test('a binary without exec bit gets a clear error', async () => {
+  const fake = join(f.dir, 'ffprobe-noexec');
+  writeFileSync(fake, '#!/bin/sh\n');
+  chmodSync(fake, 0o644);
+  const broken = createMediaTools({ ffprobePath: fake });
+  const error = await rejectsWith(
+    broken.probeSource(f.wav16),
+    'tool_not_executable',
+  );
+  assert.match(error.message, /chmod \+x/);
+  await rejectsWith(
+    createMediaTools({ ffprobePath: join(f.dir, 'nope') }).probeSource(
+      f.wav16,
+    ),
+    'tool_missing',
+  );
+});
+
+test('checkTools reports versions of both binaries', async () => {
+  const report = await tools.checkTools();
+  assert.match(report.ffmpegVersion, /^ffmpeg version/);
+  assert.match(report.ffprobeVersion, /^ffprobe version/);
+});
+
+test('readTags never throws on non-audio and returns what it can', async () => {
+  const text = await readTags(f.text);
+  assert.deepEqual(text.fields, {});
+  assert.equal(text.cover, null);
+  const source = await readTags(f.mp3WithCover);
+  assert.equal(source.fields.Title, 'Source Title');
+  assert.equal(source.cover?.mime, 'image/jpeg');
+});

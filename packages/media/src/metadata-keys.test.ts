@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { cleanCustomKey, containerTags } from './metadata-keys';
+
+const meta = {
+  Title: 'Été — 夏',
+  Artist: 'Björk',
+  'Track Number': '3/12',
+  'Release Date': '2021-05-03',
+  ISRC: 'USRC17607839',
+  BPM: '120',
+  Publisher: 'Pub',
+  Label: 'Lab',
+  Catalog: 'CAT-1',
+  Description: 'a = b',
+  Lyrics: 'line one\nline two',
+  Composer: 'Comp',
+  'Custom: External ID': 'X1',
+  Filename: 'song.wav',
+  Genre: '   ',
+};
+
+test('ID3 keys are frame ids or TXXX names, blanks and Filename skipped', () => {
+  const tags = new Map(containerTags('mp3', meta));
+  assert.equal(tags.get('TIT2'), 'Été — 夏');
+  assert.equal(tags.get('TPE1'), 'Björk');
+  assert.equal(tags.get('TRCK'), '3/12');
+  assert.equal(tags.get('date'), '2021-05-03');
+  assert.equal(tags.get('TSRC'), 'USRC17607839');
+  assert.equal(tags.get('TBPM'), '120');
+  assert.equal(tags.get('TPUB'), 'Pub');
+  assert.equal(tags.get('LABEL'), 'Lab');
+  assert.equal(tags.get('CATALOGNUMBER'), 'CAT-1');
+  assert.equal(tags.get('DESCRIPTION'), 'a = b');
+  assert.equal(tags.get('LYRICS'), 'line one\nline two');
+  assert.equal(tags.get('Custom: External ID'), 'X1');
+  assert.equal([...tags.values()].includes('song.wav'), false);
+  assert.equal(tags.has('TCON'), false);
+  assert.deepEqual(containerTags('aiff', meta), containerTags('mp3', meta));
+});
+
+test('Vorbis names for flac', () => {
+  const tags = new Map(containerTags('flac', meta));
+  assert.equal(tags.get('TITLE'), 'Été — 夏');
+  assert.equal(tags.get('TRACKNUMBER'), '3/12');
+  assert.equal(tags.get('DATE'), '2021-05-03');
+  assert.equal(tags.get('ISRC'), 'USRC17607839');
+  assert.equal(tags.get('PUBLISHER'), 'Pub');
+  assert.equal(tags.get('LABEL'), 'Lab');
+  assert.equal(tags.get('Custom: External ID'), 'X1');
+});
+
+test('RIFF INFO gets only its fixed ids; ISRC is not RIFF ISRC', () => {
+  const tags = new Map(containerTags('wav', meta));
+  assert.deepEqual(
+    [...tags.keys()].sort(),
+    ['IART', 'ICMT', 'ICRD', 'INAM', 'IPRT'],
+  );
+  assert.equal(tags.get('INAM'), 'Été — 夏');
+});
+
+test('control characters are stripped, keys lose "=" and non-ASCII', () => {
+  const tags = containerTags('mp3', { Title: 'a\u0000b\u0007c\td' });
+  assert.deepEqual(tags, [['TIT2', 'abc\td']]);
+  assert.equal(cleanCustomKey('Custom: a=b'), 'Custom: ab');
+  assert.equal(cleanCustomKey('Custom: 名'), 'Custom:');
+  assert.equal(cleanCustomKey('名'), null);
+});

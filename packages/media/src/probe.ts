@@ -1,0 +1,286 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import {
+  fileUrl,
+  inputGuardArgs,
+  normalizeContainer,
+} from './audio-containers';
+import {
+  isOutputFormat,
+  type OutputFormat,
+  type SampleKind,
+} from './encoding-policy';
+import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
+import { MediaError } from './media-error';
+import { readDeclaredPcmLength } from './pcm-header';
+
+/** The first audio stream of a file, as ffprobe describes it. */
+export interface AudioStreamFacts {
+  /** Absolute stream index in the file. */
+  index: number;
+  /** ffmpeg codec name: mp3, flac, pcm_s24le, aac, vorbis… */
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  /** e.g. "stereo"; null when the file does not say. */
+  channelLayout: string | null;
+  /** int (PCM, lossless), float (PCM float) or lossy. */
+  sampleKind: SampleKind;
+  /**
+   * Bits per stored sample: 16, 24, 32 for float, 8 for 8-bit and
+   * A-law/µ-law, 4 for IMA ADPCM; null for lossy codecs.
+   */
+  bitDepth: number | null;
+  /** Bits per second, when known. */
+  bitrate: number | null;
+}
+
+/** Facts about a stored source, for planning and truncation checks. */
+export interface SourceProbe {
+  path: string;
+  bytes: number;
+  /** Normalized container: mp3, wav, aiff, flac, ogg, m4a, aac… */
+  container: string;
+  /** ffprobe's raw demuxer name, for logs. */
+  formatName: string;
+  /** The container when it is one of the rendition formats, else null. */
+  outputFormat: OutputFormat | null;
+  audio: AudioStreamFacts | null;
+  /** Overall bitrate, bits per second, when known. */
+  bitrate: number | null;
+  /** What the header claims, in seconds; null when it claims nothing. */
+  headerDurationS: number | null;
+  /**
+   * True when the container declares the length (WAV/AIFF sizes, FLAC
+   * STREAMINFO, MP3 Xing/VBRI frame count, MP4 header, Ogg granule); false
+   * when it was only estimated from the bitrate. Only a reliable header
+   * duration is evidence of truncation.
+   */
+  headerDurationReliable: boolean;
+  /** An embedded picture (ID3 APIC, FLAC PICTURE, MP4 covr) exists. */
+  hasCover: boolean;
+  /**
+   * That picture, when ffmpeg can copy it into ID3: its position among
+   * the file's video streams (ffprobe 6 and ffmpeg 4.1 may number streams
+   * differently, so absolute indexes are not passed between them).
+   */
+  cover: { videoOrdinal: number; codec: string } | null;
+}
+
+interface FfprobeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  sample_rate?: string;
+  channels?: number;
+  channel_layout?: string;
+  sample_fmt?: string;
+  bits_per_sample?: number;
+  bits_per_raw_sample?: string;
+  bit_rate?: string;
+  duration?: string;
+  disposition?: { attached_pic?: number };
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { format_name?: string; duration?: string; bit_rate?: string };
+}
+
+// ffprobe says this (at warning level) when no header declared a length.
+const ESTIMATED = 'Estimating duration from bitrate';
+// Warnings that say nothing about why a file failed.
+const NOT_A_REASON = [ESTIMATED, 'misdetection possible'];
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export async function probeSource(
+  runner: ToolRunner,
+  path: string,
+  options: ProbeOptions,
+): Promise<SourceProbe> {
+  const absolute = resolve(path);
+  const bytes = (await stat(absolute)).size;
+  if (bytes === 0) {
+    throw new MediaError('empty_file', 'the file is empty (0 bytes)');
+  }
+
+  const run = await runner.run({
+    tool: 'ffprobe',
+    args: [
+      '-hide_banner',
+      '-v',
+      'warning',
+      ...inputGuardArgs(),
+      '-show_format',
+      '-show_streams',
+      '-of',
+      'json',
+      fileUrl(absolute),
+    ],
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    captureStdout: true,
+  });
+
+  const parsed = parseJson(run.stdout);
+  if (run.exitCode !== 0 || !parsed?.format) {
+    throw new MediaError(
+      'undecodable',
+      `not a readable audio file: ${firstComplaint(run.stderrHead, absolute)}`,
+      { exitCode: run.exitCode },
+    );
+  }
+
+  const estimated = run.stderrHead.some((l) => l.includes(ESTIMATED));
+  return describe(absolute, bytes, parsed, estimated);
+}
+
+async function describe(
+  path: string,
+  bytes: number,
+  output: FfprobeOutput,
+  estimated: boolean,
+): Promise<SourceProbe> {
+  const formatName = output.format?.format_name ?? 'unknown';
+  const container = normalizeContainer(formatName);
+  const streams = output.streams ?? [];
+  const audioStream = streams.find((s) => s.codec_type === 'audio');
+  const videos = streams.filter((s) => s.codec_type === 'video');
+  const picture = videos.find((s) => s.disposition?.attached_pic === 1);
+
+  const header = await headerDuration(path, container, output, estimated);
+  return {
+    path,
+    bytes,
+    container,
+    formatName,
+    outputFormat: isOutputFormat(container) ? container : null,
+    audio: audioStream ? audioFacts(audioStream) : null,
+    bitrate: toNumber(output.format?.bit_rate),
+    headerDurationS: header.durationS,
+    headerDurationReliable: header.reliable,
+    hasCover: picture !== undefined,
+    cover:
+      picture && isCopyableCover(picture.codec_name)
+        ? {
+            videoOrdinal: videos.indexOf(picture),
+            codec: picture.codec_name ?? '',
+          }
+        : null,
+  };
+}
+
+async function headerDuration(
+  path: string,
+  container: string,
+  output: FfprobeOutput,
+  estimated: boolean,
+): Promise<{ durationS: number | null; reliable: boolean }> {
+  if (container === 'wav' || container === 'aiff') {
+    const declared = await readDeclaredPcmLength(path);
+    if (declared) return { durationS: declared.durationS, reliable: true };
+  }
+  const durationS = toNumber(output.format?.duration);
+  return { durationS, reliable: durationS !== null && !estimated };
+}
+
+function audioFacts(stream: FfprobeStream): AudioStreamFacts {
+  const codec = stream.codec_name ?? 'unknown';
+  const { sampleKind, bitDepth } = sampleFormatOf(stream, codec);
+  return {
+    index: stream.index,
+    codec,
+    sampleRate: toNumber(stream.sample_rate) ?? 0,
+    channels: stream.channels ?? 0,
+    channelLayout: stream.channel_layout ?? null,
+    sampleKind,
+    bitDepth,
+    bitrate: toNumber(stream.bit_rate),
+  };
+}
+
+const LOSSLESS_CODECS = new Set([
+  'flac',
+  'alac',
+  'wavpack',
+  'ape',
+  'tta',
+  'mlp',
+  'truehd',
+]);
+
+export function sampleFormatOf(
+  stream: Pick<
+    FfprobeStream,
+    'sample_fmt' | 'bits_per_sample' | 'bits_per_raw_sample'
+  >,
+  codec: string,
+): { sampleKind: SampleKind; bitDepth: number | null } {
+  const raw = toNumber(stream.bits_per_raw_sample) ?? 0;
+  const coded = stream.bits_per_sample ?? 0;
+  const floatFormat = /^(flt|dbl)p?$/.test(stream.sample_fmt ?? '');
+
+  if (codec.startsWith('pcm_')) {
+    const float = /^pcm_f(16|24|32|64)/.test(codec);
+    const bits = coded || raw || Number(/(\d+)/.exec(codec)?.[1] ?? 0);
+    return { sampleKind: float ? 'float' : 'int', bitDepth: bits || null };
+  }
+  if (codec.startsWith('adpcm_')) {
+    return { sampleKind: 'int', bitDepth: coded || null };
+  }
+  if (LOSSLESS_CODECS.has(codec)) {
+    if (floatFormat) return { sampleKind: 'float', bitDepth: 32 };
+    return { sampleKind: 'int', bitDepth: raw || bitsOfFormat(stream) };
+  }
+  return { sampleKind: 'lossy', bitDepth: null };
+}
+
+function bitsOfFormat(stream: Pick<FfprobeStream, 'sample_fmt'>) {
+  const match = /^(u8|s16|s32|s64)/.exec(stream.sample_fmt ?? '');
+  if (!match) return null;
+  return match[1] === 'u8' ? 8 : Number(match[1].slice(1));
+}
+
+/** ID3 APIC in ffmpeg 4.1 takes PNG, JPEG and BMP. */
+function isCopyableCover(codec: string | undefined): boolean {
+  return codec === 'mjpeg' || codec === 'png' || codec === 'bmp';
+}
+
+function parseJson(text: string): FfprobeOutput | null {
+  try {
+    return JSON.parse(text) as FfprobeOutput;
+  } catch {
+    return null;
+  }
+}
+
+function toNumber(value: string | number | undefined): number | null {
+  if (value === undefined || value === 'N/A') return null;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
+}
+
+/**
+ * The first line of stderr that says what went wrong, without the file
+ * path (a person knows which file they sent) and context addresses.
+ */
+export function firstComplaint(lines: string[], path: string): string {
+  const url = fileUrl(path);
+  for (const line of lines) {
+    const cleaned = readableToolLine(line)
+      .split(url)
+      .join('')
+      .split(path)
+      .join('')
+      .replace(/^:\s*/, '')
+      .trim();
+    if (!cleaned || NOT_A_REASON.some((n) => cleaned.includes(n))) continue;
+    return cleaned;
+  }
+  return 'unrecognised data';
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { buildTranscodeArgs } from './transcode-args';
+
+const policy = {
+  sampleRate: 96_000,
+  channels: 2,
+  sampleKind: 'float' as const,
+  bitDepth: 32,
+};
+
+const built = buildTranscodeArgs({
+  inputs: [
+    { path: '/in/a:b -x.wav', policy },
+    { path: '/in/src.mp3', policy: { ...policy, sampleKind: 'lossy' } },
+  ],
+  renditions: [
+    { format: 'mp3', path: '/out/1.mp3', input: 1, copy: true },
+    { format: 'flac', path: '/out/1.flac', input: 0, copy: false },
+    { format: 'aiff', path: '/out/1.aiff', input: 0, copy: false },
+  ],
+  metadata: { Title: 'x=y; rm -rf /', 'Custom: Q': 'q' },
+  cover: { kind: 'file', path: '/in/c.png', demuxer: 'png_pipe' },
+});
+const { args } = built;
+
+test('every input is guarded and given as a file: URL', () => {
+  const inputs = args.flatMap((a, i) => (a === '-i' ? [i] : []));
+  assert.equal(inputs.length, 3);
+  for (const i of inputs) {
+    assert.match(args[i + 1], /^file:\//);
+    const guard = args.slice(i - 4, i);
+    assert.equal(guard[0], '-format_whitelist');
+    assert.equal(guard[2], '-protocol_whitelist');
+    assert.equal(guard[3], 'file');
+    assert.equal(guard[1].includes('hls'), false);
+  }
+  assert.ok(args.includes('file:/in/a:b -x.wav'));
+});
+
+test('audio is mapped explicitly, the cover only into the mp3', () => {
+  const maps = args.flatMap((a, i) => (a === '-map' ? [args[i + 1]] : []));
+  // mp3: audio of input 1 + cover; flac, aiff: audio of input 0;
+  // then one counting output per source input.
+  assert.deepEqual(maps, ['1:a:0', '2:v:0', '0:a:0', '0:a:0', '0:a:0', '1:a:0']);
+  assert.ok(args.includes('pipe:3') && args.includes('pipe:4'));
+  assert.equal(built.countedPipes, 2);
+});
+
+test('policy settings and tags land as single argv elements', () => {
+  assert.deepEqual(
+    built.settings.map((s) => [s.format, s.codec, s.bitDepth]),
+    [
+      ['mp3', 'copy', null],
+      ['flac', 'flac', 24],
+      ['aiff', 'pcm_s24be', 24],
+    ],
+  );
+  assert.ok(args.includes('TIT2=x=y; rm -rf /'));
+  assert.ok(args.includes('Custom: Q=q'));
+  assert.ok(args.includes('TITLE=x=y; rm -rf /'));
+  const flacAt = args.indexOf('file:/out/1.flac');
+  assert.equal(args[flacAt - 1], 'flac');
+  assert.ok(args.slice(0, flacAt).includes('s32'));
+});

@@ -1,0 +1,189 @@
+import { fileUrl, inputGuardArgs } from './audio-containers';
+import {
+  encodingFor,
+  flacSampleFormat,
+  streamCopyFor,
+  type EncodingSettings,
+  type OutputFormat,
+  type PolicyInput,
+} from './encoding-policy';
+import { containerTags, type TrackMetadata } from './metadata-keys';
+
+/**
+ * Builds the argv of the single transcode pass (pure, so the command a
+ * plan produces is unit-tested without running ffmpeg).
+ *
+ * Layout: input 0 is the primary source, then each distinct same-format
+ * source, then the cover image if one was given as a file. Outputs: every
+ * rendition, then one sample-counting output per source input on fd 3, 4…
+ * so each source is decoded once and measured in the same pass.
+ */
+
+/** Decoded audio is counted as 8 kHz mono s16: 16 000 bytes a second. */
+export const COUNT_RATE = 8000;
+export const COUNT_BYTES_PER_SECOND = COUNT_RATE * 2;
+
+export interface ArgsInput {
+  path: string;
+  policy: PolicyInput;
+}
+
+export interface ArgsRendition {
+  format: OutputFormat;
+  path: string;
+  /** Index into `inputs` of the source this rendition is made from. */
+  input: number;
+  /** Take the audio packets as they are (mp3 from an mp3 source). */
+  copy: boolean;
+}
+
+export type ArgsCover =
+  | { kind: 'none' }
+  | { kind: 'stream'; input: number; videoOrdinal: number }
+  | { kind: 'file'; path: string; demuxer: 'png_pipe' | 'jpeg_pipe' };
+
+export interface TranscodeArgsPlan {
+  inputs: ArgsInput[];
+  renditions: ArgsRendition[];
+  metadata: TrackMetadata;
+  cover: ArgsCover;
+}
+
+export interface TranscodeArgs {
+  args: string[];
+  settings: EncodingSettings[];
+  /** Counted pipes, one per entry of `inputs`, starting at fd 3. */
+  countedPipes: number;
+}
+
+export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+  args.push('-y');
+
+  for (const input of plan.inputs) {
+    args.push(...inputGuardArgs(), '-i', fileUrl(input.path));
+  }
+
+  let coverMap: string | null = null;
+  if (plan.cover.kind === 'file') {
+    // An image input gets its own whitelist: one still picture, by name.
+    args.push(
+      '-f',
+      plan.cover.demuxer,
+      '-format_whitelist',
+      plan.cover.demuxer,
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      fileUrl(plan.cover.path),
+    );
+    coverMap = `${plan.inputs.length}:v:0`;
+  } else if (plan.cover.kind === 'stream') {
+    // '?': ffmpeg 4.1 may not see a picture that ffprobe 6 found (e.g. in
+    // a WAV's ID3 chunk); the mp3 then simply has no cover.
+    coverMap = `${plan.cover.input}:v:${plan.cover.videoOrdinal}?`;
+  }
+
+  const settings: EncodingSettings[] = [];
+  for (const rendition of plan.renditions) {
+    const source = plan.inputs[rendition.input].policy;
+    const encoding = rendition.copy
+      ? streamCopyFor(source)
+      : encodingFor(rendition.format, source);
+    settings.push(encoding);
+    args.push(...outputArgs(rendition, encoding, plan.metadata, coverMap));
+  }
+
+  plan.inputs.forEach((_, index) => {
+    args.push(...countingOutputArgs(index, 3 + index));
+  });
+  return { args, settings, countedPipes: plan.inputs.length };
+}
+
+/** An output that decodes input `input` and streams it to fd `fd`. */
+export function countingOutputArgs(input: number, fd: number): string[] {
+  return [
+    '-map',
+    `${input}:a:0`,
+    '-ac',
+    '1',
+    '-ar',
+    String(COUNT_RATE),
+    '-c:a',
+    'pcm_s16le',
+    '-f',
+    's16le',
+    `pipe:${fd}`,
+  ];
+}
+
+function outputArgs(
+  rendition: ArgsRendition,
+  encoding: EncodingSettings,
+  metadata: TrackMetadata,
+  coverMap: string | null,
+): string[] {
+  // Audio is mapped explicitly, so nothing else rides along by default.
+  const args = ['-map', `${rendition.input}:a:0`];
+
+  if (rendition.format === 'mp3' && coverMap) {
+    args.push(
+      '-map',
+      coverMap,
+      '-c:v',
+      'copy',
+      '-disposition:v:0',
+      'attached_pic',
+      '-metadata:s:v:0',
+      'title=Album cover',
+      '-metadata:s:v:0',
+      'comment=Cover (front)',
+    );
+  }
+
+  args.push('-c:a', encoding.codec, ...formatArgs(rendition, encoding));
+
+  // Tags come from the track's metadata only, never from the source.
+  args.push('-map_metadata', '-1', '-map_chapters', '-1');
+  for (const [key, value] of containerTags(rendition.format, metadata)) {
+    args.push('-metadata', `${key}=${value}`);
+  }
+
+  // Same input, same bytes: a re-run after a crash writes identical files.
+  args.push('-fflags', '+bitexact');
+  if (!rendition.copy) args.push('-flags:a', '+bitexact');
+
+  args.push('-f', muxerOf(rendition.format), fileUrl(rendition.path));
+  return args;
+}
+
+function formatArgs(
+  rendition: ArgsRendition,
+  encoding: EncodingSettings,
+): string[] {
+  switch (rendition.format) {
+    case 'mp3': {
+      const tags = ['-id3v2_version', '3', '-write_xing', '1'];
+      if (rendition.copy) return tags;
+      return [
+        '-b:a',
+        String(encoding.bitrate),
+        '-ar',
+        String(encoding.sampleRate),
+        '-ac',
+        String(encoding.channels),
+        ...tags,
+      ];
+    }
+    case 'wav':
+      return ['-rf64', 'auto'];
+    case 'aiff':
+      return ['-write_id3v2', '1', '-id3v2_version', '3'];
+    case 'flac':
+      return ['-sample_fmt', flacSampleFormat(encoding.bitDepth ?? 16)];
+  }
+}
+
+function muxerOf(format: OutputFormat): string {
+  return format;
+}

@@ -1,0 +1,351 @@
+import { open, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import {
+  isOutputFormat,
+  type EncodingSettings,
+  type OutputFormat,
+  type PolicyInput,
+} from './encoding-policy';
+import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
+import { MediaError } from './media-error';
+import type { MediaLogger } from './media-logger';
+import type { TrackMetadata } from './metadata-keys';
+import { firstComplaint, probeSource, type SourceProbe } from './probe';
+import { inspectRenditions } from './rendition-inspector';
+import {
+  buildTranscodeArgs,
+  COUNT_BYTES_PER_SECOND,
+  type ArgsCover,
+} from './transcode-args';
+import { renditionProblems, sourceVerdict } from './verify';
+
+/** One file the caller wants written. */
+export interface RenditionRequest {
+  format: OutputFormat;
+  /** Absolute temp path to write; the caller renames it into place. */
+  path: string;
+  /**
+   * A source of this same format to take the rendition from instead of
+   * the primary source. An mp3 is then stream-copied with the track's
+   * tags (no second lossy generation); a lossless rendition is re-encoded
+   * from it, which is lossless and applies the bit-depth policy.
+   */
+  sourcePath?: string;
+}
+
+/**
+ * Which picture becomes the mp3's APIC frame: the primary source's own
+ * embedded picture (default), none, or a PNG/JPEG file.
+ */
+export type CoverChoice = 'source' | 'none' | { path: string };
+
+export interface TranscodePlan {
+  /** The stored primary source. */
+  source: string;
+  renditions: RenditionRequest[];
+  /** Tags to write, by standard field name. Source tags are not copied. */
+  metadata?: TrackMetadata;
+  cover?: CoverChoice;
+  /** Per ffmpeg/ffprobe run, ms. Default: the factory's `timeoutMs`. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A source as measured in the transcode pass. */
+export interface SourceReport {
+  probe: SourceProbe;
+  /** Seconds of audio that actually decoded. */
+  decodedDurationS: number;
+}
+
+/** A written and verified rendition. */
+export interface RenditionReport {
+  format: OutputFormat;
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Measured by decoding the written file, seconds. */
+  durationS: number;
+  /** ffmpeg codec name as read back: mp3, pcm_s24le, flac… */
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  /** Lossless renditions: 16 or 24. */
+  bitDepth: number | null;
+  /** mp3 renditions: bits per second. */
+  bitrate: number | null;
+  /** Taken from a same-format source by stream copy. */
+  streamCopy: boolean;
+  /** The source it was made from. */
+  sourcePath: string;
+}
+
+export interface TranscodeResult {
+  source: SourceReport;
+  /** Same-format sources used by some renditions, in plan order. */
+  formatSources: SourceReport[];
+  renditions: RenditionReport[];
+  timings: { probeMs: number; transcodeMs: number; verifyMs: number };
+}
+
+export interface TranscodeDeps {
+  runner: ToolRunner;
+  logger: MediaLogger;
+  timeoutMs: number;
+}
+
+export async function transcode(
+  deps: TranscodeDeps,
+  plan: TranscodePlan,
+): Promise<TranscodeResult> {
+  const runOptions = {
+    timeoutMs: plan.timeoutMs ?? deps.timeoutMs,
+    signal: plan.signal,
+  };
+  const requests = normalizeRequests(plan);
+  const inputPaths = [resolve(plan.source)];
+  for (const request of requests) {
+    if (request.sourcePath && !inputPaths.includes(request.sourcePath)) {
+      inputPaths.push(request.sourcePath);
+    }
+  }
+
+  const probeStarted = Date.now();
+  const probes: SourceProbe[] = [];
+  for (const path of inputPaths) {
+    probes.push(await probeSource(deps.runner, path, runOptions));
+  }
+  checkInputs(probes, requests);
+  const probeMs = Date.now() - probeStarted;
+
+  const inputs = probes.map((probe) => ({
+    path: probe.path,
+    policy: policyOf(probe),
+  }));
+  const renditions = requests.map((request) => {
+    const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
+    return {
+      format: request.format,
+      path: request.path,
+      input,
+      copy: input > 0 && request.format === 'mp3',
+    };
+  });
+  const built = buildTranscodeArgs({
+    inputs,
+    renditions,
+    metadata: plan.metadata ?? {},
+    cover: await coverArgs(plan.cover ?? 'source', probes[0], deps.logger),
+  });
+
+  const outputs = renditions.map((r) => r.path);
+  try {
+    const started = Date.now();
+    const run = await deps.runner.run({
+      tool: 'ffmpeg',
+      args: built.args,
+      countedPipes: built.countedPipes,
+      ...runOptions,
+    });
+    const transcodeMs = Date.now() - started;
+
+    const reports = probes.map((probe, i) => {
+      const decodedS = run.countedBytes[i] / COUNT_BYTES_PER_SECOND;
+      const lastLine = run.stderrTail.at(-1);
+      const verdict = sourceVerdict({
+        exitCode: run.exitCode,
+        decodedS,
+        header: {
+          durationS: probe.headerDurationS,
+          reliable: probe.headerDurationReliable,
+        },
+        firstComplaint: complaintOf(run.stderrHead, probe.path),
+        lastLine: lastLine ? readableToolLine(lastLine) : null,
+      });
+      if (verdict) throw verdict;
+      return { probe, decodedDurationS: decodedS };
+    });
+
+    const verifyStarted = Date.now();
+    const written = await verifyAll(
+      deps.runner,
+      renditions,
+      built.settings,
+      reports,
+      runOptions,
+    );
+    return {
+      source: reports[0],
+      formatSources: reports.slice(1),
+      renditions: written,
+      timings: { probeMs, transcodeMs, verifyMs: Date.now() - verifyStarted },
+    };
+  } catch (error) {
+    // The caller owns these temp paths; a failed run leaves none behind.
+    await Promise.all(outputs.map((p) => rm(p, { force: true })));
+    throw error;
+  }
+}
+
+function normalizeRequests(plan: TranscodePlan): RenditionRequest[] {
+  if (plan.renditions.length === 0) {
+    throw new MediaError('invalid_plan', 'no renditions requested');
+  }
+  const source = resolve(plan.source);
+  const formats = new Set<string>();
+  const paths = new Set<string>([source]);
+
+  return plan.renditions.map((request) => {
+    if (!isOutputFormat(request.format)) {
+      throw new MediaError(
+        'invalid_plan',
+        `unsupported rendition format: ${String(request.format)}`,
+      );
+    }
+    if (formats.has(request.format)) {
+      throw new MediaError(
+        'invalid_plan',
+        `format requested twice: ${request.format}`,
+      );
+    }
+    formats.add(request.format);
+
+    const path = resolve(request.path);
+    const sourcePath = request.sourcePath && resolve(request.sourcePath);
+    if (paths.has(path) || path === sourcePath) {
+      throw new MediaError(
+        'invalid_plan',
+        `rendition path collides with another file: ${request.format}`,
+      );
+    }
+    paths.add(path);
+    return { format: request.format, path, sourcePath };
+  });
+}
+
+function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
+  for (const probe of probes) {
+    if (!probe.audio) {
+      throw new MediaError('no_audio', 'no audio stream', {
+        container: probe.container,
+      });
+    }
+  }
+  for (const request of requests) {
+    const probe = probes.find((p) => p.path === request.sourcePath);
+    if (probe && probe.outputFormat !== request.format) {
+      throw new MediaError(
+        'invalid_plan',
+        `the ${request.format} source is a ${probe.container} file`,
+      );
+    }
+  }
+}
+
+function policyOf(probe: SourceProbe): PolicyInput {
+  // checkInputs guarantees an audio stream.
+  const audio = probe.audio!;
+  return {
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    sampleKind: audio.sampleKind,
+    bitDepth: audio.bitDepth,
+  };
+}
+
+async function coverArgs(
+  choice: CoverChoice,
+  primary: SourceProbe,
+  logger: MediaLogger,
+): Promise<ArgsCover> {
+  if (choice === 'none') return { kind: 'none' };
+  if (choice === 'source') {
+    if (primary.cover) {
+      const { videoOrdinal } = primary.cover;
+      return { kind: 'stream', input: 0, videoOrdinal };
+    }
+    if (primary.hasCover) {
+      logger.warn({ path: primary.path }, 'source cover not copyable');
+    }
+    return { kind: 'none' };
+  }
+
+  const path = resolve(choice.path);
+  const demuxer = await imageDemuxer(path);
+  if (!demuxer) {
+    throw new MediaError('invalid_plan', 'the cover is not a PNG or JPEG');
+  }
+  return { kind: 'file', path, demuxer };
+}
+
+async function imageDemuxer(
+  path: string,
+): Promise<'png_pipe' | 'jpeg_pipe' | null> {
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    await file.read(head, 0, 8, 0);
+    if (head.readUInt32BE(0) === 0x89504e47) return 'png_pipe';
+    if (head[0] === 0xff && head[1] === 0xd8) return 'jpeg_pipe';
+    return null;
+  } finally {
+    await file.close();
+  }
+}
+
+function complaintOf(lines: string[], path: string): string | null {
+  const complaint = firstComplaint(lines, path);
+  return complaint === 'unrecognised data' ? null : complaint;
+}
+
+async function verifyAll(
+  runner: ToolRunner,
+  renditions: Array<{ format: OutputFormat; path: string; input: number }>,
+  settings: EncodingSettings[],
+  sources: SourceReport[],
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<RenditionReport[]> {
+  const inspected = await inspectRenditions(runner, renditions, options);
+
+  return inspected.map((facts, i) => {
+    const wanted = settings[i];
+    const source = sources[renditions[i].input];
+    const copy = wanted.codec === 'copy';
+    const problems = renditionProblems(facts, {
+      codec: copy ? 'mp3' : codecReadBack(wanted.codec),
+      sampleRate: wanted.sampleRate,
+      channels: wanted.channels,
+      bitDepth: wanted.bitDepth,
+      durationS: source.decodedDurationS,
+    });
+    if (problems.length > 0) {
+      throw new MediaError(
+        'verification_failed',
+        `${facts.format} rendition failed verification: ` +
+          problems.join('; '),
+        { format: facts.format, problems },
+      );
+    }
+
+    return {
+      format: facts.format,
+      path: facts.path,
+      bytes: facts.bytes,
+      sha256: facts.sha256,
+      durationS: facts.decodedS,
+      codec: facts.codec ?? '',
+      sampleRate: facts.sampleRate ?? 0,
+      channels: facts.channels ?? 0,
+      bitDepth: facts.format === 'mp3' ? null : facts.bitDepth,
+      bitrate: facts.format === 'mp3' ? facts.bitrate : null,
+      streamCopy: copy,
+      sourcePath: source.probe.path,
+    };
+  });
+}
+
+/** The codec name ffprobe reports for what an encoder wrote. */
+function codecReadBack(encoder: string): string {
+  return encoder === 'libmp3lame' ? 'mp3' : encoder;
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  durationTolerance,
+  isTruncated,
+  renditionProblems,
+  sourceVerdict,
+  withinTolerance,
+  type DecodeOutcome,
+  type RenditionFacts,
+} from './verify';
+
+test('tolerance is 1% with a 50 ms floor', () => {
+  assert.equal(durationTolerance(1), 0.05);
+  assert.equal(durationTolerance(5), 0.05);
+  assert.equal(durationTolerance(100), 1);
+  assert.equal(withinTolerance(100.99, 100), true);
+  assert.equal(withinTolerance(101.01, 100), false);
+  assert.equal(withinTolerance(2.049, 2), true);
+  assert.equal(withinTolerance(2.051, 2), false);
+});
+
+test('truncation needs a reliable header, >10% and >0.5 s missing', () => {
+  const reliable = (durationS: number) => ({ durationS, reliable: true });
+  assert.equal(isTruncated(reliable(247), 0.2), true);
+  assert.equal(isTruncated({ durationS: 247, reliable: false }, 0.2), false);
+  assert.equal(isTruncated({ durationS: null, reliable: true }, 1), false);
+  // 40% missing but only 0.04 s: a short file's encoder padding.
+  assert.equal(isTruncated(reliable(0.104), 0.062), false);
+  // 0.6 s missing but only 6%.
+  assert.equal(isTruncated(reliable(10), 9.4), false);
+  assert.equal(isTruncated(reliable(10), 8.9), true);
+  assert.equal(isTruncated(reliable(4), 3.4), true);
+});
+
+const outcome = (over: Partial<DecodeOutcome>): DecodeOutcome => ({
+  exitCode: 0,
+  decodedS: 10,
+  header: { durationS: 10, reliable: true },
+  firstComplaint: null,
+  lastLine: null,
+  ...over,
+});
+
+test('a clean decode passes', () => {
+  assert.equal(sourceVerdict(outcome({})), null);
+});
+
+test('verdict order: failed run, nothing, truncated, error rate, short', () => {
+  assert.equal(
+    sourceVerdict(outcome({ exitCode: 1, decodedS: 0 }))?.code,
+    'transcode_failed',
+  );
+  const none = sourceVerdict(
+    outcome({ decodedS: 0, firstComplaint: '[flac] invalid residual' }),
+  );
+  assert.equal(none?.code, 'undecodable');
+  assert.equal(
+    none?.message,
+    'no audio could be decoded: [flac] invalid residual',
+  );
+
+  const cut = sourceVerdict(
+    outcome({ decodedS: 0.2, header: { durationS: 247, reliable: true } }),
+  );
+  assert.equal(cut?.code, 'truncated');
+  assert.equal(
+    cut?.message,
+    'truncated: header says 247.0 s, 0.20 s decodable',
+  );
+
+  assert.equal(
+    sourceVerdict(
+      outcome({
+        exitCode: 69,
+        decodedS: 0.5,
+        header: { durationS: 27, reliable: false },
+      }),
+    )?.code,
+    'undecodable',
+  );
+  assert.equal(
+    sourceVerdict(
+      outcome({
+        decodedS: 0.002,
+        header: { durationS: 0.001, reliable: true },
+      }),
+    )?.code,
+    'too_short',
+  );
+  // An estimated header is no evidence: a short decode is then fine.
+  assert.equal(
+    sourceVerdict(
+      outcome({ decodedS: 0.5, header: { durationS: 8, reliable: false } }),
+    ),
+    null,
+  );
+});
+
+test('rendition problems name each miss', () => {
+  const facts: RenditionFacts = {
+    format: 'wav',
+    audioStreams: 1,
+    otherStreams: 0,
+    pictures: 0,
+    codec: 'pcm_s24le',
+    sampleRate: 96_000,
+    channels: 2,
+    bitDepth: 24,
+    decodedS: 10,
+  };
+  const expected = {
+    codec: 'pcm_s24le',
+    sampleRate: 96_000,
+    channels: 2,
+    bitDepth: 24,
+    durationS: 10.05,
+  };
+  assert.deepEqual(renditionProblems(facts, expected), []);
+
+  const bad = renditionProblems(
+    { ...facts, audioStreams: 2, pictures: 1, bitDepth: 16, decodedS: 9 },
+    expected,
+  );
+  assert.equal(bad.length, 4);
+  assert.match(bad.join('\n'), /2 audio streams/);
+  assert.match(bad.join('\n'), /cover picture became a stream/);
+  assert.match(bad.join('\n'), /decodes to 9\.000 s/);
+  assert.match(bad.join('\n'), /bitDepth is 16, expected 24/);
+
+  // mp3 may carry its cover as an attached picture.
+  assert.deepEqual(
+    renditionProblems(
+      { ...facts, format: 'mp3', pictures: 1, codec: 'mp3', bitDepth: null },
+      { ...expected, codec: 'mp3', bitDepth: null },
+    ),
+    [],
+  );
+});

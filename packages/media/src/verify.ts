@@ -1,0 +1,183 @@
+import type { OutputFormat } from './encoding-policy';
+import { MediaError } from './media-error';
+
+/**
+ * The pass/fail rules of SPEC §3, as pure functions: how close a
+ * rendition's length must be, what counts as truncation, and what a
+ * decode of the source must yield to be worth publishing.
+ */
+
+/** 1% of the expected length, but never less than 50 ms. */
+export function durationTolerance(expectedS: number): number {
+  return Math.max(0.05, 0.01 * expectedS);
+}
+
+export function withinTolerance(actualS: number, expectedS: number) {
+  return Math.abs(actualS - expectedS) <= durationTolerance(expectedS);
+}
+
+/**
+ * Less audio than one mp3 frame (1152 samples ≈ 24–26 ms at 48/44.1 kHz)
+ * cannot become an mp3 rendition; such files are headers with a few stray
+ * samples (e.g. a 9-frame µ-law AIFF), not recordings.
+ */
+export const MIN_DECODED_S = 0.025;
+
+/** Share and absolute amount of declared audio that may fail to decode. */
+export const TRUNCATION_SHARE = 0.1;
+export const TRUNCATION_MIN_S = 0.5;
+
+export interface HeaderClaim {
+  durationS: number | null;
+  reliable: boolean;
+}
+
+/**
+ * True when a reliable header declares more than 10% and more than 0.5 s
+ * beyond what decodes. A length estimated from the bitrate proves nothing.
+ */
+export function isTruncated(header: HeaderClaim, decodedS: number): boolean {
+  if (!header.reliable || header.durationS === null) return false;
+  const missing = header.durationS - decodedS;
+  return (
+    missing > TRUNCATION_SHARE * header.durationS &&
+    missing > TRUNCATION_MIN_S
+  );
+}
+
+/** Seconds for people: one decimal, two below one second. */
+export function formatSeconds(seconds: number): string {
+  return seconds >= 1 || seconds === 0
+    ? seconds.toFixed(1)
+    : seconds.toFixed(seconds >= 0.1 ? 2 : 3);
+}
+
+/** What came out of decoding one input in the transcode pass. */
+export interface DecodeOutcome {
+  /** ffmpeg's exit code for the whole pass. */
+  exitCode: number | null;
+  decodedS: number;
+  header: HeaderClaim;
+  /** First decoder complaint, already made readable. */
+  firstComplaint: string | null;
+  /** Last stderr line, for failures that are not the source's fault. */
+  lastLine: string | null;
+}
+
+// ffmpeg 4.1 exits with 69 when more than 2/3 of packets failed to decode.
+const EXIT_ERROR_RATE = 69;
+
+/**
+ * Why a source must not be published, or null when it may. Order matters:
+ * a failed run says nothing about the source; nothing decoded beats
+ * truncation (a header alone proves nothing), and
+ * truncation beats the softer "mostly broken" verdicts because it tells
+ * the person what happened (an upload cut short).
+ */
+export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
+  const { decodedS, header } = outcome;
+  const reason = outcome.firstComplaint ?? 'the decoder produced nothing';
+
+  // Any other failing exit means ffmpeg itself could not finish (an output
+  // it could not write, a crash): the amount decoded then proves nothing.
+  if (outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE) {
+    return new MediaError(
+      'transcode_failed',
+      `ffmpeg failed: ${outcome.lastLine ?? `exit code ${outcome.exitCode}`}`,
+      { exitCode: outcome.exitCode },
+    );
+  }
+
+  if (decodedS === 0) {
+    return new MediaError(
+      'undecodable',
+      `no audio could be decoded: ${reason}`,
+      { exitCode: outcome.exitCode },
+    );
+  }
+
+  if (isTruncated(header, decodedS)) {
+    const declared = formatSeconds(header.durationS ?? 0);
+    return new MediaError(
+      'truncated',
+      `truncated: header says ${declared} s, ` +
+        `${formatSeconds(decodedS)} s decodable`,
+      { headerDurationS: header.durationS, decodedDurationS: decodedS },
+    );
+  }
+
+  if (outcome.exitCode === EXIT_ERROR_RATE) {
+    return new MediaError(
+      'undecodable',
+      `most of the audio could not be decoded (` +
+        `${formatSeconds(decodedS)} s did): ${reason}`,
+      { decodedDurationS: decodedS },
+    );
+  }
+
+  if (decodedS < MIN_DECODED_S) {
+    return new MediaError(
+      'too_short',
+      `only ${formatSeconds(decodedS)} s of audio could be decoded, ` +
+        `too short to publish`,
+      { decodedDurationS: decodedS },
+    );
+  }
+  return null;
+}
+
+/** What the verifier learnt about one written rendition. */
+export interface RenditionFacts {
+  format: OutputFormat;
+  audioStreams: number;
+  /** Streams other than audio that are not an attached picture. */
+  otherStreams: number;
+  pictures: number;
+  codec: string | null;
+  sampleRate: number | null;
+  channels: number | null;
+  bitDepth: number | null;
+  decodedS: number;
+}
+
+/** What the policy asked for. */
+export interface RenditionExpectation {
+  codec: string | null;
+  sampleRate: number | null;
+  channels: number | null;
+  bitDepth: number | null;
+  durationS: number;
+}
+
+/** Every way a rendition misses its expectation; empty when it passes. */
+export function renditionProblems(
+  facts: RenditionFacts,
+  expected: RenditionExpectation,
+): string[] {
+  const problems: string[] = [];
+
+  if (facts.audioStreams !== 1) {
+    problems.push(`${facts.audioStreams} audio streams instead of 1`);
+  }
+  if (facts.otherStreams > 0) {
+    problems.push(`${facts.otherStreams} unexpected non-audio streams`);
+  }
+  if (facts.format !== 'mp3' && facts.pictures > 0) {
+    problems.push('a cover picture became a stream');
+  }
+  if (!withinTolerance(facts.decodedS, expected.durationS)) {
+    problems.push(
+      `decodes to ${facts.decodedS.toFixed(3)} s, source ` +
+        `${expected.durationS.toFixed(3)} s`,
+    );
+  }
+
+  const fields = ['codec', 'sampleRate', 'channels', 'bitDepth'] as const;
+  for (const field of fields) {
+    const want = expected[field];
+    if (want !== null && facts[field] !== want) {
+      problems.push(`${field} is ${facts[field]}, expected ${want}`);
+    }
+  }
+  return problems;
+}
