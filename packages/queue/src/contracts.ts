@@ -7,6 +7,7 @@ export const QUEUES = {
   completion: 'completion',
   webhook: 'webhook',
   email: 'email',
+  autopublish: 'autopublish',
 } as const;
 
 export type QueueName = keyof typeof QUEUES;
@@ -29,6 +30,8 @@ export interface QueuePayloads {
     to: string;
     reason: EmailReason;
   };
+  /** An autopublish job's idle time passed: publish it if still open. */
+  autopublish: { jobId: number; requestId?: string };
 }
 
 /** Per-queue job options and worker settings, in one table. */
@@ -83,6 +86,17 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     lockDurationMs: 60_000,
     maxStalledCount: 5,
   },
+  // Delayed by the idle setting; see autopublishOptions().
+  autopublish: {
+    job: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+    },
+    lockDurationMs: 30_000,
+    maxStalledCount: 5,
+  },
 };
 
 /** Job ids are deterministic so a repeated add is a no-op. */
@@ -98,6 +112,19 @@ export const jobIds = {
       .digest('hex')
       .slice(0, 16)}`,
 };
+
+/**
+ * The options of an ingest job's autopublish timer: one delayed queue
+ * job per ingest job, whose delay starts again from `idleMs` each time
+ * it is added while still delayed (BullMQ deduplication with
+ * `reschedule`, one atomic script, so any number of gateways agree).
+ */
+export function autopublishOptions(jobId: number, idleMs: number): JobsOptions {
+  return {
+    delay: idleMs,
+    deduplication: { id: `a${jobId}`, reschedule: true },
+  };
+}
 
 /**
  * The delay before retry `attemptsMade` (1-based) of a delivery: the

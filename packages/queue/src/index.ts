@@ -2,3 +2,4 @@ export * from './contracts';
 export * from './queues';
 export * from './redis-connection';
 export * from './redis-preflight';
+export * from './queue-metrics';

@@ -2,9 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '@ingest/config';
 import {
+  QUEUES,
   checkRedis,
   createRedis,
   openQueue,
+  registerQueueDepth,
+  type QueueName,
 } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
@@ -16,6 +19,7 @@ import {
 import { createApp } from './app';
 import { Publisher } from './jobs/publisher';
 import { mediaInspector } from './uploads/media-inspector';
+import { uploadMetrics } from './uploads/upload-metrics';
 import type { SourceInspector } from './uploads/source-inspector';
 import { UploadService, type SourceFetcher } from './uploads/upload-service';
 import { urlFetcher } from './uploads/url-fetcher';
@@ -49,6 +53,11 @@ export async function startGateway(
   const storage = overrides.storage ?? openStorage(config.storageUrl);
   const transcode = openQueue('transcode', redis);
   const registry = createRegistry('gateway');
+  // Depth of every queue, for dashboards and the transcoder autoscaler.
+  const watched = (Object.keys(QUEUES) as QueueName[])
+    .filter((name) => name !== 'transcode')
+    .map((name) => openQueue(name, redis));
+  registerQueueDepth(registry, [transcode, ...watched]);
   let draining = false;
 
   const uploads = new UploadService({
@@ -76,6 +85,7 @@ export async function startGateway(
     publicUrl: config.publicUrl,
     maxBodyBytes: JSON_BODY_LIMIT,
     uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
+    uploadMetrics: uploadMetrics(registry),
     ready: async () => (await redis.ping()) === 'PONG',
     draining: () => draining,
   });
@@ -97,7 +107,9 @@ export async function startGateway(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await transcode.close().catch(() => {});
+      for (const queue of [transcode, ...watched]) {
+        await queue.close().catch(() => {});
+      }
       await storage.close().catch(() => {});
       redis.disconnect();
     })());

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '@ingest/config';
 import {
   checkRedis,
+  countWorkerJobs,
   createRedis,
   openQueue,
   openWorker,
@@ -68,6 +69,7 @@ export async function startTranscoder(
     { concurrency: config.transcoderConcurrency },
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  countWorkerJobs(registry, worker);
   void worker.run();
 
   const ops = new OpsServer({

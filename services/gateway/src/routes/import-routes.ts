@@ -17,6 +17,7 @@ import {
   parseFormats,
   type UploadService,
 } from '../uploads/upload-service';
+import type { UploadMetrics } from '../uploads/upload-metrics';
 import { uploadEndpoint } from './upload-endpoint';
 import { presentRendition, presentUpload } from './presenters';
 
@@ -27,6 +28,7 @@ export interface ImportRouteDeps extends EndpointDeps {
   publicUrl: string;
   /** How long a site's upload slot may be held, at most. */
   uploadSlotTtlMs: number;
+  uploadMetrics?: UploadMetrics;
 }
 
 /** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */
@@ -57,7 +59,10 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     return upload;
   }
 
-  router.all('/upload', uploadEndpoint(deps));
+  router.all(
+    '/upload',
+    uploadEndpoint({ ...deps, metrics: deps.uploadMetrics }),
+  );
 
   router.all(
     '/setMetadata',

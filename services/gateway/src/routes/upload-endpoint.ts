@@ -1,4 +1,5 @@
 import { ApiError } from '@ingest/core';
+import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate } from '../http/auth';
 import { endpoint, type CallContext } from '../http/endpoint';
 import { text } from '../http/params';
@@ -10,7 +11,9 @@ import type { ImportRouteDeps } from './import-routes';
  * `/api/import/upload`: a URL fetched, or a multipart file streamed,
  * into storage, then made an upload of the job.
  */
-export function uploadEndpoint(deps: ImportRouteDeps) {
+export function uploadEndpoint(
+  deps: ImportRouteDeps & { metrics?: UploadMetrics },
+) {
   // The upload slot and the multipart file belong to one request.
   const slots = new WeakMap<object, UploadSlot>();
   const received = new WeakMap<object, ReceivedSource>();
@@ -30,7 +33,12 @@ export function uploadEndpoint(deps: ImportRouteDeps) {
       const file = received.get(ctx.req);
       try {
         const request = await deps.uploads.prepare(site, params);
-        if (file) return await deps.uploads.accept(site, request, file);
+        if (file) {
+          deps.metrics?.received(file.bytes, 'file');
+          const answer = await deps.uploads.accept(site, request, file);
+          deps.metrics?.accepted();
+          return answer;
+        }
 
         const url = text(params, 'url');
         if (!url) {
@@ -41,9 +49,13 @@ export function uploadEndpoint(deps: ImportRouteDeps) {
         }
         await slotOf(ctx).take(site.id);
         const fetched = await deps.uploads.fetch(site, url);
-        return await deps.uploads.accept(site, request, fetched);
+        deps.metrics?.received(fetched.bytes, 'url');
+        const answer = await deps.uploads.accept(site, request, fetched);
+        deps.metrics?.accepted();
+        return answer;
       } catch (err) {
         if (file) await deps.uploads.discard(file);
+        deps.metrics?.refused(err instanceof ApiError ? err.code : 'internal');
         throw err;
       }
     },

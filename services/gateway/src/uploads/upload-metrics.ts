@@ -1,0 +1,30 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** What the gateway took in; labels are bounded (how, outcome, code). */
+export function uploadMetrics(registry: Registry) {
+  const fetched = new Counter({
+    name: 'ingest_bytes_fetched_total',
+    help: 'Source bytes stored by the gateway, by how they came',
+    labelNames: ['via'] as const,
+    registers: [registry],
+  });
+  const uploads = new Counter({
+    name: 'ingest_uploads_total',
+    help: 'Upload calls by outcome; refused ones by error code',
+    labelNames: ['outcome', 'code'] as const,
+    registers: [registry],
+  });
+  return {
+    received(bytes: number, via: 'url' | 'file') {
+      fetched.inc({ via }, bytes);
+    },
+    accepted() {
+      uploads.inc({ outcome: 'accepted', code: '' });
+    },
+    refused(code: string) {
+      uploads.inc({ outcome: 'refused', code });
+    },
+  };
+}
+
+export type UploadMetrics = ReturnType<typeof uploadMetrics>;
