@@ -5,6 +5,7 @@ import {
   checkRedis,
   createRedis,
   openQueue,
+  countWorkerJobs,
   openWorker,
   scheduleDelay,
   type QueueName,
@@ -136,7 +137,10 @@ export async function startNotifier(
       },
     ),
   ];
-  for (const worker of workers) watch(worker, logger);
+  for (const worker of workers) {
+    watch(worker, logger);
+    countWorkerJobs(registry, worker);
+  }
   workers[0].on('failed', (job, err) => {
     const fields = { jobId: job?.data.jobId, queue: 'completion' };
     const attempt = job ? job.attemptsMade : undefined;
