@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+/** The repository root, whatever the working directory of the run. */
+export const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../..',
+);
+
+export function repoPath(...parts: string[]): string {
+  return path.join(root, ...parts);
+}
+
+export function readText(...parts: string[]): string {
+  return fs.readFileSync(repoPath(...parts), 'utf8');
+}
+
+/** Every document of a YAML file; a syntax error fails with the file name. */
+export function readYamlDocuments(...parts: string[]): unknown[] {
+  const file = path.join(...parts);
+  const docs = parseAllDocuments(readText(...parts), { merge: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  return list
+    .map((doc) => {
+      if (doc.errors.length > 0) {
+        throw new Error(`${file}: ${doc.errors[0].message}`);
+      }
+      return doc.toJS() as unknown;
+    })
+    .filter((value) => value !== null && value !== undefined);
+}
+
+export function readYaml(...parts: string[]): unknown {
+  const [doc] = readYamlDocuments(...parts);
+  return doc;
+}
+
+/**
+ * The environment variables packages/config reads, taken from the keys of
+ * its schema object, so deploy files and docs are checked against the code.
+ */
+export function configVariables(): string[] {
+  const source = readText('packages/config/src/config.ts');
+  const start = source.indexOf('const schema = z.object({');
+  const end = source.indexOf('\n});', start);
+  if (start === -1 || end === -1) {
+    throw new Error('packages/config/src/config.ts: schema object not found');
+  }
+  const body = source.slice(start, end);
+  return [...body.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+}

@@ -1,0 +1,121 @@
+// The project's own rules for its Deployments (issue 5 and SPEC §6), as a
+// JSON Schema checked with ajv. The Kubernetes schema accepts a Deployment
+// without probes or limits; this one does not.
+import { Ajv2020 } from 'ajv/dist/2020';
+
+const httpProbe = (path: string) => ({
+  type: 'object',
+  required: ['httpGet'],
+  properties: {
+    httpGet: {
+      type: 'object',
+      required: ['path', 'port'],
+      properties: { path: { const: path } },
+    },
+  },
+});
+
+const container = {
+  type: 'object',
+  required: [
+    'name',
+    'image',
+    'command',
+    'livenessProbe',
+    'readinessProbe',
+    'resources',
+    'securityContext',
+  ],
+  properties: {
+    image: { const: 'catalog-ingest' },
+    command: {
+      type: 'array',
+      prefixItems: [{ const: 'node' }, { const: '--import' }, { const: 'tsx' }],
+      minItems: 4,
+    },
+    livenessProbe: httpProbe('/healthz'),
+    readinessProbe: httpProbe('/readyz'),
+    resources: {
+      type: 'object',
+      required: ['requests', 'limits'],
+      properties: {
+        requests: { type: 'object', required: ['cpu', 'memory'] },
+        limits: { type: 'object', required: ['memory'] },
+      },
+    },
+    securityContext: {
+      type: 'object',
+      required: ['allowPrivilegeEscalation', 'readOnlyRootFilesystem'],
+      properties: {
+        allowPrivilegeEscalation: { const: false },
+        readOnlyRootFilesystem: { const: true },
+      },
+    },
+  },
+};
+
+export const deploymentPolicy = {
+  $id: 'catalog-ingest/deployment-policy',
+  type: 'object',
+  required: ['metadata', 'spec'],
+  properties: {
+    metadata: {
+      type: 'object',
+      required: ['labels'],
+      properties: {
+        labels: {
+          type: 'object',
+          required: ['app.kubernetes.io/name', 'app.kubernetes.io/component'],
+        },
+      },
+    },
+    spec: {
+      type: 'object',
+      required: ['selector', 'template'],
+      properties: {
+        template: {
+          type: 'object',
+          required: ['spec'],
+          properties: {
+            spec: {
+              type: 'object',
+              required: [
+                'terminationGracePeriodSeconds',
+                'securityContext',
+                'containers',
+              ],
+              properties: {
+                terminationGracePeriodSeconds: { type: 'integer' },
+                securityContext: {
+                  type: 'object',
+                  required: ['runAsNonRoot', 'runAsUser'],
+                  properties: {
+                    runAsNonRoot: { const: true },
+                    runAsUser: { type: 'integer', minimum: 1 },
+                  },
+                },
+                containers: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 1,
+                  items: container,
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv2020({ allErrors: true, strictTuples: false });
+const validate = ajv.compile(deploymentPolicy);
+
+/** Where a Deployment breaks the project's rules, one line per problem. */
+export function policyErrors(deployment: unknown): string[] {
+  if (validate(deployment)) return [];
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message}`,
+  );
+}
