@@ -80,18 +80,33 @@ async function start() {
   );
 }
 
+/**
+ * The default site. A token given in INGEST_DEV_TOKEN finds the site
+ * made before, and the settings given now replace its old ones.
+ */
 async function ensureDevSite(redisUrl: string) {
   const token = config.dev.token ?? randomBytes(24).toString('base64url');
-  const webhookSecret =
-    config.dev.webhookSecret ??
-    `whsec_${randomBytes(24).toString('base64')}`;
   const redis = createRedis(redisUrl);
   try {
     const store = new StateStore(redis);
+    const existing = await store.siteByToken(token);
+    if (existing) {
+      const site = {
+        ...existing,
+        webhookSecret: config.dev.webhookSecret ?? existing.webhookSecret,
+        contactEmail: config.dev.contactEmail ?? existing.contactEmail,
+        customFields: config.dev.customFields,
+      };
+      await store.updateSite(site);
+      return { token, webhookSecret: site.webhookSecret };
+    }
+
     const site = await store.createSite({
       name: 'default',
       token,
-      webhookSecret,
+      webhookSecret:
+        config.dev.webhookSecret ??
+        `whsec_${randomBytes(24).toString('base64')}`,
       contactEmail: config.dev.contactEmail,
       customFields: config.dev.customFields,
     });

@@ -36,7 +36,10 @@ const schema = z.object({
   NOTIFIER_PORT: port.default(9102),
   HOST: z.string().default('0.0.0.0'),
   INGEST_DATA_DIR: z.string().default('./var'),
-  STORAGE_URL: z.string().optional(),
+  STORAGE_URL: z
+    .string()
+    .regex(/^(file|s3):\/\//, 'expected file:///path or s3://bucket?…')
+    .optional(),
   SMTP_URL: z.string().url().optional(),
   INGEST_MAIL_FROM: z.string().default('catalog-ingest <ingest@localhost>'),
   INGEST_PUBLIC_URL: z.string().url().optional(),
@@ -48,6 +51,7 @@ const schema = z.object({
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).default(5),
   INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
+  INGEST_TRANSCODE_LOCK: duration.default(60_000),
   INGEST_WEBHOOK_SCHEDULE: schedule.default([
     5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
   ]),
@@ -63,6 +67,9 @@ const schema = z.object({
     .optional(),
   INGEST_DEV_CONTACT_EMAIL: z.string().email().optional(),
   INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
+  INGEST_DOWNLOAD_MODE: z.enum(['proxy', 'redirect']).default('proxy'),
+  INGEST_DOWNLOAD_URL_TTL: duration.default(5 * 60_000),
+  INGEST_ADMIN_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -90,6 +97,11 @@ export interface Config {
   fetchTimeoutMs: number;
   fetchMaxRedirects: number;
   transcodeTimeoutMs: number;
+  /**
+   * How long a transcoder's hold on a run lasts without renewal (ms);
+   * after a crash, another transcoder takes the run back once it lapses.
+   */
+  transcodeLockMs: number;
   webhookScheduleMs: number[];
   webhookTimeoutMs: number;
   emailScheduleMs: number[];
@@ -97,6 +109,15 @@ export interface Config {
   autopublishMaxUploads: number;
   shutdownTimeoutMs: number;
   logLevel: Raw['LOG_LEVEL'];
+  /**
+   * `redirect`: downloads answer 302 to a presigned storage URL (S3
+   * only; other stores are proxied anyway). `proxy`: the gateway streams.
+   */
+  downloadMode: Raw['INGEST_DOWNLOAD_MODE'];
+  /** Lifetime of a presigned download URL (ms). */
+  downloadUrlTtlMs: number;
+  /** Opens the queue dashboard at /admin/queues; unset: no dashboard. */
+  adminToken?: string;
   /** The default site `npm start` makes; random values when unset. */
   dev: {
     token?: string;
@@ -153,6 +174,7 @@ export function loadConfig(
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
     transcodeTimeoutMs: raw.INGEST_TRANSCODE_TIMEOUT,
+    transcodeLockMs: raw.INGEST_TRANSCODE_LOCK,
     webhookScheduleMs: raw.INGEST_WEBHOOK_SCHEDULE,
     webhookTimeoutMs: raw.INGEST_WEBHOOK_TIMEOUT,
     emailScheduleMs: raw.INGEST_EMAIL_SCHEDULE,
@@ -160,6 +182,9 @@ export function loadConfig(
     autopublishMaxUploads: raw.INGEST_AUTOPUBLISH_MAX_UPLOADS,
     shutdownTimeoutMs: raw.INGEST_SHUTDOWN_TIMEOUT,
     logLevel: raw.LOG_LEVEL,
+    downloadMode: raw.INGEST_DOWNLOAD_MODE,
+    downloadUrlTtlMs: raw.INGEST_DOWNLOAD_URL_TTL,
+    adminToken: raw.INGEST_ADMIN_TOKEN,
     dev: {
       token: raw.INGEST_DEV_TOKEN,
       webhookSecret: raw.INGEST_DEV_WEBHOOK_SECRET,

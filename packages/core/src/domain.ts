@@ -43,6 +43,12 @@ export interface Upload {
   sources: Record<string, SourceFile>;
   meta: Meta;
   createdAt: string;
+  /** The client gave `formats`; new sources then do not change them. */
+  formatsGiven?: boolean;
+  /** Name the upload was made from; its stem matches secondary sources. */
+  fileName?: string;
+  /** Lower-cased `fileName` without extension, as indexed in its job. */
+  stem?: string;
   trackId?: number;
   error?: string;
   errorCode?: string;

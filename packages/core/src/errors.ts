@@ -23,6 +23,18 @@ export const ERRORS = {
     message: 'another upload of this site is in progress',
   },
   rendition_missing: { status: 404, message: 'track has no such format' },
+  duplicate_upload: {
+    status: 409,
+    message: 'the job already holds an upload of these bytes',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'Idempotency-Key was used for a different request',
+  },
+  idempotency_in_progress: {
+    status: 409,
+    message: 'a request with this Idempotency-Key is still running',
+  },
   not_ready: { status: 503, message: 'service is not ready' },
   internal: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -64,6 +76,8 @@ export const UPLOAD_ERROR_CODES = [
   'verification_failed',
   'transcode_failed',
   'source_missing',
+  /** A track update found its track deleted. */
+  'track_missing',
   'internal',
 ] as const;
 

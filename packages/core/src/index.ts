@@ -2,3 +2,4 @@ export * from './formats';
 export * from './domain';
 export * from './errors';
 export * from './fields';
+export * from './track-update';

@@ -7,6 +7,7 @@ export const QUEUES = {
   completion: 'completion',
   webhook: 'webhook',
   email: 'email',
+  index: 'index',
   autopublish: 'autopublish',
 } as const;
 
@@ -17,8 +18,8 @@ export type EmailReason = 'oncomplete' | 'job-email' | 'webhook-exhausted';
 
 /** The payload of each queue. Adding a queue means adding it here. */
 export interface QueuePayloads {
-  /** Transcode, verify and publish one upload. */
-  transcode: { uploadId: number; requestId?: string };
+  /** Transcode, verify and publish one upload, or apply one update. */
+  transcode: { uploadId: number; updateId?: number; requestId?: string };
   /** A job reached `complete`: build its event and fan out deliveries. */
   completion: { jobId: number; requestId?: string };
   /** Deliver the job's event to a webhook URL. */
@@ -30,6 +31,8 @@ export interface QueuePayloads {
     to: string;
     reason: EmailReason;
   };
+  /** Add a published track to the search index, or take it out. */
+  index: { trackId: number; op: 'add' | 'remove' };
   /** An autopublish job's idle time passed: publish it if still open. */
   autopublish: { jobId: number; requestId?: string };
 }
@@ -86,6 +89,16 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     lockDurationMs: 60_000,
     maxStalledCount: 5,
   },
+  index: {
+    job: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+    lockDurationMs: 30_000,
+    maxStalledCount: 5,
+  },
   // Delayed by the idle setting; see autopublishOptions().
   autopublish: {
     job: {
@@ -111,6 +124,10 @@ export const jobIds = {
       .update(to.toLowerCase())
       .digest('hex')
       .slice(0, 16)}`,
+  // One add per version of a track (the upload or update that made it):
+  // a retried publish adds nothing, a later version is indexed again.
+  index: (trackId: number, op: 'add' | 'remove', version = '') =>
+    op === 'add' ? `ia-t${trackId}-${version}` : `ir-t${trackId}`,
 };
 
 /**

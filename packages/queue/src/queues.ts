@@ -27,6 +27,12 @@ export interface WorkerSettings {
   concurrency: number;
   /** Backoff for `{type:'schedule'}` jobs (deliveries), by attempt. */
   scheduleDelay?: (attemptsMade: number) => number;
+  /**
+   * Overrides the policy's lock (ms); stalled runs are then also looked
+   * for at least this often, so a crashed worker's run is taken back
+   * about one lock after the crash.
+   */
+  lockDurationMs?: number;
 }
 
 /** Opens the consumer side of a queue with its policy's lock settings. */
@@ -45,6 +51,10 @@ export function openWorker<N extends QueueName, R = unknown>(
     maxStalledCount: policy.maxStalledCount,
     autorun: false,
   };
+  if (settings.lockDurationMs) {
+    options.lockDuration = settings.lockDurationMs;
+    options.stalledInterval = Math.min(settings.lockDurationMs, 30_000);
+  }
   if (settings.scheduleDelay) {
     const delay = settings.scheduleDelay;
     options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };

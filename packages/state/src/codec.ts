@@ -78,6 +78,9 @@ export function encodeUpload(upload: Upload): Hash {
     sources: json(upload.sources),
     meta: json(upload.meta),
     createdAt: upload.createdAt,
+    formatsGiven: upload.formatsGiven ? 'true' : undefined,
+    fileName: upload.fileName,
+    stem: upload.stem,
   });
 }
 
@@ -91,6 +94,9 @@ export function decodeUpload(h: Hash): Upload {
     sources: JSON.parse(h.sources ?? '{}'),
     meta: JSON.parse(h.meta ?? '{}'),
     createdAt: h.createdAt ?? '',
+    formatsGiven: h.formatsGiven === 'true' || undefined,
+    fileName: h.fileName || undefined,
+    stem: h.stem || undefined,
     trackId: h.trackId ? num(h.trackId) : undefined,
     error: h.error || undefined,
     errorCode: h.errorCode || undefined,

@@ -11,6 +11,20 @@ export const keys = {
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,
   jobEvent: (id: number) => `${KEY_PREFIX}:job:${id}:event`,
   upload: (id: number) => `${KEY_PREFIX}:upload:${id}`,
+  /** Upload ids of a job by file-name stem, for secondary sources. */
+  jobStems: (id: number) => `${KEY_PREFIX}:job:${id}:stems`,
+  /** Upload ids of a job by the sha256 of their bytes, for duplicates. */
+  jobShas: (id: number) => `${KEY_PREFIX}:job:${id}:shas`,
+  /** A site's answer to one Idempotency-Key (key given hashed). */
+  idempotency: (siteId: number, keyHash: string) =>
+    `${KEY_PREFIX}:site:${siteId}:idem:${keyHash}`,
+  jobUpdates: (id: number) => `${KEY_PREFIX}:job:${id}:updates`,
+  update: (id: number) => `${KEY_PREFIX}:update:${id}`,
   track: (id: number) => `${KEY_PREFIX}:track:${id}`,
   uploadLock: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:uploading`,
+  /** Search: the site's token → track ids sets, vocabulary and all ids. */
+  searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
+  /** Search: what one track is indexed under, for its removal. */
+  searchDoc: (trackId: number) => `${KEY_PREFIX}:search:doc:${trackId}`,
+  searchTemp: (id: string) => `${KEY_PREFIX}:search:tmp:${id}`,
 };

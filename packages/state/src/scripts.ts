@@ -16,38 +16,62 @@ end
 `;
 
 /**
- * KEYS: job, jobUploads, upload. ARGV: uploadId, fields as k,v,…
- * Adds an upload to an open job. Returns 'ok' or 'closed'.
+ * KEYS: job, jobUploads, upload. ARGV: uploadId, sha256 or '', fields
+ * as k,v,… Adds an upload to an open job. Returns 'ok', 'closed', or
+ * 'duplicate:<id>' when a sha256 is given and a live upload of the job
+ * holds the same bytes (the job's shas hash indexes them). An upload
+ * with a `stem` is indexed in the job's stems hash unless a live upload
+ * holds that stem already (secondary sources attach to the first).
  */
 export const ADD_UPLOAD = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 'closed' end
-redis.call('HSET', KEYS[3], unpack(ARGV, 2))
+if ARGV[2] ~= '' then
+  local shas = string.gsub(KEYS[2], ':uploads$', ':shas')
+  local same = redis.call('HGET', shas, ARGV[2])
+  if same and redis.call('EXISTS', (string.gsub(KEYS[3], '%d+$', same))) == 1
+  then return 'duplicate:' .. same end
+  redis.call('HSET', shas, ARGV[2], ARGV[1])
+end
+redis.call('HSET', KEYS[3], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'q', 1)
+local stem = redis.call('HGET', KEYS[3], 'stem')
+if stem then
+  local stems = string.gsub(KEYS[2], ':uploads$', ':stems')
+  local held = redis.call('HGET', stems, stem)
+  local heldKey = held and string.gsub(KEYS[3], '%d+$', held)
+  if not held or redis.call('EXISTS', heldKey) == 0 then
+    redis.call('HSET', stems, stem, ARGV[1])
+  end
+end
 return 'ok'
 `;
 
 /**
  * KEYS: job, jobUploads. ARGV: now.
- * Closes an open job and queues its uploads. Returns the queued upload
- * ids, or an error reply 'closed' / 'empty'.
+ * Closes an open job and queues its uploads and track updates. Returns
+ * {uploadIds, updateIds}, or an error reply 'closed' / 'empty'.
  */
 export const PUBLISH_JOB = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'open' then return redis.error_reply('closed') end
-local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-local queued = {}
-local prefix = string.gsub(KEYS[1], ':job:%d+$', ':upload:')
-for _, id in ipairs(ids) do
-  local key = prefix .. id
-  if redis.call('HGET', key, 'status') == 'uploaded' then
-    redis.call('HSET', key, 'status', 'queued')
-    table.insert(queued, id)
+local function queue(setKey, prefix)
+  local queued = {}
+  for _, id in ipairs(redis.call('ZRANGE', setKey, 0, -1)) do
+    local key = prefix .. id
+    if redis.call('HGET', key, 'status') == 'uploaded' then
+      redis.call('HSET', key, 'status', 'queued')
+      table.insert(queued, id)
+    end
   end
+  return queued
 end
-if #queued == 0 then return redis.error_reply('empty') end
+local uploads = queue(KEYS[2], string.gsub(KEYS[1], ':job:%d+$', ':upload:'))
+local updates = queue(string.gsub(KEYS[2], ':uploads$', ':updates'),
+  string.gsub(KEYS[1], ':job:%d+$', ':update:'))
+if #uploads == 0 and #updates == 0 then return redis.error_reply('empty') end
 redis.call('HSET', KEYS[1], 'state', 'publishing', 'publishedAt', ARGV[1])
-return queued
+return {uploads, updates}
 `;
 
 /**

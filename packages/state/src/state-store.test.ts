@@ -59,7 +59,7 @@ test('main job rolls over after publish; counters follow uploads', async () => {
   assert.deepEqual(await store.counts(job.id), { q: 2, i: 0, d: 0, e: 0 });
 
   const published = await store.publish(job.id);
-  assert.deepEqual(published, { queued: [a.id, b.id] });
+  assert.deepEqual(published, { queued: [a.id, b.id], updates: [] });
   assert.equal(await store.publish(job.id), 'closed');
   assert.notEqual((await store.mainJob(site.id)).id, job.id);
   assert.equal(

@@ -32,6 +32,10 @@ export interface NewUpload {
   formats: OutputFormat[];
   sources: Record<string, SourceFile>;
   meta: Meta;
+  formatsGiven?: boolean;
+  fileName?: string;
+  /** Indexed in the job for secondary sources (see SourceIndex). */
+  stem?: string;
 }
 
 export type MoveResult = { moved: boolean; jobState: Job['state'] | '' };
@@ -51,7 +55,7 @@ export interface DeliveryAttempt {
 
 interface Scripts {
   addUpload(...args: (string | number)[]): Promise<string>;
-  publishJob(...args: (string | number)[]): Promise<string[]>;
+  publishJob(...args: (string | number)[]): Promise<[string[], string[]]>;
   moveUpload(...args: (string | number)[]): Promise<[number, string]>;
   claimTrackId(...args: (string | number)[]): Promise<number>;
   dropUpload(...args: (string | number)[]): Promise<number>;
@@ -107,6 +111,11 @@ export class StateStore {
       .set(tokenKey, String(site.id))
       .exec();
     return site;
+  }
+
+  /** Replaces the given fields of a site (operator tooling). */
+  async updateSite(site: Site): Promise<void> {
+    await this.redis.hset(keys.site(site.id), codec.encodeSite(site));
   }
 
   async getSite(id: number): Promise<Site | undefined> {
@@ -195,19 +204,19 @@ export class StateStore {
   }
 
   /**
-   * Closes the job and marks its uploads queued. Returns the upload ids
-   * to hand to the transcoder, or 'closed' / 'empty'.
+   * Closes the job and marks its uploads and track updates queued.
+   * Returns their ids to hand to the transcoder, or 'closed' / 'empty'.
    */
   async publish(
     jobId: number,
-  ): Promise<{ queued: number[] } | 'closed' | 'empty'> {
+  ): Promise<{ queued: number[]; updates: number[] } | 'closed' | 'empty'> {
     try {
-      const ids = await this.redis.publishJob(
+      const [ids, updates] = await this.redis.publishJob(
         keys.job(jobId),
         keys.jobUploads(jobId),
         now(),
       );
-      return { queued: ids.map(Number) };
+      return { queued: ids.map(Number), updates: updates.map(Number) };
     } catch (err) {
       const message = (err as Error).message;
       if (message.includes('closed')) return 'closed';
@@ -235,12 +244,28 @@ export class StateStore {
 
   // Uploads
 
-  /** Adds an upload to an open job; 'closed' when the job is published. */
+  /**
+   * Adds an upload to an open job; 'closed' when the job is published.
+   * With `uniqueSha256`, a live upload of the job with those bytes makes
+   * it a duplicate of that one instead.
+   */
   async addUpload(
     siteId: number,
     jobId: number,
     input: NewUpload,
-  ): Promise<Upload | 'closed'> {
+  ): Promise<Upload | 'closed'>;
+  async addUpload(
+    siteId: number,
+    jobId: number,
+    input: NewUpload,
+    uniqueSha256: string,
+  ): Promise<Upload | 'closed' | { duplicateOf: number }>;
+  async addUpload(
+    siteId: number,
+    jobId: number,
+    input: NewUpload,
+    uniqueSha256 = '',
+  ): Promise<Upload | 'closed' | { duplicateOf: number }> {
     const upload: Upload = {
       id: await this.nextId('upload'),
       siteId,
@@ -250,6 +275,9 @@ export class StateStore {
       sources: input.sources,
       meta: input.meta,
       createdAt: now(),
+      formatsGiven: input.formatsGiven,
+      fileName: input.fileName,
+      stem: input.stem,
     };
     const fields = Object.entries(codec.encodeUpload(upload)).flat();
     const result = await this.redis.addUpload(
@@ -257,8 +285,12 @@ export class StateStore {
       keys.jobUploads(jobId),
       keys.upload(upload.id),
       upload.id,
+      uniqueSha256,
       ...fields,
     );
+    if (result.startsWith('duplicate:')) {
+      return { duplicateOf: Number(result.slice('duplicate:'.length)) };
+    }
     return result === 'ok' ? upload : 'closed';
   }
 
@@ -275,7 +307,9 @@ export class StateStore {
   /** Rewrites meta / formats / sources of an upload not yet published. */
   async updateUpload(
     id: number,
-    patch: Partial<Pick<Upload, 'meta' | 'formats' | 'sources'>>,
+    patch: Partial<
+      Pick<Upload, 'meta' | 'formats' | 'sources' | 'formatsGiven'>
+    >,
   ): Promise<void> {
     const fields: Record<string, string> = {};
     for (const [name, value] of Object.entries(patch)) {

@@ -1,18 +1,24 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
-  ObjectTooLargeError,
-  type ByteRange,
-  type LocalCopy,
-  type PutResult,
-  type Storage,
+  copyFile,
+  mkdir,
+  open,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ByteMeter } from './byte-meter';
+import { checkKey } from './storage-key';
+import type {
+  ByteRange,
+  LocalCopy,
+  OpenObject,
+  Storage,
 } from './storage';
-
-const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 /** Objects as files under one directory, written via temp + rename. */
 export class FileStorage implements Storage {
@@ -23,8 +29,7 @@ export class FileStorage implements Storage {
   }
 
   private pathOf(key: string): string {
-    if (!SAFE_KEY.test(key)) throw new Error(`unsafe storage key: ${key}`);
-    return path.join(this.root, key);
+    return path.join(this.root, checkKey(key));
   }
 
   private async tempPath(): Promise<string> {
@@ -35,7 +40,7 @@ export class FileStorage implements Storage {
   async put(key: string, body: Readable, maxBytes = Infinity) {
     const target = this.pathOf(key);
     const temp = await this.tempPath();
-    const meter = new Meter(maxBytes);
+    const meter = new ByteMeter(maxBytes);
     try {
       await pipeline(body, meter, createWriteStream(temp));
       await mkdir(path.dirname(target), { recursive: true });
@@ -75,6 +80,28 @@ export class FileStorage implements Storage {
     return createReadStream(file, range);
   }
 
+  async open(key: string): Promise<OpenObject | undefined> {
+    const file = this.pathOf(key);
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    // The open file keeps this version, whatever is renamed over the key.
+    const { size } = await handle.stat().catch(async (err) => {
+      await handle.close();
+      throw err;
+    });
+    return {
+      size,
+      stream: (range) =>
+        handle.createReadStream({ ...range, autoClose: true }),
+      close: () => handle.close(),
+    };
+  }
+
   async size(key: string): Promise<number | undefined> {
     try {
       return (await stat(this.pathOf(key))).size;
@@ -88,30 +115,4 @@ export class FileStorage implements Storage {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Counts and hashes bytes as they pass, and stops at a limit. */
-class Meter extends Transform {
-  private bytes = 0;
-  private readonly hash = createHash('sha256');
-
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (err?: Error) => void,
-  ) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(new ObjectTooLargeError(this.limit));
-    this.hash.update(chunk);
-    done(undefined);
-    this.push(chunk);
-  }
-
-  result(): PutResult {
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
-  }
 }

@@ -1,3 +1,5 @@
 export * from './file-storage';
 export * from './open-storage';
+export * from './s3-location';
+export * from './s3-storage';
 export * from './storage';

@@ -19,6 +19,18 @@ export interface ByteRange {
 }
 
 /**
+ * One object opened for reading: its size and its bytes come from the
+ * same version, even if the key is replaced meanwhile.
+ */
+export interface OpenObject {
+  size: number;
+  /** The bytes, or one range of them; call at most once. */
+  stream(range?: ByteRange): Readable;
+  /** Idempotent; call when done, whether or not it was streamed. */
+  close(): Promise<void>;
+}
+
+/**
  * Where sources and renditions live. Keys are relative, `/`-separated
  * and made by the service, never from client text.
  */
@@ -33,9 +45,27 @@ export interface Storage {
   /** A local file with the object's bytes (the object itself if local). */
   localCopy(key: string): Promise<LocalCopy>;
   read(key: string, range?: ByteRange): Promise<Readable>;
+  /** Opens the object as it is now; undefined when there is none. */
+  open(key: string): Promise<OpenObject | undefined>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A URL that serves the object's bytes to anyone holding it, for
+   * `ttlSeconds`; only stores that can sign one (S3) have it.
+   */
+  presignedUrl?(
+    key: string,
+    ttlSeconds: number,
+    download?: DownloadHeaders,
+  ): Promise<string>;
+}
+
+/** Headers the store should answer a presigned download with. */
+export interface DownloadHeaders {
+  contentType?: string;
+  /** The whole `Content-Disposition` value. */
+  contentDisposition?: string;
 }
 
 export class ObjectTooLargeError extends Error {

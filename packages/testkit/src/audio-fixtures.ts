@@ -6,6 +6,8 @@ const run = promisify(execFile);
 
 export interface ToneOptions {
   seconds: number;
+  /** Tone frequency in Hz; default 440. */
+  frequency?: number;
   sampleRate?: number;
   channels?: number;
   /** ffmpeg codec, e.g. pcm_s16le, pcm_s24le, flac, libmp3lame. */
@@ -32,7 +34,9 @@ export async function makeTone(file: string, options: ToneOptions) {
     '-loglevel', 'error',
     '-y',
     '-f', 'lavfi',
-    '-i', `sine=frequency=440:sample_rate=${rate}:duration=${options.seconds}`,
+    '-i',
+    `sine=frequency=${options.frequency ?? 440}:sample_rate=${rate}` +
+      `:duration=${options.seconds}`,
     '-ac', String(options.channels ?? 2),
     ...(options.codec ? ['-c:a', options.codec] : []),
     ...tags,
@@ -52,6 +56,9 @@ export interface ProbedStream {
   sample_fmt?: string;
   bit_rate?: string;
   duration?: string;
+  /** e.g. `attached_pic: 1` on a cover picture. */
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
 }
 
 export interface Probed {
@@ -70,4 +77,38 @@ export async function ffprobe(file: string): Promise<Probed> {
     file,
   ]);
   return JSON.parse(stdout) as Probed;
+}
+
+/**
+ * The frequency of a pure tone in a file, in Hz: the file is decoded to
+ * mono PCM and its zero crossings counted. Enough to tell which of two
+ * tones a rendition was made from.
+ */
+export async function toneFrequency(file: string): Promise<number> {
+  const { ffmpegPath } = defaultBinaryPaths();
+  const rate = 44_100;
+  const { stdout } = await run(
+    ffmpegPath,
+    [
+      '-hide_banner',
+      '-loglevel', 'error',
+      '-i', file,
+      '-ac', '1',
+      '-ar', String(rate),
+      '-f', 's16le',
+      '-',
+    ],
+    { encoding: 'buffer', maxBuffer: 256 << 20 },
+  );
+  const pcm = stdout as Buffer;
+  const samples = Math.floor(pcm.length / 2);
+  let crossings = 0;
+  let previous = 0;
+  for (let i = 0; i < samples; i++) {
+    const value = pcm.readInt16LE(i * 2);
+    if (value === 0) continue;
+    if (previous !== 0 && (value > 0) !== (previous > 0)) crossings += 1;
+    previous = value;
+  }
+  return crossings / 2 / (samples / rate);
 }

@@ -5,3 +5,4 @@ export * from './audio-fixtures';
 export * from './loopback-http';
 export * from './smtp-sink';
 export * from './test-stack';
+export * from './s3-server';

@@ -38,6 +38,8 @@ export class TestStack {
   ) {
     this.gatewayUrl = env.INGEST_PUBLIC_URL;
     this.redis = createRedis(redisServer.url);
+    // Fault tests stop Redis on purpose; the client reconnects by itself.
+    this.redis.on('error', () => {});
     this.store = new StateStore(this.redis);
   }
 

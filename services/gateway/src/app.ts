@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { ApiError } from '@ingest/core';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@ingest/telemetry';
@@ -13,6 +13,8 @@ export interface AppDeps extends ImportRouteDeps, TrackRouteDeps {
   ready: () => Promise<boolean>;
   /** True once shutdown began: new API calls get 503. */
   draining: () => boolean;
+  /** The queue dashboard, when an admin token is set. */
+  dashboard?: { path: string; router: Router };
 }
 
 /** The gateway's Express app: API, health, readiness and metrics. */
@@ -42,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/api/import', importRoutes(deps));
   app.use('/api/tracks', trackRoutes(deps));
+  if (deps.dashboard) app.use(deps.dashboard.path, deps.dashboard.router);
 
   app.use((_req, res) => {
     const err = new ApiError('not_found', 'no such endpoint');

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '@ingest/config';
 import {
@@ -9,18 +10,33 @@ import {
   registerQueueDepth,
   type QueueName,
 } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
+import {
+  DeletionStore,
+  IdempotencyStore,
+  SourceIndex,
+  StateStore,
+  UpdateStore,
+} from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
 import {
   createLogger,
   createRegistry,
   type Logger,
 } from '@ingest/telemetry';
+import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
+import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
+import { InFlight } from './http/in-flight';
+import { TrackIndexing } from './tracks/track-indexing';
+import { startAutopublishWorker } from './jobs/autopublish-worker';
+import { Autopublisher } from './jobs/autopublisher';
 import { Publisher } from './jobs/publisher';
 import { mediaInspector } from './uploads/media-inspector';
 import { uploadMetrics } from './uploads/upload-metrics';
 import type { SourceInspector } from './uploads/source-inspector';
+import { UploadDeleter } from './uploads/upload-deleter';
+import { SecondarySources } from './uploads/secondary-sources';
+import { TrackUpdateService } from './uploads/track-update-service';
 import { UploadService, type SourceFetcher } from './uploads/upload-service';
 import { urlFetcher } from './uploads/url-fetcher';
 
@@ -50,7 +66,11 @@ export async function startGateway(
   await checkRedis(redis, logger);
 
   const store = new StateStore(redis);
-  const storage = overrides.storage ?? openStorage(config.storageUrl);
+  const storage =
+    overrides.storage ??
+    openStorage(config.storageUrl, {
+      workDir: path.join(config.dataDir, 'tmp'),
+    });
   const transcode = openQueue('transcode', redis);
   const registry = createRegistry('gateway');
   // Depth of every queue, for dashboards and the transcoder autoscaler.
@@ -60,10 +80,23 @@ export async function startGateway(
   registerQueueDepth(registry, [transcode, ...watched]);
   let draining = false;
 
+  const updates = new UpdateStore(redis);
+  const publisher = new Publisher(store, transcode, updates);
+  const autopublishQueue = openQueue('autopublish', redis);
+  const autopublisher = new Autopublisher({
+    store,
+    publisher,
+    queue: autopublishQueue,
+    idleMs: config.autopublishIdleMs,
+    maxUploads: config.autopublishMaxUploads,
+    logger,
+  });
+
+  const inspector = overrides.inspector ?? mediaInspector(config, logger);
   const uploads = new UploadService({
     store,
     storage,
-    inspector: overrides.inspector ?? mediaInspector(config, logger),
+    inspector,
     fetchSource:
       overrides.fetchSource ??
       urlFetcher({
@@ -73,17 +106,57 @@ export async function startGateway(
         allowPrivate: config.allowPrivateUrls,
       }),
     maxSourceBytes: config.maxSourceBytes,
+    autopublisher,
+    secondary: new SecondarySources({
+      store,
+      index: new SourceIndex(redis),
+      storage,
+      logger,
+    }),
+  });
+  const trackUpdates = new TrackUpdateService({
+    store,
+    updates,
+    storage,
+    inspector,
+    transcode,
+    logger,
   });
 
+  const indexing = TrackIndexing.open(redis);
   const app = createApp({
     store,
     storage,
+    indexing,
     uploads,
-    publisher: new Publisher(store, transcode),
+    trackUpdates,
+    publisher,
+    deleter: new UploadDeleter({
+      store,
+      deletions: new DeletionStore(redis),
+      updates,
+      storage,
+      logger,
+    }),
     logger,
     registry,
     publicUrl: config.publicUrl,
+    downloadRedirectTtlSeconds:
+      config.downloadMode === 'redirect'
+        ? Math.max(1, Math.round(config.downloadUrlTtlMs / 1000))
+        : undefined,
+    dashboard: config.adminToken
+      ? {
+          path: DASHBOARD_PATH,
+          router: queueDashboard(config.adminToken, [transcode, ...watched]),
+        }
+      : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
+    idempotency: new IdempotencyStore(redis, {
+      ttlMs: IDEMPOTENCY_TTL_MS,
+      // A claim outlives its request only when the gateway died in it.
+      runningTtlMs: config.fetchTimeoutMs + 60_000,
+    }),
     uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
     uploadMetrics: uploadMetrics(registry),
     ready: async () => (await redis.ping()) === 'PONG',
@@ -91,25 +164,37 @@ export async function startGateway(
   });
 
   const server = http.createServer(app);
+  const inFlight = new InFlight(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'gateway listening');
+  const autopublishWorker = startAutopublishWorker(
+    config.redisUrl,
+    autopublisher,
+    logger,
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       draining = true;
-      // Calls in flight finish; idle keep-alive sockets go at once.
+      // Still listening: new calls get 503 (a balancer moves on) while
+      // the calls already taken, uploads included, finish.
+      await inFlight.idle();
+      // Then idle keep-alive sockets go at once.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await autopublishWorker.close();
+      await autopublishQueue.close().catch(() => {});
       for (const queue of [transcode, ...watched]) {
         await queue.close().catch(() => {});
       }
+      await indexing.close();
       await storage.close().catch(() => {});
       redis.disconnect();
     })());

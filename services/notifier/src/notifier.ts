@@ -10,7 +10,7 @@ import {
   scheduleDelay,
   type QueueName,
 } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
+import { SearchIndex, StateStore } from '@ingest/state';
 import {
   createLogger,
   createRegistry,
@@ -24,15 +24,21 @@ import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
 import { createEmailProcessor } from './email-processor';
+import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
 import { createNotifierMetrics } from './notifier-metrics';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
 
 /** Jobs each worker runs at once. Deliveries mostly wait on the network. */
-const CONCURRENCY: Record<Exclude<QueueName, 'transcode'>, number> = {
+// The gateway runs the autopublish timers (it owns publishing).
+const CONCURRENCY: Record<
+  Exclude<QueueName, 'transcode' | 'autopublish'>,
+  number
+> = {
   completion: 4,
   webhook: 16,
   email: 4,
+  index: 4,
 };
 
 const READY_TIMEOUT_MS = 2_000;
@@ -135,6 +141,12 @@ export async function startNotifier(
         concurrency: CONCURRENCY.email,
         scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
       },
+    ),
+    openWorker(
+      'index',
+      connection,
+      createIndexProcessor({ store, search: new SearchIndex(redis), logger }),
+      { concurrency: CONCURRENCY.index },
     ),
   ];
   for (const worker of workers) {

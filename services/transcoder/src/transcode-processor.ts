@@ -16,9 +16,13 @@ export interface ProcessorDeps {
   storage: Storage;
   maker: RenditionMaker;
   completion: TypedQueue<'completion'>;
+  /** Search indexing of published tracks (done by the notifier). */
+  index: TypedQueue<'index'>;
   logger: Logger;
   /** Parent of the per-run temp folders. */
   workDir: string;
+  /** Aborted when a draining transcoder gives its runs back. */
+  signal?: AbortSignal;
   /** Called with each finished rendition's format and seconds taken. */
   onRendition?: (rendition: MadeRendition, seconds: number) => void;
 }
@@ -48,6 +52,15 @@ export function transcodeProcessor(deps: ProcessorDeps) {
     return outcome;
   }
 
+  /** Asks for the track to be indexed; a published track is not yet. */
+  async function announceTrack(uploadId: number, trackId: number) {
+    await deps.index.add(
+      'index',
+      { trackId, op: 'add' },
+      { jobId: jobIds.index(trackId, 'add', `u${uploadId}`) },
+    );
+  }
+
   return async (job: TypedJob<'transcode'>): Promise<Outcome> => {
     const { uploadId, requestId } = job.data;
     const log = deps.logger.child({
@@ -62,7 +75,10 @@ export function transcodeProcessor(deps: ProcessorDeps) {
     if (!upload) return { outcome: 'skipped', reason: 'missing' };
     if (upload.status === 'published' || upload.status === 'error') {
       // A redelivery after the work was done: make sure the job's
-      // completion was announced, then do nothing.
+      // track and completion were announced, then do nothing.
+      if (upload.status === 'published' && upload.trackId) {
+        await announceTrack(upload.id, upload.trackId);
+      }
       const state = (await store.jobById(upload.jobId))?.state ?? '';
       return finish(upload, { outcome: 'skipped', reason: 'finished' }, state);
     }
@@ -79,12 +95,20 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       const moved = await store.moveUpload(upload, 'published', {
         trackId: String(trackId),
       });
+      await announceTrack(upload.id, trackId);
       log.info(
         { trackId, durationMs: Date.now() - started },
         'transcode completed',
       );
       return finish(upload, { outcome: 'published', trackId }, moved.jobState);
     } catch (err) {
+      // Handed back on shutdown: not the upload's fault, not an attempt;
+      // it waits again until another transcoder takes it.
+      if (deps.signal?.aborted) {
+        await store.moveUpload(upload, 'queued');
+        log.info({ durationMs: Date.now() - started }, 'transcode handed back');
+        throw err;
+      }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!(err instanceof UploadFault) && !lastAttempt) {
         log.warn({ err, durationMs: Date.now() - started }, 'transcode failed');
@@ -110,7 +134,11 @@ export function transcodeProcessor(deps: ProcessorDeps) {
   };
 }
 
-async function makeRenditions(deps: ProcessorDeps, upload: Upload) {
+/** Makes and verifies the renditions of a set of sources, in a temp dir. */
+export async function makeRenditions(
+  deps: ProcessorDeps,
+  upload: Pick<Upload, 'id' | 'sources' | 'formats' | 'meta'>,
+) {
   await mkdir(deps.workDir, { recursive: true });
   const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
   const copies: LocalCopy[] = [];
@@ -132,6 +160,7 @@ async function makeRenditions(deps: ProcessorDeps, upload: Upload) {
       formats: upload.formats,
       meta: upload.meta,
       outDir,
+      signal: deps.signal,
     });
     const seconds = (Date.now() - started) / 1000;
     for (const rendition of made) deps.onRendition?.(rendition, seconds);

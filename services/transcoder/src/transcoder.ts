@@ -1,5 +1,4 @@
 import os from 'node:os';
-import path from 'node:path';
 import type { Config } from '@ingest/config';
 import {
   checkRedis,
@@ -8,7 +7,7 @@ import {
   openQueue,
   openWorker,
 } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
+import { StateStore, UpdateStore } from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
 import {
   OpsServer,
@@ -20,6 +19,9 @@ import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
+import { updateProcessor } from './update-processor';
+import { RunHandBack, handBackAfter } from './run-hand-back';
+import { sweepDeadWorkDirs, workDirOf } from './work-dirs';
 
 export interface TranscoderOverrides {
   logger?: Logger;
@@ -44,31 +46,57 @@ export async function startTranscoder(
   const maker = overrides.maker ?? (await mediaMaker(config, logger));
 
   const store = new StateStore(redis);
-  const storage = overrides.storage ?? openStorage(config.storageUrl);
+  // Local copies of S3 sources go where crashed runs' files are swept.
+  const storage =
+    overrides.storage ??
+    openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
   const completion = openQueue('completion', redis);
+  const index = openQueue('index', redis);
   const registry = createRegistry('transcoder');
   const metrics = transcodeMetrics(registry);
 
-  const processor = transcodeProcessor({
+  const sweep = (atStart: boolean) =>
+    sweepDeadWorkDirs(config.dataDir, { atStart }).then(
+      (pids) => pids.length && logger.info({ pids }, 'work dirs swept'),
+      (err) => logger.warn({ err }, 'work dir sweep failed'),
+    );
+  await sweep(true);
+  const handBack = new RunHandBack();
+
+  const processorDeps = {
     store,
     storage,
     maker,
     completion,
+    index,
     logger,
-    workDir: path.join(config.dataDir, 'work', `transcoder-${process.pid}`),
+    workDir: workDirOf(config.dataDir),
+    signal: handBack.signal,
     onRendition: metrics.rendition,
+  };
+  const processor = transcodeProcessor(processorDeps);
+  const applyUpdate = updateProcessor({
+    ...processorDeps,
+    updates: new UpdateStore(redis),
   });
   const worker = openWorker(
     'transcode',
     redis,
-    async (job) => {
-      const result = await processor(job);
+    handBack.wrap(async (job) => {
+      const result = job.data.updateId
+        ? await applyUpdate(job)
+        : await processor(job);
       metrics.outcome(result);
       return result;
+    }),
+    {
+      concurrency: config.transcoderConcurrency,
+      lockDurationMs: config.transcodeLockMs,
     },
-    { concurrency: config.transcoderConcurrency },
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  // A run taken back from a dead transcoder may have left its folder.
+  worker.on('stalled', () => void sweep(false));
   countWorkerJobs(registry, worker);
   void worker.run();
 
@@ -87,10 +115,15 @@ export async function startTranscoder(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // close() waits for runs in flight; what the deadline cuts off is
-      // taken back by another transcoder when its lock lapses.
+      // close() waits for runs in flight; those still running near the
+      // deadline are stopped and handed back to the queue.
+      const disarm = handBack.armDeadline(
+        handBackAfter(config.shutdownTimeoutMs),
+      );
       await worker.close().catch(() => {});
+      disarm();
       await completion.close().catch(() => {});
+      await index.close().catch(() => {});
       await storage.close().catch(() => {});
       await ops.close();
       redis.disconnect();

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError, type Site } from '@ingest/core';
 import type { Logger } from '@ingest/telemetry';
-import type { StateStore } from '@ingest/state';
+import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { authenticate } from './auth';
+import { runIdempotent } from './idempotency';
 import type { Params } from './params';
 import { readParams, type FileHandler } from './read-params';
 
@@ -20,6 +21,8 @@ export interface EndpointDeps {
   store: StateStore;
   logger: Logger;
   maxBodyBytes: number;
+  /** Where Idempotency-Key answers are kept; none: the header is ignored. */
+  idempotency?: IdempotencyStore;
 }
 
 export interface EndpointOptions {
@@ -27,6 +30,11 @@ export interface EndpointOptions {
   onFile?: (ctx: Omit<CallContext, 'site' | 'params'>) => FileHandler;
   /** Runs after the handler, whatever happened (e.g. to free a slot). */
   cleanup?: (ctx: Omit<CallContext, 'site' | 'params'>) => Promise<void>;
+  /**
+   * Honours an Idempotency-Key header; `fingerprint` adds to the request's
+   * identity what its parameters miss (a multipart file's sha256).
+   */
+  idempotent?: { fingerprint?: (ctx: CallContext) => string | undefined };
 }
 
 /**
@@ -51,7 +59,13 @@ export function endpoint(
         onFile: options.onFile?.(base),
       });
       const site = await authenticate(deps.store, req, params);
-      const body = await handler({ ...base, site, params });
+      const call = { ...base, site, params };
+      const body =
+        options.idempotent && deps.idempotency
+          ? await runIdempotent(deps.idempotency, call, options.idempotent, () =>
+              handler(call),
+            )
+          : await handler(call);
       if (body !== undefined && !res.headersSent) res.json(body);
     } catch (err) {
       sendError(res, log, err);

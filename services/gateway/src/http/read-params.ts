@@ -23,6 +23,9 @@ export interface ReadOptions {
   onFile?: FileHandler;
 }
 
+/** Largest multipart field value, as for JSON and form values. */
+const FIELD_BYTES = 1 << 20;
+
 /** Reads the parameters of a request from its query and body. */
 export async function readParams(
   req: IncomingMessage,
@@ -86,7 +89,7 @@ function readMultipart(
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { fields: 500, fieldSize: 1 << 20, files: 1, parts: 600 },
+        limits: { fields: 500, fieldSize: FIELD_BYTES, files: 1, parts: 600 },
         defParamCharset: 'utf8',
       });
     } catch {
@@ -96,16 +99,27 @@ function readMultipart(
 
     let failed = false;
     let fileWork: Promise<void> = Promise.resolve();
+    let fileStream: Readable | undefined;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       req.unpipe(parser);
       req.resume();
-      reject(err);
+      // The file handler may hold a slot or a stored file: the call ends
+      // only once it has settled, so the caller's cleanup sees all of it.
+      fileStream?.destroy();
+      void fileWork.then(() => reject(err));
     };
 
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
       try {
+        if (info.valueTruncated || info.nameTruncated) {
+          // busboy cuts a field at its cap; a cut value is refused whole.
+          throw new ApiError(
+            'payload_too_large',
+            `multipart field ${name.slice(0, 100)} exceeds ${FIELD_BYTES} bytes`,
+          );
+        }
         addPair(params, name, value);
       } catch (err) {
         fail(err);
@@ -117,11 +131,22 @@ function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      fileStream = stream;
       fileWork = onFile(stream, details, params).catch((err) => {
         stream.resume();
         fail(err);
       });
     });
+    // busboy drops what is past its limits; a request is refused instead.
+    parser.on('fieldsLimit', () =>
+      fail(new ApiError('invalid_parameter', 'too many parameters')),
+    );
+    parser.on('partsLimit', () =>
+      fail(new ApiError('invalid_parameter', 'too many multipart parts')),
+    );
+    parser.on('filesLimit', () =>
+      fail(new ApiError('invalid_parameter', 'only one file per call')),
+    );
     parser.on('error', () =>
       fail(new ApiError('invalid_parameter', 'malformed multipart body')),
     );

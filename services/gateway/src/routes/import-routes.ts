@@ -18,6 +18,9 @@ import {
   type UploadService,
 } from '../uploads/upload-service';
 import type { UploadMetrics } from '../uploads/upload-metrics';
+import type { UploadDeleter } from '../uploads/upload-deleter';
+import type { TrackUpdateService } from '../uploads/track-update-service';
+import { deleteEndpoint } from './delete-endpoint';
 import { uploadEndpoint } from './upload-endpoint';
 import { presentRendition, presentUpload } from './presenters';
 
@@ -29,6 +32,9 @@ export interface ImportRouteDeps extends EndpointDeps {
   /** How long a site's upload slot may be held, at most. */
   uploadSlotTtlMs: number;
   uploadMetrics?: UploadMetrics;
+  deleter: UploadDeleter;
+  /** `upload` with `track_id`: updates of published tracks. */
+  trackUpdates: TrackUpdateService;
 }
 
 /** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */
@@ -64,6 +70,8 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     uploadEndpoint({ ...deps, metrics: deps.uploadMetrics }),
   );
 
+  router.all('/delete', deleteEndpoint(deps));
+
   router.all(
     '/setMetadata',
     endpoint(deps, async ({ site, params }) => {
@@ -87,7 +95,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       if (!formats) {
         throw new ApiError('invalid_parameter', 'formats is required');
       }
-      await store.updateUpload(upload.id, { formats });
+      await store.updateUpload(upload.id, { formats, formatsGiven: true });
       return {
         result: 'success',
         track: presentUpload({ ...upload, formats }),
@@ -112,7 +120,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         email: email ? parseEmail(email) : undefined,
       });
       return { job_id: job.id };
-    }),
+    }, { idempotent: {} }),
   );
 
   router.all(
@@ -131,7 +139,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         queued,
         oncomplete: current?.oncomplete ?? null,
       };
-    }),
+    }, { idempotent: {} }),
   );
 
   router.all(

@@ -10,12 +10,21 @@ import type { StateStore } from '@ingest/state';
 import type { ByteRange, Storage } from '@ingest/storage';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId, text } from '../http/params';
+import type { TrackIndexing } from '../tracks/track-indexing';
 import { presentTrack } from './presenters';
+import { searchEndpoint } from './search-endpoint';
+import { trackDeleteEndpoint } from './track-delete-endpoint';
 
 export interface TrackRouteDeps extends EndpointDeps {
   store: StateStore;
   storage: Storage;
   publicUrl: string;
+  indexing: TrackIndexing;
+  /**
+   * Set: downloads answer 302 to a storage URL signed for this many
+   * seconds, where the storage can sign one (INGEST_DOWNLOAD_MODE).
+   */
+  downloadRedirectTtlSeconds?: number;
 }
 
 /** `/api/tracks/*`: published tracks and their files. */
@@ -36,6 +45,9 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
     }),
   );
 
+  router.all('/search', searchEndpoint(deps));
+  router.all('/delete', trackDeleteEndpoint(deps));
+
   router.all(
     '/download',
     endpoint(deps, async ({ site, params, req, res, log }) => {
@@ -52,38 +64,55 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
         );
       }
 
-      const size = await deps.storage.size(rendition.storageKey);
-      if (size === undefined) {
-        throw new ApiError('rendition_missing', 'the file is not stored');
-      }
-      const range = parseRange(req.headers.range, size);
-      if (range === 'unsatisfiable') {
-        res.status(416).setHeader('Content-Range', `bytes */${size}`);
-        res.end();
+      const ttl = deps.downloadRedirectTtlSeconds;
+      if (ttl && deps.storage.presignedUrl) {
+        const url = await deps.storage.presignedUrl(rendition.storageKey, ttl, {
+          contentType: contentTypeOf(format),
+          contentDisposition: attachment(`${track.id}.${format}`),
+        });
+        res.setHeader('Cache-Control', 'no-store');
+        res.redirect(302, url);
         return undefined;
       }
 
-      setDownloadHeaders(res, format, `${track.id}.${format}`);
-      if (range) {
-        res.status(206);
-        res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-        res.setHeader('Content-Length', range.end - range.start + 1);
-      } else {
-        res.setHeader('Content-Length', size);
+      // Size and bytes from one open file: a track update renaming a new
+      // file over the key meanwhile changes neither.
+      const file = await deps.storage.open(rendition.storageKey);
+      if (!file) {
+        throw new ApiError('rendition_missing', 'the file is not stored');
       }
-      if (req.method === 'HEAD') {
-        res.end();
-        return undefined;
-      }
-      const body = await deps.storage.read(rendition.storageKey, range);
       try {
-        await pipeline(body, res);
+        const { size } = file;
+        const range = parseRange(req.headers.range, size);
+        if (range === 'unsatisfiable') {
+          res.status(416).setHeader('Content-Range', `bytes */${size}`);
+          res.end();
+          return undefined;
+        }
+
+        setDownloadHeaders(res, format, `${track.id}.${format}`);
+        if (range) {
+          res.status(206);
+          res.setHeader(
+            'Content-Range',
+            `bytes ${range.start}-${range.end}/${size}`,
+          );
+          res.setHeader('Content-Length', range.end - range.start + 1);
+        } else {
+          res.setHeader('Content-Length', size);
+        }
+        if (req.method === 'HEAD') {
+          res.end();
+          return undefined;
+        }
+        await pipeline(file.stream(range), res);
       } catch (err) {
         // A client that hangs up mid-download is no server failure.
-        if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-          throw err;
-        }
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
         log.debug({ trackId: track.id, format }, 'download cut short');
+      } finally {
+        await file.close();
       }
       return undefined;
     }),
@@ -99,7 +128,11 @@ function setDownloadHeaders(
 ) {
   res.setHeader('Content-Type', contentTypeOf(format));
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
+  res.setHeader('Content-Disposition', attachment(name));
+}
+
+function attachment(name: string): string {
+  return `attachment; filename="${name}"`;
 }
 
 /** One `bytes=` range of a `Range` header; several are not supported. */

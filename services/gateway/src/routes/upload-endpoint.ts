@@ -1,11 +1,30 @@
-import { ApiError } from '@ingest/core';
+import { ApiError, type Site } from '@ingest/core';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate } from '../http/auth';
 import { endpoint, type CallContext } from '../http/endpoint';
-import { text } from '../http/params';
+import { id, text, type Params } from '../http/params';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { ReceivedSource } from '../uploads/upload-service';
 import type { ImportRouteDeps } from './import-routes';
+
+/**
+ * Checks a call before any byte is fetched; gives what to do with the
+ * stored source: a new upload (or a secondary source), or, with
+ * `track_id`, an update of a published track.
+ */
+async function prepareCall(
+  deps: ImportRouteDeps,
+  call: { site: Site; params: Params; requestId: string },
+): Promise<(source: ReceivedSource) => Promise<object>> {
+  const { site, params, requestId } = call;
+  if (id(params, 'track_id') !== undefined) {
+    const request = await deps.trackUpdates.prepare(site, params);
+    return (source) =>
+      deps.trackUpdates.accept(site, request, source, requestId);
+  }
+  const request = await deps.uploads.prepare(site, params);
+  return (source) => deps.uploads.accept(site, request, source);
+}
 
 /**
  * `/api/import/upload`: a URL fetched, or a multipart file streamed,
@@ -17,6 +36,8 @@ export function uploadEndpoint(
   // The upload slot and the multipart file belong to one request.
   const slots = new WeakMap<object, UploadSlot>();
   const received = new WeakMap<object, ReceivedSource>();
+  // Files the handler took charge of; any other is removed at cleanup.
+  const taken = new WeakSet<object>();
   const slotOf = (ctx: { req: object }) => {
     let slot = slots.get(ctx.req);
     if (!slot) {
@@ -31,11 +52,12 @@ export function uploadEndpoint(
     async (ctx: CallContext) => {
       const { site, params } = ctx;
       const file = received.get(ctx.req);
+      taken.add(ctx.req);
       try {
-        const request = await deps.uploads.prepare(site, params);
+        const accept = await prepareCall(deps, ctx);
         if (file) {
           deps.metrics?.received(file.bytes, 'file');
-          const answer = await deps.uploads.accept(site, request, file);
+          const answer = await accept(file);
           deps.metrics?.accepted();
           return answer;
         }
@@ -50,7 +72,7 @@ export function uploadEndpoint(
         await slotOf(ctx).take(site.id);
         const fetched = await deps.uploads.fetch(site, url);
         deps.metrics?.received(fetched.bytes, 'url');
-        const answer = await deps.uploads.accept(site, request, fetched);
+        const answer = await accept(fetched);
         deps.metrics?.accepted();
         return answer;
       } catch (err) {
@@ -68,7 +90,13 @@ export function uploadEndpoint(
           await deps.uploads.receive(site, stream, info.filename),
         );
       },
-      cleanup: (ctx) => slotOf(ctx).release(),
+      // A repeated Idempotency-Key is told apart by the file's bytes too.
+      idempotent: { fingerprint: (ctx) => received.get(ctx.req)?.sha256 },
+      cleanup: async (ctx) => {
+        const file = received.get(ctx.req);
+        if (file && !taken.has(ctx.req)) await deps.uploads.discard(file);
+        await slotOf(ctx).release();
+      },
     },
   );
 }

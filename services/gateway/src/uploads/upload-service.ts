@@ -14,8 +14,11 @@ import {
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
+import type { Autopublisher } from '../jobs/autopublisher';
 import { parseNotifyTarget } from '../jobs/notify-target';
-import { id, list, text, type Params } from '../http/params';
+import { flag, id, list, text, type Params } from '../http/params';
+import type { SecondarySources } from './secondary-sources';
+import { sourceStem } from './secondary-sources';
 import type { SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
 
@@ -36,6 +39,10 @@ export interface UploadServiceDeps {
   inspector: SourceInspector;
   fetchSource: SourceFetcher;
   maxSourceBytes: number;
+  /** Attaches sources to waiting uploads instead of making new ones. */
+  secondary?: SecondarySources;
+  /** Told of every upload sent with `autopublish=1`. */
+  autopublisher?: Pick<Autopublisher, 'noteUpload'>;
 }
 
 /** What `upload` answers (SPEC §2). */
@@ -53,6 +60,11 @@ interface UploadRequest {
   meta?: Meta;
   formats?: OutputFormat[];
   oncomplete?: string;
+  /** `upload_id`: the source is a secondary source of that upload. */
+  attachTo?: number;
+  autopublish: boolean;
+  /** No job_id was given: the upload goes to the site's main job. */
+  toMainJob: boolean;
 }
 
 export class UploadService {
@@ -112,7 +124,15 @@ export class UploadService {
     const formats = parseFormats(params);
     const target = text(params, 'oncomplete');
     const oncomplete = target ? parseNotifyTarget(target).value : undefined;
-    return { job, meta, formats, oncomplete };
+    return {
+      job,
+      meta,
+      formats,
+      oncomplete,
+      attachTo: id(params, 'upload_id'),
+      autopublish: flag(params, 'autopublish'),
+      toMainJob: jobId === undefined,
+    };
   }
 
   /**
@@ -124,11 +144,28 @@ export class UploadService {
     request: UploadRequest,
     received: ReceivedSource,
   ): Promise<UploadAnswer> {
+    let upload: Upload;
     try {
-      return await this.acceptStored(site, request, received);
+      upload = await this.acceptStored(site, request, received);
     } catch (err) {
       await this.discard(received);
       throw err;
+    }
+    if (request.autopublish) await this.noteAutopublish(upload);
+    return answerOf(upload);
+  }
+
+  /** The upload is stored either way; a failure here says so. */
+  private async noteAutopublish(upload: Upload): Promise<void> {
+    try {
+      await this.deps.autopublisher?.noteUpload(upload.jobId);
+    } catch {
+      throw new ApiError(
+        'internal',
+        `upload ${upload.id} was stored, but its job could not be ` +
+          'scheduled for autopublish; publish the job yourself',
+        { upload_id: upload.id },
+      );
     }
   }
 
@@ -136,7 +173,7 @@ export class UploadService {
     site: Site,
     request: UploadRequest,
     received: ReceivedSource,
-  ): Promise<UploadAnswer> {
+  ): Promise<Upload> {
     if (received.bytes === 0) {
       throw new ApiError('not_audio', 'source is empty (0 bytes)');
     }
@@ -146,23 +183,56 @@ export class UploadService {
       .finally(() => local.release());
 
     const source: SourceFile = { format: inspection.format, ...received };
+    const attached = await this.deps.secondary?.attach(site, request, source);
+    if (attached) return attached;
     const sources = { [source.format]: source };
     const tags: Meta = { ...inspection.tags };
     if (received.filename) tags.Filename = received.filename;
-    const upload = await this.deps.store.addUpload(site.id, request.job.id, {
+    const input = {
       formats: request.formats ?? defaultFormats(Object.keys(sources)),
       sources,
       meta: { ...tags, ...request.meta },
-    });
+      formatsGiven: request.formats !== undefined,
+      fileName: received.filename,
+      stem: sourceStem(received.filename),
+    };
+    let upload = await this.deps.store.addUpload(
+      site.id,
+      request.job.id,
+      input,
+      received.sha256,
+    );
+    if (upload === 'closed' && request.toMainJob) {
+      // The main job was published (e.g. by its autopublish timer) while
+      // this source was fetched; the client named no job, so the new
+      // main job takes it.
+      const main = await this.deps.store.mainJob(site.id);
+      upload = await this.deps.store.addUpload(
+        site.id,
+        main.id,
+        input,
+        received.sha256,
+      );
+    }
     if (upload === 'closed') {
       throw new ApiError('job_closed', `job ${request.job.id} was published`);
     }
+    if ('duplicateOf' in upload) throw duplicateError(upload.duplicateOf);
 
     if (request.oncomplete) {
-      await this.deps.store.setOncomplete(request.job.id, request.oncomplete);
+      await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
     }
-    return answerOf(upload);
+    return upload;
   }
+}
+
+/** Identical bytes twice in one job: refused, naming the first upload. */
+function duplicateError(uploadId: number): ApiError {
+  return new ApiError(
+    'duplicate_upload',
+    `the job already holds these bytes as upload ${uploadId}`,
+    { upload_id: uploadId },
+  );
 }
 
 export function answerOf(upload: Upload): UploadAnswer {

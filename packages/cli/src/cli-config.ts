@@ -1,0 +1,39 @@
+import { CliUsageError } from './exit-codes';
+
+/** Where the CLI talks to, from flags first, then the environment. */
+export interface CliConfig {
+  url: string;
+  token: string;
+}
+
+/** The environment variables the CLI reads; nothing else reads env. */
+export const ENV_VARS = {
+  url: 'INGEST_URL',
+  token: 'INGEST_TOKEN',
+} as const;
+
+export function loadConfig(
+  flags: { url?: string; token?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): CliConfig {
+  const url = flags.url ?? env[ENV_VARS.url];
+  const token = flags.token ?? env[ENV_VARS.token];
+  const missing = [
+    url ? undefined : `--url or ${ENV_VARS.url}`,
+    token ? undefined : `--token or ${ENV_VARS.token}`,
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new CliUsageError(`missing ${missing.join(' and ')}`);
+  }
+
+  let parsed: URL;
+  try {
+    parsed = new URL(url!);
+  } catch {
+    throw new CliUsageError(`gateway URL is not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new CliUsageError(`gateway URL must be http(s): ${url}`);
+  }
+  return { url: parsed.toString(), token: token! };
+}

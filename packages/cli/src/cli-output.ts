@@ -1,0 +1,36 @@
+import type { Writable } from 'node:stream';
+
+/** A stream the CLI writes to; `isTTY` as process.stdout has it. */
+export type OutputStream = Writable & { isTTY?: boolean; columns?: number };
+
+/**
+ * Where results and messages go. With `--json`, stdout carries one JSON
+ * document and nothing else; people's messages go to stderr either way.
+ */
+export class CliOutput {
+  constructor(
+    readonly stdout: OutputStream,
+    readonly stderr: OutputStream,
+    readonly json: boolean,
+  ) {}
+
+  /** True when a person watches stdout and no JSON is asked for. */
+  get interactive(): boolean {
+    return !this.json && this.stdout.isTTY === true;
+  }
+
+  /** A line of human output; dropped under `--json`. */
+  line(text: string): void {
+    if (!this.json) this.stdout.write(`${text}\n`);
+  }
+
+  /** A warning or note for a person, on stderr. */
+  note(text: string): void {
+    this.stderr.write(`ingest: ${text}\n`);
+  }
+
+  /** The command's JSON result; written only under `--json`. */
+  result(value: unknown): void {
+    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+}

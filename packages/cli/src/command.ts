@@ -1,0 +1,29 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { IngestClient } from '@ingest/client';
+import type { CliOutput } from './cli-output';
+import type { ExitCode } from './exit-codes';
+
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<
+  string,
+  string | boolean | Array<string | boolean> | undefined
+>;
+
+export interface CommandContext {
+  client: IngestClient;
+  out: CliOutput;
+  values: OptionValues;
+  positionals: string[];
+  signal?: AbortSignal;
+}
+
+/** One `ingest <name>` command. */
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Its synopsis and option help, for `ingest <name> --help`. */
+  usage: string;
+  options: OptionSpecs;
+  run(ctx: CommandContext): Promise<ExitCode>;
+}

@@ -1,0 +1,113 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { IngestClient, ListedUpload, OutputFormat } from '@ingest/client';
+import type { Command, CommandContext } from '../command';
+import { CliUsageError, EXIT } from '../exit-codes';
+import { formatsOption, optionalText, requiredId } from '../option-readers';
+
+interface Saved {
+  track_id: number;
+  format: OutputFormat;
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export const downloadCommand: Command = {
+  name: 'download',
+  summary: "download every rendition of a job's published tracks",
+  usage: `ingest download --job ID --out DIR [--formats LIST]
+
+  --job ID         the job whose tracks to download
+  --out DIR        where files go (made if missing)
+  --formats LIST   only these formats, e.g. mp3,wav (default: all)
+
+Files are named after each track's Filename (its id when that is taken)
+and checked against the sha256 the API reports.`,
+  options: {
+    job: { type: 'string' },
+    out: { type: 'string' },
+    formats: { type: 'string' },
+  },
+
+  async run({ client, out, values }: CommandContext) {
+    const jobId = requiredId(values, 'job');
+    const dir = optionalText(values, 'out');
+    if (!dir) throw new CliUsageError('--out is required');
+    const wanted = formatsOption(values);
+
+    const listing = await client.list(jobId);
+    if (listing.state !== 'complete') {
+      out.note(`job ${jobId} is ${listing.state}; only published tracks are fetched`);
+    }
+    await mkdir(dir, { recursive: true });
+
+    const names = new FileNames();
+    const saved: Saved[] = [];
+    const missing: Array<{ track_id: number; format: OutputFormat }> = [];
+    const mismatched: Saved[] = [];
+    for (const upload of listing.tracks) {
+      const trackId = upload.track_id;
+      if (trackId === null) continue;
+      const stem = await stemOf(client, trackId);
+      for (const format of formatsToFetch(upload, wanted)) {
+        const rendition = upload.renditions?.[format];
+        if (!rendition) {
+          missing.push({ track_id: trackId, format });
+          out.note(`track ${trackId} has no ${format}`);
+          continue;
+        }
+        const file = path.join(dir, names.claim(stem, trackId, format));
+        const got = await client.downloadTo(trackId, format, file);
+        const entry = { track_id: trackId, format, ...got };
+        if (got.sha256 !== rendition.sha256) {
+          await rm(file, { force: true });
+          mismatched.push(entry);
+          out.note(`${file}: sha256 differs from the API's; removed`);
+          continue;
+        }
+        saved.push(entry);
+        out.line(`saved ${file} (${got.bytes} bytes)`);
+      }
+    }
+
+    out.result({ job_id: jobId, out: dir, files: saved, missing, mismatched });
+    out.line(`${saved.length} file(s) saved to ${dir}`);
+    return mismatched.length > 0 ? EXIT.api : EXIT.ok;
+  },
+};
+
+function formatsToFetch(
+  upload: ListedUpload,
+  wanted: OutputFormat[] | undefined,
+): OutputFormat[] {
+  if (wanted) return wanted;
+  return Object.keys(upload.renditions ?? {}) as OutputFormat[];
+}
+
+/** The track's Filename without extension, made safe for a path. */
+async function stemOf(client: IngestClient, trackId: number) {
+  const { track } = await client.getTrack(trackId);
+  const name = track.meta.Filename ?? '';
+  const stem = path.basename(name, path.extname(name));
+  // eslint-disable-next-line no-control-regex
+  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').trim();
+  return safe && !/^\.+$/.test(safe) ? safe : String(trackId);
+}
+
+/** Hands out names in one folder: `stem.fmt`, or `id-stem.fmt` if taken. */
+class FileNames {
+  private readonly owners = new Map<string, number>();
+
+  claim(stem: string, trackId: number, format: string): string {
+    const plain = `${stem}.${format}`;
+    const owner = this.owners.get(plain);
+    if (owner === undefined || owner === trackId) {
+      this.owners.set(plain, trackId);
+      return plain;
+    }
+    const unique = `${trackId}-${stem}.${format}`;
+    this.owners.set(unique, trackId);
+    return unique;
+  }
+}

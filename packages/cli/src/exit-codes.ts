@@ -1,0 +1,24 @@
+/** What `ingest` exits with; scripts may branch on these. */
+export const EXIT = {
+  ok: 0,
+  /** Bad arguments, a missing file, no URL or token. */
+  usage: 1,
+  /** The API refused a call, or could not be reached. */
+  api: 2,
+  /** The job completed, but some uploads errored. */
+  uploadsErrored: 3,
+  /** `--wait` gave up before the job completed. */
+  timeout: 4,
+  /** Ctrl-C (SIGINT), as shells report it. */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The command line is wrong; the message says how. Exits 1. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}

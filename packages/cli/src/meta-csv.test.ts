@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CliUsageError } from './exit-codes';
+import { checkFieldNames, parseMetaFlags } from './meta-args';
+import { MetaCsv } from './meta-csv';
+
+describe('metadata from the command line', () => {
+  let dir: string;
+  const csv = async (text: string) => {
+    const file = path.join(dir, `${Math.random()}.csv`);
+    await writeFile(file, text);
+    return MetaCsv.load(file);
+  };
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-csv-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('matches rows by name, then case, then stem', async () => {
+    const table = await csv(
+      'File,Title,Lyrics\n' +
+        'Song.WAV,Exact,"two\nlines"\n' +
+        'other.mp3,Case,\n' +
+        'folder/stem,Stem,\n' +
+        'unused.wav,Nope,\n',
+    );
+    assert.deepEqual(table.fields, ['Title', 'Lyrics']);
+    assert.deepEqual(table.metaFor('Song.WAV'), {
+      Title: 'Exact',
+      Lyrics: 'two\nlines',
+    });
+    assert.deepEqual(table.metaFor('OTHER.MP3'), { Title: 'Case' });
+    assert.deepEqual(table.metaFor('stem.flac'), { Title: 'Stem' });
+    assert.equal(table.metaFor('absent.wav'), undefined);
+    assert.deepEqual(table.unused(), ['unused.wav']);
+  });
+
+  it('refuses a CSV without a file column', async () => {
+    await assert.rejects(csv('Title,Artist\nA,B\n'), CliUsageError);
+    await assert.rejects(csv('Filename,Title\n,B\n'), /row 2 has no file name/);
+  });
+
+  it('reads --meta flags and checks names against the site', () => {
+    const meta = parseMetaFlags(['Title=A=B', 'Mood= calm', 'Title=C']);
+    assert.deepEqual(meta, { Title: 'C', Mood: ' calm' });
+    assert.throws(() => parseMetaFlags(['=x']), CliUsageError);
+    assert.throws(() => parseMetaFlags(['Title']), CliUsageError);
+
+    const available = {
+      fields: ['Title', 'Writer {X} First Name', 'Publisher {X} Territory {Y}'],
+      custom_fields: ['Custom: External ID'],
+    };
+    checkFieldNames(
+      ['Title', 'Writer 2 First Name', 'Publisher 1 Territory 3', 'Custom: External ID'],
+      available,
+    );
+    assert.throws(
+      () => checkFieldNames(['Writer X First Name', 'Custom: Other'], available),
+      /unknown metadata fields: Writer X First Name, Custom: Other/,
+    );
+  });
+});

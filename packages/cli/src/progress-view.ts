@@ -1,0 +1,80 @@
+import cliProgress from 'cli-progress';
+import type { JobProgress } from '@ingest/client';
+import type { CliOutput } from './cli-output';
+
+/** Shows a job's progress while `--wait` polls it. */
+export interface ProgressView {
+  update(progress: JobProgress): void;
+  stop(): void;
+}
+
+/**
+ * A live bar redrawn in place when a person watches stdout; one plain
+ * line per change otherwise (pipes, logs, CI); nothing under `--json`.
+ */
+export function progressView(out: CliOutput): ProgressView {
+  if (out.json) return { update: () => undefined, stop: () => undefined };
+  if (out.interactive) return new TerminalBar(out);
+  return new PlainLines(out);
+}
+
+class TerminalBar implements ProgressView {
+  private readonly bar: cliProgress.SingleBar;
+  private started = false;
+
+  constructor(out: CliOutput) {
+    this.bar = new cliProgress.SingleBar(
+      {
+        format:
+          'job {job} [{bar}] {value}/{total} | ' +
+          'q {q}  i {i}  d {d}  e {e} | {state}',
+        stream: out.stdout,
+        barsize: 30,
+        hideCursor: true,
+        clearOnComplete: false,
+        // Redraw on every answer: polls are a second apart anyway.
+        fps: 10,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  update(progress: JobProgress): void {
+    const { q, i, d, e } = progress;
+    const payload = { job: progress.job_id, q, i, d, e, state: progress.state };
+    const total = Math.max(q + i + d + e, 1);
+    if (!this.started) {
+      this.bar.start(total, d + e, payload);
+      this.started = true;
+      return;
+    }
+    this.bar.setTotal(total);
+    this.bar.update(d + e, payload);
+  }
+
+  /** Leaves the last bar on screen and shows the cursor; idempotent. */
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.bar.stop();
+  }
+}
+
+class PlainLines implements ProgressView {
+  private last = '';
+
+  constructor(private readonly out: CliOutput) {}
+
+  update(progress: JobProgress): void {
+    const line = describeProgress(progress);
+    if (line === this.last) return;
+    this.last = line;
+    this.out.line(line);
+  }
+
+  stop(): void {}
+}
+
+export function describeProgress(p: JobProgress): string {
+  return `job ${p.job_id} ${p.state}: q=${p.q} i=${p.i} d=${p.d} e=${p.e}`;
+}

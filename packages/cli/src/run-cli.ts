@@ -1,0 +1,160 @@
+import { parseArgs } from 'node:util';
+import {
+  IngestApiError,
+  IngestClient,
+  IngestNetworkError,
+} from '@ingest/client';
+import { loadConfig } from './cli-config';
+import { CliOutput, type OutputStream } from './cli-output';
+import type { Command, OptionSpecs } from './command';
+import { COMMANDS } from './commands/index';
+import { describeError } from './describe-error';
+import { CliUsageError, EXIT, type ExitCode } from './exit-codes';
+
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Default: process.env, read only by cli-config. */
+  env?: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C: waits stop and the bar is put away. */
+  signal?: AbortSignal;
+  /** Makes the SDK client; tests may wrap it. */
+  makeClient?: (config: { url: string; token: string }) => IngestClient;
+}
+
+const GLOBAL_OPTIONS: OptionSpecs = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const GLOBAL_HELP = `  --url URL       gateway base URL (or INGEST_URL)
+  --token TOKEN   site API token (or INGEST_TOKEN)
+  --json          print one JSON document on stdout and nothing else
+  -h, --help      this help`;
+
+const EXIT_HELP = `Exit codes: 0 ok, 1 usage (or a local error such as an unwritable
+folder), 2 API error, 3 job completed with errored uploads, 4 timed out
+waiting, 130 interrupted.`;
+
+/** Runs one command line; answers the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  const json = argv.includes('--json');
+  const out = new CliOutput(io.stdout, io.stderr, json);
+  try {
+    return await dispatch(argv, io, out);
+  } catch (err) {
+    return report(err, out);
+  }
+}
+
+async function dispatch(
+  argv: string[],
+  io: CliIo,
+  out: CliOutput,
+): Promise<ExitCode> {
+  const name = commandName(argv);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    if (name === undefined || name === 'help') {
+      const asked =
+        name === 'help' || argv.includes('--help') || argv.includes('-h');
+      (asked ? io.stdout : io.stderr).write(overview());
+      return asked ? EXIT.ok : EXIT.usage;
+    }
+    throw new CliUsageError(`unknown command: ${name} (see ingest --help)`);
+  }
+
+  const { values, positionals } = parseCommandLine(command, argv);
+  if (values.help) {
+    io.stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
+    return EXIT.ok;
+  }
+  const config = loadConfig(
+    { url: values.url as string, token: values.token as string },
+    io.env,
+  );
+  const client = io.makeClient?.(config) ?? new IngestClient(config);
+  return command.run({
+    client,
+    out,
+    values,
+    positionals: positionals.slice(1),
+    signal: io.signal,
+  });
+}
+
+/** The first word that is not an option (nor a global option's value). */
+function commandName(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: GLOBAL_OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const first = tokens.find((t) => t.kind === 'positional');
+  return first?.kind === 'positional' ? first.value : undefined;
+}
+
+function parseCommandLine(command: Command, argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new CliUsageError(
+      `${(err as Error).message} (see ingest ${command.name} --help)`,
+    );
+  }
+}
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const list = COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`);
+  return [
+    'Usage: ingest <command> [options]',
+    '',
+    'Commands:',
+    ...list,
+    '',
+    'Options for every command:',
+    GLOBAL_HELP,
+    '',
+    EXIT_HELP,
+    'Run ingest <command> --help for its options.',
+    '',
+  ].join('\n');
+}
+
+function report(err: unknown, out: CliOutput): ExitCode {
+  if (err instanceof CliUsageError) {
+    out.note(err.message);
+    out.result({ error: err.message, code: 'usage' });
+    return EXIT.usage;
+  }
+  if (err instanceof IngestApiError || err instanceof IngestNetworkError) {
+    const described = describeError(err);
+    const status = 'status' in described ? `, HTTP ${described.status}` : '';
+    out.note(`${described.error} [${described.code}${status}]`);
+    out.result(described);
+    return EXIT.api;
+  }
+  if (err instanceof Error && err.name === 'AbortError') {
+    out.note('interrupted');
+    out.result({ error: 'interrupted', code: 'interrupted' });
+    return EXIT.interrupted;
+  }
+  // Local trouble (a folder that cannot be written, a file gone while
+  // read) or a bug: say what happened, with the stack only for bugs.
+  const message = err instanceof Error ? err.message : String(err);
+  const local = err instanceof Error && 'syscall' in err;
+  const stack = err instanceof Error ? err.stack : message;
+  out.note(local ? message : `unexpected error: ${stack}`);
+  out.result({ error: message, code: local ? 'local_error' : 'internal' });
+  return EXIT.usage;
+}

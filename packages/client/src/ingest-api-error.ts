@@ -1,0 +1,81 @@
+import type { ErrorCode } from '@ingest/core';
+
+/**
+ * A code the API answers with (see `ERRORS` in @ingest/core), or one the
+ * SDK gives an answer that carried none: `http_<status>` for a non-JSON
+ * failure (a proxy page, say).
+ */
+export type IngestErrorCode = ErrorCode | `http_${number}`;
+
+/** The JSON body of a failed call (SPEC §1): `error`, `code` and extras. */
+export interface ErrorBody {
+  error: string;
+  code: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A call the API refused or failed. Branch on `code` (stable), never on
+ * `message` (human text). `body` holds the extras, e.g. `fields` of
+ * `unknown_fields`.
+ */
+export class IngestApiError extends Error {
+  readonly code: IngestErrorCode;
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** The gateway's `X-Request-Id`, for matching its logs. */
+  readonly requestId?: string;
+  /** The endpoint path that answered, e.g. `/api/import/upload`. */
+  readonly endpoint: string;
+
+  constructor(
+    endpoint: string,
+    status: number,
+    body: ErrorBody,
+    requestId?: string,
+  ) {
+    super(body.error);
+    this.name = 'IngestApiError';
+    this.endpoint = endpoint;
+    this.status = status;
+    this.code = body.code as IngestErrorCode;
+    this.body = body;
+    this.requestId = requestId;
+  }
+
+  /** Builds the error from a failed response, reading its body. */
+  static async fromResponse(
+    endpoint: string,
+    res: Response,
+  ): Promise<IngestApiError> {
+    const text = await res.text().catch(() => '');
+    const requestId = res.headers.get('x-request-id') ?? undefined;
+    return new IngestApiError(
+      endpoint,
+      res.status,
+      parseErrorBody(text, res.status),
+      requestId,
+    );
+  }
+}
+
+function parseErrorBody(text: string, status: number): ErrorBody {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const body = parsed as Record<string, unknown>;
+      return {
+        ...body,
+        error: typeof body.error === 'string' ? body.error : `HTTP ${status}`,
+        code: typeof body.code === 'string' ? body.code : `http_${status}`,
+      };
+    }
+  } catch {
+    // not JSON: fall through to a generic body
+  }
+  const excerpt = text.trim().slice(0, 200);
+  return {
+    error: excerpt ? `HTTP ${status}: ${excerpt}` : `HTTP ${status}`,
+    code: `http_${status}`,
+  };
+}

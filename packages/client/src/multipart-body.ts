@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { RequestBody } from './http-transport';
+import { formPairs, type WireParams } from './wire-params';
+
+/** Bytes that can be read once, front to back. */
+export type ByteStream =
+  | Readable
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+/**
+ * What `upload` sends as the multipart `file`:
+ * - a path: read from disk as it is sent, and read again for a retry;
+ * - a Blob (or File): the same, from wherever the Blob keeps its bytes;
+ * - a stream: sent once, with chunked encoding, so it is never retried.
+ */
+export type FileInput =
+  | { file: string; filename?: string }
+  | { file: Blob; filename: string }
+  | { file: ByteStream; filename: string };
+
+/**
+ * Makes the multipart body of one upload attempt, as a stream written
+ * as it is read. Node 20's fetch reads a Blob body (and a FormData that
+ * holds one) whole into memory before sending, so neither is used here.
+ */
+export async function multipartBody(
+  params: WireParams,
+  input: FileInput,
+): Promise<RequestBody> {
+  if (typeof input.file === 'string') {
+    const blob = await openAsBlob(input.file);
+    const name = input.filename ?? path.basename(input.file);
+    return encode(params, name, blob.stream(), blob.size, false);
+  }
+  if (input.file instanceof Blob) {
+    const name = input.filename ?? 'upload';
+    return encode(params, name, input.file.stream(), input.file.size, false);
+  }
+  return encode(params, input.filename ?? 'upload', input.file, undefined, true);
+}
+
+function encode(
+  params: WireParams,
+  filename: string,
+  source: ByteStream,
+  size: number | undefined,
+  oneShot: boolean,
+): RequestBody {
+  const boundary = `ingest-${randomBytes(16).toString('hex')}`;
+  // Fields go before the file: the gateway reads them as they arrive.
+  const fields = formPairs(params)
+    .map(
+      ([key, value]) =>
+        `--${boundary}\r\n` +
+        `Content-Disposition: form-data; name="${quote(key)}"\r\n\r\n` +
+        `${value}\r\n`,
+    )
+    .join('');
+  const head = Buffer.from(
+    fields +
+      `--${boundary}\r\n` +
+      `Content-Disposition: form-data; name="file"; ` +
+      `filename="${quote(filename)}"; filename*=UTF-8''${rfc5987(filename)}\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+
+  async function* parts(): AsyncGenerator<Uint8Array> {
+    yield head;
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    }
+    yield tail;
+  }
+
+  const headers: Record<string, string> = {
+    'content-type': `multipart/form-data; boundary=${boundary}`,
+  };
+  if (size !== undefined) {
+    headers['content-length'] = String(head.length + size + tail.length);
+  }
+  return {
+    // fetch takes any async iterable with duplex 'half', and pulls from
+    // it only as fast as the socket drains.
+    body: Readable.from(parts()) as unknown as ReadableStream,
+    headers,
+    streamed: true,
+    oneShot,
+  };
+}
+
+/**
+ * The exact name for parsers that read `filename*` (RFC 5987), busboy
+ * among them; others fall back to the quoted `filename`.
+ */
+function rfc5987(value: string): string {
+  return encodeURIComponent(value).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** Escapes a name for a quoted header parameter, as browsers do. */
+function quote(value: string): string {
+  return value
+    .replace(/\r/g, '%0D')
+    .replace(/\n/g, '%0A')
+    .replace(/"/g, '%22');
+}

@@ -1,0 +1,37 @@
+import type { Meta, SourceFile, UploadStatus } from './domain';
+import type { OutputFormat } from './formats';
+
+/**
+ * A new source for a published track (`upload` with `track_id`). It
+ * replaces the renditions in `formats` when applied: at once when
+ * `immediate`, otherwise when its job publishes. The track keeps its id.
+ */
+export interface TrackUpdate {
+  id: number;
+  siteId: number;
+  trackId: number;
+  /** The upload the track was made from; names its transcode jobs. */
+  uploadId: number;
+  /** The job it waits in and counts in; 0 for an immediate update. */
+  jobId: number;
+  immediate: boolean;
+  status: UploadStatus;
+  /** The renditions it replaces (or adds). */
+  formats: OutputFormat[];
+  sources: Record<string, SourceFile>;
+  /** Fields merged into the track's meta when applied (blank clears). */
+  meta?: Meta;
+  createdAt: string;
+  error?: string;
+  errorCode?: string;
+}
+
+/** The track's meta after an update's fields are merged into it. */
+export function mergeMeta(base: Meta, given: Meta | undefined): Meta {
+  const meta = { ...base };
+  for (const [field, value] of Object.entries(given ?? {})) {
+    if (value.trim() === '') delete meta[field];
+    else meta[field] = value;
+  }
+  return meta;
+}

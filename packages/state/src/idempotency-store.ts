@@ -1,0 +1,131 @@
+import type { Redis } from 'ioredis';
+import { keys } from './keys';
+
+/**
+ * KEYS: record. ARGV: running-record, ttl-ms.
+ * Claims an Idempotency-Key: stores the running record and returns nil
+ * when the key is free, or the record already held.
+ */
+const CLAIM_KEY = `
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`;
+
+/**
+ * KEYS: record. ARGV: running-record.
+ * Frees a key whose request failed, if the record is still that one.
+ */
+const RELEASE_KEY = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+interface Scripts {
+  claimIdempotencyKey(...args: (string | number)[]): Promise<string | null>;
+  releaseIdempotencyKey(...args: (string | number)[]): Promise<number>;
+}
+
+/** What a key held when a request claimed it. */
+export type IdempotencyClaim =
+  | { state: 'claimed' }
+  | { state: 'running'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; body: unknown };
+
+export interface IdempotencyStoreOptions {
+  /** How long a finished answer is replayed, in ms. */
+  ttlMs: number;
+  /** How long a running claim holds when its gateway dies, in ms. */
+  runningTtlMs: number;
+}
+
+interface StoredRecord {
+  fingerprint: string;
+  state: 'running' | 'done';
+  status?: number;
+  body?: unknown;
+}
+
+/**
+ * The answers given to Idempotency-Key requests, per site, kept in Redis
+ * for `ttlMs`. Keys are stored by the caller's hash, never as sent.
+ */
+export class IdempotencyStore {
+  private readonly redis: Redis & Scripts;
+
+  constructor(
+    redis: Redis,
+    private readonly options: IdempotencyStoreOptions,
+  ) {
+    redis.defineCommand('claimIdempotencyKey', {
+      numberOfKeys: 1,
+      lua: CLAIM_KEY,
+    });
+    redis.defineCommand('releaseIdempotencyKey', {
+      numberOfKeys: 1,
+      lua: RELEASE_KEY,
+    });
+    this.redis = redis as Redis & Scripts;
+  }
+
+  /** Claims the key for a request, or tells what holds it. */
+  async claim(
+    siteId: number,
+    keyHash: string,
+    fingerprint: string,
+  ): Promise<IdempotencyClaim> {
+    const held = await this.redis.claimIdempotencyKey(
+      keys.idempotency(siteId, keyHash),
+      running(fingerprint),
+      this.options.runningTtlMs,
+    );
+    if (held === null) return { state: 'claimed' };
+
+    const record = JSON.parse(held) as StoredRecord;
+    if (record.state === 'running') {
+      return { state: 'running', fingerprint: record.fingerprint };
+    }
+    return {
+      state: 'done',
+      fingerprint: record.fingerprint,
+      status: record.status ?? 200,
+      body: record.body,
+    };
+  }
+
+  /** Keeps the answer of a claimed request for later repeats. */
+  async complete(
+    siteId: number,
+    keyHash: string,
+    fingerprint: string,
+    answer: { status: number; body: unknown },
+  ): Promise<void> {
+    const record: StoredRecord = { fingerprint, state: 'done', ...answer };
+    await this.redis.set(
+      keys.idempotency(siteId, keyHash),
+      JSON.stringify(record),
+      'PX',
+      this.options.ttlMs,
+    );
+  }
+
+  /** Frees a claimed key, so a retry with it runs again. */
+  async release(
+    siteId: number,
+    keyHash: string,
+    fingerprint: string,
+  ): Promise<void> {
+    await this.redis.releaseIdempotencyKey(
+      keys.idempotency(siteId, keyHash),
+      running(fingerprint),
+    );
+  }
+}
+
+function running(fingerprint: string): string {
+  const record: StoredRecord = { fingerprint, state: 'running' };
+  return JSON.stringify(record);
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Meta, Track } from '@ingest/core';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { SearchIndex } from './search-index';
+import { StateStore } from './state-store';
+
+let server: RedisServer;
+let redis: Redis;
+let store: StateStore;
+let index: SearchIndex;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  store = new StateStore(redis);
+  index = new SearchIndex(redis);
+});
+
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+async function track(id: number, siteId: number, meta: Meta) {
+  const t: Track = {
+    id,
+    siteId,
+    uploadId: id,
+    jobId: 1,
+    meta,
+    renditions: {},
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
+  await store.saveTrack(t);
+  return t;
+}
+
+const find = (siteId: number, text: string, offset = 0, count = 50) =>
+  index.search(siteId, text, { offset, count });
+
+test('words, accents, prefixes and CJK find tracks, newest first', async () => {
+  assert.ok(await index.add(await track(11, 1, { Title: 'Café Señor' })));
+  await index.add(await track(12, 1, { Title: 'Cafeteria', Artist: 'Ann' }));
+  await index.add(await track(13, 1, { Title: '夜明けのスキャット' }));
+  await index.add(await track(14, 2, { Title: 'Café' }));
+
+  assert.deepEqual(await find(1, 'cafe senor'), { total: 1, ids: [11] });
+  assert.deepEqual(await find(1, 'CAF'), { total: 2, ids: [12, 11] });
+  assert.deepEqual(await find(1, 'スキャット'), { total: 1, ids: [13] });
+  assert.deepEqual(await find(1, '夜明け'), { total: 1, ids: [13] });
+  assert.deepEqual(await find(1, 'cafeteria an'), { total: 1, ids: [12] });
+  // Only the last word is a prefix.
+  assert.deepEqual(await find(1, 'cafe an'), { total: 0, ids: [] });
+  assert.deepEqual(await find(1, 'cafe nobody'), { total: 0, ids: [] });
+  assert.deepEqual(await find(1, 'zz'), { total: 0, ids: [] });
+  // Blank text lists every indexed track of the site.
+  assert.deepEqual(await find(1, ''), { total: 3, ids: [13, 12, 11] });
+  // Paging.
+  assert.deepEqual(await find(1, '', 1, 1), { total: 3, ids: [12] });
+  // No temp keys are left behind.
+  assert.deepEqual(await redis.keys('*search:tmp*'), []);
+});
+
+test('re-indexing replaces old tokens; removal forgets the track', async () => {
+  const t = await track(21, 3, { Title: 'Old Name' });
+  await index.add(t);
+  await index.add({ ...t, meta: { Title: 'New Name' } });
+  assert.deepEqual(await find(3, 'old'), { total: 0, ids: [] });
+  assert.deepEqual(await find(3, 'name'), { total: 1, ids: [21] });
+
+  assert.equal(await index.remove(21), true);
+  assert.equal(await index.remove(21), false);
+  assert.deepEqual(await find(3, 'name'), { total: 0, ids: [] });
+  assert.deepEqual(await find(3, 'na'), { total: 0, ids: [] });
+  // Nothing of the site is left in Redis.
+  assert.deepEqual(await redis.keys('*search:3:*'), []);
+});
+
+test('a track whose record is gone is not indexed', async () => {
+  const t = await track(31, 4, { Title: 'Ghost' });
+  await redis.del(`{ingest}:track:31`);
+  assert.equal(await index.add(t), false);
+  assert.deepEqual(await find(4, 'ghost'), { total: 0, ids: [] });
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { foldText, queryTokens, textTokens, trackTokens } from './search-tokens';
+
+test('foldText lowers case and folds accents and widths', () => {
+  assert.equal(foldText('Café Señor Müller'), 'cafe senor muller');
+  assert.equal(foldText('ＡＢＣ１'), 'abc1');
+  // Hangul syllables survive the NFKD round trip.
+  assert.equal(foldText('음악'), '음악');
+});
+
+test('text splits on anything but letters and digits', () => {
+  assert.deepEqual(textTokens("L'été — 2021 (Remix)"), [
+    'l',
+    'ete',
+    '2021',
+    'remix',
+  ]);
+});
+
+test('CJK text is indexed by characters and pairs', () => {
+  assert.deepEqual(textTokens('夜明け'), ['夜', '明', 'け', '夜明', '明け']);
+  // A prolonged sound mark belongs to the kana run around it.
+  assert.ok(textTokens('スーパー').includes('スー'));
+  // Mixed words split at the script boundary.
+  assert.deepEqual(textTokens('J-POP夜'), ['j', 'pop', '夜']);
+});
+
+test('track tokens cover the search fields only, ISRC also compact', () => {
+  const tokens = trackTokens({
+    Title: 'Blue Sky',
+    Artist: 'Ann',
+    ISRC: 'US-RC1-76-07839',
+    Mood: 'happy',
+    Filename: 'blue.wav',
+  });
+  for (const token of ['blue', 'sky', 'ann', 'us', 'usrc17607839']) {
+    assert.ok(tokens.includes(token), token);
+  }
+  assert.ok(!tokens.includes('happy'));
+  assert.ok(!tokens.includes('wav'));
+});
+
+test('query: every word exact, the last one also as a prefix', () => {
+  assert.deepEqual(queryTokens('Blue sk'), { exact: ['blue'], prefix: 'sk' });
+  assert.deepEqual(queryTokens('CAFÉ'), { exact: [], prefix: 'cafe' });
+  // One letter is too short to expand.
+  assert.deepEqual(queryTokens('blue s'), { exact: ['blue', 's'], prefix: '' });
+  assert.deepEqual(queryTokens('  '), { exact: [], prefix: '' });
+});
+
+test('query: CJK words match by their pairs, single characters as such', () => {
+  assert.deepEqual(queryTokens('スキャット'), {
+    exact: ['スキ', 'キャ', 'ャッ', 'ット'],
+    prefix: '',
+  });
+  assert.deepEqual(queryTokens('夜'), { exact: ['夜'], prefix: '' });
+  // Every query pair is among the indexed tokens of the title.
+  const indexed = new Set(textTokens('夜明けのスキャット'));
+  for (const token of queryTokens('明けのスキ').exact) {
+    assert.ok(indexed.has(token), token);
+  }
+});

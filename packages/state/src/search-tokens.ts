@@ -1,0 +1,133 @@
+import type { Meta } from '@ingest/core';
+
+/** The metadata fields a track is found by. */
+export const SEARCH_FIELDS = [
+  'Title',
+  'Artist',
+  'Album',
+  'Composer',
+  'Genre',
+  'ISRC',
+] as const;
+
+/** Longer runs are cut: a token is a Redis key part. */
+const MAX_TOKEN_CHARS = 64;
+
+/** Queries with more words are cut; each word is one set to intersect. */
+export const MAX_QUERY_TOKENS = 32;
+
+/**
+ * Scripts written without spaces between words. Each character and each
+ * pair of neighbours is a token, so any run of two or more characters
+ * of a title is found by its pairs.
+ */
+const CJK =
+  '\\p{scx=Han}\\p{scx=Hiragana}\\p{scx=Katakana}\\p{scx=Hangul}';
+const WORD = /[\p{L}\p{N}]+/gu;
+const RUNS = new RegExp(`[${CJK}]+|[^${CJK}]+`, 'gu');
+const IS_CJK = new RegExp(`^[${CJK}]`, 'u');
+
+/**
+ * Lower case with accents folded: NFKD splits "é" into "e" and a mark,
+ * the marks go, and NFC puts Hangul syllables back together. Full-width
+ * letters and half-width kana become their ordinary forms.
+ */
+export function foldText(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .normalize('NFC')
+    .toLowerCase();
+}
+
+interface Run {
+  text: string[];
+  cjk: boolean;
+}
+
+function runsOf(text: string): Run[] {
+  const runs: Run[] = [];
+  for (const word of foldText(text).match(WORD) ?? []) {
+    for (const run of word.match(RUNS) ?? []) {
+      const chars = Array.from(run).slice(0, MAX_TOKEN_CHARS);
+      runs.push({ text: chars, cjk: IS_CJK.test(run) });
+    }
+  }
+  return runs;
+}
+
+function pairsOf(chars: string[]): string[] {
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i++) {
+    pairs.push(chars[i] + chars[i + 1]);
+  }
+  return pairs;
+}
+
+/** Every token a piece of text is indexed under. */
+export function textTokens(text: string): string[] {
+  const tokens = new Set<string>();
+  for (const run of runsOf(text)) {
+    if (!run.cjk) {
+      tokens.add(run.text.join(''));
+      continue;
+    }
+    for (const char of run.text) tokens.add(char);
+    for (const pair of pairsOf(run.text)) tokens.add(pair);
+  }
+  return [...tokens];
+}
+
+/**
+ * The tokens of a track's searchable fields. An ISRC is also indexed
+ * without its hyphens, as it is usually typed.
+ */
+export function trackTokens(meta: Meta): string[] {
+  const tokens = new Set<string>();
+  for (const field of SEARCH_FIELDS) {
+    const value = meta[field];
+    if (!value) continue;
+    for (const token of textTokens(value)) tokens.add(token);
+  }
+  const isrc = meta.ISRC?.replace(/[^0-9a-z]/gi, '');
+  if (isrc) tokens.add(isrc.toLowerCase());
+  return [...tokens].sort();
+}
+
+export interface SearchQuery {
+  /** Tokens a track must have, each. */
+  exact: string[];
+  /** The last word, matched as the start of any token; '' when none. */
+  prefix: string;
+}
+
+/** Prefixes shorter than this match whole tokens only. */
+export const MIN_PREFIX_CHARS = 2;
+
+/**
+ * Tokens of a query: every word must match; the last word also matches
+ * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
+ * match inside CJK text). A CJK word of one character matches that
+ * character; longer ones match by their pairs.
+ */
+export function queryTokens(text: string): SearchQuery {
+  const runs = runsOf(text);
+  const exact = new Set<string>();
+  let prefix = '';
+
+  runs.forEach((run, index) => {
+    if (run.cjk) {
+      const pairs = pairsOf(run.text);
+      for (const token of pairs.length ? pairs : run.text) exact.add(token);
+      return;
+    }
+    const token = run.text.join('');
+    const last = index === runs.length - 1;
+    if (last && run.text.length >= MIN_PREFIX_CHARS) prefix = token;
+    else exact.add(token);
+  });
+
+  if (prefix) exact.delete(prefix);
+  const capped = [...exact].slice(0, MAX_QUERY_TOKENS);
+  return { exact: capped, prefix };
+}

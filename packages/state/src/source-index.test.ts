@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TrackUpdate } from '@ingest/core';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { DeletionStore } from './deletion-store';
+import { SourceIndex } from './source-index';
+import { StateStore } from './state-store';
+import { UpdateStore } from './update-store';
+
+let server: RedisServer;
+let redis: Redis;
+let store: StateStore;
+let index: SourceIndex;
+let updates: UpdateStore;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  store = new StateStore(redis);
+  index = new SourceIndex(redis);
+  updates = new UpdateStore(redis);
+});
+
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+const source = (format: string, key: string) => ({
+  format,
+  storageKey: key,
+  filename: `song.${format}`,
+  bytes: 10,
+  sha256: 'x',
+});
+
+async function openJob(token: string) {
+  const site = await store.createSite({
+    name: token,
+    token,
+    webhookSecret: 'whsec_x',
+  });
+  return { site, job: await store.mainJob(site.id) };
+}
+
+async function add(siteId: number, jobId: number, stem?: string) {
+  const upload = await store.addUpload(siteId, jobId, {
+    formats: ['mp3'],
+    sources: { mp3: source('mp3', `k-${Math.random()}`) },
+    meta: {},
+    stem,
+  });
+  assert.ok(upload !== 'closed');
+  return upload;
+}
+
+test('the first upload of a stem holds it until it is gone', async () => {
+  const { site, job } = await openJob('stems-1');
+  const first = await add(site.id, job.id, 'song');
+  const second = await add(site.id, job.id, 'song');
+  assert.equal((await index.uploadOfStem(job.id, 'song'))?.id, first.id);
+  assert.notEqual(second.id, first.id);
+  assert.equal(await index.uploadOfStem(job.id, 'other'), undefined);
+
+  // A dropped upload leaves its entry behind; the next upload takes it.
+  const dropped = await new DeletionStore(redis).dropWaiting(first);
+  assert.ok(dropped.dropped);
+  assert.equal(await index.uploadOfStem(job.id, 'song'), undefined);
+  const third = await add(site.id, job.id, 'song');
+  assert.equal((await index.uploadOfStem(job.id, 'song'))?.id, third.id);
+});
+
+test('patchWaiting changes a waiting upload, retrying a race', async () => {
+  const { site, job } = await openJob('stems-2');
+  const upload = await add(site.id, job.id, 'a');
+
+  let calls = 0;
+  const result = await index.patchWaiting(upload.id, (current) => {
+    calls += 1;
+    if (calls === 1) {
+      // Another call changes the formats between read and write.
+      void store.updateUpload(upload.id, { formats: ['mp3', 'aiff'] });
+    }
+    return {
+      sources: { ...current.sources, wav: source('wav', 'w') },
+      formats: [...current.formats, 'wav'],
+    };
+  });
+  assert.equal(result.outcome, 'patched');
+  assert.ok(calls >= 2, 'the stale read was retried');
+  const stored = await store.uploadById(upload.id);
+  assert.deepEqual(stored?.formats, ['mp3', 'aiff', 'wav']);
+  assert.deepEqual(Object.keys(stored?.sources ?? {}), ['mp3', 'wav']);
+
+  await store.publish(job.id);
+  const late = await index.patchWaiting(upload.id, () => ({ formats: [] }));
+  assert.deepEqual(late, { outcome: 'not_waiting', status: 'queued' });
+});
+
+test('updates count in their job, publish with it, and move once', async () => {
+  const { site, job } = await openJob('updates-1');
+  const input = {
+    siteId: site.id,
+    trackId: 7,
+    uploadId: 3,
+    jobId: job.id,
+    immediate: false,
+    formats: ['wav' as const],
+    sources: { wav: source('wav', 'u') },
+  };
+  const a = (await updates.add(input)) as TrackUpdate;
+  const b = (await updates.add(input)) as TrackUpdate;
+  assert.equal(b.id, a.id + 1);
+  assert.deepEqual(await store.counts(job.id), { q: 2, i: 0, d: 0, e: 0 });
+
+  const dropped = await updates.dropWaiting(b);
+  assert.ok(dropped.dropped);
+  assert.deepEqual(await store.counts(job.id), { q: 1, i: 0, d: 0, e: 0 });
+
+  // A job holding only an update can be published.
+  assert.deepEqual(await store.publish(job.id), {
+    queued: [],
+    updates: [a.id],
+  });
+  assert.equal(await updates.add(input), 'closed');
+  await updates.move(a, 'transcoding');
+  const done = await updates.move(a, 'published');
+  assert.deepEqual(done, { moved: true, jobState: 'complete' });
+  assert.equal((await updates.move(a, 'error')).moved, false);
+  assert.deepEqual(await store.counts(job.id), { q: 0, i: 0, d: 1, e: 0 });
+
+  const now = (await updates.add({ ...input, jobId: 0, immediate: true }));
+  assert.ok(now !== 'closed');
+  assert.equal(now.status, 'queued');
+  assert.deepEqual(await updates.move(now, 'published'), {
+    moved: true,
+    jobState: '',
+  });
+});

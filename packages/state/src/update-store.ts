@@ -1,0 +1,274 @@
+import type {
+  Track,
+  TrackUpdate,
+  UploadStatus,
+} from '@ingest/core';
+import type { Redis } from 'ioredis';
+import * as codec from './codec';
+import { keys } from './keys';
+import { MOVE_UPLOAD } from './scripts';
+
+/**
+ * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
+ * Adds an update to an open job, counted in q like an upload. Returns
+ * 'ok' or 'closed'.
+ */
+const ADD_UPDATE = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 'closed' end
+redis.call('HSET', KEYS[3], unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'q', 1)
+return 'ok'
+`;
+
+/**
+ * KEYS: update. ARGV: to-status, now, fields as k,v,…
+ * Moves an immediate update (no job, no counters). A finished update
+ * never moves again. Returns 1 when moved.
+ */
+const MOVE_IMMEDIATE = `
+local from = redis.call('HGET', KEYS[1], 'status')
+if not from or from == 'published' or from == 'error' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+return 1
+`;
+
+/**
+ * KEYS: job, jobUpdates, update. ARGV: updateId.
+ * Drops an update that still waits for its job's publish, with its
+ * counter. Returns {'dropped', sources-json}, {status} or {'missing'}.
+ */
+const DROP_WAITING_UPDATE = `
+local status, sources = unpack(redis.call('HMGET', KEYS[3], 'status',
+  'sources'))
+if not status then return {'missing'} end
+if status ~= 'uploaded' then return {status} end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'q', -1)
+redis.call('DEL', KEYS[3])
+return {'dropped', sources or '{}'}
+`;
+
+/**
+ * KEYS: track. ARGV: field, expected, new, … (triples).
+ * Compare-and-set of track fields. Returns 'ok', 'changed' or 'missing'.
+ */
+const PATCH_TRACK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+for i = 1, #ARGV, 3 do
+  if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then
+    return 'changed'
+  end
+end
+for i = 1, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+end
+return 'ok'
+`;
+
+interface Scripts {
+  addUpdate(...args: (string | number)[]): Promise<string>;
+  moveUpdate(...args: (string | number)[]): Promise<[number, string]>;
+  moveImmediate(...args: (string | number)[]): Promise<number>;
+  dropWaitingUpdate(...args: (string | number)[]): Promise<string[]>;
+  patchTrack(...args: (string | number)[]): Promise<string>;
+}
+
+export type NewTrackUpdate = Omit<TrackUpdate, 'id' | 'status' | 'createdAt'>;
+
+export type DropUpdateResult =
+  | { dropped: true; sources: TrackUpdate['sources'][string][] }
+  | { dropped: false; status: UploadStatus | 'missing' };
+
+const ATTEMPTS = 20;
+const now = () => new Date().toISOString();
+
+/**
+ * Updates of published tracks (`upload` with `track_id`): their own id
+ * sequence, the job they wait in, their status moves, and the change
+ * of the track they are applied to. Shares the StateStore's Redis.
+ */
+export class UpdateStore {
+  private readonly redis: Redis & Scripts;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('addUpdate', { numberOfKeys: 3, lua: ADD_UPDATE });
+    redis.defineCommand('moveUpdate', { numberOfKeys: 2, lua: MOVE_UPLOAD });
+    redis.defineCommand('moveImmediate', {
+      numberOfKeys: 1,
+      lua: MOVE_IMMEDIATE,
+    });
+    redis.defineCommand('dropWaitingUpdate', {
+      numberOfKeys: 3,
+      lua: DROP_WAITING_UPDATE,
+    });
+    redis.defineCommand('patchTrack', { numberOfKeys: 1, lua: PATCH_TRACK });
+    this.redis = redis as Redis & Scripts;
+  }
+
+  /**
+   * Stores an update: in its job (waiting, counted in q) or, when
+   * immediate, queued at once. 'closed' when the job was published.
+   */
+  async add(input: NewTrackUpdate): Promise<TrackUpdate | 'closed'> {
+    const update: TrackUpdate = {
+      ...input,
+      id: await this.redis.hincrby(keys.seq(), 'update', 1),
+      status: input.immediate ? 'queued' : 'uploaded',
+      createdAt: now(),
+    };
+    const fields = encodeUpdate(update);
+    if (update.immediate) {
+      await this.redis.hset(keys.update(update.id), fields);
+      return update;
+    }
+    const result = await this.redis.addUpdate(
+      keys.job(update.jobId),
+      keys.jobUpdates(update.jobId),
+      keys.update(update.id),
+      update.id,
+      ...Object.entries(fields).flat(),
+    );
+    return result === 'ok' ? update : 'closed';
+  }
+
+  async byId(id: number): Promise<TrackUpdate | undefined> {
+    const hash = await this.redis.hgetall(keys.update(id));
+    return hash.id ? decodeUpdate(hash) : undefined;
+  }
+
+  /** An update of this site; another site's is simply not found. */
+  async get(siteId: number, id: number): Promise<TrackUpdate | undefined> {
+    const update = await this.byId(id);
+    return update && update.siteId === siteId ? update : undefined;
+  }
+
+  async many(ids: number[]): Promise<TrackUpdate[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.update(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([, hash]) => hash as Record<string, string>)
+      .filter((hash) => hash && hash.id)
+      .map(decodeUpdate);
+  }
+
+  /** Ids of the updates that wait in (or were published with) a job. */
+  async idsOf(jobId: number): Promise<number[]> {
+    const ids = await this.redis.zrange(keys.jobUpdates(jobId), 0, -1);
+    return ids.map(Number);
+  }
+
+  /**
+   * Moves an update's status; a job's update moves its job's counters
+   * (and completes the job) exactly as an upload does.
+   */
+  async move(
+    update: Pick<TrackUpdate, 'id' | 'jobId'>,
+    to: UploadStatus,
+    fields: Record<string, string> = {},
+  ): Promise<{ moved: boolean; jobState: string }> {
+    const extra = Object.entries(fields).flat();
+    if (!update.jobId) {
+      const moved = await this.redis.moveImmediate(
+        keys.update(update.id),
+        to,
+        now(),
+        ...extra,
+      );
+      return { moved: moved === 1, jobState: '' };
+    }
+    const [moved, jobState] = await this.redis.moveUpdate(
+      keys.update(update.id),
+      keys.job(update.jobId),
+      to,
+      now(),
+      ...extra,
+    );
+    return { moved: moved === 1, jobState };
+  }
+
+  /** Drops an update that still waits; says why not otherwise. */
+  async dropWaiting(
+    update: Pick<TrackUpdate, 'id' | 'jobId'>,
+  ): Promise<DropUpdateResult> {
+    const [outcome, sources] = await this.redis.dropWaitingUpdate(
+      keys.job(update.jobId),
+      keys.jobUpdates(update.jobId),
+      keys.update(update.id),
+      update.id,
+    );
+    if (outcome !== 'dropped') {
+      return { dropped: false, status: outcome as UploadStatus | 'missing' };
+    }
+    return { dropped: true, sources: Object.values(JSON.parse(sources)) };
+  }
+
+  /**
+   * Rewrites the track's renditions and meta from what they are now,
+   * atomically, retrying when another update changed them in between.
+   * Undefined when the track is gone.
+   */
+  async changeTrack(
+    trackId: number,
+    change: (track: Track) => Pick<Track, 'renditions' | 'meta'>,
+  ): Promise<Track | undefined> {
+    const key = keys.track(trackId);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const hash = await this.redis.hgetall(key);
+      if (!hash.id) return undefined;
+      const track = codec.decodeTrack(hash);
+      const after = { ...track, ...change(track) };
+      const encoded = codec.encodeTrack(after);
+      const result = await this.redis.patchTrack(
+        key,
+        ...(['renditions', 'meta'] as const).flatMap((field) => [
+          field,
+          hash[field] ?? '',
+          encoded[field],
+        ]),
+      );
+      if (result === 'ok') return after;
+      if (result === 'missing') return undefined;
+    }
+    throw new Error(`track ${trackId} kept changing; update abandoned`);
+  }
+}
+
+function encodeUpdate(update: TrackUpdate): Record<string, string> {
+  const fields: Record<string, string | undefined> = {
+    id: String(update.id),
+    siteId: String(update.siteId),
+    trackId: String(update.trackId),
+    uploadId: String(update.uploadId),
+    jobId: String(update.jobId),
+    immediate: update.immediate ? '1' : '0',
+    status: update.status,
+    formats: JSON.stringify(update.formats),
+    sources: JSON.stringify(update.sources),
+    meta: update.meta ? JSON.stringify(update.meta) : undefined,
+    createdAt: update.createdAt,
+  };
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+}
+
+function decodeUpdate(h: Record<string, string>): TrackUpdate {
+  return {
+    id: Number(h.id),
+    siteId: Number(h.siteId),
+    trackId: Number(h.trackId),
+    uploadId: Number(h.uploadId),
+    jobId: Number(h.jobId ?? 0),
+    immediate: h.immediate === '1',
+    status: (h.status ?? 'uploaded') as UploadStatus,
+    formats: JSON.parse(h.formats ?? '[]'),
+    sources: JSON.parse(h.sources ?? '{}'),
+    meta: h.meta ? JSON.parse(h.meta) : undefined,
+    createdAt: h.createdAt ?? '',
+    error: h.error || undefined,
+    errorCode: h.errorCode || undefined,
+  };
+}

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { ObjectTooLargeError, type PutResult } from './storage';
+
+/** Counts and hashes bytes as they pass, and stops at a limit. */
+export class ByteMeter extends Transform {
+  private bytes = 0;
+  private readonly hash = createHash('sha256');
+  /** True once more than the limit came through. */
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (err?: Error) => void,
+  ) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) {
+      this.exceeded = true;
+      return done(new ObjectTooLargeError(this.limit));
+    }
+    this.hash.update(chunk);
+    done(undefined);
+    this.push(chunk);
+  }
+
+  result(): PutResult {
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+}

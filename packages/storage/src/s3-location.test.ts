@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseS3Url } from './s3-location';
+
+test('the compose URL: an endpoint implies path-style requests', () => {
+  assert.deepEqual(parseS3Url('s3://catalog?endpoint=http://minio:9000'), {
+    bucket: 'catalog',
+    prefix: '',
+    endpoint: 'http://minio:9000',
+    region: undefined,
+    forcePathStyle: true,
+  });
+});
+
+test('AWS itself: virtual-host style, a key prefix, a region', () => {
+  assert.deepEqual(parseS3Url('s3://my.bucket/catalog/prod/?region=eu-west-1'), {
+    bucket: 'my.bucket',
+    prefix: 'catalog/prod/',
+    endpoint: undefined,
+    region: 'eu-west-1',
+    forcePathStyle: false,
+  });
+  const explicit = parseS3Url(
+    's3://b12?endpoint=https://s3.example.com&forcePathStyle=false',
+  );
+  assert.equal(explicit.forcePathStyle, false);
+});
+
+test('bad URLs name what is wrong', () => {
+  const cases: [string, RegExp][] = [
+    ['s3://Bad_Bucket', /not a valid bucket name/],
+    ['s3://catalog?endpoint=minio:9000', /endpoint must be/],
+    ['s3://catalog?pathStyle=1', /unknown parameter "pathStyle"/],
+    ['s3://catalog?forcePathStyle=maybe', /forcePathStyle must be/],
+    ['s3://key:secret@catalog', /credentials do not go in the URL/],
+    ['file:///x', /expected s3:\/\//],
+  ];
+  for (const [url, message] of cases) {
+    assert.throws(() => parseS3Url(url), message, url);
+  }
+});

@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+
+/** The one key pair the S3 test server accepts (s3rver's built-in). */
+const KEY = 'S3RVER';
+
+export interface S3TestServer {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  bucket: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** `STORAGE_URL` for the services. */
+  storageUrl: string;
+  /** STORAGE_URL plus the AWS variables the SDK reads. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real S3-compatible server (s3rver) on loopback, storing objects in a
+ * temp folder, with one bucket. It refuses unknown access keys and
+ * expired presigned URLs, but does not verify SigV4 signatures.
+ */
+export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'ingest-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
+  let address;
+  try {
+    address = await server.run();
+  } catch (err) {
+    await rm(directory, { recursive: true, force: true });
+    throw err;
+  }
+
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const storageUrl =
+    `s3://${bucket}?endpoint=${endpoint}&region=us-east-1` +
+    '&forcePathStyle=true';
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint,
+    bucket,
+    credentials: { accessKeyId: KEY, secretAccessKey: KEY },
+    storageUrl,
+    env: {
+      STORAGE_URL: storageUrl,
+      AWS_ACCESS_KEY_ID: KEY,
+      AWS_SECRET_ACCESS_KEY: KEY,
+      AWS_REGION: 'us-east-1',
+    },
+    close: () =>
+      (closed ??= (async () => {
+        await server.close();
+        await rm(directory, { recursive: true, force: true });
+      })()),
+  };
+}

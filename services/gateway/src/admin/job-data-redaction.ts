@@ -1,0 +1,29 @@
+/**
+ * Job payloads as the dashboard shows them: email recipients and the
+ * query of webhook URLs (which may carry a secret) are masked, as logs
+ * never show them whole either.
+ */
+export function redactJobData(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data;
+  const shown: Record<string, unknown> = { ...data };
+  if (typeof shown.to === 'string') shown.to = maskAddress(shown.to);
+  if (typeof shown.url === 'string') shown.url = maskUrl(shown.url);
+  return shown;
+}
+
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${address[0]}***${address.slice(at)}`;
+}
+
+export function maskUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    const query = url.search ? '?***' : '';
+    const auth = url.username || url.password ? '***@' : '';
+    return `${url.protocol}//${auth}${url.host}${url.pathname}${query}`;
+  } catch {
+    return '***';
+  }
+}

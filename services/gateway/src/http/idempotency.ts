@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { ApiError } from '@ingest/core';
+import type { IdempotencyStore } from '@ingest/state';
+import type { CallContext } from './endpoint';
+import type { Params } from './params';
+
+/** How long an answer is replayed for its key. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+const HEADER = 'idempotency-key';
+const REPLAYED_HEADER = 'Idempotent-Replayed';
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header of a request, checked; undefined if none. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const value = req.headers[HEADER];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) || !KEY_FORMAT.test(value)) {
+    throw new ApiError(
+      'invalid_parameter',
+      'Idempotency-Key must be one value of 1-255 visible ASCII characters',
+    );
+  }
+  return value;
+}
+
+/**
+ * What makes two calls "the same request": the endpoint, every
+ * parameter but the token, and what the parameters miss (a file's
+ * sha256). Order of parameters does not matter.
+ */
+export function requestFingerprint(
+  endpointPath: string,
+  params: Params,
+  extra = '',
+): string {
+  const sorted = <T>(map: Map<string, T>) =>
+    [...map].filter(([key]) => key !== 'token').sort(byKey);
+  const meta = Object.entries(params.meta).sort(byKey);
+  const canonical = JSON.stringify([
+    endpointPath,
+    sorted(params.values),
+    sorted(params.lists),
+    params.hasMeta ? meta : null,
+    extra,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function byKey(a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/**
+ * Runs `handler` once per Idempotency-Key and site (no header: just
+ * runs it). A repeat of a finished request gets the first answer again,
+ * a different request with the key is refused, and a repeat while the
+ * first still runs gets 409. Only answers of success are kept: a failed
+ * call did nothing, so its key is freed and a retry runs anew.
+ */
+export async function runIdempotent(
+  store: IdempotencyStore,
+  ctx: CallContext,
+  options: { fingerprint?: (ctx: CallContext) => string | undefined },
+  handler: () => Promise<unknown>,
+): Promise<unknown> {
+  const { req, res, log } = ctx;
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return handler();
+
+  const siteId = ctx.site.id;
+  const keyHash = createHash('sha256').update(key).digest('hex');
+  const fingerprint = requestFingerprint(
+    req.baseUrl + req.path,
+    ctx.params,
+    options.fingerprint?.(ctx),
+  );
+  const claim = await store.claim(siteId, keyHash, fingerprint);
+  if (claim.state !== 'claimed') {
+    if (claim.fingerprint !== fingerprint) {
+      throw new ApiError(
+        'idempotency_key_reused',
+        'Idempotency-Key was already used for a different request; ' +
+          'use a new key for a new request',
+      );
+    }
+    if (claim.state === 'running') {
+      throw new ApiError(
+        'idempotency_in_progress',
+        'the first request with this Idempotency-Key is still running; ' +
+          'retry later',
+      );
+    }
+    res.setHeader(REPLAYED_HEADER, 'true');
+    res.status(claim.status);
+    return claim.body;
+  }
+
+  let body: unknown;
+  try {
+    body = await handler();
+  } catch (err) {
+    await store.release(siteId, keyHash, fingerprint).catch((cause) => {
+      log.warn({ err: cause }, 'idempotency key release failed');
+    });
+    throw err;
+  }
+
+  const status = res.statusCode;
+  await store
+    .complete(siteId, keyHash, fingerprint, { status, body })
+    .catch((err) => {
+      log.warn({ err }, 'idempotency answer not stored');
+    });
+  return body;
+}

@@ -1,0 +1,63 @@
+import { createRedis, openWorker } from '@ingest/queue';
+import type { Logger } from '@ingest/telemetry';
+import type { Autopublisher } from './autopublisher';
+
+export interface AutopublishWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the autopublish timers that came due. Every gateway runs one;
+ * BullMQ hands each timer to one of them, and a timer that came due
+ * while no gateway ran is taken by the first to start.
+ */
+export function startAutopublishWorker(
+  redisUrl: string,
+  autopublisher: Autopublisher,
+  logger: Logger,
+): AutopublishWorker {
+  // Blocking commands need a connection that never gives up a request.
+  const connection = createRedis(redisUrl, 'worker');
+  const worker = openWorker(
+    'autopublish',
+    connection,
+    async (job) => {
+      const started = Date.now();
+      const outcome = await autopublisher.publishIfOpen(
+        job.data.jobId,
+        'idle',
+        job.data.requestId,
+      );
+      logger.info(
+        {
+          queue: 'autopublish',
+          bullJobId: job.id,
+          jobId: job.data.jobId,
+          attempt: job.attemptsMade + 1,
+          outcome,
+          durationMs: Date.now() - started,
+        },
+        'autopublish timer ran',
+      );
+      return { outcome };
+    },
+    { concurrency: 2 },
+  );
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    logger.warn(
+      { err, queue: 'autopublish', jobId: job?.data.jobId },
+      'autopublish failed',
+    );
+  });
+  void worker.run();
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        await worker.close().catch(() => {});
+        connection.disconnect();
+      })()),
+  };
+}

@@ -1,0 +1,81 @@
+import { ApiError } from '@ingest/core';
+import { autopublishOptions, type TypedQueue } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
+import type { Logger } from '@ingest/telemetry';
+import type { Publisher } from './publisher';
+
+export interface AutopublisherDeps {
+  store: StateStore;
+  publisher: Publisher;
+  /** Holds one delayed timer per ingest job. */
+  queue: TypedQueue<'autopublish'>;
+  /** Quiet time after the last autopublish upload, in ms (10 min). */
+  idleMs: number;
+  /** A job holding this many uploads publishes at once (1000). */
+  maxUploads: number;
+  logger: Logger;
+}
+
+/** What an autopublish attempt came to; failures throw. */
+export type AutopublishOutcome = 'published' | 'not_open' | 'empty' | 'missing';
+
+/**
+ * Uploads sent with `autopublish=1` publish their job by themselves
+ * (SPEC §2): once the job was quiet for `idleMs`, or at once when it
+ * holds `maxUploads`. The timer is a delayed queue job in Redis, so it
+ * outlives any gateway; the publish itself is idempotent, so a timer
+ * that fires twice, or races the limit, publishes once.
+ */
+export class Autopublisher {
+  constructor(private readonly deps: AutopublisherDeps) {}
+
+  /**
+   * An autopublish upload joined the job: publish the job when it holds
+   * enough uploads, else start its idle timer again.
+   */
+  async noteUpload(jobId: number, requestId?: string): Promise<void> {
+    try {
+      const { q, i, d, e } = await this.deps.store.counts(jobId);
+      if (q + i + d + e >= this.deps.maxUploads) {
+        await this.publishIfOpen(jobId, 'limit', requestId);
+        return;
+      }
+      await this.deps.queue.add(
+        'autopublish',
+        { jobId, requestId },
+        autopublishOptions(jobId, this.deps.idleMs),
+      );
+    } catch (err) {
+      this.deps.logger.error({ err, jobId }, 'autopublish not scheduled');
+      throw err;
+    }
+  }
+
+  /** Publishes the job unless it is gone, empty or published already. */
+  async publishIfOpen(
+    jobId: number,
+    reason: 'idle' | 'limit',
+    requestId?: string,
+  ): Promise<AutopublishOutcome> {
+    const job = await this.deps.store.jobById(jobId);
+    if (!job) return 'missing';
+    if (job.state !== 'open') return 'not_open';
+
+    try {
+      const { queued } = await this.deps.publisher.publish(job, requestId);
+      this.deps.logger.info(
+        { jobId, queued, reason, requestId },
+        'job autopublished',
+      );
+      return 'published';
+    } catch (err) {
+      // Another gateway or a client published first; or every upload
+      // was deleted meanwhile. Neither is a failure of the timer.
+      if (err instanceof ApiError && err.code === 'job_closed') {
+        return 'not_open';
+      }
+      if (err instanceof ApiError && err.code === 'job_empty') return 'empty';
+      throw err;
+    }
+  }
+}

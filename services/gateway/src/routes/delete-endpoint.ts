@@ -1,0 +1,46 @@
+import { ApiError } from '@ingest/core';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
+import { id, text } from '../http/params';
+import type { UploadDeleter } from '../uploads/upload-deleter';
+
+export interface DeleteEndpointDeps extends EndpointDeps {
+  deleter: UploadDeleter;
+}
+
+/**
+ * `/api/import/delete`: `upload_id=<id>`, `upload_id=ALL` (every
+ * unpublished upload and update of the site) or `update_id=<id>`.
+ */
+export function deleteEndpoint(deps: DeleteEndpointDeps) {
+  return endpoint(deps, async ({ site, params }) => {
+    const uploadParam = text(params, 'upload_id');
+    const updateParam = text(params, 'update_id');
+    if (uploadParam && updateParam) {
+      throw new ApiError(
+        'invalid_parameter',
+        'give upload_id or update_id, not both',
+      );
+    }
+
+    let deleted: number;
+    if (uploadParam?.toUpperCase() === 'ALL') {
+      deleted = await deps.deleter.deleteAll(site);
+    } else if (uploadParam) {
+      deleted = await deps.deleter.deleteUpload(
+        site,
+        id(params, 'upload_id')!,
+      );
+    } else if (updateParam) {
+      deleted = await deps.deleter.deleteUpdate(
+        site,
+        id(params, 'update_id')!,
+      );
+    } else {
+      throw new ApiError(
+        'invalid_parameter',
+        'upload_id (an id or ALL) or update_id is required',
+      );
+    }
+    return { result: 'success', deleted };
+  });
+}

@@ -1,0 +1,66 @@
+import { ApiError } from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
+import { text, type Params } from '../http/params';
+import type { TrackIndexing } from '../tracks/track-indexing';
+import { presentTrack } from './presenters';
+
+export interface SearchEndpointDeps extends EndpointDeps {
+  store: StateStore;
+  indexing: TrackIndexing;
+  publicUrl: string;
+}
+
+/** Page size when `show` is absent, and the most one page may hold. */
+export const SEARCH_PAGE = { default: 50, max: 1000 };
+
+/**
+ * `/api/tracks/search`: the site's indexed tracks whose Title, Artist,
+ * Album, Composer, Genre or ISRC hold every word of `s` (the last word
+ * also as a prefix), newest first, `show` per page, page `pg` from 0.
+ * Answers `{total, pg, show, tracks:[…]}` with tracks as getById shows
+ * them.
+ */
+export function searchEndpoint(deps: SearchEndpointDeps) {
+  return endpoint(deps, async ({ site, params, log }) => {
+    const query = params.values.get('s') ?? '';
+    const show = Math.min(
+      count(params, 'show', 1) ?? SEARCH_PAGE.default,
+      SEARCH_PAGE.max,
+    );
+    const pg = count(params, 'pg', 0) ?? 0;
+
+    const page = await deps.indexing.index.search(site.id, query, {
+      offset: pg * show,
+      count: show,
+    });
+    const found = await deps.store.tracksOf(page.ids);
+    const tracks = found.filter((t) => t.siteId === site.id);
+
+    // A track deleted a moment ago may still be indexed: it is left out
+    // here, and its removal asked for again in case it was lost.
+    const gone = page.ids.filter((id) => !tracks.some((t) => t.id === id));
+    for (const trackId of gone) await deps.indexing.requestRemoval(trackId);
+    if (gone.length) log.debug({ gone: gone.length }, 'search skipped gone');
+
+    return {
+      total: page.total,
+      pg,
+      show,
+      tracks: tracks.map((t) => presentTrack(t, deps.publicUrl)),
+    };
+  });
+}
+
+/** A whole number ≥ `min`, or undefined when absent. */
+function count(params: Params, name: string, min: number) {
+  const value = text(params, name);
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,9}$/.test(value) || Number(value) < min) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} must be a whole number of at least ${min}`,
+    );
+  }
+  return Number(value);
+}

@@ -1,0 +1,39 @@
+import { ApiError } from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import type { Storage } from '@ingest/storage';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
+import { requireId } from '../http/params';
+import type { TrackIndexing } from '../tracks/track-indexing';
+
+export interface TrackDeleteDeps extends EndpointDeps {
+  store: StateStore;
+  storage: Storage;
+  indexing: TrackIndexing;
+}
+
+/**
+ * `/api/tracks/delete` (beyond SourceAudio): removes a published track's
+ * renditions and its record, then asks for its removal from search.
+ * Answers `{result:'success', track_id, formats}`. Files go first, so a
+ * call cut short leaves a track that a repeated call can still delete.
+ */
+export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
+  return endpoint(deps, async ({ site, params, log }) => {
+    const trackId = requireId(params, 'track_id');
+    const track = await deps.store.getTrack(site.id, trackId);
+    if (!track) throw new ApiError('not_found', `track ${trackId} not found`);
+
+    const formats = Object.keys(track.renditions);
+    for (const rendition of Object.values(track.renditions)) {
+      await deps.storage.delete(rendition.storageKey);
+    }
+    if (!(await deps.indexing.deleter.delete(site.id, trackId))) {
+      // Another call deleted it meanwhile.
+      throw new ApiError('not_found', `track ${trackId} not found`);
+    }
+    await deps.indexing.requestRemoval(trackId);
+
+    log.info({ trackId, formats: formats.length }, 'track deleted');
+    return { result: 'success', track_id: trackId, formats };
+  });
+}

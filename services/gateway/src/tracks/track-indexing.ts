@@ -1,0 +1,40 @@
+import { jobIds, openQueue, type TypedQueue } from '@ingest/queue';
+import { SearchIndex, TrackDeleter } from '@ingest/state';
+import type { Redis } from 'ioredis';
+
+/**
+ * What the gateway needs of search: reading the index, and asking the
+ * indexer (in the notifier) to take a deleted track out of it. The
+ * gateway never writes the index itself.
+ */
+export class TrackIndexing {
+  private closing?: Promise<void>;
+
+  constructor(
+    readonly index: SearchIndex,
+    readonly deleter: TrackDeleter,
+    private readonly queue: TypedQueue<'index'>,
+  ) {}
+
+  static open(redis: Redis): TrackIndexing {
+    return new TrackIndexing(
+      new SearchIndex(redis),
+      new TrackDeleter(redis),
+      openQueue('index', redis),
+    );
+  }
+
+  /** Queues the track's removal from the index; repeats are no-ops. */
+  async requestRemoval(trackId: number): Promise<void> {
+    await this.queue.add(
+      'index',
+      { trackId, op: 'remove' },
+      { jobId: jobIds.index(trackId, 'remove') },
+    );
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.queue.close().catch(() => {});
+    return this.closing;
+  }
+}

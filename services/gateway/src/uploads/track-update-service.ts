@@ -1,0 +1,192 @@
+import {
+  ApiError,
+  isOutputFormat,
+  type Job,
+  type Meta,
+  type OutputFormat,
+  type Site,
+  type Track,
+} from '@ingest/core';
+import { jobIds, type TypedQueue } from '@ingest/queue';
+import type { StateStore, UpdateStore } from '@ingest/state';
+import type { Storage } from '@ingest/storage';
+import type { Logger } from '@ingest/telemetry';
+import { parseNotifyTarget } from '../jobs/notify-target';
+import { flag, id, requireId, text, type Params } from '../http/params';
+import type { SourceInspector } from './source-inspector';
+import { checkMeta, parseFormats, type ReceivedSource } from './upload-service';
+
+export interface TrackUpdateDeps {
+  store: StateStore;
+  updates: UpdateStore;
+  storage: Storage;
+  inspector: SourceInspector;
+  transcode: TypedQueue<'transcode'>;
+  logger: Logger;
+}
+
+/** What `upload` with `track_id` answers (SPEC §2). */
+export interface UpdateAnswer {
+  result: 'uploaded';
+  update_to: number;
+  update_id: number;
+}
+
+/** The checks of an update call that need no bytes, done first. */
+export interface UpdateRequest {
+  track: Track;
+  immediate: boolean;
+  /** The job a deferred update waits in; none when immediate. */
+  job?: Job;
+  toMainJob: boolean;
+  formats: OutputFormat[];
+  meta?: Meta;
+  oncomplete?: string;
+}
+
+/**
+ * Updates of published tracks: `upload` with `track_id`. The new source
+ * replaces the renditions in `format` (default: all the track's formats)
+ * at once with `immediate=1`, otherwise when its job publishes. The
+ * transcoder applies it; the track keeps its id.
+ */
+export class TrackUpdateService {
+  constructor(private readonly deps: TrackUpdateDeps) {}
+
+  async prepare(site: Site, params: Params): Promise<UpdateRequest> {
+    const trackId = requireId(params, 'track_id');
+    if (id(params, 'upload_id') !== undefined) {
+      throw new ApiError(
+        'invalid_parameter',
+        'track_id and upload_id cannot be used together',
+      );
+    }
+    const track = await this.deps.store.getTrack(site.id, trackId);
+    if (!track) throw new ApiError('not_found', `track ${trackId} not found`);
+
+    const immediate = flag(params, 'immediate');
+    const jobId = id(params, 'job_id');
+    let job: Job | undefined;
+    if (!immediate) {
+      job = jobId
+        ? await this.deps.store.getJob(site.id, jobId)
+        : await this.deps.store.mainJob(site.id);
+      if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
+      if (job.state !== 'open') {
+        throw new ApiError(
+          'job_closed',
+          `job ${job.id} is already published; update in a new job`,
+        );
+      }
+    }
+
+    const target = text(params, 'oncomplete');
+    return {
+      track,
+      immediate,
+      job,
+      toMainJob: jobId === undefined,
+      formats: formatsOf(params, track),
+      meta: params.hasMeta ? checkMeta(site, params.meta) : undefined,
+      oncomplete: target ? parseNotifyTarget(target).value : undefined,
+    };
+  }
+
+  /**
+   * Makes the stored source an update of the track; the stored file is
+   * removed when the update is refused.
+   */
+  async accept(
+    site: Site,
+    request: UpdateRequest,
+    received: ReceivedSource,
+    requestId?: string,
+  ): Promise<UpdateAnswer> {
+    try {
+      return await this.acceptStored(site, request, received, requestId);
+    } catch (err) {
+      await this.deps.storage.delete(received.storageKey);
+      throw err;
+    }
+  }
+
+  private async acceptStored(
+    site: Site,
+    request: UpdateRequest,
+    received: ReceivedSource,
+    requestId?: string,
+  ): Promise<UpdateAnswer> {
+    if (received.bytes === 0) {
+      throw new ApiError('not_audio', 'source is empty (0 bytes)');
+    }
+    const local = await this.deps.storage.localCopy(received.storageKey);
+    const inspection = await this.deps.inspector
+      .inspect(local.path)
+      .finally(() => local.release());
+
+    const { track } = request;
+    const input = {
+      siteId: site.id,
+      trackId: track.id,
+      uploadId: track.uploadId,
+      jobId: request.job?.id ?? 0,
+      immediate: request.immediate,
+      formats: request.formats,
+      sources: {
+        [inspection.format]: { format: inspection.format, ...received },
+      },
+      meta: request.meta,
+    };
+    let update = await this.deps.updates.add(input);
+    if (update === 'closed' && request.toMainJob) {
+      // The main job was published while the source was fetched.
+      const main = await this.deps.store.mainJob(site.id);
+      update = await this.deps.updates.add({ ...input, jobId: main.id });
+    }
+    if (update === 'closed') {
+      throw new ApiError('job_closed', `job ${input.jobId} was published`);
+    }
+
+    if (update.immediate) {
+      await this.deps.transcode.add(
+        'transcode',
+        { uploadId: update.uploadId, updateId: update.id, requestId },
+        { jobId: jobIds.transcode(update.uploadId, update.id) },
+      );
+    } else if (request.oncomplete) {
+      await this.deps.store.setOncomplete(update.jobId, request.oncomplete);
+    }
+    this.deps.logger.info(
+      {
+        trackId: track.id,
+        updateId: update.id,
+        jobId: update.jobId || undefined,
+        immediate: update.immediate,
+        formats: update.formats,
+      },
+      'track update accepted',
+    );
+    return { result: 'uploaded', update_to: track.id, update_id: update.id };
+  }
+}
+
+/**
+ * The renditions an update replaces: `format` (one), or `formats`, or
+ * every format the track has.
+ */
+function formatsOf(params: Params, track: Track): OutputFormat[] {
+  const one = text(params, 'format')?.toLowerCase();
+  if (one !== undefined) {
+    if (!isOutputFormat(one)) {
+      throw new ApiError(
+        'invalid_format',
+        `unknown format: ${one}; use mp3, wav, aiff, flac`,
+        { formats: [one] },
+      );
+    }
+    return [one];
+  }
+  const given = parseFormats(params);
+  if (given) return given;
+  return Object.keys(track.renditions).filter(isOutputFormat);
+}

@@ -1,0 +1,148 @@
+import { rm } from 'node:fs/promises';
+import { mergeMeta, type Track, type TrackUpdate } from '@ingest/core';
+import { jobIds, type TypedJob } from '@ingest/queue';
+import type { UpdateStore } from '@ingest/state';
+import { UploadFault } from './rendition-maker';
+import {
+  makeRenditions,
+  type Outcome,
+  type ProcessorDeps,
+} from './transcode-processor';
+
+export interface UpdateProcessorDeps extends ProcessorDeps {
+  updates: UpdateStore;
+}
+
+/**
+ * Applies one track update: makes the renditions it replaces from its
+ * source, renames each into the track's key (a download already reading
+ * the old file keeps its open file), then points the track record at
+ * the new facts. Safe to run twice: a finished update is left alone.
+ */
+export function updateProcessor(deps: UpdateProcessorDeps) {
+  const { store, updates } = deps;
+
+  async function finish(
+    update: TrackUpdate,
+    outcome: Outcome,
+    jobState: string,
+  ) {
+    if (jobState === 'complete') {
+      await deps.completion.add(
+        'completion',
+        { jobId: update.jobId },
+        { jobId: jobIds.completion(update.jobId) },
+      );
+    }
+    return outcome;
+  }
+
+  return async (job: TypedJob<'transcode'>): Promise<Outcome> => {
+    const { updateId = 0, requestId } = job.data;
+    const log = deps.logger.child({
+      queue: 'transcode',
+      bullJobId: job.id,
+      updateId,
+      attempt: job.attemptsMade + 1,
+      requestId,
+    });
+
+    const update = await updates.byId(updateId);
+    if (!update) return { outcome: 'skipped', reason: 'missing' };
+    if (update.status === 'published' || update.status === 'error') {
+      const state = update.jobId
+        ? ((await store.jobById(update.jobId))?.state ?? '')
+        : '';
+      return finish(update, { outcome: 'skipped', reason: 'finished' }, state);
+    }
+
+    await updates.move(update, 'transcoding');
+    const started = Date.now();
+    log.info({ trackId: update.trackId }, 'update started');
+
+    try {
+      const track = await applyUpdate(deps, update);
+      const moved = await updates.move(update, 'published');
+      if (update.meta) {
+        // The track's fields changed: search must see them.
+        await deps.index.add(
+          'index',
+          { trackId: track.id, op: 'add' },
+          { jobId: jobIds.index(track.id, 'add', `x${update.id}`) },
+        );
+      }
+      log.info(
+        { trackId: track.id, durationMs: Date.now() - started },
+        'update completed',
+      );
+      return finish(
+        update,
+        { outcome: 'published', trackId: track.id },
+        moved.jobState,
+      );
+    } catch (err) {
+      if (deps.signal?.aborted) throw err;
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!(err instanceof UploadFault) && !lastAttempt) {
+        log.warn({ err, durationMs: Date.now() - started }, 'update failed');
+        throw err;
+      }
+
+      const code = err instanceof UploadFault ? err.code : 'internal';
+      const reason =
+        err instanceof UploadFault
+          ? err.message
+          : `update failed after ${job.attemptsMade + 1} attempts: ` +
+            (err as Error).message;
+      const moved = await updates.move(update, 'error', {
+        error: reason,
+        errorCode: code,
+      });
+      log.info(
+        { code, durationMs: Date.now() - started },
+        'update errored',
+      );
+      return finish(update, { outcome: 'errored', code }, moved.jobState);
+    }
+  };
+}
+
+async function applyUpdate(
+  deps: UpdateProcessorDeps,
+  update: TrackUpdate,
+): Promise<Track> {
+  const gone = () => new UploadFault('track_missing', 'the track was deleted');
+  const track = await deps.store.getTrack(update.siteId, update.trackId);
+  if (!track) throw gone();
+
+  const { made, outDir } = await makeRenditions(deps, {
+    id: update.id,
+    sources: update.sources,
+    formats: update.formats,
+    meta: mergeMeta(track.meta, update.meta),
+  });
+  const renditions: Track['renditions'] = {};
+  try {
+    for (const { path: file, ...facts } of made) {
+      // The same key as before: the rename replaces the old file whole.
+      const storageKey = `tracks/${track.id}/${facts.format}.${facts.format}`;
+      await deps.storage.putFile(storageKey, file);
+      renditions[facts.format] = { ...facts, storageKey };
+    }
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+
+  // Only now, with every file in place, does the record change.
+  const saved = await deps.updates.changeTrack(track.id, (current) => ({
+    renditions: { ...current.renditions, ...renditions },
+    meta: mergeMeta(current.meta, update.meta),
+  }));
+  if (!saved) {
+    for (const rendition of Object.values(renditions)) {
+      await deps.storage.delete(rendition.storageKey);
+    }
+    throw gone();
+  }
+  return saved;
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { isAlive, sweepDeadWorkDirs, workDirOf } from './work-dirs';
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-work-'));
+after(() => rm(dataDir, { recursive: true, force: true }));
+
+async function make(name: string) {
+  await mkdir(path.join(dataDir, 'work', name), { recursive: true });
+  await writeFile(path.join(dataDir, 'work', name, 'out.wav'), 'x');
+}
+
+test('isAlive tells a live pid from a finished one', () => {
+  assert.equal(isAlive(process.pid), true);
+  assert.equal(isAlive(2 ** 22 + 12345), false);
+});
+
+test('only folders of dead transcoders are swept', async () => {
+  await make('transcoder-101');
+  await make('transcoder-202');
+  await make(path.basename(workDirOf(dataDir)));
+  await make('something-else');
+
+  const swept = await sweepDeadWorkDirs(dataDir, {
+    alive: (pid) => pid === 202 || pid === process.pid,
+  });
+  assert.deepEqual(swept, [101]);
+  const left = (await readdir(path.join(dataDir, 'work'))).sort();
+  assert.deepEqual(left, [
+    'something-else',
+    'transcoder-202',
+    `transcoder-${process.pid}`,
+  ].sort());
+});
+
+test('at start a folder with our own pid is a leftover', async () => {
+  const swept = await sweepDeadWorkDirs(dataDir, {
+    alive: () => true,
+    atStart: true,
+  });
+  assert.deepEqual(swept, [process.pid]);
+});
+
+test('a missing work root sweeps nothing', async () => {
+  assert.deepEqual(await sweepDeadWorkDirs(path.join(dataDir, 'none')), []);
+});

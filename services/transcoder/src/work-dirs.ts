@@ -1,0 +1,56 @@
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+const PREFIX = 'transcoder-';
+
+/** The temp folder of one transcoder process under the data dir. */
+export function workDirOf(dataDir: string, pid = process.pid): string {
+  return path.join(dataDir, 'work', `${PREFIX}${pid}`);
+}
+
+export interface SweepOptions {
+  /** Liveness test of a pid; `process.kill(pid, 0)` by default. */
+  alive?: (pid: number) => boolean;
+  /**
+   * At start nothing of ours exists yet, so a folder with our own pid is
+   * a leftover (a container restarted and got the same pid again).
+   */
+  atStart?: boolean;
+}
+
+/** True when a process with this id exists on this machine. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the work folders of transcoders that died without cleaning
+ * up (SIGKILL, OOM, power loss): what they held was half-made renditions
+ * that a retry makes again. Returns the pids whose folders went.
+ */
+export async function sweepDeadWorkDirs(
+  dataDir: string,
+  options: SweepOptions = {},
+): Promise<number[]> {
+  const alive = options.alive ?? isAlive;
+  const self = options.atStart ? process.pid : undefined;
+  const root = path.join(dataDir, 'work');
+  const names = await readdir(root).catch(() => [] as string[]);
+  const swept: number[] = [];
+  for (const name of names) {
+    const pid = Number(name.slice(PREFIX.length));
+    if (!name.startsWith(PREFIX) || !Number.isInteger(pid) || pid <= 0) {
+      continue;
+    }
+    if (pid !== self && alive(pid)) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    swept.push(pid);
+  }
+  return swept;
+}

@@ -1,0 +1,240 @@
+/**
+ * End to end: search through `/api/tracks/search` after the indexer (in
+ * the notifier) has run, the gap between "published" and "searchable",
+ * and `/api/tracks/delete`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  TestStack,
+  makeTone,
+  serveFiles,
+  type LoopbackServer,
+  type TestSite,
+} from '@ingest/testkit';
+
+let dir: string;
+let files: LoopbackServer;
+let stack: TestStack;
+let site: TestSite;
+let other: TestSite;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-search-'));
+  files = await serveFiles(dir);
+  stack = await TestStack.start();
+  site = await stack.createSite();
+  other = await stack.createSite();
+});
+
+after(async () => {
+  await stack?.close();
+  await files?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const search = (params: Record<string, unknown>, token = site.token) =>
+  stack.call('/api/tracks/search', token, params);
+
+let tones = 0;
+
+/** A source of its own: a job refuses the same bytes twice. */
+async function newTone() {
+  tones += 1;
+  const name = `tone-${tones}.wav`;
+  await makeTone(path.join(dir, name), { seconds: 1 + tones / 10 });
+  return `${files.url}/${name}`;
+}
+
+/** Uploads one track per meta, publishes, waits; answers the track ids. */
+async function publishTracks(metas: Record<string, string>[]) {
+  const uploadIds: number[] = [];
+  for (const meta of metas) {
+    const { status, body } = await stack.call('/api/import/upload', site.token, {
+      url: await newTone(),
+      formats: 'mp3',
+      meta,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    uploadIds.push(body.upload_id);
+  }
+  const published = await stack.call('/api/import/publish', site.token);
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  const jobId = published.body.job_id;
+  const check = await stack.waitForJob(site.token, jobId);
+  assert.equal(check.d, metas.length, JSON.stringify(check));
+
+  const list = await stack.call('/api/import/list', site.token, {
+    job_id: jobId,
+  });
+  return uploadIds.map(
+    (id) => list.body.tracks.find((t: any) => t.upload_id === id).track_id,
+  ) as number[];
+}
+
+/** Polls until `done` holds for the search answer of `s`. */
+async function searchUntil(
+  s: string,
+  done: (body: any) => boolean,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await search({ s });
+    assert.equal(status, 200, JSON.stringify(body));
+    if (done(body)) return body;
+    if (Date.now() > deadline) {
+      throw new Error(`search "${s}" never settled: ${JSON.stringify(body)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const idsOf = (body: any) => body.tracks.map((t: any) => t.track_id);
+
+describe('search', () => {
+  let cafe: number;
+  let dawn: number;
+  let blue: number;
+  let newestFirst: number[];
+
+  test('published tracks are found by their words once indexed', async () => {
+    [cafe, dawn, blue] = await publishTracks([
+      { Title: 'Café Señor Müller', Artist: 'Zoë Ångström' },
+      { Title: '夜明けのスキャット', Artist: '由紀さおり', Genre: 'Kayōkyoku' },
+      {
+        Title: 'Blue Monday',
+        Composer: 'Gillian Gilbert',
+        Album: 'Power, Corruption',
+        ISRC: 'GB-AAA-83-00001',
+      },
+    ]);
+    const all = await searchUntil('', (body) => body.total === 3);
+    // Track ids follow the order transcoding finished in.
+    newestFirst = [blue, dawn, cafe].sort((a, b) => b - a);
+    assert.deepEqual(idsOf(all), newestFirst, 'newest first');
+
+    const found = await search({ s: 'cafe' });
+    assert.deepEqual(Object.keys(found.body).sort(), [
+      'pg',
+      'show',
+      'total',
+      'tracks',
+    ]);
+    assert.deepEqual(
+      [found.body.total, found.body.pg, found.body.show],
+      [1, 0, 50],
+    );
+    const [track] = found.body.tracks;
+    assert.equal(track.track_id, cafe);
+    assert.equal(track.meta.Title, 'Café Señor Müller');
+    assert.match(track.formats.mp3.url, /\/api\/tracks\/download\?track_id=/);
+
+    const expect = async (s: string, ids: number[]) => {
+      const { body } = await search({ s });
+      assert.deepEqual(idsOf(body), ids, `search "${s}"`);
+      assert.equal(body.total, ids.length, `total of "${s}"`);
+    };
+    await expect('MULLER señor', [cafe]);
+    await expect('zoe angstrom', [cafe]);
+    await expect('スキャット', [dawn]);
+    await expect('夜明け', [dawn]);
+    await expect('由紀', [dawn]);
+    await expect('kayokyoku', [dawn]);
+    await expect('blue mon', [blue]);
+    await expect('gilbert', [blue]);
+    await expect('corruption power', [blue]);
+    await expect('GBAAA8300001', [blue]);
+    await expect('blue cafe', []);
+    await expect('nothing-like-this', []);
+  });
+
+  test('pages, limits and other sites', async () => {
+    const second = await search({ s: '', show: 1, pg: 1 });
+    assert.deepEqual(
+      [second.body.total, second.body.pg, second.body.show, idsOf(second.body)],
+      [3, 1, 1, [newestFirst[1]]],
+    );
+    const past = await search({ s: '', show: 2, pg: 5 });
+    assert.deepEqual([past.body.total, past.body.tracks], [3, []]);
+
+    const capped = await search({ s: 'blue', show: 5000 });
+    assert.equal(capped.body.show, 1000);
+    const zero = await search({ s: 'blue', show: 0 });
+    assert.equal(zero.status, 400);
+    assert.equal(zero.body.code, 'invalid_parameter');
+
+    const foreign = await search({ s: 'cafe' }, other.token);
+    assert.equal(foreign.status, 200);
+    assert.deepEqual([foreign.body.total, foreign.body.tracks], [0, []]);
+  });
+
+  test('a published track is searchable only after the indexer ran', async () => {
+    const notifier = stack.services.find(
+      (s) => s.name === 'notifier' && s.child.exitCode === null,
+    );
+    assert.ok(notifier, 'a running notifier');
+    assert.equal(await notifier.stop(), 0);
+
+    const [late] = await publishTracks([{ Title: 'Unindexed Lullaby' }]);
+    const download = await fetch(
+      `${stack.gatewayUrl}/api/tracks/download?track_id=${late}` +
+        `&token=${site.token}`,
+    );
+    assert.equal(download.status, 200, 'published: downloadable');
+    assert.ok((await download.arrayBuffer()).byteLength > 1000);
+    const before = await search({ s: 'lullaby' });
+    assert.deepEqual([before.body.total, before.body.tracks], [0, []]);
+
+    await stack.startService('notifier');
+    const after = await searchUntil('lullaby', (body) => body.total === 1);
+    assert.deepEqual(idsOf(after), [late]);
+  });
+
+  test('a deleted track is gone from getById, download and search', async () => {
+    const foreign = await stack.call('/api/tracks/delete', other.token, {
+      track_id: cafe,
+    });
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.body.code, 'not_found');
+
+    const file = path.join(stack.dataDir, 'storage', 'tracks', String(cafe));
+    assert.ok(existsSync(path.join(file, 'mp3.mp3')), 'rendition stored');
+
+    const deleted = await stack.call('/api/tracks/delete', site.token, {
+      track_id: cafe,
+    });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.deepEqual(deleted.body, {
+      result: 'success',
+      track_id: cafe,
+      formats: ['mp3'],
+    });
+    assert.ok(!existsSync(path.join(file, 'mp3.mp3')), 'rendition removed');
+
+    // Never listed again, even before the indexer caught up.
+    const soon = await search({ s: 'cafe' });
+    assert.deepEqual(soon.body.tracks, []);
+    await searchUntil('cafe', (body) => body.total === 0);
+    const all = await search({ s: '' });
+    assert.ok(!idsOf(all.body).includes(cafe));
+
+    const getById = await stack.call('/api/tracks/getById', site.token, {
+      track_id: cafe,
+    });
+    assert.equal(getById.status, 404);
+    const download = await fetch(
+      `${stack.gatewayUrl}/api/tracks/download?track_id=${cafe}` +
+        `&token=${site.token}`,
+    );
+    assert.equal(download.status, 404);
+    const again = await stack.call('/api/tracks/delete', site.token, {
+      track_id: cafe,
+    });
+    assert.equal(again.status, 404);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * End to end, against the real services: one upload per site fetching
+ * at a time (SPEC §2 "Serial uploads"), and the standard fieldset with
+ * its numbered patterns and per-site custom fields.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  TestStack,
+  makeTone,
+  serveFiles,
+  type LoopbackServer,
+  type TestSite,
+} from '@ingest/testkit';
+
+let dir: string;
+let files: LoopbackServer;
+let stack: TestStack;
+let site: TestSite;
+let other: TestSite;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-rules-'));
+  // Distinct bytes for every upload: a job refuses the same bytes twice.
+  for (let n = 1; n <= 9; n++) {
+    await makeTone(path.join(dir, `tone-${n}.wav`), { seconds: 1 + n / 10 });
+  }
+  files = await serveFiles(dir);
+  stack = await TestStack.start();
+  site = await stack.createSite();
+  other = await stack.createSite();
+});
+
+after(async () => {
+  await stack?.close();
+  await files?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const call = (
+  who: TestSite,
+  endpoint: string,
+  params: Record<string, unknown> = {},
+) => stack.call(`/api/import/${endpoint}`, who.token, params);
+
+/**
+ * A source host that sends the first bytes of a file at once and the
+ * rest only when the test says so: an upload kept fetching for as long
+ * as a test needs, with no timing involved.
+ */
+async function gatedSource(bytes: Buffer) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let requested!: () => void;
+  const started = new Promise<void>((resolve) => (requested = resolve));
+
+  const server = http.createServer(async (_req, res) => {
+    res.writeHead(200, {
+      'Content-Type': 'audio/wav',
+      'Content-Length': bytes.length,
+    });
+    res.write(bytes.subarray(0, 4096));
+    requested();
+    await released;
+    res.end(bytes.subarray(4096));
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(0, '127.0.0.1', resolve),
+  );
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/slow.wav`,
+    started,
+    release,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function multipart(who: TestSite, file: string) {
+  const form = new FormData();
+  form.set('file', new Blob([await readFile(file)]), path.basename(file));
+  const res = await fetch(
+    `${stack.gatewayUrl}/api/import/upload?token=${who.token}`,
+    { method: 'POST', body: form },
+  );
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe('serial uploads', () => {
+  test('one upload per site fetches at a time; other sites go on', async () => {
+    const slow = await gatedSource(await readFile(path.join(dir, 'tone-1.wav')));
+    try {
+      const first = call(site, 'upload', { url: slow.url });
+      await slow.started;
+
+      const second = await call(site, 'upload', {
+        url: `${files.url}/tone-2.wav`,
+      });
+      assert.equal(second.status, 429, JSON.stringify(second.body));
+      assert.equal(second.body.code, 'upload_in_progress');
+      assert.ok(second.body.error);
+
+      const file = await multipart(site, path.join(dir, 'tone-3.wav'));
+      assert.equal(file.status, 429, JSON.stringify(file.body));
+      assert.equal(file.body.code, 'upload_in_progress');
+
+      const elsewhere = await call(other, 'upload', {
+        url: `${files.url}/tone-4.wav`,
+      });
+      assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+
+      slow.release();
+      const done = await first;
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.status, 'uploaded');
+
+      const again = await call(site, 'upload', {
+        url: `${files.url}/tone-2.wav`,
+      });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      const byFile = await multipart(site, path.join(dir, 'tone-3.wav'));
+      assert.equal(byFile.status, 200, JSON.stringify(byFile.body));
+
+      // Refused uploads made nothing: the slow one and the two after it.
+      const check = await call(site, 'checkJob');
+      assert.equal(check.body.q, 3);
+    } finally {
+      slow.release();
+      await slow.close();
+    }
+  });
+
+  test('a failed fetch frees the slot', async () => {
+    const missing = await call(site, 'upload', {
+      url: `${files.url}/missing.wav`,
+    });
+    assert.equal(missing.status, 422, JSON.stringify(missing.body));
+    const next = await call(site, 'upload', { url: `${files.url}/tone-5.wav` });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+  });
+});
+
+describe('the standard fieldset', () => {
+  let uploadId: number;
+
+  before(async () => {
+    const { body } = await call(site, 'upload', {
+      url: `${files.url}/tone-6.wav`,
+      meta: { Title: 'Original' },
+    });
+    uploadId = body.upload_id;
+  });
+
+  test('getAvailableFields lists standard, numbered and custom fields', async () => {
+    const { status, body } = await call(site, 'getAvailableFields');
+    assert.equal(status, 200, JSON.stringify(body));
+    for (const name of [
+      'Title', 'Artist', 'Album', 'Composer', 'Catalog', 'Label',
+      'Publisher', 'Genre', 'Mood', 'BPM', 'ISRC', 'ISWC', 'Track Number',
+      'Release Date', 'Description', 'Lyrics', 'Filename',
+      'Writer {X} First Name',
+      'Publisher {X} Collection Share Percentage {Y}',
+    ]) {
+      assert.ok(body.fields.includes(name), `${name} is listed`);
+    }
+    assert.deepEqual(body.custom_fields, ['Custom: External ID']);
+  });
+
+  test('numbered patterns and custom fields are accepted', async () => {
+    const meta = {
+      'Writer 2 First Name': 'Ann',
+      'Writer 12 Last Name': 'Lee',
+      'Publisher 1 Collection Share Percentage 2': '50',
+      'Custom: External ID': 'EXT-9',
+    };
+    const { status, body } = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    for (const [field, value] of Object.entries(meta)) {
+      assert.equal(body.meta[field], value);
+    }
+    assert.equal(body.meta.Title, 'Original');
+  });
+
+  test('unknown names are refused, listed, and nothing is applied', async () => {
+    const offenders = [
+      'Writer X First Name',
+      'Writer 0 First Name',
+      'Custom: Not Configured',
+      'Colour',
+    ];
+    const meta: Record<string, string> = { Title: 'Changed' };
+    for (const name of offenders) meta[name] = 'x';
+    const refused = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta,
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'unknown_fields');
+    assert.deepEqual([...refused.body.fields].sort(), [...offenders].sort());
+    for (const name of offenders) assert.ok(refused.body.error.includes(name));
+
+    const stored = await stack.store.uploadById(uploadId);
+    assert.equal(stored?.meta.Title, 'Original');
+
+    // Another site's custom field is not this site's.
+    const theirs = await call(other, 'upload', {
+      url: `${files.url}/tone-7.wav`,
+      meta: { 'Custom: Mine Only': 'x' },
+    });
+    assert.equal(theirs.status, 400);
+    assert.deepEqual(theirs.body.fields, ['Custom: Mine Only']);
+  });
+
+  test('an upload with an unknown field keeps no byte', async () => {
+    const before = await call(site, 'checkJob');
+    const sources = path.join(
+      stack.dataDir,
+      'storage',
+      'sources',
+      String(site.id),
+    );
+    const stored = await readdir(sources);
+
+    const refused = await call(site, 'upload', {
+      url: `${files.url}/tone-8.wav`,
+      'meta[Title]': 'Fine',
+      'meta[Writer 1 Nickname]': 'nope',
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'unknown_fields');
+    assert.deepEqual(refused.body.fields, ['Writer 1 Nickname']);
+
+    const afterwards = await call(site, 'checkJob');
+    assert.equal(afterwards.body.q, before.body.q);
+    assert.deepEqual((await readdir(sources)).sort(), stored.sort());
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Helpers the fault tests share: waiting on conditions, looking at
+ * processes through /proc, and reading BullMQ queue counts.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { openQueue, QUEUES, type QueueName } from '@ingest/queue';
+import type { Redis } from 'ioredis';
+
+/** Polls `check` until it returns something truthy. */
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 120_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export const sleep = (ms: number) =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The child pids of a process (Linux). */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** The command line of a process, or undefined once it is gone. */
+export async function commandOf(pid: number): Promise<string[] | undefined> {
+  const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return raw ? raw.split('\0').filter(Boolean) : undefined;
+}
+
+/** True while the process exists and is not a zombie. */
+export async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!stat) return false;
+  const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+/** The ffmpeg transcode (not a -version / probe run) a process runs. */
+export async function ffmpegChildOf(pid: number) {
+  for (const child of await childrenOf(pid)) {
+    const cmd = await commandOf(child);
+    if (cmd && path.basename(cmd[0]) === 'ffmpeg' && cmd.includes('-i')) {
+      return child;
+    }
+  }
+  return undefined;
+}
+
+/** Job counts of every queue, by BullMQ state. */
+export async function queueCounts(redis: Redis) {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const name of Object.keys(QUEUES) as QueueName[]) {
+    const queue = openQueue(name, redis);
+    counts[name] = await queue.getJobCounts(
+      'active',
+      'waiting',
+      'delayed',
+      'prioritized',
+      'failed',
+      'completed',
+    );
+    await queue.close();
+  }
+  return counts;
+}
+
+/** How many jobs sit in `state` across every queue. */
+export function totalIn(
+  counts: Record<string, Record<string, number>>,
+  state: string,
+) {
+  return Object.values(counts).reduce((sum, c) => sum + (c[state] ?? 0), 0);
+}
+
+/** Every file under a folder, as paths relative to it. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+    .catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}

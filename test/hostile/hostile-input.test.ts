@@ -1,0 +1,451 @@
+/**
+ * Hostile and broken input against the real stack (private URLs allowed,
+ * so the loopback source host can misbehave): every case answers a clear
+ * 4xx or becomes an errored upload with a reason, the service stays up,
+ * and a good upload in the same job still publishes. Figures of each
+ * case are in docs/reliability.md (Hostile input).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TestStack, makeTone, type TestSite } from '@ingest/testkit';
+import { hostileServer, type HostileServer } from './hostile-server';
+
+const MAX_SOURCE_BYTES = 600_000;
+
+let dir: string;
+let canaryDir: string;
+let server: HostileServer;
+let stack: TestStack;
+let site: TestSite;
+let other: TestSite;
+let jobId: number;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-hostile-'));
+  canaryDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-canary-'));
+  await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
+  await makeTone(path.join(dir, 'big.wav'), { seconds: 5 }); // ~880 kB
+  await makeTone(path.join(dir, 'cut.wav'), { seconds: 3 });
+  const cut = path.join(dir, 'cut.wav');
+  await truncate(cut, Math.floor((await stat(cut)).size * 0.3));
+  for (const n of [1, 2, 3]) {
+    await makeTone(path.join(dir, `name-${n}.wav`), {
+      seconds: 1,
+      tags: { title: `Name ${n}` },
+    });
+  }
+  await makeTone(path.join(canaryDir, 'canary.wav'), { seconds: 2 });
+
+  server = await hostileServer(dir);
+  stack = await TestStack.start({
+    env: {
+      INGEST_MAX_SOURCE_BYTES: String(MAX_SOURCE_BYTES),
+      INGEST_FETCH_TIMEOUT: '3s',
+    },
+  });
+  site = await stack.createSite();
+  other = await stack.createSite();
+  const created = await call('createJob', { name: 'hostile' });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  jobId = created.body.job_id;
+});
+
+after(async () => {
+  await stack?.close();
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+  await rm(canaryDir, { recursive: true, force: true });
+});
+
+const call = (endpoint: string, params: Record<string, unknown> = {}) =>
+  stack.call(`/api/import/${endpoint}`, site.token, params);
+
+/** A multipart upload of `bytes` named `name` into the hostile job. */
+async function postFile(
+  name: string,
+  bytes: Buffer | string,
+  fields: Record<string, string> = {},
+) {
+  const form = new FormData();
+  form.set('job_id', String(jobId));
+  for (const [key, value] of Object.entries(fields)) form.set(key, value);
+  form.set('file', new Blob([bytes]), name);
+  const res = await fetch(
+    `${stack.gatewayUrl}/api/import/upload?token=${site.token}`,
+    { method: 'POST', body: form },
+  );
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Sends a raw body of the given type; answers status and JSON. */
+async function postRaw(endpoint: string, type: string, body: string) {
+  const res = await fetch(`${stack.gatewayUrl}/api/import/${endpoint}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${site.token}`, 'content-type': type },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+function assertRefused(
+  answer: { status: number; body: any },
+  status: number,
+  code: string,
+  message?: RegExp,
+) {
+  const shown = JSON.stringify(answer.body).slice(0, 300);
+  assert.equal(answer.status, status, shown);
+  assert.equal(answer.body.code, code, shown);
+  assert.equal(typeof answer.body.error, 'string', shown);
+  if (message) assert.match(answer.body.error, message, shown);
+}
+
+/** Files under the stack's storage, relative, for path-escape checks. */
+async function storedFiles(): Promise<string[]> {
+  const root = path.join(stack.dataDir, 'storage');
+  const entries = await readdir(root, { recursive: true }).catch(() => []);
+  return entries.map(String);
+}
+
+describe('hostile sources', () => {
+  const fromUrl = (url: string) => call('upload', { url, job_id: jobId });
+  const uploads: Record<string, number> = {};
+
+  test('a source over INGEST_MAX_SOURCE_BYTES is refused, announced or not', async () => {
+    assertRefused(
+      await fromUrl(`${server.url}/big.wav`),
+      413,
+      'source_too_large',
+    );
+    assertRefused(
+      await fromUrl(`${server.url}/chunked/big.wav`),
+      413,
+      'source_too_large',
+    );
+    assertRefused(
+      await postFile('big.wav', await readFile(path.join(dir, 'big.wav'))),
+      413,
+      'source_too_large',
+    );
+  });
+
+  test('an endless stream is cut at the byte cap', async () => {
+    assertRefused(
+      await fromUrl(`${server.url}/endless.wav`),
+      413,
+      'source_too_large',
+    );
+  });
+
+  test('a trickling source is cut at INGEST_FETCH_TIMEOUT', async () => {
+    assertRefused(
+      await fromUrl(`${server.url}/slow.wav`),
+      422,
+      'fetch_failed',
+      /within 3 s/,
+    );
+  });
+
+  test('404, redirect loops, HTML and empty bodies are refused', async () => {
+    assertRefused(
+      await fromUrl(`${server.url}/missing.wav`),
+      422,
+      'fetch_failed',
+      /HTTP 404/,
+    );
+    assertRefused(
+      await fromUrl(`${server.url}/loop-a.wav`),
+      422,
+      'fetch_failed',
+      /redirect/,
+    );
+    assertRefused(
+      await fromUrl(`${server.url}/page.html`),
+      415,
+      'not_audio',
+      /text\/html/,
+    );
+    assertRefused(await fromUrl(`${server.url}/empty.wav`), 415, 'not_audio');
+    assertRefused(await postFile('empty.wav', ''), 415, 'not_audio');
+    assertRefused(
+      await postFile('notes.wav', 'just some text\n'.repeat(100)),
+      415,
+      'not_audio',
+    );
+  });
+
+  test('an HLS playlist posing as mp3 never makes ffmpeg read elsewhere', async () => {
+    const canary = path.join(canaryDir, 'canary.wav');
+    const playlist = [
+      '#EXTM3U',
+      '#EXT-X-TARGETDURATION:2',
+      '#EXTINF:2,',
+      canary,
+      '#EXTINF:2,',
+      `file://${canary}`,
+      '#EXTINF:2,',
+      `${server.url}/canary.wav`,
+      '#EXT-X-ENDLIST',
+      '',
+    ].join('\n');
+    assertRefused(await postFile('song.mp3', playlist), 415, 'not_audio');
+
+    // The same playlist behind an ID3 header looks like mp3 at upload;
+    // it must still never reach the canary.
+    const id3 = Buffer.from([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 0]);
+    const disguised = await postFile(
+      'song2.mp3',
+      Buffer.concat([id3, Buffer.from(playlist)]),
+    );
+    if (disguised.status === 200) {
+      uploads.disguised = disguised.body.upload_id;
+    } else {
+      assert.ok(disguised.status >= 400 && disguised.status < 500);
+      assert.equal(typeof disguised.body.code, 'string');
+    }
+    assert.equal(server.hits.get('/canary.wav') ?? 0, 0);
+  });
+
+  test('a truncated source is taken, to error in the pipeline', async () => {
+    const cut = await fromUrl(`${server.url}/cut.wav`);
+    assert.equal(cut.status, 200, JSON.stringify(cut.body));
+    uploads.cut = cut.body.upload_id;
+  });
+
+  test('file names are text, never paths or options', async () => {
+    const names = {
+      '-rf.wav': '-rf.wav',
+      '../../../etc/evil.wav': 'evil.wav',
+      'Ünïcødé 曲 名.wav': 'Ünïcødé 曲 名.wav',
+    };
+    let n = 0;
+    for (const [sent, shown] of Object.entries(names)) {
+      n += 1;
+      const bytes = await readFile(path.join(dir, `name-${n}.wav`));
+      const answer = await postFile(sent, bytes);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.meta.Filename, shown);
+      uploads[`name${n}`] = answer.body.upload_id;
+    }
+    const stored = await storedFiles();
+    assert.ok(
+      stored.every((f) => !/evil|Ünïcødé|-rf/.test(f)),
+      stored.join('\n'),
+    );
+  });
+
+  test('oncomplete with line breaks or two addresses is refused', async () => {
+    const targets = [
+      'a@x.com,b@x.com',
+      'a@x.com;b@x.com',
+      'a@x.com\r\nBcc: c@x.com',
+      'A <a@x.com>, b@x.com',
+      'http://127.0.0.1/\r\nX-Evil: 1',
+    ];
+    for (const oncomplete of targets) {
+      assertRefused(
+        await call('publish', { job_id: jobId, oncomplete }),
+        400,
+        'invalid_address',
+      );
+      assertRefused(
+        await call('upload', { url: `${server.url}/good.wav`, oncomplete }),
+        400,
+        'invalid_address',
+      );
+    }
+    const job = await call('checkJob', { job_id: jobId });
+    assert.equal(job.body.state, 'open', 'refused publish left the job open');
+  });
+
+  test('oversize bodies answer 413 payload_too_large', async () => {
+    const big = 'x'.repeat((1 << 20) + 10);
+    assertRefused(
+      await postRaw(
+        'setMetadata',
+        'application/json',
+        JSON.stringify({ upload_id: 1, meta: { Lyrics: big } }),
+      ),
+      413,
+      'payload_too_large',
+    );
+    assertRefused(
+      await postRaw('setMetadata', 'application/x-www-form-urlencoded',
+        `upload_id=1&meta[Lyrics]=${big}`),
+      413,
+      'payload_too_large',
+    );
+    // A multipart field over its cap is refused, not cut short.
+    const form = new FormData();
+    form.set('upload_id', String(uploads.cut));
+    form.set('meta[Lyrics]', big);
+    const res = await fetch(
+      `${stack.gatewayUrl}/api/import/setMetadata?token=${site.token}`,
+      { method: 'POST', body: form },
+    );
+    assertRefused(
+      { status: res.status, body: await res.json() },
+      413,
+      'payload_too_large',
+    );
+
+    // Parts past busboy's limits are refused, not silently dropped.
+    const two = new FormData();
+    two.set('job_id', String(jobId));
+    two.append('file', new Blob(['a']), 'a.wav');
+    two.append('file', new Blob(['b']), 'b.wav');
+    const twoFiles = await fetch(
+      `${stack.gatewayUrl}/api/import/upload?token=${site.token}`,
+      { method: 'POST', body: two },
+    );
+    assertRefused(
+      { status: twoFiles.status, body: await twoFiles.json() },
+      400,
+      'invalid_parameter',
+    );
+  });
+
+  test('meta with thousands of keys is refused whole', async () => {
+    const meta: Record<string, string> = {};
+    for (let i = 0; i < 5000; i++) meta[`Custom: K${i}`] = 'v';
+    assertRefused(
+      await call('setMetadata', { upload_id: uploads.cut, meta }),
+      400,
+      'invalid_parameter',
+      /more than 200 fields/,
+    );
+    const form = Object.keys(meta)
+      .map((k) => `meta[${encodeURIComponent(k)}]=v`)
+      .join('&');
+    assertRefused(
+      await postRaw(
+        'setMetadata',
+        'application/x-www-form-urlencoded',
+        `upload_id=${uploads.cut}&${form}`,
+      ),
+      400,
+      'invalid_parameter',
+    );
+  });
+
+  test('ids that are not positive integers are refused', async () => {
+    const cases: Array<[string, string]> = [
+      ['upload', 'job_id'],
+      ['upload', 'upload_id'],
+      ['upload', 'track_id'],
+      ['setMetadata', 'upload_id'],
+      ['setFormats', 'upload_id'],
+      ['publish', 'job_id'],
+      ['checkJob', 'job_id'],
+      ['list', 'job_id'],
+      ['delete', 'upload_id'],
+      ['delete', 'update_id'],
+    ];
+    for (const [endpoint, name] of cases) {
+      for (const bad of ['1e3', '-1', 'abc', '1.5', '0', '0x10', ' 1 2']) {
+        const answer = await call(endpoint, {
+          [name]: bad,
+          url: `${server.url}/good.wav`,
+          formats: 'mp3',
+        });
+        assertRefused(answer, 400, 'invalid_parameter');
+        assert.match(answer.body.error, new RegExp(name), `${endpoint} ${name}`);
+      }
+    }
+    for (const endpoint of ['getById', 'download', 'delete']) {
+      const answer = await stack.call(`/api/tracks/${endpoint}`, site.token, {
+        track_id: '1e3',
+      });
+      assertRefused(answer, 400, 'invalid_parameter');
+    }
+  });
+
+  test('after all that, a good upload in the same job publishes', async () => {
+    const good = await call('upload', {
+      url: `${server.url}/good.wav`,
+      job_id: jobId,
+    });
+    assert.equal(good.status, 200, JSON.stringify(good.body));
+    uploads.good = good.body.upload_id;
+
+    const published = await call('publish', { job_id: jobId });
+    assert.equal(published.status, 200, JSON.stringify(published.body));
+    const done = await stack.waitForJob(site.token, jobId);
+    const list = await call('list', { job_id: jobId });
+    const byId = new Map<number, any>(
+      list.body.tracks.map((t: any) => [t.upload_id, t]),
+    );
+
+    for (const key of ['good', 'name1', 'name2', 'name3']) {
+      const row = byId.get(uploads[key]);
+      assert.equal(row?.status, 'published', `${key}: ${JSON.stringify(row)}`);
+    }
+    const cut = byId.get(uploads.cut);
+    assert.equal(cut.status, 'error', JSON.stringify(cut));
+    assert.equal(cut.error_code, 'truncated', JSON.stringify(cut));
+    if (uploads.disguised) {
+      const row = byId.get(uploads.disguised);
+      assert.equal(row.status, 'error', JSON.stringify(row));
+      assert.ok(row.error, 'the errored upload gives a reason');
+    }
+    assert.equal(done.d, 4);
+    assert.equal(server.hits.get('/canary.wav') ?? 0, 0);
+
+    const health = await fetch(`${stack.gatewayUrl}/healthz`);
+    assert.equal(health.status, 200);
+  });
+});
+
+describe("another site's ids", () => {
+  test('answer 404 on every endpoint and change nothing', async () => {
+    const list = await call('list', { job_id: jobId });
+    const published = list.body.tracks.find((t: any) => t.track_id);
+    const { upload_id: uploadId, track_id: trackId } = published;
+    const open = await call('createJob', { name: 'still open' });
+    const openJob = open.body.job_id;
+    const waiting = await call('upload', {
+      url: `${server.url}/good.wav`,
+      job_id: openJob,
+    });
+    assert.equal(waiting.status, 200, JSON.stringify(waiting.body));
+    const waitingId = waiting.body.upload_id;
+
+    const asOther = (endpoint: string, params: Record<string, unknown>) =>
+      stack.call(endpoint, other.token, params);
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['/api/import/upload', { url: `${server.url}/good.wav`, job_id: openJob }],
+      ['/api/import/upload', { url: `${server.url}/good.wav`, upload_id: waitingId }],
+      ['/api/import/upload', { url: `${server.url}/good.wav`, track_id: trackId }],
+      ['/api/import/setMetadata', { upload_id: waitingId, meta: { Title: 'x' } }],
+      ['/api/import/setFormats', { upload_id: waitingId, formats: 'mp3' }],
+      ['/api/import/publish', { job_id: openJob }],
+      ['/api/import/checkJob', { job_id: jobId }],
+      ['/api/import/list', { job_id: jobId }],
+      ['/api/import/delete', { upload_id: waitingId }],
+      ['/api/tracks/getById', { track_id: trackId }],
+      ['/api/tracks/download', { track_id: trackId }],
+      ['/api/tracks/delete', { track_id: trackId }],
+    ];
+    for (const [endpoint, params] of cases) {
+      const answer = await asOther(endpoint, params);
+      const shown = `${endpoint} ${JSON.stringify(answer.body)}`;
+      assert.equal(answer.status, 404, shown);
+      assert.equal(answer.body.code, 'not_found', shown);
+      assert.ok(!JSON.stringify(answer.body).includes('good.wav'), shown);
+    }
+
+    // Nothing of the owner's changed.
+    const track = await stack.call('/api/tracks/getById', site.token, {
+      track_id: trackId,
+    });
+    assert.equal(track.status, 200);
+    const job = await call('checkJob', { job_id: openJob });
+    assert.deepEqual([job.body.state, job.body.q], ['open', 1]);
+    const still = await call('list', { job_id: openJob });
+    assert.equal(still.body.tracks[0].upload_id, waitingId);
+    assert.ok(uploadId);
+  });
+});
