@@ -23,9 +23,10 @@ export type FileInput =
   | { file: ByteStream; filename: string };
 
 /**
- * Makes the multipart body of one upload attempt, as a stream written
- * as it is read. Node 20's fetch reads a Blob body (and a FormData that
- * holds one) whole into memory before sending, so neither is used here.
+ * Makes the multipart body of one upload attempt, as a stream pulled only
+ * as fast as the socket drains. One encoder serves all three inputs (a
+ * FormData cannot hold a stream of unknown length), and it adds the
+ * RFC 5987 `filename*` so non-ASCII names and quotes arrive exactly.
  */
 export async function multipartBody(
   params: WireParams,
