@@ -292,6 +292,8 @@ describe('updates of published tracks', () => {
   test('immediate: one rendition replaced while a download runs', async () => {
     const before = await getTrack(longTrack);
     const oldWav = before.formats.wav;
+    const record = await stack.store.getTrack(site.id, longTrack);
+    const oldKey = record!.renditions.wav!.storageKey;
 
     // A download of the old wav that has begun, then stalls.
     const slow = await pausedDownload(longTrack, 'wav');
@@ -314,6 +316,7 @@ describe('updates of published tracks', () => {
     });
     assert.equal(updated.track_id, longTrack);
     assert.equal(updated.formats.mp3.sha256, before.formats.mp3.sha256);
+    assert.equal(await stored(oldKey), false, 'old rendition removed');
 
     // The stalled download still gets the old file, whole.
     const rest = await slow.finish();

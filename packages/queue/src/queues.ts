@@ -16,11 +16,15 @@ export function openQueue<N extends QueueName>(
   name: N,
   connection: Redis,
 ): TypedQueue<N> {
-  return new Queue<QueuePayloads[N]>(QUEUES[name], {
+  const queue = new Queue<QueuePayloads[N]>(QUEUES[name], {
     connection,
     prefix: KEY_PREFIX,
     defaultJobOptions: QUEUE_POLICIES[name].job,
   });
+  // Its errors are the connection's, which createRedis reports; without
+  // a listener BullMQ prints each reconnect attempt to stderr.
+  queue.on('error', () => {});
+  return queue;
 }
 
 export interface WorkerSettings {

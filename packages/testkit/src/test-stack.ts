@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRedis } from '@ingest/queue';
@@ -13,6 +13,11 @@ export interface TestStackOptions {
   /** Extra environment for every service. */
   env?: Record<string, string>;
   transcoders?: number;
+  /**
+   * Each service gets its own INGEST_DATA_DIR (under the stack's), as on
+   * separate machines: they then share only Redis and STORAGE_URL.
+   */
+  perServiceDataDirs?: boolean;
 }
 
 export interface TestSite {
@@ -35,6 +40,7 @@ export class TestStack {
     readonly redisServer: RedisServer,
     readonly dataDir: string,
     private readonly env: Record<string, string>,
+    private readonly perServiceDataDirs = false,
   ) {
     this.gatewayUrl = env.INGEST_PUBLIC_URL;
     this.redis = createRedis(redisServer.url);
@@ -58,7 +64,12 @@ export class TestStack {
       TRANSCODER_CONCURRENCY: '2',
       ...options.env,
     };
-    const stack = new TestStack(redisServer, dataDir, env);
+    const stack = new TestStack(
+      redisServer,
+      dataDir,
+      env,
+      options.perServiceDataDirs,
+    );
     try {
       await stack.startService('notifier');
       for (let i = 0; i < (options.transcoders ?? 1); i++) {
@@ -72,9 +83,11 @@ export class TestStack {
     return stack;
   }
 
+  /** Starts one more service; `env` adds to or overrides the stack's. */
   async startService(
     name: ServiceName,
     port?: number,
+    env: Record<string, string> = {},
   ): Promise<ServiceProcess> {
     port ??= await freePort();
     const portVar = {
@@ -82,8 +95,16 @@ export class TestStack {
       transcoder: 'TRANSCODER_PORT',
       notifier: 'NOTIFIER_PORT',
     }[name];
+    const own: Record<string, string> = {};
+    if (this.perServiceDataDirs) {
+      own.INGEST_DATA_DIR = path.join(
+        this.dataDir,
+        `${name}-${this.services.length}`,
+      );
+      await mkdir(own.INGEST_DATA_DIR);
+    }
     const service = await ServiceProcess.start(name, {
-      env: { ...this.env, [portVar]: String(port) },
+      env: { ...this.env, ...own, ...env, [portVar]: String(port) },
       port,
     });
     this.services.push(service);

@@ -62,7 +62,7 @@ export async function startGateway(
   overrides: GatewayOverrides = {},
 ): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config.redisUrl, 'command', logger);
   await checkRedis(redis, logger);
 
   const store = new StateStore(redis);

@@ -79,8 +79,8 @@ export async function startNotifier(
       from: config.mailFrom,
       outboxDir: path.join(config.dataDir, 'outbox'),
     });
-  const redis = createRedis(config.redisUrl, 'command');
-  const connection = createRedis(config.redisUrl, 'worker');
+  const redis = createRedis(config.redisUrl, 'command', logger);
+  const connection = createRedis(config.redisUrl, 'worker', logger);
 
   try {
     await checkRedis(redis, logger);

@@ -41,7 +41,7 @@ export async function startTranscoder(
 ): Promise<RunningTranscoder> {
   const logger =
     overrides.logger ?? createLogger('transcoder', config.logLevel);
-  const redis = createRedis(config.redisUrl, 'worker');
+  const redis = createRedis(config.redisUrl, 'worker', logger);
   await checkRedis(redis, logger);
   const maker = overrides.maker ?? (await mediaMaker(config, logger));
 

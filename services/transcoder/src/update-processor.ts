@@ -124,25 +124,39 @@ async function applyUpdate(
   const renditions: Track['renditions'] = {};
   try {
     for (const { path: file, ...facts } of made) {
-      // The same key as before: the rename replaces the old file whole.
-      const storageKey = `tracks/${track.id}/${facts.format}.${facts.format}`;
+      // A key of this update's own, so the record and the file agree
+      // even when two updates of one rendition run at once; a re-run of
+      // the update renames over its own key.
+      const { format } = facts;
+      const storageKey = `tracks/${track.id}/${format}.u${update.id}.${format}`;
       await deps.storage.putFile(storageKey, file);
-      renditions[facts.format] = { ...facts, storageKey };
+      renditions[format] = { ...facts, storageKey };
     }
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
 
   // Only now, with every file in place, does the record change.
-  const saved = await deps.updates.changeTrack(track.id, (current) => ({
-    renditions: { ...current.renditions, ...renditions },
-    meta: mergeMeta(current.meta, update.meta),
-  }));
-  if (!saved) {
-    for (const rendition of Object.values(renditions)) {
-      await deps.storage.delete(rendition.storageKey);
-    }
-    throw gone();
+  let replaced: string[] = [];
+  const saved = await deps.updates.changeTrack(track.id, (current) => {
+    replaced = Object.values(renditions).flatMap((r) => {
+      const old = current.renditions[r.format]?.storageKey;
+      return old && old !== r.storageKey ? [old] : [];
+    });
+    return {
+      renditions: { ...current.renditions, ...renditions },
+      meta: mergeMeta(current.meta, update.meta),
+    };
+  });
+  const removed = saved ? replaced : Object.values(renditions).map(
+    (r) => r.storageKey,
+  );
+  for (const key of removed) {
+    // A download that opened the old file keeps reading it to its end.
+    await deps.storage.delete(key).catch((err) => {
+      deps.logger.warn({ err, storageKey: key }, 'old rendition not removed');
+    });
   }
+  if (!saved) throw gone();
   return saved;
 }

@@ -99,16 +99,16 @@ function readMultipart(
 
     let failed = false;
     let fileWork: Promise<void> = Promise.resolve();
-    let fileStream: Readable | undefined;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      req.unpipe(parser);
-      req.resume();
-      // The file handler may hold a slot or a stored file: the call ends
-      // only once it has settled, so the caller's cleanup sees all of it.
-      fileStream?.destroy();
-      void fileWork.then(() => reject(err));
+      // A file being received (it may hold the site's upload slot) runs
+      // to its end first, so the caller's cleanup sees all it took.
+      void fileWork.then(() => {
+        req.unpipe(parser);
+        req.resume();
+        reject(err);
+      });
     };
 
     parser.on('field', (name, value, info) => {
@@ -131,7 +131,6 @@ function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
-      fileStream = stream;
       fileWork = onFile(stream, details, params).catch((err) => {
         stream.resume();
         fail(err);

@@ -75,9 +75,14 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
         return undefined;
       }
 
-      // Size and bytes from one open file: a track update renaming a new
-      // file over the key meanwhile changes neither.
-      const file = await deps.storage.open(rendition.storageKey);
+      // Size and bytes from one open file, whatever happens to the key.
+      let file = await deps.storage.open(rendition.storageKey);
+      if (!file) {
+        // A track update may have replaced the file since the record was
+        // read: read the record once more.
+        const fresh = (await trackOf(site.id, track.id)).renditions[format];
+        file = fresh && (await deps.storage.open(fresh.storageKey));
+      }
       if (!file) {
         throw new ApiError('rendition_missing', 'the file is not stored');
       }

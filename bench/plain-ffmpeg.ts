@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { defaultBinaryPaths, type OutputFormat } from '@ingest/media';
+// The bench reuses the media package's own argv builder (not exported from
+// its index on purpose: nothing in the services builds ffmpeg commands),
+// so plain ffmpeg encodes with exactly the pipeline's settings.
+import {
+  buildTranscodeArgs,
+  countingOutputArgs,
+} from '../packages/media/src/transcode-args';
+import type { TrackKind } from './fixtures';
+import { pool } from './stats';
+
+/**
+ * The same conversions as the pipeline, done by plain ffmpeg commands:
+ * no probe before, no sample counting during, no verification after.
+ */
+
+export const FORMATS: OutputFormat[] = ['mp3', 'wav', 'aiff'];
+
+function policyOf(kind: TrackKind) {
+  return {
+    sampleRate: kind.sampleRate,
+    channels: 2,
+    sampleKind: 'int' as const,
+    bitDepth: kind.bitDepth,
+  };
+}
+
+/** The pipeline's argv for these outputs, minus its sample-counting pipe. */
+export function plainArgs(
+  kind: TrackKind,
+  source: string,
+  outputs: Array<{ format: OutputFormat; path: string }>,
+): string[] {
+  const { args } = buildTranscodeArgs({
+    inputs: [{ path: source, policy: policyOf(kind) }],
+    renditions: outputs.map((o) => ({ ...o, input: 0, copy: false })),
+    metadata: {},
+    cover: { kind: 'none' },
+  });
+  const counting = countingOutputArgs(0, 3).length;
+  return args.slice(0, args.length - counting);
+}
+
+function ffmpeg(args: string[]): Promise<void> {
+  const { ffmpegPath } = defaultBinaryPaths();
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-2000)));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${err}`)),
+    );
+  });
+}
+
+function outputsOf(outDir: string, index: number) {
+  return FORMATS.map((format) => ({
+    format,
+    path: path.join(outDir, `t${index}.${format}`),
+  }));
+}
+
+/** One ffmpeg per track writing every format, `parallel` at once. */
+export async function perTrack(
+  kind: TrackKind,
+  sources: string[],
+  outDir: string,
+  parallel: number,
+): Promise<void> {
+  await pool(
+    parallel,
+    sources.map((source, i) => () =>
+      ffmpeg(plainArgs(kind, source, outputsOf(outDir, i))),
+    ),
+  );
+  await rm(outDir, { recursive: true, force: true });
+}
+
+/** One ffmpeg per track and format, `parallel` at once. */
+export async function perFormat(
+  kind: TrackKind,
+  sources: string[],
+  outDir: string,
+  parallel: number,
+): Promise<void> {
+  const tasks = sources.flatMap((source, i) =>
+    outputsOf(outDir, i).map((output) => () =>
+      ffmpeg(plainArgs(kind, source, [output])),
+    ),
+  );
+  await pool(parallel, tasks);
+  await rm(outDir, { recursive: true, force: true });
+}
