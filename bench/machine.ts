@@ -57,3 +57,15 @@ export async function cpuTicks(): Promise<{ busy: number; total: number }> {
   const total = fields.reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
 }
+
+/**
+ * CPU ticks used by this process and its reaped descendants (the stack's
+ * services and their ffmpeg runs, once stopped): with `cpuTicks` it tells
+ * how much of the machine other work took during the run.
+ */
+export async function ownTicks(): Promise<number> {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // utime, stime, cutime, cstime are fields 14–17 (11–14 after the name).
+  return fields[11] + fields[12] + fields[13] + fields[14];
+}

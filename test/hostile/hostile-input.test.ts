@@ -97,6 +97,7 @@ function assertRefused(
   message?: RegExp,
 ) {
   const shown = JSON.stringify(answer.body).slice(0, 300);
+  console.log(`# observed ${answer.status} ${shown.slice(0, 200)}`);
   assert.equal(answer.status, status, shown);
   assert.equal(answer.body.code, code, shown);
   assert.equal(typeof answer.body.error, 'string', shown);
@@ -308,6 +309,19 @@ describe('hostile sources', () => {
     );
   });
 
+  test('a meta value too long for an ffmpeg argument is refused', async () => {
+    // Linux caps one argument at 128 KiB; each meta value becomes one.
+    assertRefused(
+      await call('setMetadata', {
+        upload_id: uploads.cut,
+        meta: { Lyrics: 'la '.repeat(50_000) },
+      }),
+      400,
+      'invalid_parameter',
+      /meta\[Lyrics\] is longer than 65536 bytes/,
+    );
+  });
+
   test('meta with thousands of keys is refused whole', async () => {
     const meta: Record<string, string> = {};
     for (let i = 0; i < 5000; i++) meta[`Custom: K${i}`] = 'v';
@@ -364,9 +378,11 @@ describe('hostile sources', () => {
   });
 
   test('after all that, a good upload in the same job publishes', async () => {
+    // Long lyrics just under the cap go through ffmpeg intact.
     const good = await call('upload', {
       url: `${server.url}/good.wav`,
       job_id: jobId,
+      meta: { Lyrics: 'la '.repeat(20_000) },
     });
     assert.equal(good.status, 200, JSON.stringify(good.body));
     uploads.good = good.body.upload_id;

@@ -35,6 +35,11 @@ export const ERRORS = {
     status: 409,
     message: 'a request with this Idempotency-Key is still running',
   },
+  /** An inbound queue payload of a version this gateway cannot read. */
+  unsupported_version: {
+    status: 400,
+    message: 'payload version is not supported',
+  },
   not_ready: { status: 503, message: 'service is not ready' },
   internal: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -9,6 +9,7 @@ export const QUEUES = {
   email: 'email',
   index: 'index',
   autopublish: 'autopublish',
+  imports: 'imports',
 } as const;
 
 export type QueueName = keyof typeof QUEUES;
@@ -35,6 +36,41 @@ export interface QueuePayloads {
   index: { trackId: number; op: 'add' | 'remove' };
   /** An autopublish job's idle time passed: publish it if still open. */
   autopublish: { jobId: number; requestId?: string };
+  /** An upload sent by a service that shares the Redis (no HTTP hop). */
+  imports: ImportPayloadV1;
+}
+
+/** The payload version gateways read on the `imports` queue. */
+export const IMPORT_PAYLOAD_VERSION = 1;
+
+/**
+ * Version 1 of an inbound import (docs/inbound-queue.md): the parameters
+ * of `/api/import/upload`, checked by the same code. Fields are only ever
+ * added to v1 as optional ones; any other change is a new version.
+ */
+export interface ImportPayloadV1 {
+  v: 1;
+  /** The site the upload belongs to: Redis access already owns it. */
+  siteId: number;
+  /**
+   * A URL the gateway fetches (as `url`), or an object the producer put
+   * in the shared storage under `inbound/`, which the gateway copies.
+   */
+  source: { url: string } | { storageKey: string; filename: string };
+  /** `formats`: mp3, wav, aiff, flac. */
+  formats?: string[];
+  /** `meta`: field name → value; wins over the file's tags. */
+  meta?: Record<string, string>;
+  /** `job_id`; default the site's main job. */
+  jobId?: number;
+  /** `upload_id`: attach as a secondary source of that upload. */
+  uploadId?: number;
+  /** `oncomplete`: email address or URL told when the job completes. */
+  oncomplete?: string;
+  /** `autopublish=1`. */
+  autopublish?: boolean;
+  /** Joins the gateway's log lines to the producer's. */
+  requestId?: string;
 }
 
 /** Per-queue job options and worker settings, in one table. */
@@ -109,6 +145,18 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     },
     lockDurationMs: 30_000,
     maxStalledCount: 5,
+  },
+  // Refusals fail at once (UnrecoverableError); only crashes are retried.
+  // Answers are kept for the producer to read: a day, failures a week.
+  imports: {
+    job: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+    },
+    lockDurationMs: 60_000,
+    maxStalledCount: 2,
   },
 };
 

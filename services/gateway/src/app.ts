@@ -3,6 +3,7 @@ import { ApiError } from '@ingest/core';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@ingest/telemetry';
 import { httpMetrics } from './http/http-metrics';
+import { apiDocsRoutes } from './routes/api-docs-routes';
 import { importRoutes, type ImportRouteDeps } from './routes/import-routes';
 import { trackRoutes, type TrackRouteDeps } from './routes/track-routes';
 
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Content-Type', deps.registry.contentType);
     res.send(await deps.registry.metrics());
   });
+  app.use(apiDocsRoutes());
 
   app.use('/api', (_req, res, next) => {
     if (!deps.draining()) return next();

@@ -29,6 +29,8 @@ import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
 import { TrackIndexing } from './tracks/track-indexing';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
+import { startImportWorker } from './imports/import-worker';
+import { InboundImporter } from './imports/inbound-importer';
 import { Autopublisher } from './jobs/autopublisher';
 import { Publisher } from './jobs/publisher';
 import { mediaInspector } from './uploads/media-inspector';
@@ -176,6 +178,12 @@ export async function startGateway(
     autopublisher,
     logger,
   );
+  const importWorker = startImportWorker(
+    config.redisUrl,
+    new InboundImporter({ store, uploads, storage }),
+    logger,
+    registry,
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -190,6 +198,7 @@ export async function startGateway(
         server.closeIdleConnections();
       });
       await autopublishWorker.close();
+      await importWorker.close();
       await autopublishQueue.close().catch(() => {});
       for (const queue of [transcode, ...watched]) {
         await queue.close().catch(() => {});

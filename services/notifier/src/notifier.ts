@@ -30,9 +30,10 @@ import { createNotifierMetrics } from './notifier-metrics';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
 
 /** Jobs each worker runs at once. Deliveries mostly wait on the network. */
-// The gateway runs the autopublish timers (it owns publishing).
+// The gateway runs the autopublish timers (it owns publishing) and the
+// inbound imports (they are uploads).
 const CONCURRENCY: Record<
-  Exclude<QueueName, 'transcode' | 'autopublish'>,
+  Exclude<QueueName, 'transcode' | 'autopublish' | 'imports'>,
   number
 > = {
   completion: 4,

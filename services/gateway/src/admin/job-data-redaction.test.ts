@@ -28,3 +28,26 @@ test('payloads without such fields pass unchanged', () => {
   assert.equal(redactJobData(null), null);
   assert.equal(redactJobData('text'), 'text');
 });
+
+test('inbound imports: source URL and oncomplete are masked', () => {
+  assert.deepEqual(
+    redactJobData({
+      v: 1,
+      siteId: 3,
+      source: { url: 'https://cdn.example.com/a.wav?sig=s3cret' },
+      oncomplete: 'someone@example.com',
+    }),
+    {
+      v: 1,
+      siteId: 3,
+      source: { url: 'https://cdn.example.com/a.wav?***' },
+      oncomplete: 's***@example.com',
+    },
+  );
+  assert.deepEqual(
+    redactJobData({ oncomplete: 'https://hooks.example.com/in?key=k' }),
+    { oncomplete: 'https://hooks.example.com/in?***' },
+  );
+  const stored = { source: { storageKey: 'inbound/a.wav', filename: 'a.wav' } };
+  assert.deepEqual(redactJobData(stored), stored);
+});

@@ -8,6 +8,17 @@ export function redactJobData(data: unknown): unknown {
   const shown: Record<string, unknown> = { ...data };
   if (typeof shown.to === 'string') shown.to = maskAddress(shown.to);
   if (typeof shown.url === 'string') shown.url = maskUrl(shown.url);
+  // Inbound imports (`imports` queue): a source URL may be signed, and
+  // `oncomplete` is an address or a webhook URL.
+  if (typeof shown.oncomplete === 'string') {
+    shown.oncomplete = shown.oncomplete.includes('://')
+      ? maskUrl(shown.oncomplete)
+      : maskAddress(shown.oncomplete);
+  }
+  const source = shown.source as Record<string, unknown> | undefined;
+  if (source && typeof source.url === 'string') {
+    shown.source = { ...source, url: maskUrl(source.url) };
+  }
   return shown;
 }
 

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { ApiError, type Site } from '@ingest/core';
 import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
+import { checkParams, type ParamSchema } from '../api/param-check';
 import { authenticate } from './auth';
 import { runIdempotent } from './idempotency';
 import type { Params } from './params';
@@ -35,6 +36,11 @@ export interface EndpointOptions {
    * identity what its parameters miss (a multipart file's sha256).
    */
   idempotent?: { fingerprint?: (ctx: CallContext) => string | undefined };
+  /**
+   * The endpoint's parameters (api/param-schemas.ts), checked before the
+   * handler runs: a bad one answers 400 naming it.
+   */
+  schema?: ParamSchema;
 }
 
 /**
@@ -59,6 +65,7 @@ export function endpoint(
         onFile: options.onFile?.(base),
       });
       const site = await authenticate(deps.store, req, params);
+      if (options.schema) checkParams(options.schema, params);
       const call = { ...base, site, params };
       const body =
         options.idempotent && deps.idempotency

@@ -14,8 +14,17 @@ export interface Params {
   hasMeta: boolean;
 }
 
-/** Limits that keep a hostile request from costing much. */
-export const PARAM_LIMITS = { keys: 500, metaKeys: 200, valueBytes: 1 << 20 };
+/**
+ * Limits that keep a hostile request from costing much. A meta value
+ * becomes one ffmpeg argument per output, and Linux caps one argument at
+ * 128 KiB, so meta values are held well under that.
+ */
+export const PARAM_LIMITS = {
+  keys: 500,
+  metaKeys: 200,
+  valueBytes: 1 << 20,
+  metaValueBytes: 64 * 1024,
+};
 
 const META_KEY = /^meta\[(.+)\]$/s;
 const LIST_KEY = /^([^[\]]+)\[\]$/;
@@ -71,6 +80,13 @@ export function addJson(params: Params, body: unknown) {
 
 function setMeta(params: Params, field: string, value: string) {
   params.hasMeta = true;
+  if (Buffer.byteLength(value) > PARAM_LIMITS.metaValueBytes) {
+    throw new ApiError(
+      'invalid_parameter',
+      `meta[${field.slice(0, 100)}] is longer than ` +
+        `${PARAM_LIMITS.metaValueBytes} bytes`,
+    );
+  }
   if (!(field in params.meta) && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(
       'invalid_parameter',

@@ -1,4 +1,5 @@
 import { ApiError } from '@ingest/core';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, text } from '../http/params';
 import type { UploadDeleter } from '../uploads/upload-deleter';
@@ -42,5 +43,5 @@ export function deleteEndpoint(deps: DeleteEndpointDeps) {
       );
     }
     return { result: 'success', deleted };
-  });
+  }, { schema: API_ENDPOINTS.delete.params });
 }

@@ -8,6 +8,7 @@ import {
   type Site,
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, requireId, text, type Params } from '../http/params';
 import { parseEmail, parseNotifyTarget } from '../jobs/notify-target';
@@ -84,7 +85,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       }
       await store.updateUpload(upload.id, { meta });
       return { result: 'success', upload_id: upload.id, meta };
-    }),
+    }, { schema: API_ENDPOINTS.setMetadata.params }),
   );
 
   router.all(
@@ -100,7 +101,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         result: 'success',
         track: presentUpload({ ...upload, formats }),
       };
-    }),
+    }, { schema: API_ENDPOINTS.setFormats.params }),
   );
 
   router.all(
@@ -108,7 +109,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     endpoint(deps, async ({ site }) => ({
       fields: [...STANDARD_FIELDS, ...PARTY_FIELD_PATTERNS],
       custom_fields: site.customFields.map((name) => CUSTOM_PREFIX + name),
-    })),
+    }), { schema: API_ENDPOINTS.getAvailableFields.params }),
   );
 
   router.all(
@@ -120,7 +121,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         email: email ? parseEmail(email) : undefined,
       });
       return { job_id: job.id };
-    }, { idempotent: {} }),
+    }, { idempotent: {}, schema: API_ENDPOINTS.createJob.params }),
   );
 
   router.all(
@@ -139,7 +140,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         queued,
         oncomplete: current?.oncomplete ?? null,
       };
-    }, { idempotent: {} }),
+    }, { idempotent: {}, schema: API_ENDPOINTS.publish.params }),
   );
 
   router.all(
@@ -149,7 +150,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       const counts = await store.counts(job.id);
       const deliveries = await store.deliveries(job.id);
       return { job_id: job.id, state: job.state, ...counts, deliveries };
-    }),
+    }, { schema: API_ENDPOINTS.checkJob.params }),
   );
 
   router.all(
@@ -189,7 +190,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
           };
         }),
       };
-    }),
+    }, { schema: API_ENDPOINTS.list.params }),
   );
 
   return router;

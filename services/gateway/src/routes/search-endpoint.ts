@@ -1,5 +1,6 @@
 import { ApiError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { text, type Params } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -49,7 +50,7 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
       show,
       tracks: tracks.map((t) => presentTrack(t, deps.publicUrl)),
     };
-  });
+  }, { schema: API_ENDPOINTS.search.params });
 }
 
 /** A whole number ≥ `min`, or undefined when absent. */

@@ -1,6 +1,7 @@
 import { ApiError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -35,5 +36,5 @@ export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
 
     log.info({ trackId, formats: formats.length }, 'track deleted');
     return { result: 'success', track_id: trackId, formats };
-  });
+  }, { schema: API_ENDPOINTS.deleteTrack.params });
 }

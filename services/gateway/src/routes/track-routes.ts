@@ -8,6 +8,7 @@ import {
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import type { ByteRange, Storage } from '@ingest/storage';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId, text } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -42,7 +43,7 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
     endpoint(deps, async ({ site, params }) => {
       const track = await trackOf(site.id, requireId(params, 'track_id'));
       return { track: presentTrack(track, deps.publicUrl) };
-    }),
+    }, { schema: API_ENDPOINTS.getById.params }),
   );
 
   router.all('/search', searchEndpoint(deps));
@@ -120,7 +121,7 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
         await file.close();
       }
       return undefined;
-    }),
+    }, { schema: API_ENDPOINTS.download.params }),
   );
 
   return router;

@@ -1,6 +1,7 @@
 import { ApiError, type Site } from '@ingest/core';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate } from '../http/auth';
+import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
 import { id, text, type Params } from '../http/params';
 import { UploadSlot } from '../uploads/upload-slot';
@@ -82,6 +83,7 @@ export function uploadEndpoint(
       }
     },
     {
+      schema: API_ENDPOINTS.upload.params,
       onFile: (ctx) => async (stream, info, params) => {
         const site = await authenticate(deps.store, ctx.req, params);
         await slotOf(ctx).take(site.id);

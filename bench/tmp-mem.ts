@@ -1,0 +1,14 @@
+import { safeRequest } from '@ingest/net';
+import { FileStorage } from '../packages/storage/src/file-storage';
+import { hugeWavServer } from './memory-bench';
+const mu = () => { const m = process.memoryUsage(); return `rss ${(m.rss/2**20).toFixed(0)} heap ${(m.heapUsed/2**20).toFixed(0)} ext ${(m.external/2**20).toFixed(0)} ab ${(m.arrayBuffers/2**20).toFixed(0)}`; };
+const server = await hugeWavServer(Number(process.argv[2] ?? 256) * 2 ** 20);
+console.log('start', mu());
+let peak = 0;
+const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+const res = await safeRequest(server.url + '/x.wav', { timeoutMs: 600000, maxRedirects: 0, maxBytes: 2**32, allowPrivate: true });
+const storage = new FileStorage('/tmp/bench-store');
+const r = await storage.put('a/b', res.body, 2**32);
+clearInterval(t);
+console.log('after', mu(), 'peak', (peak/2**20).toFixed(0), r.bytes);
+await server.close();

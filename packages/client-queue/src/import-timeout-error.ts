@@ -1,0 +1,16 @@
+/** `waitForImport` gave up before the gateway answered the import. */
+export class ImportTimeoutError extends Error {
+  readonly importId: string;
+  /** The queue job's state when the wait ended (`waiting`, `active`…). */
+  readonly state: string;
+
+  constructor(importId: string, timeoutMs: number, state: string) {
+    super(
+      `import ${importId} was not answered within ${timeoutMs} ms ` +
+        `(still ${state})`,
+    );
+    this.name = 'ImportTimeoutError';
+    this.importId = importId;
+    this.state = state;
+  }
+}

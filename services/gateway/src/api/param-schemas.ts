@@ -1,0 +1,260 @@
+import * as z from 'zod';
+import { OUTPUT_FORMATS, isOutputFormat } from '@ingest/core';
+
+/**
+ * The parameters of every endpoint (SPEC §1–§2), as zod schemas. They are
+ * checked before a handler runs (http/endpoint.ts) and they are what the
+ * OpenAPI document shows, so the two cannot drift apart. Values arrive as
+ * text from query strings and forms, as text or numbers from JSON; blank
+ * values count as absent. Unknown extra parameters are allowed: clients
+ * send `token`, SourceAudio integrations send fields of their own.
+ */
+
+/** An issue message: "is required" when absent, else `problem`. */
+function says(problem: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? 'is required' : problem;
+}
+
+const ID_TEXT = /^[1-9][0-9]{0,14}$/;
+const MAX_ID = 999_999_999_999_999;
+
+/** A positive integer id, given as a number or as its decimal text. */
+function idParam(description: string) {
+  const problem = says('must be a positive integer');
+  return z
+    .union(
+      [
+        z.int({ error: problem }).min(1, { error: problem }).max(MAX_ID),
+        z.string({ error: problem }).regex(ID_TEXT, { error: problem }),
+      ],
+      { error: problem },
+    )
+    .meta({ description });
+}
+
+/** Lower-cases and trims text; other values pass as they are. */
+function folded(value: unknown) {
+  return typeof value === 'string' ? value.trim().toLowerCase() : value;
+}
+
+const FLAG_WORDS = ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'];
+
+/** A yes/no switch: `1`/`0`, `true`/`false` (also yes/no, on/off). */
+function flagParam(description: string) {
+  const problem = 'must be 1, 0, true or false';
+  return z
+    .preprocess(
+      folded,
+      z.union(
+        [z.boolean(), z.literal([0, 1]), z.enum(FLAG_WORDS)],
+        { error: problem },
+      ),
+    )
+    .meta({ description });
+}
+
+function textParam(description: string, required = false) {
+  const schema = z.string({ error: says('must be text') });
+  return (required ? schema : schema.optional()).meta({ description });
+}
+
+const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
+
+/** The items of a format list that are no output format. */
+export function badFormats(value: unknown): string[] {
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : [value];
+  return items
+    .map((item) => String(item).trim().toLowerCase())
+    .filter((item) => item && !isOutputFormat(item));
+}
+
+function formatProblem(issue: { input?: unknown }) {
+  if (issue.input === undefined) return 'is required';
+  const bad = badFormats(issue.input);
+  return `must be ${OUTPUT_FORMATS.slice(0, -1).join(', ')} or ` +
+    `${OUTPUT_FORMATS.at(-1)}; unknown: ${bad.join(', ') || '(none given)'}`;
+}
+
+/** One output format, any case. */
+export const formatItem = z
+  .preprocess(folded, z.enum(OUTPUT_FORMATS, { error: formatProblem }))
+  .meta({ description: 'An output format, any case.' });
+
+/** Output formats, as a list or as one comma-separated text. */
+function formatsParam(description: string) {
+  const commaList = z
+    .string()
+    .refine((value) => {
+      const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+      return items.length > 0 && badFormats(items).length === 0;
+    })
+    .meta({
+      description: `Comma-separated, any case: ${FORMAT_LIST}.`,
+      examples: ['mp3,wav'],
+    });
+  return z
+    .union([commaList, z.array(formatItem).min(1)], { error: formatProblem })
+    .meta({
+      description:
+        `${description} A list (JSON array, or \`formats[]=mp3&formats[]=wav\`)` +
+        ' or one comma-separated text (`mp3,wav`).',
+    });
+}
+
+const metaParam = z
+  .record(z.string(), z.string(), {
+    error: 'must be an object of field names to text',
+  })
+  .meta({
+    description:
+      'Metadata fields by name (see getAvailableFields). In a query ' +
+      'string or form: `meta[Title]=…`; in JSON: an object, or literal ' +
+      '`"meta[Title]"` keys. A blank value clears the field.',
+    examples: [{ Title: 'Blue Hour', 'Custom: External ID': 'X-12' }],
+  });
+
+/** Accepted by every endpoint; `Authorization: Bearer` works as well. */
+const common = {
+  token: textParam(
+    "The site's API token, when no `Authorization: Bearer` header is sent.",
+  ),
+};
+
+const jobId = idParam('A job of the site; default: the site\'s main job.');
+const oncomplete = textParam(
+  'Told when the job completes: an http(s) URL (signed webhook) or one ' +
+    'email address. One per job; a later value replaces the earlier one.',
+);
+
+export const uploadParams = z.looseObject({
+  ...common,
+  url: textParam(
+    'Where to fetch the source. Required unless a multipart `file` is sent.',
+  ),
+  formats: formatsParam(
+    'Final formats of the track; default: the formats of its sources ' +
+      'plus mp3. With `track_id`: the renditions the update replaces.',
+  ).optional(),
+  upload_id: idParam(
+    'Attach this source to a queued upload as the source of its format.',
+  ).optional(),
+  track_id: idParam(
+    'Update this published track instead of making a new upload.',
+  ).optional(),
+  immediate: flagParam(
+    'With `track_id`: apply the update now instead of when its job ' +
+      'publishes.',
+  ).optional(),
+  format: formatItem
+    .meta({
+      description: 'With `track_id`: the one rendition the update replaces.',
+    })
+    .optional(),
+  autopublish: flagParam(
+    'Publish the job by itself once no autopublish upload came for a ' +
+      'while, or once it holds many uploads.',
+  ).optional(),
+  meta: metaParam.optional(),
+  job_id: jobId.optional(),
+  oncomplete: oncomplete.optional(),
+});
+
+export const setMetadataParams = z.looseObject({
+  ...common,
+  upload_id: idParam('A queued upload.'),
+  meta: metaParam.optional(),
+});
+
+export const setFormatsParams = z.looseObject({
+  ...common,
+  upload_id: idParam('A queued upload.'),
+  formats: formatsParam('The final formats of its track.'),
+});
+
+export const noParams = z.looseObject({ ...common });
+
+export const createJobParams = z.looseObject({
+  ...common,
+  name: textParam('A name for the job.').optional(),
+  email: textParam(
+    "One address told when the job completes; default: the site's " +
+      'contact address.',
+  ).optional(),
+});
+
+export const publishParams = z.looseObject({
+  ...common,
+  job_id: jobId.optional(),
+  oncomplete: oncomplete.optional(),
+});
+
+export const jobParams = z.looseObject({
+  ...common,
+  job_id: jobId.optional(),
+});
+
+export const deleteParams = z.looseObject({
+  ...common,
+  upload_id: z
+    .union(
+      [
+        idParam('A queued upload.'),
+        z.preprocess(
+          (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+          z.literal('ALL'),
+        ),
+      ],
+      { error: 'must be a positive integer or ALL' },
+    )
+    .meta({
+      description:
+        'A queued upload, or `ALL`: every unpublished upload and update ' +
+        'of the site.',
+    })
+    .optional(),
+  update_id: idParam('A pending update of a published track.').optional(),
+});
+
+export const trackParams = z.looseObject({
+  ...common,
+  track_id: idParam('A published track.'),
+});
+
+export const downloadParams = z.looseObject({
+  ...common,
+  track_id: idParam('A published track.'),
+  format: formatItem
+    .meta({ description: 'The rendition to download; default: mp3.' })
+    .optional(),
+});
+
+const WHOLE = /^[0-9]{1,9}$/;
+const COUNTING = /^(?=[0-9]{1,9}$)0*[1-9][0-9]*$/;
+
+function countParam(description: string, min: 0 | 1) {
+  const problem = `must be a whole number of at least ${min}`;
+  return z
+    .union(
+      [
+        z.int().min(min).max(999_999_999),
+        z.string().regex(min === 1 ? COUNTING : WHOLE),
+      ],
+      { error: problem },
+    )
+    .meta({ description });
+}
+
+export const searchParams = z.looseObject({
+  ...common,
+  s: textParam(
+    'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
+      '(the last one also as a prefix); none: every indexed track.',
+  ).optional(),
+  show: countParam('Tracks per page, at most 1000; default: 50.', 1).optional(),
+  pg: countParam('Page number, from 0.', 0).optional(),
+});

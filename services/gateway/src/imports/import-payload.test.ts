@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { flag, id, list, text } from '../http/params';
+import { readImportPayload } from './import-payload';
+
+const url = { url: 'https://example.com/song.wav' };
+
+function refusal(data: unknown): ApiError {
+  try {
+    readImportPayload(data);
+  } catch (err) {
+    assert.ok(err instanceof ApiError, String(err));
+    return err;
+  }
+  assert.fail('payload was accepted');
+}
+
+test('a v1 payload becomes the parameters of an HTTP upload', () => {
+  const request = readImportPayload({
+    v: 1,
+    siteId: 4,
+    source: url,
+    formats: ['MP3', 'wav'],
+    meta: { Title: 'Song', 'Custom: External ID': 'x-1' },
+    jobId: 9,
+    uploadId: 12,
+    oncomplete: 'ops@example.com',
+    autopublish: true,
+    requestId: 'r-1',
+  });
+
+  assert.equal(request.siteId, 4);
+  assert.deepEqual(request.source, url);
+  assert.equal(request.requestId, 'r-1');
+  const { params } = request;
+  assert.deepEqual(list(params, 'formats'), ['mp3', 'wav']);
+  assert.deepEqual(params.meta, { Title: 'Song', 'Custom: External ID': 'x-1' });
+  assert.equal(params.hasMeta, true);
+  assert.equal(id(params, 'job_id'), 9);
+  assert.equal(id(params, 'upload_id'), 12);
+  assert.equal(text(params, 'oncomplete'), 'ops@example.com');
+  assert.equal(flag(params, 'autopublish'), true);
+});
+
+test('optional fields left out are absent parameters', () => {
+  const { params, source } = readImportPayload({
+    v: 1,
+    siteId: 1,
+    source: { storageKey: 'inbound/batch-7/a.wav', filename: 'A.wav' },
+  });
+  assert.deepEqual(source, {
+    storageKey: 'inbound/batch-7/a.wav',
+    filename: 'A.wav',
+  });
+  assert.equal(params.hasMeta, false);
+  assert.equal(params.values.size + params.lists.size, 0);
+  assert.equal(flag(params, 'autopublish'), false);
+});
+
+test('another version is refused with its own code', () => {
+  for (const v of [2, '1', undefined, 0]) {
+    const err = refusal({ v, siteId: 1, source: url });
+    assert.equal(err.code, 'unsupported_version');
+    assert.equal(err.status, 400);
+    assert.deepEqual(err.details, { supported: [1] });
+  }
+  assert.match(
+    refusal({ v: 2, siteId: 1, source: url }).message,
+    /payload version 2 is not supported; this gateway reads v 1/,
+  );
+});
+
+test('unknown payload fields are refused, every one named', () => {
+  const err = refusal({
+    v: 1,
+    siteId: 1,
+    source: url,
+    job_id: 3,
+    trackId: 5,
+  });
+  assert.equal(err.code, 'invalid_parameter');
+  assert.deepEqual(err.details, { fields: ['job_id', 'trackId'] });
+  const proto = JSON.parse(
+    '{"v":1,"siteId":1,"source":{"url":"https://e.com/a"},"__proto__":{}}',
+  );
+  assert.deepEqual(refusal(proto).details, { fields: ['__proto__'] });
+});
+
+test('site and source are checked', () => {
+  for (const siteId of [0, -1, 1.5, '1', undefined]) {
+    const err = refusal({ v: 1, siteId, source: url });
+    assert.equal(err.code, 'invalid_parameter');
+    assert.match(err.message, /siteId/);
+  }
+  const sources = [
+    undefined,
+    'https://example.com/a.wav',
+    {},
+    { url: '' },
+    { url: 'https://e.com/a', storageKey: 'inbound/a' },
+    { storageKey: 'inbound/a.wav' },
+    { storageKey: 'inbound/a.wav', filename: 7 },
+  ];
+  for (const source of sources) {
+    const err = refusal({ v: 1, siteId: 1, source });
+    assert.equal(err.code, 'invalid_parameter', JSON.stringify(source));
+    assert.match(err.message, /source/);
+  }
+});
+
+test('storage keys must stay under inbound/', () => {
+  for (const storageKey of [
+    'sources/1/0b6f',
+    'tracks/1/mp3.mp3',
+    'inbound',
+    'inbound/',
+    'inbound/../tracks/1/mp3.mp3',
+    'inbound/.hidden',
+    '/inbound/a.wav',
+    'inbound//a.wav',
+  ]) {
+    const err = refusal({
+      v: 1,
+      siteId: 1,
+      source: { storageKey, filename: 'a.wav' },
+    });
+    assert.equal(err.code, 'invalid_parameter', storageKey);
+    assert.match(err.message, /under inbound\//);
+  }
+});
+
+test('parameter values are judged as the HTTP parameters are', () => {
+  const err = refusal({ v: 1, siteId: 1, source: url, meta: ['Title'] });
+  assert.equal(err.code, 'invalid_parameter');
+  assert.equal(err.message, 'meta must be an object');
+  assert.equal(
+    refusal({ v: 1, siteId: 1, source: url, oncomplete: { a: 1 } }).message,
+    'oncomplete must be text',
+  );
+  // Ids are read where HTTP reads them, with HTTP's words.
+  const { params } = readImportPayload({
+    v: 1,
+    siteId: 1,
+    source: url,
+    jobId: 'seven',
+  });
+  assert.throws(() => id(params, 'job_id'), /job_id must be a positive integer/);
+});

@@ -1,0 +1,130 @@
+import { ApiError } from '@ingest/core';
+import { IMPORT_PAYLOAD_VERSION, type ImportPayloadV1 } from '@ingest/queue';
+import { addJson, emptyParams, type Params } from '../http/params';
+
+export type ImportSource = ImportPayloadV1['source'];
+
+/** An inbound import, read: who, what bytes, and the upload parameters. */
+export interface ImportRequest {
+  siteId: number;
+  source: ImportSource;
+  /** The parameters `/api/import/upload` would have been given. */
+  params: Params;
+  requestId?: string;
+}
+
+// Every field of v1, so a field added to the type must be added here.
+const V1_FIELDS: Record<keyof ImportPayloadV1, true> = {
+  v: true,
+  siteId: true,
+  source: true,
+  formats: true,
+  meta: true,
+  jobId: true,
+  uploadId: true,
+  oncomplete: true,
+  autopublish: true,
+  requestId: true,
+};
+
+/**
+ * Producers put files for the gateway under this prefix, so a payload
+ * cannot name a site's sources or renditions by mistake.
+ */
+export const INBOUND_PREFIX = 'inbound/';
+const INBOUND_KEY = /^inbound(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+
+/**
+ * Reads a queue payload into the parameters of an HTTP upload, so the
+ * upload's own checks (`UploadService.prepare`) judge it. Only what HTTP
+ * has no counterpart for is checked here: version, field names, site and
+ * source.
+ */
+export function readImportPayload(data: unknown): ImportRequest {
+  if (!isObject(data)) {
+    throw new ApiError('invalid_parameter', 'payload must be an object');
+  }
+  if (data.v !== IMPORT_PAYLOAD_VERSION) {
+    throw new ApiError(
+      'unsupported_version',
+      `payload version ${JSON.stringify(data.v ?? null)} is not ` +
+        `supported; this gateway reads v ${IMPORT_PAYLOAD_VERSION}`,
+      { supported: [IMPORT_PAYLOAD_VERSION] },
+    );
+  }
+  const unknown = Object.keys(data).filter(
+    (key) => !Object.hasOwn(V1_FIELDS, key),
+  );
+  if (unknown.length > 0) {
+    throw new ApiError(
+      'invalid_parameter',
+      `unknown payload fields: ${unknown.join(', ')}`,
+      { fields: unknown },
+    );
+  }
+
+  const payload = data as Partial<ImportPayloadV1>;
+  if (!Number.isSafeInteger(payload.siteId) || payload.siteId! < 1) {
+    throw new ApiError(
+      'invalid_parameter',
+      'siteId must be a positive integer',
+    );
+  }
+  const { requestId } = payload;
+  if (requestId !== undefined && typeof requestId !== 'string') {
+    throw new ApiError('invalid_parameter', 'requestId must be text');
+  }
+
+  const params = emptyParams();
+  addJson(params, {
+    formats: payload.formats,
+    meta: payload.meta,
+    job_id: payload.jobId,
+    upload_id: payload.uploadId,
+    oncomplete: payload.oncomplete,
+    autopublish: payload.autopublish,
+  });
+  return {
+    siteId: payload.siteId!,
+    source: readSource(payload.source),
+    params,
+    requestId,
+  };
+}
+
+function readSource(source: unknown): ImportSource {
+  if (!isObject(source)) {
+    throw new ApiError(
+      'invalid_parameter',
+      'source must be {url} or {storageKey, filename}',
+    );
+  }
+  const keys = Object.keys(source).sort().join(',');
+  if (keys === 'url') {
+    if (typeof source.url !== 'string' || !source.url.trim()) {
+      throw new ApiError('invalid_parameter', 'source.url must be text');
+    }
+    return { url: source.url.trim() };
+  }
+  if (keys === 'filename,storageKey') {
+    const { storageKey, filename } = source;
+    if (typeof storageKey !== 'string' || !INBOUND_KEY.test(storageKey)) {
+      throw new ApiError(
+        'invalid_parameter',
+        `source.storageKey must be a storage key under ${INBOUND_PREFIX}`,
+      );
+    }
+    if (typeof filename !== 'string') {
+      throw new ApiError('invalid_parameter', 'source.filename must be text');
+    }
+    return { storageKey, filename };
+  }
+  throw new ApiError(
+    'invalid_parameter',
+    'source must be {url} or {storageKey, filename}',
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,83 @@
+import { UnrecoverableError } from 'bullmq';
+import { ApiError } from '@ingest/core';
+import { countWorkerJobs, createRedis, openWorker } from '@ingest/queue';
+import type { Logger } from '@ingest/telemetry';
+import type { Registry } from 'prom-client';
+import type { InboundImporter } from './inbound-importer';
+
+export interface ImportWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Imports at once per gateway. They queue behind each other instead of
+ * getting 429: the HTTP upload slot is not taken (docs/inbound-queue.md).
+ */
+const CONCURRENCY = 1;
+
+/**
+ * Runs the `imports` queue: each job is one upload, answered as the
+ * HTTP upload answers. The answer body is the job's return value; a
+ * refusal fails the job at once (no retry can change it) with the
+ * refusal's JSON error body as its failed reason. Anything else is
+ * retried by the queue's policy and, in the end, reads as `internal`.
+ */
+export function startImportWorker(
+  redisUrl: string,
+  importer: InboundImporter,
+  logger: Logger,
+  registry?: Registry,
+): ImportWorker {
+  // Blocking commands need a connection that never gives up a request.
+  const connection = createRedis(redisUrl, 'worker');
+  const worker = openWorker(
+    'imports',
+    connection,
+    async (job) => {
+      const started = Date.now();
+      const fields = {
+        queue: 'imports',
+        bullJobId: job.id,
+        siteId: job.data?.siteId,
+        requestId: job.data?.requestId,
+        attempt: job.attemptsMade + 1,
+      };
+      try {
+        const answer = await importer.run(job.data);
+        logger.info(
+          {
+            ...fields,
+            uploadId: answer.upload_id,
+            durationMs: Date.now() - started,
+          },
+          'import accepted',
+        );
+        return answer;
+      } catch (err) {
+        const durationMs = Date.now() - started;
+        if (err instanceof ApiError) {
+          logger.info(
+            { ...fields, code: err.code, durationMs },
+            'import refused',
+          );
+          throw new UnrecoverableError(JSON.stringify(err.toBody()));
+        }
+        logger.error({ ...fields, err, durationMs }, 'import failed');
+        throw new Error(JSON.stringify(new ApiError('internal').toBody()));
+      }
+    },
+    { concurrency: CONCURRENCY },
+  );
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  if (registry) countWorkerJobs(registry, worker);
+  void worker.run();
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        await worker.close().catch(() => {});
+        connection.disconnect();
+      })()),
+  };
+}
