@@ -167,6 +167,7 @@ describe('an import by queue', () => {
       ['a URL that answers 404', { url: `${files.url}/nope.wav` }],
       ['an unknown format', { url: `${files.url}/tone-a.wav`, formats: ['ogg'] }],
       ['an unknown job', { url: `${files.url}/tone-a.wav`, job_id: 999_999 }],
+      ['a bad flag', { url: `${files.url}/tone-a.wav`, autopublish: 'maybe' }],
     ];
     const codes: string[] = [];
     const queue = openQueue('imports', stack.redis);
@@ -198,6 +199,7 @@ describe('an import by queue', () => {
       'fetch_failed',
       'invalid_format',
       'not_found',
+      'invalid_parameter',
     ]);
     const unknown = await refusalOf({
       v: 1,

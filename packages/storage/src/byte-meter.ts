@@ -16,7 +16,7 @@ export class ByteMeter extends Transform {
   override _transform(
     chunk: Buffer,
     _encoding: BufferEncoding,
-    done: (err?: Error) => void,
+    done: (err?: Error | null, chunk?: Buffer) => void,
   ) {
     this.bytes += chunk.length;
     if (this.bytes > this.limit) {
@@ -24,8 +24,11 @@ export class ByteMeter extends Transform {
       return done(new ObjectTooLargeError(this.limit));
     }
     this.hash.update(chunk);
-    done(undefined);
-    this.push(chunk);
+    // Handing the chunk to `done` (not push-then-done or done-then-push)
+    // keeps backpressure: Transform holds the next write while its
+    // readable side is full. Calling done first let a fast source pile
+    // the whole body up in memory in front of a slower disk.
+    done(null, chunk);
   }
 
   result(): PutResult {

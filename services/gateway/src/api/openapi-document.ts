@@ -149,12 +149,13 @@ function queryParameters(paramsSchema: Json): Json[] {
   const required = new Set((paramsSchema.required ?? []) as string[]);
   return Object.entries(properties)
     .filter(([name]) => name !== 'token')
-    .map(([name, schema]) => {
+    .map(([name, property]) => {
+      const { description, ...schema } = property;
       const parameter: Json = {
         name,
         in: 'query',
         required: required.has(name),
-        description: schema.description,
+        description,
         schema,
       };
       if (name === 'meta') {

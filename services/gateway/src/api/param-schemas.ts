@@ -20,12 +20,17 @@ const ID_TEXT = /^[1-9][0-9]{0,14}$/;
 const MAX_ID = 999_999_999_999_999;
 
 /** A positive integer id, given as a number or as its decimal text. */
-function idParam(description: string) {
-  const problem = says('must be a positive integer');
+function idParam(description: string, or = '') {
+  // A union answers the issue of the option whose type matched, so each
+  // option carries the message.
+  const problem = says(`must be a positive integer${or}`);
   return z
     .union(
       [
-        z.int({ error: problem }).min(1, { error: problem }).max(MAX_ID),
+        z
+          .int({ error: problem })
+          .min(1, { error: problem })
+          .max(MAX_ID, { error: problem }),
         z.string({ error: problem }).regex(ID_TEXT, { error: problem }),
       ],
       { error: problem },
@@ -89,16 +94,22 @@ export const formatItem = z
 function formatsParam(description: string) {
   const commaList = z
     .string()
-    .refine((value) => {
-      const items = value.split(',').map((s) => s.trim()).filter(Boolean);
-      return items.length > 0 && badFormats(items).length === 0;
-    })
+    .refine(
+      (value) => {
+        const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+        return items.length > 0 && badFormats(items).length === 0;
+      },
+      { error: formatProblem },
+    )
     .meta({
       description: `Comma-separated, any case: ${FORMAT_LIST}.`,
       examples: ['mp3,wav'],
     });
   return z
-    .union([commaList, z.array(formatItem).min(1)], { error: formatProblem })
+    .union(
+      [commaList, z.array(formatItem).min(1, { error: formatProblem })],
+      { error: formatProblem },
+    )
     .meta({
       description:
         `${description} A list (JSON array, or \`formats[]=mp3&formats[]=wav\`)` +
@@ -203,7 +214,7 @@ export const deleteParams = z.looseObject({
   upload_id: z
     .union(
       [
-        idParam('A queued upload.'),
+        idParam('A queued upload.', ' or ALL'),
         z.preprocess(
           (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
           z.literal('ALL'),
@@ -241,8 +252,13 @@ function countParam(description: string, min: 0 | 1) {
   return z
     .union(
       [
-        z.int().min(min).max(999_999_999),
-        z.string().regex(min === 1 ? COUNTING : WHOLE),
+        z
+          .int({ error: problem })
+          .min(min, { error: problem })
+          .max(999_999_999, { error: problem }),
+        z
+          .string({ error: problem })
+          .regex(min === 1 ? COUNTING : WHOLE, { error: problem }),
       ],
       { error: problem },
     )

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
+import { API_ENDPOINTS } from '../api/endpoints';
+import { checkParams } from '../api/param-check';
 import { flag, id, list, text } from '../http/params';
 import { readImportPayload } from './import-payload';
 
@@ -34,6 +36,7 @@ test('a v1 payload becomes the parameters of an HTTP upload', () => {
   assert.deepEqual(request.source, url);
   assert.equal(request.requestId, 'r-1');
   const { params } = request;
+  assert.equal(text(params, 'url'), url.url);
   assert.deepEqual(list(params, 'formats'), ['mp3', 'wav']);
   assert.deepEqual(params.meta, { Title: 'Song', 'Custom: External ID': 'x-1' });
   assert.equal(params.hasMeta, true);
@@ -138,12 +141,21 @@ test('parameter values are judged as the HTTP parameters are', () => {
     refusal({ v: 1, siteId: 1, source: url, oncomplete: { a: 1 } }).message,
     'oncomplete must be text',
   );
-  // Ids are read where HTTP reads them, with HTTP's words.
+  // The upload's parameter schema judges them, with HTTP's words.
   const { params } = readImportPayload({
     v: 1,
     siteId: 1,
     source: url,
     jobId: 'seven',
+    autopublish: 'maybe',
   });
-  assert.throws(() => id(params, 'job_id'), /job_id must be a positive integer/);
+  assert.throws(
+    () => checkParams(API_ENDPOINTS.upload.params, params),
+    (err: unknown) =>
+      err instanceof ApiError &&
+      err.code === 'invalid_parameter' &&
+      /job_id must be a positive integer/.test(err.message) &&
+      /autopublish must be 1, 0, true or false/.test(err.message),
+  );
+  assert.throws(() => id(params, 'job_id'), /job_id must be a positive/);
 });

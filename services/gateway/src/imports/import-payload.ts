@@ -75,8 +75,10 @@ export function readImportPayload(data: unknown): ImportRequest {
     throw new ApiError('invalid_parameter', 'requestId must be text');
   }
 
+  const source = readSource(payload.source);
   const params = emptyParams();
   addJson(params, {
+    url: 'url' in source ? source.url : undefined,
     formats: payload.formats,
     meta: payload.meta,
     job_id: payload.jobId,
@@ -86,7 +88,7 @@ export function readImportPayload(data: unknown): ImportRequest {
   });
   return {
     siteId: payload.siteId!,
-    source: readSource(payload.source),
+    source,
     params,
     requestId,
   };

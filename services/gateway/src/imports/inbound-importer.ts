@@ -1,6 +1,8 @@
 import { ApiError, type Site } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
+import { API_ENDPOINTS } from '../api/endpoints';
+import { checkParams } from '../api/param-check';
 import type {
   ReceivedSource,
   UploadAnswer,
@@ -17,8 +19,9 @@ export interface InboundImporterDeps {
 
 /**
  * One inbound import, run as `/api/import/upload` runs an upload: the
- * same checks before any byte (`prepare`), the same fetch or store, the
- * same acceptance; so it answers the same body or the same ApiError.
+ * same parameter schema and checks before any byte (`prepare`), the same
+ * fetch or store, the same acceptance; so it answers the same body or
+ * the same ApiError.
  */
 export class InboundImporter {
   constructor(private readonly deps: InboundImporterDeps) {}
@@ -30,6 +33,7 @@ export class InboundImporter {
       throw new ApiError('not_found', `site ${request.siteId} not found`);
     }
 
+    checkParams(API_ENDPOINTS.upload.params, request.params);
     const upload = await this.deps.uploads.prepare(site, request.params);
     const received = await this.receive(site, request.source);
     return this.deps.uploads.accept(site, upload, received);

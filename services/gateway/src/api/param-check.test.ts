@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { addJson, addPair, emptyParams, type Params } from '../http/params';
+import { API_ENDPOINTS } from './endpoints';
+import { checkParams, flattenParams } from './param-check';
+
+function query(text: string): Params {
+  const params = emptyParams();
+  for (const [key, value] of new URLSearchParams(text)) {
+    addPair(params, key, value);
+  }
+  return params;
+}
+
+function json(body: object): Params {
+  const params = emptyParams();
+  addJson(params, body);
+  return params;
+}
+
+function refusal(fn: () => void): ApiError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ApiError, String(err));
+    return err;
+  }
+  assert.fail('expected a refusal');
+}
+
+const { upload, setFormats, delete: drop, search, download } = API_ENDPOINTS;
+
+test('flattening keeps values, lists and meta; blanks count as absent', () => {
+  const flat = flattenParams(
+    query('a=%201%20&b=&formats[]=mp3&formats[]=wav&meta[Title]=&x=y'),
+  );
+  assert.deepEqual(flat, {
+    a: '1',
+    formats: ['mp3', 'wav'],
+    meta: { Title: '' },
+    x: 'y',
+  });
+});
+
+test('good calls pass, in each way parameters may come', () => {
+  const calls: Params[] = [
+    query('url=http://h/a.wav&formats=MP3,wav&autopublish=1&job_id=3'),
+    query('upload_id=4&formats[]=flac&meta[Custom: Id]=7&token=t&other=1'),
+    json({ job_id: 3, formats: ['mp3'], autopublish: true, meta: { A: 'b' } }),
+    json({ 'meta[Title]': 'x', track_id: '9', immediate: 'false', format: 'Wav' }),
+  ];
+  for (const params of calls) checkParams(upload.params, params);
+  checkParams(drop.params, query('upload_id=all'));
+  checkParams(drop.params, json({ update_id: 12 }));
+  checkParams(search.params, query('s=blue&show=1000&pg=0'));
+});
+
+test('a refusal names every bad parameter', () => {
+  const err = refusal(() =>
+    checkParams(upload.params, query('job_id=1.5&autopublish=maybe')),
+  );
+  assert.equal(err.code, 'invalid_parameter');
+  assert.equal(err.status, 400);
+  assert.match(err.message, /job_id must be a positive integer/);
+  assert.match(err.message, /autopublish must be 1, 0, true or false/);
+  assert.deepEqual(err.details.parameters, ['autopublish', 'job_id']);
+});
+
+test('values only the schema refuses', () => {
+  // Each of these the old readers ignored or read as "no".
+  const cases: Array<[Params, RegExp]> = [
+    [query('immediate=sometimes'), /^immediate must be 1, 0, true or false$/],
+    [json({ meta: 'Title' }), /^meta must be an object of field names/],
+    [json({ job_id: [1, 2] }), /^job_id must be a positive integer$/],
+    [json({ url: ['a', 'b'] }), /^url must be text$/],
+  ];
+  for (const [params, message] of cases) {
+    const err = refusal(() => checkParams(upload.params, params));
+    assert.equal(err.code, 'invalid_parameter');
+    assert.match(err.message, message);
+  }
+});
+
+test('required parameters are named', () => {
+  const err = refusal(() => checkParams(setFormats.params, query('formats=mp3')));
+  assert.equal(err.message, 'upload_id is required');
+  const track = refusal(() => checkParams(download.params, query('')));
+  assert.equal(track.message, 'track_id is required');
+});
+
+test('bad formats answer invalid_format with the offending names', () => {
+  const err = refusal(() =>
+    checkParams(upload.params, query('formats=mp3,ogg,OPUS')),
+  );
+  assert.equal(err.code, 'invalid_format');
+  assert.deepEqual(err.details.formats, ['ogg', 'opus']);
+  assert.match(err.message, /^formats must be mp3, wav, aiff or flac/);
+
+  const empty = refusal(() => checkParams(upload.params, json({ formats: [] })));
+  assert.equal(empty.code, 'invalid_format');
+  const one = refusal(() => checkParams(download.params, query('track_id=1&format=ogg')));
+  assert.equal(one.code, 'invalid_format');
+});
+
+test('delete takes an id or ALL, nothing else', () => {
+  const err = refusal(() => checkParams(drop.params, query('upload_id=some')));
+  assert.equal(err.message, 'upload_id must be a positive integer or ALL');
+});
+
+test('search counts keep their bounds', () => {
+  for (const bad of ['show=0', 'show=00', 'pg=-1', 'show=1e3', 'pg=1234567890']) {
+    const err = refusal(() => checkParams(search.params, query(bad)));
+    assert.match(err.message, /must be a whole number of at least [01]/, bad);
+  }
+});
