@@ -7,3 +7,4 @@ export * from './track-deleter';
 export * from './source-index';
 export * from './update-store';
 export * from './idempotency-store';
+export * from './delivery-log';

@@ -12,6 +12,7 @@ import type {
 } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
+import { DeliveryLog } from './delivery-log';
 import { keys } from './keys';
 import * as lua from './scripts';
 
@@ -40,19 +41,6 @@ export interface NewUpload {
 
 export type MoveResult = { moved: boolean; jobState: Job['state'] | '' };
 
-/** One attempt to deliver a job's notification (SPEC §4 log). */
-export interface DeliveryAttempt {
-  channel: 'webhook' | 'email';
-  target: string;
-  eventId: string;
-  attempt: number;
-  at: string;
-  durationMs: number;
-  ok: boolean;
-  status?: number;
-  error?: string;
-}
-
 interface Scripts {
   addUpload(...args: (string | number)[]): Promise<string>;
   publishJob(...args: (string | number)[]): Promise<[string[], string[]]>;
@@ -70,6 +58,8 @@ const now = () => new Date().toISOString();
  */
 export class StateStore {
   private readonly redis: Redis & Scripts;
+  /** The completion events and their delivery attempts. */
+  readonly deliveries: DeliveryLog;
 
   constructor(redis: Redis) {
     redis.defineCommand('addUpload', { numberOfKeys: 3, lua: lua.ADD_UPLOAD });
@@ -82,6 +72,7 @@ export class StateStore {
     redis.defineCommand('dropUpload', { numberOfKeys: 3, lua: lua.DROP_UPLOAD });
     redis.defineCommand('mainJob', { numberOfKeys: 3, lua: lua.MAIN_JOB });
     this.redis = redis as Redis & Scripts;
+    this.deliveries = new DeliveryLog(redis);
   }
 
   private nextId(kind: 'site' | 'job' | 'upload'): Promise<number> {
@@ -395,26 +386,5 @@ export class StateStore {
       keys.uploadLock(siteId),
       holder,
     );
-  }
-
-  // Notifications
-
-  /** Stores the job's event once; returns the stored one. */
-  async putEvent(jobId: number, event: string): Promise<string> {
-    await this.redis.set(keys.jobEvent(jobId), event, 'NX');
-    return (await this.redis.get(keys.jobEvent(jobId))) ?? event;
-  }
-
-  async getEvent(jobId: number): Promise<string | undefined> {
-    return (await this.redis.get(keys.jobEvent(jobId))) ?? undefined;
-  }
-
-  async logDelivery(jobId: number, attempt: DeliveryAttempt): Promise<void> {
-    await this.redis.rpush(keys.jobDeliveries(jobId), JSON.stringify(attempt));
-  }
-
-  async deliveries(jobId: number): Promise<DeliveryAttempt[]> {
-    const rows = await this.redis.lrange(keys.jobDeliveries(jobId), 0, -1);
-    return rows.map((row) => JSON.parse(row) as DeliveryAttempt);
   }
 }

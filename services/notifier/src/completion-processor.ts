@@ -36,7 +36,7 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
     if (owner.state !== 'complete') throw new Error('job not complete yet');
 
     const eventId = eventIdOf(owner);
-    if (!(await deps.store.getEvent(jobId))) {
+    if (!(await deps.store.deliveries.getEvent(jobId))) {
       const [counts, uploads] = await Promise.all([
         deps.store.counts(jobId),
         deps.store.listUploads(jobId),
@@ -51,7 +51,7 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
         publicUrl: deps.publicUrl,
         now: now(),
       });
-      await deps.store.putEvent(jobId, JSON.stringify(event));
+      await deps.store.deliveries.putEvent(jobId, JSON.stringify(event));
     }
 
     const site = await deps.store.getSite(owner.siteId);

@@ -39,7 +39,7 @@ export class DeliveryRecorder {
       status: entry.status,
       error: entry.error,
     };
-    await this.store.logDelivery(entry.jobId, attempt);
+    await this.store.deliveries.record(entry.jobId, attempt);
 
     const { channel, outcome } = entry;
     this.metrics.notifications.inc({ channel, outcome });

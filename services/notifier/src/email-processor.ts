@@ -76,7 +76,7 @@ async function summaryInput(
   store: StateStore,
   data: TypedJob<'email'>['data'],
 ): Promise<SummaryInput> {
-  const stored = await store.getEvent(data.jobId);
+  const stored = await store.deliveries.getEvent(data.jobId);
   if (!stored) throw new UnrecoverableError('event missing');
   const event = JSON.parse(stored) as JobCompletedEvent;
   const job = await store.jobById(data.jobId);
@@ -87,7 +87,7 @@ async function summaryInput(
   };
   if (data.reason !== 'webhook-exhausted') return input;
 
-  const attempts = (await store.deliveries(data.jobId)).filter(
+  const attempts = (await store.deliveries.list(data.jobId)).filter(
     (d) => d.channel === 'webhook' && d.eventId === data.eventId,
   );
   const last = attempts.at(-1);

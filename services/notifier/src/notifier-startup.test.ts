@@ -67,7 +67,7 @@ test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
     const mail = await simpleParser(raw);
     assert.match(mail.subject ?? '', new RegExp(`Job ${fixture.job.id}\\b`));
     assert.ok(mail.text && mail.html, 'text and html parts');
-    const log = await store.deliveries(fixture.job.id);
+    const log = await store.deliveries.list(fixture.job.id);
     assert.deepEqual(
       log.map((d) => [d.channel, d.ok, d.target]),
       [['email', true, 'o***@example.com']],

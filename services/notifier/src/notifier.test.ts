@@ -84,7 +84,7 @@ async function complete(jobId: number) {
 
 function webhookLog(jobId: number) {
   return store
-    .deliveries(jobId)
+    .deliveries.list(jobId)
     .then((all) => all.filter((d) => d.channel === 'webhook'));
 }
 
@@ -190,7 +190,7 @@ test('410 stops the retries after one attempt', async () => {
   await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
   await sleep(QUIET_MS);
   assert.equal(receiver.at(hook.path).length, 1);
-  const log = await store.deliveries(fixture.job.id);
+  const log = await store.deliveries.list(fixture.job.id);
   assert.deepEqual(
     log.map((d) => [d.channel, d.status, d.ok]),
     [['webhook', 410, false]],
@@ -219,7 +219,7 @@ test('exhausted retries tell the site contact by email', async () => {
   assert.match(mail.text ?? '', new RegExp(receiver.origin));
 
   await sleep(300);
-  const log = await store.deliveries(fixture.job.id);
+  const log = await store.deliveries.list(fixture.job.id);
   assert.deepEqual(
     log.map((d) => [d.channel, d.ok]),
     [
@@ -281,7 +281,7 @@ test('an SMTP refusal is retried and the mail arrives once', async () => {
   await waitFor(() => smtp.to(to).length > 0);
   await sleep(500);
   assert.equal(smtp.to(to).length, 1);
-  const log = await store.deliveries(fixture.job.id);
+  const log = await store.deliveries.list(fixture.job.id);
   assert.deepEqual(
     log.map((d) => [d.channel, d.attempt, d.ok, d.error]),
     [
@@ -294,7 +294,7 @@ test('an SMTP refusal is retried and the mail arrives once', async () => {
 test('an address with CR/LF is refused, not sent', async () => {
   const fixture = await completedJob(store, {});
   await complete(fixture.job.id);
-  await waitFor(() => store.getEvent(fixture.job.id));
+  await waitFor(() => store.deliveries.getEvent(fixture.job.id));
 
   const to = 'victim@example.com\r\nBcc: other@example.com';
   await emails.add(
@@ -304,14 +304,14 @@ test('an address with CR/LF is refused, not sent', async () => {
   );
 
   const [entry] = await waitFor(async () => {
-    const log = await store.deliveries(fixture.job.id);
+    const log = await store.deliveries.list(fixture.job.id);
     return log.length > 0 && log;
   });
   assert.equal(entry.ok, false);
   assert.equal(entry.error, 'invalid_address');
   assert.equal(entry.target, '[invalid address]');
   await sleep(400);
-  assert.equal((await store.deliveries(fixture.job.id)).length, 1);
+  assert.equal((await store.deliveries.list(fixture.job.id)).length, 1);
   assert.equal(smtp.to('victim@example.com').length, 0);
   assert.equal(smtp.to('other@example.com').length, 0);
 });
@@ -321,7 +321,7 @@ test('a redelivered completion sends no second webhook', async () => {
   const fixture = await completedJob(store, { oncomplete: hook.url });
   await complete(fixture.job.id);
   await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
-  const event = await store.getEvent(fixture.job.id);
+  const event = await store.deliveries.getEvent(fixture.job.id);
 
   // The same completion again, past the queue's own de-duplication.
   for (const id of ['again-1', 'again-2']) {
@@ -335,7 +335,7 @@ test('a redelivered completion sends no second webhook', async () => {
   await sleep(QUIET_MS);
 
   assert.equal(receiver.at(hook.path).length, 1);
-  assert.equal(await store.getEvent(fixture.job.id), event);
+  assert.equal(await store.deliveries.getEvent(fixture.job.id), event);
   assert.equal((await webhookLog(fixture.job.id)).length, 1);
 });
 

@@ -53,7 +53,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     const isLast = attempt >= (job.opts.attempts ?? 1);
 
-    const body = await deps.store.getEvent(jobId);
+    const body = await deps.store.deliveries.getEvent(jobId);
     const owner = await deps.store.jobById(jobId);
     const site = owner && (await deps.store.getSite(owner.siteId));
     if (!body || !site) throw new UnrecoverableError('event or site missing');

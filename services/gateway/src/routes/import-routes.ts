@@ -148,7 +148,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     endpoint(deps, async ({ site, params }) => {
       const job = await jobOf(site, params);
       const counts = await store.counts(job.id);
-      const deliveries = await store.deliveries(job.id);
+      const deliveries = await store.deliveries.list(job.id);
       return { job_id: job.id, state: job.state, ...counts, deliveries };
     }, { schema: API_ENDPOINTS.checkJob.params }),
   );
