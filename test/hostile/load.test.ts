@@ -77,7 +77,8 @@ describe('load: 20 clients × 50 tracks, 2 transcoders', { skip }, () => {
 
   async function gatewayRss(): Promise<number> {
     const text = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
-    const line = /^ingest_process_resident_memory_bytes (\d+)/m.exec(text);
+    const line =
+      /^ingest_process_resident_memory_bytes(?:\{[^}]*\})? (\d+)/m.exec(text);
     return Number(line?.[1]);
   }
 
@@ -161,6 +162,8 @@ describe('load: 20 clients × 50 tracks, 2 transcoders', { skip }, () => {
       t.diagnostic(`load figures ${JSON.stringify(figures)}`);
       console.log(`# load figures ${JSON.stringify(figures)}`);
 
+      assert.ok(samples.gatewayRss.every(Number.isFinite), 'rss sampled');
+      assert.ok(samples.redis.every(Number.isFinite), 'redis sampled');
       assert.ok(peakRedis < REDIS_LIMIT, `redis peaked at ${toMiB(peakRedis)}`);
       assert.ok(peakRss < GATEWAY_RSS_LIMIT, `gateway at ${toMiB(peakRss)}`);
     } finally {

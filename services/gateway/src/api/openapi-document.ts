@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { ERRORS, OUTPUT_FORMATS, contentTypeOf, type ErrorCode } from '@ingest/core';
+import {
+  ERRORS,
+  OUTPUT_FORMATS,
+  contentTypeOf,
+  type ErrorCode,
+} from '@ingest/core';
 import {
   API_ENDPOINTS,
   COMMON_ERRORS,
@@ -97,6 +102,11 @@ function componentSchemas(names: Map<z.ZodType, string>): Json {
   for (const schema of Object.values(schemas)) {
     delete schema.$schema;
     delete schema.$id;
+    // Extra properties are allowed either way; `{}` only adds noise.
+    const extra = schema.additionalProperties;
+    if (typeof extra === 'object' && Object.keys(extra).length === 0) {
+      delete schema.additionalProperties;
+    }
   }
   return schemas;
 }
@@ -124,7 +134,7 @@ function apiOperation(
   const operation: Json = {
     operationId: method === 'get' ? `${name}ViaGet` : name,
     tags: [ep.tag],
-    summary: ep.summary,
+    summary: method === 'get' ? `${ep.summary} (query string)` : ep.summary,
     description: ep.description,
     parameters,
     responses: {
@@ -132,7 +142,9 @@ function apiOperation(
         ? {
             200: {
               description: 'Done.',
-              content: { 'application/json': { schema: ref(names, ep.response) } },
+              content: {
+                'application/json': { schema: ref(names, ep.response) },
+              },
             },
           }
         : DOWNLOAD_RESPONSES),
@@ -301,7 +313,9 @@ const DOWNLOAD_RESPONSES: Json = {
   416: {
     description: 'The range lies outside the file.',
     headers: {
-      'Content-Range': { schema: { type: 'string', examples: ['bytes */5120000'] } },
+      'Content-Range': {
+        schema: { type: 'string', examples: ['bytes */5120000'] },
+      },
     },
   },
 };

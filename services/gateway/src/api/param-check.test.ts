@@ -99,7 +99,9 @@ test('bad formats answer invalid_format with the offending names', () => {
 
   const empty = refusal(() => checkParams(upload.params, json({ formats: [] })));
   assert.equal(empty.code, 'invalid_format');
-  const one = refusal(() => checkParams(download.params, query('track_id=1&format=ogg')));
+  const one = refusal(() =>
+    checkParams(download.params, query('track_id=1&format=ogg')),
+  );
   assert.equal(one.code, 'invalid_format');
 });
 

@@ -59,9 +59,11 @@ function flagParam(description: string) {
     .meta({ description });
 }
 
-function textParam(description: string, required = false) {
-  const schema = z.string({ error: says('must be text') });
-  return (required ? schema : schema.optional()).meta({ description });
+function textParam(description: string, examples?: string[]) {
+  return z
+    .string({ error: says('must be text') })
+    .optional()
+    .meta({ description, ...(examples ? { examples } : {}) });
 }
 
 const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
@@ -140,12 +142,14 @@ const jobId = idParam('A job of the site; default: the site\'s main job.');
 const oncomplete = textParam(
   'Told when the job completes: an http(s) URL (signed webhook) or one ' +
     'email address. One per job; a later value replaces the earlier one.',
+  ['https://hooks.example.com/ingest'],
 );
 
 export const uploadParams = z.looseObject({
   ...common,
   url: textParam(
     'Where to fetch the source. Required unless a multipart `file` is sent.',
+    ['https://files.example.com/masters/blue-hour.wav'],
   ),
   formats: formatsParam(
     'Final formats of the track; default: the formats of its sources ' +
@@ -172,7 +176,7 @@ export const uploadParams = z.looseObject({
   ).optional(),
   meta: metaParam.optional(),
   job_id: jobId.optional(),
-  oncomplete: oncomplete.optional(),
+  oncomplete,
 });
 
 export const setMetadataParams = z.looseObject({
@@ -191,17 +195,17 @@ export const noParams = z.looseObject({ ...common });
 
 export const createJobParams = z.looseObject({
   ...common,
-  name: textParam('A name for the job.').optional(),
+  name: textParam('A name for the job.'),
   email: textParam(
     "One address told when the job completes; default: the site's " +
       'contact address.',
-  ).optional(),
+  ),
 });
 
 export const publishParams = z.looseObject({
   ...common,
   job_id: jobId.optional(),
-  oncomplete: oncomplete.optional(),
+  oncomplete,
 });
 
 export const jobParams = z.looseObject({
@@ -270,7 +274,7 @@ export const searchParams = z.looseObject({
   s: textParam(
     'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
       '(the last one also as a prefix); none: every indexed track.',
-  ).optional(),
+  ),
   show: countParam('Tracks per page, at most 1000; default: 50.', 1).optional(),
   pg: countParam('Page number, from 0.', 0).optional(),
 });

@@ -8,12 +8,30 @@ const require = createRequire(import.meta.url);
 export const RENDERER_PATH = '/docs/redoc.standalone.js';
 const RENDERER_FILE = require.resolve('redoc/bundles/redoc.standalone.js');
 
+/**
+ * The page may load from this gateway only. Redoc's side menu shows a
+ * logo from its vendor's CDN; the browser does not fetch it (the image
+ * hides itself when it fails). Styles are injected inline; search runs
+ * in a worker made from a blob.
+ */
+const PAGE_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' blob:",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>catalog-ingest API reference</title>
+<link rel="icon" href="data:,">
 <style>body { margin: 0; }</style>
 </head>
 <body>
@@ -37,6 +55,7 @@ export function apiDocsRoutes(): Router {
     res.type('application/json').send(document);
   });
   router.get('/docs', (_req, res) => {
+    res.setHeader('Content-Security-Policy', PAGE_POLICY);
     res.type('html').send(PAGE);
   });
   router.get(RENDERER_PATH, (_req, res) => {

@@ -28,6 +28,7 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
         maxRedirects: options.maxRedirects,
         maxBytes: options.maxBytes,
         allowPrivate: options.allowPrivate,
+        errorPrefix: 'source could not be fetched',
       });
     } catch (err) {
       throw toApiError(err);
