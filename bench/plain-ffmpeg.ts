@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultBinaryPaths, type OutputFormat } from '@ingest/media';
-// The bench reuses the media package's own argv builder (not exported from
-// its index on purpose: nothing in the services builds ffmpeg commands),
+// The bench reuses the media package's own argv builder (a subpath export
+// kept out of its index: nothing in the services builds ffmpeg commands),
 // so plain ffmpeg encodes with exactly the pipeline's settings.
 import {
   buildTranscodeArgs,
   countingOutputArgs,
-} from '../packages/media/src/transcode-args';
+} from '@ingest/media/transcode-args';
 import type { TrackKind } from './fixtures';
 import { pool } from './stats';
 
