@@ -125,7 +125,9 @@ async function post(
     return { status: response.status };
   } catch (err) {
     const code = codeOf(err);
-    return { error: code, permanent: code === 'bad_url' };
+    // A malformed URL or a forbidden address will not change on retry.
+    const permanent = code === 'bad_url' || code === 'address_not_allowed';
+    return { error: code, permanent };
   }
 }
 
