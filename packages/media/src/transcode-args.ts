@@ -144,6 +144,8 @@ function outputArgs(
   args.push('-c:a', encoding.codec, ...formatArgs(rendition, encoding));
 
   // Tags come from the track's metadata only, never from the source.
+  // TODO(a track's tags passing ~2 MiB in all, E2BIG at spawn): hand
+  // them to ffmpeg in an ffmetadata file instead of the command line.
   args.push('-map_metadata', '-1', '-map_chapters', '-1');
   for (const [key, value] of containerTags(rendition.format, metadata)) {
     args.push('-metadata', `${key}=${value}`);
