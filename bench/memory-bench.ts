@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { openQueue } from '@ingest/queue';
-import type { TestSite, TestStack, WebhookReceiver } from '@ingest/testkit';
+import {
+  listenOnLoopback,
+  type LoopbackServer,
+  type TestSite,
+  type TestStack,
+  type WebhookReceiver,
+} from '@ingest/testkit';
 import { peakRssOf, rssOf, sampleRss } from './rss';
 import type { SmallFiles } from './small-files';
 import { callOk, pidOf, redisUsedMemory, webhookOf } from './stack-kit';
 import { timed } from './stats';
-
-interface Loopback {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function listen(server: http.Server): Promise<Loopback> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 /** A 44-byte WAV header: 16-bit stereo 44.1 kHz, `dataBytes` of PCM. */
 function wavHeader(dataBytes: number): Buffer {
@@ -49,7 +36,7 @@ function wavHeader(dataBytes: number): Buffer {
  * 441 Hz tone: 100 frames repeat exactly), so nothing is held in memory
  * on this side either.
  */
-export async function hugeWavServer(bytes: number): Promise<Loopback> {
+export async function hugeWavServer(bytes: number): Promise<LoopbackServer> {
   const period = Buffer.alloc(100 * 4);
   for (let i = 0; i < 100; i++) {
     const v = Math.round(8000 * Math.sin((2 * Math.PI * i) / 100));
@@ -71,7 +58,7 @@ export async function hugeWavServer(bytes: number): Promise<Loopback> {
     };
     pump();
   });
-  return listen(server);
+  return listenOnLoopback(server);
 }
 
 export interface GatewayFetch {
@@ -138,7 +125,9 @@ export async function notifierBacklog(
   await webhookOf(receiver, job.job_id, 300_000);
 
   const held: http.ServerResponse[] = [];
-  const silent = await listen(http.createServer((_req, res) => void held.push(res)));
+  const silent = await listenOnLoopback(
+    http.createServer((_req, res) => void held.push(res)),
+  );
   const pid = pidOf(stack, 'notifier');
   const queue = openQueue('webhook', stack.redis);
   try {

@@ -60,17 +60,31 @@ interface Row {
 }
 
 function versusRows(v: VersusFfmpeg): { rows: Row[]; best: Row } {
-  const perTrack = { name: 'plain ffmpeg, one per track (3 outputs)', ms: v.perTrackMs };
+  const perTrack = {
+    name: 'plain ffmpeg, one per track (3 outputs)',
+    ms: v.perTrackMs,
+  };
   const perFormat = { name: 'plain ffmpeg, one per format', ms: v.perFormatMs };
-  const best = median(perTrack.ms) <= median(perFormat.ms) ? perTrack : perFormat;
+  const best =
+    median(perTrack.ms) <= median(perFormat.ms) ? perTrack : perFormat;
   return {
     best,
     rows: [
       perTrack,
       perFormat,
-      { name: 'media package `transcode()` alone (probe + pass + verify + hash)', ms: v.mediaMs },
-      { name: '**pipeline: publish → webhook**', ms: v.pipeline.map((p) => p.processMs) },
-      { name: 'pipeline: N uploads by URL, one after another', ms: v.pipeline.map((p) => p.uploadMs) },
+      {
+        name:
+          'media package `transcode()` alone (probe + pass + verify + hash)',
+        ms: v.mediaMs,
+      },
+      {
+        name: '**pipeline: publish → webhook**',
+        ms: v.pipeline.map((p) => p.processMs),
+      },
+      {
+        name: 'pipeline: N uploads by URL, one after another',
+        ms: v.pipeline.map((p) => p.uploadMs),
+      },
       {
         name: 'pipeline: first upload → webhook',
         ms: v.pipeline.map((p) => p.uploadMs + p.processMs),
@@ -82,8 +96,11 @@ function versusRows(v: VersusFfmpeg): { rows: Row[]; best: Row } {
 function render(r: BenchResults): string[] {
   const m = r.machine;
   const out: string[] = [];
+  const kind = r.quick
+    ? 'quick (1 run each: a smoke check, not figures to quote)'
+    : 'full';
   out.push(
-    `## Latest run: ${r.quick ? 'quick (1 run each: a smoke check, not figures to quote)' : 'full'}`,
+    `## Latest run: ${kind}`,
     '',
     `Taken ${r.date.slice(0, 16).replace('T', ' ')} UTC in ${r.minutes.toFixed(0)} min ` +
       `by \`npm run bench${r.quick ? ' -- --quick' : ''}\`.`,
@@ -131,9 +148,10 @@ function targets(r: BenchResults): string[] {
     '|---|---|---|',
     `| pipeline within 10% of the best plain-ffmpeg way (${v.kind}) | ` +
       `${ratio(toBest)} of ${best.name} | ${yes(toBest <= 1.1)} |`,
-    `| pipeline faster than one ffmpeg per format (${v.kind}) | ${ratio(toFormat)} of its time | ` +
-      `${yes(toFormat < 1)} |`,
-    `| two transcoder processes ≥ 1.8× one (concurrency 1) | ${ratio(scale)} | ${yes(scale >= 1.8)} |`,
+    `| pipeline faster than one ffmpeg per format (${v.kind}) | ` +
+      `${ratio(toFormat)} of its time | ${yes(toFormat < 1)} |`,
+    '| two transcoder processes ≥ 1.8× one (concurrency 1) | ' +
+      `${ratio(scale)} | ${yes(scale >= 1.8)} |`,
     `| gateway RSS fetching a ${mib(g.bytes)} MiB source: flat, < 150 MB (143 MiB) | ` +
       `peak ${mib(g.peakRss)} MiB, +${mib(g.peakRss - g.idleRss)} over idle | ` +
       `${yes(g.peakRss < 150e6)} |`,
@@ -154,14 +172,19 @@ function versusSection(r: BenchResults): string[] {
   for (const v of r.versus) {
     const { best, rows } = versusRows(v);
     out.push(
-      `**${v.kind}**: ${v.tracks} tracks, ${(v.audioSeconds / 60).toFixed(1)} min of stereo audio, ` +
-        `parallelism ${v.parallel}, ${v.pipeline.length} runs (1-min load at each run: ${v.load.join(', ')})`,
+      `**${v.kind}**: ${v.tracks} tracks, ` +
+        `${(v.audioSeconds / 60).toFixed(1)} min of stereo audio, ` +
+        `parallelism ${v.parallel}, ${v.pipeline.length} runs ` +
+        `(1-min load at each run: ${v.load.join(', ')})`,
       '',
       '| way | median s | × best plain |',
       '|---|---|---|',
     );
     for (const row of rows) {
-      out.push(`| ${row.name} | ${seconds(median(row.ms))} | ${ratio(medianRatio(row.ms, best.ms))} |`);
+      const times = seconds(median(row.ms));
+      out.push(
+        `| ${row.name} | ${times} | ${ratio(medianRatio(row.ms, best.ms))} |`,
+      );
     }
     const phases = v.phases.reduce(
       (a, p) => ({
@@ -178,12 +201,16 @@ function versusSection(r: BenchResults): string[] {
     const checks = media * ((phases.probe + phases.verify) / all);
     out.push(
       '',
-      `Phases of the media package (summed over its runs): probe ${pct(phases.probe / all)}, ` +
-        `transcode pass ${pct(phases.pass / all)} (includes decoding each source once more ` +
-        `to 8 kHz mono to count its samples), verify + hash ${pct(phases.verify / all)}.`,
+      'Phases of the media package (summed over its runs): ' +
+        `probe ${pct(phases.probe / all)}, ` +
+        `transcode pass ${pct(phases.pass / all)} ` +
+        '(includes decoding each source once more ' +
+        'to 8 kHz mono to count its samples), ' +
+        `verify + hash ${pct(phases.verify / all)}.`,
       '',
       `Gap pipeline − best plain: ${seconds(gap)} s. Of it, the media package's own ` +
-        `checks (probe + verify + hash, ≈ ${seconds(checks)} s of wall time at this parallelism) and ` +
+        `checks (probe + verify + hash, ≈ ${seconds(checks)} s of wall time ` +
+        'at this parallelism) and ' +
         `its counting output (media alone − plain per track − checks: ` +
         `${seconds(media - median(v.perTrackMs) - checks)} s) are the work it does on purpose; ` +
         `the service around it (queue, storage, state, webhook: pipeline − media alone) ` +
@@ -200,19 +227,23 @@ function scalingSection(r: BenchResults): string[] {
   const out = [
     '### 2. Scaling',
     '',
-    `publish → webhook for ${tracks} tracks (44.1 kHz / 16-bit, mp3 + wav + aiff), by transcoder ` +
-      'processes × TRANSCODER_CONCURRENCY. Speed-up is the median of per-run ratios to 1 × 1. ' +
-      'RSS: one transcoder process (node) idle and at peak, and with its ffmpeg children.',
+    `publish → webhook for ${tracks} tracks ` +
+      '(44.1 kHz / 16-bit, mp3 + wav + aiff), by transcoder ' +
+      'processes × TRANSCODER_CONCURRENCY. ' +
+      'Speed-up is the median of per-run ratios to 1 × 1. ' +
+      'RSS: one transcoder process (node) idle and at peak, ' +
+      'and with its ffmpeg children.',
     '',
-    '| processes × concurrency | median s | tracks / min | speed-up | RSS idle | RSS peak | ' +
-      'peak with ffmpeg | per concurrent job |',
+    '| processes × concurrency | median s | tracks / min | speed-up | ' +
+      'RSS idle | RSS peak | peak with ffmpeg | per concurrent job |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const p of r.scaling) {
     const ms = median(p.processMs);
     const jobs = Math.min(p.concurrency, Math.ceil(tracks / p.processes));
+    const perMinute = ((tracks * 60_000) / ms).toFixed(1);
     out.push(
-      `| ${p.processes} × ${p.concurrency} | ${seconds(ms)} | ${((tracks * 60_000) / ms).toFixed(1)} | ` +
+      `| ${p.processes} × ${p.concurrency} | ${seconds(ms)} | ${perMinute} | ` +
         `${base ? ratio(medianRatio(base.processMs, p.processMs)) : 'n/a'} | ` +
         `${mib(p.idleRss)} MiB | ${mib(p.nodePeakRss)} MiB | ${mib(p.treePeakRss)} MiB | ` +
         `${mib((p.treePeakRss - p.idleRss) / jobs)} MiB |`,
@@ -235,18 +266,24 @@ function apiSection(r: BenchResults): string[] {
     '',
     '| what | median per second | × raw BullMQ add |',
     '|---|---|---|',
-    `| uploads accepted, by URL | ${median(a.urlRate).toFixed(1)} | ${ratio(median(a.urlRate) / raw)} |`,
+    `| uploads accepted, by URL | ${median(a.urlRate).toFixed(1)} | ` +
+      `${ratio(median(a.urlRate) / raw)} |`,
     `| uploads accepted, multipart | ${median(a.multipartRate).toFixed(1)} | ` +
       `${ratio(median(a.multipartRate) / raw)} |`,
-    `| raw BullMQ \`add\` (same Redis, transcode options, ${a.sites} callers) | ${raw.toFixed(0)} | 1.00× |`,
+    '| raw BullMQ `add` ' +
+      `(same Redis, transcode options, ${a.sites} callers) | ` +
+      `${raw.toFixed(0)} | 1.00× |`,
     '',
     `publish answered in ${a.publishAnsweredMs.toFixed(0)} ms; first upload taken by an idle ` +
       `transcoder ${a.publishTakenMs.toFixed(0)} ms after publish was called ` +
       `(medians of ${a.latencyRuns}).`,
     '',
-    `A job of ${b.uploads} small uploads (one site, by URL): uploads ${seconds(b.uploadMs)} s ` +
-      `(${((b.uploads * 1000) / b.uploadMs).toFixed(1)}/s), publish → webhook ${seconds(b.processMs)} s ` +
-      `(${((b.uploads * 1000) / b.processMs).toFixed(1)} tracks/s). Redis used_memory: ` +
+    `A job of ${b.uploads} small uploads (one site, by URL): ` +
+      `uploads ${seconds(b.uploadMs)} s ` +
+      `(${((b.uploads * 1000) / b.uploadMs).toFixed(1)}/s), ` +
+      `publish → webhook ${seconds(b.processMs)} s ` +
+      `(${((b.uploads * 1000) / b.processMs).toFixed(1)} tracks/s). ` +
+      'Redis used_memory: ' +
       `+${per1000(b.queuedDelta)} MiB per 1000 uploads queued, ` +
       `+${per1000(b.completeDelta)} MiB per 1000 tracks published (state, tracks, finished ` +
       'queue jobs kept for a day).',

@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { makeTone } from '@ingest/testkit';
+import {
+  listenOnLoopback,
+  makeTone,
+  type LoopbackServer,
+} from '@ingest/testkit';
 
 /**
  * Small WAV files with distinct bytes (a job refuses the same bytes
@@ -30,7 +33,7 @@ export class SmallFiles {
   }
 
   /** Serves `/<n>.wav` as the n-th file, as a source host would. */
-  async serve(): Promise<{ url: string; close(): Promise<void> }> {
+  serve(): Promise<LoopbackServer> {
     const server = http.createServer((req, res) => {
       const n = Number(/\/(\d+)\.wav$/.exec(req.url ?? '')?.[1]);
       if (!Number.isInteger(n)) return void res.writeHead(404).end();
@@ -41,15 +44,6 @@ export class SmallFiles {
       });
       res.end(body);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
+    return listenOnLoopback(server);
   }
 }

@@ -2,6 +2,7 @@ import {
   ServiceProcess,
   TestStack,
   freePort,
+  waitUntil,
   type TestSite,
   type WebhookReceiver,
 } from '@ingest/testkit';
@@ -75,13 +76,11 @@ export async function webhookOf(
   jobId: number,
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const hook = receiver.received.find((h) => h.body.job_id === jobId);
-    if (hook) return hook.body;
-    if (Date.now() > deadline) throw new Error(`no webhook for job ${jobId}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const hook = await waitUntil(
+    () => receiver.received.find((h) => h.body.job_id === jobId),
+    { timeoutMs, intervalMs: 20, message: `no webhook for job ${jobId}` },
+  );
+  return hook.body;
 }
 
 /** Redis INFO memory used_memory, bytes. */

@@ -6,29 +6,28 @@
  * in headless Chromium without reaching any other host.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020';
-import { chromium } from 'playwright-core';
 import {
-  TestStack,
+  chromiumMissing,
+  launchChromium,
   makeTone,
-  serveFiles,
+  startFixtureStack,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 import { API_ENDPOINTS } from '@ingest/gateway/src/api/endpoints';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.resolve('docs/images/api-reference.png');
 
 type Json = Record<string, any>;
 
-let dir: string;
+let fixture: FixtureStack;
 let files: LoopbackServer;
 let stack: TestStack;
 let site: TestSite;
@@ -36,22 +35,19 @@ let doc: Json;
 let ajv: Ajv2020;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-api-reference-'));
-  await makeTone(path.join(dir, 'tone.wav'), {
-    seconds: 2,
-    tags: { title: 'Reference Tone', artist: 'Schema Band' },
+  fixture = await startFixtureStack({
+    fixtures: async (dir) => {
+      await makeTone(path.join(dir, 'tone.wav'), {
+        seconds: 2,
+        tags: { title: 'Reference Tone', artist: 'Schema Band' },
+      });
+      await makeTone(path.join(dir, 'other.wav'), { seconds: 1 });
+    },
   });
-  await makeTone(path.join(dir, 'other.wav'), { seconds: 1 });
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
-  site = await stack.createSite();
+  ({ files, stack, site } = fixture);
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 function call(name: keyof typeof API_ENDPOINTS, params: Json = {}) {
   return stack.call(API_ENDPOINTS[name].path, site.token, params);
@@ -242,30 +238,10 @@ test('answers match the documented response schemas', async () => {
 
 test(
   '/docs renders the reference in Chromium, from this gateway alone',
-  {
-    skip: existsSync(CHROMIUM)
-      ? false
-      : `${CHROMIUM} is absent: apt-get install -y chromium`,
-  },
+  { skip: chromiumMissing() },
   async () => {
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'ingest-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { page, close } = await launchChromium();
     try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
       const gateway = new URL(stack.gatewayUrl).host;
       const outside = (url: string) => {
         const { protocol, host } = new URL(url);
@@ -306,8 +282,7 @@ test(
         assert.equal(outcome, 'csp', url);
       }
     } finally {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
+      await close();
     }
   },
 );

@@ -6,48 +6,38 @@
  * 5 s idle, 3 uploads.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  TestStack,
-  makeTone,
-  serveFiles,
+  makeDistinctTones,
+  startFixtureStack,
+  waitUntil,
   webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
 const IDLE_MS = 5_000;
 const MAX_UPLOADS = 3;
 
-let dir: string;
+let fixture: FixtureStack;
 let files: LoopbackServer;
 let stack: TestStack;
 let site: TestSite;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-autopublish-'));
-  // Distinct bytes for every upload: a job refuses the same bytes twice.
-  for (let n = 1; n <= 14; n++) {
-    await makeTone(path.join(dir, `tone-${n}.wav`), { seconds: 1 + n / 10 });
-  }
-  files = await serveFiles(dir);
-  stack = await TestStack.start({
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 14),
     env: {
       INGEST_AUTOPUBLISH_IDLE: `${IDLE_MS}ms`,
       INGEST_AUTOPUBLISH_MAX_UPLOADS: String(MAX_UPLOADS),
     },
   });
-  site = await stack.createSite();
+  ({ files, stack, site } = fixture);
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,14 +65,14 @@ async function stateOf(jobId: number): Promise<string> {
 }
 
 /** When the job was published, by the gateway's clock (same machine). */
-async function publishedAt(jobId: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const job = await stack.store.jobById(jobId);
-    if (job?.publishedAt) return Date.parse(job.publishedAt);
-    if (Date.now() > deadline) throw new Error(`job ${jobId} not published`);
-    await sleep(100);
-  }
+function publishedAt(jobId: number): Promise<number> {
+  return waitUntil(
+    async () => {
+      const job = await stack.store.jobById(jobId);
+      return job?.publishedAt ? Date.parse(job.publishedAt) : undefined;
+    },
+    { message: `job ${jobId} not published` },
+  );
 }
 
 describe('autopublish', () => {

@@ -52,7 +52,9 @@ interface Outcome {
   uploadId?: number;
 }
 
-test('every corpus file ends as its class says', { skip: !present && `corpus not found at ${CORPUS}` }, async (t) => {
+const skip = !present && `corpus not found at ${CORPUS}`;
+
+test('every corpus file ends as its class says', { skip }, async (t) => {
   const job = await stack.call('/api/import/createJob', site.token, {
     name: 'corpus',
   });

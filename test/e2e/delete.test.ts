@@ -7,42 +7,35 @@
  * the test looks at them; one is started later to finish the job.
  */
 import assert from 'node:assert/strict';
-import { access, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  TestStack,
-  makeTone,
-  serveFiles,
+  makeDistinctTones,
+  startFixtureStack,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 import { UpdateStore } from '@ingest/state';
 
-let dir: string;
+let fixture: FixtureStack;
 let files: LoopbackServer;
 let stack: TestStack;
 let site: TestSite;
 let other: TestSite;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-delete-'));
-  // Distinct bytes for every upload: a job refuses the same bytes twice.
-  for (let n = 1; n <= 9; n++) {
-    await makeTone(path.join(dir, `tone-${n}.wav`), { seconds: 1 + n / 10 });
-  }
-  files = await serveFiles(dir);
-  stack = await TestStack.start({ transcoders: 0 });
-  site = await stack.createSite();
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 9),
+    transcoders: 0,
+  });
+  ({ files, stack, site } = fixture);
   other = await stack.createSite();
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 const call = (
   who: TestSite,

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IngestApiError } from '@ingest/client';
@@ -14,40 +13,43 @@ import { QueueImporter, type ImportPayloadV1 } from '@ingest/client-queue';
 import { openQueue } from '@ingest/queue';
 import { FileStorage } from '@ingest/storage';
 import {
-  TestStack,
   makeTone,
-  serveFiles,
+  startFixtureStack,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let stack: TestStack;
 let site: TestSite;
 let importer: QueueImporter;
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-inbound-'));
+async function writeFixtures(dir: string) {
   await makeTone(path.join(dir, 'tone-a.wav'), {
     seconds: 2,
     tags: { title: 'Tone A', artist: 'Queue Artist' },
   });
-  await makeTone(path.join(dir, 'tone-b.wav'), { seconds: 2, sampleRate: 48_000 });
+  await makeTone(path.join(dir, 'tone-b.wav'), {
+    seconds: 2,
+    sampleRate: 48_000,
+  });
   await makeTone(path.join(dir, 'take.wav'), { seconds: 2, channels: 1 });
   await writeFile(path.join(dir, 'notes.txt'), 'just some text\n'.repeat(50));
+}
 
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
-  site = await stack.createSite();
+before(async () => {
+  fixture = await startFixtureStack({ fixtures: writeFixtures });
+  ({ dir, files, stack, site } = fixture);
   importer = new QueueImporter({ redisUrl: stack.redisServer.url });
 });
 
 after(async () => {
   await importer?.close();
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const call = (endpoint: string, params: Record<string, unknown> = {}) =>

@@ -5,27 +5,27 @@
  * its `oncomplete`.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import { jobIds, openQueue } from '@ingest/queue';
 import {
-  TestStack,
   makeTone,
-  serveFiles,
   smtpSink,
+  startFixtureStack,
+  waitUntil,
   webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
   type SmtpSink,
   type TestSite,
+  type TestStack,
   type WebhookReceiver,
 } from '@ingest/testkit';
 
 const CONTACT = 'contact@example.com';
 
-let dir: string;
+let fixture: FixtureStack;
 let files: LoopbackServer;
 let smtp: SmtpSink;
 let hooks: WebhookReceiver;
@@ -33,21 +33,20 @@ let stack: TestStack;
 let site: TestSite;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-mails-'));
-  await makeTone(path.join(dir, 'tone.wav'), { seconds: 1 });
-  files = await serveFiles(dir);
   smtp = await smtpSink();
-  stack = await TestStack.start({ env: { SMTP_URL: smtp.url } });
-  site = await stack.createSite(CONTACT);
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeTone(path.join(dir, 'tone.wav'), { seconds: 1 }),
+    env: { SMTP_URL: smtp.url },
+    contactEmail: CONTACT,
+  });
+  ({ files, stack, site } = fixture);
   hooks = await webhookReceiver(site.secret);
 });
 
 after(async () => {
-  await stack?.close();
+  await fixture?.close();
   await hooks?.close();
-  await files?.close();
   await smtp?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const call = (endpoint: string, params: Record<string, unknown> = {}) =>
@@ -88,12 +87,10 @@ const mailsOf = (jobId: number) =>
 
 /** Waits for the job's mail to arrive and answers its one recipient. */
 async function mailOf(jobId: number, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (mailsOf(jobId).length === 0) {
-    if (Date.now() > deadline) throw new Error(`no mail for job ${jobId}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const [mail] = mailsOf(jobId);
+  const [mail] = await waitUntil(
+    () => mailsOf(jobId).length > 0 && mailsOf(jobId),
+    { timeoutMs, message: `no mail for job ${jobId}` },
+  );
   return recipient(mail);
 }
 
@@ -118,12 +115,11 @@ describe('job emails', () => {
     const completion = openQueue('completion', stack.redis);
     const email = openQueue('email', stack.redis);
     try {
-      const deadline = Date.now() + 60_000;
       const runId = jobIds.completion(jobs.main);
-      while ((await completion.getJobState(runId)) !== 'completed') {
-        assert.ok(Date.now() < deadline, 'completion never finished');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitUntil(
+        async () => (await completion.getJobState(runId)) === 'completed',
+        { message: 'completion never finished' },
+      );
       const queued = await email.getJobs([
         'waiting',
         'active',

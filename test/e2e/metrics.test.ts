@@ -5,20 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  TestStack,
   makeTone,
-  serveFiles,
+  startFixtureStack,
+  webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
+  type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let stack: TestStack;
 let files: LoopbackServer;
-let dir: string;
+let site: TestSite;
 
 const EXPECTED: Record<string, string[]> = {
   gateway: [
@@ -43,17 +45,13 @@ const EXPECTED: Record<string, string[]> = {
 };
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-metrics-'));
-  await makeTone(path.join(dir, 'm.wav'), { seconds: 2 });
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeTone(path.join(dir, 'm.wav'), { seconds: 2 }),
+  });
+  ({ files, stack, site } = fixture);
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 function promtool(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v promtool']);
@@ -61,10 +59,7 @@ function promtool(): string | undefined {
 }
 
 test('each service exposes its metrics after a job', async () => {
-  const site = await stack.createSite();
-  const hooks = await import('@ingest/testkit').then((m) =>
-    m.webhookReceiver(site.secret),
-  );
+  const hooks = await webhookReceiver(site.secret);
   try {
     await stack.call('/api/import/upload', site.token, {
       url: `${files.url}/m.wav`,

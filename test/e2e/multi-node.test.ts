@@ -7,25 +7,26 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { S3Storage, parseS3Url } from '@ingest/storage';
 import {
-  TestStack,
   ffprobe,
   makeTone,
   s3TestServer,
-  serveFiles,
+  startFixtureStack,
   webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
   type S3TestServer,
   type ServiceProcess,
   type TestSite,
+  type TestStack,
   type WebhookReceiver,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let s3: S3TestServer;
@@ -35,41 +36,40 @@ let redirecting: ServiceProcess;
 let site: TestSite;
 let receiver: WebhookReceiver;
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-multi-'));
+async function writeFixtures(dir: string) {
   await makeTone(path.join(dir, 'one.wav'), {
     seconds: 3,
     tags: { title: 'Node One' },
   });
   await makeTone(path.join(dir, 'two.flac'), { seconds: 2, codec: 'flac' });
-  files = await serveFiles(dir);
+}
 
+before(async () => {
   s3 = await s3TestServer();
   bucket = new S3Storage({
     location: parseS3Url(s3.storageUrl),
     credentials: s3.credentials,
   });
-  stack = await TestStack.start({
+  fixture = await startFixtureStack({
+    fixtures: writeFixtures,
     env: { ...s3.env, TRANSCODER_CONCURRENCY: '1' },
     transcoders: 2,
     perServiceDataDirs: true,
   });
+  ({ dir, files, stack, site } = fixture);
   // A second gateway that answers downloads with presigned redirects.
   redirecting = await stack.startService('gateway', undefined, {
     INGEST_DOWNLOAD_MODE: 'redirect',
     INGEST_DOWNLOAD_URL_TTL: '2m',
   });
-  site = await stack.createSite();
   receiver = await webhookReceiver(site.secret);
 });
 
 after(async () => {
   await receiver?.close();
-  await stack?.close();
+  await fixture?.close();
   await bucket?.close();
   await s3?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const sha256 = (bytes: Buffer) =>

@@ -5,30 +5,30 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, truncate, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  TestStack,
   ffprobe,
   makeTone,
-  serveFiles,
   smtpSink,
+  startFixtureStack,
   webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
   type SmtpSink,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let smtp: SmtpSink;
 let stack: TestStack;
 let site: TestSite;
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-e2e-'));
+async function writeFixtures(dir: string) {
   await makeTone(path.join(dir, 'tone-a.wav'), {
     seconds: 4,
     tags: { title: 'Tone A', artist: 'Test Artist' },
@@ -48,18 +48,20 @@ before(async () => {
   const cut = path.join(dir, 'cut.wav');
   await truncate(cut, Math.floor((await stat(cut)).size * 0.3));
   await writeFile(path.join(dir, 'notes.txt'), 'just some text\n'.repeat(50));
+}
 
-  files = await serveFiles(dir);
+before(async () => {
   smtp = await smtpSink();
-  stack = await TestStack.start({ env: { SMTP_URL: smtp.url } });
-  site = await stack.createSite();
+  fixture = await startFixtureStack({
+    fixtures: writeFixtures,
+    env: { SMTP_URL: smtp.url },
+  });
+  ({ dir, files, stack, site } = fixture);
 });
 
 after(async () => {
-  await stack?.close();
-  await files?.close();
+  await fixture?.close();
   await smtp?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const call = (endpoint: string, params: Record<string, unknown> = {}) =>
@@ -237,7 +239,8 @@ describe('a job with a webhook', () => {
         `${format} lasts ${probed.format.duration}`,
       );
     }
-    assert.equal((await download(hires.track_id, 'wav')).res.headers.get('content-type'), 'audio/wav');
+    const wav = await download(hires.track_id, 'wav');
+    assert.equal(wav.res.headers.get('content-type'), 'audio/wav');
 
     const part = await download(hires.track_id, 'mp3', 'bytes=10-19');
     assert.equal(part.res.status, 206);

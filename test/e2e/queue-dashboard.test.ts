@@ -4,29 +4,29 @@
  * completed transcode, one webhook delivery that failed for good).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { QUEUES } from '@ingest/queue';
 import {
-  TestStack,
+  chromiumMissing,
+  launchChromium,
   makeTone,
-  serveFiles,
+  startFixtureStack,
   webhookReceiver,
+  type FixtureStack,
   type LoopbackServer,
   type ServiceProcess,
   type TestSite,
+  type TestStack,
   type WebhookReceiver,
 } from '@ingest/testkit';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'admin-token-for-the-dashboard-test';
 const QUEUE_NAMES: string[] = Object.values(QUEUES).sort();
 
-let dir: string;
+let fixture: FixtureStack;
 let files: LoopbackServer;
 let stack: TestStack;
 let plain: ServiceProcess;
@@ -35,33 +35,30 @@ let receiver: WebhookReceiver;
 let board: string;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-dashboard-'));
-  await makeTone(path.join(dir, 'tone.wav'), {
-    seconds: 2,
-    tags: { title: 'Dashboard Tone' },
-  });
-  files = await serveFiles(dir);
-  stack = await TestStack.start({
+  fixture = await startFixtureStack({
+    fixtures: (dir) =>
+      makeTone(path.join(dir, 'tone.wav'), {
+        seconds: 2,
+        tags: { title: 'Dashboard Tone' },
+      }),
     env: {
       INGEST_ADMIN_TOKEN: ADMIN_TOKEN,
       // One quick retry, then the delivery fails for good.
       INGEST_WEBHOOK_SCHEDULE: '200ms',
     },
   });
+  ({ files, stack, site } = fixture);
   // The same gateway without a token: no dashboard at all.
   plain = await stack.startService('gateway', undefined, {
     INGEST_ADMIN_TOKEN: '',
   });
-  site = await stack.createSite();
   receiver = await webhookReceiver(site.secret, () => 500);
   board = `${stack.gatewayUrl}/admin/queues`;
 });
 
 after(async () => {
   await receiver?.close();
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 test('jobs exist: a completed transcode and a failed webhook', async () => {
@@ -164,30 +161,12 @@ test('a token in the query becomes a cookie and leaves the URL', async () => {
 
 test(
   'the page shows the queues and their jobs in Chromium',
-  {
-    skip: existsSync(CHROMIUM)
-      ? false
-      : `${CHROMIUM} is absent: apt-get install -y chromium`,
-  },
+  { skip: chromiumMissing() },
   async () => {
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'ingest-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    const { page, close } = await launchChromium({
       viewport: { width: 1280, height: 720 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
     });
     try {
-      const page = await browser.newPage();
       await page.goto(`${board}?token=${ADMIN_TOKEN}`);
       assert.equal(new URL(page.url()).search, '', 'token left the URL');
       for (const name of QUEUE_NAMES) {
@@ -209,8 +188,7 @@ test(
       assert.ok((await stat(shot)).size > 10_000);
       console.log(`# screenshot: ${shot}`);
     } finally {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
+      await close();
     }
   },
 );

@@ -5,18 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  TestStack,
   makeTone,
-  serveFiles,
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let stack: TestStack;
@@ -24,18 +25,12 @@ let site: TestSite;
 let other: TestSite;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-search-'));
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
-  site = await stack.createSite();
+  fixture = await startFixtureStack();
+  ({ dir, files, stack, site } = fixture);
   other = await stack.createSite();
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 const search = (params: Record<string, unknown>, token = site.token) =>
   stack.call('/api/tracks/search', token, params);
@@ -82,16 +77,20 @@ async function searchUntil(
   done: (body: any) => boolean,
   timeoutMs = 60_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status, body } = await search({ s });
-    assert.equal(status, 200, JSON.stringify(body));
-    if (done(body)) return body;
-    if (Date.now() > deadline) {
-      throw new Error(`search "${s}" never settled: ${JSON.stringify(body)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let last: unknown;
+  return waitUntil(
+    async () => {
+      const { status, body } = await search({ s });
+      assert.equal(status, 200, JSON.stringify(body));
+      last = body;
+      return done(body) && body;
+    },
+    {
+      timeoutMs,
+      intervalMs: 200,
+      message: () => `search "${s}" never settled: ${JSON.stringify(last)}`,
+    },
+  );
 }
 
 const idsOf = (body: any) => body.tracks.map((t: any) => t.track_id);

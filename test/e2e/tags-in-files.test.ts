@@ -6,29 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import {
-  copyFile,
-  mkdtemp,
-  readFile,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { defaultBinaryPaths } from '@ingest/media';
 import {
-  TestStack,
   ffprobe,
-  serveFiles,
+  startFixtureStack,
+  type FixtureStack,
   type LoopbackServer,
   type Probed,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
 const run = promisify(execFile);
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let stack: TestStack;
@@ -37,7 +32,7 @@ let site: TestSite;
 /** A 2 s stereo mp3 with a 64×64 PNG attached as its cover. */
 async function mp3WithCover(file: string) {
   const { ffmpegPath } = defaultBinaryPaths();
-  const png = path.join(dir, 'cover.png');
+  const png = path.join(path.dirname(file), 'cover.png');
   const quiet = ['-hide_banner', '-loglevel', 'error', '-y'];
   await run(ffmpegPath, [
     ...quiet,
@@ -56,22 +51,19 @@ async function mp3WithCover(file: string) {
   ]);
 }
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-tags-'));
+async function writeFixtures(dir: string) {
   await mp3WithCover(path.join(dir, 'dawn.mp3'));
   // Another name and another byte, so that it is an upload of its own.
   await copyFile(path.join(dir, 'dawn.mp3'), path.join(dir, 'cafe.mp3'));
   await writeFile(path.join(dir, 'cafe.mp3'), Buffer.from([0]), { flag: 'a' });
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
-  site = await stack.createSite();
+}
+
+before(async () => {
+  fixture = await startFixtureStack({ fixtures: writeFixtures });
+  ({ dir, files, stack, site } = fixture);
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 const FORMATS = ['mp3', 'wav', 'aiff', 'flac'] as const;
 type Format = (typeof FORMATS)[number];

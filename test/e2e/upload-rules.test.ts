@@ -4,20 +4,21 @@
  * its numbered patterns and per-site custom fields.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  TestStack,
-  makeTone,
-  serveFiles,
+  listenOnLoopback,
+  makeDistinctTones,
+  startFixtureStack,
+  type FixtureStack,
   type LoopbackServer,
   type TestSite,
+  type TestStack,
 } from '@ingest/testkit';
 
+let fixture: FixtureStack;
 let dir: string;
 let files: LoopbackServer;
 let stack: TestStack;
@@ -25,22 +26,14 @@ let site: TestSite;
 let other: TestSite;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-rules-'));
-  // Distinct bytes for every upload: a job refuses the same bytes twice.
-  for (let n = 1; n <= 9; n++) {
-    await makeTone(path.join(dir, `tone-${n}.wav`), { seconds: 1 + n / 10 });
-  }
-  files = await serveFiles(dir);
-  stack = await TestStack.start();
-  site = await stack.createSite();
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 9),
+  });
+  ({ dir, files, stack, site } = fixture);
   other = await stack.createSite();
 });
 
-after(async () => {
-  await stack?.close();
-  await files?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 const call = (
   who: TestSite,
@@ -69,20 +62,8 @@ async function gatedSource(bytes: Buffer) {
     await released;
     res.end(bytes.subarray(4096));
   });
-  await new Promise<void>((resolve) =>
-    server.listen(0, '127.0.0.1', resolve),
-  );
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/slow.wav`,
-    started,
-    release,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listenOnLoopback(server);
+  return { url: `${url}/slow.wav`, started, release, close };
 }
 
 async function multipart(who: TestSite, file: string) {

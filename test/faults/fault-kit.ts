@@ -5,22 +5,21 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openQueue, QUEUES, type QueueName } from '@ingest/queue';
+import { waitUntil as waitFor } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 
 /** Polls `check` until it returns something truthy. */
-export async function waitUntil<T>(
+export function waitUntil<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 120_000,
   everyMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await sleep(everyMs);
-  }
+  return waitFor(check, {
+    timeoutMs,
+    intervalMs: everyMs,
+    message: `timed out waiting: ${what}`,
+  });
 }
 
 export const sleep = (ms: number) =>

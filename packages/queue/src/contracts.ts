@@ -84,80 +84,54 @@ export interface QueuePolicy {
 
 const DAY_S = 86_400;
 
+type Retries = Pick<JobsOptions, 'attempts' | 'backoff'>;
+
+/** `attempts` tries in all, the delay doubling from `firstMs`. */
+const exponential = (attempts: number, firstMs: number): Retries => ({
+  attempts,
+  backoff: { type: 'exponential', delay: firstMs },
+});
+
+/**
+ * Deliveries: attempts and delays follow the configured schedules (see
+ * DeliveryJobs in the notifier and WorkerSettings.scheduleDelay).
+ */
+const scheduled = (): Retries => ({ backoff: { type: 'schedule' } });
+
+/**
+ * One row of the table: finished jobs are kept `keptDays` days (those
+ * that completed, those that failed).
+ */
+function policy(
+  retries: Retries,
+  keptDays: [completed: number, failed: number],
+  lockDurationMs: number,
+  maxStalledCount: number,
+): QueuePolicy {
+  const [completed, failed] = keptDays;
+  return {
+    job: {
+      ...retries,
+      removeOnComplete: { age: completed * DAY_S },
+      removeOnFail: { age: failed * DAY_S },
+    },
+    lockDurationMs,
+    maxStalledCount,
+  };
+}
+
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  transcode: {
-    job: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 7 * DAY_S },
-    },
-    lockDurationMs: 60_000,
-    maxStalledCount: 3,
-  },
-  completion: {
-    job: {
-      attempts: 20,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { age: 30 * DAY_S },
-      removeOnFail: { age: 30 * DAY_S },
-    },
-    lockDurationMs: 30_000,
-    maxStalledCount: 5,
-  },
-  // attempts and backoff of deliveries follow the configured schedules;
-  // see deliveryJobOptions().
-  webhook: {
-    job: {
-      backoff: { type: 'schedule' },
-      removeOnComplete: { age: 30 * DAY_S },
-      removeOnFail: { age: 30 * DAY_S },
-    },
-    lockDurationMs: 60_000,
-    maxStalledCount: 5,
-  },
-  email: {
-    job: {
-      backoff: { type: 'schedule' },
-      removeOnComplete: { age: 30 * DAY_S },
-      removeOnFail: { age: 30 * DAY_S },
-    },
-    lockDurationMs: 60_000,
-    maxStalledCount: 5,
-  },
-  index: {
-    job: {
-      attempts: 20,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 30 * DAY_S },
-    },
-    lockDurationMs: 30_000,
-    maxStalledCount: 5,
-  },
+  //                  retries                 kept days  lock ms  stalls
+  transcode:   policy(exponential(3, 5_000),  [1, 7],    60_000,  3),
+  completion:  policy(exponential(20, 1_000), [30, 30],  30_000,  5),
+  webhook:     policy(scheduled(),            [30, 30],  60_000,  5),
+  email:       policy(scheduled(),            [30, 30],  60_000,  5),
+  index:       policy(exponential(20, 1_000), [1, 30],   30_000,  5),
   // Delayed by the idle setting; see autopublishOptions().
-  autopublish: {
-    job: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 2_000 },
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 7 * DAY_S },
-    },
-    lockDurationMs: 30_000,
-    maxStalledCount: 5,
-  },
+  autopublish: policy(exponential(10, 2_000), [1, 7],    30_000,  5),
   // Refusals fail at once (UnrecoverableError); only crashes are retried.
   // Answers are kept for the producer to read: a day, failures a week.
-  imports: {
-    job: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 7 * DAY_S },
-    },
-    lockDurationMs: 60_000,
-    maxStalledCount: 2,
-  },
+  imports:     policy(exponential(3, 5_000),  [1, 7],    60_000,  2),
 };
 
 /** Job ids are deterministic so a repeated add is a no-op. */

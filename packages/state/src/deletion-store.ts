@@ -1,24 +1,7 @@
 import type { SourceFile, Upload, UploadStatus } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
-
-/**
- * KEYS: job, jobUploads, upload. ARGV: uploadId.
- * Drops an upload that still waits for its job's publish, with its
- * counter. Returns {'dropped', sources-json}, {status} when it has moved
- * on, or {'missing'}. The sources come from the same atomic read, so a
- * source attached a moment earlier is not left behind in storage.
- */
-const DROP_WAITING_UPLOAD = `
-local status, sources = unpack(redis.call('HMGET', KEYS[3], 'status',
-  'sources'))
-if not status then return {'missing'} end
-if status ~= 'uploaded' then return {status} end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'q', -1)
-redis.call('DEL', KEYS[3])
-return {'dropped', sources or '{}'}
-`;
+import { DROP_WAITING } from './scripts';
 
 export type DropResult =
   | { dropped: true; sources: SourceFile[] }
@@ -38,7 +21,7 @@ export class DeletionStore {
   constructor(redis: Redis) {
     redis.defineCommand('dropWaitingUpload', {
       numberOfKeys: 3,
-      lua: DROP_WAITING_UPLOAD,
+      lua: DROP_WAITING,
     });
     this.redis = redis as Redis & Scripts;
   }

@@ -148,3 +148,39 @@ redis.call('ZADD', KEYS[3], id, id)
 redis.call('HSET', KEYS[1], 'mainJobId', id)
 return id
 `;
+
+/**
+ * KEYS: job, jobItems, item. ARGV: itemId.
+ * Drops an upload or update that still waits for its job's publish, with
+ * its counter. Returns {'dropped', sources-json}, {status} when it has
+ * moved on, or {'missing'}. The sources come from the same atomic read,
+ * so a source attached a moment earlier is not left behind in storage.
+ */
+export const DROP_WAITING = `
+local status, sources = unpack(redis.call('HMGET', KEYS[3], 'status',
+  'sources'))
+if not status then return {'missing'} end
+if status ~= 'uploaded' then return {status} end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'q', -1)
+redis.call('DEL', KEYS[3])
+return {'dropped', sources or '{}'}
+`;
+
+/**
+ * The end of a compare-and-set script on the hash KEYS[1]. ARGV: field,
+ * expected, new, … (triples). Rewrites the fields only if each still
+ * holds what the caller read (a missing field reads as ''). Returns 'ok'
+ * or 'changed'.
+ */
+export const SET_IF_UNCHANGED = `
+for i = 1, #ARGV, 3 do
+  if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then
+    return 'changed'
+  end
+end
+for i = 1, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+end
+return 'ok'
+`;

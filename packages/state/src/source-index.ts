@@ -2,6 +2,7 @@ import type { Upload } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
+import { SET_IF_UNCHANGED } from './scripts';
 
 /**
  * KEYS: upload. ARGV: field, expected, new, … (triples).
@@ -12,17 +13,7 @@ import { keys } from './keys';
 const PATCH_WAITING_UPLOAD = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
-if status ~= 'uploaded' then return status end
-for i = 1, #ARGV, 3 do
-  if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then
-    return 'changed'
-  end
-end
-for i = 1, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
-end
-return 'ok'
-`;
+if status ~= 'uploaded' then return status end` + SET_IF_UNCHANGED;
 
 interface Scripts {
   patchWaitingUpload(...args: (string | number)[]): Promise<string>;

@@ -6,7 +6,7 @@ import type {
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
-import { MOVE_UPLOAD } from './scripts';
+import { DROP_WAITING, MOVE_UPLOAD, SET_IF_UNCHANGED } from './scripts';
 
 /**
  * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
@@ -35,37 +35,12 @@ return 1
 `;
 
 /**
- * KEYS: job, jobUpdates, update. ARGV: updateId.
- * Drops an update that still waits for its job's publish, with its
- * counter. Returns {'dropped', sources-json}, {status} or {'missing'}.
- */
-const DROP_WAITING_UPDATE = `
-local status, sources = unpack(redis.call('HMGET', KEYS[3], 'status',
-  'sources'))
-if not status then return {'missing'} end
-if status ~= 'uploaded' then return {status} end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'q', -1)
-redis.call('DEL', KEYS[3])
-return {'dropped', sources or '{}'}
-`;
-
-/**
  * KEYS: track. ARGV: field, expected, new, … (triples).
  * Compare-and-set of track fields. Returns 'ok', 'changed' or 'missing'.
  */
 const PATCH_TRACK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-for i = 1, #ARGV, 3 do
-  if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then
-    return 'changed'
-  end
-end
-for i = 1, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
-end
-return 'ok'
-`;
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end` +
+  SET_IF_UNCHANGED;
 
 interface Scripts {
   addUpdate(...args: (string | number)[]): Promise<string>;
@@ -101,7 +76,7 @@ export class UpdateStore {
     });
     redis.defineCommand('dropWaitingUpdate', {
       numberOfKeys: 3,
-      lua: DROP_WAITING_UPDATE,
+      lua: DROP_WAITING,
     });
     redis.defineCommand('patchTrack', { numberOfKeys: 1, lua: PATCH_TRACK });
     this.redis = redis as Redis & Scripts;

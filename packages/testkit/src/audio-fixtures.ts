@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { defaultBinaryPaths } from '@ingest/media';
 
@@ -44,6 +45,16 @@ export async function makeTone(file: string, options: ToneOptions) {
     file,
   ]);
   return file;
+}
+
+/**
+ * Writes `tone-1.wav` … `tone-<count>.wav` into `dir`, each of another
+ * length, so their bytes differ: a job refuses the same bytes twice.
+ */
+export async function makeDistinctTones(dir: string, count: number) {
+  for (let n = 1; n <= count; n++) {
+    await makeTone(path.join(dir, `tone-${n}.wav`), { seconds: 1 + n / 10 });
+  }
 }
 
 export interface ProbedStream {

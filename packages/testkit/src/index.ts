@@ -6,3 +6,6 @@ export * from './loopback-http';
 export * from './smtp-sink';
 export * from './test-stack';
 export * from './s3-server';
+export * from './wait-until';
+export * from './fixture-stack';
+export * from './chromium';

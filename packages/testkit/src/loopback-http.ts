@@ -4,23 +4,30 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { waitUntil } from './wait-until';
 
 export interface LoopbackServer {
   url: string;
   close(): Promise<void>;
 }
 
-async function listen(server: http.Server): Promise<string> {
+/**
+ * Puts `server` on a free loopback port; its `close` also ends the
+ * connections still open, so a test never waits on a stalled client.
+ */
+export async function listenOnLoopback(
+  server: http.Server,
+): Promise<LoopbackServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function closer(server: http.Server) {
-  return () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** Serves the files of one folder, as a source host would. */
@@ -42,7 +49,7 @@ export async function serveFiles(dir: string): Promise<LoopbackServer> {
       res.writeHead(404).end('not found');
     }
   });
-  return { url: await listen(server), close: closer(server) };
+  return listenOnLoopback(server);
 }
 
 export interface ReceivedWebhook {
@@ -91,15 +98,12 @@ export async function webhookReceiver(
     });
   });
 
-  const waitFor = async (count: number, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (received.length < count) {
-      if (Date.now() > deadline) {
-        throw new Error(`${received.length}/${count} webhooks in ${timeoutMs} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return received;
-  };
-  return { url: await listen(server), close: closer(server), received, waitFor };
+  const waitFor = (count: number, timeoutMs = 60_000) =>
+    waitUntil(() => received.length >= count && received, {
+      timeoutMs,
+      intervalMs: 50,
+      message: () =>
+        `${received.length}/${count} webhooks in ${timeoutMs} ms`,
+    });
+  return { ...(await listenOnLoopback(server)), received, waitFor };
 }

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
+import { waitUntil } from './wait-until';
 
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
@@ -64,11 +65,19 @@ export class RedisServer {
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
-    await waitForPort(this.port, 10_000, () => {
-      if (child.exitCode !== null) {
-        throw new Error(`redis-server exited: ${output.slice(-500)}`);
-      }
-    });
+    await waitUntil(
+      () => {
+        if (child.exitCode !== null) {
+          throw new Error(`redis-server exited: ${output.slice(-500)}`);
+        }
+        return canConnect(this.port);
+      },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        message: `nothing listens on 127.0.0.1:${this.port}`,
+      },
+    );
   }
 
   /** Stops the process; `signal` SIGKILL simulates a crash. */
@@ -85,20 +94,6 @@ export class RedisServer {
     await this.stop('SIGKILL');
     if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-async function waitForPort(
-  port: number,
-  timeoutMs: number,
-  check: () => void,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    check();
-    if (await canConnect(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
 function canConnect(port: number): Promise<boolean> {

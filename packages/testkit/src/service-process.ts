@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait-until';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -66,22 +67,26 @@ export class ServiceProcess {
   }
 
   async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) {
-        throw new Error(
-          `${this.name} exited with ${this.child.exitCode}:\n${this.logs}`,
-        );
-      }
-      try {
-        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`${this.name} not ready in ${timeoutMs} ms:\n${this.logs}`);
+    await waitUntil(
+      async () => {
+        if (this.child.exitCode !== null) {
+          throw new Error(
+            `${this.name} exited with ${this.child.exitCode}:\n${this.logs}`,
+          );
+        }
+        try {
+          const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+          return res.ok;
+        } catch {
+          return false; // not listening yet
+        }
+      },
+      {
+        timeoutMs,
+        message: () =>
+          `${this.name} not ready in ${timeoutMs} ms:\n${this.logs}`,
+      },
+    );
   }
 
   /** Sends a signal and waits for the exit code. */

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { waitUntil } from './wait-until';
 
 export interface SmtpSink {
   url: string;
@@ -43,16 +44,12 @@ export async function smtpSink(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
 
-  const waitFor = async (count: number, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (messages.length < count) {
-      if (Date.now() > deadline) {
-        throw new Error(`${messages.length}/${count} emails in ${timeoutMs} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return messages;
-  };
+  const waitFor = (count: number, timeoutMs = 60_000) =>
+    waitUntil(() => messages.length >= count && messages, {
+      timeoutMs,
+      intervalMs: 50,
+      message: () => `${messages.length}/${count} emails in ${timeoutMs} ms`,
+    });
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,

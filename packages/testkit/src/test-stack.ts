@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { freePort } from './free-port';
 import { RedisServer } from './redis-server';
 import { ServiceProcess, type ServiceName } from './service-process';
+import { waitUntil } from './wait-until';
 
 export interface TestStackOptions {
   /** Extra environment for every service. */
@@ -143,17 +144,20 @@ export class TestStack {
 
   /** Polls checkJob until the job is complete. */
   async waitForJob(token: string, jobId: number, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { body } = await this.call('/api/import/checkJob', token, {
-        job_id: jobId,
-      });
-      if (body.state === 'complete') return body;
-      if (Date.now() > deadline) {
-        throw new Error(`job ${jobId} not complete: ${JSON.stringify(body)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let last: unknown;
+    return waitUntil(
+      async () => {
+        const { body } = await this.call('/api/import/checkJob', token, {
+          job_id: jobId,
+        });
+        last = body;
+        return body.state === 'complete' && body;
+      },
+      {
+        timeoutMs,
+        message: () => `job ${jobId} not complete: ${JSON.stringify(last)}`,
+      },
+    );
   }
 
   /** Everything the services printed, for failure messages. */

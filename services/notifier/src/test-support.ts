@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Rendition } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
+import { waitUntil } from '@ingest/testkit';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pino, { type Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -156,17 +157,15 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
   return { logger: pino({ level: 'debug' }, sink), lines };
 }
 
-export async function waitFor<T>(
+export function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 8_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(25);
-  }
+  return waitUntil(check, {
+    timeoutMs,
+    intervalMs: 25,
+    message: 'condition not met in time',
+  });
 }
 
 export const sleep = (ms: number) =>

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '@ingest/testkit';
 
 export interface FlakyProxyOptions {
   /** Requests to this path (no query) are refused first. */
@@ -68,18 +68,11 @@ export async function flakyProxy(
     req.pipe(forward);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    ...(await listenOnLoopback(server)),
     hits,
     refuseNext: (n) => {
       refusals = n;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }

@@ -5,7 +5,11 @@ export type NotifyTarget =
   | { kind: 'email'; value: string };
 
 // One plain address: no display name, no list, no header tricks.
-const EMAIL = /^[^\s@,;:<>()[\]"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+const LOCAL_PART = /[^\s@,;:<>()[\]"\\]+/.source;
+const DOMAIN_LABEL = /[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/.source;
+const EMAIL = new RegExp(
+  `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`,
+);
 
 /** One email address, refused when it could carry more (SPEC §4). */
 export function parseEmail(value: string, name = 'email'): string {

@@ -1,4 +1,5 @@
-import type { Meta } from '@ingest/core';
+import { ApiError, type Meta } from '@ingest/core';
+import type { Storage } from '@ingest/storage';
 
 /** What the gateway learns of a stored source before accepting it. */
 export interface Inspection {
@@ -15,4 +16,20 @@ export interface Inspection {
  */
 export interface SourceInspector {
   inspect(path: string): Promise<Inspection>;
+}
+
+/**
+ * Inspects a received source where it is stored: an empty one is
+ * refused before any probe, any other is looked at on a local copy.
+ */
+export async function inspectStored(
+  inspector: SourceInspector,
+  storage: Pick<Storage, 'localCopy'>,
+  source: { storageKey: string; bytes: number },
+): Promise<Inspection> {
+  if (source.bytes === 0) {
+    throw new ApiError('not_audio', 'source is empty (0 bytes)');
+  }
+  const local = await storage.localCopy(source.storageKey);
+  return inspector.inspect(local.path).finally(() => local.release());
 }

@@ -13,8 +13,13 @@ import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { parseNotifyTarget } from '../jobs/notify-target';
 import { flag, id, requireId, text, type Params } from '../http/params';
-import type { SourceInspector } from './source-inspector';
-import { checkMeta, parseFormats, type ReceivedSource } from './upload-service';
+import { inspectStored, type SourceInspector } from './source-inspector';
+import {
+  checkMeta,
+  openJobFor,
+  parseFormats,
+  type ReceivedSource,
+} from './upload-service';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -68,16 +73,12 @@ export class TrackUpdateService {
     const jobId = id(params, 'job_id');
     let job: Job | undefined;
     if (!immediate) {
-      job = jobId
-        ? await this.deps.store.getJob(site.id, jobId)
-        : await this.deps.store.mainJob(site.id);
-      if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
-      if (job.state !== 'open') {
-        throw new ApiError(
-          'job_closed',
-          `job ${job.id} is already published; update in a new job`,
-        );
-      }
+      job = await openJobFor(
+        this.deps.store,
+        site,
+        jobId,
+        'update in a new job',
+      );
     }
 
     const target = text(params, 'oncomplete');
@@ -116,13 +117,11 @@ export class TrackUpdateService {
     received: ReceivedSource,
     requestId?: string,
   ): Promise<UpdateAnswer> {
-    if (received.bytes === 0) {
-      throw new ApiError('not_audio', 'source is empty (0 bytes)');
-    }
-    const local = await this.deps.storage.localCopy(received.storageKey);
-    const inspection = await this.deps.inspector
-      .inspect(local.path)
-      .finally(() => local.release());
+    const inspection = await inspectStored(
+      this.deps.inspector,
+      this.deps.storage,
+      received,
+    );
 
     const { track } = request;
     const input = {

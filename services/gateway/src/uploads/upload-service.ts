@@ -19,7 +19,7 @@ import { parseNotifyTarget } from '../jobs/notify-target';
 import { flag, id, list, text, type Params } from '../http/params';
 import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
-import type { SourceInspector } from './source-inspector';
+import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -109,16 +109,12 @@ export class UploadService {
   /** Validates what can be validated before any byte is fetched. */
   async prepare(site: Site, params: Params): Promise<UploadRequest> {
     const jobId = id(params, 'job_id');
-    const job = jobId
-      ? await this.deps.store.getJob(site.id, jobId)
-      : await this.deps.store.mainJob(site.id);
-    if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
-    if (job.state !== 'open') {
-      throw new ApiError(
-        'job_closed',
-        `job ${job.id} is already published; upload to a new job`,
-      );
-    }
+    const job = await openJobFor(
+      this.deps.store,
+      site,
+      jobId,
+      'upload to a new job',
+    );
 
     const meta = params.hasMeta ? checkMeta(site, params.meta) : undefined;
     const formats = parseFormats(params);
@@ -174,13 +170,11 @@ export class UploadService {
     request: UploadRequest,
     received: ReceivedSource,
   ): Promise<Upload> {
-    if (received.bytes === 0) {
-      throw new ApiError('not_audio', 'source is empty (0 bytes)');
-    }
-    const local = await this.deps.storage.localCopy(received.storageKey);
-    const inspection = await this.deps.inspector
-      .inspect(local.path)
-      .finally(() => local.release());
+    const inspection = await inspectStored(
+      this.deps.inspector,
+      this.deps.storage,
+      received,
+    );
 
     const source: SourceFile = { format: inspection.format, ...received };
     const attached = await this.deps.secondary?.attach(site, request, source);
@@ -243,6 +237,30 @@ export function answerOf(upload: Upload): UploadAnswer {
     sources: Object.keys(upload.sources),
     meta: upload.meta,
   };
+}
+
+/**
+ * The job an upload or update goes into: `jobId`, or the site's main job
+ * when absent. Refused when missing or already published; `retry` says
+ * what the client can do then.
+ */
+export async function openJobFor(
+  store: StateStore,
+  site: Site,
+  jobId: number | undefined,
+  retry: string,
+): Promise<Job> {
+  const job = jobId
+    ? await store.getJob(site.id, jobId)
+    : await store.mainJob(site.id);
+  if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
+  if (job.state !== 'open') {
+    throw new ApiError(
+      'job_closed',
+      `job ${job.id} is already published; ${retry}`,
+    );
+  }
+  return job;
 }
 
 /** Refuses unknown field names, naming every one (SPEC §2). */

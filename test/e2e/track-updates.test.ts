@@ -1,0 +1,216 @@
+/**
+ * End to end: updates of published tracks, deferred (applied at the
+ * next publish) and immediate (while a download of the old rendition
+ * runs). Which source a rendition was made from is told by its tone:
+ * every fixture has its own frequency.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { openQueue } from '@ingest/queue';
+import {
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
+  type LoopbackServer,
+  type TestSite,
+  type TestStack,
+} from '@ingest/testkit';
+import {
+  HZ,
+  MP3,
+  assertTone,
+  sha256,
+  tone,
+  trackCalls,
+} from './track-kit';
+
+let fixture: FixtureStack;
+let files: LoopbackServer;
+let stack: TestStack;
+let site: TestSite;
+let other: TestSite;
+
+async function writeFixtures(dir: string) {
+  await tone(dir, 'song.mp3', HZ.songMp3, MP3);
+  // Large enough (≈17 MB) that a paused download cannot sit whole in
+  // socket buffers: the server must still read the file after the swap.
+  const long = { seconds: 60, sampleRate: 48_000, codec: 'pcm_s24le' };
+  await tone(dir, 'long.wav', HZ.longWav, long);
+  await tone(dir, 'long-now.wav', HZ.nowWav, long);
+  await tone(dir, 'later.wav', HZ.laterWav);
+}
+
+before(async () => {
+  fixture = await startFixtureStack({ fixtures: writeFixtures });
+  ({ files, stack, site } = fixture);
+  other = await stack.createSite();
+});
+
+after(() => fixture?.close());
+
+const {
+  call,
+  upload,
+  getTrack,
+  download,
+  stored,
+  publishAndWait,
+  trackOfUpload,
+} = trackCalls(() => fixture);
+
+/** Polls until `check` gives something truthy; generous deadline. */
+const until = <T>(check: () => Promise<T | false>) =>
+  waitUntil(check, { timeoutMs: 120_000, intervalMs: 200 });
+
+describe('updates of published tracks', () => {
+  let longTrack: number;
+  let laterTrack: number;
+  let firstUpdateId: number;
+
+  before(async () => {
+    const long = await upload('long.wav', { meta: { Title: 'Long' } });
+    assert.equal(long.status, 200, JSON.stringify(long.body));
+    const later = await upload('later.wav', {
+      meta: { Title: 'Later', Artist: 'Someone' },
+    });
+    const done = await publishAndWait();
+    longTrack = await trackOfUpload(done.job_id, long.body.upload_id);
+    laterTrack = await trackOfUpload(done.job_id, later.body.upload_id);
+  });
+
+  test("another site's track is not found", async () => {
+    const { status, body } = await stack.call(
+      '/api/import/upload',
+      other.token,
+      { url: `${files.url}/later.wav`, track_id: longTrack, immediate: 1 },
+    );
+    assert.equal(status, 404, JSON.stringify(body));
+    assert.equal(body.code, 'not_found');
+  });
+
+  test('immediate: one rendition replaced while a download runs', async () => {
+    const before = await getTrack(longTrack);
+    const oldWav = before.formats.wav;
+    const record = await stack.store.getTrack(site.id, longTrack);
+    const oldKey = record!.renditions.wav!.storageKey;
+
+    // A download of the old wav that has begun, then stalls.
+    const slow = await pausedDownload(longTrack, 'wav');
+    assert.equal(slow.length, oldWav.bytes);
+
+    const { status, body } = await upload('long-now.wav', {
+      track_id: longTrack,
+      immediate: 1,
+      format: 'wav',
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.result, 'uploaded');
+    assert.equal(body.update_to, longTrack);
+    assert.ok(Number.isInteger(body.update_id) && body.update_id > 0);
+    firstUpdateId = body.update_id;
+
+    const updated = await until(async () => {
+      const track = await getTrack(longTrack);
+      return track.formats.wav.sha256 !== oldWav.sha256 && track;
+    });
+    assert.equal(updated.track_id, longTrack);
+    assert.equal(updated.formats.mp3.sha256, before.formats.mp3.sha256);
+    assert.equal(await stored(oldKey), false, 'old rendition removed');
+
+    // The stalled download still gets the old file, whole.
+    const rest = await slow.finish();
+    assert.equal(rest.length, oldWav.bytes);
+    assert.equal(sha256(rest), oldWav.sha256);
+
+    const fresh = await download(longTrack, 'wav');
+    assert.equal(fresh.sha256, updated.formats.wav.sha256);
+    await assertTone(fresh.file, HZ.nowWav, 'updated wav rendition');
+  });
+
+  test('a finished update run again changes nothing', async () => {
+    const before = await getTrack(longTrack);
+    const queue = openQueue('transcode', stack.redis);
+    try {
+      const job = await queue.add(
+        'transcode',
+        { uploadId: before.upload_id, updateId: firstUpdateId },
+        { jobId: `replay-${firstUpdateId}` },
+      );
+      const result = await until(async () => {
+        const state = await queue.getJobState(job.id!);
+        return state === 'completed' && (await queue.getJob(job.id!));
+      });
+      assert.deepEqual(result?.returnvalue, {
+        outcome: 'skipped',
+        reason: 'finished',
+      });
+    } finally {
+      await queue.close();
+    }
+    assert.deepEqual(await getTrack(longTrack), before);
+  });
+
+  test('deferred: waits in the job, applied at publish', async () => {
+    const before = await getTrack(laterTrack);
+    const { status, body } = await upload('song.mp3', {
+      track_id: laterTrack,
+      meta: { Title: 'Later, remastered' },
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.update_to, laterTrack);
+    assert.equal(body.update_id, firstUpdateId + 1);
+
+    const waiting = await call('checkJob');
+    assert.equal(waiting.body.q, 1, 'the update counts as waiting');
+    assert.deepEqual(await getTrack(laterTrack), before);
+
+    const done = await publishAndWait();
+    assert.equal(done.d, 1);
+    assert.equal(done.e, 0);
+
+    const after = await getTrack(laterTrack);
+    assert.equal(after.track_id, laterTrack);
+    // Every format of the track was replaced from the new source.
+    assert.deepEqual(Object.keys(after.formats).sort(), ['mp3', 'wav']);
+    for (const format of ['mp3', 'wav']) {
+      const { sha256: now } = after.formats[format];
+      assert.notEqual(now, before.formats[format].sha256);
+      const file = await download(laterTrack, format);
+      assert.equal(file.sha256, now);
+      await assertTone(file.file, HZ.songMp3, `updated ${format}`);
+    }
+    // Given fields merge into the track's meta; the rest stays.
+    assert.equal(after.meta.Title, 'Later, remastered');
+    assert.equal(after.meta.Artist, 'Someone');
+  });
+});
+
+/**
+ * Starts a download, reads its first chunk and stops reading; `finish`
+ * reads the rest. Gives the announced length too.
+ */
+async function pausedDownload(trackId: number, format: string) {
+  const url =
+    `${stack.gatewayUrl}/api/tracks/download?track_id=${trackId}` +
+    `&format=${format}&token=${site.token}`;
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+    http.get(url, resolve).on('error', reject),
+  );
+  assert.equal(res.statusCode, 200);
+  const chunks: Buffer[] = [];
+  const first = await new Promise<Buffer>((resolve) =>
+    res.once('data', (chunk: Buffer) => {
+      res.pause();
+      resolve(chunk);
+    }),
+  );
+  chunks.push(first);
+  return {
+    length: Number(res.headers['content-length']),
+    finish: async () => {
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+}
