@@ -21,6 +21,7 @@ const CORPUS = path.resolve(
 
 interface Entry {
   file: string;
+  sha256: string;
   class: 'ok' | 'damaged' | 'truncated' | 'undecodable';
   decoded_duration_s: number | null;
 }
@@ -55,10 +56,27 @@ interface Outcome {
 const skip = !present && `corpus not found at ${CORPUS}`;
 
 test('every corpus file ends as its class says', { skip }, async (t) => {
-  const job = await stack.call('/api/import/createJob', site.token, {
-    name: 'corpus',
-  });
-  const jobId = job.body.job_id;
+  // Files that share a name stem would attach to each other as secondary
+  // sources, and identical bytes are refused as duplicates within a job:
+  // each file goes to the first job where it is neither.
+  const jobs: Array<{ id: number; stems: Set<string>; hashes: Set<string> }> =
+    [];
+  const jobFor = async (entry: Entry) => {
+    const stem = path.basename(entry.file).replace(/\.[^.]*$/, '');
+    let job = jobs.find(
+      (j) => !j.stems.has(stem.toLowerCase()) && !j.hashes.has(entry.sha256),
+    );
+    if (!job) {
+      const made = await stack.call('/api/import/createJob', site.token, {
+        name: `corpus ${jobs.length + 1}`,
+      });
+      job = { id: made.body.job_id, stems: new Set(), hashes: new Set() };
+      jobs.push(job);
+    }
+    job.stems.add(stem.toLowerCase());
+    job.hashes.add(entry.sha256);
+    return job.id;
+  };
 
   const outcomes: Outcome[] = [];
   for (const entry of manifest) {
@@ -66,20 +84,22 @@ test('every corpus file ends as its class says', { skip }, async (t) => {
     const { status, body } = await stack.call(
       '/api/import/upload',
       site.token,
-      { url, job_id: jobId, formats: 'mp3,flac' },
+      { url, job_id: await jobFor(entry), formats: 'mp3,flac' },
     );
     if (status === 200) outcomes.push({ entry, uploadId: body.upload_id });
     else outcomes.push({ entry, refused: { status, ...body } });
   }
 
-  await stack.call('/api/import/publish', site.token, { job_id: jobId });
-  await stack.waitForJob(site.token, jobId, 300_000);
-  const list = await stack.call('/api/import/list', site.token, {
-    job_id: jobId,
-  });
-  const byUpload = new Map<number, any>(
-    list.body.tracks.map((row: any) => [row.upload_id, row]),
-  );
+  const byUpload = new Map<number, any>();
+  for (const job of jobs) {
+    await stack.call('/api/import/publish', site.token, { job_id: job.id });
+    await stack.waitForJob(site.token, job.id, 300_000);
+    const list = await stack.call('/api/import/list', site.token, {
+      job_id: job.id,
+    });
+    for (const row of list.body.tracks) byUpload.set(row.upload_id, row);
+  }
+  t.diagnostic(`corpus spread over ${jobs.length} jobs`);
 
   const counts: Record<string, Record<string, number>> = {};
   const problems: string[] = [];
