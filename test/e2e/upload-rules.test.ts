@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   listenOnLoopback,
   makeDistinctTones,
+  waitUntil,
   startFixtureStack,
   type FixtureStack,
   type LoopbackServer,
@@ -127,6 +129,75 @@ describe('serial uploads', () => {
     assert.equal(missing.status, 422, JSON.stringify(missing.body));
     const next = await call(site, 'upload', { url: `${files.url}/tone-5.wav` });
     assert.equal(next.status, 200, JSON.stringify(next.body));
+  });
+});
+
+describe('clients that hang up', () => {
+  /** Uploads until the site's slot is free again; the answer it got. */
+  const uploadWhenFree = (who: TestSite, name: string) =>
+    waitUntil(
+      async () => {
+        const res = await call(who, 'upload', { url: `${files.url}/${name}` });
+        return res.status === 429 ? undefined : res;
+      },
+      { timeoutMs: 15_000, message: 'the upload slot stayed taken' },
+    );
+
+  test('a multipart body cut short frees the slot and keeps nothing', async () => {
+    const who = await stack.createSite();
+    const port = new URL(stack.gatewayUrl).port;
+    const boundary = 'cutshort';
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /api/import/upload?token=${who.token} HTTP/1.1\r\n` +
+        'Host: 127.0.0.1\r\n' +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
+        'Content-Length: 1000000\r\n\r\n' +
+        `--${boundary}\r\n` +
+        'Content-Disposition: form-data; name="file"; filename="a.wav"\r\n' +
+        'Content-Type: audio/wav\r\n\r\nRIFFabcd',
+    );
+    // The body is being received: the site's slot is taken.
+    await waitUntil(
+      async () => (await call(who, 'checkJob')).status === 200 &&
+        (await call(who, 'upload', { url: `${files.url}/missing.wav` }))
+          .status === 429,
+      { timeoutMs: 10_000, message: 'the cut upload never took the slot' },
+    );
+    socket.destroy();
+
+    const next = await uploadWhenFree(who, 'tone-6.wav');
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    const tmp = path.join(stack.dataDir, 'storage', '.tmp');
+    const left = await waitUntil(
+      async () => ((await readdir(tmp).catch(() => [])).length === 0 ? [] : undefined),
+      { timeoutMs: 5_000, message: 'a temp file of the cut upload stayed' },
+    );
+    assert.deepEqual(left, []);
+  });
+
+  test('a client gone during a URL fetch frees the slot', async () => {
+    const who = await stack.createSite();
+    const slow = await gatedSource(await readFile(path.join(dir, 'tone-7.wav')));
+    try {
+      const request = http.request(
+        `${stack.gatewayUrl}/api/import/upload?token=${who.token}` +
+          `&url=${encodeURIComponent(slow.url)}`,
+      );
+      request.on('error', () => {});
+      request.end();
+      await slow.started;
+      request.destroy();
+
+      const next = await uploadWhenFree(who, 'tone-8.wav');
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      const check = await call(who, 'checkJob');
+      assert.equal(check.body.q, 1, 'the abandoned upload made nothing');
+    } finally {
+      slow.release();
+      await slow.close();
+    }
   });
 });
 

@@ -21,6 +21,7 @@ export const ERRORS = {
   upload_in_progress: {
     status: 429,
     message: 'another upload of this site is in progress',
+    retryAfterSeconds: 2,
   },
   rendition_missing: { status: 404, message: 'track has no such format' },
   duplicate_upload: {
@@ -42,7 +43,16 @@ export const ERRORS = {
   },
   not_ready: { status: 503, message: 'service is not ready' },
   internal: { status: 500, message: 'internal error' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<
+  string,
+  { status: number; message: string; retryAfterSeconds?: number }
+>;
+
+/** Seconds a client should wait before trying again, where it helps. */
+export function retryAfterOf(code: ErrorCode): number | undefined {
+  const entry = ERRORS[code];
+  return 'retryAfterSeconds' in entry ? entry.retryAfterSeconds : undefined;
+}
 
 export type ErrorCode = keyof typeof ERRORS;
 

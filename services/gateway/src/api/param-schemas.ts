@@ -70,6 +70,7 @@ const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
 
 /** The items of a format list that are no output format. */
 export function badFormats(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
   const items = Array.isArray(value)
     ? value
     : typeof value === 'string'

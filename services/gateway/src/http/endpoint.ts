@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ApiError, type Site } from '@ingest/core';
+import { ApiError, retryAfterOf, type Site } from '@ingest/core';
 import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { checkParams, type ParamSchema } from '../api/param-check';
@@ -87,10 +87,17 @@ export function endpoint(
 export function sendError(res: Response, log: Logger, err: unknown) {
   const apiError =
     err instanceof ApiError ? err : new ApiError('internal', undefined);
+  if (!res.socket || res.socket.destroyed) {
+    // The client hung up; what failed after that is no server fault.
+    log.debug({ code: apiError.code }, 'client gone');
+    return;
+  }
   if (!(err instanceof ApiError)) log.error({ err }, 'request failed');
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  const retryAfter = retryAfterOf(apiError.code);
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   res.status(apiError.status).json(apiError.toBody());
 }

@@ -54,3 +54,14 @@ test('hostile shapes are refused', () => {
     for (let i = 0; i < 5000; i++) addPair(many, `meta[F${i}]`, 'x');
   }, /more than/);
 });
+
+test('one parameter given twice must agree with itself', () => {
+  const same = emptyParams();
+  addPair(same, 'token', 'abc');
+  addPair(same, 'token', 'abc');
+  assert.equal(same.values.get('token'), 'abc');
+
+  const clash = emptyParams();
+  addPair(clash, 'upload_id', '32');
+  assert.throws(() => addPair(clash, 'upload_id', '36'), /given twice/);
+});

@@ -51,6 +51,15 @@ export function addPair(params: Params, key: string, value: unknown) {
     params.lists.set(name, list);
     return;
   }
+  const earlier = params.values.get(name);
+  if (earlier !== undefined && earlier !== text) {
+    // Which of two ids a call meant cannot be guessed (think `delete`).
+    throw new ApiError(
+      'invalid_parameter',
+      `${name.slice(0, 100)} is given twice with different values`,
+      { parameters: [name.slice(0, 100)] },
+    );
+  }
   params.values.set(name, text);
 }
 

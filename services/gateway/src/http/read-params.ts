@@ -99,6 +99,7 @@ function readMultipart(
 
     let failed = false;
     let fileWork: Promise<void> = Promise.resolve();
+    let fileStream: Readable | undefined;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
@@ -131,6 +132,7 @@ function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      fileStream = stream;
       fileWork = onFile(stream, details, params).catch((err) => {
         stream.resume();
         fail(err);
@@ -153,6 +155,18 @@ function readMultipart(
       fileWork.then(() => {
         if (!failed) resolve();
       }, fail);
+    });
+    // A client that goes away mid-body (or a body that stalls past the
+    // server's request timeout) never lets busboy finish: end the file
+    // so its storage write fails, its slot is freed and nothing stays.
+    req.on('close', () => {
+      if (req.complete) return;
+      const gone = new ApiError(
+        'invalid_parameter',
+        'the connection closed before the request body ended',
+      );
+      fileStream?.destroy(gone);
+      fail(gone);
     });
     req.pipe(parser);
   });

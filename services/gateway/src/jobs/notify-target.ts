@@ -16,7 +16,7 @@ export function parseEmail(value: string, name = 'email'): string {
   if (/[\r\n]/.test(value) || value.length > 254 || !EMAIL.test(value)) {
     throw new ApiError(
       'invalid_address',
-      `${name} must be one email address without line breaks`,
+      `${name} must be one plain email address (no name, list or line break)`,
     );
   }
   return value;

@@ -159,6 +159,9 @@ export function parseRange(
     end = size - 1;
   } else {
     start = Number(match[1]);
+    // A last position before the first makes the range invalid, and an
+    // invalid Range header is ignored (RFC 9110 §14.2).
+    if (match[2] !== '' && Number(match[2]) < start) return undefined;
     end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
   }
   if (start >= size || start > end) return 'unsatisfiable';

@@ -71,7 +71,14 @@ export function uploadEndpoint(
           );
         }
         await slotOf(ctx).take(site.id);
-        const fetched = await deps.uploads.fetch(site, url);
+        // A client that hangs up stops the fetch, which frees its slot.
+        const hangUp = new AbortController();
+        ctx.res.once('close', () => {
+          if (!ctx.res.writableFinished) {
+            hangUp.abort(new Error('the client closed the connection'));
+          }
+        });
+        const fetched = await deps.uploads.fetch(site, url, hangUp.signal);
         deps.metrics?.received(fetched.bytes, 'url');
         const answer = await accept(fetched);
         deps.metrics?.accepted();

@@ -31,7 +31,10 @@ export interface ReceivedSource {
 }
 
 /** Opens the body of a source URL; throws ApiError with the reason. */
-export type SourceFetcher = (url: string) => Promise<Readable>;
+export type SourceFetcher = (
+  url: string,
+  signal?: AbortSignal,
+) => Promise<Readable>;
 
 export interface UploadServiceDeps {
   store: StateStore;
@@ -101,8 +104,12 @@ export class UploadService {
   }
 
   /** Fetches a source URL into storage. */
-  async fetch(site: Site, url: string): Promise<ReceivedSource> {
-    const body = await this.deps.fetchSource(url);
+  async fetch(
+    site: Site,
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<ReceivedSource> {
+    const body = await this.deps.fetchSource(url, signal);
     return this.receive(site, body, nameFromUrl(url));
   }
 

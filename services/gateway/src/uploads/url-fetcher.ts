@@ -20,10 +20,11 @@ const AUDIO_TYPES = [
 
 /** Fetches source URLs through the guarded client (SPEC §5). */
 export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
-  return async (url) => {
+  return async (url, signal) => {
     let response;
     try {
       response = await safeRequest(url, {
+        signal,
         timeoutMs: options.timeoutMs,
         maxRedirects: options.maxRedirects,
         maxBytes: options.maxBytes,
@@ -61,6 +62,10 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
 function translateErrors(body: Readable): Readable {
   const out = new PassThrough();
   body.on('error', (err) => out.destroy(toApiError(err)));
+  // The consumer's pipeline reports errors; one that comes after the
+  // consumer has let go (a client hang-up aborting the fetch) must not
+  // take the process down.
+  out.on('error', () => {});
   body.pipe(out);
   return out;
 }
