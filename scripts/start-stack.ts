@@ -33,7 +33,11 @@ async function start() {
   if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
-    redisServer = await RedisServer.start({ dir, port: await freePort() });
+    redisServer = await RedisServer.start({
+      dir,
+      port: await freePort(),
+      detached: true,
+    });
     redisUrl = redisServer.url;
     logger.info({ dir, port: redisServer.port }, 'redis started');
   }
@@ -54,6 +58,7 @@ async function start() {
       env: childEnv,
       port: ports[name],
       stdio: 'inherit',
+      detached: true,
     });
     services.push(service);
     void service.exited.then((code) => {
@@ -129,8 +134,16 @@ async function stop(code: number) {
   process.exit(code);
 }
 
+// The children run in process groups of their own, so a terminal's
+// Ctrl-C reaches only this process, which stops them in order: the
+// gateway first, Redis last. Should this process end another way, they
+// are not left behind (kill is synchronous, so it may run on exit).
 process.once('SIGTERM', () => void stop(0));
 process.once('SIGINT', () => void stop(0));
+process.on('exit', () => {
+  for (const service of services) service.child.kill('SIGKILL');
+  redisServer?.killNow();
+});
 
 start().catch(async (err) => {
   logger.fatal({ err }, 'stack could not start');

@@ -12,6 +12,11 @@ export interface RedisServerOptions {
   /** Data directory; a fresh temp dir by default (removed on close). */
   dir?: string;
   port?: number;
+  /**
+   * Its own process group, so a terminal's Ctrl-C reaches only the
+   * parent, which then stops it last (`npm start`). Default false.
+   */
+  detached?: boolean;
 }
 
 /**
@@ -25,19 +30,26 @@ export class RedisServer {
   private child?: ChildProcess;
   private readonly ownsDir: boolean;
   private readonly args: string[];
+  private readonly detached: boolean;
 
-  private constructor(port: number, dir: string, owns: boolean, args: string[]) {
+  private constructor(
+    port: number,
+    dir: string,
+    owns: boolean,
+    options: RedisServerOptions,
+  ) {
     this.port = port;
     this.dir = dir;
     this.ownsDir = owns;
-    this.args = args;
+    this.args = options.args ?? [];
+    this.detached = options.detached ?? false;
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const port = options.port ?? (await freePort());
     const dir =
       options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-')));
-    const server = new RedisServer(port, dir, !options.dir, options.args ?? []);
+    const server = new RedisServer(port, dir, !options.dir, options);
     await server.resume();
     return server;
   }
@@ -59,7 +71,7 @@ export class RedisServer {
         '--maxmemory-policy', 'noeviction',
         ...this.args,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: this.detached },
     );
     this.child = child;
     let output = '';
@@ -88,6 +100,11 @@ export class RedisServer {
     child.kill(signal);
     await exited;
     this.child = undefined;
+  }
+
+  /** Kills the process at once, synchronously (for an exit handler). */
+  killNow(): void {
+    this.child?.kill('SIGKILL');
   }
 
   async close(): Promise<void> {

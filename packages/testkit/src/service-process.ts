@@ -17,6 +17,8 @@ export interface ServiceProcessOptions {
   /** Where its output goes; 'inherit' for npm start, 'pipe' for tests. */
   stdio?: 'inherit' | 'pipe';
   readyTimeoutMs?: number;
+  /** Its own process group (see RedisServerOptions.detached). */
+  detached?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export class ServiceProcess {
         cwd: ROOT,
         env: { ...process.env, ...options.env },
         stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
+        detached: options.detached ?? false,
       },
     );
     const keep = (chunk: Buffer) => {
