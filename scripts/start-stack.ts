@@ -5,12 +5,13 @@
  * processes until SIGTERM / Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '@ingest/config';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
+import { redisUrlFile } from './stack-redis';
 import {
   RedisServer,
   ServiceProcess,
@@ -40,6 +41,8 @@ async function start() {
     });
     redisUrl = redisServer.url;
     logger.info({ dir, port: redisServer.port }, 'redis started');
+    // Operator scripts (npm run site:create) find this Redis here.
+    await writeFile(redisUrlFile(config.dataDir), redisUrl + '\n');
   }
 
   const site = await ensureDevSite(redisUrl);
@@ -75,6 +78,7 @@ async function start() {
       '',
       'catalog-ingest is running',
       `  API:            ${url}/api/import/…`,
+      `  redis:          ${redisUrl}`,
       `  token:          ${site.token}`,
       `  webhook secret: ${site.webhookSecret}`,
       `  data:           ${config.dataDir}`,

@@ -1,0 +1,57 @@
+/**
+ * `npm run site:create -- --name NAME [--email ADDRESS] [--custom "A,B"]`
+ * makes a site (a tenant) and prints its token and webhook secret. The
+ * token is shown once: only its hash is stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@ingest/config';
+import { createRedis } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { stackRedisUrl } from './stack-redis';
+
+const { values } = parseArgs({
+  options: {
+    name: { type: 'string' },
+    email: { type: 'string' },
+    custom: { type: 'string' },
+  },
+});
+if (!values.name) {
+  process.stderr.write(
+    'usage: npm run site:create -- --name NAME [--email ADDRESS] ' +
+      '[--custom "Field A,Field B"]\n',
+  );
+  process.exit(1);
+}
+
+const config = loadConfig();
+const redis = createRedis(await stackRedisUrl(config));
+try {
+  const token = randomBytes(24).toString('base64url');
+  const site = await new StateStore(redis).createSite({
+    name: values.name,
+    token,
+    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+    contactEmail: values.email,
+    customFields: (values.custom ?? '')
+      .split(',')
+      .map((field) => field.trim())
+      .filter(Boolean),
+  });
+  process.stdout.write(
+    JSON.stringify(
+      {
+        site_id: site.id,
+        name: site.name,
+        token,
+        webhook_secret: site.webhookSecret,
+        custom_fields: site.customFields,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+} finally {
+  redis.disconnect();
+}
