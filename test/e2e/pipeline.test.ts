@@ -165,6 +165,13 @@ describe('a job with a webhook', () => {
     assert.equal(missing.body.code, 'fetch_failed');
     assert.match(missing.body.error, /HTTP 404/);
 
+    const put = await fetch(
+      `${stack.gatewayUrl}/api/import/checkJob?token=${site.token}`,
+      { method: 'PUT' },
+    );
+    assert.equal(put.status, 405);
+    assert.equal(((await put.json()) as any).code, 'method_not_allowed');
+
     const badToken = await stack.call('/api/import/checkJob', 'wrong-token');
     assert.equal(badToken.status, 401);
     assert.equal(badToken.body.code, 'unauthorized');

@@ -6,6 +6,7 @@
 export const ERRORS = {
   unauthorized: { status: 401, message: 'missing or unknown token' },
   not_found: { status: 404, message: 'not found' },
+  method_not_allowed: { status: 405, message: 'method not allowed' },
   invalid_parameter: { status: 400, message: 'invalid parameter' },
   unknown_fields: { status: 400, message: 'unknown metadata fields' },
   invalid_format: { status: 400, message: 'unknown output format' },

@@ -44,6 +44,16 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('Connection', 'close');
     res.status(err.status).json(err.toBody());
   });
+  // Endpoints take GET and POST (SPEC §1); other methods do nothing.
+  app.use('/api', (req, res, next) => {
+    if (['GET', 'HEAD', 'POST'].includes(req.method)) return next();
+    const err = new ApiError(
+      'method_not_allowed',
+      `${req.method.slice(0, 20)} is not allowed; use GET or POST`,
+    );
+    res.setHeader('Allow', 'GET, HEAD, POST');
+    res.status(err.status).json(err.toBody());
+  });
   app.use('/api/import', importRoutes(deps));
   app.use('/api/tracks', trackRoutes(deps));
   if (deps.dashboard) app.use(deps.dashboard.path, deps.dashboard.router);
