@@ -6,6 +6,8 @@ import type { CliOutput } from './cli-output';
 export interface ProgressView {
   update(progress: JobProgress): void;
   stop(): void;
+  /** The closing line, unless the view has just shown that very line. */
+  finish(progress: JobProgress): void;
 }
 
 /**
@@ -13,7 +15,10 @@ export interface ProgressView {
  * line per change otherwise (pipes, logs, CI); nothing under `--json`.
  */
 export function progressView(out: CliOutput): ProgressView {
-  if (out.json) return { update: () => undefined, stop: () => undefined };
+  if (out.json) {
+    const quiet = () => undefined;
+    return { update: quiet, stop: quiet, finish: quiet };
+  }
   if (out.interactive) return new TerminalBar(out);
   return new PlainLines(out);
 }
@@ -22,7 +27,7 @@ class TerminalBar implements ProgressView {
   private readonly bar: cliProgress.SingleBar;
   private started = false;
 
-  constructor(out: CliOutput) {
+  constructor(private readonly out: CliOutput) {
     this.bar = new cliProgress.SingleBar(
       {
         format:
@@ -58,6 +63,10 @@ class TerminalBar implements ProgressView {
     this.started = false;
     this.bar.stop();
   }
+
+  finish(progress: JobProgress): void {
+    this.out.line(describeProgress(progress));
+  }
 }
 
 class PlainLines implements ProgressView {
@@ -73,6 +82,10 @@ class PlainLines implements ProgressView {
   }
 
   stop(): void {}
+
+  finish(progress: JobProgress): void {
+    this.update(progress);
+  }
 }
 
 export function describeProgress(p: JobProgress): string {

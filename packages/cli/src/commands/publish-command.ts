@@ -2,7 +2,7 @@ import { JobTimeoutError, type JobProgress } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { EXIT } from '../exit-codes';
 import { optionalId, optionalText, positiveNumber } from '../option-readers';
-import { describeProgress, progressView } from '../progress-view';
+import { progressView } from '../progress-view';
 import { reportErrored } from './job-errors';
 
 export const publishCommand: Command = {
@@ -67,7 +67,7 @@ Exits 3 when the job completed with errored uploads.`,
     }
 
     const errored = await reportErrored(client, out, progress);
-    out.line(describeProgress(progress));
+    view.finish(progress);
     out.result({ ...published, progress, errored });
     return progress.e > 0 ? EXIT.uploadsErrored : EXIT.ok;
   },
