@@ -6,11 +6,19 @@
  * case are in docs/reliability.md (Hostile input).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestStack, makeTone, type TestSite } from '@ingest/testkit';
+import { TestStack, type TestSite } from '@ingest/testkit';
+import {
+  assertRefused,
+  BAD_TARGETS,
+  ID_PARAMS,
+  NOT_IDS,
+  hostileCalls,
+  makeHostileFixtures,
+} from './hostile-calls';
 import { hostileServer, type HostileServer } from './hostile-server';
 
 const MAX_SOURCE_BYTES = 600_000;
@@ -26,18 +34,7 @@ let jobId: number;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-hostile-'));
   canaryDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-canary-'));
-  await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
-  await makeTone(path.join(dir, 'big.wav'), { seconds: 5 }); // ~880 kB
-  await makeTone(path.join(dir, 'cut.wav'), { seconds: 3 });
-  const cut = path.join(dir, 'cut.wav');
-  await truncate(cut, Math.floor((await stat(cut)).size * 0.3));
-  for (const n of [1, 2, 3]) {
-    await makeTone(path.join(dir, `name-${n}.wav`), {
-      seconds: 1,
-      tags: { title: `Name ${n}` },
-    });
-  }
-  await makeTone(path.join(canaryDir, 'canary.wav'), { seconds: 2 });
+  await makeHostileFixtures(dir, canaryDir);
 
   server = await hostileServer(dir);
   stack = await TestStack.start({
@@ -63,53 +60,8 @@ after(async () => {
 const call = (endpoint: string, params: Record<string, unknown> = {}) =>
   stack.call(`/api/import/${endpoint}`, site.token, params);
 
-/** A multipart upload of `bytes` named `name` into the hostile job. */
-async function postFile(
-  name: string,
-  bytes: Buffer | string,
-  fields: Record<string, string> = {},
-) {
-  const form = new FormData();
-  form.set('job_id', String(jobId));
-  for (const [key, value] of Object.entries(fields)) form.set(key, value);
-  form.set('file', new Blob([bytes]), name);
-  const res = await fetch(
-    `${stack.gatewayUrl}/api/import/upload?token=${site.token}`,
-    { method: 'POST', body: form },
-  );
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** Sends a raw body of the given type; answers status and JSON. */
-async function postRaw(endpoint: string, type: string, body: string) {
-  const res = await fetch(`${stack.gatewayUrl}/api/import/${endpoint}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${site.token}`, 'content-type': type },
-    body,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-function assertRefused(
-  answer: { status: number; body: any },
-  status: number,
-  code: string,
-  message?: RegExp,
-) {
-  const shown = JSON.stringify(answer.body).slice(0, 300);
-  console.log(`# observed ${answer.status} ${shown.slice(0, 200)}`);
-  assert.equal(answer.status, status, shown);
-  assert.equal(answer.body.code, code, shown);
-  assert.equal(typeof answer.body.error, 'string', shown);
-  if (message) assert.match(answer.body.error, message, shown);
-}
-
-/** Files under the stack's storage, relative, for path-escape checks. */
-async function storedFiles(): Promise<string[]> {
-  const root = path.join(stack.dataDir, 'storage');
-  const entries = await readdir(root, { recursive: true }).catch(() => []);
-  return entries.map(String);
-}
+const context = () => ({ stack, site, jobId });
+const { postFile, postRaw, storedFiles } = hostileCalls(context);
 
 describe('hostile sources', () => {
   const fromUrl = (url: string) => call('upload', { url, job_id: jobId });
@@ -240,24 +192,15 @@ describe('hostile sources', () => {
   });
 
   test('oncomplete with line breaks or two addresses is refused', async () => {
-    const targets = [
-      'a@x.com,b@x.com',
-      'a@x.com;b@x.com',
-      'a@x.com\r\nBcc: c@x.com',
-      'A <a@x.com>, b@x.com',
-      'http://127.0.0.1/\r\nX-Evil: 1',
-    ];
-    for (const oncomplete of targets) {
-      assertRefused(
+    for (const oncomplete of BAD_TARGETS) {
+      const url = `${server.url}/good.wav`;
+      const refused = [
         await call('publish', { job_id: jobId, oncomplete }),
-        400,
-        'invalid_address',
-      );
-      assertRefused(
-        await call('upload', { url: `${server.url}/good.wav`, oncomplete }),
-        400,
-        'invalid_address',
-      );
+        await call('upload', { url, oncomplete }),
+      ];
+      for (const answer of refused) {
+        assertRefused(answer, 400, 'invalid_address');
+      }
     }
     const job = await call('checkJob', { job_id: jobId });
     assert.equal(job.body.state, 'open', 'refused publish left the job open');
@@ -347,20 +290,8 @@ describe('hostile sources', () => {
   });
 
   test('ids that are not positive integers are refused', async () => {
-    const cases: Array<[string, string]> = [
-      ['upload', 'job_id'],
-      ['upload', 'upload_id'],
-      ['upload', 'track_id'],
-      ['setMetadata', 'upload_id'],
-      ['setFormats', 'upload_id'],
-      ['publish', 'job_id'],
-      ['checkJob', 'job_id'],
-      ['list', 'job_id'],
-      ['delete', 'upload_id'],
-      ['delete', 'update_id'],
-    ];
-    for (const [endpoint, name] of cases) {
-      for (const bad of ['1e3', '-1', 'abc', '1.5', '0', '0x10', ' 1 2']) {
+    for (const [endpoint, name] of ID_PARAMS) {
+      for (const bad of NOT_IDS) {
         const answer = await call(endpoint, {
           [name]: bad,
           url: `${server.url}/good.wav`,
