@@ -34,13 +34,13 @@ export function plainArgs(
   source: string,
   outputs: Array<{ format: OutputFormat; path: string }>,
 ): string[] {
-  const { args } = buildTranscodeArgs({
+  const { args, countingRates } = buildTranscodeArgs({
     inputs: [{ path: source, policy: policyOf(kind) }],
     renditions: outputs.map((o) => ({ ...o, input: 0, copy: false })),
     metadata: {},
     cover: { kind: 'none' },
   });
-  const counting = countingOutputArgs(0, 3).length;
+  const counting = countingOutputArgs(0, 3, countingRates[0]).length;
   return args.slice(0, args.length - counting);
 }
 

@@ -1,47 +1,122 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
- * The duration a WAV or AIFF header declares, read from the file itself.
+ * What a WAV or AIFF file says about its samples, read from the file.
  *
- * ffprobe cannot be asked for this: when a WAV is cut short it reports the
- * length of what is there and says it estimated it from the bitrate, which
- * hides exactly the truncation SPEC §3 asks to detect. The chunk sizes and
- * frame counts are what the container declares, so they are read here.
+ * Two uses. A source's *declared* duration: ffprobe cannot be asked for
+ * it, since for a WAV cut short it reports the length of what is there
+ * (estimated from the bitrate), which hides exactly the truncation
+ * SPEC §3 asks to detect. And a PCM rendition's *decoded* length: for
+ * plain PCM, decoding is taking whole sample frames from the data chunk,
+ * so counting the frames actually present in the file (never more than
+ * the header declares, never more than the bytes there) measures what
+ * any decoder will produce, without running one.
  */
 export interface DeclaredPcmLength {
   container: 'wav' | 'aiff';
   durationS: number;
 }
 
+/** Whole sample frames present in a PCM file's data chunk. */
+export interface PresentPcmFrames {
+  container: 'wav' | 'aiff';
+  frames: number;
+  sampleRate: number;
+  /** The header declares more audio than the file holds. */
+  shortOfDeclared: boolean;
+}
+
 // Chunks walked before giving up on a malformed file.
 const MAX_CHUNKS = 256;
 const UNKNOWN_SIZE = 0xffff_ffff;
+
+// PCM, IEEE float, A-law, µ-law and WAVE_FORMAT_EXTENSIBLE: fixed frames.
+const FIXED_FRAME_FORMATS = new Set([0x0001, 0x0003, 0x0006, 0x0007, 0xfffe]);
+// AIFC compression types whose frames are plain integer samples.
+const PLAIN_AIFC = new Set(['NONE', 'twos', 'sowt', 'raw ', 'in24', '42ni']);
+
+/** The layout facts both readings need. */
+interface PcmLayout {
+  container: 'wav' | 'aiff';
+  sampleRate?: number;
+  /** Bytes per sample frame, when frames have a fixed size. */
+  blockAlign?: number;
+  /** WAV only, for formats without fixed frames. */
+  byteRate?: number;
+  factFrames?: number;
+  /** AIFF's COMM frame count. */
+  commFrames?: number;
+  /** Where the sample data starts and how many bytes it declares. */
+  dataOffset?: number;
+  dataSize?: number;
+}
 
 /** Null when the file is neither WAV nor AIFF, or declares no length. */
 export async function readDeclaredPcmLength(
   path: string,
 ): Promise<DeclaredPcmLength | null> {
+  const layout = await withFile(path, readLayout);
+  if (!layout) return null;
+  return layout.container === 'wav' ? wavDuration(layout) : aiffDuration(layout);
+}
+
+/**
+ * Whole frames of fixed-size PCM in the file at `path`, or null when it is
+ * not such a file (another codec, an unreadable layout): the caller then
+ * decodes it instead.
+ */
+export async function countPresentPcmFrames(
+  path: string,
+): Promise<PresentPcmFrames | null> {
+  return withFile(path, async (file) => {
+    const layout = await readLayout(file);
+    const { sampleRate, blockAlign, dataOffset, dataSize } = layout ?? {};
+    if (!layout || !sampleRate || !blockAlign || dataOffset === undefined) {
+      return null;
+    }
+    if (dataSize === undefined || dataSize === UNKNOWN_SIZE) return null;
+    const { size } = await file.stat();
+    const present = Math.max(0, Math.min(dataSize, size - dataOffset));
+    const frames = Math.floor(present / blockAlign);
+    return {
+      container: layout.container,
+      frames,
+      sampleRate,
+      shortOfDeclared:
+        present < dataSize || (layout.commFrames ?? 0) > frames,
+    };
+  });
+}
+
+async function withFile<T>(
+  path: string,
+  read: (file: FileHandle) => Promise<T | null>,
+): Promise<T | null> {
   let file: FileHandle | undefined;
   try {
     file = await open(path, 'r');
-    const head = await readAt(file, 0, 12);
-    if (head.length < 12) return null;
-
-    const id = head.toString('latin1', 0, 4);
-    const kind = head.toString('latin1', 8, 12);
-    if ((id === 'RIFF' || id === 'RF64') && kind === 'WAVE') {
-      return await readWav(file, id === 'RF64');
-    }
-    if (id === 'FORM' && (kind === 'AIFF' || kind === 'AIFC')) {
-      return await readAiff(file);
-    }
-    return null;
+    return await read(file);
   } catch {
     // An unreadable header is no evidence of anything.
     return null;
   } finally {
     await file?.close();
   }
+}
+
+async function readLayout(file: FileHandle): Promise<PcmLayout | null> {
+  const head = await readAt(file, 0, 12);
+  if (head.length < 12) return null;
+
+  const id = head.toString('latin1', 0, 4);
+  const kind = head.toString('latin1', 8, 12);
+  if ((id === 'RIFF' || id === 'RF64') && kind === 'WAVE') {
+    return readWav(file, id === 'RF64');
+  }
+  if (id === 'FORM' && (kind === 'AIFF' || kind === 'AIFC')) {
+    return readAiff(file, kind === 'AIFC');
+  }
+  return null;
 }
 
 async function readAt(
@@ -54,23 +129,12 @@ async function readAt(
   return buffer.subarray(0, bytesRead);
 }
 
-interface WavFacts {
-  formatTag?: number;
-  sampleRate?: number;
-  byteRate?: number;
-  blockAlign?: number;
-  factFrames?: number;
-  dataSize?: number;
-}
-
-async function readWav(
-  file: FileHandle,
-  rf64: boolean,
-): Promise<DeclaredPcmLength | null> {
-  const facts: WavFacts = {};
+async function readWav(file: FileHandle, rf64: boolean): Promise<PcmLayout> {
+  const layout: PcmLayout = { container: 'wav' };
+  let formatTag = -1;
   let offset = 12;
 
-  for (let i = 0; i < MAX_CHUNKS && facts.dataSize === undefined; i++) {
+  for (let i = 0; i < MAX_CHUNKS && layout.dataOffset === undefined; i++) {
     const header = await readAt(file, offset, 8);
     if (header.length < 8) break;
     const id = header.toString('latin1', 0, 4);
@@ -79,64 +143,89 @@ async function readWav(
 
     if (id === 'fmt ') {
       const fmt = await readAt(file, body, 16);
-      if (fmt.length < 16) return null;
-      facts.formatTag = fmt.readUInt16LE(0);
-      facts.sampleRate = fmt.readUInt32LE(4);
-      facts.byteRate = fmt.readUInt32LE(8);
-      facts.blockAlign = fmt.readUInt16LE(12);
+      if (fmt.length < 16) break;
+      formatTag = fmt.readUInt16LE(0);
+      layout.sampleRate = fmt.readUInt32LE(4);
+      layout.byteRate = fmt.readUInt32LE(8);
+      layout.blockAlign = fmt.readUInt16LE(12) || undefined;
     } else if (id === 'fact' && size >= 4) {
-      facts.factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
+      layout.factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
     } else if (id === 'ds64' && rf64 && size >= 24) {
       const ds64 = await readAt(file, body, 24);
-      facts.dataSize = Number(ds64.readBigUInt64LE(8));
+      layout.dataSize = Number(ds64.readBigUInt64LE(8));
     } else if (id === 'data') {
-      facts.dataSize ??= size;
+      layout.dataSize ??= size;
+      layout.dataOffset = body;
     }
     offset = body + size + (size % 2);
   }
-  return wavDuration(facts);
+  if (!FIXED_FRAME_FORMATS.has(formatTag)) layout.blockAlign = undefined;
+  return layout;
 }
 
-// PCM, IEEE float, A-law, µ-law and WAVE_FORMAT_EXTENSIBLE: fixed frames.
-const FIXED_FRAME_FORMATS = new Set([0x0001, 0x0003, 0x0006, 0x0007, 0xfffe]);
-
-function wavDuration(facts: WavFacts): DeclaredPcmLength | null {
-  const { sampleRate, dataSize } = facts;
+function wavDuration(layout: PcmLayout): DeclaredPcmLength | null {
+  const { sampleRate, dataSize } = layout;
   if (!sampleRate || dataSize === undefined) return null;
   // Streaming writers leave the size unset; nothing is declared then.
   if (dataSize === 0 || dataSize === UNKNOWN_SIZE) return null;
 
   let frames: number | undefined;
-  if (FIXED_FRAME_FORMATS.has(facts.formatTag ?? -1) && facts.blockAlign) {
-    frames = Math.floor(dataSize / facts.blockAlign);
-  } else if (facts.factFrames) {
-    frames = facts.factFrames;
-  } else if (facts.byteRate) {
-    return { container: 'wav', durationS: dataSize / facts.byteRate };
+  if (layout.blockAlign) {
+    frames = Math.floor(dataSize / layout.blockAlign);
+  } else if (layout.factFrames) {
+    frames = layout.factFrames;
+  } else if (layout.byteRate) {
+    return { container: 'wav', durationS: dataSize / layout.byteRate };
   }
   if (frames === undefined) return null;
   return { container: 'wav', durationS: frames / sampleRate };
 }
 
-async function readAiff(file: FileHandle): Promise<DeclaredPcmLength | null> {
+async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
+  const layout: PcmLayout = { container: 'aiff' };
   let offset = 12;
-  for (let i = 0; i < MAX_CHUNKS; i++) {
+  // COMM may come before or after SSND.
+  const done = () =>
+    layout.dataOffset !== undefined && layout.commFrames !== undefined;
+
+  for (let i = 0; i < MAX_CHUNKS && !done(); i++) {
     const header = await readAt(file, offset, 8);
-    if (header.length < 8) return null;
+    if (header.length < 8) break;
     const id = header.toString('latin1', 0, 4);
     const size = header.readUInt32BE(4);
+    const body = offset + 8;
 
     if (id === 'COMM') {
-      const comm = await readAt(file, offset + 8, 18);
-      if (comm.length < 18) return null;
-      const frames = comm.readUInt32BE(2);
+      const comm = await readAt(file, body, 22);
+      if (comm.length < 18) break;
+      const channels = comm.readUInt16BE(0);
+      layout.commFrames = comm.readUInt32BE(2);
+      const bits = comm.readUInt16BE(6);
       const rate = extendedToNumber(comm.subarray(8, 18));
-      if (!(rate > 0) || !Number.isFinite(rate)) return null;
-      return { container: 'aiff', durationS: frames / rate };
+      layout.sampleRate = rate > 0 && Number.isFinite(rate) ? rate : undefined;
+      const plain =
+        !aifc || PLAIN_AIFC.has(comm.toString('latin1', 18, 22));
+      if (plain && channels > 0 && bits > 0) {
+        layout.blockAlign = channels * Math.ceil(bits / 8);
+      }
+    } else if (id === 'SSND' && size >= 8) {
+      const ssnd = await readAt(file, body, 8);
+      if (ssnd.length < 8) break;
+      const skip = ssnd.readUInt32BE(0);
+      layout.dataOffset = body + 8 + skip;
+      layout.dataSize = Math.max(0, size - 8 - skip);
     }
-    offset += 8 + size + (size % 2);
+    offset = body + size + (size % 2);
   }
-  return null;
+  return layout;
+}
+
+function aiffDuration(layout: PcmLayout): DeclaredPcmLength | null {
+  if (!layout.sampleRate || layout.commFrames === undefined) return null;
+  return {
+    container: 'aiff',
+    durationS: layout.commFrames / layout.sampleRate,
+  };
 }
 
 /** IEEE 754 80-bit extended (AIFF's sample rate) to a JS number. */

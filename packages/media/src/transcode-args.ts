@@ -19,9 +19,19 @@ import { containerTags, type TrackMetadata } from './metadata-keys';
  * so each source is decoded once and measured in the same pass.
  */
 
-/** Decoded audio is counted as 8 kHz mono s16: 16 000 bytes a second. */
-export const COUNT_RATE = 8000;
-export const COUNT_BYTES_PER_SECOND = COUNT_RATE * 2;
+/**
+ * Decoded audio is counted as unsigned 8-bit mono at a given rate, so one
+ * byte is one sample frame. Counting at the rate the audio already has
+ * costs ffmpeg almost nothing; resampling to a low rate, as an earlier
+ * version did, cost more than the rest of the counting.
+ */
+export function countingRate(sampleRate: number | null | undefined): number {
+  return sampleRate && Number.isFinite(sampleRate) && sampleRate > 0
+    ? Math.round(sampleRate)
+    : FALLBACK_COUNT_RATE;
+}
+
+const FALLBACK_COUNT_RATE = 8000;
 
 export interface ArgsInput {
   path: string;
@@ -54,6 +64,8 @@ export interface TranscodeArgs {
   settings: EncodingSettings[];
   /** Counted pipes, one per entry of `inputs`, starting at fd 3. */
   countedPipes: number;
+  /** Bytes per second of audio on each counted pipe, in fd order. */
+  countingRates: number[];
 }
 
 export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
@@ -94,25 +106,41 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
     args.push(...outputArgs(rendition, encoding, plan.metadata, coverMap));
   }
 
-  plan.inputs.forEach((_, index) => {
-    args.push(...countingOutputArgs(index, 3 + index));
+  const countingRates = plan.inputs.map((input) =>
+    countingRate(input.policy.sampleRate),
+  );
+  countingRates.forEach((rate, index) => {
+    args.push(...countingOutputArgs(index, 3 + index, rate));
   });
-  return { args, settings, countedPipes: plan.inputs.length };
+  return {
+    args,
+    settings,
+    countedPipes: plan.inputs.length,
+    countingRates,
+  };
 }
 
-/** An output that decodes input `input` and streams it to fd `fd`. */
-export function countingOutputArgs(input: number, fd: number): string[] {
+/**
+ * An output that decodes input `input` and streams it to fd `fd` as
+ * `rate` bytes a second. Should ffmpeg decode at another rate than the
+ * one asked for, it resamples, so the byte count still measures time.
+ */
+export function countingOutputArgs(
+  input: number,
+  fd: number,
+  rate: number,
+): string[] {
   return [
     '-map',
     `${input}:a:0`,
     '-ac',
     '1',
     '-ar',
-    String(COUNT_RATE),
+    String(rate),
     '-c:a',
-    'pcm_s16le',
+    'pcm_u8',
     '-f',
-    's16le',
+    'u8',
     `pipe:${fd}`,
   ];
 }

@@ -13,11 +13,7 @@ import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
 import { inspectRenditions } from './rendition-inspector';
-import {
-  buildTranscodeArgs,
-  COUNT_BYTES_PER_SECOND,
-  type ArgsCover,
-} from './transcode-args';
+import { buildTranscodeArgs, type ArgsCover } from './transcode-args';
 import { renditionProblems, sourceVerdict } from './verify';
 
 /** One file the caller wants written. */
@@ -151,7 +147,7 @@ export async function transcode(
     const transcodeMs = Date.now() - started;
 
     const reports = probes.map((probe, i) => {
-      const decodedS = run.countedBytes[i] / COUNT_BYTES_PER_SECOND;
+      const decodedS = run.countedBytes[i] / built.countingRates[i];
       const lastLine = run.stderrTail.at(-1);
       const verdict = sourceVerdict({
         exitCode: run.exitCode,
@@ -306,7 +302,11 @@ async function verifyAll(
   sources: SourceReport[],
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<RenditionReport[]> {
-  const inspected = await inspectRenditions(runner, renditions, options);
+  const inspected = await inspectRenditions(
+    runner,
+    renditions.map((r, i) => ({ ...r, sampleRate: settings[i].sampleRate })),
+    options,
+  );
 
   return inspected.map((facts, i) => {
     const wanted = settings[i];

@@ -61,6 +61,12 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
     'no audio could be decoded: [flac] invalid residual',
   );
 
+  // Three stray samples of a file that declares minutes: nothing usable.
+  const stray = sourceVerdict(
+    outcome({ decodedS: 3 / 44_100, header: { durationS: 187, reliable: true } }),
+  );
+  assert.equal(stray?.code, 'undecodable');
+
   const cut = sourceVerdict(
     outcome({ decodedS: 0.2, header: { durationS: 247, reliable: true } }),
   );

@@ -88,11 +88,16 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
     );
   }
 
-  if (decodedS === 0) {
+  // A few stray samples before the decoder gives up (less than one mp3
+  // frame) are no more a recording than none at all.
+  const nothing =
+    decodedS === 0 ||
+    (decodedS < MIN_DECODED_S && isTruncated(header, decodedS));
+  if (nothing) {
     return new MediaError(
       'undecodable',
       `no audio could be decoded: ${reason}`,
-      { exitCode: outcome.exitCode },
+      { exitCode: outcome.exitCode, decodedDurationS: decodedS },
     );
   }
 

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { defaultBinaryPaths } from './binary-paths';
+import { createToolRunner } from './ffmpeg-runner';
+import { MediaError } from './media-error';
+import { countPresentPcmFrames, readDeclaredPcmLength } from './pcm-header';
+import { inspectRenditions } from './rendition-inspector';
+import { ffmpeg } from './test-fixtures';
+
+// The frame count stands in for an ffmpeg decode of wav/aiff renditions,
+// so it is held against ffmpeg's own decode of the same files, written by
+// the same muxers and options the transcode pass uses.
+
+const dir = mkdtempSync(join(tmpdir(), 'pcm-frames-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Samples per channel ffmpeg decodes from a file, exactly. */
+function ffmpegFrames(path: string): number {
+  const { stdout } = ffmpeg(['-i', path, '-ac', '1', '-f', 'u8', 'pipe:1']);
+  return stdout.length;
+}
+
+const LAYOUTS = [
+  { name: 'a.wav', rate: 44_100, channels: 2, codec: 'pcm_s16le', extra: ['-rf64', 'auto'] },
+  { name: 'b.wav', rate: 96_000, channels: 2, codec: 'pcm_s24le', extra: ['-rf64', 'always'] },
+  { name: 'c.wav', rate: 48_000, channels: 6, codec: 'pcm_s24le', extra: [] },
+  { name: 'd.aiff', rate: 44_100, channels: 2, codec: 'pcm_s16be', extra: ['-write_id3v2', '1'] },
+  { name: 'e.aiff', rate: 96_000, channels: 1, codec: 'pcm_s24be', extra: [] },
+];
+
+for (const layout of LAYOUTS) {
+  test(`${layout.name}: frames present equal ffmpeg's decode (${layout.codec}, ${layout.channels} ch)`, async () => {
+    const path = join(dir, layout.name);
+    ffmpeg([
+      '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=${layout.rate}:duration=1.2345`,
+      '-ac', String(layout.channels), '-c:a', layout.codec,
+      '-metadata', 'title=Tagged so the header has more chunks',
+      ...layout.extra, path,
+    ]);
+    const counted = await countPresentPcmFrames(path);
+    assert.ok(counted, 'a PCM layout is read');
+    assert.equal(counted.sampleRate, layout.rate);
+    assert.equal(counted.shortOfDeclared, false);
+    assert.equal(counted.frames, ffmpegFrames(path));
+    assert.equal(counted.frames, Math.round(1.2345 * layout.rate));
+  });
+}
+
+test('a rendition cut short holds fewer frames than it declares', async () => {
+  for (const name of ['a.wav', 'd.aiff']) {
+    const whole = join(dir, name);
+    const cut = join(dir, `cut-${name}`);
+    const bytes = readFileSync(whole);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 40_000));
+
+    const counted = await countPresentPcmFrames(cut);
+    assert.ok(counted);
+    assert.equal(counted.shortOfDeclared, true);
+    assert.equal(counted.frames, ffmpegFrames(cut));
+    // What the header declares is still the whole length.
+    const declared = await readDeclaredPcmLength(cut);
+    assert.ok(declared && Math.abs(declared.durationS - 1.2345) < 0.001);
+  }
+});
+
+test('other files are not counted: the caller decodes them instead', async () => {
+  const mp3 = join(dir, 'f.mp3');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'libmp3lame', mp3]);
+  const float = join(dir, 'g.wav');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'pcm_f32le', float]);
+  const text = join(dir, 'h.wav');
+  writeFileSync(text, 'RIFF....WAVEnot really');
+
+  assert.equal(await countPresentPcmFrames(mp3), null);
+  assert.equal(await countPresentPcmFrames(text), null);
+  // IEEE float frames have a fixed size too: counted like integers.
+  assert.equal((await countPresentPcmFrames(float))?.frames, ffmpegFrames(float));
+});
+
+test('the inspector fails a wav rendition cut short, and measures a whole one', async () => {
+  const runner = createToolRunner(defaultBinaryPaths());
+  const options = { timeoutMs: 30_000 };
+  const whole = { format: 'wav' as const, path: join(dir, 'a.wav'), sampleRate: 44_100 };
+  const [facts] = await inspectRenditions(runner, [whole], options);
+  assert.equal(facts.decodedS, Math.round(1.2345 * 44_100) / 44_100);
+  assert.equal(facts.codec, 'pcm_s16le');
+
+  const cut = { ...whole, path: join(dir, 'cut-a.wav') };
+  await assert.rejects(inspectRenditions(runner, [cut], options), (err: unknown) => {
+    assert.ok(err instanceof MediaError);
+    assert.equal(err.code, 'verification_failed');
+    assert.match(err.message, /wav rendition holds less audio than its header/);
+    return true;
+  });
+});
