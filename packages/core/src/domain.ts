@@ -31,6 +31,11 @@ export interface SourceFile {
   filename: string;
   bytes: number;
   sha256: string;
+  /**
+   * Length as the container declares it or ffprobe estimates it, seconds;
+   * only a hint for ordering work (durations that count are decoded).
+   */
+  seconds?: number;
 }
 
 export interface Upload {

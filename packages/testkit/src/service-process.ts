@@ -37,7 +37,7 @@ export class ServiceProcess {
   ) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join('services', name, 'src', 'main.ts')],
+      [...(process.env.ZZ_ARGS && name === (process.env.ZZ_SVC ?? 'transcoder') ? process.env.ZZ_ARGS.split(' ') : []), '--import', 'tsx', path.join('services', name, 'src', 'main.ts')],
       {
         cwd: ROOT,
         env: { ...process.env, ...options.env },

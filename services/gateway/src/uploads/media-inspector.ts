@@ -32,17 +32,20 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
       }
 
       let format = sniff.container;
+      let seconds: number | undefined;
       try {
         const probe = await tools.probeSource(path, {
           timeoutMs: PROBE_TIMEOUT_MS,
         });
         format = probe.container;
+        seconds = probe.headerDurationS ?? undefined;
       } catch (err) {
         if (!isMediaError(err)) throw err;
       }
 
       const { fields } = await readTags(path);
-      return { format, tags: { ...fields } as Record<string, string> };
+      const tags = { ...fields } as Record<string, string>;
+      return seconds ? { format, tags, seconds } : { format, tags };
     },
   };
 }

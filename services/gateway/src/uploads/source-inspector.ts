@@ -7,6 +7,8 @@ export interface Inspection {
   format: string;
   /** Standard fields read from the file's own tags. */
   tags: Meta;
+  /** Length the container claims or ffprobe estimates, when known. */
+  seconds?: number;
 }
 
 /**
