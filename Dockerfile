@@ -2,20 +2,19 @@
 #
 # One image for the three services; the command picks which one runs:
 #   docker run IMAGE                                        # gateway
-#   docker run IMAGE node --import tsx services/transcoder/src/main.ts
-#   docker run IMAGE node --import tsx services/notifier/src/main.ts
+#   docker run IMAGE node --enable-source-maps dist/transcoder.mjs
+#   docker run IMAGE node --enable-source-maps dist/notifier.mjs
 #
 # These are the commands behind `npm run start:<name>`. The npm scripts are
 # not used as the container command: npm runs them through `sh -c`, and the
 # SIGTERM that npm forwards stops at that shell, so the service never drains
 # and is killed when the grace period ends (docs/operations.md).
 #
-# The services run their TypeScript through tsx (no compile step), and tsx
-# is a devDependency of the root. The runtime stage installs production
-# dependencies only and then adds tsx and its own dependencies back, copied
-# from the full install (deploy/docker/runtime-closure.mjs), so the image
-# keeps working whichever package.json lists tsx. typescript, the test
-# tools and the other devDependencies stay out of the image.
+# The services run as one JavaScript bundle each (dist/<name>.mjs, made by
+# scripts/build-services.ts with esbuild in the build stage: our packages
+# compiled in, every other package imported from node_modules). The
+# runtime stage installs production dependencies only; typescript, the
+# test tools and the other devDependencies stay out of the image.
 #
 # ffmpeg and ffprobe are the static builds that @ffmpeg-installer/ffmpeg and
 # @ffprobe-installer/ffprobe put in node_modules; no apt package is needed.
@@ -38,12 +37,12 @@ RUN mkdir -p /manifests \
  && find packages services -mindepth 2 -maxdepth 2 -name package.json \
       -exec cp --parents {} /manifests/ \;
 
-# Every dependency, dev included: the source of tsx for the runtime stage.
+# Every dependency, dev included, to bundle the services.
 FROM base AS build
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm npm ci
-COPY deploy/docker/runtime-closure.mjs deploy/docker/
-RUN node deploy/docker/runtime-closure.mjs /runtime-tools tsx
+COPY . .
+RUN npm run build
 
 # Production dependencies only (workspace links included).
 FROM base AS prod-deps
@@ -63,14 +62,12 @@ ENV NODE_ENV=production \
 # Files stay owned by root and read-only to the service user; the only
 # writable place is the data dir (work files, outbox, local storage).
 COPY --from=prod-deps /app/ ./
-COPY --from=build /runtime-tools/node_modules/ ./node_modules/
 COPY . .
-# Fails the build when a module a service imports was pruned away.
+COPY --from=build /app/dist/ ./dist/
+# Fails the build when a package a bundle imports was pruned away.
 RUN mkdir -p "$INGEST_DATA_DIR" \
  && chown 1000:1000 "$INGEST_DATA_DIR" \
- && node --import tsx --input-type=module -e \
-      "for (const s of ['gateway/src/gateway', 'transcoder/src/transcoder', \
-        'notifier/src/notifier']) await import('./services/' + s + '.ts')"
+ && node deploy/docker/check-externals.mjs
 
 # uid 1000 is the image's `node` user; numeric, so Kubernetes can verify
 # runAsNonRoot.
@@ -86,4 +83,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # node itself is PID 1 and gets SIGTERM, so the service drains (SPEC §6).
 # An init (compose `init: true`, `docker run --init`) also reaps any
 # orphaned grandchild.
-CMD ["node", "--import", "tsx", "services/gateway/src/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/gateway.mjs"]

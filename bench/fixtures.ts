@@ -12,10 +12,17 @@ export interface TrackKind {
   label: string;
   sampleRate: number;
   bitDepth: 16 | 24;
+  /** How the sources are stored: WAV (free to decode) or FLAC (not). */
+  container: 'wav' | 'flac';
 }
 
-export const CD: TrackKind = { label: '44.1 kHz / 16-bit', sampleRate: 44_100, bitDepth: 16 };
-export const HIRES: TrackKind = { label: '96 kHz / 24-bit', sampleRate: 96_000, bitDepth: 24 };
+export const CD: TrackKind = {
+  label: '44.1 kHz / 16-bit WAV', sampleRate: 44_100, bitDepth: 16, container: 'wav',
+};
+export const HIRES: TrackKind = {
+  label: '96 kHz / 24-bit WAV', sampleRate: 96_000, bitDepth: 24, container: 'wav',
+};
+export const CD_FLAC: TrackKind = { ...CD, label: '44.1 kHz / 16-bit FLAC', container: 'flac' };
 
 /** Where generated tracks are kept between runs (they are deterministic). */
 export const FIXTURE_DIR = path.join(os.tmpdir(), 'ingest-bench-fixtures');
@@ -32,6 +39,7 @@ export function trackSeconds(index: number): number {
  * content for the encoders (not silence, not a pure tone).
  */
 export async function musicTrack(kind: TrackKind, index: number): Promise<string> {
+  if (kind.container === 'flac') return flacOf(await musicTrack({ ...kind, container: 'wav' }, index));
   await mkdir(FIXTURE_DIR, { recursive: true });
   const seconds = trackSeconds(index);
   const file = path.join(
@@ -67,10 +75,34 @@ export async function musicTrack(kind: TrackKind, index: number): Promise<string
   return file;
 }
 
+/** The same audio as a FLAC file beside the WAV (made once). */
+async function flacOf(wav: string): Promise<string> {
+  const file = wav.replace(/\.wav$/, '.flac');
+  if (await exists(file)) return file;
+  const temp = `${file}.part.flac`;
+  await run(defaultBinaryPaths().ffmpegPath, [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', wav,
+    '-c:a', 'flac', '-fflags', '+bitexact', '-flags:a', '+bitexact', temp,
+  ], { maxBuffer: 1 << 20 });
+  await rename(temp, file);
+  return file;
+}
+
 export async function musicTracks(kind: TrackKind, count: number) {
   const files: string[] = [];
   for (let i = 0; i < count; i++) files.push(await musicTrack(kind, i));
   return files;
+}
+
+/**
+ * Track indexes longest first: the order the pipeline hands a job's
+ * uploads to its transcoders, given to plain ffmpeg too so that the
+ * comparison is about the work, not about scheduling.
+ */
+export function longestFirst(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i).sort(
+    (a, b) => trackSeconds(b) - trackSeconds(a) || a - b,
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,13 +1,17 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createMediaTools } from '@ingest/media';
 import type { LoopbackServer, TestSite, TestStack, WebhookReceiver } from '@ingest/testkit';
-import { musicTracks, trackSeconds, type TrackKind } from './fixtures';
+import { longestFirst, musicTracks, trackSeconds, type TrackKind } from './fixtures';
 import { FORMATS, perFormat, perTrack } from './plain-ffmpeg';
 import { rssOf, sampleRss } from './rss';
 import { callOk, startTranscoders, stopAll, webhookOf } from './stack-kit';
 import { pool, timed } from './stats';
+
+const execFileAsync = promisify(execFile);
 
 export interface BenchContext {
   stack: TestStack;
@@ -60,6 +64,12 @@ export interface PhaseTimes {
   verifyMs: number;
 }
 
+/** Flushes written files to the disk, then removes `dir`. */
+async function settle(dir: string) {
+  await execFileAsync('sync');
+  await rm(dir, { recursive: true, force: true });
+}
+
 /** The media package alone, in this process: what the phases cost. */
 async function mediaOnly(sources: string[], parallel: number) {
   const tools = createMediaTools();
@@ -68,7 +78,8 @@ async function mediaOnly(sources: string[], parallel: number) {
   const run = await timed(() =>
     pool(
       parallel,
-      sources.map((source, i) => async () => {
+      longestFirst(sources.length).map((i) => async () => {
+        const source = sources[i];
         const result = await tools.transcode({
           source,
           renditions: FORMATS.map((format) => ({
@@ -83,7 +94,7 @@ async function mediaOnly(sources: string[], parallel: number) {
       }),
     ),
   );
-  await rm(outDir, { recursive: true, force: true });
+  await settle(outDir);
   return { ms: run.ms, phases };
 }
 
@@ -127,17 +138,16 @@ export async function pipelineVersusFfmpeg(
   const transcoders = await startTranscoders(ctx.stack, 1, parallel);
   const outRoot = await mkdtemp(path.join(os.tmpdir(), 'ingest-bench-plain-'));
   try {
+    const dir = path.join(outRoot, 'plain');
     const contenders: Array<() => Promise<void>> = [
       async () => {
         result.pipeline.push(await runPipeline(ctx, sources));
       },
       async () => {
-        const dir = path.join(outRoot, 'per-track');
         await mkdir(dir, { recursive: true });
         result.perTrackMs.push((await timed(() => perTrack(kind, sources, dir, parallel))).ms);
       },
       async () => {
-        const dir = path.join(outRoot, 'per-format');
         await mkdir(dir, { recursive: true });
         result.perFormatMs.push((await timed(() => perFormat(kind, sources, dir, parallel))).ms);
       },
@@ -151,6 +161,10 @@ export async function pipelineVersusFfmpeg(
       result.load.push(os.loadavg()[0].toFixed(2));
       for (let k = 0; k < contenders.length; k++) {
         await contenders[(k + rep) % contenders.length]();
+        // Outside the timed part: what one way wrote reaches the disk
+        // before the next starts, and plain ffmpeg's files are kept
+        // until its clock stops, as the pipeline's are.
+        await settle(dir);
       }
       ctx.log(`  ${kind.label} run ${rep + 1}/${ctx.reps} done`);
     }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultBinaryPaths, type OutputFormat } from '@ingest/media';
 // The bench reuses the media package's own argv builder (a subpath export
@@ -9,7 +8,7 @@ import {
   buildTranscodeArgs,
   countingOutputArgs,
 } from '@ingest/media/transcode-args';
-import type { TrackKind } from './fixtures';
+import { longestFirst, type TrackKind } from './fixtures';
 import { pool } from './stats';
 
 /**
@@ -64,7 +63,10 @@ function outputsOf(outDir: string, index: number) {
   }));
 }
 
-/** One ffmpeg per track writing every format, `parallel` at once. */
+/**
+ * One ffmpeg per track writing every format, `parallel` at once, longest
+ * track first. The outputs are removed after the timed part.
+ */
 export async function perTrack(
   kind: TrackKind,
   sources: string[],
@@ -73,25 +75,23 @@ export async function perTrack(
 ): Promise<void> {
   await pool(
     parallel,
-    sources.map((source, i) => () =>
-      ffmpeg(plainArgs(kind, source, outputsOf(outDir, i))),
+    longestFirst(sources.length).map((i) => () =>
+      ffmpeg(plainArgs(kind, sources[i], outputsOf(outDir, i))),
     ),
   );
-  await rm(outDir, { recursive: true, force: true });
 }
 
-/** One ffmpeg per track and format, `parallel` at once. */
+/** One ffmpeg per track and format, `parallel` at once, longest first. */
 export async function perFormat(
   kind: TrackKind,
   sources: string[],
   outDir: string,
   parallel: number,
 ): Promise<void> {
-  const tasks = sources.flatMap((source, i) =>
+  const tasks = longestFirst(sources.length).flatMap((i) =>
     outputsOf(outDir, i).map((output) => () =>
-      ffmpeg(plainArgs(kind, source, [output])),
+      ffmpeg(plainArgs(kind, sources[i], [output])),
     ),
   );
   await pool(parallel, tasks);
-  await rm(outDir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveFiles, webhookReceiver } from '@ingest/testkit';
 import { bigJob, publishLatency, rawAddRate, uploadRate } from './api-bench';
-import { CD, FIXTURE_DIR, HIRES, musicTracks } from './fixtures';
+import { CD, CD_FLAC, FIXTURE_DIR, HIRES, musicTracks } from './fixtures';
 import { cpuTicks, loadNow, machineFacts, ownTicks } from './machine';
 import { gatewayFetchMemory, notifierBacklog } from './memory-bench';
 import { pipelineVersusFfmpeg, scaling, type BenchContext } from './pipeline-bench';
@@ -46,7 +46,10 @@ async function main() {
   const machine = await machineFacts();
   log(`${quick ? 'quick' : 'full'} mode; fixtures in ${FIXTURE_DIR}`);
   await musicTracks(CD, Math.max(PLAN.tracks, PLAN.scaleTracks));
-  if (!quick) await musicTracks(HIRES, PLAN.hiresTracks);
+  if (!quick) {
+    await musicTracks(HIRES, PLAN.hiresTracks);
+    await musicTracks(CD_FLAC, PLAN.tracks);
+  }
 
   const stack = await startBenchStack();
   const files = await serveFiles(FIXTURE_DIR);
@@ -63,6 +66,7 @@ async function main() {
     results.versus = [await pipelineVersusFfmpeg(ctx, CD, PLAN.tracks, parallel)];
     if (!quick) {
       results.versus.push(await pipelineVersusFfmpeg(ctx, HIRES, PLAN.hiresTracks, parallel));
+      results.versus.push(await pipelineVersusFfmpeg(ctx, CD_FLAC, PLAN.tracks, parallel));
     }
 
     log('2. scaling');

@@ -16,7 +16,7 @@ const compose = readYaml('docker-compose.yml') as {
   services: Record<string, ComposeService>;
 };
 const ingest = Object.entries(compose.services).filter(([, s]) =>
-  s.command?.some((part) => part.startsWith('services/')),
+  s.command?.some((part) => part.startsWith('dist/')),
 );
 
 describe('docker-compose.yml', () => {
@@ -29,10 +29,10 @@ describe('docker-compose.yml', () => {
   test('runs a gateway, two transcoders and a notifier', () => {
     const entries = ingest.map(([, s]) => s.command?.at(-1)).sort();
     assert.deepEqual(entries, [
-      'services/gateway/src/main.ts',
-      'services/notifier/src/main.ts',
-      'services/transcoder/src/main.ts',
-      'services/transcoder/src/main.ts',
+      'dist/gateway.mjs',
+      'dist/notifier.mjs',
+      'dist/transcoder.mjs',
+      'dist/transcoder.mjs',
     ]);
   });
 

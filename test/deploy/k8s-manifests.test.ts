@@ -51,11 +51,13 @@ describe('k8s base manifests', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('each Deployment starts an existing service entry point', () => {
+  test('each Deployment starts the bundle of an existing service', () => {
     for (const d of deployments) {
       const entry = containerOf(d).command.at(-1) as string;
-      assert.match(entry, /^services\/[a-z-]+\/src\/main\.ts$/);
-      assert.ok(fs.existsSync(repoPath(entry)), `${entry} is missing`);
+      const name = /^dist\/([a-z]+)\.mjs$/.exec(entry)?.[1];
+      assert.ok(name, `${entry} is not a service bundle`);
+      const main = `services/${name}/src/main.ts`;
+      assert.ok(fs.existsSync(repoPath(main)), `${main} is missing`);
     }
   });
 

@@ -30,8 +30,8 @@ const container = {
     image: { const: 'catalog-ingest' },
     command: {
       type: 'array',
-      prefixItems: [{ const: 'node' }, { const: '--import' }, { const: 'tsx' }],
-      minItems: 4,
+      prefixItems: [{ const: 'node' }, { const: '--enable-source-maps' }],
+      minItems: 3,
     },
     livenessProbe: httpProbe('/healthz'),
     readinessProbe: httpProbe('/readyz'),

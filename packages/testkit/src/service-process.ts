@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundlePath, ensureServicesBuilt } from '../../../scripts/build-services';
 import { waitUntil } from './wait-until';
 
 const ROOT = path.resolve(
@@ -19,11 +20,14 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Its own process group (see RedisServerOptions.detached). */
   detached?: boolean;
+  /** Extra node options, e.g. `--cpu-prof` to profile a service. */
+  nodeArgs?: string[];
 }
 
 /**
  * One service as a real child process, the way it runs in production
- * (`node --import tsx services/<name>/src/main.ts`).
+ * (`node --enable-source-maps dist/<name>.mjs`), from bundles built
+ * afresh once per test process.
  */
 export class ServiceProcess {
   readonly child: ChildProcess;
@@ -37,7 +41,7 @@ export class ServiceProcess {
   ) {
     this.child = spawn(
       process.execPath,
-      [...(process.env.ZZ_ARGS && name === (process.env.ZZ_SVC ?? 'transcoder') ? process.env.ZZ_ARGS.split(' ') : []), '--import', 'tsx', path.join('services', name, 'src', 'main.ts')],
+      [...(options.nodeArgs ?? []), '--enable-source-maps', bundlePath(name)],
       {
         cwd: ROOT,
         env: { ...process.env, ...options.env },
@@ -59,6 +63,7 @@ export class ServiceProcess {
     name: ServiceName,
     options: ServiceProcessOptions,
   ): Promise<ServiceProcess> {
+    await ensureServicesBuilt();
     const service = new ServiceProcess(name, options.port, options);
     await service.waitReady(options.readyTimeoutMs ?? 30_000);
     return service;

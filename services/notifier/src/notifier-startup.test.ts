@@ -12,6 +12,10 @@ import { freePort, RedisServer } from '@ingest/testkit';
 import { simpleParser } from 'mailparser';
 import { startNotifier } from './notifier';
 import { completedJob, memoryLogger, waitFor } from './test-support';
+import {
+  bundlePath,
+  ensureServicesBuilt,
+} from '../../../scripts/build-services';
 
 let redisServer: RedisServer;
 let dataDir: string;
@@ -96,12 +100,13 @@ test('a Redis that may evict keys is refused at start', async () => {
   }
 });
 
-test('main.ts gets ready and exits 0 on SIGTERM', async () => {
+test('the notifier bundle gets ready and exits 0 on SIGTERM', async () => {
+  await ensureServicesBuilt();
   const root = path.resolve(fileURLToPath(import.meta.url), '../../../..');
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'services/notifier/src/main.ts'],
+    ['--enable-source-maps', bundlePath('notifier')],
     {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],

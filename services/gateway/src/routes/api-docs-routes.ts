@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Router } from 'express';
+import gatewayPackage from '../../package.json' with { type: 'json' };
 import { buildOpenApiDocument } from '../api/openapi-document';
 
 const require = createRequire(import.meta.url);
@@ -47,7 +48,7 @@ const PAGE = `<!doctype html>
  * Redoc). Neither needs a token: they describe the API, not a site.
  */
 export function apiDocsRoutes(): Router {
-  const { version } = require('../../package.json') as { version: string };
+  const { version } = gatewayPackage;
   const document = JSON.stringify(buildOpenApiDocument({ version }));
   const router = Router();
 
