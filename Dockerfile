@@ -2,8 +2,8 @@
 #
 # One image for the three services; the command picks which one runs:
 #   docker run IMAGE                                        # gateway
-#   docker run IMAGE node --enable-source-maps dist/transcoder.mjs
-#   docker run IMAGE node --enable-source-maps dist/notifier.mjs
+#   docker run IMAGE node --enable-source-maps --max-semi-space-size=1 dist/transcoder.mjs
+#   docker run IMAGE node --enable-source-maps --max-semi-space-size=1 dist/notifier.mjs
 #
 # These are the commands behind `npm run start:<name>`. The npm scripts are
 # not used as the container command: npm runs them through `sh -c`, and the
@@ -83,4 +83,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # node itself is PID 1 and gets SIGTERM, so the service drains (SPEC §6).
 # An init (compose `init: true`, `docker run --init`) also reaps any
 # orphaned grandchild.
-CMD ["node", "--enable-source-maps", "dist/gateway.mjs"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=1", "dist/gateway.mjs"]

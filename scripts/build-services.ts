@@ -27,6 +27,20 @@ export type BuiltService = (typeof SERVICES)[number];
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST_DIR = path.join(ROOT, 'dist');
 
+/**
+ * The node options every service runs with (here, the container, the
+ * manifests and the tests alike; test/deploy checks they agree).
+ * `--max-semi-space-size=1` (MiB) keeps V8's young generation small: a
+ * service streaming a large source turns each network chunk into garbage
+ * at once, and with the default 16 MiB semi-space ~30 MiB of it waited
+ * for a collection (gateway fetching 1 GiB: RSS 130 → 161 MiB; with 1 MiB,
+ * 102 → 122 MiB). Collections are more frequent and each is smaller.
+ */
+export const SERVICE_NODE_FLAGS = [
+  '--enable-source-maps',
+  '--max-semi-space-size=1',
+] as const;
+
 /** The bundle that runs a service. */
 export function bundlePath(name: BuiltService): string {
   return path.join(DIST_DIR, `${name}.mjs`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readYaml } from './repo-files';
 import { requireTool, run } from './tools';
+import { SERVICE_NODE_FLAGS } from '../../scripts/build-services';
 
 interface ComposeService {
   command?: string[];
@@ -27,6 +28,13 @@ describe('docker-compose.yml', () => {
   });
 
   test('runs a gateway, two transcoders and a notifier', () => {
+    for (const [name, service] of ingest) {
+      assert.deepEqual(
+        service.command?.slice(0, -1),
+        ['node', ...SERVICE_NODE_FLAGS],
+        `${name} runs with the services' node options`,
+      );
+    }
     const entries = ingest.map(([, s]) => s.command?.at(-1)).sort();
     assert.deepEqual(entries, [
       'dist/gateway.mjs',

@@ -2,6 +2,7 @@
 // JSON Schema checked with ajv. The Kubernetes schema accepts a Deployment
 // without probes or limits; this one does not.
 import { Ajv2020 } from 'ajv/dist/2020';
+import { SERVICE_NODE_FLAGS } from '../../scripts/build-services';
 
 const httpProbe = (path: string) => ({
   type: 'object',
@@ -30,8 +31,11 @@ const container = {
     image: { const: 'catalog-ingest' },
     command: {
       type: 'array',
-      prefixItems: [{ const: 'node' }, { const: '--enable-source-maps' }],
-      minItems: 3,
+      prefixItems: ['node', ...SERVICE_NODE_FLAGS].map((part) => ({
+        const: part,
+      })),
+      minItems: SERVICE_NODE_FLAGS.length + 2,
+      maxItems: SERVICE_NODE_FLAGS.length + 2,
     },
     livenessProbe: httpProbe('/healthz'),
     readinessProbe: httpProbe('/readyz'),

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundlePath, ensureServicesBuilt } from '../../../scripts/build-services';
+import {
+  bundlePath,
+  ensureServicesBuilt,
+  SERVICE_NODE_FLAGS,
+} from '../../../scripts/build-services';
 import { waitUntil } from './wait-until';
 
 const ROOT = path.resolve(
@@ -26,7 +30,7 @@ export interface ServiceProcessOptions {
 
 /**
  * One service as a real child process, the way it runs in production
- * (`node --enable-source-maps dist/<name>.mjs`), from bundles built
+ * (`node <SERVICE_NODE_FLAGS> dist/<name>.mjs`), from bundles built
  * afresh once per test process.
  */
 export class ServiceProcess {
@@ -41,7 +45,7 @@ export class ServiceProcess {
   ) {
     this.child = spawn(
       process.execPath,
-      [...(options.nodeArgs ?? []), '--enable-source-maps', bundlePath(name)],
+      [...(options.nodeArgs ?? []), ...SERVICE_NODE_FLAGS, bundlePath(name)],
       {
         cwd: ROOT,
         env: { ...process.env, ...options.env },

@@ -15,6 +15,7 @@ import { completedJob, memoryLogger, waitFor } from './test-support';
 import {
   bundlePath,
   ensureServicesBuilt,
+  SERVICE_NODE_FLAGS,
 } from '../../../scripts/build-services';
 
 let redisServer: RedisServer;
@@ -106,7 +107,7 @@ test('the notifier bundle gets ready and exits 0 on SIGTERM', async () => {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', bundlePath('notifier')],
+    [...SERVICE_NODE_FLAGS, bundlePath('notifier')],
     {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
