@@ -11,7 +11,7 @@
 # and is killed when the grace period ends (docs/operations.md).
 #
 # The services run as one JavaScript bundle each (dist/<name>.mjs, made by
-# scripts/build-services.ts with esbuild in the build stage: our packages
+# packages/build/src/build-services.ts with esbuild in the build stage: our packages
 # compiled in, every other package imported from node_modules). The
 # runtime stage installs production dependencies only; typescript, the
 # test tools and the other devDependencies stay out of the image.

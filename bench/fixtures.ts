@@ -39,7 +39,9 @@ export function trackSeconds(index: number): number {
  * content for the encoders (not silence, not a pure tone).
  */
 export async function musicTrack(kind: TrackKind, index: number): Promise<string> {
-  if (kind.container === 'flac') return flacOf(await musicTrack({ ...kind, container: 'wav' }, index));
+  if (kind.container === 'flac') {
+    return flacOf(await musicTrack({ ...kind, container: 'wav' }, index));
+  }
   await mkdir(FIXTURE_DIR, { recursive: true });
   const seconds = trackSeconds(index);
   const file = path.join(

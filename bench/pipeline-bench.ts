@@ -208,6 +208,7 @@ export async function scaling(
   }));
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (const point of points) {
+      await execFileAsync('sync');
       const transcoders = await startTranscoders(ctx.stack, point.processes, point.concurrency);
       try {
         const pid = transcoders[0].child.pid!;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readYaml } from './repo-files';
 import { requireTool, run } from './tools';
-import { SERVICE_NODE_FLAGS } from '../../scripts/build-services';
+import { SERVICE_NODE_FLAGS } from '@ingest/build';
 
 interface ComposeService {
   command?: string[];

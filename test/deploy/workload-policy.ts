@@ -2,7 +2,7 @@
 // JSON Schema checked with ajv. The Kubernetes schema accepts a Deployment
 // without probes or limits; this one does not.
 import { Ajv2020 } from 'ajv/dist/2020';
-import { SERVICE_NODE_FLAGS } from '../../scripts/build-services';
+import { SERVICE_NODE_FLAGS } from '@ingest/build';
 
 const httpProbe = (path: string) => ({
   type: 'object',

@@ -33,7 +33,8 @@ const LAYOUTS = [
 ];
 
 for (const layout of LAYOUTS) {
-  test(`${layout.name}: frames present equal ffmpeg's decode (${layout.codec}, ${layout.channels} ch)`, async () => {
+  const what = `${layout.codec}, ${layout.channels} ch`;
+  test(`${layout.name}: frames present equal ffmpeg's decode (${what})`, async () => {
     const path = join(dir, layout.name);
     ffmpeg([
       '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=${layout.rate}:duration=1.2345`,

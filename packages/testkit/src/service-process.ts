@@ -5,7 +5,7 @@ import {
   bundlePath,
   ensureServicesBuilt,
   SERVICE_NODE_FLAGS,
-} from '../../../scripts/build-services';
+} from '@ingest/build';
 import { waitUntil } from './wait-until';
 
 const ROOT = path.resolve(

@@ -16,7 +16,7 @@ import {
   bundlePath,
   ensureServicesBuilt,
   SERVICE_NODE_FLAGS,
-} from '../../../scripts/build-services';
+} from '@ingest/build';
 
 let redisServer: RedisServer;
 let dataDir: string;

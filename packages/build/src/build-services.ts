@@ -13,7 +13,7 @@
  * nothing can run stale code. Types are checked by `npm run typecheck`,
  * not here.
  *
- *   node --import tsx scripts/build-services.ts   (npm run build)
+ *   node --import tsx packages/build/src/build-services.ts   (npm run build)
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
@@ -24,7 +24,10 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 export const SERVICES = ['gateway', 'transcoder', 'notifier'] as const;
 export type BuiltService = (typeof SERVICES)[number];
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
 export const DIST_DIR = path.join(ROOT, 'dist');
 
 /**
