@@ -66,6 +66,11 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
     outcome({ decodedS: 3 / 44_100, header: { durationS: 187, reliable: true } }),
   );
   assert.equal(stray?.code, 'undecodable');
+  assert.equal(
+    stray?.message,
+    'no usable audio could be decoded: header says 187.0 s, ' +
+      '0.000 s decodable: the decoder produced nothing',
+  );
 
   const cut = sourceVerdict(
     outcome({ decodedS: 0.2, header: { durationS: 247, reliable: true } }),

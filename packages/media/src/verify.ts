@@ -90,14 +90,20 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
 
   // A few stray samples before the decoder gives up (less than one mp3
   // frame) are no more a recording than none at all.
-  const nothing =
-    decodedS === 0 ||
-    (decodedS < MIN_DECODED_S && isTruncated(header, decodedS));
-  if (nothing) {
+  if (decodedS === 0) {
     return new MediaError(
       'undecodable',
       `no audio could be decoded: ${reason}`,
-      { exitCode: outcome.exitCode, decodedDurationS: decodedS },
+      { exitCode: outcome.exitCode },
+    );
+  }
+  if (decodedS < MIN_DECODED_S && isTruncated(header, decodedS)) {
+    return new MediaError(
+      'undecodable',
+      `no usable audio could be decoded: header says ` +
+        `${formatSeconds(header.durationS ?? 0)} s, ` +
+        `${formatSeconds(decodedS)} s decodable: ${reason}`,
+      { headerDurationS: header.durationS, decodedDurationS: decodedS },
     );
   }
 

@@ -71,17 +71,26 @@ export class Publisher {
   }
 }
 
-/** Upload ids, longest source first; unknown lengths keep their place last. */
+/**
+ * Upload ids, longest source first. An upload whose length no source
+ * declares goes before all of them: a long one taken last would hold up
+ * the job, a short one taken first costs nothing. Ties keep upload order.
+ */
 export function longestFirst(ids: number[], uploads: Upload[]): number[] {
-  const seconds = new Map(
-    uploads.map((u) => [u.id, Math.max(0, ...lengthsOf(u))]),
-  );
+  const seconds = new Map(uploads.map((u) => [u.id, lengthOf(u)]));
   return ids
-    .map((id, position) => ({ id, position, seconds: seconds.get(id) ?? 0 }))
+    .map((id, position) => ({
+      id,
+      position,
+      seconds: seconds.get(id) ?? Infinity,
+    }))
     .sort((a, b) => b.seconds - a.seconds || a.position - b.position)
     .map((entry) => entry.id);
 }
 
-function lengthsOf(upload: Upload): number[] {
-  return Object.values(upload.sources).map((s) => s.seconds ?? 0);
+function lengthOf(upload: Upload): number {
+  const known = Object.values(upload.sources)
+    .map((s) => s.seconds)
+    .filter((s): s is number => s !== undefined && s > 0);
+  return known.length > 0 ? Math.max(...known) : Infinity;
 }
