@@ -275,6 +275,42 @@ describe('the standard fieldset', () => {
     assert.deepEqual(theirs.body.fields, ['Custom: Mine Only']);
   });
 
+  test('meta is held to 256 KiB in all, also across setMetadata calls', async () => {
+    const big = (letter: string) => letter.repeat(60 * 1024);
+    const tooMuch = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta: { Title: big('a'), Artist: big('b'), Album: big('c'),
+        Composer: big('d'), Genre: big('e') },
+    });
+    assert.equal(tooMuch.status, 400, JSON.stringify(tooMuch.body).slice(0, 300));
+    assert.equal(tooMuch.body.code, 'invalid_parameter');
+    assert.match(tooMuch.body.error, /meta holds 301 KiB in all; at most 256 KiB/);
+
+    // Four fields fit; a fifth in a later call would pass 256 KiB.
+    const fits = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta: { Album: big('c'), Composer: big('d'), Genre: big('e'),
+        Mood: big('f') },
+    });
+    assert.equal(fits.status, 200);
+    const more = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta: { Label: big('g') },
+    });
+    assert.equal(more.status, 400);
+    assert.match(more.body.error, /at most 256 KiB/);
+    const stored = await stack.store.uploadById(uploadId);
+    assert.equal(stored?.meta.Label, undefined);
+    assert.equal(stored?.meta.Mood?.length, 60 * 1024);
+
+    // Clearing them makes room again.
+    const cleared = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta: { Album: '', Composer: '', Genre: '', Mood: '' },
+    });
+    assert.equal(cleared.status, 200);
+  });
+
   test('an upload with an unknown field keeps no byte', async () => {
     const before = await call(site, 'checkJob');
     const sources = path.join(

@@ -90,6 +90,8 @@ export const UPLOAD_ERROR_CODES = [
   'no_audio',
   'undecodable',
   'verification_failed',
+  /** The track's tags are too large for ffmpeg's command line. */
+  'tags_too_large',
   'transcode_failed',
   'source_missing',
   /** A track update found its track deleted. */

@@ -108,7 +108,15 @@ function runProcess(
   ];
 
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(binary, [...spec.args], { stdio, shell: false });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(binary, [...spec.args], { stdio, shell: false });
+    } catch (error) {
+      // Some failures (E2BIG: arguments too long) throw at once instead
+      // of arriving as an 'error' event.
+      reject(spawnFailure(spec.tool, binary, error as NodeJS.ErrnoException));
+      return;
+    }
     const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
     const countedBytes = new Array<number>(extra).fill(0);

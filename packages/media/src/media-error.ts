@@ -29,6 +29,8 @@ export const MEDIA_ERROR_CODES = [
   'tool_not_executable',
   /** The binary lacks an encoder or demuxer the policy needs. */
   'tool_incomplete',
+  /** The track's tags do not fit on ffmpeg's command line. */
+  'tags_too_large',
   /** The caller's plan is inconsistent (duplicate paths, bad format…). */
   'invalid_plan',
 ] as const;

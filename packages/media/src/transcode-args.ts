@@ -7,6 +7,7 @@ import {
   type OutputFormat,
   type PolicyInput,
 } from './encoding-policy';
+import { MediaError } from './media-error';
 import { containerTags, type TrackMetadata } from './metadata-keys';
 
 /**
@@ -112,12 +113,63 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   countingRates.forEach((rate, index) => {
     args.push(...countingOutputArgs(index, 3 + index, rate));
   });
+  checkArgvSize(args, plan.metadata, plan.renditions.length);
   return {
     args,
     settings,
     countedPipes: plan.inputs.length,
     countingRates,
   };
+}
+
+/**
+ * Linux will not start a program given one argument over 128 KiB
+ * (MAX_ARG_STRLEN, with its NUL) or arguments and environment over
+ * ARG_MAX (2 MiB with the usual 8 MiB stack). Tags travel as arguments,
+ * one copy per rendition, so the argv is held under both before ffmpeg is
+ * started: a track whose tags cannot be written gets a reason, not a
+ * failed exec that a retry repeats. The total leaves 512 KiB for the
+ * environment.
+ */
+export const ARGV_LIMITS = {
+  argBytes: 128 * 1024,
+  totalBytes: 1536 * 1024,
+};
+
+function checkArgvSize(
+  args: string[],
+  metadata: TrackMetadata,
+  renditions: number,
+): void {
+  // Each argument costs its bytes, its NUL and its pointer.
+  const sizes = args.map((arg) => Buffer.byteLength(arg) + 1);
+  const total = sizes.reduce((sum, size) => sum + size + 8, 0);
+  const longest = Math.max(...sizes);
+  if (longest <= ARGV_LIMITS.argBytes && total <= ARGV_LIMITS.totalBytes) {
+    return;
+  }
+
+  const tags = Object.entries(metadata).map(
+    ([field, value]) => [field, Buffer.byteLength(String(value ?? ''))] as const,
+  );
+  const tagBytes = tags.reduce((sum, [, bytes]) => sum + bytes, 0);
+  const [field, fieldBytes] = tags.reduce(
+    (big, tag) => (tag[1] > big[1] ? tag : big),
+    ['', 0] as readonly [string, number],
+  );
+  throw new MediaError(
+    'tags_too_large',
+    `the track's tags are too large to write: ${kib(tagBytes)} KiB in ` +
+      `all, the largest (${field.slice(0, 100)}) ${kib(fieldBytes)} KiB, ` +
+      `written into ${renditions} rendition(s); one tag may hold at most ` +
+      `${kib(ARGV_LIMITS.argBytes) - 1} KiB and all of them about ` +
+      `${kib(ARGV_LIMITS.totalBytes / Math.max(renditions, 1))} KiB`,
+    { tagBytes, field, fieldBytes, argvBytes: total, longestArg: longest },
+  );
+}
+
+function kib(bytes: number): number {
+  return Math.ceil(bytes / 1024);
 }
 
 /**
@@ -177,8 +229,9 @@ function outputArgs(
   args.push('-c:a', encoding.codec, ...formatArgs(rendition, encoding));
 
   // Tags come from the track's metadata only, never from the source.
-  // TODO(a track's tags passing ~2 MiB in all, E2BIG at spawn): hand
-  // them to ffmpeg in an ffmetadata file instead of the command line.
+  // They stay on the command line (checkArgvSize bounds them): ffmpeg
+  // 4.1's ffmetadata reader cuts every line at 1 KiB, so a file of tags
+  // would lose long lyrics.
   args.push('-map_metadata', '-1', '-map_chapters', '-1');
   for (const [key, value] of containerTags(rendition.format, metadata)) {
     args.push('-metadata', `${key}=${value}`);

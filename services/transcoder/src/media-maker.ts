@@ -21,6 +21,7 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, string>> = {
   too_short: 'undecodable',
   truncated: 'truncated',
   verification_failed: 'verification_failed',
+  tags_too_large: 'tags_too_large',
 };
 
 /** Where the primary source comes from: lossless first, then the rest. */

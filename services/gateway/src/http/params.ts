@@ -17,13 +17,16 @@ export interface Params {
 /**
  * Limits that keep a hostile request from costing much. A meta value
  * becomes one ffmpeg argument per output, and Linux caps one argument at
- * 128 KiB, so meta values are held well under that.
+ * 128 KiB and all of them at 2 MiB, so meta values are held well under
+ * the first and an upload's meta, copied into up to four renditions,
+ * under the second.
  */
 export const PARAM_LIMITS = {
   keys: 500,
   metaKeys: 200,
   valueBytes: 1 << 20,
   metaValueBytes: 64 * 1024,
+  metaTotalBytes: 256 * 1024,
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;

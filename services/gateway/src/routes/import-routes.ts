@@ -15,6 +15,7 @@ import { parseEmail, parseNotifyTarget } from '../jobs/notify-target';
 import type { Publisher } from '../jobs/publisher';
 import {
   checkMeta,
+  checkMetaSize,
   parseFormats,
   type UploadService,
 } from '../uploads/upload-service';
@@ -83,6 +84,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         if (value.trim() === '') delete meta[field];
         else meta[field] = value;
       }
+      checkMetaSize(meta);
       await store.updateUpload(upload.id, { meta });
       return { result: 'success', upload_id: upload.id, meta };
     }, { schema: API_ENDPOINTS.setMetadata.params }),

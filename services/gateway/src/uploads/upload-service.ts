@@ -16,7 +16,14 @@ import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
 import type { Autopublisher } from '../jobs/autopublisher';
 import { parseNotifyTarget } from '../jobs/notify-target';
-import { flag, id, list, text, type Params } from '../http/params';
+import {
+  flag,
+  id,
+  list,
+  PARAM_LIMITS,
+  text,
+  type Params,
+} from '../http/params';
 import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
@@ -279,6 +286,26 @@ export function checkMeta(site: Site, meta: Meta): Meta {
       'unknown_fields',
       `unknown metadata fields: ${unknown.join(', ')}`,
       { fields: unknown },
+    );
+  }
+  return checkMetaSize(meta);
+}
+
+/**
+ * An upload's metadata is written into every rendition as ffmpeg
+ * arguments, so all of it together is held to PARAM_LIMITS.metaTotalBytes,
+ * also after a merge with what the upload already has.
+ */
+export function checkMetaSize(meta: Meta): Meta {
+  let bytes = 0;
+  for (const [field, value] of Object.entries(meta)) {
+    bytes += Buffer.byteLength(field) + Buffer.byteLength(value);
+  }
+  if (bytes > PARAM_LIMITS.metaTotalBytes) {
+    throw new ApiError(
+      'invalid_parameter',
+      `meta holds ${Math.ceil(bytes / 1024)} KiB in all; at most ` +
+        `${PARAM_LIMITS.metaTotalBytes / 1024} KiB fit into the renditions`,
     );
   }
   return meta;
