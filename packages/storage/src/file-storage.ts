@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ByteMeter } from './byte-meter';
+import { sweepStale } from './stale-temp';
 import { checkKey } from './storage-key';
 import type {
   ByteRange,
@@ -112,6 +113,10 @@ export class FileStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    return (await sweepStale(this.tmpDir, olderThanMs)).length;
   }
 
   async close(): Promise<void> {}

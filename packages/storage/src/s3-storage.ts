@@ -15,6 +15,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
 import { checkKey } from './storage-key';
+import { sweepStale } from './stale-temp';
 import {
   ObjectTooLargeError,
   type ByteRange,
@@ -41,6 +42,7 @@ export interface S3StorageOptions {
 }
 
 const MiB = 1024 * 1024;
+const COPY_PREFIX = 's3-copy-';
 
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible server). Writes
@@ -115,7 +117,7 @@ export class S3Storage implements Storage {
 
   async localCopy(key: string): Promise<LocalCopy> {
     await mkdir(this.workDir, { recursive: true });
-    const dir = await mkdtemp(path.join(this.workDir, 's3-copy-'));
+    const dir = await mkdtemp(path.join(this.workDir, COPY_PREFIX));
     const release = () => rm(dir, { recursive: true, force: true });
     try {
       const file = path.join(dir, path.basename(key));
@@ -129,6 +131,14 @@ export class S3Storage implements Storage {
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
     return this.get(key, range);
+  }
+
+  /** Local copies left by a process that died before releasing them. */
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    const swept = await sweepStale(this.workDir, olderThanMs, (name) =>
+      name.startsWith(COPY_PREFIX),
+    );
+    return swept.length;
   }
 
   private async get(

@@ -49,6 +49,11 @@ export interface Storage {
   open(key: string): Promise<OpenObject | undefined>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /**
+   * Removes temp files of writers that died before cleaning up, once
+   * nothing has touched them for `olderThanMs`. Returns how many went.
+   */
+  sweepTemp(olderThanMs: number): Promise<number>;
   close(): Promise<void>;
   /**
    * A URL that serves the object's bytes to anyone holding it, for

@@ -17,7 +17,7 @@ import {
   StateStore,
   UpdateStore,
 } from '@ingest/state';
-import { openStorage, type Storage } from '@ingest/storage';
+import { openStorage, STALE_TEMP_MS, type Storage } from '@ingest/storage';
 import {
   createLogger,
   createRegistry,
@@ -58,6 +58,8 @@ export interface RunningGateway {
 
 const JSON_BODY_LIMIT = 1 << 20;
 
+const TEMP_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
 /** The gateway's composition root. */
 export async function startGateway(
   config: Config,
@@ -73,6 +75,17 @@ export async function startGateway(
     openStorage(config.storageUrl, {
       workDir: path.join(config.dataDir, 'tmp'),
     });
+  // Temp files of a gateway or transcoder killed mid-write would stay
+  // forever: swept at start and then hourly once a day old.
+  const sweepTemp = () =>
+    storage.sweepTemp(STALE_TEMP_MS).then(
+      (count) => count > 0 && logger.info({ count }, 'stale temp files swept'),
+      (err) => logger.warn({ err }, 'temp sweep failed'),
+    );
+  await sweepTemp();
+  const tempSweeper = setInterval(sweepTemp, TEMP_SWEEP_INTERVAL_MS);
+  tempSweeper.unref();
+
   const transcode = openQueue('transcode', redis);
   const registry = createRegistry('gateway');
   // Depth of every queue, for dashboards and the transcoder autoscaler.
@@ -189,6 +202,7 @@ export async function startGateway(
   const close = () =>
     (closing ??= (async () => {
       draining = true;
+      clearInterval(tempSweeper);
       // Still listening: new calls get 503 (a balancer moves on) while
       // the calls already taken, uploads included, finish.
       await inFlight.idle();
