@@ -60,11 +60,13 @@ test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
     );
 
     const outbox = path.join(dataDir, 'outbox');
+    // The message is written to a temp name and renamed: wait for the
+    // rename, after which the temp file is gone.
     const files = await waitFor(async () => {
       const names = await readdir(outbox).catch(() => []);
-      return names.length > 0 && names;
+      return names.some((name) => name.endsWith('.eml')) && names;
     });
-    assert.equal(files.length, 1);
+    assert.equal(files.length, 1, files.join(', '));
     assert.match(files[0], /^[0-9a-f]{32}\.eml$/);
 
     const raw = await readFile(path.join(outbox, files[0]));
