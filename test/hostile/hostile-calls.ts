@@ -78,6 +78,8 @@ export async function makeHostileFixtures(dir: string, canaryDir: string) {
   const cut = path.join(dir, 'cut.wav');
   await makeTone(cut, { seconds: 3 });
   await truncate(cut, Math.floor((await stat(cut)).size * 0.3));
+  // 10 ms: less audio than one mp3 frame.
+  await makeTone(path.join(dir, 'blip.wav'), { seconds: 0.01, channels: 1 });
   for (const n of [1, 2, 3]) {
     await makeTone(path.join(dir, `name-${n}.wav`), {
       seconds: 1,

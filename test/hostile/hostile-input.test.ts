@@ -169,6 +169,12 @@ describe('hostile sources', () => {
     uploads.cut = cut.body.upload_id;
   });
 
+  test('a source shorter than an mp3 frame is taken, to error', async () => {
+    const blip = await fromUrl(`${server.url}/blip.wav`);
+    assert.equal(blip.status, 200, JSON.stringify(blip.body));
+    uploads.blip = blip.body.upload_id;
+  });
+
   test('file names are text, never paths or options', async () => {
     const names = {
       '-rf.wav': '-rf.wav',
@@ -334,6 +340,10 @@ describe('hostile sources', () => {
     const cut = byId.get(uploads.cut);
     assert.equal(cut.status, 'error', JSON.stringify(cut));
     assert.equal(cut.error_code, 'truncated', JSON.stringify(cut));
+    const blip = byId.get(uploads.blip);
+    console.log(`# observed blip: ${JSON.stringify(blip)}`);
+    assert.equal(blip.status, 'error', JSON.stringify(blip));
+    assert.equal(blip.error_code, 'too_short', JSON.stringify(blip));
     if (uploads.disguised) {
       const row = byId.get(uploads.disguised);
       console.log(`# observed disguised playlist: ${JSON.stringify(row)}`);

@@ -89,6 +89,8 @@ export const UPLOAD_ERROR_CODES = [
   'truncated',
   'no_audio',
   'undecodable',
+  /** Less audio decodes than one mp3 frame (about 25 ms). */
+  'too_short',
   'verification_failed',
   'transcode_failed',
   'source_missing',

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import type { OutputFormat } from '@ingest/core';
+import { createLogger } from '@ingest/telemetry';
+import { makeTone } from '@ingest/testkit';
+import { mediaMaker } from './media-maker';
+import { UploadFault, type RenditionMaker } from './rendition-maker';
+
+// Real ffmpeg on tones made at test time: what a source's fault becomes.
+
+let dir: string;
+let maker: RenditionMaker;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-maker-'));
+  maker = await mediaMaker(loadConfig({}), createLogger('test', 'silent'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function faultOf(source: string, formats: OutputFormat[]) {
+  const outDir = await mkdtemp(path.join(dir, 'out-'));
+  try {
+    await maker.make({ sources: { wav: source }, formats, meta: {}, outDir });
+  } catch (err) {
+    assert.ok(err instanceof UploadFault, String(err));
+    return err;
+  }
+  assert.fail('the source was taken');
+}
+
+test('a source shorter than an mp3 frame errors as too_short', async () => {
+  const source = await makeTone(path.join(dir, 'blip.wav'), {
+    seconds: 0.01,
+    channels: 1,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav']);
+  assert.equal(fault.code, 'too_short');
+  assert.match(fault.message, /too short to publish/);
+});
