@@ -169,6 +169,17 @@ describe('hostile sources', () => {
     uploads.cut = cut.body.upload_id;
   });
 
+  test('a source of more than 8 channels is refused at upload', async () => {
+    const before = await storedFiles();
+    assertRefused(
+      await fromUrl(`${server.url}/stems.wav`),
+      422,
+      'too_many_channels',
+      /^source has 16 audio channels; .* at most 8 .*: mix it down/,
+    );
+    assert.deepEqual(await storedFiles(), before, 'nothing kept');
+  });
+
   test('a source shorter than an mp3 frame is taken, to error', async () => {
     const blip = await fromUrl(`${server.url}/blip.wav`);
     assert.equal(blip.status, 200, JSON.stringify(blip.body));

@@ -15,6 +15,11 @@ export const ERRORS = {
   fetch_failed: { status: 422, message: 'source could not be fetched' },
   source_too_large: { status: 413, message: 'source is too large' },
   not_audio: { status: 415, message: 'source is not audio' },
+  /** Audio that no rendition can be made from (README, renditions). */
+  too_many_channels: {
+    status: 422,
+    message: 'source has more channels than renditions hold',
+  },
   payload_too_large: { status: 413, message: 'request body too large' },
   job_closed: { status: 409, message: 'job is already published' },
   job_empty: { status: 409, message: 'job has no uploads to publish' },
@@ -91,6 +96,8 @@ export const UPLOAD_ERROR_CODES = [
   'undecodable',
   /** Less audio decodes than one mp3 frame (about 25 ms). */
   'too_short',
+  /** As the API's `too_many_channels`, for a source upload let pass. */
+  'too_many_channels',
   'verification_failed',
   'transcode_failed',
   'source_missing',

@@ -13,6 +13,8 @@ export const MEDIA_ERROR_CODES = [
   'too_short',
   /** The container declares much more audio than decodes. */
   'truncated',
+  /** More channels than renditions hold (source-limits.ts). */
+  'too_many_channels',
   /** A rendition was written but did not pass verification. */
   'verification_failed',
   /** ffmpeg failed for a reason other than the source's audio. */

@@ -275,6 +275,39 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   assert.equal(existsSync(out('t.wav')), false);
 });
 
+test('a source of 8 channels makes every format', async () => {
+  const result = await tools.transcode({
+    source: f.wav8ch,
+    renditions: (['mp3', 'wav', 'aiff', 'flac'] as const).map((format) => ({
+      format,
+      path: out(`ch8.${format}`),
+    })),
+  });
+  assert.equal(byFormat(result, 'mp3').channels, 2);
+  for (const format of ['wav', 'aiff', 'flac']) {
+    assert.equal(byFormat(result, format).channels, 8, format);
+  }
+});
+
+test('a source of more than 8 channels is refused before ffmpeg runs', async () => {
+  const error = await rejectsWith(
+    tools.transcode({
+      source: f.wav16ch,
+      renditions: [
+        { format: 'mp3', path: out('ch16.mp3') },
+        { format: 'wav', path: out('ch16.wav') },
+        { format: 'flac', path: out('ch16.flac') },
+      ],
+    }),
+    'too_many_channels',
+  );
+  assert.match(error.message, /^source has 16 audio channels; .* at most 8/);
+  assert.deepEqual(error.details, { channels: 16, sampleRate: 8000 });
+  for (const format of ['mp3', 'wav', 'flac']) {
+    assert.equal(existsSync(out(`ch16.${format}`)), false, format);
+  }
+});
+
 test('empty and text files fail with readable reasons', async () => {
   const plan = (source: string) => ({
     source,

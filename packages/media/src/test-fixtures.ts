@@ -37,6 +37,8 @@ export interface Fixtures {
   wav24hi: string;
   wavFloat: string;
   wav8kU8: string;
+  wav8ch: string;
+  wav16ch: string;
   coverJpeg: string;
   mp3WithCover: string;
   flac24: string;
@@ -56,6 +58,8 @@ export function makeFixtures(): Fixtures {
     wav24hi: at('tone-96k-24.wav'),
     wavFloat: at('tone-48k-float.wav'),
     wav8kU8: at('tone-8k-u8-mono.wav'),
+    wav8ch: at('tone-8ch.wav'),
+    wav16ch: at('tone-16ch.wav'),
     coverJpeg: at('cover.jpg'),
     mp3WithCover: at('with cover "quoted".mp3'),
     flac24: at('tone-48k-24.flac'),
@@ -76,6 +80,12 @@ export function makeFixtures(): Fixtures {
   ffmpeg([...stereo(96_000, 2), '-c:a', 'pcm_s24le', f.wav24hi]);
   ffmpeg([...stereo(48_000, 2), '-c:a', 'pcm_f32le', f.wavFloat]);
   ffmpeg(['-f', 'lavfi', '-i', sine(8000, 2), '-c:a', 'pcm_u8', f.wav8kU8]);
+  for (const [channels, file] of [[8, f.wav8ch], [16, f.wav16ch]] as const) {
+    ffmpeg([
+      '-f', 'lavfi', '-i', sine(8000, 1), '-ac', String(channels),
+      '-c:a', 'pcm_s16le', file,
+    ]);
+  }
   ffmpeg([
     '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1',
     f.coverJpeg,

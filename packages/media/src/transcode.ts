@@ -13,6 +13,7 @@ import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
 import { inspectRenditions } from './rendition-inspector';
+import { sourceLimitProblem } from './source-limits';
 import { buildTranscodeArgs, type ArgsCover } from './transcode-args';
 import { renditionProblems, sourceVerdict } from './verify';
 
@@ -225,6 +226,15 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
     if (!probe.audio) {
       throw new MediaError('no_audio', 'no audio stream', {
         container: probe.container,
+      });
+    }
+    // Refused before ffmpeg runs, with a reason a person can act on.
+    const { channels, sampleRate } = probe.audio;
+    const problem = sourceLimitProblem({ channels, sampleRate });
+    if (problem) {
+      throw new MediaError(problem.code, problem.message, {
+        channels,
+        sampleRate,
       });
     }
   }

@@ -42,3 +42,15 @@ test('a source shorter than an mp3 frame errors as too_short', async () => {
   assert.equal(fault.code, 'too_short');
   assert.match(fault.message, /too short to publish/);
 });
+
+test('a source of more than 8 channels errors as too_many_channels', async () => {
+  const source = await makeTone(path.join(dir, 'stems.wav'), {
+    seconds: 0.5,
+    sampleRate: 8000,
+    channels: 16,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav', 'flac']);
+  assert.equal(fault.code, 'too_many_channels');
+  assert.match(fault.message, /^source has 16 audio channels; .* at most 8/);
+});

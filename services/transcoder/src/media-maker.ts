@@ -25,6 +25,7 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   undecodable: 'undecodable',
   too_short: 'too_short',
   truncated: 'truncated',
+  too_many_channels: 'too_many_channels',
   verification_failed: 'verification_failed',
 };
 

@@ -60,6 +60,7 @@ export const API_ENDPOINTS = {
       'fetch_failed',
       'source_too_large',
       'not_audio',
+      'too_many_channels',
       'job_closed',
       'upload_not_queued',
       'duplicate_upload',
