@@ -70,8 +70,8 @@ export function hostileCalls(context: () => HostileContext) {
 
 /**
  * The sources the hostile tests serve: a good tone, one over the byte
- * cap (~880 kB), a cut WAV, a 10 ms blip, a 16-channel WAV, three named
- * tones, and a canary elsewhere.
+ * cap (~880 kB), a cut WAV, a 10 ms blip, a 16-channel WAV, a 5 Hz
+ * and an 88201 Hz WAV, three named tones, and a canary elsewhere.
  */
 export async function makeHostileFixtures(dir: string, canaryDir: string) {
   await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
@@ -86,6 +86,17 @@ export async function makeHostileFixtures(dir: string, canaryDir: string) {
     seconds: 0.5,
     sampleRate: 8000,
     channels: 16,
+  });
+  // A header that says 5 Hz: a minute of "audio" in 1.2 kB.
+  await makeTone(path.join(dir, 'five-hertz.wav'), {
+    seconds: 60,
+    frequency: 1,
+    sampleRate: 5,
+  });
+  // A rate wav holds but ffmpeg's flac encoder cannot write.
+  await makeTone(path.join(dir, 'odd-rate.wav'), {
+    seconds: 1,
+    sampleRate: 88_201,
   });
   for (const n of [1, 2, 3]) {
     await makeTone(path.join(dir, `name-${n}.wav`), {

@@ -180,6 +180,28 @@ describe('hostile sources', () => {
     assert.deepEqual(await storedFiles(), before, 'nothing kept');
   });
 
+  test('a sample rate below 8 kHz is refused at upload', async () => {
+    const before = await storedFiles();
+    assertRefused(
+      await fromUrl(`${server.url}/five-hertz.wav`),
+      422,
+      'unsupported_sample_rate',
+      /^source has a sample rate of 5 Hz, below the 8000 Hz/,
+    );
+    assert.deepEqual(await storedFiles(), before, 'nothing kept');
+  });
+
+  test('flac added to an 88201 Hz source is refused once, at transcode', async () => {
+    const odd = await fromUrl(`${server.url}/odd-rate.wav`);
+    assert.equal(odd.status, 200, JSON.stringify(odd.body));
+    uploads.odd = odd.body.upload_id;
+    const set = await call('setFormats', {
+      upload_id: uploads.odd,
+      formats: 'mp3,wav,flac',
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+  });
+
   test('a source shorter than an mp3 frame is taken, to error', async () => {
     const blip = await fromUrl(`${server.url}/blip.wav`);
     assert.equal(blip.status, 200, JSON.stringify(blip.body));
@@ -351,6 +373,12 @@ describe('hostile sources', () => {
     const cut = byId.get(uploads.cut);
     assert.equal(cut.status, 'error', JSON.stringify(cut));
     assert.equal(cut.error_code, 'truncated', JSON.stringify(cut));
+    const odd = byId.get(uploads.odd);
+    console.log(`# observed odd rate: ${JSON.stringify(odd)}`);
+    assert.equal(odd.status, 'error', JSON.stringify(odd));
+    assert.equal(odd.error_code, 'unsupported_sample_rate');
+    // Not retried: a retried failure says so and errors `internal`.
+    assert.match(odd.error, /^flac cannot hold a sample rate of 88201 Hz/);
     const blip = byId.get(uploads.blip);
     console.log(`# observed blip: ${JSON.stringify(blip)}`);
     assert.equal(blip.status, 'error', JSON.stringify(blip));

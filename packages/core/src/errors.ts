@@ -20,6 +20,10 @@ export const ERRORS = {
     status: 422,
     message: 'source has more channels than renditions hold',
   },
+  unsupported_sample_rate: {
+    status: 422,
+    message: 'source has a sample rate renditions cannot be made from',
+  },
   payload_too_large: { status: 413, message: 'request body too large' },
   job_closed: { status: 409, message: 'job is already published' },
   job_empty: { status: 409, message: 'job has no uploads to publish' },
@@ -96,8 +100,10 @@ export const UPLOAD_ERROR_CODES = [
   'undecodable',
   /** Less audio decodes than one mp3 frame (about 25 ms). */
   'too_short',
-  /** As the API's `too_many_channels`, for a source upload let pass. */
+  /** As the API's codes of the same names, for a source upload let pass. */
   'too_many_channels',
+  /** Also a format that cannot hold the rate (flac at 88201 Hz). */
+  'unsupported_sample_rate',
   'verification_failed',
   'transcode_failed',
   'source_missing',

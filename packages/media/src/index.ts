@@ -21,6 +21,8 @@ export {
 export type { AudioStreamFacts, SourceProbe } from './probe';
 export {
   MAX_CHANNELS,
+  MAX_SAMPLE_RATE,
+  MIN_SAMPLE_RATE,
   sourceLimitProblem,
   type SourceLimitCode,
   type SourceLimitProblem,

@@ -54,3 +54,15 @@ test('a source of more than 8 channels errors as too_many_channels', async () =>
   assert.equal(fault.code, 'too_many_channels');
   assert.match(fault.message, /^source has 16 audio channels; .* at most 8/);
 });
+
+test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => {
+  const source = await makeTone(path.join(dir, 'damaged.wav'), {
+    seconds: 60,
+    frequency: 1,
+    sampleRate: 5,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav']);
+  assert.equal(fault.code, 'unsupported_sample_rate');
+  assert.match(fault.message, /^source has a sample rate of 5 Hz, below/);
+});

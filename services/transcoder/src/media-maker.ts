@@ -26,6 +26,7 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   too_short: 'too_short',
   truncated: 'truncated',
   too_many_channels: 'too_many_channels',
+  unsupported_sample_rate: 'unsupported_sample_rate',
   verification_failed: 'verification_failed',
 };
 

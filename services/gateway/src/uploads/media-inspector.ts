@@ -16,9 +16,9 @@ const PROBE_TIMEOUT_MS = 60_000;
 /**
  * Inspects sources with the media adapter: refuses what is no audio
  * container at all, and audio no rendition can be made from (too many
- * channels), names the container, reads the tags. A container whose
- * audio fails to decode is accepted here; the transcoder errors the
- * upload with the decoder's reason.
+ * channels, a sample rate out of range), names the container, reads the
+ * tags. A container whose audio fails to decode is accepted here; the
+ * transcoder errors the upload with the decoder's reason.
  */
 export function mediaInspector(config: Config, logger: Logger): SourceInspector {
   const tools = createMediaTools({
