@@ -70,7 +70,8 @@ export function hostileCalls(context: () => HostileContext) {
 
 /**
  * The sources the hostile tests serve: a good tone, one over the byte
- * cap (~880 kB), a cut WAV, three named tones, and a canary elsewhere.
+ * cap (~880 kB), a cut WAV, a 10 ms blip, a 16-channel WAV, a 5 Hz
+ * and an 88201 Hz WAV, three named tones, and a canary elsewhere.
  */
 export async function makeHostileFixtures(dir: string, canaryDir: string) {
   await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
@@ -78,6 +79,25 @@ export async function makeHostileFixtures(dir: string, canaryDir: string) {
   const cut = path.join(dir, 'cut.wav');
   await makeTone(cut, { seconds: 3 });
   await truncate(cut, Math.floor((await stat(cut)).size * 0.3));
+  // 10 ms: less audio than one mp3 frame.
+  await makeTone(path.join(dir, 'blip.wav'), { seconds: 0.01, channels: 1 });
+  // 16 channels: more than any rendition holds.
+  await makeTone(path.join(dir, 'stems.wav'), {
+    seconds: 0.5,
+    sampleRate: 8000,
+    channels: 16,
+  });
+  // A header that says 5 Hz: a minute of "audio" in 1.2 kB.
+  await makeTone(path.join(dir, 'five-hertz.wav'), {
+    seconds: 60,
+    frequency: 1,
+    sampleRate: 5,
+  });
+  // A rate wav holds but ffmpeg's flac encoder cannot write.
+  await makeTone(path.join(dir, 'odd-rate.wav'), {
+    seconds: 1,
+    sampleRate: 88_201,
+  });
   for (const n of [1, 2, 3]) {
     await makeTone(path.join(dir, `name-${n}.wav`), {
       seconds: 1,

@@ -169,6 +169,45 @@ describe('hostile sources', () => {
     uploads.cut = cut.body.upload_id;
   });
 
+  test('a source of more than 8 channels is refused at upload', async () => {
+    const before = await storedFiles();
+    assertRefused(
+      await fromUrl(`${server.url}/stems.wav`),
+      422,
+      'too_many_channels',
+      /^source has 16 audio channels; .* at most 8 .*: mix it down/,
+    );
+    assert.deepEqual(await storedFiles(), before, 'nothing kept');
+  });
+
+  test('a sample rate below 8 kHz is refused at upload', async () => {
+    const before = await storedFiles();
+    assertRefused(
+      await fromUrl(`${server.url}/five-hertz.wav`),
+      422,
+      'unsupported_sample_rate',
+      /^source has a sample rate of 5 Hz, below the 8000 Hz/,
+    );
+    assert.deepEqual(await storedFiles(), before, 'nothing kept');
+  });
+
+  test('flac added to an 88201 Hz source is refused once, at transcode', async () => {
+    const odd = await fromUrl(`${server.url}/odd-rate.wav`);
+    assert.equal(odd.status, 200, JSON.stringify(odd.body));
+    uploads.odd = odd.body.upload_id;
+    const set = await call('setFormats', {
+      upload_id: uploads.odd,
+      formats: 'mp3,wav,flac',
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+  });
+
+  test('a source shorter than an mp3 frame is taken, to error', async () => {
+    const blip = await fromUrl(`${server.url}/blip.wav`);
+    assert.equal(blip.status, 200, JSON.stringify(blip.body));
+    uploads.blip = blip.body.upload_id;
+  });
+
   test('file names are text, never paths or options', async () => {
     const names = {
       '-rf.wav': '-rf.wav',
@@ -334,6 +373,16 @@ describe('hostile sources', () => {
     const cut = byId.get(uploads.cut);
     assert.equal(cut.status, 'error', JSON.stringify(cut));
     assert.equal(cut.error_code, 'truncated', JSON.stringify(cut));
+    const odd = byId.get(uploads.odd);
+    console.log(`# observed odd rate: ${JSON.stringify(odd)}`);
+    assert.equal(odd.status, 'error', JSON.stringify(odd));
+    assert.equal(odd.error_code, 'unsupported_sample_rate');
+    // Not retried: a retried failure says so and errors `internal`.
+    assert.match(odd.error, /^flac cannot hold a sample rate of 88201 Hz/);
+    const blip = byId.get(uploads.blip);
+    console.log(`# observed blip: ${JSON.stringify(blip)}`);
+    assert.equal(blip.status, 'error', JSON.stringify(blip));
+    assert.equal(blip.error_code, 'too_short', JSON.stringify(blip));
     if (uploads.disguised) {
       const row = byId.get(uploads.disguised);
       console.log(`# observed disguised playlist: ${JSON.stringify(row)}`);

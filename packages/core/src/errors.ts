@@ -15,6 +15,15 @@ export const ERRORS = {
   fetch_failed: { status: 422, message: 'source could not be fetched' },
   source_too_large: { status: 413, message: 'source is too large' },
   not_audio: { status: 415, message: 'source is not audio' },
+  /** Audio that no rendition can be made from (README, renditions). */
+  too_many_channels: {
+    status: 422,
+    message: 'source has more channels than renditions hold',
+  },
+  unsupported_sample_rate: {
+    status: 422,
+    message: 'source has a sample rate renditions cannot be made from',
+  },
   payload_too_large: { status: 413, message: 'request body too large' },
   job_closed: { status: 409, message: 'job is already published' },
   job_empty: { status: 409, message: 'job has no uploads to publish' },
@@ -89,6 +98,12 @@ export const UPLOAD_ERROR_CODES = [
   'truncated',
   'no_audio',
   'undecodable',
+  /** Less audio decodes than one mp3 frame (about 25 ms). */
+  'too_short',
+  /** As the API's codes of the same names, for a source upload let pass. */
+  'too_many_channels',
+  /** Also a format that cannot hold the rate (flac at 88201 Hz). */
+  'unsupported_sample_rate',
   'verification_failed',
   /** The track's tags are too large for ffmpeg's command line. */
   'tags_too_large',

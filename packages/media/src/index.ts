@@ -19,6 +19,14 @@ export {
   type MediaErrorCode,
 } from './media-error';
 export type { AudioStreamFacts, SourceProbe } from './probe';
+export {
+  MAX_CHANNELS,
+  MAX_SAMPLE_RATE,
+  MIN_SAMPLE_RATE,
+  sourceLimitProblem,
+  type SourceLimitCode,
+  type SourceLimitProblem,
+} from './source-limits';
 export { looksLikeAudio, sniffAudio, type AudioSniff } from './audio-sniff';
 export type {
   CoverChoice,

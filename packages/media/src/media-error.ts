@@ -13,6 +13,10 @@ export const MEDIA_ERROR_CODES = [
   'too_short',
   /** The container declares much more audio than decodes. */
   'truncated',
+  /** More channels than renditions hold (source-limits.ts). */
+  'too_many_channels',
+  /** A sample rate renditions cannot be made from (source-limits.ts). */
+  'unsupported_sample_rate',
   /** A rendition was written but did not pass verification. */
   'verification_failed',
   /** ffmpeg failed for a reason other than the source's audio. */

@@ -276,6 +276,82 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   assert.equal(existsSync(out('t.wav')), false);
 });
 
+test('a source of 8 channels makes every format', async () => {
+  const result = await tools.transcode({
+    source: f.wav8ch,
+    renditions: (['mp3', 'wav', 'aiff', 'flac'] as const).map((format) => ({
+      format,
+      path: out(`ch8.${format}`),
+    })),
+  });
+  assert.equal(byFormat(result, 'mp3').channels, 2);
+  for (const format of ['wav', 'aiff', 'flac']) {
+    assert.equal(byFormat(result, format).channels, 8, format);
+  }
+});
+
+test('a source of more than 8 channels is refused before ffmpeg runs', async () => {
+  const error = await rejectsWith(
+    tools.transcode({
+      source: f.wav16ch,
+      renditions: [
+        { format: 'mp3', path: out('ch16.mp3') },
+        { format: 'wav', path: out('ch16.wav') },
+        { format: 'flac', path: out('ch16.flac') },
+      ],
+    }),
+    'too_many_channels',
+  );
+  assert.match(error.message, /^source has 16 audio channels; .* at most 8/);
+  assert.deepEqual(error.details, { channels: 16, sampleRate: 8000 });
+  for (const format of ['mp3', 'wav', 'flac']) {
+    assert.equal(existsSync(out(`ch16.${format}`)), false, format);
+  }
+});
+
+test('a sample rate below 8 kHz is refused before ffmpeg runs', async () => {
+  const error = await rejectsWith(
+    tools.transcode({
+      source: f.wav5hz,
+      renditions: [
+        { format: 'mp3', path: out('hz5.mp3') },
+        { format: 'wav', path: out('hz5.wav') },
+      ],
+    }),
+    'unsupported_sample_rate',
+  );
+  assert.match(error.message, /^source has a sample rate of 5 Hz, below/);
+  assert.deepEqual(error.details, { channels: 2, sampleRate: 5 });
+  assert.equal(existsSync(out('hz5.mp3')), false);
+  assert.equal(existsSync(out('hz5.wav')), false);
+});
+
+test('flac refuses a rate it cannot write; other formats take it', async () => {
+  const error = await rejectsWith(
+    tools.transcode({
+      source: f.wav88201,
+      renditions: [
+        { format: 'wav', path: out('odd.wav') },
+        { format: 'flac', path: out('odd.flac') },
+      ],
+    }),
+    'unsupported_sample_rate',
+  );
+  assert.match(error.message, /^flac cannot hold a sample rate of 88201 Hz/);
+  assert.deepEqual(error.details, { format: 'flac', sampleRate: 88_201 });
+  assert.equal(existsSync(out('odd.wav')), false);
+
+  const result = await tools.transcode({
+    source: f.wav88201,
+    renditions: [
+      { format: 'wav', path: out('odd.wav') },
+      { format: 'aiff', path: out('odd.aiff') },
+    ],
+  });
+  assert.equal(byFormat(result, 'wav').sampleRate, 88_201);
+  assert.equal(byFormat(result, 'aiff').sampleRate, 88_201);
+});
+
 test('empty and text files fail with readable reasons', async () => {
   const plan = (source: string) => ({
     source,

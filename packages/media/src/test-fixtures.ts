@@ -37,6 +37,10 @@ export interface Fixtures {
   wav24hi: string;
   wavFloat: string;
   wav8kU8: string;
+  wav8ch: string;
+  wav16ch: string;
+  wav5hz: string;
+  wav88201: string;
   coverJpeg: string;
   mp3WithCover: string;
   flac24: string;
@@ -56,6 +60,10 @@ export function makeFixtures(): Fixtures {
     wav24hi: at('tone-96k-24.wav'),
     wavFloat: at('tone-48k-float.wav'),
     wav8kU8: at('tone-8k-u8-mono.wav'),
+    wav8ch: at('tone-8ch.wav'),
+    wav16ch: at('tone-16ch.wav'),
+    wav5hz: at('tone-5hz.wav'),
+    wav88201: at('tone-88201.wav'),
     coverJpeg: at('cover.jpg'),
     mp3WithCover: at('with cover "quoted".mp3'),
     flac24: at('tone-48k-24.flac'),
@@ -76,6 +84,18 @@ export function makeFixtures(): Fixtures {
   ffmpeg([...stereo(96_000, 2), '-c:a', 'pcm_s24le', f.wav24hi]);
   ffmpeg([...stereo(48_000, 2), '-c:a', 'pcm_f32le', f.wavFloat]);
   ffmpeg(['-f', 'lavfi', '-i', sine(8000, 2), '-c:a', 'pcm_u8', f.wav8kU8]);
+  for (const [channels, file] of [[8, f.wav8ch], [16, f.wav16ch]] as const) {
+    ffmpeg([
+      '-f', 'lavfi', '-i', sine(8000, 1), '-ac', String(channels),
+      '-c:a', 'pcm_s16le', file,
+    ]);
+  }
+  // A minute at 5 Hz: 1.2 kB that a header calls a minute of audio.
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=frequency=1:sample_rate=5:duration=60',
+    '-ac', '2', '-c:a', 'pcm_s16le', f.wav5hz,
+  ]);
+  ffmpeg(['-f', 'lavfi', '-i', sine(88_201, 1), '-c:a', 'pcm_s16le', f.wav88201]);
   ffmpeg([
     '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=1', '-frames:v', '1',
     f.coverJpeg,

@@ -13,6 +13,7 @@ import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
 import { inspectRenditions } from './rendition-inspector';
+import { renditionLimitProblem, sourceLimitProblem } from './source-limits';
 import { buildTranscodeArgs, type ArgsCover } from './transcode-args';
 import { renditionProblems, sourceVerdict } from './verify';
 
@@ -227,6 +228,15 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
         container: probe.container,
       });
     }
+    // Refused before ffmpeg runs, with a reason a person can act on.
+    const { channels, sampleRate } = probe.audio;
+    const problem = sourceLimitProblem({ channels, sampleRate });
+    if (problem) {
+      throw new MediaError(problem.code, problem.message, {
+        channels,
+        sampleRate,
+      });
+    }
   }
   for (const request of requests) {
     const probe = probes.find((p) => p.path === request.sourcePath);
@@ -235,6 +245,15 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
         'invalid_plan',
         `the ${request.format} source is a ${probe.container} file`,
       );
+    }
+    // Every probe has audio: checked above.
+    const { sampleRate } = (probe ?? probes[0]).audio!;
+    const problem = renditionLimitProblem(request.format, { sampleRate });
+    if (problem) {
+      throw new MediaError(problem.code, problem.message, {
+        format: request.format,
+        sampleRate,
+      });
     }
   }
 }

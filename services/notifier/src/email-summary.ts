@@ -85,7 +85,7 @@ function paragraphs(input: SummaryInput): Line[][] {
     blocks.push([
       { text: 'Failed uploads:' },
       ...event.errors.map((err) => ({
-        text: `Upload ${err.upload_id}: ${err.error}`,
+        text: `Upload ${err.upload_id}: ${err.error} [${err.error_code}]`,
       })),
     ]);
   }

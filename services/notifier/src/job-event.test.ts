@@ -55,7 +55,11 @@ const input = {
   job,
   counts: { q: 0, i: 0, d: 1, e: 1 },
   uploads: [
-    upload(22, { status: 'error', error: 'no audio stream' }),
+    upload(22, {
+      status: 'error',
+      error: 'no audio stream',
+      errorCode: 'no_audio',
+    }),
     upload(21, { trackId: 40 }),
   ],
   tracks: [track],
@@ -93,7 +97,9 @@ test('the event has the SPEC §4 shape', () => {
         },
       },
     ],
-    errors: [{ upload_id: 22, error: 'no audio stream' }],
+    errors: [
+      { upload_id: 22, error: 'no audio stream', error_code: 'no_audio' },
+    ],
     completed_at: '2025-01-01T01:00:00.000Z',
   });
 });
@@ -170,6 +176,6 @@ test('the summary escapes client text and keeps headers fixed', () => {
   assert.equal(summary.subject, 'Job 12 complete: 1 published, 1 failed');
   assert.match(summary.text, /Spring <batch>/);
   assert.match(summary.html, /Spring &lt;batch&gt;/);
-  assert.match(summary.text, /Upload 22: no audio stream/);
+  assert.match(summary.text, /Upload 22: no audio stream \[no_audio\]/);
   assert.match(summary.html, /<a href="https:\/\/ingest\.example\.com/);
 });

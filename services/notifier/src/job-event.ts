@@ -29,7 +29,11 @@ export interface JobCompletedEvent {
     upload_id: number;
     formats: Record<string, EventRendition>;
   }[];
-  errors: { upload_id: number; error: string }[];
+  /**
+   * SPEC §4 has `{upload_id, error}`; `error_code` (an extension) is the
+   * upload's error code for programs, as `list` gives it.
+   */
+  errors: { upload_id: number; error: string; error_code: string }[];
   completed_at: string;
 }
 
@@ -74,7 +78,11 @@ export function buildJobEvent(input: EventInput): JobCompletedEvent {
 
   const errors = uploads
     .filter((u) => u.status === 'error')
-    .map((u) => ({ upload_id: u.id, error: u.error ?? 'failed' }));
+    .map((u) => ({
+      upload_id: u.id,
+      error: u.error ?? 'failed',
+      error_code: u.errorCode ?? 'internal',
+    }));
 
   return {
     type: 'job.completed',

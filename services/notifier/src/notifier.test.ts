@@ -134,7 +134,13 @@ test('a webhook gets one signed delivery with the SPEC body', async () => {
         },
       },
     ],
-    errors: [{ upload_id: fixture.bad.id, error: 'no audio stream' }],
+    errors: [
+      {
+        upload_id: fixture.bad.id,
+        error: 'no audio stream',
+        error_code: 'no_audio',
+      },
+    ],
     completed_at: fixture.job.completedAt,
   });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@ingest/config';
-import { isOutputFormat } from '@ingest/core';
+import { isOutputFormat, type UploadErrorCode } from '@ingest/core';
 import {
   createMediaTools,
   isMediaError,
@@ -13,13 +13,20 @@ import {
   type RenditionMaker,
 } from './rendition-maker';
 
-/** Media errors that are the source's fault: a retry would not help. */
-const SOURCE_FAULTS: Partial<Record<MediaErrorCode, string>> = {
+/**
+ * Media errors that are the source's fault (a retry would not help), and
+ * the upload error code each becomes: its own, so clients can tell them
+ * apart. An empty file is the one exception: the gateway refuses empty
+ * sources, so one here lost its bytes in storage and nothing decodes.
+ */
+const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   empty_file: 'undecodable',
   no_audio: 'no_audio',
   undecodable: 'undecodable',
-  too_short: 'undecodable',
+  too_short: 'too_short',
   truncated: 'truncated',
+  too_many_channels: 'too_many_channels',
+  unsupported_sample_rate: 'unsupported_sample_rate',
   verification_failed: 'verification_failed',
   tags_too_large: 'tags_too_large',
 };

@@ -60,6 +60,8 @@ export const API_ENDPOINTS = {
       'fetch_failed',
       'source_too_large',
       'not_audio',
+      'too_many_channels',
+      'unsupported_sample_rate',
       'job_closed',
       'upload_not_queued',
       'duplicate_upload',

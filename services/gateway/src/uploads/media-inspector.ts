@@ -5,6 +5,8 @@ import {
   isMediaError,
   looksLikeAudio,
   readTags,
+  sourceLimitProblem,
+  type SourceProbe,
 } from '@ingest/media';
 import type { Logger } from '@ingest/telemetry';
 import type { SourceInspector } from './source-inspector';
@@ -13,9 +15,10 @@ const PROBE_TIMEOUT_MS = 60_000;
 
 /**
  * Inspects sources with the media adapter: refuses what is no audio
- * container at all, names the container, reads the tags. A container
- * whose audio fails to decode is accepted here; the transcoder errors
- * the upload with the decoder's reason.
+ * container at all, and audio no rendition can be made from (too many
+ * channels, a sample rate out of range), names the container, reads the
+ * tags. A container whose audio fails to decode is accepted here; the
+ * transcoder errors the upload with the decoder's reason.
  */
 export function mediaInspector(config: Config, logger: Logger): SourceInspector {
   const tools = createMediaTools({
@@ -31,18 +34,17 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
         throw new ApiError('not_audio', `source is not audio: ${sniff.reason}`);
       }
 
-      let format = sniff.container;
-      let seconds: number | undefined;
+      let probe: SourceProbe | undefined;
       try {
-        const probe = await tools.probeSource(path, {
-          timeoutMs: PROBE_TIMEOUT_MS,
-        });
-        format = probe.container;
-        seconds = probe.headerDurationS ?? undefined;
+        probe = await tools.probeSource(path, { timeoutMs: PROBE_TIMEOUT_MS });
       } catch (err) {
         if (!isMediaError(err)) throw err;
       }
+      const problem = probe?.audio ? sourceLimitProblem(probe.audio) : null;
+      if (problem) throw new ApiError(problem.code, problem.message);
 
+      const format = probe?.container ?? sniff.container;
+      const seconds = probe?.headerDurationS ?? undefined;
       const { fields } = await readTags(path);
       const tags = { ...fields } as Record<string, string>;
       return seconds ? { format, tags, seconds } : { format, tags };

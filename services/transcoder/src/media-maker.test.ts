@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import type { OutputFormat } from '@ingest/core';
+import { createLogger } from '@ingest/telemetry';
+import { makeTone } from '@ingest/testkit';
+import { mediaMaker } from './media-maker';
+import { UploadFault, type RenditionMaker } from './rendition-maker';
+
+// Real ffmpeg on tones made at test time: what a source's fault becomes.
+
+let dir: string;
+let maker: RenditionMaker;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-maker-'));
+  maker = await mediaMaker(loadConfig({}), createLogger('test', 'silent'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function faultOf(source: string, formats: OutputFormat[]) {
+  const outDir = await mkdtemp(path.join(dir, 'out-'));
+  try {
+    await maker.make({ sources: { wav: source }, formats, meta: {}, outDir });
+  } catch (err) {
+    assert.ok(err instanceof UploadFault, String(err));
+    return err;
+  }
+  assert.fail('the source was taken');
+}
+
+test('a source shorter than an mp3 frame errors as too_short', async () => {
+  const source = await makeTone(path.join(dir, 'blip.wav'), {
+    seconds: 0.01,
+    channels: 1,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav']);
+  assert.equal(fault.code, 'too_short');
+  assert.match(fault.message, /too short to publish/);
+});
+
+test('a source of more than 8 channels errors as too_many_channels', async () => {
+  const source = await makeTone(path.join(dir, 'stems.wav'), {
+    seconds: 0.5,
+    sampleRate: 8000,
+    channels: 16,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav', 'flac']);
+  assert.equal(fault.code, 'too_many_channels');
+  assert.match(fault.message, /^source has 16 audio channels; .* at most 8/);
+});
+
+test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => {
+  const source = await makeTone(path.join(dir, 'damaged.wav'), {
+    seconds: 60,
+    frequency: 1,
+    sampleRate: 5,
+  });
+
+  const fault = await faultOf(source, ['mp3', 'wav']);
+  assert.equal(fault.code, 'unsupported_sample_rate');
+  assert.match(fault.message, /^source has a sample rate of 5 Hz, below/);
+});
