@@ -160,12 +160,21 @@ describe('Idempotency-Key', () => {
 
     const params = { url: `${server.url}/held.wav` };
     const first = keyed('upload', 'slow-1', params);
-    await reached;
-    const during = await keyed('upload', 'slow-1', params);
-    assert.equal(during.status, 409, JSON.stringify(during.body));
-    assert.equal(during.body.code, 'idempotency_in_progress');
-
-    release();
+    try {
+      // An answer before the source was asked for would leave `reached`
+      // pending for ever; it fails the test instead.
+      const early = await Promise.race([reached.then(() => {}), first]);
+      assert.equal(
+        early,
+        undefined,
+        `answered, unfetched: ${JSON.stringify(early)}`,
+      );
+      const during = await keyed('upload', 'slow-1', params);
+      assert.equal(during.status, 409, JSON.stringify(during.body));
+      assert.equal(during.body.code, 'idempotency_in_progress');
+    } finally {
+      release();
+    }
     const done = await first;
     assert.equal(done.status, 200, JSON.stringify(done.body));
     const after = await keyed('upload', 'slow-1', params);

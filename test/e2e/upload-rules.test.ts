@@ -4,6 +4,7 @@
  * its numbered patterns and per-site custom fields.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFile, readdir } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -83,7 +84,14 @@ describe('serial uploads', () => {
     const slow = await gatedSource(await readFile(path.join(dir, 'tone-1.wav')));
     try {
       const first = call(site, 'upload', { url: slow.url });
-      await slow.started;
+      // An answer before the source was asked for would leave `started`
+      // pending for ever; it fails the test instead.
+      const early = await Promise.race([slow.started.then(() => {}), first]);
+      assert.equal(
+        early,
+        undefined,
+        `answered, unfetched: ${JSON.stringify(early)}`,
+      );
 
       const second = await call(site, 'upload', {
         url: `${files.url}/tone-2.wav`,
@@ -187,7 +195,11 @@ describe('clients that hang up', () => {
       );
       request.on('error', () => {});
       request.end();
-      await slow.started;
+      const answered = once(request, 'response').then(
+        ([res]) => res.statusCode,
+      );
+      const early = await Promise.race([slow.started.then(() => {}), answered]);
+      assert.equal(early, undefined, `answered ${early}, unfetched`);
       request.destroy();
 
       const next = await uploadWhenFree(who, 'tone-8.wav');

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
-import { waitUntil } from './wait-until';
+import { waitUntil, withDeadline } from './wait-until';
 
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
@@ -17,6 +17,11 @@ export interface RedisServerOptions {
    * parent, which then stops it last (`npm start`). Default false.
    */
   detached?: boolean;
+  /**
+   * How long `stop` waits for the exit, in ms, before it kills the
+   * process and fails saying so. Default: no limit.
+   */
+  stopTimeoutMs?: number;
 }
 
 /**
@@ -31,6 +36,7 @@ export class RedisServer {
   private readonly ownsDir: boolean;
   private readonly args: string[];
   private readonly detached: boolean;
+  private readonly stopTimeoutMs?: number;
 
   private constructor(
     port: number,
@@ -43,6 +49,7 @@ export class RedisServer {
     this.ownsDir = owns;
     this.args = options.args ?? [];
     this.detached = options.detached ?? false;
+    this.stopTimeoutMs = options.stopTimeoutMs;
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -77,28 +84,46 @@ export class RedisServer {
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
-    await waitUntil(
-      () => {
-        if (child.exitCode !== null) {
-          throw new Error(`redis-server exited: ${output.slice(-500)}`);
-        }
-        return canConnect(this.port);
-      },
-      {
-        timeoutMs: 10_000,
-        intervalMs: 50,
-        message: `nothing listens on 127.0.0.1:${this.port}`,
-      },
-    );
+    try {
+      await waitUntil(
+        () => {
+          if (child.exitCode !== null) {
+            throw new Error(`redis-server exited: ${output.slice(-500)}`);
+          }
+          return canConnect(this.port);
+        },
+        {
+          timeoutMs: 10_000,
+          intervalMs: 50,
+          message: `nothing listens on 127.0.0.1:${this.port}`,
+        },
+      );
+    } catch (err) {
+      // Left running, its pipes would keep this process from ever ending.
+      child.kill('SIGKILL');
+      throw err;
+    }
   }
 
   /** Stops the process; `signal` SIGKILL simulates a crash. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // One that died of a signal (the OOM killer, a test's kill -9) has
+    // a signalCode and no exitCode, and will not emit 'exit' again.
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = undefined;
+      return;
+    }
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
-    await exited;
+    await (this.stopTimeoutMs === undefined
+      ? exited
+      : withDeadline(exited, {
+          timeoutMs: this.stopTimeoutMs,
+          message: `redis-server :${this.port} did not exit within ` +
+            `${this.stopTimeoutMs} ms of ${signal}; killed`,
+          onTimeout: () => child.kill('SIGKILL'),
+        }));
     this.child = undefined;
   }
 

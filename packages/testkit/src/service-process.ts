@@ -6,7 +6,7 @@ import {
   ensureServicesBuilt,
   SERVICE_NODE_FLAGS,
 } from '@ingest/build';
-import { waitUntil } from './wait-until';
+import { waitUntil, withDeadline } from './wait-until';
 
 const ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -14,6 +14,9 @@ const ROOT = path.resolve(
 );
 
 export type ServiceName = 'gateway' | 'transcoder' | 'notifier';
+
+/** One /readyz ask that gets no answer in this time counts as not ready. */
+const READY_PROBE_TIMEOUT_MS = 5_000;
 
 export interface ServiceProcessOptions {
   env: Record<string, string | undefined>;
@@ -26,6 +29,12 @@ export interface ServiceProcessOptions {
   detached?: boolean;
   /** Extra node options, e.g. `--cpu-prof` to profile a service. */
   nodeArgs?: string[];
+  /**
+   * How long `stop` waits for the exit, in ms, before it kills the
+   * process and fails saying so. Default: no limit (npm start waits for
+   * the service's own INGEST_SHUTDOWN_TIMEOUT).
+   */
+  stopTimeoutMs?: number;
 }
 
 /**
@@ -37,12 +46,14 @@ export class ServiceProcess {
   readonly child: ChildProcess;
   private output = '';
   readonly exited: Promise<number | null>;
+  private readonly stopTimeoutMs?: number;
 
   private constructor(
     readonly name: ServiceName,
     readonly port: number,
     options: ServiceProcessOptions,
   ) {
+    this.stopTimeoutMs = options.stopTimeoutMs;
     this.child = spawn(
       process.execPath,
       [...(options.nodeArgs ?? []), ...SERVICE_NODE_FLAGS, bundlePath(name)],
@@ -69,7 +80,13 @@ export class ServiceProcess {
   ): Promise<ServiceProcess> {
     await ensureServicesBuilt();
     const service = new ServiceProcess(name, options.port, options);
-    await service.waitReady(options.readyTimeoutMs ?? 30_000);
+    try {
+      await service.waitReady(options.readyTimeoutMs ?? 30_000);
+    } catch (err) {
+      // Left running, its pipes would keep this process from ever ending.
+      service.child.kill('SIGKILL');
+      throw err;
+    }
     return service;
   }
 
@@ -87,10 +104,12 @@ export class ServiceProcess {
           );
         }
         try {
-          const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
+          const res = await fetch(`http://127.0.0.1:${this.port}/readyz`, {
+            signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS),
+          });
           return res.ok;
         } catch {
-          return false; // not listening yet
+          return false; // not listening yet, or no answer in time
         }
       },
       {
@@ -101,11 +120,21 @@ export class ServiceProcess {
     );
   }
 
-  /** Sends a signal and waits for the exit code. */
+  /**
+   * Sends a signal and waits for the exit code; past `stopTimeoutMs` the
+   * process is killed and the wait fails.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill(signal);
     }
-    return this.exited;
+    if (this.stopTimeoutMs === undefined) return this.exited;
+    return withDeadline(this.exited, {
+      timeoutMs: this.stopTimeoutMs,
+      message: () =>
+        `${this.name} did not exit within ${this.stopTimeoutMs} ms of ` +
+        `${signal}; killed:\n${this.logs}`,
+      onTimeout: () => this.child.kill('SIGKILL'),
+    });
   }
 }

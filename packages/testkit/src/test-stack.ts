@@ -10,6 +10,33 @@ import { RedisServer } from './redis-server';
 import { ServiceProcess, type ServiceName } from './service-process';
 import { waitUntil } from './wait-until';
 
+/**
+ * How long a stop of one of the stack's processes may take before it is
+ * killed and the test fails: past the services' own shutdown deadline
+ * (INGEST_SHUTDOWN_TIMEOUT, 30 s by default), so only a hang hits it.
+ */
+const STOP_TIMEOUT_MS = 60_000;
+
+/** Stacks started and not yet closed, by this process. */
+const openStacks = new Set<TestStack>();
+
+/**
+ * node --test ends a file that runs past its timeout with SIGTERM, which
+ * skips every `after`: the stacks' processes are killed here instead of
+ * being left running, then the signal does what it would have done.
+ */
+function killOpenStacksOnSignal() {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    if (process.listeners(signal).includes(onSignal)) continue;
+    process.once(signal, onSignal);
+  }
+}
+
+function onSignal(signal: NodeJS.Signals) {
+  for (const stack of openStacks) stack.killNow();
+  process.kill(process.pid, signal);
+}
+
 export interface TestStackOptions {
   /** Extra environment for every service. */
   env?: Record<string, string>;
@@ -51,7 +78,9 @@ export class TestStack {
   }
 
   static async start(options: TestStackOptions = {}): Promise<TestStack> {
-    const redisServer = await RedisServer.start();
+    const redisServer = await RedisServer.start({
+      stopTimeoutMs: STOP_TIMEOUT_MS,
+    });
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-stack-'));
     const gatewayPort = await freePort();
     const env = {
@@ -71,6 +100,8 @@ export class TestStack {
       env,
       options.perServiceDataDirs,
     );
+    openStacks.add(stack);
+    killOpenStacksOnSignal();
     try {
       await stack.startService('notifier');
       for (let i = 0; i < (options.transcoders ?? 1); i++) {
@@ -107,6 +138,7 @@ export class TestStack {
     const service = await ServiceProcess.start(name, {
       env: { ...this.env, ...own, ...env, [portVar]: String(port) },
       port,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
     });
     this.services.push(service);
     return service;
@@ -165,10 +197,21 @@ export class TestStack {
     return this.services.map((s) => `--- ${s.name}\n${s.logs}`).join('\n');
   }
 
+  /** Kills every process of the stack at once, synchronously. */
+  killNow(): void {
+    for (const service of this.services) service.child.kill('SIGKILL');
+    this.redisServer.killNow();
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.services.map((s) => s.stop('SIGTERM')));
+    openStacks.delete(this);
+    const stops = await Promise.allSettled(
+      this.services.map((s) => s.stop('SIGTERM')),
+    );
     this.redis.disconnect();
     await this.redisServer.close();
     await rm(this.dataDir, { recursive: true, force: true });
+    const failed = stops.find((stop) => stop.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

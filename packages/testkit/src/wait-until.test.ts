@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitUntil } from './wait-until';
+import { waitUntil, withDeadline } from './wait-until';
 
 test('answers the first truthy value of the check', async () => {
   let asks = 0;
@@ -33,4 +33,31 @@ test('an error of the check ends the wait at once', async () => {
     /exited/,
   );
   assert.equal(asks, 1);
+});
+
+test('a check that never settles still ends at the deadline', async () => {
+  const started = Date.now();
+  await assert.rejects(
+    waitUntil(() => new Promise<boolean>(() => {}), {
+      timeoutMs: 50,
+      message: 'the check never answered',
+    }),
+    /^Error: the check never answered$/,
+  );
+  assert.ok(Date.now() - started < 1_000);
+});
+
+test('withDeadline gives the work, or runs onTimeout and fails', async () => {
+  const opts = { timeoutMs: 50, message: () => 'no exit in 50 ms' };
+  assert.equal(await withDeadline(Promise.resolve(7), opts), 7);
+
+  let killed = false;
+  await assert.rejects(
+    withDeadline(new Promise(() => {}), {
+      ...opts,
+      onTimeout: () => (killed = true),
+    }),
+    /^Error: no exit in 50 ms$/,
+  );
+  assert.equal(killed, true);
 });

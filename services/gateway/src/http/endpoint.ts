@@ -29,7 +29,10 @@ export interface EndpointDeps {
 export interface EndpointOptions {
   /** Takes a multipart `file`; it is given the fields read before it. */
   onFile?: (ctx: Omit<CallContext, 'site' | 'params'>) => FileHandler;
-  /** Runs after the handler, whatever happened (e.g. to free a slot). */
+  /**
+   * Runs after the handler, whatever happened (e.g. to free a slot), and
+   * before the answer is sent.
+   */
   cleanup?: (ctx: Omit<CallContext, 'site' | 'params'>) => Promise<void>;
   /**
    * Honours an Idempotency-Key header; `fingerprint` adds to the request's
@@ -59,6 +62,7 @@ export function endpoint(
     const base = { requestId, log, req, res };
     res.setHeader('X-Request-Id', requestId);
 
+    let answer: () => void;
     try {
       const params = await readParams(req, {
         maxBodyBytes: deps.maxBodyBytes,
@@ -73,13 +77,23 @@ export function endpoint(
               handler(call),
             )
           : await handler(call);
-      if (body !== undefined && !res.headersSent) res.json(body);
+      answer = () => {
+        if (body !== undefined && !res.headersSent) res.json(body);
+      };
+    } catch (err) {
+      answer = () => sendError(res, log, err);
+    }
+
+    // The cleanup ends before the answer goes out: a client that sends
+    // its next upload as soon as it has this answer finds the site's
+    // upload slot free, not taken by the call it has seen end.
+    await options.cleanup?.(base).catch((err) => {
+      log.warn({ err }, 'request cleanup failed');
+    });
+    try {
+      answer();
     } catch (err) {
       sendError(res, log, err);
-    } finally {
-      await options.cleanup?.(base).catch((err) => {
-        log.warn({ err }, 'request cleanup failed');
-      });
     }
   };
 }

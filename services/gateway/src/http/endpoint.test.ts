@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import { ApiError } from '@ingest/core';
+import { createRedis } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { createLogger } from '@ingest/telemetry';
+import {
+  listenOnLoopback,
+  RedisServer,
+  type LoopbackServer,
+} from '@ingest/testkit';
+import { endpoint } from './endpoint';
+
+let redisServer: RedisServer;
+let redis: Redis;
+let server: LoopbackServer;
+const token = 'endpoint-test-token';
+
+/** What the routes' cleanup waits on before it ends; set per call. */
+let cleanupGate: Promise<void> = Promise.resolve();
+let cleanupsDone = 0;
+
+before(async () => {
+  redisServer = await RedisServer.start();
+  redis = createRedis(redisServer.url);
+  const store = new StateStore(redis);
+  await store.createSite({ name: 'test', token, webhookSecret: 'whsec_x' });
+
+  const deps = {
+    store,
+    logger: createLogger('test', 'silent'),
+    maxBodyBytes: 1 << 16,
+  };
+  const cleanup = async () => {
+    await cleanupGate;
+    cleanupsDone += 1;
+  };
+  const app = express();
+  app.post('/ok', endpoint(deps, async () => ({ ok: true }), { cleanup }));
+  app.post(
+    '/refused',
+    endpoint(
+      deps,
+      async () => {
+        throw new ApiError('not_found', 'nothing here');
+      },
+      { cleanup },
+    ),
+  );
+  server = await listenOnLoopback(http.createServer(app));
+});
+
+after(async () => {
+  await server?.close();
+  redis?.disconnect();
+  await redisServer?.close();
+});
+
+// A client that sends its next upload the moment it has an answer must
+// find the site's upload slot, which the cleanup frees, already free.
+test('the answer goes out only once the cleanup has ended', async () => {
+  for (const [route, status] of [
+    ['/ok', 200],
+    ['/refused', 404],
+  ] as const) {
+    let open!: () => void;
+    cleanupGate = new Promise((resolve) => (open = resolve));
+    const before = cleanupsDone;
+
+    const answer = fetch(`${server.url}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    try {
+      const first = await Promise.race([
+        answer.then(() => 'answered'),
+        delay(300).then(() => 'still waiting'),
+      ]);
+      assert.equal(first, 'still waiting', `${route}: answered mid-cleanup`);
+    } finally {
+      open();
+    }
+    const res = await answer;
+    assert.equal(res.status, status);
+    assert.equal(cleanupsDone, before + 1);
+  }
+});
