@@ -59,62 +59,76 @@ async function main() {
   const smallServer = await small.serve();
   const results: Partial<BenchResults> = { quick, machine, plan: PLAN };
   try {
-    const ctx: BenchContext = { stack, site, files, receiver, reps: PLAN.reps, log };
-    const parallel = os.availableParallelism();
+    await measureAll();
+  } catch (err) {
+    // What was measured before a failure is kept for a reader (not
+    // written into BENCHMARKS.md: the report needs every section).
+    const file = path.join(ROOT, 'var', 'bench', `${quick ? 'quick' : 'full'}.partial.json`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({ ...results, error: String(err) }, null, 2));
+    log(`failed; what was measured is in ${path.relative(ROOT, file)}`);
+    throw err;
+  }
 
-    log('1. pipeline vs plain ffmpeg');
-    results.versus = [await pipelineVersusFfmpeg(ctx, CD, PLAN.tracks, parallel)];
-    if (!quick) {
-      results.versus.push(await pipelineVersusFfmpeg(ctx, HIRES, PLAN.hiresTracks, parallel));
-      results.versus.push(await pipelineVersusFfmpeg(ctx, CD_FLAC, PLAN.tracks, parallel));
-    }
-
-    log('2. scaling');
-    results.scaling = await scaling(ctx, CD, PLAN.scaleTracks, PLAN.scale);
-
-    log('3. API and queue overhead');
-    const sites = [site];
-    for (let i = 0; i < 7; i++) sites.push(await stack.createSite());
-    const api = { stack, sites, small, smallUrl: smallServer.url, receiver };
-    const transcoders = await startTranscoders(stack, 1, parallel);
+  async function measureAll() {
     try {
-      const url: number[] = [];
-      const multipart: number[] = [];
-      const raw: number[] = [];
-      for (let rep = 0; rep < Math.max(PLAN.reps, 1); rep++) {
-        url.push(await uploadRate(api, 'url', PLAN.smallUploads));
-        multipart.push(await uploadRate(api, 'multipart', PLAN.smallUploads));
-        raw.push(await rawAddRate(stack, PLAN.rawAdds, sites.length));
-      }
-      const latency = [];
-      for (let i = 0; i < PLAN.latencyRuns; i++) latency.push(await publishLatency(api, sites[1]));
-      log(`   ${PLAN.bigJob}-upload job`);
-      const big = await bigJob(api, sites[2], PLAN.bigJob);
-      results.api = {
-        sites: sites.length,
-        smallBytes: small.bytes,
-        urlRate: url,
-        multipartRate: multipart,
-        rawAddRate: raw,
-        publishAnsweredMs: median(latency.map((l) => l.answeredMs)),
-        publishTakenMs: median(latency.map((l) => l.takenMs)),
-        latencyRuns: latency.length,
-        big,
-      };
+      const ctx: BenchContext = { stack, site, files, receiver, reps: PLAN.reps, log };
+      const parallel = os.availableParallelism();
 
-      log('4. memory');
-      results.gatewayFetch = await gatewayFetchMemory(stack, sites[3], PLAN.hugeBytes);
-      results.notifier = await notifierBacklog(
-        stack, sites[4], small, smallServer.url, receiver, PLAN.deliveries, PLAN.backlogMs,
-      );
+      log('1. pipeline vs plain ffmpeg');
+      results.versus = [await pipelineVersusFfmpeg(ctx, CD, PLAN.tracks, parallel)];
+      if (!quick) {
+        results.versus.push(await pipelineVersusFfmpeg(ctx, HIRES, PLAN.hiresTracks, parallel));
+        results.versus.push(await pipelineVersusFfmpeg(ctx, CD_FLAC, PLAN.tracks, parallel));
+      }
+
+      log('2. scaling');
+      results.scaling = await scaling(ctx, CD, PLAN.scaleTracks, PLAN.scale);
+
+      log('3. API and queue overhead');
+      const sites = [site];
+      for (let i = 0; i < 7; i++) sites.push(await stack.createSite());
+      const api = { stack, sites, small, smallUrl: smallServer.url, receiver };
+      const transcoders = await startTranscoders(stack, 1, parallel);
+      try {
+        const url: number[] = [];
+        const multipart: number[] = [];
+        const raw: number[] = [];
+        for (let rep = 0; rep < Math.max(PLAN.reps, 1); rep++) {
+          url.push(await uploadRate(api, 'url', PLAN.smallUploads));
+          multipart.push(await uploadRate(api, 'multipart', PLAN.smallUploads));
+          raw.push(await rawAddRate(stack, PLAN.rawAdds, sites.length));
+        }
+        const latency = [];
+        for (let i = 0; i < PLAN.latencyRuns; i++) latency.push(await publishLatency(api, sites[1]));
+        log(`   ${PLAN.bigJob}-upload job`);
+        const big = await bigJob(api, sites[2], PLAN.bigJob);
+        results.api = {
+          sites: sites.length,
+          smallBytes: small.bytes,
+          urlRate: url,
+          multipartRate: multipart,
+          rawAddRate: raw,
+          publishAnsweredMs: median(latency.map((l) => l.answeredMs)),
+          publishTakenMs: median(latency.map((l) => l.takenMs)),
+          latencyRuns: latency.length,
+          big,
+        };
+
+        log('4. memory');
+        results.gatewayFetch = await gatewayFetchMemory(stack, sites[3], PLAN.hugeBytes);
+        results.notifier = await notifierBacklog(
+          stack, sites[4], small, smallServer.url, receiver, PLAN.deliveries, PLAN.backlogMs,
+        );
+      } finally {
+        await stopAll(transcoders);
+      }
     } finally {
-      await stopAll(transcoders);
+      await smallServer.close();
+      await receiver.close();
+      await files.close();
+      await stack.close();
     }
-  } finally {
-    await smallServer.close();
-    await receiver.close();
-    await files.close();
-    await stack.close();
   }
 
   const after = await cpuTicks();
