@@ -51,11 +51,12 @@ async function main() {
     await musicTracks(CD_FLAC, PLAN.tracks);
   }
 
+  // Made before the stack starts: a failure here leaves no process behind.
+  const small = await SmallFiles.create();
   const stack = await startBenchStack();
   const files = await serveFiles(FIXTURE_DIR);
   const site = await stack.createSite();
   const receiver = await webhookReceiver(site.secret);
-  const small = await SmallFiles.create();
   const smallServer = await small.serve();
   const results: Partial<BenchResults> = { quick, machine, plan: PLAN };
   try {
