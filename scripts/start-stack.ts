@@ -142,8 +142,16 @@ async function stop(code: number) {
 // Ctrl-C reaches only this process, which stops them in order: the
 // gateway first, Redis last. Should this process end another way, they
 // are not left behind (kill is synchronous, so it may run on exit).
-process.once('SIGTERM', () => void stop(0));
-process.once('SIGINT', () => void stop(0));
+// A signal may come twice (a terminal's Ctrl-C reaches npm and this
+// process, and npm passes it on again): later ones are ignored, since the
+// default action would end this process before it stopped the others.
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+// `npm start | tee log`: Ctrl-C ends the reader too, and writing to its
+// pipe must not end this process halfway through stopping the stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', () => {});
+}
 process.on('exit', () => {
   for (const service of services) service.child.kill('SIGKILL');
   redisServer?.killNow();

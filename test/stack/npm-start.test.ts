@@ -1,0 +1,97 @@
+/**
+ * The README's front door: `npm start` in a real terminal (tmux), its
+ * output piped into `tee` as people do to keep a log. One Ctrl-C must
+ * stop every process it started, although the same Ctrl-C ends `tee`
+ * and reaches npm and the stack script alike.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import { freePort, waitUntil } from '@ingest/testkit';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Pids of processes whose environment names this data dir. */
+async function processesOf(dataDir: string): Promise<number[]> {
+  const mark = `INGEST_DATA_DIR=${dataDir}\0`;
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '');
+    if (environ.includes(mark)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+const hasTmux = () => run('tmux', ['-V']).then(() => true, () => false);
+
+test('npm start | tee: one Ctrl-C stops the whole stack', async (t) => {
+  if (!(await hasTmux())) {
+    t.skip('tmux is not installed (apt-get install -y tmux)');
+    return;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-npm-start-'));
+  const dataDir = path.join(dir, 'data');
+  const log = path.join(dir, 'start.log');
+  const socket = `ingest-start-test-${process.pid}`;
+  const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
+  const env = {
+    INGEST_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+  };
+  await tmux(
+    'new-session', '-d', '-s', 'stack', '-x', '160', '-y', '40', '-c', ROOT,
+    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    `npm start 2>&1 | tee '${log}'`,
+  );
+  let started: number[] = [];
+  try {
+    await waitUntil(
+      async () => (await readFile(log, 'utf8').catch(() => '')).includes(
+        'Ctrl-C stops everything',
+      ),
+      { timeoutMs: 120_000, message: 'npm start never said it was running' },
+    );
+    started = await processesOf(dataDir);
+    // npm, the stack script, Redis and the three services at least.
+    assert.ok(started.length >= 5, `only ${started.length} processes`);
+
+    // As a person would: some seconds later, everything idle.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await tmux('send-keys', '-t', 'stack', 'C-c');
+    const left = await waitUntil(
+      async () => {
+        const alive = (await processesOf(dataDir)).filter((pid) =>
+          started.includes(pid),
+        );
+        return alive.length === 0 && 'none';
+      },
+      { timeoutMs: 45_000, message: 'processes of the stack still run after Ctrl-C' },
+    ).catch(async (err: Error) => {
+      const alive = await processesOf(dataDir);
+      const commands = await Promise.all(alive.map((pid) =>
+        readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+          (c) => `${pid}: ${c.split('\0').join(' ').slice(0, 120)}`,
+          () => `${pid}: ?`,
+        )));
+      throw new Error(`${err.message}:\n${commands.join('\n')}`);
+    });
+    assert.equal(left, 'none');
+    console.log(`# observed: ${started.length} processes, all gone after one Ctrl-C`);
+  } finally {
+    await tmux('kill-server').catch(() => {});
+    for (const pid of await processesOf(dataDir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
