@@ -64,7 +64,8 @@ async function main() {
   } catch (err) {
     // What was measured before a failure is kept for a reader (not
     // written into BENCHMARKS.md: the report needs every section).
-    const file = path.join(ROOT, 'var', 'bench', `${quick ? 'quick' : 'full'}.partial.json`);
+    const mode = quick ? 'quick' : 'full';
+    const file = path.join(ROOT, 'var', 'bench', `${mode}.partial.json`);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ ...results, error: String(err) }, null, 2));
     log(`failed; what was measured is in ${path.relative(ROOT, file)}`);
