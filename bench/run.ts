@@ -102,7 +102,9 @@ async function main() {
           raw.push(await rawAddRate(stack, PLAN.rawAdds, sites.length));
         }
         const latency = [];
-        for (let i = 0; i < PLAN.latencyRuns; i++) latency.push(await publishLatency(api, sites[1]));
+        for (let i = 0; i < PLAN.latencyRuns; i++) {
+          latency.push(await publishLatency(api, sites[1]));
+        }
         log(`   ${PLAN.bigJob}-upload job`);
         const big = await bigJob(api, sites[2], PLAN.bigJob);
         results.api = {

@@ -1,43 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
 
-import { createMediaTools, MediaError, readTags } from './index';
-import { makeFixtures, type Fixtures } from './test-fixtures';
+import { createMediaTools, readTags } from './index';
+import { rejectsWith, useFixtures } from './test-fixtures';
 import { ARGV_LIMITS } from './transcode-args';
 
 // Tags ride as ffmpeg arguments: real ffmpeg at Linux's argv limits.
 
 const tools = createMediaTools();
-let f: Fixtures;
-let outDir: string;
-const out = (name: string) => join(outDir, name);
-
-before(() => {
-  f = makeFixtures();
-  outDir = join(f.dir, 'out');
-  mkdirSync(outDir);
-});
-after(() => rmSync(f.dir, { recursive: true, force: true }));
-
-async function rejectsWith(promise: Promise<unknown>, code: string) {
-  let caught: MediaError | undefined;
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof MediaError, String(error));
-    assert.equal(error.code, code, error.message);
-    caught = error;
-    return true;
-  });
-  return caught!;
-}
+const bed = useFixtures();
+const { out } = bed;
 
 test('tags up to the argv limits are written; beyond them, a reason', async () => {
   // TITLE= is the longest key Title gets (flac); with its NUL the
   // argument is exactly Linux's 128 KiB limit for one argument.
   const fits = 'x'.repeat(ARGV_LIMITS.argBytes - 1 - 'TITLE='.length);
   const result = await tools.transcode({
-    source: f.wav16,
+    source: bed.f.wav16,
     metadata: { Title: fits },
     renditions: [
       { format: 'mp3', path: out('big.mp3') },
@@ -49,7 +29,7 @@ test('tags up to the argv limits are written; beyond them, a reason', async () =
 
   const over = await rejectsWith(
     tools.transcode({
-      source: f.wav16,
+      source: bed.f.wav16,
       metadata: { Title: `${fits}y` },
       renditions: [{ format: 'flac', path: out('over.flac') }],
     }),
@@ -65,7 +45,7 @@ test('tags up to the argv limits are written; beyond them, a reason', async () =
     fields.map((name, i) => [name, 'abcdefgh'[i].repeat(60 * 1024)]),
   );
   const three = await tools.transcode({
-    source: f.wav16,
+    source: bed.f.wav16,
     metadata: meta,
     renditions: [
       { format: 'mp3', path: out('many.mp3') },
@@ -83,7 +63,7 @@ test('tags up to the argv limits are written; beyond them, a reason', async () =
 
   const four = await rejectsWith(
     tools.transcode({
-      source: f.wav16,
+      source: bed.f.wav16,
       metadata: { ...meta, Mood: 'm'.repeat(60 * 1024) },
       renditions: ['mp3', 'wav', 'aiff', 'flac'].map((format) => ({
         format: format as 'mp3',

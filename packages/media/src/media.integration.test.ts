@@ -1,35 +1,25 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from
-  'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
   createMediaTools,
   looksLikeAudio,
-  MediaError,
   readTags,
   type TranscodeResult,
 } from './index';
 import {
-  makeFixtures,
+  rejectsWith,
   unguardedDecodeSeconds,
-  type Fixtures,
+  useFixtures,
 } from './test-fixtures';
 
 // Real ffmpeg/ffprobe on fixtures generated at test time.
 
 const tools = createMediaTools();
-let f: Fixtures;
-let outDir: string;
-const out = (name: string) => join(outDir, name);
-
-before(() => {
-  f = makeFixtures();
-  outDir = join(f.dir, 'out');
-  mkdirSync(outDir);
-});
-after(() => rmSync(f.dir, { recursive: true, force: true }));
+const bed = useFixtures();
+const { out } = bed;
 
 const META = {
   Title: '夜明けのスキャット',
@@ -54,31 +44,20 @@ function byFormat(result: TranscodeResult, format: string) {
   return found;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string) {
-  let caught: MediaError | undefined;
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof MediaError, String(error));
-    assert.equal(error.code, code, error.message);
-    caught = error;
-    return true;
-  });
-  return caught!;
-}
-
 test('looksLikeAudio accepts containers, refuses empty/text/playlist', async () => {
-  for (const path of [f.wav16, f.mp3WithCover, f.flac24, f.truncatedWav]) {
+  for (const path of [bed.f.wav16, bed.f.mp3WithCover, bed.f.flac24, bed.f.truncatedWav]) {
     assert.equal((await looksLikeAudio(path)).audio, true, path);
   }
-  assert.deepEqual(await looksLikeAudio(f.zero), {
+  assert.deepEqual(await looksLikeAudio(bed.f.zero), {
     audio: false,
     reason: 'the file is empty (0 bytes)',
   });
-  assert.match(JSON.stringify(await looksLikeAudio(f.text)), /text file/);
-  assert.match(JSON.stringify(await looksLikeAudio(f.playlist)), /playlist/);
+  assert.match(JSON.stringify(await looksLikeAudio(bed.f.text)), /text file/);
+  assert.match(JSON.stringify(await looksLikeAudio(bed.f.playlist)), /playlist/);
 });
 
 test('probeSource reports format, depth, header duration, cover', async () => {
-  const wav = await tools.probeSource(f.wav16);
+  const wav = await tools.probeSource(bed.f.wav16);
   assert.equal(wav.container, 'wav');
   assert.equal(wav.outputFormat, 'wav');
   assert.deepEqual(
@@ -90,35 +69,35 @@ test('probeSource reports format, depth, header duration, cover', async () => {
   assert.equal(wav.headerDurationReliable, true);
   assert.equal(wav.hasCover, false);
 
-  const hi = await tools.probeSource(f.wav24hi);
+  const hi = await tools.probeSource(bed.f.wav24hi);
   assert.deepEqual([hi.audio?.bitDepth, hi.audio?.sampleKind], [24, 'int']);
-  const float = await tools.probeSource(f.wavFloat);
+  const float = await tools.probeSource(bed.f.wavFloat);
   assert.deepEqual(
     [float.audio?.bitDepth, float.audio?.sampleKind],
     [32, 'float'],
   );
-  const u8 = await tools.probeSource(f.wav8kU8);
+  const u8 = await tools.probeSource(bed.f.wav8kU8);
   assert.deepEqual([u8.audio?.bitDepth, u8.audio?.channels], [8, 1]);
 
-  const flac = await tools.probeSource(f.flac24);
+  const flac = await tools.probeSource(bed.f.flac24);
   assert.deepEqual([flac.container, flac.audio?.bitDepth], ['flac', 24]);
   assert.equal(flac.headerDurationReliable, true);
 
-  const mp3 = await tools.probeSource(f.mp3WithCover);
+  const mp3 = await tools.probeSource(bed.f.mp3WithCover);
   assert.equal(mp3.container, 'mp3');
   assert.equal(mp3.audio?.sampleKind, 'lossy');
   assert.equal(mp3.hasCover, true);
   assert.equal(mp3.cover?.codec, 'mjpeg');
   assert.ok((mp3.bitrate ?? 0) > 100_000);
 
-  const cut = await tools.probeSource(f.truncatedWav);
+  const cut = await tools.probeSource(bed.f.truncatedWav);
   assert.equal(cut.headerDurationS, 10);
   assert.equal(cut.headerDurationReliable, true);
 });
 
 test('one pass writes all four formats, verified, tags round-trip', async () => {
   const result = await tools.transcode({
-    source: f.wav16,
+    source: bed.f.wav16,
     metadata: META,
     renditions: [
       { format: 'mp3', path: out('a.mp3') },
@@ -160,7 +139,7 @@ test('one pass writes all four formats, verified, tags round-trip', async () => 
 
 test('96k/24-bit: mp3 at 48 kHz, lossless keeps 96 kHz/24-bit', async () => {
   const result = await tools.transcode({
-    source: f.wav24hi,
+    source: bed.f.wav24hi,
     renditions: [
       { format: 'mp3', path: out('hi.mp3') },
       { format: 'flac', path: out('hi.flac') },
@@ -176,11 +155,11 @@ test('96k/24-bit: mp3 at 48 kHz, lossless keeps 96 kHz/24-bit', async () => {
 
 test('float becomes 24-bit, 8-bit becomes 16, 8 kHz mp3 goes to 44.1', async () => {
   const float = await tools.transcode({
-    source: f.wavFloat,
+    source: bed.f.wavFloat,
     renditions: [
-      { format: 'wav', path: out('f.wav') },
-      { format: 'aiff', path: out('f.aiff') },
-      { format: 'mp3', path: out('f.mp3') },
+      { format: 'wav', path: out('bed.f.wav') },
+      { format: 'aiff', path: out('bed.f.aiff') },
+      { format: 'mp3', path: out('bed.f.mp3') },
     ],
   });
   assert.equal(byFormat(float, 'wav').codec, 'pcm_s24le');
@@ -188,7 +167,7 @@ test('float becomes 24-bit, 8-bit becomes 16, 8 kHz mp3 goes to 44.1', async () 
   assert.equal(byFormat(float, 'mp3').sampleRate, 48_000);
 
   const u8 = await tools.transcode({
-    source: f.wav8kU8,
+    source: bed.f.wav8kU8,
     renditions: [
       { format: 'wav', path: out('u8.wav') },
       { format: 'mp3', path: out('u8.mp3') },
@@ -205,7 +184,7 @@ test('float becomes 24-bit, 8-bit becomes 16, 8 kHz mp3 goes to 44.1', async () 
 
 test('cover goes into the mp3 as APIC and never into lossless', async () => {
   const result = await tools.transcode({
-    source: f.mp3WithCover,
+    source: bed.f.mp3WithCover,
     metadata: { Title: 'Ünïcödé' },
     renditions: [
       { format: 'mp3', path: out('c.mp3') },
@@ -230,7 +209,7 @@ test('cover goes into the mp3 as APIC and never into lossless', async () => {
   }
 
   const none = await tools.transcode({
-    source: f.mp3WithCover,
+    source: bed.f.mp3WithCover,
     cover: 'none',
     renditions: [{ format: 'mp3', path: out('nocover.mp3') }],
   });
@@ -240,11 +219,11 @@ test('cover goes into the mp3 as APIC and never into lossless', async () => {
 
 test('mp3 from a same-format source is a stream copy with new tags', async () => {
   const result = await tools.transcode({
-    source: f.wav16,
-    cover: { path: f.coverJpeg },
+    source: bed.f.wav16,
+    cover: { path: bed.f.coverJpeg },
     metadata: { Title: 'Copied' },
     renditions: [
-      { format: 'mp3', path: out('copy.mp3'), sourcePath: f.mp3WithCover },
+      { format: 'mp3', path: out('copy.mp3'), sourcePath: bed.f.mp3WithCover },
       { format: 'flac', path: out('copy.flac') },
     ],
   });
@@ -262,7 +241,7 @@ test('mp3 from a same-format source is a stream copy with new tags', async () =>
 test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   const error = await rejectsWith(
     tools.transcode({
-      source: f.truncatedWav,
+      source: bed.f.truncatedWav,
       renditions: [
         { format: 'mp3', path: out('t.mp3') },
         { format: 'wav', path: out('t.wav') },
@@ -277,7 +256,7 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
 
 test('a source of 8 channels makes every format', async () => {
   const result = await tools.transcode({
-    source: f.wav8ch,
+    source: bed.f.wav8ch,
     renditions: (['mp3', 'wav', 'aiff', 'flac'] as const).map((format) => ({
       format,
       path: out(`ch8.${format}`),
@@ -292,7 +271,7 @@ test('a source of 8 channels makes every format', async () => {
 test('a source of more than 8 channels is refused before ffmpeg runs', async () => {
   const error = await rejectsWith(
     tools.transcode({
-      source: f.wav16ch,
+      source: bed.f.wav16ch,
       renditions: [
         { format: 'mp3', path: out('ch16.mp3') },
         { format: 'wav', path: out('ch16.wav') },
@@ -311,7 +290,7 @@ test('a source of more than 8 channels is refused before ffmpeg runs', async () 
 test('a sample rate below 8 kHz is refused before ffmpeg runs', async () => {
   const error = await rejectsWith(
     tools.transcode({
-      source: f.wav5hz,
+      source: bed.f.wav5hz,
       renditions: [
         { format: 'mp3', path: out('hz5.mp3') },
         { format: 'wav', path: out('hz5.wav') },
@@ -328,7 +307,7 @@ test('a sample rate below 8 kHz is refused before ffmpeg runs', async () => {
 test('flac refuses a rate it cannot write; other formats take it', async () => {
   const error = await rejectsWith(
     tools.transcode({
-      source: f.wav88201,
+      source: bed.f.wav88201,
       renditions: [
         { format: 'wav', path: out('odd.wav') },
         { format: 'flac', path: out('odd.flac') },
@@ -341,7 +320,7 @@ test('flac refuses a rate it cannot write; other formats take it', async () => {
   assert.equal(existsSync(out('odd.wav')), false);
 
   const result = await tools.transcode({
-    source: f.wav88201,
+    source: bed.f.wav88201,
     renditions: [
       { format: 'wav', path: out('odd.wav') },
       { format: 'aiff', path: out('odd.aiff') },
@@ -356,9 +335,9 @@ test('empty and text files fail with readable reasons', async () => {
     source,
     renditions: [{ format: 'mp3' as const, path: out('x.mp3') }],
   });
-  const empty = await rejectsWith(tools.transcode(plan(f.zero)), 'empty_file');
+  const empty = await rejectsWith(tools.transcode(plan(bed.f.zero)), 'empty_file');
   assert.equal(empty.message, 'the file is empty (0 bytes)');
-  const text = await rejectsWith(tools.transcode(plan(f.text)), 'undecodable');
+  const text = await rejectsWith(tools.transcode(plan(bed.f.text)), 'undecodable');
   assert.match(text.message, /^not a readable audio file: /);
   assert.doesNotMatch(text.message, /0x[0-9a-f]{6}/);
   assert.equal(existsSync(out('x.mp3')), false);
@@ -366,12 +345,12 @@ test('empty and text files fail with readable reasons', async () => {
 
 test('a playlist posing as mp3 never makes ffmpeg read its target', async () => {
   // Control: without the guards ffmpeg follows the playlist to the canary.
-  assert.ok(unguardedDecodeSeconds(f.playlist) > 2.5);
+  assert.ok(unguardedDecodeSeconds(bed.f.playlist) > 2.5);
 
-  await rejectsWith(tools.probeSource(f.playlist), 'undecodable');
+  await rejectsWith(tools.probeSource(bed.f.playlist), 'undecodable');
   await rejectsWith(
     tools.transcode({
-      source: f.playlist,
+      source: bed.f.playlist,
       renditions: [{ format: 'mp3', path: out('hls.mp3') }],
     }),
     'undecodable',
@@ -381,7 +360,7 @@ test('a playlist posing as mp3 never makes ffmpeg read its target', async () => 
 
 test('timeout and abort kill the run and clean up', async () => {
   const plan = {
-    source: f.wav24hi,
+    source: bed.f.wav24hi,
     renditions: [
       { format: 'flac' as const, path: out('slow.flac') },
       { format: 'mp3' as const, path: out('slow.mp3') },
@@ -398,18 +377,18 @@ test('timeout and abort kill the run and clean up', async () => {
 });
 
 test('a binary without exec bit gets a clear error', async () => {
-  const fake = join(f.dir, 'ffprobe-noexec');
+  const fake = join(bed.f.dir, 'ffprobe-noexec');
   writeFileSync(fake, '#!/bin/sh\n');
   chmodSync(fake, 0o644);
   const broken = createMediaTools({ ffprobePath: fake });
   const error = await rejectsWith(
-    broken.probeSource(f.wav16),
+    broken.probeSource(bed.f.wav16),
     'tool_not_executable',
   );
   assert.match(error.message, /chmod \+x/);
   await rejectsWith(
-    createMediaTools({ ffprobePath: join(f.dir, 'nope') }).probeSource(
-      f.wav16,
+    createMediaTools({ ffprobePath: join(bed.f.dir, 'nope') }).probeSource(
+      bed.f.wav16,
     ),
     'tool_missing',
   );
@@ -422,10 +401,10 @@ test('checkTools reports versions of both binaries', async () => {
 });
 
 test('readTags never throws on non-audio and returns what it can', async () => {
-  const text = await readTags(f.text);
+  const text = await readTags(bed.f.text);
   assert.deepEqual(text.fields, {});
   assert.equal(text.cover, null);
-  const source = await readTags(f.mp3WithCover);
+  const source = await readTags(bed.f.mp3WithCover);
   assert.equal(source.fields.Title, 'Source Title');
   assert.equal(source.cover?.mime, 'image/jpeg');
 });

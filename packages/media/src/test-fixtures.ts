@@ -1,9 +1,18 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 import { defaultBinaryPaths } from './binary-paths';
+import { MediaError } from './media-error';
 
 /**
  * Test fixtures generated with the real ffmpeg into a fresh temp dir, so
@@ -139,4 +148,45 @@ export function unguardedDecodeSeconds(path: string): number {
     true,
   );
   return stdout.length / 16_000;
+}
+
+/**
+ * The fixtures of one test file: made before its tests, removed after,
+ * with an empty `out/` folder for what the tests write.
+ */
+export function useFixtures(): {
+  readonly f: Fixtures;
+  out(name: string): string;
+} {
+  let made: Fixtures | undefined;
+  before(() => {
+    made = makeFixtures();
+    mkdirSync(join(made.dir, 'out'));
+  });
+  after(() => made && rmSync(made.dir, { recursive: true, force: true }));
+  const fixtures = () => {
+    assert.ok(made, 'fixtures are made in before()');
+    return made;
+  };
+  return {
+    get f() {
+      return fixtures();
+    },
+    out: (name) => join(fixtures().dir, 'out', name),
+  };
+}
+
+/** Awaits a MediaError with this code and returns it. */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<MediaError> {
+  let caught: MediaError | undefined;
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof MediaError, String(error));
+    assert.equal(error.code, code, error.message);
+    caught = error;
+    return true;
+  });
+  return caught!;
 }
