@@ -161,6 +161,9 @@ test('transcoder: runs past the deadline are handed back, exit 0', async () => {
   await stack.startService('transcoder');
   const done = await stack.waitForJob(site.token, jobId, 300_000);
   assert.deepEqual([done.d, done.e], [2, 0], JSON.stringify(done));
+  // The notifier may still be announcing the job (completion active).
+  await waitUntil('queues settled', async () =>
+    totalIn(await queueCounts(stack.redis), 'active') === 0);
   const after = await assertNothingActive();
   assert.equal(after.transcode.failed, 0);
   console.log(
