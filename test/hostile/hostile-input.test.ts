@@ -28,7 +28,6 @@ let canaryDir: string;
 let server: HostileServer;
 let stack: TestStack;
 let site: TestSite;
-let other: TestSite;
 let jobId: number;
 
 before(async () => {
@@ -44,7 +43,6 @@ before(async () => {
     },
   });
   site = await stack.createSite();
-  other = await stack.createSite();
   const created = await call('createJob', { name: 'hostile' });
   assert.equal(created.status, 200, JSON.stringify(created.body));
   jobId = created.body.job_id;
@@ -394,56 +392,5 @@ describe('hostile sources', () => {
 
     const health = await fetch(`${stack.gatewayUrl}/healthz`);
     assert.equal(health.status, 200);
-  });
-});
-
-describe("another site's ids", () => {
-  test('answer 404 on every endpoint and change nothing', async () => {
-    const list = await call('list', { job_id: jobId });
-    const published = list.body.tracks.find((t: any) => t.track_id);
-    const { upload_id: uploadId, track_id: trackId } = published;
-    const open = await call('createJob', { name: 'still open' });
-    const openJob = open.body.job_id;
-    const waiting = await call('upload', {
-      url: `${server.url}/good.wav`,
-      job_id: openJob,
-    });
-    assert.equal(waiting.status, 200, JSON.stringify(waiting.body));
-    const waitingId = waiting.body.upload_id;
-
-    const asOther = (endpoint: string, params: Record<string, unknown>) =>
-      stack.call(endpoint, other.token, params);
-    const cases: Array<[string, Record<string, unknown>]> = [
-      ['/api/import/upload', { url: `${server.url}/good.wav`, job_id: openJob }],
-      ['/api/import/upload', { url: `${server.url}/good.wav`, upload_id: waitingId }],
-      ['/api/import/upload', { url: `${server.url}/good.wav`, track_id: trackId }],
-      ['/api/import/setMetadata', { upload_id: waitingId, meta: { Title: 'x' } }],
-      ['/api/import/setFormats', { upload_id: waitingId, formats: 'mp3' }],
-      ['/api/import/publish', { job_id: openJob }],
-      ['/api/import/checkJob', { job_id: jobId }],
-      ['/api/import/list', { job_id: jobId }],
-      ['/api/import/delete', { upload_id: waitingId }],
-      ['/api/tracks/getById', { track_id: trackId }],
-      ['/api/tracks/download', { track_id: trackId }],
-      ['/api/tracks/delete', { track_id: trackId }],
-    ];
-    for (const [endpoint, params] of cases) {
-      const answer = await asOther(endpoint, params);
-      const shown = `${endpoint} ${JSON.stringify(answer.body)}`;
-      assert.equal(answer.status, 404, shown);
-      assert.equal(answer.body.code, 'not_found', shown);
-      assert.ok(!JSON.stringify(answer.body).includes('good.wav'), shown);
-    }
-
-    // Nothing of the owner's changed.
-    const track = await stack.call('/api/tracks/getById', site.token, {
-      track_id: trackId,
-    });
-    assert.equal(track.status, 200);
-    const job = await call('checkJob', { job_id: openJob });
-    assert.deepEqual([job.body.state, job.body.q], ['open', 1]);
-    const still = await call('list', { job_id: openJob });
-    assert.equal(still.body.tracks[0].upload_id, waitingId);
-    assert.ok(uploadId);
   });
 });

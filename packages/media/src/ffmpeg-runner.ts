@@ -35,6 +35,8 @@ export interface RunSpec {
 
 export interface RunResult {
   exitCode: number | null;
+  /** The signal that killed the tool (a crash), when one did. */
+  exitSignal: NodeJS.Signals | null;
   stdout: string;
   /** First stderr lines: where the first decoder complaint usually is. */
   stderrHead: string[];
@@ -166,11 +168,12 @@ function runProcess(
       failure ??= spawnFailure(spec.tool, binary, error);
     });
 
-    child.on('close', (exitCode) => {
+    child.on('close', (exitCode, exitSignal) => {
       clearTimeout(timer);
       spec.signal?.removeEventListener('abort', onAbort);
       const result: RunResult = {
         exitCode,
+        exitSignal,
         stdout: Buffer.concat(stdoutChunks).toString('utf8'),
         stderrHead: stderr.head(),
         stderrTail: stderr.tail(),
@@ -188,7 +191,7 @@ function runProcess(
       }
       if (exitCode !== 0) {
         logger.warn(
-          { tool: spec.tool, exitCode, stderr: result.stderrTail },
+          { tool: spec.tool, exitCode, exitSignal, stderr: result.stderrTail },
           'media run exited non-zero',
         );
       }

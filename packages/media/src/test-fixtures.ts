@@ -13,6 +13,7 @@ import { after, before } from 'node:test';
 
 import { defaultBinaryPaths } from './binary-paths';
 import { MediaError } from './media-error';
+import type { TranscodeResult } from './transcode';
 
 /**
  * Test fixtures generated with the real ffmpeg into a fresh temp dir, so
@@ -189,4 +190,11 @@ export async function rejectsWith(
     return true;
   });
   return caught!;
+}
+
+/** The rendition of this format in a result; fails when there is none. */
+export function byFormat(result: TranscodeResult, format: string) {
+  const found = result.renditions.find((r) => r.format === format);
+  assert.ok(found, `no ${format} rendition`);
+  return found;
 }

@@ -96,6 +96,8 @@ export class ServiceProcess {
   }
 
   async waitReady(timeoutMs: number): Promise<void> {
+    // What the last ask got, so a start that never gets ready says why.
+    let last = 'no answer yet';
     await waitUntil(
       async () => {
         if (this.child.exitCode !== null) {
@@ -107,15 +109,20 @@ export class ServiceProcess {
           const res = await fetch(`http://127.0.0.1:${this.port}/readyz`, {
             signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS),
           });
+          last = `${res.status} ${(await res.text()).slice(0, 200)}`;
           return res.ok;
-        } catch {
-          return false; // not listening yet, or no answer in time
+        } catch (err) {
+          // Not listening yet, or no answer in time.
+          const cause = (err as Error & { cause?: Error }).cause ?? err;
+          last = (cause as Error).message;
+          return false;
         }
       },
       {
         timeoutMs,
         message: () =>
-          `${this.name} not ready in ${timeoutMs} ms:\n${this.logs}`,
+          `${this.name} not ready in ${timeoutMs} ms (pid ${this.child.pid}, ` +
+          `port ${this.port}; last /readyz: ${last}):\n${this.logs}`,
       },
     );
   }

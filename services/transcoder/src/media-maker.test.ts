@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import type { OutputFormat } from '@ingest/core';
+import { defaultBinaryPaths } from '@ingest/media';
 import { createLogger } from '@ingest/telemetry';
 import { makeTone } from '@ingest/testkit';
 import { mediaMaker } from './media-maker';
-import { UploadFault, type RenditionMaker } from './rendition-maker';
+import {
+  RetryableFault,
+  UploadFault,
+  type RenditionMaker,
+} from './rendition-maker';
 
 // Real ffmpeg on tones made at test time: what a source's fault becomes.
 
@@ -65,4 +70,42 @@ test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => 
   const fault = await faultOf(source, ['mp3', 'wav']);
   assert.equal(fault.code, 'unsupported_sample_rate');
   assert.match(fault.message, /^source has a sample rate of 5 Hz, below/);
+});
+
+test('ffmpeg crashing mid-transcode is a named, retryable failure', async () => {
+  const real = defaultBinaryPaths().ffmpegPath;
+  const crashing = path.join(dir, 'ffmpeg-crashing');
+  // The real ffmpeg for the start-up checks; any run writing a rendition
+  // says something and dies by SIGSEGV, as a crashing build would.
+  await writeFile(
+    crashing,
+    [
+      '#!/bin/sh',
+      'for arg in "$@"; do',
+      '  case "$arg" in */out.*)',
+      '    echo "Simulated encoder crash" >&2',
+      '    kill -SEGV $$',
+      '  esac',
+      'done',
+      `exec '${real}' "$@"`,
+      '',
+    ].join('\n'),
+  );
+  await chmod(crashing, 0o755);
+  const crashy = await mediaMaker(
+    loadConfig({ FFMPEG_PATH: crashing }),
+    createLogger('test', 'silent'),
+  );
+  const source = await makeTone(path.join(dir, 'fine.wav'), { seconds: 1 });
+  const outDir = await mkdtemp(path.join(dir, 'out-'));
+
+  const err = await crashy
+    .make({ sources: { wav: source }, formats: ['mp3'], meta: {}, outDir })
+    .then(() => assert.fail('the crash went unnoticed'), (e: unknown) => e);
+  assert.ok(err instanceof RetryableFault, String(err));
+  assert.equal(err.code, 'transcode_failed');
+  assert.equal(
+    err.message,
+    'ffmpeg failed (killed by SIGSEGV): Simulated encoder crash',
+  );
 });

@@ -8,6 +8,7 @@ import {
 } from '@ingest/media';
 import type { Logger } from '@ingest/telemetry';
 import {
+  RetryableFault,
   UploadFault,
   type MadeRendition,
   type RenditionMaker,
@@ -85,8 +86,14 @@ export async function mediaMaker(
           ...(r.bitrate ? { bitrate: r.bitrate } : {}),
         }));
       } catch (err) {
-        const code = isMediaError(err) ? SOURCE_FAULTS[err.code] : undefined;
-        if (code) throw new UploadFault(code, (err as Error).message);
+        if (!isMediaError(err)) throw err;
+        const code = SOURCE_FAULTS[err.code];
+        if (code) throw new UploadFault(code, err.message);
+        if (err.code === 'transcode_failed') {
+          throw new RetryableFault('transcode_failed', err.message, {
+            cause: err,
+          });
+        }
         throw err;
       }
     },

@@ -34,3 +34,41 @@ export class UploadFault extends Error {
     this.name = 'UploadFault';
   }
 }
+
+/**
+ * A failure that is not the source's fault but is known by name (ffmpeg
+ * crashed or could not write): worth a retry, and when every attempt
+ * fails the upload errors with this code rather than `internal`.
+ */
+export class RetryableFault extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RetryableFault';
+  }
+}
+
+/**
+ * The code and reason an upload errors with after `err`, or undefined
+ * when `err` deserves another attempt. `attempt` is 1-based; `what`
+ * names the work in the reason ("transcoding", "update").
+ */
+export function finalFailure(
+  err: unknown,
+  attempt: number,
+  lastAttempt: boolean,
+  what: string,
+): { code: string; reason: string } | undefined {
+  if (err instanceof UploadFault) {
+    return { code: err.code, reason: err.message };
+  }
+  if (!lastAttempt) return undefined;
+  const message = (err as Error).message;
+  return {
+    code: err instanceof RetryableFault ? err.code : 'internal',
+    reason: `${what} failed after ${attempt} attempts: ${message}`,
+  };
+}

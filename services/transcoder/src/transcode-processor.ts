@@ -7,6 +7,7 @@ import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import {
   UploadFault,
+  finalFailure,
   type MadeRendition,
   type RenditionMaker,
 } from './rendition-maker';
@@ -109,18 +110,18 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         log.info({ durationMs: Date.now() - started }, 'transcode handed back');
         throw err;
       }
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!(err instanceof UploadFault) && !lastAttempt) {
+      const attempt = job.attemptsMade + 1;
+      const failure = finalFailure(
+        err,
+        attempt,
+        attempt >= (job.opts.attempts ?? 1),
+        'transcoding',
+      );
+      if (!failure) {
         log.warn({ err, durationMs: Date.now() - started }, 'transcode failed');
         throw err;
       }
-
-      const code = err instanceof UploadFault ? err.code : 'internal';
-      const reason =
-        err instanceof UploadFault
-          ? err.message
-          : `transcoding failed after ${job.attemptsMade + 1} attempts: ` +
-            (err as Error).message;
+      const { code, reason } = failure;
       const moved = await store.moveUpload(upload, 'error', {
         error: reason,
         errorCode: code,

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { mergeMeta, type Track, type TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import type { UpdateStore } from '@ingest/state';
-import { UploadFault } from './rendition-maker';
+import { UploadFault, finalFailure } from './rendition-maker';
 import {
   makeRenditions,
   type Outcome,
@@ -82,18 +82,18 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       );
     } catch (err) {
       if (deps.signal?.aborted) throw err;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!(err instanceof UploadFault) && !lastAttempt) {
+      const attempt = job.attemptsMade + 1;
+      const failure = finalFailure(
+        err,
+        attempt,
+        attempt >= (job.opts.attempts ?? 1),
+        'update',
+      );
+      if (!failure) {
         log.warn({ err, durationMs: Date.now() - started }, 'update failed');
         throw err;
       }
-
-      const code = err instanceof UploadFault ? err.code : 'internal';
-      const reason =
-        err instanceof UploadFault
-          ? err.message
-          : `update failed after ${job.attemptsMade + 1} attempts: ` +
-            (err as Error).message;
+      const { code, reason } = failure;
       const moved = await updates.move(update, 'error', {
         error: reason,
         errorCode: code,
