@@ -5,13 +5,14 @@
  * the webhook names the code.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { defaultBinaryPaths } from '@ingest/media';
 import {
   TestStack,
+  crashWhenArgument,
+  ffmpegWrapper,
   makeTone,
   serveFiles,
   webhookReceiver,
@@ -29,25 +30,12 @@ before(async () => {
   // Distinct bytes: a job refuses the same file twice.
   await makeTone(path.join(dir, 'a.wav'), { seconds: 2, frequency: 440 });
   await makeTone(path.join(dir, 'b.wav'), { seconds: 2, frequency: 660 });
-  const real = defaultBinaryPaths().ffmpegPath;
-  const crashing = path.join(dir, 'ffmpeg');
   // The real ffmpeg, except that a run given the title "Crash Me" says
   // something and dies by SIGSEGV, as a broken build would.
-  await writeFile(
-    crashing,
-    [
-      '#!/bin/sh',
-      'for arg in "$@"; do',
-      '  case "$arg" in *"Crash Me"*)',
-      `    echo "$$ lame: internal error" >&2`,
-      '    kill -SEGV $$',
-      '  esac',
-      'done',
-      `exec '${real}' "$@"`,
-      '',
-    ].join('\n'),
+  const crashing = await ffmpegWrapper(
+    path.join(dir, 'ffmpeg'),
+    crashWhenArgument('*"Crash Me"*', 'lame: internal error'),
   );
-  await chmod(crashing, 0o755);
   files = await serveFiles(dir);
   stack = await TestStack.start({ env: { FFMPEG_PATH: crashing } });
 });

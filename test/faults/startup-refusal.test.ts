@@ -4,7 +4,7 @@
  * without an encoder it needs; the message says what to fix.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,6 +12,7 @@ import { defaultBinaryPaths } from '@ingest/media';
 import {
   RedisServer,
   ServiceProcess,
+  ffmpegWrapper,
   freePort,
   type ServiceName,
 } from '@ingest/testkit';
@@ -81,24 +82,16 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
 }
 
 test('transcoder refuses an ffmpeg without libmp3lame', async () => {
-  const real = defaultBinaryPaths().ffmpegPath;
-  const wrapper = path.join(dir, 'ffmpeg-without-lame');
   // Hides LAME from the encoder list; otherwise the real ffmpeg.
-  await writeFile(
-    wrapper,
-    [
-      '#!/bin/sh',
-      'for arg in "$@"; do',
-      '  if [ "$arg" = "-encoders" ]; then',
-      `    '${real}' "$@" | grep -v libmp3lame`,
-      '    exit 0',
-      '  fi',
-      'done',
-      `exec '${real}' "$@"`,
-      '',
-    ].join('\n'),
-  );
-  await chmod(wrapper, 0o755);
+  const real = defaultBinaryPaths().ffmpegPath;
+  const wrapper = await ffmpegWrapper(path.join(dir, 'ffmpeg-without-lame'), [
+    'for arg in "$@"; do',
+    '  if [ "$arg" = "-encoders" ]; then',
+    `    '${real}' "$@" | grep -v libmp3lame`,
+    '    exit 0',
+    '  fi',
+    'done',
+  ]);
 
   const { refused, message } = await start('transcoder', {
     REDIS_URL: good.url,

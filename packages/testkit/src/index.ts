@@ -9,3 +9,4 @@ export * from './s3-server';
 export * from './wait-until';
 export * from './fixture-stack';
 export * from './chromium';
+export * from './ffmpeg-wrapper';

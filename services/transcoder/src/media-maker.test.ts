@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import type { OutputFormat } from '@ingest/core';
-import { defaultBinaryPaths } from '@ingest/media';
 import { createLogger } from '@ingest/telemetry';
-import { makeTone } from '@ingest/testkit';
+import { crashWhenArgument, ffmpegWrapper, makeTone } from '@ingest/testkit';
 import { mediaMaker } from './media-maker';
 import {
   RetryableFault,
@@ -73,25 +72,12 @@ test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => 
 });
 
 test('ffmpeg crashing mid-transcode is a named, retryable failure', async () => {
-  const real = defaultBinaryPaths().ffmpegPath;
-  const crashing = path.join(dir, 'ffmpeg-crashing');
   // The real ffmpeg for the start-up checks; any run writing a rendition
   // says something and dies by SIGSEGV, as a crashing build would.
-  await writeFile(
-    crashing,
-    [
-      '#!/bin/sh',
-      'for arg in "$@"; do',
-      '  case "$arg" in */out.*)',
-      '    echo "Simulated encoder crash" >&2',
-      '    kill -SEGV $$',
-      '  esac',
-      'done',
-      `exec '${real}' "$@"`,
-      '',
-    ].join('\n'),
+  const crashing = await ffmpegWrapper(
+    path.join(dir, 'ffmpeg-crashing'),
+    crashWhenArgument('*/out.*', 'Simulated encoder crash'),
   );
-  await chmod(crashing, 0o755);
   const crashy = await mediaMaker(
     loadConfig({ FFMPEG_PATH: crashing }),
     createLogger('test', 'silent'),
@@ -104,8 +90,8 @@ test('ffmpeg crashing mid-transcode is a named, retryable failure', async () => 
     .then(() => assert.fail('the crash went unnoticed'), (e: unknown) => e);
   assert.ok(err instanceof RetryableFault, String(err));
   assert.equal(err.code, 'transcode_failed');
-  assert.equal(
+  assert.match(
     err.message,
-    'ffmpeg failed (killed by SIGSEGV): Simulated encoder crash',
+    /^ffmpeg failed \(killed by SIGSEGV\): \d+ Simulated encoder crash$/,
   );
 });

@@ -1,0 +1,34 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { defaultBinaryPaths } from '@ingest/media';
+
+/**
+ * Writes an executable stand-in for ffmpeg, for tests of a broken build:
+ * the shell lines `first` run with ffmpeg's arguments in "$@", then the
+ * real ffmpeg runs with them. Point FFMPEG_PATH (or ffmpegPath) at it.
+ */
+export async function ffmpegWrapper(
+  file: string,
+  first: string[],
+): Promise<string> {
+  const real = defaultBinaryPaths().ffmpegPath;
+  const script = ['#!/bin/sh', ...first, `exec '${real}' "$@"`, ''];
+  await writeFile(file, script.join('\n'));
+  await chmod(file, 0o755);
+  return file;
+}
+
+/**
+ * Shell lines for `ffmpegWrapper`: a run with an argument matching the
+ * sh pattern `pattern` prints `said` after its pid to stderr and dies by
+ * SIGSEGV, as a crashing build would.
+ */
+export function crashWhenArgument(pattern: string, said: string): string[] {
+  return [
+    'for arg in "$@"; do',
+    `  case "$arg" in ${pattern})`,
+    `    echo "$$ ${said}" >&2`,
+    '    kill -SEGV $$',
+    '  esac',
+    'done',
+  ];
+}
