@@ -85,7 +85,7 @@ test('a crashing ffmpeg errors its upload transcode_failed', async () => {
   // Each attempt ran its own ffmpeg: three pids in the wrapper's words.
   const pids = new Set(crashLogs(stack.logs).map((said) => said.split(' ')[0]));
   assert.equal(pids.size, 3, stack.logs);
-  const ffmpegSaid = 'ffmpeg failed (killed by SIGSEGV): ';
+  const ffmpegSaid = 'ffmpeg was killed by SIGSEGV: ';
   assert.match(error.error, /^transcoding failed after 3 attempts: /);
   const lastSaid = `${[...pids].at(-1)} lame: internal error`;
   assert.ok(error.error.endsWith(ffmpegSaid + lastSaid), error.error);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { defaultBinaryPaths } from './binary-paths';
@@ -18,4 +21,32 @@ test('an argv the kernel refuses is a MediaError, not a raw throw', async () => 
       return true;
     },
   );
+});
+
+test('a tool killed by a signal is a crash; an exit code is its answer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-'));
+  const tool = (name: string, body: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/sh\necho 'half a line' >&2\n${body}\n`);
+    chmodSync(file, 0o755);
+    return createToolRunner({ ...defaultBinaryPaths(), ffprobePath: file });
+  };
+  try {
+    const aborting = tool('aborting', 'kill -ABRT $$');
+    await assert.rejects(
+      aborting.run({ tool: 'ffprobe', args: [], timeoutMs: 5000 }),
+      (error: unknown) => {
+        assert.ok(error instanceof MediaError, String(error));
+        assert.equal(error.code, 'transcode_failed');
+        assert.equal(error.message, 'ffprobe was killed by SIGABRT: half a line');
+        return true;
+      },
+    );
+    const failing = tool('failing', 'exit 3');
+    const run = await failing.run({ tool: 'ffprobe', args: [], timeoutMs: 5000 });
+    assert.equal(run.exitCode, 3);
+    assert.deepEqual(run.stderrTail, ['half a line']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

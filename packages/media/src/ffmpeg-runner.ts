@@ -35,8 +35,6 @@ export interface RunSpec {
 
 export interface RunResult {
   exitCode: number | null;
-  /** The signal that killed the tool (a crash), when one did. */
-  exitSignal: NodeJS.Signals | null;
   stdout: string;
   /** First stderr lines: where the first decoder complaint usually is. */
   stderrHead: string[];
@@ -173,7 +171,6 @@ function runProcess(
       spec.signal?.removeEventListener('abort', onAbort);
       const result: RunResult = {
         exitCode,
-        exitSignal,
         stdout: Buffer.concat(stdoutChunks).toString('utf8'),
         stderrHead: stderr.head(),
         stderrTail: stderr.tail(),
@@ -181,9 +178,25 @@ function runProcess(
         elapsedMs: Date.now() - started,
       };
 
+      // Killed by a signal we did not send: the tool crashed (or the
+      // machine killed it). Never the input's verdict, whatever the run.
+      if (exitSignal && !failure) {
+        const said = result.stderrTail.at(-1);
+        failure = new MediaError(
+          'transcode_failed',
+          `${spec.tool} was killed by ${exitSignal}` +
+            (said ? `: ${readableToolLine(said)}` : ''),
+          { tool: spec.tool, exitSignal },
+        );
+      }
       if (failure) {
         logger.warn(
-          { tool: spec.tool, code: failure.code, stderr: result.stderrTail },
+          {
+            tool: spec.tool,
+            code: failure.code,
+            exitSignal,
+            stderr: result.stderrTail,
+          },
           'media run failed',
         );
         reject(failure);
@@ -191,7 +204,7 @@ function runProcess(
       }
       if (exitCode !== 0) {
         logger.warn(
-          { tool: spec.tool, exitCode, exitSignal, stderr: result.stderrTail },
+          { tool: spec.tool, exitCode, stderr: result.stderrTail },
           'media run exited non-zero',
         );
       }

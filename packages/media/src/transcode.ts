@@ -152,7 +152,6 @@ export async function transcode(
       const lastLine = run.stderrTail.at(-1);
       const verdict = sourceVerdict({
         exitCode: run.exitCode,
-        exitSignal: run.exitSignal,
         decodedS,
         header: {
           durationS: probe.headerDurationS,

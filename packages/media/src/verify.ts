@@ -54,10 +54,8 @@ export function formatSeconds(seconds: number): string {
 
 /** What came out of decoding one input in the transcode pass. */
 export interface DecodeOutcome {
-  /** ffmpeg's exit code for the whole pass; null when a signal ended it. */
+  /** ffmpeg's exit code for the whole pass. */
   exitCode: number | null;
-  /** The signal that ended ffmpeg (a crash), if one did. */
-  exitSignal?: NodeJS.Signals | null;
   decodedS: number;
   header: HeaderClaim;
   /** First decoder complaint, already made readable. */
@@ -83,14 +81,11 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   // Any other failing exit means ffmpeg itself could not finish (an output
   // it could not write, a crash): the amount decoded then proves nothing.
   if (outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE) {
-    const ending = outcome.exitSignal
-      ? `killed by ${outcome.exitSignal}`
-      : `exit code ${outcome.exitCode}`;
     const said = outcome.lastLine ? `: ${outcome.lastLine}` : '';
     return new MediaError(
       'transcode_failed',
-      `ffmpeg failed (${ending})${said}`,
-      { exitCode: outcome.exitCode, exitSignal: outcome.exitSignal },
+      `ffmpeg failed (exit code ${outcome.exitCode})${said}`,
+      { exitCode: outcome.exitCode },
     );
   }
 

@@ -19,16 +19,26 @@ export async function ffmpegWrapper(
 
 /**
  * Shell lines for `ffmpegWrapper`: a run with an argument matching the
- * sh pattern `pattern` prints `said` after its pid to stderr and dies by
- * SIGSEGV, as a crashing build would.
+ * sh pattern `pattern` (only right after the argument `after`, when
+ * given: `-i` for an input) prints `said` after its pid to stderr and
+ * dies by SIGSEGV, as a crashing build would.
  */
-export function crashWhenArgument(pattern: string, said: string): string[] {
+export function crashWhenArgument(
+  pattern: string,
+  said: string,
+  after?: string,
+): string[] {
+  const guard = after === undefined ? 'true' : `[ "$prev" = '${after}' ]`;
   return [
+    'prev=',
     'for arg in "$@"; do',
-    `  case "$arg" in ${pattern})`,
-    `    echo "$$ ${said}" >&2`,
-    '    kill -SEGV $$',
-    '  esac',
+    `  if ${guard}; then`,
+    `    case "$arg" in ${pattern})`,
+    `      echo "$$ ${said}" >&2`,
+    '      kill -SEGV $$',
+    '    esac',
+    '  fi',
+    '  prev=$arg',
     'done',
   ];
 }

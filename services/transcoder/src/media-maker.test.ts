@@ -71,27 +71,50 @@ test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => 
   assert.match(fault.message, /^source has a sample rate of 5 Hz, below/);
 });
 
-test('ffmpeg crashing mid-transcode is a named, retryable failure', async () => {
-  // The real ffmpeg for the start-up checks; any run writing a rendition
-  // says something and dies by SIGSEGV, as a crashing build would.
-  const crashing = await ffmpegWrapper(
-    path.join(dir, 'ffmpeg-crashing'),
-    crashWhenArgument('*/out.*', 'Simulated encoder crash'),
-  );
-  const crashy = await mediaMaker(
+/** A maker whose ffmpeg crashes on runs matching `crash`. */
+async function crashingMaker(name: string, crash: string[]) {
+  const crashing = await ffmpegWrapper(path.join(dir, name), crash);
+  return mediaMaker(
     loadConfig({ FFMPEG_PATH: crashing }),
     createLogger('test', 'silent'),
   );
+}
+
+async function failureOf(maker: RenditionMaker, formats: OutputFormat[]) {
   const source = await makeTone(path.join(dir, 'fine.wav'), { seconds: 1 });
   const outDir = await mkdtemp(path.join(dir, 'out-'));
-
-  const err = await crashy
-    .make({ sources: { wav: source }, formats: ['mp3'], meta: {}, outDir })
+  return maker
+    .make({ sources: { wav: source }, formats, meta: {}, outDir })
     .then(() => assert.fail('the crash went unnoticed'), (e: unknown) => e);
+}
+
+test('ffmpeg crashing in the pass is a named, retryable failure', async () => {
+  // Any run writing a rendition says something and dies by SIGSEGV.
+  const maker = await crashingMaker(
+    'ffmpeg-crashing-pass',
+    crashWhenArgument('*/out.*', 'Simulated encoder crash'),
+  );
+  const err = await failureOf(maker, ['mp3', 'wav']);
   assert.ok(err instanceof RetryableFault, String(err));
   assert.equal(err.code, 'transcode_failed');
   assert.match(
     err.message,
-    /^ffmpeg failed \(killed by SIGSEGV\): \d+ Simulated encoder crash$/,
+    /^ffmpeg was killed by SIGSEGV: \d+ Simulated encoder crash$/,
+  );
+});
+
+test('ffmpeg crashing while checking a rendition is retryable too', async () => {
+  // Only the run that decodes the mp3 back (its input) crashes: the
+  // rendition is fine, so this is no verification failure of the source.
+  const maker = await crashingMaker(
+    'ffmpeg-crashing-check',
+    crashWhenArgument('file:*/out.mp3', 'Simulated decoder crash', '-i'),
+  );
+  const err = await failureOf(maker, ['mp3', 'wav']);
+  assert.ok(err instanceof RetryableFault, String(err));
+  assert.equal(err.code, 'transcode_failed');
+  assert.match(
+    err.message,
+    /^ffmpeg was killed by SIGSEGV: \d+ Simulated decoder crash$/,
   );
 });

@@ -19,14 +19,11 @@ test('other failures are retried until the last attempt', () => {
 });
 
 test('the last attempt keeps a named failure code, else internal', () => {
-  const crash = new RetryableFault(
-    'transcode_failed',
-    'ffmpeg failed (killed by SIGSEGV)',
-  );
+  const crash = new RetryableFault('transcode_failed', 'ffmpeg was killed by SIGSEGV');
   assert.deepEqual(finalFailure(crash, 3, true, 'transcoding'), {
     code: 'transcode_failed',
     reason:
-      'transcoding failed after 3 attempts: ffmpeg failed (killed by SIGSEGV)',
+      'transcoding failed after 3 attempts: ffmpeg was killed by SIGSEGV',
   });
   assert.deepEqual(finalFailure(new Error('redis gone'), 3, true, 'update'), {
     code: 'internal',
