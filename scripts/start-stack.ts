@@ -19,8 +19,11 @@ import {
   type ServiceName,
 } from '@ingest/testkit';
 
+// A development stack: sources and webhooks on this machine are allowed,
+// so it listens on loopback only unless HOST says otherwise.
 const env = {
   INGEST_ALLOW_PRIVATE_URLS: '1',
+  HOST: '127.0.0.1',
   ...process.env,
 };
 const config = loadConfig(env);

@@ -46,7 +46,6 @@ test('npm start | tee: one Ctrl-C stops the whole stack', async (t) => {
     PORT: String(await freePort()),
     TRANSCODER_PORT: String(await freePort()),
     NOTIFIER_PORT: String(await freePort()),
-    HOST: '127.0.0.1',
   };
   await tmux(
     'new-session', '-d', '-s', 'stack', '-x', '160', '-y', '40', '-c', ROOT,
@@ -64,6 +63,11 @@ test('npm start | tee: one Ctrl-C stops the whole stack', async (t) => {
     started = await processesOf(dataDir);
     // npm, the stack script, Redis and the three services at least.
     assert.ok(started.length >= 5, `only ${started.length} processes`);
+
+    // Private URLs are allowed in this stack: it keeps to loopback.
+    for (const port of [env.PORT, env.TRANSCODER_PORT, env.NOTIFIER_PORT]) {
+      assert.deepEqual(await listeningOn(Number(port)), ['127.0.0.1'], port);
+    }
 
     // As a person would: some seconds later, everything idle.
     await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -95,3 +99,19 @@ test('npm start | tee: one Ctrl-C stops the whole stack', async (t) => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** The IPv4 and IPv6 addresses a TCP port listens on, from /proc. */
+async function listeningOn(port: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const rows = (await readFile(table, 'utf8')).split('\n').slice(1);
+    for (const row of rows) {
+      const [, local, , state] = row.trim().split(/\s+/);
+      if (state !== '0A' || !local) continue; // 0A: LISTEN
+      const [address, hexPort] = local.split(':');
+      if (parseInt(hexPort, 16) !== port) continue;
+      found.push(address === '0100007F' ? '127.0.0.1' : address);
+    }
+  }
+  return found;
+}
