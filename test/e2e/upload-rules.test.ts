@@ -275,6 +275,15 @@ describe('the standard fieldset', () => {
     assert.deepEqual([...refused.body.fields].sort(), [...offenders].sort());
     for (const name of offenders) assert.ok(refused.body.error.includes(name));
 
+    // Names that are also JavaScript's own are fields like any other.
+    const odd = await call(site, 'setMetadata', {
+      upload_id: uploadId,
+      meta: JSON.parse('{"__proto__": "x", "constructor": "y"}'),
+    });
+    assert.equal(odd.status, 400, JSON.stringify(odd.body));
+    assert.equal(odd.body.code, 'unknown_fields');
+    assert.deepEqual(odd.body.fields, ['__proto__', 'constructor']);
+
     const stored = await stack.store.uploadById(uploadId);
     assert.equal(stored?.meta.Title, 'Original');
 
@@ -321,6 +330,15 @@ describe('the standard fieldset', () => {
       meta: { Album: '', Composer: '', Genre: '', Mood: '' },
     });
     assert.equal(cleared.status, 200);
+  });
+
+  test('a blank formats counts as absent: the default formats', async () => {
+    const { status, body } = await call(site, 'upload', {
+      url: `${files.url}/tone-9.wav`,
+      formats: ' ',
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.formats, ['mp3', 'wav']);
   });
 
   test('an upload with an unknown field keeps no byte', async () => {

@@ -65,3 +65,23 @@ test('one parameter given twice must agree with itself', () => {
   addPair(clash, 'upload_id', '32');
   assert.throws(() => addPair(clash, 'upload_id', '36'), /given twice/);
 });
+
+test('a blank list counts as absent; a list of nothing does not', () => {
+  const blank = emptyParams();
+  addPair(blank, 'formats', '  ');
+  assert.equal(list(blank, 'formats'), undefined);
+  const commas = emptyParams();
+  addPair(commas, 'formats', ' , ');
+  assert.deepEqual(list(commas, 'formats'), []);
+});
+
+test('a meta field named __proto__ is a field, not a prototype', () => {
+  const form = emptyParams();
+  addPair(form, 'meta[__proto__]', 'x');
+  const nested = emptyParams();
+  addJson(nested, JSON.parse('{"meta":{"__proto__":"x"}}'));
+  for (const params of [form, nested]) {
+    assert.deepEqual(Object.keys(params.meta), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(params.meta), Object.prototype);
+  }
+});

@@ -99,13 +99,21 @@ function setMeta(params: Params, field: string, value: string) {
         `${PARAM_LIMITS.metaValueBytes} bytes`,
     );
   }
-  if (!(field in params.meta) && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
+  const known = Object.hasOwn(params.meta, field.trim());
+  if (!known && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(
       'invalid_parameter',
       `meta has more than ${PARAM_LIMITS.metaKeys} fields`,
     );
   }
-  params.meta[field.trim()] = value;
+  // Defined, not assigned: a field named __proto__ becomes a field like
+  // any other (and is refused as unknown), not a silent prototype change.
+  Object.defineProperty(params.meta, field.trim(), {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function countKey(params: Params, name: string) {
@@ -173,7 +181,9 @@ export function flag(params: Params, name: string): boolean {
 
 /** A list given as `a,b`, as `name[]=a&name[]=b`, or as a JSON array. */
 export function list(params: Params, name: string): string[] | undefined {
-  const items = params.lists.get(name) ?? params.values.get(name)?.split(',');
+  // A blank text counts as absent, as every blank value does.
+  const items =
+    params.lists.get(name) ?? text(params, name)?.split(',');
   if (!items) return undefined;
   return items.map((item) => item.trim().toLowerCase()).filter(Boolean);
 }
