@@ -38,6 +38,9 @@ async function writeFixtures(dir: string) {
   await tone(dir, 'other.flac', HZ.extraFlac, { codec: 'flac' });
   await tone(dir, 'third.wav', HZ.thirdWav);
   await tone(dir, 'bonus-master.flac', HZ.extraFlac, { codec: 'flac' });
+  // Two recordings under one name: 3 s of WAV, 1 s of mp3.
+  await tone(dir, 'mixup.wav', HZ.thirdWav);
+  await tone(dir, 'mixup.mp3', HZ.otherMp3, { ...MP3, seconds: 1 });
 }
 
 before(async () => {
@@ -178,5 +181,22 @@ describe('secondary sources', () => {
     await assertTone(flac.file, HZ.extraFlac, 'third flac rendition');
     const thirdWav = await download(third.track_id, 'wav');
     await assertTone(thirdWav.file, HZ.thirdWav, 'third wav rendition');
+  });
+
+  test('a second source of another length errors its upload', async () => {
+    const job = await call('createJob', { name: 'mixup' });
+    const first = await upload('mixup.wav', { job_id: job.body.job_id });
+    const second = await upload('mixup.mp3', { job_id: job.body.job_id });
+    assert.equal(second.body.upload_id, first.body.upload_id);
+
+    const done = await publishAndWait(job.body.job_id);
+    assert.deepEqual([done.d, done.e], [0, 1]);
+    const list = await call('list', { job_id: job.body.job_id });
+    const [row] = list.body.tracks;
+    assert.equal(row.error_code, 'verification_failed');
+    assert.match(
+      row.error,
+      /^the mp3 source decodes to 1\.0 s but the wav source to 3\.0 s: /,
+    );
   });
 });

@@ -34,6 +34,26 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   assert.equal(existsSync(out('t.wav')), false);
 });
 
+test('a second source of another length is refused, nothing kept', async () => {
+  // A 3 s WAV with a 2 s mp3 as its mp3: two recordings, not one.
+  const error = await rejectsWith(
+    tools.transcode({
+      source: bed.f.wav16,
+      renditions: [
+        { format: 'mp3', path: out('other.mp3'), sourcePath: bed.f.mp3WithCover },
+        { format: 'wav', path: out('other.wav') },
+      ],
+    }),
+    'verification_failed',
+  );
+  assert.match(
+    error.message,
+    /^the mp3 source decodes to 2\.\d s but the wav source to 3\.0 s: /,
+  );
+  assert.equal(existsSync(out('other.mp3')), false);
+  assert.equal(existsSync(out('other.wav')), false);
+});
+
 test('a source of 8 channels makes every format', async () => {
   const result = await tools.transcode({
     source: bed.f.wav8ch,
