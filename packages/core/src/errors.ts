@@ -25,6 +25,10 @@ export const ERRORS = {
     message: 'source has a sample rate renditions cannot be made from',
   },
   payload_too_large: { status: 413, message: 'request body too large' },
+  unsupported_media_type: {
+    status: 415,
+    message: 'request body of a type the API does not read',
+  },
   job_closed: { status: 409, message: 'job is already published' },
   job_empty: { status: 409, message: 'job has no uploads to publish' },
   upload_not_queued: { status: 409, message: 'upload is no longer queued' },

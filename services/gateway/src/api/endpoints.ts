@@ -27,6 +27,7 @@ export const COMMON_ERRORS: ErrorCode[] = [
   'unauthorized',
   'invalid_parameter',
   'payload_too_large',
+  'unsupported_media_type',
   'not_ready',
   'internal',
 ];

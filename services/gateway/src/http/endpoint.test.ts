@@ -89,3 +89,23 @@ test('the answer goes out only once the cleanup has ended', async () => {
     assert.equal(cleanupsDone, before + 1);
   }
 });
+
+test('a body of a type the API does not read is refused, not ignored', async () => {
+  const post = (type: string, body: string) =>
+    fetch(`${server.url}/ok`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': type },
+      body,
+    });
+  const refused = await post('text/plain', 'meta[Colour]=zz');
+  assert.equal(refused.status, 415);
+  const body = (await refused.json()) as { code: string; error: string };
+  assert.equal(body.code, 'unsupported_media_type');
+  assert.match(body.error, /^a request body of type text\/plain is not read/);
+
+  // No body at all, or only blanks, is no body to read.
+  assert.equal((await post('text/plain', '')).status, 200);
+  assert.equal((await post('application/octet-stream', ' \n')).status, 200);
+  const form = await post('application/x-www-form-urlencoded', 'a=1');
+  assert.equal(form.status, 200);
+});

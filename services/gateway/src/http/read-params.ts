@@ -48,9 +48,15 @@ export async function readParams(
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
     }
-  } else {
-    // No body we understand: drain it so the connection can be reused.
-    await readBody(req, options.maxBodyBytes);
+  } else if ((await readBody(req, options.maxBodyBytes)).trim() !== '') {
+    // Read to the end all the same, so the connection can be reused. A
+    // body we cannot read would otherwise be ignored with a success.
+    throw new ApiError(
+      'unsupported_media_type',
+      `a request body of type ${type.split(';')[0] || '(none given)'} is ` +
+        'not read: send application/json, ' +
+        'application/x-www-form-urlencoded or multipart/form-data',
+    );
   }
   return params;
 }
