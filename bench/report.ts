@@ -3,7 +3,7 @@ import type { BigJob } from './api-bench';
 import type { MachineFacts } from './machine';
 import type { GatewayFetch, NotifierBacklog } from './memory-bench';
 import type { ScalingPoint, VersusFfmpeg } from './pipeline-bench';
-import { median, medianRatio, mib, ratio, seconds } from './stats';
+import { median, medianRatio, mib, ratio, seconds, signed } from './stats';
 
 export interface BenchResults {
   quick: boolean;
@@ -34,7 +34,7 @@ export interface BenchResults {
 const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-const yes = (ok: boolean) => (ok ? 'met' : '**missed**');
+const met = (ok: boolean) => (ok ? 'met' : '**missed**');
 
 /** Writes the generated part of BENCHMARKS.md; hand-written text stays. */
 export async function writeReport(file: string, r: BenchResults) {
@@ -132,6 +132,8 @@ function render(r: BenchResults): string[] {
 }
 
 function targets(r: BenchResults): string[] {
+  // A quick run is one run of small sizes: a smoke check, no verdict.
+  const yes = (ok: boolean) => (r.quick ? 'not judged (quick run)' : met(ok));
   const versus = r.versus.flatMap((v) => {
     const { best, rows } = versusRows(v);
     const pipeline = rows[3].ms;
@@ -157,7 +159,7 @@ function targets(r: BenchResults): string[] {
     '| two transcoder processes ≥ 1.8× one (concurrency 1) | ' +
       `${ratio(scale)} | ${yes(scale >= 1.8)} |`,
     `| gateway RSS fetching a ${mib(g.bytes)} MiB source: flat, < 150 MB (143 MiB) | ` +
-      `peak ${mib(g.peakRss)} MiB, +${mib(g.peakRss - g.idleRss)} over idle | ` +
+      `peak ${mib(g.peakRss)} MiB, ${signed(mib(g.peakRss - g.idleRss))} over idle | ` +
       `${yes(g.peakRss < 150e6)} |`,
     '',
   ];
@@ -181,7 +183,8 @@ function versusSection(r: BenchResults): string[] {
     out.push(
       `**${v.kind}**: ${v.tracks} tracks, ` +
         `${(v.audioSeconds / 60).toFixed(1)} min of stereo audio, ` +
-        `parallelism ${v.parallel}, ${v.pipeline.length} runs ` +
+        `parallelism ${v.parallel}, ${v.pipeline.length} ` +
+        `${v.pipeline.length === 1 ? "run" : "runs"} ` +
         `(1-min load at each run: ${v.load.join(', ')})`,
       '',
       '| way | median s | × best plain |',
@@ -219,9 +222,9 @@ function versusSection(r: BenchResults): string[] {
         `checks (probe + verify + hash, ≈ ${seconds(checks)} s of wall time ` +
         'at this parallelism) and ' +
         `its counting output (media alone − plain per track − checks: ` +
-        `${seconds(media - median(v.perTrackMs) - checks)} s) are the work it does on purpose; ` +
+        `${signed(seconds(media - median(v.perTrackMs) - checks))} s) are the work it does on purpose; ` +
         `the service around it (queue, storage, state, webhook: pipeline − media alone) ` +
-        `adds ${seconds(pipeline - media)} s.`,
+        `adds ${signed(seconds(pipeline - media))} s.`,
       '',
     );
   }
@@ -291,8 +294,8 @@ function apiSection(r: BenchResults): string[] {
       `publish → webhook ${seconds(b.processMs)} s ` +
       `(${((b.uploads * 1000) / b.processMs).toFixed(1)} tracks/s). ` +
       'Redis used_memory: ' +
-      `+${per1000(b.queuedDelta)} MiB per 1000 uploads queued, ` +
-      `+${per1000(b.completeDelta)} MiB per 1000 tracks published (state, tracks, finished ` +
+      `${signed(per1000(b.queuedDelta))} MiB per 1000 uploads queued, ` +
+      `${signed(per1000(b.completeDelta))} MiB per 1000 tracks published (state, tracks, finished ` +
       'queue jobs kept for a day).',
     '',
   ];
@@ -310,7 +313,7 @@ function memorySection(r: BenchResults): string[] {
     '',
     `Notifier with ${n.deliveries} webhook deliveries pending toward a receiver that never ` +
       `answers: RSS idle ${mib(n.idleRss)} MiB, peak over ${(n.sampledMs / 1000).toFixed(0)} s ` +
-      `${mib(n.peakRss)} MiB. Redis holds +${mib(n.redisDelta)} MiB for them.`,
+      `${mib(n.peakRss)} MiB. Redis holds ${signed(mib(n.redisDelta))} MiB for them.`,
     '',
     'Transcoder RSS per concurrent job: see the scaling table.',
     '',

@@ -23,6 +23,16 @@ export function mib(bytes: number): string {
   return (bytes / 1024 ** 2).toFixed(1);
 }
 
+/**
+ * A difference already formatted by `seconds` or `mib`, with its sign:
+ * +0.3, −0.2, ±0.0 (a run's noise can make a small cost negative).
+ */
+export function signed(formatted: string): string {
+  const value = Number(formatted);
+  if (value === 0) return `±${formatted.replace('-', '')}`;
+  return value > 0 ? `+${formatted}` : `−${formatted.slice(1)}`;
+}
+
 export function ratio(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a';
 }
