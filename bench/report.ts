@@ -184,7 +184,7 @@ function versusSection(r: BenchResults): string[] {
       `**${v.kind}**: ${v.tracks} tracks, ` +
         `${(v.audioSeconds / 60).toFixed(1)} min of stereo audio, ` +
         `parallelism ${v.parallel}, ${v.pipeline.length} ` +
-        `${v.pipeline.length === 1 ? "run" : "runs"} ` +
+        `${v.pipeline.length === 1 ? 'run' : 'runs'} ` +
         `(1-min load at each run: ${v.load.join(', ')})`,
       '',
       '| way | median s | × best plain |',
