@@ -1,17 +1,18 @@
 /**
  * One site's ids in another site's hands: every endpoint answers 404
  * `not_found` as for an id that does not exist, leaks nothing of the
- * owner's, and changes nothing.
+ * owner's, fetches no source, and changes nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   TestStack,
+  listenOnLoopback,
   makeTone,
-  serveFiles,
   type LoopbackServer,
   type TestSite,
 } from '@ingest/testkit';
@@ -19,13 +20,21 @@ import {
 let dir: string;
 let files: LoopbackServer;
 let stack: TestStack;
+/** Requests the source host got: a refused call fetches nothing. */
+let fetched = 0;
 let site: TestSite;
 let other: TestSite;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-isolation-'));
-  await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
-  files = await serveFiles(dir);
+  const good = await makeTone(path.join(dir, 'good.wav'), { seconds: 1 });
+  const bytes = await readFile(good);
+  files = await listenOnLoopback(
+    http.createServer((_req, res) => {
+      fetched += 1;
+      res.writeHead(200, { 'Content-Length': bytes.length }).end(bytes);
+    }),
+  );
   stack = await TestStack.start();
   site = await stack.createSite();
   other = await stack.createSite();
@@ -79,6 +88,7 @@ test("another site's ids answer 404 and change nothing", async () => {
     ['/api/tracks/download', { track_id: trackId }],
     ['/api/tracks/delete', { track_id: trackId }],
   ];
+  const fetchedBefore = fetched;
   for (const [endpoint, params] of cases) {
     const answer = await stack.call(endpoint, other.token, params);
     const shown = `${endpoint} ${JSON.stringify(answer.body)}`;
@@ -86,6 +96,8 @@ test("another site's ids answer 404 and change nothing", async () => {
     assert.equal(answer.body.code, 'not_found', shown);
     assert.ok(!JSON.stringify(answer.body).includes('good.wav'), shown);
   }
+
+  assert.equal(fetched, fetchedBefore, 'a refused upload fetched its URL');
 
   // Nothing of the owner's changed.
   const track = await stack.call('/api/tracks/getById', site.token, {

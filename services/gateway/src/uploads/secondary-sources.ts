@@ -114,6 +114,25 @@ export class SecondarySources {
     return result.after;
   }
 
+  /**
+   * Checks an `upload_id` before any byte is fetched: another site's or
+   * a missing upload is not found, a published one takes no source. The
+   * attach itself checks again, atomically.
+   */
+  async checkTarget(site: Site, uploadId: number): Promise<void> {
+    const upload = await this.deps.store.getUpload(site.id, uploadId);
+    if (!upload) {
+      throw new ApiError('not_found', `upload ${uploadId} not found`);
+    }
+    if (upload.status !== 'uploaded') {
+      throw new ApiError(
+        'upload_not_queued',
+        `upload ${uploadId} is ${upload.status}; ` +
+          'sources can be added only before its job is published',
+      );
+    }
+  }
+
   private async targetOf(
     site: Site,
     request: AttachRequest,

@@ -134,12 +134,16 @@ export class UploadService {
     const formats = parseFormats(params);
     const target = text(params, 'oncomplete');
     const oncomplete = target ? parseNotifyTarget(target).value : undefined;
+    const attachTo = id(params, 'upload_id');
+    if (attachTo !== undefined) {
+      await this.deps.secondary?.checkTarget(site, attachTo);
+    }
     return {
       job,
       meta,
       formats,
       oncomplete,
-      attachTo: id(params, 'upload_id'),
+      attachTo,
       autopublish: flag(params, 'autopublish'),
       toMainJob: jobId === undefined,
     };
