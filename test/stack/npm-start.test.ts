@@ -87,7 +87,12 @@ test('npm start | tee: one Ctrl-C stops the whole stack', async (t) => {
           (c) => `${pid}: ${c.split('\0').join(' ').slice(0, 120)}`,
           () => `${pid}: ?`,
         )));
-      throw new Error(`${err.message}:\n${commands.join('\n')}`);
+      const said = await readFile(log, 'utf8').catch(() => '');
+      throw new Error(
+        `${err.message}:\n${commands.join('\n')}\n` +
+          `--- what npm start printed (last 4000 characters):\n` +
+          said.slice(-4000),
+      );
     });
     assert.equal(left, 'none');
     console.log(`# observed: ${started.length} processes, all gone after one Ctrl-C`);
