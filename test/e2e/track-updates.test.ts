@@ -5,7 +5,9 @@
  * every fixture has its own frequency.
  */
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openQueue } from '@ingest/queue';
 import {
@@ -39,6 +41,16 @@ async function writeFixtures(dir: string) {
   await tone(dir, 'long.wav', HZ.longWav, long);
   await tone(dir, 'long-now.wav', HZ.nowWav, long);
   await tone(dir, 'later.wav', HZ.laterWav);
+  // A source cut to a third of its bytes: the update errors truncated.
+  const whole = await tone(dir, 'whole.wav', HZ.laterWav, { seconds: 6 });
+  const bytes = await readFile(whole);
+  await writeFile(path.join(dir, 'cut.wav'), bytes.subarray(0, bytes.length / 3));
+}
+
+/** A track as getById answers it, less its list of updates. */
+function withoutUpdates(track: Record<string, unknown>) {
+  const { updates: _, ...rest } = track;
+  return rest;
 }
 
 before(async () => {
@@ -163,7 +175,12 @@ describe('updates of published tracks', () => {
 
     const waiting = await call('checkJob');
     assert.equal(waiting.body.q, 1, 'the update counts as waiting');
-    assert.deepEqual(await getTrack(laterTrack), before);
+    const meanwhile = await getTrack(laterTrack);
+    assert.deepEqual(withoutUpdates(meanwhile), withoutUpdates(before));
+    assert.deepEqual(
+      meanwhile.updates.map((u: any) => [u.update_id, u.status, u.immediate]),
+      [[body.update_id, 'uploaded', false]],
+    );
 
     const done = await publishAndWait();
     assert.equal(done.d, 1);
@@ -183,6 +200,35 @@ describe('updates of published tracks', () => {
     // Given fields merge into the track's meta; the rest stays.
     assert.equal(after.meta.Title, 'Later, remastered');
     assert.equal(after.meta.Artist, 'Someone');
+    assert.equal(after.updates.at(-1).status, 'published');
+  });
+
+  test('a failed immediate update shows on getById; the track stays', async () => {
+    const before = await getTrack(laterTrack);
+    const { status, body } = await upload('cut.wav', {
+      track_id: laterTrack,
+      immediate: 1,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+
+    const failed = await until(async () => {
+      const track = await getTrack(laterTrack);
+      const update = track.updates.find(
+        (u: any) => u.update_id === body.update_id,
+      );
+      return update?.status === 'error' && { track, update };
+    });
+    assert.equal(failed.update.error_code, 'truncated');
+    assert.match(failed.update.error, /^truncated: header says 6\.0 s/);
+    assert.equal(failed.update.immediate, true);
+    assert.equal(failed.update.job_id, undefined);
+    assert.deepEqual(withoutUpdates(failed.track), withoutUpdates(before));
+
+    const first = (await getTrack(longTrack)).updates;
+    assert.deepEqual(
+      first.map((u: any) => [u.update_id, u.status]),
+      [[firstUpdateId, 'published']],
+    );
   });
 });
 

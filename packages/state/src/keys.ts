@@ -21,6 +21,8 @@ export const keys = {
   jobUpdates: (id: number) => `${KEY_PREFIX}:job:${id}:updates`,
   update: (id: number) => `${KEY_PREFIX}:update:${id}`,
   track: (id: number) => `${KEY_PREFIX}:track:${id}`,
+  /** The latest updates of a track, newest last (TRACK_UPDATES_KEPT). */
+  trackUpdates: (id: number) => `${KEY_PREFIX}:track:${id}:updates`,
   uploadLock: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:uploading`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,

@@ -31,6 +31,7 @@ export class TrackDeleter {
   /** False when there is no such track of that site (any more). */
   async delete(siteId: number, trackId: number): Promise<boolean> {
     const done = await this.redis.deleteTrack(keys.track(trackId), siteId);
+    if (done === 1) await this.redis.del(keys.trackUpdates(trackId));
     return done === 1;
   }
 }

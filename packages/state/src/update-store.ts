@@ -50,6 +50,9 @@ interface Scripts {
   patchTrack(...args: (string | number)[]): Promise<string>;
 }
 
+/** How many of a track's updates getById shows: the latest. */
+export const TRACK_UPDATES_KEPT = 20;
+
 export type NewTrackUpdate = Omit<TrackUpdate, 'id' | 'status' | 'createdAt'>;
 
 export type DropUpdateResult =
@@ -96,16 +99,34 @@ export class UpdateStore {
     const fields = encodeUpdate(update);
     if (update.immediate) {
       await this.redis.hset(keys.update(update.id), fields);
-      return update;
+    } else {
+      const result = await this.redis.addUpdate(
+        keys.job(update.jobId),
+        keys.jobUpdates(update.jobId),
+        keys.update(update.id),
+        update.id,
+        ...Object.entries(fields).flat(),
+      );
+      if (result !== 'ok') return 'closed';
     }
-    const result = await this.redis.addUpdate(
-      keys.job(update.jobId),
-      keys.jobUpdates(update.jobId),
-      keys.update(update.id),
-      update.id,
-      ...Object.entries(fields).flat(),
-    );
-    return result === 'ok' ? update : 'closed';
+    await this.noteForTrack(update);
+    return update;
+  }
+
+  /** Keeps the update among its track's latest, for getById. */
+  private async noteForTrack(update: TrackUpdate): Promise<void> {
+    const key = keys.trackUpdates(update.trackId);
+    await this.redis
+      .multi()
+      .zadd(key, update.id, String(update.id))
+      .zremrangebyrank(key, 0, -(TRACK_UPDATES_KEPT + 1))
+      .exec();
+  }
+
+  /** The latest updates of a track, oldest first. */
+  async ofTrack(trackId: number): Promise<TrackUpdate[]> {
+    const ids = await this.redis.zrange(keys.trackUpdates(trackId), 0, -1);
+    return this.many(ids.map(Number));
   }
 
   async byId(id: number): Promise<TrackUpdate | undefined> {

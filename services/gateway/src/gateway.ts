@@ -141,6 +141,7 @@ export async function startGateway(
   const indexing = TrackIndexing.open(redis);
   const app = createApp({
     store,
+    updates,
     storage,
     indexing,
     uploads,

@@ -165,7 +165,35 @@ export const deleteResponse = z.object({
   deleted: z.int().meta({ description: 'Uploads and updates dropped.' }),
 });
 
-export const getByIdResponse = z.object({ track: trackAnswer });
+const trackUpdateState = z
+  .object({
+    update_id: id,
+    status: uploadStatus,
+    formats: z.array(format),
+    immediate: z.boolean(),
+    job_id: id
+      .optional()
+      .meta({ description: 'The job it waits in; none when immediate.' }),
+    created_at: z.string(),
+    error: z
+      .string()
+      .optional()
+      .meta({ description: 'Why the update errored, for people.' }),
+    error_code: z.enum(UPLOAD_ERROR_CODES).optional(),
+  })
+  .meta({
+    description:
+      'An update of the track (upload with track_id) and what became of ' +
+      'it; an errored update left the track as it was.',
+  });
+
+export const getByIdResponse = z.object({
+  track: trackAnswer.extend({
+    updates: z
+      .array(trackUpdateState)
+      .meta({ description: "The track's latest 20 updates, oldest first." }),
+  }),
+});
 
 export const searchResponse = z.object({
   total: z.int(),

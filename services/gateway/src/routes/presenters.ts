@@ -2,6 +2,7 @@ import {
   addedFormats,
   type Rendition,
   type Track,
+  type TrackUpdate,
   type Upload,
 } from '@ingest/core';
 
@@ -53,5 +54,19 @@ export function presentUpload(upload: Upload) {
     sources,
     meta: upload.meta,
     added: addedFormats(upload.formats, sources),
+  };
+}
+
+/** An update of a track as getById lists it: what became of it. */
+export function presentUpdate(update: TrackUpdate) {
+  return {
+    update_id: update.id,
+    status: update.status,
+    formats: update.formats,
+    immediate: update.immediate,
+    ...(update.jobId ? { job_id: update.jobId } : {}),
+    created_at: update.createdAt,
+    ...(update.error ? { error: update.error } : {}),
+    ...(update.errorCode ? { error_code: update.errorCode } : {}),
   };
 }

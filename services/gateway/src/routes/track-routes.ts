@@ -6,18 +6,20 @@ import {
   isOutputFormat,
   type OutputFormat,
 } from '@ingest/core';
-import type { StateStore } from '@ingest/state';
+import type { StateStore, UpdateStore } from '@ingest/state';
 import type { ByteRange, Storage } from '@ingest/storage';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId, text } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
-import { presentTrack } from './presenters';
+import { presentTrack, presentUpdate } from './presenters';
 import { searchEndpoint } from './search-endpoint';
 import { trackDeleteEndpoint } from './track-delete-endpoint';
 
 export interface TrackRouteDeps extends EndpointDeps {
   store: StateStore;
+  /** A track's latest updates, shown by getById. */
+  updates: UpdateStore;
   storage: Storage;
   publicUrl: string;
   indexing: TrackIndexing;
@@ -42,7 +44,13 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
     '/getById',
     endpoint(deps, async ({ site, params }) => {
       const track = await trackOf(site.id, requireId(params, 'track_id'));
-      return { track: presentTrack(track, deps.publicUrl) };
+      const updates = await deps.updates.ofTrack(track.id);
+      return {
+        track: {
+          ...presentTrack(track, deps.publicUrl),
+          updates: updates.map(presentUpdate),
+        },
+      };
     }, { schema: API_ENDPOINTS.getById.params }),
   );
 
