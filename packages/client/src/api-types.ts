@@ -137,8 +137,23 @@ export interface TrackInfo {
   created_at: string;
 }
 
+/** One update of a track (an upload with `track_id`) and its outcome. */
+export interface TrackUpdateState {
+  update_id: number;
+  status: UploadStatus;
+  formats: OutputFormat[];
+  immediate: boolean;
+  /** The job it waits in; absent when immediate. */
+  job_id?: number;
+  created_at: string;
+  /** Why it errored; the track then kept its renditions. */
+  error?: string;
+  error_code?: string;
+}
+
 export interface TrackResult {
-  track: TrackInfo;
+  /** getById adds the track's latest 20 updates, oldest first. */
+  track: TrackInfo & { updates: TrackUpdateState[] };
 }
 
 /** `/api/tracks/search`: one page of matching indexed tracks. */
