@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,11 @@ async function processesOf(dataDir: string): Promise<number[]> {
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '');
-    if (environ.includes(mark)) pids.push(Number(name));
+    // redis-server gets an environment of its own; it runs in the data dir.
+    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+    if (environ.includes(mark) || cwd.startsWith(dataDir + path.sep)) {
+      pids.push(Number(name));
+    }
   }
   return pids;
 }
