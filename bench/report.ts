@@ -222,7 +222,8 @@ function versusSection(r: BenchResults): string[] {
         `checks (probe + verify + hash, ≈ ${seconds(checks)} s of wall time ` +
         'at this parallelism) and ' +
         `its counting output (media alone − plain per track − checks: ` +
-        `${signed(seconds(media - median(v.perTrackMs) - checks))} s) are the work it does on purpose; ` +
+        `${signed(seconds(media - median(v.perTrackMs) - checks))} s) ` +
+        'are the work it does on purpose; ' +
         `the service around it (queue, storage, state, webhook: pipeline − media alone) ` +
         `adds ${signed(seconds(pipeline - media))} s.`,
       '',
@@ -295,7 +296,8 @@ function apiSection(r: BenchResults): string[] {
       `(${((b.uploads * 1000) / b.processMs).toFixed(1)} tracks/s). ` +
       'Redis used_memory: ' +
       `${signed(per1000(b.queuedDelta))} MiB per 1000 uploads queued, ` +
-      `${signed(per1000(b.completeDelta))} MiB per 1000 tracks published (state, tracks, finished ` +
+      `${signed(per1000(b.completeDelta))} MiB per 1000 tracks published ` +
+      '(state, tracks, finished ' +
       'queue jobs kept for a day).',
     '',
   ];

@@ -16,10 +16,9 @@ import { inspectRenditions } from './rendition-inspector';
 import { renditionLimitProblem, sourceLimitProblem } from './source-limits';
 import { buildTranscodeArgs, type ArgsCover } from './transcode-args';
 import {
-  formatSeconds,
+  differentRecording,
   renditionProblems,
   sourceVerdict,
-  withinTolerance,
 } from './verify';
 
 /** One file the caller wants written. */
@@ -168,7 +167,13 @@ export async function transcode(
       if (verdict) throw verdict;
       return { probe, decodedDurationS: decodedS };
     });
-    checkSameRecording(reports);
+    const mismatch = differentRecording(
+      reports.map((r) => ({
+        container: r.probe.container,
+        decodedS: r.decodedDurationS,
+      })),
+    );
+    if (mismatch) throw mismatch;
 
     const verifyStarted = Date.now();
     const written = await verifyAll(
@@ -188,34 +193,6 @@ export async function transcode(
     // The caller owns these temp paths; a failed run leaves none behind.
     await Promise.all(outputs.map((p) => rm(p, { force: true })));
     throw error;
-  }
-}
-
-/**
- * A second source (an mp3 given beside the wav) becomes the rendition of
- * its format as it is, so it must hold the same recording as the primary
- * source: one track whose formats last differently is refused.
- */
-function checkSameRecording(reports: SourceReport[]) {
-  const [primary, ...others] = reports;
-  for (const other of others) {
-    if (withinTolerance(other.decodedDurationS, primary.decodedDurationS)) {
-      continue;
-    }
-    const kind = other.probe.container;
-    throw new MediaError(
-      'verification_failed',
-      `the ${kind} source decodes to ` +
-        `${formatSeconds(other.decodedDurationS)} s but the ` +
-        `${primary.probe.container} source to ` +
-        `${formatSeconds(primary.decodedDurationS)} s: both must be the ` +
-        `same recording; upload the ${kind} of this one, or none`,
-      {
-        format: other.probe.container,
-        decodedDurationS: other.decodedDurationS,
-        primaryDurationS: primary.decodedDurationS,
-      },
-    );
   }
 }
 

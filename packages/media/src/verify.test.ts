@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  differentRecording,
   durationTolerance,
   isTruncated,
   renditionProblems,
@@ -152,5 +153,18 @@ test('rendition problems name each miss', () => {
       { ...expected, codec: 'mp3', bitDepth: null },
     ),
     [],
+  );
+});
+
+test('second sources must decode to the primary length', () => {
+  const wav = { container: 'wav', decodedS: 3 };
+  assert.equal(differentRecording([wav]), null);
+  const close = { container: 'mp3', decodedS: 3.04 };
+  assert.equal(differentRecording([wav, close]), null);
+  const off = differentRecording([wav, { container: 'mp3', decodedS: 1 }]);
+  assert.equal(off?.code, 'verification_failed');
+  assert.match(
+    off!.message,
+    /^the mp3 source decodes to 1\.0 s but the wav source to 3\.0 s: /,
   );
 });

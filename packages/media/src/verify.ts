@@ -193,3 +193,31 @@ export function renditionProblems(
   }
   return problems;
 }
+
+/**
+ * Why the sources of one upload are not one recording, or null when they
+ * are: a second source (an mp3 given beside the wav) becomes the
+ * rendition of its format as it is, so it must decode to the primary
+ * source's length, as a rendition must (the first source is primary).
+ */
+export function differentRecording(
+  sources: Array<{ container: string; decodedS: number }>,
+): MediaError | null {
+  const [primary, ...others] = sources;
+  const other = others.find(
+    (o) => !withinTolerance(o.decodedS, primary.decodedS),
+  );
+  if (!other) return null;
+  return new MediaError(
+    'verification_failed',
+    `the ${other.container} source decodes to ` +
+      `${formatSeconds(other.decodedS)} s but the ${primary.container} ` +
+      `source to ${formatSeconds(primary.decodedS)} s: both must be the ` +
+      `same recording; upload the ${other.container} of this one, or none`,
+    {
+      format: other.container,
+      decodedDurationS: other.decodedS,
+      primaryDurationS: primary.decodedS,
+    },
+  );
+}
