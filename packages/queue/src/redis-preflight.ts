@@ -13,7 +13,9 @@ export class PreflightError extends Error {
 
 /**
  * Refuses a Redis that may evict keys (queues and state would vanish
- * under memory pressure) and warns when nothing is persisted.
+ * under memory pressure) and warns when a restart could lose accepted
+ * work: without the append-only file, RDB snapshots alone lose what
+ * came since the last one (SPEC §3 asks for `appendonly yes`).
  */
 export async function checkRedis(
   redis: Redis,
@@ -30,13 +32,16 @@ export async function checkRedis(
   }
 
   const aof = await configValue(redis, 'appendonly');
+  if (aof === undefined || aof === 'yes') return;
   const save = await configValue(redis, 'save');
-  if (aof !== 'yes' && !save) {
-    logger.warn(
-      { appendonly: aof, save },
-      'redis persistence is off: a Redis restart loses every job',
-    );
-  }
+  logger.warn(
+    { appendonly: aof, save },
+    save
+      ? 'redis appendonly is off: a Redis restart loses what was accepted ' +
+          'since the last RDB snapshot (set appendonly yes)'
+      : 'redis persistence is off: a Redis restart loses every job ' +
+          '(set appendonly yes)',
+  );
 }
 
 async function configValue(redis: Redis, name: string) {
