@@ -71,6 +71,7 @@ local updates = queue(string.gsub(KEYS[2], ':uploads$', ':updates'),
   string.gsub(KEYS[1], ':job:%d+$', ':update:'))
 if #uploads == 0 and #updates == 0 then return redis.error_reply('empty') end
 redis.call('HSET', KEYS[1], 'state', 'publishing', 'publishedAt', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'oncomplete', ARGV[2]) end
 return {uploads, updates}
 `;
 

@@ -195,17 +195,21 @@ export class StateStore {
   }
 
   /**
-   * Closes the job and marks its uploads and track updates queued.
-   * Returns their ids to hand to the transcoder, or 'closed' / 'empty'.
+   * Closes the job and marks its uploads and track updates queued, and
+   * sets `oncomplete` when given, in one step: a publish refused as
+   * 'closed' or 'empty' changes nothing. Returns the ids to hand to the
+   * transcoder.
    */
   async publish(
     jobId: number,
+    oncomplete = '',
   ): Promise<{ queued: number[]; updates: number[] } | 'closed' | 'empty'> {
     try {
       const [ids, updates] = await this.redis.publishJob(
         keys.job(jobId),
         keys.jobUploads(jobId),
         now(),
+        oncomplete,
       );
       return { queued: ids.map(Number), updates: updates.map(Number) };
     } catch (err) {

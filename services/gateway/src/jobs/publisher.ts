@@ -24,7 +24,15 @@ export class Publisher {
     private readonly updates: UpdateStore,
   ) {}
 
-  async publish(job: Job, requestId?: string): Promise<PublishResult> {
+  /**
+   * `oncomplete`, when given, replaces the job's target only if the
+   * publish goes ahead: a refused publish changes nothing.
+   */
+  async publish(
+    job: Job,
+    requestId?: string,
+    oncomplete?: string,
+  ): Promise<PublishResult> {
     if (job.state === 'complete') {
       throw new ApiError('job_closed', `job ${job.id} is already complete`);
     }
@@ -32,11 +40,12 @@ export class Publisher {
     let uploadIds: number[];
     let updateIds: number[];
     if (job.state === 'publishing') {
+      if (oncomplete) await this.store.setOncomplete(job.id, oncomplete);
       const uploads = await this.store.listUploads(job.id);
       uploadIds = uploads.filter((u) => u.status === 'queued').map((u) => u.id);
       updateIds = await this.updates.idsOf(job.id);
     } else {
-      const result = await this.store.publish(job.id);
+      const result = await this.store.publish(job.id, oncomplete);
       if (result === 'empty') {
         throw new ApiError('job_empty', `job ${job.id} has no uploads`);
       }

@@ -131,10 +131,11 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     endpoint(deps, async ({ site, params, requestId }) => {
       const job = await jobOf(site, params);
       const target = text(params, 'oncomplete');
-      if (target) {
-        await store.setOncomplete(job.id, parseNotifyTarget(target).value);
-      }
-      const { queued } = await deps.publisher.publish(job, requestId);
+      const { queued } = await deps.publisher.publish(
+        job,
+        requestId,
+        target ? parseNotifyTarget(target).value : undefined,
+      );
       const current = await store.jobById(job.id);
       return {
         result: 'success',
