@@ -19,7 +19,7 @@ test('the three meta encodings mean the same', () => {
   assert.deepEqual(literal.meta, expected);
 });
 
-test('lists come as commas, brackets or arrays', () => {
+test('lists come as commas, brackets, indexed brackets or arrays', () => {
   const a = emptyParams();
   addPair(a, 'formats', 'MP3, wav');
   const b = emptyParams();
@@ -27,7 +27,10 @@ test('lists come as commas, brackets or arrays', () => {
   addPair(b, 'formats[]', 'wav');
   const c = emptyParams();
   addJson(c, { formats: ['mp3', 'wav'] });
-  for (const params of [a, b, c]) {
+  const indexed = emptyParams();
+  addPair(indexed, 'formats[0]', 'mp3');
+  addPair(indexed, 'formats[1]', 'wav');
+  for (const params of [a, b, c, indexed]) {
     assert.deepEqual(list(params, 'formats'), ['mp3', 'wav']);
   }
 });

@@ -7,7 +7,10 @@ import { ApiError, type Meta } from '@ingest/core';
  */
 export interface Params {
   values: Map<string, string>;
-  /** Repeated keys (`formats[]=mp3&formats[]=wav`) or JSON arrays. */
+  /**
+   * Repeated keys (`formats[]=mp3&formats[]=wav`, `formats[0]=mp3`) or
+   * JSON arrays.
+   */
   lists: Map<string, string[]>;
   meta: Meta;
   /** True when any meta key was sent, even an empty meta object. */
@@ -30,7 +33,9 @@ export const PARAM_LIMITS = {
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
-const LIST_KEY = /^([^[\]]+)\[\]$/;
+// `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
+// keep the order they came in; the one list read (formats) is a set.
+const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
 
 export function emptyParams(): Params {
   return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
