@@ -98,11 +98,22 @@ describe('job emails', () => {
   const jobs: Record<string, number> = {};
 
   test('createJob refuses an address with a line break or two people', async () => {
-    for (const email of ['a@example.com\r\nBcc: b@example.com', 'a@x.io, b@x.io']) {
+    for (const email of [
+      'a@example.com\r\nBcc: b@example.com',
+      'a@x.io, b@x.io',
+      // A trailing line break is refused, not trimmed away (SPEC §4).
+      'ops@example.com\r\n',
+      // One the notifier could not send to (its SMTP may lack SMTPUTF8)
+      // is refused here, not accepted and then dropped.
+      'jöhn@example.com',
+    ]) {
       const { status, body } = await call('createJob', { email });
-      assert.equal(status, 400, JSON.stringify(body));
+      assert.equal(status, 400, JSON.stringify({ email, body }));
       assert.equal(body.code, 'invalid_address');
     }
+    const publish = await call('publish', { oncomplete: 'ops@example.com\n' });
+    assert.equal(publish.status, 400, JSON.stringify(publish.body));
+    assert.equal(publish.body.code, 'invalid_address');
   });
 
   test('the main job with a webhook: the webhook, and no mail', async () => {

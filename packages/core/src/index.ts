@@ -3,3 +3,4 @@ export * from './domain';
 export * from './errors';
 export * from './fields';
 export * from './track-update';
+export * from './email-address';

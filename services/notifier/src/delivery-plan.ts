@@ -1,6 +1,6 @@
 import type { Job, Site } from '@ingest/core';
 import type { EmailReason } from '@ingest/queue';
-import { isSingleAddress } from './email-address';
+import { isSingleAddress } from '@ingest/core';
 
 export type Delivery =
   | { channel: 'webhook'; url: string }

@@ -2,7 +2,7 @@ import type { TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { UnrecoverableError } from 'bullmq';
 import type { DeliveryRecorder } from './delivery-recorder';
-import { isSingleAddress, maskAddress } from './email-address';
+import { isSingleAddress, maskAddress } from '@ingest/core';
 import { renderSummary, type SummaryInput } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 import type { MailSender } from './mail-sender';

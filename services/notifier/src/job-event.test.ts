@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Job, Site, Track, Upload } from '@ingest/core';
 import { planDeliveries } from './delivery-plan';
-import { isSingleAddress, maskAddress } from './email-address';
+import { isSingleAddress, maskAddress } from '@ingest/core';
 import { renderSummary } from './email-summary';
 import { buildJobEvent, eventIdOf } from './job-event';
 

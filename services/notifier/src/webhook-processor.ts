@@ -4,7 +4,7 @@ import type { StateStore } from '@ingest/state';
 import { UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
 import type { DeliveryRecorder } from './delivery-recorder';
-import { isSingleAddress } from './email-address';
+import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
 import { signWebhook } from './webhook-signer';
 

@@ -18,7 +18,7 @@ test('recipients and webhook secrets are masked; ids stay', () => {
   );
   assert.deepEqual(redactJobData({ url: 'not a url', to: 'nobody' }), {
     url: '***',
-    to: '***',
+    to: '[invalid address]',
   });
 });
 

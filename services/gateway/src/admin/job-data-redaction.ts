@@ -1,3 +1,5 @@
+import { maskAddress } from '@ingest/core';
+
 /**
  * Job payloads as the dashboard shows them: email recipients and the
  * query of webhook URLs (which may carry a secret) are masked, as logs
@@ -20,12 +22,6 @@ export function redactJobData(data: unknown): unknown {
     shown.source = { ...source, url: maskUrl(source.url) };
   }
   return shown;
-}
-
-export function maskAddress(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 1) return '***';
-  return `${address[0]}***${address.slice(at)}`;
 }
 
 export function maskUrl(raw: string): string {

@@ -1,22 +1,17 @@
-import { ApiError } from '@ingest/core';
+import { ApiError, isSingleAddress } from '@ingest/core';
+import type { Params } from '../http/params';
 
 export type NotifyTarget =
   | { kind: 'url'; value: string }
   | { kind: 'email'; value: string };
 
-// One plain address: no display name, no list, no header tricks.
-const LOCAL_PART = /[^\s@,;:<>()[\]"\\]+/.source;
-const DOMAIN_LABEL = /[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/.source;
-const EMAIL = new RegExp(
-  `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`,
-);
-
 /** One email address, refused when it could carry more (SPEC §4). */
 export function parseEmail(value: string, name = 'email'): string {
-  if (/[\r\n]/.test(value) || value.length > 254 || !EMAIL.test(value)) {
+  if (!isSingleAddress(value)) {
     throw new ApiError(
       'invalid_address',
-      `${name} must be one plain email address (no name, list or line break)`,
+      `${name} must be one plain email address (ASCII, no name, list or ` +
+        'line break)',
     );
   }
   return value;
@@ -40,4 +35,31 @@ export function parseNotifyTarget(value: string): NotifyTarget {
     return { kind: 'url', value: url.toString() };
   }
   return { kind: 'email', value: parseEmail(value, 'oncomplete') };
+}
+
+/**
+ * The `oncomplete` parameter, checked; undefined when absent or blank.
+ * A line break anywhere, even at the end where trimming would hide it,
+ * is refused: SPEC §4 refuses addresses with CR/LF.
+ */
+export function readNotifyTarget(params: Params): string | undefined {
+  const value = untrimmed(params, 'oncomplete');
+  return value ? parseNotifyTarget(value).value : undefined;
+}
+
+/** An email parameter (`createJob`'s `email`), checked like `oncomplete`. */
+export function readEmail(params: Params, name: string): string | undefined {
+  const value = untrimmed(params, name);
+  return value ? parseEmail(value, name) : undefined;
+}
+
+function untrimmed(params: Params, name: string): string | undefined {
+  const raw = params.values.get(name);
+  if (raw !== undefined && /[\r\n]/.test(raw)) {
+    throw new ApiError(
+      'invalid_address',
+      `${name} must not hold a line break`,
+    );
+  }
+  return raw?.trim() || undefined;
 }

@@ -11,7 +11,7 @@ import type { StateStore } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, requireId, text, type Params } from '../http/params';
-import { parseEmail, parseNotifyTarget } from '../jobs/notify-target';
+import { readEmail, readNotifyTarget } from '../jobs/notify-target';
 import type { Publisher } from '../jobs/publisher';
 import {
   checkMeta,
@@ -117,10 +117,9 @@ export function importRoutes(deps: ImportRouteDeps): Router {
   router.all(
     '/createJob',
     endpoint(deps, async ({ site, params }) => {
-      const email = text(params, 'email');
       const job = await store.createJob(site.id, {
         name: text(params, 'name'),
-        email: email ? parseEmail(email) : undefined,
+        email: readEmail(params, 'email'),
       });
       return { job_id: job.id };
     }, { idempotent: {}, schema: API_ENDPOINTS.createJob.params }),
@@ -130,11 +129,10 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     '/publish',
     endpoint(deps, async ({ site, params, requestId }) => {
       const job = await jobOf(site, params);
-      const target = text(params, 'oncomplete');
       const { queued } = await deps.publisher.publish(
         job,
         requestId,
-        target ? parseNotifyTarget(target).value : undefined,
+        readNotifyTarget(params),
       );
       const current = await store.jobById(job.id);
       return {

@@ -11,7 +11,7 @@ import { jobIds, type TypedQueue } from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
-import { parseNotifyTarget } from '../jobs/notify-target';
+import { readNotifyTarget } from '../jobs/notify-target';
 import { flag, id, requireId, text, type Params } from '../http/params';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import {
@@ -81,7 +81,6 @@ export class TrackUpdateService {
       );
     }
 
-    const target = text(params, 'oncomplete');
     return {
       track,
       immediate,
@@ -89,7 +88,7 @@ export class TrackUpdateService {
       toMainJob: jobId === undefined,
       formats: formatsOf(params, track),
       meta: params.hasMeta ? checkMeta(site, params.meta) : undefined,
-      oncomplete: target ? parseNotifyTarget(target).value : undefined,
+      oncomplete: readNotifyTarget(params),
     };
   }
 

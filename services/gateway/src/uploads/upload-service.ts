@@ -15,13 +15,12 @@ import {
 import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
 import type { Autopublisher } from '../jobs/autopublisher';
-import { parseNotifyTarget } from '../jobs/notify-target';
+import { readNotifyTarget } from '../jobs/notify-target';
 import {
   flag,
   id,
   list,
   PARAM_LIMITS,
-  text,
   type Params,
 } from '../http/params';
 import type { SecondarySources } from './secondary-sources';
@@ -132,8 +131,7 @@ export class UploadService {
 
     const meta = params.hasMeta ? checkMeta(site, params.meta) : undefined;
     const formats = parseFormats(params);
-    const target = text(params, 'oncomplete');
-    const oncomplete = target ? parseNotifyTarget(target).value : undefined;
+    const oncomplete = readNotifyTarget(params);
     const attachTo = id(params, 'upload_id');
     if (attachTo !== undefined) {
       await this.deps.secondary?.checkTarget(site, attachTo);

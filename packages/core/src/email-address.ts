@@ -1,0 +1,28 @@
+/**
+ * The one shape of email address catalog-ingest takes and sends to: one
+ * mailbox, no display name, no list, no comment, no control character.
+ * The local part is plain ASCII (RFC 5322 dot-atom characters), since
+ * an SMTP server without SMTPUTF8 refuses anything else, and the domain
+ * is dotted LDH labels (an international domain in its xn-- form). The
+ * gateway refuses other addresses at the API (SPEC §4) and the notifier
+ * checks again before an address reaches a header, with this same rule,
+ * so nothing the API took is dropped later.
+ */
+const LOCAL_PART = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}/.source;
+const DOMAIN_LABEL = /[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?/.source;
+const MAILBOX = new RegExp(
+  `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`,
+);
+
+const MAX_LENGTH = 254;
+
+export function isSingleAddress(value: string): boolean {
+  return value.length <= MAX_LENGTH && MAILBOX.test(value);
+}
+
+/** `jane@example.com` → `j***@example.com`, for logs and the delivery log. */
+export function maskAddress(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 1 || !isSingleAddress(value)) return '[invalid address]';
+  return `${value[0]}***${value.slice(at)}`;
+}
