@@ -25,6 +25,11 @@ export const ERRORS = {
     message: 'source has a sample rate renditions cannot be made from',
   },
   payload_too_large: { status: 413, message: 'request body too large' },
+  /** A multipart file sent before its token took too long to arrive. */
+  request_timeout: {
+    status: 408,
+    message: 'the request body did not arrive in time',
+  },
   unsupported_media_type: {
     status: 415,
     message: 'request body of a type the API does not read',

@@ -2,5 +2,5 @@ export * from './file-storage';
 export * from './open-storage';
 export * from './s3-location';
 export * from './s3-storage';
-export { STALE_TEMP_MS } from './stale-temp';
+export { STALE_TEMP_MS, sweepStale } from './stale-temp';
 export * from './storage';

@@ -33,6 +33,7 @@ import { startImportWorker } from './imports/import-worker';
 import { InboundImporter } from './imports/inbound-importer';
 import { Autopublisher } from './jobs/autopublisher';
 import { Publisher } from './jobs/publisher';
+import { FileSpool } from './uploads/file-spool';
 import { mediaInspector } from './uploads/media-inspector';
 import { uploadMetrics } from './uploads/upload-metrics';
 import type { SourceInspector } from './uploads/source-inspector';
@@ -75,11 +76,22 @@ export async function startGateway(
     openStorage(config.storageUrl, {
       workDir: path.join(config.dataDir, 'tmp'),
     });
+  const spool = new FileSpool({
+    dir: path.join(config.dataDir, 'tmp', 'multipart-spool'),
+    maxBytes: config.maxSourceBytes,
+    timeoutMs: config.fetchTimeoutMs,
+  });
   // Temp files of a gateway or transcoder killed mid-write would stay
   // forever: swept at start and then hourly once a day old.
   const sweepTemp = () =>
-    storage.sweepTemp(STALE_TEMP_MS).then(
-      (count) => count > 0 && logger.info({ count }, 'stale temp files swept'),
+    Promise.all([
+      storage.sweepTemp(STALE_TEMP_MS),
+      spool.sweep(STALE_TEMP_MS),
+    ]).then(
+      ([stored, spooled]) => {
+        const count = stored + spooled;
+        if (count > 0) logger.info({ count }, 'stale temp files swept');
+      },
       (err) => logger.warn({ err }, 'temp sweep failed'),
     );
   await sweepTemp();
@@ -145,6 +157,7 @@ export async function startGateway(
     storage,
     indexing,
     uploads,
+    spool,
     trackUpdates,
     publisher,
     deleter: new UploadDeleter({

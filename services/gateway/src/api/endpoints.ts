@@ -49,7 +49,9 @@ export const API_ENDPOINTS = {
       'another extension in the same open job, or one sent with ' +
       '`upload_id`, becomes a source of that upload instead. With ' +
       '`track_id` it updates a published track. One upload per site may ' +
-      'be fetching at a time.',
+      'be fetching at a time. Multipart fields may come before or after ' +
+      '`file`; a file sent before the token is spooled by the gateway ' +
+      'until the form is read.',
     params: params.uploadParams,
     response: answers.uploadResponse,
     errors: [
@@ -60,6 +62,7 @@ export const API_ENDPOINTS = {
       'url_not_allowed',
       'fetch_failed',
       'source_too_large',
+      'request_timeout',
       'not_audio',
       'too_many_channels',
       'unsupported_sample_rate',

@@ -9,11 +9,17 @@ export interface FileInfo {
   mimeType: string;
 }
 
-/** Takes the multipart `file` part; `params` holds the fields before it. */
+/**
+ * Takes the multipart `file` part. `params` holds the fields read before
+ * it and fills on with those after; `fieldsRead` resolves once the whole
+ * form is read (and rejects when the request fails), for a handler that
+ * needs the fields after the file.
+ */
 export type FileHandler = (
   file: Readable,
   info: FileInfo,
   params: Params,
+  fieldsRead: Promise<void>,
 ) => Promise<void>;
 
 export interface ReadOptions {
@@ -106,9 +112,19 @@ function readMultipart(
     let failed = false;
     let fileWork: Promise<void> = Promise.resolve();
     let fileStream: Readable | undefined;
+    let formEnded!: () => void;
+    let formFailed!: (err: unknown) => void;
+    const fieldsRead = new Promise<void>((resolve, reject) => {
+      formEnded = resolve;
+      formFailed = reject;
+    });
+    // A file handler that does not wait for the fields never looks.
+    fieldsRead.catch(() => {});
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      // First, so a file handler waiting for the fields stops waiting.
+      formFailed(err);
       // A file being received (it may hold the site's upload slot) runs
       // to its end first, so the caller's cleanup sees all it took.
       void fileWork.then(() => {
@@ -139,7 +155,7 @@ function readMultipart(
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
       fileStream = stream;
-      fileWork = onFile(stream, details, params).catch((err) => {
+      fileWork = onFile(stream, details, params, fieldsRead).catch((err) => {
         stream.resume();
         fail(err);
       });
@@ -158,6 +174,7 @@ function readMultipart(
       fail(new ApiError('invalid_parameter', 'malformed multipart body')),
     );
     parser.on('close', () => {
+      formEnded();
       fileWork.then(() => {
         if (!failed) resolve();
       }, fail);

@@ -19,6 +19,7 @@ import {
   parseFormats,
   type UploadService,
 } from '../uploads/upload-service';
+import type { FileSpool } from '../uploads/file-spool';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import type { UploadDeleter } from '../uploads/upload-deleter';
 import type { TrackUpdateService } from '../uploads/track-update-service';
@@ -29,6 +30,8 @@ import { presentRendition, presentUpload } from './presenters';
 export interface ImportRouteDeps extends EndpointDeps {
   store: StateStore;
   uploads: UploadService;
+  /** Holds multipart files sent before their token. */
+  spool: FileSpool;
   publisher: Publisher;
   publicUrl: string;
   /** How long a site's upload slot may be held, at most. */

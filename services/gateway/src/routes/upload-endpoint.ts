@@ -1,9 +1,12 @@
+import type { Readable } from 'node:stream';
+import type { Request } from 'express';
 import { ApiError, type Site } from '@ingest/core';
 import type { UploadMetrics } from '../uploads/upload-metrics';
-import { authenticate } from '../http/auth';
+import { authenticate, tokenOf } from '../http/auth';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
 import { id, text, type Params } from '../http/params';
+import type { FileHandler } from '../http/read-params';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { ReceivedSource } from '../uploads/upload-service';
 import type { ImportRouteDeps } from './import-routes';
@@ -48,6 +51,37 @@ export function uploadEndpoint(
     return slot;
   };
 
+  /** Authenticates the call, takes its slot and stores its file. */
+  const receiveFile = async (
+    ctx: { req: Request },
+    file: Readable,
+    filename: string,
+    params: Params,
+  ) => {
+    const site = await authenticate(deps.store, ctx.req, params);
+    await slotOf(ctx).take(site.id);
+    received.set(ctx.req, await deps.uploads.receive(site, file, filename));
+  };
+
+  // The token usually comes before the file, which then streams straight
+  // into storage. A file part before it waits in the spool until the form
+  // is read, then goes the same way; the spool file goes in every case.
+  const onFile =
+    (ctx: { req: Request }): FileHandler =>
+    async (stream, info, params, fieldsRead) => {
+      if (tokenOf(ctx.req, params)) {
+        await receiveFile(ctx, stream, info.filename, params);
+        return;
+      }
+      const spooled = await deps.spool.write(stream);
+      try {
+        await fieldsRead;
+        await receiveFile(ctx, spooled.open(), info.filename, params);
+      } finally {
+        await spooled.remove();
+      }
+    };
+
   return endpoint(
     deps,
     async (ctx: CallContext) => {
@@ -91,14 +125,7 @@ export function uploadEndpoint(
     },
     {
       schema: API_ENDPOINTS.upload.params,
-      onFile: (ctx) => async (stream, info, params) => {
-        const site = await authenticate(deps.store, ctx.req, params);
-        await slotOf(ctx).take(site.id);
-        received.set(
-          ctx.req,
-          await deps.uploads.receive(site, stream, info.filename),
-        );
-      },
+      onFile,
       // A repeated Idempotency-Key is told apart by the file's bytes too.
       idempotent: { fingerprint: (ctx) => received.get(ctx.req)?.sha256 },
       cleanup: async (ctx) => {

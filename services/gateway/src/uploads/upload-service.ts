@@ -95,10 +95,7 @@ export class UploadService {
       return { storageKey, filename: displayName(rawName), bytes, sha256 };
     } catch (err) {
       if (err instanceof ObjectTooLargeError) {
-        throw new ApiError(
-          'source_too_large',
-          `source is larger than ${this.deps.maxSourceBytes} bytes`,
-        );
+        throw sourceTooLarge(this.deps.maxSourceBytes);
       }
       throw err;
     }
@@ -235,6 +232,14 @@ export class UploadService {
     }
     return upload;
   }
+}
+
+/** A source past INGEST_MAX_SOURCE_BYTES, however it came. */
+export function sourceTooLarge(maxBytes: number): ApiError {
+  return new ApiError(
+    'source_too_large',
+    `source is larger than ${maxBytes} bytes`,
+  );
 }
 
 /** Identical bytes twice in one job: refused, naming the first upload. */

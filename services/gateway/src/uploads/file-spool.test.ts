@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { FileSpool } from './file-spool';
+
+let root: string;
+let dir: string;
+
+before(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'file-spool-'));
+  dir = path.join(root, 'spool');
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+const spool = (options: { maxBytes?: number; timeoutMs?: number } = {}) =>
+  new FileSpool({ dir, maxBytes: 16, timeoutMs: 5_000, ...options });
+const left = () => readdir(dir).catch(() => []);
+
+test('keeps the bytes until removed', async () => {
+  const body = Readable.from([Buffer.from('0123456789')]);
+  const spooled = await spool().write(body);
+  assert.equal(spooled.bytes, 10);
+  assert.equal(await text(spooled.open()), '0123456789');
+  await spooled.remove();
+  await spooled.remove();
+  assert.deepEqual(await left(), []);
+});
+
+test('past the cap: source_too_large, nothing left', async () => {
+  const body = Readable.from([Buffer.alloc(10), Buffer.alloc(10)]);
+  await assert.rejects(spool().write(body), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 'source_too_large');
+    assert.equal(err.message, 'source is larger than 16 bytes');
+    return true;
+  });
+  assert.deepEqual(await left(), []);
+});
+
+test('a part that stalls: request_timeout, nothing left', async () => {
+  const body = new PassThrough();
+  body.write(Buffer.alloc(4));
+  await assert.rejects(spool({ timeoutMs: 50 }).write(body), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 'request_timeout');
+    assert.equal(err.status, 408);
+    return true;
+  });
+  assert.deepEqual(await left(), []);
+});
+
+test('a sweep takes only files untouched for long', async () => {
+  const fresh = await spool().write(Readable.from([Buffer.from('new')]));
+  const stale = path.join(dir, 'of-a-dead-gateway');
+  await writeFile(stale, 'old');
+  const dayAgo = new Date(Date.now() - 25 * 60 * 60 * 1000);
+  await utimes(stale, dayAgo, dayAgo);
+
+  assert.equal(await spool().sweep(24 * 60 * 60 * 1000), 1);
+  assert.equal((await left()).length, 1);
+  await fresh.remove();
+});
