@@ -30,6 +30,12 @@ export const ERRORS = {
     status: 408,
     message: 'the request body did not arrive in time',
   },
+  /** As many multipart files wait for their token as a gateway holds. */
+  spool_full: {
+    status: 503,
+    message: 'too many uploads are waiting for their token',
+    retryAfterSeconds: 5,
+  },
   unsupported_media_type: {
     status: 415,
     message: 'request body of a type the API does not read',

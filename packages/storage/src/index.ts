@@ -1,3 +1,4 @@
+export * from './byte-meter';
 export * from './file-storage';
 export * from './open-storage';
 export * from './s3-location';

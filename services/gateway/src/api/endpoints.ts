@@ -63,6 +63,7 @@ export const API_ENDPOINTS = {
       'fetch_failed',
       'source_too_large',
       'request_timeout',
+      'spool_full',
       'not_audio',
       'too_many_channels',
       'unsupported_sample_rate',

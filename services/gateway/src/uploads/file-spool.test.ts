@@ -65,3 +65,27 @@ test('a sweep takes only files untouched for long', async () => {
   assert.equal((await left()).length, 1);
   await fresh.remove();
 });
+
+test('holds only maxFiles parts at once; a removed one frees its place', async () => {
+  const two = new FileSpool({ dir, maxBytes: 16, timeoutMs: 5_000, maxFiles: 2 });
+  const first = await two.write(Readable.from([Buffer.from('a')]));
+  const waiting = new PassThrough();
+  const second = two.write(waiting);
+  await assert.rejects(two.write(Readable.from([Buffer.from('c')])), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 'spool_full');
+    assert.equal(err.status, 503);
+    return true;
+  });
+  waiting.end(Buffer.from('b'));
+  await (await second).remove();
+  const third = await two.write(Readable.from([Buffer.from('c')]));
+  await first.remove();
+  await third.remove();
+  // A part that failed frees its place too.
+  await assert.rejects(two.write(Readable.from([Buffer.alloc(20)])));
+  await assert.rejects(two.write(Readable.from([Buffer.alloc(20)])));
+  const last = await two.write(Readable.from([Buffer.from('d')]));
+  await last.remove();
+  assert.deepEqual(await left(), []);
+});

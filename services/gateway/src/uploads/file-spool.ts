@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '@ingest/core';
-import { sweepStale } from '@ingest/storage';
+import { ByteMeter, sweepStale } from '@ingest/storage';
 import { sourceTooLarge } from './upload-service';
 
 export interface FileSpoolOptions {
@@ -15,6 +15,11 @@ export interface FileSpoolOptions {
   maxBytes: number;
   /** How long one file part may take to arrive, in ms. */
   timeoutMs: number;
+  /**
+   * File parts held at once; one more is refused with 503 `spool_full`
+   * before a byte of it is written. Default 4.
+   */
+  maxFiles?: number;
 }
 
 /** A file part kept on local disk. */
@@ -33,17 +38,49 @@ export interface SpooledFile {
  * byte cap of a stored source and to a deadline.
  */
 export class FileSpool {
+  private held = 0;
+
   constructor(private readonly options: FileSpoolOptions) {}
 
-  // TODO(a gateway's disk filled by spools): cap the spools held at once;
-  // today unknown senders may hold maxBytes each, on as many connections.
+  /**
+   * Spools one file part. Its sender is unknown, so the spool holds at
+   * most `maxFiles` parts at once (each to the byte cap): unknown
+   * senders on many connections cannot fill the gateway's disk.
+   */
   async write(body: Readable): Promise<SpooledFile> {
+    const { maxFiles = 4 } = this.options;
+    if (this.held >= maxFiles) {
+      throw new ApiError(
+        'spool_full',
+        `${maxFiles} uploads are already waiting for their token; send ` +
+          'the token before the file (or as a header) or try again later',
+      );
+    }
+    this.held++;
+    let released = false;
+    const release = () => {
+      if (!released) this.held--;
+      released = true;
+    };
+    try {
+      const spooled = await this.spool(body);
+      return {
+        ...spooled,
+        remove: () => spooled.remove().finally(release),
+      };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async spool(body: Readable): Promise<SpooledFile> {
     const { dir, maxBytes, timeoutMs } = this.options;
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, randomUUID());
     const remove = () => rm(file, { force: true });
 
-    const cap = new ByteCap(maxBytes);
+    const cap = new ByteMeter(maxBytes);
     const late = setTimeout(() => body.destroy(tooSlow(timeoutMs)), timeoutMs);
     try {
       await pipeline(body, cap, createWriteStream(file, { flags: 'wx' }));
@@ -54,7 +91,8 @@ export class FileSpool {
     } finally {
       clearTimeout(late);
     }
-    return { bytes: cap.bytes, open: () => createReadStream(file), remove };
+    const { bytes } = cap.result();
+    return { bytes, open: () => createReadStream(file), remove };
   }
 
   /**
@@ -71,28 +109,4 @@ function tooSlow(timeoutMs: number): ApiError {
     'request_timeout',
     `the file did not arrive within ${Math.round(timeoutMs / 1000)} s`,
   );
-}
-
-/** Counts the bytes that pass and stops past a limit. */
-class ByteCap extends Transform {
-  bytes = 0;
-  exceeded = false;
-
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (err?: Error | null, chunk?: Buffer) => void,
-  ) {
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit) {
-      this.exceeded = true;
-      return done(new Error(`more than ${this.limit} bytes`));
-    }
-    // Handing the chunk to `done` keeps backpressure (see ByteMeter).
-    done(null, chunk);
-  }
 }
