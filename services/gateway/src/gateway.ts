@@ -192,7 +192,20 @@ export async function startGateway(
     draining: () => draining,
   });
 
-  const server = http.createServer(app);
+  // Node ends any request whose body takes over 5 minutes by default,
+  // which would cut a large multipart upload on a slow link short of
+  // the time a by-URL fetch gets: both share one limit. Node looks for
+  // late requests every 30 s; a shorter limit is looked at more often.
+  const server = http.createServer(
+    {
+      requestTimeout: config.fetchTimeoutMs,
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(250, config.fetchTimeoutMs / 4),
+      ),
+    },
+    app,
+  );
   const inFlight = new InFlight(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
