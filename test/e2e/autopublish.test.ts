@@ -95,6 +95,32 @@ describe('autopublish', () => {
     assert.equal(await stateOf(plain), 'open');
   });
 
+  test('a track update sent with autopublish publishes its job too', async () => {
+    const first = await newJob();
+    const uploadId = await upload(9, { job_id: first, autopublish: 1 });
+    await stack.waitForJob(site.token, first);
+    const listed = await call('list', { job_id: first });
+    const trackId = listed.body.tracks.find(
+      (t: { upload_id: number }) => t.upload_id === uploadId,
+    ).track_id;
+    assert.ok(trackId, JSON.stringify(listed.body));
+
+    const job = await newJob();
+    const sent = Date.now();
+    const update = await call('upload', {
+      url: `${files.url}/tone-10.wav`,
+      track_id: trackId,
+      job_id: job,
+      autopublish: 1,
+    });
+    assert.equal(update.status, 200, JSON.stringify(update.body));
+    assert.equal(update.body.result, 'uploaded');
+    assert.equal(await stateOf(job), 'open');
+    assert.ok((await publishedAt(job)) >= sent + IDLE_MS, 'not before idle');
+    const done = await stack.waitForJob(site.token, job);
+    assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 1, 0]);
+  });
+
   test('each autopublish upload starts the idle time again', async () => {
     const job = await newJob();
     await upload(3, { job_id: job, autopublish: '1' });

@@ -147,6 +147,7 @@ export async function startGateway(
     storage,
     inspector,
     transcode,
+    autopublisher,
     logger,
   });
 

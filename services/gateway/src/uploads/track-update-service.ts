@@ -14,8 +14,10 @@ import type { Logger } from '@ingest/telemetry';
 import { readNotifyTarget } from '../jobs/notify-target';
 import { flag, id, requireId, text, type Params } from '../http/params';
 import { inspectStored, type SourceInspector } from './source-inspector';
+import type { Autopublisher } from '../jobs/autopublisher';
 import {
   checkMeta,
+  noteAutopublish,
   openJobFor,
   parseFormats,
   type ReceivedSource,
@@ -27,6 +29,8 @@ export interface TrackUpdateDeps {
   storage: Storage;
   inspector: SourceInspector;
   transcode: TypedQueue<'transcode'>;
+  /** Told of every deferred update sent with `autopublish=1`. */
+  autopublisher?: Pick<Autopublisher, 'noteUpload'>;
   logger: Logger;
 }
 
@@ -47,6 +51,8 @@ export interface UpdateRequest {
   formats: OutputFormat[];
   meta?: Meta;
   oncomplete?: string;
+  /** Deferred updates only: an immediate one belongs to no job. */
+  autopublish: boolean;
 }
 
 /**
@@ -89,6 +95,7 @@ export class TrackUpdateService {
       formats: formatsOf(params, track),
       meta: params.hasMeta ? checkMeta(site, params.meta) : undefined,
       oncomplete: readNotifyTarget(params),
+      autopublish: !immediate && flag(params, 'autopublish'),
     };
   }
 
@@ -153,6 +160,11 @@ export class TrackUpdateService {
       );
     } else if (request.oncomplete) {
       await this.deps.store.setOncomplete(update.jobId, request.oncomplete);
+    }
+    if (request.autopublish) {
+      await noteAutopublish(this.deps.autopublisher, update.jobId, {
+        update_id: update.id,
+      });
     }
     this.deps.logger.info(
       {

@@ -160,22 +160,12 @@ export class UploadService {
       await this.discard(received);
       throw err;
     }
-    if (request.autopublish) await this.noteAutopublish(upload);
-    return answerOf(upload);
-  }
-
-  /** The upload is stored either way; a failure here says so. */
-  private async noteAutopublish(upload: Upload): Promise<void> {
-    try {
-      await this.deps.autopublisher?.noteUpload(upload.jobId);
-    } catch {
-      throw new ApiError(
-        'internal',
-        `upload ${upload.id} was stored, but its job could not be ` +
-          'scheduled for autopublish; publish the job yourself',
-        { upload_id: upload.id },
-      );
+    if (request.autopublish) {
+      await noteAutopublish(this.deps.autopublisher, upload.jobId, {
+        upload_id: upload.id,
+      });
     }
+    return answerOf(upload);
   }
 
   private async acceptStored(
@@ -231,6 +221,31 @@ export class UploadService {
       await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
     }
     return upload;
+  }
+}
+
+/**
+ * Tells the autopublisher of an `autopublish=1` upload or track update
+ * in `jobId`. What was sent is stored either way; a failure says so.
+ */
+export async function noteAutopublish(
+  autopublisher: Pick<Autopublisher, 'noteUpload'> | undefined,
+  jobId: number,
+  stored: { upload_id: number } | { update_id: number },
+): Promise<void> {
+  try {
+    await autopublisher?.noteUpload(jobId);
+  } catch {
+    const what =
+      'upload_id' in stored
+        ? `upload ${stored.upload_id}`
+        : `track update ${stored.update_id}`;
+    throw new ApiError(
+      'internal',
+      `${what} was stored, but its job could not be scheduled for ` +
+        'autopublish; publish the job yourself',
+      stored,
+    );
   }
 }
 
