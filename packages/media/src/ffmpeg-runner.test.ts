@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { defaultBinaryPaths } from './binary-paths';
-import { createToolRunner } from './ffmpeg-runner';
+import { createToolRunner, loggableArgs } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 
 test('an argv the kernel refuses is a MediaError, not a raw throw', async () => {
@@ -49,4 +49,26 @@ test('a tool killed by a signal is a crash; an exit code is its answer', async (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the logged argv holds tag names and lengths, not tag values', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = { debug: (fields: Record<string, unknown>) => lines.push(fields), warn() {} };
+  const runner = createToolRunner(defaultBinaryPaths(), logger);
+  const lyrics = 'every word of the song '.repeat(100);
+  const args = [
+    '-version',
+    '-metadata', `lyrics=${lyrics}`,
+    '-metadata:s:a:0', 'title=Secret Title',
+    '-metadata', 'comment',
+  ];
+  await runner.run({ tool: 'ffmpeg', args, timeoutMs: 5000 });
+  const logged = JSON.stringify(lines);
+  assert.doesNotMatch(logged, /every word|Secret Title/);
+  assert.deepEqual(loggableArgs(args), [
+    '-version',
+    '-metadata', `lyrics=<${lyrics.length} bytes>`,
+    '-metadata:s:a:0', 'title=<12 bytes>',
+    '-metadata', '<7 bytes>',
+  ]);
 });

@@ -86,7 +86,10 @@ export function createToolRunner(
     }
 
     const binary = binaryOf(spec.tool);
-    logger.debug({ tool: spec.tool, binary, args: spec.args }, 'media run');
+    logger.debug(
+      { tool: spec.tool, binary, args: loggableArgs(spec.args) },
+      'media run',
+    );
     return runProcess(binary, spec, logger);
   }
 
@@ -283,6 +286,20 @@ class LineCollector {
  * of its context ("[mp3float @ 0x55d…]"), which differs on every run and
  * means nothing to a user, so it is dropped.
  */
+/**
+ * The argv as logs may show it: each tag value (`-metadata[:…] key=value`)
+ * is replaced by its length. Tags are the client's metadata (lyrics run
+ * to 64 KiB), which logs never hold whole (SPEC §5).
+ */
+export function loggableArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => {
+    if (i === 0 || !args[i - 1].startsWith('-metadata')) return arg;
+    const eq = arg.indexOf('=');
+    if (eq < 0) return `<${Buffer.byteLength(arg)} bytes>`;
+    return `${arg.slice(0, eq)}=<${Buffer.byteLength(arg.slice(eq + 1))} bytes>`;
+  });
+}
+
 export function readableToolLine(line: string): string {
   return line.replace(/ @ 0x[0-9a-f]+\]/i, ']').trim();
 }
