@@ -249,3 +249,22 @@ test('a key prefix in the URL keeps objects under it', async () => {
     await prefixed.close();
   }
 });
+
+test('ready while the server answers (a missing key included), not after', async () => {
+  const own = await s3TestServer('ready-check');
+  const store = new S3Storage({
+    location: parseS3Url(own.storageUrl),
+    credentials: own.credentials,
+    workDir,
+  });
+  try {
+    assert.equal(await store.ready(), true);
+    await own.close();
+    const started = Date.now();
+    assert.equal(await store.ready(), false);
+    assert.ok(Date.now() - started < 5_000, 'the check gave up in time');
+  } finally {
+    await store.close();
+    await own.close();
+  }
+});

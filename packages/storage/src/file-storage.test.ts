@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,4 +46,12 @@ test('an object over the limit leaves nothing behind', async () => {
 test('keys cannot climb out of the root', async () => {
   await assert.rejects(storage.put('../x', Readable.from(['x'])), /unsafe/);
   await assert.rejects(storage.read('a/../../etc/passwd'), /unsafe/);
+});
+
+test('ready when the root is a writable directory, made if missing', async () => {
+  const fresh = new FileStorage(path.join(dir, 'not-yet', 'there'));
+  assert.equal(await fresh.ready(), true);
+  await writeFile(path.join(dir, 'a-file'), 'x');
+  assert.equal(await new FileStorage(path.join(dir, 'a-file')).ready(), false);
+  assert.equal(await new FileStorage(path.join(dir, 'a-file', 'sub')).ready(), false);
 });

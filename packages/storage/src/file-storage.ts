@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import {
+  access,
   copyFile,
   mkdir,
   open,
@@ -117,6 +119,17 @@ export class FileStorage implements Storage {
 
   async sweepTemp(olderThanMs: number): Promise<number> {
     return (await sweepStale(this.tmpDir, olderThanMs)).length;
+  }
+
+  /** The root is (or can be made) a directory this process may write. */
+  async ready(): Promise<boolean> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, constants.W_OK | constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {}

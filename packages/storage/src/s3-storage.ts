@@ -212,6 +212,25 @@ export class S3Storage implements Storage {
     return getSignedUrl(this.client, command, { expiresIn: ttlSeconds });
   }
 
+  /**
+   * Asks for an object that need not exist: any answer of the server but
+   * a 5xx means it is there (403 included: a key allowed only some of
+   * the bucket may not tell a missing object from a forbidden one). No
+   * answer within 3 s, or a 5xx, is not ready.
+   */
+  async ready(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand(this.target('readyz/probe')), {
+        abortSignal: AbortSignal.timeout(3_000),
+      });
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } })
+        .$metadata?.httpStatusCode;
+      return status !== undefined && status < 500;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

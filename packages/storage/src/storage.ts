@@ -54,6 +54,11 @@ export interface Storage {
    * nothing has touched them for `olderThanMs`. Returns how many went.
    */
   sweepTemp(olderThanMs: number): Promise<number>;
+  /**
+   * Whether the store answers, for `/readyz`: false, never a throw,
+   * when it does not.
+   */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
   /**
    * A URL that serves the object's bytes to anyone holding it, for

@@ -189,7 +189,8 @@ export async function startGateway(
     }),
     uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
     uploadMetrics: uploadMetrics(registry),
-    ready: async () => (await redis.ping()) === 'PONG',
+    ready: async () =>
+      (await redis.ping()) === 'PONG' && (await storage.ready()),
     draining: () => draining,
   });
 

@@ -104,7 +104,10 @@ export async function startTranscoder(
     port: config.transcoderPort,
     host: config.host,
     registry,
-    ready: async () => worker.isRunning() && (await redis.ping()) === 'PONG',
+    ready: async () =>
+      worker.isRunning() &&
+      (await redis.ping()) === 'PONG' &&
+      (await storage.ready()),
   });
   const port = await ops.listen();
   logger.info(

@@ -1,0 +1,64 @@
+/**
+ * End to end: `/readyz` means the service's dependencies answer (SPEC
+ * §6), storage as well as Redis. The gateway and a transcoder go not
+ * ready while their file store cannot be written, and ready again once
+ * it can, without a restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
+} from '@ingest/testkit';
+
+let fixture: FixtureStack;
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 1),
+  });
+});
+
+after(() => fixture?.close());
+
+async function readiness(): Promise<number[]> {
+  return Promise.all(
+    fixture.stack.services.map(async (service) => {
+      const res = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      await res.body?.cancel();
+      return res.status;
+    }),
+  );
+}
+
+test('storage that cannot be written makes the services not ready', async () => {
+  assert.deepEqual(new Set(await readiness()), new Set([200]));
+
+  const root = path.join(fixture.stack.dataDir, 'storage');
+  const aside = `${root}.aside`;
+  await mkdir(root, { recursive: true });
+  await rename(root, aside);
+  // A file where the store's directory should be: nothing can be made.
+  await writeFile(root, 'not a directory');
+  try {
+    const statuses = await readiness();
+    const byName = Object.fromEntries(
+      fixture.stack.services.map((s, i) => [s.name, statuses[i]]),
+    );
+    for (const [name, status] of Object.entries(byName)) {
+      // The notifier keeps no files: it stays ready.
+      assert.equal(status, name.startsWith('notifier') ? 200 : 503, name);
+    }
+  } finally {
+    await rm(root);
+    await rename(aside, root);
+  }
+  await waitUntil(
+    async () => (await readiness()).every((status) => status === 200),
+    { timeoutMs: 5_000, message: 'the services did not get ready again' },
+  );
+});
