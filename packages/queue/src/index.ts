@@ -3,3 +3,4 @@ export * from './queues';
 export * from './redis-connection';
 export * from './redis-preflight';
 export * from './queue-metrics';
+export * from './run-hand-back';

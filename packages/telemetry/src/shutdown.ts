@@ -7,7 +7,9 @@ export interface ShutdownStep {
 
 /**
  * Runs the steps in order on SIGTERM / SIGINT, each guarded, all under
- * one deadline; exits 0 when they finish, 1 when the deadline passes.
+ * one deadline; exits 0 when they finish. The services cut short or hand
+ * back their own work before the deadline (`handBackAfter`), so exit 1
+ * when it passes is only the backstop for a step that truly hangs.
  */
 export function onShutdown(
   logger: Logger,

@@ -6,6 +6,7 @@ import {
   QUEUES,
   checkRedis,
   createRedis,
+  handBackAfter,
   openQueue,
   registerQueueDepth,
   type QueueName,
@@ -152,6 +153,7 @@ export async function startGateway(
   });
 
   const indexing = TrackIndexing.open(redis);
+  const inFlight = new InFlight();
   const app = createApp({
     store,
     updates,
@@ -192,6 +194,7 @@ export async function startGateway(
     ready: async () =>
       (await redis.ping()) === 'PONG' && (await storage.ready()),
     draining: () => draining,
+    drain: inFlight,
   });
 
   // Node ends any request whose body takes over 5 minutes by default,
@@ -208,7 +211,7 @@ export async function startGateway(
     },
     app,
   );
-  const inFlight = new InFlight(server);
+  inFlight.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -233,15 +236,25 @@ export async function startGateway(
       draining = true;
       clearInterval(tempSweeper);
       // Still listening: new calls get 503 (a balancer moves on) while
-      // the calls already taken, uploads included, finish.
-      await inFlight.idle();
+      // the calls already taken, uploads included, finish. Those still
+      // running near the deadline are cut short (their cleanup frees the
+      // slot and the temp file) and running imports are handed back, so
+      // the rest of the close fits in the deadline.
+      const cutAfterMs = handBackAfter(config.shutdownTimeoutMs);
+      const graceMs = (config.shutdownTimeoutMs - cutAfterMs) / 4;
+      const [ended] = await Promise.all([
+        inFlight.drain(cutAfterMs, graceMs),
+        importWorker.close(cutAfterMs),
+        autopublishWorker.close(),
+      ]);
+      if (inFlight.signal.aborted) {
+        logger.warn({ cutAfterMs, ended }, 'calls cut short by shutdown');
+      }
       // Then idle keep-alive sockets go at once.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await autopublishWorker.close();
-      await importWorker.close();
       await autopublishQueue.close().catch(() => {});
       for (const queue of [transcode, ...watched]) {
         await queue.close().catch(() => {});

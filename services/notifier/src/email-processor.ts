@@ -12,6 +12,11 @@ export interface EmailProcessorDeps {
   store: StateStore;
   sender: MailSender;
   recorder: DeliveryRecorder;
+  /**
+   * Aborted when the notifier, shutting down, hands back its deliveries:
+   * a send still in progress is given up, and not logged.
+   */
+  signal?: AbortSignal;
   now?: () => Date;
 }
 
@@ -51,8 +56,11 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     const started = performance.now();
     let error: string | undefined;
     try {
-      await deps.sender.send({ to, ...summary, key: String(job.id) });
+      const sending = deps.sender.send({ to, ...summary, key: String(job.id) });
+      await untilAborted(sending, deps.signal);
     } catch (err) {
+      // Handed back, to be sent again (same Message-ID), not an attempt.
+      if (deps.signal?.aborted) throw err;
       error = describe(err);
     }
 
@@ -98,6 +106,22 @@ async function summaryInput(
       last?.error ?? (last?.status ? `HTTP ${last.status}` : 'unknown'),
   };
   return input;
+}
+
+/**
+ * Waits for `work` unless `signal` aborts first. A send cannot be stopped
+ * half-way; one left behind loses its connection when the process ends.
+ */
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /** SMTP reply code or error code; never the message, which may quote data. */

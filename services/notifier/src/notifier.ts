@@ -6,7 +6,9 @@ import {
   createRedis,
   openQueue,
   countWorkerJobs,
+  handBackAfter,
   openWorker,
+  RunHandBack,
   scheduleDelay,
   type QueueName,
 } from '@ingest/queue';
@@ -105,30 +107,39 @@ export async function startNotifier(
     createNotifierMetrics(registry),
     logger,
   );
+  // Deliveries still running near the shutdown deadline go back to the
+  // queue, as transcodes do, instead of holding the exit.
+  const handBack = new RunHandBack();
+  const signal = handBack.signal;
 
   const workers: Worker[] = [
     openWorker(
       'completion',
       connection,
-      createCompletionProcessor({
-        store,
-        jobs,
-        logger,
-        publicUrl: config.publicUrl,
-      }),
+      handBack.wrap(
+        createCompletionProcessor({
+          store,
+          jobs,
+          logger,
+          publicUrl: config.publicUrl,
+        }),
+      ),
       { concurrency: CONCURRENCY.completion },
     ),
     openWorker(
       'webhook',
       connection,
-      createWebhookProcessor({
-        store,
-        jobs,
-        recorder,
-        post: deps.post ?? safeRequest,
-        timeoutMs: config.webhookTimeoutMs,
-        allowPrivateUrls: config.allowPrivateUrls,
-      }),
+      handBack.wrap(
+        createWebhookProcessor({
+          store,
+          jobs,
+          recorder,
+          post: deps.post ?? safeRequest,
+          timeoutMs: config.webhookTimeoutMs,
+          allowPrivateUrls: config.allowPrivateUrls,
+          signal,
+        }),
+      ),
       {
         concurrency: CONCURRENCY.webhook,
         scheduleDelay: (n) => scheduleDelay(config.webhookScheduleMs, n),
@@ -137,7 +148,7 @@ export async function startNotifier(
     openWorker(
       'email',
       connection,
-      createEmailProcessor({ store, sender, recorder }),
+      handBack.wrap(createEmailProcessor({ store, sender, recorder, signal })),
       {
         concurrency: CONCURRENCY.email,
         scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
@@ -146,7 +157,9 @@ export async function startNotifier(
     openWorker(
       'index',
       connection,
-      createIndexProcessor({ store, search: new SearchIndex(redis), logger }),
+      handBack.wrap(
+        createIndexProcessor({ store, search: new SearchIndex(redis), logger }),
+      ),
       { concurrency: CONCURRENCY.index },
     ),
   ];
@@ -166,10 +179,21 @@ export async function startNotifier(
     registry,
     ready: () => ping(redis),
   });
+  const closeWorkers = async () => {
+    const afterMs = handBackAfter(config.shutdownTimeoutMs);
+    const disarm = handBack.armDeadline(afterMs);
+    try {
+      await Promise.all(workers.map((w) => w.close()));
+    } finally {
+      disarm();
+    }
+    if (signal.aborted) logger.warn({ afterMs }, 'running jobs handed back');
+  };
+
   const steps: ShutdownStep[] = [
-    // close() lets running jobs finish; a job still running at the
-    // deadline is taken back by another notifier once its lock expires.
-    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    // close() lets running jobs finish; those still running near the
+    // deadline are handed back, to be retried with the same event id.
+    { name: 'workers', run: () => closeWorkers() },
     {
       name: 'queues',
       run: () => Promise.all([queues.webhook.close(), queues.email.close()]),

@@ -18,6 +18,7 @@ export type WebhookPost = (
     timeoutMs: number;
     maxRedirects: number;
     allowPrivate: boolean;
+    signal?: AbortSignal;
   },
 ) => Promise<{ status: number; body: Readable }>;
 
@@ -29,6 +30,11 @@ export interface WebhookProcessorDeps {
   /** Per-attempt time limit of the request in ms. */
   timeoutMs: number;
   allowPrivateUrls: boolean;
+  /**
+   * Aborted when the notifier, shutting down, hands back its deliveries:
+   * a POST still waiting for its answer is dropped, and not logged.
+   */
+  signal?: AbortSignal;
   now?: () => Date;
 }
 
@@ -119,11 +125,15 @@ async function post(
       timeoutMs: deps.timeoutMs,
       maxRedirects: 0,
       allowPrivate: deps.allowPrivateUrls,
+      signal: deps.signal,
     });
     // The answer's body is of no use; drop it so the socket is freed.
     response.body.destroy();
     return { status: response.status };
   } catch (err) {
+    // Not an attempt the receiver answered: the job is handed back and
+    // sent again, with the same webhook-id.
+    if (deps.signal?.aborted) throw err;
     const code = codeOf(err);
     // A malformed URL or a forbidden address will not change on retry.
     const permanent = code === 'bad_url' || code === 'address_not_allowed';

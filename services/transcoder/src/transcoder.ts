@@ -6,6 +6,8 @@ import {
   createRedis,
   openQueue,
   openWorker,
+  RunHandBack,
+  handBackAfter,
 } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
@@ -20,7 +22,6 @@ import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
 import { updateProcessor } from './update-processor';
-import { RunHandBack, handBackAfter } from './run-hand-back';
 import { sweepDeadWorkDirs, workDirOf } from './work-dirs';
 
 export interface TranscoderOverrides {

@@ -6,6 +6,7 @@ import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { checkParams, type ParamSchema } from '../api/param-check';
 import { authenticate } from './auth';
 import { runIdempotent } from './idempotency';
+import type { CallDrain } from './in-flight';
 import type { Params } from './params';
 import { readParams, type FileHandler } from './read-params';
 
@@ -16,6 +17,8 @@ export interface CallContext {
   log: Logger;
   req: Request;
   res: Response;
+  /** Aborted when the gateway, shutting down, cuts its calls short. */
+  signal: AbortSignal;
 }
 
 export interface EndpointDeps {
@@ -24,6 +27,8 @@ export interface EndpointDeps {
   maxBodyBytes: number;
   /** Where Idempotency-Key answers are kept; none: the header is ignored. */
   idempotency?: IdempotencyStore;
+  /** Tracks calls through a shutdown; none: calls are never cut short. */
+  drain?: CallDrain;
 }
 
 export interface EndpointOptions {
@@ -56,10 +61,11 @@ export function endpoint(
   handler: (ctx: CallContext) => Promise<unknown>,
   options: EndpointOptions = {},
 ) {
-  return async (req: Request, res: Response) => {
+  const signal = deps.drain?.signal ?? new AbortController().signal;
+  const answerCall = async (req: Request, res: Response) => {
     const requestId = String(req.headers['x-request-id'] ?? randomUUID());
     const log = deps.logger.child({ requestId });
-    const base = { requestId, log, req, res };
+    const base = { requestId, log, req, res, signal };
     res.setHeader('X-Request-Id', requestId);
 
     let answer: () => void;
@@ -67,6 +73,7 @@ export function endpoint(
       const params = await readParams(req, {
         maxBodyBytes: deps.maxBodyBytes,
         onFile: options.onFile?.(base),
+        signal,
       });
       const site = await authenticate(deps.store, req, params);
       if (options.schema) checkParams(options.schema, params);
@@ -81,7 +88,11 @@ export function endpoint(
         if (body !== undefined && !res.headersSent) res.json(body);
       };
     } catch (err) {
-      answer = () => sendError(res, log, err);
+      // Cut short at shutdown: 503, whichever step failed, so the client
+      // retries (on another gateway) rather than giving the call up.
+      answer = signal.aborted
+        ? () => sendCutShort(res, log, signal.reason)
+        : () => sendError(res, log, err);
     }
 
     // The cleanup ends before the answer goes out: a client that sends
@@ -96,6 +107,17 @@ export function endpoint(
       sendError(res, log, err);
     }
   };
+
+  return (req: Request, res: Response) => {
+    const work = answerCall(req, res);
+    deps.drain?.track(work);
+    return work;
+  };
+}
+
+function sendCutShort(res: Response, log: Logger, reason: unknown) {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  sendError(res, log, reason);
 }
 
 export function sendError(res: Response, log: Logger, err: unknown) {

@@ -27,6 +27,8 @@ export interface ReadOptions {
   maxBodyBytes: number;
   /** Given only on routes that take a file. */
   onFile?: FileHandler;
+  /** Aborted to let go of a multipart body mid-way (shutdown). */
+  signal?: AbortSignal;
 }
 
 /** Largest multipart field value, as for JSON and form values. */
@@ -45,7 +47,7 @@ export async function readParams(
   if (req.method === 'GET' || req.method === 'HEAD') return params;
 
   if (type.startsWith('multipart/form-data')) {
-    await readMultipart(req, params, options.onFile);
+    await readMultipart(req, params, options.onFile, options.signal);
   } else if (type.startsWith('application/json')) {
     const body = await readBody(req, options.maxBodyBytes);
     if (body.length > 0) addJson(params, parseJson(body));
@@ -95,6 +97,7 @@ function readMultipart(
   req: IncomingMessage,
   params: Params,
   onFile: FileHandler | undefined,
+  signal?: AbortSignal,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -125,6 +128,7 @@ function readMultipart(
       failed = true;
       // First, so a file handler waiting for the fields stops waiting.
       formFailed(err);
+      signal?.removeEventListener('abort', letGo);
       // A file being received (it may hold the site's upload slot) runs
       // to its end first, so the caller's cleanup sees all it took.
       void fileWork.then(() => {
@@ -132,6 +136,11 @@ function readMultipart(
         req.resume();
         reject(err);
       });
+    };
+    // As a client gone mid-body (below), but the call may still answer.
+    const letGo = () => {
+      fileStream?.destroy(signal?.reason);
+      fail(signal?.reason);
     };
 
     parser.on('field', (name, value, info) => {
@@ -176,7 +185,9 @@ function readMultipart(
     parser.on('close', () => {
       formEnded();
       fileWork.then(() => {
-        if (!failed) resolve();
+        if (failed) return;
+        signal?.removeEventListener('abort', letGo);
+        resolve();
       }, fail);
     });
     // A client that goes away mid-body (or a body that stalls past the
@@ -191,6 +202,8 @@ function readMultipart(
       fileStream?.destroy(gone);
       fail(gone);
     });
+    if (signal?.aborted) letGo();
+    else signal?.addEventListener('abort', letGo, { once: true });
     req.pipe(parser);
   });
 }

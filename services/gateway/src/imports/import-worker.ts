@@ -1,12 +1,18 @@
 import { UnrecoverableError } from 'bullmq';
 import { ApiError } from '@ingest/core';
-import { countWorkerJobs, createRedis, openWorker } from '@ingest/queue';
+import {
+  RunHandBack,
+  countWorkerJobs,
+  createRedis,
+  openWorker,
+} from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
 import type { InboundImporter } from './inbound-importer';
 
 export interface ImportWorker {
-  close(): Promise<void>;
+  /** Stops; an import still running after `handBackAfterMs` is handed back. */
+  close(handBackAfterMs: number): Promise<void>;
 }
 
 /**
@@ -30,10 +36,11 @@ export function startImportWorker(
 ): ImportWorker {
   // Blocking commands need a connection that never gives up a request.
   const connection = createRedis(redisUrl, 'worker');
+  const handBack = new RunHandBack();
   const worker = openWorker(
     'imports',
     connection,
-    async (job) => {
+    handBack.wrap(async (job) => {
       const started = Date.now();
       const fields = {
         queue: 'imports',
@@ -43,7 +50,7 @@ export function startImportWorker(
         attempt: job.attemptsMade + 1,
       };
       try {
-        const answer = await importer.run(job.data);
+        const answer = await importer.run(job.data, handBack.signal);
         logger.info(
           {
             ...fields,
@@ -55,6 +62,11 @@ export function startImportWorker(
         return answer;
       } catch (err) {
         const durationMs = Date.now() - started;
+        if (handBack.signal.aborted) {
+          // Neither refused nor failed: this or another gateway runs it again.
+          logger.info({ ...fields, durationMs }, 'import handed back');
+          throw err;
+        }
         if (err instanceof ApiError) {
           logger.info(
             { ...fields, code: err.code, durationMs },
@@ -65,7 +77,7 @@ export function startImportWorker(
         logger.error({ ...fields, err, durationMs }, 'import failed');
         throw new Error(JSON.stringify(new ApiError('internal').toBody()));
       }
-    },
+    }),
     { concurrency: CONCURRENCY },
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
@@ -74,9 +86,11 @@ export function startImportWorker(
 
   let closing: Promise<void> | undefined;
   return {
-    close: () =>
+    close: (handBackAfterMs) =>
       (closing ??= (async () => {
+        const disarm = handBack.armDeadline(handBackAfterMs);
         await worker.close().catch(() => {});
+        disarm();
         connection.disconnect();
       })()),
   };

@@ -26,7 +26,8 @@ export interface InboundImporterDeps {
 export class InboundImporter {
   constructor(private readonly deps: InboundImporterDeps) {}
 
-  async run(data: unknown): Promise<UploadAnswer> {
+  /** `signal` stops a URL fetch in progress (the worker's shutdown). */
+  async run(data: unknown, signal?: AbortSignal): Promise<UploadAnswer> {
     const request = readImportPayload(data);
     const site = await this.deps.store.getSite(request.siteId);
     if (!site) {
@@ -35,7 +36,7 @@ export class InboundImporter {
 
     checkParams(API_ENDPOINTS.upload.params, request.params);
     const upload = await this.deps.uploads.prepare(site, request.params);
-    const received = await this.receive(site, request.source);
+    const received = await this.receive(site, request.source, signal);
     return this.deps.uploads.accept(site, upload, received);
   }
 
@@ -43,8 +44,11 @@ export class InboundImporter {
   private async receive(
     site: Site,
     source: ImportSource,
+    signal?: AbortSignal,
   ): Promise<ReceivedSource> {
-    if ('url' in source) return this.deps.uploads.fetch(site, source.url);
+    if ('url' in source) {
+      return this.deps.uploads.fetch(site, source.url, signal);
+    }
 
     // A copy, so the producer's object stays the producer's: a retried
     // import finds it again, and the producer removes it when it likes.

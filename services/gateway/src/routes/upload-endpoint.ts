@@ -105,14 +105,19 @@ export function uploadEndpoint(
           );
         }
         await slotOf(ctx).take(site.id);
-        // A client that hangs up stops the fetch, which frees its slot.
+        // A client that hangs up stops the fetch, which frees its slot; so
+        // does a shutdown that cuts the call short.
         const hangUp = new AbortController();
         ctx.res.once('close', () => {
           if (!ctx.res.writableFinished) {
             hangUp.abort(new Error('the client closed the connection'));
           }
         });
-        const fetched = await deps.uploads.fetch(site, url, hangUp.signal);
+        const fetched = await deps.uploads.fetch(
+          site,
+          url,
+          AbortSignal.any([hangUp.signal, ctx.signal]),
+        );
         deps.metrics?.received(fetched.bytes, 'url');
         const answer = await accept(fetched);
         deps.metrics?.accepted();

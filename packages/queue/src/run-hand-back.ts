@@ -1,15 +1,23 @@
+import { setMaxListeners } from 'node:events';
 import { DelayedError, type Job } from 'bullmq';
 
-type Processor<R> = (job: Job, token?: string) => Promise<R>;
+type Processor<J extends Job, R> = (job: J, token?: string) => Promise<R>;
 
 /**
- * Lets a draining transcoder give back the runs it cannot finish before
- * its shutdown deadline: their ffmpeg is stopped through `signal`, and
- * the queue job goes back to waiting at once, without counting as a
- * failed attempt, for another transcoder (or this one's successor).
+ * Lets a draining worker give back the runs it cannot finish before its
+ * shutdown deadline: their work (an ffmpeg, a fetch, a delivery) is
+ * stopped through `signal`, and the queue job goes back to waiting at
+ * once, without counting as a failed attempt, for another worker (or
+ * this one's successor). BullMQ's own `close(true)` would leave the job
+ * active until its lock lapsed, and count it as stalled.
  */
 export class RunHandBack {
   private readonly controller = new AbortController();
+
+  constructor() {
+    // Each run in flight listens to the signal: no leak past 10.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted when unfinished runs are to be given back. */
   get signal(): AbortSignal {
@@ -17,7 +25,7 @@ export class RunHandBack {
   }
 
   /** Wraps the worker's processor so that an aborted run is handed back. */
-  wrap<R>(processor: Processor<R>): Processor<R> {
+  wrap<J extends Job, R>(processor: Processor<J, R>): Processor<J, R> {
     return async (job, token) => {
       try {
         return await processor(job, token);
@@ -42,9 +50,9 @@ export class RunHandBack {
 }
 
 /**
- * When to give runs back within a shutdown deadline: late enough that
- * most runs finish, early enough that handing back (one Redis call per
- * run) and closing fit before the deadline.
+ * When to give runs back (or cut calls short) within a shutdown deadline:
+ * late enough that most finish, early enough that handing back (one
+ * Redis call per run), each one's cleanup and closing fit before it.
  */
 export function handBackAfter(deadlineMs: number): number {
   return Math.max(deadlineMs / 2, deadlineMs - 5_000);

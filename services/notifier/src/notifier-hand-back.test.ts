@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import { createRedis, jobIds, openQueue } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import {
+  listenOnLoopback,
+  RedisServer,
+  withDeadline,
+} from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { startNotifier } from './notifier';
+import type { MailSender } from './mail-sender';
+import { completedJob, memoryLogger, waitFor } from './test-support';
+
+const SHUTDOWN_MS = 1_000;
+
+let redisServer: RedisServer;
+let redis: Redis;
+let dataDir: string;
+
+before(async () => {
+  redisServer = await RedisServer.start();
+  redis = createRedis(redisServer.url, 'worker');
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-hand-back-'));
+});
+
+after(async () => {
+  redis?.disconnect();
+  await redisServer?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+test('deliveries still running at the deadline are handed back', async () => {
+  const store = new StateStore(redis);
+  const posts: string[] = [];
+  // Takes every POST and never answers.
+  const hook = await listenOnLoopback(
+    http.createServer((req) => {
+      posts.push(String(req.headers['webhook-id']));
+      req.resume();
+    }),
+  );
+  const sends: string[] = [];
+  const stuckSender: MailSender = {
+    send: (mail) => {
+      sends.push(mail.key);
+      return new Promise(() => {});
+    },
+    close: async () => {},
+  };
+  const notifier = await startNotifier(
+    loadConfig({
+      REDIS_URL: redisServer.url,
+      NOTIFIER_PORT: '0',
+      HOST: '127.0.0.1',
+      INGEST_DATA_DIR: dataDir,
+      INGEST_ALLOW_PRIVATE_URLS: '1',
+      INGEST_WEBHOOK_TIMEOUT: '1m',
+      INGEST_SHUTDOWN_TIMEOUT: `${SHUTDOWN_MS}ms`,
+    }),
+    { logger: memoryLogger().logger, mailSender: stuckSender },
+  );
+  const completions = openQueue('completion', redis);
+  try {
+    const byHook = await completedJob(store, { oncomplete: `${hook.url}/h` });
+    const byMail = await completedJob(store, { oncomplete: 'a@example.com' });
+    for (const { job } of [byHook, byMail]) {
+      await completions.add('completion', { jobId: job.id }, {
+        jobId: jobIds.completion(job.id),
+      });
+    }
+    await waitFor(() => posts.length === 1 && sends.length === 1);
+
+    const started = Date.now();
+    await withDeadline(notifier.close(), {
+      timeoutMs: 3 * SHUTDOWN_MS,
+      message: 'close still waits on the stuck deliveries',
+    });
+    const closeMs = Date.now() - started;
+    assert.ok(closeMs < SHUTDOWN_MS, `closed after ${closeMs} ms`);
+
+    for (const name of ['webhook', 'email'] as const) {
+      const queue = openQueue(name, redis);
+      const counts = await queue.getJobCounts(
+        'active',
+        'waiting',
+        'delayed',
+        'failed',
+        'completed',
+      );
+      const [job] = await queue.getJobs(['waiting', 'delayed']);
+      await queue.close();
+      assert.deepEqual(
+        [counts.active, counts.failed, counts.completed],
+        [0, 0, 0],
+        `${name}: ${JSON.stringify(counts)}`,
+      );
+      assert.equal(job?.attemptsMade, 0, `${name}: no attempt counted`);
+    }
+    for (const { job } of [byHook, byMail]) {
+      assert.deepEqual(await store.deliveries.list(job.id), [], 'not logged');
+    }
+  } finally {
+    await notifier.close();
+    await completions.close();
+    await hook.close();
+  }
+});
