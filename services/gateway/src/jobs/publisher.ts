@@ -33,28 +33,12 @@ export class Publisher {
     requestId?: string,
     oncomplete?: string,
   ): Promise<PublishResult> {
-    if (job.state === 'complete') {
-      throw new ApiError('job_closed', `job ${job.id} is already complete`);
-    }
-
-    let uploadIds: number[];
-    let updateIds: number[];
-    if (job.state === 'publishing') {
-      if (oncomplete) await this.store.setOncomplete(job.id, oncomplete);
-      const uploads = await this.store.listUploads(job.id);
-      uploadIds = uploads.filter((u) => u.status === 'queued').map((u) => u.id);
-      updateIds = await this.updates.idsOf(job.id);
-    } else {
-      const result = await this.store.publish(job.id, oncomplete);
-      if (result === 'empty') {
-        throw new ApiError('job_empty', `job ${job.id} has no uploads`);
-      }
-      if (result === 'closed') {
-        throw new ApiError('job_closed', `job ${job.id} is already published`);
-      }
-      uploadIds = result.queued;
-      updateIds = result.updates;
-    }
+    const { uploadIds, updateIds } = await closeJob(
+      this.store,
+      this.updates,
+      job,
+      oncomplete,
+    );
     const updates = (await this.updates.many(updateIds)).filter(
       (u) => u.status === 'queued',
     );
@@ -78,6 +62,40 @@ export class Publisher {
     ]);
     return { queued: uploadIds.length + updates.length };
   }
+}
+
+/**
+ * Closes an open job, or finds what a publishing one still has queued.
+ */
+async function closeJob(
+  store: StateStore,
+  updates: UpdateStore,
+  job: Job,
+  oncomplete?: string,
+): Promise<{ uploadIds: number[]; updateIds: number[] }> {
+  let current = job;
+  if (current.state === 'open') {
+    const result = await store.publish(current.id, oncomplete);
+    if (result === 'empty') {
+      throw new ApiError('job_empty', `job ${current.id} has no uploads`);
+    }
+    if (result !== 'closed') {
+      return { uploadIds: result.queued, updateIds: result.updates };
+    }
+    // Another call published it since it was read (two clients
+    // publishing the main job at once): this one is a repeat.
+    current = (await store.jobById(current.id)) ?? current;
+  }
+  if (current.state !== 'publishing') {
+    const state = current.state === 'complete' ? 'complete' : 'published';
+    throw new ApiError('job_closed', `job ${current.id} is already ${state}`);
+  }
+  if (oncomplete) await store.setOncomplete(current.id, oncomplete);
+  const uploads = await store.listUploads(current.id);
+  return {
+    uploadIds: uploads.filter((u) => u.status === 'queued').map((u) => u.id),
+    updateIds: await updates.idsOf(current.id),
+  };
 }
 
 /**

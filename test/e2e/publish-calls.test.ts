@@ -1,22 +1,26 @@
 /**
- * End to end: `publish` with `oncomplete` replaces the job's target only
- * when the publish goes ahead (SPEC §1: a call that failed did not do
- * part of its work silently). The stack has no transcoder, so a
- * published job stays publishing while the test looks at it.
+ * End to end: `publish` calls. With `oncomplete`, it replaces the job's
+ * target only when the publish goes ahead (SPEC §1: a call that failed
+ * did not do part of its work silently); calls that race to publish one
+ * job all succeed, as a repeated publish does. The stack has no
+ * transcoder, so a published job stays publishing while the test looks.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { openQueue } from '@ingest/queue';
+import { UpdateStore } from '@ingest/state';
 import {
   makeDistinctTones,
   startFixtureStack,
   type FixtureStack,
 } from '@ingest/testkit';
+import { Publisher } from '@ingest/gateway/src/jobs/publisher';
 
 let fixture: FixtureStack;
 
 before(async () => {
   fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 1),
+    fixtures: (dir) => makeDistinctTones(dir, 2),
     transcoders: 0,
   });
 });
@@ -62,4 +66,31 @@ test('a refused publish leaves oncomplete alone; an accepted one sets it', async
   });
   assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.equal(await targetOf(jobId), 'ops@example.com');
+});
+
+test('a publish that lost the race to another is a repeat, not job_closed', async () => {
+  const { store, redis } = fixture.stack;
+  const created = await call('createJob', { name: 'raced' });
+  const jobId = created.body.job_id as number;
+  const uploaded = await call('upload', {
+    job_id: jobId,
+    url: `${fixture.files.url}/tone-2.wav`,
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+
+  // The job as a second call read it, just before the first published.
+  const stale = await store.jobById(jobId);
+  assert.equal(stale?.state, 'open');
+  const first = await call('publish', { job_id: jobId });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+
+  const transcode = openQueue('transcode', redis);
+  try {
+    const publisher = new Publisher(store, transcode, new UpdateStore(redis));
+    const second = await publisher.publish(stale!, undefined, 'ops@example.com');
+    assert.deepEqual(second, { queued: 1 });
+    assert.equal(await targetOf(jobId), 'ops@example.com');
+  } finally {
+    await transcode.close();
+  }
 });
