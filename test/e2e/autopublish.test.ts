@@ -121,6 +121,22 @@ describe('autopublish', () => {
     assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 1, 0]);
   });
 
+  test('a timer whose autopublish uploads were all deleted publishes nothing', async () => {
+    const job = await newJob();
+    const auto = await upload(11, { job_id: job, autopublish: 1 });
+    const deleted = await call('delete', { upload_id: auto });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    await upload(12, { job_id: job });
+    await sleep(IDLE_MS + 2_000);
+    assert.equal(await stateOf(job), 'open');
+
+    // An autopublish upload sent now starts the timer again, and it fires.
+    await upload(13, { job_id: job, autopublish: 1 });
+    await publishedAt(job);
+    const done = await stack.waitForJob(site.token, job);
+    assert.equal(done.d, 2);
+  });
+
   test('each autopublish upload starts the idle time again', async () => {
     const job = await newJob();
     await upload(3, { job_id: job, autopublish: '1' });

@@ -18,6 +18,12 @@ export const keys = {
   /** A site's answer to one Idempotency-Key (key given hashed). */
   idempotency: (siteId: number, keyHash: string) =>
     `${KEY_PREFIX}:site:${siteId}:idem:${keyHash}`,
+  /**
+   * What of a job was sent with autopublish=1 and still waits, as
+   * `upload:<id>` / `update:<id>`: an idle timer with none left does not
+   * publish the job.
+   */
+  jobAutopublish: (id: number) => `${KEY_PREFIX}:job:${id}:autopublish`,
   jobUpdates: (id: number) => `${KEY_PREFIX}:job:${id}:updates`,
   update: (id: number) => `${KEY_PREFIX}:update:${id}`,
   track: (id: number) => `${KEY_PREFIX}:track:${id}`,

@@ -183,6 +183,33 @@ export class StateStore {
     await this.redis.hset(keys.job(jobId), 'oncomplete', target);
   }
 
+  /** `member` (`upload:<id>` / `update:<id>`) was sent with autopublish. */
+  async markAutopublish(jobId: number, member: string): Promise<void> {
+    await this.redis
+      .multi()
+      .sadd(keys.jobAutopublish(jobId), member)
+      .hset(keys.job(jobId), 'autopublishMarked', '1')
+      .exec();
+  }
+
+  /** `member` was deleted before its job published. */
+  async unmarkAutopublish(jobId: number, member: string): Promise<void> {
+    await this.redis.srem(keys.jobAutopublish(jobId), member);
+  }
+
+  /**
+   * Whether an autopublish upload or update of the job still waits. A
+   * job whose timer an older gateway started, before uploads were
+   * marked, counts as having one.
+   */
+  async hasAutopublish(jobId: number): Promise<boolean> {
+    const [marked, count] = await Promise.all([
+      this.redis.hexists(keys.job(jobId), 'autopublishMarked'),
+      this.redis.scard(keys.jobAutopublish(jobId)),
+    ]);
+    return marked === 0 || count > 0;
+  }
+
   async counts(jobId: number): Promise<JobCounts> {
     const [q, i, d, e] = await this.redis.hmget(
       keys.job(jobId),

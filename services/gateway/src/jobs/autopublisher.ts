@@ -17,7 +17,13 @@ export interface AutopublisherDeps {
 }
 
 /** What an autopublish attempt came to; failures throw. */
-export type AutopublishOutcome = 'published' | 'not_open' | 'empty' | 'missing';
+export type AutopublishOutcome =
+  | 'published'
+  | 'not_open'
+  | 'empty'
+  | 'missing'
+  /** Every autopublish upload of the job was deleted meanwhile. */
+  | 'no_autopublish';
 
 /**
  * Uploads sent with `autopublish=1` publish their job by themselves
@@ -30,11 +36,17 @@ export class Autopublisher {
   constructor(private readonly deps: AutopublisherDeps) {}
 
   /**
-   * An autopublish upload joined the job: publish the job when it holds
-   * enough uploads, else start its idle timer again.
+   * An autopublish upload (or track update), `member` as `upload:<id>` /
+   * `update:<id>`, joined the job: publish the job when it holds enough
+   * uploads, else start its idle timer again.
    */
-  async noteUpload(jobId: number, requestId?: string): Promise<void> {
+  async noteUpload(
+    jobId: number,
+    member: string,
+    requestId?: string,
+  ): Promise<void> {
     try {
+      await this.deps.store.markAutopublish(jobId, member);
       const { q, i, d, e } = await this.deps.store.counts(jobId);
       if (q + i + d + e >= this.deps.maxUploads) {
         await this.publishIfOpen(jobId, 'limit', requestId);
@@ -60,6 +72,11 @@ export class Autopublisher {
     const job = await this.deps.store.jobById(jobId);
     if (!job) return 'missing';
     if (job.state !== 'open') return 'not_open';
+    // README: a job with no autopublish upload never publishes by itself,
+    // also when the ones it had were deleted after starting the timer.
+    if (reason === 'idle' && !(await this.deps.store.hasAutopublish(jobId))) {
+      return 'no_autopublish';
+    }
 
     try {
       const { queued } = await this.deps.publisher.publish(job, requestId);

@@ -32,7 +32,7 @@ export class UploadDeleter {
 
     const result = await this.deps.deletions.dropWaiting(upload);
     if (result.dropped) {
-      await this.removeSources(result.sources);
+      await this.dropped(upload.jobId, `upload:${uploadId}`, result.sources);
       return 1;
     }
     if (result.status === 'missing') {
@@ -50,7 +50,7 @@ export class UploadDeleter {
 
     const result = await this.deps.updates.dropWaiting(update);
     if (result.dropped) {
-      await this.removeSources(result.sources);
+      await this.dropped(update.jobId, `update:${updateId}`, result.sources);
       return 1;
     }
     if (result.status === 'missing') {
@@ -71,18 +71,28 @@ export class UploadDeleter {
       for (const id of await store.uploadIds(jobId)) {
         const result = await deletions.dropWaiting({ id, jobId });
         if (!result.dropped) continue;
-        await this.removeSources(result.sources);
+        await this.dropped(jobId, `upload:${id}`, result.sources);
         deleted += 1;
       }
       for (const id of await updates.idsOf(jobId)) {
         const result = await updates.dropWaiting({ id, jobId });
         if (!result.dropped) continue;
-        await this.removeSources(result.sources);
+        await this.dropped(jobId, `update:${id}`, result.sources);
         deleted += 1;
       }
     }
     this.deps.logger.info({ siteId: site.id, deleted }, 'uploads deleted');
     return deleted;
+  }
+
+  /** What follows a drop: its autopublish mark and its files go. */
+  private async dropped(
+    jobId: number,
+    member: string,
+    sources: SourceFile[],
+  ): Promise<void> {
+    await this.deps.store.unmarkAutopublish(jobId, member);
+    await this.removeSources(sources);
   }
 
   /**

@@ -233,8 +233,12 @@ export async function noteAutopublish(
   jobId: number,
   stored: { upload_id: number } | { update_id: number },
 ): Promise<void> {
+  const member =
+    'upload_id' in stored
+      ? `upload:${stored.upload_id}`
+      : `update:${stored.update_id}`;
   try {
-    await autopublisher?.noteUpload(jobId);
+    await autopublisher?.noteUpload(jobId, member);
   } catch {
     const what =
       'upload_id' in stored
