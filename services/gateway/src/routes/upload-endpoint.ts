@@ -5,7 +5,7 @@ import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate, tokenOf } from '../http/auth';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
-import { id, text, type Params } from '../http/params';
+import { flag, id, text, type Params } from '../http/params';
 import type { FileHandler } from '../http/read-params';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { ReceivedSource } from '../uploads/upload-service';
@@ -19,8 +19,10 @@ import type { ImportRouteDeps } from './import-routes';
 async function prepareCall(
   deps: ImportRouteDeps,
   call: { site: Site; params: Params; requestId: string },
+  hasFile: boolean,
 ): Promise<(source: ReceivedSource) => Promise<object>> {
   const { site, params, requestId } = call;
+  checkCombination(params, hasFile);
   if (id(params, 'track_id') !== undefined) {
     const request = await deps.trackUpdates.prepare(site, params);
     return (source) =>
@@ -28,6 +30,33 @@ async function prepareCall(
   }
   const request = await deps.uploads.prepare(site, params);
   return (source) => deps.uploads.accept(site, request, source);
+}
+
+/**
+ * Parameters that cannot go together, or mean nothing without another,
+ * are refused rather than silently dropped: a client that sent them
+ * wanted something this call would not do.
+ */
+function checkCombination(params: Params, hasFile: boolean): void {
+  if (hasFile && text(params, 'url')) {
+    throw new ApiError(
+      'invalid_parameter',
+      'send url or a multipart file, not both',
+      { parameters: ['url', 'file'] },
+    );
+  }
+  if (id(params, 'track_id') !== undefined) return;
+  const updateOnly = ['format', 'immediate'].filter((name) =>
+    name === 'immediate' ? flag(params, name) : text(params, name),
+  );
+  if (updateOnly.length > 0) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${updateOnly.join(' and ')} apply only to track updates: give ` +
+        'track_id, or leave them out (formats sets the formats of an upload)',
+      { parameters: updateOnly },
+    );
+  }
 }
 
 /**
@@ -89,7 +118,7 @@ export function uploadEndpoint(
       const file = received.get(ctx.req);
       taken.add(ctx.req);
       try {
-        const accept = await prepareCall(deps, ctx);
+        const accept = await prepareCall(deps, ctx, file !== undefined);
         if (file) {
           deps.metrics?.received(file.bytes, 'file');
           const answer = await accept(file);

@@ -119,10 +119,22 @@ export class SecondarySources {
    * a missing upload is not found, a published one takes no source. The
    * attach itself checks again, atomically.
    */
-  async checkTarget(site: Site, uploadId: number): Promise<void> {
+  async checkTarget(
+    site: Site,
+    uploadId: number,
+    jobId?: number,
+  ): Promise<void> {
     const upload = await this.deps.store.getUpload(site.id, uploadId);
     if (!upload) {
       throw new ApiError('not_found', `upload ${uploadId} not found`);
+    }
+    if (jobId !== undefined && upload.jobId !== jobId) {
+      throw new ApiError(
+        'invalid_parameter',
+        `upload ${uploadId} is in job ${upload.jobId}, not job ${jobId}; ` +
+          'leave job_id out to attach a source to it',
+        { parameters: ['upload_id', 'job_id'] },
+      );
     }
     if (upload.status !== 'uploaded') {
       throw new ApiError(

@@ -131,7 +131,7 @@ export class UploadService {
     const oncomplete = readNotifyTarget(params);
     const attachTo = id(params, 'upload_id');
     if (attachTo !== undefined) {
-      await this.deps.secondary?.checkTarget(site, attachTo);
+      await this.deps.secondary?.checkTarget(site, attachTo, jobId);
     }
     return {
       job,

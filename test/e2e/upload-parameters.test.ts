@@ -1,0 +1,84 @@
+/**
+ * End to end: upload parameters that cannot go together, or mean nothing
+ * without another, are refused with a reason rather than dropped; the
+ * call then stores nothing and fetches nothing.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  type FixtureStack,
+} from '@ingest/testkit';
+
+let fixture: FixtureStack;
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 3),
+    transcoders: 0,
+  });
+});
+
+after(() => fixture?.close());
+
+const call = (endpoint: string, params: Record<string, unknown> = {}) =>
+  fixture.stack.call(`/api/import/${endpoint}`, fixture.site.token, params);
+
+const url = (n: number) => `${fixture.files.url}/tone-${n}.wav`;
+
+async function uploadsOf(jobId?: number): Promise<number> {
+  const listed = await call('list', jobId ? { job_id: jobId } : {});
+  return listed.body.tracks.length;
+}
+
+function assertRefused(
+  answer: { status: number; body: any },
+  parameters: string[],
+) {
+  assert.equal(answer.status, 400, JSON.stringify(answer.body));
+  assert.equal(answer.body.code, 'invalid_parameter');
+  assert.deepEqual(answer.body.parameters, parameters);
+}
+
+test('url and a file together are refused, and nothing is kept', async () => {
+  const form = new FormData();
+  const bytes = await readFile(path.join(fixture.dir, 'tone-1.wav'));
+  form.set('url', url(2));
+  form.set('file', new Blob([bytes]), 'tone-1.wav');
+  const res = await fetch(
+    `${fixture.stack.gatewayUrl}/api/import/upload?token=${fixture.site.token}`,
+    { method: 'POST', body: form },
+  );
+  assertRefused({ status: res.status, body: await res.json() }, ['url', 'file']);
+  assert.equal(await uploadsOf(), 0);
+});
+
+test('format or immediate=1 without track_id are refused', async () => {
+  assertRefused(await call('upload', { url: url(1), format: 'wav' }), ['format']);
+  assertRefused(await call('upload', { url: url(1), immediate: 1 }), ['immediate']);
+  assert.equal(await uploadsOf(), 0);
+  // immediate=0 asks for nothing an upload would not do.
+  const plain = await call('upload', { url: url(1), immediate: 0 });
+  assert.equal(plain.status, 200, JSON.stringify(plain.body));
+});
+
+test('upload_id of one job with job_id of another is refused', async () => {
+  const first = await call('createJob', { name: 'a' });
+  const second = await call('createJob', { name: 'b' });
+  const target = await call('upload', { url: url(2), job_id: first.body.job_id });
+  assert.equal(target.status, 200, JSON.stringify(target.body));
+
+  const attach = await call('upload', {
+    url: url(3),
+    upload_id: target.body.upload_id,
+    job_id: second.body.job_id,
+  });
+  assertRefused(attach, ['upload_id', 'job_id']);
+  assert.match(attach.body.error, /is in job \d+, not job \d+/);
+  assert.equal(await uploadsOf(second.body.job_id), 0);
+  const kept = await fixture.stack.store.uploadById(target.body.upload_id);
+  assert.deepEqual(Object.keys(kept?.sources ?? {}), ['wav']);
+});
