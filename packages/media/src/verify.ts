@@ -212,8 +212,9 @@ export function differentRecording(
     'verification_failed',
     `the ${other.container} source decodes to ` +
       `${formatSeconds(other.decodedS)} s but the ${primary.container} ` +
-      `source to ${formatSeconds(primary.decodedS)} s: both must be the ` +
-      `same recording; upload the ${other.container} of this one, or none`,
+      `source to ${formatSeconds(primary.decodedS)} s: the sources of one ` +
+      'upload must be the same recording; send the one that is not ' +
+      'again (upload_id), or upload them as separate tracks',
     {
       format: other.container,
       decodedDurationS: other.decodedS,
