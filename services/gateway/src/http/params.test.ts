@@ -45,6 +45,13 @@ test('ids must be positive integers', () => {
   assert.equal(id(params, 'missing'), undefined);
 });
 
+test('a NUL in a meta value is refused; other control characters stay', () => {
+  assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\0b'), /NUL/);
+  const lyrics = emptyParams();
+  addPair(lyrics, 'meta[Lyrics]', 'line one\r\n\tline two');
+  assert.equal(lyrics.meta.Lyrics, 'line one\r\n\tline two');
+});
+
 test('hostile shapes are refused', () => {
   assert.throws(() => addJson(emptyParams(), [1, 2]), /object/);
   assert.throws(() => addJson(emptyParams(), { meta: ['x'] }), /object/);

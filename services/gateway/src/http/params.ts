@@ -104,6 +104,14 @@ function setMeta(params: Params, field: string, value: string) {
         `${PARAM_LIMITS.metaValueBytes} bytes`,
     );
   }
+  if (value.includes('\0')) {
+    // ffmpeg takes tags as C strings: the value would be cut there, and
+    // the files' tags would disagree with the track's meta.
+    throw new ApiError(
+      'invalid_parameter',
+      `meta[${field.slice(0, 100)}] holds a NUL character, which no tag can`,
+    );
+  }
   const known = Object.hasOwn(params.meta, field.trim());
   if (!known && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(
