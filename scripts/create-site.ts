@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@ingest/config';
+import { isSingleAddress } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { stackRedisUrl } from './stack-redis';
@@ -21,6 +22,13 @@ if (!values.name) {
   process.stderr.write(
     'usage: npm run site:create -- --name NAME [--email ADDRESS] ' +
       '[--custom "Field A,Field B"]\n',
+  );
+  process.exit(1);
+}
+
+if (values.email && !isSingleAddress(values.email)) {
+  process.stderr.write(
+    `--email ${JSON.stringify(values.email)} is not one plain address\n`,
   );
   process.exit(1);
 }

@@ -32,6 +32,19 @@ async function newSite(token: string) {
   return store.createSite({ name: token, token, webhookSecret: 'whsec_x' });
 }
 
+test('a site with a contact address no mail can go to is refused', async () => {
+  await assert.rejects(
+    store.createSite({
+      name: 'x',
+      token: 'contact-token-1',
+      webhookSecret: 'whsec_x',
+      contactEmail: 'not an address',
+    }),
+    /not one plain ASCII address/,
+  );
+  assert.equal(await store.siteByToken('contact-token-1'), undefined);
+});
+
 test('tokens resolve to their site and are stored hashed', async () => {
   const site = await newSite('secret-token-1');
   assert.equal((await store.siteByToken('secret-token-1'))?.id, site.id);

@@ -10,6 +10,7 @@ import type {
   Upload,
   UploadStatus,
 } from '@ingest/core';
+import { isSingleAddress } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { DeliveryLog } from './delivery-log';
@@ -82,6 +83,14 @@ export class StateStore {
   // Sites
 
   async createSite(input: NewSite): Promise<Site> {
+    // The contact gets mail the API never checked: the notifier's rule
+    // holds here too, or its mail would be dropped unseen.
+    if (input.contactEmail && !isSingleAddress(input.contactEmail)) {
+      throw new Error(
+        `contact email ${JSON.stringify(input.contactEmail)} is not one ` +
+          'plain ASCII address',
+      );
+    }
     const tokenKey = keys.token(hashToken(input.token));
     const existing = await this.redis.get(tokenKey);
     if (existing) {
