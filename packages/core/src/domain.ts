@@ -36,6 +36,11 @@ export interface SourceFile {
    * only a hint for ordering work (durations that count are decoded).
    */
   seconds?: number;
+  /**
+   * An mp3 that already is what an mp3 rendition must be (320 kb/s, 44.1
+   * or 48 kHz): the rendition is taken from it as it is, not encoded.
+   */
+  asIs?: boolean;
 }
 
 export interface Upload {

@@ -28,10 +28,18 @@ export function defaultFormats(sourceFormats: string[]): OutputFormat[] {
   return OUTPUT_FORMATS.filter((f) => set.has(f));
 }
 
-/** Formats that will be encoded rather than taken from a source. */
+/**
+ * Formats that will be encoded rather than taken from a source: those
+ * with no source of their own, and mp3 when its source is not already
+ * what an mp3 rendition must be (SPEC §3: it is encoded to 320 kb/s).
+ * A lossless source is taken as it is.
+ */
 export function addedFormats(
   formats: OutputFormat[],
-  sourceFormats: string[],
+  sources: Record<string, { asIs?: boolean }>,
 ): OutputFormat[] {
-  return formats.filter((f) => !sourceFormats.includes(f));
+  return formats.filter((f) => {
+    const source = sources[f];
+    return !source || (f === 'mp3' && !source.asIs);
+  });
 }

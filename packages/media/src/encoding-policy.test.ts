@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   encodingFor,
   losslessBitDepth,
+  mp3AsIs,
   mp3Channels,
   mp3SampleRate,
   type PolicyInput,
@@ -40,6 +41,16 @@ test('mp3 keeps mono and stereo, downmixes more channels to two', () => {
   assert.equal(mp3Channels(2), 2);
   assert.equal(mp3Channels(4), 2);
   assert.equal(mp3Channels(6), 2);
+});
+
+test('only a 320 kb/s mp3 at 44.1 or 48 kHz, mono or stereo, is taken as it is', () => {
+  const mp3 = { codec: 'mp3', sampleRate: 44_100, channels: 2, bitrate: 320_000 };
+  assert.equal(mp3AsIs(mp3), true);
+  assert.equal(mp3AsIs({ ...mp3, sampleRate: 48_000, channels: 1 }), true);
+  assert.equal(mp3AsIs({ ...mp3, bitrate: 128_000 }), false);
+  assert.equal(mp3AsIs({ ...mp3, bitrate: null }), false);
+  assert.equal(mp3AsIs({ ...mp3, sampleRate: 22_050 }), false);
+  assert.equal(mp3AsIs({ ...mp3, codec: 'aac' }), false);
 });
 
 test('lossless depth is 16 or 24 by the source kind and width', () => {

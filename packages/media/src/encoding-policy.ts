@@ -106,6 +106,28 @@ export function encodingFor(
   };
 }
 
+/**
+ * Whether an mp3 source already is what an mp3 rendition must be (SPEC
+ * §3): 320 kb/s at 44.1 or 48 kHz, mono or stereo. Such a source becomes
+ * the mp3 rendition as it is, tags rewritten: encoding it again would
+ * only lose. Any other mp3 is encoded like any source. (A VBR file with
+ * no Xing header whose first frame is 320 kb/s would pass: ffprobe then
+ * knows only that frame.)
+ */
+export function mp3AsIs(audio: {
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  bitrate: number | null;
+}): boolean {
+  return (
+    audio.codec === 'mp3' &&
+    audio.bitrate === MP3_BITRATE &&
+    (audio.sampleRate === 44_100 || audio.sampleRate === 48_000) &&
+    audio.channels <= MP3_MAX_CHANNELS
+  );
+}
+
 /** Settings for an mp3 taken from an mp3 source as it is. */
 export function streamCopyFor(source: PolicyInput): EncodingSettings {
   return {

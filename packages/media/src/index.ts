@@ -39,6 +39,7 @@ export type {
 export {
   OUTPUT_FORMATS,
   isOutputFormat,
+  mp3AsIs,
   type OutputFormat,
   type SampleKind,
 } from './encoding-policy';

@@ -200,26 +200,54 @@ test('cover goes into the mp3 as APIC and never into lossless', async () => {
   assert.equal((await readTags(out('nocover.mp3'))).cover, null);
 });
 
-test('mp3 from a same-format source is a stream copy with new tags', async () => {
-  // The same 2 s recording as 48 kHz float WAV and as a 128k mp3.
+test('a 320 kb/s mp3 source is the mp3 rendition as it is, with new tags', async () => {
+  // The same 2 s recording as 48 kHz float WAV and as a 320k mp3.
   const result = await tools.transcode({
     source: bed.f.wavFloat,
     cover: { path: bed.f.coverJpeg },
     metadata: { Title: 'Copied' },
     renditions: [
-      { format: 'mp3', path: out('copy.mp3'), sourcePath: bed.f.mp3WithCover },
+      { format: 'mp3', path: out('copy.mp3'), sourcePath: bed.f.mp3Cbr320 },
       { format: 'flac', path: out('copy.flac') },
     ],
   });
   const mp3 = byFormat(result, 'mp3');
   assert.equal(mp3.streamCopy, true);
-  assert.equal(mp3.bitrate, 128_000);
+  assert.equal(mp3.bitrate, 320_000);
+  assert.equal(mp3.sampleRate, 48_000);
   assert.ok(Math.abs(mp3.durationS - 2) <= 0.05, `${mp3.durationS}`);
   assert.equal(result.formatSources.length, 1);
   assert.ok(Math.abs(byFormat(result, 'flac').durationS - 2) < 0.002);
   const tags = await readTags(out('copy.mp3'));
   assert.equal(tags.fields.Title, 'Copied');
   assert.equal(tags.cover?.mime, 'image/jpeg');
+
+  // As the only source too.
+  const alone = await tools.transcode({
+    source: bed.f.mp3Cbr320,
+    renditions: [{ format: 'mp3', path: out('alone.mp3') }],
+  });
+  assert.equal(byFormat(alone, 'mp3').streamCopy, true);
+});
+
+test('any other mp3 source is encoded to what SPEC §3 asks of mp3', async () => {
+  // A 128k mp3 at 44.1 kHz, as a second source and as the only one.
+  for (const plan of [
+    { source: bed.f.wavFloat, sourcePath: bed.f.mp3WithCover },
+    { source: bed.f.mp3WithCover, sourcePath: undefined },
+  ]) {
+    const result = await tools.transcode({
+      source: plan.source,
+      renditions: [
+        { format: 'mp3', path: out('encoded.mp3'), sourcePath: plan.sourcePath },
+      ],
+    });
+    const mp3 = byFormat(result, 'mp3');
+    assert.equal(mp3.streamCopy, false);
+    assert.equal(mp3.bitrate, 320_000);
+    // Made from the mp3 source itself, the source of its format.
+    assert.equal(mp3.sourcePath, bed.f.mp3WithCover);
+  }
 });
 
 test('checkTools reports versions of both binaries', async () => {

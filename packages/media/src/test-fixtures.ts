@@ -53,6 +53,8 @@ export interface Fixtures {
   wav88201: string;
   coverJpeg: string;
   mp3WithCover: string;
+  /** 320 kb/s at 48 kHz: already an mp3 rendition (mp3AsIs). */
+  mp3Cbr320: string;
   flac24: string;
   truncatedWav: string;
   zero: string;
@@ -76,6 +78,7 @@ export function makeFixtures(): Fixtures {
     wav88201: at('tone-88201.wav'),
     coverJpeg: at('cover.jpg'),
     mp3WithCover: at('with cover "quoted".mp3'),
+    mp3Cbr320: at('tone-48k-320k.mp3'),
     flac24: at('tone-48k-24.flac'),
     truncatedWav: at('cut short.wav'),
     zero: at('zero.mp3'),
@@ -120,6 +123,9 @@ export function makeFixtures(): Fixtures {
   ]);
   ffmpeg([
     ...stereo(48_000, 2), '-c:a', 'flac', '-sample_fmt', 's32', f.flac24,
+  ]);
+  ffmpeg([
+    ...stereo(48_000, 2), '-c:a', 'libmp3lame', '-b:a', '320k', f.mp3Cbr320,
   ]);
 
   // A 10 s WAV of which only the first ~1.5 s arrived.

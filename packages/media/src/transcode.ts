@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import {
   isOutputFormat,
+  mp3AsIs,
   type EncodingSettings,
   type OutputFormat,
   type PolicyInput,
@@ -126,11 +127,12 @@ export async function transcode(
   }));
   const renditions = requests.map((request) => {
     const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
+    const audio = probes[input].audio;
     return {
       format: request.format,
       path: request.path,
       input,
-      copy: input > 0 && request.format === 'mp3',
+      copy: request.format === 'mp3' && audio !== null && mp3AsIs(audio),
     };
   });
   const built = buildTranscodeArgs({

@@ -53,7 +53,7 @@ export function presentUpload(upload: Upload) {
     formats: upload.formats,
     sources,
     meta: upload.meta,
-    added: addedFormats(upload.formats, sources),
+    added: addedFormats(upload.formats, upload.sources),
   };
 }
 

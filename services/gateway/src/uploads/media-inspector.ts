@@ -4,6 +4,7 @@ import {
   createMediaTools,
   isMediaError,
   looksLikeAudio,
+  mp3AsIs,
   readTags,
   sourceLimitProblem,
   type SourceProbe,
@@ -47,7 +48,12 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
       const seconds = probe?.headerDurationS ?? undefined;
       const { fields } = await readTags(path);
       const tags = { ...fields } as Record<string, string>;
-      return seconds ? { format, tags, seconds } : { format, tags };
+      return {
+        format,
+        tags,
+        ...(seconds ? { seconds } : {}),
+        ...(probe?.audio && mp3AsIs(probe.audio) ? { asIs: true } : {}),
+      };
     },
   };
 }

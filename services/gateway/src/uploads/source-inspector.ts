@@ -9,6 +9,8 @@ export interface Inspection {
   tags: Meta;
   /** Length the container claims or ffprobe estimates, when known. */
   seconds?: number;
+  /** An mp3 fit to be the mp3 rendition as it is (SourceFile.asIs). */
+  asIs?: boolean;
 }
 
 /**

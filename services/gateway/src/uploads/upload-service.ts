@@ -181,6 +181,7 @@ export class UploadService {
 
     const source: SourceFile = { format: inspection.format, ...received };
     if (inspection.seconds) source.seconds = inspection.seconds;
+    if (inspection.asIs) source.asIs = true;
     const attached = await this.deps.secondary?.attach(site, request, source);
     if (attached) return attached;
     const sources = { [source.format]: source };
