@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   makeDistinctTones,
+  makeTone,
   startFixtureStack,
   type FixtureStack,
 } from '@ingest/testkit';
@@ -17,7 +18,13 @@ let fixture: FixtureStack;
 
 before(async () => {
   fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 3),
+    fixtures: async (dir) => {
+      await makeDistinctTones(dir, 3);
+      await makeTone(path.join(dir, 'tagged.wav'), {
+        seconds: 1,
+        args: ['-metadata', 'title=From The Tag', '-metadata', 'artist=Tag Artist'],
+      });
+    },
     transcoders: 0,
   });
 });
@@ -81,4 +88,16 @@ test('upload_id of one job with job_id of another is refused', async () => {
   assert.equal(await uploadsOf(second.body.job_id), 0);
   const kept = await fixture.stack.store.uploadById(target.body.upload_id);
   assert.deepEqual(Object.keys(kept?.sources ?? {}), ['wav']);
+});
+
+test('a blank meta value on upload clears the field the tags would fill', async () => {
+  const uploaded = await call('upload', {
+    url: `${fixture.files.url}/tagged.wav`,
+    'meta[Title]': '',
+    'meta[Album]': 'Given',
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+  assert.equal(uploaded.body.meta.Title, undefined);
+  assert.equal(uploaded.body.meta.Artist, 'Tag Artist');
+  assert.equal(uploaded.body.meta.Album, 'Given');
 });

@@ -4,6 +4,7 @@ import {
   ApiError,
   defaultFormats,
   isOutputFormat,
+  mergeMeta,
   unknownFields,
   type Job,
   type Meta,
@@ -190,7 +191,8 @@ export class UploadService {
     const input = {
       formats: request.formats ?? defaultFormats(Object.keys(sources)),
       sources,
-      meta: { ...tags, ...request.meta },
+      // Given meta wins over the file's tags; a blank value clears one.
+      meta: mergeMeta(tags, request.meta),
       formatsGiven: request.formats !== undefined,
       fileName: received.filename,
       stem: sourceStem(received.filename),
