@@ -163,8 +163,13 @@ describe('download validators', () => {
     const now = await fetchWav(trackId, {}, 'HEAD');
     assert.equal(now.header('etag'), `"${fresh.sha256}"`);
     assert.notEqual(now.header('etag'), oldTag);
-    const newDate = now.header('last-modified')!;
-    assert.ok(Date.parse(newDate) > Date.parse(oldDate), `${newDate}`);
+    // An update within the second of the version it replaces is dated
+    // the next second, and sent once that second has come.
+    const newDate = await waitUntil(
+      async () => (await fetchWav(trackId, {}, 'HEAD')).header('last-modified'),
+      { timeoutMs: 3_000, intervalMs: 100 },
+    );
+    assert.ok(Date.parse(newDate) > Date.parse(oldDate), newDate);
 
     for (const validator of [oldTag, oldDate]) {
       const rest = await fetchWav(trackId, {
