@@ -142,6 +142,7 @@ test('downloads through the gateway stream from S3, ranges too', async () => {
     const bytes = Buffer.from(await res.arrayBuffer());
     assert.equal(Number(res.headers.get('content-length')), facts.bytes);
     assert.equal(sha256(bytes), facts.sha256);
+    assert.equal(res.headers.get('etag'), `"${facts.sha256}"`);
     const probed = await probeBytes(bytes, format);
     assert.equal(probed.audio, 1);
     assert.ok(Math.abs(probed.duration - facts.duration) < 0.06, format);
@@ -158,6 +159,16 @@ test('downloads through the gateway stream from S3, ranges too', async () => {
     `bytes 100-199/${track.formats.mp3.bytes}`,
   );
   assert.equal((await part.arrayBuffer()).byteLength, 100);
+
+  // A part of another version: the whole file instead.
+  const stale = await fetch(
+    `${stack.gatewayUrl}/api/tracks/download?track_id=${track.track_id}` +
+      `&token=${site.token}`,
+    { headers: { range: 'bytes=100-199', 'if-range': '"stale"' } },
+  );
+  assert.equal(stale.status, 200);
+  const whole = Buffer.from(await stale.arrayBuffer());
+  assert.equal(sha256(whole), track.formats.mp3.sha256);
 });
 
 test('redirect mode answers 302 to a presigned URL that serves the file', async () => {
@@ -170,6 +181,8 @@ test('redirect mode answers 302 to a presigned URL that serves the file', async 
       { redirect: 'manual' },
     );
     assert.equal(res.status, 302);
+    // Validators of a 302 would describe the redirect, not the file.
+    assert.equal(res.headers.get('etag'), null);
     const location = res.headers.get('location') ?? '';
     assert.ok(location.startsWith(`${s3.endpoint}/catalog/tracks/`), location);
     assert.match(location, /X-Amz-Expires=120&/);

@@ -78,6 +78,12 @@ export interface Rendition {
   bitDepth?: number;
   /** Bits per second, for lossy formats. */
   bitrate?: number;
+  /**
+   * When this version of the file was recorded (ISO 8601), in a later
+   * whole second than the version it replaced (`nextStoredAt`): downloads
+   * send it as `Last-Modified`. Absent on renditions stored before it was.
+   */
+  storedAt?: string;
 }
 
 export interface Track {

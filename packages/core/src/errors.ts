@@ -49,6 +49,11 @@ export const ERRORS = {
     retryAfterSeconds: 2,
   },
   rendition_missing: { status: 404, message: 'track has no such format' },
+  /** A download's If-Match or If-Unmodified-Since no longer holds. */
+  precondition_failed: {
+    status: 412,
+    message: 'the file is no longer the version the request names',
+  },
   duplicate_upload: {
     status: 409,
     message: 'the job already holds an upload of these bytes',

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './fields';
 export * from './track-update';
 export * from './email-address';
+export * from './stored-at';

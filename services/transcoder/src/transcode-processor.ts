@@ -187,6 +187,10 @@ async function storeTrack(
       await deps.storage.putFile(storageKey, file);
       renditions[facts.format] = { ...facts, storageKey };
     }
+    const createdAt = new Date().toISOString();
+    for (const rendition of Object.values(renditions)) {
+      rendition.storedAt = createdAt;
+    }
     return {
       id: trackId,
       siteId: upload.siteId,
@@ -194,7 +198,7 @@ async function storeTrack(
       jobId: upload.jobId,
       meta: upload.meta,
       renditions,
-      createdAt: new Date().toISOString(),
+      createdAt,
     };
   } finally {
     await rm(outDir, { recursive: true, force: true });

@@ -1,5 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { mergeMeta, type Track, type TrackUpdate } from '@ingest/core';
+import {
+  mergeMeta,
+  nextStoredAt,
+  type Track,
+  type TrackUpdate,
+} from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import type { UpdateStore } from '@ingest/state';
 import { UploadFault, finalFailure } from './rendition-maker';
@@ -144,7 +149,7 @@ async function applyUpdate(
       return old && old !== r.storageKey ? [old] : [];
     });
     return {
-      renditions: { ...current.renditions, ...renditions },
+      renditions: { ...current.renditions, ...stamped(renditions, current) },
       meta: mergeMeta(current.meta, update.meta),
     };
   });
@@ -159,4 +164,21 @@ async function applyUpdate(
   }
   if (!saved) throw gone();
   return saved;
+}
+
+/**
+ * The new renditions, each stored a second or more after the version it
+ * replaces, so a download's Last-Modified names one version.
+ */
+function stamped(
+  renditions: Track['renditions'],
+  current: Track,
+): Track['renditions'] {
+  const now = new Date();
+  const out: Track['renditions'] = {};
+  for (const r of Object.values(renditions)) {
+    const previous = current.renditions[r.format]?.storedAt;
+    out[r.format] = { ...r, storedAt: nextStoredAt(previous, now) };
+  }
+  return out;
 }

@@ -205,11 +205,18 @@ export const API_ENDPOINTS = {
     tag: 'Tracks',
     summary: 'Download a rendition',
     description:
-      'The audio file of one rendition, with `Content-Length` and single ' +
-      '`Range` support. Where the gateway is set to redirect downloads, ' +
+      'The audio file of one rendition, with `Content-Length`, single ' +
+      '`Range` support and validators: `ETag` (the rendition\'s sha256), ' +
+      '`Last-Modified`, honoured in `If-Range`, `If-None-Match` and ' +
+      '`If-Match`. Where the gateway is set to redirect downloads, ' +
       'answers 302 to a signed storage URL instead.',
     params: params.downloadParams,
-    errors: ['not_found', 'invalid_format', 'rendition_missing'],
+    errors: [
+      'not_found',
+      'invalid_format',
+      'rendition_missing',
+      'precondition_failed',
+    ],
   },
 } satisfies Record<string, ApiEndpoint>;
 

@@ -130,3 +130,22 @@ test('downloads answer audio, whole or a range', () => {
   const params = doc.paths['/api/tracks/download'].get.parameters;
   assert.ok(params.some((p: Json) => p.name === 'Range' && p.in === 'header'));
 });
+
+test('downloads name their validators and conditional answers', () => {
+  const { responses, parameters } = doc.paths['/api/tracks/download'].get;
+  for (const status of [200, 206, 304]) {
+    assert.ok(responses[status].headers.ETag, `ETag on ${status}`);
+    assert.ok(responses[status].headers['Last-Modified'], `${status}`);
+  }
+  assert.equal(responses[302].headers.ETag, undefined);
+  assert.deepEqual(
+    responses[412].content['application/json'].schema.allOf[1],
+    { properties: { code: { enum: ['precondition_failed'] } } },
+  );
+  const names = parameters
+    .filter((p: Json) => p.in === 'header')
+    .map((p: Json) => p.name);
+  for (const name of ['If-Range', 'If-None-Match', 'If-Match']) {
+    assert.ok(names.includes(name), name);
+  }
+});

@@ -1,10 +1,9 @@
 import * as z from 'zod';
+import { ERRORS, type ErrorCode } from '@ingest/core';
 import {
-  ERRORS,
-  OUTPUT_FORMATS,
-  contentTypeOf,
-  type ErrorCode,
-} from '@ingest/core';
+  DOWNLOAD_REQUEST_HEADERS,
+  DOWNLOAD_RESPONSES,
+} from './download-document';
 import {
   API_ENDPOINTS,
   COMMON_ERRORS,
@@ -129,7 +128,7 @@ function apiOperation(
   const parameters: Json[] =
     method === 'get' ? queryParameters(paramsSchema) : [];
   if (ep.idempotent) parameters.push(IDEMPOTENCY_HEADER);
-  if (name === 'download') parameters.push(RANGE_HEADER);
+  if (name === 'download') parameters.push(...DOWNLOAD_REQUEST_HEADERS);
 
   const operation: Json = {
     operationId: method === 'get' ? `${name}ViaGet` : name,
@@ -263,61 +262,6 @@ const IDEMPOTENCY_HEADER = {
     'Makes a retried call safe: a repeat with the same key and the same ' +
     'parameters gets the first answer again instead of running twice.',
   schema: { type: 'string', maxLength: 255 },
-};
-
-const RANGE_HEADER = {
-  name: 'Range',
-  in: 'header',
-  required: false,
-  description: 'One byte range, `bytes=start-end`, `bytes=start-` or `bytes=-n`.',
-  schema: { type: 'string', examples: ['bytes=0-1023'] },
-};
-
-const audio = Object.fromEntries(
-  OUTPUT_FORMATS.map((format) => [
-    contentTypeOf(format),
-    { schema: { type: 'string', contentMediaType: contentTypeOf(format) } },
-  ]),
-);
-
-const DOWNLOAD_HEADERS = {
-  'Content-Length': { schema: { type: 'integer' } },
-  'Accept-Ranges': { schema: { type: 'string', const: 'bytes' } },
-  'Content-Disposition': {
-    schema: { type: 'string', examples: ['attachment; filename="12.mp3"'] },
-  },
-};
-
-const DOWNLOAD_RESPONSES: Json = {
-  200: {
-    description: 'The whole file.',
-    headers: DOWNLOAD_HEADERS,
-    content: audio,
-  },
-  206: {
-    description: 'The requested byte range.',
-    headers: {
-      ...DOWNLOAD_HEADERS,
-      'Content-Range': {
-        schema: { type: 'string', examples: ['bytes 0-1023/5120000'] },
-      },
-    },
-    content: audio,
-  },
-  302: {
-    description:
-      'Redirect downloads (INGEST_DOWNLOAD_MODE): the file at a signed ' +
-      'storage URL, valid for a short while.',
-    headers: { Location: { schema: { type: 'string' } } },
-  },
-  416: {
-    description: 'The range lies outside the file.',
-    headers: {
-      'Content-Range': {
-        schema: { type: 'string', examples: ['bytes */5120000'] },
-      },
-    },
-  },
 };
 
 const status = {

@@ -222,5 +222,6 @@ export const errorBody = z
   .meta({
     description:
       'Some codes add fields: `fields` (unknown_fields), `formats` ' +
-      '(invalid_format), `parameters` (invalid_parameter).',
+      '(invalid_format), `parameters` (invalid_parameter), `http_status` ' +
+      'or `content_encoding` (fetch_failed).',
   });

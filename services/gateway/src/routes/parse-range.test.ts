@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRange } from './track-routes';
+import { parseRange } from './download-endpoint';
 
 test('byte ranges as RFC 9110 reads them', () => {
   assert.deepEqual(parseRange('bytes=10-19', 100), { start: 10, end: 19 });

@@ -30,6 +30,8 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
         maxBytes: options.maxBytes,
         allowPrivate: options.allowPrivate,
         errorPrefix: 'source could not be fetched',
+        // The bytes as stored, never compressed in transit (see below).
+        headers: { 'accept-encoding': 'identity' },
       });
     } catch (err) {
       throw toApiError(err);
@@ -54,8 +56,45 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
         `source is not audio: the server sent ${type}`,
       );
     }
+    const encoding = contentEncodingOf(response.headers['content-encoding']);
+    if (encoding) {
+      response.body.destroy();
+      throw encodedSourceError(encoding);
+    }
     return translateErrors(response.body);
   };
+}
+
+/**
+ * The `Content-Encoding` of an answer, unless it is none or identity.
+ * Such a body is refused, not decoded: audio containers gain nothing
+ * from gzip or br, and a small compressed body can inflate past any
+ * byte cap checked on what arrived (a decompression bomb).
+ */
+export function contentEncodingOf(
+  header: string | string[] | undefined,
+): string | undefined {
+  const codings = [header ?? []]
+    .flat()
+    .flatMap((value) => value.split(','))
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  return codings.length > 0 ? codings.join(', ') : undefined;
+}
+
+/**
+ * `fetch_failed`, not `not_audio`: what the server sent may well be
+ * audio, only wrapped in a coding this fetch asked it not to use; the
+ * fix lies with the server, as with an HTTP error.
+ */
+function encodedSourceError(encoding: string): ApiError {
+  const how = encoding.includes(',') ? 'encoded' : `${encoding}-encoded`;
+  return new ApiError(
+    'fetch_failed',
+    `source could not be fetched: the source was sent ${how} ` +
+      `(Content-Encoding: ${encoding}); serve it uncompressed`,
+    { content_encoding: encoding },
+  );
 }
 
 /** Mid-body failures (cap, deadline) surface as API errors too. */

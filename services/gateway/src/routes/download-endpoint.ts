@@ -1,0 +1,230 @@
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response } from 'express';
+import {
+  ApiError,
+  contentTypeOf,
+  isOutputFormat,
+  type OutputFormat,
+  type Rendition,
+  type Track,
+} from '@ingest/core';
+import type { StateStore } from '@ingest/state';
+import type { ByteRange, OpenObject, Storage } from '@ingest/storage';
+import { API_ENDPOINTS } from '../api/endpoints';
+import {
+  evaluatePreconditions,
+  httpDateOf,
+  rangeStillValid,
+  type Validators,
+} from '../http/conditional-request';
+import { endpoint, type EndpointDeps } from '../http/endpoint';
+import { requireId, text } from '../http/params';
+
+export interface DownloadDeps extends EndpointDeps {
+  store: StateStore;
+  storage: Storage;
+  /**
+   * Set: downloads answer 302 to a storage URL signed for this many
+   * seconds, where the storage can sign one (INGEST_DOWNLOAD_MODE).
+   */
+  downloadRedirectTtlSeconds?: number;
+}
+
+/**
+ * `/api/tracks/download`: the file of one rendition, streamed with ranges
+ * and validators (ETag = the rendition's sha256), or a 302 to a signed
+ * storage URL, whose store then answers ranges and conditions itself.
+ */
+export function downloadEndpoint(deps: DownloadDeps) {
+  const trackOf = async (siteId: number, trackId: number) => {
+    const track = await deps.store.getTrack(siteId, trackId);
+    if (!track) throw new ApiError('not_found', `track ${trackId} not found`);
+    return track;
+  };
+
+  return endpoint(deps, async ({ site, params, req, res, log }) => {
+    const track = await trackOf(site.id, requireId(params, 'track_id'));
+    const format = (text(params, 'format') ?? 'mp3').toLowerCase();
+    if (!isOutputFormat(format)) {
+      throw new ApiError('invalid_format', `unknown format: ${format}`);
+    }
+    const rendition = track.renditions[format];
+    if (!rendition) {
+      throw new ApiError(
+        'rendition_missing',
+        `track ${track.id} has no ${format}`,
+      );
+    }
+
+    const ttl = deps.downloadRedirectTtlSeconds;
+    if (ttl && deps.storage.presignedUrl) {
+      // No validators here: they would describe this 302, not the file.
+      // Each version of a file has a key of its own, so a signed URL
+      // always serves one version; the store answers ranges and
+      // conditions with validators of its own.
+      const url = await deps.storage.presignedUrl(rendition.storageKey, ttl, {
+        contentType: contentTypeOf(format),
+        contentDisposition: attachment(`${track.id}.${format}`),
+      });
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(302, url);
+      return undefined;
+    }
+
+    const opened = await openRendition(deps.storage, track, format, () =>
+      trackOf(site.id, track.id),
+    );
+    try {
+      await sendFile(req, res, opened, `${track.id}.${format}`);
+    } catch (err) {
+      // A client that hangs up mid-download is no server failure.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      log.debug({ trackId: track.id, format }, 'download cut short');
+    } finally {
+      await opened.file.close();
+    }
+    return undefined;
+  }, { schema: API_ENDPOINTS.download.params });
+}
+
+interface OpenedRendition {
+  rendition: Rendition;
+  file: OpenObject;
+}
+
+/**
+ * Size and bytes from one open file, whatever happens to the key, and
+ * the record of that very file, whose sha256 and time are its validators.
+ */
+async function openRendition(
+  storage: Storage,
+  track: Track,
+  format: OutputFormat,
+  reread: () => Promise<Track>,
+): Promise<OpenedRendition> {
+  let rendition = track.renditions[format];
+  let file = rendition && (await storage.open(rendition.storageKey));
+  if (!file) {
+    // A track update may have replaced the file since the record was
+    // read: read the record once more.
+    rendition = (await reread()).renditions[format];
+    file = rendition && (await storage.open(rendition.storageKey));
+  }
+  if (!rendition || !file) {
+    throw new ApiError('rendition_missing', 'the file is not stored');
+  }
+  return { rendition, file };
+}
+
+/** Answers 200, 206, 304, 412 or 416 for one opened file. */
+async function sendFile(
+  req: Request,
+  res: Response,
+  { rendition, file }: OpenedRendition,
+  name: string,
+) {
+  const validators = validatorsOf(rendition);
+  setValidatorHeaders(res, validators);
+
+  const precondition = evaluatePreconditions(req.headers, validators);
+  if (precondition === 'failed') throw new ApiError('precondition_failed');
+  if (precondition === 'not_modified') {
+    res.status(304).end();
+    return;
+  }
+
+  const { size } = file;
+  // A stale If-Range means the client holds another version: it gets
+  // this one whole rather than a piece to join onto the wrong bytes.
+  const range = rangeStillValid(req.headers, validators)
+    ? parseRange(req.headers.range, size)
+    : undefined;
+  if (range === 'unsatisfiable') {
+    res.status(416).setHeader('Content-Range', `bytes */${size}`);
+    res.end();
+    return;
+  }
+
+  setDownloadHeaders(res, rendition.format, name);
+  if (range) {
+    res.status(206);
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    res.setHeader('Content-Length', range.end - range.start + 1);
+  } else {
+    res.setHeader('Content-Length', size);
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await pipeline(file.stream(range), res);
+}
+
+/**
+ * ETag: the rendition's sha256, a strong validator by nature. Last-
+ * Modified: when this version was stored, if recorded and not ahead of
+ * this clock (a version stored within a second of the last is dated a
+ * second on, see `nextStoredAt`).
+ */
+function validatorsOf(
+  rendition: Rendition,
+  now: Date = new Date(),
+): Validators {
+  const etag = `"${rendition.sha256}"`;
+  const stored = rendition.storedAt ? new Date(rendition.storedAt) : undefined;
+  const known = stored && stored.getTime() <= now.getTime();
+  return known ? { etag, lastModified: stored } : { etag };
+}
+
+function setValidatorHeaders(res: Response, validators: Validators) {
+  res.setHeader('ETag', validators.etag);
+  if (validators.lastModified) {
+    res.setHeader('Last-Modified', httpDateOf(validators.lastModified));
+  }
+  // A cache may keep the file but must ask each time (a 304 is cheap):
+  // an update replaces it under the same URL. Files of one site are not
+  // for shared caches.
+  res.setHeader('Cache-Control', 'private, no-cache');
+}
+
+function setDownloadHeaders(
+  res: Response,
+  format: OutputFormat,
+  name: string,
+) {
+  res.setHeader('Content-Type', contentTypeOf(format));
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Disposition', attachment(name));
+}
+
+function attachment(name: string): string {
+  return `attachment; filename="${name}"`;
+}
+
+/** One `bytes=` range of a `Range` header; several are not supported. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | undefined | 'unsatisfiable' {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(size - suffix, 0);
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    // A last position before the first makes the range invalid, and an
+    // invalid Range header is ignored (RFC 9110 §14.2).
+    if (match[2] !== '' && Number(match[2]) < start) return undefined;
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
