@@ -257,7 +257,7 @@ describe('an import by queue', () => {
 
   test('does not wait for, nor take, the HTTP upload slot', async () => {
     const holder = 'inbound-e2e';
-    assert.ok(await stack.store.takeUploadSlot(site.id, holder, 120_000));
+    assert.ok(await stack.store.uploadSlots.take(site.id, holder, 120_000));
     try {
       const http = await call('upload', { url: `${files.url}/tone-a.wav` });
       assert.equal(http.status, 429, JSON.stringify(http.body));
@@ -272,7 +272,7 @@ describe('an import by queue', () => {
       assert.equal(answer.status, 'uploaded');
       assert.deepEqual(answer.sources, ['wav']);
     } finally {
-      await stack.store.releaseUploadSlot(site.id, holder);
+      await stack.store.uploadSlots.release(site.id, holder);
     }
   });
 });

@@ -8,3 +8,5 @@ export * from './source-index';
 export * from './update-store';
 export * from './idempotency-store';
 export * from './delivery-log';
+export * from './autopublish-marks';
+export * from './upload-slots';

@@ -13,9 +13,11 @@ import type {
 import { isSingleAddress } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
+import { AutopublishMarks } from './autopublish-marks';
 import { DeliveryLog } from './delivery-log';
 import { keys } from './keys';
 import * as lua from './scripts';
+import { UploadSlots } from './upload-slots';
 
 /** Tokens are kept as their SHA-256 only (SPEC §5). */
 export function hashToken(token: string): string {
@@ -61,6 +63,8 @@ export class StateStore {
   private readonly redis: Redis & Scripts;
   /** The completion events and their delivery attempts. */
   readonly deliveries: DeliveryLog;
+  readonly autopublish: AutopublishMarks;
+  readonly uploadSlots: UploadSlots;
 
   constructor(redis: Redis) {
     redis.defineCommand('addUpload', { numberOfKeys: 3, lua: lua.ADD_UPLOAD });
@@ -74,6 +78,8 @@ export class StateStore {
     redis.defineCommand('mainJob', { numberOfKeys: 3, lua: lua.MAIN_JOB });
     this.redis = redis as Redis & Scripts;
     this.deliveries = new DeliveryLog(redis);
+    this.autopublish = new AutopublishMarks(redis);
+    this.uploadSlots = new UploadSlots(redis);
   }
 
   private nextId(kind: 'site' | 'job' | 'upload'): Promise<number> {
@@ -190,33 +196,6 @@ export class StateStore {
 
   async setOncomplete(jobId: number, target: string): Promise<void> {
     await this.redis.hset(keys.job(jobId), 'oncomplete', target);
-  }
-
-  /** `member` (`upload:<id>` / `update:<id>`) was sent with autopublish. */
-  async markAutopublish(jobId: number, member: string): Promise<void> {
-    await this.redis
-      .multi()
-      .sadd(keys.jobAutopublish(jobId), member)
-      .hset(keys.job(jobId), 'autopublishMarked', '1')
-      .exec();
-  }
-
-  /** `member` was deleted before its job published. */
-  async unmarkAutopublish(jobId: number, member: string): Promise<void> {
-    await this.redis.srem(keys.jobAutopublish(jobId), member);
-  }
-
-  /**
-   * Whether an autopublish upload or update of the job still waits. A
-   * job whose timer an older gateway started, before uploads were
-   * marked, counts as having one.
-   */
-  async hasAutopublish(jobId: number): Promise<boolean> {
-    const [marked, count] = await Promise.all([
-      this.redis.hexists(keys.job(jobId), 'autopublishMarked'),
-      this.redis.scard(keys.jobAutopublish(jobId)),
-    ]);
-    return marked === 0 || count > 0;
   }
 
   async counts(jobId: number): Promise<JobCounts> {
@@ -402,29 +381,5 @@ export class StateStore {
       .map(([, hash]) => hash as Record<string, string>)
       .filter((hash) => hash && hash.id)
       .map(codec.decodeTrack);
-  }
-
-  // Serial uploads (SPEC §2)
-
-  /** Takes the site's upload slot; false when another upload holds it. */
-  async takeUploadSlot(siteId: number, holder: string, ttlMs: number) {
-    const ok = await this.redis.set(
-      keys.uploadLock(siteId),
-      holder,
-      'PX',
-      ttlMs,
-      'NX',
-    );
-    return ok === 'OK';
-  }
-
-  async releaseUploadSlot(siteId: number, holder: string): Promise<void> {
-    await this.redis.eval(
-      `if redis.call('GET', KEYS[1]) == ARGV[1] then
-         return redis.call('DEL', KEYS[1]) end return 0`,
-      1,
-      keys.uploadLock(siteId),
-      holder,
-    );
   }
 }

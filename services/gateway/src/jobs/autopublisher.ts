@@ -46,7 +46,7 @@ export class Autopublisher {
     requestId?: string,
   ): Promise<void> {
     try {
-      await this.deps.store.markAutopublish(jobId, member);
+      await this.deps.store.autopublish.mark(jobId, member);
       const { q, i, d, e } = await this.deps.store.counts(jobId);
       if (q + i + d + e >= this.deps.maxUploads) {
         await this.publishIfOpen(jobId, 'limit', requestId);
@@ -74,7 +74,7 @@ export class Autopublisher {
     if (job.state !== 'open') return 'not_open';
     // README: a job with no autopublish upload never publishes by itself,
     // also when the ones it had were deleted after starting the timer.
-    if (reason === 'idle' && !(await this.deps.store.hasAutopublish(jobId))) {
+    if (reason === 'idle' && !(await this.deps.store.autopublish.any(jobId))) {
       return 'no_autopublish';
     }
 

@@ -91,7 +91,7 @@ export class UploadDeleter {
     member: string,
     sources: SourceFile[],
   ): Promise<void> {
-    await this.deps.store.unmarkAutopublish(jobId, member);
+    await this.deps.store.autopublish.unmark(jobId, member);
     await this.removeSources(sources);
   }
 

@@ -17,7 +17,7 @@ export class UploadSlot {
   async take(siteId: number): Promise<void> {
     if (this.holder) return;
     const id = randomUUID();
-    if (!(await this.store.takeUploadSlot(siteId, id, this.ttlMs))) {
+    if (!(await this.store.uploadSlots.take(siteId, id, this.ttlMs))) {
       throw new ApiError(
         'upload_in_progress',
         'another upload of this site is in progress; retry when it ends',
@@ -30,6 +30,6 @@ export class UploadSlot {
     if (!this.holder) return;
     const { siteId, id } = this.holder;
     this.holder = undefined;
-    await this.store.releaseUploadSlot(siteId, id);
+    await this.store.uploadSlots.release(siteId, id);
   }
 }
