@@ -28,9 +28,10 @@ export interface RenditionRequest {
   path: string;
   /**
    * A source of this same format to take the rendition from instead of
-   * the primary source. An mp3 is then stream-copied with the track's
-   * tags (no second lossy generation); a lossless rendition is re-encoded
-   * from it, which is lossless and applies the bit-depth policy.
+   * the primary source, or the primary itself (a rendition re-tagged).
+   * An mp3 is then stream-copied with the track's tags (no second lossy
+   * generation); a lossless rendition is re-encoded from it, which is
+   * lossless and applies the bit-depth policy.
    */
   sourcePath?: string;
 }
@@ -130,7 +131,9 @@ export async function transcode(
       format: request.format,
       path: request.path,
       input,
-      copy: input > 0 && request.format === 'mp3',
+      // Asked for by name (the primary itself when re-tagging an mp3):
+      // the mp3 frames are kept as they are.
+      copy: request.sourcePath !== undefined && request.format === 'mp3',
     };
   });
   const built = buildTranscodeArgs({
