@@ -73,6 +73,8 @@ export interface Rendition {
   bitDepth?: number;
   /** Bits per second, for lossy formats. */
   bitrate?: number;
+  /** The track update whose source made it; absent: the upload's own. */
+  updateId?: number;
 }
 
 export interface Track {
@@ -81,6 +83,11 @@ export interface Track {
   uploadId: number;
   jobId: number;
   meta: Meta;
+  /**
+   * The update that last set or cleared each field of `meta`; a field
+   * not listed is the upload's own. Lets updates merge in id order.
+   */
+  metaVersions?: Record<string, number>;
   renditions: Partial<Record<OutputFormat, Rendition>>;
   createdAt: string;
 }
