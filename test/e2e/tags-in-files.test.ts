@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { defaultBinaryPaths } from '@ingest/media';
 import {
   ffprobe,
+  probedTags,
   startFixtureStack,
   type FixtureStack,
   type LoopbackServer,
@@ -82,19 +83,6 @@ const TRACKS = {
   dawn: { Title: '夜明けのスキャット', Artist: '由紀さおり', ...COMMON },
   cafe: { Title: 'Café Señor Müller', Artist: 'Ñandú & Søren', ...COMMON },
 };
-
-/** Every tag of the file, names lower-cased: format tags, then streams'. */
-function tagsOf(probed: Probed): Record<string, string> {
-  const tags: Record<string, string> = {};
-  const add = (from: Record<string, string> | undefined) => {
-    for (const [key, value] of Object.entries(from ?? {})) {
-      tags[key.toLowerCase()] ??= value;
-    }
-  };
-  add(probed.format.tags);
-  for (const stream of probed.streams) add(stream.tags);
-  return tags;
-}
 
 /**
  * The tag names ffprobe shows for each field, per container, where the
@@ -195,7 +183,7 @@ describe('tags in the files', () => {
   for (const format of FORMATS) {
     test(`${format}: the fields its container holds, in Unicode`, () => {
       for (const [name, meta] of Object.entries(TRACKS)) {
-        const tags = tagsOf(probes[`${name}.${format}`]);
+        const tags = probedTags(probes[`${name}.${format}`]);
         for (const [field, key] of Object.entries(EXPECTED[format])) {
           const want = meta[field as keyof typeof meta];
           // ID3 and RIFF keep "3/12"; Vorbis TRACKNUMBER is read as is.
@@ -214,13 +202,13 @@ describe('tags in the files', () => {
       const aiff = await readFile(path.join(dir, `${name}-out.aiff`));
       assert.ok(aiff.includes('ID3 '), `${name}.aiff has an ID3 chunk`);
       // The given meta replaces the source's own tags.
-      const values = Object.values(tagsOf(probes[`${name}.mp3`]));
+      const values = Object.values(probedTags(probes[`${name}.mp3`]));
       assert.ok(!values.includes('Source Title'), `${name}.mp3`);
     }
   });
 
   test('wav: RIFF INFO has no place for composer, publisher, ISRC', () => {
-    const tags = tagsOf(probes['cafe.wav']);
+    const tags = probedTags(probes['cafe.wav']);
     const values = Object.values(tags);
     for (const field of ['Composer', 'Publisher', 'ISRC'] as const) {
       assert.ok(!values.includes(COMMON[field]), field);

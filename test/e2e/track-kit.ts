@@ -26,6 +26,9 @@ export const HZ = {
   longWav: 600,
   nowWav: 3000,
   laterWav: 800,
+  orderBase: 500,
+  orderSlow: 700,
+  orderFast: 900,
 };
 
 export const MP3 = { codec: 'libmp3lame' };

@@ -146,6 +146,11 @@ export interface TrackUpdateState {
   /** The job it waits in; absent when immediate. */
   job_id?: number;
   created_at: string;
+  /**
+   * Formats whose new file was dropped because a newer update had
+   * replaced them already (updates apply in update_id order).
+   */
+  superseded_formats?: OutputFormat[];
   /** Why it errored; the track then kept its renditions. */
   error?: string;
   error_code?: string;

@@ -84,6 +84,8 @@ export interface Rendition {
    * send it as `Last-Modified`. Absent on renditions stored before it was.
    */
   storedAt?: string;
+  /** The track update whose source made it; absent: the upload's own. */
+  updateId?: number;
 }
 
 export interface Track {
@@ -92,6 +94,11 @@ export interface Track {
   uploadId: number;
   jobId: number;
   meta: Meta;
+  /**
+   * The update that last set or cleared each field of `meta`; a field
+   * not listed is the upload's own. Lets updates merge in id order.
+   */
+  metaVersions?: Record<string, number>;
   renditions: Partial<Record<OutputFormat, Rendition>>;
   createdAt: string;
 }

@@ -22,6 +22,11 @@ export interface TrackUpdate {
   /** Fields merged into the track's meta when applied (blank clears). */
   meta?: Meta;
   createdAt: string;
+  /**
+   * Formats of a published update whose file was dropped: a newer update
+   * had replaced them already (see update-order.ts).
+   */
+  superseded?: OutputFormat[];
   error?: string;
   errorCode?: string;
 }

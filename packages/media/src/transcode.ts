@@ -29,9 +29,10 @@ export interface RenditionRequest {
   path: string;
   /**
    * A source of this same format to take the rendition from instead of
-   * the primary source. An mp3 is then stream-copied with the track's
-   * tags (no second lossy generation); a lossless rendition is re-encoded
-   * from it, which is lossless and applies the bit-depth policy.
+   * the primary source, or the primary itself (a rendition re-tagged).
+   * An mp3 is then stream-copied with the track's tags (no second lossy
+   * generation); a lossless rendition is re-encoded from it, which is
+   * lossless and applies the bit-depth policy.
    */
   sourcePath?: string;
 }

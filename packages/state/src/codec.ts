@@ -110,6 +110,7 @@ export function encodeTrack(track: Track): Hash {
     uploadId: String(track.uploadId),
     jobId: String(track.jobId),
     meta: json(track.meta),
+    metaVersions: json(track.metaVersions ?? {}),
     renditions: json(track.renditions),
     createdAt: track.createdAt,
   };
@@ -122,6 +123,7 @@ export function decodeTrack(h: Hash): Track {
     uploadId: num(h.uploadId),
     jobId: num(h.jobId),
     meta: JSON.parse(h.meta ?? '{}'),
+    metaVersions: JSON.parse(h.metaVersions || '{}'),
     renditions: JSON.parse(h.renditions ?? '{}'),
     createdAt: h.createdAt ?? '',
   };

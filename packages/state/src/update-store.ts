@@ -1,4 +1,5 @@
 import type {
+  OutputFormat,
   Track,
   TrackUpdate,
   UploadStatus,
@@ -55,11 +56,20 @@ export const TRACK_UPDATES_KEPT = 20;
 
 export type NewTrackUpdate = Omit<TrackUpdate, 'id' | 'status' | 'createdAt'>;
 
+/** The track's fields an update rewrites, compared before each write. */
+const PATCHED = ['renditions', 'meta', 'metaVersions'] as const;
+
+/** A track as read for a compare-and-set (see UpdateStore.patchTrack). */
+export interface TrackRead {
+  track: Track;
+  /** The raw PATCHED fields as read. */
+  seen: string[];
+}
+
 export type DropUpdateResult =
   | { dropped: true; sources: TrackUpdate['sources'][string][] }
   | { dropped: false; status: UploadStatus | 'missing' };
 
-const ATTEMPTS = 20;
 const now = () => new Date().toISOString();
 
 /**
@@ -185,6 +195,20 @@ export class UpdateStore {
     return { moved: moved === 1, jobState };
   }
 
+  /**
+   * Marks an applied update published, with the formats whose files it
+   * dropped because a newer update had replaced them (none: omitted).
+   */
+  published(
+    update: Pick<TrackUpdate, 'id' | 'jobId'>,
+    superseded: OutputFormat[],
+  ): Promise<{ moved: boolean; jobState: string }> {
+    const fields: Record<string, string> = superseded.length
+      ? { superseded: JSON.stringify(superseded) }
+      : {};
+    return this.move(update, 'published', fields);
+  }
+
   /** Drops an update that still waits; says why not otherwise. */
   async dropWaiting(
     update: Pick<TrackUpdate, 'id' | 'jobId'>,
@@ -202,33 +226,40 @@ export class UpdateStore {
   }
 
   /**
-   * Rewrites the track's renditions and meta from what they are now,
-   * atomically, retrying when another update changed them in between.
-   * Undefined when the track is gone.
+   * The track as it is now, with what a later `patchTrack` must still
+   * find to go ahead. Undefined when the track is gone.
    */
-  async changeTrack(
-    trackId: number,
-    change: (track: Track) => Pick<Track, 'renditions' | 'meta'>,
-  ): Promise<Track | undefined> {
-    const key = keys.track(trackId);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const hash = await this.redis.hgetall(key);
-      if (!hash.id) return undefined;
-      const track = codec.decodeTrack(hash);
-      const after = { ...track, ...change(track) };
-      const encoded = codec.encodeTrack(after);
-      const result = await this.redis.patchTrack(
-        key,
-        ...(['renditions', 'meta'] as const).flatMap((field) => [
-          field,
-          hash[field] ?? '',
-          encoded[field],
-        ]),
-      );
-      if (result === 'ok') return after;
-      if (result === 'missing') return undefined;
-    }
-    throw new Error(`track ${trackId} kept changing; update abandoned`);
+  async readTrack(trackId: number): Promise<TrackRead | undefined> {
+    const hash = await this.redis.hgetall(keys.track(trackId));
+    if (!hash.id) return undefined;
+    const seen = PATCHED.map((field) => hash[field] ?? '');
+    return { track: codec.decodeTrack(hash), seen };
+  }
+
+  /** Whether the track still is as `read` found it. */
+  async unchangedSince(read: TrackRead): Promise<boolean> {
+    const now = await this.redis.hmget(
+      keys.track(read.track.id),
+      ...PATCHED,
+    );
+    return now.every((value, i) => (value ?? '') === read.seen[i]);
+  }
+
+  /**
+   * Rewrites the track's renditions and meta, atomically, only if no
+   * one changed them since `read`: 'changed' asks the caller to read
+   * again and redo its work; 'missing' when the track is gone.
+   */
+  async patchTrack(
+    read: TrackRead,
+    next: Pick<Track, 'renditions' | 'meta' | 'metaVersions'>,
+  ): Promise<'ok' | 'changed' | 'missing'> {
+    const encoded = codec.encodeTrack({ ...read.track, ...next });
+    const result = await this.redis.patchTrack(
+      keys.track(read.track.id),
+      ...PATCHED.flatMap((field, i) => [field, read.seen[i], encoded[field]]),
+    );
+    return result as 'ok' | 'changed' | 'missing';
   }
 }
 
@@ -245,6 +276,9 @@ function encodeUpdate(update: TrackUpdate): Record<string, string> {
     sources: JSON.stringify(update.sources),
     meta: update.meta ? JSON.stringify(update.meta) : undefined,
     createdAt: update.createdAt,
+    superseded: update.superseded?.length
+      ? JSON.stringify(update.superseded)
+      : undefined,
   };
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== undefined),
@@ -264,6 +298,7 @@ function decodeUpdate(h: Record<string, string>): TrackUpdate {
     sources: JSON.parse(h.sources ?? '{}'),
     meta: h.meta ? JSON.parse(h.meta) : undefined,
     createdAt: h.createdAt ?? '',
+    superseded: h.superseded ? JSON.parse(h.superseded) : undefined,
     error: h.error || undefined,
     errorCode: h.errorCode || undefined,
   };

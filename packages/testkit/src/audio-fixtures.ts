@@ -91,6 +91,22 @@ export async function ffprobe(file: string): Promise<Probed> {
 }
 
 /**
+ * Every tag of a probed file by lower-cased name: the container's tags
+ * first, then its streams' (where mp3's ID3 and flac's comments show).
+ */
+export function probedTags(probed: Probed): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const add = (from: Record<string, string> | undefined) => {
+    for (const [key, value] of Object.entries(from ?? {})) {
+      tags[key.toLowerCase()] ??= value;
+    }
+  };
+  add(probed.format.tags);
+  for (const stream of probed.streams) add(stream.tags);
+  return tags;
+}
+
+/**
  * The frequency of a pure tone in a file, in Hz: the file is decoded to
  * mono PCM and its zero crossings counted. Enough to tell which of two
  * tones a rendition was made from.

@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { loadConfig } from '@ingest/config';
 import type { OutputFormat } from '@ingest/core';
 import { createLogger } from '@ingest/telemetry';
-import { crashWhenArgument, ffmpegWrapper, makeTone } from '@ingest/testkit';
+import { defaultBinaryPaths } from '@ingest/media';
+import {
+  crashWhenArgument,
+  ffmpegWrapper,
+  ffprobe,
+  makeTone,
+  probedTags,
+} from '@ingest/testkit';
 import { mediaMaker } from './media-maker';
 import {
   RetryableFault,
@@ -15,6 +24,8 @@ import {
 } from './rendition-maker';
 
 // Real ffmpeg on tones made at test time: what a source's fault becomes.
+
+const run = promisify(execFile);
 
 let dir: string;
 let maker: RenditionMaker;
@@ -117,4 +128,52 @@ test('ffmpeg crashing while checking a rendition is retryable too', async () => 
     err.message,
     /^ffmpeg was killed by SIGSEGV: \d+ Simulated decoder crash$/,
   );
+});
+
+/** The MD5 of a file's decoded samples, as ffmpeg's md5 muxer gives it. */
+async function samplesMd5(file: string): Promise<string> {
+  const { stdout } = await run(defaultBinaryPaths().ffmpegPath, [
+    '-hide_banner', '-loglevel', 'error',
+    '-i', file, '-map', '0:a', '-f', 'md5', '-',
+  ]);
+  return stdout.trim();
+}
+
+test('retag: new tags, the same audio, no second lossy generation', async () => {
+  const source = await makeTone(path.join(dir, 'tagged.wav'), {
+    seconds: 2,
+    codec: 'pcm_s24le',
+  });
+  const outDir = await mkdtemp(path.join(dir, 'out-'));
+  const made = await maker.make({
+    sources: { wav: source },
+    formats: ['mp3', 'flac'],
+    meta: { Title: 'One', Artist: 'Someone' },
+    outDir,
+  });
+
+  for (const rendition of made) {
+    const copyDir = await mkdtemp(path.join(dir, 'retag-'));
+    const copy = await maker.retag({
+      source: rendition.path,
+      format: rendition.format,
+      meta: { Title: 'Two', Album: 'New' },
+      outDir: copyDir,
+    });
+    const what = rendition.format;
+    assert.notEqual(copy.sha256, rendition.sha256, what);
+    assert.equal(copy.codec, rendition.codec, what);
+    assert.equal(copy.sampleRate, rendition.sampleRate, what);
+    assert.equal(copy.bitDepth, rendition.bitDepth, what);
+    assert.equal(copy.bitrate, rendition.bitrate, what);
+    assert.equal(
+      await samplesMd5(copy.path),
+      await samplesMd5(rendition.path),
+      `${what}: the same samples decode`,
+    );
+    const tags = probedTags(await ffprobe(copy.path));
+    assert.equal(tags.title, 'Two', what);
+    assert.equal(tags.album, 'New', what);
+    assert.equal(tags.artist, undefined, `${what}: old tags dropped`);
+  }
 });

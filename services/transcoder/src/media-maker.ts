@@ -5,6 +5,7 @@ import {
   createMediaTools,
   isMediaError,
   type MediaErrorCode,
+  type TranscodePlan,
 } from '@ingest/media';
 import type { Logger } from '@ingest/telemetry';
 import {
@@ -52,6 +53,35 @@ export async function mediaMaker(
   const report = await tools.checkTools();
   logger.info({ ...report }, 'ffmpeg checked');
 
+  /** Runs one transcode pass; a source fault becomes an UploadFault. */
+  async function run(plan: TranscodePlan): Promise<MadeRendition[]> {
+    try {
+      const result = await tools.transcode(plan);
+      return result.renditions.map((r) => ({
+        format: r.format,
+        path: r.path,
+        bytes: r.bytes,
+        sha256: r.sha256,
+        duration: r.durationS,
+        sampleRate: r.sampleRate,
+        channels: r.channels,
+        codec: r.codec,
+        ...(r.bitDepth ? { bitDepth: r.bitDepth } : {}),
+        ...(r.bitrate ? { bitrate: r.bitrate } : {}),
+      }));
+    } catch (err) {
+      if (!isMediaError(err)) throw err;
+      const code = SOURCE_FAULTS[err.code];
+      if (code) throw new UploadFault(code, err.message);
+      if (err.code === 'transcode_failed') {
+        throw new RetryableFault('transcode_failed', err.message, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
   return {
     async make(request): Promise<MadeRendition[]> {
       const formats = Object.keys(request.sources);
@@ -59,43 +89,36 @@ export async function mediaMaker(
         PREFERENCE.find((f) => formats.includes(f)) ?? formats[0];
       if (!primary) throw new UploadFault('source_missing', 'no source');
 
-      try {
-        const result = await tools.transcode({
-          source: request.sources[primary],
-          renditions: request.formats.map((format) => ({
-            format,
-            path: path.join(request.outDir, `out.${format}`),
-            sourcePath:
-              format !== primary && isOutputFormat(format)
-                ? request.sources[format]
-                : undefined,
-          })),
-          metadata: request.meta,
-          signal: request.signal,
-        });
-        return result.renditions.map((r) => ({
-          format: r.format,
-          path: r.path,
-          bytes: r.bytes,
-          sha256: r.sha256,
-          duration: r.durationS,
-          sampleRate: r.sampleRate,
-          channels: r.channels,
-          codec: r.codec,
-          ...(r.bitDepth ? { bitDepth: r.bitDepth } : {}),
-          ...(r.bitrate ? { bitrate: r.bitrate } : {}),
-        }));
-      } catch (err) {
-        if (!isMediaError(err)) throw err;
-        const code = SOURCE_FAULTS[err.code];
-        if (code) throw new UploadFault(code, err.message);
-        if (err.code === 'transcode_failed') {
-          throw new RetryableFault('transcode_failed', err.message, {
-            cause: err,
-          });
-        }
-        throw err;
-      }
+      return run({
+        source: request.sources[primary],
+        renditions: request.formats.map((format) => ({
+          format,
+          path: path.join(request.outDir, `out.${format}`),
+          sourcePath:
+            format !== primary && isOutputFormat(format)
+              ? request.sources[format]
+              : undefined,
+        })),
+        metadata: request.meta,
+        signal: request.signal,
+      });
+    },
+
+    async retag(request): Promise<MadeRendition> {
+      // Named as its own source: an mp3 is stream-copied, not re-encoded.
+      const [made] = await run({
+        source: request.source,
+        renditions: [
+          {
+            format: request.format,
+            path: path.join(request.outDir, `retag.${request.format}`),
+            sourcePath: request.source,
+          },
+        ],
+        metadata: request.meta,
+        signal: request.signal,
+      });
+      return made;
     },
   };
 }

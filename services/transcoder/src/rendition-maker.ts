@@ -15,6 +15,17 @@ export interface MakeRequest {
   signal?: AbortSignal;
 }
 
+export interface RetagRequest {
+  /** Local path of a rendition to copy. */
+  source: string;
+  format: OutputFormat;
+  /** The tags the copy gets, all of them; the file's own are dropped. */
+  meta: Meta;
+  /** A folder of ours for the copy; removed by the caller. */
+  outDir: string;
+  signal?: AbortSignal;
+}
+
 /**
  * Makes every requested rendition of an upload in one pass and verifies
  * them. Throws `UploadFault` when the source itself is at fault (it will
@@ -22,6 +33,11 @@ export interface MakeRequest {
  */
 export interface RenditionMaker {
   make(request: MakeRequest): Promise<MadeRendition[]>;
+  /**
+   * A verified copy of a rendition with other tags and the same audio:
+   * an mp3's frames as they are, a lossless file's samples.
+   */
+  retag(request: RetagRequest): Promise<MadeRendition>;
 }
 
 /** The source is at fault: the upload errors with this code and reason. */

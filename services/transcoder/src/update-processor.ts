@@ -1,28 +1,15 @@
-import { rm } from 'node:fs/promises';
-import {
-  mergeMeta,
-  nextStoredAt,
-  type Track,
-  type TrackUpdate,
-} from '@ingest/core';
+import type { TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
-import type { UpdateStore } from '@ingest/state';
-import { UploadFault, finalFailure } from './rendition-maker';
-import {
-  makeRenditions,
-  type Outcome,
-  type ProcessorDeps,
-} from './transcode-processor';
+import { finalFailure } from './rendition-maker';
+import type { Outcome } from './transcode-processor';
+import { applyUpdate, type ApplyDeps } from './update-apply';
 
-export interface UpdateProcessorDeps extends ProcessorDeps {
-  updates: UpdateStore;
-}
+export type UpdateProcessorDeps = ApplyDeps;
 
 /**
- * Applies one track update: makes the renditions it replaces from its
- * source, renames each into the track's key (a download already reading
- * the old file keeps its open file), then points the track record at
- * the new facts. Safe to run twice: a finished update is left alone.
+ * Runs one track update: applies it in update order (see applyUpdate),
+ * then marks it published, with the formats a newer update had taken
+ * already. Safe to run twice: a finished update is left alone.
  */
 export function updateProcessor(deps: UpdateProcessorDeps) {
   const { store, updates } = deps;
@@ -66,8 +53,8 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
     log.info({ trackId: update.trackId }, 'update started');
 
     try {
-      const track = await applyUpdate(deps, update);
-      const moved = await updates.move(update, 'published');
+      const { track, superseded } = await applyUpdate(deps, update);
+      const moved = await updates.published(update, superseded);
       if (update.meta) {
         // The track's fields changed: search must see them.
         await deps.index.add(
@@ -77,7 +64,11 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         );
       }
       log.info(
-        { trackId: track.id, durationMs: Date.now() - started },
+        {
+          trackId: track.id,
+          durationMs: Date.now() - started,
+          ...(superseded.length ? { superseded } : {}),
+        },
         'update completed',
       );
       return finish(
@@ -110,75 +101,4 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       return finish(update, { outcome: 'errored', code }, moved.jobState);
     }
   };
-}
-
-async function applyUpdate(
-  deps: UpdateProcessorDeps,
-  update: TrackUpdate,
-): Promise<Track> {
-  const gone = () => new UploadFault('track_missing', 'the track was deleted');
-  const track = await deps.store.getTrack(update.siteId, update.trackId);
-  if (!track) throw gone();
-
-  const { made, outDir } = await makeRenditions(deps, {
-    id: update.id,
-    sources: update.sources,
-    formats: update.formats,
-    meta: mergeMeta(track.meta, update.meta),
-  });
-  const renditions: Track['renditions'] = {};
-  try {
-    for (const { path: file, ...facts } of made) {
-      // A key of this update's own, so the record and the file agree
-      // even when two updates of one rendition run at once; a re-run of
-      // the update renames over its own key.
-      const { format } = facts;
-      const storageKey = `tracks/${track.id}/${format}.u${update.id}.${format}`;
-      await deps.storage.putFile(storageKey, file);
-      renditions[format] = { ...facts, storageKey };
-    }
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
-
-  // Only now, with every file in place, does the record change.
-  let replaced: string[] = [];
-  const saved = await deps.updates.changeTrack(track.id, (current) => {
-    replaced = Object.values(renditions).flatMap((r) => {
-      const old = current.renditions[r.format]?.storageKey;
-      return old && old !== r.storageKey ? [old] : [];
-    });
-    return {
-      renditions: { ...current.renditions, ...stamped(renditions, current) },
-      meta: mergeMeta(current.meta, update.meta),
-    };
-  });
-  const removed = saved ? replaced : Object.values(renditions).map(
-    (r) => r.storageKey,
-  );
-  for (const key of removed) {
-    // A download that opened the old file keeps reading it to its end.
-    await deps.storage.delete(key).catch((err) => {
-      deps.logger.warn({ err, storageKey: key }, 'old rendition not removed');
-    });
-  }
-  if (!saved) throw gone();
-  return saved;
-}
-
-/**
- * The new renditions, each stored a second or more after the version it
- * replaces, so a download's Last-Modified names one version.
- */
-function stamped(
-  renditions: Track['renditions'],
-  current: Track,
-): Track['renditions'] {
-  const now = new Date();
-  const out: Track['renditions'] = {};
-  for (const r of Object.values(renditions)) {
-    const previous = current.renditions[r.format]?.storedAt;
-    out[r.format] = { ...r, storedAt: nextStoredAt(previous, now) };
-  }
-  return out;
 }

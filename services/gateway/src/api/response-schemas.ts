@@ -175,6 +175,11 @@ const trackUpdateState = z
       .optional()
       .meta({ description: 'The job it waits in; none when immediate.' }),
     created_at: z.string(),
+    superseded_formats: z.array(format).optional().meta({
+      description:
+        'Formats whose new file was dropped: a newer update (higher ' +
+        'update_id) had replaced them already. Updates apply in id order.',
+    }),
     error: z
       .string()
       .optional()

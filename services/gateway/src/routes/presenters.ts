@@ -66,6 +66,7 @@ export function presentUpdate(update: TrackUpdate) {
     immediate: update.immediate,
     ...(update.jobId ? { job_id: update.jobId } : {}),
     created_at: update.createdAt,
+    ...(update.superseded ? { superseded_formats: update.superseded } : {}),
     ...(update.error ? { error: update.error } : {}),
     ...(update.errorCode ? { error_code: update.errorCode } : {}),
   };

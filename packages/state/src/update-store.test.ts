@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Track } from '@ingest/core';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { StateStore } from './state-store';
+import { TrackDeleter } from './track-deleter';
+import { UpdateStore } from './update-store';
+
+let server: RedisServer;
+let redis: Redis;
+let store: StateStore;
+let updates: UpdateStore;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  store = new StateStore(redis);
+  updates = new UpdateStore(redis);
+});
+
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+const mp3 = (storageKey: string, updateId?: number) => ({
+  format: 'mp3' as const,
+  storageKey,
+  bytes: 1,
+  sha256: storageKey,
+  duration: 1,
+  sampleRate: 44_100,
+  channels: 2,
+  codec: 'mp3',
+  ...(updateId ? { updateId } : {}),
+});
+
+async function newTrack(id: number): Promise<Track> {
+  const track: Track = {
+    id,
+    siteId: 1,
+    uploadId: id,
+    jobId: 1,
+    meta: { Title: 'Base' },
+    renditions: { mp3: mp3('base') },
+    createdAt: new Date().toISOString(),
+  };
+  await store.saveTrack(track);
+  return track;
+}
+
+test('a patch goes ahead only on the track as it was read', async () => {
+  await newTrack(1);
+  const first = await updates.readTrack(1);
+  const second = await updates.readTrack(1);
+  assert.ok(first && second);
+  assert.deepEqual(first.track.metaVersions, {});
+
+  const patched = await updates.patchTrack(first, {
+    renditions: { mp3: mp3('one', 7) },
+    meta: { Title: 'Seven' },
+    metaVersions: { Title: 7 },
+  });
+  assert.equal(patched, 'ok');
+  assert.equal(await updates.unchangedSince(first), false);
+
+  // The second reader's work was done on what is gone: refused.
+  const stale = await updates.patchTrack(second, {
+    renditions: { mp3: mp3('two', 5) },
+    meta: { Title: 'Five' },
+    metaVersions: { Title: 5 },
+  });
+  assert.equal(stale, 'changed');
+
+  const now = await updates.readTrack(1);
+  assert.ok(now && (await updates.unchangedSince(now)));
+  assert.equal(now.track.renditions.mp3?.updateId, 7);
+  assert.deepEqual(now.track.meta, { Title: 'Seven' });
+  assert.deepEqual(now.track.metaVersions, { Title: 7 });
+});
+
+test('a patch of a deleted track says so', async () => {
+  await newTrack(2);
+  const read = await updates.readTrack(2);
+  assert.ok(read);
+  assert.ok(await new TrackDeleter(redis).delete(1, 2));
+  const { track } = read;
+  const result = await updates.patchTrack(read, track);
+  assert.equal(result, 'missing');
+  assert.equal(await updates.readTrack(2), undefined);
+});
+
+test('a published update keeps the formats it was superseded in', async () => {
+  const added = await updates.add({
+    siteId: 1,
+    trackId: 1,
+    uploadId: 1,
+    jobId: 0,
+    immediate: true,
+    formats: ['mp3', 'wav'],
+    sources: {},
+  });
+  assert.ok(added !== 'closed');
+  await updates.published(added, ['mp3']);
+  const stored = await updates.byId(added.id);
+  assert.equal(stored?.status, 'published');
+  assert.deepEqual(stored?.superseded, ['mp3']);
+});

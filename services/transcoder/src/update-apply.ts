@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import {
+  effectOf,
+  nextStoredAt,
+  sameMeta,
+  type Meta,
+  type OutputFormat,
+  type Rendition,
+  type Track,
+  type TrackUpdate,
+  type UpdateEffect,
+} from '@ingest/core';
+import type { TrackRead, UpdateStore } from '@ingest/state';
+import { UploadFault, type MadeRendition } from './rendition-maker';
+import { makeRenditions, type ProcessorDeps } from './transcode-processor';
+
+export interface ApplyDeps extends ProcessorDeps {
+  updates: UpdateStore;
+}
+
+/** What applying an update came to. */
+export interface Applied {
+  track: Track;
+  /** Formats whose new file went: a newer update had replaced them. */
+  superseded: OutputFormat[];
+}
+
+/** How often the track may change under an update before it gives up. */
+const ATTEMPTS = 20;
+
+/** A rendition's file and the meta its tags were written from. */
+interface Tagged {
+  rendition: Rendition;
+  tags: Meta;
+}
+
+/** One try at putting the update into the track as `read` found it. */
+interface Step {
+  update: TrackUpdate;
+  read: TrackRead;
+  effect: UpdateEffect;
+  /** The update's own renditions, stored, by format. */
+  own: Map<OutputFormat, Tagged>;
+  outDir: string;
+  /** Storage keys this run wrote, to remove those left unused. */
+  written: Set<string>;
+}
+
+const gone = () => new UploadFault('track_missing', 'the track was deleted');
+
+/**
+ * Applies one update in update order (see update-order.ts in @ingest/core):
+ * makes its renditions from its source, then puts into the track those of
+ * the formats no newer update has replaced, merges its meta, and re-tags
+ * every rendition whose tags are not the merged meta, so the track's meta
+ * and its files' tags agree. Every file goes to a key of its own; the
+ * record changes in one compare-and-set once all are in place (a track
+ * changed meanwhile is read again and the step redone), and files no
+ * longer referenced are removed after it.
+ */
+export async function applyUpdate(
+  deps: ApplyDeps,
+  update: TrackUpdate,
+): Promise<Applied> {
+  const start = await deps.updates.readTrack(update.trackId);
+  if (!start || start.track.siteId !== update.siteId) throw gone();
+  const taggedWith = effectOf(start.track, update).meta;
+
+  const { made, outDir } = await makeRenditions(deps, {
+    id: update.id,
+    sources: update.sources,
+    formats: update.formats,
+    meta: taggedWith,
+  });
+  const written = new Set<string>();
+  try {
+    const own = await storeOwn(deps, update, made, taggedWith, written);
+    return await commit(deps, { update, own, outDir, written });
+  } catch (err) {
+    const now = await deps.updates.readTrack(update.trackId).catch(() => null);
+    // Unsure whether the record took them: leave them be.
+    if (now !== null) await removeUnused(deps, written, now?.track);
+    throw err;
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+async function commit(
+  deps: ApplyDeps,
+  given: Omit<Step, 'read' | 'effect'>,
+): Promise<Applied> {
+  const { update, written } = given;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const read = await deps.updates.readTrack(update.trackId);
+    if (!read) throw gone();
+    const effect = effectOf(read.track, update);
+
+    let renditions: Track['renditions'];
+    try {
+      renditions = await tagAll(deps, { ...given, read, effect });
+    } catch (err) {
+      if (deps.signal?.aborted) throw err;
+      // A file it re-tagged was replaced meanwhile: start again.
+      if (!(await deps.updates.unchangedSince(read))) continue;
+      throw err;
+    }
+
+    const next = {
+      renditions: stamped(renditions, read.track),
+      meta: effect.meta,
+      metaVersions: effect.metaVersions,
+    };
+    const result = await deps.updates.patchTrack(read, next);
+    if (result === 'missing') throw gone();
+    if (result === 'changed') continue;
+
+    const track = { ...read.track, ...next };
+    // A download that opened an old file keeps reading it to its end.
+    await removeUnused(deps, [...keysOf(read.track), ...written], track);
+    return { track, superseded: effect.superseded };
+  }
+  throw new Error(`track ${update.trackId} kept changing; update abandoned`);
+}
+
+/** Moves the update's made files into storage, under keys of its own. */
+async function storeOwn(
+  deps: ApplyDeps,
+  update: TrackUpdate,
+  made: MadeRendition[],
+  tags: Meta,
+  written: Set<string>,
+): Promise<Map<OutputFormat, Tagged>> {
+  const own = new Map<OutputFormat, Tagged>();
+  for (const { path: file, ...facts } of made) {
+    // A re-run of the update renames over its own key.
+    const { format } = facts;
+    const storageKey =
+      `tracks/${update.trackId}/${format}.u${update.id}.${format}`;
+    written.add(storageKey);
+    await deps.storage.putFile(storageKey, file);
+    own.set(format, {
+      rendition: { ...facts, storageKey, updateId: update.id },
+      tags,
+    });
+  }
+  return own;
+}
+
+/**
+ * The track's renditions after the step: the update's own for the
+ * formats it owns, the others as they are (their tags are the track's
+ * meta), each re-tagged when its tags are not the merged meta.
+ */
+async function tagAll(
+  deps: ApplyDeps,
+  step: Step,
+): Promise<Track['renditions']> {
+  const { read, effect, own } = step;
+  const files: Tagged[] = [];
+  for (const rendition of Object.values(read.track.renditions)) {
+    if (effect.owned.includes(rendition.format)) continue;
+    files.push({ rendition, tags: read.track.meta });
+  }
+  for (const format of effect.owned) {
+    const mine = own.get(format);
+    if (!mine) throw new Error(`the ${format} rendition was not made`);
+    files.push(mine);
+  }
+
+  const renditions: Track['renditions'] = {};
+  for (const { rendition, tags } of files) {
+    renditions[rendition.format] = sameMeta(tags, effect.meta)
+      ? rendition
+      : await retag(deps, step, rendition, effect.meta);
+  }
+  return renditions;
+}
+
+/** A copy of the rendition's file tagged with `meta`, in storage. */
+async function retag(
+  deps: ApplyDeps,
+  step: Step,
+  rendition: Rendition,
+  meta: Meta,
+): Promise<Rendition> {
+  const { format, storageKey: from, updateId } = rendition;
+  if ((await deps.storage.size(from)) === undefined) {
+    throw new Error(`rendition file ${from} is missing`);
+  }
+  const copy = await deps.storage.localCopy(from);
+  try {
+    const { path: file, ...facts } = await deps.maker.retag({
+      source: copy.path,
+      format,
+      meta,
+      outDir: step.outDir,
+      signal: deps.signal,
+    });
+    // Another name each time: the track may still point at an earlier.
+    const tag = randomUUID().slice(0, 8);
+    const { update } = step;
+    const storageKey =
+      `tracks/${update.trackId}/${format}.u${update.id}-${tag}.${format}`;
+    step.written.add(storageKey);
+    await deps.storage.putFile(storageKey, file);
+    return { ...facts, storageKey, ...(updateId ? { updateId } : {}) };
+  } finally {
+    await copy.release();
+  }
+}
+
+/**
+ * Each new file (a replaced or re-tagged rendition) is dated a second or
+ * more after the version it replaces, so a download's Last-Modified names
+ * one version; a rendition kept as it was keeps its date.
+ */
+function stamped(
+  renditions: Track['renditions'],
+  current: Track,
+): Track['renditions'] {
+  const now = new Date();
+  const out: Track['renditions'] = {};
+  for (const r of Object.values(renditions)) {
+    const previous = current.renditions[r.format];
+    out[r.format] =
+      previous?.storageKey === r.storageKey
+        ? r
+        : { ...r, storedAt: nextStoredAt(previous?.storedAt, now) };
+  }
+  return out;
+}
+
+function keysOf(track: Track): string[] {
+  return Object.values(track.renditions).map((r) => r.storageKey);
+}
+
+/** Removes the files of `keys` that `track` (if any) does not use. */
+async function removeUnused(
+  deps: ApplyDeps,
+  keys: Iterable<string>,
+  track: Track | undefined,
+): Promise<void> {
+  const used = new Set(track ? keysOf(track) : []);
+  for (const key of new Set(keys)) {
+    if (used.has(key)) continue;
+    await deps.storage.delete(key).catch((err) => {
+      deps.logger.warn({ err, storageKey: key }, 'old rendition not removed');
+    });
+  }
+}
