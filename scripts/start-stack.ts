@@ -2,7 +2,8 @@
  * `npm start`: the whole stack on one machine. Starts a private
  * redis-server under INGEST_DATA_DIR unless REDIS_URL is set, makes the
  * default site, then runs gateway, transcoder and notifier as child
- * processes until SIGTERM / Ctrl-C.
+ * processes until SIGTERM / Ctrl-C. One of them that exits on its own is
+ * started again after a backoff (stack-supervisor.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
 import { redisUrlFile } from './stack-redis';
+import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   RedisServer,
   ServiceProcess,
@@ -30,7 +32,11 @@ const config = loadConfig(env);
 const logger = createLogger('stack', config.logLevel);
 
 let redisServer: RedisServer | undefined;
-const services: ServiceProcess[] = [];
+/** The running process of each service; a restart replaces its entry. */
+const services = new Map<ServiceName, ServiceProcess>();
+const supervisor = new Supervisor((line) => {
+  process.stdout.write(`${line}\n`);
+});
 
 async function start() {
   let redisUrl = config.redisUrl;
@@ -44,6 +50,7 @@ async function start() {
     });
     redisUrl = redisServer.url;
     logger.info({ dir, port: redisServer.port }, 'redis started');
+    keepRedis(redisServer);
     // Operator scripts (npm run site:create) find this Redis here.
     await writeFile(redisUrlFile(config.dataDir), redisUrl + '\n');
   }
@@ -60,18 +67,18 @@ async function start() {
     notifier: config.notifierPort,
   };
   for (const name of ['transcoder', 'notifier', 'gateway'] as const) {
-    const service = await ServiceProcess.start(name, {
+    const options = {
       env: childEnv,
       port: ports[name],
       stdio: 'inherit',
       detached: true,
-    });
-    services.push(service);
-    void service.exited.then((code) => {
-      if (!stopping) {
-        logger.error({ service: name, code }, 'service exited');
-        void stop(1);
-      }
+    } as const;
+    const service = await ServiceProcess.start(name, options);
+    services.set(name, service);
+    supervisor.keep(name, supervised(service), async () => {
+      const next = await ServiceProcess.spawn(name, options);
+      services.set(name, next);
+      return supervised(next);
     });
   }
 
@@ -90,6 +97,24 @@ async function start() {
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** A service as the supervisor follows it. */
+function supervised(service: ServiceProcess): Supervised {
+  const { child } = service;
+  return {
+    pid: child.pid,
+    exited: service.exited.then((code) => ({ code, signal: child.signalCode })),
+  };
+}
+
+/** The Redis npm start runs comes back on the same port and data dir. */
+function keepRedis(redis: RedisServer) {
+  const follow = (): Supervised => ({ pid: redis.pid, exited: redis.exited });
+  supervisor.keep('redis-server', follow(), async () => {
+    await redis.resume();
+    return follow();
+  });
 }
 
 /**
@@ -132,8 +157,12 @@ let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
+  await supervisor.stop();
   // Reverse order: stop taking uploads first, stop Redis last.
-  for (const service of [...services].reverse()) {
+  for (const service of [...services.values()].reverse()) {
+    // One that died and waits for its restart says nothing of this stop.
+    const { child } = service;
+    if (child.exitCode !== null || child.signalCode !== null) continue;
     const exit = await service.stop('SIGTERM');
     if (exit !== 0) code = code || 1;
   }
@@ -156,7 +185,7 @@ for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', () => {});
 }
 process.on('exit', () => {
-  for (const service of services) service.child.kill('SIGKILL');
+  for (const service of services.values()) service.child.kill('SIGKILL');
   redisServer?.killNow();
 });
 

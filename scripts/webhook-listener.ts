@@ -1,7 +1,8 @@
 /**
  * `npm run webhook:listen -- [port]`: a local webhook receiver for trying
- * the service. Prints each delivery and whether its signature verifies
- * with WEBHOOK_SECRET (the `whsec_…` that `npm start` printed).
+ * the service. Prints each delivery with its method and path (which
+ * `oncomplete` URL was hit) and whether its signature verifies with
+ * WEBHOOK_SECRET (the `whsec_…` that `npm start` printed).
  */
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
@@ -26,8 +27,9 @@ http
         }
       }
       process.stdout.write(
-        `\nwebhook ${req.headers['webhook-id']} signature: ${verdict}\n` +
-          JSON.stringify(JSON.parse(body || '{}'), null, 2) + '\n',
+        `\n${req.method} ${req.url} webhook ${req.headers['webhook-id']} ` +
+          `signature: ${verdict}\n` +
+          pretty(body) + '\n',
       );
       res.writeHead(204).end();
     });
@@ -35,3 +37,12 @@ http
   .listen(port, '127.0.0.1', () => {
     process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
   });
+
+/** The body as indented JSON, or as it came when it is not JSON. */
+function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body || '{}'), null, 2);
+  } catch {
+    return body;
+  }
+}

@@ -6,32 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { freePort, waitUntil } from '@ingest/testkit';
+import { processesOf } from './stack-processes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Pids of processes whose environment names this data dir. */
-async function processesOf(dataDir: string): Promise<number[]> {
-  const mark = `INGEST_DATA_DIR=${dataDir}\0`;
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '');
-    // redis-server gets an environment of its own; it runs in the data dir.
-    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
-    if (environ.includes(mark) || cwd.startsWith(dataDir + path.sep)) {
-      pids.push(Number(name));
-    }
-  }
-  return pids;
-}
 
 const hasTmux = () => run('tmux', ['-V']).then(() => true, () => false);
 

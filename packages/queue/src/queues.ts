@@ -7,6 +7,7 @@ import {
   type QueuePayloads,
 } from './contracts';
 import { KEY_PREFIX } from './redis-connection';
+import { logWorkerErrors, type WorkerLogger } from './worker-errors';
 
 export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
 export type TypedJob<N extends QueueName> = Job<QueuePayloads[N]>;
@@ -29,6 +30,8 @@ export function openQueue<N extends QueueName>(
 
 export interface WorkerSettings {
   concurrency: number;
+  /** Gets the worker's own faults; reconnect attempts only at debug. */
+  logger: WorkerLogger;
   /** Backoff for `{type:'schedule'}` jobs (deliveries), by attempt. */
   scheduleDelay?: (attemptsMade: number) => number;
   /**
@@ -63,5 +66,11 @@ export function openWorker<N extends QueueName, R = unknown>(
     const delay = settings.scheduleDelay;
     options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
   }
-  return new Worker<QueuePayloads[N], R>(QUEUES[name], processor, options);
+  const worker = new Worker<QueuePayloads[N], R>(
+    QUEUES[name],
+    processor,
+    options,
+  );
+  logWorkerErrors(worker, settings.logger);
+  return worker;
 }

@@ -24,6 +24,12 @@ export interface RedisServerOptions {
   stopTimeoutMs?: number;
 }
 
+/** How a redis-server process ended. */
+export interface RedisExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /**
  * A private `redis-server` on a free loopback port, with AOF on and
  * `noeviction`, as SPEC §3 asks of production. Tests may stop and start
@@ -33,6 +39,7 @@ export class RedisServer {
   readonly port: number;
   readonly dir: string;
   private child?: ChildProcess;
+  private exit?: Promise<RedisExit>;
   private readonly ownsDir: boolean;
   private readonly args: string[];
   private readonly detached: boolean;
@@ -65,6 +72,17 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The pid of the running process, if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Resolves when the process `resume` started last has ended. */
+  get exited(): Promise<RedisExit> {
+    if (!this.exit) throw new Error('redis-server was never started');
+    return this.exit;
+  }
+
   /** Starts the process again (after `stop`), same port and data. */
   async resume(): Promise<void> {
     const child = spawn(
@@ -81,6 +99,9 @@ export class RedisServer {
       { stdio: ['ignore', 'pipe', 'pipe'], detached: this.detached },
     );
     this.child = child;
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));

@@ -74,12 +74,12 @@ export class ServiceProcess {
     );
   }
 
+  /** Starts the process and waits until it answers /readyz. */
   static async start(
     name: ServiceName,
     options: ServiceProcessOptions,
   ): Promise<ServiceProcess> {
-    await ensureServicesBuilt();
-    const service = new ServiceProcess(name, options.port, options);
+    const service = await ServiceProcess.spawn(name, options);
     try {
       await service.waitReady(options.readyTimeoutMs ?? 30_000);
     } catch (err) {
@@ -88,6 +88,15 @@ export class ServiceProcess {
       throw err;
     }
     return service;
+  }
+
+  /** Starts the process without waiting for it to be ready. */
+  static async spawn(
+    name: ServiceName,
+    options: ServiceProcessOptions,
+  ): Promise<ServiceProcess> {
+    await ensureServicesBuilt();
+    return new ServiceProcess(name, options.port, options);
   }
 
   /** The last lines it printed, for failure messages. */

@@ -8,6 +8,7 @@ import {
   createRedis,
   handBackAfter,
   openQueue,
+  RedisOutage,
   registerQueueDepth,
   type QueueName,
 } from '@ingest/queue';
@@ -68,7 +69,9 @@ export async function startGateway(
   overrides: GatewayOverrides = {},
 ): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
-  const redis = createRedis(config.redisUrl, 'command', logger);
+  // One outage line for the gateway's connections, its workers' too.
+  const outage = new RedisOutage(logger);
+  const redis = createRedis(config.redisUrl, 'command', outage);
   await checkRedis(redis, logger);
 
   const store = new StateStore(redis);
@@ -220,11 +223,13 @@ export async function startGateway(
   logger.info({ port }, 'gateway listening');
   const autopublishWorker = startAutopublishWorker(
     config.redisUrl,
+    outage,
     autopublisher,
     logger,
   );
   const importWorker = startImportWorker(
     config.redisUrl,
+    outage,
     new InboundImporter({ store, uploads, storage }),
     logger,
     registry,

@@ -8,6 +8,7 @@ import {
   countWorkerJobs,
   handBackAfter,
   openWorker,
+  RedisOutage,
   RunHandBack,
   scheduleDelay,
   type QueueName,
@@ -82,8 +83,9 @@ export async function startNotifier(
       from: config.mailFrom,
       outboxDir: path.join(config.dataDir, 'outbox'),
     });
-  const redis = createRedis(config.redisUrl, 'command', logger);
-  const connection = createRedis(config.redisUrl, 'worker', logger);
+  const outage = new RedisOutage(logger);
+  const redis = createRedis(config.redisUrl, 'command', outage);
+  const connection = createRedis(config.redisUrl, 'worker', outage);
 
   try {
     await checkRedis(redis, logger);
@@ -124,7 +126,7 @@ export async function startNotifier(
           publicUrl: config.publicUrl,
         }),
       ),
-      { concurrency: CONCURRENCY.completion },
+      { concurrency: CONCURRENCY.completion, logger },
     ),
     openWorker(
       'webhook',
@@ -142,6 +144,7 @@ export async function startNotifier(
       ),
       {
         concurrency: CONCURRENCY.webhook,
+        logger,
         scheduleDelay: (n) => scheduleDelay(config.webhookScheduleMs, n),
       },
     ),
@@ -151,6 +154,7 @@ export async function startNotifier(
       handBack.wrap(createEmailProcessor({ store, sender, recorder, signal })),
       {
         concurrency: CONCURRENCY.email,
+        logger,
         scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
       },
     ),
@@ -160,13 +164,10 @@ export async function startNotifier(
       handBack.wrap(
         createIndexProcessor({ store, search: new SearchIndex(redis), logger }),
       ),
-      { concurrency: CONCURRENCY.index },
+      { concurrency: CONCURRENCY.index, logger },
     ),
   ];
-  for (const worker of workers) {
-    watch(worker, logger);
-    countWorkerJobs(registry, worker);
-  }
+  for (const worker of workers) countWorkerJobs(registry, worker);
   workers[0].on('failed', (job, err) => {
     const fields = { jobId: job?.data.jobId, queue: 'completion' };
     const attempt = job ? job.attemptsMade : undefined;
@@ -234,13 +235,6 @@ export async function startNotifier(
   }
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
-}
-
-/** Worker-level faults (Redis gone, lock lost); job failures log elsewhere. */
-function watch(worker: Worker, logger: Logger) {
-  worker.on('error', (err) => {
-    logger.error({ queue: worker.name, err: err.message }, 'worker error');
-  });
 }
 
 async function ping(redis: ReturnType<typeof createRedis>) {

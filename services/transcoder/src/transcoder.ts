@@ -6,6 +6,7 @@ import {
   createRedis,
   openQueue,
   openWorker,
+  RedisOutage,
   RunHandBack,
   handBackAfter,
 } from '@ingest/queue';
@@ -42,7 +43,11 @@ export async function startTranscoder(
 ): Promise<RunningTranscoder> {
   const logger =
     overrides.logger ?? createLogger('transcoder', config.logLevel);
-  const redis = createRedis(config.redisUrl, 'worker', logger);
+  const redis = createRedis(
+    config.redisUrl,
+    'worker',
+    new RedisOutage(logger),
+  );
   await checkRedis(redis, logger);
   const maker = overrides.maker ?? (await mediaMaker(config, logger));
 
@@ -93,9 +98,9 @@ export async function startTranscoder(
     {
       concurrency: config.transcoderConcurrency,
       lockDurationMs: config.transcodeLockMs,
+      logger,
     },
   );
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
   // A run taken back from a dead transcoder may have left its folder.
   worker.on('stalled', () => void sweep(false));
   countWorkerJobs(registry, worker);

@@ -5,6 +5,7 @@ import {
   countWorkerJobs,
   createRedis,
   openWorker,
+  type RedisOutage,
 } from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
@@ -30,12 +31,13 @@ const CONCURRENCY = 1;
  */
 export function startImportWorker(
   redisUrl: string,
+  outage: RedisOutage,
   importer: InboundImporter,
   logger: Logger,
   registry?: Registry,
 ): ImportWorker {
   // Blocking commands need a connection that never gives up a request.
-  const connection = createRedis(redisUrl, 'worker');
+  const connection = createRedis(redisUrl, 'worker', outage);
   const handBack = new RunHandBack();
   const worker = openWorker(
     'imports',
@@ -78,9 +80,8 @@ export function startImportWorker(
         throw new Error(JSON.stringify(new ApiError('internal').toBody()));
       }
     }),
-    { concurrency: CONCURRENCY },
+    { concurrency: CONCURRENCY, logger },
   );
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
   if (registry) countWorkerJobs(registry, worker);
   void worker.run();
 

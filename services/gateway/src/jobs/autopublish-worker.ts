@@ -1,4 +1,4 @@
-import { createRedis, openWorker } from '@ingest/queue';
+import { createRedis, openWorker, type RedisOutage } from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Autopublisher } from './autopublisher';
 
@@ -13,11 +13,12 @@ export interface AutopublishWorker {
  */
 export function startAutopublishWorker(
   redisUrl: string,
+  outage: RedisOutage,
   autopublisher: Autopublisher,
   logger: Logger,
 ): AutopublishWorker {
   // Blocking commands need a connection that never gives up a request.
-  const connection = createRedis(redisUrl, 'worker');
+  const connection = createRedis(redisUrl, 'worker', outage);
   const worker = openWorker(
     'autopublish',
     connection,
@@ -41,9 +42,8 @@ export function startAutopublishWorker(
       );
       return { outcome };
     },
-    { concurrency: 2 },
+    { concurrency: 2, logger },
   );
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
     logger.warn(
       { err, queue: 'autopublish', jobId: job?.data.jobId },

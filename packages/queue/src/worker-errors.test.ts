@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { RedisServer, waitUntil } from '@ingest/testkit';
+import { ConnectionClosedError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUES } from './contracts';
+import { openWorker } from './queues';
+import { createRedis, KEY_PREFIX } from './redis-connection';
+import { RedisOutage } from './redis-outage';
+import { isConnectionError } from './worker-errors';
+
+let server: RedisServer;
+let redis: Redis;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+});
+
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+/** A logger that keeps what it was given, by level. */
+function recordingLogger() {
+  const lines: { level: string; message: string; fields: object }[] = [];
+  const at = (level: string) => (fields: object, message: string) =>
+    lines.push({ level, message, fields });
+  return {
+    lines,
+    logger: {
+      error: at('error'),
+      warn: at('warn'),
+      info: at('info'),
+      debug: at('debug'),
+    },
+    at: (level: string) => lines.filter((line) => line.level === level),
+  };
+}
+
+const withCode = (code: string) =>
+  Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
+
+test('broken connections are told apart from errors Redis answers', () => {
+  assert.ok(isConnectionError(withCode('ECONNREFUSED')));
+  assert.ok(isConnectionError(withCode('ECONNRESET')));
+  assert.ok(isConnectionError(withCode('ETIMEDOUT')));
+  assert.ok(isConnectionError(withCode('EPIPE')));
+  assert.ok(isConnectionError(new Error('Connection is closed.')));
+  assert.ok(isConnectionError(new ConnectionClosedError()));
+  assert.ok(isConnectionError(new AggregateError([withCode('ECONNREFUSED')])));
+  assert.ok(
+    isConnectionError(new Error('moveToActive', { cause: withCode('EPIPE') })),
+  );
+
+  const wrongType = new Error(
+    'WRONGTYPE Operation against a key holding the wrong kind of value',
+  );
+  assert.equal(isConnectionError(wrongType), false);
+  assert.equal(isConnectionError(new Error('ERR user_script:12: bad')), false);
+  assert.equal(isConnectionError('ECONNREFUSED'), false);
+});
+
+test('a Redis outage is one warning; workers add no error line', async () => {
+  const log = recordingLogger();
+  const outage = new RedisOutage(log.logger);
+  const command = createRedis(server.url, 'command', outage);
+  const connection = createRedis(server.url, 'worker', outage);
+  const worker = openWorker('index', connection, async () => 'done', {
+    concurrency: 2,
+    logger: log.logger,
+  });
+  void worker.run();
+  await worker.waitUntilReady();
+  await command.ping();
+
+  try {
+    await server.stop('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await server.resume();
+    await waitUntil(() => log.at('info').length > 0, { timeoutMs: 10_000 });
+    // The blocking connection comes back on its own schedule.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  } finally {
+    await worker.close();
+    command.disconnect();
+    connection.disconnect();
+  }
+
+  assert.deepEqual(log.at('error'), []);
+  assert.deepEqual(
+    log.lines.filter((l) => l.level !== 'debug').map((l) => l.message),
+    ['redis connection lost', 'redis connection back'],
+  );
+  assert.ok(log.at('debug').length > 0, 'reconnects are kept at debug');
+});
+
+test('an error Redis answers the worker with is logged at error', async () => {
+  const log = recordingLogger();
+  // The marker key a worker blocks on, made the wrong type.
+  await redis.set(`${KEY_PREFIX}:${QUEUES.completion}:marker`, 'x');
+  const connection = createRedis(server.url, 'worker');
+  const worker = openWorker('completion', connection, async () => 'done', {
+    concurrency: 1,
+    logger: log.logger,
+  });
+  void worker.run();
+  try {
+    await waitUntil(() => log.at('error').length > 0, { timeoutMs: 10_000 });
+  } finally {
+    await worker.close();
+    connection.disconnect();
+  }
+  assert.equal(log.at('error')[0].message, 'worker error');
+  const { err } = log.at('error')[0].fields as { err: Error };
+  assert.match(err.message, /WRONGTYPE/);
+});
