@@ -28,7 +28,9 @@ after(() => fixture?.close());
 async function readiness(): Promise<number[]> {
   return Promise.all(
     fixture.stack.services.map(async (service) => {
-      const res = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${service.port}/readyz`, {
+        signal: AbortSignal.timeout(8_000),
+      });
       await res.body?.cancel();
       return res.status;
     }),
@@ -60,5 +62,23 @@ test('storage that cannot be written makes the services not ready', async () => 
   await waitUntil(
     async () => (await readiness()).every((status) => status === 200),
     { timeoutMs: 5_000, message: 'the services did not get ready again' },
+  );
+});
+
+test('a Redis that does not answer makes every service not ready, promptly', async () => {
+  const pid = fixture.stack.redisServer.pid;
+  assert.ok(pid, 'the stack runs its own redis-server');
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const started = Date.now();
+    const statuses = await readiness();
+    assert.deepEqual(new Set(statuses), new Set([503]));
+    assert.ok(Date.now() - started < 5_000, 'the probes answered in time');
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await waitUntil(
+    async () => (await readiness()).every((status) => status === 200),
+    { timeoutMs: 10_000, message: 'the services did not get ready again' },
   );
 });

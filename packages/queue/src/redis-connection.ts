@@ -29,3 +29,23 @@ export function createRedis(
   outage?.watch(redis, role);
   return redis;
 }
+
+/**
+ * Whether Redis answers a PING within `timeoutMs`, for `/readyz`: a
+ * command waiting out an outage in ioredis's queue would otherwise hold
+ * the probe until Redis is back, and a probe that never answers tells a
+ * balancer less than a prompt 503.
+ */
+export async function redisAnswers(
+  redis: Redis,
+  timeoutMs = 2_000,
+): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => {
+    setTimeout(resolve, timeoutMs, false).unref();
+  });
+  const answer = redis.ping().then(
+    (reply) => reply === 'PONG',
+    () => false,
+  );
+  return Promise.race([answer, timeout]);
+}

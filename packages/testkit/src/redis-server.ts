@@ -108,7 +108,8 @@ export class RedisServer {
     try {
       await waitUntil(
         () => {
-          if (child.exitCode !== null) {
+          // One killed by a signal has a signalCode and no exitCode.
+          if (child.exitCode !== null || child.signalCode !== null) {
             throw new Error(`redis-server exited: ${output.slice(-500)}`);
           }
           return canConnect(this.port);

@@ -11,6 +11,7 @@ import {
   RedisOutage,
   registerQueueDepth,
   type QueueName,
+  redisAnswers,
 } from '@ingest/queue';
 import {
   DeletionStore,
@@ -195,7 +196,7 @@ export async function startGateway(
     uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
     uploadMetrics: uploadMetrics(registry),
     ready: async () =>
-      (await redis.ping()) === 'PONG' && (await storage.ready()),
+      (await redisAnswers(redis)) && (await storage.ready()),
     draining: () => draining,
     drain: inFlight,
   });

@@ -12,6 +12,7 @@ import {
   RunHandBack,
   scheduleDelay,
   type QueueName,
+  redisAnswers,
 } from '@ingest/queue';
 import { SearchIndex, StateStore } from '@ingest/state';
 import {
@@ -178,7 +179,7 @@ export async function startNotifier(
     port: config.notifierPort,
     host: config.host,
     registry,
-    ready: () => ping(redis),
+    ready: () => redisAnswers(redis, READY_TIMEOUT_MS),
   });
   const closeWorkers = async () => {
     const afterMs = handBackAfter(config.shutdownTimeoutMs);
@@ -235,14 +236,6 @@ export async function startNotifier(
   }
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
-}
-
-async function ping(redis: ReturnType<typeof createRedis>) {
-  const timeout = new Promise<boolean>((resolve) => {
-    setTimeout(resolve, READY_TIMEOUT_MS, false).unref();
-  });
-  const answer = redis.ping().then((reply) => reply === 'PONG');
-  return Promise.race([answer, timeout]);
 }
 
 async function quit(redis: ReturnType<typeof createRedis>) {

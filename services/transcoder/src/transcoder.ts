@@ -9,6 +9,7 @@ import {
   RedisOutage,
   RunHandBack,
   handBackAfter,
+  redisAnswers,
 } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
@@ -112,7 +113,7 @@ export async function startTranscoder(
     registry,
     ready: async () =>
       worker.isRunning() &&
-      (await redis.ping()) === 'PONG' &&
+      (await redisAnswers(redis)) &&
       (await storage.ready()),
   });
   const port = await ops.listen();
