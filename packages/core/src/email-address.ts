@@ -8,7 +8,9 @@
  * checks again before an address reaches a header, with this same rule,
  * so nothing the API took is dropped later.
  */
-const LOCAL_PART = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}/.source;
+const ATEXT = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]/.source;
+// A dot-atom of at most 64 characters: no leading, trailing or double dot.
+const LOCAL_PART = `(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*`;
 const DOMAIN_LABEL = /[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?/.source;
 const MAILBOX = new RegExp(
   `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`,

@@ -158,6 +158,10 @@ test('header addresses must be one plain mailbox', () => {
     'Jane <a@example.com>',
     'a@example.com\n',
     'a@localhost',
+    'a..b@example.com',
+    '.a@example.com',
+    'a.@example.com',
+    `${'a'.repeat(65)}@example.com`,
     '',
   ]) {
     assert.equal(isSingleAddress(bad), false, JSON.stringify(bad));

@@ -33,6 +33,8 @@ export const PARAM_LIMITS = {
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
+// C0 controls but tab, LF and CR, and DEL.
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
@@ -104,12 +106,18 @@ function setMeta(params: Params, field: string, value: string) {
         `${PARAM_LIMITS.metaValueBytes} bytes`,
     );
   }
-  if (value.includes('\0')) {
-    // ffmpeg takes tags as C strings: the value would be cut there, and
-    // the files' tags would disagree with the track's meta.
+  const control = CONTROL.exec(value);
+  if (control) {
+    // ffmpeg takes tags as C strings (a NUL would cut the value there)
+    // and tag readers show other controls as garbage: the files' tags
+    // would disagree with the track's meta. Tab and line breaks stay.
+    const name = `meta[${field.slice(0, 100)}]`;
+    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
     throw new ApiError(
       'invalid_parameter',
-      `meta[${field.slice(0, 100)}] holds a NUL character, which no tag can`,
+      `${name} holds the control character U+${code.toUpperCase()}, ` +
+        'which tags cannot carry',
+      { parameters: [name] },
     );
   }
   const known = Object.hasOwn(params.meta, field.trim());
