@@ -101,3 +101,22 @@ test('a blank meta value on upload clears the field the tags would fill', async 
   assert.equal(uploaded.body.meta.Artist, 'Tag Artist');
   assert.equal(uploaded.body.meta.Album, 'Given');
 });
+
+test('a track update refuses format with formats, and immediate with job_id', async () => {
+  // The checks come before the track is looked up: no track is needed.
+  const both = await call('upload', {
+    url: url(1),
+    track_id: 1,
+    format: 'mp3',
+    formats: 'wav',
+  });
+  assertRefused(both, ['format', 'formats']);
+  const created = await call('createJob', { name: 'c' });
+  const immediate = await call('upload', {
+    url: url(1),
+    track_id: 1,
+    immediate: 1,
+    job_id: created.body.job_id,
+  });
+  assertRefused(immediate, ['immediate', 'job_id']);
+});

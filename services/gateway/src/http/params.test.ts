@@ -35,6 +35,16 @@ test('lists come as commas, brackets, indexed brackets or arrays', () => {
   }
 });
 
+test('a list given two ways, or in an unknown bracket form, is refused', () => {
+  const mixed = emptyParams();
+  addPair(mixed, 'formats[]', 'aiff');
+  addPair(mixed, 'formats', 'mp3');
+  assert.throws(() => list(mixed, 'formats'), /both as formats\[\] and as text/);
+  assert.throws(() => addPair(emptyParams(), 'formats[x]', 'aiff'), /formats\[x\]/);
+  // Bracket keys of parameters we do not know stay allowed.
+  addPair(emptyParams(), 'client[ref]', 'x');
+});
+
 test('ids must be positive integers', () => {
   const params = emptyParams();
   addJson(params, { job_id: 12, upload_id: '7', bad: '1e3', neg: '-1' });

@@ -38,6 +38,8 @@ const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
+/** The parameters read as lists, whose bracket forms are checked. */
+const LISTS = new Set(['formats']);
 
 export function emptyParams(): Params {
   return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
@@ -54,6 +56,13 @@ export function addPair(params: Params, key: string, value: unknown) {
 
   const listMatch = LIST_KEY.exec(key);
   const name = listMatch ? listMatch[1] : key;
+  if (!listMatch && LISTS.has(key.split('[')[0]) && key.includes('[')) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${key.slice(0, 100)}: a list is sent as name[]=… or name[0]=…`,
+      { parameters: [key.slice(0, 100)] },
+    );
+  }
   countKey(params, name);
   if (listMatch) {
     const list = params.lists.get(name) ?? [];
@@ -202,9 +211,16 @@ export function flag(params: Params, name: string): boolean {
 
 /** A list given as `a,b`, as `name[]=a&name[]=b`, or as a JSON array. */
 export function list(params: Params, name: string): string[] | undefined {
+  const listed = params.lists.get(name);
   // A blank text counts as absent, as every blank value does.
-  const items =
-    params.lists.get(name) ?? text(params, name)?.split(',');
+  if (listed && text(params, name) !== undefined) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} is given both as ${name}[] and as text; send one of them`,
+      { parameters: [name] },
+    );
+  }
+  const items = listed ?? text(params, name)?.split(',');
   if (!items) return undefined;
   return items.map((item) => item.trim().toLowerCase()).filter(Boolean);
 }

@@ -5,7 +5,7 @@ import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate, tokenOf } from '../http/auth';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
-import { flag, id, text, type Params } from '../http/params';
+import { flag, id, list, text, type Params } from '../http/params';
 import type { FileHandler } from '../http/read-params';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { ReceivedSource } from '../uploads/upload-service';
@@ -45,7 +45,10 @@ function checkCombination(params: Params, hasFile: boolean): void {
       { parameters: ['url', 'file'] },
     );
   }
-  if (id(params, 'track_id') !== undefined) return;
+  if (id(params, 'track_id') !== undefined) {
+    checkUpdateCombination(params);
+    return;
+  }
   const updateOnly = ['format', 'immediate'].filter((name) =>
     name === 'immediate' ? flag(params, name) : text(params, name),
   );
@@ -55,6 +58,25 @@ function checkCombination(params: Params, hasFile: boolean): void {
       `${updateOnly.join(' and ')} apply only to track updates: give ` +
         'track_id, or leave them out (formats sets the formats of an upload)',
       { parameters: updateOnly },
+    );
+  }
+}
+
+/** A track update: `format` or `formats`; no job for an immediate one. */
+function checkUpdateCombination(params: Params): void {
+  if (text(params, 'format') && list(params, 'formats')?.length) {
+    throw new ApiError(
+      'invalid_parameter',
+      'give format (one rendition) or formats (several), not both',
+      { parameters: ['format', 'formats'] },
+    );
+  }
+  if (flag(params, 'immediate') && id(params, 'job_id') !== undefined) {
+    throw new ApiError(
+      'invalid_parameter',
+      'an immediate update belongs to no job: leave job_id out, or ' +
+        'immediate to have it wait in that job',
+      { parameters: ['immediate', 'job_id'] },
     );
   }
 }
