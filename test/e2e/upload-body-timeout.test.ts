@@ -1,6 +1,6 @@
 /**
  * End to end: a multipart upload body has INGEST_FETCH_TIMEOUT to
- * arrive, like a fetch by URL (Node's own limit, 5 minutes, would cut a
+ * arrive, like a fetch by URL, and past it gets 408 `request_timeout` (Node's own limit, 5 minutes, would cut a
  * large upload on a slow link long before a fetch would be). One that
  * stalls past it is cut, and leaves nothing behind: the site's upload
  * slot is free again and no partial file stays in storage.
@@ -40,9 +40,10 @@ function stalledUpload(token: string) {
     },
   });
   const ended = new Promise<string>((resolve) => {
-    req.on('response', (res) => {
-      res.resume();
-      resolve(`status ${res.statusCode}`);
+    req.on('response', async (res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      resolve(`${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`);
     });
     req.on('error', (err) => resolve(`error ${(err as Error).message}`));
   });
@@ -66,6 +67,8 @@ test('a stalled multipart body is cut at INGEST_FETCH_TIMEOUT, leaving nothing',
       ),
     ]);
     assert.notEqual(outcome, 'still open', 'the stalled upload was never cut');
+    // Answered as every API error is: JSON with a code (SPEC §1).
+    assert.match(outcome, /^408 \{.*"code":"request_timeout"/);
     const seconds = (Date.now() - started) / 1000;
     assert.ok(seconds >= 1.5, `cut after ${seconds} s, before the limit`);
   } finally {

@@ -188,6 +188,7 @@ export async function startGateway(
         }
       : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
+    bodyTimeoutMs: config.fetchTimeoutMs,
     idempotency: new IdempotencyStore(redis, {
       ttlMs: IDEMPOTENCY_TTL_MS,
       // A claim outlives its request only when the gateway died in it.
@@ -203,11 +204,13 @@ export async function startGateway(
 
   // Node ends any request whose body takes over 5 minutes by default,
   // which would cut a large multipart upload on a slow link short of
-  // the time a by-URL fetch gets: both share one limit. Node looks for
-  // late requests every 30 s; a shorter limit is looked at more often.
+  // the time a by-URL fetch gets: both share one limit, which endpoints
+  // enforce with a JSON answer (bodyTimeoutMs); Node's, a little later,
+  // is the backstop. Node looks for late requests every 30 s; a shorter
+  // limit is looked at more often.
   const server = http.createServer(
     {
-      requestTimeout: config.fetchTimeoutMs,
+      requestTimeout: config.fetchTimeoutMs + 5_000,
       connectionsCheckingInterval: Math.min(
         30_000,
         Math.max(250, config.fetchTimeoutMs / 4),

@@ -25,6 +25,11 @@ export interface EndpointDeps {
   store: StateStore;
   logger: Logger;
   maxBodyBytes: number;
+  /**
+   * How long a multipart body may take to arrive (INGEST_FETCH_TIMEOUT);
+   * past it the call answers 408 `request_timeout`. None: no limit here.
+   */
+  bodyTimeoutMs?: number;
   /** Where Idempotency-Key answers are kept; none: the header is ignored. */
   idempotency?: IdempotencyStore;
   /** Tracks calls through a shutdown; none: calls are never cut short. */
@@ -69,12 +74,13 @@ export function endpoint(
     res.setHeader('X-Request-Id', requestId);
 
     let answer: () => void;
+    const late = bodyDeadline(deps.bodyTimeoutMs);
     try {
       const params = await readParams(req, {
         maxBodyBytes: deps.maxBodyBytes,
         onFile: options.onFile?.(base),
-        signal,
-      });
+        signal: AbortSignal.any([signal, late.signal]),
+      }).finally(late.clear);
       const site = await authenticate(deps.store, req, params);
       if (options.schema) checkParams(options.schema, params);
       const call = { ...base, site, params };
@@ -136,4 +142,26 @@ export function sendError(res: Response, log: Logger, err: unknown) {
   const retryAfter = retryAfterOf(apiError.code);
   if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   res.status(apiError.status).json(apiError.toBody());
+}
+
+/**
+ * Lets go of a multipart body that takes longer than `timeoutMs` with a
+ * JSON 408, as a fetch by URL would fail (Node's own request timeout,
+ * set later as a backstop, would answer a bare 408 with no body).
+ */
+function bodyDeadline(timeoutMs: number | undefined) {
+  const controller = new AbortController();
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          controller.abort(
+            new ApiError(
+              'request_timeout',
+              'the request body did not arrive within ' +
+                `${Math.round(timeoutMs / 1000)} s`,
+            ),
+          );
+        }, timeoutMs);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
