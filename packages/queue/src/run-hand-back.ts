@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 
 type Processor<J extends Job, R> = (job: J, token?: string) => Promise<R>;
 
@@ -56,4 +56,46 @@ export class RunHandBack {
  */
 export function handBackAfter(deadlineMs: number): number {
   return Math.max(deadlineMs / 2, deadlineMs - 5_000);
+}
+
+/**
+ * How long a shutdown waits for a worker's close: past the hand-back
+ * (the runs it held are given back by then), and half of what is left,
+ * so the rest of the close still fits before the deadline.
+ */
+export function closeWaitMs(deadlineMs: number): number {
+  const handBack = handBackAfter(deadlineMs);
+  return handBack + (deadlineMs - handBack) / 2;
+}
+
+/**
+ * Closes a worker, waiting at most `waitMs`. BullMQ's close may never
+ * resolve once the worker's connection went through a reconnect (a
+ * Redis restart just before or during the shutdown; BullMQ issue 4656),
+ * which would hold the service until its deadline and exit 1. Past the
+ * wait the worker is left as it is: the caller drops its connection,
+ * and a run it still held was handed back already, or is taken up again
+ * when its lock lapses.
+ */
+export async function closeWorker(
+  worker: Pick<Worker, 'close' | 'name'>,
+  waitMs: number,
+  logger: { warn(fields: object, message: string): void },
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<'late'>((resolve) => {
+    timer = setTimeout(resolve, waitMs, 'late');
+  });
+  const closed = worker.close().then(
+    () => 'closed' as const,
+    () => 'closed' as const,
+  );
+  const outcome = await Promise.race([closed, waited]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    logger.warn(
+      { queue: worker.name, waitMs },
+      'worker did not close in time; its connection is dropped',
+    );
+  }
 }

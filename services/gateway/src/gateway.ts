@@ -12,6 +12,7 @@ import {
   registerQueueDepth,
   type QueueName,
   redisAnswers,
+  closeWaitMs,
 } from '@ingest/queue';
 import {
   DeletionStore,
@@ -251,10 +252,11 @@ export async function startGateway(
       // the rest of the close fits in the deadline.
       const cutAfterMs = handBackAfter(config.shutdownTimeoutMs);
       const graceMs = (config.shutdownTimeoutMs - cutAfterMs) / 4;
+      const closeWithinMs = closeWaitMs(config.shutdownTimeoutMs);
       const [ended] = await Promise.all([
         inFlight.drain(cutAfterMs, graceMs),
-        importWorker.close(cutAfterMs),
-        autopublishWorker.close(),
+        importWorker.close(cutAfterMs, closeWithinMs),
+        autopublishWorker.close(closeWithinMs),
       ]);
       if (inFlight.signal.aborted) {
         logger.warn({ cutAfterMs, ended }, 'calls cut short by shutdown');

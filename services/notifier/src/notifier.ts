@@ -13,6 +13,8 @@ import {
   scheduleDelay,
   type QueueName,
   redisAnswers,
+  closeWaitMs,
+  closeWorker,
 } from '@ingest/queue';
 import { SearchIndex, StateStore } from '@ingest/state';
 import {
@@ -185,7 +187,8 @@ export async function startNotifier(
     const afterMs = handBackAfter(config.shutdownTimeoutMs);
     const disarm = handBack.armDeadline(afterMs);
     try {
-      await Promise.all(workers.map((w) => w.close()));
+      const waitMs = closeWaitMs(config.shutdownTimeoutMs);
+      await Promise.all(workers.map((w) => closeWorker(w, waitMs, logger)));
     } finally {
       disarm();
     }

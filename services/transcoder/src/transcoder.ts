@@ -10,6 +10,8 @@ import {
   RunHandBack,
   handBackAfter,
   redisAnswers,
+  closeWaitMs,
+  closeWorker,
 } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { openStorage, type Storage } from '@ingest/storage';
@@ -130,7 +132,11 @@ export async function startTranscoder(
       const disarm = handBack.armDeadline(
         handBackAfter(config.shutdownTimeoutMs),
       );
-      await worker.close().catch(() => {});
+      await closeWorker(
+        worker,
+        closeWaitMs(config.shutdownTimeoutMs),
+        logger,
+      );
       disarm();
       await completion.close().catch(() => {});
       await index.close().catch(() => {});

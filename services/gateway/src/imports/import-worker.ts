@@ -6,14 +6,18 @@ import {
   createRedis,
   openWorker,
   type RedisOutage,
+  closeWorker,
 } from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
 import type { InboundImporter } from './inbound-importer';
 
 export interface ImportWorker {
-  /** Stops; an import still running after `handBackAfterMs` is handed back. */
-  close(handBackAfterMs: number): Promise<void>;
+  /**
+   * Stops; an import still running after `handBackAfterMs` is handed
+   * back, and the worker's close is waited for `waitMs` at most.
+   */
+  close(handBackAfterMs: number, waitMs: number): Promise<void>;
 }
 
 /**
@@ -87,10 +91,10 @@ export function startImportWorker(
 
   let closing: Promise<void> | undefined;
   return {
-    close: (handBackAfterMs) =>
+    close: (handBackAfterMs, waitMs) =>
       (closing ??= (async () => {
         const disarm = handBack.armDeadline(handBackAfterMs);
-        await worker.close().catch(() => {});
+        await closeWorker(worker, waitMs, logger);
         disarm();
         connection.disconnect();
       })()),

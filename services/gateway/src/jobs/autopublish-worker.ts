@@ -1,9 +1,15 @@
-import { createRedis, openWorker, type RedisOutage } from '@ingest/queue';
+import {
+  closeWorker,
+  createRedis,
+  openWorker,
+  type RedisOutage,
+} from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Autopublisher } from './autopublisher';
 
 export interface AutopublishWorker {
-  close(): Promise<void>;
+  /** Stops, waiting `waitMs` at most for the worker to close. */
+  close(waitMs: number): Promise<void>;
 }
 
 /**
@@ -54,9 +60,9 @@ export function startAutopublishWorker(
 
   let closing: Promise<void> | undefined;
   return {
-    close: () =>
+    close: (waitMs: number) =>
       (closing ??= (async () => {
-        await worker.close().catch(() => {});
+        await closeWorker(worker, waitMs, logger);
         connection.disconnect();
       })()),
   };
