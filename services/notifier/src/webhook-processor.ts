@@ -44,6 +44,8 @@ interface Attempt {
   error?: string;
   /** The target can never take this event (e.g. a malformed URL). */
   permanent?: boolean;
+  /** Cut short by a shutdown: logged, then the job is handed back. */
+  cutShort?: unknown;
 }
 
 /**
@@ -90,6 +92,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       status: result.status,
       error: result.error,
     });
+    // Sent again after the hand-back, with the same webhook-id.
+    if (result.cutShort) throw result.cutShort;
 
     if (outcome === 'delivered') return { status: result.status as number };
     if (outcome === 'stopped_410') {
@@ -131,9 +135,11 @@ async function post(
     response.body.destroy();
     return { status: response.status };
   } catch (err) {
-    // Not an attempt the receiver answered: the job is handed back and
-    // sent again, with the same webhook-id.
-    if (deps.signal?.aborted) throw err;
+    // The receiver may have seen it, so the log keeps it (SPEC §4: every
+    // attempt); the job is then handed back.
+    if (deps.signal?.aborted) {
+      return { error: 'cut_short_by_shutdown', cutShort: err };
+    }
     const code = codeOf(err);
     // A malformed URL or a forbidden address will not change on retry.
     const permanent = code === 'bad_url' || code === 'address_not_allowed';
