@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -34,4 +34,23 @@ test('a multi-line From setting is refused', () => {
   assert.throws(() =>
     createMailSender({ from: 'a@b.c\r\nBcc: x@y.z', outboxDir: '/tmp/x' }),
   );
+});
+
+test('the outbox sender is ready only while its folder can be written', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'notifier-mail-'));
+  try {
+    const fresh = createMailSender({
+      from: 'ingest@localhost',
+      outboxDir: path.join(dir, 'outbox'),
+    });
+    assert.equal(await fresh.ready(), true);
+    await writeFile(path.join(dir, 'a-file'), 'x');
+    const blocked = createMailSender({
+      from: 'ingest@localhost',
+      outboxDir: path.join(dir, 'a-file'),
+    });
+    assert.equal(await blocked.ready(), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

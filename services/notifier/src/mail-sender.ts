@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 
@@ -19,6 +20,12 @@ export interface OutgoingMail {
 
 export interface MailSender {
   send(mail: OutgoingMail): Promise<void>;
+  /**
+   * Whether mail can go out, for `/readyz`: the outbox can be written.
+   * An SMTP server is not asked (a probe every few seconds would be a
+   * connection each); its failures show in the delivery log.
+   */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -57,6 +64,7 @@ function smtpSender(url: string, from: string): MailSender {
     async send(mail) {
       await transport.sendMail(messageOf(mail));
     },
+    ready: async () => true,
     async close() {
       if (closed) return;
       closed = true;
@@ -83,6 +91,15 @@ function outboxSender(dir: string, from: string): MailSender {
         await rename(temp, file);
       } finally {
         await rm(temp, { force: true });
+      }
+    },
+    async ready() {
+      try {
+        await mkdir(dir, { recursive: true });
+        await access(dir, constants.W_OK | constants.X_OK);
+        return true;
+      } catch {
+        return false;
       }
     },
     async close() {},

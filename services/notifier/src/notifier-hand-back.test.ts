@@ -51,6 +51,7 @@ test('deliveries still running at the deadline are handed back', async () => {
       sends.push(mail.key);
       return new Promise(() => {});
     },
+    ready: async () => true,
     close: async () => {},
   };
   const notifier = await startNotifier(

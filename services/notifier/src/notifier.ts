@@ -181,7 +181,8 @@ export async function startNotifier(
     port: config.notifierPort,
     host: config.host,
     registry,
-    ready: () => redisAnswers(redis, READY_TIMEOUT_MS),
+    ready: async () =>
+      (await redisAnswers(redis, READY_TIMEOUT_MS)) && (await sender.ready()),
   });
   const closeWorkers = async () => {
     const afterMs = handBackAfter(config.shutdownTimeoutMs);
