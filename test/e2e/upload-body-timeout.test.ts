@@ -1,9 +1,10 @@
 /**
  * End to end: a multipart upload body has INGEST_FETCH_TIMEOUT to
- * arrive, like a fetch by URL, and past it gets 408 `request_timeout` (Node's own limit, 5 minutes, would cut a
- * large upload on a slow link long before a fetch would be). One that
- * stalls past it is cut, and leaves nothing behind: the site's upload
- * slot is free again and no partial file stays in storage.
+ * arrive, like a fetch by URL, and past it gets 408 `request_timeout`
+ * (Node's own limit, 5 minutes, would cut a large upload on a slow link
+ * long before a fetch would be). One that stalls past it is cut, and
+ * leaves nothing behind: the site's upload slot is free again and no
+ * partial file stays in storage.
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
