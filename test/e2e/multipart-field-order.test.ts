@@ -226,18 +226,26 @@ describe('fields after the file', () => {
   });
 });
 
+/**
+ * Waits until the held upload's file is spooled, hangs up, and checks
+ * that the spool file goes with it.
+ */
+async function hangUpOnceSpooled(held: { hangUp(): void }) {
+  await waitUntil(async () => (await filesIn(spoolDir())).length === 1, {
+    timeoutMs: 10_000,
+    message: 'the file part was never spooled',
+  });
+  held.hangUp();
+  await waitUntil(async () => (await filesIn(spoolDir())).length === 0, {
+    message: 'the spool file stayed after the client hung up',
+  });
+}
+
 describe('the spool', () => {
   test('a client that hangs up mid-file leaves no spool file', async () => {
     const bytes = await fixtureFile('tone-5.wav');
     const held = openUpload([], bytes.subarray(0, 64 * 1024));
-    await waitUntil(async () => (await filesIn(spoolDir())).length === 1, {
-      timeoutMs: 10_000,
-      message: 'the file part was never spooled',
-    });
-    held.hangUp();
-    await waitUntil(async () => (await filesIn(spoolDir())).length === 0, {
-      message: 'the spool file stayed after the client hung up',
-    });
+    await hangUpOnceSpooled(held);
 
     const next = await uploadInOrder([bytes, ['token', site.token]]);
     assert.equal(next.status, 200, JSON.stringify(next.body));
@@ -247,14 +255,7 @@ describe('the spool', () => {
     const held = openUpload([], await fixtureFile('tone-3.wav'));
     // The whole file, then half of the token field.
     held.send(`\r\n${fieldPart(['token', site.token]).slice(0, 80)}`);
-    await waitUntil(async () => (await filesIn(spoolDir())).length === 1, {
-      timeoutMs: 10_000,
-      message: 'the file part was never spooled',
-    });
-    held.hangUp();
-    await waitUntil(async () => (await filesIn(spoolDir())).length === 0, {
-      message: 'the spool file stayed after the client hung up',
-    });
+    await hangUpOnceSpooled(held);
   });
 
   test('a form refused after the file leaves no spool file', async () => {
