@@ -124,6 +124,20 @@ describe('download validators', () => {
     assert.equal(sha256(changed.body), wav.sha256);
   });
 
+  test('a POST download with a matching If-None-Match fails with 412', async () => {
+    const post = await fetchWav(trackId, { 'if-none-match': etag }, 'POST');
+    assert.equal(post.res.status, 412);
+    assert.equal(JSON.parse(post.body.toString('utf8')).code, 'precondition_failed');
+    // If-Modified-Since means nothing to a POST: the file comes.
+    const dated = await fetchWav(
+      trackId,
+      { 'if-modified-since': lastModified },
+      'POST',
+    );
+    assert.equal(dated.res.status, 200);
+    assert.equal(sha256(dated.body), wav.sha256);
+  });
+
   test('If-Match of another version fails with 412', async () => {
     const failed = await fetchWav(trackId, {
       'if-match': '"other"',

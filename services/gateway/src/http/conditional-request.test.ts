@@ -67,6 +67,20 @@ test('If-Modified-Since counts only without If-None-Match', () => {
   assert.equal(run({ 'if-modified-since': LATER }, noDate), 'proceed');
 });
 
+test('a POST download: 412 where a GET gets 304; no If-Modified-Since', () => {
+  const post = (headers: Record<string, string>) =>
+    evaluatePreconditions(headers, current, 'POST');
+  assert.equal(post({ 'if-none-match': '"abc"' }), 'failed');
+  assert.equal(post({ 'if-none-match': '*' }), 'failed');
+  assert.equal(post({ 'if-none-match': '"x"' }), 'proceed');
+  assert.equal(post({ 'if-modified-since': LATER }), 'proceed');
+  assert.equal(post({ 'if-match': '"abc"' }), 'proceed');
+  assert.equal(
+    evaluatePreconditions({ 'if-none-match': '"abc"' }, current, 'HEAD'),
+    'not_modified',
+  );
+});
+
 test('a failed If-Match wins over a matching If-None-Match', () => {
   assert.equal(
     evaluatePreconditions(

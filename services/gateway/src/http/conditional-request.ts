@@ -19,15 +19,19 @@ interface EntityTag {
 const ENTITY_TAG = /(W\/)?"([^"]*)"/g;
 
 /**
- * RFC 9110 §13.2.2 for a GET or HEAD: If-Match (else If-Unmodified-Since)
- * may fail the request with 412; If-None-Match (else If-Modified-Since)
- * may answer 304. A date condition is ignored when the date is invalid or
- * no Last-Modified is known, as §13.1.3–4 allow.
+ * RFC 9110 §13.2.2: If-Match (else If-Unmodified-Since) may fail the
+ * request with 412; If-None-Match (else If-Modified-Since) may answer 304
+ * to a GET or HEAD. Any other method (a POST download) fails with 412
+ * where a GET would get 304, and If-Modified-Since counts only for GET
+ * and HEAD (§13.1.2–3). A date condition is ignored when the date is
+ * invalid or no Last-Modified is known, as §13.1.3–4 allow.
  */
 export function evaluatePreconditions(
   headers: IncomingHttpHeaders,
   current: Validators,
+  method = 'GET',
 ): Precondition {
+  const safe = method === 'GET' || method === 'HEAD';
   const ifMatch = headers['if-match'];
   if (ifMatch !== undefined) {
     if (!anyTagMatches(ifMatch, current.etag, strongMatch)) return 'failed';
@@ -37,12 +41,13 @@ export function evaluatePreconditions(
 
   const ifNoneMatch = headers['if-none-match'];
   if (ifNoneMatch !== undefined) {
-    return anyTagMatches(ifNoneMatch, current.etag, weakMatch)
-      ? 'not_modified'
-      : 'proceed';
+    if (!anyTagMatches(ifNoneMatch, current.etag, weakMatch)) return 'proceed';
+    return safe ? 'not_modified' : 'failed';
   }
   const since = headers['if-modified-since'];
-  return changedSince(current, since) === false ? 'not_modified' : 'proceed';
+  return safe && changedSince(current, since) === false
+    ? 'not_modified'
+    : 'proceed';
 }
 
 /**

@@ -127,7 +127,11 @@ async function sendFile(
   const validators = validatorsOf(rendition);
   setValidatorHeaders(res, validators);
 
-  const precondition = evaluatePreconditions(req.headers, validators);
+  const precondition = evaluatePreconditions(
+    req.headers,
+    validators,
+    req.method,
+  );
   if (precondition === 'failed') throw new ApiError('precondition_failed');
   if (precondition === 'not_modified') {
     res.status(304).end();
