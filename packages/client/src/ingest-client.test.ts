@@ -276,7 +276,25 @@ describe('IngestClient against the real stack', { timeout: 240_000 }, () => {
     });
     assert.equal(part.response.status, 206);
     assert.equal(part.contentLength, 10);
+    assert.equal(part.etag, `"${track.formats.mp3?.sha256}"`);
     await part.body.cancel();
+
+    // A resume names its version: the same one gives the rest, another
+    // one the whole current file.
+    const rest = await client.download(first.track_id, 'mp3', {
+      range: { start: 10 },
+      ifRange: part.etag,
+    });
+    assert.equal(rest.response.status, 206);
+    assert.equal(rest.contentLength, (track.formats.mp3?.bytes ?? 0) - 10);
+    await rest.body.cancel();
+    const stale = await client.download(first.track_id, 'mp3', {
+      range: { start: 10 },
+      ifRange: '"an-earlier-version"',
+    });
+    assert.equal(stale.response.status, 200);
+    assert.equal(stale.contentLength, track.formats.mp3?.bytes);
+    await stale.body.cancel();
 
     const target = path.join(dir, 'out.mp3');
     const saved = await client.downloadTo(first.track_id, 'mp3', target);

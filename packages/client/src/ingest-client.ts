@@ -93,6 +93,12 @@ export interface WaitOptions extends CallOptions {
 export interface DownloadOptions extends CallOptions {
   /** Bytes `start`..`end` (inclusive); `end` open means to the end. */
   range?: { start: number; end?: number };
+  /**
+   * Resume only the version named by an earlier answer's `etag` (or
+   * Last-Modified): when the file changed since, the whole new file comes
+   * (status 200) instead of a range of it.
+   */
+  ifRange?: string;
 }
 
 /** An answered download; read `body` once. */
@@ -103,6 +109,8 @@ export interface TrackDownload {
   contentLength?: number;
   /** From `Content-Disposition`, e.g. `12.mp3`. */
   filename?: string;
+  /** The rendition's sha256 in quotes: names this version of the file. */
+  etag?: string;
 }
 
 const IMPORT = '/api/import';
@@ -278,15 +286,16 @@ export class IngestClient {
     format: OutputFormat = 'mp3',
     options: DownloadOptions = {},
   ): Promise<TrackDownload> {
-    const { range } = options;
+    const { range, ifRange } = options;
+    const headers: Record<string, string> = {};
+    if (range) headers.range = `bytes=${range.start}-${range.end ?? ''}`;
+    if (ifRange !== undefined) headers['if-range'] = ifRange;
     const res = await this.http.send(`${TRACKS}/download`, {
       method: 'GET',
       query: queryOf({ track_id: trackId, format }),
       idempotent: true,
       signal: options.signal,
-      headers: range
-        ? { range: `bytes=${range.start}-${range.end ?? ''}` }
-        : undefined,
+      headers,
     });
     if (!res.body) throw new Error('download answered without a body');
     const length = res.headers.get('content-length');
@@ -297,6 +306,7 @@ export class IngestClient {
       contentType: res.headers.get('content-type') ?? '',
       contentLength: length === null ? undefined : Number(length),
       filename: /filename="([^"]+)"/.exec(disposition)?.[1],
+      etag: res.headers.get('etag') ?? undefined,
     };
   }
 
