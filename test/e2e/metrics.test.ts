@@ -100,4 +100,6 @@ test('each service exposes its metrics after a job', async () => {
   const gateway = await fetch(`${stack.gatewayUrl}/metrics`).then((r) => r.text());
   assert.match(gateway, /ingest_uploads_total\{outcome="refused",code="fetch_failed"/);
   assert.match(gateway, /ingest_queue_jobs\{queue="transcode",state="waiting"/);
+  // The stack's readiness polls and the scrapes above are not API calls.
+  assert.doesNotMatch(gateway, /route="\/(healthz|readyz|metrics)"/);
 });

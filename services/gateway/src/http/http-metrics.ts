@@ -2,6 +2,17 @@ import type { NextFunction, Request, Response } from 'express';
 import { Histogram, type Registry } from 'prom-client';
 
 /**
+ * Routes left out of the histogram. Probes and scrapes are not API
+ * traffic: a draining gateway answers /readyz with 503 on purpose, and
+ * counted, those would raise the 5xx ratio an alert pages on.
+ */
+export const UNMEASURED_ROUTES: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+]);
+
+/**
  * Request duration by route and status. The route label is the matched
  * path pattern, never the raw URL, so its values stay bounded.
  */
@@ -20,6 +31,7 @@ export function httpMetrics(registry: Registry) {
       const route = req.route?.path
         ? `${req.baseUrl}${req.route.path}`
         : 'unmatched';
+      if (UNMEASURED_ROUTES.has(route)) return;
       stop({ method: req.method, route, status: String(res.statusCode) });
     });
     next();
