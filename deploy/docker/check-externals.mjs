@@ -1,22 +1,41 @@
-// Run in the image: every package the service bundles import
-// (dist/externals.json, written by scripts/build-services.ts) must
-// resolve from dist/, or a service would fail at its first start.
-import { readFileSync } from 'node:fs';
+// Run in the image: every package the service bundles import or load
+// with createRequire (dist/externals.json, written by
+// packages/build/src/build-services.ts) must be installed where a bundle
+// in dist/ finds it, or a service would fail at its first start.
+//
+// A bare name is looked up in the node_modules folders of dist/ and each
+// folder above it, by import and by require alike; that is the search
+// done here, from dist/. (import.meta.resolve would search from this
+// file's folder instead: Node 20 ignores its second argument.)
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 const names = JSON.parse(
-  readFileSync(new URL('../../dist/externals.json', import.meta.url), 'utf8'),
+  readFileSync(path.join(dist, 'externals.json'), 'utf8'),
 );
-const from = new URL('../../dist/gateway.mjs', import.meta.url).href;
-const missing = [];
-for (const name of names) {
-  try {
-    import.meta.resolve(name, from);
-  } catch {
-    missing.push(name);
+
+/** The node_modules folders searched for a package from `dir`. */
+function searchPath(dir) {
+  const folders = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (path.basename(at) !== 'node_modules') {
+      folders.push(path.join(at, 'node_modules'));
+    }
+    if (path.dirname(at) === at) return folders;
   }
 }
+
+const folders = searchPath(dist);
+const missing = names.filter(
+  (name) =>
+    !folders.some((folder) =>
+      existsSync(path.join(folder, name, 'package.json')),
+    ),
+);
 if (missing.length > 0) {
   console.error(`missing packages: ${missing.join(', ')}`);
   process.exit(1);
 }
-console.log(`${names.length} packages the services import are installed`);
+console.log(`${names.length} packages the services load are installed`);

@@ -20,6 +20,9 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { requiredPackages } from './required-packages';
+
+export { requiredPackages };
 
 export const SERVICES = ['gateway', 'transcoder', 'notifier'] as const;
 export type BuiltService = (typeof SERVICES)[number];
@@ -63,13 +66,15 @@ const ownPackagesOnly: Plugin = {
 
 /**
  * Writes the three bundles (with source maps) and `dist/externals.json`,
- * the packages they import, which the container build checks are there.
+ * the packages they import or createRequire, which the container build
+ * checks are there.
  * Each file is written beside its target and renamed into place, so a
  * process starting meanwhile reads a whole old or a whole new bundle.
  */
 export async function buildServices(): Promise<void> {
   await mkdir(DIST_DIR, { recursive: true });
   const externals = new Set<string>();
+  const sources = new Set<string>();
   for (const name of SERVICES) {
     const result = await build({
       entryPoints: [path.join(ROOT, 'services', name, 'src', 'main.ts')],
@@ -80,6 +85,7 @@ export async function buildServices(): Promise<void> {
       target: 'node20',
       sourcemap: true,
       metafile: true,
+      absWorkingDir: ROOT,
       write: false,
       logLevel: 'warning',
       plugins: [ownPackagesOnly],
@@ -90,7 +96,11 @@ export async function buildServices(): Promise<void> {
       await rename(temp, file.path);
     }
     for (const name of importedPackages(result.metafile)) externals.add(name);
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.endsWith('.ts')) sources.add(path.join(ROOT, input));
+    }
   }
+  for (const name of await requiredPackages([...sources])) externals.add(name);
   const list = path.join(DIST_DIR, 'externals.json');
   await writeFile(`${list}.${process.pid}.tmp`, JSON.stringify([...externals].sort()));
   await rename(`${list}.${process.pid}.tmp`, list);
