@@ -75,8 +75,9 @@ USER 1000:1000
 VOLUME ["/var/lib/ingest"]
 EXPOSE 8080 9101 9102
 
-# Checks the gateway's port; the compose file overrides the port for the
-# workers (healthcheck.mjs 9101 / 9102). Kubernetes uses its own probes.
+# Asks /healthz on the port of the service the container runs (the
+# dist/<name>.mjs in process 1's command line picks PORT, TRANSCODER_PORT
+# or NOTIFIER_PORT; HEALTH_PORT overrides). Kubernetes uses its own probes.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.mjs"]
 

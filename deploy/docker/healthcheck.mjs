@@ -1,6 +1,13 @@
-// Container HEALTHCHECK: GET /healthz on this container's own port.
-// usage: node healthcheck.mjs [port]   (default: $PORT, then 8080)
-const port = process.argv[2] ?? process.env.PORT ?? '8080';
+// Container HEALTHCHECK: GET /healthz on the port of the service this
+// container runs (health-port.mjs says which).
+// usage: node healthcheck.mjs [port]
+import { firstProcessCommandLine, healthPort } from './health-port.mjs';
+
+const port = healthPort(
+  process.argv.slice(2),
+  process.env,
+  firstProcessCommandLine(),
+);
 
 try {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
