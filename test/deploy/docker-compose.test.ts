@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SERVICE_NODE_FLAGS } from '@ingest/build';
+import { parseDuration } from '@ingest/config';
+import { publishedAddress, type ComposePort } from './compose-ports';
 import { readYaml } from './repo-files';
 import { requireTool, run } from './tools';
-import { SERVICE_NODE_FLAGS } from '@ingest/build';
 
 interface ComposeService {
+  image?: string;
   command?: string[];
+  ports?: ComposePort[];
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   init?: boolean;
   stop_grace_period?: string;
+  build?: unknown;
 }
 
 const compose = readYaml('docker-compose.yml') as {
@@ -63,9 +68,41 @@ describe('docker-compose.yml', () => {
         service.depends_on?.['minio-init']?.condition,
         'service_completed_successfully',
       );
-      const graceSeconds = Number.parseInt(service.stop_grace_period ?? '');
-      const drainSeconds = Number.parseInt(env.INGEST_SHUTDOWN_TIMEOUT ?? '');
-      assert.ok(graceSeconds > drainSeconds, `${name} stop_grace_period`);
+      // Both are durations with units ('45s', '2m'), parsed as such.
+      const graceMs = parseDuration(service.stop_grace_period ?? '');
+      const drainMs = parseDuration(env.INGEST_SHUTDOWN_TIMEOUT ?? '');
+      assert.ok(graceMs > drainMs, `${name} stop_grace_period`);
     }
+  });
+
+  test('the port reader finds the host address Compose would use', () => {
+    assert.equal(publishedAddress('8080:8080'), '');
+    assert.equal(publishedAddress('9090'), '');
+    assert.equal(publishedAddress('0.0.0.0:3000:3000'), '');
+    assert.equal(publishedAddress('127.0.0.1:3000:3000/tcp'), '127.0.0.1');
+    assert.equal(publishedAddress('[::1]:3000:3000'), '::1');
+    assert.equal(publishedAddress('${BIND:-127.0.0.1}:80:80'), '127.0.0.1');
+    assert.equal(publishedAddress('${BIND}:80:80'), '');
+    assert.equal(publishedAddress({ published: 80 }), '');
+    assert.equal(publishedAddress({ host_ip: '127.0.0.1' }), '127.0.0.1');
+  });
+
+  test('no published port listens on every interface', () => {
+    const open = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? [])
+        .map((port) => ({ port, address: publishedAddress(port) }))
+        .filter(({ address }) => !['127.0.0.1', '::1'].includes(address))
+        .map(({ port }) => `${name}: ${JSON.stringify(port)}`),
+    );
+    assert.deepEqual(open, []);
+  });
+
+  test('images are pinned to a version, not latest', () => {
+    const pinned = (image: string) =>
+      /:[^/:]+$/.test(image) && !image.endsWith(':latest');
+    const loose = Object.entries(compose.services)
+      .filter(([, s]) => s.image && !s.build && !pinned(s.image))
+      .map(([name, s]) => `${name}: ${s.image}`);
+    assert.deepEqual(loose, []);
   });
 });
