@@ -7,25 +7,28 @@ import {
   kustomizationResources,
   loadBase,
   ofKind,
+  preStopMs,
   selects,
   type Resource,
 } from './k8s-resources';
 import { schemaErrors } from './kubernetes-schemas';
-import { configVariables, repoPath } from './repo-files';
+import { configVariables, readYaml, repoPath } from './repo-files';
 import { policyErrors } from './workload-policy';
 
 const all = loadBase();
 const deployments = ofKind(all, 'Deployment');
 const services = ofKind(all, 'Service');
 const [config] = ofKind(all, 'ConfigMap');
-const [secret] = ofKind(all, 'Secret');
+// The Secret the pods read is the operator's; this file shows its keys.
+const secret = readYaml('k8s/examples/secret.yaml') as Resource;
 
 const podSpec = (d: Resource) => d.spec.template.spec;
 const containerOf = (d: Resource) => podSpec(d).containers[0];
 
 describe('k8s base manifests', () => {
   test('every document validates against the schema of its kind', () => {
-    const problems = all.flatMap(({ file, resource }) =>
+    const examples = [{ file: 'k8s/examples/secret.yaml', resource: secret }];
+    const problems = [...all, ...examples].flatMap(({ file, resource }) =>
       schemaErrors(resource).map(
         (e) => `${file} ${resource.kind}/${resource.metadata?.name}: ${e}`,
       ),
@@ -69,10 +72,13 @@ describe('k8s base manifests', () => {
       const setting = override?.value ?? config.data?.INGEST_SHUTDOWN_TIMEOUT;
       assert.ok(setting, `${d.metadata.name}: no INGEST_SHUTDOWN_TIMEOUT`);
 
+      // The grace period runs from the preStop hook, before SIGTERM.
       const graceMs = podSpec(d).terminationGracePeriodSeconds * 1000;
+      const hookMs = preStopMs(containerOf(d));
       assert.ok(
-        graceMs >= parseDuration(setting) + 10_000,
-        `${d.metadata.name}: grace ${graceMs} ms vs shutdown ${setting}`,
+        graceMs >= hookMs + parseDuration(setting) + 10_000,
+        `${d.metadata.name}: grace ${graceMs} ms vs preStop ${hookMs} ms ` +
+          `and shutdown ${setting}`,
       );
     }
   });
@@ -166,6 +172,14 @@ describe('k8s base manifests', () => {
       'sum(max by (state) (ingest_queue_jobs' +
         '{queue="transcode",state=~"waiting|prioritized"}))',
     );
+  });
+
+  test('the base holds no Secret and leaves the image to overlays', () => {
+    // A Secret here would replace the operator's on every apply; an
+    // images: rewrite here would make the overlay's entry match nothing.
+    assert.deepEqual(ofKind(all, 'Secret'), []);
+    const base = readYaml(baseDir, 'kustomization.yaml') as object;
+    assert.equal('images' in base, false);
   });
 
   test('the base lists every manifest in its folder', () => {

@@ -54,6 +54,30 @@ export function ofKind(all: LoadedResource[], kind: string): Resource[] {
   return all.filter((r) => r.resource.kind === kind).map((r) => r.resource);
 }
 
+/**
+ * How long a container's preStop hook holds off SIGTERM, in ms: a
+ * `sleep` action, or an exec of `sleep N`. Another hook counts as 0.
+ */
+export function preStopMs(container: {
+  lifecycle?: { preStop?: { sleep?: { seconds: number }; exec?: any } };
+}): number {
+  const hook = container.lifecycle?.preStop;
+  if (hook?.sleep) return hook.sleep.seconds * 1000;
+  const [program, seconds, ...rest] = hook?.exec?.command ?? [];
+  if (program !== 'sleep' || rest.length > 0) return 0;
+  return /^\d+$/.test(seconds) ? Number(seconds) * 1000 : 0;
+}
+
+/** Bytes of a Kubernetes quantity such as `12Gi`, `500M` or `1024`. */
+export function quantityBytes(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kKMGTPE]i?)?$/.exec(quantity);
+  if (!match) throw new Error(`not a byte quantity: ${quantity}`);
+  const [, amount, unit = ''] = match;
+  const power = ' KMGTPE'.indexOf((unit[0] ?? ' ').toUpperCase());
+  const base = unit.endsWith('i') ? 1024 : 1000;
+  return Number(amount) * base ** power;
+}
+
 /** True when every pair of `selector` is among `labels`. */
 export function selects(
   selector: Record<string, string>,

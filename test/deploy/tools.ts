@@ -38,6 +38,19 @@ export interface RunResult {
   output: string;
 }
 
+/**
+ * Renders a kustomization folder with `kustomize build`, or the kustomize
+ * kubectl embeds; undefined when neither is installed (neither npm nor
+ * Debian's bookworm packages ship kustomize).
+ */
+export function kustomizeBuilder(): ((dir: string) => RunResult) | undefined {
+  const kustomize = which('kustomize');
+  if (kustomize) return (dir) => run(kustomize, ['build', dir]);
+  const kubectl = which('kubectl');
+  if (kubectl) return (dir) => run(kubectl, ['kustomize', dir]);
+  return undefined;
+}
+
 /** Runs a command from the repository root, with a time limit. */
 export function run(command: string, args: string[]): RunResult {
   const result = spawnSync(command, args, {

@@ -43,8 +43,11 @@ const container = {
       type: 'object',
       required: ['requests', 'limits'],
       properties: {
-        requests: { type: 'object', required: ['cpu', 'memory'] },
-        limits: { type: 'object', required: ['memory'] },
+        requests: {
+          type: 'object',
+          required: ['cpu', 'memory', 'ephemeral-storage'],
+        },
+        limits: { type: 'object', required: ['memory', 'ephemeral-storage'] },
       },
     },
     securityContext: {

@@ -31,6 +31,12 @@ export function createRedis(
 }
 
 /**
+ * How long `/readyz` waits for Redis's PONG. The probes of k8s/base wait
+ * longer than this and S3_READY_TIMEOUT_MS together (test/deploy).
+ */
+export const REDIS_READY_TIMEOUT_MS = 2_000;
+
+/**
  * Whether Redis answers a PING within `timeoutMs`, for `/readyz`: a
  * command waiting out an outage in ioredis's queue would otherwise hold
  * the probe until Redis is back, and a probe that never answers tells a
@@ -38,7 +44,7 @@ export function createRedis(
  */
 export async function redisAnswers(
   redis: Redis,
-  timeoutMs = 2_000,
+  timeoutMs = REDIS_READY_TIMEOUT_MS,
 ): Promise<boolean> {
   const timeout = new Promise<boolean>((resolve) => {
     setTimeout(resolve, timeoutMs, false).unref();

@@ -44,6 +44,9 @@ export interface S3StorageOptions {
 const MiB = 1024 * 1024;
 const COPY_PREFIX = 's3-copy-';
 
+/** How long `ready()` waits for the bucket to answer its HEAD. */
+export const S3_READY_TIMEOUT_MS = 3_000;
+
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible server). Writes
  * stream through multipart uploads, so memory per write is about
@@ -221,7 +224,7 @@ export class S3Storage implements Storage {
   async ready(): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand(this.target('readyz/probe')), {
-        abortSignal: AbortSignal.timeout(3_000),
+        abortSignal: AbortSignal.timeout(S3_READY_TIMEOUT_MS),
       });
       return true;
     } catch (err) {

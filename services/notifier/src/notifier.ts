@@ -48,8 +48,6 @@ const CONCURRENCY: Record<
   index: 4,
 };
 
-const READY_TIMEOUT_MS = 2_000;
-
 /** Parts a test or an embedding process may supply itself. */
 export interface NotifierDeps {
   logger?: Logger;
@@ -182,7 +180,7 @@ export async function startNotifier(
     host: config.host,
     registry,
     ready: async () =>
-      (await redisAnswers(redis, READY_TIMEOUT_MS)) && (await sender.ready()),
+      (await redisAnswers(redis)) && (await sender.ready()),
   });
   const closeWorkers = async () => {
     const afterMs = handBackAfter(config.shutdownTimeoutMs);

@@ -8,6 +8,9 @@ import { ApiError } from '@ingest/core';
 import { ByteMeter, sweepStale } from '@ingest/storage';
 import { sourceTooLarge } from './upload-service';
 
+/** File parts one gateway spools at once, unless told otherwise. */
+export const SPOOL_MAX_FILES = 4;
+
 export interface FileSpoolOptions {
   /** Folder of the spool files; made when first needed. */
   dir: string;
@@ -17,7 +20,7 @@ export interface FileSpoolOptions {
   timeoutMs: number;
   /**
    * File parts held at once; one more is refused with 503 `spool_full`
-   * before a byte of it is written. Default 4.
+   * before a byte of it is written. Default SPOOL_MAX_FILES (4).
    */
   maxFiles?: number;
 }
@@ -48,7 +51,7 @@ export class FileSpool {
    * senders on many connections cannot fill the gateway's disk.
    */
   async write(body: Readable): Promise<SpooledFile> {
-    const { maxFiles = 4 } = this.options;
+    const { maxFiles = SPOOL_MAX_FILES } = this.options;
     if (this.held >= maxFiles) {
       throw new ApiError(
         'spool_full',
