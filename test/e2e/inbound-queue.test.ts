@@ -257,7 +257,8 @@ describe('an import by queue', () => {
 
   test('does not wait for, nor take, the HTTP upload slot', async () => {
     const holder = 'inbound-e2e';
-    assert.ok(await stack.store.uploadSlots.take(site.id, holder, 120_000));
+    const lease = await stack.store.uploadSlots.take(site.id, holder, 120_000);
+    assert.ok(lease);
     try {
       const http = await call('upload', { url: `${files.url}/tone-a.wav` });
       assert.equal(http.status, 429, JSON.stringify(http.body));
@@ -272,6 +273,7 @@ describe('an import by queue', () => {
       assert.equal(answer.status, 'uploaded');
       assert.deepEqual(answer.sources, ['wav']);
     } finally {
+      lease.stop();
       await stack.store.uploadSlots.release(site.id, holder);
     }
   });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { keepLease, type KeyLease } from './key-lease';
 import { keys } from './keys';
 
 /**
@@ -31,15 +32,18 @@ interface Scripts {
 
 /** What a key held when a request claimed it. */
 export type IdempotencyClaim =
-  | { state: 'claimed' }
+  | { state: 'claimed'; lease: KeyLease }
   | { state: 'running'; fingerprint: string }
   | { state: 'done'; fingerprint: string; status: number; body: unknown };
 
 export interface IdempotencyStoreOptions {
   /** How long a finished answer is replayed, in ms. */
   ttlMs: number;
-  /** How long a running claim holds when its gateway dies, in ms. */
-  runningTtlMs: number;
+  /**
+   * The lease of a running claim, in ms: renewed while its request runs,
+   * so a claim whose gateway died is free again within it.
+   */
+  runningLeaseMs: number;
 }
 
 interface StoredRecord {
@@ -77,22 +81,26 @@ export class IdempotencyStore {
     keyHash: string,
     fingerprint: string,
   ): Promise<IdempotencyClaim> {
-    const held = await this.redis.claimIdempotencyKey(
-      keys.idempotency(siteId, keyHash),
-      running(fingerprint),
-      this.options.runningTtlMs,
-    );
-    if (held === null) return { state: 'claimed' };
+    const key = keys.idempotency(siteId, keyHash);
+    const record = running(fingerprint);
+    const leaseMs = this.options.runningLeaseMs;
+    const held = await this.redis.claimIdempotencyKey(key, record, leaseMs);
+    if (held === null) {
+      return {
+        state: 'claimed',
+        lease: keepLease(this.redis, key, record, leaseMs),
+      };
+    }
 
-    const record = JSON.parse(held) as StoredRecord;
-    if (record.state === 'running') {
-      return { state: 'running', fingerprint: record.fingerprint };
+    const stored = JSON.parse(held) as StoredRecord;
+    if (stored.state === 'running') {
+      return { state: 'running', fingerprint: stored.fingerprint };
     }
     return {
       state: 'done',
-      fingerprint: record.fingerprint,
-      status: record.status ?? 200,
-      body: record.body,
+      fingerprint: stored.fingerprint,
+      status: stored.status ?? 200,
+      body: stored.body,
     };
   }
 

@@ -10,3 +10,4 @@ export * from './idempotency-store';
 export * from './delivery-log';
 export * from './autopublish-marks';
 export * from './upload-slots';
+export * from './key-lease';

@@ -1,24 +1,27 @@
 import type { Redis } from 'ioredis';
+import { keepLease, type KeyLease } from './key-lease';
 import { keys } from './keys';
 
 /**
  * One upload per site at a time may be fetching (SPEC §2, "Serial
- * uploads"): a site's slot is a key held by one request, with a TTL in
- * case its gateway dies holding it.
+ * uploads"): a site's slot is a key held by one request, on a lease its
+ * gateway renews, so it frees itself soon after that gateway dies.
  */
 export class UploadSlots {
   constructor(private readonly redis: Redis) {}
 
-  /** Takes the site's upload slot; false when another upload holds it. */
-  async take(siteId: number, holder: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.redis.set(
-      keys.uploadLock(siteId),
-      holder,
-      'PX',
-      ttlMs,
-      'NX',
-    );
-    return ok === 'OK';
+  /**
+   * Takes the site's upload slot and keeps renewing its lease; null when
+   * another upload holds it. Stop the lease before releasing.
+   */
+  async take(
+    siteId: number,
+    holder: string,
+    leaseMs: number,
+  ): Promise<KeyLease | null> {
+    const key = keys.uploadLock(siteId);
+    const ok = await this.redis.set(key, holder, 'PX', leaseMs, 'NX');
+    return ok === 'OK' ? keepLease(this.redis, key, holder, leaseMs) : null;
   }
 
   /** Frees the slot if `holder` still holds it. */

@@ -16,6 +16,7 @@ import {
 } from '@ingest/queue';
 import {
   DeletionStore,
+  HOLDER_LEASE_MS,
   IdempotencyStore,
   SourceIndex,
   StateStore,
@@ -192,10 +193,11 @@ export async function startGateway(
     bodyTimeoutMs: config.fetchTimeoutMs,
     idempotency: new IdempotencyStore(redis, {
       ttlMs: IDEMPOTENCY_TTL_MS,
-      // A claim outlives its request only when the gateway died in it.
-      runningTtlMs: config.fetchTimeoutMs + 60_000,
+      // A running claim is leased: renewed while its request runs, gone
+      // soon after a gateway died in it.
+      runningLeaseMs: HOLDER_LEASE_MS,
     }),
-    uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
+    uploadSlotLeaseMs: HOLDER_LEASE_MS,
     uploadMetrics: uploadMetrics(registry),
     ready: async () =>
       (await redisAnswers(redis)) && (await storage.ready()),

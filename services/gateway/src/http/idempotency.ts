@@ -101,12 +101,14 @@ export async function runIdempotent(
   try {
     body = await handler();
   } catch (err) {
+    claim.lease.stop();
     await store.release(siteId, keyHash, fingerprint).catch((cause) => {
       log.warn({ err: cause }, 'idempotency key release failed');
     });
     throw err;
   }
 
+  claim.lease.stop();
   const status = res.statusCode;
   await store
     .complete(siteId, keyHash, fingerprint, { status, body })

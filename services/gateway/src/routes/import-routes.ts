@@ -35,7 +35,7 @@ export interface ImportRouteDeps extends EndpointDeps {
   publisher: Publisher;
   publicUrl: string;
   /** How long a site's upload slot may be held, at most. */
-  uploadSlotTtlMs: number;
+  uploadSlotLeaseMs: number;
   uploadMetrics?: UploadMetrics;
   deleter: UploadDeleter;
   /** `upload` with `track_id`: updates of published tracks. */

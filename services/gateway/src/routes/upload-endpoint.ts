@@ -96,7 +96,7 @@ export function uploadEndpoint(
   const slotOf = (ctx: { req: object }) => {
     let slot = slots.get(ctx.req);
     if (!slot) {
-      slot = new UploadSlot(deps.store, deps.uploadSlotTtlMs);
+      slot = new UploadSlot(deps.store, deps.uploadSlotLeaseMs);
       slots.set(ctx.req, slot);
     }
     return slot;

@@ -1,35 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '@ingest/core';
-import type { StateStore } from '@ingest/state';
+import type { KeyLease, StateStore } from '@ingest/state';
 
 /**
- * One upload per site may be fetching at a time (SPEC §2). The slot
- * expires by itself should a gateway die holding it.
+ * One upload per site may be fetching at a time (SPEC §2). The slot is
+ * leased: should a gateway die holding it, it frees itself within one
+ * lease.
  */
 export class UploadSlot {
-  private holder?: { siteId: number; id: string };
+  private holder?: { siteId: number; id: string; lease: KeyLease };
 
   constructor(
     private readonly store: StateStore,
-    private readonly ttlMs: number,
+    private readonly leaseMs: number,
   ) {}
 
   async take(siteId: number): Promise<void> {
     if (this.holder) return;
     const id = randomUUID();
-    if (!(await this.store.uploadSlots.take(siteId, id, this.ttlMs))) {
+    const lease = await this.store.uploadSlots.take(siteId, id, this.leaseMs);
+    if (!lease) {
       throw new ApiError(
         'upload_in_progress',
         'another upload of this site is in progress; retry when it ends',
       );
     }
-    this.holder = { siteId, id };
+    this.holder = { siteId, id, lease };
   }
 
   async release(): Promise<void> {
     if (!this.holder) return;
-    const { siteId, id } = this.holder;
+    const { siteId, id, lease } = this.holder;
     this.holder = undefined;
+    lease.stop();
     await this.store.uploadSlots.release(siteId, id);
   }
 }
