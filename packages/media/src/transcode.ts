@@ -127,14 +127,13 @@ export async function transcode(
     policy: policyOf(probe),
   }));
   const renditions = requests.map((request) => {
-    const own = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
-    const audio = probes[own].audio;
-    const copy = request.format === 'mp3' && audio !== null && mp3AsIs(audio);
+    const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
+    const audio = probes[input].audio;
     return {
       format: request.format,
       path: request.path,
-      input: copy ? own : encodeFrom(own, probes),
-      copy,
+      input,
+      copy: request.format === 'mp3' && audio !== null && mp3AsIs(audio),
     };
   });
   const built = buildTranscodeArgs({
@@ -198,18 +197,6 @@ export async function transcode(
     await Promise.all(outputs.map((p) => rm(p, { force: true })));
     throw error;
   }
-}
-
-/**
- * The input a rendition that is not stream-copied is encoded from: its
- * own source, unless that is lossy (an mp3 below 320 kb/s) and the
- * primary is lossless. Encoding a 128k mp3 up to 320k only keeps its
- * losses; the lossless primary makes a better mp3. The mp3 source is
- * still decoded and checked in the same pass.
- */
-function encodeFrom(own: number, probes: SourceProbe[]): number {
-  const lossy = (probe: SourceProbe) => probe.audio?.sampleKind === 'lossy';
-  return lossy(probes[own]) && !lossy(probes[0]) ? 0 : own;
 }
 
 function normalizeRequests(plan: TranscodePlan): RenditionRequest[] {
