@@ -1,5 +1,6 @@
 import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
+import { readId3TextFrames } from './id3-text-frames';
 import type { StandardTagField } from './metadata-keys';
 
 /** An embedded picture, as stored. */
@@ -34,11 +35,16 @@ const ATTEMPTS: IOptions[] = [
  */
 export async function readTags(path: string): Promise<TagReadResult> {
   const warnings: string[] = [];
+  const id3Frames = await readId3TextFrames(path).catch((error) => {
+    if (isFileSystemError(error)) throw error;
+    warnings.push(`ID3 text frames unreadable: ${describe(error)}`);
+    return null;
+  });
 
   for (const options of ATTEMPTS) {
     try {
       const metadata = await parseFile(path, options);
-      return { ...mapTags(metadata), warnings };
+      return { ...mapTags(metadata, id3Frames), warnings };
     } catch (error) {
       if (isFileSystemError(error)) throw error;
       warnings.push(`tags unreadable: ${describe(error)}`);
@@ -58,20 +64,39 @@ function describe(error: unknown): string {
 
 type NativeLookup = (...ids: string[]) => string | undefined;
 
-/** Native tag values by id, across tag types, first match wins. */
-function nativeLookup(metadata: IAudioMetadata): NativeLookup {
-  const values = new Map<string, string>();
-  for (const tags of Object.values(metadata.native)) {
-    for (const tag of tags) {
+/** ID3 versions whose frames music-metadata splits at `/`. */
+const SPLIT_ID3 = new Set(['ID3v2.2', 'ID3v2.3']);
+
+/**
+ * Native tag values by id, across tag types: the first id found wins,
+ * and the first tag type holding it gives all its values, joined by
+ * "; " (two ARTIST comments, a v2.4 frame of NUL-separated values).
+ * ID3v2.2/2.3 frames come whole from `id3Frames` when it could be read.
+ */
+function nativeLookup(
+  metadata: IAudioMetadata,
+  id3Frames: Map<string, string[]> | null,
+): NativeLookup {
+  const values = new Map<string, string[]>();
+  for (const [type, tags] of Object.entries(metadata.native)) {
+    const entries =
+      id3Frames && SPLIT_ID3.has(type)
+        ? [...id3Frames].flatMap(([id, texts]) =>
+            texts.map((value) => ({ id, value })),
+          )
+        : tags;
+    const own = new Map<string, string[]>();
+    for (const tag of entries) {
       const key = tag.id.toUpperCase();
       const text = textOf(tag.value);
-      if (text && !values.has(key)) values.set(key, text);
+      if (text && !values.has(key)) own.set(key, [...(own.get(key) ?? []), text]);
     }
+    for (const [key, texts] of own) values.set(key, texts);
   }
   return (...ids) => {
     for (const id of ids) {
-      const value = values.get(id.toUpperCase());
-      if (value) return value;
+      const found = joined(values.get(id.toUpperCase()));
+      if (found) return found;
     }
     return undefined;
   };
@@ -80,11 +105,15 @@ function nativeLookup(metadata: IAudioMetadata): NativeLookup {
 function textOf(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() || undefined;
   if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return textOf(value[0]);
+  if (Array.isArray(value)) return joined(value.map(textOf).filter(isText));
   if (value && typeof value === 'object' && 'text' in value) {
     return textOf((value as { text: unknown }).text);
   }
   return undefined;
+}
+
+function isText(value: string | undefined): value is string {
+  return value !== undefined;
 }
 
 function joined(values: string[] | undefined): string | undefined {
@@ -92,9 +121,12 @@ function joined(values: string[] | undefined): string | undefined {
   return clean.length > 0 ? clean.join('; ') : undefined;
 }
 
-function mapTags(metadata: IAudioMetadata): Omit<TagReadResult, 'warnings'> {
+function mapTags(
+  metadata: IAudioMetadata,
+  id3Frames: Map<string, string[]> | null,
+): Omit<TagReadResult, 'warnings'> {
   const { common } = metadata;
-  const native = nativeLookup(metadata);
+  const native = nativeLookup(metadata, id3Frames);
   const fields: Partial<Record<StandardTagField, string>> = {};
   const set = (field: StandardTagField, value: string | undefined) => {
     const clean = value && repairUtf8(value).replace(/\u0000/g, '').trim();
@@ -102,13 +134,18 @@ function mapTags(metadata: IAudioMetadata): Omit<TagReadResult, 'warnings'> {
   };
 
   set('Title', common.title);
-  set('Artist', common.artist ?? joined(common.artists));
+  // music-metadata keeps only the first of several artist values, and
+  // both split ID3v2.3 names at "/": the native values are taken whole.
+  set(
+    'Artist',
+    native(...ARTIST_IDS) ?? common.artist ?? joined(common.artists),
+  );
   set('Album', common.album);
-  set('Composer', joined(common.composer));
+  set('Composer', native(...COMPOSER_IDS) ?? joined(common.composer));
   set('Genre', joined(common.genre));
   set('Mood', native('TXXX:MOOD', 'TMOO', 'MOOD'));
   set('BPM', common.bpm ? String(common.bpm) : native('TBPM', 'BPM'));
-  set('ISRC', common.isrc?.[0]);
+  set('ISRC', native('TSRC', 'ISRC') ?? common.isrc?.[0]);
   set('ISWC', native('TXXX:ISWC', 'ISWC'));
   set('Track Number', trackNumber(common.track));
   set('Release Date', releaseDate(metadata, native));
@@ -140,6 +177,10 @@ function mapTags(metadata: IAudioMetadata): Omit<TagReadResult, 'warnings'> {
 
   return { fields, cover: coverOf(metadata) };
 }
+
+/** Artist and composer ids: ID3v2, Vorbis and APE, MP4 (and RIFF INFO). */
+const ARTIST_IDS = ['TPE1', 'ARTIST', '\u00a9ART', 'IART'];
+const COMPOSER_IDS = ['TCOM', 'COMPOSER', '\u00a9WRT'];
 
 function trackNumber(track: { no: number | null; of: number | null }) {
   if (!track.no) return undefined;

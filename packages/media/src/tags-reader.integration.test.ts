@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { createMediaTools, readTags } from './index';
+import { ffmpeg } from './test-fixtures';
+
+// Tags written by the real ffmpeg (or by hand) and read back.
+
+const tools = createMediaTools();
+let dir = '';
+const at = (name: string) => join(dir, name);
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tags-reader-'));
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'pcm_s16le', at('tone.wav')]);
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'libmp3lame',
+    '-id3v2_version', '0', at('bare.mp3'),
+  ]);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SLASHED = {
+  Title: 'Either/Or',
+  Artist: 'AC/DC',
+  Composer: 'Lennon/McCartney',
+  Genre: 'Duo Cello/Piano',
+  Label: 'A/B Records',
+  Description: 'one/two',
+  Lyrics: 'up/down',
+  'Custom: Ext/ID': 'x/y',
+};
+
+test('an ID3v2.3 source keeps "/" in artist, composer and TXXX', () => {
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'libmp3lame',
+    '-id3v2_version', '3', '-metadata', 'artist=AC/DC',
+    '-metadata', 'composer=Lennon / McCartney',
+    '-metadata', 'DESCRIPTION=Björk/夏', at('v23.mp3'),
+  ]);
+  return readTags(at('v23.mp3')).then(({ fields }) => {
+    assert.equal(fields.Artist, 'AC/DC');
+    assert.equal(fields.Composer, 'Lennon / McCartney');
+    assert.equal(fields.Description, 'Björk/夏');
+  });
+});
+
+test('renditions (ID3v2.3 mp3 and aiff, flac) read back whole', async () => {
+  await tools.transcode({
+    source: at('tone.wav'),
+    metadata: SLASHED,
+    renditions: [
+      { format: 'mp3', path: at('out.mp3') },
+      { format: 'aiff', path: at('out.aiff') },
+      { format: 'flac', path: at('out.flac') },
+    ],
+  });
+  for (const name of ['out.mp3', 'out.aiff', 'out.flac']) {
+    const { fields } = await readTags(at(name));
+    for (const field of Object.keys(SLASHED)) {
+      if (field.startsWith('Custom: ')) continue;
+      const want = SLASHED[field as keyof typeof SLASHED];
+      assert.equal(fields[field as keyof typeof fields], want, `${name} ${field}`);
+    }
+  }
+});
+
+/** An ID3v2.3 frame of UTF-16 strings, each with its own BOM. */
+function utf16Frame(id: string, ...strings: string[]): Buffer {
+  const text = strings.map((s) =>
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]),
+  );
+  const parts = text.flatMap((t, i) => (i ? [Buffer.alloc(2), t] : [t]));
+  const body = Buffer.concat([Buffer.from([1]), ...parts]);
+  const header = Buffer.alloc(10);
+  header.write(id, 'latin1');
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+function id3v23(frames: Buffer[]): Buffer {
+  const body = Buffer.concat([...frames, Buffer.alloc(16)]);
+  const header = Buffer.from('ID3\u0003\u0000\u0000\u0000\u0000\u0000\u0000', 'latin1');
+  let size = body.length;
+  for (let i = 9; i >= 6; i--) {
+    header[i] = size & 0x7f;
+    size >>= 7;
+  }
+  return Buffer.concat([header, body]);
+}
+
+test('several values in one v2.3 frame and a UTF-16 TXXX', async () => {
+  const tag = id3v23([
+    utf16Frame('TPE1', 'Simon/Garfunkel', 'Ñandú'),
+    utf16Frame('TXXX', 'MOOD', 'calm/warm'),
+  ]);
+  writeFileSync(at('multi.mp3'), Buffer.concat([tag, readFileSync(at('bare.mp3'))]));
+  const { fields } = await readTags(at('multi.mp3'));
+  assert.equal(fields.Artist, 'Simon/Garfunkel; Ñandú');
+  assert.equal(fields.Mood, 'calm/warm');
+});
