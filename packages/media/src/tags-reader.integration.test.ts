@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { createMediaTools, readTags } from './index';
+import { fieldOfTagKey } from './custom-tag-keys';
+import { createMediaTools, defaultBinaryPaths, readTags } from './index';
 import { ffmpeg } from './test-fixtures';
 
 // Tags written by the real ffmpeg (or by hand) and read back.
@@ -101,4 +103,44 @@ test('several values in one v2.3 frame and a UTF-16 TXXX', async () => {
   const { fields } = await readTags(at('multi.mp3'));
   assert.equal(fields.Artist, 'Simon/Garfunkel; Ñandú');
   assert.equal(fields.Mood, 'calm/warm');
+});
+
+/** The tags ffprobe sees in a file, container's and streams', by key. */
+function probedTags(file: string): Record<string, string> {
+  const { ffprobePath } = defaultBinaryPaths();
+  const probe = spawnSync(ffprobePath, [
+    '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file,
+  ]);
+  const json = JSON.parse(probe.stdout.toString()) as {
+    format: { tags?: Record<string, string> };
+    streams: Array<{ tags?: Record<string, string> }>;
+  };
+  return Object.assign({}, ...json.streams.map((s) => s.tags), json.format.tags);
+}
+
+const CUSTOMS = {
+  'Custom: Код': 'code',
+  'Custom: Имя': 'name',
+  'Custom: Ext=ID': 'equals',
+  'Custom: Ext ID': 'space',
+  'Custom: EXT ID': 'upper',
+};
+
+test('every custom field gets a key of its own in mp3, aiff and flac', async () => {
+  await tools.transcode({
+    source: at('tone.wav'),
+    metadata: CUSTOMS,
+    renditions: [
+      { format: 'mp3', path: at('custom.mp3') },
+      { format: 'aiff', path: at('custom.aiff') },
+      { format: 'flac', path: at('custom.flac') },
+    ],
+  });
+  for (const name of ['custom.mp3', 'custom.aiff', 'custom.flac']) {
+    const found: Record<string, string> = {};
+    for (const [key, value] of Object.entries(probedTags(at(name)))) {
+      if (key.startsWith('Custom: ')) found[fieldOfTagKey(key)] = value;
+    }
+    assert.deepEqual(found, CUSTOMS, name);
+  }
 });
