@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,17 +71,20 @@ test('renditions (ID3v2.3 mp3 and aiff, flac) read back whole', async () => {
   }
 });
 
-/** An ID3v2.3 frame of UTF-16 strings, each with its own BOM. */
+function id3Frame(id: string, body: Buffer): Buffer {
+  const header = Buffer.alloc(10);
+  header.write(id, 'latin1');
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+/** An ID3v2.3 text frame of UTF-16 strings, each with its own BOM. */
 function utf16Frame(id: string, ...strings: string[]): Buffer {
   const text = strings.map((s) =>
     Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]),
   );
   const parts = text.flatMap((t, i) => (i ? [Buffer.alloc(2), t] : [t]));
-  const body = Buffer.concat([Buffer.from([1]), ...parts]);
-  const header = Buffer.alloc(10);
-  header.write(id, 'latin1');
-  header.writeUInt32BE(body.length, 4);
-  return Buffer.concat([header, body]);
+  return id3Frame(id, Buffer.concat([Buffer.from([1]), ...parts]));
 }
 
 function id3v23(frames: Buffer[]): Buffer {
@@ -94,13 +98,18 @@ function id3v23(frames: Buffer[]): Buffer {
   return Buffer.concat([header, body]);
 }
 
+/** bare.mp3 with this ID3v2.3 tag in front. */
+function taggedMp3(name: string, frames: Buffer[]): string {
+  writeFileSync(at(name), Buffer.concat([id3v23(frames), readFileSync(at('bare.mp3'))]));
+  return at(name);
+}
+
 test('several values in one v2.3 frame and a UTF-16 TXXX', async () => {
-  const tag = id3v23([
+  const frames = [
     utf16Frame('TPE1', 'Simon/Garfunkel', 'Ñandú'),
     utf16Frame('TXXX', 'MOOD', 'calm/warm'),
-  ]);
-  writeFileSync(at('multi.mp3'), Buffer.concat([tag, readFileSync(at('bare.mp3'))]));
-  const { fields } = await readTags(at('multi.mp3'));
+  ];
+  const { fields } = await readTags(taggedMp3('multi.mp3', frames));
   assert.equal(fields.Artist, 'Simon/Garfunkel; Ñandú');
   assert.equal(fields.Mood, 'calm/warm');
 });
@@ -143,4 +152,29 @@ test('every custom field gets a key of its own in mp3, aiff and flac', async () 
     }
     assert.deepEqual(found, CUSTOMS, name);
   }
+});
+
+test('a cover that is no image is left out, the mp3 is still made', async () => {
+  // APIC says image/jpeg, but holds 3000 random bytes.
+  const apic = Buffer.concat([
+    Buffer.from('\u0000image/jpeg\u0000\u0003\u0000', 'latin1'),
+    randomBytes(3000),
+  ]);
+  const source = taggedMp3('noise-cover.mp3', [
+    utf16Frame('TIT2', 'Noise'),
+    id3Frame('APIC', apic),
+  ]);
+  const probe = await tools.probeSource(source);
+  assert.equal(probe.hasCover, true);
+  assert.equal(probe.cover, null);
+
+  const result = await tools.transcode({
+    source,
+    renditions: [
+      { format: 'mp3', path: at('noise-out.mp3') },
+      { format: 'flac', path: at('noise-out.flac') },
+    ],
+  });
+  assert.deepEqual(result.renditions.map((r) => r.format).sort(), ['flac', 'mp3']);
+  assert.equal((await tools.probeSource(at('noise-out.mp3'))).hasCover, false);
 });
