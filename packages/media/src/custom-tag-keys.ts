@@ -19,6 +19,8 @@
 
 export type CustomKeyStyle = 'id3' | 'vorbis';
 
+const CUSTOM_PREFIX = 'Custom: ';
+
 const ESCAPED: Record<CustomKeyStyle, RegExp> = {
   id3: /[%=\u0000-\u001f\u007f]/gu,
   vorbis: /[^\u0020-\u0024\u0026-\u003c\u003e-\u007d]/gu,
@@ -66,7 +68,6 @@ export function tagKeysOf(
   return keys;
 }
 
-const CUSTOM_PREFIX = 'Custom: ';
 
 /** The key with the name's ASCII letters escaped too (not the prefix). */
 function caseProofKey(style: CustomKeyStyle, field: string): string {
@@ -86,4 +87,40 @@ export function fieldOfTagKey(key: string): string {
     const text = bytes.toString('utf8');
     return Buffer.from(text, 'utf8').equals(bytes) ? text : run;
   });
+}
+
+/**
+ * The site's custom fields among the free-form tags of a file (by name,
+ * escapes decoded), as `Custom: <name>` → value. A tag is a field's when
+ * its name is `Custom: <name>` exactly (the prefix in any case), or but
+ * for ASCII case (Vorbis and APE names come upper-cased) when that fits
+ * one field only: of two fields differing only in case, the one whose
+ * name was not escaped may not be told from the other once upper-cased,
+ * and is then not read.
+ */
+export function customFieldsIn(
+  freeForm: ReadonlyMap<string, string>,
+  customFields: readonly string[],
+): Record<string, string> {
+  const fields = customFields.map((name) => CUSTOM_PREFIX + name);
+  const found: Record<string, string> = {};
+  const rest = new Map<string, string>();
+  for (const [name, value] of freeForm) {
+    // An escaped name keeps its case even where the prefix lost it.
+    const prefix = name.slice(0, CUSTOM_PREFIX.length);
+    const exact = CUSTOM_PREFIX + name.slice(CUSTOM_PREFIX.length);
+    if (folded(prefix) === folded(CUSTOM_PREFIX) && fields.includes(exact)) {
+      found[exact] ??= value;
+    } else {
+      rest.set(name, value);
+    }
+  }
+
+  for (const [name, value] of rest) {
+    const fits = fields.filter(
+      (field) => !(field in found) && folded(field) === folded(name),
+    );
+    if (fits.length === 1) found[fits[0]] = value;
+  }
+  return found;
 }

@@ -25,6 +25,7 @@ export const STANDARD_TAG_FIELDS = [
   'Catalog',
   'Description',
   'Lyrics',
+  'Copyright',
 ] as const;
 
 export type StandardTagField = (typeof STANDARD_TAG_FIELDS)[number];
@@ -58,6 +59,8 @@ const ID3_KEYS: Record<StandardTagField, string> = {
   Catalog: 'CATALOGNUMBER',
   Description: 'DESCRIPTION',
   Lyrics: 'LYRICS',
+  // ffmpeg writes TCOP, and (in AIFF) a `(c) ` chunk too.
+  Copyright: 'copyright',
 };
 
 /** Vorbis comment names as Picard and most players write them. */
@@ -78,6 +81,7 @@ const VORBIS_KEYS: Record<StandardTagField, string> = {
   Catalog: 'CATALOGNUMBER',
   Description: 'DESCRIPTION',
   Lyrics: 'LYRICS',
+  Copyright: 'COPYRIGHT',
 };
 
 /**

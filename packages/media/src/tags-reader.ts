@@ -1,7 +1,15 @@
 import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
+import { customFieldsIn } from './custom-tag-keys';
 import { readId3TextFrames } from './id3-text-frames';
 import type { StandardTagField } from './metadata-keys';
+import {
+  freeFormTags,
+  joined,
+  nativeLookup,
+  nativeTags,
+  type NativeLookup,
+} from './native-tags';
 
 /** An embedded picture, as stored. */
 export interface CoverPicture {
@@ -13,6 +21,8 @@ export interface CoverPicture {
 /** A file's own tags in standard field names, plus its cover picture. */
 export interface TagReadResult {
   fields: Partial<Record<StandardTagField, string>>;
+  /** Values of the custom fields asked for, by `Custom: <name>`. */
+  custom: Record<string, string>;
   cover: CoverPicture | null;
   /** What could not be read, for logs; empty on a clean read. */
   warnings: string[];
@@ -28,12 +38,24 @@ const ATTEMPTS: IOptions[] = [
   { duration: false, skipCovers: true, skipPostHeaders: true },
 ];
 
+export interface ReadTagsOptions {
+  /**
+   * Custom field names (without `Custom: `) to read from free-form tags
+   * (ID3 TXXX, Vorbis comments…), as the renditions write them. Default:
+   * none.
+   */
+  customFields?: readonly string[];
+}
+
 /**
  * Reads ID3v1/v2.2–2.4, RIFF INFO, AIFF ID3, Vorbis comments and MP4 atoms
  * through music-metadata. Broken tags never throw: what was readable is
  * returned with a warning. Only a file that cannot be opened throws.
  */
-export async function readTags(path: string): Promise<TagReadResult> {
+export async function readTags(
+  path: string,
+  options: ReadTagsOptions = {},
+): Promise<TagReadResult> {
   const warnings: string[] = [];
   const id3Frames = await readId3TextFrames(path).catch((error) => {
     if (isFileSystemError(error)) throw error;
@@ -41,16 +63,24 @@ export async function readTags(path: string): Promise<TagReadResult> {
     return null;
   });
 
-  for (const options of ATTEMPTS) {
+  for (const attempt of ATTEMPTS) {
     try {
-      const metadata = await parseFile(path, options);
-      return { ...mapTags(metadata, id3Frames), warnings };
+      const metadata = await parseFile(path, attempt);
+      const custom = customFieldsIn(
+        freeFormTags(metadata, id3Frames),
+        options.customFields ?? [],
+      );
+      for (const [field, value] of Object.entries(custom)) {
+        custom[field] = cleanText(value) ?? '';
+        if (!custom[field]) delete custom[field];
+      }
+      return { ...mapTags(metadata, id3Frames), custom, warnings };
     } catch (error) {
       if (isFileSystemError(error)) throw error;
       warnings.push(`tags unreadable: ${describe(error)}`);
     }
   }
-  return { fields: {}, cover: null, warnings };
+  return { fields: {}, custom: {}, cover: null, warnings };
 }
 
 function isFileSystemError(error: unknown): boolean {
@@ -62,74 +92,15 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type NativeLookup = (...ids: string[]) => string | undefined;
-
-/** ID3 versions whose frames music-metadata splits at `/`. */
-const SPLIT_ID3 = new Set(['ID3v2.2', 'ID3v2.3']);
-
-/**
- * Native tag values by id, across tag types: the first id found wins,
- * and the first tag type holding it gives all its values, joined by
- * "; " (two ARTIST comments, a v2.4 frame of NUL-separated values).
- * ID3v2.2/2.3 frames come whole from `id3Frames` when it could be read.
- */
-function nativeLookup(
-  metadata: IAudioMetadata,
-  id3Frames: Map<string, string[]> | null,
-): NativeLookup {
-  const values = new Map<string, string[]>();
-  for (const [type, tags] of Object.entries(metadata.native)) {
-    const entries =
-      id3Frames && SPLIT_ID3.has(type)
-        ? [...id3Frames].flatMap(([id, texts]) =>
-            texts.map((value) => ({ id, value })),
-          )
-        : tags;
-    const own = new Map<string, string[]>();
-    for (const tag of entries) {
-      const key = tag.id.toUpperCase();
-      const text = textOf(tag.value);
-      if (text && !values.has(key)) own.set(key, [...(own.get(key) ?? []), text]);
-    }
-    for (const [key, texts] of own) values.set(key, texts);
-  }
-  return (...ids) => {
-    for (const id of ids) {
-      const found = joined(values.get(id.toUpperCase()));
-      if (found) return found;
-    }
-    return undefined;
-  };
-}
-
-function textOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return joined(value.map(textOf).filter(isText));
-  if (value && typeof value === 'object' && 'text' in value) {
-    return textOf((value as { text: unknown }).text);
-  }
-  return undefined;
-}
-
-function isText(value: string | undefined): value is string {
-  return value !== undefined;
-}
-
-function joined(values: string[] | undefined): string | undefined {
-  const clean = (values ?? []).map((v) => v.trim()).filter(Boolean);
-  return clean.length > 0 ? clean.join('; ') : undefined;
-}
-
 function mapTags(
   metadata: IAudioMetadata,
   id3Frames: Map<string, string[]> | null,
-): Omit<TagReadResult, 'warnings'> {
+): Pick<TagReadResult, 'fields' | 'cover'> {
   const { common } = metadata;
-  const native = nativeLookup(metadata, id3Frames);
+  const native = nativeLookup(nativeTags(metadata, id3Frames));
   const fields: Partial<Record<StandardTagField, string>> = {};
   const set = (field: StandardTagField, value: string | undefined) => {
-    const clean = value && repairUtf8(value).replace(/\u0000/g, '').trim();
+    const clean = cleanText(value);
     if (clean) fields[field] = clean;
   };
 
@@ -149,7 +120,16 @@ function mapTags(
   set('ISWC', native('TXXX:ISWC', 'ISWC'));
   set('Track Number', trackNumber(common.track));
   set('Release Date', releaseDate(metadata, native));
-  set('Catalog', common.catalognumber?.[0]);
+  set(
+    'Catalog',
+    native('TXXX:CATALOGNUMBER', 'CATALOGNUMBER') ??
+      common.catalognumber?.[0],
+  );
+  set(
+    'Copyright',
+    native('TCOP', 'TCR', 'COPYRIGHT', 'CPRT', '\u00a9CPY', 'ICOP') ??
+      common.copyright,
+  );
   set(
     'Description',
     native('TXXX:DESCRIPTION') ??
@@ -212,6 +192,10 @@ function coverOf(metadata: IAudioMetadata): CoverPicture | null {
     ? picture.format
     : `image/${picture.format.toLowerCase()}`;
   return { data: Buffer.from(picture.data), mime };
+}
+
+function cleanText(value: string | undefined): string | undefined {
+  return (value && repairUtf8(value).replace(/\u0000/g, '').trim()) || undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

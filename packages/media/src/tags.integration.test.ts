@@ -178,3 +178,28 @@ test('a cover that is no image is left out, the mp3 is still made', async () => 
   assert.deepEqual(result.renditions.map((r) => r.format).sort(), ['flac', 'mp3']);
   assert.equal((await tools.probeSource(at('noise-out.mp3'))).hasCover, false);
 });
+
+test('Copyright and the asked-for custom fields read back', async () => {
+  const meta = {
+    Title: 'Round trip',
+    Copyright: '© 2024 Ünïcödé/Records',
+    ...CUSTOMS,
+    'Custom: Not asked': 'skipped',
+  };
+  await tools.transcode({
+    source: at('tone.wav'),
+    metadata: meta,
+    renditions: [
+      { format: 'mp3', path: at('back.mp3') },
+      { format: 'aiff', path: at('back.aiff') },
+      { format: 'flac', path: at('back.flac') },
+    ],
+  });
+  const customFields = Object.keys(CUSTOMS).map((f) => f.slice(8));
+  for (const name of ['back.mp3', 'back.aiff', 'back.flac']) {
+    const tags = await readTags(at(name), { customFields });
+    assert.equal(tags.fields.Copyright, meta.Copyright, name);
+    assert.deepEqual(tags.custom, CUSTOMS, name);
+  }
+  assert.deepEqual((await readTags(at('back.mp3'))).custom, {});
+});
