@@ -20,6 +20,7 @@ const meta = {
   'Custom: External ID': 'X1',
   Filename: 'song.wav',
   Genre: '   ',
+  Copyright: '© 2024',
 };
 
 test('ID3 keys are frame ids or TXXX names, blanks and Filename skipped', () => {
@@ -36,6 +37,7 @@ test('ID3 keys are frame ids or TXXX names, blanks and Filename skipped', () => 
   assert.equal(tags.get('DESCRIPTION'), 'a = b');
   assert.equal(tags.get('LYRICS'), 'line one\nline two');
   assert.equal(tags.get('Custom: External ID'), 'X1');
+  assert.equal(tags.get('TCOP'), '© 2024');
   assert.equal([...tags.values()].includes('song.wav'), false);
   assert.equal(tags.has('TCON'), false);
   assert.deepEqual(containerTags('aiff', meta), containerTags('mp3', meta));

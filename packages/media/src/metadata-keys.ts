@@ -59,8 +59,10 @@ const ID3_KEYS: Record<StandardTagField, string> = {
   Catalog: 'CATALOGNUMBER',
   Description: 'DESCRIPTION',
   Lyrics: 'LYRICS',
-  // ffmpeg writes TCOP, and (in AIFF) a `(c) ` chunk too.
-  Copyright: 'copyright',
+  // As a frame id: under `copyright` ffmpeg's AIFF muxer also writes a
+  // `(c) ` chunk, whose text is ASCII by the AIFF spec; the ID3 chunk
+  // holds the Unicode.
+  Copyright: 'TCOP',
 };
 
 /** Vorbis comment names as Picard and most players write them. */

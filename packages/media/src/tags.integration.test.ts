@@ -202,4 +202,9 @@ test('Copyright and the asked-for custom fields read back', async () => {
     assert.deepEqual(tags.custom, CUSTOMS, name);
   }
   assert.deepEqual((await readTags(at('back.mp3'))).custom, {});
+
+  // AIFF text chunks are ASCII: Copyright is in the ID3 chunk only.
+  const aiff = readFileSync(at('back.aiff'));
+  assert.equal(aiff.includes('(c) '), false);
+  assert.equal(probedTags(at('back.aiff')).copyright, meta.Copyright);
 });
