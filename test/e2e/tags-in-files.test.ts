@@ -71,17 +71,19 @@ type Format = (typeof FORMATS)[number];
 
 const COMMON = {
   Album: 'Été à Kyōto',
-  Composer: 'Zoë Ångström',
+  Composer: 'Zoë/Ångström',
   Genre: 'Kayōkyoku',
   'Track Number': '3/12',
   'Release Date': '2021-05-03',
   ISRC: 'JPAB02100123',
   Publisher: 'Éditions Müller',
+  Copyright: '℗ 2021 Müller/Söhne',
+  'Custom: External ID': 'EXT=7/8',
 };
 
 const TRACKS = {
   dawn: { Title: '夜明けのスキャット', Artist: '由紀さおり', ...COMMON },
-  cafe: { Title: 'Café Señor Müller', Artist: 'Ñandú & Søren', ...COMMON },
+  cafe: { Title: 'Café Señor Müller', Artist: 'AC/DC & Søren', ...COMMON },
 };
 
 /**
@@ -204,6 +206,28 @@ describe('tags in the files', () => {
       // The given meta replaces the source's own tags.
       const values = Object.values(probedTags(probes[`${name}.mp3`]));
       assert.ok(!values.includes('Source Title'), `${name}.mp3`);
+    }
+  });
+
+  test('a rendition uploaded again reads back as its track', async () => {
+    for (const [name, meta] of Object.entries(TRACKS)) {
+      for (const format of ['mp3', 'aiff', 'flac']) {
+        // A stem of its own: the same stem would attach as a second source.
+        const again = `${name}-${format}-again.${format}`;
+        await copyFile(
+          path.join(dir, `${name}-out.${format}`),
+          path.join(dir, again),
+        );
+        const { status, body } = await stack.call(
+          '/api/import/upload',
+          site.token,
+          { url: `${files.url}/${again}` },
+        );
+        assert.equal(status, 200, JSON.stringify(body));
+        const { Filename, ...read } = body.meta;
+        assert.equal(Filename, again);
+        assert.deepEqual(read, meta, `${name}.${format}`);
+      }
     }
   });
 

@@ -48,6 +48,10 @@ export {
   type StandardTagField,
   type TrackMetadata,
 } from './metadata-keys';
-export { readTags, type CoverPicture, type TagReadResult } from
-  './tags-reader';
+export {
+  readTags,
+  type CoverPicture,
+  type ReadTagsOptions,
+  type TagReadResult,
+} from './tags-reader';
 export type { ToolReport } from './tool-check';

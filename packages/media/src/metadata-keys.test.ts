@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { cleanCustomKey, containerTags } from './metadata-keys';
+import { fieldOfTagKey } from './custom-tag-keys';
+import { containerTags } from './metadata-keys';
 
 const meta = {
   Title: 'Été — 夏',
@@ -19,6 +20,7 @@ const meta = {
   'Custom: External ID': 'X1',
   Filename: 'song.wav',
   Genre: '   ',
+  Copyright: '© 2024',
 };
 
 test('ID3 keys are frame ids or TXXX names, blanks and Filename skipped', () => {
@@ -35,6 +37,7 @@ test('ID3 keys are frame ids or TXXX names, blanks and Filename skipped', () => 
   assert.equal(tags.get('DESCRIPTION'), 'a = b');
   assert.equal(tags.get('LYRICS'), 'line one\nline two');
   assert.equal(tags.get('Custom: External ID'), 'X1');
+  assert.equal(tags.get('TCOP'), '© 2024');
   assert.equal([...tags.values()].includes('song.wav'), false);
   assert.equal(tags.has('TCON'), false);
   assert.deepEqual(containerTags('aiff', meta), containerTags('mp3', meta));
@@ -60,10 +63,50 @@ test('RIFF INFO gets only its fixed ids; ISRC is not RIFF ISRC', () => {
   assert.equal(tags.get('INAM'), 'Été — 夏');
 });
 
-test('control characters are stripped, keys lose "=" and non-ASCII', () => {
+test('control characters are stripped from values', () => {
   const tags = containerTags('mp3', { Title: 'a\u0000b\u0007c\td' });
   assert.deepEqual(tags, [['TIT2', 'abc\td']]);
-  assert.equal(cleanCustomKey('Custom: a=b'), 'Custom: ab');
-  assert.equal(cleanCustomKey('Custom: 名'), 'Custom:');
-  assert.equal(cleanCustomKey('名'), null);
+});
+
+const CUSTOMS = {
+  'Custom: Код': '1',
+  'Custom: Имя': '2',
+  'Custom: Ext=ID': '3',
+  'Custom: Ext ID': '4',
+  'Custom: ext id': '5',
+  'Custom: 100%': '6',
+};
+
+test('custom names: ID3 keeps Unicode, escapes "=", "%" and case clashes', () => {
+  assert.deepEqual(new Map(containerTags('mp3', CUSTOMS)), new Map([
+    ['Custom: Код', '1'],
+    ['Custom: Имя', '2'],
+    ['Custom: Ext%3DID', '3'],
+    ['Custom: Ext ID', '4'],
+    ['Custom: %65%78%74 %69%64', '5'],
+    ['Custom: 100%25', '6'],
+  ]));
+});
+
+test('custom names: Vorbis keys are printable ASCII without "="', () => {
+  const keys = containerTags('flac', CUSTOMS).map(([key]) => key);
+  assert.deepEqual(keys, [
+    'Custom: %D0%9A%D0%BE%D0%B4',
+    'Custom: %D0%98%D0%BC%D1%8F',
+    'Custom: Ext%3DID',
+    'Custom: Ext ID',
+    'Custom: %65%78%74 %69%64',
+    'Custom: 100%25',
+  ]);
+  for (const key of keys) assert.match(key, /^[\x20-\x3c\x3e-\x7d]+$/);
+  const folded = new Set(keys.map((key) => key.toLowerCase()));
+  assert.equal(folded.size, keys.length);
+  assert.deepEqual(keys.map(fieldOfTagKey), Object.keys(CUSTOMS));
+  assert.deepEqual(containerTags('wav', CUSTOMS), []);
+});
+
+test('a key another tagger wrote with a stray "%" reads as it is', () => {
+  assert.equal(fieldOfTagKey('Custom: 50% off'), 'Custom: 50% off');
+  assert.equal(fieldOfTagKey('Custom: %FF'), 'Custom: %FF');
+  assert.equal(fieldOfTagKey('Custom: %e2%82%ac'), 'Custom: %e2%82%ac');
 });

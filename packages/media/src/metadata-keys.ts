@@ -1,3 +1,4 @@
+import { tagKeysOf } from './custom-tag-keys';
 import type { OutputFormat } from './encoding-policy';
 
 /**
@@ -24,6 +25,7 @@ export const STANDARD_TAG_FIELDS = [
   'Catalog',
   'Description',
   'Lyrics',
+  'Copyright',
 ] as const;
 
 export type StandardTagField = (typeof STANDARD_TAG_FIELDS)[number];
@@ -57,6 +59,10 @@ const ID3_KEYS: Record<StandardTagField, string> = {
   Catalog: 'CATALOGNUMBER',
   Description: 'DESCRIPTION',
   Lyrics: 'LYRICS',
+  // As a frame id: under `copyright` ffmpeg's AIFF muxer also writes a
+  // `(c) ` chunk, whose text is ASCII by the AIFF spec; the ID3 chunk
+  // holds the Unicode.
+  Copyright: 'TCOP',
 };
 
 /** Vorbis comment names as Picard and most players write them. */
@@ -77,6 +83,7 @@ const VORBIS_KEYS: Record<StandardTagField, string> = {
   Catalog: 'CATALOGNUMBER',
   Description: 'DESCRIPTION',
   Lyrics: 'LYRICS',
+  Copyright: 'COPYRIGHT',
 };
 
 /**
@@ -108,43 +115,39 @@ export function cleanTagValue(value: string): string {
 }
 
 /**
- * A custom field name usable as a TXXX description or Vorbis name: `=`
- * would split ffmpeg's `key=value`, and Vorbis allows printable ASCII.
- */
-export function cleanCustomKey(name: string): string | null {
-  const key = name.replace(/[^\x20-\x7d]/g, '').replace(/=/g, '').trim();
-  return key ? key : null;
-}
-
-/**
  * The `-metadata` pairs for one rendition format. Standard fields map to
  * the container's own names; other fields (Custom: …, Writer …) become
- * TXXX frames or Vorbis comments under their own name where the container
- * has free-form tags, and are dropped in RIFF INFO. Blank values are
- * skipped: a blank field means "no value".
+ * TXXX frames or Vorbis comments under their own name, escaped where the
+ * container or ffmpeg needs it (custom-tag-keys.ts), and are dropped in
+ * RIFF INFO. Blank values are skipped: a blank field means "no value".
  */
 export function containerTags(
   format: OutputFormat,
   metadata: TrackMetadata,
 ): Array<[key: string, value: string]> {
+  const entries = Object.entries(metadata)
+    .map(([field, raw]) => [field, cleanTagValue(String(raw ?? '')).trim()])
+    .filter(([field, value]) => value && !NOT_TAGS.has(field));
+  const others = entries
+    .map(([field]) => field)
+    .filter((field) => !isStandardField(field));
+  const otherKeys =
+    format === 'wav'
+      ? new Map<string, string>()
+      : tagKeysOf(format === 'flac' ? 'vorbis' : 'id3', others);
+
   const pairs: Array<[string, string]> = [];
-
-  for (const [field, raw] of Object.entries(metadata)) {
-    const value = cleanTagValue(String(raw ?? '')).trim();
-    if (!value || NOT_TAGS.has(field)) continue;
-
-    const key = keyFor(format, field);
+  for (const [field, value] of entries) {
+    const key = isStandardField(field)
+      ? standardKey(format, field)
+      : otherKeys.get(field);
     if (key) pairs.push([key, value]);
   }
   return pairs;
 }
 
-function keyFor(format: OutputFormat, field: string): string | null {
-  if (isStandardField(field)) {
-    if (format === 'wav') return RIFF_KEYS[field] ?? null;
-    if (format === 'flac') return VORBIS_KEYS[field];
-    return ID3_KEYS[field];
-  }
-  if (format === 'wav') return null;
-  return cleanCustomKey(field);
+function standardKey(format: OutputFormat, field: StandardTagField) {
+  if (format === 'wav') return RIFF_KEYS[field] ?? null;
+  if (format === 'flac') return VORBIS_KEYS[field];
+  return ID3_KEYS[field];
 }

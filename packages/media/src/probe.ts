@@ -80,6 +80,8 @@ interface FfprobeStream {
   bits_per_raw_sample?: string;
   bit_rate?: string;
   duration?: string;
+  width?: number;
+  height?: number;
   disposition?: { attached_pic?: number };
 }
 
@@ -166,7 +168,7 @@ async function describe(
     headerDurationReliable: header.reliable,
     hasCover: picture !== undefined,
     cover:
-      picture && isCopyableCover(picture.codec_name)
+      picture && isCopyableCover(picture)
         ? {
             videoOrdinal: videos.indexOf(picture),
             codec: picture.codec_name ?? '',
@@ -246,9 +248,16 @@ function bitsOfFormat(stream: Pick<FfprobeStream, 'sample_fmt'>) {
   return match[1] === 'u8' ? 8 : Number(match[1].slice(1));
 }
 
-/** ID3 APIC in ffmpeg 4.1 takes PNG, JPEG and BMP. */
-function isCopyableCover(codec: string | undefined): boolean {
-  return codec === 'mjpeg' || codec === 'png' || codec === 'bmp';
+/**
+ * ID3 APIC in ffmpeg 4.1 takes PNG, JPEG and BMP. The codec name comes
+ * from the frame's MIME type, so a picture is copyable only when ffprobe
+ * also found its size: one of 0×0 is not an image (random bytes labelled
+ * image/jpeg), and ffmpeg cannot set up an output stream for it.
+ */
+function isCopyableCover(stream: FfprobeStream): boolean {
+  const codec = stream.codec_name;
+  const known = codec === 'mjpeg' || codec === 'png' || codec === 'bmp';
+  return known && (stream.width ?? 0) > 0 && (stream.height ?? 0) > 0;
 }
 
 function parseJson(text: string): FfprobeOutput | null {

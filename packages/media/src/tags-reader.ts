@@ -1,6 +1,15 @@
 import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
+import { customFieldsIn } from './custom-tag-keys';
+import { readId3TextFrames } from './id3-text-frames';
 import type { StandardTagField } from './metadata-keys';
+import {
+  freeFormTags,
+  joined,
+  nativeLookup,
+  nativeTags,
+  type NativeLookup,
+} from './native-tags';
 
 /** An embedded picture, as stored. */
 export interface CoverPicture {
@@ -12,6 +21,8 @@ export interface CoverPicture {
 /** A file's own tags in standard field names, plus its cover picture. */
 export interface TagReadResult {
   fields: Partial<Record<StandardTagField, string>>;
+  /** Values of the custom fields asked for, by `Custom: <name>`. */
+  custom: Record<string, string>;
   cover: CoverPicture | null;
   /** What could not be read, for logs; empty on a clean read. */
   warnings: string[];
@@ -27,24 +38,49 @@ const ATTEMPTS: IOptions[] = [
   { duration: false, skipCovers: true, skipPostHeaders: true },
 ];
 
+export interface ReadTagsOptions {
+  /**
+   * Custom field names (without `Custom: `) to read from free-form tags
+   * (ID3 TXXX, Vorbis comments…), as the renditions write them. Default:
+   * none.
+   */
+  customFields?: readonly string[];
+}
+
 /**
  * Reads ID3v1/v2.2–2.4, RIFF INFO, AIFF ID3, Vorbis comments and MP4 atoms
  * through music-metadata. Broken tags never throw: what was readable is
  * returned with a warning. Only a file that cannot be opened throws.
  */
-export async function readTags(path: string): Promise<TagReadResult> {
+export async function readTags(
+  path: string,
+  options: ReadTagsOptions = {},
+): Promise<TagReadResult> {
   const warnings: string[] = [];
+  const id3Frames = await readId3TextFrames(path).catch((error) => {
+    if (isFileSystemError(error)) throw error;
+    warnings.push(`ID3 text frames unreadable: ${describe(error)}`);
+    return null;
+  });
 
-  for (const options of ATTEMPTS) {
+  for (const attempt of ATTEMPTS) {
     try {
-      const metadata = await parseFile(path, options);
-      return { ...mapTags(metadata), warnings };
+      const metadata = await parseFile(path, attempt);
+      const custom = customFieldsIn(
+        freeFormTags(metadata, id3Frames),
+        options.customFields ?? [],
+      );
+      for (const [field, value] of Object.entries(custom)) {
+        custom[field] = cleanText(value) ?? '';
+        if (!custom[field]) delete custom[field];
+      }
+      return { ...mapTags(metadata, id3Frames), custom, warnings };
     } catch (error) {
       if (isFileSystemError(error)) throw error;
       warnings.push(`tags unreadable: ${describe(error)}`);
     }
   }
-  return { fields: {}, cover: null, warnings };
+  return { fields: {}, custom: {}, cover: null, warnings };
 }
 
 function isFileSystemError(error: unknown): boolean {
@@ -56,63 +92,44 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type NativeLookup = (...ids: string[]) => string | undefined;
-
-/** Native tag values by id, across tag types, first match wins. */
-function nativeLookup(metadata: IAudioMetadata): NativeLookup {
-  const values = new Map<string, string>();
-  for (const tags of Object.values(metadata.native)) {
-    for (const tag of tags) {
-      const key = tag.id.toUpperCase();
-      const text = textOf(tag.value);
-      if (text && !values.has(key)) values.set(key, text);
-    }
-  }
-  return (...ids) => {
-    for (const id of ids) {
-      const value = values.get(id.toUpperCase());
-      if (value) return value;
-    }
-    return undefined;
-  };
-}
-
-function textOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number') return String(value);
-  if (Array.isArray(value)) return textOf(value[0]);
-  if (value && typeof value === 'object' && 'text' in value) {
-    return textOf((value as { text: unknown }).text);
-  }
-  return undefined;
-}
-
-function joined(values: string[] | undefined): string | undefined {
-  const clean = (values ?? []).map((v) => v.trim()).filter(Boolean);
-  return clean.length > 0 ? clean.join('; ') : undefined;
-}
-
-function mapTags(metadata: IAudioMetadata): Omit<TagReadResult, 'warnings'> {
+function mapTags(
+  metadata: IAudioMetadata,
+  id3Frames: Map<string, string[]> | null,
+): Pick<TagReadResult, 'fields' | 'cover'> {
   const { common } = metadata;
-  const native = nativeLookup(metadata);
+  const native = nativeLookup(nativeTags(metadata, id3Frames));
   const fields: Partial<Record<StandardTagField, string>> = {};
   const set = (field: StandardTagField, value: string | undefined) => {
-    const clean = value && repairUtf8(value).replace(/\u0000/g, '').trim();
+    const clean = cleanText(value);
     if (clean) fields[field] = clean;
   };
 
   set('Title', common.title);
-  set('Artist', common.artist ?? joined(common.artists));
+  // music-metadata keeps only the first of several artist values, and
+  // both split ID3v2.3 names at "/": the native values are taken whole.
+  set(
+    'Artist',
+    native(...ARTIST_IDS) ?? common.artist ?? joined(common.artists),
+  );
   set('Album', common.album);
-  set('Composer', joined(common.composer));
+  set('Composer', native(...COMPOSER_IDS) ?? joined(common.composer));
   set('Genre', joined(common.genre));
   set('Mood', native('TXXX:MOOD', 'TMOO', 'MOOD'));
   set('BPM', common.bpm ? String(common.bpm) : native('TBPM', 'BPM'));
-  set('ISRC', common.isrc?.[0]);
+  set('ISRC', native('TSRC', 'ISRC') ?? common.isrc?.[0]);
   set('ISWC', native('TXXX:ISWC', 'ISWC'));
   set('Track Number', trackNumber(common.track));
   set('Release Date', releaseDate(metadata, native));
-  set('Catalog', common.catalognumber?.[0]);
+  set(
+    'Catalog',
+    native('TXXX:CATALOGNUMBER', 'CATALOGNUMBER') ??
+      common.catalognumber?.[0],
+  );
+  set(
+    'Copyright',
+    native('TCOP', 'TCR', 'COPYRIGHT', 'CPRT', '\u00a9CPY', 'ICOP') ??
+      common.copyright,
+  );
   set(
     'Description',
     native('TXXX:DESCRIPTION') ??
@@ -140,6 +157,10 @@ function mapTags(metadata: IAudioMetadata): Omit<TagReadResult, 'warnings'> {
 
   return { fields, cover: coverOf(metadata) };
 }
+
+/** Artist and composer ids: ID3v2, Vorbis and APE, MP4 (and RIFF INFO). */
+const ARTIST_IDS = ['TPE1', 'ARTIST', '\u00a9ART', 'IART'];
+const COMPOSER_IDS = ['TCOM', 'COMPOSER', '\u00a9WRT'];
 
 function trackNumber(track: { no: number | null; of: number | null }) {
   if (!track.no) return undefined;
@@ -171,6 +192,10 @@ function coverOf(metadata: IAudioMetadata): CoverPicture | null {
     ? picture.format
     : `image/${picture.format.toLowerCase()}`;
   return { data: Buffer.from(picture.data), mime };
+}
+
+function cleanText(value: string | undefined): string | undefined {
+  return (value && repairUtf8(value).replace(/\u0000/g, '').trim()) || undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

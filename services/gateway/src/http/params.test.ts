@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
 import { addJson, addPair, emptyParams, id, list } from './params';
 
 test('the three meta encodings mean the same', () => {
@@ -61,6 +62,27 @@ test('control characters in meta values are refused, but tab and line breaks', (
   const lyrics = emptyParams();
   addPair(lyrics, 'meta[Lyrics]', 'line one\r\n\tline two');
   assert.equal(lyrics.meta.Lyrics, 'line one\r\n\tline two');
+});
+
+test('meta values tags cannot hold as they are are refused by name', () => {
+  const refused = (value: string, pattern: RegExp) =>
+    assert.throws(
+      () => addJson(emptyParams(), { meta: { Title: value } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        assert.match(err.message, /meta\[Title\]/);
+        assert.match(err.message, pattern);
+        assert.deepEqual(err.details, { parameters: ['meta[Title]'] });
+        return true;
+      },
+    );
+  refused('A\uD800B', /unpaired surrogate/);
+  refused('A\uDC00', /unpaired surrogate/);
+  refused('\uFEFFTitle', /U\+FEFF/);
+  refused('Title\uFEFF', /U\+FEFF/);
+  const fine = emptyParams();
+  addJson(fine, { meta: { Title: 'a\uFEFFb 😀', Artist: '\uD83D\uDE00' } });
+  assert.deepEqual(fine.meta, { Title: 'a\uFEFFb 😀', Artist: '😀' });
 });
 
 test('hostile shapes are refused', () => {

@@ -106,6 +106,33 @@ export function addJson(params: Params, body: unknown) {
   }
 }
 
+// A surrogate half without its other half: no UTF-8 or UTF-16 tag can
+// hold it (ffmpeg writes U+FFFD instead).
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// U+FEFF at either end is taken for a byte order mark (or whitespace) by
+// tag writers and readers, and dropped from the file.
+const EDGE_BOM = /^\uFEFF|\uFEFF$/;
+
+/**
+ * Refuses a meta value the files' tags could not hold as it is, so that
+ * `getById` and the tags of every rendition agree.
+ */
+function refuseUntaggable(field: string, value: string) {
+  const name = `meta[${field.slice(0, 100)}]`;
+  const problem = LONE_SURROGATE.test(value)
+    ? 'holds ill-formed Unicode (an unpaired surrogate)'
+    : EDGE_BOM.test(value)
+      ? 'starts or ends with U+FEFF (a byte order mark)'
+      : null;
+  if (!problem) return;
+  throw new ApiError(
+    'invalid_parameter',
+    `${name} ${problem}, which tags cannot carry`,
+    { parameters: [name] },
+  );
+}
+
 function setMeta(params: Params, field: string, value: string) {
   params.hasMeta = true;
   if (Buffer.byteLength(value) > PARAM_LIMITS.metaValueBytes) {
@@ -129,6 +156,7 @@ function setMeta(params: Params, field: string, value: string) {
       { parameters: [name] },
     );
   }
+  refuseUntaggable(field, value);
   const known = Object.hasOwn(params.meta, field.trim());
   if (!known && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(

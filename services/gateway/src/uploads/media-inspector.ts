@@ -29,7 +29,7 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
   });
 
   return {
-    async inspect(path) {
+    async inspect(path, options = {}) {
       const sniff = await looksLikeAudio(path);
       if (!sniff.audio) {
         throw new ApiError('not_audio', `source is not audio: ${sniff.reason}`);
@@ -46,8 +46,8 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
 
       const format = probe?.container ?? sniff.container;
       const seconds = probe?.headerDurationS ?? undefined;
-      const { fields } = await readTags(path);
-      const tags = { ...fields } as Record<string, string>;
+      const { fields, custom } = await readTags(path, options);
+      const tags: Record<string, string> = { ...fields, ...custom };
       return {
         format,
         tags,

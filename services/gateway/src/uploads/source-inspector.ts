@@ -5,7 +5,10 @@ import type { Storage } from '@ingest/storage';
 export interface Inspection {
   /** Container format: mp3, wav, aiff, flac, ogg, m4a, … */
   format: string;
-  /** Standard fields read from the file's own tags. */
+  /**
+   * Fields read from the file's own tags: standard ones, and the custom
+   * fields asked for (`Custom: <name>`).
+   */
   tags: Meta;
   /** Length the container claims or ffprobe estimates, when known. */
   seconds?: number;
@@ -21,7 +24,12 @@ export interface Inspection {
  * accepted and errors in the pipeline, with its reason.
  */
 export interface SourceInspector {
-  inspect(path: string): Promise<Inspection>;
+  inspect(path: string, options?: InspectOptions): Promise<Inspection>;
+}
+
+export interface InspectOptions {
+  /** The site's custom field names, read from free-form tags. */
+  customFields?: readonly string[];
 }
 
 /**
@@ -32,10 +40,13 @@ export async function inspectStored(
   inspector: SourceInspector,
   storage: Pick<Storage, 'localCopy'>,
   source: { storageKey: string; bytes: number },
+  options: InspectOptions = {},
 ): Promise<Inspection> {
   if (source.bytes === 0) {
     throw new ApiError('not_audio', 'source is empty (0 bytes)');
   }
   const local = await storage.localCopy(source.storageKey);
-  return inspector.inspect(local.path).finally(() => local.release());
+  return inspector
+    .inspect(local.path, options)
+    .finally(() => local.release());
 }

@@ -178,6 +178,7 @@ export class UploadService {
       this.deps.inspector,
       this.deps.storage,
       received,
+      { customFields: site.customFields },
     );
 
     const source: SourceFile = { format: inspection.format, ...received };
