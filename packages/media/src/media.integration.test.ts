@@ -250,6 +250,20 @@ test('any other mp3 source is encoded to what SPEC §3 asks of mp3', async () =>
   }
 });
 
+test('a cover in a second source is used when the primary has none', async () => {
+  const result = await tools.transcode({
+    source: bed.f.wavFloat,
+    renditions: [
+      { format: 'mp3', path: out('cover2.mp3'), sourcePath: bed.f.mp3WithCover },
+      { format: 'flac', path: out('cover2.flac') },
+    ],
+  });
+  assert.equal(result.renditions.length, 2);
+  assert.equal((await readTags(out('cover2.mp3'))).cover?.mime, 'image/jpeg');
+  assert.equal((await readTags(out('cover2.flac'))).cover, null);
+  assert.equal((await tools.probeSource(out('cover2.flac'))).hasCover, false);
+});
+
 test('checkTools reports versions of both binaries', async () => {
   const report = await tools.checkTools();
   assert.match(report.ffmpegVersion, /^ffmpeg version/);

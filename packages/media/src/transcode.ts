@@ -38,8 +38,8 @@ export interface RenditionRequest {
 }
 
 /**
- * Which picture becomes the mp3's APIC frame: the primary source's own
- * embedded picture (default), none, or a PNG/JPEG file.
+ * Which picture becomes the mp3's APIC frame: one embedded in the
+ * sources (default; the primary's first), none, or a PNG/JPEG file.
  */
 export type CoverChoice = 'source' | 'none' | { path: string };
 
@@ -140,7 +140,7 @@ export async function transcode(
     inputs,
     renditions,
     metadata: plan.metadata ?? {},
-    cover: await coverArgs(plan.cover ?? 'source', probes[0], deps.logger),
+    cover: await coverArgs(plan.cover ?? 'source', probes, deps.logger),
   });
 
   const outputs = renditions.map((r) => r.path);
@@ -283,19 +283,25 @@ function policyOf(probe: SourceProbe): PolicyInput {
   };
 }
 
+/**
+ * 'source' takes the first picture the sources hold, the primary's
+ * before the others': a wav master beside an mp3 with cover art gives
+ * the mp3 rendition that art.
+ */
 async function coverArgs(
   choice: CoverChoice,
-  primary: SourceProbe,
+  sources: SourceProbe[],
   logger: MediaLogger,
 ): Promise<ArgsCover> {
   if (choice === 'none') return { kind: 'none' };
   if (choice === 'source') {
-    if (primary.cover) {
-      const { videoOrdinal } = primary.cover;
-      return { kind: 'stream', input: 0, videoOrdinal };
+    const input = sources.findIndex((probe) => probe.cover);
+    if (input >= 0) {
+      const { videoOrdinal } = sources[input].cover!;
+      return { kind: 'stream', input, videoOrdinal };
     }
-    if (primary.hasCover) {
-      logger.warn({ path: primary.path }, 'source cover not copyable');
+    for (const probe of sources.filter((p) => p.hasCover)) {
+      logger.warn({ path: probe.path }, 'source cover not copyable');
     }
     return { kind: 'none' };
   }
