@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
+import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
 import {
@@ -23,6 +24,7 @@ import {
   type LocalCopy,
   type OpenObject,
   type PutResult,
+  type Readiness,
   type Storage,
 } from './storage';
 
@@ -43,9 +45,6 @@ export interface S3StorageOptions {
 
 const MiB = 1024 * 1024;
 const COPY_PREFIX = 's3-copy-';
-
-/** How long `ready()` waits for the bucket to answer its HEAD. */
-export const S3_READY_TIMEOUT_MS = 3_000;
 
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible server). Writes
@@ -215,23 +214,9 @@ export class S3Storage implements Storage {
     return getSignedUrl(this.client, command, { expiresIn: ttlSeconds });
   }
 
-  /**
-   * Asks for an object that need not exist: any answer of the server but
-   * a 5xx means it is there (403 included: a key allowed only some of
-   * the bucket may not tell a missing object from a forbidden one). No
-   * answer within 3 s, or a 5xx, is not ready.
-   */
-  async ready(): Promise<boolean> {
-    try {
-      await this.client.send(new HeadObjectCommand(this.target('readyz/probe')), {
-        abortSignal: AbortSignal.timeout(S3_READY_TIMEOUT_MS),
-      });
-      return true;
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } })
-        .$metadata?.httpStatusCode;
-      return status !== undefined && status < 500;
-    }
+  /** See s3Readiness: a missing probe object is ready, a missing bucket not. */
+  async ready(): Promise<Readiness> {
+    return s3Readiness(this.client, this.target('readyz/probe'));
   }
 
   async close(): Promise<void> {

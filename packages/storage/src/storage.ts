@@ -55,10 +55,10 @@ export interface Storage {
    */
   sweepTemp(olderThanMs: number): Promise<number>;
   /**
-   * Whether the store answers, for `/readyz`: false, never a throw,
-   * when it does not.
+   * Whether the store answers and serves us, for `/readyz`; not ready
+   * (never a throw) with the reason when it does not.
    */
-  ready(): Promise<boolean>;
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
   /**
    * A URL that serves the object's bytes to anyone holding it, for
@@ -69,6 +69,12 @@ export interface Storage {
     ttlSeconds: number,
     download?: DownloadHeaders,
   ): Promise<string>;
+}
+
+/** What a readiness check found; `reason` says why it is not ready. */
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
 }
 
 /** Headers the store should answer a presigned download with. */

@@ -198,7 +198,9 @@ export async function startGateway(
     uploadSlotTtlMs: config.fetchTimeoutMs + 60_000,
     uploadMetrics: uploadMetrics(registry),
     ready: async () =>
-      (await redisAnswers(redis)) && (await storage.ready()),
+      (await redisAnswers(redis))
+        ? storage.ready()
+        : { ready: false, reason: 'redis unreachable' },
     draining: () => draining,
     drain: inFlight,
   });

@@ -114,9 +114,9 @@ export async function startTranscoder(
     host: config.host,
     registry,
     ready: async () =>
-      worker.isRunning() &&
-      (await redisAnswers(redis)) &&
-      (await storage.ready()),
+      worker.isRunning() && (await redisAnswers(redis))
+        ? storage.ready()
+        : false,
   });
   const port = await ops.listen();
   logger.info(
