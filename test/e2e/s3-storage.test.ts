@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import {
   ObjectTooLargeError,
   S3Storage,
+  StorageUnavailableError,
   parseS3Url,
   type S3StorageOptions,
 } from '@ingest/storage';
@@ -226,7 +227,11 @@ test('an unknown access key is refused by the server', async () => {
   try {
     await assert.rejects(
       stranger.put('x/denied.txt', Readable.from(['no'])),
-      (err: Error) => err.name === 'InvalidAccessKeyId',
+      // The store's fault, not the object's, and said in words to act on.
+      (err: Error) =>
+        err instanceof StorageUnavailableError &&
+        (err.cause as Error).name === 'InvalidAccessKeyId' &&
+        /check the bucket and the credentials/.test(err.message),
     );
     assert.equal(await storage.size('x/denied.txt'), undefined);
   } finally {

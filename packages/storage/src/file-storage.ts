@@ -41,12 +41,17 @@ export class FileStorage implements Storage {
     return path.join(this.tmpDir, randomUUID());
   }
 
-  async put(key: string, body: Readable, maxBytes = Infinity) {
+  async put(
+    key: string,
+    body: Readable,
+    maxBytes = Infinity,
+    signal?: AbortSignal,
+  ) {
     const target = this.pathOf(key);
     const temp = await this.tempPath();
     const meter = new ByteMeter(maxBytes);
     try {
-      await pipeline(body, meter, createWriteStream(temp));
+      await pipeline(body, meter, createWriteStream(temp), { signal });
       await mkdir(path.dirname(target), { recursive: true });
       await rename(temp, target);
     } finally {

@@ -37,9 +37,15 @@ export interface OpenObject {
 export interface Storage {
   /**
    * Streams `body` into `key`; the object appears only once complete.
-   * Stops with an error past `maxBytes`, leaving nothing behind.
+   * Stops with an error past `maxBytes`, or when `signal` aborts (the
+   * sender hung up), leaving nothing behind.
    */
-  put(key: string, body: Readable, maxBytes?: number): Promise<PutResult>;
+  put(
+    key: string,
+    body: Readable,
+    maxBytes?: number,
+    signal?: AbortSignal,
+  ): Promise<PutResult>;
   /** Moves a finished local file into `key` (it is consumed). */
   putFile(key: string, localPath: string): Promise<void>;
   /** A local file with the object's bytes (the object itself if local). */
