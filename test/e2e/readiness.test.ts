@@ -25,16 +25,21 @@ before(async () => {
 
 after(() => fixture?.close());
 
+/** Each service's /readyz reason, by name, from the last readiness(). */
+let reasons: Record<string, string | undefined> = {};
+
 async function readiness(): Promise<number[]> {
-  return Promise.all(
+  const answers = await Promise.all(
     fixture.stack.services.map(async (service) => {
       const res = await fetch(`http://127.0.0.1:${service.port}/readyz`, {
         signal: AbortSignal.timeout(8_000),
       });
-      await res.body?.cancel();
-      return res.status;
+      const body = (await res.json()) as { reason?: string };
+      return { name: service.name, status: res.status, reason: body.reason };
     }),
   );
+  reasons = Object.fromEntries(answers.map((a) => [a.name, a.reason]));
+  return answers.map((a) => a.status);
 }
 
 test('storage that cannot be written makes the services not ready', async () => {
@@ -54,6 +59,10 @@ test('storage that cannot be written makes the services not ready', async () => 
     for (const [name, status] of Object.entries(byName)) {
       // The notifier keeps no files: it stays ready.
       assert.equal(status, name.startsWith('notifier') ? 200 : 503, name);
+      if (status === 503) {
+        // The body says what to fix.
+        assert.match(reasons[name] ?? '', /storage: .* is not writable/, name);
+      }
     }
   } finally {
     await rm(root);

@@ -20,7 +20,16 @@ export type EmailReason = 'oncomplete' | 'job-email' | 'webhook-exhausted';
 /** The payload of each queue. Adding a queue means adding it here. */
 export interface QueuePayloads {
   /** Transcode, verify and publish one upload, or apply one update. */
-  transcode: { uploadId: number; updateId?: number; requestId?: string };
+  transcode: {
+    uploadId: number;
+    updateId?: number;
+    requestId?: string;
+    /**
+     * Set by a transcoder that put the run back because the store could
+     * not be reached: when that first happened (epoch ms) and how often.
+     */
+    storageWait?: { since: number; times: number };
+  };
   /** A job reached `complete`: build its event and fan out deliveries. */
   completion: { jobId: number; requestId?: string };
   /** Deliver the job's event to a webhook URL. */

@@ -50,8 +50,11 @@ test('keys cannot climb out of the root', async () => {
 
 test('ready when the root is a writable directory, made if missing', async () => {
   const fresh = new FileStorage(path.join(dir, 'not-yet', 'there'));
-  assert.equal(await fresh.ready(), true);
+  assert.deepEqual(await fresh.ready(), { ready: true });
   await writeFile(path.join(dir, 'a-file'), 'x');
-  assert.equal(await new FileStorage(path.join(dir, 'a-file')).ready(), false);
-  assert.equal(await new FileStorage(path.join(dir, 'a-file', 'sub')).ready(), false);
+  const file = await new FileStorage(path.join(dir, 'a-file')).ready();
+  assert.equal(file.ready, false);
+  assert.match(file.reason ?? '', /a-file is not writable/);
+  const under = new FileStorage(path.join(dir, 'a-file', 'sub'));
+  assert.equal((await under.ready()).ready, false);
 });

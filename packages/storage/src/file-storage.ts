@@ -20,6 +20,7 @@ import type {
   ByteRange,
   LocalCopy,
   OpenObject,
+  Readiness,
   Storage,
 } from './storage';
 
@@ -40,12 +41,17 @@ export class FileStorage implements Storage {
     return path.join(this.tmpDir, randomUUID());
   }
 
-  async put(key: string, body: Readable, maxBytes = Infinity) {
+  async put(
+    key: string,
+    body: Readable,
+    maxBytes = Infinity,
+    signal?: AbortSignal,
+  ) {
     const target = this.pathOf(key);
     const temp = await this.tempPath();
     const meter = new ByteMeter(maxBytes);
     try {
-      await pipeline(body, meter, createWriteStream(temp));
+      await pipeline(body, meter, createWriteStream(temp), { signal });
       await mkdir(path.dirname(target), { recursive: true });
       await rename(temp, target);
     } finally {
@@ -122,13 +128,17 @@ export class FileStorage implements Storage {
   }
 
   /** The root is (or can be made) a directory this process may write. */
-  async ready(): Promise<boolean> {
+  async ready(): Promise<Readiness> {
     try {
       await mkdir(this.root, { recursive: true });
       await access(this.root, constants.W_OK | constants.X_OK);
-      return true;
-    } catch {
-      return false;
+      return { ready: true };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      return {
+        ready: false,
+        reason: `storage: ${this.root} is not writable (${code})`,
+      };
     }
   }
 

@@ -14,6 +14,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
+import { s3Failure, s3Status } from './s3-errors';
+import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
 import {
@@ -23,6 +25,7 @@ import {
   type LocalCopy,
   type OpenObject,
   type PutResult,
+  type Readiness,
   type Storage,
 } from './storage';
 
@@ -39,19 +42,29 @@ export interface S3StorageOptions {
   partSize?: number;
   /** Parts sent at once by one upload; default 2. */
   queueSize?: number;
+  /** Time (ms) to open a connection to the store; default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Time (ms) a request may wait with no byte sent or received (a hung
+   * store) before it fails; default 30 s. Not a limit on a whole
+   * transfer: a large object streaming steadily is never cut.
+   */
+  idleTimeoutMs?: number;
 }
 
 const MiB = 1024 * 1024;
 const COPY_PREFIX = 's3-copy-';
 
-/** How long `ready()` waits for the bucket to answer its HEAD. */
-export const S3_READY_TIMEOUT_MS = 3_000;
+export const S3_CONNECT_TIMEOUT_MS = 5_000;
+export const S3_IDLE_TIMEOUT_MS = 30_000;
 
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible server). Writes
  * stream through multipart uploads, so memory per write is about
  * `partSize × (queueSize + 1)` whatever the object's size; an object
- * appears only when its upload completes.
+ * appears only when its upload completes. A store that cannot be
+ * reached, or does not answer, fails the call with a
+ * StorageUnavailableError rather than holding it.
  */
 export class S3Storage implements Storage {
   private readonly client: S3Client;
@@ -71,6 +84,12 @@ export class S3Storage implements Storage {
       // every S3-compatible server; we hash every object ourselves.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK's default waits forever for a store that accepted the
+      // connection and never answers.
+      requestHandler: {
+        connectionTimeout: options.connectTimeoutMs ?? S3_CONNECT_TIMEOUT_MS,
+        socketTimeout: options.idleTimeoutMs ?? S3_IDLE_TIMEOUT_MS,
+      },
     });
   }
 
@@ -94,27 +113,42 @@ export class S3Storage implements Storage {
     key: string,
     body: Readable,
     maxBytes = Infinity,
+    signal?: AbortSignal,
   ): Promise<PutResult> {
     const meter = new ByteMeter(maxBytes);
     const upload = this.upload(key, meter);
-    const [fed, sent] = await Promise.allSettled([
-      pipeline(body, meter),
-      upload.done().catch((err) => {
-        // Nobody reads the meter any more: unblock the feeding side.
-        meter.destroy(err);
-        throw err;
-      }),
-    ]);
-    // Both settled: an upload that failed has aborted its parts.
-    if (meter.exceeded) throw new ObjectTooLargeError(maxBytes);
-    if (fed.status === 'rejected') throw fed.reason;
-    if (sent.status === 'rejected') throw sent.reason;
-    return meter.result();
+    // A sender gone, or a body over the cap, stops the upload at once,
+    // even when the store holds a part without answering.
+    const stop = () => void upload.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const [fed, sent] = await Promise.allSettled([
+        pipeline(body, meter, { signal }).catch((err) => {
+          stop();
+          throw err;
+        }),
+        upload.done().catch((err) => {
+          // Nobody reads the meter any more: unblock the feeding side.
+          meter.destroy(err);
+          throw err;
+        }),
+      ]);
+      // Both settled: an upload that failed has aborted its parts.
+      if (meter.exceeded) throw new ObjectTooLargeError(maxBytes);
+      if (fed.status === 'rejected') throw fed.reason;
+      if (sent.status === 'rejected') throw s3Failure(sent.reason);
+      return meter.result();
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
     const { size } = await stat(localPath);
-    await this.upload(key, createReadStream(localPath), size).done();
+    const upload = this.upload(key, createReadStream(localPath), size);
+    await upload.done().catch((err) => {
+      throw s3Failure(err);
+    });
     await rm(localPath, { force: true });
   }
 
@@ -128,7 +162,8 @@ export class S3Storage implements Storage {
       return { path: file, release };
     } catch (err) {
       await release();
-      throw err;
+      // A body cut mid-way by the store is an outage too.
+      throw s3Failure(err);
     }
   }
 
@@ -149,12 +184,14 @@ export class S3Storage implements Storage {
     range?: ByteRange,
     etag?: string,
   ): Promise<Readable> {
-    const answer = await this.client.send(
-      new GetObjectCommand({
-        ...this.target(key),
-        Range: range ? `bytes=${range.start}-${range.end}` : undefined,
-        IfMatch: etag,
-      }),
+    const answer = await answerOf(
+      this.client.send(
+        new GetObjectCommand({
+          ...this.target(key),
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+          IfMatch: etag,
+        }),
+      ),
     );
     return answer.Body as Readable;
   }
@@ -184,8 +221,8 @@ export class S3Storage implements Storage {
 
   private async head(key: string) {
     try {
-      const answer = await this.client.send(
-        new HeadObjectCommand(this.target(key)),
+      const answer = await answerOf(
+        this.client.send(new HeadObjectCommand(this.target(key))),
       );
       return { size: answer.ContentLength ?? 0, etag: answer.ETag };
     } catch (err) {
@@ -199,7 +236,9 @@ export class S3Storage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand(this.target(key)));
+    await answerOf(
+      this.client.send(new DeleteObjectCommand(this.target(key))),
+    );
   }
 
   async presignedUrl(
@@ -215,23 +254,9 @@ export class S3Storage implements Storage {
     return getSignedUrl(this.client, command, { expiresIn: ttlSeconds });
   }
 
-  /**
-   * Asks for an object that need not exist: any answer of the server but
-   * a 5xx means it is there (403 included: a key allowed only some of
-   * the bucket may not tell a missing object from a forbidden one). No
-   * answer within 3 s, or a 5xx, is not ready.
-   */
-  async ready(): Promise<boolean> {
-    try {
-      await this.client.send(new HeadObjectCommand(this.target('readyz/probe')), {
-        abortSignal: AbortSignal.timeout(S3_READY_TIMEOUT_MS),
-      });
-      return true;
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } })
-        .$metadata?.httpStatusCode;
-      return status !== undefined && status < 500;
-    }
+  /** See s3Readiness: a missing probe object is ready, a missing bucket not. */
+  async ready(): Promise<Readiness> {
+    return s3Readiness(this.client, this.target('readyz/probe'));
   }
 
   async close(): Promise<void> {
@@ -242,10 +267,15 @@ export class S3Storage implements Storage {
 }
 
 function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    e.name === 'NotFound' ||
-    e.name === 'NoSuchKey' ||
-    e.$metadata?.httpStatusCode === 404
-  );
+  const name = (err as Error).name;
+  return name === 'NotFound' || name === 'NoSuchKey' || s3Status(err) === 404;
+}
+
+/** The answer of a sent command; an outage is a StorageUnavailableError. */
+async function answerOf<T>(sent: Promise<T>): Promise<T> {
+  try {
+    return await sent;
+  } catch (err) {
+    throw s3Failure(err);
+  }
 }

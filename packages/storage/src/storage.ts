@@ -37,9 +37,15 @@ export interface OpenObject {
 export interface Storage {
   /**
    * Streams `body` into `key`; the object appears only once complete.
-   * Stops with an error past `maxBytes`, leaving nothing behind.
+   * Stops with an error past `maxBytes`, or when `signal` aborts (the
+   * sender hung up), leaving nothing behind.
    */
-  put(key: string, body: Readable, maxBytes?: number): Promise<PutResult>;
+  put(
+    key: string,
+    body: Readable,
+    maxBytes?: number,
+    signal?: AbortSignal,
+  ): Promise<PutResult>;
   /** Moves a finished local file into `key` (it is consumed). */
   putFile(key: string, localPath: string): Promise<void>;
   /** A local file with the object's bytes (the object itself if local). */
@@ -55,10 +61,10 @@ export interface Storage {
    */
   sweepTemp(olderThanMs: number): Promise<number>;
   /**
-   * Whether the store answers, for `/readyz`: false, never a throw,
-   * when it does not.
+   * Whether the store answers and serves us, for `/readyz`; not ready
+   * (never a throw) with the reason when it does not.
    */
-  ready(): Promise<boolean>;
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
   /**
    * A URL that serves the object's bytes to anyone holding it, for
@@ -69,6 +75,12 @@ export interface Storage {
     ttlSeconds: number,
     download?: DownloadHeaders,
   ): Promise<string>;
+}
+
+/** What a readiness check found; `reason` says why it is not ready. */
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
 }
 
 /** Headers the store should answer a presigned download with. */

@@ -6,8 +6,27 @@ export interface OpsServerOptions {
   port: number;
   host: string;
   registry: Registry;
-  /** Resolves when the service's dependencies answer. */
-  ready: () => Promise<boolean>;
+  /**
+   * Whether the service's dependencies answer; a `reason` goes into the
+   * body of a not-ready answer.
+   */
+  ready: () => Promise<boolean | ReadyAnswer>;
+}
+
+/** A readiness check's finding, with why it is not ready. */
+export interface ReadyAnswer {
+  ready: boolean;
+  reason?: string;
+}
+
+/** The status and JSON body of `/readyz` for a check's finding. */
+export function readyzAnswer(found: boolean | ReadyAnswer) {
+  const { ready, reason } =
+    typeof found === 'boolean' ? { ready: found, reason: undefined } : found;
+  const body = ready
+    ? { status: 'ready' }
+    : { status: 'not ready', ...(reason ? { reason } : {}) };
+  return { status: ready ? 200 : 503, body };
 }
 
 /**
@@ -31,8 +50,9 @@ export class OpsServer {
     const route = url.split('?')[0];
     if (route === '/healthz') return send(res, 200, { status: 'ok' });
     if (route === '/readyz') {
-      const ok = await this.options.ready().catch(() => false);
-      return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+      const found = await this.options.ready().catch(() => false);
+      const { status, body } = readyzAnswer(found);
+      return send(res, status, body);
     }
     if (route === '/metrics') {
       const body = await this.options.registry.metrics();

@@ -15,6 +15,10 @@ export interface S3TestServer {
   storageUrl: string;
   /** STORAGE_URL plus the AWS variables the SDK reads. */
   env: Record<string, string>;
+  /** Stops serving, as a store down would; its objects are kept. */
+  stop(): Promise<void>;
+  /** Serves again on the same port, with the objects it had. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,13 +29,15 @@ export interface S3TestServer {
  */
 export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'ingest-s3-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket, configs: [] }],
-  });
+  const serve = (port: number) =>
+    new S3rver({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: bucket, configs: [] }],
+    });
+  let server: S3rver | undefined = serve(0);
   let address;
   try {
     address = await server.run();
@@ -39,6 +45,11 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
+  const stop = async () => {
+    const running = server;
+    server = undefined;
+    await running?.close();
+  };
 
   const endpoint = `http://127.0.0.1:${address.port}`;
   const storageUrl =
@@ -56,9 +67,15 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
       AWS_SECRET_ACCESS_KEY: KEY,
       AWS_REGION: 'us-east-1',
     },
+    stop,
+    start: async () => {
+      if (server) return;
+      server = serve(address.port);
+      await server.run();
+    },
     close: () =>
       (closed ??= (async () => {
-        await server.close();
+        await stop();
         await rm(directory, { recursive: true, force: true });
       })()),
   };

@@ -1,7 +1,11 @@
 import express, { type Express, type Router } from 'express';
 import { ApiError } from '@ingest/core';
 import type { Registry } from 'prom-client';
-import type { Logger } from '@ingest/telemetry';
+import {
+  readyzAnswer,
+  type Logger,
+  type ReadyAnswer,
+} from '@ingest/telemetry';
 import { httpMetrics } from './http/http-metrics';
 import { apiDocsRoutes } from './routes/api-docs-routes';
 import { importRoutes, type ImportRouteDeps } from './routes/import-routes';
@@ -10,8 +14,8 @@ import { trackRoutes, type TrackRouteDeps } from './routes/track-routes';
 export interface AppDeps extends ImportRouteDeps, TrackRouteDeps {
   logger: Logger;
   registry: Registry;
-  /** Resolves true when Redis and storage answer. */
-  ready: () => Promise<boolean>;
+  /** Whether Redis and storage answer, and if not, why. */
+  ready: () => Promise<ReadyAnswer>;
   /** True once shutdown began: new API calls get 503. */
   draining: () => boolean;
   /** The queue dashboard, when an admin token is set. */
@@ -29,8 +33,11 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const ok = !deps.draining() && (await deps.ready().catch(() => false));
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' });
+    const found = deps.draining()
+      ? { ready: false, reason: 'shutting down' }
+      : await deps.ready().catch(() => ({ ready: false }));
+    const { status, body } = readyzAnswer(found);
+    res.status(status).json(body);
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', deps.registry.contentType);

@@ -200,7 +200,9 @@ export async function startGateway(
     uploadSlotLeaseMs: HOLDER_LEASE_MS,
     uploadMetrics: uploadMetrics(registry),
     ready: async () =>
-      (await redisAnswers(redis)) && (await storage.ready()),
+      (await redisAnswers(redis))
+        ? storage.ready()
+        : { ready: false, reason: 'redis unreachable' },
     draining: () => draining,
     drain: inFlight,
   });

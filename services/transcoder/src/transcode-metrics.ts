@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MadeRendition } from './rendition-maker';
 import type { Outcome } from './transcode-processor';
 
@@ -31,7 +31,22 @@ export function transcodeMetrics(registry: Registry) {
     registers: [registry],
   });
 
+  // See StorageWait: runs put back while the store is away.
+  const storage = {
+    putBacks: new Counter({
+      name: 'ingest_transcode_storage_put_backs_total',
+      help: 'Runs put back, not counted as attempts, as storage was unreachable',
+      registers: [registry],
+    }),
+    storageUp: new Gauge({
+      name: 'ingest_transcoder_storage_up',
+      help: '1 while the transcoder takes jobs, 0 while it waits for storage',
+      registers: [registry],
+    }),
+  };
+
   return {
+    storage,
     rendition(made: MadeRendition, seconds: number) {
       duration.observe({ format: made.format }, seconds);
       if (seconds > 0) {

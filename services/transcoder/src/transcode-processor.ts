@@ -5,6 +5,7 @@ import { jobIds, type TypedJob, type TypedQueue } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
+import type { StorageWait } from './storage-wait';
 import {
   UploadFault,
   finalFailure,
@@ -24,6 +25,8 @@ export interface ProcessorDeps {
   workDir: string;
   /** Aborted when a draining transcoder gives its runs back. */
   signal?: AbortSignal;
+  /** Tells the runs that storage being away puts back, not fails. */
+  storageWait?: Pick<StorageWait, 'holds'>;
   /** Called with each finished rendition's format and seconds taken. */
   onRendition?: (rendition: MadeRendition, seconds: number) => void;
 }
@@ -108,6 +111,12 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       if (deps.signal?.aborted) {
         await store.moveUpload(upload, 'queued');
         log.info({ durationMs: Date.now() - started }, 'transcode handed back');
+        throw err;
+      }
+      // The store is away: not an attempt; the run is put back delayed
+      // (StorageWait.wrap) and the upload waits queued.
+      if (deps.storageWait?.holds(job, err)) {
+        await store.moveUpload(upload, 'queued');
         throw err;
       }
       const attempt = job.attemptsMade + 1;

@@ -25,6 +25,7 @@ import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
+import { StorageWait } from './storage-wait';
 import { updateProcessor } from './update-processor';
 import { sweepDeadWorkDirs, workDirOf } from './work-dirs';
 
@@ -71,6 +72,7 @@ export async function startTranscoder(
     );
   await sweep(true);
   const handBack = new RunHandBack();
+  const storageWait = new StorageWait(storage, logger, metrics.storage);
 
   const processorDeps = {
     store,
@@ -81,6 +83,7 @@ export async function startTranscoder(
     logger,
     workDir: workDirOf(config.dataDir),
     signal: handBack.signal,
+    storageWait,
     onRendition: metrics.rendition,
   };
   const processor = transcodeProcessor(processorDeps);
@@ -91,19 +94,22 @@ export async function startTranscoder(
   const worker = openWorker(
     'transcode',
     redis,
-    handBack.wrap(async (job) => {
-      const result = job.data.updateId
-        ? await applyUpdate(job)
-        : await processor(job);
-      metrics.outcome(result);
-      return result;
-    }),
+    handBack.wrap(
+      storageWait.wrap(async (job) => {
+        const result = job.data.updateId
+          ? await applyUpdate(job)
+          : await processor(job);
+        metrics.outcome(result);
+        return result;
+      }),
+    ),
     {
       concurrency: config.transcoderConcurrency,
       lockDurationMs: config.transcodeLockMs,
       logger,
     },
   );
+  storageWait.attach(worker);
   // A run taken back from a dead transcoder may have left its folder.
   worker.on('stalled', () => void sweep(false));
   countWorkerJobs(registry, worker);
@@ -113,10 +119,17 @@ export async function startTranscoder(
     port: config.transcoderPort,
     host: config.host,
     registry,
-    ready: async () =>
-      worker.isRunning() &&
-      (await redisAnswers(redis)) &&
-      (await storage.ready()),
+    ready: async () => {
+      if (!(await redisAnswers(redis))) {
+        return { ready: false, reason: 'redis unreachable' };
+      }
+      const stored = await storage.ready();
+      // Paused by StorageWait: its loop stopped, on purpose.
+      if (!stored.ready || worker.isRunning() || worker.isPaused()) {
+        return stored;
+      }
+      return { ready: false, reason: 'the worker is not running' };
+    },
   });
   const port = await ops.listen();
   logger.info(
@@ -138,6 +151,7 @@ export async function startTranscoder(
         logger,
       );
       disarm();
+      storageWait.close();
       await completion.close().catch(() => {});
       await index.close().catch(() => {});
       await storage.close().catch(() => {});

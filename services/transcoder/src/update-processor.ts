@@ -78,6 +78,9 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       );
     } catch (err) {
       if (deps.signal?.aborted) throw err;
+      // Put back while the store is away (StorageWait), not an attempt;
+      // it stays transcoding, as one handed back on shutdown does.
+      if (deps.storageWait?.holds(job, err)) throw err;
       const attempt = job.attemptsMade + 1;
       const failure = finalFailure(
         err,

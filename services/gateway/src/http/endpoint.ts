@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError, retryAfterOf, type Site } from '@ingest/core';
+import { isStorageUnavailable } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { checkParams, type ParamSchema } from '../api/param-check';
@@ -127,14 +128,17 @@ function sendCutShort(res: Response, log: Logger, reason: unknown) {
 }
 
 export function sendError(res: Response, log: Logger, err: unknown) {
-  const apiError =
-    err instanceof ApiError ? err : new ApiError('internal', undefined);
+  const apiError = apiErrorOf(err);
   if (!res.socket || res.socket.destroyed) {
     // The client hung up; what failed after that is no server fault.
     log.debug({ code: apiError.code }, 'client gone');
     return;
   }
-  if (!(err instanceof ApiError)) log.error({ err }, 'request failed');
+  if (isStorageUnavailable(err)) {
+    log.warn({ err: (err as Error).message }, 'storage unavailable');
+  } else if (!(err instanceof ApiError)) {
+    log.error({ err }, 'request failed');
+  }
   if (res.headersSent) {
     res.destroy();
     return;
@@ -164,4 +168,17 @@ function bodyDeadline(timeoutMs: number | undefined) {
           );
         }, timeoutMs);
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * The answer for `err`: its own when it is an ApiError; a store that
+ * cannot be reached is a 503 the client may retry (the log has why:
+ * the store's address is none of the client's business).
+ */
+function apiErrorOf(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (isStorageUnavailable(err)) {
+    return new ApiError('not_ready', 'storage is unavailable; retry later');
+  }
+  return new ApiError('internal', undefined);
 }

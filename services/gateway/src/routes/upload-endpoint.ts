@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ApiError, type Site } from '@ingest/core';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate, tokenOf } from '../http/auth';
@@ -82,6 +82,21 @@ function checkUpdateCombination(params: Params): void {
 }
 
 /**
+ * Aborted when the client goes before its answer: the store step stops
+ * then, even when the store holds it without answering, so the site's
+ * upload slot is freed at once. So does a shutdown that cuts it short.
+ */
+function hangUpSignal(ctx: { res: Response; signal: AbortSignal }) {
+  const hangUp = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) {
+      hangUp.abort(new Error('the client closed the connection'));
+    }
+  });
+  return AbortSignal.any([hangUp.signal, ctx.signal]);
+}
+
+/**
  * `/api/import/upload`: a URL fetched, or a multipart file streamed,
  * into storage, then made an upload of the job.
  */
@@ -104,21 +119,27 @@ export function uploadEndpoint(
 
   /** Authenticates the call, takes its slot and stores its file. */
   const receiveFile = async (
-    ctx: { req: Request },
+    ctx: { req: Request; res: Response; signal: AbortSignal },
     file: Readable,
     filename: string,
     params: Params,
   ) => {
     const site = await authenticate(deps.store, ctx.req, params);
     await slotOf(ctx).take(site.id);
-    received.set(ctx.req, await deps.uploads.receive(site, file, filename));
+    const stored = await deps.uploads.receive(
+      site,
+      file,
+      filename,
+      hangUpSignal(ctx),
+    );
+    received.set(ctx.req, stored);
   };
 
   // The token usually comes before the file, which then streams straight
   // into storage. A file part before it waits in the spool until the form
   // is read, then goes the same way; the spool file goes in every case.
   const onFile =
-    (ctx: { req: Request }): FileHandler =>
+    (ctx: { req: Request; res: Response; signal: AbortSignal }): FileHandler =>
     async (stream, info, params, fieldsRead) => {
       if (tokenOf(ctx.req, params)) {
         await receiveFile(ctx, stream, info.filename, params);
@@ -156,19 +177,7 @@ export function uploadEndpoint(
           );
         }
         await slotOf(ctx).take(site.id);
-        // A client that hangs up stops the fetch, which frees its slot; so
-        // does a shutdown that cuts the call short.
-        const hangUp = new AbortController();
-        ctx.res.once('close', () => {
-          if (!ctx.res.writableFinished) {
-            hangUp.abort(new Error('the client closed the connection'));
-          }
-        });
-        const fetched = await deps.uploads.fetch(
-          site,
-          url,
-          AbortSignal.any([hangUp.signal, ctx.signal]),
-        );
+        const fetched = await deps.uploads.fetch(site, url, hangUpSignal(ctx));
         deps.metrics?.received(fetched.bytes, 'url');
         const answer = await accept(fetched);
         deps.metrics?.accepted();

@@ -80,11 +80,15 @@ interface UploadRequest {
 export class UploadService {
   constructor(private readonly deps: UploadServiceDeps) {}
 
-  /** Streams a client's bytes into storage under a key of ours. */
+  /**
+   * Streams a client's bytes into storage under a key of ours; stops
+   * when `signal` aborts (the client hung up).
+   */
   async receive(
     site: Site,
     body: Readable,
     rawName: string,
+    signal?: AbortSignal,
   ): Promise<ReceivedSource> {
     const storageKey = `sources/${site.id}/${randomUUID()}`;
     try {
@@ -92,6 +96,7 @@ export class UploadService {
         storageKey,
         body,
         this.deps.maxSourceBytes,
+        signal,
       );
       return { storageKey, filename: displayName(rawName), bytes, sha256 };
     } catch (err) {
@@ -114,7 +119,7 @@ export class UploadService {
     signal?: AbortSignal,
   ): Promise<ReceivedSource> {
     const body = await this.deps.fetchSource(url, signal);
-    return this.receive(site, body, nameFromUrl(url));
+    return this.receive(site, body, nameFromUrl(url), signal);
   }
 
   /** Validates what can be validated before any byte is fetched. */

@@ -1,0 +1,71 @@
+import { StorageUnavailableError } from './storage-errors';
+
+/** Socket codes of a connection to the store that failed or broke. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** S3 error names that mean our credentials or bucket are wrong. */
+const REFUSALS = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'NoSuchBucket',
+]);
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** The HTTP status the store answered `err` with, if it answered. */
+export function s3Status(err: unknown): number | undefined {
+  return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
+}
+
+/**
+ * Why the store failed us, in words for a person, or undefined when
+ * `err` is about the request or the object (a 404, a failed If-Match, a
+ * local disk error), not the store.
+ */
+export function s3Outage(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as SdkError;
+  const status = s3Status(err);
+  const detail = e.message || e.code || e.name || 'no detail';
+  if (status !== undefined && status >= 500) {
+    return `storage unreachable: S3 answered ${status} ${e.name ?? ''}`.trim();
+  }
+  if (e.name && REFUSALS.has(e.name)) {
+    return `storage refused the request (${e.name}): check the bucket ` +
+      'and the credentials';
+  }
+  if (status === 403) {
+    return 'storage refused the request (403): check the credentials';
+  }
+  if (status !== undefined) return undefined;
+  if (e.name === 'TimeoutError' || (e.code && NETWORK_CODES.has(e.code))) {
+    return `storage unreachable: ${detail}`;
+  }
+  if (err instanceof AggregateError) {
+    return err.errors.map(s3Outage).find(Boolean);
+  }
+  return undefined;
+}
+
+/** `err` as a StorageUnavailableError when it is an outage, else as is. */
+export function s3Failure(err: unknown): unknown {
+  const outage = s3Outage(err);
+  return outage ? new StorageUnavailableError(outage, { cause: err }) : err;
+}

@@ -1,0 +1,20 @@
+/**
+ * The store could not be reached or would not serve us: a network
+ * error, no answer in time, a 5xx, or refused credentials or bucket.
+ * Not the object's fault: the same call may work once the store is
+ * back, so the work that needed it waits rather than failing for good.
+ * The message says what failed in words an operator can act on.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** True when `err`, or an error it wraps, is a StorageUnavailableError. */
+export function isStorageUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false;
+  if (err instanceof StorageUnavailableError) return true;
+  return isStorageUnavailable(err.cause, depth + 1);
+}

@@ -1,0 +1,63 @@
+import net from 'node:net';
+
+/**
+ * What a relay does with bytes: `pass` them on, or `hang`: connections
+ * are accepted and what they send is dropped, so they are never
+ * answered (a stalled server, a black-holed route).
+ */
+export type RelayMode = 'pass' | 'hang';
+
+export interface TcpRelay {
+  /** `127.0.0.1:<port>` of the relay. */
+  port: number;
+  mode: RelayMode;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP relay on loopback in front of `targetPort` (on 127.0.0.1) whose
+ * mode can be switched at any time; a switch applies to connections
+ * already open too.
+ */
+export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const relay = {
+    port: 0,
+    mode: 'pass' as RelayMode,
+    get accepted() {
+      return accepted;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
+
+  const server = net.createServer((client) => {
+    accepted++;
+    track(client);
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    track(upstream);
+    const forward = (from: net.Socket, to: net.Socket) => {
+      from.on('data', (chunk) => {
+        if (relay.mode === 'pass') to.write(chunk);
+      });
+      from.on('end', () => to.end());
+      from.on('close', () => to.destroy());
+    };
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  relay.port = (server.address() as net.AddressInfo).port;
+  return relay;
+}

@@ -1,0 +1,104 @@
+/**
+ * Faults: the S3 store goes away for longer than an upload's retries
+ * would last (3 attempts, 5 s and 10 s apart) while its job runs. The
+ * transcoder puts its runs back without counting attempts and takes no
+ * jobs until the store answers; once it is back every upload is
+ * published (SPEC §3, "Nothing lost").
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  makeTone,
+  s3TestServer,
+  startFixtureStack,
+  type FixtureStack,
+  type S3TestServer,
+} from '@ingest/testkit';
+import { queueCounts, sleep, totalIn, waitUntil } from './fault-kit';
+
+/** Past the retry budget of an upload (5 s + 10 s between 3 tries). */
+const OUTAGE_MS = 25_000;
+
+let s3: S3TestServer;
+let fixture: FixtureStack;
+
+before(async () => {
+  s3 = await s3TestServer();
+  fixture = await startFixtureStack({
+    fixtures: async (dir) => {
+      for (const name of ['a', 'b', 'c']) {
+        await makeTone(path.join(dir, `${name}.wav`), {
+          seconds: 2,
+          frequency: 300 + name.charCodeAt(0),
+        });
+      }
+    },
+    env: { ...s3.env, LOG_LEVEL: 'warn' },
+  });
+});
+
+after(async () => {
+  await fixture?.close();
+  await s3?.close();
+});
+
+const call = (endpoint: string, params: Record<string, unknown> = {}) =>
+  fixture.stack.call(`/api/import/${endpoint}`, fixture.site.token, params);
+
+const transcoder = () =>
+  fixture.stack.services.find((s) => s.name === 'transcoder')!;
+
+async function transcoderReadyz() {
+  const res = await fetch(`http://127.0.0.1:${transcoder().port}/readyz`);
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+test('S3 down past the retry budget: every upload is published once it is back', async () => {
+  const ids: number[] = [];
+  for (const name of ['a', 'b', 'c']) {
+    const res = await call('upload', { url: `${fixture.files.url}/${name}.wav` });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    ids.push(res.body.upload_id);
+  }
+
+  await s3.stop();
+  const published = await call('publish');
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  const jobId = published.body.job_id;
+
+  await sleep(OUTAGE_MS);
+  const during = await transcoderReadyz();
+  assert.equal(during.status, 503);
+  assert.match(during.body.reason, /^storage unreachable: /);
+  const { body: listed } = await call('list', { job_id: jobId });
+  const states = listed.tracks.map((t: any) => t.status);
+  assert.equal(states.length, 3, JSON.stringify(listed));
+  assert.ok(
+    states.every((s: string) => s !== 'error' && s !== 'published'),
+    `no upload errored or published while the store was away: ${states}`,
+  );
+  const logs = transcoder().logs;
+  assert.match(logs, /transcoder takes no jobs until it answers/);
+  assert.match(logs, /transcode put back: storage unavailable/);
+
+  await s3.start();
+  const done = await fixture.stack.waitForJob(
+    fixture.site.token,
+    jobId,
+    180_000,
+  );
+  assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 3, 0]);
+  for (const id of ids) {
+    const upload = await fixture.stack.store.uploadById(id);
+    assert.equal(upload?.status, 'published', `upload ${id}`);
+  }
+  assert.match(transcoder().logs, /storage answers again; transcoder takes jobs/);
+  await waitUntil('transcoder ready', async () =>
+    (await transcoderReadyz()).status === 200,
+  );
+
+  const counts = await queueCounts(fixture.stack.redis);
+  assert.equal(totalIn(counts, 'failed'), 0, JSON.stringify(counts));
+  assert.equal(totalIn(counts, 'active'), 0, JSON.stringify(counts));
+});
