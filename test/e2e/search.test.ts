@@ -203,6 +203,10 @@ describe('search', () => {
 
     const file = path.join(stack.dataDir, 'storage', 'tracks', String(cafe));
     assert.ok(existsSync(path.join(file, 'mp3.mp3')), 'rendition stored');
+    const { body: made } = await stack.call('/api/tracks/getById', site.token, {
+      track_id: cafe,
+    });
+    const { job_id: jobId, upload_id: uploadId } = made.track;
 
     const deleted = await stack.call('/api/tracks/delete', site.token, {
       track_id: cafe,
@@ -235,5 +239,16 @@ describe('search', () => {
       track_id: cafe,
     });
     assert.equal(again.status, 404);
+
+    // The upload stays listed with the track id it had, no renditions.
+    const list = await stack.call('/api/import/list', site.token, {
+      job_id: jobId,
+    });
+    const row = list.body.tracks.find((t: any) => t.upload_id === uploadId);
+    assert.deepEqual(
+      [row?.track_id, row?.status, row?.renditions],
+      [cafe, 'published', undefined],
+      JSON.stringify(list.body),
+    );
   });
 });
