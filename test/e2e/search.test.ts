@@ -252,3 +252,41 @@ describe('search', () => {
     );
   });
 });
+
+describe('search while the indexer lags a delete', () => {
+  test('total and pages leave deleted tracks out at once', async () => {
+    const ids = await publishTracks([
+      { Title: 'Lagging One' },
+      { Title: 'Lagging Two' },
+      { Title: 'Lagging Three' },
+      { Title: 'Lagging Four' },
+    ]);
+    const newest = [...ids].sort((a, b) => b - a);
+    await searchUntil('lagging', (body) => body.total === 4);
+
+    const notifier = stack.services.find(
+      (s) => s.name === 'notifier' && s.child.exitCode === null,
+    );
+    assert.ok(notifier, 'a running notifier');
+    assert.equal(await notifier.stop(), 0);
+    try {
+      for (const trackId of newest.slice(0, 2)) {
+        const deleted = await stack.call('/api/tracks/delete', site.token, {
+          track_id: trackId,
+        });
+        assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      }
+      const pages = [];
+      for (const pg of [0, 1]) {
+        const { body } = await search({ s: 'lagging', show: 1, pg });
+        pages.push([body.total, idsOf(body)]);
+      }
+      assert.deepEqual(pages, [
+        [2, [newest[2]]],
+        [2, [newest[3]]],
+      ]);
+    } finally {
+      await stack.startService('notifier');
+    }
+  });
+});

@@ -22,7 +22,7 @@ interface Scripts {
 }
 
 /** The part of each site key before the site id, for the scripts. */
-const SITE_BASE = keys.searchSite(0).slice(0, -1);
+export const SEARCH_SITE_BASE = keys.searchSite(0).slice(0, -1);
 
 /**
  * The search index of published tracks, per site, in Redis: normalized
@@ -53,7 +53,7 @@ export class SearchIndex {
     const done = await this.redis.indexAdd(
       keys.track(track.id),
       keys.searchDoc(track.id),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       track.siteId,
       track.id,
       JSON.stringify(trackTokens(track.meta)),
@@ -65,7 +65,7 @@ export class SearchIndex {
   async remove(trackId: number): Promise<boolean> {
     const done = await this.redis.indexRemove(
       keys.searchDoc(trackId),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       trackId,
     );
     return done === 1;
@@ -83,7 +83,7 @@ export class SearchIndex {
     const query = queryTokens(text);
     const [total, ...ids] = await this.redis.indexQuery(
       keys.searchTemp(randomUUID()),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       siteId,
       page.offset,
       page.count,

@@ -38,8 +38,9 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
     const found = await deps.store.tracksOf(page.ids);
     const tracks = found.filter((t) => t.siteId === site.id);
 
-    // A track deleted a moment ago may still be indexed: it is left out
-    // here, and its removal asked for again in case it was lost.
+    // A delete takes its track out of the index in the same step; an
+    // entry without a track (left by an older gateway, whose delete only
+    // queued the removal) is left out here and its removal asked for.
     const gone = page.ids.filter((id) => !tracks.some((t) => t.id === id));
     for (const trackId of gone) await deps.indexing.requestRemoval(trackId);
     if (gone.length) log.debug({ gone: gone.length }, 'search skipped gone');
