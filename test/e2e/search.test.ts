@@ -163,6 +163,15 @@ describe('search', () => {
 
     const capped = await search({ s: 'blue', show: 5000 });
     assert.equal(capped.body.show, 1000);
+    // Any size is read as the most (README), as JSON and as a query.
+    const huge = await search({ s: 'blue', show: 99_999_999_999 });
+    assert.deepEqual([huge.status, huge.body.show], [200, 1000]);
+    const query = await fetch(
+      `${stack.gatewayUrl}/api/tracks/search?token=${site.token}` +
+        `&s=blue&show=${'9'.repeat(40)}`,
+    );
+    assert.equal(query.status, 200);
+    assert.equal(((await query.json()) as any).show, 1000);
     const zero = await search({ s: 'blue', show: 0 });
     assert.equal(zero.status, 400);
     assert.equal(zero.body.code, 'invalid_parameter');

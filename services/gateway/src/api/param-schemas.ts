@@ -251,19 +251,22 @@ export const downloadParams = z.looseObject({
 
 const WHOLE = /^[0-9]{1,9}$/;
 const COUNTING = /^(?=[0-9]{1,9}$)0*[1-9][0-9]*$/;
+/** A count of any size: larger ones are read as the cap. */
+export const CAPPED_COUNTING = /^0*[1-9][0-9]*$/;
 
-function countParam(description: string, min: 0 | 1) {
+/**
+ * A whole number of at least `min`; `capped` ones may be of any size
+ * (the endpoint reads one above its cap as the cap).
+ */
+function countParam(description: string, min: 0 | 1, capped = false) {
   const problem = `must be a whole number of at least ${min}`;
+  const number = z.int({ error: problem }).min(min, { error: problem });
+  const pattern = capped ? CAPPED_COUNTING : min === 1 ? COUNTING : WHOLE;
   return z
     .union(
       [
-        z
-          .int({ error: problem })
-          .min(min, { error: problem })
-          .max(999_999_999, { error: problem }),
-        z
-          .string({ error: problem })
-          .regex(min === 1 ? COUNTING : WHOLE, { error: problem }),
+        capped ? number : number.max(999_999_999, { error: problem }),
+        z.string({ error: problem }).regex(pattern, { error: problem }),
       ],
       { error: problem },
     )
@@ -276,6 +279,10 @@ export const searchParams = z.looseObject({
     'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
       '(the last one also as a prefix); none: every indexed track.',
   ),
-  show: countParam('Tracks per page, at most 1000; default: 50.', 1).optional(),
+  show: countParam(
+    'Tracks per page, default 50, at most 1000 (more is read as 1000).',
+    1,
+    true,
+  ).optional(),
   pg: countParam('Page number, from 0.', 0).optional(),
 });

@@ -1,6 +1,7 @@
 import { ApiError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
+import { CAPPED_COUNTING } from '../api/param-schemas';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { text, type Params } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -25,10 +26,7 @@ export const SEARCH_PAGE = { default: 50, max: 1000 };
 export function searchEndpoint(deps: SearchEndpointDeps) {
   return endpoint(deps, async ({ site, params, log }) => {
     const query = params.values.get('s') ?? '';
-    const show = Math.min(
-      count(params, 'show', 1) ?? SEARCH_PAGE.default,
-      SEARCH_PAGE.max,
-    );
+    const show = pageSize(params);
     const pg = count(params, 'pg', 0) ?? 0;
 
     const page = await deps.indexing.index.search(site.id, query, {
@@ -52,6 +50,23 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
       tracks: tracks.map((t) => presentTrack(t, deps.publicUrl)),
     };
   }, { schema: API_ENDPOINTS.search.params });
+}
+
+/** `show`: any whole number ≥ 1, more than the most read as the most. */
+function pageSize(params: Params): number {
+  const value = text(params, 'show');
+  if (value === undefined) return SEARCH_PAGE.default;
+  if (!CAPPED_COUNTING.test(value)) {
+    throw new ApiError(
+      'invalid_parameter',
+      'show must be a whole number of at least 1',
+    );
+  }
+  // Past 9 digits a number is far above the most (and may not be exact).
+  const digits = value.replace(/^0+/, '');
+  return digits.length > 9
+    ? SEARCH_PAGE.max
+    : Math.min(Number(digits), SEARCH_PAGE.max);
 }
 
 /** A whole number ≥ `min`, or undefined when absent. */
