@@ -176,6 +176,26 @@ describe('search', () => {
     assert.equal(zero.status, 400);
     assert.equal(zero.body.code, 'invalid_parameter');
 
+    // `s` as an object is refused alike in a query string and in JSON.
+    const bracketed = await fetch(
+      `${stack.gatewayUrl}/api/tracks/search?token=${site.token}&s[x]=a`,
+    );
+    const asJson = await search({ s: { x: 'a' } });
+    for (const [status, body] of [
+      [bracketed.status, await bracketed.json()],
+      [asJson.status, asJson.body],
+    ] as const) {
+      assert.deepEqual(
+        [status, (body as any).code, (body as any).error],
+        [400, 'invalid_parameter', 's must be text'],
+      );
+    }
+    // No word to look for: no track, where it used to be every track.
+    for (const wordless of ['*', '\0', '🎵']) {
+      const none = await search({ s: wordless });
+      assert.deepEqual([none.status, none.body.total], [200, 0], wordless);
+    }
+
     const foreign = await search({ s: 'cafe' }, other.token);
     assert.equal(foreign.status, 200);
     assert.deepEqual([foreign.body.total, foreign.body.tracks], [0, []]);

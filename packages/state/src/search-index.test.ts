@@ -59,6 +59,11 @@ test('words, accents, prefixes and CJK find tracks, newest first', async () => {
   assert.deepEqual(await find(1, 'zz'), { total: 0, ids: [] });
   // Blank text lists every indexed track of the site.
   assert.deepEqual(await find(1, ''), { total: 3, ids: [13, 12, 11] });
+  assert.deepEqual(await find(1, ' \t'), { total: 3, ids: [13, 12, 11] });
+  // Text with no word in it finds nothing, rather than everything.
+  for (const wordless of ['*', '\0', '🎵', '- . !']) {
+    assert.deepEqual(await find(1, wordless), { total: 0, ids: [] });
+  }
   // Paging.
   assert.deepEqual(await find(1, '', 1, 1), { total: 3, ids: [12] });
   // No temp keys are left behind.

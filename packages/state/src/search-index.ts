@@ -73,7 +73,9 @@ export class SearchIndex {
 
   /**
    * The site's tracks matching `text`, newest first. Blank text matches
-   * every indexed track of the site.
+   * every indexed track of the site; text with no word to look for (no
+   * letter or digit: `*`, `🎵`, punctuation) matches none, as a search
+   * for a word no track has.
    */
   async search(
     siteId: number,
@@ -81,6 +83,8 @@ export class SearchIndex {
     page: { offset: number; count: number },
   ): Promise<SearchPage> {
     const query = queryTokens(text);
+    const wordless = query.exact.length === 0 && !query.prefix;
+    if (wordless && text.trim() !== '') return { total: 0, ids: [] };
     const [total, ...ids] = await this.redis.indexQuery(
       keys.searchTemp(randomUUID()),
       SEARCH_SITE_BASE,

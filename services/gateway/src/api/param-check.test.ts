@@ -82,6 +82,23 @@ test('values only the schema refuses', () => {
   }
 });
 
+test('a known parameter sent as an object is refused in every encoding', () => {
+  const ways = [query('s[x]=a'), json({ s: { x: 'a' } }), json({ 's[x]': 'a' })];
+  for (const params of ways) {
+    const err = refusal(() => checkParams(search.params, params));
+    assert.equal(err.code, 'invalid_parameter');
+    assert.equal(err.message, 's must be text');
+    assert.deepEqual(err.details.parameters, ['s']);
+  }
+  for (const params of [query('job_id[a]=1'), json({ job_id: { a: 1 } })]) {
+    const err = refusal(() => checkParams(upload.params, params));
+    assert.equal(err.message, 'job_id must be a positive integer');
+  }
+  // Unknown ones stay allowed, whatever the encoding.
+  checkParams(search.params, query('client[ref]=a&client[n][0]=1'));
+  checkParams(search.params, json({ client: { ref: 'a', n: [1] } }));
+});
+
 test('required parameters are named', () => {
   const err = refusal(() => checkParams(setFormats.params, query('formats=mp3')));
   assert.equal(err.message, 'upload_id is required');

@@ -6,18 +6,34 @@ import { badFormats } from './param-schemas';
 /** A schema of an endpoint's parameters (api/param-schemas.ts). */
 export type ParamSchema = z.ZodType<Record<string, unknown>>;
 
+/** `name[…]` keys, as PHP reads them: parameter `name` as an object. */
+const OBJECT_KEY = /^([^[\]]+)\[.*\]$/s;
+
 /**
  * The parameters as one plain object, as a schema sees them: values
  * (trimmed; blank ones count as absent, as the readers in params.ts
- * take them), then lists, then `meta` when any meta key was sent.
+ * take them), then lists, then `meta` when any meta key was sent. A
+ * `name[key]=…` value (or a JSON object, which comes as those) makes
+ * `name` an object, so a known parameter sent so is refused by its
+ * schema whatever the encoding, and an unknown one stays allowed.
  */
 export function flattenParams(params: Params): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
+  const objects = new Map<string, Record<string, string>>();
   for (const [name, value] of params.values) {
     const trimmed = value.trim();
-    if (trimmed !== '') flat[name] = trimmed;
+    if (trimmed === '') continue;
+    const base = OBJECT_KEY.exec(name)?.[1];
+    if (base === undefined) {
+      flat[name] = trimmed;
+      continue;
+    }
+    const object = objects.get(base) ?? {};
+    object[name.slice(base.length)] = trimmed;
+    objects.set(base, object);
   }
   for (const [name, items] of params.lists) flat[name] = items;
+  for (const [name, object] of objects) flat[name] = object;
   if (params.hasMeta) flat.meta = params.meta;
   return flat;
 }

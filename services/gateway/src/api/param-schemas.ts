@@ -277,7 +277,8 @@ export const searchParams = z.looseObject({
   ...common,
   s: textParam(
     'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
-      '(the last one also as a prefix); none: every indexed track.',
+      '(the last one also as a prefix); none: every indexed track; ' +
+      'text without a letter or digit: no track.',
   ),
   show: countParam(
     'Tracks per page, default 50, at most 1000 (more is read as 1000).',

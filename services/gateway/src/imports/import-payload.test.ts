@@ -137,9 +137,16 @@ test('parameter values are judged as the HTTP parameters are', () => {
   const err = refusal({ v: 1, siteId: 1, source: url, meta: ['Title'] });
   assert.equal(err.code, 'invalid_parameter');
   assert.equal(err.message, 'meta must be an object');
-  assert.equal(
-    refusal({ v: 1, siteId: 1, source: url, oncomplete: { a: 1 } }).message,
-    'oncomplete must be text',
+  // An object is read as HTTP's `oncomplete[a]=1`, refused by the schema.
+  const object = readImportPayload({
+    v: 1,
+    siteId: 1,
+    source: url,
+    oncomplete: { a: 1 },
+  });
+  assert.throws(
+    () => checkParams(API_ENDPOINTS.upload.params, object.params),
+    /oncomplete must be text/,
   );
   // The upload's parameter schema judges them, with HTTP's words.
   const { params } = readImportPayload({
