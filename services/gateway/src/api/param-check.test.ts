@@ -122,6 +122,33 @@ test('bad formats answer invalid_format with the offending names', () => {
   assert.equal(one.code, 'invalid_format');
 });
 
+test('a list where one format belongs is named as it was sent', () => {
+  const ways = [
+    query('track_id=1&format=mp3,WAV'),
+    query('track_id=1&format[]=mp3&format[]=wav'),
+    json({ track_id: 1, format: ['mp3', 'wav'] }),
+  ];
+  for (const params of ways) {
+    const err = refusal(() => checkParams(download.params, params));
+    assert.equal(err.code, 'invalid_format');
+    assert.equal(
+      err.message,
+      'format must be one format (mp3, wav, aiff or flac), not a list: ' +
+        'mp3, wav',
+    );
+    assert.deepEqual(err.details.formats, ['mp3', 'wav']);
+  }
+  const one = refusal(() =>
+    checkParams(upload.params, query('track_id=1&format[]=flac')),
+  );
+  assert.match(one.message, /not a list: flac$/);
+  const bad = refusal(() =>
+    checkParams(download.params, query('track_id=1&format=ogg,mp3')),
+  );
+  assert.match(bad.message, /not a list: ogg, mp3$/);
+  assert.deepEqual(bad.details.formats, ['ogg']);
+});
+
 test('delete takes an id or ALL, nothing else', () => {
   const err = refusal(() => checkParams(drop.params, query('upload_id=some')));
   assert.equal(err.message, 'upload_id must be a positive integer or ALL');
