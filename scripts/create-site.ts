@@ -1,7 +1,8 @@
 /**
  * `npm run site:create -- --name NAME [--email ADDRESS] [--custom "A,B"]`
  * makes a site (a tenant) and prints its token and webhook secret. The
- * token is shown once: only its hash is stored.
+ * token is shown once: only its hash is stored. `--custom` may also be
+ * repeated (`--custom A --custom "B,C"`): every field of every one counts.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,7 @@ const { values } = parseArgs({
   options: {
     name: { type: 'string' },
     email: { type: 'string' },
-    custom: { type: 'string' },
+    custom: { type: 'string', multiple: true },
   },
 });
 if (!values.name) {
@@ -42,10 +43,7 @@ try {
     token,
     webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
     contactEmail: values.email,
-    customFields: (values.custom ?? '')
-      .split(',')
-      .map((field) => field.trim())
-      .filter(Boolean),
+    customFields: customFields(values.custom ?? []),
   });
   process.stdout.write(
     JSON.stringify(
@@ -62,4 +60,10 @@ try {
   );
 } finally {
   redis.disconnect();
+}
+
+/** The fields of every `--custom`, in order, each once. */
+function customFields(given: string[]): string[] {
+  const fields = given.flatMap((list) => list.split(','));
+  return [...new Set(fields.map((field) => field.trim()).filter(Boolean))];
 }

@@ -42,7 +42,11 @@ async function writeFixtures(dir: string) {
 }
 
 before(async () => {
-  fixture = await startFixtureStack({ fixtures: writeFixtures });
+  fixture = await startFixtureStack({
+    fixtures: writeFixtures,
+    // The import lines are info; one test reads them.
+    env: { LOG_LEVEL: 'info' },
+  });
   ({ dir, files, stack, site } = fixture);
   importer = new QueueImporter({ redisUrl: stack.redisServer.url });
 });
@@ -253,6 +257,45 @@ describe('an import by queue', () => {
       (err: unknown) =>
         err instanceof IngestApiError && err.code === 'not_found',
     );
+  });
+
+  test('a request id and a file name are held to the HTTP limits', async () => {
+    const huge = 'q'.repeat(100_000);
+    const longId = await refusalOf({
+      v: 1,
+      siteId: site.id,
+      source: { url: `${files.url}/tone-a.wav` },
+      requestId: huge,
+    });
+    assert.equal(longId.err.code, 'invalid_parameter');
+    assert.match(longId.err.message, /^requestId must be text of 1 to 200/);
+    const longName = await refusalOf({
+      v: 1,
+      siteId: site.id,
+      source: { storageKey: 'inbound/a.wav', filename: `${huge}.wav` },
+    });
+    assert.match(longName.err.message, /^source\.filename is longer than/);
+
+    // Neither reached a log line (the gateway keeps its last 20 000
+    // characters for tests: a whole id would fill them).
+    const gateway = stack.services.find((s) => s.name === 'gateway')!;
+    const refused = gateway.logs
+      .split('\n')
+      .filter((line) => line.startsWith('{"') && line.includes('refused'));
+    const ids = refused.map((line) => JSON.parse(line).bullJobId);
+    assert.ok(ids.includes(longId.id), gateway.logs.slice(-2000));
+    assert.ok(ids.includes(longName.id), gateway.logs.slice(-2000));
+    assert.ok(!gateway.logs.includes('q'.repeat(300)), 'logged whole');
+
+    // Over HTTP, such an X-Request-Id is not taken: the gateway's own is.
+    const res = await fetch(`${stack.gatewayUrl}/api/import/list`, {
+      headers: {
+        authorization: `Bearer ${site.token}`,
+        'x-request-id': 'h'.repeat(201),
+      },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
   });
 
   test('does not wait for, nor take, the HTTP upload slot', async () => {

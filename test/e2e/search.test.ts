@@ -163,9 +163,38 @@ describe('search', () => {
 
     const capped = await search({ s: 'blue', show: 5000 });
     assert.equal(capped.body.show, 1000);
+    // Any size is read as the most (README), as JSON and as a query.
+    const huge = await search({ s: 'blue', show: 99_999_999_999 });
+    assert.deepEqual([huge.status, huge.body.show], [200, 1000]);
+    const query = await fetch(
+      `${stack.gatewayUrl}/api/tracks/search?token=${site.token}` +
+        `&s=blue&show=${'9'.repeat(40)}`,
+    );
+    assert.equal(query.status, 200);
+    assert.equal(((await query.json()) as any).show, 1000);
     const zero = await search({ s: 'blue', show: 0 });
     assert.equal(zero.status, 400);
     assert.equal(zero.body.code, 'invalid_parameter');
+
+    // `s` as an object is refused alike in a query string and in JSON.
+    const bracketed = await fetch(
+      `${stack.gatewayUrl}/api/tracks/search?token=${site.token}&s[x]=a`,
+    );
+    const asJson = await search({ s: { x: 'a' } });
+    for (const [status, body] of [
+      [bracketed.status, await bracketed.json()],
+      [asJson.status, asJson.body],
+    ] as const) {
+      assert.deepEqual(
+        [status, (body as any).code, (body as any).error],
+        [400, 'invalid_parameter', 's must be text'],
+      );
+    }
+    // No word to look for: no track, where it used to be every track.
+    for (const wordless of ['*', '\0', '🎵']) {
+      const none = await search({ s: wordless });
+      assert.deepEqual([none.status, none.body.total], [200, 0], wordless);
+    }
 
     const foreign = await search({ s: 'cafe' }, other.token);
     assert.equal(foreign.status, 200);
@@ -203,6 +232,10 @@ describe('search', () => {
 
     const file = path.join(stack.dataDir, 'storage', 'tracks', String(cafe));
     assert.ok(existsSync(path.join(file, 'mp3.mp3')), 'rendition stored');
+    const { body: made } = await stack.call('/api/tracks/getById', site.token, {
+      track_id: cafe,
+    });
+    const { job_id: jobId, upload_id: uploadId } = made.track;
 
     const deleted = await stack.call('/api/tracks/delete', site.token, {
       track_id: cafe,
@@ -235,5 +268,54 @@ describe('search', () => {
       track_id: cafe,
     });
     assert.equal(again.status, 404);
+
+    // The upload stays listed with the track id it had, no renditions.
+    const list = await stack.call('/api/import/list', site.token, {
+      job_id: jobId,
+    });
+    const row = list.body.tracks.find((t: any) => t.upload_id === uploadId);
+    assert.deepEqual(
+      [row?.track_id, row?.status, row?.renditions],
+      [cafe, 'published', undefined],
+      JSON.stringify(list.body),
+    );
+  });
+});
+
+describe('search while the indexer lags a delete', () => {
+  test('total and pages leave deleted tracks out at once', async () => {
+    const ids = await publishTracks([
+      { Title: 'Lagging One' },
+      { Title: 'Lagging Two' },
+      { Title: 'Lagging Three' },
+      { Title: 'Lagging Four' },
+    ]);
+    const newest = [...ids].sort((a, b) => b - a);
+    await searchUntil('lagging', (body) => body.total === 4);
+
+    const notifier = stack.services.find(
+      (s) => s.name === 'notifier' && s.child.exitCode === null,
+    );
+    assert.ok(notifier, 'a running notifier');
+    assert.equal(await notifier.stop(), 0);
+    try {
+      for (const trackId of newest.slice(0, 2)) {
+        const deleted = await stack.call('/api/tracks/delete', site.token, {
+          track_id: trackId,
+        });
+        assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      }
+      const pages = [];
+      for (const pg of [0, 1]) {
+        const { body } = await search({ s: 'lagging', show: 1, pg });
+        pages.push([body.total, idsOf(body)]);
+      }
+      assert.deepEqual(pages, [
+        [2, [newest[2]]],
+        [2, [newest[3]]],
+      ]);
+    } finally {
+      await stack.startService('notifier');
+    }
   });
 });

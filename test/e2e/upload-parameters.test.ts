@@ -63,6 +63,30 @@ test('url and a file together are refused, and nothing is kept', async () => {
   assert.equal(await uploadsOf(), 0);
 });
 
+test('a token parameter and a Bearer header that differ are refused', async () => {
+  const other = await fixture.stack.createSite();
+  const res = await fetch(
+    `${fixture.stack.gatewayUrl}/api/import/upload?token=${other.token}`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fixture.site.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ url: url(3) }),
+    },
+  );
+  const body = await res.json();
+  assertRefused({ status: res.status, body }, ['token', 'Authorization']);
+  assert.equal(await uploadsOf(), 0);
+  // The same token both ways is one token.
+  const same = await fetch(
+    `${fixture.stack.gatewayUrl}/api/import/list?token=${fixture.site.token}`,
+    { headers: { authorization: `Bearer ${fixture.site.token}` } },
+  );
+  assert.equal(same.status, 200);
+});
+
 test('format or immediate=1 without track_id are refused', async () => {
   assertRefused(await call('upload', { url: url(1), format: 'wav' }), ['format']);
   assertRefused(await call('upload', { url: url(1), immediate: 1 }), ['immediate']);

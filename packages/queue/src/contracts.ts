@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, KeepJobs } from 'bullmq';
 
 /** Every queue of the project, by name. */
 export const QUEUES = {
@@ -85,6 +85,17 @@ export interface ImportPayloadV1 {
 /** Per-queue job options and worker settings, in one table. */
 export interface QueuePolicy {
   job: JobsOptions;
+  /**
+   * How long finished jobs are kept; the worker applies it to jobs that
+   * name no `removeOnComplete` / `removeOnFail` of their own.
+   */
+  kept: { completed: KeepJobs; failed: KeepJobs };
+  /**
+   * Producers outside this project add jobs (a plain BullMQ `add` sets no
+   * options): the worker then retries by `job`'s attempts and backoff,
+   * whatever the job carries.
+   */
+  outsideProducers: boolean;
   /** How long a worker's lock lasts before the job counts as stalled. */
   lockDurationMs: number;
   /** How often a stalled job may be taken back before it fails. */
@@ -116,14 +127,20 @@ function policy(
   keptDays: [completed: number, failed: number],
   lockDurationMs: number,
   maxStalledCount: number,
+  outsideProducers = false,
 ): QueuePolicy {
-  const [completed, failed] = keptDays;
+  const kept = {
+    completed: { age: keptDays[0] * DAY_S },
+    failed: { age: keptDays[1] * DAY_S },
+  };
   return {
     job: {
       ...retries,
-      removeOnComplete: { age: completed * DAY_S },
-      removeOnFail: { age: failed * DAY_S },
+      removeOnComplete: kept.completed,
+      removeOnFail: kept.failed,
     },
+    kept,
+    outsideProducers,
     lockDurationMs,
     maxStalledCount,
   };
@@ -140,7 +157,8 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
   autopublish: policy(exponential(10, 2_000), [1, 7],    30_000,  5),
   // Refusals fail at once (UnrecoverableError); only crashes are retried.
   // Answers are kept for the producer to read: a day, failures a week.
-  imports:     policy(exponential(3, 5_000),  [1, 7],    60_000,  2),
+  // Any BullMQ client may add these: the worker enforces the policy.
+  imports:     policy(exponential(3, 5_000),  [1, 7],    60_000,  2, true),
 };
 
 /** Job ids are deterministic so a repeated add is a no-op. */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   QUEUE_POLICIES,
   QUEUES,
+  type QueuePolicy,
   type QueueName,
   type QueuePayloads,
 } from './contracts';
@@ -42,11 +43,19 @@ export interface WorkerSettings {
   lockDurationMs?: number;
 }
 
-/** Opens the consumer side of a queue with its policy's lock settings. */
+type Processor<N extends QueueName, R> = (
+  job: TypedJob<N>,
+  token?: string,
+) => Promise<R>;
+
+/**
+ * Opens the consumer side of a queue with its policy's lock settings and
+ * retention; for a queue fed by outside producers, also its retries.
+ */
 export function openWorker<N extends QueueName, R = unknown>(
   name: N,
   connection: Redis,
-  processor: (job: TypedJob<N>, token?: string) => Promise<R>,
+  processor: Processor<N, R>,
   settings: WorkerSettings,
 ): Worker<QueuePayloads[N], R> {
   const policy = QUEUE_POLICIES[name];
@@ -56,6 +65,10 @@ export function openWorker<N extends QueueName, R = unknown>(
     concurrency: settings.concurrency,
     lockDuration: policy.lockDurationMs,
     maxStalledCount: policy.maxStalledCount,
+    // For jobs that name none: a plain `add` would otherwise be kept
+    // for ever (BullMQ's default).
+    removeOnComplete: policy.kept.completed,
+    removeOnFail: policy.kept.failed,
     autorun: false,
   };
   if (settings.lockDurationMs) {
@@ -68,9 +81,26 @@ export function openWorker<N extends QueueName, R = unknown>(
   }
   const worker = new Worker<QueuePayloads[N], R>(
     QUEUES[name],
-    processor,
+    policy.outsideProducers ? withPolicyRetries(processor, policy) : processor,
     options,
   );
   logWorkerErrors(worker, settings.logger);
   return worker;
+}
+
+/**
+ * Gives each run the policy's attempts and backoff before it starts. The
+ * worker reads them from the job in hand when the run fails, so a job
+ * added with none (or other ones) is retried as the policy says. The
+ * job's stored options are left as the producer sent them.
+ */
+function withPolicyRetries<N extends QueueName, R>(
+  processor: Processor<N, R>,
+  policy: QueuePolicy,
+): Processor<N, R> {
+  const { attempts, backoff } = policy.job;
+  return (job, token) => {
+    job.opts = { ...job.opts, attempts, backoff };
+    return processor(job, token);
+  };
 }

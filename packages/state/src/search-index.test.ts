@@ -6,6 +6,7 @@ import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { SearchIndex } from './search-index';
 import { StateStore } from './state-store';
+import { TrackDeleter } from './track-deleter';
 
 let server: RedisServer;
 let redis: Redis;
@@ -58,6 +59,11 @@ test('words, accents, prefixes and CJK find tracks, newest first', async () => {
   assert.deepEqual(await find(1, 'zz'), { total: 0, ids: [] });
   // Blank text lists every indexed track of the site.
   assert.deepEqual(await find(1, ''), { total: 3, ids: [13, 12, 11] });
+  assert.deepEqual(await find(1, ' \t'), { total: 3, ids: [13, 12, 11] });
+  // Text with no word in it finds nothing, rather than everything.
+  for (const wordless of ['*', '\0', '🎵', '- . !']) {
+    assert.deepEqual(await find(1, wordless), { total: 0, ids: [] });
+  }
   // Paging.
   assert.deepEqual(await find(1, '', 1, 1), { total: 3, ids: [12] });
   // No temp keys are left behind.
@@ -84,4 +90,21 @@ test('a track whose record is gone is not indexed', async () => {
   await redis.del(`{ingest}:track:31`);
   assert.equal(await index.add(t), false);
   assert.deepEqual(await find(4, 'ghost'), { total: 0, ids: [] });
+});
+
+test('a deleted track leaves the index in the same step', async () => {
+  for (const id of [41, 42, 43, 44]) {
+    await index.add(await track(id, 5, { Title: `Song ${id}` }));
+  }
+  const deleter = new TrackDeleter(redis);
+  assert.equal(await deleter.delete(6, 44), false, "another site's");
+  assert.ok(await deleter.delete(5, 44));
+  assert.ok(await deleter.delete(5, 43));
+
+  // Counted and paged without them, before any indexer ran.
+  assert.deepEqual(await find(5, '', 0, 1), { total: 2, ids: [42] });
+  assert.deepEqual(await find(5, 'song', 1, 1), { total: 2, ids: [41] });
+  assert.deepEqual(await find(5, '43'), { total: 0, ids: [] });
+  assert.equal(await index.remove(44), false, 'nothing left to remove');
+  assert.equal(await deleter.delete(5, 44), false);
 });

@@ -22,7 +22,7 @@ interface Scripts {
 }
 
 /** The part of each site key before the site id, for the scripts. */
-const SITE_BASE = keys.searchSite(0).slice(0, -1);
+export const SEARCH_SITE_BASE = keys.searchSite(0).slice(0, -1);
 
 /**
  * The search index of published tracks, per site, in Redis: normalized
@@ -53,7 +53,7 @@ export class SearchIndex {
     const done = await this.redis.indexAdd(
       keys.track(track.id),
       keys.searchDoc(track.id),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       track.siteId,
       track.id,
       JSON.stringify(trackTokens(track.meta)),
@@ -65,7 +65,7 @@ export class SearchIndex {
   async remove(trackId: number): Promise<boolean> {
     const done = await this.redis.indexRemove(
       keys.searchDoc(trackId),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       trackId,
     );
     return done === 1;
@@ -73,7 +73,9 @@ export class SearchIndex {
 
   /**
    * The site's tracks matching `text`, newest first. Blank text matches
-   * every indexed track of the site.
+   * every indexed track of the site; text with no word to look for (no
+   * letter or digit: `*`, `🎵`, punctuation) matches none, as a search
+   * for a word no track has.
    */
   async search(
     siteId: number,
@@ -81,9 +83,11 @@ export class SearchIndex {
     page: { offset: number; count: number },
   ): Promise<SearchPage> {
     const query = queryTokens(text);
+    const wordless = query.exact.length === 0 && !query.prefix;
+    if (wordless && text.trim() !== '') return { total: 0, ids: [] };
     const [total, ...ids] = await this.redis.indexQuery(
       keys.searchTemp(randomUUID()),
-      SITE_BASE,
+      SEARCH_SITE_BASE,
       siteId,
       page.offset,
       page.count,

@@ -6,8 +6,11 @@
  * the tokens it was indexed under, so removal needs nothing else.
  */
 
-/** Takes a track out of its site's sets. Expects `doc` (the doc key). */
-const UNINDEX = `
+/**
+ * Takes a track out of its site's sets. Expects `doc` (the doc key).
+ * Also part of the track delete (track-deleter.ts).
+ */
+export const UNINDEX = `
 local function unindex(doc, siteBase, trackId)
   local siteId = redis.call('HGET', doc, 'siteId')
   if not siteId then return 0 end

@@ -1,13 +1,20 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+import { SEARCH_SITE_BASE } from './search-index';
+import { UNINDEX } from './search-scripts';
 
 /**
- * KEYS: track. ARGV: siteId.
- * Deletes the track record when it belongs to the site; 1 if deleted.
+ * KEYS: track, track updates, search doc. ARGV: siteId, siteBase, trackId.
+ * Deletes the track record when it belongs to the site, and takes it
+ * out of search in the same step, so that no search ever counts or pages
+ * a deleted track; 1 if deleted.
  */
-const DELETE_TRACK = `
+const DELETE_TRACK =
+  UNINDEX +
+  `
 if redis.call('HGET', KEYS[1], 'siteId') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+unindex(KEYS[3], ARGV[2], ARGV[3])
 return 1
 `;
 
@@ -16,22 +23,28 @@ interface Scripts {
 }
 
 /**
- * Removes published tracks' records (`/api/tracks/delete`). Shares the
- * StateStore's Redis client and keys; files and the search index are
- * the caller's to clean.
+ * Removes published tracks' records and their search entries
+ * (`/api/tracks/delete`). Shares the StateStore's Redis client and keys;
+ * files are the caller's to clean.
  */
 export class TrackDeleter {
   private readonly redis: Redis & Scripts;
 
   constructor(redis: Redis) {
-    redis.defineCommand('deleteTrack', { numberOfKeys: 1, lua: DELETE_TRACK });
+    redis.defineCommand('deleteTrack', { numberOfKeys: 3, lua: DELETE_TRACK });
     this.redis = redis as Redis & Scripts;
   }
 
   /** False when there is no such track of that site (any more). */
   async delete(siteId: number, trackId: number): Promise<boolean> {
-    const done = await this.redis.deleteTrack(keys.track(trackId), siteId);
-    if (done === 1) await this.redis.del(keys.trackUpdates(trackId));
+    const done = await this.redis.deleteTrack(
+      keys.track(trackId),
+      keys.trackUpdates(trackId),
+      keys.searchDoc(trackId),
+      siteId,
+      SEARCH_SITE_BASE,
+      trackId,
+    );
     return done === 1;
   }
 }

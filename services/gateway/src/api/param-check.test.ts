@@ -82,6 +82,23 @@ test('values only the schema refuses', () => {
   }
 });
 
+test('a known parameter sent as an object is refused in every encoding', () => {
+  const ways = [query('s[x]=a'), json({ s: { x: 'a' } }), json({ 's[x]': 'a' })];
+  for (const params of ways) {
+    const err = refusal(() => checkParams(search.params, params));
+    assert.equal(err.code, 'invalid_parameter');
+    assert.equal(err.message, 's must be text');
+    assert.deepEqual(err.details.parameters, ['s']);
+  }
+  for (const params of [query('job_id[a]=1'), json({ job_id: { a: 1 } })]) {
+    const err = refusal(() => checkParams(upload.params, params));
+    assert.equal(err.message, 'job_id must be a positive integer');
+  }
+  // Unknown ones stay allowed, whatever the encoding.
+  checkParams(search.params, query('client[ref]=a&client[n][0]=1'));
+  checkParams(search.params, json({ client: { ref: 'a', n: [1] } }));
+});
+
 test('required parameters are named', () => {
   const err = refusal(() => checkParams(setFormats.params, query('formats=mp3')));
   assert.equal(err.message, 'upload_id is required');
@@ -103,6 +120,33 @@ test('bad formats answer invalid_format with the offending names', () => {
     checkParams(download.params, query('track_id=1&format=ogg')),
   );
   assert.equal(one.code, 'invalid_format');
+});
+
+test('a list where one format belongs is named as it was sent', () => {
+  const ways = [
+    query('track_id=1&format=mp3,WAV'),
+    query('track_id=1&format[]=mp3&format[]=wav'),
+    json({ track_id: 1, format: ['mp3', 'wav'] }),
+  ];
+  for (const params of ways) {
+    const err = refusal(() => checkParams(download.params, params));
+    assert.equal(err.code, 'invalid_format');
+    assert.equal(
+      err.message,
+      'format must be one format (mp3, wav, aiff or flac), not a list: ' +
+        'mp3, wav',
+    );
+    assert.deepEqual(err.details.formats, ['mp3', 'wav']);
+  }
+  const one = refusal(() =>
+    checkParams(upload.params, query('track_id=1&format[]=flac')),
+  );
+  assert.match(one.message, /not a list: flac$/);
+  const bad = refusal(() =>
+    checkParams(download.params, query('track_id=1&format=ogg,mp3')),
+  );
+  assert.match(bad.message, /not a list: ogg, mp3$/);
+  assert.deepEqual(bad.details.formats, ['ogg']);
 });
 
 test('delete takes an id or ALL, nothing else', () => {

@@ -1,23 +1,39 @@
 import type * as z from 'zod';
 import { ApiError } from '@ingest/core';
 import type { Params } from '../http/params';
-import { badFormats } from './param-schemas';
+import { badFormats, sentFormats } from './param-schemas';
 
 /** A schema of an endpoint's parameters (api/param-schemas.ts). */
 export type ParamSchema = z.ZodType<Record<string, unknown>>;
 
+/** `name[…]` keys, as PHP reads them: parameter `name` as an object. */
+const OBJECT_KEY = /^([^[\]]+)\[.*\]$/s;
+
 /**
  * The parameters as one plain object, as a schema sees them: values
  * (trimmed; blank ones count as absent, as the readers in params.ts
- * take them), then lists, then `meta` when any meta key was sent.
+ * take them), then lists, then `meta` when any meta key was sent. A
+ * `name[key]=…` value (or a JSON object, which comes as those) makes
+ * `name` an object, so a known parameter sent so is refused by its
+ * schema whatever the encoding, and an unknown one stays allowed.
  */
 export function flattenParams(params: Params): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
+  const objects = new Map<string, Record<string, string>>();
   for (const [name, value] of params.values) {
     const trimmed = value.trim();
-    if (trimmed !== '') flat[name] = trimmed;
+    if (trimmed === '') continue;
+    const base = OBJECT_KEY.exec(name)?.[1];
+    if (base === undefined) {
+      flat[name] = trimmed;
+      continue;
+    }
+    const object = objects.get(base) ?? {};
+    object[name.slice(base.length)] = trimmed;
+    objects.set(base, object);
   }
   for (const [name, items] of params.lists) flat[name] = items;
+  for (const [name, object] of objects) flat[name] = object;
   if (params.hasMeta) flat.meta = params.meta;
   return flat;
 }
@@ -43,7 +59,11 @@ export function checkParams(schema: ParamSchema, params: Params): void {
   const message = [...problems.values()].join('; ');
 
   if (names.every((name) => FORMAT_PARAMS.has(name))) {
-    const formats = names.flatMap((name) => badFormats(flat[name]));
+    // The unknown names; for a list where one format belongs, what came.
+    const formats = names.flatMap((name) => {
+      const bad = badFormats(flat[name]);
+      return bad.length > 0 ? bad : sentFormats(flat[name]);
+    });
     throw new ApiError('invalid_format', message, { formats });
   }
   throw new ApiError('invalid_parameter', message, { parameters: names });

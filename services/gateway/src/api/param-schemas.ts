@@ -68,8 +68,8 @@ function textParam(description: string, examples?: string[]) {
 
 const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
 
-/** The items of a format list that are no output format. */
-export function badFormats(value: unknown): string[] {
+/** The items of a format value as sent (`mp3,wav` is two), folded. */
+export function sentFormats(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const items = Array.isArray(value)
     ? value
@@ -78,20 +78,44 @@ export function badFormats(value: unknown): string[] {
       : [value];
   return items
     .map((item) => String(item).trim().toLowerCase())
-    .filter((item) => item && !isOutputFormat(item));
+    .filter(Boolean);
 }
+
+/** The items of a format list that are no output format. */
+export function badFormats(value: unknown): string[] {
+  return sentFormats(value).filter((item) => !isOutputFormat(item));
+}
+
+const ONE_OF = `${OUTPUT_FORMATS.slice(0, -1).join(', ')} or ` +
+  `${OUTPUT_FORMATS.at(-1)}`;
 
 function formatProblem(issue: { input?: unknown }) {
   if (issue.input === undefined) return 'is required';
   const bad = badFormats(issue.input);
-  return `must be ${OUTPUT_FORMATS.slice(0, -1).join(', ')} or ` +
-    `${OUTPUT_FORMATS.at(-1)}; unknown: ${bad.join(', ') || '(none given)'}`;
+  return `must be ${ONE_OF}; unknown: ${bad.join(', ') || '(none given)'}`;
 }
 
 /** One output format, any case. */
 export const formatItem = z
   .preprocess(folded, z.enum(OUTPUT_FORMATS, { error: formatProblem }))
   .meta({ description: 'An output format, any case.' });
+
+/** A list sent where one format is asked for is named as such. */
+function oneFormatProblem(issue: { input?: unknown }) {
+  const { input } = issue;
+  const listed =
+    Array.isArray(input) || (typeof input === 'string' && input.includes(','));
+  if (!listed) return formatProblem(issue);
+  const sent = sentFormats(input).join(', ') || '(none given)';
+  return `must be one format (${ONE_OF}), not a list: ${sent}`;
+}
+
+/** The `format` parameter: one output format, any case. */
+function oneFormat(description: string) {
+  return z
+    .preprocess(folded, z.enum(OUTPUT_FORMATS, { error: oneFormatProblem }))
+    .meta({ description });
+}
 
 /** Output formats, as a list or as one comma-separated text. */
 function formatsParam(description: string) {
@@ -166,11 +190,9 @@ export const uploadParams = z.looseObject({
     'With `track_id`: apply the update now instead of when its job ' +
       'publishes.',
   ).optional(),
-  format: formatItem
-    .meta({
-      description: 'With `track_id`: the one rendition the update replaces.',
-    })
-    .optional(),
+  format: oneFormat(
+    'With `track_id`: the one rendition the update replaces.',
+  ).optional(),
   autopublish: flagParam(
     'Publish the job by itself once no autopublish upload came for a ' +
       'while, or once it holds many uploads.',
@@ -244,26 +266,27 @@ export const trackParams = z.looseObject({
 export const downloadParams = z.looseObject({
   ...common,
   track_id: idParam('A published track.'),
-  format: formatItem
-    .meta({ description: 'The rendition to download; default: mp3.' })
-    .optional(),
+  format: oneFormat('The rendition to download; default: mp3.').optional(),
 });
 
 const WHOLE = /^[0-9]{1,9}$/;
 const COUNTING = /^(?=[0-9]{1,9}$)0*[1-9][0-9]*$/;
+/** A count of any size: larger ones are read as the cap. */
+export const CAPPED_COUNTING = /^0*[1-9][0-9]*$/;
 
-function countParam(description: string, min: 0 | 1) {
+/**
+ * A whole number of at least `min`; `capped` ones may be of any size
+ * (the endpoint reads one above its cap as the cap).
+ */
+function countParam(description: string, min: 0 | 1, capped = false) {
   const problem = `must be a whole number of at least ${min}`;
+  const number = z.int({ error: problem }).min(min, { error: problem });
+  const pattern = capped ? CAPPED_COUNTING : min === 1 ? COUNTING : WHOLE;
   return z
     .union(
       [
-        z
-          .int({ error: problem })
-          .min(min, { error: problem })
-          .max(999_999_999, { error: problem }),
-        z
-          .string({ error: problem })
-          .regex(min === 1 ? COUNTING : WHOLE, { error: problem }),
+        capped ? number : number.max(999_999_999, { error: problem }),
+        z.string({ error: problem }).regex(pattern, { error: problem }),
       ],
       { error: problem },
     )
@@ -274,8 +297,13 @@ export const searchParams = z.looseObject({
   ...common,
   s: textParam(
     'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
-      '(the last one also as a prefix); none: every indexed track.',
+      '(the last one also as a prefix); none: every indexed track; ' +
+      'text without a letter or digit: no track.',
   ),
-  show: countParam('Tracks per page, at most 1000; default: 50.', 1).optional(),
+  show: countParam(
+    'Tracks per page, default 50, at most 1000 (more is read as 1000).',
+    1,
+    true,
+  ).optional(),
   pg: countParam('Page number, from 0.', 0).optional(),
 });

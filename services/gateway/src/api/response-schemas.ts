@@ -147,7 +147,11 @@ export const listResponse = z.object({
   tracks: z.array(
     z.object({
       upload_id: id,
-      track_id: id.nullable(),
+      track_id: id.nullable().meta({
+        description:
+          'The track a published upload made; kept after the track is ' +
+          'deleted (its renditions then are not listed).',
+      }),
       status: uploadStatus,
       formats: z.array(format),
       error: z

@@ -3,11 +3,23 @@ import { ApiError, type Site } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { text, type Params } from './params';
 
-/** The token of a call: `token` parameter or `Authorization: Bearer`. */
+/**
+ * The token of a call: `token` parameter or `Authorization: Bearer`. Both
+ * with different values are refused, as other clashing parameters are:
+ * which site the call meant cannot be guessed.
+ */
 export function tokenOf(req: IncomingMessage, params: Params) {
   const header = req.headers.authorization ?? '';
   const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-  return bearer ?? text(params, 'token');
+  const param = text(params, 'token');
+  if (bearer && param && bearer !== param) {
+    throw new ApiError(
+      'invalid_parameter',
+      'token and Authorization: Bearer name different tokens; send one',
+      { parameters: ['token', 'Authorization'] },
+    );
+  }
+  return bearer ?? param;
 }
 
 export async function authenticate(

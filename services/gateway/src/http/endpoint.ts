@@ -10,6 +10,7 @@ import { runIdempotent } from './idempotency';
 import type { CallDrain } from './in-flight';
 import type { Params } from './params';
 import { readParams, type FileHandler } from './read-params';
+import { usableRequestId } from './request-id';
 
 export interface CallContext {
   site: Site;
@@ -69,7 +70,9 @@ export function endpoint(
 ) {
   const signal = deps.drain?.signal ?? new AbortController().signal;
   const answerCall = async (req: Request, res: Response) => {
-    const requestId = String(req.headers['x-request-id'] ?? randomUUID());
+    // An id past the rule (too long, control characters) is not taken.
+    const requestId =
+      usableRequestId(req.headers['x-request-id']) ?? randomUUID();
     const log = deps.logger.child({ requestId });
     const base = { requestId, log, req, res, signal };
     res.setHeader('X-Request-Id', requestId);

@@ -46,6 +46,21 @@ test('a list given two ways, or in an unknown bracket form, is refused', () => {
   addPair(emptyParams(), 'client[ref]', 'x');
 });
 
+test('a JSON object comes as the bracket keys a query string sends', () => {
+  const nested = emptyParams();
+  addJson(nested, { client: { ref: 'a', tags: ['x', 'y'], deep: { n: 1 } } });
+  const form = emptyParams();
+  addPair(form, 'client[ref]', 'a');
+  addPair(form, 'client[tags][0]', 'x');
+  addPair(form, 'client[tags][1]', 'y');
+  addPair(form, 'client[deep][n]', '1');
+  assert.deepEqual(nested, form);
+
+  let deep: Record<string, unknown> = { v: 'x' };
+  for (let i = 0; i < 9; i++) deep = { d: deep };
+  assert.throws(() => addJson(emptyParams(), { deep }), /nested too deeply/);
+});
+
 test('ids must be positive integers', () => {
   const params = emptyParams();
   addJson(params, { job_id: 12, upload_id: '7', bad: '1e3', neg: '-1' });

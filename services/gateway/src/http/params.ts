@@ -100,6 +100,8 @@ export function addJson(params: Params, body: unknown) {
     } else if (Array.isArray(value)) {
       countKey(params, key);
       params.lists.set(key, value.map((v) => scalar(key, v)));
+    } else if (isObject(value)) {
+      addNested(params, key, value, 1);
     } else if (value !== undefined && value !== null) {
       addPair(params, key, value);
     }
@@ -131,6 +133,42 @@ function refuseUntaggable(field: string, value: string) {
     `${name} ${problem}, which tags cannot carry`,
     { parameters: [name] },
   );
+}
+
+/** Deeper JSON objects than this are refused. */
+const MAX_NESTING = 8;
+
+/**
+ * A JSON object of a parameter other than meta, read as the bracket keys
+ * a query string or form would send (`name[key]=…`, PHP's reading), so
+ * that the encodings mean the same: an unknown parameter stays allowed
+ * either way, a known one is judged by its schema either way.
+ */
+function addNested(
+  params: Params,
+  key: string,
+  value: Record<string, unknown>,
+  depth: number,
+) {
+  if (depth > MAX_NESTING) {
+    throw new ApiError(
+      'invalid_parameter',
+      `${key.slice(0, 100)} is nested too deeply`,
+    );
+  }
+  for (const [sub, item] of Object.entries(value)) {
+    const name = `${key}[${sub}]`;
+    const items = Array.isArray(item) ? item : [item];
+    items.forEach((one, index) => {
+      const itemName = Array.isArray(item) ? `${name}[${index}]` : name;
+      if (isObject(one)) addNested(params, itemName, one, depth + 1);
+      else if (one !== undefined && one !== null) addPair(params, itemName, one);
+    });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function setMeta(params: Params, field: string, value: string) {

@@ -8,6 +8,8 @@ import { readImportPayload } from './import-payload';
 
 const url = { url: 'https://example.com/song.wav' };
 
+const base = () => ({ v: 1, siteId: 1, source: url });
+
 function refusal(data: unknown): ApiError {
   try {
     readImportPayload(data);
@@ -133,13 +135,47 @@ test('storage keys must stay under inbound/', () => {
   }
 });
 
+test('requestId, filename and key are held to the limits HTTP has', () => {
+  const long = 'x'.repeat(201);
+  for (const requestId of [long, '', 'a\nb', 7]) {
+    const err = refusal({ v: 1, siteId: 1, source: url, requestId });
+    assert.equal(err.code, 'invalid_parameter');
+    assert.match(err.message, /^requestId must be text of 1 to 200 char/);
+  }
+  const id = 'r'.repeat(200);
+  assert.equal(readImportPayload({ ...base(), requestId: id }).requestId, id);
+
+  // A Filename as long as a meta value may be, not longer.
+  const name = (bytes: number) => `${'n'.repeat(bytes - 4)}.wav`;
+  const stored = (filename: string) => ({
+    ...base(),
+    source: { storageKey: 'inbound/a.wav', filename },
+  });
+  readImportPayload(stored(name(64 * 1024)));
+  assert.match(
+    refusal(stored(name(64 * 1024 + 1))).message,
+    /^source\.filename is longer than 65536 bytes$/,
+  );
+  const key = `inbound/${'k'.repeat(1017)}`;
+  assert.equal(key.length, 1025);
+  const err = refusal({ ...base(), source: { storageKey: key, filename: 'a' } });
+  assert.match(err.message, /at most 1024 bytes/);
+});
+
 test('parameter values are judged as the HTTP parameters are', () => {
   const err = refusal({ v: 1, siteId: 1, source: url, meta: ['Title'] });
   assert.equal(err.code, 'invalid_parameter');
   assert.equal(err.message, 'meta must be an object');
-  assert.equal(
-    refusal({ v: 1, siteId: 1, source: url, oncomplete: { a: 1 } }).message,
-    'oncomplete must be text',
+  // An object is read as HTTP's `oncomplete[a]=1`, refused by the schema.
+  const object = readImportPayload({
+    v: 1,
+    siteId: 1,
+    source: url,
+    oncomplete: { a: 1 },
+  });
+  assert.throws(
+    () => checkParams(API_ENDPOINTS.upload.params, object.params),
+    /oncomplete must be text/,
   );
   // The upload's parameter schema judges them, with HTTP's words.
   const { params } = readImportPayload({

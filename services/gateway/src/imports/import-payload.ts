@@ -1,6 +1,12 @@
 import { ApiError } from '@ingest/core';
 import { IMPORT_PAYLOAD_VERSION, type ImportPayloadV1 } from '@ingest/queue';
-import { addJson, emptyParams, type Params } from '../http/params';
+import {
+  addJson,
+  emptyParams,
+  PARAM_LIMITS,
+  type Params,
+} from '../http/params';
+import { REQUEST_ID_MAX_CHARS, usableRequestId } from '../http/request-id';
 
 export type ImportSource = ImportPayloadV1['source'];
 
@@ -33,6 +39,8 @@ const V1_FIELDS: Record<keyof ImportPayloadV1, true> = {
  */
 export const INBOUND_PREFIX = 'inbound/';
 const INBOUND_KEY = /^inbound(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+/** S3's limit on keys, which a folder store also keeps under. */
+const MAX_KEY_BYTES = 1024;
 
 /**
  * Reads a queue payload into the parameters of an HTTP upload, so the
@@ -71,8 +79,14 @@ export function readImportPayload(data: unknown): ImportRequest {
     );
   }
   const { requestId } = payload;
-  if (requestId !== undefined && typeof requestId !== 'string') {
-    throw new ApiError('invalid_parameter', 'requestId must be text');
+  if (requestId !== undefined && usableRequestId(requestId) === undefined) {
+    // The rule X-Request-Id is held to; a payload cannot fall back on a
+    // generated id as HTTP does, since the producer reads its own back.
+    throw new ApiError(
+      'invalid_parameter',
+      `requestId must be text of 1 to ${REQUEST_ID_MAX_CHARS} ` +
+        'characters, without control characters',
+    );
   }
 
   const source = readSource(payload.source);
@@ -110,14 +124,26 @@ function readSource(source: unknown): ImportSource {
   }
   if (keys === 'filename,storageKey') {
     const { storageKey, filename } = source;
-    if (typeof storageKey !== 'string' || !INBOUND_KEY.test(storageKey)) {
+    if (
+      typeof storageKey !== 'string' ||
+      storageKey.length > MAX_KEY_BYTES ||
+      !INBOUND_KEY.test(storageKey)
+    ) {
       throw new ApiError(
         'invalid_parameter',
-        `source.storageKey must be a storage key under ${INBOUND_PREFIX}`,
+        `source.storageKey must be a storage key under ${INBOUND_PREFIX}` +
+          ` of at most ${MAX_KEY_BYTES} bytes`,
       );
     }
     if (typeof filename !== 'string') {
       throw new ApiError('invalid_parameter', 'source.filename must be text');
+    }
+    // It becomes the Filename field: held to what a meta value may hold.
+    if (Buffer.byteLength(filename) > PARAM_LIMITS.metaValueBytes) {
+      throw new ApiError(
+        'invalid_parameter',
+        `source.filename is longer than ${PARAM_LIMITS.metaValueBytes} bytes`,
+      );
     }
     return { storageKey, filename };
   }

@@ -7,9 +7,11 @@ import {
   openWorker,
   type RedisOutage,
   closeWorker,
+  type ImportPayloadV1,
 } from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
+import { usableRequestId } from '../http/request-id';
 import type { InboundImporter } from './inbound-importer';
 
 export interface ImportWorker {
@@ -48,11 +50,14 @@ export function startImportWorker(
     connection,
     handBack.wrap(async (job) => {
       const started = Date.now();
+      // Read before the payload is checked: only values fit for a log.
+      const data: Partial<ImportPayloadV1> = job.data ?? {};
+      const { siteId, requestId } = data;
       const fields = {
         queue: 'imports',
         bullJobId: job.id,
-        siteId: job.data?.siteId,
-        requestId: job.data?.requestId,
+        siteId: Number.isSafeInteger(siteId) ? siteId : undefined,
+        requestId: usableRequestId(requestId),
         attempt: job.attemptsMade + 1,
       };
       try {

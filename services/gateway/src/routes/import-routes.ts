@@ -172,10 +172,13 @@ export function importRoutes(deps: ImportRouteDeps): Router {
         job_id: job.id,
         state: job.state,
         tracks: uploads.map((upload) => {
-          const track = upload.trackId ? tracks.get(upload.trackId) : undefined;
+          const trackId =
+            upload.status === 'published' ? upload.trackId : undefined;
+          // A deleted track keeps its id here; only its renditions go.
+          const track = trackId ? tracks.get(trackId) : undefined;
           return {
             upload_id: upload.id,
-            track_id: track ? track.id : null,
+            track_id: trackId ?? null,
             status: upload.status,
             formats: upload.formats,
             ...(upload.error

@@ -1,6 +1,7 @@
 import { ApiError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
+import { CAPPED_COUNTING } from '../api/param-schemas';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { text, type Params } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -25,10 +26,7 @@ export const SEARCH_PAGE = { default: 50, max: 1000 };
 export function searchEndpoint(deps: SearchEndpointDeps) {
   return endpoint(deps, async ({ site, params, log }) => {
     const query = params.values.get('s') ?? '';
-    const show = Math.min(
-      count(params, 'show', 1) ?? SEARCH_PAGE.default,
-      SEARCH_PAGE.max,
-    );
+    const show = pageSize(params);
     const pg = count(params, 'pg', 0) ?? 0;
 
     const page = await deps.indexing.index.search(site.id, query, {
@@ -38,8 +36,9 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
     const found = await deps.store.tracksOf(page.ids);
     const tracks = found.filter((t) => t.siteId === site.id);
 
-    // A track deleted a moment ago may still be indexed: it is left out
-    // here, and its removal asked for again in case it was lost.
+    // A delete takes its track out of the index in the same step; an
+    // entry without a track (left by an older gateway, whose delete only
+    // queued the removal) is left out here and its removal asked for.
     const gone = page.ids.filter((id) => !tracks.some((t) => t.id === id));
     for (const trackId of gone) await deps.indexing.requestRemoval(trackId);
     if (gone.length) log.debug({ gone: gone.length }, 'search skipped gone');
@@ -51,6 +50,23 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
       tracks: tracks.map((t) => presentTrack(t, deps.publicUrl)),
     };
   }, { schema: API_ENDPOINTS.search.params });
+}
+
+/** `show`: any whole number ≥ 1, more than the most read as the most. */
+function pageSize(params: Params): number {
+  const value = text(params, 'show');
+  if (value === undefined) return SEARCH_PAGE.default;
+  if (!CAPPED_COUNTING.test(value)) {
+    throw new ApiError(
+      'invalid_parameter',
+      'show must be a whole number of at least 1',
+    );
+  }
+  // Past 9 digits a number is far above the most (and may not be exact).
+  const digits = value.replace(/^0+/, '');
+  return digits.length > 9
+    ? SEARCH_PAGE.max
+    : Math.min(Number(digits), SEARCH_PAGE.max);
 }
 
 /** A whole number ≥ `min`, or undefined when absent. */

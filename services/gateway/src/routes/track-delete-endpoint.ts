@@ -14,7 +14,7 @@ export interface TrackDeleteDeps extends EndpointDeps {
 
 /**
  * `/api/tracks/delete` (beyond SourceAudio): removes a published track's
- * renditions and its record, then asks for its removal from search.
+ * renditions, then its record and its search entries in one step.
  * Answers `{result:'success', track_id, formats}`. Files go first, so a
  * call cut short leaves a track that a repeated call can still delete.
  */
@@ -32,7 +32,6 @@ export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
       // Another call deleted it meanwhile.
       throw new ApiError('not_found', `track ${trackId} not found`);
     }
-    await deps.indexing.requestRemoval(trackId);
 
     log.info({ trackId, formats: formats.length }, 'track deleted');
     return { result: 'success', track_id: trackId, formats };

@@ -3,9 +3,10 @@ import { SearchIndex, TrackDeleter } from '@ingest/state';
 import type { Redis } from 'ioredis';
 
 /**
- * What the gateway needs of search: reading the index, and asking the
- * indexer (in the notifier) to take a deleted track out of it. The
- * gateway never writes the index itself.
+ * What the gateway needs of search: reading the index, deleting tracks
+ * (which takes them out of it at once), and asking the indexer (in the
+ * notifier) to remove an entry whose track is gone. Adding to the index
+ * is the indexer's alone.
  */
 export class TrackIndexing {
   private closing?: Promise<void>;

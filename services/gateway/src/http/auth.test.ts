@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { tokenOf } from './auth';
+import { addPair, emptyParams } from './params';
+
+function call(authorization?: string, token?: string) {
+  const req = { headers: { authorization } } as IncomingMessage;
+  const params = emptyParams();
+  if (token !== undefined) addPair(params, 'token', token);
+  return () => tokenOf(req, params);
+}
+
+test('the token comes from the parameter or the Bearer header', () => {
+  assert.equal(call('Bearer abc')(), 'abc');
+  assert.equal(call(undefined, 'abc')(), 'abc');
+  assert.equal(call('Bearer abc', 'abc')(), 'abc', 'the same one twice');
+  assert.equal(call('Basic eDp5', 'abc')(), 'abc', 'not a Bearer header');
+  assert.equal(call()(), undefined);
+});
+
+test('two different tokens are refused as clashing parameters', () => {
+  assert.throws(
+    call('Bearer abc', 'xyz'),
+    (err: unknown) =>
+      err instanceof ApiError &&
+      err.status === 400 &&
+      err.code === 'invalid_parameter' &&
+      /different tokens/.test(err.message) &&
+      JSON.stringify(err.details) ===
+        JSON.stringify({ parameters: ['token', 'Authorization'] }),
+  );
+});

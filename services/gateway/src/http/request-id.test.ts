@@ -1,0 +1,12 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { REQUEST_ID_MAX_CHARS, usableRequestId } from './request-id';
+
+test('a request id is short text without control characters', () => {
+  const longest = 'r'.repeat(REQUEST_ID_MAX_CHARS);
+  assert.equal(usableRequestId('crm-sync-42'), 'crm-sync-42');
+  assert.equal(usableRequestId(longest), longest);
+  for (const bad of ['', `${longest}r`, 'a\nb', 'a\0b', 42, undefined]) {
+    assert.equal(usableRequestId(bad), undefined, JSON.stringify(bad));
+  }
+});
