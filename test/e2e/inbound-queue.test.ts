@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IngestApiError } from '@ingest/client';
@@ -13,6 +14,7 @@ import { QueueImporter, type ImportPayloadV1 } from '@ingest/client-queue';
 import { openQueue } from '@ingest/queue';
 import { FileStorage } from '@ingest/storage';
 import {
+  listenOnLoopback,
   makeTone,
   startFixtureStack,
   type FixtureStack,
@@ -296,6 +298,39 @@ describe('an import by queue', () => {
     });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+  });
+
+  test('one whose source hangs does not hold up the next', async () => {
+    // Sends the headers and 4 KiB of a WAV, then nothing until closed.
+    let started!: () => void;
+    const hanging = new Promise<void>((resolve) => (started = resolve));
+    const stall = await listenOnLoopback(
+      http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-length': 1_000_000 });
+        res.write(Buffer.alloc(4096));
+        started();
+      }),
+    );
+    const other = await stack.createSite();
+    try {
+      const stuck = await importer.enqueueImport({
+        v: 1,
+        siteId: other.id,
+        source: { url: `${stall.url}/hangs.wav` },
+      });
+      await hanging;
+      const id = await importer.enqueueImport({
+        v: 1,
+        siteId: site.id,
+        source: { url: `${files.url}/take.wav` },
+      });
+      const answer = await importer.waitForImport(id, WAIT);
+      assert.equal(answer.status, 'uploaded');
+      const imports = openQueue('imports', stack.redis);
+      assert.equal(await imports.getJobState(stuck), 'active');
+    } finally {
+      await stall.close();
+    }
   });
 
   test('does not wait for, nor take, the HTTP upload slot', async () => {

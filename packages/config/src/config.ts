@@ -45,6 +45,7 @@ const schema = z.object({
   INGEST_PUBLIC_URL: z.string().url().optional(),
   INGEST_ALLOW_PRIVATE_URLS: flag.default(false),
   TRANSCODER_CONCURRENCY: positive.default(os.availableParallelism()),
+  INGEST_IMPORT_CONCURRENCY: positive.default(2),
   FFMPEG_PATH: z.string().optional(),
   FFPROBE_PATH: z.string().optional(),
   INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
@@ -91,6 +92,8 @@ export interface Config {
   publicUrl: string;
   allowPrivateUrls: boolean;
   transcoderConcurrency: number;
+  /** Queue imports one gateway runs at once (docs/inbound-queue.md). */
+  importConcurrency: number;
   ffmpegPath?: string;
   ffprobePath?: string;
   maxSourceBytes: number;
@@ -168,6 +171,7 @@ export function loadConfig(
     ).replace(/\/+$/, ''),
     allowPrivateUrls: raw.INGEST_ALLOW_PRIVATE_URLS,
     transcoderConcurrency: raw.TRANSCODER_CONCURRENCY,
+    importConcurrency: raw.INGEST_IMPORT_CONCURRENCY,
     ffmpegPath: raw.FFMPEG_PATH,
     ffprobePath: raw.FFPROBE_PATH,
     maxSourceBytes: raw.INGEST_MAX_SOURCE_BYTES,

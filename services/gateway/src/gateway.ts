@@ -241,7 +241,7 @@ export async function startGateway(
     outage,
     new InboundImporter({ store, uploads, storage }),
     logger,
-    registry,
+    { concurrency: config.importConcurrency, registry },
   );
 
   let closing: Promise<void> | undefined;

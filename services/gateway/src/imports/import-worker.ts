@@ -23,14 +23,10 @@ export interface ImportWorker {
 }
 
 /**
- * Imports at once per gateway. They queue behind each other instead of
- * getting 429: the HTTP upload slot is not taken (docs/inbound-queue.md).
- */
-const CONCURRENCY = 1;
-
-/**
  * Runs the `imports` queue: each job is one upload, answered as the
- * HTTP upload answers. The answer body is the job's return value; a
+ * HTTP upload answers. Imports queue behind each other instead of getting
+ * 429 (the HTTP upload slot is not taken); `concurrency` of them run at
+ * once, so one source that hangs does not hold up every other site's. The answer body is the job's return value; a
  * refusal fails the job at once (no retry can change it) with the
  * refusal's JSON error body as its failed reason. Anything else is
  * retried by the queue's policy and, in the end, reads as `internal`.
@@ -40,7 +36,7 @@ export function startImportWorker(
   outage: RedisOutage,
   importer: InboundImporter,
   logger: Logger,
-  registry?: Registry,
+  options: { concurrency: number; registry?: Registry },
 ): ImportWorker {
   // Blocking commands need a connection that never gives up a request.
   const connection = createRedis(redisUrl, 'worker', outage);
@@ -89,9 +85,9 @@ export function startImportWorker(
         throw new Error(JSON.stringify(new ApiError('internal').toBody()));
       }
     }),
-    { concurrency: CONCURRENCY, logger },
+    { concurrency: options.concurrency, logger },
   );
-  if (registry) countWorkerJobs(registry, worker);
+  if (options.registry) countWorkerJobs(options.registry, worker);
   void worker.run();
 
   let closing: Promise<void> | undefined;
