@@ -5,12 +5,16 @@
  * every fixture has its own frequency.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { defaultBinaryPaths } from '@ingest/media';
 import { openQueue } from '@ingest/queue';
 import {
+  ffprobe,
   startFixtureStack,
   waitUntil,
   type FixtureStack,
@@ -45,6 +49,24 @@ async function writeFixtures(dir: string) {
   const whole = await tone(dir, 'whole.wav', HZ.laterWav, { seconds: 6 });
   const bytes = await readFile(whole);
   await writeFile(path.join(dir, 'cut.wav'), bytes.subarray(0, bytes.length / 3));
+  // An mp3 with cover art, and one of another tone without.
+  await tone(dir, 'bare.mp3', HZ.otherMp3, MP3);
+  await promisify(execFile)(defaultBinaryPaths().ffmpegPath, [
+    '-v', 'error', '-y',
+    '-i', path.join(dir, 'bare.mp3'),
+    '-f', 'lavfi', '-i', 'color=c=red:s=32x32:d=1',
+    '-map', '0:a', '-map', '1:v', '-frames:v', '1',
+    '-c:a', 'copy', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic',
+    '-id3v2_version', '3',
+    path.join(dir, 'art.mp3'),
+  ]);
+  await tone(dir, 'plain.mp3', HZ.twinMp3, MP3);
+}
+
+/** Whether a file holds a picture stream (an mp3's APIC frame). */
+async function hasPicture(file: string) {
+  const { streams } = await ffprobe(file);
+  return streams.some((s) => s.codec_type === 'video');
 }
 
 /** A track as getById answers it, less its list of updates. */
@@ -230,6 +252,30 @@ describe('updates of published tracks', () => {
       [[firstUpdateId, 'published']],
     );
   });
+});
+
+test('an mp3 remade from a source without art keeps the track\'s', async () => {
+  const art = await upload('art.mp3');
+  assert.equal(art.status, 200, JSON.stringify(art.body));
+  const done = await publishAndWait();
+  const trackId = await trackOfUpload(done.job_id, art.body.upload_id);
+  assert.ok(await hasPicture((await download(trackId, 'mp3')).file));
+
+  const before = await getTrack(trackId);
+  const { status, body } = await upload('plain.mp3', {
+    track_id: trackId,
+    immediate: 1,
+    format: 'mp3',
+  });
+  assert.equal(status, 200, JSON.stringify(body));
+  const updated = await until(async () => {
+    const track = await getTrack(trackId);
+    return track.formats.mp3.sha256 !== before.formats.mp3.sha256 && track;
+  });
+  const mp3 = await download(trackId, 'mp3');
+  assert.equal(mp3.sha256, updated.formats.mp3.sha256);
+  await assertTone(mp3.file, HZ.twinMp3, 'the updated mp3');
+  assert.ok(await hasPicture(mp3.file), 'the track\'s cover was dropped');
 });
 
 /**

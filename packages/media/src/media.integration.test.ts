@@ -264,6 +264,28 @@ test('a cover in a second source is used when the primary has none', async () =>
   assert.equal((await tools.probeSource(out('cover2.flac'))).hasCover, false);
 });
 
+test('keepFrom: the sources\' picture first, else the kept file\'s', async () => {
+  // No source picture: the mp3 gets the one in the kept file.
+  const kept = await tools.transcode({
+    source: bed.f.wavFloat,
+    cover: { keepFrom: bed.f.mp3WithCover },
+    renditions: [{ format: 'mp3', path: out('kept.mp3') }],
+  });
+  assert.equal(kept.formatSources.length, 0, 'the kept file is no source');
+  assert.ok(Math.abs(byFormat(kept, 'mp3').durationS - 2) <= 0.05);
+  assert.equal((await readTags(out('kept.mp3'))).cover?.mime, 'image/jpeg');
+
+  // A kept file with no picture, or none at all to read: no cover.
+  for (const keepFrom of [bed.f.wav16, out('missing.mp3')]) {
+    await tools.transcode({
+      source: bed.f.wavFloat,
+      cover: { keepFrom },
+      renditions: [{ format: 'mp3', path: out('unkept.mp3') }],
+    });
+    assert.equal((await readTags(out('unkept.mp3'))).cover, null, keepFrom);
+  }
+});
+
 test('checkTools reports versions of both binaries', async () => {
   const report = await tools.checkTools();
   assert.match(report.ffmpegVersion, /^ffmpeg version/);

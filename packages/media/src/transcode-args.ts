@@ -51,7 +51,9 @@ export interface ArgsRendition {
 export type ArgsCover =
   | { kind: 'none' }
   | { kind: 'stream'; input: number; videoOrdinal: number }
-  | { kind: 'file'; path: string; demuxer: 'png_pipe' | 'jpeg_pipe' };
+  | { kind: 'file'; path: string; demuxer: 'png_pipe' | 'jpeg_pipe' }
+  /** The picture embedded in another audio file, read for it alone. */
+  | { kind: 'embedded'; path: string; videoOrdinal: number };
 
 export interface TranscodeArgsPlan {
   inputs: ArgsInput[];
@@ -91,6 +93,10 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
       fileUrl(plan.cover.path),
     );
     coverMap = `${plan.inputs.length}:v:0`;
+  } else if (plan.cover.kind === 'embedded') {
+    // Only its picture is mapped: its audio is neither decoded nor counted.
+    args.push(...inputGuardArgs(), '-i', fileUrl(plan.cover.path));
+    coverMap = `${plan.inputs.length}:v:${plan.cover.videoOrdinal}?`;
   } else if (plan.cover.kind === 'stream') {
     // '?': ffmpeg 4.1 may not see a picture that ffprobe 6 found (e.g. in
     // a WAV's ID3 chunk); the mp3 then simply has no cover.

@@ -39,9 +39,16 @@ export interface RenditionRequest {
 
 /**
  * Which picture becomes the mp3's APIC frame: one embedded in the
- * sources (default; the primary's first), none, or a PNG/JPEG file.
+ * sources (default; the primary's first), none, a PNG/JPEG file, or the
+ * sources' picture and, when they hold none, the one embedded in another
+ * audio file (`keepFrom`: a track's current mp3, so an update made from
+ * a source without art keeps the track's).
  */
-export type CoverChoice = 'source' | 'none' | { path: string };
+export type CoverChoice =
+  | 'source'
+  | 'none'
+  | { path: string }
+  | { keepFrom: string };
 
 export interface TranscodePlan {
   /** The stored primary source. */
@@ -140,7 +147,7 @@ export async function transcode(
     inputs,
     renditions,
     metadata: plan.metadata ?? {},
-    cover: await coverArgs(plan.cover ?? 'source', probes, deps.logger),
+    cover: await coverArgs(plan.cover ?? 'source', probes, deps, runOptions),
   });
 
   const outputs = renditions.map((r) => r.path);
@@ -291,10 +298,12 @@ function policyOf(probe: SourceProbe): PolicyInput {
 async function coverArgs(
   choice: CoverChoice,
   sources: SourceProbe[],
-  logger: MediaLogger,
+  deps: TranscodeDeps,
+  runOptions: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<ArgsCover> {
+  const { runner, logger } = deps;
   if (choice === 'none') return { kind: 'none' };
-  if (choice === 'source') {
+  if (choice === 'source' || 'keepFrom' in choice) {
     const input = sources.findIndex((probe) => probe.cover);
     if (input >= 0) {
       const { videoOrdinal } = sources[input].cover!;
@@ -303,7 +312,20 @@ async function coverArgs(
     for (const probe of sources.filter((p) => p.hasCover)) {
       logger.warn({ path: probe.path }, 'source cover not copyable');
     }
-    return { kind: 'none' };
+    if (choice === 'source') return { kind: 'none' };
+    // The kept picture is a nicety: a file that fails to probe gives none.
+    const kept = await probeSource(runner, choice.keepFrom, runOptions).catch(
+      (err: unknown) => {
+        logger.warn({ err, path: choice.keepFrom }, 'kept cover not read');
+        return null;
+      },
+    );
+    if (!kept?.cover) return { kind: 'none' };
+    return {
+      kind: 'embedded',
+      path: kept.path,
+      videoOrdinal: kept.cover.videoOrdinal,
+    };
   }
 
   const path = resolve(choice.path);

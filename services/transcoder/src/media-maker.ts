@@ -100,6 +100,7 @@ export async function mediaMaker(
               : undefined,
         })),
         metadata: request.meta,
+        cover: request.coverFrom ? { keepFrom: request.coverFrom } : 'source',
         signal: request.signal,
       });
     },

@@ -10,6 +10,11 @@ export interface MakeRequest {
   sources: Record<string, string>;
   formats: OutputFormat[];
   meta: Meta;
+  /**
+   * A local audio file whose picture the mp3 gets when the sources hold
+   * none: the track's current mp3, when an update remakes it.
+   */
+  coverFrom?: string;
   /** An empty folder of ours for the outputs; removed by the caller. */
   outDir: string;
   signal?: AbortSignal;

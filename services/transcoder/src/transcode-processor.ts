@@ -144,10 +144,15 @@ export function transcodeProcessor(deps: ProcessorDeps) {
   };
 }
 
-/** Makes and verifies the renditions of a set of sources, in a temp dir. */
+/**
+ * Makes and verifies the renditions of a set of sources, in a temp dir.
+ * `coverFrom` is the storage key of a file whose picture the mp3 keeps
+ * when the sources hold none (see MakeRequest).
+ */
 export async function makeRenditions(
   deps: ProcessorDeps,
   upload: Pick<Upload, 'id' | 'sources' | 'formats' | 'meta'>,
+  coverFrom?: string,
 ) {
   await mkdir(deps.workDir, { recursive: true });
   const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
@@ -164,11 +169,15 @@ export async function makeRenditions(
       sources[format] = copy.path;
     }
 
+    const kept = coverFrom ? await keptCopy(deps, coverFrom) : undefined;
+    if (kept) copies.push(kept);
+
     const started = Date.now();
     const made = await deps.maker.make({
       sources,
       formats: upload.formats,
       meta: upload.meta,
+      coverFrom: kept?.path,
       outDir,
       signal: deps.signal,
     });
@@ -181,6 +190,20 @@ export async function makeRenditions(
   } finally {
     for (const copy of copies) await copy.release();
   }
+}
+
+/**
+ * A local copy of a file kept for its picture. One gone meanwhile (the
+ * track replaced or deleted) just means no kept picture.
+ */
+async function keptCopy(
+  deps: ProcessorDeps,
+  storageKey: string,
+): Promise<LocalCopy | undefined> {
+  return deps.storage.localCopy(storageKey).catch((err: unknown) => {
+    deps.logger.warn({ err, storageKey }, 'kept cover not copied');
+    return undefined;
+  });
 }
 
 async function storeTrack(

@@ -67,12 +67,20 @@ export async function applyUpdate(
   if (!start || start.track.siteId !== update.siteId) throw gone();
   const taggedWith = effectOf(start.track, update).meta;
 
-  const { made, outDir } = await makeRenditions(deps, {
-    id: update.id,
-    sources: update.sources,
-    formats: update.formats,
-    meta: taggedWith,
-  });
+  // An mp3 made from a source without art keeps the track's picture.
+  const currentMp3 = update.formats.includes('mp3')
+    ? start.track.renditions.mp3?.storageKey
+    : undefined;
+  const { made, outDir } = await makeRenditions(
+    deps,
+    {
+      id: update.id,
+      sources: update.sources,
+      formats: update.formats,
+      meta: taggedWith,
+    },
+    currentMp3,
+  );
   const written = new Set<string>();
   try {
     const own = await storeOwn(deps, update, made, taggedWith, written);
