@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { IngestClient } from '@ingest/client';
 import type { CliOutput } from './cli-output';
 import type { ExitCode } from './exit-codes';
+import type { TempFiles } from './temp-files';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<
@@ -14,7 +15,9 @@ export interface CommandContext {
   out: CliOutput;
   values: OptionValues;
   positionals: string[];
+  /** Aborted on Ctrl-C: the command stops and reports what it did. */
   signal?: AbortSignal;
+  tempFiles: TempFiles;
 }
 
 /** One `ingest <name>` command. */

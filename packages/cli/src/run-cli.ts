@@ -10,6 +10,7 @@ import type { Command, OptionSpecs } from './command';
 import { COMMANDS } from './commands/index';
 import { describeError } from './describe-error';
 import { CliUsageError, EXIT, type ExitCode } from './exit-codes';
+import { TempFiles } from './temp-files';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -18,6 +19,8 @@ export interface CliIo {
   env?: NodeJS.ProcessEnv;
   /** Aborted on Ctrl-C: waits stop and the bar is put away. */
   signal?: AbortSignal;
+  /** Temp files being written, for a forced exit to remove. */
+  tempFiles?: TempFiles;
   /** Makes the SDK client; tests may wrap it. */
   makeClient?: (config: { url: string; token: string }) => IngestClient;
 }
@@ -82,6 +85,7 @@ async function dispatch(
     values,
     positionals: positionals.slice(1),
     signal: io.signal,
+    tempFiles: io.tempFiles ?? new TempFiles(),
   });
 }
 

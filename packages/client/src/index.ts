@@ -1,6 +1,7 @@
 export * from './api-types';
 export {
   IngestClient,
+  partFileOf,
   type CallOptions,
   type DeleteTarget,
   type DownloadOptions,

@@ -113,6 +113,17 @@ export interface TrackDownload {
   etag?: string;
 }
 
+/**
+ * The temp name `downloadTo` writes `file` under until it is whole: a
+ * hidden sibling, so a caller that must remove it (a forced exit) can.
+ */
+export function partFileOf(file: string): string {
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.part`,
+  );
+}
+
 const IMPORT = '/api/import';
 const TRACKS = '/api/tracks';
 
@@ -323,10 +334,7 @@ export class IngestClient {
     options: CallOptions = {},
   ): Promise<{ file: string; bytes: number; sha256: string }> {
     const download = await this.download(trackId, format, options);
-    const temp = path.join(
-      path.dirname(file),
-      `.${path.basename(file)}.${process.pid}.part`,
-    );
+    const temp = partFileOf(file);
     const hash = createHash('sha256');
     let bytes = 0;
     try {

@@ -10,3 +10,4 @@ export * from './wait-until';
 export * from './fixture-stack';
 export * from './chromium';
 export * from './ffmpeg-wrapper';
+export * from './throttle-proxy';

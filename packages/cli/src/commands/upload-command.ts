@@ -42,7 +42,7 @@ wins over --meta for its file. Uploads run one at a time.`,
     oncomplete: { type: 'string' },
   },
 
-  async run({ client, out, values, positionals }: CommandContext) {
+  async run({ client, out, values, positionals, signal }: CommandContext) {
     if (positionals.length === 0) {
       throw new CliUsageError('upload needs at least one file, folder or URL');
     }
@@ -63,14 +63,24 @@ wins over --meta for its file. Uploads run one at a time.`,
     }
 
     const outcomes: Outcome[] = [];
+    let interrupted = false;
     for (const item of items) {
       const meta = { ...flagMeta, ...csv?.metaFor(item.name) };
-      const outcome = await uploadOne(client, item, {
-        jobId,
-        formats,
-        oncomplete,
-        meta: Object.keys(meta).length > 0 ? meta : undefined,
-      });
+      let outcome: Outcome;
+      try {
+        outcome = await uploadOne(client, item, {
+          jobId,
+          formats,
+          oncomplete,
+          meta: Object.keys(meta).length > 0 ? meta : undefined,
+          signal,
+        });
+      } catch (err) {
+        // Ctrl-C: the file being sent is dropped; what was sent stays.
+        if (!signal?.aborted) throw err;
+        interrupted = true;
+        break;
+      }
       outcomes.push(outcome);
       if ('error' in outcome) {
         out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
@@ -87,9 +97,16 @@ wins over --meta for its file. Uploads run one at a time.`,
     for (const name of unmatched) out.note(`CSV row matched no source: ${name}`);
     const failed = outcomes.filter((o) => 'error' in o).length;
     const skipped = items.length - outcomes.length;
-    if (skipped > 0) out.note(`stopped; ${skipped} source(s) not sent`);
-    out.result({ uploads: outcomes, unmatched_csv_rows: unmatched, skipped });
+    if (interrupted) out.note(`interrupted; ${skipped} source(s) not sent`);
+    else if (skipped > 0) out.note(`stopped; ${skipped} source(s) not sent`);
+    out.result({
+      uploads: outcomes,
+      unmatched_csv_rows: unmatched,
+      skipped,
+      ...(interrupted && { interrupted: true }),
+    });
     out.line(`${outcomes.length - failed} uploaded, ${failed} failed`);
+    if (interrupted) return EXIT.interrupted;
     return failed > 0 || skipped > 0 ? EXIT.api : EXIT.ok;
   },
 };
@@ -102,6 +119,7 @@ async function uploadOne(
     formats?: UploadResult['formats'];
     oncomplete?: string;
     meta?: Meta;
+    signal?: AbortSignal;
   },
 ): Promise<Outcome> {
   const source = item.kind === 'url' ? item.url : item.path;

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { IngestClient } from '@ingest/client';
+import {
+  makeTone,
+  TestStack,
+  throttleProxy,
+  waitUntil,
+  type LoopbackServer,
+} from '@ingest/testkit';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BIN = path.join(ROOT, 'packages/cli/bin/ingest.js');
+
+interface Running {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function start(args: string[], env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+async function partFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith('.part'));
+}
+
+describe('Ctrl-C stops a transfer', { timeout: 240_000 }, () => {
+  let stack: TestStack;
+  let slow: LoopbackServer;
+  let dir: string;
+  let client: IngestClient;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-cli-int-'));
+    await makeTone(path.join(dir, 'a-small.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    // About 5 MB: 25 s through the proxy below.
+    await makeTone(path.join(dir, 'b-large.wav'), { seconds: 30, codec: 'pcm_s16le' });
+    stack = await TestStack.start();
+    const site = await stack.createSite();
+    client = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+    slow = await throttleProxy(stack.gatewayUrl, {
+      pathPrefix: '/api/',
+      bytesPerSecond: 200_000,
+    });
+    env = { INGEST_URL: slow.url, INGEST_TOKEN: site.token };
+  });
+
+  after(async () => {
+    await slow?.close();
+    await stack?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('upload: reports the uploads made and exits 130', async () => {
+    const { job_id } = await client.createJob({ name: 'interrupted upload' });
+    const run = start(['upload', dir, '--job', String(job_id), '--json'], env);
+    // The small file is in; the large one is on its way.
+    await waitUntil(async () => (await client.list(job_id)).tracks.length === 1, {
+      timeoutMs: 30_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const sentAt = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    assert.ok(Date.now() - sentAt < 5_000, 'stopped within seconds');
+    assert.equal(result.code, 130, result.stderr);
+    const body = JSON.parse(result.stdout);
+    assert.equal(body.interrupted, true);
+    assert.equal(body.uploads.length, 1);
+    assert.equal(path.basename(body.uploads[0].source), 'a-small.wav');
+    assert.equal(body.skipped, 1);
+    assert.match(result.stderr, /interrupted; 1 source\(s\) not sent/);
+    assert.equal((await client.list(job_id)).tracks.length, 1);
+  });
+
+  it('download: removes the partial file and exits 130', async () => {
+    // A site of its own: the upload just cut may hold the first one's
+    // upload slot until its gateway notices.
+    const site = await stack.createSite();
+    const owner = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+    const { job_id } = await owner.createJob({ name: 'to download' });
+    await owner.upload(
+      { file: path.join(dir, 'b-large.wav') },
+      { jobId: job_id, formats: ['wav'] },
+    );
+    await owner.publish({ jobId: job_id });
+    await owner.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });
+
+    for (const signals of [1, 2]) {
+      const out = path.join(dir, `out-${signals}`);
+      const args = ['download', '--job', String(job_id), '--out', out, '--json'];
+      const run = start(args, { ...env, INGEST_TOKEN: site.token });
+      await waitUntil(async () => (await partFiles(out)).length === 1, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      });
+      for (let n = 0; n < signals; n++) run.child.kill('SIGINT');
+      const result = await run.done;
+
+      assert.equal(result.code, 130, result.stderr);
+      assert.deepEqual(await readdir(out), [], 'no file and no .part left');
+      if (signals === 1) {
+        const body = JSON.parse(result.stdout);
+        assert.equal(body.interrupted, true);
+        assert.deepEqual(body.files, []);
+      }
+    }
+  });
+});
