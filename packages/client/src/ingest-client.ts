@@ -23,6 +23,8 @@ import type {
   UploadResult,
 } from './api-types';
 import { HttpTransport, type RetryEvent } from './http-transport';
+import { IngestApiError } from './ingest-api-error';
+import { IngestNetworkError } from './ingest-network-error';
 import { JobTimeoutError } from './job-timeout-error';
 import { multipartBody, type FileInput } from './multipart-body';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
@@ -360,7 +362,10 @@ export class IngestClient {
 
   /**
    * Polls checkJob until the job is complete (q and i both 0 after
-   * publishing). Throws `JobTimeoutError` when `timeoutMs` passes first.
+   * publishing). A poll that fails for a passing reason (no connection,
+   * 5xx, 429) does not end the wait: the gateway may be restarting.
+   * Throws `JobTimeoutError` when `timeoutMs` passes first, with the
+   * last progress and the last failure seen.
    */
   async waitForJob(
     jobId: number,
@@ -370,14 +375,23 @@ export class IngestClient {
     const intervalMs = options.intervalMs ?? 1000;
     const deadline = Date.now() + timeoutMs;
     let last: JobProgress | undefined;
+    let lastError: unknown;
 
     for (;;) {
-      last = await this.checkJob(jobId, { signal: options.signal });
-      options.onProgress?.(last);
-      if (last.state === 'complete') return last;
+      try {
+        last = await this.checkJob(jobId, { signal: options.signal });
+        lastError = undefined;
+        options.onProgress?.(last);
+        if (last.state === 'complete') return last;
+      } catch (err) {
+        if (options.signal?.aborted || !isPassing(err)) throw err;
+        lastError = err;
+      }
 
       const left = deadline - Date.now();
-      if (left <= 0) throw new JobTimeoutError(jobId, timeoutMs, last);
+      if (left <= 0) {
+        throw new JobTimeoutError(jobId, timeoutMs, last, lastError);
+      }
       await sleep(Math.min(intervalMs, left), undefined, {
         signal: options.signal,
       });
@@ -400,4 +414,12 @@ export class IngestClient {
       signal: options.signal,
     });
   }
+}
+
+/** A failure that a later poll may not meet: the gateway away or busy. */
+function isPassing(err: unknown): boolean {
+  if (err instanceof IngestNetworkError) return true;
+  return (
+    err instanceof IngestApiError && (err.status >= 500 || err.status === 429)
+  );
 }
