@@ -1,17 +1,18 @@
 export * from './api-types';
-export {
-  IngestClient,
-  partFileOf,
-  type CallOptions,
-  type DeleteTarget,
-  type DownloadOptions,
-  type IngestClientOptions,
-  type SearchQuery,
-  type TrackDownload,
-  type UploadOptions,
-  type UploadSource,
-  type WaitOptions,
-} from './ingest-client';
+export { IngestClient } from './ingest-client';
+export type {
+  CallOptions,
+  DeleteTarget,
+  DownloadOptions,
+  IngestClientOptions,
+  SearchQuery,
+  TrackDownload,
+  UploadOptions,
+  UploadSource,
+  WaitOptions,
+} from './client-options';
+export { partFileOf } from './download-file';
+export { RequestTimeoutError } from './attempt-timer';
 export {
   IngestApiError,
   type ErrorBody,

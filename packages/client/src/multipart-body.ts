@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { RequestBody } from './http-transport';
+import type { BodyProgress, RequestBody } from './http-transport';
 import { formPairs, type WireParams } from './wire-params';
 
 /** Bytes that can be read once, front to back. */
@@ -31,21 +31,24 @@ export type FileInput =
 export async function multipartBody(
   params: WireParams,
   input: FileInput,
+  progress?: BodyProgress,
 ): Promise<RequestBody> {
+  const encoder = { params, progress };
   if (typeof input.file === 'string') {
     const blob = await openAsBlob(input.file);
     const name = input.filename ?? path.basename(input.file);
-    return encode(params, name, blob.stream(), blob.size, false);
+    return encode(encoder, name, blob.stream(), blob.size, false);
   }
   if (input.file instanceof Blob) {
     const name = input.filename ?? 'upload';
-    return encode(params, name, input.file.stream(), input.file.size, false);
+    return encode(encoder, name, input.file.stream(), input.file.size, false);
   }
-  return encode(params, input.filename ?? 'upload', input.file, undefined, true);
+  const name = input.filename ?? 'upload';
+  return encode(encoder, name, input.file, undefined, true);
 }
 
 function encode(
-  params: WireParams,
+  { params, progress }: { params: WireParams; progress?: BodyProgress },
   filename: string,
   source: ByteStream,
   size: number | undefined,
@@ -70,12 +73,16 @@ function encode(
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
 
+  // Each resume means the consumer took the chunk before: progress.
   async function* parts(): AsyncGenerator<Uint8Array> {
     yield head;
+    progress?.moved();
     for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
       yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      progress?.moved();
     }
     yield tail;
+    progress?.sent();
   }
 
   const headers: Record<string, string> = {
