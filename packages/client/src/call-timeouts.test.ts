@@ -5,7 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
-import { IngestClient, IngestNetworkError, JobTimeoutError } from './index';
+import {
+  IngestApiError,
+  IngestClient,
+  IngestNetworkError,
+  JobTimeoutError,
+} from './index';
 
 /**
  * A loopback server that takes connections and then stalls: it never
@@ -20,6 +25,10 @@ async function stallingServer(): Promise<LoopbackServer> {
       return;
     }
     if (req.url?.startsWith('/api/import/upload')) req.pause();
+    if (req.url === '/api/import/list') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html>\n<p>Sign in to the Wi-Fi</p>');
+    }
   });
   return listenOnLoopback(server);
 }
@@ -57,6 +66,18 @@ describe('calls to a gateway that stalls', { timeout: 60_000 }, () => {
     assert.ok(outcome instanceof IngestNetworkError, String(outcome));
     assert.match(outcome.message, /no answer within 300 ms/);
     assert.ok(ms < 3_000, `${ms} ms`);
+  });
+
+  it('reports a 200 that is not JSON as an API error', async () => {
+    const error = await client().list().catch((err: unknown) => err);
+    assert.ok(error instanceof IngestApiError, String(error));
+    assert.equal(error.code, 'invalid_answer');
+    assert.equal(error.status, 200);
+    assert.equal(
+      error.message,
+      'answer is not JSON: text/html; charset=utf-8, HTTP 200: ' +
+        '<!doctype html> <p>Sign in to the Wi-Fi</p>',
+    );
   });
 
   it('keeps the deadline of waitForJob with a call in flight', async () => {

@@ -94,7 +94,13 @@ export class HttpTransport {
   /** Sends a call and reads its JSON answer, within the attempt's limit. */
   json<T>(endpoint: string, spec: RequestSpec): Promise<T> {
     return this.exchange(endpoint, spec, async (res) => {
-      return (await res.json()) as T;
+      const text = await res.text();
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        // A proxy's or portal's page: answered, but not by the API.
+        throw IngestApiError.notJson(endpoint, res, text);
+      }
     });
   }
 

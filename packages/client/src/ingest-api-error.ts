@@ -3,9 +3,10 @@ import type { ErrorCode } from '@ingest/core';
 /**
  * A code the API answers with (see `ERRORS` in @ingest/core), or one the
  * SDK gives an answer that carried none: `http_<status>` for a non-JSON
- * failure (a proxy page, say).
+ * failure (a proxy page, say), `invalid_answer` for a success whose body
+ * is not JSON.
  */
-export type IngestErrorCode = ErrorCode | `http_${number}`;
+export type IngestErrorCode = ErrorCode | `http_${number}` | 'invalid_answer';
 
 /** The JSON body of a failed call (SPEC §1): `error`, `code` and extras. */
 export interface ErrorBody {
@@ -57,6 +58,28 @@ export class IngestApiError extends Error {
       requestId,
     );
   }
+
+  /** A 2xx whose body is not JSON: something other than the API answered. */
+  static notJson(endpoint: string, res: Response, text: string): IngestApiError {
+    const type = res.headers.get('content-type') || 'no content type';
+    const excerpt = excerptOf(text);
+    return new IngestApiError(
+      endpoint,
+      res.status,
+      {
+        error:
+          `answer is not JSON: ${type}, HTTP ${res.status}` +
+          (excerpt ? `: ${excerpt}` : ''),
+        code: 'invalid_answer',
+      },
+      res.headers.get('x-request-id') ?? undefined,
+    );
+  }
+}
+
+/** Keeps an error message to one readable line. */
+function excerptOf(text: string): string {
+  return text.trim().replace(/\s+/g, ' ').slice(0, 200);
 }
 
 function parseErrorBody(text: string, status: number): ErrorBody {
@@ -73,7 +96,7 @@ function parseErrorBody(text: string, status: number): ErrorBody {
   } catch {
     // not JSON: fall through to a generic body
   }
-  const excerpt = text.trim().slice(0, 200);
+  const excerpt = excerptOf(text);
   return {
     error: excerpt ? `HTTP ${status}: ${excerpt}` : `HTTP ${status}`,
     code: `http_${status}`,
