@@ -6,6 +6,7 @@ import {
 } from './attempt-timer';
 import { IngestApiError } from './ingest-api-error';
 import { IngestNetworkError } from './ingest-network-error';
+import { uploadFileErrorIn } from './upload-file-error';
 import {
   isRetryable,
   parseRetryAfter,
@@ -137,6 +138,9 @@ export class HttpTransport {
         await res.body?.cancel().catch(() => undefined);
       } catch (err) {
         if (err instanceof IngestApiError || spec.signal?.aborted) throw err;
+        // The file being sent failed, not the network.
+        const local = uploadFileErrorIn(err);
+        if (local) throw local;
         failure = { kind: 'network', error: err };
         if (!canRetry || !isRetryable(failure, spec.idempotent)) {
           throw new IngestNetworkError(endpoint, err);

@@ -20,6 +20,7 @@ export {
 } from './ingest-api-error';
 export { IngestNetworkError } from './ingest-network-error';
 export { JobTimeoutError } from './job-timeout-error';
+export { UploadFileError } from './upload-file-error';
 export type { ByteStream, FileInput } from './multipart-body';
 export type { RetryEvent } from './http-transport';
 export {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BodyProgress, RequestBody } from './http-transport';
+import { UploadFileError } from './upload-file-error';
 import { formPairs, type WireParams } from './wire-params';
 
 /** Bytes that can be read once, front to back. */
@@ -35,9 +37,10 @@ export async function multipartBody(
 ): Promise<RequestBody> {
   const encoder = { params, progress };
   if (typeof input.file === 'string') {
-    const blob = await openAsBlob(input.file);
-    const name = input.filename ?? path.basename(input.file);
-    return encode(encoder, name, blob.stream(), blob.size, false);
+    const file = input.file;
+    const blob = await openFile(file);
+    const name = input.filename ?? path.basename(file);
+    return encode(encoder, name, readFile(file, blob), blob.size, false);
   }
   if (input.file instanceof Blob) {
     const name = input.filename ?? 'upload';
@@ -45,6 +48,39 @@ export async function multipartBody(
   }
   const name = input.filename ?? 'upload';
   return encode(encoder, name, input.file, undefined, true);
+}
+
+/** A file as a Blob, with errors that name it (openAsBlob's do not). */
+async function openFile(file: string): Promise<Blob> {
+  const info = await stat(file).catch((err: unknown) => {
+    throw UploadFileError.of(file, err);
+  });
+  if (!info.isFile()) {
+    throw new UploadFileError(file, 'EISDIR', 'not a regular file (EISDIR)');
+  }
+  return openAsBlob(file).catch((err: unknown) => {
+    throw UploadFileError.of(file, err);
+  });
+}
+
+/** The Blob's bytes; a file removed or changed meanwhile is named. */
+async function* readFile(file: string, blob: Blob): AsyncGenerator<Uint8Array> {
+  const reader = blob.stream().getReader();
+  for (;;) {
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      throw new UploadFileError(
+        file,
+        'EIO',
+        'could not be read to the end (changed or removed while sent)',
+        err,
+      );
+    }
+    if (chunk.done) return;
+    yield chunk.value;
+  }
 }
 
 function encode(

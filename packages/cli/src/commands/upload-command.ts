@@ -1,6 +1,7 @@
 import {
   IngestApiError,
   IngestNetworkError,
+  UploadFileError,
   type IngestClient,
   type Meta,
   type UploadResult,
@@ -18,7 +19,8 @@ const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
 
 type Outcome =
   | { source: string } & UploadResult
-  | { source: string; error: string; code: string; status?: number };
+  | { source: string; error: string; code: string; status?: number }
+  | { source: string; error: string; code: 'file_error'; errno: string };
 
 export const uploadCommand: Command = {
   name: 'upload',
@@ -132,6 +134,11 @@ async function uploadOne(
   } catch (err) {
     if (err instanceof IngestApiError || err instanceof IngestNetworkError) {
       return { source, ...describeError(err) };
+    }
+    // A file gone or unreadable since the folder was walked: that file
+    // fails, the others go on.
+    if (err instanceof UploadFileError) {
+      return { source, error: err.message, code: 'file_error', errno: err.code };
     }
     throw err;
   }

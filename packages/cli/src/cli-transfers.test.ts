@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,7 +43,7 @@ async function partFiles(dir: string): Promise<string[]> {
   return names.filter((name) => name.endsWith('.part'));
 }
 
-describe('Ctrl-C stops a transfer', { timeout: 240_000 }, () => {
+describe('long transfers: Ctrl-C, files that vanish', { timeout: 240_000 }, () => {
   let stack: TestStack;
   let slow: LoopbackServer;
   let dir: string;
@@ -126,5 +126,34 @@ describe('Ctrl-C stops a transfer', { timeout: 240_000 }, () => {
         assert.deepEqual(body.files, []);
       }
     }
+  });
+
+  it('upload: a file removed midway fails by name; the rest go on', async () => {
+    const folder = path.join(dir, 'vanishing');
+    await mkdir(folder);
+    await copyFile(path.join(dir, 'b-large.wav'), path.join(folder, '1-slow.wav'));
+    await makeTone(path.join(folder, '2-gone.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await makeTone(path.join(folder, '3-fine.wav'), { seconds: 1.5, codec: 'pcm_s16le' });
+    const site = await stack.createSite();
+    const run = start(['upload', folder, '--json'], { ...env, INGEST_TOKEN: site.token });
+    // The first file is on its way: it holds the site's upload slot.
+    const slot = `{ingest}:site:${site.id}:uploading`;
+    await waitUntil(async () => (await stack.redis.exists(slot)) === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
+    await rm(path.join(folder, '2-gone.wav'));
+    const result = await run.done;
+
+    assert.equal(result.code, 2, result.stderr + result.stdout);
+    const body = JSON.parse(result.stdout);
+    const outcomes = body.uploads.map((u: any) => [path.basename(u.source), u.code]);
+    assert.deepEqual(outcomes, [
+      ['1-slow.wav', undefined],
+      ['2-gone.wav', 'file_error'],
+      ['3-fine.wav', undefined],
+    ]);
+    assert.equal(body.uploads[1].errno, 'ENOENT');
+    assert.match(result.stderr, /2-gone\.wav: no such file \(ENOENT\)/);
   });
 });
