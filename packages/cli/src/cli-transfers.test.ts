@@ -156,4 +156,31 @@ describe('long transfers: Ctrl-C, files that vanish', { timeout: 240_000 }, () =
     assert.equal(body.uploads[1].errno, 'ENOENT');
     assert.match(result.stderr, /2-gone\.wav: no such file \(ENOENT\)/);
   });
+
+  it('download: a long Filename is cut to fit, extension kept', async () => {
+    const site = await stack.createSite();
+    const owner = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+    const { job_id } = await owner.createJob({ name: 'long names' });
+    const Filename = `${'é'.repeat(200)}.wav`;
+    for (const seconds of [1, 1.5]) {
+      const file = path.join(dir, `tone-${seconds}.wav`);
+      await makeTone(file, { seconds, codec: 'pcm_s16le' });
+      await owner.upload({ file }, { jobId: job_id, meta: { Filename }, formats: ['mp3'] });
+    }
+    await owner.publish({ jobId: job_id });
+    await owner.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });
+
+    const out = path.join(dir, 'long-names');
+    const args = ['download', '--job', String(job_id), '--out', out, '--json'];
+    const run = start(args, { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token });
+    const result = await run.done;
+
+    assert.equal(result.code, 0, result.stderr);
+    const names = await readdir(out);
+    assert.equal(names.length, 2);
+    for (const name of names) {
+      assert.ok(Buffer.byteLength(name) <= 241, `${name}: too long`);
+      assert.match(name, /é\.mp3$/);
+    }
+  });
 });

@@ -5,15 +5,38 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+/** Longest file name most file systems take, in bytes (NAME_MAX). */
+const NAME_MAX = 255;
+
 /**
  * The temp name `downloadTo` writes `file` under until it is whole: a
  * hidden sibling, so a caller that must remove it (a forced exit) can.
+ * A name too long for the temp's extra bytes is cut, with a hash of the
+ * whole name so that two cut names stay apart.
  */
 export function partFileOf(file: string): string {
-  return path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.part`,
-  );
+  const base = path.basename(file);
+  const suffix = `.${process.pid}.part`;
+  let name = `.${base}${suffix}`;
+  if (Buffer.byteLength(name) > NAME_MAX) {
+    const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+    const room = NAME_MAX - Buffer.byteLength(`.-${hash}${suffix}`);
+    name = `.${cutToBytes(base, room)}-${hash}${suffix}`;
+  }
+  return path.join(path.dirname(file), name);
+}
+
+/** The longest start of `text` that fits `bytes` in UTF-8, whole characters. */
+export function cutToBytes(text: string, bytes: number): string {
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
 }
 
 /**

@@ -11,7 +11,7 @@ export type {
   UploadSource,
   WaitOptions,
 } from './client-options';
-export { partFileOf } from './download-file';
+export { cutToBytes, partFileOf } from './download-file';
 export { RequestTimeoutError } from './attempt-timer';
 export {
   IngestApiError,

@@ -2,12 +2,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   partFileOf,
-  type IngestClient,
   type ListedUpload,
   type OutputFormat,
 } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { CliUsageError, EXIT } from '../exit-codes';
+import { FileNames, stemOf } from '../file-names';
 import { formatsOption, optionalText, requiredId } from '../option-readers';
 
 interface Saved {
@@ -56,7 +56,8 @@ and checked against the sha256 the API reports.`,
       for (const upload of listing.tracks) {
         const trackId = upload.track_id;
         if (trackId === null) continue;
-        const stem = await stemOf(client, trackId, signal);
+        const { track } = await client.getTrack(trackId, { signal });
+        const stem = stemOf(track.meta.Filename, trackId);
         for (const format of formatsToFetch(upload, wanted)) {
           const rendition = upload.renditions?.[format];
           if (!rendition) {
@@ -109,35 +110,4 @@ function formatsToFetch(
 ): OutputFormat[] {
   if (wanted) return wanted;
   return Object.keys(upload.renditions ?? {}) as OutputFormat[];
-}
-
-/** The track's Filename without extension, made safe for a path. */
-async function stemOf(
-  client: IngestClient,
-  trackId: number,
-  signal?: AbortSignal,
-) {
-  const { track } = await client.getTrack(trackId, { signal });
-  const name = track.meta.Filename ?? '';
-  const stem = path.basename(name, path.extname(name));
-  // eslint-disable-next-line no-control-regex
-  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').trim();
-  return safe && !/^\.+$/.test(safe) ? safe : String(trackId);
-}
-
-/** Hands out names in one folder: `stem.fmt`, or `id-stem.fmt` if taken. */
-class FileNames {
-  private readonly owners = new Map<string, number>();
-
-  claim(stem: string, trackId: number, format: string): string {
-    const plain = `${stem}.${format}`;
-    const owner = this.owners.get(plain);
-    if (owner === undefined || owner === trackId) {
-      this.owners.set(plain, trackId);
-      return plain;
-    }
-    const unique = `${trackId}-${stem}.${format}`;
-    this.owners.set(unique, trackId);
-    return unique;
-  }
 }
