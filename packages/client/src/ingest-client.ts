@@ -71,6 +71,19 @@ export class IngestClient {
    */
   upload(
     source: UploadSource,
+    options?: UploadOptions & { trackId?: undefined },
+  ): Promise<UploadResult>;
+  /** With `trackId`: an update of that published track. */
+  upload(
+    source: UploadSource,
+    options: UploadOptions & { trackId: number },
+  ): Promise<TrackUpdateResult>;
+  upload(
+    source: UploadSource,
+    options?: UploadOptions,
+  ): Promise<UploadResult | TrackUpdateResult>;
+  upload(
+    source: UploadSource,
     options: UploadOptions = {},
   ): Promise<UploadResult | TrackUpdateResult> {
     const params: WireParams = {
