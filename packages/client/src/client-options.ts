@@ -41,9 +41,21 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of the calls the API deduplicates: upload, createJob, publish. */
+export interface KeyedCallOptions extends CallOptions {
+  /**
+   * Sent as `Idempotency-Key` (1-255 visible ASCII characters): a repeat
+   * with the same key within a day answers the first answer and does
+   * nothing again. Default: a new random key per call, the same for its
+   * retries, which makes a broken connection or a 5xx safe to retry.
+   * Give your own to make a call safe to repeat across restarts.
+   */
+  idempotencyKey?: string;
+}
+
 export type UploadSource = { url: string } | FileInput;
 
-export interface UploadOptions extends CallOptions {
+export interface UploadOptions extends KeyedCallOptions {
   /** Job to add to; default the site's main job. */
   jobId?: number;
   /** Final formats of the track; default its sources' formats plus mp3. */

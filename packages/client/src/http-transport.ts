@@ -40,6 +40,12 @@ export interface RequestSpec {
   makeBody?: (progress: BodyProgress) => RequestBody | Promise<RequestBody>;
   /** Safe to repeat after a 5xx or a broken connection. */
   idempotent: boolean;
+  /**
+   * Sent as `Idempotency-Key` with every attempt: the gateway answers a
+   * repeat with the first answer, so a broken connection or a 5xx may be
+   * retried, and `idempotency_in_progress` (409) means retry later.
+   */
+  idempotencyKey?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Limits of each attempt; a timed-out attempt is a network failure. */
@@ -115,6 +121,9 @@ export class HttpTransport {
     read: (res: Response) => Promise<T>,
   ): Promise<T> {
     const { retry } = this.options;
+    const keyed = spec.idempotencyKey !== undefined;
+    // With a key, a repeat cannot do the work twice.
+    const safe = spec.idempotent || keyed;
     for (let attempt = 0; ; attempt++) {
       const timer = new AttemptTimer(spec.timeouts);
       const body = await spec.makeBody?.({
@@ -131,18 +140,22 @@ export class HttpTransport {
       try {
         const res = await this.attempt(endpoint, spec, body, signal);
         if (res.ok) return await read(res);
-        if (!canRetry || !isRetryable(statusOf(res), spec.idempotent)) {
-          throw await IngestApiError.fromResponse(endpoint, res);
-        }
         failure = statusOf(res);
-        await res.body?.cancel().catch(() => undefined);
+        if (canRetry && isRetryable(failure, safe)) {
+          await res.body?.cancel().catch(() => undefined);
+        } else {
+          const error = await IngestApiError.fromResponse(endpoint, res);
+          // The first attempt, cut off on our side, still runs there.
+          const running = error.code === 'idempotency_in_progress';
+          if (!(canRetry && keyed && running)) throw error;
+        }
       } catch (err) {
         if (err instanceof IngestApiError || spec.signal?.aborted) throw err;
         // The file being sent failed, not the network.
         const local = uploadFileErrorIn(err);
         if (local) throw local;
         failure = { kind: 'network', error: err };
-        if (!canRetry || !isRetryable(failure, spec.idempotent)) {
+        if (!canRetry || !isRetryable(failure, safe)) {
           throw new IngestNetworkError(endpoint, err);
         }
       } finally {
@@ -179,6 +192,9 @@ export class HttpTransport {
         'user-agent': this.options.userAgent,
         ...spec.headers,
         ...body?.headers,
+        ...(spec.idempotencyKey !== undefined && {
+          'idempotency-key': spec.idempotencyKey,
+        }),
       },
       body: body?.body,
       signal,

@@ -5,6 +5,7 @@ export type {
   DeleteTarget,
   DownloadOptions,
   IngestClientOptions,
+  KeyedCallOptions,
   SearchQuery,
   TrackDownload,
   UploadOptions,

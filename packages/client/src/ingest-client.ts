@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   AvailableFields,
   CreateJobResult,
@@ -21,6 +22,7 @@ import type {
   DeleteTarget,
   DownloadOptions,
   IngestClientOptions,
+  KeyedCallOptions,
   SearchQuery,
   TrackDownload,
   UploadOptions,
@@ -105,6 +107,7 @@ export class IngestClient {
       return this.call(`${IMPORT}/upload`, { ...params, url: source.url }, {
         idempotent: false,
         signal: options.signal,
+        idempotencyKey: options.idempotencyKey ?? newKey(),
         timeouts,
       });
     }
@@ -113,6 +116,7 @@ export class IngestClient {
       makeBody: (progress) => multipartBody(params, source, progress),
       idempotent: false,
       signal: options.signal,
+      idempotencyKey: options.idempotencyKey ?? newKey(),
       timeouts,
     });
   }
@@ -151,23 +155,28 @@ export class IngestClient {
 
   createJob(
     job: { name?: string; email?: string } = {},
-    options: CallOptions = {},
+    options: KeyedCallOptions = {},
   ): Promise<CreateJobResult> {
     return this.call(`${IMPORT}/createJob`, job, {
       idempotent: false,
-      ...options,
+      signal: options.signal,
+      idempotencyKey: options.idempotencyKey ?? newKey(),
     });
   }
 
   /** Publishes a job; default the site's main job. */
   publish(
     job: { jobId?: number; oncomplete?: string } = {},
-    options: CallOptions = {},
+    options: KeyedCallOptions = {},
   ): Promise<PublishResult> {
     return this.call(
       `${IMPORT}/publish`,
       { job_id: job.jobId, oncomplete: job.oncomplete },
-      { idempotent: false, ...options },
+      {
+        idempotent: false,
+        signal: options.signal,
+        idempotencyKey: options.idempotencyKey ?? newKey(),
+      },
     );
   }
 
@@ -300,6 +309,7 @@ export class IngestClient {
     options: {
       idempotent: boolean;
       signal?: AbortSignal;
+      idempotencyKey?: string;
       timeouts?: AttemptTimeouts;
     },
   ): Promise<T> {
@@ -311,8 +321,13 @@ export class IngestClient {
       }),
       idempotent: options.idempotent,
       signal: options.signal,
+      idempotencyKey: options.idempotencyKey,
       timeouts: options.timeouts ?? { answerMs: this.timeoutMs },
     });
   }
 }
 
+/** An Idempotency-Key for one logical call and its retries. */
+function newKey(): string {
+  return `ingest-client-${randomUUID()}`;
+}
