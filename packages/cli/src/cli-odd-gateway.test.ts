@@ -19,20 +19,35 @@ async function oddGateway(): Promise<LoopbackServer> {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ result: 'success', job_id: 7, queued: 1, oncomplete: null }));
     }
-    if (req.url === '/api/import/list') {
+    if (req.url === '/api/import/list' && req.headers.authorization === 'Bearer html') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html><body>Please sign in to the network</body></html>');
+    } else if (req.url === '/api/import/list') {
+      const tracks = Array.from({ length: 2000 }, (_, n) => ({
+        upload_id: n + 1,
+        track_id: null,
+        status: 'queued',
+        formats: ['mp3'],
+      }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ job_id: 3, state: 'open', tracks }));
     }
   });
   return listenOnLoopback(server);
 }
 
-function ingest(args: string[], env: Record<string, string>) {
+function ingest(
+  args: string[],
+  env: Record<string, string>,
+  options: { closeStdout?: boolean } = {},
+) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // As `| head` does once it has read enough: the reader goes away.
+  if (options.closeStdout) child.stdout.destroy();
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -65,11 +80,17 @@ describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => 
   });
 
   it('an answer that is not JSON is an API error (exit 2), not a crash', async () => {
-    const result = await ingest(['list', '--json'], env);
+    const result = await ingest(['list', '--json'], { ...env, INGEST_TOKEN: 'html' });
     assert.equal(result.code, 2, result.stderr);
     assert.doesNotMatch(result.stderr, /SyntaxError|    at /);
     const body = JSON.parse(result.stdout);
     assert.equal(body.code, 'invalid_answer');
     assert.match(body.error, /answer is not JSON: text\/html, HTTP 200: <html>/);
+  });
+
+  it('exits quietly when the reader of stdout goes away (EPIPE)', async () => {
+    const result = await ingest(['list', '--job', '3'], env, { closeStdout: true });
+    assert.equal(result.stderr, '');
+    assert.equal(result.code, 0);
   });
 });

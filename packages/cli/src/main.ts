@@ -15,6 +15,14 @@ process.once('SIGINT', () => {
   });
 });
 
+// A reader that went away (`ingest list | head -2`) is no error: the
+// rest of the output is dropped and the command ends as it would.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
