@@ -43,7 +43,7 @@ async function partFiles(dir: string): Promise<string[]> {
   return names.filter((name) => name.endsWith('.part'));
 }
 
-describe('long transfers: Ctrl-C, files that vanish', { timeout: 240_000 }, () => {
+describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 240_000 }, () => {
   let stack: TestStack;
   let slow: LoopbackServer;
   let dir: string;
@@ -181,6 +181,30 @@ describe('long transfers: Ctrl-C, files that vanish', { timeout: 240_000 }, () =
     for (const name of names) {
       assert.ok(Buffer.byteLength(name) <= 241, `${name}: too long`);
       assert.match(name, /é\.mp3$/);
+    }
+  });
+
+  it('upload: waits for the site\'s upload slot, saying so', async () => {
+    const site = await stack.createSite();
+    // Another client of the site holds the slot for 15 s.
+    await stack.store.uploadSlots.take(site.id, 'another-client', 60_000);
+    const release = setTimeout(() => {
+      void stack.store.uploadSlots.release(site.id, 'another-client');
+    }, 15_000);
+    const started = Date.now();
+    try {
+      const run = start(['upload', path.join(dir, 'a-small.wav'), '--slot-wait', '60'], {
+        INGEST_URL: stack.gatewayUrl,
+        INGEST_TOKEN: site.token,
+      });
+      const result = await run.done;
+
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(Date.now() - started >= 15_000);
+      assert.match(result.stderr, /waiting for the upload slot/);
+      assert.match(result.stdout, /uploaded .*a-small\.wav -> upload \d+/);
+    } finally {
+      clearTimeout(release);
     }
   });
 });

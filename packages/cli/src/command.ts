@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { IngestClient } from '@ingest/client';
 import type { CliOutput } from './cli-output';
 import type { ExitCode } from './exit-codes';
+import type { RetryNotes } from './retry-notes';
 import type { TempFiles } from './temp-files';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -18,6 +19,8 @@ export interface CommandContext {
   /** Aborted on Ctrl-C: the command stops and reports what it did. */
   signal?: AbortSignal;
   tempFiles: TempFiles;
+  /** Notes of waits and retries, not repeated too often. */
+  notes: RetryNotes;
 }
 
 /** One `ingest <name>` command. */

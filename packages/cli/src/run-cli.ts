@@ -10,6 +10,7 @@ import type { Command, OptionSpecs } from './command';
 import { COMMANDS } from './commands/index';
 import { describeError } from './describe-error';
 import { CliUsageError, EXIT, type ExitCode } from './exit-codes';
+import { RetryNotes } from './retry-notes';
 import { TempFiles } from './temp-files';
 
 export interface CliIo {
@@ -78,7 +79,10 @@ async function dispatch(
     { url: values.url as string, token: values.token as string },
     io.env,
   );
-  const client = io.makeClient?.(config) ?? new IngestClient(config);
+  const notes = new RetryNotes(out);
+  const client =
+    io.makeClient?.(config) ??
+    new IngestClient({ ...config, onRetry: (event) => notes.told(event) });
   return command.run({
     client,
     out,
@@ -86,6 +90,7 @@ async function dispatch(
     positionals: positionals.slice(1),
     signal: io.signal,
     tempFiles: io.tempFiles ?? new TempFiles(),
+    notes,
   });
 }
 

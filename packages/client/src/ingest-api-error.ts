@@ -1,4 +1,5 @@
 import type { ErrorCode } from '@ingest/core';
+import { parseRetryAfter } from './retry-policy';
 
 /**
  * A code the API answers with (see `ERRORS` in @ingest/core), or one the
@@ -28,6 +29,8 @@ export class IngestApiError extends Error {
   readonly requestId?: string;
   /** The endpoint path that answered, e.g. `/api/import/upload`. */
   readonly endpoint: string;
+  /** The answer's `Retry-After`, in ms, when it had one. */
+  retryAfterMs?: number;
 
   constructor(
     endpoint: string,
@@ -51,12 +54,14 @@ export class IngestApiError extends Error {
   ): Promise<IngestApiError> {
     const text = await res.text().catch(() => '');
     const requestId = res.headers.get('x-request-id') ?? undefined;
-    return new IngestApiError(
+    const error = new IngestApiError(
       endpoint,
       res.status,
       parseErrorBody(text, res.status),
       requestId,
     );
+    error.retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    return error;
   }
 
   /** A 2xx whose body is not JSON: something other than the API answered. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   IngestApiError,
   IngestNetworkError,
@@ -11,7 +12,12 @@ import { describeError } from '../describe-error';
 import { CliUsageError, EXIT } from '../exit-codes';
 import { checkFieldNames, parseMetaFlags } from '../meta-args';
 import { MetaCsv } from '../meta-csv';
-import { formatsOption, optionalId, optionalText } from '../option-readers';
+import {
+  formatsOption,
+  optionalId,
+  optionalText,
+  positiveNumber,
+} from '../option-readers';
 import { collectSources, type UploadItem } from '../source-collector';
 
 /** Errors after which the next upload would fail the same way. */
@@ -19,7 +25,13 @@ const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
 
 type Outcome =
   | { source: string } & UploadResult
-  | { source: string; error: string; code: string; status?: number }
+  | {
+      source: string;
+      error: string;
+      code: string;
+      status?: number;
+      retryAfterMs?: number;
+    }
   | { source: string; error: string; code: 'file_error'; errno: string };
 
 export const uploadCommand: Command = {
@@ -33,6 +45,8 @@ export const uploadCommand: Command = {
   --meta-csv FILE     metadata per file: standard field columns plus a
                       Filename (or File) column naming each file
   --oncomplete X      email or URL told when the job completes
+  --slot-wait SECS    wait this long for the site's upload slot while
+                      another client uploads (default 300)
 
 Folders are walked for audio files (hidden entries skipped). A CSV row
 wins over --meta for its file. Uploads run one at a time.`,
@@ -42,15 +56,18 @@ wins over --meta for its file. Uploads run one at a time.`,
     meta: { type: 'string', multiple: true },
     'meta-csv': { type: 'string' },
     oncomplete: { type: 'string' },
+    'slot-wait': { type: 'string' },
   },
 
-  async run({ client, out, values, positionals, signal }: CommandContext) {
+  async run(ctx: CommandContext) {
+    const { client, out, values, positionals, signal } = ctx;
     if (positionals.length === 0) {
       throw new CliUsageError('upload needs at least one file, folder or URL');
     }
     const jobId = optionalId(values, 'job');
     const formats = formatsOption(values);
     const oncomplete = optionalText(values, 'oncomplete');
+    const slotWaitMs = positiveNumber(values, 'slot-wait', 300) * 1000;
     const flagMeta = parseMetaFlags((values.meta as string[] | undefined) ?? []);
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
@@ -70,13 +87,15 @@ wins over --meta for its file. Uploads run one at a time.`,
       const meta = { ...flagMeta, ...csv?.metaFor(item.name) };
       let outcome: Outcome;
       try {
-        outcome = await uploadOne(client, item, {
-          jobId,
-          formats,
-          oncomplete,
-          meta: Object.keys(meta).length > 0 ? meta : undefined,
-          signal,
-        });
+        const send = () =>
+          uploadOne(client, item, {
+            jobId,
+            formats,
+            oncomplete,
+            meta: Object.keys(meta).length > 0 ? meta : undefined,
+            signal,
+          });
+        outcome = await waitingForSlot(ctx, send, slotWaitMs);
       } catch (err) {
         // Ctrl-C: the file being sent is dropped; what was sent stays.
         if (!signal?.aborted) throw err;
@@ -132,7 +151,10 @@ async function uploadOne(
     );
     return { source, ...(answer as UploadResult) };
   } catch (err) {
-    if (err instanceof IngestApiError || err instanceof IngestNetworkError) {
+    if (err instanceof IngestApiError) {
+      return { source, ...describeError(err), retryAfterMs: err.retryAfterMs };
+    }
+    if (err instanceof IngestNetworkError) {
       return { source, ...describeError(err) };
     }
     // A file gone or unreadable since the folder was walked: that file
@@ -142,4 +164,36 @@ async function uploadOne(
     }
     throw err;
   }
+}
+
+/**
+ * Sends again while the site's upload slot is busy (another client
+ * uploading), past the SDK's own retries, until `waitMs` has passed;
+ * between tries, the gateway's Retry-After.
+ */
+async function waitingForSlot(
+  { notes, signal }: CommandContext,
+  send: () => Promise<Outcome>,
+  waitMs: number,
+): Promise<Outcome> {
+  const started = Date.now();
+  for (;;) {
+    const outcome = await send();
+    const busy = 'error' in outcome && outcome.code === 'upload_in_progress';
+    const waited = Date.now() - started;
+    if (!busy || waited >= waitMs) return withoutRetryAfter(outcome);
+    notes.say(
+      'another upload of this site is in progress; waiting for the upload ' +
+        `slot (${Math.round(waited / 1000)} s of ${waitMs / 1000} s)`,
+    );
+    const pause = outcome.retryAfterMs ?? 2_000;
+    await sleep(Math.min(pause, waitMs - waited), undefined, { signal });
+  }
+}
+
+/** The outcome as reported: Retry-After served the wait only. */
+function withoutRetryAfter(outcome: Outcome): Outcome {
+  if (!('retryAfterMs' in outcome)) return outcome;
+  const { retryAfterMs: _, ...rest } = outcome;
+  return rest;
 }
