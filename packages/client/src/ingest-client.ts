@@ -55,7 +55,7 @@ export class IngestClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.uploadTimeoutMs = options.uploadTimeoutMs ?? 660_000;
-    const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
+    const base = checkedBaseUrl(options.url);
     this.http = new HttpTransport({
       baseUrl: base,
       token: options.token,
@@ -330,4 +330,21 @@ export class IngestClient {
 /** An Idempotency-Key for one logical call and its retries. */
 function newKey(): string {
   return `ingest-client-${randomUUID()}`;
+}
+
+/**
+ * The gateway's base URL, ending in `/`. A bad one is refused here, not
+ * at the first call as a network error.
+ */
+function checkedBaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`IngestClient: url is not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`IngestClient: url must be http(s): ${url}`);
+  }
+  return url.endsWith('/') ? url : `${url}/`;
 }
