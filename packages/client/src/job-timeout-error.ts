@@ -20,10 +20,10 @@ export class JobTimeoutError extends Error {
     const seen = last
       ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d} e=${last.e})`
       : '';
+    const reason =
+      lastError instanceof Error ? lastError.message : String(lastError);
     const failed =
-      lastError === undefined
-        ? ''
-        : `; last poll failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      lastError === undefined ? '' : `; last poll failed: ${reason}`;
     super(`job ${jobId} did not complete within ${timeoutMs} ms${seen}${failed}`, {
       cause: lastError,
     });
