@@ -2,6 +2,8 @@ import type { ParseArgsConfig } from 'node:util';
 import type { IngestClient } from '@ingest/client';
 import type { CliOutput } from './cli-output';
 import type { ExitCode } from './exit-codes';
+import type { RetryNotes } from './retry-notes';
+import type { TempFiles } from './temp-files';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<
@@ -14,7 +16,11 @@ export interface CommandContext {
   out: CliOutput;
   values: OptionValues;
   positionals: string[];
+  /** Aborted on Ctrl-C: the command stops and reports what it did. */
   signal?: AbortSignal;
+  tempFiles: TempFiles;
+  /** Notes of waits and retries, not repeated too often. */
+  notes: RetryNotes;
 }
 
 /** One `ingest <name>` command. */

@@ -10,6 +10,8 @@ import type { Command, OptionSpecs } from './command';
 import { COMMANDS } from './commands/index';
 import { describeError } from './describe-error';
 import { CliUsageError, EXIT, type ExitCode } from './exit-codes';
+import { RetryNotes } from './retry-notes';
+import { TempFiles } from './temp-files';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -18,6 +20,8 @@ export interface CliIo {
   env?: NodeJS.ProcessEnv;
   /** Aborted on Ctrl-C: waits stop and the bar is put away. */
   signal?: AbortSignal;
+  /** Temp files being written, for a forced exit to remove. */
+  tempFiles?: TempFiles;
   /** Makes the SDK client; tests may wrap it. */
   makeClient?: (config: { url: string; token: string }) => IngestClient;
 }
@@ -75,13 +79,18 @@ async function dispatch(
     { url: values.url as string, token: values.token as string },
     io.env,
   );
-  const client = io.makeClient?.(config) ?? new IngestClient(config);
+  const notes = new RetryNotes(out);
+  const client =
+    io.makeClient?.(config) ??
+    new IngestClient({ ...config, onRetry: (event) => notes.told(event) });
   return command.run({
     client,
     out,
     values,
     positionals: positionals.slice(1),
     signal: io.signal,
+    tempFiles: io.tempFiles ?? new TempFiles(),
+    notes,
   });
 }
 

@@ -8,3 +8,4 @@ export {
 } from './queue-importer';
 export { IMPORTS_ENDPOINT, importFailure } from './import-failure';
 export { ImportTimeoutError } from './import-timeout-error';
+export { RedisUnreachableError } from './redis-unreachable-error';

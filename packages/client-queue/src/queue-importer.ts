@@ -9,12 +9,18 @@ import {
 import type { Redis } from 'ioredis';
 import { IMPORTS_ENDPOINT, importFailure } from './import-failure';
 import { ImportTimeoutError } from './import-timeout-error';
+import { RedisUnreachableError } from './redis-unreachable-error';
 
 export interface QueueImporterOptions {
   /** The Redis the gateways use (their `REDIS_URL`). */
   redisUrl?: string;
   /** Or a connection of yours; `close()` leaves it open. */
   connection?: Redis;
+  /**
+   * How long `enqueueImport` waits for Redis to be connected before it
+   * throws `RedisUnreachableError`, ms. Default 10 000.
+   */
+  connectTimeoutMs?: number;
 }
 
 export interface EnqueueOptions {
@@ -45,6 +51,8 @@ export class QueueImporter {
   private readonly queue: TypedQueue<'imports'>;
   private readonly connection: Redis;
   private readonly ownsConnection: boolean;
+  private readonly connectTimeoutMs: number;
+  private lastError?: Error;
   private closing?: Promise<void>;
 
   constructor(options: QueueImporterOptions) {
@@ -53,18 +61,53 @@ export class QueueImporter {
     }
     this.ownsConnection = !options.connection;
     this.connection = options.connection ?? createRedis(options.redisUrl!);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    // ioredis retries forever in silence: keep the reason to report it.
+    this.connection.on('error', (err: Error) => (this.lastError = err));
     this.queue = openQueue('imports', this.connection);
   }
 
-  /** Queues one import; answers its id for `waitForImport`. */
+  /**
+   * Queues one import; answers its id for `waitForImport`. Throws
+   * `RedisUnreachableError` when Redis is not connected within
+   * `connectTimeoutMs`: the import is then not queued, not even later.
+   */
   async enqueueImport(
     payload: ImportPayloadV1,
     options: EnqueueOptions = {},
   ): Promise<string> {
+    await this.connected();
     const job = await this.queue.add('import', payload, {
       jobId: options.importId,
     });
     return job.id!;
+  }
+
+  /** Waits for the connection to be ready, at most connectTimeoutMs. */
+  private async connected(): Promise<void> {
+    if (this.connection.status === 'ready') return;
+    const { host, port } = this.connection.options;
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        this.connection.once('ready', onReady);
+        timer = setTimeout(() => {
+          const address = `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+          reject(
+            new RedisUnreachableError(
+              address,
+              this.connectTimeoutMs,
+              this.lastError,
+            ),
+          );
+        }, this.connectTimeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onReady) this.connection.off('ready', onReady);
+    }
   }
 
   /**

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AttemptTimer,
+  idleBounded,
+  type AttemptTimeouts,
+} from './attempt-timer';
 import { IngestApiError } from './ingest-api-error';
 import { IngestNetworkError } from './ingest-network-error';
+import { uploadFileErrorIn } from './upload-file-error';
 import {
   isRetryable,
   parseRetryAfter,
@@ -19,15 +25,31 @@ export interface RequestBody {
   oneShot?: boolean;
 }
 
+/** What a streamed body tells about its progress, for the idle limit. */
+export interface BodyProgress {
+  /** A chunk was handed to the socket. */
+  moved(): void;
+  /** The last byte was. */
+  sent(): void;
+}
+
 export interface RequestSpec {
   method: 'GET' | 'POST';
   /** Sent as the query string. */
   query?: URLSearchParams;
-  makeBody?: () => RequestBody | Promise<RequestBody>;
+  makeBody?: (progress: BodyProgress) => RequestBody | Promise<RequestBody>;
   /** Safe to repeat after a 5xx or a broken connection. */
   idempotent: boolean;
+  /**
+   * Sent as `Idempotency-Key` with every attempt: the gateway answers a
+   * repeat with the first answer, so a broken connection or a 5xx may be
+   * retried, and `idempotency_in_progress` (409) means retry later.
+   */
+  idempotencyKey?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Limits of each attempt; a timed-out attempt is a network failure. */
+  timeouts: AttemptTimeouts;
 }
 
 /** Told before each retry; for logs and progress displays. */
@@ -55,27 +77,89 @@ export interface TransportOptions {
 export class HttpTransport {
   constructor(private readonly options: TransportOptions) {}
 
-  async send(endpoint: string, spec: RequestSpec): Promise<Response> {
+  /**
+   * Sends a call; answers its response once the headers are in, the body
+   * unread but bounded by `idleMs` (or `answerMs`) per read.
+   */
+  send(endpoint: string, spec: RequestSpec): Promise<Response> {
+    const idleMs = spec.timeouts.idleMs ?? spec.timeouts.answerMs;
+    return this.exchange(endpoint, spec, async (res) => {
+      if (!res.body) return res;
+      const body = idleBounded(
+        res.body,
+        idleMs,
+        (cause) => new IngestNetworkError(endpoint, cause),
+      );
+      return new Response(body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+    });
+  }
+
+  /** Sends a call and reads its JSON answer, within the attempt's limit. */
+  json<T>(endpoint: string, spec: RequestSpec): Promise<T> {
+    return this.exchange(endpoint, spec, async (res) => {
+      const text = await res.text();
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        // A proxy's or portal's page: answered, but not by the API.
+        throw IngestApiError.notJson(endpoint, res, text);
+      }
+    });
+  }
+
+  /**
+   * One call: attempts, each under its own timer, until `read` gets an
+   * answer out of a 2xx response or the failure is final.
+   */
+  private async exchange<T>(
+    endpoint: string,
+    spec: RequestSpec,
+    read: (res: Response) => Promise<T>,
+  ): Promise<T> {
     const { retry } = this.options;
+    const keyed = spec.idempotencyKey !== undefined;
+    // With a key, a repeat cannot do the work twice.
+    const safe = spec.idempotent || keyed;
     for (let attempt = 0; ; attempt++) {
-      const body = await spec.makeBody?.();
+      const timer = new AttemptTimer(spec.timeouts);
+      const body = await spec.makeBody?.({
+        moved: () => timer.moved(),
+        sent: () => timer.sent(),
+      });
       const canRetry = attempt < retry.retries && !body?.oneShot;
+      const signal = spec.signal
+        ? AbortSignal.any([spec.signal, timer.signal])
+        : timer.signal;
       let failure: AttemptFailure;
 
+      timer.start(body?.streamed === true);
       try {
-        const res = await this.attempt(endpoint, spec, body);
-        if (res.ok) return res;
-        if (!canRetry || !isRetryable(statusOf(res), spec.idempotent)) {
-          throw await IngestApiError.fromResponse(endpoint, res);
-        }
+        const res = await this.attempt(endpoint, spec, body, signal);
+        if (res.ok) return await read(res);
         failure = statusOf(res);
-        await res.body?.cancel().catch(() => undefined);
+        if (canRetry && isRetryable(failure, safe)) {
+          await res.body?.cancel().catch(() => undefined);
+        } else {
+          const error = await IngestApiError.fromResponse(endpoint, res);
+          // The first attempt, cut off on our side, still runs there.
+          const running = error.code === 'idempotency_in_progress';
+          if (!(canRetry && keyed && running)) throw error;
+        }
       } catch (err) {
         if (err instanceof IngestApiError || spec.signal?.aborted) throw err;
+        // The file being sent failed, not the network.
+        const local = uploadFileErrorIn(err);
+        if (local) throw local;
         failure = { kind: 'network', error: err };
-        if (!canRetry || !isRetryable(failure, spec.idempotent)) {
+        if (!canRetry || !isRetryable(failure, safe)) {
           throw new IngestNetworkError(endpoint, err);
         }
+      } finally {
+        timer.stop();
       }
 
       const retryAfter =
@@ -91,16 +175,11 @@ export class HttpTransport {
     }
   }
 
-  /** Sends a call and reads its JSON answer. */
-  async json<T>(endpoint: string, spec: RequestSpec): Promise<T> {
-    const res = await this.send(endpoint, spec);
-    return (await res.json()) as T;
-  }
-
   private attempt(
     endpoint: string,
     spec: RequestSpec,
     body: RequestBody | undefined,
+    signal: AbortSignal,
   ): Promise<Response> {
     // Relative to the base, so a gateway under a path prefix works.
     const url = new URL(endpoint.replace(/^\//, ''), this.options.baseUrl);
@@ -113,9 +192,12 @@ export class HttpTransport {
         'user-agent': this.options.userAgent,
         ...spec.headers,
         ...body?.headers,
+        ...(spec.idempotencyKey !== undefined && {
+          'idempotency-key': spec.idempotencyKey,
+        }),
       },
       body: body?.body,
-      signal: spec.signal,
+      signal,
     };
     if (body?.streamed) init.duplex = 'half';
     return this.options.fetch(url, init);

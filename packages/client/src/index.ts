@@ -1,16 +1,19 @@
 export * from './api-types';
-export {
-  IngestClient,
-  type CallOptions,
-  type DeleteTarget,
-  type DownloadOptions,
-  type IngestClientOptions,
-  type SearchQuery,
-  type TrackDownload,
-  type UploadOptions,
-  type UploadSource,
-  type WaitOptions,
-} from './ingest-client';
+export { IngestClient } from './ingest-client';
+export type {
+  CallOptions,
+  DeleteTarget,
+  DownloadOptions,
+  IngestClientOptions,
+  KeyedCallOptions,
+  SearchQuery,
+  TrackDownload,
+  UploadOptions,
+  UploadSource,
+  WaitOptions,
+} from './client-options';
+export { cutToBytes, partFileOf } from './download-file';
+export { RequestTimeoutError } from './attempt-timer';
 export {
   IngestApiError,
   type ErrorBody,
@@ -18,6 +21,7 @@ export {
 } from './ingest-api-error';
 export { IngestNetworkError } from './ingest-network-error';
 export { JobTimeoutError } from './job-timeout-error';
+export { UploadFileError } from './upload-file-error';
 export type { ByteStream, FileInput } from './multipart-body';
 export type { RetryEvent } from './http-transport';
 export {

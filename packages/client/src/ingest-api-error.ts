@@ -1,11 +1,13 @@
 import type { ErrorCode } from '@ingest/core';
+import { parseRetryAfter } from './retry-policy';
 
 /**
  * A code the API answers with (see `ERRORS` in @ingest/core), or one the
  * SDK gives an answer that carried none: `http_<status>` for a non-JSON
- * failure (a proxy page, say).
+ * failure (a proxy page, say), `invalid_answer` for a success whose body
+ * is not JSON.
  */
-export type IngestErrorCode = ErrorCode | `http_${number}`;
+export type IngestErrorCode = ErrorCode | `http_${number}` | 'invalid_answer';
 
 /** The JSON body of a failed call (SPEC §1): `error`, `code` and extras. */
 export interface ErrorBody {
@@ -27,6 +29,8 @@ export class IngestApiError extends Error {
   readonly requestId?: string;
   /** The endpoint path that answered, e.g. `/api/import/upload`. */
   readonly endpoint: string;
+  /** The answer's `Retry-After`, in ms, when it had one. */
+  retryAfterMs?: number;
 
   constructor(
     endpoint: string,
@@ -50,13 +54,37 @@ export class IngestApiError extends Error {
   ): Promise<IngestApiError> {
     const text = await res.text().catch(() => '');
     const requestId = res.headers.get('x-request-id') ?? undefined;
-    return new IngestApiError(
+    const error = new IngestApiError(
       endpoint,
       res.status,
       parseErrorBody(text, res.status),
       requestId,
     );
+    error.retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    return error;
   }
+
+  /** A 2xx whose body is not JSON: something other than the API answered. */
+  static notJson(endpoint: string, res: Response, text: string): IngestApiError {
+    const type = res.headers.get('content-type') || 'no content type';
+    const excerpt = excerptOf(text);
+    return new IngestApiError(
+      endpoint,
+      res.status,
+      {
+        error:
+          `answer is not JSON: ${type}, HTTP ${res.status}` +
+          (excerpt ? `: ${excerpt}` : ''),
+        code: 'invalid_answer',
+      },
+      res.headers.get('x-request-id') ?? undefined,
+    );
+  }
+}
+
+/** Keeps an error message to one readable line. */
+function excerptOf(text: string): string {
+  return text.trim().replace(/\s+/g, ' ').slice(0, 200);
 }
 
 function parseErrorBody(text: string, status: number): ErrorBody {
@@ -73,7 +101,7 @@ function parseErrorBody(text: string, status: number): ErrorBody {
   } catch {
     // not JSON: fall through to a generic body
   }
-  const excerpt = text.trim().slice(0, 200);
+  const excerpt = excerptOf(text);
   return {
     error: excerpt ? `HTTP ${status}: ${excerpt}` : `HTTP ${status}`,
     code: `http_${status}`,

@@ -192,7 +192,7 @@ describe('IngestClient against the real stack', { timeout: 240_000 }, () => {
     }
   });
 
-  it('retries 5xx for reads but not for publish', async () => {
+  it('retries 5xx for reads, and for publish by its key, not delete', async () => {
     const site = await stack.createSite();
     const proxy = await flakyProxy(stack.gatewayUrl, {
       path: '/api/import/checkJob',
@@ -207,14 +207,33 @@ describe('IngestClient against the real stack', { timeout: 240_000 }, () => {
       assert.equal(progress.state, 'open');
       assert.equal(proxy.hits.get('/api/import/checkJob'), 2);
 
+      // publish sends an Idempotency-Key: a repeat cannot publish twice.
+      const own = new IngestClient({ url: stack.gatewayUrl, ...options });
+      const { job_id } = await own.createJob({ name: 'published via proxy' });
+      await own.upload({ url: `${files.url}/by-url.wav` }, { jobId: job_id });
       const publishProxy = await flakyProxy(stack.gatewayUrl, {
         path: '/api/import/publish',
         failures: 1,
         status: 500,
       });
       const publisher = new IngestClient({ url: publishProxy.url, ...options });
-      const error = await publisher.publish().catch((err: unknown) => err);
-      await publishProxy.close();
+      const published = await publisher
+        .publish({ jobId: job_id })
+        .finally(() => publishProxy.close());
+      assert.equal(published.queued, 1);
+      assert.equal(publishProxy.hits.get('/api/import/publish'), 2);
+
+      // delete has no key: a 500 is final.
+      const deleteProxy = await flakyProxy(stack.gatewayUrl, {
+        path: '/api/import/delete',
+        failures: 1,
+        status: 500,
+      });
+      const deleter = new IngestClient({ url: deleteProxy.url, ...options });
+      const error = await deleter
+        .delete({ uploadId: 'ALL' })
+        .catch((err: unknown) => err)
+        .finally(() => deleteProxy.close());
       assert.ok(error instanceof IngestApiError);
       assert.equal(error.status, 500);
       assert.equal(error.code, 'busy');

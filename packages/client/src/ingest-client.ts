@@ -1,10 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
 import type {
   AvailableFields,
   CreateJobResult,
@@ -22,96 +16,25 @@ import type {
   TrackUpdateResult,
   UploadResult,
 } from './api-types';
-import { HttpTransport, type RetryEvent } from './http-transport';
-import { JobTimeoutError } from './job-timeout-error';
-import { multipartBody, type FileInput } from './multipart-body';
-import { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
+import type { AttemptTimeouts } from './attempt-timer';
+import type {
+  CallOptions,
+  DeleteTarget,
+  DownloadOptions,
+  IngestClientOptions,
+  KeyedCallOptions,
+  SearchQuery,
+  TrackDownload,
+  UploadOptions,
+  UploadSource,
+  WaitOptions,
+} from './client-options';
+import { writeDownload } from './download-file';
+import { HttpTransport } from './http-transport';
+import { pollUntilComplete } from './job-waiter';
+import { multipartBody } from './multipart-body';
+import { DEFAULT_RETRY } from './retry-policy';
 import { jsonBody, queryOf, type WireParams } from './wire-params';
-
-export interface IngestClientOptions {
-  /** Base URL of the gateway, e.g. `http://127.0.0.1:8080`. */
-  url: string;
-  /** The site's API token, sent as `Authorization: Bearer`. */
-  token: string;
-  /** Retry settings; unset fields keep `DEFAULT_RETRY`. */
-  retry?: Partial<RetryOptions>;
-  /** Told before each retry. */
-  onRetry?: (event: RetryEvent) => void;
-  /** The fetch to use. Default: the global fetch. */
-  fetch?: typeof fetch;
-  /** Default `ingest-client/0.1`. */
-  userAgent?: string;
-}
-
-/** Options every call takes. */
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
-export type UploadSource = { url: string } | FileInput;
-
-export interface UploadOptions extends CallOptions {
-  /** Job to add to; default the site's main job. */
-  jobId?: number;
-  /** Final formats of the track; default its sources' formats plus mp3. */
-  formats?: OutputFormat[];
-  /** Wins over the file's own tags. */
-  meta?: Meta;
-  /** Email or URL told when the job completes. */
-  oncomplete?: string;
-  /** Publish the job by itself after a quiet period (SPEC §2). */
-  autopublish?: boolean;
-  /** Attach as a secondary source of this upload. */
-  uploadId?: number;
-  /** Update a published track instead of making a new upload. */
-  trackId?: number;
-  immediate?: boolean;
-  /** With `trackId`: the format this source replaces. */
-  format?: OutputFormat;
-}
-
-export type DeleteTarget = { uploadId: number | 'ALL' } | { updateId: number };
-
-export interface SearchQuery extends CallOptions {
-  /** Words to match; the last one also as a prefix. */
-  s?: string;
-  /** Results per page (the gateway's default 50, at most 1000). */
-  show?: number;
-  /** Page, from 0. */
-  pg?: number;
-}
-
-export interface WaitOptions extends CallOptions {
-  /** Give up after this long, ms. Default 600 000 (10 min). */
-  timeoutMs?: number;
-  /** Pause between polls, ms. Default 1000. */
-  intervalMs?: number;
-  /** Told every answer of checkJob, the last one included. */
-  onProgress?: (progress: JobProgress) => void;
-}
-
-export interface DownloadOptions extends CallOptions {
-  /** Bytes `start`..`end` (inclusive); `end` open means to the end. */
-  range?: { start: number; end?: number };
-  /**
-   * Resume only the version named by an earlier answer's `etag` (or
-   * Last-Modified): when the file changed since, the whole new file comes
-   * (status 200) instead of a range of it.
-   */
-  ifRange?: string;
-}
-
-/** An answered download; read `body` once. */
-export interface TrackDownload {
-  response: Response;
-  body: ReadableStream<Uint8Array>;
-  contentType: string;
-  contentLength?: number;
-  /** From `Content-Disposition`, e.g. `12.mp3`. */
-  filename?: string;
-  /** The rendition's sha256 in quotes: names this version of the file. */
-  etag?: string;
-}
 
 const IMPORT = '/api/import';
 const TRACKS = '/api/tracks';
@@ -124,9 +47,15 @@ const TRACKS = '/api/tracks';
  */
 export class IngestClient {
   private readonly http: HttpTransport;
+  private readonly timeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly uploadTimeoutMs: number;
 
   constructor(options: IngestClientOptions) {
-    const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.uploadTimeoutMs = options.uploadTimeoutMs ?? 660_000;
+    const base = checkedBaseUrl(options.url);
     this.http = new HttpTransport({
       baseUrl: base,
       token: options.token,
@@ -144,6 +73,19 @@ export class IngestClient {
    */
   upload(
     source: UploadSource,
+    options?: UploadOptions & { trackId?: undefined },
+  ): Promise<UploadResult>;
+  /** With `trackId`: an update of that published track. */
+  upload(
+    source: UploadSource,
+    options: UploadOptions & { trackId: number },
+  ): Promise<TrackUpdateResult>;
+  upload(
+    source: UploadSource,
+    options?: UploadOptions,
+  ): Promise<UploadResult | TrackUpdateResult>;
+  upload(
+    source: UploadSource,
     options: UploadOptions = {},
   ): Promise<UploadResult | TrackUpdateResult> {
     const params: WireParams = {
@@ -157,17 +99,25 @@ export class IngestClient {
       immediate: options.immediate,
       format: options.format,
     };
+    const timeouts = {
+      answerMs: this.uploadTimeoutMs,
+      idleMs: this.idleTimeoutMs,
+    };
     if ('url' in source) {
       return this.call(`${IMPORT}/upload`, { ...params, url: source.url }, {
         idempotent: false,
         signal: options.signal,
+        idempotencyKey: options.idempotencyKey ?? newKey(),
+        timeouts,
       });
     }
     return this.http.json(`${IMPORT}/upload`, {
       method: 'POST',
-      makeBody: () => multipartBody(params, source),
+      makeBody: (progress) => multipartBody(params, source, progress),
       idempotent: false,
       signal: options.signal,
+      idempotencyKey: options.idempotencyKey ?? newKey(),
+      timeouts,
     });
   }
 
@@ -205,23 +155,28 @@ export class IngestClient {
 
   createJob(
     job: { name?: string; email?: string } = {},
-    options: CallOptions = {},
+    options: KeyedCallOptions = {},
   ): Promise<CreateJobResult> {
     return this.call(`${IMPORT}/createJob`, job, {
       idempotent: false,
-      ...options,
+      signal: options.signal,
+      idempotencyKey: options.idempotencyKey ?? newKey(),
     });
   }
 
   /** Publishes a job; default the site's main job. */
   publish(
     job: { jobId?: number; oncomplete?: string } = {},
-    options: CallOptions = {},
+    options: KeyedCallOptions = {},
   ): Promise<PublishResult> {
     return this.call(
       `${IMPORT}/publish`,
       { job_id: job.jobId, oncomplete: job.oncomplete },
-      { idempotent: false, ...options },
+      {
+        idempotent: false,
+        signal: options.signal,
+        idempotencyKey: options.idempotencyKey ?? newKey(),
+      },
     );
   }
 
@@ -296,6 +251,9 @@ export class IngestClient {
       idempotent: true,
       signal: options.signal,
       headers,
+      // The headers come at once; then the body may take as long as it
+      // keeps moving.
+      timeouts: { answerMs: this.timeoutMs, idleMs: this.idleTimeoutMs },
     });
     if (!res.body) throw new Error('download answered without a body');
     const length = res.headers.get('content-length');
@@ -323,64 +281,37 @@ export class IngestClient {
     options: CallOptions = {},
   ): Promise<{ file: string; bytes: number; sha256: string }> {
     const download = await this.download(trackId, format, options);
-    const temp = path.join(
-      path.dirname(file),
-      `.${path.basename(file)}.${process.pid}.part`,
-    );
-    const hash = createHash('sha256');
-    let bytes = 0;
-    try {
-      const body = Readable.fromWeb(
-        download.body as import('node:stream/web').ReadableStream,
-      );
-      const count = async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          bytes += chunk.length;
-          hash.update(chunk);
-          yield chunk;
-        }
-      };
-      await pipeline(body, count, createWriteStream(temp), {
-        signal: options.signal,
-      });
-      await rename(temp, file);
-    } finally {
-      await rm(temp, { force: true });
-    }
-    return { file, bytes, sha256: hash.digest('hex') };
+    return writeDownload(download.body, file, options.signal);
   }
 
   /**
    * Polls checkJob until the job is complete (q and i both 0 after
-   * publishing). Throws `JobTimeoutError` when `timeoutMs` passes first.
+   * publishing). A poll that fails for a passing reason (no connection,
+   * 5xx, 429) does not end the wait: the gateway may be restarting.
+   * Throws `JobTimeoutError` when `timeoutMs` passes first, with the
+   * last progress and the last failure seen.
    */
   async waitForJob(
     jobId: number,
     options: WaitOptions = {},
   ): Promise<JobProgress> {
-    const timeoutMs = options.timeoutMs ?? 600_000;
-    const intervalMs = options.intervalMs ?? 1000;
-    const deadline = Date.now() + timeoutMs;
-    let last: JobProgress | undefined;
-
-    for (;;) {
-      last = await this.checkJob(jobId, { signal: options.signal });
-      options.onProgress?.(last);
-      if (last.state === 'complete') return last;
-
-      const left = deadline - Date.now();
-      if (left <= 0) throw new JobTimeoutError(jobId, timeoutMs, last);
-      await sleep(Math.min(intervalMs, left), undefined, {
-        signal: options.signal,
-      });
-    }
+    return pollUntilComplete(
+      (signal) => this.checkJob(jobId, { signal }),
+      jobId,
+      options,
+    );
   }
 
   /** One JSON call: parameters as a JSON body, answer parsed. */
   private call<T>(
     endpoint: string,
     params: WireParams,
-    options: { idempotent: boolean; signal?: AbortSignal },
+    options: {
+      idempotent: boolean;
+      signal?: AbortSignal;
+      idempotencyKey?: string;
+      timeouts?: AttemptTimeouts;
+    },
   ): Promise<T> {
     return this.http.json<T>(endpoint, {
       method: 'POST',
@@ -390,6 +321,30 @@ export class IngestClient {
       }),
       idempotent: options.idempotent,
       signal: options.signal,
+      idempotencyKey: options.idempotencyKey,
+      timeouts: options.timeouts ?? { answerMs: this.timeoutMs },
     });
   }
+}
+
+/** An Idempotency-Key for one logical call and its retries. */
+function newKey(): string {
+  return `ingest-client-${randomUUID()}`;
+}
+
+/**
+ * The gateway's base URL, ending in `/`. A bad one is refused here, not
+ * at the first call as a network error.
+ */
+function checkedBaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`IngestClient: url is not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`IngestClient: url must be http(s): ${url}`);
+  }
+  return url.endsWith('/') ? url : `${url}/`;
 }

@@ -5,14 +5,31 @@ export class JobTimeoutError extends Error {
   readonly jobId: number;
   /** The last progress seen, if any poll answered. */
   readonly last?: JobProgress;
+  /**
+   * Why the last poll failed (an `IngestNetworkError`, a 5xx), when it
+   * did: a wait that ran out while the gateway was away says so.
+   */
+  readonly lastError?: unknown;
 
-  constructor(jobId: number, timeoutMs: number, last?: JobProgress) {
+  constructor(
+    jobId: number,
+    timeoutMs: number,
+    last?: JobProgress,
+    lastError?: unknown,
+  ) {
     const seen = last
       ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d} e=${last.e})`
       : '';
-    super(`job ${jobId} did not complete within ${timeoutMs} ms${seen}`);
+    const reason =
+      lastError instanceof Error ? lastError.message : String(lastError);
+    const failed =
+      lastError === undefined ? '' : `; last poll failed: ${reason}`;
+    super(`job ${jobId} did not complete within ${timeoutMs} ms${seen}${failed}`, {
+      cause: lastError,
+    });
     this.name = 'JobTimeoutError';
     this.jobId = jobId;
     this.last = last;
+    this.lastError = lastError;
   }
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { RequestBody } from './http-transport';
+import type { BodyProgress, RequestBody } from './http-transport';
+import { UploadFileError } from './upload-file-error';
 import { formPairs, type WireParams } from './wire-params';
 
 /** Bytes that can be read once, front to back. */
@@ -31,21 +33,58 @@ export type FileInput =
 export async function multipartBody(
   params: WireParams,
   input: FileInput,
+  progress?: BodyProgress,
 ): Promise<RequestBody> {
+  const encoder = { params, progress };
   if (typeof input.file === 'string') {
-    const blob = await openAsBlob(input.file);
-    const name = input.filename ?? path.basename(input.file);
-    return encode(params, name, blob.stream(), blob.size, false);
+    const file = input.file;
+    const blob = await openFile(file);
+    const name = input.filename ?? path.basename(file);
+    return encode(encoder, name, readFile(file, blob), blob.size, false);
   }
   if (input.file instanceof Blob) {
     const name = input.filename ?? 'upload';
-    return encode(params, name, input.file.stream(), input.file.size, false);
+    return encode(encoder, name, input.file.stream(), input.file.size, false);
   }
-  return encode(params, input.filename ?? 'upload', input.file, undefined, true);
+  const name = input.filename ?? 'upload';
+  return encode(encoder, name, input.file, undefined, true);
+}
+
+/** A file as a Blob, with errors that name it (openAsBlob's do not). */
+async function openFile(file: string): Promise<Blob> {
+  const info = await stat(file).catch((err: unknown) => {
+    throw UploadFileError.of(file, err);
+  });
+  if (!info.isFile()) {
+    throw new UploadFileError(file, 'EISDIR', 'not a regular file (EISDIR)');
+  }
+  return openAsBlob(file).catch((err: unknown) => {
+    throw UploadFileError.of(file, err);
+  });
+}
+
+/** The Blob's bytes; a file removed or changed meanwhile is named. */
+async function* readFile(file: string, blob: Blob): AsyncGenerator<Uint8Array> {
+  const reader = blob.stream().getReader();
+  for (;;) {
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      throw new UploadFileError(
+        file,
+        'EIO',
+        'could not be read to the end (changed or removed while sent)',
+        err,
+      );
+    }
+    if (chunk.done) return;
+    yield chunk.value;
+  }
 }
 
 function encode(
-  params: WireParams,
+  { params, progress }: { params: WireParams; progress?: BodyProgress },
   filename: string,
   source: ByteStream,
   size: number | undefined,
@@ -70,12 +109,16 @@ function encode(
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
 
+  // Each resume means the consumer took the chunk before: progress.
   async function* parts(): AsyncGenerator<Uint8Array> {
     yield head;
+    progress?.moved();
     for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
       yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      progress?.moved();
     }
     yield tail;
+    progress?.sent();
   }
 
   const headers: Record<string, string> = {

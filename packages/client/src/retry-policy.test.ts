@@ -13,14 +13,22 @@ describe('retry policy', () => {
   it('doubles the backoff up to the cap', () => {
     const options = { ...fixed(0), jitter: 'none' as const, maxDelayMs: 1000 };
     const delays = [0, 1, 2, 3, 4, 5].map((n) => retryDelay(n, options));
-    assert.deepEqual(delays, [250, 500, 1000, 1000, 1000, 1000]);
+    assert.deepEqual(delays, [500, 1000, 1000, 1000, 1000, 1000]);
   });
 
   it('spreads the wait with full or equal jitter', () => {
     assert.equal(retryDelay(2, fixed(0)), 0);
-    assert.equal(retryDelay(2, fixed(0.5)), 500);
+    assert.equal(retryDelay(2, fixed(0.5)), 1000);
     const equal = { ...fixed(0), jitter: 'equal' as const };
-    assert.equal(retryDelay(2, equal), 500);
+    assert.equal(retryDelay(2, equal), 1000);
+  });
+
+  it('gives a restarting gateway time by default', () => {
+    const none = { ...DEFAULT_RETRY, jitter: 'none' as const };
+    let total = 0;
+    for (let n = 0; n < DEFAULT_RETRY.retries; n++) total += retryDelay(n, none);
+    // A supervised restart: 1 s of backoff, a few of boot, growing.
+    assert.ok(total >= 20_000, `at most ${total} ms of retries`);
   });
 
   it('waits at least Retry-After, but no longer than the cap', () => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import busboy from 'busboy';
 import { listenOnLoopback } from '@ingest/testkit';
-import { IngestClient } from './index';
+import { IngestClient, UploadFileError } from './index';
 
 interface SinkRequest {
   headers: http.IncomingHttpHeaders;
@@ -141,5 +141,29 @@ describe('multipart uploads', () => {
     assert.equal(got?.filename, 'b.mp3');
     assert.equal(got?.bytes, content.length);
     assert.ok(got?.headers['content-length']);
+  });
+
+  it('names a missing file, and one cut short while sent', async () => {
+    const missing = path.join(dir, 'nope.wav');
+    const error = await client.upload({ file: missing }).catch((err: unknown) => err);
+    assert.ok(error instanceof UploadFileError, String(error));
+    assert.equal(error.code, 'ENOENT');
+    assert.equal(error.path, missing);
+    assert.equal(error.message, `${missing}: no such file (ENOENT)`);
+
+    const folder = await client.upload({ file: dir }).catch((err: unknown) => err);
+    assert.ok(folder instanceof UploadFileError);
+    assert.equal(folder.code, 'EISDIR');
+
+    // 64 MiB read by the slow sink: 5 ms per MiB, so the file is gone
+    // well before its end.
+    const file = path.join(dir, 'vanishing.wav');
+    await writeFile(file, Buffer.alloc(64 * 1024 * 1024));
+    const sending = client.upload({ file }).catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await truncate(file, 1000);
+    const vanished = await sending;
+    assert.ok(vanished instanceof UploadFileError, String(vanished));
+    assert.match(vanished.message, /vanishing\.wav: could not be read to the end/);
   });
 });

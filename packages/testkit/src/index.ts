@@ -11,3 +11,4 @@ export * from './fixture-stack';
 export * from './chromium';
 export * from './ffmpeg-wrapper';
 export * from './tcp-relay';
+export * from './throttle-proxy';

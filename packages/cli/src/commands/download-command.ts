@@ -1,8 +1,13 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { IngestClient, ListedUpload, OutputFormat } from '@ingest/client';
+import {
+  partFileOf,
+  type ListedUpload,
+  type OutputFormat,
+} from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { CliUsageError, EXIT } from '../exit-codes';
+import { FileNames, stemOf } from '../file-names';
 import { formatsOption, optionalText, requiredId } from '../option-readers';
 
 interface Saved {
@@ -30,13 +35,13 @@ and checked against the sha256 the API reports.`,
     formats: { type: 'string' },
   },
 
-  async run({ client, out, values }: CommandContext) {
+  async run({ client, out, values, signal, tempFiles }: CommandContext) {
     const jobId = requiredId(values, 'job');
     const dir = optionalText(values, 'out');
     if (!dir) throw new CliUsageError('--out is required');
     const wanted = formatsOption(values);
 
-    const listing = await client.list(jobId);
+    const listing = await client.list(jobId, { signal });
     if (listing.state !== 'complete') {
       out.note(`job ${jobId} is ${listing.state}; only published tracks are fetched`);
     }
@@ -46,33 +51,55 @@ and checked against the sha256 the API reports.`,
     const saved: Saved[] = [];
     const missing: Array<{ track_id: number; format: OutputFormat }> = [];
     const mismatched: Saved[] = [];
-    for (const upload of listing.tracks) {
-      const trackId = upload.track_id;
-      if (trackId === null) continue;
-      const stem = await stemOf(client, trackId);
-      for (const format of formatsToFetch(upload, wanted)) {
-        const rendition = upload.renditions?.[format];
-        if (!rendition) {
-          missing.push({ track_id: trackId, format });
-          out.note(`track ${trackId} has no ${format}`);
-          continue;
+    let interrupted = false;
+    try {
+      for (const upload of listing.tracks) {
+        const trackId = upload.track_id;
+        if (trackId === null) continue;
+        const { track } = await client.getTrack(trackId, { signal });
+        const stem = stemOf(track.meta.Filename, trackId);
+        for (const format of formatsToFetch(upload, wanted)) {
+          const rendition = upload.renditions?.[format];
+          if (!rendition) {
+            missing.push({ track_id: trackId, format });
+            out.note(`track ${trackId} has no ${format}`);
+            continue;
+          }
+          const file = path.join(dir, names.claim(stem, trackId, format));
+          // Listed so that a second Ctrl-C, which exits at once, removes it.
+          const part = partFileOf(file);
+          tempFiles.add(part);
+          const got = await client
+            .downloadTo(trackId, format, file, { signal })
+            .finally(() => tempFiles.delete(part));
+          const entry = { track_id: trackId, format, ...got };
+          if (got.sha256 !== rendition.sha256) {
+            await rm(file, { force: true });
+            mismatched.push(entry);
+            out.note(`${file}: sha256 differs from the API's; removed`);
+            continue;
+          }
+          saved.push(entry);
+          out.line(`saved ${file} (${got.bytes} bytes)`);
         }
-        const file = path.join(dir, names.claim(stem, trackId, format));
-        const got = await client.downloadTo(trackId, format, file);
-        const entry = { track_id: trackId, format, ...got };
-        if (got.sha256 !== rendition.sha256) {
-          await rm(file, { force: true });
-          mismatched.push(entry);
-          out.note(`${file}: sha256 differs from the API's; removed`);
-          continue;
-        }
-        saved.push(entry);
-        out.line(`saved ${file} (${got.bytes} bytes)`);
       }
+    } catch (err) {
+      // Ctrl-C: the file being written is removed; saved files stay.
+      if (!signal?.aborted) throw err;
+      interrupted = true;
+      out.note(`interrupted; ${saved.length} file(s) saved before it`);
     }
 
-    out.result({ job_id: jobId, out: dir, files: saved, missing, mismatched });
+    out.result({
+      job_id: jobId,
+      out: dir,
+      files: saved,
+      missing,
+      mismatched,
+      ...(interrupted && { interrupted: true }),
+    });
     out.line(`${saved.length} file(s) saved to ${dir}`);
+    if (interrupted) return EXIT.interrupted;
     return mismatched.length > 0 ? EXIT.api : EXIT.ok;
   },
 };
@@ -83,31 +110,4 @@ function formatsToFetch(
 ): OutputFormat[] {
   if (wanted) return wanted;
   return Object.keys(upload.renditions ?? {}) as OutputFormat[];
-}
-
-/** The track's Filename without extension, made safe for a path. */
-async function stemOf(client: IngestClient, trackId: number) {
-  const { track } = await client.getTrack(trackId);
-  const name = track.meta.Filename ?? '';
-  const stem = path.basename(name, path.extname(name));
-  // eslint-disable-next-line no-control-regex
-  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').trim();
-  return safe && !/^\.+$/.test(safe) ? safe : String(trackId);
-}
-
-/** Hands out names in one folder: `stem.fmt`, or `id-stem.fmt` if taken. */
-class FileNames {
-  private readonly owners = new Map<string, number>();
-
-  claim(stem: string, trackId: number, format: string): string {
-    const plain = `${stem}.${format}`;
-    const owner = this.owners.get(plain);
-    if (owner === undefined || owner === trackId) {
-      this.owners.set(plain, trackId);
-      return plain;
-    }
-    const unique = `${trackId}-${stem}.${format}`;
-    this.owners.set(unique, trackId);
-    return unique;
-  }
 }

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   IngestApiError,
   IngestNetworkError,
+  UploadFileError,
   type IngestClient,
   type Meta,
   type UploadResult,
@@ -10,7 +12,12 @@ import { describeError } from '../describe-error';
 import { CliUsageError, EXIT } from '../exit-codes';
 import { checkFieldNames, parseMetaFlags } from '../meta-args';
 import { MetaCsv } from '../meta-csv';
-import { formatsOption, optionalId, optionalText } from '../option-readers';
+import {
+  formatsOption,
+  optionalId,
+  optionalText,
+  positiveNumber,
+} from '../option-readers';
 import { collectSources, type UploadItem } from '../source-collector';
 
 /** Errors after which the next upload would fail the same way. */
@@ -18,7 +25,14 @@ const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
 
 type Outcome =
   | { source: string } & UploadResult
-  | { source: string; error: string; code: string; status?: number };
+  | {
+      source: string;
+      error: string;
+      code: string;
+      status?: number;
+      retryAfterMs?: number;
+    }
+  | { source: string; error: string; code: 'file_error'; errno: string };
 
 export const uploadCommand: Command = {
   name: 'upload',
@@ -31,6 +45,8 @@ export const uploadCommand: Command = {
   --meta-csv FILE     metadata per file: standard field columns plus a
                       Filename (or File) column naming each file
   --oncomplete X      email or URL told when the job completes
+  --slot-wait SECS    wait this long for the site's upload slot while
+                      another client uploads (default 300)
 
 Folders are walked for audio files (hidden entries skipped). A CSV row
 wins over --meta for its file. Uploads run one at a time.`,
@@ -40,15 +56,18 @@ wins over --meta for its file. Uploads run one at a time.`,
     meta: { type: 'string', multiple: true },
     'meta-csv': { type: 'string' },
     oncomplete: { type: 'string' },
+    'slot-wait': { type: 'string' },
   },
 
-  async run({ client, out, values, positionals }: CommandContext) {
+  async run(ctx: CommandContext) {
+    const { client, out, values, positionals, signal } = ctx;
     if (positionals.length === 0) {
       throw new CliUsageError('upload needs at least one file, folder or URL');
     }
     const jobId = optionalId(values, 'job');
     const formats = formatsOption(values);
     const oncomplete = optionalText(values, 'oncomplete');
+    const slotWaitMs = positiveNumber(values, 'slot-wait', 300) * 1000;
     const flagMeta = parseMetaFlags((values.meta as string[] | undefined) ?? []);
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
@@ -63,14 +82,26 @@ wins over --meta for its file. Uploads run one at a time.`,
     }
 
     const outcomes: Outcome[] = [];
+    let interrupted = false;
     for (const item of items) {
       const meta = { ...flagMeta, ...csv?.metaFor(item.name) };
-      const outcome = await uploadOne(client, item, {
-        jobId,
-        formats,
-        oncomplete,
-        meta: Object.keys(meta).length > 0 ? meta : undefined,
-      });
+      let outcome: Outcome;
+      try {
+        const send = () =>
+          uploadOne(client, item, {
+            jobId,
+            formats,
+            oncomplete,
+            meta: Object.keys(meta).length > 0 ? meta : undefined,
+            signal,
+          });
+        outcome = await waitingForSlot(ctx, send, slotWaitMs);
+      } catch (err) {
+        // Ctrl-C: the file being sent is dropped; what was sent stays.
+        if (!signal?.aborted) throw err;
+        interrupted = true;
+        break;
+      }
       outcomes.push(outcome);
       if ('error' in outcome) {
         out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
@@ -87,9 +118,16 @@ wins over --meta for its file. Uploads run one at a time.`,
     for (const name of unmatched) out.note(`CSV row matched no source: ${name}`);
     const failed = outcomes.filter((o) => 'error' in o).length;
     const skipped = items.length - outcomes.length;
-    if (skipped > 0) out.note(`stopped; ${skipped} source(s) not sent`);
-    out.result({ uploads: outcomes, unmatched_csv_rows: unmatched, skipped });
+    if (interrupted) out.note(`interrupted; ${skipped} source(s) not sent`);
+    else if (skipped > 0) out.note(`stopped; ${skipped} source(s) not sent`);
+    out.result({
+      uploads: outcomes,
+      unmatched_csv_rows: unmatched,
+      skipped,
+      ...(interrupted && { interrupted: true }),
+    });
     out.line(`${outcomes.length - failed} uploaded, ${failed} failed`);
+    if (interrupted) return EXIT.interrupted;
     return failed > 0 || skipped > 0 ? EXIT.api : EXIT.ok;
   },
 };
@@ -102,6 +140,7 @@ async function uploadOne(
     formats?: UploadResult['formats'];
     oncomplete?: string;
     meta?: Meta;
+    signal?: AbortSignal;
   },
 ): Promise<Outcome> {
   const source = item.kind === 'url' ? item.url : item.path;
@@ -112,9 +151,49 @@ async function uploadOne(
     );
     return { source, ...(answer as UploadResult) };
   } catch (err) {
-    if (err instanceof IngestApiError || err instanceof IngestNetworkError) {
+    if (err instanceof IngestApiError) {
+      return { source, ...describeError(err), retryAfterMs: err.retryAfterMs };
+    }
+    if (err instanceof IngestNetworkError) {
       return { source, ...describeError(err) };
+    }
+    // A file gone or unreadable since the folder was walked: that file
+    // fails, the others go on.
+    if (err instanceof UploadFileError) {
+      return { source, error: err.message, code: 'file_error', errno: err.code };
     }
     throw err;
   }
+}
+
+/**
+ * Sends again while the site's upload slot is busy (another client
+ * uploading), past the SDK's own retries, until `waitMs` has passed;
+ * between tries, the gateway's Retry-After.
+ */
+async function waitingForSlot(
+  { notes, signal }: CommandContext,
+  send: () => Promise<Outcome>,
+  waitMs: number,
+): Promise<Outcome> {
+  const started = Date.now();
+  for (;;) {
+    const outcome = await send();
+    const busy = 'error' in outcome && outcome.code === 'upload_in_progress';
+    const waited = Date.now() - started;
+    if (!busy || waited >= waitMs) return withoutRetryAfter(outcome);
+    notes.say(
+      'another upload of this site is in progress; waiting for the upload ' +
+        `slot (${Math.round(waited / 1000)} s of ${waitMs / 1000} s)`,
+    );
+    const pause = outcome.retryAfterMs ?? 2_000;
+    await sleep(Math.min(pause, waitMs - waited), undefined, { signal });
+  }
+}
+
+/** The outcome as reported: Retry-After served the wait only. */
+function withoutRetryAfter(outcome: Outcome): Outcome {
+  if (!('retryAfterMs' in outcome)) return outcome;
+  const { retryAfterMs: _, ...rest } = outcome;
+  return rest;
 }

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BIN = path.join(ROOT, 'packages/cli/bin/ingest.js');
+
+/**
+ * Answers publish, then hangs on every checkJob (a gateway gone stuck);
+ * answers list with an HTML page (a proxy's, say).
+ */
+async function oddGateway(): Promise<LoopbackServer> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/api/import/publish') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ result: 'success', job_id: 7, queued: 1, oncomplete: null }));
+    }
+    if (req.url === '/api/import/list' && req.headers.authorization === 'Bearer html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Please sign in to the network</body></html>');
+    } else if (req.url === '/api/import/list') {
+      const tracks = Array.from({ length: 2000 }, (_, n) => ({
+        upload_id: n + 1,
+        track_id: null,
+        status: 'queued',
+        formats: ['mp3'],
+      }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ job_id: 3, state: 'open', tracks }));
+    }
+  });
+  return listenOnLoopback(server);
+}
+
+function ingest(
+  args: string[],
+  env: Record<string, string>,
+  options: { closeStdout?: boolean } = {},
+) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // As `| head` does once it has read enough: the reader goes away.
+  if (options.closeStdout) child.stdout.destroy();
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => {
+  let server: LoopbackServer;
+  let env: Record<string, string>;
+
+  before(async () => {
+    server = await oddGateway();
+    env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
+  });
+
+  after(() => server.close());
+
+  it('publish --wait --timeout 3 exits 4 after about 3 s', async () => {
+    const started = Date.now();
+    const result = await ingest(['publish', '--wait', '--timeout', '3', '--json'], env);
+    const ms = Date.now() - started;
+
+    assert.equal(result.code, 4, result.stderr);
+    assert.equal(JSON.parse(result.stdout).code, 'timeout');
+    // Node and tsx start in about a second; the wait itself is 3 s.
+    assert.ok(ms < 8_000, `took ${ms} ms`);
+  });
+
+  it('an answer that is not JSON is an API error (exit 2), not a crash', async () => {
+    const result = await ingest(['list', '--json'], { ...env, INGEST_TOKEN: 'html' });
+    assert.equal(result.code, 2, result.stderr);
+    assert.doesNotMatch(result.stderr, /SyntaxError|    at /);
+    const body = JSON.parse(result.stdout);
+    assert.equal(body.code, 'invalid_answer');
+    assert.match(body.error, /answer is not JSON: text\/html, HTTP 200: <html>/);
+  });
+
+  it('exits quietly when the reader of stdout goes away (EPIPE)', async () => {
+    const result = await ingest(['list', '--job', '3'], env, { closeStdout: true });
+    assert.equal(result.stderr, '');
+    assert.equal(result.code, 0);
+  });
+});

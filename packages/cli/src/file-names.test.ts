@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { partFileOf } from '@ingest/client';
+import { FileNames, MAX_NAME_BYTES, stemOf } from './file-names';
+
+const bytes = (text: string) => Buffer.byteLength(text);
+
+describe('download file names', () => {
+  it('cuts a long name by bytes, keeping its extension and the temp name', () => {
+    const names = new FileNames();
+    const long = stemOf(`${'é'.repeat(200)}.wav`, 1);
+    const name = names.claim(long, 1, 'flac');
+    assert.ok(bytes(name) <= MAX_NAME_BYTES, `${bytes(name)} bytes`);
+    assert.ok(name.endsWith('é.flac'), 'cut on a whole character');
+    assert.ok(bytes(partFileOf(`/x/${name}`).slice(3)) <= 255);
+  });
+
+  it('keeps cut names apart', () => {
+    const names = new FileNames();
+    const a = names.claim(`${'a'.repeat(300)}1`, 1, 'mp3');
+    const b = names.claim(`${'a'.repeat(300)}2`, 2, 'mp3');
+    assert.notEqual(a, b);
+    assert.ok(b.startsWith('2-'));
+    assert.ok(bytes(b) <= MAX_NAME_BYTES);
+  });
+
+  it('gives any name a temp name that fits', () => {
+    const temp = partFileOf(`/x/${'ü'.repeat(127)}.wav`);
+    assert.ok(bytes(temp.slice(3)) <= 255, `${bytes(temp)} bytes`);
+    assert.notEqual(temp, partFileOf(`/x/${'ü'.repeat(127)}.wa`));
+  });
+});

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { cutToBytes } from '@ingest/client';
+
+/**
+ * Longest name `download` gives a file, in bytes: NAME_MAX (255) less
+ * what the SDK's temp name adds (`.` + `.<pid>.part`, pid up to 7
+ * digits), so the temp file fits too.
+ */
+export const MAX_NAME_BYTES = 255 - '..1234567.part'.length;
+
+/** A track's Filename without extension, made safe for a path. */
+export function stemOf(filename: string | undefined, trackId: number): string {
+  const name = filename ?? '';
+  const stem = path.basename(name, path.extname(name));
+  // eslint-disable-next-line no-control-regex
+  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').trim();
+  return safe && !/^\.+$/.test(safe) ? safe : String(trackId);
+}
+
+/**
+ * Hands out names in one folder: `stem.fmt`, or `id-stem.fmt` when
+ * another track has it. A stem too long is cut (whole characters) so the
+ * name fits MAX_NAME_BYTES with its extension.
+ */
+export class FileNames {
+  private readonly owners = new Map<string, number>();
+
+  claim(stem: string, trackId: number, format: string): string {
+    const plain = fit(stem, `.${format}`);
+    const owner = this.owners.get(plain);
+    if (owner === undefined || owner === trackId) {
+      this.owners.set(plain, trackId);
+      return plain;
+    }
+    const unique = fit(`${trackId}-${stem}`, `.${format}`);
+    this.owners.set(unique, trackId);
+    return unique;
+  }
+}
+
+function fit(stem: string, extension: string): string {
+  const room = MAX_NAME_BYTES - Buffer.byteLength(extension);
+  return `${cutToBytes(stem, room).trimEnd()}${extension}`;
+}

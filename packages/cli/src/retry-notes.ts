@@ -1,0 +1,48 @@
+import type { RetryEvent } from '@ingest/client';
+import type { CliOutput } from './cli-output';
+
+/** The same note is not repeated sooner than this, ms. */
+const REPEAT_AFTER_MS = 30_000;
+
+/**
+ * Tells a person, on stderr, that a call is being retried (a gateway
+ * restarting, the site's upload slot busy), so a wait is not taken for a
+ * hang. A note is said again only after a while.
+ */
+export class RetryNotes {
+  private last = '';
+  private lastAt = 0;
+
+  constructor(
+    private readonly out: CliOutput,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  told(event: RetryEvent): void {
+    this.say(describe(event));
+  }
+
+  /** A note of the commands' own, under the same no-repeat rule. */
+  say(text: string): void {
+    const now = this.now();
+    if (text === this.last && now - this.lastAt < REPEAT_AFTER_MS) return;
+    this.last = text;
+    this.lastAt = now;
+    this.out.note(text);
+  }
+}
+
+function describe({ endpoint, failure }: RetryEvent): string {
+  if (failure.kind === 'status' && failure.status === 429) {
+    return endpoint.endsWith('/upload')
+      ? 'another upload of this site is in progress; waiting for the upload slot'
+      : `${endpoint}: busy (HTTP 429); retrying`;
+  }
+  const reason =
+    failure.kind === 'status'
+      ? `HTTP ${failure.status}`
+      : failure.error instanceof Error
+        ? failure.error.message
+        : String(failure.error);
+  return `${endpoint}: ${reason}; retrying`;
+}

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { listenOnLoopback, type LoopbackServer } from './loopback-http';
+
+export interface ThrottleProxyOptions {
+  /** Requests whose path starts with this are slowed, both ways. */
+  pathPrefix: string;
+  /** Bytes per second each way, for each slowed request. */
+  bytesPerSecond: number;
+}
+
+/**
+ * A loopback reverse proxy in front of `target` that passes the bodies
+ * of some requests and their answers at a set pace: a long transfer
+ * without a large file, for tests that interrupt one midway.
+ */
+export async function throttleProxy(
+  target: string,
+  options: ThrottleProxyOptions,
+): Promise<LoopbackServer> {
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    const slow = (req.url ?? '/').startsWith(options.pathPrefix);
+    const pace = () =>
+      slow ? new Pace(options.bytesPerSecond) : new Transform({ transform: pass });
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(pace()).pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    // A client that hangs up midway: the gateway sees the same.
+    req.on('close', () => {
+      if (!req.complete) forward.destroy();
+    });
+    res.on('close', () => forward.destroy());
+    req.pipe(pace()).pipe(forward);
+  });
+  return listenOnLoopback(server);
+}
+
+function pass(chunk: Buffer, _: BufferEncoding, done: TransformCallback) {
+  done(null, chunk);
+}
+
+/** Lets bytes through in slices, a tenth of a second's worth at a time. */
+class Pace extends Transform {
+  private readonly slice: number;
+
+  constructor(bytesPerSecond: number) {
+    super();
+    this.slice = Math.max(1, Math.floor(bytesPerSecond / 10));
+  }
+
+  override _transform(
+    chunk: Buffer,
+    _: BufferEncoding,
+    done: TransformCallback,
+  ): void {
+    let offset = 0;
+    const next = () => {
+      if (this.destroyed) return;
+      if (offset >= chunk.length) {
+        done();
+        return;
+      }
+      this.push(chunk.subarray(offset, offset + this.slice));
+      offset += this.slice;
+      setTimeout(next, 100);
+    };
+    next();
+  }
+}
