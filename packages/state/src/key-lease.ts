@@ -7,10 +7,20 @@ import type { Redis } from 'ioredis';
  */
 export const HOLDER_LEASE_MS = 30_000;
 
-/** KEYS: the key. ARGV: its value, lease ms. Renews it if still held. */
+/**
+ * KEYS: the key. ARGV: its value, lease ms. Renews it if still held, and
+ * takes it again if it lapsed while Redis was away (stopped, restarted
+ * past the lease): the holder still runs, so the key is still its. Only
+ * a key another holder took since is left alone. Returns 1 when held.
+ */
 const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
 `;
@@ -21,9 +31,11 @@ export interface KeyLease {
 }
 
 /**
- * Keeps `key` alive while it still holds `value`: one PEXPIRE every third
- * of `leaseMs`. Renewal failures (Redis away) are left to the next tick;
- * the timer never keeps the process alive.
+ * Keeps `key` holding `value`: one renewal every third of `leaseMs`. A
+ * renewal sent while Redis is away waits in the client's queue and runs
+ * first when Redis answers again, so a lease that lapsed meanwhile is
+ * taken back before another caller can take it. Renewal failures are
+ * left to the next tick; the timer never keeps the process alive.
  */
 export function keepLease(
   redis: Redis,

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { keys } from './keys';
+import { UploadSlots } from './upload-slots';
+
+let server: RedisServer;
+let holderRedis: Redis;
+let otherRedis: Redis;
+
+before(async () => {
+  server = await RedisServer.start();
+  holderRedis = createRedis(server.url);
+  otherRedis = createRedis(server.url);
+});
+
+after(async () => {
+  holderRedis.disconnect();
+  otherRedis.disconnect();
+  await server.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LEASE_MS = 600;
+
+test('a lease is renewed while held and lapses once stopped', async () => {
+  const slots = new UploadSlots(holderRedis);
+  const other = new UploadSlots(otherRedis);
+  const lease = await slots.take(1, 'first', LEASE_MS);
+  assert.ok(lease);
+  await sleep(LEASE_MS * 3);
+  assert.equal(await other.take(1, 'second', LEASE_MS), null, 'renewed');
+
+  lease.stop();
+  await sleep(LEASE_MS * 2);
+  const next = await other.take(1, 'second', LEASE_MS);
+  assert.ok(next, 'a stopped lease lapses');
+  next.stop();
+  await other.release(1, 'second');
+});
+
+test('a lease that lapsed while Redis was stopped is taken back', async () => {
+  const slots = new UploadSlots(holderRedis);
+  const other = new UploadSlots(otherRedis);
+  const lease = await slots.take(2, 'first', LEASE_MS);
+  assert.ok(lease);
+  try {
+    process.kill(server.pid!, 'SIGSTOP');
+    await sleep(LEASE_MS * 3);
+    process.kill(server.pid!, 'SIGCONT');
+    // The holder's renewals sent meanwhile run first when Redis goes on.
+    await sleep(LEASE_MS);
+    assert.equal(await holderRedis.get(keys.uploadLock(2)), 'first');
+    assert.equal(await other.take(2, 'second', LEASE_MS), null);
+  } finally {
+    lease.stop();
+    await slots.release(2, 'first');
+  }
+  // Released: another holder's key is never taken over.
+  const next = await other.take(2, 'second', LEASE_MS);
+  assert.ok(next);
+  await sleep(LEASE_MS);
+  assert.equal(await holderRedis.get(keys.uploadLock(2)), 'second');
+  next.stop();
+});
