@@ -31,3 +31,46 @@ test('past the limit, an outage counts as an attempt again', () => {
   assert.equal(wait.holds(jobWaitingSince(Date.now() - HOUR / 2), outage), true);
   assert.equal(wait.holds(jobWaitingSince(Date.now() - HOUR - 1), outage), false);
 });
+
+test('a job taken while the store is away is put back unrun', async () => {
+  let down = true;
+  const paused: boolean[] = [];
+  const gate = new StorageWait(
+    { ready: async () => ({ ready: !down }) },
+    createLogger('transcoder', 'silent'),
+    undefined,
+    { limitMs: HOUR, probeEveryMs: 50 },
+  );
+  gate.attach({
+    pause: async () => void paused.push(true),
+    resume: async () => void paused.push(false),
+  });
+  const moved: number[] = [];
+  const job = {
+    id: '1',
+    data: { uploadId: 1 },
+    updateData: async (data: unknown) => void Object.assign(job, { data }),
+    moveToDelayed: async (at: number) => void moved.push(at),
+  } as unknown as TypedJob<'transcode'>;
+  let runs = 0;
+  const processor = gate.wrap(async () => {
+    runs++;
+    if (down) throw outage;
+    return 'done';
+  });
+  try {
+    await assert.rejects(processor(job, 'token'), { name: 'DelayedError' });
+    assert.deepEqual([runs, moved.length, paused], [1, 1, [true]]);
+    // Taken again while paused: put back without running.
+    await assert.rejects(processor(job, 'token'), { name: 'DelayedError' });
+    assert.deepEqual([runs, moved.length], [1, 2]);
+
+    down = false;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(paused, [true, false]);
+    assert.equal(await processor(job, 'token'), 'done');
+    assert.equal(runs, 2);
+  } finally {
+    gate.close();
+  }
+});

@@ -1,7 +1,11 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { Gauge, Counter } from 'prom-client';
 import type { TypedJob } from '@ingest/queue';
-import { isStorageUnavailable, type Storage } from '@ingest/storage';
+import {
+  isStorageUnavailable,
+  StorageUnavailableError,
+  type Storage,
+} from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 
 export interface StorageWaitOptions {
@@ -72,9 +76,20 @@ export class StorageWait {
     return Date.now() - since < this.limitMs;
   }
 
-  /** Wraps the processor: a run that `holds` is put back, delayed. */
+  /**
+   * Wraps the processor: a run that `holds` is put back, delayed. So is
+   * a job taken while this transcoder waits for its store: BullMQ 6 may
+   * hand one over that a fetch already waiting got just as it paused.
+   */
   wrap<R>(processor: Processor<R>): Processor<R> {
     return async (job, token) => {
+      const away = new StorageUnavailableError(
+        'storage unavailable: this transcoder waits for it',
+      );
+      if (this.down && token && this.holds(job, away)) {
+        await this.putBack(job, token, away);
+        throw new DelayedError();
+      }
       try {
         return await processor(job, token);
       } catch (err) {
