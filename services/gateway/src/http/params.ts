@@ -39,7 +39,7 @@ const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
 /** The parameters read as lists, whose bracket forms are checked. */
-const LISTS = new Set(['formats']);
+export const LISTS: ReadonlySet<string> = new Set(['formats']);
 
 export function emptyParams(): Params {
   return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
