@@ -74,6 +74,11 @@ test('ids must be positive integers', () => {
 test('control characters in meta values are refused, but tab and line breaks', () => {
   assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\0b'), /U\+0000/);
   assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\x1bb'), /U\+001B/);
+  assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\x85b'), /U\+0085/);
+  assert.throws(() => addJson(emptyParams(), { meta: { Mood: '\x9f' } }), /meta\[Mood\]/);
+  const near = emptyParams();
+  addPair(near, 'meta[Title]', '\xa0é~');
+  assert.equal(near.meta.Title, '\xa0é~');
   const lyrics = emptyParams();
   addPair(lyrics, 'meta[Lyrics]', 'line one\r\n\tline two');
   assert.equal(lyrics.meta.Lyrics, 'line one\r\n\tline two');

@@ -33,8 +33,8 @@ export const PARAM_LIMITS = {
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
-// C0 controls but tab, LF and CR, and DEL.
-const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+// C0 controls but tab, LF and CR, DEL, and the C1 controls.
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;

@@ -137,10 +137,10 @@ test('storage keys must stay under inbound/', () => {
 
 test('requestId, filename and key are held to the limits HTTP has', () => {
   const long = 'x'.repeat(201);
-  for (const requestId of [long, '', 'a\nb', 7]) {
+  for (const requestId of [long, '', 'a\nb', 7, 'a\u0085b', 'café']) {
     const err = refusal({ v: 1, siteId: 1, source: url, requestId });
     assert.equal(err.code, 'invalid_parameter');
-    assert.match(err.message, /^requestId must be text of 1 to 200 char/);
+    assert.match(err.message, /^requestId must be text of 1 to 200 visible ASCII/);
   }
   const id = 'r'.repeat(200);
   assert.equal(readImportPayload({ ...base(), requestId: id }).requestId, id);

@@ -85,7 +85,7 @@ export function readImportPayload(data: unknown): ImportRequest {
     throw new ApiError(
       'invalid_parameter',
       `requestId must be text of 1 to ${REQUEST_ID_MAX_CHARS} ` +
-        'characters, without control characters',
+        'visible ASCII characters (no spaces or controls)',
     );
   }
 
