@@ -160,6 +160,18 @@ test('requestId, filename and key are held to the limits HTTP has', () => {
   assert.equal(key.length, 1025);
   const err = refusal({ ...base(), source: { storageKey: key, filename: 'a' } });
   assert.match(err.message, /at most 1024 bytes/);
+
+  // A folder store cannot name a file or folder past 255 bytes.
+  const part = (n: number) => 'p'.repeat(n);
+  for (const fine of [`inbound/${part(255)}`, `inbound/${part(255)}/${part(9)}`]) {
+    readImportPayload({ ...base(), source: { storageKey: fine, filename: 'a' } });
+  }
+  for (const long of [`inbound/${part(256)}`, `inbound/${part(256)}/a.wav`]) {
+    const source = { storageKey: long, filename: 'a' };
+    const refused = refusal({ ...base(), source });
+    assert.equal(refused.code, 'invalid_parameter');
+    assert.match(refused.message, /255 between slashes/);
+  }
 });
 
 test('parameter values are judged as the HTTP parameters are', () => {
