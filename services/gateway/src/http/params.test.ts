@@ -148,3 +148,26 @@ test('a meta field named __proto__ is a field, not a prototype', () => {
     assert.equal(Object.getPrototypeOf(params.meta), Object.prototype);
   }
 });
+
+test('a value that is no text names its parameter', () => {
+  for (const body of [{ meta: { Title: { a: 'b' } } }, { formats: [['mp3']] }]) {
+    assert.throws(
+      () => addJson(emptyParams(), body),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        const name = 'meta' in body ? 'meta[Title]' : 'formats';
+        assert.equal(err.message, `${name} must be text`);
+        assert.deepEqual(err.details, { parameters: [name] });
+        return true;
+      },
+    );
+  }
+});
+
+test('a JSON whole number reads as its digits, as a query would send it', () => {
+  const params = emptyParams();
+  addJson(params, { show: 1e21, pg: 7, ratio: 1.5 });
+  assert.equal(params.values.get('show'), '1000000000000000000000');
+  assert.equal(params.values.get('pg'), '7');
+  assert.equal(params.values.get('ratio'), '1.5');
+});

@@ -222,16 +222,25 @@ function countKey(params: Params, name: string) {
 }
 
 function scalar(key: string, value: unknown): string {
+  const parameters = [key.slice(0, 100)];
   if (typeof value === 'string') {
     if (Buffer.byteLength(value) > PARAM_LIMITS.valueBytes) {
-      throw new ApiError('invalid_parameter', `${key} is too long`);
+      throw new ApiError('invalid_parameter', `${parameters[0]} is too long`, {
+        parameters,
+      });
     }
     return value;
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    // Digits, as a query string sends them: String(1e300) is "1e+300".
+    return BigInt(value).toString();
   }
   if (typeof value === 'number' || typeof value === 'boolean') {
     return String(value);
   }
-  throw new ApiError('invalid_parameter', `${key} must be text`);
+  throw new ApiError('invalid_parameter', `${parameters[0]} must be text`, {
+    parameters,
+  });
 }
 
 // Readers of one parameter, each with a clear error.
