@@ -127,7 +127,10 @@ describe('download validators', () => {
   test('a POST download with a matching If-None-Match fails with 412', async () => {
     const post = await fetchWav(trackId, { 'if-none-match': etag }, 'POST');
     assert.equal(post.res.status, 412);
-    assert.equal(JSON.parse(post.body.toString('utf8')).code, 'precondition_failed');
+    const refused = JSON.parse(post.body.toString('utf8'));
+    assert.equal(refused.code, 'precondition_failed');
+    // The file did not change: the message must not say it did.
+    assert.match(refused.error, /still the version If-None-Match names/);
     // If-Modified-Since means nothing to a POST: the file comes.
     const dated = await fetchWav(
       trackId,
@@ -136,6 +139,15 @@ describe('download validators', () => {
     );
     assert.equal(dated.res.status, 200);
     assert.equal(sha256(dated.body), wav.sha256);
+  });
+
+  test('a range outside the file answers 416 with a JSON error', async () => {
+    const outside = await fetchWav(trackId, { range: `bytes=${wav.bytes}-` });
+    assert.equal(outside.res.status, 416);
+    assert.equal(outside.header('content-range'), `bytes */${wav.bytes}`);
+    const body = JSON.parse(outside.body.toString('utf8'));
+    assert.equal(body.code, 'range_not_satisfiable');
+    assert.equal(typeof body.error, 'string');
   });
 
   test('If-Match of another version fails with 412', async () => {

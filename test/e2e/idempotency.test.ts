@@ -132,6 +132,25 @@ describe('Idempotency-Key', () => {
     assert.equal((await uploadsOf(other.token)).length, 1);
   });
 
+  test('a list is the same request as text or as a JSON array', async () => {
+    const url = `${server.url}/t2.wav`;
+    const first = await keyed(
+      'upload', 'fmt-1', { url, formats: 'mp3,wav' }, other.token,
+    );
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await keyed(
+      'upload', 'fmt-1', { formats: ['WAV', ' mp3'], url }, other.token,
+    );
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.replayed, true);
+    assert.equal(again.body.upload_id, first.body.upload_id);
+
+    const fewer = await keyed(
+      'upload', 'fmt-1', { url, formats: ['mp3'] }, other.token,
+    );
+    assert.equal(fewer.body.code, 'idempotency_key_reused');
+  });
+
   test('a multipart repeat is told apart by its bytes', async () => {
     const first = await postFile('t2.wav', 'file-1');
     assert.equal(first.status, 200, JSON.stringify(first.body));

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { keys } from '@ingest/state';
+import { parseS3Url, S3Storage } from '@ingest/storage';
 import {
   makeTone,
   s3TestServer,
@@ -88,4 +89,37 @@ test('an upload while the store is down answers 503, and goes once it is back', 
   const { status, body } = await postFile();
   assert.equal(status, 409, 'the same bytes as before: a duplicate');
   assert.equal(body.code, 'duplicate_upload');
+});
+
+test('deleting an upload while the store is down answers 503 and drops nothing', async () => {
+  const { stack, site } = fixture;
+  const { body: listed } = await stack.call('/api/import/list', site.token);
+  const uploadId = listed.tracks[0].upload_id as number;
+  const stored = await stack.store.uploadById(uploadId);
+  const keysOf = Object.values(stored!.sources).map((s) => s.storageKey);
+  assert.ok(keysOf.length > 0);
+  const bucket = new S3Storage({
+    location: parseS3Url(s3.storageUrl),
+    credentials: s3.credentials,
+  });
+  const remove = () =>
+    stack.call('/api/import/delete', site.token, { upload_id: uploadId });
+  try {
+    await s3.stop();
+    try {
+      const down = await remove();
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.equal(down.body.code, 'not_ready');
+    } finally {
+      await s3.start();
+    }
+    assert.ok(await stack.store.uploadById(uploadId), 'the upload stays');
+    for (const key of keysOf) assert.notEqual(await bucket.size(key), undefined);
+
+    const retried = await remove();
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    for (const key of keysOf) assert.equal(await bucket.size(key), undefined, key);
+  } finally {
+    await bucket.close();
+  }
 });

@@ -172,6 +172,15 @@ describe('search', () => {
     );
     assert.equal(query.status, 200);
     assert.equal(((await query.json()) as any).show, 1000);
+    const exponent = await search({ s: 'blue', show: 1e300 });
+    assert.deepEqual([exponent.status, exponent.body.show], [200, 1000]);
+    const farPage = await search({ s: 'blue', pg: 1_000_000_000 });
+    assert.deepEqual(
+      [farPage.status, farPage.body.error, farPage.body.parameters],
+      [400, 'pg must be a whole number from 0 to 999999999', ['pg']],
+    );
+    const lastPage = await search({ s: 'blue', pg: 999_999_999 });
+    assert.deepEqual([lastPage.status, lastPage.body.tracks], [200, []]);
     const zero = await search({ s: 'blue', show: 0 });
     assert.equal(zero.status, 400);
     assert.equal(zero.body.code, 'invalid_parameter');

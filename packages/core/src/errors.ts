@@ -54,6 +54,11 @@ export const ERRORS = {
     status: 412,
     message: 'the file is no longer the version the request names',
   },
+  /** A download's Range lies wholly outside the file. */
+  range_not_satisfiable: {
+    status: 416,
+    message: 'the range lies outside the file',
+  },
   duplicate_upload: {
     status: 409,
     message: 'the job already holds an upload of these bytes',

@@ -105,7 +105,9 @@ function freeFormName(type: string, id: string): string | null {
 }
 
 function textOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
+  // An ID3v2.4 frame's values are NUL-separated; music-metadata splits
+  // some frames (TPE1, TALB) but leaves others (TIT2) in one string.
+  if (typeof value === 'string') return joined(value.split('\u0000'));
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return joined(value.map(textOf).filter(isText));
   if (value && typeof value === 'object' && 'text' in value) {

@@ -104,14 +104,15 @@ function mapTags(
     if (clean) fields[field] = clean;
   };
 
-  set('Title', common.title);
-  // music-metadata keeps only the first of several artist values, and
-  // both split ID3v2.3 names at "/": the native values are taken whole.
+  // music-metadata keeps one of several title, album or artist values
+  // (and a v2.4 title with its NULs), and splits ID3v2.3 names at "/":
+  // the native values are taken whole, all of them.
+  set('Title', native(...TITLE_IDS) ?? common.title);
   set(
     'Artist',
     native(...ARTIST_IDS) ?? common.artist ?? joined(common.artists),
   );
-  set('Album', common.album);
+  set('Album', native(...ALBUM_IDS) ?? common.album);
   set('Composer', native(...COMPOSER_IDS) ?? joined(common.composer));
   set('Genre', joined(common.genre));
   set('Mood', native('TXXX:MOOD', 'TMOO', 'MOOD'));
@@ -158,7 +159,9 @@ function mapTags(
   return { fields, cover: coverOf(metadata) };
 }
 
-/** Artist and composer ids: ID3v2, Vorbis and APE, MP4 (and RIFF INFO). */
+/** Native ids: ID3v2, Vorbis and APE, MP4 (and RIFF INFO). */
+const TITLE_IDS = ['TIT2', 'TITLE', '\u00a9nam', 'INAM'];
+const ALBUM_IDS = ['TALB', 'ALBUM', '\u00a9alb', 'IPRD'];
 const ARTIST_IDS = ['TPE1', 'ARTIST', '\u00a9ART', 'IART'];
 const COMPOSER_IDS = ['TCOM', 'COMPOSER', '\u00a9WRT'];
 

@@ -114,6 +114,38 @@ test('several values in one v2.3 frame and a UTF-16 TXXX', async () => {
   assert.equal(fields.Mood, 'calm/warm');
 });
 
+/** An ID3v2.4 text frame of UTF-8 text (NULs separate values). */
+function utf8Frame24(id: string, text: string): Buffer {
+  const body = Buffer.concat([Buffer.from([3]), Buffer.from(text, 'utf8')]);
+  const frame = id3Frame(id, body);
+  let size = body.length; // v2.4 frame sizes are syncsafe
+  for (let i = 7; i >= 4; i--) {
+    frame[i] = size & 0x7f;
+    size >>= 7;
+  }
+  return frame;
+}
+
+test('NUL-separated values of a v2.4 frame are joined in every field', async () => {
+  const tag = id3v23([
+    utf8Frame24('TIT2', 'One\0Two'),
+    utf8Frame24('TALB', 'Alb1\0Alb2'),
+    utf8Frame24('TPE1', 'Ann\0Bo'),
+    utf8Frame24('TCOM', 'Cy\0Di'),
+    utf8Frame24('TCON', 'Rock\0Jazz'),
+    utf8Frame24('TCOP', 'c1\0c2'),
+  ]);
+  tag[3] = 4;
+  writeFileSync(at('v24.mp3'), Buffer.concat([tag, readFileSync(at('bare.mp3'))]));
+  const { fields } = await readTags(at('v24.mp3'));
+  assert.equal(fields.Title, 'One; Two');
+  assert.equal(fields.Album, 'Alb1; Alb2');
+  assert.equal(fields.Artist, 'Ann; Bo');
+  assert.equal(fields.Composer, 'Cy; Di');
+  assert.equal(fields.Genre, 'Rock; Jazz');
+  assert.equal(fields.Copyright, 'c1; c2');
+});
+
 /** The tags ffprobe sees in a file, container's and streams', by key. */
 function probedTags(file: string): Record<string, string> {
   const { ffprobePath } = defaultBinaryPaths();

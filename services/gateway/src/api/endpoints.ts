@@ -216,6 +216,7 @@ export const API_ENDPOINTS = {
       'invalid_format',
       'rendition_missing',
       'precondition_failed',
+      'range_not_satisfiable',
     ],
   },
 } satisfies Record<string, ApiEndpoint>;

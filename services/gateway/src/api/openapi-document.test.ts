@@ -126,7 +126,11 @@ test('downloads answer audio, whole or a range', () => {
   assert.deepEqual(Object.keys(responses[200].content), types);
   assert.deepEqual(Object.keys(responses[206].content), types);
   assert.ok(responses[206].headers['Content-Range']);
-  assert.ok(responses[416]);
+  assert.ok(responses[416].headers['Content-Range']);
+  assert.deepEqual(
+    responses[416].content['application/json'].schema.allOf[1],
+    { properties: { code: { enum: ['range_not_satisfiable'] } } },
+  );
   const params = doc.paths['/api/tracks/download'].get.parameters;
   assert.ok(params.some((p: Json) => p.name === 'Range' && p.in === 'header'));
 });

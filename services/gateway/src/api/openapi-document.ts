@@ -136,8 +136,8 @@ function apiOperation(
     summary: method === 'get' ? `${ep.summary} (query string)` : ep.summary,
     description: ep.description,
     parameters,
-    responses: {
-      ...(ep.response
+    responses: withErrors(
+      ep.response
         ? {
             200: {
               description: 'Done.',
@@ -146,9 +146,9 @@ function apiOperation(
               },
             },
           }
-        : DOWNLOAD_RESPONSES),
-      ...errorResponses([...COMMON_ERRORS, ...ep.errors]),
-    },
+        : DOWNLOAD_RESPONSES,
+      errorResponses([...COMMON_ERRORS, ...ep.errors]),
+    ),
   };
   if (method === 'post') operation.requestBody = requestBody(ep, paramsRef);
   return operation;
@@ -227,6 +227,15 @@ function requestBody(ep: ApiEndpoint, paramsRef: Json): Json {
 }
 
 /** Error answers grouped by status, each naming the codes it may carry. */
+/** Answers and error answers; one of both statuses (416) gets both. */
+function withErrors(answers: Json, errors: Json): Json {
+  const all: Json = { ...answers };
+  for (const [status, error] of Object.entries(errors)) {
+    all[status] = { ...(answers[status] as Json | undefined), ...(error as Json) };
+  }
+  return all;
+}
+
 function errorResponses(codes: ErrorCode[]): Json {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {

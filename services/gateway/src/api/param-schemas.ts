@@ -278,14 +278,19 @@ export const CAPPED_COUNTING = /^0*[1-9][0-9]*$/;
  * A whole number of at least `min`; `capped` ones may be of any size
  * (the endpoint reads one above its cap as the cap).
  */
+/** The most an uncapped count may be: nine digits. */
+export const MAX_COUNT = 999_999_999;
+
 function countParam(description: string, min: 0 | 1, capped = false) {
-  const problem = `must be a whole number of at least ${min}`;
+  const problem = capped
+    ? `must be a whole number of at least ${min}`
+    : `must be a whole number from ${min} to ${MAX_COUNT}`;
   const number = z.int({ error: problem }).min(min, { error: problem });
   const pattern = capped ? CAPPED_COUNTING : min === 1 ? COUNTING : WHOLE;
   return z
     .union(
       [
-        capped ? number : number.max(999_999_999, { error: problem }),
+        capped ? number : number.max(MAX_COUNT, { error: problem }),
         z.string({ error: problem }).regex(pattern, { error: problem }),
       ],
       { error: problem },
@@ -305,5 +310,5 @@ export const searchParams = z.looseObject({
     1,
     true,
   ).optional(),
-  pg: countParam('Page number, from 0.', 0).optional(),
+  pg: countParam(`Page number, from 0 to ${MAX_COUNT}.`, 0).optional(),
 });

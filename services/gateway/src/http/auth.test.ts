@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
 import { tokenOf } from './auth';
-import { addPair, emptyParams } from './params';
+import { addJson, addPair, emptyParams } from './params';
 
 function call(authorization?: string, token?: string) {
   const req = { headers: { authorization } } as IncomingMessage;
@@ -31,4 +31,26 @@ test('two different tokens are refused as clashing parameters', () => {
       JSON.stringify(err.details) ===
         JSON.stringify({ parameters: ['token', 'Authorization'] }),
   );
+});
+
+test('a token sent as a list or an object is refused as malformed', () => {
+  const req = { headers: {} } as IncomingMessage;
+  const sent = [
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { token: ['abc'] }),
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { token: { a: 'abc' } }),
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'token[]', 'abc'),
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'token[a]', 'abc'),
+  ];
+  for (const send of sent) {
+    const params = emptyParams();
+    send(params);
+    assert.throws(
+      () => tokenOf(req, params),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.status === 400 &&
+        err.message === 'token must be text' &&
+        JSON.stringify(err.details) === JSON.stringify({ parameters: ['token'] }),
+    );
+  }
 });

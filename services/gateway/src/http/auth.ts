@@ -11,6 +11,15 @@ import { text, type Params } from './params';
 export function tokenOf(req: IncomingMessage, params: Params) {
   const header = req.headers.authorization ?? '';
   const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const sentOtherwise =
+    params.lists.has('token') ||
+    [...params.values.keys()].some((key) => key.startsWith('token['));
+  if (sentOtherwise) {
+    // A list or object is a malformed token, not a missing one.
+    throw new ApiError('invalid_parameter', 'token must be text', {
+      parameters: ['token'],
+    });
+  }
   const param = text(params, 'token');
   if (bearer && param && bearer !== param) {
     throw new ApiError(

@@ -8,8 +8,13 @@ export interface Validators {
   lastModified?: Date;
 }
 
-/** What the request's preconditions say should happen. */
-export type Precondition = 'proceed' | 'not_modified' | 'failed';
+/**
+ * What the request's preconditions say should happen: `failed` when
+ * If-Match or If-Unmodified-Since no longer holds, `matched` when a
+ * method other than GET or HEAD names the current version in
+ * If-None-Match (412 too, but the file did not change).
+ */
+export type Precondition = 'proceed' | 'not_modified' | 'failed' | 'matched';
 
 interface EntityTag {
   weak: boolean;
@@ -42,7 +47,7 @@ export function evaluatePreconditions(
   const ifNoneMatch = headers['if-none-match'];
   if (ifNoneMatch !== undefined) {
     if (!anyTagMatches(ifNoneMatch, current.etag, weakMatch)) return 'proceed';
-    return safe ? 'not_modified' : 'failed';
+    return safe ? 'not_modified' : 'matched';
   }
   const since = headers['if-modified-since'];
   return safe && changedSince(current, since) === false

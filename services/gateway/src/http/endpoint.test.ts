@@ -109,3 +109,27 @@ test('a body of a type the API does not read is refused, not ignored', async () 
   const form = await post('application/x-www-form-urlencoded', 'a=1');
   assert.equal(form.status, 200);
 });
+
+test('an X-Request-Id is taken only as visible ASCII', async () => {
+  /** The X-Request-Id answered to one sent as these raw header bytes. */
+  const answered = (id: Buffer) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(`${server.url}/ok`, {
+        method: 'POST',
+        // Node writes a header's Latin-1 text as its bytes, unchanged.
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': id.toString('latin1') },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(String(res.headers['x-request-id']));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(await answered(Buffer.from('crm-sync-42')), 'crm-sync-42');
+  const generated = /^[0-9a-f-]{36}$/;
+  for (const id of ['café-夜', 'a\u0085b', 'a\u009fb', 'a b']) {
+    const bytes = id.startsWith('café') ? Buffer.from(id) : Buffer.from(id, 'latin1');
+    assert.match(await answered(bytes), generated, JSON.stringify(id));
+  }
+});

@@ -51,3 +51,22 @@ test('an Idempotency-Key must be one short visible ASCII value', () => {
     );
   }
 });
+
+test('a list has one fingerprint as text, as name[]= or as JSON', () => {
+  const path = '/api/import/upload';
+  const asText = params({ job_id: '3', formats: 'mp3,wav' });
+  const fingerprint = requestFingerprint(path, asText);
+  const json = emptyParams();
+  addJson(json, { job_id: '3', formats: ['WAV', ' mp3', 'mp3'] });
+  const same = [
+    params({ job_id: '3', 'formats[]': 'mp3' }),
+    params({ job_id: '3', formats: ' MP3 , wav,' }),
+    json,
+  ];
+  addPair(same[0], 'formats[]', 'wav');
+  for (const p of same) assert.equal(requestFingerprint(path, p), fingerprint);
+
+  const fewer = params({ job_id: '3', formats: 'mp3' });
+  assert.notEqual(requestFingerprint(path, fewer), fingerprint);
+  assert.notEqual(requestFingerprint(path, params({ job_id: '3' })), fingerprint);
+});

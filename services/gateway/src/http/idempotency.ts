@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { ApiError } from '@ingest/core';
 import type { IdempotencyStore } from '@ingest/state';
 import type { CallContext } from './endpoint';
-import type { Params } from './params';
+import { LISTS, list, type Params } from './params';
 
 /** How long an answer is replayed for its key. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -28,7 +28,9 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 /**
  * What makes two calls "the same request": the endpoint, every
  * parameter but the token, and what the parameters miss (a file's
- * sha256). Order of parameters does not matter.
+ * sha256). Order of parameters does not matter, nor how a list is sent
+ * (`formats=mp3,wav`, `formats[]=`, a JSON array): lists are taken as
+ * the parser reads them, as sets.
  */
 export function requestFingerprint(
   endpointPath: string,
@@ -37,15 +39,34 @@ export function requestFingerprint(
 ): string {
   const sorted = <T>(map: Map<string, T>) =>
     [...map].filter(([key]) => key !== 'token').sort(byKey);
+  const { values, lists } = canonicalLists(params);
   const meta = Object.entries(params.meta).sort(byKey);
   const canonical = JSON.stringify([
     endpointPath,
-    sorted(params.values),
-    sorted(params.lists),
+    sorted(values),
+    sorted(lists),
     params.hasMeta ? meta : null,
     extra,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Values and lists with every list parameter read into a sorted set. */
+function canonicalLists(params: Params) {
+  const values = new Map(params.values);
+  const lists = new Map(params.lists);
+  for (const name of LISTS) {
+    let items: string[] | undefined;
+    try {
+      items = list(params, name);
+    } catch {
+      continue; // sent both ways: the handler refuses it, keep it raw
+    }
+    values.delete(name);
+    lists.delete(name);
+    if (items) lists.set(name, [...new Set(items)].sort());
+  }
+  return { values, lists };
 }
 
 function byKey(a: [string, unknown], b: [string, unknown]): number {

@@ -74,6 +74,11 @@ test('ids must be positive integers', () => {
 test('control characters in meta values are refused, but tab and line breaks', () => {
   assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\0b'), /U\+0000/);
   assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\x1bb'), /U\+001B/);
+  assert.throws(() => addPair(emptyParams(), 'meta[Title]', 'a\x85b'), /U\+0085/);
+  assert.throws(() => addJson(emptyParams(), { meta: { Mood: '\x9f' } }), /meta\[Mood\]/);
+  const near = emptyParams();
+  addPair(near, 'meta[Title]', '\xa0é~');
+  assert.equal(near.meta.Title, '\xa0é~');
   const lyrics = emptyParams();
   addPair(lyrics, 'meta[Lyrics]', 'line one\r\n\tline two');
   assert.equal(lyrics.meta.Lyrics, 'line one\r\n\tline two');
@@ -142,4 +147,27 @@ test('a meta field named __proto__ is a field, not a prototype', () => {
     assert.deepEqual(Object.keys(params.meta), ['__proto__']);
     assert.equal(Object.getPrototypeOf(params.meta), Object.prototype);
   }
+});
+
+test('a value that is no text names its parameter', () => {
+  for (const body of [{ meta: { Title: { a: 'b' } } }, { formats: [['mp3']] }]) {
+    assert.throws(
+      () => addJson(emptyParams(), body),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        const name = 'meta' in body ? 'meta[Title]' : 'formats';
+        assert.equal(err.message, `${name} must be text`);
+        assert.deepEqual(err.details, { parameters: [name] });
+        return true;
+      },
+    );
+  }
+});
+
+test('a JSON whole number reads as its digits, as a query would send it', () => {
+  const params = emptyParams();
+  addJson(params, { show: 1e21, pg: 7, ratio: 1.5 });
+  assert.equal(params.values.get('show'), '1000000000000000000000');
+  assert.equal(params.values.get('pg'), '7');
+  assert.equal(params.values.get('ratio'), '1.5');
 });

@@ -33,13 +33,13 @@ export const PARAM_LIMITS = {
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
-// C0 controls but tab, LF and CR, and DEL.
-const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+// C0 controls but tab, LF and CR, DEL, and the C1 controls.
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
 /** The parameters read as lists, whose bracket forms are checked. */
-const LISTS = new Set(['formats']);
+export const LISTS: ReadonlySet<string> = new Set(['formats']);
 
 export function emptyParams(): Params {
   return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
@@ -222,16 +222,25 @@ function countKey(params: Params, name: string) {
 }
 
 function scalar(key: string, value: unknown): string {
+  const parameters = [key.slice(0, 100)];
   if (typeof value === 'string') {
     if (Buffer.byteLength(value) > PARAM_LIMITS.valueBytes) {
-      throw new ApiError('invalid_parameter', `${key} is too long`);
+      throw new ApiError('invalid_parameter', `${parameters[0]} is too long`, {
+        parameters,
+      });
     }
     return value;
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    // Digits, as a query string sends them: String(1e300) is "1e+300".
+    return BigInt(value).toString();
   }
   if (typeof value === 'number' || typeof value === 'boolean') {
     return String(value);
   }
-  throw new ApiError('invalid_parameter', `${key} must be text`);
+  throw new ApiError('invalid_parameter', `${parameters[0]} must be text`, {
+    parameters,
+  });
 }
 
 // Readers of one parameter, each with a clear error.

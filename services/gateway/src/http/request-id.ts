@@ -5,14 +5,13 @@
  */
 export const REQUEST_ID_MAX_CHARS = 200;
 
-// C0 controls and DEL: a log reader would show them as garbage.
-const CONTROL = /[\x00-\x1F\x7F]/;
+// Visible ASCII only: Node reads header bytes as Latin-1, so a UTF-8 id
+// would come back mangled, and controls show in a log as garbage.
+const VISIBLE_ASCII = /^[\x21-\x7E]+$/;
 
 /** The id as given when it is usable as one; else undefined. */
 export function usableRequestId(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  if (value.length === 0 || value.length > REQUEST_ID_MAX_CHARS) {
-    return undefined;
-  }
-  return CONTROL.test(value) ? undefined : value;
+  if (value.length > REQUEST_ID_MAX_CHARS) return undefined;
+  return VISIBLE_ASCII.test(value) ? value : undefined;
 }

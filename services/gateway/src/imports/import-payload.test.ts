@@ -137,10 +137,10 @@ test('storage keys must stay under inbound/', () => {
 
 test('requestId, filename and key are held to the limits HTTP has', () => {
   const long = 'x'.repeat(201);
-  for (const requestId of [long, '', 'a\nb', 7]) {
+  for (const requestId of [long, '', 'a\nb', 7, 'a\u0085b', 'café']) {
     const err = refusal({ v: 1, siteId: 1, source: url, requestId });
     assert.equal(err.code, 'invalid_parameter');
-    assert.match(err.message, /^requestId must be text of 1 to 200 char/);
+    assert.match(err.message, /^requestId must be text of 1 to 200 visible ASCII/);
   }
   const id = 'r'.repeat(200);
   assert.equal(readImportPayload({ ...base(), requestId: id }).requestId, id);
@@ -160,6 +160,18 @@ test('requestId, filename and key are held to the limits HTTP has', () => {
   assert.equal(key.length, 1025);
   const err = refusal({ ...base(), source: { storageKey: key, filename: 'a' } });
   assert.match(err.message, /at most 1024 bytes/);
+
+  // A folder store cannot name a file or folder past 255 bytes.
+  const part = (n: number) => 'p'.repeat(n);
+  for (const fine of [`inbound/${part(255)}`, `inbound/${part(255)}/${part(9)}`]) {
+    readImportPayload({ ...base(), source: { storageKey: fine, filename: 'a' } });
+  }
+  for (const long of [`inbound/${part(256)}`, `inbound/${part(256)}/a.wav`]) {
+    const source = { storageKey: long, filename: 'a' };
+    const refused = refusal({ ...base(), source });
+    assert.equal(refused.code, 'invalid_parameter');
+    assert.match(refused.message, /255 between slashes/);
+  }
 });
 
 test('parameter values are judged as the HTTP parameters are', () => {

@@ -41,6 +41,8 @@ export const INBOUND_PREFIX = 'inbound/';
 const INBOUND_KEY = /^inbound(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
 /** S3's limit on keys, which a folder store also keeps under. */
 const MAX_KEY_BYTES = 1024;
+/** A folder store's limit on one file or folder name (NAME_MAX). */
+const MAX_SEGMENT_BYTES = 255;
 
 /**
  * Reads a queue payload into the parameters of an HTTP upload, so the
@@ -85,7 +87,7 @@ export function readImportPayload(data: unknown): ImportRequest {
     throw new ApiError(
       'invalid_parameter',
       `requestId must be text of 1 to ${REQUEST_ID_MAX_CHARS} ` +
-        'characters, without control characters',
+        'visible ASCII characters (no spaces or controls)',
     );
   }
 
@@ -127,12 +129,15 @@ function readSource(source: unknown): ImportSource {
     if (
       typeof storageKey !== 'string' ||
       storageKey.length > MAX_KEY_BYTES ||
-      !INBOUND_KEY.test(storageKey)
+      !INBOUND_KEY.test(storageKey) ||
+      storageKey.split('/').some((part) => part.length > MAX_SEGMENT_BYTES)
     ) {
+      // The key is ASCII (INBOUND_KEY), so characters are bytes.
       throw new ApiError(
         'invalid_parameter',
         `source.storageKey must be a storage key under ${INBOUND_PREFIX}` +
-          ` of at most ${MAX_KEY_BYTES} bytes`,
+          ` of at most ${MAX_KEY_BYTES} bytes, ${MAX_SEGMENT_BYTES} ` +
+          'between slashes',
       );
     }
     if (typeof filename !== 'string') {

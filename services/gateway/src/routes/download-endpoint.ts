@@ -133,6 +133,13 @@ async function sendFile(
     req.method,
   );
   if (precondition === 'failed') throw new ApiError('precondition_failed');
+  if (precondition === 'matched') {
+    throw new ApiError(
+      'precondition_failed',
+      'the file is still the version If-None-Match names; a POST ' +
+        'download is not answered 304 (use GET or HEAD for that)',
+    );
+  }
   if (precondition === 'not_modified') {
     res.status(304).end();
     return;
@@ -145,9 +152,11 @@ async function sendFile(
     ? parseRange(req.headers.range, size)
     : undefined;
   if (range === 'unsatisfiable') {
-    res.status(416).setHeader('Content-Range', `bytes */${size}`);
-    res.end();
-    return;
+    res.setHeader('Content-Range', `bytes */${size}`);
+    throw new ApiError(
+      'range_not_satisfiable',
+      `the range lies outside the file of ${size} bytes`,
+    );
   }
 
   setDownloadHeaders(res, rendition.format, name);

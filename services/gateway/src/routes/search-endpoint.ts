@@ -1,7 +1,7 @@
 import { ApiError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
-import { CAPPED_COUNTING } from '../api/param-schemas';
+import { CAPPED_COUNTING, MAX_COUNT } from '../api/param-schemas';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { text, type Params } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
@@ -69,14 +69,15 @@ function pageSize(params: Params): number {
     : Math.min(Number(digits), SEARCH_PAGE.max);
 }
 
-/** A whole number ≥ `min`, or undefined when absent. */
+/** A whole number from `min` to MAX_COUNT, or undefined when absent. */
 function count(params: Params, name: string, min: number) {
   const value = text(params, name);
   if (value === undefined) return undefined;
   if (!/^[0-9]{1,9}$/.test(value) || Number(value) < min) {
     throw new ApiError(
       'invalid_parameter',
-      `${name} must be a whole number of at least ${min}`,
+      `${name} must be a whole number from ${min} to ${MAX_COUNT}`,
+      { parameters: [name] },
     );
   }
   return Number(value);

@@ -30,6 +30,7 @@ export class UploadDeleter {
       throw new ApiError('not_found', `upload ${uploadId} not found`);
     }
 
+    await this.storageReachable();
     const result = await this.deps.deletions.dropWaiting(upload);
     if (result.dropped) {
       await this.dropped(upload.jobId, `upload:${uploadId}`, result.sources);
@@ -48,6 +49,7 @@ export class UploadDeleter {
       throw new ApiError('not_found', `update ${updateId} not found`);
     }
 
+    await this.storageReachable();
     const result = await this.deps.updates.dropWaiting(update);
     if (result.dropped) {
       await this.dropped(update.jobId, `update:${updateId}`, result.sources);
@@ -66,6 +68,7 @@ export class UploadDeleter {
    */
   async deleteAll(site: Site): Promise<number> {
     const { deletions, updates, store } = this.deps;
+    await this.storageReachable();
     let deleted = 0;
     for (const jobId of await deletions.openJobIds(site.id)) {
       for (const id of await store.uploadIds(jobId)) {
@@ -96,8 +99,22 @@ export class UploadDeleter {
   }
 
   /**
-   * A stored file that cannot be removed now is only wasted space: the
-   * upload is gone either way, so the call still succeeds.
+   * A drop cannot be undone, and its sources can only go after it (a
+   * publish may take the upload first): with the store down they would
+   * stay for ever. So a store that does not answer is a 503 `not_ready`
+   * before anything is dropped, and the client's retry does the work.
+   */
+  private async storageReachable(): Promise<void> {
+    const { ready, reason } = await this.deps.storage.ready();
+    if (ready) return;
+    this.deps.logger.warn({ reason }, 'delete refused: storage not ready');
+    throw new ApiError('not_ready', 'storage is unavailable; retry later');
+  }
+
+  /**
+   * A stored file that cannot be removed now (the store failed between
+   * the check and the removal) is only wasted space: the upload is gone
+   * either way, so the call still succeeds.
    */
   private async removeSources(sources: SourceFile[]): Promise<void> {
     for (const source of sources) {
