@@ -300,9 +300,15 @@ export async function openJobFor(
   jobId: number | undefined,
   retry: string,
 ): Promise<Job> {
-  const job = jobId
+  let job = jobId
     ? await store.getJob(site.id, jobId)
     : await store.mainJob(site.id);
+  // The main job may be published between its pick and its read (the
+  // upload that reaches the autopublish limit, on another gateway): the
+  // client named no job, so pick again, which makes the next one.
+  for (let again = 0; !jobId && job?.state !== 'open' && again < 3; again++) {
+    job = await store.mainJob(site.id);
+  }
   if (!job) throw new ApiError('not_found', `job ${jobId} not found`);
   if (job.state !== 'open') {
     throw new ApiError(
