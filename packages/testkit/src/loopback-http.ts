@@ -30,6 +30,31 @@ export async function listenOnLoopback(
   };
 }
 
+/**
+ * Sends a request a loopback proxy got on to `upstream`, as it came (the
+ * Host header aside), and hands the answer to `onAnswer`. A failed
+ * forward drops the client's connection. The caller pipes the body in.
+ */
+export function forwardRequest(
+  upstream: URL,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  onAnswer: (answer: http.IncomingMessage) => void,
+): http.ClientRequest {
+  const forward = http.request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: upstream.host },
+    },
+    onAnswer,
+  );
+  forward.on('error', () => res.destroy());
+  return forward;
+}
+
 /** Serves the files of one folder, as a source host would. */
 export async function serveFiles(dir: string): Promise<LoopbackServer> {
   const server = http.createServer(async (req, res) => {

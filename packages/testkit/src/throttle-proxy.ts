@@ -1,6 +1,10 @@
 import http from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { listenOnLoopback, type LoopbackServer } from './loopback-http';
+import {
+  forwardRequest,
+  listenOnLoopback,
+  type LoopbackServer,
+} from './loopback-http';
 
 export interface ThrottleProxyOptions {
   /** Requests whose path starts with this are slowed, both ways. */
@@ -23,20 +27,10 @@ export async function throttleProxy(
     const slow = (req.url ?? '/').startsWith(options.pathPrefix);
     const pace = () =>
       slow ? new Pace(options.bytesPerSecond) : new Transform({ transform: pass });
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(pace()).pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
+    const forward = forwardRequest(upstream, req, res, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(pace()).pipe(res);
+    });
     // A client that hangs up midway: the gateway sees the same.
     req.on('close', () => {
       if (!req.complete) forward.destroy();

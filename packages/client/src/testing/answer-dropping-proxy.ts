@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { listenOnLoopback } from '@ingest/testkit';
+import { forwardRequest, listenOnLoopback } from '@ingest/testkit';
 
 export interface AnswerDroppingProxy {
   url: string;
@@ -29,25 +29,15 @@ export async function answerDroppingProxy(
       keys.push(req.headers['idempotency-key'] as string | undefined);
       if (drop) drops--;
     }
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-      },
-      (answer) => {
-        if (drop) {
-          answer.resume();
-          answer.on('end', () => req.socket.destroy());
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
+    const forward = forwardRequest(upstream, req, res, (answer) => {
+      if (drop) {
+        answer.resume();
+        answer.on('end', () => req.socket.destroy());
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     req.pipe(forward);
   });
 

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { listenOnLoopback } from '@ingest/testkit';
+import { forwardRequest, listenOnLoopback } from '@ingest/testkit';
 
 export interface FlakyProxyOptions {
   /** Requests to this path (no query) are refused first. */
@@ -51,20 +51,10 @@ export async function flakyProxy(
       return;
     }
 
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
+    const forward = forwardRequest(upstream, req, res, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     req.pipe(forward);
   });
 
