@@ -28,8 +28,8 @@ export {
   type SourceLimitProblem,
 } from './source-limits';
 export { looksLikeAudio, sniffAudio, type AudioSniff } from './audio-sniff';
+export type { CoverChoice } from './cover-choice';
 export type {
-  CoverChoice,
   RenditionReport,
   RenditionRequest,
   SourceReport,

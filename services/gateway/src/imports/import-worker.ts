@@ -26,9 +26,10 @@ export interface ImportWorker {
  * Runs the `imports` queue: each job is one upload, answered as the
  * HTTP upload answers. Imports queue behind each other instead of getting
  * 429 (the HTTP upload slot is not taken); `concurrency` of them run at
- * once, so one source that hangs does not hold up every other site's. The answer body is the job's return value; a
- * refusal fails the job at once (no retry can change it) with the
- * refusal's JSON error body as its failed reason. Anything else is
+ * once, so one source that hangs does not hold up every other site's.
+ * The answer body is the job's return value; a refusal fails the job at
+ * once (no retry can change it) with the refusal's JSON error body as its
+ * failed reason. Anything else is
  * retried by the queue's policy and, in the end, reads as `internal`.
  */
 export function startImportWorker(
