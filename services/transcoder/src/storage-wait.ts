@@ -71,7 +71,11 @@ export class StorageWait {
    * out: the processor then leaves its upload queued and rethrows.
    */
   holds(job: TypedJob<'transcode'>, err: unknown): boolean {
-    if (!isStorageUnavailable(err)) return false;
+    return isStorageUnavailable(err) && this.mayWait(job);
+  }
+
+  /** Whether the job's upload has waited for its store less than the limit. */
+  private mayWait(job: TypedJob<'transcode'>): boolean {
     const since = job.data.storageWait?.since ?? Date.now();
     return Date.now() - since < this.limitMs;
   }
@@ -83,10 +87,10 @@ export class StorageWait {
    */
   wrap<R>(processor: Processor<R>): Processor<R> {
     return async (job, token) => {
-      const away = new StorageUnavailableError(
-        'storage unavailable: this transcoder waits for it',
-      );
-      if (this.down && token && this.holds(job, away)) {
+      if (this.down && token && this.mayWait(job)) {
+        const away = new StorageUnavailableError(
+          'storage unavailable: this transcoder waits for it',
+        );
         await this.putBack(job, token, away);
         throw new DelayedError();
       }
