@@ -3,11 +3,13 @@
  * would last (3 attempts, 5 s and 10 s apart) while its job runs. The
  * transcoder puts its runs back without counting attempts and takes no
  * jobs until the store answers; once it is back every upload is
- * published (SPEC §3, "Nothing lost").
+ * published (SPEC §3, "Nothing lost"). Imports from the queue wait the
+ * same way in the gateway.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { QueueImporter } from '@ingest/client-queue';
 import {
   makeTone,
   s3TestServer,
@@ -22,6 +24,7 @@ const OUTAGE_MS = 25_000;
 
 let s3: S3TestServer;
 let fixture: FixtureStack;
+let importer: QueueImporter;
 
 before(async () => {
   s3 = await s3TestServer();
@@ -36,9 +39,11 @@ before(async () => {
     },
     env: { ...s3.env, LOG_LEVEL: 'warn' },
   });
+  importer = new QueueImporter({ redisUrl: fixture.stack.redisServer.url });
 });
 
 after(async () => {
+  await importer?.close();
   await fixture?.close();
   await s3?.close();
 });
@@ -46,8 +51,9 @@ after(async () => {
 const call = (endpoint: string, params: Record<string, unknown> = {}) =>
   fixture.stack.call(`/api/import/${endpoint}`, fixture.site.token, params);
 
-const transcoder = () =>
-  fixture.stack.services.find((s) => s.name === 'transcoder')!;
+const service = (name: string) =>
+  fixture.stack.services.find((s) => s.name === name)!;
+const transcoder = () => service('transcoder');
 
 async function transcoderReadyz() {
   const res = await fetch(`http://127.0.0.1:${transcoder().port}/readyz`);
@@ -79,7 +85,7 @@ test('S3 down past the retry budget: every upload is published once it is back',
     `no upload errored or published while the store was away: ${states}`,
   );
   const logs = transcoder().logs;
-  assert.match(logs, /transcoder takes no jobs until it answers/);
+  assert.match(logs, /storage unavailable; no jobs taken until it answers/);
   assert.match(logs, /transcode put back: storage unavailable/);
 
   await s3.start();
@@ -93,7 +99,7 @@ test('S3 down past the retry budget: every upload is published once it is back',
     const upload = await fixture.stack.store.uploadById(id);
     assert.equal(upload?.status, 'published', `upload ${id}`);
   }
-  assert.match(transcoder().logs, /storage answers again; transcoder takes jobs/);
+  assert.match(transcoder().logs, /storage answers again; jobs taken again/);
   await waitUntil('transcoder ready', async () =>
     (await transcoderReadyz()).status === 200,
   );
@@ -101,4 +107,32 @@ test('S3 down past the retry budget: every upload is published once it is back',
   const counts = await queueCounts(fixture.stack.redis);
   assert.equal(totalIn(counts, 'failed'), 0, JSON.stringify(counts));
   assert.equal(totalIn(counts, 'active'), 0, JSON.stringify(counts));
+});
+
+test('S3 down past the retry budget: queued imports are accepted once it is back', async () => {
+  const { body: created } = await call('createJob', { name: 'queued in outage' });
+  await s3.stop();
+  const ids: string[] = [];
+  for (const name of ['a', 'b']) {
+    ids.push(
+      await importer.enqueueImport({
+        v: 1,
+        siteId: fixture.site.id,
+        source: { url: `${fixture.files.url}/${name}.wav` },
+        jobId: created.job_id,
+      }),
+    );
+  }
+
+  await sleep(OUTAGE_MS);
+  const counts = await queueCounts(fixture.stack.redis);
+  assert.equal(totalIn(counts, 'failed'), 0, JSON.stringify(counts));
+  assert.match(service('gateway').logs, /imports put back: storage unavailable/);
+
+  await s3.start();
+  for (const id of ids) {
+    const answer = await importer.waitForImport(id, { timeoutMs: 120_000 });
+    assert.equal(typeof answer.upload_id, 'number', JSON.stringify(answer));
+  }
+  assert.match(service('gateway').logs, /storage answers again; jobs taken again/);
 });

@@ -6,3 +6,4 @@ export * from './redis-preflight';
 export * from './queue-metrics';
 export * from './run-hand-back';
 export * from './worker-errors';
+export * from './storage-wait';

@@ -241,7 +241,7 @@ export async function startGateway(
     outage,
     new InboundImporter({ store, uploads, storage }),
     logger,
-    { concurrency: config.importConcurrency, registry },
+    { concurrency: config.importConcurrency, storage, registry },
   );
 
   let closing: Promise<void> | undefined;

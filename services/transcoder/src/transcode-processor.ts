@@ -1,11 +1,15 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Track, Upload } from '@ingest/core';
-import { jobIds, type TypedJob, type TypedQueue } from '@ingest/queue';
+import {
+  jobIds,
+  type StorageWait,
+  type TypedJob,
+  type TypedQueue,
+} from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
-import type { StorageWait } from './storage-wait';
 import {
   UploadFault,
   finalFailure,
@@ -26,7 +30,7 @@ export interface ProcessorDeps {
   /** Aborted when a draining transcoder gives its runs back. */
   signal?: AbortSignal;
   /** Tells the runs that storage being away puts back, not fails. */
-  storageWait?: Pick<StorageWait, 'holds'>;
+  storageWait?: Pick<StorageWait<TypedJob<'transcode'>>, 'holds'>;
   /** Called with each finished rendition's format and seconds taken. */
   onRendition?: (rendition: MadeRendition, seconds: number) => void;
 }

@@ -12,9 +12,16 @@ import {
   redisAnswers,
   closeWaitMs,
   closeWorker,
+  StorageWait,
+  type TypedJob,
+  type WaitLedger,
 } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
-import { openStorage, type Storage } from '@ingest/storage';
+import {
+  isStorageUnavailable,
+  openStorage,
+  type Storage,
+} from '@ingest/storage';
 import {
   OpsServer,
   createLogger,
@@ -25,9 +32,14 @@ import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
-import { StorageWait } from './storage-wait';
 import { updateProcessor } from './update-processor';
 import { sweepDeadWorkDirs, workDirOf } from './work-dirs';
+
+/** A transcode keeps its wait for storage in its data, across put-backs. */
+const dataLedger: WaitLedger<TypedJob<'transcode'>> = {
+  read: (job) => job.data.storageWait,
+  write: (job, storageWait) => job.updateData({ ...job.data, storageWait }),
+};
 
 export interface TranscoderOverrides {
   logger?: Logger;
@@ -72,7 +84,13 @@ export async function startTranscoder(
     );
   await sweep(true);
   const handBack = new RunHandBack();
-  const storageWait = new StorageWait(storage, logger, metrics.storage);
+  const storageWait = new StorageWait({
+    storage,
+    isOutage: isStorageUnavailable,
+    ledger: dataLedger,
+    logger,
+    metrics: metrics.storage,
+  });
 
   const processorDeps = {
     store,

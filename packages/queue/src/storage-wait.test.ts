@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TypedJob } from '@ingest/queue';
-import { StorageUnavailableError } from '@ingest/storage';
+import { isStorageUnavailable, StorageUnavailableError } from '@ingest/storage';
 import { createLogger } from '@ingest/telemetry';
-import { StorageWait } from './storage-wait';
+import type { TypedJob } from './queues';
+import { StorageWait, type WaitLedger } from './storage-wait';
 
 const HOUR = 60 * 60 * 1000;
 const outage = new StorageUnavailableError('storage unreachable: test');
@@ -13,12 +13,25 @@ function jobWaitingSince(since?: number) {
   return { data } as TypedJob<'transcode'>;
 }
 
-const wait = new StorageWait(
-  { ready: async () => ({ ready: true }) },
-  createLogger('transcoder', 'silent'),
-  undefined,
-  { limitMs: HOUR },
-);
+type Transcode = TypedJob<'transcode'>;
+const ledger: WaitLedger<Transcode> = {
+  read: (job) => job.data.storageWait,
+  write: (job, storageWait) => job.updateData({ ...job.data, storageWait }),
+};
+
+function storageWait(ready: () => boolean, probeEveryMs?: number) {
+  return new StorageWait<Transcode>(
+    {
+      storage: { ready: async () => ({ ready: ready() }) },
+      isOutage: isStorageUnavailable,
+      ledger,
+      logger: createLogger('transcoder', 'silent'),
+    },
+    { limitMs: HOUR, probeEveryMs },
+  );
+}
+
+const wait = storageWait(() => true);
 
 test('a storage outage is waited out, other failures are not', () => {
   assert.equal(wait.holds(jobWaitingSince(), outage), true);
@@ -35,13 +48,9 @@ test('past the limit, an outage counts as an attempt again', () => {
 test('a job taken while the store is away is put back unrun', async () => {
   let down = true;
   const paused: boolean[] = [];
-  const gate = new StorageWait(
-    { ready: async () => ({ ready: !down }) },
-    createLogger('transcoder', 'silent'),
-    undefined,
-    { limitMs: HOUR, probeEveryMs: 50 },
-  );
+  const gate = storageWait(() => !down, 50);
   gate.attach({
+    name: 'transcode',
     pause: async () => void paused.push(true),
     resume: async () => void paused.push(false),
   });
