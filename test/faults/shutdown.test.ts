@@ -16,6 +16,7 @@ import {
   makeTone,
   serveFiles,
   type LoopbackServer,
+  type ServiceProcess,
   type TestSite,
 } from '@ingest/testkit';
 import {
@@ -78,6 +79,24 @@ const call = (endpoint: string, params: Record<string, unknown> = {}) =>
 
 const serviceNamed = (name: string) =>
   stack.services.find((s) => s.name === name && s.child.exitCode === null)!;
+
+/**
+ * Every `/readyz` status of a stopping service, asked every 50 ms until
+ * it no longer answers (it closes its port on its way out).
+ */
+async function readyzWhileStopping(service: ServiceProcess) {
+  const seen: string[] = [];
+  while (service.child.exitCode === null) {
+    const res = await fetch(`http://127.0.0.1:${service.port}/readyz`)
+      .catch(() => undefined);
+    if (!res) break;
+    seen.push(`${res.status} ${await res.text()}`);
+    await sleep(50);
+  }
+  return seen;
+}
+
+const DRAINING = '503 {"status":"not ready","reason":"shutting down"}';
 
 async function assertNothingActive() {
   const counts = await queueCounts(stack.redis);
@@ -148,9 +167,13 @@ test('transcoder: runs past the deadline are handed back, exit 0', async () => {
   await waitUntil('ffmpeg running', () =>
     ffmpegChildOf(transcoder.child.pid!), 120_000, 50);
   const signalledAt = Date.now();
-  assert.equal(await transcoder.stop('SIGTERM'), 0);
+  const stopping = transcoder.stop('SIGTERM');
+  const readiness = await readyzWhileStopping(transcoder);
+  assert.equal(await stopping, 0);
   const exitMs = Date.now() - signalledAt;
   assert.ok(exitMs < DEADLINE_MS, `exited after ${exitMs} ms`);
+  // It takes no new runs while it drains, and says so.
+  assert.ok(readiness.includes(DRAINING), readiness.join('\n'));
 
   const counts = await assertNothingActive();
   assert.equal(counts.transcode.failed, 0);
@@ -189,6 +212,8 @@ test('notifier: the delivery in flight finishes, then exit 0', async () => {
     notifier.child.kill('SIGTERM');
     await sleep(500);
     assert.equal(notifier.child.exitCode, null, 'waits for the delivery');
+    const ready = await fetch(`http://127.0.0.1:${notifier.port}/readyz`);
+    assert.equal(`${ready.status} ${await ready.text()}`, DRAINING);
     hook.release();
     assert.equal(await notifier.exited, 0);
     const exitMs = Date.now() - signalledAt;

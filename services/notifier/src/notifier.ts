@@ -175,12 +175,17 @@ export async function startNotifier(
     logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
   });
 
+  let draining = false;
   const ops = new OpsServer({
     port: config.notifierPort,
     host: config.host,
     registry,
-    ready: async () =>
-      (await redisAnswers(redis)) && (await sender.ready()),
+    // A draining notifier takes no new deliveries: not ready, as the
+    // gateway says while it drains.
+    ready: async () => {
+      if (draining) return { ready: false, reason: 'shutting down' };
+      return (await redisAnswers(redis)) && (await sender.ready());
+    },
   });
   const closeWorkers = async () => {
     const afterMs = handBackAfter(config.shutdownTimeoutMs);
@@ -197,7 +202,13 @@ export async function startNotifier(
   const steps: ShutdownStep[] = [
     // close() lets running jobs finish; those still running near the
     // deadline are handed back, to be retried with the same event id.
-    { name: 'workers', run: () => closeWorkers() },
+    {
+      name: 'workers',
+      run: () => {
+        draining = true;
+        return closeWorkers();
+      },
+    },
     {
       name: 'queues',
       run: () => Promise.all([queues.webhook.close(), queues.email.close()]),

@@ -133,11 +133,14 @@ export async function startTranscoder(
   countWorkerJobs(registry, worker);
   void worker.run();
 
+  let closing: Promise<void> | undefined;
   const ops = new OpsServer({
     port: config.transcoderPort,
     host: config.host,
     registry,
     ready: async () => {
+      // Draining: it takes no new runs, whatever Redis and storage say.
+      if (closing) return { ready: false, reason: 'shutting down' };
       if (!(await redisAnswers(redis))) {
         return { ready: false, reason: 'redis unreachable' };
       }
@@ -155,7 +158,6 @@ export async function startTranscoder(
     'transcoder running',
   );
 
-  let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // close() waits for runs in flight; those still running near the
