@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError, retryAfterOf, type Site } from '@ingest/core';
+import { isRedisOutOfMemory } from '@ingest/queue';
 import { isStorageUnavailable } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
@@ -139,6 +140,9 @@ export function sendError(res: Response, log: Logger, err: unknown) {
   }
   if (isStorageUnavailable(err)) {
     log.warn({ err: (err as Error).message }, 'storage unavailable');
+  } else if (isRedisOutOfMemory(err)) {
+    // Nothing frees itself: an operator must raise maxmemory or clean up.
+    log.error({ err: (err as Error).message }, 'redis is full (maxmemory)');
   } else if (!(err instanceof ApiError)) {
     log.error({ err }, 'request failed');
   }
@@ -175,13 +179,20 @@ function bodyDeadline(timeoutMs: number | undefined) {
 
 /**
  * The answer for `err`: its own when it is an ApiError; a store that
- * cannot be reached is a 503 the client may retry (the log has why:
- * the store's address is none of the client's business).
+ * cannot be reached, or a Redis that is full, is a 503 the client may
+ * retry (the log has why: the service's insides are none of the
+ * client's business).
  */
 function apiErrorOf(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (isStorageUnavailable(err)) {
     return new ApiError('not_ready', 'storage is unavailable; retry later');
+  }
+  if (isRedisOutOfMemory(err)) {
+    return new ApiError(
+      'not_ready',
+      'the service is out of room for new work; retry later',
+    );
   }
   return new ApiError('internal', undefined);
 }
