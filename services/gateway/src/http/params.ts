@@ -250,14 +250,6 @@ export function text(params: Params, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-export function requireText(params: Params, name: string): string {
-  const value = text(params, name);
-  if (value === undefined) {
-    throw new ApiError('invalid_parameter', `${name} is required`);
-  }
-  return value;
-}
-
 /** A positive integer id, or undefined when absent. */
 export function id(params: Params, name: string): number | undefined {
   const value = text(params, name);
