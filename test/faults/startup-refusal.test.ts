@@ -85,6 +85,21 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
   });
 }
 
+for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
+  test(`${name} refuses a bad setting on its fatal line`, async () => {
+    const { refused, message } = await start(name, {
+      REDIS_URL: good.url,
+      [PORT_VAR[name]]: 'eighty',
+    });
+    assert.ok(refused, `${name} started`);
+    assert.match(message, /exited with 1/);
+    const fatal = JSON.parse(fatalJson(message) ?? '{}');
+    assert.equal(fatal.msg, `${name} could not start`);
+    assert.equal(fatal.err?.type, 'ConfigError');
+    assert.match(fatal.err?.message, new RegExp(`${PORT_VAR[name]}: expected`));
+  });
+}
+
 test('transcoder refuses an ffmpeg without libmp3lame', async () => {
   // Hides LAME from the encoder list; otherwise the real ffmpeg.
   const real = defaultBinaryPaths().ffmpegPath;
