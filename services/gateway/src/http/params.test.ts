@@ -129,6 +129,30 @@ test('one parameter given twice must agree with itself', () => {
   assert.throws(() => addPair(clash, 'upload_id', '36'), /given twice/);
 });
 
+test('one meta field given twice must agree with itself, in any spelling', () => {
+  const same = emptyParams();
+  addPair(same, 'meta[Title]', 'Blue');
+  addJson(same, { meta: { Title: 'Blue' }, 'meta[ Title ]': 'Blue' });
+  assert.deepEqual(same.meta, { Title: 'Blue' });
+
+  const clashes: ((p: ReturnType<typeof emptyParams>) => void)[] = [
+    (p) => addPair(p, 'meta[Title]', 'Red'),
+    (p) => addPair(p, 'meta[ Title ]', 'Red'),
+    (p) => addJson(p, { meta: { Title: 'Red' } }),
+  ];
+  for (const clash of clashes) {
+    const params = emptyParams();
+    addPair(params, 'meta[Title]', 'Blue');
+    assert.throws(
+      () => clash(params),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.code === 'invalid_parameter' &&
+        /meta\[Title\] is given twice/.test(err.message),
+    );
+  }
+});
+
 test('a blank list counts as absent; a list of nothing does not', () => {
   const blank = emptyParams();
   addPair(blank, 'formats', '  ');
