@@ -174,10 +174,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function setMeta(params: Params, field: string, value: string) {
   params.hasMeta = true;
   if (Buffer.byteLength(value) > PARAM_LIMITS.metaValueBytes) {
+    const name = `meta[${field.trim().slice(0, 100)}]`;
     throw new ApiError(
       'invalid_parameter',
-      `meta[${field.slice(0, 100)}] is longer than ` +
-        `${PARAM_LIMITS.metaValueBytes} bytes`,
+      `${name} is longer than ${PARAM_LIMITS.metaValueBytes} bytes`,
+      { parameters: [name] },
     );
   }
   const control = CONTROL.exec(value);
@@ -209,6 +210,7 @@ function setMeta(params: Params, field: string, value: string) {
     throw new ApiError(
       'invalid_parameter',
       `meta has more than ${PARAM_LIMITS.metaKeys} fields`,
+      { parameters: ['meta'] },
     );
   }
   // Defined, not assigned: a field named __proto__ becomes a field like
