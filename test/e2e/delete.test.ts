@@ -117,6 +117,7 @@ describe('delete', () => {
     const none = await call(site, 'delete');
     assert.equal(none.status, 400);
     assert.equal(none.body.code, 'invalid_parameter');
+    assert.deepEqual(none.body.parameters, ['upload_id', 'update_id']);
 
     const word = await call(site, 'delete', { upload_id: 'some' });
     assert.equal(word.status, 400);
@@ -124,6 +125,7 @@ describe('delete', () => {
 
     const both = await call(site, 'delete', { upload_id: ids.b, update_id: 1 });
     assert.equal(both.status, 400);
+    assert.deepEqual(both.body.parameters, ['upload_id', 'update_id']);
     assert.ok(await stack.store.uploadById(ids.b));
   });
 

@@ -63,6 +63,11 @@ test('url and a file together are refused, and nothing is kept', async () => {
   assert.equal(await uploadsOf(), 0);
 });
 
+test('neither url nor a file is refused, naming both', async () => {
+  assertRefused(await call('upload', { formats: 'mp3' }), ['url', 'file']);
+  assert.equal(await uploadsOf(), 0);
+});
+
 test('a token parameter and a Bearer header that differ are refused', async () => {
   const other = await fixture.stack.createSite();
   const res = await fetch(

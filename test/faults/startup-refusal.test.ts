@@ -77,7 +77,26 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
     assert.match(message, /exited with 1/);
     assert.match(message, /maxmemory-policy is \\?"allkeys-lru\\?"/);
     assert.match(message, /CONFIG SET maxmemory-policy noeviction/);
+    // Each service says it the same way, with the error whole (its stack).
+    const fatal = JSON.parse(fatalJson(message) ?? '{}');
+    assert.equal(fatal.msg, `${name} could not start`);
+    assert.equal(fatal.err?.type, 'PreflightError');
     console.log(`# observed ${name}: ${fatalLine(message)}`);
+  });
+}
+
+for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
+  test(`${name} refuses a bad setting on its fatal line`, async () => {
+    const { refused, message } = await start(name, {
+      REDIS_URL: good.url,
+      [PORT_VAR[name]]: 'eighty',
+    });
+    assert.ok(refused, `${name} started`);
+    assert.match(message, /exited with 1/);
+    const fatal = JSON.parse(fatalJson(message) ?? '{}');
+    assert.equal(fatal.msg, `${name} could not start`);
+    assert.equal(fatal.err?.type, 'ConfigError');
+    assert.match(fatal.err?.message, new RegExp(`${PORT_VAR[name]}: expected`));
   });
 }
 
@@ -113,8 +132,13 @@ test('control: the same start succeeds with noeviction and real ffmpeg', async (
 
 /** The message of the service's own fatal log line, for the report. */
 function fatalLine(output: string): string {
-  const line = output.split('\n').find((l) => /"level":60/.test(l));
+  const line = fatalJson(output);
   if (!line) return output.slice(-240);
   const { err, msg } = JSON.parse(line);
-  return `${msg}: ${typeof err === 'string' ? err : err?.message}`;
+  return `${msg}: ${err?.message}`;
+}
+
+/** The service's fatal log line (pino level 60), if it printed one. */
+function fatalJson(output: string): string | undefined {
+  return output.split('\n').find((l) => /"level":60/.test(l));
 }

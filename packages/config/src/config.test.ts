@@ -25,6 +25,28 @@ test('every bad variable is named at once', () => {
   );
 });
 
+test('a number that is no number says what was expected', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+  assert.deepEqual(problems({ PORT: 'eighty' }), [
+    'PORT: expected a whole number from 0 to 65535',
+  ]);
+  assert.deepEqual(problems({ PORT: '70000', TRANSCODER_CONCURRENCY: '0' }), [
+    'PORT: expected a whole number from 0 to 65535',
+    'TRANSCODER_CONCURRENCY: expected a whole number from 1 up',
+  ]);
+  assert.deepEqual(problems({ INGEST_FETCH_MAX_REDIRECTS: '2.5' }), [
+    'INGEST_FETCH_MAX_REDIRECTS: expected a whole number from 0 up',
+  ]);
+});
+
 test('durations take units', () => {
   assert.equal(parseDuration('250ms'), 250);
   assert.equal(parseDuration('5m'), 300_000);

@@ -25,8 +25,21 @@ const schedule = z.string().transform((v, ctx) => {
   }
 });
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positive = z.coerce.number().int().positive();
+/** A whole number from `min` up, said so when the text is anything else. */
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const expected =
+    max === Number.MAX_SAFE_INTEGER
+      ? `expected a whole number from ${min} up`
+      : `expected a whole number from ${min} to ${max}`;
+  return z.coerce
+    .number({ error: expected })
+    .int({ error: expected })
+    .min(min, { error: expected })
+    .max(max, { error: expected });
+}
+
+const port = wholeNumber(0, 65535);
+const positive = wholeNumber(1);
 
 /** Every setting, by its environment variable (SPEC §6). */
 const schema = z.object({
@@ -50,7 +63,7 @@ const schema = z.object({
   FFPROBE_PATH: z.string().optional(),
   INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
-  INGEST_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).default(5),
+  INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
   INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
   INGEST_TRANSCODE_LOCK: duration.default(60_000),
   INGEST_WEBHOOK_SCHEDULE: schedule.default([

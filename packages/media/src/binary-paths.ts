@@ -29,8 +29,10 @@ function installerPath(pkg: string): string | undefined {
 /**
  * Default binary locations: FFMPEG_PATH / FFPROBE_PATH when set, otherwise
  * the static builds shipped by @ffmpeg-installer and @ffprobe-installer.
- * This is the only place the package reads the environment; the config
- * package calls it and passes the result to `createMediaTools`.
+ * This is the only place the package reads the environment. The services
+ * pass the paths packages/config parsed to `createMediaTools`, which
+ * calls this only for a path it was not given (tests and the bench
+ * give none).
  */
 export function defaultBinaryPaths(
   env: Record<string, string | undefined> = process.env,

@@ -8,8 +8,6 @@
 export const OUTPUT_FORMATS = ['mp3', 'wav', 'aiff', 'flac'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export type LosslessFormat = Exclude<OutputFormat, 'mp3'>;
-
 export function isOutputFormat(value: string): value is OutputFormat {
   return (OUTPUT_FORMATS as readonly string[]).includes(value);
 }

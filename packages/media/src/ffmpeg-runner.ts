@@ -49,10 +49,6 @@ export interface ToolRunner {
   run(spec: RunSpec): Promise<RunResult>;
 }
 
-export interface ToolRunnerOptions extends Partial<BinaryPaths> {
-  logger?: MediaLogger;
-}
-
 const HEAD_LINES = 20;
 const TAIL_LINES = 30;
 // ffprobe output is small JSON; anything bigger means a runaway file.

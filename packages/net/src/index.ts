@@ -5,7 +5,6 @@ export {
   systemResolver,
 } from './guarded-lookup';
 export {
-  isNetError,
   NET_ERROR_CODES,
   NetError,
   type NetErrorCode,

@@ -34,7 +34,3 @@ export class NetError extends Error {
     this.code = code;
   }
 }
-
-export function isNetError(error: unknown): error is NetError {
-  return error instanceof NetError;
-}

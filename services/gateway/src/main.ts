@@ -2,10 +2,12 @@ import { loadConfig } from '@ingest/config';
 import { createLogger, onShutdown } from '@ingest/telemetry';
 import { startGateway } from './gateway';
 
-const config = loadConfig();
-const logger = createLogger('gateway', config.logLevel);
+// A bad setting is told on the same fatal line as any other refusal.
+let logger = createLogger('gateway');
 
 try {
+  const config = loadConfig();
+  logger = createLogger('gateway', config.logLevel);
   const gateway = await startGateway(config, { logger });
   onShutdown(logger, config.shutdownTimeoutMs, [
     { name: 'gateway', run: () => gateway.close() },

@@ -2,18 +2,15 @@ import { loadConfig } from '@ingest/config';
 import { createLogger, onShutdown } from '@ingest/telemetry';
 import { startNotifier } from './notifier';
 
-/** Process entry: settings from the environment, drain on SIGTERM. */
-async function main() {
+// A bad setting is told on the same fatal line as any other refusal.
+let logger = createLogger('notifier');
+
+try {
   const config = loadConfig();
-  const logger = createLogger('notifier', config.logLevel);
-
-  try {
-    const notifier = await startNotifier(config, { logger });
-    onShutdown(logger, config.shutdownTimeoutMs, notifier.steps);
-  } catch (err) {
-    logger.fatal({ err: (err as Error).message }, 'notifier did not start');
-    process.exitCode = 1;
-  }
+  logger = createLogger('notifier', config.logLevel);
+  const notifier = await startNotifier(config, { logger });
+  onShutdown(logger, config.shutdownTimeoutMs, notifier.steps);
+} catch (err) {
+  logger.fatal({ err }, 'notifier could not start');
+  process.exit(1);
 }
-
-void main();

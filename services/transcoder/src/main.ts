@@ -2,10 +2,12 @@ import { loadConfig } from '@ingest/config';
 import { createLogger, onShutdown } from '@ingest/telemetry';
 import { startTranscoder } from './transcoder';
 
-const config = loadConfig();
-const logger = createLogger('transcoder', config.logLevel);
+// A bad setting is told on the same fatal line as any other refusal.
+let logger = createLogger('transcoder');
 
 try {
+  const config = loadConfig();
+  logger = createLogger('transcoder', config.logLevel);
   const transcoder = await startTranscoder(config, { logger });
   onShutdown(logger, config.shutdownTimeoutMs, [
     { name: 'transcoder', run: () => transcoder.close() },

@@ -226,7 +226,6 @@ function requestBody(ep: ApiEndpoint, paramsRef: Json): Json {
   };
 }
 
-/** Error answers grouped by status, each naming the codes it may carry. */
 /** Answers and error answers; one of both statuses (416) gets both. */
 function withErrors(answers: Json, errors: Json): Json {
   const all: Json = { ...answers };
@@ -236,6 +235,7 @@ function withErrors(answers: Json, errors: Json): Json {
   return all;
 }
 
+/** Error answers grouped by status, each naming the codes it may carry. */
 function errorResponses(codes: ErrorCode[]): Json {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { addJson, addPair, emptyParams, id, list } from './params';
+import {
+  addJson,
+  addPair,
+  emptyParams,
+  id,
+  list,
+  PARAM_LIMITS,
+} from './params';
 
 test('the three meta encodings mean the same', () => {
   const form = emptyParams();
@@ -127,6 +134,56 @@ test('one parameter given twice must agree with itself', () => {
   const clash = emptyParams();
   addPair(clash, 'upload_id', '32');
   assert.throws(() => addPair(clash, 'upload_id', '36'), /given twice/);
+});
+
+test('one meta field given twice must agree with itself, in any spelling', () => {
+  const same = emptyParams();
+  addPair(same, 'meta[Title]', 'Blue');
+  addJson(same, { meta: { Title: 'Blue' }, 'meta[ Title ]': 'Blue' });
+  assert.deepEqual(same.meta, { Title: 'Blue' });
+
+  const clashes: ((p: ReturnType<typeof emptyParams>) => void)[] = [
+    (p) => addPair(p, 'meta[Title]', 'Red'),
+    (p) => addPair(p, 'meta[ Title ]', 'Red'),
+    (p) => addJson(p, { meta: { Title: 'Red' } }),
+  ];
+  for (const clash of clashes) {
+    const params = emptyParams();
+    addPair(params, 'meta[Title]', 'Blue');
+    assert.throws(
+      () => clash(params),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.code === 'invalid_parameter' &&
+        /meta\[Title\] is given twice/.test(err.message),
+    );
+  }
+});
+
+test('meta over its limits names what to shorten in parameters', () => {
+  const refusal = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
+    try {
+      fill(emptyParams());
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      return { code: err.code, parameters: err.details.parameters };
+    }
+    assert.fail('taken');
+  };
+  const long = 'x'.repeat(PARAM_LIMITS.metaValueBytes + 1);
+  assert.deepEqual(refusal((p) => addPair(p, 'meta[ Lyrics ]', long)), {
+    code: 'invalid_parameter',
+    parameters: ['meta[Lyrics]'],
+  });
+  const many = (p: ReturnType<typeof emptyParams>) => {
+    for (let i = 0; i <= PARAM_LIMITS.metaKeys; i++) {
+      addPair(p, `meta[Custom: F${i}]`, 'x');
+    }
+  };
+  assert.deepEqual(refusal(many), {
+    code: 'invalid_parameter',
+    parameters: ['meta'],
+  });
 });
 
 test('a blank list counts as absent; a list of nothing does not', () => {

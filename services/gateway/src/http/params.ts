@@ -174,10 +174,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function setMeta(params: Params, field: string, value: string) {
   params.hasMeta = true;
   if (Buffer.byteLength(value) > PARAM_LIMITS.metaValueBytes) {
+    const name = `meta[${field.trim().slice(0, 100)}]`;
     throw new ApiError(
       'invalid_parameter',
-      `meta[${field.slice(0, 100)}] is longer than ` +
-        `${PARAM_LIMITS.metaValueBytes} bytes`,
+      `${name} is longer than ${PARAM_LIMITS.metaValueBytes} bytes`,
+      { parameters: [name] },
     );
   }
   const control = CONTROL.exec(value);
@@ -196,10 +197,20 @@ function setMeta(params: Params, field: string, value: string) {
   }
   refuseUntaggable(field, value);
   const known = Object.hasOwn(params.meta, field.trim());
+  if (known && params.meta[field.trim()] !== value) {
+    // As with any parameter: which of two values was meant is a guess.
+    const name = `meta[${field.trim().slice(0, 100)}]`;
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} is given twice with different values`,
+      { parameters: [name] },
+    );
+  }
   if (!known && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(
       'invalid_parameter',
       `meta has more than ${PARAM_LIMITS.metaKeys} fields`,
+      { parameters: ['meta'] },
     );
   }
   // Defined, not assigned: a field named __proto__ becomes a field like
@@ -248,14 +259,6 @@ function scalar(key: string, value: unknown): string {
 export function text(params: Params, name: string): string | undefined {
   const value = params.values.get(name)?.trim();
   return value ? value : undefined;
-}
-
-export function requireText(params: Params, name: string): string {
-  const value = text(params, name);
-  if (value === undefined) {
-    throw new ApiError('invalid_parameter', `${name} is required`);
-  }
-  return value;
 }
 
 /** A positive integer id, or undefined when absent. */

@@ -34,6 +34,14 @@ export function parseNotifyTarget(value: string): NotifyTarget {
     }
     return { kind: 'url', value: url.toString() };
   }
+  // `ftp://…`, `mailto:…`: a client that meant a URL is told which ones
+  // are taken rather than that its text is no email address.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !isSingleAddress(value)) {
+    throw new ApiError(
+      'invalid_address',
+      'oncomplete URL must be http or https (or give one email address)',
+    );
+  }
   return { kind: 'email', value: parseEmail(value, 'oncomplete') };
 }
 

@@ -20,6 +20,7 @@ export function deleteEndpoint(deps: DeleteEndpointDeps) {
       throw new ApiError(
         'invalid_parameter',
         'give upload_id or update_id, not both',
+        { parameters: ['upload_id', 'update_id'] },
       );
     }
 
@@ -40,6 +41,7 @@ export function deleteEndpoint(deps: DeleteEndpointDeps) {
       throw new ApiError(
         'invalid_parameter',
         'upload_id (an id or ALL) or update_id is required',
+        { parameters: ['upload_id', 'update_id'] },
       );
     }
     return { result: 'success', deleted };

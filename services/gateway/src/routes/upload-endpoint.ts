@@ -174,6 +174,7 @@ export function uploadEndpoint(
           throw new ApiError(
             'invalid_parameter',
             'url or a multipart file is required',
+            { parameters: ['url', 'file'] },
           );
         }
         await slotOf(ctx).take(site.id);

@@ -96,3 +96,14 @@ test('Content-Encoding values: identity and blanks are no encoding', () => {
   assert.equal(contentEncodingOf('identity, br'), 'br');
   assert.equal(contentEncodingOf(['gzip', 'br']), 'gzip, br');
 });
+
+test('a url that is no http(s) URL names url in parameters', async () => {
+  for (const url of ['not a url', 'ftp://127.0.0.1/a.wav']) {
+    await assert.rejects(fetchSource(url), (err) => {
+      assert.ok(err instanceof ApiError, String(err));
+      assert.equal(err.code, 'invalid_parameter', url);
+      assert.deepEqual(err.details, { parameters: ['url'] }, url);
+      return true;
+    });
+  }
+});

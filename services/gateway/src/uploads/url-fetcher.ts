@@ -115,7 +115,9 @@ export function toApiError(err: unknown): Error {
   }
   switch (err.code) {
     case 'bad_url':
-      return new ApiError('invalid_parameter', `url: ${err.message}`);
+      return new ApiError('invalid_parameter', `url: ${err.message}`, {
+        parameters: ['url'],
+      });
     case 'address_not_allowed':
       return new ApiError('url_not_allowed', err.message);
     case 'too_large':

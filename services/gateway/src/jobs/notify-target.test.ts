@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { parseNotifyTarget } from './notify-target';
+
+/** The error `parseNotifyTarget` throws for `value`. */
+function refusal(value: string): ApiError {
+  try {
+    parseNotifyTarget(value);
+  } catch (err) {
+    assert.ok(err instanceof ApiError);
+    return err;
+  }
+  assert.fail(`${value} was taken`);
+}
+
+test('http(s) URLs are webhooks, anything else one email address', () => {
+  assert.deepEqual(parseNotifyTarget('HTTPS://hooks.example.com/a'), {
+    kind: 'url',
+    value: 'https://hooks.example.com/a',
+  });
+  assert.deepEqual(parseNotifyTarget('ops@example.com'), {
+    kind: 'email',
+    value: 'ops@example.com',
+  });
+  assert.equal(refusal('a@example.com, b@example.com').code, 'invalid_address');
+});
+
+test('a URL of another scheme is told it must be http(s)', () => {
+  for (const value of ['ftp://files.example.com/x', 'mailto:ops@example.com']) {
+    const err = refusal(value);
+    assert.equal(err.code, 'invalid_address');
+    assert.match(err.message, /http or https/, value);
+  }
+});
