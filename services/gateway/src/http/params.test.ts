@@ -171,3 +171,35 @@ test('a JSON whole number reads as its digits, as a query would send it', () => 
   assert.equal(params.values.get('pg'), '7');
   assert.equal(params.values.get('ratio'), '1.5');
 });
+
+test('a meta number that JSON cannot hold exactly is refused, not changed', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['meta[ISRC]', { meta: { ISRC: 12345678901234567890123 } }],
+    ['meta[Catalog]', { meta: { Catalog: 9007199254740993 } }],
+    ['meta[BPM]', { meta: { BPM: Number.POSITIVE_INFINITY } }],
+    ['meta[Tempo]', { 'meta[Tempo]': -1e400 }],
+  ];
+  for (const [name, body] of cases) {
+    assert.throws(
+      () => addJson(emptyParams(), body),
+      (err) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.code, 'invalid_parameter');
+        assert.match(err.message, /send it as a string$/);
+        assert.deepEqual(err.details, { parameters: [name] });
+        return true;
+      },
+      name,
+    );
+  }
+  // Numbers that survive parsing are taken as their digits.
+  const params = emptyParams();
+  addJson(params, {
+    meta: { BPM: 120, 'Track Number': 9007199254740991, Tempo: 92.5 },
+  });
+  assert.deepEqual(params.meta, {
+    BPM: '120',
+    'Track Number': '9007199254740991',
+    Tempo: '92.5',
+  });
+});
