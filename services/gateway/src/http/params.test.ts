@@ -203,3 +203,36 @@ test('a meta number that JSON cannot hold exactly is refused, not changed', () =
     Tempo: '92.5',
   });
 });
+
+test('a meta field given twice must agree with itself, in any encoding', () => {
+  const same = emptyParams();
+  addPair(same, 'meta[Title]', 'Song');
+  addJson(same, { meta: { Title: 'Song' }, 'meta[ Title ]': 'Song' });
+  assert.deepEqual(same.meta, { Title: 'Song' });
+
+  const clashes: Array<(params: ReturnType<typeof emptyParams>) => void> = [
+    (p) => {
+      addPair(p, 'meta[Title]', 'a');
+      addPair(p, 'meta[Title]', 'b');
+    },
+    (p) => {
+      addPair(p, 'meta[Title]', 'query');
+      addJson(p, { meta: { Title: 'body' } });
+    },
+    (p) => addJson(p, { 'meta[Title]': 'a', meta: { 'Title ': 'b' } }),
+    // A blank value clears a field; with a value beside it, which is meant?
+    (p) => addJson(p, { meta: { Title: '' }, 'meta[Title]': 'x' }),
+  ];
+  for (const clash of clashes) {
+    assert.throws(
+      () => clash(emptyParams()),
+      (err) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.code, 'invalid_parameter');
+        assert.equal(err.message, 'meta[Title] is given twice with different values');
+        assert.deepEqual(err.details, { parameters: ['meta[Title]'] });
+        return true;
+      },
+    );
+  }
+});

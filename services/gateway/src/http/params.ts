@@ -196,6 +196,16 @@ function setMeta(params: Params, field: string, value: string) {
   }
   refuseUntaggable(field, value);
   const known = Object.hasOwn(params.meta, field.trim());
+  if (known && params.meta[field.trim()] !== value) {
+    // As for any other parameter: which one was meant cannot be told,
+    // and keeping the last would drop the other without a word.
+    const name = `meta[${field.trim().slice(0, 100)}]`;
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} is given twice with different values`,
+      { parameters: [name] },
+    );
+  }
   if (!known && Object.keys(params.meta).length >= PARAM_LIMITS.metaKeys) {
     throw new ApiError(
       'invalid_parameter',
