@@ -12,6 +12,7 @@ import { loadConfig } from '@ingest/config';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
+import { assertPortsFree } from './stack-ports';
 import { redisUrlFile } from './stack-redis';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
@@ -39,6 +40,11 @@ const supervisor = new Supervisor((line) => {
 });
 
 async function start() {
+  await assertPortsFree(config.host, {
+    PORT: config.port,
+    TRANSCODER_PORT: config.transcoderPort,
+    NOTIFIER_PORT: config.notifierPort,
+  });
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');

@@ -36,6 +36,10 @@ export const ERRORS = {
     message: 'too many uploads are waiting for their token',
     retryAfterSeconds: 5,
   },
+  /** A request the HTTP parser could not read; no endpoint saw it. */
+  malformed_request: { status: 400, message: 'the request is not valid HTTP' },
+  /** A request line and headers past the server's limit (16 KiB). */
+  headers_too_large: { status: 431, message: 'request headers too large' },
   unsupported_media_type: {
     status: 415,
     message: 'request body of a type the API does not read',

@@ -151,11 +151,18 @@ async function describe(
   const formatName = output.format?.format_name ?? 'unknown';
   const container = normalizeContainer(formatName);
   const streams = output.streams ?? [];
-  const audioStream = streams.find((s) => s.codec_type === 'audio');
+  const audioStreams = streams.filter((s) => s.codec_type === 'audio');
+  const audioStream = audioStreams[0];
   const videos = streams.filter((s) => s.codec_type === 'video');
   const picture = videos.find((s) => s.disposition?.attached_pic === 1);
 
-  const header = await headerDuration(path, container, output, estimated);
+  const header = await headerDuration(
+    path,
+    container,
+    output,
+    estimated,
+    audioStreams,
+  );
   return {
     path,
     bytes,
@@ -182,12 +189,18 @@ async function headerDuration(
   container: string,
   output: FfprobeOutput,
   estimated: boolean,
+  audioStreams: FfprobeStream[],
 ): Promise<{ durationS: number | null; reliable: boolean }> {
   if (container === 'wav' || container === 'aiff') {
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
   }
-  const durationS = toNumber(output.format?.duration);
+  // A container lasts as long as its longest stream, and only the first
+  // audio stream is decoded: beside a longer second one, its own length
+  // is what it declares, or a whole 3 s stream reads as a truncated 6 s.
+  const first =
+    audioStreams.length > 1 ? toNumber(audioStreams[0].duration) : null;
+  const durationS = first ?? toNumber(output.format?.duration);
   return { durationS, reliable: durationS !== null && !estimated };
 }
 

@@ -224,7 +224,10 @@ test('a redirect to another scheme is refused', async () => {
   try {
     await assert.rejects(
       safeRequest(`${entry.origin}/`, { ...RULE_ON, allowPrivate: true }),
-      { code: 'bad_url', message: /redirect scheme file: is not allowed/ },
+      {
+        code: 'bad_redirect',
+        message: /redirect scheme file: is not allowed/,
+      },
     );
   } finally {
     await entry.close();

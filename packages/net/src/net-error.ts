@@ -6,6 +6,11 @@
 export const NET_ERROR_CODES = [
   /** Not http/https, credentials in the URL, or not a URL at all. */
   'bad_url',
+  /**
+   * The same faults in a redirect's Location: the server's doing, not
+   * the caller's, so the gateway answers it as a failed fetch.
+   */
+  'bad_redirect',
   /** The host is, or resolves to, an address the policy refuses. */
   'address_not_allowed',
   /** More redirects than `maxRedirects`. */

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { NetError } from './net-error';
+import { NetError, type NetErrorCode } from './net-error';
 
 /** A URL that passed the scheme and credentials rules. */
 export interface RequestTarget {
@@ -21,7 +21,7 @@ export function parseTarget(raw: string, prefix: string): RequestTarget {
   } catch {
     throw new NetError('bad_url', `${prefix}: not a valid URL`);
   }
-  return checkTarget(url, prefix, 'URL');
+  return checkTarget(url, prefix, 'URL', 'bad_url');
 }
 
 /** Resolves a Location header against the URL that answered with it. */
@@ -35,11 +35,11 @@ export function redirectTarget(
     url = new URL(location, from);
   } catch {
     throw new NetError(
-      'bad_url',
+      'bad_redirect',
       `${prefix}: redirect location is not a valid URL`,
     );
   }
-  return checkTarget(url, prefix, 'redirect');
+  return checkTarget(url, prefix, 'redirect', 'bad_redirect');
 }
 
 /** Two URLs that differ only in their fragment are the same request. */
@@ -53,24 +53,29 @@ export function sameOrigin(a: URL, b: URL): boolean {
   return a.origin === b.origin;
 }
 
-function checkTarget(url: URL, prefix: string, what: string): RequestTarget {
+function checkTarget(
+  url: URL,
+  prefix: string,
+  what: string,
+  code: NetErrorCode,
+): RequestTarget {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NetError(
-      'bad_url',
+      code,
       `${prefix}: ${what} scheme ${url.protocol} is not allowed, ` +
         'only http and https',
     );
   }
   if (url.username !== '' || url.password !== '') {
     throw new NetError(
-      'bad_url',
+      code,
       `${prefix}: ${what} must not carry a user name or password`,
     );
   }
 
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (hostname === '') {
-    throw new NetError('bad_url', `${prefix}: ${what} has no host`);
+    throw new NetError(code, `${prefix}: ${what} has no host`);
   }
   const literalAddress = net.isIP(hostname) ? hostname : undefined;
   return { url, hostname, literalAddress };

@@ -30,6 +30,7 @@ import {
 } from '@ingest/telemetry';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-error';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
 import { TrackIndexing } from './tracks/track-indexing';
@@ -223,6 +224,7 @@ export async function startGateway(
     },
     app,
   );
+  answerClientErrors(server);
   inFlight.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -28,6 +28,8 @@ export const COMMON_ERRORS: ErrorCode[] = [
   'invalid_parameter',
   'payload_too_large',
   'unsupported_media_type',
+  'malformed_request',
+  'headers_too_large',
   'not_ready',
   'internal',
 ];

@@ -136,30 +136,6 @@ test('one parameter given twice must agree with itself', () => {
   assert.throws(() => addPair(clash, 'upload_id', '36'), /given twice/);
 });
 
-test('one meta field given twice must agree with itself, in any spelling', () => {
-  const same = emptyParams();
-  addPair(same, 'meta[Title]', 'Blue');
-  addJson(same, { meta: { Title: 'Blue' }, 'meta[ Title ]': 'Blue' });
-  assert.deepEqual(same.meta, { Title: 'Blue' });
-
-  const clashes: ((p: ReturnType<typeof emptyParams>) => void)[] = [
-    (p) => addPair(p, 'meta[Title]', 'Red'),
-    (p) => addPair(p, 'meta[ Title ]', 'Red'),
-    (p) => addJson(p, { meta: { Title: 'Red' } }),
-  ];
-  for (const clash of clashes) {
-    const params = emptyParams();
-    addPair(params, 'meta[Title]', 'Blue');
-    assert.throws(
-      () => clash(params),
-      (err: unknown) =>
-        err instanceof ApiError &&
-        err.code === 'invalid_parameter' &&
-        /meta\[Title\] is given twice/.test(err.message),
-    );
-  }
-});
-
 test('meta over its limits names what to shorten in parameters', () => {
   const refusal = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
     try {
@@ -227,4 +203,69 @@ test('a JSON whole number reads as its digits, as a query would send it', () => 
   assert.equal(params.values.get('show'), '1000000000000000000000');
   assert.equal(params.values.get('pg'), '7');
   assert.equal(params.values.get('ratio'), '1.5');
+});
+
+test('a meta number that JSON cannot hold exactly is refused, not changed', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['meta[ISRC]', { meta: { ISRC: 12345678901234567890123 } }],
+    ['meta[Catalog]', { meta: { Catalog: 9007199254740993 } }],
+    ['meta[BPM]', { meta: { BPM: Number.POSITIVE_INFINITY } }],
+    ['meta[Tempo]', { 'meta[Tempo]': -1e400 }],
+  ];
+  for (const [name, body] of cases) {
+    assert.throws(
+      () => addJson(emptyParams(), body),
+      (err) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.code, 'invalid_parameter');
+        assert.match(err.message, /send it as a string$/);
+        assert.deepEqual(err.details, { parameters: [name] });
+        return true;
+      },
+      name,
+    );
+  }
+  // Numbers that survive parsing are taken as their digits.
+  const params = emptyParams();
+  addJson(params, {
+    meta: { BPM: 120, 'Track Number': 9007199254740991, Tempo: 92.5 },
+  });
+  assert.deepEqual(params.meta, {
+    BPM: '120',
+    'Track Number': '9007199254740991',
+    Tempo: '92.5',
+  });
+});
+
+test('a meta field given twice must agree with itself, in any encoding', () => {
+  const same = emptyParams();
+  addPair(same, 'meta[Title]', 'Song');
+  addJson(same, { meta: { Title: 'Song' }, 'meta[ Title ]': 'Song' });
+  assert.deepEqual(same.meta, { Title: 'Song' });
+
+  const clashes: Array<(params: ReturnType<typeof emptyParams>) => void> = [
+    (p) => {
+      addPair(p, 'meta[Title]', 'a');
+      addPair(p, 'meta[Title]', 'b');
+    },
+    (p) => {
+      addPair(p, 'meta[Title]', 'query');
+      addJson(p, { meta: { Title: 'body' } });
+    },
+    (p) => addJson(p, { 'meta[Title]': 'a', meta: { 'Title ': 'b' } }),
+    // A blank value clears a field; with a value beside it, which is meant?
+    (p) => addJson(p, { meta: { Title: '' }, 'meta[Title]': 'x' }),
+  ];
+  for (const clash of clashes) {
+    assert.throws(
+      () => clash(emptyParams()),
+      (err) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.code, 'invalid_parameter');
+        assert.equal(err.message, 'meta[Title] is given twice with different values');
+        assert.deepEqual(err.details, { parameters: ['meta[Title]'] });
+        return true;
+      },
+    );
+  }
 });

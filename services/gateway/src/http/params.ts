@@ -242,6 +242,9 @@ function scalar(key: string, value: unknown): string {
     }
     return value;
   }
+  if (typeof value === 'number' && META_KEY.test(key)) {
+    refuseInexact(parameters[0], value);
+  }
   if (typeof value === 'number' && Number.isInteger(value)) {
     // Digits, as a query string sends them: String(1e300) is "1e+300".
     return BigInt(value).toString();
@@ -252,6 +255,23 @@ function scalar(key: string, value: unknown): string {
   throw new ApiError('invalid_parameter', `${parameters[0]} must be text`, {
     parameters,
   });
+}
+
+/**
+ * A meta value is kept as text, so a JSON number that did not survive
+ * parsing (past 2^53, or past the largest double: 1e400 is Infinity)
+ * would be stored as other digits than the client sent, silently.
+ */
+function refuseInexact(name: string, value: number) {
+  if (Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER) {
+    return;
+  }
+  throw new ApiError(
+    'invalid_parameter',
+    `${name} is a JSON number too large to be read exactly; ` +
+      'send it as a string',
+    { parameters: [name] },
+  );
 }
 
 // Readers of one parameter, each with a clear error.

@@ -28,6 +28,15 @@ const ENCODED: Record<string, [string, (bytes: Buffer) => Buffer]> = {
   '/twice.wav': ['deflate, gzip', (b) => gzipSync(deflateSync(b))],
 };
 
+/** Redirects a server may answer that no fetch follows. */
+const REDIRECTS: Record<string, string> = {
+  '/to-ftp.wav': 'ftp://127.0.0.1/a.wav',
+  '/to-file.wav': 'file:///etc/passwd',
+  '/to-data.wav': 'data:audio/wav;base64,UklGRg==',
+  '/to-credentials.wav': 'http://user:secret@127.0.0.1/a.wav',
+  '/to-nothing.wav': 'http://[::1',
+};
+
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-url-fetcher-'));
   wav = await readFile(
@@ -36,6 +45,11 @@ before(async () => {
   server = await listenOnLoopback(
     http.createServer((req, res) => {
       const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      const location = REDIRECTS[pathname];
+      if (location) {
+        res.writeHead(302, { location }).end();
+        return;
+      }
       asked.set(pathname, req.headers['accept-encoding']);
       const encoded = ENCODED[pathname];
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'audio/wav' };
@@ -106,4 +120,22 @@ test('a url that is no http(s) URL names url in parameters', async () => {
       return true;
     });
   }
+});
+
+test("a redirect no fetch follows is the server's failure, not the caller's", async () => {
+  for (const name of Object.keys(REDIRECTS)) {
+    await assert.rejects(fetchSource(`${server.url}${name}`), (err) => {
+      assert.ok(err instanceof ApiError, String(err));
+      // The caller's url was fine: not 400 invalid_parameter.
+      assert.equal(err.code, 'fetch_failed', `${name}: ${err.message}`);
+      assert.equal(err.status, 422);
+      assert.match(err.message, /^source could not be fetched: redirect /);
+      assert.ok(!err.message.includes('secret'), err.message);
+      return true;
+    });
+  }
+  // A url of the caller's that is no http URL stays the caller's fault.
+  await assert.rejects(fetchSource('ftp://127.0.0.1/a.wav'), {
+    code: 'invalid_parameter',
+  });
 });
