@@ -9,6 +9,7 @@ import {
   countingOutputArgs,
 } from '@ingest/media/transcode-args';
 import { longestFirst, type TrackKind } from './fixtures';
+import { ownChild } from './own-children';
 import { pool } from './stats';
 
 /**
@@ -46,7 +47,9 @@ export function plainArgs(
 function ffmpeg(args: string[]): Promise<void> {
   const { ffmpegPath } = defaultBinaryPaths();
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = ownChild(
+      spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
     let err = '';
     child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-2000)));
     child.once('error', reject);

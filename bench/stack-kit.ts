@@ -6,6 +6,7 @@ import {
   type TestSite,
   type WebhookReceiver,
 } from '@ingest/testkit';
+import { ownChild } from './own-children';
 
 /**
  * The bench runs one TestStack (Redis, gateway, notifier as real
@@ -27,21 +28,21 @@ export async function startTranscoders(
   const started: ServiceProcess[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
-    started.push(
-      await ServiceProcess.start('transcoder', {
-        port,
-        env: {
-          REDIS_URL: stack.redisServer.url,
-          INGEST_DATA_DIR: stack.dataDir,
-          INGEST_PUBLIC_URL: stack.gatewayUrl,
-          INGEST_ALLOW_PRIVATE_URLS: '1',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          TRANSCODER_PORT: String(port),
-          TRANSCODER_CONCURRENCY: String(concurrency),
-        },
-      }),
-    );
+    const transcoder = await ServiceProcess.start('transcoder', {
+      port,
+      env: {
+        REDIS_URL: stack.redisServer.url,
+        INGEST_DATA_DIR: stack.dataDir,
+        INGEST_PUBLIC_URL: stack.gatewayUrl,
+        INGEST_ALLOW_PRIVATE_URLS: '1',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        TRANSCODER_PORT: String(port),
+        TRANSCODER_CONCURRENCY: String(concurrency),
+      },
+    });
+    ownChild(transcoder.child);
+    started.push(transcoder);
   }
   return started;
 }
