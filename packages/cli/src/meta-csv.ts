@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Meta } from '@ingest/client';
+import { readCsvText } from './csv-text';
 import { CliUsageError } from './exit-codes';
 
 /** Columns that name the file a row is for; not sent as metadata. */
@@ -31,9 +31,7 @@ export class MetaCsv {
   }
 
   static async load(file: string): Promise<MetaCsv> {
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new CliUsageError(`cannot read --meta-csv file: ${file}`);
-    });
+    const text = await readCsvText(file);
     let records: string[][];
     try {
       records = parse(text, {

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { IngestClient } from '@ingest/client';
+import { makeTone, TestStack } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
+
+/** What `ingest` refuses, or reports as not done, against the real stack. */
+describe('ingest says what it did not do', { timeout: 300_000 }, () => {
+  let stack: TestStack;
+  let dir: string;
+  let env: Record<string, string>;
+  let client: IngestClient;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-cli-refusals-'));
+    await mkdir(path.join(dir, 'album'));
+    await makeTone(path.join(dir, 'album', 'café.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    stack = await TestStack.start();
+    const site = await stack.createSite();
+    env = { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token };
+    client = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+  });
+
+  after(async () => {
+    await stack?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a Latin-1 CSV before uploading, exit 1', async () => {
+    const csv = path.join(dir, 'latin1.csv');
+    await writeFile(csv, Buffer.from('Filename,Title\ncafé.wav,Déjà vu\n', 'latin1'));
+    const { job_id } = await client.createJob({ name: 'latin-1' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'album'), '--job', String(job_id), '--meta-csv', csv, '--json'],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(jsonOf(result).code, 'usage');
+    assert.match(
+      result.stderr,
+      /latin1\.csv: line 2, character 4: not UTF-8 \(byte 0xE9\)/,
+    );
+    assert.equal((await client.list(job_id)).tracks.length, 0);
+  });
+
+  it('reads a UTF-16 CSV with a BOM', async () => {
+    const csv = path.join(dir, 'utf16.csv');
+    const text = '\ufeffFilename,Title\r\ncafé.wav,Déjà vu\r\n';
+    await writeFile(csv, Buffer.from(text, 'utf16le'));
+    const { job_id } = await client.createJob({ name: 'utf-16' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'album'), '--job', String(job_id), '--meta-csv', csv, '--json'],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jsonOf(result).uploads[0].meta.Title, 'Déjà vu');
+  });
+});
