@@ -18,6 +18,15 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-cli-refusals-'));
     await mkdir(path.join(dir, 'album'));
     await makeTone(path.join(dir, 'album', 'café.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await mkdir(path.join(dir, 'mixed', 'art'), { recursive: true });
+    await makeTone(path.join(dir, 'mixed', 'one.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    // Audio ffmpeg reads, under an extension the walk does not take.
+    await makeTone(path.join(dir, 'mixed', 'two.w64'), { seconds: 1, codec: 'pcm_s16le' });
+    await writeFile(path.join(dir, 'mixed', 'notes.txt'), 'liner notes');
+    await writeFile(path.join(dir, 'mixed', 'art', 'credits.txt'), 'credits');
+    await writeFile(path.join(dir, 'mixed', 'art', 'cover.jpg'), 'not a picture');
+    await writeFile(path.join(dir, 'mixed', 'README'), 'no extension');
+    await writeFile(path.join(dir, 'mixed', '.hidden.txt'), 'hidden: not counted');
     stack = await TestStack.start();
     const site = await stack.createSite();
     env = { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token };
@@ -57,5 +66,47 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(jsonOf(result).uploads[0].meta.Title, 'Déjà vu');
+  });
+
+  it('says in one line which files of a folder were not sent', async () => {
+    const { job_id } = await client.createJob({ name: 'mixed folder' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'mixed'), '--job', String(job_id), '--json'],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const body = jsonOf(result);
+    assert.deepEqual(
+      body.uploads.map((u: any) => path.basename(u.source)),
+      ['one.wav'],
+    );
+    assert.deepEqual(body.not_audio_files, {
+      count: 5,
+      extensions: { '.txt': 2, '.jpg': 1, '': 1, '.w64': 1 },
+    });
+    const lines = result.stderr.split('\n').filter((l) => /skipped/.test(l));
+    assert.equal(lines.length, 1, result.stderr);
+    const mixed = path.join(dir, 'mixed');
+    assert.equal(
+      lines[0],
+      'ingest: skipped 5 file(s) in folders that are not audio by extension ' +
+        `(2 .txt, 1 without extension, 1 .jpg, 1 .w64; e.g. ${mixed}/art/cover.jpg); ` +
+        'name a file on the command line to send it anyway',
+    );
+
+    // Named, it is sent.
+    const named = await runIngest(
+      ['upload', path.join(dir, 'mixed', 'two.w64'), '--job', String(job_id)],
+      env,
+    );
+    assert.equal(named.code, 0, named.stderr);
+    assert.doesNotMatch(named.stderr, /skipped/);
+  });
+
+  it('tells what it skipped when a folder holds no audio it takes', async () => {
+    const result = await runIngest(['upload', path.join(dir, 'mixed', 'art')], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /skipped 2 file\(s\) .*\(1 \.jpg, 1 \.txt; /);
+    assert.match(result.stderr, /no audio files found in the given folders/);
   });
 });
