@@ -19,7 +19,11 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     await mkdir(path.join(dir, 'album'));
     await makeTone(path.join(dir, 'album', 'café.wav'), { seconds: 1, codec: 'pcm_s16le' });
     await mkdir(path.join(dir, 'mixed', 'art'), { recursive: true });
-    await makeTone(path.join(dir, 'mixed', 'one.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await makeTone(path.join(dir, 'mixed', 'one.wav'), {
+      seconds: 1,
+      frequency: 660,
+      codec: 'pcm_s16le',
+    });
     // Audio ffmpeg reads, under an extension the walk does not take.
     await makeTone(path.join(dir, 'mixed', 'two.w64'), { seconds: 1, codec: 'pcm_s16le' });
     await writeFile(path.join(dir, 'mixed', 'notes.txt'), 'liner notes');
@@ -108,5 +112,53 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /skipped 2 file\(s\) .*\(1 \.jpg, 1 \.txt; /);
     assert.match(result.stderr, /no audio files found in the given folders/);
+  });
+
+  it('download: reports missing renditions, exits 1 when nothing is saved', async () => {
+    const { job_id } = await client.createJob({ name: 'download' });
+    const one = path.join(dir, 'mixed', 'one.wav');
+    const two = path.join(dir, 'album', 'café.wav');
+    await client.upload({ file: one }, { jobId: job_id, formats: ['mp3', 'flac'] });
+    await client.upload({ file: two }, { jobId: job_id, formats: ['mp3'] });
+    const open = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'open'), '--json'],
+      env,
+    );
+    assert.equal(open.code, 1, open.stderr);
+    assert.equal(jsonOf(open).code, 'nothing_saved');
+    assert.match(open.stderr, /nothing saved: job \d+ has no published track \(it is open\)/);
+
+    await client.publish({ jobId: job_id });
+    await client.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });
+    const { tracks } = await client.list(job_id);
+    const mp3Only = tracks.find((t) => !t.formats.includes('flac'))!.track_id;
+
+    const partial = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'flac'),
+        '--formats', 'flac', '--json'],
+      env,
+    );
+    assert.equal(partial.code, 0, partial.stderr);
+    const body = jsonOf(partial);
+    assert.equal(body.files.length, 1);
+    assert.deepEqual(body.missing, [{ track_id: mp3Only, format: 'flac' }]);
+    assert.match(partial.stderr, new RegExp(
+      `^ingest: not saved: 1 track\\(s\\) have no flac \\(track ${mp3Only}\\)$`, 'm',
+    ));
+
+    const none = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'aiff'),
+        '--formats', 'aiff,wav', '--json'],
+      env,
+    );
+    assert.equal(none.code, 1, none.stderr);
+    const nothing = jsonOf(none);
+    assert.equal(nothing.code, 'nothing_saved');
+    assert.deepEqual(nothing.files, []);
+    assert.equal(nothing.missing.length, 4);
+    assert.match(
+      none.stderr,
+      /nothing saved: none of the 2 published track\(s\) of job \d+ has a rendition in aiff, wav/,
+    );
   });
 });
