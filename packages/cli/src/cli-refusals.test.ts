@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IngestClient } from '@ingest/client';
-import { makeTone, TestStack } from '@ingest/testkit';
+import { makeTone, tcpRelay, TestStack } from '@ingest/testkit';
 import { jsonOf, runIngest } from './testing/run-ingest';
 
 /** What `ingest` refuses, or reports as not done, against the real stack. */
@@ -160,5 +160,33 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
       none.stderr,
       /nothing saved: none of the 2 published track\(s\) of job \d+ has a rendition in aiff, wav/,
     );
+  });
+
+  it('publish --timeout bounds the publish call too, exit 4', async () => {
+    const { job_id } = await client.createJob({ name: 'publish hangs' });
+    await client.upload({ file: path.join(dir, 'album', 'café.wav') }, { jobId: job_id });
+    // A gateway that takes the connection and never answers.
+    const relay = await tcpRelay(Number(new URL(stack.gatewayUrl).port));
+    relay.mode = 'hang';
+    try {
+      const result = await runIngest(
+        ['publish', '--job', String(job_id), '--wait', '--timeout', '2', '--json'],
+        { ...env, INGEST_URL: `http://127.0.0.1:${relay.port}` },
+        // Unbounded, the SDK tries for minutes (30 s per attempt, retried).
+        { killAfterMs: 60_000 },
+      );
+      assert.equal(result.code, 4, result.stderr);
+      assert.deepEqual(jsonOf(result), {
+        job_id,
+        error:
+          'publish did not answer within --timeout 2 s; the job may be ' +
+          'published all the same (see ingest status)',
+        code: 'timeout',
+      });
+      assert.ok(relay.accepted > 0, 'the call reached the relay');
+    } finally {
+      await relay.close();
+    }
+    assert.equal((await client.checkJob(job_id)).state, 'open');
   });
 });
