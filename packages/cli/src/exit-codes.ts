@@ -1,7 +1,10 @@
 /** What `ingest` exits with; scripts may branch on these. */
 export const EXIT = {
   ok: 0,
-  /** Bad arguments, a missing file, no URL or token. */
+  /**
+   * Bad arguments, a missing file, no URL or token; also what was asked
+   * for is not there (`download` saved nothing).
+   */
   usage: 1,
   /** The API refused a call, or could not be reached. */
   api: 2,

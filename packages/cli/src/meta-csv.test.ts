@@ -43,7 +43,39 @@ describe('metadata from the command line', () => {
 
   it('refuses a CSV without a file column', async () => {
     await assert.rejects(csv('Title,Artist\nA,B\n'), CliUsageError);
-    await assert.rejects(csv('Filename,Title\n,B\n'), /row 2 has no file name/);
+    await assert.rejects(csv('Filename,Title\n,B\n'), /line 2 has no file name/);
+  });
+
+  it('refuses values beyond the header, by line and column', async () => {
+    // Line numbers count the lines of quoted cells and skipped blank rows.
+    const text =
+      'Filename,Title,\r\n' +
+      'a.wav,"two\r\nlines",\r\n' +
+      '\r\n' +
+      ',,\r\n' +
+      'b.wav,B,,  \r\n' +
+      'c.wav,C,,Extra value\r\n';
+    await assert.rejects(
+      csv(text),
+      /\.csv: line 7, column 4: a value beyond the header's 3 columns \("Extra value"\)/,
+    );
+    const table = await csv(text.replace('Extra value', ''));
+    assert.deepEqual(table.metaFor('b.wav'), { Title: 'B' });
+    await assert.rejects(
+      csv('File,,Title\na.wav,,A\nb.wav,x,B\n'),
+      /line 3, column 2: a value under a blank header \("x"\)/,
+    );
+  });
+
+  it('refuses a header that names a field or the file twice', async () => {
+    await assert.rejects(
+      csv('File,Title,Artist, Title\na.wav,A,B,C\n'),
+      /line 1, column 4: "Title" repeats column 2/,
+    );
+    await assert.rejects(
+      csv('\n\nFile,Title,filename\na.wav,A,b.wav\n'),
+      /line 3: columns 1 and 3 \(File, filename\) both name the file/,
+    );
   });
 
   it('reads --meta flags and checks names against the site', () => {

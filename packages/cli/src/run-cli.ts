@@ -39,8 +39,8 @@ const GLOBAL_HELP = `  --url URL       gateway base URL (or INGEST_URL)
   -h, --help      this help`;
 
 const EXIT_HELP = `Exit codes: 0 ok, 1 usage (or a local error such as an unwritable
-folder), 2 API error, 3 job completed with errored uploads, 4 timed out
-waiting, 130 interrupted.`;
+folder, or nothing there to download), 2 API error, 3 job completed with
+errored uploads, 4 timed out waiting, 130 interrupted.`;
 
 /** Runs one command line; answers the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {

@@ -13,14 +13,30 @@ export const AUDIO_EXTENSIONS = new Set([
   '.ogg', '.oga', '.opus', '.m4a', '.mp4', '.aac', '.wma',
 ]);
 
+/** What a folder walk passed over for its extension, to tell the user. */
+export interface IgnoredFiles {
+  count: number;
+  /** Files per extension (lower case, `''` for none). */
+  byExtension: Map<string, number>;
+  /** The first one met, as an example. */
+  first?: string;
+}
+
+export interface CollectedSources {
+  items: UploadItem[];
+  ignored: IgnoredFiles;
+}
+
 /**
  * Expands the command line's sources: URLs as given, files as given,
  * folders walked recursively for audio files (hidden entries skipped),
- * in a stable order. A path that does not exist is a usage error, found
- * before anything is uploaded.
+ * in a stable order. Files of a folder whose extension is not in
+ * `AUDIO_EXTENSIONS` are counted in `ignored`. A path that does not
+ * exist is a usage error, found before anything is uploaded.
  */
-export async function collectSources(args: string[]): Promise<UploadItem[]> {
+export async function collectSources(args: string[]): Promise<CollectedSources> {
   const items: UploadItem[] = [];
+  const ignored: IgnoredFiles = { count: 0, byExtension: new Map() };
   for (const arg of args) {
     if (/^https?:\/\//i.test(arg)) {
       items.push({ kind: 'url', url: arg, name: nameFromUrl(arg) });
@@ -29,32 +45,59 @@ export async function collectSources(args: string[]): Promise<UploadItem[]> {
     const info = await stat(arg).catch(() => undefined);
     if (!info) throw new CliUsageError(`no such file or folder: ${arg}`);
     if (info.isDirectory()) {
-      for (const file of await walk(arg)) {
+      for (const file of await walk(arg, ignored)) {
         items.push({ kind: 'file', path: file, name: path.basename(file) });
       }
     } else {
       items.push({ kind: 'file', path: arg, name: path.basename(arg) });
     }
   }
-  return items;
+  return { items, ignored };
 }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const files: string[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(full)));
-    else if (
-      entry.isFile() &&
-      AUDIO_EXTENSIONS.has(path.extname(entry.name).toLowerCase())
-    ) {
-      files.push(full);
+    if (entry.isDirectory()) {
+      files.push(...(await walk(full, ignored)));
+      continue;
     }
+    if (!entry.isFile()) continue;
+    const extension = path.extname(entry.name).toLowerCase();
+    if (AUDIO_EXTENSIONS.has(extension)) {
+      files.push(full);
+      continue;
+    }
+    ignored.count++;
+    ignored.first ??= full;
+    const seen = ignored.byExtension.get(extension) ?? 0;
+    ignored.byExtension.set(extension, seen + 1);
   }
   return files;
+}
+
+/**
+ * One line for the files a walk passed over, however many: the most
+ * common extensions with their counts, and one file as an example.
+ */
+export function describeIgnored(ignored: IgnoredFiles): string | undefined {
+  if (ignored.count === 0) return undefined;
+  const kinds = [...ignored.byExtension].sort(
+    (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+  );
+  const shown = kinds
+    .slice(0, 5)
+    .map(([ext, n]) => `${n} ${ext || 'without extension'}`);
+  if (kinds.length > 5) shown.push(`${kinds.length - 5} other extension(s)`);
+  return (
+    `skipped ${ignored.count} file(s) in folders that are not audio by ` +
+    `extension (${shown.join(', ')}; e.g. ${ignored.first}); ` +
+    'name a file on the command line to send it anyway'
+  );
 }
 
 /** The last path segment of a URL, decoded: what a CSV row names. */

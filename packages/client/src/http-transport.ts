@@ -147,7 +147,15 @@ export class HttpTransport {
           const error = await IngestApiError.fromResponse(endpoint, res);
           // The first attempt, cut off on our side, still runs there.
           const running = error.code === 'idempotency_in_progress';
-          if (!(canRetry && keyed && running)) throw error;
+          if (!(canRetry && keyed && running)) {
+            // "retry later" alone would hide that the SDK did, in vain.
+            if (running && attempt > 0) {
+              error.message +=
+                ` (gave up after ${attempt + 1} attempts with this key; a ` +
+                "later call with the same key gets the first request's answer)";
+            }
+            throw error;
+          }
         }
       } catch (err) {
         if (err instanceof IngestApiError || spec.signal?.aborted) throw err;

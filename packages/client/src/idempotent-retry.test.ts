@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTone, TestStack } from '@ingest/testkit';
-import { IngestClient } from './index';
+import { makeTone, TestStack, waitUntil } from '@ingest/testkit';
+import { IngestApiError, IngestClient, type RetryEvent } from './index';
 import { answerDroppingProxy } from './testing/answer-dropping-proxy';
+import { heldSource } from './testing/held-source';
 
 describe('Idempotency-Key makes a lost answer safe to retry', { timeout: 120_000 }, () => {
   let stack: TestStack;
@@ -86,5 +87,86 @@ describe('Idempotency-Key makes a lost answer safe to retry', { timeout: 120_000
     } finally {
       await proxy.close();
     }
+  });
+
+  describe('a repeat while the first call still runs (409 idempotency_in_progress)', () => {
+    // The first upload of a key is held inside the gateway, fetching a URL
+    // whose server sends its first bytes only; the same key sent again
+    // meets the gateway's claim on it.
+    const holdFirstUpload = async (name: string) => {
+      const source = await heldSource(path.join(dir, 'tone.wav'), `${name}.wav`);
+      const { job_id } = await direct.createJob({ name });
+      const key = `held-${name}`;
+      const first = direct.upload(
+        { url: source.url },
+        { jobId: job_id, idempotencyKey: key },
+      );
+      first.catch(() => undefined);
+      await source.fetched;
+      return { source, job_id, key, first };
+    };
+    const retrying = (retries: number, events: RetryEvent[]) =>
+      new IngestClient({
+        url: stack.gatewayUrl,
+        token,
+        retry: { retries, baseDelayMs: 20, maxDelayMs: 200 },
+        onRetry: (event) => events.push(event),
+      });
+
+    it('waits and retries until the first answers, then gets its answer', async () => {
+      const { source, job_id, key, first } = await holdFirstUpload('retried');
+      const events: RetryEvent[] = [];
+      try {
+        const second = retrying(100, events).upload(
+          { url: source.url },
+          { jobId: job_id, idempotencyKey: key },
+        );
+        // Released only once the repeat has met the claim, and been told.
+        await waitUntil(() => events.length >= 2, { timeoutMs: 30_000 });
+        source.release();
+        const [a, b] = await Promise.all([first, second]);
+
+        assert.deepEqual(b, a);
+        assert.ok(
+          events.every((e) => e.failure.kind === 'status' && e.failure.status === 409),
+        );
+        assert.equal(source.requests, 1, 'the gateway fetched the URL once');
+        assert.deepEqual(
+          (await direct.list(job_id)).tracks.map((t) => t.upload_id),
+          [a.upload_id],
+        );
+      } finally {
+        source.release();
+        await source.close();
+      }
+    });
+
+    it('gives up after its retries with idempotency_in_progress', async () => {
+      const { source, job_id, key, first } = await holdFirstUpload('gave-up');
+      const events: RetryEvent[] = [];
+      try {
+        const error = await retrying(2, events)
+          .upload({ url: source.url }, { jobId: job_id, idempotencyKey: key })
+          .catch((err: unknown) => err);
+        assert.ok(error instanceof IngestApiError, String(error));
+        assert.equal(error.code, 'idempotency_in_progress');
+        assert.equal(error.status, 409);
+        assert.equal(
+          error.message,
+          'the first request with this Idempotency-Key is still running; retry ' +
+            'later (gave up after 3 attempts with this key; a later call with ' +
+            "the same key gets the first request's answer)",
+        );
+        assert.equal(events.length, 2);
+
+        // The first call was not disturbed: it ends as it would have.
+        source.release();
+        const answer = await first;
+        assert.equal(answer.status, 'uploaded');
+      } finally {
+        source.release();
+        await source.close();
+      }
+    });
   });
 });

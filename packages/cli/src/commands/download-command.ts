@@ -28,7 +28,8 @@ export const downloadCommand: Command = {
   --formats LIST   only these formats, e.g. mp3,wav (default: all)
 
 Files are named after each track's Filename (its id when that is taken)
-and checked against the sha256 the API reports.`,
+and checked against the sha256 the API reports. Renditions a track lacks
+are listed on stderr; when nothing at all is saved, it exits 1.`,
   options: {
     job: { type: 'string' },
     out: { type: 'string' },
@@ -62,7 +63,6 @@ and checked against the sha256 the API reports.`,
           const rendition = upload.renditions?.[format];
           if (!rendition) {
             missing.push({ track_id: trackId, format });
-            out.note(`track ${trackId} has no ${format}`);
             continue;
           }
           const file = path.join(dir, names.claim(stem, trackId, format));
@@ -90,6 +90,14 @@ and checked against the sha256 the API reports.`,
       out.note(`interrupted; ${saved.length} file(s) saved before it`);
     }
 
+    for (const line of describeMissing(missing)) out.note(line);
+    // Nothing saved of what was asked: a wrong job or format, or a job
+    // not published yet. Failing tells a script so.
+    const nothing =
+      !interrupted && saved.length === 0 && mismatched.length === 0
+        ? nothingSaved(jobId, listing, wanted)
+        : undefined;
+    if (nothing) out.note(nothing);
     out.result({
       job_id: jobId,
       out: dir,
@@ -97,12 +105,50 @@ and checked against the sha256 the API reports.`,
       missing,
       mismatched,
       ...(interrupted && { interrupted: true }),
+      ...(nothing && { error: nothing, code: 'nothing_saved' }),
     });
     out.line(`${saved.length} file(s) saved to ${dir}`);
     if (interrupted) return EXIT.interrupted;
-    return mismatched.length > 0 ? EXIT.api : EXIT.ok;
+    if (mismatched.length > 0) return EXIT.api;
+    return nothing ? EXIT.usage : EXIT.ok;
   },
 };
+
+/**
+ * Renditions asked for that their track lacks, one line per format
+ * however many tracks: the count and the first few track ids.
+ */
+function describeMissing(
+  missing: Array<{ track_id: number; format: OutputFormat }>,
+): string[] {
+  const byFormat = new Map<OutputFormat, number[]>();
+  for (const { track_id, format } of missing) {
+    byFormat.set(format, [...(byFormat.get(format) ?? []), track_id]);
+  }
+  return [...byFormat].map(([format, ids]) => {
+    const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? ', …' : '');
+    return `not saved: ${ids.length} track(s) have no ${format} (track ${shown})`;
+  });
+}
+
+function nothingSaved(
+  jobId: number,
+  listing: { state: string; tracks: ListedUpload[] },
+  wanted: OutputFormat[] | undefined,
+): string {
+  const published = listing.tracks.filter((t) => t.track_id !== null).length;
+  if (published === 0) {
+    return (
+      `nothing saved: job ${jobId} has no published track ` +
+      `(it is ${listing.state})`
+    );
+  }
+  const formats = wanted ? ` in ${wanted.join(', ')}` : '';
+  return (
+    `nothing saved: none of the ${published} published track(s) of ` +
+    `job ${jobId} has a rendition${formats}`
+  );
+}
 
 function formatsToFetch(
   upload: ListedUpload,

@@ -1,4 +1,8 @@
-import { JobTimeoutError, type JobProgress } from '@ingest/client';
+import {
+  JobTimeoutError,
+  type JobProgress,
+  type PublishResult,
+} from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { EXIT } from '../exit-codes';
 import { optionalId, optionalText, positiveNumber } from '../option-readers';
@@ -14,7 +18,8 @@ export const publishCommand: Command = {
   --oncomplete X    email or URL told when the job completes
   --wait            poll until the job completes; a live bar on a
                     terminal, one line per change otherwise
-  --timeout SECS    give up waiting after this long (default 1800); exit 4
+  --timeout SECS    give up after this long, the publish call and the
+                    wait together (default 1800); exit 4
   --interval MS     pause between polls (default 1000)
 
 Exits 3 when the job completed with errored uploads.`,
@@ -27,15 +32,31 @@ Exits 3 when the job completed with errored uploads.`,
   },
 
   async run({ client, out, values, signal }: CommandContext) {
-    const timeoutMs = positiveNumber(values, 'timeout', 1800) * 1000;
+    const timeoutSecs = positiveNumber(values, 'timeout', 1800);
     const intervalMs = positiveNumber(values, 'interval', 1000);
-    const published = await client.publish(
-      {
-        jobId: optionalId(values, 'job'),
-        oncomplete: optionalText(values, 'oncomplete'),
-      },
-      { signal },
-    );
+    const jobId = optionalId(values, 'job');
+    // One deadline for the whole command: a publish call that hangs or
+    // keeps being retried counts against it, as the wait does.
+    const deadline = AbortSignal.timeout(timeoutSecs * 1000);
+    const bounded = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const timedOut = (err: unknown) =>
+      err instanceof JobTimeoutError || (deadline.aborted && !signal?.aborted);
+
+    let published: PublishResult;
+    try {
+      published = await client.publish(
+        { jobId, oncomplete: optionalText(values, 'oncomplete') },
+        { signal: bounded },
+      );
+    } catch (err) {
+      if (!timedOut(err)) throw err;
+      const message =
+        `publish did not answer within --timeout ${timeoutSecs} s; the job ` +
+        'may be published all the same (see ingest status)';
+      out.note(message);
+      out.result({ job_id: jobId ?? null, error: message, code: 'timeout' });
+      return EXIT.timeout;
+    }
     out.line(`published job ${published.job_id}: ${published.queued} queued`);
     if (!values.wait) {
       out.result(published);
@@ -43,24 +64,31 @@ Exits 3 when the job completed with errored uploads.`,
     }
 
     const view = progressView(out);
+    let last: JobProgress | undefined;
     let progress: JobProgress;
     try {
       progress = await client.waitForJob(published.job_id, {
-        timeoutMs,
+        // The deadline ends the wait; this only keeps the SDK's default
+        // (10 minutes) from ending it first.
+        timeoutMs: timeoutSecs * 1000,
         intervalMs,
-        signal,
-        onProgress: (p) => view.update(p),
+        signal: bounded,
+        onProgress: (p) => {
+          last = p;
+          view.update(p);
+        },
       });
     } catch (err) {
-      if (!(err instanceof JobTimeoutError)) throw err;
+      if (!timedOut(err)) throw err;
       view.stop();
-      out.note(err.message);
-      out.result({
-        ...published,
-        error: err.message,
-        code: 'timeout',
-        progress: err.last ?? null,
-      });
+      const seen = last
+        ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d} e=${last.e})`
+        : '';
+      const message =
+        `job ${published.job_id} did not complete within --timeout ` +
+        `${timeoutSecs} s${seen}`;
+      out.note(message);
+      out.result({ ...published, error: message, code: 'timeout', progress: last ?? null });
       return EXIT.timeout;
     } finally {
       view.stop();

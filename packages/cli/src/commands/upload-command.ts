@@ -18,7 +18,11 @@ import {
   optionalText,
   positiveNumber,
 } from '../option-readers';
-import { collectSources, type UploadItem } from '../source-collector';
+import {
+  collectSources,
+  describeIgnored,
+  type UploadItem,
+} from '../source-collector';
 
 /** Errors after which the next upload would fail the same way. */
 const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
@@ -48,7 +52,8 @@ export const uploadCommand: Command = {
   --slot-wait SECS    wait this long for the site's upload slot while
                       another client uploads (default 300)
 
-Folders are walked for audio files (hidden entries skipped). A CSV row
+Folders are walked for audio files (hidden entries skipped; other files
+are counted in one line on stderr). A CSV row
 wins over --meta for its file. Uploads run one at a time.`,
   options: {
     job: { type: 'string' },
@@ -71,7 +76,9 @@ wins over --meta for its file. Uploads run one at a time.`,
     const flagMeta = parseMetaFlags((values.meta as string[] | undefined) ?? []);
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
-    const items = await collectSources(positionals);
+    const { items, ignored } = await collectSources(positionals);
+    const skippedFiles = describeIgnored(ignored);
+    if (skippedFiles) out.note(skippedFiles);
     if (items.length === 0) {
       throw new CliUsageError('no audio files found in the given folders');
     }
@@ -124,6 +131,10 @@ wins over --meta for its file. Uploads run one at a time.`,
       uploads: outcomes,
       unmatched_csv_rows: unmatched,
       skipped,
+      not_audio_files: {
+        count: ignored.count,
+        extensions: Object.fromEntries(ignored.byExtension),
+      },
       ...(interrupted && { interrupted: true }),
     });
     out.line(`${outcomes.length - failed} uploaded, ${failed} failed`);

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { IngestClient } from '@ingest/client';
+import { makeTone, tcpRelay, TestStack } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
+
+/** What `ingest` refuses, or reports as not done, against the real stack. */
+describe('ingest says what it did not do', { timeout: 300_000 }, () => {
+  let stack: TestStack;
+  let dir: string;
+  let env: Record<string, string>;
+  let client: IngestClient;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-cli-refusals-'));
+    await mkdir(path.join(dir, 'album'));
+    await makeTone(path.join(dir, 'album', 'café.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await mkdir(path.join(dir, 'mixed', 'art'), { recursive: true });
+    await makeTone(path.join(dir, 'mixed', 'one.wav'), {
+      seconds: 1,
+      frequency: 660,
+      codec: 'pcm_s16le',
+    });
+    // Audio ffmpeg reads, under an extension the walk does not take.
+    await makeTone(path.join(dir, 'mixed', 'two.w64'), { seconds: 1, codec: 'pcm_s16le' });
+    await writeFile(path.join(dir, 'mixed', 'notes.txt'), 'liner notes');
+    await writeFile(path.join(dir, 'mixed', 'art', 'credits.txt'), 'credits');
+    await writeFile(path.join(dir, 'mixed', 'art', 'cover.jpg'), 'not a picture');
+    await writeFile(path.join(dir, 'mixed', 'README'), 'no extension');
+    await writeFile(path.join(dir, 'mixed', '.hidden.txt'), 'hidden: not counted');
+    stack = await TestStack.start();
+    const site = await stack.createSite();
+    env = { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token };
+    client = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+  });
+
+  after(async () => {
+    await stack?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a Latin-1 CSV before uploading, exit 1', async () => {
+    const csv = path.join(dir, 'latin1.csv');
+    await writeFile(csv, Buffer.from('Filename,Title\ncafé.wav,Déjà vu\n', 'latin1'));
+    const { job_id } = await client.createJob({ name: 'latin-1' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'album'), '--job', String(job_id), '--meta-csv', csv, '--json'],
+      env,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(jsonOf(result).code, 'usage');
+    assert.match(
+      result.stderr,
+      /latin1\.csv: line 2, character 4: not UTF-8 \(byte 0xE9\)/,
+    );
+    assert.equal((await client.list(job_id)).tracks.length, 0);
+  });
+
+  it('reads a UTF-16 CSV with a BOM', async () => {
+    const csv = path.join(dir, 'utf16.csv');
+    const text = '\ufeffFilename,Title\r\ncafé.wav,Déjà vu\r\n';
+    await writeFile(csv, Buffer.from(text, 'utf16le'));
+    const { job_id } = await client.createJob({ name: 'utf-16' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'album'), '--job', String(job_id), '--meta-csv', csv, '--json'],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jsonOf(result).uploads[0].meta.Title, 'Déjà vu');
+  });
+
+  it('says in one line which files of a folder were not sent', async () => {
+    const { job_id } = await client.createJob({ name: 'mixed folder' });
+    const result = await runIngest(
+      ['upload', path.join(dir, 'mixed'), '--job', String(job_id), '--json'],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const body = jsonOf(result);
+    assert.deepEqual(
+      body.uploads.map((u: any) => path.basename(u.source)),
+      ['one.wav'],
+    );
+    assert.deepEqual(body.not_audio_files, {
+      count: 5,
+      extensions: { '.txt': 2, '.jpg': 1, '': 1, '.w64': 1 },
+    });
+    const lines = result.stderr.split('\n').filter((l) => /skipped/.test(l));
+    assert.equal(lines.length, 1, result.stderr);
+    const mixed = path.join(dir, 'mixed');
+    assert.equal(
+      lines[0],
+      'ingest: skipped 5 file(s) in folders that are not audio by extension ' +
+        `(2 .txt, 1 without extension, 1 .jpg, 1 .w64; e.g. ${mixed}/art/cover.jpg); ` +
+        'name a file on the command line to send it anyway',
+    );
+
+    // Named, it is sent.
+    const named = await runIngest(
+      ['upload', path.join(dir, 'mixed', 'two.w64'), '--job', String(job_id)],
+      env,
+    );
+    assert.equal(named.code, 0, named.stderr);
+    assert.doesNotMatch(named.stderr, /skipped/);
+  });
+
+  it('tells what it skipped when a folder holds no audio it takes', async () => {
+    const result = await runIngest(['upload', path.join(dir, 'mixed', 'art')], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /skipped 2 file\(s\) .*\(1 \.jpg, 1 \.txt; /);
+    assert.match(result.stderr, /no audio files found in the given folders/);
+  });
+
+  it('download: reports missing renditions, exits 1 when nothing is saved', async () => {
+    const { job_id } = await client.createJob({ name: 'download' });
+    const one = path.join(dir, 'mixed', 'one.wav');
+    const two = path.join(dir, 'album', 'café.wav');
+    await client.upload({ file: one }, { jobId: job_id, formats: ['mp3', 'flac'] });
+    await client.upload({ file: two }, { jobId: job_id, formats: ['mp3'] });
+    const open = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'open'), '--json'],
+      env,
+    );
+    assert.equal(open.code, 1, open.stderr);
+    assert.equal(jsonOf(open).code, 'nothing_saved');
+    assert.match(open.stderr, /nothing saved: job \d+ has no published track \(it is open\)/);
+
+    await client.publish({ jobId: job_id });
+    await client.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });
+    const { tracks } = await client.list(job_id);
+    const mp3Only = tracks.find((t) => !t.formats.includes('flac'))!.track_id;
+
+    const partial = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'flac'),
+        '--formats', 'flac', '--json'],
+      env,
+    );
+    assert.equal(partial.code, 0, partial.stderr);
+    const body = jsonOf(partial);
+    assert.equal(body.files.length, 1);
+    assert.deepEqual(body.missing, [{ track_id: mp3Only, format: 'flac' }]);
+    assert.match(partial.stderr, new RegExp(
+      `^ingest: not saved: 1 track\\(s\\) have no flac \\(track ${mp3Only}\\)$`, 'm',
+    ));
+
+    const none = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'aiff'),
+        '--formats', 'aiff,wav', '--json'],
+      env,
+    );
+    assert.equal(none.code, 1, none.stderr);
+    const nothing = jsonOf(none);
+    assert.equal(nothing.code, 'nothing_saved');
+    assert.deepEqual(nothing.files, []);
+    assert.equal(nothing.missing.length, 4);
+    assert.match(
+      none.stderr,
+      /nothing saved: none of the 2 published track\(s\) of job \d+ has a rendition in aiff, wav/,
+    );
+  });
+
+  it('publish --timeout bounds the publish call too, exit 4', async () => {
+    const { job_id } = await client.createJob({ name: 'publish hangs' });
+    await client.upload({ file: path.join(dir, 'album', 'café.wav') }, { jobId: job_id });
+    // A gateway that takes the connection and never answers.
+    const relay = await tcpRelay(Number(new URL(stack.gatewayUrl).port));
+    relay.mode = 'hang';
+    try {
+      const result = await runIngest(
+        ['publish', '--job', String(job_id), '--wait', '--timeout', '2', '--json'],
+        { ...env, INGEST_URL: `http://127.0.0.1:${relay.port}` },
+        // Unbounded, the SDK tries for minutes (30 s per attempt, retried).
+        { killAfterMs: 60_000 },
+      );
+      assert.equal(result.code, 4, result.stderr);
+      assert.deepEqual(jsonOf(result), {
+        job_id,
+        error:
+          'publish did not answer within --timeout 2 s; the job may be ' +
+          'published all the same (see ingest status)',
+        code: 'timeout',
+      });
+      assert.ok(relay.accepted > 0, 'the call reached the relay');
+    } finally {
+      await relay.close();
+    }
+    assert.equal((await client.checkJob(job_id)).state, 'open');
+  });
+});
