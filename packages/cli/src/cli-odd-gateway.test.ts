@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'packages/cli/bin/ingest.js');
+import { runIngest } from './testing/run-ingest';
 
 /**
  * Answers publish, then hangs on every checkJob (a gateway gone stuck);
@@ -36,27 +31,6 @@ async function oddGateway(): Promise<LoopbackServer> {
   return listenOnLoopback(server);
 }
 
-function ingest(
-  args: string[],
-  env: Record<string, string>,
-  options: { closeStdout?: boolean } = {},
-) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // As `| head` does once it has read enough: the reader goes away.
-  if (options.closeStdout) child.stdout.destroy();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
-
 describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => {
   let server: LoopbackServer;
   let env: Record<string, string>;
@@ -70,7 +44,7 @@ describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => 
 
   it('publish --wait --timeout 3 exits 4 after about 3 s', async () => {
     const started = Date.now();
-    const result = await ingest(['publish', '--wait', '--timeout', '3', '--json'], env);
+    const result = await runIngest(['publish', '--wait', '--timeout', '3', '--json'], env);
     const ms = Date.now() - started;
 
     assert.equal(result.code, 4, result.stderr);
@@ -80,7 +54,7 @@ describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => 
   });
 
   it('an answer that is not JSON is an API error (exit 2), not a crash', async () => {
-    const result = await ingest(['list', '--json'], { ...env, INGEST_TOKEN: 'html' });
+    const result = await runIngest(['list', '--json'], { ...env, INGEST_TOKEN: 'html' });
     assert.equal(result.code, 2, result.stderr);
     assert.doesNotMatch(result.stderr, /SyntaxError|    at /);
     const body = JSON.parse(result.stdout);
@@ -89,7 +63,7 @@ describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => 
   });
 
   it('exits quietly when the reader of stdout goes away (EPIPE)', async () => {
-    const result = await ingest(['list', '--job', '3'], env, { closeStdout: true });
+    const result = await runIngest(['list', '--job', '3'], env, { closeStdout: true });
     assert.equal(result.stderr, '');
     assert.equal(result.code, 0);
   });

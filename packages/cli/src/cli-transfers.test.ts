@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { IngestClient } from '@ingest/client';
 import {
   makeTone,
@@ -13,30 +11,7 @@ import {
   waitUntil,
   type LoopbackServer,
 } from '@ingest/testkit';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'packages/cli/bin/ingest.js');
-
-interface Running {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function start(args: string[], env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, done };
-}
+import { startIngest } from './testing/run-ingest';
 
 async function partFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
@@ -73,7 +48,7 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
 
   it('upload: reports the uploads made and exits 130', async () => {
     const { job_id } = await client.createJob({ name: 'interrupted upload' });
-    const run = start(['upload', dir, '--job', String(job_id), '--json'], env);
+    const run = startIngest(['upload', dir, '--job', String(job_id), '--json'], env);
     // The small file is in; the large one is on its way.
     await waitUntil(async () => (await client.list(job_id)).tracks.length === 1, {
       timeoutMs: 30_000,
@@ -110,7 +85,7 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
     for (const signals of [1, 2]) {
       const out = path.join(dir, `out-${signals}`);
       const args = ['download', '--job', String(job_id), '--out', out, '--json'];
-      const run = start(args, { ...env, INGEST_TOKEN: site.token });
+      const run = startIngest(args, { ...env, INGEST_TOKEN: site.token });
       await waitUntil(async () => (await partFiles(out)).length === 1, {
         timeoutMs: 30_000,
         intervalMs: 50,
@@ -135,7 +110,7 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
     await makeTone(path.join(folder, '2-gone.wav'), { seconds: 1, codec: 'pcm_s16le' });
     await makeTone(path.join(folder, '3-fine.wav'), { seconds: 1.5, codec: 'pcm_s16le' });
     const site = await stack.createSite();
-    const run = start(['upload', folder, '--json'], { ...env, INGEST_TOKEN: site.token });
+    const run = startIngest(['upload', folder, '--json'], { ...env, INGEST_TOKEN: site.token });
     // The first file is on its way: it holds the site's upload slot.
     const slot = `{ingest}:site:${site.id}:uploading`;
     await waitUntil(async () => (await stack.redis.exists(slot)) === 1, {
@@ -172,7 +147,7 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
 
     const out = path.join(dir, 'long-names');
     const args = ['download', '--job', String(job_id), '--out', out, '--json'];
-    const run = start(args, { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token });
+    const run = startIngest(args, { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token });
     const result = await run.done;
 
     assert.equal(result.code, 0, result.stderr);
@@ -199,7 +174,7 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
     }, 15_000);
     const started = Date.now();
     try {
-      const run = start(['upload', path.join(dir, 'a-small.wav'), '--slot-wait', '60'], {
+      const run = startIngest(['upload', path.join(dir, 'a-small.wav'), '--slot-wait', '60'], {
         INGEST_URL: stack.gatewayUrl,
         INGEST_TOKEN: site.token,
       });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,42 +14,11 @@ import {
   TestStack,
   type LoopbackServer,
 } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'packages/cli/bin/ingest.js');
 const run = promisify(execFile);
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ingest` as a child process through pipes, as a script would. */
-function ingest(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** stdout must be one JSON document and nothing else. */
-function parsed(result: CliRun): any {
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    assert.fail(`stdout is not JSON:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  }
-}
 
 async function hasTmux(): Promise<boolean> {
   return run('tmux', ['-V']).then(
@@ -102,14 +71,14 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
   });
 
   it('creates a job', async () => {
-    const result = await ingest(['create-job', '--name', 'cli', '--json'], env);
+    const result = await runIngest(['create-job', '--name', 'cli', '--json'], env);
     assert.equal(result.code, 0, result.stderr);
-    jobId = parsed(result).job_id;
+    jobId = jsonOf(result).job_id;
     assert.ok(Number.isInteger(jobId));
   });
 
   it('uploads a folder and a URL with CSV metadata', async () => {
-    const result = await ingest(
+    const result = await runIngest(
       [
         'upload',
         path.join(dir, 'album'),
@@ -124,7 +93,7 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
       env,
     );
     assert.equal(result.code, 0, result.stderr);
-    const body = parsed(result);
+    const body = jsonOf(result);
     const bySource = new Map<string, any>(
       body.uploads.map((u: any) => [path.basename(u.source), u]),
     );
@@ -143,7 +112,7 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
 
   it('refuses unknown fields before uploading anything', async () => {
     const before = await client.list(jobId);
-    const result = await ingest(
+    const result = await runIngest(
       ['upload', path.join(dir, 'album'), '--job', String(jobId), '--meta', 'Moood=x'],
       env,
     );
@@ -153,7 +122,7 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
   });
 
   it('publishes and waits, printing plain lines through a pipe', async () => {
-    const result = await ingest(
+    const result = await runIngest(
       ['publish', '--job', String(jobId), '--wait', '--interval', '100'],
       env,
     );
@@ -165,26 +134,26 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
       new RegExp(`job ${jobId} complete: q=0 i=0 d=3 e=0\\n`),
     );
 
-    const status = await ingest(['status', '--job', String(jobId), '--json'], env);
+    const status = await runIngest(['status', '--job', String(jobId), '--json'], env);
     assert.equal(status.code, 0);
     assert.deepEqual(
-      (({ state, q, i, d, e }) => ({ state, q, i, d, e }))(parsed(status)),
+      (({ state, q, i, d, e }) => ({ state, q, i, d, e }))(jsonOf(status)),
       { state: 'complete', q: 0, i: 0, d: 3, e: 0 },
     );
   });
 
   it('lists and downloads every rendition, CSV metadata applied', async () => {
-    const list = parsed(await ingest(['list', '--job', String(jobId), '--json'], env));
+    const list = jsonOf(await runIngest(['list', '--job', String(jobId), '--json'], env));
     assert.equal(list.tracks.length, 3);
     assert.ok(list.tracks.every((t: any) => t.track_id && t.status === 'published'));
 
     const out = path.join(dir, 'downloads');
-    const result = await ingest(
+    const result = await runIngest(
       ['download', '--job', String(jobId), '--out', out, '--json'],
       env,
     );
     assert.equal(result.code, 0, result.stderr);
-    const body = parsed(result);
+    const body = jsonOf(result);
     const names = body.files.map((f: any) => path.basename(f.file)).sort();
     assert.deepEqual(names, [
       'one.mp3', 'one.wav', 'three.mp3', 'three.wav', 'two.mp3', 'two.wav',
@@ -203,7 +172,7 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
     assert.equal(track.meta.Genre, 'Ambient');
 
     const onlyMp3 = path.join(dir, 'mp3-only');
-    const filtered = await ingest(
+    const filtered = await runIngest(
       ['download', '--job', String(jobId), '--out', onlyMp3, '--formats', 'mp3'],
       env,
     );
@@ -212,45 +181,45 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
   });
 
   it('exits 1 for usage errors', async () => {
-    const none = await ingest([], env);
+    const none = await runIngest([], env);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /Usage: ingest <command>/);
 
-    const bad = await ingest(['list', '--nope'], env);
+    const bad = await runIngest(['list', '--nope'], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Unknown option '--nope'/);
 
-    const noConfig = await ingest(['status', '--json'], {
+    const noConfig = await runIngest(['status', '--json'], {
       INGEST_URL: '',
       INGEST_TOKEN: '',
     });
     assert.equal(noConfig.code, 1);
-    assert.equal(parsed(noConfig).code, 'usage');
+    assert.equal(jsonOf(noConfig).code, 'usage');
 
-    const missing = await ingest(['upload', path.join(dir, 'nope.wav')], env);
+    const missing = await runIngest(['upload', path.join(dir, 'nope.wav')], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no such file or folder/);
 
-    const help = await ingest(['publish', '--help'], env);
+    const help = await runIngest(['publish', '--help'], env);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--wait/);
   });
 
   it('exits 2 with the API code for API errors', async () => {
-    const denied = await ingest(['status', '--json', '--token', 'wrong'], env);
+    const denied = await runIngest(['status', '--json', '--token', 'wrong'], env);
     assert.equal(denied.code, 2);
-    assert.deepEqual(parsed(denied), {
+    assert.deepEqual(jsonOf(denied), {
       error: 'unknown token',
       code: 'unauthorized',
       status: 401,
     });
 
-    const closed = await ingest(
+    const closed = await runIngest(
       ['upload', path.join(dir, 'album', 'one.wav'), '--job', String(jobId), '--json'],
       env,
     );
     assert.equal(closed.code, 2);
-    assert.equal(parsed(closed).uploads[0].code, 'job_closed');
+    assert.equal(jsonOf(closed).uploads[0].code, 'job_closed');
   });
 
   it('exits 3 when the job completes with errored uploads', async () => {
@@ -259,15 +228,15 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
     await makeTone(cut, { seconds: 10, codec: 'pcm_s16le' });
     await truncate(cut, 44 + 44_100 * 4 * 2);
     const { job_id } = await client.createJob({ name: 'errors' });
-    const upload = await ingest(['upload', cut, '--job', String(job_id)], env);
+    const upload = await runIngest(['upload', cut, '--job', String(job_id)], env);
     assert.equal(upload.code, 0, upload.stderr);
 
-    const result = await ingest(
+    const result = await runIngest(
       ['publish', '--job', String(job_id), '--wait', '--interval', '100', '--json'],
       env,
     );
     assert.equal(result.code, 3, result.stderr + stack.logs);
-    const body = parsed(result);
+    const body = jsonOf(result);
     assert.equal(body.progress.e, 1);
     assert.equal(body.errored[0].error_code, 'truncated');
     assert.match(result.stderr, /errored: .*\[truncated\]/);
@@ -276,12 +245,12 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
   it('exits 4 when --timeout passes', async () => {
     const { job_id } = await client.createJob({ name: 'slow' });
     await client.upload({ file: path.join(dir, 'album', 'one.wav') }, { jobId: job_id });
-    const result = await ingest(
+    const result = await runIngest(
       ['publish', '--job', String(job_id), '--wait', '--timeout', '0.001', '--json'],
       env,
     );
     assert.equal(result.code, 4, result.stderr);
-    const body = parsed(result);
+    const body = jsonOf(result);
     assert.equal(body.code, 'timeout');
     assert.equal(body.job_id, job_id);
     // --timeout bounds the publish call too: 1 ms may end the command

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -11,35 +12,57 @@ export interface CliRun {
   stderr: string;
 }
 
+export interface StartOptions {
+  /** Ends a run that hangs (code null), so a test fails rather than stalls. */
+  killAfterMs?: number;
+  /** Closes the pipe at once, as `| head` does once it has read enough. */
+  closeStdout?: boolean;
+}
+
+export interface RunningIngest {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  done: Promise<CliRun>;
+}
+
 /**
- * Runs `ingest` as a child process through pipes, as a script would.
- * `killAfterMs` ends a run that hangs (code null), so a test sees it
- * fail rather than stall.
+ * Starts `ingest` as a child process through pipes, as a script would;
+ * `child` is there for signals, `done` gives what it printed and its code.
  */
-export function runIngest(
+export function startIngest(
   args: string[],
   env: Record<string, string>,
-  options: { killAfterMs?: number } = {},
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const guard = options.killAfterMs
-      ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
-      : undefined;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+  options: StartOptions = {},
+): RunningIngest {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (options.closeStdout) child.stdout.destroy();
+  const guard = options.killAfterMs
+    ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
+    : undefined;
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(guard);
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, done };
+}
+
+/** Runs `ingest` to its end; see `startIngest`. */
+export function runIngest(
+  args: string[],
+  env: Record<string, string>,
+  options: StartOptions = {},
+): Promise<CliRun> {
+  return startIngest(args, env, options).done;
 }
 
 /** stdout as the one JSON document `--json` promises. */
