@@ -252,10 +252,14 @@ export const deleteParams = z.looseObject({
     .meta({
       description:
         'A queued upload, or `ALL`: every unpublished upload and update ' +
-        'of the site.',
+        'of the site (of `job_id` when given).',
     })
     .optional(),
   update_id: idParam('A pending update of a published track.').optional(),
+  job_id: idParam(
+    'Only this job: `ALL` drops what waits in it alone, and an ' +
+      '`upload_id` or `update_id` must be in it.',
+  ).optional(),
 });
 
 export const trackParams = z.looseObject({
