@@ -269,3 +269,49 @@ test('a meta field given twice must agree with itself, in any encoding', () => {
     );
   }
 });
+
+test('a key that starts as meta but is no meta[Name] is refused by name', () => {
+  const refusal = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
+    try {
+      fill(emptyParams());
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      return { message: err.message, parameters: err.details.parameters };
+    }
+    assert.fail('taken');
+  };
+  const asText = {
+    message: 'meta[Title] must be text, not a list or an object ' +
+      '(meta[Title][] was sent)',
+    parameters: ['meta[Title]'],
+  };
+  // Query strings, forms and multipart fields all come through addPair.
+  assert.deepEqual(refusal((p) => addPair(p, 'meta[Title][]', 'a')), asText);
+  assert.deepEqual(refusal((p) => addJson(p, { 'meta[Title][]': 'a' })), asText);
+  for (const fill of [
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'meta[Title][0]', 'a'),
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'meta[Title][x]', 'a'),
+    (p: ReturnType<typeof emptyParams>) =>
+      addJson(p, { 'meta[Title]': { x: 'a' } }),
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { 'meta[Title]': ['a'] }),
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { meta: { Title: ['a'] } }),
+  ]) {
+    const { message, parameters } = refusal(fill);
+    assert.match(message, /^meta\[Title\] must be text/);
+    assert.deepEqual(parameters, ['meta[Title]']);
+  }
+
+  for (const key of ['meta[Title]x', 'meta[Title', 'meta[]']) {
+    const expected = {
+      message: `${key} is no meta field: send one as meta[Name]=…`,
+      parameters: [key],
+    };
+    assert.deepEqual(refusal((p) => addPair(p, key, 'y')), expected);
+    assert.deepEqual(refusal((p) => addJson(p, { [key]: 'y' })), expected);
+  }
+
+  // A field name may hold brackets of its own.
+  const bracketed = emptyParams();
+  addPair(bracketed, 'meta[Custom: Mix [Radio]]', 'x');
+  assert.deepEqual(bracketed.meta, { 'Custom: Mix [Radio]': 'x' });
+});

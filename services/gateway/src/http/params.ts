@@ -33,6 +33,10 @@ export const PARAM_LIMITS = {
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
+// `meta[Title][]` or `meta[Title][x]`: a list or an object where a meta
+// field's text belongs. A name holding brackets (`meta[Mix [B]]`) is not
+// one: its last group does not follow a closing bracket.
+const META_NESTED = /^meta\[(.+?)\](?:\[[^[\]]*\])+$/s;
 // C0 controls but tab, LF and CR, DEL, and the C1 controls.
 const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
@@ -48,6 +52,7 @@ export function emptyParams(): Params {
 /** Adds one `key=value` pair, as from a query string or a form. */
 export function addPair(params: Params, key: string, value: unknown) {
   const text = scalar(key, value);
+  if (key.startsWith('meta[')) refuseBadMetaKey(key);
   const metaMatch = META_KEY.exec(key);
   if (metaMatch) {
     setMeta(params, metaMatch[1], text);
@@ -82,6 +87,31 @@ export function addPair(params: Params, key: string, value: unknown) {
   params.values.set(name, text);
 }
 
+/**
+ * A key that starts as a meta field but is not `meta[Name]` would
+ * otherwise be dropped as an unknown parameter (`meta[Title]x`) or read
+ * as a field name holding the brackets (`meta[Title][]`), silently.
+ */
+function refuseBadMetaKey(key: string) {
+  const nested = META_NESTED.exec(key);
+  if (nested) {
+    const name = `meta[${nested[1].trim().slice(0, 100)}]`;
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} must be text, not a list or an object ` +
+        `(${key.slice(0, 100)} was sent)`,
+      { parameters: [name] },
+    );
+  }
+  if (META_KEY.test(key)) return;
+  const name = key.slice(0, 100);
+  throw new ApiError(
+    'invalid_parameter',
+    `${name} is no meta field: send one as meta[Name]=…`,
+    { parameters: [name] },
+  );
+}
+
 /** Adds every field of a JSON body. */
 export function addJson(params: Params, body: unknown) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -97,6 +127,9 @@ export function addJson(params: Params, body: unknown) {
       for (const [field, text] of Object.entries(value)) {
         setMeta(params, field, scalar(`meta[${field}]`, text));
       }
+    } else if (Array.isArray(value) && key.startsWith('meta[')) {
+      // As a list in a meta object: meta[Title] must be text.
+      scalar(key, value);
     } else if (Array.isArray(value)) {
       countKey(params, key);
       params.lists.set(key, value.map((v) => scalar(key, v)));

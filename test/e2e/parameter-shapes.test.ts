@@ -1,0 +1,98 @@
+/**
+ * End to end: parameters of a shape the gateway does not take are refused
+ * with a 400 naming them, the same way in every encoding (query string,
+ * urlencoded form, multipart form, JSON), and the call changes nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  type FixtureStack,
+} from '@ingest/testkit';
+
+let fixture: FixtureStack;
+let uploadId: number;
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 1),
+    transcoders: 0,
+  });
+  const { status, body } = await fixture.stack.call(
+    '/api/import/upload',
+    fixture.site.token,
+    {
+      url: `${fixture.files.url}/tone-1.wav`,
+      meta: { Title: 'Kept' },
+    },
+  );
+  assert.equal(status, 200, JSON.stringify(body));
+  uploadId = body.upload_id;
+});
+
+after(() => fixture?.close());
+
+const ENCODINGS = ['query', 'form', 'multipart', 'json'] as const;
+type Encoding = (typeof ENCODINGS)[number];
+
+/** Sends `pairs` to an import endpoint as one encoding would carry them. */
+async function send(
+  endpoint: string,
+  encoding: Encoding,
+  pairs: [string, string][],
+): Promise<{ status: number; body: any }> {
+  const url = new URL(`/api/import/${endpoint}`, fixture.stack.gatewayUrl);
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${fixture.site.token}`,
+  };
+  let body: string | FormData | undefined;
+  if (encoding === 'query') {
+    for (const [key, value] of pairs) url.searchParams.append(key, value);
+  } else if (encoding === 'form') {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(pairs).toString();
+  } else if (encoding === 'multipart') {
+    body = new FormData();
+    for (const [key, value] of pairs) body.append(key, value);
+  } else {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(Object.fromEntries(pairs));
+  }
+  const res = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function storedMeta() {
+  return (await fixture.stack.store.uploadById(uploadId))?.meta;
+}
+
+describe('meta keys that are no meta[Name]', () => {
+  for (const encoding of ENCODINGS) {
+    test(`${encoding}: meta[Title]x and meta[Title][] are refused`, async () => {
+      const id = String(uploadId);
+      const trailing = await send('setMetadata', encoding, [
+        ['upload_id', id],
+        ['meta[Title]x', 'y'],
+      ]);
+      assert.equal(trailing.status, 400, JSON.stringify(trailing.body));
+      assert.equal(trailing.body.code, 'invalid_parameter');
+      assert.deepEqual(trailing.body.parameters, ['meta[Title]x']);
+
+      const listed = await send('setMetadata', encoding, [
+        ['upload_id', id],
+        ['meta[Title][]', 'a'],
+      ]);
+      assert.equal(listed.status, 400, JSON.stringify(listed.body));
+      assert.equal(listed.body.code, 'invalid_parameter');
+      assert.match(listed.body.error, /^meta\[Title\] must be text/);
+      assert.deepEqual(listed.body.parameters, ['meta[Title]']);
+
+      assert.deepEqual(await storedMeta(), { Title: 'Kept', Filename: 'tone-1.wav' });
+    });
+  }
+});
