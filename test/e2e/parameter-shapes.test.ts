@@ -96,3 +96,64 @@ describe('meta keys that are no meta[Name]', () => {
     });
   }
 });
+
+/** Posts a raw body to an import endpoint. */
+async function post(
+  endpoint: string,
+  body: string | FormData,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(
+    new URL(`/api/import/${endpoint}`, fixture.stack.gatewayUrl),
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fixture.site.token}`, ...headers },
+      body,
+    },
+  );
+  return { status: res.status, body: await res.json() };
+}
+
+function assertNames(
+  answer: { status: number; body: any },
+  parameters: string[],
+) {
+  assert.equal(answer.status, 400, JSON.stringify(answer.body));
+  assert.equal(answer.body.code, 'invalid_parameter');
+  assert.deepEqual(answer.body.parameters, parameters);
+}
+
+describe('every invalid_parameter answer has parameters', () => {
+  const json = { 'content-type': 'application/json' };
+
+  test('a body refused as a whole names none', async () => {
+    assertNames(await post('checkJob', '[1,2]', json), []);
+    assertNames(await post('checkJob', '{"job_id":', json), []);
+    const many = Array.from({ length: 501 }, (_, i) => `k${i}=x`).join('&');
+    assertNames(
+      await post('checkJob', many, {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      [],
+    );
+    const form = new FormData();
+    for (let i = 0; i < 501; i++) form.append(`k${i}`, 'x');
+    assertNames(await post('checkJob', form), []);
+  });
+
+  test('a refused part of the body is named', async () => {
+    assertNames(await post('checkJob', '{"meta":["x"]}', json), ['meta']);
+    const twoFiles = new FormData();
+    twoFiles.append('file', new Blob(['a']), 'a.wav');
+    twoFiles.append('file', new Blob(['b']), 'b.wav');
+    assertNames(await post('upload', twoFiles), ['file']);
+    assertNames(
+      await post('createJob', '{}', { ...json, 'idempotency-key': 'a b' }),
+      ['Idempotency-Key'],
+    );
+    assertNames(
+      await post('upload', JSON.stringify({ track_id: 1, upload_id: 1 }), json),
+      ['track_id', 'upload_id'],
+    );
+  });
+});

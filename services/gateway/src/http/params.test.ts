@@ -315,3 +315,33 @@ test('a key that starts as meta but is no meta[Name] is refused by name', () => 
   addPair(bracketed, 'meta[Custom: Mix [Radio]]', 'x');
   assert.deepEqual(bracketed.meta, { 'Custom: Mix [Radio]': 'x' });
 });
+
+test('every refusal names its parameters, none for the body as a whole', () => {
+  const named = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
+    try {
+      fill(emptyParams());
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 'invalid_parameter');
+      return err.details.parameters;
+    }
+    assert.fail('taken');
+  };
+  assert.deepEqual(named((p) => addJson(p, [1, 2])), []);
+  assert.deepEqual(named((p) => addJson(p, 'text')), []);
+  assert.deepEqual(named((p) => addJson(p, { meta: ['x'] })), ['meta']);
+  let deep: Record<string, unknown> = { x: 'y' };
+  for (let i = 0; i < 12; i++) deep = { d: deep };
+  const [tooDeep] = named((p) => addJson(p, { client: deep })) as string[];
+  assert.match(tooDeep, /^client\[d\]\[d\]/);
+  assert.deepEqual(
+    named((p) => {
+      for (let i = 0; i <= PARAM_LIMITS.keys; i++) addPair(p, `k${i}`, 'x');
+    }),
+    [],
+  );
+  assert.deepEqual(named((p) => addPair(p, '__proto__', 'x')), ['__proto__']);
+  const bad = emptyParams();
+  addPair(bad, 'job_id', 'x');
+  assert.deepEqual(named(() => id(bad, 'job_id')), ['job_id']);
+});

@@ -115,13 +115,18 @@ function refuseBadMetaKey(key: string) {
 /** Adds every field of a JSON body. */
 export function addJson(params: Params, body: unknown) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiError('invalid_parameter', 'JSON body must be an object');
+    // The body as a whole is at fault, no one parameter.
+    throw new ApiError('invalid_parameter', 'JSON body must be an object', {
+      parameters: [],
+    });
   }
 
   for (const [key, value] of Object.entries(body)) {
     if (key === 'meta' && value && typeof value === 'object') {
       if (Array.isArray(value)) {
-        throw new ApiError('invalid_parameter', 'meta must be an object');
+        throw new ApiError('invalid_parameter', 'meta must be an object', {
+          parameters: ['meta'],
+        });
       }
       params.hasMeta = true;
       for (const [field, text] of Object.entries(value)) {
@@ -187,6 +192,7 @@ function addNested(
     throw new ApiError(
       'invalid_parameter',
       `${key.slice(0, 100)} is nested too deeply`,
+      { parameters: [key.slice(0, 100)] },
     );
   }
   for (const [sub, item] of Object.entries(value)) {
@@ -258,10 +264,15 @@ function setMeta(params: Params, field: string, value: string) {
 
 function countKey(params: Params, name: string) {
   if (params.values.size + params.lists.size >= PARAM_LIMITS.keys) {
-    throw new ApiError('invalid_parameter', 'too many parameters');
+    // All of them together are at fault, so none is named.
+    throw new ApiError('invalid_parameter', 'too many parameters', {
+      parameters: [],
+    });
   }
   if (name === '__proto__') {
-    throw new ApiError('invalid_parameter', `bad parameter name: ${name}`);
+    throw new ApiError('invalid_parameter', `bad parameter name: ${name}`, {
+      parameters: [name],
+    });
   }
 }
 
@@ -322,6 +333,7 @@ export function id(params: Params, name: string): number | undefined {
     throw new ApiError(
       'invalid_parameter',
       `${name} must be a positive integer`,
+      { parameters: [name] },
     );
   }
   return Number(value);
@@ -330,7 +342,9 @@ export function id(params: Params, name: string): number | undefined {
 export function requireId(params: Params, name: string): number {
   const value = id(params, name);
   if (value === undefined) {
-    throw new ApiError('invalid_parameter', `${name} is required`);
+    throw new ApiError('invalid_parameter', `${name} is required`, {
+      parameters: [name],
+    });
   }
   return value;
 }

@@ -69,11 +69,19 @@ export async function readParams(
   return params;
 }
 
+/**
+ * A refusal of the body as a whole: no one parameter is at fault, so the
+ * answer's `parameters` is empty (it is there on every refusal).
+ */
+function bodyRefused(message: string): ApiError {
+  return new ApiError('invalid_parameter', message, { parameters: [] });
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new ApiError('invalid_parameter', 'body is not valid JSON');
+    throw bodyRefused('body is not valid JSON');
   }
 }
 
@@ -108,7 +116,7 @@ function readMultipart(
         defParamCharset: 'utf8',
       });
     } catch {
-      reject(new ApiError('invalid_parameter', 'malformed multipart body'));
+      reject(bodyRefused('malformed multipart body'));
       return;
     }
 
@@ -171,17 +179,19 @@ function readMultipart(
     });
     // busboy drops what is past its limits; a request is refused instead.
     parser.on('fieldsLimit', () =>
-      fail(new ApiError('invalid_parameter', 'too many parameters')),
+      fail(bodyRefused('too many parameters')),
     );
     parser.on('partsLimit', () =>
-      fail(new ApiError('invalid_parameter', 'too many multipart parts')),
+      fail(bodyRefused('too many multipart parts')),
     );
     parser.on('filesLimit', () =>
-      fail(new ApiError('invalid_parameter', 'only one file per call')),
+      fail(
+        new ApiError('invalid_parameter', 'only one file per call', {
+          parameters: ['file'],
+        }),
+      ),
     );
-    parser.on('error', () =>
-      fail(new ApiError('invalid_parameter', 'malformed multipart body')),
-    );
+    parser.on('error', () => fail(bodyRefused('malformed multipart body')));
     parser.on('close', () => {
       formEnded();
       fileWork.then(() => {
@@ -195,8 +205,7 @@ function readMultipart(
     // so its storage write fails, its slot is freed and nothing stays.
     req.on('close', () => {
       if (req.complete) return;
-      const gone = new ApiError(
-        'invalid_parameter',
+      const gone = bodyRefused(
         'the connection closed before the request body ended',
       );
       fileStream?.destroy(gone);

@@ -99,7 +99,9 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       const upload = await queuedUpload(site, params);
       const formats = parseFormats(params);
       if (!formats) {
-        throw new ApiError('invalid_parameter', 'formats is required');
+        throw new ApiError('invalid_parameter', 'formats is required', {
+          parameters: ['formats'],
+        });
       }
       await store.updateUpload(upload.id, { formats, formatsGiven: true });
       return {

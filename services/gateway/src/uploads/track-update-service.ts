@@ -70,6 +70,7 @@ export class TrackUpdateService {
       throw new ApiError(
         'invalid_parameter',
         'track_id and upload_id cannot be used together',
+        { parameters: ['track_id', 'upload_id'] },
       );
     }
     const track = await this.deps.store.getTrack(site.id, trackId);

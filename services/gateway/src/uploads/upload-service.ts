@@ -347,6 +347,7 @@ export function checkMetaSize(meta: Meta): Meta {
       'invalid_parameter',
       `meta holds ${Math.ceil(bytes / 1024)} KiB in all; at most ` +
         `${PARAM_LIMITS.metaTotalBytes / 1024} KiB fit into the renditions`,
+      { parameters: ['meta'] },
     );
   }
   return meta;
