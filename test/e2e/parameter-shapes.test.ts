@@ -157,3 +157,36 @@ describe('every invalid_parameter answer has parameters', () => {
     );
   });
 });
+
+describe('content types', () => {
+  const job = (type: string, body = '{"job_id":999999}') =>
+    post('checkJob', body, { 'content-type': type });
+
+  test('a media type is matched whole, its parameters and case aside', async () => {
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=utf-8',
+      ' application/json ;charset=UTF-8',
+    ]) {
+      const answer = await job(type);
+      assert.equal(answer.status, 404, `${type}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'not_found');
+    }
+    const form = await job(
+      'application/x-www-form-urlencoded; charset=utf-8',
+      'job_id=999999',
+    );
+    assert.equal(form.status, 404, JSON.stringify(form.body));
+
+    for (const [type, body] of [
+      ['application/jsonx', '{"job_id":999999}'],
+      ['application/json-seq', '{"job_id":999999}'],
+      ['application/x-www-form-urlencodedx', 'job_id=999999'],
+    ]) {
+      const answer = await job(type, body);
+      assert.equal(answer.status, 415, `${type}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'unsupported_media_type');
+      assert.match(answer.body.error, new RegExp(`of type ${type} is not read`));
+    }
+  });
+});

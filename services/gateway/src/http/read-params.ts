@@ -43,15 +43,15 @@ export async function readParams(
   const url = new URL(req.url ?? '/', 'http://gateway');
   for (const [key, value] of url.searchParams) addPair(params, key, value);
 
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const type = mediaType(req.headers['content-type']);
   if (req.method === 'GET' || req.method === 'HEAD') return params;
 
-  if (type.startsWith('multipart/form-data')) {
+  if (type === 'multipart/form-data') {
     await readMultipart(req, params, options.onFile, options.signal);
-  } else if (type.startsWith('application/json')) {
+  } else if (type === 'application/json') {
     const body = await readBody(req, options.maxBodyBytes);
     if (body.length > 0) addJson(params, parseJson(body));
-  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+  } else if (type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, options.maxBodyBytes);
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
@@ -61,12 +61,21 @@ export async function readParams(
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
       'unsupported_media_type',
-      `a request body of type ${type.split(';')[0] || '(none given)'} is ` +
+      `a request body of type ${type.slice(0, 100) || '(none given)'} is ` +
         'not read: send application/json, ' +
         'application/x-www-form-urlencoded or multipart/form-data',
     );
   }
   return params;
+}
+
+/**
+ * The media type of a Content-Type header, lower-cased, without its
+ * parameters (`; charset=utf-8`, `; boundary=…`). Types are compared
+ * whole: `application/jsonx` is not JSON.
+ */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
 }
 
 /**
