@@ -190,3 +190,28 @@ describe('content types', () => {
     }
   });
 });
+
+test('a JSON body may start with one byte order mark', async () => {
+  const json = { 'content-type': 'application/json' };
+  const bom = '\uFEFF';
+  const one = await post('checkJob', `${bom}{"job_id":999999}`, json);
+  assert.equal(one.status, 404, JSON.stringify(one.body));
+  assert.equal(one.body.code, 'not_found');
+  const bytes = Buffer.concat([
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from('{"job_id":999999}'),
+  ]);
+  const res = await fetch(
+    new URL('/api/import/checkJob', fixture.stack.gatewayUrl),
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fixture.site.token}`, ...json },
+      body: bytes,
+    },
+  );
+  assert.equal(res.status, 404, await res.text());
+
+  const two = await post('checkJob', `${bom}${bom}{"job_id":999999}`, json);
+  assertNames(two, []);
+  assert.equal(two.body.error, 'body is not valid JSON');
+});

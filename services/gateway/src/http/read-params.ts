@@ -49,7 +49,10 @@ export async function readParams(
   if (type === 'multipart/form-data') {
     await readMultipart(req, params, options.onFile, options.signal);
   } else if (type === 'application/json') {
-    const body = await readBody(req, options.maxBodyBytes);
+    // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
+    // Windows tools write one before the JSON.
+    const read = await readBody(req, options.maxBodyBytes);
+    const body = read.replace(/^\uFEFF/, '');
     if (body.length > 0) addJson(params, parseJson(body));
   } else if (type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, options.maxBodyBytes);
