@@ -215,3 +215,30 @@ test('a JSON body may start with one byte order mark', async () => {
   assertNames(two, []);
   assert.equal(two.body.error, 'body is not valid JSON');
 });
+
+test('url and oncomplete are held to 8192 characters', async () => {
+  // Loopback servers of the test's own, though none is reached: the
+  // refusals come before any fetch, and the job published is empty.
+  const base = `${fixture.files.url}/`;
+  const long = base + 'a'.repeat(8193 - base.length);
+  const json = { 'content-type': 'application/json' };
+  const upload = await post('upload', JSON.stringify({ url: long }), json);
+  assertNames(upload, ['url']);
+  assert.equal(upload.body.error, 'url must be at most 8192 characters long');
+  const both = { url: `${base}tone-1.wav`, oncomplete: long };
+  assertNames(await post('upload', JSON.stringify(both), json), ['oncomplete']);
+  assertNames(
+    await post('publish', JSON.stringify({ oncomplete: long }), json),
+    ['oncomplete'],
+  );
+
+  const created = await post('createJob', '{"name":"hooked"}', json);
+  const hook = long.slice(0, 8192);
+  const taken = await post(
+    'publish',
+    JSON.stringify({ job_id: created.body.job_id, oncomplete: hook }),
+    json,
+  );
+  // Past the parameter check: only the empty job stops it.
+  assert.equal(taken.body.code, 'job_empty', JSON.stringify(taken.body));
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { OUTPUT_FORMATS, isOutputFormat } from '@ingest/core';
+import { PARAM_LIMITS } from '../http/params';
 
 /**
  * The parameters of every endpoint (SPEC §1–§2), as zod schemas. They are
@@ -64,6 +65,16 @@ function textParam(description: string, examples?: string[]) {
     .string({ error: says('must be text') })
     .optional()
     .meta({ description, ...(examples ? { examples } : {}) });
+}
+
+/** A URL as text, held to PARAM_LIMITS.urlChars. */
+function urlParam(description: string, examples: string[]) {
+  const most = PARAM_LIMITS.urlChars;
+  return z
+    .string({ error: says('must be text') })
+    .max(most, { error: `must be at most ${most} characters long` })
+    .optional()
+    .meta({ description, examples });
 }
 
 const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
@@ -164,7 +175,7 @@ const common = {
 };
 
 const jobId = idParam('A job of the site; default: the site\'s main job.');
-const oncomplete = textParam(
+const oncomplete = urlParam(
   'Told when the job completes: an http(s) URL (signed webhook) or one ' +
     'email address. One per job; a later value replaces the earlier one.',
   ['https://hooks.example.com/ingest'],
@@ -172,7 +183,7 @@ const oncomplete = textParam(
 
 export const uploadParams = z.looseObject({
   ...common,
-  url: textParam(
+  url: urlParam(
     'Where to fetch the source. Required unless a multipart `file` is sent.',
     ['https://files.example.com/masters/blue-hour.wav'],
   ),

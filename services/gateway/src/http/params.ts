@@ -30,6 +30,12 @@ export const PARAM_LIMITS = {
   valueBytes: 1 << 20,
   metaValueBytes: 64 * 1024,
   metaTotalBytes: 256 * 1024,
+  /**
+   * A URL (`url`, `oncomplete`), in characters: RFC 9110 asks servers to
+   * take 8000 at least, and under the 16 KiB of a request's head it can
+   * be sent in a query string as well as in a body.
+   */
+  urlChars: 8192,
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
