@@ -242,3 +242,27 @@ test('url and oncomplete are held to 8192 characters', async () => {
   // Past the parameter check: only the empty job stops it.
   assert.equal(taken.body.code, 'job_empty', JSON.stringify(taken.body));
 });
+
+test('a megabyte of unknown formats gets a short answer', async () => {
+  const items = Array.from({ length: 100_000 }, (_, i) => `f${i}`);
+  const body = JSON.stringify({ upload_id: uploadId, formats: items });
+  assert.ok(body.length > 500_000 && body.length < 1 << 20);
+  const res = await fetch(
+    new URL('/api/import/setFormats', fixture.stack.gatewayUrl),
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fixture.site.token}`,
+        'content-type': 'application/json',
+      },
+      body,
+    },
+  );
+  const text = await res.text();
+  assert.equal(res.status, 400);
+  assert.ok(text.length < 1000, `${text.length} bytes`);
+  const answer = JSON.parse(text);
+  assert.equal(answer.code, 'invalid_format');
+  assert.equal(answer.formats.length, 10);
+  assert.match(answer.error, / and 99990 more$/);
+});

@@ -97,13 +97,38 @@ export function badFormats(value: unknown): string[] {
   return sentFormats(value).filter((item) => !isOutputFormat(item));
 }
 
+/** The most format values a refusal echoes, and the most of each. */
+export const ECHO_LIMITS = { items: 10, chars: 50 };
+
+/**
+ * The values a refusal names back: the first few distinct ones, each
+ * cut short, so a megabyte of unknown formats does not come back whole.
+ */
+export function echoed(items: readonly string[]): string[] {
+  return [...new Set(items)]
+    .slice(0, ECHO_LIMITS.items)
+    .map((item) =>
+      item.length > ECHO_LIMITS.chars
+        ? `${item.slice(0, ECHO_LIMITS.chars)}…`
+        : item,
+    );
+}
+
+/** `a, b` of echoed(items), with "and N more" for distinct ones left out. */
+export function echoText(items: readonly string[]): string {
+  const distinct = new Set(items).size;
+  const shown = echoed(items);
+  if (shown.length === 0) return '(none given)';
+  const more = distinct - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
 const ONE_OF = `${OUTPUT_FORMATS.slice(0, -1).join(', ')} or ` +
   `${OUTPUT_FORMATS.at(-1)}`;
 
 function formatProblem(issue: { input?: unknown }) {
   if (issue.input === undefined) return 'is required';
-  const bad = badFormats(issue.input);
-  return `must be ${ONE_OF}; unknown: ${bad.join(', ') || '(none given)'}`;
+  return `must be ${ONE_OF}; unknown: ${echoText(badFormats(issue.input))}`;
 }
 
 /** One output format, any case. */
@@ -117,7 +142,7 @@ function oneFormatProblem(issue: { input?: unknown }) {
   const listed =
     Array.isArray(input) || (typeof input === 'string' && input.includes(','));
   if (!listed) return formatProblem(issue);
-  const sent = sentFormats(input).join(', ') || '(none given)';
+  const sent = echoText(sentFormats(input));
   return `must be one format (${ONE_OF}), not a list: ${sent}`;
 }
 
