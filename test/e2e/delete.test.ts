@@ -138,6 +138,19 @@ describe('delete', () => {
     assert.equal(queued.status, 409, JSON.stringify(queued.body));
     assert.equal(queued.body.code, 'upload_not_queued');
     assert.match(queued.body.error, /queued/);
+    assert.equal(queued.body.status, 'queued');
+
+    // Every call refused for the upload's state says which state it is.
+    for (const [endpoint, params] of [
+      ['setMetadata', { meta: { Title: 'x' } }],
+      ['setFormats', { formats: 'mp3' }],
+      ['upload', { url: `${files.url}/tone-1.wav` }],
+    ] as const) {
+      const answer = await call(site, endpoint, { upload_id: ids.b, ...params });
+      assert.equal(answer.status, 409, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, 'upload_not_queued');
+      assert.equal(answer.body.status, 'queued', endpoint);
+    }
 
     const all = await call(site, 'delete', { upload_id: 'ALL' });
     assert.deepEqual(all.body, { result: 'success', deleted: 0 });

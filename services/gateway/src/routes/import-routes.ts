@@ -65,6 +65,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       throw new ApiError(
         'upload_not_queued',
         `upload ${uploadId} is ${upload.status}; it can no longer change`,
+        { status: upload.status },
       );
     }
     return upload;
