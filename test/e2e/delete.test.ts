@@ -28,7 +28,7 @@ let other: TestSite;
 
 before(async () => {
   fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 9),
+    fixtures: (dir) => makeDistinctTones(dir, 12),
     transcoders: 0,
   });
   ({ files, stack, site } = fixture);
@@ -138,6 +138,19 @@ describe('delete', () => {
     assert.equal(queued.status, 409, JSON.stringify(queued.body));
     assert.equal(queued.body.code, 'upload_not_queued');
     assert.match(queued.body.error, /queued/);
+    assert.equal(queued.body.status, 'queued');
+
+    // Every call refused for the upload's state says which state it is.
+    for (const [endpoint, params] of [
+      ['setMetadata', { meta: { Title: 'x' } }],
+      ['setFormats', { formats: 'mp3' }],
+      ['upload', { url: `${files.url}/tone-1.wav` }],
+    ] as const) {
+      const answer = await call(site, endpoint, { upload_id: ids.b, ...params });
+      assert.equal(answer.status, 409, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, 'upload_not_queued');
+      assert.equal(answer.body.status, 'queued', endpoint);
+    }
 
     const all = await call(site, 'delete', { upload_id: 'ALL' });
     assert.deepEqual(all.body, { result: 'success', deleted: 0 });
@@ -233,5 +246,44 @@ describe('delete', () => {
 
     const nothing = await call(site, 'delete', { upload_id: 'all' });
     assert.deepEqual(nothing.body, { result: 'success', deleted: 0 });
+  });
+
+  test('job_id narrows ALL to that job and must hold a single id', async () => {
+    const side = (await call(site, 'createJob', { name: 'narrow' })).body
+      .job_id;
+    const kept = await upload(site, 10);
+    const inSide = await upload(site, 11, { job_id: side });
+    const alsoSide = await upload(site, 12, { job_id: side });
+    const keptSources = await sourceFiles(kept);
+
+    const theirs = await call(other, 'delete', {
+      upload_id: 'ALL',
+      job_id: side,
+    });
+    assert.equal(theirs.status, 404, JSON.stringify(theirs.body));
+    assert.equal(theirs.body.code, 'not_found');
+
+    const elsewhere = await call(site, 'delete', {
+      upload_id: kept,
+      job_id: side,
+    });
+    assert.equal(elsewhere.status, 400, JSON.stringify(elsewhere.body));
+    assert.equal(elsewhere.body.code, 'invalid_parameter');
+    assert.deepEqual(elsewhere.body.parameters, ['upload_id', 'job_id']);
+    assert.ok(await stack.store.uploadById(kept), 'not deleted');
+
+    const one = await call(site, 'delete', { upload_id: inSide, job_id: side });
+    assert.deepEqual(one.body, { result: 'success', deleted: 1 });
+
+    const all = await call(site, 'delete', { upload_id: 'ALL', job_id: side });
+    assert.deepEqual(all.body, { result: 'success', deleted: 1 });
+    assert.equal(await stack.store.uploadById(alsoSide), undefined);
+    assert.ok(await stack.store.uploadById(kept), 'the main job is untouched');
+    for (const file of keptSources) assert.ok(await exists(file));
+    const list = await call(site, 'list');
+    assert.deepEqual(
+      list.body.tracks.map((t: any) => t.upload_id),
+      [kept],
+    );
   });
 });

@@ -58,3 +58,31 @@ test('ready when the root is a writable directory, made if missing', async () =>
   const under = new FileStorage(path.join(dir, 'a-file', 'sub'));
   assert.equal((await under.ready()).ready, false);
 });
+
+test('the last delete in a folder removes it, and parents left empty', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ingest-prune-'));
+  try {
+    const store = new FileStorage(root);
+    await store.put('tracks/7/mp3.mp3', Readable.from(['a']));
+    await store.put('tracks/7/wav.wav', Readable.from(['b']));
+    await store.put('tracks/8/mp3.mp3', Readable.from(['c']));
+
+    await store.delete('tracks/7/mp3.mp3');
+    assert.deepEqual(await readdir(path.join(root, 'tracks', '7')), ['wav.wav']);
+    await store.delete('tracks/7/wav.wav');
+    assert.deepEqual(await readdir(path.join(root, 'tracks')), ['8']);
+    await store.delete('tracks/8/mp3.mp3');
+    await store.delete('tracks/8/mp3.mp3');
+    assert.deepEqual(
+      (await readdir(root)).filter((name) => name !== '.tmp'),
+      [],
+      'tracks/ went too; the root stays',
+    );
+
+    // The folder is made again for the next key.
+    await store.put('tracks/7/mp3.mp3', Readable.from(['d']));
+    assert.equal(await store.size('tracks/7/mp3.mp3'), 1);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

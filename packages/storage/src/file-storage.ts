@@ -8,6 +8,7 @@ import {
   open,
   rename,
   rm,
+  rmdir,
   stat,
 } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,12 +25,21 @@ import type {
   Storage,
 } from './storage';
 
-/** Objects as files under one directory, written via temp + rename. */
+/** How often a rename into a folder a delete just pruned is tried. */
+const MOVE_ATTEMPTS = 5;
+
+/**
+ * Objects as files under one directory, written via temp + rename.
+ * Folders are there for keys only, as in an object store: the last
+ * delete in one removes it (and its parents that became empty).
+ */
 export class FileStorage implements Storage {
   private readonly tmpDir: string;
+  private readonly base: string;
 
   constructor(private readonly root: string) {
     this.tmpDir = path.join(root, '.tmp');
+    this.base = path.resolve(root);
   }
 
   private pathOf(key: string): string {
@@ -52,8 +62,7 @@ export class FileStorage implements Storage {
     const meter = new ByteMeter(maxBytes);
     try {
       await pipeline(body, meter, createWriteStream(temp), { signal });
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(temp, target);
+      await this.moveInto(temp, target);
     } finally {
       await rm(temp, { force: true });
     }
@@ -62,16 +71,15 @@ export class FileStorage implements Storage {
 
   async putFile(key: string, localPath: string): Promise<void> {
     const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
     try {
-      await rename(localPath, target);
+      await this.moveInto(localPath, target);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // Another file system: copy beside the target, then rename.
       const temp = await this.tempPath();
       try {
         await copyFile(localPath, temp);
-        await rename(temp, target);
+        await this.moveInto(temp, target);
         await rm(localPath, { force: true });
       } finally {
         await rm(temp, { force: true });
@@ -120,7 +128,46 @@ export class FileStorage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const file = this.pathOf(key);
+    await rm(file, { force: true });
+    await this.pruneEmpty(path.dirname(path.resolve(file)));
+  }
+
+  /**
+   * Renames a file to `target`, making its folder. A delete of the last
+   * key of that folder may remove it between the two steps: then again.
+   */
+  private async moveInto(from: string, target: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(from, target);
+        return;
+      } catch (err) {
+        const raced =
+          (err as NodeJS.ErrnoException).code === 'ENOENT' &&
+          attempt < MOVE_ATTEMPTS &&
+          (await exists(from));
+        if (!raced) throw err;
+      }
+    }
+  }
+
+  /**
+   * Removes `dir` and then each parent below the root while they are
+   * empty, so a deleted track leaves no `tracks/<id>/` behind. A folder
+   * that holds anything (or is already gone) ends the walk.
+   */
+  private async pruneEmpty(dir: string): Promise<void> {
+    while (dir.startsWith(this.base + path.sep)) {
+      if (dir === path.resolve(this.tmpDir)) return;
+      try {
+        await rmdir(dir);
+      } catch {
+        return;
+      }
+      dir = path.dirname(dir);
+    }
   }
 
   async sweepTemp(olderThanMs: number): Promise<number> {
@@ -143,4 +190,11 @@ export class FileStorage implements Storage {
   }
 
   async close(): Promise<void> {}
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -165,7 +165,8 @@ export const API_ENDPOINTS = {
     summary: 'Drop queued uploads or updates',
     description:
       'Drops a queued `upload_id`, a pending `update_id`, or with ' +
-      '`upload_id=ALL` every unpublished upload and update of the site.',
+      '`upload_id=ALL` every unpublished upload and update of the site ' +
+      '(of `job_id` alone when given).',
     params: params.deleteParams,
     response: answers.deleteResponse,
     errors: ['not_found', 'upload_not_queued'],

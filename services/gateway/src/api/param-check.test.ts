@@ -163,3 +163,26 @@ test('search counts keep their bounds', () => {
     assert.match(err.message, words, bad);
   }
 });
+
+test('a long list of unknown formats is echoed short and distinct', () => {
+  const items = Array.from({ length: 100_000 }, (_, i) => `x${i % 5000}`);
+  const err = refusal(() =>
+    checkParams(upload.params, json({ formats: ['mp3', ...items] })),
+  );
+  assert.equal(err.code, 'invalid_format');
+  assert.deepEqual(
+    err.details.formats,
+    Array.from({ length: 10 }, (_, i) => `x${i}`),
+  );
+  assert.match(err.message, /unknown: x0, x1, .*, x9 and 4990 more$/);
+  assert.ok(err.message.length < 200, err.message);
+
+  const same = refusal(() =>
+    checkParams(upload.params, query(`formats=ogg,OGG,${'o'.repeat(5000)}`)),
+  );
+  assert.deepEqual(same.details.formats, ['ogg', `${'o'.repeat(50)}…`]);
+  const one = refusal(() =>
+    checkParams(download.params, query(`track_id=1&format=${'z'.repeat(9000)}`)),
+  );
+  assert.ok(JSON.stringify(one.toBody()).length < 300);
+});

@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import { ApiError } from '@ingest/core';
 import type { Params } from '../http/params';
-import { badFormats, sentFormats } from './param-schemas';
+import { badFormats, echoed, sentFormats } from './param-schemas';
 
 /** A schema of an endpoint's parameters (api/param-schemas.ts). */
 export type ParamSchema = z.ZodType<Record<string, unknown>>;
@@ -60,10 +60,12 @@ export function checkParams(schema: ParamSchema, params: Params): void {
 
   if (names.every((name) => FORMAT_PARAMS.has(name))) {
     // The unknown names; for a list where one format belongs, what came.
-    const formats = names.flatMap((name) => {
-      const bad = badFormats(flat[name]);
-      return bad.length > 0 ? bad : sentFormats(flat[name]);
-    });
+    const formats = echoed(
+      names.flatMap((name) => {
+        const bad = badFormats(flat[name]);
+        return bad.length > 0 ? bad : sentFormats(flat[name]);
+      }),
+    );
     throw new ApiError('invalid_format', message, { formats });
   }
   throw new ApiError('invalid_parameter', message, { parameters: names });

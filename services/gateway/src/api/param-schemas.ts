@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { OUTPUT_FORMATS, isOutputFormat } from '@ingest/core';
+import { PARAM_LIMITS } from '../http/params';
 
 /**
  * The parameters of every endpoint (SPEC §1–§2), as zod schemas. They are
@@ -66,6 +67,16 @@ function textParam(description: string, examples?: string[]) {
     .meta({ description, ...(examples ? { examples } : {}) });
 }
 
+/** A URL as text, held to PARAM_LIMITS.urlChars. */
+function urlParam(description: string, examples: string[]) {
+  const most = PARAM_LIMITS.urlChars;
+  return z
+    .string({ error: says('must be text') })
+    .max(most, { error: `must be at most ${most} characters long` })
+    .optional()
+    .meta({ description, examples });
+}
+
 const FORMAT_LIST = OUTPUT_FORMATS.join(', ');
 
 /** The items of a format value as sent (`mp3,wav` is two), folded. */
@@ -86,13 +97,38 @@ export function badFormats(value: unknown): string[] {
   return sentFormats(value).filter((item) => !isOutputFormat(item));
 }
 
+/** The most format values a refusal echoes, and the most of each. */
+export const ECHO_LIMITS = { items: 10, chars: 50 };
+
+/**
+ * The values a refusal names back: the first few distinct ones, each
+ * cut short, so a megabyte of unknown formats does not come back whole.
+ */
+export function echoed(items: readonly string[]): string[] {
+  return [...new Set(items)]
+    .slice(0, ECHO_LIMITS.items)
+    .map((item) =>
+      item.length > ECHO_LIMITS.chars
+        ? `${item.slice(0, ECHO_LIMITS.chars)}…`
+        : item,
+    );
+}
+
+/** `a, b` of echoed(items), with "and N more" for distinct ones left out. */
+export function echoText(items: readonly string[]): string {
+  const distinct = new Set(items).size;
+  const shown = echoed(items);
+  if (shown.length === 0) return '(none given)';
+  const more = distinct - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
 const ONE_OF = `${OUTPUT_FORMATS.slice(0, -1).join(', ')} or ` +
   `${OUTPUT_FORMATS.at(-1)}`;
 
 function formatProblem(issue: { input?: unknown }) {
   if (issue.input === undefined) return 'is required';
-  const bad = badFormats(issue.input);
-  return `must be ${ONE_OF}; unknown: ${bad.join(', ') || '(none given)'}`;
+  return `must be ${ONE_OF}; unknown: ${echoText(badFormats(issue.input))}`;
 }
 
 /** One output format, any case. */
@@ -106,7 +142,7 @@ function oneFormatProblem(issue: { input?: unknown }) {
   const listed =
     Array.isArray(input) || (typeof input === 'string' && input.includes(','));
   if (!listed) return formatProblem(issue);
-  const sent = sentFormats(input).join(', ') || '(none given)';
+  const sent = echoText(sentFormats(input));
   return `must be one format (${ONE_OF}), not a list: ${sent}`;
 }
 
@@ -164,7 +200,7 @@ const common = {
 };
 
 const jobId = idParam('A job of the site; default: the site\'s main job.');
-const oncomplete = textParam(
+const oncomplete = urlParam(
   'Told when the job completes: an http(s) URL (signed webhook) or one ' +
     'email address. One per job; a later value replaces the earlier one.',
   ['https://hooks.example.com/ingest'],
@@ -172,7 +208,7 @@ const oncomplete = textParam(
 
 export const uploadParams = z.looseObject({
   ...common,
-  url: textParam(
+  url: urlParam(
     'Where to fetch the source. Required unless a multipart `file` is sent.',
     ['https://files.example.com/masters/blue-hour.wav'],
   ),
@@ -252,10 +288,14 @@ export const deleteParams = z.looseObject({
     .meta({
       description:
         'A queued upload, or `ALL`: every unpublished upload and update ' +
-        'of the site.',
+        'of the site (of `job_id` when given).',
     })
     .optional(),
   update_id: idParam('A pending update of a published track.').optional(),
+  job_id: idParam(
+    'Only this job: `ALL` drops what waits in it alone, and an ' +
+      '`upload_id` or `update_id` must be in it.',
+  ).optional(),
 });
 
 export const trackParams = z.looseObject({

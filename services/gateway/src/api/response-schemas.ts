@@ -231,6 +231,7 @@ export const errorBody = z
   .meta({
     description:
       'Some codes add fields: `fields` (unknown_fields), `formats` ' +
-      '(invalid_format), `parameters` (invalid_parameter), `http_status` ' +
+      '(invalid_format), `parameters` (invalid_parameter), `status` ' +
+      '(upload_not_queued: what the upload is now), `http_status` ' +
       'or `content_encoding` (fetch_failed).',
   });

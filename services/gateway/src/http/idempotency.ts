@@ -20,6 +20,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
     throw new ApiError(
       'invalid_parameter',
       'Idempotency-Key must be one value of 1-255 visible ASCII characters',
+      { parameters: ['Idempotency-Key'] },
     );
   }
   return value;

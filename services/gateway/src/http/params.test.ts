@@ -269,3 +269,79 @@ test('a meta field given twice must agree with itself, in any encoding', () => {
     );
   }
 });
+
+test('a key that starts as meta but is no meta[Name] is refused by name', () => {
+  const refusal = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
+    try {
+      fill(emptyParams());
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      return { message: err.message, parameters: err.details.parameters };
+    }
+    assert.fail('taken');
+  };
+  const asText = {
+    message: 'meta[Title] must be text, not a list or an object ' +
+      '(meta[Title][] was sent)',
+    parameters: ['meta[Title]'],
+  };
+  // Query strings, forms and multipart fields all come through addPair.
+  assert.deepEqual(refusal((p) => addPair(p, 'meta[Title][]', 'a')), asText);
+  assert.deepEqual(refusal((p) => addJson(p, { 'meta[Title][]': 'a' })), asText);
+  for (const fill of [
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'meta[Title][0]', 'a'),
+    (p: ReturnType<typeof emptyParams>) => addPair(p, 'meta[Title][x]', 'a'),
+    (p: ReturnType<typeof emptyParams>) =>
+      addJson(p, { 'meta[Title]': { x: 'a' } }),
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { 'meta[Title]': ['a'] }),
+    (p: ReturnType<typeof emptyParams>) => addJson(p, { meta: { Title: ['a'] } }),
+  ]) {
+    const { message, parameters } = refusal(fill);
+    assert.match(message, /^meta\[Title\] must be text/);
+    assert.deepEqual(parameters, ['meta[Title]']);
+  }
+
+  for (const key of ['meta[Title]x', 'meta[Title', 'meta[]']) {
+    const expected = {
+      message: `${key} is no meta field: send one as meta[Name]=…`,
+      parameters: [key],
+    };
+    assert.deepEqual(refusal((p) => addPair(p, key, 'y')), expected);
+    assert.deepEqual(refusal((p) => addJson(p, { [key]: 'y' })), expected);
+  }
+
+  // A field name may hold brackets of its own.
+  const bracketed = emptyParams();
+  addPair(bracketed, 'meta[Custom: Mix [Radio]]', 'x');
+  assert.deepEqual(bracketed.meta, { 'Custom: Mix [Radio]': 'x' });
+});
+
+test('every refusal names its parameters, none for the body as a whole', () => {
+  const named = (fill: (p: ReturnType<typeof emptyParams>) => void) => {
+    try {
+      fill(emptyParams());
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 'invalid_parameter');
+      return err.details.parameters;
+    }
+    assert.fail('taken');
+  };
+  assert.deepEqual(named((p) => addJson(p, [1, 2])), []);
+  assert.deepEqual(named((p) => addJson(p, 'text')), []);
+  assert.deepEqual(named((p) => addJson(p, { meta: ['x'] })), ['meta']);
+  let deep: Record<string, unknown> = { x: 'y' };
+  for (let i = 0; i < 12; i++) deep = { d: deep };
+  const [tooDeep] = named((p) => addJson(p, { client: deep })) as string[];
+  assert.match(tooDeep, /^client\[d\]\[d\]/);
+  assert.deepEqual(
+    named((p) => {
+      for (let i = 0; i <= PARAM_LIMITS.keys; i++) addPair(p, `k${i}`, 'x');
+    }),
+    [],
+  );
+  assert.deepEqual(named((p) => addPair(p, '__proto__', 'x')), ['__proto__']);
+  const bad = emptyParams();
+  addPair(bad, 'job_id', 'x');
+  assert.deepEqual(named(() => id(bad, 'job_id')), ['job_id']);
+});

@@ -30,9 +30,19 @@ export const PARAM_LIMITS = {
   valueBytes: 1 << 20,
   metaValueBytes: 64 * 1024,
   metaTotalBytes: 256 * 1024,
+  /**
+   * A URL (`url`, `oncomplete`), in characters: RFC 9110 asks servers to
+   * take 8000 at least, and under the 16 KiB of a request's head it can
+   * be sent in a query string as well as in a body.
+   */
+  urlChars: 8192,
 };
 
 const META_KEY = /^meta\[(.+)\]$/s;
+// `meta[Title][]` or `meta[Title][x]`: a list or an object where a meta
+// field's text belongs. A name holding brackets (`meta[Mix [B]]`) is not
+// one: its last group does not follow a closing bracket.
+const META_NESTED = /^meta\[(.+?)\](?:\[[^[\]]*\])+$/s;
 // C0 controls but tab, LF and CR, DEL, and the C1 controls.
 const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
@@ -48,6 +58,7 @@ export function emptyParams(): Params {
 /** Adds one `key=value` pair, as from a query string or a form. */
 export function addPair(params: Params, key: string, value: unknown) {
   const text = scalar(key, value);
+  if (key.startsWith('meta[')) refuseBadMetaKey(key);
   const metaMatch = META_KEY.exec(key);
   if (metaMatch) {
     setMeta(params, metaMatch[1], text);
@@ -82,21 +93,54 @@ export function addPair(params: Params, key: string, value: unknown) {
   params.values.set(name, text);
 }
 
+/**
+ * A key that starts as a meta field but is not `meta[Name]` would
+ * otherwise be dropped as an unknown parameter (`meta[Title]x`) or read
+ * as a field name holding the brackets (`meta[Title][]`), silently.
+ */
+function refuseBadMetaKey(key: string) {
+  const nested = META_NESTED.exec(key);
+  if (nested) {
+    const name = `meta[${nested[1].trim().slice(0, 100)}]`;
+    throw new ApiError(
+      'invalid_parameter',
+      `${name} must be text, not a list or an object ` +
+        `(${key.slice(0, 100)} was sent)`,
+      { parameters: [name] },
+    );
+  }
+  if (META_KEY.test(key)) return;
+  const name = key.slice(0, 100);
+  throw new ApiError(
+    'invalid_parameter',
+    `${name} is no meta field: send one as meta[Name]=…`,
+    { parameters: [name] },
+  );
+}
+
 /** Adds every field of a JSON body. */
 export function addJson(params: Params, body: unknown) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiError('invalid_parameter', 'JSON body must be an object');
+    // The body as a whole is at fault, no one parameter.
+    throw new ApiError('invalid_parameter', 'JSON body must be an object', {
+      parameters: [],
+    });
   }
 
   for (const [key, value] of Object.entries(body)) {
     if (key === 'meta' && value && typeof value === 'object') {
       if (Array.isArray(value)) {
-        throw new ApiError('invalid_parameter', 'meta must be an object');
+        throw new ApiError('invalid_parameter', 'meta must be an object', {
+          parameters: ['meta'],
+        });
       }
       params.hasMeta = true;
       for (const [field, text] of Object.entries(value)) {
         setMeta(params, field, scalar(`meta[${field}]`, text));
       }
+    } else if (Array.isArray(value) && key.startsWith('meta[')) {
+      // As a list in a meta object: meta[Title] must be text.
+      scalar(key, value);
     } else if (Array.isArray(value)) {
       countKey(params, key);
       params.lists.set(key, value.map((v) => scalar(key, v)));
@@ -154,6 +198,7 @@ function addNested(
     throw new ApiError(
       'invalid_parameter',
       `${key.slice(0, 100)} is nested too deeply`,
+      { parameters: [key.slice(0, 100)] },
     );
   }
   for (const [sub, item] of Object.entries(value)) {
@@ -225,10 +270,15 @@ function setMeta(params: Params, field: string, value: string) {
 
 function countKey(params: Params, name: string) {
   if (params.values.size + params.lists.size >= PARAM_LIMITS.keys) {
-    throw new ApiError('invalid_parameter', 'too many parameters');
+    // All of them together are at fault, so none is named.
+    throw new ApiError('invalid_parameter', 'too many parameters', {
+      parameters: [],
+    });
   }
   if (name === '__proto__') {
-    throw new ApiError('invalid_parameter', `bad parameter name: ${name}`);
+    throw new ApiError('invalid_parameter', `bad parameter name: ${name}`, {
+      parameters: [name],
+    });
   }
 }
 
@@ -289,6 +339,7 @@ export function id(params: Params, name: string): number | undefined {
     throw new ApiError(
       'invalid_parameter',
       `${name} must be a positive integer`,
+      { parameters: [name] },
     );
   }
   return Number(value);
@@ -297,7 +348,9 @@ export function id(params: Params, name: string): number | undefined {
 export function requireId(params: Params, name: string): number {
   const value = id(params, name);
   if (value === undefined) {
-    throw new ApiError('invalid_parameter', `${name} is required`);
+    throw new ApiError('invalid_parameter', `${name} is required`, {
+      parameters: [name],
+    });
   }
   return value;
 }

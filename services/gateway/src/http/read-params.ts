@@ -43,15 +43,18 @@ export async function readParams(
   const url = new URL(req.url ?? '/', 'http://gateway');
   for (const [key, value] of url.searchParams) addPair(params, key, value);
 
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const type = mediaType(req.headers['content-type']);
   if (req.method === 'GET' || req.method === 'HEAD') return params;
 
-  if (type.startsWith('multipart/form-data')) {
+  if (type === 'multipart/form-data') {
     await readMultipart(req, params, options.onFile, options.signal);
-  } else if (type.startsWith('application/json')) {
-    const body = await readBody(req, options.maxBodyBytes);
+  } else if (type === 'application/json') {
+    // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
+    // Windows tools write one before the JSON.
+    const read = await readBody(req, options.maxBodyBytes);
+    const body = read.replace(/^\uFEFF/, '');
     if (body.length > 0) addJson(params, parseJson(body));
-  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+  } else if (type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, options.maxBodyBytes);
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
@@ -61,7 +64,7 @@ export async function readParams(
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
       'unsupported_media_type',
-      `a request body of type ${type.split(';')[0] || '(none given)'} is ` +
+      `a request body of type ${type.slice(0, 100) || '(none given)'} is ` +
         'not read: send application/json, ' +
         'application/x-www-form-urlencoded or multipart/form-data',
     );
@@ -69,11 +72,28 @@ export async function readParams(
   return params;
 }
 
+/**
+ * The media type of a Content-Type header, lower-cased, without its
+ * parameters (`; charset=utf-8`, `; boundary=…`). Types are compared
+ * whole: `application/jsonx` is not JSON.
+ */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * A refusal of the body as a whole: no one parameter is at fault, so the
+ * answer's `parameters` is empty (it is there on every refusal).
+ */
+function bodyRefused(message: string): ApiError {
+  return new ApiError('invalid_parameter', message, { parameters: [] });
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new ApiError('invalid_parameter', 'body is not valid JSON');
+    throw bodyRefused('body is not valid JSON');
   }
 }
 
@@ -108,7 +128,7 @@ function readMultipart(
         defParamCharset: 'utf8',
       });
     } catch {
-      reject(new ApiError('invalid_parameter', 'malformed multipart body'));
+      reject(bodyRefused('malformed multipart body'));
       return;
     }
 
@@ -171,17 +191,19 @@ function readMultipart(
     });
     // busboy drops what is past its limits; a request is refused instead.
     parser.on('fieldsLimit', () =>
-      fail(new ApiError('invalid_parameter', 'too many parameters')),
+      fail(bodyRefused('too many parameters')),
     );
     parser.on('partsLimit', () =>
-      fail(new ApiError('invalid_parameter', 'too many multipart parts')),
+      fail(bodyRefused('too many multipart parts')),
     );
     parser.on('filesLimit', () =>
-      fail(new ApiError('invalid_parameter', 'only one file per call')),
+      fail(
+        new ApiError('invalid_parameter', 'only one file per call', {
+          parameters: ['file'],
+        }),
+      ),
     );
-    parser.on('error', () =>
-      fail(new ApiError('invalid_parameter', 'malformed multipart body')),
-    );
+    parser.on('error', () => fail(bodyRefused('malformed multipart body')));
     parser.on('close', () => {
       formEnded();
       fileWork.then(() => {
@@ -195,8 +217,7 @@ function readMultipart(
     // so its storage write fails, its slot is freed and nothing stays.
     req.on('close', () => {
       if (req.complete) return;
-      const gone = new ApiError(
-        'invalid_parameter',
+      const gone = bodyRefused(
         'the connection closed before the request body ended',
       );
       fileStream?.destroy(gone);

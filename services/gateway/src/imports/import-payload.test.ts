@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { checkParams } from '../api/param-check';
-import { flag, id, list, text } from '../http/params';
+import { flag, id, list, PARAM_LIMITS, text } from '../http/params';
 import { readImportPayload } from './import-payload';
 
 const url = { url: 'https://example.com/song.wav' };
@@ -206,4 +206,14 @@ test('parameter values are judged as the HTTP parameters are', () => {
       /autopublish must be 1, 0, true or false/.test(err.message),
   );
   assert.throws(() => id(params, 'job_id'), /job_id must be a positive/);
+});
+
+test('a source URL is held to the length of a url parameter', () => {
+  const long = `https://example.com/${'a'.repeat(PARAM_LIMITS.urlChars)}`;
+  const err = refusal({ v: 1, siteId: 1, source: { url: long } });
+  assert.equal(err.code, 'invalid_parameter');
+  assert.match(err.message, /^source\.url must be at most 8192 characters/);
+  const most = `https://example.com/${'a'.repeat(PARAM_LIMITS.urlChars - 20)}`;
+  const taken = readImportPayload({ ...base(), source: { url: most } });
+  assert.deepEqual(taken.source, { url: most });
 });

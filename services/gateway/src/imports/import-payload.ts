@@ -122,6 +122,12 @@ function readSource(source: unknown): ImportSource {
     if (typeof source.url !== 'string' || !source.url.trim()) {
       throw new ApiError('invalid_parameter', 'source.url must be text');
     }
+    if (source.url.trim().length > PARAM_LIMITS.urlChars) {
+      throw new ApiError(
+        'invalid_parameter',
+        `source.url must be at most ${PARAM_LIMITS.urlChars} characters long`,
+      );
+    }
     return { url: source.url.trim() };
   }
   if (keys === 'filename,storageKey') {

@@ -10,7 +10,9 @@ export interface DeleteEndpointDeps extends EndpointDeps {
 
 /**
  * `/api/import/delete`: `upload_id=<id>`, `upload_id=ALL` (every
- * unpublished upload and update of the site) or `update_id=<id>`.
+ * unpublished upload and update of the site) or `update_id=<id>`. A
+ * `job_id` narrows ALL to that job and, with one id, must be its job:
+ * a client naming a job never has more deleted than that job holds.
  */
 export function deleteEndpoint(deps: DeleteEndpointDeps) {
   return endpoint(deps, async ({ site, params }) => {
@@ -24,18 +26,21 @@ export function deleteEndpoint(deps: DeleteEndpointDeps) {
       );
     }
 
+    const jobId = id(params, 'job_id');
     let deleted: number;
     if (uploadParam?.toUpperCase() === 'ALL') {
-      deleted = await deps.deleter.deleteAll(site);
+      deleted = await deps.deleter.deleteAll(site, jobId);
     } else if (uploadParam) {
       deleted = await deps.deleter.deleteUpload(
         site,
         id(params, 'upload_id')!,
+        jobId,
       );
     } else if (updateParam) {
       deleted = await deps.deleter.deleteUpdate(
         site,
         id(params, 'update_id')!,
+        jobId,
       );
     } else {
       throw new ApiError(

@@ -11,6 +11,7 @@ import {
 import type { StateStore } from '@ingest/state';
 import type { ByteRange, OpenObject, Storage } from '@ingest/storage';
 import { API_ENDPOINTS } from '../api/endpoints';
+import { echoText } from '../api/param-schemas';
 import {
   evaluatePreconditions,
   httpDateOf,
@@ -46,7 +47,10 @@ export function downloadEndpoint(deps: DownloadDeps) {
     const track = await trackOf(site.id, requireId(params, 'track_id'));
     const format = (text(params, 'format') ?? 'mp3').toLowerCase();
     if (!isOutputFormat(format)) {
-      throw new ApiError('invalid_format', `unknown format: ${format}`);
+      throw new ApiError(
+        'invalid_format',
+        `unknown format: ${echoText([format])}`,
+      );
     }
     const rendition = track.renditions[format];
     if (!rendition) {

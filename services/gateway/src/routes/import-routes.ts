@@ -65,6 +65,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       throw new ApiError(
         'upload_not_queued',
         `upload ${uploadId} is ${upload.status}; it can no longer change`,
+        { status: upload.status },
       );
     }
     return upload;
@@ -99,7 +100,9 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       const upload = await queuedUpload(site, params);
       const formats = parseFormats(params);
       if (!formats) {
-        throw new ApiError('invalid_parameter', 'formats is required');
+        throw new ApiError('invalid_parameter', 'formats is required', {
+          parameters: ['formats'],
+        });
       }
       await store.updateUpload(upload.id, { formats, formatsGiven: true });
       return {

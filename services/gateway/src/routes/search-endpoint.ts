@@ -60,6 +60,7 @@ function pageSize(params: Params): number {
     throw new ApiError(
       'invalid_parameter',
       'show must be a whole number of at least 1',
+      { parameters: ['show'] },
     );
   }
   // Past 9 digits a number is far above the most (and may not be exact).

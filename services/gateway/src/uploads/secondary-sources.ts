@@ -86,6 +86,7 @@ export class SecondarySources {
         'upload_not_queued',
         `upload ${target.id} is ${result.status}; ` +
           'sources can be added only before its job is published',
+        { status: result.status },
       );
     }
 
@@ -141,6 +142,7 @@ export class SecondarySources {
         'upload_not_queued',
         `upload ${uploadId} is ${upload.status}; ` +
           'sources can be added only before its job is published',
+        { status: upload.status },
       );
     }
   }

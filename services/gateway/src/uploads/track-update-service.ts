@@ -11,6 +11,7 @@ import { jobIds, type TypedQueue } from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
+import { echoed, echoText } from '../api/param-schemas';
 import { readNotifyTarget } from '../jobs/notify-target';
 import { flag, id, requireId, text, type Params } from '../http/params';
 import { inspectStored, type SourceInspector } from './source-inspector';
@@ -70,6 +71,7 @@ export class TrackUpdateService {
       throw new ApiError(
         'invalid_parameter',
         'track_id and upload_id cannot be used together',
+        { parameters: ['track_id', 'upload_id'] },
       );
     }
     const track = await this.deps.store.getTrack(site.id, trackId);
@@ -190,8 +192,8 @@ function formatsOf(params: Params, track: Track): OutputFormat[] {
     if (!isOutputFormat(one)) {
       throw new ApiError(
         'invalid_format',
-        `unknown format: ${one}; use mp3, wav, aiff, flac`,
-        { formats: [one] },
+        `unknown format: ${echoText([one])}; use mp3, wav, aiff, flac`,
+        { formats: echoed([one]) },
       );
     }
     return [one];

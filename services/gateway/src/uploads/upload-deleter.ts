@@ -23,12 +23,20 @@ export interface UploadDeleterDeps {
 export class UploadDeleter {
   constructor(private readonly deps: UploadDeleterDeps) {}
 
-  /** Drops one waiting upload of the site; answers how many (1). */
-  async deleteUpload(site: Site, uploadId: number): Promise<number> {
+  /**
+   * Drops one waiting upload of the site; answers how many (1). With
+   * `jobId`, the upload must be in that job.
+   */
+  async deleteUpload(
+    site: Site,
+    uploadId: number,
+    jobId?: number,
+  ): Promise<number> {
     const upload = await this.deps.store.getUpload(site.id, uploadId);
     if (!upload) {
       throw new ApiError('not_found', `upload ${uploadId} not found`);
     }
+    inJob(`upload ${uploadId}`, upload.jobId, jobId, 'upload_id');
 
     await this.storageReachable();
     const result = await this.deps.deletions.dropWaiting(upload);
@@ -42,12 +50,20 @@ export class UploadDeleter {
     throw notWaiting(`upload ${uploadId}`, result.status);
   }
 
-  /** Drops one waiting track update of the site; answers 1. */
-  async deleteUpdate(site: Site, updateId: number): Promise<number> {
+  /**
+   * Drops one waiting track update of the site; answers 1. With `jobId`,
+   * the update must wait in that job.
+   */
+  async deleteUpdate(
+    site: Site,
+    updateId: number,
+    jobId?: number,
+  ): Promise<number> {
     const update = await this.deps.updates.get(site.id, updateId);
     if (!update) {
       throw new ApiError('not_found', `update ${updateId} not found`);
     }
+    inJob(`update ${updateId}`, update.jobId, jobId, 'update_id');
 
     await this.storageReachable();
     const result = await this.deps.updates.dropWaiting(update);
@@ -63,14 +79,22 @@ export class UploadDeleter {
 
   /**
    * Drops every waiting upload and update of every open job of the
-   * site. What a concurrent publish took first is left alone and not
-   * counted; immediate updates never wait, so they are never dropped.
+   * site, or of the one job `onlyJob` when given (a job of another site
+   * is not found). What a concurrent publish took first is left alone
+   * and not counted; immediate updates never wait, so they are never
+   * dropped.
    */
-  async deleteAll(site: Site): Promise<number> {
+  async deleteAll(site: Site, onlyJob?: number): Promise<number> {
     const { deletions, updates, store } = this.deps;
+    if (onlyJob !== undefined && !(await store.getJob(site.id, onlyJob))) {
+      throw new ApiError('not_found', `job ${onlyJob} not found`);
+    }
     await this.storageReachable();
+    const open = await deletions.openJobIds(site.id);
+    const jobIds =
+      onlyJob === undefined ? open : open.filter((id) => id === onlyJob);
     let deleted = 0;
-    for (const jobId of await deletions.openJobIds(site.id)) {
+    for (const jobId of jobIds) {
       for (const id of await store.uploadIds(jobId)) {
         const result = await deletions.dropWaiting({ id, jobId });
         if (!result.dropped) continue;
@@ -84,7 +108,10 @@ export class UploadDeleter {
         deleted += 1;
       }
     }
-    this.deps.logger.info({ siteId: site.id, deleted }, 'uploads deleted');
+    this.deps.logger.info(
+      { siteId: site.id, jobId: onlyJob, deleted },
+      'uploads deleted',
+    );
     return deleted;
   }
 
@@ -126,6 +153,26 @@ export class UploadDeleter {
       });
     }
   }
+}
+
+/**
+ * A `job_id` given with one id must be where that id is: deleting
+ * something else than the call names is never a guess worth making.
+ */
+function inJob(
+  what: string,
+  actual: number,
+  expected: number | undefined,
+  parameter: string,
+): void {
+  if (expected === undefined || actual === expected) return;
+  const where =
+    actual === 0 ? 'an immediate update, in no job' : `in job ${actual}`;
+  throw new ApiError(
+    'invalid_parameter',
+    `${what} is ${where}, not job ${expected}; leave job_id out to delete it`,
+    { parameters: [parameter, 'job_id'] },
+  );
 }
 
 function notWaiting(what: string, status: string): ApiError {

@@ -15,6 +15,7 @@ import {
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
+import { echoed, echoText } from '../api/param-schemas';
 import type { Autopublisher } from '../jobs/autopublisher';
 import { readNotifyTarget } from '../jobs/notify-target';
 import {
@@ -347,6 +348,7 @@ export function checkMetaSize(meta: Meta): Meta {
       'invalid_parameter',
       `meta holds ${Math.ceil(bytes / 1024)} KiB in all; at most ` +
         `${PARAM_LIMITS.metaTotalBytes / 1024} KiB fit into the renditions`,
+      { parameters: ['meta'] },
     );
   }
   return meta;
@@ -359,9 +361,8 @@ export function parseFormats(params: Params): OutputFormat[] | undefined {
   if (bad.length > 0 || formats.length === 0) {
     throw new ApiError(
       'invalid_format',
-      `unknown formats: ${bad.join(', ') || '(none given)'}; ` +
-        'use mp3, wav, aiff, flac',
-      { formats: bad },
+      `unknown formats: ${echoText(bad)}; use mp3, wav, aiff, flac`,
+      { formats: echoed(bad) },
     );
   }
   return [...new Set(formats)] as OutputFormat[];
