@@ -11,6 +11,7 @@ import {
   RedisOutage,
   registerQueueDepth,
   type QueueName,
+  type TypedQueue,
   redisAnswers,
   closeWaitMs,
 } from '@ingest/queue';
@@ -24,10 +25,14 @@ import {
 } from '@ingest/state';
 import { openStorage, STALE_TEMP_MS, type Storage } from '@ingest/storage';
 import {
+  closeInSteps,
   createLogger,
   createRegistry,
+  runStepsTogether,
   type Logger,
 } from '@ingest/telemetry';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
@@ -105,22 +110,21 @@ export async function startGateway(
   const tempSweeper = setInterval(sweepTemp, TEMP_SWEEP_INTERVAL_MS);
   tempSweeper.unref();
 
-  const transcode = openQueue('transcode', redis);
+  // Each queue is opened once and closed once, at shutdown.
+  const queues = openQueues(redis);
+  const { transcode } = queues;
+  const allQueues: Queue[] = Object.values(queues);
   const registry = createRegistry('gateway');
   // Depth of every queue, for dashboards and the transcoder autoscaler.
-  const watched = (Object.keys(QUEUES) as QueueName[])
-    .filter((name) => name !== 'transcode')
-    .map((name) => openQueue(name, redis));
-  registerQueueDepth(registry, [transcode, ...watched]);
+  registerQueueDepth(registry, allQueues);
   let draining = false;
 
   const updates = new UpdateStore(redis);
   const publisher = new Publisher(store, transcode, updates);
-  const autopublishQueue = openQueue('autopublish', redis);
   const autopublisher = new Autopublisher({
     store,
     publisher,
-    queue: autopublishQueue,
+    queue: queues.autopublish,
     idleMs: config.autopublishIdleMs,
     maxUploads: config.autopublishMaxUploads,
     logger,
@@ -158,7 +162,7 @@ export async function startGateway(
     logger,
   });
 
-  const indexing = TrackIndexing.open(redis);
+  const indexing = TrackIndexing.open(redis, queues.index);
   const inFlight = new InFlight();
   const app = createApp({
     store,
@@ -186,7 +190,7 @@ export async function startGateway(
     dashboard: config.adminToken
       ? {
           path: DASHBOARD_PATH,
-          router: queueDashboard(config.adminToken, [transcode, ...watched]),
+          router: queueDashboard(config.adminToken, allQueues),
         }
       : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
@@ -244,40 +248,74 @@ export async function startGateway(
     { concurrency: config.importConcurrency, storage, registry },
   );
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      draining = true;
-      clearInterval(tempSweeper);
-      // Still listening: new calls get 503 (a balancer moves on) while
-      // the calls already taken, uploads included, finish. Those still
-      // running near the deadline are cut short (their cleanup frees the
-      // slot and the temp file) and running imports are handed back, so
-      // the rest of the close fits in the deadline.
-      const cutAfterMs = handBackAfter(config.shutdownTimeoutMs);
-      const graceMs = (config.shutdownTimeoutMs - cutAfterMs) / 4;
-      const closeWithinMs = closeWaitMs(config.shutdownTimeoutMs);
-      const [ended] = await Promise.all([
-        inFlight.drain(cutAfterMs, graceMs),
-        importWorker.close(cutAfterMs, closeWithinMs),
-        autopublishWorker.close(closeWithinMs),
-      ]);
-      if (inFlight.signal.aborted) {
-        logger.warn({ cutAfterMs, ended }, 'calls cut short by shutdown');
-      }
+  // Each step is guarded (one that fails is logged and the next still
+  // runs), so a failing part never leaves storage or Redis open.
+  const close = closeInSteps(logger, [
+    {
+      name: 'stop taking work',
+      run: () => {
+        draining = true;
+        clearInterval(tempSweeper);
+      },
+    },
+    {
+      name: 'calls and workers',
+      run: () => {
+        // Still listening: new calls get 503 (a balancer moves on) while
+        // the calls already taken, uploads included, finish. Those still
+        // running near the deadline are cut short (their cleanup frees
+        // the slot and the temp file) and running imports are handed
+        // back, so the rest of the close fits in the deadline.
+        const cutAfterMs = handBackAfter(config.shutdownTimeoutMs);
+        const graceMs = (config.shutdownTimeoutMs - cutAfterMs) / 4;
+        const closeWithinMs = closeWaitMs(config.shutdownTimeoutMs);
+        return runStepsTogether(logger, [
+          {
+            name: 'calls',
+            run: async () => {
+              const ended = await inFlight.drain(cutAfterMs, graceMs);
+              if (inFlight.signal.aborted) {
+                logger.warn({ cutAfterMs, ended }, 'calls cut short by shutdown');
+              }
+            },
+          },
+          {
+            name: 'import worker',
+            run: () => importWorker.close(cutAfterMs, closeWithinMs),
+          },
+          {
+            name: 'autopublish worker',
+            run: () => autopublishWorker.close(closeWithinMs),
+          },
+        ]);
+      },
+    },
+    {
       // Then idle keep-alive sockets go at once.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await autopublishQueue.close().catch(() => {});
-      for (const queue of [transcode, ...watched]) {
-        await queue.close().catch(() => {});
-      }
-      await indexing.close();
-      await storage.close().catch(() => {});
-      redis.disconnect();
-    })());
+      name: 'http server',
+      run: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    },
+    ...allQueues.map((queue) => ({
+      name: `${queue.name} queue`,
+      run: () => queue.close(),
+    })),
+    { name: 'storage', run: () => storage.close() },
+    { name: 'redis', run: () => redis.disconnect() },
+  ]);
 
   return { port, store, close };
+}
+
+type GatewayQueues = { [N in QueueName]: TypedQueue<N> };
+
+/** Every queue, once each, in the order QUEUES names them. */
+function openQueues(redis: Redis): GatewayQueues {
+  const names = Object.keys(QUEUES) as QueueName[];
+  return Object.fromEntries(
+    names.map((name) => [name, openQueue(name, redis)]),
+  ) as GatewayQueues;
 }

@@ -18,6 +18,7 @@ import {
 } from '@ingest/queue';
 import { SearchIndex, StateStore } from '@ingest/state';
 import {
+  closeInSteps,
   createLogger,
   createRegistry,
   OpsServer,
@@ -221,19 +222,7 @@ export async function startNotifier(
     { name: 'ops server', run: () => ops.close() },
   ];
 
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      for (const step of steps) {
-        try {
-          await step.run();
-        } catch (err) {
-          logger.warn({ step: step.name, err }, 'close step failed');
-        }
-      }
-    })();
-    return closing;
-  };
+  const close = closeInSteps(logger, steps);
 
   let port: number;
   try {

@@ -24,6 +24,7 @@ import {
 } from '@ingest/storage';
 import {
   OpsServer,
+  closeInSteps,
   createLogger,
   createRegistry,
   type Logger,
@@ -133,14 +134,14 @@ export async function startTranscoder(
   countWorkerJobs(registry, worker);
   void worker.run();
 
-  let closing: Promise<void> | undefined;
+  let draining = false;
   const ops = new OpsServer({
     port: config.transcoderPort,
     host: config.host,
     registry,
     ready: async () => {
       // Draining: it takes no new runs, whatever Redis and storage say.
-      if (closing) return { ready: false, reason: 'shutting down' };
+      if (draining) return { ready: false, reason: 'shutting down' };
       if (!(await redisAnswers(redis))) {
         return { ready: false, reason: 'redis unreachable' };
       }
@@ -158,26 +159,36 @@ export async function startTranscoder(
     'transcoder running',
   );
 
-  const close = () =>
-    (closing ??= (async () => {
+  // Each step is guarded (one that fails is logged and the next still
+  // runs), so a failing part never leaves the rest open.
+  const close = closeInSteps(logger, [
+    {
       // close() waits for runs in flight; those still running near the
       // deadline are stopped and handed back to the queue.
-      const disarm = handBack.armDeadline(
-        handBackAfter(config.shutdownTimeoutMs),
-      );
-      await closeWorker(
-        worker,
-        closeWaitMs(config.shutdownTimeoutMs),
-        logger,
-      );
-      disarm();
-      storageWait.close();
-      await completion.close().catch(() => {});
-      await index.close().catch(() => {});
-      await storage.close().catch(() => {});
-      await ops.close();
-      redis.disconnect();
-    })());
+      name: 'worker',
+      run: async () => {
+        draining = true;
+        const disarm = handBack.armDeadline(
+          handBackAfter(config.shutdownTimeoutMs),
+        );
+        try {
+          await closeWorker(
+            worker,
+            closeWaitMs(config.shutdownTimeoutMs),
+            logger,
+          );
+        } finally {
+          disarm();
+        }
+      },
+    },
+    { name: 'storage wait', run: () => storageWait.close() },
+    { name: 'completion queue', run: () => completion.close() },
+    { name: 'index queue', run: () => index.close() },
+    { name: 'storage', run: () => storage.close() },
+    { name: 'ops server', run: () => ops.close() },
+    { name: 'redis', run: () => redis.disconnect() },
+  ]);
 
   return { port, close };
 }
