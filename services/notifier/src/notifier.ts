@@ -10,8 +10,6 @@ import {
   openWorker,
   RedisOutage,
   RunHandBack,
-  scheduleDelay,
-  type QueueName,
   type TypedQueue,
   redisAnswers,
   closeWaitMs,
@@ -37,19 +35,6 @@ import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
 import { createNotifierMetrics } from './notifier-metrics';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
-
-/** Jobs each worker runs at once. Deliveries mostly wait on the network. */
-// The gateway runs the autopublish timers (it owns publishing) and the
-// inbound imports (they are uploads).
-const CONCURRENCY: Record<
-  Exclude<QueueName, 'transcode' | 'autopublish' | 'imports'>,
-  number
-> = {
-  completion: 4,
-  webhook: 16,
-  email: 4,
-  index: 4,
-};
 
 /** Parts a test or an embedding process may supply itself. */
 export interface NotifierDeps {
@@ -99,9 +84,15 @@ export async function startNotifier(
     throw err;
   }
 
+  // Deliveries retry on the configured schedules: the queues give added
+  // jobs their attempts, the workers the delay before each retry.
   const queues = {
-    webhook: openQueue('webhook', connection),
-    email: openQueue('email', connection),
+    webhook: openQueue('webhook', connection, {
+      scheduleMs: config.webhookScheduleMs,
+    }),
+    email: openQueue('email', connection, {
+      scheduleMs: config.emailScheduleMs,
+    }),
   };
   // Deliveries still running near the shutdown deadline go back to the
   // queue, as transcodes do, instead of holding the exit.
@@ -178,15 +169,16 @@ interface WorkerDeps {
   post: WebhookPost;
 }
 
-/** Opens the completion, delivery and index workers; runs none yet. */
+/**
+ * Opens the completion, delivery and index workers; runs none yet. The
+ * gateway runs the autopublish timers (it owns publishing) and the
+ * inbound imports (they are uploads).
+ */
 function openWorkers(deps: WorkerDeps): Worker[] {
   const { config, logger, connection, handBack } = deps;
   const { signal } = handBack;
   const store = new StateStore(deps.redis);
-  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email, {
-    webhookMs: config.webhookScheduleMs,
-    emailMs: config.emailScheduleMs,
-  });
+  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email);
   const recorder = new DeliveryRecorder(
     store,
     createNotifierMetrics(deps.registry),
@@ -219,23 +211,20 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     logger,
   });
 
+  // Each runs as many jobs at once as QUEUE_POLICIES says.
   const workers: Worker[] = [
     openWorker('completion', connection, handBack.wrap(completionProcessor), {
-      concurrency: CONCURRENCY.completion,
       logger,
     }),
     openWorker('webhook', connection, handBack.wrap(webhookProcessor), {
-      concurrency: CONCURRENCY.webhook,
       logger,
-      scheduleDelay: (n) => scheduleDelay(config.webhookScheduleMs, n),
+      scheduleMs: config.webhookScheduleMs,
     }),
     openWorker('email', connection, handBack.wrap(emailProcessor), {
-      concurrency: CONCURRENCY.email,
       logger,
-      scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
+      scheduleMs: config.emailScheduleMs,
     }),
     openWorker('index', connection, handBack.wrap(indexProcessor), {
-      concurrency: CONCURRENCY.index,
       logger,
     }),
   ];
