@@ -47,6 +47,33 @@ test('a number that is no number says what was expected', () => {
   ]);
 });
 
+test('a switch takes the spellings of the API flags, in any case', () => {
+  const allowed = (value: string) =>
+    loadConfig({ INGEST_ALLOW_PRIVATE_URLS: value }).allowPrivateUrls;
+  for (const on of ['1', 'true', 'yes', 'on', 'TRUE', 'Yes', 'On', ' on ']) {
+    assert.equal(allowed(on), true, on);
+  }
+  for (const off of ['0', 'false', 'no', 'off', 'FALSE', 'No', 'OFF']) {
+    assert.equal(allowed(off), false, off);
+  }
+});
+
+test('a switch spelled otherwise is refused, naming the variable', () => {
+  for (const value of ['2', 'enabled', 'y', 'onn', 'nope']) {
+    assert.throws(
+      () => loadConfig({ INGEST_ALLOW_PRIVATE_URLS: value }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, [
+          'INGEST_ALLOW_PRIVATE_URLS: expected 1/0, true/false, yes/no or on/off',
+        ]);
+        return true;
+      },
+      value,
+    );
+  }
+});
+
 test('durations take units', () => {
   assert.equal(parseDuration('250ms'), 250);
   assert.equal(parseDuration('5m'), 300_000);

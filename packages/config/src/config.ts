@@ -3,9 +3,20 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration, parseSchedule } from './duration';
 
-const flag = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const FLAG_ON = ['1', 'true', 'yes', 'on'];
+const FLAG_OFF = ['0', 'false', 'no', 'off'];
+
+/** A switch, spelled as the API's flags are, in any case. */
+const flag = z.string().transform((v, ctx) => {
+  const word = v.trim().toLowerCase();
+  if (FLAG_ON.includes(word)) return true;
+  if (FLAG_OFF.includes(word)) return false;
+  ctx.addIssue({
+    code: 'custom',
+    message: 'expected 1/0, true/false, yes/no or on/off',
+  });
+  return z.NEVER;
+});
 
 const duration = z.string().transform((v, ctx) => {
   try {

@@ -100,6 +100,11 @@ export interface QueuePolicy {
   lockDurationMs: number;
   /** How often a stalled job may be taken back before it fails. */
   maxStalledCount: number;
+  /**
+   * Jobs one worker runs at once: fixed here, or `configured` when a
+   * setting gives it (the worker is then opened with that value).
+   */
+  concurrency: number | 'configured';
 }
 
 const DAY_S = 86_400;
@@ -113,8 +118,8 @@ const exponential = (attempts: number, firstMs: number): Retries => ({
 });
 
 /**
- * Deliveries: attempts and delays follow the configured schedules (see
- * DeliveryJobs in the notifier and WorkerSettings.scheduleDelay).
+ * Deliveries: attempts and delays follow the configured schedules,
+ * given to openQueue and openWorker (see scheduledRetries).
  */
 const scheduled = (): Retries => ({ backoff: { type: 'schedule' } });
 
@@ -127,6 +132,7 @@ function policy(
   keptDays: [completed: number, failed: number],
   lockDurationMs: number,
   maxStalledCount: number,
+  concurrency: number | 'configured',
   outsideProducers = false,
 ): QueuePolicy {
   const kept = {
@@ -143,22 +149,31 @@ function policy(
     outsideProducers,
     lockDurationMs,
     maxStalledCount,
+    concurrency,
   };
 }
 
+const CONFIGURED = 'configured';
+
+// Concurrency: deliveries mostly wait on the network; transcodes and
+// imports run as many as their settings say (TRANSCODER_CONCURRENCY,
+// INGEST_IMPORT_CONCURRENCY).
+// At once: jobs one worker runs together. Deliveries mostly wait on the
+// network. Transcodes and imports run as many as TRANSCODER_CONCURRENCY
+// and INGEST_IMPORT_CONCURRENCY say.
 export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
-  //                  retries                 kept days  lock ms  stalls
-  transcode:   policy(exponential(3, 5_000),  [1, 7],    60_000,  3),
-  completion:  policy(exponential(20, 1_000), [30, 30],  30_000,  5),
-  webhook:     policy(scheduled(),            [30, 30],  60_000,  5),
-  email:       policy(scheduled(),            [30, 30],  60_000,  5),
-  index:       policy(exponential(20, 1_000), [1, 30],   30_000,  5),
+  //                  retries                 kept days  lock ms  stalls  at once
+  transcode:   policy(exponential(3, 5_000),  [1, 7],    60_000,  3,      CONFIGURED),
+  completion:  policy(exponential(20, 1_000), [30, 30],  30_000,  5,      4),
+  webhook:     policy(scheduled(),            [30, 30],  60_000,  5,      16),
+  email:       policy(scheduled(),            [30, 30],  60_000,  5,      4),
+  index:       policy(exponential(20, 1_000), [1, 30],   30_000,  5,      4),
   // Delayed by the idle setting; see autopublishOptions().
-  autopublish: policy(exponential(10, 2_000), [1, 7],    30_000,  5),
+  autopublish: policy(exponential(10, 2_000), [1, 7],    30_000,  5,      2),
   // Refusals fail at once (UnrecoverableError); only crashes are retried.
   // Answers are kept for the producer to read: a day, failures a week.
   // Any BullMQ client may add these: the worker enforces the policy.
-  imports:     policy(exponential(3, 5_000),  [1, 7],    60_000,  2, true),
+  imports:     policy(exponential(3, 5_000),  [1, 7],    60_000,  2,      CONFIGURED, true),
 };
 
 /** Job ids are deterministic so a repeated add is a no-op. */
@@ -189,6 +204,18 @@ export function autopublishOptions(jobId: number, idleMs: number): JobsOptions {
   return {
     delay: idleMs,
     deduplication: { id: `a${jobId}`, reschedule: true },
+  };
+}
+
+/**
+ * What a delivery schedule (INGEST_WEBHOOK_SCHEDULE and the like) makes
+ * of a job's retries: one attempt, then one per entry, each retry
+ * waiting its entry (scheduleDelay).
+ */
+export function scheduledRetries(scheduleMs: number[]) {
+  return {
+    attempts: scheduleMs.length + 1,
+    delay: (attemptsMade: number) => scheduleDelay(scheduleMs, attemptsMade),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   QUEUE_POLICIES,
   QUEUES,
+  scheduledRetries,
   type QueuePolicy,
   type QueueName,
   type QueuePayloads,
@@ -13,15 +14,27 @@ import { logWorkerErrors, type WorkerLogger } from './worker-errors';
 export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
 export type TypedJob<N extends QueueName> = Job<QueuePayloads[N]>;
 
+export interface QueueSettings {
+  /**
+   * The configured schedule of a delivery queue (ms, one entry per
+   * retry): jobs added get its attempts. Needed only to add jobs.
+   */
+  scheduleMs?: number[];
+}
+
 /** Opens the producer side of a queue with its policy's job options. */
 export function openQueue<N extends QueueName>(
   name: N,
   connection: Redis,
+  settings: QueueSettings = {},
 ): TypedQueue<N> {
+  const { job } = QUEUE_POLICIES[name];
   const queue = new Queue<QueuePayloads[N]>(QUEUES[name], {
     connection,
     prefix: KEY_PREFIX,
-    defaultJobOptions: QUEUE_POLICIES[name].job,
+    defaultJobOptions: settings.scheduleMs
+      ? { ...job, attempts: scheduledRetries(settings.scheduleMs).attempts }
+      : job,
   });
   // Its errors are the connection's, which createRedis reports; without
   // a listener BullMQ prints each reconnect attempt to stderr.
@@ -30,11 +43,18 @@ export function openQueue<N extends QueueName>(
 }
 
 export interface WorkerSettings {
-  concurrency: number;
+  /**
+   * Jobs run at once, from a setting: only for a queue whose policy
+   * says `configured`; the others run as many as their policy says.
+   */
+  concurrency?: number;
   /** Gets the worker's own faults; reconnect attempts only at debug. */
   logger: WorkerLogger;
-  /** Backoff for `{type:'schedule'}` jobs (deliveries), by attempt. */
-  scheduleDelay?: (attemptsMade: number) => number;
+  /**
+   * The configured schedule of a delivery queue (ms): the delay before
+   * each retry of its `{type:'schedule'}` jobs (see scheduledRetries).
+   */
+  scheduleMs?: number[];
   /**
    * Overrides the policy's lock (ms); stalled runs are then also looked
    * for at least this often, so a crashed worker's run is taken back
@@ -62,7 +82,7 @@ export function openWorker<N extends QueueName, R = unknown>(
   const options: WorkerOptions = {
     connection,
     prefix: KEY_PREFIX,
-    concurrency: settings.concurrency,
+    concurrency: concurrencyOf(name, policy, settings),
     lockDuration: policy.lockDurationMs,
     maxStalledCount: policy.maxStalledCount,
     // For jobs that name none: a plain `add` would otherwise be kept
@@ -75,8 +95,8 @@ export function openWorker<N extends QueueName, R = unknown>(
     options.lockDuration = settings.lockDurationMs;
     options.stalledInterval = Math.min(settings.lockDurationMs, 30_000);
   }
-  if (settings.scheduleDelay) {
-    const delay = settings.scheduleDelay;
+  if (settings.scheduleMs) {
+    const { delay } = scheduledRetries(settings.scheduleMs);
     options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
   }
   const worker = new Worker<QueuePayloads[N], R>(
@@ -86,6 +106,26 @@ export function openWorker<N extends QueueName, R = unknown>(
   );
   logWorkerErrors(worker, settings.logger);
   return worker;
+}
+
+/** The policy's concurrency, or the setting's where the policy says so. */
+function concurrencyOf(
+  name: QueueName,
+  policy: QueuePolicy,
+  settings: WorkerSettings,
+): number {
+  if (policy.concurrency !== 'configured') {
+    if (settings.concurrency !== undefined) {
+      throw new Error(
+        `${name}: concurrency is fixed by QUEUE_POLICIES; give none`,
+      );
+    }
+    return policy.concurrency;
+  }
+  if (settings.concurrency === undefined) {
+    throw new Error(`${name}: concurrency comes from a setting; give it`);
+  }
+  return settings.concurrency;
 }
 
 /**

@@ -68,7 +68,6 @@ test('a Redis outage is one warning; workers add no error line', async () => {
   const command = createRedis(server.url, 'command', outage);
   const connection = createRedis(server.url, 'worker', outage);
   const worker = openWorker('index', connection, async () => 'done', {
-    concurrency: 2,
     logger: log.logger,
   });
   void worker.run();
@@ -102,7 +101,6 @@ test('an error Redis answers the worker with is logged at error', async () => {
   await redis.set(`${KEY_PREFIX}:${QUEUES.completion}:marker`, 'x');
   const connection = createRedis(server.url, 'worker');
   const worker = openWorker('completion', connection, async () => 'done', {
-    concurrency: 1,
     logger: log.logger,
   });
   void worker.run();

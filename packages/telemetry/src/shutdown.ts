@@ -1,8 +1,53 @@
 import type { Logger } from 'pino';
 
+/** What the step runners need of a logger: pino's fits. */
+export interface StepLogger {
+  warn(fields: object, message: string): void;
+}
+
 export interface ShutdownStep {
   name: string;
-  run: () => Promise<unknown>;
+  run: () => unknown;
+}
+
+/**
+ * Runs the steps in order, each guarded: a step that throws or rejects
+ * is logged with its name and the next step still runs, so one failing
+ * part never leaves the ones after it open.
+ */
+export async function runSteps(
+  logger: StepLogger,
+  steps: ShutdownStep[],
+  message = 'close step failed',
+): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step.run();
+    } catch (err) {
+      logger.warn({ step: step.name, err }, message);
+    }
+  }
+}
+
+/** Runs the steps at the same time, each guarded as in runSteps. */
+export async function runStepsTogether(
+  logger: StepLogger,
+  steps: ShutdownStep[],
+  message = 'close step failed',
+): Promise<void> {
+  await Promise.all(steps.map((step) => runSteps(logger, [step], message)));
+}
+
+/**
+ * An idempotent close over fixed steps (see runSteps): the first call
+ * runs them, later calls wait for the same run.
+ */
+export function closeInSteps(
+  logger: StepLogger,
+  steps: ShutdownStep[],
+): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= runSteps(logger, steps));
 }
 
 /**
@@ -26,13 +71,7 @@ export function onShutdown(
         process.exit(1);
       }, deadlineMs);
       timer.unref();
-      for (const step of steps) {
-        try {
-          await step.run();
-        } catch (err) {
-          logger.warn({ step: step.name, err }, 'shutdown step failed');
-        }
-      }
+      await runSteps(logger, steps, 'shutdown step failed');
       clearTimeout(timer);
       logger.info('stopped');
     })();

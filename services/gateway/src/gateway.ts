@@ -1,61 +1,43 @@
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '@ingest/config';
 import {
-  QUEUES,
   checkRedis,
   createRedis,
-  handBackAfter,
-  openQueue,
   RedisOutage,
-  registerQueueDepth,
-  type QueueName,
   redisAnswers,
-  closeWaitMs,
 } from '@ingest/queue';
 import {
   DeletionStore,
   HOLDER_LEASE_MS,
   IdempotencyStore,
-  SourceIndex,
-  StateStore,
-  UpdateStore,
+  type StateStore,
 } from '@ingest/state';
-import { openStorage, STALE_TEMP_MS, type Storage } from '@ingest/storage';
 import {
+  closeInSteps,
   createLogger,
-  createRegistry,
   type Logger,
 } from '@ingest/telemetry';
+import type { Express } from 'express';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
 import { answerClientErrors } from './http/client-error';
+import {
+  buildGatewayParts,
+  startTempSweeps,
+  type GatewayOverrides,
+  type GatewayParts,
+} from './gateway-parts';
+import { gatewayCloseSteps } from './gateway-shutdown';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
-import { TrackIndexing } from './tracks/track-indexing';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
 import { startImportWorker } from './imports/import-worker';
 import { InboundImporter } from './imports/inbound-importer';
-import { Autopublisher } from './jobs/autopublisher';
-import { Publisher } from './jobs/publisher';
-import { FileSpool } from './uploads/file-spool';
-import { mediaInspector } from './uploads/media-inspector';
 import { uploadMetrics } from './uploads/upload-metrics';
-import type { SourceInspector } from './uploads/source-inspector';
 import { UploadDeleter } from './uploads/upload-deleter';
-import { SecondarySources } from './uploads/secondary-sources';
-import { TrackUpdateService } from './uploads/track-update-service';
-import { UploadService, type SourceFetcher } from './uploads/upload-service';
-import { urlFetcher } from './uploads/url-fetcher';
 
-/** Parts a test may swap; production defaults come from the config. */
-export interface GatewayOverrides {
-  logger?: Logger;
-  storage?: Storage;
-  inspector?: SourceInspector;
-  fetchSource?: SourceFetcher;
-}
+export type { GatewayOverrides } from './gateway-parts';
 
 export interface RunningGateway {
   port: number;
@@ -65,9 +47,10 @@ export interface RunningGateway {
 
 const JSON_BODY_LIMIT = 1 << 20;
 
-const TEMP_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-
-/** The gateway's composition root. */
+/**
+ * The gateway's composition root: checks Redis, builds its parts,
+ * serves the API, then starts the autopublish and import workers.
+ */
 export async function startGateway(
   config: Config,
   overrides: GatewayOverrides = {},
@@ -78,98 +61,77 @@ export async function startGateway(
   const redis = createRedis(config.redisUrl, 'command', outage);
   await checkRedis(redis, logger);
 
-  const store = new StateStore(redis);
-  const storage =
-    overrides.storage ??
-    openStorage(config.storageUrl, {
-      workDir: path.join(config.dataDir, 'tmp'),
-    });
-  const spool = new FileSpool({
-    dir: path.join(config.dataDir, 'tmp', 'multipart-spool'),
-    maxBytes: config.maxSourceBytes,
-    timeoutMs: config.fetchTimeoutMs,
-  });
-  // Temp files of a gateway or transcoder killed mid-write would stay
-  // forever: swept at start and then hourly once a day old.
-  const sweepTemp = () =>
-    Promise.all([
-      storage.sweepTemp(STALE_TEMP_MS),
-      spool.sweep(STALE_TEMP_MS),
-    ]).then(
-      ([stored, spooled]) => {
-        const count = stored + spooled;
-        if (count > 0) logger.info({ count }, 'stale temp files swept');
-      },
-      (err) => logger.warn({ err }, 'temp sweep failed'),
-    );
-  await sweepTemp();
-  const tempSweeper = setInterval(sweepTemp, TEMP_SWEEP_INTERVAL_MS);
-  tempSweeper.unref();
+  const parts = buildGatewayParts(config, overrides, logger, redis);
+  const tempSweeper = await startTempSweeps(parts, logger);
 
-  const transcode = openQueue('transcode', redis);
-  const registry = createRegistry('gateway');
-  // Depth of every queue, for dashboards and the transcoder autoscaler.
-  const watched = (Object.keys(QUEUES) as QueueName[])
-    .filter((name) => name !== 'transcode')
-    .map((name) => openQueue(name, redis));
-  registerQueueDepth(registry, [transcode, ...watched]);
   let draining = false;
-
-  const updates = new UpdateStore(redis);
-  const publisher = new Publisher(store, transcode, updates);
-  const autopublishQueue = openQueue('autopublish', redis);
-  const autopublisher = new Autopublisher({
-    store,
-    publisher,
-    queue: autopublishQueue,
-    idleMs: config.autopublishIdleMs,
-    maxUploads: config.autopublishMaxUploads,
-    logger,
-  });
-
-  const inspector = overrides.inspector ?? mediaInspector(config, logger);
-  const uploads = new UploadService({
-    store,
-    storage,
-    inspector,
-    fetchSource:
-      overrides.fetchSource ??
-      urlFetcher({
-        timeoutMs: config.fetchTimeoutMs,
-        maxRedirects: config.fetchMaxRedirects,
-        maxBytes: config.maxSourceBytes,
-        allowPrivate: config.allowPrivateUrls,
-      }),
-    maxSourceBytes: config.maxSourceBytes,
-    autopublisher,
-    secondary: new SecondarySources({
-      store,
-      index: new SourceIndex(redis),
-      storage,
-      logger,
-    }),
-  });
-  const trackUpdates = new TrackUpdateService({
-    store,
-    updates,
-    storage,
-    inspector,
-    transcode,
-    autopublisher,
-    logger,
-  });
-
-  const indexing = TrackIndexing.open(redis);
   const inFlight = new InFlight();
-  const app = createApp({
+  const app = gatewayApp(config, parts, logger, {
+    inFlight,
+    draining: () => draining,
+  });
+  const server = await listen(config, app, inFlight);
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, 'gateway listening');
+
+  const autopublishWorker = startAutopublishWorker(
+    config.redisUrl,
+    outage,
+    parts.autopublisher,
+    logger,
+  );
+  const importWorker = startImportWorker(
+    config.redisUrl,
+    outage,
+    new InboundImporter({
+      store: parts.store,
+      uploads: parts.uploads,
+      storage: parts.storage,
+    }),
+    logger,
+    {
+      concurrency: config.importConcurrency,
+      storage: parts.storage,
+      registry: parts.registry,
+    },
+  );
+
+  const close = closeInSteps(
+    logger,
+    gatewayCloseSteps({
+      config,
+      logger,
+      parts,
+      server,
+      inFlight,
+      importWorker,
+      autopublishWorker,
+      stopTakingWork: () => {
+        draining = true;
+        clearInterval(tempSweeper);
+      },
+    }),
+  );
+  return { port, store: parts.store, close };
+}
+
+/** The API over the gateway's parts. */
+function gatewayApp(
+  config: Config,
+  parts: GatewayParts,
+  logger: Logger,
+  drain: { inFlight: InFlight; draining: () => boolean },
+): Express {
+  const { redis, store, updates, storage, registry } = parts;
+  return createApp({
     store,
     updates,
     storage,
-    indexing,
-    uploads,
-    spool,
-    trackUpdates,
-    publisher,
+    indexing: parts.indexing,
+    uploads: parts.uploads,
+    spool: parts.spool,
+    trackUpdates: parts.trackUpdates,
+    publisher: parts.publisher,
     deleter: new UploadDeleter({
       store,
       deletions: new DeletionStore(redis),
@@ -187,7 +149,10 @@ export async function startGateway(
     dashboard: config.adminToken
       ? {
           path: DASHBOARD_PATH,
-          router: queueDashboard(config.adminToken, [transcode, ...watched]),
+          router: queueDashboard(
+            config.adminToken,
+            Object.values(parts.queues),
+          ),
         }
       : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
@@ -204,16 +169,24 @@ export async function startGateway(
       (await redisAnswers(redis))
         ? storage.ready()
         : { ready: false, reason: 'redis unreachable' },
-    draining: () => draining,
-    drain: inFlight,
+    draining: drain.draining,
+    drain: drain.inFlight,
   });
+}
 
-  // Node ends any request whose body takes over 5 minutes by default,
-  // which would cut a large multipart upload on a slow link short of
-  // the time a by-URL fetch gets: both share one limit, which endpoints
-  // enforce with a JSON answer (bodyTimeoutMs); Node's, a little later,
-  // is the backstop. Node looks for late requests every 30 s; a shorter
-  // limit is looked at more often.
+/**
+ * Node ends any request whose body takes over 5 minutes by default,
+ * which would cut a large multipart upload on a slow link short of the
+ * time a by-URL fetch gets: both share one limit, which endpoints
+ * enforce with a JSON answer (bodyTimeoutMs); Node's, a little later, is
+ * the backstop. Node looks for late requests every 30 s; a shorter limit
+ * is looked at more often.
+ */
+async function listen(
+  config: Config,
+  app: Express,
+  inFlight: InFlight,
+): Promise<http.Server> {
   const server = http.createServer(
     {
       requestTimeout: config.fetchTimeoutMs + 5_000,
@@ -230,56 +203,5 @@ export async function startGateway(
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'gateway listening');
-  const autopublishWorker = startAutopublishWorker(
-    config.redisUrl,
-    outage,
-    autopublisher,
-    logger,
-  );
-  const importWorker = startImportWorker(
-    config.redisUrl,
-    outage,
-    new InboundImporter({ store, uploads, storage }),
-    logger,
-    { concurrency: config.importConcurrency, storage, registry },
-  );
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      draining = true;
-      clearInterval(tempSweeper);
-      // Still listening: new calls get 503 (a balancer moves on) while
-      // the calls already taken, uploads included, finish. Those still
-      // running near the deadline are cut short (their cleanup frees the
-      // slot and the temp file) and running imports are handed back, so
-      // the rest of the close fits in the deadline.
-      const cutAfterMs = handBackAfter(config.shutdownTimeoutMs);
-      const graceMs = (config.shutdownTimeoutMs - cutAfterMs) / 4;
-      const closeWithinMs = closeWaitMs(config.shutdownTimeoutMs);
-      const [ended] = await Promise.all([
-        inFlight.drain(cutAfterMs, graceMs),
-        importWorker.close(cutAfterMs, closeWithinMs),
-        autopublishWorker.close(closeWithinMs),
-      ]);
-      if (inFlight.signal.aborted) {
-        logger.warn({ cutAfterMs, ended }, 'calls cut short by shutdown');
-      }
-      // Then idle keep-alive sockets go at once.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await autopublishQueue.close().catch(() => {});
-      for (const queue of [transcode, ...watched]) {
-        await queue.close().catch(() => {});
-      }
-      await indexing.close();
-      await storage.close().catch(() => {});
-      redis.disconnect();
-    })());
-
-  return { port, store, close };
+  return server;
 }

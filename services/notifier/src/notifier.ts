@@ -10,14 +10,14 @@ import {
   openWorker,
   RedisOutage,
   RunHandBack,
-  scheduleDelay,
-  type QueueName,
+  type TypedQueue,
   redisAnswers,
   closeWaitMs,
   closeWorker,
 } from '@ingest/queue';
 import { SearchIndex, StateStore } from '@ingest/state';
 import {
+  closeInSteps,
   createLogger,
   createRegistry,
   OpsServer,
@@ -25,6 +25,7 @@ import {
   type ShutdownStep,
 } from '@ingest/telemetry';
 import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
@@ -34,19 +35,6 @@ import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
 import { createNotifierMetrics } from './notifier-metrics';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
-
-/** Jobs each worker runs at once. Deliveries mostly wait on the network. */
-// The gateway runs the autopublish timers (it owns publishing) and the
-// inbound imports (they are uploads).
-const CONCURRENCY: Record<
-  Exclude<QueueName, 'transcode' | 'autopublish' | 'imports'>,
-  number
-> = {
-  completion: 4,
-  webhook: 16,
-  email: 4,
-  index: 4,
-};
 
 /** Parts a test or an embedding process may supply itself. */
 export interface NotifierDeps {
@@ -69,7 +57,7 @@ export interface RunningNotifier {
 
 /**
  * The notifier's composition root: checks Redis, opens the queues and
- * the three workers, and serves the ops endpoints.
+ * the workers, and serves the ops endpoints.
  */
 export async function startNotifier(
   config: Config,
@@ -96,83 +84,29 @@ export async function startNotifier(
     throw err;
   }
 
-  const store = new StateStore(redis);
+  // Deliveries retry on the configured schedules: the queues give added
+  // jobs their attempts, the workers the delay before each retry.
   const queues = {
-    webhook: openQueue('webhook', connection),
-    email: openQueue('email', connection),
+    webhook: openQueue('webhook', connection, {
+      scheduleMs: config.webhookScheduleMs,
+    }),
+    email: openQueue('email', connection, {
+      scheduleMs: config.emailScheduleMs,
+    }),
   };
-  const jobs = new DeliveryJobs(queues.webhook, queues.email, {
-    webhookMs: config.webhookScheduleMs,
-    emailMs: config.emailScheduleMs,
-  });
-  const recorder = new DeliveryRecorder(
-    store,
-    createNotifierMetrics(registry),
-    logger,
-  );
   // Deliveries still running near the shutdown deadline go back to the
   // queue, as transcodes do, instead of holding the exit.
   const handBack = new RunHandBack();
-  const signal = handBack.signal;
-
-  const workers: Worker[] = [
-    openWorker(
-      'completion',
-      connection,
-      handBack.wrap(
-        createCompletionProcessor({
-          store,
-          jobs,
-          logger,
-          publicUrl: config.publicUrl,
-        }),
-      ),
-      { concurrency: CONCURRENCY.completion, logger },
-    ),
-    openWorker(
-      'webhook',
-      connection,
-      handBack.wrap(
-        createWebhookProcessor({
-          store,
-          jobs,
-          recorder,
-          post: deps.post ?? safeRequest,
-          timeoutMs: config.webhookTimeoutMs,
-          allowPrivateUrls: config.allowPrivateUrls,
-          signal,
-        }),
-      ),
-      {
-        concurrency: CONCURRENCY.webhook,
-        logger,
-        scheduleDelay: (n) => scheduleDelay(config.webhookScheduleMs, n),
-      },
-    ),
-    openWorker(
-      'email',
-      connection,
-      handBack.wrap(createEmailProcessor({ store, sender, recorder, signal })),
-      {
-        concurrency: CONCURRENCY.email,
-        logger,
-        scheduleDelay: (n) => scheduleDelay(config.emailScheduleMs, n),
-      },
-    ),
-    openWorker(
-      'index',
-      connection,
-      handBack.wrap(
-        createIndexProcessor({ store, search: new SearchIndex(redis), logger }),
-      ),
-      { concurrency: CONCURRENCY.index, logger },
-    ),
-  ];
-  for (const worker of workers) countWorkerJobs(registry, worker);
-  workers[0].on('failed', (job, err) => {
-    const fields = { jobId: job?.data.jobId, queue: 'completion' };
-    const attempt = job ? job.attemptsMade : undefined;
-    logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
+  const workers = openWorkers({
+    config,
+    logger,
+    registry,
+    redis,
+    connection,
+    queues,
+    handBack,
+    sender,
+    post: deps.post ?? safeRequest,
   });
 
   let draining = false;
@@ -187,53 +121,19 @@ export async function startNotifier(
       return (await redisAnswers(redis)) && (await sender.ready());
     },
   });
-  const closeWorkers = async () => {
-    const afterMs = handBackAfter(config.shutdownTimeoutMs);
-    const disarm = handBack.armDeadline(afterMs);
-    try {
-      const waitMs = closeWaitMs(config.shutdownTimeoutMs);
-      await Promise.all(workers.map((w) => closeWorker(w, waitMs, logger)));
-    } finally {
-      disarm();
-    }
-    if (signal.aborted) logger.warn({ afterMs }, 'running jobs handed back');
-  };
-
-  const steps: ShutdownStep[] = [
-    // close() lets running jobs finish; those still running near the
-    // deadline are handed back, to be retried with the same event id.
-    {
-      name: 'workers',
-      run: () => {
-        draining = true;
-        return closeWorkers();
-      },
+  const steps = closeSteps(config, logger, {
+    workers,
+    handBack,
+    queues,
+    sender,
+    redis,
+    connection,
+    ops,
+    stopTakingWork: () => {
+      draining = true;
     },
-    {
-      name: 'queues',
-      run: () => Promise.all([queues.webhook.close(), queues.email.close()]),
-    },
-    { name: 'mail', run: () => sender.close() },
-    {
-      name: 'redis',
-      run: () => Promise.all([quit(redis), quit(connection)]),
-    },
-    { name: 'ops server', run: () => ops.close() },
-  ];
-
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      for (const step of steps) {
-        try {
-          await step.run();
-        } catch (err) {
-          logger.warn({ step: step.name, err }, 'close step failed');
-        }
-      }
-    })();
-    return closing;
-  };
+  });
+  const close = closeInSteps(logger, steps);
 
   let port: number;
   try {
@@ -251,7 +151,155 @@ export async function startNotifier(
   return { port, steps, close };
 }
 
-async function quit(redis: ReturnType<typeof createRedis>) {
+type DeliveryQueues = {
+  webhook: TypedQueue<'webhook'>;
+  email: TypedQueue<'email'>;
+};
+
+interface WorkerDeps {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+  redis: Redis;
+  /** The workers' blocking connection. */
+  connection: Redis;
+  queues: DeliveryQueues;
+  handBack: RunHandBack;
+  sender: MailSender;
+  post: WebhookPost;
+}
+
+/**
+ * Opens the completion, delivery and index workers; runs none yet. The
+ * gateway runs the autopublish timers (it owns publishing) and the
+ * inbound imports (they are uploads).
+ */
+function openWorkers(deps: WorkerDeps): Worker[] {
+  const { config, logger, connection, handBack } = deps;
+  const { signal } = handBack;
+  const store = new StateStore(deps.redis);
+  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email);
+  const recorder = new DeliveryRecorder(
+    store,
+    createNotifierMetrics(deps.registry),
+    logger,
+  );
+  const completionProcessor = createCompletionProcessor({
+    store,
+    jobs,
+    logger,
+    publicUrl: config.publicUrl,
+  });
+  const webhookProcessor = createWebhookProcessor({
+    store,
+    jobs,
+    recorder,
+    post: deps.post,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivateUrls: config.allowPrivateUrls,
+    signal,
+  });
+  const emailProcessor = createEmailProcessor({
+    store,
+    sender: deps.sender,
+    recorder,
+    signal,
+  });
+  const indexProcessor = createIndexProcessor({
+    store,
+    search: new SearchIndex(deps.redis),
+    logger,
+  });
+
+  // Each runs as many jobs at once as QUEUE_POLICIES says.
+  const workers: Worker[] = [
+    openWorker('completion', connection, handBack.wrap(completionProcessor), {
+      logger,
+    }),
+    openWorker('webhook', connection, handBack.wrap(webhookProcessor), {
+      logger,
+      scheduleMs: config.webhookScheduleMs,
+    }),
+    openWorker('email', connection, handBack.wrap(emailProcessor), {
+      logger,
+      scheduleMs: config.emailScheduleMs,
+    }),
+    openWorker('index', connection, handBack.wrap(indexProcessor), {
+      logger,
+    }),
+  ];
+  for (const worker of workers) countWorkerJobs(deps.registry, worker);
+  workers[0].on('failed', (job, err) => {
+    const fields = { jobId: job?.data.jobId, queue: 'completion' };
+    const attempt = job ? job.attemptsMade : undefined;
+    logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
+  });
+  return workers;
+}
+
+interface Running {
+  workers: Worker[];
+  handBack: RunHandBack;
+  queues: DeliveryQueues;
+  sender: MailSender;
+  redis: Redis;
+  connection: Redis;
+  ops: OpsServer;
+  /** Turns /readyz to 503. */
+  stopTakingWork: () => void;
+}
+
+/** The notifier's shutdown, in fixed steps run each guarded. */
+function closeSteps(
+  config: Config,
+  logger: Logger,
+  running: Running,
+): ShutdownStep[] {
+  const { queues, redis, connection } = running;
+  return [
+    // close() lets running jobs finish; those still running near the
+    // deadline are handed back, to be retried with the same event id.
+    {
+      name: 'workers',
+      run: () => {
+        running.stopTakingWork();
+        return closeWorkers(config, logger, running);
+      },
+    },
+    {
+      name: 'queues',
+      run: () => Promise.all([queues.webhook.close(), queues.email.close()]),
+    },
+    { name: 'mail', run: () => running.sender.close() },
+    {
+      name: 'redis',
+      run: () => Promise.all([quit(redis), quit(connection)]),
+    },
+    { name: 'ops server', run: () => running.ops.close() },
+  ];
+}
+
+async function closeWorkers(
+  config: Config,
+  logger: Logger,
+  running: Pick<Running, 'workers' | 'handBack'>,
+) {
+  const afterMs = handBackAfter(config.shutdownTimeoutMs);
+  const disarm = running.handBack.armDeadline(afterMs);
+  try {
+    const waitMs = closeWaitMs(config.shutdownTimeoutMs);
+    await Promise.all(
+      running.workers.map((w) => closeWorker(w, waitMs, logger)),
+    );
+  } finally {
+    disarm();
+  }
+  if (running.handBack.signal.aborted) {
+    logger.warn({ afterMs }, 'running jobs handed back');
+  }
+}
+
+async function quit(redis: Redis) {
   if (redis.status === 'end') return;
   await redis.quit().catch(() => redis.disconnect());
 }

@@ -14,6 +14,7 @@ import {
   closeWorker,
   StorageWait,
   type TypedJob,
+  type TypedQueue,
   type WaitLedger,
 } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
@@ -24,10 +25,16 @@ import {
 } from '@ingest/storage';
 import {
   OpsServer,
+  closeInSteps,
   createLogger,
   createRegistry,
   type Logger,
+  type ReadyAnswer,
+  type ShutdownStep,
 } from '@ingest/telemetry';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
@@ -52,7 +59,10 @@ export interface RunningTranscoder {
   close(): Promise<void>;
 }
 
-/** The transcoder's composition root. */
+/**
+ * The transcoder's composition root: checks Redis and ffmpeg, starts
+ * the transcode worker, and serves the ops endpoints.
+ */
 export async function startTranscoder(
   config: Config,
   overrides: TranscoderOverrides = {},
@@ -67,22 +77,77 @@ export async function startTranscoder(
   await checkRedis(redis, logger);
   const maker = overrides.maker ?? (await mediaMaker(config, logger));
 
-  const store = new StateStore(redis);
   // Local copies of S3 sources go where crashed runs' files are swept.
   const storage =
     overrides.storage ??
     openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
+  const registry = createRegistry('transcoder');
+  const sweep = workDirSweeper(config, logger);
+  await sweep(true);
+
+  const run = openTranscodeRun({
+    config,
+    logger,
+    redis,
+    storage,
+    maker,
+    registry,
+  });
+  // A run taken back from a dead transcoder may have left its folder.
+  run.worker.on('stalled', () => void sweep(false));
+  void run.worker.run();
+
+  let draining = false;
+  const ops = new OpsServer({
+    port: config.transcoderPort,
+    host: config.host,
+    registry,
+    ready: () => readiness({ draining, redis, storage, worker: run.worker }),
+  });
+  const port = await ops.listen();
+  logger.info(
+    { port, concurrency: config.transcoderConcurrency, cores: os.cpus().length },
+    'transcoder running',
+  );
+
+  const close = closeInSteps(
+    logger,
+    closeSteps(config, logger, run, {
+      storage,
+      ops,
+      redis,
+      stopTakingWork: () => {
+        draining = true;
+      },
+    }),
+  );
+  return { port, close };
+}
+
+interface RunDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  storage: Storage;
+  maker: RenditionMaker;
+  registry: Registry;
+}
+
+/** The transcode worker and what its runs hold, not started yet. */
+interface TranscodeRun {
+  worker: Worker;
+  handBack: RunHandBack;
+  storageWait: StorageWait<TypedJob<'transcode'>>;
+  completion: TypedQueue<'completion'>;
+  index: TypedQueue<'index'>;
+}
+
+/** Opens the transcode worker over its processors; does not run it. */
+function openTranscodeRun(deps: RunDeps): TranscodeRun {
+  const { config, logger, redis, storage } = deps;
   const completion = openQueue('completion', redis);
   const index = openQueue('index', redis);
-  const registry = createRegistry('transcoder');
-  const metrics = transcodeMetrics(registry);
-
-  const sweep = (atStart: boolean) =>
-    sweepDeadWorkDirs(config.dataDir, { atStart }).then(
-      (pids) => pids.length && logger.info({ pids }, 'work dirs swept'),
-      (err) => logger.warn({ err }, 'work dir sweep failed'),
-    );
-  await sweep(true);
+  const metrics = transcodeMetrics(deps.registry);
   const handBack = new RunHandBack();
   const storageWait = new StorageWait({
     storage,
@@ -93,9 +158,9 @@ export async function startTranscoder(
   });
 
   const processorDeps = {
-    store,
+    store: new StateStore(redis),
     storage,
-    maker,
+    maker: deps.maker,
     completion,
     index,
     logger,
@@ -128,56 +193,84 @@ export async function startTranscoder(
     },
   );
   storageWait.attach(worker);
-  // A run taken back from a dead transcoder may have left its folder.
-  worker.on('stalled', () => void sweep(false));
-  countWorkerJobs(registry, worker);
-  void worker.run();
+  countWorkerJobs(deps.registry, worker);
+  return { worker, handBack, storageWait, completion, index };
+}
 
-  let closing: Promise<void> | undefined;
-  const ops = new OpsServer({
-    port: config.transcoderPort,
-    host: config.host,
-    registry,
-    ready: async () => {
-      // Draining: it takes no new runs, whatever Redis and storage say.
-      if (closing) return { ready: false, reason: 'shutting down' };
-      if (!(await redisAnswers(redis))) {
-        return { ready: false, reason: 'redis unreachable' };
-      }
-      const stored = await storage.ready();
-      // Paused by StorageWait: its loop stopped, on purpose.
-      if (!stored.ready || worker.isRunning() || worker.isPaused()) {
-        return stored;
-      }
-      return { ready: false, reason: 'the worker is not running' };
+/** Sweeps the work dirs of dead transcoders: `atStart`, or on a stall. */
+function workDirSweeper(config: Config, logger: Logger) {
+  return (atStart: boolean) =>
+    sweepDeadWorkDirs(config.dataDir, { atStart }).then(
+      (pids) => pids.length && logger.info({ pids }, 'work dirs swept'),
+      (err) => logger.warn({ err }, 'work dir sweep failed'),
+    );
+}
+
+async function readiness(state: {
+  draining: boolean;
+  redis: Redis;
+  storage: Storage;
+  worker: Worker;
+}): Promise<ReadyAnswer> {
+  // Draining: it takes no new runs, whatever Redis and storage say.
+  if (state.draining) return { ready: false, reason: 'shutting down' };
+  if (!(await redisAnswers(state.redis))) {
+    return { ready: false, reason: 'redis unreachable' };
+  }
+  const stored = await state.storage.ready();
+  // Paused by StorageWait: its loop stopped, on purpose.
+  const { worker } = state;
+  if (!stored.ready || worker.isRunning() || worker.isPaused()) {
+    return stored;
+  }
+  return { ready: false, reason: 'the worker is not running' };
+}
+
+/**
+ * The transcoder's shutdown, in fixed steps run each guarded: the
+ * worker first, then what its runs used.
+ */
+function closeSteps(
+  config: Config,
+  logger: Logger,
+  run: TranscodeRun,
+  rest: {
+    storage: Storage;
+    ops: OpsServer;
+    redis: Redis;
+    /** Turns /readyz to 503. */
+    stopTakingWork: () => void;
+  },
+): ShutdownStep[] {
+  return [
+    {
+      name: 'worker',
+      run: () => {
+        rest.stopTakingWork();
+        return closeRun(config, logger, run);
+      },
     },
-  });
-  const port = await ops.listen();
-  logger.info(
-    { port, concurrency: config.transcoderConcurrency, cores: os.cpus().length },
-    'transcoder running',
+    { name: 'storage wait', run: () => run.storageWait.close() },
+    { name: 'completion queue', run: () => run.completion.close() },
+    { name: 'index queue', run: () => run.index.close() },
+    { name: 'storage', run: () => rest.storage.close() },
+    { name: 'ops server', run: () => rest.ops.close() },
+    { name: 'redis', run: () => rest.redis.disconnect() },
+  ];
+}
+
+/**
+ * close() waits for runs in flight; those still running near the
+ * deadline are stopped and handed back to the queue.
+ */
+async function closeRun(config: Config, logger: Logger, run: TranscodeRun) {
+  const disarm = run.handBack.armDeadline(
+    handBackAfter(config.shutdownTimeoutMs),
   );
-
-  const close = () =>
-    (closing ??= (async () => {
-      // close() waits for runs in flight; those still running near the
-      // deadline are stopped and handed back to the queue.
-      const disarm = handBack.armDeadline(
-        handBackAfter(config.shutdownTimeoutMs),
-      );
-      await closeWorker(
-        worker,
-        closeWaitMs(config.shutdownTimeoutMs),
-        logger,
-      );
-      disarm();
-      storageWait.close();
-      await completion.close().catch(() => {});
-      await index.close().catch(() => {});
-      await storage.close().catch(() => {});
-      await ops.close();
-      redis.disconnect();
-    })());
-
-  return { port, close };
+  try {
+    const waitMs = closeWaitMs(config.shutdownTimeoutMs);
+    await closeWorker(run.worker, waitMs, logger);
+  } finally {
+    disarm();
+  }
 }

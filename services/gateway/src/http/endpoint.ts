@@ -57,6 +57,12 @@ export interface EndpointOptions {
    * handler runs: a bad one answers 400 naming it.
    */
   schema?: ParamSchema;
+  /**
+   * Told the code of each call answered with an error, once per call,
+   * whichever step refused it: reading the body (a multipart file's own
+   * handler included), authentication, the parameters or the handler.
+   */
+  onRefused?: (code: string) => void;
 }
 
 /**
@@ -101,9 +107,11 @@ export function endpoint(
     } catch (err) {
       // Cut short at shutdown: 503, whichever step failed, so the client
       // retries (on another gateway) rather than giving the call up.
+      const refusal = signal.aborted ? signal.reason : err;
+      options.onRefused?.(apiErrorOf(refusal).code);
       answer = signal.aborted
-        ? () => sendCutShort(res, log, signal.reason)
-        : () => sendError(res, log, err);
+        ? () => sendCutShort(res, log, refusal)
+        : () => sendError(res, log, refusal);
     }
 
     // The cleanup ends before the answer goes out: a client that sends

@@ -48,7 +48,7 @@ export function startAutopublishWorker(
       );
       return { outcome };
     },
-    { concurrency: 2, logger },
+    { logger },
   );
   worker.on('failed', (job, err) => {
     logger.warn(

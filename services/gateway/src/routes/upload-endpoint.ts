@@ -185,13 +185,15 @@ export function uploadEndpoint(
         return answer;
       } catch (err) {
         if (file) await deps.uploads.discard(file);
-        deps.metrics?.refused(err instanceof ApiError ? err.code : 'internal');
         throw err;
       }
     },
     {
       schema: API_ENDPOINTS.upload.params,
       onFile,
+      // Counted where every refusal ends, so one raised while the file
+      // arrives (before this handler runs) is counted too, and once.
+      onRefused: (code) => deps.metrics?.refused(code),
       // A repeated Idempotency-Key is told apart by the file's bytes too.
       idempotent: { fingerprint: (ctx) => received.get(ctx.req)?.sha256 },
       cleanup: async (ctx) => {

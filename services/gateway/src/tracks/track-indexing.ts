@@ -17,11 +17,15 @@ export class TrackIndexing {
     private readonly queue: TypedQueue<'index'>,
   ) {}
 
-  static open(redis: Redis): TrackIndexing {
+  /** Over `redis`; `queue` is the caller's index queue if it has one. */
+  static open(
+    redis: Redis,
+    queue: TypedQueue<'index'> = openQueue('index', redis),
+  ): TrackIndexing {
     return new TrackIndexing(
       new SearchIndex(redis),
       new TrackDeleter(redis),
-      openQueue('index', redis),
+      queue,
     );
   }
 

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { QUEUE_POLICIES } from './contracts';
+import { openQueue, openWorker } from './queues';
+import { createRedis } from './redis-connection';
+
+let server: RedisServer;
+let redis: Redis;
+/** Workers block on their own connection kind. */
+let blocking: Redis;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  blocking = createRedis(server.url, 'worker');
+});
+
+after(async () => {
+  redis.disconnect();
+  blocking.disconnect();
+  await server.close();
+});
+
+const logger = { error() {}, warn() {}, info() {}, debug() {} };
+const idle = async () => 'done';
+
+test('a worker runs as many jobs at once as the policy table says', async () => {
+  const worker = openWorker('webhook', blocking, idle, { logger });
+  try {
+    assert.equal(worker.opts.concurrency, QUEUE_POLICIES.webhook.concurrency);
+    assert.equal(worker.opts.concurrency, 16);
+  } finally {
+    await worker.close();
+  }
+  assert.throws(
+    () => openWorker('email', blocking, idle, { logger, concurrency: 9 }),
+    /email: concurrency is fixed by QUEUE_POLICIES/,
+  );
+});
+
+test('a queue whose policy says configured takes the setting', async () => {
+  assert.equal(QUEUE_POLICIES.transcode.concurrency, 'configured');
+  const worker = openWorker('transcode', blocking, idle, {
+    logger,
+    concurrency: 3,
+  });
+  try {
+    assert.equal(worker.opts.concurrency, 3);
+  } finally {
+    await worker.close();
+  }
+  assert.throws(
+    () => openWorker('imports', blocking, idle, { logger }),
+    /imports: concurrency comes from a setting/,
+  );
+});
+
+test('a delivery queue gives added jobs the schedule attempts', async () => {
+  const queue = openQueue('webhook', redis, { scheduleMs: [10, 20, 30] });
+  try {
+    // Never run: no worker takes this queue here.
+    const job = await queue.add('webhook', {
+      jobId: 1,
+      eventId: 'evt_attempts',
+      url: 'http://127.0.0.1/never-called',
+    });
+    assert.equal(job.opts.attempts, 4);
+    assert.deepEqual(job.opts.backoff, { type: 'schedule' });
+    const stored = await queue.getJob(job.id!);
+    assert.equal(stored?.opts.attempts, 4);
+  } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
+test('a worker waits the schedule entry before each retry', async () => {
+  const worker = openWorker('email', blocking, idle, {
+    logger,
+    scheduleMs: [100, 5_000],
+  });
+  const strategy = worker.opts.settings?.backoffStrategy;
+  assert.ok(strategy);
+  const delays = [1, 2, 3].map((n) =>
+    strategy(n, 'schedule', new Error('x'), undefined as never),
+  );
+  await worker.close();
+  assert.deepEqual(delays, [100, 5_000, 5_000]);
+});
