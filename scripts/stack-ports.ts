@@ -5,12 +5,15 @@ import net from 'node:net';
  * start waits for each service's /readyz on its port, and another
  * process answering there (another stack, say) would pass for ours: the
  * stack said it was running while its gateway failed to bind, again and
- * again, and calls went to the other process.
+ * again, and calls went to the other process. Two of our own services
+ * given one port are the same case: the first to bind answers the
+ * other's /readyz, so the same port twice is refused as well.
  */
 export async function assertPortsFree(
   host: string,
   ports: Record<string, number>,
 ): Promise<void> {
+  assertPortsDistinct(ports);
   const taken: string[] = [];
   for (const [variable, port] of Object.entries(ports)) {
     if (!(await canListen(host, port))) taken.push(`${variable}=${port}`);
@@ -19,6 +22,20 @@ export async function assertPortsFree(
   throw new Error(
     `port in use on ${host}: ${taken.join(', ')}; another process ` +
       'listens there. Stop it, or set the variable to a free port',
+  );
+}
+
+function assertPortsDistinct(ports: Record<string, number>): void {
+  const byPort = new Map<number, string[]>();
+  for (const [variable, port] of Object.entries(ports)) {
+    byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  }
+  const shared = [...byPort].filter(([, names]) => names.length > 1);
+  if (shared.length === 0) return;
+  const said = shared.map(([port, names]) => `${names.join(' and ')} are both ${port}`);
+  throw new Error(
+    `${said.join('; ')}: each service needs a port of its own; ` +
+      'set the variables to different free ports',
   );
 }
 
