@@ -78,6 +78,22 @@ describe('metadata from the command line', () => {
     );
   });
 
+  it('refuses two rows for one file name, folders or not', async () => {
+    await assert.rejects(
+      csv('Filename,Title\nx.wav,One\nother.wav,O\nx.wav,Two\n'),
+      /line 4: "x\.wav" names the file of line 2 \("x\.wav"\)/,
+    );
+    // Only the name counts: one row would serve both folders' x.wav.
+    await assert.rejects(
+      csv('Filename,Title\ncd1/x.wav,One\ncd2/x.wav,Two\n'),
+      /line 3: "cd2\/x\.wav" names the file of line 2 \("cd1\/x\.wav"\)/,
+    );
+    // Names differing in case are files of their own.
+    const table = await csv('Filename,Title\nX.wav,Upper\nx.wav,Lower\n');
+    assert.deepEqual(table.metaFor('x.wav'), { Title: 'Lower' });
+    assert.deepEqual(table.metaFor('X.wav'), { Title: 'Upper' });
+  });
+
   it('reads --meta flags and checks names against the site', () => {
     const meta = parseMetaFlags(['Title=A=B', 'Mood= calm', 'Title=C']);
     assert.deepEqual(meta, { Title: 'C', Mood: ' calm' });

@@ -21,7 +21,8 @@ interface CsvRow {
  * cells are left out, so they neither set nor clear a field; rows of
  * blank cells only are skipped. What would be dropped without a word is
  * refused instead, by line and column: a value beyond the header's
- * columns or under a blank header, a header name given twice.
+ * columns or under a blank header, a header name given twice, two rows
+ * for one file name.
  */
 export class MetaCsv {
   readonly fields: string[];
@@ -41,12 +42,14 @@ export class MetaCsv {
     const names = header.cells.map((h) => h.trim());
     const keyAt = keyColumn(file, header.line, names);
     checkHeader(file, header.line, names);
+    const seen = new Map<string, { line: number; given: string }>();
     const rows = body.map(({ cells, line }) => {
       checkCells(file, line, names, cells);
       const key = (cells[keyAt] ?? '').trim();
       if (!key) {
         throw new CliUsageError(`${file}: line ${line} has no file name`);
       }
+      checkRepeat(file, seen, { line, given: key });
       const meta: Meta = {};
       names.forEach((name, i) => {
         const value = cells[i]?.trim();
@@ -134,6 +137,29 @@ function checkHeader(file: string, line: number, names: string[]): void {
       );
     }
   });
+}
+
+/**
+ * Rows match by file name alone: of two rows naming one (`a/x.wav` and
+ * `b/x.wav` included), the first would serve every such file and the
+ * second none, so the second is refused, by line.
+ */
+function checkRepeat(
+  file: string,
+  seen: Map<string, { line: number; given: string }>,
+  row: { line: number; given: string },
+): void {
+  const name = path.basename(row.given);
+  const first = seen.get(name);
+  if (!first) {
+    seen.set(name, row);
+    return;
+  }
+  throw new CliUsageError(
+    `${file}: line ${row.line}: "${excerpt(row.given)}" names the file of line ` +
+      `${first.line} ("${excerpt(first.given)}"); rows match by file name ` +
+      'alone, so give each file name one row',
+  );
 }
 
 /** A value with no field name to go under would be dropped. */
