@@ -14,6 +14,7 @@ import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
 import { redisUrlFile } from './stack-redis';
+import { claimDataDir, releaseDataDir } from './stack-lock';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   RedisServer,
@@ -33,6 +34,8 @@ const config = loadConfig(env);
 const logger = createLogger('stack', config.logLevel);
 
 let redisServer: RedisServer | undefined;
+/** Whether this start holds the data dir (its own Redis runs there). */
+let claimed = false;
 /** The running process of each service; a restart replaces its entry. */
 const services = new Map<ServiceName, ServiceProcess>();
 const supervisor = new Supervisor((line) => {
@@ -47,6 +50,8 @@ async function start() {
   });
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
+    await claimDataDir(config.dataDir);
+    claimed = true;
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
     redisServer = await RedisServer.start({
@@ -173,6 +178,7 @@ async function stop(code: number) {
     if (exit !== 0) code = code || 1;
   }
   await redisServer?.stop('SIGTERM');
+  if (claimed) await releaseDataDir(config.dataDir).catch(() => {});
   process.exit(code);
 }
 
