@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import { FileStorage } from './file-storage';
 import { ObjectTooLargeError } from './storage';
+import { isStorageUnavailable } from './storage-errors';
 
 let dir: string;
 let storage: FileStorage;
@@ -57,6 +58,40 @@ test('ready when the root is a writable directory, made if missing', async () =>
   assert.match(file.reason ?? '', /a-file is not writable/);
   const under = new FileStorage(path.join(dir, 'a-file', 'sub'));
   assert.equal((await under.ready()).ready, false);
+});
+
+test('a store that takes no writes is unavailable and not ready, until it takes them', async () => {
+  const root = path.join(dir, 'faulty');
+  const faulty = new FileStorage(root);
+  await faulty.put('tracks/1/a.txt', Readable.from(['a']));
+  // A file where the store's temp folder should be: no write can land.
+  await rm(path.join(root, '.tmp'), { recursive: true });
+  await writeFile(path.join(root, '.tmp'), 'in the way');
+
+  await assert.rejects(
+    faulty.put('tracks/1/b.txt', Readable.from(['b'])),
+    (err) => {
+      assert.ok(isStorageUnavailable(err), String(err));
+      assert.match((err as Error).message, /faulty takes no writes \(E[A-Z]+\)/);
+      return true;
+    },
+  );
+  const local = path.join(dir, 'local.txt');
+  await writeFile(local, 'c');
+  // A file where a folder of keys should be.
+  await writeFile(path.join(root, 'renditions'), 'in the way');
+  await assert.rejects(faulty.putFile('renditions/2/c.txt', local), (err) =>
+    isStorageUnavailable(err),
+  );
+  const down = await faulty.ready();
+  assert.equal(down.ready, false);
+  assert.match(down.reason ?? '', /faulty is not writable/);
+
+  await rm(path.join(root, '.tmp'));
+  await rm(path.join(root, 'renditions'));
+  assert.deepEqual(await faulty.ready(), { ready: true });
+  await faulty.put('tracks/1/b.txt', Readable.from(['b']));
+  assert.equal(await text(await faulty.read('tracks/1/b.txt')), 'b');
 });
 
 test('the last delete in a folder removes it, and parents left empty', async () => {

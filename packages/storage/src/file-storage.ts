@@ -10,12 +10,14 @@ import {
   rm,
   rmdir,
   stat,
+  writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ByteMeter } from './byte-meter';
 import { sweepStale } from './stale-temp';
+import { StorageUnavailableError } from './storage-errors';
 import { checkKey } from './storage-key';
 import type {
   ByteRange,
@@ -27,6 +29,23 @@ import type {
 
 /** How often a rename into a folder a delete just pruned is tried. */
 const MOVE_ATTEMPTS = 5;
+
+/**
+ * Write errors of a disk that takes no writes now (full, over quota,
+ * read only, refused, failing, or a file where a folder of the store
+ * should be): no retry of the upload fixes them, an operator does, so
+ * they are outages to wait out (StorageUnavailableError), as for S3.
+ */
+const DISK_FAULTS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'EIO',
+  'ENOTDIR',
+  'EEXIST',
+]);
 
 /**
  * Objects as files under one directory, written via temp + rename.
@@ -58,32 +77,50 @@ export class FileStorage implements Storage {
     signal?: AbortSignal,
   ) {
     const target = this.pathOf(key);
-    const temp = await this.tempPath();
     const meter = new ByteMeter(maxBytes);
-    try {
-      await pipeline(body, meter, createWriteStream(temp), { signal });
-      await this.moveInto(temp, target);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await this.writing(async () => {
+      const temp = await this.tempPath();
+      try {
+        await pipeline(body, meter, createWriteStream(temp), { signal });
+        await this.moveInto(temp, target);
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
     return meter.result();
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
     const target = this.pathOf(key);
-    try {
-      await this.moveInto(localPath, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      // Another file system: copy beside the target, then rename.
-      const temp = await this.tempPath();
+    await this.writing(async () => {
       try {
-        await copyFile(localPath, temp);
-        await this.moveInto(temp, target);
-        await rm(localPath, { force: true });
-      } finally {
-        await rm(temp, { force: true });
+        await this.moveInto(localPath, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        // Another file system: copy beside the target, then rename.
+        const temp = await this.tempPath();
+        try {
+          await copyFile(localPath, temp);
+          await this.moveInto(temp, target);
+          await rm(localPath, { force: true });
+        } finally {
+          await rm(temp, { force: true });
+        }
       }
+    });
+  }
+
+  /** Runs a write; a disk fault comes out as a StorageUnavailableError. */
+  private async writing(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!code || !DISK_FAULTS.has(code)) throw err;
+      throw new StorageUnavailableError(
+        `storage: ${this.root} takes no writes (${code})`,
+        { cause: err },
+      );
     }
   }
 
@@ -174,11 +211,17 @@ export class FileStorage implements Storage {
     return (await sweepStale(this.tmpDir, olderThanMs)).length;
   }
 
-  /** The root is (or can be made) a directory this process may write. */
+  /**
+   * Ready when a small file can be written where uploads are written:
+   * a full disk or a read-only mount passes a permission check (and
+   * root passes every one), not a write.
+   */
   async ready(): Promise<Readiness> {
+    const probe = path.join(this.tmpDir, `ready-${process.pid}`);
     try {
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.tmpDir, { recursive: true });
       await access(this.root, constants.W_OK | constants.X_OK);
+      await writeFile(probe, 'ready\n');
       return { ready: true };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -186,6 +229,8 @@ export class FileStorage implements Storage {
         ready: false,
         reason: `storage: ${this.root} is not writable (${code})`,
       };
+    } finally {
+      await rm(probe, { force: true }).catch(() => {});
     }
   }
 
