@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@ingest/config';
 import { isSingleAddress } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
+import { createRedis, redisAnswers } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { stackRedisUrl } from './stack-redis';
 
@@ -34,8 +34,22 @@ if (values.email && !isSingleAddress(values.email)) {
   process.exit(1);
 }
 
+/** How long a Redis that does not answer is waited for. */
+const REDIS_WAIT_MS = 5_000;
+
 const config = loadConfig();
-const redis = createRedis(await stackRedisUrl(config));
+const redisUrl = await stackRedisUrl(config);
+const redis = createRedis(redisUrl);
+if (!(await redisAnswers(redis, REDIS_WAIT_MS))) {
+  // A stopped `npm start` leaves its redis.url behind.
+  const from = config.redisUrlGiven ? 'REDIS_URL' : 'the redis.url npm start left';
+  process.stderr.write(
+    `no Redis answers at ${redactPassword(redisUrl)} (${from}) within ` +
+      `${REDIS_WAIT_MS / 1000} s: is npm start running? Or set REDIS_URL\n`,
+  );
+  redis.disconnect();
+  process.exit(1);
+}
 try {
   const token = randomBytes(24).toString('base64url');
   const site = await new StateStore(redis).createSite({
@@ -66,4 +80,15 @@ try {
 function customFields(given: string[]): string[] {
   const fields = given.flatMap((list) => list.split(','));
   return [...new Set(fields.map((field) => field.trim()).filter(Boolean))];
+}
+
+/** The URL without its password, fit for a message. */
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the Redis URL';
+  }
 }

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { RedisServer } from '@ingest/testkit';
+import { freePort, RedisServer } from '@ingest/testkit';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -70,4 +70,21 @@ test('--custom as a comma list or repeated: every field is kept', async () => {
   } finally {
     redis.disconnect();
   }
+});
+
+test('a Redis that does not answer is said so, not waited on for ever', async () => {
+  // What a stopped npm start leaves: its redis.url, naming a closed port.
+  const stale = `redis://127.0.0.1:${await freePort()}`;
+  const failed = await run('npm', ['run', '--silent', 'site:create', '--', '--name', 'X'], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL: stale, INGEST_DATA_DIR: dataDir },
+    timeout: 30_000,
+  }).then(
+    () => assert.fail('site:create succeeded without Redis'),
+    (err: { code: number | string; killed: boolean; stderr: string }) => err,
+  );
+  assert.equal(failed.killed, false, 'it ended by itself');
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /no Redis answers at redis:\/\/127\.0\.0\.1:\d+/);
+  assert.match(failed.stderr, /is npm start running\? Or set REDIS_URL/);
 });
