@@ -189,4 +189,22 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     }
     assert.equal((await client.checkJob(job_id)).state, 'open');
   });
+
+  it('says when a file became a source of another upload of the run', async () => {
+    const pair = path.join(dir, 'pair');
+    await mkdir(pair);
+    await makeTone(path.join(pair, 'song.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await makeTone(path.join(pair, 'song.mp3'), { seconds: 1, codec: 'libmp3lame' });
+    const { job_id } = await client.createJob({ name: 'pair' });
+    const result = await runIngest(['upload', pair, '--job', String(job_id)], env);
+
+    assert.equal(result.code, 0, result.stderr);
+    const [, id] = /song\.mp3 -> upload (\d+)/.exec(result.stdout) ?? [];
+    assert.ok(id, result.stdout);
+    assert.match(result.stdout, new RegExp(`song\\.wav -> upload ${id} \\[`));
+    // The folder is walked in name order: the mp3 first.
+    assert.match(result.stdout, /song\.wav -> upload \d+ \[.*\] \(a source of .*song\.mp3's/);
+    assert.match(result.stdout, /2 uploaded, 0 failed \(1 as a source of another's upload\)/);
+    assert.equal((await client.list(job_id)).tracks.length, 1);
+  });
 });

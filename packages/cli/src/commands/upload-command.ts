@@ -89,6 +89,8 @@ wins over --meta for its file. Uploads run one at a time.`,
     }
 
     const outcomes: Outcome[] = [];
+    /** Upload id -> the source that made it, for sources added to it. */
+    const sentBy = new Map<number, string>();
     let interrupted = false;
     for (const item of items) {
       const meta = { ...flagMeta, ...csv?.metaFor(item.name) };
@@ -114,9 +116,14 @@ wins over --meta for its file. Uploads run one at a time.`,
         out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
         if (FATAL_CODES.has(outcome.code)) break;
       } else {
+        // Same stem, another extension: the gateway made it a source of
+        // an upload of this run (README, "Secondary sources").
+        const first = sentBy.get(outcome.upload_id);
+        const added = first ? ` (a source of ${first}'s upload)` : '';
+        sentBy.set(outcome.upload_id, first ?? outcome.source);
         out.line(
           `uploaded ${outcome.source} -> upload ${outcome.upload_id} ` +
-            `[${outcome.formats.join(',')}]`,
+            `[${outcome.formats.join(',')}]${added}`,
         );
       }
     }
@@ -137,7 +144,11 @@ wins over --meta for its file. Uploads run one at a time.`,
       },
       ...(interrupted && { interrupted: true }),
     });
-    out.line(`${outcomes.length - failed} uploaded, ${failed} failed`);
+    const attached = outcomes.length - failed - sentBy.size;
+    out.line(
+      `${outcomes.length - failed} uploaded, ${failed} failed` +
+        (attached > 0 ? ` (${attached} as a source of another's upload)` : ''),
+    );
     if (interrupted) return EXIT.interrupted;
     return failed > 0 || skipped > 0 ? EXIT.api : EXIT.ok;
   },
