@@ -6,11 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  listenOnLoopback,
+  heldSource,
   makeDistinctTones,
   startFixtureStack,
   type FixtureStack,
@@ -60,39 +59,16 @@ async function multipart(token: string, file: Buffer) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
-/**
- * A source host that sends the first bytes at once and the rest when
- * the test says so: an upload that holds the site's slot meanwhile.
- */
-async function gatedSource(bytes: Buffer) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let requested!: () => void;
-  const started = new Promise<void>((resolve) => (requested = resolve));
-  const server = http.createServer(async (_req, res) => {
-    res.writeHead(200, {
-      'Content-Type': 'audio/wav',
-      'Content-Length': bytes.length,
-    });
-    res.write(bytes.subarray(0, 4096));
-    requested();
-    await released;
-    res.end(bytes.subarray(4096));
-  });
-  const { url, close } = await listenOnLoopback(server);
-  return { url: `${url}/slow.wav`, started, release, close };
-}
-
 test('refusals while the file arrives are counted, each once', async () => {
   const before = await uploadCounts();
   const tone = (n: number) => readFile(path.join(dir, `tone-${n}.wav`));
 
-  const slow = await gatedSource(await tone(1));
+  const slow = await heldSource(await tone(1));
   try {
     const holding = stack.call('/api/import/upload', site.token, {
       url: slow.url,
     });
-    await slow.started;
+    await slow.fetched;
 
     const both = await Promise.all([
       multipart(site.token, await tone(2)),

@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  listenOnLoopback,
+  heldSource,
   makeDistinctTones,
   waitUntil,
   startFixtureStack,
@@ -44,31 +44,6 @@ const call = (
   params: Record<string, unknown> = {},
 ) => stack.call(`/api/import/${endpoint}`, who.token, params);
 
-/**
- * A source host that sends the first bytes of a file at once and the
- * rest only when the test says so: an upload kept fetching for as long
- * as a test needs, with no timing involved.
- */
-async function gatedSource(bytes: Buffer) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let requested!: () => void;
-  const started = new Promise<void>((resolve) => (requested = resolve));
-
-  const server = http.createServer(async (_req, res) => {
-    res.writeHead(200, {
-      'Content-Type': 'audio/wav',
-      'Content-Length': bytes.length,
-    });
-    res.write(bytes.subarray(0, 4096));
-    requested();
-    await released;
-    res.end(bytes.subarray(4096));
-  });
-  const { url, close } = await listenOnLoopback(server);
-  return { url: `${url}/slow.wav`, started, release, close };
-}
-
 async function multipart(who: TestSite, file: string) {
   const form = new FormData();
   form.set('file', new Blob([await readFile(file)]), path.basename(file));
@@ -81,12 +56,12 @@ async function multipart(who: TestSite, file: string) {
 
 describe('serial uploads', () => {
   test('one upload per site fetches at a time; other sites go on', async () => {
-    const slow = await gatedSource(await readFile(path.join(dir, 'tone-1.wav')));
+    const slow = await heldSource(await readFile(path.join(dir, 'tone-1.wav')));
     try {
       const first = call(site, 'upload', { url: slow.url });
       // An answer before the source was asked for would leave `started`
       // pending for ever; it fails the test instead.
-      const early = await Promise.race([slow.started.then(() => {}), first]);
+      const early = await Promise.race([slow.fetched.then(() => {}), first]);
       assert.equal(
         early,
         undefined,
@@ -187,7 +162,7 @@ describe('clients that hang up', () => {
 
   test('a client gone during a URL fetch frees the slot', async () => {
     const who = await stack.createSite();
-    const slow = await gatedSource(await readFile(path.join(dir, 'tone-7.wav')));
+    const slow = await heldSource(await readFile(path.join(dir, 'tone-7.wav')));
     try {
       const request = http.request(
         `${stack.gatewayUrl}/api/import/upload?token=${who.token}` +
@@ -198,7 +173,7 @@ describe('clients that hang up', () => {
       const answered = once(request, 'response').then(
         ([res]) => res.statusCode,
       );
-      const early = await Promise.race([slow.started.then(() => {}), answered]);
+      const early = await Promise.race([slow.fetched.then(() => {}), answered]);
       assert.equal(early, undefined, `answered ${early}, unfetched`);
       request.destroy();
 

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTone, TestStack, waitUntil } from '@ingest/testkit';
+import { heldSource, makeTone, TestStack, waitUntil } from '@ingest/testkit';
 import { IngestApiError, IngestClient, type RetryEvent } from './index';
 import { answerDroppingProxy } from './testing/answer-dropping-proxy';
-import { heldSource } from './testing/held-source';
 
 describe('Idempotency-Key makes a lost answer safe to retry', { timeout: 120_000 }, () => {
   let stack: TestStack;
@@ -94,7 +93,7 @@ describe('Idempotency-Key makes a lost answer safe to retry', { timeout: 120_000
     // whose server sends its first bytes only; the same key sent again
     // meets the gateway's claim on it.
     const holdFirstUpload = async (name: string) => {
-      const source = await heldSource(path.join(dir, 'tone.wav'), `${name}.wav`);
+      const source = await heldSource(await readFile(path.join(dir, 'tone.wav')), `${name}.wav`);
       const { job_id } = await direct.createJob({ name });
       const key = `held-${name}`;
       const first = direct.upload(

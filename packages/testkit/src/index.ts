@@ -12,3 +12,4 @@ export * from './chromium';
 export * from './ffmpeg-wrapper';
 export * from './tcp-relay';
 export * from './throttle-proxy';
+export * from './held-source';

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { listenOnLoopback } from '@ingest/testkit';
+import { listenOnLoopback } from './loopback-http';
 
 export interface HeldSource {
   /** Where the file is served. */
@@ -15,13 +14,15 @@ export interface HeldSource {
 }
 
 /**
- * Serves one audio file over loopback HTTP, but sends only its first
- * bytes until `release()`: a gateway fetching it by URL stays inside the
- * upload call (and holds its Idempotency-Key claim) as long as the test
- * wants, with no timer involved.
+ * Serves `bytes` as one audio file over loopback HTTP, but sends only the
+ * first KiB until `release()`: a gateway fetching it by URL stays inside
+ * the upload (holding the site's slot, or an Idempotency-Key claim) for
+ * as long as a test wants, with no timer involved.
  */
-export async function heldSource(file: string, name = 'held.wav'): Promise<HeldSource> {
-  const bytes = await readFile(file);
+export async function heldSource(
+  bytes: Buffer,
+  name = 'held.wav',
+): Promise<HeldSource> {
   const head = bytes.subarray(0, 1024);
   let released = false;
   let requests = 0;
@@ -29,7 +30,7 @@ export async function heldSource(file: string, name = 'held.wav'): Promise<HeldS
   let fetched!: () => void;
   const fetchedOnce = new Promise<void>((resolve) => (fetched = resolve));
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     requests++;
     res.writeHead(200, {
       'content-type': 'audio/wav',
