@@ -11,14 +11,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { freePort } from '@ingest/testkit';
 import { claimDataDir, releaseDataDir, stackLockFile } from '../../scripts/stack-lock';
-import { processesOf } from './stack-processes';
+import { processesOf, startStack } from './stack-processes';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BANNER = 'catalog-ingest is running';
 
 /** A process that passes for a running `npm start` (by its command line). */
 function fakeStack() {
@@ -42,29 +39,15 @@ test('npm start on a data dir another npm start holds refuses to start', async (
   const holder = fakeStack();
   await claimDataDir(dataDir);
   await writeFile(stackLockFile(dataDir), `${holder.pid}\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-stack.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      INGEST_DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TRANSCODER_PORT: String(await freePort()),
-      NOTIFIER_PORT: String(await freePort()),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const outcome = new Promise<number | null | 'banner'>((resolve) => {
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(BANNER)) resolve('banner');
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('exit', (code) => resolve(code));
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
   });
   try {
-    const result = await outcome;
+    const result = await start.outcome;
+    const output = start.output();
     assert.notEqual(result, 'banner', `started beside another stack:\n${output}`);
     assert.equal(result, 1, output);
     assert.match(output, new RegExp(`in use by another npm start \\(pid ${holder.pid}\\)`));
@@ -72,10 +55,7 @@ test('npm start on a data dir another npm start holds refuses to start', async (
     const claim = await readFile(stackLockFile(dataDir), 'utf8');
     assert.equal(claim.trim(), String(holder.pid), 'the claim stays the holder\'s');
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await start.stop();
     await holder.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,18 +8,13 @@
  * gateway failed to bind, again and again.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { freePort, listenOnLoopback } from '@ingest/testkit';
-import { processesOf } from './stack-processes';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BANNER = 'catalog-ingest is running';
+import { processesOf, startStack } from './stack-processes';
 
 interface Ports {
   PORT: string;
@@ -34,36 +29,15 @@ interface Ports {
 async function assertRefused(ports: Ports, refusal: RegExp): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-ports-'));
   const dataDir = path.join(dir, 'data');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/start-stack.ts'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, INGEST_DATA_DIR: dataDir, ...ports },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const outcome = new Promise<number | null | 'banner'>((resolve) => {
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(BANNER)) resolve('banner');
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('exit', (code) => resolve(code));
-  });
+  const start = startStack({ INGEST_DATA_DIR: dataDir, ...ports });
   try {
-    const result = await outcome;
-    assert.notEqual(result, 'banner', `started on a taken port:\n${output}`);
-    assert.equal(result, 1, output);
-    assert.match(output, refusal);
+    const result = await start.outcome;
+    assert.notEqual(result, 'banner', `started on a taken port:\n${start.output()}`);
+    assert.equal(result, 1, start.output());
+    assert.match(start.output(), refusal);
     assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await start.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

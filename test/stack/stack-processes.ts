@@ -1,4 +1,5 @@
-/** Finding the processes a running `npm start` made, through /proc. */
+/** Starting `npm start`, and finding the processes it made, through /proc. */
+import { spawn } from 'node:child_process';
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { commandOf } from '../faults/fault-kit';
@@ -32,4 +33,44 @@ export async function pidRunning(
     if (command?.some((arg) => arg.includes(part))) return pid;
   }
   return undefined;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BANNER = 'catalog-ingest is running';
+
+export interface StackStart {
+  /** The exit code, or 'banner' once it says it is running. */
+  outcome: Promise<number | null | 'banner'>;
+  /** What it printed so far, stdout and stderr together. */
+  output(): string;
+  /** Stops it (SIGINT) if it still runs, and waits for its exit. */
+  stop(): Promise<void>;
+}
+
+/** Runs `npm start`'s script with `env` added, until it exits or runs. */
+export function startStack(env: Record<string, string>): StackStart {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start-stack.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const outcome = new Promise<number | null | 'banner'>((resolve) => {
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(BANNER)) resolve('banner');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', (code) => resolve(code));
+  });
+  return {
+    outcome,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
 }
