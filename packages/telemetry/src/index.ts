@@ -2,3 +2,4 @@ export * from './logger';
 export * from './metrics';
 export * from './ops-server';
 export * from './shutdown';
+export * from './run-service';
