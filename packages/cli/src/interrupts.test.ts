@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURE = path.join(HERE, 'testing/interrupt-fixture.ts');
+
+describe('Ctrl-C handling', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-interrupts-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a second Ctrl-C while the first is still aborting exits 130 and removes the temp files', async () => {
+    const tempFile = path.join(dir, 'track.wav.part');
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, tempFile], {
+      cwd: HERE,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    );
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      if (seen === 'ready\n') child.kill('SIGINT');
+      if (seen === 'ready\naborting\n') child.kill('SIGINT');
+    });
+
+    const [code, signal] = await exited;
+    assert.equal(signal, null, 'not killed by the signal itself');
+    assert.equal(code, 130);
+    assert.equal(seen, 'ready\naborting\naborted\n', 'the first abort ran to its end');
+    assert.equal(existsSync(tempFile), false, 'temp file removed');
+  });
+});
