@@ -38,11 +38,18 @@ export interface ReceivedSource {
   sha256: string;
 }
 
+/** The answer to a source URL, once its redirects are followed. */
+export interface FetchedSource {
+  body: Readable;
+  /** The URL the bytes came from: the last of the redirect chain. */
+  url: string;
+}
+
 /** Opens the body of a source URL; throws ApiError with the reason. */
 export type SourceFetcher = (
   url: string,
   signal?: AbortSignal,
-) => Promise<Readable>;
+) => Promise<FetchedSource>;
 
 export interface UploadServiceDeps {
   store: StateStore;
@@ -113,14 +120,19 @@ export class UploadService {
     await this.deps.storage.delete(source.storageKey);
   }
 
-  /** Fetches a source URL into storage. */
+  /**
+   * Fetches a source URL into storage. Its name is that of the file
+   * fetched: the last URL of a redirect chain, or the URL asked for when
+   * the last one names no file (e.g. `https://cdn.example/?id=3`).
+   */
   async fetch(
     site: Site,
     url: string,
     signal?: AbortSignal,
   ): Promise<ReceivedSource> {
-    const body = await this.deps.fetchSource(url, signal);
-    return this.receive(site, body, nameFromUrl(url), signal);
+    const fetched = await this.deps.fetchSource(url, signal);
+    const name = nameFromUrl(fetched.url) || nameFromUrl(url);
+    return this.receive(site, fetched.body, name, signal);
   }
 
   /** Validates what can be validated before any byte is fetched. */

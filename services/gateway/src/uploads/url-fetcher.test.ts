@@ -74,8 +74,9 @@ const fetchSource = urlFetcher({
 
 test('a source is asked for and taken as it is stored', async () => {
   for (const name of ['/plain.wav', '/identity.wav']) {
-    const body = await fetchSource(`${server.url}${name}`);
+    const { body, url } = await fetchSource(`${server.url}${name}`);
     assert.deepEqual(await buffer(body), wav, name);
+    assert.equal(url, `${server.url}${name}`);
     assert.equal(asked.get(name), 'identity', name);
   }
 });

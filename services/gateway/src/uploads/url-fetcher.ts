@@ -61,7 +61,7 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
       response.body.destroy();
       throw encodedSourceError(encoding);
     }
-    return translateErrors(response.body);
+    return { body: translateErrors(response.body), url: response.url };
   };
 }
 
