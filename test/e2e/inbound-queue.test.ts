@@ -166,6 +166,13 @@ describe('an import by queue', () => {
   });
 
   test('is refused with the code, message and extras HTTP answers', async () => {
+    const closed = (await call('createJob', { name: 'closed' })).body.job_id;
+    const held = await call('upload', {
+      url: `${files.url}/take.wav`,
+      job_id: closed,
+    });
+    assert.equal(held.status, 200, JSON.stringify(held.body));
+    assert.equal((await call('publish', { job_id: closed })).status, 200);
     const cases: Array<[string, Record<string, unknown>]> = [
       [
         'unknown metadata field',
@@ -176,6 +183,7 @@ describe('an import by queue', () => {
       ['an unknown format', { url: `${files.url}/tone-a.wav`, formats: ['ogg'] }],
       ['an unknown job', { url: `${files.url}/tone-a.wav`, job_id: 999_999 }],
       ['a bad flag', { url: `${files.url}/tone-a.wav`, autopublish: 'maybe' }],
+      ['a published job', { url: `${files.url}/tone-a.wav`, job_id: closed }],
     ];
     const codes: string[] = [];
     const queue = openQueue('imports', stack.redis);
@@ -208,6 +216,7 @@ describe('an import by queue', () => {
       'invalid_format',
       'not_found',
       'invalid_parameter',
+      'job_closed',
     ]);
     const unknown = await refusalOf({
       v: 1,
@@ -238,6 +247,8 @@ describe('an import by queue', () => {
       trackId: 1,
     });
     assert.equal(extra.err.code, 'invalid_parameter');
+    // `parameters`, as every invalid_parameter of HTTP has; `fields` kept.
+    assert.deepEqual(extra.err.body.parameters, ['trackId']);
     assert.deepEqual(extra.err.body.fields, ['trackId']);
 
     const nobody = await refusalOf({
@@ -253,6 +264,18 @@ describe('an import by queue', () => {
       source: { storageKey: 'sources/1/x', filename: 'x.wav' },
     });
     assert.equal(outside.err.code, 'invalid_parameter');
+    assert.deepEqual(outside.err.body.parameters, ['source.storageKey']);
+
+    const noSite = await refusalOf({
+      v: 1,
+      siteId: 'one',
+      source: { url: `${files.url}/tone-a.wav` },
+    });
+    assert.deepEqual(noSite.err.body, {
+      error: 'siteId must be a positive integer',
+      code: 'invalid_parameter',
+      parameters: ['siteId'],
+    });
 
     await assert.rejects(
       importer.waitForImport('no-such-import', WAIT),
@@ -271,6 +294,7 @@ describe('an import by queue', () => {
     });
     assert.equal(longId.err.code, 'invalid_parameter');
     assert.match(longId.err.message, /^requestId must be text of 1 to 200/);
+    assert.deepEqual(longId.err.body.parameters, ['requestId']);
     const longName = await refusalOf({
       v: 1,
       siteId: site.id,

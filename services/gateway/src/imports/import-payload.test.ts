@@ -85,11 +85,47 @@ test('unknown payload fields are refused, every one named', () => {
     trackId: 5,
   });
   assert.equal(err.code, 'invalid_parameter');
-  assert.deepEqual(err.details, { fields: ['job_id', 'trackId'] });
+  // `parameters` as on every invalid_parameter; `fields` as in early v1.
+  assert.deepEqual(err.details, {
+    parameters: ['job_id', 'trackId'],
+    fields: ['job_id', 'trackId'],
+  });
   const proto = JSON.parse(
     '{"v":1,"siteId":1,"source":{"url":"https://e.com/a"},"__proto__":{}}',
   );
-  assert.deepEqual(refusal(proto).details, { fields: ['__proto__'] });
+  assert.deepEqual(refusal(proto).details, {
+    parameters: ['__proto__'],
+    fields: ['__proto__'],
+  });
+});
+
+test('every payload refusal names its fields in parameters, as HTTP does', () => {
+  const stored = (storageKey: unknown, filename: unknown) => ({
+    ...base(),
+    source: { storageKey, filename },
+  });
+  const cases: Array<[unknown, string[]]> = [
+    ['not an object', []],
+    [[base()], []],
+    [{ ...base(), siteId: 0 }, ['siteId']],
+    [{ ...base(), requestId: 'a b' }, ['requestId']],
+    [{ ...base(), source: 'https://e.com/a.wav' }, ['source']],
+    [{ ...base(), source: { storageKey: 'inbound/a' } }, ['source']],
+    [{ ...base(), source: { url: ' ' } }, ['source.url']],
+    [
+      { ...base(), source: { url: `https://e.com/${'a'.repeat(9000)}` } },
+      ['source.url'],
+    ],
+    [stored('sources/1/x', 'a.wav'), ['source.storageKey']],
+    [stored('inbound/a.wav', 7), ['source.filename']],
+    [stored('inbound/a.wav', 'n'.repeat(70_000)), ['source.filename']],
+  ];
+  for (const [payload, parameters] of cases) {
+    const err = refusal(payload);
+    const what = JSON.stringify(payload).slice(0, 80);
+    assert.equal(err.code, 'invalid_parameter', what);
+    assert.deepEqual(err.toBody().parameters, parameters, what);
+  }
 });
 
 test('site and source are checked', () => {

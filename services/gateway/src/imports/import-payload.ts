@@ -52,7 +52,7 @@ const MAX_SEGMENT_BYTES = 255;
  */
 export function readImportPayload(data: unknown): ImportRequest {
   if (!isObject(data)) {
-    throw new ApiError('invalid_parameter', 'payload must be an object');
+    throw payloadRefused('payload must be an object', []);
   }
   if (data.v !== IMPORT_PAYLOAD_VERSION) {
     throw new ApiError(
@@ -66,28 +66,26 @@ export function readImportPayload(data: unknown): ImportRequest {
     (key) => !Object.hasOwn(V1_FIELDS, key),
   );
   if (unknown.length > 0) {
-    throw new ApiError(
-      'invalid_parameter',
+    // `fields` came first and stays for producers that read it.
+    throw payloadRefused(
       `unknown payload fields: ${unknown.join(', ')}`,
+      unknown,
       { fields: unknown },
     );
   }
 
   const payload = data as Partial<ImportPayloadV1>;
   if (!Number.isSafeInteger(payload.siteId) || payload.siteId! < 1) {
-    throw new ApiError(
-      'invalid_parameter',
-      'siteId must be a positive integer',
-    );
+    throw payloadRefused('siteId must be a positive integer', ['siteId']);
   }
   const { requestId } = payload;
   if (requestId !== undefined && usableRequestId(requestId) === undefined) {
     // The rule X-Request-Id is held to; a payload cannot fall back on a
     // generated id as HTTP does, since the producer reads its own back.
-    throw new ApiError(
-      'invalid_parameter',
+    throw payloadRefused(
       `requestId must be text of 1 to ${REQUEST_ID_MAX_CHARS} ` +
         'visible ASCII characters (no spaces or controls)',
+      ['requestId'],
     );
   }
 
@@ -111,21 +109,16 @@ export function readImportPayload(data: unknown): ImportRequest {
 }
 
 function readSource(source: unknown): ImportSource {
-  if (!isObject(source)) {
-    throw new ApiError(
-      'invalid_parameter',
-      'source must be {url} or {storageKey, filename}',
-    );
-  }
+  if (!isObject(source)) throw sourceRefused();
   const keys = Object.keys(source).sort().join(',');
   if (keys === 'url') {
     if (typeof source.url !== 'string' || !source.url.trim()) {
-      throw new ApiError('invalid_parameter', 'source.url must be text');
+      throw payloadRefused('source.url must be text', ['source.url']);
     }
     if (source.url.trim().length > PARAM_LIMITS.urlChars) {
-      throw new ApiError(
-        'invalid_parameter',
+      throw payloadRefused(
         `source.url must be at most ${PARAM_LIMITS.urlChars} characters long`,
+        ['source.url'],
       );
     }
     return { url: source.url.trim() };
@@ -139,29 +132,47 @@ function readSource(source: unknown): ImportSource {
       storageKey.split('/').some((part) => part.length > MAX_SEGMENT_BYTES)
     ) {
       // The key is ASCII (INBOUND_KEY), so characters are bytes.
-      throw new ApiError(
-        'invalid_parameter',
+      throw payloadRefused(
         `source.storageKey must be a storage key under ${INBOUND_PREFIX}` +
           ` of at most ${MAX_KEY_BYTES} bytes, ${MAX_SEGMENT_BYTES} ` +
           'between slashes',
+        ['source.storageKey'],
       );
     }
     if (typeof filename !== 'string') {
-      throw new ApiError('invalid_parameter', 'source.filename must be text');
+      throw payloadRefused('source.filename must be text', [
+        'source.filename',
+      ]);
     }
     // It becomes the Filename field: held to what a meta value may hold.
     if (Buffer.byteLength(filename) > PARAM_LIMITS.metaValueBytes) {
-      throw new ApiError(
-        'invalid_parameter',
+      throw payloadRefused(
         `source.filename is longer than ${PARAM_LIMITS.metaValueBytes} bytes`,
+        ['source.filename'],
       );
     }
     return { storageKey, filename };
   }
-  throw new ApiError(
-    'invalid_parameter',
-    'source must be {url} or {storageKey, filename}',
-  );
+  throw sourceRefused();
+}
+
+/**
+ * A payload value refused as HTTP refuses a parameter: `invalid_parameter`
+ * naming, in `parameters`, the payload fields at fault (`source.url`), or
+ * none when the payload as a whole is.
+ */
+function payloadRefused(
+  message: string,
+  parameters: string[],
+  extras: Record<string, unknown> = {},
+): ApiError {
+  return new ApiError('invalid_parameter', message, { parameters, ...extras });
+}
+
+function sourceRefused(): ApiError {
+  return payloadRefused('source must be {url} or {storageKey, filename}', [
+    'source',
+  ]);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
