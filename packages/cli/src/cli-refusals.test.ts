@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -127,6 +127,8 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     assert.equal(open.code, 1, open.stderr);
     assert.equal(jsonOf(open).code, 'nothing_saved');
     assert.match(open.stderr, /nothing saved: job \d+ has no published track \(it is open\)/);
+    // No folder made for nothing.
+    await assert.rejects(access(path.join(dir, 'open')), { code: 'ENOENT' });
 
     await client.publish({ jobId: job_id });
     await client.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });
@@ -146,11 +148,15 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
       `^ingest: not saved: 1 track\\(s\\) have no flac \\(track ${mp3Only}\\)$`, 'm',
     ));
 
+    // Every folder of --out it made goes; one that was there stays.
+    await mkdir(path.join(dir, 'kept'));
+    const nested = path.join(dir, 'kept', 'aiff', 'deeper');
     const none = await runIngest(
-      ['download', '--job', String(job_id), '--out', path.join(dir, 'aiff'),
+      ['download', '--job', String(job_id), '--out', nested,
         '--formats', 'aiff,wav', '--json'],
       env,
     );
+    assert.deepEqual(await readdir(path.join(dir, 'kept')), []);
     assert.equal(none.code, 1, none.stderr);
     const nothing = jsonOf(none);
     assert.equal(nothing.code, 'nothing_saved');

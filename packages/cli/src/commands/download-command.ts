@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   partFileOf,
@@ -24,7 +24,8 @@ export const downloadCommand: Command = {
   usage: `ingest download --job ID --out DIR [--formats LIST]
 
   --job ID         the job whose tracks to download
-  --out DIR        where files go (made if missing)
+  --out DIR        where files go (made if missing, and removed again
+                   when nothing is saved)
   --formats LIST   only these formats, e.g. mp3,wav (default: all)
 
 Files are named after each track's Filename (its id when that is taken)
@@ -46,7 +47,8 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
     if (listing.state !== 'complete') {
       out.note(`job ${jobId} is ${listing.state}; only published tracks are fetched`);
     }
-    await mkdir(dir, { recursive: true });
+    // The first folder made, if any: removed again when nothing is saved.
+    const made = await mkdir(dir, { recursive: true });
 
     const names = new FileNames();
     const saved: Saved[] = [];
@@ -88,6 +90,13 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
       if (!signal?.aborted) throw err;
       interrupted = true;
       out.note(`interrupted; ${saved.length} file(s) saved before it`);
+    } finally {
+      // A run that saved nothing (nothing to save, only sha256 mismatches,
+      // an error) leaves no folder of its own making. An interrupted one
+      // keeps it: a second Ctrl-C, which exits at once, could not do this.
+      if (saved.length === 0 && !interrupted) {
+        await removeMadeFolders(dir, made);
+      }
     }
 
     for (const line of describeMissing(missing)) out.note(line);
@@ -148,6 +157,27 @@ function nothingSaved(
     `nothing saved: none of the ${published} published track(s) of ` +
     `job ${jobId} has a rendition${formats}`
   );
+}
+
+/**
+ * Removes `dir` and its parents up to `first`, the first folder
+ * `mkdir -p` made, each only while empty; so never a folder that was
+ * there before, nor one something else wrote into meanwhile.
+ */
+async function removeMadeFolders(
+  dir: string,
+  first: string | undefined,
+): Promise<void> {
+  if (first === undefined) return;
+  const top = path.resolve(first);
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      await rmdir(at);
+    } catch {
+      return;
+    }
+    if (at === top || path.dirname(at) === at) return;
+  }
 }
 
 function formatsToFetch(
