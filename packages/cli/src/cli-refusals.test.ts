@@ -88,12 +88,17 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
       count: 5,
       extensions: { '.txt': 2, '.jpg': 1, '': 1, '.w64': 1 },
     });
-    const lines = result.stderr.split('\n').filter((l) => /skipped/.test(l));
+    // One name for them, on stderr as in JSON; `not_sent` counts sources
+    // a stopped run did not get to, none here.
+    assert.equal(body.not_sent, 0);
+    assert.equal(body.skipped, undefined);
+    assert.doesNotMatch(result.stderr, /skipped/);
+    const lines = result.stderr.split('\n').filter((l) => /not audio/.test(l));
     assert.equal(lines.length, 1, result.stderr);
     const mixed = path.join(dir, 'mixed');
     assert.equal(
       lines[0],
-      'ingest: skipped 5 file(s) in folders that are not audio by extension ' +
+      'ingest: not audio by extension: 5 file(s) in folders left out ' +
         `(2 .txt, 1 without extension, 1 .jpg, 1 .w64; e.g. ${mixed}/art/cover.jpg); ` +
         'name a file on the command line to send it anyway',
     );
@@ -104,13 +109,13 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
       env,
     );
     assert.equal(named.code, 0, named.stderr);
-    assert.doesNotMatch(named.stderr, /skipped/);
+    assert.doesNotMatch(named.stderr, /not audio/);
   });
 
   it('tells what it skipped when a folder holds no audio it takes', async () => {
     const result = await runIngest(['upload', path.join(dir, 'mixed', 'art')], env);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /skipped 2 file\(s\) .*\(1 \.jpg, 1 \.txt; /);
+    assert.match(result.stderr, /not audio by extension: 2 file\(s\) .*\(1 \.jpg, 1 \.txt; /);
     assert.match(result.stderr, /no audio files found in the given folders/);
   });
 

@@ -93,9 +93,11 @@ export function describeIgnored(ignored: IgnoredFiles): string | undefined {
     .slice(0, 5)
     .map(([ext, n]) => `${n} ${ext || 'without extension'}`);
   if (kinds.length > 5) shown.push(`${kinds.length - 5} other extension(s)`);
+  // Worded as `--json` names them (`not_audio_files`); "not sent" is
+  // for sources a stopped run did not get to (`not_sent`).
   return (
-    `skipped ${ignored.count} file(s) in folders that are not audio by ` +
-    `extension (${shown.join(', ')}; e.g. ${ignored.first}); ` +
+    `not audio by extension: ${ignored.count} file(s) in folders left ` +
+    `out (${shown.join(', ')}; e.g. ${ignored.first}); ` +
     'name a file on the command line to send it anyway'
   );
 }

@@ -77,8 +77,8 @@ wins over --meta for its file. Uploads run one at a time.`,
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
     const { items, ignored } = await collectSources(positionals);
-    const skippedFiles = describeIgnored(ignored);
-    if (skippedFiles) out.note(skippedFiles);
+    const notAudio = describeIgnored(ignored);
+    if (notAudio) out.note(notAudio);
     if (items.length === 0) {
       throw new CliUsageError('no audio files found in the given folders');
     }
@@ -131,13 +131,13 @@ wins over --meta for its file. Uploads run one at a time.`,
     const unmatched = csv?.unused() ?? [];
     for (const name of unmatched) out.note(`CSV row matched no source: ${name}`);
     const failed = outcomes.filter((o) => 'error' in o).length;
-    const skipped = items.length - outcomes.length;
-    if (interrupted) out.note(`interrupted; ${skipped} source(s) not sent`);
-    else if (skipped > 0) out.note(`stopped; ${skipped} source(s) not sent`);
+    const notSent = items.length - outcomes.length;
+    if (interrupted) out.note(`interrupted; ${notSent} source(s) not sent`);
+    else if (notSent > 0) out.note(`stopped; ${notSent} source(s) not sent`);
     out.result({
       uploads: outcomes,
       unmatched_csv_rows: unmatched,
-      skipped,
+      not_sent: notSent,
       not_audio_files: {
         count: ignored.count,
         extensions: Object.fromEntries(ignored.byExtension),
@@ -150,7 +150,7 @@ wins over --meta for its file. Uploads run one at a time.`,
         (attached > 0 ? ` (${attached} as a source of another's upload)` : ''),
     );
     if (interrupted) return EXIT.interrupted;
-    return failed > 0 || skipped > 0 ? EXIT.api : EXIT.ok;
+    return failed > 0 || notSent > 0 ? EXIT.api : EXIT.ok;
   },
 };
 
