@@ -40,7 +40,11 @@ import type { RenditionMaker } from './rendition-maker';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
 import { updateProcessor } from './update-processor';
-import { sweepDeadWorkDirs, workDirOf } from './work-dirs';
+import {
+  removeOwnWorkDir,
+  sweepDeadWorkDirs,
+  workDirOf,
+} from './work-dirs';
 
 /** A transcode keeps its wait for storage in its data, across put-backs. */
 const dataLedger: WaitLedger<TypedJob<'transcode'>> = {
@@ -254,6 +258,8 @@ function closeSteps(
     { name: 'completion queue', run: () => run.completion.close() },
     { name: 'index queue', run: () => run.index.close() },
     { name: 'storage', run: () => rest.storage.close() },
+    // Runs and local copies are done: an empty folder is all that is left.
+    { name: 'work dir', run: () => removeOwnWorkDir(config.dataDir) },
     { name: 'ops server', run: () => rest.ops.close() },
     { name: 'redis', run: () => rest.redis.disconnect() },
   ];

@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { isAlive, sweepDeadWorkDirs, workDirOf } from './work-dirs';
+import {
+  isAlive,
+  removeOwnWorkDir,
+  sweepDeadWorkDirs,
+  workDirOf,
+} from './work-dirs';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-work-'));
 after(() => rm(dataDir, { recursive: true, force: true }));
@@ -46,4 +51,21 @@ test('at start a folder with our own pid is a leftover', async () => {
 
 test('a missing work root sweeps nothing', async () => {
   assert.deepEqual(await sweepDeadWorkDirs(path.join(dataDir, 'none')), []);
+});
+
+test('a clean stop removes its own work folder when empty, only then', async () => {
+  const own = workDirOf(dataDir, 303);
+  await mkdir(own, { recursive: true });
+  assert.equal(await removeOwnWorkDir(dataDir, 303), true);
+  await assert.rejects(readdir(own), { code: 'ENOENT' });
+
+  // Never made: nothing to do.
+  assert.equal(await removeOwnWorkDir(dataDir, 303), false);
+
+  // Something left in it stays for a sweep; so do the others' folders.
+  await make('transcoder-404');
+  await mkdir(workDirOf(dataDir, 505));
+  assert.equal(await removeOwnWorkDir(dataDir, 404), false);
+  assert.deepEqual(await readdir(workDirOf(dataDir, 404)), ['out.wav']);
+  assert.deepEqual(await readdir(workDirOf(dataDir, 505)), []);
 });

@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 
 const PREFIX = 'transcoder-';
@@ -53,4 +53,27 @@ export async function sweepDeadWorkDirs(
     swept.push(pid);
   }
   return swept;
+}
+
+/**
+ * Removes this process's work folder at a clean stop, when it is empty
+ * (every run's files are gone once the worker closed). One that still
+ * holds something stays for the sweep of the next start or of another
+ * transcoder. True when it went.
+ */
+export async function removeOwnWorkDir(
+  dataDir: string,
+  pid = process.pid,
+): Promise<boolean> {
+  try {
+    await rmdir(workDirOf(dataDir, pid));
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Never made (no run came), or not empty: nothing of ours to do.
+    if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+      return false;
+    }
+    throw err;
+  }
 }
