@@ -5,7 +5,7 @@
  * the store is at fault, and readiness says why.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -170,4 +170,116 @@ test('readiness: a hung store is not ready within the check time', async () => {
   } finally {
     relay.mode = 'pass';
   }
+});
+
+test('a missing bucket is an outage, not a missing object', async () => {
+  // HEAD answers have no body: a missing bucket is a bare 404 there,
+  // which read as "no such object" errored uploads as source_missing.
+  const url = server.storageUrl.replace('catalog?', 'no-such-bucket?');
+  const storage = open({}, url);
+  const gone = (err: Error) => {
+    assert.ok(err instanceof StorageUnavailableError, String(err));
+    assert.match(err.message, /bucket no-such-bucket does not exist/);
+    return true;
+  };
+  await assert.rejects(storage.size('sources/1/x'), gone);
+  await assert.rejects(storage.open('sources/1/x'), gone);
+  // In a bucket that exists, a missing key is still just missing.
+  assert.equal(await open().size('sources/1/x'), undefined);
+  assert.equal(await open().open('sources/1/x'), undefined);
+});
+
+test('a store that stops mid-write fails the put as an outage', async () => {
+  const own = await s3TestServer('mid-write');
+  const storage = open({ partSize: 5 * 1024 * 1024 }, own.storageUrl);
+  try {
+    // 20 MiB, 1 MiB every 100 ms: the store stops after the first part.
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent === 20) return this.push(null);
+        setTimeout(() => this.push(Buffer.alloc(1024 * 1024, sent++)), 100);
+      },
+    });
+    const put = storage.put('big/one.bin', body);
+    setTimeout(() => void own.stop(), 800);
+    await assert.rejects(put, (err: Error) => {
+      assert.ok(err instanceof StorageUnavailableError, String(err));
+      assert.match(err.message, /^storage unreachable: /);
+      return true;
+    });
+  } finally {
+    await own.close();
+  }
+});
+
+/**
+ * Runs `fn` with none of the AWS SDK's sources of credentials or region
+ * in reach: no variables, no shared files, no instance metadata (the
+ * SDK would otherwise ask 169.254.169.254, which no test may reach).
+ */
+async function withoutAwsSetup<T>(fn: () => Promise<T>): Promise<T> {
+  const names = [
+    'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+    'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED',
+  ];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(workDir, 'no-credentials');
+  process.env.AWS_CONFIG_FILE = path.join(workDir, 'no-config');
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+test('no credentials anywhere: not ready, and calls fail as an outage', async () => {
+  await withoutAwsSetup(async () => {
+    const storage = open({ credentials: undefined });
+    const readiness = await storage.ready();
+    assert.equal(readiness.ready, false);
+    assert.match(readiness.reason ?? '', /no credentials.*AWS_ACCESS_KEY_ID/);
+    await assert.rejects(storage.size('x/one.txt'), (err: Error) => {
+      assert.ok(err instanceof StorageUnavailableError, String(err));
+      assert.match(err.message, /no credentials/);
+      return true;
+    });
+    await assert.rejects(
+      storage.put('x/two.txt', Readable.from(['two'])),
+      StorageUnavailableError,
+    );
+  });
+});
+
+test('no region anywhere: not ready, and calls fail as an outage', async () => {
+  await withoutAwsSetup(async () => {
+    const url = server.storageUrl
+      .replace(server.endpoint, relayEndpoint())
+      .replace('&region=us-east-1', '');
+    const storage = open({}, url);
+    const readiness = await storage.ready();
+    assert.equal(readiness.ready, false);
+    assert.match(readiness.reason ?? '', /no region.*AWS_REGION/);
+    const local = path.join(workDir, 'three.txt');
+    await writeFile(local, 'three');
+    for (const call of [
+      () => storage.size('x/one.txt'),
+      () => storage.put('x/two.txt', Readable.from(['two'])),
+      () => storage.putFile('x/three.txt', local),
+    ]) {
+      await assert.rejects(call(), (err: Error) => {
+        assert.ok(err instanceof StorageUnavailableError, String(err));
+        assert.match(err.message, /no region/);
+        return true;
+      });
+    }
+  });
 });

@@ -22,6 +22,20 @@ const REFUSALS = new Set([
   'NoSuchBucket',
 ]);
 
+/**
+ * The SDK's credential chain found nothing. An outage like refused
+ * credentials: a role's credentials may come back (instance metadata,
+ * EKS web identity), and a fixed setup is taken at the next call.
+ */
+export const NO_CREDENTIALS =
+  'storage: no credentials found; set AWS_ACCESS_KEY_ID and ' +
+  'AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or a role';
+
+/** Neither STORAGE_URL nor the SDK's chain names a signing region. */
+export const NO_REGION =
+  'storage: no region; set region= in STORAGE_URL, AWS_REGION, or a ' +
+  "profile's region";
+
 interface SdkError {
   name?: string;
   code?: string;
@@ -54,6 +68,7 @@ export function s3Outage(err: unknown): string | undefined {
   if (status === 403) {
     return 'storage refused the request (403): check the credentials';
   }
+  if (e.name === 'CredentialsProviderError') return NO_CREDENTIALS;
   if (status !== undefined) return undefined;
   if (e.name === 'TimeoutError' || (e.code && NETWORK_CODES.has(e.code))) {
     return `storage unreachable: ${detail}`;

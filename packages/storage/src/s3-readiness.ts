@@ -39,9 +39,13 @@ export async function s3Readiness(
         reason: `storage unreachable: no answer within ${S3_READY_TIMEOUT_MS} ms`,
       };
     }
+    const status = s3Status(err);
     const reason =
-      s3Outage(err) ?? `storage answered ${s3Status(err) ?? '?'} ${name}`;
+      s3Outage(err) ??
+      (status === undefined
+        ? `storage failed: ${(err as Error).message || name}`
+        : `storage answered ${status} ${name}`);
     // Another 404 (a server that names no code) still means it answers.
-    return s3Status(err) === 404 ? { ready: true } : { ready: false, reason };
+    return status === 404 ? { ready: true } : { ready: false, reason };
   }
 }

@@ -14,10 +14,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
-import { s3Failure, s3Status } from './s3-errors';
+import { NO_REGION, s3Failure, s3Status } from './s3-errors';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
+import { StorageUnavailableError } from './storage-errors';
 import {
   ObjectTooLargeError,
   type ByteRange,
@@ -70,6 +71,7 @@ export class S3Storage implements Storage {
   private readonly client: S3Client;
   private readonly location: S3Location;
   private readonly workDir: string;
+  private region: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: S3StorageOptions) {
@@ -100,6 +102,33 @@ export class S3Storage implements Storage {
     };
   }
 
+  /**
+   * Settles once the signing region is known (from the URL or the SDK's
+   * chain); without one every request fails with a bare "Region is
+   * missing", so this says what to set instead. Asked again after a
+   * failure, as a profile or instance metadata may answer later.
+   */
+  private regionKnown(): Promise<void> {
+    this.region ??= this.client.config.region().then(
+      () => undefined,
+      (err: unknown) => {
+        this.region = undefined;
+        throw new StorageUnavailableError(NO_REGION, { cause: err });
+      },
+    );
+    return this.region;
+  }
+
+  /** The answer of a command; an outage is a StorageUnavailableError. */
+  private async answer<T>(send: () => Promise<T>): Promise<T> {
+    await this.regionKnown();
+    try {
+      return await send();
+    } catch (err) {
+      throw s3Failure(err);
+    }
+  }
+
   private upload(key: string, body: Readable, length?: number): Upload {
     return new Upload({
       client: this.client,
@@ -115,16 +144,27 @@ export class S3Storage implements Storage {
     maxBytes = Infinity,
     signal?: AbortSignal,
   ): Promise<PutResult> {
+    try {
+      await this.regionKnown();
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
     const meter = new ByteMeter(maxBytes);
     const upload = this.upload(key, meter);
     // A sender gone, or a body over the cap, stops the upload at once,
     // even when the store holds a part without answering.
     const stop = () => void upload.abort();
+    // An upload that fails stops reading, which ends the feeding side
+    // with an AbortError. Its own error says why; aborting it then would
+    // put "Upload aborted" in that error's place.
+    const readerQuit = (err: unknown) =>
+      (err as Error | undefined)?.name === 'AbortError' && !signal?.aborted;
     signal?.addEventListener('abort', stop, { once: true });
     try {
       const [fed, sent] = await Promise.allSettled([
         pipeline(body, meter, { signal }).catch((err) => {
-          stop();
+          if (!readerQuit(err)) stop();
           throw err;
         }),
         upload.done().catch((err) => {
@@ -135,8 +175,11 @@ export class S3Storage implements Storage {
       ]);
       // Both settled: an upload that failed has aborted its parts.
       if (meter.exceeded) throw new ObjectTooLargeError(maxBytes);
-      if (fed.status === 'rejected') throw fed.reason;
+      if (fed.status === 'rejected' && !readerQuit(fed.reason)) {
+        throw fed.reason;
+      }
       if (sent.status === 'rejected') throw s3Failure(sent.reason);
+      if (fed.status === 'rejected') throw fed.reason;
       return meter.result();
     } finally {
       signal?.removeEventListener('abort', stop);
@@ -144,6 +187,7 @@ export class S3Storage implements Storage {
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
+    await this.regionKnown();
     const { size } = await stat(localPath);
     const upload = this.upload(key, createReadStream(localPath), size);
     await upload.done().catch((err) => {
@@ -184,7 +228,7 @@ export class S3Storage implements Storage {
     range?: ByteRange,
     etag?: string,
   ): Promise<Readable> {
-    const answer = await answerOf(
+    const answer = await this.answer(() =>
       this.client.send(
         new GetObjectCommand({
           ...this.target(key),
@@ -221,14 +265,20 @@ export class S3Storage implements Storage {
 
   private async head(key: string) {
     try {
-      const answer = await answerOf(
+      const answer = await this.answer(() =>
         this.client.send(new HeadObjectCommand(this.target(key))),
       );
       return { size: answer.ContentLength ?? 0, etag: answer.ETag };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
+      if (!isNotFound(err)) throw err;
     }
+    // A HEAD answer has no body, so a missing bucket is a bare 404 as
+    // well; a GET of the same key names which of the two is missing.
+    const store = await s3Readiness(this.client, this.target(key));
+    if (!store.ready) {
+      throw new StorageUnavailableError(store.reason ?? 'storage not ready');
+    }
+    return undefined;
   }
 
   async size(key: string): Promise<number | undefined> {
@@ -236,7 +286,7 @@ export class S3Storage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await answerOf(
+    await this.answer(() =>
       this.client.send(new DeleteObjectCommand(this.target(key))),
     );
   }
@@ -246,6 +296,7 @@ export class S3Storage implements Storage {
     ttlSeconds: number,
     download: DownloadHeaders = {},
   ): Promise<string> {
+    await this.regionKnown();
     const command = new GetObjectCommand({
       ...this.target(key),
       ResponseContentType: download.contentType,
@@ -256,6 +307,11 @@ export class S3Storage implements Storage {
 
   /** See s3Readiness: a missing probe object is ready, a missing bucket not. */
   async ready(): Promise<Readiness> {
+    try {
+      await this.regionKnown();
+    } catch (err) {
+      return { ready: false, reason: (err as Error).message };
+    }
     return s3Readiness(this.client, this.target('readyz/probe'));
   }
 
@@ -269,13 +325,4 @@ export class S3Storage implements Storage {
 function isNotFound(err: unknown): boolean {
   const name = (err as Error).name;
   return name === 'NotFound' || name === 'NoSuchKey' || s3Status(err) === 404;
-}
-
-/** The answer of a sent command; an outage is a StorageUnavailableError. */
-async function answerOf<T>(sent: Promise<T>): Promise<T> {
-  try {
-    return await sent;
-  } catch (err) {
-    throw s3Failure(err);
-  }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -19,6 +19,13 @@ export interface S3TestServer {
   stop(): Promise<void>;
   /** Serves again on the same port, with the objects it had. */
   start(): Promise<void>;
+  /**
+   * The bucket is gone while the server still answers, as one deleted
+   * by mistake; its objects are kept aside for `restoreBucket`.
+   */
+  removeBucket(): Promise<void>;
+  /** Brings the removed bucket back with the objects it had. */
+  restoreBucket(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,10 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
     await running?.close();
   };
 
+  // s3rver keeps a bucket as a folder it reads at each request.
+  const bucketDir = path.join(directory, bucket);
+  const asideDir = `${directory}-aside`;
+
   const endpoint = `http://127.0.0.1:${address.port}`;
   const storageUrl =
     `s3://${bucket}?endpoint=${endpoint}&region=us-east-1` +
@@ -73,10 +84,13 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
       server = serve(address.port);
       await server.run();
     },
+    removeBucket: () => rename(bucketDir, asideDir),
+    restoreBucket: () => rename(asideDir, bucketDir),
     close: () =>
       (closed ??= (async () => {
         await stop();
         await rm(directory, { recursive: true, force: true });
+        await rm(asideDir, { recursive: true, force: true });
       })()),
   };
 }

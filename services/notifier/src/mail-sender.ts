@@ -35,6 +35,8 @@ export interface MailSenderOptions {
   /** The From header, from the operator's configuration. */
   from: string;
   outboxDir: string;
+  /** Longest one SMTP send may take, in ms; default 3 minutes. */
+  sendTimeoutMs?: number;
 }
 
 const SMTP_TIMEOUTS = {
@@ -43,17 +45,39 @@ const SMTP_TIMEOUTS = {
   socketTimeout: 60_000,
 };
 
+/**
+ * The timeouts above are per step and per silence: a server that keeps
+ * answering a little (a tarpit's endless "250-" lines) passes them all
+ * and holds the send, and one of the few email slots, for ever.
+ */
+const SMTP_SEND_LIMIT_MS = 180_000;
+
+/** A send cut at its time limit; its connection has been closed. */
+export class MailTimeoutError extends Error {
+  /** What the delivery log shows, as for a webhook past its time. */
+  readonly code = 'timeout';
+
+  constructor(limitMs: number, options?: ErrorOptions) {
+    super(`SMTP send not done within ${limitMs / 1000} s`, options);
+    this.name = 'MailTimeoutError';
+  }
+}
+
 /** Sends through SMTP when configured, else into the local outbox. */
 export function createMailSender(options: MailSenderOptions): MailSender {
   if (/[\r\n]/.test(options.from)) {
     throw new Error('INGEST_MAIL_FROM must be a single line');
   }
   return options.smtpUrl
-    ? smtpSender(options.smtpUrl, options.from)
+    ? smtpSender(
+        options.smtpUrl,
+        options.from,
+        options.sendTimeoutMs ?? SMTP_SEND_LIMIT_MS,
+      )
     : outboxSender(options.outboxDir, options.from);
 }
 
-function smtpSender(url: string, from: string): MailSender {
+function smtpSender(url: string, from: string, limitMs: number): MailSender {
   const transport = nodemailer.createTransport(
     { url, ...SMTP_TIMEOUTS },
     { from, disableFileAccess: true, disableUrlAccess: true },
@@ -62,7 +86,14 @@ function smtpSender(url: string, from: string): MailSender {
 
   return {
     async send(mail) {
-      await transport.sendMail(messageOf(mail));
+      // nodemailer closes the connection when the signal aborts.
+      const signal = AbortSignal.timeout(limitMs);
+      try {
+        await transport.sendMail({ ...messageOf(mail), signal });
+      } catch (err) {
+        if (signal.aborted) throw new MailTimeoutError(limitMs, { cause: err });
+        throw err;
+      }
     },
     ready: async () => true,
     async close() {
