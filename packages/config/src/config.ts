@@ -1,20 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
+import { readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
 import { z } from 'zod';
 import { parseDuration, parseSchedule } from './duration';
 
-const FLAG_ON = ['1', 'true', 'yes', 'on'];
-const FLAG_OFF = ['0', 'false', 'no', 'off'];
-
 /** A switch, spelled as the API's flags are, in any case. */
 const flag = z.string().transform((v, ctx) => {
-  const word = v.trim().toLowerCase();
-  if (FLAG_ON.includes(word)) return true;
-  if (FLAG_OFF.includes(word)) return false;
-  ctx.addIssue({
-    code: 'custom',
-    message: 'expected 1/0, true/false, yes/no or on/off',
-  });
+  const on = readSwitch(v);
+  if (on !== undefined) return on;
+  ctx.addIssue({ code: 'custom', message: `expected ${SWITCH_SPELLINGS}` });
   return z.NEVER;
 });
 

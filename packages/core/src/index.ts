@@ -6,3 +6,4 @@ export * from './track-update';
 export * from './update-order';
 export * from './email-address';
 export * from './stored-at';
+export * from './switch-words';

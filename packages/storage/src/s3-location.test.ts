@@ -39,3 +39,24 @@ test('bad URLs name what is wrong', () => {
     assert.throws(() => parseS3Url(url), message, url);
   }
 });
+
+test('a prefix is read as written: escapes decoded, dot and empty folders refused', () => {
+  assert.equal(parseS3Url('s3://catalog/caf%C3%A9/a%20b/').prefix, 'café/a b/');
+  assert.equal(parseS3Url('s3://catalog/a%2Fb').prefix, 'a/b/');
+  const refused: [string, RegExp][] = [
+    // URL parsing alone would resolve these to 'up/' and 'x/'.
+    ['s3://catalog/%2E%2E/up', /prefix "\.\.\/up" has an empty, "\." or "\.\." folder/],
+    ['s3://catalog/./x', /prefix "\.\/x"/],
+    ['s3://catalog/a//b', /prefix "a\/\/b"/],
+    ['s3://catalog/%ZZ', /broken %-escape/],
+  ];
+  for (const [url, message] of refused) {
+    assert.throws(() => parseS3Url(url), message, url);
+  }
+});
+
+test('forcePathStyle is a switch, spelled as other settings are', () => {
+  const off = parseS3Url('s3://catalog?endpoint=http://m:9&forcePathStyle=OFF');
+  assert.equal(off.forcePathStyle, false);
+  assert.equal(parseS3Url('s3://catalog?forcePathStyle=On').forcePathStyle, true);
+});

@@ -1,3 +1,5 @@
+import { readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
+
 /** Where an S3 storage lives, as a `STORAGE_URL` names it. */
 export interface S3Location {
   bucket: string;
@@ -13,14 +15,6 @@ export interface S3Location {
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KNOWN = new Set(['endpoint', 'region', 'forcePathStyle']);
-const FLAGS: Record<string, boolean> = {
-  '1': true,
-  true: true,
-  yes: true,
-  '0': false,
-  false: false,
-  no: false,
-};
 
 /**
  * Reads `s3://bucket[/prefix]?endpoint=…&region=…&forcePathStyle=…`.
@@ -28,7 +22,7 @@ const FLAGS: Record<string, boolean> = {
  * servers rarely have per-bucket host names) and off for AWS.
  */
 export function parseS3Url(raw: string): S3Location {
-  const fail = (why: string) => {
+  const fail = (why: string): never => {
     throw new Error(`STORAGE_URL: ${why}`);
   };
   let url: URL;
@@ -53,16 +47,36 @@ export function parseS3Url(raw: string): S3Location {
     fail('endpoint must be an http:// or https:// URL');
   }
   const style = params.get('forcePathStyle');
-  if (style !== null && !(style in FLAGS)) {
-    fail('forcePathStyle must be true or false');
-  }
+  const pathStyle = style === null ? endpoint !== undefined : readSwitch(style);
+  if (pathStyle === undefined) fail(`forcePathStyle must be ${SWITCH_SPELLINGS}`);
 
-  const trimmed = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
   return {
     bucket,
-    prefix: trimmed ? `${trimmed}/` : '',
+    prefix: readPrefix(raw, fail),
     endpoint,
     region: params.get('region') || undefined,
-    forcePathStyle: style === null ? endpoint !== undefined : FLAGS[style],
+    forcePathStyle: pathStyle === true,
   };
+}
+
+/**
+ * The key prefix from the URL's path as written (URL parsing would
+ * resolve `..` away): '' or folders ending in '/'. An empty, `.` or `..`
+ * folder is refused rather than tidied, since stores differ in what they
+ * make of such keys.
+ */
+function readPrefix(raw: string, fail: (why: string) => never): string {
+  const written = /^s3:\/\/[^/?#]*([^?#]*)/i.exec(raw)?.[1] ?? '';
+  let path: string;
+  try {
+    path = decodeURIComponent(written).replace(/^\/+|\/+$/g, '');
+  } catch {
+    return fail(`the prefix "${written}" has a broken %-escape`);
+  }
+  if (!path) return '';
+  const folders = path.split('/');
+  if (folders.some((folder) => folder === '' || folder === '.' || folder === '..')) {
+    fail(`the prefix "${path}" has an empty, "." or ".." folder`);
+  }
+  return `${path}/`;
 }
