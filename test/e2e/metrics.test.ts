@@ -10,9 +10,11 @@ import { after, before, test } from 'node:test';
 import {
   makeTone,
   startFixtureStack,
+  waitUntil,
   webhookReceiver,
   type FixtureStack,
   type LoopbackServer,
+  type ServiceProcess,
   type TestSite,
   type TestStack,
 } from '@ingest/testkit';
@@ -53,6 +55,31 @@ before(async () => {
 
 after(() => fixture?.close());
 
+/**
+ * A service's /metrics once every name it should have is there. The
+ * last counts of a job come a moment after what the test waits for: the
+ * notifier counts a webhook once its answer came and the attempt is in
+ * the delivery log (a Redis write), after the receiver saw the POST.
+ */
+async function metricsOnceCounted(service: ServiceProcess): Promise<string> {
+  let text = '';
+  const missing = () =>
+    EXPECTED[service.name].filter((name) => !new RegExp(`^${name}\\{`, 'm').test(text));
+  await waitUntil(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${service.port}/metrics`);
+      assert.equal(res.status, 200);
+      text = await res.text();
+      return missing().length === 0;
+    },
+    {
+      timeoutMs: 30_000,
+      message: () => `${service.name}: no ${missing().join(', ')} in its /metrics`,
+    },
+  );
+  return text;
+}
+
 function promtool(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v promtool']);
   return found.status === 0 ? found.stdout.toString().trim() : undefined;
@@ -78,9 +105,7 @@ test('each service exposes its metrics after a job', async () => {
 
   const tool = promtool();
   for (const service of stack.services) {
-    const res = await fetch(`http://127.0.0.1:${service.port}/metrics`);
-    assert.equal(res.status, 200);
-    const text = await res.text();
+    const text = await metricsOnceCounted(service);
     for (const name of EXPECTED[service.name]) {
       assert.match(text, new RegExp(`^${name}\\{`, 'm'), `${service.name}: ${name}`);
     }

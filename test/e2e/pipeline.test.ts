@@ -13,6 +13,7 @@ import {
   makeTone,
   smtpSink,
   startFixtureStack,
+  waitUntil,
   webhookReceiver,
   type FixtureStack,
   type LoopbackServer,
@@ -206,8 +207,17 @@ describe('a job with a webhook', () => {
       [check.state, check.q, check.i, check.d, check.e],
       ['complete', 0, 0, 3, 0],
     );
-    assert.equal(check.deliveries.length, 1);
-    assert.equal(check.deliveries[0].ok, true);
+    // The attempt is logged once the receiver's answer is back at the
+    // notifier: a moment after the receiver has the POST.
+    const deliveries = await waitUntil(
+      async () => {
+        const { body } = await call('checkJob', { job_id: jobId });
+        return body.deliveries.length > 0 && body.deliveries;
+      },
+      { timeoutMs: 30_000, message: 'the webhook delivery was never logged' },
+    );
+    assert.equal(deliveries.length, 1);
+    assert.equal(deliveries[0].ok, true);
   });
 
   test('renditions follow the encoding policy and download intact', async () => {

@@ -9,7 +9,7 @@ import {
   TestStack,
   throttleProxy,
   waitUntil,
-  type LoopbackServer,
+  type ThrottleProxy,
 } from '@ingest/testkit';
 import { startIngest } from './testing/run-ingest';
 
@@ -20,7 +20,7 @@ async function partFiles(dir: string): Promise<string[]> {
 
 describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 240_000 }, () => {
   let stack: TestStack;
-  let slow: LoopbackServer;
+  let slow: ThrottleProxy;
   let dir: string;
   let client: IngestClient;
   let env: Record<string, string>;
@@ -49,11 +49,14 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
   it('upload: reports the uploads made and exits 130', async () => {
     const { job_id } = await client.createJob({ name: 'interrupted upload' });
     const run = startIngest(['upload', dir, '--job', String(job_id), '--json'], env);
-    // The small file is in; the large one is on its way.
-    await waitUntil(async () => (await client.list(job_id)).tracks.length === 1, {
+    // The small file is in; the large one is on its way. Its request
+    // comes only once the command has the small one's answer (a fixed
+    // wait after the upload was listed could cut that answer instead).
+    await waitUntil(() => slow.requestsTo('/api/import/upload') >= 2, {
       timeoutMs: 30_000,
+      intervalMs: 50,
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await client.list(job_id)).tracks.length, 1);
     const sentAt = Date.now();
     run.child.kill('SIGINT');
     const result = await run.done;

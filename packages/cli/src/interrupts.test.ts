@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,9 @@ describe('Ctrl-C handling', () => {
 
   it('a second Ctrl-C while the first is still aborting exits 130 and removes the temp files', async () => {
     const tempFile = path.join(dir, 'track.wav.part');
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, tempFile], {
+    const sentFile = path.join(dir, 'second-sent');
+    const args = ['--import', 'tsx', FIXTURE, tempFile, sentFile];
+    const child = spawn(process.execPath, args, {
       cwd: HERE,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -29,10 +31,19 @@ describe('Ctrl-C handling', () => {
       child.on('exit', (code, signal) => resolve([code, signal])),
     );
     let seen = '';
+    let sent = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk;
-      if (seen === 'ready\n') child.kill('SIGINT');
-      if (seen === 'ready\naborting\n') child.kill('SIGINT');
+      if (sent === 0 && seen.includes('ready\n')) {
+        sent = 1;
+        child.kill('SIGINT');
+      }
+      if (sent === 1 && seen.includes('aborting\n')) {
+        sent = 2;
+        child.kill('SIGINT');
+        // The abort ends only now: the second Ctrl-C came during it.
+        writeFileSync(sentFile, '');
+      }
     });
 
     const [code, signal] = await exited;

@@ -342,8 +342,10 @@ describe('IngestClient against the real stack', { timeout: 240_000 }, () => {
 
   it('times out waiting for a job that cannot complete', async () => {
     const { job_id } = await client.createJob({ name: 'never published' });
+    // Long enough for a poll to be answered on a busy machine: the
+    // deadline aborts the poll in flight, and `last` stays empty.
     const error = await client
-      .waitForJob(job_id, { intervalMs: 20, timeoutMs: 100 })
+      .waitForJob(job_id, { intervalMs: 20, timeoutMs: 2_000 })
       .catch((err: unknown) => err);
     assert.ok(error instanceof JobTimeoutError);
     assert.equal(error.jobId, job_id);

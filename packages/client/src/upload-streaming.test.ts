@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import busboy from 'busboy';
-import { listenOnLoopback } from '@ingest/testkit';
+import { listenOnLoopback, waitUntil } from '@ingest/testkit';
 import { IngestClient, UploadFileError } from './index';
 
 interface SinkRequest {
@@ -159,8 +159,10 @@ describe('multipart uploads', () => {
     // well before its end.
     const file = path.join(dir, 'vanishing.wav');
     await writeFile(file, Buffer.alloc(64 * 1024 * 1024));
+    const before = sink.received();
     const sending = client.upload({ file }).catch((err: unknown) => err);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Cut once its bytes arrive: its size was read, and sending has begun.
+    await waitUntil(() => sink.received() > before, { timeoutMs: 30_000, intervalMs: 1 });
     await truncate(file, 1000);
     const vanished = await sending;
     assert.ok(vanished instanceof UploadFileError, String(vanished));

@@ -127,6 +127,15 @@ function echoPost(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/**
+ * Waits until `done` holds, 5 s at most: a fixed sleep read the state
+ * before the I/O it waited for whenever the test process was held up
+ * that long (timers run before I/O when a loaded machine lets it go on).
+ */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i += 1) await sleep(10);
+}
+
 async function assertFails(
   promise: Promise<unknown>,
   code: NetError['code'],
@@ -249,9 +258,7 @@ test('destroying the body closes the connection', async () => {
     assert.ok(chunk.length > 0);
     break; // leaving the loop destroys the body
   }
-  for (let i = 0; i < 50 && endlessClosed === before; i += 1) {
-    await sleep(10);
-  }
+  await until(() => endlessClosed !== before);
   assert.equal(endlessClosed, before + 1);
 });
 
@@ -297,7 +304,7 @@ test('a body nobody reads is closed quietly at the deadline', async () => {
     timeoutMs: 400,
   });
   // No listener at all: the deadline must not crash the process.
-  await sleep(700);
+  await until(() => response.body.destroyed);
   assert.equal(response.body.destroyed, true);
 });
 
@@ -307,7 +314,7 @@ test('an ignored body over maxBytes does not crash the process', async () => {
     maxBytes: 1000,
   });
   // No listener: data still flows in until the cap closes the body.
-  await sleep(200);
+  await until(() => response.body.destroyed);
   assert.equal(response.body.destroyed, true);
 });
 

@@ -52,9 +52,10 @@ export function closeInSteps(
 
 /**
  * Runs the steps in order on SIGTERM / SIGINT, each guarded, all under
- * one deadline; exits 0 when they finish. The services cut short or hand
- * back their own work before the deadline (`handBackAfter`), so exit 1
- * when it passes is only the backstop for a step that truly hangs.
+ * one deadline; exits 0 when they finish. A signal that comes again
+ * meanwhile changes nothing. The services cut short or hand back their
+ * own work before the deadline (`handBackAfter`), so exit 1 when it
+ * passes is only the backstop for a step that truly hangs.
  */
 export function onShutdown(
   logger: Logger,
@@ -78,8 +79,13 @@ export function onShutdown(
     return running;
   };
 
+  // Listeners kept for good: a signal that comes again while the steps
+  // run waits for the same run. One may come twice (a SIGINT sent to
+  // `npm run start:<name>` and the service alike reaches the service
+  // again from npm); with a `once` listener Node restored the default
+  // action after the first, and the second ended the process mid-drain.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
       void shutdown().then(() => process.exit(0));
     });
   }

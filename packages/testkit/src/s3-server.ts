@@ -2,6 +2,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
+import { freePort } from './free-port';
 
 /** The one key pair the S3 test server accepts (s3rver's built-in). */
 const KEY = 'S3RVER';
@@ -44,7 +45,10 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
       directory,
       configureBuckets: [{ name: bucket, configs: [] }],
     });
-  let server: S3rver | undefined = serve(0);
+  // A port from freePort, not 0: `start` binds it again after `stop`, and
+  // one of the kernel's own (ephemeral) ports may be taken meanwhile as
+  // the local end of any outgoing connection on the machine.
+  let server: S3rver | undefined = serve(await freePort());
   let address;
   try {
     address = await server.run();

@@ -13,6 +13,11 @@ export interface ThrottleProxyOptions {
   bytesPerSecond: number;
 }
 
+export interface ThrottleProxy extends LoopbackServer {
+  /** How many requests came in so far whose path starts with `prefix`. */
+  requestsTo(prefix: string): number;
+}
+
 /**
  * A loopback reverse proxy in front of `target` that passes the bodies
  * of some requests and their answers at a set pace: a long transfer
@@ -21,9 +26,11 @@ export interface ThrottleProxyOptions {
 export async function throttleProxy(
   target: string,
   options: ThrottleProxyOptions,
-): Promise<LoopbackServer> {
+): Promise<ThrottleProxy> {
   const upstream = new URL(target);
+  const paths: string[] = [];
   const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '/');
     const slow = (req.url ?? '/').startsWith(options.pathPrefix);
     const pace = () =>
       slow ? new Pace(options.bytesPerSecond) : new Transform({ transform: pass });
@@ -38,7 +45,10 @@ export async function throttleProxy(
     res.on('close', () => forward.destroy());
     req.pipe(pace()).pipe(forward);
   });
-  return listenOnLoopback(server);
+  return {
+    ...(await listenOnLoopback(server)),
+    requestsTo: (prefix) => paths.filter((p) => p.startsWith(prefix)).length,
+  };
 }
 
 function pass(chunk: Buffer, _: BufferEncoding, done: TransformCallback) {
