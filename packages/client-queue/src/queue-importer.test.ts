@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
+import { IngestApiError } from '@ingest/client';
+import { openQueue } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import { Redis } from 'ioredis';
 import { QueueImporter, RedisUnreachableError } from './index';
 
 describe('QueueImporter without a reachable Redis', () => {
@@ -25,6 +29,50 @@ describe('QueueImporter without a reachable Redis', () => {
       assert.ok(Date.now() - started < 3_000);
     } finally {
       await importer.close();
+    }
+  });
+});
+
+describe('QueueImporter against a full Redis', () => {
+  it('throws 503 not_ready as the API answers, and queues once there is room', async () => {
+    const server = await RedisServer.start();
+    const admin = new Redis(server.url);
+    const importer = new QueueImporter({ redisUrl: server.url });
+    const imports = openQueue('imports', admin);
+    const payload = {
+      v: 1 as const,
+      siteId: 1,
+      source: { url: 'http://127.0.0.1:1/a.wav' },
+    };
+    try {
+      const info = await admin.info('memory');
+      const used = Number(/^used_memory:(\d+)/m.exec(info)![1]);
+      // Below what is used: every write is refused.
+      await admin.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+      const error = await importer
+        .enqueueImport(payload)
+        .catch((err: unknown) => err);
+      await admin.config('SET', 'maxmemory', '0');
+
+      assert.ok(error instanceof IngestApiError, String(error));
+      assert.equal(error.code, 'not_ready');
+      assert.equal(error.status, 503);
+      assert.equal(error.endpoint, 'queue:imports');
+      assert.equal(
+        error.message,
+        'the service is out of room for new work; retry later',
+      );
+      // Redis's own answer stays at hand for the producer's logs.
+      assert.match(String((error.cause as Error).message), /^OOM command/);
+      assert.equal((await imports.getJobCounts('waiting')).waiting, 0);
+
+      const id = await importer.enqueueImport(payload);
+      assert.equal(await imports.getJobState(id), 'waiting');
+    } finally {
+      await importer.close();
+      await imports.close();
+      admin.disconnect();
+      await server.close();
     }
   });
 });

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IngestApiError, type UploadResult } from '@ingest/client';
+import { ERRORS } from '@ingest/core';
 import {
   createRedis,
+  isRedisOutOfMemory,
   openQueue,
+  REDIS_FULL_ANSWER,
   type ImportPayloadV1,
   type TypedQueue,
 } from '@ingest/queue';
@@ -71,16 +74,30 @@ export class QueueImporter {
    * Queues one import; answers its id for `waitForImport`. Throws
    * `RedisUnreachableError` when Redis is not connected within
    * `connectTimeoutMs`: the import is then not queued, not even later.
+   * Throws `IngestApiError` 503 `not_ready` when Redis is full
+   * (`maxmemory`), as the HTTP API answers then; nothing is queued, and
+   * its `cause` is Redis's answer.
    */
   async enqueueImport(
     payload: ImportPayloadV1,
     options: EnqueueOptions = {},
   ): Promise<string> {
     await this.connected();
-    const job = await this.queue.add('import', payload, {
-      jobId: options.importId,
-    });
-    return job.id!;
+    try {
+      const job = await this.queue.add('import', payload, {
+        jobId: options.importId,
+      });
+      return job.id!;
+    } catch (err) {
+      if (!isRedisOutOfMemory(err)) throw err;
+      throw new IngestApiError(
+        IMPORTS_ENDPOINT,
+        ERRORS.not_ready.status,
+        { error: REDIS_FULL_ANSWER, code: 'not_ready' },
+        undefined,
+        { cause: err },
+      );
+    }
   }
 
   /** Waits for the connection to be ready, at most connectTimeoutMs. */

@@ -37,8 +37,10 @@ export class IngestApiError extends Error {
     status: number,
     body: ErrorBody,
     requestId?: string,
+    /** `cause`: what made the SDK give this answer, when it made it. */
+    options?: ErrorOptions,
   ) {
-    super(body.error);
+    super(body.error, options);
     this.name = 'IngestApiError';
     this.endpoint = endpoint;
     this.status = status;

@@ -9,6 +9,7 @@ import {
   type QueuePayloads,
 } from './contracts';
 import { KEY_PREFIX } from './redis-connection';
+import { RedisFullWatch } from './redis-full-watch';
 import { logWorkerErrors, type WorkerLogger } from './worker-errors';
 
 export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
@@ -50,6 +51,11 @@ export interface WorkerSettings {
   concurrency?: number;
   /** Gets the worker's own faults; reconnect attempts only at debug. */
   logger: WorkerLogger;
+  /**
+   * Tells a full Redis once for the whole service; give the service's
+   * one to each of its workers. Default: one of this worker's own.
+   */
+  redisFull?: RedisFullWatch;
   /**
    * The configured schedule of a delivery queue (ms): the delay before
    * each retry of its `{type:'schedule'}` jobs (see scheduledRetries).
@@ -104,7 +110,11 @@ export function openWorker<N extends QueueName, R = unknown>(
     policy.outsideProducers ? withPolicyRetries(processor, policy) : processor,
     options,
   );
-  logWorkerErrors(worker, settings.logger);
+  logWorkerErrors(
+    worker,
+    settings.logger,
+    settings.redisFull ?? new RedisFullWatch(connection, settings.logger),
+  );
   return worker;
 }
 

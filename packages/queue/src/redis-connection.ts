@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { REDIS_FULL, redisIsFull } from './redis-full';
 import type { RedisOutage } from './redis-outage';
 
 /** All keys of the project live under this hash-tagged prefix. */
@@ -54,4 +55,35 @@ export async function redisAnswers(
     () => false,
   );
   return Promise.race([answer, timeout]);
+}
+
+/** What `/readyz` says of Redis; `reason` when it is not ready. */
+export interface RedisReadiness {
+  ready: boolean;
+  reason?: string;
+}
+
+/**
+ * Redis as `/readyz` sees it: it answers a PING, and it has room for
+ * writes. A full Redis (maxmemory under `noeviction`) answers every
+ * write with an OOM error, so no service can take work then. Both
+ * asks share one `timeoutMs`, which the k8s probes' timeouts count on.
+ * Where Redis's memory cannot be read (INFO refused), it counts as
+ * having room.
+ */
+export async function redisReadiness(
+  redis: Redis,
+  timeoutMs = REDIS_READY_TIMEOUT_MS,
+): Promise<RedisReadiness> {
+  const unreachable = { ready: false, reason: 'redis unreachable' };
+  const timeout = new Promise<RedisReadiness>((resolve) => {
+    setTimeout(resolve, timeoutMs, unreachable).unref();
+  });
+  const probe = (async (): Promise<RedisReadiness> => {
+    const pong = await redis.ping().catch(() => undefined);
+    if (pong !== 'PONG') return unreachable;
+    if (await redisIsFull(redis)) return { ready: false, reason: REDIS_FULL };
+    return { ready: true };
+  })();
+  return Promise.race([probe, timeout]);
 }

@@ -40,14 +40,3 @@ export class RedisOutage {
   }
 }
 
-/**
- * True when `err` (or an error it wraps) is Redis refusing a write
- * because it reached `maxmemory`: with `noeviction`, which the services
- * require, a full Redis answers every write with an `OOM` error.
- */
-export function isRedisOutOfMemory(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    if (/\bOOM command not allowed\b/.test(e.message)) return true;
-  }
-  return false;
-}

@@ -1,8 +1,10 @@
 import { ConnectionClosedError, type Worker } from 'bullmq';
+import type { RedisFullWatch } from './redis-full-watch';
 
 /** Where a worker's own faults go. */
 export interface WorkerLogger {
   error(fields: object, message: string): void;
+  info(fields: object, message: string): void;
   debug(fields: object, message: string): void;
 }
 
@@ -52,14 +54,20 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
  * Logs a worker's `error` events. BullMQ emits one for every failed
  * reconnect of each of its connections (its blocking connection is its
  * own); the service's RedisOutage already tells an outage once, so those
- * go to debug. Anything else (a Lua error, a lost lock) is an error.
+ * go to debug. A full Redis is told once by `full`, across the
+ * service's workers. Anything else (a Lua error, a lost lock) is an
+ * error.
  */
-export function logWorkerErrors(worker: Worker, logger: WorkerLogger) {
+export function logWorkerErrors(
+  worker: Worker,
+  logger: WorkerLogger,
+  full: RedisFullWatch,
+) {
   worker.on('error', (err) => {
     const fields = { queue: worker.name, err };
     if (isConnectionError(err)) {
       logger.debug({ ...fields, err: err.message }, 'worker reconnecting');
-    } else {
+    } else if (!full.refused(err, { queue: worker.name })) {
       logger.error(fields, 'worker error');
     }
   });

@@ -3,6 +3,7 @@ import type { Config } from '@ingest/config';
 import {
   QUEUES,
   openQueue,
+  RedisFullWatch,
   registerQueueDepth,
   type QueueName,
   type TypedQueue,
@@ -36,6 +37,8 @@ export type GatewayQueues = { [N in QueueName]: TypedQueue<N> };
 /** The gateway's long-lived objects, built over one Redis connection. */
 export interface GatewayParts {
   redis: Redis;
+  /** Tells a full Redis once for the gateway's workers. */
+  redisFull: RedisFullWatch;
   store: StateStore;
   updates: UpdateStore;
   storage: Storage;
@@ -107,6 +110,7 @@ export function buildGatewayParts(
 
   return {
     redis,
+    redisFull: new RedisFullWatch(redis, logger),
     store,
     updates,
     storage,

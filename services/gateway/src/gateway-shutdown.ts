@@ -31,8 +31,7 @@ export interface GatewayRun {
  * storage and Redis. Run each guarded (closeInSteps).
  */
 export function gatewayCloseSteps(run: GatewayRun): ShutdownStep[] {
-  const { parts, server } = run;
-  const queues: Queue[] = Object.values(parts.queues);
+  const { server } = run;
   return [
     { name: 'stop taking work', run: () => run.stopTakingWork() },
     { name: 'calls and workers', run: () => endWorkInFlight(run) },
@@ -45,12 +44,29 @@ export function gatewayCloseSteps(run: GatewayRun): ShutdownStep[] {
           server.closeIdleConnections();
         }),
     },
+    ...partsCloseSteps(run.parts),
+  ];
+}
+
+/**
+ * The queues, the storage and Redis: the last steps of the shutdown, and
+ * all there is to close when a start fails before the gateway serves.
+ */
+export function partsCloseSteps(parts: GatewayParts): ShutdownStep[] {
+  const queues: Queue[] = Object.values(parts.queues);
+  return [
     ...queues.map((queue) => ({
       name: `${queue.name} queue`,
       run: () => queue.close(),
     })),
     { name: 'storage', run: () => parts.storage.close() },
-    { name: 'redis', run: () => parts.redis.disconnect() },
+    {
+      name: 'redis',
+      run: () => {
+        parts.redisFull.close();
+        parts.redis.disconnect();
+      },
+    },
   ];
 }
 

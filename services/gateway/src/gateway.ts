@@ -5,7 +5,7 @@ import {
   checkRedis,
   createRedis,
   RedisOutage,
-  redisAnswers,
+  redisReadiness,
 } from '@ingest/queue';
 import {
   DeletionStore,
@@ -16,7 +16,9 @@ import {
 import {
   closeInSteps,
   createLogger,
+  runSteps,
   type Logger,
+  type ShutdownStep,
 } from '@ingest/telemetry';
 import type { Express } from 'express';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
@@ -28,7 +30,7 @@ import {
   type GatewayOverrides,
   type GatewayParts,
 } from './gateway-parts';
-import { gatewayCloseSteps } from './gateway-shutdown';
+import { gatewayCloseSteps, partsCloseSteps } from './gateway-shutdown';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
@@ -49,7 +51,9 @@ const JSON_BODY_LIMIT = 1 << 20;
 
 /**
  * The gateway's composition root: checks Redis, builds its parts,
- * serves the API, then starts the autopublish and import workers.
+ * serves the API, then starts the autopublish and import workers. A
+ * start that fails part way closes what it opened before it throws, the
+ * connection to Redis included.
  */
 export async function startGateway(
   config: Config,
@@ -59,11 +63,34 @@ export async function startGateway(
   // One outage line for the gateway's connections, its workers' too.
   const outage = new RedisOutage(logger);
   const redis = createRedis(config.redisUrl, 'command', outage);
-  await checkRedis(redis, logger);
+  let opened: ShutdownStep[] = [
+    { name: 'redis', run: () => redis.disconnect() },
+  ];
+  try {
+    await checkRedis(redis, logger);
 
-  const parts = buildGatewayParts(config, overrides, logger, redis);
-  const tempSweeper = await startTempSweeps(parts, logger);
+    const parts = buildGatewayParts(config, overrides, logger, redis);
+    opened = partsCloseSteps(parts);
+    const tempSweeper = await startTempSweeps(parts, logger);
+    opened.unshift({
+      name: 'temp sweeps',
+      run: () => clearInterval(tempSweeper),
+    });
+    return await serve(config, parts, logger, { outage, tempSweeper });
+  } catch (err) {
+    await runSteps(logger, opened);
+    throw err;
+  }
+}
 
+/** Listens, then starts the workers; nothing after the listen throws. */
+async function serve(
+  config: Config,
+  parts: GatewayParts,
+  logger: Logger,
+  started: { outage: RedisOutage; tempSweeper: NodeJS.Timeout },
+): Promise<RunningGateway> {
+  const { outage, tempSweeper } = started;
   let draining = false;
   const inFlight = new InFlight();
   const app = gatewayApp(config, parts, logger, {
@@ -77,12 +104,14 @@ export async function startGateway(
   const autopublishWorker = startAutopublishWorker(
     config.redisUrl,
     outage,
+    parts.redisFull,
     parts.autopublisher,
     logger,
   );
   const importWorker = startImportWorker(
     config.redisUrl,
     outage,
+    parts.redisFull,
     new InboundImporter({
       store: parts.store,
       uploads: parts.uploads,
@@ -165,10 +194,10 @@ function gatewayApp(
     }),
     uploadSlotLeaseMs: HOLDER_LEASE_MS,
     uploadMetrics: uploadMetrics(registry),
-    ready: async () =>
-      (await redisAnswers(redis))
-        ? storage.ready()
-        : { ready: false, reason: 'redis unreachable' },
+    ready: async () => {
+      const found = await redisReadiness(redis);
+      return found.ready ? storage.ready() : found;
+    },
     draining: drain.draining,
     drain: drain.inFlight,
   });

@@ -10,8 +10,9 @@ import {
   openWorker,
   RedisOutage,
   RunHandBack,
+  RedisFullWatch,
   type TypedQueue,
-  redisAnswers,
+  redisReadiness,
   closeWaitMs,
   closeWorker,
 } from '@ingest/queue';
@@ -118,7 +119,8 @@ export async function startNotifier(
     // gateway says while it drains.
     ready: async () => {
       if (draining) return { ready: false, reason: 'shutting down' };
-      return (await redisAnswers(redis)) && (await sender.ready());
+      const found = await redisReadiness(redis);
+      return found.ready ? sender.ready() : found;
     },
   });
   const steps = closeSteps(config, logger, {
@@ -211,21 +213,27 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     logger,
   });
 
-  // Each runs as many jobs at once as QUEUE_POLICIES says.
+  // Each runs as many jobs at once as QUEUE_POLICIES says; a full Redis
+  // is told once for the four.
+  const redisFull = new RedisFullWatch(deps.redis, logger);
   const workers: Worker[] = [
     openWorker('completion', connection, handBack.wrap(completionProcessor), {
       logger,
+      redisFull,
     }),
     openWorker('webhook', connection, handBack.wrap(webhookProcessor), {
       logger,
+      redisFull,
       scheduleMs: config.webhookScheduleMs,
     }),
     openWorker('email', connection, handBack.wrap(emailProcessor), {
       logger,
+      redisFull,
       scheduleMs: config.emailScheduleMs,
     }),
     openWorker('index', connection, handBack.wrap(indexProcessor), {
       logger,
+      redisFull,
     }),
   ];
   for (const worker of workers) countWorkerJobs(deps.registry, worker);

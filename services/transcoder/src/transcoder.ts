@@ -9,7 +9,7 @@ import {
   RedisOutage,
   RunHandBack,
   handBackAfter,
-  redisAnswers,
+  redisReadiness,
   closeWaitMs,
   closeWorker,
   StorageWait,
@@ -64,8 +64,10 @@ export interface RunningTranscoder {
 }
 
 /**
- * The transcoder's composition root: checks Redis and ffmpeg, starts
- * the transcode worker, and serves the ops endpoints.
+ * The transcoder's composition root: checks Redis and ffmpeg, opens the
+ * transcode worker, serves the ops endpoints, then runs the worker. A
+ * start that fails part way closes what it opened before it throws, the
+ * connection to Redis included.
  */
 export async function startTranscoder(
   config: Config,
@@ -78,54 +80,66 @@ export async function startTranscoder(
     'worker',
     new RedisOutage(logger),
   );
-  await checkRedis(redis, logger);
-  const maker = overrides.maker ?? (await mediaMaker(config, logger));
+  let close = closeInSteps(logger, [
+    { name: 'redis', run: () => redis.disconnect() },
+  ]);
+  try {
+    await checkRedis(redis, logger);
+    const maker = overrides.maker ?? (await mediaMaker(config, logger));
 
-  // Local copies of S3 sources go where crashed runs' files are swept.
-  const storage =
-    overrides.storage ??
-    openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
-  const registry = createRegistry('transcoder');
-  const sweep = workDirSweeper(config, logger);
-  await sweep(true);
+    // Local copies of S3 sources go where crashed runs' files are swept.
+    const storage =
+      overrides.storage ??
+      openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
+    const registry = createRegistry('transcoder');
+    const sweep = workDirSweeper(config, logger);
+    await sweep(true);
 
-  const run = openTranscodeRun({
-    config,
-    logger,
-    redis,
-    storage,
-    maker,
-    registry,
-  });
-  // A run taken back from a dead transcoder may have left its folder.
-  run.worker.on('stalled', () => void sweep(false));
-  void run.worker.run();
-
-  let draining = false;
-  const ops = new OpsServer({
-    port: config.transcoderPort,
-    host: config.host,
-    registry,
-    ready: () => readiness({ draining, redis, storage, worker: run.worker }),
-  });
-  const port = await ops.listen();
-  logger.info(
-    { port, concurrency: config.transcoderConcurrency, cores: os.cpus().length },
-    'transcoder running',
-  );
-
-  const close = closeInSteps(
-    logger,
-    closeSteps(config, logger, run, {
-      storage,
-      ops,
+    const run = openTranscodeRun({
+      config,
+      logger,
       redis,
-      stopTakingWork: () => {
-        draining = true;
+      storage,
+      maker,
+      registry,
+    });
+    // A run taken back from a dead transcoder may have left its folder.
+    run.worker.on('stalled', () => void sweep(false));
+
+    let draining = false;
+    const ops = new OpsServer({
+      port: config.transcoderPort,
+      host: config.host,
+      registry,
+      ready: () => readiness({ draining, redis, storage, worker: run.worker }),
+    });
+    close = closeInSteps(
+      logger,
+      closeSteps(config, logger, run, {
+        storage,
+        ops,
+        redis,
+        stopTakingWork: () => {
+          draining = true;
+        },
+      }),
+    );
+    // Listening first: a port in use stops the start before any run.
+    const port = await ops.listen();
+    void run.worker.run();
+    logger.info(
+      {
+        port,
+        concurrency: config.transcoderConcurrency,
+        cores: os.cpus().length,
       },
-    }),
-  );
-  return { port, close };
+      'transcoder running',
+    );
+    return { port, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 interface RunDeps {
@@ -218,9 +232,8 @@ async function readiness(state: {
 }): Promise<ReadyAnswer> {
   // Draining: it takes no new runs, whatever Redis and storage say.
   if (state.draining) return { ready: false, reason: 'shutting down' };
-  if (!(await redisAnswers(state.redis))) {
-    return { ready: false, reason: 'redis unreachable' };
-  }
+  const found = await redisReadiness(state.redis);
+  if (!found.ready) return found;
   const stored = await state.storage.ready();
   // Paused by StorageWait: its loop stopped, on purpose.
   const { worker } = state;

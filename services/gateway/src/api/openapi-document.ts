@@ -284,7 +284,7 @@ const SERVICE_PATHS: Json = {
   '/healthz': serviceGet('Alive', 'The process answers.', {
     200: jsonAnswer('Alive.', status),
   }),
-  '/readyz': serviceGet('Ready', 'Redis and storage answer.', {
+  '/readyz': serviceGet('Ready', 'Redis and storage answer; Redis has room.', {
     200: jsonAnswer('Ready.', status),
     503: jsonAnswer('Not ready, or shutting down.', status),
   }),

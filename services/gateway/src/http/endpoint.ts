@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError, retryAfterOf, type Site } from '@ingest/core';
-import { isRedisOutOfMemory } from '@ingest/queue';
+import {
+  isRedisOutOfMemory,
+  REDIS_FULL,
+  REDIS_FULL_ANSWER,
+} from '@ingest/queue';
 import { isStorageUnavailable } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
@@ -150,7 +154,7 @@ export function sendError(res: Response, log: Logger, err: unknown) {
     log.warn({ err: (err as Error).message }, 'storage unavailable');
   } else if (isRedisOutOfMemory(err)) {
     // Nothing frees itself: an operator must raise maxmemory or clean up.
-    log.error({ err: (err as Error).message }, 'redis is full (maxmemory)');
+    log.error({ err: (err as Error).message }, REDIS_FULL);
   } else if (!(err instanceof ApiError)) {
     log.error({ err }, 'request failed');
   }
@@ -197,10 +201,7 @@ function apiErrorOf(err: unknown): ApiError {
     return new ApiError('not_ready', 'storage is unavailable; retry later');
   }
   if (isRedisOutOfMemory(err)) {
-    return new ApiError(
-      'not_ready',
-      'the service is out of room for new work; retry later',
-    );
+    return new ApiError('not_ready', REDIS_FULL_ANSWER);
   }
   return new ApiError('internal', undefined);
 }

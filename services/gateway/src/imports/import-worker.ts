@@ -5,6 +5,7 @@ import {
   countWorkerJobs,
   createRedis,
   openWorker,
+  type RedisFullWatch,
   type RedisOutage,
   closeWorker,
   StorageWait,
@@ -41,6 +42,7 @@ export interface ImportWorker {
 export function startImportWorker(
   redisUrl: string,
   outage: RedisOutage,
+  redisFull: RedisFullWatch,
   importer: InboundImporter,
   logger: Logger,
   options: { concurrency: number; storage: Storage; registry?: Registry },
@@ -100,7 +102,7 @@ export function startImportWorker(
     'imports',
     connection,
     handBack.wrap(storageWait.wrap(run)),
-    { concurrency: options.concurrency, logger },
+    { concurrency: options.concurrency, logger, redisFull },
   );
   storageWait.attach(worker);
   if (options.registry) countWorkerJobs(options.registry, worker);

@@ -2,6 +2,7 @@ import {
   closeWorker,
   createRedis,
   openWorker,
+  type RedisFullWatch,
   type RedisOutage,
 } from '@ingest/queue';
 import type { Logger } from '@ingest/telemetry';
@@ -20,6 +21,7 @@ export interface AutopublishWorker {
 export function startAutopublishWorker(
   redisUrl: string,
   outage: RedisOutage,
+  redisFull: RedisFullWatch,
   autopublisher: Autopublisher,
   logger: Logger,
 ): AutopublishWorker {
@@ -48,7 +50,7 @@ export function startAutopublishWorker(
       );
       return { outcome };
     },
-    { logger },
+    { logger, redisFull },
   );
   worker.on('failed', (job, err) => {
     logger.warn(
