@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { RedisServer, waitUntil } from '@ingest/testkit';
+import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { openWorker } from './queues';
 import { createRedis, redisReadiness } from './redis-connection';
@@ -19,18 +19,6 @@ after(async () => {
   redis.disconnect();
   await server.close();
 });
-
-/** A logger that keeps what it was given. */
-function recordingLogger() {
-  const lines: { level: string; message: string; fields: any }[] = [];
-  const at = (level: string) => (fields: object, message: string) =>
-    lines.push({ level, message, fields });
-  return {
-    lines,
-    logger: { error: at('error'), info: at('info'), debug: at('debug') },
-    not: (level: string) => lines.filter((line) => line.level !== level),
-  };
-}
 
 /** Sets maxmemory below what Redis uses: every write is refused. */
 async function fillRedis() {

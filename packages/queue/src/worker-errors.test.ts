@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { RedisServer, waitUntil } from '@ingest/testkit';
+import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
 import { ConnectionClosedError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUES } from './contracts';
@@ -21,23 +21,6 @@ after(async () => {
   redis.disconnect();
   await server.close();
 });
-
-/** A logger that keeps what it was given, by level. */
-function recordingLogger() {
-  const lines: { level: string; message: string; fields: object }[] = [];
-  const at = (level: string) => (fields: object, message: string) =>
-    lines.push({ level, message, fields });
-  return {
-    lines,
-    logger: {
-      error: at('error'),
-      warn: at('warn'),
-      info: at('info'),
-      debug: at('debug'),
-    },
-    at: (level: string) => lines.filter((line) => line.level === level),
-  };
-}
 
 const withCode = (code: string) =>
   Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });

@@ -13,3 +13,4 @@ export * from './ffmpeg-wrapper';
 export * from './tcp-relay';
 export * from './throttle-proxy';
 export * from './held-source';
+export * from './recording-logger';
