@@ -137,7 +137,11 @@ describe('delete', () => {
     const queued = await call(site, 'delete', { upload_id: ids.b });
     assert.equal(queued.status, 409, JSON.stringify(queued.body));
     assert.equal(queued.body.code, 'upload_not_queued');
-    assert.match(queued.body.error, /queued/);
+    assert.equal(
+      queued.body.error,
+      `upload ${ids.b} was published and waits for a transcoder; ` +
+        'only what waits in a job not yet published can be deleted',
+    );
     assert.equal(queued.body.status, 'queued');
 
     // Every call refused for the upload's state says which state it is.
@@ -150,6 +154,10 @@ describe('delete', () => {
       assert.equal(answer.status, 409, JSON.stringify(answer.body));
       assert.equal(answer.body.code, 'upload_not_queued');
       assert.equal(answer.body.status, 'queued', endpoint);
+      assert.match(
+        answer.body.error,
+        new RegExp(`^upload ${ids.b} was published and waits for a transcoder; `),
+      );
     }
 
     const all = await call(site, 'delete', { upload_id: 'ALL' });
@@ -172,6 +180,7 @@ describe('delete', () => {
     const published = await call(site, 'delete', { upload_id: ids.b });
     assert.equal(published.status, 409);
     assert.equal(published.body.code, 'upload_not_queued');
+    assert.match(published.body.error, /was published and transcoded; /);
   });
 
   test('an update waiting in a job is deleted by update_id', async () => {

@@ -20,6 +20,7 @@ import {
   type UploadService,
 } from '../uploads/upload-service';
 import type { FileSpool } from '../uploads/file-spool';
+import { notWaitingError } from '../uploads/not-waiting';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import type { UploadDeleter } from '../uploads/upload-deleter';
 import type { TrackUpdateService } from '../uploads/track-update-service';
@@ -62,10 +63,10 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       throw new ApiError('not_found', `upload ${uploadId} not found`);
     }
     if (upload.status !== 'uploaded') {
-      throw new ApiError(
-        'upload_not_queued',
-        `upload ${uploadId} is ${upload.status}; it can no longer change`,
-        { status: upload.status },
+      throw notWaitingError(
+        `upload ${uploadId}`,
+        upload.status,
+        'it can no longer change',
       );
     }
     return upload;

@@ -13,7 +13,10 @@ import {
 import type { SourceIndex, StateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
+import { notWaitingError } from './not-waiting';
 import { stemOf } from './source-name';
+
+const TOO_LATE = 'sources can be added only before its job is published';
 
 export interface SecondarySourcesDeps {
   store: StateStore;
@@ -82,12 +85,7 @@ export class SecondarySources {
       if (result.status === 'missing') {
         throw new ApiError('not_found', `upload ${target.id} not found`);
       }
-      throw new ApiError(
-        'upload_not_queued',
-        `upload ${target.id} is ${result.status}; ` +
-          'sources can be added only before its job is published',
-        { status: result.status },
-      );
+      throw notWaitingError(`upload ${target.id}`, result.status, TOO_LATE);
     }
 
     const replaced = result.before.sources[source.format];
@@ -138,12 +136,7 @@ export class SecondarySources {
       );
     }
     if (upload.status !== 'uploaded') {
-      throw new ApiError(
-        'upload_not_queued',
-        `upload ${uploadId} is ${upload.status}; ` +
-          'sources can be added only before its job is published',
-        { status: upload.status },
-      );
+      throw notWaitingError(`upload ${uploadId}`, upload.status, TOO_LATE);
     }
   }
 

@@ -6,6 +6,10 @@ import type {
 } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
+import { notWaitingError } from './not-waiting';
+
+const CANNOT_DELETE =
+  'only what waits in a job not yet published can be deleted';
 
 export interface UploadDeleterDeps {
   store: StateStore;
@@ -47,7 +51,7 @@ export class UploadDeleter {
     if (result.status === 'missing') {
       throw new ApiError('not_found', `upload ${uploadId} not found`);
     }
-    throw notWaiting(`upload ${uploadId}`, result.status);
+    throw notWaitingError(`upload ${uploadId}`, result.status, CANNOT_DELETE);
   }
 
   /**
@@ -74,7 +78,12 @@ export class UploadDeleter {
     if (result.status === 'missing') {
       throw new ApiError('not_found', `update ${updateId} not found`);
     }
-    throw notWaiting(`update ${updateId}`, result.status);
+    throw notWaitingError(
+      `update ${updateId}`,
+      result.status,
+      CANNOT_DELETE,
+      update.immediate,
+    );
   }
 
   /**
@@ -175,11 +184,3 @@ function inJob(
   );
 }
 
-function notWaiting(what: string, status: string): ApiError {
-  return new ApiError(
-    'upload_not_queued',
-    `${what} is ${status}; only what waits in a job not yet published ` +
-      'can be deleted',
-    { status },
-  );
-}
