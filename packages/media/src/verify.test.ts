@@ -75,8 +75,24 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
   assert.equal(
     stray?.message,
     'no usable audio could be decoded: header says 187.0 s, ' +
-      '0.000 s decodable: the decoder produced nothing',
+      'only under 0.001 s decodable, less than one mp3 frame (0.025 s)',
   );
+  // A WAV cut to 1000 bytes: a few ms decode, which the text must not deny,
+  // and a complaint of the decoder is passed on.
+  const cutShort = sourceVerdict(
+    outcome({
+      decodedS: 478 / 48_000,
+      header: { durationS: 5, reliable: true },
+      firstComplaint: '[wav] packet too small',
+    }),
+  );
+  assert.equal(cutShort?.code, 'undecodable');
+  assert.equal(
+    cutShort?.message,
+    'no usable audio could be decoded: header says 5.0 s, only 0.010 s ' +
+      'decodable, less than one mp3 frame (0.025 s): [wav] packet too small',
+  );
+  assert.doesNotMatch(cutShort!.message, /produced nothing/);
 
   const cut = sourceVerdict(
     outcome({ decodedS: 0.2, header: { durationS: 247, reliable: true } }),
@@ -169,4 +185,16 @@ test('second sources must decode to the primary length', () => {
   );
   // Either may be the wrong one: the advice blames neither.
   assert.doesNotMatch(off!.message, /upload the mp3|upload the wav/);
+  // The upload errored, so upload_id can no longer attach to it; the text
+  // names what keeps two files apart (stems are matched per job).
+  assert.ok(
+    off!.message.endsWith(
+      ' must be the same recording. Upload the right files again; to keep ' +
+        'both as separate tracks, give them file names that differ before ' +
+        'the extension (not only in case), or upload them to different ' +
+        'jobs (job_id)',
+    ),
+    off!.message,
+  );
+  assert.doesNotMatch(off!.message, /upload_id/);
 });

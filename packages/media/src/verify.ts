@@ -98,12 +98,16 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
       { exitCode: outcome.exitCode },
     );
   }
+  // Something decoded here, so "the decoder produced nothing" would be
+  // untrue: the reason is how little, and the decoder's complaint if any.
   if (decodedS < MIN_DECODED_S && isTruncated(header, decodedS)) {
+    const complaint = outcome.firstComplaint ? `: ${outcome.firstComplaint}` : '';
+    const decoded = decodedS < 0.001 ? 'under 0.001' : formatSeconds(decodedS);
     return new MediaError(
       'undecodable',
       `no usable audio could be decoded: header says ` +
-        `${formatSeconds(header.durationS ?? 0)} s, ` +
-        `${formatSeconds(decodedS)} s decodable: ${reason}`,
+        `${formatSeconds(header.durationS ?? 0)} s, only ${decoded} s ` +
+        `decodable, less than one mp3 frame (${MIN_DECODED_S} s)${complaint}`,
       { headerDurationS: header.durationS, decodedDurationS: decodedS },
     );
   }
@@ -213,8 +217,10 @@ export function differentRecording(
     `the ${other.container} source decodes to ` +
       `${formatSeconds(other.decodedS)} s but the ${primary.container} ` +
       `source to ${formatSeconds(primary.decodedS)} s: the sources of one ` +
-      'upload must be the same recording; send the one that is not ' +
-      'again (upload_id), or upload them as separate tracks',
+      'upload must be the same recording. Upload the right files again; ' +
+      'to keep both as separate tracks, give them file names that differ ' +
+      'before the extension (not only in case), or upload them to different ' +
+      'jobs (job_id)',
     {
       format: other.container,
       decodedDurationS: other.decodedS,
