@@ -134,6 +134,14 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     assert.match(open.stderr, /nothing saved: job \d+ has no published track \(it is open\)/);
     // No folder made for nothing.
     await assert.rejects(access(path.join(dir, 'open')), { code: 'ENOENT' });
+    // People are not told of a folder that is gone.
+    const human = await runIngest(
+      ['download', '--job', String(job_id), '--out', path.join(dir, 'open')],
+      env,
+    );
+    assert.equal(human.code, 1, human.stderr);
+    assert.equal(human.stdout, 'nothing saved\n');
+    assert.match(human.stderr, /^ingest: nothing saved: job \d+ has no published track/m);
 
     await client.publish({ jobId: job_id });
     await client.waitForJob(job_id, { intervalMs: 100, timeoutMs: 120_000 });

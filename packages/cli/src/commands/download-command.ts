@@ -116,7 +116,12 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
       ...(interrupted && { interrupted: true }),
       ...(nothing && { error: nothing, code: 'nothing_saved' }),
     });
-    out.line(`${saved.length} file(s) saved to ${dir}`);
+    // A run that saved nothing removed the folders it made: name none.
+    out.line(
+      saved.length > 0 || interrupted
+        ? `${saved.length} file(s) saved to ${dir}`
+        : 'nothing saved',
+    );
     if (interrupted) return EXIT.interrupted;
     if (mismatched.length > 0) return EXIT.api;
     return nothing ? EXIT.usage : EXIT.ok;
