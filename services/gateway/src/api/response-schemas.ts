@@ -13,13 +13,16 @@ const format = z.enum(OUTPUT_FORMATS);
 const meta = z
   .record(z.string(), z.string())
   .meta({ description: 'Metadata fields by name.' });
-const uploadStatus = z.enum([
-  'uploaded',
-  'queued',
-  'transcoding',
-  'published',
-  'error',
-]);
+const uploadStatus = z
+  .enum(['uploaded', 'queued', 'transcoding', 'published', 'error'])
+  .meta({
+    description:
+      'uploaded: in a job not yet published, so it may still change ' +
+      "(SPEC's queued upload); queued: its job was published and it waits " +
+      'for a transcoder; transcoding: its renditions are being made; ' +
+      'published: its track is made; error: it failed (see error, ' +
+      'error_code).',
+  });
 const jobState = z.enum(['open', 'publishing', 'complete']).meta({
   description:
     'open: takes uploads; publishing: published, uploads still waiting ' +
@@ -120,7 +123,11 @@ export const publishResponse = z.object({
 export const deliveryAttempt = z
   .object({
     channel: z.enum(['webhook', 'email']),
-    target: z.string(),
+    target: z.string().meta({
+      description:
+        'Where it went, masked: a webhook URL by its origin (scheme, ' +
+        'host, port), an email address as m***@example.com.',
+    }),
     eventId: z.string(),
     attempt: z.int(),
     at: z.string(),
