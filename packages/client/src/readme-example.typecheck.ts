@@ -1,17 +1,32 @@
-// Compiled by `npm run typecheck`, never run: the README's example must
-// typecheck as written, and upload's answer type must follow trackId.
-import { IngestClient, type TrackUpdateResult, type UploadResult } from './index';
+// Compiled by `npm run typecheck`, never run here: the README's example
+// must typecheck as written (test/e2e/readme-examples.test.ts runs it),
+// and upload's answer type must follow trackId.
+import {
+  IngestApiError,
+  IngestClient,
+  type TrackUpdateResult,
+  type UploadResult,
+} from './index';
 
-export async function readmeExample(token: string): Promise<void> {
-  const client = new IngestClient({ url: 'http://127.0.0.1:8080', token });
-  const { upload_id } = await client.upload(
-    { file: './song.wav' }, // or { url }, Blob, stream
-    { formats: ['mp3', 'wav'], meta: { Title: 'Song' } },
-  );
-  await client.setMetadata(upload_id, { Genre: 'Ambient' });
-  const { job_id } = await client.publish();
-  const done = await client.waitForJob(job_id, { onProgress: console.log });
-  console.log(done.d);
+export async function readmeExample(): Promise<void> {
+  const client = new IngestClient({
+    url: process.env.INGEST_URL ?? 'http://localhost:8080',
+    token: process.env.INGEST_TOKEN ?? '',
+  });
+  try {
+    const { upload_id } = await client.upload(
+      { file: './song.wav' }, // or { url }, Blob, stream
+      { formats: ['mp3', 'wav'], meta: { Title: 'Song' } },
+    );
+    await client.setMetadata(upload_id, { Genre: 'Ambient' });
+    const { job_id } = await client.publish();
+    const done = await client.waitForJob(job_id, { onProgress: console.log });
+    console.log(`job ${job_id} ${done.state}: ${done.d} published, ${done.e} errored`);
+  } catch (err) {
+    if (!(err instanceof IngestApiError)) throw err;
+    console.error(`${err.status} ${err.code}: ${err.message}`); // e.g. 401 unauthorized
+    process.exitCode = 1;
+  }
 }
 
 export async function answerTypes(client: IngestClient): Promise<void> {
