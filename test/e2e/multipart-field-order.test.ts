@@ -148,7 +148,6 @@ describe('fields after the file', () => {
       ['meta[Custom: External ID]', 'AF-1'],
       ['formats', 'mp3,flac'],
       ['oncomplete', receiver.url],
-      ['autopublish', '1'],
     ], 'tone-1.wav');
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.status, 'uploaded');
@@ -160,10 +159,13 @@ describe('fields after the file', () => {
     const uploadId = first.body.upload_id;
 
     // `upload_id` after the file: a secondary source of that upload.
+    // `autopublish` comes with it, so the job's idle time starts once both
+    // sources are in, not while the second is still on its way.
     const second = await uploadInOrder([
       await fixtureFile('tone-1.flac'),
       ['upload_id', String(uploadId)],
       ['token', site.token],
+      ['autopublish', '1'],
     ], 'tone-1.flac');
     assert.equal(second.status, 200, JSON.stringify(second.body));
     assert.equal(second.body.upload_id, uploadId);

@@ -3,7 +3,8 @@
  * (update ids), whatever order their transcodes finish in. For each
  * format the newest update's file is served, and the track's meta and
  * the tags of every rendition file agree. ffmpeg is wrapped so that the
- * run reading one chosen source starts late: that update finishes last.
+ * run reading one chosen source waits until the test lets it go, once
+ * the other update is published: that update finishes last.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -21,8 +22,8 @@ import {
 } from '@ingest/testkit';
 import { HZ, assertTone, tone, trackCalls } from './track-kit';
 
-/** How late the transcode of the chosen slow source starts. */
-const DELAY_S = 5;
+/** How long a held run waits for its release at most, in s. */
+const HOLD_MAX_S = 120;
 const ALL = ['mp3', 'wav', 'aiff', 'flac'];
 const BASE_META = { Title: 'Base', Artist: 'Base Artist' };
 /** The fields followed from the track's meta into its files' tags. */
@@ -31,8 +32,10 @@ const TAGGED = ['Title', 'Artist', 'Album'];
 let fixture: FixtureStack;
 /** The wrapper's folder. */
 let wrapperDir: string;
-/** Holds the storage key of the source whose transcode is delayed. */
+/** Holds the storage key of the source whose transcode is held. */
 let slowSourceFile: string;
+/** Exists once the held transcode may go on. */
+let releaseFile: string;
 
 async function writeFixtures(dir: string) {
   // Tags only make the bytes differ: a job takes the same bytes once.
@@ -49,11 +52,17 @@ async function writeFixtures(dir: string) {
 before(async () => {
   wrapperDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-order-'));
   slowSourceFile = path.join(wrapperDir, 'slow-source');
+  releaseFile = path.join(wrapperDir, 'release');
   await writeFile(slowSourceFile, '');
   const wrapper = await ffmpegWrapper(path.join(wrapperDir, 'ffmpeg'), [
     `slow=$(cat '${slowSourceFile}')`,
     'if [ -n "$slow" ]; then',
-    `  case "$*" in *"$slow"*) sleep ${DELAY_S} ;; esac`,
+    '  case "$*" in *"$slow"*)',
+    '    n=0',
+    `    while [ ! -e '${releaseFile}' ] && [ $n -lt ${HOLD_MAX_S * 10} ]; do`,
+    '      sleep 0.1; n=$((n + 1))',
+    '    done ;;',
+    '  esac',
     'fi',
   ]);
   fixture = await startFixtureStack({
@@ -63,6 +72,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (releaseFile) await writeFile(releaseFile, '');
   await fixture?.close();
   if (wrapperDir) await rm(wrapperDir, { recursive: true, force: true });
 });
@@ -70,12 +80,33 @@ after(async () => {
 const { upload, getTrack, download, publishAndWait, trackOfUpload } =
   trackCalls(() => fixture);
 
-/** Makes the transcode of this update's source the slow one. */
+/** Holds the transcode of this update's source until releaseAfter. */
 async function delaySourceOf(updateId: number) {
   const update = await new UpdateStore(fixture.stack.redis).byId(updateId);
   const [source] = Object.values(update?.sources ?? {});
   assert.ok(source, `update ${updateId} has a source`);
+  await rm(releaseFile, { force: true });
   await writeFile(slowSourceFile, source.storageKey);
+}
+
+/** Lets the held transcode go on once update `first` is published. */
+async function releaseAfter(first: number) {
+  const updates = new UpdateStore(fixture.stack.redis);
+  await waitUntil(
+    async () => (await updates.byId(first))?.status === 'published',
+    {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+      message: `update ${first} was not published while the other was held`,
+    },
+  );
+  await writeFile(releaseFile, '');
+}
+
+/** Publishes the job; the held update goes on after update `first`. */
+async function publishWithHeldLast(first: number) {
+  const [done] = await Promise.all([publishAndWait(), releaseAfter(first)]);
+  return done;
 }
 
 async function sendUpdate(name: string, params: Record<string, unknown>) {
@@ -185,7 +216,7 @@ describe('updates of one track apply in the order they were accepted', () => {
     assert.ok(older < newer);
     await delaySourceOf(older);
 
-    const done = await publishAndWait();
+    const done = await publishWithHeldLast(newer);
     assert.deepEqual([done.d, done.e], [2, 0], JSON.stringify(done));
 
     const track = await assertRenditions(trackId, {
@@ -223,7 +254,7 @@ describe('updates of one track apply in the order they were accepted', () => {
     });
     await delaySourceOf(newer);
 
-    const done = await publishAndWait();
+    const done = await publishWithHeldLast(older);
     assert.deepEqual([done.d, done.e], [2, 0], JSON.stringify(done));
 
     const track = await assertRenditions(trackId, {

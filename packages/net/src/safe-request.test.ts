@@ -286,8 +286,10 @@ test('a trickling body errors when the deadline passes', async () => {
     'timeout',
     /^source could not be fetched: response not complete within 1 s$/,
   );
+  // At the 1 s deadline: not before, and short of twice it (a deadline
+  // counted twice fails), which leaves a loaded machine 1 s to be late.
   const elapsed = Date.now() - started;
-  assert.ok(elapsed >= 900 && elapsed < 1800, `took ${elapsed} ms`);
+  assert.ok(elapsed >= 900 && elapsed < 2000, `took ${elapsed} ms`);
 });
 
 test('a server that never answers times out', async () => {

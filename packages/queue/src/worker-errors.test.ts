@@ -22,6 +22,12 @@ after(async () => {
   await server.close();
 });
 
+/** How many clients wait in a blocking command on the server. */
+async function blockedClients(client: Redis): Promise<number> {
+  const info = await client.info('clients');
+  return Number(/^blocked_clients:(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
 const withCode = (code: string) =>
   Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
 
@@ -62,8 +68,12 @@ test('a Redis outage is one warning; workers add no error line', async () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     await server.resume();
     await waitUntil(() => log.at('info').length > 0, { timeoutMs: 10_000 });
-    // The blocking connection comes back on its own schedule.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The blocking connection comes back on its own schedule (up to 2 s
+    // between tries): the worker is back once it blocks on its queue.
+    await waitUntil(async () => (await blockedClients(command)) > 0, {
+      timeoutMs: 10_000,
+      message: 'the worker never waited on its queue again',
+    });
   } finally {
     await worker.close();
     command.disconnect();

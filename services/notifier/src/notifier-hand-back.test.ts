@@ -17,7 +17,15 @@ import { startNotifier } from './notifier';
 import type { MailSender } from './mail-sender';
 import { completedJob, memoryLogger, waitFor } from './test-support';
 
-const SHUTDOWN_MS = 1_000;
+/**
+ * Close hands the stuck deliveries back half-way to this deadline (the
+ * later of half of it or 5 s before it: docs/operations.md) and must be
+ * done before it. The other half is the room for the hand-back and the
+ * later steps on a loaded machine; the 500 ms a 1 s deadline left was
+ * too thin.
+ */
+const SHUTDOWN_MS = 3_000;
+const HAND_BACK_MS = SHUTDOWN_MS / 2;
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -83,6 +91,8 @@ test('deliveries still running at the deadline are handed back', async () => {
       message: 'close still waits on the stuck deliveries',
     });
     const closeMs = Date.now() - started;
+    // Given their time, not cut short at once; done before the deadline.
+    assert.ok(closeMs >= HAND_BACK_MS - 10, `closed after ${closeMs} ms`);
     assert.ok(closeMs < SHUTDOWN_MS, `closed after ${closeMs} ms`);
 
     for (const name of ['webhook', 'email'] as const) {

@@ -8,10 +8,11 @@ import {
   createRedis,
   jobIds,
   openQueue,
+  type EmailReason,
   type TypedQueue,
 } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
-import { RedisServer } from '@ingest/testkit';
+import { StateStore, type DeliveryAttempt } from '@ingest/state';
+import { RedisServer, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type RunningNotifier } from './notifier';
@@ -80,6 +81,31 @@ async function complete(jobId: number) {
   await completions.add('completion', { jobId }, {
     jobId: jobIds.completion(jobId),
   });
+}
+
+/**
+ * The delivery log of `jobId` once the email to `to` is done: its queue
+ * job completed or failed, so no attempt is still to be logged and none
+ * is still to come. An email never logged ends the wait with the log.
+ */
+async function settledLog(jobId: number, reason: EmailReason, to: string) {
+  let log: DeliveryAttempt[] = [];
+  await waitUntil(
+    async () => {
+      log = await store.deliveries.list(jobId);
+      const email = log.find((d) => d.channel === 'email');
+      if (!email) return false;
+      const job = await emails.getJob(jobIds.email(email.eventId, reason, to));
+      const state = await job?.getState();
+      return state === 'completed' || state === 'failed';
+    },
+    {
+      timeoutMs: 8_000,
+      intervalMs: 25,
+      message: () => `the email is not done; log: ${JSON.stringify(log)}`,
+    },
+  );
+  return store.deliveries.list(jobId);
 }
 
 function webhookLog(jobId: number) {
@@ -224,8 +250,9 @@ test('exhausted retries tell the site contact by email', async () => {
   assert.match(mail.text ?? '', /failed 4 times/);
   assert.match(mail.text ?? '', new RegExp(receiver.origin));
 
-  await sleep(300);
-  const log = await store.deliveries.list(fixture.job.id);
+  // The email is logged once the mail server has answered, after it
+  // took the message: wait for its job to finish, not for a set time.
+  const log = await settledLog(fixture.job.id, 'webhook-exhausted', contact);
   assert.deepEqual(
     log.map((d) => [d.channel, d.ok]),
     [
@@ -284,10 +311,8 @@ test('an SMTP refusal is retried and the mail arrives once', async () => {
   const fixture = await completedJob(store, { oncomplete: to });
   await complete(fixture.job.id);
 
-  await waitFor(() => smtp.to(to).length > 0);
-  await sleep(500);
+  const log = await settledLog(fixture.job.id, 'oncomplete', to);
   assert.equal(smtp.to(to).length, 1);
-  const log = await store.deliveries.list(fixture.job.id);
   assert.deepEqual(
     log.map((d) => [d.channel, d.attempt, d.ok, d.error]),
     [
