@@ -19,7 +19,7 @@ describe('Ctrl-C handling', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a second Ctrl-C while the first is still aborting exits 130 and removes the temp files', async () => {
+  it('a second Ctrl-C during the abort of the first exits 130, temp files removed', async () => {
     const tempFile = path.join(dir, 'track.wav.part');
     const sentFile = path.join(dir, 'second-sent');
     const args = ['--import', 'tsx', FIXTURE, tempFile, sentFile];
