@@ -101,6 +101,7 @@ async function start() {
       'catalog-ingest is running',
       `  API:            ${url}/api/import/…`,
       `  redis:          ${redisUrl}`,
+      `  site id:        ${site.id}`,
       `  token:          ${site.token}`,
       `  webhook secret: ${site.webhookSecret}`,
       `  data:           ${config.dataDir}`,
@@ -147,7 +148,7 @@ async function ensureDevSite(redisUrl: string) {
         customFields: config.dev.customFields,
       };
       await store.updateSite(site);
-      return { token, webhookSecret: site.webhookSecret };
+      return { id: site.id, token, webhookSecret: site.webhookSecret };
     }
 
     const site = await store.createSite({
@@ -159,7 +160,7 @@ async function ensureDevSite(redisUrl: string) {
       contactEmail: config.dev.contactEmail,
       customFields: config.dev.customFields,
     });
-    return { token, webhookSecret: site.webhookSecret };
+    return { id: site.id, token, webhookSecret: site.webhookSecret };
   } finally {
     redis.disconnect();
   }
