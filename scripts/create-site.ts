@@ -6,49 +6,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@ingest/config';
 import { isSingleAddress } from '@ingest/core';
 import { createRedis, redisAnswers } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { stackRedisUrl } from './stack-redis';
+import { exitRefused, scriptConfig, ScriptRefusal } from './script-refusal';
+import { redisUrlFile, stackRedisUrl } from './stack-redis';
 
-const { values } = parseArgs({
-  options: {
-    name: { type: 'string' },
-    email: { type: 'string' },
-    custom: { type: 'string', multiple: true },
-  },
-});
-if (!values.name) {
-  process.stderr.write(
-    'usage: npm run site:create -- --name NAME [--email ADDRESS] ' +
-      '[--custom "Field A,Field B"]\n',
-  );
-  process.exit(1);
-}
+const USAGE =
+  'usage: npm run site:create -- --name NAME [--email ADDRESS] ' +
+  '[--custom "Field A,Field B"]';
 
-if (values.email && !isSingleAddress(values.email)) {
-  process.stderr.write(
-    `--email ${JSON.stringify(values.email)} is not one plain address\n`,
-  );
-  process.exit(1);
-}
+const values = options();
 
 /** How long a Redis that does not answer is waited for. */
 const REDIS_WAIT_MS = 5_000;
 
-const config = loadConfig();
-const redisUrl = await stackRedisUrl(config);
+const config = scriptConfig();
+const redisUrl = await stackRedisUrl(config).catch(exitRefused);
 const redis = createRedis(redisUrl);
 if (!(await redisAnswers(redis, REDIS_WAIT_MS))) {
-  // A stopped `npm start` leaves its redis.url behind.
-  const from = config.redisUrlGiven ? 'REDIS_URL' : 'the redis.url npm start left';
-  process.stderr.write(
-    `no Redis answers at ${redactPassword(redisUrl)} (${from}) within ` +
-      `${REDIS_WAIT_MS / 1000} s: is npm start running? Or set REDIS_URL\n`,
-  );
   redis.disconnect();
-  process.exit(1);
+  exitRefused(new ScriptRefusal(silentRedis(redisUrl)));
 }
 try {
   const token = randomBytes(24).toString('base64url');
@@ -74,6 +52,48 @@ try {
   );
 } finally {
   redis.disconnect();
+}
+
+/** The command line's options; a wrong one is refused with the usage. */
+function options() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        name: { type: 'string' },
+        email: { type: 'string' },
+        custom: { type: 'string', multiple: true },
+      },
+    });
+    if (!values.name) exitRefused(new ScriptRefusal(USAGE));
+    if (values.email && !isSingleAddress(values.email)) {
+      const email = JSON.stringify(values.email);
+      exitRefused(new ScriptRefusal(`--email ${email} is not one plain address`));
+    }
+    return { ...values, name: values.name };
+  } catch (err) {
+    // An unknown option, one without its value, an argument without one.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    exitRefused(new ScriptRefusal(`${(err as Error).message}; ${USAGE}`));
+  }
+}
+
+/** Why nothing was made, when the Redis to use does not answer. */
+function silentRedis(url: string): string {
+  const said =
+    `no Redis answers at ${redactPassword(url)} within ` +
+    `${REDIS_WAIT_MS / 1000} s`;
+  if (config.redisUrlGiven) {
+    return `${said} (REDIS_URL): is npm start running? Or set REDIS_URL`;
+  }
+  // A stopped `npm start` leaves its redis.url behind; one that runs now
+  // may have been started with another INGEST_DATA_DIR.
+  return (
+    `${said} (from ${redisUrlFile(config.dataDir)}, left by an npm start ` +
+    'that has stopped?): if npm start runs, set INGEST_DATA_DIR to the ' +
+    'data dir it was started with (the "data:" line of its banner), or ' +
+    'set REDIS_URL'
+  );
 }
 
 /** The fields of every `--custom`, in order, each once. */

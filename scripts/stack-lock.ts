@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ScriptRefusal } from './script-refusal';
 
 /**
  * One `npm start` per data dir. A second one on the same INGEST_DATA_DIR
@@ -31,7 +32,7 @@ export async function claimDataDir(dataDir: string): Promise<void> {
     }
     const holder = await holderOf(file);
     if (holder !== undefined && (await isStack(holder))) {
-      throw new Error(
+      throw new ScriptRefusal(
         `INGEST_DATA_DIR ${dataDir} is in use by another npm start ` +
           `(pid ${holder}); stop it, or give this one a data dir of its own`,
       );

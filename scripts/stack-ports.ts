@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ScriptRefusal } from './script-refusal';
 
 /**
  * Refuses to start the stack on a port something else listens on. The
@@ -16,10 +17,16 @@ export async function assertPortsFree(
   assertPortsDistinct(ports);
   const taken: string[] = [];
   for (const [variable, port] of Object.entries(ports)) {
-    if (!(await canListen(host, port))) taken.push(`${variable}=${port}`);
+    const free = await canListen(host, port).catch((err: Error) => {
+      // EACCES (a port below 1024), a HOST this machine does not have…
+      throw new ScriptRefusal(
+        `cannot listen on ${host} port ${port} (${variable}): ${err.message}`,
+      );
+    });
+    if (!free) taken.push(`${variable}=${port}`);
   }
   if (taken.length === 0) return;
-  throw new Error(
+  throw new ScriptRefusal(
     `port in use on ${host}: ${taken.join(', ')}; another process ` +
       'listens there. Stop it, or set the variable to a free port',
   );
@@ -33,7 +40,7 @@ function assertPortsDistinct(ports: Record<string, number>): void {
   const shared = [...byPort].filter(([, names]) => names.length > 1);
   if (shared.length === 0) return;
   const said = shared.map(([port, names]) => `${names.join(' and ')} are both ${port}`);
-  throw new Error(
+  throw new ScriptRefusal(
     `${said.join('; ')}: each service needs a port of its own; ` +
       'set the variables to different free ports',
   );

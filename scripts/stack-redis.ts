@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '@ingest/config';
+import { ScriptRefusal } from './script-refusal';
 
 /** Where `npm start` notes the URL of the Redis it started. */
 export function redisUrlFile(dataDir: string): string {
@@ -13,13 +15,32 @@ export function redisUrlFile(dataDir: string): string {
  */
 export async function stackRedisUrl(config: Config): Promise<string> {
   if (config.redisUrlGiven) return config.redisUrl;
+  const file = redisUrlFile(config.dataDir);
   try {
-    const noted = await readFile(redisUrlFile(config.dataDir), 'utf8');
+    const noted = await readFile(file, 'utf8');
     return noted.trim();
   } catch {
-    throw new Error(
-      `no REDIS_URL and no ${redisUrlFile(config.dataDir)}: start the ` +
-        'stack with npm start, or set REDIS_URL',
+    // A stack started with INGEST_DATA_DIR set notes its Redis there,
+    // not under the ./var this script looks in without it.
+    throw new ScriptRefusal(
+      `no Redis to use: REDIS_URL is not set and there is no ${file}. ` +
+        'If npm start runs, set INGEST_DATA_DIR to the data dir it was ' +
+        'started with (the "data:" line of its banner), or set REDIS_URL; ' +
+        'otherwise start the stack with npm start',
     );
   }
+}
+
+/** Refuses a start that would need redis-server without one on PATH. */
+export async function assertRedisServerFound(): Promise<void> {
+  const missing = await new Promise<boolean>((resolve) => {
+    execFile('redis-server', ['--version'], (err) => {
+      resolve((err as NodeJS.ErrnoException | null)?.code === 'ENOENT');
+    });
+  });
+  if (!missing) return;
+  throw new ScriptRefusal(
+    'redis-server is not on the PATH: install it (apt-get install ' +
+      'redis-server), or set REDIS_URL to a Redis of your own',
+  );
 }

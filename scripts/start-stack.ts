@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '@ingest/config';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
-import { redisUrlFile } from './stack-redis';
+import { refusalLine, scriptConfig } from './script-refusal';
+import { assertRedisServerFound, redisUrlFile } from './stack-redis';
 import { claimDataDir, releaseDataDir } from './stack-lock';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
@@ -30,7 +30,7 @@ const env = {
   HOST: '127.0.0.1',
   ...process.env,
 };
-const config = loadConfig(env);
+const config = scriptConfig(env);
 const logger = createLogger('stack', config.logLevel);
 
 let redisServer: RedisServer | undefined;
@@ -50,6 +50,7 @@ async function start() {
   });
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
+    await assertRedisServerFound();
     await claimDataDir(config.dataDir);
     claimed = true;
     const dir = path.join(config.dataDir, 'redis');
@@ -100,6 +101,7 @@ async function start() {
       'catalog-ingest is running',
       `  API:            ${url}/api/import/…`,
       `  redis:          ${redisUrl}`,
+      `  site id:        ${site.id}`,
       `  token:          ${site.token}`,
       `  webhook secret: ${site.webhookSecret}`,
       `  data:           ${config.dataDir}`,
@@ -146,7 +148,7 @@ async function ensureDevSite(redisUrl: string) {
         customFields: config.dev.customFields,
       };
       await store.updateSite(site);
-      return { token, webhookSecret: site.webhookSecret };
+      return { id: site.id, token, webhookSecret: site.webhookSecret };
     }
 
     const site = await store.createSite({
@@ -158,7 +160,7 @@ async function ensureDevSite(redisUrl: string) {
       contactEmail: config.dev.contactEmail,
       customFields: config.dev.customFields,
     });
-    return { token, webhookSecret: site.webhookSecret };
+    return { id: site.id, token, webhookSecret: site.webhookSecret };
   } finally {
     redis.disconnect();
   }
@@ -202,6 +204,10 @@ process.on('exit', () => {
 });
 
 start().catch(async (err) => {
-  logger.fatal({ err }, 'stack could not start');
+  // A refusal (a busy port, a data dir in use…) says what to do in one
+  // line; the stack of anything else is kept for whoever debugs it.
+  const refusal = refusalLine(err);
+  if (refusal === undefined) logger.fatal({ err }, 'stack could not start');
+  else process.stderr.write(`${refusal}\n`);
   await stop(1);
 });

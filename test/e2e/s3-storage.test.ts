@@ -201,6 +201,17 @@ test('a presigned URL serves the object with the given headers', async () => {
   );
   assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
 
+  // A name beyond ASCII (RFC 8187) goes through the signed query whole.
+  const exact = `attachment; filename="Bjork.mp3"; filename*=UTF-8''Bj%C3%B6rk%20%28live%29.mp3`;
+  const named = await storage.presignedUrl('tracks/9/mp3.mp3', 60, {
+    contentType: 'audio/mpeg',
+    contentDisposition: exact,
+  });
+  const renamed = await fetch(named);
+  assert.equal(renamed.status, 200);
+  assert.equal(renamed.headers.get('content-disposition'), exact);
+  await renamed.arrayBuffer();
+
   const ranged = await fetch(url, { headers: { range: 'bytes=10-19' } });
   assert.equal(ranged.status, 206);
   assert.deepEqual(

@@ -1,11 +1,13 @@
 /**
  * `npm run site:create`, the README's way to make more sites, against a
  * Redis of its own: every `--custom` counts, whether the fields come as
- * one comma list or as the option repeated.
+ * one comma list or as the option repeated. Its refusals are one line
+ * each: run without INGEST_DATA_DIR beside a stack started with one, it
+ * printed a stack trace that named neither that variable nor the fix.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { freePort, RedisServer } from '@ingest/testkit';
+import { assertOneLine } from './stack-processes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -85,6 +88,82 @@ test('a Redis that does not answer is said so, not waited on for ever', async ()
   );
   assert.equal(failed.killed, false, 'it ended by itself');
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, /no Redis answers at redis:\/\/127\.0\.0\.1:\d+/);
+  assertOneLine(failed.stderr, /no Redis answers at redis:\/\/127\.0\.0\.1:\d+/);
   assert.match(failed.stderr, /is npm start running\? Or set REDIS_URL/);
+});
+
+/**
+ * The script run from `cwd` with `env` (no REDIS_URL unless given), as
+ * `npm run` runs it but from a folder of the test's, whose `./var` is
+ * the default data dir: the checkout's own var/ plays no part.
+ */
+function runIn(cwd: string, env: Record<string, string>, ...args: string[]) {
+  const { REDIS_URL: _, INGEST_DATA_DIR: __, ...rest } = process.env;
+  return run(
+    process.execPath,
+    // tsx as this checkout has it: `--import tsx` looks for it in `cwd`.
+    ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'scripts/create-site.ts'), ...args],
+    { cwd, env: { ...rest, ...env }, timeout: 30_000 },
+  ).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
+}
+
+test('without INGEST_DATA_DIR beside a stack on another: one line saying what to set', async () => {
+  // The stack's data dir, with the redis.url a running npm start notes.
+  const stackDir = path.join(dataDir, 'stack');
+  await mkdir(stackDir, { recursive: true });
+  await writeFile(path.join(stackDir, 'redis.url'), `${server.url}\n`);
+  const elsewhere = await mkdtemp(path.join(dataDir, 'cwd-'));
+
+  const refused = await runIn(elsewhere, {}, '--name', 'Label Two');
+  assert.equal(refused.code, 1);
+  assertOneLine(refused.stderr, /^no Redis to use: REDIS_URL is not set/);
+  assert.ok(
+    refused.stderr.includes(path.join(elsewhere, 'var', 'redis.url')),
+    refused.stderr,
+  );
+  assert.match(refused.stderr, /set INGEST_DATA_DIR to the data dir it was started with/);
+  assert.match(refused.stderr, /or set REDIS_URL/);
+
+  // What the line says to do works, and the answer names the site's id.
+  const made = await runIn(
+    elsewhere,
+    { INGEST_DATA_DIR: stackDir },
+    '--name',
+    'Label Two',
+  );
+  assert.equal(made.code, 0, made.stderr);
+  assert.ok(Number.isInteger(JSON.parse(made.stdout).site_id), made.stdout);
+});
+
+test('a redis.url left by a stopped stack: one line naming INGEST_DATA_DIR', async () => {
+  const stale = path.join(dataDir, 'stale');
+  await mkdir(stale, { recursive: true });
+  await writeFile(
+    path.join(stale, 'redis.url'),
+    `redis://127.0.0.1:${await freePort()}\n`,
+  );
+  const refused = await runIn(dataDir, { INGEST_DATA_DIR: stale }, '--name', 'X');
+  assert.equal(refused.code, 1);
+  assertOneLine(refused.stderr, /^no Redis answers at redis:\/\/127\.0\.0\.1:\d+ /);
+  assert.ok(refused.stderr.includes(path.join(stale, 'redis.url')), refused.stderr);
+  assert.match(refused.stderr, /set INGEST_DATA_DIR to the data dir it was started with/);
+});
+
+test('wrong options and settings: one line each, exit 1', async () => {
+  const env = { REDIS_URL: server.url };
+  const cases: [Record<string, string>, string[], RegExp][] = [
+    [env, [], /^usage: npm run site:create -- --name NAME/],
+    [env, ['--nmae', 'X'], /^Unknown option '--nmae'; usage: npm run site:create/],
+    [env, ['--name'], /argument missing; usage: npm run site:create/],
+    [env, ['--name', 'X', '--email', 'a@x.test,b@x.test'], /is not one plain address$/],
+    [{ ...env, PORT: 'eighty' }, ['--name', 'X'], /^invalid configuration: PORT: /],
+  ];
+  for (const [given, args, refusal] of cases) {
+    const refused = await runIn(dataDir, given, ...args);
+    assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stderr}`);
+    assertOneLine(refused.stderr, refusal);
+  }
 });

@@ -1,4 +1,5 @@
 /** Starting `npm start`, and finding the processes it made, through /proc. */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -43,6 +44,8 @@ export interface StackStart {
   outcome: Promise<number | null | 'banner'>;
   /** What it printed so far, stdout and stderr together. */
   output(): string;
+  /** What it printed on stderr so far. */
+  errors(): string;
   /** Stops it (SIGINT) if it still runs, and waits for its exit. */
   stop(): Promise<void>;
 }
@@ -55,6 +58,8 @@ export function startStack(env: Record<string, string>): StackStart {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const outcome = new Promise<number | null | 'banner'>((resolve) => {
     const keep = (chunk: Buffer) => {
       output += chunk.toString();
@@ -62,15 +67,40 @@ export function startStack(env: Record<string, string>): StackStart {
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.once('exit', (code) => resolve(code));
+    // 'close', not 'exit': by then all it printed has been read.
+    child.once('close', (code) => resolve(code));
   });
   return {
     outcome,
     output: () => output,
+    errors: () => errors,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+/**
+ * Checks that a start was refused as a person should read it: exit 1,
+ * and on stderr one plain line matching `refusal`, with no stack trace
+ * and no JSON log line around it.
+ */
+export async function assertRefusedPlainly(
+  start: StackStart,
+  refusal: RegExp,
+): Promise<void> {
+  const result = await start.outcome;
+  assert.notEqual(result, 'banner', `started, though it should refuse:\n${start.output()}`);
+  assert.equal(result, 1, start.output());
+  assertOneLine(start.errors(), refusal);
+}
+
+/** `stderr` is one line matching `refusal`: no stack, no JSON. */
+export function assertOneLine(stderr: string, refusal: RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `more than one line on stderr:\n${stderr}`);
+  assert.match(lines[0], refusal);
+  assert.doesNotMatch(lines[0], /^\{/, 'a JSON log line');
 }

@@ -112,7 +112,12 @@ export interface TrackDownload {
   body: ReadableStream<Uint8Array>;
   contentType: string;
   contentLength?: number;
-  /** From `Content-Disposition`, e.g. `12.mp3`. */
+  /**
+   * The name `Content-Disposition` suggests, e.g. `song.mp3` for a track
+   * whose Filename is `song.wav` (`12.mp3`, the track id, without one);
+   * its `filename*` where given, so non-ASCII names come exactly.
+   * `downloadTo` does not use it: it writes the file it is given.
+   */
   filename?: string;
   /** The rendition's sha256 in quotes: names this version of the file. */
   etag?: string;

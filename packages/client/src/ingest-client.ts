@@ -30,6 +30,7 @@ import type {
   WaitOptions,
 } from './client-options';
 import { writeDownload } from './download-file';
+import { filenameOf } from './download-name';
 import { HttpTransport } from './http-transport';
 import { pollUntilComplete } from './job-waiter';
 import { multipartBody } from './multipart-body';
@@ -257,13 +258,12 @@ export class IngestClient {
     });
     if (!res.body) throw new Error('download answered without a body');
     const length = res.headers.get('content-length');
-    const disposition = res.headers.get('content-disposition') ?? '';
     return {
       response: res,
       body: res.body,
       contentType: res.headers.get('content-type') ?? '',
       contentLength: length === null ? undefined : Number(length),
-      filename: /filename="([^"]+)"/.exec(disposition)?.[1],
+      filename: filenameOf(res.headers.get('content-disposition')),
       etag: res.headers.get('etag') ?? undefined,
     };
   }

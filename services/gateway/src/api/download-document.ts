@@ -72,7 +72,18 @@ const DOWNLOAD_HEADERS = {
   'Content-Length': { schema: { type: 'integer' } },
   'Accept-Ranges': { schema: { type: 'string', const: 'bytes' } },
   'Content-Disposition': {
-    schema: { type: 'string', examples: ['attachment; filename="12.mp3"'] },
+    description:
+      "The track's Filename with the format as extension (song.wav gives " +
+      'song.mp3), or `<track_id>.<format>` without one; `filename*` ' +
+      '(RFC 8187) holds the exact name where the ASCII `filename` cannot.',
+    schema: {
+      type: 'string',
+      examples: [
+        'attachment; filename="song.mp3"',
+        `attachment; filename="Bjork.mp3"; filename*=UTF-8''Bj%C3%B6rk.mp3`,
+        'attachment; filename="12.mp3"',
+      ],
+    },
   },
 };
 

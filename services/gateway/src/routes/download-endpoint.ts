@@ -20,6 +20,7 @@ import {
 } from '../http/conditional-request';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId, text } from '../http/params';
+import { contentDispositionOf } from './download-name';
 
 export interface DownloadDeps extends EndpointDeps {
   store: StateStore;
@@ -60,6 +61,7 @@ export function downloadEndpoint(deps: DownloadDeps) {
       );
     }
 
+    const disposition = contentDispositionOf(track, format);
     const ttl = deps.downloadRedirectTtlSeconds;
     if (ttl && deps.storage.presignedUrl) {
       // No validators here: they would describe this 302, not the file.
@@ -68,7 +70,7 @@ export function downloadEndpoint(deps: DownloadDeps) {
       // conditions with validators of its own.
       const url = await deps.storage.presignedUrl(rendition.storageKey, ttl, {
         contentType: contentTypeOf(format),
-        contentDisposition: attachment(`${track.id}.${format}`),
+        contentDisposition: disposition,
       });
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(302, url);
@@ -79,7 +81,7 @@ export function downloadEndpoint(deps: DownloadDeps) {
       trackOf(site.id, track.id),
     );
     try {
-      await sendFile(req, res, opened, `${track.id}.${format}`);
+      await sendFile(req, res, opened, disposition);
     } catch (err) {
       // A client that hangs up mid-download is no server failure.
       const code = (err as NodeJS.ErrnoException).code;
@@ -126,7 +128,7 @@ async function sendFile(
   req: Request,
   res: Response,
   { rendition, file }: OpenedRendition,
-  name: string,
+  disposition: string,
 ) {
   const validators = validatorsOf(rendition);
   setValidatorHeaders(res, validators);
@@ -163,7 +165,7 @@ async function sendFile(
     );
   }
 
-  setDownloadHeaders(res, rendition.format, name);
+  setDownloadHeaders(res, rendition.format, disposition);
   if (range) {
     res.status(206);
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
@@ -208,15 +210,11 @@ function setValidatorHeaders(res: Response, validators: Validators) {
 function setDownloadHeaders(
   res: Response,
   format: OutputFormat,
-  name: string,
+  disposition: string,
 ) {
   res.setHeader('Content-Type', contentTypeOf(format));
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Content-Disposition', attachment(name));
-}
-
-function attachment(name: string): string {
-  return `attachment; filename="${name}"`;
+  res.setHeader('Content-Disposition', disposition);
 }
 
 /** One `bytes=` range of a `Range` header; several are not supported. */

@@ -1,0 +1,41 @@
+/**
+ * Refusals of the operator scripts (`npm start`, `npm run site:create`):
+ * what is wrong and what to do, as one plain line on stderr. A stack
+ * trace, or a JSON log line with one inside, buried that line; it says
+ * nothing an operator can act on. Errors that are no refusal (bugs) keep
+ * their stack.
+ */
+import { ConfigError, loadConfig, type Config } from '@ingest/config';
+
+/** A start or a command refused for a reason the operator can fix. */
+export class ScriptRefusal extends Error {
+  override name = 'ScriptRefusal';
+}
+
+/** The one line that tells a refusal, or undefined for other errors. */
+export function refusalLine(err: unknown): string | undefined {
+  if (err instanceof ScriptRefusal) return err.message;
+  if (err instanceof ConfigError) {
+    return `invalid configuration: ${err.problems.join('; ')}`;
+  }
+  return undefined;
+}
+
+/** Prints a refusal as one line and exits 1; throws other errors on. */
+export function exitRefused(err: unknown): never {
+  const line = refusalLine(err);
+  if (line === undefined) throw err;
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+/** The settings, or a one-line refusal naming every bad variable. */
+export function scriptConfig(
+  env: Record<string, string | undefined> = process.env,
+): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    exitRefused(err);
+  }
+}
