@@ -73,8 +73,8 @@ test('downloads are named after the Filename, with the format as extension', asy
   }
 
   const expected: [string, string, string][] = [
-    ['song', 'mp3', 'attachment; filename="song.mp3"'],
-    ['song', 'wav', 'attachment; filename="song.wav"'],
+    ['song', 'mp3', 'attachment; filename=song.mp3'],
+    ['song', 'wav', 'attachment; filename=song.wav'],
     [
       'quoted',
       'mp3',
@@ -84,11 +84,11 @@ test('downloads are named after the Filename, with the format as extension', asy
     [
       'japanese',
       'wav',
-      `attachment; filename="${track.japanese}.wav"; ` +
+      `attachment; filename=${track.japanese}.wav; ` +
         "filename*=UTF-8''%E6%97%A5%E6%9C%AC%E8%AA%9E%E3%81%AE%E6%AD%8C.wav",
     ],
     ['plain', 'mp3', `attachment; filename="Rock 'n' Roll (Live).mp3"`],
-    ['nameless', 'mp3', `attachment; filename="${track.nameless}.mp3"`],
+    ['nameless', 'mp3', `attachment; filename=${track.nameless}.mp3`],
   ];
   for (const [what, format, disposition] of expected) {
     const whole = await dispositionOf(track[what], format);

@@ -198,8 +198,8 @@ test('redirect mode answers 302 to a presigned URL that serves the file', async 
   }
   // Named after the sources' Filenames, as the gateway names them.
   assert.deepEqual(names.sort(), [
-    'attachment; filename="one.mp3"',
-    'attachment; filename="two.mp3"',
+    'attachment; filename=one.mp3',
+    'attachment; filename=two.mp3',
   ]);
 
   // Authorization still comes first: a wrong token gets no URL.

@@ -1,19 +1,16 @@
+import { parse } from 'content-disposition';
+
 /**
  * The file name a download's `Content-Disposition` suggests (RFC 6266):
- * the exact `filename*` (RFC 8187) where it is given in UTF-8, else the
- * plain `filename`, which for a non-ASCII name is only a stand-in.
+ * the exact `filename*` (RFC 8187) where it is given, else the plain
+ * `filename`, which for a non-ASCII name is only a stand-in. Express's
+ * `content-disposition`, which writes the gateway's header, reads it.
  */
 export function filenameOf(header: string | null): string | undefined {
   if (!header) return undefined;
-  const extended = /;\s*filename\*\s*=\s*UTF-8'[^']*'([^;\s]+)/i.exec(header);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1]);
-    } catch {
-      // Not UTF-8 once decoded: the plain name then.
-    }
+  try {
+    return parse(header).parameters.filename || undefined;
+  } catch {
+    return undefined;
   }
-  const quoted = /;\s*filename\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(header);
-  if (quoted) return quoted[1].replace(/\\(.)/g, '$1');
-  return /;\s*filename\s*=\s*([^;\s]+)/i.exec(header)?.[1];
 }

@@ -79,9 +79,9 @@ const DOWNLOAD_HEADERS = {
     schema: {
       type: 'string',
       examples: [
-        'attachment; filename="song.mp3"',
-        `attachment; filename="Bjork.mp3"; filename*=UTF-8''Bj%C3%B6rk.mp3`,
-        'attachment; filename="12.mp3"',
+        'attachment; filename=song.mp3',
+        `attachment; filename=Bjork.mp3; filename*=UTF-8''Bj%C3%B6rk.mp3`,
+        'attachment; filename=12.mp3',
       ],
     },
   },

@@ -7,11 +7,15 @@
  *
  * The header follows RFC 6266: `filename` is an ASCII stand-in any
  * client reads, and `filename*` (RFC 8187, UTF-8, percent-encoded)
- * carries the exact name where the two differ. A Filename is any text a
- * client set (up to 64 KiB, quotes, slashes, line breaks), so the name
- * is its last path segment, without control characters, cut to fit.
+ * carries the exact name where the two differ. Express's own
+ * `content-disposition` writes the header; the name and its stand-in
+ * are ours, as its own stand-in only puts `?` for what is not ASCII.
+ * A Filename is any text a client set (up to 64 KiB, quotes, slashes,
+ * line breaks), so the name is its last path segment, without control
+ * characters, cut to fit.
  */
 import path from 'node:path';
+import { create as contentDisposition } from 'content-disposition';
 import type { OutputFormat, Track } from '@ingest/core';
 
 /**
@@ -27,14 +31,12 @@ export function contentDispositionOf(
 ): string {
   const byId = `${track.id}.${format}`;
   const stem = stemOf(track.meta.Filename ?? '');
-  if (!stem) return `attachment; filename="${byId}"`;
+  if (!stem) return contentDisposition(byId);
 
-  const exact = `${stem}.${format}`;
   const asciiStem = asciiOf(stem);
   // Nothing readable left (a name all in another script): the id.
   const ascii = /[A-Za-z0-9]/.test(asciiStem) ? `${asciiStem}.${format}` : byId;
-  const header = `attachment; filename="${ascii}"`;
-  return ascii === exact ? header : `${header}; filename*=UTF-8''${rfc8187(exact)}`;
+  return contentDisposition(`${stem}.${format}`, { fallback: ascii });
 }
 
 /** The name to give, without extension; '' when nothing usable is left. */
@@ -75,15 +77,6 @@ function asciiOf(stem: string): string {
     .replace(/"/g, "'")
     .replace(/\\/g, '_')
     .replace(/%(?=[0-9A-Fa-f]{2})/g, '_');
-}
-
-/** RFC 8187 `value-chars`: UTF-8, every byte but `attr-char` as %XX. */
-function rfc8187(value: string): string {
-  // encodeURIComponent leaves these four, which attr-char has not.
-  return encodeURIComponent(value).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 }
 
 /** At most `bytes` of UTF-8, cut between whole characters. */
