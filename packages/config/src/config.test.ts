@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from './config';
 import { parseDuration } from './duration';
@@ -10,6 +12,24 @@ test('defaults follow SPEC §6', () => {
   assert.match(config.storageUrl, /^file:\/\/.*\/var\/storage$/);
   assert.deepEqual(config.webhookScheduleMs.slice(0, 2), [5_000, 300_000]);
   assert.ok(Object.isFrozen(config));
+});
+
+test('the rest of SPEC §6 and §2 defaults', () => {
+  const config = loadConfig({});
+  assert.equal(config.dataDir, path.resolve('var'));
+  assert.equal(config.storageUrl, `file://${path.resolve('var', 'storage')}`);
+  assert.equal(config.smtpUrl, undefined);
+  assert.equal(config.transcoderConcurrency, os.availableParallelism());
+  assert.equal(config.dev.token, undefined);
+  assert.equal(config.dev.webhookSecret, undefined);
+  // Autopublish: 10 minutes idle or 1000 uploads, whichever is first.
+  assert.equal(config.autopublishIdleMs, 10 * 60_000);
+  assert.equal(config.autopublishMaxUploads, 1000);
+  // Webhook retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about a day).
+  const hour = 3_600_000;
+  assert.deepEqual(config.webhookScheduleMs, [
+    5_000, 300_000, 1_800_000, 2 * hour, 5 * hour, 10 * hour, 10 * hour,
+  ]);
 });
 
 test('every bad variable is named at once', () => {
