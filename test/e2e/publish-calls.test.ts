@@ -68,6 +68,29 @@ test('a refused publish leaves oncomplete alone; an accepted one sets it', async
   assert.equal(await targetOf(jobId), 'ops@example.com');
 });
 
+test("an upload's oncomplete is the job's until a later value replaces it", async () => {
+  const created = await call('createJob', { name: 'told' });
+  const jobId = created.body.job_id as number;
+  const upload = async (tone: number, oncomplete: string) => {
+    const res = await call('upload', {
+      job_id: jobId,
+      url: `${fixture.files.url}/tone-${tone}.wav`,
+      oncomplete,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  };
+
+  await upload(1, 'http://127.0.0.1:9/early');
+  assert.equal(await targetOf(jobId), 'http://127.0.0.1:9/early');
+  await upload(2, 'later@example.com');
+  assert.equal(await targetOf(jobId), 'later@example.com');
+
+  // A publish without oncomplete keeps the one the uploads set.
+  const published = await call('publish', { job_id: jobId });
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  assert.equal(published.body.oncomplete, 'later@example.com');
+});
+
 test('a publish that lost the race to another is a repeat, not job_closed', async () => {
   const { store, redis } = fixture.stack;
   const created = await call('createJob', { name: 'raced' });
