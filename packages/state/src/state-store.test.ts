@@ -53,6 +53,34 @@ test('tokens resolve to their site and are stored hashed', async () => {
   assert.deepEqual(keys, []);
 });
 
+test('no key and no value in Redis holds a token as it was given', async () => {
+  const token = 'plain-token-seen-nowhere';
+  await store.createSite({ name: 'Hashed', token, webhookSecret: 'whsec_y' });
+  for (const key of await redis.keys('*')) {
+    assert.equal(key.includes(token), false, key);
+    const text = JSON.stringify(await readAny(key));
+    assert.equal(text.includes(token), false, `the value of ${key}`);
+  }
+});
+
+/** A key's value, whatever its type. */
+async function readAny(key: string): Promise<unknown> {
+  switch (await redis.type(key)) {
+    case 'string':
+      return redis.get(key);
+    case 'hash':
+      return redis.hgetall(key);
+    case 'set':
+      return redis.smembers(key);
+    case 'zset':
+      return redis.zrange(key, 0, -1);
+    case 'list':
+      return redis.lrange(key, 0, -1);
+    default:
+      return redis.dump(key);
+  }
+}
+
 test('main job rolls over after publish; counters follow uploads', async () => {
   const site = await newSite('t2');
   const job = await store.mainJob(site.id);
