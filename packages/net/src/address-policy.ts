@@ -1,9 +1,12 @@
-import { forbiddenReason } from './forbidden-address';
+import { forbiddenReason, isMetadataReason } from './forbidden-address';
 import type { AddressCheck } from './guarded-lookup';
 import { NetError } from './net-error';
 
 export interface AddressPolicyOptions {
-  /** Lifts the whole address rule. */
+  /**
+   * Lifts the address rule (INGEST_ALLOW_PRIVATE_URLS) but for cloud
+   * metadata addresses.
+   */
   allowPrivate: boolean;
   /** Lets single addresses through that the rule would refuse. */
   allowAddress?: (address: string) => boolean;
@@ -18,11 +21,14 @@ export function addressPolicy(
   prefix: string,
 ): AddressCheck {
   return (address, hostname) => {
-    if (options.allowPrivate) return undefined;
     if (options.allowAddress?.(address)) return undefined;
 
     const reason = forbiddenReason(address);
     if (reason === undefined) return undefined;
+    // The switch is for servers of one's own (SPEC §6: private and
+    // loopback addresses); none of them needs the host's cloud
+    // credentials, and npm start turns it on by default.
+    if (options.allowPrivate && !isMetadataReason(reason)) return undefined;
     const name = hostname === address ? '' : ` (${hostname})`;
     return new NetError(
       'address_not_allowed',

@@ -241,10 +241,11 @@ function lookupOnce(
   table: Record<string, string[]>,
   all: boolean,
   family = 0,
+  allowPrivate = false,
 ): Promise<string | LookupAddress[]> {
   const lookup = guardedLookup(
     fakeDns(table).resolve,
-    addressPolicy({ allowPrivate: false }, 'webhook could not be delivered'),
+    addressPolicy({ allowPrivate }, 'webhook could not be delivered'),
   );
   return new Promise((resolve, reject) => {
     lookup('hook.example.com', { all, family }, (error, address) => {
@@ -272,6 +273,29 @@ test('the lookup refuses private and metadata answers', async () => {
     lookupOnce({ 'hook.example.com': ['fe80::1'] }, true),
     { code: 'address_not_allowed', message: /link-local/ },
   );
+});
+
+test('with private addresses allowed, metadata addresses stay refused', async () => {
+  // INGEST_ALLOW_PRIVATE_URLS (SPEC §6) lets private, loopback and
+  // link-local servers in, never a cloud's metadata endpoint.
+  const answer = (address: string) =>
+    lookupOnce({ 'hook.example.com': [address] }, false, 0, true);
+  for (const address of ['10.0.0.5', '127.0.0.1', '::1', '169.254.1.1']) {
+    assert.equal(await answer(address), address);
+  }
+  const metadata = [
+    '169.254.169.254',
+    '::ffff:169.254.169.254',
+    '169.254.170.2',
+    '100.100.100.200',
+    'fd00:ec2::254',
+  ];
+  for (const address of metadata) {
+    await assert.rejects(answer(address), {
+      code: 'address_not_allowed',
+      message: /is a cloud metadata address$/,
+    });
+  }
 });
 
 test('one private answer among public ones refuses the name', async () => {

@@ -105,6 +105,11 @@ export function forbiddenReason(ip: string): string | undefined {
   return matchRule(value, 128, V6_RULES);
 }
 
+/** True for the reason `forbiddenReason` gives a cloud metadata address. */
+export function isMetadataReason(reason: string): boolean {
+  return reason === METADATA;
+}
+
 function metadataKey(family: number, value: bigint): string {
   return `${family}:${value}`;
 }
