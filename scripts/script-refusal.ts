@@ -5,7 +5,8 @@
  * nothing an operator can act on. Errors that are no refusal (bugs) keep
  * their stack.
  */
-import { ConfigError, loadConfig, type Config } from '@ingest/config';
+import { loadConfig, type Config } from '@ingest/config';
+import { StartRefusal } from '@ingest/core';
 
 /** A start or a command refused for a reason the operator can fix. */
 export class ScriptRefusal extends Error {
@@ -15,9 +16,8 @@ export class ScriptRefusal extends Error {
 /** The one line that tells a refusal, or undefined for other errors. */
 export function refusalLine(err: unknown): string | undefined {
   if (err instanceof ScriptRefusal) return err.message;
-  if (err instanceof ConfigError) {
-    return `invalid configuration: ${err.problems.join('; ')}`;
-  }
+  // A bad setting (ConfigError) is one of these.
+  if (err instanceof StartRefusal) return err.message;
   return undefined;
 }
 

@@ -17,6 +17,7 @@ import { assertRedisServerFound, redisUrlFile } from './stack-redis';
 import { claimDataDir, releaseDataDir } from './stack-lock';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
+  ChildStartError,
   RedisServer,
   ServiceProcess,
   freePort,
@@ -205,8 +206,12 @@ process.on('exit', () => {
 
 start().catch(async (err) => {
   // A refusal (a busy port, a data dir in use…) says what to do in one
-  // line; the stack of anything else is kept for whoever debugs it.
-  const refusal = refusalLine(err);
+  // line, and so does a process that did not start (redis-server exited,
+  // a service not ready in time): what failed and where; a service's own
+  // lines, printed before, say why. The stack of anything else is kept
+  // for whoever debugs it.
+  const refusal =
+    err instanceof ChildStartError ? err.summary : refusalLine(err);
   if (refusal === undefined) logger.fatal({ err }, 'stack could not start');
   else process.stderr.write(`${refusal}\n`);
   await stop(1);

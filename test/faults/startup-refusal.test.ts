@@ -1,10 +1,15 @@
 /**
  * Fault: what a service needs is missing at start. Each service refuses
- * a Redis that may evict keys, and the transcoder refuses an ffmpeg
- * without an encoder it needs; the message says what to fix.
+ * a Redis that may evict keys and a bad setting, and the transcoder
+ * refuses an ffmpeg without an encoder it needs; the message says what
+ * to fix. A refusal is its fatal JSON line without a stack, and one
+ * plain line `<name> could not start: <what is wrong>` on stderr: the
+ * stack trace of a refusal buried that line. An error no check
+ * foresaw keeps its stack.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -74,29 +79,49 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
       REDIS_URL: evicting.url,
     });
     assert.ok(refused, `${name} started`);
-    assert.match(message, /exited with 1/);
-    assert.match(message, /maxmemory-policy is \\?"allkeys-lru\\?"/);
-    assert.match(message, /CONFIG SET maxmemory-policy noeviction/);
-    // Each service says it the same way, with the error whole (its stack).
-    const fatal = JSON.parse(fatalJson(message) ?? '{}');
-    assert.equal(fatal.msg, `${name} could not start`);
-    assert.equal(fatal.err?.type, 'PreflightError');
-    console.log(`# observed ${name}: ${fatalLine(message)}`);
+    // Each service says it the same way.
+    const told = assertRefusedPlainly(name, message, 'PreflightError');
+    assert.match(told, /maxmemory-policy is "allkeys-lru"/);
+    assert.match(told, /CONFIG SET maxmemory-policy noeviction/);
+    console.log(`# observed ${name}: ${told}`);
   });
 }
 
 for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
-  test(`${name} refuses a bad setting on its fatal line`, async () => {
+  test(`${name} refuses a bad setting in one plain line`, async () => {
     const { refused, message } = await start(name, {
       REDIS_URL: good.url,
       [PORT_VAR[name]]: 'eighty',
     });
     assert.ok(refused, `${name} started`);
-    assert.match(message, /exited with 1/);
-    const fatal = JSON.parse(fatalJson(message) ?? '{}');
-    assert.equal(fatal.msg, `${name} could not start`);
-    assert.equal(fatal.err?.type, 'ConfigError');
-    assert.match(fatal.err?.message, new RegExp(`${PORT_VAR[name]}: expected`));
+    const told = assertRefusedPlainly(name, message, 'ConfigError');
+    const expected = `^invalid configuration: ${PORT_VAR[name]}: expected`;
+    assert.match(told, new RegExp(expected));
+  });
+}
+
+// Malformed settings an operator may well write. REDIS_URL with another
+// scheme was taken, and ioredis read it as a socket path for ever: the
+// service never refused. A bad STORAGE_URL passed the settings and was
+// refused later, as an error with its stack.
+const MALFORMED: [ServiceName, Record<string, string>, RegExp][] = [
+  ['transcoder', { TRANSCODER_CONCURRENCY: 'abc' }, /CONCURRENCY: expected/],
+  ['notifier', { REDIS_URL: 'http://127.0.0.1:1/' }, /REDIS_URL: expected redis:/],
+  ['gateway', { STORAGE_URL: 's3://' }, /STORAGE_URL: "" is not a valid bucket/],
+  ['transcoder', { STORAGE_URL: 'file://elsewhere/x' }, /STORAGE_URL: File URL host/],
+];
+for (const [name, env, problem] of MALFORMED) {
+  const [[variable, value]] = Object.entries(env);
+  test(`${name} refuses ${variable}=${value} in one plain line`, async () => {
+    const { refused, message } = await start(name, {
+      REDIS_URL: good.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    });
+    assert.ok(refused, `${name} started`);
+    const told = assertRefusedPlainly(name, message, 'ConfigError');
+    assert.match(told, /^invalid configuration: /);
+    assert.match(told, problem);
   });
 }
 
@@ -117,10 +142,31 @@ test('transcoder refuses an ffmpeg without libmp3lame', async () => {
     FFMPEG_PATH: wrapper,
   });
   assert.ok(refused, 'transcoder started');
-  assert.match(message, /exited with 1/);
-  assert.match(message, /ffmpeg lacks encoders libmp3lame/);
-  assert.match(message, /FFMPEG_PATH/);
-  console.log(`# observed: ${fatalLine(message)}`);
+  const told = assertRefusedPlainly('transcoder', message, 'StartRefusal');
+  assert.match(told, /ffmpeg lacks encoders libmp3lame/);
+  assert.match(told, /FFMPEG_PATH/);
+  console.log(`# observed: ${told}`);
+});
+
+test('a failure no check foresaw keeps its stack', async () => {
+  // The notifier's port, held: its listen fails with EADDRINUSE.
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const { port } = holder.address() as net.AddressInfo;
+  try {
+    const { refused, message } = await start('notifier', {
+      REDIS_URL: good.url,
+      NOTIFIER_PORT: String(port),
+    });
+    assert.ok(refused, 'notifier started');
+    assert.match(message, /exited with 1/);
+    const fatal = JSON.parse(fatalJson(message) ?? '{}');
+    assert.equal(fatal.msg, 'notifier could not start');
+    assert.match(fatal.err?.stack, /EADDRINUSE[^]*\n {4}at /);
+    assert.doesNotMatch(message, /^notifier could not start:/m);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
 });
 
 test('control: the same start succeeds with noeviction and real ffmpeg', async () => {
@@ -130,12 +176,30 @@ test('control: the same start succeeds with noeviction and real ffmpeg', async (
   }
 });
 
-/** The message of the service's own fatal log line, for the report. */
-function fatalLine(output: string): string {
-  const line = fatalJson(output);
-  if (!line) return output.slice(-240);
-  const { err, msg } = JSON.parse(line);
-  return `${msg}: ${err?.message}`;
+/**
+ * Checks that `name` refused its start plainly: exit 1; its fatal JSON
+ * line names the refusal (`type`) without an `err` or a stack; one plain
+ * line says the same; no stack anywhere. Answers what it said was wrong.
+ */
+function assertRefusedPlainly(
+  name: ServiceName,
+  output: string,
+  type: string,
+): string {
+  assert.match(output, new RegExp(`${name} exited with 1`));
+  const fatal = JSON.parse(fatalJson(output) ?? '{}');
+  assert.equal(fatal.msg, `${name} could not start`, output);
+  assert.equal(fatal.refusal?.type, type, output);
+  assert.equal(fatal.err, undefined, 'the refusal logged as an error');
+  const told: string = fatal.refusal.message;
+  const plain = output.split('\n').filter((l) => !l.startsWith('{'));
+  assert.ok(
+    plain.includes(`${name} could not start: ${told}`),
+    `no plain line:\n${output}`,
+  );
+  assert.doesNotMatch(output, /^\s+at /m, 'a stack trace');
+  assert.doesNotMatch(told, /\n/);
+  return told;
 }
 
 /** The service's fatal log line (pino level 60), if it printed one. */

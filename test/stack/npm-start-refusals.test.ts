@@ -1,12 +1,13 @@
 /**
- * Refusals of `npm start` that come before it starts anything: a bad
- * setting threw a stack trace, and a machine without redis-server (the
- * README's one requirement beside Node) crashed on an unhandled spawn
- * error, leaving its claim on the data dir behind. Each must be one
- * plain line on stderr, exit 1, and leave nothing.
+ * Refusals of `npm start`: a bad setting threw a stack trace, and a
+ * machine without redis-server (the README's one requirement beside
+ * Node) crashed on an unhandled spawn error, leaving its claim on the
+ * data dir behind; a redis-server or a service that did not start
+ * printed a fatal JSON line with a stack inside. Each must be one plain
+ * line on stderr (a service adds its own), exit 1, and leave nothing.
  */
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -56,6 +57,94 @@ test('npm start without redis-server on the PATH says so in one line', async () 
     );
     assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
     await assert.rejects(access(stackLockFile(dataDir)), { code: 'ENOENT' });
+  } finally {
+    await start.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// What failed during the start, and where, in one line: these printed
+// the stack's fatal JSON line with a stack trace inside.
+test('npm start whose redis-server exits during its start says why in one line', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  const dataDir = path.join(dir, 'data');
+  // A damaged append-only file: redis-server refuses to load it.
+  const aofDir = path.join(dataDir, 'redis', 'appendonlydir');
+  await mkdir(aofDir, { recursive: true });
+  await writeFile(path.join(aofDir, 'appendonly.aof.manifest'), 'garbage\n');
+  const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await freePorts()) });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(
+        '^redis-server exited during its start \\(127\\.0\\.0\\.1:\\d+, ' +
+          `dir ${path.join(dataDir, 'redis')}\\): Invalid AOF manifest file format$`,
+      ),
+    );
+    assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
+    await assert.rejects(access(stackLockFile(dataDir)), { code: 'ENOENT' });
+  } finally {
+    await start.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm start whose service exits during its start adds one line', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  const dataDir = path.join(dir, 'data');
+  const ports = await freePorts();
+  // Taken by the settings, refused by the transcoder, the first started.
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    ...ports,
+    STORAGE_URL: 's3://',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  try {
+    assert.equal(await start.outcome, 1, start.output());
+    assert.deepEqual(start.errors().trimEnd().split('\n'), [
+      'transcoder could not start: invalid configuration: ' +
+        'STORAGE_URL: "" is not a valid bucket name',
+      'transcoder exited with 1 before it was ready ' +
+        `(http://127.0.0.1:${ports.TRANSCODER_PORT}/readyz)`,
+    ]);
+    assert.doesNotMatch(start.output(), /^\s+at /m, 'a stack trace');
+    assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
+  } finally {
+    await start.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm start whose service is not ready in 30 s says which, where and why', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  const dataDir = path.join(dir, 'data');
+  const ports = await freePorts();
+  // An S3 endpoint nothing listens on: the transcoder runs, and its
+  // /readyz answers 503 for as long as the storage cannot be reached.
+  const s3Port = await freePort();
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    ...ports,
+    STORAGE_URL: `s3://catalog?endpoint=http://127.0.0.1:${s3Port}&region=local-1`,
+    AWS_ACCESS_KEY_ID: 'test-key',
+    AWS_SECRET_ACCESS_KEY: 'test-secret',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  try {
+    assert.equal(await start.outcome, 1, start.output());
+    const lines = start.errors().trimEnd().split('\n');
+    assert.match(
+      lines[lines.length - 1],
+      new RegExp(
+        '^transcoder not ready in 30 s \\(pid \\d+, ' +
+          `http://127\\.0\\.0\\.1:${ports.TRANSCODER_PORT}/readyz; last answer: ` +
+          `503 .*storage unreachable: connect ECONNREFUSED 127\\.0\\.0\\.1:${s3Port}.*\\)$`,
+      ),
+    );
+    assert.doesNotMatch(start.output(), /^\s+at /m, 'a stack trace');
+    assert.doesNotMatch(start.output(), /"level":60/, 'a fatal JSON line');
+    assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
   } finally {
     await start.stop();
     await rm(dir, { recursive: true, force: true });

@@ -45,6 +45,26 @@ test('every bad variable is named at once', () => {
   );
 });
 
+test('a REDIS_URL ioredis would not read as one is refused, in one line', () => {
+  for (const url of ['http://127.0.0.1:6390/', 'redis//127.0.0.1', 'redis://:1']) {
+    assert.throws(
+      () => loadConfig({ REDIS_URL: url }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, url);
+        assert.equal(
+          err.message,
+          'invalid configuration: REDIS_URL: expected ' +
+            'redis://[:password@]host[:port][/db] or rediss://…',
+        );
+        return true;
+      },
+    );
+  }
+  for (const url of ['redis://:pw@cache.internal:6380/2', 'rediss://[::1]:6379']) {
+    assert.equal(loadConfig({ REDIS_URL: url }).redisUrl, url);
+  }
+});
+
 test('a number that is no number says what was expected', () => {
   const problems = (env: Record<string, string>) => {
     try {

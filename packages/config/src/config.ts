@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
+import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
 import { z } from 'zod';
 import { parseDuration, parseSchedule } from './duration';
 
@@ -43,12 +43,29 @@ function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
     .max(max, { error: expected });
 }
 
+/**
+ * A Redis URL. ioredis reads any other scheme (`http://host`) as a Unix
+ * socket path and retries it for ever, so the start would hang, not
+ * refuse.
+ */
+const redisUrl = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return /^rediss?:$/.test(url.protocol) && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected redis://[:password@]host[:port][/db] or rediss://…' },
+);
+
 const port = wholeNumber(0, 65535);
 const positive = wholeNumber(1);
 
 /** Every setting, by its environment variable (SPEC §6). */
 const schema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   PORT: port.default(8080),
   TRANSCODER_PORT: port.default(9101),
   NOTIFIER_PORT: port.default(9102),
@@ -150,12 +167,8 @@ export interface Config {
   redisUrlGiven: boolean;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
-  }
-}
+// Defined beside StartRefusal: storage refuses a bad STORAGE_URL with it.
+export { ConfigError };
 
 /**
  * Parses the settings once. Every bad variable is reported together,

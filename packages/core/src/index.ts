@@ -7,3 +7,4 @@ export * from './update-order';
 export * from './email-address';
 export * from './stored-at';
 export * from './switch-words';
+export * from './start-refusal';

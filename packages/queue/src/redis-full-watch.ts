@@ -19,23 +19,35 @@ export interface RedisFullWatchOptions {
   quietMs?: number;
 }
 
+/**
+ * Who met a refusal: a worker, by its queue, or an API call, by its
+ * route and request id.
+ */
+export type RefusalOrigin =
+  | { queue: string }
+  | { call: string; requestId: string };
+
 interface Episode {
   since: number;
   lastRefusalAt: number;
   refusals: number;
   queues: Set<string>;
+  /** API calls answered 503 for it. */
+  calls: number;
   timer: NodeJS.Timeout;
 }
 
 /**
  * A service's view of a full Redis (`maxmemory` under `noeviction`),
- * across its workers: one `redis is full (maxmemory)` error line with
- * Redis's answer at the first refusal, one `redis has room again` line
- * with how long it lasted, how many refusals came and on which queues
- * once Redis takes writes again (its memory is read every `intervalMs`
- * meanwhile). The refusals between go to debug: each worker meets one
- * on every retry of its loop and at every stalled-job check, for as
- * long as Redis stays full, and those lines said nothing new.
+ * across its workers and, in the gateway, its API calls: one `redis is
+ * full (maxmemory)` error line with Redis's answer at the first refusal,
+ * one `redis has room again` line with how long it lasted, how many
+ * refusals came, on which queues and in how many calls once Redis takes
+ * writes again (its memory is read every `intervalMs` meanwhile). The
+ * refusals between go to debug: each worker meets one on every retry of
+ * its loop and at every stalled-job check, and every call that writes
+ * meets one, for as long as Redis stays full; those lines said nothing
+ * new.
  */
 export class RedisFullWatch {
   private episode?: Episode;
@@ -54,36 +66,44 @@ export class RedisFullWatch {
   }
 
   /**
-   * Takes a worker's error: true when it was Redis refusing a write for
-   * want of memory, which this then logs; false for any other error.
+   * Takes a worker's or an API call's error: true when it was Redis
+   * refusing a write for want of memory, which this then logs; false for
+   * any other error.
    */
-  refused(err: unknown, fields: { queue: string }): boolean {
+  refused(err: unknown, origin: RefusalOrigin): boolean {
     if (!isRedisOutOfMemory(err)) return false;
-    const message = (err as Error).message;
+    const fields = { ...origin, err: (err as Error).message };
     const now = Date.now();
     if (this.episode) {
+      this.count(this.episode, origin);
       this.episode.refusals += 1;
       this.episode.lastRefusalAt = now;
-      this.episode.queues.add(fields.queue);
-      this.logger.debug({ ...fields, err: message }, 'redis still full');
+      this.logger.debug(fields, 'redis still full');
       return true;
     }
-    this.logger.error({ ...fields, err: message }, REDIS_FULL);
+    this.logger.error(fields, REDIS_FULL);
     const timer = setInterval(() => void this.look(), this.intervalMs);
     timer.unref();
     this.episode = {
       since: now,
       lastRefusalAt: now,
       refusals: 1,
-      queues: new Set([fields.queue]),
+      queues: new Set(),
+      calls: 0,
       timer,
     };
+    this.count(this.episode, origin);
     return true;
   }
 
   /** Whether a refusal came and Redis has not had room since. */
   get full(): boolean {
     return this.episode !== undefined;
+  }
+
+  private count(episode: Episode, origin: RefusalOrigin) {
+    if ('queue' in origin) episode.queues.add(origin.queue);
+    else episode.calls += 1;
   }
 
   /** Stops watching, without a line; idempotent. */
@@ -108,6 +128,7 @@ export class RedisFullWatch {
           fullMs: Date.now() - episode.since,
           refusals: episode.refusals,
           queues: [...episode.queues],
+          calls: episode.calls,
         },
         'redis has room again',
       );

@@ -1,14 +1,13 @@
+import { StartRefusal } from '@ingest/core';
 import type { Redis } from 'ioredis';
 
 export interface PreflightLogger {
   warn(fields: object, message: string): void;
 }
 
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreflightError';
-  }
+/** A Redis the services must not run on, and how to fix it. */
+export class PreflightError extends StartRefusal {
+  override name = 'PreflightError';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '@ingest/core';
 import { FileStorage } from './file-storage';
 import { parseS3Url } from './s3-location';
 import { S3Storage } from './s3-storage';
@@ -20,15 +21,36 @@ export function openStorage(
   url: string,
   options: OpenStorageOptions = {},
 ): Storage {
-  const parsed = new URL(url);
-  if (parsed.protocol === 'file:') return new FileStorage(fileURLToPath(parsed));
+  const parsed = readUrl(url);
+  if (parsed.protocol === 'file:') return new FileStorage(filePath(parsed));
   if (parsed.protocol === 's3:') {
     return new S3Storage({
       location: parseS3Url(url),
       workDir: options.workDir,
     });
   }
-  throw new Error(
-    `STORAGE_URL: unsupported scheme ${parsed.protocol} (use file:// or s3://)`,
+  return refuse(
+    `unsupported scheme ${parsed.protocol} (use file:// or s3://)`,
   );
+}
+
+function refuse(why: string): never {
+  throw new ConfigError([`STORAGE_URL: ${why}`]);
+}
+
+function readUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    return refuse('not a URL');
+  }
+}
+
+/** The folder of a `file://` URL; one naming another host is refused. */
+function filePath(url: URL): string {
+  try {
+    return fileURLToPath(url);
+  } catch (err) {
+    return refuse((err as Error).message);
+  }
 }

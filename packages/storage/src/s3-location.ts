@@ -1,4 +1,4 @@
-import { readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
+import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
 
 /** Where an S3 storage lives, as a `STORAGE_URL` names it. */
 export interface S3Location {
@@ -23,7 +23,7 @@ const KNOWN = new Set(['endpoint', 'region', 'forcePathStyle']);
  */
 export function parseS3Url(raw: string): S3Location {
   const fail = (why: string): never => {
-    throw new Error(`STORAGE_URL: ${why}`);
+    throw new ConfigError([`STORAGE_URL: ${why}`]);
   };
   let url: URL;
   try {

@@ -1,3 +1,4 @@
+import { StartRefusal } from '@ingest/core';
 import { createLogger, type Logger } from './logger';
 import { onShutdown, type ShutdownStep } from './shutdown';
 
@@ -10,8 +11,11 @@ export interface ServiceSettings {
 /**
  * A service's entry point: reads its settings, starts it, and runs the
  * steps `start` gives back on SIGTERM / SIGINT. Anything that stops the
- * start, a bad setting included, is one fatal line
- * (`<name> could not start`, the error whole) and exit 1.
+ * start is one fatal line (`<name> could not start`) and exit 1. A
+ * refusal (`StartRefusal`: a bad setting, a Redis that may evict keys…)
+ * is logged without a stack and also told as one plain line on stderr,
+ * `<name> could not start: <what is wrong>`; any other error is logged
+ * whole, its stack included, for whoever debugs it.
  */
 export async function runService<C extends ServiceSettings>(
   name: string,
@@ -26,7 +30,15 @@ export async function runService<C extends ServiceSettings>(
     const steps = await start(config, logger);
     onShutdown(logger, config.shutdownTimeoutMs, steps);
   } catch (err) {
-    logger.fatal({ err }, `${name} could not start`);
+    const message = `${name} could not start`;
+    if (err instanceof StartRefusal) {
+      // Not under `err`, whose serializer would add the stack.
+      const refusal = { type: err.name, message: err.message };
+      logger.fatal({ refusal }, message);
+      process.stderr.write(`${message}: ${err.message}\n`);
+    } else {
+      logger.fatal({ err }, message);
+    }
     process.exit(1);
   }
 }

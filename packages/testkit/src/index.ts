@@ -1,4 +1,5 @@
 export * from './free-port';
+export * from './child-start-error';
 export * from './redis-server';
 export * from './service-process';
 export * from './audio-fixtures';

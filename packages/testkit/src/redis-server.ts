@@ -3,12 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ChildStartError } from './child-start-error';
 import { freePort } from './free-port';
 import { waitUntil, withDeadline } from './wait-until';
 
 export interface RedisServerOptions {
   /** Extra `redis-server` arguments, e.g. ['--maxmemory-policy', 'allkeys-lru']. */
   args?: string[];
+  /** The redis-server binary to run; default the one on the PATH. */
+  command?: string;
   /** Data directory; a fresh temp dir by default (removed on close). */
   dir?: string;
   port?: number;
@@ -42,6 +45,7 @@ export class RedisServer {
   private exit?: Promise<RedisExit>;
   private readonly ownsDir: boolean;
   private readonly args: string[];
+  private readonly command: string;
   private readonly detached: boolean;
   private readonly stopTimeoutMs?: number;
 
@@ -55,6 +59,7 @@ export class RedisServer {
     this.dir = dir;
     this.ownsDir = owns;
     this.args = options.args ?? [];
+    this.command = options.command ?? 'redis-server';
     this.detached = options.detached ?? false;
     this.stopTimeoutMs = options.stopTimeoutMs;
   }
@@ -83,10 +88,15 @@ export class RedisServer {
     return this.exit;
   }
 
-  /** Starts the process again (after `stop`), same port and data. */
+  /**
+   * Starts the process again (after `stop`), same port and data. Fails
+   * with a `ChildStartError` when redis-server cannot be run (gone from
+   * the PATH), exits (its last line says why) or does not listen in
+   * 10 s.
+   */
   async resume(): Promise<void> {
     const child = spawn(
-      'redis-server',
+      this.command,
       [
         '--port', String(this.port),
         '--bind', '127.0.0.1',
@@ -99,31 +109,49 @@ export class RedisServer {
       { stdio: ['ignore', 'pipe', 'pipe'], detached: this.detached },
     );
     this.child = child;
-    this.exit = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
+    // A process that could not be run emits 'error', and no 'exit'.
+    let notRun: Error | undefined;
+    this.exit = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', (err) => {
+        if (child.pid !== undefined) return;
+        notRun = err;
+        resolve({ code: child.exitCode, signal: null });
+      });
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
+    const where = `127.0.0.1:${this.port}`;
     try {
       await waitUntil(
         () => {
+          if (notRun) {
+            throw new ChildStartError(
+              `could not run ${this.command}: ${notRun.message}`,
+            );
+          }
+          // Not run at all: its 'error' comes on a later tick.
+          if (child.pid === undefined) return false;
           // One killed by a signal has a signalCode and no exitCode.
           if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`redis-server exited: ${output.slice(-500)}`);
+            throw new ChildStartError(
+              `redis-server exited during its start (${where}, dir ` +
+                `${this.dir}): ${lastLogLine(output)}`,
+            );
           }
           return canConnect(this.port);
         },
-        {
-          timeoutMs: 10_000,
-          intervalMs: 50,
-          message: `nothing listens on 127.0.0.1:${this.port}`,
-        },
+        { timeoutMs: 10_000, intervalMs: 50 },
       );
     } catch (err) {
       // Left running, its pipes would keep this process from ever ending.
       child.kill('SIGKILL');
-      throw err;
+      if (err instanceof ChildStartError) throw err;
+      throw new ChildStartError(
+        `redis-server did not listen on ${where} within 10 s`,
+        output.slice(-500),
+      );
     }
   }
 
@@ -169,4 +197,15 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * The last line redis-server logged, without its `pid:role date time
+ * level` prefix: why it stopped (a port in use, a damaged AOF…).
+ */
+function lastLogLine(output: string): string {
+  const lines = output.trim().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  const prefix = /^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [*#.-] /;
+  return last.replace(prefix, '').trim() || 'no output';
 }

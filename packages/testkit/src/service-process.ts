@@ -6,6 +6,7 @@ import {
   ensureServicesBuilt,
   SERVICE_NODE_FLAGS,
 } from '@ingest/build';
+import { ChildStartError } from './child-start-error';
 import { waitUntil, withDeadline } from './wait-until';
 
 const ROOT = path.resolve(
@@ -104,36 +105,48 @@ export class ServiceProcess {
     return this.output;
   }
 
+  /**
+   * Waits until /readyz answers 200; a `ChildStartError` when the
+   * process exits first or is not ready within `timeoutMs`.
+   */
   async waitReady(timeoutMs: number): Promise<void> {
+    const readyz = `http://127.0.0.1:${this.port}/readyz`;
     // What the last ask got, so a start that never gets ready says why.
     let last = 'no answer yet';
-    await waitUntil(
-      async () => {
-        if (this.child.exitCode !== null) {
-          throw new Error(
-            `${this.name} exited with ${this.child.exitCode}:\n${this.logs}`,
-          );
-        }
-        try {
-          const res = await fetch(`http://127.0.0.1:${this.port}/readyz`, {
-            signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS),
-          });
-          last = `${res.status} ${(await res.text()).slice(0, 200)}`;
-          return res.ok;
-        } catch (err) {
-          // Not listening yet, or no answer in time.
-          const cause = (err as Error & { cause?: Error }).cause ?? err;
-          last = (cause as Error).message;
-          return false;
-        }
-      },
-      {
-        timeoutMs,
-        message: () =>
-          `${this.name} not ready in ${timeoutMs} ms (pid ${this.child.pid}, ` +
-          `port ${this.port}; last /readyz: ${last}):\n${this.logs}`,
-      },
-    );
+    try {
+      await waitUntil(
+        async () => {
+          if (this.child.exitCode !== null) {
+            throw new ChildStartError(
+              `${this.name} exited with ${this.child.exitCode} before ` +
+                `it was ready (${readyz})`,
+              this.logs,
+            );
+          }
+          try {
+            const res = await fetch(readyz, {
+              signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS),
+            });
+            const body = (await res.text()).slice(0, 200);
+            last = `${res.status} ${body.replace(/\s+/g, ' ')}`;
+            return res.ok;
+          } catch (err) {
+            // Not listening yet, or no answer in time.
+            const cause = (err as Error & { cause?: Error }).cause ?? err;
+            last = (cause as Error).message;
+            return false;
+          }
+        },
+        { timeoutMs },
+      );
+    } catch (err) {
+      if (err instanceof ChildStartError) throw err;
+      throw new ChildStartError(
+        `${this.name} not ready in ${timeoutMs / 1000} s (pid ` +
+          `${this.child.pid}, ${readyz}; last answer: ${last})`,
+        this.logs,
+      );
+    }
   }
 
   /**

@@ -200,6 +200,7 @@ function gatewayApp(
     },
     draining: drain.draining,
     drain: drain.inFlight,
+    redisFull: parts.redisFull,
   });
 }
 

@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { Config } from '@ingest/config';
-import { isOutputFormat, type UploadErrorCode } from '@ingest/core';
+import {
+  isOutputFormat,
+  StartRefusal,
+  type UploadErrorCode,
+} from '@ingest/core';
 import {
   createMediaTools,
   isMediaError,
@@ -33,6 +37,19 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   tags_too_large: 'tags_too_large',
 };
 
+/** Check failures an operator fixes by installing or pointing at a tool. */
+const TOOL_FAULTS = new Set<MediaErrorCode>([
+  'tool_missing',
+  'tool_not_executable',
+  'tool_incomplete',
+]);
+
+/** A tool check's failure as a refusal to start, when it is one. */
+function toolRefusal(err: unknown): unknown {
+  if (!isMediaError(err) || !TOOL_FAULTS.has(err.code)) return err;
+  return new StartRefusal(err.message, { cause: err });
+}
+
 /** Where the primary source comes from: lossless first, then the rest. */
 const PREFERENCE = ['flac', 'wav', 'aiff'];
 
@@ -50,7 +67,9 @@ export async function mediaMaker(
     logger,
     timeoutMs: config.transcodeTimeoutMs,
   });
-  const report = await tools.checkTools();
+  const report = await tools.checkTools().catch((err: unknown) => {
+    throw toolRefusal(err);
+  });
   logger.info({ ...report }, 'ffmpeg checked');
 
   /** Runs one transcode pass; a source fault becomes an UploadFault. */

@@ -5,6 +5,7 @@ import {
   isRedisOutOfMemory,
   REDIS_FULL,
   REDIS_FULL_ANSWER,
+  type RedisFullWatch,
 } from '@ingest/queue';
 import { isStorageUnavailable } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
@@ -41,6 +42,12 @@ export interface EndpointDeps {
   idempotency?: IdempotencyStore;
   /** Tracks calls through a shutdown; none: calls are never cut short. */
   drain?: CallDrain;
+  /**
+   * Tells a full Redis once for the gateway, its workers included: one
+   * line when calls first meet it and one when it has room again. None:
+   * each call that meets it logs it.
+   */
+  redisFull?: RedisFullWatch;
 }
 
 export interface EndpointOptions {
@@ -86,6 +93,12 @@ export function endpoint(
       usableRequestId(req.headers['x-request-id']) ?? randomUUID();
     const log = deps.logger.child({ requestId });
     const base = { requestId, log, req, res, signal };
+    const told: FailureLog = {
+      log,
+      requestId,
+      call: `${req.method} ${req.baseUrl}${req.path}`,
+      redisFull: deps.redisFull,
+    };
     res.setHeader('X-Request-Id', requestId);
 
     let answer: () => void;
@@ -114,8 +127,8 @@ export function endpoint(
       const refusal = signal.aborted ? signal.reason : err;
       options.onRefused?.(apiErrorOf(refusal).code);
       answer = signal.aborted
-        ? () => sendCutShort(res, log, refusal)
-        : () => sendError(res, log, refusal);
+        ? () => sendCutShort(res, told, refusal)
+        : () => sendError(res, told, refusal);
     }
 
     // The cleanup ends before the answer goes out: a client that sends
@@ -127,7 +140,7 @@ export function endpoint(
     try {
       answer();
     } catch (err) {
-      sendError(res, log, err);
+      sendError(res, told, err);
     }
   };
 
@@ -138,12 +151,23 @@ export function endpoint(
   };
 }
 
-function sendCutShort(res: Response, log: Logger, reason: unknown) {
-  if (!res.headersSent) res.setHeader('Connection', 'close');
-  sendError(res, log, reason);
+/** Where a call's failure is told. */
+interface FailureLog {
+  /** The call's logger (it carries the request id). */
+  log: Logger;
+  requestId: string;
+  /** `POST /api/import/createJob`: the call, without its query. */
+  call: string;
+  redisFull?: RedisFullWatch;
 }
 
-export function sendError(res: Response, log: Logger, err: unknown) {
+function sendCutShort(res: Response, told: FailureLog, reason: unknown) {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  sendError(res, told, reason);
+}
+
+export function sendError(res: Response, told: FailureLog, err: unknown) {
+  const { log } = told;
   const apiError = apiErrorOf(err);
   if (!res.socket || res.socket.destroyed) {
     // The client hung up; what failed after that is no server fault.
@@ -154,7 +178,11 @@ export function sendError(res: Response, log: Logger, err: unknown) {
     log.warn({ err: (err as Error).message }, 'storage unavailable');
   } else if (isRedisOutOfMemory(err)) {
     // Nothing frees itself: an operator must raise maxmemory or clean up.
-    log.error({ err: (err as Error).message }, REDIS_FULL);
+    // While it lasts, every call that writes meets it: told once.
+    const origin = { call: told.call, requestId: told.requestId };
+    if (!told.redisFull?.refused(err, origin)) {
+      log.error({ err: (err as Error).message }, REDIS_FULL);
+    }
   } else if (!(err instanceof ApiError)) {
     log.error({ err }, 'request failed');
   }
