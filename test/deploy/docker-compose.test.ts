@@ -12,6 +12,7 @@ interface ComposeService {
   ports?: ComposePort[];
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
+  volumes?: (string | { source?: string; target?: string })[];
   depends_on?: Record<string, { condition: string }>;
   init?: boolean;
   stop_grace_period?: string;
@@ -73,6 +74,25 @@ describe('docker-compose.yml', () => {
       const drainMs = parseDuration(env.INGEST_SHUTDOWN_TIMEOUT ?? '');
       assert.ok(graceMs > drainMs, `${name} stop_grace_period`);
     }
+  });
+
+  test('no volume is shared at INGEST_DATA_DIR', () => {
+    // Work folders are named by pid, the same in every container: a
+    // transcoder starting on a shared data dir clears another's work.
+    const owners = new Map<string, string[]>();
+    for (const [name, service] of ingest) {
+      const dataDir = service.environment?.INGEST_DATA_DIR ?? '';
+      for (const volume of service.volumes ?? []) {
+        const [source, target] =
+          typeof volume === 'string'
+            ? volume.split(':')
+            : [volume.source, volume.target];
+        if (!source || target !== dataDir) continue;
+        owners.set(source, [...(owners.get(source) ?? []), name]);
+      }
+    }
+    const shared = [...owners].filter(([, names]) => names.length > 1);
+    assert.deepEqual(shared, []);
   });
 
   test('the port reader finds the host address Compose would use', () => {

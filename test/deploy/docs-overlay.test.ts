@@ -79,5 +79,16 @@ describe(`the overlay of ${DOC}`, () => {
     }
     const [monitor] = rendered.filter((r) => r.kind === 'ServiceMonitor');
     assert.ok(monitor.metadata.labels.release, 'a label Prometheus selects');
+
+    // One Prometheus often scrapes several environments: the transcoders
+    // scale on their own namespace's backlog, not on another's.
+    const [scaler] = rendered.filter((r) => r.kind === 'ScaledObject');
+    const [trigger] = scaler.spec.triggers;
+    assert.ok(
+      trigger.metadata.query.includes(
+        `ingest_queue_jobs{namespace="${overlay.namespace}",`,
+      ),
+      trigger.metadata.query,
+    );
   });
 });

@@ -25,7 +25,7 @@ interface Panel {
 
 const dashboard = JSON.parse(
   readText('deploy/grafana/dashboards/catalog-ingest.json'),
-) as { uid: string; panels: Panel[] };
+) as { uid: string; panels: Panel[]; templating: { list: { name: string }[] } };
 
 describe('Prometheus and Grafana files', () => {
   test('promtool check config', () => {
@@ -87,7 +87,7 @@ describe('Prometheus and Grafana files', () => {
         record: `dashboard:query_${i}`,
         expr: t.expr
           .replaceAll('$__rate_interval', '5m')
-          .replace(/\$(queue|format|route)\b/g, '.*'),
+          .replace(/\$(queue|format|route|namespace)\b/g, '.*'),
       }));
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-dash-'));
     try {
@@ -97,6 +97,23 @@ describe('Prometheus and Grafana files', () => {
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
+  });
+
+  test('every dashboard query keeps to the chosen namespace', () => {
+    // Alerts are per namespace; one Prometheus may scrape several
+    // environments, and the dashboard must not add them up unasked.
+    const variable = dashboard.templating.list.find(
+      (v) => v.name === 'namespace',
+    );
+    assert.ok(variable, 'a namespace variable');
+    const unscoped = dashboard.panels
+      .flatMap((p) => p.targets ?? [])
+      .flatMap((t) =>
+        [...t.expr.matchAll(/\b(ingest_[a-z_]+|up)\b(\{[^}]*\})?/g)]
+          .filter((m) => !(m[2] ?? '').includes('namespace=~"$namespace"'))
+          .map((m) => `${m[0]} in ${t.expr}`),
+      );
+    assert.deepEqual(unscoped, []);
   });
 
   test('Grafana provisioning points at the mounted dashboards', () => {

@@ -88,11 +88,15 @@ export const deploymentPolicy = {
               type: 'object',
               required: [
                 'terminationGracePeriodSeconds',
+                'automountServiceAccountToken',
                 'securityContext',
                 'containers',
               ],
               properties: {
                 terminationGracePeriodSeconds: { type: 'integer' },
+                // No service talks to the Kubernetes API: a token in the
+                // pod would only serve whoever breaks into it.
+                automountServiceAccountToken: { const: false },
                 securityContext: {
                   type: 'object',
                   required: ['runAsNonRoot', 'runAsUser'],

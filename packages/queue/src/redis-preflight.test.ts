@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { RedisServer } from '@ingest/testkit';
+import { freePort, RedisServer } from '@ingest/testkit';
 import { Redis } from 'ioredis';
 import { checkRedis, PreflightError } from './redis-preflight';
 
@@ -49,5 +49,42 @@ test('an evicting Redis is refused', async () => {
     await assert.rejects(checkRedis(redis, { warn: () => {} }), PreflightError);
   } finally {
     await redis.config('SET', 'maxmemory-policy', 'noeviction');
+  }
+});
+
+test('a Redis that forbids CONFIG passes unchecked', async () => {
+  // Managed services often refuse CONFIG: an error reply, not an outage.
+  await redis.call(
+    'ACL', 'SETUSER', 'noconfig', 'on', '>pw', '~*', '+@all', '-config',
+  );
+  const limited = new Redis(server.url, {
+    username: 'noconfig',
+    password: 'pw',
+  });
+  try {
+    const warnings: string[] = [];
+    await checkRedis(limited, { warn: (_f, message) => warnings.push(message) });
+    assert.deepEqual(warnings, []);
+  } finally {
+    limited.disconnect();
+  }
+});
+
+test('a Redis that does not answer fails the check, not passes it', async () => {
+  // Nothing listens there: the policy was never read, so no start.
+  const port = await freePort();
+  const silent = new Redis(`redis://127.0.0.1:${port}`, {
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 50,
+  });
+  try {
+    await assert.rejects(
+      checkRedis(silent, { warn: () => {} }),
+      (err: Error) =>
+        err instanceof PreflightError &&
+        /maxmemory-policy could not be read/.test(err.message),
+    );
+  } finally {
+    silent.disconnect();
   }
 });

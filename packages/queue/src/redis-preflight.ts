@@ -1,5 +1,5 @@
 import { StartRefusal } from '@ingest/core';
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 
 export interface PreflightLogger {
   warn(fields: object, message: string): void;
@@ -47,8 +47,14 @@ async function configValue(redis: Redis, name: string) {
   try {
     const reply = (await redis.config('GET', name)) as string[];
     return reply[1];
-  } catch {
-    // Managed Redis often forbids CONFIG; nothing can be checked then.
-    return undefined;
+  } catch (err) {
+    // Managed Redis often forbids CONFIG (an error reply); nothing can
+    // be checked then. No answer at all is no such case: starting would
+    // skip the eviction check, so the start fails and is tried again.
+    if (err instanceof ReplyError) return undefined;
+    throw new PreflightError(
+      `Redis ${name} could not be read (${(err as Error).message}); ` +
+        'is REDIS_URL right and Redis up?',
+    );
   }
 }
