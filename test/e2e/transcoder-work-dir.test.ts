@@ -1,6 +1,6 @@
 /**
  * End to end: a transcoder makes its renditions in a work folder of its
- * own under the data dir (`work/transcoder-<pid>`). Stopped cleanly
+ * own under the data dir (`work/transcoder-<hostname>-<pid>`). Stopped cleanly
  * (SIGTERM, nothing running), it leaves that folder behind no more.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import {
   startFixtureStack,
   type FixtureStack,
 } from '@ingest/testkit';
+import { workDirOf } from '../../services/transcoder/src/work-dirs';
 
 let fixture: FixtureStack;
 
@@ -36,7 +37,7 @@ test('a clean stop removes the empty work folder of the transcoder', async () =>
 
   const transcoder = stack.services.find((s) => s.name === 'transcoder')!;
   const root = path.join(stack.dataDir, 'work');
-  const own = `transcoder-${transcoder.child.pid}`;
+  const own = path.basename(workDirOf('', transcoder.child.pid));
   // The transcode made it, and left it empty.
   assert.deepEqual(await readdir(path.join(root, own)), []);
 

@@ -22,6 +22,7 @@ import {
   sleep,
   waitUntil,
 } from './fault-kit';
+import { workDirOf } from '../../services/transcoder/src/work-dirs';
 
 let dir: string;
 let files: LoopbackServer;
@@ -112,7 +113,8 @@ test('SIGKILL mid-ffmpeg: a peer finishes the upload once', async () => {
   // and the storage's temp folder is empty.
   const work = path.join(stack.dataDir, 'work');
   const workDirs = await readdir(work);
-  assert.ok(!workDirs.includes(`transcoder-${victimPid}`), String(workDirs));
+  const victimDir = path.basename(workDirOf('', victimPid));
+  assert.ok(!workDirs.includes(victimDir), String(workDirs));
   assert.deepEqual(await filesUnder(work), []);
   assert.deepEqual(
     await filesUnder(path.join(stack.dataDir, 'storage', '.tmp')),

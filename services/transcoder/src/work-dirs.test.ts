@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import {
+  hostTag,
   isAlive,
   removeOwnWorkDir,
   sweepDeadWorkDirs,
@@ -37,7 +38,7 @@ test('only folders of dead transcoders are swept', async () => {
   assert.deepEqual(left, [
     'something-else',
     'transcoder-202',
-    `transcoder-${process.pid}`,
+    path.basename(workDirOf(dataDir)),
   ].sort());
 });
 
@@ -47,6 +48,33 @@ test('at start a folder with our own pid is a leftover', async () => {
     atStart: true,
   });
   assert.deepEqual(swept, [process.pid]);
+});
+
+test("another host's folders stay, whatever their pid", async () => {
+  // Two containers sharing a data dir, each with its own pid numbers:
+  // the other one's transcoder may well be our pid, or a pid dead here.
+  await rm(path.join(dataDir, 'work'), { recursive: true, force: true });
+  const theirs = workDirOf(dataDir, process.pid, 'other-host');
+  const theirsDead = workDirOf(dataDir, 2 ** 22 + 12345, 'other-host');
+  await make(path.basename(theirs));
+  await make(path.basename(theirsDead));
+  await make(path.basename(workDirOf(dataDir, 606, 'here')));
+
+  const swept = await sweepDeadWorkDirs(dataDir, {
+    atStart: true,
+    alive: () => false,
+    host: 'here',
+  });
+  assert.deepEqual(swept, [606]);
+  assert.deepEqual(await readdir(theirs), ['out.wav']);
+  assert.deepEqual(await readdir(theirsDead), ['out.wav']);
+});
+
+test('the host tag is safe in a folder name', () => {
+  assert.equal(hostTag('pod-7f9c.example'), 'pod-7f9c.example');
+  assert.equal(hostTag('a/b c'), 'a_b_c');
+  assert.equal(hostTag(''), 'host');
+  assert.match(path.basename(workDirOf('/d', 42, 'h')), /^transcoder-h-42$/);
 });
 
 test('a missing work root sweeps nothing', async () => {
@@ -63,7 +91,7 @@ test('a clean stop removes its own work folder when empty, only then', async () 
   assert.equal(await removeOwnWorkDir(dataDir, 303), false);
 
   // Something left in it stays for a sweep; so do the others' folders.
-  await make('transcoder-404');
+  await make(path.basename(workDirOf(dataDir, 404)));
   await mkdir(workDirOf(dataDir, 505));
   assert.equal(await removeOwnWorkDir(dataDir, 404), false);
   assert.deepEqual(await readdir(workDirOf(dataDir, 404)), ['out.wav']);

@@ -1,11 +1,41 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 const PREFIX = 'transcoder-';
 
+/**
+ * This machine's name as it goes into a folder name. Containers have
+ * pid namespaces of their own, so two of them sharing one data dir may
+ * both be pid 7; their host names tell them apart.
+ */
+export function hostTag(name = os.hostname()): string {
+  return name.replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
+}
+
 /** The temp folder of one transcoder process under the data dir. */
-export function workDirOf(dataDir: string, pid = process.pid): string {
-  return path.join(dataDir, 'work', `${PREFIX}${pid}`);
+export function workDirOf(
+  dataDir: string,
+  pid = process.pid,
+  host = hostTag(),
+): string {
+  return path.join(dataDir, 'work', `${PREFIX}${host}-${pid}`);
+}
+
+/**
+ * The pid in a work folder's name when the folder is this host's:
+ * `transcoder-<host>-<pid>`, or `transcoder-<pid>` as named before host
+ * names went in. Undefined for anything else, another host's folders
+ * included: whether their process lives cannot be told from here.
+ */
+function ownPid(name: string, host: string): number | undefined {
+  if (!name.startsWith(PREFIX)) return undefined;
+  let rest = name.slice(PREFIX.length);
+  if (rest.startsWith(`${host}-`)) rest = rest.slice(host.length + 1);
+  const pid = Number(rest);
+  return /^[1-9][0-9]*$/.test(rest) && Number.isSafeInteger(pid)
+    ? pid
+    : undefined;
 }
 
 export interface SweepOptions {
@@ -16,6 +46,8 @@ export interface SweepOptions {
    * a leftover (a container restarted and got the same pid again).
    */
   atStart?: boolean;
+  /** This machine's tag (`hostTag()` by default). */
+  host?: string;
 }
 
 /** True when a process with this id exists on this machine. */
@@ -39,15 +71,14 @@ export async function sweepDeadWorkDirs(
   options: SweepOptions = {},
 ): Promise<number[]> {
   const alive = options.alive ?? isAlive;
+  const host = options.host ?? hostTag();
   const self = options.atStart ? process.pid : undefined;
   const root = path.join(dataDir, 'work');
   const names = await readdir(root).catch(() => [] as string[]);
   const swept: number[] = [];
   for (const name of names) {
-    const pid = Number(name.slice(PREFIX.length));
-    if (!name.startsWith(PREFIX) || !Number.isInteger(pid) || pid <= 0) {
-      continue;
-    }
+    const pid = ownPid(name, host);
+    if (pid === undefined) continue;
     if (pid !== self && alive(pid)) continue;
     await rm(path.join(root, name), { recursive: true, force: true });
     swept.push(pid);
