@@ -307,7 +307,22 @@ async function closeWorkers(
   }
 }
 
+/** How long a QUIT may wait for Redis's reply before the line is cut. */
+const QUIT_WAIT_MS = 1_000;
+
+/**
+ * Says goodbye to Redis so replies still on their way arrive, but drops
+ * the connection when Redis does not answer: a stalled Redis would hold
+ * QUIT, and the drain with it, until the shutdown deadline.
+ */
 async function quit(redis: Redis) {
   if (redis.status === 'end') return;
-  await redis.quit().catch(() => redis.disconnect());
+  const cut = setTimeout(() => redis.disconnect(), QUIT_WAIT_MS);
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  } finally {
+    clearTimeout(cut);
+  }
 }

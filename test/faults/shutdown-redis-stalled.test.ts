@@ -1,0 +1,41 @@
+/**
+ * Fault: Redis stops answering (a stalled host, a full network buffer)
+ * just as the services are told to stop. A QUIT then never gets its
+ * reply, which held the notifier until its shutdown deadline and made it
+ * exit 1. Every service now gives Redis a moment to say goodbye, then
+ * drops the connection, and exits 0 in time.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { TestStack } from '@ingest/testkit';
+
+const DEADLINE_MS = 10_000;
+let stack: TestStack;
+let stalled: number | undefined;
+
+before(async () => {
+  stack = await TestStack.start({
+    env: { INGEST_SHUTDOWN_TIMEOUT: `${DEADLINE_MS}ms` },
+    transcoders: 1,
+  });
+});
+
+after(async () => {
+  if (stalled !== undefined) process.kill(stalled, 'SIGCONT');
+  await stack?.close();
+});
+
+test('a stalled Redis at shutdown: every service still exits 0 in time', async () => {
+  stalled = stack.redisServer.pid!;
+  process.kill(stalled, 'SIGSTOP');
+
+  const started = Date.now();
+  const codes = await Promise.all(
+    stack.services.map(async (service) => [service.name, await service.stop()]),
+  );
+  const tookMs = Date.now() - started;
+  for (const [name, code] of codes) {
+    assert.equal(code, 0, `${name} exited ${code}:\n${stack.logs}`);
+  }
+  assert.ok(tookMs < DEADLINE_MS, `the services took ${tookMs} ms`);
+});
