@@ -170,8 +170,15 @@ describe('k8s base manifests', () => {
     assert.equal(
       trigger.metadata.query,
       'sum(max by (state) (ingest_queue_jobs' +
-        '{queue="transcode",state=~"waiting|prioritized"}))',
+        '{queue="transcode",state=~"waiting|prioritized|active"}))',
     );
+    // One replica per TRANSCODER_CONCURRENCY outstanding uploads, running
+    // ones counted: a busy fleet with an empty queue is not scaled in.
+    const env = transcoder?.spec.template.spec.containers[0].env ?? [];
+    const concurrency = env.find(
+      (e: { name: string }) => e.name === 'TRANSCODER_CONCURRENCY',
+    );
+    assert.equal(trigger.metadata.threshold, concurrency?.value);
   });
 
   test('the base holds no Secret and leaves the image to overlays', () => {

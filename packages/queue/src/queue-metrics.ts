@@ -1,7 +1,10 @@
 import type { Queue, Worker } from 'bullmq';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-/** Queue states an operator watches; KEDA scales on the first two. */
+/**
+ * Queue states an operator watches; KEDA scales on waiting, prioritized
+ * and active.
+ */
 export const WATCHED_STATES = [
   'waiting',
   'prioritized',
