@@ -1,11 +1,11 @@
 /**
  * Fault: what a service needs is missing at start. Each service refuses
- * a Redis that may evict keys and a bad setting, and the transcoder
- * refuses an ffmpeg without an encoder it needs; the message says what
- * to fix. A refusal is its fatal JSON line without a stack, and one
- * plain line `<name> could not start: <what is wrong>` on stderr: the
- * stack trace of a refusal buried that line. An error no check
- * foresaw keeps its stack.
+ * a Redis that may evict keys, a bad setting and a port another process
+ * holds, and the transcoder refuses an ffmpeg without an encoder it
+ * needs; the message says what to fix. A refusal is its fatal JSON line
+ * without a stack, and one plain line `<name> could not start: <what is
+ * wrong>` on stderr: the stack trace of a refusal buried that line. An
+ * error no check foresaw keeps its stack (run-service.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -148,26 +148,28 @@ test('transcoder refuses an ffmpeg without libmp3lame', async () => {
   console.log(`# observed: ${told}`);
 });
 
-test('a failure no check foresaw keeps its stack', async () => {
-  // The notifier's port, held: its listen fails with EADDRINUSE.
-  const holder = net.createServer();
-  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-  const { port } = holder.address() as net.AddressInfo;
-  try {
-    const { refused, message } = await start('notifier', {
-      REDIS_URL: good.url,
-      NOTIFIER_PORT: String(port),
-    });
-    assert.ok(refused, 'notifier started');
-    assert.match(message, /exited with 1/);
-    const fatal = JSON.parse(fatalJson(message) ?? '{}');
-    assert.equal(fatal.msg, 'notifier could not start');
-    assert.match(fatal.err?.stack, /EADDRINUSE[^]*\n {4}at /);
-    assert.doesNotMatch(message, /^notifier could not start:/m);
-  } finally {
-    await new Promise((resolve) => holder.close(resolve));
-  }
-});
+for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
+  test(`${name} refuses a port another process holds, naming it`, async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const { refused, message } = await start(name, {
+        REDIS_URL: good.url,
+        [PORT_VAR[name]]: String(port),
+      });
+      assert.ok(refused, `${name} started`);
+      const told = assertRefusedPlainly(name, message, 'StartRefusal');
+      assert.equal(
+        told,
+        `cannot listen on 127.0.0.1:${port}: another process holds the ` +
+          `port; stop it or set ${PORT_VAR[name]} to a free port`,
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+}
 
 test('control: the same start succeeds with noeviction and real ffmpeg', async () => {
   for (const name of ['gateway', 'transcoder', 'notifier'] as const) {

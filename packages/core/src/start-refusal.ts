@@ -17,3 +17,39 @@ export class ConfigError extends StartRefusal {
     super(`invalid configuration: ${problems.join('; ')}`);
   }
 }
+
+/** Where a service listens, and the settings that say so. */
+export interface ListenPlace {
+  host: string;
+  port: number;
+  /** The variable naming the port: `PORT`, `TRANSCODER_PORT`… */
+  portSetting: string;
+}
+
+/**
+ * A failed `listen` as an operator's problem where it is one: the port
+ * is taken, the address is not this machine's, or the port needs
+ * privileges. Anything else comes back as it was.
+ */
+export function listenRefusal(err: unknown, place: ListenPlace): unknown {
+  const at = `cannot listen on ${place.host}:${place.port}`;
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE':
+      return new StartRefusal(
+        `${at}: another process holds the port; stop it or set ` +
+          `${place.portSetting} to a free port`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new StartRefusal(
+        `${at}: no interface of this machine has that address; set HOST ` +
+          'to one of its addresses, or 0.0.0.0 for all',
+      );
+    case 'EACCES':
+      return new StartRefusal(
+        `${at}: the port needs privileges this process lacks; set ` +
+          `${place.portSetting} to 1024 or above`,
+      );
+    default:
+      return err;
+  }
+}

@@ -1,10 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenRefusal } from '@ingest/core';
 import type { Registry } from 'prom-client';
 
 export interface OpsServerOptions {
   port: number;
   host: string;
+  /** The variable naming `port`, for the refusal when it is taken. */
+  portSetting: string;
   registry: Registry;
   /**
    * Whether the service's dependencies answer; a `reason` goes into the
@@ -64,8 +67,11 @@ export class OpsServer {
 
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
+      const { host, port, portSetting } = this.options;
+      this.server.once('error', (err) =>
+        reject(listenRefusal(err, { host, port, portSetting })),
+      );
+      this.server.listen(port, host, () => {
         resolve((this.server.address() as AddressInfo).port);
       });
     });

@@ -1,4 +1,5 @@
 import { StartRefusal } from '@ingest/core';
+import { prepareDataDir } from './data-dir';
 import { createLogger, type Logger } from './logger';
 import { onShutdown, type ShutdownStep } from './shutdown';
 
@@ -6,6 +7,8 @@ import { onShutdown, type ShutdownStep } from './shutdown';
 export interface ServiceSettings {
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** `INGEST_DATA_DIR`, checked writable before the service starts. */
+  dataDir: string;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function runService<C extends ServiceSettings>(
   try {
     const config = loadConfig();
     logger = createLogger(name, config.logLevel);
+    await prepareDataDir(config.dataDir);
     const steps = await start(config, logger);
     onShutdown(logger, config.shutdownTimeoutMs, steps);
   } catch (err) {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '@ingest/config';
+import { listenRefusal } from '@ingest/core';
 import {
   checkRedis,
   createRedis,
@@ -230,8 +231,11 @@ async function listen(
   answerClientErrors(server);
   inFlight.attach(server);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
+    const { host, port } = config;
+    server.once('error', (err) =>
+      reject(listenRefusal(err, { host, port, portSetting: 'PORT' })),
+    );
+    server.listen(port, host, resolve);
   });
   return server;
 }

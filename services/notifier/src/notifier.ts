@@ -114,6 +114,7 @@ export async function startNotifier(
   const ops = new OpsServer({
     port: config.notifierPort,
     host: config.host,
+    portSetting: 'NOTIFIER_PORT',
     registry,
     // A draining notifier takes no new deliveries: not ready, as the
     // gateway says while it drains.

@@ -110,6 +110,7 @@ export async function startTranscoder(
     const ops = new OpsServer({
       port: config.transcoderPort,
       host: config.host,
+      portSetting: 'TRANSCODER_PORT',
       registry,
       ready: () => readiness({ draining, redis, storage, worker: run.worker }),
     });
