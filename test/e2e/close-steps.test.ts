@@ -150,7 +150,7 @@ const FAILED_STARTS: {
   ...SERVICES.map((service) => ({
     service,
     cause: 'its port is taken',
-    error: /EADDRINUSE/,
+    error: /another process holds the port/,
   })),
   {
     service: SERVICES[1],

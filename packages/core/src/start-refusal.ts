@@ -33,21 +33,25 @@ export interface ListenPlace {
  */
 export function listenRefusal(err: unknown, place: ListenPlace): unknown {
   const at = `cannot listen on ${place.host}:${place.port}`;
+  const cause = { cause: err };
   switch ((err as NodeJS.ErrnoException | undefined)?.code) {
     case 'EADDRINUSE':
       return new StartRefusal(
         `${at}: another process holds the port; stop it or set ` +
           `${place.portSetting} to a free port`,
+        cause,
       );
     case 'EADDRNOTAVAIL':
       return new StartRefusal(
         `${at}: no interface of this machine has that address; set HOST ` +
           'to one of its addresses, or 0.0.0.0 for all',
+        cause,
       );
     case 'EACCES':
       return new StartRefusal(
         `${at}: the port needs privileges this process lacks; set ` +
           `${place.portSetting} to 1024 or above`,
+        cause,
       );
     default:
       return err;
