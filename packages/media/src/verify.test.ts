@@ -41,11 +41,36 @@ const outcome = (over: Partial<DecodeOutcome>): DecodeOutcome => ({
   header: { durationS: 10, reliable: true },
   firstComplaint: null,
   lastLine: null,
+  rateKnown: true,
   ...over,
 });
 
 test('a clean decode passes', () => {
   assert.equal(sourceVerdict(outcome({})), null);
+});
+
+test('a failed run that read no frame of a rateless stream is the source', () => {
+  // An ID3 tag before junk: ffmpeg exits 1 setting up filters for rate 0.
+  const junk = sourceVerdict(
+    outcome({
+      exitCode: 1,
+      decodedS: 0,
+      rateKnown: false,
+      firstComplaint: '[mp3float] Header missing',
+      lastLine: 'Error configuring filter graph',
+    }),
+  );
+  assert.equal(junk?.code, 'undecodable');
+  assert.equal(
+    junk?.message,
+    'no audio could be decoded: [mp3float] Header missing',
+  );
+  // Once something decoded, a failed run is ffmpeg's, whatever the probe.
+  assert.equal(
+    sourceVerdict(outcome({ exitCode: 1, decodedS: 2, rateKnown: false }))
+      ?.code,
+    'transcode_failed',
+  );
 });
 
 test('verdict order: failed run, nothing, truncated, error rate, short', () => {
