@@ -14,6 +14,7 @@ import {
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { readDeclaredPcmLength } from './pcm-header';
+import { readDeclaredSizedLength } from './sized-header';
 
 /** The first audio stream of a file, as ffprobe describes it. */
 export interface AudioStreamFacts {
@@ -194,6 +195,10 @@ async function headerDuration(
   if (container === 'wav' || container === 'aiff') {
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
+  }
+  if (container === 'w64' || container === 'caf') {
+    const declared = await readDeclaredSizedLength(path);
+    if (declared !== null) return { durationS: declared, reliable: true };
   }
   // A container lasts as long as its longest stream, and only the first
   // audio stream is decoded: beside a longer second one, its own length

@@ -35,6 +35,33 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   assert.equal(existsSync(out('t.wav')), false);
 });
 
+test('a cut-short W64 or CAF is truncated, as a WAV is', async () => {
+  // Both declare their audio; ffprobe gives only a size-based estimate.
+  for (const format of ['w64', 'caf']) {
+    const whole = out(`whole.${format}`);
+    ffmpeg([
+      '-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=10',
+      '-c:a', 'pcm_s16le', '-f', format, whole,
+    ]);
+    const cut = out(`cut.${format}`);
+    writeFileSync(cut, readFileSync(whole).subarray(0, 300_000));
+
+    const error = await rejectsWith(
+      tools.transcode({
+        source: cut,
+        renditions: [{ format: 'wav', path: out(`cut-${format}.wav`) }],
+      }),
+      'truncated',
+    );
+    assert.match(error.message, /^truncated: header says 10\.0 s, 3\.\d s /);
+    const whole10 = await tools.transcode({
+      source: whole,
+      renditions: [{ format: 'wav', path: out(`whole-${format}.wav`) }],
+    });
+    assert.equal(whole10.source.probe.headerDurationS, 10);
+  }
+});
+
 test('a second source of another length is refused, nothing kept', async () => {
   // A 3 s WAV with a 2 s mp3 as its mp3: two recordings, not one.
   const error = await rejectsWith(
