@@ -35,6 +35,8 @@ test('truncation needs a reliable header, >10% and >0.5 s missing', () => {
   assert.equal(isTruncated(reliable(4), 3.4), true);
 });
 
+const NO_HEADER = { durationS: null, reliable: false };
+
 const outcome = (over: Partial<DecodeOutcome>): DecodeOutcome => ({
   exitCode: 0,
   decodedS: 10,
@@ -146,6 +148,17 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
       }),
     )?.code,
     'too_short',
+  );
+  // Just short of one mp3 frame: the text must not round up to it.
+  assert.equal(
+    sourceVerdict(outcome({ decodedS: 551 / 22_050, header: NO_HEADER }))
+      ?.message,
+    'only 0.024 s of audio could be decoded, too short to publish',
+  );
+  assert.match(
+    sourceVerdict(outcome({ decodedS: 0.0004, header: NO_HEADER }))
+      ?.message ?? '',
+    /^only under 0\.001 s of audio/,
   );
   // An estimated header is no evidence: a short decode is then fine.
   assert.equal(

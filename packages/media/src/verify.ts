@@ -146,9 +146,15 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   }
 
   if (decodedS < MIN_DECODED_S) {
+    // Rounded down: 551 samples at 22.05 kHz (0.02499 s) must not read as
+    // the 0.025 s it falls short of.
+    const shown =
+      decodedS < 0.001
+        ? 'under 0.001'
+        : formatSeconds(Math.floor(decodedS * 1000 + 1e-9) / 1000);
     return new MediaError(
       'too_short',
-      `only ${formatSeconds(decodedS)} s of audio could be decoded, ` +
+      `only ${shown} s of audio could be decoded, ` +
         `too short to publish`,
       { decodedDurationS: decodedS },
     );
