@@ -108,9 +108,9 @@ export function encodingFor(
  * Whether an mp3 source already is what an mp3 rendition must be (SPEC
  * §3): 320 kb/s at 44.1 or 48 kHz, mono or stereo. Such a source becomes
  * the mp3 rendition as it is, tags rewritten: encoding it again would
- * only lose. Any other mp3 is encoded like any source. (A VBR file with
- * no Xing header whose first frame is 320 kb/s would pass: ffprobe then
- * knows only that frame.)
+ * only lose. Any other mp3 is encoded like any source. (ffprobe reads a
+ * bitrate from the first frames only; the probe drops it when the frames
+ * differ, e.g. a 320k part joined to a 128k one: mp3-frames.ts.)
  */
 export function mp3AsIs(audio: {
   codec: string;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { createMediaTools, looksLikeAudio, readTags } from './index';
-import { byFormat, useFixtures } from './test-fixtures';
+import { byFormat, ffmpeg, useFixtures } from './test-fixtures';
 
 // Real ffmpeg/ffprobe on fixtures generated at test time.
 
@@ -248,6 +249,30 @@ test('any other mp3 source is encoded to what SPEC §3 asks of mp3', async () =>
     // Made from the mp3 source itself, the source of its format.
     assert.equal(mp3.sourcePath, bed.f.mp3WithCover);
   }
+});
+
+test('an mp3 joined from 320 and 128 kb/s parts is encoded, not copied', async () => {
+  // ffprobe reads only the first frames and calls the whole file 320k.
+  const parts = [320, 128].map((kbps) => {
+    const part = out(`part-${kbps}.mp3`);
+    ffmpeg([
+      '-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=2', '-ac', '2',
+      '-c:a', 'libmp3lame', '-b:a', `${kbps}k`, '-write_xing', '0',
+      '-id3v2_version', '0', part,
+    ]);
+    return readFileSync(part);
+  });
+  const joined = out('joined.mp3');
+  writeFileSync(joined, Buffer.concat(parts));
+  assert.equal((await tools.probeSource(joined)).audio?.bitrate, null);
+
+  const result = await tools.transcode({
+    source: joined,
+    renditions: [{ format: 'mp3', path: out('joined-out.mp3') }],
+  });
+  const mp3 = byFormat(result, 'mp3');
+  assert.equal(mp3.streamCopy, false);
+  assert.equal(mp3.bitrate, 320_000);
 });
 
 test('a cover in a second source is used when the primary has none', async () => {

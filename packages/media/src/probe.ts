@@ -8,12 +8,15 @@ import {
 } from './audio-containers';
 import {
   isOutputFormat,
+  MP3_BITRATE,
   type OutputFormat,
   type SampleKind,
 } from './encoding-policy';
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
+import { hasOneBitrate } from './mp3-frames';
 import { readDeclaredPcmLength } from './pcm-header';
+import { readDeclaredSizedLength } from './sized-header';
 
 /** The first audio stream of a file, as ffprobe describes it. */
 export interface AudioStreamFacts {
@@ -32,7 +35,10 @@ export interface AudioStreamFacts {
    * A-law/µ-law, 4 for IMA ADPCM; null for lossy codecs.
    */
   bitDepth: number | null;
-  /** Bits per second, when known. */
+  /**
+   * Bits per second, when known: null for an mp3 whose frames differ
+   * (ffprobe reads only the first ones).
+   */
   bitrate: number | null;
 }
 
@@ -163,13 +169,23 @@ async function describe(
     estimated,
     audioStreams,
   );
+  const audio = audioStream ? audioFacts(audioStream) : null;
+  // ffprobe's bitrate is the first frames': only a 320 kb/s one decides
+  // anything (mp3AsIs), and it holds only if every frame has it.
+  if (
+    container === 'mp3' &&
+    audio?.bitrate === MP3_BITRATE &&
+    (await hasOneBitrate(path)) === false
+  ) {
+    audio.bitrate = null;
+  }
   return {
     path,
     bytes,
     container,
     formatName,
     outputFormat: isOutputFormat(container) ? container : null,
-    audio: audioStream ? audioFacts(audioStream) : null,
+    audio,
     bitrate: toNumber(output.format?.bit_rate),
     headerDurationS: header.durationS,
     headerDurationReliable: header.reliable,
@@ -194,6 +210,10 @@ async function headerDuration(
   if (container === 'wav' || container === 'aiff') {
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
+  }
+  if (container === 'w64' || container === 'caf') {
+    const declared = await readDeclaredSizedLength(path);
+    if (declared !== null) return { durationS: declared, reliable: true };
   }
   // A container lasts as long as its longest stream, and only the first
   // audio stream is decoded: beside a longer second one, its own length

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { createMediaTools } from './index';
 import {
   byFormat,
+  ffmpeg,
   rejectsWith,
   unguardedDecodeSeconds,
   useFixtures,
@@ -32,6 +33,33 @@ test('a cut-short WAV is refused as truncated and leaves nothing', async () => {
   assert.equal(error.message, 'truncated: header says 10.0 s, 1.5 s decodable');
   assert.equal(existsSync(out('t.mp3')), false);
   assert.equal(existsSync(out('t.wav')), false);
+});
+
+test('a cut-short W64 or CAF is truncated, as a WAV is', async () => {
+  // Both declare their audio; ffprobe gives only a size-based estimate.
+  for (const format of ['w64', 'caf']) {
+    const whole = out(`whole.${format}`);
+    ffmpeg([
+      '-f', 'lavfi', '-i', 'sine=sample_rate=44100:duration=10',
+      '-c:a', 'pcm_s16le', '-f', format, whole,
+    ]);
+    const cut = out(`cut.${format}`);
+    writeFileSync(cut, readFileSync(whole).subarray(0, 300_000));
+
+    const error = await rejectsWith(
+      tools.transcode({
+        source: cut,
+        renditions: [{ format: 'wav', path: out(`cut-${format}.wav`) }],
+      }),
+      'truncated',
+    );
+    assert.match(error.message, /^truncated: header says 10\.0 s, 3\.\d s /);
+    const whole10 = await tools.transcode({
+      source: whole,
+      renditions: [{ format: 'wav', path: out(`whole-${format}.wav`) }],
+    });
+    assert.equal(whole10.source.probe.headerDurationS, 10);
+  }
 });
 
 test('a second source of another length is refused, nothing kept', async () => {
@@ -141,6 +169,50 @@ test('empty and text files fail with readable reasons', async () => {
   assert.match(text.message, /^not a readable audio file: /);
   assert.doesNotMatch(text.message, /0x[0-9a-f]{6}/);
   assert.equal(existsSync(out('x.mp3')), false);
+});
+
+test('an ID3 tag before junk is undecodable at once, not retried', async () => {
+  // ffprobe sees an mp3 stream of rate 0 (no frame it can read); ffmpeg
+  // then exits 1 setting up filters, which once read as its own failure.
+  const tagged = out('tag-only.mp3');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=mono', '-t', '0.1',
+    '-c:a', 'libmp3lame', '-id3v2_version', '3', '-metadata', 'title=T',
+    tagged,
+  ]);
+  const file = readFileSync(tagged);
+  const tagBytes = 10 + file.subarray(6, 10).reduce((n, b) => n * 128 + b, 0);
+  // Noise, the same every run: what a damaged or mislabelled upload holds.
+  const junk = Buffer.alloc(256 * 1024);
+  for (let i = 0, x = 1; i < junk.length; i++) {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+    junk[i] = x >>> 16;
+  }
+  const source = out('tag then junk.mp3');
+  writeFileSync(source, Buffer.concat([file.subarray(0, tagBytes), junk]));
+  assert.equal((await tools.probeSource(source)).audio?.sampleRate, 0);
+
+  const alone = await rejectsWith(
+    tools.transcode({
+      source,
+      renditions: [{ format: 'mp3', path: out('junk.mp3') }],
+    }),
+    'undecodable',
+  );
+  assert.match(alone.message, /^no audio could be decoded: /);
+  // As the mp3 beside a good wav, it is the source at fault too.
+  await rejectsWith(
+    tools.transcode({
+      source: bed.f.wav16,
+      renditions: [
+        { format: 'wav', path: out('junk.wav') },
+        { format: 'mp3', path: out('junk.mp3'), sourcePath: source },
+      ],
+    }),
+    'undecodable',
+  );
+  assert.equal(existsSync(out('junk.wav')), false);
+  assert.equal(existsSync(out('junk.mp3')), false);
 });
 
 test('a playlist posing as mp3 never makes ffmpeg read its target', async () => {

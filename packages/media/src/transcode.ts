@@ -149,22 +149,30 @@ export async function transcode(
     });
     const transcodeMs = Date.now() - started;
 
-    const reports = probes.map((probe, i) => {
-      const decodedS = run.countedBytes[i] / built.countingRates[i];
-      const lastLine = run.stderrTail.at(-1);
-      const verdict = sourceVerdict({
+    const reports = probes.map((probe, i) => ({
+      probe,
+      decodedDurationS: run.countedBytes[i] / built.countingRates[i],
+    }));
+    const lastLine = run.stderrTail.at(-1);
+    const verdicts = reports.map(({ probe, decodedDurationS }) =>
+      sourceVerdict({
         exitCode: run.exitCode,
-        decodedS,
+        decodedS: decodedDurationS,
         header: {
           durationS: probe.headerDurationS,
           reliable: probe.headerDurationReliable,
         },
         firstComplaint: complaintOf(run.stderrHead, probe.path),
         lastLine: lastLine ? readableToolLine(lastLine) : null,
-      });
-      if (verdict) throw verdict;
-      return { probe, decodedDurationS: decodedS };
-    });
+        rateKnown: (probe.audio?.sampleRate ?? 0) > 0,
+      }),
+    );
+    // A source at fault explains a failed pass better than the failure:
+    // an unreadable second source fails the pass for the primary too.
+    const verdict =
+      verdicts.find((v) => v && v.code !== 'transcode_failed') ??
+      verdicts.find((v) => v);
+    if (verdict) throw verdict;
     const mismatch = differentRecording(
       reports.map((r) => ({
         container: r.probe.container,

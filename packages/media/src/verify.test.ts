@@ -35,17 +35,44 @@ test('truncation needs a reliable header, >10% and >0.5 s missing', () => {
   assert.equal(isTruncated(reliable(4), 3.4), true);
 });
 
+const NO_HEADER = { durationS: null, reliable: false };
+
 const outcome = (over: Partial<DecodeOutcome>): DecodeOutcome => ({
   exitCode: 0,
   decodedS: 10,
   header: { durationS: 10, reliable: true },
   firstComplaint: null,
   lastLine: null,
+  rateKnown: true,
   ...over,
 });
 
 test('a clean decode passes', () => {
   assert.equal(sourceVerdict(outcome({})), null);
+});
+
+test('a failed run that read no frame of a rateless stream is the source', () => {
+  // An ID3 tag before junk: ffmpeg exits 1 setting up filters for rate 0.
+  const junk = sourceVerdict(
+    outcome({
+      exitCode: 1,
+      decodedS: 0,
+      rateKnown: false,
+      firstComplaint: '[mp3float] Header missing',
+      lastLine: 'Error configuring filter graph',
+    }),
+  );
+  assert.equal(junk?.code, 'undecodable');
+  assert.equal(
+    junk?.message,
+    'no audio could be decoded: [mp3float] Header missing',
+  );
+  // Once something decoded, a failed run is ffmpeg's, whatever the probe.
+  assert.equal(
+    sourceVerdict(outcome({ exitCode: 1, decodedS: 2, rateKnown: false }))
+      ?.code,
+    'transcode_failed',
+  );
 });
 
 test('verdict order: failed run, nothing, truncated, error rate, short', () => {
@@ -121,6 +148,17 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
       }),
     )?.code,
     'too_short',
+  );
+  // Just short of one mp3 frame: the text must not round up to it.
+  assert.equal(
+    sourceVerdict(outcome({ decodedS: 551 / 22_050, header: NO_HEADER }))
+      ?.message,
+    'only 0.024 s of audio could be decoded, too short to publish',
+  );
+  assert.match(
+    sourceVerdict(outcome({ decodedS: 0.0004, header: NO_HEADER }))
+      ?.message ?? '',
+    /^only under 0\.001 s of audio/,
   );
   // An estimated header is no evidence: a short decode is then fine.
   assert.equal(

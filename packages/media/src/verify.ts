@@ -62,6 +62,12 @@ export interface DecodeOutcome {
   firstComplaint: string | null;
   /** Last stderr line, for failures that are not the source's fault. */
   lastLine: string | null;
+  /**
+   * Whether the probe learnt the stream's sample rate. It learns none
+   * when it can read no frame of the stream (an ID3 tag before junk, a
+   * free-format mp3).
+   */
+  rateKnown: boolean;
 }
 
 // ffmpeg 4.1 exits with 69 when more than 2/3 of packets failed to decode.
@@ -78,9 +84,17 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   const { decodedS, header } = outcome;
   const reason = outcome.firstComplaint ?? 'the decoder produced nothing';
 
+  // A stream with no frame ffmpeg can read has rate 0, and ffmpeg 4.1
+  // fails at its end setting up filters for that rate (exit 1). Nothing
+  // decoded from a stream the probe could not read either is the
+  // source's fault: every retry would fail the same way.
+  const unreadable = !outcome.rateKnown && decodedS === 0;
+
   // Any other failing exit means ffmpeg itself could not finish (an output
   // it could not write, a crash): the amount decoded then proves nothing.
-  if (outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE) {
+  const failed =
+    outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE;
+  if (failed && !unreadable) {
     const said = outcome.lastLine ? `: ${outcome.lastLine}` : '';
     return new MediaError(
       'transcode_failed',
@@ -132,9 +146,15 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   }
 
   if (decodedS < MIN_DECODED_S) {
+    // Rounded down: 551 samples at 22.05 kHz (0.02499 s) must not read as
+    // the 0.025 s it falls short of.
+    const shown =
+      decodedS < 0.001
+        ? 'under 0.001'
+        : formatSeconds(Math.floor(decodedS * 1000 + 1e-9) / 1000);
     return new MediaError(
       'too_short',
-      `only ${formatSeconds(decodedS)} s of audio could be decoded, ` +
+      `only ${shown} s of audio could be decoded, ` +
         `too short to publish`,
       { decodedDurationS: decodedS },
     );

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { hasOneBitrate } from './mp3-frames';
+
+const dir = mkdtempSync(join(tmpdir(), 'mp3-frames-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// MPEG-1 Layer III, 44.1 kHz, no CRC; bitrate index 14 is 320k, 9 128k.
+function frame(index: 14 | 9): Buffer {
+  const bytes = Math.floor((144 * (index === 14 ? 320_000 : 128_000)) / 44_100);
+  const body = Buffer.alloc(bytes);
+  body.writeUInt32BE((0xfffb0000 | (index << 12) | 0x0c0) >>> 0);
+  return body;
+}
+
+function file(name: string, ...parts: Buffer[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, Buffer.concat(parts));
+  return path;
+}
+
+// An ID3v2.3 tag of 100 bytes after its header (sizes are 7 bits a byte).
+const ID3 = Buffer.concat([
+  Buffer.from('ID3', 'latin1'),
+  Buffer.from([3, 0, 0, 0, 0, 0, 100]),
+  Buffer.alloc(100),
+]);
+const ID3V1 = Buffer.concat([Buffer.from('TAG', 'latin1'), Buffer.alloc(125)]);
+
+test('one bitrate in every frame, after a tag and before a trailing one', async () => {
+  const cbr = file('cbr.mp3', ID3, frame(14), frame(14), frame(14), ID3V1);
+  assert.equal(await hasOneBitrate(cbr), true);
+});
+
+test('a frame of another bitrate anywhere makes it false', async () => {
+  const joined = file('joined.mp3', ID3, frame(14), frame(14), frame(9));
+  assert.equal(await hasOneBitrate(joined), false);
+});
+
+test('no frame where one should start: nothing to say', async () => {
+  assert.equal(await hasOneBitrate(file('junk.mp3', ID3, ID3V1)), null);
+  assert.equal(await hasOneBitrate(file('tiny.mp3', Buffer.from('ID'))), null);
+});

@@ -1,0 +1,123 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * The length a Sony Wave64 or Apple CAF file declares, read from its
+ * chunks. ffprobe 6 reports such a file's length from its size ("estimated
+ * from bitrate"), so a W64 or CAF cut short looked whole and was published
+ * short, though both containers declare their audio (SPEC §3 "Truncated
+ * sources"), as WAV and AIFF do (pcm-header.ts).
+ */
+
+// Chunks walked before giving up on a malformed file.
+const MAX_CHUNKS = 256;
+
+// W64 ids are GUIDs; each named one ends in these 12 bytes.
+const W64_TAIL = Buffer.from('f3acd3118cd100c04f8edb8a', 'hex');
+const W64_RIFF = Buffer.from('726966662e91cf11a5d628db04c10000', 'hex');
+const W64_HEADER_BYTES = 24;
+
+/** Seconds declared, or null when the file is neither or declares none. */
+export async function readDeclaredSizedLength(
+  path: string,
+): Promise<number | null> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, 'r');
+    const head = await readAt(file, 0, 40);
+    if (head.length < 40) return null;
+    if (head.subarray(0, 16).equals(W64_RIFF)) return await w64Length(file);
+    if (head.toString('latin1', 0, 4) === 'caff') return await cafLength(file);
+    return null;
+  } catch {
+    // An unreadable header is no evidence of anything.
+    return null;
+  } finally {
+    await file?.close();
+  }
+}
+
+async function w64Length(file: FileHandle): Promise<number | null> {
+  let rate = 0;
+  let blockAlign = 0;
+  let byteRate = 0;
+  let factFrames = 0;
+  let offset = 40;
+
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const header = await readAt(file, offset, W64_HEADER_BYTES);
+    if (header.length < W64_HEADER_BYTES) return null;
+    const size = Number(header.readBigUInt64LE(16));
+    if (size < W64_HEADER_BYTES) return null;
+    const id = header.subarray(4, 16).equals(W64_TAIL)
+      ? header.toString('latin1', 0, 4)
+      : '';
+    const body = offset + W64_HEADER_BYTES;
+
+    if (id === 'fmt ') {
+      const fmt = await readAt(file, body, 16);
+      if (fmt.length < 16) return null;
+      const fixed = [1, 3, 6, 7, 0xfffe].includes(fmt.readUInt16LE(0));
+      rate = fmt.readUInt32LE(4);
+      byteRate = fmt.readUInt32LE(8);
+      blockAlign = fixed ? fmt.readUInt16LE(12) : 0;
+    } else if (id === 'fact' && size >= W64_HEADER_BYTES + 4) {
+      factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
+    } else if (id === 'data') {
+      const bytes = size - W64_HEADER_BYTES;
+      if (!rate || bytes === 0) return null;
+      if (blockAlign) return Math.floor(bytes / blockAlign) / rate;
+      if (factFrames) return factFrames / rate;
+      return byteRate ? bytes / byteRate : null;
+    }
+    // Chunks are aligned to 8 bytes.
+    offset += Math.ceil(size / 8) * 8;
+  }
+  return null;
+}
+
+async function cafLength(file: FileHandle): Promise<number | null> {
+  let rate = 0;
+  let bytesPerPacket = 0;
+  let framesPerPacket = 0;
+  let offset = 8;
+
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const header = await readAt(file, offset, 12);
+    if (header.length < 12) return null;
+    const id = header.toString('latin1', 0, 4);
+    const size = Number(header.readBigInt64BE(4));
+    const body = offset + 12;
+
+    if (id === 'desc') {
+      const desc = await readAt(file, body, 32);
+      if (desc.length < 32) return null;
+      rate = desc.readDoubleBE(0);
+      bytesPerPacket = desc.readUInt32BE(16);
+      framesPerPacket = desc.readUInt32BE(20);
+    } else if (id === 'pakt' && size >= 16) {
+      // Packets of varying size: the table counts the valid frames.
+      const valid = Number((await readAt(file, body, 16)).readBigInt64BE(8));
+      return rate > 0 && valid > 0 ? valid / rate : null;
+    } else if (id === 'data' && bytesPerPacket && framesPerPacket) {
+      // -1: written by a streamer, the audio runs to the end.
+      if (size < 0 || !(rate > 0)) return null;
+      // The data starts with a 4-byte edit count.
+      const packets = Math.floor(Math.max(0, size - 4) / bytesPerPacket);
+      return (packets * framesPerPacket) / rate;
+    }
+    // Packets of varying size: their table may follow the data.
+    if (size < 0) return null;
+    offset = body + size;
+  }
+  return null;
+}
+
+async function readAt(
+  file: FileHandle,
+  position: number,
+  length: number,
+): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
