@@ -13,6 +13,8 @@ import { startFixtureStack, type FixtureStack } from '@ingest/testkit';
 import { tone, trackCalls } from './track-kit';
 
 let fixture: FixtureStack;
+/** A published track of the first test, for the ones after it. */
+let published: number | undefined;
 
 before(async () => {
   fixture = await startFixtureStack({
@@ -71,6 +73,7 @@ test('downloads are named after the Filename, with the format as extension', asy
   for (const [what, answer] of Object.entries(uploads)) {
     track[what] = await trackOfUpload(done.job_id, answer.body.upload_id);
   }
+  published = track.quoted;
 
   const expected: [string, string, string][] = [
     ['song', 'mp3', 'attachment; filename=song.mp3'],
@@ -112,4 +115,27 @@ test('downloads are named after the Filename, with the format as extension', asy
     await download.body.cancel();
     assert.equal(download.filename, name, what);
   }
+});
+
+test('a download is never sniffed into another type', async () => {
+  // Its bytes begin with tags any client set (ID3 title, comment…).
+  assert.ok(published, 'the first test published a track');
+  const { stack, site } = fixture;
+  const url =
+    `${stack.gatewayUrl}/api/tracks/download?track_id=${published}` +
+    `&token=${site.token}`;
+  for (const [what, init] of [
+    ['whole', {}],
+    ['a range', { headers: { range: 'bytes=0-9' } }],
+    ['HEAD', { method: 'HEAD' }],
+  ] as [string, RequestInit][]) {
+    const res = await fetch(url, init);
+    await res.arrayBuffer();
+    assert.ok(res.ok, `${what}: ${res.status}`);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
+  }
+  const missing = await fetch(`${url}&format=flac`);
+  await missing.arrayBuffer();
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
 });

@@ -27,6 +27,12 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Every answer is of the type it says: a download begins with tags a
+  // client wrote, which a browser must not sniff into HTML.
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   app.use(httpMetrics(deps.registry));
 
   app.get('/healthz', (_req, res) => {

@@ -30,7 +30,7 @@ export function adminAuth(token: string, path: string): RequestHandler {
         sameSite: 'strict',
         secure: req.secure,
       });
-      res.redirect(303, withoutToken(req.originalUrl));
+      res.redirect(303, withoutToken(req.originalUrl, path));
       return;
     }
 
@@ -53,8 +53,17 @@ function cookieOf(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-function withoutToken(originalUrl: string): string {
+/**
+ * The page asked for, without `token`. Express matched the raw path, dot
+ * segments and all (`/admin/queues/../..//elsewhere`), which the URL
+ * parser resolves: a path that so leaves the dashboard would become a
+ * `Location` of another host (`//elsewhere`), so the dashboard's own
+ * root is given instead.
+ */
+function withoutToken(originalUrl: string, root: string): string {
   const url = new URL(originalUrl, 'http://gateway');
   url.searchParams.delete('token');
-  return url.pathname + url.search;
+  const inside =
+    url.pathname === root || url.pathname.startsWith(`${root}/`);
+  return inside ? url.pathname + url.search : root;
 }

@@ -54,3 +54,22 @@ test('a token sent as a list or an object is refused as malformed', () => {
     );
   }
 });
+
+test('two Authorization headers that differ are refused', () => {
+  // As Node reads them: `headers` keeps the first one only.
+  const sent = (...values: string[]) =>
+    ({
+      headers: { authorization: values[0] },
+      headersDistinct: { authorization: values },
+    }) as unknown as IncomingMessage;
+  assert.throws(
+    () => tokenOf(sent('Bearer abc', 'Bearer xyz'), emptyParams()),
+    (err: unknown) =>
+      err instanceof ApiError &&
+      err.status === 400 &&
+      err.code === 'invalid_parameter' &&
+      JSON.stringify(err.details) ===
+        JSON.stringify({ parameters: ['Authorization'] }),
+  );
+  assert.equal(tokenOf(sent('Bearer abc', 'Bearer abc'), emptyParams()), 'abc');
+});

@@ -9,6 +9,16 @@ import { text, type Params } from './params';
  * which site the call meant cannot be guessed.
  */
 export function tokenOf(req: IncomingMessage, params: Params) {
+  // Node keeps the first of repeated Authorization headers and drops the
+  // rest; two that differ are as ambiguous as two token parameters.
+  const sentHeaders = req.headersDistinct?.authorization ?? [];
+  if (new Set(sentHeaders).size > 1) {
+    throw new ApiError(
+      'invalid_parameter',
+      'Authorization is given twice with different values; send one',
+      { parameters: ['Authorization'] },
+    );
+  }
   const header = req.headers.authorization ?? '';
   const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
   const sentOtherwise =
