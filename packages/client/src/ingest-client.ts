@@ -16,6 +16,7 @@ import type {
   TrackUpdateResult,
   UploadResult,
 } from './api-types';
+import { ANSWER_CHECKS, type AnswerCheck } from './answer-shapes';
 import type { AttemptTimeouts } from './attempt-timer';
 import type {
   CallOptions,
@@ -35,6 +36,7 @@ import { HttpTransport } from './http-transport';
 import { pollUntilComplete } from './job-waiter';
 import { multipartBody } from './multipart-body';
 import { DEFAULT_RETRY } from './retry-policy';
+import { timerMs } from './timer-limits';
 import { jsonBody, queryOf, type WireParams } from './wire-params';
 
 const IMPORT = '/api/import';
@@ -53,9 +55,13 @@ export class IngestClient {
   private readonly uploadTimeoutMs: number;
 
   constructor(options: IngestClientOptions) {
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-    this.uploadTimeoutMs = options.uploadTimeoutMs ?? 660_000;
+    this.timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
+    this.idleTimeoutMs = timerMs('idleTimeoutMs', options.idleTimeoutMs, 60_000);
+    this.uploadTimeoutMs = timerMs(
+      'uploadTimeoutMs',
+      options.uploadTimeoutMs,
+      660_000,
+    );
     const base = checkedBaseUrl(options.url);
     this.http = new HttpTransport({
       baseUrl: base,
@@ -104,12 +110,17 @@ export class IngestClient {
       answerMs: this.uploadTimeoutMs,
       idleMs: this.idleTimeoutMs,
     };
+    const check =
+      options.trackId === undefined
+        ? ANSWER_CHECKS.upload
+        : ANSWER_CHECKS.trackUpdate;
     if ('url' in source) {
       return this.call(`${IMPORT}/upload`, { ...params, url: source.url }, {
         idempotent: false,
         signal: options.signal,
         idempotencyKey: options.idempotencyKey ?? newKey(),
         timeouts,
+        check,
       });
     }
     return this.http.json(`${IMPORT}/upload`, {
@@ -119,6 +130,7 @@ export class IngestClient {
       signal: options.signal,
       idempotencyKey: options.idempotencyKey ?? newKey(),
       timeouts,
+      check,
     });
   }
 
@@ -150,6 +162,7 @@ export class IngestClient {
   getAvailableFields(options: CallOptions = {}): Promise<AvailableFields> {
     return this.call(`${IMPORT}/getAvailableFields`, {}, {
       idempotent: true,
+      check: ANSWER_CHECKS.availableFields,
       ...options,
     });
   }
@@ -160,6 +173,7 @@ export class IngestClient {
   ): Promise<CreateJobResult> {
     return this.call(`${IMPORT}/createJob`, job, {
       idempotent: false,
+      check: ANSWER_CHECKS.createJob,
       signal: options.signal,
       idempotencyKey: options.idempotencyKey ?? newKey(),
     });
@@ -177,6 +191,7 @@ export class IngestClient {
         idempotent: false,
         signal: options.signal,
         idempotencyKey: options.idempotencyKey ?? newKey(),
+        check: ANSWER_CHECKS.publish,
       },
     );
   }
@@ -185,6 +200,7 @@ export class IngestClient {
   checkJob(jobId?: number, options: CallOptions = {}): Promise<JobProgress> {
     return this.call(`${IMPORT}/checkJob`, { job_id: jobId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.checkJob,
       ...options,
     });
   }
@@ -193,6 +209,7 @@ export class IngestClient {
   list(jobId?: number, options: CallOptions = {}): Promise<JobListing> {
     return this.call(`${IMPORT}/list`, { job_id: jobId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.list,
       ...options,
     });
   }
@@ -212,6 +229,7 @@ export class IngestClient {
   getTrack(trackId: number, options: CallOptions = {}): Promise<TrackResult> {
     return this.call(`${TRACKS}/getById`, { track_id: trackId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.track,
       ...options,
     });
   }
@@ -311,6 +329,7 @@ export class IngestClient {
       signal?: AbortSignal;
       idempotencyKey?: string;
       timeouts?: AttemptTimeouts;
+      check?: AnswerCheck;
     },
   ): Promise<T> {
     return this.http.json<T>(endpoint, {
@@ -323,6 +342,7 @@ export class IngestClient {
       signal: options.signal,
       idempotencyKey: options.idempotencyKey,
       timeouts: options.timeouts ?? { answerMs: this.timeoutMs },
+      check: options.check,
     });
   }
 }

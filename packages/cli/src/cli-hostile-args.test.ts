@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
+
+/** Calls the gateway got, by path. */
+const calls: string[] = [];
+
+/**
+ * A gateway that answers every call by the token it is sent: `open` a
+ * job in progress, `empty` a JSON object without the fields of any
+ * answer, `null` the JSON `null`.
+ */
+async function gateway(): Promise<LoopbackServer> {
+  const server = http.createServer((req, res) => {
+    calls.push(req.url ?? '');
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const body =
+      token === 'empty'
+        ? {}
+        : token === 'null'
+          ? null
+          : { result: 'success', job_id: 1, state: 'open', queued: 1, q: 1, i: 0, d: 0, e: 0 };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  return listenOnLoopback(server);
+}
+
+describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () => {
+  let server: LoopbackServer;
+  const env = (token = 'open') => ({ INGEST_URL: server.url, INGEST_TOKEN: token });
+
+  before(async () => {
+    server = await gateway();
+  });
+
+  after(() => server.close());
+
+  it('refuses an operand where an option names the job; publishes nothing', async () => {
+    calls.length = 0;
+    const result = await runIngest(['publish', '7', '--json'], env());
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(jsonOf(result).code, 'usage');
+    assert.match(result.stderr, /publish takes no arguments, got: 7/);
+    assert.deepEqual(calls, []);
+  });
+
+  it('refuses a --timeout longer than a timer holds instead of giving up at once', async () => {
+    const result = await runIngest(
+      ['publish', '--wait', '--timeout', '3000000', '--json'],
+      env(),
+    );
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(jsonOf(result).code, 'usage');
+    assert.match(result.stderr, /--timeout must be at most 2147483: 3000000/);
+  });
+
+  it('refuses a URL it cannot parse as a usage error, not a crash', async () => {
+    const result = await runIngest(['upload', 'http://', '--json'], env());
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(jsonOf(result), { error: 'not a URL: http://', code: 'usage' });
+  });
+
+  it('answers JSON for --json without a command', async () => {
+    const result = await runIngest(['--json'], env());
+
+    assert.equal(result.code, 1);
+    assert.equal(jsonOf(result).code, 'usage');
+  });
+
+  for (const token of ['empty', 'null']) {
+    it(`list and status: an answer of ${token} is an API error in one document`, async () => {
+      for (const command of ['list', 'status']) {
+        const result = await runIngest([command, '--json'], env(token));
+
+        assert.equal(result.code, 2, `${command}: ${result.stderr}`);
+        assert.equal(jsonOf(result).code, 'invalid_answer', command);
+      }
+    });
+  }
+});
