@@ -73,6 +73,16 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.equal(jsonOf(result).code, 'usage');
   });
 
+  it('refuses a token with a line break at once, exit 1, calling nothing', async () => {
+    calls.length = 0;
+    const result = await runIngest(['status', '--json'], env('open\r\n'));
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(jsonOf(result).code, 'usage');
+    assert.match(result.stderr, /token holds characters a header cannot carry/);
+    assert.deepEqual(calls, []);
+  });
+
   for (const token of ['empty', 'null']) {
     it(`list and status: an answer of ${token} is an API error in one document`, async () => {
       for (const command of ['list', 'status']) {

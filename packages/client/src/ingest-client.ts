@@ -63,6 +63,11 @@ export class IngestClient {
       660_000,
     );
     const base = checkedBaseUrl(options.url);
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(options.token)) {
+      // A header cannot carry it: every call would fail as a network error.
+      throw new TypeError('IngestClient: token holds a line break or control character');
+    }
     this.http = new HttpTransport({
       baseUrl: base,
       token: options.token,

@@ -74,6 +74,10 @@ describe('IngestClient against odd answers and odd limits', () => {
     }
   });
 
+  it('refuses a token no header can carry when made, not at every call', () => {
+    assert.throws(() => client('tok\nen'), /token holds a line break/);
+  });
+
   it('never waits longer than a timer holds between retries', () => {
     const retry = { ...DEFAULT_RETRY, maxDelayMs: Infinity, jitter: 'none' as const };
 
