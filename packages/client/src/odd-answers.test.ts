@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
 import { IngestApiError } from './ingest-api-error';
+import { IngestNetworkError } from './ingest-network-error';
 import { IngestClient } from './ingest-client';
 import { DEFAULT_RETRY, retryDelay } from './retry-policy';
 import { MAX_TIMER_MS } from './timer-limits';
@@ -19,6 +23,13 @@ async function gateway(): Promise<LoopbackServer> {
       empty: {},
       badRow: { job_id: 1, state: 'open', tracks: [{ upload_id: 1 }] },
     };
+    if (req.url?.startsWith('/api/tracks/download')) {
+      // Promises 1000 bytes, sends 10, then the connection breaks.
+      res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': '1000' });
+      res.write(Buffer.alloc(10));
+      setImmediate(() => res.destroy());
+      return;
+    }
     polls += req.url === '/api/import/checkJob' ? 1 : 0;
     const state = polls >= 2 ? 'complete' : 'open';
     const body =
@@ -71,6 +82,19 @@ describe('IngestClient against odd answers and odd limits', () => {
   it('refuses a time limit that is not a positive number', () => {
     for (const timeoutMs of [NaN, 0, -1]) {
       assert.throws(() => client('ok', { timeoutMs }), /timeoutMs must be a positive/);
+    }
+  });
+
+  it('a download whose connection breaks midway is a network error', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-broken-download-'));
+    try {
+      await assert.rejects(
+        client('ok').downloadTo(1, 'mp3', path.join(dir, 'x.mp3')),
+        (err: unknown) => err instanceof IngestNetworkError,
+      );
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
