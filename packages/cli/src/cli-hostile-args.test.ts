@@ -83,6 +83,15 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.deepEqual(calls, []);
   });
 
+  it('shows control characters of a file name as \\xNN, never raw', async () => {
+    const name = 'evil\x1b]0;pwned\x07\rname.wav';
+    const result = await runIngest(['upload', name], env());
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /[\x07\x1b\r]/);
+    assert.match(result.stderr, /evil\\x1b\]0;pwned\\x07\\x0dname\.wav\n$/);
+  });
+
   for (const token of ['empty', 'null']) {
     it(`list and status: an answer of ${token} is an API error in one document`, async () => {
       for (const command of ['list', 'status']) {
