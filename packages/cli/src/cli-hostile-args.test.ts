@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
-import { jsonOf, runIngest } from './testing/run-ingest';
+import { listenOnLoopback, waitUntil, type LoopbackServer } from '@ingest/testkit';
+import { jsonOf, runIngest, startIngest } from './testing/run-ingest';
 
 /** Calls the gateway got, by path. */
 const calls: string[] = [];
@@ -10,12 +10,13 @@ const calls: string[] = [];
 /**
  * A gateway that answers every call by the token it is sent: `open` a
  * job in progress, `empty` a JSON object without the fields of any
- * answer, `null` the JSON `null`.
+ * answer, `null` the JSON `null`; `hang` never answers.
  */
 async function gateway(): Promise<LoopbackServer> {
   const server = http.createServer((req, res) => {
     calls.push(req.url ?? '');
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (token === 'hang') return;
     const body =
       token === 'empty'
         ? {}
@@ -91,6 +92,23 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.doesNotMatch(result.stderr, /[\x07\x1b\r]/);
     assert.match(result.stderr, /evil\\x1b\]0;pwned\\x07\\x0dname\.wav\n$/);
   });
+
+  for (const [command, endpoint] of [
+    ['status', '/api/import/checkJob'],
+    ['list', '/api/import/list'],
+    ['create-job', '/api/import/createJob'],
+  ]) {
+    it(`${command}: one Ctrl-C stops a call the gateway never answers, exit 130`, async () => {
+      calls.length = 0;
+      const run = startIngest([command, '--json'], env('hang'), { killAfterMs: 60_000 });
+      await waitUntil(async () => calls.includes(endpoint), { timeoutMs: 30_000 });
+      run.child.kill('SIGINT');
+      const result = await run.done;
+
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(jsonOf(result).code, 'interrupted');
+    });
+  }
 
   for (const token of ['empty', 'null']) {
     it(`list and status: an answer of ${token} is an API error in one document`, async () => {

@@ -100,7 +100,7 @@ Exits 3 when the job completed with errored uploads.`,
       view.stop();
     }
 
-    const errored = await reportErrored(client, out, progress);
+    const errored = await reportErrored(client, out, progress, signal);
     view.finish(progress);
     out.result({ ...published, progress, errored });
     return progress.e > 0 ? EXIT.uploadsErrored : EXIT.ok;

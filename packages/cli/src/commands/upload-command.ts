@@ -88,7 +88,7 @@ wins over --meta for its file. Uploads run one at a time.`,
 
     const fieldNames = [...Object.keys(flagMeta), ...(csv?.fields ?? [])];
     if (fieldNames.length > 0) {
-      checkFieldNames(fieldNames, await client.getAvailableFields());
+      checkFieldNames(fieldNames, await client.getAvailableFields({ signal }));
     }
 
     const outcomes: Outcome[] = [];
