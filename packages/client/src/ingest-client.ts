@@ -33,6 +33,7 @@ import type {
 import { writeDownload } from './download-file';
 import { filenameOf } from './download-name';
 import { HttpTransport } from './http-transport';
+import { IngestApiError } from './ingest-api-error';
 import { pollUntilComplete } from './job-waiter';
 import { multipartBody } from './multipart-body';
 import { DEFAULT_RETRY } from './retry-policy';
@@ -279,7 +280,10 @@ export class IngestClient {
       // keeps moving.
       timeouts: { answerMs: this.timeoutMs, idleMs: this.idleTimeoutMs },
     });
-    if (!res.body) throw new Error('download answered without a body');
+    if (!res.body) {
+      // A 204, say: not the API's answer, and nothing to write.
+      throw IngestApiError.misfit(`${TRACKS}/download`, res, 'no body');
+    }
     const length = res.headers.get('content-length');
     return {
       response: res,

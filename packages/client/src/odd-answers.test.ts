@@ -23,6 +23,11 @@ async function gateway(): Promise<LoopbackServer> {
       empty: {},
       badRow: { job_id: 1, state: 'open', tracks: [{ upload_id: 1 }] },
     };
+    if (req.url?.startsWith('/api/tracks/download') && token === 'noBody') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (req.url?.startsWith('/api/tracks/download')) {
       // Promises 1000 bytes, sends 10, then the connection breaks.
       res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': '1000' });
@@ -96,6 +101,14 @@ describe('IngestClient against odd answers and odd limits', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a download answered without a body is invalid_answer', async () => {
+    await assert.rejects(client('noBody').download(1, 'mp3'), (err: unknown) => {
+      assert.ok(err instanceof IngestApiError, String(err));
+      assert.equal(err.code, 'invalid_answer');
+      return true;
+    });
   });
 
   it('refuses a token no header can carry when made, not at every call', () => {
