@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listenOnLoopback, waitUntil, type LoopbackServer } from '@ingest/testkit';
 import { jsonOf, runIngest, startIngest } from './testing/run-ingest';
@@ -91,6 +95,23 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.equal(result.code, 1, result.stderr);
     assert.doesNotMatch(result.stderr, /[\x07\x1b\r]/);
     assert.match(result.stderr, /evil\\x1b\]0;pwned\\x07\\x0dname\.wav\n$/);
+  });
+
+  it('a FIFO named to upload fails by name once, as not a regular file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fifo-'));
+    try {
+      const fifo = path.join(dir, 'pipe.wav');
+      execFileSync('mkfifo', [fifo]);
+      const result = await runIngest(['upload', fifo, '--json'], env());
+
+      assert.equal(result.code, 2, result.stderr);
+      const [upload] = jsonOf(result).uploads;
+      assert.equal(upload.errno, 'EINVAL');
+      assert.equal(upload.error, 'not a regular file (EINVAL)');
+      assert.equal(result.stderr.split(fifo).length, 2, result.stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   for (const [command, endpoint] of [

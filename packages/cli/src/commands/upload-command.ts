@@ -185,7 +185,8 @@ async function uploadOne(
     // A file gone or unreadable since the folder was walked: that file
     // fails, the others go on.
     if (err instanceof UploadFileError) {
-      return { source, error: err.message, code: 'file_error', errno: err.code };
+      // The note puts the source in front; the message has it too.
+      return { source, error: err.reason, code: 'file_error', errno: err.code };
     }
     throw err;
   }
