@@ -26,6 +26,15 @@ export function loadConfig(
     throw new CliUsageError(`missing ${missing.join(' and ')}`);
   }
 
+  // A line break or other control character (a token file saved with
+  // CRLF) cannot go in a header: fetch would fail every retry instead.
+  if (!headerSafe(token!)) {
+    throw new CliUsageError(
+      `token holds characters a header cannot carry (a line break?); ` +
+        `check --token or ${ENV_VARS.token}`,
+    );
+  }
+
   let parsed: URL;
   try {
     parsed = new URL(url!);
@@ -36,4 +45,10 @@ export function loadConfig(
     throw new CliUsageError(`gateway URL must be http(s): ${url}`);
   }
   return { url: parsed.toString(), token: token! };
+}
+
+/** What fetch takes in a header value: no control characters, bytes only. */
+export function headerSafe(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(text);
 }

@@ -21,16 +21,29 @@ export class CliOutput {
 
   /** A line of human output; dropped under `--json`. */
   line(text: string): void {
-    if (!this.json) this.stdout.write(`${text}\n`);
+    if (!this.json) this.stdout.write(`${visible(text)}\n`);
   }
 
   /** A warning or note for a person, on stderr. */
   note(text: string): void {
-    this.stderr.write(`ingest: ${text}\n`);
+    this.stderr.write(`ingest: ${visible(text)}\n`);
   }
 
   /** The command's JSON result; written only under `--json`. */
   result(value: unknown): void {
     if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
+}
+
+/**
+ * Control characters as `\xNN`: file names and the gateway's texts go
+ * into these lines, and a raw ESC or CR would drive the terminal
+ * (retitle it, hide or overwrite text). Tabs and line breaks stay: our
+ * own messages (a stack, parseArgs' hints) span lines.
+ */
+export function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => {
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }

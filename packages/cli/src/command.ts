@@ -31,5 +31,10 @@ export interface Command {
   /** Its synopsis and option help, for `ingest <name> --help`. */
   usage: string;
   options: OptionSpecs;
+  /**
+   * Takes operands after its name (`upload a.wav`). Others refuse any:
+   * `ingest publish 7` must not publish the main job instead of job 7.
+   */
+  takesOperands?: boolean;
   run(ctx: CommandContext): Promise<ExitCode>;
 }

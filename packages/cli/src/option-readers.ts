@@ -1,4 +1,8 @@
-import { OUTPUT_FORMATS, type OutputFormat } from '@ingest/client';
+import {
+  MAX_TIMER_MS,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from '@ingest/client';
 import { CliUsageError } from './exit-codes';
 import type { OptionValues } from './command';
 
@@ -23,17 +27,32 @@ export function requiredId(values: OptionValues, name: string) {
   return id;
 }
 
-/** A positive number option such as `--timeout 90`, or the default. */
+export { MAX_TIMER_MS };
+
+/**
+ * The largest `--timeout`, `--slot-wait` (seconds) a timer can hold: a
+ * longer one fires after 1 ms, and `--timeout` past it gave up at once.
+ */
+export const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+/**
+ * A positive number option such as `--timeout 90`, at most `max`, or
+ * the default.
+ */
 export function positiveNumber(
   values: OptionValues,
   name: string,
   fallback: number,
+  max: number,
 ) {
   const value = optionalText(values, name);
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) {
     throw new CliUsageError(`--${name} must be a positive number: ${value}`);
+  }
+  if (number > max) {
+    throw new CliUsageError(`--${name} must be at most ${max}: ${value}`);
   }
   return number;
 }

@@ -65,7 +65,10 @@ async function dispatch(
       const asked =
         name === 'help' || argv.includes('--help') || argv.includes('-h');
       (asked ? io.stdout : io.stderr).write(overview());
-      return asked ? EXIT.ok : EXIT.usage;
+      if (asked) return EXIT.ok;
+      // `--json` promises a document on stdout, on this path too.
+      out.result({ error: 'no command given', code: 'usage' });
+      return EXIT.usage;
     }
     throw new CliUsageError(`unknown command: ${name} (see ingest --help)`);
   }
@@ -74,6 +77,14 @@ async function dispatch(
   if (values.help) {
     io.stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
     return EXIT.ok;
+  }
+  const operands = positionals.slice(1);
+  if (operands.length > 0 && !command.takesOperands) {
+    throw new CliUsageError(
+      `${command.name} takes no arguments, got: ${operands.join(' ')} ` +
+        `(options such as --job ID name what it works on; see ingest ` +
+        `${command.name} --help)`,
+    );
   }
   const config = loadConfig(
     { url: values.url as string, token: values.token as string },
@@ -87,7 +98,7 @@ async function dispatch(
     client,
     out,
     values,
-    positionals: positionals.slice(1),
+    positionals: operands,
     signal: io.signal,
     tempFiles: io.tempFiles ?? new TempFiles(),
     notes,

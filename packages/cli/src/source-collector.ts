@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CliUsageError } from './exit-codes';
@@ -39,6 +40,7 @@ export async function collectSources(args: string[]): Promise<CollectedSources> 
   const ignored: IgnoredFiles = { count: 0, byExtension: new Map() };
   for (const arg of args) {
     if (/^https?:\/\//i.test(arg)) {
+      if (!URL.canParse(arg)) throw new CliUsageError(`not a URL: ${arg}`);
       items.push({ kind: 'url', url: arg, name: nameFromUrl(arg) });
       continue;
     }
@@ -66,7 +68,9 @@ async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
       files.push(...(await walk(full, ignored)));
       continue;
     }
-    if (!entry.isFile()) continue;
+    // A link to a file is that file (a library of links to masters, say);
+    // links to folders are not followed, so no loop can hold the walk.
+    if (!entry.isFile() && !(await isLinkToFile(entry, full))) continue;
     const extension = path.extname(entry.name).toLowerCase();
     if (AUDIO_EXTENSIONS.has(extension)) {
       files.push(full);
@@ -78,6 +82,12 @@ async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
     ignored.byExtension.set(extension, seen + 1);
   }
   return files;
+}
+
+async function isLinkToFile(entry: Dirent, full: string): Promise<boolean> {
+  if (!entry.isSymbolicLink()) return false;
+  const target = await stat(full).catch(() => undefined);
+  return target?.isFile() === true;
 }
 
 /**

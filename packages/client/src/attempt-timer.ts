@@ -80,12 +80,14 @@ export class AttemptTimer {
 /**
  * `body` with a limit on each read the consumer waits for: a read that
  * gets no bytes within `idleMs` errors the stream (as `wrap` says) and
- * drops the connection. A consumer that reads slowly is not timed.
+ * drops the connection. A consumer that reads slowly is not timed. A
+ * connection that breaks midway is wrapped too (fetch's bare `TypeError:
+ * terminated` says nothing of a network); an abort stays an AbortError.
  */
 export function idleBounded(
   body: ReadableStream<Uint8Array>,
   idleMs: number,
-  wrap: (cause: RequestTimeoutError) => Error,
+  wrap: (cause: unknown) => Error,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
@@ -100,6 +102,9 @@ export function idleBounded(
         if (stalled) controller.error(stalled);
         else if (chunk.done) controller.close();
         else controller.enqueue(chunk.value);
+      } catch (err) {
+        const aborted = err instanceof Error && err.name === 'AbortError';
+        controller.error(stalled ?? (aborted ? err : wrap(err)));
       } finally {
         clearTimeout(timer);
       }

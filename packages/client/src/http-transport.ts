@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRecord, type AnswerCheck } from './answer-shapes';
 import {
   AttemptTimer,
   idleBounded,
@@ -50,6 +51,8 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** Limits of each attempt; a timed-out attempt is a network failure. */
   timeouts: AttemptTimeouts;
+  /** For `json`: what the answer object must hold beyond being one. */
+  check?: AnswerCheck;
 }
 
 /** Told before each retry; for logs and progress displays. */
@@ -102,12 +105,20 @@ export class HttpTransport {
   json<T>(endpoint: string, spec: RequestSpec): Promise<T> {
     return this.exchange(endpoint, spec, async (res) => {
       const text = await res.text();
+      let answer: unknown;
       try {
-        return JSON.parse(text) as T;
+        answer = JSON.parse(text);
       } catch {
         // A proxy's or portal's page: answered, but not by the API.
         throw IngestApiError.notJson(endpoint, res, text);
       }
+      // Every API answer is an object; `null` or `[]` would only break
+      // the caller later, far from the call.
+      const problem = isRecord(answer)
+        ? spec.check?.(answer)
+        : 'not a JSON object';
+      if (problem) throw IngestApiError.misfit(endpoint, res, problem);
+      return answer as T;
     });
   }
 

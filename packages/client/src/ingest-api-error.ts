@@ -82,6 +82,19 @@ export class IngestApiError extends Error {
       res.headers.get('x-request-id') ?? undefined,
     );
   }
+
+  /** A 2xx JSON answer without the fields its call's answer has. */
+  static misfit(endpoint: string, res: Response, problem: string): IngestApiError {
+    return new IngestApiError(
+      endpoint,
+      res.status,
+      {
+        error: `answer does not fit the API (${problem}), HTTP ${res.status}`,
+        code: 'invalid_answer',
+      },
+      res.headers.get('x-request-id') ?? undefined,
+    );
+  }
 }
 
 /** Keeps an error message to one readable line. */

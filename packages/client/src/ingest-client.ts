@@ -16,6 +16,7 @@ import type {
   TrackUpdateResult,
   UploadResult,
 } from './api-types';
+import { ANSWER_CHECKS, type AnswerCheck } from './answer-shapes';
 import type { AttemptTimeouts } from './attempt-timer';
 import type {
   CallOptions,
@@ -32,9 +33,11 @@ import type {
 import { writeDownload } from './download-file';
 import { filenameOf } from './download-name';
 import { HttpTransport } from './http-transport';
+import { IngestApiError } from './ingest-api-error';
 import { pollUntilComplete } from './job-waiter';
 import { multipartBody } from './multipart-body';
 import { DEFAULT_RETRY } from './retry-policy';
+import { timerMs } from './timer-limits';
 import { jsonBody, queryOf, type WireParams } from './wire-params';
 
 const IMPORT = '/api/import';
@@ -53,10 +56,19 @@ export class IngestClient {
   private readonly uploadTimeoutMs: number;
 
   constructor(options: IngestClientOptions) {
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-    this.uploadTimeoutMs = options.uploadTimeoutMs ?? 660_000;
+    this.timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
+    this.idleTimeoutMs = timerMs('idleTimeoutMs', options.idleTimeoutMs, 60_000);
+    this.uploadTimeoutMs = timerMs(
+      'uploadTimeoutMs',
+      options.uploadTimeoutMs,
+      660_000,
+    );
     const base = checkedBaseUrl(options.url);
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(options.token)) {
+      // A header cannot carry it: every call would fail as a network error.
+      throw new TypeError('IngestClient: token holds a line break or control character');
+    }
     this.http = new HttpTransport({
       baseUrl: base,
       token: options.token,
@@ -104,12 +116,17 @@ export class IngestClient {
       answerMs: this.uploadTimeoutMs,
       idleMs: this.idleTimeoutMs,
     };
+    const check =
+      options.trackId === undefined
+        ? ANSWER_CHECKS.upload
+        : ANSWER_CHECKS.trackUpdate;
     if ('url' in source) {
       return this.call(`${IMPORT}/upload`, { ...params, url: source.url }, {
         idempotent: false,
         signal: options.signal,
         idempotencyKey: options.idempotencyKey ?? newKey(),
         timeouts,
+        check,
       });
     }
     return this.http.json(`${IMPORT}/upload`, {
@@ -119,6 +136,7 @@ export class IngestClient {
       signal: options.signal,
       idempotencyKey: options.idempotencyKey ?? newKey(),
       timeouts,
+      check,
     });
   }
 
@@ -150,6 +168,7 @@ export class IngestClient {
   getAvailableFields(options: CallOptions = {}): Promise<AvailableFields> {
     return this.call(`${IMPORT}/getAvailableFields`, {}, {
       idempotent: true,
+      check: ANSWER_CHECKS.availableFields,
       ...options,
     });
   }
@@ -160,6 +179,7 @@ export class IngestClient {
   ): Promise<CreateJobResult> {
     return this.call(`${IMPORT}/createJob`, job, {
       idempotent: false,
+      check: ANSWER_CHECKS.createJob,
       signal: options.signal,
       idempotencyKey: options.idempotencyKey ?? newKey(),
     });
@@ -177,6 +197,7 @@ export class IngestClient {
         idempotent: false,
         signal: options.signal,
         idempotencyKey: options.idempotencyKey ?? newKey(),
+        check: ANSWER_CHECKS.publish,
       },
     );
   }
@@ -185,6 +206,7 @@ export class IngestClient {
   checkJob(jobId?: number, options: CallOptions = {}): Promise<JobProgress> {
     return this.call(`${IMPORT}/checkJob`, { job_id: jobId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.checkJob,
       ...options,
     });
   }
@@ -193,6 +215,7 @@ export class IngestClient {
   list(jobId?: number, options: CallOptions = {}): Promise<JobListing> {
     return this.call(`${IMPORT}/list`, { job_id: jobId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.list,
       ...options,
     });
   }
@@ -212,6 +235,7 @@ export class IngestClient {
   getTrack(trackId: number, options: CallOptions = {}): Promise<TrackResult> {
     return this.call(`${TRACKS}/getById`, { track_id: trackId }, {
       idempotent: true,
+      check: ANSWER_CHECKS.track,
       ...options,
     });
   }
@@ -256,7 +280,10 @@ export class IngestClient {
       // keeps moving.
       timeouts: { answerMs: this.timeoutMs, idleMs: this.idleTimeoutMs },
     });
-    if (!res.body) throw new Error('download answered without a body');
+    if (!res.body) {
+      // A 204, say: not the API's answer, and nothing to write.
+      throw IngestApiError.misfit(`${TRACKS}/download`, res, 'no body');
+    }
     const length = res.headers.get('content-length');
     return {
       response: res,
@@ -311,6 +338,7 @@ export class IngestClient {
       signal?: AbortSignal;
       idempotencyKey?: string;
       timeouts?: AttemptTimeouts;
+      check?: AnswerCheck;
     },
   ): Promise<T> {
     return this.http.json<T>(endpoint, {
@@ -323,6 +351,7 @@ export class IngestClient {
       signal: options.signal,
       idempotencyKey: options.idempotencyKey,
       timeouts: options.timeouts ?? { answerMs: this.timeoutMs },
+      check: options.check,
     });
   }
 }

@@ -4,6 +4,7 @@ import type { WaitOptions } from './client-options';
 import { IngestApiError } from './ingest-api-error';
 import { IngestNetworkError } from './ingest-network-error';
 import { JobTimeoutError } from './job-timeout-error';
+import { timerMs } from './timer-limits';
 
 /**
  * Calls `check` until the job is complete. A failure that may pass (no
@@ -16,8 +17,8 @@ export async function pollUntilComplete(
   jobId: number,
   options: WaitOptions,
 ): Promise<JobProgress> {
-  const timeoutMs = options.timeoutMs ?? 600_000;
-  const intervalMs = options.intervalMs ?? 1000;
+  const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 600_000);
+  const intervalMs = timerMs('intervalMs', options.intervalMs, 1000);
   const expiry = new AbortController();
   const timer = setTimeout(() => expiry.abort(), timeoutMs);
   const signal = options.signal

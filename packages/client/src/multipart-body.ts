@@ -55,8 +55,12 @@ async function openFile(file: string): Promise<Blob> {
   const info = await stat(file).catch((err: unknown) => {
     throw UploadFileError.of(file, err);
   });
+  if (info.isDirectory()) {
+    throw new UploadFileError(file, 'EISDIR', 'a folder, not a file (EISDIR)');
+  }
   if (!info.isFile()) {
-    throw new UploadFileError(file, 'EISDIR', 'not a regular file (EISDIR)');
+    // A FIFO or a device: no size to send, and a FIFO may never end.
+    throw new UploadFileError(file, 'EINVAL', 'not a regular file (EINVAL)');
   }
   return openAsBlob(file).catch((err: unknown) => {
     throw UploadFileError.of(file, err);

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from './timer-limits';
+
 /** How calls are retried. Every field has a default (see `DEFAULT_RETRY`). */
 export interface RetryOptions {
   /**
@@ -72,7 +74,8 @@ export function retryDelay(
   if (retryAfterMs !== undefined) {
     delay = Math.max(delay, Math.min(retryAfterMs, options.maxDelayMs));
   }
-  return Math.round(delay);
+  // A longer sleep would end after 1 ms: a burst of retries.
+  return Math.round(Math.min(delay, MAX_TIMER_MS));
 }
 
 /** `Retry-After` as seconds or an HTTP date, in ms from `now`. */

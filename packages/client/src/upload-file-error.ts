@@ -8,12 +8,15 @@ export class UploadFileError extends Error {
   readonly path: string;
   /** The system's code (`ENOENT`, `EACCES`, `EISDIR`…), or `EIO`. */
   readonly code: string;
+  /** What went wrong, without the path. */
+  readonly reason: string;
 
   constructor(path: string, code: string, reason: string, cause?: unknown) {
     super(`${path}: ${reason}`, { cause });
     this.name = 'UploadFileError';
     this.path = path;
     this.code = code;
+    this.reason = reason;
   }
 
   /** From a failed fs call: its code and message, the path in front. */

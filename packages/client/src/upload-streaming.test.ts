@@ -45,7 +45,7 @@ async function slowSink() {
     parser.on('close', () => {
       if (file) seen.push({ headers: req.headers, fields, ...file });
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ upload_id: seen.length, status: 'uploaded' }));
+      res.end(JSON.stringify({ upload_id: seen.length, status: 'uploaded', formats: ['mp3'] }));
     });
 
     let sinceLastPause = 0;

@@ -12,11 +12,11 @@ export const createJobCommand: Command = {
                      contact address)`,
   options: { name: { type: 'string' }, email: { type: 'string' } },
 
-  async run({ client, out, values }: CommandContext) {
-    const created = await client.createJob({
-      name: optionalText(values, 'name'),
-      email: optionalText(values, 'email'),
-    });
+  async run({ client, out, values, signal }: CommandContext) {
+    const created = await client.createJob(
+      { name: optionalText(values, 'name'), email: optionalText(values, 'email') },
+      { signal },
+    );
     out.result(created);
     out.line(`created job ${created.job_id}`);
     return EXIT.ok;

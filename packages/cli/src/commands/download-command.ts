@@ -7,6 +7,7 @@ import {
 } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { CliUsageError, EXIT } from '../exit-codes';
+import { existingAt } from '../existing-file';
 import { FileNames, stemOf } from '../file-names';
 import { formatsOption, optionalText, requiredId } from '../option-readers';
 
@@ -16,25 +17,31 @@ interface Saved {
   file: string;
   bytes: number;
   sha256: string;
+  /** Already there with the API's sha256, so not fetched again. */
+  kept?: true;
 }
 
 export const downloadCommand: Command = {
   name: 'download',
   summary: "download every rendition of a job's published tracks",
-  usage: `ingest download --job ID --out DIR [--formats LIST]
+  usage: `ingest download --job ID --out DIR [--formats LIST] [--overwrite]
 
   --job ID         the job whose tracks to download
   --out DIR        where files go (made if missing, and removed again
                    when nothing is saved)
   --formats LIST   only these formats, e.g. mp3,wav (default: all)
+  --overwrite      replace a file of the same name that differs
 
 Files are named after each track's Filename (its id when that is taken)
-and checked against the sha256 the API reports. Renditions a track lacks
-are listed on stderr; when nothing at all is saved, it exits 1.`,
+and checked against the sha256 the API reports. A file already there
+with that sha256 is kept; one that differs is left alone and named, and
+the run exits 1 (unless --overwrite). Renditions a track lacks are
+listed on stderr; when nothing at all is saved, it exits 1.`,
   options: {
     job: { type: 'string' },
     out: { type: 'string' },
     formats: { type: 'string' },
+    overwrite: { type: 'boolean' },
   },
 
   async run({ client, out, values, signal, tempFiles }: CommandContext) {
@@ -54,6 +61,8 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
     const saved: Saved[] = [];
     const missing: Array<{ track_id: number; format: OutputFormat }> = [];
     const mismatched: Saved[] = [];
+    // Files of the user's in the way (an original named as its rendition).
+    const notOverwritten: Array<{ track_id: number; format: OutputFormat; file: string }> = [];
     let interrupted = false;
     try {
       for (const upload of listing.tracks) {
@@ -68,6 +77,18 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
             continue;
           }
           const file = path.join(dir, names.claim(stem, trackId, format));
+          const there = await existingAt(file);
+          if (there.kind === 'file' && there.sha256 === rendition.sha256) {
+            const { bytes, sha256 } = there;
+            saved.push({ track_id: trackId, format, file, bytes, sha256, kept: true });
+            out.line(`kept ${file} (already there, sha256 checked)`);
+            continue;
+          }
+          if (there.kind !== 'none' && !values.overwrite) {
+            notOverwritten.push({ track_id: trackId, format, file });
+            out.note(`${file}: a different file is there; not overwritten (see --overwrite)`);
+            continue;
+          }
           // Listed so that a second Ctrl-C, which exits at once, removes it.
           const part = partFileOf(file);
           tempFiles.add(part);
@@ -103,7 +124,10 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
     // Nothing saved of what was asked: a wrong job or format, or a job
     // not published yet. Failing tells a script so.
     const nothing =
-      !interrupted && saved.length === 0 && mismatched.length === 0
+      !interrupted &&
+      saved.length === 0 &&
+      mismatched.length === 0 &&
+      notOverwritten.length === 0
         ? nothingSaved(jobId, listing, wanted)
         : undefined;
     if (nothing) out.note(nothing);
@@ -113,6 +137,7 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
       files: saved,
       missing,
       mismatched,
+      not_overwritten: notOverwritten,
       ...(interrupted && { interrupted: true }),
       ...(nothing && { error: nothing, code: 'nothing_saved' }),
     });
@@ -124,6 +149,7 @@ are listed on stderr; when nothing at all is saved, it exits 1.`,
     );
     if (interrupted) return EXIT.interrupted;
     if (mismatched.length > 0) return EXIT.api;
+    if (notOverwritten.length > 0) return EXIT.usage;
     return nothing ? EXIT.usage : EXIT.ok;
   },
 };

@@ -6,9 +6,10 @@ export async function reportErrored(
   client: IngestClient,
   out: CliOutput,
   progress: JobProgress,
+  signal?: AbortSignal,
 ): Promise<Array<Pick<ListedUpload, 'upload_id' | 'error' | 'error_code'>>> {
   if (progress.e === 0) return [];
-  const { tracks } = await client.list(progress.job_id);
+  const { tracks } = await client.list(progress.job_id, { signal });
   const errored = tracks
     .filter((t) => t.status === 'error')
     .map(({ upload_id, error, error_code }) => ({

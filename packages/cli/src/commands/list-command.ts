@@ -10,9 +10,8 @@ export const listCommand: Command = {
   --job ID    the job (default: the site's main job)`,
   options: { job: { type: 'string' } },
 
-  async run({ client, out, values }: CommandContext) {
-    const listing = await client.list(optionalId(values, 'job'));
-    out.result(listing);
+  async run({ client, out, values, signal }: CommandContext) {
+    const listing = await client.list(optionalId(values, 'job'), { signal });
     out.line(`job ${listing.job_id} (${listing.state})`);
     out.line(row(['UPLOAD', 'TRACK', 'STATUS', 'FORMATS', 'ERROR']));
     for (const t of listing.tracks) {
@@ -26,6 +25,9 @@ export const listCommand: Command = {
         ]),
       );
     }
+    // Last: a listing that breaks the table must not leave a JSON
+    // document on stdout ahead of the error's.
+    out.result(listing);
     return EXIT.ok;
   },
 };

@@ -5,7 +5,13 @@ import {
 } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { EXIT } from '../exit-codes';
-import { optionalId, optionalText, positiveNumber } from '../option-readers';
+import {
+  MAX_SECONDS,
+  MAX_TIMER_MS,
+  optionalId,
+  optionalText,
+  positiveNumber,
+} from '../option-readers';
 import { progressView } from '../progress-view';
 import { reportErrored } from './job-errors';
 
@@ -32,8 +38,8 @@ Exits 3 when the job completed with errored uploads.`,
   },
 
   async run({ client, out, values, signal }: CommandContext) {
-    const timeoutSecs = positiveNumber(values, 'timeout', 1800);
-    const intervalMs = positiveNumber(values, 'interval', 1000);
+    const timeoutSecs = positiveNumber(values, 'timeout', 1800, MAX_SECONDS);
+    const intervalMs = positiveNumber(values, 'interval', 1000, MAX_TIMER_MS);
     const jobId = optionalId(values, 'job');
     // One deadline for the whole command: a publish call that hangs or
     // keeps being retried counts against it, as the wait does.
@@ -94,7 +100,7 @@ Exits 3 when the job completed with errored uploads.`,
       view.stop();
     }
 
-    const errored = await reportErrored(client, out, progress);
+    const errored = await reportErrored(client, out, progress, signal);
     view.finish(progress);
     out.result({ ...published, progress, errored });
     return progress.e > 0 ? EXIT.uploadsErrored : EXIT.ok;

@@ -14,8 +14,8 @@ export const statusCommand: Command = {
 Exits 3 when the job is complete with errored uploads.`,
   options: { job: { type: 'string' } },
 
-  async run({ client, out, values }: CommandContext) {
-    const progress = await client.checkJob(optionalId(values, 'job'));
+  async run({ client, out, values, signal }: CommandContext) {
+    const progress = await client.checkJob(optionalId(values, 'job'), { signal });
     out.line(describeProgress(progress));
     for (const d of progress.deliveries ?? []) {
       out.line(
@@ -24,7 +24,7 @@ Exits 3 when the job is complete with errored uploads.`,
       );
     }
     const complete = progress.state === 'complete';
-    const errored = complete ? await reportErrored(client, out, progress) : [];
+    const errored = complete ? await reportErrored(client, out, progress, signal) : [];
     out.result({ ...progress, errored });
     return complete && progress.e > 0 ? EXIT.uploadsErrored : EXIT.ok;
   },

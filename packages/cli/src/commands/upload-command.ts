@@ -14,6 +14,7 @@ import { checkFieldNames, parseMetaFlags } from '../meta-args';
 import { MetaCsv } from '../meta-csv';
 import {
   formatsOption,
+  MAX_SECONDS,
   optionalId,
   optionalText,
   positiveNumber,
@@ -63,6 +64,7 @@ wins over --meta for its file. Uploads run one at a time.`,
     oncomplete: { type: 'string' },
     'slot-wait': { type: 'string' },
   },
+  takesOperands: true,
 
   async run(ctx: CommandContext) {
     const { client, out, values, positionals, signal } = ctx;
@@ -72,7 +74,8 @@ wins over --meta for its file. Uploads run one at a time.`,
     const jobId = optionalId(values, 'job');
     const formats = formatsOption(values);
     const oncomplete = optionalText(values, 'oncomplete');
-    const slotWaitMs = positiveNumber(values, 'slot-wait', 300) * 1000;
+    const slotWaitMs =
+      positiveNumber(values, 'slot-wait', 300, MAX_SECONDS) * 1000;
     const flagMeta = parseMetaFlags((values.meta as string[] | undefined) ?? []);
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
@@ -85,7 +88,7 @@ wins over --meta for its file. Uploads run one at a time.`,
 
     const fieldNames = [...Object.keys(flagMeta), ...(csv?.fields ?? [])];
     if (fieldNames.length > 0) {
-      checkFieldNames(fieldNames, await client.getAvailableFields());
+      checkFieldNames(fieldNames, await client.getAvailableFields({ signal }));
     }
 
     const outcomes: Outcome[] = [];
@@ -182,7 +185,8 @@ async function uploadOne(
     // A file gone or unreadable since the folder was walked: that file
     // fails, the others go on.
     if (err instanceof UploadFileError) {
-      return { source, error: err.message, code: 'file_error', errno: err.code };
+      // The note puts the source in front; the message has it too.
+      return { source, error: err.reason, code: 'file_error', errno: err.code };
     }
     throw err;
   }

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
+
+const MP3 = Buffer.from('the published rendition');
+const SHA256 = createHash('sha256').update(MP3).digest('hex');
+let downloads = 0;
+
+/** A gateway with one published track, `song.wav`, in mp3 only. */
+async function gateway(): Promise<LoopbackServer> {
+  const server = http.createServer((req, res) => {
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.url === '/api/import/list') {
+      const renditions = { mp3: { bytes: MP3.length, sha256: SHA256 } };
+      const track = { upload_id: 1, track_id: 1, status: 'published', formats: ['mp3'] };
+      return json({ job_id: 1, state: 'complete', tracks: [{ ...track, renditions }] });
+    }
+    if (req.url === '/api/tracks/getById') {
+      return json({ track: { track_id: 1, meta: { Filename: 'song.wav' }, updates: [] } });
+    }
+    downloads++;
+    res.writeHead(200, { 'content-type': 'audio/mpeg' });
+    res.end(MP3);
+  });
+  return listenOnLoopback(server);
+}
+
+describe('ingest download into a folder that holds files already', () => {
+  let server: LoopbackServer;
+  let dir: string;
+  let env: Record<string, string>;
+  const download = (out: string, ...extra: string[]) =>
+    runIngest(['download', '--job', '1', '--out', out, '--json', ...extra], env);
+
+  before(async () => {
+    server = await gateway();
+    env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-overwrite-'));
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves a different file of the same name alone, names it, exits 1', async () => {
+    const out = path.join(dir, 'originals');
+    await mkdir(out);
+    await writeFile(path.join(out, 'song.mp3'), 'my own master');
+
+    const result = await download(out);
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(await readFile(path.join(out, 'song.mp3'), 'utf8'), 'my own master');
+    const body = jsonOf(result);
+    assert.deepEqual(body.not_overwritten, [
+      { track_id: 1, format: 'mp3', file: path.join(out, 'song.mp3') },
+    ]);
+    assert.match(result.stderr, /song\.mp3: a different file is there; not overwritten/);
+  });
+
+  it('replaces it with --overwrite', async () => {
+    const out = path.join(dir, 'originals');
+
+    const result = await download(out, '--overwrite');
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await readFile(path.join(out, 'song.mp3')), MP3);
+  });
+
+  it('keeps a file that is the rendition already, without fetching it', async () => {
+    const out = path.join(dir, 'again');
+    await mkdir(out);
+    await writeFile(path.join(out, 'song.mp3'), MP3);
+    downloads = 0;
+
+    const result = await download(out);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(downloads, 0);
+    assert.equal(jsonOf(result).files[0].kept, true);
+  });
+});
