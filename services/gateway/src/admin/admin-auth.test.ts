@@ -52,6 +52,16 @@ test('a token in the query is traded for a cookie and a redirect', async () => {
   assert.equal(back.statusCode, 200);
 });
 
+test('the cookie is Secure when a proxy says the browser came by HTTPS', async () => {
+  const plain = await rawGet(`${ROOT}?token=${TOKEN}`);
+  assert.doesNotMatch(plain.headers['set-cookie']?.[0] ?? '', /Secure/);
+
+  const proxied = await rawGet(`${ROOT}?token=${TOKEN}`, {
+    'X-Forwarded-Proto': 'HTTPS, http',
+  });
+  assert.match(proxied.headers['set-cookie']?.[0] ?? '', /; Secure/);
+});
+
 test('the redirect never leaves the dashboard for another host', async () => {
   // Express matches the raw path; resolved, it names `//elsewhere`.
   for (const path of [

@@ -28,7 +28,7 @@ export function adminAuth(token: string, path: string): RequestHandler {
         path,
         httpOnly: true,
         sameSite: 'strict',
-        secure: req.secure,
+        secure: req.secure || forwardedHttps(req),
       });
       res.redirect(303, withoutToken(req.originalUrl, path));
       return;
@@ -43,6 +43,16 @@ function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * True when a proxy in front says the browser came over HTTPS. Taken on
+ * its word: a client that forges it only marks its own cookie `Secure`,
+ * which its browser then keeps off plain HTTP.
+ */
+function forwardedHttps(req: Request): boolean {
+  const proto = req.get('x-forwarded-proto')?.split(',')[0]?.trim();
+  return proto?.toLowerCase() === 'https';
 }
 
 function cookieOf(req: Request, name: string): string | undefined {
