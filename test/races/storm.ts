@@ -23,6 +23,7 @@ import {
   type Random,
   type Storm,
 } from './storm-kit';
+import { killRound } from './storm-kill';
 import { updateStorm } from './storm-updates';
 
 const seed = Number(process.argv[2] ?? 1);
@@ -165,6 +166,8 @@ async function round(storm: Storm, random: Random, r: number) {
   // Whatever still waits is published now, so every job ends.
   const jobs = await siteJobs(storm);
   for (const id of jobs) {
+    const check = await storm.call('/api/import/checkJob', { job_id: id });
+    if (check.body.state !== 'open') continue;
     await storm.call('/api/import/publish', { job_id: id, oncomplete: hook });
   }
   problems.push(...(await settle(storm, jobs)));
@@ -172,6 +175,13 @@ async function round(storm: Storm, random: Random, r: number) {
   problems.push(...(await checkWebhooks(storm, jobs)));
   problems.push(...(await checkMetaKept(storm, actions, answers)));
   console.log(`round ${r}: ${outcomes.join(' ')}`);
+
+  if (r % 3 === 0) {
+    const killed = await killRound(storm, random, tones);
+    console.log(`round ${r} kill: ${killed.outcomes.join(', ')}`);
+    problems.push(...killed.problems);
+    problems.push(...(await checkWebhooks(storm, [killed.jobId])));
+  }
 
   const published = (await storm.fixture.stack.store.listUploads(jobId))
     .filter((u) => u.status === 'published' && u.trackId);
