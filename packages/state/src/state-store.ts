@@ -17,6 +17,7 @@ import { AutopublishMarks } from './autopublish-marks';
 import { DeliveryLog } from './delivery-log';
 import { keys } from './keys';
 import * as lua from './scripts';
+import { SourceIndex, type PatchResult, type UploadPatch } from './source-index';
 import { UploadSlots } from './upload-slots';
 
 /** Tokens are kept as their SHA-256 only (SPEC §5). */
@@ -65,6 +66,7 @@ export class StateStore {
   readonly deliveries: DeliveryLog;
   readonly autopublish: AutopublishMarks;
   readonly uploadSlots: UploadSlots;
+  private readonly patches: SourceIndex;
 
   constructor(redis: Redis) {
     redis.defineCommand('addUpload', { numberOfKeys: 3, lua: lua.ADD_UPLOAD });
@@ -80,6 +82,7 @@ export class StateStore {
     this.deliveries = new DeliveryLog(redis);
     this.autopublish = new AutopublishMarks(redis);
     this.uploadSlots = new UploadSlots(redis);
+    this.patches = new SourceIndex(redis);
   }
 
   private nextId(kind: 'site' | 'job' | 'upload'): Promise<number> {
@@ -314,7 +317,15 @@ export class StateStore {
     return hash.id ? codec.decodeUpload(hash) : undefined;
   }
 
-  /** Rewrites meta / formats / sources of an upload not yet published. */
+  /** `change` made to a waiting upload as it is when written (CAS). */
+  patchWaiting(
+    id: number,
+    change: (upload: Upload) => UploadPatch,
+  ): Promise<PatchResult> {
+    return this.patches.patchWaiting(id, change);
+  }
+
+  /** Rewrites fields whatever the upload holds; API calls patchWaiting. */
   async updateUpload(
     id: number,
     patch: Partial<

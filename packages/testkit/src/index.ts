@@ -15,3 +15,4 @@ export * from './tcp-relay';
 export * from './throttle-proxy';
 export * from './held-source';
 export * from './recording-logger';
+export * from './held-writes';

@@ -71,7 +71,15 @@ export class Autopublisher {
   ): Promise<AutopublishOutcome> {
     const job = await this.deps.store.jobById(jobId);
     if (!job) return 'missing';
-    if (job.state !== 'open') return 'not_open';
+    if (job.state === 'complete') return 'not_open';
+    if (job.state === 'publishing') {
+      // A publish closes the job, then hands its uploads over. A gateway
+      // killed between the two (or a Redis error on the second; this
+      // timer then runs again) leaves them queued for no transcoder:
+      // hand over what is still queued (queue job ids make it harmless).
+      await this.deps.publisher.publish(job, requestId);
+      return 'not_open';
+    }
     // README: a job with no autopublish upload never publishes by itself,
     // also when the ones it had were deleted after starting the timer.
     if (reason === 'idle' && !(await this.deps.store.autopublish.any(jobId))) {

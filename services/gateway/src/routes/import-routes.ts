@@ -6,8 +6,9 @@ import {
   STANDARD_FIELDS,
   type Job,
   type Site,
+  type Upload,
 } from '@ingest/core';
-import type { StateStore } from '@ingest/state';
+import type { StateStore, UploadPatch } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, requireId, text, type Params } from '../http/params';
@@ -79,19 +80,41 @@ export function importRoutes(deps: ImportRouteDeps): Router {
 
   router.all('/delete', deleteEndpoint(deps));
 
+  /**
+   * Changes a waiting upload as it is when written (another change, a
+   * delete or a publish may come between the read and the write).
+   */
+  async function patchUpload(
+    upload: Upload,
+    change: (current: Upload) => UploadPatch,
+  ): Promise<Upload> {
+    const result = await store.patchWaiting(upload.id, change);
+    if (result.outcome === 'patched') return result.after;
+    if (result.status === 'missing') {
+      throw new ApiError('not_found', `upload ${upload.id} not found`);
+    }
+    throw notWaitingError(
+      `upload ${upload.id}`,
+      result.status,
+      'it can no longer change',
+    );
+  }
+
   router.all(
     '/setMetadata',
     endpoint(deps, async ({ site, params }) => {
       const upload = await queuedUpload(site, params);
       const given = checkMeta(site, params.meta);
-      const meta = { ...upload.meta };
-      for (const [field, value] of Object.entries(given)) {
-        if (value.trim() === '') delete meta[field];
-        else meta[field] = value;
-      }
-      checkMetaSize(meta);
-      await store.updateUpload(upload.id, { meta });
-      return { result: 'success', upload_id: upload.id, meta };
+      const changed = await patchUpload(upload, (current) => {
+        const meta = { ...current.meta };
+        for (const [field, value] of Object.entries(given)) {
+          if (value.trim() === '') delete meta[field];
+          else meta[field] = value;
+        }
+        checkMetaSize(meta);
+        return { meta };
+      });
+      return { result: 'success', upload_id: upload.id, meta: changed.meta };
     }, { schema: API_ENDPOINTS.setMetadata.params }),
   );
 
@@ -105,11 +128,11 @@ export function importRoutes(deps: ImportRouteDeps): Router {
           parameters: ['formats'],
         });
       }
-      await store.updateUpload(upload.id, { formats, formatsGiven: true });
-      return {
-        result: 'success',
-        track: presentUpload({ ...upload, formats }),
-      };
+      const changed = await patchUpload(upload, () => ({
+        formats,
+        formatsGiven: true,
+      }));
+      return { result: 'success', track: presentUpload(changed) };
     }, { schema: API_ENDPOINTS.setFormats.params }),
   );
 

@@ -1,0 +1,80 @@
+/**
+ * End to end: a publish is two steps, closing the job (its uploads become
+ * `queued`) and handing the uploads to the transcoders. A gateway killed
+ * between them (or a Redis error on the second) leaves a `publishing`
+ * job with nothing queued for a transcoder. The autopublish timer, run
+ * again by BullMQ after the stall or failure, must hand the uploads over
+ * rather than take the job as published by someone else, or the job
+ * stays `publishing` for ever. The first step is made here with the
+ * gateway's own store call, as the killed gateway made it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { jobIds, openQueue } from '@ingest/queue';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
+} from '@ingest/testkit';
+
+let fixture: FixtureStack;
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 1),
+    env: { INGEST_AUTOPUBLISH_IDLE: '10m' },
+  });
+});
+
+after(() => fixture?.close());
+
+test('a timer meeting a half-published job hands its uploads over', async () => {
+  const { stack, site, files } = fixture;
+  const created = await stack.call('/api/import/createJob', site.token, {
+    name: 'half',
+  });
+  const jobId = created.body.job_id as number;
+  const uploaded = await stack.call('/api/import/upload', site.token, {
+    job_id: jobId,
+    url: `${files.url}/tone-1.wav`,
+    autopublish: 1,
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+  const uploadId = uploaded.body.upload_id as number;
+
+  // The killed gateway's first step: closed, queued, handed to no one.
+  const closed = await stack.store.publish(jobId);
+  assert.deepEqual(closed, { queued: [uploadId], updates: [] });
+
+  const transcode = openQueue('transcode', stack.redis);
+  const autopublish = openQueue('autopublish', stack.redis);
+  try {
+    assert.equal(await transcode.getJob(jobIds.transcode(uploadId)), undefined);
+    const [timer] = await autopublish.getDelayed();
+    assert.ok(timer, 'the upload set an autopublish timer');
+    await timer.promote();
+    await waitUntil(
+      async () => (await timer.getState()) === 'completed',
+      { message: 'autopublish timer did not run' },
+    );
+
+    const check = await stack.call('/api/import/checkJob', site.token, {
+      job_id: jobId,
+    });
+    const handed = await transcode.getJob(jobIds.transcode(uploadId));
+    assert.ok(
+      handed || check.body.state === 'complete',
+      `upload ${uploadId} never reached a transcoder: ` +
+        JSON.stringify(check.body),
+    );
+    const done = await stack.waitForJob(site.token, jobId);
+    assert.deepEqual(
+      { q: done.q, i: done.i, d: done.d, e: done.e },
+      { q: 0, i: 0, d: 1, e: 0 },
+    );
+  } finally {
+    await transcode.close();
+    await autopublish.close();
+  }
+});
