@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { jobIds, openQueue } from '@ingest/queue';
+import { handoverCheckOptions, jobIds, openQueue } from '@ingest/queue';
 import {
   makeDistinctTones,
   startFixtureStack,
@@ -75,6 +75,94 @@ test('a timer meeting a half-published job hands its uploads over', async () => 
     );
   } finally {
     await transcode.close();
+    await autopublish.close();
+  }
+});
+
+/** The delayed hand-over check of `jobId`, once it is there. */
+async function handoverCheck(
+  queue: ReturnType<typeof openQueue<'autopublish'>>,
+  jobId: number,
+) {
+  const delayed = await queue.getDelayed();
+  return delayed.find((j) => j.data.jobId === jobId && j.data.handover);
+}
+
+/** Runs a delayed check now; answers the outcome it logged. */
+async function runNow(
+  queue: ReturnType<typeof openQueue<'autopublish'>>,
+  check: NonNullable<Awaited<ReturnType<typeof handoverCheck>>>,
+): Promise<string> {
+  await check.promote();
+  await waitUntil(async () => (await check.getState()) === 'completed', {
+    message: 'the hand-over check did not run',
+  });
+  const ran = await queue.getJob(check.id!);
+  return (ran?.returnvalue as { outcome: string }).outcome;
+}
+
+async function jobWithOneUpload(name: string) {
+  const { stack, site, files } = fixture;
+  const created = await stack.call('/api/import/createJob', site.token, {
+    name,
+  });
+  const jobId = created.body.job_id as number;
+  const uploaded = await stack.call('/api/import/upload', site.token, {
+    job_id: jobId,
+    url: `${files.url}/tone-1.wav`,
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+  return jobId;
+}
+
+test('a publish sets a check; met after the job completed, it does nothing', async () => {
+  const { stack, site } = fixture;
+  const jobId = await jobWithOneUpload('checked');
+  const published = await stack.call('/api/import/publish', site.token, {
+    job_id: jobId,
+  });
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+
+  const autopublish = openQueue('autopublish', stack.redis);
+  try {
+    const check = await handoverCheck(autopublish, jobId);
+    assert.ok(check, 'no hand-over check after the publish');
+    const done = await stack.waitForJob(site.token, jobId);
+    assert.equal(done.d, 1, JSON.stringify(done));
+
+    assert.equal(await runNow(autopublish, check), 'not_publishing');
+    const listed = await stack.call('/api/import/list', site.token, {
+      job_id: jobId,
+    });
+    assert.equal(listed.body.tracks.length, 1, JSON.stringify(listed.body));
+  } finally {
+    await autopublish.close();
+  }
+});
+
+test('the check completes a job whose publishing gateway died after closing it', async () => {
+  const { stack, site } = fixture;
+  const jobId = await jobWithOneUpload('orphaned');
+  const autopublish = openQueue('autopublish', stack.redis);
+  try {
+    // What the killed gateway did before it died: set the check, then
+    // close the job. No client publishes again.
+    await autopublish.add(
+      'autopublish',
+      { jobId, handover: true },
+      handoverCheckOptions(jobId),
+    );
+    await stack.store.publish(jobId);
+
+    const check = await handoverCheck(autopublish, jobId);
+    assert.ok(check, 'the check is not waiting');
+    assert.equal(await runNow(autopublish, check), 'handed_over');
+    const done = await stack.waitForJob(site.token, jobId);
+    assert.deepEqual(
+      { q: done.q, i: done.i, d: done.d, e: done.e },
+      { q: 0, i: 0, d: 1, e: 0 },
+    );
+  } finally {
     await autopublish.close();
   }
 });

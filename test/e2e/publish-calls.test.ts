@@ -108,12 +108,15 @@ test('a publish that lost the race to another is a repeat, not job_closed', asyn
   assert.equal(first.status, 200, JSON.stringify(first.body));
 
   const transcode = openQueue('transcode', redis);
+  const checks = openQueue('autopublish', redis);
   try {
-    const publisher = new Publisher(store, transcode, new UpdateStore(redis));
+    const updates = new UpdateStore(redis);
+    const publisher = new Publisher(store, transcode, updates, checks);
     const second = await publisher.publish(stale!, undefined, 'ops@example.com');
     assert.deepEqual(second, { queued: 1 });
     assert.equal(await targetOf(jobId), 'ops@example.com');
   } finally {
     await transcode.close();
+    await checks.close();
   }
 });

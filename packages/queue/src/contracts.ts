@@ -43,8 +43,12 @@ export interface QueuePayloads {
   };
   /** Add a published track to the search index, or take it out. */
   index: { trackId: number; op: 'add' | 'remove' };
-  /** An autopublish job's idle time passed: publish it if still open. */
-  autopublish: { jobId: number; requestId?: string };
+  /**
+   * An autopublish job's idle time passed: publish it if still open. With
+   * `handover`, the check that follows every publish: hand over what a
+   * publishing job still holds queued.
+   */
+  autopublish: { jobId: number; requestId?: string; handover?: boolean };
   /** An upload sent by a service that shares the Redis (no HTTP hop). */
   imports: ImportPayloadV1;
 }
@@ -204,6 +208,20 @@ export function autopublishOptions(jobId: number, idleMs: number): JobsOptions {
   return {
     delay: idleMs,
     deduplication: { id: `a${jobId}`, reschedule: true },
+  };
+}
+
+/** How long after a publish its hand-over is checked. */
+export const HANDOVER_CHECK_MS = 60_000;
+
+/**
+ * The options of the check that follows a publish (`handover`): one per
+ * ingest job while it waits, so repeated publishes add no more.
+ */
+export function handoverCheckOptions(jobId: number): JobsOptions {
+  return {
+    delay: HANDOVER_CHECK_MS,
+    deduplication: { id: `h${jobId}` },
   };
 }
 

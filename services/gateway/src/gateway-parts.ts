@@ -74,7 +74,12 @@ export function buildGatewayParts(
   // Depth of every queue, for dashboards and the transcoder autoscaler.
   registerQueueDepth(registry, Object.values(queues));
 
-  const publisher = new Publisher(store, queues.transcode, updates);
+  const publisher = new Publisher(
+    store,
+    queues.transcode,
+    updates,
+    queues.autopublish,
+  );
   const autopublisher = new Autopublisher({
     store,
     publisher,

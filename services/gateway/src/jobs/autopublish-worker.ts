@@ -32,11 +32,10 @@ export function startAutopublishWorker(
     connection,
     async (job) => {
       const started = Date.now();
-      const outcome = await autopublisher.publishIfOpen(
-        job.data.jobId,
-        'idle',
-        job.data.requestId,
-      );
+      const { jobId, requestId, handover } = job.data;
+      const outcome = handover
+        ? await autopublisher.handOverIfPublishing(jobId, requestId)
+        : await autopublisher.publishIfOpen(jobId, 'idle', requestId);
       logger.info(
         {
           queue: 'autopublish',

@@ -25,6 +25,13 @@ export type AutopublishOutcome =
   /** Every autopublish upload of the job was deleted meanwhile. */
   | 'no_autopublish';
 
+/** What the check after a publish came to. */
+export type HandoverOutcome =
+  | 'handed_over'
+  | 'nothing_queued'
+  | 'not_publishing'
+  | 'missing';
+
 /**
  * Uploads sent with `autopublish=1` publish their job by themselves
  * (SPEC §2): once the job was quiet for `idleMs`, or at once when it
@@ -61,6 +68,22 @@ export class Autopublisher {
       this.deps.logger.error({ err, jobId }, 'autopublish not scheduled');
       throw err;
     }
+  }
+
+  /**
+   * The check that follows a publish: a job still `publishing` gets what
+   * it holds queued handed to the transcoders again, in case the gateway
+   * that published it died (or met a Redis error) before it did so.
+   */
+  async handOverIfPublishing(
+    jobId: number,
+    requestId?: string,
+  ): Promise<HandoverOutcome> {
+    const job = await this.deps.store.jobById(jobId);
+    if (!job) return 'missing';
+    if (job.state !== 'publishing') return 'not_publishing';
+    const { queued } = await this.deps.publisher.publish(job, requestId);
+    return queued > 0 ? 'handed_over' : 'nothing_queued';
   }
 
   /** Publishes the job unless it is gone, empty or published already. */

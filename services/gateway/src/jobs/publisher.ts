@@ -1,5 +1,9 @@
 import { ApiError, type Job, type Upload } from '@ingest/core';
-import { jobIds, type TypedQueue } from '@ingest/queue';
+import {
+  handoverCheckOptions,
+  jobIds,
+  type TypedQueue,
+} from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
 
 export interface PublishResult {
@@ -15,13 +19,16 @@ export interface PublishResult {
  * go first come, first served: only a job's own uploads are reordered.
  * Publishing a job that is already publishing hands its still-queued
  * uploads over again (harmless: job ids dedupe), so a gateway that died
- * between the two steps loses nothing.
+ * between the two steps loses nothing: before it closes a job, a publish
+ * sets a delayed check (`checks`, the autopublish queue) that does just
+ * that, so the job completes even when no client publishes again.
  */
 export class Publisher {
   constructor(
     private readonly store: StateStore,
     private readonly transcode: TypedQueue<'transcode'>,
     private readonly updates: UpdateStore,
+    private readonly checks: TypedQueue<'autopublish'>,
   ) {}
 
   /**
@@ -33,6 +40,13 @@ export class Publisher {
     requestId?: string,
     oncomplete?: string,
   ): Promise<PublishResult> {
+    if (job.state === 'open') {
+      await this.checks.add(
+        'autopublish',
+        { jobId: job.id, requestId, handover: true },
+        handoverCheckOptions(job.id),
+      );
+    }
     const { uploadIds, updateIds } = await closeJob(
       this.store,
       this.updates,
