@@ -34,7 +34,8 @@ export interface EnqueueOptions {
   /**
    * The import's id (BullMQ job id), for producers that may send twice:
    * the same id again adds nothing while the first is kept (a day after
-   * it was answered, a week if refused). Not all digits, no `:`.
+   * it was answered, a week if refused). No integer (`7`, `-1`), no `:`;
+   * BullMQ refuses those.
    * Default: a new random id (`imp-` and a UUID), so that an add which
    * ioredis sends again after a lost connection adds nothing either.
    */
