@@ -277,6 +277,15 @@ describe('an import by queue', () => {
       parameters: ['siteId'],
     });
 
+    // A plain BullMQ client may send null, or a request id of no text:
+    // still the refusal, and no request id made of it.
+    const nothing = await refusalOf(null);
+    assert.equal(nothing.err.code, 'invalid_parameter');
+    assert.deepEqual(nothing.err.body.parameters, []);
+    const oddId = await refusalOf({ v: 1, siteId: site.id, requestId: [7] });
+    assert.deepEqual(oddId.err.body.parameters, ['requestId']);
+    assert.equal(oddId.err.requestId, undefined);
+
     await assert.rejects(
       importer.waitForImport('no-such-import', WAIT),
       (err: unknown) =>

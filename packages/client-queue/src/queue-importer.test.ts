@@ -3,9 +3,13 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { IngestApiError } from '@ingest/client';
 import { openQueue } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
+import { RedisServer, tcpRelay, waitUntil } from '@ingest/testkit';
 import { Redis } from 'ioredis';
-import { QueueImporter, RedisUnreachableError } from './index';
+import {
+  ImportTimeoutError,
+  QueueImporter,
+  RedisUnreachableError,
+} from './index';
 
 describe('QueueImporter without a reachable Redis', () => {
   it('fails enqueueImport after connectTimeoutMs, naming why', async () => {
@@ -75,4 +79,80 @@ describe('QueueImporter against a full Redis', () => {
       await server.close();
     }
   });
+});
+
+describe('QueueImporter when the link to Redis fails mid-call', () => {
+  const payload = {
+    v: 1 as const,
+    siteId: 1,
+    source: { url: 'http://127.0.0.1:1/a.wav' },
+  };
+
+  /** A Redis reached through a relay the test can break, no gateway. */
+  async function relayed(run: (parts: {
+    relay: Awaited<ReturnType<typeof tcpRelay>>;
+    importer: QueueImporter;
+    imports: ReturnType<typeof openQueue<'imports'>>;
+  }) => Promise<void>) {
+    const server = await RedisServer.start();
+    const relay = await tcpRelay(Number(new URL(server.url).port));
+    const admin = new Redis(server.url);
+    const imports = openQueue('imports', admin);
+    const importer = new QueueImporter({
+      redisUrl: `redis://127.0.0.1:${relay.port}`,
+    });
+    try {
+      await run({ relay, importer, imports });
+    } finally {
+      await importer.close();
+      await imports.close();
+      admin.disconnect();
+      await relay.close();
+      await server.close();
+    }
+  }
+
+  it('queues an add once when its answer was lost', { timeout: 60_000 }, () =>
+    relayed(async ({ relay, importer, imports }) => {
+      await importer.enqueueImport(payload, { importId: 'first' });
+
+      // The add reaches Redis; its answer does not come back, and the
+      // connection breaks: ioredis sends the add again once reconnected.
+      relay.mode = 'mute';
+      const adding = importer.enqueueImport(payload);
+      await waitUntil(
+        async () => (await imports.getJobCounts('waiting')).waiting === 2,
+      );
+      relay.mode = 'pass';
+      relay.cut();
+      const id = await adding;
+
+      assert.equal((await imports.getJobCounts('waiting')).waiting, 2);
+      assert.equal(await imports.getJobState(id), 'waiting');
+      assert.match(id, /^imp-[0-9a-f-]{36}$/);
+    }),
+  );
+
+  it('ends waitForImport at its timeout or signal while Redis is silent', {
+    timeout: 60_000,
+  }, () =>
+    relayed(async ({ relay, importer }) => {
+      const id = await importer.enqueueImport(payload);
+      relay.mode = 'hang';
+
+      const late = await importer
+        .waitForImport(id, { timeoutMs: 200, intervalMs: 50 })
+        .catch((err: unknown) => err);
+      assert.ok(late instanceof ImportTimeoutError, String(late));
+      assert.equal(late.state, 'unread');
+      assert.match(late.message, /within 200 ms \(Redis did not answer\)/);
+
+      const controller = new AbortController();
+      const waiting = importer.waitForImport(id, {
+        signal: controller.signal,
+      });
+      controller.abort();
+      await assert.rejects(waiting, { name: 'AbortError' });
+    }),
+  );
 });

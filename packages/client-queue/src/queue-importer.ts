@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IngestApiError, type UploadResult } from '@ingest/client';
 import { ERRORS } from '@ingest/core';
@@ -13,6 +14,9 @@ import type { Redis } from 'ioredis';
 import { IMPORTS_ENDPOINT, importFailure } from './import-failure';
 import { ImportTimeoutError } from './import-timeout-error';
 import { RedisUnreachableError } from './redis-unreachable-error';
+
+/** How long a look at Redis may take when the wait's time is up, ms. */
+const LOOK_MIN_MS = 1_000;
 
 export interface QueueImporterOptions {
   /** The Redis the gateways use (their `REDIS_URL`). */
@@ -30,14 +34,20 @@ export interface EnqueueOptions {
   /**
    * The import's id (BullMQ job id), for producers that may send twice:
    * the same id again adds nothing while the first is kept (a day after
-   * it was answered, a week if refused). Not all digits. Default: an id
-   * BullMQ picks.
+   * it was answered, a week if refused). No integer (`7`, `-1`), no `:`;
+   * BullMQ refuses those.
+   * Default: a new random id (`imp-` and a UUID), so that an add which
+   * ioredis sends again after a lost connection adds nothing either.
    */
   importId?: string;
 }
 
 export interface WaitForImportOptions {
-  /** Give up after this long, ms. Default 600 000 (10 min). */
+  /**
+   * Give up after this long, ms, also when Redis stops answering (a
+   * look at Redis under way then has at least 1 s in all). Default
+   * 600 000 (10 min).
+   */
   timeoutMs?: number;
   /** Pause between looks, ms. Default 500. */
   intervalMs?: number;
@@ -84,8 +94,10 @@ export class QueueImporter {
   ): Promise<string> {
     await this.connected();
     try {
+      // Never BullMQ's counter: ioredis resends a command whose answer a
+      // dropped connection lost, and that add may have gone through.
       const job = await this.queue.add('import', payload, {
-        jobId: options.importId,
+        jobId: options.importId ?? `imp-${randomUUID()}`,
       });
       return job.id!;
     } catch (err) {
@@ -130,7 +142,9 @@ export class QueueImporter {
   /**
    * The upload answer of an import, once a gateway has run it. Throws
    * `IngestApiError` when it was refused (`not_found` for an id the
-   * queue does not hold), `ImportTimeoutError` when not answered in time.
+   * queue does not hold), `ImportTimeoutError` when not answered in time
+   * (also when Redis stops answering), and an `AbortError` once `signal`
+   * aborts.
    */
   async waitForImport(
     importId: string,
@@ -138,11 +152,24 @@ export class QueueImporter {
   ): Promise<UploadResult> {
     const timeoutMs = options.timeoutMs ?? 600_000;
     const deadline = Date.now() + timeoutMs;
+    let state = 'unread';
+    // A Redis that takes a command and never answers (a stalled server,
+    // a lost route) would hold a plain await past the deadline. The last
+    // look, at the deadline, still has LOOK_MIN_MS to be answered.
+    const look = <T>(work: Promise<T>) =>
+      bounded(
+        work,
+        Math.max(deadline, Date.now() + LOOK_MIN_MS),
+        options.signal,
+        () => new ImportTimeoutError(importId, timeoutMs, state),
+      );
     for (;;) {
-      const state = await this.queue.getJobState(importId);
+      state = await look(this.queue.getJobState(importId));
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
         const job =
-          state === 'unknown' ? undefined : await this.queue.getJob(importId);
+          state === 'unknown'
+            ? undefined
+            : await look(this.queue.getJob(importId));
         if (!job) {
           throw new IngestApiError(IMPORTS_ENDPOINT, 404, {
             error: `import ${importId} not found`,
@@ -150,14 +177,18 @@ export class QueueImporter {
           });
         }
         if (state === 'completed') return job.returnvalue;
-        throw importFailure(job.failedReason, job.data.requestId);
+        // Data is the producer's: any BullMQ client may have sent null.
+        const requestId: unknown = job.data?.requestId;
+        throw importFailure(
+          job.failedReason,
+          typeof requestId === 'string' ? requestId : undefined,
+        );
       }
       if (Date.now() > deadline) {
         throw new ImportTimeoutError(importId, timeoutMs, state);
       }
-      await sleep(options.intervalMs ?? 500, undefined, {
-        signal: options.signal,
-      });
+      const pause = Math.min(options.intervalMs ?? 500, deadline - Date.now());
+      await sleep(Math.max(pause, 0), undefined, { signal: options.signal });
     }
   }
 
@@ -168,4 +199,39 @@ export class QueueImporter {
       if (this.ownsConnection) this.connection.disconnect();
     })());
   }
+}
+
+/**
+ * `work`, or an error once `deadline` (epoch ms) passes or `signal`
+ * aborts, whichever comes first. A late answer of `work` is dropped.
+ */
+function bounded<T>(
+  work: Promise<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  timedOut: () => Error,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(timedOut()),
+      Math.max(0, deadline - Date.now()),
+    );
+    onAbort = () => reject(abortError(signal!));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, stop]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
+}
+
+/** What `timers/promises` throws on abort, so both waits throw alike. */
+function abortError(signal: AbortSignal): Error {
+  const error = new Error('The operation was aborted', {
+    cause: signal.reason,
+  });
+  return Object.assign(error, { name: 'AbortError', code: 'ABORT_ERR' });
 }

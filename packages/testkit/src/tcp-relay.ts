@@ -3,9 +3,11 @@ import net from 'node:net';
 /**
  * What a relay does with bytes: `pass` them on, or `hang`: connections
  * are accepted and what they send is dropped, so they are never
- * answered (a stalled server, a black-holed route).
+ * answered (a stalled server, a black-holed route); or `mute`: what
+ * clients send is passed on, the server's answers are dropped (a link
+ * lost after a request went out, before its answer came back).
  */
-export type RelayMode = 'pass' | 'hang';
+export type RelayMode = 'pass' | 'hang' | 'mute';
 
 export interface TcpRelay {
   /** `127.0.0.1:<port>` of the relay. */
@@ -13,6 +15,8 @@ export interface TcpRelay {
   mode: RelayMode;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Ends every open connection; new ones are still accepted. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,9 @@ export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
     mode: 'pass' as RelayMode,
     get accepted() {
       return accepted;
+    },
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -48,8 +55,10 @@ export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
     const upstream = net.connect(targetPort, '127.0.0.1');
     track(upstream);
     const forward = (from: net.Socket, to: net.Socket) => {
+      const passes = () =>
+        relay.mode === 'pass' || (relay.mode === 'mute' && from === client);
       from.on('data', (chunk) => {
-        if (relay.mode === 'pass') to.write(chunk);
+        if (passes()) to.write(chunk);
       });
       from.on('end', () => to.end());
       from.on('close', () => to.destroy());

@@ -51,3 +51,10 @@ test('inbound imports: source URL and oncomplete are masked', () => {
   const stored = { source: { storageKey: 'inbound/a.wav', filename: 'a.wav' } };
   assert.deepEqual(redactJobData(stored), stored);
 });
+
+test('a token an import payload should not carry is masked', () => {
+  assert.deepEqual(
+    redactJobData({ v: 1, siteId: 2, token: 'tok_live_secret' }),
+    { v: 1, siteId: 2, token: '***' },
+  );
+});

@@ -17,6 +17,10 @@ export function redactJobData(data: unknown): unknown {
       ? maskUrl(shown.oncomplete)
       : maskAddress(shown.oncomplete);
   }
+  // No job of ours carries a token, but an import payload written the
+  // way an HTTP call is (`token` beside the fields) does: it is refused,
+  // and kept a week with the token in it.
+  if (shown.token !== undefined) shown.token = '***';
   const source = shown.source as Record<string, unknown> | undefined;
   if (source && typeof source.url === 'string') {
     shown.source = { ...source, url: maskUrl(source.url) };

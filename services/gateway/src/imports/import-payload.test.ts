@@ -99,6 +99,17 @@ test('unknown payload fields are refused, every one named', () => {
   });
 });
 
+test('an unknown field name is quoted cut to 100 characters', () => {
+  const long = 'n'.repeat(1_000_000);
+  const err = refusal({ ...base(), [long]: 1, trackId: 2 });
+  const cut = 'n'.repeat(100);
+  assert.deepEqual(err.details, {
+    parameters: [cut, 'trackId'],
+    fields: [cut, 'trackId'],
+  });
+  assert.equal(err.message, `unknown payload fields: ${cut}, trackId`);
+});
+
 test('every payload refusal names its fields in parameters, as HTTP does', () => {
   const stored = (storageKey: unknown, filename: unknown) => ({
     ...base(),

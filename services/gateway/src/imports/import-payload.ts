@@ -39,6 +39,8 @@ const V1_FIELDS: Record<keyof ImportPayloadV1, true> = {
  */
 export const INBOUND_PREFIX = 'inbound/';
 const INBOUND_KEY = /^inbound(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+/** The most characters of an unknown field's name a refusal quotes. */
+const NAME_CHARS = 100;
 /** S3's limit on keys, which a folder store also keeps under. */
 const MAX_KEY_BYTES = 1024;
 /** A folder store's limit on one file or folder name (NAME_MAX). */
@@ -62,9 +64,11 @@ export function readImportPayload(data: unknown): ImportRequest {
       { supported: [IMPORT_PAYLOAD_VERSION] },
     );
   }
-  const unknown = Object.keys(data).filter(
-    (key) => !Object.hasOwn(V1_FIELDS, key),
-  );
+  const unknown = Object.keys(data)
+    .filter((key) => !Object.hasOwn(V1_FIELDS, key))
+    // Cut as HTTP cuts the names its errors quote: the refusal is kept
+    // a week, and each name shows in it three times.
+    .map((key) => key.slice(0, NAME_CHARS));
   if (unknown.length > 0) {
     // `fields` came first and stays for producers that read it.
     throw payloadRefused(
