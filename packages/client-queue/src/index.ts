@@ -8,4 +8,5 @@ export {
 } from './queue-importer';
 export { IMPORTS_ENDPOINT, importFailure } from './import-failure';
 export { ImportTimeoutError } from './import-timeout-error';
+export { ImportUnconfirmedError } from './import-unconfirmed-error';
 export { RedisUnreachableError } from './redis-unreachable-error';

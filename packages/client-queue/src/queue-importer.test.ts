@@ -7,6 +7,7 @@ import { RedisServer, tcpRelay, waitUntil } from '@ingest/testkit';
 import { Redis } from 'ioredis';
 import {
   ImportTimeoutError,
+  ImportUnconfirmedError,
   QueueImporter,
   RedisUnreachableError,
 } from './index';
@@ -153,6 +154,40 @@ describe('QueueImporter when the link to Redis fails mid-call', () => {
       });
       controller.abort();
       await assert.rejects(waiting, { name: 'AbortError' });
+    }),
+  );
+
+  it('ends an add Redis never confirms at its timeout; the same id again is safe', {
+    timeout: 60_000,
+  }, () =>
+    relayed(async ({ relay, importer, imports }) => {
+      await importer.enqueueImport(payload, { importId: 'warm' });
+      relay.mode = 'hang';
+      const lost = await importer
+        .enqueueImport(payload, { timeoutMs: 300 })
+        .catch((err: unknown) => err);
+      assert.ok(lost instanceof ImportUnconfirmedError, String(lost));
+      assert.match(lost.importId, /^imp-/);
+      assert.match(lost.message, /within 300 ms: it may be queued or not/);
+
+      // Redis answers again; the add the relay swallowed never arrived.
+      relay.mode = 'pass';
+      relay.cut();
+      const again = await importer.enqueueImport(payload, {
+        importId: lost.importId,
+      });
+      assert.equal(again, lost.importId);
+      assert.equal(await imports.getJobState(again), 'waiting');
+      assert.equal((await imports.getJobCounts('waiting')).waiting, 2);
+    }),
+  );
+
+  it('refuses an add time limit that is not a positive number', () =>
+    relayed(async ({ importer }) => {
+      await assert.rejects(
+        importer.enqueueImport(payload, { timeoutMs: 0 }),
+        /timeoutMs must be a positive number of ms/,
+      );
     }),
   );
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IngestApiError, type UploadResult } from '@ingest/client';
+import { IngestApiError, timerMs, type UploadResult } from '@ingest/client';
 import { ERRORS } from '@ingest/core';
 import {
   createRedis,
@@ -13,6 +13,7 @@ import {
 import type { Redis } from 'ioredis';
 import { IMPORTS_ENDPOINT, importFailure } from './import-failure';
 import { ImportTimeoutError } from './import-timeout-error';
+import { ImportUnconfirmedError } from './import-unconfirmed-error';
 import { RedisUnreachableError } from './redis-unreachable-error';
 
 /** How long a look at Redis may take when the wait's time is up, ms. */
@@ -40,6 +41,12 @@ export interface EnqueueOptions {
    * ioredis sends again after a lost connection adds nothing either.
    */
   importId?: string;
+  /**
+   * How long Redis has to confirm the add once connected, in ms; then
+   * `ImportUnconfirmedError` (the add may still land: enqueue again with
+   * its `importId`). Default 30 s.
+   */
+  timeoutMs?: number;
 }
 
 export interface WaitForImportOptions {
@@ -86,19 +93,30 @@ export class QueueImporter {
    * `connectTimeoutMs`: the import is then not queued, not even later.
    * Throws `IngestApiError` 503 `not_ready` when Redis is full
    * (`maxmemory`), as the HTTP API answers then; nothing is queued, and
-   * its `cause` is Redis's answer.
+   * its `cause` is Redis's answer. Throws `ImportUnconfirmedError` when
+   * a connected Redis does not answer the add within `timeoutMs`.
    */
   async enqueueImport(
     payload: ImportPayloadV1,
     options: EnqueueOptions = {},
   ): Promise<string> {
     await this.connected();
+    // Never BullMQ's counter: ioredis resends a command whose answer a
+    // dropped connection lost, and that add may have gone through.
+    const importId = options.importId ?? `imp-${randomUUID()}`;
+    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      // Never BullMQ's counter: ioredis resends a command whose answer a
-      // dropped connection lost, and that add may have gone through.
-      const job = await this.queue.add('import', payload, {
-        jobId: options.importId ?? `imp-${randomUUID()}`,
+      const unconfirmed = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ImportUnconfirmedError(importId, timeoutMs)),
+          timeoutMs,
+        );
       });
+      const job = await Promise.race([
+        this.queue.add('import', payload, { jobId: importId }),
+        unconfirmed,
+      ]);
       return job.id!;
     } catch (err) {
       if (!isRedisOutOfMemory(err)) throw err;
@@ -109,6 +127,8 @@ export class QueueImporter {
         undefined,
         { cause: err },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

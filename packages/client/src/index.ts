@@ -30,4 +30,4 @@ export {
   type AttemptFailure,
   type RetryOptions,
 } from './retry-policy';
-export { MAX_TIMER_MS } from './timer-limits';
+export { MAX_TIMER_MS, timerMs } from './timer-limits';
