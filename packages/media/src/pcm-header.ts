@@ -119,7 +119,8 @@ async function readLayout(file: FileHandle): Promise<PcmLayout | null> {
   return null;
 }
 
-async function readAt(
+/** Up to `length` bytes of `file` from `position`; fewer at its end. */
+export async function readAt(
   file: FileHandle,
   position: number,
   length: number,

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { readAt } from './pcm-header';
 
 /**
  * The length a Sony Wave64 or Apple CAF file declares, read from its
@@ -110,14 +111,4 @@ async function cafLength(file: FileHandle): Promise<number | null> {
     offset = body + size;
   }
   return null;
-}
-
-async function readAt(
-  file: FileHandle,
-  position: number,
-  length: number,
-): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
 }
