@@ -17,6 +17,7 @@
 import path from 'node:path';
 import { create as contentDisposition } from 'content-disposition';
 import type { OutputFormat, Track } from '@ingest/core';
+import { UNSHOWN, wellFormed } from '../uploads/source-name';
 
 /**
  * Longest stem, in UTF-8 bytes: with an extension it fits the 255 bytes
@@ -50,19 +51,6 @@ export function stemOf(filename: string): string {
   return cutToBytes(bare.replace(/^[.\s]+/, '').trimEnd(), MAX_STEM_BYTES);
 }
 
-/**
- * Control characters, line and paragraph separators, and the marks that
- * reorder text (they can make `evil<RLO>3pm.exe` look like an mp3).
- */
-const UNSHOWN = /[\p{Cc}\p{Zl}\p{Zp}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
-
-/** Lone surrogates (which UTF-8 cannot hold) become U+FFFD. */
-function wellFormed(text: string): string {
-  return text.replace(
-    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    '\ufffd',
-  );
-}
 
 /**
  * An ASCII stand-in for a quoted `filename`: accents dropped (`Jóga` →
