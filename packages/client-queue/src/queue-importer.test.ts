@@ -32,6 +32,15 @@ describe('QueueImporter without a reachable Redis', () => {
       assert.equal(error.address, `127.0.0.1:${port}`);
       assert.match(error.message, /did not answer within 500 ms: .*ECONNREFUSED/);
       assert.ok(Date.now() - started < 3_000);
+
+      // A bad add time limit is told as itself, not as the lost Redis.
+      await assert.rejects(
+        importer.enqueueImport(
+          { v: 1, siteId: 1, source: { url: 'http://127.0.0.1:1/a.wav' } },
+          { timeoutMs: -1 },
+        ),
+        { name: 'TypeError', message: /timeoutMs must be a positive number/ },
+      );
     } finally {
       await importer.close();
     }

@@ -101,11 +101,12 @@ export class QueueImporter {
     payload: ImportPayloadV1,
     options: EnqueueOptions = {},
   ): Promise<string> {
+    // A bad limit is the caller's mistake, told before any wait on Redis.
+    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
     await this.connected();
     // Never BullMQ's counter: ioredis resends a command whose answer a
     // dropped connection lost, and that add may have gone through.
     const importId = options.importId ?? `imp-${randomUUID()}`;
-    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
     let timer: NodeJS.Timeout | undefined;
     try {
       const unconfirmed = new Promise<never>((_, reject) => {
