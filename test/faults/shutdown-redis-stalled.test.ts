@@ -2,8 +2,9 @@
  * Fault: Redis stops answering (a stalled host, a full network buffer)
  * just as the services are told to stop. A QUIT then never gets its
  * reply, which held the notifier until its shutdown deadline and made it
- * exit 1. Every service now gives Redis a moment to say goodbye, then
- * drops the connection, and exits 0 in time.
+ * exit 1. The notifier now gives its QUIT 1 s, then drops the
+ * connection (the gateway and transcoders drop theirs without a QUIT);
+ * every service exits 0 in time.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

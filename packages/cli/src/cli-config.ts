@@ -1,3 +1,4 @@
+import { headerSafe } from '@ingest/client';
 import { CliUsageError } from './exit-codes';
 
 /** Where the CLI talks to, from flags first, then the environment. */
@@ -45,10 +46,4 @@ export function loadConfig(
     throw new CliUsageError(`gateway URL must be http(s): ${url}`);
   }
   return { url: parsed.toString(), token: token! };
-}
-
-/** What fetch takes in a header value: no control characters, bytes only. */
-export function headerSafe(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(text);
 }

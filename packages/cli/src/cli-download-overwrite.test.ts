@@ -68,6 +68,19 @@ describe('ingest download into a folder that holds files already', () => {
     assert.match(result.stderr, /song\.mp3: a different file is there; not overwritten/);
   });
 
+  it('names a folder in the way as no file', async () => {
+    const out = path.join(dir, 'folders');
+    await mkdir(path.join(out, 'song.mp3'), { recursive: true });
+
+    const result = await download(out);
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /song\.mp3: a folder, link or device is there; not overwritten/,
+    );
+  });
+
   it('replaces it with --overwrite', async () => {
     const out = path.join(dir, 'originals');
 

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { JobProgress } from '@ingest/client';
-import type { CliOutput } from './cli-output';
+import { visible, type CliOutput } from './cli-output';
 
 /** Shows a job's progress while `--wait` polls it. */
 export interface ProgressView {
@@ -46,7 +46,9 @@ class TerminalBar implements ProgressView {
 
   update(progress: JobProgress): void {
     const { q, i, d, e } = progress;
-    const payload = { job: progress.job_id, q, i, d, e, state: progress.state };
+    // Drawn past CliOutput.line, so the gateway's text is made visible here.
+    const state = visible(progress.state);
+    const payload = { job: progress.job_id, q, i, d, e, state };
     const total = Math.max(q + i + d + e, 1);
     if (!this.started) {
       this.bar.start(total, d + e, payload);

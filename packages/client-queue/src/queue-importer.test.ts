@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { IngestApiError } from '@ingest/client';
-import { openQueue } from '@ingest/queue';
+import { createRedis, openQueue, openWorker } from '@ingest/queue';
 import { RedisServer, tcpRelay, waitUntil } from '@ingest/testkit';
 import { Redis } from 'ioredis';
 import {
@@ -32,6 +32,15 @@ describe('QueueImporter without a reachable Redis', () => {
       assert.equal(error.address, `127.0.0.1:${port}`);
       assert.match(error.message, /did not answer within 500 ms: .*ECONNREFUSED/);
       assert.ok(Date.now() - started < 3_000);
+
+      // A bad add time limit is told as itself, not as the lost Redis.
+      await assert.rejects(
+        importer.enqueueImport(
+          { v: 1, siteId: 1, source: { url: 'http://127.0.0.1:1/a.wav' } },
+          { timeoutMs: -1 },
+        ),
+        { name: 'TypeError', message: /timeoutMs must be a positive number/ },
+      );
     } finally {
       await importer.close();
     }
@@ -190,4 +199,55 @@ describe('QueueImporter when the link to Redis fails mid-call', () => {
       );
     }),
   );
+});
+
+describe('QueueImporter.waitForImport limits', () => {
+  const payload = {
+    v: 1 as const,
+    siteId: 1,
+    source: { url: 'http://127.0.0.1:1/a.wav' },
+  };
+  const answer = { upload_id: 7, track_id: null, formats: ['mp3'] };
+
+  it('waits through a silent Redis when timeoutMs is more than a timer holds', {
+    timeout: 60_000,
+  }, async () => {
+    const server = await RedisServer.start();
+    const relay = await tcpRelay(Number(new URL(server.url).port));
+    const blocking = createRedis(server.url, 'worker');
+    const importer = new QueueImporter({
+      redisUrl: `redis://127.0.0.1:${relay.port}`,
+    });
+    const logger = { error() {}, warn() {}, info() {}, debug() {} };
+    const worker = openWorker('imports', blocking, async () => answer, {
+      logger,
+      concurrency: 1,
+    });
+    try {
+      const id = await importer.enqueueImport(payload);
+      // The first look cannot be answered until ioredis reconnects (at
+      // least 200 ms after the cut): a timer given Infinity fires in 1 ms.
+      relay.mode = 'hang';
+      const waiting = importer.waitForImport(id, {
+        timeoutMs: Number.POSITIVE_INFINITY,
+        intervalMs: 50,
+      });
+      relay.mode = 'pass';
+      relay.cut();
+      void worker.run();
+      assert.deepEqual(await waiting, answer);
+
+      // Nor may a pause of 0 poll Redis without a break.
+      await assert.rejects(
+        importer.waitForImport(id, { intervalMs: 0 }),
+        /intervalMs must be a positive number of ms, got: 0/,
+      );
+    } finally {
+      await worker.close();
+      await importer.close();
+      blocking.disconnect();
+      await relay.close();
+      await server.close();
+    }
+  });
 });

@@ -53,10 +53,11 @@ export interface WaitForImportOptions {
   /**
    * Give up after this long, ms, also when Redis stops answering (a
    * look at Redis under way then has at least 1 s in all). Default
-   * 600 000 (10 min).
+   * 600 000 (10 min); more than a timer holds (about 24.8 days, or
+   * Infinity) counts as that much. Not positive: a TypeError.
    */
   timeoutMs?: number;
-  /** Pause between looks, ms. Default 500. */
+  /** Pause between looks, ms, positive. Default 500. */
   intervalMs?: number;
   signal?: AbortSignal;
 }
@@ -100,11 +101,12 @@ export class QueueImporter {
     payload: ImportPayloadV1,
     options: EnqueueOptions = {},
   ): Promise<string> {
+    // A bad limit is the caller's mistake, told before any wait on Redis.
+    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
     await this.connected();
     // Never BullMQ's counter: ioredis resends a command whose answer a
     // dropped connection lost, and that add may have gone through.
     const importId = options.importId ?? `imp-${randomUUID()}`;
-    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 30_000);
     let timer: NodeJS.Timeout | undefined;
     try {
       const unconfirmed = new Promise<never>((_, reject) => {
@@ -170,7 +172,11 @@ export class QueueImporter {
     importId: string,
     options: WaitForImportOptions = {},
   ): Promise<UploadResult> {
-    const timeoutMs = options.timeoutMs ?? 600_000;
+    // Checked as the SDK's waitForJob checks its own: a limit past what a
+    // timer holds (Infinity) would fire the look's timer at once, and an
+    // interval of 0 would poll Redis without a pause.
+    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 600_000);
+    const intervalMs = timerMs('intervalMs', options.intervalMs, 500);
     const deadline = Date.now() + timeoutMs;
     let state = 'unread';
     // A Redis that takes a command and never answers (a stalled server,
@@ -207,7 +213,7 @@ export class QueueImporter {
       if (Date.now() > deadline) {
         throw new ImportTimeoutError(importId, timeoutMs, state);
       }
-      const pause = Math.min(options.intervalMs ?? 500, deadline - Date.now());
+      const pause = Math.min(intervalMs, deadline - Date.now());
       await sleep(Math.max(pause, 0), undefined, { signal: options.signal });
     }
   }

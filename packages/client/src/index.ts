@@ -31,3 +31,4 @@ export {
   type RetryOptions,
 } from './retry-policy';
 export { MAX_TIMER_MS, timerMs } from './timer-limits';
+export { headerSafe } from './header-value';

@@ -32,6 +32,7 @@ import type {
 } from './client-options';
 import { writeDownload } from './download-file';
 import { filenameOf } from './download-name';
+import { headerSafe } from './header-value';
 import { HttpTransport } from './http-transport';
 import { IngestApiError } from './ingest-api-error';
 import { pollUntilComplete } from './job-waiter';
@@ -64,10 +65,12 @@ export class IngestClient {
       660_000,
     );
     const base = checkedBaseUrl(options.url);
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(options.token)) {
+    if (!headerSafe(options.token)) {
       // A header cannot carry it: every call would fail as a network error.
-      throw new TypeError('IngestClient: token holds a line break or control character');
+      throw new TypeError(
+        'IngestClient: token holds characters a header cannot carry ' +
+          '(a line break or other control character, or one beyond Latin-1)',
+      );
     }
     this.http = new HttpTransport({
       baseUrl: base,

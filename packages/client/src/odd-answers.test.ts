@@ -112,7 +112,11 @@ describe('IngestClient against odd answers and odd limits', () => {
   });
 
   it('refuses a token no header can carry when made, not at every call', () => {
-    assert.throws(() => client('tok\nen'), /token holds a line break/);
+    const refused = /token holds characters a header cannot carry/;
+    assert.throws(() => client('tok\nen'), refused);
+    // Not a control character, yet no header can carry it either.
+    assert.throws(() => client('tok€n'), refused);
+    assert.doesNotThrow(() => client('tokén'));
   });
 
   it('never waits longer than a timer holds between retries', () => {

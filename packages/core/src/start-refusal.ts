@@ -28,8 +28,9 @@ export interface ListenPlace {
 
 /**
  * A failed `listen` as an operator's problem where it is one: the port
- * is taken, the address is not this machine's, or the port needs
- * privileges. Anything else comes back as it was.
+ * is taken, the address is not this machine's, HOST names no known
+ * machine, or the port needs privileges. Anything else comes back as it
+ * was.
  */
 export function listenRefusal(err: unknown, place: ListenPlace): unknown {
   const at = `cannot listen on ${place.host}:${place.port}`;
@@ -45,6 +46,13 @@ export function listenRefusal(err: unknown, place: ListenPlace): unknown {
       return new StartRefusal(
         `${at}: no interface of this machine has that address; set HOST ` +
           'to one of its addresses, or 0.0.0.0 for all',
+        cause,
+      );
+    case 'ENOTFOUND':
+      // HOST names a machine DNS does not know (listen looks it up).
+      return new StartRefusal(
+        `${at}: no address is known for that name; set HOST to an ` +
+          'address of this machine, or 0.0.0.0 for all',
         cause,
       );
     case 'EACCES':

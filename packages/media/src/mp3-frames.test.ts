@@ -45,3 +45,21 @@ test('no frame where one should start: nothing to say', async () => {
   assert.equal(await hasOneBitrate(file('junk.mp3', ID3, ID3V1)), null);
   assert.equal(await hasOneBitrate(file('tiny.mp3', Buffer.from('ID'))), null);
 });
+
+test('bytes that are no frame hide none of the frames after them', async () => {
+  const stray = Buffer.from([0x00]);
+  const between = file('between.mp3', ID3, frame(14), frame(14), stray, frame(9));
+  assert.equal(await hasOneBitrate(between), false);
+  const before = file('before.mp3', Buffer.from('JUNK'), frame(14), frame(9));
+  assert.equal(await hasOneBitrate(before), false);
+  // A joined part's own ID3v2 tag is passed over the same way.
+  const tagged = file('tagged.mp3', ID3, frame(14), ID3, frame(14), ID3V1);
+  assert.equal(await hasOneBitrate(tagged), true);
+});
+
+test('a sync pattern in a trailing tag is no frame', async () => {
+  const fake = Buffer.alloc(128);
+  fake.writeUInt32BE(frame(9).readUInt32BE(0), 40);
+  const cbr = file('fake-sync.mp3', frame(14), frame(14), fake);
+  assert.equal(await hasOneBitrate(cbr), true);
+});

@@ -41,9 +41,11 @@ function frameHeader(word: number): FrameHeader | null {
 }
 
 /**
- * True when the frames, from the first after any ID3v2 tag to the first
- * bytes that are no frame (a trailing tag), all have one bitrate; false
- * when they differ; null when the file starts with no frame to read.
+ * True when every frame after any ID3v2 tag has one bitrate; false when
+ * they differ; null when the file holds no frame to read. Bytes that are
+ * no frame (junk, a tag between joined parts, a trailing tag) are passed
+ * over to the next frame, as a decoder resyncs: stopping there would let
+ * one stray byte hide every frame after it.
  */
 export async function hasOneBitrate(path: string): Promise<boolean | null> {
   const file = await open(path, 'r');
@@ -67,10 +69,53 @@ export async function hasOneBitrate(path: string): Promise<boolean | null> {
       offset = 10 + tagSize + (buffer[5] & 0x10 ? 10 : 0);
     }
 
+    // The frame starting at `at`, if one is there.
+    const headerAt = async (at: number) =>
+      at + 4 <= size && (await load(at, 4))
+        ? frameHeader(buffer.readUInt32BE(at - start))
+        : null;
+
+    // The next frame from `from` that fits in the file and that another
+    // frame follows (or the file's end): a lone sync pattern in a tag's
+    // bytes is no frame. Bytes in the buffer are looked at without a
+    // wait each: a file of junk bytes must cost no more than reading it.
+    const resync = async (from: number): Promise<number | null> => {
+      let at = from;
+      while (at + 4 <= size && (await load(at, 4))) {
+        let i = at - start;
+        for (; i <= length - 4; i++) {
+          // Sync bits and Layer III in the second byte, before the rest.
+          if (buffer[i] !== 0xff || (buffer[i + 1] & 0xe6) !== 0xe2) continue;
+          const header = frameHeader(buffer.readUInt32BE(i));
+          if (!header) continue;
+          const next = start + i + header.bytes;
+          if (next > size) continue;
+          if (next + 4 > size) return start + i;
+          // Its follower is read with a wait only past the buffer.
+          if (next + 4 > start + length) break;
+          if (frameHeader(buffer.readUInt32BE(next - start))) return start + i;
+        }
+        if (i > length - 4) {
+          at = start + length - 3;
+          continue;
+        }
+        const candidate = start + i;
+        const next = candidate + frameHeader(buffer.readUInt32BE(i))!.bytes;
+        if (await headerAt(next)) return candidate;
+        at = candidate + 1;
+      }
+      return null;
+    };
+
     let bitrate: number | null = null;
     while (offset + 4 <= size && (await load(offset, 4))) {
-      const header = frameHeader(buffer.readUInt32BE(offset - start));
-      if (!header) break;
+      const header = await headerAt(offset);
+      if (!header) {
+        const next = await resync(offset + 1);
+        if (next === null) break;
+        offset = next;
+        continue;
+      }
       if (bitrate !== null && header.bitrate !== bitrate) return false;
       bitrate = header.bitrate;
       offset += header.bytes;

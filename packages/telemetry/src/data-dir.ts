@@ -15,10 +15,11 @@ export async function prepareDataDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await writeFile(probe, '');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // An fs error's message starts with its code already.
     throw new StartRefusal(
       `INGEST_DATA_DIR ${dir} is not a folder this process can write ` +
-        `(${code}: ${(err as Error).message}); point it at one`,
+        `(${(err as Error).message}); point it at one`,
+      { cause: err },
     );
   }
   await rm(probe, { force: true });

@@ -26,7 +26,10 @@ export function workDirOf(
  * The pid in a work folder's name when the folder is this host's:
  * `transcoder-<host>-<pid>`, or `transcoder-<pid>` as named before host
  * names went in. Undefined for anything else, another host's folders
- * included: whether their process lives cannot be told from here.
+ * included: whether their process lives cannot be told from here. An
+ * old name carries no host, so it is taken as this host's: a container
+ * still on the old version that shares the data dir (docs/operations.md
+ * says not to) can lose a running upload's folder once, at the upgrade.
  */
 function ownPid(name: string, host: string): number | undefined {
   if (!name.startsWith(PREFIX)) return undefined;

@@ -86,7 +86,9 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
           }
           if (there.kind !== 'none' && !values.overwrite) {
             notOverwritten.push({ track_id: trackId, format, file });
-            out.note(`${file}: a different file is there; not overwritten (see --overwrite)`);
+            const what =
+              there.kind === 'file' ? 'a different file' : 'a folder, link or device';
+            out.note(`${file}: ${what} is there; not overwritten (see --overwrite)`);
             continue;
           }
           // Listed so that a second Ctrl-C, which exits at once, removes it.

@@ -166,7 +166,7 @@ function sendCutShort(res: Response, told: FailureLog, reason: unknown) {
   sendError(res, told, reason);
 }
 
-export function sendError(res: Response, told: FailureLog, err: unknown) {
+function sendError(res: Response, told: FailureLog, err: unknown) {
   const { log } = told;
   const apiError = apiErrorOf(err);
   if (!res.socket || res.socket.destroyed) {
