@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { createLogger } from '@ingest/telemetry';
+import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
@@ -49,6 +49,10 @@ async function start() {
     TRANSCODER_PORT: config.transcoderPort,
     NOTIFIER_PORT: config.notifierPort,
   });
+  // A data dir that is a file, or one this process may not write in, is
+  // a refusal in one line, as each service would tell it; the claim
+  // below failed on it with a stack trace.
+  await prepareDataDir(config.dataDir);
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
     await assertRedisServerFound();
