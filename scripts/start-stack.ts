@@ -6,7 +6,7 @@
  * started again after a backoff (stack-supervisor.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
@@ -185,7 +185,12 @@ async function stop(code: number) {
     if (exit !== 0) code = code || 1;
   }
   await redisServer?.stop('SIGTERM');
-  if (claimed) await releaseDataDir(config.dataDir).catch(() => {});
+  if (claimed) {
+    // Left behind, it sent `npm run site:create` to the stopped Redis's
+    // port, which another Redis may hold by then.
+    await rm(redisUrlFile(config.dataDir), { force: true }).catch(() => {});
+    await releaseDataDir(config.dataDir).catch(() => {});
+  }
   process.exit(code);
 }
 
