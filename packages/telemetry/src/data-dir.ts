@@ -16,9 +16,12 @@ export async function prepareDataDir(dir: string): Promise<void> {
     await writeFile(probe, '');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // Node's own message starts with the code: "EEXIST: EEXIST: …" twice.
+    const message = (err as Error).message;
+    const reason = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
     throw new StartRefusal(
       `INGEST_DATA_DIR ${dir} is not a folder this process can write ` +
-        `(${code}: ${(err as Error).message}); point it at one`,
+        `(${reason}); point it at one`,
     );
   }
   await rm(probe, { force: true });
