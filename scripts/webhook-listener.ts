@@ -6,8 +6,14 @@
  */
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { ScriptRefusal, exitRefused } from './script-refusal';
 
-const port = Number(process.argv[2] ?? 9999);
+const USAGE = 'usage: npm run webhook:listen -- [PORT] (default 9999)';
+const given = process.argv[2] ?? '9999';
+const port = Number(given);
+if (!/^\d+$/.test(given) || port < 1 || port > 65535) {
+  exitRefused(new ScriptRefusal(`not a port: ${given}; ${USAGE}`));
+}
 const secret = process.env.WEBHOOK_SECRET;
 const verifier = secret ? new Webhook(secret) : undefined;
 
@@ -33,6 +39,15 @@ http
       );
       res.writeHead(204).end();
     });
+  })
+  // A taken port (the README's 9999, a listener already running) threw
+  // an unhandled 'error' with a stack trace.
+  .on('error', (err: NodeJS.ErrnoException) => {
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'another process listens there; stop it or give a free port'
+        : err.message;
+    exitRefused(new ScriptRefusal(`cannot listen on 127.0.0.1:${port}: ${why}; ${USAGE}`));
   })
   .listen(port, '127.0.0.1', () => {
     process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
