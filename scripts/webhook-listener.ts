@@ -15,7 +15,7 @@ if (!/^\d+$/.test(given) || port < 1 || port > 65535) {
   exitRefused(new ScriptRefusal(`not a port: ${given}; ${USAGE}`));
 }
 const secret = process.env.WEBHOOK_SECRET;
-const verifier = secret ? new Webhook(secret) : undefined;
+const verifier = secret ? verifierOf(secret) : undefined;
 
 http
   .createServer((req, res) => {
@@ -52,6 +52,24 @@ http
   .listen(port, '127.0.0.1', () => {
     process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
   });
+
+/**
+ * The secret's verifier. One that is not base64 after `whsec_` (the
+ * README's `whsec_…` pasted as it stands, a secret cut short) threw a
+ * stack trace from the base64 decoder.
+ */
+function verifierOf(given: string): Webhook {
+  try {
+    return new Webhook(given);
+  } catch {
+    exitRefused(
+      new ScriptRefusal(
+        'WEBHOOK_SECRET is not a webhook secret (whsec_ and base64): give the ' +
+          '"webhook secret:" of the npm start banner, or site:create\'s webhook_secret',
+      ),
+    );
+  }
+}
 
 /** The body as indented JSON, or as it came when it is not JSON. */
 function pretty(body: string): string {

@@ -19,17 +19,25 @@ import { assertOneLine } from './stack-processes';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = `whsec_${Buffer.from('a listener test secret!!').toString('base64')}`;
 
-function listen(port: string) {
+function listen(port: string, secret = SECRET) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'scripts/webhook-listener.ts', port],
-    { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } },
+    { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: secret } },
   );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = new Promise<number | null>((resolve) => child.once('close', resolve));
+  // One that should have refused and listens instead is ended (code
+  // null), so the test fails rather than waits for ever.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = new Promise<number | null>((resolve) => {
+    child.once('close', (exit) => {
+      clearTimeout(guard);
+      resolve(exit);
+    });
+  });
   return { child, code, stdout: () => stdout, stderr: () => stderr };
 }
 
@@ -54,6 +62,15 @@ test('webhook:listen given no port number says so in one line', async () => {
     const run = listen(given);
     assert.equal(await run.code, 1, run.stderr());
     assertOneLine(run.stderr(), new RegExp(`^not a port: ${given}; usage: npm run webhook:listen`));
+  }
+});
+
+test('webhook:listen given a secret that is none says so in one line', async () => {
+  // The README's placeholder pasted as it stands, and one that is no base64.
+  for (const secret of ['whsec_…', 'whsec_abc']) {
+    const run = listen(String(await freePort()), secret);
+    assert.equal(await run.code, 1, run.stderr());
+    assertOneLine(run.stderr(), /^WEBHOOK_SECRET is not a webhook secret \(whsec_ and base64\)/);
   }
 });
 
