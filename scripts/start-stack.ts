@@ -6,11 +6,11 @@
  * started again after a backoff (stack-supervisor.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { createLogger } from '@ingest/telemetry';
+import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
@@ -49,6 +49,10 @@ async function start() {
     TRANSCODER_PORT: config.transcoderPort,
     NOTIFIER_PORT: config.notifierPort,
   });
+  // A data dir that is a file, or one this process may not write in, is
+  // a refusal in one line, as each service would tell it; the claim
+  // below failed on it with a stack trace.
+  await prepareDataDir(config.dataDir);
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
     await assertRedisServerFound();
@@ -181,7 +185,12 @@ async function stop(code: number) {
     if (exit !== 0) code = code || 1;
   }
   await redisServer?.stop('SIGTERM');
-  if (claimed) await releaseDataDir(config.dataDir).catch(() => {});
+  if (claimed) {
+    // Left behind, it sent `npm run site:create` to the stopped Redis's
+    // port, which another Redis may hold by then.
+    await rm(redisUrlFile(config.dataDir), { force: true }).catch(() => {});
+    await releaseDataDir(config.dataDir).catch(() => {});
+  }
   process.exit(code);
 }
 

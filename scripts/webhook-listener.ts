@@ -6,10 +6,16 @@
  */
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { ScriptRefusal, exitRefused } from './script-refusal';
 
-const port = Number(process.argv[2] ?? 9999);
+const USAGE = 'usage: npm run webhook:listen -- [PORT] (default 9999)';
+const given = process.argv[2] ?? '9999';
+const port = Number(given);
+if (!/^\d+$/.test(given) || port < 1 || port > 65535) {
+  exitRefused(new ScriptRefusal(`not a port: ${given}; ${USAGE}`));
+}
 const secret = process.env.WEBHOOK_SECRET;
-const verifier = secret ? new Webhook(secret) : undefined;
+const verifier = secret ? verifierOf(secret) : undefined;
 
 http
   .createServer((req, res) => {
@@ -34,9 +40,36 @@ http
       res.writeHead(204).end();
     });
   })
+  // A taken port (the README's 9999, a listener already running) threw
+  // an unhandled 'error' with a stack trace.
+  .on('error', (err: NodeJS.ErrnoException) => {
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'another process listens there; stop it or give a free port'
+        : err.message;
+    exitRefused(new ScriptRefusal(`cannot listen on 127.0.0.1:${port}: ${why}; ${USAGE}`));
+  })
   .listen(port, '127.0.0.1', () => {
     process.stdout.write(`listening on http://127.0.0.1:${port}/\n`);
   });
+
+/**
+ * The secret's verifier. One that is not base64 after `whsec_` (the
+ * README's `whsec_…` pasted as it stands, a secret cut short) threw a
+ * stack trace from the base64 decoder.
+ */
+function verifierOf(given: string): Webhook {
+  try {
+    return new Webhook(given);
+  } catch {
+    exitRefused(
+      new ScriptRefusal(
+        'WEBHOOK_SECRET is not a webhook secret (whsec_ and base64): give the ' +
+          '"webhook secret:" of the npm start banner, or site:create\'s webhook_secret',
+      ),
+    );
+  }
+}
 
 /** The body as indented JSON, or as it came when it is not JSON. */
 function pretty(body: string): string {

@@ -63,6 +63,33 @@ test('npm start without redis-server on the PATH says so in one line', async () 
   }
 });
 
+test('npm start with INGEST_DATA_DIR pointing at a file says so in one line', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  // A file where the data dir should be, and a path beneath a file: both
+  // failed the claim on the data dir with a fatal JSON line and a stack.
+  const file = path.join(dir, 'not-a-folder');
+  await writeFile(file, 'x');
+  try {
+    for (const dataDir of [file, path.join(file, 'sub')]) {
+      const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await freePorts()) });
+      try {
+        await assertRefusedPlainly(
+          start,
+          new RegExp(
+            `^INGEST_DATA_DIR ${dataDir} is not a folder this process can write ` +
+              // The code once, not "EEXIST: EEXIST: …".
+              '\\((EEXIST|ENOTDIR): (?!EEXIST|ENOTDIR).*\\); point it at one$',
+          ),
+        );
+      } finally {
+        await start.stop();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 // What failed during the start, and where, in one line: these printed
 // the stack's fatal JSON line with a stack trace inside.
 test('npm start whose redis-server exits during its start says why in one line', async () => {

@@ -10,6 +10,8 @@ import { jsonOf, runIngest, startIngest } from './testing/run-ingest';
 
 /** Calls the gateway got, by path. */
 const calls: string[] = [];
+/** The tokens those calls carried. */
+const tokens: string[] = [];
 
 /**
  * A gateway that answers every call by the token it is sent: `open` a
@@ -20,6 +22,7 @@ async function gateway(): Promise<LoopbackServer> {
   const server = http.createServer((req, res) => {
     calls.push(req.url ?? '');
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    tokens.push(token);
     if (token === 'hang') return;
     const body =
       token === 'empty'
@@ -86,6 +89,18 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.equal(jsonOf(result).code, 'usage');
     assert.match(result.stderr, /token holds characters a header cannot carry/);
     assert.deepEqual(calls, []);
+  });
+
+  it('takes a token starting with a dash as the value of --token', async () => {
+    tokens.length = 0;
+    const token = '-eaDyWbkigNWYCokDkQ35fWu';
+    const result = await runIngest(['status', '--token', token, '--json'], {
+      INGEST_URL: server.url,
+      INGEST_TOKEN: '',
+    });
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(tokens, [token]);
   });
 
   it('shows control characters of a file name as \\xNN, never raw', async () => {

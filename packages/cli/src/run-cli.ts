@@ -43,7 +43,8 @@ folder, or nothing there to download), 2 API error, 3 job completed with
 errored uploads, 4 timed out waiting, 130 interrupted.`;
 
 /** Runs one command line; answers the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+export async function runCli(given: string[], io: CliIo): Promise<ExitCode> {
+  const argv = tokenValuesJoined(given);
   const json = argv.includes('--json');
   const out = new CliOutput(io.stdout, io.stderr, json);
   try {
@@ -103,6 +104,27 @@ async function dispatch(
     tempFiles: io.tempFiles ?? new TempFiles(),
     notes,
   });
+}
+
+/**
+ * `--token X` as `--token=X`. A token may start with a dash (`npm start`
+ * and `site:create` make base64url ones, `-` among their letters), and
+ * parseArgs refused `--token -eaD…` as an option without its value.
+ * `--token` always takes one, so the next word is it; after `--` nothing
+ * is an option.
+ */
+function tokenValuesJoined(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--') return [...joined, ...argv.slice(i)];
+    if (argv[i] === '--token' && i + 1 < argv.length) {
+      joined.push(`--token=${argv[i + 1]}`);
+      i += 1;
+    } else {
+      joined.push(argv[i]);
+    }
+  }
+  return joined;
 }
 
 /** The first word that is not an option (nor a global option's value). */

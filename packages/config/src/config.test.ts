@@ -120,3 +120,17 @@ test('durations take units', () => {
   assert.equal(parseDuration('1500'), 1500);
   assert.throws(() => parseDuration('soon'));
 });
+
+test('a token too short says so as the other settings do', () => {
+  assert.throws(
+    () => loadConfig({ INGEST_DEV_TOKEN: 'short', INGEST_ADMIN_TOKEN: 'x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        'INGEST_DEV_TOKEN: expected at least 16 characters',
+        'INGEST_ADMIN_TOKEN: expected at least 16 characters',
+      ]);
+      return true;
+    },
+  );
+});

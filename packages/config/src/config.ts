@@ -60,6 +60,10 @@ const redisUrl = z.string().refine(
   { error: 'expected redis://[:password@]host[:port][/db] or rediss://…' },
 );
 
+// zod's own words ("Too small: expected string to have >=16 characters")
+// read unlike every other setting's.
+const token = z.string().min(16, 'expected at least 16 characters');
+
 const port = wholeNumber(0, 65535);
 const positive = wholeNumber(1);
 
@@ -96,7 +100,7 @@ const schema = z.object({
   INGEST_AUTOPUBLISH_IDLE: duration.default(10 * 60_000),
   INGEST_AUTOPUBLISH_MAX_UPLOADS: positive.default(1000),
   INGEST_SHUTDOWN_TIMEOUT: duration.default(30_000),
-  INGEST_DEV_TOKEN: z.string().min(16).optional(),
+  INGEST_DEV_TOKEN: token.optional(),
   INGEST_DEV_WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'expected whsec_<base64>')
@@ -105,7 +109,7 @@ const schema = z.object({
   INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
   INGEST_DOWNLOAD_MODE: z.enum(['proxy', 'redirect']).default('proxy'),
   INGEST_DOWNLOAD_URL_TTL: duration.default(5 * 60_000),
-  INGEST_ADMIN_TOKEN: z.string().min(16).optional(),
+  INGEST_ADMIN_TOKEN: token.optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),

@@ -15,10 +15,13 @@ export async function prepareDataDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await writeFile(probe, '');
   } catch (err) {
-    // An fs error's message starts with its code already.
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // Node's own message starts with the code: "EEXIST: EEXIST: …" twice.
+    const message = (err as Error).message;
+    const reason = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
     throw new StartRefusal(
       `INGEST_DATA_DIR ${dir} is not a folder this process can write ` +
-        `(${(err as Error).message}); point it at one`,
+        `(${reason}); point it at one`,
       { cause: err },
     );
   }

@@ -1,3 +1,4 @@
+export * from './data-dir';
 export * from './logger';
 export * from './metrics';
 export * from './ops-server';

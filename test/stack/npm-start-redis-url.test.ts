@@ -1,0 +1,48 @@
+/**
+ * `npm start` notes its Redis in `$INGEST_DATA_DIR/redis.url` for
+ * `npm run site:create`, and left the file behind when it stopped. The
+ * next site:create then went to the stopped Redis's port, which another
+ * Redis on the machine may have taken since, and made the site there.
+ * A stack that stops must take its note away with its claim.
+ */
+import assert from 'node:assert/strict';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freePort, waitUntil } from '@ingest/testkit';
+import { stackLockFile } from '../../scripts/stack-lock';
+import { redisUrlFile } from '../../scripts/stack-redis';
+import { processesOf, startStack } from './stack-processes';
+
+test('npm start stopped by Ctrl-C leaves no redis.url behind', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-url-'));
+  const dataDir = path.join(dir, 'data');
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
+  try {
+    assert.equal(await start.outcome, 'banner', start.output());
+    await waitUntil(() => /^ {2}redis: +\S+$/m.test(start.output()), {
+      timeoutMs: 10_000,
+      message: () => `no redis line in the banner:\n${start.output()}`,
+    });
+    const banner = /^ {2}redis: +(\S+)$/m.exec(start.output())![1];
+    const noted = await readFile(redisUrlFile(dataDir), 'utf8');
+    assert.equal(noted.trim(), banner, 'the running stack notes its Redis');
+
+    await start.stop();
+    await assert.rejects(access(redisUrlFile(dataDir)), { code: 'ENOENT' });
+    await assert.rejects(access(stackLockFile(dataDir)), { code: 'ENOENT' });
+  } finally {
+    await start.stop();
+    for (const pid of await processesOf(dataDir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
