@@ -122,7 +122,10 @@ export class RedisServer {
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
+    // 'exit' may come before the last of the output: 'close' comes after.
+    const closed = new Promise((resolve) => child.once('close', resolve));
     const where = `127.0.0.1:${this.port}`;
+    let exitedEarly = false;
     try {
       await waitUntil(
         () => {
@@ -134,13 +137,8 @@ export class RedisServer {
           // Not run at all: its 'error' comes on a later tick.
           if (child.pid === undefined) return false;
           // One killed by a signal has a signalCode and no exitCode.
-          if (child.exitCode !== null || child.signalCode !== null) {
-            throw new ChildStartError(
-              `redis-server exited during its start (${where}, dir ` +
-                `${this.dir}): ${lastLogLine(output)}`,
-            );
-          }
-          return canConnect(this.port);
+          exitedEarly = child.exitCode !== null || child.signalCode !== null;
+          return exitedEarly || canConnect(this.port);
         },
         { timeoutMs: 10_000, intervalMs: 50 },
       );
@@ -151,6 +149,13 @@ export class RedisServer {
       throw new ChildStartError(
         `redis-server did not listen on ${where} within 10 s`,
         output.slice(-500),
+      );
+    }
+    if (exitedEarly) {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      throw new ChildStartError(
+        `redis-server exited during its start (${where}, dir ` +
+          `${this.dir}): ${lastLogLine(output)}`,
       );
     }
   }
