@@ -101,5 +101,10 @@ describe('ingest download into a folder that holds files already', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(downloads, 0);
     assert.equal(jsonOf(result).files[0].kept, true);
+
+    // Told as such, not as a file saved.
+    const plain = await runIngest(['download', '--job', '1', '--out', out], env);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^0 file\(s\) saved, 1 already there, in /m);
   });
 });

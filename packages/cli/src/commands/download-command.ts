@@ -145,9 +145,7 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     });
     // A run that saved nothing removed the folders it made: name none.
     out.line(
-      saved.length > 0 || interrupted
-        ? `${saved.length} file(s) saved to ${dir}`
-        : 'nothing saved',
+      saved.length > 0 || interrupted ? savedLine(saved, dir) : 'nothing saved',
     );
     if (interrupted) return EXIT.interrupted;
     if (mismatched.length > 0) return EXIT.api;
@@ -155,6 +153,14 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     return nothing ? EXIT.usage : EXIT.ok;
   },
 };
+
+/** `3 file(s) saved to dir`, telling the ones already there apart. */
+function savedLine(saved: Saved[], dir: string): string {
+  const kept = saved.filter((s) => s.kept).length;
+  const fetched = saved.length - kept;
+  if (kept === 0) return `${fetched} file(s) saved to ${dir}`;
+  return `${fetched} file(s) saved, ${kept} already there, in ${dir}`;
+}
 
 /**
  * Renditions asked for that their track lacks, one line per format
