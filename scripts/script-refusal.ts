@@ -9,16 +9,14 @@ import { loadConfig, type Config } from '@ingest/config';
 import { StartRefusal } from '@ingest/core';
 
 /** A start or a command refused for a reason the operator can fix. */
-export class ScriptRefusal extends Error {
+export class ScriptRefusal extends StartRefusal {
   override name = 'ScriptRefusal';
 }
 
 /** The one line that tells a refusal, or undefined for other errors. */
 export function refusalLine(err: unknown): string | undefined {
-  if (err instanceof ScriptRefusal) return err.message;
-  // A bad setting (ConfigError) is one of these.
-  if (err instanceof StartRefusal) return err.message;
-  return undefined;
+  // A bad setting (ConfigError) is one of these too.
+  return err instanceof StartRefusal ? err.message : undefined;
 }
 
 /** Prints a refusal as one line and exits 1; throws other errors on. */
