@@ -165,31 +165,46 @@ describe('long transfers: Ctrl-C, files that vanish, a busy slot', { timeout: 24
 
   it('upload: waits for the site\'s upload slot, saying so', async () => {
     const site = await stack.createSite();
-    // Another client of the site holds the slot for 15 s.
+    // Another client of the site holds the slot until the command waits.
     const lease = await stack.store.uploadSlots.take(
       site.id,
       'another-client',
       60_000,
     );
     assert.ok(lease);
-    const release = setTimeout(() => {
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
       lease.stop();
-      void stack.store.uploadSlots.release(site.id, 'another-client');
-    }, 15_000);
-    const started = Date.now();
+      await stack.store.uploadSlots.release(site.id, 'another-client');
+    };
     try {
       const run = startIngest(['upload', path.join(dir, 'a-small.wav'), '--slot-wait', '60'], {
         INGEST_URL: stack.gatewayUrl,
         INGEST_TOKEN: site.token,
       });
+      let said = '';
+      run.child.stderr.on('data', (chunk) => (said += chunk));
+      run.child.stdout.on('data', (chunk) => (said += chunk));
+      // The command's own wait, past the client's retries of the 429:
+      // only it counts the seconds of --slot-wait.
+      const waits = () => /waiting for the upload slot \(\d+ s of 60 s\)/.test(said);
+      await waitUntil(() => waits() || run.child.exitCode !== null, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+      });
+      assert.ok(waits(), `never said it waits:\n${said}`);
+      assert.equal(run.child.exitCode, null, `gave up:\n${said}`);
+      assert.doesNotMatch(said, /uploaded/, 'uploaded while the slot was held');
+      await release();
       const result = await run.done;
 
       assert.equal(result.code, 0, result.stderr);
-      assert.ok(Date.now() - started >= 15_000);
       assert.match(result.stderr, /waiting for the upload slot/);
       assert.match(result.stdout, /uploaded .*a-small\.wav -> upload \d+/);
     } finally {
-      clearTimeout(release);
+      await release();
     }
   });
 });

@@ -65,10 +65,14 @@ test('the logged argv holds tag names and lengths, not tag values', async () => 
   await runner.run({ tool: 'ffmpeg', args, timeoutMs: 5000 });
   const logged = JSON.stringify(lines);
   assert.doesNotMatch(logged, /every word|Secret Title/);
-  assert.deepEqual(loggableArgs(args), [
+  const expected = [
     '-version',
     '-metadata', `lyrics=<${lyrics.length} bytes>`,
     '-metadata:s:a:0', 'title=<12 bytes>',
     '-metadata', '<7 bytes>',
-  ]);
+  ];
+  assert.deepEqual(loggableArgs(args), expected);
+  // What was logged, not only the helper: a line without the argv would
+  // pass the check above.
+  assert.deepEqual(lines.map((line) => line.args), [expected]);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isStorageUnavailable, StorageUnavailableError } from '@ingest/storage';
 import { createLogger } from '@ingest/telemetry';
+import { waitUntil } from '@ingest/testkit';
 import type { TypedJob } from './queues';
 import { StorageWait, type WaitLedger } from './storage-wait';
 
@@ -75,7 +76,8 @@ test('a job taken while the store is away is put back unrun', async () => {
     assert.deepEqual([runs, moved.length], [1, 2]);
 
     down = false;
-    await new Promise((r) => setTimeout(r, 200));
+    // Resumed by its next probe (every 50 ms), however late that runs.
+    await waitUntil(() => paused.length > 1, { timeoutMs: 5_000 });
     assert.deepEqual(paused, [true, false]);
     assert.equal(await processor(job, 'token'), 'done');
     assert.equal(runs, 2);

@@ -11,11 +11,10 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ChildStartError } from './child-start-error';
 import { RedisServer } from './redis-server';
-import { waitUntil, withDeadline } from './wait-until';
+import { withDeadline } from './wait-until';
 
 const refuses = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -31,10 +30,7 @@ test('stop after the server died of a signal returns at once', async () => {
   const server = await RedisServer.start();
   try {
     server.killNow();
-    await waitUntil(() => refuses(server.port), {
-      message: `redis-server :${server.port} still listens after SIGKILL`,
-    });
-    await delay(200); // its 'exit' event has come and gone
+    await server.exited; // its 'exit' event has come and gone
 
     await withDeadline(server.stop(), {
       timeoutMs: 5_000,

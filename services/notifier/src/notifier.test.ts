@@ -21,19 +21,17 @@ import {
   HookReceiver,
   MailCatcher,
   memoryLogger,
-  sleep,
   waitFor,
+  webhookEnd,
 } from './test-support';
 
 const PUBLIC_URL = 'http://ingest.test';
-/** Sum of the webhook schedule plus slack: no retry can come later. */
-const QUIET_MS = 1_200;
-
 let redisServer: RedisServer;
 let redis: Redis;
 let store: StateStore;
 let completions: TypedQueue<'completion'>;
 let emails: TypedQueue<'email'>;
+let webhooks: TypedQueue<'webhook'>;
 let receiver: HookReceiver;
 let smtp: MailCatcher;
 let notifier: RunningNotifier;
@@ -46,6 +44,7 @@ before(async () => {
   store = new StateStore(redis);
   completions = openQueue('completion', redis);
   emails = openQueue('email', redis);
+  webhooks = openQueue('webhook', redis);
   receiver = await HookReceiver.start();
   smtp = await MailCatcher.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-test-'));
@@ -70,6 +69,7 @@ after(async () => {
   await notifier?.close();
   await completions?.close();
   await emails?.close();
+  await webhooks?.close();
   redis?.disconnect();
   await receiver?.close();
   await smtp?.close();
@@ -119,8 +119,7 @@ test('a webhook gets one signed delivery with the SPEC body', async () => {
   const fixture = await completedJob(store, { oncomplete: hook.url });
   await complete(fixture.job.id);
 
-  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
-  await sleep(QUIET_MS);
+  assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'completed');
   const [request] = receiver.at(hook.path);
   assert.equal(receiver.at(hook.path).length, 1);
 
@@ -184,8 +183,7 @@ test('500, 500, 200: three attempts with one event id', async () => {
   const fixture = await completedJob(store, { oncomplete: hook.url });
   await complete(fixture.job.id);
 
-  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 3);
-  await sleep(QUIET_MS);
+  assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'completed');
   const requests = receiver.at(hook.path);
   assert.equal(requests.length, 3);
 
@@ -219,14 +217,16 @@ test('410 stops the retries after one attempt', async () => {
   });
   await complete(fixture.job.id);
 
-  await waitFor(async () => (await webhookLog(fixture.job.id)).length === 1);
-  await sleep(QUIET_MS);
+  assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'failed');
   assert.equal(receiver.at(hook.path).length, 1);
   const log = await store.deliveries.list(fixture.job.id);
   assert.deepEqual(
     log.map((d) => [d.channel, d.status, d.ok]),
     [['webhook', 410, false]],
   );
+  // An exhausted webhook queues its email before its job fails.
+  const exhausted = jobIds.email(log[0].eventId, 'webhook-exhausted', contact);
+  assert.equal(await emails.getJob(exhausted), undefined);
   assert.equal(smtp.to(contact).length, 0);
 });
 
@@ -328,21 +328,21 @@ test('an address with CR/LF is refused, not sent', async () => {
   await waitFor(() => store.deliveries.getEvent(fixture.job.id));
 
   const to = 'victim@example.com\r\nBcc: other@example.com';
-  await emails.add(
+  const job = await emails.add(
     'email',
     { jobId: fixture.job.id, eventId: 'evt_x', to, reason: 'oncomplete' },
     { jobId: 'crlf-test', attempts: 3 },
   );
 
-  const [entry] = await waitFor(async () => {
-    const log = await store.deliveries.list(fixture.job.id);
-    return log.length > 0 && log;
-  });
+  // Failed for good: no attempt is still to come, whatever the schedule
+  // (a retried refusal ends failed only after its third attempt).
+  await waitFor(async () => (await job.getState()) === 'failed');
+  const log = await store.deliveries.list(fixture.job.id);
+  assert.equal(log.length, 1, JSON.stringify(log));
+  const [entry] = log;
   assert.equal(entry.ok, false);
   assert.equal(entry.error, 'invalid_address');
   assert.equal(entry.target, '[invalid address]');
-  await sleep(400);
-  assert.equal((await store.deliveries.list(fixture.job.id)).length, 1);
   assert.equal(smtp.to('victim@example.com').length, 0);
   assert.equal(smtp.to('other@example.com').length, 0);
 });
@@ -363,7 +363,10 @@ test('a redelivered completion sends no second webhook', async () => {
     );
     await waitFor(async () => (await job.getState()) === 'completed');
   }
-  await sleep(QUIET_MS);
+  // A completion adds its webhook job as it runs: none was added again.
+  const jobs = await webhooks.getJobs(['delayed', 'waiting', 'completed']);
+  assert.equal(jobs.filter((j) => j.data.jobId === fixture.job.id).length, 1);
+  assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'completed');
 
   assert.equal(receiver.at(hook.path).length, 1);
   assert.equal(await store.deliveries.getEvent(fixture.job.id), event);

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Rendition } from '@ingest/core';
+import { jobIds, type TypedQueue } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { waitUntil } from '@ingest/testkit';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -165,6 +166,25 @@ export function waitFor<T>(
     timeoutMs,
     intervalMs: 25,
     message: 'condition not met in time',
+  });
+}
+
+/**
+ * How the webhook job of `jobId` ended, once it has: no attempt of it is
+ * still to come, however late the schedule runs on a loaded machine.
+ */
+export function webhookEnd(
+  store: StateStore,
+  webhooks: TypedQueue<'webhook'>,
+  jobId: number,
+): Promise<'completed' | 'failed'> {
+  return waitFor(async () => {
+    const log = await store.deliveries.list(jobId);
+    const first = log.find((d) => d.channel === 'webhook');
+    if (!first) return false;
+    const job = await webhooks.getJob(jobIds.webhook(first.eventId));
+    const state = await job?.getState();
+    return (state === 'completed' || state === 'failed') && state;
   });
 }
 
