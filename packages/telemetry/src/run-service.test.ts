@@ -20,7 +20,11 @@ after(() => rm(dir, { recursive: true, force: true }));
 async function service(dataDir: string, startBody: string) {
   const source = `
     const { runService } = await import(${JSON.stringify(path.join(HERE, 'run-service.ts'))});
-    const settings = { logLevel: 'info', shutdownTimeoutMs: 1000, dataDir: ${JSON.stringify(dataDir)} };
+    const settings = {
+      logLevel: 'info',
+      shutdownTimeoutMs: 1000,
+      dataDir: ${JSON.stringify(dataDir)},
+    };
     await runService('demo', () => settings, async () => { ${startBody} });
   `;
   try {
