@@ -27,7 +27,11 @@ export type AutopublishOutcome =
 
 /** What the check after a publish came to. */
 export type HandoverOutcome =
-  | 'handed_over'
+  /**
+   * Uploads still waited queued and were handed over again: new to the
+   * queue if the publishing gateway died, else a no-op (queue job ids).
+   */
+  | 'still_queued'
   | 'nothing_queued'
   | 'not_publishing'
   | 'missing';
@@ -83,7 +87,7 @@ export class Autopublisher {
     if (!job) return 'missing';
     if (job.state !== 'publishing') return 'not_publishing';
     const { queued } = await this.deps.publisher.publish(job, requestId);
-    return queued > 0 ? 'handed_over' : 'nothing_queued';
+    return queued > 0 ? 'still_queued' : 'nothing_queued';
   }
 
   /** Publishes the job unless it is gone, empty or published already. */
