@@ -81,6 +81,53 @@ describe('ingest download into a folder that holds files already', () => {
     );
   });
 
+  it('refuses a folder in the way even with --overwrite, deleting nothing', async () => {
+    const out = path.join(dir, 'folder-kept');
+    const inTheWay = path.join(out, 'song.mp3');
+    await mkdir(inTheWay, { recursive: true });
+    await writeFile(path.join(inTheWay, 'inside.txt'), 'mine');
+
+    const result = await download(out, '--overwrite');
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(jsonOf(result).not_overwritten, [
+      { track_id: 1, format: 'mp3', file: inTheWay },
+    ]);
+    const said = result.stderr.trim().split('\n');
+    assert.deepEqual(said, [
+      `ingest: ${inTheWay}: a folder is there; --overwrite replaces files only`,
+    ]);
+    assert.equal(await readFile(path.join(inTheWay, 'inside.txt'), 'utf8'), 'mine');
+  });
+
+  it('refuses an --out that is a file, by its path, and leaves it', async () => {
+    const out = path.join(dir, 'a-file');
+    await writeFile(out, 'not a folder');
+
+    const result = await download(out);
+
+    assert.equal(result.code, 1, result.stderr);
+    const message = `--out ${out}: a file is there, not a folder`;
+    assert.deepEqual(jsonOf(result), { error: message, code: 'usage' });
+    assert.equal(result.stderr, `ingest: ${message}\n`);
+    assert.equal(await readFile(out, 'utf8'), 'not a folder');
+  });
+
+  it('names the file when --out lies under one', async () => {
+    const file = path.join(dir, 'a-file-above');
+    await writeFile(file, 'not a folder');
+    const out = path.join(file, 'tracks');
+
+    const result = await download(out);
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      jsonOf(result).error,
+      `--out ${file}: a file is there, not a folder (in the way of ${out})`,
+    );
+    assert.equal(await readFile(file, 'utf8'), 'not a folder');
+  });
+
   it('replaces it with --overwrite', async () => {
     const out = path.join(dir, 'originals');
 

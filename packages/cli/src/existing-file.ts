@@ -7,7 +7,9 @@ import { pipeline } from 'node:stream/promises';
 export type Existing =
   | { kind: 'none' }
   | { kind: 'file'; bytes: number; sha256: string }
-  /** A folder, a link, a device: nothing to hash or replace blindly. */
+  /** A folder (not a link to one): no rename can replace it. */
+  | { kind: 'folder' }
+  /** A link, a pipe, a device: nothing to hash or replace blindly. */
   | { kind: 'other' };
 
 /** Looks at `file` without following a link: a rename would replace it. */
@@ -17,6 +19,7 @@ export async function existingAt(file: string): Promise<Existing> {
     throw err;
   });
   if (!info) return { kind: 'none' };
+  if (info.isDirectory()) return { kind: 'folder' };
   if (!info.isFile()) return { kind: 'other' };
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);

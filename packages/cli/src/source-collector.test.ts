@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { collectSources } from './source-collector';
+import { collectSources, describeNotFiles } from './source-collector';
 
 describe('collectSources walking a folder', () => {
   let dir: string;
@@ -28,5 +30,75 @@ describe('collectSources walking a folder', () => {
       ['linked.wav'],
     );
     assert.equal(ignored.count, 0);
+  });
+});
+
+describe('collectSources meeting entries that are no file', () => {
+  let dir: string;
+  let odd: string;
+  let socketServer: net.Server;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-odd-'));
+    odd = path.join(dir, 'odd');
+    await mkdir(path.join(dir, 'masters'));
+    await mkdir(odd);
+    await writeFile(path.join(odd, 'real.wav'), 'not really audio');
+    await symlink('gone.wav', path.join(odd, 'dangling.wav'));
+    await symlink('looped.wav', path.join(odd, 'looped.wav'));
+    await symlink('../masters', path.join(odd, 'masters-link'));
+    execFileSync('mkfifo', [path.join(odd, 'pipe.wav')]);
+    // A device without root: a link to one is taken as what it leads to.
+    await symlink('/dev/null', path.join(odd, 'null.wav'));
+    socketServer = net.createServer();
+    await new Promise<void>((resolve) =>
+      socketServer.listen(path.join(odd, 'sock.wav'), resolve),
+    );
+  });
+
+  after(async () => {
+    await new Promise((resolve) => socketServer.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists each kind by path and takes only the file', async () => {
+    const { items, notFiles } = await collectSources([odd]);
+
+    assert.deepEqual(
+      items.map((i) => i.name),
+      ['real.wav'],
+    );
+    const at = (name: string) => path.join(odd, name);
+    assert.deepEqual(notFiles, {
+      dangling_links: [at('dangling.wav'), at('looped.wav')],
+      folder_links: [at('masters-link')],
+      fifos: [at('pipe.wav')],
+      sockets: [at('sock.wav')],
+      devices: [at('null.wav')],
+    });
+  });
+
+  it('says one line per kind, with a count and the first few paths', async () => {
+    const { notFiles } = await collectSources([odd]);
+    notFiles.fifos.push('a', 'b', 'c');
+
+    assert.deepEqual(describeNotFiles(notFiles), [
+      `dangling links (target missing, or a loop): 2 in folders left out ` +
+        `(${path.join(odd, 'dangling.wav')}, ${path.join(odd, 'looped.wav')})`,
+      `links to folders, not followed: 1 in folders left out ` +
+        `(${path.join(odd, 'masters-link')}); name one on the command line to walk it`,
+      `named pipes (FIFOs): 4 in folders left out (${path.join(odd, 'pipe.wav')}, a, b, …)`,
+      `sockets: 1 in folders left out (${path.join(odd, 'sock.wav')})`,
+      `devices: 1 in folders left out (${path.join(odd, 'null.wav')})`,
+    ]);
+  });
+
+  it('takes an entry named on the command line as given', async () => {
+    const pipe = path.join(odd, 'pipe.wav');
+
+    const { items, notFiles } = await collectSources([pipe]);
+
+    assert.deepEqual(items, [{ kind: 'file', path: pipe, name: 'pipe.wav' }]);
+    assert.deepEqual(notFiles.fifos, []);
   });
 });

@@ -1,4 +1,4 @@
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CliUsageError } from './exit-codes';
@@ -23,21 +23,56 @@ export interface IgnoredFiles {
   first?: string;
 }
 
+/**
+ * Entries of a folder that are no file to send, by kind, as `--json`
+ * names them. A link loop counts as a dangling link: it leads nowhere.
+ */
+export interface NotFiles {
+  dangling_links: string[];
+  /** Not followed, so no loop can hold the walk. */
+  folder_links: string[];
+  fifos: string[];
+  sockets: string[];
+  /** Block and character devices. */
+  devices: string[];
+}
+
+export type NotFileKind = keyof NotFiles;
+
 export interface CollectedSources {
   items: UploadItem[];
   ignored: IgnoredFiles;
+  notFiles: NotFiles;
+}
+
+/** What a walk gathers besides the files it takes. */
+interface WalkReport {
+  ignored: IgnoredFiles;
+  notFiles: NotFiles;
 }
 
 /**
  * Expands the command line's sources: URLs as given, files as given,
  * folders walked recursively for audio files (hidden entries skipped),
  * in a stable order. Files of a folder whose extension is not in
- * `AUDIO_EXTENSIONS` are counted in `ignored`. A path that does not
- * exist is a usage error, found before anything is uploaded.
+ * `AUDIO_EXTENSIONS` are counted in `ignored`; entries of a folder that
+ * are no file (links to nothing or to folders, pipes, sockets, devices)
+ * are listed in `notFiles`. A path that does not exist is a usage
+ * error, found before anything is uploaded. A path named is taken as
+ * given, whatever it is.
  */
 export async function collectSources(args: string[]): Promise<CollectedSources> {
   const items: UploadItem[] = [];
-  const ignored: IgnoredFiles = { count: 0, byExtension: new Map() };
+  const report: WalkReport = {
+    ignored: { count: 0, byExtension: new Map() },
+    notFiles: {
+      dangling_links: [],
+      folder_links: [],
+      fifos: [],
+      sockets: [],
+      devices: [],
+    },
+  };
   for (const arg of args) {
     if (/^https?:\/\//i.test(arg)) {
       if (!URL.canParse(arg)) throw new CliUsageError(`not a URL: ${arg}`);
@@ -47,17 +82,18 @@ export async function collectSources(args: string[]): Promise<CollectedSources> 
     const info = await stat(arg).catch(() => undefined);
     if (!info) throw new CliUsageError(`no such file or folder: ${arg}`);
     if (info.isDirectory()) {
-      for (const file of await walk(arg, ignored)) {
+      for (const file of await walk(arg, report)) {
         items.push({ kind: 'file', path: file, name: path.basename(file) });
       }
     } else {
       items.push({ kind: 'file', path: arg, name: path.basename(arg) });
     }
   }
-  return { items, ignored };
+  return { items, ...report };
 }
 
-async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
+async function walk(dir: string, report: WalkReport): Promise<string[]> {
+  const { ignored, notFiles } = report;
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const files: string[] = [];
@@ -65,12 +101,14 @@ async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      files.push(...(await walk(full, ignored)));
+      files.push(...(await walk(full, report)));
       continue;
     }
-    // A link to a file is that file (a library of links to masters, say);
-    // links to folders are not followed, so no loop can hold the walk.
-    if (!entry.isFile() && !(await isLinkToFile(entry, full))) continue;
+    const kind = await kindOf(entry, full);
+    if (kind !== 'file') {
+      notFiles[kind].push(full);
+      continue;
+    }
     const extension = path.extname(entry.name).toLowerCase();
     if (AUDIO_EXTENSIONS.has(extension)) {
       files.push(full);
@@ -84,10 +122,51 @@ async function walk(dir: string, ignored: IgnoredFiles): Promise<string[]> {
   return files;
 }
 
-async function isLinkToFile(entry: Dirent, full: string): Promise<boolean> {
-  if (!entry.isSymbolicLink()) return false;
-  const target = await stat(full).catch(() => undefined);
-  return target?.isFile() === true;
+/**
+ * A folder entry that is not a folder: a file, or why it is none. A link
+ * to a file is that file (a library of links to masters, say); links to
+ * folders are not followed, so no loop can hold the walk.
+ */
+async function kindOf(entry: Dirent, full: string): Promise<'file' | NotFileKind> {
+  let info: Dirent | Stats = entry;
+  if (entry.isSymbolicLink()) {
+    const target = await stat(full).catch(() => undefined);
+    if (!target) return 'dangling_links';
+    if (target.isDirectory()) return 'folder_links';
+    info = target;
+  }
+  if (info.isFile()) return 'file';
+  if (info.isFIFO()) return 'fifos';
+  if (info.isSocket()) return 'sockets';
+  return 'devices';
+}
+
+const NOT_FILE_LABELS: Record<NotFileKind, string> = {
+  dangling_links: 'dangling links (target missing, or a loop)',
+  folder_links: 'links to folders, not followed',
+  fifos: 'named pipes (FIFOs)',
+  sockets: 'sockets',
+  devices: 'devices',
+};
+
+/**
+ * One line per kind of entry a walk met that is no file to send: how
+ * many, and the first few as examples.
+ */
+export function describeNotFiles(notFiles: NotFiles): string[] {
+  const lines: string[] = [];
+  for (const [kind, label] of Object.entries(NOT_FILE_LABELS)) {
+    const paths = notFiles[kind as NotFileKind];
+    if (paths.length === 0) continue;
+    const more = paths.length > 3 ? ', …' : '';
+    const hint =
+      kind === 'folder_links' ? '; name one on the command line to walk it' : '';
+    lines.push(
+      `${label}: ${paths.length} in folders left out ` +
+        `(${paths.slice(0, 3).join(', ')}${more})${hint}`,
+    );
+  }
+  return lines;
 }
 
 /**

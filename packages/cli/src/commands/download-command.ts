@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   partFileOf,
@@ -30,7 +30,8 @@ export const downloadCommand: Command = {
   --out DIR        where files go (made if missing, and removed again
                    when nothing is saved)
   --formats LIST   only these formats, e.g. mp3,wav (default: all)
-  --overwrite      replace a file of the same name that differs
+  --overwrite      replace a file of the same name that differs (a
+                   folder of that name is never replaced)
 
 Files are named after each track's Filename (its id when that is taken)
 and checked against the sha256 the API reports. A file already there
@@ -49,6 +50,7 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     const dir = optionalText(values, 'out');
     if (!dir) throw new CliUsageError('--out is required');
     const wanted = formatsOption(values);
+    await checkOutFolder(dir);
 
     const listing = await client.list(jobId, { signal });
     if (listing.state !== 'complete') {
@@ -82,6 +84,13 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
             const { bytes, sha256 } = there;
             saved.push({ track_id: trackId, format, file, bytes, sha256, kept: true });
             out.line(`kept ${file} (already there, sha256 checked)`);
+            continue;
+          }
+          // --overwrite replaces files; a folder it cannot, and removing
+          // one (the user's, with what it holds) is not what it asks.
+          if (there.kind === 'folder' && values.overwrite) {
+            notOverwritten.push({ track_id: trackId, format, file });
+            out.note(`${file}: a folder is there; --overwrite replaces files only`);
             continue;
           }
           if (there.kind !== 'none' && !values.overwrite) {
@@ -216,6 +225,28 @@ async function removeMadeFolders(
       return;
     }
     if (at === top || path.dirname(at) === at) return;
+  }
+}
+
+/**
+ * Refuses an `--out` that is, or lies under, something other than a
+ * folder (a file, a pipe): `mkdir -p` would fail with a bare errno.
+ * Parts missing are fine: they are made.
+ */
+async function checkOutFolder(dir: string): Promise<void> {
+  for (let at = path.normalize(dir); ; at = path.dirname(at)) {
+    const info = await stat(at).catch((err: NodeJS.ErrnoException) => {
+      // ENOTDIR: a part above is no folder; found further up.
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (info?.isDirectory()) return;
+    if (info) {
+      const what = info.isFile() ? 'a file' : 'something other than a folder';
+      const where = at === path.normalize(dir) ? '' : ` (in the way of ${dir})`;
+      throw new CliUsageError(`--out ${at}: ${what} is there, not a folder${where}`);
+    }
+    if (path.dirname(at) === at) return;
   }
 }
 

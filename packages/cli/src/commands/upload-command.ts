@@ -22,6 +22,7 @@ import {
 import {
   collectSources,
   describeIgnored,
+  describeNotFiles,
   type UploadItem,
 } from '../source-collector';
 
@@ -54,7 +55,8 @@ export const uploadCommand: Command = {
                       another client uploads (default 300)
 
 Folders are walked for audio files (hidden entries skipped; other files
-are counted in one line on stderr). A CSV row
+are counted in one line on stderr, as are links to nothing or to folders,
+pipes, sockets and devices, one line per kind). A CSV row
 wins over --meta for its file. Uploads run one at a time.`,
   options: {
     job: { type: 'string' },
@@ -79,9 +81,10 @@ wins over --meta for its file. Uploads run one at a time.`,
     const flagMeta = parseMetaFlags((values.meta as string[] | undefined) ?? []);
     const csvFile = optionalText(values, 'meta-csv');
     const csv = csvFile ? await MetaCsv.load(csvFile) : undefined;
-    const { items, ignored } = await collectSources(positionals);
+    const { items, ignored, notFiles } = await collectSources(positionals);
     const notAudio = describeIgnored(ignored);
     if (notAudio) out.note(notAudio);
+    for (const line of describeNotFiles(notFiles)) out.note(line);
     if (items.length === 0) {
       throw new CliUsageError('no audio files found in the given folders');
     }
@@ -145,6 +148,7 @@ wins over --meta for its file. Uploads run one at a time.`,
         count: ignored.count,
         extensions: Object.fromEntries(ignored.byExtension),
       },
+      not_files: notFiles,
       ...(interrupted && { interrupted: true }),
     });
     const attached = outcomes.length - failed - sentBy.size;

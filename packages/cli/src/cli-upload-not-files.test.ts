@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { jsonOf, runIngest } from './testing/run-ingest';
+
+/** A gateway that takes every upload, after reading all of it. */
+async function gateway(): Promise<LoopbackServer> {
+  let next = 1;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const answer = {
+        upload_id: next++,
+        status: 'uploaded',
+        formats: ['mp3'],
+        sources: ['wav'],
+        meta: {},
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    });
+  });
+  return listenOnLoopback(server);
+}
+
+describe('ingest upload of a folder holding entries that are no file', () => {
+  let server: LoopbackServer;
+  let dir: string;
+  let album: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    server = await gateway();
+    env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-not-files-'));
+    album = path.join(dir, 'album');
+    await mkdir(path.join(dir, 'masters'));
+    await mkdir(album);
+    await writeFile(path.join(album, 'song.wav'), 'not really audio');
+    await symlink('missing.wav', path.join(album, 'gone.wav'));
+    await symlink('../masters', path.join(album, 'masters'));
+    execFileSync('mkfifo', [path.join(album, 'pipe.wav')]);
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists them under --json and sends the rest', async () => {
+    const result = await runIngest(['upload', album, '--json'], env);
+
+    assert.equal(result.code, 0, result.stderr);
+    const body = jsonOf(result);
+    assert.equal(body.uploads.length, 1);
+    assert.deepEqual(body.not_files, {
+      dangling_links: [path.join(album, 'gone.wav')],
+      folder_links: [path.join(album, 'masters')],
+      fifos: [path.join(album, 'pipe.wav')],
+      sockets: [],
+      devices: [],
+    });
+  });
+
+  it('says so on stderr, one line per kind', async () => {
+    const result = await runIngest(['upload', album], env);
+
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    assert.deepEqual(lines, [
+      'ingest: dangling links (target missing, or a loop): 1 in folders left out ' +
+        `(${path.join(album, 'gone.wav')})`,
+      'ingest: links to folders, not followed: 1 in folders left out ' +
+        `(${path.join(album, 'masters')}); name one on the command line to walk it`,
+      `ingest: named pipes (FIFOs): 1 in folders left out (${path.join(album, 'pipe.wav')})`,
+    ]);
+  });
+});
