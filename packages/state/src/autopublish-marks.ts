@@ -4,7 +4,9 @@ import { keys } from './keys';
 /**
  * What of a job was sent with autopublish=1 and still waits, as
  * `upload:<id>` / `update:<id>`. The idle timer publishes a job only
- * while one is left (README, Autopublish): deleting them stops it.
+ * while one is left (README, Autopublish): deleting them stops it. A
+ * delete takes its member out in its drop script (DROP_WAITING), and
+ * the idle publish checks the set in its own (PUBLISH_JOB).
  */
 export class AutopublishMarks {
   constructor(private readonly redis: Redis) {}
@@ -15,11 +17,6 @@ export class AutopublishMarks {
       .sadd(keys.jobAutopublish(jobId), member)
       .hset(keys.job(jobId), 'autopublishMarked', '1')
       .exec();
-  }
-
-  /** `member` was deleted before its job published. */
-  async unmark(jobId: number, member: string): Promise<void> {
-    await this.redis.srem(keys.jobAutopublish(jobId), member);
   }
 
   /**

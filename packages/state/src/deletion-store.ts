@@ -20,19 +20,24 @@ export class DeletionStore {
 
   constructor(redis: Redis) {
     redis.defineCommand('dropWaitingUpload', {
-      numberOfKeys: 3,
+      numberOfKeys: 4,
       lua: DROP_WAITING,
     });
     this.redis = redis as Redis & Scripts;
   }
 
-  /** Drops one upload if it still waits; says why not otherwise. */
+  /**
+   * Drops one upload if it still waits, with its autopublish mark; says
+   * why not otherwise.
+   */
   async dropWaiting(upload: Pick<Upload, 'id' | 'jobId'>): Promise<DropResult> {
     const [outcome, sources] = await this.redis.dropWaitingUpload(
       keys.job(upload.jobId),
       keys.jobUploads(upload.jobId),
       keys.upload(upload.id),
+      keys.jobAutopublish(upload.jobId),
       upload.id,
+      `upload:${upload.id}`,
     );
     if (outcome !== 'dropped') {
       return { dropped: false, status: outcome as UploadStatus | 'missing' };

@@ -48,13 +48,21 @@ return 'ok'
 `;
 
 /**
- * KEYS: job, jobUploads. ARGV: now.
+ * KEYS: job, jobUploads, jobAutopublish. ARGV: now, oncomplete or '',
+ * '1' for the idle timer's publish or ''.
  * Closes an open job and queues its uploads and track updates. Returns
- * {uploadIds, updateIds}, or an error reply 'closed' / 'empty'.
+ * {uploadIds, updateIds}, or an error reply 'closed' / 'empty'. The
+ * idle timer's publish is refused with 'no_autopublish' when the job's
+ * autopublish uploads were marked and none is left: checked in this
+ * step, so no delete can come between the check and the publish.
  */
 export const PUBLISH_JOB = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'open' then return redis.error_reply('closed') end
+if ARGV[3] == '1' and redis.call('HEXISTS', KEYS[1], 'autopublishMarked') == 1
+  and redis.call('SCARD', KEYS[3]) == 0 then
+  return redis.error_reply('no_autopublish')
+end
 local function queue(setKey, prefix)
   local queued = {}
   for _, id in ipairs(redis.call('ZRANGE', setKey, 0, -1)) do
@@ -118,19 +126,6 @@ return id
 `;
 
 /**
- * KEYS: job, jobUploads, upload. ARGV: uploadId.
- * Drops a queued upload from an open job. Returns 1 when dropped.
- */
-export const DROP_UPLOAD = COUNTER_OF + `
-local status = redis.call('HGET', KEYS[3], 'status')
-if status ~= 'uploaded' then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[1], counter(status), -1)
-redis.call('DEL', KEYS[3])
-return 1
-`;
-
-/**
  * KEYS: site, seq, siteJobs. ARGV: siteId, now, jobKeyPrefix.
  * The site's open main job; a fresh one when it has none or the last one
  * was published. Returns the job id.
@@ -151,10 +146,13 @@ return id
 `;
 
 /**
- * KEYS: job, jobItems, item. ARGV: itemId.
+ * KEYS: job, jobItems, item, jobAutopublish. ARGV: itemId, member
+ * (`upload:<id>` / `update:<id>`).
  * Drops an upload or update that still waits for its job's publish, with
- * its counter. Returns {'dropped', sources-json}, {status} when it has
- * moved on, or {'missing'}. The sources come from the same atomic read,
+ * its counter and its autopublish mark (in the same step, so an idle
+ * timer never sees the item gone but still marked). Returns
+ * {'dropped', sources-json}, {status} when it has moved on, or
+ * {'missing'}. The sources come from the same atomic read,
  * so a source attached a moment earlier is not left behind in storage.
  */
 export const DROP_WAITING = `
@@ -165,6 +163,7 @@ if status ~= 'uploaded' then return {status} end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'q', -1)
 redis.call('DEL', KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[2])
 return {'dropped', sources or '{}'}
 `;
 

@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
+import { DeletionStore } from './deletion-store';
+import { keys } from './keys';
 import { StateStore } from './state-store';
 
 let server: RedisServer;
@@ -129,6 +131,59 @@ test('publishing an empty job is refused', async () => {
   const site = await newSite('t3');
   const job = await store.createJob(site.id, { name: 'x' });
   assert.equal(await store.publish(job.id), 'empty');
+});
+
+async function waiting(siteId: number, jobId: number) {
+  const up = await store.addUpload(siteId, jobId, {
+    formats: ['mp3'],
+    sources: { wav: source },
+    meta: {},
+  });
+  assert.ok(up !== 'closed');
+  return up;
+}
+
+test('an idle publish is refused once its autopublish uploads were dropped', async () => {
+  const site = await newSite('t7');
+  const job = await store.createJob(site.id, { name: 'idle' });
+  const plain = await waiting(site.id, job.id);
+  const auto = await waiting(site.id, job.id);
+  await store.autopublish.mark(job.id, `upload:${auto.id}`);
+
+  const dropped = await new DeletionStore(redis).dropWaiting(auto);
+  assert.equal(dropped.dropped, true);
+  // The mark goes in the drop itself, not in a later call.
+  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), []);
+
+  assert.equal(await store.publish(job.id, '', true), 'no_autopublish');
+  assert.equal((await store.jobById(job.id))?.state, 'open');
+  assert.equal((await store.uploadById(plain.id))?.status, 'uploaded');
+  // A client's publish does not ask for one.
+  assert.deepEqual(await store.publish(job.id), {
+    queued: [plain.id],
+    updates: [],
+  });
+});
+
+test('an idle publish goes ahead with a mark left, or none ever made', async () => {
+  const site = await newSite('t8');
+  const marked = await store.createJob(site.id, { name: 'marked' });
+  const auto = await waiting(site.id, marked.id);
+  const plain = await waiting(site.id, marked.id);
+  await store.autopublish.mark(marked.id, `upload:${auto.id}`);
+  assert.equal((await new DeletionStore(redis).dropWaiting(plain)).dropped, true);
+  assert.deepEqual(await store.publish(marked.id, '', true), {
+    queued: [auto.id],
+    updates: [],
+  });
+
+  // A timer started by an older gateway, before uploads were marked.
+  const older = await store.createJob(site.id, { name: 'older' });
+  const up = await waiting(site.id, older.id);
+  assert.deepEqual(await store.publish(older.id, '', true), {
+    queued: [up.id],
+    updates: [],
+  });
 });
 
 test('a track id is claimed once per upload', async () => {

@@ -43,6 +43,13 @@ export interface NewUpload {
   stem?: string;
 }
 
+/** What a publish came to: the ids it queued, or why it was refused. */
+export type PublishOutcome =
+  | { queued: number[]; updates: number[] }
+  | 'closed'
+  | 'empty'
+  | 'no_autopublish';
+
 export type MoveResult = { moved: boolean; jobState: Job['state'] | '' };
 
 interface Scripts {
@@ -50,7 +57,6 @@ interface Scripts {
   publishJob(...args: (string | number)[]): Promise<[string[], string[]]>;
   moveUpload(...args: (string | number)[]): Promise<[number, string]>;
   claimTrackId(...args: (string | number)[]): Promise<number>;
-  dropUpload(...args: (string | number)[]): Promise<number>;
   mainJob(...args: (string | number)[]): Promise<number>;
 }
 
@@ -70,13 +76,12 @@ export class StateStore {
 
   constructor(redis: Redis) {
     redis.defineCommand('addUpload', { numberOfKeys: 3, lua: lua.ADD_UPLOAD });
-    redis.defineCommand('publishJob', { numberOfKeys: 2, lua: lua.PUBLISH_JOB });
+    redis.defineCommand('publishJob', { numberOfKeys: 3, lua: lua.PUBLISH_JOB });
     redis.defineCommand('moveUpload', { numberOfKeys: 2, lua: lua.MOVE_UPLOAD });
     redis.defineCommand('claimTrackId', {
       numberOfKeys: 2,
       lua: lua.CLAIM_TRACK_ID,
     });
-    redis.defineCommand('dropUpload', { numberOfKeys: 3, lua: lua.DROP_UPLOAD });
     redis.defineCommand('mainJob', { numberOfKeys: 3, lua: lua.MAIN_JOB });
     this.redis = redis as Redis & Scripts;
     this.deliveries = new DeliveryLog(redis);
@@ -216,22 +221,28 @@ export class StateStore {
    * Closes the job and marks its uploads and track updates queued, and
    * sets `oncomplete` when given, in one step: a publish refused as
    * 'closed' or 'empty' changes nothing. Returns the ids to hand to the
-   * transcoder.
+   * transcoder. `idle` is the idle timer's publish: refused as
+   * 'no_autopublish' when the job's autopublish uploads were all deleted
+   * (README, Autopublish), checked in the same step as the publish.
    */
   async publish(
     jobId: number,
     oncomplete = '',
-  ): Promise<{ queued: number[]; updates: number[] } | 'closed' | 'empty'> {
+    idle = false,
+  ): Promise<PublishOutcome> {
     try {
       const [ids, updates] = await this.redis.publishJob(
         keys.job(jobId),
         keys.jobUploads(jobId),
+        keys.jobAutopublish(jobId),
         now(),
         oncomplete,
+        idle ? '1' : '',
       );
       return { queued: ids.map(Number), updates: updates.map(Number) };
     } catch (err) {
       const message = (err as Error).message;
+      if (message.includes('no_autopublish')) return 'no_autopublish';
       if (message.includes('closed')) return 'closed';
       if (message.includes('empty')) return 'empty';
       throw err;
@@ -337,17 +348,6 @@ export class StateStore {
       fields[name] = JSON.stringify(value);
     }
     await this.redis.hset(keys.upload(id), fields);
-  }
-
-  /** Drops an upload that was not yet published; false otherwise. */
-  async dropUpload(upload: Upload): Promise<boolean> {
-    const dropped = await this.redis.dropUpload(
-      keys.job(upload.jobId),
-      keys.jobUploads(upload.jobId),
-      keys.upload(upload.id),
-      upload.id,
-    );
-    return dropped === 1;
   }
 
   /** Moves an upload's status (and its job's counters) atomically. */

@@ -4,6 +4,7 @@ import type { Track } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
+import { keys } from './keys';
 import { StateStore } from './state-store';
 import { TrackDeleter } from './track-deleter';
 import { UpdateStore } from './update-store';
@@ -107,4 +108,25 @@ test('a published update keeps the formats it was superseded in', async () => {
   const stored = await updates.byId(added.id);
   assert.equal(stored?.status, 'published');
   assert.deepEqual(stored?.superseded, ['mp3']);
+});
+
+test('a dropped update takes its autopublish mark with it', async () => {
+  const job = await store.createJob(1, { name: 'marked' });
+  const added = await updates.add({
+    siteId: 1,
+    trackId: 1,
+    uploadId: 1,
+    jobId: job.id,
+    immediate: false,
+    formats: ['mp3'],
+    sources: {},
+  });
+  assert.ok(added !== 'closed');
+  await store.autopublish.mark(job.id, `update:${added.id}`);
+  await store.autopublish.mark(job.id, 'upload:99');
+
+  assert.equal((await updates.dropWaiting(added)).dropped, true);
+  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [
+    'upload:99',
+  ]);
 });

@@ -88,7 +88,7 @@ export class UpdateStore {
       lua: MOVE_IMMEDIATE,
     });
     redis.defineCommand('dropWaitingUpdate', {
-      numberOfKeys: 3,
+      numberOfKeys: 4,
       lua: DROP_WAITING,
     });
     redis.defineCommand('patchTrack', { numberOfKeys: 1, lua: PATCH_TRACK });
@@ -209,7 +209,10 @@ export class UpdateStore {
     return this.move(update, 'published', fields);
   }
 
-  /** Drops an update that still waits; says why not otherwise. */
+  /**
+   * Drops an update that still waits, with its autopublish mark; says
+   * why not otherwise.
+   */
   async dropWaiting(
     update: Pick<TrackUpdate, 'id' | 'jobId'>,
   ): Promise<DropUpdateResult> {
@@ -217,7 +220,9 @@ export class UpdateStore {
       keys.job(update.jobId),
       keys.jobUpdates(update.jobId),
       keys.update(update.id),
+      keys.jobAutopublish(update.jobId),
       update.id,
+      `update:${update.id}`,
     );
     if (outcome !== 'dropped') {
       return { dropped: false, status: outcome as UploadStatus | 'missing' };

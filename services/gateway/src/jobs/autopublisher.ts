@@ -109,12 +109,20 @@ export class Autopublisher {
     }
     // README: a job with no autopublish upload never publishes by itself,
     // also when the ones it had were deleted after starting the timer.
+    // This early look spares the usual case a publish call; the idle
+    // publish checks again in the step that closes the job, so a delete
+    // landing between the two cannot let it through.
     if (reason === 'idle' && !(await this.deps.store.autopublish.any(jobId))) {
       return 'no_autopublish';
     }
 
     try {
-      const { queued } = await this.deps.publisher.publish(job, requestId);
+      const published =
+        reason === 'idle'
+          ? await this.deps.publisher.publishIdle(job, requestId)
+          : await this.deps.publisher.publish(job, requestId);
+      if (published === 'no_autopublish') return published;
+      const { queued } = published;
       this.deps.logger.info(
         { jobId, queued, reason, requestId },
         'job autopublished',

@@ -35,11 +35,46 @@ export class Publisher {
    * `oncomplete`, when given, replaces the job's target only if the
    * publish goes ahead: a refused publish changes nothing.
    */
-  async publish(
+  publish(
     job: Job,
     requestId?: string,
     oncomplete?: string,
   ): Promise<PublishResult> {
+    return this.run(job, requestId, oncomplete, false);
+  }
+
+  /**
+   * The idle timer's publish: as `publish`, but 'no_autopublish' when
+   * the job's autopublish uploads were all deleted (README, Autopublish).
+   * The store checks that in the step that closes the job, so a delete
+   * of the last one just before it is never outrun.
+   */
+  publishIdle(
+    job: Job,
+    requestId?: string,
+  ): Promise<PublishResult | 'no_autopublish'> {
+    return this.run(job, requestId, undefined, true);
+  }
+
+  // Only the idle timer's publish can be refused for its marks.
+  private run(
+    job: Job,
+    requestId: string | undefined,
+    oncomplete: string | undefined,
+    idle: false,
+  ): Promise<PublishResult>;
+  private run(
+    job: Job,
+    requestId: string | undefined,
+    oncomplete: string | undefined,
+    idle: true,
+  ): Promise<PublishResult | 'no_autopublish'>;
+  private async run(
+    job: Job,
+    requestId: string | undefined,
+    oncomplete: string | undefined,
+    idle: boolean,
+  ): Promise<PublishResult | 'no_autopublish'> {
     if (job.state === 'open') {
       await this.checks.add(
         'autopublish',
@@ -47,12 +82,15 @@ export class Publisher {
         handoverCheckOptions(job.id),
       );
     }
-    const { uploadIds, updateIds } = await closeJob(
+    const closed = await closeJob(
       this.store,
       this.updates,
       job,
       oncomplete,
+      idle,
     );
+    if (closed === 'no_autopublish') return closed;
+    const { uploadIds, updateIds } = closed;
     const updates = (await this.updates.many(updateIds)).filter(
       (u) => u.status === 'queued',
     );
@@ -85,11 +123,13 @@ async function closeJob(
   store: StateStore,
   updates: UpdateStore,
   job: Job,
-  oncomplete?: string,
-): Promise<{ uploadIds: number[]; updateIds: number[] }> {
+  oncomplete: string | undefined,
+  idle: boolean,
+): Promise<{ uploadIds: number[]; updateIds: number[] } | 'no_autopublish'> {
   let current = job;
   if (current.state === 'open') {
-    const result = await store.publish(current.id, oncomplete);
+    const result = await store.publish(current.id, oncomplete, idle);
+    if (result === 'no_autopublish') return result;
     if (result === 'empty') {
       throw new ApiError('job_empty', `job ${current.id} has no uploads`);
     }

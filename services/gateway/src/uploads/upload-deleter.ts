@@ -45,7 +45,7 @@ export class UploadDeleter {
     await this.storageReachable();
     const result = await this.deps.deletions.dropWaiting(upload);
     if (result.dropped) {
-      await this.dropped(upload.jobId, `upload:${uploadId}`, result.sources);
+      await this.removeSources(result.sources);
       return 1;
     }
     if (result.status === 'missing') {
@@ -72,7 +72,7 @@ export class UploadDeleter {
     await this.storageReachable();
     const result = await this.deps.updates.dropWaiting(update);
     if (result.dropped) {
-      await this.dropped(update.jobId, `update:${updateId}`, result.sources);
+      await this.removeSources(result.sources);
       return 1;
     }
     if (result.status === 'missing') {
@@ -107,13 +107,13 @@ export class UploadDeleter {
       for (const id of await store.uploadIds(jobId)) {
         const result = await deletions.dropWaiting({ id, jobId });
         if (!result.dropped) continue;
-        await this.dropped(jobId, `upload:${id}`, result.sources);
+        await this.removeSources(result.sources);
         deleted += 1;
       }
       for (const id of await updates.idsOf(jobId)) {
         const result = await updates.dropWaiting({ id, jobId });
         if (!result.dropped) continue;
-        await this.dropped(jobId, `update:${id}`, result.sources);
+        await this.removeSources(result.sources);
         deleted += 1;
       }
     }
@@ -122,16 +122,6 @@ export class UploadDeleter {
       'uploads deleted',
     );
     return deleted;
-  }
-
-  /** What follows a drop: its autopublish mark and its files go. */
-  private async dropped(
-    jobId: number,
-    member: string,
-    sources: SourceFile[],
-  ): Promise<void> {
-    await this.deps.store.autopublish.unmark(jobId, member);
-    await this.removeSources(sources);
   }
 
   /**
