@@ -216,12 +216,14 @@ export const HANDOVER_CHECK_MS = 60_000;
 
 /**
  * The options of the check that follows a publish (`handover`): one per
- * ingest job while it waits, so repeated publishes add no more.
+ * ingest job while it waits, due `HANDOVER_CHECK_MS` after the latest
+ * publish (a later one moves it on), so that one refused moments before
+ * a real publish does not run too early to see that publish through.
  */
 export function handoverCheckOptions(jobId: number): JobsOptions {
   return {
     delay: HANDOVER_CHECK_MS,
-    deduplication: { id: `h${jobId}` },
+    deduplication: { id: `h${jobId}`, reschedule: true },
   };
 }
 

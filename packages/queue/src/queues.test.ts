@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
-import { QUEUE_POLICIES } from './contracts';
+import { handoverCheckOptions, QUEUE_POLICIES } from './contracts';
 import { openQueue, openWorker } from './queues';
 import { createRedis } from './redis-connection';
 
@@ -88,4 +88,23 @@ test('a worker waits the schedule entry before each retry', async () => {
   );
   await worker.close();
   assert.deepEqual(delays, [100, 5_000, 5_000]);
+});
+
+test("a publish's hand-over check is one per job, due after the latest publish", async () => {
+  const queue = openQueue('autopublish', redis);
+  try {
+    const data = { jobId: 77, handover: true };
+    const first = await queue.add('autopublish', data, handoverCheckOptions(77));
+    const dueFirst = (await redis.zscore(`${queue.keys.delayed}`, first.id!))!;
+    // A later publish of the same job: still one check, due later.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await queue.add('autopublish', data, handoverCheckOptions(77));
+    const delayed = await queue.getDelayed();
+    assert.deepEqual(delayed.map((j) => j.id), [first.id]);
+    const dueNow = (await redis.zscore(`${queue.keys.delayed}`, first.id!))!;
+    assert.ok(Number(dueNow) > Number(dueFirst), `${dueNow} <= ${dueFirst}`);
+  } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
 });
