@@ -29,19 +29,25 @@ before(async () => {
 
 after(() => fixture?.close());
 
-test('a timer meeting a half-published job hands its uploads over', async () => {
+/** A new job holding one upload (sent with `autopublish`, if given). */
+async function jobWithOneUpload(name: string, autopublish?: 1) {
   const { stack, site, files } = fixture;
   const created = await stack.call('/api/import/createJob', site.token, {
-    name: 'half',
+    name,
   });
   const jobId = created.body.job_id as number;
   const uploaded = await stack.call('/api/import/upload', site.token, {
     job_id: jobId,
     url: `${files.url}/tone-1.wav`,
-    autopublish: 1,
+    ...(autopublish && { autopublish }),
   });
   assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
-  const uploadId = uploaded.body.upload_id as number;
+  return { jobId, uploadId: uploaded.body.upload_id as number };
+}
+
+test('a timer meeting a half-published job hands its uploads over', async () => {
+  const { stack, site } = fixture;
+  const { jobId, uploadId } = await jobWithOneUpload('half', 1);
 
   // The killed gateway's first step: closed, queued, handed to no one.
   const closed = await stack.store.publish(jobId);
@@ -53,11 +59,7 @@ test('a timer meeting a half-published job hands its uploads over', async () => 
     assert.equal(await transcode.getJob(jobIds.transcode(uploadId)), undefined);
     const [timer] = await autopublish.getDelayed();
     assert.ok(timer, 'the upload set an autopublish timer');
-    await timer.promote();
-    await waitUntil(
-      async () => (await timer.getState()) === 'completed',
-      { message: 'autopublish timer did not run' },
-    );
+    await runNow(autopublish, timer);
 
     const check = await stack.call('/api/import/checkJob', site.token, {
       job_id: jobId,
@@ -88,36 +90,23 @@ async function handoverCheck(
   return delayed.find((j) => j.data.jobId === jobId && j.data.handover);
 }
 
-/** Runs a delayed check now; answers the outcome it logged. */
+/** Runs a delayed timer or check now; answers the outcome it logged. */
 async function runNow(
   queue: ReturnType<typeof openQueue<'autopublish'>>,
-  check: NonNullable<Awaited<ReturnType<typeof handoverCheck>>>,
+  delayed: NonNullable<Awaited<ReturnType<typeof handoverCheck>>>,
 ): Promise<string> {
-  await check.promote();
-  await waitUntil(async () => (await check.getState()) === 'completed', {
-    message: 'the hand-over check did not run',
+  await delayed.promote();
+  await waitUntil(async () => (await delayed.getState()) === 'completed', {
+    message: `autopublish job ${delayed.id} did not run`,
   });
-  const ran = await queue.getJob(check.id!);
+  const ran = await queue.getJob(delayed.id!);
   return (ran?.returnvalue as { outcome: string }).outcome;
 }
 
-async function jobWithOneUpload(name: string) {
-  const { stack, site, files } = fixture;
-  const created = await stack.call('/api/import/createJob', site.token, {
-    name,
-  });
-  const jobId = created.body.job_id as number;
-  const uploaded = await stack.call('/api/import/upload', site.token, {
-    job_id: jobId,
-    url: `${files.url}/tone-1.wav`,
-  });
-  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
-  return jobId;
-}
 
 test('a publish sets a check; met after the job completed, it does nothing', async () => {
   const { stack, site } = fixture;
-  const jobId = await jobWithOneUpload('checked');
+  const { jobId } = await jobWithOneUpload('checked');
   const published = await stack.call('/api/import/publish', site.token, {
     job_id: jobId,
   });
@@ -142,7 +131,7 @@ test('a publish sets a check; met after the job completed, it does nothing', asy
 
 test('the check completes a job whose publishing gateway died after closing it', async () => {
   const { stack, site } = fixture;
-  const jobId = await jobWithOneUpload('orphaned');
+  const { jobId } = await jobWithOneUpload('orphaned');
   const autopublish = openQueue('autopublish', stack.redis);
   try {
     // What the killed gateway did before it died: set the check, then
