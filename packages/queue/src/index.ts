@@ -1,3 +1,4 @@
+export * from './checked-data-worker';
 export * from './contracts';
 export * from './queues';
 export * from './redis-connection';

@@ -8,6 +8,7 @@ import {
   type QueueName,
   type QueuePayloads,
 } from './contracts';
+import { CheckedDataWorker, type DataCheck } from './checked-data-worker';
 import { KEY_PREFIX } from './redis-connection';
 import { RedisFullWatch } from './redis-full-watch';
 import { logWorkerErrors, type WorkerLogger } from './worker-errors';
@@ -67,6 +68,12 @@ export interface WorkerSettings {
    * about one lock after the crash.
    */
   lockDurationMs?: number;
+  /**
+   * Judges each job's stored data (its JSON text) before BullMQ parses
+   * it; a job it refuses runs with data `null` and `dataRefusalOf` set
+   * (see CheckedDataWorker). For queues that outside producers write to.
+   */
+  dataCheck?: DataCheck;
 }
 
 type Processor<N extends QueueName, R> = (
@@ -105,11 +112,18 @@ export function openWorker<N extends QueueName, R = unknown>(
     const { delay } = scheduledRetries(settings.scheduleMs);
     options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
   }
-  const worker = new Worker<QueuePayloads[N], R>(
-    QUEUES[name],
-    policy.outsideProducers ? withPolicyRetries(processor, policy) : processor,
-    options,
-  );
+  const run = policy.outsideProducers
+    ? withPolicyRetries(processor, policy)
+    : processor;
+  const worker = settings.dataCheck
+    ? new CheckedDataWorker<QueuePayloads[N], R>(
+        QUEUES[name],
+        run,
+        options,
+        settings.dataCheck,
+        connection,
+      )
+    : new Worker<QueuePayloads[N], R>(QUEUES[name], run, options);
   logWorkerErrors(
     worker,
     settings.logger,

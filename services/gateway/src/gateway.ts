@@ -123,6 +123,8 @@ async function serve(
       concurrency: config.importConcurrency,
       storage: parts.storage,
       registry: parts.registry,
+      // A payload holds what an HTTP upload's body may.
+      maxDataBytes: JSON_BODY_LIMIT,
     },
   );
 

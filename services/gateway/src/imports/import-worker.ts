@@ -4,6 +4,7 @@ import {
   RunHandBack,
   countWorkerJobs,
   createRedis,
+  dataRefusalOf,
   openWorker,
   type RedisFullWatch,
   type RedisOutage,
@@ -17,6 +18,7 @@ import { isStorageUnavailable, type Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
 import { usableRequestId } from '../http/request-id';
+import { importDataCheck } from './import-data-check';
 import type { InboundImporter } from './inbound-importer';
 
 export interface ImportWorker {
@@ -34,10 +36,11 @@ export interface ImportWorker {
  * once, so one source that hangs does not hold up every other site's.
  * The answer body is the job's return value; a refusal fails the job at
  * once (no retry can change it) with the refusal's JSON error body as its
- * failed reason. A store that cannot be reached puts the import back
- * without counting an attempt (`StorageWait`) for up to a day after it
- * was queued. Anything else is retried by the queue's policy and, in
- * the end, reads as `internal`.
+ * failed reason; so does data past `maxDataBytes` or not JSON, judged
+ * before BullMQ parses it (CheckedDataWorker). A store that cannot be
+ * reached puts the import back without counting an attempt
+ * (`StorageWait`) for up to a day after it was queued. Anything else is
+ * retried by the queue's policy and, in the end, reads as `internal`.
  */
 export function startImportWorker(
   redisUrl: string,
@@ -45,7 +48,13 @@ export function startImportWorker(
   redisFull: RedisFullWatch,
   importer: InboundImporter,
   logger: Logger,
-  options: { concurrency: number; storage: Storage; registry?: Registry },
+  options: {
+    concurrency: number;
+    storage: Storage;
+    registry?: Registry;
+    /** Job data past this (its JSON text, bytes) is refused unread. */
+    maxDataBytes: number;
+  },
 ): ImportWorker {
   // Blocking commands need a connection that never gives up a request.
   const connection = createRedis(redisUrl, 'worker', outage);
@@ -69,6 +78,9 @@ export function startImportWorker(
       attempt: job.attemptsMade + 1,
     };
     try {
+      // Data BullMQ could not have read (or should not) is null here.
+      const refusal = dataRefusalOf(job);
+      if (refusal) throw refusal;
       const answer = await importer.run(job.data, handBack.signal);
       logger.info(
         {
@@ -102,7 +114,12 @@ export function startImportWorker(
     'imports',
     connection,
     handBack.wrap(storageWait.wrap(run)),
-    { concurrency: options.concurrency, logger, redisFull },
+    {
+      concurrency: options.concurrency,
+      logger,
+      redisFull,
+      dataCheck: importDataCheck(options.maxDataBytes),
+    },
   );
   storageWait.attach(worker);
   if (options.registry) countWorkerJobs(options.registry, worker);

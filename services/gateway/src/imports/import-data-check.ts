@@ -1,0 +1,31 @@
+import { ApiError } from '@ingest/core';
+import type { DataCheck } from '@ingest/queue';
+
+/**
+ * The check of an import's stored data, before BullMQ parses it: past
+ * `maxBytes` (HTTP's body cap, so a payload holds what an HTTP upload's
+ * body may) it is refused unread, as HTTP refuses such a body; text that
+ * is not JSON is refused as data that is no object is. Each refusal is
+ * the body a failed import carries as its failed reason.
+ */
+export function importDataCheck(maxBytes: number): DataCheck {
+  return (text) => {
+    // A character is at most 3 UTF-8 bytes (4 for a pair of 2).
+    if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
+      return new ApiError(
+        'payload_too_large',
+        `job data exceeds ${maxBytes} bytes`,
+      );
+    }
+    try {
+      JSON.parse(text);
+      return undefined;
+    } catch {
+      return new ApiError(
+        'invalid_parameter',
+        'job data is not JSON; add the payload as a JSON object',
+        { parameters: [] },
+      );
+    }
+  };
+}
