@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,7 +88,7 @@ describe('ingest download into a folder that holds files already', () => {
     assert.equal(result.code, 1, result.stderr);
     assert.match(
       result.stderr,
-      /song\.mp3: a folder, link or device is there; not overwritten/,
+      /song\.mp3: a folder is there; --overwrite replaces files only/,
     );
   });
 
@@ -153,5 +164,94 @@ describe('ingest download into a folder that holds files already', () => {
     const plain = await runIngest(['download', '--job', '1', '--out', out], env);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /^0 file\(s\) saved, 1 already there, in /m);
+  });
+});
+
+describe('ingest download --overwrite over an entry that is no file', () => {
+  let server: LoopbackServer;
+  let dir: string;
+  let env: Record<string, string>;
+  const download = (out: string) =>
+    runIngest(['download', '--job', '1', '--out', out, '--json', '--overwrite'], env);
+
+  before(async () => {
+    server = await gateway();
+    env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-overwrite-odd-'));
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs a download into a folder of its own where `make` put song.mp3. */
+  async function refused(name: string, make: (at: string) => Promise<unknown>) {
+    const out = path.join(dir, name);
+    await mkdir(out);
+    const inTheWay = path.join(out, 'song.mp3');
+    await make(inTheWay);
+    const before = await lstat(inTheWay);
+
+    const result = await download(out);
+
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(jsonOf(result).not_overwritten, [
+      { track_id: 1, format: 'mp3', file: inTheWay },
+    ]);
+    // Still the same entry, not a file put in its place.
+    const after = await lstat(inTheWay);
+    assert.equal(after.ino, before.ino);
+    assert.equal(after.isFile(), false);
+    return { inTheWay, said: result.stderr.trim().split('\n') };
+  }
+
+  const line = (file: string, what: string) =>
+    `ingest: ${file}: ${what} is there; --overwrite replaces files only`;
+
+  it('leaves a symbolic link and the file it leads to', async () => {
+    const target = path.join(dir, 'target.mp3');
+    await writeFile(target, 'the file the link leads to');
+
+    const { inTheWay, said } = await refused('link', (at) => symlink(target, at));
+
+    assert.deepEqual(said, [line(inTheWay, 'a symbolic link')]);
+    assert.equal(await readlink(inTheWay), target);
+    assert.equal(await readFile(target, 'utf8'), 'the file the link leads to');
+  });
+
+  it('leaves a dangling link', async () => {
+    const missing = path.join(dir, 'nowhere.mp3');
+    const { inTheWay, said } = await refused('dangling', (at) => symlink(missing, at));
+    assert.deepEqual(said, [line(inTheWay, 'a symbolic link')]);
+  });
+
+  it('leaves a named pipe', async () => {
+    const { inTheWay, said } = await refused('fifo', async (at) =>
+      execFileSync('mkfifo', [at]),
+    );
+    assert.deepEqual(said, [line(inTheWay, 'a named pipe (FIFO)')]);
+  });
+
+  it('leaves a socket', async () => {
+    const server = net.createServer();
+    const { inTheWay, said } = await refused('socket', (at) =>
+      new Promise<void>((resolve) => server.listen(at, resolve)),
+    ).finally(() => server.close());
+    assert.deepEqual(said, [line(inTheWay, 'a socket')]);
+  });
+
+  it('leaves a device', async (t) => {
+    // mknod needs root (CAP_MKNOD); the others run as anyone.
+    try {
+      execFileSync('mknod', [path.join(dir, 'probe'), 'c', '1', '3'], { stdio: 'ignore' });
+    } catch {
+      t.skip('cannot make a device here (mknod needs root)');
+      return;
+    }
+    const { inTheWay, said } = await refused('device', async (at) =>
+      execFileSync('mknod', [at, 'c', '1', '3']),
+    );
+    assert.deepEqual(said, [line(inTheWay, 'a device')]);
   });
 });

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
 /** What a path `download` would write to holds already. */
 export type Existing =
   | { kind: 'none' }
   | { kind: 'file'; bytes: number; sha256: string }
-  /** A folder (not a link to one): no rename can replace it. */
-  | { kind: 'folder' }
-  /** A link, a pipe, a device: nothing to hash or replace blindly. */
-  | { kind: 'other' };
+  /**
+   * No regular file: a folder (no rename can replace it), or a link, a
+   * pipe, a socket or a device (the user's on purpose: never replaced).
+   * `what` names it for a message: `a symbolic link`.
+   */
+  | { kind: 'not-file'; what: string };
 
 /** Looks at `file` without following a link: a rename would replace it. */
 export async function existingAt(file: string): Promise<Existing> {
@@ -19,9 +22,16 @@ export async function existingAt(file: string): Promise<Existing> {
     throw err;
   });
   if (!info) return { kind: 'none' };
-  if (info.isDirectory()) return { kind: 'folder' };
-  if (!info.isFile()) return { kind: 'other' };
+  if (!info.isFile()) return { kind: 'not-file', what: kindOf(info) };
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return { kind: 'file', bytes: info.size, sha256: hash.digest('hex') };
+}
+
+function kindOf(info: Stats): string {
+  if (info.isDirectory()) return 'a folder';
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  return 'a device';
 }

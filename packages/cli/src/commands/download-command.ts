@@ -31,7 +31,8 @@ export const downloadCommand: Command = {
                    when nothing is saved)
   --formats LIST   only these formats, e.g. mp3,wav (default: all)
   --overwrite      replace a file of the same name that differs (a
-                   folder of that name is never replaced)
+                   folder, link, pipe, socket or device of that name is
+                   never replaced)
 
 Files are named after each track's Filename (its id when that is taken)
 and checked against the sha256 the API reports. A file already there
@@ -86,18 +87,17 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
             out.line(`kept ${file} (already there, sha256 checked)`);
             continue;
           }
-          // --overwrite replaces files; a folder it cannot, and removing
-          // one (the user's, with what it holds) is not what it asks.
-          if (there.kind === 'folder' && values.overwrite) {
+          // --overwrite replaces regular files only. A folder no rename
+          // can replace; a link, pipe, socket or device is there on
+          // purpose, and the rename would drop it for a file.
+          if (there.kind === 'not-file') {
             notOverwritten.push({ track_id: trackId, format, file });
-            out.note(`${file}: a folder is there; --overwrite replaces files only`);
+            out.note(`${file}: ${there.what} is there; --overwrite replaces files only`);
             continue;
           }
-          if (there.kind !== 'none' && !values.overwrite) {
+          if (there.kind === 'file' && !values.overwrite) {
             notOverwritten.push({ track_id: trackId, format, file });
-            const what =
-              there.kind === 'file' ? 'a different file' : 'a folder, link or device';
-            out.note(`${file}: ${what} is there; not overwritten (see --overwrite)`);
+            out.note(`${file}: a different file is there; not overwritten (see --overwrite)`);
             continue;
           }
           // Listed so that a second Ctrl-C, which exits at once, removes it.
