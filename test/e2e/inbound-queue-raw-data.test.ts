@@ -119,6 +119,21 @@ describe('an import whose stored data cannot be run', () => {
     assert.equal(await stack.redis.hget(`${KEY}:raw-big`, 'data'), 'null');
   });
 
+  test('with a meta number JSON reads as other digits is refused', async () => {
+    // As HTTP refuses it: 1e-400 would be stored as "0".
+    const text = JSON.stringify({ ...goodPayload(1), meta: { BPM: 0 } });
+    await addRaw('raw-bpm', text.replace('"BPM":0', '"BPM":1e-400'));
+
+    const err = await refusalOf('raw-bpm');
+    assert.deepEqual(err.body, {
+      error:
+        'meta[BPM] is a JSON number that cannot be read exactly ' +
+        '(1e-400 reads as 0); send it as a string',
+      code: 'invalid_parameter',
+      parameters: ['meta[BPM]'],
+    });
+  });
+
   test('of exactly 1 MiB is run', async () => {
     await addRaw('raw-mib', padded(goodPayload(2), 1 << 20));
     const answer = await importer.waitForImport('raw-mib', WAIT);

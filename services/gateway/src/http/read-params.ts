@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
+import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
 export interface FileInfo {
@@ -53,7 +54,11 @@ export async function readParams(
     // Windows tools write one before the JSON.
     const read = await readBody(req, options.maxBodyBytes);
     const body = read.replace(/^\uFEFF/, '');
-    if (body.length > 0) addJson(params, parseJson(body));
+    if (body.length > 0) {
+      const parsed = parseJson(body);
+      refuseInexactMeta(body, parsed);
+      addJson(params, parsed);
+    }
   } else if (type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, options.maxBodyBytes);
     for (const [key, value] of new URLSearchParams(body)) {

@@ -1,12 +1,14 @@
 import { ApiError } from '@ingest/core';
 import type { DataCheck } from '@ingest/queue';
+import { refuseInexactMeta } from '../http/json-number-text';
 
 /**
  * The check of an import's stored data, before BullMQ parses it: past
  * `maxBytes` (HTTP's body cap, so a payload holds what an HTTP upload's
  * body may) it is refused unread, as HTTP refuses such a body; text that
- * is not JSON is refused as data that is no object is. Each refusal is
- * the body a failed import carries as its failed reason.
+ * is not JSON is refused as data that is no object is; a meta number
+ * JSON would read as other digits is refused as HTTP refuses it. Each
+ * refusal is the body a failed import carries as its failed reason.
  */
 export function importDataCheck(maxBytes: number): DataCheck {
   return (text) => {
@@ -17,15 +19,23 @@ export function importDataCheck(maxBytes: number): DataCheck {
         `job data exceeds ${maxBytes} bytes`,
       );
     }
+    let parsed: unknown;
     try {
-      JSON.parse(text);
-      return undefined;
+      parsed = JSON.parse(text);
     } catch {
       return new ApiError(
         'invalid_parameter',
         'job data is not JSON; add the payload as a JSON object',
         { parameters: [] },
       );
+    }
+    // Only the text tells what a number was written as.
+    try {
+      refuseInexactMeta(text, parsed);
+      return undefined;
+    } catch (err) {
+      // Anything else would be a fault of the scan: the job runs as before.
+      return err instanceof ApiError ? err : undefined;
     }
   };
 }

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inexactNumbers } from './json-number-text';
+
+const all = () => true;
+
+test('finds the numbers JSON reads as other digits, by their path', () => {
+  const json =
+    '{"a":1e-400,"b":[1,0.1000000000000000000001,{"c":9007199254740993}],' +
+    '"d":{"e\\"}":1E400,"f":"1e-400, \\"g\\":1e-400"},"h":-0.0}';
+  assert.deepEqual(inexactNumbers(json, all), [
+    { path: ['a'], text: '1e-400' },
+    { path: ['b', '1'], text: '0.1000000000000000000001' },
+    { path: ['b', '2', 'c'], text: '9007199254740993' },
+    { path: ['d', 'e"}'], text: '1E400' },
+  ]);
+});
+
+test('takes numbers that read as written, however they are written', () => {
+  const json = '[0, -0, 1.50, 1e1, 2E-3, 120.0, 5e-324, 9007199254740991, 1e21, 0.1]';
+  assert.deepEqual(inexactNumbers(json, all), []);
+});
+
+test('looks only where asked, by the path of the container', () => {
+  const json = '{"meta":{"BPM":1e-400},"other":{"x":1e-400},"top":1e-400}';
+  const metaOnly = inexactNumbers(json, (parent) => parent[0] === 'meta');
+  assert.deepEqual(metaOnly, [{ path: ['meta', 'BPM'], text: '1e-400' }]);
+});

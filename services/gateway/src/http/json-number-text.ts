@@ -1,0 +1,138 @@
+import { ApiError } from '@ingest/core';
+
+/** A number of a JSON text as written, and where it stands. */
+export interface NumberText {
+  /** Keys from the top (an array item by its index): `['meta', 'BPM']`. */
+  path: string[];
+  /** The number as the text has it: `1e-400`. */
+  text: string;
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The numbers of a JSON text that `JSON.parse` does not read as written:
+ * a value that prints back as other digits (`1e-400` reads as 0,
+ * `120.00000000000000001` as 120, `12345678901234567890` as
+ * …567000, `1e400` as Infinity). `1.50`, `1e1` and `-0` read exactly.
+ * Only for a text `JSON.parse` took: nothing here checks the syntax.
+ * `wanted` picks the paths looked at, by their container's path.
+ */
+export function inexactNumbers(
+  json: string,
+  wanted: (parent: string[]) => boolean,
+): NumberText[] {
+  const found: NumberText[] = [];
+  // One frame per open object or array: its key or index in hand.
+  const frames: Array<{ array: boolean; at: string; index: number }> = [];
+  let keyNext = false;
+  for (let i = 0; i < json.length; ) {
+    const c = json[i];
+    if (c === '"') {
+      const end = stringEnd(json, i);
+      const frame = frames.at(-1);
+      if (keyNext && frame) frame.at = JSON.parse(json.slice(i, end)) as string;
+      keyNext = false;
+      i = end;
+    } else if (c === '{' || c === '[') {
+      frames.push({ array: c === '[', at: '0', index: 0 });
+      keyNext = c === '{';
+      i++;
+    } else if (c === '}' || c === ']') {
+      frames.pop();
+      i++;
+    } else if (c === ',') {
+      const frame = frames.at(-1);
+      if (frame?.array) frame.at = String(++frame.index);
+      keyNext = !frame?.array;
+      i++;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      NUMBER.lastIndex = i;
+      const text = NUMBER.exec(json)![0];
+      const parent = frames.slice(0, -1).map((f) => f.at);
+      if (wanted(parent) && !readsExactly(text)) {
+        found.push({ path: frames.map((f) => f.at), text });
+      }
+      i += text.length;
+    } else {
+      i++;
+    }
+  }
+  return found;
+}
+
+/** Where a JSON string that starts at `start` (its quote) ends, past it. */
+function stringEnd(json: string, start: number): number {
+  for (let i = start + 1; i < json.length; i++) {
+    if (json[i] === '\\') i++;
+    else if (json[i] === '"') return i + 1;
+  }
+  return json.length;
+}
+
+/** True when the number `text` prints back as the same value. */
+function readsExactly(text: string): boolean {
+  const written = decimal(text);
+  const read = decimal(String(Number(text)));
+  return (
+    written !== undefined &&
+    read !== undefined &&
+    written.digits === read.digits &&
+    written.exponent === read.exponent
+  );
+}
+
+/**
+ * A decimal number as its significant digits and their power of ten
+ * (`-1.50e3` → `-15`, 2): equal for equal values. Infinity is none.
+ */
+function decimal(text: string) {
+  const parts = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!parts) return undefined;
+  const [, sign, whole, fraction = '', power = '0'] = parts;
+  const all = (whole + fraction).replace(/^0+/, '');
+  if (!all) return { digits: '0', exponent: 0 };
+  const digits = all.replace(/0+$/, '');
+  const exponent =
+    Number(power) - fraction.length + (all.length - digits.length);
+  return { digits: sign + digits, exponent };
+}
+
+/**
+ * Refuses a meta value written in a JSON text as a number that JSON reads
+ * as other digits: meta is text, kept as the client means it, and the
+ * value read would be stored silently changed. Both meta forms of a body
+ * are looked at: `{"meta": {"BPM": …}}` and `{"meta[BPM]": …}`. `parsed`
+ * is what JSON.parse made of `json`: a text is only scanned when it holds
+ * a meta number at all.
+ */
+export function refuseInexactMeta(json: string, parsed: unknown): void {
+  if (!hasMetaNumber(parsed)) return;
+  const [first] = inexactNumbers(json, (parent) =>
+    parent.length === 0 || (parent.length === 1 && parent[0] === 'meta'),
+  ).filter(({ path }) => path.length === 2 || path[0].startsWith('meta['));
+  if (!first) return;
+
+  const [top, field] = first.path;
+  const name = (field === undefined ? top : `meta[${field}]`).slice(0, 100);
+  const shown = first.text.length > 40 ? `${first.text.slice(0, 40)}…` : first.text;
+  throw new ApiError(
+    'invalid_parameter',
+    `${name} is a JSON number that cannot be read exactly ` +
+      `(${shown} reads as ${String(Number(first.text))}); send it as a string`,
+    { parameters: [name] },
+  );
+}
+
+function hasMetaNumber(parsed: unknown): boolean {
+  if (!isObject(parsed)) return false;
+  return Object.entries(parsed).some(([key, value]) =>
+    key === 'meta'
+      ? isObject(value) && Object.values(value).some((v) => typeof v === 'number')
+      : key.startsWith('meta[') && typeof value === 'number',
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

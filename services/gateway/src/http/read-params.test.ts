@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { readParams } from './read-params';
+
+let server: LoopbackServer;
+
+before(async () => {
+  // Answers the meta it read, or the refusal's body.
+  server = await listenOnLoopback(
+    http.createServer((req, res) => {
+      readParams(req, { maxBodyBytes: 1 << 16 }).then(
+        (params) => res.end(JSON.stringify({ meta: params.meta })),
+        (err: unknown) => {
+          res.statusCode = 400;
+          res.end(JSON.stringify(err instanceof ApiError ? err.toBody() : String(err)));
+        },
+      );
+    }),
+  );
+});
+
+after(() => server?.close());
+
+/** POSTs `body` as it is written: JSON.stringify cannot write 1e-400. */
+async function post(body: string) {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe('a meta number in a JSON body', () => {
+  test('that JSON reads as other digits is refused, naming the field', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['{"meta":{"BPM":1e-400}}', 'meta[BPM]', '1e-400 reads as 0'],
+      ['{"meta":{"Tempo":-2.5e-330}}', 'meta[Tempo]', '-2.5e-330 reads as 0'],
+      [
+        '{"meta":{"Catalog":12345678901234567890}}',
+        'meta[Catalog]',
+        '12345678901234567890 reads as 12345678901234567000',
+      ],
+      [
+        '{"meta":{"BPM":120.00000000000000001}}',
+        'meta[BPM]',
+        '120.00000000000000001 reads as 120',
+      ],
+      ['{"meta[ISRC]":0.30000000000000000001}', 'meta[ISRC]', 'reads as 0.3'],
+      ['{"job_id":1,"meta":{"Title":"x","BPM":1E+400}}', 'meta[BPM]', 'reads as Infinity'],
+    ];
+    for (const [body, name, reading] of cases) {
+      const answer = await post(body);
+      assert.equal(answer.status, 400, `${body}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'invalid_parameter', body);
+      assert.deepEqual(answer.body.parameters, [name], body);
+      assert.ok(answer.body.error.startsWith(`${name} is a JSON number`), body);
+      assert.ok(answer.body.error.includes(reading), `${body}: ${answer.body.error}`);
+      assert.match(answer.body.error, /send it as a string$/);
+    }
+  });
+
+  test('that JSON reads exactly is kept as its digits', async () => {
+    const answer = await post(
+      '{"meta":{"BPM":120.0,"Tempo":92.50,"Track Number":1e1,' +
+        '"Catalog":"1e-400","Mood":-0,"Version":5e-324},"other":1e-400}',
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, {
+      BPM: '120',
+      Tempo: '92.5',
+      'Track Number': '10',
+      Catalog: '1e-400',
+      Mood: '0',
+      Version: '5e-324',
+    });
+  });
+});
