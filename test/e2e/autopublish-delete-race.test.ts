@@ -26,7 +26,7 @@ let fixture: FixtureStack;
 
 before(async () => {
   fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 2),
+    fixtures: (dir) => makeDistinctTones(dir, 4),
     transcoders: 0,
     // The gateways' own timers stay asleep; the test runs this one.
     env: { INGEST_AUTOPUBLISH_IDLE: '10m' },
@@ -48,14 +48,11 @@ async function upload(jobId: number, tone: number, autopublish: boolean) {
   return res.body.upload_id as number;
 }
 
-test('a delete of the last autopublish upload beats the idle publish', async () => {
-  const created = await call('createJob', { name: 'raced' });
-  const jobId = created.body.job_id as number;
-  // A plain upload stays: without the autopublish one, the job is not
-  // empty, so only the autopublish rule can keep it open.
-  const plain = await upload(jobId, 1, false);
-  const auto = await upload(jobId, 2, true);
-
+/**
+ * An autopublisher as a gateway's, over a connection of its own; its
+ * queues' connections are made before a test holds writes.
+ */
+function ownAutopublisher() {
   const own = createRedis(fixture.stack.redisServer.url);
   const store = new StateStore(own);
   const transcode = openQueue('transcode', own);
@@ -68,7 +65,23 @@ test('a delete of the last autopublish upload beats the idle publish', async () 
     maxUploads: 1000,
     logger: createLogger('gateway', 'silent'),
   });
+  const close = async () => {
+    await transcode.close();
+    await checks.close();
+    own.disconnect();
+  };
+  return { timer, checks, close };
+}
 
+test('a delete of the last autopublish upload beats the idle publish', async () => {
+  const created = await call('createJob', { name: 'raced' });
+  const jobId = created.body.job_id as number;
+  // A plain upload stays: without the autopublish one, the job is not
+  // empty, so only the autopublish rule can keep it open.
+  const plain = await upload(jobId, 1, false);
+  const auto = await upload(jobId, 2, true);
+
+  const { timer, checks, close } = ownAutopublisher();
   try {
     await checks.getDelayedCount(); // connected before the hold
     const hold = await holdWrites(fixture.stack.redis);
@@ -89,9 +102,7 @@ test('a delete of the last autopublish upload beats the idle publish', async () 
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(outcome, 'no_autopublish');
   } finally {
-    await transcode.close();
-    await checks.close();
-    own.disconnect();
+    await close();
   }
 
   const job = await fixture.stack.store.jobById(jobId);
@@ -103,4 +114,26 @@ test('a delete of the last autopublish upload beats the idle publish', async () 
   const published = await call('publish', { job_id: jobId });
   assert.equal(published.status, 200, JSON.stringify(published.body));
   assert.equal((await fixture.stack.store.uploadById(plain))?.status, 'queued');
+});
+
+test("a delete between an autopublish upload's add and its mark leaves no mark", async () => {
+  const created = await call('createJob', { name: 'late mark' });
+  const jobId = created.body.job_id as number;
+  const plain = await upload(jobId, 3, false);
+  // Added, not marked yet: the uploading gateway's next step is the
+  // mark (Autopublisher.noteUpload), and the delete lands first.
+  const auto = await upload(jobId, 4, false);
+  const deleted = await call('delete', { upload_id: auto });
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+
+  const { timer, close } = ownAutopublisher();
+  try {
+    await timer.noteUpload(jobId, `upload:${auto}`);
+    // No mark outlives the upload, so the idle timer finds none.
+    assert.equal(await timer.publishIfOpen(jobId, 'idle'), 'no_autopublish');
+  } finally {
+    await close();
+  }
+  assert.equal((await fixture.stack.store.jobById(jobId))?.state, 'open');
+  assert.equal((await fixture.stack.store.uploadById(plain))?.status, 'uploaded');
 });

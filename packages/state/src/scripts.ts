@@ -168,6 +168,21 @@ return {'dropped', sources or '{}'}
 `;
 
 /**
+ * KEYS: jobAutopublish, job, item. ARGV: member (`upload:<id>` /
+ * `update:<id>`). Marks an autopublish item of the job, only while the
+ * item still waits: a delete (DROP_WAITING) that landed between the
+ * item's add and this mark took out no member, and a mark made now
+ * would outlive its item. Either order ends alike: the job marked, the
+ * member only with its item. Returns 1 when the member was added.
+ */
+export const MARK_WAITING = `
+redis.call('HSET', KEYS[2], 'autopublishMarked', '1')
+if redis.call('HGET', KEYS[3], 'status') ~= 'uploaded' then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * The end of a compare-and-set script on the hash KEYS[1]. ARGV: field,
  * expected, new, … (triples). Rewrites the fields only if each still
  * holds what the caller read (a missing field reads as ''). Returns 'ok'

@@ -165,6 +165,22 @@ test('an idle publish is refused once its autopublish uploads were dropped', asy
   });
 });
 
+test('a mark that comes after its upload was dropped marks nothing', async () => {
+  const site = await newSite('t9');
+  const job = await store.createJob(site.id, { name: 'late mark' });
+  const plain = await waiting(site.id, job.id);
+  const auto = await waiting(site.id, job.id);
+  // A delete lands between the upload's add and its mark.
+  assert.equal((await new DeletionStore(redis).dropWaiting(auto)).dropped, true);
+  await store.autopublish.mark(job.id, `upload:${auto.id}`);
+
+  // As if the mark had come first and the drop taken it out.
+  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), []);
+  assert.equal(await store.autopublish.any(job.id), false);
+  assert.equal(await store.publish(job.id, '', true), 'no_autopublish');
+  assert.equal((await store.uploadById(plain.id))?.status, 'uploaded');
+});
+
 test('an idle publish goes ahead with a mark left, or none ever made', async () => {
   const site = await newSite('t8');
   const marked = await store.createJob(site.id, { name: 'marked' });

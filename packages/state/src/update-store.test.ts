@@ -122,11 +122,24 @@ test('a dropped update takes its autopublish mark with it', async () => {
     sources: {},
   });
   assert.ok(added !== 'closed');
+  const upload = await store.addUpload(1, job.id, {
+    formats: ['mp3'],
+    sources: {},
+    meta: {},
+  });
+  assert.ok(upload !== 'closed' && 'id' in upload);
   await store.autopublish.mark(job.id, `update:${added.id}`);
-  await store.autopublish.mark(job.id, 'upload:99');
+  await store.autopublish.mark(job.id, `upload:${upload.id}`);
 
   assert.equal((await updates.dropWaiting(added)).dropped, true);
   assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [
-    'upload:99',
+    `upload:${upload.id}`,
+  ]);
+
+  // A mark that comes after the drop (a delete between the update's add
+  // and its mark) adds none.
+  assert.equal(await store.autopublish.mark(job.id, `update:${added.id}`), false);
+  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [
+    `upload:${upload.id}`,
   ]);
 });
