@@ -43,8 +43,9 @@ return 0`;
  * Here `check` sees the text first. A job it refuses is made with data
  * `null`, its stored data is replaced by `null` so that any BullMQ
  * client can read the job, and the processor runs with the refusal
- * (`dataRefusalOf`) to fail it as it fails any refused job. Nothing of a
- * refused text is parsed, kept or logged.
+ * (`dataRefusalOf`) to fail it as it fails any refused job. BullMQ never
+ * parses a refused text, and nothing of it is kept or logged. (Data that
+ * passes is parsed twice, by the check and by BullMQ.)
  */
 export class CheckedDataWorker<D, R> extends Worker<D, R> {
   constructor(
