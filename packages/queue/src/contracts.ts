@@ -230,12 +230,20 @@ export function handoverCheckOptions(jobId: number): JobsOptions {
 /**
  * What a delivery schedule (INGEST_WEBHOOK_SCHEDULE and the like) makes
  * of a job's retries: one attempt, then one per entry, each retry
- * waiting its entry (scheduleDelay).
+ * waiting its entry (scheduleDelay). A receiver that asks for a longer
+ * wait (`askedMs`, from its Retry-After) gets it, up to the schedule's
+ * longest entry: it can slow the retries down, never speed them up or
+ * hold a delivery back without bound.
  */
 export function scheduledRetries(scheduleMs: number[]) {
+  const longest = Math.max(0, ...scheduleMs);
   return {
     attempts: scheduleMs.length + 1,
-    delay: (attemptsMade: number) => scheduleDelay(scheduleMs, attemptsMade),
+    delay: (attemptsMade: number, askedMs = 0) =>
+      Math.max(
+        scheduleDelay(scheduleMs, attemptsMade),
+        Math.min(askedMs, longest),
+      ),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { handoverCheckOptions, QUEUE_POLICIES } from './contracts';
 import { openQueue, openWorker } from './queues';
 import { createRedis } from './redis-connection';
+import { RetryLaterError } from './retry-later-error';
 
 let server: RedisServer;
 let redis: Redis;
@@ -88,6 +89,26 @@ test('a worker waits the schedule entry before each retry', async () => {
   );
   await worker.close();
   assert.deepEqual(delays, [100, 5_000, 5_000]);
+});
+
+test("a receiver's Retry-After stretches a retry up to the longest entry", async () => {
+  const worker = openWorker('webhook', blocking, idle, {
+    logger,
+    scheduleMs: [100, 5_000],
+  });
+  const strategy = worker.opts.settings?.backoffStrategy;
+  assert.ok(strategy);
+  const delay = (attemptsMade: number, askedMs: number) =>
+    strategy(
+      attemptsMade,
+      'schedule',
+      new RetryLaterError('webhook answered 429', askedMs),
+      undefined as never,
+    );
+  const delays = [delay(1, 2_000), delay(1, 3_600_000), delay(2, 50)];
+  await worker.close();
+  // Asked for longer: waited, but never past 5 s; shorter: the schedule.
+  assert.deepEqual(delays, [2_000, 5_000, 5_000]);
 });
 
 test("a publish's hand-over check is one per job, due after the latest publish", async () => {

@@ -10,6 +10,7 @@ import {
 } from './contracts';
 import { KEY_PREFIX } from './redis-connection';
 import { RedisFullWatch } from './redis-full-watch';
+import { RetryLaterError } from './retry-later-error';
 import { logWorkerErrors, type WorkerLogger } from './worker-errors';
 
 export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
@@ -103,7 +104,13 @@ export function openWorker<N extends QueueName, R = unknown>(
   }
   if (settings.scheduleMs) {
     const { delay } = scheduledRetries(settings.scheduleMs);
-    options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
+    options.settings = {
+      backoffStrategy: (attemptsMade, _type, err) =>
+        delay(
+          attemptsMade,
+          err instanceof RetryLaterError ? err.retryAfterMs : 0,
+        ),
+    };
   }
   const worker = new Worker<QueuePayloads[N], R>(
     QUEUES[name],

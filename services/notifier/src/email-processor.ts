@@ -23,7 +23,8 @@ export interface EmailProcessorDeps {
 /**
  * Sends a job's summary to one address. An address that is not exactly
  * one plain mailbox is refused, never sent; a failed send throws so the
- * queue retries on the email schedule.
+ * queue retries on the email schedule, unless the server refused the
+ * recipient or the message for good (a 5xx reply).
  */
 export function createEmailProcessor(deps: EmailProcessorDeps) {
   const now = deps.now ?? (() => new Date());
@@ -55,6 +56,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     const startedAt = now();
     const started = performance.now();
     let error: string | undefined;
+    let refused = false;
     try {
       const sending = deps.sender.send({ to, ...summary, key: String(job.id) });
       await untilAborted(sending, deps.signal);
@@ -62,11 +64,12 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       // Handed back, to be sent again (same Message-ID), not an attempt.
       if (deps.signal?.aborted) throw err;
       error = describe(err);
+      refused = refusedForGood(err);
     }
 
     const outcome: Outcome = !error
       ? 'delivered'
-      : isLast
+      : isLast || refused
         ? 'gave_up'
         : 'retry';
     await deps.recorder.record({
@@ -76,8 +79,28 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       outcome,
       error,
     });
+    if (refused) throw new UnrecoverableError(`email refused: ${error}`);
     if (error) throw new Error(`email not sent: ${error}`);
   };
+}
+
+/**
+ * The server refused this recipient or this message with a permanent
+ * (5xx) reply: sending it again would be refused again. A 5xx elsewhere
+ * (to the login, say) is the operator's setting and may be fixed before
+ * the next try, as may a 4xx or a broken connection.
+ */
+function refusedForGood(err: unknown): boolean {
+  const { responseCode, code } = (err ?? {}) as {
+    responseCode?: unknown;
+    code?: unknown;
+  };
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    (code === 'EENVELOPE' || code === 'EMESSAGE')
+  );
 }
 
 async function summaryInput(

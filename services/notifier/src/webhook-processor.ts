@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
-import type { TypedJob } from '@ingest/queue';
+import { RetryLaterError, type TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
+import { retryAfterMs } from './retry-after';
 import { signWebhook } from './webhook-signer';
 
 /** The part of `@ingest/net`'s safeRequest the notifier uses. */
@@ -20,7 +21,11 @@ export type WebhookPost = (
     allowPrivate: boolean;
     signal?: AbortSignal;
   },
-) => Promise<{ status: number; body: Readable }>;
+) => Promise<{
+  status: number;
+  body: Readable;
+  headers?: Record<string, string | string[] | undefined>;
+}>;
 
 export interface WebhookProcessorDeps {
   store: StateStore;
@@ -46,12 +51,15 @@ interface Attempt {
   permanent?: boolean;
   /** Cut short by a shutdown: logged, then the job is handed back. */
   cutShort?: unknown;
+  /** How long the receiver asked to wait before the next try (ms). */
+  retryAfterMs?: number;
 }
 
 /**
  * Delivers a job's stored event to one URL. 2xx ends the job, 410 stops
  * it for good, anything else throws so the queue retries on the
- * schedule; the last failure tells the site's contact.
+ * schedule (later when the answer's Retry-After asks so); the last
+ * failure tells the site's contact.
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const now = deps.now ?? (() => new Date());
@@ -101,7 +109,12 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
 
     const reason = result.error ?? `webhook answered ${result.status}`;
-    if (outcome === 'retry') throw new Error(reason);
+    if (outcome === 'retry') {
+      // A 429 or 503 may say when to come back; the retry waits for it.
+      throw result.retryAfterMs === undefined
+        ? new Error(reason)
+        : new RetryLaterError(reason, result.retryAfterMs);
+    }
 
     const contact = site.contactEmail;
     if (contact && isSingleAddress(contact)) {
@@ -133,7 +146,10 @@ async function post(
     });
     // The answer's body is of no use; drop it so the socket is freed.
     response.body.destroy();
-    return { status: response.status };
+    return {
+      status: response.status,
+      retryAfterMs: retryAfterMs(response.headers?.['retry-after'], Date.now()),
+    };
   } catch (err) {
     // The receiver may have seen it, so the log keeps it (SPEC §4: every
     // attempt); the job is then handed back.
