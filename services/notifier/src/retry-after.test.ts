@@ -14,7 +14,10 @@ test('Retry-After in seconds or as an HTTP date', () => {
 });
 
 test('anything else leaves the schedule alone', () => {
-  for (const value of [undefined, '', '-5', '1.5', '12abc', 'soon', '2e3', 'foo 1', '2026-12-05T13:00:00Z']) {
+  const values = [undefined, '', '-5', '1.5', '12abc', 'soon', '2e3'];
+  // Date.parse takes these; HTTP does not.
+  values.push('foo 1', '2026-12-05T13:00:00Z');
+  for (const value of values) {
     assert.equal(retryAfterMs(value, NOW), undefined, String(value));
   }
 });
