@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
 import { RetryLaterError, type TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
 import { retryAfterMs } from './retry-after';
+import { SiteSlots } from './site-slots';
 import { signWebhook } from './webhook-signer';
 
 /** The part of `@ingest/net`'s safeRequest the notifier uses. */
@@ -40,6 +41,8 @@ export interface WebhookProcessorDeps {
    * a POST still waiting for its answer is dropped, and not logged.
    */
   signal?: AbortSignal;
+  /** Shares of the webhook slots by site; default WEBHOOK_SLOTS_PER_SITE. */
+  slots?: SiteSlots;
   now?: () => Date;
 }
 
@@ -63,8 +66,12 @@ interface Attempt {
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const now = deps.now ?? (() => new Date());
+  const slots = deps.slots ?? new SiteSlots();
 
-  return async (job: TypedJob<'webhook'>): Promise<{ status: number }> => {
+  return async (
+    job: TypedJob<'webhook'>,
+    token?: string,
+  ): Promise<{ status: number }> => {
     const { jobId, eventId, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const isLast = attempt >= (job.opts.attempts ?? 1);
@@ -74,17 +81,29 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const site = owner && (await deps.store.getSite(owner.siteId));
     if (!body || !site) throw new UnrecoverableError('event or site missing');
 
+    // A site already holding its share of the slots gets this one later,
+    // not counted as an attempt: its slow receiver holds up only itself.
+    const slotted = token !== undefined && slots.take(site.id);
+    if (token !== undefined && !slotted) {
+      return putOff(job, token, deps);
+    }
+
     const startedAt = now();
     const started = performance.now();
-    const result = await post(deps, url, {
-      body,
-      headers: signWebhook({
-        secret: site.webhookSecret,
-        id: eventId,
-        timestamp: startedAt.getTime() / 1000,
+    let result: Attempt;
+    try {
+      result = await post(deps, url, {
         body,
-      }),
-    });
+        headers: signWebhook({
+          secret: site.webhookSecret,
+          id: eventId,
+          timestamp: startedAt.getTime() / 1000,
+          body,
+        }),
+      });
+    } finally {
+      if (slotted) slots.release(site.id);
+    }
     const durationMs = performance.now() - started;
 
     const outcome = outcomeOf(result, isLast);
@@ -127,6 +146,24 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
     throw new UnrecoverableError(reason);
   };
+}
+
+/**
+ * Puts the job back to wait about one attempt's time limit, by when the
+ * site's slots have come free, spread so that its waiting deliveries do
+ * not all come back at once.
+ */
+async function putOff(
+  job: TypedJob<'webhook'>,
+  token: string,
+  deps: WebhookProcessorDeps,
+): Promise<never> {
+  // Shutting down: the hand-back puts it back itself.
+  if (deps.signal?.aborted) throw new Error('handed back');
+  const delayMs = Math.round(deps.timeoutMs * (0.5 + Math.random()));
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  // Tells BullMQ that the job was moved on purpose.
+  throw new DelayedError();
 }
 
 async function post(
