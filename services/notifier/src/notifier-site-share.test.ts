@@ -104,8 +104,14 @@ test("a stuck site's webhooks do not hold up another site's", async () => {
       healthyPosts[0] <= WEBHOOK_SLOTS_PER_SITE,
       `delivered after ${healthyPosts[0]} stuck POSTs`,
     );
-    // The stuck site still has its share going.
+    // The stuck site still has its share going; the rest wait their
+    // turn, no attempt counted.
     await waitFor(() => stuckPosts.length >= WEBHOOK_SLOTS_PER_SITE);
+    const lastId = jobIds.webhook(`evt_${slow.job.id}_stuck${STUCK - 1}`);
+    const last = await webhooks.getJob(lastId);
+    assert.equal(last?.attemptsMade, 0);
+    const stuckLog = await store.deliveries.list(slow.job.id);
+    assert.ok(stuckLog.length <= WEBHOOK_SLOTS_PER_SITE, 'put-offs are not logged');
     const log = await store.deliveries.list(other.job.id);
     assert.deepEqual(
       log.map((d) => [d.attempt, d.status, d.ok]),
