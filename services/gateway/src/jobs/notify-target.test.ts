@@ -33,3 +33,22 @@ test('a URL of another scheme is told it must be http(s)', () => {
     assert.match(err.message, /http or https/, value);
   }
 });
+
+test('an international domain is taken in its ASCII form', () => {
+  assert.deepEqual(parseNotifyTarget('jo@bücher.de'), {
+    kind: 'email',
+    value: 'jo@xn--bcher-kva.de',
+  });
+  assert.deepEqual(parseNotifyTarget('jo@xn--bcher-kva.de').value, 'jo@xn--bcher-kva.de');
+  // Only the domain: a local part outside ASCII stays refused, and so do
+  // lists and names however their domains are written.
+  for (const value of [
+    'jö@example.com',
+    'jo@bücher.de, ops@example.com',
+    'Jo <jo@bücher.de>',
+    'jo@bücher\u2028.de',
+    'jo@',
+  ]) {
+    assert.equal(refusal(value).code, 'invalid_address', value);
+  }
+});

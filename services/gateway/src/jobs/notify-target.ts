@@ -1,20 +1,24 @@
-import { ApiError, isSingleAddress } from '@ingest/core';
+import { ApiError, asciiDomain, isSingleAddress } from '@ingest/core';
 import type { Params } from '../http/params';
 
 export type NotifyTarget =
   | { kind: 'url'; value: string }
   | { kind: 'email'; value: string };
 
-/** One email address, refused when it could carry more (SPEC §4). */
+/**
+ * One email address, refused when it could carry more (SPEC §4). An
+ * international domain is kept in its ASCII (xn--) form.
+ */
 export function parseEmail(value: string, name = 'email'): string {
-  if (!isSingleAddress(value)) {
+  const address = asciiDomain(value);
+  if (!isSingleAddress(address)) {
     throw new ApiError(
       'invalid_address',
-      `${name} must be one plain email address (ASCII, no name, list or ` +
-        'line break)',
+      `${name} must be one plain email address (an ASCII name before ` +
+        'the @; no display name, list or line break)',
     );
   }
-  return value;
+  return address;
 }
 
 /** `oncomplete`: an http(s) URL for a webhook, or one email address. */
