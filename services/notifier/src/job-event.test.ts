@@ -183,3 +183,29 @@ test('the summary escapes client text and keeps headers fixed', () => {
   assert.match(summary.text, /Upload 22: no audio stream \[no_audio\]/);
   assert.match(summary.html, /<a href="https:\/\/ingest\.example\.com/);
 });
+
+test('a webhook refused for its address tells the contact why', () => {
+  const event = buildJobEvent(input);
+  const summary = renderSummary({
+    reason: 'webhook-exhausted',
+    event,
+    jobName: '',
+    webhook: {
+      origin: 'http://10.0.0.8',
+      attempts: 1,
+      lastError: 'address_not_allowed',
+    },
+  });
+  assert.equal(summary.subject, 'Job 12: webhook delivery failed');
+  assert.match(summary.text, /to http:\/\/10\.0\.0\.8 failed once and/);
+  assert.match(summary.text, /private, loopback or link-local address/);
+
+  const redirected = renderSummary({
+    reason: 'webhook-exhausted',
+    event,
+    jobName: '',
+    webhook: { origin: 'http://hooks.test', attempts: 8, lastError: 'HTTP 308' },
+  });
+  assert.match(redirected.text, /failed 8 times/);
+  assert.match(redirected.text, /Give the final URL as oncomplete/);
+});
