@@ -15,8 +15,11 @@ const ATEXT = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]/.source;
 // A dot-atom of at most 64 characters: no leading, trailing or double dot.
 const LOCAL_PART = `(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*`;
 const DOMAIN_LABEL = /[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?/.source;
+// The last label is a top-level domain, never all digits: `a@127.0.0.1`
+// is an IP address posing as a domain, which a relay might deliver to.
+const TOP_LABEL = `(?![0-9]+$)${DOMAIN_LABEL}`;
 const MAILBOX = new RegExp(
-  `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`,
+  `^${LOCAL_PART}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*\\.${TOP_LABEL}$`,
 );
 
 const MAX_LENGTH = 254;

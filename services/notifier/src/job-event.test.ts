@@ -152,12 +152,16 @@ test('deliveries follow oncomplete and createJob', () => {
 
 test('header addresses must be one plain mailbox', () => {
   assert.ok(isSingleAddress('jane.doe+tag@example.co.uk'));
+  assert.ok(isSingleAddress('ops@123.example'));
+  assert.ok(isSingleAddress('ops@mail.xn--p1ai'));
   for (const bad of [
     'a@example.com\r\nBcc: b@example.com',
     'a@example.com, b@example.com',
     'Jane <a@example.com>',
     'a@example.com\n',
     'a@localhost',
+    'a@127.0.0.1',
+    'a@10.0.0.8',
     'a..b@example.com',
     '.a@example.com',
     'a.@example.com',
