@@ -105,10 +105,11 @@ export function openWorker<N extends QueueName, R = unknown>(
   if (settings.scheduleMs) {
     const { delay } = scheduledRetries(settings.scheduleMs);
     options.settings = {
-      backoffStrategy: (attemptsMade, _type, err) =>
+      backoffStrategy: (attemptsMade, _type, err, job) =>
         delay(
           attemptsMade,
           err instanceof RetryLaterError ? err.retryAfterMs : 0,
+          job ? Date.now() - job.timestamp : 0,
         ),
     };
   }
