@@ -41,7 +41,7 @@ export interface WebhookProcessorDeps {
    * a POST still waiting for its answer is dropped, and not logged.
    */
   signal?: AbortSignal;
-  /** Shares of the webhook slots by site; default WEBHOOK_SLOTS_PER_SITE. */
+  /** The webhook slots in use, by site; default: a SiteSlots of its own. */
   slots?: SiteSlots;
   now?: () => Date;
 }
@@ -81,8 +81,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const site = owner && (await deps.store.getSite(owner.siteId));
     if (!body || !site) throw new UnrecoverableError('event or site missing');
 
-    // A site already holding its share of the slots gets this one later,
-    // not counted as an attempt: its slow receiver holds up only itself.
+    // A site past its share of the slots, with none to spare, gets this
+    // one later, no attempt counted: its slow receiver holds up itself,
+    // not the other sites (see SiteSlots).
     const slotted = token !== undefined && slots.take(site.id);
     if (token !== undefined && !slotted) {
       return putOff(job, token, deps);
