@@ -7,6 +7,7 @@ import { renderSummary, type SummaryInput } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 import type { MailSender } from './mail-sender';
 import type { Outcome } from './notifier-metrics';
+import { describeSendError, refusedForGood } from './send-error';
 
 export interface EmailProcessorDeps {
   store: StateStore;
@@ -63,7 +64,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     } catch (err) {
       // Handed back, to be sent again (same Message-ID), not an attempt.
       if (deps.signal?.aborted) throw err;
-      error = describe(err);
+      error = describeSendError(err);
       refused = refusedForGood(err);
     }
 
@@ -82,25 +83,6 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     if (refused) throw new UnrecoverableError(`email refused: ${error}`);
     if (error) throw new Error(`email not sent: ${error}`);
   };
-}
-
-/**
- * The server refused this recipient or this message with a permanent
- * (5xx) reply: sending it again would be refused again. A 5xx elsewhere
- * (to the login, say) is the operator's setting and may be fixed before
- * the next try, as may a 4xx or a broken connection.
- */
-function refusedForGood(err: unknown): boolean {
-  const { responseCode, code } = (err ?? {}) as {
-    responseCode?: unknown;
-    code?: unknown;
-  };
-  return (
-    typeof responseCode === 'number' &&
-    responseCode >= 500 &&
-    responseCode < 600 &&
-    (code === 'EENVELOPE' || code === 'EMESSAGE')
-  );
 }
 
 async function summaryInput(
@@ -145,16 +127,4 @@ function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
       signal.removeEventListener('abort', onAbort);
     });
   });
-}
-
-/** SMTP reply code or error code; never the message, which may quote data. */
-function describe(err: unknown): string {
-  const e = (err ?? {}) as {
-    responseCode?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  if (typeof e.responseCode === 'number') return `smtp ${e.responseCode}`;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  return typeof e.name === 'string' ? e.name : 'send_failed';
 }
