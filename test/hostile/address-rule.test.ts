@@ -123,3 +123,18 @@ test('a webhook to loopback is refused and logged, never sent', async () => {
   const health = await fetch(`${stack.gatewayUrl}/healthz`);
   assert.equal(health.status, 200);
 });
+
+test('a webhook to a loopback IP address is refused at the API', async () => {
+  const hook = `${receiver.url}/hook`; // http://127.0.0.1:<port>
+  for (const [endpoint, params] of [
+    ['publish', { oncomplete: hook }],
+    ['upload', { url: `${server.url}/good.wav`, oncomplete: hook }],
+  ] as const) {
+    const answer = await call(endpoint, params);
+    const shown = `${endpoint}: ${JSON.stringify(answer.body)}`;
+    assert.equal(answer.status, 422, shown);
+    assert.equal(answer.body.code, 'url_not_allowed', shown);
+    assert.match(answer.body.error, /oncomplete URL refused: .* is loopback/, shown);
+  }
+  assert.equal(webhookRequests, 0, 'the receiver was never called');
+});

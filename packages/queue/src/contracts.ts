@@ -230,12 +230,22 @@ export function handoverCheckOptions(jobId: number): JobsOptions {
 /**
  * What a delivery schedule (INGEST_WEBHOOK_SCHEDULE and the like) makes
  * of a job's retries: one attempt, then one per entry, each retry
- * waiting its entry (scheduleDelay).
+ * waiting its entry (scheduleDelay). A receiver that asks for a longer
+ * wait (`askedMs`, from its Retry-After) gets it, but never longer than
+ * the schedule's longest entry, nor past the time the whole schedule
+ * would take from the job's start (`elapsedMs` ago): it can slow the
+ * retries down, not speed them up or make them last longer in all.
  */
 export function scheduledRetries(scheduleMs: number[]) {
+  const longest = Math.max(0, ...scheduleMs);
+  const span = scheduleMs.reduce((sum, ms) => sum + ms, 0);
   return {
     attempts: scheduleMs.length + 1,
-    delay: (attemptsMade: number) => scheduleDelay(scheduleMs, attemptsMade),
+    delay: (attemptsMade: number, askedMs = 0, elapsedMs = 0) =>
+      Math.max(
+        scheduleDelay(scheduleMs, attemptsMade),
+        Math.min(askedMs, longest, span - elapsedMs),
+      ),
   };
 }
 

@@ -7,6 +7,7 @@ export * from './redis-full-watch';
 export * from './redis-outage';
 export * from './redis-preflight';
 export * from './queue-metrics';
+export * from './retry-later-error';
 export * from './run-hand-back';
 export * from './worker-errors';
 export * from './storage-wait';

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { handoverCheckOptions, QUEUE_POLICIES } from './contracts';
 import { openQueue, openWorker } from './queues';
 import { createRedis } from './redis-connection';
+import { RetryLaterError } from './retry-later-error';
 
 let server: RedisServer;
 let redis: Redis;
@@ -88,6 +89,36 @@ test('a worker waits the schedule entry before each retry', async () => {
   );
   await worker.close();
   assert.deepEqual(delays, [100, 5_000, 5_000]);
+});
+
+test("a receiver's Retry-After stretches a retry up to the longest entry", async () => {
+  const worker = openWorker('webhook', blocking, idle, {
+    logger,
+    scheduleMs: [100, 5_000],
+  });
+  const strategy = worker.opts.settings?.backoffStrategy;
+  assert.ok(strategy);
+  const delay = (attemptsMade: number, askedMs: number, startedAgo = 0) =>
+    strategy(
+      attemptsMade,
+      'schedule',
+      new RetryLaterError('webhook answered 429', askedMs),
+      { timestamp: Date.now() - startedAgo } as never,
+    );
+  const delays = [
+    delay(1, 2_000),
+    delay(1, 3_600_000),
+    delay(2, 50),
+    // The schedule's 5.1 s from the start are nearly gone.
+    delay(1, 3_600_000, 4_100),
+  ] as number[];
+  await worker.close();
+  // Asked for longer: waited, but never past 5 s, nor past the end of
+  // the schedule; shorter: the schedule.
+  assert.equal(delays[0], 2_000);
+  assert.equal(delays[1], 5_000);
+  assert.equal(delays[2], 5_000);
+  assert.ok(delays[3] >= 950 && delays[3] <= 1_000, `got ${delays[3]}`);
 });
 
 test("a publish's hand-over check is one per job, due after the latest publish", async () => {

@@ -11,6 +11,7 @@ import {
 import { CheckedDataWorker, type DataCheck } from './checked-data-worker';
 import { KEY_PREFIX } from './redis-connection';
 import { RedisFullWatch } from './redis-full-watch';
+import { RetryLaterError } from './retry-later-error';
 import { logWorkerErrors, type WorkerLogger } from './worker-errors';
 
 export type TypedQueue<N extends QueueName> = Queue<QueuePayloads[N]>;
@@ -110,7 +111,14 @@ export function openWorker<N extends QueueName, R = unknown>(
   }
   if (settings.scheduleMs) {
     const { delay } = scheduledRetries(settings.scheduleMs);
-    options.settings = { backoffStrategy: (attemptsMade) => delay(attemptsMade) };
+    options.settings = {
+      backoffStrategy: (attemptsMade, _type, err, job) =>
+        delay(
+          attemptsMade,
+          err instanceof RetryLaterError ? err.retryAfterMs : 0,
+          job ? Date.now() - job.timestamp : 0,
+        ),
+    };
   }
   const run = policy.outsideProducers
     ? withPolicyRetries(processor, policy)

@@ -96,6 +96,7 @@ export function buildGatewayParts(
     fetchSource: overrides.fetchSource ?? fetcherOf(config),
     maxSourceBytes: config.maxSourceBytes,
     autopublisher,
+    allowPrivateUrls: config.allowPrivateUrls,
     secondary: new SecondarySources({
       store,
       index: new SourceIndex(redis),
@@ -111,6 +112,7 @@ export function buildGatewayParts(
     transcode: queues.transcode,
     autopublisher,
     logger,
+    allowPrivateUrls: config.allowPrivateUrls,
   });
 
   return {

@@ -196,6 +196,7 @@ function gatewayApp(
       runningLeaseMs: HOLDER_LEASE_MS,
     }),
     uploadSlotLeaseMs: HOLDER_LEASE_MS,
+    allowPrivateUrls: config.allowPrivateUrls,
     uploadMetrics: uploadMetrics(registry),
     ready: async () => {
       const found = await redisReadiness(redis);

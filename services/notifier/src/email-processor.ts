@@ -7,6 +7,7 @@ import { renderSummary, type SummaryInput } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 import type { MailSender } from './mail-sender';
 import type { Outcome } from './notifier-metrics';
+import { describeSendError, refusedForGood } from './send-error';
 
 export interface EmailProcessorDeps {
   store: StateStore;
@@ -23,7 +24,8 @@ export interface EmailProcessorDeps {
 /**
  * Sends a job's summary to one address. An address that is not exactly
  * one plain mailbox is refused, never sent; a failed send throws so the
- * queue retries on the email schedule.
+ * queue retries on the email schedule, unless the server refused the
+ * recipient or the message for good (a 5xx reply).
  */
 export function createEmailProcessor(deps: EmailProcessorDeps) {
   const now = deps.now ?? (() => new Date());
@@ -55,18 +57,20 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     const startedAt = now();
     const started = performance.now();
     let error: string | undefined;
+    let refused = false;
     try {
       const sending = deps.sender.send({ to, ...summary, key: String(job.id) });
       await untilAborted(sending, deps.signal);
     } catch (err) {
       // Handed back, to be sent again (same Message-ID), not an attempt.
       if (deps.signal?.aborted) throw err;
-      error = describe(err);
+      error = describeSendError(err);
+      refused = refusedForGood(err);
     }
 
     const outcome: Outcome = !error
       ? 'delivered'
-      : isLast
+      : isLast || refused
         ? 'gave_up'
         : 'retry';
     await deps.recorder.record({
@@ -76,6 +80,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       outcome,
       error,
     });
+    if (refused) throw new UnrecoverableError(`email refused: ${error}`);
     if (error) throw new Error(`email not sent: ${error}`);
   };
 }
@@ -122,16 +127,4 @@ function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
       signal.removeEventListener('abort', onAbort);
     });
   });
-}
-
-/** SMTP reply code or error code; never the message, which may quote data. */
-function describe(err: unknown): string {
-  const e = (err ?? {}) as {
-    responseCode?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  if (typeof e.responseCode === 'number') return `smtp ${e.responseCode}`;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  return typeof e.name === 'string' ? e.name : 'send_failed';
 }

@@ -54,10 +54,13 @@ function paragraphs(input: SummaryInput): Line[][] {
 
   if (input.webhook) {
     const w = input.webhook;
+    const times = w.attempts === 1 ? 'once' : `${w.attempts} times`;
+    const hint = HINTS.find(([pattern]) => pattern.test(w.lastError));
     blocks.push([
       { text: `The completion webhook of job ${event.job_id}${name} to ` +
-          `${w.origin} failed ${w.attempts} times and will not be retried.` },
+          `${w.origin} failed ${times} and will not be retried.` },
       { text: `Last error: ${w.lastError}` },
+      ...(hint ? [{ text: hint[1] }] : []),
     ]);
   }
 
@@ -93,6 +96,23 @@ function paragraphs(input: SummaryInput): Line[][] {
   blocks.push([{ text: 'Download links need your API token.' }]);
   return blocks;
 }
+
+/**
+ * What the contact can do about a last error that no retry would have
+ * changed; the error itself is a code (see the delivery log).
+ */
+const HINTS: [RegExp, string][] = [
+  [
+    /^address_not_allowed$/,
+    'The URL leads to a private, loopback or link-local address, which ' +
+      'this service does not send webhooks to. Give a public URL.',
+  ],
+  [
+    /^HTTP 3\d\d$/,
+    'The receiver answered with a redirect; webhooks are not sent on to ' +
+      'another address. Give the final URL as oncomplete.',
+  ],
+];
 
 function htmlLine(line: Line): string {
   const text = escapeHtml(line.text.trim());

@@ -152,12 +152,16 @@ test('deliveries follow oncomplete and createJob', () => {
 
 test('header addresses must be one plain mailbox', () => {
   assert.ok(isSingleAddress('jane.doe+tag@example.co.uk'));
+  assert.ok(isSingleAddress('ops@123.example'));
+  assert.ok(isSingleAddress('ops@mail.xn--p1ai'));
   for (const bad of [
     'a@example.com\r\nBcc: b@example.com',
     'a@example.com, b@example.com',
     'Jane <a@example.com>',
     'a@example.com\n',
     'a@localhost',
+    'a@127.0.0.1',
+    'a@10.0.0.8',
     'a..b@example.com',
     '.a@example.com',
     'a.@example.com',
@@ -182,4 +186,30 @@ test('the summary escapes client text and keeps headers fixed', () => {
   assert.match(summary.html, /Spring &lt;batch&gt;/);
   assert.match(summary.text, /Upload 22: no audio stream \[no_audio\]/);
   assert.match(summary.html, /<a href="https:\/\/ingest\.example\.com/);
+});
+
+test('a webhook refused for its address tells the contact why', () => {
+  const event = buildJobEvent(input);
+  const summary = renderSummary({
+    reason: 'webhook-exhausted',
+    event,
+    jobName: '',
+    webhook: {
+      origin: 'http://10.0.0.8',
+      attempts: 1,
+      lastError: 'address_not_allowed',
+    },
+  });
+  assert.equal(summary.subject, 'Job 12: webhook delivery failed');
+  assert.match(summary.text, /to http:\/\/10\.0\.0\.8 failed once and/);
+  assert.match(summary.text, /private, loopback or link-local address/);
+
+  const redirected = renderSummary({
+    reason: 'webhook-exhausted',
+    event,
+    jobName: '',
+    webhook: { origin: 'http://hooks.test', attempts: 8, lastError: 'HTTP 308' },
+  });
+  assert.match(redirected.text, /failed 8 times/);
+  assert.match(redirected.text, /Give the final URL as oncomplete/);
 });

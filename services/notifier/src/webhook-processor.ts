@@ -1,11 +1,13 @@
 import type { Readable } from 'node:stream';
-import type { TypedJob } from '@ingest/queue';
+import { RetryLaterError, type TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
-import { UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
+import { retryAfterMs } from './retry-after';
+import { SiteSlots } from './site-slots';
 import { signWebhook } from './webhook-signer';
 
 /** The part of `@ingest/net`'s safeRequest the notifier uses. */
@@ -20,7 +22,11 @@ export type WebhookPost = (
     allowPrivate: boolean;
     signal?: AbortSignal;
   },
-) => Promise<{ status: number; body: Readable }>;
+) => Promise<{
+  status: number;
+  body: Readable;
+  headers?: Record<string, string | string[] | undefined>;
+}>;
 
 export interface WebhookProcessorDeps {
   store: StateStore;
@@ -35,6 +41,8 @@ export interface WebhookProcessorDeps {
    * a POST still waiting for its answer is dropped, and not logged.
    */
   signal?: AbortSignal;
+  /** The webhook slots in use, by site; default: a SiteSlots of its own. */
+  slots?: SiteSlots;
   now?: () => Date;
 }
 
@@ -46,17 +54,24 @@ interface Attempt {
   permanent?: boolean;
   /** Cut short by a shutdown: logged, then the job is handed back. */
   cutShort?: unknown;
+  /** How long the receiver asked to wait before the next try (ms). */
+  retryAfterMs?: number;
 }
 
 /**
  * Delivers a job's stored event to one URL. 2xx ends the job, 410 stops
  * it for good, anything else throws so the queue retries on the
- * schedule; the last failure tells the site's contact.
+ * schedule (later when the answer's Retry-After asks so); the last
+ * failure tells the site's contact.
  */
 export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const now = deps.now ?? (() => new Date());
+  const slots = deps.slots ?? new SiteSlots();
 
-  return async (job: TypedJob<'webhook'>): Promise<{ status: number }> => {
+  return async (
+    job: TypedJob<'webhook'>,
+    token?: string,
+  ): Promise<{ status: number }> => {
     const { jobId, eventId, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const isLast = attempt >= (job.opts.attempts ?? 1);
@@ -66,17 +81,30 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     const site = owner && (await deps.store.getSite(owner.siteId));
     if (!body || !site) throw new UnrecoverableError('event or site missing');
 
+    // A site past its share of the slots, with none to spare, gets this
+    // one later, no attempt counted: its slow receiver holds up itself,
+    // not the other sites (see SiteSlots).
+    const slotted = token !== undefined && slots.take(site.id);
+    if (token !== undefined && !slotted) {
+      return putOff(job, token, deps);
+    }
+
     const startedAt = now();
     const started = performance.now();
-    const result = await post(deps, url, {
-      body,
-      headers: signWebhook({
-        secret: site.webhookSecret,
-        id: eventId,
-        timestamp: startedAt.getTime() / 1000,
+    let result: Attempt;
+    try {
+      result = await post(deps, url, {
         body,
-      }),
-    });
+        headers: signWebhook({
+          secret: site.webhookSecret,
+          id: eventId,
+          timestamp: startedAt.getTime() / 1000,
+          body,
+        }),
+      });
+    } finally {
+      if (slotted) slots.release(site.id);
+    }
     const durationMs = performance.now() - started;
 
     const outcome = outcomeOf(result, isLast);
@@ -101,7 +129,12 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
 
     const reason = result.error ?? `webhook answered ${result.status}`;
-    if (outcome === 'retry') throw new Error(reason);
+    if (outcome === 'retry') {
+      // A 429 or 503 may say when to come back; the retry waits for it.
+      throw result.retryAfterMs === undefined
+        ? new Error(reason)
+        : new RetryLaterError(reason, result.retryAfterMs);
+    }
 
     const contact = site.contactEmail;
     if (contact && isSingleAddress(contact)) {
@@ -114,6 +147,24 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
     throw new UnrecoverableError(reason);
   };
+}
+
+/**
+ * Puts the job back to wait about one attempt's time limit, by when the
+ * site's slots have come free, spread so that its waiting deliveries do
+ * not all come back at once.
+ */
+async function putOff(
+  job: TypedJob<'webhook'>,
+  token: string,
+  deps: WebhookProcessorDeps,
+): Promise<never> {
+  // Shutting down: the hand-back puts it back itself.
+  if (deps.signal?.aborted) throw new Error('handed back');
+  const delayMs = Math.round(deps.timeoutMs * (0.5 + Math.random()));
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  // Tells BullMQ that the job was moved on purpose.
+  throw new DelayedError();
 }
 
 async function post(
@@ -133,7 +184,10 @@ async function post(
     });
     // The answer's body is of no use; drop it so the socket is freed.
     response.body.destroy();
-    return { status: response.status };
+    return {
+      status: response.status,
+      retryAfterMs: retryAfterMs(response.headers?.['retry-after'], Date.now()),
+    };
   } catch (err) {
     // The receiver may have seen it, so the log keeps it (SPEC §4: every
     // attempt); the job is then handed back.

@@ -131,6 +131,7 @@ export const API_ENDPOINTS = {
     errors: [
       'not_found',
       'invalid_address',
+      'url_not_allowed',
       'job_closed',
       'job_empty',
       ...IDEMPOTENCY_ERRORS,

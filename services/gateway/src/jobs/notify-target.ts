@@ -1,24 +1,39 @@
-import { ApiError, isSingleAddress } from '@ingest/core';
+import { ApiError, asciiDomain, isSingleAddress } from '@ingest/core';
+import { literalRefusal } from '@ingest/net';
 import type { Params } from '../http/params';
 
 export type NotifyTarget =
   | { kind: 'url'; value: string }
   | { kind: 'email'; value: string };
 
-/** One email address, refused when it could carry more (SPEC §4). */
+/**
+ * One email address, refused when it could carry more (SPEC §4). An
+ * international domain is kept in its ASCII (xn--) form.
+ */
 export function parseEmail(value: string, name = 'email'): string {
-  if (!isSingleAddress(value)) {
+  const address = asciiDomain(value);
+  if (!isSingleAddress(address)) {
     throw new ApiError(
       'invalid_address',
-      `${name} must be one plain email address (ASCII, no name, list or ` +
-        'line break)',
+      `${name} must be one plain email address (an ASCII name before ` +
+        'the @; no display name, list or line break)',
     );
   }
-  return value;
+  return address;
 }
 
-/** `oncomplete`: an http(s) URL for a webhook, or one email address. */
-export function parseNotifyTarget(value: string): NotifyTarget {
+/**
+ * `oncomplete`: an http(s) URL for a webhook, or one email address. A
+ * URL whose host is a private or loopback IP address is refused here
+ * unless `allowPrivateUrls` (INGEST_ALLOW_PRIVATE_URLS) says otherwise:
+ * the notifier would refuse to send to it (SPEC §5), and the client
+ * would hear of it only once the job completed. A name that resolves to
+ * such an address is refused by the notifier, at delivery.
+ */
+export function parseNotifyTarget(
+  value: string,
+  allowPrivateUrls = true,
+): NotifyTarget {
   if (/^https?:\/\//i.test(value)) {
     let url: URL;
     try {
@@ -32,6 +47,11 @@ export function parseNotifyTarget(value: string): NotifyTarget {
         'oncomplete URL must not hold credentials or spaces',
       );
     }
+    const refusal = literalRefusal(url.toString(), {
+      allowPrivate: allowPrivateUrls,
+      prefix: 'oncomplete URL refused',
+    });
+    if (refusal) throw new ApiError('url_not_allowed', refusal.message);
     return { kind: 'url', value: url.toString() };
   }
   // `ftp://…`, `mailto:…`: a client that meant a URL is told which ones
@@ -50,9 +70,12 @@ export function parseNotifyTarget(value: string): NotifyTarget {
  * A line break anywhere, even at the end where trimming would hide it,
  * is refused: SPEC §4 refuses addresses with CR/LF.
  */
-export function readNotifyTarget(params: Params): string | undefined {
+export function readNotifyTarget(
+  params: Params,
+  allowPrivateUrls = true,
+): string | undefined {
   const value = untrimmed(params, 'oncomplete');
-  return value ? parseNotifyTarget(value).value : undefined;
+  return value ? parseNotifyTarget(value, allowPrivateUrls).value : undefined;
 }
 
 /** An email parameter (`createJob`'s `email`), checked like `oncomplete`. */

@@ -42,6 +42,8 @@ export interface ImportRouteDeps extends EndpointDeps {
   deleter: UploadDeleter;
   /** `upload` with `track_id`: updates of published tracks. */
   trackUpdates: TrackUpdateService;
+  /** INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true. */
+  allowPrivateUrls?: boolean;
 }
 
 /** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */
@@ -162,7 +164,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       const { queued } = await deps.publisher.publish(
         job,
         requestId,
-        readNotifyTarget(params),
+        readNotifyTarget(params, deps.allowPrivateUrls),
       );
       const current = await store.jobById(job.id);
       return {

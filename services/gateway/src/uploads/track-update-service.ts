@@ -33,6 +33,8 @@ export interface TrackUpdateDeps {
   /** Told of every deferred update sent with `autopublish=1`. */
   autopublisher?: Pick<Autopublisher, 'noteUpload'>;
   logger: Logger;
+  /** INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true. */
+  allowPrivateUrls?: boolean;
 }
 
 /** What `upload` with `track_id` answers (SPEC §2). */
@@ -96,7 +98,7 @@ export class TrackUpdateService {
       toMainJob: jobId === undefined,
       formats: formatsOf(params, track),
       meta: params.hasMeta ? checkMeta(site, params.meta) : undefined,
-      oncomplete: readNotifyTarget(params),
+      oncomplete: readNotifyTarget(params, this.deps.allowPrivateUrls),
       autopublish: !immediate && flag(params, 'autopublish'),
     };
   }

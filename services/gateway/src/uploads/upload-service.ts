@@ -61,6 +61,11 @@ export interface UploadServiceDeps {
   secondary?: SecondarySources;
   /** Told of every upload sent with `autopublish=1`. */
   autopublisher?: Pick<Autopublisher, 'noteUpload'>;
+  /**
+   * INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true: such
+   * a URL is then judged only at delivery.
+   */
+  allowPrivateUrls?: boolean;
 }
 
 /** What `upload` answers (SPEC §2). */
@@ -147,7 +152,7 @@ export class UploadService {
 
     const meta = params.hasMeta ? checkMeta(site, params.meta) : undefined;
     const formats = parseFormats(params);
-    const oncomplete = readNotifyTarget(params);
+    const oncomplete = readNotifyTarget(params, this.deps.allowPrivateUrls);
     const attachTo = id(params, 'upload_id');
     if (attachTo !== undefined) {
       await this.deps.secondary?.checkTarget(site, attachTo, jobId);

@@ -1,0 +1,162 @@
+/**
+ * What a receiver says about the retries: a webhook's Retry-After, and
+ * an SMTP server's permanent (5xx) refusal of a recipient.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import { createRedis, jobIds, openQueue, type TypedQueue } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { listenOnLoopback, RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { SMTPServer } from 'smtp-server';
+import { startNotifier, type RunningNotifier } from './notifier';
+import { completedJob, memoryLogger, waitFor, webhookEnd } from './test-support';
+
+const SCHEDULE = '200ms,200ms,3s';
+/** Refused for good at RCPT TO; any other recipient for now (451). */
+const UNKNOWN_USER = 'nobody@example.com';
+
+let redisServer: RedisServer;
+let redis: Redis;
+let store: StateStore;
+let completions: TypedQueue<'completion'>;
+let emails: TypedQueue<'email'>;
+let webhooks: TypedQueue<'webhook'>;
+let smtp: SMTPServer;
+let notifier: RunningNotifier;
+let dataDir: string;
+
+before(async () => {
+  redisServer = await RedisServer.start();
+  redis = createRedis(redisServer.url, 'worker');
+  store = new StateStore(redis);
+  completions = openQueue('completion', redis);
+  emails = openQueue('email', redis);
+  webhooks = openQueue('webhook', redis);
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const permanent = address.address === UNKNOWN_USER;
+      const err = new Error(permanent ? 'no such user' : 'busy, try later');
+      Object.assign(err, { responseCode: permanent ? 550 : 451 });
+      callback(err);
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const { port } = smtp.server.address() as AddressInfo;
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-answers-'));
+
+  notifier = await startNotifier(
+    loadConfig({
+      REDIS_URL: redisServer.url,
+      NOTIFIER_PORT: '0',
+      HOST: '127.0.0.1',
+      INGEST_DATA_DIR: dataDir,
+      INGEST_PUBLIC_URL: 'http://ingest.test',
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      INGEST_ALLOW_PRIVATE_URLS: '1',
+      INGEST_WEBHOOK_SCHEDULE: SCHEDULE,
+      INGEST_WEBHOOK_TIMEOUT: '2s',
+      INGEST_EMAIL_SCHEDULE: '100ms,100ms,100ms',
+    }),
+    { logger: memoryLogger().logger },
+  );
+});
+
+after(async () => {
+  await notifier?.close();
+  await completions?.close();
+  await emails?.close();
+  await webhooks?.close();
+  redis?.disconnect();
+  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await redisServer?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function complete(jobId: number) {
+  await completions.add('completion', { jobId }, {
+    jobId: jobIds.completion(jobId),
+  });
+}
+
+/** The oncomplete email job of `jobId` once it has failed for good. */
+function failedEmail(jobId: number, to: string) {
+  return waitFor(async () => {
+    const log = await store.deliveries.list(jobId);
+    if (log.length === 0) return false;
+    const id = jobIds.email(log[0].eventId, 'oncomplete', to);
+    const job = await emails.getJob(id);
+    return (await job?.getState()) === 'failed' && job;
+  });
+}
+
+test('a 429 with Retry-After is retried no sooner than asked', async () => {
+  const hits: { at: number; id: string }[] = [];
+  const hook = await listenOnLoopback(
+    http.createServer((req, res) => {
+      hits.push({ at: Date.now(), id: String(req.headers['webhook-id']) });
+      req.resume();
+      if (hits.length === 1) res.writeHead(429, { 'retry-after': '1' });
+      res.end();
+    }),
+  );
+  try {
+    const fixture = await completedJob(store, { oncomplete: `${hook.url}/h` });
+    await complete(fixture.job.id);
+
+    const end = await webhookEnd(store, webhooks, fixture.job.id);
+    assert.equal(end, 'completed');
+    assert.equal(hits.length, 2);
+    assert.equal(hits[0].id, hits[1].id);
+    // The schedule says 200 ms; the receiver asked for a second.
+    const gap = hits[1].at - hits[0].at;
+    assert.ok(gap >= 950, `retried after ${gap} ms`);
+
+    const log = await store.deliveries.list(fixture.job.id);
+    assert.deepEqual(
+      log.map((d) => [d.attempt, d.status, d.ok]),
+      [
+        [1, 429, false],
+        [2, 200, true],
+      ],
+    );
+  } finally {
+    await hook.close();
+  }
+});
+
+test('an SMTP 5xx refusal of the recipient is not retried', async () => {
+  const fixture = await completedJob(store, { oncomplete: UNKNOWN_USER });
+  await complete(fixture.job.id);
+
+  const failed = await failedEmail(fixture.job.id, UNKNOWN_USER);
+  assert.equal(failed.attemptsMade, 1);
+  const log = await store.deliveries.list(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => [d.channel, d.attempt, d.ok, d.error]),
+    [['email', 1, false, 'smtp 550']],
+  );
+});
+
+test('an SMTP 4xx refusal is retried through the schedule', async () => {
+  const to = 'busy@example.com';
+  const fixture = await completedJob(store, { oncomplete: to });
+  await complete(fixture.job.id);
+
+  const failed = await failedEmail(fixture.job.id, to);
+  assert.equal(failed.attemptsMade, 4);
+  const log = await store.deliveries.list(fixture.job.id);
+  assert.deepEqual(
+    log.map((d) => d.error),
+    ['smtp 451', 'smtp 451', 'smtp 451', 'smtp 451'],
+  );
+});
