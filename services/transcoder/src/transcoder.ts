@@ -17,8 +17,9 @@ import {
   type TypedQueue,
   type WaitLedger,
 } from '@ingest/queue';
-import { StateStore, UpdateStore } from '@ingest/state';
+import { catalogIdOf, StateStore, UpdateStore } from '@ingest/state';
 import {
+  checkCatalogMark,
   isStorageUnavailable,
   openStorage,
   type Storage,
@@ -91,6 +92,10 @@ export async function startTranscoder(
     const storage =
       overrides.storage ??
       openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
+    await checkCatalogMark(storage, await catalogIdOf(redis), {
+      where: config.storageUrl,
+      logger,
+    });
     const registry = createRegistry('transcoder');
     const sweep = workDirSweeper(config, logger);
     await sweep(true);
