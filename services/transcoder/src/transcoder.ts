@@ -20,6 +20,7 @@ import {
 import { catalogIdOf, StateStore, UpdateStore } from '@ingest/state';
 import {
   checkCatalogMark,
+  isOutOfSpace,
   isStorageUnavailable,
   openStorage,
   type Storage,
@@ -175,7 +176,9 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   const handBack = new RunHandBack();
   const storageWait = new StorageWait({
     storage,
-    isOutage: isStorageUnavailable,
+    // A full work disk is waited out as the store is: the same run
+    // fails at once on retry, and three such failures errored uploads.
+    isOutage: (err) => isStorageUnavailable(err) || isOutOfSpace(err),
     ledger: dataLedger,
     logger,
     metrics: metrics.storage,
