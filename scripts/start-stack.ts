@@ -15,6 +15,7 @@ import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
 import { claimDataDir, releaseDataDir } from './stack-lock';
+import { assertNoLeftoverRedis } from './stack-leftovers';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   ChildStartError,
@@ -57,6 +58,12 @@ async function start() {
   if (!config.redisUrlGiven) {
     await assertRedisServerFound();
     await claimDataDir(config.dataDir);
+    // Refused here, the claim goes but redis.url stays: it still names
+    // the Redis that runs.
+    await assertNoLeftoverRedis(config.dataDir).catch(async (err) => {
+      await releaseDataDir(config.dataDir);
+      throw err;
+    });
     claimed = true;
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });

@@ -40,6 +40,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const BANNER = 'catalog-ingest is running';
 
 export interface StackStart {
+  /** The pid of the script's process. */
+  pid: number;
   /** The exit code, or 'banner' once it says it is running. */
   outcome: Promise<number | null | 'banner'>;
   /** What it printed so far, stdout and stderr together. */
@@ -71,6 +73,7 @@ export function startStack(env: Record<string, string>): StackStart {
     child.once('close', (code) => resolve(code));
   });
   return {
+    pid: child.pid!,
     outcome,
     output: () => output,
     errors: () => errors,

@@ -19,6 +19,7 @@ import { coverArgs, type CoverChoice } from './cover-choice';
 import { buildTranscodeArgs } from './transcode-args';
 import {
   differentRecording,
+  outOfSpaceIn,
   renditionProblems,
   sourceVerdict,
 } from './verify';
@@ -165,6 +166,7 @@ export async function transcode(
         firstComplaint: complaintOf(run.stderrHead, probe.path),
         lastLine: lastLine ? readableToolLine(lastLine) : null,
         rateKnown: (probe.audio?.sampleRate ?? 0) > 0,
+        outOfSpace: outOfSpaceIn(run.stderrTail),
       }),
     );
     // A source at fault explains a failed pass better than the failure:

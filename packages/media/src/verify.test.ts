@@ -5,6 +5,7 @@ import {
   differentRecording,
   durationTolerance,
   isTruncated,
+  outOfSpaceIn,
   renditionProblems,
   sourceVerdict,
   withinTolerance,
@@ -235,4 +236,21 @@ test('second sources must decode to the primary length', () => {
     off!.message,
   );
   assert.doesNotMatch(off!.message, /upload_id/);
+});
+
+test('a pass that ran out of room carries the errno as its cause', () => {
+  const lines = [
+    'Error writing trailer of file:/data/work/u1-x/out.flac: No space left on device',
+  ];
+  assert.equal(outOfSpaceIn(lines), 'ENOSPC');
+  assert.equal(outOfSpaceIn(['av_interleaved_write_frame(): Disk quota exceeded']), 'EDQUOT');
+  assert.equal(outOfSpaceIn(['Conversion failed!']), undefined);
+
+  const full = sourceVerdict(
+    outcome({ exitCode: 1, lastLine: lines[0], outOfSpace: 'ENOSPC' }),
+  );
+  assert.equal(full?.code, 'transcode_failed');
+  assert.equal((full?.cause as NodeJS.ErrnoException).code, 'ENOSPC');
+  const crashed = sourceVerdict(outcome({ exitCode: 1, lastLine: 'Conversion failed!' }));
+  assert.equal(crashed?.cause, undefined);
 });

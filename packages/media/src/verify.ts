@@ -68,6 +68,27 @@ export interface DecodeOutcome {
    * free-format mp3).
    */
   rateKnown: boolean;
+  /**
+   * Set when ffmpeg said it could not write for want of room (a full
+   * disk, a quota): the run's fault lies with the disk, not the source.
+   */
+  outOfSpace?: OutOfSpaceCode;
+}
+
+export type OutOfSpaceCode = 'ENOSPC' | 'EDQUOT';
+
+/** The C library's words for them, as ffmpeg prints its errors. */
+const OUT_OF_SPACE_WORDS: [string, OutOfSpaceCode][] = [
+  ['No space left on device', 'ENOSPC'],
+  ['Disk quota exceeded', 'EDQUOT'],
+];
+
+/** Whether a tool's stderr lines say it ran out of room to write. */
+export function outOfSpaceIn(lines: readonly string[]): OutOfSpaceCode | undefined {
+  for (const [words, code] of OUT_OF_SPACE_WORDS) {
+    if (lines.some((line) => line.includes(words))) return code;
+  }
+  return undefined;
 }
 
 // ffmpeg 4.1 exits with 69 when more than 2/3 of packets failed to decode.
@@ -96,10 +117,18 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
     outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE;
   if (failed && !unreadable) {
     const said = outcome.lastLine ? `: ${outcome.lastLine}` : '';
+    // The errno travels as the cause, as Node's own fs errors carry it,
+    // so callers can tell a full disk (wait) from a broken run (retry).
+    const cause = outcome.outOfSpace
+      ? Object.assign(new Error(`ffmpeg could not write: ${outcome.outOfSpace}`), {
+          code: outcome.outOfSpace,
+        })
+      : undefined;
     return new MediaError(
       'transcode_failed',
       `ffmpeg failed (exit code ${outcome.exitCode})${said}`,
       { exitCode: outcome.exitCode },
+      { cause },
     );
   }
 

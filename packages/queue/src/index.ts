@@ -3,6 +3,7 @@ export * from './contracts';
 export * from './queues';
 export * from './redis-connection';
 export * from './redis-full';
+export * from './redis-disk-error';
 export * from './redis-full-watch';
 export * from './redis-outage';
 export * from './redis-preflight';

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { isRedisDiskError, REDIS_DISK_ERROR } from './redis-disk-error';
 import { REDIS_FULL, redisIsFull } from './redis-full';
 import type { RedisOutage } from './redis-outage';
 
@@ -80,7 +81,9 @@ export async function redisReadiness(
     setTimeout(resolve, timeoutMs, unreachable).unref();
   });
   const probe = (async (): Promise<RedisReadiness> => {
-    const pong = await redis.ping().catch(() => undefined);
+    const pong = await redis.ping().catch((err: unknown) => err);
+    // It answers, but refuses even PING while it cannot write its disk.
+    if (isRedisDiskError(pong)) return { ready: false, reason: REDIS_DISK_ERROR };
     if (pong !== 'PONG') return unreachable;
     if (await redisIsFull(redis)) return { ready: false, reason: REDIS_FULL };
     return { ready: true };

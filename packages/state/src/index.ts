@@ -11,3 +11,4 @@ export * from './delivery-log';
 export * from './autopublish-marks';
 export * from './upload-slots';
 export * from './key-lease';
+export * from './catalog-id';

@@ -3,6 +3,8 @@ import { KEY_PREFIX } from '@ingest/queue';
 /** Every state key, in one place. All share the queue's hash tag. */
 export const keys = {
   seq: () => `${KEY_PREFIX}:seq`,
+  /** This Redis's catalog id, which the store is marked with. */
+  catalog: () => `${KEY_PREFIX}:catalog`,
   site: (id: number) => `${KEY_PREFIX}:site:${id}`,
   siteJobs: (id: number) => `${KEY_PREFIX}:site:${id}:jobs`,
   token: (hash: string) => `${KEY_PREFIX}:token:${hash}`,

@@ -18,3 +18,15 @@ export function isStorageUnavailable(err: unknown, depth = 0): boolean {
   if (err instanceof StorageUnavailableError) return true;
   return isStorageUnavailable(err.cause, depth + 1);
 }
+
+/**
+ * True when `err`, or an error it wraps, is a write refused for want of
+ * room (ENOSPC, EDQUOT): a full disk, which frees up when an operator
+ * acts, not when the same work is tried again at once.
+ */
+export function isOutOfSpace(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  return isOutOfSpace(err.cause, depth + 1);
+}

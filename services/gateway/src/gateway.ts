@@ -8,7 +8,9 @@ import {
   RedisOutage,
   redisReadiness,
 } from '@ingest/queue';
+import { checkCatalogMark } from '@ingest/storage';
 import {
+  catalogIdOf,
   DeletionStore,
   HOLDER_LEASE_MS,
   IdempotencyStore,
@@ -72,6 +74,10 @@ export async function startGateway(
 
     const parts = buildGatewayParts(config, overrides, logger, redis);
     opened = partsCloseSteps(parts);
+    await checkCatalogMark(parts.storage, await catalogIdOf(redis), {
+      where: config.storageUrl,
+      logger,
+    });
     const tempSweeper = await startTempSweeps(parts, logger);
     opened.unshift({
       name: 'temp sweeps',

@@ -17,8 +17,10 @@ import {
   type TypedQueue,
   type WaitLedger,
 } from '@ingest/queue';
-import { StateStore, UpdateStore } from '@ingest/state';
+import { catalogIdOf, StateStore, UpdateStore } from '@ingest/state';
 import {
+  checkCatalogMark,
+  isOutOfSpace,
   isStorageUnavailable,
   openStorage,
   type Storage,
@@ -91,6 +93,10 @@ export async function startTranscoder(
     const storage =
       overrides.storage ??
       openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
+    await checkCatalogMark(storage, await catalogIdOf(redis), {
+      where: config.storageUrl,
+      logger,
+    });
     const registry = createRegistry('transcoder');
     const sweep = workDirSweeper(config, logger);
     await sweep(true);
@@ -170,7 +176,9 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   const handBack = new RunHandBack();
   const storageWait = new StorageWait({
     storage,
-    isOutage: isStorageUnavailable,
+    // A full work disk is waited out as the store is: the same run
+    // fails at once on retry, and three such failures errored uploads.
+    isOutage: (err) => isStorageUnavailable(err) || isOutOfSpace(err),
     ledger: dataLedger,
     logger,
     metrics: metrics.storage,

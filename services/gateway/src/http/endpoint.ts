@@ -3,6 +3,9 @@ import type { Request, Response } from 'express';
 import { ApiError, retryAfterOf, type Site } from '@ingest/core';
 import {
   isRedisOutOfMemory,
+  isRedisDiskError,
+  REDIS_DISK_ERROR,
+  REDIS_DISK_ERROR_ANSWER,
   REDIS_FULL,
   REDIS_FULL_ANSWER,
   type RedisFullWatch,
@@ -183,6 +186,8 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     if (!told.redisFull?.refused(err, origin)) {
       log.error({ err: (err as Error).message }, REDIS_FULL);
     }
+  } else if (isRedisDiskError(err)) {
+    log.error({ err: (err as Error).message }, REDIS_DISK_ERROR);
   } else if (!(err instanceof ApiError)) {
     log.error({ err }, 'request failed');
   }
@@ -230,6 +235,9 @@ function apiErrorOf(err: unknown): ApiError {
   }
   if (isRedisOutOfMemory(err)) {
     return new ApiError('not_ready', REDIS_FULL_ANSWER);
+  }
+  if (isRedisDiskError(err)) {
+    return new ApiError('not_ready', REDIS_DISK_ERROR_ANSWER);
   }
   return new ApiError('internal', undefined);
 }

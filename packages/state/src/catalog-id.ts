@@ -1,0 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { keys } from './keys';
+
+/**
+ * This Redis's catalog id, which the store is marked with
+ * (`checkCatalogMark` in @ingest/storage): made once, by whichever
+ * service asks first, and the same for every later ask.
+ */
+export async function catalogIdOf(redis: Redis): Promise<string> {
+  await redis.set(keys.catalog(), randomUUID(), 'NX');
+  const id = await redis.get(keys.catalog());
+  if (!id) throw new Error('the catalog id vanished from Redis');
+  return id;
+}

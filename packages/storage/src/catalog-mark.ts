@@ -1,0 +1,98 @@
+import { Readable } from 'node:stream';
+import { StartRefusal } from '@ingest/core';
+import type { Storage } from './storage';
+
+/**
+ * The key, at the store's root, naming the catalog (the Redis) whose
+ * files the store holds.
+ */
+export const CATALOG_MARK_KEY = 'catalog-id';
+
+export interface CatalogMarkOptions {
+  /** The store as the settings name it (STORAGE_URL), for the refusal. */
+  where: string;
+  /** Told when the store cannot be read or written now. */
+  logger: { warn(fields: object, message: string): void };
+  /** How long a store that hangs delays the start, in ms; default 5000. */
+  deadlineMs?: number;
+}
+
+/**
+ * A hung store would hold the start for its whole retry budget (about a
+ * minute and a half on S3); the check waits this long, then goes on.
+ */
+const MARK_DEADLINE_MS = 5_000;
+
+/**
+ * Ties a store to the Redis that numbers its files. Track files live
+ * under `tracks/<track id>/`, and track ids come from Redis: a second
+ * Redis (a fresh one, the machine's own on 6379, a stack started with
+ * another REDIS_URL) on the same store numbers from 1 again and renames
+ * its renditions over the published tracks of the first. A store
+ * without a mark (new, or from a version before marks) takes this
+ * Redis's; one marked for another catalog refuses the start. A store
+ * that does not answer now is not checked (its outage has its own
+ * handling); the next start checks it.
+ */
+export async function checkCatalogMark(
+  storage: Storage,
+  catalogId: string,
+  options: CatalogMarkOptions,
+): Promise<void> {
+  let found: string | undefined;
+  try {
+    found = await withinDeadline(
+      markedAs(storage, catalogId),
+      options.deadlineMs ?? MARK_DEADLINE_MS,
+    );
+    if (found === undefined) return;
+  } catch (err) {
+    options.logger.warn({ err }, 'storage catalog mark not checked');
+    return;
+  }
+  if (found === catalogId) return;
+  throw new StartRefusal(
+    `STORAGE_URL ${options.where} holds the files of another catalog ` +
+      `(${found}) than the Redis at REDIS_URL (${catalogId}): its track ` +
+      'ids would overwrite the files of that catalog\'s tracks. Point ' +
+      'REDIS_URL at the Redis of that storage, or give this Redis a ' +
+      'storage of its own. (A Redis restored from a copy made before it ' +
+      `was marked: redis-cli SET '{ingest}:catalog' ${found})`,
+  );
+}
+
+/** The mark found, or undefined once this catalog's was written. */
+async function markedAs(
+  storage: Storage,
+  catalogId: string,
+): Promise<string | undefined> {
+  const found = await readMark(storage);
+  if (found !== undefined) return found;
+  await storage.put(CATALOG_MARK_KEY, Readable.from([`${catalogId}\n`]));
+  return undefined;
+}
+
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the store did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  // Past the deadline, its outcome no longer matters to anyone.
+  work.catch(() => {});
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+async function readMark(storage: Storage): Promise<string | undefined> {
+  const object = await storage.open(CATALOG_MARK_KEY);
+  if (!object) return undefined;
+  try {
+    let text = '';
+    for await (const chunk of object.stream()) text += chunk;
+    return text.trim() || undefined;
+  } finally {
+    await object.close();
+  }
+}

@@ -1,0 +1,70 @@
+import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ScriptRefusal } from './script-refusal';
+
+/**
+ * What an `npm start` that was killed outright (SIGKILL, the OOM killer)
+ * leaves behind. Its children run in process groups of their own, so
+ * they outlive it: its redis-server goes on appending to the data dir's
+ * append-only file, and its services go on using that Redis. The data
+ * dir's claim (stack-lock.ts) names only the dead start, so the next
+ * start took it over and ran a second redis-server on the same file.
+ */
+export interface Leftover {
+  pid: number;
+  /** `redis-server`, or the service: `gateway`, `transcoder`, `notifier`. */
+  what: string;
+}
+
+const SERVICE = /(?:^|\/)dist\/(gateway|transcoder|notifier)\.mjs$/;
+
+/**
+ * The processes of an earlier start on this data dir that still run: a
+ * redis-server working in `<dataDir>/redis` (Redis moves into its
+ * `--dir`), and services given this INGEST_DATA_DIR. Found through
+ * /proc; where there is none, nothing is found.
+ */
+export async function leftoversOf(dataDir: string): Promise<Leftover[]> {
+  const redisDir = await realpath(path.join(dataDir, 'redis')).catch(() => undefined);
+  const mark = `INGEST_DATA_DIR=${dataDir}\0`;
+  const names = await readdir('/proc').catch(() => [] as string[]);
+  const found: Leftover[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!/^\d+$/.test(name) || pid === process.pid) continue;
+    const args = await argsOf(pid);
+    if (!args) continue;
+    if (redisDir && args[0]?.includes('redis-server')) {
+      const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+      if (cwd === redisDir) found.push({ pid, what: 'redis-server' });
+      continue;
+    }
+    const service = args.map((arg) => SERVICE.exec(arg)?.[1]).find(Boolean);
+    if (!service) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (environ.includes(mark)) found.push({ pid, what: service });
+  }
+  return found.sort((a, b) => a.pid - b.pid);
+}
+
+/**
+ * Refuses a start while a redis-server of an earlier one still runs on
+ * this data dir, naming it and the services left with it.
+ */
+export async function assertNoLeftoverRedis(dataDir: string): Promise<void> {
+  const left = await leftoversOf(dataDir);
+  if (!left.some((process) => process.what === 'redis-server')) return;
+  const named = left.map(({ what, pid }) => `${what} (pid ${pid})`).join(', ');
+  const pids = left.map(({ pid }) => pid).join(' ');
+  throw new ScriptRefusal(
+    `INGEST_DATA_DIR ${dataDir} still has processes of an earlier npm start ` +
+      `that was killed: ${named}; a second redis-server would write to the ` +
+      `same append-only file. Stop them (kill ${pids}), then start again`,
+  );
+}
+
+/** A process's arguments, or undefined when it is gone or not readable. */
+async function argsOf(pid: number): Promise<string[] | undefined> {
+  const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return raw ? raw.split('\0').filter(Boolean) : undefined;
+}

@@ -1,0 +1,110 @@
+/**
+ * One store, one Redis. Track files live under `tracks/<track id>/` and
+ * track ids come from Redis, so services on a second Redis (a fresh one,
+ * the machine's own on 6379 when REDIS_URL was forgotten) with the same
+ * INGEST_DATA_DIR numbered from 1 again and renamed their renditions over
+ * the first catalog's published tracks: its downloads then served
+ * another song under the old sha256 ETag. Found by a day-2 operator
+ * trial. The store is now marked with its Redis's catalog id; a gateway
+ * or transcoder on another Redis refuses to start, and a store from
+ * before marks is taken over by the Redis that starts on it.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  RedisServer,
+  ServiceProcess,
+  TestStack,
+  freePort,
+  makeTone,
+  type TestSite,
+} from '@ingest/testkit';
+
+let stack: TestStack;
+let site: TestSite;
+let other: RedisServer;
+
+before(async () => {
+  stack = await TestStack.start();
+  site = await stack.createSite();
+  other = await RedisServer.start();
+});
+
+after(async () => {
+  await stack?.close();
+  await other?.close();
+});
+
+const markFile = () => path.join(stack.dataDir, 'storage', 'catalog-id');
+
+/** Starts a service on `redisUrl` with the stack's data dir. */
+async function startOn(name: 'gateway' | 'transcoder', redisUrl: string) {
+  const port = await freePort();
+  const portVar = name === 'gateway' ? 'PORT' : 'TRANSCODER_PORT';
+  return ServiceProcess.start(name, {
+    port,
+    env: {
+      [portVar]: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisUrl,
+      INGEST_DATA_DIR: stack.dataDir,
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+async function publishOneTrack(): Promise<{ trackId: number; sha256: string }> {
+  const file = path.join(stack.dataDir, 'tone.wav');
+  await makeTone(file, { seconds: 1 });
+  const form = new FormData();
+  form.set('file', new Blob([await readFile(file)]), 'tone.wav');
+  form.set('formats', 'mp3');
+  const url = `${stack.gatewayUrl}/api/import/upload?token=${site.token}`;
+  const upload = await fetch(url, { method: 'POST', body: form });
+  assert.equal(upload.status, 200, await upload.clone().text());
+  const published = await stack.call('/api/import/publish', site.token);
+  await stack.waitForJob(site.token, published.body.job_id);
+  const list = await stack.call('/api/import/list', site.token, {
+    job_id: published.body.job_id,
+  });
+  const [row] = list.body.tracks;
+  return { trackId: row.track_id, sha256: row.renditions.mp3.sha256 };
+}
+
+async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+test('services on another Redis refuse the store of a catalog', async () => {
+  const { trackId, sha256 } = await publishOneTrack();
+  const mp3 = path.join(stack.dataDir, 'storage', 'tracks', String(trackId), 'mp3.mp3');
+  for (const name of ['gateway', 'transcoder'] as const) {
+    const started = await startOn(name, other.url).then(
+      async (service) => {
+        await service.stop('SIGTERM');
+        return undefined;
+      },
+      (err: Error) => err.message,
+    );
+    assert.ok(started, `${name} started on another Redis with this store`);
+    assert.match(started, /holds the files of another catalog \(([-0-9a-f]+)\)/);
+  }
+  assert.equal(await sha256Of(mp3), sha256, 'the published file is untouched');
+  const catalog = await stack.redis.get('{ingest}:catalog');
+  assert.ok(catalog, 'the stack\'s Redis has a catalog id');
+  assert.equal((await readFile(markFile(), 'utf8')).trim(), catalog);
+});
+
+test('a store without a mark is taken over by the Redis that starts on it', async () => {
+  await rm(markFile());
+  const gateway = await startOn('gateway', stack.redisServer.url);
+  try {
+    const catalog = await stack.redis.get('{ingest}:catalog');
+    assert.equal((await readFile(markFile(), 'utf8')).trim(), catalog);
+  } finally {
+    await gateway.stop('SIGTERM');
+  }
+});

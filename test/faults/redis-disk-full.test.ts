@@ -1,0 +1,120 @@
+/**
+ * Fault: the disk under Redis's append-only file fills up (under
+ * `npm start` it is the data dir's disk, with the sources and renditions).
+ * Redis then answers every write, and PING, with `MISCONF` until a write
+ * to its disk works again. The gateway answered each API call that
+ * writes 500 `internal`, and every `/readyz` said `redis unreachable` of
+ * a Redis that answers (found by a day-2 trial on a 200 MB tmpfs). Such
+ * calls now answer 503 `not_ready`, to be retried, `/readyz` names the
+ * cause, and both recover by themselves once there is room.
+ *
+ * A real full disk needs a small filesystem of its own: a tmpfs, which
+ * only root may mount. Skipped, with a message, where mounting fails.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import {
+  RedisServer,
+  ServiceProcess,
+  freePort,
+  waitUntil,
+} from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+
+let dir: string;
+let disk: string | undefined;
+let redisServer: RedisServer | undefined;
+let redis: Redis | undefined;
+let gateway: ServiceProcess | undefined;
+let url: string;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-redis-disk-'));
+  const target = path.join(dir, 'disk');
+  await mkdir(target);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', target], {
+      stdio: 'ignore',
+    });
+  } catch {
+    return;
+  }
+  disk = target;
+  redisServer = await RedisServer.start({ dir: disk });
+  redis = createRedis(redisServer.url);
+  redis.on('error', () => {});
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  gateway = await ServiceProcess.start('gateway', {
+    port,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisServer.url,
+      INGEST_DATA_DIR: path.join(dir, 'data'),
+      LOG_LEVEL: 'warn',
+    },
+  });
+});
+
+after(async () => {
+  await gateway?.stop('SIGTERM');
+  redis?.disconnect();
+  await redisServer?.close();
+  if (disk) execFileSync('umount', [disk]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function createJob(token: string) {
+  const res = await fetch(`${url}/api/import/createJob?token=${token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'while full' }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function readyz() {
+  const res = await fetch(`${url}/readyz`);
+  return { status: res.status, body: (await res.json()) as { reason?: string } };
+}
+
+test('a Redis that cannot write its disk: 503 not_ready, and back after', async (t) => {
+  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
+  const token = randomBytes(18).toString('base64url');
+  await new StateStore(redis).createSite({
+    name: 'disk',
+    token,
+    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+    customFields: [],
+  });
+
+  // No room left, then a write the append-only file cannot take.
+  const filler = path.join(disk, 'filler');
+  const { bavail, bsize } = await statfs(disk);
+  await writeFile(filler, Buffer.alloc(bavail * bsize)).catch(() => {});
+  await redis.set('filler', 'x'.repeat(256 * 1024)).catch(() => {});
+  await waitUntil(
+    () => redis!.set('probe', '1').then(() => false, (err: Error) => /^MISCONF/.test(err.message)),
+    { timeoutMs: 10_000, message: 'redis never refused a write' },
+  );
+
+  const refused = await createJob(token);
+  assert.equal(refused.status, 503, JSON.stringify(refused.body));
+  assert.equal(refused.body.code, 'not_ready');
+  const notReady = await readyz();
+  assert.equal(notReady.status, 503);
+  assert.equal(notReady.body.reason, 'redis cannot write to its disk (MISCONF)');
+
+  await rm(filler);
+  await waitUntil(async () => (await readyz()).status === 200, { timeoutMs: 15_000 });
+  const taken = await createJob(token);
+  assert.equal(taken.status, 200, JSON.stringify(taken.body));
+});

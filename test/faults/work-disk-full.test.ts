@@ -1,0 +1,104 @@
+/**
+ * Fault: the disk under the data dir fills up while a job waits for its
+ * transcodes. ffmpeg cannot write the renditions in the work folder; that
+ * failed as a plain `transcode_failed`, retried at once, and errored every
+ * upload of the job after three tries, within about 20 s, for a disk an
+ * operator frees in minutes (found by a day-2 trial on a 200 MB tmpfs).
+ * The runs are now put back as for a store that takes no writes, without
+ * using up attempts, and publish once there is room again.
+ *
+ * A real full disk needs a small filesystem of its own: a tmpfs, which
+ * only root may mount. Skipped, with a message, where mounting fails.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { TestStack, makeTone, waitUntil, type TestSite } from '@ingest/testkit';
+
+let dir: string;
+let disk: string | undefined;
+let stack: TestStack | undefined;
+let site: TestSite;
+
+function tryMount(target: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', target], {
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-disk-'));
+  const target = path.join(dir, 'disk');
+  await mkdir(target);
+  if (!tryMount(target)) return;
+  disk = target;
+  stack = await TestStack.start({
+    env: { INGEST_DATA_DIR: path.join(disk, 'data'), TRANSCODER_CONCURRENCY: '1' },
+  });
+  site = await stack.createSite();
+});
+
+after(async () => {
+  await stack?.close();
+  if (disk) execFileSync('umount', [disk]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Fills the disk but for `leaveBytes`; answers the filler's path. */
+async function fill(leaveBytes: number): Promise<string> {
+  const filler = path.join(disk!, 'filler');
+  const { bavail, bsize } = await statfs(disk!);
+  await writeFile(filler, Buffer.alloc(Math.max(0, bavail * bsize - leaveBytes)));
+  return filler;
+}
+
+test('a full work disk holds transcodes back instead of erroring them', async (t) => {
+  if (!stack) return t.skip('cannot mount a tmpfs here (needs root)');
+  const tone = path.join(dir, 'tone.wav');
+  await makeTone(tone, { seconds: 4, sampleRate: 48_000, channels: 2 });
+  const form = new FormData();
+  form.set('file', new Blob([await readFile(tone)]), 'tone.wav');
+  form.set('formats', 'mp3,wav,flac');
+  const res = await fetch(`${stack.gatewayUrl}/api/import/upload?token=${site.token}`, {
+    method: 'POST',
+    body: form,
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { upload_id: uploadId } = (await res.json()) as { upload_id: number };
+
+  // Room for a few small files (the store's readiness probe), not for
+  // the renditions of a 4 s stereo 48 kHz track (~1.5 MB).
+  const filler = await fill(256 * 1024);
+  const published = await stack.call('/api/import/publish', site.token);
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  const jobId = published.body.job_id;
+
+  // Three runs put back for the full disk: an upload still not errored
+  // then has outlived the three attempts it used to have.
+  const transcoder = stack.services.find((s) => s.name === 'transcoder')!;
+  const status = async () => {
+    const list = await stack!.call('/api/import/list', site.token, { job_id: jobId });
+    const rows: { upload_id: number; status: string; error?: string }[] = list.body.tracks;
+    return rows.find((row) => row.upload_id === uploadId)!;
+  };
+  await waitUntil(
+    async () =>
+      (await status()).status === 'error' ||
+      (transcoder.logs.match(/transcode put back/g) ?? []).length >= 3,
+    { timeoutMs: 120_000, message: () => `no run met the full disk:\n${stack!.logs}` },
+  );
+  const held = await status();
+  assert.notEqual(held.status, 'error', `errored: ${held.error}`);
+
+  await rm(filler);
+  const done = await stack.waitForJob(site.token, jobId, 180_000);
+  assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 1, 0]);
+});

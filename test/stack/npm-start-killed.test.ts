@@ -1,0 +1,85 @@
+/**
+ * `npm start` killed outright (SIGKILL, the OOM killer) leaves its
+ * children running: they are in process groups of their own. The claim
+ * on the data dir then names a dead process, so the next start on other
+ * ports (the first ones still busy) took it over and ran a second
+ * redis-server on the same append-only file as the one left behind. It
+ * must refuse instead, naming what is left, and start once those went.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readlink, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freePort, waitUntil } from '@ingest/testkit';
+import { commandOf, isRunning } from '../faults/fault-kit';
+import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
+
+async function ports() {
+  return {
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+}
+
+/** Pids of redis-servers working in `dir`. */
+async function redisServersIn(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const pid of await processesOf(path.dirname(dir))) {
+    const command = await commandOf(pid);
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (command?.[0]?.includes('redis-server') && cwd === dir) pids.push(pid);
+  }
+  return pids;
+}
+
+test('a start after npm start was killed refuses while its Redis runs', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-killed-'));
+  const dataDir = path.join(dir, 'data');
+  const first = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+  let second: ReturnType<typeof startStack> | undefined;
+  try {
+    assert.equal(await first.outcome, 'banner', first.output());
+    process.kill(first.pid, 'SIGKILL');
+    await waitUntil(async () => !(await isRunning(first.pid)), { timeoutMs: 5_000 });
+    const left = await processesOf(dataDir);
+    const [redisPid] = await redisServersIn(path.join(dataDir, 'redis'));
+    assert.ok(redisPid, 'the killed start left its redis-server running');
+
+    second = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+    await assertRefusedPlainly(
+      second,
+      new RegExp(
+        `still has processes of an earlier npm start that was killed: ` +
+          `.*redis-server \\(pid ${redisPid}\\).*Stop them \\(kill [0-9 ]+\\)`,
+      ),
+    );
+    const named = /kill ([0-9 ]+)\)/.exec(second.errors())![1].split(' ').map(Number);
+    assert.ok(named.includes(redisPid), 'the redis-server is named');
+    for (const pid of named) assert.ok(left.includes(pid), `pid ${pid} is no leftover`);
+    assert.equal(named.length, 4, 'redis-server and the three services');
+    assert.deepEqual(
+      await redisServersIn(path.join(dataDir, 'redis')),
+      [redisPid],
+      'one redis-server on the append-only file',
+    );
+
+    // Once they are stopped, a start takes the data dir over.
+    for (const pid of named) process.kill(pid, 'SIGTERM');
+    await waitUntil(
+      async () => (await Promise.all(named.map(isRunning))).every((up) => !up),
+      { timeoutMs: 40_000 },
+    );
+    second = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+    assert.equal(await second.outcome, 'banner', second.output());
+  } finally {
+    await second?.stop();
+    await first.stop();
+    for (const pid of await processesOf(dataDir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
