@@ -4,7 +4,7 @@
  * the file then waits in the gateway's spool, which is always emptied.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -59,6 +59,18 @@ const storageTemp = () => path.join(stack.dataDir, 'storage', '.tmp');
 
 async function filesIn(folder: string): Promise<string[]> {
   return readdir(folder).catch(() => []);
+}
+
+/** The gateway's open descriptors on spool files (gone or not). */
+async function gatewayFdsInSpool(): Promise<string[]> {
+  if (process.platform !== 'linux') return [];
+  const gateway = stack.services.find((s) => s.name === 'gateway');
+  const fdDir = `/proc/${gateway?.child.pid}/fd`;
+  const fds = await readdir(fdDir);
+  const targets = await Promise.all(
+    fds.map((fd) => readlink(`${fdDir}/${fd}`).catch(() => '')),
+  );
+  return targets.filter((target) => target.startsWith(spoolDir()));
 }
 
 type Field = [name: string, value: string];
@@ -205,6 +217,8 @@ describe('fields after the file', () => {
     // The token was read and checked, not found missing.
     assert.match(refused.body.error, /unknown token/);
     assert.deepEqual(await filesIn(spoolDir()), []);
+    // Its file was never read: its descriptor was left open (the soak).
+    assert.deepEqual(await gatewayFdsInSpool(), []);
     assert.deepEqual(await filesIn(storageTemp()), []);
     assert.deepEqual(await filesIn(sources), storedBefore);
   });

@@ -55,6 +55,9 @@ return 'ok'
  * idle timer's publish is refused with 'no_autopublish' when the job's
  * autopublish uploads were marked and none is left: checked in this
  * step, so no delete can come between the check and the publish.
+ * What serves only a job that takes uploads goes with the close: its
+ * duplicate (shas) and secondary-source (stems) indexes and its
+ * autopublish marks; kept, they would grow with every job for ever.
  */
 export const PUBLISH_JOB = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -80,6 +83,8 @@ local updates = queue(string.gsub(KEYS[2], ':uploads$', ':updates'),
 if #uploads == 0 and #updates == 0 then return redis.error_reply('empty') end
 redis.call('HSET', KEYS[1], 'state', 'publishing', 'publishedAt', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'oncomplete', ARGV[2]) end
+redis.call('DEL', (string.gsub(KEYS[2], ':uploads$', ':shas')),
+  (string.gsub(KEYS[2], ':uploads$', ':stems')), KEYS[3])
 return {uploads, updates}
 `;
 

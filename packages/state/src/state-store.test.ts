@@ -222,3 +222,28 @@ test('other sites see nothing', async () => {
   assert.equal(await store.getJob(two.id, job.id), undefined);
   assert.equal((await store.getJob(one.id, job.id))?.id, job.id);
 });
+
+test('a publish drops the indexes only an open job uses', async () => {
+  const site = await newSite('t-indexes');
+  const job = await store.createJob(site.id, { name: 'indexes' });
+  const up = await store.addUpload(
+    site.id,
+    job.id,
+    { formats: ['mp3'], sources: { wav: source }, meta: {}, stem: 'song' },
+    'sha-of-song',
+  );
+  assert.ok(up !== 'closed' && !('duplicateOf' in up));
+  await store.autopublish.mark(job.id, `upload:${up.id}`);
+  const indexes = [
+    keys.jobShas(job.id),
+    keys.jobStems(job.id),
+    keys.jobAutopublish(job.id),
+  ];
+  assert.equal(await redis.exists(...indexes), 3);
+
+  assert.deepEqual(await store.publish(job.id), { queued: [up.id], updates: [] });
+  // Kept, they would stay for every job ever made: the soak found them.
+  assert.equal(await redis.exists(...indexes), 0);
+  assert.equal(await redis.exists(keys.jobUploads(job.id)), 1);
+  assert.equal(await store.publish(job.id), 'closed');
+});

@@ -21,9 +21,9 @@ export interface CompletionResult {
 }
 
 /**
- * Turns a completed job into its event, stored once, and one delivery
- * job per target. Running it again rebuilds nothing that was stored and
- * adds no delivery twice.
+ * Turns a completed job into its event, stored once (only when there is
+ * someone to tell), and one delivery job per target. Running it again
+ * rebuilds nothing that was stored and adds no delivery twice.
  */
 export function createCompletionProcessor(deps: CompletionProcessorDeps) {
   const now = deps.now ?? (() => new Date());
@@ -36,7 +36,13 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
     if (owner.state !== 'complete') throw new Error('job not complete yet');
 
     const eventId = eventIdOf(owner);
-    if (!(await deps.store.deliveries.getEvent(jobId))) {
+    const site = await deps.store.getSite(owner.siteId);
+    const plan = planDeliveries(owner, site);
+    // The event is stored for its deliveries' retries alone, and is kept
+    // with the job: one that tells no one would keep a copy of every
+    // track's facts that nothing ever reads.
+    const needed = plan.deliveries.length > 0;
+    if (needed && !(await deps.store.deliveries.getEvent(jobId))) {
       const [counts, uploads] = await Promise.all([
         deps.store.counts(jobId),
         deps.store.listUploads(jobId),
@@ -54,8 +60,6 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
       await deps.store.deliveries.putEvent(jobId, JSON.stringify(event));
     }
 
-    const site = await deps.store.getSite(owner.siteId);
-    const plan = planDeliveries(owner, site);
     for (const delivery of plan.deliveries) {
       if (delivery.channel === 'webhook') {
         await deps.jobs.webhook({ jobId, eventId, url: delivery.url });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,7 +30,11 @@ export interface SpooledFile {
   bytes: number;
   /** Its bytes, from the start. */
   open(): Readable;
-  /** Idempotent; call when done with it, whatever happened. */
+  /**
+   * Idempotent; call when done with it, whatever happened. Closes what
+   * `open` gave that is still open: a call refused before it read the
+   * file (a wrong token, a busy slot) leaves its stream unread.
+   */
   remove(): Promise<void>;
 }
 
@@ -95,7 +99,19 @@ export class FileSpool {
       clearTimeout(late);
     }
     const { bytes } = cap.result();
-    return { bytes, open: () => createReadStream(file), remove };
+    const opened: ReadStream[] = [];
+    return {
+      bytes,
+      open: () => {
+        const stream = createReadStream(file);
+        opened.push(stream);
+        return stream;
+      },
+      remove: async () => {
+        await Promise.all(opened.splice(0).map(closeStream));
+        await remove();
+      },
+    };
   }
 
   /**
@@ -105,6 +121,19 @@ export class FileSpool {
   async sweep(olderThanMs: number): Promise<number> {
     return (await sweepStale(this.options.dir, olderThanMs)).length;
   }
+}
+
+/**
+ * Closes a file stream whether or not it was read: an unread one holds
+ * its descriptor for as long as the process runs, even once the file is
+ * unlinked (the soak saw one more open descriptor per refused call).
+ */
+function closeStream(stream: ReadStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('close', () => resolve());
+    stream.destroy();
+  });
 }
 
 function tooSlow(timeoutMs: number): ApiError {
