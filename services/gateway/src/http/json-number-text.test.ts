@@ -26,3 +26,18 @@ test('looks only where asked, by the path of the container', () => {
   const metaOnly = inexactNumbers(json, (parent) => parent[0] === 'meta');
   assert.deepEqual(metaOnly, [{ path: ['meta', 'BPM'], text: '1e-400' }]);
 });
+
+test('takes a double written out to more digits than it needs', () => {
+  // `%.17g`, jsoncpp and PHP with serialize_precision = 17 write every
+  // double with 17 digits: 92.3 goes out as 92.299999999999997.
+  const json =
+    '[92.299999999999997, 0.10000000000000001, 1.0000000000000002, ' +
+    '0.1000000000000000055511151231257827, 1.7976931348623157e308, ' +
+    '-2.2250738585072014e-308]';
+  assert.deepEqual(inexactNumbers(json, all), []);
+  // Digits no double rounds to stay refused.
+  assert.deepEqual(inexactNumbers('[92.299999999999998, 0.10000000000000000001]', all), [
+    { path: ['0'], text: '92.299999999999998' },
+    { path: ['1'], text: '0.10000000000000000001' },
+  ]);
+});

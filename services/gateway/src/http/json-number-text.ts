@@ -70,16 +70,28 @@ function stringEnd(json: string, start: number): number {
   return json.length;
 }
 
-/** True when the number `text` prints back as the same value. */
+/**
+ * True when the number `text` is what JSON reads it as: it prints back as
+ * the same value, or it is that double written out to more digits than
+ * it needs, correctly rounded, as `%.17g` or PHP with
+ * `serialize_precision = 17` write one (`92.299999999999997` is the
+ * double nearest 92.3, kept as `92.3`).
+ */
 function readsExactly(text: string): boolean {
   const written = decimal(text);
-  const read = decimal(String(Number(text)));
-  return (
-    written !== undefined &&
-    read !== undefined &&
-    written.digits === read.digits &&
-    written.exponent === read.exponent
-  );
+  const value = Number(text);
+  if (written === undefined || !Number.isFinite(value)) return false;
+  if (sameDecimal(written, decimal(String(value)))) return true;
+  const digits = written.digits.replace(/^-/, '').length;
+  if (digits > 100 || (value === 0 && written.digits !== '0')) return false;
+  return sameDecimal(written, decimal(value.toPrecision(digits)));
+}
+
+function sameDecimal(
+  a: { digits: string; exponent: number },
+  b: { digits: string; exponent: number } | undefined,
+): boolean {
+  return b !== undefined && a.digits === b.digits && a.exponent === b.exponent;
 }
 
 /**
