@@ -126,9 +126,15 @@ test("a delete between an autopublish upload's add and its mark leaves no mark",
   const deleted = await call('delete', { upload_id: auto });
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
 
-  const { timer, close } = ownAutopublisher();
+  const { timer, checks, close } = ownAutopublisher();
   try {
     await timer.noteUpload(jobId, `upload:${auto}`);
+    // Nor does it start (or push back) the job's idle timer: another
+    // autopublish upload's publish would wait a whole idle time more.
+    const timers = (await checks.getDelayed()).filter(
+      (j) => j.name === 'autopublish' && j.data.jobId === jobId,
+    );
+    assert.deepEqual(timers, []);
     // No mark outlives the upload, so the idle timer finds none.
     assert.equal(await timer.publishIfOpen(jobId, 'idle'), 'no_autopublish');
   } finally {

@@ -33,12 +33,16 @@ export function isSingleAddress(value: string): boolean {
  * (xn--) form, as DNS and SMTP servers without SMTPUTF8 know it:
  * `jo@bücher.de` → `jo@xn--bcher-kva.de`. Anything else is returned as
  * it is, to be judged by isSingleAddress; so is a domain that has no
- * ASCII form.
+ * ASCII form or holds other ASCII than LDH and dots.
  */
 export function asciiDomain(value: string): string {
   const at = value.lastIndexOf('@');
   const domain = value.slice(at + 1);
   if (at < 1 || /^[\x00-\x7f]*$/.test(domain)) return value;
+  // The URL host rules under domainToASCII would drop a tab and decode
+  // `%41` to `A`: ASCII outside a domain's letters, digits, `-` and `.`
+  // is left for isSingleAddress to refuse, not rewritten.
+  if (/(?![A-Za-z0-9.-])[\x00-\x7f]/.test(domain)) return value;
   const ascii = domainToASCII(domain);
   return ascii ? `${value.slice(0, at)}@${ascii}` : value;
 }

@@ -30,6 +30,9 @@ export class RunHandBack {
       try {
         return await processor(job, token);
       } catch (err) {
+        // A run that put its job back itself (a DelayedError) gave up its
+        // lock: a second move would fail, and fail the job's bookkeeping.
+        if (err instanceof DelayedError) throw err;
         if (!this.signal.aborted || !token) throw err;
         await job.moveToDelayed(Date.now(), token);
         // Tells BullMQ that the job was moved on purpose.

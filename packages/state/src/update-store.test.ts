@@ -128,8 +128,13 @@ test('a dropped update takes its autopublish mark with it', async () => {
     meta: {},
   });
   assert.ok(upload !== 'closed' && 'id' in upload);
-  await store.autopublish.mark(job.id, `update:${added.id}`);
-  await store.autopublish.mark(job.id, `upload:${upload.id}`);
+  // Both wait, so both are marked: an update is looked up as an update.
+  assert.equal(await store.autopublish.mark(job.id, `update:${added.id}`), true);
+  assert.equal(await store.autopublish.mark(job.id, `upload:${upload.id}`), true);
+  assert.deepEqual((await redis.smembers(keys.jobAutopublish(job.id))).sort(), [
+    `update:${added.id}`,
+    `upload:${upload.id}`,
+  ].sort());
 
   assert.equal((await updates.dropWaiting(added)).dropped, true);
   assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [

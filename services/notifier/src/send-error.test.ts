@@ -63,3 +63,24 @@ test('a 5xx to the recipient is a refusal for good, a 4xx is not', async () => {
   assert.equal(describeSendError(busy), 'smtp 451');
   assert.equal(refusedForGood(busy), false);
 });
+
+test("a 5xx to the sender or for want of a login is the operator's to fix", async () => {
+  // MAIL FROM carries the operator's own address (its From), and 530
+  // asks for the login SMTP_URL may lack: a retry may find them fixed.
+  const sender = await failedSend({
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    onMailFrom(_address, _session, callback) {
+      callback(Object.assign(new Error('no'), { responseCode: 553 }));
+    },
+  });
+  assert.equal(describeSendError(sender), 'smtp 553');
+  assert.equal(refusedForGood(sender), false);
+  const login = await failedSend({
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    onRcptTo(_address, _session, callback) {
+      callback(Object.assign(new Error('auth'), { responseCode: 530 }));
+    },
+  });
+  assert.equal(describeSendError(login), 'smtp 530');
+  assert.equal(refusedForGood(login), false);
+});

@@ -27,18 +27,23 @@ export function describeSendError(err: unknown): string {
 /**
  * The server refused this recipient or this message with a permanent
  * (5xx) reply: sending it again would be refused again. A 5xx elsewhere
- * (to the login, say) is the operator's setting and may be fixed before
- * the next try, as may a 4xx or a broken connection.
+ * is the operator's setting and may be fixed before the next try: to
+ * the login, to MAIL FROM (the operator's own From address), or a 530
+ * at any step (the server wants a login SMTP_URL lacks); so may a 4xx
+ * or a broken connection.
  */
 export function refusedForGood(err: unknown): boolean {
-  const { responseCode, code } = (err ?? {}) as {
+  const { responseCode, code, command } = (err ?? {}) as {
     responseCode?: unknown;
     code?: unknown;
+    command?: unknown;
   };
   return (
     typeof responseCode === 'number' &&
     responseCode >= 500 &&
     responseCode < 600 &&
-    (code === 'EENVELOPE' || code === 'EMESSAGE')
+    responseCode !== 530 &&
+    (code === 'EENVELOPE' || code === 'EMESSAGE') &&
+    (command === 'RCPT TO' || command === 'DATA')
   );
 }

@@ -16,42 +16,48 @@ const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  * `120.00000000000000001` as 120, `12345678901234567890` as
  * …567000, `1e400` as Infinity). `1.50`, `1e1` and `-0` read exactly.
  * Only for a text `JSON.parse` took: nothing here checks the syntax.
- * `wanted` picks the paths looked at, by their container's path.
+ * `wanted` picks the paths looked at, by their container's path; it is
+ * handed one array, kept up to date in place, to read and not keep:
+ * a copy per number would cost depth × numbers, which a body of a few
+ * hundred KiB nested deep makes minutes of one core.
  */
 export function inexactNumbers(
   json: string,
-  wanted: (parent: string[]) => boolean,
+  wanted: (parent: readonly string[]) => boolean,
 ): NumberText[] {
   const found: NumberText[] = [];
-  // One frame per open object or array: its key or index in hand.
-  const frames: Array<{ array: boolean; at: string; index: number }> = [];
+  // One frame per open object or array, and its key or index in `path`.
+  const frames: Array<{ array: boolean; index: number }> = [];
+  const path: string[] = [];
   let keyNext = false;
   for (let i = 0; i < json.length; ) {
     const c = json[i];
     if (c === '"') {
       const end = stringEnd(json, i);
-      const frame = frames.at(-1);
-      if (keyNext && frame) frame.at = JSON.parse(json.slice(i, end)) as string;
+      if (keyNext && frames.length > 0) {
+        path[path.length - 1] = JSON.parse(json.slice(i, end)) as string;
+      }
       keyNext = false;
       i = end;
     } else if (c === '{' || c === '[') {
-      frames.push({ array: c === '[', at: '0', index: 0 });
+      frames.push({ array: c === '[', index: 0 });
+      path.push('0');
       keyNext = c === '{';
       i++;
     } else if (c === '}' || c === ']') {
       frames.pop();
+      path.pop();
       i++;
     } else if (c === ',') {
       const frame = frames.at(-1);
-      if (frame?.array) frame.at = String(++frame.index);
+      if (frame?.array) path[path.length - 1] = String(++frame.index);
       keyNext = !frame?.array;
       i++;
     } else if (c === '-' || (c >= '0' && c <= '9')) {
       NUMBER.lastIndex = i;
       const text = NUMBER.exec(json)![0];
-      const parent = frames.slice(0, -1).map((f) => f.at);
-      if (wanted(parent) && !readsExactly(text)) {
-        found.push({ path: frames.map((f) => f.at), text });
+      if (inWanted(path, wanted) && !readsExactly(text)) {
+        found.push({ path: [...path], text });
       }
       i += text.length;
     } else {
@@ -59,6 +65,20 @@ export function inexactNumbers(
     }
   }
   return found;
+}
+
+/** Asks `wanted` of the container of `path`'s last entry, in place. */
+function inWanted(
+  path: string[],
+  wanted: (parent: readonly string[]) => boolean,
+): boolean {
+  if (path.length === 0) return wanted(path);
+  const last = path.pop() as string;
+  try {
+    return wanted(path);
+  } finally {
+    path.push(last);
+  }
 }
 
 /** Where a JSON string that starts at `start` (its quote) ends, past it. */
@@ -70,16 +90,28 @@ function stringEnd(json: string, start: number): number {
   return json.length;
 }
 
-/** True when the number `text` prints back as the same value. */
+/**
+ * True when the number `text` is what JSON reads it as: it prints back as
+ * the same value, or it is that double written out to more digits than
+ * it needs, correctly rounded, as `%.17g` or PHP with
+ * `serialize_precision = 17` write one (`92.299999999999997` is the
+ * double nearest 92.3, kept as `92.3`).
+ */
 function readsExactly(text: string): boolean {
   const written = decimal(text);
-  const read = decimal(String(Number(text)));
-  return (
-    written !== undefined &&
-    read !== undefined &&
-    written.digits === read.digits &&
-    written.exponent === read.exponent
-  );
+  const value = Number(text);
+  if (written === undefined || !Number.isFinite(value)) return false;
+  if (sameDecimal(written, decimal(String(value)))) return true;
+  const digits = written.digits.replace(/^-/, '').length;
+  if (digits > 100 || (value === 0 && written.digits !== '0')) return false;
+  return sameDecimal(written, decimal(value.toPrecision(digits)));
+}
+
+function sameDecimal(
+  a: { digits: string; exponent: number },
+  b: { digits: string; exponent: number } | undefined,
+): boolean {
+  return b !== undefined && a.digits === b.digits && a.exponent === b.exponent;
 }
 
 /**

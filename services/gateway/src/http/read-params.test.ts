@@ -66,7 +66,9 @@ describe('a meta number in a JSON body', () => {
   test('that JSON reads exactly is kept as its digits', async () => {
     const answer = await post(
       '{"meta":{"BPM":120.0,"Tempo":92.50,"Track Number":1e1,' +
-        '"Catalog":"1e-400","Mood":-0,"Version":5e-324},"other":1e-400}',
+        '"Catalog":"1e-400","Mood":-0,"Version":5e-324,' +
+        // The double nearest 92.3 as PHP (serialize_precision = 17) sends it.
+        '"Key":92.299999999999997},"other":1e-400}',
     );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(answer.body.meta, {
@@ -76,6 +78,7 @@ describe('a meta number in a JSON body', () => {
       Catalog: '1e-400',
       Mood: '0',
       Version: '5e-324',
+      Key: '92.3',
     });
   });
 });

@@ -57,7 +57,9 @@ export class Autopublisher {
     requestId?: string,
   ): Promise<void> {
     try {
-      await this.deps.store.autopublish.mark(jobId, member);
+      // Gone (deleted since its add) or published already: it neither
+      // counts toward the limit nor restarts the idle timer.
+      if (!(await this.deps.store.autopublish.mark(jobId, member))) return;
       const { q, i, d, e } = await this.deps.store.counts(jobId);
       if (q + i + d + e >= this.deps.maxUploads) {
         await this.publishIfOpen(jobId, 'limit', requestId);
