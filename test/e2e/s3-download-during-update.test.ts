@@ -4,6 +4,8 @@
  * update that replaces the file and deletes the old object between the
  * two must not cut the download off without an answer: the gateway
  * reads the track again and serves the new file, with its own ETag.
+ * A store that answers the HEAD and then never the GET gets a 503 the
+ * client can retry, also not a cut connection.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -32,6 +34,9 @@ async function holdingProxy(target: string) {
   let armed = false;
   const server = http.createServer((req, res) => {
     const go = () => {
+      // One the gateway gave up on waiting goes nowhere: its answer
+      // would hold a connection to the S3 server that nobody reads.
+      if (req.socket.destroyed) return;
       const forward = forwardRequest(upstream, req, res, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -61,6 +66,7 @@ async function holdingProxy(target: string) {
 let s3: S3TestServer;
 let proxy: Awaited<ReturnType<typeof holdingProxy>>;
 let fixture: FixtureStack;
+let trackId: number | undefined;
 
 before(async () => {
   s3 = await s3TestServer();
@@ -139,7 +145,7 @@ test('a download whose file is replaced before it is read gets the new one', asy
   const first = await upload('first.wav', { formats: 'wav' });
   assert.equal(first.status, 200, JSON.stringify(first.body));
   const done = await publishAndWait();
-  const trackId = await trackOfUpload(done.job_id, first.body.upload_id);
+  trackId = await trackOfUpload(done.job_id, first.body.upload_id);
   const old = `"${(await getTrack(trackId)).formats.wav.sha256}"`;
 
   const cases: Array<[string, Record<string, string>, number]> = [
@@ -173,5 +179,23 @@ test('a download whose file is replaced before it is read gets the new one', asy
       assert.equal(sha256(all), now);
       assert.deepEqual(body, all.subarray(100, 200));
     }
+  }
+});
+
+test('a store that answers the HEAD but never the GET: 503, not a cut', async () => {
+  const { stack, site } = fixture;
+  assert.ok(trackId, 'the track of the first test');
+  proxy.arm();
+  try {
+    // The store's silence lasts past the S3 client's idle time (30 s).
+    const res = await fetch(
+      `${stack.gatewayUrl}/api/tracks/download?track_id=${trackId}` +
+        `&format=wav&token=${site.token}`,
+    );
+    assert.equal(res.status, 503);
+    const answer = (await res.json()) as { code: string };
+    assert.equal(answer.code, 'not_ready');
+  } finally {
+    proxy.release();
   }
 });
