@@ -258,13 +258,21 @@ function setDownloadHeaders(
   res.setHeader('Content-Disposition', disposition);
 }
 
-/** One `bytes=` range of a `Range` header; several are not supported. */
+/**
+ * One `bytes=` range of a `Range` header; several are not supported.
+ * The unit in any case (RFC 9110 §14.1); empty list elements, as in
+ * `bytes=0-99,`, are skipped (§5.6.1.2).
+ */
 export function parseRange(
   header: string | undefined,
   size: number,
 ): ByteRange | undefined | 'unsatisfiable' {
   if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const [unit, set] = header.trim().split(/=(.*)/s);
+  if (unit.toLowerCase() !== 'bytes' || set === undefined) return undefined;
+  const specs = set.split(',').map((spec) => spec.trim()).filter(Boolean);
+  if (specs.length !== 1) return undefined;
+  const match = /^(\d*)-(\d*)$/.exec(specs[0]);
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
 
   let start: number;
