@@ -9,6 +9,7 @@ import { buffer, text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import {
+  ObjectGoneError,
   ObjectTooLargeError,
   S3Storage,
   StorageUnavailableError,
@@ -179,6 +180,23 @@ test('open gives size and bytes of one version; missing is undefined', async () 
   await opened.close();
 
   assert.equal(await storage.open('open/none.wav'), undefined);
+});
+
+test('an object deleted or replaced after its open reads as gone', async () => {
+  for (const change of ['delete', 'replace']) {
+    const key = `open/${change}.wav`;
+    await storage.put(key, Readable.from(['0123456789']));
+    const opened = await storage.open(key);
+    assert.ok(opened);
+    if (change === 'delete') await storage.delete(key);
+    else await storage.put(key, Readable.from(['another version']));
+    await assert.rejects(text(opened.stream()), (err: Error) => {
+      assert.ok(err instanceof ObjectGoneError, `${change}: ${err}`);
+      assert.equal(err.key, key);
+      return true;
+    });
+    await opened.close();
+  }
 });
 
 test('a presigned URL serves the object with the given headers', async () => {

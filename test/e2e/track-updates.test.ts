@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { defaultBinaryPaths } from '@ingest/media';
 import { openQueue } from '@ingest/queue';
+import { keys } from '@ingest/state';
 import {
   ffprobe,
   startFixtureStack,
@@ -162,27 +163,52 @@ describe('updates of published tracks', () => {
     await assertTone(fresh.file, HZ.nowWav, 'updated wav rendition');
   });
 
-  test('a finished update run again changes nothing', async () => {
-    const before = await getTrack(longTrack);
+  /** Runs the update's transcode job once more; gives what it returned. */
+  async function replay(uploadId: number, updateId: number, jobId: string) {
     const queue = openQueue('transcode', stack.redis);
     try {
       const job = await queue.add(
         'transcode',
-        { uploadId: before.upload_id, updateId: firstUpdateId },
-        { jobId: `replay-${firstUpdateId}` },
+        { uploadId, updateId },
+        { jobId },
       );
       const result = await until(async () => {
         const state = await queue.getJobState(job.id!);
         return state === 'completed' && (await queue.getJob(job.id!));
       });
-      assert.deepEqual(result?.returnvalue, {
-        outcome: 'skipped',
-        reason: 'finished',
-      });
+      return result?.returnvalue;
     } finally {
       await queue.close();
     }
+  }
+
+  test('a finished update run again changes nothing', async () => {
+    const before = await getTrack(longTrack);
+    const result = await replay(
+      before.upload_id,
+      firstUpdateId,
+      `replay-${firstUpdateId}`,
+    );
+    assert.deepEqual(result, { outcome: 'skipped', reason: 'finished' });
     assert.deepEqual(await getTrack(longTrack), before);
+  });
+
+  test('an applied update run again keeps its files and their dates', async () => {
+    // A transcoder that died after changing the track but before marking
+    // the update published leaves it transcoding: the queue runs it again.
+    const before = await stack.store.getTrack(site.id, longTrack);
+    assert.ok(before?.renditions.wav?.storedAt, 'the wav has a date');
+    await stack.redis.hset(keys.update(firstUpdateId), 'status', 'transcoding');
+    const result = await replay(
+      before.uploadId,
+      firstUpdateId,
+      `rerun-${firstUpdateId}`,
+    );
+    assert.deepEqual(result, { outcome: 'published', trackId: longTrack });
+    // The same bytes again under the same key: the same version, with
+    // the date Last-Modified gives it.
+    const after = await stack.store.getTrack(site.id, longTrack);
+    assert.deepEqual(after?.renditions, before.renditions);
   });
 
   test('deferred: waits in the job, applied at publish', async () => {

@@ -1,5 +1,6 @@
 export * from './keys';
 export * from './state-store';
+export * from './new-upload';
 export * from './deletion-store';
 export * from './search-index';
 export * from './search-tokens';

@@ -16,15 +16,33 @@ end
 `;
 
 /**
- * KEYS: job, jobUploads, upload. ARGV: uploadId, sha256 or '', fields
- * as k,v,… Adds an upload to an open job. Returns 'ok', 'closed', or
- * 'duplicate:<id>' when a sha256 is given and a live upload of the job
- * holds the same bytes (the job's shas hash indexes them). An upload
- * with a `stem` is indexed in the job's stems hash unless a live upload
- * holds that stem already (secondary sources attach to the first).
+ * KEYS: job, jobUploads, upload. ARGV: uploadId, sha256 or '', '1' to
+ * check the name or '', fields as k,v,… Adds an upload to an open job.
+ * Returns 'ok', 'closed', 'duplicate:<id>' when a sha256 is given and a
+ * live upload of the job holds the same bytes (the job's shas hash
+ * indexes them), or, when the name is checked, 'same_name:<id>' while a
+ * waiting upload holds the new upload's `stem`: one of that name came in
+ * since the caller looked, and nothing is written (the caller decides
+ * whether the file is its source). An upload with a `stem` is indexed in
+ * the job's stems hash unless a live upload holds that stem already
+ * (secondary sources attach to the first).
  */
 export const ADD_UPLOAD = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 'closed' end
+local stems = string.gsub(KEYS[2], ':uploads$', ':stems')
+if ARGV[3] == '1' then
+  local stem
+  for i = 4, #ARGV - 1, 2 do
+    if ARGV[i] == 'stem' then stem = ARGV[i + 1] end
+  end
+  local held = stem and redis.call('HGET', stems, stem)
+  if held then
+    local heldKey = string.gsub(KEYS[3], '%d+$', held)
+    if redis.call('HGET', heldKey, 'status') == 'uploaded' then
+      return 'same_name:' .. held
+    end
+  end
+end
 if ARGV[2] ~= '' then
   local shas = string.gsub(KEYS[2], ':uploads$', ':shas')
   local same = redis.call('HGET', shas, ARGV[2])
@@ -32,12 +50,11 @@ if ARGV[2] ~= '' then
   then return 'duplicate:' .. same end
   redis.call('HSET', shas, ARGV[2], ARGV[1])
 end
-redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+redis.call('HSET', KEYS[3], unpack(ARGV, 4))
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'q', 1)
 local stem = redis.call('HGET', KEYS[3], 'stem')
 if stem then
-  local stems = string.gsub(KEYS[2], ':uploads$', ':stems')
   local held = redis.call('HGET', stems, stem)
   local heldKey = held and string.gsub(KEYS[3], '%d+$', held)
   if not held or redis.call('EXISTS', heldKey) == 0 then

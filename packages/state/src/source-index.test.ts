@@ -72,6 +72,32 @@ test('the first upload of a stem holds it until it is gone', async () => {
   assert.equal((await index.uploadOfStem(job.id, 'song'))?.id, third.id);
 });
 
+test('an add that checks the name stops at a waiting upload of its stem', async () => {
+  const { site, job } = await openJob('stems-3');
+  const input = {
+    formats: ['mp3' as const],
+    sources: { mp3: source('mp3', 'k-named') },
+    meta: {},
+    stem: 'song',
+  };
+  const checked = () =>
+    store.addUpload(site.id, job.id, input, '', { checkName: true });
+  assert.ok(typeof (await checked()) === 'object', 'no upload holds it yet');
+  const holder = await index.uploadOfStem(job.id, 'song');
+  assert.ok(holder);
+
+  // Nothing is written: the job counts one upload, the holder keeps it.
+  assert.deepEqual(await checked(), { sameNameAs: holder.id });
+  assert.equal((await store.counts(job.id)).q, 1);
+  const unchecked = await store.addUpload(site.id, job.id, input, '', {});
+  assert.ok(typeof unchecked === 'object' && 'id' in unchecked);
+
+  // A holder that no longer waits holds nothing back.
+  await store.moveUpload(holder, 'queued');
+  const after = await checked();
+  assert.ok(typeof after === 'object' && 'id' in after);
+});
+
 test('patchWaiting changes a waiting upload, retrying a race', async () => {
   const { site, job } = await openJob('stems-2');
   const upload = await add(site.id, job.id, 'a');

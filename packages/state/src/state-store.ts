@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto';
 import type {
   Job,
   JobCounts,
-  Meta,
-  OutputFormat,
   Site,
-  SourceFile,
   Track,
   Upload,
   UploadStatus,
@@ -19,6 +16,7 @@ import { keys } from './keys';
 import * as lua from './scripts';
 import { SourceIndex, type PatchResult, type UploadPatch } from './source-index';
 import { UploadSlots } from './upload-slots';
+import type { AddedUpload, NewUpload } from './new-upload';
 
 /** Tokens are kept as their SHA-256 only (SPEC §5). */
 export function hashToken(token: string): string {
@@ -31,16 +29,6 @@ export interface NewSite {
   webhookSecret: string;
   contactEmail?: string;
   customFields?: string[];
-}
-
-export interface NewUpload {
-  formats: OutputFormat[];
-  sources: Record<string, SourceFile>;
-  meta: Meta;
-  formatsGiven?: boolean;
-  fileName?: string;
-  /** Indexed in the job for secondary sources (see SourceIndex). */
-  stem?: string;
 }
 
 /** What a publish came to: the ids it queued, or why it was refused. */
@@ -271,7 +259,8 @@ export class StateStore {
   /**
    * Adds an upload to an open job; 'closed' when the job is published.
    * With `uniqueSha256`, a live upload of the job with those bytes makes
-   * it a duplicate of that one instead.
+   * it a duplicate of that one instead. With `checkName`, a waiting
+   * upload holding its `stem` answers `sameNameAs`, and nothing is added.
    */
   async addUpload(
     siteId: number,
@@ -283,13 +272,15 @@ export class StateStore {
     jobId: number,
     input: NewUpload,
     uniqueSha256: string,
-  ): Promise<Upload | 'closed' | { duplicateOf: number }>;
+    options?: { checkName?: boolean },
+  ): Promise<AddedUpload>;
   async addUpload(
     siteId: number,
     jobId: number,
     input: NewUpload,
     uniqueSha256 = '',
-  ): Promise<Upload | 'closed' | { duplicateOf: number }> {
+    options: { checkName?: boolean } = {},
+  ): Promise<AddedUpload> {
     const upload: Upload = {
       id: await this.nextId('upload'),
       siteId,
@@ -310,11 +301,12 @@ export class StateStore {
       keys.upload(upload.id),
       upload.id,
       uniqueSha256,
+      options.checkName ? '1' : '',
       ...fields,
     );
-    if (result.startsWith('duplicate:')) {
-      return { duplicateOf: Number(result.slice('duplicate:'.length)) };
-    }
+    const [outcome, other] = result.split(':');
+    if (outcome === 'duplicate') return { duplicateOf: Number(other) };
+    if (outcome === 'same_name') return { sameNameAs: Number(other) };
     return result === 'ok' ? upload : 'closed';
   }
 

@@ -18,7 +18,7 @@ import { NO_REGION, s3Failure, s3Status } from './s3-errors';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
-import { StorageUnavailableError } from './storage-errors';
+import { ObjectGoneError, StorageUnavailableError } from './storage-errors';
 import {
   ObjectTooLargeError,
   type ByteRange,
@@ -237,7 +237,14 @@ export class S3Storage implements Storage {
         }),
       ),
     );
-    return answer.Body as Readable;
+    const body = answer.Body as Readable;
+    // Not every S3-compatible server honours If-Match: the answer's own
+    // ETag tells as well whether these are the bytes asked for.
+    if (etag && answer.ETag && answer.ETag !== etag) {
+      body.destroy();
+      throw new ObjectGoneError(key);
+    }
+    return body;
   }
 
   async open(key: string): Promise<OpenObject | undefined> {
@@ -251,9 +258,16 @@ export class S3Storage implements Storage {
         const stream = new PassThrough();
         out = stream;
         // If-Match: a replaced object fails the read instead of mixing
-        // the old size with new bytes.
+        // the old size with new bytes; one deleted since the HEAD is
+        // gone likewise, and the caller may open what the key is now.
         this.get(key, range, head.etag)
-          .then((body) => pipeline(body, stream))
+          .then(
+            (body) => pipeline(body, stream),
+            (err) => {
+              if (err instanceof ObjectGoneError || !isGone(err)) throw err;
+              throw new ObjectGoneError(key, { cause: err });
+            },
+          )
           .catch((err) => stream.destroy(err));
         return stream;
       },
@@ -320,6 +334,17 @@ export class S3Storage implements Storage {
     this.closed = true;
     this.client.destroy();
   }
+}
+
+/** A GET that found the key missing, or holding other bytes (If-Match). */
+function isGone(err: unknown): boolean {
+  const name = (err as Error).name;
+  return (
+    name === 'NoSuchKey' ||
+    name === 'PreconditionFailed' ||
+    s3Status(err) === 404 ||
+    s3Status(err) === 412
+  );
 }
 
 function isNotFound(err: unknown): boolean {

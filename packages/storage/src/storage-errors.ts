@@ -30,3 +30,16 @@ export function isOutOfSpace(err: unknown, depth = 0): boolean {
   if (code === 'ENOSPC' || code === 'EDQUOT') return true;
   return isOutOfSpace(err.cause, depth + 1);
 }
+
+/**
+ * The object an OpenObject was opened on went away (deleted, or
+ * replaced by other bytes) before its bytes were read: a store that
+ * reads them in a later request (S3) cannot serve that version any
+ * more. The caller may look the key up again and open what is there now.
+ */
+export class ObjectGoneError extends Error {
+  constructor(readonly key: string, options?: ErrorOptions) {
+    super(`storage: ${key} changed or went away after it was opened`, options);
+    this.name = 'ObjectGoneError';
+  }
+}

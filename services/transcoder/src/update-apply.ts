@@ -222,7 +222,9 @@ async function retag(
 /**
  * Each new file (a replaced or re-tagged rendition) is dated a second or
  * more after the version it replaces, so a download's Last-Modified names
- * one version; a rendition kept as it was keeps its date.
+ * one version; a rendition kept as it was keeps its date, and so does
+ * the same file made again under its key (a re-run of an update that was
+ * applied but not yet marked published).
  */
 function stamped(
   renditions: Track['renditions'],
@@ -232,10 +234,14 @@ function stamped(
   const out: Track['renditions'] = {};
   for (const r of Object.values(renditions)) {
     const previous = current.renditions[r.format];
-    out[r.format] =
-      previous?.storageKey === r.storageKey
-        ? r
-        : { ...r, storedAt: nextStoredAt(previous?.storedAt, now) };
+    const same =
+      previous?.storageKey === r.storageKey && previous.sha256 === r.sha256;
+    if (same) {
+      const { storedAt } = previous;
+      out[r.format] = storedAt ? { ...r, storedAt } : r;
+    } else {
+      out[r.format] = { ...r, storedAt: nextStoredAt(previous?.storedAt, now) };
+    }
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import {
@@ -9,7 +10,12 @@ import {
   type Track,
 } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
-import type { ByteRange, OpenObject, Storage } from '@ingest/storage';
+import {
+  ObjectGoneError,
+  type ByteRange,
+  type OpenObject,
+  type Storage,
+} from '@ingest/storage';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { echoText } from '../api/param-schemas';
 import {
@@ -77,22 +83,33 @@ export function downloadEndpoint(deps: DownloadDeps) {
       return undefined;
     }
 
-    const opened = await openRendition(deps.storage, track, format, () =>
-      trackOf(site.id, track.id),
-    );
-    try {
-      await sendFile(req, res, opened, disposition);
-    } catch (err) {
-      // A client that hangs up mid-download is no server failure.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      log.debug({ trackId: track.id, format }, 'download cut short');
-    } finally {
-      await opened.file.close();
+    const reread = () => trackOf(site.id, track.id);
+    for (let attempt = 1; ; attempt++) {
+      const current = attempt === 1 ? track : await reread();
+      const opened = await openRendition(deps.storage, current, format, reread);
+      try {
+        await sendFile(req, res, opened, disposition);
+        return undefined;
+      } catch (err) {
+        // The file went between its open and its first bytes (an update
+        // replaced it, on a store read in two requests): nothing is sent
+        // yet, so the track's file as it is now is answered instead.
+        const again = err instanceof ObjectGoneError && attempt < OPENS;
+        if (again && !res.headersSent) continue;
+        // A client that hangs up mid-download is no server failure.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+        log.debug({ trackId: track.id, format }, 'download cut short');
+        return undefined;
+      } finally {
+        await opened.file.close();
+      }
     }
-    return undefined;
   }, { schema: API_ENDPOINTS.download.params });
 }
+
+/** How often a download opens its file when it goes before it is read. */
+const OPENS = 3;
 
 interface OpenedRendition {
   rendition: Rendition;
@@ -123,7 +140,11 @@ async function openRendition(
   return { rendition, file };
 }
 
-/** Answers 200, 206, 304, 412 or 416 for one opened file. */
+/**
+ * Answers 200, 206, 304, 412 or 416 for one opened file. The first
+ * bytes are read before any header is set: an ObjectGoneError then
+ * leaves the response untouched for another try.
+ */
 async function sendFile(
   req: Request,
   res: Response,
@@ -131,13 +152,12 @@ async function sendFile(
   disposition: string,
 ) {
   const validators = validatorsOf(rendition);
-  setValidatorHeaders(res, validators);
-
   const precondition = evaluatePreconditions(
     req.headers,
     validators,
     req.method,
   );
+  if (precondition !== 'proceed') setValidatorHeaders(res, validators);
   if (precondition === 'failed') throw new ApiError('precondition_failed');
   if (precondition === 'matched') {
     throw new ApiError(
@@ -158,6 +178,7 @@ async function sendFile(
     ? parseRange(req.headers.range, size)
     : undefined;
   if (range === 'unsatisfiable') {
+    setValidatorHeaders(res, validators);
     res.setHeader('Content-Range', `bytes */${size}`);
     throw new ApiError(
       'range_not_satisfiable',
@@ -165,6 +186,9 @@ async function sendFile(
     );
   }
 
+  const body =
+    req.method === 'HEAD' ? undefined : await started(file.stream(range));
+  setValidatorHeaders(res, validators);
   setDownloadHeaders(res, rendition.format, disposition);
   if (range) {
     res.status(206);
@@ -173,11 +197,28 @@ async function sendFile(
   } else {
     res.setHeader('Content-Length', size);
   }
-  if (req.method === 'HEAD') {
+  if (!body) {
     res.end();
     return;
   }
-  await pipeline(file.stream(range), res);
+  await pipeline(body, res);
+}
+
+/**
+ * The stream once its first bytes (or its end) can be read; its error
+ * when it fails first, e.g. the store no longer has the object.
+ */
+function started(stream: Readable): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('readable', settle);
+      stream.off('error', settle);
+      if (err) reject(err);
+      else resolve(stream);
+    };
+    stream.on('readable', settle);
+    stream.on('error', settle);
+  });
 }
 
 /**
@@ -217,13 +258,21 @@ function setDownloadHeaders(
   res.setHeader('Content-Disposition', disposition);
 }
 
-/** One `bytes=` range of a `Range` header; several are not supported. */
+/**
+ * One `bytes=` range of a `Range` header; several are not supported.
+ * The unit in any case (RFC 9110 §14.1); empty list elements, as in
+ * `bytes=0-99,`, are skipped (§5.6.1.2).
+ */
 export function parseRange(
   header: string | undefined,
   size: number,
 ): ByteRange | undefined | 'unsatisfiable' {
   if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const [unit, set] = header.trim().split(/=(.*)/s);
+  if (unit.toLowerCase() !== 'bytes' || set === undefined) return undefined;
+  const specs = set.split(',').map((spec) => spec.trim()).filter(Boolean);
+  if (specs.length !== 1) return undefined;
+  const match = /^(\d*)-(\d*)$/.exec(specs[0]);
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
 
   let start: number;

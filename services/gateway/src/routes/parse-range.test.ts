@@ -15,3 +15,15 @@ test('byte ranges as RFC 9110 reads them', () => {
   assert.equal(parseRange('items=0-1', 100), undefined);
   assert.equal(parseRange(undefined, 100), undefined);
 });
+
+test('the unit in any case, empty list elements skipped', () => {
+  // Range unit names are case-insensitive (RFC 9110 §14.1), and a
+  // recipient skips empty elements of a list (§5.6.1.2).
+  assert.deepEqual(parseRange('Bytes=0-1', 100), { start: 0, end: 1 });
+  assert.deepEqual(parseRange('BYTES=-5', 100), { start: 95, end: 99 });
+  assert.deepEqual(parseRange('bytes=0-1,', 100), { start: 0, end: 1 });
+  assert.deepEqual(parseRange('bytes=, 10-19', 100), { start: 10, end: 19 });
+  assert.equal(parseRange('bytes=0-1, 5-6', 100), undefined);
+  assert.equal(parseRange('bytes=,', 100), undefined);
+  assert.equal(parseRange('bytesx=0-1', 100), undefined);
+});

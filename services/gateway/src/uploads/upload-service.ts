@@ -207,8 +207,6 @@ export class UploadService {
     const source: SourceFile = { format: inspection.format, ...received };
     if (inspection.seconds) source.seconds = inspection.seconds;
     if (inspection.asIs) source.asIs = true;
-    const attached = await this.deps.secondary?.attach(site, request, source);
-    if (attached) return attached;
     const sources = { [source.format]: source };
     const tags: Meta = { ...inspection.tags };
     if (received.filename) tags.Filename = received.filename;
@@ -221,33 +219,46 @@ export class UploadService {
       fileName: received.filename,
       stem: sourceStem(received.filename),
     };
-    let upload = await this.deps.store.addUpload(
-      site.id,
-      request.job.id,
-      input,
-      received.sha256,
-    );
-    if (upload === 'closed' && request.toMainJob) {
-      // The main job was published (e.g. by its autopublish timer) while
-      // this source was fetched; the client named no job, so the new
-      // main job takes it.
-      const main = await this.deps.store.mainJob(site.id);
-      upload = await this.deps.store.addUpload(
+
+    const { secondary } = this.deps;
+    let job = request.job;
+    let checkName = secondary !== undefined;
+    let sameNameAs: number | undefined;
+    for (;;) {
+      const attached = await secondary?.attach(site, { ...request, job }, source);
+      if (attached) return attached;
+
+      const upload = await this.deps.store.addUpload(
         site.id,
-        main.id,
+        job.id,
         input,
         received.sha256,
+        { checkName },
       );
+      if (upload === 'closed' && request.toMainJob && job === request.job) {
+        // The main job was published (e.g. by its autopublish timer) while
+        // this source was fetched; the client named no job, so the new
+        // main job takes it (or an upload of its name there).
+        job = await this.deps.store.mainJob(site.id);
+        continue;
+      }
+      if (upload === 'closed') {
+        throw new ApiError('job_closed', `job ${job.id} was published`);
+      }
+      if ('duplicateOf' in upload) throw duplicateError(upload.duplicateOf);
+      if ('sameNameAs' in upload) {
+        // An upload of this name was added since attach looked (another
+        // import at the same moment): look again. The same one twice is
+        // one attach does not take (the same extension): a new upload.
+        checkName = upload.sameNameAs !== sameNameAs;
+        sameNameAs = upload.sameNameAs;
+        continue;
+      }
+      if (request.oncomplete) {
+        await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
+      }
+      return upload;
     }
-    if (upload === 'closed') {
-      throw new ApiError('job_closed', `job ${request.job.id} was published`);
-    }
-    if ('duplicateOf' in upload) throw duplicateError(upload.duplicateOf);
-
-    if (request.oncomplete) {
-      await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
-    }
-    return upload;
   }
 }
 
