@@ -232,7 +232,7 @@ test('a publish drops the indexes only an open job uses', async () => {
     { formats: ['mp3'], sources: { wav: source }, meta: {}, stem: 'song' },
     'sha-of-song',
   );
-  assert.ok(up !== 'closed' && !('duplicateOf' in up));
+  assert.ok(up !== 'closed' && 'id' in up);
   await store.autopublish.mark(job.id, `upload:${up.id}`);
   const indexes = [
     keys.jobShas(job.id),

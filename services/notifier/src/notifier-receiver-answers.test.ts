@@ -94,8 +94,10 @@ function failedEmail(jobId: number, to: string) {
     const log = await store.deliveries.list(jobId);
     if (log.length === 0) return false;
     const id = jobIds.email(log[0].eventId, 'oncomplete', to);
-    const job = await emails.getJob(id);
-    return (await job?.getState()) === 'failed' && job;
+    // The state first: a job read before its last attempt ends would
+    // show the attempts made so far.
+    if ((await emails.getJobState(id)) !== 'failed') return false;
+    return emails.getJob(id);
   });
 }
 
