@@ -36,6 +36,17 @@ export const NO_REGION =
   'storage: no region; set region= in STORAGE_URL, AWS_REGION, or a ' +
   "profile's region";
 
+/**
+ * Why the SDK's chain gave no usable signing region: none at all, or
+ * one it refuses (e.g. `AWS_REGION="eu west 1"`), named with its reason.
+ */
+export function regionProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (!/^Region not accepted/i.test(message)) return NO_REGION;
+  return `storage: ${message.replace(/\.$/, '')}; set region= in ` +
+    "STORAGE_URL, AWS_REGION, or a profile's region";
+}
+
 interface SdkError {
   name?: string;
   code?: string;

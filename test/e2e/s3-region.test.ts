@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { after, before, test } from 'node:test';
+import { S3Storage, StorageUnavailableError, parseS3Url } from '@ingest/storage';
+import { s3TestServer, type S3TestServer } from '@ingest/testkit';
+
+// Where the signing region comes from when STORAGE_URL names none: the
+// AWS SDK's own chain (AWS_REGION, then the profile), as
+// docs/operations.md ("Object storage (S3)") says. Against a real
+// S3-compatible server (s3rver) on loopback.
+
+let server: S3TestServer;
+let dir: string;
+
+before(async () => {
+  server = await s3TestServer();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-s3-region-'));
+});
+
+after(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The test server's STORAGE_URL without its `region=`. */
+function openWithoutRegion(): S3Storage {
+  const url = server.storageUrl.replace('&region=us-east-1', '');
+  assert.doesNotMatch(url, /region=/);
+  return new S3Storage({
+    location: parseS3Url(url),
+    credentials: server.credentials,
+    workDir: dir,
+  });
+}
+
+/**
+ * Runs `fn` with only `vars` of the SDK's region sources set, a config
+ * file of ours, and no instance metadata (the SDK would otherwise ask
+ * 169.254.169.254, which no test may reach).
+ */
+async function withAwsEnv<T>(
+  vars: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const names = [
+    'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
+  ];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
+  Object.assign(process.env, {
+    AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...vars,
+  });
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+test('an empty AWS_REGION counts as unset: the profile names the region', async () => {
+  const config = path.join(dir, 'config');
+  await writeFile(config, '[profile label]\nregion = eu-central-1\n');
+  // As a Compose `AWS_REGION: ${AWS_REGION:-}` or a blank ConfigMap value
+  // gives it: the SDK alone took it as the region "" and refused it.
+  await withAwsEnv(
+    { AWS_REGION: '', AWS_PROFILE: 'label', AWS_CONFIG_FILE: config },
+    async () => {
+      const storage = openWithoutRegion();
+      try {
+        assert.deepEqual(await storage.ready(), { ready: true });
+        await storage.put('region/one.txt', Readable.from(['one']));
+        assert.equal(await text(await storage.read('region/one.txt')), 'one');
+      } finally {
+        await storage.close();
+      }
+    },
+  );
+});
+
+test('a region the SDK refuses is named as such, not as "no region"', async () => {
+  await withAwsEnv(
+    { AWS_REGION: 'eu west 1', AWS_CONFIG_FILE: path.join(dir, 'no-config') },
+    async () => {
+      const storage = openWithoutRegion();
+      try {
+        const readiness = await storage.ready();
+        assert.equal(readiness.ready, false);
+        assert.match(readiness.reason ?? '', /^storage: Region not accepted/);
+        assert.match(readiness.reason ?? '', /eu west 1.*AWS_REGION/);
+        assert.doesNotMatch(readiness.reason ?? '', /no region/);
+        await assert.rejects(storage.size('region/one.txt'), (err: Error) => {
+          assert.ok(err instanceof StorageUnavailableError, String(err));
+          assert.match(err.message, /Region not accepted/);
+          return true;
+        });
+      } finally {
+        await storage.close();
+      }
+    },
+  );
+});
