@@ -25,11 +25,14 @@ const REFUSALS = new Set([
 /**
  * The SDK's credential chain found nothing. An outage like refused
  * credentials: a role's credentials may come back (instance metadata,
- * EKS web identity), and a fixed setup is taken at the next call.
+ * EKS web identity), and a fixed setup is taken at the next call. The
+ * SDK reads the key variables only while AWS_PROFILE is unset: keys set
+ * beside a profile without credentials end here too.
  */
 export const NO_CREDENTIALS =
   'storage: no credentials found; set AWS_ACCESS_KEY_ID and ' +
-  'AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or a role';
+  'AWS_SECRET_ACCESS_KEY (which the SDK skips while AWS_PROFILE is set), ' +
+  'a profile (AWS_PROFILE) or a role';
 
 /** Neither STORAGE_URL nor the SDK's chain names a signing region. */
 export const NO_REGION =

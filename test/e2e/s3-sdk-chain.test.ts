@@ -8,8 +8,9 @@ import { after, before, test } from 'node:test';
 import { S3Storage, StorageUnavailableError, parseS3Url } from '@ingest/storage';
 import { s3TestServer, type S3TestServer } from '@ingest/testkit';
 
-// Where the signing region comes from when STORAGE_URL names none: the
-// AWS SDK's own chain (AWS_REGION, then the profile), as
+// What the AWS SDK's own chain finds when STORAGE_URL names no region
+// and the storage is given no credentials: the region (AWS_REGION, then
+// the profile) and the credentials (the variables, a profile...), as
 // docs/operations.md ("Object storage (S3)") says. Against a real
 // S3-compatible server (s3rver) on loopback.
 
@@ -37,6 +38,11 @@ function openWithoutRegion(): S3Storage {
   });
 }
 
+/** Credentials left to the SDK's chain, as the services leave them. */
+function openWithChainCredentials(): S3Storage {
+  return new S3Storage({ location: parseS3Url(server.storageUrl), workDir: dir });
+}
+
 /**
  * Runs `fn` with only `vars` of the SDK's region sources set, a config
  * file of ours, and no instance metadata (the SDK would otherwise ask
@@ -49,6 +55,9 @@ async function withAwsEnv<T>(
   const names = [
     'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE',
     'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
+    'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
   ];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
@@ -108,4 +117,25 @@ test('a region the SDK refuses is named as such, not as "no region"', async () =
       }
     },
   );
+});
+
+test('the access key variables count unless AWS_PROFILE is set, which wins', async () => {
+  const { accessKeyId, secretAccessKey } = server.credentials;
+  const keys = { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey };
+  const config = path.join(dir, 'no-config');
+  await withAwsEnv({ ...keys, AWS_CONFIG_FILE: config }, async () => {
+    const storage = openWithChainCredentials();
+    assert.deepEqual(await storage.ready(), { ready: true });
+    await storage.close();
+  });
+  // A profile named beside the keys is what the SDK uses; one that has
+  // no credentials leaves the keys unread, and the reason says so.
+  await withAwsEnv({ ...keys, AWS_CONFIG_FILE: config, AWS_PROFILE: 'none' }, async () => {
+    const storage = openWithChainCredentials();
+    const readiness = await storage.ready();
+    assert.equal(readiness.ready, false);
+    assert.match(readiness.reason ?? '', /^storage: no credentials found/);
+    assert.match(readiness.reason ?? '', /skips while AWS_PROFILE is set/);
+    await storage.close();
+  });
 });
