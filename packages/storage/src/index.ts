@@ -7,3 +7,4 @@ export { STALE_TEMP_MS, sweepStale } from './stale-temp';
 export * from './storage';
 export * from './s3-readiness';
 export * from './storage-errors';
+export { warnIfStorageNotReady } from './storage-at-start';

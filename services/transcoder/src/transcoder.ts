@@ -21,6 +21,7 @@ import { StateStore, UpdateStore } from '@ingest/state';
 import {
   isStorageUnavailable,
   openStorage,
+  warnIfStorageNotReady,
   type Storage,
 } from '@ingest/storage';
 import {
@@ -136,6 +137,7 @@ export async function startTranscoder(
       },
       'transcoder running',
     );
+    void warnIfStorageNotReady(storage, logger);
     return { port, close };
   } catch (err) {
     await close();
