@@ -57,7 +57,8 @@ async function withAwsEnv<T>(
     'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED',
     'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
     'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3',
+    'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
   ];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
@@ -137,5 +138,31 @@ test('the access key variables count unless AWS_PROFILE is set, which wins', asy
     assert.match(readiness.reason ?? '', /^storage: no credentials found/);
     assert.match(readiness.reason ?? '', /skips while AWS_PROFILE is set/);
     await storage.close();
+  });
+});
+
+test('the endpoint is STORAGE_URL\'s alone: AWS_ENDPOINT_URL(_S3) is not followed', async () => {
+  // A presigned URL shows where requests would go without sending one:
+  // a URL without endpoint= means AWS itself, which no test may reach.
+  const vars = {
+    AWS_ENDPOINT_URL: server.endpoint,
+    AWS_ENDPOINT_URL_S3: server.endpoint,
+    AWS_CONFIG_FILE: path.join(dir, 'no-config'),
+  };
+  await withAwsEnv(vars, async () => {
+    const aws = new S3Storage({
+      location: parseS3Url('s3://catalog?region=us-east-1'),
+      credentials: server.credentials,
+      workDir: dir,
+    });
+    const url = new URL(await aws.presignedUrl('region/one.txt', 60));
+    assert.match(url.host, /amazonaws\.com$/, url.href);
+    await aws.close();
+    // Given in STORAGE_URL, the endpoint is used as before.
+    const own = openWithoutRegion();
+    process.env.AWS_REGION = 'us-east-1';
+    const ownUrl = await own.presignedUrl('region/one.txt', 60);
+    assert.ok(ownUrl.startsWith(`${server.endpoint}/`), ownUrl);
+    await own.close();
   });
 });

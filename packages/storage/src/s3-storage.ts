@@ -82,6 +82,10 @@ export class S3Storage implements Storage {
       endpoint: this.location.endpoint,
       region: this.location.region,
       forcePathStyle: this.location.forcePathStyle,
+      // The store is where STORAGE_URL says: without this, a stray
+      // AWS_ENDPOINT_URL(_S3) or a profile's endpoint_url would silently
+      // send a URL without endpoint= to another server.
+      ignoreConfiguredEndpointUrls: true,
       credentials: options.credentials,
       // Checksum trailers (the SDK's newer default) are not understood by
       // every S3-compatible server; we hash every object ourselves.
