@@ -23,6 +23,13 @@ const REFUSALS = new Set([
 ]);
 
 /**
+ * AWS's answers to requests signed for, or sent to, another region than
+ * the bucket's (a 400 and a 301): a setting to fix, as refused keys are,
+ * not a fault of one request or object.
+ */
+const WRONG_REGION = new Set(['AuthorizationHeaderMalformed', 'PermanentRedirect']);
+
+/**
  * The SDK's credential chain found nothing. An outage like refused
  * credentials: a role's credentials may come back (instance metadata,
  * EKS web identity), and a fixed setup is taken at the next call. The
@@ -74,6 +81,10 @@ export function s3Outage(err: unknown): string | undefined {
   const detail = e.message || e.code || e.name || 'no detail';
   if (status !== undefined && status >= 500) {
     return `storage unreachable: S3 answered ${status} ${e.name ?? ''}`.trim();
+  }
+  if (e.name && WRONG_REGION.has(e.name)) {
+    return `storage refused the request (${e.name}): check the region ` +
+      '(region= in STORAGE_URL, AWS_REGION) against the bucket\'s';
   }
   if (e.name && REFUSALS.has(e.name)) {
     return `storage refused the request (${e.name}): check the bucket ` +
