@@ -8,3 +8,4 @@ export * from './storage';
 export * from './s3-readiness';
 export * from './storage-errors';
 export * from './catalog-mark';
+export { warnIfStorageNotReady } from './storage-at-start';

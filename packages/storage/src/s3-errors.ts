@@ -23,18 +23,39 @@ const REFUSALS = new Set([
 ]);
 
 /**
+ * AWS's answers to requests signed for, or sent to, another region than
+ * the bucket's (a 400 and a 301): a setting to fix, as refused keys are,
+ * not a fault of one request or object.
+ */
+const WRONG_REGION = new Set(['AuthorizationHeaderMalformed', 'PermanentRedirect']);
+
+/**
  * The SDK's credential chain found nothing. An outage like refused
  * credentials: a role's credentials may come back (instance metadata,
- * EKS web identity), and a fixed setup is taken at the next call.
+ * EKS web identity), and a fixed setup is taken at the next call. The
+ * SDK reads the key variables only while AWS_PROFILE is unset: keys set
+ * beside a profile without credentials end here too.
  */
 export const NO_CREDENTIALS =
   'storage: no credentials found; set AWS_ACCESS_KEY_ID and ' +
-  'AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or a role';
+  'AWS_SECRET_ACCESS_KEY (which the SDK skips while AWS_PROFILE is set), ' +
+  'a profile (AWS_PROFILE) or a role';
 
 /** Neither STORAGE_URL nor the SDK's chain names a signing region. */
 export const NO_REGION =
   'storage: no region; set region= in STORAGE_URL, AWS_REGION, or a ' +
   "profile's region";
+
+/**
+ * Why the SDK's chain gave no usable signing region: none at all, or
+ * one it refuses (e.g. `AWS_REGION="eu west 1"`), named with its reason.
+ */
+export function regionProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (!/^Region not accepted/i.test(message)) return NO_REGION;
+  return `storage: ${message.replace(/\.$/, '')}; set region= in ` +
+    "STORAGE_URL, AWS_REGION, or a profile's region";
+}
 
 interface SdkError {
   name?: string;
@@ -60,6 +81,10 @@ export function s3Outage(err: unknown): string | undefined {
   const detail = e.message || e.code || e.name || 'no detail';
   if (status !== undefined && status >= 500) {
     return `storage unreachable: S3 answered ${status} ${e.name ?? ''}`.trim();
+  }
+  if (e.name && WRONG_REGION.has(e.name)) {
+    return `storage refused the request (${e.name}): check the region ` +
+      '(region= in STORAGE_URL, AWS_REGION) against the bucket\'s';
   }
   if (e.name && REFUSALS.has(e.name)) {
     return `storage refused the request (${e.name}): check the bucket ` +

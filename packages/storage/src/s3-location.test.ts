@@ -34,6 +34,8 @@ test('bad URLs name what is wrong', () => {
     ['s3://catalog?forcePathStyle=maybe', /forcePathStyle must be/],
     ['s3://key:secret@catalog', /credentials do not go in the URL/],
     ['file:///x', /expected s3:\/\//],
+    ['s3://catalog?endpoint=ftp://m:9000', /endpoint must be/],
+    ['s3://catalog?endpoint=http://', /endpoint must be/],
   ];
   for (const [url, message] of cases) {
     assert.throws(() => parseS3Url(url), message, url);
@@ -59,4 +61,35 @@ test('forcePathStyle is a switch, spelled as other settings are', () => {
   const off = parseS3Url('s3://catalog?endpoint=http://m:9&forcePathStyle=OFF');
   assert.equal(off.forcePathStyle, false);
   assert.equal(parseS3Url('s3://catalog?forcePathStyle=On').forcePathStyle, true);
+});
+
+test('a region is checked at start, as the SDK would refuse it on each request', () => {
+  assert.equal(parseS3Url('s3://catalog?region=eu-west-1').region, 'eu-west-1');
+  // An empty one counts as unset, as every setting's does.
+  assert.equal(parseS3Url('s3://catalog?region=').region, undefined);
+  for (const region of ['eu%20west', 'eu_west_1', '-eu', 'eu.west']) {
+    assert.throws(
+      () => parseS3Url(`s3://catalog?region=${region}`),
+      /STORAGE_URL: region ".*" is not a region name/,
+      region,
+    );
+  }
+});
+
+test('a parameter given twice is refused rather than one of them taken', () => {
+  const twice = [
+    's3://catalog?endpoint=http://a:9000&endpoint=http://b:9000',
+    's3://catalog?region=eu-west-1&region=us-east-1',
+    's3://catalog?forcePathStyle=true&forcePathStyle=false',
+  ];
+  for (const url of twice) {
+    assert.throws(() => parseS3Url(url), /is given more than once/, url);
+  }
+});
+
+test('credentials in the endpoint are refused as in the URL itself', () => {
+  assert.throws(
+    () => parseS3Url('s3://catalog?endpoint=http://key:secret@minio:9000'),
+    /credentials do not go in the endpoint/,
+  );
 });

@@ -15,6 +15,8 @@ export interface S3Location {
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KNOWN = new Set(['endpoint', 'region', 'forcePathStyle']);
+/** What the AWS SDK takes as a region: one host name label. */
+const REGION = /^(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$/;
 
 /**
  * Reads `s3://bucket[/prefix]?endpoint=…&region=…&forcePathStyle=…`.
@@ -41,10 +43,14 @@ export function parseS3Url(raw: string): S3Location {
   const params = url.searchParams;
   for (const name of params.keys()) {
     if (!KNOWN.has(name)) fail(`unknown parameter "${name}"`);
+    // Which of two would win is a guess the operator should not have to make.
+    if (params.getAll(name).length > 1) fail(`"${name}" is given more than once`);
   }
   const endpoint = params.get('endpoint') || undefined;
-  if (endpoint && !/^https?:\/\/[^/]+/.test(endpoint)) {
-    fail('endpoint must be an http:// or https:// URL');
+  if (endpoint) checkEndpoint(endpoint, fail);
+  const region = params.get('region') || undefined;
+  if (region && !REGION.test(region)) {
+    fail(`region "${region}" is not a region name (letters, digits, hyphens)`);
   }
   const style = params.get('forcePathStyle');
   const pathStyle = style === null ? endpoint !== undefined : readSwitch(style);
@@ -54,9 +60,25 @@ export function parseS3Url(raw: string): S3Location {
     bucket,
     prefix: readPrefix(raw, fail),
     endpoint,
-    region: params.get('region') || undefined,
+    region,
     forcePathStyle: pathStyle === true,
   };
+}
+
+/** An http(s) URL of a server, with no credentials in it. */
+function checkEndpoint(endpoint: string, fail: (why: string) => never): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || !url.host) {
+    fail('endpoint must be an http:// or https:// URL');
+  }
+  if (url.username || url.password) {
+    fail('credentials do not go in the endpoint; set AWS_ACCESS_KEY_ID etc.');
+  }
 }
 
 /**

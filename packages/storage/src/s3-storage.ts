@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
-import { NO_REGION, s3Failure, s3Status } from './s3-errors';
+import { regionProblem, s3Failure, s3Status } from './s3-errors';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
@@ -77,10 +77,15 @@ export class S3Storage implements Storage {
   constructor(private readonly options: S3StorageOptions) {
     this.location = options.location;
     this.workDir = options.workDir ?? os.tmpdir();
+    if (!this.location.region) blankRegionUnset();
     this.client = new S3Client({
       endpoint: this.location.endpoint,
       region: this.location.region,
       forcePathStyle: this.location.forcePathStyle,
+      // The store is where STORAGE_URL says: without this, a stray
+      // AWS_ENDPOINT_URL(_S3) or a profile's endpoint_url would silently
+      // send a URL without endpoint= to another server.
+      ignoreConfiguredEndpointUrls: true,
       credentials: options.credentials,
       // Checksum trailers (the SDK's newer default) are not understood by
       // every S3-compatible server; we hash every object ourselves.
@@ -105,7 +110,8 @@ export class S3Storage implements Storage {
   /**
    * Settles once the signing region is known (from the URL or the SDK's
    * chain); without one every request fails with a bare "Region is
-   * missing", so this says what to set instead. Asked again after a
+   * missing" (or "Region not accepted" for one the SDK refuses), so this
+   * says what to set instead. Asked again after a
    * failure, as a profile or instance metadata may answer later.
    */
   private regionKnown(): Promise<void> {
@@ -113,7 +119,7 @@ export class S3Storage implements Storage {
       () => undefined,
       (err: unknown) => {
         this.region = undefined;
-        throw new StorageUnavailableError(NO_REGION, { cause: err });
+        throw new StorageUnavailableError(regionProblem(err), { cause: err });
       },
     );
     return this.region;
@@ -345,6 +351,16 @@ function isGone(err: unknown): boolean {
     s3Status(err) === 404 ||
     s3Status(err) === 412
   );
+}
+
+/**
+ * The SDK reads `AWS_REGION` itself and takes a set but empty one as the
+ * region "", which it then refuses on every request, even where a
+ * profile names the region. Every setting counts an empty variable as
+ * unset; so does this, for the chain to go on to the profile.
+ */
+function blankRegionUnset(): void {
+  if (process.env.AWS_REGION === '') delete process.env.AWS_REGION;
 }
 
 function isNotFound(err: unknown): boolean {

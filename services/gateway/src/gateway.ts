@@ -16,6 +16,7 @@ import {
   IdempotencyStore,
   type StateStore,
 } from '@ingest/state';
+import { warnIfStorageNotReady } from '@ingest/storage';
 import {
   closeInSteps,
   createLogger,
@@ -107,6 +108,7 @@ async function serve(
   const server = await listen(config, app, inFlight);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'gateway listening');
+  void warnIfStorageNotReady(parts.storage, logger);
 
   const autopublishWorker = startAutopublishWorker(
     config.redisUrl,

@@ -23,6 +23,7 @@ import {
   isOutOfSpace,
   isStorageUnavailable,
   openStorage,
+  warnIfStorageNotReady,
   type Storage,
 } from '@ingest/storage';
 import {
@@ -142,6 +143,7 @@ export async function startTranscoder(
       },
       'transcoder running',
     );
+    void warnIfStorageNotReady(storage, logger);
     return { port, close };
   } catch (err) {
     await close();
