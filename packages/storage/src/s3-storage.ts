@@ -8,6 +8,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -194,6 +195,28 @@ export class S3Storage implements Storage {
       throw s3Failure(err);
     });
     await rm(localPath, { force: true });
+  }
+
+  async create(key: string, text: string): Promise<boolean> {
+    await this.regionKnown();
+    const put = (condition: { IfNoneMatch?: string }) =>
+      this.client.send(
+        new PutObjectCommand({ ...this.target(key), Body: text, ...condition }),
+      );
+    try {
+      await put({ IfNoneMatch: '*' });
+      return true;
+    } catch (err) {
+      const status = s3Status(err);
+      // 412: an object is there; 409: another conditional write of it runs.
+      if (status === 412 || status === 409) return false;
+      if (status !== 501) throw s3Failure(err);
+    }
+    // A server that does not know the condition: a plain write.
+    await put({}).catch((err: unknown) => {
+      throw s3Failure(err);
+    });
+    return true;
   }
 
   async localCopy(key: string): Promise<LocalCopy> {
