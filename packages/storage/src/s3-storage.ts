@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
-import { NO_REGION, s3Failure, s3Status } from './s3-errors';
+import { NO_REGION, s3Failure, s3Outage, s3Status } from './s3-errors';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
@@ -210,9 +210,12 @@ export class S3Storage implements Storage {
       const status = s3Status(err);
       // 412: an object is there; 409: another conditional write of it runs.
       if (status === 412 || status === 409) return false;
-      if (status !== 501) throw s3Failure(err);
+      // Not the condition refused (501, or a 400 of its own): a failure.
+      const refusedCondition = status === 501 || (status === 400 && !s3Outage(err));
+      if (!refusedCondition) throw s3Failure(err);
     }
-    // A server that does not know the condition: a plain write.
+    // A server that refuses the condition itself (501, or a 400 of its
+    // own): a plain write, which the caller reads back.
     await put({}).catch((err: unknown) => {
       throw s3Failure(err);
     });
