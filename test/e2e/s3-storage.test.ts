@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -196,6 +198,72 @@ test('an object deleted or replaced after its open reads as gone', async () => {
       return true;
     });
     await opened.close();
+  }
+});
+
+/**
+ * An HTTP front to s3rver that answers a PUT with If-None-Match: * as
+ * AWS S3 and MinIO do (412 where the object is), or, with `refuse`, as
+ * a server that does not know the condition (501). s3rver itself
+ * ignores the header and writes over the object.
+ */
+async function conditionalFront(refuse = false) {
+  const to = new URL(server.endpoint);
+  const front = http.createServer((req, res) => {
+    const forward = () => {
+      const out = http.request(
+        { host: to.hostname, port: to.port, path: req.url, method: req.method,
+          headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(out);
+    };
+    if (req.method !== 'PUT' || req.headers['if-none-match'] !== '*') return forward();
+    const fail = (status: number, code: string) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>no</Message></Error>`);
+    };
+    if (refuse) return fail(501, 'NotImplemented');
+    const { 'if-none-match': _, ...head } = { ...req.headers, 'content-length': '0' };
+    http.request({ host: to.hostname, port: to.port, path: req.url, method: 'HEAD',
+      headers: head }, (answer) => {
+      answer.resume();
+      if (answer.statusCode === 200) fail(412, 'PreconditionFailed');
+      else forward();
+    }).end();
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const port = (front.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const location = parseS3Url(server.storageUrl.replace(server.endpoint, endpoint));
+  return {
+    storage: open({ location }),
+    close: () => new Promise((resolve) => front.close(resolve)),
+  };
+}
+
+test('create writes a small object only where none is (If-None-Match: *)', async () => {
+  const front = await conditionalFront();
+  try {
+    assert.equal(await front.storage.create('create/mark', 'abc\n'), true);
+    assert.equal(await front.storage.create('create/mark', 'xyz\n'), false);
+    assert.equal(await text(await storage.read('create/mark')), 'abc\n');
+  } finally {
+    await front.close();
+  }
+});
+
+test('create on a server that does not know the condition: a plain write', async () => {
+  const front = await conditionalFront(true);
+  try {
+    assert.equal(await front.storage.create('create/plain', 'abc\n'), true);
+    assert.equal(await text(await storage.read('create/plain')), 'abc\n');
+  } finally {
+    await front.close();
   }
 });
 

@@ -6,7 +6,10 @@
  * writes 500 `internal`, and every `/readyz` said `redis unreachable` of
  * a Redis that answers (found by a day-2 trial on a 200 MB tmpfs). Such
  * calls now answer 503 `not_ready`, to be retried, `/readyz` names the
- * cause, and both recover by themselves once there is room.
+ * cause, and both recover by themselves once there is room. A gateway or
+ * transcoder started meanwhile (a restart, one more replica) failed its
+ * start on the catalog id's SET NX, a write, though the id was there to
+ * read: it now starts, not ready, and gets ready with the rest.
  *
  * A real full disk needs a small filesystem of its own: a tmpfs, which
  * only root may mount. Skipped, with a message, where mounting fails.
@@ -81,9 +84,40 @@ async function createJob(token: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function readyz() {
-  const res = await fetch(`${url}/readyz`);
+async function readyz(at = url) {
+  const res = await fetch(`${at}/readyz`);
   return { status: res.status, body: (await res.json()) as { reason?: string } };
+}
+
+/** Starts a service without waiting for it to be ready. */
+async function spawnOn(name: 'gateway' | 'transcoder'): Promise<ServiceProcess> {
+  const port = await freePort();
+  return ServiceProcess.spawn(name, {
+    port,
+    env: {
+      [name === 'gateway' ? 'PORT' : 'TRANSCODER_PORT']: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisServer!.url,
+      INGEST_DATA_DIR: path.join(dir, `data-${name}`),
+      // The gateway's store: the catalog it holds is this Redis's.
+      STORAGE_URL: `file://${path.join(dir, 'data', 'storage')}`,
+      LOG_LEVEL: 'warn',
+    },
+  });
+}
+
+/** Its /readyz answer once it listens; fails if it exits first. */
+async function firstReadyz(service: ServiceProcess) {
+  const at = `http://127.0.0.1:${service.port}`;
+  return waitUntil(
+    async () => {
+      if (service.child.exitCode !== null) {
+        throw new Error(`${service.name} exited ${service.child.exitCode}:\n${service.logs}`);
+      }
+      return readyz(at).catch(() => undefined);
+    },
+    { timeoutMs: 30_000, message: () => `${service.name} never listened:\n${service.logs}` },
+  );
 }
 
 test('a Redis that cannot write its disk: 503 not_ready, and back after', async (t) => {
@@ -113,8 +147,23 @@ test('a Redis that cannot write its disk: 503 not_ready, and back after', async 
   assert.equal(notReady.status, 503);
   assert.equal(notReady.body.reason, 'redis cannot write to its disk (MISCONF)');
 
-  await rm(filler);
-  await waitUntil(async () => (await readyz()).status === 200, { timeoutMs: 15_000 });
+  // Started now: they start, and are not ready for the same reason.
+  const late: ServiceProcess[] = [];
+  try {
+    for (const name of ['gateway', 'transcoder'] as const) {
+      const service = await spawnOn(name);
+      late.push(service);
+      const first = await firstReadyz(service);
+      assert.equal(first.status, 503, `${name}: ${JSON.stringify(first.body)}`);
+      assert.equal(first.body.reason, 'redis cannot write to its disk (MISCONF)');
+    }
+
+    await rm(filler);
+    await waitUntil(async () => (await readyz()).status === 200, { timeoutMs: 15_000 });
+    for (const service of late) await service.waitReady(15_000);
+  } finally {
+    for (const service of late) await service.stop('SIGTERM');
+  }
   const taken = await createJob(token);
   assert.equal(taken.status, 200, JSON.stringify(taken.body));
 });

@@ -102,3 +102,47 @@ test('a full work disk holds transcodes back instead of erroring them', async (t
   const done = await stack.waitForJob(site.token, jobId, 180_000);
   assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 1, 0]);
 });
+
+// An upload whose renditions alone need more than the work disk holds
+// (a 90 s mp3 of 1.4 MB asked as a 17 MB wav, on a 16 MB disk left more
+// than half free) was put back like a full disk, for up to 24 h, filling
+// the disk for every other run at each try; no operator can free that
+// room. Past half free it now fails as a broken run does, saying so.
+test('an upload too big for the work disk errors, saying so', async (t) => {
+  if (!stack) return t.skip('cannot mount a tmpfs here (needs root)');
+  const tone = path.join(dir, 'long.mp3');
+  await makeTone(tone, { seconds: 90, sampleRate: 48_000, channels: 2 });
+  const form = new FormData();
+  form.set('file', new Blob([await readFile(tone)]), 'long.mp3');
+  form.set('formats', 'wav');
+  const res = await fetch(`${stack.gatewayUrl}/api/import/upload?token=${site.token}`, {
+    method: 'POST',
+    body: form,
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { upload_id: uploadId } = (await res.json()) as { upload_id: number };
+  const published = await stack.call('/api/import/publish', site.token);
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  const jobId = published.body.job_id;
+
+  const transcoder = stack.services.find((s) => s.name === 'transcoder')!;
+  const putBacks = () =>
+    transcoder.logs
+      .split('\n')
+      .filter((l) => l.includes('transcode put back') && l.includes(`"u${uploadId}"`)).length;
+  const row = async () => {
+    const list = await stack!.call('/api/import/list', site.token, { job_id: jobId });
+    const rows: { upload_id: number; status: string; error?: string }[] = list.body.tracks;
+    return rows.find((r) => r.upload_id === uploadId)!;
+  };
+  await waitUntil(async () => (await row()).status === 'error' || putBacks() >= 3, {
+    timeoutMs: 120_000,
+    message: () => `neither errored nor put back:\n${stack!.logs}`,
+  });
+  const ended = await row();
+  assert.equal(ended.status, 'error', `put back ${putBacks()} times, not errored`);
+  assert.match(ended.error ?? '', /No space left on device/);
+  assert.match(ended.error ?? '', /need more room than the disk has/);
+  const { bavail, blocks } = await statfs(disk!);
+  assert.ok(bavail * 2 >= blocks, 'the disk was left more than half free');
+});

@@ -6,8 +6,15 @@ import { keys } from './keys';
  * This Redis's catalog id, which the store is marked with
  * (`checkCatalogMark` in @ingest/storage): made once, by whichever
  * service asks first, and the same for every later ask.
+ *
+ * Read first, and written only when absent: a Redis that refuses
+ * writes for now (its disk full: MISCONF; its memory: OOM) still
+ * answers reads, and a service started meanwhile must start (and say
+ * it is not ready) rather than fail on a write it does not need.
  */
 export async function catalogIdOf(redis: Redis): Promise<string> {
+  const found = await redis.get(keys.catalog());
+  if (found) return found;
   await redis.set(keys.catalog(), randomUUID(), 'NX');
   const id = await redis.get(keys.catalog());
   if (!id) throw new Error('the catalog id vanished from Redis');

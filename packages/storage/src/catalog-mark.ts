@@ -45,12 +45,11 @@ export async function checkCatalogMark(
       markedAs(storage, catalogId),
       options.deadlineMs ?? MARK_DEADLINE_MS,
     );
-    if (found === undefined) return;
   } catch (err) {
     options.logger.warn({ err }, 'storage catalog mark not checked');
     return;
   }
-  if (found === catalogId) return;
+  if (found === undefined) return;
   throw new StartRefusal(
     `STORAGE_URL ${options.where} holds the files of another catalog ` +
       `(${found}) than the Redis at REDIS_URL (${catalogId}): its track ` +
@@ -61,15 +60,25 @@ export async function checkCatalogMark(
   );
 }
 
-/** The mark found, or undefined once this catalog's was written. */
+/**
+ * Another catalog's mark, or undefined once this one's is there. Two
+ * services may find none at once (a stack's first start): the mark is
+ * created only where none is, and read back, so that of two catalogs
+ * starting together on one store the second refuses.
+ */
 async function markedAs(
   storage: Storage,
   catalogId: string,
 ): Promise<string | undefined> {
   const found = await readMark(storage);
-  if (found !== undefined) return found;
-  await storage.put(CATALOG_MARK_KEY, Readable.from([`${catalogId}\n`]));
-  return undefined;
+  if (found) return found === catalogId ? undefined : found;
+  const text = `${catalogId}\n`;
+  // An empty mark names no catalog: written over.
+  if (found === '') await storage.put(CATALOG_MARK_KEY, Readable.from([text]));
+  else await storage.create(CATALOG_MARK_KEY, text);
+  const now = await readMark(storage);
+  if (!now) throw new Error('the catalog mark is being written by another service');
+  return now === catalogId ? undefined : now;
 }
 
 function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -85,13 +94,14 @@ function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
+/** The mark's text, trimmed; undefined where there is no mark. */
 async function readMark(storage: Storage): Promise<string | undefined> {
   const object = await storage.open(CATALOG_MARK_KEY);
   if (!object) return undefined;
   try {
     let text = '';
     for await (const chunk of object.stream()) text += chunk;
-    return text.trim() || undefined;
+    return text.trim();
   } finally {
     await object.close();
   }

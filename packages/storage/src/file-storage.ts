@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import {
   access,
   copyFile,
+  link,
   mkdir,
   open,
   rename,
@@ -26,6 +27,9 @@ import type {
   Readiness,
   Storage,
 } from './storage';
+
+/** A file system without hard links (vfat, some network mounts). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** How often a rename into a folder a delete just pruned is tried. */
 const MOVE_ATTEMPTS = 5;
@@ -108,6 +112,27 @@ export class FileStorage implements Storage {
         }
       }
     });
+  }
+
+  async create(key: string, text: string): Promise<boolean> {
+    const target = this.pathOf(key);
+    let created = true;
+    await this.writing(async () => {
+      const temp = await this.tempPath();
+      try {
+        await writeFile(temp, text);
+        await mkdir(path.dirname(target), { recursive: true });
+        // A hard link appears whole, and only where no file is.
+        await link(temp, target).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') created = false;
+          else if (err.code && NO_LINKS.has(err.code)) await this.moveInto(temp, target);
+          else throw err;
+        });
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
+    return created;
   }
 
   /** Runs a write; a disk fault comes out as a StorageUnavailableError. */

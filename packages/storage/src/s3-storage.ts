@@ -8,13 +8,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
-import { regionProblem, s3Failure, s3Status } from './s3-errors';
+import { regionProblem, s3Failure, s3Outage, s3Status } from './s3-errors';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
@@ -200,6 +201,31 @@ export class S3Storage implements Storage {
       throw s3Failure(err);
     });
     await rm(localPath, { force: true });
+  }
+
+  async create(key: string, text: string): Promise<boolean> {
+    await this.regionKnown();
+    const put = (condition: { IfNoneMatch?: string }) =>
+      this.client.send(
+        new PutObjectCommand({ ...this.target(key), Body: text, ...condition }),
+      );
+    try {
+      await put({ IfNoneMatch: '*' });
+      return true;
+    } catch (err) {
+      const status = s3Status(err);
+      // 412: an object is there; 409: another conditional write of it runs.
+      if (status === 412 || status === 409) return false;
+      // Not the condition refused (501, or a 400 of its own): a failure.
+      const refusedCondition = status === 501 || (status === 400 && !s3Outage(err));
+      if (!refusedCondition) throw s3Failure(err);
+    }
+    // A server that refuses the condition itself (501, or a 400 of its
+    // own): a plain write, which the caller reads back.
+    await put({}).catch((err: unknown) => {
+      throw s3Failure(err);
+    });
+    return true;
   }
 
   async localCopy(key: string): Promise<LocalCopy> {

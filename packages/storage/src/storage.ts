@@ -46,6 +46,13 @@ export interface Storage {
     maxBytes?: number,
     signal?: AbortSignal,
   ): Promise<PutResult>;
+  /**
+   * Writes a small object only where `key` has none: false, writing
+   * nothing, when one is there. A store that cannot make a write
+   * conditional (an S3-compatible server that ignores If-None-Match)
+   * writes it anyway and answers true: read it back to be sure.
+   */
+  create(key: string, text: string): Promise<boolean>;
   /** Moves a finished local file into `key` (it is consumed). */
   putFile(key: string, localPath: string): Promise<void>;
   /** A local file with the object's bytes (the object itself if local). */

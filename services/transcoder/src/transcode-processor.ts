@@ -16,6 +16,7 @@ import {
   type MadeRendition,
   type RenditionMaker,
 } from './rendition-maker';
+import { outOfRoomFailure } from './out-of-room';
 
 export interface ProcessorDeps {
   store: StateStore;
@@ -190,7 +191,8 @@ export async function makeRenditions(
     return { made, outDir };
   } catch (err) {
     await rm(outDir, { recursive: true, force: true });
-    throw err;
+    for (const copy of copies.splice(0)) await copy.release();
+    throw await outOfRoomFailure(deps.workDir, err);
   } finally {
     for (const copy of copies) await copy.release();
   }
