@@ -45,11 +45,6 @@ const supervisor = new Supervisor((line) => {
 });
 
 async function start() {
-  await assertPortsFree(config.host, {
-    PORT: config.port,
-    TRANSCODER_PORT: config.transcoderPort,
-    NOTIFIER_PORT: config.notifierPort,
-  });
   // A data dir that is a file, or one this process may not write in, is
   // a refusal in one line, as each service would tell it; the claim
   // below failed on it with a stack trace.
@@ -65,6 +60,16 @@ async function start() {
       throw err;
     });
     claimed = true;
+  }
+  // After the data dir's checks: the services of a start that was killed
+  // outright still hold its ports, and the line naming them and the kill
+  // to send says more than `port in use` (as a live start's claim does).
+  await assertPortsFree(config.host, {
+    PORT: config.port,
+    TRANSCODER_PORT: config.transcoderPort,
+    NOTIFIER_PORT: config.notifierPort,
+  });
+  if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
     redisServer = await RedisServer.start({

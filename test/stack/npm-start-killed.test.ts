@@ -5,6 +5,8 @@
  * ports (the first ones still busy) took it over and ran a second
  * redis-server on the same append-only file as the one left behind. It
  * must refuse instead, naming what is left, and start once those went.
+ * Started again as it was, on the same ports (which the services left
+ * behind still hold), it said only `port in use`, not what holds them.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readlink, rm } from 'node:fs/promises';
@@ -38,7 +40,8 @@ async function redisServersIn(dir: string): Promise<number[]> {
 test('a start after npm start was killed refuses while its Redis runs', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-killed-'));
   const dataDir = path.join(dir, 'data');
-  const first = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+  const same = await ports();
+  const first = startStack({ INGEST_DATA_DIR: dataDir, ...same });
   let second: ReturnType<typeof startStack> | undefined;
   try {
     assert.equal(await first.outcome, 'banner', first.output());
@@ -48,7 +51,8 @@ test('a start after npm start was killed refuses while its Redis runs', async ()
     const [redisPid] = await redisServersIn(path.join(dataDir, 'redis'));
     assert.ok(redisPid, 'the killed start left its redis-server running');
 
-    second = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+    // The same command again, as a user would: the same ports.
+    second = startStack({ INGEST_DATA_DIR: dataDir, ...same });
     await assertRefusedPlainly(
       second,
       new RegExp(
