@@ -15,7 +15,7 @@ import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
 import { claimDataDir, releaseDataDir } from './stack-lock';
-import { assertNoLeftoverRedis } from './stack-leftovers';
+import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   ChildStartError,
@@ -68,6 +68,8 @@ async function start() {
     PORT: config.port,
     TRANSCODER_PORT: config.transcoderPort,
     NOTIFIER_PORT: config.notifierPort,
+  }).catch(async (err) => {
+    throw await withLeftoversNamed(config.dataDir, err);
   });
   if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
