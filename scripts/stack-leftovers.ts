@@ -1,6 +1,7 @@
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ScriptRefusal } from './script-refusal';
+import { PortsInUse } from './stack-ports';
 
 /**
  * What an `npm start` that was killed outright (SIGKILL, the OOM killer)
@@ -54,13 +55,38 @@ export async function leftoversOf(dataDir: string): Promise<Leftover[]> {
 export async function assertNoLeftoverRedis(dataDir: string): Promise<void> {
   const left = await leftoversOf(dataDir);
   if (!left.some((process) => process.what === 'redis-server')) return;
-  const named = left.map(({ what, pid }) => `${what} (pid ${pid})`).join(', ');
-  const pids = left.map(({ pid }) => pid).join(' ');
   throw new ScriptRefusal(
-    `INGEST_DATA_DIR ${dataDir} still has processes of an earlier npm start ` +
-      `that was killed: ${named}; a second redis-server would write to the ` +
-      `same append-only file. Stop them (kill ${pids}), then start again`,
+    `${stillHas(dataDir, left)}; a second redis-server would write to the ` +
+      `same append-only file. Stop them (kill ${pidsOf(left)}), then start again`,
   );
+}
+
+/**
+ * A port refusal with the processes of a killed start on this data dir
+ * named, where some are left. With a REDIS_URL of yours such a start has
+ * no redis-server to find, and its services hold the ports: `port in
+ * use` alone said neither which processes nor that they were ours.
+ */
+export async function withLeftoversNamed(dataDir: string, err: unknown): Promise<unknown> {
+  if (!(err instanceof PortsInUse)) return err;
+  const left = await leftoversOf(dataDir);
+  if (left.length === 0) return err;
+  return new ScriptRefusal(
+    `port in use on ${err.host}: ${err.taken.join(', ')}; ` +
+      `${stillHas(dataDir, left)}. Stop them (kill ${pidsOf(left)}), then start again`,
+  );
+}
+
+function stillHas(dataDir: string, left: Leftover[]): string {
+  const named = left.map(({ what, pid }) => `${what} (pid ${pid})`).join(', ');
+  return (
+    `INGEST_DATA_DIR ${dataDir} still has processes of an earlier npm start ` +
+    `that was killed: ${named}`
+  );
+}
+
+function pidsOf(left: Leftover[]): string {
+  return left.map(({ pid }) => pid).join(' ');
 }
 
 /** A process's arguments, or undefined when it is gone or not readable. */

@@ -1,6 +1,20 @@
 import net from 'node:net';
 import { ScriptRefusal } from './script-refusal';
 
+/** Ports another process listens on, named as `VARIABLE=port`. */
+export class PortsInUse extends ScriptRefusal {
+  override name = 'PortsInUse';
+  constructor(
+    readonly host: string,
+    readonly taken: string[],
+  ) {
+    super(
+      `port in use on ${host}: ${taken.join(', ')}; another process ` +
+        'listens there. Stop it, or set the variable to a free port',
+    );
+  }
+}
+
 /**
  * Refuses to start the stack on a port something else listens on. The
  * start waits for each service's /readyz on its port, and another
@@ -26,10 +40,7 @@ export async function assertPortsFree(
     if (!free) taken.push(`${variable}=${port}`);
   }
   if (taken.length === 0) return;
-  throw new ScriptRefusal(
-    `port in use on ${host}: ${taken.join(', ')}; another process ` +
-      'listens there. Stop it, or set the variable to a free port',
-  );
+  throw new PortsInUse(host, taken);
 }
 
 function assertPortsDistinct(ports: Record<string, number>): void {

@@ -15,7 +15,7 @@ import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
 import { claimDataDir, releaseDataDir } from './stack-lock';
-import { assertNoLeftoverRedis } from './stack-leftovers';
+import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   ChildStartError,
@@ -45,11 +45,6 @@ const supervisor = new Supervisor((line) => {
 });
 
 async function start() {
-  await assertPortsFree(config.host, {
-    PORT: config.port,
-    TRANSCODER_PORT: config.transcoderPort,
-    NOTIFIER_PORT: config.notifierPort,
-  });
   // A data dir that is a file, or one this process may not write in, is
   // a refusal in one line, as each service would tell it; the claim
   // below failed on it with a stack trace.
@@ -65,6 +60,18 @@ async function start() {
       throw err;
     });
     claimed = true;
+  }
+  // After the data dir's checks: the services of a start that was killed
+  // outright still hold its ports, and the line naming them and the kill
+  // to send says more than `port in use` (as a live start's claim does).
+  await assertPortsFree(config.host, {
+    PORT: config.port,
+    TRANSCODER_PORT: config.transcoderPort,
+    NOTIFIER_PORT: config.notifierPort,
+  }).catch(async (err) => {
+    throw await withLeftoversNamed(config.dataDir, err);
+  });
+  if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
     redisServer = await RedisServer.start({

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
 import {
   RedisServer,
   ServiceProcess,
@@ -96,6 +97,37 @@ test('services on another Redis refuse the store of a catalog', async () => {
   const catalog = await stack.redis.get('{ingest}:catalog');
   assert.ok(catalog, 'the stack\'s Redis has a catalog id');
   assert.equal((await readFile(markFile(), 'utf8')).trim(), catalog);
+});
+
+test('the refusal offers the store\'s id only to a Redis that numbered tracks', async () => {
+  // A fresh Redis (npm start's own after a REDIS_URL of yours, or the
+  // other way round): told to take the store's id, it would number from
+  // 1 again over that catalog's files.
+  const refusal = async () => {
+    const err = await startOn('gateway', other.url).then(
+      async (service) => {
+        await service.stop('SIGTERM');
+        assert.fail('the gateway started on another Redis with this store');
+      },
+      (error: Error) => error.message,
+    );
+    assert.match(err, /holds the files of another catalog/);
+    assert.match(err, /where STORAGE_URL is not set: an INGEST_DATA_DIR of its own/);
+    return err;
+  };
+  const fresh = await refusal();
+  assert.doesNotMatch(fresh, /redis-cli SET/);
+  assert.match(fresh, /has numbered no track yet: it is no copy of that catalog/);
+  // A copy restored from before the mark holds tracks: there it helps.
+  const otherRedis = createRedis(other.url);
+  try {
+    await otherRedis.hset('{ingest}:seq', 'track', 3);
+    const restored = await refusal();
+    assert.match(restored, /restored from a copy.*redis-cli SET '\{ingest\}:catalog' [-0-9a-f]+/);
+  } finally {
+    await otherRedis.hdel('{ingest}:seq', 'track');
+    otherRedis.disconnect();
+  }
 });
 
 test('a store without a mark is taken over by the Redis that starts on it', async () => {

@@ -5,13 +5,15 @@
  * ports (the first ones still busy) took it over and ran a second
  * redis-server on the same append-only file as the one left behind. It
  * must refuse instead, naming what is left, and start once those went.
+ * Started again as it was, on the same ports (which the services left
+ * behind still hold), it said only `port in use`, not what holds them.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, waitUntil } from '@ingest/testkit';
+import { RedisServer, freePort, waitUntil } from '@ingest/testkit';
 import { commandOf, isRunning } from '../faults/fault-kit';
 import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
 
@@ -38,7 +40,8 @@ async function redisServersIn(dir: string): Promise<number[]> {
 test('a start after npm start was killed refuses while its Redis runs', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-killed-'));
   const dataDir = path.join(dir, 'data');
-  const first = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+  const same = await ports();
+  const first = startStack({ INGEST_DATA_DIR: dataDir, ...same });
   let second: ReturnType<typeof startStack> | undefined;
   try {
     assert.equal(await first.outcome, 'banner', first.output());
@@ -48,7 +51,8 @@ test('a start after npm start was killed refuses while its Redis runs', async ()
     const [redisPid] = await redisServersIn(path.join(dataDir, 'redis'));
     assert.ok(redisPid, 'the killed start left its redis-server running');
 
-    second = startStack({ INGEST_DATA_DIR: dataDir, ...(await ports()) });
+    // The same command again, as a user would: the same ports.
+    second = startStack({ INGEST_DATA_DIR: dataDir, ...same });
     await assertRefusedPlainly(
       second,
       new RegExp(
@@ -80,6 +84,49 @@ test('a start after npm start was killed refuses while its Redis runs', async ()
     for (const pid of await processesOf(dataDir)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('with a REDIS_URL, a killed start\'s services on the ports are named', async () => {
+  // No redis-server of its own to find: its services alone hold the
+  // ports, and the same command again said only `port in use`.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-killed-url-'));
+  const dataDir = path.join(dir, 'data');
+  const redis = await RedisServer.start();
+  const env = { INGEST_DATA_DIR: dataDir, REDIS_URL: redis.url, ...(await ports()) };
+  const first = startStack(env);
+  let second: ReturnType<typeof startStack> | undefined;
+  try {
+    assert.equal(await first.outcome, 'banner', first.output());
+    process.kill(first.pid, 'SIGKILL');
+    await waitUntil(async () => !(await isRunning(first.pid)), { timeoutMs: 5_000 });
+
+    second = startStack(env);
+    await assertRefusedPlainly(
+      second,
+      new RegExp(
+        `port in use on 127\\.0\\.0\\.1: PORT=${env.PORT}.*still has processes of an ` +
+          'earlier npm start that was killed: .*gateway \\(pid \\d+\\).*' +
+          'Stop them \\(kill [0-9 ]+\\)',
+      ),
+    );
+    const named = /kill ([0-9 ]+)\)/.exec(second.errors())![1].split(' ').map(Number);
+    assert.equal(named.length, 3, 'the three services');
+    for (const pid of named) process.kill(pid, 'SIGTERM');
+    await waitUntil(
+      async () => (await Promise.all(named.map(isRunning))).every((up) => !up),
+      { timeoutMs: 40_000 },
+    );
+    second = startStack(env);
+    assert.equal(await second.outcome, 'banner', second.output());
+  } finally {
+    await second?.stop();
+    await first.stop();
+    for (const pid of await processesOf(dataDir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await redis.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

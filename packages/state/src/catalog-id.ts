@@ -20,3 +20,11 @@ export async function catalogIdOf(redis: Redis): Promise<string> {
   if (!id) throw new Error('the catalog id vanished from Redis');
   return id;
 }
+
+/**
+ * How many track ids this Redis has given out. None: it is no copy of a
+ * catalog whose store holds tracks (a fresh Redis, another stack's).
+ */
+export async function tracksNumberedBy(redis: Redis): Promise<number> {
+  return Number(await redis.hget(keys.seq(), 'track')) || 0;
+}

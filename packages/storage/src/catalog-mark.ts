@@ -13,6 +13,12 @@ export interface CatalogMarkOptions {
   where: string;
   /** Told when the store cannot be read or written now. */
   logger: { warn(fields: object, message: string): void };
+  /**
+   * How many track ids the Redis has given out. With none it is no copy
+   * of the store's catalog, so the refusal does not offer to give it the
+   * store's id: a fresh Redis so marked would number from 1 again.
+   */
+  tracksNumbered?: number;
   /** How long a store that hangs delays the start, in ms; default 5000. */
   deadlineMs?: number;
 }
@@ -50,13 +56,18 @@ export async function checkCatalogMark(
     return;
   }
   if (found === undefined) return;
+  const restored =
+    options.tracksNumbered === 0
+      ? ' (This Redis has numbered no track yet: it is no copy of that catalog.)'
+      : ' (A Redis restored from a copy made before it was marked: ' +
+        `redis-cli SET '{ingest}:catalog' ${found})`;
   throw new StartRefusal(
     `STORAGE_URL ${options.where} holds the files of another catalog ` +
       `(${found}) than the Redis at REDIS_URL (${catalogId}): its track ` +
       'ids would overwrite the files of that catalog\'s tracks. Point ' +
       'REDIS_URL at the Redis of that storage, or give this Redis a ' +
-      'storage of its own. (A Redis restored from a copy made before it ' +
-      `was marked: redis-cli SET '{ingest}:catalog' ${found})`,
+      'storage of its own (where STORAGE_URL is not set: an ' +
+      `INGEST_DATA_DIR of its own).${restored}`,
   );
 }
 

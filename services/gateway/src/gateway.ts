@@ -15,6 +15,7 @@ import {
   HOLDER_LEASE_MS,
   IdempotencyStore,
   type StateStore,
+  tracksNumberedBy,
 } from '@ingest/state';
 import { warnIfStorageNotReady } from '@ingest/storage';
 import {
@@ -77,6 +78,7 @@ export async function startGateway(
     opened = partsCloseSteps(parts);
     await checkCatalogMark(parts.storage, await catalogIdOf(redis), {
       where: config.storageUrl,
+      tracksNumbered: await tracksNumberedBy(redis),
       logger,
     });
     const tempSweeper = await startTempSweeps(parts, logger);

@@ -17,7 +17,12 @@ import {
   type TypedQueue,
   type WaitLedger,
 } from '@ingest/queue';
-import { catalogIdOf, StateStore, UpdateStore } from '@ingest/state';
+import {
+  catalogIdOf,
+  StateStore,
+  tracksNumberedBy,
+  UpdateStore,
+} from '@ingest/state';
 import {
   checkCatalogMark,
   isOutOfSpace,
@@ -96,6 +101,7 @@ export async function startTranscoder(
       openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
     await checkCatalogMark(storage, await catalogIdOf(redis), {
       where: config.storageUrl,
+      tracksNumbered: await tracksNumberedBy(redis),
       logger,
     });
     const registry = createRegistry('transcoder');
