@@ -106,6 +106,18 @@ return {uploads, updates}
 `;
 
 /**
+ * KEYS: job. ARGV: target. Sets the job's `oncomplete` unless the job is
+ * complete (or gone): its deliveries were planned when it completed, so
+ * a target set after that would never be told. Returns 1 when set.
+ */
+export const SET_ONCOMPLETE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'complete' then return 0 end
+redis.call('HSET', KEYS[1], 'oncomplete', ARGV[1])
+return 1
+`;
+
+/**
  * KEYS: upload, job. ARGV: to-status, now, fields as k,v,…
  * Moves an upload between statuses and its job's counters with it. A
  * terminal upload (published / error) never moves again, so a job that

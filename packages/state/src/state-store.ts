@@ -46,6 +46,7 @@ interface Scripts {
   moveUpload(...args: (string | number)[]): Promise<[number, string]>;
   claimTrackId(...args: (string | number)[]): Promise<number>;
   mainJob(...args: (string | number)[]): Promise<number>;
+  setJobTarget(job: string, target: string): Promise<number>;
 }
 
 const now = () => new Date().toISOString();
@@ -71,6 +72,10 @@ export class StateStore {
       lua: lua.CLAIM_TRACK_ID,
     });
     redis.defineCommand('mainJob', { numberOfKeys: 3, lua: lua.MAIN_JOB });
+    redis.defineCommand('setJobTarget', {
+      numberOfKeys: 1,
+      lua: lua.SET_ONCOMPLETE,
+    });
     this.redis = redis as Redis & Scripts;
     this.deliveries = new DeliveryLog(redis);
     this.autopublish = new AutopublishMarks(redis);
@@ -190,8 +195,12 @@ export class StateStore {
     return hash.id ? codec.decodeJob(hash) : undefined;
   }
 
-  async setOncomplete(jobId: number, target: string): Promise<void> {
-    await this.redis.hset(keys.job(jobId), 'oncomplete', target);
+  /**
+   * Sets the job's `oncomplete`; false, and nothing set, once the job is
+   * complete (SET_ONCOMPLETE): no one would tell that target.
+   */
+  async setOncomplete(jobId: number, target: string): Promise<boolean> {
+    return (await this.redis.setJobTarget(keys.job(jobId), target)) === 1;
   }
 
   async counts(jobId: number): Promise<JobCounts> {

@@ -144,7 +144,11 @@ async function closeJob(
     const state = current.state === 'complete' ? 'complete' : 'published';
     throw new ApiError('job_closed', `job ${current.id} is already ${state}`);
   }
-  if (oncomplete) await store.setOncomplete(current.id, oncomplete);
+  // The job may have completed since it was read: its deliveries are
+  // planned, and a target set now would never be told (README).
+  if (oncomplete && !(await store.setOncomplete(current.id, oncomplete))) {
+    throw new ApiError('job_closed', `job ${current.id} is already complete`);
+  }
   const uploads = await store.listUploads(current.id);
   return {
     uploadIds: uploads.filter((u) => u.status === 'queued').map((u) => u.id),
