@@ -159,9 +159,6 @@ function policy(
 
 const CONFIGURED = 'configured';
 
-// Concurrency: deliveries mostly wait on the network; transcodes and
-// imports run as many as their settings say (TRANSCODER_CONCURRENCY,
-// INGEST_IMPORT_CONCURRENCY).
 // At once: jobs one worker runs together. Deliveries mostly wait on the
 // network. Transcodes and imports run as many as TRANSCODER_CONCURRENCY
 // and INGEST_IMPORT_CONCURRENCY say.
