@@ -90,6 +90,7 @@ const schema = z.object({
   INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
+  INGEST_MAX_CONNECTIONS: positive.optional(),
   INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
   INGEST_TRANSCODE_LOCK: duration.default(60_000),
   INGEST_WEBHOOK_SCHEDULE: schedule.default([
@@ -138,6 +139,11 @@ export interface Config {
   maxSourceBytes: number;
   fetchTimeoutMs: number;
   fetchMaxRedirects: number;
+  /**
+   * Connections one gateway holds at once; more are dropped. Unset: the
+   * gateway picks one from its open-file limit (http/server-limits.ts).
+   */
+  maxConnections?: number;
   transcodeTimeoutMs: number;
   /**
    * How long a transcoder's hold on a run lasts without renewal (ms);
@@ -212,6 +218,7 @@ export function loadConfig(
     maxSourceBytes: raw.INGEST_MAX_SOURCE_BYTES,
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
+    maxConnections: raw.INGEST_MAX_CONNECTIONS,
     transcodeTimeoutMs: raw.INGEST_TRANSCODE_TIMEOUT,
     transcodeLockMs: raw.INGEST_TRANSCODE_LOCK,
     webhookScheduleMs: raw.INGEST_WEBHOOK_SCHEDULE,

@@ -30,7 +30,10 @@ export const ERRORS = {
     status: 408,
     message: 'the request body did not arrive in time',
   },
-  /** As many multipart files wait for their token as a gateway holds. */
+  /**
+   * As many multipart files wait for their token as a gateway, or one
+   * client address, may hold.
+   */
   spool_full: {
     status: 503,
     message: 'too many uploads are waiting for their token',

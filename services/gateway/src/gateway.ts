@@ -38,6 +38,7 @@ import {
 import { gatewayCloseSteps, partsCloseSteps } from './gateway-shutdown';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
+import { applyServerLimits, serverLimits } from './http/server-limits';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
 import { startImportWorker } from './imports/import-worker';
 import { InboundImporter } from './imports/inbound-importer';
@@ -107,9 +108,12 @@ async function serve(
     inFlight,
     draining: () => draining,
   });
-  const server = await listen(config, app, inFlight);
+  const server = await listen(config, app, inFlight, logger);
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port }, 'gateway listening');
+  logger.info(
+    { port, maxConnections: server.maxConnections },
+    'gateway listening',
+  );
   void warnIfStorageNotReady(parts.storage, logger);
 
   const autopublishWorker = startAutopublishWorker(
@@ -218,29 +222,23 @@ function gatewayApp(
   });
 }
 
-/**
- * Node ends any request whose body takes over 5 minutes by default,
- * which would cut a large multipart upload on a slow link short of the
- * time a by-URL fetch gets: both share one limit, which endpoints
- * enforce with a JSON answer (bodyTimeoutMs); Node's, a little later, is
- * the backstop. Node looks for late requests every 30 s; a shorter limit
- * is looked at more often.
- */
+/** Serves `app` with the limits of http/server-limits.ts. */
 async function listen(
   config: Config,
   app: Express,
   inFlight: InFlight,
+  logger: Logger,
 ): Promise<http.Server> {
+  const limits = serverLimits(config);
   const server = http.createServer(
     {
-      requestTimeout: config.fetchTimeoutMs + 5_000,
-      connectionsCheckingInterval: Math.min(
-        30_000,
-        Math.max(250, config.fetchTimeoutMs / 4),
-      ),
+      requestTimeout: limits.requestTimeout,
+      headersTimeout: limits.headersTimeout,
+      connectionsCheckingInterval: limits.connectionsCheckingInterval,
     },
     app,
   );
+  applyServerLimits(server, limits, logger);
   answerClientErrors(server);
   inFlight.attach(server);
   await new Promise<void>((resolve, reject) => {

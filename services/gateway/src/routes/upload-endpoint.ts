@@ -145,7 +145,9 @@ export function uploadEndpoint(
         await receiveFile(ctx, stream, info.filename, params);
         return;
       }
-      const spooled = await deps.spool.write(stream);
+      // Shared out by the peer's address (behind a proxy, the proxy's).
+      const address = ctx.req.socket.remoteAddress ?? '';
+      const spooled = await deps.spool.write(stream, address);
       try {
         await fieldsRead;
         await receiveFile(ctx, spooled.open(), info.filename, params);

@@ -14,7 +14,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { FileSpool } from './file-spool';
+import { addressGroup, FileSpool, type FileSpoolOptions } from './file-spool';
 
 let root: string;
 let dir: string;
@@ -25,7 +25,7 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-const spool = (options: { maxBytes?: number; timeoutMs?: number } = {}) =>
+const spool = (options: Partial<FileSpoolOptions> = {}) =>
   new FileSpool({ dir, maxBytes: 16, timeoutMs: 5_000, ...options });
 const left = () => readdir(dir).catch(() => []);
 
@@ -118,4 +118,63 @@ test('holds only maxFiles parts at once; a removed one frees its place', async (
   const last = await two.write(Readable.from([Buffer.from('d')]));
   await last.remove();
   assert.deepEqual(await left(), []);
+});
+
+test('a part that trickles under the minimum rate: request_timeout, its place freed', async () => {
+  // The whole-part deadline is far off: the rate check cuts it first.
+  const slow = spool({ timeoutMs: 600_000, windowMs: 50, minBytes: 1024, maxFiles: 1 });
+  const body = new PassThrough();
+  body.write(Buffer.alloc(4));
+  const feed = setInterval(() => body.write(Buffer.alloc(1)), 10);
+  try {
+    await assert.rejects(slow.write(body, '192.0.2.1'), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.code, 'request_timeout');
+      assert.equal(err.status, 408);
+      assert.match(err.message, /too slowly: under 1 KiB in 0 s/);
+      return true;
+    });
+  } finally {
+    clearInterval(feed);
+  }
+  assert.deepEqual(await left(), []);
+  const next = await slow.write(Readable.from([Buffer.from('ok')]), '192.0.2.1');
+  await next.remove();
+});
+
+test('one address holds at most maxPerAddress parts; others still get theirs', async () => {
+  const shared = spool({ maxFiles: 4, maxPerAddress: 2 });
+  const stalled = [new PassThrough(), new PassThrough()];
+  const held = stalled.map((body) => shared.write(body, '::ffff:192.0.2.7'));
+  const third = shared.write(Readable.from([Buffer.from('x')]), '192.0.2.7');
+  await assert.rejects(third, (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.equal(err.code, 'spool_full');
+    assert.match(err.message, /^2 uploads from your address are already waiting/);
+    return true;
+  });
+  // The same /64 is the same client; another address is not.
+  const v6 = [new PassThrough(), new PassThrough()];
+  const heldV6 = [
+    shared.write(v6[0], '2001:db8:0:1::5'),
+    shared.write(v6[1], '2001:db8:0:1:ffff::6'),
+  ];
+  await assert.rejects(shared.write(Readable.from([Buffer.from('x')]), '2001:db8::7'), {
+    message: /^4 uploads are already waiting/,
+  });
+  for (const body of [...stalled, ...v6]) body.end(Buffer.from('b'));
+  for (const file of await Promise.all([...held, ...heldV6])) await file.remove();
+  const again = await shared.write(Readable.from([Buffer.from('c')]), '192.0.2.7');
+  await again.remove();
+  assert.deepEqual(await left(), []);
+});
+
+test('addressGroup: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64', () => {
+  assert.equal(addressGroup('127.0.0.1'), '127.0.0.1');
+  assert.equal(addressGroup('::ffff:10.1.2.3'), '10.1.2.3');
+  assert.equal(addressGroup('::1'), '0:0:0:0::/64');
+  assert.equal(addressGroup('2001:DB8:0:1::5'), '2001:db8:0:1::/64');
+  assert.equal(addressGroup('2001:db8:0:1:aaaa:bbbb:cccc:dddd'), '2001:db8:0:1::/64');
+  assert.equal(addressGroup('2001:db8::'), '2001:db8:0:0::/64');
+  assert.equal(addressGroup('fe80::1%eth0'), 'fe80:0:0:0::/64');
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '@ingest/core';
 import { ByteMeter, sweepStale } from '@ingest/storage';
@@ -10,6 +10,15 @@ import { sourceTooLarge } from './upload-service';
 
 /** File parts one gateway spools at once, unless told otherwise. */
 export const SPOOL_MAX_FILES = 4;
+/** Of those, the parts one client address may hold at once. */
+export const SPOOL_MAX_PER_ADDRESS = 2;
+/**
+ * A part must bring SPOOL_MIN_BYTES in every SPOOL_WINDOW_MS (about
+ * 0.5 kB/s), or it is cut with 408: a sender that stalls or trickles
+ * frees its place long before INGEST_FETCH_TIMEOUT.
+ */
+export const SPOOL_WINDOW_MS = 30_000;
+export const SPOOL_MIN_BYTES = 16 * 1024;
 
 export interface FileSpoolOptions {
   /** Folder of the spool files; made when first needed. */
@@ -23,6 +32,11 @@ export interface FileSpoolOptions {
    * before a byte of it is written. Default SPOOL_MAX_FILES (4).
    */
   maxFiles?: number;
+  /** Of those, parts one client address may hold; SPOOL_MAX_PER_ADDRESS. */
+  maxPerAddress?: number;
+  /** SPOOL_WINDOW_MS and SPOOL_MIN_BYTES, for tests. */
+  windowMs?: number;
+  minBytes?: number;
 }
 
 /** A file part kept on local disk. */
@@ -46,28 +60,44 @@ export interface SpooledFile {
  */
 export class FileSpool {
   private held = 0;
+  private readonly byAddress = new Map<string, number>();
 
   constructor(private readonly options: FileSpoolOptions) {}
 
   /**
-   * Spools one file part. Its sender is unknown, so the spool holds at
-   * most `maxFiles` parts at once (each to the byte cap): unknown
-   * senders on many connections cannot fill the gateway's disk.
+   * Spools one file part, sent from `address` (the peer's IP address).
+   * Its sender is unknown, so the spool holds at most `maxFiles` parts at
+   * once (each to the byte cap), `maxPerAddress` of them from one
+   * address: unknown senders on many connections cannot fill the
+   * gateway's disk, nor one sender every place.
    */
-  async write(body: Readable): Promise<SpooledFile> {
-    const { maxFiles = SPOOL_MAX_FILES } = this.options;
-    if (this.held >= maxFiles) {
+  async write(body: Readable, address = ''): Promise<SpooledFile> {
+    const {
+      maxFiles = SPOOL_MAX_FILES,
+      maxPerAddress = SPOOL_MAX_PER_ADDRESS,
+    } = this.options;
+    const from = addressGroup(address);
+    const ofAddress = this.byAddress.get(from) ?? 0;
+    if (this.held >= maxFiles || ofAddress >= maxPerAddress) {
+      const mine = this.held < maxFiles;
       throw new ApiError(
         'spool_full',
-        `${maxFiles} uploads are already waiting for their token; send ` +
-          'the token before the file (or as a header) or try again later',
+        `${mine ? maxPerAddress : maxFiles} uploads ` +
+          `${mine ? 'from your address ' : ''}are already waiting for ` +
+          'their token; send the token before the file (or as a header) ' +
+          'or try again later',
       );
     }
     this.held++;
+    this.byAddress.set(from, ofAddress + 1);
     let released = false;
     const release = () => {
-      if (!released) this.held--;
+      if (released) return;
       released = true;
+      this.held--;
+      const left = (this.byAddress.get(from) ?? 1) - 1;
+      if (left > 0) this.byAddress.set(from, left);
+      else this.byAddress.delete(from);
     };
     try {
       const spooled = await this.spool(body);
@@ -89,14 +119,21 @@ export class FileSpool {
 
     const cap = new ByteMeter(maxBytes);
     const late = setTimeout(() => body.destroy(tooSlow(timeoutMs)), timeoutMs);
+    const rate = this.rateWatch(body);
     try {
-      await pipeline(body, cap, createWriteStream(file, { flags: 'wx' }));
+      await pipeline(
+        body,
+        rate.counter,
+        cap,
+        createWriteStream(file, { flags: 'wx' }),
+      );
     } catch (err) {
       await remove();
       // The same refusal as a part streamed into storage gets.
       throw cap.exceeded ? sourceTooLarge(maxBytes) : err;
     } finally {
       clearTimeout(late);
+      clearInterval(rate.timer);
     }
     const { bytes } = cap.result();
     const opened: ReadStream[] = [];
@@ -112,6 +149,27 @@ export class FileSpool {
         await remove();
       },
     };
+  }
+
+  /**
+   * Counts what `counter` passes on, and cuts `body` with 408 once a
+   * window brought fewer than minBytes.
+   */
+  private rateWatch(body: Readable): { counter: Transform; timer: NodeJS.Timeout } {
+    const { windowMs = SPOOL_WINDOW_MS, minBytes = SPOOL_MIN_BYTES } =
+      this.options;
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const timer = setInterval(() => {
+      if (bytes < minBytes) body.destroy(tooSlowRate(windowMs, minBytes));
+      bytes = 0;
+    }, windowMs);
+    return { counter, timer };
   }
 
   /**
@@ -141,4 +199,29 @@ function tooSlow(timeoutMs: number): ApiError {
     'request_timeout',
     `the file did not arrive within ${Math.round(timeoutMs / 1000)} s`,
   );
+}
+
+function tooSlowRate(windowMs: number, minBytes: number): ApiError {
+  return new ApiError(
+    'request_timeout',
+    `the file came too slowly: under ${Math.round(minBytes / 1024)} KiB ` +
+      `in ${Math.round(windowMs / 1000)} s`,
+  );
+}
+
+/**
+ * The client a peer address stands for: an IPv4 address (an IPv4-mapped
+ * IPv6 one as IPv4), or the /64 of an IPv6 one, as one host holds a
+ * whole /64.
+ */
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head, tail = ''] = address.split('%')[0].toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const zeros = Array(Math.max(0, 8 - left.length - right.length)).fill('0');
+  const groups = [...left, ...zeros, ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import type { Config } from '@ingest/config';
+import type { Logger } from '@ingest/telemetry';
+
+/**
+ * A request's line and headers must arrive within this (Node's default
+ * is 60 s): a client sends them in one go, so only a slow-headers
+ * ("slowloris") client is cut, with 408 `request_timeout`.
+ */
+export const HEADERS_TIMEOUT_MS = 20_000;
+/** Connections a gateway holds at most, whatever its open-file limit. */
+export const MAX_CONNECTIONS = 10_000;
+/** Descriptors kept for files, Redis, S3 and ffmpeg below that limit. */
+export const DESCRIPTOR_RESERVE = 256;
+/** The lowest cap picked from a small open-file limit. */
+const MIN_CONNECTIONS = 64;
+/** How often, at most, a cap reached is logged. */
+const DROP_LOG_MS = 60_000;
+
+export interface ServerLimits {
+  requestTimeout: number;
+  headersTimeout: number;
+  connectionsCheckingInterval: number;
+  maxConnections: number;
+}
+
+/**
+ * The time and connection limits of the gateway's HTTP server. A body
+ * gets INGEST_FETCH_TIMEOUT, enforced by the endpoints with a JSON
+ * answer; Node's requestTimeout, 5 s later, is the backstop (its own
+ * default, 5 minutes, would cut a large upload on a slow link). Node
+ * looks for late requests every `connectionsCheckingInterval`.
+ */
+export function serverLimits(config: Config, openFiles = openFileLimit()): ServerLimits {
+  const requestTimeout = config.fetchTimeoutMs + 5_000;
+  return {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    connectionsCheckingInterval: Math.min(
+      5_000,
+      Math.max(250, config.fetchTimeoutMs / 4),
+    ),
+    maxConnections: config.maxConnections ?? connectionCap(openFiles),
+  };
+}
+
+/**
+ * MAX_CONNECTIONS, lowered to leave DESCRIPTOR_RESERVE of the process's
+ * open-file limit: past that limit, sockets held open by slow clients
+ * made every upload fail (EMFILE on its temp file).
+ */
+export function connectionCap(openFiles: number | undefined): number {
+  if (openFiles === undefined) return MAX_CONNECTIONS;
+  return Math.min(
+    MAX_CONNECTIONS,
+    Math.max(MIN_CONNECTIONS, openFiles - DESCRIPTOR_RESERVE),
+  );
+}
+
+/** The soft open-file limit, where /proc tells it (Linux). */
+export function openFileLimit(): number | undefined {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Applies `limits` to `server`, and logs a warning (at most once a
+ * minute, with how many were dropped) while connections are dropped at
+ * the cap.
+ */
+export function applyServerLimits(
+  server: http.Server,
+  limits: ServerLimits,
+  logger: Logger,
+): void {
+  server.headersTimeout = limits.headersTimeout;
+  server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  let loggedAt = -Infinity;
+  server.on('drop', () => {
+    dropped++;
+    if (Date.now() - loggedAt < DROP_LOG_MS) return;
+    loggedAt = Date.now();
+    logger.warn(
+      { maxConnections: limits.maxConnections, dropped },
+      `connection cap reached: ${limits.maxConnections} open; new ` +
+        'connections are dropped (INGEST_MAX_CONNECTIONS)',
+    );
+    dropped = 0;
+  });
+}
