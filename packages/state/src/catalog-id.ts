@@ -28,3 +28,23 @@ export async function catalogIdOf(redis: Redis): Promise<string> {
 export async function tracksNumberedBy(redis: Redis): Promise<number> {
   return Number(await redis.hget(keys.seq(), 'track')) || 0;
 }
+
+/**
+ * Redis's record of the store that holds its catalog's files: the store
+ * id in that store's mark (`checkCatalogMark` in @ingest/storage). Read
+ * first and written only where none is, as the catalog id is.
+ */
+export function storeRecordOf(redis: Redis) {
+  const read = async () => (await redis.get(keys.store())) ?? undefined;
+  return {
+    read,
+    async claim(id: string): Promise<string> {
+      const found = await read();
+      if (found) return found;
+      await redis.set(keys.store(), id, 'NX');
+      const now = await read();
+      if (!now) throw new Error('the store record vanished from Redis');
+      return now;
+    },
+  };
+}

@@ -15,6 +15,7 @@ import {
   HOLDER_LEASE_MS,
   IdempotencyStore,
   type StateStore,
+  storeRecordOf,
   tracksNumberedBy,
 } from '@ingest/state';
 import { warnIfStorageNotReady } from '@ingest/storage';
@@ -79,6 +80,7 @@ export async function startGateway(
     await checkCatalogMark(parts.storage, await catalogIdOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
+      stores: storeRecordOf(redis),
       logger,
     });
     const tempSweeper = await startTempSweeps(parts, logger);

@@ -20,6 +20,7 @@ import {
 import {
   catalogIdOf,
   StateStore,
+  storeRecordOf,
   tracksNumberedBy,
   UpdateStore,
 } from '@ingest/state';
@@ -102,6 +103,7 @@ export async function startTranscoder(
     await checkCatalogMark(storage, await catalogIdOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
+      stores: storeRecordOf(redis),
       logger,
     });
     const registry = createRegistry('transcoder');
