@@ -22,6 +22,17 @@ export async function catalogIdOf(redis: Redis): Promise<string> {
 }
 
 /**
+ * This Redis's catalog id as the catalog mark check asks for it: read,
+ * and made (`catalogIdOf`) only where the store takes it.
+ */
+export function catalogRecordOf(redis: Redis) {
+  return {
+    read: async () => (await redis.get(keys.catalog())) || undefined,
+    claim: () => catalogIdOf(redis),
+  };
+}
+
+/**
  * How many track ids this Redis has given out. None: it is no copy of a
  * catalog whose store holds tracks (a fresh Redis, another stack's).
  */

@@ -29,6 +29,9 @@ function record(initial?: string) {
   };
 }
 
+/** A Redis that has the catalog id `id`. */
+const catalog = (id: string) => ({ read: async () => id, claim: async () => id });
+
 const options = (root: string, stores = record()) => ({ where: root, logger: quiet, stores });
 
 async function withStore(use: (root: string, store: FileStorage) => Promise<void>) {
@@ -48,7 +51,7 @@ test('two catalogs marking a new store at once: one refuses', async () => {
     await withStore(async (root, store) => {
       const ids = [`a-${round}`, `b-${round}`];
       const outcomes = await Promise.allSettled(
-        ids.map((id) => checkCatalogMark(store, id, options(root))),
+        ids.map((id) => checkCatalogMark(store, catalog(id), options(root))),
       );
       const started = ids.filter((_, i) => outcomes[i].status === 'fulfilled');
       assert.equal(started.length, 1, `both started, round ${round}`);
@@ -65,7 +68,7 @@ test('two catalogs marking a new store at once: one refuses', async () => {
 test('one catalog started twice at once on a new store: both start', async () => {
   await withStore(async (root, store) => {
     const stores = record();
-    const start = () => checkCatalogMark(store, 'same', options(root, stores));
+    const start = () => checkCatalogMark(store, catalog('same'), options(root, stores));
     await Promise.all([start(), start(), start()]);
     const mark = await readFile(path.join(root, 'catalog-id'), 'utf8');
     assert.equal(mark, `same\n${stores.id}\n`);
@@ -76,7 +79,7 @@ test('an empty mark is written over; create leaves an existing object alone', as
   await withStore(async (root, store) => {
     await writeFile(path.join(root, 'catalog-id'), '\n');
     const stores = record();
-    await checkCatalogMark(store, 'mine', options(root, stores));
+    await checkCatalogMark(store, catalog('mine'), options(root, stores));
     assert.equal(
       (await readFile(path.join(root, 'catalog-id'), 'utf8')).trim(),
       `mine\n${stores.id}`,
@@ -96,8 +99,8 @@ test('a second store of one catalog refuses, also marked at once', async () => {
     await withStore(async (second, two) => {
       const stores = record();
       const outcomes = await Promise.allSettled([
-        checkCatalogMark(one, 'cat', options(first, stores)),
-        checkCatalogMark(two, 'cat', options(second, stores)),
+        checkCatalogMark(one, catalog('cat'), options(first, stores)),
+        checkCatalogMark(two, catalog('cat'), options(second, stores)),
       ]);
       const refused = outcomes.filter((o) => o.status === 'rejected');
       assert.equal(refused.length, 1, 'both stores taken');
@@ -105,11 +108,11 @@ test('a second store of one catalog refuses, also marked at once', async () => {
       assert.ok(reason instanceof StartRefusal, String(reason));
       assert.match(reason.message, /now keeps its files in another store/);
       // Later starts: the marked one again, and a third, empty store.
-      const taken = outcomes[0].status === 'fulfilled' ? [one, first] : [two, second];
-      await checkCatalogMark(taken[0] as FileStorage, 'cat', options(String(taken[1]), stores));
+      const [kept, keptRoot] = outcomes[0].status === 'fulfilled' ? [one, first] : [two, second];
+      await checkCatalogMark(kept, catalog('cat'), options(keptRoot, stores));
       await withStore(async (third, three) => {
         await assert.rejects(
-          checkCatalogMark(three, 'cat', options(third, stores)),
+          checkCatalogMark(three, catalog('cat'), options(third, stores)),
           (err: Error) =>
             err instanceof StartRefusal &&
             /^STORAGE_URL \S+ is a store without a catalog mark/.test(err.message) &&
@@ -126,7 +129,7 @@ test('a mark without a store id is taken as the catalog\'s store', async () => {
   await withStore(async (root, store) => {
     await writeFile(path.join(root, 'catalog-id'), 'cat\n');
     const stores = record();
-    await checkCatalogMark(store, 'cat', options(root, stores));
+    await checkCatalogMark(store, catalog('cat'), options(root, stores));
     assert.ok(stores.id);
     const mark = await readFile(path.join(root, 'catalog-id'), 'utf8');
     assert.equal(mark, `cat\n${stores.id}\n`);

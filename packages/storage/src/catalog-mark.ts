@@ -20,6 +20,18 @@ export interface StoreRecord {
   claim(id: string): Promise<string>;
 }
 
+/**
+ * This Redis's catalog id (`catalogRecordOf` in @ingest/state): read,
+ * and made only where the store would not refuse it, so that a refused
+ * start leaves a Redis without one as it was.
+ */
+export interface CatalogRecord {
+  /** The catalog id; undefined while this Redis has none. */
+  read(): Promise<string | undefined>;
+  /** The catalog id, made where there is none. */
+  claim(): Promise<string>;
+}
+
 /** The Redis key of the store record, for the refusals' way out. */
 const STORE_RECORD_KEY = "'{ingest}:store'";
 
@@ -63,13 +75,13 @@ const MARK_DEADLINE_MS = 5_000;
  */
 export async function checkCatalogMark(
   storage: Storage,
-  catalogId: string,
+  catalog: CatalogRecord,
   options: CatalogMarkOptions,
 ): Promise<void> {
-  let found: string | undefined;
+  let other: OtherCatalog | undefined;
   try {
-    found = await withinDeadline(
-      markedAs(storage, catalogId, options),
+    other = await withinDeadline(
+      markedAs(storage, catalog, options),
       options.deadlineMs ?? MARK_DEADLINE_MS,
     );
   } catch (err) {
@@ -77,7 +89,8 @@ export async function checkCatalogMark(
     options.logger.warn({ err }, 'storage catalog mark not checked');
     return;
   }
-  if (found === undefined) return;
+  if (other === undefined) return;
+  const { found, ours = 'which has no catalog id yet' } = other;
   const restored =
     options.tracksNumbered === 0
       ? ' (This Redis has numbered no track yet: it is no copy of that catalog.)'
@@ -85,12 +98,18 @@ export async function checkCatalogMark(
         `redis-cli SET '{ingest}:catalog' ${found})`;
   throw new StartRefusal(
     `STORAGE_URL ${options.where} holds the files of another catalog ` +
-      `(${found}) than the Redis at REDIS_URL (${catalogId}): its track ` +
+      `(${found}) than the Redis at REDIS_URL (${ours}): its track ` +
       'ids would overwrite the files of that catalog\'s tracks. Point ' +
       'REDIS_URL at the Redis of that storage, or give this Redis a ' +
       'storage of its own (where STORAGE_URL is not set: an ' +
       `INGEST_DATA_DIR of its own).${restored}`,
   );
+}
+
+/** The catalog a store's mark names, and this Redis's, if it has one. */
+interface OtherCatalog {
+  found: string;
+  ours?: string;
 }
 
 interface Mark {
@@ -102,8 +121,10 @@ interface Mark {
 
 /**
  * Another catalog's id, or undefined once this store is marked as this
- * catalog's store. Two services may find no mark at once (a stack's
- * first start): the mark is created only where none is, and read back,
+ * catalog's store. A Redis without a catalog id is given one only where
+ * the store has no mark: a marked store refuses it in any case. Two
+ * services may find no mark at once (a stack's first start): the mark is
+ * created only where none is, and read back,
  * so that of two catalogs starting together on one store the second
  * refuses. The mark is written before Redis records its store id, so a
  * service that finds no mark while Redis records a store reads the mark
@@ -112,10 +133,15 @@ interface Mark {
  */
 async function markedAs(
   storage: Storage,
-  catalogId: string,
+  catalog: CatalogRecord,
   options: CatalogMarkOptions,
-): Promise<string | undefined> {
+): Promise<OtherCatalog | undefined> {
   let mark = await readMark(storage);
+  let catalogId = await catalog.read();
+  if (!catalogId) {
+    if (mark?.catalog) return { found: mark.catalog };
+    catalogId = await catalog.claim();
+  }
   if (!mark?.catalog) {
     const recorded = await options.stores.read();
     if (recorded) {
@@ -132,7 +158,7 @@ async function markedAs(
       }
     }
   }
-  if (mark.catalog !== catalogId) return mark.catalog;
+  if (mark.catalog !== catalogId) return { found: mark.catalog, ours: catalogId };
   if (!mark.store) {
     // Marked before marks named their store: this one is the catalog's.
     const store = await options.stores.claim(randomUUID());

@@ -10,7 +10,7 @@ import {
 } from '@ingest/queue';
 import { checkCatalogMark } from '@ingest/storage';
 import {
-  catalogIdOf,
+  catalogRecordOf,
   DeletionStore,
   HOLDER_LEASE_MS,
   IdempotencyStore,
@@ -77,7 +77,7 @@ export async function startGateway(
 
     const parts = buildGatewayParts(config, overrides, logger, redis);
     opened = partsCloseSteps(parts);
-    await checkCatalogMark(parts.storage, await catalogIdOf(redis), {
+    await checkCatalogMark(parts.storage, catalogRecordOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
       stores: storeRecordOf(redis),

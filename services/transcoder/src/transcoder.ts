@@ -18,7 +18,7 @@ import {
   type WaitLedger,
 } from '@ingest/queue';
 import {
-  catalogIdOf,
+  catalogRecordOf,
   StateStore,
   storeRecordOf,
   tracksNumberedBy,
@@ -100,7 +100,7 @@ export async function startTranscoder(
     const storage =
       overrides.storage ??
       openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
-    await checkCatalogMark(storage, await catalogIdOf(redis), {
+    await checkCatalogMark(storage, catalogRecordOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
       stores: storeRecordOf(redis),
