@@ -190,3 +190,31 @@ test('a service of the catalog on another, empty store refuses', async () => {
   assert.ok(left.includes(`now keeps its files in another store (${now})`), left);
   await stack.redis.set('{ingest}:store', store);
 });
+
+test('a new Redis and a new store: services starting at once all start', async () => {
+  const fresh = await RedisServer.start();
+  const dir = await mkdtemp(path.join(stack.dataDir, 'fresh-'));
+  const starts = await Promise.allSettled([
+    startOn('gateway', fresh.url, dir),
+    startOn('transcoder', fresh.url, dir),
+    startOn('transcoder', fresh.url, dir),
+  ]);
+  try {
+    for (const start of starts) {
+      assert.equal(start.status, 'fulfilled', String((start as PromiseRejectedResult).reason));
+    }
+    const redis = createRedis(fresh.url);
+    try {
+      const [catalog, store] = await redis.mget('{ingest}:catalog', '{ingest}:store');
+      const mark = await readFile(path.join(dir, 'storage', 'catalog-id'), 'utf8');
+      assert.equal(mark, `${catalog}\n${store}\n`);
+    } finally {
+      redis.disconnect();
+    }
+  } finally {
+    for (const start of starts) {
+      if (start.status === 'fulfilled') await start.value.stop('SIGTERM');
+    }
+    await fresh.close();
+  }
+});
