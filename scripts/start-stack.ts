@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole stack on one machine. Starts a private
- * redis-server under INGEST_DATA_DIR unless REDIS_URL is set, makes the
- * default site, then runs gateway, transcoder and notifier as child
- * processes until SIGTERM / Ctrl-C. One of them that exits on its own is
+ * redis-server under INGEST_DATA_DIR unless REDIS_URL is set, runs
+ * gateway, transcoder and notifier as child processes until SIGTERM /
+ * Ctrl-C, and makes the default site once they started. One of them that exits on its own is
  * started again after a backoff (stack-supervisor.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -86,7 +86,6 @@ async function start() {
     await writeFile(redisUrlFile(config.dataDir), redisUrl + '\n');
   }
 
-  const site = await ensureDevSite(redisUrl);
   const childEnv = {
     ...env,
     REDIS_URL: redisUrl,
@@ -112,6 +111,9 @@ async function start() {
       return supervised(next);
     });
   }
+  // Once they started: a start they refuse (the store another catalog's)
+  // leaves a Redis given in REDIS_URL without a site of this start's.
+  const site = await ensureDevSite(redisUrl);
 
   const url = `http://localhost:${config.port}`;
   process.stdout.write(

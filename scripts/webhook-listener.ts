@@ -2,7 +2,9 @@
  * `npm run webhook:listen -- [port]`: a local webhook receiver for trying
  * the service. Prints each delivery with its method and path (which
  * `oncomplete` URL was hit) and whether its signature verifies with
- * WEBHOOK_SECRET (the `whsec_…` that `npm start` printed).
+ * WEBHOOK_SECRET (the `whsec_…` that `npm start` printed). It answers
+ * 204, and 401 to a delivery whose signature does not verify, as a real
+ * receiver should: the service then retries it, and checkJob shows it.
  */
 import http from 'node:http';
 import { Webhook } from 'standardwebhooks';
@@ -37,7 +39,7 @@ http
           `signature: ${verdict}\n` +
           pretty(body) + '\n',
       );
-      res.writeHead(204).end();
+      res.writeHead(verdict === 'INVALID' ? 401 : 204).end();
     });
   })
   // A taken port (the README's 9999, a listener already running) threw

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
@@ -42,7 +42,11 @@ after(async () => {
 const markFile = () => path.join(stack.dataDir, 'storage', 'catalog-id');
 
 /** Starts a service on `redisUrl` with the stack's data dir. */
-async function startOn(name: 'gateway' | 'transcoder', redisUrl: string) {
+async function startOn(
+  name: 'gateway' | 'transcoder',
+  redisUrl: string,
+  dataDir = stack.dataDir,
+) {
   const port = await freePort();
   const portVar = name === 'gateway' ? 'PORT' : 'TRANSCODER_PORT';
   return ServiceProcess.start(name, {
@@ -51,7 +55,7 @@ async function startOn(name: 'gateway' | 'transcoder', redisUrl: string) {
       [portVar]: String(port),
       HOST: '127.0.0.1',
       REDIS_URL: redisUrl,
-      INGEST_DATA_DIR: stack.dataDir,
+      INGEST_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
     },
   });
@@ -96,7 +100,9 @@ test('services on another Redis refuse the store of a catalog', async () => {
   assert.equal(await sha256Of(mp3), sha256, 'the published file is untouched');
   const catalog = await stack.redis.get('{ingest}:catalog');
   assert.ok(catalog, 'the stack\'s Redis has a catalog id');
-  assert.equal((await readFile(markFile(), 'utf8')).trim(), catalog);
+  const store = await stack.redis.get('{ingest}:store');
+  assert.ok(store, 'the stack\'s Redis records its store');
+  assert.equal(await readFile(markFile(), 'utf8'), `${catalog}\n${store}\n`);
 });
 
 test('the refusal offers the store\'s id only to a Redis that numbered tracks', async () => {
@@ -131,12 +137,84 @@ test('the refusal offers the store\'s id only to a Redis that numbered tracks', 
 });
 
 test('a store without a mark is taken over by the Redis that starts on it', async () => {
+  // Both from a version before marks: the store unmarked, no store in Redis.
   await rm(markFile());
+  await stack.redis.del('{ingest}:store');
   const gateway = await startOn('gateway', stack.redisServer.url);
   try {
     const catalog = await stack.redis.get('{ingest}:catalog');
-    assert.equal((await readFile(markFile(), 'utf8')).trim(), catalog);
+    const store = await stack.redis.get('{ingest}:store');
+    assert.equal(await readFile(markFile(), 'utf8'), `${catalog}\n${store}\n`);
   } finally {
     await gateway.stop('SIGTERM');
+  }
+});
+
+// STORAGE_URL forgotten on one service of a scaled deployment: it used
+// its own file://$INGEST_DATA_DIR/storage, empty, and took the catalog's
+// mark, so its uploads ended source_missing on the other transcoders.
+test('a service of the catalog on another, empty store refuses', async () => {
+  const store = await stack.redis.get('{ingest}:store');
+  assert.ok(store);
+  const ownDir = await mkdtemp(path.join(stack.dataDir, 'own-'));
+  const ownMark = path.join(ownDir, 'storage', 'catalog-id');
+  for (const name of ['gateway', 'transcoder'] as const) {
+    const refusal = await startOn(name, stack.redisServer.url, ownDir).then(
+      async (service) => {
+        await service.stop('SIGTERM');
+        assert.fail(`${name} started on an empty store of this catalog`);
+      },
+      (err: Error) => err.message,
+    );
+    const line = `STORAGE_URL file://${ownDir}/storage is a store without a catalog mark`;
+    assert.ok(refusal.includes(line), refusal);
+    assert.match(refusal, /INGEST_DATA_DIR/);
+    assert.ok(refusal.includes(`another store (${store})`), refusal);
+    await assert.rejects(readFile(ownMark), { code: 'ENOENT' }, 'the empty store was marked');
+  }
+  // The way out, for a catalog moved to an empty store on purpose.
+  await stack.redis.del('{ingest}:store');
+  const moved = await startOn('gateway', stack.redisServer.url, ownDir);
+  await moved.stop('SIGTERM');
+  const now = await stack.redis.get('{ingest}:store');
+  assert.ok(now && now !== store);
+  assert.ok((await readFile(ownMark, 'utf8')).endsWith(`\n${now}\n`));
+  // The store it left is no longer the catalog's.
+  const left = await startOn('transcoder', stack.redisServer.url).then(
+    async (service) => {
+      await service.stop('SIGTERM');
+      return 'started';
+    },
+    (err: Error) => err.message,
+  );
+  assert.ok(left.includes(`now keeps its files in another store (${now})`), left);
+  await stack.redis.set('{ingest}:store', store);
+});
+
+test('a new Redis and a new store: services starting at once all start', async () => {
+  const fresh = await RedisServer.start();
+  const dir = await mkdtemp(path.join(stack.dataDir, 'fresh-'));
+  const starts = await Promise.allSettled([
+    startOn('gateway', fresh.url, dir),
+    startOn('transcoder', fresh.url, dir),
+    startOn('transcoder', fresh.url, dir),
+  ]);
+  try {
+    for (const start of starts) {
+      assert.equal(start.status, 'fulfilled', String((start as PromiseRejectedResult).reason));
+    }
+    const redis = createRedis(fresh.url);
+    try {
+      const [catalog, store] = await redis.mget('{ingest}:catalog', '{ingest}:store');
+      const mark = await readFile(path.join(dir, 'storage', 'catalog-id'), 'utf8');
+      assert.equal(mark, `${catalog}\n${store}\n`);
+    } finally {
+      redis.disconnect();
+    }
+  } finally {
+    for (const start of starts) {
+      if (start.status === 'fulfilled') await start.value.stop('SIGTERM');
+    }
+    await fresh.close();
   }
 });

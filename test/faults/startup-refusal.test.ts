@@ -62,6 +62,8 @@ async function start(
         [PORT_VAR[name]]: String(port),
         HOST: '127.0.0.1',
         INGEST_DATA_DIR: path.join(dir, name),
+        // One store for the services of one Redis, as in a deployment.
+        STORAGE_URL: `file://${path.join(dir, 'storage')}`,
         LOG_LEVEL: 'info',
         ...env,
       },

@@ -11,7 +11,8 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort } from '@ingest/testkit';
+import { createRedis } from '@ingest/queue';
+import { freePort, RedisServer } from '@ingest/testkit';
 import { stackLockFile } from '../../scripts/stack-lock';
 import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
 
@@ -174,6 +175,38 @@ test('npm start whose service is not ready in 30 s says which, where and why', a
     assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
   } finally {
     await start.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// A data dir first run with npm start's own Redis, then with a REDIS_URL
+// of yours: the transcoder refuses the store, but the Redis given had
+// been given the default site and a catalog id already.
+test('npm start refused on the catalog mark leaves the given Redis as it was', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  const dataDir = path.join(dir, 'data');
+  await mkdir(path.join(dataDir, 'storage'), { recursive: true });
+  await writeFile(path.join(dataDir, 'storage', 'catalog-id'), 'its-own-redis\nits-store\n');
+  const given = await RedisServer.start();
+  const redis = createRedis(given.url);
+  const ports = await freePorts();
+  const start = startStack({ INGEST_DATA_DIR: dataDir, REDIS_URL: given.url, ...ports });
+  try {
+    assert.equal(await start.outcome, 1, start.output());
+    assert.match(
+      start.errors(),
+      new RegExp(
+        '^transcoder could not start: STORAGE_URL \\S+ holds the files of another ' +
+          'catalog \\(its-own-redis\\) than the Redis at REDIS_URL \\(which has no ' +
+          'catalog id yet\\)',
+        'm',
+      ),
+    );
+    assert.deepEqual(await redis.keys('*'), [], 'the given Redis was written');
+  } finally {
+    redis.disconnect();
+    await start.stop();
+    await given.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -22,9 +22,40 @@ export async function catalogIdOf(redis: Redis): Promise<string> {
 }
 
 /**
+ * This Redis's catalog id as the catalog mark check asks for it: read,
+ * and made (`catalogIdOf`) only where the store takes it.
+ */
+export function catalogRecordOf(redis: Redis) {
+  return {
+    read: async () => (await redis.get(keys.catalog())) || undefined,
+    claim: () => catalogIdOf(redis),
+  };
+}
+
+/**
  * How many track ids this Redis has given out. None: it is no copy of a
  * catalog whose store holds tracks (a fresh Redis, another stack's).
  */
 export async function tracksNumberedBy(redis: Redis): Promise<number> {
   return Number(await redis.hget(keys.seq(), 'track')) || 0;
+}
+
+/**
+ * Redis's record of the store that holds its catalog's files: the store
+ * id in that store's mark (`checkCatalogMark` in @ingest/storage). Read
+ * first and written only where none is, as the catalog id is.
+ */
+export function storeRecordOf(redis: Redis) {
+  const read = async () => (await redis.get(keys.store())) ?? undefined;
+  return {
+    read,
+    async claim(id: string): Promise<string> {
+      const found = await read();
+      if (found) return found;
+      await redis.set(keys.store(), id, 'NX');
+      const now = await read();
+      if (!now) throw new Error('the store record vanished from Redis');
+      return now;
+    },
+  };
 }

@@ -5,6 +5,8 @@ export const keys = {
   seq: () => `${KEY_PREFIX}:seq`,
   /** This Redis's catalog id, which the store is marked with. */
   catalog: () => `${KEY_PREFIX}:catalog`,
+  /** The id of the store that holds this catalog's files (its mark's). */
+  store: () => `${KEY_PREFIX}:store`,
   site: (id: number) => `${KEY_PREFIX}:site:${id}`,
   siteJobs: (id: number) => `${KEY_PREFIX}:site:${id}:jobs`,
   token: (hash: string) => `${KEY_PREFIX}:token:${hash}`,

@@ -10,11 +10,12 @@ import {
 } from '@ingest/queue';
 import { checkCatalogMark } from '@ingest/storage';
 import {
-  catalogIdOf,
+  catalogRecordOf,
   DeletionStore,
   HOLDER_LEASE_MS,
   IdempotencyStore,
   type StateStore,
+  storeRecordOf,
   tracksNumberedBy,
 } from '@ingest/state';
 import { warnIfStorageNotReady } from '@ingest/storage';
@@ -77,9 +78,10 @@ export async function startGateway(
 
     const parts = buildGatewayParts(config, overrides, logger, redis);
     opened = partsCloseSteps(parts);
-    await checkCatalogMark(parts.storage, await catalogIdOf(redis), {
+    await checkCatalogMark(parts.storage, catalogRecordOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
+      stores: storeRecordOf(redis),
       logger,
     });
     const tempSweeper = await startTempSweeps(parts, logger);

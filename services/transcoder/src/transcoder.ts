@@ -18,8 +18,9 @@ import {
   type WaitLedger,
 } from '@ingest/queue';
 import {
-  catalogIdOf,
+  catalogRecordOf,
   StateStore,
+  storeRecordOf,
   tracksNumberedBy,
   UpdateStore,
 } from '@ingest/state';
@@ -99,9 +100,10 @@ export async function startTranscoder(
     const storage =
       overrides.storage ??
       openStorage(config.storageUrl, { workDir: workDirOf(config.dataDir) });
-    await checkCatalogMark(storage, await catalogIdOf(redis), {
+    await checkCatalogMark(storage, catalogRecordOf(redis), {
       where: config.storageUrl,
       tracksNumbered: await tracksNumberedBy(redis),
+      stores: storeRecordOf(redis),
       logger,
     });
     const registry = createRegistry('transcoder');

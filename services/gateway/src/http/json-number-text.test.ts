@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inexactNumbers } from './json-number-text';
+import { inexactNumbers, refuseInexactMeta } from './json-number-text';
 
 const all = () => true;
 
@@ -67,4 +67,26 @@ test('a body nested deep is scanned in one pass', () => {
     (parent) => parent.length === 1 && parent[0] === 'meta',
   );
   assert.deepEqual(found, [{ path: ['meta', 'BPM'], text: '1e-400' }]);
+});
+
+// JSON.parse keeps the last of a key given twice: a bad number under
+// the first `meta` of a body was refused though only the second counts.
+test('a number under a key given again later is not found', () => {
+  const metaOnly = (parent: readonly string[]) => parent[0] === 'meta' || !parent.length;
+  const twice = '{"meta":{"BPM":1e-400},"x":1,"meta":{"BPM":"120"}}';
+  assert.deepEqual(inexactNumbers(twice, metaOnly), []);
+  refuseInexactMeta(twice, JSON.parse(twice));
+  const inside = '{"meta":{"BPM":1e-400,"Key":1e-400,"BPM":"120"}}';
+  assert.deepEqual(inexactNumbers(inside, metaOnly), [{ path: ['meta', 'Key'], text: '1e-400' }]);
+  // The later one is still looked at, and so is a key given once.
+  const later = '{"meta":{"BPM":"120"},"meta":{"BPM":1e-400},"meta[Key]":1e400}';
+  assert.deepEqual(inexactNumbers(later, all), [
+    { path: ['meta', 'BPM'], text: '1e-400' },
+    { path: ['meta[Key]'], text: '1e400' },
+  ]);
+  assert.throws(() => refuseInexactMeta(later, JSON.parse(later)), /meta\[BPM\] is a JSON number/);
+  const flat = '{"meta[BPM]":1e-400,"meta[BPM]":"1"}';
+  assert.deepEqual(inexactNumbers(flat, all), []);
+  // Items of an array are no keys: each counts.
+  assert.equal(inexactNumbers('{"a":[1e-400,{"b":1,"b":2},1e-400]}', all).length, 2);
 });

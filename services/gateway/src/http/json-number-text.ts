@@ -19,28 +19,33 @@ const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  * `wanted` picks the paths looked at, by their container's path; it is
  * handed one array, kept up to date in place, to read and not keep:
  * a copy per number would cost depth × numbers, which a body of a few
- * hundred KiB nested deep makes minutes of one core.
+ * hundred KiB nested deep makes minutes of one core. A number under a
+ * key that its object gives again later is not found: JSON.parse keeps
+ * the later value.
  */
 export function inexactNumbers(
   json: string,
   wanted: (parent: readonly string[]) => boolean,
 ): NumberText[] {
-  const found: NumberText[] = [];
+  const found: Array<NumberText & { members: Member[] }> = [];
   // One frame per open object or array, and its key or index in `path`.
-  const frames: Array<{ array: boolean; index: number }> = [];
+  const frames: Frame[] = [];
   const path: string[] = [];
   let keyNext = false;
   for (let i = 0; i < json.length; ) {
     const c = json[i];
     if (c === '"') {
       const end = stringEnd(json, i);
-      if (keyNext && frames.length > 0) {
-        path[path.length - 1] = JSON.parse(json.slice(i, end)) as string;
+      const frame = frames.at(-1);
+      if (keyNext && frame) {
+        const key = JSON.parse(json.slice(i, end)) as string;
+        path[path.length - 1] = key;
+        frame.last.set(key, frame.index);
       }
       keyNext = false;
       i = end;
     } else if (c === '{' || c === '[') {
-      frames.push({ array: c === '[', index: 0 });
+      frames.push({ array: c === '[', index: 0, last: new Map() });
       path.push('0');
       keyNext = c === '{';
       i++;
@@ -50,21 +55,47 @@ export function inexactNumbers(
       i++;
     } else if (c === ',') {
       const frame = frames.at(-1);
-      if (frame?.array) path[path.length - 1] = String(++frame.index);
+      if (frame) frame.index++;
+      if (frame?.array) path[path.length - 1] = String(frame.index);
       keyNext = !frame?.array;
       i++;
     } else if (c === '-' || (c >= '0' && c <= '9')) {
       NUMBER.lastIndex = i;
       const text = NUMBER.exec(json)![0];
       if (inWanted(path, wanted) && !readsExactly(text)) {
-        found.push({ path: [...path], text });
+        found.push({ path: [...path], text, members: membersOf(frames, path) });
       }
       i += text.length;
     } else {
       i++;
     }
   }
-  return found;
+  // Of a key given twice in one object, JSON keeps the last value.
+  return found
+    .filter(({ members }) => members.every((m) => m.frame.last.get(m.key) === m.index))
+    .map(({ path: at, text }) => ({ path: at, text }));
+}
+
+/** An open object or array while the text is scanned. */
+interface Frame {
+  array: boolean;
+  /** Which of its members (or items) the scan is in, from 0. */
+  index: number;
+  /** An object's keys, each with the member it was last given in. */
+  last: Map<string, number>;
+}
+
+/** One object member a number stands in: by its key, in its object. */
+interface Member {
+  frame: Frame;
+  key: string;
+  index: number;
+}
+
+function membersOf(frames: Frame[], path: string[]): Member[] {
+  return frames.flatMap((frame, depth) =>
+    frame.array ? [] : [{ frame, key: path[depth], index: frame.index }],
+  );
 }
 
 /** Asks `wanted` of the container of `path`'s last entry, in place. */

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { ApiError } from '@ingest/core';
 import { importDataCheck } from './import-data-check';
 
-const check = importDataCheck(16);
+const quiet = { error: () => {} };
+const check = importDataCheck(16, quiet);
 
 describe('importDataCheck', () => {
   test('lets JSON of up to the cap through, whatever its value', () => {
@@ -31,5 +32,27 @@ describe('importDataCheck', () => {
         parameters: [],
       });
     }
+  });
+
+  // A fault of the meta scan was swallowed without a word: the job ran
+  // unchecked and nobody knew the check had failed.
+  test('a fault of the meta scan is logged, without the payload', () => {
+    const lines: Array<{ fields: object; message: string }> = [];
+    const logger = { error: (fields: object, message: string) => lines.push({ fields, message }) };
+    const payload = '{"meta":{"secret-value-1":1}}';
+    const faulty = importDataCheck(1000, logger, (text) => {
+      throw new SyntaxError(`cannot read ${text}`);
+    });
+    assert.equal(faulty(payload), undefined, 'the job runs as before');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].message, 'import meta number scan failed');
+    const told = JSON.stringify(lines[0].fields);
+    assert.match(told, /"type":"SyntaxError"/);
+    assert.match(told, /import-data-check\.test\.ts/);
+    assert.doesNotMatch(told, /secret-value-1/);
+    // A refusal of the scan is no fault.
+    const refusing = importDataCheck(1000, logger);
+    assert.ok(refusing('{"meta":{"BPM":1e-400}}') instanceof ApiError);
+    assert.equal(lines.length, 1);
   });
 });

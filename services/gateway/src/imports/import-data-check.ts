@@ -10,7 +10,16 @@ import { refuseInexactMeta } from '../http/json-number-text';
  * JSON would read as other digits is refused as HTTP refuses it. Each
  * refusal is the body a failed import carries as its failed reason.
  */
-export function importDataCheck(maxBytes: number): DataCheck {
+/** Where a fault of the meta scan is told. */
+export interface DataCheckLogger {
+  error(fields: object, message: string): void;
+}
+
+export function importDataCheck(
+  maxBytes: number,
+  logger: DataCheckLogger,
+  scan: (text: string, parsed: unknown) => void = refuseInexactMeta,
+): DataCheck {
   return (text) => {
     // A character is at most 3 UTF-8 bytes (4 for a pair of 2).
     if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
@@ -31,11 +40,22 @@ export function importDataCheck(maxBytes: number): DataCheck {
     }
     // Only the text tells what a number was written as.
     try {
-      refuseInexactMeta(text, parsed);
+      scan(text, parsed);
       return undefined;
     } catch (err) {
-      // Anything else would be a fault of the scan: the job runs as before.
-      return err instanceof ApiError ? err : undefined;
+      if (err instanceof ApiError) return err;
+      // A fault of the scan: told, and the job runs as before. Its
+      // message may quote the payload (a SyntaxError's does): only the
+      // kind of error and where it was thrown are logged.
+      logger.error({ scanFault: faultOf(err) }, 'import meta number scan failed');
+      return undefined;
     }
   };
+}
+
+/** An error's kind and stack frames, without its message. */
+function faultOf(err: unknown): { type: string; at: string[] } {
+  if (!(err instanceof Error)) return { type: typeof err, at: [] };
+  const frames = (err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  return { type: err.name, at: frames.map((line) => line.trim()) };
 }

@@ -118,7 +118,7 @@ export function startImportWorker(
       concurrency: options.concurrency,
       logger,
       redisFull,
-      dataCheck: importDataCheck(options.maxDataBytes),
+      dataCheck: importDataCheck(options.maxDataBytes, logger),
     },
   );
   storageWait.attach(worker);
