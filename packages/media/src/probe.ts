@@ -16,7 +16,11 @@ import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
 import { readDeclaredPcmLength } from './pcm-header';
-import { readDeclaredSizedLength } from './sized-header';
+import {
+  readCafShortfall,
+  readDeclaredSizedLength,
+  type CafShortfall,
+} from './sized-header';
 
 /** The first audio stream of a file, as ffprobe describes it. */
 export interface AudioStreamFacts {
@@ -137,6 +141,8 @@ export async function probeSource(
 
   const parsed = parseJson(run.stdout);
   if (run.exitCode !== 0 || !parsed?.format) {
+    const cut = await readCafShortfall(absolute);
+    if (cut) throw cafTruncated(cut);
     throw new MediaError(
       'undecodable',
       `not a readable audio file: ${firstComplaint(run.stderrHead, absolute)}`,
@@ -146,6 +152,24 @@ export async function probeSource(
 
   const estimated = run.stderrHead.some((l) => l.includes(ESTIMATED));
   return describe(absolute, bytes, parsed, estimated);
+}
+
+/**
+ * A CAF cut before its packet table: nothing decodes, and the length in
+ * time was in the lost table, so the bytes are the evidence (SPEC §3).
+ */
+function cafTruncated(cut: CafShortfall): MediaError {
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  const share = Math.floor((100 * cut.presentBytes) / cut.declaredBytes);
+  return new MediaError(
+    'truncated',
+    `truncated: the CAF header declares ${kib(cut.declaredBytes)} KiB of ` +
+      `audio, ${kib(cut.presentBytes)} KiB (${share}%) present, 0 s ` +
+      'decodable: its packet table, which comes after the audio and says ' +
+      'where each frame lies and how long the track is, was cut off. ' +
+      'Upload the whole file again',
+    { ...cut, headerDurationS: null, decodedDurationS: 0 },
+  );
 }
 
 async function describe(

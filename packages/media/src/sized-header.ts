@@ -112,3 +112,50 @@ async function cafLength(file: FileHandle): Promise<number | null> {
   }
   return null;
 }
+
+/** A CAF whose data chunk declares more bytes than the file holds. */
+export interface CafShortfall {
+  /** Audio bytes the data chunk declares (its edit count left out). */
+  declaredBytes: number;
+  /** Audio bytes present in the file. */
+  presentBytes: number;
+}
+
+/**
+ * The bytes missing from a CAF cut short, or null when the file is no CAF
+ * or holds all its data chunk declares. ffmpeg writes the packet table of
+ * packets of varying size (ALAC, AAC) after the data, so such a file cut
+ * short has none: neither ffprobe nor ffmpeg opens it, and its frames
+ * cannot be counted, but its data chunk still declares its byte size.
+ */
+export async function readCafShortfall(
+  path: string,
+): Promise<CafShortfall | null> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, 'r');
+    const fileBytes = (await file.stat()).size;
+    if ((await readAt(file, 0, 4)).toString('latin1') !== 'caff') return null;
+    let offset = 8;
+    for (let i = 0; i < MAX_CHUNKS; i++) {
+      const header = await readAt(file, offset, 12);
+      if (header.length < 12) return null;
+      const size = Number(header.readBigInt64BE(4));
+      const body = offset + 12;
+      if (header.toString('latin1', 0, 4) === 'data') {
+        if (size < 4 || body + size <= fileBytes) return null;
+        return {
+          declaredBytes: size - 4,
+          presentBytes: Math.max(0, fileBytes - body - 4),
+        };
+      }
+      if (size < 0) return null;
+      offset = body + size;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    await file?.close();
+  }
+}
