@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
+import { labelAiffLayout } from './aiff-layout';
 import {
   isOutputFormat,
   mp3AsIs,
@@ -182,6 +183,13 @@ export async function transcode(
       })),
     );
     if (mismatch) throw mismatch;
+
+    // AIFF's layout label, rewritten where ffmpeg's names another one.
+    for (const [i, rendition] of renditions.entries()) {
+      if (rendition.format !== 'aiff' || built.settings[i].channels <= 2) continue;
+      const layout = probes[rendition.input].audio?.channelLayout ?? null;
+      await labelAiffLayout(rendition.path, layout);
+    }
 
     const verifyStarted = Date.now();
     const written = await verifyAll(
