@@ -15,6 +15,7 @@ import {
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
+import { readOggChain } from './ogg-chain';
 import { readDeclaredPcmLength } from './pcm-header';
 import {
   readCafShortfall,
@@ -68,6 +69,11 @@ export interface SourceProbe {
    * duration is evidence of truncation.
    */
   headerDurationReliable: boolean;
+  /**
+   * Links of a chained Ogg (Ogg files joined end to end), 1 for any other
+   * file; `formatChanges` when their rate or channel count differ.
+   */
+  chain: { links: number; formatChanges: boolean };
   /** An embedded picture (ID3 APIC, FLAC PICTURE, MP4 covr) exists. */
   hasCover: boolean;
   /**
@@ -186,13 +192,12 @@ async function describe(
   const videos = streams.filter((s) => s.codec_type === 'video');
   const picture = videos.find((s) => s.disposition?.attached_pic === 1);
 
-  const header = await headerDuration(
-    path,
-    container,
-    output,
-    estimated,
-    audioStreams,
-  );
+  const chain = await chainOf(path, container, audioStreams.length);
+  const header =
+    chain.links > 1
+      ? // Its last granule counts the last link only, at the first's rate.
+        { durationS: toNumber(output.format?.duration), reliable: false }
+      : await headerDuration(path, container, output, estimated, audioStreams);
   const audio = audioStream ? audioFacts(audioStream) : null;
   // ffprobe's bitrate is the first frames': only a 320 kb/s one decides
   // anything (mp3AsIs), and it holds only if every frame has it.
@@ -213,6 +218,7 @@ async function describe(
     bitrate: toNumber(output.format?.bit_rate),
     headerDurationS: header.durationS,
     headerDurationReliable: header.reliable,
+    chain,
     hasCover: picture !== undefined,
     cover:
       picture && isCopyableCover(picture)
@@ -222,6 +228,20 @@ async function describe(
           }
         : null,
   };
+}
+
+async function chainOf(
+  path: string,
+  container: string,
+  audioStreams: number,
+): Promise<SourceProbe['chain']> {
+  const single = { links: 1, formatChanges: false };
+  if (container !== 'ogg') return single;
+  const walked = await readOggChain(path);
+  const links = walked?.streams.filter((s) => s.sampleRate > 0).length ?? 0;
+  // Streams ffprobe lists side by side are multiplexed, not chained.
+  if (!walked || links <= Math.max(audioStreams, 1)) return single;
+  return { links, formatChanges: walked.formatChanges };
 }
 
 async function headerDuration(

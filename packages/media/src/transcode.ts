@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { labelAiffLayout } from './aiff-layout';
+import { coverFromOriginal, decodeChains } from './chain-decode';
 import {
   isOutputFormat,
   mp3AsIs,
@@ -119,10 +120,6 @@ export async function transcode(
   checkInputs(probes, requests);
   const probeMs = Date.now() - probeStarted;
 
-  const inputs = probes.map((probe) => ({
-    path: probe.path,
-    policy: policyOf(probe),
-  }));
   const renditions = requests.map((request) => {
     const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
     const audio = probes[input].audio;
@@ -133,15 +130,23 @@ export async function transcode(
       copy: request.format === 'mp3' && audio !== null && mp3AsIs(audio),
     };
   });
-  const built = buildTranscodeArgs({
-    inputs,
-    renditions,
-    metadata: plan.metadata ?? {},
-    cover: await coverArgs(plan.cover ?? 'source', probes, deps, runOptions),
-  });
+  const cover = await coverArgs(plan.cover ?? 'source', probes, deps, runOptions);
 
   const outputs = renditions.map((r) => r.path);
+  let temps: string[] = [];
   try {
+    const chains = await decodeChains(deps, probes, outputs[0], runOptions);
+    temps = chains.temps;
+    const built = buildTranscodeArgs({
+      inputs: probes.map((probe, i) => ({
+        path: chains.paths[i],
+        policy: policyOf(probe),
+      })),
+      renditions,
+      metadata: plan.metadata ?? {},
+      cover: coverFromOriginal(cover, probes, chains.paths),
+    });
+
     const started = Date.now();
     const run = await deps.runner.run({
       tool: 'ffmpeg',
@@ -209,6 +214,8 @@ export async function transcode(
     // The caller owns these temp paths; a failed run leaves none behind.
     await Promise.all(outputs.map((p) => rm(p, { force: true })));
     throw error;
+  } finally {
+    await Promise.all(temps.map((p) => rm(p, { force: true })));
   }
 }
 
