@@ -255,7 +255,7 @@ async function headerDuration(
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
   }
-  if (container === 'w64' || container === 'caf') {
+  if (container === 'w64' || container === 'caf' || container === 'wma') {
     const declared = await readDeclaredSizedLength(path);
     if (declared !== null) return { durationS: declared, reliable: true };
   }
