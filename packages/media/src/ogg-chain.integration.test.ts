@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 
 import { createMediaTools } from './index';
 import { readOggChain } from './ogg-chain';
-import { ffmpeg } from './test-fixtures';
+import { ffmpeg, rejectsWith } from './test-fixtures';
 
 // A chained Ogg (Ogg files joined end to end) whose links change rate or
 // channel count: every rendition holds the whole chain, at the first
@@ -105,4 +105,24 @@ test('a chain whose later link has the higher rate is not truncated', async () =
   ];
   const source = chain('up.ogg', ['-c:a', 'libvorbis'], links);
   await publishAll(source, links[0], 7);
+});
+
+test('a chain whose links change codec errors with what to do', async () => {
+  // ffmpeg 4.1 decoded the Vorbis link alone and published 3 s of 6.
+  const vorbis = chain('a.ogg', ['-c:a', 'libvorbis'], [
+    { rate: 48_000, channels: 2, seconds: 3 },
+  ]);
+  const opus = chain('b.ogg', ['-c:a', 'libopus'], [
+    { rate: 48_000, channels: 2, seconds: 3 },
+  ]);
+  const source = join(dir, 'codecs.ogg');
+  writeFileSync(source, Buffer.concat([readFileSync(vorbis), readFileSync(opus)]));
+  const error = await rejectsWith(
+    tools.transcode({
+      source,
+      renditions: [{ format: 'wav', path: join(dir, 'codecs.wav') }],
+    }),
+    'undecodable',
+  );
+  assert.match(error.message, /parts change codec \(vorbis, then opus\)/);
 });

@@ -24,6 +24,11 @@ export interface OggChain {
   streams: OggStreamFormat[];
   /** Whether the audio streams differ in rate or channel count. */
   formatChanges: boolean;
+  /**
+   * Whether they differ in codec (Vorbis, then Opus): ffmpeg 4.1 then
+   * decodes the first link only, and says nothing.
+   */
+  codecChanges: boolean;
 }
 
 const PAGE_HEADER = 27;
@@ -63,7 +68,8 @@ export async function readOggChain(path: string): Promise<OggChain | null> {
         s.sampleRate !== audio[0].sampleRate ||
         s.channels !== audio[0].channels,
     );
-    return { streams, formatChanges };
+    const codecChanges = audio.some((s) => s.codec !== audio[0].codec);
+    return { streams, formatChanges, codecChanges };
   } catch {
     // An unreadable file says nothing about its streams.
     return null;

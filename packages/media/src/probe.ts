@@ -71,9 +71,10 @@ export interface SourceProbe {
   headerDurationReliable: boolean;
   /**
    * Links of a chained Ogg (Ogg files joined end to end), 1 for any other
-   * file; `formatChanges` when their rate or channel count differ.
+   * file; `formatChanges` when their rate or channel count differ,
+   * `codecs` their codecs in order.
    */
-  chain: { links: number; formatChanges: boolean };
+  chain: { links: number; formatChanges: boolean; codecs: string[] };
   /** An embedded picture (ID3 APIC, FLAC PICTURE, MP4 covr) exists. */
   hasCover: boolean;
   /**
@@ -235,13 +236,17 @@ async function chainOf(
   container: string,
   audioStreams: number,
 ): Promise<SourceProbe['chain']> {
-  const single = { links: 1, formatChanges: false };
+  const single = { links: 1, formatChanges: false, codecs: [] };
   if (container !== 'ogg') return single;
   const walked = await readOggChain(path);
-  const links = walked?.streams.filter((s) => s.sampleRate > 0).length ?? 0;
+  const audio = walked?.streams.filter((s) => s.sampleRate > 0) ?? [];
   // Streams ffprobe lists side by side are multiplexed, not chained.
-  if (!walked || links <= Math.max(audioStreams, 1)) return single;
-  return { links, formatChanges: walked.formatChanges };
+  if (!walked || audio.length <= Math.max(audioStreams, 1)) return single;
+  return {
+    links: audio.length,
+    formatChanges: walked.formatChanges,
+    codecs: audio.map((s) => s.codec),
+  };
 }
 
 async function headerDuration(

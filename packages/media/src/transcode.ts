@@ -262,6 +262,17 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
         container: probe.container,
       });
     }
+    const codecs = [...new Set(probe.chain.codecs)];
+    if (codecs.length > 1) {
+      // ffmpeg 4.1 decodes the first link only and says nothing of it.
+      throw new MediaError(
+        'undecodable',
+        `a chained Ogg file whose parts change codec (${codecs.join(', then ')}): ` +
+          'only its first part could be decoded. Export it as one stream in ' +
+          'one codec (e.g. FLAC or WAV) and upload it again',
+        { container: probe.container, codecs: probe.chain.codecs },
+      );
+    }
     // Refused before ffmpeg runs, with a reason a person can act on.
     const { channels, sampleRate } = probe.audio;
     const problem = sourceLimitProblem({ channels, sampleRate });
