@@ -103,3 +103,22 @@ for (const [name, codec] of [
     assert.match(error.message, /^truncated: header says 20\.0 s, [\d.]+ s /);
   });
 }
+
+for (const rate of [22_050, 44_100]) {
+  test(`a Vorbis Ogg at ${rate} Hz ends at its last granule`, async () => {
+    // ffmpeg 4.1 decoded the last packet's padding too: 3.013 s at 22.05k.
+    const source = join(dir, `vorbis-${rate}.ogg`);
+    ffmpeg([...sine(rate, 3), '-ac', '2', '-c:a', 'libvorbis', source]);
+    const result = await tools.transcode({
+      source,
+      renditions: [
+        { format: 'wav', path: `${source}.wav` },
+        { format: 'mp3', path: `${source}.mp3` },
+      ],
+    });
+    const [wav, mp3] = result.renditions;
+    assert.equal(result.source.decodedDurationS, 3);
+    assert.equal(wav.durationS, 3);
+    assert.ok(Math.abs(mp3.durationS - 3) < 0.001, `mp3 ${mp3.durationS} s`);
+  });
+}

@@ -141,6 +141,7 @@ export async function transcode(
       inputs: probes.map((probe, i) => ({
         path: chains.paths[i],
         policy: policyOf(probe),
+        endS: endOf(probe),
       })),
       renditions,
       metadata: plan.metadata ?? {},
@@ -312,6 +313,20 @@ function policyOf(probe: SourceProbe): PolicyInput {
     sampleKind: audio.sampleKind,
     bitDepth: audio.bitDepth,
   };
+}
+
+/**
+ * Where the audio of an Ogg file ends by its last granule position, which
+ * counts its samples exactly: ffmpeg 4.1 decodes the Vorbis encoder's
+ * padding of the last packet as well, silence the track does not have
+ * (a 3 s Vorbis at 22.05 kHz decoded to 3.013 s). A chain's granule is
+ * no such count (ogg-chain.ts) and is not reliable. MP4 edit lists are
+ * not applied so: ffprobe 6 and ffmpeg 4.1 read some differently (a
+ * 0.256 s AAC whose edit list ffprobe 6 reads as 0.144 s).
+ */
+function endOf(probe: SourceProbe): number | null {
+  if (probe.container !== 'ogg' || !probe.headerDurationReliable) return null;
+  return probe.headerDurationS;
 }
 
 function complaintOf(lines: string[], path: string): string | null {
