@@ -40,7 +40,7 @@ export async function decodeChains(
     if (!probe.chain.formatChanges || !probe.audio) continue;
     const temp = `${tempBase}.chain-${i}.w64`;
     temps.push(temp);
-    const { sampleRate, channels, sampleKind } = probe.audio;
+    const { sampleRate, channels } = probe.audio;
     const run = await deps.runner.run({
       tool: 'ffmpeg',
       args: [
@@ -48,8 +48,7 @@ export async function decodeChains(
         ...inputGuardArgs(), '-i', fileUrl(probe.path),
         '-map', '0:a:0', '-map_metadata', '-1',
         '-af', `aresample=${sampleRate}`, '-ac', String(channels),
-        // 32-bit holds any source depth; the pass applies the policy.
-        '-c:a', sampleKind === 'int' ? 'pcm_s32le' : 'pcm_f32le',
+        '-c:a', pcmFor(probe.audio),
         '-f', 'w64', fileUrl(temp),
       ],
       ...options,
@@ -66,6 +65,12 @@ export async function decodeChains(
     }
   }
   return { paths, temps };
+}
+
+/** A PCM codec that holds the source's samples as they decode. */
+function pcmFor(audio: NonNullable<SourceProbe['audio']>): string {
+  if (audio.sampleKind !== 'int') return 'pcm_f32le';
+  return (audio.bitDepth ?? 24) > 16 ? 'pcm_s24le' : 'pcm_s16le';
 }
 
 /**
