@@ -122,3 +122,29 @@ for (const rate of [22_050, 44_100]) {
     assert.ok(Math.abs(mp3.durationS - 3) < 0.001, `mp3 ${mp3.durationS} s`);
   });
 }
+
+test('a FLAC that ffprobe reads but ffmpeg cannot open is undecodable', async () => {
+  // ffmpeg 4.1 writes a picture over 16 MiB with an overflowed block
+  // length; ffprobe 6 reads past it, ffmpeg 4.1 cannot open the file.
+  // This failed the pass as transcode_failed (retried, then an error
+  // naming the server's path) instead of a verdict on the source.
+  const picture = join(dir, 'big.png');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'color=size=2400x2400:duration=1', '-frames:v', '1',
+    '-compression_level', '0', picture,
+  ]);
+  const source = join(dir, 'big cover.flac');
+  ffmpeg([
+    ...sine(44_100, 1), '-i', picture, '-map', '0:a', '-map', '1:v',
+    '-c:a', 'flac', '-c:v', 'copy', '-disposition:v', 'attached_pic', source,
+  ]);
+  const error = await rejectsWith(
+    tools.transcode({
+      source,
+      renditions: [{ format: 'wav', path: join(dir, 'big.wav') }],
+    }),
+    'undecodable',
+  );
+  assert.match(error.message, /^not a readable audio file: Invalid data/);
+  assert.ok(!error.message.includes(dir), error.message);
+});

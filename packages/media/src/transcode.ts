@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { labelAiffLayout } from './aiff-layout';
+import { fileUrl } from './audio-containers';
 import { coverFromOriginal, decodeChains } from './chain-decode';
 import {
   isOutputFormat,
@@ -162,7 +163,8 @@ export async function transcode(
       decodedDurationS: run.countedBytes[i] / built.countingRates[i],
     }));
     const lastLine = run.stderrTail.at(-1);
-    const verdicts = reports.map(({ probe, decodedDurationS }) =>
+    const said = lastLine ? readableToolLine(lastLine) : null;
+    const verdicts = reports.map(({ probe, decodedDurationS }, i) =>
       sourceVerdict({
         exitCode: run.exitCode,
         decodedS: decodedDurationS,
@@ -171,7 +173,8 @@ export async function transcode(
           reliable: probe.headerDurationReliable,
         },
         firstComplaint: complaintOf(run.stderrHead, probe.path),
-        lastLine: lastLine ? readableToolLine(lastLine) : null,
+        lastLine: said,
+        openFailure: openFailureOf(said, chains.paths[i]),
         rateKnown: (probe.audio?.sampleRate ?? 0) > 0,
         outOfSpace: outOfSpaceIn(run.stderrTail),
       }),
@@ -327,6 +330,12 @@ function policyOf(probe: SourceProbe): PolicyInput {
 function endOf(probe: SourceProbe): number | null {
   if (probe.container !== 'ogg' || !probe.headerDurationReliable) return null;
   return probe.headerDurationS;
+}
+
+/** The reason in ffmpeg's "file:<path>: <reason>" about this input. */
+function openFailureOf(line: string | null, path: string): string | null {
+  const prefix = `${fileUrl(path)}: `;
+  return line?.startsWith(prefix) ? line.slice(prefix.length) : null;
 }
 
 function complaintOf(lines: string[], path: string): string | null {
