@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 
 import { fileUrl, inputGuardArgs } from './audio-containers';
 import type { ToolRunner } from './ffmpeg-runner';
+import { MediaError } from './media-error';
 import type { MediaLogger } from './media-logger';
 import type { SourceProbe } from './probe';
 import type { ArgsCover } from './transcode-args';
@@ -86,4 +87,34 @@ export function coverFromOriginal(
   const original = probes[cover.input].path;
   if (paths[cover.input] === original) return cover;
   return { kind: 'embedded', path: original, videoOrdinal: cover.videoOrdinal };
+}
+
+/**
+ * Why a chained Ogg cannot be published: links in different codecs, of
+ * which ffmpeg 4.1 decodes the first only, and says nothing of it.
+ */
+export function codecChangeProblem(probe: SourceProbe): MediaError | null {
+  const codecs = [...new Set(probe.chain.codecs)];
+  if (codecs.length <= 1) return null;
+  return new MediaError(
+    'undecodable',
+    `a chained Ogg file whose parts change codec (${codecs.join(', then ')}): ` +
+      'only its first part could be decoded. Export it as one stream in ' +
+      'one codec (e.g. FLAC or WAV) and upload it again',
+    { container: probe.container, codecs: probe.chain.codecs },
+  );
+}
+
+/**
+ * Where the audio of an Ogg file ends by its last granule position, which
+ * counts its samples exactly: ffmpeg 4.1 decodes the Vorbis encoder's
+ * padding of the last packet as well, silence the track does not have
+ * (a 3 s Vorbis at 22.05 kHz decoded to 3.013 s). A chain's granule is
+ * no such count (ogg-chain.ts) and is not reliable. MP4 edit lists are
+ * not applied so: ffprobe 6 and ffmpeg 4.1 read some differently (a
+ * 0.256 s AAC whose edit list ffprobe 6 reads as 0.144 s).
+ */
+export function endOf(probe: SourceProbe): number | null {
+  if (probe.container !== 'ogg' || !probe.headerDurationReliable) return null;
+  return probe.headerDurationS;
 }

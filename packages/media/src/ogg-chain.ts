@@ -9,7 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
  * which counts the last link's samples at the first link's rate: such a
  * length is no evidence of truncation. And ffmpeg 4.1 rebuilds its filter
  * graph where the format changes, dropping the samples an mp3 or flac
- * encoder held in its frame buffer (up to 0.1 s a change): chain.ts
+ * encoder held in its frame buffer (up to 0.1 s a change): chain-decode.ts
  * decodes such a chain to one format first.
  */
 

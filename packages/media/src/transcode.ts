@@ -3,7 +3,12 @@ import { resolve } from 'node:path';
 
 import { labelAiffLayout } from './aiff-layout';
 import { fileUrl } from './audio-containers';
-import { coverFromOriginal, decodeChains } from './chain-decode';
+import {
+  codecChangeProblem,
+  coverFromOriginal,
+  decodeChains,
+  endOf,
+} from './chain-decode';
 import {
   isOutputFormat,
   mp3AsIs,
@@ -266,17 +271,8 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
         container: probe.container,
       });
     }
-    const codecs = [...new Set(probe.chain.codecs)];
-    if (codecs.length > 1) {
-      // ffmpeg 4.1 decodes the first link only and says nothing of it.
-      throw new MediaError(
-        'undecodable',
-        `a chained Ogg file whose parts change codec (${codecs.join(', then ')}): ` +
-          'only its first part could be decoded. Export it as one stream in ' +
-          'one codec (e.g. FLAC or WAV) and upload it again',
-        { container: probe.container, codecs: probe.chain.codecs },
-      );
-    }
+    const changing = codecChangeProblem(probe);
+    if (changing) throw changing;
     // Refused before ffmpeg runs, with a reason a person can act on.
     const { channels, sampleRate } = probe.audio;
     const problem = sourceLimitProblem({ channels, sampleRate });
@@ -316,20 +312,6 @@ function policyOf(probe: SourceProbe): PolicyInput {
     sampleKind: audio.sampleKind,
     bitDepth: audio.bitDepth,
   };
-}
-
-/**
- * Where the audio of an Ogg file ends by its last granule position, which
- * counts its samples exactly: ffmpeg 4.1 decodes the Vorbis encoder's
- * padding of the last packet as well, silence the track does not have
- * (a 3 s Vorbis at 22.05 kHz decoded to 3.013 s). A chain's granule is
- * no such count (ogg-chain.ts) and is not reliable. MP4 edit lists are
- * not applied so: ffprobe 6 and ffmpeg 4.1 read some differently (a
- * 0.256 s AAC whose edit list ffprobe 6 reads as 0.144 s).
- */
-function endOf(probe: SourceProbe): number | null {
-  if (probe.container !== 'ogg' || !probe.headerDurationReliable) return null;
-  return probe.headerDurationS;
 }
 
 /** The reason in ffmpeg's "file:<path>: <reason>" about this input. */
