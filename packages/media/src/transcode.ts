@@ -141,6 +141,8 @@ export async function transcode(
   const outputs = renditions.map((r) => r.path);
   let temps: string[] = [];
   try {
+    // A chain decoded first is part of the transcode's time.
+    const started = Date.now();
     const chains = await decodeChains(deps, probes, outputs[0], runOptions);
     temps = chains.temps;
     const built = buildTranscodeArgs({
@@ -154,7 +156,6 @@ export async function transcode(
       cover: coverFromOriginal(cover, probes, chains.paths),
     });
 
-    const started = Date.now();
     const run = await deps.runner.run({
       tool: 'ffmpeg',
       args: built.args,
@@ -177,7 +178,7 @@ export async function transcode(
           durationS: probe.headerDurationS,
           reliable: probe.headerDurationReliable,
         },
-        firstComplaint: complaintOf(run.stderrHead, probe.path),
+        firstComplaint: complaintOf(run.stderrHead, chains.paths[i]),
         lastLine: said,
         openFailure: openFailureOf(said, chains.paths[i]),
         rateKnown: (probe.audio?.sampleRate ?? 0) > 0,
