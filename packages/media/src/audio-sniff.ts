@@ -58,6 +58,9 @@ function magicContainer(head: Buffer): string | null {
   if (at0 === 'MAC ') return 'ape';
   if (at0 === 'riff' && head[4] === 0x2e && head[5] === 0x91) return 'w64';
   if (ascii(head, 0, 3) === 'ID3') return 'mp3';
+  if (at0 === '.snd') return 'au';
+  if (at0 === 'TTA1') return 'tta';
+  if (ascii(head, 0, 5) === '#!AMR') return 'amr';
   // EBML header of Matroska/WebM; ASF's header object GUID (WMA).
   if (head.subarray(0, 4).equals(EBML)) return 'matroska';
   if (head.subarray(0, 16).equals(ASF_HEADER)) return 'wma';
