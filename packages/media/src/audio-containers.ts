@@ -19,6 +19,10 @@ export const AUDIO_DEMUXERS = [
   'tta',
   'au',
   'amr',
+  // Matroska/WebM (.mka, .webm: Opus, Vorbis) and ASF (.wma): neither
+  // follows references to other files.
+  'matroska',
+  'asf',
 ] as const;
 
 /** Options that go before every `-i` of a stored file. */
@@ -56,6 +60,8 @@ const CONTAINER_NAMES: Record<string, string> = {
   tta: 'tta',
   au: 'au',
   amr: 'amr',
+  matroska: 'matroska',
+  asf: 'wma',
 };
 
 export function normalizeContainer(formatName: string): string {

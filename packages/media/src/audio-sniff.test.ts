@@ -16,6 +16,17 @@ test('container magic numbers are recognised', () => {
   assert.deepEqual(sniff(flac), { audio: true, container: 'flac' });
   const m4a = Buffer.from('\0\0\0\x20ftypM4A ', 'latin1');
   assert.deepEqual(sniff(m4a), { audio: true, container: 'm4a' });
+  const webm = Buffer.from('1a45dfa39f4286810142f7810142f2', 'hex');
+  assert.deepEqual(sniff(webm), { audio: true, container: 'matroska' });
+  const wma = Buffer.from('3026b2758e66cf11a6d900aa0062ce6c0000', 'hex');
+  assert.deepEqual(sniff(wma), { audio: true, container: 'wma' });
+  // On the demuxer list all along, yet refused at upload as not audio.
+  const au = Buffer.from('.snd\0\0\0\x18', 'latin1');
+  assert.deepEqual(sniff(au), { audio: true, container: 'au' });
+  const tta = Buffer.from('TTA1\x01\0\x02\0', 'latin1');
+  assert.deepEqual(sniff(tta), { audio: true, container: 'tta' });
+  const amr = Buffer.from('#!AMR\n\x3c', 'latin1');
+  assert.deepEqual(sniff(amr), { audio: true, container: 'amr' });
 });
 
 test('bare mpeg frames are found after junk, random 0xFFE is not', () => {

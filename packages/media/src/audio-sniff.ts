@@ -41,6 +41,9 @@ function ascii(head: Buffer, start: number, end: number): string {
   return head.toString('latin1', start, end);
 }
 
+const EBML = Buffer.from('1a45dfa3', 'hex');
+const ASF_HEADER = Buffer.from('3026b2758e66cf11a6d900aa0062ce6c', 'hex');
+
 function magicContainer(head: Buffer): string | null {
   const at0 = ascii(head, 0, 4);
   const at8 = ascii(head, 8, 12);
@@ -55,6 +58,12 @@ function magicContainer(head: Buffer): string | null {
   if (at0 === 'MAC ') return 'ape';
   if (at0 === 'riff' && head[4] === 0x2e && head[5] === 0x91) return 'w64';
   if (ascii(head, 0, 3) === 'ID3') return 'mp3';
+  if (at0 === '.snd') return 'au';
+  if (at0 === 'TTA1') return 'tta';
+  if (ascii(head, 0, 5) === '#!AMR') return 'amr';
+  // EBML header of Matroska/WebM; ASF's header object GUID (WMA).
+  if (head.subarray(0, 4).equals(EBML)) return 'matroska';
+  if (head.subarray(0, 16).equals(ASF_HEADER)) return 'wma';
   return null;
 }
 

@@ -15,8 +15,13 @@ import {
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
+import { readOggChain } from './ogg-chain';
 import { readDeclaredPcmLength } from './pcm-header';
-import { readDeclaredSizedLength } from './sized-header';
+import {
+  readCafShortfall,
+  readDeclaredSizedLength,
+  type CafShortfall,
+} from './sized-header';
 
 /** The first audio stream of a file, as ffprobe describes it. */
 export interface AudioStreamFacts {
@@ -64,6 +69,12 @@ export interface SourceProbe {
    * duration is evidence of truncation.
    */
   headerDurationReliable: boolean;
+  /**
+   * Links of a chained Ogg (Ogg files joined end to end), 1 for any other
+   * file; `formatChanges` when their rate or channel count differ,
+   * `codecs` their codecs in order.
+   */
+  chain: { links: number; formatChanges: boolean; codecs: string[] };
   /** An embedded picture (ID3 APIC, FLAC PICTURE, MP4 covr) exists. */
   hasCover: boolean;
   /**
@@ -137,6 +148,8 @@ export async function probeSource(
 
   const parsed = parseJson(run.stdout);
   if (run.exitCode !== 0 || !parsed?.format) {
+    const cut = await readCafShortfall(absolute);
+    if (cut) throw cafTruncated(cut);
     throw new MediaError(
       'undecodable',
       `not a readable audio file: ${firstComplaint(run.stderrHead, absolute)}`,
@@ -146,6 +159,24 @@ export async function probeSource(
 
   const estimated = run.stderrHead.some((l) => l.includes(ESTIMATED));
   return describe(absolute, bytes, parsed, estimated);
+}
+
+/**
+ * A CAF cut before its packet table: nothing decodes, and the length in
+ * time was in the lost table, so the bytes are the evidence (SPEC §3).
+ */
+function cafTruncated(cut: CafShortfall): MediaError {
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  const share = Math.floor((100 * cut.presentBytes) / cut.declaredBytes);
+  return new MediaError(
+    'truncated',
+    `truncated: the CAF header declares ${kib(cut.declaredBytes)} KiB of ` +
+      `audio, ${kib(cut.presentBytes)} KiB (${share}%) present, 0 s ` +
+      'decodable: its packet table, which comes after the audio and says ' +
+      'where each frame lies and how long the track is, was cut off. ' +
+      'Upload the whole file again',
+    { ...cut, headerDurationS: null, decodedDurationS: 0 },
+  );
 }
 
 async function describe(
@@ -162,13 +193,12 @@ async function describe(
   const videos = streams.filter((s) => s.codec_type === 'video');
   const picture = videos.find((s) => s.disposition?.attached_pic === 1);
 
-  const header = await headerDuration(
-    path,
-    container,
-    output,
-    estimated,
-    audioStreams,
-  );
+  const chain = await chainOf(path, container, audioStreams.length);
+  const header =
+    chain.links > 1
+      ? // Its last granule counts the last link only, at the first's rate.
+        { durationS: toNumber(output.format?.duration), reliable: false }
+      : await headerDuration(path, container, output, estimated, audioStreams);
   const audio = audioStream ? audioFacts(audioStream) : null;
   // ffprobe's bitrate is the first frames': only a 320 kb/s one decides
   // anything (mp3AsIs), and it holds only if every frame has it.
@@ -189,6 +219,7 @@ async function describe(
     bitrate: toNumber(output.format?.bit_rate),
     headerDurationS: header.durationS,
     headerDurationReliable: header.reliable,
+    chain,
     hasCover: picture !== undefined,
     cover:
       picture && isCopyableCover(picture)
@@ -197,6 +228,24 @@ async function describe(
             codec: picture.codec_name ?? '',
           }
         : null,
+  };
+}
+
+async function chainOf(
+  path: string,
+  container: string,
+  audioStreams: number,
+): Promise<SourceProbe['chain']> {
+  const single = { links: 1, formatChanges: false, codecs: [] };
+  if (container !== 'ogg') return single;
+  const walked = await readOggChain(path);
+  const audio = walked?.streams.filter((s) => s.sampleRate > 0) ?? [];
+  // Streams ffprobe lists side by side are multiplexed, not chained.
+  if (!walked || audio.length <= Math.max(audioStreams, 1)) return single;
+  return {
+    links: audio.length,
+    formatChanges: walked.formatChanges,
+    codecs: audio.map((s) => s.codec),
   };
 }
 
@@ -211,7 +260,7 @@ async function headerDuration(
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
   }
-  if (container === 'w64' || container === 'caf') {
+  if (container === 'w64' || container === 'caf' || container === 'wma') {
     const declared = await readDeclaredSizedLength(path);
     if (declared !== null) return { durationS: declared, reliable: true };
   }

@@ -2,11 +2,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { readAt } from './pcm-header';
 
 /**
- * The length a Sony Wave64 or Apple CAF file declares, read from its
- * chunks. ffprobe 6 reports such a file's length from its size ("estimated
- * from bitrate"), so a W64 or CAF cut short looked whole and was published
- * short, though both containers declare their audio (SPEC §3 "Truncated
- * sources"), as WAV and AIFF do (pcm-header.ts).
+ * The length a Sony Wave64, Apple CAF or ASF (WMA) file declares, read
+ * from its chunks. ffprobe 6 reports such a file's length from its size
+ * ("estimated from bitrate") or from what is left of it, so one cut short
+ * looked whole and was published short, though these containers declare
+ * their audio (SPEC §3 "Truncated sources"), as WAV and AIFF do
+ * (pcm-header.ts).
  */
 
 // Chunks walked before giving up on a malformed file.
@@ -28,6 +29,7 @@ export async function readDeclaredSizedLength(
     if (head.length < 40) return null;
     if (head.subarray(0, 16).equals(W64_RIFF)) return await w64Length(file);
     if (head.toString('latin1', 0, 4) === 'caff') return await cafLength(file);
+    if (head.subarray(0, 16).equals(ASF_HEADER)) return await asfLength(file);
     return null;
   } catch {
     // An unreadable header is no evidence of anything.
@@ -76,6 +78,38 @@ async function w64Length(file: FileHandle): Promise<number | null> {
   return null;
 }
 
+// ASF (WMA) object GUIDs, as stored.
+const ASF_HEADER = Buffer.from('3026b2758e66cf11a6d900aa0062ce6c', 'hex');
+const ASF_FILE_PROPERTIES = Buffer.from('a1dcab8c47a9cf118ee400c00c205365', 'hex');
+const ASF_BROADCAST = 0x1;
+
+/**
+ * An ASF file's play duration (100 ns units, less the preroll in ms),
+ * from its File Properties object. ffprobe 6 gave a cut WMA the length of
+ * what was left, so it passed as whole.
+ */
+async function asfLength(file: FileHandle): Promise<number | null> {
+  const count = (await readAt(file, 24, 4)).readUInt32LE(0);
+  let offset = 30;
+  for (let i = 0; i < Math.min(count, MAX_CHUNKS); i++) {
+    const header = await readAt(file, offset, 24);
+    if (header.length < 24) return null;
+    const size = Number(header.readBigUInt64LE(16));
+    if (size < 24) return null;
+    if (header.subarray(0, 16).equals(ASF_FILE_PROPERTIES)) {
+      const body = await readAt(file, offset + 24, 80);
+      if (body.length < 80) return null;
+      // A broadcast file's duration fields are not valid.
+      if (body.readUInt32LE(72) & ASF_BROADCAST) return null;
+      const play = Number(body.readBigUInt64LE(40)) / 1e7;
+      const preroll = Number(body.readBigUInt64LE(56)) / 1000;
+      return play - preroll > 0 ? play - preroll : null;
+    }
+    offset += size;
+  }
+  return null;
+}
+
 async function cafLength(file: FileHandle): Promise<number | null> {
   let rate = 0;
   let bytesPerPacket = 0;
@@ -111,4 +145,51 @@ async function cafLength(file: FileHandle): Promise<number | null> {
     offset = body + size;
   }
   return null;
+}
+
+/** A CAF whose data chunk declares more bytes than the file holds. */
+export interface CafShortfall {
+  /** Audio bytes the data chunk declares (its edit count left out). */
+  declaredBytes: number;
+  /** Audio bytes present in the file. */
+  presentBytes: number;
+}
+
+/**
+ * The bytes missing from a CAF cut short, or null when the file is no CAF
+ * or holds all its data chunk declares. ffmpeg writes the packet table of
+ * packets of varying size (ALAC, AAC) after the data, so such a file cut
+ * short has none: neither ffprobe nor ffmpeg opens it, and its frames
+ * cannot be counted, but its data chunk still declares its byte size.
+ */
+export async function readCafShortfall(
+  path: string,
+): Promise<CafShortfall | null> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, 'r');
+    const fileBytes = (await file.stat()).size;
+    if ((await readAt(file, 0, 4)).toString('latin1') !== 'caff') return null;
+    let offset = 8;
+    for (let i = 0; i < MAX_CHUNKS; i++) {
+      const header = await readAt(file, offset, 12);
+      if (header.length < 12) return null;
+      const size = Number(header.readBigInt64BE(4));
+      const body = offset + 12;
+      if (header.toString('latin1', 0, 4) === 'data') {
+        if (size < 4 || body + size <= fileBytes) return null;
+        return {
+          declaredBytes: size - 4,
+          presentBytes: Math.max(0, fileBytes - body - 4),
+        };
+      }
+      if (size < 0) return null;
+      offset = body + size;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    await file?.close();
+  }
 }

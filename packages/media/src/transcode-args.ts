@@ -37,6 +37,11 @@ const FALLBACK_COUNT_RATE = 8000;
 export interface ArgsInput {
   path: string;
   policy: PolicyInput;
+  /**
+   * Seconds to read at most: the exact length the container declares
+   * where ffmpeg 4.1 decodes the encoder's padding past it (endOf).
+   */
+  endS?: number | null;
 }
 
 export interface ArgsRendition {
@@ -76,6 +81,7 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   args.push('-y');
 
   for (const input of plan.inputs) {
+    if (input.endS) args.push('-t', input.endS.toFixed(6));
     args.push(...inputGuardArgs(), '-i', fileUrl(input.path));
   }
 

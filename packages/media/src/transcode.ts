@@ -1,6 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
+import { labelAiffLayout } from './aiff-layout';
+import { fileUrl } from './audio-containers';
+import {
+  codecChangeProblem,
+  coverFromOriginal,
+  decodeChains,
+  endOf,
+} from './chain-decode';
 import {
   isOutputFormat,
   mp3AsIs,
@@ -118,10 +126,6 @@ export async function transcode(
   checkInputs(probes, requests);
   const probeMs = Date.now() - probeStarted;
 
-  const inputs = probes.map((probe) => ({
-    path: probe.path,
-    policy: policyOf(probe),
-  }));
   const renditions = requests.map((request) => {
     const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
     const audio = probes[input].audio;
@@ -132,16 +136,26 @@ export async function transcode(
       copy: request.format === 'mp3' && audio !== null && mp3AsIs(audio),
     };
   });
-  const built = buildTranscodeArgs({
-    inputs,
-    renditions,
-    metadata: plan.metadata ?? {},
-    cover: await coverArgs(plan.cover ?? 'source', probes, deps, runOptions),
-  });
+  const cover = await coverArgs(plan.cover ?? 'source', probes, deps, runOptions);
 
   const outputs = renditions.map((r) => r.path);
+  let temps: string[] = [];
   try {
+    // A chain decoded first is part of the transcode's time.
     const started = Date.now();
+    const chains = await decodeChains(deps, probes, outputs[0], runOptions);
+    temps = chains.temps;
+    const built = buildTranscodeArgs({
+      inputs: probes.map((probe, i) => ({
+        path: chains.paths[i],
+        policy: policyOf(probe),
+        endS: endOf(probe),
+      })),
+      renditions,
+      metadata: plan.metadata ?? {},
+      cover: coverFromOriginal(cover, probes, chains.paths),
+    });
+
     const run = await deps.runner.run({
       tool: 'ffmpeg',
       args: built.args,
@@ -155,7 +169,8 @@ export async function transcode(
       decodedDurationS: run.countedBytes[i] / built.countingRates[i],
     }));
     const lastLine = run.stderrTail.at(-1);
-    const verdicts = reports.map(({ probe, decodedDurationS }) =>
+    const said = lastLine ? readableToolLine(lastLine) : null;
+    const verdicts = reports.map(({ probe, decodedDurationS }, i) =>
       sourceVerdict({
         exitCode: run.exitCode,
         decodedS: decodedDurationS,
@@ -163,8 +178,9 @@ export async function transcode(
           durationS: probe.headerDurationS,
           reliable: probe.headerDurationReliable,
         },
-        firstComplaint: complaintOf(run.stderrHead, probe.path),
-        lastLine: lastLine ? readableToolLine(lastLine) : null,
+        firstComplaint: complaintOf(run.stderrHead, chains.paths[i]),
+        lastLine: said,
+        openFailure: openFailureOf(said, chains.paths[i]),
         rateKnown: (probe.audio?.sampleRate ?? 0) > 0,
         outOfSpace: outOfSpaceIn(run.stderrTail),
       }),
@@ -182,6 +198,13 @@ export async function transcode(
       })),
     );
     if (mismatch) throw mismatch;
+
+    // AIFF's layout label, rewritten where ffmpeg's names another one.
+    for (const [i, rendition] of renditions.entries()) {
+      if (rendition.format !== 'aiff' || built.settings[i].channels <= 2) continue;
+      const layout = probes[rendition.input].audio?.channelLayout ?? null;
+      await labelAiffLayout(rendition.path, layout);
+    }
 
     const verifyStarted = Date.now();
     const written = await verifyAll(
@@ -201,6 +224,8 @@ export async function transcode(
     // The caller owns these temp paths; a failed run leaves none behind.
     await Promise.all(outputs.map((p) => rm(p, { force: true })));
     throw error;
+  } finally {
+    await Promise.all(temps.map((p) => rm(p, { force: true })));
   }
 }
 
@@ -247,6 +272,8 @@ function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {
         container: probe.container,
       });
     }
+    const changing = codecChangeProblem(probe);
+    if (changing) throw changing;
     // Refused before ffmpeg runs, with a reason a person can act on.
     const { channels, sampleRate } = probe.audio;
     const problem = sourceLimitProblem({ channels, sampleRate });
@@ -286,6 +313,12 @@ function policyOf(probe: SourceProbe): PolicyInput {
     sampleKind: audio.sampleKind,
     bitDepth: audio.bitDepth,
   };
+}
+
+/** The reason in ffmpeg's "file:<path>: <reason>" about this input. */
+function openFailureOf(line: string | null, path: string): string | null {
+  const prefix = `${fileUrl(path)}: `;
+  return line?.startsWith(prefix) ? line.slice(prefix.length) : null;
 }
 
 function complaintOf(lines: string[], path: string): string | null {

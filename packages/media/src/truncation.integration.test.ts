@@ -82,3 +82,24 @@ test('an mp3 whose length is only estimated is not truncated', async () => {
   const [wav] = result.renditions;
   assert.ok(Math.abs(wav.durationS - 10) < 0.1, `decodes ${wav.durationS} s`);
 });
+
+test('a cut ALAC CAF, its packet table lost, is truncated', async () => {
+  // ffmpeg writes the table of ALAC's varying packets after the audio: a
+  // cut file has none, and neither ffprobe nor ffmpeg opens it. Its data
+  // chunk still declares the audio's size, which is the evidence.
+  const source = cutThird('tone.caf', ['-ac', '2', '-c:a', 'alac']);
+  const error = await rejectsWith(
+    tools.transcode({
+      source,
+      renditions: [{ format: 'wav', path: join(dir, 'caf.out.wav') }],
+    }),
+    'truncated',
+  );
+  assert.match(
+    error.message,
+    new RegExp(
+      '^truncated: the CAF header declares [\\d.]+ KiB of audio, ' +
+        '[\\d.]+ KiB \\(3[23]%\\) present, 0 s decodable',
+    ),
+  );
+});

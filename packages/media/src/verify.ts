@@ -73,7 +73,15 @@ export interface DecodeOutcome {
    * disk, a quota): the run's fault lies with the disk, not the source.
    */
   outOfSpace?: OutOfSpaceCode;
+  /**
+   * ffmpeg's reason when it failed opening this input ("file:…: Invalid
+   * data found when processing input"), without the path.
+   */
+  openFailure?: string | null;
 }
+
+// Failures to open an input that are the server's, not the source's.
+const NOT_THE_SOURCE = /No such file|Permission denied|Too many open files|Input\/output error/;
 
 export type OutOfSpaceCode = 'ENOSPC' | 'EDQUOT';
 
@@ -115,6 +123,16 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   // it could not write, a crash): the amount decoded then proves nothing.
   const failed =
     outcome.exitCode !== 0 && outcome.exitCode !== EXIT_ERROR_RATE;
+  // ffprobe 6 read a file that ffmpeg 4.1 cannot open (a FLAC whose
+  // picture outgrew its block's length field): every retry would fail.
+  const open = outcome.openFailure;
+  if (failed && open && !NOT_THE_SOURCE.test(open)) {
+    return new MediaError(
+      'undecodable',
+      `not a readable audio file: ${open} (the decoder could not open it)`,
+      { exitCode: outcome.exitCode },
+    );
+  }
   if (failed && !unreadable) {
     const said = outcome.lastLine ? `: ${outcome.lastLine}` : '';
     // The errno travels as the cause, as Node's own fs errors carry it,
