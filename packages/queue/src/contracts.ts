@@ -33,13 +33,14 @@ export interface QueuePayloads {
   /** A job reached `complete`: build its event and fan out deliveries. */
   completion: { jobId: number; requestId?: string };
   /** Deliver the job's event to a webhook URL. */
-  webhook: { jobId: number; eventId: string; url: string };
+  webhook: { jobId: number; eventId: string; url: string; requestId?: string };
   /** Send the job's summary to one address. */
   email: {
     jobId: number;
     eventId: string;
     to: string;
     reason: EmailReason;
+    requestId?: string;
   };
   /** Add a published track to the search index, or take it out. */
   index: { trackId: number; op: 'add' | 'remove' };

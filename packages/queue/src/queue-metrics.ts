@@ -73,14 +73,19 @@ async function withinTime(
   }
 }
 
-/** `ingest_jobs_total{queue,outcome}`: what a worker finished. */
+/**
+ * `ingest_jobs_total{queue,outcome}`: what a worker finished, and
+ * (`stalled`) the runs it took back from a worker that lost them.
+ */
 export function countWorkerJobs(registry: Registry, worker: Worker) {
   const existing = registry.getSingleMetric('ingest_jobs_total');
   const counter =
     (existing as Counter<'queue' | 'outcome'> | undefined) ??
     new Counter({
       name: 'ingest_jobs_total',
-      help: 'Queue jobs finished by this process, by queue and outcome',
+      help:
+        'Queue jobs finished by this process, by queue and outcome; ' +
+        'stalled: runs it took back after their lock lapsed',
       labelNames: ['queue', 'outcome'] as const,
       registers: [registry],
     });
@@ -89,5 +94,8 @@ export function countWorkerJobs(registry: Registry, worker: Worker) {
   );
   worker.on('failed', () =>
     counter.inc({ queue: worker.name, outcome: 'failed' }),
+  );
+  worker.on('stalled', () =>
+    counter.inc({ queue: worker.name, outcome: 'stalled' }),
   );
 }

@@ -4,6 +4,7 @@ import type { RedisFullWatch } from './redis-full-watch';
 /** Where a worker's own faults go. */
 export interface WorkerLogger {
   error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
   info(fields: object, message: string): void;
   debug(fields: object, message: string): void;
 }
@@ -63,6 +64,12 @@ export function logWorkerErrors(
   logger: WorkerLogger,
   full: RedisFullWatch,
 ) {
+  // A run whose lock lapsed (its worker was killed, OOM, or blocked past
+  // the lock) is taken back and runs again with the same attempt number:
+  // without this line the second `started` line would be all that shows.
+  worker.on('stalled', (jobId) => {
+    logger.warn({ queue: worker.name, bullJobId: jobId }, 'job stalled; taken back');
+  });
   worker.on('error', (err) => {
     const fields = { queue: worker.name, err };
     if (isConnectionError(err)) {

@@ -29,7 +29,7 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
   const now = deps.now ?? (() => new Date());
 
   return async (job: TypedJob<'completion'>): Promise<CompletionResult> => {
-    const { jobId } = job.data;
+    const { jobId, requestId } = job.data;
     const owner = await deps.store.jobById(jobId);
     if (!owner) throw new UnrecoverableError('job not found');
     // Thrown, not skipped: the queue retries until the job is complete.
@@ -62,13 +62,19 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
 
     for (const delivery of plan.deliveries) {
       if (delivery.channel === 'webhook') {
-        await deps.jobs.webhook({ jobId, eventId, url: delivery.url });
+        await deps.jobs.webhook({
+          jobId,
+          eventId,
+          url: delivery.url,
+          requestId,
+        });
       } else {
         await deps.jobs.email({
           jobId,
           eventId,
           to: delivery.to,
           reason: delivery.reason,
+          requestId,
         });
       }
     }
@@ -76,6 +82,7 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
     deps.logger.info(
       {
         jobId,
+        requestId,
         queue: 'completion',
         attempt: job.attemptsMade + 1,
         deliveries: plan.deliveries.length,

@@ -14,6 +14,8 @@ export interface AttemptRecord {
   outcome: Outcome;
   status?: number;
   error?: string;
+  /** The request id the job's delivery came with, for the log line. */
+  requestId?: string;
 }
 
 /**
@@ -47,6 +49,8 @@ export class DeliveryRecorder {
 
     const fields = {
       jobId: entry.jobId,
+      eventId: entry.eventId,
+      requestId: entry.requestId,
       queue: channel,
       attempt: entry.attempt,
       durationMs: attempt.durationMs,

@@ -31,13 +31,14 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
   const now = deps.now ?? (() => new Date());
 
   return async (job: TypedJob<'email'>): Promise<void> => {
-    const { jobId, eventId, to } = job.data;
+    const { jobId, eventId, to, requestId } = job.data;
     const attempt = job.attemptsMade + 1;
     const isLast = attempt >= (job.opts.attempts ?? 1);
     const base = {
       channel: 'email' as const,
       jobId,
       eventId,
+      requestId,
       target: maskAddress(to),
       attempt,
     };

@@ -72,7 +72,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     job: TypedJob<'webhook'>,
     token?: string,
   ): Promise<{ status: number }> => {
-    const { jobId, eventId, url } = job.data;
+    const { jobId, eventId, url, requestId } = job.data;
     const attempt = job.attemptsMade + 1;
     const isLast = attempt >= (job.opts.attempts ?? 1);
 
@@ -112,6 +112,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       channel: 'webhook',
       jobId,
       eventId,
+      requestId,
       target: originOf(url),
       attempt,
       startedAt,
@@ -143,6 +144,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         eventId,
         to: contact,
         reason: 'webhook-exhausted',
+        requestId,
       });
     }
     throw new UnrecoverableError(reason);

@@ -1,3 +1,4 @@
+import { UPLOAD_ERROR_CODES } from '@ingest/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MadeRendition } from './rendition-maker';
 import type { Outcome } from './transcode-processor';
@@ -30,6 +31,16 @@ export function transcodeMetrics(registry: Registry) {
     labelNames: ['outcome', 'code'] as const,
     registers: [registry],
   });
+  // Each series from 0 at start (codes come from one registry, so they
+  // stay bounded): one born at its first count starts at 1, which
+  // increase() and rate() do not count, and the failure ratio alert
+  // would miss the first error of each code after every start.
+  for (const outcome of ['published', 'skipped']) {
+    outcomes.inc({ outcome, code: '' }, 0);
+  }
+  for (const code of UPLOAD_ERROR_CODES) {
+    outcomes.inc({ outcome: 'errored', code }, 0);
+  }
 
   // See StorageWait: runs put back while the store is away.
   const storage = {

@@ -50,11 +50,17 @@ export type Outcome =
 export function transcodeProcessor(deps: ProcessorDeps) {
   const { store } = deps;
 
-  async function finish(upload: Upload, outcome: Outcome, jobState: string) {
+  async function finish(
+    upload: Upload,
+    outcome: Outcome,
+    jobState: string,
+    requestId: string | undefined,
+  ) {
     if (jobState === 'complete') {
       await deps.completion.add(
         'completion',
-        { jobId: upload.jobId },
+        // The notifier's lines carry on the request id of the run's call.
+        { jobId: upload.jobId, requestId },
         { jobId: jobIds.completion(upload.jobId) },
       );
     }
@@ -72,16 +78,17 @@ export function transcodeProcessor(deps: ProcessorDeps) {
 
   return async (job: TypedJob<'transcode'>): Promise<Outcome> => {
     const { uploadId, requestId } = job.data;
+    const upload = await store.uploadById(uploadId);
+    if (!upload) return { outcome: 'skipped', reason: 'missing' };
+    // jobId joins these lines to the notifier's for the same job.
     const log = deps.logger.child({
       queue: 'transcode',
       bullJobId: job.id,
       uploadId,
+      jobId: upload.jobId,
       attempt: job.attemptsMade + 1,
       requestId,
     });
-
-    const upload = await store.uploadById(uploadId);
-    if (!upload) return { outcome: 'skipped', reason: 'missing' };
     if (upload.status === 'published' || upload.status === 'error') {
       // A redelivery after the work was done: make sure the job's
       // track and completion were announced, then do nothing.
@@ -89,7 +96,12 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         await announceTrack(upload.id, upload.trackId);
       }
       const state = (await store.jobById(upload.jobId))?.state ?? '';
-      return finish(upload, { outcome: 'skipped', reason: 'finished' }, state);
+      return finish(
+        upload,
+        { outcome: 'skipped', reason: 'finished' },
+        state,
+        requestId,
+      );
     }
 
     await store.moveUpload(upload, 'transcoding');
@@ -109,7 +121,12 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         { trackId, durationMs: Date.now() - started },
         'transcode completed',
       );
-      return finish(upload, { outcome: 'published', trackId }, moved.jobState);
+      return finish(
+        upload,
+        { outcome: 'published', trackId },
+        moved.jobState,
+        requestId,
+      );
     } catch (err) {
       // Handed back on shutdown: not the upload's fault, not an attempt;
       // it waits again until another transcoder takes it.
@@ -144,7 +161,12 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         { code, durationMs: Date.now() - started },
         'transcode errored upload',
       );
-      return finish(upload, { outcome: 'errored', code }, moved.jobState);
+      return finish(
+        upload,
+        { outcome: 'errored', code },
+        moved.jobState,
+        requestId,
+      );
     }
   };
 }

@@ -18,11 +18,13 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
     update: TrackUpdate,
     outcome: Outcome,
     jobState: string,
+    requestId: string | undefined,
   ) {
     if (jobState === 'complete') {
       await deps.completion.add(
         'completion',
-        { jobId: update.jobId },
+        // The notifier's lines carry on the request id of the run's call.
+        { jobId: update.jobId, requestId },
         { jobId: jobIds.completion(update.jobId) },
       );
     }
@@ -45,7 +47,12 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       const state = update.jobId
         ? ((await store.jobById(update.jobId))?.state ?? '')
         : '';
-      return finish(update, { outcome: 'skipped', reason: 'finished' }, state);
+      return finish(
+        update,
+        { outcome: 'skipped', reason: 'finished' },
+        state,
+        requestId,
+      );
     }
 
     await updates.move(update, 'transcoding');
@@ -75,6 +82,7 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         update,
         { outcome: 'published', trackId: track.id },
         moved.jobState,
+        requestId,
       );
     } catch (err) {
       if (deps.signal?.aborted) throw err;
@@ -101,7 +109,12 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         { code, durationMs: Date.now() - started },
         'update errored',
       );
-      return finish(update, { outcome: 'errored', code }, moved.jobState);
+      return finish(
+        update,
+        { outcome: 'errored', code },
+        moved.jobState,
+        requestId,
+      );
     }
   };
 }

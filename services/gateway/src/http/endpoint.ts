@@ -15,6 +15,7 @@ import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { checkParams, type ParamSchema } from '../api/param-check';
 import { authenticate } from './auth';
+import { CallLine } from './call-line';
 import { runIdempotent } from './idempotency';
 import type { CallDrain } from './in-flight';
 import type { Params } from './params';
@@ -103,6 +104,8 @@ export function endpoint(
       redisFull: deps.redisFull,
     };
     res.setHeader('X-Request-Id', requestId);
+    const line = new CallLine(log, told.call);
+    line.watch(res);
 
     let answer: () => void;
     const late = bodyDeadline(deps.bodyTimeoutMs);
@@ -113,6 +116,7 @@ export function endpoint(
         signal: AbortSignal.any([signal, late.signal]),
       }).finally(late.clear);
       const site = await authenticate(deps.store, req, params);
+      line.site(site.id);
       if (options.schema) checkParams(options.schema, params);
       const call = { ...base, site, params };
       const body =
@@ -121,6 +125,7 @@ export function endpoint(
               handler(call),
             )
           : await handler(call);
+      line.answered(body);
       answer = () => {
         if (body !== undefined && !res.headersSent) res.json(body);
       };
@@ -128,7 +133,9 @@ export function endpoint(
       // Cut short at shutdown: 503, whichever step failed, so the client
       // retries (on another gateway) rather than giving the call up.
       const refusal = signal.aborted ? signal.reason : err;
-      options.onRefused?.(apiErrorOf(refusal).code);
+      const { code } = apiErrorOf(refusal);
+      line.refused(code);
+      options.onRefused?.(code);
       answer = signal.aborted
         ? () => sendCutShort(res, told, refusal)
         : () => sendError(res, told, refusal);
