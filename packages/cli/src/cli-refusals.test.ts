@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,8 +24,10 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
       frequency: 660,
       codec: 'pcm_s16le',
     });
-    // Audio ffmpeg reads, under an extension the walk does not take.
-    await makeTone(path.join(dir, 'mixed', 'two.w64'), { seconds: 1, codec: 'pcm_s16le' });
+    // Audio the gateway takes (a Broadcast WAV), under an extension the
+    // walk does not take.
+    await makeTone(path.join(dir, 'two.wav'), { seconds: 1, codec: 'pcm_s16le' });
+    await rename(path.join(dir, 'two.wav'), path.join(dir, 'mixed', 'two.bwf'));
     await writeFile(path.join(dir, 'mixed', 'notes.txt'), 'liner notes');
     await writeFile(path.join(dir, 'mixed', 'art', 'credits.txt'), 'credits');
     await writeFile(path.join(dir, 'mixed', 'art', 'cover.jpg'), 'not a picture');
@@ -86,7 +88,7 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     );
     assert.deepEqual(body.not_audio_files, {
       count: 5,
-      extensions: { '.txt': 2, '.jpg': 1, '': 1, '.w64': 1 },
+      extensions: { '.txt': 2, '.jpg': 1, '': 1, '.bwf': 1 },
     });
     // One name for them, on stderr as in JSON; `not_sent` counts sources
     // a stopped run did not get to, none here.
@@ -99,13 +101,13 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     assert.equal(
       lines[0],
       'ingest: not audio by extension: 5 file(s) in folders left out ' +
-        `(2 .txt, 1 without extension, 1 .jpg, 1 .w64; e.g. ${mixed}/art/cover.jpg); ` +
+        `(2 .txt, 1 without extension, 1 .bwf, 1 .jpg; e.g. ${mixed}/art/cover.jpg); ` +
         'name a file on the command line to send it anyway',
     );
 
     // Named, it is sent.
     const named = await runIngest(
-      ['upload', path.join(dir, 'mixed', 'two.w64'), '--job', String(job_id)],
+      ['upload', path.join(dir, 'mixed', 'two.bwf'), '--job', String(job_id)],
       env,
     );
     assert.equal(named.code, 0, named.stderr);

@@ -33,6 +33,35 @@ describe('collectSources walking a folder', () => {
   });
 });
 
+describe('collectSources taking every container the gateway accepts', () => {
+  let dir: string;
+  // One name per extension the README's list of accepted containers gives.
+  const names = [
+    'a.mp3', 'a.mp2', 'a.wav', 'a.rf64', 'a.w64', 'a.aiff', 'a.aifc', 'a.flac',
+    'a.ogg', 'a.opus', 'a.m4a', 'a.aac', 'a.caf', 'a.wv', 'a.ape', 'a.tta',
+    'a.au', 'a.amr', 'a.mka', 'a.webm', 'a.wma',
+  ];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-kinds-'));
+    for (const name of [...names, 'notes.txt']) {
+      await writeFile(path.join(dir, name.toUpperCase()), 'bytes');
+    }
+  });
+
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('sends each of them from a folder, in any case, and leaves the rest', async () => {
+    const { items, ignored } = await collectSources([dir]);
+
+    assert.deepEqual(
+      items.map((i) => i.name.toLowerCase()).sort(),
+      [...names].sort(),
+    );
+    assert.equal(ignored.count, 1);
+  });
+});
+
 describe('collectSources meeting entries that are no file', () => {
   let dir: string;
   let odd: string;

@@ -8,10 +8,15 @@ export type UploadItem =
   | { kind: 'url'; url: string; name: string }
   | { kind: 'file'; path: string; name: string };
 
-/** Extensions picked up when walking a folder (files named are always taken). */
+/**
+ * Extensions picked up when walking a folder (files named are always
+ * taken): those of every container the gateway accepts (README, "Source
+ * containers accepted").
+ */
 export const AUDIO_EXTENSIONS = new Set([
-  '.mp3', '.wav', '.wave', '.aif', '.aiff', '.aifc', '.flac',
-  '.ogg', '.oga', '.opus', '.m4a', '.mp4', '.aac', '.wma',
+  '.mp3', '.mp2', '.wav', '.wave', '.rf64', '.w64', '.aif', '.aiff', '.aifc',
+  '.flac', '.ogg', '.oga', '.opus', '.m4a', '.mp4', '.aac', '.caf', '.wv',
+  '.ape', '.tta', '.au', '.snd', '.amr', '.mka', '.webm', '.wma',
 ]);
 
 /** What a folder walk passed over for its extension, to tell the user. */
