@@ -254,3 +254,25 @@ test('a pass that ran out of room carries the errno as its cause', () => {
   const crashed = sourceVerdict(outcome({ exitCode: 1, lastLine: 'Conversion failed!' }));
   assert.equal(crashed?.cause, undefined);
 });
+
+test('an input ffmpeg could not open: the source, unless the server failed', () => {
+  const opened = (openFailure: string) =>
+    sourceVerdict(outcome({ exitCode: 1, decodedS: 0, openFailure }))?.code;
+  assert.equal(opened('Invalid data found when processing input'), 'undecodable');
+  // The server's trouble (memory, a work disk on NFS, a busy system):
+  // a retry may pass, so no verdict on the source.
+  for (const reason of [
+    'No such file or directory',
+    'Permission denied',
+    'Too many open files',
+    'Input/output error',
+    'Cannot allocate memory',
+    'Stale file handle',
+    'Resource temporarily unavailable',
+    'Interrupted system call',
+    'Connection timed out',
+    'Is a directory',
+  ]) {
+    assert.equal(opened(reason), 'transcode_failed', reason);
+  }
+});

@@ -80,8 +80,23 @@ export interface DecodeOutcome {
   openFailure?: string | null;
 }
 
-// Failures to open an input that are the server's, not the source's.
-const NOT_THE_SOURCE = /No such file|Permission denied|Too many open files|Input\/output error/;
+// Failures to open an input that are the server's, not the source's
+// (glibc's words for ENOENT, EACCES, EMFILE/ENFILE, EIO, ENOMEM, ESTALE,
+// EAGAIN, EINTR, ETIMEDOUT, EISDIR): a retry may pass.
+const NOT_THE_SOURCE = new RegExp(
+  [
+    'No such file',
+    'Permission denied',
+    'Too many open files',
+    'Input/output error',
+    'Cannot allocate memory',
+    'Stale file handle',
+    'Resource temporarily unavailable',
+    'Interrupted system call',
+    'Connection timed out',
+    'Is a directory',
+  ].join('|'),
+);
 
 export type OutOfSpaceCode = 'ENOSPC' | 'EDQUOT';
 
