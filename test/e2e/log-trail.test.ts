@@ -92,6 +92,15 @@ test('an upload is followed from its call to its webhook by ids', async () => {
     assert.equal(missing.code, 'fetch_failed');
     const published = await lineOf('gateway', (l) => l.requestId === 'trail-publish');
     assert.equal(published.jobId, jobId);
+    // A token in the query string stays out of the line as well.
+    const query = new URLSearchParams({ token: site.token, job_id: String(jobId) });
+    const checked = await fetch(
+      `${fixture.stack.gatewayUrl}/api/import/checkJob?${query}`,
+      { headers: { 'x-request-id': 'trail-query' } },
+    );
+    assert.equal(checked.status, 200);
+    const checkLine = await lineOf('gateway', (l) => l.requestId === 'trail-query');
+    assert.equal(checkLine.call, 'GET /api/import/checkJob');
 
     // The transcoder: the upload's run, with its job and the publish's id.
     const done = await lineOf(

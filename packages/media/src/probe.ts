@@ -167,7 +167,8 @@ export async function probeSource(
  */
 function cafTruncated(cut: CafShortfall): MediaError {
   const kib = (bytes: number) => (bytes / 1024).toFixed(1);
-  const share = Math.floor((100 * cut.presentBytes) / cut.declaredBytes);
+  const share =
+    cut.declaredBytes > 0 ? Math.floor((100 * cut.presentBytes) / cut.declaredBytes) : 0;
   return new MediaError(
     'truncated',
     `truncated: the CAF header declares ${kib(cut.declaredBytes)} KiB of ` +
