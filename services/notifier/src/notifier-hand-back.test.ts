@@ -15,7 +15,7 @@ import {
 import type { Redis } from 'ioredis';
 import { startNotifier } from './notifier';
 import type { MailSender } from './mail-sender';
-import { completedJob, memoryLogger, waitFor } from './test-support';
+import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-support';
 
 /**
  * Close hands the stuck deliveries back half-way to this deadline (the
@@ -63,15 +63,12 @@ test('deliveries still running at the deadline are handed back', async () => {
     close: async () => {},
   };
   const notifier = await startNotifier(
-    loadConfig({
-      REDIS_URL: redisServer.url,
-      NOTIFIER_PORT: '0',
-      HOST: '127.0.0.1',
-      INGEST_DATA_DIR: dataDir,
-      INGEST_ALLOW_PRIVATE_URLS: '1',
-      INGEST_WEBHOOK_TIMEOUT: '1m',
-      INGEST_SHUTDOWN_TIMEOUT: `${SHUTDOWN_MS}ms`,
-    }),
+    loadConfig(
+      notifierSettings(redisServer.url, dataDir, {
+        INGEST_WEBHOOK_TIMEOUT: '1m',
+        INGEST_SHUTDOWN_TIMEOUT: `${SHUTDOWN_MS}ms`,
+      }),
+    ),
     { logger: memoryLogger().logger, mailSender: stuckSender },
   );
   const completions = openQueue('completion', redis);

@@ -16,7 +16,13 @@ import { listenOnLoopback, RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { startNotifier, type RunningNotifier } from './notifier';
-import { completedJob, memoryLogger, waitFor, webhookEnd } from './test-support';
+import {
+  completedJob,
+  memoryLogger,
+  notifierSettings,
+  waitFor,
+  webhookEnd,
+} from './test-support';
 
 const SCHEDULE = '200ms,200ms,3s';
 /** Refused for good at RCPT TO; any other recipient for now (451). */
@@ -55,18 +61,15 @@ before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-answers-'));
 
   notifier = await startNotifier(
-    loadConfig({
-      REDIS_URL: redisServer.url,
-      NOTIFIER_PORT: '0',
-      HOST: '127.0.0.1',
-      INGEST_DATA_DIR: dataDir,
-      INGEST_PUBLIC_URL: 'http://ingest.test',
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      INGEST_ALLOW_PRIVATE_URLS: '1',
-      INGEST_WEBHOOK_SCHEDULE: SCHEDULE,
-      INGEST_WEBHOOK_TIMEOUT: '2s',
-      INGEST_EMAIL_SCHEDULE: '100ms,100ms,100ms',
-    }),
+    loadConfig(
+      notifierSettings(redisServer.url, dataDir, {
+        INGEST_PUBLIC_URL: 'http://ingest.test',
+        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        INGEST_WEBHOOK_SCHEDULE: SCHEDULE,
+        INGEST_WEBHOOK_TIMEOUT: '2s',
+        INGEST_EMAIL_SCHEDULE: '100ms,100ms,100ms',
+      }),
+    ),
     { logger: memoryLogger().logger },
   );
 });

@@ -22,7 +22,7 @@ import { listenOnLoopback, RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { startNotifier, type RunningNotifier } from './notifier';
 import { WEBHOOK_SLOTS_PER_SITE } from './site-slots';
-import { completedJob, memoryLogger, waitFor } from './test-support';
+import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-support';
 
 /** Deliveries of the stuck site: several times the worker's 16 slots. */
 const STUCK = 64;
@@ -44,17 +44,14 @@ before(async () => {
   webhooks = openQueue('webhook', redis, { scheduleMs: [60_000] });
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-share-'));
   notifier = await startNotifier(
-    loadConfig({
-      REDIS_URL: redisServer.url,
-      NOTIFIER_PORT: '0',
-      HOST: '127.0.0.1',
-      INGEST_DATA_DIR: dataDir,
-      INGEST_PUBLIC_URL: 'http://ingest.test',
-      INGEST_ALLOW_PRIVATE_URLS: '1',
-      INGEST_WEBHOOK_SCHEDULE: '60s',
-      INGEST_WEBHOOK_TIMEOUT: '4s',
-      INGEST_SHUTDOWN_TIMEOUT: '2s',
-    }),
+    loadConfig(
+      notifierSettings(redisServer.url, dataDir, {
+        INGEST_PUBLIC_URL: 'http://ingest.test',
+        INGEST_WEBHOOK_SCHEDULE: '60s',
+        INGEST_WEBHOOK_TIMEOUT: '4s',
+        INGEST_SHUTDOWN_TIMEOUT: '2s',
+      }),
+    ),
     { logger: memoryLogger().logger },
   );
 });

@@ -21,6 +21,7 @@ import {
   HookReceiver,
   MailCatcher,
   memoryLogger,
+  notifierSettings,
   waitFor,
   webhookEnd,
 } from './test-support';
@@ -49,18 +50,15 @@ before(async () => {
   smtp = await MailCatcher.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-test-'));
 
-  const config = loadConfig({
-    REDIS_URL: redisServer.url,
-    NOTIFIER_PORT: '0',
-    HOST: '127.0.0.1',
-    INGEST_DATA_DIR: dataDir,
-    INGEST_PUBLIC_URL: PUBLIC_URL,
-    SMTP_URL: smtp.url,
-    INGEST_ALLOW_PRIVATE_URLS: '1',
-    INGEST_WEBHOOK_SCHEDULE: '200ms,300ms,400ms',
-    INGEST_WEBHOOK_TIMEOUT: '2s',
-    INGEST_EMAIL_SCHEDULE: '100ms,200ms',
-  });
+  const config = loadConfig(
+    notifierSettings(redisServer.url, dataDir, {
+      INGEST_PUBLIC_URL: PUBLIC_URL,
+      SMTP_URL: smtp.url,
+      INGEST_WEBHOOK_SCHEDULE: '200ms,300ms,400ms',
+      INGEST_WEBHOOK_TIMEOUT: '2s',
+      INGEST_EMAIL_SCHEDULE: '100ms,200ms',
+    }),
+  );
   notifier = await startNotifier(config, { logger: logs.logger });
 });
 

@@ -277,3 +277,23 @@ export async function completedJob(
   assert.ok(done);
   return { site, secret, job: done, trackId, good, bad };
 }
+
+/**
+ * The settings every notifier integration test starts with: its Redis,
+ * a free port on loopback, its own data dir and loopback receivers
+ * allowed; `extra` adds to them or replaces them.
+ */
+export function notifierSettings(
+  redisUrl: string,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    NOTIFIER_PORT: '0',
+    HOST: '127.0.0.1',
+    INGEST_DATA_DIR: dataDir,
+    INGEST_ALLOW_PRIVATE_URLS: '1',
+    ...extra,
+  };
+}
