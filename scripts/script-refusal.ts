@@ -37,3 +37,18 @@ export function scriptConfig(
     exitRefused(err);
   }
 }
+
+/**
+ * What `parse` (a `parseArgs` call) makes of the command line; an unknown
+ * option, one without its value or a stray argument is refused with
+ * `usage`.
+ */
+export function scriptOptions<T>(parse: () => T, usage: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    exitRefused(new ScriptRefusal(`${(err as Error).message}; ${usage}`));
+  }
+}

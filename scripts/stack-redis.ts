@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '@ingest/config';
+import { createRedis, redisAnswers } from '@ingest/queue';
+import type { Redis } from 'ioredis';
 import { ScriptRefusal } from './script-refusal';
+
+/** How long an operator script waits for a Redis that does not answer. */
+const REDIS_WAIT_MS = 5_000;
 
 /** Where `npm start` notes the URL of the Redis it started. */
 export function redisUrlFile(dataDir: string): string {
@@ -43,4 +48,45 @@ export async function assertRedisServerFound(): Promise<void> {
     'redis-server is not on the PATH: install it (apt-get install ' +
       'redis-server), or set REDIS_URL to a Redis of your own',
   );
+}
+
+/**
+ * A connection to the Redis an operator script should use (see
+ * stackRedisUrl), or a refusal saying why none answers and what to set.
+ */
+export async function openScriptRedis(config: Config): Promise<Redis> {
+  const url = await stackRedisUrl(config);
+  const redis = createRedis(url);
+  if (await redisAnswers(redis, REDIS_WAIT_MS)) return redis;
+  redis.disconnect();
+  throw new ScriptRefusal(silentRedis(config, url));
+}
+
+/** Why nothing was done, when the Redis to use does not answer. */
+function silentRedis(config: Config, url: string): string {
+  const said =
+    `no Redis answers at ${redactPassword(url)} within ` +
+    `${REDIS_WAIT_MS / 1000} s`;
+  if (config.redisUrlGiven) {
+    return `${said} (REDIS_URL): is npm start running? Or set REDIS_URL`;
+  }
+  // A stopped `npm start` leaves its redis.url behind; one that runs now
+  // may have been started with another INGEST_DATA_DIR.
+  return (
+    `${said} (from ${redisUrlFile(config.dataDir)}, left by an npm start ` +
+    'that has stopped?): if npm start runs, set INGEST_DATA_DIR to the ' +
+    'data dir it was started with (the "data:" line of its banner), or ' +
+    'set REDIS_URL'
+  );
+}
+
+/** The URL without its password, fit for a message. */
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the Redis URL';
+  }
 }

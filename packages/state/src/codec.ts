@@ -22,6 +22,7 @@ export function encodeSite(site: Site): Hash {
     name: site.name,
     contactEmail: site.contactEmail,
     webhookSecret: site.webhookSecret,
+    formerSecret: site.formerSecret && json(site.formerSecret),
     customFields: json(site.customFields),
   });
 }
@@ -32,6 +33,7 @@ export function decodeSite(h: Hash): Site {
     name: h.name ?? '',
     contactEmail: h.contactEmail || undefined,
     webhookSecret: h.webhookSecret ?? '',
+    formerSecret: h.formerSecret ? JSON.parse(h.formerSecret) : undefined,
     customFields: JSON.parse(h.customFields ?? '[]'),
   };
 }

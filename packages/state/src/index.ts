@@ -13,3 +13,4 @@ export * from './autopublish-marks';
 export * from './upload-slots';
 export * from './key-lease';
 export * from './catalog-id';
+export * from './site-credentials';

@@ -1,6 +1,7 @@
 /**
  * What a receiver says about the retries: a webhook's Retry-After, and
- * an SMTP server's permanent (5xx) refusal of a recipient.
+ * an SMTP server's permanent (5xx) refusal of a recipient. And what a
+ * receiver checks: during a secret rotation, either secret verifies.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -11,10 +12,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import { createRedis, jobIds, openQueue, type TypedQueue } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
+import { SiteCredentials, StateStore } from '@ingest/state';
 import { listenOnLoopback, RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
+import { Webhook } from 'standardwebhooks';
 import { startNotifier, type RunningNotifier } from './notifier';
 import {
   completedJob,
@@ -164,4 +166,37 @@ test('an SMTP 4xx refusal is retried through the schedule', async () => {
     log.map((d) => d.error),
     ['smtp 451', 'smtp 451', 'smtp 451', 'smtp 451'],
   );
+});
+
+test('a rotated secret: both sign until the former one lapses', async () => {
+  const seen: { headers: Record<string, string>; body: string }[] = [];
+  const hook = await listenOnLoopback(
+    http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ headers: req.headers as Record<string, string>, body });
+      res.end();
+    }),
+  );
+  const fresh = `whsec_${Buffer.from('a new secret, 24 bytes..').toString('base64')}`;
+  const deliver = async (formerUntil: number) => {
+    const fixture = await completedJob(store, { oncomplete: `${hook.url}/h` });
+    const site = await store.getSite(fixture.site.id);
+    await new SiteCredentials(redis).replaceWebhookSecret(site!, fresh, formerUntil);
+    await complete(fixture.job.id);
+    assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'completed');
+    return { ...seen.at(-1)!, former: new Webhook(fixture.secret) };
+  };
+  try {
+    const within = await deliver(Date.now() + 60_000);
+    assert.ok(new Webhook(fresh).verify(within.body, within.headers));
+    assert.ok(within.former.verify(within.body, within.headers));
+
+    const lapsed = await deliver(Date.now() - 1);
+    assert.ok(new Webhook(fresh).verify(lapsed.body, lapsed.headers));
+    assert.throws(() => lapsed.former.verify(lapsed.body, lapsed.headers));
+  } finally {
+    await hook.close();
+  }
 });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { RetryLaterError, type TypedJob } from '@ingest/queue';
-import type { StateStore } from '@ingest/state';
+import { signingSecrets, type StateStore } from '@ingest/state';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
 import type { DeliveryRecorder } from './delivery-recorder';
@@ -96,7 +96,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       result = await post(deps, url, {
         body,
         headers: signWebhook({
-          secret: site.webhookSecret,
+          secret: signingSecrets(site, startedAt.getTime()),
           id: eventId,
           timestamp: startedAt.getTime() / 1000,
           body,

@@ -43,3 +43,20 @@ test('a secret without the whsec_ prefix signs the same', () => {
   );
   assert.throws(() => signWebhook({ ...input, secret: 'whsec_' }));
 });
+
+test('during a rotation both secrets sign: a receiver with either verifies', () => {
+  const former = `whsec_${randomBytes(24).toString('base64')}`;
+  const body = '{"type":"job.completed"}';
+  const headers = signWebhook({
+    secret: [secret, former],
+    id: 'evt_9',
+    timestamp: Date.now() / 1000,
+    body,
+  });
+
+  assert.match(headers['webhook-signature'], /^v1,\S+ v1,\S+$/);
+  assert.deepEqual(new Webhook(secret).verify(body, headers), JSON.parse(body));
+  assert.deepEqual(new Webhook(former).verify(body, headers), JSON.parse(body));
+  const stranger = `whsec_${randomBytes(24).toString('base64')}`;
+  assert.throws(() => new Webhook(stranger).verify(body, headers));
+});

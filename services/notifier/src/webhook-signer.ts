@@ -9,8 +9,11 @@ export type WebhookHeaders = {
 };
 
 export interface SignInput {
-  /** The site's secret, `whsec_<base64>` (the prefix is optional). */
-  secret: string;
+  /**
+   * The site's secret, `whsec_<base64>` (the prefix is optional), or
+   * several (during a rotation): each adds its own `v1,` entry.
+   */
+  secret: string | readonly string[];
   /** The event id; the same on every retry of one event. */
   id: string;
   /** Unix time in seconds of this attempt. */
@@ -24,16 +27,20 @@ export interface SignInput {
  * `id.timestamp.body`, keyed by the base64-decoded part of the secret.
  */
 export function signWebhook(input: SignInput): WebhookHeaders {
-  const key = secretKey(input.secret);
   const timestamp = String(Math.floor(input.timestamp));
-  const signature = createHmac('sha256', key)
-    .update(`${input.id}.${timestamp}.${input.body}`)
-    .digest('base64');
+  const secrets = typeof input.secret === 'string' ? [input.secret] : input.secret;
+  const signatures = secrets.map((secret) => {
+    const signature = createHmac('sha256', secretKey(secret))
+      .update(`${input.id}.${timestamp}.${input.body}`)
+      .digest('base64');
+    return `v1,${signature}`;
+  });
 
   return {
     'webhook-id': input.id,
     'webhook-timestamp': timestamp,
-    'webhook-signature': `v1,${signature}`,
+    // Standard Webhooks: entries separated by spaces; any one may verify.
+    'webhook-signature': signatures.join(' '),
   };
 }
 

@@ -1,0 +1,101 @@
+/**
+ * `npm run site:rotate`, the README's way to replace a site's token or
+ * webhook secret, against a Redis of its own: the old token stops
+ * working at once and no other site's does; the old secret is kept to
+ * sign beside the new one for a day; wrong options are one line each.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { assertOneLine } from './stack-processes';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+let server: RedisServer;
+let redis: Redis;
+let store: StateStore;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  store = new StateStore(redis);
+});
+
+after(async () => {
+  redis?.disconnect();
+  await server?.close();
+});
+
+function rotate(...args: string[]) {
+  return run('npm', ['run', '--silent', 'site:rotate', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL: server.url },
+    timeout: 30_000,
+  }).then(
+    ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
+}
+
+const newSite = (name: string, token: string) =>
+  store.createSite({ name, token, webhookSecret: `whsec_${btoa(name.padEnd(24))}` });
+
+test('--token: the new token finds the site, the old one nothing', async () => {
+  const site = await newSite('Rotated', 'old-token-of-rotated-site');
+  const other = await newSite('Other', 'token-of-another-site');
+
+  const rotated = await rotate('--site', String(site.id), '--token');
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const answer = JSON.parse(rotated.stdout);
+  assert.equal(answer.site_id, site.id);
+  assert.equal(answer.tokens_revoked, 1);
+  assert.equal(answer.webhook_secret, undefined, 'the secret was not asked for');
+
+  assert.equal(await store.siteByToken('old-token-of-rotated-site'), undefined);
+  assert.equal((await store.siteByToken(answer.token))?.id, site.id);
+  assert.equal((await store.siteByToken('token-of-another-site'))?.id, other.id);
+  assert.equal((await store.getSite(site.id))?.webhookSecret, site.webhookSecret);
+});
+
+test('--webhook-secret: a new secret; the old one signs for a day', async () => {
+  const site = await newSite('Secret', 'token-of-secret-site');
+  const before = Date.now();
+
+  const rotated = await rotate('--webhook-secret', '--site', String(site.id));
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const answer = JSON.parse(rotated.stdout);
+  assert.match(answer.webhook_secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+  assert.equal(answer.token, undefined, 'the token was not asked for');
+
+  const stored = await store.getSite(site.id);
+  assert.equal(stored?.webhookSecret, answer.webhook_secret);
+  assert.equal(stored?.formerSecret?.secret, site.webhookSecret);
+  const until = stored?.formerSecret?.until ?? 0;
+  assert.ok(until >= before + DAY_MS && until <= Date.now() + DAY_MS, String(until));
+  assert.equal(answer.former_secret_signs_until, new Date(until).toISOString());
+  assert.equal((await store.siteByToken('token-of-secret-site'))?.id, site.id);
+});
+
+test('wrong options and an unknown site: one line each, exit 1', async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^usage: npm run site:rotate -- --site ID/],
+    [['--site', '1'], /^usage: npm run site:rotate/],
+    [['--site', 'one', '--token'], /^usage: npm run site:rotate/],
+    [['--site', '1', '--secret'], /^Unknown option '--secret'; usage: npm run site:rotate/],
+    [['--site', '999', '--token'], /^there is no site 999$/],
+  ];
+  for (const [args, refusal] of cases) {
+    const refused = await rotate(...args);
+    assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stderr}`);
+    assertOneLine(refused.stderr, refusal);
+  }
+});
