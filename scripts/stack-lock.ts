@@ -47,6 +47,12 @@ export async function releaseDataDir(dataDir: string): Promise<void> {
   if ((await holderOf(file)) === process.pid) await rm(file, { force: true });
 }
 
+/** Whether another live `npm start` holds the data dir. */
+export async function dataDirHeld(dataDir: string): Promise<boolean> {
+  const holder = await holderOf(stackLockFile(dataDir));
+  return holder !== undefined && (await isStack(holder));
+}
+
 async function holderOf(file: string): Promise<number | undefined> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const pid = Number(text.trim());

@@ -14,7 +14,7 @@ import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import { assertRedisServerFound, redisUrlFile } from './stack-redis';
-import { claimDataDir, releaseDataDir } from './stack-lock';
+import { claimDataDir, dataDirHeld, releaseDataDir } from './stack-lock';
 import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
@@ -60,6 +60,10 @@ async function start() {
       throw err;
     });
     claimed = true;
+  } else if (!(await dataDirHeld(config.dataDir))) {
+    // A redis.url left by a start that was killed names a Redis this
+    // stack does not use: `site:create` without REDIS_URL went there.
+    await rm(redisUrlFile(config.dataDir), { force: true });
   }
   // After the data dir's checks: the services of a start that was killed
   // outright still hold its ports, and the line naming them and the kill

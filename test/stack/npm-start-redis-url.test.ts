@@ -3,14 +3,15 @@
  * `npm run site:create`, and left the file behind when it stopped. The
  * next site:create then went to the stopped Redis's port, which another
  * Redis on the machine may have taken since, and made the site there.
- * A stack that stops must take its note away with its claim.
+ * A stack that stops must take its note away with its claim, and one
+ * started with a REDIS_URL must take away a note a killed start left.
  */
 import assert from 'node:assert/strict';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, waitUntil } from '@ingest/testkit';
+import { freePort, RedisServer, waitUntil } from '@ingest/testkit';
 import { stackLockFile } from '../../scripts/stack-lock';
 import { redisUrlFile } from '../../scripts/stack-redis';
 import { processesOf, startStack } from './stack-processes';
@@ -43,6 +44,32 @@ test('npm start stopped by Ctrl-C leaves no redis.url behind', async () => {
     for (const pid of await processesOf(dataDir)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm start with a REDIS_URL takes away a redis.url a killed start left', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-url-'));
+  const dataDir = path.join(dir, 'data');
+  const given = await RedisServer.start();
+  // What a `kill -9` of a start with its own Redis leaves: the note, and
+  // a claim naming a process that is gone.
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(redisUrlFile(dataDir), `redis://127.0.0.1:${await freePort()}\n`);
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    REDIS_URL: given.url,
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
+  try {
+    assert.equal(await start.outcome, 'banner', start.output());
+    await assert.rejects(access(redisUrlFile(dataDir)), { code: 'ENOENT' });
+  } finally {
+    await start.stop();
+    await given.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
