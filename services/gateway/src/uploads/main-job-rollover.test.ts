@@ -12,13 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Config } from '@ingest/config';
+import { loadConfig } from '@ingest/config';
 import type { Site } from '@ingest/core';
-import { defaultBinaryPaths } from '@ingest/media';
 import { createRedis } from '@ingest/queue';
 import { SourceIndex, StateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
-import { makeTone, recordingLogger, RedisServer } from '@ingest/testkit';
+import { createLogger } from '@ingest/telemetry';
+import { makeTone, RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { mediaInspector } from './media-inspector';
 import { SecondarySources } from './secondary-sources';
@@ -57,7 +57,7 @@ function storeWithSteps(store: StateStore, steps: Record<number, Step>) {
 }
 
 test('a main job rolled over mid-upload checks the name in the new job', async () => {
-  const logger = recordingLogger().logger;
+  const logger = createLogger('test', 'silent');
   const store = new StateStore(redis);
   const storage = new FileStorage(path.join(dir, 'storage'));
   const site: Site = await store.createSite({
@@ -104,12 +104,10 @@ test('a main job rolled over mid-upload checks the name in the new job', async (
     },
   };
   const seen = storeWithSteps(store, steps);
-  const { ffmpegPath, ffprobePath } = defaultBinaryPaths();
-  const config = { ffmpegPath, ffprobePath } as Config;
   const uploads = new UploadService({
     store: seen,
     storage,
-    inspector: mediaInspector(config, logger),
+    inspector: mediaInspector(loadConfig({}), logger),
     fetchSource: () => Promise.reject(new Error('no fetch here')),
     maxSourceBytes: 1 << 24,
     secondary: new SecondarySources({
