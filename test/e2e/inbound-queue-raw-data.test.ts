@@ -26,7 +26,7 @@ before(async () => {
   fixture = await startFixtureStack({
     // Bytes of their own each: a job takes the same bytes once.
     fixtures: async (dir) => {
-      for (const [i, frequency] of [440, 550, 660].entries()) {
+      for (const [i, frequency] of [440, 550, 660, 770].entries()) {
         await makeTone(path.join(dir, `tone-${i}.wav`), { seconds: 2, frequency });
       }
     },
@@ -46,11 +46,11 @@ const WAIT = { timeoutMs: 20_000, intervalMs: 100 };
 const KEY = '{ingest}:imports';
 
 /** Adds a job the way `redis-cli` would: its hash, then the wait list. */
-async function addRaw(id: string, data: string) {
+async function addRaw(id: string, data: string, opts = '{}') {
   await stack.redis.hset(`${KEY}:${id}`, {
     name: 'import',
     data,
-    opts: '{}',
+    opts,
     timestamp: String(Date.now()),
     delay: '0',
     priority: '0',
@@ -132,6 +132,34 @@ describe('an import whose stored data cannot be run', () => {
       code: 'invalid_parameter',
       parameters: ['meta[BPM]'],
     });
+  });
+
+  // BullMQ parses a job's options as it hands the job over, before any
+  // code of the gateway sees it: such a job sat active until the
+  // stalled check took it back, twice, then failed as stalled.
+  test('is failed at once when its options are not a JSON object', async () => {
+    for (const [id, opts] of [['raw-opts', 'not json'], ['raw-opts-null', 'null']]) {
+      await addRaw(id, JSON.stringify(goodPayload(1)), opts);
+    }
+    const next = await importer.enqueueImport(goodPayload(3));
+
+    for (const id of ['raw-opts', 'raw-opts-null']) {
+      const err = await refusalOf(id);
+      assert.deepEqual(err.body, {
+        error:
+          'job options are not a JSON object; add the job with ' +
+          "BullMQ's own options, or none",
+        code: 'invalid_parameter',
+        parameters: [],
+      });
+      const stored = await stack.redis.hgetall(`${KEY}:${id}`);
+      assert.equal(stored.ats, '1');
+      assert.equal(stored.stc ?? '0', '0');
+      // Readable by any BullMQ client now (the SDK read it above).
+      assert.equal(stored.opts, '{}');
+    }
+    const answer = await importer.waitForImport(next, WAIT);
+    assert.equal(answer.status, 'uploaded');
   });
 
   test('of exactly 1 MiB is run', async () => {

@@ -75,6 +75,11 @@ export interface WorkerSettings {
    * (see CheckedDataWorker). For queues that outside producers write to.
    */
   dataCheck?: DataCheck;
+  /**
+   * With `dataCheck`: what a job whose stored options are no JSON object
+   * (which BullMQ cannot read) is refused with.
+   */
+  optsRefusal?: Error;
 }
 
 type Processor<N extends QueueName, R> = (
@@ -130,6 +135,7 @@ export function openWorker<N extends QueueName, R = unknown>(
         options,
         settings.dataCheck,
         connection,
+        settings.optsRefusal,
       )
     : new Worker<QueuePayloads[N], R>(QUEUES[name], run, options);
   logWorkerErrors(

@@ -4,6 +4,7 @@ import {
   effectOf,
   nextStoredAt,
   sameMeta,
+  writerOf,
   type Meta,
   type OutputFormat,
   type Rendition,
@@ -65,7 +66,13 @@ export async function applyUpdate(
 ): Promise<Applied> {
   const start = await deps.updates.readTrack(update.trackId);
   if (!start || start.track.siteId !== update.siteId) throw gone();
-  const taggedWith = effectOf(start.track, update).meta;
+  const effect = effectOf(start.track, update);
+  // Applied already, by a run that died before marking it published:
+  // its files are the ones served; nothing is made again.
+  if (changesNothing(start.track, update, effect)) {
+    return { track: start.track, superseded: effect.superseded };
+  }
+  const taggedWith = effect.meta;
 
   // An mp3 made from a source without art keeps the track's picture.
   const currentMp3 = update.formats.includes('mp3')
@@ -132,7 +139,30 @@ async function commit(
   throw new Error(`track ${update.trackId} kept changing; update abandoned`);
 }
 
-/** Moves the update's made files into storage, under keys of its own. */
+/**
+ * Whether applying the update to `track` would change nothing: each
+ * format it owns holds its file already and its meta is merged in (it
+ * was applied), or newer updates took all it brings.
+ */
+function changesNothing(
+  track: Track,
+  update: TrackUpdate,
+  effect: UpdateEffect,
+): boolean {
+  const versions = track.metaVersions ?? {};
+  return (
+    effect.owned.every((f) => writerOf(track.renditions[f]) === update.id) &&
+    sameMeta(effect.meta, track.meta) &&
+    Object.entries(effect.metaVersions).every(([f, v]) => versions[f] === v)
+  );
+}
+
+/**
+ * Moves the update's made files into storage, under keys of this run's
+ * own: a run taken back while the first still ran (a stall) must not
+ * rename over, or remove on its failure, the files the other put in the
+ * track, whose record names their bytes (sha256, the download's ETag).
+ */
 async function storeOwn(
   deps: ApplyDeps,
   update: TrackUpdate,
@@ -141,11 +171,11 @@ async function storeOwn(
   written: Set<string>,
 ): Promise<Map<OutputFormat, Tagged>> {
   const own = new Map<OutputFormat, Tagged>();
+  const run = randomUUID().slice(0, 8);
   for (const { path: file, ...facts } of made) {
-    // A re-run of the update renames over its own key.
     const { format } = facts;
     const storageKey =
-      `tracks/${update.trackId}/${format}.u${update.id}.${format}`;
+      `tracks/${update.trackId}/${format}.u${update.id}.${run}.${format}`;
     written.add(storageKey);
     await deps.storage.putFile(storageKey, file);
     own.set(format, {
@@ -222,9 +252,7 @@ async function retag(
 /**
  * Each new file (a replaced or re-tagged rendition) is dated a second or
  * more after the version it replaces, so a download's Last-Modified names
- * one version; a rendition kept as it was keeps its date, and so does
- * the same file made again under its key (a re-run of an update that was
- * applied but not yet marked published).
+ * one version; a rendition kept as it was keeps its date.
  */
 function stamped(
   renditions: Track['renditions'],

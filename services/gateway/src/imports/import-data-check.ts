@@ -59,3 +59,16 @@ function faultOf(err: unknown): { type: string; at: string[] } {
   const frames = (err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   return { type: err.name, at: frames.map((line) => line.trim()) };
 }
+
+/**
+ * The refusal of an import whose stored options are no JSON object:
+ * BullMQ reads them as it hands the job over (see CheckedDataWorker).
+ */
+export function importOptsRefusal(): ApiError {
+  return new ApiError(
+    'invalid_parameter',
+    "job options are not a JSON object; add the job with BullMQ's own " +
+      'options, or none',
+    { parameters: [] },
+  );
+}

@@ -18,7 +18,7 @@ import { isStorageUnavailable, type Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import type { Registry } from 'prom-client';
 import { usableRequestId } from '../http/request-id';
-import { importDataCheck } from './import-data-check';
+import { importDataCheck, importOptsRefusal } from './import-data-check';
 import type { InboundImporter } from './inbound-importer';
 
 export interface ImportWorker {
@@ -37,7 +37,8 @@ export interface ImportWorker {
  * The answer body is the job's return value; a refusal fails the job at
  * once (no retry can change it) with the refusal's JSON error body as its
  * failed reason; so does data past `maxDataBytes` or not JSON, judged
- * before BullMQ parses it (CheckedDataWorker). A store that cannot be
+ * before BullMQ parses it, and options that are no JSON object
+ * (CheckedDataWorker). A store that cannot be
  * reached puts the import back without counting an attempt
  * (`StorageWait`) for up to a day after it was queued. Anything else is
  * retried by the queue's policy and, in the end, reads as `internal`.
@@ -119,6 +120,7 @@ export function startImportWorker(
       logger,
       redisFull,
       dataCheck: importDataCheck(options.maxDataBytes, logger),
+      optsRefusal: importOptsRefusal(),
     },
   );
   storageWait.attach(worker);

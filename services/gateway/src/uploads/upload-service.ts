@@ -238,8 +238,11 @@ export class UploadService {
       if (upload === 'closed' && request.toMainJob && job === request.job) {
         // The main job was published (e.g. by its autopublish timer) while
         // this source was fetched; the client named no job, so the new
-        // main job takes it (or an upload of its name there).
+        // main job takes it (or an upload of its name there). What the
+        // old job's uploads of this name decided holds only there.
         job = await this.deps.store.mainJob(site.id);
+        checkName = secondary !== undefined;
+        sameNameAs = undefined;
         continue;
       }
       if (upload === 'closed') {

@@ -1,0 +1,214 @@
+/**
+ * A track update run more than once (SPEC §3: a job may run twice): the
+ * files the track's record names stay what the record says, and stay.
+ * Real Redis, real ffmpeg, a folder store; the runs' steps are laid out
+ * by holding one run's storage writes, so they meet the same every time.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '@ingest/config';
+import type { Rendition, Track, TrackUpdate } from '@ingest/core';
+import { createRedis, openQueue } from '@ingest/queue';
+import { StateStore, UpdateStore } from '@ingest/state';
+import { FileStorage, type Storage } from '@ingest/storage';
+import { createLogger } from '@ingest/telemetry';
+import { makeTone, RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { mediaMaker } from './media-maker';
+import type { RenditionMaker } from './rendition-maker';
+import { applyUpdate, type ApplyDeps } from './update-apply';
+
+let server: RedisServer;
+let redis: Redis;
+let dir: string;
+let storage: FileStorage;
+let maker: RenditionMaker;
+let base: Omit<ApplyDeps, 'storage'>;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url);
+  dir = await mkdtemp(path.join(tmpdir(), 'update-apply-'));
+  storage = new FileStorage(path.join(dir, 'storage'));
+  const logger = createLogger('test', 'silent');
+  maker = await mediaMaker(loadConfig({}), logger);
+  base = {
+    store: new StateStore(redis),
+    updates: new UpdateStore(redis),
+    maker,
+    completion: openQueue('completion', redis),
+    index: openQueue('index', redis),
+    logger,
+    workDir: path.join(dir, 'work'),
+  };
+});
+
+after(async () => {
+  await base?.completion.close();
+  await base?.index.close();
+  redis?.disconnect();
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+let trackIds = 0;
+
+/** A stored file of a tone and its record as a rendition. */
+async function storedTone(
+  key: string,
+  format: 'mp3' | 'wav',
+  frequency: number,
+): Promise<Rendition> {
+  const file = path.join(dir, `${trackIds}-${frequency}.${format}`);
+  await makeTone(file, { seconds: 1, frequency });
+  await storage.putFile(key, file);
+  return {
+    format,
+    storageKey: key,
+    bytes: (await storage.size(key)) ?? 0,
+    sha256: `sha-of-${key}`,
+    duration: 1,
+    sampleRate: 44_100,
+    channels: 2,
+    codec: format === 'mp3' ? 'mp3' : 'pcm_s16le',
+  };
+}
+
+/** A published track of mp3 and wav, and a queued update of both. */
+async function trackWithUpdate(): Promise<TrackUpdate> {
+  const id = ++trackIds;
+  const track: Track = {
+    id,
+    siteId: 1,
+    uploadId: id,
+    jobId: 1,
+    meta: { Title: 'Before' },
+    renditions: {
+      mp3: await storedTone(`tracks/${id}/mp3.mp3`, 'mp3', 440),
+      wav: await storedTone(`tracks/${id}/wav.wav`, 'wav', 440),
+    },
+    createdAt: new Date().toISOString(),
+  };
+  await base.store.saveTrack(track);
+
+  const source = await storedTone(`sources/1/update-${id}`, 'wav', 660);
+  const update = await base.updates.add({
+    siteId: 1,
+    trackId: id,
+    uploadId: id,
+    jobId: 0,
+    immediate: true,
+    formats: ['mp3', 'wav'],
+    sources: {
+      wav: {
+        format: 'wav',
+        storageKey: source.storageKey,
+        filename: 'update.wav',
+        bytes: 1,
+        sha256: 'x',
+      },
+    },
+  });
+  assert.ok(update !== 'closed');
+  return update;
+}
+
+type Step = (key: string) => Promise<void>;
+
+/**
+ * The store as one run sees it: `before[n]` runs before its n-th
+ * putFile, `after[n]` after it (what happened meanwhile elsewhere).
+ */
+function storeWithSteps(steps: { before?: Step[]; after?: Step[] }): Storage {
+  let puts = 0;
+  const seen = Object.create(storage) as FileStorage;
+  seen.putFile = async (key, file) => {
+    const n = puts++;
+    await steps.before?.[n]?.(key);
+    await storage.putFile(key, file);
+    await steps.after?.[n]?.(key);
+  };
+  return seen;
+}
+
+/** Every file the track's record names, with whether it is stored. */
+async function recordFiles(trackId: number) {
+  const read = await base.updates.readTrack(trackId);
+  assert.ok(read);
+  const files: Record<string, boolean> = {};
+  for (const rendition of Object.values(read.track.renditions)) {
+    files[rendition.format] = (await storage.size(rendition.storageKey)) !== undefined;
+  }
+  return files;
+}
+
+// A run taken back after its lock lapsed (a stall) while the first still
+// ran wrote the same keys; failing, it removed them as its own, and the
+// first then put them into the track: both renditions gone for good.
+test('a second run that fails leaves the first run\'s files in place', async () => {
+  const update = await trackWithUpdate();
+  let reachedCommit = () => {};
+  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+  let goOn = () => {};
+  const held = new Promise<void>((resolve) => (goOn = resolve));
+  // The first run stops once both its files are stored.
+  const first = applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({
+        after: [async () => {}, async () => (reachedCommit(), held)],
+      }),
+    },
+    update,
+  );
+  await atCommit;
+
+  // The second stores one file, then the store refuses the next.
+  const full = Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+  const second = applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({ before: [async () => {}, () => Promise.reject(full)] }),
+    },
+    update,
+  );
+  await assert.rejects(second, /no space left/);
+  goOn();
+  const applied = await first;
+
+  assert.equal(applied.track.renditions.wav?.updateId, update.id);
+  assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
+});
+
+// An update applied by a run that died before marking it published is
+// run again: it made its files anew and renamed them over the ones the
+// track served, whose sha256 (the ETag) the record still gave, bytes of
+// another ffmpeg build or a failure after the rename left them apart.
+test('an applied update run again writes over no file the track serves', async () => {
+  const update = await trackWithUpdate();
+  await applyUpdate({ ...base, storage }, update);
+  const before = await base.updates.readTrack(update.trackId);
+  assert.ok(before);
+  const served = new Set(
+    Object.values(before.track.renditions).map((r) => r.storageKey),
+  );
+
+  const writes: string[] = [];
+  const again = await applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({
+        before: [0, 1].map(() => async (key: string) => void writes.push(key)),
+      }),
+    },
+    update,
+  );
+
+  assert.deepEqual(writes.filter((key) => served.has(key)), []);
+  assert.deepEqual(again.track.renditions, before.track.renditions);
+  assert.deepEqual(again.superseded, []);
+  assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
+});
