@@ -16,6 +16,7 @@ import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
 import { readOggChain } from './ogg-chain';
+import { readDeclaredDsdLength } from './dsd-header';
 import { readDeclaredPcmLength } from './pcm-header';
 import {
   readCafShortfall,
@@ -265,6 +266,10 @@ async function headerDuration(
     const declared = await readDeclaredSizedLength(path);
     if (declared !== null) return { durationS: declared, reliable: true };
   }
+  if (container === 'dsf' || container === 'dff') {
+    const declared = await readDeclaredDsdLength(path);
+    if (declared !== null) return { durationS: declared, reliable: true };
+  }
   // A container lasts as long as its longest stream, and only the first
   // audio stream is decoded: beside a longer second one, its own length
   // is what it declares, or a whole 3 s stream reads as a truncated 6 s.
@@ -317,6 +322,10 @@ export function sampleFormatOf(
   }
   if (codec.startsWith('adpcm_')) {
     return { sampleKind: 'int', bitDepth: coded || null };
+  }
+  // DSD (1 bit at 64× the rate ffmpeg reports) decodes to float.
+  if (codec.startsWith('dsd_') || codec === 'dst') {
+    return { sampleKind: 'float', bitDepth: 1 };
   }
   if (LOSSLESS_CODECS.has(codec)) {
     if (floatFormat) return { sampleKind: 'float', bitDepth: 32 };
