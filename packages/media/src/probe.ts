@@ -7,6 +7,7 @@ import {
   normalizeContainer,
 } from './audio-containers';
 import {
+  dsdPcmRate,
   isOutputFormat,
   MP3_BITRATE,
   type OutputFormat,
@@ -282,10 +283,11 @@ async function headerDuration(
 function audioFacts(stream: FfprobeStream): AudioStreamFacts {
   const codec = stream.codec_name ?? 'unknown';
   const { sampleKind, bitDepth } = sampleFormatOf(stream, codec);
+  const rate = toNumber(stream.sample_rate) ?? 0;
   return {
     index: stream.index,
     codec,
-    sampleRate: toNumber(stream.sample_rate) ?? 0,
+    sampleRate: isDsd(codec) ? dsdPcmRate(rate) : rate,
     channels: stream.channels ?? 0,
     channelLayout: stream.channel_layout ?? null,
     sampleKind,
@@ -323,8 +325,8 @@ export function sampleFormatOf(
   if (codec.startsWith('adpcm_')) {
     return { sampleKind: 'int', bitDepth: coded || null };
   }
-  // DSD (1 bit at 64× the rate ffmpeg reports) decodes to float.
-  if (codec.startsWith('dsd_') || codec === 'dst') {
+  // DSD (1 bit at 8× the rate ffmpeg reports) decodes to float.
+  if (isDsd(codec)) {
     return { sampleKind: 'float', bitDepth: 1 };
   }
   if (LOSSLESS_CODECS.has(codec)) {
@@ -332,6 +334,10 @@ export function sampleFormatOf(
     return { sampleKind: 'int', bitDepth: raw || bitsOfFormat(stream) };
   }
   return { sampleKind: 'lossy', bitDepth: null };
+}
+
+function isDsd(codec: string): boolean {
+  return codec.startsWith('dsd_') || codec === 'dst';
 }
 
 function bitsOfFormat(stream: Pick<FfprobeStream, 'sample_fmt'>) {

@@ -78,19 +78,27 @@ test('each is sniffed and probed as its container, and made', async () => {
   }
 });
 
-test('DSD becomes 24-bit PCM at an eighth of its bit rate', async () => {
-  const dsf = samples.find((s) => s.container === 'dsf')!;
-  const result = await tools.transcode({
-    source: dsf.file,
-    renditions: [
-      { format: 'flac', path: `${dsf.file}.hi.flac` },
-      { format: 'mp3', path: `${dsf.file}.hi.mp3` },
-    ],
-  });
-  const [flac, mp3] = result.renditions;
-  assert.equal(flac.sampleRate, 352_800);
-  assert.equal(flac.bitDepth, 24);
-  assert.equal(mp3.sampleRate, 44_100);
+test('DSD becomes 24-bit PCM at 352.8 kHz, DSD128 too', async () => {
+  // ffmpeg decodes DSD at an eighth of its bit rate: DSD128 at 705.6 kHz,
+  // past the 384 kHz renditions allow, so it was refused at upload.
+  const dsd128 = await writeDsf(join(dir, 'dsd128.dsf'), { seconds: 1, rate: 5_644_800 });
+  for (const file of [samples.find((s) => s.container === 'dsf')!.file, dsd128]) {
+    const probe = await tools.probeSource(file, { timeoutMs: 30_000 });
+    assert.equal(probe.audio?.sampleRate, 352_800);
+    const result = await tools.transcode({
+      source: file,
+      renditions: [
+        { format: 'flac', path: `${file}.hi.flac` },
+        { format: 'aiff', path: `${file}.hi.aiff` },
+        { format: 'mp3', path: `${file}.hi.mp3` },
+      ],
+    });
+    const [flac, aiff, mp3] = result.renditions;
+    assert.equal(flac.sampleRate, 352_800);
+    assert.equal(flac.bitDepth, 24);
+    assert.equal(aiff.sampleRate, 352_800);
+    assert.equal(mp3.sampleRate, 44_100);
+  }
 });
 
 test('cut short: truncated where the header declares, else shorter', async () => {
