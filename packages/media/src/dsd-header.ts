@@ -1,37 +1,29 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { bigEndianChunks } from './chunk-walk';
 import { readAt } from './pcm-header';
 
 /**
  * The length a DSD file declares: DSF's sample count, DSDIFF's DSD chunk
  * size. ffprobe 6 gives either only a size-based estimate, so a file cut
  * short looked whole and was published short (SPEC §3 "Truncated
- * sources"), as sized-header.ts does for W64, CAF and ASF.
+ * sources"). Read through readDeclaredSizedLength (sized-header.ts).
  */
 
-// Chunks walked before giving up on a malformed DSDIFF file.
-const MAX_CHUNKS = 64;
-
-/** Seconds declared, or null when the file is neither or declares none. */
-export async function readDeclaredDsdLength(
-  path: string,
+/**
+ * Seconds a DSF or DSDIFF file declares, from its first 76 bytes and
+ * its chunks; null when it is neither or declares none.
+ */
+export async function dsdLength(
+  file: FileHandle,
+  head: Buffer,
 ): Promise<number | null> {
-  let file: FileHandle | undefined;
-  try {
-    file = await open(path, 'r');
-    const head = await readAt(file, 0, 76);
-    if (head.length < 76) return null;
-    const at0 = head.toString('latin1', 0, 4);
-    if (at0 === 'DSD ') return dsfLength(head);
-    if (at0 === 'FRM8' && head.toString('latin1', 12, 16) === 'DSD ') {
-      return await dffLength(file);
-    }
-    return null;
-  } catch {
-    // An unreadable header is no evidence of anything.
-    return null;
-  } finally {
-    await file?.close();
+  if (head.length < 76) return null;
+  const at0 = head.toString('latin1', 0, 4);
+  if (at0 === 'DSD ') return dsfLength(head);
+  if (at0 === 'FRM8' && head.toString('latin1', 12, 16) === 'DSD ') {
+    return await dffLength(file);
   }
+  return null;
 }
 
 /** DSF: a 28-byte DSD chunk, then the fmt chunk with rate and count. */
@@ -54,22 +46,13 @@ function dsfLength(head: Buffer): number | null {
 async function dffLength(file: FileHandle): Promise<number | null> {
   let rate = 0;
   let channels = 0;
-  let offset = 16;
-
-  for (let i = 0; i < MAX_CHUNKS; i++) {
-    const header = await readAt(file, offset, 12);
-    if (header.length < 12) return null;
-    const id = header.toString('latin1', 0, 4);
-    const size = Number(header.readBigUInt64BE(4));
-    const body = offset + 12;
-
+  for await (const { id, size, body } of bigEndianChunks(file, 16, true)) {
     if (id === 'PROP') {
       ({ rate, channels } = await soundProperties(file, body, size));
     } else if (id === 'DSD ') {
-      if (!rate || !channels || size === 0) return null;
+      if (!rate || !channels || size <= 0) return null;
       return (size * 8) / channels / rate;
     }
-    offset = body + size + (size % 2);
   }
   return null;
 }
@@ -83,18 +66,12 @@ async function soundProperties(
   if ((await readAt(file, start, 4)).toString('latin1') !== 'SND ') {
     return found;
   }
-  let offset = start + 4;
-  for (let i = 0; i < MAX_CHUNKS && offset < start + size; i++) {
+  for await (const { id, body } of bigEndianChunks(file, start + 4, true)) {
+    if (body >= start + size) break;
     // Both chunks read start with their value: u32 rate, u16 channels.
-    const header = await readAt(file, offset, 16);
-    if (header.length < 14) break;
-    const id = header.toString('latin1', 0, 4);
-    const length = Number(header.readBigUInt64BE(4));
-    if (id === 'FS  ' && header.length === 16) {
-      found.rate = header.readUInt32BE(12);
-    }
-    if (id === 'CHNL') found.channels = header.readUInt16BE(12);
-    offset += 12 + length + (length % 2);
+    const value = await readAt(file, body, 4);
+    if (id === 'FS  ' && value.length === 4) found.rate = value.readUInt32BE(0);
+    if (id === 'CHNL' && value.length >= 2) found.channels = value.readUInt16BE(0);
   }
   return found;
 }

@@ -17,7 +17,6 @@ import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
 import { readOggChain } from './ogg-chain';
-import { readDeclaredDsdLength } from './dsd-header';
 import { readDeclaredPcmLength } from './pcm-header';
 import {
   readCafShortfall,
@@ -252,6 +251,9 @@ async function chainOf(
   };
 }
 
+// Containers whose chunks declare their length (sized-header.ts).
+const SIZED_CONTAINERS = new Set(['w64', 'caf', 'wma', 'dsf', 'dff']);
+
 async function headerDuration(
   path: string,
   container: string,
@@ -263,12 +265,8 @@ async function headerDuration(
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
   }
-  if (container === 'w64' || container === 'caf' || container === 'wma') {
+  if (SIZED_CONTAINERS.has(container)) {
     const declared = await readDeclaredSizedLength(path);
-    if (declared !== null) return { durationS: declared, reliable: true };
-  }
-  if (container === 'dsf' || container === 'dff') {
-    const declared = await readDeclaredDsdLength(path);
     if (declared !== null) return { durationS: declared, reliable: true };
   }
   // A container lasts as long as its longest stream, and only the first
