@@ -327,7 +327,11 @@ export function sampleFormatOf(
   if (isDsd(codec)) {
     return { sampleKind: 'float', bitDepth: 1 };
   }
-  if (LOSSLESS_CODECS.has(codec)) {
+  // DTS-HD Master Audio decodes to integers, a lossy DTS core to float.
+  const lossless =
+    LOSSLESS_CODECS.has(codec) ||
+    (codec === 'dts' && /^s(16|32)p?$/.test(stream.sample_fmt ?? ''));
+  if (lossless) {
     if (floatFormat) return { sampleKind: 'float', bitDepth: 32 };
     return { sampleKind: 'int', bitDepth: raw || bitsOfFormat(stream) };
   }
