@@ -39,7 +39,8 @@ describe('collectSources taking every container the gateway accepts', () => {
   const names = [
     'a.mp3', 'a.mp2', 'a.wav', 'a.rf64', 'a.w64', 'a.aiff', 'a.aifc', 'a.flac',
     'a.ogg', 'a.opus', 'a.m4a', 'a.aac', 'a.caf', 'a.wv', 'a.ape', 'a.tta',
-    'a.au', 'a.amr', 'a.mka', 'a.webm', 'a.wma',
+    'a.au', 'a.amr', 'a.mka', 'a.webm', 'a.wma', 'a.ac3', 'a.eac3', 'a.ec3',
+    'a.dts', 'a.dtshd', 'a.thd', 'a.truehd', 'a.mlp', 'a.dsf', 'a.dff',
   ];
 
   before(async () => {

@@ -16,7 +16,8 @@ export type UploadItem =
 export const AUDIO_EXTENSIONS = new Set([
   '.mp3', '.mp2', '.wav', '.wave', '.rf64', '.w64', '.aif', '.aiff', '.aifc',
   '.flac', '.ogg', '.oga', '.opus', '.m4a', '.mp4', '.aac', '.caf', '.wv',
-  '.ape', '.tta', '.au', '.snd', '.amr', '.mka', '.webm', '.wma',
+  '.ape', '.tta', '.au', '.snd', '.amr', '.mka', '.webm', '.wma', '.ac3',
+  '.eac3', '.ec3', '.dts', '.dtshd', '.thd', '.truehd', '.mlp', '.dsf', '.dff',
 ]);
 
 /** What a folder walk passed over for its extension, to tell the user. */

@@ -23,6 +23,20 @@ export const AUDIO_DEMUXERS = [
   // follows references to other files.
   'matroska',
   'asf',
+  // Raw Dolby and DTS streams (.ac3, .eac3, .dts, .thd, .mlp) as taken
+  // from film and surround masters, and DTS-HD's chunked file (.dtshd):
+  // each reads only its own bytes.
+  'ac3',
+  'eac3',
+  'dts',
+  'dtshd',
+  'truehd',
+  'mlp',
+  // DSD: Sony's DSF (.dsf) and Philips' DSDIFF (.dff), which ffmpeg reads
+  // with its `iff` demuxer. The gateway lets only DSDIFF's first bytes
+  // through to it, not the Amiga pictures and sounds it also reads.
+  'dsf',
+  'iff',
 ] as const;
 
 /** Options that go before every `-i` of a stored file. */
@@ -62,6 +76,14 @@ const CONTAINER_NAMES: Record<string, string> = {
   amr: 'amr',
   matroska: 'matroska',
   asf: 'wma',
+  ac3: 'ac3',
+  eac3: 'eac3',
+  dts: 'dts',
+  dtshd: 'dtshd',
+  truehd: 'truehd',
+  mlp: 'mlp',
+  dsf: 'dsf',
+  iff: 'dff',
 };
 
 export function normalizeContainer(formatName: string): string {

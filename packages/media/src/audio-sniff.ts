@@ -1,5 +1,7 @@
 import { open } from 'node:fs/promises';
 
+import { scanSurroundFrames } from './surround-frames';
+
 /**
  * Upload-time check: is this plausibly an audio container? It reads only
  * the first bytes, runs no decoder, and accepts a real container even when
@@ -31,7 +33,12 @@ export function sniffAudio(head: Buffer, fileSize: number): AudioSniff {
     return { audio: false, reason: 'the file is empty (0 bytes)' };
   }
 
-  const container = magicContainer(head) ?? scanMpegFrames(head, fileSize);
+  const container =
+    magicContainer(head) ??
+    // Three frames in a row: a surer sign than the two mp3 takes, and
+    // DTS frames can hold a pair that reads as ADTS.
+    scanSurroundFrames(head, fileSize) ??
+    scanMpegFrames(head, fileSize);
   if (container) return { audio: true, container };
 
   return { audio: false, reason: whyNotAudio(head) };
@@ -64,6 +71,25 @@ function magicContainer(head: Buffer): string | null {
   // EBML header of Matroska/WebM; ASF's header object GUID (WMA).
   if (head.subarray(0, 4).equals(EBML)) return 'matroska';
   if (head.subarray(0, 16).equals(ASF_HEADER)) return 'wma';
+  return dolbyOrDsdContainer(head);
+}
+
+// Major sync of a TrueHD or MLP access unit, after its 4-byte header.
+const TRUEHD_SYNC = Buffer.from('f8726fba', 'hex');
+const MLP_SYNC = Buffer.from('f8726fbb', 'hex');
+
+function dolbyOrDsdContainer(head: Buffer): string | null {
+  if (ascii(head, 0, 8) === 'DTSHDHDR') return 'dtshd';
+  const at4 = head.subarray(4, 8);
+  if (at4.equals(TRUEHD_SYNC)) return 'truehd';
+  if (at4.equals(MLP_SYNC)) return 'mlp';
+  if (ascii(head, 0, 4) === 'DSD ' && ascii(head, 28, 32) === 'fmt ') {
+    return 'dsf';
+  }
+  // DSDIFF only: ffmpeg's demuxer for it also reads Amiga IFF pictures.
+  if (ascii(head, 0, 4) === 'FRM8' && ascii(head, 12, 16) === 'DSD ') {
+    return 'dff';
+  }
   return null;
 }
 

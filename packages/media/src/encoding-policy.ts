@@ -41,6 +41,20 @@ export function mp3SampleRate(sourceRate: number): 44_100 | 48_000 {
   return to441 < to48 ? 44_100 : 48_000;
 }
 
+/**
+ * PCM rate of a DSD source's renditions: ffmpeg decodes DSD to float at
+ * an eighth of its bit rate, 352.8 kHz for DSD64 (2.8224 MHz), the DXD
+ * rate DSD is edited at. DSD128 and above decode at 705.6 kHz and more,
+ * past what renditions allow, and are halved down to 352.8 kHz.
+ */
+export function dsdPcmRate(decodedRate: number): number {
+  let rate = decodedRate;
+  while (rate > DSD_PCM_RATE) rate /= 2;
+  return rate;
+}
+
+const DSD_PCM_RATE = 352_800;
+
 /** mp3 holds at most stereo; more channels are downmixed to two. */
 export function mp3Channels(sourceChannels: number): number {
   return Math.min(Math.max(sourceChannels, 1), MP3_MAX_CHANNELS);

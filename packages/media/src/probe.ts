@@ -7,6 +7,7 @@ import {
   normalizeContainer,
 } from './audio-containers';
 import {
+  dsdPcmRate,
   isOutputFormat,
   MP3_BITRATE,
   type OutputFormat,
@@ -250,6 +251,9 @@ async function chainOf(
   };
 }
 
+// Containers whose chunks declare their length (sized-header.ts).
+const SIZED_CONTAINERS = new Set(['w64', 'caf', 'wma', 'dsf', 'dff']);
+
 async function headerDuration(
   path: string,
   container: string,
@@ -261,7 +265,7 @@ async function headerDuration(
     const declared = await readDeclaredPcmLength(path);
     if (declared) return { durationS: declared.durationS, reliable: true };
   }
-  if (container === 'w64' || container === 'caf' || container === 'wma') {
+  if (SIZED_CONTAINERS.has(container)) {
     const declared = await readDeclaredSizedLength(path);
     if (declared !== null) return { durationS: declared, reliable: true };
   }
@@ -277,10 +281,11 @@ async function headerDuration(
 function audioFacts(stream: FfprobeStream): AudioStreamFacts {
   const codec = stream.codec_name ?? 'unknown';
   const { sampleKind, bitDepth } = sampleFormatOf(stream, codec);
+  const rate = toNumber(stream.sample_rate) ?? 0;
   return {
     index: stream.index,
     codec,
-    sampleRate: toNumber(stream.sample_rate) ?? 0,
+    sampleRate: isDsd(codec) ? dsdPcmRate(rate) : rate,
     channels: stream.channels ?? 0,
     channelLayout: stream.channel_layout ?? null,
     sampleKind,
@@ -318,11 +323,23 @@ export function sampleFormatOf(
   if (codec.startsWith('adpcm_')) {
     return { sampleKind: 'int', bitDepth: coded || null };
   }
-  if (LOSSLESS_CODECS.has(codec)) {
+  // DSD (1 bit at 8× the rate ffmpeg reports) decodes to float.
+  if (isDsd(codec)) {
+    return { sampleKind: 'float', bitDepth: 1 };
+  }
+  // DTS-HD Master Audio decodes to integers, a lossy DTS core to float.
+  const lossless =
+    LOSSLESS_CODECS.has(codec) ||
+    (codec === 'dts' && /^s(16|32)p?$/.test(stream.sample_fmt ?? ''));
+  if (lossless) {
     if (floatFormat) return { sampleKind: 'float', bitDepth: 32 };
     return { sampleKind: 'int', bitDepth: raw || bitsOfFormat(stream) };
   }
   return { sampleKind: 'lossy', bitDepth: null };
+}
+
+function isDsd(codec: string): boolean {
+  return codec.startsWith('dsd_') || codec === 'dst';
 }
 
 function bitsOfFormat(stream: Pick<FfprobeStream, 'sample_fmt'>) {

@@ -1,9 +1,12 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { bigEndianChunks } from './chunk-walk';
+import { dsdLength } from './dsd-header';
 import { readAt } from './pcm-header';
 
 /**
- * The length a Sony Wave64, Apple CAF or ASF (WMA) file declares, read
- * from its chunks. ffprobe 6 reports such a file's length from its size
+ * The length a Sony Wave64, Apple CAF, ASF (WMA) or DSD file (DSF,
+ * DSDIFF: dsd-header.ts) declares, read from its chunks. ffprobe 6
+ * reports such a file's length from its size
  * ("estimated from bitrate") or from what is left of it, so one cut short
  * looked whole and was published short, though these containers declare
  * their audio (SPEC §3 "Truncated sources"), as WAV and AIFF do
@@ -25,12 +28,12 @@ export async function readDeclaredSizedLength(
   let file: FileHandle | undefined;
   try {
     file = await open(path, 'r');
-    const head = await readAt(file, 0, 40);
+    const head = await readAt(file, 0, 76);
     if (head.length < 40) return null;
     if (head.subarray(0, 16).equals(W64_RIFF)) return await w64Length(file);
     if (head.toString('latin1', 0, 4) === 'caff') return await cafLength(file);
     if (head.subarray(0, 16).equals(ASF_HEADER)) return await asfLength(file);
-    return null;
+    return await dsdLength(file, head);
   } catch {
     // An unreadable header is no evidence of anything.
     return null;
@@ -114,15 +117,8 @@ async function cafLength(file: FileHandle): Promise<number | null> {
   let rate = 0;
   let bytesPerPacket = 0;
   let framesPerPacket = 0;
-  let offset = 8;
 
-  for (let i = 0; i < MAX_CHUNKS; i++) {
-    const header = await readAt(file, offset, 12);
-    if (header.length < 12) return null;
-    const id = header.toString('latin1', 0, 4);
-    const size = Number(header.readBigInt64BE(4));
-    const body = offset + 12;
-
+  for await (const { id, size, body } of bigEndianChunks(file, 8)) {
     if (id === 'desc') {
       const desc = await readAt(file, body, 32);
       if (desc.length < 32) return null;
@@ -141,8 +137,6 @@ async function cafLength(file: FileHandle): Promise<number | null> {
       return (packets * framesPerPacket) / rate;
     }
     // Packets of varying size: their table may follow the data.
-    if (size < 0) return null;
-    offset = body + size;
   }
   return null;
 }
@@ -170,21 +164,14 @@ export async function readCafShortfall(
     file = await open(path, 'r');
     const fileBytes = (await file.stat()).size;
     if ((await readAt(file, 0, 4)).toString('latin1') !== 'caff') return null;
-    let offset = 8;
-    for (let i = 0; i < MAX_CHUNKS; i++) {
-      const header = await readAt(file, offset, 12);
-      if (header.length < 12) return null;
-      const size = Number(header.readBigInt64BE(4));
-      const body = offset + 12;
-      if (header.toString('latin1', 0, 4) === 'data') {
+    for await (const { id, size, body } of bigEndianChunks(file, 8)) {
+      if (id === 'data') {
         if (size < 4 || body + size <= fileBytes) return null;
         return {
           declaredBytes: size - 4,
           presentBytes: Math.max(0, fileBytes - body - 4),
         };
       }
-      if (size < 0) return null;
-      offset = body + size;
     }
     return null;
   } catch {

@@ -275,12 +275,26 @@ function formatArgs(
         ...tags,
       ];
     }
+    // The rate is the source's as ffprobe gives it, but for DSD, which
+    // decodes at a higher one (dsdPcmRate).
     case 'wav':
-      return ['-rf64', 'auto'];
+      return ['-ar', String(encoding.sampleRate), '-rf64', 'auto'];
     case 'aiff':
-      return ['-write_id3v2', '1', '-id3v2_version', '3'];
+      return [
+        '-ar',
+        String(encoding.sampleRate),
+        '-write_id3v2',
+        '1',
+        '-id3v2_version',
+        '3',
+      ];
     case 'flac':
-      return ['-sample_fmt', flacSampleFormat(encoding.bitDepth ?? 16)];
+      return [
+        '-ar',
+        String(encoding.sampleRate),
+        '-sample_fmt',
+        flacSampleFormat(encoding.bitDepth ?? 16),
+      ];
   }
 }
 

@@ -16,3 +16,4 @@ export * from './throttle-proxy';
 export * from './held-source';
 export * from './recording-logger';
 export * from './held-writes';
+export * from './crafted-audio';
