@@ -17,3 +17,4 @@ export * from './held-source';
 export * from './recording-logger';
 export * from './held-writes';
 export * from './crafted-audio';
+export * from './empty-ogg-pages';
