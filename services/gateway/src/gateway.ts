@@ -39,7 +39,11 @@ import {
 import { gatewayCloseSteps, partsCloseSteps } from './gateway-shutdown';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
-import { applyServerLimits, serverLimits } from './http/server-limits';
+import {
+  applyServerLimits,
+  serverLimits,
+  type ServerLimits,
+} from './http/server-limits';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
 import { startImportWorker } from './imports/import-worker';
 import { InboundImporter } from './imports/inbound-importer';
@@ -106,11 +110,12 @@ async function serve(
   const { outage, tempSweeper } = started;
   let draining = false;
   const inFlight = new InFlight();
-  const app = gatewayApp(config, parts, logger, {
+  const limits = serverLimits(config);
+  const app = gatewayApp(config, parts, logger, limits, {
     inFlight,
     draining: () => draining,
   });
-  const server = await listen(config, app, inFlight, logger);
+  const server = await listen(config, app, { inFlight, limits }, logger);
   const port = (server.address() as AddressInfo).port;
   logger.info(
     { port, maxConnections: server.maxConnections },
@@ -168,6 +173,7 @@ function gatewayApp(
   config: Config,
   parts: GatewayParts,
   logger: Logger,
+  limits: ServerLimits,
   drain: { inFlight: InFlight; draining: () => boolean },
 ): Express {
   const { redis, store, updates, storage, registry } = parts;
@@ -205,6 +211,7 @@ function gatewayApp(
       : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
     bodyTimeoutMs: config.fetchTimeoutMs,
+    smallBodyPace: limits.smallBodyPace,
     idempotency: new IdempotencyStore(redis, {
       ttlMs: IDEMPOTENCY_TTL_MS,
       // A running claim is leased: renewed while its request runs, gone
@@ -228,10 +235,9 @@ function gatewayApp(
 async function listen(
   config: Config,
   app: Express,
-  inFlight: InFlight,
+  { inFlight, limits }: { inFlight: InFlight; limits: ServerLimits },
   logger: Logger,
 ): Promise<http.Server> {
-  const limits = serverLimits(config);
   const server = http.createServer(
     {
       requestTimeout: limits.requestTimeout,

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
+import { watchPace, type BodyPace } from './body-pace';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
@@ -28,8 +29,13 @@ export interface ReadOptions {
   maxBodyBytes: number;
   /** Given only on routes that take a file. */
   onFile?: FileHandler;
-  /** Aborted to let go of a multipart body mid-way (shutdown). */
+  /** Aborted to let go of a body mid-way (shutdown, its deadline). */
   signal?: AbortSignal;
+  /**
+   * How a JSON, form or other non-multipart body must arrive; past it,
+   * 408 `request_timeout`. None: no limit here.
+   */
+  pace?: BodyPace;
 }
 
 /** Largest multipart field value, as for JSON and form values. */
@@ -49,22 +55,23 @@ export async function readParams(
 
   if (type === 'multipart/form-data') {
     await readMultipart(req, params, options.onFile, options.signal);
-  } else if (type === 'application/json') {
+    return params;
+  }
+  const body = await readBody(req, options);
+  if (type === 'application/json') {
     // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
     // Windows tools write one before the JSON.
-    const read = await readBody(req, options.maxBodyBytes);
-    const body = read.replace(/^\uFEFF/, '');
-    if (body.length > 0) {
-      const parsed = parseJson(body);
-      refuseInexactMeta(body, parsed);
+    const json = body.replace(/^\uFEFF/, '');
+    if (json.length > 0) {
+      const parsed = parseJson(json);
+      refuseInexactMeta(json, parsed);
       addJson(params, parsed);
     }
   } else if (type === 'application/x-www-form-urlencoded') {
-    const body = await readBody(req, options.maxBodyBytes);
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
     }
-  } else if ((await readBody(req, options.maxBodyBytes)).trim() !== '') {
+  } else if (body.trim() !== '') {
     // Read to the end all the same, so the connection can be reused. A
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
@@ -102,20 +109,48 @@ function parseJson(body: string): unknown {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      throw new ApiError(
-        'payload_too_large',
-        `request body exceeds ${limit} bytes`,
-      );
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Reads a whole non-multipart body, up to `maxBodyBytes`, at `pace`. */
+function readBody(req: IncomingMessage, options: ReadOptions): Promise<string> {
+  const { maxBodyBytes: limit, pace, signal } = options;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      watch?.add(chunk.length);
+      if (size > limit) {
+        stop(
+          new ApiError('payload_too_large', `request body exceeds ${limit} bytes`),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => stop();
+    const onClose = () =>
+      stop(bodyRefused('the connection closed before the request body ended'));
+    const onAbort = () => stop(signal?.reason);
+    const stop = (err?: unknown) => {
+      watch?.stop();
+      req.off('data', onData).off('end', onEnd).off('error', stop);
+      req.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+        return;
+      }
+      // The rest is read and dropped while the answer goes, at the pace
+      // the server holds it to (server-limits.ts).
+      req.resume();
+      reject(err);
+    };
+
+    const watch = pace && watchPace('the request body', pace, stop);
+    req.on('data', onData).on('end', onEnd).on('error', stop);
+    req.on('close', onClose);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function readMultipart(
