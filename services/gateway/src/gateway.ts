@@ -29,6 +29,7 @@ import {
 import type { Express } from 'express';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
+import { trustedProxies } from './http/client-address';
 import { answerClientErrors } from './http/client-error';
 import {
   buildGatewayParts,
@@ -220,6 +221,7 @@ function gatewayApp(
     }),
     uploadSlotLeaseMs: HOLDER_LEASE_MS,
     allowPrivateUrls: config.allowPrivateUrls,
+    trustedProxies: trustedProxies(config.trustProxy),
     uploadMetrics: uploadMetrics(registry),
     ready: async () => {
       const found = await redisReadiness(redis);
