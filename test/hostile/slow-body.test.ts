@@ -1,11 +1,12 @@
 /**
- * Hostile: clients that trickle a small body. A JSON or form body came
- * with INGEST_FETCH_TIMEOUT (minutes) to arrive, as a file does, so a
- * client with no token held its connection that long for a byte now and
- * then; and a body left unread by an answer (a GET with a body) was read
- * for as long as it came. Both must keep 16 KiB in every 30 s (and 2 min
- * in all): a trickled one is cut with 408 `request_timeout`, or its
- * connection closed, within about 30 s; an honest slow one is not.
+ * Hostile: clients that trickle a small body. A JSON or form body, or
+ * the fields of a multipart one, came with INGEST_FETCH_TIMEOUT (minutes)
+ * to arrive, as a file does, so a client with no token held its
+ * connection that long for a byte now and then; and a body left unread
+ * by an answer (a GET with a body) was read for as long as it came.
+ * Both must keep 16 KiB in every 30 s (and 2 min in all): a trickled one
+ * is cut with 408 `request_timeout`, or its connection closed, within
+ * about 30 s; an honest slow one is not.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -67,6 +68,19 @@ test('small bodies trickled are cut within about 30 s; an honest slow one is not
   form.socket.write(
     post('/api/import/createJob', 'application/x-www-form-urlencoded', pairs.length),
   );
+  // A multipart form without a file: its fields are a small body too.
+  const boundary = 'slow-body-boundary';
+  const parts =
+    `--${boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n` +
+    `${'w'.repeat(40)}\r\n--${boundary}--\r\n`;
+  const multipart = connect();
+  multipart.socket.write(
+    post(
+      '/api/import/createJob',
+      `multipart/form-data; boundary=${boundary}`,
+      parts.length,
+    ),
+  );
   // Answered before its body is read: the rest must still keep pace.
   const unread = connect();
   unread.socket.write('GET /healthz HTTP/1.1\r\nHost: gateway\r\nContent-Length: 4096\r\n\r\n');
@@ -82,16 +96,20 @@ test('small bodies trickled are cut within about 30 s; an honest slow one is not
     if (sent >= padded.length) clearInterval(feed);
   }, 250);
 
-  const stops = [trickle(json.socket, body), trickle(form.socket, pairs)];
+  const stops = [
+    trickle(json.socket, body),
+    trickle(form.socket, pairs),
+    trickle(multipart.socket, parts),
+  ];
   stops.push(trickle(unread.socket, 'z'.repeat(4096)));
-  const all = [json, form, unread, honest];
+  const all = [json, form, multipart, unread, honest];
   try {
-    for (const cut of [json, form]) {
+    for (const [name, cut] of Object.entries({ json, form, multipart })) {
       // Without a cut, they would be read for 10 min.
       await waitUntil(() => cut.closedAfterMs() !== undefined, {
         timeoutMs: 45_000,
         intervalMs: 250,
-        message: () => `not cut; answered ${cut.answer() || 'nothing'}`,
+        message: () => `${name} not cut; answered ${cut.answer() || 'nothing'}`,
       });
       assert.match(cut.answer(), /^HTTP\/1\.1 408 /);
       assert.match(cut.answer(), /\r\nConnection: close\r\n/i);

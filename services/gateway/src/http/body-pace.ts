@@ -14,7 +14,8 @@ export const PACE_WINDOW_MS = 30_000;
 export const PACE_MIN_BYTES = 16 * 1024;
 
 /**
- * A JSON or form body (1 MiB at most): 2 min in all, at the pace above.
+ * A JSON or form body (1 MiB at most), or a multipart one outside its
+ * file part: 2 min in all, at the pace above.
  * Its sender is not known until it has all come, so it is not given
  * INGEST_FETCH_TIMEOUT as a file is: a trickled one would hold its
  * connection for minutes. An honest 1 MiB body needs about 9 KiB/s (a

@@ -44,8 +44,9 @@ export interface EndpointDeps {
    */
   bodyTimeoutMs?: number;
   /**
-   * How a JSON, form or other body must arrive (http/body-pace.ts);
-   * past it, 408 `request_timeout` too. None: no limit here.
+   * How a JSON, form or other body, or a multipart one outside its file
+   * part, must arrive (http/body-pace.ts); past it, 408
+   * `request_timeout` too. None: no limit here.
    */
   smallBodyPace?: BodyPace;
   /** Where Idempotency-Key answers are kept; none: the header is ignored. */

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
-import { watchPace, type BodyPace } from './body-pace';
+import { watchPace, type BodyPace, type PaceWatch } from './body-pace';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
@@ -32,8 +32,8 @@ export interface ReadOptions {
   /** Aborted to let go of a body mid-way (shutdown, its deadline). */
   signal?: AbortSignal;
   /**
-   * How a JSON, form or other non-multipart body must arrive; past it,
-   * 408 `request_timeout`. None: no limit here.
+   * How a JSON, form or other body must arrive (a multipart one outside
+   * its file part); past it, 408 `request_timeout`. None: no limit here.
    */
   pace?: BodyPace;
 }
@@ -54,7 +54,7 @@ export async function readParams(
   if (req.method === 'GET' || req.method === 'HEAD') return params;
 
   if (type === 'multipart/form-data') {
-    await readMultipart(req, params, options.onFile, options.signal);
+    await readMultipart(req, params, options);
     return params;
   }
   const body = await readBody(req, options);
@@ -156,9 +156,9 @@ function readBody(req: IncomingMessage, options: ReadOptions): Promise<string> {
 function readMultipart(
   req: IncomingMessage,
   params: Params,
-  onFile: FileHandler | undefined,
-  signal?: AbortSignal,
+  options: ReadOptions,
 ): Promise<void> {
+  const { onFile, signal, pace } = options;
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -173,6 +173,11 @@ function readMultipart(
     }
 
     let failed = false;
+    let parsed = false;
+    // Outside the file part, held to its own pace (the spool's, or
+    // INGEST_FETCH_TIMEOUT into storage), the form keeps a small body's:
+    // fields alone would otherwise trickle for INGEST_FETCH_TIMEOUT.
+    let watch: PaceWatch | undefined;
     let fileWork: Promise<void> = Promise.resolve();
     let fileStream: Readable | undefined;
     let formEnded!: () => void;
@@ -186,6 +191,7 @@ function readMultipart(
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      watch?.stop();
       // First, so a file handler waiting for the fields stops waiting.
       formFailed(err);
       signal?.removeEventListener('abort', letGo);
@@ -197,6 +203,13 @@ function readMultipart(
         reject(err);
       });
     };
+    const watchForm = () => {
+      watch?.stop();
+      const on = pace && !failed && !parsed;
+      watch = on ? watchPace('the request body', pace, fail) : undefined;
+    };
+    req.on('data', (chunk: Buffer) => watch?.add(chunk.length));
+    watchForm();
     // As a client gone mid-body (below), but the call may still answer.
     const letGo = () => {
       fileStream?.destroy(signal?.reason);
@@ -223,6 +236,9 @@ function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      watch?.stop();
+      watch = undefined;
+      stream.once('end', watchForm);
       fileStream = stream;
       fileWork = onFile(stream, details, params, fieldsRead).catch((err) => {
         stream.resume();
@@ -245,6 +261,8 @@ function readMultipart(
     );
     parser.on('error', () => fail(bodyRefused('malformed multipart body')));
     parser.on('close', () => {
+      parsed = true;
+      watch?.stop();
       formEnded();
       fileWork.then(() => {
         if (failed) return;

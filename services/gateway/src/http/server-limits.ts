@@ -25,9 +25,9 @@ export interface ServerLimits {
   connectionsCheckingInterval: number;
   maxConnections: number;
   /**
-   * How a JSON or form body must arrive, and the rest of any body whose
-   * answer went before it ended (SMALL_BODY_PACE, its deadline at most
-   * INGEST_FETCH_TIMEOUT).
+   * How a JSON or form body (a multipart one outside its file part) must
+   * arrive, and the rest of any body whose answer went before it ended
+   * (SMALL_BODY_PACE, its deadline at most INGEST_FETCH_TIMEOUT).
    */
   smallBodyPace: BodyPace;
 }
