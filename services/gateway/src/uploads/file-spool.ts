@@ -114,16 +114,18 @@ export class FileSpool {
   }
 
   private async spool(body: Readable): Promise<SpooledFile> {
-    const { dir, maxBytes, timeoutMs } = this.options;
+    const {
+      dir,
+      maxBytes,
+      timeoutMs,
+      windowMs = PACE_WINDOW_MS,
+      minBytes = PACE_MIN_BYTES,
+    } = this.options;
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, randomUUID());
     const remove = () => rm(file, { force: true });
 
     const cap = new ByteMeter(maxBytes);
-    const {
-      windowMs = PACE_WINDOW_MS,
-      minBytes = PACE_MIN_BYTES,
-    } = this.options;
     const pace = watchPace('the file', { timeoutMs, windowMs, minBytes }, (err) =>
       body.destroy(err),
     );
