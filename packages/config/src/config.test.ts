@@ -134,3 +134,22 @@ test('a token too short says so as the other settings do', () => {
     },
   );
 });
+
+test('INGEST_TRUST_PROXY takes addresses and CIDR ranges, none by default', () => {
+  assert.deepEqual(loadConfig({}).trustProxy, []);
+  assert.deepEqual(
+    loadConfig({ INGEST_TRUST_PROXY: ' 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1' }).trustProxy,
+    ['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1'],
+  );
+  assert.throws(
+    () => loadConfig({ INGEST_TRUST_PROXY: '10.0.0.0/33,proxy.local,::1,1.2.3.4/8/1' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        'INGEST_TRUST_PROXY: expected IP addresses or CIDR ranges, comma-separated ' +
+          '(10.0.0.0/8,::1), not 10.0.0.0/33, proxy.local, 1.2.3.4/8/1',
+      ]);
+      return true;
+    },
+  );
+});

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
@@ -60,6 +61,29 @@ const redisUrl = z.string().refine(
   { error: 'expected redis://[:password@]host[:port][/db] or rediss://…' },
 );
 
+/** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Addresses and CIDR ranges, comma-separated. */
+const addressList = z.string().transform((v, ctx) => {
+  const entries = v.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !isAddressOrRange(entry));
+  if (bad.length === 0) return entries;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      'expected IP addresses or CIDR ranges, comma-separated ' +
+      `(10.0.0.0/8,::1), not ${bad.map((entry) => entry.slice(0, 60)).join(', ')}`,
+  });
+  return z.NEVER;
+});
+
 // zod's own words ("Too small: expected string to have >=16 characters")
 // read unlike every other setting's.
 const token = z.string().min(16, 'expected at least 16 characters');
@@ -91,6 +115,7 @@ const schema = z.object({
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
   INGEST_MAX_CONNECTIONS: positive.optional(),
+  INGEST_TRUST_PROXY: addressList.default([]),
   INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
   INGEST_TRANSCODE_LOCK: duration.default(60_000),
   INGEST_WEBHOOK_SCHEDULE: schedule.default([
@@ -144,6 +169,11 @@ export interface Config {
    * gateway picks one from its open-file limit (http/server-limits.ts).
    */
   maxConnections?: number;
+  /**
+   * Proxies in front of the gateway (addresses, CIDR ranges) whose
+   * X-Forwarded-For it believes; empty: it believes none.
+   */
+  trustProxy: string[];
   transcodeTimeoutMs: number;
   /**
    * How long a transcoder's hold on a run lasts without renewal (ms);
@@ -219,6 +249,7 @@ export function loadConfig(
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
     maxConnections: raw.INGEST_MAX_CONNECTIONS,
+    trustProxy: raw.INGEST_TRUST_PROXY,
     transcodeTimeoutMs: raw.INGEST_TRANSCODE_TIMEOUT,
     transcodeLockMs: raw.INGEST_TRANSCODE_LOCK,
     webhookScheduleMs: raw.INGEST_WEBHOOK_SCHEDULE,

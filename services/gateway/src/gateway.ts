@@ -29,6 +29,7 @@ import {
 import type { Express } from 'express';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
+import { trustedProxies } from './http/client-address';
 import { answerClientErrors } from './http/client-error';
 import {
   buildGatewayParts,
@@ -39,7 +40,11 @@ import {
 import { gatewayCloseSteps, partsCloseSteps } from './gateway-shutdown';
 import { IDEMPOTENCY_TTL_MS } from './http/idempotency';
 import { InFlight } from './http/in-flight';
-import { applyServerLimits, serverLimits } from './http/server-limits';
+import {
+  applyServerLimits,
+  serverLimits,
+  type ServerLimits,
+} from './http/server-limits';
 import { startAutopublishWorker } from './jobs/autopublish-worker';
 import { startImportWorker } from './imports/import-worker';
 import { InboundImporter } from './imports/inbound-importer';
@@ -106,11 +111,12 @@ async function serve(
   const { outage, tempSweeper } = started;
   let draining = false;
   const inFlight = new InFlight();
-  const app = gatewayApp(config, parts, logger, {
+  const limits = serverLimits(config);
+  const app = gatewayApp(config, parts, logger, limits, {
     inFlight,
     draining: () => draining,
   });
-  const server = await listen(config, app, inFlight, logger);
+  const server = await listen(config, app, { inFlight, limits }, logger);
   const port = (server.address() as AddressInfo).port;
   logger.info(
     { port, maxConnections: server.maxConnections },
@@ -168,6 +174,7 @@ function gatewayApp(
   config: Config,
   parts: GatewayParts,
   logger: Logger,
+  limits: ServerLimits,
   drain: { inFlight: InFlight; draining: () => boolean },
 ): Express {
   const { redis, store, updates, storage, registry } = parts;
@@ -205,6 +212,7 @@ function gatewayApp(
       : undefined,
     maxBodyBytes: JSON_BODY_LIMIT,
     bodyTimeoutMs: config.fetchTimeoutMs,
+    smallBodyPace: limits.smallBodyPace,
     idempotency: new IdempotencyStore(redis, {
       ttlMs: IDEMPOTENCY_TTL_MS,
       // A running claim is leased: renewed while its request runs, gone
@@ -213,6 +221,7 @@ function gatewayApp(
     }),
     uploadSlotLeaseMs: HOLDER_LEASE_MS,
     allowPrivateUrls: config.allowPrivateUrls,
+    trustedProxies: trustedProxies(config.trustProxy),
     uploadMetrics: uploadMetrics(registry),
     ready: async () => {
       const found = await redisReadiness(redis);
@@ -228,10 +237,9 @@ function gatewayApp(
 async function listen(
   config: Config,
   app: Express,
-  inFlight: InFlight,
+  { inFlight, limits }: { inFlight: InFlight; limits: ServerLimits },
   logger: Logger,
 ): Promise<http.Server> {
-  const limits = serverLimits(config);
   const server = http.createServer(
     {
       requestTimeout: limits.requestTimeout,

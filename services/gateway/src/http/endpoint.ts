@@ -15,6 +15,7 @@ import type { Logger } from '@ingest/telemetry';
 import type { IdempotencyStore, StateStore } from '@ingest/state';
 import { checkParams, type ParamSchema } from '../api/param-check';
 import { authenticate } from './auth';
+import type { BodyPace } from './body-pace';
 import { CallLine } from './call-line';
 import { runIdempotent } from './idempotency';
 import type { CallDrain } from './in-flight';
@@ -42,6 +43,12 @@ export interface EndpointDeps {
    * past it the call answers 408 `request_timeout`. None: no limit here.
    */
   bodyTimeoutMs?: number;
+  /**
+   * How a JSON, form or other body, or a multipart one outside its file
+   * part, must arrive (http/body-pace.ts); past it, 408
+   * `request_timeout` too. None: no limit here.
+   */
+  smallBodyPace?: BodyPace;
   /** Where Idempotency-Key answers are kept; none: the header is ignored. */
   idempotency?: IdempotencyStore;
   /** Tracks calls through a shutdown; none: calls are never cut short. */
@@ -112,6 +119,7 @@ export function endpoint(
     try {
       const params = await readParams(req, {
         maxBodyBytes: deps.maxBodyBytes,
+        pace: deps.smallBodyPace,
         onFile: options.onFile?.(base),
         signal: AbortSignal.any([signal, late.signal]),
       }).finally(late.clear);
@@ -202,6 +210,8 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     res.destroy();
     return;
   }
+  // A body cut for its pace is not read to its end (RFC 9110 §15.5.9).
+  if (apiError.code === 'request_timeout') res.setHeader('Connection', 'close');
   const retryAfter = retryAfterOf(apiError.code);
   if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   res.status(apiError.status).json(apiError.toBody());

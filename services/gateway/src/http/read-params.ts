@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
+import { watchPace, type BodyPace, type PaceWatch } from './body-pace';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
@@ -28,8 +29,13 @@ export interface ReadOptions {
   maxBodyBytes: number;
   /** Given only on routes that take a file. */
   onFile?: FileHandler;
-  /** Aborted to let go of a multipart body mid-way (shutdown). */
+  /** Aborted to let go of a body mid-way (shutdown, its deadline). */
   signal?: AbortSignal;
+  /**
+   * How a JSON, form or other body must arrive (a multipart one outside
+   * its file part); past it, 408 `request_timeout`. None: no limit here.
+   */
+  pace?: BodyPace;
 }
 
 /** Largest multipart field value, as for JSON and form values. */
@@ -48,23 +54,24 @@ export async function readParams(
   if (req.method === 'GET' || req.method === 'HEAD') return params;
 
   if (type === 'multipart/form-data') {
-    await readMultipart(req, params, options.onFile, options.signal);
-  } else if (type === 'application/json') {
+    await readMultipart(req, params, options);
+    return params;
+  }
+  const body = await readBody(req, options);
+  if (type === 'application/json') {
     // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
     // Windows tools write one before the JSON.
-    const read = await readBody(req, options.maxBodyBytes);
-    const body = read.replace(/^\uFEFF/, '');
-    if (body.length > 0) {
-      const parsed = parseJson(body);
-      refuseInexactMeta(body, parsed);
+    const json = body.replace(/^\uFEFF/, '');
+    if (json.length > 0) {
+      const parsed = parseJson(json);
+      refuseInexactMeta(json, parsed);
       addJson(params, parsed);
     }
   } else if (type === 'application/x-www-form-urlencoded') {
-    const body = await readBody(req, options.maxBodyBytes);
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
     }
-  } else if ((await readBody(req, options.maxBodyBytes)).trim() !== '') {
+  } else if (body.trim() !== '') {
     // Read to the end all the same, so the connection can be reused. A
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
@@ -102,28 +109,56 @@ function parseJson(body: string): unknown {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      throw new ApiError(
-        'payload_too_large',
-        `request body exceeds ${limit} bytes`,
-      );
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Reads a whole non-multipart body, up to `maxBodyBytes`, at `pace`. */
+function readBody(req: IncomingMessage, options: ReadOptions): Promise<string> {
+  const { maxBodyBytes: limit, pace, signal } = options;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      watch?.add(chunk.length);
+      if (size > limit) {
+        stop(
+          new ApiError('payload_too_large', `request body exceeds ${limit} bytes`),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => stop();
+    const onClose = () =>
+      stop(bodyRefused('the connection closed before the request body ended'));
+    const onAbort = () => stop(signal?.reason);
+    const stop = (err?: unknown) => {
+      watch?.stop();
+      req.off('data', onData).off('end', onEnd).off('error', stop);
+      req.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+        return;
+      }
+      // The rest is read and dropped while the answer goes, at the pace
+      // the server holds it to (server-limits.ts).
+      req.resume();
+      reject(err);
+    };
+
+    const watch = pace && watchPace('the request body', pace, stop);
+    req.on('data', onData).on('end', onEnd).on('error', stop);
+    req.on('close', onClose);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function readMultipart(
   req: IncomingMessage,
   params: Params,
-  onFile: FileHandler | undefined,
-  signal?: AbortSignal,
+  options: ReadOptions,
 ): Promise<void> {
+  const { onFile, signal, pace } = options;
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -138,6 +173,11 @@ function readMultipart(
     }
 
     let failed = false;
+    let parsed = false;
+    // Outside the file part, held to its own pace (the spool's, or
+    // INGEST_FETCH_TIMEOUT into storage), the form keeps a small body's:
+    // fields alone would otherwise trickle for INGEST_FETCH_TIMEOUT.
+    let watch: PaceWatch | undefined;
     let fileWork: Promise<void> = Promise.resolve();
     let fileStream: Readable | undefined;
     let formEnded!: () => void;
@@ -151,6 +191,7 @@ function readMultipart(
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      watch?.stop();
       // First, so a file handler waiting for the fields stops waiting.
       formFailed(err);
       signal?.removeEventListener('abort', letGo);
@@ -162,6 +203,13 @@ function readMultipart(
         reject(err);
       });
     };
+    const watchForm = () => {
+      watch?.stop();
+      const on = pace && !failed && !parsed;
+      watch = on ? watchPace('the request body', pace, fail) : undefined;
+    };
+    req.on('data', (chunk: Buffer) => watch?.add(chunk.length));
+    watchForm();
     // As a client gone mid-body (below), but the call may still answer.
     const letGo = () => {
       fileStream?.destroy(signal?.reason);
@@ -188,6 +236,9 @@ function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      watch?.stop();
+      watch = undefined;
+      stream.once('end', watchForm);
       fileStream = stream;
       fileWork = onFile(stream, details, params, fieldsRead).catch((err) => {
         stream.resume();
@@ -210,6 +261,8 @@ function readMultipart(
     );
     parser.on('error', () => fail(bodyRefused('malformed multipart body')));
     parser.on('close', () => {
+      parsed = true;
+      watch?.stop();
       formEnded();
       fileWork.then(() => {
         if (failed) return;

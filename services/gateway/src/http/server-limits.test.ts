@@ -21,11 +21,14 @@ test('headers get 20 s; a body its fetch timeout, then the 5 s backstop', () => 
     headersTimeout: 20_000,
     connectionsCheckingInterval: 5_000,
     maxConnections: 768,
+    // A JSON or form body: 2 min, 16 KiB in every 30 s.
+    smallBodyPace: { timeoutMs: 120_000, windowMs: 30_000, minBytes: 16_384 },
   });
   // Node wants headersTimeout within requestTimeout.
   const short = serverLimits(config({ INGEST_FETCH_TIMEOUT: '2s' }), 1_024);
   assert.equal(short.headersTimeout, 7_000);
   assert.equal(short.connectionsCheckingInterval, 500);
+  assert.equal(short.smallBodyPace.timeoutMs, 2_000);
   const set = serverLimits(config({ INGEST_MAX_CONNECTIONS: '50' }), 1_024);
   assert.equal(set.maxConnections, 50);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Config } from '@ingest/config';
 import type { Logger } from '@ingest/telemetry';
+import { SMALL_BODY_PACE, watchPace, type BodyPace } from './body-pace';
 
 /**
  * A request's line and headers must arrive within this (Node's default
@@ -23,6 +24,12 @@ export interface ServerLimits {
   headersTimeout: number;
   connectionsCheckingInterval: number;
   maxConnections: number;
+  /**
+   * How a JSON or form body (a multipart one outside its file part) must
+   * arrive, and the rest of any body whose answer went before it ended
+   * (SMALL_BODY_PACE, its deadline at most INGEST_FETCH_TIMEOUT).
+   */
+  smallBodyPace: BodyPace;
 }
 
 /**
@@ -42,6 +49,10 @@ export function serverLimits(config: Config, openFiles = openFileLimit()): Serve
       Math.max(250, config.fetchTimeoutMs / 4),
     ),
     maxConnections: config.maxConnections ?? connectionCap(openFiles),
+    smallBodyPace: {
+      ...SMALL_BODY_PACE,
+      timeoutMs: Math.min(SMALL_BODY_PACE.timeoutMs, config.fetchTimeoutMs),
+    },
   };
 }
 
@@ -72,7 +83,10 @@ export function openFileLimit(): number | undefined {
 /**
  * Applies `limits` to `server`, and logs a warning (at most once a
  * minute, with how many were dropped) while connections are dropped at
- * the cap.
+ * the cap. An answer may go before its request's body ended (a GET with
+ * a body, a refusal mid-body): Node then reads the rest before the
+ * connection takes another request, for as long as the client sends it.
+ * The rest must come at `smallBodyPace`, or the connection is closed.
  */
 export function applyServerLimits(
   server: http.Server,
@@ -94,4 +108,18 @@ export function applyServerLimits(
     );
     dropped = 0;
   });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.once('finish', () => {
+      if (!req.complete) paceRest(req, limits.smallBodyPace);
+    });
+  });
+}
+
+/** Closes the connection of `req` once the rest of its body falls behind. */
+function paceRest(req: http.IncomingMessage, pace: BodyPace): void {
+  const { socket } = req;
+  const watch = watchPace('the rest of the body', pace, () => socket.destroy());
+  req.on('data', (chunk: Buffer) => watch.add(chunk.length));
+  req.once('end', watch.stop);
+  socket.once('close', watch.stop);
 }

@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net';
 import { Router } from 'express';
 import {
   ApiError,
@@ -44,6 +45,11 @@ export interface ImportRouteDeps extends EndpointDeps {
   trackUpdates: TrackUpdateService;
   /** INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true. */
   allowPrivateUrls?: boolean;
+  /**
+   * Proxies whose X-Forwarded-For names the client whose spool places a
+   * file takes (INGEST_TRUST_PROXY); none: the peer's address names it.
+   */
+  trustedProxies?: BlockList;
 }
 
 /** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { ApiError, type Site } from '@ingest/core';
 import type { UploadMetrics } from '../uploads/upload-metrics';
 import { authenticate, tokenOf } from '../http/auth';
+import { clientAddress } from '../http/client-address';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
 import { flag, id, list, text, type Params } from '../http/params';
@@ -145,8 +146,9 @@ export function uploadEndpoint(
         await receiveFile(ctx, stream, info.filename, params);
         return;
       }
-      // Shared out by the peer's address (behind a proxy, the proxy's).
-      const address = ctx.req.socket.remoteAddress ?? '';
+      // Shared out by the client's address: the peer's, or where it is a
+      // trusted proxy, the one it forwarded for.
+      const address = clientAddress(ctx.req, deps.trustedProxies);
       const spooled = await deps.spool.write(stream, address);
       try {
         await fieldsRead;

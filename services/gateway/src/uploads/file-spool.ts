@@ -6,19 +6,17 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '@ingest/core';
 import { ByteMeter, sweepStale } from '@ingest/storage';
+import {
+  PACE_MIN_BYTES,
+  PACE_WINDOW_MS,
+  watchPace,
+} from '../http/body-pace';
 import { sourceTooLarge } from './upload-service';
 
 /** File parts one gateway spools at once, unless told otherwise. */
 export const SPOOL_MAX_FILES = 4;
 /** Of those, the parts one client address may hold at once. */
 export const SPOOL_MAX_PER_ADDRESS = 2;
-/**
- * A part must bring SPOOL_MIN_BYTES in every SPOOL_WINDOW_MS (about
- * 0.5 kB/s), or it is cut with 408: a sender that stalls or trickles
- * frees its place long before INGEST_FETCH_TIMEOUT.
- */
-export const SPOOL_WINDOW_MS = 30_000;
-export const SPOOL_MIN_BYTES = 16 * 1024;
 
 export interface FileSpoolOptions {
   /** Folder of the spool files; made when first needed. */
@@ -34,7 +32,11 @@ export interface FileSpoolOptions {
   maxFiles?: number;
   /** Of those, parts one client address may hold; SPOOL_MAX_PER_ADDRESS. */
   maxPerAddress?: number;
-  /** SPOOL_WINDOW_MS and SPOOL_MIN_BYTES, for tests. */
+  /**
+   * A part must bring `minBytes` in every `windowMs`, or it is cut with
+   * 408: a sender that stalls or trickles frees its place long before
+   * INGEST_FETCH_TIMEOUT. Default PACE_MIN_BYTES in PACE_WINDOW_MS.
+   */
   windowMs?: number;
   minBytes?: number;
 }
@@ -112,18 +114,31 @@ export class FileSpool {
   }
 
   private async spool(body: Readable): Promise<SpooledFile> {
-    const { dir, maxBytes, timeoutMs } = this.options;
+    const {
+      dir,
+      maxBytes,
+      timeoutMs,
+      windowMs = PACE_WINDOW_MS,
+      minBytes = PACE_MIN_BYTES,
+    } = this.options;
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, randomUUID());
     const remove = () => rm(file, { force: true });
 
     const cap = new ByteMeter(maxBytes);
-    const late = setTimeout(() => body.destroy(tooSlow(timeoutMs)), timeoutMs);
-    const rate = this.rateWatch(body);
+    const pace = watchPace('the file', { timeoutMs, windowMs, minBytes }, (err) =>
+      body.destroy(err),
+    );
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        pace.add(chunk.length);
+        done(null, chunk);
+      },
+    });
     try {
       await pipeline(
         body,
-        rate.counter,
+        counter,
         cap,
         createWriteStream(file, { flags: 'wx' }),
       );
@@ -132,8 +147,7 @@ export class FileSpool {
       // The same refusal as a part streamed into storage gets.
       throw cap.exceeded ? sourceTooLarge(maxBytes) : err;
     } finally {
-      clearTimeout(late);
-      clearInterval(rate.timer);
+      pace.stop();
     }
     const { bytes } = cap.result();
     const opened: ReadStream[] = [];
@@ -149,27 +163,6 @@ export class FileSpool {
         await remove();
       },
     };
-  }
-
-  /**
-   * Counts what `counter` passes on, and cuts `body` with 408 once a
-   * window brought fewer than minBytes.
-   */
-  private rateWatch(body: Readable): { counter: Transform; timer: NodeJS.Timeout } {
-    const { windowMs = SPOOL_WINDOW_MS, minBytes = SPOOL_MIN_BYTES } =
-      this.options;
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    const timer = setInterval(() => {
-      if (bytes < minBytes) body.destroy(tooSlowRate(windowMs, minBytes));
-      bytes = 0;
-    }, windowMs);
-    return { counter, timer };
   }
 
   /**
@@ -192,21 +185,6 @@ function closeStream(stream: ReadStream): Promise<void> {
     stream.once('close', () => resolve());
     stream.destroy();
   });
-}
-
-function tooSlow(timeoutMs: number): ApiError {
-  return new ApiError(
-    'request_timeout',
-    `the file did not arrive within ${Math.round(timeoutMs / 1000)} s`,
-  );
-}
-
-function tooSlowRate(windowMs: number, minBytes: number): ApiError {
-  return new ApiError(
-    'request_timeout',
-    `the file came too slowly: under ${Math.round(minBytes / 1024)} KiB ` +
-      `in ${Math.round(windowMs / 1000)} s`,
-  );
 }
 
 /**

@@ -1,0 +1,104 @@
+import { readdir } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
+} from '@ingest/testkit';
+
+const BOUNDARY = 'file-first-upload-boundary';
+
+export interface Answer {
+  status: number;
+  body: any;
+}
+
+/**
+ * A stack with no transcoder and one tone to upload, whose gateway holds
+ * a file-first upload longer than a test runs; `env` adds to its own.
+ */
+export function spoolFixture(env: Record<string, string> = {}): Promise<FixtureStack> {
+  return startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 1),
+    transcoders: 0,
+    env: { INGEST_FETCH_TIMEOUT: '2m', ...env },
+  });
+}
+
+/** Spool files the gateway of a stack holds now. */
+export async function spooled(dataDir: string): Promise<number> {
+  const dir = path.join(dataDir, 'tmp', 'multipart-spool');
+  return (await readdir(dir).catch(() => [])).length;
+}
+
+/**
+ * A multipart upload to `gatewayUrl` with the file part before the
+ * token, sent from `localAddress` (loopback has a whole /8), with
+ * `headers` added.
+ */
+export function openUpload(
+  gatewayUrl: string,
+  localAddress: string,
+  headers: Record<string, string> = {},
+) {
+  const req = http.request(`${gatewayUrl}/api/import/upload`, {
+    method: 'POST',
+    localAddress,
+    headers: {
+      ...headers,
+      'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+    },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', async (res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+    });
+  });
+  answer.catch(() => {});
+  req.write(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +
+      'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n',
+  );
+  return {
+    answer,
+    send: (bytes: Buffer | string) => req.write(bytes),
+    finish(token: string) {
+      req.end(
+        `\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; ` +
+          `name="token"\r\n\r\n${token}\r\n--${BOUNDARY}--\r\n`,
+      );
+      return answer;
+    },
+    hangUp: () => req.destroy(),
+  };
+}
+
+export type OpenUpload = ReturnType<typeof openUpload>;
+
+/**
+ * Opens an upload with `open`, sends 1 KiB of its file and no more, and
+ * tells whether it was `spooled` or answered (`503 spool_full`).
+ */
+export async function holdPlace(
+  dataDir: string,
+  open: () => OpenUpload,
+  held: OpenUpload[],
+): Promise<string> {
+  const before = await spooled(dataDir);
+  const upload = open();
+  held.push(upload);
+  upload.send(Buffer.alloc(1024, 1));
+  return Promise.race([
+    upload.answer.then((a) => `${a.status} ${a.body.code}`),
+    waitUntil(async () => (await spooled(dataDir)) > before, {
+      timeoutMs: 10_000,
+      message: 'neither spooled nor answered',
+    }).then(() => 'spooled'),
+  ]);
+}
