@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '@ingest/config';
+import { createRedis, redisAnswers } from '@ingest/queue';
 import { ScriptRefusal } from './script-refusal';
 
 /** Where `npm start` notes the URL of the Redis it started. */
@@ -43,4 +44,40 @@ export async function assertRedisServerFound(): Promise<void> {
     'redis-server is not on the PATH: install it (apt-get install ' +
       'redis-server), or set REDIS_URL to a Redis of your own',
   );
+}
+
+/**
+ * Refuses a start whose REDIS_URL does not answer. The services each
+ * wait for their Redis, so `npm start` told only that the transcoder was
+ * not ready in 30 s, naming the transcoder's own port as refused.
+ */
+export async function assertRedisAnswers(url: string, timeoutMs = 5_000): Promise<void> {
+  const redis = createRedis(url);
+  let lastError: string | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err.message;
+  });
+  try {
+    if (await redisAnswers(redis, timeoutMs)) return;
+  } finally {
+    redis.disconnect();
+  }
+  throw new ScriptRefusal(
+    `REDIS_URL ${withoutCredentials(url)} does not answer within ` +
+      `${timeoutMs / 1000} s (${lastError ?? 'no PONG'}): start that Redis ` +
+      'or correct the URL, or leave REDIS_URL unset and npm start runs ' +
+      'its own',
+  );
+}
+
+/** A URL as a refusal may show it: no password, which it may hold. */
+function withoutCredentials(url: string): string {
+  try {
+    const shown = new URL(url);
+    shown.username = '';
+    shown.password = '';
+    return shown.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }
