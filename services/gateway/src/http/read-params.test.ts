@@ -25,10 +25,10 @@ before(async () => {
 after(() => server?.close());
 
 /** POSTs `body` as it is written: JSON.stringify cannot write 1e-400. */
-async function post(body: string) {
+async function post(body: string, type = 'application/json') {
   const res = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': type },
     body,
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -85,14 +85,7 @@ describe('a meta number in a JSON body', () => {
 
 describe('a JSON object sent as a form', () => {
   /** POSTs `body` with the type `curl -d` gives it. */
-  async function postForm(body: string) {
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  }
+  const postForm = (body: string) => post(body, 'application/x-www-form-urlencoded');
 
   test('is refused, saying which Content-Type to send', async () => {
     for (const body of [
