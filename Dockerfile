@@ -6,9 +6,10 @@
 #   docker run IMAGE node --enable-source-maps --max-semi-space-size=1 dist/notifier.mjs
 #
 # These are the commands behind `npm run start:<name>`. The npm scripts are
-# not used as the container command: npm runs them through `sh -c`, and the
-# SIGTERM that npm forwards stops at that shell, so the service never drains
-# and is killed when the grace period ends (docs/operations.md).
+# not used as the container command: each first rebuilds dist/ (its
+# prestart), which a read-only root filesystem refuses, and keeps an npm
+# process in front of the service (docs/operations.md, "Health, metrics
+# and shutdown").
 #
 # The services run as one JavaScript bundle each (dist/<name>.mjs, made by
 # packages/build/src/build-services.ts with esbuild in the build stage: our packages

@@ -65,7 +65,7 @@ export async function openScriptRedis(config: Config): Promise<Redis> {
 /** Why nothing was done, when the Redis to use does not answer. */
 function silentRedis(config: Config, url: string): string {
   const said =
-    `no Redis answers at ${redactPassword(url)} within ` +
+    `no Redis answers at ${withoutCredentials(url)} within ` +
     `${REDIS_WAIT_MS / 1000} s`;
   if (config.redisUrlGiven) {
     return `${said} (REDIS_URL): is npm start running? Or set REDIS_URL`;
@@ -80,13 +80,38 @@ function silentRedis(config: Config, url: string): string {
   );
 }
 
-/** The URL without its password, fit for a message. */
-function redactPassword(url: string): string {
+/**
+ * Refuses a start whose REDIS_URL does not answer. The services each
+ * wait for their Redis, so `npm start` told only that the transcoder was
+ * not ready in 30 s, naming the transcoder's own port as refused.
+ */
+export async function assertRedisAnswers(url: string, timeoutMs = REDIS_WAIT_MS): Promise<void> {
+  const redis = createRedis(url);
+  let lastError: string | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err.message;
+  });
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
+    if (await redisAnswers(redis, timeoutMs)) return;
+  } finally {
+    redis.disconnect();
+  }
+  throw new ScriptRefusal(
+    `REDIS_URL ${withoutCredentials(url)} does not answer within ` +
+      `${timeoutMs / 1000} s (${lastError ?? 'no PONG'}): start that Redis ` +
+      'or correct the URL, or leave REDIS_URL unset and npm start runs ' +
+      'its own',
+  );
+}
+
+/** A URL as a refusal may show it: no password, which it may hold. */
+function withoutCredentials(url: string): string {
+  try {
+    const shown = new URL(url);
+    shown.username = '';
+    shown.password = '';
+    return shown.toString();
   } catch {
-    return 'the Redis URL';
+    return '(not a URL)';
   }
 }

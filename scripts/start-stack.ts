@@ -13,7 +13,11 @@ import { StateStore } from '@ingest/state';
 import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
-import { assertRedisServerFound, redisUrlFile } from './stack-redis';
+import {
+  assertRedisAnswers,
+  assertRedisServerFound,
+  redisUrlFile,
+} from './stack-redis';
 import { claimDataDir, dataDirHeld, releaseDataDir } from './stack-lock';
 import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
 import { Supervisor, type Supervised } from './stack-supervisor';
@@ -75,6 +79,7 @@ async function start() {
   }).catch(async (err) => {
     throw await withLeftoversNamed(config.dataDir, err);
   });
+  if (config.redisUrlGiven) await assertRedisAnswers(config.redisUrl);
   if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });

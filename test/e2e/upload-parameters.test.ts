@@ -93,8 +93,13 @@ test('a token parameter and a Bearer header that differ are refused', async () =
 });
 
 test('format or immediate=1 without track_id are refused', async () => {
-  assertRefused(await call('upload', { url: url(1), format: 'wav' }), ['format']);
+  const format = await call('upload', { url: url(1), format: 'wav' });
+  assertRefused(format, ['format']);
+  assert.match(format.body.error, /^format applies only to track updates: give track_id/);
   assertRefused(await call('upload', { url: url(1), immediate: 1 }), ['immediate']);
+  const both = await call('upload', { url: url(1), format: 'wav', immediate: 1 });
+  assertRefused(both, ['format', 'immediate']);
+  assert.match(both.body.error, /^format and immediate apply only to track updates/);
   assert.equal(await uploadsOf(), 0);
   // immediate=0 asks for nothing an upload would not do.
   const plain = await call('upload', { url: url(1), immediate: 0 });

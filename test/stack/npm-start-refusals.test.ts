@@ -179,6 +179,33 @@ test('npm start whose service is not ready in 30 s says which, where and why', a
   }
 });
 
+test('npm start with a REDIS_URL that does not answer says so in one line', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
+  const dataDir = path.join(dir, 'data');
+  // Nothing listens there. The services waited for it, and the start
+  // ended after 30 s with "transcoder not ready", its own port refused.
+  const redisPort = await freePort();
+  const start = startStack({
+    INGEST_DATA_DIR: dataDir,
+    ...(await freePorts()),
+    REDIS_URL: `redis://:a-password@127.0.0.1:${redisPort}`,
+  });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(
+        `^REDIS_URL redis://127\\.0\\.0\\.1:${redisPort} does not answer within 5 s ` +
+          `\\(connect ECONNREFUSED 127\\.0\\.0\\.1:${redisPort}\\): start that Redis`,
+      ),
+    );
+    assert.doesNotMatch(start.output(), /a-password/);
+    assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
+  } finally {
+    await start.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 // A data dir first run with npm start's own Redis, then with a REDIS_URL
 // of yours: the transcoder refuses the store, but the Redis given had
 // been given the default site and a catalog id already.

@@ -45,5 +45,23 @@ export function loadConfig(
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new CliUsageError(`gateway URL must be http(s): ${url}`);
   }
+  refuseApiPath(parsed, url!);
   return { url: parsed.toString(), token: token! };
+}
+
+/**
+ * `npm start` prints the API as `http://localhost:8080/api/import/…`.
+ * Pasted whole into INGEST_URL, every call went to
+ * `/api/import/api/import/…` and the gateway answered only "no such
+ * endpoint". A gateway behind a proxy path (`https://host/ingest`) stays
+ * allowed: only the API's own paths are refused.
+ */
+function refuseApiPath(parsed: URL, given: string): void {
+  const at = parsed.pathname.search(/\/api\/(import|tracks)(\/|$)/);
+  if (at < 0) return;
+  const base = new URL(parsed.pathname.slice(0, at) || '/', parsed.origin);
+  throw new CliUsageError(
+    `gateway URL ${given} names an API path; give the gateway's base ` +
+      `URL instead: ${base.toString().replace(/\/$/, '')}`,
+  );
 }

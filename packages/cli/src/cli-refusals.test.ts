@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -227,5 +236,56 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     assert.match(result.stdout, /song\.wav -> upload \d+ \[.*\] \(a source of .*song\.mp3's/);
     assert.match(result.stdout, /2 uploaded, 0 failed \(1 as a source of another's upload\)/);
     assert.equal((await client.list(job_id)).tracks.length, 1);
+  });
+
+  // Run again on a folder, as after a Ctrl-C: what the first run sent is
+  // in the job already, and is no failure.
+  it('upload again: files a run before sent are already in the job, exit 0', async () => {
+    const again = path.join(dir, 'again');
+    await mkdir(again);
+    await makeTone(path.join(again, '01-a.wav'), { seconds: 1, frequency: 550 });
+    await makeTone(path.join(again, '02-b.wav'), { seconds: 1, frequency: 770 });
+    const { job_id } = await client.createJob({ name: 'again' });
+    const job = ['--job', String(job_id)];
+    const first = await runIngest(['upload', path.join(again, '01-a.wav'), ...job], env);
+    assert.equal(first.code, 0, first.stderr);
+    const [, id] = /-> upload (\d+)/.exec(first.stdout) ?? [];
+
+    const result = await runIngest(['upload', again, ...job, '--meta', 'Artist=X'], env);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `01-a\\.wav: already in the job as upload ${id} \\(the same bytes\\); ` +
+          'not sent again, its metadata not changed',
+      ),
+    );
+    assert.match(result.stdout, /02-b\.wav -> upload \d+/);
+    assert.match(result.stdout, /^1 uploaded, 1 already in the job, 0 failed$/m);
+    assert.equal((await client.list(job_id)).tracks.length, 2);
+
+    const json = await runIngest(['upload', again, ...job, '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const { uploads } = jsonOf(json) as { uploads: Array<Record<string, unknown>> };
+    assert.equal(uploads.length, 2);
+    for (const entry of uploads) {
+      assert.equal(entry.already_in_job, true, JSON.stringify(entry));
+      assert.equal(typeof entry.upload_id, 'number');
+    }
+  });
+
+  it('upload: the same bytes twice in one run stay a failure', async () => {
+    const twins = path.join(dir, 'twins');
+    await mkdir(twins);
+    await makeTone(path.join(twins, 'one.wav'), { seconds: 1, frequency: 990 });
+    await copyFile(path.join(twins, 'one.wav'), path.join(twins, 'two.wav'));
+    const { job_id } = await client.createJob({ name: 'twins' });
+
+    const result = await runIngest(['upload', twins, '--job', String(job_id)], env);
+
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /two\.wav: the job already holds these bytes/);
+    assert.match(result.stdout, /^1 uploaded, 1 failed$/m);
   });
 });

@@ -4,7 +4,7 @@ export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-const BYTE_UNITS = ['KB', 'MB', 'GB', 'TB'] as const;
+const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'] as const;
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;

@@ -245,7 +245,7 @@ test('an endless body errors once it passes maxBytes', async () => {
       for await (const chunk of response.body) received += chunk.length;
     })(),
     'too_large',
-    /response is larger than the limit of 1 MB$/,
+    /response is larger than the limit of 1 MiB$/,
   );
   assert.ok(received <= 1024 * 1024, `${received} bytes got through`);
   assert.ok(Date.now() - started < 2000);
@@ -269,7 +269,7 @@ test('an announced size over maxBytes is refused up front', async () => {
       maxBytes: 1024,
     }),
     'too_large',
-    /limit of 1 KB/,
+    /limit of 1 KiB/,
   );
 });
 

@@ -37,8 +37,11 @@ type Outcome =
       code: string;
       status?: number;
       retryAfterMs?: number;
+      /** The first upload, of a `duplicate_upload`. */
+      upload_id?: number;
     }
-  | { source: string; error: string; code: 'file_error'; errno: string };
+  | { source: string; error: string; code: 'file_error'; errno: string }
+  | { source: string; upload_id: number; already_in_job: true };
 
 export const uploadCommand: Command = {
   name: 'upload',
@@ -117,8 +120,15 @@ wins over --meta for its file. Uploads run one at a time.`,
         interrupted = true;
         break;
       }
+      outcome = alreadyInJob(outcome, sentBy);
       outcomes.push(outcome);
-      if ('error' in outcome) {
+      if ('already_in_job' in outcome) {
+        out.note(
+          `${outcome.source}: already in the job as upload ${outcome.upload_id} ` +
+            '(the same bytes); not sent again' +
+            (Object.keys(meta).length > 0 ? ', its metadata not changed' : ''),
+        );
+      } else if ('error' in outcome) {
         out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
         if (FATAL_CODES.has(outcome.code)) break;
       } else {
@@ -137,6 +147,7 @@ wins over --meta for its file. Uploads run one at a time.`,
     const unmatched = csv?.unused() ?? [];
     for (const name of unmatched) out.note(`CSV row matched no source: ${name}`);
     const failed = outcomes.filter((o) => 'error' in o).length;
+    const there = outcomes.filter((o) => 'already_in_job' in o).length;
     const notSent = items.length - outcomes.length;
     if (interrupted) out.note(`interrupted; ${notSent} source(s) not sent`);
     else if (notSent > 0) out.note(`stopped; ${notSent} source(s) not sent`);
@@ -151,9 +162,11 @@ wins over --meta for its file. Uploads run one at a time.`,
       not_files: notFiles,
       ...(interrupted && { interrupted: true }),
     });
-    const attached = outcomes.length - failed - sentBy.size;
+    const attached = outcomes.length - failed - there - sentBy.size;
     out.line(
-      `${outcomes.length - failed} uploaded, ${failed} failed` +
+      `${outcomes.length - failed - there} uploaded, ` +
+        (there > 0 ? `${there} already in the job, ` : '') +
+        `${failed} failed` +
         (attached > 0 ? ` (${attached} as a source of another's upload)` : ''),
     );
     if (interrupted) return EXIT.interrupted;
@@ -181,7 +194,13 @@ async function uploadOne(
     return { source, ...(answer as UploadResult) };
   } catch (err) {
     if (err instanceof IngestApiError) {
-      return { source, ...describeError(err), retryAfterMs: err.retryAfterMs };
+      const { upload_id } = err.body;
+      return {
+        source,
+        ...describeError(err),
+        retryAfterMs: err.retryAfterMs,
+        ...(typeof upload_id === 'number' && { upload_id }),
+      };
     }
     if (err instanceof IngestNetworkError) {
       return { source, ...describeError(err) };
@@ -194,6 +213,19 @@ async function uploadOne(
     }
     throw err;
   }
+}
+
+/**
+ * A file a run before this one sent (one cut short by Ctrl-C, run
+ * again): the job holds its bytes, so the gateway refuses it as
+ * `duplicate_upload`. That is done, not failed. The same bytes twice in
+ * this run (two copies under other names) stay a failure.
+ */
+function alreadyInJob(outcome: Outcome, sentBy: Map<number, string>): Outcome {
+  if (!('code' in outcome) || outcome.code !== 'duplicate_upload') return outcome;
+  const uploadId = 'upload_id' in outcome ? outcome.upload_id : undefined;
+  if (typeof uploadId !== 'number' || sentBy.has(uploadId)) return outcome;
+  return { source: outcome.source, upload_id: uploadId, already_in_job: true };
 }
 
 /**

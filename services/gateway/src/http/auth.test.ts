@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { tokenOf } from './auth';
+import type { StateStore } from '@ingest/state';
+import { authenticate, tokenOf } from './auth';
 import { addJson, addPair, emptyParams } from './params';
 
 function call(authorization?: string, token?: string) {
@@ -72,4 +73,25 @@ test('two Authorization headers that differ are refused', () => {
         JSON.stringify({ parameters: ['Authorization'] }),
   );
   assert.equal(tokenOf(sent('Bearer abc', 'Bearer abc'), emptyParams()), 'abc');
+});
+
+test('an Authorization header without Bearer is told the form it needs', async () => {
+  // No token was found, so the store is never asked.
+  const store = {} as StateStore;
+  const refusal = (authorization?: string) => {
+    const req = { headers: { authorization } } as IncomingMessage;
+    return authenticate(store, req, emptyParams()).then(
+      () => assert.fail('authenticated'),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError && err.code === 'unauthorized');
+        return err.message;
+      },
+    );
+  };
+  for (const header of ['s3cret-token-value', 'Token s3cret-token-value', 'Bearer']) {
+    const message = await refusal(header);
+    assert.match(message, /not of the form "Bearer <token>"/, header);
+    assert.doesNotMatch(message, /s3cret/, 'the header is not echoed');
+  }
+  assert.match(await refusal(), /^token is required \(token parameter or/);
 });

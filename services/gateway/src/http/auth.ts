@@ -47,13 +47,29 @@ export async function authenticate(
   params: Params,
 ): Promise<Site> {
   const token = tokenOf(req, params);
-  if (!token) {
-    throw new ApiError(
-      'unauthorized',
-      'token is required (token parameter or Authorization: Bearer)',
-    );
-  }
+  if (!token) throw missingToken(req);
   const site = await store.siteByToken(token);
   if (!site) throw new ApiError('unauthorized', 'unknown token');
   return site;
+}
+
+/**
+ * No token. A header of another form (`Authorization: <token>`, without
+ * the word Bearer) was told only that a token is required, as if none
+ * had been sent. The header itself is not echoed: it holds a secret.
+ */
+function missingToken(req: IncomingMessage): ApiError {
+  const header = req.headers.authorization?.trim();
+  if (header && !/^Bearer\s+\S+$/i.test(header)) {
+    return new ApiError(
+      'unauthorized',
+      'token is required: the Authorization header is not of the form ' +
+        '"Bearer <token>" (the word Bearer, a space, the token); or send ' +
+        'the token parameter',
+    );
+  }
+  return new ApiError(
+    'unauthorized',
+    'token is required (token parameter or Authorization: Bearer)',
+  );
 }

@@ -25,10 +25,10 @@ before(async () => {
 after(() => server?.close());
 
 /** POSTs `body` as it is written: JSON.stringify cannot write 1e-400. */
-async function post(body: string) {
+async function post(body: string, type = 'application/json') {
   const res = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': type },
     body,
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -80,5 +80,30 @@ describe('a meta number in a JSON body', () => {
       Version: '5e-324',
       Key: '92.3',
     });
+  });
+});
+
+describe('a JSON object sent as a form', () => {
+  /** POSTs `body` with the type `curl -d` gives it. */
+  const postForm = (body: string) => post(body, 'application/x-www-form-urlencoded');
+
+  test('is refused, saying which Content-Type to send', async () => {
+    for (const body of [
+      '{"oncomplete":"http://127.0.0.1:9999/hook"}',
+      ' {"url":"http://127.0.0.1:8765/a.wav?x=1","meta":{"Title":"T"}}\n',
+    ]) {
+      const answer = await postForm(body);
+      assert.equal(answer.status, 400, body);
+      assert.equal(answer.body.code, 'invalid_parameter', body);
+      assert.deepEqual(answer.body.parameters, [], body);
+      assert.match(answer.body.error, /send it with Content-Type: application\/json$/);
+    }
+  });
+
+  test('leaves forms that only look like it alone', async () => {
+    for (const body of ['meta[Title]={x}', '{not json}=1', 'meta%5BTitle%5D=%7B%7D']) {
+      const answer = await postForm(body);
+      assert.equal(answer.status, 200, `${body}: ${JSON.stringify(answer.body)}`);
+    }
   });
 });

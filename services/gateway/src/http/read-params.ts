@@ -68,6 +68,7 @@ export async function readParams(
       addJson(params, parsed);
     }
   } else if (type === 'application/x-www-form-urlencoded') {
+    refuseJsonAsForm(body);
     for (const [key, value] of new URLSearchParams(body)) {
       addPair(params, key, value);
     }
@@ -99,6 +100,29 @@ export function mediaType(header: string | undefined): string {
  */
 function bodyRefused(message: string): ApiError {
   return new ApiError('invalid_parameter', message, { parameters: [] });
+}
+
+/**
+ * A JSON object sent as a form: `curl -d '{…}'` labels its body as
+ * urlencoded unless told otherwise. Read as a form it was one unknown
+ * parameter named after the whole text, so `upload` said `url` was
+ * required and a `publish` went on without its `oncomplete`. No form a
+ * client builds is a whole JSON object.
+ */
+function refuseJsonAsForm(body: string): void {
+  const text = body.replace(/^\uFEFF/, '').trim();
+  if (!text.startsWith('{')) return;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  } catch {
+    return;
+  }
+  throw bodyRefused(
+    'the body is JSON but its Content-Type is ' +
+      'application/x-www-form-urlencoded (what curl -d sends unless told ' +
+      'otherwise): send it with Content-Type: application/json',
+  );
 }
 
 function parseJson(body: string): unknown {

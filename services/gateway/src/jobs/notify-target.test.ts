@@ -34,6 +34,14 @@ test('a URL of another scheme is told it must be http(s)', () => {
   }
 });
 
+test('a URL without its scheme is told to start with http(s)://', () => {
+  for (const value of ['127.0.0.1:9999/hook', 'hooks.example.com/catalog']) {
+    const err = refusal(value);
+    assert.equal(err.code, 'invalid_address');
+    assert.match(err.message, /URL starting with http:\/\/ or https:\/\//, value);
+  }
+});
+
 test('an international domain is taken in its ASCII form', () => {
   assert.deepEqual(parseNotifyTarget('jo@bücher.de'), {
     kind: 'email',

@@ -62,6 +62,15 @@ export function parseNotifyTarget(
       'oncomplete URL must be http or https (or give one email address)',
     );
   }
+  // `127.0.0.1:9999/hook`, `hooks.example.com/x`: a URL without its
+  // scheme, which was told only that it is no email address.
+  if (!value.includes('@')) {
+    throw new ApiError(
+      'invalid_address',
+      'oncomplete must be a URL starting with http:// or https://, or one ' +
+        'email address',
+    );
+  }
   return { kind: 'email', value: parseEmail(value, 'oncomplete') };
 }
 

@@ -54,10 +54,11 @@ function checkCombination(params: Params, hasFile: boolean): void {
     name === 'immediate' ? flag(params, name) : text(params, name),
   );
   if (updateOnly.length > 0) {
+    const [verb, them] = updateOnly.length > 1 ? ['apply', 'them'] : ['applies', 'it'];
     throw new ApiError(
       'invalid_parameter',
-      `${updateOnly.join(' and ')} apply only to track updates: give ` +
-        'track_id, or leave them out (formats sets the formats of an upload)',
+      `${updateOnly.join(' and ')} ${verb} only to track updates: give ` +
+        `track_id, or leave ${them} out (formats sets the formats of an upload)`,
       { parameters: updateOnly },
     );
   }
