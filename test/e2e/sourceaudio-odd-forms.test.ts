@@ -1,0 +1,147 @@
+/**
+ * End to end: parameters in odd but legal forms that existing clients
+ * send (repeated keys for a list, ids with leading zeros), and what
+ * createJob does with parameters beyond SPEC's `name` and `email`.
+ * Calls go over HTTP as PHP and Python's requests send them.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  webhookReceiver,
+  type FixtureStack,
+} from '@ingest/testkit';
+import {
+  assertFailure,
+  assertShape,
+  assertUploaded,
+  legacyClient,
+  pythonRequestsUpload,
+  rawRequest,
+  type LegacyClient,
+} from './legacy-clients';
+
+let fixture: FixtureStack;
+let token: string;
+let api: LegacyClient['api'];
+let phpPost: LegacyClient['phpPost'];
+let phpGet: LegacyClient['phpGet'];
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, 2),
+  });
+  token = fixture.site.token;
+  ({ api, phpPost, phpGet } = legacyClient(fixture.stack.gatewayUrl, token));
+});
+
+after(() => fixture?.close());
+
+const toneUrl = (n: number) => `${fixture.files.url}/tone-${n}.wav`;
+const tone = (n: number) => readFile(path.join(fixture.dir, `tone-${n}.wav`));
+
+describe('odd but legal forms', () => {
+  test('repeated plain formats keys are one list, as requests sends a list', async () => {
+    // data={'formats': ['mp3', 'flac']} goes out as two `formats` fields;
+    // so do Go's url.Values and most Java clients.
+    const { headers, body } = pythonRequestsUpload(
+      { token, formats: ['mp3', 'flac'], job_id: String(await newJob()) },
+      { name: 'file', filename: 'tone-1.wav', bytes: await tone(1) },
+    );
+    const made = await rawRequest(api('import/upload'), {
+      method: 'POST',
+      headers,
+      body,
+    });
+    assertUploaded(made);
+    assert.deepEqual(made.body.formats, ['mp3', 'flac']);
+
+    const changed = await rawRequest(
+      `${api('import/setFormats')}?token=${token}&formats=WAV`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(
+          `upload_id=${made.body.upload_id}&formats=mp3,aiff&formats=wav`,
+        ),
+      },
+    );
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual(changed.body.track.formats, ['wav', 'mp3', 'aiff']);
+  });
+
+  test('ids given as decimal text with leading zeros', async () => {
+    const jobId = await newJob();
+    const made = await phpPost('import/upload', {
+      url: toneUrl(2),
+      job_id: `000${jobId}`,
+    });
+    assertUploaded(made);
+    const uploadId = made.body.upload_id;
+    const changed = await phpGet('import/setMetadata', {
+      upload_id: `0${uploadId}`,
+      meta: { Title: 'Padded' },
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(changed.body.upload_id, uploadId);
+    const checked = await phpGet('import/checkJob', { job_id: `0${jobId}` });
+    assert.equal(checked.body.job_id, jobId);
+    assert.equal(checked.body.q, 1);
+  });
+});
+
+/** A job of its own, so a test's uploads meet no other test's bytes. */
+async function newJob(): Promise<number> {
+  const made = await phpPost('import/createJob', {});
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  return made.body.job_id;
+}
+
+describe('createJob', () => {
+  test('answers {job_id} alone; parameters of its own are ignored', async () => {
+    const answer = await phpPost('import/createJob', {
+      name: 'Spring batch',
+      email: 'ops@example.com',
+      client_batch: 'b-7',
+      callback: 'x',
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assertShape(answer.body, { job_id: 'number' });
+    const job = await fixture.stack.store.jobById(answer.body.job_id);
+    assert.equal(job?.name, 'Spring batch');
+    assert.equal(job?.email, 'ops@example.com');
+  });
+
+  test('takes oncomplete: the job is told there, as publish would', async () => {
+    const hooks = await webhookReceiver(fixture.site.secret);
+    try {
+      const target = `${hooks.url}/done`;
+      const made = await phpPost('import/createJob', { oncomplete: target });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const jobId = made.body.job_id;
+
+      assertUploaded(await phpPost('import/upload', { url: toneUrl(1), job_id: jobId }));
+      const published = await phpPost('import/publish', { job_id: jobId });
+      assert.equal(published.status, 200, JSON.stringify(published.body));
+      assert.equal(published.body.oncomplete, target);
+      const [hook] = await hooks.waitFor(1);
+      assert.equal(hook.verified, true);
+      assert.equal(hook.body.type, 'job.completed');
+      assert.equal(hook.body.job_id, jobId);
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  test('a bad oncomplete is refused, and no job is made', async () => {
+    const first = await phpPost('import/createJob', {});
+    const answer = await phpPost('import/createJob', { oncomplete: 'not an address' });
+    assertFailure(answer, 400, 'invalid_address');
+    const next = await phpPost('import/createJob', {});
+    assert.equal(next.body.job_id, first.body.job_id + 1);
+  });
+});
+
