@@ -93,6 +93,63 @@ describe('odd but legal forms', () => {
   });
 });
 
+describe('text that is not UTF-8', () => {
+  let uploadId: number;
+
+  before(async () => {
+    const made = await phpPost('import/upload', {
+      url: toneUrl(1),
+      job_id: await newJob(),
+      meta: { Title: 'Kept' },
+    });
+    assertUploaded(made);
+    uploadId = made.body.upload_id;
+  });
+
+  const title = async () =>
+    (await fixture.stack.store.uploadById(uploadId))?.meta.Title;
+
+  test('Latin-1 from a PHP form or query is refused, not stored as U+FFFD', async () => {
+    // http_build_query of an ISO-8859-1 string: é is %E9.
+    const form = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.from(`upload_id=${uploadId}&meta%5BTitle%5D=Caf%E9`),
+    });
+    assertFailure(form, 400, 'invalid_parameter');
+    assert.deepEqual(form.body.parameters, ['meta[Title]']);
+
+    const query = await rawRequest(
+      `${api('import/setMetadata')}?token=${token}&upload_id=${uploadId}` +
+        '&meta%5BTitle%5D=Caf%E9',
+      {},
+    );
+    assertFailure(query, 400, 'invalid_parameter');
+    assert.deepEqual(query.body.parameters, ['meta[Title]']);
+
+    const json = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(`{"upload_id":${uploadId},"meta":{"Title":"Caf\xe9"}}`, 'latin1'),
+    });
+    assertFailure(json, 400, 'invalid_parameter');
+    assert.equal(await title(), 'Kept');
+  });
+
+  test('a form that names its charset is read in it', async () => {
+    const answer = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded; charset=ISO-8859-1',
+      },
+      body: Buffer.from(`upload_id=${uploadId}&meta%5BTitle%5D=Caf%E9+Noir`),
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.meta.Title, 'Café Noir');
+    assert.equal(await title(), 'Café Noir');
+  });
+});
+
 /** A job of its own, so a test's uploads meet no other test's bytes. */
 async function newJob(): Promise<number> {
   const made = await phpPost('import/createJob', {});

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
+import { charsetOf, formPairs, jsonText } from './form-text';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
@@ -42,7 +43,9 @@ export async function readParams(
 ): Promise<Params> {
   const params = emptyParams();
   const url = new URL(req.url ?? '/', 'http://gateway');
-  for (const [key, value] of url.searchParams) addPair(params, key, value);
+  for (const [key, value] of formPairs(url.search.slice(1))) {
+    addPair(params, key, value);
+  }
 
   const type = mediaType(req.headers['content-type']);
   if (req.method === 'GET' || req.method === 'HEAD') return params;
@@ -52,7 +55,7 @@ export async function readParams(
   } else if (type === 'application/json') {
     // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
     // Windows tools write one before the JSON.
-    const read = await readBody(req, options.maxBodyBytes);
+    const read = jsonText(await readBody(req, options.maxBodyBytes));
     const body = read.replace(/^\uFEFF/, '');
     if (body.length > 0) {
       const parsed = parseJson(body);
@@ -61,10 +64,13 @@ export async function readParams(
     }
   } else if (type === 'application/x-www-form-urlencoded') {
     const body = await readBody(req, options.maxBodyBytes);
-    for (const [key, value] of new URLSearchParams(body)) {
+    const charset = charsetOf(req.headers['content-type']);
+    for (const [key, value] of formPairs(body.toString('latin1'), charset)) {
       addPair(params, key, value);
     }
-  } else if ((await readBody(req, options.maxBodyBytes)).trim() !== '') {
+  } else if (
+    (await readBody(req, options.maxBodyBytes)).toString('utf8').trim() !== ''
+  ) {
     // Read to the end all the same, so the connection can be reused. A
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
@@ -102,7 +108,7 @@ function parseJson(body: string): unknown {
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -115,7 +121,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function readMultipart(
