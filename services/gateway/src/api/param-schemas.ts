@@ -174,8 +174,8 @@ function formatsParam(description: string) {
     )
     .meta({
       description:
-        `${description} A list (JSON array, or \`formats[]=mp3&formats[]=wav\`)` +
-        ' or one comma-separated text (`mp3,wav`).',
+        `${description} A list (JSON array, \`formats[]=mp3&formats[]=wav\`, ` +
+        'or `formats=mp3&formats=wav`) or one comma-separated text (`mp3,wav`).',
     });
 }
 
