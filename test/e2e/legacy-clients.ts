@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
+import {
+  makeDistinctTones,
+  startFixtureStack,
+  type FixtureStack,
+} from '@ingest/testkit';
 
 export interface Answer {
   status: number;
@@ -224,6 +231,13 @@ export function legacyClient(gatewayUrl: string, token: string) {
   const api = (endpoint: string) => `${gatewayUrl}/api/${endpoint}`;
   return {
     api,
+    /** A multipart body built by phpCurlUpload or pythonRequestsUpload. */
+    postMultipart(
+      endpoint: string,
+      form: { headers: Record<string, string>; body: Buffer },
+    ) {
+      return rawRequest(api(endpoint), { method: 'POST', ...form });
+    },
     /** POST http_build_query($params), the token in the URL. */
     phpPost(endpoint: string, params: Record<string, Value>) {
       return rawRequest(`${api(endpoint)}?token=${token}`, {
@@ -261,4 +275,26 @@ export function assertUploaded(answer: Answer) {
   assertShape(answer.body, UPLOAD_ANSWER);
   assert.equal(answer.body.status, 'uploaded');
   assertMetaIsText(answer.body.meta);
+}
+
+/** A stack with `tones` distinct tones, and a legacy client of its site. */
+export interface LegacyFixture extends LegacyClient {
+  fixture: FixtureStack;
+  token: string;
+  toneUrl(n: number): string;
+  tone(n: number): Promise<Buffer>;
+}
+
+export async function startLegacyFixture(tones: number): Promise<LegacyFixture> {
+  const fixture = await startFixtureStack({
+    fixtures: (dir) => makeDistinctTones(dir, tones),
+  });
+  const { token } = fixture.site;
+  return {
+    ...legacyClient(fixture.stack.gatewayUrl, token),
+    fixture,
+    token,
+    toneUrl: (n) => `${fixture.files.url}/tone-${n}.wav`,
+    tone: (n) => readFile(path.join(fixture.dir, `tone-${n}.wav`)),
+  };
 }

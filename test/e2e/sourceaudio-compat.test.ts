@@ -7,45 +7,36 @@
  * shapes, types included. Odd forms: sourceaudio-odd-forms.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  makeDistinctTones,
-  startFixtureStack,
-  type FixtureStack,
-} from '@ingest/testkit';
+import type { FixtureStack } from '@ingest/testkit';
 import {
   assertFailure,
+  assertMetaIsText,
   assertShape,
   assertUploaded,
-  legacyClient,
   phpCurlUpload,
   pythonRequestsUpload,
   rawRequest,
-  assertMetaIsText,
+  startLegacyFixture,
   UPLOAD_ANSWER,
-  type LegacyClient,
+  type LegacyFixture,
 } from './legacy-clients';
 
 let fixture: FixtureStack;
 let token: string;
-let api: LegacyClient['api'];
-let phpPost: LegacyClient['phpPost'];
-let phpGet: LegacyClient['phpGet'];
+let api: LegacyFixture['api'];
+let phpPost: LegacyFixture['phpPost'];
+let phpGet: LegacyFixture['phpGet'];
+let postMultipart: LegacyFixture['postMultipart'];
+let toneUrl: LegacyFixture['toneUrl'];
+let tone: LegacyFixture['tone'];
 
 before(async () => {
-  fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 6),
-  });
-  token = fixture.site.token;
-  ({ api, phpPost, phpGet } = legacyClient(fixture.stack.gatewayUrl, token));
+  ({ fixture, token, api, phpPost, phpGet, postMultipart, toneUrl, tone } =
+    await startLegacyFixture(6));
 });
 
 after(() => fixture?.close());
-
-const toneUrl = (n: number) => `${fixture.files.url}/tone-${n}.wav`;
-const tone = (n: number) => readFile(path.join(fixture.dir, `tone-${n}.wav`));
 
 describe('a SourceAudio integration, call by call', () => {
   const ids: Record<string, number> = {};
@@ -78,11 +69,7 @@ describe('a SourceAudio integration, call by call', () => {
       ],
       { name: 'file', filename: 'Low Tide.wav', bytes: await tone(2) },
     );
-    const answer = await rawRequest(api('import/upload'), {
-      method: 'POST',
-      headers,
-      body,
-    });
+    const answer = await postMultipart('import/upload', { headers, body });
     assertUploaded(answer);
     assert.deepEqual(answer.body.formats, ['mp3', 'aiff']);
     assert.equal(answer.body.meta.Filename, 'Low Tide.wav');
@@ -94,11 +81,7 @@ describe('a SourceAudio integration, call by call', () => {
       { token, 'meta[Artist]': 'Zoë', formats: 'mp3,flac' },
       { name: 'file', filename: 'Café Noir.wav', bytes: await tone(3) },
     );
-    const answer = await rawRequest(api('import/upload'), {
-      method: 'POST',
-      headers,
-      body,
-    });
+    const answer = await postMultipart('import/upload', { headers, body });
     assertUploaded(answer);
     assert.deepEqual(answer.body.formats, ['mp3', 'flac']);
     assert.equal(answer.body.meta.Filename, 'Café Noir.wav');

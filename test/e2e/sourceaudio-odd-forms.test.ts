@@ -5,43 +5,33 @@
  * Calls go over HTTP as PHP and Python's requests send them.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  makeDistinctTones,
-  startFixtureStack,
-  webhookReceiver,
-  type FixtureStack,
-} from '@ingest/testkit';
+import { webhookReceiver, type FixtureStack } from '@ingest/testkit';
 import {
   assertFailure,
   assertShape,
   assertUploaded,
-  legacyClient,
   pythonRequestsUpload,
   rawRequest,
-  type LegacyClient,
+  startLegacyFixture,
+  type LegacyFixture,
 } from './legacy-clients';
 
 let fixture: FixtureStack;
 let token: string;
-let api: LegacyClient['api'];
-let phpPost: LegacyClient['phpPost'];
-let phpGet: LegacyClient['phpGet'];
+let api: LegacyFixture['api'];
+let phpPost: LegacyFixture['phpPost'];
+let phpGet: LegacyFixture['phpGet'];
+let postMultipart: LegacyFixture['postMultipart'];
+let toneUrl: LegacyFixture['toneUrl'];
+let tone: LegacyFixture['tone'];
 
 before(async () => {
-  fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 2),
-  });
-  token = fixture.site.token;
-  ({ api, phpPost, phpGet } = legacyClient(fixture.stack.gatewayUrl, token));
+  ({ fixture, token, api, phpPost, phpGet, postMultipart, toneUrl, tone } =
+    await startLegacyFixture(2));
 });
 
 after(() => fixture?.close());
-
-const toneUrl = (n: number) => `${fixture.files.url}/tone-${n}.wav`;
-const tone = (n: number) => readFile(path.join(fixture.dir, `tone-${n}.wav`));
 
 describe('odd but legal forms', () => {
   test('repeated plain formats keys are one list, as requests sends a list', async () => {
@@ -51,11 +41,7 @@ describe('odd but legal forms', () => {
       { token, formats: ['mp3', 'flac'], job_id: String(await newJob()) },
       { name: 'file', filename: 'tone-1.wav', bytes: await tone(1) },
     );
-    const made = await rawRequest(api('import/upload'), {
-      method: 'POST',
-      headers,
-      body,
-    });
+    const made = await postMultipart('import/upload', { headers, body });
     assertUploaded(made);
     assert.deepEqual(made.body.formats, ['mp3', 'flac']);
 
