@@ -214,6 +214,17 @@ export function assertShape(
   assert.deepEqual(unexpected, [], `fields beyond SPEC: ${where}`);
 }
 
+/** A success: 200, JSON, and the fields SPEC gives (see assertShape). */
+export function assertAnswer(
+  answer: Answer,
+  fields: Record<string, FieldType>,
+  extras: string[] = [],
+) {
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.match(String(answer.headers['content-type']), /^application\/json/);
+  assertShape(answer.body, fields, extras);
+}
+
 /** A failure as SPEC §1 has it: its status, `error` text and `code`. */
 export function assertFailure(answer: Answer, status: number, code: string) {
   const where = JSON.stringify(answer.body);

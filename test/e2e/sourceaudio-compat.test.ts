@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FixtureStack } from '@ingest/testkit';
 import {
+  assertAnswer,
   assertFailure,
   assertMetaIsText,
   assertShape,
@@ -22,28 +22,20 @@ import {
   type LegacyFixture,
 } from './legacy-clients';
 
-let fixture: FixtureStack;
-let token: string;
-let api: LegacyFixture['api'];
-let phpPost: LegacyFixture['phpPost'];
-let phpGet: LegacyFixture['phpGet'];
-let postMultipart: LegacyFixture['postMultipart'];
-let toneUrl: LegacyFixture['toneUrl'];
-let tone: LegacyFixture['tone'];
+let t: LegacyFixture;
 
 before(async () => {
-  ({ fixture, token, api, phpPost, phpGet, postMultipart, toneUrl, tone } =
-    await startLegacyFixture(6));
+  t = await startLegacyFixture(6);
 });
 
-after(() => fixture?.close());
+after(() => t?.fixture.close());
 
 describe('a SourceAudio integration, call by call', () => {
   const ids: Record<string, number> = {};
 
   test('upload by url: a PHP form POST with meta[...] and formats[0]', async () => {
-    const answer = await phpPost('import/upload', {
-      url: toneUrl(1),
+    const answer = await t.phpPost('import/upload', {
+      url: t.toneUrl(1),
       formats: ['wav', 'mp3'],
       meta: { Title: 'Blue Hour', 'Custom: External ID': 'SA 1', BPM: 120 },
       autopublish: false,
@@ -62,14 +54,14 @@ describe('a SourceAudio integration, call by call', () => {
   test('upload a file as PHP curl sends it (Expect: 100-continue)', async () => {
     const { headers, body } = phpCurlUpload(
       [
-        ['token', token],
+        ['token', t.token],
         ['meta[Title]', 'Low Tide'],
         ['formats[0]', 'mp3'],
         ['formats[1]', 'aiff'],
       ],
-      { name: 'file', filename: 'Low Tide.wav', bytes: await tone(2) },
+      { name: 'file', filename: 'Low Tide.wav', bytes: await t.tone(2) },
     );
-    const answer = await postMultipart('import/upload', { headers, body });
+    const answer = await t.postMultipart('import/upload', { headers, body });
     assertUploaded(answer);
     assert.deepEqual(answer.body.formats, ['mp3', 'aiff']);
     assert.equal(answer.body.meta.Filename, 'Low Tide.wav');
@@ -78,10 +70,10 @@ describe('a SourceAudio integration, call by call', () => {
 
   test('upload a file as Python requests sends it', async () => {
     const { headers, body } = pythonRequestsUpload(
-      { token, 'meta[Artist]': 'Zoë', formats: 'mp3,flac' },
-      { name: 'file', filename: 'Café Noir.wav', bytes: await tone(3) },
+      { token: t.token, 'meta[Artist]': 'Zoë', formats: 'mp3,flac' },
+      { name: 'file', filename: 'Café Noir.wav', bytes: await t.tone(3) },
     );
-    const answer = await postMultipart('import/upload', { headers, body });
+    const answer = await t.postMultipart('import/upload', { headers, body });
     assertUploaded(answer);
     assert.deepEqual(answer.body.formats, ['mp3', 'flac']);
     assert.equal(answer.body.meta.Filename, 'Café Noir.wav');
@@ -90,12 +82,11 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('setMetadata by GET: brackets, a blank clears a field', async () => {
-    const answer = await phpGet('import/setMetadata', {
+    const answer = await t.phpGet('import/setMetadata', {
       upload_id: ids.first,
       meta: { Album: 'Tides', BPM: '', 'Writer 1 First Name': 'Ann' },
     });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, {
+    assertAnswer(answer, {
       result: 'string',
       upload_id: 'number',
       meta: 'object',
@@ -109,15 +100,14 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('setFormats: formats[] keys, any case, trailing slash', async () => {
-    const answer = await rawRequest(`${api('import/setFormats/')}?token=${token}`, {
+    const answer = await rawRequest(`${t.api('import/setFormats/')}?token=${t.token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: Buffer.from(
         `upload_id=${ids.first}&formats%5B%5D=MP3&formats%5B%5D=wav&formats%5B%5D=aiff`,
       ),
     });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, { result: 'string', track: 'object' });
+    assertAnswer(answer, { result: 'string', track: 'object' });
     assert.equal(answer.body.result, 'success');
     assertShape(answer.body.track, { ...UPLOAD_ANSWER, added: 'string[]' });
     assert.equal(answer.body.track.upload_id, ids.first);
@@ -126,9 +116,8 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('getAvailableFields: SPEC\'s fieldset and the site\'s custom fields', async () => {
-    const answer = await phpGet('import/getAvailableFields', {});
-    assert.equal(answer.status, 200);
-    assertShape(answer.body, { fields: 'string[]', custom_fields: 'string[]' });
+    const answer = await t.phpGet('import/getAvailableFields', {});
+    assertAnswer(answer, { fields: 'string[]', custom_fields: 'string[]' });
     for (const name of ['Title', 'Artist', 'ISRC', 'Track Number', 'Filename']) {
       assert.ok(answer.body.fields.includes(name), name);
     }
@@ -136,7 +125,7 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('checkJob by GET: all four counters, as numbers', async () => {
-    const answer = await phpGet('import/checkJob', {});
+    const answer = await t.phpGet('import/checkJob', {});
     assert.equal(answer.status, 200);
     assertShape(
       answer.body,
@@ -152,9 +141,8 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('list before publishing: uploads in order, no track ids yet', async () => {
-    const answer = await phpGet('import/list', { job_id: ids.job });
-    assert.equal(answer.status, 200);
-    assertShape(answer.body, { job_id: 'number', state: 'string', tracks: 'array' });
+    const answer = await t.phpGet('import/list', { job_id: ids.job });
+    assertAnswer(answer, { job_id: 'number', state: 'string', tracks: 'array' });
     assert.deepEqual(
       answer.body.tracks.map((t: any) => t.upload_id),
       [ids.first, ids.second, ids.third],
@@ -171,20 +159,18 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('delete one upload by form POST: {result, deleted}', async () => {
-    const extra = await phpPost('import/upload', { url: toneUrl(4) });
+    const extra = await t.phpPost('import/upload', { url: t.toneUrl(4) });
     assertUploaded(extra);
-    const answer = await phpPost('import/delete', {
+    const answer = await t.phpPost('import/delete', {
       upload_id: extra.body.upload_id,
     });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, { result: 'string', deleted: 'number' });
+    assertAnswer(answer, { result: 'string', deleted: 'number' });
     assert.deepEqual(answer.body, { result: 'success', deleted: 1 });
   });
 
   test('publish: SPEC\'s answer, then the job runs to complete', async () => {
-    const answer = await phpPost('import/publish', { job_id: ids.job });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, {
+    const answer = await t.phpPost('import/publish', { job_id: ids.job });
+    assertAnswer(answer, {
       result: 'string',
       job_id: 'number',
       queued: 'number',
@@ -192,17 +178,17 @@ describe('a SourceAudio integration, call by call', () => {
     });
     assert.equal(answer.body.result, 'success');
     assert.equal(answer.body.queued, 3);
-    await fixture.stack.waitForJob(token, ids.job);
+    await t.fixture.stack.waitForJob(t.token, ids.job);
 
-    const closed = await phpPost('import/upload', {
-      url: toneUrl(5),
+    const closed = await t.phpPost('import/upload', {
+      url: t.toneUrl(5),
       job_id: ids.job,
     });
     assertFailure(closed, 409, 'job_closed');
   });
 
   test('list and getById once published: track ids as numbers', async () => {
-    const listed = await phpGet('import/list', { job_id: ids.job });
+    const listed = await t.phpGet('import/list', { job_id: ids.job });
     assert.equal(listed.body.state, 'complete');
     for (const row of listed.body.tracks) {
       assertShape(
@@ -215,21 +201,20 @@ describe('a SourceAudio integration, call by call', () => {
     const first = listed.body.tracks[0];
     ids.track = first.track_id;
 
-    const got = await phpGet('tracks/getById', { track_id: ids.track });
-    assert.equal(got.status, 200);
-    assertShape(got.body, { track: 'object' });
+    const got = await t.phpGet('tracks/getById', { track_id: ids.track });
+    assertAnswer(got, { track: 'object' });
     assert.equal(got.body.track.track_id, ids.track);
     assert.equal(got.body.track.upload_id, first.upload_id);
   });
 
   test('download: the mp3 by default, its type and length, ranges', async () => {
-    const whole = await phpGet('tracks/download', { track_id: ids.track });
+    const whole = await t.phpGet('tracks/download', { track_id: ids.track });
     assert.equal(whole.status, 200);
     assert.equal(whole.headers['content-type'], 'audio/mpeg');
     assert.equal(Number(whole.headers['content-length']), whole.bytes.length);
 
     const part = await rawRequest(
-      `${api('tracks/download')}?token=${token}&track_id=${ids.track}&format=WAV`,
+      `${t.api('tracks/download')}?token=${t.token}&track_id=${ids.track}&format=WAV`,
       { headers: { range: 'bytes=0-11' } },
     );
     assert.equal(part.status, 206);
@@ -239,12 +224,11 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('a track update answers {result: uploaded, update_to, update_id}', async () => {
-    const answer = await phpPost('import/upload', {
-      url: toneUrl(6),
+    const answer = await t.phpPost('import/upload', {
+      url: t.toneUrl(6),
       track_id: ids.track,
     });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, {
+    assertAnswer(answer, {
       result: 'string',
       update_to: 'number',
       update_id: 'number',
@@ -252,7 +236,7 @@ describe('a SourceAudio integration, call by call', () => {
     assert.equal(answer.body.result, 'uploaded');
     assert.equal(answer.body.update_to, ids.track);
 
-    const dropped = await phpPost('import/delete', {
+    const dropped = await t.phpPost('import/delete', {
       update_id: answer.body.update_id,
     });
     assert.deepEqual(dropped.body, { result: 'success', deleted: 1 });
@@ -260,34 +244,34 @@ describe('a SourceAudio integration, call by call', () => {
 });
 
 describe('failures as SPEC §1 has them', () => {
-  test('no token, a wrong one: 401 with error and code', async () => {
-    assertFailure(await rawRequest(api('import/checkJob'), {}), 401, 'unauthorized');
+  test('no t.token, a wrong one: 401 with error and code', async () => {
+    assertFailure(await rawRequest(t.api('import/checkJob'), {}), 401, 'unauthorized');
     assertFailure(
-      await rawRequest(`${api('import/checkJob')}?token=nope`, {}),
+      await rawRequest(`${t.api('import/checkJob')}?token=nope`, {}),
       401,
       'unauthorized',
     );
   });
 
   test('another site\'s ids answer 404, never data', async () => {
-    const other = await fixture.stack.createSite();
+    const other = await t.fixture.stack.createSite();
     const answer = await rawRequest(
-      `${api('import/checkJob')}?token=${other.token}&job_id=1`,
+      `${t.api('import/checkJob')}?token=${other.token}&job_id=1`,
       {},
     );
     assertFailure(answer, 404, 'not_found');
   });
 
   test('an unknown meta field names itself and changes nothing', async () => {
-    const made = await phpPost('import/upload', { url: toneUrl(4) });
+    const made = await t.phpPost('import/upload', { url: t.toneUrl(4) });
     assertUploaded(made);
-    const answer = await phpPost('import/setMetadata', {
+    const answer = await t.phpPost('import/setMetadata', {
       upload_id: made.body.upload_id,
       meta: { Title: 'Kept out', Colour: 'red' },
     });
     assertFailure(answer, 400, 'unknown_fields');
     assert.deepEqual(answer.body.fields, ['Colour']);
-    const upload = await fixture.stack.store.uploadById(made.body.upload_id);
+    const upload = await t.fixture.stack.store.uploadById(made.body.upload_id);
     assert.notEqual(upload?.meta.Title, 'Kept out');
   });
 });

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { webhookReceiver, type FixtureStack } from '@ingest/testkit';
+import { webhookReceiver } from '@ingest/testkit';
 import {
+  assertAnswer,
   assertFailure,
-  assertShape,
   assertUploaded,
   pythonRequestsUpload,
   rawRequest,
@@ -17,36 +17,28 @@ import {
   type LegacyFixture,
 } from './legacy-clients';
 
-let fixture: FixtureStack;
-let token: string;
-let api: LegacyFixture['api'];
-let phpPost: LegacyFixture['phpPost'];
-let phpGet: LegacyFixture['phpGet'];
-let postMultipart: LegacyFixture['postMultipart'];
-let toneUrl: LegacyFixture['toneUrl'];
-let tone: LegacyFixture['tone'];
+let t: LegacyFixture;
 
 before(async () => {
-  ({ fixture, token, api, phpPost, phpGet, postMultipart, toneUrl, tone } =
-    await startLegacyFixture(2));
+  t = await startLegacyFixture(2);
 });
 
-after(() => fixture?.close());
+after(() => t?.fixture.close());
 
 describe('odd but legal forms', () => {
   test('repeated plain formats keys are one list, as requests sends a list', async () => {
     // data={'formats': ['mp3', 'flac']} goes out as two `formats` fields;
     // so do Go's url.Values and most Java clients.
     const { headers, body } = pythonRequestsUpload(
-      { token, formats: ['mp3', 'flac'], job_id: String(await newJob()) },
-      { name: 'file', filename: 'tone-1.wav', bytes: await tone(1) },
+      { token: t.token, formats: ['mp3', 'flac'], job_id: String(await newJob()) },
+      { name: 'file', filename: 'tone-1.wav', bytes: await t.tone(1) },
     );
-    const made = await postMultipart('import/upload', { headers, body });
+    const made = await t.postMultipart('import/upload', { headers, body });
     assertUploaded(made);
     assert.deepEqual(made.body.formats, ['mp3', 'flac']);
 
     const changed = await rawRequest(
-      `${api('import/setFormats')}?token=${token}&formats=WAV`,
+      `${t.api('import/setFormats')}?token=${t.token}&formats=WAV`,
       {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -61,19 +53,19 @@ describe('odd but legal forms', () => {
 
   test('ids given as decimal text with leading zeros', async () => {
     const jobId = await newJob();
-    const made = await phpPost('import/upload', {
-      url: toneUrl(2),
+    const made = await t.phpPost('import/upload', {
+      url: t.toneUrl(2),
       job_id: `000${jobId}`,
     });
     assertUploaded(made);
     const uploadId = made.body.upload_id;
-    const changed = await phpGet('import/setMetadata', {
+    const changed = await t.phpGet('import/setMetadata', {
       upload_id: `0${uploadId}`,
       meta: { Title: 'Padded' },
     });
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     assert.equal(changed.body.upload_id, uploadId);
-    const checked = await phpGet('import/checkJob', { job_id: `0${jobId}` });
+    const checked = await t.phpGet('import/checkJob', { job_id: `0${jobId}` });
     assert.equal(checked.body.job_id, jobId);
     assert.equal(checked.body.q, 1);
   });
@@ -83,8 +75,8 @@ describe('text that is not UTF-8', () => {
   let uploadId: number;
 
   before(async () => {
-    const made = await phpPost('import/upload', {
-      url: toneUrl(1),
+    const made = await t.phpPost('import/upload', {
+      url: t.toneUrl(1),
       job_id: await newJob(),
       meta: { Title: 'Kept' },
     });
@@ -93,11 +85,11 @@ describe('text that is not UTF-8', () => {
   });
 
   const title = async () =>
-    (await fixture.stack.store.uploadById(uploadId))?.meta.Title;
+    (await t.fixture.stack.store.uploadById(uploadId))?.meta.Title;
 
   test('Latin-1 from a PHP form or query is refused, not stored as U+FFFD', async () => {
     // http_build_query of an ISO-8859-1 string: é is %E9.
-    const form = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+    const form = await rawRequest(`${t.api('import/setMetadata')}?token=${t.token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: Buffer.from(`upload_id=${uploadId}&meta%5BTitle%5D=Caf%E9`),
@@ -106,14 +98,14 @@ describe('text that is not UTF-8', () => {
     assert.deepEqual(form.body.parameters, ['meta[Title]']);
 
     const query = await rawRequest(
-      `${api('import/setMetadata')}?token=${token}&upload_id=${uploadId}` +
+      `${t.api('import/setMetadata')}?token=${t.token}&upload_id=${uploadId}` +
         '&meta%5BTitle%5D=Caf%E9',
       {},
     );
     assertFailure(query, 400, 'invalid_parameter');
     assert.deepEqual(query.body.parameters, ['meta[Title]']);
 
-    const json = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+    const json = await rawRequest(`${t.api('import/setMetadata')}?token=${t.token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: Buffer.from(`{"upload_id":${uploadId},"meta":{"Title":"Caf\xe9"}}`, 'latin1'),
@@ -123,7 +115,7 @@ describe('text that is not UTF-8', () => {
   });
 
   test('a form that names its charset is read in it', async () => {
-    const answer = await rawRequest(`${api('import/setMetadata')}?token=${token}`, {
+    const answer = await rawRequest(`${t.api('import/setMetadata')}?token=${t.token}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded; charset=ISO-8859-1',
@@ -138,36 +130,35 @@ describe('text that is not UTF-8', () => {
 
 /** A job of its own, so a test's uploads meet no other test's bytes. */
 async function newJob(): Promise<number> {
-  const made = await phpPost('import/createJob', {});
+  const made = await t.phpPost('import/createJob', {});
   assert.equal(made.status, 200, JSON.stringify(made.body));
   return made.body.job_id;
 }
 
 describe('createJob', () => {
   test('answers {job_id} alone; parameters of its own are ignored', async () => {
-    const answer = await phpPost('import/createJob', {
+    const answer = await t.phpPost('import/createJob', {
       name: 'Spring batch',
       email: 'ops@example.com',
       client_batch: 'b-7',
       callback: 'x',
     });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assertShape(answer.body, { job_id: 'number' });
-    const job = await fixture.stack.store.jobById(answer.body.job_id);
+    assertAnswer(answer, { job_id: 'number' });
+    const job = await t.fixture.stack.store.jobById(answer.body.job_id);
     assert.equal(job?.name, 'Spring batch');
     assert.equal(job?.email, 'ops@example.com');
   });
 
   test('takes oncomplete: the job is told there, as publish would', async () => {
-    const hooks = await webhookReceiver(fixture.site.secret);
+    const hooks = await webhookReceiver(t.fixture.site.secret);
     try {
       const target = `${hooks.url}/done`;
-      const made = await phpPost('import/createJob', { oncomplete: target });
+      const made = await t.phpPost('import/createJob', { oncomplete: target });
       assert.equal(made.status, 200, JSON.stringify(made.body));
       const jobId = made.body.job_id;
 
-      assertUploaded(await phpPost('import/upload', { url: toneUrl(1), job_id: jobId }));
-      const published = await phpPost('import/publish', { job_id: jobId });
+      assertUploaded(await t.phpPost('import/upload', { url: t.toneUrl(1), job_id: jobId }));
+      const published = await t.phpPost('import/publish', { job_id: jobId });
       assert.equal(published.status, 200, JSON.stringify(published.body));
       assert.equal(published.body.oncomplete, target);
       const [hook] = await hooks.waitFor(1);
@@ -180,10 +171,10 @@ describe('createJob', () => {
   });
 
   test('a bad oncomplete is refused, and no job is made', async () => {
-    const first = await phpPost('import/createJob', {});
-    const answer = await phpPost('import/createJob', { oncomplete: 'not an address' });
+    const first = await t.phpPost('import/createJob', {});
+    const answer = await t.phpPost('import/createJob', { oncomplete: 'not an address' });
     assertFailure(answer, 400, 'invalid_address');
-    const next = await phpPost('import/createJob', {});
+    const next = await t.phpPost('import/createJob', {});
     assert.equal(next.body.job_id, first.body.job_id + 1);
   });
 });
