@@ -172,6 +172,23 @@ export function pythonRequestsUpload(
   };
 }
 
+/**
+ * What a browser sends for an HTML form posted to the API: fields in
+ * form order, the file input last; an input left empty is a part with
+ * `filename=""`, no bytes and `application/octet-stream`.
+ */
+export function browserFormUpload(
+  fields: [string, string][],
+  file: FilePart,
+): { headers: Record<string, string>; body: Buffer } {
+  const boundary = `----WebKitFormBoundary${randomBytes(8).toString('hex')}`;
+  const type = file.bytes.length === 0 ? 'application/octet-stream' : 'audio/wav';
+  return {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: multipart(boundary, fields, file, [`Content-Type: ${type}`], false),
+  };
+}
+
 /** The JSON types SPEC gives each answer field. */
 export type FieldType =
   | 'number'

@@ -11,6 +11,7 @@ import {
   assertAnswer,
   assertFailure,
   assertUploaded,
+  browserFormUpload,
   pythonRequestsUpload,
   rawRequest,
   startLegacyFixture,
@@ -49,6 +50,28 @@ describe('odd but legal forms', () => {
     );
     assert.equal(changed.status, 200, JSON.stringify(changed.body));
     assert.deepEqual(changed.body.track.formats, ['wav', 'mp3', 'aiff']);
+  });
+
+  test('a file input left empty counts as absent, as a blank value does', async () => {
+    // An HTML form with a url field and an unused file input.
+    const jobId = String(await newJob());
+    const blank = { name: 'file', filename: '', bytes: Buffer.alloc(0) };
+    const made = await t.postMultipart(
+      'import/upload',
+      browserFormUpload(
+        [['token', t.token], ['url', t.toneUrl(2)], ['job_id', jobId]],
+        blank,
+      ),
+    );
+    assertUploaded(made);
+    assert.equal(made.body.meta.Filename, 'tone-2.wav');
+
+    const none = await t.postMultipart(
+      'import/upload',
+      browserFormUpload([['token', t.token], ['job_id', jobId]], blank),
+    );
+    assertFailure(none, 400, 'invalid_parameter');
+    assert.deepEqual(none.body.parameters, ['url', 'file']);
   });
 
   test('ids given as decimal text with leading zeros', async () => {
