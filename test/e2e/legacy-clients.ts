@@ -209,7 +209,8 @@ function typeOf(value: unknown): string {
 
 /**
  * Checks an answer field by field: every field SPEC names is there with
- * its type, and nothing else is there but the documented `extras`.
+ * its type and in SPEC's order, and nothing else is there but the
+ * documented `extras`.
  */
 export function assertShape(
   body: Record<string, unknown>,
@@ -229,6 +230,10 @@ export function assertShape(
     (key) => !(key in fields) && !extras.includes(key),
   );
   assert.deepEqual(unexpected, [], `fields beyond SPEC: ${where}`);
+  // In SPEC's order too: a client may read an answer by position
+  // (PHP's list() over array_values of a decoded answer).
+  const order = Object.keys(body).filter((key) => key in fields);
+  assert.deepEqual(order, Object.keys(fields), `order of fields: ${where}`);
 }
 
 /** A success: 200, JSON, and the fields SPEC gives (see assertShape). */

@@ -7,6 +7,8 @@
  * shapes, types included. Odd forms: sourceaudio-odd-forms.test.ts.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   assertAnswer,
@@ -168,6 +170,17 @@ describe('a SourceAudio integration, call by call', () => {
     assert.deepEqual(answer.body, { result: 'success', deleted: 1 });
   });
 
+  test('a cut file is taken, to error in the pipeline', async () => {
+    // Its header declares 1.1 s; 0.1 s of it is there.
+    const cut = (await t.tone(1)).subarray(0, 20_000);
+    await writeFile(path.join(t.fixture.dir, 'cut.wav'), cut);
+    const answer = await t.phpPost('import/upload', {
+      url: `${t.fixture.files.url}/cut.wav`,
+    });
+    assertUploaded(answer);
+    ids.cut = answer.body.upload_id;
+  });
+
   test('publish: SPEC\'s answer, then the job runs to complete', async () => {
     const answer = await t.phpPost('import/publish', { job_id: ids.job });
     assertAnswer(answer, {
@@ -177,8 +190,9 @@ describe('a SourceAudio integration, call by call', () => {
       oncomplete: 'string|null',
     });
     assert.equal(answer.body.result, 'success');
-    assert.equal(answer.body.queued, 3);
-    await t.fixture.stack.waitForJob(t.token, ids.job);
+    assert.equal(answer.body.queued, 4);
+    const done = await t.fixture.stack.waitForJob(t.token, ids.job);
+    assert.deepEqual([done.q, done.i, done.d, done.e], [0, 0, 3, 1]);
 
     const closed = await t.phpPost('import/upload', {
       url: t.toneUrl(5),
@@ -190,7 +204,12 @@ describe('a SourceAudio integration, call by call', () => {
   test('list and getById once published: track ids as numbers', async () => {
     const listed = await t.phpGet('import/list', { job_id: ids.job });
     assert.equal(listed.body.state, 'complete');
-    for (const row of listed.body.tracks) {
+    const rows = listed.body.tracks;
+    assert.deepEqual(
+      rows.map((row: any) => row.upload_id),
+      [ids.first, ids.second, ids.third, ids.cut],
+    );
+    for (const row of rows.slice(0, 3)) {
       assertShape(
         row,
         { upload_id: 'number', track_id: 'number', status: 'string', formats: 'string[]' },
@@ -198,7 +217,22 @@ describe('a SourceAudio integration, call by call', () => {
       );
       assert.equal(row.status, 'published');
     }
-    const first = listed.body.tracks[0];
+    const errored = rows[3];
+    assertShape(
+      errored,
+      {
+        upload_id: 'number',
+        track_id: 'number|null',
+        status: 'string',
+        formats: 'string[]',
+        error: 'string',
+      },
+      ['error_code'],
+    );
+    assert.equal(errored.status, 'error');
+    assert.equal(errored.track_id, null);
+    assert.match(errored.error, /truncated/);
+    const first = rows[0];
     ids.track = first.track_id;
 
     const got = await t.phpGet('tracks/getById', { track_id: ids.track });
