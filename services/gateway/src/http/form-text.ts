@@ -37,19 +37,20 @@ function decoderOf(charset: string): TextDecoder {
  * byte as sent (a body read as latin1; a query string is ASCII).
  */
 function pieceBytes(raw: string): Buffer {
-  const bytes: number[] = [];
+  const bytes = Buffer.allocUnsafe(raw.length);
+  let length = 0;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === 0x2b) {
-      bytes.push(0x20);
+      bytes[length++] = 0x20;
     } else if (c === 0x25 && HEX.test(raw.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      bytes[length++] = parseInt(raw.slice(i + 1, i + 3), 16);
       i += 2;
     } else {
-      bytes.push(c & 0xff);
+      bytes[length++] = c & 0xff;
     }
   }
-  return Buffer.from(bytes);
+  return bytes.subarray(0, length);
 }
 
 /**
