@@ -94,41 +94,42 @@ export interface FilePart {
 function multipart(
   boundary: string,
   fields: [string, string][],
-  file: FilePart,
+  file: FilePart | undefined,
   fileHeaders: string[],
-  fileFirst: boolean,
 ): Buffer {
   const field = ([name, value]: [string, string]) =>
     Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="${name}"` +
         `\r\n\r\n${value}\r\n`,
     );
-  const filePart = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; ` +
-        `filename="${file.filename}"\r\n${fileHeaders.map((h) => `${h}\r\n`).join('')}` +
-        '\r\n',
-    ),
-    file.bytes,
-    Buffer.from('\r\n'),
-  ]);
-  const parts = fields.map(field);
+  const fileParts = file
+    ? [
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; ` +
+            `filename="${file.filename}"\r\n` +
+            fileHeaders.map((h) => `${h}\r\n`).join('') +
+            '\r\n',
+        ),
+        file.bytes,
+        Buffer.from('\r\n'),
+      ]
+    : [];
   return Buffer.concat([
-    ...(fileFirst ? [filePart, ...parts] : [...parts, filePart]),
+    ...fields.map(field),
+    ...fileParts,
     Buffer.from(`--${boundary}--\r\n`),
   ]);
 }
 
 /**
- * What PHP's curl sends for `CURLOPT_POSTFIELDS => [..., 'file' => new
- * CURLFile(...)]`: libcurl's boundary, `application/octet-stream` on the
- * file, parts in array order, and `Expect: 100-continue` (libcurl asks
- * for it on any multipart body).
+ * What PHP's curl sends for `CURLOPT_POSTFIELDS => [...]` (an array is
+ * always sent multipart), with `'file' => new CURLFile(...)` last when a
+ * file is given: libcurl's boundary, `application/octet-stream` on the
+ * file, parts in array order, and `Expect: 100-continue`.
  */
-export function phpCurlUpload(
+export function phpCurlForm(
   fields: [string, string][],
-  file: FilePart,
-  fileFirst = false,
+  file?: FilePart,
 ): { headers: Record<string, string>; body: Buffer } {
   const boundary = `------------------------${randomBytes(8).toString('hex')}`;
   return {
@@ -137,13 +138,7 @@ export function phpCurlUpload(
       expect: '100-continue',
       accept: '*/*',
     },
-    body: multipart(
-      boundary,
-      fields,
-      file,
-      ['Content-Type: application/octet-stream'],
-      fileFirst,
-    ),
+    body: multipart(boundary, fields, file, ['Content-Type: application/octet-stream']),
   };
 }
 
@@ -168,7 +163,7 @@ export function pythonRequestsUpload(
       'user-agent': 'python-requests/2.32.3',
       accept: '*/*',
     },
-    body: multipart(boundary, fields, file, [], false),
+    body: multipart(boundary, fields, file, []),
   };
 }
 
@@ -185,7 +180,7 @@ export function browserFormUpload(
   const type = file.bytes.length === 0 ? 'application/octet-stream' : 'audio/wav';
   return {
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-    body: multipart(boundary, fields, file, [`Content-Type: ${type}`], false),
+    body: multipart(boundary, fields, file, [`Content-Type: ${type}`]),
   };
 }
 
@@ -264,7 +259,7 @@ export function legacyClient(gatewayUrl: string, token: string) {
   const api = (endpoint: string) => `${gatewayUrl}/api/${endpoint}`;
   return {
     api,
-    /** A multipart body built by phpCurlUpload or pythonRequestsUpload. */
+    /** A multipart body built by phpCurlForm, pythonRequestsUpload… */
     postMultipart(
       endpoint: string,
       form: { headers: Record<string, string>; body: Buffer },

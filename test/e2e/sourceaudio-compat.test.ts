@@ -16,7 +16,7 @@ import {
   assertMetaIsText,
   assertShape,
   assertUploaded,
-  phpCurlUpload,
+  phpCurlForm,
   pythonRequestsUpload,
   rawRequest,
   startLegacyFixture,
@@ -54,7 +54,7 @@ describe('a SourceAudio integration, call by call', () => {
   });
 
   test('upload a file as PHP curl sends it (Expect: 100-continue)', async () => {
-    const { headers, body } = phpCurlUpload(
+    const { headers, body } = phpCurlForm(
       [
         ['token', t.token],
         ['meta[Title]', 'Low Tide'],
@@ -160,12 +160,17 @@ describe('a SourceAudio integration, call by call', () => {
     }
   });
 
-  test('delete one upload by form POST: {result, deleted}', async () => {
+  test('delete one upload as PHP curl posts an array: {result, deleted}', async () => {
     const extra = await t.phpPost('import/upload', { url: t.toneUrl(4) });
     assertUploaded(extra);
-    const answer = await t.phpPost('import/delete', {
-      upload_id: extra.body.upload_id,
-    });
+    // PHP's curl with an array: multipart, even with no file.
+    const answer = await t.postMultipart(
+      'import/delete',
+      phpCurlForm([
+        ['token', t.token],
+        ['upload_id', String(extra.body.upload_id)],
+      ]),
+    );
     assertAnswer(answer, { result: 'string', deleted: 'number' });
     assert.deepEqual(answer.body, { result: 'success', deleted: 1 });
   });
