@@ -177,7 +177,7 @@ export class IngestClient {
   }
 
   createJob(
-    job: { name?: string; email?: string } = {},
+    job: { name?: string; email?: string; oncomplete?: string } = {},
     options: KeyedCallOptions = {},
   ): Promise<CreateJobResult> {
     return this.call(`${IMPORT}/createJob`, job, {

@@ -152,27 +152,18 @@ export class StateStore {
     return job;
   }
 
+  /** A job made by createJob; `oncomplete` is set with it, in one step. */
   async createJob(
     siteId: number,
-    input: { name?: string; email?: string },
-  ): Promise<Job> {
-    return this.newJob(siteId, {
-      name: input.name ?? '',
-      email: input.email,
-      created: true,
-    });
-  }
-
-  private async newJob(
-    siteId: number,
-    input: { name: string; email?: string; created: boolean },
+    input: { name?: string; email?: string; oncomplete?: string },
   ): Promise<Job> {
     const job: Job = {
       id: await this.nextId('job'),
       siteId,
-      name: input.name,
-      created: input.created,
+      name: input.name ?? '',
+      created: true,
       email: input.email,
+      oncomplete: input.oncomplete,
       state: 'open',
       createdAt: now(),
     };

@@ -113,7 +113,8 @@ export const API_ENDPOINTS = {
     summary: 'Create a job',
     description:
       "A job separate from the site's main job. It emails `email` (default: " +
-      "the site's contact address) when it completes.",
+      "the site's contact address) when it completes, and tells " +
+      '`oncomplete` too when one is given (a later value replaces it).',
     params: params.createJobParams,
     response: answers.createJobResponse,
     errors: ['invalid_address', ...IDEMPOTENCY_ERRORS],

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { OUTPUT_FORMATS, isOutputFormat } from '@ingest/core';
-import { PARAM_LIMITS } from '../http/params';
+import { ID_TEXT, PARAM_LIMITS } from '../http/params';
 
 /**
  * The parameters of every endpoint (SPEC §1–§2), as zod schemas. They are
@@ -17,7 +17,6 @@ function says(problem: string) {
     issue.input === undefined ? 'is required' : problem;
 }
 
-const ID_TEXT = /^[1-9][0-9]{0,14}$/;
 const MAX_ID = 999_999_999_999_999;
 
 /** A positive integer id, given as a number or as its decimal text. */
@@ -175,8 +174,8 @@ function formatsParam(description: string) {
     )
     .meta({
       description:
-        `${description} A list (JSON array, or \`formats[]=mp3&formats[]=wav\`)` +
-        ' or one comma-separated text (`mp3,wav`).',
+        `${description} A list (JSON array, \`formats[]=mp3&formats[]=wav\`, ` +
+        'or `formats=mp3&formats=wav`) or one comma-separated text (`mp3,wav`).',
     });
 }
 
@@ -259,6 +258,7 @@ export const createJobParams = z.looseObject({
     "One address told when the job completes; default: the site's " +
       'contact address.',
   ),
+  oncomplete,
 });
 
 export const publishParams = z.looseObject({

@@ -125,6 +125,36 @@ test('hostile shapes are refused', () => {
   }, /more than/);
 });
 
+test('a list parameter repeated without brackets is one list', () => {
+  // Python requests, Go's url.Values: formats=mp3&formats=wav.
+  const repeated = emptyParams();
+  addPair(repeated, 'formats', 'mp3');
+  addPair(repeated, 'formats', 'wav,aiff');
+  addPair(repeated, 'formats', 'mp3');
+  assert.deepEqual(list(repeated, 'formats'), ['mp3', 'wav', 'aiff', 'mp3']);
+
+  const mixed = emptyParams();
+  addPair(mixed, 'formats', 'mp3');
+  addPair(mixed, 'formats', 'wav');
+  addPair(mixed, 'formats[]', 'aiff');
+  assert.throws(() => list(mixed, 'formats'), /both as formats\[\] and as text/);
+
+  const one = emptyParams();
+  addPair(one, 'format', 'mp3');
+  assert.throws(() => addPair(one, 'format', 'wav'), /given twice/);
+});
+
+test('ids as decimal text may carry leading zeros', () => {
+  const padded = emptyParams();
+  addPair(padded, 'upload_id', '0042');
+  assert.equal(id(padded, 'upload_id'), 42);
+  for (const bad of ['0', '000', '4.0', '-4', '0x2a', '1e3']) {
+    const params = emptyParams();
+    addPair(params, 'upload_id', bad);
+    assert.throws(() => id(params, 'upload_id'), /positive integer/, bad);
+  }
+});
+
 test('one parameter given twice must agree with itself', () => {
   const same = emptyParams();
   addPair(same, 'token', 'abc');

@@ -82,6 +82,12 @@ export function addPair(params: Params, key: string, value: unknown) {
     return;
   }
   const earlier = params.values.get(name);
+  if (earlier !== undefined && earlier !== text && LISTS.has(name)) {
+    // `formats=mp3&formats=wav`: how Python requests, Go's url.Values and
+    // Java clients send a list. Each may itself be `a,b`.
+    params.values.set(name, scalar(name, `${earlier},${text}`));
+    return;
+  }
   if (earlier !== undefined && earlier !== text) {
     // Which of two ids a call meant cannot be guessed (think `delete`).
     throw new ApiError(
@@ -331,11 +337,18 @@ export function text(params: Params, name: string): string | undefined {
   return value ? value : undefined;
 }
 
+/**
+ * An id as decimal text: at most 15 significant digits (999…9 is still
+ * exact as a double). Leading zeros are taken (`007` is 7), as PHP's
+ * `(int)` and every form reader take them.
+ */
+export const ID_TEXT = /^0*[1-9][0-9]{0,14}$/;
+
 /** A positive integer id, or undefined when absent. */
 export function id(params: Params, name: string): number | undefined {
   const value = text(params, name);
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]{0,14}$/.test(value)) {
+  if (!ID_TEXT.test(value)) {
     throw new ApiError(
       'invalid_parameter',
       `${name} must be a positive integer`,

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
 import { watchPace, type BodyPace, type PaceWatch } from './body-pace';
+import { charsetOf, formPairs, jsonText } from './form-text';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
 
@@ -48,7 +49,9 @@ export async function readParams(
 ): Promise<Params> {
   const params = emptyParams();
   const url = new URL(req.url ?? '/', 'http://gateway');
-  for (const [key, value] of url.searchParams) addPair(params, key, value);
+  for (const [key, value] of formPairs(url.search.slice(1))) {
+    addPair(params, key, value);
+  }
 
   const type = mediaType(req.headers['content-type']);
   if (req.method === 'GET' || req.method === 'HEAD') return params;
@@ -61,18 +64,19 @@ export async function readParams(
   if (type === 'application/json') {
     // RFC 8259 §8.1 lets a parser ignore one byte order mark; some
     // Windows tools write one before the JSON.
-    const json = body.replace(/^\uFEFF/, '');
+    const json = jsonText(body).replace(/^\uFEFF/, '');
     if (json.length > 0) {
       const parsed = parseJson(json);
       refuseInexactMeta(json, parsed);
       addJson(params, parsed);
     }
   } else if (type === 'application/x-www-form-urlencoded') {
-    refuseJsonAsForm(body);
-    for (const [key, value] of new URLSearchParams(body)) {
+    refuseJsonAsForm(body.toString('utf8'));
+    const charset = charsetOf(req.headers['content-type']);
+    for (const [key, value] of formPairs(body.toString('latin1'), charset)) {
       addPair(params, key, value);
     }
-  } else if (body.trim() !== '') {
+  } else if (body.toString('utf8').trim() !== '') {
     // Read to the end all the same, so the connection can be reused. A
     // body we cannot read would otherwise be ignored with a success.
     throw new ApiError(
@@ -134,7 +138,7 @@ function parseJson(body: string): unknown {
 }
 
 /** Reads a whole non-multipart body, up to `maxBodyBytes`, at `pace`. */
-function readBody(req: IncomingMessage, options: ReadOptions): Promise<string> {
+function readBody(req: IncomingMessage, options: ReadOptions): Promise<Buffer> {
   const { maxBodyBytes: limit, pace, signal } = options;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -160,7 +164,7 @@ function readBody(req: IncomingMessage, options: ReadOptions): Promise<string> {
       req.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
       if (err === undefined) {
-        resolve(Buffer.concat(chunks).toString('utf8'));
+        resolve(Buffer.concat(chunks));
         return;
       }
       // The rest is read and dropped while the answer goes, at the pace

@@ -155,9 +155,12 @@ export function importRoutes(deps: ImportRouteDeps): Router {
   router.all(
     '/createJob',
     endpoint(deps, async ({ site, params }) => {
+      // `oncomplete` is one per job (SPEC §2): a client that names it
+      // here means this job, and a dropped value would be a lost notice.
       const job = await store.createJob(site.id, {
         name: text(params, 'name'),
         email: readEmail(params, 'email'),
+        oncomplete: readNotifyTarget(params, deps.allowPrivateUrls),
       });
       return { job_id: job.id };
     }, { idempotent: {}, schema: API_ENDPOINTS.createJob.params }),

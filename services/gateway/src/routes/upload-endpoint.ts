@@ -8,6 +8,7 @@ import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type CallContext } from '../http/endpoint';
 import { flag, id, list, text, type Params } from '../http/params';
 import type { FileHandler } from '../http/read-params';
+import { unlessBlankFile } from '../uploads/blank-file-part';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { ReceivedSource } from '../uploads/upload-service';
 import type { ImportRouteDeps } from './import-routes';
@@ -142,7 +143,9 @@ export function uploadEndpoint(
   // is read, then goes the same way; the spool file goes in every case.
   const onFile =
     (ctx: { req: Request; res: Response; signal: AbortSignal }): FileHandler =>
-    async (stream, info, params, fieldsRead) => {
+    async (part, info, params, fieldsRead) => {
+      const stream = await unlessBlankFile(part, info.filename);
+      if (!stream) return;
       if (tokenOf(ctx.req, params)) {
         await receiveFile(ctx, stream, info.filename, params);
         return;
