@@ -117,6 +117,7 @@ async function serve(
     'gateway listening',
   );
   void warnIfStorageNotReady(parts.storage, logger);
+  outage.watchAnswers(parts.redis);
 
   const autopublishWorker = startAutopublishWorker(
     config.redisUrl,
@@ -157,6 +158,7 @@ async function serve(
       stopTakingWork: () => {
         draining = true;
         clearInterval(tempSweeper);
+        outage.close();
       },
     }),
   );

@@ -134,6 +134,7 @@ export async function startNotifier(
     ops,
     stopTakingWork: () => {
       draining = true;
+      outage.close();
     },
   });
   const close = closeInSteps(logger, steps);
@@ -150,6 +151,7 @@ export async function startNotifier(
       logger.error({ queue: worker.name, err: err.message }, 'worker stopped');
     });
   }
+  outage.watchAnswers(redis);
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
 }
