@@ -7,7 +7,13 @@ export interface SummaryInput {
   /** The job's name as the client gave it; shown in the body only. */
   jobName: string;
   /** For 'webhook-exhausted': where delivery failed and how. */
-  webhook?: { origin: string; attempts: number; lastError: string };
+  webhook?: {
+    origin: string;
+    attempts: number;
+    lastError: string;
+    /** The site's window between such emails, in words (`hour`). */
+    window?: string;
+  };
 }
 
 export interface Summary {
@@ -62,6 +68,12 @@ function paragraphs(input: SummaryInput): Line[][] {
       { text: `Last error: ${w.lastError}` },
       ...(hint ? [{ text: hint[1] }] : []),
     ]);
+    if (w.window) {
+      blocks.push([
+        { text: `Webhooks of this site that fail within the next ` +
+            `${w.window} are listed together in one email then.` },
+      ]);
+    }
   }
 
   blocks.push([

@@ -196,6 +196,8 @@ export interface CompletedJobOptions {
   /** Made by createJob, with this email (or none: the contact). */
   created?: { email?: string };
   contactEmail?: string;
+  /** A job of this site (made by an earlier call), not of a new one. */
+  siteId?: number;
 }
 
 const rendition = (format: 'mp3' | 'wav', bytes: number): Rendition => ({
@@ -218,13 +220,17 @@ export async function completedJob(
   store: StateStore,
   options: CompletedJobOptions = {},
 ) {
-  const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const site = await store.createSite({
-    name: 'test',
-    token: randomUUID(),
-    webhookSecret: secret,
-    contactEmail: options.contactEmail,
-  });
+  const site =
+    options.siteId === undefined
+      ? await store.createSite({
+          name: 'test',
+          token: randomUUID(),
+          webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+          contactEmail: options.contactEmail,
+        })
+      : await store.getSite(options.siteId);
+  assert.ok(site);
+  const secret = site.webhookSecret;
   const job = options.created
     ? await store.createJob(site.id, {
         name: 'Batch',

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { RetryLaterError, type TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { DelayedError, UnrecoverableError } from 'bullmq';
-import type { DeliveryJobs } from './delivery-jobs';
+import type { ContactNotices } from './contact-notices';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
@@ -31,7 +31,8 @@ export type WebhookPost = (
 export interface WebhookProcessorDeps {
   store: StateStore;
   post: WebhookPost;
-  jobs: DeliveryJobs;
+  /** Tells the site's contact of a give-up, at most once a window. */
+  notices: ContactNotices;
   recorder: DeliveryRecorder;
   /** Per-attempt time limit of the request in ms. */
   timeoutMs: number;
@@ -139,13 +140,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
 
     const contact = site.contactEmail;
     if (contact && isSingleAddress(contact)) {
-      await deps.jobs.email({
-        jobId,
-        eventId,
-        to: contact,
-        reason: 'webhook-exhausted',
-        requestId,
-      });
+      const told = { siteId: site.id, to: contact, jobId, eventId, requestId };
+      await deps.notices.gaveUp(told);
     }
     throw new UnrecoverableError(reason);
   };
