@@ -208,6 +208,7 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     store,
     notices,
     recorder,
+    logger,
     post: deps.post,
     timeoutMs: config.webhookTimeoutMs,
     allowPrivateUrls: config.allowPrivateUrls,
