@@ -11,23 +11,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { TestStack, serveFiles, type LoopbackServer } from '@ingest/testkit';
 import {
-  TestStack,
-  makeTone,
-  serveFiles,
-  type LoopbackServer,
-} from '@ingest/testkit';
-import { ffmpegChildOf, queueCounts, sleep, waitUntil } from './fault-kit';
+  collectLines,
+  ffmpegChildOf,
+  makeLongFlac,
+  publishUpload,
+  queueCounts,
+  sleep,
+  waitUntil,
+} from './fault-kit';
 
 const STALL_MS = 8_000;
-
-interface LogLine {
-  level: number;
-  service: string;
-  msg: string;
-  bullJobId?: string;
-  err?: unknown;
-}
 
 let dir: string;
 let files: LoopbackServer;
@@ -37,12 +32,7 @@ let stopped: number | undefined;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-stall-lock-'));
   // Long and hi-res, so that ffmpeg runs past the stall.
-  await makeTone(path.join(dir, 'long.flac'), {
-    seconds: 180,
-    sampleRate: 96_000,
-    codec: 'flac',
-    args: ['-sample_fmt', 's32', '-bits_per_raw_sample', '24'],
-  });
+  await makeLongFlac(path.join(dir, 'long.flac'));
   files = await serveFiles(dir);
   stack = await TestStack.start({
     env: {
@@ -60,36 +50,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Every JSON line the transcoder prints from now on. */
-function transcoderLines(): LogLine[] {
-  const lines: LogLine[] = [];
-  const transcoder = stack.services.find((s) => s.name === 'transcoder')!;
-  let partial = '';
-  transcoder.child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    for (const part of parts) {
-      if (part.startsWith('{')) lines.push(JSON.parse(part));
-    }
-  });
-  return lines;
-}
-
 test('a stall past the lock: one warning per job, no stack, one track', async () => {
-  const lines = transcoderLines();
-  const site = await stack.createSite();
-  const call = (endpoint: string, params: Record<string, unknown>) =>
-    stack.call(`/api/import/${endpoint}`, site.token, params);
-  const upload = await call('upload', {
-    url: `${files.url}/long.flac`,
-    formats: 'mp3,wav,flac',
-  });
-  assert.equal(upload.status, 200, JSON.stringify(upload.body));
-  const published = await call('publish', {});
-  assert.equal(published.status, 200, JSON.stringify(published.body));
-  const jobId = published.body.job_id;
-
   const transcoder = stack.services.find((s) => s.name === 'transcoder')!;
+  const lines = collectLines([transcoder]);
+  const { site, jobId } = await publishUpload(stack, `${files.url}/long.flac`);
+
   await waitUntil(
     'an ffmpeg run',
     () => ffmpegChildOf(transcoder.child.pid!),

@@ -8,17 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestStack } from '@ingest/testkit';
-import { sleep, waitUntil } from './fault-kit';
+import { allReady, collectLines, sleep, waitUntil } from './fault-kit';
 
 const STALL_MS = 12_000;
-
-interface LogLine {
-  level: number;
-  service: string;
-  msg: string;
-  waitedMs?: number;
-  stalledMs?: number;
-}
 
 let stack: TestStack;
 let stopped: number | undefined;
@@ -32,33 +24,8 @@ after(async () => {
   await stack?.close();
 });
 
-/** Every JSON line the services print from now on. */
-function collectLines(): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const service of stack.services) {
-    let partial = '';
-    service.child.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop()!;
-      for (const part of parts) {
-        if (part.startsWith('{')) lines.push(JSON.parse(part));
-      }
-    });
-  }
-  return lines;
-}
-
-async function allReady() {
-  for (const service of stack.services) {
-    const res = await fetch(`http://127.0.0.1:${service.port}/readyz`)
-      .catch(() => undefined);
-    if (res?.status !== 200) return false;
-  }
-  return true;
-}
-
 test('a stalled Redis is one warning and one line back per service', async () => {
-  const lines = collectLines();
+  const lines = collectLines(stack.services);
 
   stopped = stack.redisServer.pid!;
   process.kill(stopped, 'SIGSTOP');
@@ -66,7 +33,7 @@ test('a stalled Redis is one warning and one line back per service', async () =>
   const during = lines.length;
   process.kill(stopped, 'SIGCONT');
   stopped = undefined;
-  await waitUntil('every service ready again', allReady, 20_000, 200);
+  await waitUntil('every service ready again', () => allReady(stack), 20_000, 200);
   await sleep(2_000);
 
   const shown = lines.map((line) => JSON.stringify(line)).join('\n');
@@ -81,7 +48,7 @@ test('a stalled Redis is one warning and one line back per service', async () =>
     assert.equal(quiet[0].waitedMs, 5_000);
     const back = said('redis answering again');
     assert.equal(back.length, 1, `${service} answering again:\n${shown}`);
-    assert.ok(back[0].stalledMs! >= 5_000, JSON.stringify(back[0]));
+    assert.ok((back[0].stalledMs as number) >= 5_000, JSON.stringify(back[0]));
     const warnings = own.filter((line) => line.level === 40);
     assert.equal(warnings.length, 1, `${service} warnings:\n${shown}`);
   }

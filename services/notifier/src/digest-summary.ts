@@ -1,5 +1,5 @@
 import type { StateStore } from '@ingest/state';
-import { escapeHtml, type Summary } from './email-summary';
+import { escapeHtml, htmlPage, type Summary } from './email-summary';
 
 /** Jobs a digest describes one by one; the rest it names by id. */
 export const DIGEST_DETAILED = 50;
@@ -79,12 +79,8 @@ export function renderDigest(input: DigestInput): Summary {
   blocks.push(["Each job's delivery log (checkJob) lists every attempt."]);
 
   const text = blocks.map((block) => block.join('\n')).join('\n\n');
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif">',
-    ...blocks.map((b) => `<p>${b.map(escapeHtml).join('<br>\n')}</p>`),
-    '</body></html>',
-  ].join('\n');
-  return { subject, text: `${text}\n`, html: `${html}\n` };
+  const html = htmlPage(blocks.map((block) => block.map(escapeHtml)));
+  return { subject, text: `${text}\n`, html };
 }
 
 /** A window in words: `hour`, `2 hours`, `30 minutes`, `5 seconds`. */

@@ -38,13 +38,17 @@ export function renderSummary(input: SummaryInput): Summary {
   const text = lines
     .map((block) => block.map((l) => l.text).join('\n'))
     .join('\n\n');
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif">',
-    ...lines.map((block) => `<p>${block.map(htmlLine).join('<br>\n')}</p>`),
-    '</body></html>',
-  ].join('\n');
+  const html = htmlPage(lines.map((block) => block.map(htmlLine)));
+  return { subject, text: `${text}\n`, html };
+}
 
-  return { subject, text: `${text}\n`, html: `${html}\n` };
+/** An email's HTML: one paragraph per block of lines given as HTML. */
+export function htmlPage(blocks: string[][]): string {
+  return [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    ...blocks.map((block) => `<p>${block.join('<br>\n')}</p>`),
+    '</body></html>\n',
+  ].join('\n');
 }
 
 interface Line {
