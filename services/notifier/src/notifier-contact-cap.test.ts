@@ -4,49 +4,42 @@
  * the window ends, not once per job.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import { createRedis, jobIds, openQueue, type TypedQueue } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { jobIds, openQueue, type TypedQueue } from '@ingest/queue';
+import type { StateStore } from '@ingest/state';
 import { startNotifier, type RunningNotifier } from './notifier';
 import {
   completedJob,
   HookReceiver,
   MailCatcher,
   memoryLogger,
+  notifierGround,
   notifierSettings,
   sleep,
   waitFor,
   webhookEnd,
+  type NotifierGround,
 } from './test-support';
 
 const WINDOW_MS = 4_000;
-let redisServer: RedisServer;
-let redis: Redis;
+let ground: NotifierGround;
 let store: StateStore;
 let completions: TypedQueue<'completion'>;
 let webhooks: TypedQueue<'webhook'>;
 let receiver: HookReceiver;
 let smtp: MailCatcher;
 let notifier: RunningNotifier;
-let dataDir: string;
 
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
-  store = new StateStore(redis);
-  completions = openQueue('completion', redis);
-  webhooks = openQueue('webhook', redis);
+  ground = await notifierGround('cap');
+  store = ground.store;
+  completions = openQueue('completion', ground.redis);
+  webhooks = openQueue('webhook', ground.redis);
   receiver = await HookReceiver.start();
   smtp = await MailCatcher.start();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-cap-test-'));
   const config = loadConfig(
-    notifierSettings(redisServer.url, dataDir, {
+    notifierSettings(ground.redisServer.url, ground.dataDir, {
       SMTP_URL: smtp.url,
       INGEST_WEBHOOK_SCHEDULE: '100ms',
       INGEST_EMAIL_SCHEDULE: '100ms,200ms',
@@ -62,11 +55,9 @@ after(async () => {
   await notifier?.close();
   await completions?.close();
   await webhooks?.close();
-  redis?.disconnect();
   await receiver?.close();
   await smtp?.close();
-  await redisServer?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await ground?.close();
 });
 
 /** Completes `count` jobs of one site whose webhooks all answer 500. */

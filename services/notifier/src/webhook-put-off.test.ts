@@ -14,19 +14,25 @@ import {
   type TypedJob,
   type TypedQueue,
 } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
-import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
+import type { StateStore } from '@ingest/state';
+import { recordingLogger, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { ContactNotices } from './contact-notices';
 import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
 import { createNotifierMetrics } from './notifier-metrics';
-import { completedJob, HookReceiver, memoryLogger } from './test-support';
+import {
+  completedJob,
+  HookReceiver,
+  memoryLogger,
+  notifierGround,
+  type NotifierGround,
+} from './test-support';
 import { SiteSlots } from './site-slots';
 import { createWebhookProcessor } from './webhook-processor';
 
-let redisServer: RedisServer;
+let ground: NotifierGround;
 let redis: Redis;
 let store: StateStore;
 let webhooks: TypedQueue<'webhook'>;
@@ -34,9 +40,8 @@ let emails: TypedQueue<'email'>;
 let receiver: HookReceiver;
 
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
-  store = new StateStore(redis);
+  ground = await notifierGround('put-off');
+  ({ redis, store } = ground);
   webhooks = openQueue('webhook', redis, { scheduleMs: [100, 100] });
   emails = openQueue('email', redis);
   receiver = await HookReceiver.start();
@@ -45,9 +50,8 @@ before(async () => {
 after(async () => {
   await webhooks?.close();
   await emails?.close();
-  redis?.disconnect();
   await receiver?.close();
-  await redisServer?.close();
+  await ground?.close();
 });
 
 test('a put-off Redis refuses counts no attempt; the job comes back', async () => {
@@ -81,7 +85,7 @@ test('a put-off Redis refuses counts no attempt; the job comes back', async () =
     };
     return full(job, token);
   };
-  const connection = createRedis(redisServer.url, 'worker');
+  const connection = createRedis(ground.redisServer.url, 'worker');
   const worker = openWorker('webhook', connection, processor, {
     logger: recordingLogger().logger,
     scheduleMs: [100, 100],
