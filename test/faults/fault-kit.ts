@@ -2,10 +2,16 @@
  * Helpers the fault tests share: waiting on conditions, looking at
  * processes through /proc, and reading BullMQ queue counts.
  */
+import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openQueue, QUEUES, type QueueName } from '@ingest/queue';
-import { waitUntil as waitFor } from '@ingest/testkit';
+import {
+  makeTone,
+  waitUntil as waitFor,
+  type ServiceProcess,
+  type TestStack,
+} from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 
 /** Polls `check` until it returns something truthy. */
@@ -90,4 +96,66 @@ export async function filesUnder(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+/** A JSON log line of a service, with the fields the fault tests read. */
+export interface LogLine {
+  level: number;
+  service: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Every JSON line the given services print from now on. */
+export function collectLines(services: ServiceProcess[]): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const service of services) {
+    let partial = '';
+    service.child.stdout!.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop()!;
+      for (const part of parts) {
+        if (part.startsWith('{')) lines.push(JSON.parse(part));
+      }
+    });
+  }
+  return lines;
+}
+
+/** True when every service of the stack answers /readyz with 200. */
+export async function allReady(stack: TestStack): Promise<boolean> {
+  for (const service of stack.services) {
+    const res = await fetch(`http://127.0.0.1:${service.port}/readyz`)
+      .catch(() => undefined);
+    if (res?.status !== 200) return false;
+  }
+  return true;
+}
+
+/**
+ * A 180 s 96 kHz 24-bit FLAC at `file`: one ffmpeg run of it (→ mp3,
+ * wav, flac) lasts seconds, long enough to break something meanwhile.
+ */
+export function makeLongFlac(file: string): Promise<string> {
+  return makeTone(file, {
+    seconds: 180,
+    sampleRate: 96_000,
+    codec: 'flac',
+    args: ['-sample_fmt', 's32', '-bits_per_raw_sample', '24'],
+  });
+}
+
+/**
+ * A new site's upload of `url` (→ mp3, wav, flac), published: the site,
+ * a caller of its API, and the job id.
+ */
+export async function publishUpload(stack: TestStack, url: string) {
+  const site = await stack.createSite();
+  const call = (endpoint: string, params: Record<string, unknown>) =>
+    stack.call(`/api/import/${endpoint}`, site.token, params);
+  const upload = await call('upload', { url, formats: 'mp3,wav,flac' });
+  assert.equal(upload.status, 200, JSON.stringify(upload.body));
+  const published = await call('publish', {});
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  return { site, call, jobId: published.body.job_id as number };
 }

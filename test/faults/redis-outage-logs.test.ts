@@ -6,16 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestStack } from '@ingest/testkit';
-import { sleep, waitUntil } from './fault-kit';
+import { allReady, collectLines, sleep, waitUntil } from './fault-kit';
 
 const OUTAGE_MS = 5_000;
-
-interface LogLine {
-  level: number;
-  service: string;
-  msg: string;
-  err?: unknown;
-}
 
 let stack: TestStack;
 
@@ -27,38 +20,13 @@ after(async () => {
   await stack?.close();
 });
 
-/** Every JSON line the services print from now on. */
-function collectLines(): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const service of stack.services) {
-    let partial = '';
-    service.child.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop()!;
-      for (const part of parts) {
-        if (part.startsWith('{')) lines.push(JSON.parse(part));
-      }
-    });
-  }
-  return lines;
-}
-
-async function allReady() {
-  for (const service of stack.services) {
-    const res = await fetch(`http://127.0.0.1:${service.port}/readyz`)
-      .catch(() => undefined);
-    if (res?.status !== 200) return false;
-  }
-  return true;
-}
-
 test('a Redis outage is one warning per service, no error lines', async () => {
-  const lines = collectLines();
+  const lines = collectLines(stack.services);
 
   await stack.redisServer.stop('SIGKILL');
   await sleep(OUTAGE_MS);
   await stack.redisServer.resume();
-  await waitUntil('every service ready again', allReady, 20_000, 200);
+  await waitUntil('every service ready again', () => allReady(stack), 20_000, 200);
   // Workers reconnect on their own schedule; late lines show up here.
   await sleep(2_000);
 

@@ -8,16 +8,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  TestStack,
-  makeTone,
-  serveFiles,
-  type LoopbackServer,
-} from '@ingest/testkit';
+import { TestStack, serveFiles, type LoopbackServer } from '@ingest/testkit';
 import {
   ffmpegChildOf,
   filesUnder,
   isRunning,
+  makeLongFlac,
+  publishUpload,
   queueCounts,
   sleep,
   waitUntil,
@@ -31,12 +28,7 @@ let stack: TestStack;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-kill-'));
   // Long and hi-res, so that ffmpeg runs for seconds.
-  await makeTone(path.join(dir, 'long.flac'), {
-    seconds: 180,
-    sampleRate: 96_000,
-    codec: 'flac',
-    args: ['-sample_fmt', 's32', '-bits_per_raw_sample', '24'],
-  });
+  await makeLongFlac(path.join(dir, 'long.flac'));
   files = await serveFiles(dir);
   stack = await TestStack.start({
     transcoders: 2,
@@ -51,17 +43,10 @@ after(async () => {
 });
 
 test('SIGKILL mid-ffmpeg: a peer finishes the upload once', async () => {
-  const site = await stack.createSite();
-  const call = (endpoint: string, params: Record<string, unknown>) =>
-    stack.call(`/api/import/${endpoint}`, site.token, params);
-  const upload = await call('upload', {
-    url: `${files.url}/long.flac`,
-    formats: 'mp3,wav,flac',
-  });
-  assert.equal(upload.status, 200, JSON.stringify(upload.body));
-  const published = await call('publish', {});
-  assert.equal(published.status, 200, JSON.stringify(published.body));
-  const jobId = published.body.job_id;
+  const { site, call, jobId } = await publishUpload(
+    stack,
+    `${files.url}/long.flac`,
+  );
 
   const transcoders = stack.services.filter((s) => s.name === 'transcoder');
   const [victim, ffmpegPid] = await waitUntil('an ffmpeg run', async () => {

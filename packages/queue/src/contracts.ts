@@ -15,7 +15,12 @@ export const QUEUES = {
 export type QueueName = keyof typeof QUEUES;
 
 /** Why an email is sent; it picks the template and the recipient. */
-export type EmailReason = 'oncomplete' | 'job-email' | 'webhook-exhausted';
+export type EmailReason =
+  | 'oncomplete'
+  | 'job-email'
+  | 'webhook-exhausted'
+  /** The webhook give-ups a site's contact was not told of one by one. */
+  | 'webhook-digest';
 
 /** The payload of each queue. Adding a queue means adding it here. */
 export interface QueuePayloads {

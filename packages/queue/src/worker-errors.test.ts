@@ -4,7 +4,7 @@ import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
 import { ConnectionClosedError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUES } from './contracts';
-import { openWorker } from './queues';
+import { openQueue, openWorker } from './queues';
 import { createRedis, KEY_PREFIX } from './redis-connection';
 import { RedisOutage } from './redis-outage';
 import { isConnectionError } from './worker-errors';
@@ -27,6 +27,8 @@ async function blockedClients(client: Redis): Promise<number> {
   const info = await client.info('clients');
   return Number(/^blocked_clients:(\d+)/m.exec(info)?.[1] ?? 0);
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const withCode = (code: string) =>
   Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
@@ -119,4 +121,52 @@ test('an error Redis answers the worker with is logged at error', async () => {
   assert.equal(log.at('error')[0].message, 'worker error');
   const { err } = log.at('error')[0].fields as { err: Error };
   assert.match(err.message, /WRONGTYPE/);
+});
+
+test('a run that outlives its lock is one warning per job, no error', async () => {
+  const log = recordingLogger();
+  const connection = createRedis(server.url, 'worker');
+  const queue = openQueue('index', redis);
+  let runs = 0;
+  // The run loses its lock as a Redis pause past the lock would
+  // leave it: the lock key gone while the run goes on.
+  const worker = openWorker(
+    'index',
+    connection,
+    async (job) => {
+      runs += 1;
+      await redis.del(`${KEY_PREFIX}:${QUEUES.index}:${job.id}:lock`);
+      await sleep(1_500);
+      return 'done';
+    },
+    { logger: log.logger, lockDurationMs: 1_000 },
+  );
+  void worker.run();
+  const job = await queue.add('index', { trackId: 1, op: 'add' });
+  try {
+    await waitUntil(() => log.lines.some((l) => l.message.startsWith('job lock lost')), {
+      timeoutMs: 15_000,
+      message: () => `no lock lost line: ${JSON.stringify(log.lines)}`,
+    });
+    // Its other steps (a fail, a retry) meet the same lost lock.
+    await sleep(1_000);
+  } finally {
+    await worker.close();
+    await queue.close();
+    connection.disconnect();
+  }
+
+  assert.deepEqual(log.at('error'), []);
+  const said = (text: string) =>
+    log.at('warn').filter((line) => line.message.startsWith(text));
+  const notRenewed = said('job lock not renewed');
+  assert.equal(notRenewed.length, 1, JSON.stringify(log.lines));
+  assert.equal((notRenewed[0].fields as { bullJobId: string }).bullJobId, job.id);
+  const lost = said('job lock lost');
+  assert.equal(lost.length, 1, JSON.stringify(log.lines));
+  assert.equal(
+    (lost[0].fields as { err: string }).err,
+    `Missing lock for job ${job.id}. moveToFinished`,
+  );
+  assert.equal(runs, 1);
 });

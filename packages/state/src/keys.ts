@@ -34,6 +34,18 @@ export const keys = {
   /** The latest updates of a track, newest last (TRACK_UPDATES_KEPT). */
   trackUpdates: (id: number) => `${KEY_PREFIX}:track:${id}:updates`,
   uploadLock: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:uploading`,
+  /**
+   * Give-up emails to one contact address of a site (address given
+   * hashed): the window in which one was sent, and the job ids of the
+   * give-ups held since for the window's digest.
+   */
+  contactWindow: (siteId: number, toHash: string) =>
+    `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:window`,
+  contactHeld: (siteId: number, toHash: string) =>
+    `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:held`,
+  /** The give-ups one digest email lists, kept across its retries. */
+  contactDigest: (siteId: number, toHash: string, digestId: string) =>
+    `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:digest:${digestId}`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
   /** Search: what one track is indexed under, for its removal. */

@@ -123,6 +123,7 @@ async function serve(
     'gateway listening',
   );
   void warnIfStorageNotReady(parts.storage, logger);
+  outage.watchAnswers(parts.redis);
 
   const autopublishWorker = startAutopublishWorker(
     config.redisUrl,
@@ -163,6 +164,7 @@ async function serve(
       stopTakingWork: () => {
         draining = true;
         clearInterval(tempSweeper);
+        outage.close();
       },
     }),
   );

@@ -21,9 +21,11 @@ export class DeliveryJobs {
     });
   }
 
-  async email(data: QueuePayloads['email']): Promise<void> {
+  /** Adds an email job, sent once `delayMs` have passed (default: now). */
+  async email(data: QueuePayloads['email'], delayMs = 0): Promise<void> {
     await this.emails.add('email', data, {
       jobId: jobIds.email(data.eventId, data.reason, data.to),
+      ...(delayMs > 0 ? { delay: delayMs } : {}),
     });
   }
 }

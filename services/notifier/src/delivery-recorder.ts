@@ -16,6 +16,8 @@ export interface AttemptRecord {
   error?: string;
   /** The request id the job's delivery came with, for the log line. */
   requestId?: string;
+  /** More jobs whose logs get the same row (a digest email lists them). */
+  alsoFor?: number[];
 }
 
 /**
@@ -42,6 +44,9 @@ export class DeliveryRecorder {
       error: entry.error,
     };
     await this.store.deliveries.record(entry.jobId, attempt);
+    for (const jobId of entry.alsoFor ?? []) {
+      await this.store.deliveries.record(jobId, attempt);
+    }
 
     const { channel, outcome } = entry;
     this.metrics.notifications.inc({ channel, outcome });

@@ -1,9 +1,11 @@
 import type { TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { UnrecoverableError } from 'bullmq';
-import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress, maskAddress } from '@ingest/core';
-import { renderSummary, type SummaryInput } from './email-summary';
+import type { ContactNotices } from './contact-notices';
+import type { DeliveryRecorder } from './delivery-recorder';
+import { digestInput, renderDigest, spanText } from './digest-summary';
+import { renderSummary, type Summary, type SummaryInput } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 import type { MailSender } from './mail-sender';
 import type { Outcome } from './notifier-metrics';
@@ -13,6 +15,8 @@ export interface EmailProcessorDeps {
   store: StateStore;
   sender: MailSender;
   recorder: DeliveryRecorder;
+  /** What a digest of webhook give-ups lists (see ContactNotices). */
+  notices: ContactNotices;
   /**
    * Aborted when the notifier, shutting down, hands back its deliveries:
    * a send still in progress is given up, and not logged.
@@ -54,7 +58,12 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       throw new UnrecoverableError('refused: not a single plain address');
     }
 
-    const summary = renderSummary(await summaryInput(deps.store, job.data));
+    const digest = await digestOf(deps, job.data);
+    // Nothing held: the digest's give-ups were told already.
+    if (digest?.jobIds.length === 0) return;
+    const summary =
+      digest?.summary ??
+      renderSummary(await summaryInput(deps, job.data));
     const startedAt = now();
     const started = performance.now();
     let error: string | undefined;
@@ -80,16 +89,35 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       durationMs: performance.now() - started,
       outcome,
       error,
+      alsoFor: digest?.jobIds.filter((id) => id !== jobId),
     });
+    if (digest && outcome !== 'retry') {
+      await deps.notices.done(digest.siteId, job.data);
+    }
     if (refused) throw new UnrecoverableError(`email refused: ${error}`);
     if (error) throw new Error(`email not sent: ${error}`);
   };
 }
 
+/** A digest's jobs and its text; undefined for any other email. */
+async function digestOf(
+  deps: EmailProcessorDeps,
+  data: TypedJob<'email'>['data'],
+): Promise<{ siteId: number; jobIds: number[]; summary: Summary } | undefined> {
+  if (data.reason !== 'webhook-digest') return undefined;
+  const first = await deps.store.jobById(data.jobId);
+  if (!first) throw new UnrecoverableError('job missing');
+  const jobIds = await deps.notices.held(first.siteId, data);
+  const windowMs = deps.notices.windowMs;
+  const input = await digestInput(deps.store, jobIds, windowMs);
+  return { siteId: first.siteId, jobIds, summary: renderDigest(input) };
+}
+
 async function summaryInput(
-  store: StateStore,
+  deps: EmailProcessorDeps,
   data: TypedJob<'email'>['data'],
 ): Promise<SummaryInput> {
+  const { store } = deps;
   const stored = await store.deliveries.getEvent(data.jobId);
   if (!stored) throw new UnrecoverableError('event missing');
   const event = JSON.parse(stored) as JobCompletedEvent;
@@ -110,6 +138,7 @@ async function summaryInput(
     attempts: attempts.length,
     lastError:
       last?.error ?? (last?.status ? `HTTP ${last.status}` : 'unknown'),
+    window: spanText(deps.notices.windowMs),
   };
   return input;
 }

@@ -7,7 +7,13 @@ export interface SummaryInput {
   /** The job's name as the client gave it; shown in the body only. */
   jobName: string;
   /** For 'webhook-exhausted': where delivery failed and how. */
-  webhook?: { origin: string; attempts: number; lastError: string };
+  webhook?: {
+    origin: string;
+    attempts: number;
+    lastError: string;
+    /** The site's window between such emails, in words (`hour`). */
+    window?: string;
+  };
 }
 
 export interface Summary {
@@ -32,13 +38,17 @@ export function renderSummary(input: SummaryInput): Summary {
   const text = lines
     .map((block) => block.map((l) => l.text).join('\n'))
     .join('\n\n');
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif">',
-    ...lines.map((block) => `<p>${block.map(htmlLine).join('<br>\n')}</p>`),
-    '</body></html>',
-  ].join('\n');
+  const html = htmlPage(lines.map((block) => block.map(htmlLine)));
+  return { subject, text: `${text}\n`, html };
+}
 
-  return { subject, text: `${text}\n`, html: `${html}\n` };
+/** An email's HTML: one paragraph per block of lines given as HTML. */
+export function htmlPage(blocks: string[][]): string {
+  return [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    ...blocks.map((block) => `<p>${block.join('<br>\n')}</p>`),
+    '</body></html>\n',
+  ].join('\n');
 }
 
 interface Line {
@@ -62,6 +72,12 @@ function paragraphs(input: SummaryInput): Line[][] {
       { text: `Last error: ${w.lastError}` },
       ...(hint ? [{ text: hint[1] }] : []),
     ]);
+    if (w.window) {
+      blocks.push([
+        { text: `Webhooks of this site that fail within the next ` +
+            `${w.window} are listed together in one email then.` },
+      ]);
+    }
   }
 
   blocks.push([

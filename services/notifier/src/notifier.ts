@@ -31,6 +31,7 @@ import type { Registry } from 'prom-client';
 import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
+import { ContactNotices } from './contact-notices';
 import { createEmailProcessor } from './email-processor';
 import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
@@ -45,6 +46,11 @@ export interface NotifierDeps {
   post?: WebhookPost;
   /** Mail transport; SMTP or the outbox per configuration by default. */
   mailSender?: MailSender;
+  /**
+   * How often a site's contact is emailed about webhooks that gave up,
+   * ms (see ContactNotices); CONTACT_WINDOW_MS by default.
+   */
+  contactWindowMs?: number;
 }
 
 export interface RunningNotifier {
@@ -108,6 +114,7 @@ export async function startNotifier(
     handBack,
     sender,
     post: deps.post ?? safeRequest,
+    contactWindowMs: deps.contactWindowMs,
   });
 
   let draining = false;
@@ -134,6 +141,7 @@ export async function startNotifier(
     ops,
     stopTakingWork: () => {
       draining = true;
+      outage.close();
     },
   });
   const close = closeInSteps(logger, steps);
@@ -150,6 +158,7 @@ export async function startNotifier(
       logger.error({ queue: worker.name, err: err.message }, 'worker stopped');
     });
   }
+  outage.watchAnswers(redis);
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
 }
@@ -170,6 +179,7 @@ interface WorkerDeps {
   handBack: RunHandBack;
   sender: MailSender;
   post: WebhookPost;
+  contactWindowMs?: number;
 }
 
 /**
@@ -193,10 +203,12 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     logger,
     publicUrl: config.publicUrl,
   });
+  const notices = new ContactNotices(deps.redis, jobs, deps.contactWindowMs);
   const webhookProcessor = createWebhookProcessor({
     store,
-    jobs,
+    notices,
     recorder,
+    logger,
     post: deps.post,
     timeoutMs: config.webhookTimeoutMs,
     allowPrivateUrls: config.allowPrivateUrls,
@@ -204,6 +216,7 @@ function openWorkers(deps: WorkerDeps): Worker[] {
   });
   const emailProcessor = createEmailProcessor({
     store,
+    notices,
     sender: deps.sender,
     recorder,
     signal,

@@ -4,13 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Rendition } from '@ingest/core';
-import { jobIds, type TypedQueue } from '@ingest/queue';
-import type { StateStore } from '@ingest/state';
-import { waitUntil } from '@ingest/testkit';
+import { createRedis, jobIds, type TypedQueue } from '@ingest/queue';
+import { StateStore } from '@ingest/state';
+import { RedisServer, waitUntil } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pino, { type Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -196,6 +200,8 @@ export interface CompletedJobOptions {
   /** Made by createJob, with this email (or none: the contact). */
   created?: { email?: string };
   contactEmail?: string;
+  /** A job of this site (made by an earlier call), not of a new one. */
+  siteId?: number;
 }
 
 const rendition = (format: 'mp3' | 'wav', bytes: number): Rendition => ({
@@ -218,13 +224,17 @@ export async function completedJob(
   store: StateStore,
   options: CompletedJobOptions = {},
 ) {
-  const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const site = await store.createSite({
-    name: 'test',
-    token: randomUUID(),
-    webhookSecret: secret,
-    contactEmail: options.contactEmail,
-  });
+  const site =
+    options.siteId === undefined
+      ? await store.createSite({
+          name: 'test',
+          token: randomUUID(),
+          webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+          contactEmail: options.contactEmail,
+        })
+      : await store.getSite(options.siteId);
+  assert.ok(site);
+  const secret = site.webhookSecret;
   const job = options.created
     ? await store.createJob(site.id, {
         name: 'Batch',
@@ -295,5 +305,35 @@ export function notifierSettings(
     INGEST_DATA_DIR: dataDir,
     INGEST_ALLOW_PRIVATE_URLS: '1',
     ...extra,
+  };
+}
+
+/** What a notifier integration test starts from. */
+export interface NotifierGround {
+  redisServer: RedisServer;
+  /** A client of the test's own (blocking-capable, as queues need). */
+  redis: Redis;
+  store: StateStore;
+  /** A temp INGEST_DATA_DIR. */
+  dataDir: string;
+  /** Ends the client and Redis, removes the data dir. */
+  close(): Promise<void>;
+}
+
+/** A Redis of its own, a client and store on it, and a temp data dir. */
+export async function notifierGround(name: string): Promise<NotifierGround> {
+  const redisServer = await RedisServer.start();
+  const redis = createRedis(redisServer.url, 'worker');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `notifier-${name}-`));
+  return {
+    redisServer,
+    redis,
+    store: new StateStore(redis),
+    dataDir,
+    async close() {
+      redis.disconnect();
+      await redisServer.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }

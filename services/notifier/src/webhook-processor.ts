@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { RetryLaterError, type TypedJob } from '@ingest/queue';
 import { signingSecrets, type StateStore } from '@ingest/state';
 import { DelayedError, UnrecoverableError } from 'bullmq';
-import type { DeliveryJobs } from './delivery-jobs';
+import type { ContactNotices } from './contact-notices';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
@@ -31,7 +31,8 @@ export type WebhookPost = (
 export interface WebhookProcessorDeps {
   store: StateStore;
   post: WebhookPost;
-  jobs: DeliveryJobs;
+  /** Tells the site's contact of a give-up, at most once a window. */
+  notices: ContactNotices;
   recorder: DeliveryRecorder;
   /** Per-attempt time limit of the request in ms. */
   timeoutMs: number;
@@ -41,6 +42,8 @@ export interface WebhookProcessorDeps {
    * a POST still waiting for its answer is dropped, and not logged.
    */
   signal?: AbortSignal;
+  /** Tells a put-off that Redis refused; none by default. */
+  logger?: { warn(fields: object, message: string): void };
   /** The webhook slots in use, by site; default: a SiteSlots of its own. */
   slots?: SiteSlots;
   now?: () => Date;
@@ -139,13 +142,8 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
 
     const contact = site.contactEmail;
     if (contact && isSingleAddress(contact)) {
-      await deps.jobs.email({
-        jobId,
-        eventId,
-        to: contact,
-        reason: 'webhook-exhausted',
-        requestId,
-      });
+      const told = { siteId: site.id, to: contact, jobId, eventId, requestId };
+      await deps.notices.gaveUp(told);
     }
     throw new UnrecoverableError(reason);
   };
@@ -164,8 +162,18 @@ async function putOff(
   // Shutting down: the hand-back puts it back itself.
   if (deps.signal?.aborted) throw new Error('handed back');
   const delayMs = Math.round(deps.timeoutMs * (0.5 + Math.random()));
-  await job.moveToDelayed(Date.now() + delayMs, token);
-  // Tells BullMQ that the job was moved on purpose.
+  try {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+  } catch (err) {
+    // Thrown on, Redis's error would fail the run and count an attempt
+    // that sent nothing. Left active instead, the job is given back by
+    // the stalled check once its lock lapses: later, no attempt counted.
+    deps.logger?.warn(
+      { queue: job.queueName, bullJobId: job.id, err: (err as Error).message },
+      'webhook put-off failed; the job comes back when its lock lapses',
+    );
+  }
+  // Tells BullMQ that the job was moved (or left) on purpose.
   throw new DelayedError();
 }
 

@@ -84,11 +84,8 @@ export async function startTranscoder(
 ): Promise<RunningTranscoder> {
   const logger =
     overrides.logger ?? createLogger('transcoder', config.logLevel);
-  const redis = createRedis(
-    config.redisUrl,
-    'worker',
-    new RedisOutage(logger),
-  );
+  const outage = new RedisOutage(logger);
+  const redis = createRedis(config.redisUrl, 'worker', outage);
   let close = closeInSteps(logger, [
     { name: 'redis', run: () => redis.disconnect() },
   ]);
@@ -137,6 +134,7 @@ export async function startTranscoder(
         redis,
         stopTakingWork: () => {
           draining = true;
+          outage.close();
         },
       }),
     );
@@ -152,6 +150,7 @@ export async function startTranscoder(
       'transcoder running',
     );
     void warnIfStorageNotReady(storage, logger);
+    outage.watchAnswers(redis);
     return { port, close };
   } catch (err) {
     await close();

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
+import { createRedis } from './redis-connection';
+import { RedisOutage } from './redis-outage';
+
+let server: RedisServer;
+let stopped = false;
+
+before(async () => {
+  server = await RedisServer.start();
+});
+
+after(async () => {
+  if (stopped) process.kill(server.pid!, 'SIGCONT');
+  await server.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a Redis that stops answering is one warning, then one line back', async () => {
+  const log = recordingLogger();
+  const outage = new RedisOutage(log.logger, {
+    stallAfterMs: 300,
+    pingEveryMs: 50,
+  });
+  const redis = createRedis(server.url, 'command', outage);
+  await redis.ping();
+  outage.watchAnswers(redis);
+
+  try {
+    process.kill(server.pid!, 'SIGSTOP');
+    stopped = true;
+    // Many PING periods and stall windows: still one line.
+    await sleep(2_000);
+    assert.deepEqual(
+      log.lines.map((l) => [l.level, l.message, l.fields]),
+      [['warn', 'redis not answering', { waitedMs: 300 }]],
+    );
+    process.kill(server.pid!, 'SIGCONT');
+    stopped = false;
+    await waitUntil(() => log.lines.length > 1, { timeoutMs: 5_000 });
+    await sleep(500);
+  } finally {
+    outage.close();
+    redis.disconnect();
+  }
+
+  assert.deepEqual(
+    log.lines.map((l) => l.message),
+    ['redis not answering', 'redis answering again'],
+  );
+  const { stalledMs } = log.lines[1].fields as { stalledMs: number };
+  assert.ok(stalledMs >= 1_500, String(stalledMs));
+});
+
+test('an answer within the stall window logs nothing', async () => {
+  const log = recordingLogger();
+  const outage = new RedisOutage(log.logger, {
+    stallAfterMs: 1_000,
+    pingEveryMs: 50,
+  });
+  const redis = createRedis(server.url, 'command', outage);
+  await redis.ping();
+  outage.watchAnswers(redis);
+
+  try {
+    process.kill(server.pid!, 'SIGSTOP');
+    stopped = true;
+    await sleep(400);
+    process.kill(server.pid!, 'SIGCONT');
+    stopped = false;
+    await sleep(1_500);
+  } finally {
+    outage.close();
+    redis.disconnect();
+  }
+  assert.deepEqual(log.lines, []);
+});
