@@ -45,8 +45,9 @@ export type Outcome =
 
 /**
  * Transcodes one upload into its renditions and publishes its track.
- * Safe to run twice for the same upload: the track id is claimed once,
- * files are renamed into place, and a finished upload is left alone.
+ * Safe to run twice for the same upload, also at once: the track id is
+ * claimed once, each run stores files of its own, only the first to
+ * finish saves the track, and a finished upload is left alone.
  */
 export function transcodeProcessor(deps: ProcessorDeps) {
   const { store } = deps;
