@@ -85,7 +85,9 @@ async function sha256Of(file: string): Promise<string> {
 
 test('services on another Redis refuse the store of a catalog', async () => {
   const { trackId, sha256 } = await publishOneTrack();
-  const mp3 = path.join(stack.dataDir, 'storage', 'tracks', String(trackId), 'mp3.mp3');
+  const record = await stack.store.getTrack(site.id, trackId);
+  assert.ok(record?.renditions.mp3);
+  const mp3 = path.join(stack.dataDir, 'storage', record.renditions.mp3.storageKey);
   for (const name of ['gateway', 'transcoder'] as const) {
     const started = await startOn(name, other.url).then(
       async (service) => {

@@ -113,8 +113,10 @@ test('a job goes through gateway, two transcoders and the notifier', async () =>
 
 test('renditions live in the bucket, not on any node', async () => {
   for (const track of tracks) {
+    const record = await stack.store.getTrack(site.id, track.track_id);
+    assert.ok(record, `track ${track.track_id} is stored`);
     for (const [format, facts] of Object.entries(track.formats)) {
-      const key = `tracks/${track.track_id}/${format}.${format}`;
+      const key: string = record.renditions[format as 'mp3']?.storageKey ?? format;
       assert.equal(await bucket.size(key), facts.bytes, key);
     }
   }

@@ -89,9 +89,13 @@ test('SIGKILL mid-ffmpeg: a peer finishes the upload once', async () => {
   assert.deepEqual(trackKeys, [`{ingest}:track:${trackId}`]);
   const stored = await readdir(path.join(stack.dataDir, 'storage', 'tracks'));
   assert.deepEqual(stored, [String(trackId)]);
+  // Those its record names: each run stores under keys of its own.
+  const record = await stack.store.getTrack(site.id, trackId);
+  const named = Object.values(record?.renditions ?? {});
+  assert.deepEqual(named.map((r) => r.format).sort(), ['flac', 'mp3', 'wav']);
   assert.deepEqual(
     (await filesUnder(path.join(stack.dataDir, 'storage', 'tracks'))).sort(),
-    ['flac', 'mp3', 'wav'].map((f) => `${trackId}/${f}.${f}`).sort(),
+    named.map((r) => r.storageKey.replace(/^tracks\//, '')).sort(),
   );
 
   // No temp files: the dead transcoder's work dir was swept by its peer,

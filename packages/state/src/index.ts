@@ -5,6 +5,7 @@ export * from './deletion-store';
 export * from './search-index';
 export * from './search-tokens';
 export * from './track-deleter';
+export * from './track-publisher';
 export * from './source-index';
 export * from './update-store';
 export * from './idempotency-store';

@@ -15,6 +15,11 @@ export const keys = {
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,
   jobEvent: (id: number) => `${KEY_PREFIX}:job:${id}:event`,
   upload: (id: number) => `${KEY_PREFIX}:upload:${id}`,
+  /**
+   * Storage keys of renditions the upload's runs stored or are storing
+   * and no track names yet: removed once the upload is finished.
+   */
+  uploadFiles: (id: number) => `${KEY_PREFIX}:upload:${id}:files`,
   /** Upload ids of a job by file-name stem, for secondary sources. */
   jobStems: (id: number) => `${KEY_PREFIX}:job:${id}:stems`,
   /** Upload ids of a job by the sha256 of their bytes, for duplicates. */

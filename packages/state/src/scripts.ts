@@ -118,33 +118,63 @@ return 1
 `;
 
 /**
- * KEYS: upload, job. ARGV: to-status, now, fields as k,v,…
- * Moves an upload between statuses and its job's counters with it. A
- * terminal upload (published / error) never moves again, so a job that
- * runs twice changes nothing the second time. Marks the job complete
- * when nothing is waiting or running. Returns {moved, jobState}.
+ * move(upload, job, to, now, fields, onMove): moves an upload between
+ * statuses and its job's counters with it. A terminal upload (published
+ * / error) never moves again, so a job that runs twice changes nothing
+ * the second time; `onMove`, if given, runs only when the upload moves.
+ * Marks the job complete when nothing is waiting or running. Returns
+ * {moved, jobState}.
  */
-export const MOVE_UPLOAD = COUNTER_OF + `
-local from = redis.call('HGET', KEYS[1], 'status')
-local jobState = redis.call('HGET', KEYS[2], 'state')
-if not from then return {0, jobState or ''} end
-if from == 'published' or from == 'error' then return {0, jobState} end
-local to = ARGV[1]
-if from ~= to then
-  redis.call('HINCRBY', KEYS[2], counter(from), -1)
-  redis.call('HINCRBY', KEYS[2], counter(to), 1)
-end
-redis.call('HSET', KEYS[1], 'status', to)
-if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
-if jobState == 'publishing' then
-  local q = tonumber(redis.call('HGET', KEYS[2], 'q') or '0')
-  local i = tonumber(redis.call('HGET', KEYS[2], 'i') or '0')
-  if q == 0 and i == 0 then
-    redis.call('HSET', KEYS[2], 'state', 'complete', 'completedAt', ARGV[2])
-    jobState = 'complete'
+const MOVE = COUNTER_OF + `
+local function move(upload, job, to, now, fields, onMove)
+  local from = redis.call('HGET', upload, 'status')
+  local jobState = redis.call('HGET', job, 'state')
+  if not from then return {0, jobState or ''} end
+  if from == 'published' or from == 'error' then return {0, jobState} end
+  if onMove then onMove() end
+  if from ~= to then
+    redis.call('HINCRBY', job, counter(from), -1)
+    redis.call('HINCRBY', job, counter(to), 1)
   end
+  redis.call('HSET', upload, 'status', to)
+  if #fields > 0 then redis.call('HSET', upload, unpack(fields)) end
+  if jobState == 'publishing' then
+    local q = tonumber(redis.call('HGET', job, 'q') or '0')
+    local i = tonumber(redis.call('HGET', job, 'i') or '0')
+    if q == 0 and i == 0 then
+      redis.call('HSET', job, 'state', 'complete', 'completedAt', now)
+      jobState = 'complete'
+    end
+  end
+  return {1, jobState}
 end
-return {1, jobState}
+`;
+
+/** KEYS: upload, job. ARGV: to-status, now, fields as k,v,… See MOVE. */
+export const MOVE_UPLOAD = MOVE + `
+return move(KEYS[1], KEYS[2], ARGV[1], ARGV[2], {unpack(ARGV, 3)})
+`;
+
+/**
+ * KEYS: upload, job, track, uploadFiles. ARGV: now, trackId, track
+ * fields as k,v,… Saves the upload's track and marks the upload
+ * published in one step, only if it is not published (or errored) yet:
+ * the first run of an upload to finish makes its track; a later one (run
+ * twice, or taken back while it still ran) and one after the track was
+ * deleted change nothing. Either way the upload is finished: the keys
+ * its runs noted as stored are taken. Returns {moved, jobState, keys}.
+ */
+export const PUBLISH_TRACK = MOVE + `
+local saveTrack = function()
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+end
+local result = move(KEYS[1], KEYS[2], 'published', ARGV[1],
+  {'trackId', ARGV[2]}, saveTrack)
+result[2] = result[2] or ''
+result[3] = redis.call('SMEMBERS', KEYS[4])
+redis.call('DEL', KEYS[4])
+return result
 `;
 
 /**

@@ -15,6 +15,7 @@ import { DeliveryLog } from './delivery-log';
 import { keys } from './keys';
 import * as lua from './scripts';
 import { SourceIndex, type PatchResult, type UploadPatch } from './source-index';
+import { TrackPublisher } from './track-publisher';
 import { UploadSlots } from './upload-slots';
 import type { AddedUpload, NewUpload } from './new-upload';
 
@@ -61,6 +62,7 @@ export class StateStore {
   readonly deliveries: DeliveryLog;
   readonly autopublish: AutopublishMarks;
   readonly uploadSlots: UploadSlots;
+  readonly tracks: TrackPublisher;
   private readonly patches: SourceIndex;
 
   constructor(redis: Redis) {
@@ -80,6 +82,7 @@ export class StateStore {
     this.deliveries = new DeliveryLog(redis);
     this.autopublish = new AutopublishMarks(redis);
     this.uploadSlots = new UploadSlots(redis);
+    this.tracks = new TrackPublisher(redis);
     this.patches = new SourceIndex(redis);
   }
 
@@ -358,7 +361,7 @@ export class StateStore {
     return { moved: moved === 1, jobState: jobState as MoveResult['jobState'] };
   }
 
-  // Tracks
+  // Tracks: saveTrack writes one as it is; a run publishes its own by `tracks`
 
   /** The upload's track id, the same however often it is asked. */
   claimTrackId(uploadId: number): Promise<number> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Track, Upload } from '@ingest/core';
@@ -44,8 +45,9 @@ export type Outcome =
 
 /**
  * Transcodes one upload into its renditions and publishes its track.
- * Safe to run twice for the same upload: the track id is claimed once,
- * files are renamed into place, and a finished upload is left alone.
+ * Safe to run twice for the same upload, also at once: the track id is
+ * claimed once, each run stores files of its own, only the first to
+ * finish saves the track, and a finished upload is left alone.
  */
 export function transcodeProcessor(deps: ProcessorDeps) {
   const { store } = deps;
@@ -76,6 +78,19 @@ export function transcodeProcessor(deps: ProcessorDeps) {
     );
   }
 
+  /**
+   * A run of an upload whose work was done (a redelivery, or another run
+   * finished first): makes sure the job's track and completion were
+   * announced, then does nothing.
+   */
+  async function alreadyFinished(upload: Upload, requestId?: string) {
+    if (upload.status === 'published' && upload.trackId) {
+      await announceTrack(upload.id, upload.trackId);
+    }
+    const state = (await store.jobById(upload.jobId))?.state ?? '';
+    return finish(upload, { outcome: 'skipped', reason: 'finished' }, state, requestId);
+  }
+
   return async (job: TypedJob<'transcode'>): Promise<Outcome> => {
     const { uploadId, requestId } = job.data;
     const upload = await store.uploadById(uploadId);
@@ -90,18 +105,7 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       requestId,
     });
     if (upload.status === 'published' || upload.status === 'error') {
-      // A redelivery after the work was done: make sure the job's
-      // track and completion were announced, then do nothing.
-      if (upload.status === 'published' && upload.trackId) {
-        await announceTrack(upload.id, upload.trackId);
-      }
-      const state = (await store.jobById(upload.jobId))?.state ?? '';
-      return finish(
-        upload,
-        { outcome: 'skipped', reason: 'finished' },
-        state,
-        requestId,
-      );
+      return alreadyFinished(upload, requestId);
     }
 
     await store.moveUpload(upload, 'transcoding');
@@ -112,10 +116,17 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       const made = await makeRenditions(deps, upload);
       const trackId = await store.claimTrackId(upload.id);
       const track = await storeTrack(deps, upload, trackId, made);
-      await store.saveTrack(track);
-      const moved = await store.moveUpload(upload, 'published', {
-        trackId: String(trackId),
-      });
+      const moved = await store.tracks.publish(upload, track);
+      // Files of runs that lost or died; this run's own if it lost.
+      await removeFiles(deps, moved.unused);
+      if (!moved.moved) {
+        // Another run of the upload (one taken back while this one still
+        // ran) finished first: its track stands, also if deleted since.
+        log.info({ trackId }, 'transcode finished by another run');
+        const now = await store.uploadById(upload.id);
+        if (!now) return { outcome: 'skipped', reason: 'missing' };
+        return alreadyFinished(now, requestId);
+      }
       await announceTrack(upload.id, trackId);
       log.info(
         { trackId, durationMs: Date.now() - started },
@@ -157,6 +168,10 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         error: reason,
         errorCode: code,
       });
+      // Files of earlier runs that died after storing them.
+      if (moved.moved) {
+        await removeFiles(deps, await store.tracks.takeFiles(upload.id));
+      }
       log.info(
         { code, durationMs: Date.now() - started },
         'transcode errored upload',
@@ -234,18 +249,35 @@ async function keptCopy(
   });
 }
 
+/**
+ * Moves the made files into storage under keys of this run's own
+ * (`tracks/<id>/<fmt>.<run>.<fmt>`): another run of the upload (taken
+ * back while this one still ran, or one after this died) never writes
+ * over, nor removes, the files a published track's record names and
+ * whose bytes its sha256 (the download's ETag) names. A run that fails
+ * removes the files it stored; the keys are noted for the upload first,
+ * so that the run finishing it removes those of a run that died.
+ */
 async function storeTrack(
   deps: ProcessorDeps,
   upload: Upload,
   trackId: number,
   { made, outDir }: { made: MadeRendition[]; outDir: string },
 ): Promise<Track> {
+  const run = randomUUID().slice(0, 8);
+  const files = made.map(({ path: file, ...facts }) => {
+    const storageKey = `tracks/${trackId}/${facts.format}.${run}.${facts.format}`;
+    return { file, rendition: { ...facts, storageKey } };
+  });
+  const own = files.map(({ rendition }) => rendition.storageKey);
   try {
+    // Noted first: should this run die midway, the run that finishes
+    // the upload removes them.
+    await deps.store.tracks.noteFiles(upload.id, own);
     const renditions: Track['renditions'] = {};
-    for (const { path: file, ...facts } of made) {
-      const storageKey = `tracks/${trackId}/${facts.format}.${facts.format}`;
-      await deps.storage.putFile(storageKey, file);
-      renditions[facts.format] = { ...facts, storageKey };
+    for (const { file, rendition } of files) {
+      await deps.storage.putFile(rendition.storageKey, file);
+      renditions[rendition.format] = rendition;
     }
     const createdAt = new Date().toISOString();
     for (const rendition of Object.values(renditions)) {
@@ -260,7 +292,22 @@ async function storeTrack(
       renditions,
       createdAt,
     };
+  } catch (err) {
+    await removeFiles(deps, own);
+    throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** Removes files of the upload's runs that no track names. */
+async function removeFiles(
+  deps: ProcessorDeps,
+  storageKeys: string[],
+): Promise<void> {
+  for (const storageKey of storageKeys) {
+    await deps.storage.delete(storageKey).catch((err: unknown) => {
+      deps.logger.warn({ err, storageKey }, 'unused rendition not removed');
+    });
   }
 }

@@ -5,54 +5,25 @@
  * by holding one run's storage writes, so they meet the same every time.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadConfig } from '@ingest/config';
 import type { Rendition, Track, TrackUpdate } from '@ingest/core';
-import { createRedis, openQueue } from '@ingest/queue';
-import { StateStore, UpdateStore } from '@ingest/state';
-import { FileStorage, type Storage } from '@ingest/storage';
-import { createLogger } from '@ingest/telemetry';
-import { makeTone, RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
-import { mediaMaker } from './media-maker';
-import type { RenditionMaker } from './rendition-maker';
-import { applyUpdate, type ApplyDeps } from './update-apply';
+import type { FileStorage } from '@ingest/storage';
+import { makeTone } from '@ingest/testkit';
+import { startRunKit, storeWithSteps as withSteps, type RunKit } from './test-support';
+import { applyUpdate } from './update-apply';
 
-let server: RedisServer;
-let redis: Redis;
+let kit: RunKit;
 let dir: string;
 let storage: FileStorage;
-let maker: RenditionMaker;
-let base: Omit<ApplyDeps, 'storage'>;
+let base: RunKit['base'];
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  dir = await mkdtemp(path.join(tmpdir(), 'update-apply-'));
-  storage = new FileStorage(path.join(dir, 'storage'));
-  const logger = createLogger('test', 'silent');
-  maker = await mediaMaker(loadConfig({}), logger);
-  base = {
-    store: new StateStore(redis),
-    updates: new UpdateStore(redis),
-    maker,
-    completion: openQueue('completion', redis),
-    index: openQueue('index', redis),
-    logger,
-    workDir: path.join(dir, 'work'),
-  };
+  kit = await startRunKit('update-apply');
+  ({ dir, storage, base } = kit);
 });
 
-after(async () => {
-  await base?.completion.close();
-  await base?.index.close();
-  redis?.disconnect();
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => kit?.close());
 
 let trackIds = 0;
 
@@ -116,23 +87,9 @@ async function trackWithUpdate(): Promise<TrackUpdate> {
   return update;
 }
 
-type Step = (key: string) => Promise<void>;
-
-/**
- * The store as one run sees it: `before[n]` runs before its n-th
- * putFile, `after[n]` after it (what happened meanwhile elsewhere).
- */
-function storeWithSteps(steps: { before?: Step[]; after?: Step[] }): Storage {
-  let puts = 0;
-  const seen = Object.create(storage) as FileStorage;
-  seen.putFile = async (key, file) => {
-    const n = puts++;
-    await steps.before?.[n]?.(key);
-    await storage.putFile(key, file);
-    await steps.after?.[n]?.(key);
-  };
-  return seen;
-}
+/** The store as one run sees it (see storeWithSteps). */
+const storeWithSteps = (steps: Parameters<typeof withSteps>[1]) =>
+  withSteps(storage, steps);
 
 /** Every file the track's record names, with whether it is stored. */
 async function recordFiles(trackId: number) {

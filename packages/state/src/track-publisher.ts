@@ -1,0 +1,70 @@
+import type { Track, Upload } from '@ingest/core';
+import type { Redis } from 'ioredis';
+import * as codec from './codec';
+import { keys } from './keys';
+import { PUBLISH_TRACK } from './scripts';
+import type { MoveResult } from './state-store';
+
+interface Scripts {
+  publishTrack(...args: (string | number)[]): Promise<[number, string, string[]]>;
+}
+
+/**
+ * Publishes an upload's track: its record saved and the upload marked
+ * published in one step; keeps the storage keys its runs store under
+ * until then, so that the files of a run that died go too. Shares the
+ * StateStore's Redis client and keys.
+ */
+export class TrackPublisher {
+  private readonly redis: Redis & Scripts;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('publishTrack', { numberOfKeys: 4, lua: PUBLISH_TRACK });
+    this.redis = redis as Redis & Scripts;
+  }
+
+  /** Notes keys a run of the upload is about to store files under. */
+  async noteFiles(uploadId: number, storageKeys: string[]): Promise<void> {
+    if (storageKeys.length > 0) {
+      await this.redis.sadd(keys.uploadFiles(uploadId), ...storageKeys);
+    }
+  }
+
+  /**
+   * Saves `track` and publishes `upload` with it, unless the upload is
+   * published or errored already (another run of it finished first, and
+   * its track may have been deleted since): then `moved` is false and
+   * nothing changed. `unused`: keys noted for the upload that no track
+   * names, the caller's to remove (its own too when not moved).
+   */
+  async publish(
+    upload: Pick<Upload, 'id' | 'jobId'>,
+    track: Track,
+  ): Promise<MoveResult & { unused: string[] }> {
+    const [moved, jobState, noted] = await this.redis.publishTrack(
+      keys.upload(upload.id),
+      keys.job(upload.jobId),
+      keys.track(track.id),
+      keys.uploadFiles(upload.id),
+      new Date().toISOString(),
+      track.id,
+      ...Object.entries(codec.encodeTrack(track)).flat(),
+    );
+    const own = Object.values(track.renditions).map((r) => r.storageKey);
+    const named = new Set(moved === 1 ? own : []);
+    const unused = [...new Set([...noted, ...own])].filter((k) => !named.has(k));
+    return {
+      moved: moved === 1,
+      jobState: jobState as MoveResult['jobState'],
+      unused,
+    };
+  }
+
+  /** Takes the keys noted for a finished (errored) upload, to remove. */
+  async takeFiles(uploadId: number): Promise<string[]> {
+    const key = keys.uploadFiles(uploadId);
+    const noted = await this.redis.smembers(key);
+    if (noted.length > 0) await this.redis.srem(key, ...noted);
+    return noted;
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@ingest/config';
+import { createRedis, openQueue } from '@ingest/queue';
+import { StateStore, UpdateStore } from '@ingest/state';
+import { FileStorage, type Storage } from '@ingest/storage';
+import { createLogger } from '@ingest/telemetry';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { mediaMaker } from './media-maker';
+import type { ApplyDeps } from './update-apply';
+
+/** What a test does around one of a run's storage writes. */
+export type Step = (key: string) => Promise<unknown>;
+
+/**
+ * `storage` as one run sees it: `before[n]` runs before its n-th
+ * putFile, `after[n]` after it (what happened meanwhile elsewhere), so a
+ * test lays out two runs' steps the same every time.
+ */
+export function storeWithSteps(
+  storage: FileStorage,
+  steps: { before?: Step[]; after?: Step[] },
+): Storage {
+  let puts = 0;
+  const seen = Object.create(storage) as FileStorage;
+  seen.putFile = async (key, file) => {
+    const n = puts++;
+    await steps.before?.[n]?.(key);
+    await storage.putFile(key, file);
+    await steps.after?.[n]?.(key);
+  };
+  return seen;
+}
+
+/** Real parts for runs of the transcoder's processors, in one test file. */
+export interface RunKit {
+  redis: Redis;
+  dir: string;
+  /** A folder store under `dir`/storage. */
+  storage: FileStorage;
+  /** All a run needs but its storage: real ffmpeg, a Redis of its own. */
+  base: Omit<ApplyDeps, 'storage'>;
+  close(): Promise<void>;
+}
+
+export async function startRunKit(name: string): Promise<RunKit> {
+  const server = await RedisServer.start();
+  const redis = createRedis(server.url);
+  const dir = await mkdtemp(path.join(tmpdir(), `${name}-`));
+  const logger = createLogger('test', 'silent');
+  const base = {
+    store: new StateStore(redis),
+    updates: new UpdateStore(redis),
+    maker: await mediaMaker(loadConfig({}), logger),
+    completion: openQueue('completion', redis),
+    index: openQueue('index', redis),
+    logger,
+    workDir: path.join(dir, 'work'),
+  };
+  return {
+    redis,
+    dir,
+    storage: new FileStorage(path.join(dir, 'storage')),
+    base,
+    close: async () => {
+      await base.completion.close();
+      await base.index.close();
+      redis.disconnect();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
