@@ -152,3 +152,41 @@ test('no other bytes pass for a raw stream, at upload or in ffprobe', async () =
     assert.match(probed, /^not a readable audio file/, `${name}: ${probed}`);
   }
 });
+
+/** An Amiga 8SVX sound (FORM…8SVX, then VHDR and BODY chunks). */
+function amigaSound(samples: Buffer): Buffer {
+  const chunk = (id: string, data: Buffer) => {
+    const header = Buffer.alloc(8);
+    header.write(id, 'latin1');
+    header.writeUInt32BE(data.length, 4);
+    return Buffer.concat([header, data, Buffer.alloc(data.length % 2)]);
+  };
+  const vhdr = Buffer.alloc(20);
+  vhdr.writeUInt32BE(samples.length, 0);
+  vhdr.writeUInt16BE(8000, 12); // samples a second
+  vhdr[14] = 1; // one octave
+  vhdr.writeUInt32BE(0x10000, 16); // full volume
+  const form = [Buffer.from('8SVX'), chunk('VHDR', vhdr), chunk('BODY', samples)];
+  return chunk('FORM', Buffer.concat(form));
+}
+
+test('only DSDIFF meets the iff demuxer, not an Amiga sound that passed the sniff', async () => {
+  const samples = Buffer.alloc(44_100);
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(60 * Math.sin(i / 10)) & 0xff;
+  // Two MPEG-1 layer III frames (128 kbit/s, 44.1 kHz: 417 bytes) in its
+  // samples: the sniff takes it as mp3, as it would take any such file.
+  const frame = Buffer.alloc(417);
+  frame.writeUInt32BE(0xfffb9000, 0);
+  frame.copy(samples, 100);
+  frame.copy(samples, 517);
+  const file = join(dir, 'amiga.8svx');
+  writeFileSync(file, amigaSound(samples));
+  assert.deepEqual(await looksLikeAudio(file), { audio: true, container: 'mp3' });
+
+  const probed = await tools
+    .probeSource(file, { timeoutMs: 30_000 })
+    .then((p) => `${p.container} ${p.audio?.codec}`, (error: Error) => error.message);
+  assert.match(probed, /^not a readable audio file/);
+  const renditions = [{ format: 'wav' as const, path: `${file}.wav` }];
+  await assert.rejects(tools.transcode({ source: file, renditions }), /not a readable audio/);
+});
