@@ -96,3 +96,23 @@ test('a blank file part after a wrong token is refused at once', async () => {
     upload.hangUp();
   }
 });
+
+test('a blank file part before the token still counts as absent', async () => {
+  // What a browser sends when the file input comes first in the form.
+  const field = (name: string, value: string) =>
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const body =
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n` +
+    'Content-Type: application/octet-stream\r\n\r\n\r\n' +
+    field('token', fixture.site.token) +
+    field('url', `${fixture.files.url}/tone-1.wav`) +
+    `--${BOUNDARY}--\r\n`;
+  const res = await fetch(`${fixture.stack.gatewayUrl}/api/import/upload`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    body,
+  });
+  const answer = (await res.json()) as { meta?: Record<string, string> };
+  assert.equal(res.status, 200, JSON.stringify(answer));
+  assert.equal(answer.meta?.Filename, 'tone-1.wav');
+});
