@@ -101,6 +101,25 @@ test('DSD becomes 24-bit PCM at 352.8 kHz, DSD128 too', async () => {
   }
 });
 
+test('DSD of a rate off the standard ones decodes to whole hertz', async () => {
+  // 2.822408 MHz decodes at 352 801 Hz, halved to 176 400.5: a rate
+  // ffmpeg's -ar refused, so wav and aiff failed (transcode_failed).
+  const odd = await writeDsf(join(dir, 'odd-rate.dsf'), { seconds: 1, rate: 2_822_408 });
+  const probe = await tools.probeSource(odd, { timeoutMs: 30_000 });
+  assert.equal(probe.audio?.sampleRate, 176_401);
+  const result = await tools.transcode({
+    source: odd,
+    renditions: [
+      { format: 'wav', path: `${odd}.wav` },
+      { format: 'aiff', path: `${odd}.aiff` },
+    ],
+  });
+  assert.deepEqual(
+    result.renditions.map((r) => r.sampleRate),
+    [176_401, 176_401],
+  );
+});
+
 test('cut short: truncated where the header declares, else shorter', async () => {
   for (const sample of samples) {
     const cut = `${sample.file}.cut`;
