@@ -8,7 +8,12 @@ import {
   type FixtureStack,
 } from '@ingest/testkit';
 
-const BOUNDARY = 'file-first-upload-boundary';
+export const BOUNDARY = 'file-first-upload-boundary';
+
+/** A multipart field of the form, as written before the file part. */
+export function formField(name: string, value: string): string {
+  return `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+}
 
 export interface Answer {
   status: number;
@@ -36,12 +41,15 @@ export async function spooled(dataDir: string): Promise<number> {
 /**
  * A multipart upload to `gatewayUrl` with the file part before the
  * token, sent from `localAddress` (loopback has a whole /8), with
- * `headers` added.
+ * `headers` added; `start` is what is sent first (a file part's head).
  */
 export function openUpload(
   gatewayUrl: string,
   localAddress: string,
   headers: Record<string, string> = {},
+  start =
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +
+    'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n',
 ) {
   const req = http.request(`${gatewayUrl}/api/import/upload`, {
     method: 'POST',
@@ -61,10 +69,7 @@ export function openUpload(
     });
   });
   answer.catch(() => {});
-  req.write(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +
-      'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n',
-  );
+  req.write(start);
   return {
     answer,
     send: (bytes: Buffer | string) => req.write(bytes),
@@ -82,18 +87,20 @@ export function openUpload(
 export type OpenUpload = ReturnType<typeof openUpload>;
 
 /**
- * Opens an upload with `open`, sends 1 KiB of its file and no more, and
- * tells whether it was `spooled` or answered (`503 spool_full`).
+ * Opens an upload with `open`, sends `bytes` of its file (1 KiB) and no
+ * more, and tells whether it was `spooled` or answered (`503
+ * spool_full`, `401 unauthorized`).
  */
 export async function holdPlace(
   dataDir: string,
   open: () => OpenUpload,
   held: OpenUpload[],
+  bytes: Buffer | string = Buffer.alloc(1024, 1),
 ): Promise<string> {
   const before = await spooled(dataDir);
   const upload = open();
   held.push(upload);
-  upload.send(Buffer.alloc(1024, 1));
+  if (bytes.length > 0) upload.send(bytes);
   return Promise.race([
     upload.answer.then((a) => `${a.status} ${a.body.code}`),
     waitUntil(async () => (await spooled(dataDir)) > before, {

@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+
 /**
  * The demuxers ffmpeg and ffprobe may use on a stored source (SPEC §5).
  * Playlists (hls), concat lists, image sequences and anything else that
@@ -33,20 +35,45 @@ export const AUDIO_DEMUXERS = [
   'truehd',
   'mlp',
   // DSD: Sony's DSF (.dsf) and Philips' DSDIFF (.dff), which ffmpeg reads
-  // with its `iff` demuxer. The gateway lets only DSDIFF's first bytes
-  // through to it, not the Amiga pictures and sounds it also reads.
+  // with its `iff` demuxer. Only a file that starts as DSDIFF does is
+  // given to it (sourceGuardArgs), not the Amiga sounds it also reads.
   'dsf',
   'iff',
 ] as const;
 
 /** Options that go before every `-i` of a stored file. */
-export function inputGuardArgs(): string[] {
+export function inputGuardArgs(
+  demuxers: readonly string[] = AUDIO_DEMUXERS,
+): string[] {
   return [
     '-format_whitelist',
-    AUDIO_DEMUXERS.join(','),
+    demuxers.join(','),
     '-protocol_whitelist',
     'file',
   ];
+}
+
+/**
+ * inputGuardArgs for the probe of a source, which gates every other run
+ * on it: `iff` only for a file that starts as DSDIFF does. ffmpeg's iff
+ * demuxer also reads Amiga sounds (8SVX) and pictures, and ffmpeg picks
+ * it by the file's first bytes, whatever else let the file in (two mp3
+ * frames anywhere in its first 64 KiB pass the upload's sniff).
+ */
+export async function sourceGuardArgs(absolutePath: string): Promise<string[]> {
+  const file = await open(absolutePath, 'r');
+  const head = Buffer.alloc(16);
+  try {
+    await file.read(head, 0, 16, 0);
+  } finally {
+    await file.close();
+  }
+  const dsdiff =
+    head.toString('latin1', 0, 4) === 'FRM8' &&
+    head.toString('latin1', 12, 16) === 'DSD ';
+  return inputGuardArgs(
+    dsdiff ? AUDIO_DEMUXERS : AUDIO_DEMUXERS.filter((name) => name !== 'iff'),
+  );
 }
 
 /**

@@ -45,12 +45,14 @@ export function mp3SampleRate(sourceRate: number): 44_100 | 48_000 {
  * PCM rate of a DSD source's renditions: ffmpeg decodes DSD to float at
  * an eighth of its bit rate, 352.8 kHz for DSD64 (2.8224 MHz), the DXD
  * rate DSD is edited at. DSD128 and above decode at 705.6 kHz and more,
- * past what renditions allow, and are halved down to 352.8 kHz.
+ * past what renditions allow, and are halved down to 352.8 kHz. A rate
+ * off the standard ones is rounded to whole hertz: ffmpeg's `-ar` takes
+ * no fraction, and each try of the transcode failed on one.
  */
 export function dsdPcmRate(decodedRate: number): number {
   let rate = decodedRate;
   while (rate > DSD_PCM_RATE) rate /= 2;
-  return rate;
+  return Math.round(rate);
 }
 
 const DSD_PCM_RATE = 352_800;

@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 
 import {
   fileUrl,
-  inputGuardArgs,
   normalizeContainer,
+  sourceGuardArgs,
 } from './audio-containers';
 import {
   dsdPcmRate,
@@ -135,7 +135,7 @@ export async function probeSource(
       '-hide_banner',
       '-v',
       'warning',
-      ...inputGuardArgs(),
+      ...(await sourceGuardArgs(absolute)),
       '-show_format',
       '-show_streams',
       '-of',

@@ -101,6 +101,25 @@ test('DSD becomes 24-bit PCM at 352.8 kHz, DSD128 too', async () => {
   }
 });
 
+test('DSD of a rate off the standard ones decodes to whole hertz', async () => {
+  // 2.822408 MHz decodes at 352 801 Hz, halved to 176 400.5: a rate
+  // ffmpeg's -ar refused, so wav and aiff failed (transcode_failed).
+  const odd = await writeDsf(join(dir, 'odd-rate.dsf'), { seconds: 1, rate: 2_822_408 });
+  const probe = await tools.probeSource(odd, { timeoutMs: 30_000 });
+  assert.equal(probe.audio?.sampleRate, 176_401);
+  const result = await tools.transcode({
+    source: odd,
+    renditions: [
+      { format: 'wav', path: `${odd}.wav` },
+      { format: 'aiff', path: `${odd}.aiff` },
+    ],
+  });
+  assert.deepEqual(
+    result.renditions.map((r) => r.sampleRate),
+    [176_401, 176_401],
+  );
+});
+
 test('cut short: truncated where the header declares, else shorter', async () => {
   for (const sample of samples) {
     const cut = `${sample.file}.cut`;
@@ -151,4 +170,42 @@ test('no other bytes pass for a raw stream, at upload or in ffprobe', async () =
       .then((p) => p.container, (error: Error) => error.message);
     assert.match(probed, /^not a readable audio file/, `${name}: ${probed}`);
   }
+});
+
+/** An Amiga 8SVX sound (FORM…8SVX, then VHDR and BODY chunks). */
+function amigaSound(samples: Buffer): Buffer {
+  const chunk = (id: string, data: Buffer) => {
+    const header = Buffer.alloc(8);
+    header.write(id, 'latin1');
+    header.writeUInt32BE(data.length, 4);
+    return Buffer.concat([header, data, Buffer.alloc(data.length % 2)]);
+  };
+  const vhdr = Buffer.alloc(20);
+  vhdr.writeUInt32BE(samples.length, 0);
+  vhdr.writeUInt16BE(8000, 12); // samples a second
+  vhdr[14] = 1; // one octave
+  vhdr.writeUInt32BE(0x10000, 16); // full volume
+  const form = [Buffer.from('8SVX'), chunk('VHDR', vhdr), chunk('BODY', samples)];
+  return chunk('FORM', Buffer.concat(form));
+}
+
+test('only DSDIFF meets the iff demuxer, not an Amiga sound that passed the sniff', async () => {
+  const samples = Buffer.alloc(44_100);
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(60 * Math.sin(i / 10)) & 0xff;
+  // Two MPEG-1 layer III frames (128 kbit/s, 44.1 kHz: 417 bytes) in its
+  // samples: the sniff takes it as mp3, as it would take any such file.
+  const frame = Buffer.alloc(417);
+  frame.writeUInt32BE(0xfffb9000, 0);
+  frame.copy(samples, 100);
+  frame.copy(samples, 517);
+  const file = join(dir, 'amiga.8svx');
+  writeFileSync(file, amigaSound(samples));
+  assert.deepEqual(await looksLikeAudio(file), { audio: true, container: 'mp3' });
+
+  const probed = await tools
+    .probeSource(file, { timeoutMs: 30_000 })
+    .then((p) => `${p.container} ${p.audio?.codec}`, (error: Error) => error.message);
+  assert.match(probed, /^not a readable audio file/);
+  const renditions = [{ format: 'wav' as const, path: `${file}.wav` }];
+  await assert.rejects(tools.transcode({ source: file, renditions }), /not a readable audio/);
 });

@@ -120,6 +120,10 @@ function paceRest(req: http.IncomingMessage, pace: BodyPace): void {
   const { socket } = req;
   const watch = watchPace('the rest of the body', pace, () => socket.destroy());
   req.on('data', (chunk: Buffer) => watch.add(chunk.length));
-  req.once('end', watch.stop);
+  // A kept-alive socket outlives the request: its listener goes too.
+  req.once('end', () => {
+    watch.stop();
+    socket.off('close', watch.stop);
+  });
   socket.once('close', watch.stop);
 }

@@ -128,10 +128,15 @@ export function uploadEndpoint(
     params: Params,
   ) => {
     const site = await authenticate(deps.store, ctx.req, params);
+    // Looked at once the caller is known: the wait for a first byte is
+    // held to no pace, and a part before the token is spooled (and
+    // paced, and counted against its address) before it comes here.
+    const stream = await unlessBlankFile(file, filename);
+    if (!stream) return;
     await slotOf(ctx).take(site.id);
     const stored = await deps.uploads.receive(
       site,
-      file,
+      stream,
       filename,
       hangUpSignal(ctx),
     );
@@ -143,9 +148,7 @@ export function uploadEndpoint(
   // is read, then goes the same way; the spool file goes in every case.
   const onFile =
     (ctx: { req: Request; res: Response; signal: AbortSignal }): FileHandler =>
-    async (part, info, params, fieldsRead) => {
-      const stream = await unlessBlankFile(part, info.filename);
-      if (!stream) return;
+    async (stream, info, params, fieldsRead) => {
       if (tokenOf(ctx.req, params)) {
         await receiveFile(ctx, stream, info.filename, params);
         return;
