@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
+import { SiteCredentials, signingSecrets, StateStore } from '@ingest/state';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { assertOneLine } from './stack-processes';
@@ -78,11 +78,31 @@ test('--webhook-secret: a new secret; the old one signs for a day', async () => 
 
   const stored = await store.getSite(site.id);
   assert.equal(stored?.webhookSecret, answer.webhook_secret);
-  assert.equal(stored?.formerSecret?.secret, site.webhookSecret);
-  const until = stored?.formerSecret?.until ?? 0;
+  assert.equal(stored?.formerSecrets?.length, 1);
+  assert.equal(stored?.formerSecrets?.[0].secret, site.webhookSecret);
+  const until = stored?.formerSecrets?.[0].until ?? 0;
   assert.ok(until >= before + DAY_MS && until <= Date.now() + DAY_MS, String(until));
   assert.equal(answer.former_secret_signs_until, new Date(until).toISOString());
   assert.equal((await store.siteByToken('token-of-secret-site'))?.id, site.id);
+
+  // Again within the day: the first secret still signs, beside the second.
+  const again = await rotate('--site', String(site.id), '--webhook-secret');
+  assert.equal(again.code, 0, again.stderr);
+  const twice = await store.getSite(site.id);
+  assert.deepEqual(
+    twice && signingSecrets(twice, Date.now()),
+    [JSON.parse(again.stdout).webhook_secret, answer.webhook_secret, site.webhookSecret],
+  );
+});
+
+test('a rotation keeps a change made to the site meanwhile', async () => {
+  const site = await newSite('Before', 'token-of-renamed-site');
+  await store.updateSite({ ...site, name: 'After', contactEmail: 'ops@example.com' });
+  await new SiteCredentials(redis).replaceWebhookSecret(site, 'whsec_bmV3', Date.now() + DAY_MS);
+  const stored = await store.getSite(site.id);
+  assert.equal(stored?.name, 'After');
+  assert.equal(stored?.contactEmail, 'ops@example.com');
+  assert.equal(stored?.webhookSecret, 'whsec_bmV3');
 });
 
 test('wrong options and an unknown site: one line each, exit 1', async () => {

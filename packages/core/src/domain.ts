@@ -19,10 +19,10 @@ export interface Site {
   /** Standard Webhooks secret, `whsec_<base64>`. */
   webhookSecret: string;
   /**
-   * The secret `site:rotate` replaced, which still signs beside the new
-   * one until `until` (ms since the epoch), so receivers can switch.
+   * Secrets `site:rotate` replaced, each still signing beside the new one
+   * until its `until` (ms since the epoch), so receivers can switch.
    */
-  formerSecret?: { secret: string; until: number };
+  formerSecrets?: { secret: string; until: number }[];
   /** Names of the site's custom fields, without the `Custom: ` prefix. */
   customFields: string[];
 }

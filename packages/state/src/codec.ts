@@ -22,7 +22,7 @@ export function encodeSite(site: Site): Hash {
     name: site.name,
     contactEmail: site.contactEmail,
     webhookSecret: site.webhookSecret,
-    formerSecret: site.formerSecret && json(site.formerSecret),
+    formerSecrets: site.formerSecrets && json(site.formerSecrets),
     customFields: json(site.customFields),
   });
 }
@@ -33,7 +33,7 @@ export function decodeSite(h: Hash): Site {
     name: h.name ?? '',
     contactEmail: h.contactEmail || undefined,
     webhookSecret: h.webhookSecret ?? '',
-    formerSecret: h.formerSecret ? JSON.parse(h.formerSecret) : undefined,
+    formerSecrets: h.formerSecrets ? JSON.parse(h.formerSecrets) : undefined,
     customFields: JSON.parse(h.customFields ?? '[]'),
   };
 }

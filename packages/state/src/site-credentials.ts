@@ -1,6 +1,5 @@
 import type { Site } from '@ingest/core';
 import type { Redis } from 'ioredis';
-import { encodeSite } from './codec';
 import { keys } from './keys';
 import { hashToken } from './state-store';
 
@@ -27,21 +26,26 @@ export class SiteCredentials {
 
   /**
    * Makes `secret` the site's webhook secret; the one it replaces still
-   * signs beside it until `formerUntil` (ms since the epoch), so each
-   * delivery carries both signatures while receivers switch over.
+   * signs beside it until `formerUntil` (ms since the epoch), as do the
+   * ones replaced before whose time has not run out, so each delivery
+   * carries every signature a receiver may still check with. Only these
+   * two fields are written: a change to the site meanwhile stays.
    */
   async replaceWebhookSecret(
     site: Site,
     secret: string,
     formerUntil: number,
   ): Promise<Site> {
-    const replaced: Site = {
-      ...site,
+    const now = Date.now();
+    const formerSecrets = [
+      { secret: site.webhookSecret, until: formerUntil },
+      ...(site.formerSecrets ?? []).filter((former) => former.until > now),
+    ];
+    await this.redis.hset(keys.site(site.id), {
       webhookSecret: secret,
-      formerSecret: { secret: site.webhookSecret, until: formerUntil },
-    };
-    await this.redis.hset(keys.site(site.id), encodeSite(replaced));
-    return replaced;
+      formerSecrets: JSON.stringify(formerSecrets),
+    });
+    return { ...site, webhookSecret: secret, formerSecrets };
   }
 
   private async tokenKeysOf(siteId: number): Promise<string[]> {
@@ -58,10 +62,8 @@ export class SiteCredentials {
   }
 }
 
-/** The secrets a delivery is signed with at `now`: the site's, then any former one. */
+/** The secrets a delivery is signed with at `now`: the site's, then former ones. */
 export function signingSecrets(site: Site, now: number): string[] {
-  const former = site.formerSecret;
-  return former && former.until > now
-    ? [site.webhookSecret, former.secret]
-    : [site.webhookSecret];
+  const former = (site.formerSecrets ?? []).filter((f) => f.until > now);
+  return [site.webhookSecret, ...former.map((f) => f.secret)];
 }
