@@ -55,7 +55,11 @@ export function hostileCalls(context: () => HostileContext) {
       headers: { authorization: `Bearer ${site.token}`, 'content-type': type },
       body,
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return {
+      status: res.status,
+      connection: res.headers.get('connection'),
+      body: (await res.json()) as any,
+    };
   }
 
   /** Files under the stack's storage, relative, for path-escape checks. */

@@ -210,8 +210,11 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     res.destroy();
     return;
   }
-  // A body cut for its pace is not read to its end (RFC 9110 §15.5.9).
-  if (apiError.code === 'request_timeout') res.setHeader('Connection', 'close');
+  // A body cut for its pace, or past its size, is not read to its end
+  // (RFC 9110 §15.5.9, §15.5.14): the connection goes with the answer.
+  if (apiError.code === 'request_timeout' || apiError.code === 'payload_too_large') {
+    res.setHeader('Connection', 'close');
+  }
   const retryAfter = retryAfterOf(apiError.code);
   if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   res.status(apiError.status).json(apiError.toBody());
