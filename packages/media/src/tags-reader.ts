@@ -9,6 +9,7 @@ import {
   nativeLookup,
   nativeTags,
   type NativeLookup,
+  type NativeTags,
 } from './native-tags';
 
 /** An embedded picture, as stored. */
@@ -97,7 +98,8 @@ function mapTags(
   id3Frames: Map<string, string[]> | null,
 ): Pick<TagReadResult, 'fields' | 'cover'> {
   const { common } = metadata;
-  const native = nativeLookup(nativeTags(metadata, id3Frames));
+  const tags = nativeTags(metadata, id3Frames);
+  const native = nativeLookup(tags);
   const fields: Partial<Record<StandardTagField, string>> = {};
   const set = (field: StandardTagField, value: string | undefined) => {
     const clean = cleanText(value);
@@ -117,7 +119,7 @@ function mapTags(
   set('Genre', joined(common.genre));
   set('Mood', native('TXXX:MOOD', 'TMOO', 'MOOD'));
   set('BPM', common.bpm ? String(common.bpm) : native('TBPM', 'BPM'));
-  set('ISRC', native('TSRC', 'ISRC') ?? common.isrc?.[0]);
+  set('ISRC', isrcOf(tags) ?? common.isrc?.[0]);
   set('ISWC', native('TXXX:ISWC', 'ISWC'));
   set('Track Number', trackNumber(common.track));
   set('Release Date', releaseDate(metadata, native));
@@ -164,6 +166,29 @@ const TITLE_IDS = ['TIT2', 'TITLE', '\u00a9nam', 'INAM'];
 const ALBUM_IDS = ['TALB', 'ALBUM', '\u00a9alb', 'IPRD'];
 const ARTIST_IDS = ['TPE1', 'ARTIST', '\u00a9ART', 'IART'];
 const COMPOSER_IDS = ['TCOM', 'COMPOSER', '\u00a9WRT'];
+
+/** music-metadata's name for RIFF INFO chunks. */
+const RIFF_INFO = 'exif';
+
+/** An ISRC: country, registrant, year, designation (ISO 3901). */
+const ISRC_SHAPE = /^[A-Z]{2}-?[A-Z0-9]{3}-?\d{2}-?\d{5}$/i;
+
+/**
+ * ID3 `TSRC`, a Vorbis or APE `ISRC`. RIFF INFO's `ISRC` is the "source"
+ * (who supplied the material: Adobe Audition writes any text there), so
+ * it is taken only when it holds an ISRC and nothing else gives one.
+ */
+function isrcOf(tags: NativeTags): string | undefined {
+  const own = (riff: boolean) =>
+    nativeLookup({
+      types: tags.types.filter((t) => (t.type === RIFF_INFO) === riff),
+    });
+  const riffSource = own(true)('ISRC')?.trim();
+  return (
+    own(false)('TSRC', 'ISRC') ??
+    (riffSource && ISRC_SHAPE.test(riffSource) ? riffSource : undefined)
+  );
+}
 
 function trackNumber(track: { no: number | null; of: number | null }) {
   if (!track.no) return undefined;

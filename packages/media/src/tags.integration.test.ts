@@ -240,3 +240,14 @@ test('Copyright and the asked-for custom fields read back', async () => {
   assert.equal(aiff.includes('(c) '), false);
   assert.equal(probedTags(at('back.aiff')).copyright, meta.Copyright);
 });
+
+test("RIFF INFO's ISRC (the source) is read as ISRC only when it is one", async () => {
+  const tagged = (name: string, value: string) => {
+    ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=0.5', '-metadata', `ISRC=${value}`, at(name)]);
+    return readTags(at(name));
+  };
+  const source = await tagged('riff-source.wav', 'Foo Bar');
+  assert.equal(source.fields.ISRC, undefined);
+  const code = await tagged('riff-isrc.wav', 'USRC17607839');
+  assert.equal(code.fields.ISRC, 'USRC17607839');
+});
