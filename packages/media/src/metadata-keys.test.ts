@@ -58,8 +58,9 @@ test('RIFF INFO gets only its fixed ids; ISRC is not RIFF ISRC', () => {
   const tags = new Map(containerTags('wav', meta));
   assert.deepEqual(
     [...tags.keys()].sort(),
-    ['IART', 'ICMT', 'ICRD', 'INAM', 'IPRT'],
+    ['IART', 'ICMT', 'ICOP', 'ICRD', 'INAM', 'IPRT'],
   );
+  assert.equal(tags.get('ICOP'), '© 2024');
   assert.equal(tags.get('INAM'), 'Été — 夏');
 });
 

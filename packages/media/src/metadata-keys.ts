@@ -99,6 +99,7 @@ const RIFF_KEYS: Partial<Record<StandardTagField, string>> = {
   'Track Number': 'IPRT',
   'Release Date': 'ICRD',
   Description: 'ICMT',
+  Copyright: 'ICOP',
 };
 
 function isStandardField(name: string): name is StandardTagField {

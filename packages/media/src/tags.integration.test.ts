@@ -225,8 +225,13 @@ test('Copyright and the asked-for custom fields read back', async () => {
       { format: 'mp3', path: at('back.mp3') },
       { format: 'aiff', path: at('back.aiff') },
       { format: 'flac', path: at('back.flac') },
+      { format: 'wav', path: at('back.wav') },
     ],
   });
+  // RIFF INFO holds Copyright (ICOP) but no free-form names.
+  const wav = await readTags(at('back.wav'), { customFields: ['Ext ID'] });
+  assert.equal(wav.fields.Copyright, meta.Copyright);
+  assert.deepEqual(wav.custom, {});
   const customFields = Object.keys(CUSTOMS).map((f) => f.slice(8));
   for (const name of ['back.mp3', 'back.aiff', 'back.flac']) {
     const tags = await readTags(at(name), { customFields });
