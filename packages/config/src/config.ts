@@ -115,6 +115,7 @@ const schema = z.object({
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
   INGEST_MAX_CONNECTIONS: positive.optional(),
+  INGEST_MAX_CONNECTIONS_PER_CLIENT: positive.optional(),
   INGEST_TRUST_PROXY: addressList.default([]),
   INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
   INGEST_TRANSCODE_LOCK: duration.default(60_000),
@@ -169,6 +170,11 @@ export interface Config {
    * gateway picks one from its open-file limit (http/server-limits.ts).
    */
   maxConnections?: number;
+  /**
+   * Connections one client (peer address, IPv6 by /64) holds at once;
+   * more are dropped. Unset: a quarter of maxConnections.
+   */
+  maxConnectionsPerClient?: number;
   /**
    * Proxies in front of the gateway (addresses, CIDR ranges) whose
    * X-Forwarded-For it believes; empty: it believes none.
@@ -249,6 +255,7 @@ export function loadConfig(
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
     maxConnections: raw.INGEST_MAX_CONNECTIONS,
+    maxConnectionsPerClient: raw.INGEST_MAX_CONNECTIONS_PER_CLIENT,
     trustProxy: raw.INGEST_TRUST_PROXY,
     transcodeTimeoutMs: raw.INGEST_TRANSCODE_TIMEOUT,
     transcodeLockMs: raw.INGEST_TRANSCODE_LOCK,

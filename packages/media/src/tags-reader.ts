@@ -222,8 +222,16 @@ function coverOf(metadata: IAudioMetadata): CoverPicture | null {
   return { data: Buffer.from(picture.data), mime };
 }
 
-function cleanText(value: string | undefined): string | undefined {
-  return (value && repairUtf8(value).replace(/\u0000/g, '').trim()) || undefined;
+/**
+ * Control characters the API refuses in `meta` (C0 but tab and line
+ * breaks, DEL, C1): a file's own tags must not bring in what a client may
+ * not send, such as terminal escapes (ESC) shown by whatever prints them.
+ */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/** A tag's text, repaired and without control characters, or undefined. */
+export function cleanText(value: string | undefined): string | undefined {
+  return (value && repairUtf8(value).replace(CONTROL, '').trim()) || undefined;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

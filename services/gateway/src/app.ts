@@ -1,4 +1,8 @@
-import express, { type Express, type Router } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Router,
+} from 'express';
 import { ApiError } from '@ingest/core';
 import type { Registry } from 'prom-client';
 import {
@@ -75,5 +79,21 @@ export function createApp(deps: AppDeps): Express {
     const err = new ApiError('not_found', 'no such endpoint');
     res.status(err.status).json(err.toBody());
   });
+  app.use(lastResort(deps.logger));
   return app;
+}
+
+/**
+ * An error no route answered (a bug, a library throwing on odd input)
+ * answers JSON as every answer does, and is logged. Express's own page
+ * shows the client the stack, with this machine's paths, unless
+ * NODE_ENV is production (npm start does not set it).
+ */
+function lastResort(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    logger.error({ err }, 'request failed outside any endpoint');
+    const answer = new ApiError('internal', 'internal error');
+    res.status(answer.status).json(answer.toBody());
+  };
 }

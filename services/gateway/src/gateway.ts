@@ -30,6 +30,7 @@ import type { Express } from 'express';
 import { DASHBOARD_PATH, queueDashboard } from './admin/queue-dashboard';
 import { createApp } from './app';
 import { trustedProxies } from './http/client-address';
+import { capConnectionsPerClient } from './http/client-connection-cap';
 import { answerClientErrors } from './http/client-error';
 import {
   buildGatewayParts,
@@ -251,6 +252,12 @@ async function listen(
     app,
   );
   applyServerLimits(server, limits, logger);
+  capConnectionsPerClient(
+    server,
+    limits.maxConnectionsPerClient,
+    logger,
+    trustedProxies(config.trustProxy),
+  );
   answerClientErrors(server);
   inFlight.attach(server);
   await new Promise<void>((resolve, reject) => {

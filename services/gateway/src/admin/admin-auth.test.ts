@@ -91,3 +91,10 @@ test('no token or a wrong one gets 401', async () => {
   const wrong = await rawGet(`${ROOT}/?token=not-the-admin-token-at-all`);
   assert.equal(wrong.statusCode, 401);
 });
+
+test('a cookie with broken percent escapes is refused, not an error', async () => {
+  for (const cookie of ['ingest_admin=%E0%A4%A', 'ingest_admin=%', 'x=1; ingest_admin=%zz']) {
+    const res = await rawGet(`${ROOT}/api/queues`, { cookie });
+    assert.equal(res.statusCode, 401, cookie);
+  }
+});

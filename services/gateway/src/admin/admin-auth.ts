@@ -58,9 +58,21 @@ function forwardedHttps(req: Request): boolean {
 function cookieOf(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) return decoded(rest.join('='));
   }
   return undefined;
+}
+
+/**
+ * A cookie value percent-decoded, or as sent when its escapes are broken
+ * (`%E0`): anyone may send one, and it must answer 401, not 500.
+ */
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ test('recipients and webhook secrets are masked; ids stay', () => {
   );
   assert.deepEqual(
     redactJobData({ jobId: 4, url: 'https://u:p@hooks.example.com/in?key=s3cret' }),
-    { jobId: 4, url: 'https://***@hooks.example.com/in?***' },
+    { jobId: 4, url: 'https://***@hooks.example.com/***?***' },
   );
   assert.deepEqual(redactJobData({ url: 'not a url', to: 'nobody' }), {
     url: '***',
@@ -46,7 +46,7 @@ test('inbound imports: source URL and oncomplete are masked', () => {
   );
   assert.deepEqual(
     redactJobData({ oncomplete: 'https://hooks.example.com/in?key=k' }),
-    { oncomplete: 'https://hooks.example.com/in?***' },
+    { oncomplete: 'https://hooks.example.com/***?***' },
   );
   const stored = { source: { storageKey: 'inbound/a.wav', filename: 'a.wav' } };
   assert.deepEqual(redactJobData(stored), stored);
@@ -57,4 +57,20 @@ test('a token an import payload should not carry is masked', () => {
     redactJobData({ v: 1, siteId: 2, token: 'tok_live_secret' }),
     { v: 1, siteId: 2, token: '***' },
   );
+});
+
+test("a webhook's path, which may be its secret, is masked; a source's is not", () => {
+  const slack = 'https://hooks.slack.example/services/T0/B0/s3cretPath';
+  assert.deepEqual(redactJobData({ jobId: 1, url: slack }), {
+    jobId: 1,
+    url: 'https://hooks.slack.example/***',
+  });
+  assert.deepEqual(redactJobData({ oncomplete: slack }), {
+    oncomplete: 'https://hooks.slack.example/***',
+  });
+  assert.deepEqual(redactJobData({ url: 'https://hooks.example.com/' }), {
+    url: 'https://hooks.example.com/',
+  });
+  const source = { source: { url: 'https://cdn.example.com/album/a.wav' } };
+  assert.deepEqual(redactJobData(source), source);
 });

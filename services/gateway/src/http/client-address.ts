@@ -46,7 +46,8 @@ function forwardedFor(header: string | string[] | undefined): string[] {
     .filter(Boolean);
 }
 
-function isTrusted(list: BlockList, address: string): boolean {
+/** Whether `address` (IPv4-mapped or not) is one of `list`. */
+export function isTrusted(list: BlockList, address: string): boolean {
   // An IPv4 peer of a dual-stack socket reads ::ffff:192.0.2.1.
   const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
   const family = isIP(v4);

@@ -30,6 +30,7 @@ test('headers get 20 s; a body its fetch timeout, then the 5 s backstop', () => 
     headersTimeout: 20_000,
     connectionsCheckingInterval: 5_000,
     maxConnections: 768,
+    maxConnectionsPerClient: 192,
     // A JSON or form body: 2 min, 16 KiB in every 30 s.
     smallBodyPace: { timeoutMs: 120_000, windowMs: 30_000, minBytes: 16_384 },
   });
@@ -40,6 +41,9 @@ test('headers get 20 s; a body its fetch timeout, then the 5 s backstop', () => 
   assert.equal(short.smallBodyPace.timeoutMs, 2_000);
   const set = serverLimits(config({ INGEST_MAX_CONNECTIONS: '50' }), 1_024);
   assert.equal(set.maxConnections, 50);
+  assert.equal(set.maxConnectionsPerClient, 12);
+  const perClient = serverLimits(config({ INGEST_MAX_CONNECTIONS_PER_CLIENT: '7' }), 1_024);
+  assert.equal(perClient.maxConnectionsPerClient, 7);
 });
 
 test('answers before their bodies end leave nothing on a kept-alive socket', async () => {

@@ -24,6 +24,8 @@ export interface ServerLimits {
   headersTimeout: number;
   connectionsCheckingInterval: number;
   maxConnections: number;
+  /** Connections one client holds at most (client-connection-cap.ts). */
+  maxConnectionsPerClient: number;
   /**
    * How a JSON or form body (a multipart one outside its file part) must
    * arrive, and the rest of any body whose answer went before it ended
@@ -41,6 +43,7 @@ export interface ServerLimits {
  */
 export function serverLimits(config: Config, openFiles = openFileLimit()): ServerLimits {
   const requestTimeout = config.fetchTimeoutMs + 5_000;
+  const maxConnections = config.maxConnections ?? connectionCap(openFiles);
   return {
     requestTimeout,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
@@ -48,7 +51,9 @@ export function serverLimits(config: Config, openFiles = openFileLimit()): Serve
       5_000,
       Math.max(250, config.fetchTimeoutMs / 4),
     ),
-    maxConnections: config.maxConnections ?? connectionCap(openFiles),
+    maxConnections,
+    maxConnectionsPerClient:
+      config.maxConnectionsPerClient ?? Math.max(1, Math.floor(maxConnections / 4)),
     smallBodyPace: {
       ...SMALL_BODY_PACE,
       timeoutMs: Math.min(SMALL_BODY_PACE.timeoutMs, config.fetchTimeoutMs),

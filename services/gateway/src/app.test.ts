@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { test } from 'node:test';
+import { Router } from 'express';
+import { Registry } from 'prom-client';
+import { createLogger } from '@ingest/telemetry';
+import { listenOnLoopback } from '@ingest/testkit';
+import { createApp, type AppDeps } from './app';
+
+test('an error no route answered is JSON, with no stack trace', async () => {
+  const dashboard = Router();
+  dashboard.get('/', () => {
+    throw new URIError('URI malformed');
+  });
+  const app = createApp({
+    logger: createLogger('test', 'silent'),
+    registry: new Registry(),
+    ready: async () => true,
+    draining: () => false,
+    dashboard: { path: '/admin/queues', router: dashboard },
+  } as unknown as AppDeps);
+  const server = await listenOnLoopback(http.createServer(app));
+  try {
+    const res = await fetch(`${server.url}/admin/queues`);
+    const text = await res.text();
+    assert.equal(res.status, 500);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(JSON.parse(text), { error: 'internal error', code: 'internal' });
+    assert.doesNotMatch(text, /URIError|\.ts:/);
+  } finally {
+    await server.close();
+  }
+});
