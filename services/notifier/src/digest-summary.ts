@@ -1,5 +1,5 @@
 import type { StateStore } from '@ingest/state';
-import { escapeHtml, htmlPage, type Summary } from './email-summary';
+import { escapeHtml, htmlPage, quotedName, type Summary } from './email-summary';
 
 /** Jobs a digest describes one by one; the rest it names by id. */
 export const DIGEST_DETAILED = 50;
@@ -64,7 +64,7 @@ export function renderDigest(input: DigestInput): Summary {
         'last such email.',
     ],
     input.entries.map((entry) => {
-      const name = entry.jobName ? ` "${entry.jobName}"` : '';
+      const name = quotedName(entry.jobName);
       const times = entry.attempts === 1 ? 'once' : `${entry.attempts} times`;
       return (
         `Job ${entry.jobId}${name}: ${entry.origin} failed ${times}; ` +

@@ -59,7 +59,7 @@ interface Line {
 function paragraphs(input: SummaryInput): Line[][] {
   const { event } = input;
   const { q, i, d, e } = event.counts;
-  const name = input.jobName ? ` "${input.jobName}"` : '';
+  const name = quotedName(input.jobName);
   const blocks: Line[][] = [];
 
   if (input.webhook) {
@@ -129,6 +129,23 @@ const HINTS: [RegExp, string][] = [
       'another address. Give the final URL as oncomplete.',
   ],
 ];
+
+/** Longest job name an email shows, in characters; longer ones are cut. */
+const NAME_SHOWN = 100;
+
+/**
+ * A job's name as an email shows it: on one line, without control
+ * characters, at most NAME_SHOWN characters, quoted. A client names its
+ * job freely, and an email goes where its `oncomplete` says: lines of a
+ * name's own (a "message" set out as the sender's) stay out of it.
+ */
+export function quotedName(name: string | undefined): string {
+  const line = (name ?? '').replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  if (!line) return '';
+  const chars = [...line];
+  const shown = chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : line;
+  return ` "${shown}"`;
+}
 
 function htmlLine(line: Line): string {
   const text = escapeHtml(line.text.trim());

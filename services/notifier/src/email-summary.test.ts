@@ -1,0 +1,39 @@
+/**
+ * A job's name in an email: a client names its job freely, and the
+ * email goes where its `oncomplete` says, so a name's own lines (a
+ * message set out as the service's) and control characters stay out.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { quotedName, renderSummary } from './email-summary';
+
+const event = {
+  type: 'job.completed' as const,
+  job_id: 7,
+  state: 'complete' as const,
+  counts: { q: 0, i: 0, d: 0, e: 0 },
+  tracks: [],
+  errors: [],
+  completed_at: '2026-12-05T21:00:00.000Z',
+};
+
+test('a name of several lines is shown on one, in its quotes', () => {
+  const jobName =
+    'Batch\r\n\r\nYour account is suspended.\nSign in at https://example.test/x\u2028now';
+  const { text, html } = renderSummary({ reason: 'oncomplete', event, jobName });
+  const line = text.split('\n').find((l) => l.startsWith('Job 7 '));
+  assert.equal(
+    line,
+    'Job 7 "Batch Your account is suspended. Sign in at https://example.test/x now" ' +
+      'is complete.',
+  );
+  assert.ok(!text.split('\n').some((l) => l.startsWith('Your account')), text);
+  assert.ok(!html.includes('\n<p>Your account'), html);
+});
+
+test('control characters go, a long name is cut, a blank one is left out', () => {
+  assert.equal(quotedName('A\u0007\u001b[31mB\u0085C'), ' "A [31mB C"');
+  assert.equal(quotedName(`${'é'.repeat(150)}`), ` "${'é'.repeat(100)}…"`);
+  assert.equal(quotedName(' \r\n '), '');
+  assert.equal(quotedName(undefined), '');
+});
