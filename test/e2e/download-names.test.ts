@@ -136,7 +136,7 @@ test('a download is never sniffed into another type', async () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
   }
   const missing = await fetch(`${url}&format=flac`);
-  const said = await missing.json();
+  const said = (await missing.json()) as Record<string, unknown>;
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
   // The refusal names the formats the track has, in text and as a list.
