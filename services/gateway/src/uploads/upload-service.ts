@@ -13,6 +13,7 @@ import {
   type SourceFile,
   type Upload,
 } from '@ingest/core';
+import { formatBytes } from '@ingest/net';
 import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
 import { echoed, echoText } from '../api/param-schemas';
@@ -296,9 +297,11 @@ export async function noteAutopublish(
 
 /** A source past INGEST_MAX_SOURCE_BYTES, however it came. */
 export function sourceTooLarge(maxBytes: number): ApiError {
+  // Worded as a URL fetch past the cap is (safeRequest): `2 GiB`.
   return new ApiError(
     'source_too_large',
-    `source is larger than ${maxBytes} bytes`,
+    `source is larger than the limit of ${formatBytes(maxBytes)}`,
+    { max_bytes: maxBytes },
   );
 }
 
