@@ -1,40 +1,22 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { listenOnLoopback, makeTone, type LoopbackServer } from '@ingest/testkit';
+import { makeTone } from '@ingest/testkit';
+import { acceptingGateway, type AcceptingGateway } from './testing/accepting-gateway';
 import { jsonOf, runIngest } from './testing/run-ingest';
 
-/** A gateway that takes every upload and counts them. */
-async function gateway(counter: { uploads: number }): Promise<LoopbackServer> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      counter.uploads += 1;
-      const answer = {
-        upload_id: counter.uploads,
-        status: 'uploaded',
-        formats: ['mp3'],
-        sources: ['wav'],
-        meta: {},
-      };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer));
-    });
-  });
-  return listenOnLoopback(server);
-}
-
 describe('ingest upload of files of one name in several folders', () => {
-  const counter = { uploads: 0 };
-  let server: LoopbackServer;
+  let server: AcceptingGateway;
+  /** Uploads the gateway took before the test. */
+  let earlier = 0;
+  const sent = () => server.uploads() - earlier;
   let dir: string;
   let env: Record<string, string>;
 
   before(async () => {
-    server = await gateway(counter);
+    server = await acceptingGateway();
     env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
     dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-pairs-'));
     // Two CDs whose tracks are numbered alike: different recordings.
@@ -61,7 +43,7 @@ describe('ingest upload of files of one name in several folders', () => {
   });
 
   beforeEach(() => {
-    counter.uploads = 0;
+    earlier = server.uploads();
   });
 
   after(async () => {
@@ -73,7 +55,7 @@ describe('ingest upload of files of one name in several folders', () => {
     const result = await runIngest(['upload', path.join(dir, 'box')], env);
 
     assert.equal(result.code, 1, result.stderr);
-    assert.equal(counter.uploads, 0);
+    assert.equal(sent(), 0);
     assert.match(result.stderr, /cd1\/01\.wav \(3\.0 s\), .*cd2\/01\.flac \(6\.0 s\)/);
     assert.match(result.stderr, /verification_failed/);
     assert.match(result.stderr, /--pair-anyway/);
@@ -101,21 +83,21 @@ describe('ingest upload of files of one name in several folders', () => {
     );
 
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(counter.uploads, 3);
+    assert.equal(sent(), 3);
   });
 
   it('sends one recording kept in a folder per format', async () => {
     const result = await runIngest(['upload', path.join(dir, 'formats')], env);
 
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(counter.uploads, 2);
+    assert.equal(sent(), 2);
   });
 
   it('refuses files of unknown length in different folders only', async () => {
     const across = await runIngest(['upload', path.join(dir, 'odd'), '--json'], env);
 
     assert.equal(across.code, 1, across.stderr);
-    assert.equal(counter.uploads, 0);
+    assert.equal(sent(), 0);
     const { groups } = jsonOf(across);
     assert.equal(groups.length, 1);
     assert.equal(groups[0].problem, 'lengths_unknown');
@@ -124,6 +106,6 @@ describe('ingest upload of files of one name in several folders', () => {
     // y.wav and y.mp3 share a folder: the documented pairing.
     const together = await runIngest(['upload', path.join(dir, 'odd/a')], env);
     assert.equal(together.code, 0, together.stderr);
-    assert.equal(counter.uploads, 3);
+    assert.equal(sent(), 3);
   });
 });

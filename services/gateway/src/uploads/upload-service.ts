@@ -13,7 +13,6 @@ import {
   type SourceFile,
   type Upload,
 } from '@ingest/core';
-import { formatBytes } from '@ingest/net';
 import type { StateStore } from '@ingest/state';
 import { ObjectTooLargeError, type Storage } from '@ingest/storage';
 import { echoed, echoText } from '../api/param-schemas';
@@ -30,6 +29,7 @@ import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
+import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
 export interface ReceivedSource {
@@ -293,16 +293,6 @@ export async function noteAutopublish(
       stored,
     );
   }
-}
-
-/** A source past INGEST_MAX_SOURCE_BYTES, however it came. */
-export function sourceTooLarge(maxBytes: number): ApiError {
-  // Worded as a URL fetch past the cap is (safeRequest): `2 GiB`.
-  return new ApiError(
-    'source_too_large',
-    `source is larger than the limit of ${formatBytes(maxBytes)}`,
-    { max_bytes: maxBytes },
-  );
 }
 
 /** Identical bytes twice in one job: refused, naming the first upload. */
