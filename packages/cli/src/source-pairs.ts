@@ -46,7 +46,8 @@ export interface PairProblem {
 export function pairedGroups(items: UploadItem[]): UploadItem[][] {
   const byStem = new Map<string, UploadItem[]>();
   for (const item of items) {
-    const stem = stemOf(item.name);
+    // A name without an extension never matches another.
+    const stem = extOf(item.name) === '' ? '' : stemOf(item.name);
     if (stem === '') continue;
     byStem.set(stem, [...(byStem.get(stem) ?? []), item]);
   }
