@@ -39,7 +39,11 @@ const env = {
 const config = scriptConfig(env);
 const logger = createLogger('stack', config.logLevel);
 
+/** How long a service may take to answer /readyz at start, ms. */
+const READY_TIMEOUT_MS = 30_000;
+
 let redisServer: RedisServer | undefined;
+let redisStarting: Promise<RedisServer> | undefined;
 /** Whether this start holds the data dir (its own Redis runs there). */
 let claimed = false;
 /** The running process of each service; a restart replaces its entry. */
@@ -83,11 +87,13 @@ async function start() {
   if (!config.redisUrlGiven) {
     const dir = path.join(config.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
-    redisServer = await RedisServer.start({
-      dir,
-      port: await freePort(),
-      detached: true,
-    });
+    const port = await freePort();
+    if (stopping) return;
+    // Held while it starts: a Ctrl-C then waits for it, so as to stop
+    // it too rather than leave it running after this process ends.
+    redisStarting = RedisServer.start({ dir, port, detached: true });
+    redisServer = await redisStarting;
+    if (stopping) return;
     redisUrl = redisServer.url;
     logger.info({ dir, port: redisServer.port }, 'redis started');
     keepRedis(redisServer);
@@ -106,23 +112,33 @@ async function start() {
     notifier: config.notifierPort,
   };
   for (const name of ['transcoder', 'notifier', 'gateway'] as const) {
+    if (stopping) return;
     const options = {
       env: childEnv,
       port: ports[name],
       stdio: 'inherit',
       detached: true,
     } as const;
-    const service = await ServiceProcess.start(name, options);
+    // Known while it starts: a Ctrl-C then stops it before Redis, as it
+    // does the others. Found only once ready, it was left running, its
+    // Redis gone ("redis connection lost"), after npm start had ended.
+    const service = await ServiceProcess.spawn(name, options);
     services.set(name, service);
+    await service.waitReady(READY_TIMEOUT_MS).catch((err) => {
+      service.child.kill('SIGKILL');
+      throw err;
+    });
     supervisor.keep(name, supervised(service), async () => {
       const next = await ServiceProcess.spawn(name, options);
       services.set(name, next);
       return supervised(next);
     });
   }
+  if (stopping) return;
   // Once they started: a start they refuse (the store another catalog's)
   // leaves a Redis given in REDIS_URL without a site of this start's.
   const site = await ensureDevSite(redisUrl);
+  if (stopping) return;
 
   const url = `http://localhost:${config.port}`;
   process.stdout.write(
@@ -207,9 +223,12 @@ async function stop(code: number) {
     const { child } = service;
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exit = await service.stop('SIGTERM');
-    if (exit !== 0) code = code || 1;
+    // One still loading ends by the signal itself, before it has a
+    // handler for it: stopped as asked all the same.
+    if (exit !== 0 && child.signalCode !== 'SIGTERM') code = code || 1;
   }
-  await redisServer?.stop('SIGTERM');
+  const redis = redisServer ?? (await redisStarting?.catch(() => undefined));
+  await redis?.stop('SIGTERM');
   if (claimed) {
     // Left behind, it sent `npm run site:create` to the stopped Redis's
     // port, which another Redis may hold by then.
@@ -239,6 +258,8 @@ process.on('exit', () => {
 });
 
 start().catch(async (err) => {
+  // A stop under way (Ctrl-C during start-up) ended what failed here.
+  if (stopping) return;
   // A refusal (a busy port, a data dir in use…) says what to do in one
   // line, and so does a process that did not start (redis-server exited,
   // a service not ready in time): what failed and where; a service's own

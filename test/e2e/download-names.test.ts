@@ -4,7 +4,8 @@
  * on 200, 206 and HEAD alike. A Filename is any text a client set: its
  * quotes, path, line breaks and non-ASCII letters must neither break the
  * header nor be lost (RFC 6266 `filename`, RFC 8187 `filename*`). A
- * track without one keeps the id. The SDK reads the exact name.
+ * track without one keeps the id. The SDK reads the exact name. A format
+ * the track lacks is refused naming those it has.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -135,7 +136,11 @@ test('a download is never sniffed into another type', async () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what);
   }
   const missing = await fetch(`${url}&format=flac`);
-  await missing.arrayBuffer();
+  const said = (await missing.json()) as Record<string, unknown>;
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
+  // The refusal names the formats the track has, in text and as a list.
+  assert.equal(said.code, 'rendition_missing');
+  assert.equal(said.error, `track ${published} has no flac; it has mp3, wav`);
+  assert.deepEqual(said.formats, ['mp3', 'wav']);
 });

@@ -3,11 +3,12 @@
  * Redis of its own: every `--custom` counts, whether the fields come as
  * one comma list or as the option repeated. Its refusals are one line
  * each: run without INGEST_DATA_DIR beside a stack started with one, it
- * printed a stack trace that named neither that variable nor the fix.
+ * printed a stack trace that named neither that variable nor the fix. The
+ * README shows its output as it is printed, over several lines.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,11 @@ after(async () => {
 });
 
 async function createSite(...args: string[]) {
+  return JSON.parse(await createSiteOutput(...args));
+}
+
+/** What the script prints, as it prints it. */
+async function createSiteOutput(...args: string[]): Promise<string> {
   const { stdout } = await run(
     'npm',
     ['run', '--silent', 'site:create', '--', ...args],
@@ -43,7 +49,7 @@ async function createSite(...args: string[]) {
       env: { ...process.env, REDIS_URL: server.url, INGEST_DATA_DIR: dataDir },
     },
   );
-  return JSON.parse(stdout);
+  return stdout;
 }
 
 test('--custom as a comma list or repeated: every field is kept', async () => {
@@ -73,6 +79,39 @@ test('--custom as a comma list or repeated: every field is kept', async () => {
   } finally {
     redis.disconnect();
   }
+});
+
+/** A line of JSON with its values blanked: the shape the README shows. */
+function shapeOf(line: string): string {
+  return line
+    .replace(/^(\s*"[^"]+": )(?:"[^"]*"|\d+)(,?)$/, '$1…$2')
+    .replace(/^(\s*)"[^"]*"(,?)$/, '$1…$2');
+}
+
+test("the README shows the script's output as it is printed", async () => {
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const command =
+    'npm run site:create -- --name "Label Two" --email ops@example.com ' +
+    '--custom "ISWC Code"\n';
+  const at = readme.indexOf(command);
+  assert.ok(at >= 0, 'README shows the site:create command');
+  // The comment lines under the command, less the note in brackets.
+  const after = readme.slice(at + command.length).split('\n');
+  const comments = after.slice(0, after.findIndex((l) => !l.startsWith('# ')));
+  const shown = comments
+    .map((line) => line.slice(2))
+    .filter((line) => !line.startsWith('('));
+
+  const printed = await createSiteOutput(
+    '--name',
+    'Label Two',
+    '--email',
+    'ops@example.com',
+    '--custom',
+    'ISWC Code',
+  );
+  assert.ok(shown.length > 1, 'README shows the output');
+  assert.deepEqual(shown.map(shapeOf), printed.trimEnd().split('\n').map(shapeOf));
 });
 
 test('a Redis that does not answer is said so, not waited on for ever', async () => {

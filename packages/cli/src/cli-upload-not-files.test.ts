@@ -1,41 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { acceptingGateway, type AcceptingGateway } from './testing/accepting-gateway';
 import { jsonOf, runIngest } from './testing/run-ingest';
 
-/** A gateway that takes every upload, after reading all of it. */
-async function gateway(): Promise<LoopbackServer> {
-  let next = 1;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const answer = {
-        upload_id: next++,
-        status: 'uploaded',
-        formats: ['mp3'],
-        sources: ['wav'],
-        meta: {},
-      };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer));
-    });
-  });
-  return listenOnLoopback(server);
-}
-
 describe('ingest upload of a folder holding entries that are no file', () => {
-  let server: LoopbackServer;
+  let server: AcceptingGateway;
   let dir: string;
   let album: string;
   let env: Record<string, string>;
 
   before(async () => {
-    server = await gateway();
+    server = await acceptingGateway();
     env = { INGEST_URL: server.url, INGEST_TOKEN: 't' };
     dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-not-files-'));
     album = path.join(dir, 'album');

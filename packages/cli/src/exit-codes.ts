@@ -12,6 +12,11 @@ export const EXIT = {
   uploadsErrored: 3,
   /** `--wait` gave up before the job completed. */
   timeout: 4,
+  /**
+   * `download` of a job still publishing: what is published so far was
+   * saved; more tracks may come.
+   */
+  incomplete: 5,
   /** Ctrl-C (SIGINT), as shells report it. */
   interrupted: 130,
 } as const;

@@ -4,6 +4,7 @@ export {
   type Resolver,
   systemResolver,
 } from './guarded-lookup';
+export { formatBytes } from './human-units';
 export { literalRefusal } from './literal-refusal';
 export {
   NET_ERROR_CODES,

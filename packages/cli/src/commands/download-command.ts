@@ -38,7 +38,8 @@ Files are named after each track's Filename (its id when that is taken)
 and checked against the sha256 the API reports. A file already there
 with that sha256 is kept; one that differs is left alone and named, and
 the run exits 1 (unless --overwrite). Renditions a track lacks are
-listed on stderr; when nothing at all is saved, it exits 1.`,
+listed on stderr; when nothing at all is saved, it exits 1. A job still
+publishing exits 5: what is published so far is saved, more may come.`,
   options: {
     job: { type: 'string' },
     out: { type: 'string' },
@@ -54,8 +55,15 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     await checkOutFolder(dir);
 
     const listing = await client.list(jobId, { signal });
-    if (listing.state !== 'complete') {
-      out.note(`job ${jobId} is ${listing.state}; only published tracks are fetched`);
+    // Tracks still to come: what is there is saved, and the exit code
+    // (5) tells a script to come back, not that it has everything.
+    const publishing = listing.state === 'publishing';
+    if (publishing) {
+      out.note(
+        `job ${jobId} is still publishing: only the tracks published so ` +
+          'far are fetched (exit 5); run this again once "ingest status ' +
+          `--job ${jobId}" says complete (files saved now are kept)`,
+      );
     }
     // The first folder made, if any: removed again when nothing is saved.
     const made = await mkdir(dir, { recursive: true });
@@ -136,6 +144,7 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     // not published yet. Failing tells a script so.
     const nothing =
       !interrupted &&
+      !publishing &&
       saved.length === 0 &&
       mismatched.length === 0 &&
       notOverwritten.length === 0
@@ -144,6 +153,7 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     if (nothing) out.note(nothing);
     out.result({
       job_id: jobId,
+      job_state: listing.state,
       out: dir,
       files: saved,
       missing,
@@ -159,7 +169,8 @@ listed on stderr; when nothing at all is saved, it exits 1.`,
     if (interrupted) return EXIT.interrupted;
     if (mismatched.length > 0) return EXIT.api;
     if (notOverwritten.length > 0) return EXIT.usage;
-    return nothing ? EXIT.usage : EXIT.ok;
+    if (nothing) return EXIT.usage;
+    return publishing ? EXIT.incomplete : EXIT.ok;
   },
 };
 

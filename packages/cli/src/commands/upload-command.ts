@@ -9,7 +9,7 @@ import {
 } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { describeError } from '../describe-error';
-import { CliUsageError, EXIT } from '../exit-codes';
+import { CliUsageError, EXIT, type ExitCode } from '../exit-codes';
 import { checkFieldNames, parseMetaFlags } from '../meta-args';
 import { MetaCsv } from '../meta-csv';
 import {
@@ -25,6 +25,11 @@ import {
   describeNotFiles,
   type UploadItem,
 } from '../source-collector';
+import {
+  describePairProblem,
+  headerLengths,
+  pairProblems,
+} from '../source-pairs';
 
 /** Errors after which the next upload would fail the same way. */
 const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
@@ -56,11 +61,16 @@ export const uploadCommand: Command = {
   --oncomplete X      email or URL told when the job completes
   --slot-wait SECS    wait this long for the site's upload slot while
                       another client uploads (default 300)
+  --pair-anyway       send files of one name and other extensions as one
+                      upload without comparing their lengths first
 
 Folders are walked for audio files (hidden entries skipped; other files
 are counted in one line on stderr, as are links to nothing or to folders,
-pipes, sockets and devices, one line per kind). A CSV row
-wins over --meta for its file. Uploads run one at a time.`,
+pipes, sockets and devices, one line per kind). Files of one name and
+other extensions (song.wav, song.mp3) become one upload: when their
+lengths differ, or they lie in different folders and their lengths
+cannot be read, nothing is sent (exit 1). A CSV row wins over --meta
+for its file. Uploads run one at a time.`,
   options: {
     job: { type: 'string' },
     formats: { type: 'string' },
@@ -68,6 +78,7 @@ wins over --meta for its file. Uploads run one at a time.`,
     'meta-csv': { type: 'string' },
     oncomplete: { type: 'string' },
     'slot-wait': { type: 'string' },
+    'pair-anyway': { type: 'boolean' },
   },
   takesOperands: true,
 
@@ -90,6 +101,10 @@ wins over --meta for its file. Uploads run one at a time.`,
     for (const line of describeNotFiles(notFiles)) out.note(line);
     if (items.length === 0) {
       throw new CliUsageError('no audio files found in the given folders');
+    }
+    if (!values['pair-anyway']) {
+      const refused = await refusePairs(ctx, items);
+      if (refused) return refused;
     }
 
     const fieldNames = [...Object.keys(flagMeta), ...(csv?.fields ?? [])];
@@ -173,6 +188,28 @@ wins over --meta for its file. Uploads run one at a time.`,
     return failed > 0 || notSent > 0 ? EXIT.api : EXIT.ok;
   },
 };
+
+/**
+ * Before anything is sent: files the gateway would join as one upload
+ * that are most likely different recordings (`cd1/01.wav`, `cd2/01.flac`).
+ */
+async function refusePairs(
+  { out, signal }: CommandContext,
+  items: UploadItem[],
+): Promise<ExitCode | undefined> {
+  const problems = await pairProblems(items, headerLengths(), signal);
+  if (problems.length === 0) return undefined;
+  for (const problem of problems) out.note(describePairProblem(problem));
+  const message =
+    `nothing sent: ${problems.length} group(s) of files of one name would ` +
+    'each be one upload (README, "Secondary sources"); give them names ' +
+    'that differ before the extension, upload each folder to a job of ' +
+    'its own (ingest create-job, then --job), or send them as they are ' +
+    'with --pair-anyway';
+  out.note(message);
+  out.result({ error: message, code: 'mismatched_sources', groups: problems });
+  return EXIT.usage;
+}
 
 async function uploadOne(
   client: IngestClient,

@@ -102,8 +102,13 @@ test('a known parameter sent as an object is refused in every encoding', () => {
 test('required parameters are named', () => {
   const err = refusal(() => checkParams(setFormats.params, query('formats=mp3')));
   assert.equal(err.message, 'upload_id is required');
-  const track = refusal(() => checkParams(download.params, query('')));
-  assert.equal(track.message, 'track_id is required');
+  // Clients holding an upload id are told where a track id comes from.
+  const track = refusal(() => checkParams(download.params, query('upload_id=3')));
+  assert.match(
+    track.message,
+    /^track_id is required: the id of a published track, as \/api\/import\/list /,
+  );
+  assert.match(track.message, /an upload_id is not taken here/);
 });
 
 test('bad formats answer invalid_format with the offending names', () => {

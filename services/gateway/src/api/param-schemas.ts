@@ -11,19 +11,19 @@ import { ID_TEXT, PARAM_LIMITS } from '../http/params';
  * send `token`, SourceAudio integrations send fields of their own.
  */
 
-/** An issue message: "is required" when absent, else `problem`. */
-function says(problem: string) {
+/** An issue message: `missing` when absent, else `problem`. */
+function says(problem: string, missing = 'is required') {
   return (issue: { input?: unknown }) =>
-    issue.input === undefined ? 'is required' : problem;
+    issue.input === undefined ? missing : problem;
 }
 
 const MAX_ID = 999_999_999_999_999;
 
 /** A positive integer id, given as a number or as its decimal text. */
-function idParam(description: string, or = '') {
+function idParam(description: string, or = '', missing?: string) {
   // A union answers the issue of the option whose type matched, so each
   // option carries the message.
-  const problem = says(`must be a positive integer${or}`);
+  const problem = says(`must be a positive integer${or}`, missing);
   return z
     .union(
       [
@@ -298,14 +298,26 @@ export const deleteParams = z.looseObject({
   ).optional(),
 });
 
+/**
+ * A published track, named by its own id: clients holding an upload id
+ * (`download?upload_id=3`) are told where the track id comes from.
+ */
+const publishedTrack = idParam(
+  'A published track.',
+  '',
+  'is required: the id of a published track, as /api/import/list ' +
+    'answers it for each upload once its job is published (an ' +
+    'upload_id is not taken here)',
+);
+
 export const trackParams = z.looseObject({
   ...common,
-  track_id: idParam('A published track.'),
+  track_id: publishedTrack,
 });
 
 export const downloadParams = z.looseObject({
   ...common,
-  track_id: idParam('A published track.'),
+  track_id: publishedTrack,
   format: oneFormat('The rendition to download; default: mp3.').optional(),
 });
 

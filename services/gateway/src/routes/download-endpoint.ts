@@ -5,6 +5,7 @@ import {
   ApiError,
   contentTypeOf,
   isOutputFormat,
+  OUTPUT_FORMATS,
   type OutputFormat,
   type Rendition,
   type Track,
@@ -60,12 +61,7 @@ export function downloadEndpoint(deps: DownloadDeps) {
       );
     }
     const rendition = track.renditions[format];
-    if (!rendition) {
-      throw new ApiError(
-        'rendition_missing',
-        `track ${track.id} has no ${format}`,
-      );
-    }
+    if (!rendition) throw renditionMissing(track, format);
 
     const disposition = contentDispositionOf(track, format);
     const ttl = deps.downloadRedirectTtlSeconds;
@@ -106,6 +102,17 @@ export function downloadEndpoint(deps: DownloadDeps) {
       }
     }
   }, { schema: API_ENDPOINTS.download.params });
+}
+
+/** A format the track lacks, naming those it has (also as `formats`). */
+function renditionMissing(track: Track, format: OutputFormat): ApiError {
+  const formats = OUTPUT_FORMATS.filter((f) => track.renditions[f]);
+  const has = formats.length > 0 ? formats.join(', ') : 'no rendition';
+  return new ApiError(
+    'rendition_missing',
+    `track ${track.id} has no ${format}; it has ${has}`,
+    { formats },
+  );
 }
 
 /** How often a download opens its file when it goes before it is read. */

@@ -62,11 +62,13 @@ test('removing closes an opened stream that was never read', {
 });
 
 test('past the cap: source_too_large, nothing left', async () => {
-  const body = Readable.from([Buffer.alloc(10), Buffer.alloc(10)]);
-  await assert.rejects(spool().write(body), (err: unknown) => {
+  const body = Readable.from([Buffer.alloc(2048), Buffer.alloc(2048)]);
+  await assert.rejects(spool({ maxBytes: 3072 }).write(body), (err: unknown) => {
     assert.ok(err instanceof ApiError);
     assert.equal(err.code, 'source_too_large');
-    assert.equal(err.message, 'source is larger than 16 bytes');
+    // In the units a URL past the cap is told in; exact for programs.
+    assert.equal(err.message, 'source is larger than the limit of 3 KiB');
+    assert.deepEqual(err.details, { max_bytes: 3072 });
     return true;
   });
   assert.deepEqual(await left(), []);

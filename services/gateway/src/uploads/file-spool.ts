@@ -11,7 +11,7 @@ import {
   PACE_WINDOW_MS,
   watchPace,
 } from '../http/body-pace';
-import { sourceTooLarge } from './upload-service';
+import { sourceTooLarge } from './source-too-large';
 
 /** File parts one gateway spools at once, unless told otherwise. */
 export const SPOOL_MAX_FILES = 4;

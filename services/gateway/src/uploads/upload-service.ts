@@ -29,6 +29,7 @@ import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
+import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
 export interface ReceivedSource {
@@ -292,14 +293,6 @@ export async function noteAutopublish(
       stored,
     );
   }
-}
-
-/** A source past INGEST_MAX_SOURCE_BYTES, however it came. */
-export function sourceTooLarge(maxBytes: number): ApiError {
-  return new ApiError(
-    'source_too_large',
-    `source is larger than ${maxBytes} bytes`,
-  );
 }
 
 /** Identical bytes twice in one job: refused, naming the first upload. */
