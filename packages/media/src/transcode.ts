@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import { labelAiffLayout } from './aiff-layout';
 import { fileUrl } from './audio-containers';
+import { bestSource } from './best-source';
 import {
   codecChangeProblem,
   coverFromOriginal,
@@ -50,6 +51,12 @@ export interface RenditionRequest {
 export interface TranscodePlan {
   /** The stored primary source. */
   source: string;
+  /**
+   * Other stored sources the primary may be: then the best of `source`
+   * and these (best-source.ts; a tie keeps the earlier) is the primary.
+   * One neither chosen nor named by a rendition is only probed.
+   */
+  alternatives?: string[];
   renditions: RenditionRequest[];
   /** Tags to write, by standard field name. Source tags are not copied. */
   metadata?: TrackMetadata;
@@ -111,17 +118,23 @@ export async function transcode(
     signal: plan.signal,
   };
   const requests = normalizeRequests(plan);
-  const inputPaths = [resolve(plan.source)];
+
+  const probeStarted = Date.now();
+  const probed = new Map<string, SourceProbe>();
+  for (const path of sourcesOf(plan)) {
+    probed.set(path, await probeSource(deps.runner, path, runOptions));
+  }
+  const candidates = [...probed.entries()];
+  const best = bestSource(candidates.map(([, p]) => p.audio));
+  const inputPaths = [candidates[best][0]];
   for (const request of requests) {
     if (request.sourcePath && !inputPaths.includes(request.sourcePath)) {
       inputPaths.push(request.sourcePath);
     }
   }
-
-  const probeStarted = Date.now();
   const probes: SourceProbe[] = [];
   for (const path of inputPaths) {
-    probes.push(await probeSource(deps.runner, path, runOptions));
+    probes.push(probed.get(path) ?? (await probeSource(deps.runner, path, runOptions)));
   }
   checkInputs(probes, requests);
   const probeMs = Date.now() - probeStarted;
@@ -233,9 +246,8 @@ function normalizeRequests(plan: TranscodePlan): RenditionRequest[] {
   if (plan.renditions.length === 0) {
     throw new MediaError('invalid_plan', 'no renditions requested');
   }
-  const source = resolve(plan.source);
   const formats = new Set<string>();
-  const paths = new Set<string>([source]);
+  const paths = new Set<string>(sourcesOf(plan));
 
   return plan.renditions.map((request) => {
     if (!isOutputFormat(request.format)) {
@@ -263,6 +275,12 @@ function normalizeRequests(plan: TranscodePlan): RenditionRequest[] {
     paths.add(path);
     return { format: request.format, path, sourcePath };
   });
+}
+
+/** The plan's candidates for the primary, first the given primary. */
+function sourcesOf(plan: TranscodePlan): string[] {
+  const all = [plan.source, ...(plan.alternatives ?? [])].map((p) => resolve(p));
+  return [...new Set(all)];
 }
 
 function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {

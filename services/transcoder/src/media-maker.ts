@@ -1,10 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@ingest/config';
-import {
-  isOutputFormat,
-  StartRefusal,
-  type UploadErrorCode,
-} from '@ingest/core';
+import { StartRefusal, type UploadErrorCode } from '@ingest/core';
 import {
   createMediaTools,
   isMediaError,
@@ -50,7 +46,11 @@ function toolRefusal(err: unknown): unknown {
   return new StartRefusal(err.message, { cause: err });
 }
 
-/** Where the primary source comes from: lossless first, then the rest. */
+/**
+ * The order sources are offered as the primary in. The transcode takes
+ * the one with the most audio information (best-source.ts in
+ * @ingest/media); this order only settles ties, then the upload's order.
+ */
 const PREFERENCE = ['flac', 'wav', 'aiff'];
 
 /**
@@ -104,19 +104,21 @@ export async function mediaMaker(
   return {
     async make(request): Promise<MadeRendition[]> {
       const formats = Object.keys(request.sources);
-      const primary =
-        PREFERENCE.find((f) => formats.includes(f)) ?? formats[0];
+      const rank = (f: string) =>
+        PREFERENCE.includes(f) ? PREFERENCE.indexOf(f) : PREFERENCE.length;
+      const [primary, ...others] = formats
+        .sort((a, b) => rank(a) - rank(b))
+        .map((f) => request.sources[f]);
       if (!primary) throw new UploadFault('source_missing', 'no source');
 
       return run({
-        source: request.sources[primary],
+        source: primary,
+        alternatives: others,
+        // A format with a source of its own is made from that source.
         renditions: request.formats.map((format) => ({
           format,
           path: path.join(request.outDir, `out.${format}`),
-          sourcePath:
-            format !== primary && isOutputFormat(format)
-              ? request.sources[format]
-              : undefined,
+          sourcePath: request.sources[format],
         })),
         metadata: request.meta,
         cover: request.coverFrom ? { keepFrom: request.coverFrom } : 'source',
