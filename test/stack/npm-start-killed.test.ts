@@ -13,17 +13,12 @@ import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { RedisServer, freePort, waitUntil } from '@ingest/testkit';
+import { RedisServer, waitUntil } from '@ingest/testkit';
 import { commandOf, isRunning } from '../faults/fault-kit';
-import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
+import { assertRefusedPlainly, processesOf, stackPorts, startStack } from './stack-processes';
 
 async function ports() {
-  return {
-    PORT: String(await freePort()),
-    TRANSCODER_PORT: String(await freePort()),
-    NOTIFIER_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
+  return { ...(await stackPorts()), LOG_LEVEL: 'warn' };
 }
 
 /** Pids of redis-servers working in `dir`. */

@@ -14,16 +14,14 @@ import { test } from 'node:test';
 import { freePort, RedisServer, waitUntil } from '@ingest/testkit';
 import { stackLockFile } from '../../scripts/stack-lock';
 import { redisUrlFile } from '../../scripts/stack-redis';
-import { processesOf, startStack } from './stack-processes';
+import { processesOf, stackPorts, startStack } from './stack-processes';
 
 test('npm start stopped by Ctrl-C leaves no redis.url behind', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-url-'));
   const dataDir = path.join(dir, 'data');
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    TRANSCODER_PORT: String(await freePort()),
-    NOTIFIER_PORT: String(await freePort()),
+    ...(await stackPorts()),
     LOG_LEVEL: 'warn',
   });
   try {
@@ -59,9 +57,7 @@ test('npm start with a REDIS_URL takes away a redis.url a killed start left', as
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
     REDIS_URL: given.url,
-    PORT: String(await freePort()),
-    TRANSCODER_PORT: String(await freePort()),
-    NOTIFIER_PORT: String(await freePort()),
+    ...(await stackPorts()),
     LOG_LEVEL: 'warn',
   });
   try {

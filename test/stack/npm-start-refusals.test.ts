@@ -14,22 +14,14 @@ import { test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { freePort, RedisServer } from '@ingest/testkit';
 import { stackLockFile } from '../../scripts/stack-lock';
-import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
-
-async function freePorts() {
-  return {
-    PORT: String(await freePort()),
-    TRANSCODER_PORT: String(await freePort()),
-    NOTIFIER_PORT: String(await freePort()),
-  };
-}
+import { assertRefusedPlainly, processesOf, stackPorts, startStack } from './stack-processes';
 
 test('npm start with a bad setting names it in one line', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
   const dataDir = path.join(dir, 'data');
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
-    ...(await freePorts()),
+    ...(await stackPorts()),
     TRANSCODER_PORT: 'ninety',
   });
   try {
@@ -49,7 +41,7 @@ test('npm start without redis-server on the PATH says so in one line', async () 
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
     PATH: emptyBin,
-    ...(await freePorts()),
+    ...(await stackPorts()),
   });
   try {
     await assertRefusedPlainly(
@@ -72,7 +64,7 @@ test('npm start with INGEST_DATA_DIR pointing at a file says so in one line', as
   await writeFile(file, 'x');
   try {
     for (const dataDir of [file, path.join(file, 'sub')]) {
-      const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await freePorts()) });
+      const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await stackPorts()) });
       try {
         await assertRefusedPlainly(
           start,
@@ -100,7 +92,7 @@ test('npm start whose redis-server exits during its start says why in one line',
   const aofDir = path.join(dataDir, 'redis', 'appendonlydir');
   await mkdir(aofDir, { recursive: true });
   await writeFile(path.join(aofDir, 'appendonly.aof.manifest'), 'garbage\n');
-  const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await freePorts()) });
+  const start = startStack({ INGEST_DATA_DIR: dataDir, ...(await stackPorts()) });
   try {
     await assertRefusedPlainly(
       start,
@@ -120,7 +112,7 @@ test('npm start whose redis-server exits during its start says why in one line',
 test('npm start whose service exits during its start adds one line', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
   const dataDir = path.join(dir, 'data');
-  const ports = await freePorts();
+  const ports = await stackPorts();
   // Taken by the settings, refused by the transcoder, the first started.
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
@@ -147,7 +139,7 @@ test('npm start whose service exits during its start adds one line', async () =>
 test('npm start whose service is not ready in 30 s says which, where and why', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-refusal-'));
   const dataDir = path.join(dir, 'data');
-  const ports = await freePorts();
+  const ports = await stackPorts();
   // An S3 endpoint nothing listens on: the transcoder runs, and its
   // /readyz answers 503 for as long as the storage cannot be reached.
   const s3Port = await freePort();
@@ -187,7 +179,7 @@ test('npm start with a REDIS_URL that does not answer says so in one line', asyn
   const redisPort = await freePort();
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
-    ...(await freePorts()),
+    ...(await stackPorts()),
     REDIS_URL: `redis://:a-password@127.0.0.1:${redisPort}`,
   });
   try {
@@ -216,7 +208,7 @@ test('npm start refused on the catalog mark leaves the given Redis as it was', a
   await writeFile(path.join(dataDir, 'storage', 'catalog-id'), 'its-own-redis\nits-store\n');
   const given = await RedisServer.start();
   const redis = createRedis(given.url);
-  const ports = await freePorts();
+  const ports = await stackPorts();
   const start = startStack({ INGEST_DATA_DIR: dataDir, REDIS_URL: given.url, ...ports });
   try {
     assert.equal(await start.outcome, 1, start.output());

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { freePort } from '@ingest/testkit';
 import { commandOf } from '../faults/fault-kit';
 
 /** Pids of processes whose environment names this data dir. */
@@ -106,4 +107,13 @@ export function assertOneLine(stderr: string, refusal: RegExp): void {
   assert.equal(lines.length, 1, `more than one line on stderr:\n${stderr}`);
   assert.match(lines[0], refusal);
   assert.doesNotMatch(lines[0], /^\{/, 'a JSON log line');
+}
+
+/** Free ports for a stack's three services, as its settings take them. */
+export async function stackPorts() {
+  return {
+    PORT: String(await freePort()),
+    TRANSCODER_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+  };
 }

@@ -18,16 +18,22 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('a Redis that stops answering is one warning, then one line back', async () => {
+/** A connection whose answers an outage watch follows, and its log. */
+async function watched(stallAfterMs: number) {
   const log = recordingLogger();
-  const outage = new RedisOutage(log.logger, {
-    stallAfterMs: 300,
-    pingEveryMs: 50,
-  });
+  const outage = new RedisOutage(log.logger, { stallAfterMs, pingEveryMs: 50 });
   const redis = createRedis(server.url, 'command', outage);
   await redis.ping();
   outage.watchAnswers(redis);
+  const close = () => {
+    outage.close();
+    redis.disconnect();
+  };
+  return { log, close };
+}
 
+test('a Redis that stops answering is one warning, then one line back', async () => {
+  const { log, close } = await watched(300);
   try {
     process.kill(server.pid!, 'SIGSTOP');
     stopped = true;
@@ -42,8 +48,7 @@ test('a Redis that stops answering is one warning, then one line back', async ()
     await waitUntil(() => log.lines.length > 1, { timeoutMs: 5_000 });
     await sleep(500);
   } finally {
-    outage.close();
-    redis.disconnect();
+    close();
   }
 
   assert.deepEqual(
@@ -55,17 +60,9 @@ test('a Redis that stops answering is one warning, then one line back', async ()
 });
 
 test('an answer within the stall window logs nothing', async () => {
-  const log = recordingLogger();
   // A window far longer than the 400 ms stop, so a loaded machine's late
   // timers cannot stretch the stop past it.
-  const outage = new RedisOutage(log.logger, {
-    stallAfterMs: 5_000,
-    pingEveryMs: 50,
-  });
-  const redis = createRedis(server.url, 'command', outage);
-  await redis.ping();
-  outage.watchAnswers(redis);
-
+  const { log, close } = await watched(5_000);
   try {
     process.kill(server.pid!, 'SIGSTOP');
     stopped = true;
@@ -74,8 +71,7 @@ test('an answer within the stall window logs nothing', async () => {
     stopped = false;
     await sleep(1_500);
   } finally {
-    outage.close();
-    redis.disconnect();
+    close();
   }
   assert.deepEqual(log.lines, []);
 });
