@@ -9,6 +9,7 @@ import {
 } from './encoding-policy';
 import { MediaError } from './media-error';
 import { containerTags, type TrackMetadata } from './metadata-keys';
+import { DURATION_READ_MARGIN_S, renditionByteCap } from './source-limits';
 
 /**
  * Builds the argv of the single transcode pass (pure, so the command a
@@ -65,11 +66,18 @@ export interface TranscodeArgsPlan {
   renditions: ArgsRendition[];
   metadata: TrackMetadata;
   cover: ArgsCover;
+  /**
+   * Longest source allowed, seconds: each input is read to at most a
+   * margin past it, and each rendition held to the bytes that makes.
+   */
+  maxDurationS?: number;
 }
 
 export interface TranscodeArgs {
   args: string[];
   settings: EncodingSettings[];
+  /** Each rendition's `-fs` byte limit, when maxDurationS was given. */
+  byteCaps: Array<number | null>;
   /** Counted pipes, one per entry of `inputs`, starting at fd 3. */
   countedPipes: number;
   /** Bytes per second of audio on each counted pipe, in fd order. */
@@ -80,8 +88,10 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
   args.push('-y');
 
+  const readS = plan.maxDurationS && plan.maxDurationS + DURATION_READ_MARGIN_S;
   for (const input of plan.inputs) {
-    if (input.endS) args.push('-t', input.endS.toFixed(6));
+    const endS = readS && input.endS ? Math.min(input.endS, readS) : readS || input.endS;
+    if (endS) args.push('-t', endS.toFixed(6));
     args.push(...inputGuardArgs(), '-i', fileUrl(input.path));
   }
 
@@ -110,13 +120,18 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   }
 
   const settings: EncodingSettings[] = [];
+  const byteCaps: Array<number | null> = [];
   for (const rendition of plan.renditions) {
     const source = plan.inputs[rendition.input].policy;
     const encoding = rendition.copy
       ? streamCopyFor(source)
       : encodingFor(rendition.format, source);
+    const byteCap = readS ? renditionByteCap(encoding, readS) : null;
     settings.push(encoding);
+    byteCaps.push(byteCap);
+    // -fs is an output option: it goes before the output's name.
     args.push(...outputArgs(rendition, encoding, plan.metadata, coverMap));
+    if (byteCap) args.splice(args.length - 1, 0, '-fs', String(byteCap));
   }
 
   const countingRates = plan.inputs.map((input) =>
@@ -129,6 +144,7 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   return {
     args,
     settings,
+    byteCaps,
     countedPipes: plan.inputs.length,
     countingRates,
   };
