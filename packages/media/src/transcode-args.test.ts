@@ -95,7 +95,7 @@ test('INGEST_MAX_DURATION: inputs read a second past it, outputs held by -fs', (
   assert.ok(mp3Cap > fourHours * 40_000, `mp3 ${mp3Cap}`);
   // -fs is the output's: before its muxer and name.
   const wavAt = legit.args.indexOf('file:/out/long.wav');
-  assert.deepEqual(legit.args.slice(wavAt - 4, wavAt), ['-f', 'wav', '-fs', String(wavCap)]);
+  assert.deepEqual(legit.args.slice(wavAt - 4, wavAt), ['-fs', String(wavCap), '-f', 'wav']);
 
   // No cap: the argv of before.
   const uncapped = plan(threeHours);

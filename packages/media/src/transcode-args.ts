@@ -90,8 +90,8 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
 
   const readS = plan.maxDurationS && plan.maxDurationS + DURATION_READ_MARGIN_S;
   for (const input of plan.inputs) {
-    const endS = readS && input.endS ? Math.min(input.endS, readS) : readS || input.endS;
-    if (endS) args.push('-t', endS.toFixed(6));
+    const endS = Math.min(input.endS || Infinity, readS || Infinity);
+    if (Number.isFinite(endS)) args.push('-t', endS.toFixed(6));
     args.push(...inputGuardArgs(), '-i', fileUrl(input.path));
   }
 
@@ -129,9 +129,9 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
     const byteCap = readS ? renditionByteCap(encoding, readS) : null;
     settings.push(encoding);
     byteCaps.push(byteCap);
-    // -fs is an output option: it goes before the output's name.
-    args.push(...outputArgs(rendition, encoding, plan.metadata, coverMap));
-    if (byteCap) args.splice(args.length - 1, 0, '-fs', String(byteCap));
+    args.push(
+      ...outputArgs(rendition, encoding, plan.metadata, coverMap, byteCap),
+    );
   }
 
   const countingRates = plan.inputs.map((input) =>
@@ -235,6 +235,7 @@ function outputArgs(
   encoding: EncodingSettings,
   metadata: TrackMetadata,
   coverMap: string | null,
+  byteCap: number | null,
 ): string[] {
   // Audio is mapped explicitly, so nothing else rides along by default.
   const args = ['-map', `${rendition.input}:a:0`];
@@ -269,6 +270,7 @@ function outputArgs(
   args.push('-fflags', '+bitexact');
   if (!rendition.copy) args.push('-flags:a', '+bitexact');
 
+  if (byteCap) args.push('-fs', String(byteCap));
   args.push('-f', muxerOf(rendition.format), fileUrl(rendition.path));
   return args;
 }
