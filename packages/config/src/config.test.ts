@@ -121,6 +121,24 @@ test('durations take units', () => {
   assert.throws(() => parseDuration('soon'));
 });
 
+test('INGEST_MAX_DURATION: 4 h by default, in the units of durations', () => {
+  assert.equal(loadConfig({}).maxDurationMs, 4 * 3_600_000);
+  assert.equal(loadConfig({ INGEST_MAX_DURATION: '90m' }).maxDurationMs, 5_400_000);
+  assert.equal(loadConfig({ INGEST_MAX_DURATION: '10s' }).maxDurationMs, 10_000);
+  for (const value of ['0', '500ms', 'long', '-1h']) {
+    assert.throws(
+      () => loadConfig({ INGEST_MAX_DURATION: value }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 1);
+        assert.match(err.problems[0], /^INGEST_MAX_DURATION: expected a duration/);
+        return true;
+      },
+      value,
+    );
+  }
+});
+
 test('a token too short says so as the other settings do', () => {
   assert.throws(
     () => loadConfig({ INGEST_DEV_TOKEN: 'short', INGEST_ADMIN_TOKEN: 'x' }),

@@ -112,6 +112,9 @@ const schema = z.object({
   FFMPEG_PATH: z.string().optional(),
   FFPROBE_PATH: z.string().optional(),
   INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
+  INGEST_MAX_DURATION: duration
+    .refine((ms) => ms >= 1000, { error: 'expected a duration of 1s or more, like 4h' })
+    .default(4 * 3_600_000),
   INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
   INGEST_MAX_CONNECTIONS: positive.optional(),
@@ -163,6 +166,12 @@ export interface Config {
   ffmpegPath?: string;
   ffprobePath?: string;
   maxSourceBytes: number;
+  /**
+   * Longest source accepted (ms), by its header at upload and by what
+   * decodes at transcode; default 4 h. It bounds what renditions of a
+   * small, highly compressed source can take on disk.
+   */
+  maxDurationMs: number;
   fetchTimeoutMs: number;
   fetchMaxRedirects: number;
   /**
@@ -252,6 +261,7 @@ export function loadConfig(
     ffmpegPath: raw.FFMPEG_PATH,
     ffprobePath: raw.FFPROBE_PATH,
     maxSourceBytes: raw.INGEST_MAX_SOURCE_BYTES,
+    maxDurationMs: raw.INGEST_MAX_DURATION,
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,
     maxConnections: raw.INGEST_MAX_CONNECTIONS,

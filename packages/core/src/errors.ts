@@ -24,6 +24,11 @@ export const ERRORS = {
     status: 422,
     message: 'source has a sample rate renditions cannot be made from',
   },
+  /** Longer than INGEST_MAX_DURATION (README, "Source length"). */
+  source_too_long: {
+    status: 422,
+    message: 'source is longer than renditions are made of',
+  },
   payload_too_large: { status: 413, message: 'request body too large' },
   /** A multipart file sent before its token took too long to arrive. */
   request_timeout: {
@@ -136,6 +141,11 @@ export const UPLOAD_ERROR_CODES = [
   'too_many_channels',
   /** Also a format that cannot hold the rate (flac at 88201 Hz). */
   'unsupported_sample_rate',
+  /**
+   * Decodes to more than INGEST_MAX_DURATION, though its header hid it
+   * or claimed less.
+   */
+  'source_too_long',
   'verification_failed',
   /** The track's tags are too large for ffmpeg's command line. */
   'tags_too_large',

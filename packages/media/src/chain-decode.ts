@@ -5,6 +5,7 @@ import type { ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import type { MediaLogger } from './media-logger';
 import type { SourceProbe } from './probe';
+import { DURATION_READ_MARGIN_S } from './source-limits';
 import type { ArgsCover } from './transcode-args';
 
 /**
@@ -33,8 +34,13 @@ export async function decodeChains(
   deps: ChainDeps,
   probes: SourceProbe[],
   tempBase: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; maxDurationS?: number },
 ): Promise<DecodedChains> {
+  const { maxDurationS, ...runOptions } = options;
+  // Read as far as the pass will (transcode-args.ts), no further.
+  const readArgs = maxDurationS
+    ? ['-t', String(maxDurationS + DURATION_READ_MARGIN_S)]
+    : [];
   const paths = probes.map((p) => p.path);
   const temps: string[] = [];
   for (const [i, probe] of probes.entries()) {
@@ -46,13 +52,13 @@ export async function decodeChains(
       tool: 'ffmpeg',
       args: [
         '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y',
-        ...inputGuardArgs(), '-i', fileUrl(probe.path),
+        ...readArgs, ...inputGuardArgs(), '-i', fileUrl(probe.path),
         '-map', '0:a:0', '-map_metadata', '-1',
         '-af', `aresample=${sampleRate}`, '-ac', String(channels),
         '-c:a', pcmFor(probe.audio),
         '-f', 'w64', fileUrl(temp),
       ],
-      ...options,
+      ...runOptions,
     });
     if (run.exitCode === 0) {
       paths[i] = temp;

@@ -23,6 +23,7 @@ export {
   MAX_CHANNELS,
   MAX_SAMPLE_RATE,
   MIN_SAMPLE_RATE,
+  durationLimitProblem,
   sourceLimitProblem,
   type SourceLimitCode,
   type SourceLimitProblem,

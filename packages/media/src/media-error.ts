@@ -17,6 +17,8 @@ export const MEDIA_ERROR_CODES = [
   'too_many_channels',
   /** A sample rate renditions cannot be made from (source-limits.ts). */
   'unsupported_sample_rate',
+  /** Longer than the plan's `maxDurationS` (source-limits.ts). */
+  'source_too_long',
   /** A rendition was written but did not pass verification. */
   'verification_failed',
   /** ffmpeg failed for a reason other than the source's audio. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  durationLimitProblem,
   MAX_CHANNELS,
+  renditionByteCap,
   renditionLimitProblem,
   sourceLimitProblem,
 } from './source-limits';
@@ -74,4 +76,29 @@ test('flac takes rates above 65534 Hz in tens of Hz only', () => {
   for (const format of ['mp3', 'wav', 'aiff'] as const) {
     assert.equal(renditionLimitProblem(format, source(2, 88_201)), null);
   }
+});
+
+test('a source longer than INGEST_MAX_DURATION is source_too_long', () => {
+  const cap = 4 * 3600;
+  assert.equal(durationLimitProblem(3 * 3600, cap, 'declared'), null);
+  assert.equal(durationLimitProblem(cap + 0.4, cap, 'decoded'), null);
+  assert.equal(durationLimitProblem(null, cap, 'declared'), null);
+  assert.equal(
+    durationLimitProblem(10 * 3600 + 61, cap, 'declared')?.message,
+    'source lasts 10 h 1 min 1 s, longer than the 4 h renditions are made of ' +
+      'at most (INGEST_MAX_DURATION): cut or split it and upload it again',
+  );
+  const decoded = durationLimitProblem(cap + 1, cap, 'decoded');
+  assert.equal(decoded?.code, 'source_too_long');
+  assert.match(decoded?.message ?? '', /^source decodes to more than 4 h, /);
+});
+
+test("a rendition's byte cap holds the longest source's audio", () => {
+  const cap = 4 * 3600;
+  const hires = { format: 'wav' as const, sampleRate: 384_000, channels: 8, bitDepth: 24 as const };
+  // Past 4 GiB: the wav is written as RF64 (README), not refused.
+  assert.ok(renditionByteCap(hires, cap) > 384_000 * 8 * 3 * cap);
+  const mp3 = { format: 'mp3' as const, sampleRate: 44_100, channels: 2, bitDepth: null };
+  assert.ok(renditionByteCap(mp3, cap) > 40_000 * cap);
+  assert.ok(renditionByteCap(mp3, 10) < 70 * 1024 ** 2);
 });

@@ -1,4 +1,8 @@
-import type { OutputFormat, PolicyInput } from './encoding-policy';
+import type {
+  EncodingSettings,
+  OutputFormat,
+  PolicyInput,
+} from './encoding-policy';
 import type { MediaErrorCode } from './media-error';
 
 /**
@@ -41,7 +45,7 @@ const FLAC_ANY_RATE_BELOW = 65_535;
 
 export type SourceLimitCode = Extract<
   MediaErrorCode,
-  'too_many_channels' | 'unsupported_sample_rate'
+  'too_many_channels' | 'unsupported_sample_rate' | 'source_too_long'
 >;
 
 /** Why no rendition can be made from a source, for a person. */
@@ -108,4 +112,76 @@ export function renditionLimitProblem(
     };
   }
   return null;
+}
+
+/**
+ * Seconds past the longest allowed source that a transcode reads (ffmpeg
+ * `-t`), so that a source whose header hid its length is seen to be
+ * longer, and stopped there rather than decoded to its end.
+ */
+export const DURATION_READ_MARGIN_S = 1;
+
+/** Seconds past the limit still taken: encoder padding, rounding. */
+export const DURATION_TOLERANCE_S = 0.5;
+
+/**
+ * The problem with a source's length against the longest allowed
+ * (INGEST_MAX_DURATION), or null. `declared`: what its header says or
+ * ffprobe estimates, at upload; `decoded`: what a transcode decoded,
+ * which stops at the limit, so the whole length is not known.
+ */
+export function durationLimitProblem(
+  seconds: number | null | undefined,
+  maxS: number,
+  how: 'declared' | 'decoded',
+): SourceLimitProblem | null {
+  if (!seconds || seconds <= maxS + DURATION_TOLERANCE_S) return null;
+  const fix = ': cut or split it and upload it again';
+  return {
+    code: 'source_too_long',
+    message:
+      how === 'declared'
+        ? `source lasts ${spokenDuration(seconds)}, longer than the ` +
+          `${spokenDuration(maxS)} renditions are made of at most ` +
+          `(INGEST_MAX_DURATION)${fix}`
+        : `source decodes to more than ${spokenDuration(maxS)}, the ` +
+          'longest renditions are made of (INGEST_MAX_DURATION), though ' +
+          `its header did not say so${fix}`,
+  };
+}
+
+/** Headers, tags and a cover a rendition holds besides its audio. */
+const RENDITION_SLACK_BYTES = 64 * 1024 ** 2;
+
+/** Bits a second of the mp3 renditions and of the mp3s copied as they are. */
+const MP3_BITS_PER_SECOND = 320_000;
+
+/**
+ * Most bytes a rendition of `seconds` of audio may take (ffmpeg `-fs`):
+ * its PCM size (flac writes no more, but for frame headers), or 320 kb/s
+ * for mp3, plus 2% and room for tags and a cover. A backstop behind the
+ * read limit: a run that reaches it wrote more than the longest allowed
+ * source makes.
+ */
+export function renditionByteCap(
+  settings: Pick<EncodingSettings, 'format' | 'sampleRate' | 'channels' | 'bitDepth'>,
+  seconds: number,
+): number {
+  const bytesPerSecond =
+    settings.format === 'mp3'
+      ? MP3_BITS_PER_SECOND / 8
+      : settings.sampleRate * settings.channels * ((settings.bitDepth ?? 24) / 8);
+  return Math.ceil(bytesPerSecond * seconds * 1.02) + RENDITION_SLACK_BYTES;
+}
+
+/** `4 h`, `1 h 30 min`, `20 s`, for messages. */
+export function spokenDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const parts = [
+    [Math.floor(whole / 3600), 'h'],
+    [Math.floor((whole % 3600) / 60), 'min'],
+    [whole % 60, 's'],
+  ] as const;
+  const said = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}`);
+  return said.length > 0 ? said.join(' ') : `${seconds.toFixed(1)} s`;
 }

@@ -64,3 +64,41 @@ test('policy settings and tags land as single argv elements', () => {
   assert.equal(args[flacAt - 1], 'flac');
   assert.ok(args.slice(0, flacAt).includes('s32'));
 });
+
+test('INGEST_MAX_DURATION: inputs read a second past it, outputs held by -fs', () => {
+  const cd = { sampleRate: 44_100, channels: 2, sampleKind: 'int' as const, bitDepth: 16 };
+  const plan = (endS: number | null, maxDurationS?: number) =>
+    buildTranscodeArgs({
+      inputs: [{ path: '/in/long.flac', policy: cd, endS }],
+      renditions: [
+        { format: 'wav', path: '/out/long.wav', input: 0, copy: false },
+        { format: 'mp3', path: '/out/long.mp3', input: 0, copy: false },
+      ],
+      metadata: {},
+      cover: { kind: 'none' },
+      maxDurationS,
+    });
+  const valueOf = (argv: string[], flag: string) =>
+    argv.flatMap((a, i) => (a === flag ? [Number(argv[i + 1])] : []));
+  const fourHours = 4 * 3600;
+  const threeHours = 3 * 3600;
+
+  // A hidden length is read to the cap and a second more.
+  assert.deepEqual(valueOf(plan(null, fourHours).args, '-t'), [fourHours + 1]);
+  // A declared 3 h is read whole, as without the cap.
+  const legit = plan(threeHours, fourHours);
+  assert.deepEqual(valueOf(legit.args, '-t'), [threeHours]);
+  const [wavCap, mp3Cap] = valueOf(legit.args, '-fs');
+  assert.deepEqual([wavCap, mp3Cap], legit.byteCaps);
+  assert.ok(wavCap > threeHours * 44_100 * 2 * 2 + 44, `wav ${wavCap}`);
+  assert.ok(wavCap > fourHours * 44_100 * 2 * 2, `wav ${wavCap}`);
+  assert.ok(mp3Cap > fourHours * 40_000, `mp3 ${mp3Cap}`);
+  // -fs is the output's: before its muxer and name.
+  const wavAt = legit.args.indexOf('file:/out/long.wav');
+  assert.deepEqual(legit.args.slice(wavAt - 4, wavAt), ['-fs', String(wavCap), '-f', 'wav']);
+
+  // No cap: the argv of before.
+  const uncapped = plan(threeHours);
+  assert.deepEqual(valueOf(uncapped.args, '-fs'), []);
+  assert.deepEqual(valueOf(uncapped.args, '-t'), [threeHours]);
+});

@@ -9,6 +9,7 @@ import {
 } from './encoding-policy';
 import { MediaError } from './media-error';
 import { containerTags, type TrackMetadata } from './metadata-keys';
+import { DURATION_READ_MARGIN_S, renditionByteCap } from './source-limits';
 
 /**
  * Builds the argv of the single transcode pass (pure, so the command a
@@ -65,11 +66,18 @@ export interface TranscodeArgsPlan {
   renditions: ArgsRendition[];
   metadata: TrackMetadata;
   cover: ArgsCover;
+  /**
+   * Longest source allowed, seconds: each input is read to at most a
+   * margin past it, and each rendition held to the bytes that makes.
+   */
+  maxDurationS?: number;
 }
 
 export interface TranscodeArgs {
   args: string[];
   settings: EncodingSettings[];
+  /** Each rendition's `-fs` byte limit, when maxDurationS was given. */
+  byteCaps: Array<number | null>;
   /** Counted pipes, one per entry of `inputs`, starting at fd 3. */
   countedPipes: number;
   /** Bytes per second of audio on each counted pipe, in fd order. */
@@ -80,8 +88,10 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
   args.push('-y');
 
+  const readS = plan.maxDurationS && plan.maxDurationS + DURATION_READ_MARGIN_S;
   for (const input of plan.inputs) {
-    if (input.endS) args.push('-t', input.endS.toFixed(6));
+    const endS = Math.min(input.endS || Infinity, readS || Infinity);
+    if (Number.isFinite(endS)) args.push('-t', endS.toFixed(6));
     args.push(...inputGuardArgs(), '-i', fileUrl(input.path));
   }
 
@@ -110,13 +120,18 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   }
 
   const settings: EncodingSettings[] = [];
+  const byteCaps: Array<number | null> = [];
   for (const rendition of plan.renditions) {
     const source = plan.inputs[rendition.input].policy;
     const encoding = rendition.copy
       ? streamCopyFor(source)
       : encodingFor(rendition.format, source);
+    const byteCap = readS ? renditionByteCap(encoding, readS) : null;
     settings.push(encoding);
-    args.push(...outputArgs(rendition, encoding, plan.metadata, coverMap));
+    byteCaps.push(byteCap);
+    args.push(
+      ...outputArgs(rendition, encoding, plan.metadata, coverMap, byteCap),
+    );
   }
 
   const countingRates = plan.inputs.map((input) =>
@@ -129,6 +144,7 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   return {
     args,
     settings,
+    byteCaps,
     countedPipes: plan.inputs.length,
     countingRates,
   };
@@ -219,6 +235,7 @@ function outputArgs(
   encoding: EncodingSettings,
   metadata: TrackMetadata,
   coverMap: string | null,
+  byteCap: number | null,
 ): string[] {
   // Audio is mapped explicitly, so nothing else rides along by default.
   const args = ['-map', `${rendition.input}:a:0`];
@@ -253,6 +270,7 @@ function outputArgs(
   args.push('-fflags', '+bitexact');
   if (!rendition.copy) args.push('-flags:a', '+bitexact');
 
+  if (byteCap) args.push('-fs', String(byteCap));
   args.push('-f', muxerOf(rendition.format), fileUrl(rendition.path));
   return args;
 }

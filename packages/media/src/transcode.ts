@@ -18,6 +18,7 @@ import {
   type PolicyInput,
 } from './encoding-policy';
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
+import { declaredTooLong, decodedTooLong } from './duration-guard';
 import { MediaError } from './media-error';
 import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
@@ -61,6 +62,11 @@ export interface TranscodePlan {
   /** Tags to write, by standard field name. Source tags are not copied. */
   metadata?: TrackMetadata;
   cover?: CoverChoice;
+  /**
+   * Longest source allowed, seconds (INGEST_MAX_DURATION); a longer one
+   * errors `source_too_long`, read no further than a second past it.
+   */
+  maxDurationS?: number;
   /** Per ffmpeg/ffprobe run, ms. Default: the factory's `timeoutMs`. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -137,6 +143,8 @@ export async function transcode(
     probes.push(probed.get(path) ?? (await probeSource(deps.runner, path, runOptions)));
   }
   checkInputs(probes, requests);
+  const declared = declaredTooLong(probes, plan.maxDurationS);
+  if (declared) throw declared;
   const probeMs = Date.now() - probeStarted;
 
   const renditions = requests.map((request) => {
@@ -156,7 +164,10 @@ export async function transcode(
   try {
     // A chain decoded first is part of the transcode's time.
     const started = Date.now();
-    const chains = await decodeChains(deps, probes, outputs[0], runOptions);
+    const chains = await decodeChains(deps, probes, outputs[0], {
+      ...runOptions,
+      maxDurationS: plan.maxDurationS,
+    });
     temps = chains.temps;
     const built = buildTranscodeArgs({
       inputs: probes.map((probe, i) => ({
@@ -167,6 +178,7 @@ export async function transcode(
       renditions,
       metadata: plan.metadata ?? {},
       cover: coverFromOriginal(cover, probes, chains.paths),
+      maxDurationS: plan.maxDurationS,
     });
 
     const run = await deps.runner.run({
@@ -181,6 +193,12 @@ export async function transcode(
       probe,
       decodedDurationS: run.countedBytes[i] / built.countingRates[i],
     }));
+    const tooLong = await decodedTooLong(
+      reports.map((r) => r.decodedDurationS),
+      renditions.map((r, i) => ({ path: r.path, byteCap: built.byteCaps[i] })),
+      plan.maxDurationS,
+    );
+    if (tooLong) throw tooLong;
     const lastLine = run.stderrTail.at(-1);
     const said = lastLine ? readableToolLine(lastLine) : null;
     const verdicts = reports.map(({ probe, decodedDurationS }, i) =>

@@ -29,6 +29,7 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   truncated: 'truncated',
   too_many_channels: 'too_many_channels',
   unsupported_sample_rate: 'unsupported_sample_rate',
+  source_too_long: 'source_too_long',
   verification_failed: 'verification_failed',
   tags_too_large: 'tags_too_large',
 };
@@ -75,7 +76,10 @@ export async function mediaMaker(
   /** Runs one transcode pass; a source fault becomes an UploadFault. */
   async function run(plan: TranscodePlan): Promise<MadeRendition[]> {
     try {
-      const result = await tools.transcode(plan);
+      const result = await tools.transcode({
+        ...plan,
+        maxDurationS: config.maxDurationMs / 1000,
+      });
       return result.renditions.map((r) => ({
         format: r.format,
         path: r.path,

@@ -69,6 +69,7 @@ export const API_ENDPOINTS = {
       'not_audio',
       'too_many_channels',
       'unsupported_sample_rate',
+      'source_too_long',
       'job_closed',
       'upload_not_queued',
       'duplicate_upload',

@@ -2,6 +2,7 @@ import type { Config } from '@ingest/config';
 import { ApiError } from '@ingest/core';
 import {
   createMediaTools,
+  durationLimitProblem,
   isMediaError,
   looksLikeAudio,
   mp3AsIs,
@@ -17,7 +18,8 @@ const PROBE_TIMEOUT_MS = 60_000;
 /**
  * Inspects sources with the media adapter: refuses what is no audio
  * container at all, and audio no rendition can be made from (too many
- * channels, a sample rate out of range), names the container, reads the
+ * channels, a sample rate out of range, longer than INGEST_MAX_DURATION
+ * by its header or ffprobe's estimate), names the container, reads the
  * tags. A container whose audio fails to decode is accepted here; the
  * transcoder errors the upload with the decoder's reason.
  */
@@ -41,11 +43,14 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
       } catch (err) {
         if (!isMediaError(err)) throw err;
       }
-      const problem = probe?.audio ? sourceLimitProblem(probe.audio) : null;
+      const seconds = probe?.headerDurationS ?? undefined;
+      const problem = probe?.audio
+        ? (sourceLimitProblem(probe.audio) ??
+          durationLimitProblem(seconds, config.maxDurationMs / 1000, 'declared'))
+        : null;
       if (problem) throw new ApiError(problem.code, problem.message);
 
       const format = probe?.container ?? sniff.container;
-      const seconds = probe?.headerDurationS ?? undefined;
       const { fields, custom } = await readTags(path, options);
       const tags: Record<string, string> = { ...fields, ...custom };
       return {

@@ -19,8 +19,8 @@ export interface Inspection {
 /**
  * Looks at a stored file. Throws an ApiError `not_audio` with a reason
  * when it is no audio container at all, or the code of a source limit
- * (`too_many_channels`, `unsupported_sample_rate`) when no rendition
- * can be made of its audio; a container that later fails to decode is
+ * (`too_many_channels`, `unsupported_sample_rate`, `source_too_long`)
+ * when no rendition can be made of its audio; a container that later fails to decode is
  * accepted and errors in the pipeline, with its reason.
  */
 export interface SourceInspector {
