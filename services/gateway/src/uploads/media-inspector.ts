@@ -19,7 +19,7 @@ const PROBE_TIMEOUT_MS = 60_000;
  * Inspects sources with the media adapter: refuses what is no audio
  * container at all, and audio no rendition can be made from (too many
  * channels, a sample rate out of range, longer than INGEST_MAX_DURATION
- * by its header or ffprobe's estimate), names the container, reads the
+ * by what its header declares), names the container, reads the
  * tags. A container whose audio fails to decode is accepted here; the
  * transcoder errors the upload with the decoder's reason.
  */
@@ -44,9 +44,13 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
         if (!isMediaError(err)) throw err;
       }
       const seconds = probe?.headerDurationS ?? undefined;
+      // Only a declared length: ffprobe's estimate from the first frames'
+      // bitrate (an mp3 without a Xing header) may be many times the real
+      // one; the transcode stops a source that decodes past the limit.
+      const declared = probe?.headerDurationReliable ? seconds : undefined;
       const problem = probe?.audio
         ? (sourceLimitProblem(probe.audio) ??
-          durationLimitProblem(seconds, config.maxDurationMs / 1000, 'declared'))
+          durationLimitProblem(declared, config.maxDurationMs / 1000, 'declared'))
         : null;
       if (problem) throw new ApiError(problem.code, problem.message);
 
