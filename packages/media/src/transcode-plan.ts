@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 
+import { bestSource } from './best-source';
 import { codecChangeProblem } from './chain-decode';
 import { isOutputFormat } from './encoding-policy';
 import { MediaError } from './media-error';
@@ -52,6 +53,28 @@ export function normalizeRequests(plan: TranscodePlan): RenditionRequest[] {
 export function sourcesOf(plan: TranscodePlan): string[] {
   const all = [plan.source, ...(plan.alternatives ?? [])].map((p) => resolve(p));
   return [...new Set(all)];
+}
+
+/**
+ * Which candidate is the primary: the best (best-source.ts) of those
+ * whose audio can make every rendition without a source of its own (a
+ * 96001 Hz one makes no flac), so a higher rate does not fail a format
+ * another source makes; the given primary (the first) when none can,
+ * for checkInputs to say why.
+ */
+export function primaryOf(
+  candidates: SourceProbe[],
+  requests: RenditionRequest[],
+): number {
+  const fits = (probe: SourceProbe) =>
+    probe.audio !== null &&
+    sourceLimitProblem(probe.audio) === null &&
+    requests.every(
+      (r) => r.sourcePath || !renditionLimitProblem(r.format, probe.audio!),
+    );
+  const usable = candidates.filter(fits);
+  if (usable.length === 0) return 0;
+  return candidates.indexOf(usable[bestSource(usable.map((p) => p.audio))]);
 }
 
 export function checkInputs(probes: SourceProbe[], requests: RenditionRequest[]) {

@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 
 import { labelAiffLayout } from './aiff-layout';
 import { fileUrl } from './audio-containers';
-import { bestSource } from './best-source';
 import {
   coverFromOriginal,
   decodeChains,
@@ -16,14 +15,19 @@ import {
 } from './encoding-policy';
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { declaredTooLong, decodedTooLong } from './duration-guard';
-import { MediaError } from './media-error';
+import { isMediaError, MediaError } from './media-error';
 import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
 import { inspectRenditions } from './rendition-inspector';
 import { coverArgs, type CoverChoice } from './cover-choice';
 import { buildTranscodeArgs } from './transcode-args';
-import { checkInputs, normalizeRequests, sourcesOf } from './transcode-plan';
+import {
+  checkInputs,
+  normalizeRequests,
+  primaryOf,
+  sourcesOf,
+} from './transcode-plan';
 import {
   differentRecording,
   outOfSpaceIn,
@@ -124,11 +128,18 @@ export async function transcode(
 
   const probeStarted = Date.now();
   const probed = new Map<string, SourceProbe>();
-  for (const path of sourcesOf(plan)) {
-    probed.set(path, await probeSource(deps.runner, path, runOptions));
+  for (const [i, path] of sourcesOf(plan).entries()) {
+    try {
+      probed.set(path, await probeSource(deps.runner, path, runOptions));
+    } catch (err) {
+      // An alternative only a candidate: unreadable, it is none.
+      const named = requests.some((r) => r.sourcePath === path);
+      if (i === 0 || named || plan.signal?.aborted || !isMediaError(err)) throw err;
+      deps.logger.warn({ path, err: err.message }, 'alternative source not read');
+    }
   }
   const candidates = [...probed.entries()];
-  const best = bestSource(candidates.map(([, p]) => p.audio));
+  const best = primaryOf(candidates.map(([, p]) => p), requests);
   const inputPaths = [candidates[best][0]];
   for (const request of requests) {
     if (request.sourcePath && !inputPaths.includes(request.sourcePath)) {
