@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { Registry } from 'prom-client';
 import { createLogger } from '@ingest/telemetry';
 import { listenOnLoopback } from '@ingest/testkit';
@@ -27,6 +27,40 @@ test('an error no route answered is JSON, with no stack trace', async () => {
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     assert.deepEqual(JSON.parse(text), { error: 'internal error', code: 'internal' });
     assert.doesNotMatch(text, /URIError|\.ts:/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a client error a library raises (bad JSON, a bad escape) stays a 400', async () => {
+  const dashboard = Router();
+  dashboard.use(express.json());
+  dashboard.post('/api/queues/:name/retry', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const app = createApp({
+    logger: createLogger('test', 'silent'),
+    registry: new Registry(),
+    ready: async () => true,
+    draining: () => false,
+    dashboard: { path: '/admin/queues', router: dashboard },
+  } as unknown as AppDeps);
+  const server = await listenOnLoopback(http.createServer(app));
+  try {
+    const post = (path: string, body: string) =>
+      fetch(`${server.url}/admin/queues${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    for (const res of [
+      await post('/api/queues/q/retry', '{"broken'),
+      await post('/api/queues/%E0/retry', '{}'),
+    ]) {
+      const body = await res.json();
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(body.code, 'malformed_request');
+    }
   } finally {
     await server.close();
   }

@@ -85,13 +85,24 @@ export function createApp(deps: AppDeps): Express {
 
 /**
  * An error no route answered (a bug, a library throwing on odd input)
- * answers JSON as every answer does, and is logged. Express's own page
- * shows the client the stack, with this machine's paths, unless
- * NODE_ENV is production (npm start does not set it).
+ * answers JSON as every answer does, and is logged; one a library marks
+ * as the client's (a 4xx status) answers 400 (413 when too large).
+ * Express's own page shows the client the stack, with this machine's
+ * paths, unless NODE_ENV is production (npm start does not set it).
  */
 function lastResort(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
+    // A client's fault a library raised (the dashboard's JSON body, a
+    // path parameter's bad escape) stays a 4xx, as Express answered it.
+    const status = Number(err?.status ?? err?.statusCode);
+    if (status >= 400 && status < 500) {
+      const answer = status === 413
+        ? new ApiError('payload_too_large', 'request body too large')
+        : new ApiError('malformed_request', 'the request could not be read');
+      res.status(answer.status).json(answer.toBody());
+      return;
+    }
     logger.error({ err }, 'request failed outside any endpoint');
     const answer = new ApiError('internal', 'internal error');
     res.status(answer.status).json(answer.toBody());
