@@ -57,7 +57,7 @@ test('a client error a library raises (bad JSON, a bad escape) stays a 400', asy
       await post('/api/queues/q/retry', '{"broken'),
       await post('/api/queues/%E0/retry', '{}'),
     ]) {
-      const body = await res.json();
+      const body = (await res.json()) as { code?: string };
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(body.code, 'malformed_request');
     }
