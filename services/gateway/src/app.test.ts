@@ -7,11 +7,8 @@ import { createLogger } from '@ingest/telemetry';
 import { listenOnLoopback } from '@ingest/testkit';
 import { createApp, type AppDeps } from './app';
 
-test('an error no route answered is JSON, with no stack trace', async () => {
-  const dashboard = Router();
-  dashboard.get('/', () => {
-    throw new URIError('URI malformed');
-  });
+/** The app on loopback with `dashboard` as its dashboard's router. */
+function serve(dashboard: Router) {
   const app = createApp({
     logger: createLogger('test', 'silent'),
     registry: new Registry(),
@@ -19,7 +16,15 @@ test('an error no route answered is JSON, with no stack trace', async () => {
     draining: () => false,
     dashboard: { path: '/admin/queues', router: dashboard },
   } as unknown as AppDeps);
-  const server = await listenOnLoopback(http.createServer(app));
+  return listenOnLoopback(http.createServer(app));
+}
+
+test('an error no route answered is JSON, with no stack trace', async () => {
+  const dashboard = Router();
+  dashboard.get('/', () => {
+    throw new URIError('URI malformed');
+  });
+  const server = await serve(dashboard);
   try {
     const res = await fetch(`${server.url}/admin/queues`);
     const text = await res.text();
@@ -38,14 +43,7 @@ test('a client error a library raises (bad JSON, a bad escape) stays a 400', asy
   dashboard.post('/api/queues/:name/retry', (_req, res) => {
     res.json({ ok: true });
   });
-  const app = createApp({
-    logger: createLogger('test', 'silent'),
-    registry: new Registry(),
-    ready: async () => true,
-    draining: () => false,
-    dashboard: { path: '/admin/queues', router: dashboard },
-  } as unknown as AppDeps);
-  const server = await listenOnLoopback(http.createServer(app));
+  const server = await serve(dashboard);
   try {
     const post = (path: string, body: string) =>
       fetch(`${server.url}/admin/queues${path}`, {
