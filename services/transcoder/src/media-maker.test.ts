@@ -179,3 +179,30 @@ test('retag: new tags, the same audio, no second lossy generation', async () => 
     assert.equal(tags.artist, undefined, `${what}: old tags dropped`);
   }
 });
+
+test('a published rendition longer than INGEST_MAX_DURATION is still re-tagged', async () => {
+  // The limit was lowered after the track was published: its metadata
+  // must still be updatable. A retag's source is a rendition of ours.
+  const capped = await mediaMaker(
+    loadConfig({ INGEST_MAX_DURATION: '2s' }),
+    createLogger('test', 'silent'),
+  );
+  const rendition = await makeTone(path.join(dir, 'published.wav'), {
+    seconds: 4,
+    sampleRate: 8000,
+    channels: 1,
+  });
+  const outDir = await mkdtemp(path.join(dir, 'retag-'));
+  const made = await capped.retag({
+    source: rendition,
+    format: 'wav',
+    meta: { Title: 'Renamed' },
+    outDir,
+  });
+  assert.ok(Math.abs(made.duration - 4) < 0.05, `${made.duration} s`);
+  // A new source is still held to the limit.
+  await assert.rejects(
+    capped.make({ sources: { wav: rendition }, formats: ['wav'], meta: {}, outDir }),
+    { code: 'source_too_long' },
+  );
+});

@@ -73,13 +73,15 @@ export async function mediaMaker(
   });
   logger.info({ ...report }, 'ffmpeg checked');
 
-  /** Runs one transcode pass; a source fault becomes an UploadFault. */
+  /**
+   * Runs one transcode pass; a source fault becomes an UploadFault. A
+   * pass from sources sent is held to INGEST_MAX_DURATION; a retag's
+   * source is a published rendition of ours, which a limit lowered since
+   * must not keep from its metadata updates.
+   */
   async function run(plan: TranscodePlan): Promise<MadeRendition[]> {
     try {
-      const result = await tools.transcode({
-        ...plan,
-        maxDurationS: config.maxDurationMs / 1000,
-      });
+      const result = await tools.transcode(plan);
       return result.renditions.map((r) => ({
         format: r.format,
         path: r.path,
@@ -116,6 +118,7 @@ export async function mediaMaker(
       if (!primary) throw new UploadFault('source_missing', 'no source');
 
       return run({
+        maxDurationS: config.maxDurationMs / 1000,
         source: primary,
         alternatives: others,
         // A format with a source of its own is made from that source.
