@@ -171,3 +171,17 @@ test('INGEST_TRUST_PROXY takes addresses and CIDR ranges, none by default', () =
     },
   );
 });
+
+test('INGEST_SITE_QUOTA: off by default, a size with a unit', () => {
+  assert.equal(loadConfig({}).siteQuotaBytes, undefined);
+  assert.equal(loadConfig({ INGEST_SITE_QUOTA: '50GiB' }).siteQuotaBytes, 50 * 1024 ** 3);
+  assert.equal(loadConfig({ INGEST_SITE_QUOTA: '2 MB' }).siteQuotaBytes, 2_000_000);
+  assert.equal(loadConfig({ INGEST_SITE_QUOTA: '4096' }).siteQuotaBytes, 4096);
+  for (const value of ['0', 'big', '-1GiB', '5 parsecs']) {
+    assert.throws(
+      () => loadConfig({ INGEST_SITE_QUOTA: value }),
+      /INGEST_SITE_QUOTA: expected a size like 50GiB/,
+      value,
+    );
+  }
+});

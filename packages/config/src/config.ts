@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
 import { z } from 'zod';
+import { parseByteSize } from './byte-size';
 import { parseDuration, parseSchedule } from './duration';
 
 /** A switch, spelled as the API's flags are, in any case. */
@@ -20,6 +21,17 @@ const duration = z.string().transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'expected a duration like 5s' });
     return z.NEVER;
   }
+});
+
+const byteSize = z.string().transform((v, ctx) => {
+  try {
+    const bytes = parseByteSize(v);
+    if (bytes > 0) return bytes;
+  } catch {
+    // said below
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected a size like 50GiB' });
+  return z.NEVER;
 });
 
 const schedule = z.string().transform((v, ctx) => {
@@ -112,6 +124,7 @@ const schema = z.object({
   FFMPEG_PATH: z.string().optional(),
   FFPROBE_PATH: z.string().optional(),
   INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
+  INGEST_SITE_QUOTA: byteSize.optional(),
   INGEST_MAX_DURATION: duration
     .refine((ms) => ms >= 1000, { error: 'expected a duration of 1s or more, like 4h' })
     .default(4 * 3_600_000),
@@ -166,6 +179,11 @@ export interface Config {
   ffmpegPath?: string;
   ffprobePath?: string;
   maxSourceBytes: number;
+  /**
+   * Bytes of sources and renditions one site may hold in storage
+   * (INGEST_SITE_QUOTA, e.g. `50GiB`); unset, no limit.
+   */
+  siteQuotaBytes?: number;
   /**
    * Longest source accepted (ms), by its header at upload and by what
    * decodes at transcode; default 4 h. It bounds what renditions of a
@@ -261,6 +279,7 @@ export function loadConfig(
     ffmpegPath: raw.FFMPEG_PATH,
     ffprobePath: raw.FFPROBE_PATH,
     maxSourceBytes: raw.INGEST_MAX_SOURCE_BYTES,
+    siteQuotaBytes: raw.INGEST_SITE_QUOTA,
     maxDurationMs: raw.INGEST_MAX_DURATION,
     fetchTimeoutMs: raw.INGEST_FETCH_TIMEOUT,
     fetchMaxRedirects: raw.INGEST_FETCH_MAX_REDIRECTS,

@@ -29,6 +29,11 @@ export const ERRORS = {
     status: 422,
     message: 'source is longer than renditions are made of',
   },
+  /** The site holds INGEST_SITE_QUOTA bytes or more (README, quota). */
+  quota_exceeded: {
+    status: 507,
+    message: 'the site has used its storage quota',
+  },
   payload_too_large: { status: 413, message: 'request body too large' },
   /** A multipart file sent before its token took too long to arrive. */
   request_timeout: {
@@ -146,6 +151,8 @@ export const UPLOAD_ERROR_CODES = [
    * or claimed less.
    */
   'source_too_long',
+  /** Renditions would take the site past INGEST_SITE_QUOTA. */
+  'quota_exceeded',
   'verification_failed',
   /** The track's tags are too large for ffmpeg's command line. */
   'tags_too_large',

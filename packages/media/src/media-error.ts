@@ -19,6 +19,8 @@ export const MEDIA_ERROR_CODES = [
   'unsupported_sample_rate',
   /** Longer than the plan's `maxDurationS` (source-limits.ts). */
   'source_too_long',
+  /** Renditions would pass the plan's `maxBytes` (the site's quota). */
+  'quota_exceeded',
   /** A rendition was written but did not pass verification. */
   'verification_failed',
   /** ffmpeg failed for a reason other than the source's audio. */

@@ -71,6 +71,11 @@ export interface TranscodeArgsPlan {
    * margin past it, and each rendition held to the bytes that makes.
    */
   maxDurationS?: number;
+  /**
+   * Bytes any one rendition may take at most (the site's remaining
+   * quota): its `-fs` is the lower of this and the duration's limit.
+   */
+  maxBytes?: number;
 }
 
 export interface TranscodeArgs {
@@ -127,10 +132,17 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
       ? streamCopyFor(source)
       : encodingFor(rendition.format, source);
     const byteCap = readS ? renditionByteCap(encoding, readS) : null;
+    const fsCap = Math.min(byteCap ?? Infinity, plan.maxBytes ?? Infinity);
     settings.push(encoding);
     byteCaps.push(byteCap);
     args.push(
-      ...outputArgs(rendition, encoding, plan.metadata, coverMap, byteCap),
+      ...outputArgs(
+        rendition,
+        encoding,
+        plan.metadata,
+        coverMap,
+        Number.isFinite(fsCap) ? Math.max(1, Math.floor(fsCap)) : null,
+      ),
     );
   }
 

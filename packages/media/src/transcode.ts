@@ -16,6 +16,7 @@ import {
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { declaredTooLong, decodedTooLong } from './duration-guard';
 import { isMediaError, MediaError } from './media-error';
+import { overQuota } from './quota-guard';
 import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
@@ -68,6 +69,11 @@ export interface TranscodePlan {
    * errors `source_too_long`, read no further than a second past it.
    */
   maxDurationS?: number;
+  /**
+   * Bytes the renditions may take together (the site's remaining
+   * INGEST_SITE_QUOTA); more errors `quota_exceeded`. Default: no limit.
+   */
+  maxBytes?: number;
   /** Per ffmpeg/ffprobe run, ms. Default: the factory's `timeoutMs`. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -187,6 +193,7 @@ export async function transcode(
       metadata: plan.metadata ?? {},
       cover: coverFromOriginal(cover, probes, chains.paths),
       maxDurationS: plan.maxDurationS,
+      maxBytes: plan.maxBytes,
     });
 
     const run = await deps.runner.run({
@@ -207,6 +214,8 @@ export async function transcode(
       plan.maxDurationS,
     );
     if (tooLong) throw tooLong;
+    const overBudget = await overQuota(outputs, plan.maxBytes);
+    if (overBudget) throw overBudget;
     const lastLine = run.stderrTail.at(-1);
     const said = lastLine ? readableToolLine(lastLine) : null;
     const verdicts = reports.map(({ probe, decodedDurationS }, i) =>

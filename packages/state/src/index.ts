@@ -15,3 +15,4 @@ export * from './upload-slots';
 export * from './key-lease';
 export * from './catalog-id';
 export * from './site-credentials';
+export * from './site-usage';

@@ -38,6 +38,13 @@ export const keys = {
   track: (id: number) => `${KEY_PREFIX}:track:${id}`,
   /** The latest updates of a track, newest last (TRACK_UPDATES_KEPT). */
   trackUpdates: (id: number) => `${KEY_PREFIX}:track:${id}:updates`,
+  /**
+   * Bytes a site holds in storage: each stored key's size, and their
+   * total (site-usage.ts), for INGEST_SITE_QUOTA.
+   */
+  siteStored: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:stored`,
+  siteStoredTotal: (siteId: number) =>
+    `${KEY_PREFIX}:site:${siteId}:stored:total`,
   uploadLock: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:uploading`,
   /**
    * Give-up emails to one contact address of a site (address given

@@ -8,7 +8,12 @@ import {
   type QueueName,
   type TypedQueue,
 } from '@ingest/queue';
-import { SourceIndex, StateStore, UpdateStore } from '@ingest/state';
+import {
+  SiteUsage,
+  SourceIndex,
+  StateStore,
+  UpdateStore,
+} from '@ingest/state';
 import { openStorage, STALE_TEMP_MS, type Storage } from '@ingest/storage';
 import { createRegistry, type Logger } from '@ingest/telemetry';
 import type { Redis } from 'ioredis';
@@ -20,6 +25,7 @@ import { FileSpool } from './uploads/file-spool';
 import { mediaInspector } from './uploads/media-inspector';
 import { SecondarySources } from './uploads/secondary-sources';
 import type { SourceInspector } from './uploads/source-inspector';
+import { SiteQuota } from './uploads/site-quota';
 import { TrackUpdateService } from './uploads/track-update-service';
 import { UploadService, type SourceFetcher } from './uploads/upload-service';
 import { urlFetcher } from './uploads/url-fetcher';
@@ -51,6 +57,8 @@ export interface GatewayParts {
   uploads: UploadService;
   trackUpdates: TrackUpdateService;
   indexing: TrackIndexing;
+  /** Bytes each site stores, and INGEST_SITE_QUOTA. */
+  quota: SiteQuota;
 }
 
 const TEMP_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -89,6 +97,7 @@ export function buildGatewayParts(
     logger,
   });
   const inspector = overrides.inspector ?? mediaInspector(config, logger);
+  const quota = new SiteQuota(new SiteUsage(redis), config.siteQuotaBytes);
   const uploads = new UploadService({
     store,
     storage,
@@ -97,11 +106,13 @@ export function buildGatewayParts(
     maxSourceBytes: config.maxSourceBytes,
     autopublisher,
     allowPrivateUrls: config.allowPrivateUrls,
+    quota,
     secondary: new SecondarySources({
       store,
       index: new SourceIndex(redis),
       storage,
       logger,
+      quota,
     }),
   });
   const trackUpdates = new TrackUpdateService({
@@ -113,11 +124,13 @@ export function buildGatewayParts(
     autopublisher,
     logger,
     allowPrivateUrls: config.allowPrivateUrls,
+    quota,
   });
 
   return {
     redis,
     redisFull: new RedisFullWatch(redis, logger),
+    quota,
     store,
     updates,
     storage,

@@ -30,6 +30,7 @@ const SOURCE_FAULTS: Partial<Record<MediaErrorCode, UploadErrorCode>> = {
   too_many_channels: 'too_many_channels',
   unsupported_sample_rate: 'unsupported_sample_rate',
   source_too_long: 'source_too_long',
+  quota_exceeded: 'quota_exceeded',
   verification_failed: 'verification_failed',
   tags_too_large: 'tags_too_large',
 };
@@ -119,6 +120,7 @@ export async function mediaMaker(
 
       return run({
         maxDurationS: config.maxDurationMs / 1000,
+        maxBytes: request.maxBytes,
         source: primary,
         alternatives: others,
         // A format with a source of its own is made from that source.

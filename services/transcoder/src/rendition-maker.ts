@@ -17,6 +17,11 @@ export interface MakeRequest {
   coverFrom?: string;
   /** An empty folder of ours for the outputs; removed by the caller. */
   outDir: string;
+  /**
+   * Bytes the renditions may take together (the site's remaining
+   * quota); more fails the upload `quota_exceeded`. Default: no limit.
+   */
+  maxBytes?: number;
   signal?: AbortSignal;
 }
 

@@ -8,7 +8,7 @@ import {
   type TypedJob,
   type TypedQueue,
 } from '@ingest/queue';
-import type { StateStore } from '@ingest/state';
+import type { SiteUsage, StateStore } from '@ingest/state';
 import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import {
@@ -33,6 +33,12 @@ export interface ProcessorDeps {
   signal?: AbortSignal;
   /** Tells the runs that storage being away puts back, not fails. */
   storageWait?: Pick<StorageWait<TypedJob<'transcode'>>, 'holds'>;
+  /**
+   * Bytes each site holds in storage, counted as files are stored and
+   * removed; with `quotaBytes` (INGEST_SITE_QUOTA) it bounds renditions.
+   */
+  usage?: SiteUsage;
+  quotaBytes?: number;
   /** Called with each finished rendition's format and seconds taken. */
   onRendition?: (rendition: MadeRendition, seconds: number) => void;
 }
@@ -118,7 +124,7 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       const track = await storeTrack(deps, upload, trackId, made);
       const moved = await store.tracks.publish(upload, track);
       // Files of runs that lost or died; this run's own if it lost.
-      await removeFiles(deps, moved.unused);
+      await removeFiles(deps, upload.siteId, moved.unused);
       if (!moved.moved) {
         // Another run of the upload (one taken back while this one still
         // ran) finished first: its track stands, also if deleted since.
@@ -170,7 +176,8 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       });
       // Files of earlier runs that died after storing them.
       if (moved.moved) {
-        await removeFiles(deps, await store.tracks.takeFiles(upload.id));
+        const unused = await store.tracks.takeFiles(upload.id);
+        await removeFiles(deps, upload.siteId, unused);
       }
       log.info(
         { code, durationMs: Date.now() - started },
@@ -193,9 +200,10 @@ export function transcodeProcessor(deps: ProcessorDeps) {
  */
 export async function makeRenditions(
   deps: ProcessorDeps,
-  upload: Pick<Upload, 'id' | 'sources' | 'formats' | 'meta'>,
+  upload: Pick<Upload, 'id' | 'siteId' | 'sources' | 'formats' | 'meta'>,
   coverFrom?: string,
 ) {
+  const maxBytes = await quotaLeft(deps, upload.siteId);
   await mkdir(deps.workDir, { recursive: true });
   const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
   const copies: LocalCopy[] = [];
@@ -222,6 +230,7 @@ export async function makeRenditions(
       coverFrom: kept?.path,
       outDir,
       signal: deps.signal,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
     });
     const seconds = (Date.now() - started) / 1000;
     for (const rendition of made) deps.onRendition?.(rendition, seconds);
@@ -277,6 +286,11 @@ async function storeTrack(
     const renditions: Track['renditions'] = {};
     for (const { file, rendition } of files) {
       await deps.storage.putFile(rendition.storageKey, file);
+      await deps.usage?.stored(
+        upload.siteId,
+        rendition.storageKey,
+        rendition.bytes,
+      );
       renditions[rendition.format] = rendition;
     }
     const createdAt = new Date().toISOString();
@@ -293,7 +307,7 @@ async function storeTrack(
       createdAt,
     };
   } catch (err) {
-    await removeFiles(deps, own);
+    await removeFiles(deps, upload.siteId, own);
     throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -303,11 +317,34 @@ async function storeTrack(
 /** Removes files of the upload's runs that no track names. */
 async function removeFiles(
   deps: ProcessorDeps,
+  siteId: number,
   storageKeys: string[],
 ): Promise<void> {
   for (const storageKey of storageKeys) {
-    await deps.storage.delete(storageKey).catch((err: unknown) => {
+    try {
+      await deps.storage.delete(storageKey);
+      await deps.usage?.removed(siteId, storageKey);
+    } catch (err) {
       deps.logger.warn({ err, storageKey }, 'unused rendition not removed');
-    });
+    }
   }
+}
+
+/**
+ * Bytes the site may still store (INGEST_SITE_QUOTA), which bound the
+ * renditions of this run; undefined without a quota. A site already at
+ * its quota is refused before anything is decoded.
+ */
+async function quotaLeft(
+  deps: ProcessorDeps,
+  siteId: number,
+): Promise<number | undefined> {
+  if (!deps.quotaBytes || !deps.usage) return undefined;
+  const left = deps.quotaBytes - (await deps.usage.total(siteId));
+  if (left > 0) return left;
+  throw new UploadFault(
+    'quota_exceeded',
+    `the site holds its storage quota of ${deps.quotaBytes} bytes ` +
+      '(INGEST_SITE_QUOTA): delete tracks or uploads to make room',
+  );
 }

@@ -19,6 +19,7 @@ import {
 } from '@ingest/queue';
 import {
   catalogRecordOf,
+  SiteUsage,
   StateStore,
   storeRecordOf,
   tracksNumberedBy,
@@ -204,6 +205,8 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
     signal: handBack.signal,
     storageWait,
     onRendition: metrics.rendition,
+    usage: new SiteUsage(redis),
+    quotaBytes: config.siteQuotaBytes,
   };
   const processor = transcodeProcessor(processorDeps);
   const applyUpdate = updateProcessor({

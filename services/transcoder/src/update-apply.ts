@@ -82,6 +82,7 @@ export async function applyUpdate(
     deps,
     {
       id: update.id,
+      siteId: update.siteId,
       sources: update.sources,
       formats: update.formats,
       meta: taggedWith,
@@ -95,7 +96,9 @@ export async function applyUpdate(
   } catch (err) {
     const now = await deps.updates.readTrack(update.trackId).catch(() => null);
     // Unsure whether the record took them: leave them be.
-    if (now !== null) await removeUnused(deps, written, now?.track);
+    if (now !== null) {
+      await removeUnused(deps, update.siteId, written, now?.track);
+    }
     throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -133,7 +136,8 @@ async function commit(
 
     const track = { ...read.track, ...next };
     // A download that opened an old file keeps reading it to its end.
-    await removeUnused(deps, [...keysOf(read.track), ...written], track);
+    const keys = [...keysOf(read.track), ...written];
+    await removeUnused(deps, update.siteId, keys, track);
     return { track, superseded: effect.superseded };
   }
   throw new Error(`track ${update.trackId} kept changing; update abandoned`);
@@ -178,6 +182,7 @@ async function storeOwn(
       `tracks/${update.trackId}/${format}.u${update.id}.${run}.${format}`;
     written.add(storageKey);
     await deps.storage.putFile(storageKey, file);
+    await deps.usage?.stored(update.siteId, storageKey, facts.bytes);
     own.set(format, {
       rendition: { ...facts, storageKey, updateId: update.id },
       tags,
@@ -243,6 +248,7 @@ async function retag(
       `tracks/${update.trackId}/${format}.u${update.id}-${tag}.${format}`;
     step.written.add(storageKey);
     await deps.storage.putFile(storageKey, file);
+    await deps.usage?.stored(update.siteId, storageKey, facts.bytes);
     return { ...facts, storageKey, ...(updateId ? { updateId } : {}) };
   } finally {
     await copy.release();
@@ -281,14 +287,18 @@ function keysOf(track: Track): string[] {
 /** Removes the files of `keys` that `track` (if any) does not use. */
 async function removeUnused(
   deps: ApplyDeps,
+  siteId: number,
   keys: Iterable<string>,
   track: Track | undefined,
 ): Promise<void> {
   const used = new Set(track ? keysOf(track) : []);
   for (const key of new Set(keys)) {
     if (used.has(key)) continue;
-    await deps.storage.delete(key).catch((err) => {
+    try {
+      await deps.storage.delete(key);
+      await deps.usage?.removed(siteId, key);
+    } catch (err) {
       deps.logger.warn({ err, storageKey: key }, 'old rendition not removed');
-    });
+    }
   }
 }

@@ -70,6 +70,7 @@ export const API_ENDPOINTS = {
       'too_many_channels',
       'unsupported_sample_rate',
       'source_too_long',
+      'quota_exceeded',
       'job_closed',
       'upload_not_queued',
       'duplicate_upload',

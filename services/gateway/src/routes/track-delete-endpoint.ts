@@ -5,11 +5,14 @@ import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
+import type { SiteQuota } from '../uploads/site-quota';
 
 export interface TrackDeleteDeps extends EndpointDeps {
   store: StateStore;
   storage: Storage;
   indexing: TrackIndexing;
+  /** Counts the bytes the deleted renditions held no longer. */
+  quota?: SiteQuota;
 }
 
 /**
@@ -27,6 +30,7 @@ export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
     const formats = Object.keys(track.renditions);
     for (const rendition of Object.values(track.renditions)) {
       await deps.storage.delete(rendition.storageKey);
+      await deps.quota?.removed(site.id, rendition.storageKey);
     }
     if (!(await deps.indexing.deleter.delete(site.id, trackId))) {
       // Another call deleted it meanwhile.

@@ -15,6 +15,7 @@ import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { notWaitingError } from './not-waiting';
 import { stemOf } from './source-name';
+import type { SiteQuota } from './site-quota';
 
 const TOO_LATE = 'sources can be added only before its job is published';
 
@@ -23,6 +24,8 @@ export interface SecondarySourcesDeps {
   index: SourceIndex;
   storage: Storage;
   logger: Logger;
+  /** Counts the bytes of sources removed (INGEST_SITE_QUOTA). */
+  quota?: SiteQuota;
 }
 
 /** The parts of an upload call that decide where a source goes. */
@@ -90,13 +93,16 @@ export class SecondarySources {
 
     const replaced = result.before.sources[source.format];
     if (replaced && replaced.storageKey !== source.storageKey) {
-      await this.deps.storage.delete(replaced.storageKey).catch((err) => {
+      try {
+        await this.deps.storage.delete(replaced.storageKey);
+        await this.deps.quota?.sourceRemoved(replaced.storageKey);
+      } catch (err) {
         // Only wasted space: the upload no longer refers to it.
         this.deps.logger.warn(
           { err, uploadId: target.id, format: source.format },
           'replaced source not removed',
         );
-      });
+      }
     }
     if (request.oncomplete) {
       await this.deps.store.setOncomplete(target.jobId, request.oncomplete);

@@ -23,6 +23,7 @@ import {
   parseFormats,
   type ReceivedSource,
 } from './upload-service';
+import type { SiteQuota } from './site-quota';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -33,6 +34,8 @@ export interface TrackUpdateDeps {
   /** Told of every deferred update sent with `autopublish=1`. */
   autopublisher?: Pick<Autopublisher, 'noteUpload'>;
   logger: Logger;
+  /** Counts the bytes of sources removed (INGEST_SITE_QUOTA). */
+  quota?: SiteQuota;
   /** INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true. */
   allowPrivateUrls?: boolean;
 }
@@ -68,6 +71,7 @@ export class TrackUpdateService {
   constructor(private readonly deps: TrackUpdateDeps) {}
 
   async prepare(site: Site, params: Params): Promise<UpdateRequest> {
+    await this.deps.quota?.refuseWhenFull(site.id);
     const trackId = requireId(params, 'track_id');
     if (id(params, 'upload_id') !== undefined) {
       throw new ApiError(
@@ -117,6 +121,7 @@ export class TrackUpdateService {
       return await this.acceptStored(site, request, received, requestId);
     } catch (err) {
       await this.deps.storage.delete(received.storageKey);
+      await this.deps.quota?.sourceRemoved(received.storageKey);
       throw err;
     }
   }

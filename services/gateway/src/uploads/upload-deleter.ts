@@ -7,6 +7,7 @@ import type {
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { notWaitingError } from './not-waiting';
+import type { SiteQuota } from './site-quota';
 
 const CANNOT_DELETE =
   'only what waits in a job not yet published can be deleted';
@@ -17,6 +18,8 @@ export interface UploadDeleterDeps {
   updates: UpdateStore;
   storage: Storage;
   logger: Logger;
+  /** Counts the bytes of sources removed (INGEST_SITE_QUOTA). */
+  quota?: SiteQuota;
 }
 
 /**
@@ -144,12 +147,15 @@ export class UploadDeleter {
    */
   private async removeSources(sources: SourceFile[]): Promise<void> {
     for (const source of sources) {
-      await this.deps.storage.delete(source.storageKey).catch((err) => {
+      try {
+        await this.deps.storage.delete(source.storageKey);
+        await this.deps.quota?.sourceRemoved(source.storageKey);
+      } catch (err) {
         this.deps.logger.warn(
           { err, storageKey: source.storageKey },
           'source not removed',
         );
-      });
+      }
     }
   }
 }

@@ -29,6 +29,7 @@ import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
+import type { SiteQuota } from './site-quota';
 import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -67,6 +68,8 @@ export interface UploadServiceDeps {
    * a URL is then judged only at delivery.
    */
   allowPrivateUrls?: boolean;
+  /** Counts stored sources; refuses a site at INGEST_SITE_QUOTA. */
+  quota?: SiteQuota;
 }
 
 /** What `upload` answers (SPEC §2). */
@@ -112,6 +115,7 @@ export class UploadService {
         this.deps.maxSourceBytes,
         signal,
       );
+      await this.deps.quota?.stored(site.id, storageKey, bytes);
       return { storageKey, filename: displayName(rawName), bytes, sha256 };
     } catch (err) {
       if (err instanceof ObjectTooLargeError) {
@@ -124,6 +128,7 @@ export class UploadService {
   /** Removes a received source that will not become an upload. */
   async discard(source: ReceivedSource): Promise<void> {
     await this.deps.storage.delete(source.storageKey);
+    await this.deps.quota?.sourceRemoved(source.storageKey);
   }
 
   /**
@@ -143,6 +148,7 @@ export class UploadService {
 
   /** Validates what can be validated before any byte is fetched. */
   async prepare(site: Site, params: Params): Promise<UploadRequest> {
+    await this.deps.quota?.refuseWhenFull(site.id);
     const jobId = id(params, 'job_id');
     const job = await openJobFor(
       this.deps.store,

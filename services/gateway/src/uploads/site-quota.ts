@@ -1,0 +1,43 @@
+import { ApiError } from '@ingest/core';
+import type { SiteUsage } from '@ingest/state';
+
+/**
+ * INGEST_SITE_QUOTA at the gateway: counts the sources a site stores and
+ * removes, and refuses an upload from a site that holds its quota. The
+ * transcoder holds renditions to what is left (transcode-processor.ts).
+ */
+export class SiteQuota {
+  constructor(
+    private readonly usage: SiteUsage,
+    /** Bytes a site may hold; undefined: no limit, only counting. */
+    private readonly quotaBytes?: number,
+  ) {}
+
+  /** Throws 507 `quota_exceeded` when the site holds its quota. */
+  async refuseWhenFull(siteId: number): Promise<void> {
+    if (!this.quotaBytes) return;
+    const held = await this.usage.total(siteId);
+    if (held < this.quotaBytes) return;
+    throw new ApiError(
+      'quota_exceeded',
+      `the site holds ${held} bytes, its storage quota is ` +
+        `${this.quotaBytes} (INGEST_SITE_QUOTA): delete tracks or ` +
+        'uploads to make room',
+      { used_bytes: held, quota_bytes: this.quotaBytes },
+    );
+  }
+
+  stored(siteId: number, storageKey: string, bytes: number): Promise<void> {
+    return this.usage.stored(siteId, storageKey, bytes);
+  }
+
+  removed(siteId: number, storageKey: string): Promise<void> {
+    return this.usage.removed(siteId, storageKey);
+  }
+
+  /** A removed source, whose key names its site (UploadService.receive). */
+  async sourceRemoved(storageKey: string): Promise<void> {
+    const siteId = Number(/^sources\/(\d+)\//.exec(storageKey)?.[1]);
+    if (siteId > 0) await this.usage.removed(siteId, storageKey);
+  }
+}

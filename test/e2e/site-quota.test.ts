@@ -1,0 +1,131 @@
+/**
+ * INGEST_SITE_QUOTA through the whole stack, with a 2 MB quota: a tiny
+ * FLAC of silence whose renditions would pass it errors
+ * `quota_exceeded` at transcode and leaves no rendition behind; a site
+ * under its quota publishes as before and gets its bytes back when a
+ * track is deleted; a site at its quota is refused at upload (507).
+ */
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { keys } from '@ingest/state';
+import { makeTone, startFixtureStack, type FixtureStack } from '@ingest/testkit';
+
+/** 30 s of 48 kHz stereo silence: a few KB of FLAC, 5.8 MB as WAV. */
+async function writeFixtures(dir: string) {
+  await makeTone(path.join(dir, 'silence.flac'), {
+    sampleRate: 48_000,
+    channels: 2,
+    seconds: 30,
+    codec: 'flac',
+    args: ['-af', 'volume=0'],
+  });
+  const tone = { sampleRate: 8000, channels: 1 };
+  await makeTone(path.join(dir, 'short.flac'), { ...tone, seconds: 1, codec: 'flac' });
+  // 2.1 MB: a source that alone takes a site past the quota.
+  await makeTone(path.join(dir, 'big.wav'), { ...tone, seconds: 132 });
+}
+
+let fixture: FixtureStack;
+
+before(async () => {
+  fixture = await startFixtureStack({
+    fixtures: writeFixtures,
+    env: { INGEST_SITE_QUOTA: '2MB' },
+  });
+});
+
+after(() => fixture?.close());
+
+const call = (token: string, endpoint: string, params: Record<string, unknown>) =>
+  fixture.stack.call(`/api/import/${endpoint}`, token, params);
+
+const used = async (siteId: number) =>
+  Number((await fixture.stack.redis.get(keys.siteStoredTotal(siteId))) ?? 0);
+
+/** Every file under storage/tracks, with its size. */
+async function trackFiles(): Promise<string[]> {
+  const root = path.join(fixture.stack.dataDir, 'storage', 'tracks');
+  const entries = await readdir(root, { recursive: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries) {
+    const full = path.join(root, String(entry));
+    if ((await stat(full)).isFile()) files.push(String(entry));
+  }
+  return files;
+}
+
+/** Uploads `name` to the site's main job, publishes it, waits. */
+async function publishOne(token: string, name: string, formats: string) {
+  const upload = await call(token, 'upload', {
+    url: `${fixture.files.url}/${name}`,
+    formats,
+  });
+  assert.equal(upload.status, 200, JSON.stringify(upload.body));
+  const published = await call(token, 'publish', {});
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  await fixture.stack.waitForJob(token, published.body.job_id);
+  const list = await call(token, 'list', { job_id: published.body.job_id });
+  return list.body.tracks[0];
+}
+
+test('silence that expands past the quota errors quota_exceeded, no files left', async () => {
+  const site = await fixture.stack.createSite();
+  const row = await publishOne(site.token, 'silence.flac', 'mp3,wav,flac,aiff');
+
+  assert.equal(row.status, 'error', JSON.stringify(row));
+  assert.equal(row.error_code, 'quota_exceeded', JSON.stringify(row));
+  assert.match(row.error, /INGEST_SITE_QUOTA/);
+  assert.deepEqual(await trackFiles(), []);
+  // Only the source is counted: it stays until the upload is deleted.
+  const source = (await stat(path.join(fixture.dir, 'silence.flac'))).size;
+  assert.equal(await used(site.id), source);
+});
+
+test('a site under its quota publishes; deleting the track frees its bytes', async () => {
+  const site = await fixture.stack.createSite();
+  const row = await publishOne(site.token, 'short.flac', 'mp3,wav');
+  assert.equal(row.status, 'published', JSON.stringify(row));
+
+  const source = (await stat(path.join(fixture.dir, 'short.flac'))).size;
+  const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
+    track_id: row.track_id,
+  });
+  const formats = body.track.formats as Record<string, { bytes: number }>;
+  const renditions = Object.values(formats).reduce((sum, f) => sum + f.bytes, 0);
+  assert.equal(await used(site.id), source + renditions);
+
+  const deleted = await fixture.stack.call('/api/tracks/delete', site.token, {
+    track_id: row.track_id,
+  });
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+  assert.equal(await used(site.id), source);
+});
+
+test('a site at its quota is refused at upload with 507 quota_exceeded', async () => {
+  const site = await fixture.stack.createSite();
+  const first = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/big.wav`,
+    formats: 'wav',
+  });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+
+  const second = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/short.flac`,
+  });
+  assert.equal(second.status, 507, JSON.stringify(second.body));
+  assert.equal(second.body.code, 'quota_exceeded');
+  assert.match(second.body.error, /INGEST_SITE_QUOTA/);
+
+  // Deleting the upload frees its source: the site may upload again.
+  const dropped = await call(site.token, 'delete', {
+    upload_id: first.body.upload_id,
+  });
+  assert.equal(dropped.status, 200, JSON.stringify(dropped.body));
+  assert.equal(await used(site.id), 0);
+  const third = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/short.flac`,
+  });
+  assert.equal(third.status, 200, JSON.stringify(third.body));
+});
