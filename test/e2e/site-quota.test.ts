@@ -10,7 +10,12 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { keys } from '@ingest/state';
-import { makeTone, startFixtureStack, type FixtureStack } from '@ingest/testkit';
+import {
+  makeTone,
+  startFixtureStack,
+  waitUntil,
+  type FixtureStack,
+} from '@ingest/testkit';
 
 /** 30 s of 48 kHz stereo silence: a few KB of FLAC, 5.8 MB as WAV. */
 async function writeFixtures(dir: string) {
@@ -23,6 +28,12 @@ async function writeFixtures(dir: string) {
   });
   const tone = { sampleRate: 8000, channels: 1 };
   await makeTone(path.join(dir, 'short.flac'), { ...tone, seconds: 1, codec: 'flac' });
+  await makeTone(path.join(dir, 'other.flac'), {
+    ...tone,
+    seconds: 2,
+    codec: 'flac',
+    frequency: 880,
+  });
   // 2.1 MB: a source that alone takes a site past the quota.
   await makeTone(path.join(dir, 'big.wav'), { ...tone, seconds: 132 });
 }
@@ -83,24 +94,52 @@ test('silence that expands past the quota errors quota_exceeded, no files left',
   assert.equal(await used(site.id), source);
 });
 
-test('a site under its quota publishes; deleting the track frees its bytes', async () => {
+const sizeOf = async (name: string) =>
+  (await stat(path.join(fixture.dir, name))).size;
+
+/** The track's renditions: their sha256s and bytes in all. */
+async function renditionsOf(token: string, trackId: number) {
+  const { body } = await fixture.stack.call('/api/tracks/getById', token, {
+    track_id: trackId,
+  });
+  const formats = Object.values(
+    body.track.formats as Record<string, { bytes: number; sha256: string }>,
+  );
+  return {
+    shas: formats.map((f) => f.sha256).sort().join(),
+    bytes: formats.reduce((sum, f) => sum + f.bytes, 0),
+  };
+}
+
+test('a site under its quota publishes; updating and deleting free bytes', async () => {
   const site = await fixture.stack.createSite();
   const row = await publishOne(site.token, 'short.flac', 'mp3,wav');
   assert.equal(row.status, 'published', JSON.stringify(row));
+  const first = await renditionsOf(site.token, row.track_id);
+  assert.equal(await used(site.id), (await sizeOf('short.flac')) + first.bytes);
 
-  const source = (await stat(path.join(fixture.dir, 'short.flac'))).size;
-  const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
+  // An immediate update replaces both renditions: the old ones' bytes go.
+  const update = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/other.flac`,
     track_id: row.track_id,
+    immediate: 1,
   });
-  const formats = body.track.formats as Record<string, { bytes: number }>;
-  const renditions = Object.values(formats).reduce((sum, f) => sum + f.bytes, 0);
-  assert.equal(await used(site.id), source + renditions);
+  assert.equal(update.status, 200, JSON.stringify(update.body));
+  const now = await waitUntil(
+    async () => {
+      const seen = await renditionsOf(site.token, row.track_id);
+      return seen.shas !== first.shas && seen;
+    },
+    { message: 'the update was never applied' },
+  );
+  const sources = (await sizeOf('short.flac')) + (await sizeOf('other.flac'));
+  assert.equal(await used(site.id), sources + now.bytes);
 
   const deleted = await fixture.stack.call('/api/tracks/delete', site.token, {
     track_id: row.track_id,
   });
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
-  assert.equal(await used(site.id), source);
+  assert.equal(await used(site.id), sources);
 });
 
 test('a site at its quota is refused at upload with 507 quota_exceeded', async () => {

@@ -102,3 +102,30 @@ test('INGEST_MAX_DURATION: inputs read a second past it, outputs held by -fs', (
   assert.deepEqual(valueOf(uncapped.args, '-fs'), []);
   assert.deepEqual(valueOf(uncapped.args, '-t'), [threeHours]);
 });
+
+test('INGEST_SITE_QUOTA: each -fs is at most the bytes the site has left', () => {
+  const cd = { sampleRate: 44_100, channels: 2, sampleKind: 'int' as const, bitDepth: 16 };
+  const plan = (maxBytes?: number, maxDurationS?: number) =>
+    buildTranscodeArgs({
+      inputs: [{ path: '/in/quiet.flac', policy: cd, endS: null }],
+      renditions: [
+        { format: 'wav', path: '/out/q.wav', input: 0, copy: false },
+        { format: 'mp3', path: '/out/q.mp3', input: 0, copy: false },
+      ],
+      metadata: {},
+      cover: { kind: 'none' },
+      maxDurationS,
+      maxBytes,
+    });
+  const fsOf = (argv: string[]) =>
+    argv.flatMap((a, i) => (a === '-fs' ? [Number(argv[i + 1])] : []));
+
+  // Without a duration limit the quota alone caps every rendition.
+  assert.deepEqual(fsOf(plan(2_000_000).args), [2_000_000, 2_000_000]);
+  // With one, the lower of the two (10 s make well under 100 MB).
+  assert.deepEqual(fsOf(plan(2_000_000, 10).args), [2_000_000, 2_000_000]);
+  const roomy = plan(100_000_000, 10);
+  assert.ok(roomy.byteCaps.every((cap) => cap! < 100_000_000));
+  assert.deepEqual(fsOf(roomy.args), roomy.byteCaps);
+  assert.deepEqual(fsOf(plan(undefined).args), []);
+});
