@@ -65,7 +65,8 @@ export async function decodedTooLong(
   return null;
 }
 
-async function sizeOf(path: string): Promise<number> {
+/** A written file's size; 0 for one ffmpeg never opened. */
+export async function sizeOf(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch {

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-
+import { sizeOf } from './duration-guard';
 import { MediaError } from './media-error';
 
 /**
@@ -25,12 +24,4 @@ export async function overQuota(
       'or uploads, or ask the operator for a larger quota',
     { bytes: total, maxBytes },
   );
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
 }
