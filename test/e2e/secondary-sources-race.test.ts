@@ -7,7 +7,7 @@
  * when they come one after the other (SPEC §2, secondary sources).
  * The sources are held until both imports fetch them (one on each of
  * two gateways), and Redis writes are held until both stand at their
- * first one, so the two line up with no timer.
+ * first one, so the two line up.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -89,10 +89,17 @@ test('two sources of one name imported at once make one upload', async () => {
   }
   await Promise.all([wav.fetched, mp3.fetched]);
 
-  const writes = await holdWrites(stack.redis);
+  // Each import first counts its stored source against the site's quota
+  // (a write), then probes it (ffprobe, tens of ms) and looks for a
+  // waiting upload of its name: both are held at the count, let go
+  // together, and held again long before either has probed.
+  let writes = await holdWrites(stack.redis);
   try {
     wav.release();
     mp3.release();
+    await writes.waitForHeld(2);
+    await writes.release();
+    writes = await holdWrites(stack.redis);
     await waitForIdTakers(2);
   } finally {
     await writes.release();
