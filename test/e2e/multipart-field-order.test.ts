@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   makeDistinctTones,
   makeTone,
+  jsonAnswer,
   startFixtureStack,
   waitUntil,
   webhookReceiver,
@@ -104,18 +105,7 @@ function openUpload(fields: Field[], firstBytes: Buffer) {
       'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
     },
   });
-  const answer = new Promise<{ status: number; body: any }>(
-    (resolve, reject) => {
-      req.on('error', reject);
-      req.on('response', async (res) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of res) chunks.push(chunk as Buffer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-      });
-    },
-  );
-  answer.catch(() => {});
+  const answer = jsonAnswer(req);
   req.write(fields.map(fieldPart).join(''));
   req.write(
     `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +

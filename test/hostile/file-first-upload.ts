@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import {
+  jsonAnswer,
   makeDistinctTones,
   startFixtureStack,
   waitUntil,
@@ -59,16 +60,7 @@ export function openUpload(
       'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
     },
   });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('error', reject);
-    req.on('response', async (res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-    });
-  });
-  answer.catch(() => {});
+  const answer: Promise<Answer> = jsonAnswer(req);
   req.write(start);
   return {
     answer,

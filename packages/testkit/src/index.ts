@@ -18,3 +18,4 @@ export * from './recording-logger';
 export * from './held-writes';
 export * from './crafted-audio';
 export * from './empty-ogg-pages';
+export * from './json-answer';
