@@ -153,6 +153,15 @@ describe('k8s base manifests', () => {
     assert.deepEqual(jobs.sort(), ['gateway', 'notifier', 'transcoder']);
   });
 
+  test("the ServiceMonitor keeps the metrics' own service label", () => {
+    // createRegistry labels every metric `service`; without honorLabels
+    // the Operator's target label of that name renames it exported_service.
+    const [monitor] = ofKind(all, 'ServiceMonitor');
+    for (const endpoint of monitor.spec.endpoints) {
+      assert.equal(endpoint.honorLabels, true);
+    }
+  });
+
   test('KEDA scales the transcoders on the transcode backlog', () => {
     const [scaler] = ofKind(all, 'ScaledObject');
     const transcoder = deployments.find(
