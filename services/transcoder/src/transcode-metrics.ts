@@ -7,7 +7,8 @@ import type { Outcome } from './transcode-processor';
 export function transcodeMetrics(registry: Registry) {
   const duration = new Histogram({
     name: 'ingest_transcode_duration_seconds',
-    help: 'Wall time of one upload transcode, by output format',
+    help: 'Wall time of an upload\'s transcode run (one ffmpeg makes all its formats), '
+      + 'observed once for each format the run made',
     labelNames: ['format'] as const,
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 180, 600],
     registers: [registry],
