@@ -11,16 +11,19 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import { TestStack, waitUntil } from '@ingest/testkit';
+import { freePort, TestStack, waitUntil } from '@ingest/testkit';
 
 const CAP = 20;
 const PER_CLIENT = 8;
 let stack: TestStack;
+let opsPort: number;
 
 before(async () => {
+  opsPort = await freePort();
   stack = await TestStack.start({
     transcoders: 0,
     env: {
+      GATEWAY_OPS_PORT: String(opsPort),
       INGEST_MAX_CONNECTIONS: String(CAP),
       INGEST_MAX_CONNECTIONS_PER_CLIENT: String(PER_CLIENT),
     },
@@ -75,6 +78,13 @@ test('connections past INGEST_MAX_CONNECTIONS are dropped, and logged', async ()
     await waitUntil(() => /connection cap reached: 20 open/.test(gatewayLogs()), {
       message: 'the cap was not logged',
     });
+    // Probes and scrapes on GATEWAY_OPS_PORT are outside the cap.
+    const ops = `http://127.0.0.1:${opsPort}`;
+    assert.equal((await fetch(`${ops}/healthz`)).status, 200);
+    assert.deepEqual(await (await fetch(`${ops}/readyz`)).json(), {
+      status: 'ready',
+    });
+    assert.match(await (await fetch(`${ops}/metrics`)).text(), /^ingest_/m);
   } finally {
     for (const c of held) c.socket.destroy();
   }

@@ -107,6 +107,7 @@ const positive = wholeNumber(1);
 const schema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   PORT: port.default(8080),
+  GATEWAY_OPS_PORT: port.optional(),
   TRANSCODER_PORT: port.default(9101),
   NOTIFIER_PORT: port.default(9102),
   HOST: z.string().default('0.0.0.0'),
@@ -164,6 +165,8 @@ type Raw = z.output<typeof schema>;
 export interface Config {
   redisUrl: string;
   port: number;
+  /** A port of its own for the gateway's /healthz, /readyz, /metrics. */
+  gatewayOpsPort?: number;
   transcoderPort: number;
   notifierPort: number;
   host: string;
@@ -262,6 +265,7 @@ export function loadConfig(
   return Object.freeze({
     redisUrl: raw.REDIS_URL,
     port: raw.PORT,
+    gatewayOpsPort: raw.GATEWAY_OPS_PORT,
     transcoderPort: raw.TRANSCODER_PORT,
     notifierPort: raw.NOTIFIER_PORT,
     host: raw.HOST,

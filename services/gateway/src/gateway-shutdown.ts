@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Config } from '@ingest/config';
+import type { OpsServer } from '@ingest/telemetry';
 import { closeWaitMs, handBackAfter } from '@ingest/queue';
 import {
   runStepsTogether,
@@ -18,6 +19,8 @@ export interface GatewayRun {
   logger: Logger;
   parts: GatewayParts;
   server: http.Server;
+  /** /healthz, /readyz and /metrics on GATEWAY_OPS_PORT, when set. */
+  opsServer?: OpsServer;
   inFlight: InFlight;
   importWorker: ImportWorker;
   autopublishWorker: AutopublishWorker;
@@ -44,6 +47,9 @@ export function gatewayCloseSteps(run: GatewayRun): ShutdownStep[] {
           server.closeIdleConnections();
         }),
     },
+    ...(run.opsServer
+      ? [{ name: 'ops server', run: () => run.opsServer?.close() }]
+      : []),
     ...partsCloseSteps(run.parts),
   ];
 }

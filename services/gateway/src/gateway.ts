@@ -22,6 +22,8 @@ import { warnIfStorageNotReady } from '@ingest/storage';
 import {
   closeInSteps,
   createLogger,
+  OpsServer,
+  type ReadyAnswer,
   runSteps,
   type Logger,
   type ShutdownStep,
@@ -123,6 +125,7 @@ async function serve(
     { port, maxConnections: server.maxConnections },
     'gateway listening',
   );
+  const opsServer = await listenOps(config, parts, () => draining, () => server.close());
   void warnIfStorageNotReady(parts.storage, logger);
   outage.watchAnswers(parts.redis);
 
@@ -159,6 +162,7 @@ async function serve(
       logger,
       parts,
       server,
+      opsServer,
       inFlight,
       importWorker,
       autopublishWorker,
@@ -228,14 +232,48 @@ function gatewayApp(
     allowPrivateUrls: config.allowPrivateUrls,
     trustedProxies: trustedProxies(config.trustProxy),
     uploadMetrics: uploadMetrics(registry),
-    ready: async () => {
-      const found = await redisReadiness(redis);
-      return found.ready ? storage.ready() : found;
-    },
+    ready: () => gatewayReadiness(parts),
     draining: drain.draining,
     drain: drain.inFlight,
     redisFull: parts.redisFull,
   });
+}
+
+/** Whether Redis and the storage answer (the gateway's /readyz). */
+async function gatewayReadiness(parts: GatewayParts): Promise<ReadyAnswer> {
+  const found = await redisReadiness(parts.redis);
+  return found.ready ? parts.storage.ready() : found;
+}
+
+/**
+ * /healthz, /readyz and /metrics on GATEWAY_OPS_PORT too, when it is set:
+ * a port apart from the API's connection caps, so probes and scrapes
+ * still get in while clients hold every connection the API allows.
+ */
+async function listenOps(
+  config: Config,
+  parts: GatewayParts,
+  draining: () => boolean,
+  closeApi: () => void,
+): Promise<OpsServer | undefined> {
+  if (config.gatewayOpsPort === undefined) return undefined;
+  const ops = new OpsServer({
+    port: config.gatewayOpsPort,
+    host: config.host,
+    portSetting: 'GATEWAY_OPS_PORT',
+    registry: parts.registry,
+    ready: async () =>
+      draining()
+        ? { ready: false, reason: 'shutting down' }
+        : gatewayReadiness(parts),
+  });
+  try {
+    await ops.listen();
+  } catch (err) {
+    closeApi();
+    throw err;
+  }
+  return ops;
 }
 
 /** Serves `app` with the limits of http/server-limits.ts. */
