@@ -16,3 +16,4 @@ export * from './key-lease';
 export * from './catalog-id';
 export * from './site-credentials';
 export * from './site-usage';
+export * from './storage-records';

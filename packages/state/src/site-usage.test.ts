@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
+import { keys } from './keys';
 import { SiteUsage } from './site-usage';
 
 let server: RedisServer;
@@ -40,4 +41,16 @@ test('sites are counted apart, and a key re-stored at another size moves the tot
   await usage.stored(3, 'k', 7);
   assert.deepEqual([await usage.total(2), await usage.total(3)], [40, 7]);
   assert.equal(await usage.total(4), 0);
+});
+
+test('sites() names each site whose files are counted', async () => {
+  const usage = new SiteUsage(redis);
+  await usage.stored(12, 'tracks/1/a', 1);
+  await usage.stored(4, 'sources/4/b', 1);
+  // The total of a site alone is no count of files.
+  await redis.set(keys.siteStoredTotal(77), '5');
+  const sites = await usage.sites();
+  assert.ok(sites.includes(12) && sites.includes(4), String(sites));
+  assert.equal(sites.includes(77), false);
+  assert.deepEqual(sites, [...sites].sort((a, b) => a - b));
 });

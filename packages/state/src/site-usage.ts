@@ -33,6 +33,26 @@ export class SiteUsage {
     );
   }
 
+  /**
+   * The sites whose stored files are counted: those a file whose record
+   * (which said whose it was) is gone may be counted against.
+   */
+  async sites(): Promise<number[]> {
+    const [before, after] = keys.siteStored(0).split(':0:');
+    const ids: number[] = [];
+    const match = `${before}:*:${after}`;
+    const stream = this.redis.scanStream({ match, count: 1000 });
+    for await (const found of stream as AsyncIterable<string[]>) {
+      for (const key of found) {
+        const id = key.slice(before.length + 1, -(after.length + 1));
+        if (/^[1-9]\d*$/.test(id) && keys.siteStored(Number(id)) === key) {
+          ids.push(Number(id));
+        }
+      }
+    }
+    return [...new Set(ids)].sort((a, b) => a - b);
+  }
+
   /** Bytes the site holds now. */
   async total(siteId: number): Promise<number> {
     return Number((await this.redis.get(keys.siteStoredTotal(siteId))) ?? 0);

@@ -214,6 +214,14 @@ function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The catalog id the store's mark names, read only: undefined where the
+ * store has no mark, or an empty one.
+ */
+export async function markedCatalogOf(storage: Storage): Promise<string | undefined> {
+  return (await readMark(storage))?.catalog || undefined;
+}
+
 /** The mark's lines; undefined where there is no mark. */
 async function readMark(storage: Storage): Promise<Mark | undefined> {
   const object = await storage.open(CATALOG_MARK_KEY);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -120,4 +120,37 @@ test('the last delete in a folder removes it, and parents left empty', async () 
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('list: the files under a folder; temp files and odd names left out', async () => {
+  const root = await mkdtemp(path.join(dir, 'listed-'));
+  const store = new FileStorage(root);
+  await store.put('tracks/1/mp3.a.mp3', Readable.from(['abc']));
+  await store.put('tracks/12/wav.b.wav', Readable.from(['de']));
+  await store.put('sources/1/x', Readable.from(['f']));
+  await mkdir(path.join(root, '.tmp'), { recursive: true });
+  await writeFile(path.join(root, '.tmp', 'partial'), 'p');
+  await writeFile(path.join(root, 'tracks', '1', '.DS_Store'), 'junk');
+
+  const keysOf = async (prefix: string) => {
+    const found: [string, number][] = [];
+    for await (const { key, bytes, modifiedAt } of store.list(prefix)) {
+      assert.ok(modifiedAt.getTime() > 0, key);
+      found.push([key, bytes]);
+    }
+    return found.sort();
+  };
+  assert.deepEqual(await keysOf('tracks/'), [
+    ['tracks/1/mp3.a.mp3', 3],
+    ['tracks/12/wav.b.wav', 2],
+  ]);
+  assert.deepEqual(await keysOf('tracks/1/'), [['tracks/1/mp3.a.mp3', 3]]);
+  assert.deepEqual((await keysOf('')).map(([key]) => key), [
+    'sources/1/x',
+    'tracks/1/mp3.a.mp3',
+    'tracks/12/wav.b.wav',
+  ]);
+  assert.deepEqual(await keysOf('missing/'), []);
+  await assert.rejects(keysOf('../'), /not a folder of storage keys/);
+  await assert.rejects(keysOf('tracks'), /not a folder of storage keys/);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { constants } from 'node:fs';
 import {
   access,
@@ -7,6 +7,7 @@ import {
   link,
   mkdir,
   open,
+  readdir,
   rename,
   rm,
   rmdir,
@@ -19,13 +20,14 @@ import { pipeline } from 'node:stream/promises';
 import { ByteMeter } from './byte-meter';
 import { sweepStale } from './stale-temp';
 import { StorageUnavailableError } from './storage-errors';
-import { checkKey } from './storage-key';
+import { checkKey, checkPrefix, isKey } from './storage-key';
 import type {
   ByteRange,
   LocalCopy,
   OpenObject,
   Readiness,
   Storage,
+  StoredObject,
 } from './storage';
 
 /** A file system without hard links (vfat, some network mounts). */
@@ -229,6 +231,37 @@ export class FileStorage implements Storage {
         return;
       }
       dir = path.dirname(dir);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    yield* this.walk(path.join(this.root, checkPrefix(prefix)), prefix);
+  }
+
+  /**
+   * The files under `dir`, whose keys begin with `prefix`. Temp files
+   * (`.tmp/`) have no key's name, so they are never listed.
+   */
+  private async *walk(dir: string, prefix: string): AsyncGenerator<StoredObject> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const key = prefix + entry.name;
+      if (!isKey(key)) continue;
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        yield* this.walk(file, `${key}/`);
+      } else if (entry.isFile()) {
+        // Deleted since the folder was read: not there to list.
+        const info = await stat(file).catch(() => undefined);
+        if (info) yield { key, bytes: info.size, modifiedAt: info.mtime };
+      }
     }
   }
 

@@ -109,3 +109,20 @@ export function s3Failure(err: unknown): unknown {
   const outage = s3Outage(err);
   return outage ? new StorageUnavailableError(outage, { cause: err }) : err;
 }
+
+/** A GET that found the key missing, or holding other bytes (If-Match). */
+export function isGone(err: unknown): boolean {
+  const name = (err as Error).name;
+  return (
+    name === 'NoSuchKey' ||
+    name === 'PreconditionFailed' ||
+    s3Status(err) === 404 ||
+    s3Status(err) === 412
+  );
+}
+
+/** A HEAD or GET that found no object (or no bucket) at the key. */
+export function isNotFound(err: unknown): boolean {
+  const name = (err as Error).name;
+  return name === 'NotFound' || name === 'NoSuchKey' || s3Status(err) === 404;
+}

@@ -15,7 +15,15 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ByteMeter } from './byte-meter';
 import type { S3Location } from './s3-location';
-import { regionProblem, s3Failure, s3Outage, s3Status } from './s3-errors';
+import {
+  isGone,
+  isNotFound,
+  regionProblem,
+  s3Failure,
+  s3Outage,
+  s3Status,
+} from './s3-errors';
+import { listObjects } from './s3-listing';
 import { s3Readiness } from './s3-readiness';
 import { checkKey } from './storage-key';
 import { sweepStale } from './stale-temp';
@@ -29,6 +37,7 @@ import {
   type PutResult,
   type Readiness,
   type Storage,
+  type StoredObject,
 } from './storage';
 
 export interface S3StorageOptions {
@@ -247,6 +256,11 @@ export class S3Storage implements Storage {
     return this.get(key, range);
   }
 
+  list(prefix: string): AsyncIterable<StoredObject> {
+    const { client, location } = this;
+    return listObjects(client, location, prefix, (send) => this.answer(send));
+  }
+
   /** Local copies left by a process that died before releasing them. */
   async sweepTemp(olderThanMs: number): Promise<number> {
     const swept = await sweepStale(this.workDir, olderThanMs, (name) =>
@@ -368,17 +382,6 @@ export class S3Storage implements Storage {
   }
 }
 
-/** A GET that found the key missing, or holding other bytes (If-Match). */
-function isGone(err: unknown): boolean {
-  const name = (err as Error).name;
-  return (
-    name === 'NoSuchKey' ||
-    name === 'PreconditionFailed' ||
-    s3Status(err) === 404 ||
-    s3Status(err) === 412
-  );
-}
-
 /**
  * The SDK reads `AWS_REGION` itself and takes a set but empty one as the
  * region "", which it then refuses on every request, even where a
@@ -387,9 +390,4 @@ function isGone(err: unknown): boolean {
  */
 function blankRegionUnset(): void {
   if (process.env.AWS_REGION === '') delete process.env.AWS_REGION;
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = (err as Error).name;
-  return name === 'NotFound' || name === 'NoSuchKey' || s3Status(err) === 404;
 }

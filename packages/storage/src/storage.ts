@@ -12,6 +12,14 @@ export interface LocalCopy {
   release(): Promise<void>;
 }
 
+/** One stored object as a listing finds it. */
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  /** When the object was last written. */
+  modifiedAt: Date;
+}
+
 export interface ByteRange {
   start: number;
   /** Inclusive, as in HTTP ranges. */
@@ -62,6 +70,13 @@ export interface Storage {
   open(key: string): Promise<OpenObject | undefined>;
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (a folder of keys:
+   * ending in `/`), in no set order. An object being written is not
+   * listed until it is complete; a name no key could have (written
+   * into the store by hand) is left out.
+   */
+  list(prefix: string): AsyncIterable<StoredObject>;
   /**
    * Removes temp files of writers that died before cleaning up, once
    * nothing has touched them for `olderThanMs`. Returns how many went.

@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -27,6 +27,8 @@ export interface S3TestServer {
   removeBucket(): Promise<void>;
   /** Brings the removed bucket back with the objects it had. */
   restoreBucket(): Promise<void>;
+  /** Dates an object's last write at `when` (what listings answer). */
+  backdate(key: string, when: Date): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,9 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
     },
     removeBucket: () => rename(bucketDir, asideDir),
     restoreBucket: () => rename(asideDir, bucketDir),
+    // s3rver dates an object by the mtime of the file of its bytes.
+    backdate: (key, when) =>
+      utimes(path.join(bucketDir, `${key}._S3rver_object`), when, when),
     close: () =>
       (closed ??= (async () => {
         await stop();

@@ -37,6 +37,8 @@ export function storeWithSteps(
 /** Real parts for runs of the transcoder's processors, in one test file. */
 export interface RunKit {
   redis: Redis;
+  /** The URL of the kit's Redis, for connections of a test's own. */
+  redisUrl: string;
   dir: string;
   /** A folder store under `dir`/storage. */
   storage: FileStorage;
@@ -61,6 +63,7 @@ export async function startRunKit(name: string): Promise<RunKit> {
   };
   return {
     redis,
+    redisUrl: server.url,
     dir,
     storage: new FileStorage(path.join(dir, 'storage')),
     base,

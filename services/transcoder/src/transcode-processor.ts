@@ -8,7 +8,7 @@ import {
   type TypedJob,
   type TypedQueue,
 } from '@ingest/queue';
-import type { SiteUsage, StateStore } from '@ingest/state';
+import type { MoveResult, SiteUsage, StateStore } from '@ingest/state';
 import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import {
@@ -65,12 +65,7 @@ export function transcodeProcessor(deps: ProcessorDeps) {
     requestId: string | undefined,
   ) {
     if (jobState === 'complete') {
-      await deps.completion.add(
-        'completion',
-        // The notifier's lines carry on the request id of the run's call.
-        { jobId: upload.jobId, requestId },
-        { jobId: jobIds.completion(upload.jobId) },
-      );
+      await announceCompletion(deps, upload.jobId, requestId);
     }
     return outcome;
   }
@@ -169,16 +164,8 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         log.warn({ err, durationMs: Date.now() - started }, 'transcode failed');
         throw err;
       }
-      const { code, reason } = failure;
-      const moved = await store.moveUpload(upload, 'error', {
-        error: reason,
-        errorCode: code,
-      });
-      // Files of earlier runs that died after storing them.
-      if (moved.moved) {
-        const unused = await store.tracks.takeFiles(upload.id);
-        await removeFiles(deps, upload.siteId, unused);
-      }
+      const { code } = failure;
+      const moved = await errorUpload(deps, upload, failure);
       log.info(
         { code, durationMs: Date.now() - started },
         'transcode errored upload',
@@ -191,6 +178,41 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       );
     }
   };
+}
+
+/** Tells the notifier that the job is complete (it sends what is due). */
+export async function announceCompletion(
+  deps: Pick<ProcessorDeps, 'completion'>,
+  jobId: number,
+  requestId: string | undefined,
+): Promise<void> {
+  await deps.completion.add(
+    'completion',
+    // The notifier's lines carry on the request id of the run's call.
+    { jobId, requestId },
+    { jobId: jobIds.completion(jobId) },
+  );
+}
+
+/**
+ * Errors the upload, unless it is finished already, and then removes
+ * the files its runs noted that no track names: those of runs that died
+ * after storing them.
+ */
+export async function errorUpload(
+  deps: ProcessorDeps,
+  upload: Pick<Upload, 'id' | 'jobId' | 'siteId'>,
+  failure: { code: string; reason: string },
+): Promise<MoveResult> {
+  const moved = await deps.store.moveUpload(upload, 'error', {
+    error: failure.reason,
+    errorCode: failure.code,
+  });
+  if (moved.moved) {
+    const unused = await deps.store.tracks.takeFiles(upload.id);
+    await removeFiles(deps, upload.siteId, unused);
+  }
+  return moved;
 }
 
 /**

@@ -47,6 +47,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
+import { stalledOutHandler } from './stalled-out';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
 import { updateProcessor } from './update-processor';
@@ -209,10 +210,8 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
     quotaBytes: config.siteQuotaBytes,
   };
   const processor = transcodeProcessor(processorDeps);
-  const applyUpdate = updateProcessor({
-    ...processorDeps,
-    updates: new UpdateStore(redis),
-  });
+  const withUpdates = { ...processorDeps, updates: new UpdateStore(redis) };
+  const applyUpdate = updateProcessor(withUpdates);
   const worker = openWorker(
     'transcode',
     redis,
@@ -232,6 +231,8 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
     },
   );
   storageWait.attach(worker);
+  // Runs that all died: BullMQ fails the job without a run to error it.
+  worker.on('failed', stalledOutHandler(withUpdates));
   countWorkerJobs(deps.registry, worker);
   return { worker, handBack, storageWait, completion, index };
 }

@@ -1,7 +1,7 @@
 import type { TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import { finalFailure } from './rendition-maker';
-import type { Outcome } from './transcode-processor';
+import { announceCompletion, type Outcome } from './transcode-processor';
 import { applyUpdate, type ApplyDeps } from './update-apply';
 
 export type UpdateProcessorDeps = ApplyDeps;
@@ -21,12 +21,7 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
     requestId: string | undefined,
   ) {
     if (jobState === 'complete') {
-      await deps.completion.add(
-        'completion',
-        // The notifier's lines carry on the request id of the run's call.
-        { jobId: update.jobId, requestId },
-        { jobId: jobIds.completion(update.jobId) },
-      );
+      await announceCompletion(deps, update.jobId, requestId);
     }
     return outcome;
   }

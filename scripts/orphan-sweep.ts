@@ -1,0 +1,130 @@
+/**
+ * Finds, and with `remove` removes, stored files no record in Redis
+ * names (`npm run storage:sweep`): left by races the services cannot
+ * close by themselves (a track deleted while an update of it is being
+ * applied, a run whose transcoder died and whose upload no other run
+ * finished). See docs/operations.md, "Orphaned files".
+ */
+import {
+  catalogRecordOf,
+  namedStorageKeys,
+  SiteUsage,
+} from '@ingest/state';
+import {
+  markedCatalogOf,
+  type Storage,
+  type StoredObject,
+} from '@ingest/storage';
+import type { Redis } from 'ioredis';
+import { ScriptRefusal } from './script-refusal';
+
+/**
+ * The folders of keys the services make: sources (`sources/<site>/…`)
+ * and renditions (`tracks/<track>/…`). Nothing else in the store is
+ * theirs to sweep: the catalog mark, an inbound producer's `inbound/`.
+ */
+export const SWEPT_FOLDERS = ['sources/', 'tracks/'];
+
+export interface SweepOptions {
+  storage: Storage;
+  redis: Redis;
+  /**
+   * Files written less than this long ago (ms) are kept, named or not:
+   * a run or an upload may be writing them and their record right now.
+   */
+  olderThanMs: number;
+  /** Removes the orphans found; default: only lists them. */
+  remove?: boolean;
+  /** The time the ages are taken from (ms since the epoch); default now. */
+  now?: number;
+}
+
+export interface SweepReport {
+  /** Files no record names, written before the grace period. */
+  orphans: StoredObject[];
+  /** Files no record names, written within it: kept. */
+  young: number;
+  /** Orphans removed (with `remove`). */
+  removed: number;
+  /** Orphans that could not be removed, and why. */
+  failed: { key: string; error: string }[];
+}
+
+/**
+ * Reads which keys Redis names, then lists the store: a file stored
+ * after the read is young, and kept, however the two interleave.
+ * Refuses a store and a Redis of different catalogs, in which no file
+ * would be named.
+ */
+export async function sweepOrphans(options: SweepOptions): Promise<SweepReport> {
+  const { storage, redis, olderThanMs } = options;
+  await sameCatalog(storage, redis);
+  const named = await namedStorageKeys(redis);
+
+  const now = options.now ?? Date.now();
+  const report: SweepReport = { orphans: [], young: 0, removed: 0, failed: [] };
+  for (const folder of SWEPT_FOLDERS) {
+    for await (const object of storage.list(folder)) {
+      if (named.has(object.key)) continue;
+      if (now - object.modifiedAt.getTime() < olderThanMs) report.young += 1;
+      else report.orphans.push(object);
+    }
+  }
+  if (options.remove) await removeOrphans(options, report);
+  return report;
+}
+
+/**
+ * Removes each orphan's file, then stops counting it against the quota
+ * of its site (INGEST_SITE_QUOTA): a source's key names its site; a
+ * rendition's site was in the record that is gone, so every counting
+ * site forgets the key (a site that never counted it is left as it is).
+ */
+async function removeOrphans(
+  { storage, redis }: SweepOptions,
+  report: SweepReport,
+): Promise<void> {
+  const usage = new SiteUsage(redis);
+  const sites = await usage.sites();
+  for (const { key } of report.orphans) {
+    try {
+      await storage.delete(key);
+      for (const siteId of sitesOf(key, sites)) await usage.removed(siteId, key);
+      report.removed += 1;
+    } catch (err) {
+      report.failed.push({ key, error: (err as Error).message });
+    }
+  }
+}
+
+function sitesOf(key: string, counting: number[]): number[] {
+  const source = Number(/^sources\/(\d+)\//.exec(key)?.[1]);
+  return source > 0 ? [source] : counting;
+}
+
+/**
+ * A Redis of another catalog (or of none: a fresh one) names none of
+ * the store's files: every file would look orphaned.
+ */
+async function sameCatalog(storage: Storage, redis: Redis): Promise<void> {
+  const ours = await catalogRecordOf(redis).read();
+  const marked = await markedCatalogOf(storage);
+  const nothing = 'nothing was listed or removed';
+  if (!ours) {
+    throw new ScriptRefusal(
+      'the Redis at REDIS_URL has no catalog id: it holds no catalog ' +
+        '(a fresh Redis?), so every stored file would look orphaned; ' +
+        `point REDIS_URL at the catalog's Redis (${nothing})`,
+    );
+  }
+  if (marked !== ours) {
+    const store = marked
+      ? `holds the files of another catalog (${marked})`
+      : 'has no catalog mark (a service marks it at its start)';
+    throw new ScriptRefusal(
+      `STORAGE_URL ${store}, not of the Redis at REDIS_URL (${ours}): ` +
+        'its records would name none of the files; give the sweep the ' +
+        `STORAGE_URL and REDIS_URL the services use (${nothing})`,
+    );
+  }
+}

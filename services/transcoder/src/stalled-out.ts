@@ -1,0 +1,62 @@
+import type { TypedJob } from '@ingest/queue';
+import { finalFailure } from './rendition-maker';
+import { announceCompletion, errorUpload } from './transcode-processor';
+import type { UpdateProcessorDeps } from './update-processor';
+
+/**
+ * What the transcode worker does when BullMQ fails a run for good
+ * without the processor having finished its upload or update. Runs that
+ * all died (their transcoder killed, again and again: the lock lapsed
+ * more often than the queue's stall limit) end so: BullMQ fails the job
+ * without running it again, so no run is left to error the upload. It
+ * stayed `transcoding` for ever, its job never complete, and the files
+ * its dead runs had stored stayed in storage, noted for it. This errors
+ * it, as its last attempt would have, and so removes those files.
+ */
+export function stalledOutHandler(deps: UpdateProcessorDeps) {
+  const finish = async (jobId: number, jobState: string, requestId?: string) => {
+    if (jobId && jobState === 'complete') {
+      await announceCompletion(deps, jobId, requestId);
+    }
+  };
+
+  async function errorItsWork(job: TypedJob<'transcode'>, err: Error) {
+    const { uploadId, updateId, requestId } = job.data;
+    const failure = job.deferredFailure
+      ? {
+          code: 'internal',
+          reason: `transcoding stopped: its runs died before finishing (${err.message})`,
+        }
+      : finalFailure(err, job.attemptsMade, true, 'transcoding');
+    if (!failure) return;
+    const log = deps.logger.child({ queue: 'transcode', bullJobId: job.id, requestId });
+
+    if (updateId) {
+      const update = await deps.updates.byId(updateId);
+      if (!update || update.status === 'published' || update.status === 'error') return;
+      const moved = await deps.updates.move(update, 'error', {
+        error: failure.reason,
+        errorCode: failure.code,
+      });
+      log.info({ updateId, code: failure.code }, 'update errored: its runs failed');
+      return finish(update.jobId, moved.jobState, requestId);
+    }
+    const upload = await deps.store.uploadById(uploadId);
+    if (!upload || upload.status === 'published' || upload.status === 'error') return;
+    const moved = await errorUpload(deps, upload, failure);
+    log.info({ uploadId, code: failure.code }, 'transcode errored upload: its runs failed');
+    await finish(upload.jobId, moved.jobState, requestId);
+  }
+
+  /** For the worker's `failed` event; never throws. */
+  return (job: TypedJob<'transcode'> | undefined, err: Error): void => {
+    // Set only when the job failed for good, not when it is retried.
+    if (!job?.finishedOn) return;
+    errorItsWork(job, err).catch((failed: unknown) => {
+      deps.logger.warn(
+        { err: failed, bullJobId: job.id },
+        'work of a failed transcode not errored',
+      );
+    });
+  };
+}
