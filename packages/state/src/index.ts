@@ -16,3 +16,5 @@ export * from './key-lease';
 export * from './catalog-id';
 export * from './site-credentials';
 export * from './site-usage';
+export * from './site-reservations';
+export * from './site-files';
