@@ -3,7 +3,9 @@
  * FLAC of silence whose renditions would pass it errors
  * `quota_exceeded` at transcode and leaves no rendition behind; a site
  * under its quota publishes as before and gets its bytes back when a
- * track is deleted; a site at its quota is refused at upload (507).
+ * track is deleted; a site at its quota is refused at upload (507);
+ * two uploads transcoded at once, each fitting what is left and both
+ * not, publish one and error the other, each run holding its share.
  */
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
@@ -36,6 +38,15 @@ async function writeFixtures(dir: string) {
   });
   // 2.1 MB: a source that alone takes a site past the quota.
   await makeTone(path.join(dir, 'big.wav'), { ...tone, seconds: 132 });
+  // Silence whose WAVs take 1.1 MB each: one fits the quota, two do not.
+  for (const [name, seconds] of [['quiet-a', 70], ['quiet-b', 71]] as const) {
+    await makeTone(path.join(dir, `${name}.flac`), {
+      ...tone,
+      seconds,
+      codec: 'flac',
+      args: ['-af', 'volume=0'],
+    });
+  }
 }
 
 let fixture: FixtureStack;
@@ -43,7 +54,8 @@ let fixture: FixtureStack;
 before(async () => {
   fixture = await startFixtureStack({
     fixtures: writeFixtures,
-    env: { INGEST_SITE_QUOTA: '2MB' },
+    // Two uploads of one job are transcoded at once.
+    env: { INGEST_SITE_QUOTA: '2MB', TRANSCODER_CONCURRENCY: '2' },
   });
 });
 
@@ -167,4 +179,27 @@ test('a site at its quota is refused at upload with 507 quota_exceeded', async (
     url: `${fixture.files.url}/short.flac`,
   });
   assert.equal(third.status, 200, JSON.stringify(third.body));
+});
+
+test('uploads transcoded at once take no more than the quota together', async () => {
+  const site = await fixture.stack.createSite();
+  for (const name of ['quiet-a.flac', 'quiet-b.flac']) {
+    const upload = await call(site.token, 'upload', {
+      url: `${fixture.files.url}/${name}`,
+      formats: 'wav',
+    });
+    assert.equal(upload.status, 200, JSON.stringify(upload.body));
+  }
+  const published = await call(site.token, 'publish', {});
+  assert.equal(published.status, 200, JSON.stringify(published.body));
+  await fixture.stack.waitForJob(site.token, published.body.job_id);
+
+  const list = await call(site.token, 'list', { job_id: published.body.job_id });
+  const rows = list.body.tracks as { status: string; error_code?: string }[];
+  const seen = rows.map((r) => `${r.status} ${r.error_code ?? ''}`.trim()).sort();
+  assert.deepEqual(seen, ['error quota_exceeded', 'published'], JSON.stringify(rows));
+  const usedNow = await used(site.id);
+  assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
+  // Every hold was given back.
+  assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });

@@ -17,6 +17,11 @@ export const EXIT = {
    * saved; more tracks may come.
    */
   incomplete: 5,
+  /**
+   * The site holds its storage quota (507 `quota_exceeded`): nothing
+   * more is stored until tracks or uploads are deleted.
+   */
+  quotaExceeded: 6,
   /** Ctrl-C (SIGINT), as shells report it. */
   interrupted: 130,
 } as const;

@@ -41,7 +41,8 @@ const GLOBAL_HELP = `  --url URL       gateway base URL (or INGEST_URL)
 const EXIT_HELP = `Exit codes: 0 ok, 1 usage (or a local error such as an unwritable
 folder, or nothing there to download), 2 API error, 3 job completed with
 errored uploads, 4 timed out waiting, 5 download of a job still
-publishing (what is published so far), 130 interrupted.`;
+publishing (what is published so far), 6 the site's storage quota is
+full (upload), 130 interrupted.`;
 
 /** Runs one command line; answers the exit code. */
 export async function runCli(given: string[], io: CliIo): Promise<ExitCode> {

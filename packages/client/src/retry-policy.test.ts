@@ -51,6 +51,8 @@ describe('retry policy', () => {
     assert.equal(isRetryable(status(503), false), true);
     assert.equal(isRetryable(status(500), false), false);
     assert.equal(isRetryable(status(500), true), true);
+    // A site at its storage quota stays there however often it is asked.
+    assert.equal(isRetryable(status(507), true), false);
     assert.equal(isRetryable(status(404), true), false);
     assert.equal(isRetryable(network, true), true);
     assert.equal(isRetryable(network, false), false);

@@ -40,7 +40,8 @@ export type AttemptFailure =
  * Whether a failed attempt may be tried again. 429 and 503 mean the
  * gateway refused before doing any work (a busy upload slot, draining),
  * so every call retries them. Other 5xx answers and broken connections
- * may hide work that was done, so only idempotent calls retry those.
+ * may hide work that was done, so only idempotent calls retry those;
+ * but not 507 (a site at its storage quota): no retry frees room.
  */
 export function isRetryable(
   failure: AttemptFailure,
@@ -48,6 +49,7 @@ export function isRetryable(
 ): boolean {
   if (failure.kind === 'network') return idempotent;
   if (failure.status === 429 || failure.status === 503) return true;
+  if (failure.status === 507) return false;
   return idempotent && failure.status >= 500;
 }
 

@@ -1,5 +1,8 @@
 import { sizeOf } from './duration-guard';
+import type { EncodingSettings } from './encoding-policy';
 import { MediaError } from './media-error';
+import type { SourceProbe } from './probe';
+import { DURATION_READ_MARGIN_S, renditionByteCap } from './source-limits';
 
 /**
  * The transcode's side of INGEST_SITE_QUOTA. A small source may decode
@@ -24,4 +27,36 @@ export async function overQuota(
       'or uploads, or ask the operator for a larger quota',
     { bytes: total, maxBytes },
   );
+}
+
+/**
+ * The bytes a pass's renditions may take together: `maxBytes`, or what
+ * `budget` answers when asked for the most they can take: each one's
+ * `-fs` bound for the length its input declares, or for the longest
+ * allowed (INGEST_MAX_DURATION); Infinity when neither is known.
+ */
+export async function renditionBudget(
+  plan: {
+    maxBytes?: number;
+    maxDurationS?: number;
+    budget?: (needBytes: number) => Promise<number>;
+  },
+  renditions: Array<{ settings: EncodingSettings; probe: SourceProbe }>,
+): Promise<number | undefined> {
+  if (!plan.budget) return plan.maxBytes;
+  let need = 0;
+  for (const { settings, probe } of renditions) {
+    need += renditionByteCap(settings, mostSeconds(probe, plan.maxDurationS));
+  }
+  return plan.budget(need);
+}
+
+/** Seconds a pass may decode of `probe` at most; Infinity: unknown. */
+function mostSeconds(probe: SourceProbe, maxS: number | undefined): number {
+  const limit = maxS ? maxS + DURATION_READ_MARGIN_S : Infinity;
+  const declared =
+    probe.headerDurationReliable && probe.headerDurationS
+      ? probe.headerDurationS + DURATION_READ_MARGIN_S
+      : Infinity;
+  return Math.min(limit, declared);
 }

@@ -89,6 +89,17 @@ export interface TranscodeArgs {
   countingRates: number[];
 }
 
+/** How a rendition is encoded from its input. */
+export function renditionEncoding(
+  rendition: Pick<ArgsRendition, 'format' | 'input' | 'copy'>,
+  inputs: Pick<ArgsInput, 'policy'>[],
+): EncodingSettings {
+  const source = inputs[rendition.input].policy;
+  return rendition.copy
+    ? streamCopyFor(source)
+    : encodingFor(rendition.format, source);
+}
+
 export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
   args.push('-y');
@@ -127,10 +138,7 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
   const settings: EncodingSettings[] = [];
   const byteCaps: Array<number | null> = [];
   for (const rendition of plan.renditions) {
-    const source = plan.inputs[rendition.input].policy;
-    const encoding = rendition.copy
-      ? streamCopyFor(source)
-      : encodingFor(rendition.format, source);
+    const encoding = renditionEncoding(rendition, plan.inputs);
     const byteCap = readS ? renditionByteCap(encoding, readS) : null;
     const fsCap = Math.min(byteCap ?? Infinity, plan.maxBytes ?? Infinity);
     settings.push(encoding);

@@ -16,13 +16,13 @@ import {
 import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
 import { declaredTooLong, decodedTooLong } from './duration-guard';
 import { isMediaError, MediaError } from './media-error';
-import { overQuota } from './quota-guard';
+import { overQuota, renditionBudget } from './quota-guard';
 import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { firstComplaint, probeSource, type SourceProbe } from './probe';
 import { inspectRenditions } from './rendition-inspector';
 import { coverArgs, type CoverChoice } from './cover-choice';
-import { buildTranscodeArgs } from './transcode-args';
+import { buildTranscodeArgs, renditionEncoding } from './transcode-args';
 import {
   checkInputs,
   normalizeRequests,
@@ -74,6 +74,13 @@ export interface TranscodePlan {
    * INGEST_SITE_QUOTA); more errors `quota_exceeded`. Default: no limit.
    */
   maxBytes?: number;
+  /**
+   * In place of `maxBytes`: asked once the sources are probed, before
+   * anything is decoded, with the most bytes the renditions can take
+   * (Infinity when no length bounds them), answers the bytes they may
+   * take together (a site's share of its quota held for this pass).
+   */
+  budget?: (needBytes: number) => Promise<number>;
   /** Per ffmpeg/ffprobe run, ms. Default: the factory's `timeoutMs`. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -172,6 +179,14 @@ export async function transcode(
     };
   });
   const cover = await coverArgs(plan.cover ?? 'source', probes, deps, runOptions);
+  const policies = probes.map((probe) => ({ policy: policyOf(probe) }));
+  const maxBytes = await renditionBudget(
+    plan,
+    renditions.map((r) => ({
+      settings: renditionEncoding(r, policies),
+      probe: probes[r.input],
+    })),
+  );
 
   const outputs = renditions.map((r) => r.path);
   let temps: string[] = [];
@@ -193,7 +208,7 @@ export async function transcode(
       metadata: plan.metadata ?? {},
       cover: coverFromOriginal(cover, probes, chains.paths),
       maxDurationS: plan.maxDurationS,
-      maxBytes: plan.maxBytes,
+      maxBytes,
     });
 
     const run = await deps.runner.run({
@@ -214,7 +229,7 @@ export async function transcode(
       plan.maxDurationS,
     );
     if (tooLong) throw tooLong;
-    const overBudget = await overQuota(outputs, plan.maxBytes);
+    const overBudget = await overQuota(outputs, maxBytes);
     if (overBudget) throw overBudget;
     const lastLine = run.stderrTail.at(-1);
     const said = lastLine ? readableToolLine(lastLine) : null;

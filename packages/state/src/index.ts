@@ -17,3 +17,5 @@ export * from './catalog-id';
 export * from './site-credentials';
 export * from './site-usage';
 export * from './storage-records';
+export * from './site-reservations';
+export * from './site-files';

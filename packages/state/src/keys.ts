@@ -45,6 +45,14 @@ export const keys = {
   siteStored: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:stored`,
   siteStoredTotal: (siteId: number) =>
     `${KEY_PREFIX}:site:${siteId}:stored:total`,
+  /**
+   * Bytes the site's transcode runs hold for renditions not stored yet:
+   * each run's reservation, and when it lapses unless renewed
+   * (site-reservations.ts).
+   */
+  siteReserved: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:reserved`,
+  siteReservedUntil: (siteId: number) =>
+    `${KEY_PREFIX}:site:${siteId}:reserved:until`,
   uploadLock: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:uploading`,
   /**
    * Give-up emails to one contact address of a site (address given

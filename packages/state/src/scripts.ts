@@ -3,6 +3,7 @@
  * number of gateways and transcoders. Counters q/i/d/e live on the job
  * hash and move only here, so checkJob never has to scan uploads.
  */
+import { COUNT_FILES } from './site-usage-scripts';
 
 /** Which counter an upload status counts in. */
 const COUNTER_OF = `
@@ -156,24 +157,30 @@ return move(KEYS[1], KEYS[2], ARGV[1], ARGV[2], {unpack(ARGV, 3)})
 `;
 
 /**
- * KEYS: upload, job, track, uploadFiles. ARGV: now, trackId, track
- * fields as k,v,… Saves the upload's track and marks the upload
+ * KEYS: upload, job, track, uploadFiles, then the site's count keys
+ * (siteCountKeys). ARGV: now, trackId, the run's reservation id or '',
+ * track fields as k,v,… Saves the upload's track and marks the upload
  * published in one step, only if it is not published (or errored) yet:
- * the first run of an upload to finish makes its track; a later one (run
- * twice, or taken back while it still ran) and one after the track was
- * deleted change nothing. Either way the upload is finished: the keys
- * its runs noted as stored are taken. Returns {moved, jobState, keys}.
+ * the first run of an upload to finish makes its track, and its
+ * renditions are counted as the site's (INGEST_SITE_QUOTA) in the same
+ * step; a later one (run twice, or taken back while it still ran) and
+ * one after the track was deleted change nothing. Either way the upload
+ * is finished: the keys its runs noted as stored are taken, and the
+ * run's reservation is given back. Returns {moved, jobState, keys}.
  */
-export const PUBLISH_TRACK = MOVE + `
+export const PUBLISH_TRACK = MOVE + COUNT_FILES + `
 local saveTrack = function()
   redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+  redis.call('HSET', KEYS[3], unpack(ARGV, 4))
+  countRenditions(KEYS[5], KEYS[6], '',
+    redis.call('HGET', KEYS[3], 'renditions'))
 end
 local result = move(KEYS[1], KEYS[2], 'published', ARGV[1],
   {'trackId', ARGV[2]}, saveTrack)
 result[2] = result[2] or ''
 result[3] = redis.call('SMEMBERS', KEYS[4])
 redis.call('DEL', KEYS[4])
+releaseRun(KEYS[7], KEYS[8], ARGV[3])
 return result
 `;
 

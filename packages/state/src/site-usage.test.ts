@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import type { OutputFormat, Track } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+import { SiteReservations } from './site-reservations';
 import { SiteUsage } from './site-usage';
+import { StateStore } from './state-store';
+import { TrackDeleter } from './track-deleter';
+import { UpdateStore } from './update-store';
 
 let server: RedisServer;
 let redis: Redis;
@@ -53,4 +59,185 @@ test('sites() names each site whose files are counted', async () => {
   assert.ok(sites.includes(12) && sites.includes(4), String(sites));
   assert.equal(sites.includes(77), false);
   assert.deepEqual(sites, [...sites].sort((a, b) => a - b));
+});
+
+/** A site with a queued upload, and a track of it with `sizes`' renditions. */
+async function uploadWithTrack(sizes: Partial<Record<OutputFormat, number>>) {
+  const store = new StateStore(redis);
+  const site = await store.createSite({
+    name: 'quota',
+    token: `t-${randomUUID()}`,
+    webhookSecret: 'whsec_x',
+  });
+  const job = await store.createJob(site.id, { name: 'j' });
+  const upload = await store.addUpload(site.id, job.id, {
+    formats: Object.keys(sizes) as OutputFormat[],
+    sources: {},
+    meta: {},
+  });
+  assert.ok(upload !== 'closed');
+  const trackId = await store.claimTrackId(upload.id);
+  const track: Track = {
+    id: trackId,
+    siteId: site.id,
+    uploadId: upload.id,
+    jobId: job.id,
+    meta: {},
+    renditions: renditionsOf(trackId, 'run1', sizes),
+    createdAt: new Date().toISOString(),
+  };
+  return { store, site, upload, track };
+}
+
+function renditionsOf(
+  trackId: number,
+  run: string,
+  sizes: Partial<Record<OutputFormat, number>>,
+): Track['renditions'] {
+  const renditions: Track['renditions'] = {};
+  for (const [format, bytes] of Object.entries(sizes) as [OutputFormat, number][]) {
+    renditions[format] = {
+      format,
+      storageKey: `tracks/${trackId}/${format}.${run}.${format}`,
+      bytes,
+      sha256: 'x',
+      duration: 1,
+      sampleRate: 44_100,
+      channels: 2,
+      codec: format,
+    };
+  }
+  return renditions;
+}
+
+test('the publish of a track counts its renditions in the same step, once', async () => {
+  const { store, site, upload, track } = await uploadWithTrack({ mp3: 300, wav: 2000 });
+  const usage = new SiteUsage(redis);
+  // The site's id may be one counted by the tests above.
+  const counted = await usage.total(site.id);
+  const used = async () => (await usage.total(site.id)) - counted;
+
+  const first = await store.tracks.publish(upload, track);
+  assert.equal(first.moved, true);
+  assert.equal(await used(), 2300);
+
+  // A second run of the upload finishes later: its files are not the
+  // track's, and nothing more is counted.
+  const late = { ...track, renditions: renditionsOf(track.id, 'run2', { mp3: 310 }) };
+  const second = await store.tracks.publish(upload, late);
+  assert.equal(second.moved, false);
+  assert.equal(await used(), 2300);
+
+  // The delete of the record forgets them in its step.
+  assert.equal(await new TrackDeleter(redis).delete(site.id, track.id), true);
+  assert.equal(await used(), 0);
+});
+
+test("a patch of a track's renditions moves the count in the same step", async () => {
+  const { store, site, upload, track } = await uploadWithTrack({ mp3: 300, wav: 2000 });
+  const usage = new SiteUsage(redis);
+  const counted = await usage.total(site.id);
+  const used = async () => (await usage.total(site.id)) - counted;
+  await store.tracks.publish(upload, track);
+  const updates = new UpdateStore(redis);
+
+  const read = await updates.readTrack(track.id);
+  assert.ok(read);
+  // The wav replaced by an update's, the mp3 kept.
+  const renditions = {
+    ...read.track.renditions,
+    wav: renditionsOf(track.id, 'u1', { wav: 2500 }).wav,
+  };
+  const next = { renditions, meta: read.track.meta, metaVersions: {} };
+  assert.equal(await updates.patchTrack(read, next), 'ok');
+  assert.equal(await used(), 2800);
+  // A patch from a stale read changes nothing, its count neither.
+  assert.equal(await updates.patchTrack(read, next), 'changed');
+  assert.equal(await used(), 2800);
+});
+
+test('recount sets the count to the files listed, counted or not before', async () => {
+  const usage = new SiteUsage(redis);
+  await usage.stored(20, 'sources/20/a', 100);
+  await usage.stored(20, 'sources/20/gone', 50);
+  const files = new Map([
+    ['sources/20/a', 120],
+    ['tracks/1/mp3.r.mp3', 1000],
+  ]);
+
+  const recount = await usage.recount(20, async () => files);
+  assert.deepEqual(recount, { beforeBytes: 150, afterBytes: 1120, files: 2 });
+  assert.equal(await usage.total(20), 1120);
+  assert.equal(await usage.files(20), 2);
+});
+
+test('recount lists again when a file is counted while it lists', async () => {
+  const usage = new SiteUsage(redis);
+  const other = createRedis(server.url);
+  let lists = 0;
+  try {
+    const recount = await usage.recount(21, async () => {
+      lists += 1;
+      // The first listing races a publish that counts a file.
+      if (lists === 1) await new SiteUsage(other).stored(21, 'tracks/2/a', 7);
+      return new Map([['tracks/2/a', 7]]);
+    });
+    assert.equal(lists, 2);
+    assert.equal(recount?.afterBytes, 7);
+    assert.equal(await usage.total(21), 7);
+  } finally {
+    other.disconnect();
+  }
+});
+
+const MINUTE = 60_000;
+
+test('runs at once hold no more than the site has left', async () => {
+  const holds = new SiteReservations(redis);
+  await new SiteUsage(redis).stored(101, 'sources/101/a', 1000);
+
+  // Quota 10 000, 1000 stored: 9000 left.
+  assert.deepEqual(await holds.reserve(101, 'a', 6000, 10_000, MINUTE), {
+    granted: 6000,
+    left: 9000,
+    held: 0,
+  });
+  // 3000 left: a run that needs 5000 waits for the other to give back.
+  assert.deepEqual(await holds.reserve(101, 'b', 5000, 10_000, MINUTE), {
+    granted: 0,
+    left: 3000,
+    held: 6000,
+  });
+  // One that needs less takes it.
+  const c = await holds.reserve(101, 'c', 2000, 10_000, MINUTE);
+  assert.equal(c.granted, 2000);
+  assert.equal(await holds.held(101), 8000);
+
+  await holds.release(101, 'a');
+  assert.equal((await holds.reserve(101, 'b', 9500, 10_000, MINUTE)).granted, 0);
+  await holds.release(101, 'c');
+  // With no one else's hold to wait for, a run takes what is left.
+  const b = await holds.reserve(101, 'b', 9500, 10_000, MINUTE);
+  assert.deepEqual(b, { granted: 9000, left: 9000, held: 0 });
+  // Nothing left: nothing held.
+  const d = await holds.reserve(101, 'd', Infinity, 10_000, MINUTE);
+  assert.equal(d.granted, 0);
+  assert.equal(await holds.held(101), 9000);
+});
+
+test('the hold of a run that stops renewing it lapses', async () => {
+  let now = 1_000_000;
+  const holds = new SiteReservations(redis, () => now);
+  assert.equal((await holds.reserve(102, 'dead', Infinity, 5000, MINUTE)).granted, 5000);
+  assert.equal((await holds.reserve(102, 'live', 100, 5000, MINUTE)).granted, 0);
+
+  now += MINUTE / 2;
+  assert.equal(await holds.renew(102, 'dead', MINUTE), true);
+  now += MINUTE / 2 + 1;
+  assert.equal(await holds.held(102), 5000, 'renewed: still held');
+
+  now += MINUTE;
+  assert.equal(await holds.held(102), 0);
+  assert.equal((await holds.reserve(102, 'live', 100, 5000, MINUTE)).granted, 100);
+  assert.equal(await holds.renew(102, 'dead', MINUTE), false);
 });

@@ -1,11 +1,20 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+import { COUNT_FILES } from './site-usage-scripts';
+
+/** What `recount` changed: the site's bytes before and after. */
+export interface Recount {
+  beforeBytes: number;
+  afterBytes: number;
+  files: number;
+}
 
 /**
  * The bytes each site holds in storage (sources and renditions), for
  * INGEST_SITE_QUOTA. Each stored key is counted by name, so recording a
  * file twice (a job run again) or forgetting it twice (two deletes that
- * race) changes the total once.
+ * race) changes the total once. Renditions are counted by the steps that
+ * record them in a track (site-usage-scripts.ts); sources here.
  */
 export class SiteUsage {
   constructor(private readonly redis: Redis) {}
@@ -57,17 +66,48 @@ export class SiteUsage {
   async total(siteId: number): Promise<number> {
     return Number((await this.redis.get(keys.siteStoredTotal(siteId))) ?? 0);
   }
+
+  /** Files counted for the site now. */
+  files(siteId: number): Promise<number> {
+    return this.redis.hlen(keys.siteStored(siteId));
+  }
+
+  /**
+   * Counts the site anew as the files `list` finds (storage key to
+   * bytes), in place of what was counted. Taken only if no count of the
+   * site changed while `list` ran (a file stored or removed meanwhile):
+   * then `list` runs again, up to `attempts` times; undefined when every
+   * attempt met a change. Needs a Redis client of its own (WATCH).
+   */
+  async recount(
+    siteId: number,
+    list: () => Promise<Map<string, number>>,
+    attempts = 5,
+  ): Promise<Recount | undefined> {
+    const storedKey = keys.siteStored(siteId);
+    const totalKey = keys.siteStoredTotal(siteId);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      await this.redis.watch(storedKey, totalKey);
+      const beforeBytes = await this.total(siteId);
+      const files = await list().catch(async (err: unknown) => {
+        await this.redis.unwatch();
+        throw err;
+      });
+      let afterBytes = 0;
+      const tx = this.redis.multi().del(storedKey);
+      for (const [key, bytes] of files) {
+        tx.hset(storedKey, key, String(bytes));
+        afterBytes += bytes;
+      }
+      const done = await tx.set(totalKey, String(afterBytes)).exec();
+      if (done) return { beforeBytes, afterBytes, files: files.size };
+    }
+    return undefined;
+  }
 }
 
-const RECORD = `
-local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return redis.call('INCRBY', KEYS[2], tonumber(ARGV[2]) - old)
-`;
+const RECORD =
+  COUNT_FILES +
+  `return countFile(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))`;
 
-const FORGET = `
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if not old then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-return redis.call('DECRBY', KEYS[2], tonumber(old))
-`;
+const FORGET = COUNT_FILES + `return forgetFile(KEYS[1], KEYS[2], ARGV[1])`;

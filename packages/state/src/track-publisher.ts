@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
 import { PUBLISH_TRACK } from './scripts';
+import { siteCountKeys } from './site-usage-scripts';
 import type { MoveResult } from './state-store';
 
 interface Scripts {
@@ -19,7 +20,7 @@ export class TrackPublisher {
   private readonly redis: Redis & Scripts;
 
   constructor(redis: Redis) {
-    redis.defineCommand('publishTrack', { numberOfKeys: 4, lua: PUBLISH_TRACK });
+    redis.defineCommand('publishTrack', { numberOfKeys: 8, lua: PUBLISH_TRACK });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -35,19 +36,25 @@ export class TrackPublisher {
    * published or errored already (another run of it finished first, and
    * its track may have been deleted since): then `moved` is false and
    * nothing changed. `unused`: keys noted for the upload that no track
-   * names, the caller's to remove (its own too when not moved).
+   * names, the caller's to remove (its own too when not moved). The
+   * track's renditions are counted as the site's stored bytes in the
+   * same step, and the run's quota reservation `runId`, if any, is
+   * given back in it, moved or not.
    */
   async publish(
-    upload: Pick<Upload, 'id' | 'jobId'>,
+    upload: Pick<Upload, 'id' | 'jobId' | 'siteId'>,
     track: Track,
+    runId = '',
   ): Promise<MoveResult & { unused: string[] }> {
     const [moved, jobState, noted] = await this.redis.publishTrack(
       keys.upload(upload.id),
       keys.job(upload.jobId),
       keys.track(track.id),
       keys.uploadFiles(upload.id),
+      ...siteCountKeys(upload.siteId),
       new Date().toISOString(),
       track.id,
+      runId,
       ...Object.entries(codec.encodeTrack(track)).flat(),
     );
     const own = Object.values(track.renditions).map((r) => r.storageKey);

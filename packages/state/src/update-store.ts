@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
 import { DROP_WAITING, MOVE_UPLOAD, SET_IF_UNCHANGED } from './scripts';
+import { COUNT_FILES, siteCountKeys } from './site-usage-scripts';
 
 /**
  * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
@@ -36,12 +37,26 @@ return 1
 `;
 
 /**
- * KEYS: track. ARGV: field, expected, new, … (triples).
- * Compare-and-set of track fields. Returns 'ok', 'changed' or 'missing'.
+ * KEYS: track, then the site's count keys (siteCountKeys). ARGV: field,
+ * expected, new, … (triples). Compare-and-set of track fields; the
+ * site's stored bytes follow the renditions in the same step (new ones
+ * counted, replaced ones no longer). Returns 'ok', 'changed' or
+ * 'missing'.
  */
-const PATCH_TRACK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end` +
-  SET_IF_UNCHANGED;
+const PATCH_TRACK =
+  COUNT_FILES +
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local before = redis.call('HGET', KEYS[1], 'renditions')
+local result = (function()` +
+  SET_IF_UNCHANGED +
+  `end)()
+if result == 'ok' then
+  countRenditions(KEYS[2], KEYS[3], before,
+    redis.call('HGET', KEYS[1], 'renditions'))
+end
+return result
+`;
 
 interface Scripts {
   addUpdate(...args: (string | number)[]): Promise<string>;
@@ -91,7 +106,7 @@ export class UpdateStore {
       numberOfKeys: 4,
       lua: DROP_WAITING,
     });
-    redis.defineCommand('patchTrack', { numberOfKeys: 1, lua: PATCH_TRACK });
+    redis.defineCommand('patchTrack', { numberOfKeys: 5, lua: PATCH_TRACK });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -253,7 +268,9 @@ export class UpdateStore {
   /**
    * Rewrites the track's renditions and meta, atomically, only if no
    * one changed them since `read`: 'changed' asks the caller to read
-   * again and redo its work; 'missing' when the track is gone.
+   * again and redo its work; 'missing' when the track is gone. The
+   * site's stored bytes (INGEST_SITE_QUOTA) follow the renditions in
+   * the same step.
    */
   async patchTrack(
     read: TrackRead,
@@ -262,6 +279,7 @@ export class UpdateStore {
     const encoded = codec.encodeTrack({ ...read.track, ...next });
     const result = await this.redis.patchTrack(
       keys.track(read.track.id),
+      ...siteCountKeys(read.track.siteId),
       ...PATCHED.flatMap((field, i) => [field, read.seen[i], encoded[field]]),
     );
     return result as 'ok' | 'changed' | 'missing';

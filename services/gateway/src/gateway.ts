@@ -202,7 +202,6 @@ function gatewayApp(
       logger,
       quota: parts.quota,
     }),
-    quota: parts.quota,
     logger,
     registry,
     publicUrl: config.publicUrl,

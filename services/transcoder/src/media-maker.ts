@@ -120,7 +120,7 @@ export async function mediaMaker(
 
       return run({
         maxDurationS: config.maxDurationMs / 1000,
-        maxBytes: request.maxBytes,
+        budget: request.budget,
         source: primary,
         alternatives: others,
         // A format with a source of its own is made from that source.

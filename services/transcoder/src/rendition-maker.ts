@@ -18,10 +18,13 @@ export interface MakeRequest {
   /** An empty folder of ours for the outputs; removed by the caller. */
   outDir: string;
   /**
-   * Bytes the renditions may take together (the site's remaining
-   * quota); more fails the upload `quota_exceeded`. Default: no limit.
+   * INGEST_SITE_QUOTA: asked, once the sources are probed, with the
+   * bytes the renditions can take at most (Infinity when not known),
+   * answers the bytes they may take together (the run's hold of what
+   * the site has left); more fails the upload `quota_exceeded`.
+   * Default: no limit.
    */
-  maxBytes?: number;
+  budget?: (needBytes: number) => Promise<number>;
   signal?: AbortSignal;
 }
 

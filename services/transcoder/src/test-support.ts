@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@ingest/config';
-import { createRedis, openQueue } from '@ingest/queue';
-import { StateStore, UpdateStore } from '@ingest/state';
+import type { Upload } from '@ingest/core';
+import { createRedis, openQueue, type TypedJob } from '@ingest/queue';
+import { StateStore, UpdateStore, type NewUpload } from '@ingest/state';
 import { FileStorage, type Storage } from '@ingest/storage';
 import { createLogger } from '@ingest/telemetry';
 import { RedisServer } from '@ingest/testkit';
@@ -75,4 +77,27 @@ export async function startRunKit(name: string): Promise<RunKit> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An upload in a job of its own, the job published: queued to transcode. */
+export async function queuedUploadOf(
+  store: StateStore,
+  siteId: number,
+  input: NewUpload,
+): Promise<Upload> {
+  const job = await store.createJob(siteId, { name: 'queued' });
+  const upload = await store.addUpload(siteId, job.id, input);
+  assert.ok(upload !== 'closed');
+  assert.equal(typeof (await store.publish(job.id)), 'object');
+  return upload;
+}
+
+/** The transcode job of the upload's first attempt, as a worker gets it. */
+export function transcodeJobOf(upload: Upload): TypedJob<'transcode'> {
+  return {
+    id: `t${upload.id}`,
+    data: { uploadId: upload.id },
+    attemptsMade: 0,
+    opts: { attempts: 3 },
+  } as TypedJob<'transcode'>;
 }

@@ -8,7 +8,12 @@ import {
   type TypedJob,
   type TypedQueue,
 } from '@ingest/queue';
-import type { MoveResult, SiteUsage, StateStore } from '@ingest/state';
+import type {
+  MoveResult,
+  SiteReservations,
+  SiteUsage,
+  StateStore,
+} from '@ingest/state';
 import type { LocalCopy, Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import {
@@ -18,6 +23,7 @@ import {
   type RenditionMaker,
 } from './rendition-maker';
 import { outOfRoomFailure } from './out-of-room';
+import { QuotaBudget, quotaFull } from './quota-budget';
 
 export interface ProcessorDeps {
   store: StateStore;
@@ -34,11 +40,15 @@ export interface ProcessorDeps {
   /** Tells the runs that storage being away puts back, not fails. */
   storageWait?: Pick<StorageWait<TypedJob<'transcode'>>, 'holds'>;
   /**
-   * Bytes each site holds in storage, counted as files are stored and
-   * removed; with `quotaBytes` (INGEST_SITE_QUOTA) it bounds renditions.
+   * Bytes each site holds in storage (renditions counted as tracks
+   * record them); with `quotaBytes` (INGEST_SITE_QUOTA) and
+   * `reservations` it bounds renditions, each run holding its share.
    */
   usage?: SiteUsage;
   quotaBytes?: number;
+  reservations?: SiteReservations;
+  /** How long a run's quota hold lasts unless renewed, ms. Default 60 s. */
+  holdTtlMs?: number;
   /** Called with each finished rendition's format and seconds taken. */
   onRendition?: (rendition: MadeRendition, seconds: number) => void;
 }
@@ -113,13 +123,15 @@ export function transcodeProcessor(deps: ProcessorDeps) {
     const started = Date.now();
     log.info('transcode started');
 
+    const budget = quotaBudget(deps, upload.siteId);
     try {
-      const made = await makeRenditions(deps, upload);
+      const made = await makeRenditions(deps, upload, undefined, budget);
       const trackId = await store.claimTrackId(upload.id);
       const track = await storeTrack(deps, upload, trackId, made);
-      const moved = await store.tracks.publish(upload, track);
+      // Counts the renditions and gives the budget's hold back with it.
+      const moved = await store.tracks.publish(upload, track, budget?.runId);
       // Files of runs that lost or died; this run's own if it lost.
-      await removeFiles(deps, upload.siteId, moved.unused);
+      await removeFiles(deps, moved.unused);
       if (!moved.moved) {
         // Another run of the upload (one taken back while this one still
         // ran) finished first: its track stands, also if deleted since.
@@ -176,6 +188,8 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         moved.jobState,
         requestId,
       );
+    } finally {
+      await releaseBudget(deps, budget);
     }
   };
 }
@@ -210,7 +224,7 @@ export async function errorUpload(
   });
   if (moved.moved) {
     const unused = await deps.store.tracks.takeFiles(upload.id);
-    await removeFiles(deps, upload.siteId, unused);
+    await removeFiles(deps, unused);
   }
   return moved;
 }
@@ -224,8 +238,9 @@ export async function makeRenditions(
   deps: ProcessorDeps,
   upload: Pick<Upload, 'id' | 'siteId' | 'sources' | 'formats' | 'meta'>,
   coverFrom?: string,
+  budget?: QuotaBudget,
 ) {
-  const maxBytes = await quotaLeft(deps, upload.siteId);
+  await refuseWhenFull(deps, upload.siteId);
   await mkdir(deps.workDir, { recursive: true });
   const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
   const copies: LocalCopy[] = [];
@@ -252,7 +267,7 @@ export async function makeRenditions(
       coverFrom: kept?.path,
       outDir,
       signal: deps.signal,
-      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(budget ? { budget: (need: number) => budget.take(need) } : {}),
     });
     const seconds = (Date.now() - started) / 1000;
     for (const rendition of made) deps.onRendition?.(rendition, seconds);
@@ -306,13 +321,9 @@ async function storeTrack(
     // the upload removes them.
     await deps.store.tracks.noteFiles(upload.id, own);
     const renditions: Track['renditions'] = {};
+    // Counted as the site's when the publish records them.
     for (const { file, rendition } of files) {
       await deps.storage.putFile(rendition.storageKey, file);
-      await deps.usage?.stored(
-        upload.siteId,
-        rendition.storageKey,
-        rendition.bytes,
-      );
       renditions[rendition.format] = rendition;
     }
     const createdAt = new Date().toISOString();
@@ -329,23 +340,24 @@ async function storeTrack(
       createdAt,
     };
   } catch (err) {
-    await removeFiles(deps, upload.siteId, own);
+    await removeFiles(deps, own);
     throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
 }
 
-/** Removes files of the upload's runs that no track names. */
+/**
+ * Removes files of the upload's runs that no track names (so they were
+ * never counted as the site's).
+ */
 async function removeFiles(
   deps: ProcessorDeps,
-  siteId: number,
   storageKeys: string[],
 ): Promise<void> {
   for (const storageKey of storageKeys) {
     try {
       await deps.storage.delete(storageKey);
-      await deps.usage?.removed(siteId, storageKey);
     } catch (err) {
       deps.logger.warn({ err, storageKey }, 'unused rendition not removed');
     }
@@ -353,20 +365,41 @@ async function removeFiles(
 }
 
 /**
- * Bytes the site may still store (INGEST_SITE_QUOTA), which bound the
- * renditions of this run; undefined without a quota. A site already at
- * its quota is refused before anything is decoded.
+ * A site already at its quota (INGEST_SITE_QUOTA) is refused before
+ * anything is copied or decoded.
  */
-async function quotaLeft(
+async function refuseWhenFull(deps: ProcessorDeps, siteId: number) {
+  if (!deps.quotaBytes || !deps.usage) return;
+  const used = await deps.usage.total(siteId);
+  if (used >= deps.quotaBytes) throw quotaFull(deps.quotaBytes);
+}
+
+/**
+ * The run's share of its site's quota, held in Redis as its renditions
+ * are made; undefined without a quota.
+ */
+export function quotaBudget(
   deps: ProcessorDeps,
   siteId: number,
-): Promise<number | undefined> {
-  if (!deps.quotaBytes || !deps.usage) return undefined;
-  const left = deps.quotaBytes - (await deps.usage.total(siteId));
-  if (left > 0) return left;
-  throw new UploadFault(
-    'quota_exceeded',
-    `the site holds its storage quota of ${deps.quotaBytes} bytes ` +
-      '(INGEST_SITE_QUOTA): delete tracks or uploads to make room',
-  );
+): QuotaBudget | undefined {
+  const { quotaBytes, reservations } = deps;
+  if (!quotaBytes || !reservations) return undefined;
+  return new QuotaBudget({
+    reservations,
+    siteId,
+    quotaBytes,
+    ttlMs: deps.holdTtlMs ?? 60_000,
+    logger: deps.logger,
+    signal: deps.signal,
+  });
+}
+
+/** Gives a run's hold back; one left behind lapses on its own. */
+export async function releaseBudget(
+  deps: ProcessorDeps,
+  budget: QuotaBudget | undefined,
+): Promise<void> {
+  await budget?.release().catch((err: unknown) => {
+    deps.logger.warn({ err }, 'quota hold not given back');
+  });
 }

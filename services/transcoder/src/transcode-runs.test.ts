@@ -20,7 +20,13 @@ import type { FileStorage } from '@ingest/storage';
 import { makeTone } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import type { RenditionMaker } from './rendition-maker';
-import { startRunKit, storeWithSteps as withSteps, type RunKit } from './test-support';
+import {
+  queuedUploadOf,
+  startRunKit,
+  storeWithSteps as withSteps,
+  transcodeJobOf,
+  type RunKit,
+} from './test-support';
 import { transcodeProcessor, type ProcessorDeps } from './transcode-processor';
 
 let kit: RunKit;
@@ -57,27 +63,16 @@ async function queuedUpload(): Promise<Upload> {
   await makeTone(file, { seconds: 1, frequency: 440 + n });
   const key = `sources/${n}.wav`;
   await storage.putFile(key, file);
-  const job = await store.createJob(siteId, { name: `job ${n}` });
-  const upload = await store.addUpload(siteId, job.id, {
+  return queuedUploadOf(store, siteId, {
     formats: ['mp3', 'wav'],
     sources: {
       wav: { format: 'wav', storageKey: key, filename: 'a.wav', bytes: 1, sha256: 'x' },
     },
     meta: { Title: `Tone ${n}` },
   });
-  assert.ok(upload !== 'closed');
-  assert.equal(typeof (await store.publish(job.id)), 'object');
-  return upload;
 }
 
-function jobOf(upload: Upload): TypedJob<'transcode'> {
-  return {
-    id: `t${upload.id}`,
-    data: { uploadId: upload.id },
-    attemptsMade: 0,
-    opts: { attempts: 3 },
-  } as TypedJob<'transcode'>;
-}
+const jobOf = transcodeJobOf;
 
 /** The store as one run sees it (see storeWithSteps). */
 const storeWithSteps = (steps: Parameters<typeof withSteps>[1]) =>

@@ -19,6 +19,7 @@ import {
 } from '@ingest/queue';
 import {
   catalogRecordOf,
+  SiteReservations,
   SiteUsage,
   StateStore,
   storeRecordOf,
@@ -208,6 +209,9 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
     onRendition: metrics.rendition,
     usage: new SiteUsage(redis),
     quotaBytes: config.siteQuotaBytes,
+    reservations: new SiteReservations(redis),
+    // A dead run's hold lapses about when its job is taken back.
+    holdTtlMs: config.transcodeLockMs,
   };
   const processor = transcodeProcessor(processorDeps);
   const withUpdates = { ...processorDeps, updates: new UpdateStore(redis) };

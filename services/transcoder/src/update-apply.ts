@@ -14,7 +14,12 @@ import {
 } from '@ingest/core';
 import type { TrackRead, UpdateStore } from '@ingest/state';
 import { UploadFault, type MadeRendition } from './rendition-maker';
-import { makeRenditions, type ProcessorDeps } from './transcode-processor';
+import {
+  makeRenditions,
+  quotaBudget,
+  releaseBudget,
+  type ProcessorDeps,
+} from './transcode-processor';
 
 export interface ApplyDeps extends ProcessorDeps {
   updates: UpdateStore;
@@ -78,17 +83,34 @@ export async function applyUpdate(
   const currentMp3 = update.formats.includes('mp3')
     ? start.track.renditions.mp3?.storageKey
     : undefined;
-  const { made, outDir } = await makeRenditions(
-    deps,
-    {
-      id: update.id,
-      siteId: update.siteId,
-      sources: update.sources,
-      formats: update.formats,
-      meta: taggedWith,
-    },
-    currentMp3,
-  );
+  // Held until the patch has counted the files (or the run failed).
+  const budget = quotaBudget(deps, update.siteId);
+  try {
+    const { made, outDir } = await makeRenditions(
+      deps,
+      {
+        id: update.id,
+        siteId: update.siteId,
+        sources: update.sources,
+        formats: update.formats,
+        meta: taggedWith,
+      },
+      currentMp3,
+      budget,
+    );
+    return await storeAndCommit(deps, update, made, outDir, taggedWith);
+  } finally {
+    await releaseBudget(deps, budget);
+  }
+}
+
+async function storeAndCommit(
+  deps: ApplyDeps,
+  update: TrackUpdate,
+  made: MadeRendition[],
+  outDir: string,
+  taggedWith: Meta,
+): Promise<Applied> {
   const written = new Set<string>();
   try {
     const own = await storeOwn(deps, update, made, taggedWith, written);
@@ -96,9 +118,7 @@ export async function applyUpdate(
   } catch (err) {
     const now = await deps.updates.readTrack(update.trackId).catch(() => null);
     // Unsure whether the record took them: leave them be.
-    if (now !== null) {
-      await removeUnused(deps, update.siteId, written, now?.track);
-    }
+    if (now !== null) await removeUnused(deps, written, now?.track);
     throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -137,7 +157,7 @@ async function commit(
     const track = { ...read.track, ...next };
     // A download that opened an old file keeps reading it to its end.
     const keys = [...keysOf(read.track), ...written];
-    await removeUnused(deps, update.siteId, keys, track);
+    await removeUnused(deps, keys, track);
     return { track, superseded: effect.superseded };
   }
   throw new Error(`track ${update.trackId} kept changing; update abandoned`);
@@ -182,7 +202,6 @@ async function storeOwn(
       `tracks/${update.trackId}/${format}.u${update.id}.${run}.${format}`;
     written.add(storageKey);
     await deps.storage.putFile(storageKey, file);
-    await deps.usage?.stored(update.siteId, storageKey, facts.bytes);
     own.set(format, {
       rendition: { ...facts, storageKey, updateId: update.id },
       tags,
@@ -248,7 +267,6 @@ async function retag(
       `tracks/${update.trackId}/${format}.u${update.id}-${tag}.${format}`;
     step.written.add(storageKey);
     await deps.storage.putFile(storageKey, file);
-    await deps.usage?.stored(update.siteId, storageKey, facts.bytes);
     return { ...facts, storageKey, ...(updateId ? { updateId } : {}) };
   } finally {
     await copy.release();
@@ -284,10 +302,12 @@ function keysOf(track: Track): string[] {
   return Object.values(track.renditions).map((r) => r.storageKey);
 }
 
-/** Removes the files of `keys` that `track` (if any) does not use. */
+/**
+ * Removes the files of `keys` that `track` (if any) does not use; the
+ * patch that dropped them from the track no longer counted them.
+ */
 async function removeUnused(
   deps: ApplyDeps,
-  siteId: number,
   keys: Iterable<string>,
   track: Track | undefined,
 ): Promise<void> {
@@ -296,7 +316,6 @@ async function removeUnused(
     if (used.has(key)) continue;
     try {
       await deps.storage.delete(key);
-      await deps.usage?.removed(siteId, key);
     } catch (err) {
       deps.logger.warn({ err, storageKey: key }, 'old rendition not removed');
     }

@@ -32,7 +32,18 @@ import {
 } from '../source-pairs';
 
 /** Errors after which the next upload would fail the same way. */
-const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
+const FATAL_CODES = new Set([
+  'unauthorized',
+  'job_closed',
+  'not_found',
+  'quota_exceeded',
+]);
+
+/** Said after a 507 `quota_exceeded`, which exits 6. */
+const QUOTA_FULL =
+  "the site's storage quota is full: nothing more is stored until " +
+  'tracks or uploads of the site are deleted, or the operator raises ' +
+  'INGEST_SITE_QUOTA';
 
 type Outcome =
   | { source: string } & UploadResult
@@ -145,6 +156,7 @@ for its file. Uploads run one at a time.`,
         );
       } else if ('error' in outcome) {
         out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
+        if (outcome.code === 'quota_exceeded') out.note(QUOTA_FULL);
         if (FATAL_CODES.has(outcome.code)) break;
       } else {
         // Same stem, another extension: the gateway made it a source of
@@ -185,6 +197,8 @@ for its file. Uploads run one at a time.`,
         (attached > 0 ? ` (${attached} as a source of another's upload)` : ''),
     );
     if (interrupted) return EXIT.interrupted;
+    const full = outcomes.some((o) => 'code' in o && o.code === 'quota_exceeded');
+    if (full) return EXIT.quotaExceeded;
     return failed > 0 || notSent > 0 ? EXIT.api : EXIT.ok;
   },
 };

@@ -5,21 +5,19 @@ import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { requireId } from '../http/params';
 import type { TrackIndexing } from '../tracks/track-indexing';
-import type { SiteQuota } from '../uploads/site-quota';
 
 export interface TrackDeleteDeps extends EndpointDeps {
   store: StateStore;
   storage: Storage;
   indexing: TrackIndexing;
-  /** Counts the bytes the deleted renditions held no longer. */
-  quota?: SiteQuota;
 }
 
 /**
  * `/api/tracks/delete` (beyond SourceAudio): removes a published track's
  * renditions, then its record and its search entries in one step.
  * Answers `{result:'success', track_id, formats}`. Files go first, so a
- * call cut short leaves a track that a repeated call can still delete.
+ * call cut short leaves a track that a repeated call can still delete;
+ * the site's stored bytes (INGEST_SITE_QUOTA) go with the record.
  */
 export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
   return endpoint(deps, async ({ site, params, log }) => {
@@ -30,7 +28,6 @@ export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
     const formats = Object.keys(track.renditions);
     for (const rendition of Object.values(track.renditions)) {
       await deps.storage.delete(rendition.storageKey);
-      await deps.quota?.removed(site.id, rendition.storageKey);
     }
     if (!(await deps.indexing.deleter.delete(site.id, trackId))) {
       // Another call deleted it meanwhile.

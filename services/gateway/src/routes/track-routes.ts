@@ -2,7 +2,6 @@ import { Router } from 'express';
 import { ApiError } from '@ingest/core';
 import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
-import type { SiteQuota } from '../uploads/site-quota';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint } from '../http/endpoint';
 import { requireId } from '../http/params';
@@ -19,8 +18,6 @@ export interface TrackRouteDeps extends DownloadDeps {
   storage: Storage;
   publicUrl: string;
   indexing: TrackIndexing;
-  /** Counts the bytes deleted tracks held no longer. */
-  quota?: SiteQuota;
 }
 
 /** `/api/tracks/*`: published tracks and their files. */

@@ -4,7 +4,8 @@ import type { SiteUsage } from '@ingest/state';
 /**
  * INGEST_SITE_QUOTA at the gateway: counts the sources a site stores and
  * removes, and refuses an upload from a site that holds its quota. The
- * transcoder holds renditions to what is left (transcode-processor.ts).
+ * transcoder holds renditions to what is left (transcode-processor.ts);
+ * renditions are counted by the steps that record them in a track.
  */
 export class SiteQuota {
   constructor(
@@ -29,10 +30,6 @@ export class SiteQuota {
 
   stored(siteId: number, storageKey: string, bytes: number): Promise<void> {
     return this.usage.stored(siteId, storageKey, bytes);
-  }
-
-  removed(siteId: number, storageKey: string): Promise<void> {
-    return this.usage.removed(siteId, storageKey);
   }
 
   /** A removed source, whose key names its site (UploadService.receive). */
