@@ -58,6 +58,16 @@ export const keys = {
   /** The give-ups one digest email lists, kept across its retries. */
   contactDigest: (siteId: number, toHash: string, digestId: string) =>
     `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:digest:${digestId}`,
+  /** The id of the digest the held give-ups are waiting for. */
+  contactBatch: (siteId: number, toHash: string) =>
+    `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:batch`,
+  /**
+   * Every digest not yet sent, as `<site id>:<address hash>:<digest id>`:
+   * when its email job is to be made again should it be gone (a sorted
+   * set), and the address it goes to (a hash).
+   */
+  contactDue: () => `${KEY_PREFIX}:contact:due`,
+  contactDueTo: () => `${KEY_PREFIX}:contact:due:to`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
   /** Search: what one track is indexed under, for its removal. */

@@ -32,6 +32,7 @@ import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
 import { ContactNotices } from './contact-notices';
+import { DigestSweep } from './digest-sweep';
 import { createEmailProcessor } from './email-processor';
 import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
@@ -104,7 +105,7 @@ export async function startNotifier(
   // Deliveries still running near the shutdown deadline go back to the
   // queue, as transcodes do, instead of holding the exit.
   const handBack = new RunHandBack();
-  const workers = openWorkers({
+  const { workers, sweep } = openWorkers({
     config,
     logger,
     registry,
@@ -133,6 +134,7 @@ export async function startNotifier(
   });
   const steps = closeSteps(config, logger, {
     workers,
+    sweep,
     handBack,
     queues,
     sender,
@@ -158,6 +160,7 @@ export async function startNotifier(
       logger.error({ queue: worker.name, err: err.message }, 'worker stopped');
     });
   }
+  sweep.start();
   outage.watchAnswers(redis);
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
@@ -187,7 +190,10 @@ interface WorkerDeps {
  * gateway runs the autopublish timers (it owns publishing) and the
  * inbound imports (they are uploads).
  */
-function openWorkers(deps: WorkerDeps): Worker[] {
+function openWorkers(deps: WorkerDeps): {
+  workers: Worker[];
+  sweep: DigestSweep;
+} {
   const { config, logger, connection, handBack } = deps;
   const { signal } = handBack;
   const store = new StateStore(deps.redis);
@@ -256,11 +262,13 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     const attempt = job ? job.attemptsMade : undefined;
     logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
   });
-  return workers;
+  return { workers, sweep: new DigestSweep(notices, logger) };
 }
 
 interface Running {
   workers: Worker[];
+  /** Makes lost digest jobs again (see ContactNotices.sweep). */
+  sweep: DigestSweep;
   handBack: RunHandBack;
   queues: DeliveryQueues;
   sender: MailSender;
@@ -288,6 +296,7 @@ function closeSteps(
         return closeWorkers(config, logger, running);
       },
     },
+    { name: 'digest sweep', run: () => running.sweep.close() },
     {
       name: 'queues',
       run: () => Promise.all([queues.webhook.close(), queues.email.close()]),
