@@ -68,6 +68,11 @@ export const keys = {
    */
   contactDue: () => `${KEY_PREFIX}:contact:due`,
   contactDueTo: () => `${KEY_PREFIX}:contact:due:to`,
+  /**
+   * When a site's job-completion emails go out (email-pace.ts): each
+   * email job's id, scored by the time it may be sent.
+   */
+  emailPace: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:email-pace`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
   /** Search: what one track is indexed under, for its removal. */

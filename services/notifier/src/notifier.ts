@@ -33,6 +33,7 @@ import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
 import { ContactNotices } from './contact-notices';
 import { DigestSweep } from './digest-sweep';
+import { EmailPace } from './email-pace';
 import { createEmailProcessor } from './email-processor';
 import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
@@ -52,6 +53,11 @@ export interface NotifierDeps {
    * ms (see ContactNotices); CONTACT_WINDOW_MS by default.
    */
   contactWindowMs?: number;
+  /**
+   * The span INGEST_EMAILS_PER_SITE_HOUR counts in, ms (see EmailPace);
+   * an hour by default.
+   */
+  emailPaceWindowMs?: number;
 }
 
 export interface RunningNotifier {
@@ -116,6 +122,7 @@ export async function startNotifier(
     sender,
     post: deps.post ?? safeRequest,
     contactWindowMs: deps.contactWindowMs,
+    emailPaceWindowMs: deps.emailPaceWindowMs,
   });
 
   let draining = false;
@@ -183,6 +190,7 @@ interface WorkerDeps {
   sender: MailSender;
   post: WebhookPost;
   contactWindowMs?: number;
+  emailPaceWindowMs?: number;
 }
 
 /**
@@ -197,7 +205,12 @@ function openWorkers(deps: WorkerDeps): {
   const { config, logger, connection, handBack } = deps;
   const { signal } = handBack;
   const store = new StateStore(deps.redis);
-  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email);
+  const pace = new EmailPace(
+    deps.redis,
+    config.emailsPerSiteHour,
+    deps.emailPaceWindowMs,
+  );
+  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email, pace);
   const recorder = new DeliveryRecorder(
     store,
     createNotifierMetrics(deps.registry),
