@@ -73,6 +73,9 @@ export const keys = {
    * email job's id, scored by the time it may be sent.
    */
   emailPace: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:email-pace`,
+  /** A site's webhook slots in use across notifiers, as leases. */
+  webhookLeases: (siteId: number) =>
+    `${KEY_PREFIX}:site:${siteId}:webhook-slots`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
   /** Search: what one track is indexed under, for its removal. */

@@ -38,6 +38,8 @@ import { createEmailProcessor } from './email-processor';
 import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
 import { createNotifierMetrics } from './notifier-metrics';
+import { leaseMsFor, SiteLeases } from './site-leases';
+import { WEBHOOK_SLOTS_SITE_MOST } from './site-slots';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
 
 /** Parts a test or an embedding process may supply itself. */
@@ -232,6 +234,11 @@ function openWorkers(deps: WorkerDeps): {
     timeoutMs: config.webhookTimeoutMs,
     allowPrivateUrls: config.allowPrivateUrls,
     signal,
+    leases: new SiteLeases(
+      deps.redis,
+      WEBHOOK_SLOTS_SITE_MOST,
+      leaseMsFor(config.webhookTimeoutMs),
+    ),
   });
   const emailProcessor = createEmailProcessor({
     store,
