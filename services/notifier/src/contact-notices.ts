@@ -190,11 +190,11 @@ export class ContactNotices {
   }
 
   /**
-   * Makes again the email job of each digest due by now (a repeat adds
-   * nothing while the job is kept), so that held give-ups are told even
-   * when their digest's job was lost: removed, or never added because
-   * the notifier died between holding and adding. Answers how many
-   * digests it looked at.
+   * Sees that each digest due by now has its email job to run, so that
+   * held give-ups are told even when that job was lost (removed, or
+   * never added because the notifier died between holding and adding)
+   * or failed before it was through (a digest that was sent or gave up
+   * is no longer due). Answers how many digests it looked at.
    */
   async sweep(): Promise<number> {
     const found = (await this.redis.eval(
@@ -205,6 +205,7 @@ export class ContactNotices {
       this.windowMs,
       SWEEP_BATCH,
     )) as string[];
+    let failure: unknown;
     for (let i = 0; i < found.length; i += 2) {
       const [site, toHash, digestId] = found[i].split(':');
       const siteId = Number(site);
@@ -217,8 +218,13 @@ export class ContactNotices {
         )) ??
         (await this.redis.srandmember(keys.contactHeld(siteId, toHash)));
       if (!to || !jobId) continue;
-      await this.jobs.email(digestJob(siteId, to, digestId, Number(jobId)));
+      // A failure with one (another notifier retrying the same job)
+      // holds up none of the others; it is told once all were seen.
+      await this.jobs
+        .ensureEmail(digestJob(siteId, to, digestId, Number(jobId)))
+        .catch((err: unknown) => (failure ??= err));
     }
+    if (failure) throw failure;
     return found.length / 2;
   }
 }
@@ -242,7 +248,7 @@ function digestIdOf(eventId: string): string {
   return eventId.replace(/^digest-/, '');
 }
 
-/** Addresses never show in Redis keys. */
-function hashOf(to: string): string {
+/** Addresses never show in Redis keys: a hash of each does. */
+export function hashOf(to: string): string {
   return createHash('sha256').update(to.toLowerCase()).digest('hex').slice(0, 16);
 }

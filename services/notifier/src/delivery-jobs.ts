@@ -33,6 +33,23 @@ export class DeliveryJobs {
   }
 
   /**
+   * Sees that an email job is there to run: added when gone, retried
+   * from its first attempt when it failed; left alone while it waits or
+   * runs, or once it completed.
+   */
+  async ensureEmail(data: QueuePayloads['email']): Promise<void> {
+    const id = jobIds.email(data.eventId, data.reason, data.to);
+    const job = await this.emails.getJob(id);
+    if (!job) return this.email(data);
+    if (await job.isFailed()) {
+      await job.retry('failed', {
+        resetAttemptsMade: true,
+        resetAttemptsStarted: true,
+      });
+    }
+  }
+
+  /**
    * Adds an email of a site's job to an address the client chose, sent
    * when the site's pace lets it (EmailPace): later, never dropped.
    */

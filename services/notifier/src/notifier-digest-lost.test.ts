@@ -1,11 +1,13 @@
 /**
  * Held give-ups are told even when the digest that was to list them
- * loses its email job, or the job it was filed under: nothing held
- * waits for a next give-up, nothing is told twice.
+ * loses its email job, or the job it was filed under, or fails before
+ * it was through: nothing held waits for a next give-up, nothing is
+ * told twice.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { keys } from '@ingest/state';
+import { hashOf } from './contact-notices';
 import {
   deadReceiverJobs,
   deliveryGround,
@@ -83,5 +85,26 @@ test('a digest whose first job is gone is sent, naming it', async () => {
   // The kept job's log shows the email; none is made for the gone one.
   assert.deepEqual((await toldRows(ground, kept[0])).map((row) => row.ok), [true]);
   assert.deepEqual(await emailRows(ground, gone), []);
+  await nothingMore(contact, 2);
+});
+
+test('a digest whose job failed before it was through runs again', async () => {
+  const contact = 'failed@example.com';
+  const inbox = () => ground.smtp.to(contact);
+  const { siteId, ids } = await deadReceiverJobs(ground, 2, { contact });
+  await waitFor(() => inbox().length > 0);
+
+  // Redis answers each of its runs with an error (a value of the wrong
+  // type where the digest keeps its list) until its attempts run out.
+  const digest = await waitingDigest();
+  const list = keys.contactDigest(siteId, hashOf(contact), digest.data.eventId);
+  await ground.ground.redis.set(list, 'not a set');
+  await waitFor(() => digest.isFailed(), WINDOW_MS * 3);
+  await ground.ground.redis.del(list);
+
+  const [first, told] = await waitFor(() => inbox().length > 1 && inbox(), WINDOW_MS * 4);
+  const held = ids.find((id) => first.subject !== `Job ${id}: webhook delivery failed`);
+  assert.equal(told.subject, 'Webhook delivery failed for 1 job');
+  assert.match(told.text ?? '', new RegExp(`^Job ${held} "main": `, 'm'));
   await nothingMore(contact, 2);
 });
