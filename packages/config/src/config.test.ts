@@ -25,6 +25,10 @@ test('the rest of SPEC §6 and §2 defaults', () => {
   // Autopublish: 10 minutes idle or 1000 uploads, whichever is first.
   assert.equal(config.autopublishIdleMs, 10 * 60_000);
   assert.equal(config.autopublishMaxUploads, 1000);
+  // A site's job-completion emails: 100 an hour, the rest wait.
+  assert.equal(config.emailsPerSiteHour, 100);
+  assert.equal(loadConfig({ INGEST_EMAILS_PER_SITE_HOUR: '5' }).emailsPerSiteHour, 5);
+  assert.throws(() => loadConfig({ INGEST_EMAILS_PER_SITE_HOUR: '0' }), ConfigError);
   // Webhook retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about a day).
   const hour = 3_600_000;
   assert.deepEqual(config.webhookScheduleMs, [

@@ -141,6 +141,7 @@ const schema = z.object({
   ]),
   INGEST_WEBHOOK_TIMEOUT: duration.default(15_000),
   INGEST_EMAIL_SCHEDULE: schedule.default([30_000, 300_000, 1_800_000]),
+  INGEST_EMAILS_PER_SITE_HOUR: positive.default(100),
   INGEST_AUTOPUBLISH_IDLE: duration.default(10 * 60_000),
   INGEST_AUTOPUBLISH_MAX_UPLOADS: positive.default(1000),
   INGEST_SHUTDOWN_TIMEOUT: duration.default(30_000),
@@ -219,6 +220,11 @@ export interface Config {
   webhookScheduleMs: number[];
   webhookTimeoutMs: number;
   emailScheduleMs: number[];
+  /**
+   * Job-completion emails (to `oncomplete` and createJob addresses) one
+   * site sends in any hour; more wait their turn, none is dropped.
+   */
+  emailsPerSiteHour: number;
   autopublishIdleMs: number;
   autopublishMaxUploads: number;
   shutdownTimeoutMs: number;
@@ -295,6 +301,7 @@ export function loadConfig(
     webhookScheduleMs: raw.INGEST_WEBHOOK_SCHEDULE,
     webhookTimeoutMs: raw.INGEST_WEBHOOK_TIMEOUT,
     emailScheduleMs: raw.INGEST_EMAIL_SCHEDULE,
+    emailsPerSiteHour: raw.INGEST_EMAILS_PER_SITE_HOUR,
     autopublishIdleMs: raw.INGEST_AUTOPUBLISH_IDLE,
     autopublishMaxUploads: raw.INGEST_AUTOPUBLISH_MAX_UPLOADS,
     shutdownTimeoutMs: raw.INGEST_SHUTDOWN_TIMEOUT,

@@ -46,6 +46,11 @@ export interface QueuePayloads {
     to: string;
     reason: EmailReason;
     requestId?: string;
+    /**
+     * The site a `webhook-digest` tells of: its first job may be gone.
+     * Digests added before it was set name none; `jobId`'s site then.
+     */
+    siteId?: number;
   };
   /** Add a published track to the search index, or take it out. */
   index: { trackId: number; op: 'add' | 'remove' };

@@ -66,6 +66,24 @@ export const keys = {
   /** The give-ups one digest email lists, kept across its retries. */
   contactDigest: (siteId: number, toHash: string, digestId: string) =>
     `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:digest:${digestId}`,
+  /** The id of the digest the held give-ups are waiting for. */
+  contactBatch: (siteId: number, toHash: string) =>
+    `${KEY_PREFIX}:site:${siteId}:contact:${toHash}:batch`,
+  /**
+   * Every digest not yet sent, as `<site id>:<address hash>:<digest id>`:
+   * when its email job is to be made again should it be gone (a sorted
+   * set), and the address it goes to (a hash).
+   */
+  contactDue: () => `${KEY_PREFIX}:contact:due`,
+  contactDueTo: () => `${KEY_PREFIX}:contact:due:to`,
+  /**
+   * When a site's job-completion emails go out (email-pace.ts): each
+   * email job's id, scored by the time it may be sent.
+   */
+  emailPace: (siteId: number) => `${KEY_PREFIX}:site:${siteId}:email-pace`,
+  /** A site's webhook slots in use across notifiers, as leases. */
+  webhookLeases: (siteId: number) =>
+    `${KEY_PREFIX}:site:${siteId}:webhook-slots`,
   /** Search: the site's token → track ids sets, vocabulary and all ids. */
   searchSite: (siteId: number) => `${KEY_PREFIX}:search:${siteId}`,
   /** Search: what one track is indexed under, for its removal. */

@@ -69,7 +69,8 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
           requestId,
         });
       } else {
-        await deps.jobs.email({
+        // The client chose the address: paced per site (EmailPace).
+        await deps.jobs.pacedEmail(owner.siteId, {
           jobId,
           eventId,
           to: delivery.to,

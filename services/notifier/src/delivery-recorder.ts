@@ -16,8 +16,11 @@ export interface AttemptRecord {
   error?: string;
   /** The request id the job's delivery came with, for the log line. */
   requestId?: string;
-  /** More jobs whose logs get the same row (a digest email lists them). */
-  alsoFor?: number[];
+  /**
+   * The jobs whose logs get the row, when not `jobId` alone: those a
+   * digest email lists and that still exist.
+   */
+  logTo?: number[];
 }
 
 /**
@@ -43,8 +46,7 @@ export class DeliveryRecorder {
       status: entry.status,
       error: entry.error,
     };
-    await this.store.deliveries.record(entry.jobId, attempt);
-    for (const jobId of entry.alsoFor ?? []) {
+    for (const jobId of entry.logTo ?? [entry.jobId]) {
       await this.store.deliveries.record(jobId, attempt);
     }
 

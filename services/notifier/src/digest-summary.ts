@@ -16,8 +16,10 @@ export interface DigestEntry {
 export interface DigestInput {
   /** Every job the digest is about, by id. */
   jobIds: number[];
-  /** The first DIGEST_DETAILED of them, described. */
+  /** The first DIGEST_DETAILED of those that still exist, described. */
   entries: DigestEntry[];
+  /** Those that no longer exist (removed from Redis since they gave up). */
+  gone: number[];
   /** The site's window between two such emails, ms. */
   windowMs: number;
 }
@@ -25,11 +27,14 @@ export interface DigestInput {
 /** Reads what a digest tells of each job from the delivery logs. */
 export async function digestInput(
   store: StateStore,
-  jobIds: number[],
+  held: { jobIds: number[]; gone: number[] },
   windowMs: number,
 ): Promise<DigestInput> {
+  const { jobIds, gone } = held;
   const entries: DigestEntry[] = [];
-  for (const jobId of jobIds.slice(0, DIGEST_DETAILED)) {
+  const goneIds = new Set(gone);
+  const present = jobIds.filter((id) => !goneIds.has(id));
+  for (const jobId of present.slice(0, DIGEST_DETAILED)) {
     const job = await store.jobById(jobId);
     const attempts = (await store.deliveries.list(jobId)).filter(
       (d) => d.channel === 'webhook',
@@ -44,7 +49,7 @@ export async function digestInput(
         last?.error ?? (last?.status ? `HTTP ${last.status}` : 'unknown'),
     });
   }
-  return { jobIds, entries, windowMs };
+  return { jobIds, entries, gone, windowMs };
 }
 
 /**
@@ -72,9 +77,20 @@ export function renderDigest(input: DigestInput): Summary {
       );
     }),
   ];
-  const rest = input.jobIds.slice(input.entries.length);
+  const gone = new Set(input.gone);
+  const rest = input.jobIds
+    .filter((id) => !gone.has(id))
+    .slice(input.entries.length);
   if (rest.length > 0) {
     blocks.push([`And ${rest.length} more: jobs ${rest.join(', ')}.`]);
+  }
+  if (input.gone.length > 0) {
+    const [some, exist] =
+      input.gone.length === 1 ? ['job', 'exists'] : ['jobs', 'exist'];
+    blocks.push([
+      `And ${input.gone.length} ${some} that no longer ${exist}: ` +
+        `${some} ${input.gone.join(', ')}.`,
+    ]);
   }
   blocks.push(["Each job's delivery log (checkJob) lists every attempt."]);
 

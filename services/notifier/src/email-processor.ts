@@ -2,7 +2,7 @@ import type { TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import { UnrecoverableError } from 'bullmq';
 import { isSingleAddress, maskAddress } from '@ingest/core';
-import type { ContactNotices } from './contact-notices';
+import type { ContactNotices, HeldGiveUps } from './contact-notices';
 import type { DeliveryRecorder } from './delivery-recorder';
 import { digestInput, renderDigest, spanText } from './digest-summary';
 import { renderSummary, type Summary, type SummaryInput } from './email-summary';
@@ -60,7 +60,10 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
 
     const digest = await digestOf(deps, job.data);
     // Nothing held: the digest's give-ups were told already.
-    if (digest?.jobIds.length === 0) return;
+    if (digest?.jobIds.length === 0) {
+      await deps.notices.done(digest.siteId, job.data);
+      return;
+    }
     const summary =
       digest?.summary ??
       renderSummary(await summaryInput(deps, job.data));
@@ -89,7 +92,8 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
       durationMs: performance.now() - started,
       outcome,
       error,
-      alsoFor: digest?.jobIds.filter((id) => id !== jobId),
+      // A digest's row goes to each job it lists that still exists.
+      logTo: digest && digest.jobIds.filter((id) => !digest.gone.includes(id)),
     });
     if (digest && outcome !== 'retry') {
       await deps.notices.done(digest.siteId, job.data);
@@ -99,18 +103,27 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
   };
 }
 
-/** A digest's jobs and its text; undefined for any other email. */
+interface Digest extends HeldGiveUps {
+  siteId: number;
+  summary: Summary;
+}
+
+/**
+ * A digest's jobs and its text; undefined for any other email. It lists
+ * what it can: a job gone since it gave up is named by its id.
+ */
 async function digestOf(
   deps: EmailProcessorDeps,
   data: TypedJob<'email'>['data'],
-): Promise<{ siteId: number; jobIds: number[]; summary: Summary } | undefined> {
+): Promise<Digest | undefined> {
   if (data.reason !== 'webhook-digest') return undefined;
-  const first = await deps.store.jobById(data.jobId);
-  if (!first) throw new UnrecoverableError('job missing');
-  const jobIds = await deps.notices.held(first.siteId, data);
+  // Digests added before the site was named in them: their first job's.
+  const siteId = data.siteId ?? (await deps.store.jobById(data.jobId))?.siteId;
+  if (siteId === undefined) throw new UnrecoverableError('site unknown');
+  const held = await deps.notices.held(siteId, data);
   const windowMs = deps.notices.windowMs;
-  const input = await digestInput(deps.store, jobIds, windowMs);
-  return { siteId: first.siteId, jobIds, summary: renderDigest(input) };
+  const input = await digestInput(deps.store, held, windowMs);
+  return { siteId, ...held, summary: renderDigest(input) };
 }
 
 async function summaryInput(

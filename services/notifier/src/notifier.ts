@@ -32,10 +32,14 @@ import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
 import { DeliveryRecorder } from './delivery-recorder';
 import { ContactNotices } from './contact-notices';
+import { DigestSweep } from './digest-sweep';
+import { EmailPace } from './email-pace';
 import { createEmailProcessor } from './email-processor';
 import { createIndexProcessor } from './index-processor';
 import { createMailSender, type MailSender } from './mail-sender';
 import { createNotifierMetrics } from './notifier-metrics';
+import { leaseMsFor, SiteLeases } from './site-leases';
+import { WEBHOOK_SLOTS_SITE_MOST } from './site-slots';
 import { createWebhookProcessor, type WebhookPost } from './webhook-processor';
 
 /** Parts a test or an embedding process may supply itself. */
@@ -51,6 +55,11 @@ export interface NotifierDeps {
    * ms (see ContactNotices); CONTACT_WINDOW_MS by default.
    */
   contactWindowMs?: number;
+  /**
+   * The span INGEST_EMAILS_PER_SITE_HOUR counts in, ms (see EmailPace);
+   * an hour by default.
+   */
+  emailPaceWindowMs?: number;
 }
 
 export interface RunningNotifier {
@@ -104,7 +113,7 @@ export async function startNotifier(
   // Deliveries still running near the shutdown deadline go back to the
   // queue, as transcodes do, instead of holding the exit.
   const handBack = new RunHandBack();
-  const workers = openWorkers({
+  const { workers, sweep } = openWorkers({
     config,
     logger,
     registry,
@@ -115,6 +124,7 @@ export async function startNotifier(
     sender,
     post: deps.post ?? safeRequest,
     contactWindowMs: deps.contactWindowMs,
+    emailPaceWindowMs: deps.emailPaceWindowMs,
   });
 
   let draining = false;
@@ -133,6 +143,7 @@ export async function startNotifier(
   });
   const steps = closeSteps(config, logger, {
     workers,
+    sweep,
     handBack,
     queues,
     sender,
@@ -158,6 +169,7 @@ export async function startNotifier(
       logger.error({ queue: worker.name, err: err.message }, 'worker stopped');
     });
   }
+  sweep.start();
   outage.watchAnswers(redis);
   logger.info({ port }, 'notifier started');
   return { port, steps, close };
@@ -180,6 +192,7 @@ interface WorkerDeps {
   sender: MailSender;
   post: WebhookPost;
   contactWindowMs?: number;
+  emailPaceWindowMs?: number;
 }
 
 /**
@@ -187,11 +200,19 @@ interface WorkerDeps {
  * gateway runs the autopublish timers (it owns publishing) and the
  * inbound imports (they are uploads).
  */
-function openWorkers(deps: WorkerDeps): Worker[] {
+function openWorkers(deps: WorkerDeps): {
+  workers: Worker[];
+  sweep: DigestSweep;
+} {
   const { config, logger, connection, handBack } = deps;
   const { signal } = handBack;
   const store = new StateStore(deps.redis);
-  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email);
+  const pace = new EmailPace(
+    deps.redis,
+    config.emailsPerSiteHour,
+    deps.emailPaceWindowMs,
+  );
+  const jobs = new DeliveryJobs(deps.queues.webhook, deps.queues.email, pace);
   const recorder = new DeliveryRecorder(
     store,
     createNotifierMetrics(deps.registry),
@@ -213,6 +234,11 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     timeoutMs: config.webhookTimeoutMs,
     allowPrivateUrls: config.allowPrivateUrls,
     signal,
+    leases: new SiteLeases(
+      deps.redis,
+      WEBHOOK_SLOTS_SITE_MOST,
+      leaseMsFor(config.webhookTimeoutMs),
+    ),
   });
   const emailProcessor = createEmailProcessor({
     store,
@@ -256,11 +282,13 @@ function openWorkers(deps: WorkerDeps): Worker[] {
     const attempt = job ? job.attemptsMade : undefined;
     logger.warn({ ...fields, attempt, err: err.message }, 'completion failed');
   });
-  return workers;
+  return { workers, sweep: new DigestSweep(notices, logger) };
 }
 
 interface Running {
   workers: Worker[];
+  /** Makes lost digest jobs again (see ContactNotices.sweep). */
+  sweep: DigestSweep;
   handBack: RunHandBack;
   queues: DeliveryQueues;
   sender: MailSender;
@@ -288,6 +316,7 @@ function closeSteps(
         return closeWorkers(config, logger, running);
       },
     },
+    { name: 'digest sweep', run: () => running.sweep.close() },
     {
       name: 'queues',
       run: () => Promise.all([queues.webhook.close(), queues.email.close()]),

@@ -12,7 +12,17 @@ export const WEBHOOK_SLOTS_PER_SITE = 4;
 /** The webhook deliveries one notifier runs at once. */
 const WEBHOOK_SLOTS = QUEUE_POLICIES.webhook.concurrency as number;
 
-/** Counts the webhook deliveries in flight, per site, in this process. */
+/**
+ * The most slots a site holds: in one notifier, all but the share kept
+ * for the others; across notifiers the same (see SiteLeases).
+ */
+export const WEBHOOK_SLOTS_SITE_MOST = WEBHOOK_SLOTS - WEBHOOK_SLOTS_PER_SITE;
+
+/**
+ * Counts the webhook deliveries in flight, per site, in this process:
+ * each notifier keeps its share of slots for the other sites. What a
+ * site holds across notifiers is counted in Redis (SiteLeases).
+ */
 export class SiteSlots {
   private readonly held = new Map<number, number>();
   private total = 0;

@@ -7,6 +7,7 @@ import type { DeliveryRecorder } from './delivery-recorder';
 import { isSingleAddress } from '@ingest/core';
 import type { Outcome } from './notifier-metrics';
 import { retryAfterMs } from './retry-after';
+import type { SiteLeases } from './site-leases';
 import { SiteSlots } from './site-slots';
 import { signWebhook } from './webhook-signer';
 
@@ -46,6 +47,8 @@ export interface WebhookProcessorDeps {
   logger?: { warn(fields: object, message: string): void };
   /** The webhook slots in use, by site; default: a SiteSlots of its own. */
   slots?: SiteSlots;
+  /** The same across notifiers; none: each notifier counts its own. */
+  leases?: SiteLeases;
   now?: () => Date;
 }
 
@@ -86,11 +89,10 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
 
     // A site past its share of the slots, with none to spare, gets this
     // one later, no attempt counted: its slow receiver holds up itself,
-    // not the other sites (see SiteSlots).
-    const slotted = token !== undefined && slots.take(site.id);
-    if (token !== undefined && !slotted) {
-      return putOff(job, token, deps);
-    }
+    // not the other sites (see SiteSlots, SiteLeases).
+    const slot =
+      token === undefined ? undefined : await takeSlot(deps, slots, site.id);
+    if (token !== undefined && !slot) return putOff(job, token, deps);
 
     const startedAt = now();
     const started = performance.now();
@@ -106,7 +108,10 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         }),
       });
     } finally {
-      if (slotted) slots.release(site.id);
+      if (slot) {
+        slots.release(site.id);
+        if (slot.lease) await deps.leases?.release(site.id, slot.lease);
+      }
     }
     const durationMs = performance.now() - started;
 
@@ -147,6 +152,30 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
     }
     throw new UnrecoverableError(reason);
   };
+}
+
+/**
+ * Takes a slot of the site in this notifier and, with `leases`, one
+ * across notifiers; undefined when either has none for it. Should Redis
+ * refuse the lease, this notifier's count is the limit this time.
+ */
+async function takeSlot(
+  deps: WebhookProcessorDeps,
+  slots: SiteSlots,
+  siteId: number,
+): Promise<{ lease?: string } | undefined> {
+  if (!slots.take(siteId)) return undefined;
+  if (!deps.leases) return {};
+  try {
+    const lease = await deps.leases.take(siteId);
+    if (lease) return { lease };
+  } catch (err) {
+    const fields = { siteId, err: (err as Error).message };
+    deps.logger?.warn(fields, 'webhook slot lease failed; counted here only');
+    return {};
+  }
+  slots.release(siteId);
+  return undefined;
 }
 
 /**

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createRedis } from '@ingest/queue';
+import { RedisServer } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { EmailPace } from './email-pace';
+
+const WINDOW_MS = 60_000;
+let server: RedisServer;
+let redis: Redis;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = createRedis(server.url, 'command');
+});
+
+after(async () => {
+  redis?.disconnect();
+  await server?.close();
+});
+
+test('past the pace, emails wait a window each; none is refused', async () => {
+  const pace = new EmailPace(redis, 2, WINDOW_MS);
+  const delays: number[] = [];
+  for (const id of ['a', 'b', 'c', 'd', 'e']) {
+    delays.push(await pace.delayOf(1, id));
+  }
+  assert.deepEqual(delays.slice(0, 2), [0, 0]);
+  // The third and fourth a window after the first two, the fifth two.
+  for (const [i, windows] of [[2, 1], [3, 1], [4, 2]]) {
+    assert.ok(delays[i] > windows * WINDOW_MS - 5_000, `email ${i}: ${delays[i]}`);
+    assert.ok(delays[i] <= windows * WINDOW_MS, `email ${i}: ${delays[i]}`);
+  }
+
+  // Asked again (a completion run twice), an email keeps its turn.
+  const again = await pace.delayOf(1, 'c');
+  assert.ok(again <= delays[2] && again > WINDOW_MS - 5_000, `again: ${again}`);
+  // Another site has a pace of its own.
+  assert.equal(await pace.delayOf(2, 'a'), 0);
+});
