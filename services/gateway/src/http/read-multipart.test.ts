@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import { jsonAnswer, listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
 import type { BodyPace } from './body-pace';
 import { readParams, type FileHandler } from './read-params';
 
@@ -110,4 +111,45 @@ describe('multipart field text', () => {
     assert.equal(answer.status, 415, JSON.stringify(answer.body));
     assert.equal(answer.body.code, 'unsupported_media_type');
   });
+});
+
+test('the pace deadline covers the parts before and after the file together', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+  let fileEnded!: () => void;
+  const ended = new Promise<void>((resolve) => (fileEnded = resolve));
+  pace = { timeoutMs: 1_000, windowMs: 600_000, minBytes: 0 };
+  onFile = async (file) => {
+    file.resume();
+    await once(file, 'end');
+    fileEnded();
+  };
+  const started = new Promise<void>((resolve) => (onBody = resolve));
+  try {
+    const req = http.request(server.url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    });
+    const answer = jsonAnswer(req);
+    req.write(partBytes(['token', 'x']));
+    await started;
+    // Six tenths of the deadline before the file…
+    t.mock.timers.tick(600);
+    req.write(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +
+        `filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n` +
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n`,
+    );
+    await ended;
+    // …and six after it: past the deadline in all, not each time.
+    t.mock.timers.tick(600);
+    req.end(`late\r\n--${BOUNDARY}--\r\n`);
+    const { status, body } = await answer;
+    assert.equal(status, 408, JSON.stringify(body));
+    assert.equal(body.code, 'request_timeout');
+    assert.equal(body.error, 'the request body did not arrive within 1 s');
+  } finally {
+    pace = undefined;
+    onFile = undefined;
+    onBody = undefined;
+  }
 });

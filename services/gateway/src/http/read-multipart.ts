@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
-import { watchPace, type PaceWatch } from './body-pace';
+import { watchPace } from './body-pace';
 import { boundaryOf, SentParts, type SentPart } from './multipart-parts';
 import { FieldTexts } from './multipart-text';
 import { addPair, type Params } from './params';
@@ -63,11 +63,12 @@ export function readMultipart(
     const texts = new FieldTexts((name, value) => addPair(params, name, value));
 
     let failed = false;
-    let parsed = false;
     // Outside the file part, held to its own pace (the spool's, or
-    // INGEST_FETCH_TIMEOUT into storage), the form keeps a small body's:
-    // fields alone would otherwise trickle for INGEST_FETCH_TIMEOUT.
-    let watch: PaceWatch | undefined;
+    // INGEST_FETCH_TIMEOUT into storage), the form keeps a small body's,
+    // its deadline for all its other parts together: fields alone would
+    // otherwise trickle for INGEST_FETCH_TIMEOUT, or for a small body's
+    // deadline again after the file.
+    const watch = pace && watchPace('the request body', pace, (err) => fail(err));
     let fileWork: Promise<void> = Promise.resolve();
     let fileStream: Readable | undefined;
     let formEnded!: () => void;
@@ -93,17 +94,11 @@ export function readMultipart(
         reject(err);
       });
     };
-    const watchForm = () => {
-      watch?.stop();
-      const on = pace && !failed && !parsed;
-      watch = on ? watchPace('the request body', pace, fail) : undefined;
-    };
     req.on('data', (chunk: Buffer) => {
       watch?.add(chunk.length);
       // Before busboy sees the chunk: a part is read here first.
       if (!failed) sent.push(chunk);
     });
-    watchForm();
     // As a client gone mid-body (below), but the call may still answer.
     const letGo = () => {
       fileStream?.destroy(signal?.reason);
@@ -137,9 +132,8 @@ export function readMultipart(
         return;
       }
       const details = { filename: info.filename ?? '', mimeType: info.mimeType };
-      watch?.stop();
-      watch = undefined;
-      stream.once('end', watchForm);
+      watch?.pause();
+      stream.once('end', () => watch?.resume());
       fileStream = stream;
       fileWork = onFile(stream, details, params, fieldsRead).catch((err) => {
         stream.resume();
@@ -162,7 +156,6 @@ export function readMultipart(
     );
     parser.on('error', () => fail(bodyRefused('malformed multipart body')));
     parser.on('close', () => {
-      parsed = true;
       watch?.stop();
       try {
         texts.flush();
