@@ -149,6 +149,45 @@ describe('text that is not UTF-8', () => {
     assert.equal(answer.body.meta.Title, 'Café Noir');
     assert.equal(await title(), 'Café Noir');
   });
+
+  test('a multipart form is read in its charset; other bytes than UTF-8 are refused', async () => {
+    const boundary = 'odd-forms-charset';
+    const form = (...parts: Array<[string, Buffer | string]>) =>
+      Buffer.concat([
+        ...parts.map(([name, value]) =>
+          Buffer.concat([
+            Buffer.from(
+              `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`,
+            ),
+            Buffer.from(value),
+            Buffer.from('\r\n'),
+          ]),
+        ),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+    const post = (body: Buffer) =>
+      rawRequest(`${t.api('import/setMetadata')}?token=${t.token}`, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body,
+      });
+    const before = await title();
+
+    const latin1 = Buffer.from('Caf\xe9 Cr\xe8me', 'latin1');
+    const id = String(uploadId);
+    const refused = await post(form(['upload_id', id], ['meta[Title]', latin1]));
+    assertFailure(refused, 400, 'invalid_parameter');
+    assert.deepEqual(refused.body.parameters, ['meta[Title]']);
+    assert.equal(await title(), before);
+
+    // An HTML form on an ISO-8859-1 page with a hidden _charset_ input.
+    const named = await post(
+      form(['upload_id', id], ['meta[Title]', latin1], ['_charset_', 'ISO-8859-1']),
+    );
+    assert.equal(named.status, 200, JSON.stringify(named.body));
+    assert.equal(named.body.meta.Title, 'Caf\u00e9 Cr\u00e8me');
+    assert.equal(await title(), 'Caf\u00e9 Cr\u00e8me');
+  });
 });
 
 /** A job of its own, so a test's uploads meet no other test's bytes. */

@@ -136,6 +136,37 @@ test('a blank meta value on upload clears the field the tags would fill', async 
   assert.equal(uploaded.body.meta.Album, 'Given');
 });
 
+test('a JSON null meta value clears a field, on upload and setMetadata', async () => {
+  // A job of its own: the blank-value test above sent these bytes.
+  const job = await call('createJob', { name: 'null meta' });
+  const uploaded = await call('upload', {
+    url: `${fixture.files.url}/tagged.wav`,
+    job_id: job.body.job_id,
+    meta: { Title: null, Album: 'Given', Genre: 'Ambient' },
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+  assert.equal(uploaded.body.meta.Title, undefined);
+  assert.equal(uploaded.body.meta.Artist, 'Tag Artist');
+
+  const uploadId = uploaded.body.upload_id;
+  const nested = await call('setMetadata', {
+    upload_id: uploadId,
+    meta: { Artist: null, Mood: 'Calm' },
+  });
+  assert.equal(nested.status, 200, JSON.stringify(nested.body));
+  // A literal "meta[Name]" key with null: the same, not a key ignored.
+  const literal = await call('setMetadata', {
+    upload_id: uploadId,
+    'meta[Album]': null,
+  });
+  assert.equal(literal.status, 200, JSON.stringify(literal.body));
+  const { meta } = literal.body;
+  assert.equal(meta.Artist, undefined);
+  assert.equal(meta.Album, undefined);
+  assert.equal(meta.Genre, 'Ambient');
+  assert.equal(meta.Mood, 'Calm');
+});
+
 test('a track update refuses format with formats, and immediate with job_id', async () => {
   // The checks come before the track is looked up: no track is needed.
   const both = await call('upload', {

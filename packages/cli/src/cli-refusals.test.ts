@@ -12,8 +12,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IngestClient } from '@ingest/client';
-import { makeTone, tcpRelay, TestStack } from '@ingest/testkit';
+import type { IngestClient } from '@ingest/client';
+import { makeTone, tcpRelay, type TestStack } from '@ingest/testkit';
+import { startCliStack } from './testing/cli-stack';
 import { jsonOf, runIngest } from './testing/run-ingest';
 
 /** What `ingest` refuses, or reports as not done, against the real stack. */
@@ -42,10 +43,7 @@ describe('ingest says what it did not do', { timeout: 300_000 }, () => {
     await writeFile(path.join(dir, 'mixed', 'art', 'cover.jpg'), 'not a picture');
     await writeFile(path.join(dir, 'mixed', 'README'), 'no extension');
     await writeFile(path.join(dir, 'mixed', '.hidden.txt'), 'hidden: not counted');
-    stack = await TestStack.start();
-    const site = await stack.createSite();
-    env = { INGEST_URL: stack.gatewayUrl, INGEST_TOKEN: site.token };
-    client = new IngestClient({ url: stack.gatewayUrl, token: site.token });
+    ({ stack, env, client } = await startCliStack());
   });
 
   after(async () => {

@@ -23,6 +23,8 @@ export type LengthProbe = (
 
 export interface PairedSource {
   source: string;
+  /** An upload already in the job, that the others would join. */
+  upload_id?: number;
   /** Seconds, as the file's header says; null when not known. */
   duration_s: number | null;
   /** Why the length is not known. */
@@ -74,15 +76,23 @@ export async function pairProblems(
     const files = await lengthsOf(group, probe, signal);
     const [first, ...others] = files.map((f) => f.duration_s);
     const known = first !== null && others.every((d) => d !== null);
-    const apart = (d: number | null) =>
-      Math.abs(d! - first!) > Math.max(durationTolerance(first!), CLEAR_DIFFERENCE_S);
-    if (known && others.some(apart)) {
+    if (known && others.some((d) => lengthsApart(first, d!))) {
       problems.push({ problem: 'lengths_differ', files });
     } else if (!known && new Set(group.map(folderOf)).size > 1) {
       problems.push({ problem: 'lengths_unknown', files });
     }
   }
   return problems;
+}
+
+/**
+ * Two lengths (seconds, from headers) too far apart for one recording:
+ * past the gateway's check, and past what headers may be off by.
+ */
+export function lengthsApart(first: number, other: number): boolean {
+  return (
+    Math.abs(other - first) > Math.max(durationTolerance(first), CLEAR_DIFFERENCE_S)
+  );
 }
 
 /** One line for people per problem. */
@@ -120,7 +130,7 @@ async function lengthsOf(
   return files;
 }
 
-async function lengthOf(
+export async function lengthOf(
   item: UploadItem,
   probe: LengthProbe,
   signal?: AbortSignal,
@@ -148,12 +158,12 @@ export function headerLengths(): LengthProbe {
 }
 
 /** As the gateway matches names: lower case, without the extension. */
-function stemOf(name: string): string {
+export function stemOf(name: string): string {
   const ext = path.extname(name);
   return (ext ? name.slice(0, -ext.length) : name).toLowerCase();
 }
 
-function extOf(name: string): string {
+export function extOf(name: string): string {
   return path.extname(name).toLowerCase();
 }
 

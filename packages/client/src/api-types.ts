@@ -115,6 +115,10 @@ export interface ListedUpload {
   /** Why it errored, for programs (`truncated`, `no_audio`…). */
   error_code?: string;
   renditions?: Renditions;
+  /** The file name it was made from; a later source of that name joins it. */
+  file_name?: string;
+  /** Its first source's length as the file's header gives it, seconds. */
+  source_seconds?: number;
 }
 
 export interface JobListing {

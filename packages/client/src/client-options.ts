@@ -91,6 +91,11 @@ export interface WaitOptions extends CallOptions {
   timeoutMs?: number;
   /** Pause between polls, ms. Default 1000. */
   intervalMs?: number;
+  /**
+   * When given, the pause doubles after each poll that finds the job
+   * not complete, up to this many ms (backoff). Default: no growth.
+   */
+  maxIntervalMs?: number;
   /** Told every answer of checkJob, the last one included. */
   onProgress?: (progress: JobProgress) => void;
 }

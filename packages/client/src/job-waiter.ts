@@ -18,7 +18,8 @@ export async function pollUntilComplete(
   options: WaitOptions,
 ): Promise<JobProgress> {
   const timeoutMs = timerMs('timeoutMs', options.timeoutMs, 600_000);
-  const intervalMs = timerMs('intervalMs', options.intervalMs, 1000);
+  let intervalMs = timerMs('intervalMs', options.intervalMs, 1000);
+  const maxIntervalMs = timerMs('maxIntervalMs', options.maxIntervalMs, intervalMs);
   const expiry = new AbortController();
   const timer = setTimeout(() => expiry.abort(), timeoutMs);
   const signal = options.signal
@@ -43,12 +44,18 @@ export async function pollUntilComplete(
       await sleep(intervalMs, undefined, { signal }).catch((err) => {
         if (!expired()) throw err;
       });
+      intervalMs = nextPauseMs(intervalMs, maxIntervalMs);
       if (expired()) break;
     }
   } finally {
     clearTimeout(timer);
   }
   throw new JobTimeoutError(jobId, timeoutMs, last, lastError);
+}
+
+/** The pause after one of `pauseMs`: twice as long, up to `maxMs`. */
+export function nextPauseMs(pauseMs: number, maxMs: number): number {
+  return Math.min(pauseMs * 2, Math.max(pauseMs, maxMs));
 }
 
 /** A failure that a later poll may not meet: the gateway away or busy. */

@@ -8,6 +8,7 @@ import {
 import type { Command, CommandContext } from '../command';
 import { CliUsageError, EXIT } from '../exit-codes';
 import { existingAt } from '../existing-file';
+import { checkNoWaitOptions, waitUntilPublished } from './download-wait';
 import { FileNames, stemOf } from '../file-names';
 import { formatsOption, optionalText, requiredId } from '../option-readers';
 
@@ -25,6 +26,7 @@ export const downloadCommand: Command = {
   name: 'download',
   summary: "download every rendition of a job's published tracks",
   usage: `ingest download --job ID --out DIR [--formats LIST] [--overwrite]
+                [--wait [--timeout SECS] [--interval MS]]
 
   --job ID         the job whose tracks to download
   --out DIR        where files go (made if missing, and removed again
@@ -33,18 +35,27 @@ export const downloadCommand: Command = {
   --overwrite      replace a file of the same name that differs (a
                    folder, link, pipe, socket or device of that name is
                    never replaced)
+  --wait           first wait until the job is published and complete
+                   (polls checkJob, from --interval up to 15 s apart)
+  --timeout SECS   with --wait: stop waiting after this long (default
+                   1800), save what is published, exit 4
+  --interval MS    with --wait: first pause between polls (default 1000)
 
 Files are named after each track's Filename (its id when that is taken)
 and checked against the sha256 the API reports. A file already there
 with that sha256 is kept; one that differs is left alone and named, and
 the run exits 1 (unless --overwrite). Renditions a track lacks are
 listed on stderr; when nothing at all is saved, it exits 1. A job still
-publishing exits 5: what is published so far is saved, more may come.`,
+publishing exits 5: what is published so far is saved, more may come
+(with --wait, only past --timeout: then exit 4).`,
   options: {
     job: { type: 'string' },
     out: { type: 'string' },
     formats: { type: 'string' },
     overwrite: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+    interval: { type: 'string' },
   },
 
   async run({ client, out, values, signal, tempFiles }: CommandContext) {
@@ -53,12 +64,17 @@ publishing exits 5: what is published so far is saved, more may come.`,
     if (!dir) throw new CliUsageError('--out is required');
     const wanted = formatsOption(values);
     await checkOutFolder(dir);
+    const waited = values.wait
+      ? await waitUntilPublished(client, out, jobId, values, signal)
+      : checkNoWaitOptions(values);
 
     const listing = await client.list(jobId, { signal });
+    // Complete since the wait gave up: not late after all.
+    const timedOut = listing.state === 'complete' ? undefined : waited?.timedOut;
     // Tracks still to come: what is there is saved, and the exit code
     // (5) tells a script to come back, not that it has everything.
     const publishing = listing.state === 'publishing';
-    if (publishing) {
+    if (publishing && !timedOut) {
       out.note(
         `job ${jobId} is still publishing: only the tracks published so ` +
           'far are fetched (exit 5); run this again once "ingest status ' +
@@ -145,6 +161,7 @@ publishing exits 5: what is published so far is saved, more may come.`,
     const nothing =
       !interrupted &&
       !publishing &&
+      !timedOut &&
       saved.length === 0 &&
       mismatched.length === 0 &&
       notOverwritten.length === 0
@@ -161,6 +178,11 @@ publishing exits 5: what is published so far is saved, more may come.`,
       not_overwritten: notOverwritten,
       ...(interrupted && { interrupted: true }),
       ...(nothing && { error: nothing, code: 'nothing_saved' }),
+      ...(timedOut && {
+        error: timedOut.message,
+        code: 'timeout',
+        progress: timedOut.last,
+      }),
     });
     // A run that saved nothing removed the folders it made: name none.
     out.line(
@@ -170,6 +192,7 @@ publishing exits 5: what is published so far is saved, more may come.`,
     if (mismatched.length > 0) return EXIT.api;
     if (notOverwritten.length > 0) return EXIT.usage;
     if (nothing) return EXIT.usage;
+    if (timedOut) return EXIT.timeout;
     return publishing ? EXIT.incomplete : EXIT.ok;
   },
 };

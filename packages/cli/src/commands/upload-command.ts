@@ -25,6 +25,7 @@ import {
   describeNotFiles,
   type UploadItem,
 } from '../source-collector';
+import { jobPairsOrNote } from '../job-pairs';
 import {
   describePairProblem,
   headerLengths,
@@ -73,14 +74,17 @@ export const uploadCommand: Command = {
   --slot-wait SECS    wait this long for the site's upload slot while
                       another client uploads (default 300)
   --pair-anyway       send files of one name and other extensions as one
-                      upload without comparing their lengths first
+                      upload without comparing their lengths first (with
+                      each other and with the job's waiting uploads)
 
 Folders are walked for audio files (hidden entries skipped; other files
 are counted in one line on stderr, as are links to nothing or to folders,
 pipes, sockets and devices, one line per kind). Files of one name and
 other extensions (song.wav, song.mp3) become one upload: when their
 lengths differ, or they lie in different folders and their lengths
-cannot be read, nothing is sent (exit 1). A CSV row wins over --meta
+cannot be read, nothing is sent (exit 1). So with an upload waiting in
+the job: a file that would join one of another length is refused the
+same way. A CSV row wins over --meta
 for its file. Uploads run one at a time.`,
   options: {
     job: { type: 'string' },
@@ -114,7 +118,7 @@ for its file. Uploads run one at a time.`,
       throw new CliUsageError('no audio files found in the given folders');
     }
     if (!values['pair-anyway']) {
-      const refused = await refusePairs(ctx, items);
+      const refused = await refusePairs(ctx, items, jobId);
       if (refused) return refused;
     }
 
@@ -205,13 +209,19 @@ for its file. Uploads run one at a time.`,
 
 /**
  * Before anything is sent: files the gateway would join as one upload
- * that are most likely different recordings (`cd1/01.wav`, `cd2/01.flac`).
+ * that are most likely different recordings (`cd1/01.wav`, `cd2/01.flac`),
+ * among this run's files or with an upload waiting in the job.
  */
 async function refusePairs(
-  { out, signal }: CommandContext,
+  { client, out, signal }: CommandContext,
   items: UploadItem[],
+  jobId: number | undefined,
 ): Promise<ExitCode | undefined> {
-  const problems = await pairProblems(items, headerLengths(), signal);
+  const probe = headerLengths();
+  const problems = [
+    ...(await pairProblems(items, probe, signal)),
+    ...(await jobPairsOrNote(client, out, jobId, items, probe, signal)),
+  ];
   if (problems.length === 0) return undefined;
   for (const problem of problems) out.note(describePairProblem(problem));
   const message =

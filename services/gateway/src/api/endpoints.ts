@@ -85,8 +85,8 @@ export const API_ENDPOINTS = {
     tag: 'Import',
     summary: 'Set metadata of a queued upload',
     description:
-      'Merges `meta` into the upload; a blank value clears a field. An ' +
-      'unknown field name refuses the whole call.',
+      'Merges `meta` into the upload; a blank value (or JSON null) clears ' +
+      'a field. An unknown field name refuses the whole call.',
     params: params.setMetadataParams,
     response: answers.setMetadataResponse,
     errors: ['not_found', 'upload_not_queued', 'unknown_fields'],

@@ -180,14 +180,15 @@ function formatsParam(description: string) {
 }
 
 const metaParam = z
-  .record(z.string(), z.string(), {
+  // null is read as a blank value (http/params.ts); it is not seen here.
+  .record(z.string(), z.string().nullable(), {
     error: 'must be an object of field names to text',
   })
   .meta({
     description:
       'Metadata fields by name (see getAvailableFields). In a query ' +
       'string or form: `meta[Title]=…`; in JSON: an object, or literal ' +
-      '`"meta[Title]"` keys. A blank value clears the field.',
+      '`"meta[Title]"` keys. A blank value, or JSON null, clears the field.',
     examples: [{ Title: 'Blue Hour', 'Custom: External ID': 'X-12' }],
   });
 

@@ -167,6 +167,16 @@ export const listResponse = z.object({
         .meta({ description: 'Why the upload errored, for people.' }),
       error_code: z.enum(UPLOAD_ERROR_CODES).optional(),
       renditions: renditions.optional(),
+      file_name: z.string().optional().meta({
+        description:
+          'A waiting upload: the file name it was made from. A later ' +
+          'source of that name and another extension joins it.',
+      }),
+      source_seconds: z.number().optional().meta({
+        description:
+          "A waiting upload: its first source's length as the file's " +
+          'header gives it, seconds (not decoded: a hint).',
+      }),
     }),
   ),
 });

@@ -40,3 +40,25 @@ test('a body at the rate but past the deadline is cut, once', async () => {
     ['the request body did not arrive within 2 s'],
   );
 });
+
+test('a paused watch keeps the time spent and resumes with the rest', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+  const told: ApiError[] = [];
+  const pace = { timeoutMs: 1_000, windowMs: 100_000, minBytes: 0 };
+  const watch = watchPace('the request body', pace, (err) => told.push(err));
+  t.mock.timers.tick(600);
+  watch.pause();
+  // A file part, held to its own limits, takes long.
+  t.mock.timers.tick(50_000);
+  watch.resume();
+  t.mock.timers.tick(399);
+  assert.equal(told.length, 0);
+  t.mock.timers.tick(1);
+  assert.deepEqual(
+    told.map((err: ApiError) => err.message),
+    ['the request body did not arrive within 1 s'],
+  );
+  watch.resume();
+  t.mock.timers.tick(5_000);
+  assert.equal(told.length, 1);
+});

@@ -16,12 +16,17 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
 
 /** The charset a Content-Type names, lower-cased; utf-8 when none. */
 export function charsetOf(contentType: string | undefined): string {
+  return namedCharset(contentType) ?? 'utf-8';
+}
+
+/** The charset a Content-Type names, lower-cased, if it names one. */
+export function namedCharset(contentType: string | undefined): string | undefined {
   const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
-  return match ? match[1].toLowerCase() : 'utf-8';
+  return match?.[1].toLowerCase();
 }
 
 /** A strict decoder of `charset`; 415 when the charset is unknown. */
-function decoderOf(charset: string): TextDecoder {
+export function decoderOf(charset: string): TextDecoder {
   try {
     return new TextDecoder(charset, { fatal: true, ignoreBOM: true });
   } catch {
@@ -72,17 +77,28 @@ export function formPairs(raw: string, charset = 'utf-8'): [string, string][] {
       key = decoder.decode(keyBytes);
       value = decoder.decode(pieceBytes(rawValue));
     } catch {
-      const name = new TextDecoder(charset).decode(keyBytes).slice(0, 100);
-      throw new ApiError(
-        'invalid_parameter',
-        `${name} is not ${charset} text: send text as UTF-8 ` +
-          '(percent-encoded), or name its charset in Content-Type',
-        { parameters: [name] },
+      throw notText(
+        new TextDecoder(charset).decode(keyBytes),
+        charset,
+        '(percent-encoded), or name its charset in Content-Type',
       );
     }
     pairs.push([key, value]);
   }
   return pairs;
+}
+
+/**
+ * The refusal of parameter `name` (as read loosely) whose bytes are not
+ * `charset` text; `how` ends "send text as UTF-8 …".
+ */
+export function notText(name: string, charset: string, how: string): ApiError {
+  const shown = name.slice(0, 100);
+  return new ApiError(
+    'invalid_parameter',
+    `${shown} is not ${charset} text: send text as UTF-8 ${how}`,
+    { parameters: [shown] },
+  );
 }
 
 /** A JSON body's text: RFC 8259 has it UTF-8, so other bytes are refused. */

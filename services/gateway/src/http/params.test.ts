@@ -27,6 +27,13 @@ test('the three meta encodings mean the same', () => {
   assert.deepEqual(literal.meta, expected);
 });
 
+test('a JSON null meta value is a blank one, in both JSON forms', () => {
+  const params = emptyParams();
+  addJson(params, { meta: { Title: null }, 'meta[Album]': null, 'meta[Title]': '' });
+  assert.deepEqual(params.meta, { Title: '', Album: '' });
+  assert.equal(params.hasMeta, true);
+});
+
 test('lists come as commas, brackets, indexed brackets or arrays', () => {
   const a = emptyParams();
   addPair(a, 'formats', 'MP3, wav');

@@ -142,8 +142,10 @@ export function addJson(params: Params, body: unknown) {
       }
       params.hasMeta = true;
       for (const [field, text] of Object.entries(value)) {
-        setMeta(params, field, scalar(`meta[${field}]`, text));
+        setMeta(params, field, metaText(`meta[${field}]`, text));
       }
+    } else if (value === null && key.startsWith('meta[')) {
+      addPair(params, key, metaText(key, value));
     } else if (Array.isArray(value) && key.startsWith('meta[')) {
       // As a list in a meta object: meta[Title] must be text.
       scalar(key, value);
@@ -156,6 +158,14 @@ export function addJson(params: Params, body: unknown) {
       addPair(params, key, value);
     }
   }
+}
+
+/**
+ * A JSON meta value: `null` clears the field as a blank value does
+ * (SPEC §2), which is what a JSON client sends for "no value".
+ */
+function metaText(key: string, value: unknown): string {
+  return value === null ? '' : scalar(key, value);
 }
 
 // A surrogate half without its other half: no UTF-8 or UTF-16 tag can

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
-import { watchPace, type BodyPace, type PaceWatch } from './body-pace';
+import { watchPace, type BodyPace } from './body-pace';
 import { charsetOf, formPairs, jsonText } from './form-text';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
+import { bodyRefused, readMultipart } from './read-multipart';
 
 export interface FileInfo {
   filename: string;
@@ -38,9 +38,6 @@ export interface ReadOptions {
    */
   pace?: BodyPace;
 }
-
-/** Largest multipart field value, as for JSON and form values. */
-const FIELD_BYTES = 1 << 20;
 
 /** Reads the parameters of a request from its query and body. */
 export async function readParams(
@@ -96,14 +93,6 @@ export async function readParams(
  */
 export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0].trim().toLowerCase();
-}
-
-/**
- * A refusal of the body as a whole: no one parameter is at fault, so the
- * answer's `parameters` is empty (it is there on every refusal).
- */
-function bodyRefused(message: string): ApiError {
-  return new ApiError('invalid_parameter', message, { parameters: [] });
 }
 
 /**
@@ -178,139 +167,5 @@ function readBody(req: IncomingMessage, options: ReadOptions): Promise<Buffer> {
     req.on('close', onClose);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function readMultipart(
-  req: IncomingMessage,
-  params: Params,
-  options: ReadOptions,
-): Promise<void> {
-  const { onFile, signal, pace } = options;
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        limits: { fields: 500, fieldSize: FIELD_BYTES, files: 1, parts: 600 },
-        defParamCharset: 'utf8',
-      });
-    } catch {
-      reject(bodyRefused('malformed multipart body'));
-      return;
-    }
-
-    let failed = false;
-    let parsed = false;
-    // Outside the file part, held to its own pace (the spool's, or
-    // INGEST_FETCH_TIMEOUT into storage), the form keeps a small body's:
-    // fields alone would otherwise trickle for INGEST_FETCH_TIMEOUT.
-    let watch: PaceWatch | undefined;
-    let fileWork: Promise<void> = Promise.resolve();
-    let fileStream: Readable | undefined;
-    let formEnded!: () => void;
-    let formFailed!: (err: unknown) => void;
-    const fieldsRead = new Promise<void>((resolve, reject) => {
-      formEnded = resolve;
-      formFailed = reject;
-    });
-    // A file handler that does not wait for the fields never looks.
-    fieldsRead.catch(() => {});
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      watch?.stop();
-      // First, so a file handler waiting for the fields stops waiting.
-      formFailed(err);
-      signal?.removeEventListener('abort', letGo);
-      // A file being received (it may hold the site's upload slot) runs
-      // to its end first, so the caller's cleanup sees all it took.
-      void fileWork.then(() => {
-        req.unpipe(parser);
-        req.resume();
-        reject(err);
-      });
-    };
-    const watchForm = () => {
-      watch?.stop();
-      const on = pace && !failed && !parsed;
-      watch = on ? watchPace('the request body', pace, fail) : undefined;
-    };
-    req.on('data', (chunk: Buffer) => watch?.add(chunk.length));
-    watchForm();
-    // As a client gone mid-body (below), but the call may still answer.
-    const letGo = () => {
-      fileStream?.destroy(signal?.reason);
-      fail(signal?.reason);
-    };
-
-    parser.on('field', (name, value, info) => {
-      try {
-        if (info.valueTruncated || info.nameTruncated) {
-          // busboy cuts a field at its cap; a cut value is refused whole.
-          throw new ApiError(
-            'payload_too_large',
-            `multipart field ${name.slice(0, 100)} exceeds ${FIELD_BYTES} bytes`,
-          );
-        }
-        addPair(params, name, value);
-      } catch (err) {
-        fail(err);
-      }
-    });
-    parser.on('file', (name, stream, info) => {
-      if (name !== 'file' || !onFile || failed) {
-        stream.resume();
-        return;
-      }
-      const details = { filename: info.filename ?? '', mimeType: info.mimeType };
-      watch?.stop();
-      watch = undefined;
-      stream.once('end', watchForm);
-      fileStream = stream;
-      fileWork = onFile(stream, details, params, fieldsRead).catch((err) => {
-        stream.resume();
-        fail(err);
-      });
-    });
-    // busboy drops what is past its limits; a request is refused instead.
-    parser.on('fieldsLimit', () =>
-      fail(bodyRefused('too many parameters')),
-    );
-    parser.on('partsLimit', () =>
-      fail(bodyRefused('too many multipart parts')),
-    );
-    parser.on('filesLimit', () =>
-      fail(
-        new ApiError('invalid_parameter', 'only one file per call', {
-          parameters: ['file'],
-        }),
-      ),
-    );
-    parser.on('error', () => fail(bodyRefused('malformed multipart body')));
-    parser.on('close', () => {
-      parsed = true;
-      watch?.stop();
-      formEnded();
-      fileWork.then(() => {
-        if (failed) return;
-        signal?.removeEventListener('abort', letGo);
-        resolve();
-      }, fail);
-    });
-    // A client that goes away mid-body (or a body that stalls past the
-    // server's request timeout) never lets busboy finish: end the file
-    // so its storage write fails, its slot is freed and nothing stays.
-    req.on('close', () => {
-      if (req.complete) return;
-      const gone = bodyRefused(
-        'the connection closed before the request body ended',
-      );
-      fileStream?.destroy(gone);
-      fail(gone);
-    });
-    if (signal?.aborted) letGo();
-    else signal?.addEventListener('abort', letGo, { once: true });
-    req.pipe(parser);
   });
 }

@@ -28,7 +28,7 @@ import type { UploadDeleter } from '../uploads/upload-deleter';
 import type { TrackUpdateService } from '../uploads/track-update-service';
 import { deleteEndpoint } from './delete-endpoint';
 import { uploadEndpoint } from './upload-endpoint';
-import { presentRendition, presentUpload } from './presenters';
+import { presentRendition, presentUpload, sourceFacts } from './presenters';
 
 export interface ImportRouteDeps extends EndpointDeps {
   store: StateStore;
@@ -222,6 +222,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
             ...(upload.error
               ? { error: upload.error, error_code: upload.errorCode }
               : {}),
+            ...sourceFacts(upload),
             ...(track
               ? {
                   renditions: Object.fromEntries(

@@ -71,3 +71,17 @@ export function presentUpdate(update: TrackUpdate) {
     ...(update.errorCode ? { error_code: update.errorCode } : {}),
   };
 }
+
+/**
+ * What `list` tells of a waiting upload's sources, so a client can see
+ * which of its files would join it (same name, another extension) and
+ * whether they are of its length. Past waiting, no source joins it.
+ */
+export function sourceFacts(upload: Upload) {
+  if (upload.status !== 'uploaded') return {};
+  const seconds = Object.values(upload.sources)[0]?.seconds;
+  return {
+    ...(upload.fileName ? { file_name: upload.fileName } : {}),
+    ...(seconds !== undefined ? { source_seconds: seconds } : {}),
+  };
+}

@@ -1,0 +1,61 @@
+import { ApiError } from '@ingest/core';
+import { decoderOf, notText } from './form-text';
+import type { SentPart } from './multipart-parts';
+
+/**
+ * The text of a multipart form's fields, read strictly. A field is read
+ * in the charset its part names (`Content-Type: text/plain;
+ * charset=ISO-8859-1`), else in the one the form names in a `_charset_`
+ * field (what an HTML form with such a hidden field sends), else as
+ * UTF-8; bytes that are not text of that charset are refused naming the
+ * field, where busboy stored U+FFFD. The fields are held until the file
+ * part (its handler reads those before it) or the form's end, so a
+ * `_charset_` anywhere before the file counts for all of them.
+ */
+export class FieldTexts {
+  private held: SentPart[] | undefined = [];
+  private formCharset = 'utf-8';
+
+  constructor(private readonly add: (name: string, value: string) => void) {}
+
+  /** A field busboy read whole; may throw what its text is refused for. */
+  take(part: SentPart): void {
+    if (part.rawName === '_charset_') {
+      const named = part.bytes.toString('latin1').trim().toLowerCase();
+      if (named) this.formCharset = named;
+    }
+    if (this.held) this.held.push(part);
+    else this.read(part);
+  }
+
+  /** Reads the fields held; later ones are read as they come. */
+  flush(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const part of held) this.read(part);
+  }
+
+  private read(part: SentPart): void {
+    if (part.rawName === undefined) {
+      throw new ApiError('invalid_parameter', 'a multipart field has no name', {
+        parameters: [],
+      });
+    }
+    const charset = part.charset ?? this.formCharset;
+    const decoder = decoderOf(charset);
+    const how = "or name its charset (the part's Content-Type, or a _charset_ field)";
+    let name: string;
+    let value: string;
+    try {
+      name = decoder.decode(Buffer.from(part.rawName, 'latin1'));
+    } catch {
+      throw notText(part.name ?? '', charset, how);
+    }
+    try {
+      value = decoder.decode(part.bytes);
+    } catch {
+      throw notText(name, charset, how);
+    }
+    this.add(name, value);
+  }
+}

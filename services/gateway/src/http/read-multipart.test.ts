@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { ApiError } from '@ingest/core';
+import { jsonAnswer, listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
+import type { BodyPace } from './body-pace';
+import { readParams, type FileHandler } from './read-params';
+
+/** What the test server reads a request with; tests set it. */
+let pace: BodyPace | undefined;
+let onFile: FileHandler | undefined;
+/** Told when the server's request gets its first body bytes. */
+let onBody: (() => void) | undefined;
+let server: LoopbackServer;
+
+before(async () => {
+  // Answers the meta and values it read, or the refusal's body.
+  server = await listenOnLoopback(
+    http.createServer((req, res) => {
+      readParams(req, { maxBodyBytes: 1 << 16, pace, onFile }).then(
+        (params) =>
+          res.end(
+            JSON.stringify({ meta: params.meta, values: Object.fromEntries(params.values) }),
+          ),
+        (err: unknown) => {
+          const known = err instanceof ApiError;
+          res.statusCode = known ? err.status : 500;
+          res.end(JSON.stringify(known ? err.toBody() : { error: String(err) }));
+        },
+      );
+      if (onBody) req.once('data', onBody);
+    }),
+  );
+});
+
+after(() => server?.close());
+
+const BOUNDARY = 'read-multipart-test';
+
+/** One part: its name, value (bytes as sent) and extra header lines. */
+type Part = [name: string, value: string | Buffer, ...headers: string[]];
+
+function partBytes([name, value, ...headers]: Part): Buffer {
+  const head =
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n` +
+    headers.map((line) => `${line}\r\n`).join('') +
+    '\r\n';
+  return Buffer.concat([Buffer.from(head), Buffer.from(value), Buffer.from('\r\n')]);
+}
+
+async function postForm(...parts: Part[]) {
+  const body = Buffer.concat([...parts.map(partBytes), Buffer.from(`--${BOUNDARY}--\r\n`)]);
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const latin1 = (text: string) => Buffer.from(text, 'latin1');
+
+describe('multipart field text', () => {
+  test('bytes that are not UTF-8 are refused, naming the field', async () => {
+    for (const parts of [
+      [['meta[Title]', latin1('Caf\xe9')]],
+      [['token', 'x'], ['meta[Title]', latin1('Caf\xe9'), 'Content-Type: text/plain']],
+      // A part that says UTF-8 and is not.
+      [['meta[Title]', latin1('Caf\xe9'), 'Content-Type: text/plain; charset=UTF-8']],
+    ] as Part[][]) {
+      const answer = await postForm(...parts);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, 'invalid_parameter');
+      assert.deepEqual(answer.body.parameters, ['meta[Title]']);
+      assert.match(answer.body.error, /^meta\[Title\] is not utf-8 text: send text as UTF-8/);
+    }
+  });
+
+  test('a charset the part names is honoured', async () => {
+    const answer = await postForm(
+      ['meta[Title]', latin1('Caf\xe9'), 'Content-Type: text/plain; charset=ISO-8859-1'],
+      ['meta[Album]', 'Caf\u00e9 Noir', 'Content-Type: text/plain; charset=utf-8'],
+      ['meta[Artist]', 'Ren\u00e9'],
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, {
+      Title: 'Caf\u00e9',
+      Album: 'Caf\u00e9 Noir',
+      Artist: 'Ren\u00e9',
+    });
+  });
+
+  test("an HTML form's _charset_ counts for its fields, before or after it", async () => {
+    const answer = await postForm(
+      ['meta[Title]', latin1('Caf\xe9 cr\xe8me')],
+      ['_charset_', 'windows-1252'],
+      ['meta[Album]', latin1('D\xe9j\xe0')],
+      ['meta[Artist]', 'Ren\u00e9', 'Content-Type: text/plain; charset=utf-8'],
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, {
+      Title: 'Caf\u00e9 cr\u00e8me',
+      Album: 'D\u00e9j\u00e0',
+      Artist: 'Ren\u00e9',
+    });
+  });
+
+  test('a charset the gateway does not know answers 415', async () => {
+    const answer = await postForm(['meta[Title]', 'x', 'Content-Type: text/plain; charset=x-nope']);
+    assert.equal(answer.status, 415, JSON.stringify(answer.body));
+    assert.equal(answer.body.code, 'unsupported_media_type');
+  });
+});
+
+test('the pace deadline covers the parts before and after the file together', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+  let fileEnded!: () => void;
+  const ended = new Promise<void>((resolve) => (fileEnded = resolve));
+  pace = { timeoutMs: 1_000, windowMs: 600_000, minBytes: 0 };
+  onFile = async (file) => {
+    file.resume();
+    await once(file, 'end');
+    fileEnded();
+  };
+  const started = new Promise<void>((resolve) => (onBody = resolve));
+  try {
+    const req = http.request(server.url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    });
+    const answer = jsonAnswer(req);
+    req.write(partBytes(['token', 'x']));
+    await started;
+    // Six tenths of the deadline before the file…
+    t.mock.timers.tick(600);
+    req.write(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; ` +
+        `filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n` +
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n`,
+    );
+    await ended;
+    // …and six after it: past the deadline in all, not each time.
+    t.mock.timers.tick(600);
+    req.end(`late\r\n--${BOUNDARY}--\r\n`);
+    const { status, body } = await answer;
+    assert.equal(status, 408, JSON.stringify(body));
+    assert.equal(body.code, 'request_timeout');
+    assert.equal(body.error, 'the request body did not arrive within 1 s');
+  } finally {
+    pace = undefined;
+    onFile = undefined;
+    onBody = undefined;
+  }
+});
