@@ -174,10 +174,16 @@ export function transcodeProcessor(deps: ProcessorDeps) {
         error: reason,
         errorCode: code,
       });
-      // Files of earlier runs that died after storing them.
+      // Files of earlier runs that died after storing them, and the
+      // sources: an errored upload is never transcoded again, nor can it
+      // be deleted (its job is published), so kept they held the site's
+      // INGEST_SITE_QUOTA for good.
       if (moved.moved) {
         const unused = await store.tracks.takeFiles(upload.id);
-        await removeFiles(deps, upload.siteId, unused);
+        await removeFiles(deps, upload.siteId, [
+          ...unused,
+          ...sourceKeys(upload.sources),
+        ]);
       }
       log.info(
         { code, durationMs: Date.now() - started },
@@ -314,8 +320,13 @@ async function storeTrack(
   }
 }
 
-/** Removes files of the upload's runs that no track names. */
-async function removeFiles(
+/** The storage keys of an upload's or update's sources. */
+export function sourceKeys(sources: Upload['sources']): string[] {
+  return Object.values(sources).map((source) => source.storageKey);
+}
+
+/** Removes stored files no track names (runs that lost, sources done with). */
+export async function removeFiles(
   deps: ProcessorDeps,
   siteId: number,
   storageKeys: string[],
@@ -325,7 +336,7 @@ async function removeFiles(
       await deps.storage.delete(storageKey);
       await deps.usage?.removed(siteId, storageKey);
     } catch (err) {
-      deps.logger.warn({ err, storageKey }, 'unused rendition not removed');
+      deps.logger.warn({ err, storageKey }, 'unused file not removed');
     }
   }
 }

@@ -1,7 +1,11 @@
 import type { TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import { finalFailure } from './rendition-maker';
-import type { Outcome } from './transcode-processor';
+import {
+  removeFiles,
+  sourceKeys,
+  type Outcome,
+} from './transcode-processor';
 import { applyUpdate, type ApplyDeps } from './update-apply';
 
 export type UpdateProcessorDeps = ApplyDeps;
@@ -105,6 +109,11 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         error: reason,
         errorCode: code,
       });
+      // Never applied again, nor deletable: kept, its source held the
+      // site's INGEST_SITE_QUOTA for good.
+      if (moved.moved) {
+        await removeFiles(deps, update.siteId, sourceKeys(update.sources));
+      }
       log.info(
         { code, durationMs: Date.now() - started },
         'update errored',
