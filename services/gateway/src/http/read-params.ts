@@ -259,6 +259,13 @@ function readMultipart(
       }
     });
     parser.on('file', (name, stream, info) => {
+      // A body that ends inside a file part (its length honest, its last
+      // boundary missing) makes busboy destroy the part's stream with
+      // "Unexpected end of form" as well as fail the form. Unheard, that
+      // error ended the gateway, before any token was looked at; the
+      // form's failure answers the call, and a reader of the part still
+      // sees its stream fail.
+      stream.on('error', () => {});
       if (name !== 'file' || !onFile || failed) {
         stream.resume();
         return;
