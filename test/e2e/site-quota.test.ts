@@ -101,10 +101,22 @@ test('silence that expands past the quota errors quota_exceeded, no files left',
   assert.equal(row.error_code, 'quota_exceeded', JSON.stringify(row));
   assert.match(row.error, /INGEST_SITE_QUOTA/);
   assert.deepEqual(await trackFiles(), []);
-  // Only the source is counted: it stays until the upload is deleted.
-  const source = (await stat(path.join(fixture.dir, 'silence.flac'))).size;
-  assert.equal(await used(site.id), source);
+  // Its source goes too: an errored upload is never transcoded again and
+  // cannot be deleted (its job is published), so a kept source held the
+  // site's quota for good, whatever it deleted.
+  // Removed after the upload is marked errored: looked for until then.
+  await waitUntil(async () => (await used(site.id)) === 0, {
+    message: "the errored upload's source was still counted",
+    timeoutMs: 30_000,
+  });
+  assert.deepEqual(await siteSources(site.id), []);
 });
+
+/** The files under storage/sources/<site>. */
+async function siteSources(siteId: number): Promise<string[]> {
+  const root = path.join(fixture.stack.dataDir, 'storage', 'sources', String(siteId));
+  return readdir(root).catch(() => []);
+}
 
 const sizeOf = async (name: string) =>
   (await stat(path.join(fixture.dir, name))).size;
@@ -202,4 +214,37 @@ test('uploads transcoded at once take no more than the quota together', async ()
   assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
   // Every hold was given back.
   assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
+});
+
+test("an update that errors gives its source's bytes back", async () => {
+  const site = await fixture.stack.createSite();
+  const row = await publishOne(site.token, 'short.flac', 'mp3');
+  assert.equal(row.status, 'published', JSON.stringify(row));
+  const before = await used(site.id);
+
+  // Its wav would pass the quota: the update errors quota_exceeded.
+  const update = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/silence.flac`,
+    track_id: row.track_id,
+    formats: 'mp3,wav',
+    immediate: 1,
+  });
+  assert.equal(update.status, 200, JSON.stringify(update.body));
+  const seen = await waitUntil(
+    async () => {
+      const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
+        track_id: row.track_id,
+      });
+      const mine = body.track.updates.find(
+        (u: { update_id: number }) => u.update_id === update.body.update_id,
+      );
+      return mine?.status === 'error' && mine;
+    },
+    { message: 'the update never errored' },
+  );
+  assert.equal(seen.error_code, 'quota_exceeded', JSON.stringify(seen));
+  await waitUntil(async () => (await used(site.id)) === before, {
+    message: "the errored update's source was still counted",
+    timeoutMs: 30_000,
+  });
 });

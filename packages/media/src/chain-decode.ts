@@ -5,7 +5,7 @@ import type { ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import type { MediaLogger } from './media-logger';
 import type { SourceProbe } from './probe';
-import { DURATION_READ_MARGIN_S } from './source-limits';
+import { DURATION_READ_MARGIN_S, pcmByteCap } from './source-limits';
 import type { ArgsCover } from './transcode-args';
 
 /**
@@ -38,9 +38,8 @@ export async function decodeChains(
 ): Promise<DecodedChains> {
   const { maxDurationS, ...runOptions } = options;
   // Read as far as the pass will (transcode-args.ts), no further.
-  const readArgs = maxDurationS
-    ? ['-t', String(maxDurationS + DURATION_READ_MARGIN_S)]
-    : [];
+  const readS = maxDurationS && maxDurationS + DURATION_READ_MARGIN_S;
+  const readArgs = readS ? ['-t', String(readS)] : [];
   const paths = probes.map((p) => p.path);
   const temps: string[] = [];
   for (const [i, probe] of probes.entries()) {
@@ -48,6 +47,15 @@ export async function decodeChains(
     const temp = `${tempBase}.chain-${i}.w64`;
     temps.push(temp);
     const { sampleRate, channels } = probe.audio;
+    const codec = pcmFor(probe.audio);
+    // `-t` alone does not hold: ffmpeg 4.1 starts its count again at
+    // each link whose format changes (its filter graph is rebuilt), so a
+    // chain of short links of compressed silence decoded without end (a
+    // 129 KB file to 2.2 GB). The bytes that many seconds make do hold;
+    // the pass then reads the copy to the limit and says it is too long.
+    const fs = readS
+      ? ['-fs', String(pcmByteCap(sampleRate, channels, PCM_BYTES[codec], readS))]
+      : [];
     const run = await deps.runner.run({
       tool: 'ffmpeg',
       args: [
@@ -55,7 +63,7 @@ export async function decodeChains(
         ...readArgs, ...inputGuardArgs(), '-i', fileUrl(probe.path),
         '-map', '0:a:0', '-map_metadata', '-1',
         '-af', `aresample=${sampleRate}`, '-ac', String(channels),
-        '-c:a', pcmFor(probe.audio),
+        '-c:a', codec, ...fs,
         '-f', 'w64', fileUrl(temp),
       ],
       ...runOptions,
@@ -73,6 +81,12 @@ export async function decodeChains(
   }
   return { paths, temps };
 }
+
+const PCM_BYTES: Record<string, number> = {
+  pcm_f32le: 4,
+  pcm_s24le: 3,
+  pcm_s16le: 2,
+};
 
 /** A PCM codec that holds the source's samples as they decode. */
 function pcmFor(audio: NonNullable<SourceProbe['audio']>): string {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { assertExecutable, type BinaryPaths } from './binary-paths';
 import { MediaError } from './media-error';
 import { silentLogger, type MediaLogger } from './media-logger';
+import { watchOutputs, type OutputLimit } from './output-watch';
 
 /**
  * The only place that starts ffmpeg or ffprobe. Processes are spawned with
@@ -31,6 +32,11 @@ export interface RunSpec {
   countedPipes?: number;
   /** Keep stdout (ffprobe JSON). Otherwise it is discarded. */
   captureStdout?: boolean;
+  /**
+   * Files the run writes, each with the size at which the run is
+   * stopped (output-watch.ts): `-fs` alone does not stop one output.
+   */
+  outputLimits?: readonly OutputLimit[];
 }
 
 export interface RunResult {
@@ -43,6 +49,8 @@ export interface RunResult {
   /** Bytes seen on each counted pipe, in fd order. */
   countedBytes: number[];
   elapsedMs: number;
+  /** The output that reached its limit, when the run was so stopped. */
+  outputFull?: string;
 }
 
 export interface ToolRunner {
@@ -140,6 +148,11 @@ function runProcess(
     const onAbort = () =>
       kill(new MediaError('aborted', `${spec.tool} run aborted`));
     spec.signal?.addEventListener('abort', onAbort, { once: true });
+    let outputFull: string | undefined;
+    const endWatch = watchOutputs(spec.outputLimits ?? [], (path) => {
+      outputFull = path;
+      child.kill('SIGKILL');
+    });
 
     child.stdout?.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
@@ -167,6 +180,7 @@ function runProcess(
 
     child.on('close', (exitCode, exitSignal) => {
       clearTimeout(timer);
+      endWatch();
       spec.signal?.removeEventListener('abort', onAbort);
       const result: RunResult = {
         exitCode,
@@ -175,11 +189,12 @@ function runProcess(
         stderrTail: stderr.tail(),
         countedBytes,
         elapsedMs: Date.now() - started,
+        ...(outputFull === undefined ? {} : { outputFull }),
       };
 
       // Killed by a signal we did not send: the tool crashed (or the
       // machine killed it). Never the input's verdict, whatever the run.
-      if (exitSignal && !failure) {
+      if (exitSignal && !failure && outputFull === undefined) {
         const said = result.stderrTail.at(-1);
         failure = new MediaError(
           'transcode_failed',

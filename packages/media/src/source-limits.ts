@@ -174,6 +174,22 @@ export function renditionByteCap(
   return Math.ceil(bytesPerSecond * seconds * 1.02) + RENDITION_SLACK_BYTES;
 }
 
+/**
+ * Most bytes `seconds` of PCM at `rate` Hz, `channels` and
+ * `bytesPerSample` take, plus 2% and 64 KiB for a header: the `-fs` of
+ * what holds decoded audio only (a chain's decoded copy, the counting
+ * pipes), so that a source whose timestamps defeat `-t` is still read
+ * only so far.
+ */
+export function pcmByteCap(
+  rate: number,
+  channels: number,
+  bytesPerSample: number,
+  seconds: number,
+): number {
+  return Math.ceil(rate * channels * bytesPerSample * seconds * 1.02) + 65_536;
+}
+
 /** `4 h`, `1 h 30 min`, `20 s`, for messages. */
 export function spokenDuration(seconds: number): string {
   const whole = Math.round(seconds);

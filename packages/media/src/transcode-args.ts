@@ -83,6 +83,8 @@ export interface TranscodeArgs {
   settings: EncodingSettings[];
   /** Each rendition's `-fs` byte limit, when maxDurationS was given. */
   byteCaps: Array<number | null>;
+  /** Each rendition's `-fs`: the lower of its byteCap and maxBytes. */
+  fsCaps: Array<number | null>;
   /** Counted pipes, one per entry of `inputs`, starting at fd 3. */
   countedPipes: number;
   /** Bytes per second of audio on each counted pipe, in fd order. */
@@ -137,20 +139,17 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
 
   const settings: EncodingSettings[] = [];
   const byteCaps: Array<number | null> = [];
+  const fsCaps: Array<number | null> = [];
   for (const rendition of plan.renditions) {
     const encoding = renditionEncoding(rendition, plan.inputs);
     const byteCap = readS ? renditionByteCap(encoding, readS) : null;
-    const fsCap = Math.min(byteCap ?? Infinity, plan.maxBytes ?? Infinity);
+    const least = Math.min(byteCap ?? Infinity, plan.maxBytes ?? Infinity);
+    const fsCap = Number.isFinite(least) ? Math.max(1, Math.floor(least)) : null;
     settings.push(encoding);
     byteCaps.push(byteCap);
+    fsCaps.push(fsCap);
     args.push(
-      ...outputArgs(
-        rendition,
-        encoding,
-        plan.metadata,
-        coverMap,
-        Number.isFinite(fsCap) ? Math.max(1, Math.floor(fsCap)) : null,
-      ),
+      ...outputArgs(rendition, encoding, plan.metadata, coverMap, fsCap),
     );
   }
 
@@ -165,6 +164,7 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
     args,
     settings,
     byteCaps,
+    fsCaps,
     countedPipes: plan.inputs.length,
     countingRates,
   };

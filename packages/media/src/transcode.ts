@@ -215,6 +215,11 @@ export async function transcode(
       tool: 'ffmpeg',
       args: built.args,
       countedPipes: built.countedPipes,
+      // `-fs` stops no output alone: the run is stopped at the first full.
+      outputLimits: renditions.flatMap((r, i) => {
+        const maxBytes = built.fsCaps[i];
+        return maxBytes === null ? [] : [{ path: r.path, maxBytes }];
+      }),
       ...runOptions,
     });
     const transcodeMs = Date.now() - started;
@@ -231,6 +236,10 @@ export async function transcode(
     if (tooLong) throw tooLong;
     const overBudget = await overQuota(outputs, maxBytes);
     if (overBudget) throw overBudget;
+    if (run.outputFull) {
+      // Stopped at a size limit, and the file went below it since.
+      throw new MediaError('transcode_failed', 'a rendition reached its size limit');
+    }
     const lastLine = run.stderrTail.at(-1);
     const said = lastLine ? readableToolLine(lastLine) : null;
     const verdicts = reports.map(({ probe, decodedDurationS }, i) =>

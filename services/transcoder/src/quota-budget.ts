@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SiteReservations } from '@ingest/state';
 import type { Logger } from '@ingest/telemetry';
 import { UploadFault } from './rendition-maker';
+import type { ProcessorDeps } from './transcode-processor';
 
 export interface BudgetDeps {
   reservations: SiteReservations;
@@ -93,4 +94,44 @@ export function quotaFull(quotaBytes: number): UploadFault {
     `the site holds its storage quota of ${quotaBytes} bytes ` +
       '(INGEST_SITE_QUOTA): delete tracks or uploads to make room',
   );
+}
+
+/**
+ * A site already at its quota (INGEST_SITE_QUOTA) is refused before
+ * anything is copied or decoded.
+ */
+export async function refuseWhenFull(deps: ProcessorDeps, siteId: number) {
+  if (!deps.quotaBytes || !deps.usage) return;
+  const used = await deps.usage.total(siteId);
+  if (used >= deps.quotaBytes) throw quotaFull(deps.quotaBytes);
+}
+
+/**
+ * The run's share of its site's quota, held in Redis as its renditions
+ * are made; undefined without a quota.
+ */
+export function quotaBudget(
+  deps: ProcessorDeps,
+  siteId: number,
+): QuotaBudget | undefined {
+  const { quotaBytes, reservations } = deps;
+  if (!quotaBytes || !reservations) return undefined;
+  return new QuotaBudget({
+    reservations,
+    siteId,
+    quotaBytes,
+    ttlMs: deps.holdTtlMs ?? 60_000,
+    logger: deps.logger,
+    signal: deps.signal,
+  });
+}
+
+/** Gives a run's hold back; one left behind lapses on its own. */
+export async function releaseBudget(
+  deps: ProcessorDeps,
+  budget: QuotaBudget | undefined,
+): Promise<void> {
+  await budget?.release().catch((err: unknown) => {
+    deps.logger.warn({ err }, 'quota hold not given back');
+  });
 }

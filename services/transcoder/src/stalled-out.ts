@@ -1,6 +1,11 @@
 import type { TypedJob } from '@ingest/queue';
 import { finalFailure } from './rendition-maker';
-import { announceCompletion, errorUpload } from './transcode-processor';
+import {
+  announceCompletion,
+  errorUpload,
+  removeFiles,
+  sourceKeys,
+} from './transcode-processor';
 import type { UpdateProcessorDeps } from './update-processor';
 
 /**
@@ -38,6 +43,10 @@ export function stalledOutHandler(deps: UpdateProcessorDeps) {
         error: failure.reason,
         errorCode: failure.code,
       });
+      // As updateProcessor: never applied again, its source held the quota.
+      if (moved.moved) {
+        await removeFiles(deps, update.siteId, sourceKeys(update.sources));
+      }
       log.info({ updateId, code: failure.code }, 'update errored: its runs failed');
       return finish(update.jobId, moved.jobState, requestId);
     }

@@ -23,7 +23,12 @@ import {
   type RenditionMaker,
 } from './rendition-maker';
 import { outOfRoomFailure } from './out-of-room';
-import { QuotaBudget, quotaFull } from './quota-budget';
+import {
+  quotaBudget,
+  QuotaBudget,
+  refuseWhenFull,
+  releaseBudget,
+} from './quota-budget';
 
 export interface ProcessorDeps {
   store: StateStore;
@@ -131,7 +136,7 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       // Counts the renditions and gives the budget's hold back with it.
       const moved = await store.tracks.publish(upload, track, budget?.runId);
       // Files of runs that lost or died; this run's own if it lost.
-      await removeFiles(deps, moved.unused);
+      await removeFiles(deps, upload.siteId, moved.unused);
       if (!moved.moved) {
         // Another run of the upload (one taken back while this one still
         // ran) finished first: its track stands, also if deleted since.
@@ -215,16 +220,23 @@ export async function announceCompletion(
  */
 export async function errorUpload(
   deps: ProcessorDeps,
-  upload: Pick<Upload, 'id' | 'jobId' | 'siteId'>,
+  upload: Pick<Upload, 'id' | 'jobId' | 'siteId' | 'sources'>,
   failure: { code: string; reason: string },
 ): Promise<MoveResult> {
   const moved = await deps.store.moveUpload(upload, 'error', {
     error: failure.reason,
     errorCode: failure.code,
   });
+  // Files of earlier runs that died after storing them, and the sources:
+  // an errored upload is never transcoded again, nor can it be deleted
+  // (its job is published), so kept they held the site's
+  // INGEST_SITE_QUOTA for good.
   if (moved.moved) {
     const unused = await deps.store.tracks.takeFiles(upload.id);
-    await removeFiles(deps, unused);
+    await removeFiles(deps, upload.siteId, [
+      ...unused,
+      ...sourceKeys(upload.sources),
+    ]);
   }
   return moved;
 }
@@ -340,66 +352,34 @@ async function storeTrack(
       createdAt,
     };
   } catch (err) {
-    await removeFiles(deps, own);
+    await removeFiles(deps, upload.siteId, own);
     throw err;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
 }
 
+/** The storage keys of an upload's or update's sources. */
+export function sourceKeys(sources: Upload['sources']): string[] {
+  return Object.values(sources).map((source) => source.storageKey);
+}
+
 /**
- * Removes files of the upload's runs that no track names (so they were
- * never counted as the site's).
+ * Removes stored files no track names: renditions of runs that lost (in
+ * no record, so never counted as the site's) and sources done with
+ * (counted when stored, so uncounted here).
  */
-async function removeFiles(
+export async function removeFiles(
   deps: ProcessorDeps,
+  siteId: number,
   storageKeys: string[],
 ): Promise<void> {
   for (const storageKey of storageKeys) {
     try {
       await deps.storage.delete(storageKey);
+      await deps.usage?.removed(siteId, storageKey);
     } catch (err) {
-      deps.logger.warn({ err, storageKey }, 'unused rendition not removed');
+      deps.logger.warn({ err, storageKey }, 'unused file not removed');
     }
   }
-}
-
-/**
- * A site already at its quota (INGEST_SITE_QUOTA) is refused before
- * anything is copied or decoded.
- */
-async function refuseWhenFull(deps: ProcessorDeps, siteId: number) {
-  if (!deps.quotaBytes || !deps.usage) return;
-  const used = await deps.usage.total(siteId);
-  if (used >= deps.quotaBytes) throw quotaFull(deps.quotaBytes);
-}
-
-/**
- * The run's share of its site's quota, held in Redis as its renditions
- * are made; undefined without a quota.
- */
-export function quotaBudget(
-  deps: ProcessorDeps,
-  siteId: number,
-): QuotaBudget | undefined {
-  const { quotaBytes, reservations } = deps;
-  if (!quotaBytes || !reservations) return undefined;
-  return new QuotaBudget({
-    reservations,
-    siteId,
-    quotaBytes,
-    ttlMs: deps.holdTtlMs ?? 60_000,
-    logger: deps.logger,
-    signal: deps.signal,
-  });
-}
-
-/** Gives a run's hold back; one left behind lapses on its own. */
-export async function releaseBudget(
-  deps: ProcessorDeps,
-  budget: QuotaBudget | undefined,
-): Promise<void> {
-  await budget?.release().catch((err: unknown) => {
-    deps.logger.warn({ err }, 'quota hold not given back');
-  });
 }

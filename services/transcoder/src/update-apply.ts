@@ -14,12 +14,8 @@ import {
 } from '@ingest/core';
 import type { TrackRead, UpdateStore } from '@ingest/state';
 import { UploadFault, type MadeRendition } from './rendition-maker';
-import {
-  makeRenditions,
-  quotaBudget,
-  releaseBudget,
-  type ProcessorDeps,
-} from './transcode-processor';
+import { quotaBudget, releaseBudget } from './quota-budget';
+import { makeRenditions, type ProcessorDeps } from './transcode-processor';
 
 export interface ApplyDeps extends ProcessorDeps {
   updates: UpdateStore;

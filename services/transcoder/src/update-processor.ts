@@ -1,7 +1,12 @@
 import type { TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import { finalFailure } from './rendition-maker';
-import { announceCompletion, type Outcome } from './transcode-processor';
+import {
+  announceCompletion,
+  removeFiles,
+  sourceKeys,
+  type Outcome,
+} from './transcode-processor';
 import { applyUpdate, type ApplyDeps } from './update-apply';
 
 export type UpdateProcessorDeps = ApplyDeps;
@@ -100,6 +105,11 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         error: reason,
         errorCode: code,
       });
+      // Never applied again, nor deletable: kept, its source held the
+      // site's INGEST_SITE_QUOTA for good.
+      if (moved.moved) {
+        await removeFiles(deps, update.siteId, sourceKeys(update.sources));
+      }
       log.info(
         { code, durationMs: Date.now() - started },
         'update errored',

@@ -120,6 +120,13 @@ export function readMultipart(
       }
     });
     parser.on('file', (name, stream, info) => {
+      // A body that ends inside a file part (its length honest, its last
+      // boundary missing) makes busboy destroy the part's stream with
+      // "Unexpected end of form" as well as fail the form. Unheard, that
+      // error ended the gateway, before any token was looked at; the
+      // form's failure answers the call, and a reader of the part still
+      // sees its stream fail.
+      stream.on('error', () => {});
       try {
         sentPart(sent, name, true);
         // The fields before the file, for its handler.
