@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRedis } from '@ingest/queue';
-import { SiteCredentials, StateStore } from '@ingest/state';
+import { StateStore } from '@ingest/state';
 import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertPortsFree } from './stack-ports';
-import { refusalLine, ScriptRefusal, scriptConfig } from './script-refusal';
+import { refusalLine, scriptConfig } from './script-refusal';
 import {
   assertRedisAnswers,
   assertRedisServerFound,
@@ -185,28 +185,7 @@ async function ensureDevSite(redisUrl: string) {
   const redis = createRedis(redisUrl);
   try {
     const store = new StateStore(redis);
-    const credentials = new SiteCredentials(redis);
     const existing = await store.siteByToken(token);
-    const retiredFrom = existing ? undefined : await credentials.retiredTokenSite(token);
-    if (retiredFrom !== undefined) {
-      // Taken as new, it would open an empty site with a revoked token.
-      throw new ScriptRefusal(
-        `INGEST_DEV_TOKEN is a token npm run site:rotate took from site ${retiredFrom}: ` +
-          'set it to the site\'s new token',
-      );
-    }
-    const secret = config.dev.webhookSecret;
-    if (
-      existing &&
-      secret !== undefined &&
-      secret !== existing.webhookSecret &&
-      (await credentials.isRetiredSecret(existing.id, secret))
-    ) {
-      throw new ScriptRefusal(
-        'INGEST_DEV_WEBHOOK_SECRET is a secret npm run site:rotate replaced for site ' +
-          `${existing.id}: set it to the site's new secret, or unset it to keep that one`,
-      );
-    }
     if (existing) {
       const site = {
         ...existing,

@@ -10,10 +10,6 @@ export const keys = {
   site: (id: number) => `${KEY_PREFIX}:site:${id}`,
   siteJobs: (id: number) => `${KEY_PREFIX}:site:${id}:jobs`,
   token: (hash: string) => `${KEY_PREFIX}:token:${hash}`,
-  /** A token site:rotate replaced (hash): the site's id, so none reuses it. */
-  retiredToken: (hash: string) => `${KEY_PREFIX}:token-retired:${hash}`,
-  /** Hashes of the webhook secrets site:rotate replaced for a site. */
-  siteRetiredSecrets: (id: number) => `${KEY_PREFIX}:site:${id}:retired-secrets`,
   job: (id: number) => `${KEY_PREFIX}:job:${id}`,
   jobUploads: (id: number) => `${KEY_PREFIX}:job:${id}:uploads`,
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,

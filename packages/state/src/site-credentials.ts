@@ -19,13 +19,7 @@ export class SiteCredentials {
     const owned = await this.tokenKeysOf(siteId);
     const fresh = keys.token(hashToken(token));
     const transaction = this.redis.multi().set(fresh, String(siteId));
-    for (const key of owned) {
-      if (key === fresh) continue;
-      transaction.del(key);
-      // Kept, so a start given it again (INGEST_DEV_TOKEN) can say so.
-      const hash = key.slice(keys.token('').length);
-      transaction.set(keys.retiredToken(hash), String(siteId));
-    }
+    for (const key of owned) if (key !== fresh) transaction.del(key);
     await transaction.exec();
     return owned.filter((key) => key !== fresh).length;
   }
@@ -42,50 +36,16 @@ export class SiteCredentials {
     secret: string,
     formerUntil: number,
   ): Promise<Site> {
-    const key = keys.site(site.id);
-    // Read and written under WATCH: two rotations at once each keep the
-    // other's replaced secret, not only their own.
-    for (;;) {
-      await this.redis.watch(key);
-      const [current, formerJson] = await this.redis.hmget(
-        key,
-        'webhookSecret',
-        'formerSecrets',
-      );
-      const replaced = current ?? site.webhookSecret;
-      const now = Date.now();
-      const earlier = formerJson
-        ? (JSON.parse(formerJson) as NonNullable<Site['formerSecrets']>)
-        : [];
-      const formerSecrets = [
-        { secret: replaced, until: formerUntil },
-        ...earlier.filter((former) => former.until > now),
-      ];
-      const done = await this.redis
-        .multi()
-        .hset(key, {
-          webhookSecret: secret,
-          formerSecrets: JSON.stringify(formerSecrets),
-        })
-        .sadd(keys.siteRetiredSecrets(site.id), hashToken(replaced))
-        .exec();
-      if (done) return { ...site, webhookSecret: secret, formerSecrets };
-    }
-  }
-
-  /** The site a token was taken from by a rotation, if it was. */
-  async retiredTokenSite(token: string): Promise<number | undefined> {
-    const owner = await this.redis.get(keys.retiredToken(hashToken(token)));
-    return owner === null ? undefined : Number(owner);
-  }
-
-  /** Whether `secret` is one a rotation replaced for the site. */
-  async isRetiredSecret(siteId: number, secret: string): Promise<boolean> {
-    const found = await this.redis.sismember(
-      keys.siteRetiredSecrets(siteId),
-      hashToken(secret),
-    );
-    return found === 1;
+    const now = Date.now();
+    const formerSecrets = [
+      { secret: site.webhookSecret, until: formerUntil },
+      ...(site.formerSecrets ?? []).filter((former) => former.until > now),
+    ];
+    await this.redis.hset(keys.site(site.id), {
+      webhookSecret: secret,
+      formerSecrets: JSON.stringify(formerSecrets),
+    });
+    return { ...site, webhookSecret: secret, formerSecrets };
   }
 
   private async tokenKeysOf(siteId: number): Promise<string[]> {
