@@ -32,7 +32,13 @@ import {
 } from '../source-pairs';
 
 /** Errors after which the next upload would fail the same way. */
-const FATAL_CODES = new Set(['unauthorized', 'job_closed', 'not_found']);
+const FATAL_CODES = new Set([
+  'unauthorized',
+  'job_closed',
+  'not_found',
+  // The site's storage quota: full until something is deleted.
+  'quota_exceeded',
+]);
 
 type Outcome =
   | { source: string } & UploadResult
