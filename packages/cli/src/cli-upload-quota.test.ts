@@ -5,37 +5,35 @@
  * failed alike), and the files after it are not sent.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { IngestClient } from '@ingest/client';
 import {
   makeDistinctTones,
   makeTone,
-  serveFiles,
-  TestStack,
+  startFixtureStack,
   throttleProxy,
-  type LoopbackServer,
+  type FixtureStack,
   type ThrottleProxy,
 } from '@ingest/testkit';
 import { runIngest } from './testing/run-ingest';
 
-let stack: TestStack;
-let files: LoopbackServer;
+let fixture: FixtureStack;
 let counter: ThrottleProxy;
-let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-cli-quota-'));
-  // About 176 kB: one of them takes the site past its quota.
-  await makeTone(path.join(dir, 'first.wav'), { seconds: 1, channels: 2 });
-  await mkdir(path.join(dir, 'album'));
-  await makeDistinctTones(path.join(dir, 'album'), 3);
-  stack = await TestStack.start({ env: { INGEST_SITE_QUOTA: '100kB' } });
-  files = await serveFiles(dir);
+  fixture = await startFixtureStack({
+    env: { INGEST_SITE_QUOTA: '100kB' },
+    fixtures: async (dir) => {
+      // About 176 kB: it takes the site past its quota.
+      await makeTone(path.join(dir, 'first.wav'), { seconds: 1, channels: 2 });
+      await mkdir(path.join(dir, 'album'));
+      await makeDistinctTones(path.join(dir, 'album'), 3);
+    },
+  });
   // Passes every call on at full speed; it only counts them.
-  counter = await throttleProxy(stack.gatewayUrl, {
+  counter = await throttleProxy(fixture.stack.gatewayUrl, {
     pathPrefix: '/nothing-slowed/',
     bytesPerSecond: 1,
   });
@@ -43,13 +41,11 @@ before(async () => {
 
 after(async () => {
   await counter?.close();
-  await files?.close();
-  await stack?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 it('upload: a full quota fails the first file once; the rest are not sent', async () => {
-  const site = await stack.createSite();
+  const { site, stack, files, dir } = fixture;
   const client = new IngestClient({ url: stack.gatewayUrl, token: site.token });
   // By URL: the quota is checked before the fetch, the site then past it.
   await client.upload({ url: `${files.url}/first.wav` });
