@@ -5,12 +5,10 @@
  * Ctrl-C, and makes the default site once they started. One of them that exits on its own is
  * started again after a backoff (stack-supervisor.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRedis } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
 import { createLogger, prepareDataDir } from '@ingest/telemetry';
+import { assertDevSettingsCurrent, ensureDevSite } from './dev-site';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import {
@@ -101,6 +99,10 @@ async function start() {
     await writeFile(redisUrlFile(config.dataDir), redisUrl + '\n');
   }
 
+  // Before any service runs: a refused start leaves nothing running.
+  await assertDevSettingsCurrent(config, redisUrl);
+  if (stopping) return;
+
   const childEnv = {
     ...env,
     REDIS_URL: redisUrl,
@@ -137,7 +139,7 @@ async function start() {
   if (stopping) return;
   // Once they started: a start they refuse (the store another catalog's)
   // leaves a Redis given in REDIS_URL without a site of this start's.
-  const site = await ensureDevSite(redisUrl);
+  const site = await ensureDevSite(config, redisUrl);
   if (stopping) return;
 
   const url = `http://localhost:${config.port}`;
@@ -174,42 +176,6 @@ function keepRedis(redis: RedisServer) {
     await redis.resume();
     return follow();
   });
-}
-
-/**
- * The default site. A token given in INGEST_DEV_TOKEN finds the site
- * made before, and the settings given now replace its old ones.
- */
-async function ensureDevSite(redisUrl: string) {
-  const token = config.dev.token ?? randomBytes(24).toString('base64url');
-  const redis = createRedis(redisUrl);
-  try {
-    const store = new StateStore(redis);
-    const existing = await store.siteByToken(token);
-    if (existing) {
-      const site = {
-        ...existing,
-        webhookSecret: config.dev.webhookSecret ?? existing.webhookSecret,
-        contactEmail: config.dev.contactEmail ?? existing.contactEmail,
-        customFields: config.dev.customFields,
-      };
-      await store.updateSite(site);
-      return { id: site.id, token, webhookSecret: site.webhookSecret };
-    }
-
-    const site = await store.createSite({
-      name: 'default',
-      token,
-      webhookSecret:
-        config.dev.webhookSecret ??
-        `whsec_${randomBytes(24).toString('base64')}`,
-      contactEmail: config.dev.contactEmail,
-      customFields: config.dev.customFields,
-    });
-    return { id: site.id, token, webhookSecret: site.webhookSecret };
-  } finally {
-    redis.disconnect();
-  }
 }
 
 let stopping = false;

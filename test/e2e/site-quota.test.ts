@@ -8,7 +8,7 @@
  * not, publish one and error the other, each run holding its share.
  */
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { keys } from '@ingest/state';
@@ -247,4 +247,32 @@ test("an update that errors gives its source's bytes back", async () => {
     message: "the errored update's source was still counted",
     timeoutMs: 30_000,
   });
+});
+
+/** A multipart upload of one of the fixtures, the token in the query. */
+async function sendFile(token: string, name: string) {
+  const form = new FormData();
+  form.set('file', new Blob([await readFile(path.join(fixture.dir, name))]), name);
+  const url = `${fixture.stack.gatewayUrl}/api/import/upload?token=${token}`;
+  const res = await fetch(url, { method: 'POST', body: form });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+test('a multipart file counts as a URL does: what the site held before the call', async () => {
+  const site = await fixture.stack.createSite();
+  const small = await call(site.token, 'upload', { url: `${fixture.files.url}/short.flac` });
+  assert.equal(small.status, 200, JSON.stringify(small.body));
+  const held = await used(site.id);
+
+  // Under the quota before it, as by URL above: taken, the site past it.
+  // It was stored before the check and refused for its own bytes.
+  const big = await sendFile(site.token, 'big.wav');
+  assert.equal(big.status, 200, JSON.stringify(big.body));
+  const past = await used(site.id);
+  assert.ok(past > held);
+
+  const refused = await sendFile(site.token, 'other.flac');
+  assert.equal(refused.status, 507, JSON.stringify(refused.body));
+  assert.equal(refused.body.used_bytes, past, 'its own bytes were counted');
+  assert.equal(await used(site.id), past);
 });

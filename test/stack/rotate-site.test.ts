@@ -3,9 +3,15 @@
  * webhook secret, against a Redis of its own: the old token stops
  * working at once and no other site's does; the old secret is kept to
  * sign beside the new one for a day; wrong options are one line each.
+ * `npm start` with an INGEST_DEV_TOKEN or INGEST_DEV_WEBHOOK_SECRET that
+ * site:rotate replaced is refused in one line, nothing written (before,
+ * the revoked token made a new site, so the leaked token opened the
+ * stack again, and a replaced secret was written back over the new one).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,7 +20,12 @@ import { createRedis } from '@ingest/queue';
 import { SiteCredentials, signingSecrets, StateStore } from '@ingest/state';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
-import { assertOneLine } from './stack-processes';
+import {
+  assertOneLine,
+  assertRefusedPlainly,
+  stackPorts,
+  startStack,
+} from './stack-processes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,6 +34,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let server: RedisServer;
 let redis: Redis;
 let store: StateStore;
+/** Data dirs of the `npm start` runs. */
+const dirs: string[] = [];
 
 before(async () => {
   server = await RedisServer.start();
@@ -33,6 +46,7 @@ before(async () => {
 after(async () => {
   redis?.disconnect();
   await server?.close();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
 function rotate(...args: string[]) {
@@ -118,4 +132,64 @@ test('wrong options and an unknown site: one line each, exit 1', async () => {
     assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stderr}`);
     assertOneLine(refused.stderr, refusal);
   }
+});
+
+/** `npm start` on the test's Redis, with `env` added. */
+async function startWith(env: Record<string, string>) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-rotated-dev-'));
+  dirs.push(dir);
+  return startStack({
+    INGEST_DATA_DIR: path.join(dir, 'data'),
+    REDIS_URL: server.url,
+    ...(await stackPorts()),
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+test('a revoked INGEST_DEV_TOKEN is refused, and makes no site', async () => {
+  const site = await store.createSite({
+    name: 'default',
+    token: 'dev-token-that-leaked',
+    webhookSecret: `whsec_${btoa('a'.repeat(24))}`,
+  });
+  await new SiteCredentials(redis).replaceToken(site.id, 'dev-token-of-now-on');
+
+  const start = await startWith({ INGEST_DEV_TOKEN: 'dev-token-that-leaked' });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(`^INGEST_DEV_TOKEN is a token of site ${site.id} that npm run site:rotate`),
+    );
+  } finally {
+    // Started anyway (without the check), it must not outlive the test.
+    await start.stop();
+  }
+  assert.equal(await store.siteByToken('dev-token-that-leaked'), undefined);
+  assert.equal(await store.getSite(site.id + 1), undefined, 'a new site was made');
+});
+
+test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused and not written back', async () => {
+  const replaced = `whsec_${btoa('b'.repeat(24))}`;
+  const site = await store.createSite({
+    name: 'default',
+    token: 'dev-token-of-a-rotated-secret',
+    webhookSecret: replaced,
+  });
+  const now = `whsec_${btoa('c'.repeat(24))}`;
+  await new SiteCredentials(redis).replaceWebhookSecret(site, now, Date.now() + DAY_MS);
+
+  const start = await startWith({
+    INGEST_DEV_TOKEN: 'dev-token-of-a-rotated-secret',
+    INGEST_DEV_WEBHOOK_SECRET: replaced,
+  });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(`^INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${site.id} `),
+    );
+  } finally {
+    await start.stop();
+  }
+  assert.equal((await store.getSite(site.id))?.webhookSecret, now);
 });

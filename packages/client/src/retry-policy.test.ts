@@ -51,8 +51,9 @@ describe('retry policy', () => {
     assert.equal(isRetryable(status(503), false), true);
     assert.equal(isRetryable(status(500), false), false);
     assert.equal(isRetryable(status(500), true), true);
-    // A site at its storage quota stays there however often it is asked.
+    // The site's storage quota: a repeat meets the same refusal.
     assert.equal(isRetryable(status(507), true), false);
+    assert.equal(isRetryable(status(507), false), false);
     assert.equal(isRetryable(status(404), true), false);
     assert.equal(isRetryable(network, true), true);
     assert.equal(isRetryable(network, false), false);

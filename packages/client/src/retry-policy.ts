@@ -37,11 +37,19 @@ export type AttemptFailure =
   | { kind: 'network'; error: unknown };
 
 /**
+ * 5xx answers that a repeat would only meet again: 507 is the site's
+ * storage quota (`quota_exceeded`), which stays full until the client
+ * deletes something, so a retry would send the same file to the same
+ * refusal (six times, a large upload's bytes each time).
+ */
+const FINAL_SERVER_STATUSES = new Set([507]);
+
+/**
  * Whether a failed attempt may be tried again. 429 and 503 mean the
  * gateway refused before doing any work (a busy upload slot, draining),
  * so every call retries them. Other 5xx answers and broken connections
- * may hide work that was done, so only idempotent calls retry those;
- * but not 507 (a site at its storage quota): no retry frees room.
+ * may hide work that was done, so only idempotent calls retry those,
+ * and none of them a 5xx that says the same request cannot succeed.
  */
 export function isRetryable(
   failure: AttemptFailure,
@@ -49,7 +57,7 @@ export function isRetryable(
 ): boolean {
   if (failure.kind === 'network') return idempotent;
   if (failure.status === 429 || failure.status === 503) return true;
-  if (failure.status === 507) return false;
+  if (FINAL_SERVER_STATUSES.has(failure.status)) return false;
   return idempotent && failure.status >= 500;
 }
 

@@ -10,6 +10,8 @@ export const keys = {
   site: (id: number) => `${KEY_PREFIX}:site:${id}`,
   siteJobs: (id: number) => `${KEY_PREFIX}:site:${id}:jobs`,
   token: (hash: string) => `${KEY_PREFIX}:token:${hash}`,
+  /** The site a token `npm run site:rotate` replaced belonged to. */
+  revokedToken: (hash: string) => `${KEY_PREFIX}:revoked-token:${hash}`,
   job: (id: number) => `${KEY_PREFIX}:job:${id}`,
   jobUploads: (id: number) => `${KEY_PREFIX}:job:${id}:uploads`,
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,

@@ -17,11 +17,26 @@ export class SiteCredentials {
    */
   async replaceToken(siteId: number, token: string): Promise<number> {
     const owned = await this.tokenKeysOf(siteId);
-    const fresh = keys.token(hashToken(token));
-    const transaction = this.redis.multi().set(fresh, String(siteId));
-    for (const key of owned) if (key !== fresh) transaction.del(key);
+    const hash = hashToken(token);
+    const fresh = keys.token(hash);
+    const transaction = this.redis
+      .multi()
+      .set(fresh, String(siteId))
+      .del(keys.revokedToken(hash));
+    const prefix = keys.token('');
+    for (const key of owned) {
+      if (key === fresh) continue;
+      // Remembered, so `npm start` does not make a new site with it.
+      transaction.del(key).set(keys.revokedToken(key.slice(prefix.length)), String(siteId));
+    }
     await transaction.exec();
     return owned.filter((key) => key !== fresh).length;
+  }
+
+  /** The site `token` opened before a rotation replaced it, if one did. */
+  async revokedFrom(token: string): Promise<number | undefined> {
+    const owner = await this.redis.get(keys.revokedToken(hashToken(token)));
+    return owner ? Number(owner) : undefined;
   }
 
   /**

@@ -27,6 +27,7 @@ import type { UploadMetrics } from '../uploads/upload-metrics';
 import type { UploadDeleter } from '../uploads/upload-deleter';
 import type { TrackUpdateService } from '../uploads/track-update-service';
 import { deleteEndpoint } from './delete-endpoint';
+import type { SiteQuota } from '../uploads/site-quota';
 import { uploadEndpoint } from './upload-endpoint';
 import { presentRendition, presentUpload, sourceFacts } from './presenters';
 
@@ -50,6 +51,8 @@ export interface ImportRouteDeps extends EndpointDeps {
    * file takes (INGEST_TRUST_PROXY); none: the peer's address names it.
    */
   trustedProxies?: BlockList;
+  /** INGEST_SITE_QUOTA: checked before a multipart file is stored. */
+  quota?: SiteQuota;
 }
 
 /** The SourceAudio-compatible `/api/import/*` endpoints (SPEC §2). */

@@ -21,16 +21,19 @@ import type { ImportRouteDeps } from './import-routes';
 async function prepareCall(
   deps: ImportRouteDeps,
   call: { site: Site; params: Params; requestId: string },
-  hasFile: boolean,
+  file: ReceivedSource | undefined,
 ): Promise<(source: ReceivedSource) => Promise<object>> {
   const { site, params, requestId } = call;
-  checkCombination(params, hasFile);
+  checkCombination(params, file !== undefined);
+  // A multipart file is stored, and counted against the quota, before
+  // this: the site's quota is what it held before the call, as for a URL.
+  const ownBytes = file?.bytes;
   if (id(params, 'track_id') !== undefined) {
-    const request = await deps.trackUpdates.prepare(site, params);
+    const request = await deps.trackUpdates.prepare(site, params, ownBytes);
     return (source) =>
       deps.trackUpdates.accept(site, request, source, requestId);
   }
-  const request = await deps.uploads.prepare(site, params);
+  const request = await deps.uploads.prepare(site, params, ownBytes);
   return (source) => deps.uploads.accept(site, request, source);
 }
 
@@ -133,6 +136,8 @@ export function uploadEndpoint(
     // paced, and counted against its address) before it comes here.
     const stream = await unlessBlankFile(file, filename);
     if (!stream) return;
+    // Before the bytes are stored: a site at its quota sends no more.
+    await deps.quota?.refuseWhenFull(site.id);
     await slotOf(ctx).take(site.id);
     const stored = await deps.uploads.receive(
       site,
@@ -172,7 +177,7 @@ export function uploadEndpoint(
       const file = received.get(ctx.req);
       taken.add(ctx.req);
       try {
-        const accept = await prepareCall(deps, ctx, file !== undefined);
+        const accept = await prepareCall(deps, ctx, file);
         if (file) {
           deps.metrics?.received(file.bytes, 'file');
           const answer = await accept(file);

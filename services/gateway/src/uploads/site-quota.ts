@@ -14,10 +14,14 @@ export class SiteQuota {
     private readonly quotaBytes?: number,
   ) {}
 
-  /** Throws 507 `quota_exceeded` when the site holds its quota. */
-  async refuseWhenFull(siteId: number): Promise<void> {
+  /**
+   * Throws 507 `quota_exceeded` when the site holds its quota. `ownBytes`:
+   * those of the call's own file, stored (and counted) before the call's
+   * parameters are checked, as a multipart file is; they do not count.
+   */
+  async refuseWhenFull(siteId: number, ownBytes = 0): Promise<void> {
     if (!this.quotaBytes) return;
-    const held = await this.usage.total(siteId);
+    const held = (await this.usage.total(siteId)) - ownBytes;
     if (held < this.quotaBytes) return;
     throw new ApiError(
       'quota_exceeded',

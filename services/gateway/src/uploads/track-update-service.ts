@@ -70,8 +70,8 @@ export interface UpdateRequest {
 export class TrackUpdateService {
   constructor(private readonly deps: TrackUpdateDeps) {}
 
-  async prepare(site: Site, params: Params): Promise<UpdateRequest> {
-    await this.deps.quota?.refuseWhenFull(site.id);
+  async prepare(site: Site, params: Params, ownBytes?: number): Promise<UpdateRequest> {
+    await this.deps.quota?.refuseWhenFull(site.id, ownBytes);
     const trackId = requireId(params, 'track_id');
     if (id(params, 'upload_id') !== undefined) {
       throw new ApiError(

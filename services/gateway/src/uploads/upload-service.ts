@@ -146,9 +146,9 @@ export class UploadService {
     return this.receive(site, fetched.body, name, signal);
   }
 
-  /** Validates what can be validated before any byte is fetched. */
-  async prepare(site: Site, params: Params): Promise<UploadRequest> {
-    await this.deps.quota?.refuseWhenFull(site.id);
+  /** Validates what can be before any byte is fetched (`ownBytes`: a stored file's). */
+  async prepare(site: Site, params: Params, ownBytes?: number): Promise<UploadRequest> {
+    await this.deps.quota?.refuseWhenFull(site.id, ownBytes);
     const jobId = id(params, 'job_id');
     const job = await openJobFor(
       this.deps.store,
