@@ -33,8 +33,13 @@ export async function assertDevSettingsCurrent(
           'printed, or unset it to start with a new site',
       );
     }
-    const replaced = site.formerSecrets?.some((f) => f.secret === webhookSecret);
-    if (webhookSecret && webhookSecret !== site.webhookSecret && replaced) {
+    if (
+      webhookSecret &&
+      webhookSecret !== site.webhookSecret &&
+      // Still signing for its day, or retired for good (its day over).
+      (site.formerSecrets?.some((f) => f.secret === webhookSecret) ||
+        (await new SiteCredentials(redis).isRetiredSecret(site.id, webhookSecret)))
+    ) {
       throw new ScriptRefusal(
         `INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${site.id} that ` +
           'npm run site:rotate replaced; npm start would make it the secret ' +

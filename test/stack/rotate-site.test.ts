@@ -193,3 +193,60 @@ test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused and not written back', asy
   }
   assert.equal((await store.getSite(site.id))?.webhookSecret, now);
 });
+
+test('a secret replaced twice over, its day over, is still refused', async () => {
+  const first = `whsec_${btoa('d'.repeat(24))}`;
+  const site = await store.createSite({
+    name: 'default',
+    token: 'dev-token-of-a-twice-rotated-secret',
+    webhookSecret: first,
+  });
+  const credentials = new SiteCredentials(redis);
+  // The first one's day is over: the second rotation drops it from the
+  // secrets that sign, but it stays retired.
+  const second = await credentials.replaceWebhookSecret(
+    site,
+    `whsec_${btoa('e'.repeat(24))}`,
+    Date.now() - 1,
+  );
+  await credentials.replaceWebhookSecret(second, `whsec_${btoa('f'.repeat(24))}`, Date.now());
+  const stored = await store.getSite(site.id);
+  assert.equal(stored?.formerSecrets?.some((f) => f.secret === first), false);
+
+  const start = await startWith({
+    INGEST_DEV_TOKEN: 'dev-token-of-a-twice-rotated-secret',
+    INGEST_DEV_WEBHOOK_SECRET: first,
+  });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(`^INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${site.id} `),
+    );
+  } finally {
+    await start.stop();
+  }
+});
+
+test('two rotations of a secret at once keep both replaced secrets', async () => {
+  const site = await newSite('Twice at once', 'token-of-a-site-rotated-twice');
+  // Each from a connection of its own, as two operators' scripts would.
+  const [a, b] = [createRedis(server.url), createRedis(server.url)];
+  try {
+    const until = Date.now() + DAY_MS;
+    await Promise.all([
+      new SiteCredentials(a).replaceWebhookSecret(site, 'whsec_c2Vjb25k', until),
+      new SiteCredentials(b).replaceWebhookSecret(site, 'whsec_dGhpcmQ=', until),
+    ]);
+  } finally {
+    a.disconnect();
+    b.disconnect();
+  }
+  const stored = await store.getSite(site.id);
+  assert.ok(stored);
+  // The first secret and whichever new one was written first both sign
+  // beside the last: nothing replaced is lost.
+  assert.deepEqual(
+    signingSecrets(stored, Date.now()).sort(),
+    [site.webhookSecret, 'whsec_c2Vjb25k', 'whsec_dGhpcmQ='].sort(),
+  );
+});

@@ -12,6 +12,8 @@ export const keys = {
   token: (hash: string) => `${KEY_PREFIX}:token:${hash}`,
   /** The site a token `npm run site:rotate` replaced belonged to. */
   revokedToken: (hash: string) => `${KEY_PREFIX}:revoked-token:${hash}`,
+  /** Hashes of the webhook secrets site:rotate replaced for a site. */
+  siteRetiredSecrets: (id: number) => `${KEY_PREFIX}:site:${id}:retired-secrets`,
   job: (id: number) => `${KEY_PREFIX}:job:${id}`,
   jobUploads: (id: number) => `${KEY_PREFIX}:job:${id}:uploads`,
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,

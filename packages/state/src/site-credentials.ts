@@ -51,16 +51,46 @@ export class SiteCredentials {
     secret: string,
     formerUntil: number,
   ): Promise<Site> {
-    const now = Date.now();
-    const formerSecrets = [
-      { secret: site.webhookSecret, until: formerUntil },
-      ...(site.formerSecrets ?? []).filter((former) => former.until > now),
-    ];
-    await this.redis.hset(keys.site(site.id), {
-      webhookSecret: secret,
-      formerSecrets: JSON.stringify(formerSecrets),
-    });
-    return { ...site, webhookSecret: secret, formerSecrets };
+    const key = keys.site(site.id);
+    // Read and written under WATCH: two rotations at once each keep the
+    // other's replaced secret, not only their own. (The connection is
+    // the script's own; WATCH holds for all its commands.)
+    for (;;) {
+      await this.redis.watch(key);
+      const [current, formerJson] = await this.redis.hmget(
+        key,
+        'webhookSecret',
+        'formerSecrets',
+      );
+      const replaced = current ?? site.webhookSecret;
+      const now = Date.now();
+      const earlier = formerJson
+        ? (JSON.parse(formerJson) as NonNullable<Site['formerSecrets']>)
+        : [];
+      const formerSecrets = [
+        { secret: replaced, until: formerUntil },
+        ...earlier.filter((former) => former.until > now),
+      ];
+      const done = await this.redis
+        .multi()
+        .hset(key, {
+          webhookSecret: secret,
+          formerSecrets: JSON.stringify(formerSecrets),
+        })
+        // Kept past its day of signing, so `npm start` never puts it back.
+        .sadd(keys.siteRetiredSecrets(site.id), hashToken(replaced))
+        .exec();
+      if (done) return { ...site, webhookSecret: secret, formerSecrets };
+    }
+  }
+
+  /** Whether `secret` is one a rotation replaced for the site. */
+  async isRetiredSecret(siteId: number, secret: string): Promise<boolean> {
+    const found = await this.redis.sismember(
+      keys.siteRetiredSecrets(siteId),
+      hashToken(secret),
+    );
+    return found === 1;
   }
 
   private async tokenKeysOf(siteId: number): Promise<string[]> {
