@@ -56,7 +56,7 @@ it('upload: a full quota fails the first file once; the rest are not sent', asyn
     { killAfterMs: 120_000 },
   );
 
-  assert.equal(run.code, 2, run.stderr);
+  assert.equal(run.code, 6, run.stderr);
   const body = JSON.parse(run.stdout);
   assert.equal(body.uploads.length, 1, run.stdout);
   assert.equal(body.uploads[0].code, 'quota_exceeded');
