@@ -1,5 +1,7 @@
-import StreamSearch from 'streamsearch';
+import { parseContentType, parseDisposition } from 'busboy/lib/utils.js';
+import { ApiError } from '@ingest/core';
 import { namedCharset } from './form-text';
+import { NeedleScan } from './needle-scan';
 
 /**
  * One form-data part of a multipart body, as sent. busboy decodes a
@@ -39,7 +41,7 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
  * once the part has ended.
  */
 export class SentParts {
-  private readonly search: StreamSearch;
+  private readonly search: NeedleScan;
   private readonly parts: SentPart[] = [];
   private state: 'preamble' | 'head' | 'body' | 'end' = 'preamble';
   private head: Buffer[] = [];
@@ -52,17 +54,16 @@ export class SentParts {
     boundary: string,
     private readonly maxFieldBytes: number,
   ) {
-    this.search = new StreamSearch(
+    this.search = new NeedleScan(
       Buffer.from(`\r\n--${boundary}`),
-      (isMatch, data, start, end) => {
-        if (data && start < end) this.take(data.subarray(start, end));
-        if (isMatch) this.partEnded();
-      },
+      (bytes) => this.take(bytes),
+      () => this.partEnded(),
     );
     // As busboy does: a body may start with its first boundary.
     this.search.push(CRLF);
   }
 
+  /** May throw the refusal of a part busboy would skip unread. */
   push(chunk: Buffer): void {
     this.search.push(chunk);
   }
@@ -78,7 +79,7 @@ export class SentParts {
     } else if (this.state === 'body' && this.part && !this.part.file) {
       const room = this.maxFieldBytes + 1 - this.size;
       if (room <= 0) return;
-      // Copied: the search hands out its own buffer at times.
+      // Copied: the scan hands out views of the request's chunks.
       const kept = Buffer.from(bytes.subarray(0, room));
       this.chunks.push(kept);
       this.size += kept.length;
@@ -125,42 +126,54 @@ export class SentParts {
 
 /** The part a header block describes; none when busboy skips it. */
 function partOf(block: Buffer): SentPart | undefined {
-  const headers = new Map<string, string>();
-  const lines = block.toString('latin1').split('\r\n');
-  let last: string | undefined;
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && last !== undefined) {
-      headers.set(last, `${headers.get(last)} ${line.trim()}`);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    last = line.slice(0, colon).trim().toLowerCase();
-    // busboy reads the first of a header given twice.
-    if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
+  const headers = headersOf(block);
+  const disposition = headers.get('content-disposition');
+  if (disposition === undefined) return undefined;
+  // Read as busboy reads them, so both see the same parts: its parser
+  // with a param decoder that keeps the bytes (one character each).
+  const parsed = parseDisposition(disposition, (text) => text);
+  if (!parsed) {
+    // busboy skips the part, losing a field or the file: refused instead.
+    if (/^form-data(?:[\s;]|$)/i.test(disposition)) return unreadable(disposition);
+    return undefined;
   }
-  const disposition = headers.get('content-disposition') ?? '';
-  if (!/^form-data(?:[\s;]|$)/i.test(disposition)) return undefined;
-
+  if (parsed.type !== 'form-data') return undefined;
+  const { params } = parsed;
   const type = headers.get('content-type');
-  const rawName = quotedParam(disposition, 'name');
-  const hasFileName = /;\s*filename\*?\s*=/i.test(disposition);
-  const media = type?.split(';')[0].trim().toLowerCase();
+  const media = type === undefined ? undefined : parseContentType(type);
+  const rawName = params.name || undefined;
   return {
     rawName,
     name: rawName === undefined ? undefined : Buffer.from(rawName, 'latin1').toString(),
-    file: hasFileName || media === 'application/octet-stream',
+    file:
+      Boolean(params['filename*'] || params.filename) ||
+      (media !== undefined && `${media.type}/${media.subtype}` === 'application/octet-stream'),
     charset: namedCharset(type),
     bytes: Buffer.alloc(0),
   };
 }
 
-/** A parameter of a header, quoted (backslash escapes) or a token. */
-function quotedParam(header: string, name: string): string | undefined {
-  const match = new RegExp(
-    `;\\s*${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`,
-    'i',
-  ).exec(header);
-  if (!match) return undefined;
-  return match[1] !== undefined ? match[1].replace(/\\(.)/gs, '$1') : match[2];
+/**
+ * A part's headers, the first of each name (as busboy keeps them); a
+ * folded line goes on with its leading blank, its CRLF dropped.
+ */
+function headersOf(block: Buffer): Map<string, string> {
+  const headers = new Map<string, string>();
+  const folded = block.toString('latin1').replace(/\r\n(?=[ \t])/g, '');
+  for (const line of folded.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).replace(/^[ \t]+/, ''));
+  }
+  return headers;
+}
+
+/** The refusal of a form-data part whose Content-Disposition busboy cannot read. */
+function unreadable(disposition: string): never {
+  throw new ApiError(
+    'invalid_parameter',
+    `a multipart part's Content-Disposition cannot be read: ${disposition.slice(0, 100)}`,
+    { parameters: [] },
+  );
 }
