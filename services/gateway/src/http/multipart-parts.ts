@@ -23,6 +23,7 @@ export interface SentPart {
   bytes: Buffer;
 }
 
+const NOTHING = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** Past busboy's own cap on a part's header block (16 KiB). */
@@ -46,6 +47,11 @@ export class SentParts {
   private state: 'preamble' | 'head' | 'body' | 'end' = 'preamble';
   private head: Buffer[] = [];
   private headBytes = 0;
+  /** The head's last bytes, where its end may begin. */
+  private headTail = NOTHING;
+  private headStarted = false;
+  /** Where the head's first CRLF is, once it came. */
+  private lineEnd = -1;
   private part: SentPart | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
@@ -86,25 +92,42 @@ export class SentParts {
     }
   }
 
+  /**
+   * A head's bytes, as they come. Only the new bytes (and the three
+   * before them) are searched each time: a head trickled a byte at a
+   * time costs no more than one sent whole.
+   */
   private takeHead(bytes: Buffer): void {
+    const from = Math.max(0, this.headBytes - (HEAD_END.length - 1));
+    const recent = Buffer.concat([this.headTail, bytes]);
     this.head.push(Buffer.from(bytes));
     this.headBytes += bytes.length;
-    const head = Buffer.concat(this.head);
-    if (head.length < 2) return;
-    if (head.subarray(0, 2).toString('latin1') === '--') {
-      this.state = 'end';
-      return;
+    this.headTail = Buffer.from(recent.subarray(-(HEAD_END.length - 1)));
+    if (this.headBytes < 2) return;
+    if (!this.headStarted) {
+      this.headStarted = true;
+      if (Buffer.concat(this.head).subarray(0, 2).toString('latin1') === '--') {
+        this.state = 'end';
+        return;
+      }
     }
-    const lineEnd = head.indexOf(CRLF);
-    const headEnd = lineEnd < 0 ? -1 : head.indexOf(HEAD_END, lineEnd);
-    if (headEnd < 0) {
+    if (this.lineEnd < 0) {
+      const at = recent.indexOf(CRLF);
+      if (at >= 0) this.lineEnd = from + at;
+    }
+    const at = this.lineEnd < 0 ? -1 : recent.indexOf(HEAD_END, Math.max(0, this.lineEnd - from));
+    if (at < 0) {
       // Not a part busboy reads either: it refuses the body.
       if (this.headBytes > MAX_HEAD_BYTES) this.state = 'end';
-      this.head = [head];
       return;
     }
+    const head = Buffer.concat(this.head);
+    const [lineEnd, headEnd] = [this.lineEnd, from + at];
     this.head = [];
     this.headBytes = 0;
+    this.headTail = NOTHING;
+    this.headStarted = false;
+    this.lineEnd = -1;
     this.part = partOf(head.subarray(lineEnd + 2, Math.max(lineEnd + 2, headEnd)));
     // Kept now: busboy reports a file at its head, a field at its end
     // (by then its bytes are here: this reads each chunk first).
