@@ -29,10 +29,9 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** Past busboy's own cap on a part's header block (16 KiB). */
 const MAX_HEAD_BYTES = 17 * 1024;
 
-/** The boundary a multipart Content-Type names, if any. */
+/** The boundary a multipart Content-Type names, if any, read as busboy reads it. */
 export function boundaryOf(contentType: string | undefined): string | undefined {
-  const match = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(contentType ?? '');
-  return match ? (match[1] ?? match[2]) : undefined;
+  return parseContentType(contentType ?? '')?.params.boundary;
 }
 
 /**

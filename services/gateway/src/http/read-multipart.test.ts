@@ -53,10 +53,10 @@ async function postForm(...parts: Part[]) {
   return postBody(Buffer.concat([...parts.map(partBytes), Buffer.from(`--${BOUNDARY}--\r\n`)]));
 }
 
-async function postBody(body: Buffer) {
+async function postBody(body: Buffer, type = `multipart/form-data; boundary=${BOUNDARY}`) {
   const res = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    headers: { 'content-type': type },
     body,
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -200,6 +200,15 @@ describe('multipart parts, as busboy reads them', () => {
     );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(answer.body.meta, { Album: 'A', Title: 'T', Artist: 'R' });
+  });
+
+  test("the request's boundary is the one busboy reads", async () => {
+    const answer = await postBody(
+      formWithHeads(['Content-Disposition: form-data; name="meta[Title]"', 'T']),
+      `multipart/form-data; note="; boundary=other"; boundary=${BOUNDARY}`,
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, { Title: 'T' });
   });
 
   test('a part busboy would skip unread is refused, saying why', async () => {
