@@ -187,6 +187,15 @@ describe('text that is not UTF-8', () => {
     assert.equal(named.status, 200, JSON.stringify(named.body));
     assert.equal(named.body.meta.Title, 'Caf\u00e9 Cr\u00e8me');
     assert.equal(await title(), 'Caf\u00e9 Cr\u00e8me');
+
+    // Chromium on such a page names windows-1252 and writes its quotes,
+    // dashes and euro sign as 0x80-0x9F (read as controls, refused, before).
+    const quoted = Buffer.from('\x93Caf\xe9\x94 \x96 5\x80', 'latin1');
+    const browser = await post(
+      form(['_charset_', 'windows-1252'], ['upload_id', id], ['meta[Title]', quoted]),
+    );
+    assert.equal(browser.status, 200, JSON.stringify(browser.body));
+    assert.equal(await title(), '\u201cCaf\u00e9\u201d \u2013 5\u20ac');
   });
 });
 

@@ -40,6 +40,10 @@ test('a named charset is read in that charset', () => {
   const latin1 = charsetOf('application/x-www-form-urlencoded; Charset="ISO-8859-1"');
   assert.equal(latin1, 'iso-8859-1');
   assert.deepEqual(formPairs('meta%5BTitle%5D=Caf%E9', latin1), [['meta[Title]', 'Café']]);
+  // As WHATWG (and browsers) read ISO-8859-1: windows-1252's 0x80-0x9F.
+  assert.deepEqual(formPairs('t=%93a%94+%96+5%80', latin1), [
+    ['t', '\u201ca\u201d \u2013 5\u20ac'],
+  ]);
   assert.throws(
     () => formPairs('a=b', 'x-unknown'),
     (err: ApiError) => err.code === 'unsupported_media_type',

@@ -25,16 +25,40 @@ export function namedCharset(contentType: string | undefined): string | undefine
   return match?.[1].toLowerCase();
 }
 
+/** Reads bytes as text, throwing on bytes that are not text. */
+export interface TextReader {
+  decode(bytes: Uint8Array): string;
+}
+
+/**
+ * windows-1252's 0x80-0x9F, as WHATWG maps them (iso-8859-1, latin1 and
+ * us-ascii are its labels too): Node 20's TextDecoder gives the C1
+ * controls instead, so a Latin-1 browser form's curly quotes, dashes or
+ * euro sign were refused as control characters.
+ */
+const WINDOWS_1252_HIGH =
+  '\u20AC\x81\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\x8D\u017D\x8F' +
+  '\x90\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\x9D\u017E\u0178';
+
+const windows1252: TextReader = {
+  decode: (bytes) =>
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      .toString('latin1')
+      .replace(/[\x80-\x9F]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80]),
+};
+
 /** A strict decoder of `charset`; 415 when the charset is unknown. */
-export function decoderOf(charset: string): TextDecoder {
+export function decoderOf(charset: string): TextReader {
+  let decoder: TextDecoder;
   try {
-    return new TextDecoder(charset, { fatal: true, ignoreBOM: true });
+    decoder = new TextDecoder(charset, { fatal: true, ignoreBOM: true });
   } catch {
     throw new ApiError(
       'unsupported_media_type',
       `charset ${charset.slice(0, 40)} is not one the API reads: send UTF-8`,
     );
   }
+  return decoder.encoding === 'windows-1252' ? windows1252 : decoder;
 }
 
 /**

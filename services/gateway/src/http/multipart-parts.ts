@@ -1,5 +1,7 @@
-import StreamSearch from 'streamsearch';
+import { parseContentType, parseDisposition } from 'busboy/lib/utils.js';
+import { ApiError } from '@ingest/core';
 import { namedCharset } from './form-text';
+import { NeedleScan } from './needle-scan';
 
 /**
  * One form-data part of a multipart body, as sent. busboy decodes a
@@ -21,15 +23,15 @@ export interface SentPart {
   bytes: Buffer;
 }
 
+const NOTHING = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** Past busboy's own cap on a part's header block (16 KiB). */
 const MAX_HEAD_BYTES = 17 * 1024;
 
-/** The boundary a multipart Content-Type names, if any. */
+/** The boundary a multipart Content-Type names, if any, read as busboy reads it. */
 export function boundaryOf(contentType: string | undefined): string | undefined {
-  const match = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(contentType ?? '');
-  return match ? (match[1] ?? match[2]) : undefined;
+  return parseContentType(contentType ?? '')?.params.boundary;
 }
 
 /**
@@ -39,11 +41,16 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
  * once the part has ended.
  */
 export class SentParts {
-  private readonly search: StreamSearch;
+  private readonly search: NeedleScan;
   private readonly parts: SentPart[] = [];
   private state: 'preamble' | 'head' | 'body' | 'end' = 'preamble';
   private head: Buffer[] = [];
   private headBytes = 0;
+  /** The head's last bytes, where its end may begin. */
+  private headTail = NOTHING;
+  private headStarted = false;
+  /** Where the head's first CRLF is, once it came. */
+  private lineEnd = -1;
   private part: SentPart | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
@@ -52,17 +59,16 @@ export class SentParts {
     boundary: string,
     private readonly maxFieldBytes: number,
   ) {
-    this.search = new StreamSearch(
+    this.search = new NeedleScan(
       Buffer.from(`\r\n--${boundary}`),
-      (isMatch, data, start, end) => {
-        if (data && start < end) this.take(data.subarray(start, end));
-        if (isMatch) this.partEnded();
-      },
+      (bytes) => this.take(bytes),
+      () => this.partEnded(),
     );
     // As busboy does: a body may start with its first boundary.
     this.search.push(CRLF);
   }
 
+  /** May throw the refusal of a part busboy would skip unread. */
   push(chunk: Buffer): void {
     this.search.push(chunk);
   }
@@ -78,32 +84,49 @@ export class SentParts {
     } else if (this.state === 'body' && this.part && !this.part.file) {
       const room = this.maxFieldBytes + 1 - this.size;
       if (room <= 0) return;
-      // Copied: the search hands out its own buffer at times.
+      // Copied: the scan hands out views of the request's chunks.
       const kept = Buffer.from(bytes.subarray(0, room));
       this.chunks.push(kept);
       this.size += kept.length;
     }
   }
 
+  /**
+   * A head's bytes, as they come. Only the new bytes (and the three
+   * before them) are searched each time: a head trickled a byte at a
+   * time costs no more than one sent whole.
+   */
   private takeHead(bytes: Buffer): void {
+    const from = Math.max(0, this.headBytes - (HEAD_END.length - 1));
+    const recent = Buffer.concat([this.headTail, bytes]);
     this.head.push(Buffer.from(bytes));
     this.headBytes += bytes.length;
-    const head = Buffer.concat(this.head);
-    if (head.length < 2) return;
-    if (head.subarray(0, 2).toString('latin1') === '--') {
-      this.state = 'end';
-      return;
+    this.headTail = Buffer.from(recent.subarray(-(HEAD_END.length - 1)));
+    if (this.headBytes < 2) return;
+    if (!this.headStarted) {
+      this.headStarted = true;
+      if (Buffer.concat(this.head).subarray(0, 2).toString('latin1') === '--') {
+        this.state = 'end';
+        return;
+      }
     }
-    const lineEnd = head.indexOf(CRLF);
-    const headEnd = lineEnd < 0 ? -1 : head.indexOf(HEAD_END, lineEnd);
-    if (headEnd < 0) {
+    if (this.lineEnd < 0) {
+      const at = recent.indexOf(CRLF);
+      if (at >= 0) this.lineEnd = from + at;
+    }
+    const at = this.lineEnd < 0 ? -1 : recent.indexOf(HEAD_END, Math.max(0, this.lineEnd - from));
+    if (at < 0) {
       // Not a part busboy reads either: it refuses the body.
       if (this.headBytes > MAX_HEAD_BYTES) this.state = 'end';
-      this.head = [head];
       return;
     }
+    const head = Buffer.concat(this.head);
+    const [lineEnd, headEnd] = [this.lineEnd, from + at];
     this.head = [];
     this.headBytes = 0;
+    this.headTail = NOTHING;
+    this.headStarted = false;
+    this.lineEnd = -1;
     this.part = partOf(head.subarray(lineEnd + 2, Math.max(lineEnd + 2, headEnd)));
     // Kept now: busboy reports a file at its head, a field at its end
     // (by then its bytes are here: this reads each chunk first).
@@ -125,42 +148,54 @@ export class SentParts {
 
 /** The part a header block describes; none when busboy skips it. */
 function partOf(block: Buffer): SentPart | undefined {
-  const headers = new Map<string, string>();
-  const lines = block.toString('latin1').split('\r\n');
-  let last: string | undefined;
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && last !== undefined) {
-      headers.set(last, `${headers.get(last)} ${line.trim()}`);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    last = line.slice(0, colon).trim().toLowerCase();
-    // busboy reads the first of a header given twice.
-    if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
+  const headers = headersOf(block);
+  const disposition = headers.get('content-disposition');
+  if (disposition === undefined) return undefined;
+  // Read as busboy reads them, so both see the same parts: its parser
+  // with a param decoder that keeps the bytes (one character each).
+  const parsed = parseDisposition(disposition, (text) => text);
+  if (!parsed) {
+    // busboy skips the part, losing a field or the file: refused instead.
+    if (/^form-data(?:[\s;]|$)/i.test(disposition)) return unreadable(disposition);
+    return undefined;
   }
-  const disposition = headers.get('content-disposition') ?? '';
-  if (!/^form-data(?:[\s;]|$)/i.test(disposition)) return undefined;
-
+  if (parsed.type !== 'form-data') return undefined;
+  const { params } = parsed;
   const type = headers.get('content-type');
-  const rawName = quotedParam(disposition, 'name');
-  const hasFileName = /;\s*filename\*?\s*=/i.test(disposition);
-  const media = type?.split(';')[0].trim().toLowerCase();
+  const media = type === undefined ? undefined : parseContentType(type);
+  const rawName = params.name || undefined;
   return {
     rawName,
     name: rawName === undefined ? undefined : Buffer.from(rawName, 'latin1').toString(),
-    file: hasFileName || media === 'application/octet-stream',
+    file:
+      Boolean(params['filename*'] || params.filename) ||
+      (media !== undefined && `${media.type}/${media.subtype}` === 'application/octet-stream'),
     charset: namedCharset(type),
     bytes: Buffer.alloc(0),
   };
 }
 
-/** A parameter of a header, quoted (backslash escapes) or a token. */
-function quotedParam(header: string, name: string): string | undefined {
-  const match = new RegExp(
-    `;\\s*${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`,
-    'i',
-  ).exec(header);
-  if (!match) return undefined;
-  return match[1] !== undefined ? match[1].replace(/\\(.)/gs, '$1') : match[2];
+/**
+ * A part's headers, the first of each name (as busboy keeps them); a
+ * folded line goes on with its leading blank, its CRLF dropped.
+ */
+function headersOf(block: Buffer): Map<string, string> {
+  const headers = new Map<string, string>();
+  const folded = block.toString('latin1').replace(/\r\n(?=[ \t])/g, '');
+  for (const line of folded.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).replace(/^[ \t]+/, ''));
+  }
+  return headers;
+}
+
+/** The refusal of a form-data part whose Content-Disposition busboy cannot read. */
+function unreadable(disposition: string): never {
+  throw new ApiError(
+    'invalid_parameter',
+    `a multipart part's Content-Disposition cannot be read: ${disposition.slice(0, 100)}`,
+    { parameters: [] },
+  );
 }

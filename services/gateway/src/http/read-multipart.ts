@@ -97,7 +97,12 @@ export function readMultipart(
     req.on('data', (chunk: Buffer) => {
       watch?.add(chunk.length);
       // Before busboy sees the chunk: a part is read here first.
-      if (!failed) sent.push(chunk);
+      if (failed) return;
+      try {
+        sent.push(chunk);
+      } catch (err) {
+        fail(err);
+      }
     });
     // As a client gone mid-body (below), but the call may still answer.
     const letGo = () => {

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SentParts } from './multipart-parts';
+
+const BOUNDARY = 'parts-test';
+
+function form(): Buffer {
+  const part = (head: string, value: string) =>
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; ${head}\r\n\r\n${value}\r\n`;
+  return Buffer.from(
+    'preamble\r\n' +
+      part('name="a"', `x\r\n--${BOUNDARY.slice(0, 4)}\r\n\r\n`) +
+      part('name="file"; filename="f.mp3"', `\r\n--${BOUNDARY}x`.slice(0, 12)) +
+      part('name="b"\r\nContent-Type: text/plain; charset=ISO-8859-1', '\r\n') +
+      `--${BOUNDARY}--\r\nepilogue`,
+    'latin1',
+  );
+}
+
+function partsOf(chunks: Buffer[]) {
+  const sent = new SentParts(BOUNDARY, 1 << 20);
+  for (const chunk of chunks) sent.push(chunk);
+  const parts = [];
+  for (let part = sent.next(); part; part = sent.next()) {
+    parts.push({ ...part, bytes: part.bytes.toString('latin1') });
+  }
+  return parts;
+}
+
+test('parts are read alike whole or a byte at a time', () => {
+  const body = form();
+  const whole = partsOf([body]);
+  assert.deepEqual(
+    whole.map(({ name, file, charset, bytes }) => [name, file, charset, bytes]),
+    [
+      ['a', false, undefined, `x\r\n--${BOUNDARY.slice(0, 4)}\r\n\r\n`],
+      ['file', true, undefined, ''],
+      ['b', false, 'iso-8859-1', '\r\n'],
+    ],
+  );
+  assert.deepEqual(partsOf([...body].map((byte) => Buffer.of(byte))), whole);
+  assert.deepEqual(partsOf([body.subarray(0, 70), body.subarray(70)]), whole);
+});
