@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { keys } from '@ingest/state';
+import { filesOfSite, keys } from '@ingest/state';
 import {
   makeTone,
   startFixtureStack,
@@ -90,7 +90,7 @@ async function publishOne(token: string, name: string, formats: string) {
   assert.equal(published.status, 200, JSON.stringify(published.body));
   await fixture.stack.waitForJob(token, published.body.job_id);
   const list = await call(token, 'list', { job_id: published.body.job_id });
-  return list.body.tracks[0];
+  return { ...list.body.tracks[0], job_id: published.body.job_id };
 }
 
 test('silence that expands past the quota errors quota_exceeded, no files left', async () => {
@@ -135,7 +135,7 @@ async function renditionsOf(token: string, trackId: number) {
   };
 }
 
-test('a site under its quota publishes; updating and deleting free bytes', async () => {
+test('a site under its quota publishes; updating and deleting free all its bytes', async () => {
   const site = await fixture.stack.createSite();
   const row = await publishOne(site.token, 'short.flac', 'mp3,wav');
   assert.equal(row.status, 'published', JSON.stringify(row));
@@ -163,7 +163,14 @@ test('a site under its quota publishes; updating and deleting free bytes', async
     track_id: row.track_id,
   });
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
-  assert.equal(await used(site.id), sources);
+  // The sources of its upload and update go with it: the site is empty.
+  assert.equal(await used(site.id), 0);
+  assert.deepEqual(await siteSources(site.id), []);
+  // Their records stay, listed, and no recount counts them again.
+  const list = await call(site.token, 'list', { job_id: row.job_id });
+  assert.equal(list.status, 200, JSON.stringify(list.body));
+  assert.equal(list.body.tracks[0].upload_id, row.upload_id, JSON.stringify(list.body));
+  assert.deepEqual([...(await filesOfSite(fixture.stack.redis, site.id))], []);
 });
 
 test('a site at its quota is refused at upload with 507 quota_exceeded', async () => {

@@ -9,6 +9,7 @@ import * as codec from './codec';
 import { keys } from './keys';
 import { DROP_WAITING, MOVE_UPLOAD, SET_IF_UNCHANGED } from './scripts';
 import { COUNT_FILES, siteCountKeys } from './site-usage-scripts';
+import { SOURCES_REMOVED } from './track-sources';
 
 /**
  * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
@@ -138,20 +139,25 @@ export class UpdateStore {
     return update;
   }
 
-  /** Keeps the update among its track's latest, for getById. */
+  /**
+   * Keeps the update among its track's, all of them: the delete of the
+   * track removes the sources of each (TrackDeleter.keptSources).
+   */
   private async noteForTrack(update: TrackUpdate): Promise<void> {
     const key = keys.trackUpdates(update.trackId);
-    await this.redis
-      .multi()
-      .zadd(key, update.id, String(update.id))
-      .zremrangebyrank(key, 0, -(TRACK_UPDATES_KEPT + 1))
-      .exec();
+    await this.redis.zadd(key, update.id, String(update.id));
   }
 
-  /** The latest updates of a track, oldest first. */
+  /** The latest updates of a track (TRACK_UPDATES_KEPT), oldest first. */
   async ofTrack(trackId: number): Promise<TrackUpdate[]> {
-    const ids = await this.redis.zrange(keys.trackUpdates(trackId), 0, -1);
+    const key = keys.trackUpdates(trackId);
+    const ids = await this.redis.zrange(key, -TRACK_UPDATES_KEPT, -1);
     return this.many(ids.map(Number));
+  }
+
+  /** Notes that the update's sources were removed (its track is gone). */
+  async sourcesRemoved(id: number): Promise<void> {
+    await this.redis.hset(keys.update(id), SOURCES_REMOVED, now());
   }
 
   async byId(id: number): Promise<TrackUpdate | undefined> {
