@@ -5,7 +5,8 @@
  * under its quota publishes as before and gets its bytes back when a
  * track is deleted; a site at its quota is refused at upload (507);
  * two uploads transcoded at once, each fitting what is left and both
- * not, publish one and error the other, each run holding its share.
+ * not, publish one and error the other, each run holding its share; an
+ * update near the quota takes the room of the renditions it replaces.
  */
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
@@ -254,4 +255,34 @@ test("an update that errors gives its source's bytes back", async () => {
     message: "the errored update's source was still counted",
     timeoutMs: 30_000,
   });
+});
+
+test('an update near the quota may take the bytes of what it replaces', async () => {
+  const site = await fixture.stack.createSite();
+  // 1.1 MB of the 2 MB quota: an update's new wav fits only in place of it.
+  const row = await publishOne(site.token, 'quiet-a.flac', 'wav');
+  assert.equal(row.status, 'published', JSON.stringify(row));
+  const update = await call(site.token, 'upload', {
+    url: `${fixture.files.url}/quiet-a.flac`,
+    track_id: row.track_id,
+    formats: 'wav',
+    immediate: 1,
+  });
+  assert.equal(update.status, 200, JSON.stringify(update.body));
+  const seen = await waitUntil(
+    async () => {
+      const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
+        track_id: row.track_id,
+      });
+      const mine = body.track.updates.find(
+        (u: { update_id: number }) => u.update_id === update.body.update_id,
+      );
+      return ['published', 'error'].includes(mine?.status) && mine;
+    },
+    { message: 'the update never finished' },
+  );
+  assert.equal(seen.status, 'published', JSON.stringify(seen));
+  const usedNow = await used(site.id);
+  assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
+  assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });

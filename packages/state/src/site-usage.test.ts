@@ -241,3 +241,40 @@ test('the hold of a run that stops renewing it lapses', async () => {
   assert.equal((await holds.reserve(102, 'live', 100, 5000, MINUTE)).granted, 100);
   assert.equal(await holds.renew(102, 'dead', MINUTE), false);
 });
+
+test('a patch whose hold counted replaced renditions as freed keeps the quota', async () => {
+  const { store, site, upload, track } = await uploadWithTrack({ wav: 2000 });
+  const usage = new SiteUsage(redis);
+  // The site's id may be one counted by the tests above.
+  const counted = await usage.total(site.id);
+  const used = async () => (await usage.total(site.id)) - counted;
+  await store.tracks.publish(upload, track);
+  assert.equal(await used(), 2000);
+  const quota = counted + 3000;
+  const reservations = new SiteReservations(redis);
+  const other = await reservations.reserve(site.id, 'other', 900, quota, 60_000);
+  assert.equal(other.granted, 900);
+  // The update's wav takes the place of the track's: 2000 bytes more left.
+  const mine = await reservations.reserve(site.id, 'mine', 2000, quota, 60_000, 2000);
+  assert.equal(mine.granted, 2000);
+
+  const updates = new UpdateStore(redis);
+  const read = await updates.readTrack(track.id);
+  assert.ok(read);
+  const grown = {
+    renditions: renditionsOf(track.id, 'u1', { wav: 2050 }),
+    meta: read.track.meta,
+    metaVersions: {},
+  };
+  const held = { runId: 'mine', quotaBytes: quota, creditBytes: 2000 };
+  // A source stored meanwhile: the 50 bytes more would pass the quota.
+  await usage.stored(site.id, `sources/${site.id}/late`, 500);
+  assert.equal(await updates.patchTrack(read, grown, held), 'quota');
+  assert.equal(await used(), 2500, 'nothing changed');
+
+  // One that holds no more than before is applied, and gives the hold back.
+  const same = { ...grown, renditions: renditionsOf(track.id, 'u2', { wav: 2000 }) };
+  assert.equal(await updates.patchTrack(read, same, held), 'ok');
+  assert.equal(await used(), 2500);
+  assert.equal(await reservations.held(site.id), 900);
+});
