@@ -224,6 +224,22 @@ test('uploads transcoded at once take no more than the quota together', async ()
   assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });
 
+/** The update as getById shows it once it is published or errored. */
+function finishedUpdate(token: string, trackId: number, updateId: number) {
+  return waitUntil(
+    async () => {
+      const { body } = await fixture.stack.call('/api/tracks/getById', token, {
+        track_id: trackId,
+      });
+      const mine = body.track.updates.find(
+        (u: { update_id: number }) => u.update_id === updateId,
+      );
+      return ['published', 'error'].includes(mine?.status) && mine;
+    },
+    { message: 'the update never finished' },
+  );
+}
+
 test("an update that errors gives its source's bytes back", async () => {
   const site = await fixture.stack.createSite();
   const row = await publishOne(site.token, 'short.flac', 'mp3');
@@ -238,18 +254,8 @@ test("an update that errors gives its source's bytes back", async () => {
     immediate: 1,
   });
   assert.equal(update.status, 200, JSON.stringify(update.body));
-  const seen = await waitUntil(
-    async () => {
-      const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
-        track_id: row.track_id,
-      });
-      const mine = body.track.updates.find(
-        (u: { update_id: number }) => u.update_id === update.body.update_id,
-      );
-      return mine?.status === 'error' && mine;
-    },
-    { message: 'the update never errored' },
-  );
+  const seen = await finishedUpdate(site.token, row.track_id, update.body.update_id);
+  assert.equal(seen.status, 'error', JSON.stringify(seen));
   assert.equal(seen.error_code, 'quota_exceeded', JSON.stringify(seen));
   await waitUntil(async () => (await used(site.id)) === before, {
     message: "the errored update's source was still counted",
@@ -269,18 +275,7 @@ test('an update near the quota may take the bytes of what it replaces', async ()
     immediate: 1,
   });
   assert.equal(update.status, 200, JSON.stringify(update.body));
-  const seen = await waitUntil(
-    async () => {
-      const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
-        track_id: row.track_id,
-      });
-      const mine = body.track.updates.find(
-        (u: { update_id: number }) => u.update_id === update.body.update_id,
-      );
-      return ['published', 'error'].includes(mine?.status) && mine;
-    },
-    { message: 'the update never finished' },
-  );
+  const seen = await finishedUpdate(site.token, row.track_id, update.body.update_id);
   assert.equal(seen.status, 'published', JSON.stringify(seen));
   const usedNow = await used(site.id);
   assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
