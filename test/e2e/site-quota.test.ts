@@ -224,8 +224,19 @@ test('uploads transcoded at once take no more than the quota together', async ()
   assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });
 
-/** The update as getById shows it once it is published or errored. */
-function finishedUpdate(token: string, trackId: number, updateId: number) {
+/**
+ * Sends an immediate update of the track from `name`; the update as
+ * getById shows it once it is published or errored.
+ */
+async function updateAndWait(token: string, trackId: number, name: string, formats: string) {
+  const update = await call(token, 'upload', {
+    url: `${fixture.files.url}/${name}`,
+    track_id: trackId,
+    formats,
+    immediate: 1,
+  });
+  assert.equal(update.status, 200, JSON.stringify(update.body));
+  const updateId = update.body.update_id;
   return waitUntil(
     async () => {
       const { body } = await fixture.stack.call('/api/tracks/getById', token, {
@@ -247,14 +258,7 @@ test("an update that errors gives its source's bytes back", async () => {
   const before = await used(site.id);
 
   // Its wav would pass the quota: the update errors quota_exceeded.
-  const update = await call(site.token, 'upload', {
-    url: `${fixture.files.url}/silence.flac`,
-    track_id: row.track_id,
-    formats: 'mp3,wav',
-    immediate: 1,
-  });
-  assert.equal(update.status, 200, JSON.stringify(update.body));
-  const seen = await finishedUpdate(site.token, row.track_id, update.body.update_id);
+  const seen = await updateAndWait(site.token, row.track_id, 'silence.flac', 'mp3,wav');
   assert.equal(seen.status, 'error', JSON.stringify(seen));
   assert.equal(seen.error_code, 'quota_exceeded', JSON.stringify(seen));
   await waitUntil(async () => (await used(site.id)) === before, {
@@ -268,14 +272,7 @@ test('an update near the quota may take the bytes of what it replaces', async ()
   // 1.1 MB of the 2 MB quota: an update's new wav fits only in place of it.
   const row = await publishOne(site.token, 'quiet-a.flac', 'wav');
   assert.equal(row.status, 'published', JSON.stringify(row));
-  const update = await call(site.token, 'upload', {
-    url: `${fixture.files.url}/quiet-a.flac`,
-    track_id: row.track_id,
-    formats: 'wav',
-    immediate: 1,
-  });
-  assert.equal(update.status, 200, JSON.stringify(update.body));
-  const seen = await finishedUpdate(site.token, row.track_id, update.body.update_id);
+  const seen = await updateAndWait(site.token, row.track_id, 'quiet-a.flac', 'wav');
   assert.equal(seen.status, 'published', JSON.stringify(seen));
   const usedNow = await used(site.id);
   assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
