@@ -43,6 +43,9 @@ export class QuotaBudget {
 
   constructor(private readonly deps: BudgetDeps) {}
 
+  /** Of BudgetDeps.creditBytes, what the hold took beyond what was left. */
+  creditTaken = 0;
+
   /** Bytes counted as freed by the run (BudgetDeps.creditBytes). */
   get credit(): number {
     return this.deps.creditBytes ?? 0;
@@ -66,6 +69,8 @@ export class QuotaBudget {
         this.credit,
       );
       if (answer.granted > 0) {
+        const leftWithout = answer.left - this.credit;
+        this.creditTaken = Math.max(0, answer.granted - Math.max(0, leftWithout));
         this.renewEvery(ttlMs / 3);
         return answer.granted;
       }

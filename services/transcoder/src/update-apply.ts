@@ -142,7 +142,8 @@ async function commit(
   const quota = budget && {
     runId: budget.runId,
     quotaBytes: budget.quotaBytes,
-    creditBytes: budget.credit,
+    // Checked at the patch only when the hold took some of it.
+    creditBytes: budget.creditTaken,
   };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const read = await deps.updates.readTrack(update.trackId);
