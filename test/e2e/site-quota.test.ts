@@ -5,13 +5,14 @@
  * under its quota publishes as before and gets its bytes back when a
  * track is deleted; a site at its quota is refused at upload (507);
  * two uploads transcoded at once, each fitting what is left and both
- * not, publish one and error the other, each run holding its share.
+ * not, publish one and error the other, each run holding its share; an
+ * update near the quota takes the room of the renditions it replaces.
  */
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { keys } from '@ingest/state';
+import { filesOfSite, keys } from '@ingest/state';
 import {
   makeTone,
   startFixtureStack,
@@ -90,7 +91,7 @@ async function publishOne(token: string, name: string, formats: string) {
   assert.equal(published.status, 200, JSON.stringify(published.body));
   await fixture.stack.waitForJob(token, published.body.job_id);
   const list = await call(token, 'list', { job_id: published.body.job_id });
-  return list.body.tracks[0];
+  return { ...list.body.tracks[0], job_id: published.body.job_id };
 }
 
 test('silence that expands past the quota errors quota_exceeded, no files left', async () => {
@@ -135,7 +136,7 @@ async function renditionsOf(token: string, trackId: number) {
   };
 }
 
-test('a site under its quota publishes; updating and deleting free bytes', async () => {
+test('a site under its quota publishes; updating and deleting free all its bytes', async () => {
   const site = await fixture.stack.createSite();
   const row = await publishOne(site.token, 'short.flac', 'mp3,wav');
   assert.equal(row.status, 'published', JSON.stringify(row));
@@ -163,7 +164,14 @@ test('a site under its quota publishes; updating and deleting free bytes', async
     track_id: row.track_id,
   });
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
-  assert.equal(await used(site.id), sources);
+  // The sources of its upload and update go with it: the site is empty.
+  assert.equal(await used(site.id), 0);
+  assert.deepEqual(await siteSources(site.id), []);
+  // Their records stay, listed, and no recount counts them again.
+  const list = await call(site.token, 'list', { job_id: row.job_id });
+  assert.equal(list.status, 200, JSON.stringify(list.body));
+  assert.equal(list.body.tracks[0].upload_id, row.upload_id, JSON.stringify(list.body));
+  assert.deepEqual([...(await filesOfSite(fixture.stack.redis, site.id))], []);
 });
 
 test('a site at its quota is refused at upload with 507 quota_exceeded', async () => {
@@ -216,6 +224,33 @@ test('uploads transcoded at once take no more than the quota together', async ()
   assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });
 
+/**
+ * Sends an immediate update of the track from `name`; the update as
+ * getById shows it once it is published or errored.
+ */
+async function updateAndWait(token: string, trackId: number, name: string, formats: string) {
+  const update = await call(token, 'upload', {
+    url: `${fixture.files.url}/${name}`,
+    track_id: trackId,
+    formats,
+    immediate: 1,
+  });
+  assert.equal(update.status, 200, JSON.stringify(update.body));
+  const updateId = update.body.update_id;
+  return waitUntil(
+    async () => {
+      const { body } = await fixture.stack.call('/api/tracks/getById', token, {
+        track_id: trackId,
+      });
+      const mine = body.track.updates.find(
+        (u: { update_id: number }) => u.update_id === updateId,
+      );
+      return ['published', 'error'].includes(mine?.status) && mine;
+    },
+    { message: 'the update never finished' },
+  );
+}
+
 test("an update that errors gives its source's bytes back", async () => {
   const site = await fixture.stack.createSite();
   const row = await publishOne(site.token, 'short.flac', 'mp3');
@@ -223,25 +258,8 @@ test("an update that errors gives its source's bytes back", async () => {
   const before = await used(site.id);
 
   // Its wav would pass the quota: the update errors quota_exceeded.
-  const update = await call(site.token, 'upload', {
-    url: `${fixture.files.url}/silence.flac`,
-    track_id: row.track_id,
-    formats: 'mp3,wav',
-    immediate: 1,
-  });
-  assert.equal(update.status, 200, JSON.stringify(update.body));
-  const seen = await waitUntil(
-    async () => {
-      const { body } = await fixture.stack.call('/api/tracks/getById', site.token, {
-        track_id: row.track_id,
-      });
-      const mine = body.track.updates.find(
-        (u: { update_id: number }) => u.update_id === update.body.update_id,
-      );
-      return mine?.status === 'error' && mine;
-    },
-    { message: 'the update never errored' },
-  );
+  const seen = await updateAndWait(site.token, row.track_id, 'silence.flac', 'mp3,wav');
+  assert.equal(seen.status, 'error', JSON.stringify(seen));
   assert.equal(seen.error_code, 'quota_exceeded', JSON.stringify(seen));
   await waitUntil(async () => (await used(site.id)) === before, {
     message: "the errored update's source was still counted",
@@ -275,4 +293,16 @@ test('a multipart file counts as a URL does: what the site held before the call'
   assert.equal(refused.status, 507, JSON.stringify(refused.body));
   assert.equal(refused.body.used_bytes, past, 'its own bytes were counted');
   assert.equal(await used(site.id), past);
+});
+
+test('an update near the quota may take the bytes of what it replaces', async () => {
+  const site = await fixture.stack.createSite();
+  // 1.1 MB of the 2 MB quota: an update's new wav fits only in place of it.
+  const row = await publishOne(site.token, 'quiet-a.flac', 'wav');
+  assert.equal(row.status, 'published', JSON.stringify(row));
+  const seen = await updateAndWait(site.token, row.track_id, 'quiet-a.flac', 'wav');
+  assert.equal(seen.status, 'published', JSON.stringify(seen));
+  const usedNow = await used(site.id);
+  assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
+  assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
 });

@@ -1,16 +1,16 @@
 /**
  * End to end: a track deleted while an immediate update of it transcodes.
  * The update errors `track_missing`, and nothing of the track stays in
- * file storage, not even its `tracks/<id>/` folder. ffmpeg is wrapped so
+ * file storage, not even its `tracks/<id>/` folder, nor its sources. ffmpeg is wrapped so
  * that the update's transcode waits for the test's word.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { UpdateStore } from '@ingest/state';
+import { keys, UpdateStore } from '@ingest/state';
 import {
   ffmpegWrapper,
   startFixtureStack,
@@ -94,4 +94,9 @@ test('a track deleted mid-update leaves no folder behind', async () => {
   });
   assert.equal(failed.errorCode, 'track_missing');
   assert.equal(existsSync(folder), false, `${folder} is gone`);
+  // Nor its sources: the upload's (by the delete) and the update's (by
+  // its error); the site counts none of its files.
+  const sources = path.join(stack.dataDir, 'storage', 'sources', String(site.id));
+  assert.deepEqual(await readdir(sources).catch(() => []), []);
+  assert.equal(Number(await stack.redis.get(keys.siteStoredTotal(site.id))), 0);
 });

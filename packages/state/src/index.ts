@@ -19,3 +19,4 @@ export * from './site-usage';
 export * from './storage-records';
 export * from './site-reservations';
 export * from './site-files';
+export * from './track-sources';

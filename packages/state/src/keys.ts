@@ -40,7 +40,7 @@ export const keys = {
   jobUpdates: (id: number) => `${KEY_PREFIX}:job:${id}:updates`,
   update: (id: number) => `${KEY_PREFIX}:update:${id}`,
   track: (id: number) => `${KEY_PREFIX}:track:${id}`,
-  /** The latest updates of a track, newest last (TRACK_UPDATES_KEPT). */
+  /** Every update of a track, newest last (getById shows the latest). */
   trackUpdates: (id: number) => `${KEY_PREFIX}:track:${id}:updates`,
   /**
    * Bytes a site holds in storage: each stored key's size, and their

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+import { SOURCES_REMOVED } from './track-sources';
 
 /** A stored file a record names: its bytes as recorded. */
 type Named = Record<string, { storageKey?: string; bytes?: number }>;
@@ -7,7 +8,8 @@ type Named = Record<string, { storageKey?: string; bytes?: number }>;
 /**
  * The files a site's records name, storage key to bytes as recorded:
  * the sources of its uploads and track updates (waiting, published or
- * errored) and the renditions of its tracks. What INGEST_SITE_QUOTA
+ * errored; not those removed with their track) and the renditions of
+ * its tracks. What INGEST_SITE_QUOTA
  * counts, read anew (`npm run site:usage -- --recount`); files no record
  * names (a crashed run's leftovers) are not among them.
  */
@@ -29,26 +31,47 @@ export async function filesOfSite(
       redis.zrange(keys.jobUploads(jobId), 0, -1),
       redis.zrange(keys.jobUpdates(jobId), 0, -1),
     ]);
-    const reads = redis.pipeline();
-    for (const id of uploadIds.map(Number)) {
-      reads.hmget(keys.upload(id), 'sources', 'trackId');
-    }
-    for (const id of updateIds.map(Number)) {
-      reads.hmget(keys.update(id), 'sources');
-    }
     const trackIds: number[] = [];
-    for (const [, fields] of (await reads.exec()) ?? []) {
-      const [sources, trackId] = (fields ?? []) as (string | null)[];
-      add(sources);
-      if (trackId) trackIds.push(Number(trackId));
-    }
+    const uploads = uploadIds.map((id) => keys.upload(Number(id)));
+    await sourcesOf(redis, uploads, add, (trackId) => trackIds.push(trackId));
+    await sourcesOf(redis, updateIds.map((id) => keys.update(Number(id))), add);
 
     const tracks = redis.pipeline();
     for (const id of trackIds) tracks.hmget(keys.track(id), 'siteId', 'renditions');
-    for (const [, fields] of (await tracks.exec()) ?? []) {
+    for (const id of trackIds) tracks.zrange(keys.trackUpdates(id), 0, -1);
+    const read = (await tracks.exec()) ?? [];
+    const updates: string[] = [];
+    read.slice(0, trackIds.length).forEach(([, fields], i) => {
       const [owner, renditions] = (fields ?? []) as (string | null)[];
-      if (owner === String(siteId)) add(renditions);
-    }
+      if (owner !== String(siteId)) return;
+      add(renditions);
+      // Immediate updates are in no job.
+      const ids = (read[trackIds.length + i][1] ?? []) as string[];
+      updates.push(...ids.map((id) => keys.update(Number(id))));
+    });
+    await sourcesOf(redis, updates, add);
   }
   return files;
+}
+
+/**
+ * Adds the sources of uploads or updates (`records`) to what `add`
+ * counts, save those removed with their track; `track` is told each
+ * upload's track id.
+ */
+async function sourcesOf(
+  redis: Redis,
+  records: string[],
+  add: (json: unknown) => void,
+  track?: (trackId: number) => void,
+): Promise<void> {
+  const reads = redis.pipeline();
+  for (const record of records) {
+    reads.hmget(record, 'sources', SOURCES_REMOVED, 'trackId');
+  }
+  for (const [, fields] of (await reads.exec()) ?? []) {
+    const [sources, removed, trackId] = (fields ?? []) as (string | null)[];
+    if (!removed) add(sources);
+    if (trackId && track) track(Number(trackId));
+  }
 }

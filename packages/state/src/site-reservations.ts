@@ -32,6 +32,9 @@ export class SiteReservations {
    * for `ttlMs` unless renewed. Nothing is held when the site has
    * nothing left, or when it has less than needed while other runs hold
    * some: they may give theirs back, so the caller waits and asks again.
+   * `creditBytes`: stored bytes the run will free as it stores its own
+   * (a track update's replaced renditions), counted as left; the step
+   * that records its files checks the quota itself (PATCH_TRACK).
    */
   async reserve(
     siteId: number,
@@ -39,6 +42,7 @@ export class SiteReservations {
     needBytes: number,
     quotaBytes: number,
     ttlMs: number,
+    creditBytes = 0,
   ): Promise<Reserved> {
     const need = Number.isFinite(needBytes) ? String(Math.ceil(needBytes)) : '';
     const [granted, left, held] = (await this.redis.eval(
@@ -52,6 +56,7 @@ export class SiteReservations {
       String(quotaBytes),
       String(this.now()),
       String(ttlMs),
+      String(Math.max(0, Math.floor(creditBytes))),
     )) as number[];
     return { granted, left, held };
   }
@@ -92,7 +97,7 @@ export class SiteReservations {
 
 /**
  * KEYS: reserved, reservedUntil, storedTotal. ARGV: runId, need ('' for
- * all that is left), quota, now, ttl. Drops lapsed holds (and the run's
+ * all that is left), quota, now, ttl, credit. Drops lapsed holds (and the run's
  * own earlier one), then holds min(need, left) unless nothing is left or
  * others hold what the run would need. Returns {granted, left, held}.
  */
@@ -108,7 +113,7 @@ for _, bytes in ipairs(redis.call('HVALS', KEYS[1])) do
   held = held + tonumber(bytes)
 end
 local used = tonumber(redis.call('GET', KEYS[3]) or '0')
-local left = tonumber(ARGV[3]) - used - held
+local left = tonumber(ARGV[3]) - used - held + tonumber(ARGV[6] or '0')
 local need = left
 if ARGV[2] ~= '' then need = tonumber(ARGV[2]) end
 if left <= 0 or (need > left and held > 0) then return {0, left, held} end

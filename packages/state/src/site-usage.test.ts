@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { OutputFormat, Track } from '@ingest/core';
+import type { OutputFormat, SourceFile, Track, UploadStatus } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { RedisServer } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+import { filesOfSite } from './site-files';
 import { SiteReservations } from './site-reservations';
 import { SiteUsage } from './site-usage';
 import { StateStore } from './state-store';
 import { TrackDeleter } from './track-deleter';
-import { UpdateStore } from './update-store';
+import { TRACK_UPDATES_KEPT, UpdateStore } from './update-store';
 
 let server: RedisServer;
 let redis: Redis;
@@ -129,7 +130,7 @@ test('the publish of a track counts its renditions in the same step, once', asyn
   assert.equal(await used(), 2300);
 
   // The delete of the record forgets them in its step.
-  assert.equal(await new TrackDeleter(redis).delete(site.id, track.id), true);
+  assert.ok(await new TrackDeleter(redis).delete(site.id, track.id));
   assert.equal(await used(), 0);
 });
 
@@ -240,4 +241,125 @@ test('the hold of a run that stops renewing it lapses', async () => {
   assert.equal(await holds.held(102), 0);
   assert.equal((await holds.reserve(102, 'live', 100, 5000, MINUTE)).granted, 100);
   assert.equal(await holds.renew(102, 'dead', MINUTE), false);
+});
+
+test('a patch whose hold counted replaced renditions as freed keeps the quota', async () => {
+  const { store, site, upload, track } = await uploadWithTrack({ wav: 2000 });
+  const usage = new SiteUsage(redis);
+  // The site's id may be one counted by the tests above.
+  const counted = await usage.total(site.id);
+  const used = async () => (await usage.total(site.id)) - counted;
+  await store.tracks.publish(upload, track);
+  assert.equal(await used(), 2000);
+  const quota = counted + 3000;
+  const reservations = new SiteReservations(redis);
+  const other = await reservations.reserve(site.id, 'other', 900, quota, 60_000);
+  assert.equal(other.granted, 900);
+  // The update's wav takes the place of the track's: 2000 bytes more left.
+  const mine = await reservations.reserve(site.id, 'mine', 2000, quota, 60_000, 2000);
+  assert.equal(mine.granted, 2000);
+
+  const updates = new UpdateStore(redis);
+  const read = await updates.readTrack(track.id);
+  assert.ok(read);
+  const grown = {
+    renditions: renditionsOf(track.id, 'u1', { wav: 2050 }),
+    meta: read.track.meta,
+    metaVersions: {},
+  };
+  const held = { runId: 'mine', quotaBytes: quota, creditBytes: 2000 };
+  // A source stored meanwhile: the 50 bytes more would pass the quota.
+  await usage.stored(site.id, `sources/${site.id}/late`, 500);
+  assert.equal(await updates.patchTrack(read, grown, held), 'quota');
+  assert.equal(await used(), 2500, 'nothing changed');
+
+  // One that holds no more than before is applied, and gives the hold back.
+  const same = { ...grown, renditions: renditionsOf(track.id, 'u2', { wav: 2000 }) };
+  assert.equal(await updates.patchTrack(read, same, held), 'ok');
+  assert.equal(await used(), 2500);
+  assert.equal(await reservations.held(site.id), 900);
+});
+
+/** A published upload's track with `updates` immediate updates of it. */
+async function trackWithUpdates(updates: number) {
+  const source = (storageKey: string, bytes: number): SourceFile =>
+    ({ format: 'wav', storageKey, filename: 'a.wav', bytes, sha256: 'x' });
+  const store = new StateStore(redis);
+  const site = await store.createSite({
+    name: 'sources',
+    token: `t-${randomUUID()}`,
+    webhookSecret: 'whsec_x',
+  });
+  const job = await store.createJob(site.id, { name: 'j' });
+  const first = `sources/${site.id}/upload`;
+  const upload = await store.addUpload(site.id, job.id, {
+    formats: ['mp3'],
+    sources: { wav: source(first, 10) },
+    meta: {},
+  });
+  assert.ok(upload !== 'closed');
+  const trackId = await store.claimTrackId(upload.id);
+  const track = {
+    id: trackId,
+    siteId: site.id,
+    uploadId: upload.id,
+    jobId: job.id,
+    meta: {},
+    renditions: {},
+    createdAt: '',
+  };
+  assert.equal((await store.tracks.publish(upload, track)).moved, true);
+  const usage = new SiteUsage(redis);
+  // The site's id may be one counted by the tests above.
+  const counted = await usage.total(site.id);
+  await usage.stored(site.id, first, 10);
+  const store2 = new UpdateStore(redis);
+  const ids: number[] = [];
+  for (let i = 0; i < updates; i++) {
+    const key = `sources/${site.id}/update-${i}`;
+    const update = await store2.add({
+      siteId: site.id,
+      trackId,
+      uploadId: upload.id,
+      jobId: 0,
+      immediate: true,
+      formats: ['mp3'],
+      sources: { wav: source(key, 10) },
+    });
+    assert.ok(update !== 'closed');
+    await usage.stored(site.id, key, 10);
+    ids.push(update.id);
+  }
+  return { site, trackId, ids, updates: store2, usage, counted };
+}
+
+const setStatus = (id: number, status: UploadStatus) =>
+  redis.hset(keys.update(id), 'status', status);
+
+test("a deleted track's upload and every applied update have their sources found", async () => {
+  const count = TRACK_UPDATES_KEPT + 5;
+  const { site, trackId, ids, updates, usage, counted } = await trackWithUpdates(count);
+  for (const id of ids.slice(1)) await setStatus(id, 'published');
+  // getById shows the latest; the delete must reach them all.
+  assert.equal((await updates.ofTrack(trackId)).length, TRACK_UPDATES_KEPT);
+  // A recount counts every source, immediate updates' (in no job) too.
+  assert.equal((await filesOfSite(redis, site.id)).size, count + 1);
+
+  const deleter = new TrackDeleter(redis);
+  const deleted = await deleter.delete(site.id, trackId);
+  assert.ok(deleted);
+  assert.equal(deleted.updateIds.length, count);
+  const kept = await deleter.keptSources(trackId, deleted);
+  // The first update is not applied (it errors track_missing and goes
+  // then): all but it, and the upload.
+  assert.equal(kept.length, count);
+  const named = kept.flatMap((k) => k.storageKeys).sort();
+  assert.equal(named.includes(`sources/${site.id}/update-0`), false);
+  assert.ok(named.includes(`sources/${site.id}/upload`));
+
+  for (const sources of kept) await deleter.sourcesRemoved(sources);
+  assert.equal(await usage.total(site.id), counted + 10, 'the waiting update counts');
+  assert.deepEqual(await deleter.keptSources(trackId, deleted), [], 'noted once');
+  // Nor does a recount count the removed ones again.
+  assert.deepEqual([...(await filesOfSite(redis, site.id)).keys()], []);
 });

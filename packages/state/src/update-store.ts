@@ -7,8 +7,10 @@ import type {
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
-import { DROP_WAITING, MOVE_UPLOAD, SET_IF_UNCHANGED } from './scripts';
-import { COUNT_FILES, siteCountKeys } from './site-usage-scripts';
+import { PATCH_TRACK } from './patch-track-script';
+import { DROP_WAITING, MOVE_UPLOAD } from './scripts';
+import { siteCountKeys } from './site-usage-scripts';
+import { SOURCES_REMOVED } from './track-sources';
 
 /**
  * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
@@ -36,28 +38,6 @@ if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 return 1
 `;
 
-/**
- * KEYS: track, then the site's count keys (siteCountKeys). ARGV: field,
- * expected, new, … (triples). Compare-and-set of track fields; the
- * site's stored bytes follow the renditions in the same step (new ones
- * counted, replaced ones no longer). Returns 'ok', 'changed' or
- * 'missing'.
- */
-const PATCH_TRACK =
-  COUNT_FILES +
-  `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-local before = redis.call('HGET', KEYS[1], 'renditions')
-local result = (function()` +
-  SET_IF_UNCHANGED +
-  `end)()
-if result == 'ok' then
-  countRenditions(KEYS[2], KEYS[3], before,
-    redis.call('HGET', KEYS[1], 'renditions'))
-end
-return result
-`;
-
 interface Scripts {
   addUpdate(...args: (string | number)[]): Promise<string>;
   moveUpdate(...args: (string | number)[]): Promise<[number, string]>;
@@ -73,6 +53,15 @@ export type NewTrackUpdate = Omit<TrackUpdate, 'id' | 'status' | 'createdAt'>;
 
 /** The track's fields an update rewrites, compared before each write. */
 const PATCHED = ['renditions', 'meta', 'metaVersions'] as const;
+
+/** A run's INGEST_SITE_QUOTA share, for UpdateStore.patchTrack. */
+export interface PatchQuota {
+  /** The run's hold (SiteReservations), given back by the patch. */
+  runId?: string;
+  quotaBytes?: number;
+  /** Bytes of the track's renditions its hold counted as freed. */
+  creditBytes?: number;
+}
 
 /** A track as read for a compare-and-set (see UpdateStore.patchTrack). */
 export interface TrackRead {
@@ -138,20 +127,25 @@ export class UpdateStore {
     return update;
   }
 
-  /** Keeps the update among its track's latest, for getById. */
+  /**
+   * Keeps the update among its track's, all of them: the delete of the
+   * track removes the sources of each (TrackDeleter.keptSources).
+   */
   private async noteForTrack(update: TrackUpdate): Promise<void> {
     const key = keys.trackUpdates(update.trackId);
-    await this.redis
-      .multi()
-      .zadd(key, update.id, String(update.id))
-      .zremrangebyrank(key, 0, -(TRACK_UPDATES_KEPT + 1))
-      .exec();
+    await this.redis.zadd(key, update.id, String(update.id));
   }
 
-  /** The latest updates of a track, oldest first. */
+  /** The latest updates of a track (TRACK_UPDATES_KEPT), oldest first. */
   async ofTrack(trackId: number): Promise<TrackUpdate[]> {
-    const ids = await this.redis.zrange(keys.trackUpdates(trackId), 0, -1);
+    const key = keys.trackUpdates(trackId);
+    const ids = await this.redis.zrange(key, -TRACK_UPDATES_KEPT, -1);
     return this.many(ids.map(Number));
+  }
+
+  /** Notes that the update's sources were removed (its track is gone). */
+  async sourcesRemoved(id: number): Promise<void> {
+    await this.redis.hset(keys.update(id), SOURCES_REMOVED, now());
   }
 
   async byId(id: number): Promise<TrackUpdate | undefined> {
@@ -270,19 +264,27 @@ export class UpdateStore {
    * one changed them since `read`: 'changed' asks the caller to read
    * again and redo its work; 'missing' when the track is gone. The
    * site's stored bytes (INGEST_SITE_QUOTA) follow the renditions in
-   * the same step.
+   * the same step, which gives the run's hold (`quota.runId`) back; a
+   * run whose hold counted the renditions it replaces as freed
+   * (`quota.creditBytes`) gets 'quota' when the step would take the site
+   * past its quota after all (they were replaced meanwhile).
    */
   async patchTrack(
     read: TrackRead,
     next: Pick<Track, 'renditions' | 'meta' | 'metaVersions'>,
-  ): Promise<'ok' | 'changed' | 'missing'> {
+    quota: PatchQuota = {},
+  ): Promise<'ok' | 'changed' | 'missing' | 'quota'> {
     const encoded = codec.encodeTrack({ ...read.track, ...next });
     const result = await this.redis.patchTrack(
       keys.track(read.track.id),
       ...siteCountKeys(read.track.siteId),
+      quota.runId ?? '',
+      quota.quotaBytes ? String(quota.quotaBytes) : '',
+      String(quota.creditBytes ?? 0),
+      String(Date.now()),
       ...PATCHED.flatMap((field, i) => [field, read.seen[i], encoded[field]]),
     );
-    return result as 'ok' | 'changed' | 'missing';
+    return result as 'ok' | 'changed' | 'missing' | 'quota';
   }
 }
 

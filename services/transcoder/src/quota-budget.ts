@@ -19,6 +19,11 @@ export interface BudgetDeps {
   signal?: AbortSignal;
   /** Between asks while other runs hold what this one needs. Default 1 s. */
   pollMs?: number;
+  /**
+   * Stored bytes the run frees as it stores its own (the renditions a
+   * track update replaces), counted as left; its patch checks them.
+   */
+  creditBytes?: number;
 }
 
 /**
@@ -38,6 +43,18 @@ export class QuotaBudget {
 
   constructor(private readonly deps: BudgetDeps) {}
 
+  /** Of BudgetDeps.creditBytes, what the hold took beyond what was left. */
+  creditTaken = 0;
+
+  /** Bytes counted as freed by the run (BudgetDeps.creditBytes). */
+  get credit(): number {
+    return this.deps.creditBytes ?? 0;
+  }
+
+  get quotaBytes(): number {
+    return this.deps.quotaBytes;
+  }
+
   /** Holds up to `needBytes` (Infinity: unknown); the bytes held. */
   async take(needBytes: number): Promise<number> {
     const { reservations, siteId, quotaBytes, ttlMs, logger } = this.deps;
@@ -49,8 +66,11 @@ export class QuotaBudget {
         needBytes,
         quotaBytes,
         ttlMs,
+        this.credit,
       );
       if (answer.granted > 0) {
+        const leftWithout = answer.left - this.credit;
+        this.creditTaken = Math.max(0, answer.granted - Math.max(0, leftWithout));
         this.renewEvery(ttlMs / 3);
         return answer.granted;
       }
@@ -100,10 +120,14 @@ export function quotaFull(quotaBytes: number): UploadFault {
  * A site already at its quota (INGEST_SITE_QUOTA) is refused before
  * anything is copied or decoded.
  */
-export async function refuseWhenFull(deps: ProcessorDeps, siteId: number) {
+export async function refuseWhenFull(
+  deps: ProcessorDeps,
+  siteId: number,
+  creditBytes = 0,
+) {
   if (!deps.quotaBytes || !deps.usage) return;
   const used = await deps.usage.total(siteId);
-  if (used >= deps.quotaBytes) throw quotaFull(deps.quotaBytes);
+  if (used - creditBytes >= deps.quotaBytes) throw quotaFull(deps.quotaBytes);
 }
 
 /**
@@ -113,6 +137,7 @@ export async function refuseWhenFull(deps: ProcessorDeps, siteId: number) {
 export function quotaBudget(
   deps: ProcessorDeps,
   siteId: number,
+  creditBytes = 0,
 ): QuotaBudget | undefined {
   const { quotaBytes, reservations } = deps;
   if (!quotaBytes || !reservations) return undefined;
@@ -123,6 +148,7 @@ export function quotaBudget(
     ttlMs: deps.holdTtlMs ?? 60_000,
     logger: deps.logger,
     signal: deps.signal,
+    creditBytes,
   });
 }
 

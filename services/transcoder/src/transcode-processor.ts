@@ -252,7 +252,7 @@ export async function makeRenditions(
   coverFrom?: string,
   budget?: QuotaBudget,
 ) {
-  await refuseWhenFull(deps, upload.siteId);
+  await refuseWhenFull(deps, upload.siteId, budget?.credit);
   await mkdir(deps.workDir, { recursive: true });
   const outDir = await mkdtemp(path.join(deps.workDir, `u${upload.id}-`));
   const copies: LocalCopy[] = [];

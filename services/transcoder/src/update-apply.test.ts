@@ -8,10 +8,19 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Rendition, Track, TrackUpdate } from '@ingest/core';
+import type { TypedJob } from '@ingest/queue';
+import {
+  keys,
+  SiteUsage,
+  SOURCES_REMOVED,
+  TrackDeleter,
+  UpdateStore,
+} from '@ingest/state';
 import type { FileStorage } from '@ingest/storage';
 import { makeTone } from '@ingest/testkit';
 import { startRunKit, storeWithSteps as withSteps, type RunKit } from './test-support';
 import { applyUpdate } from './update-apply';
+import { updateProcessor } from './update-processor';
 
 let kit: RunKit;
 let dir: string;
@@ -168,4 +177,40 @@ test('an applied update run again writes over no file the track serves', async (
   assert.deepEqual(again.track.renditions, before.track.renditions);
   assert.deepEqual(again.superseded, []);
   assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
+});
+
+// The track's delete removes the sources of the updates it finds
+// published; one marked published just after it looked kept its source,
+// stored and counted against the site, with no track left to delete.
+test('an update applied as its track is deleted removes its own source', async () => {
+  const update = await trackWithUpdate();
+  const source = update.sources.wav!.storageKey;
+  const usage = new SiteUsage(kit.redis);
+  await usage.stored(update.siteId, source, 1);
+  const deleter = new TrackDeleter(kit.redis);
+  /** The delete lands between the update's patch and its mark. */
+  class DeletedMeanwhile extends UpdateStore {
+    override async published(...args: Parameters<UpdateStore['published']>) {
+      assert.ok(await deleter.delete(update.siteId, update.trackId));
+      return super.published(...args);
+    }
+  }
+  const run = updateProcessor({
+    ...base,
+    storage,
+    usage,
+    updates: new DeletedMeanwhile(kit.redis),
+  });
+  const job = {
+    id: `u${update.id}`,
+    data: { uploadId: update.uploadId, updateId: update.id },
+    attemptsMade: 0,
+    opts: { attempts: 1 },
+  } as TypedJob<'transcode'>;
+  assert.equal((await run(job)).outcome, 'published');
+
+  assert.equal(await storage.size(source), undefined, 'the source is removed');
+  const counted = await kit.redis.hget(keys.siteStored(update.siteId), source);
+  assert.equal(counted, null, 'and no longer counted');
+  assert.ok(await kit.redis.hget(keys.update(update.id), SOURCES_REMOVED));
 });

@@ -14,7 +14,12 @@ import {
 } from '@ingest/core';
 import type { TrackRead, UpdateStore } from '@ingest/state';
 import { UploadFault, type MadeRendition } from './rendition-maker';
-import { quotaBudget, releaseBudget } from './quota-budget';
+import {
+  quotaBudget,
+  quotaFull,
+  releaseBudget,
+  type QuotaBudget,
+} from './quota-budget';
 import { makeRenditions, type ProcessorDeps } from './transcode-processor';
 
 export interface ApplyDeps extends ProcessorDeps {
@@ -47,6 +52,8 @@ interface Step {
   outDir: string;
   /** Storage keys this run wrote, to remove those left unused. */
   written: Set<string>;
+  /** The run's INGEST_SITE_QUOTA hold, given back by the patch. */
+  budget?: QuotaBudget;
 }
 
 const gone = () => new UploadFault('track_missing', 'the track was deleted');
@@ -79,8 +86,14 @@ export async function applyUpdate(
   const currentMp3 = update.formats.includes('mp3')
     ? start.track.renditions.mp3?.storageKey
     : undefined;
-  // Held until the patch has counted the files (or the run failed).
-  const budget = quotaBudget(deps, update.siteId);
+  // Held until the patch has counted the files (or the run failed). The
+  // renditions the update replaces count as freed: the patch frees them
+  // in the step that counts its own, and checks the quota then.
+  const replaced = effect.owned.reduce(
+    (sum, format) => sum + (start.track.renditions[format]?.bytes ?? 0),
+    0,
+  );
+  const budget = quotaBudget(deps, update.siteId, replaced);
   try {
     const { made, outDir } = await makeRenditions(
       deps,
@@ -94,7 +107,7 @@ export async function applyUpdate(
       currentMp3,
       budget,
     );
-    return await storeAndCommit(deps, update, made, outDir, taggedWith);
+    return await storeAndCommit(deps, { update, outDir, budget }, made, taggedWith);
   } finally {
     await releaseBudget(deps, budget);
   }
@@ -102,15 +115,15 @@ export async function applyUpdate(
 
 async function storeAndCommit(
   deps: ApplyDeps,
-  update: TrackUpdate,
+  run: Pick<Step, 'update' | 'outDir' | 'budget'>,
   made: MadeRendition[],
-  outDir: string,
   taggedWith: Meta,
 ): Promise<Applied> {
+  const { update, outDir } = run;
   const written = new Set<string>();
   try {
     const own = await storeOwn(deps, update, made, taggedWith, written);
-    return await commit(deps, { update, own, outDir, written });
+    return await commit(deps, { ...run, own, written });
   } catch (err) {
     const now = await deps.updates.readTrack(update.trackId).catch(() => null);
     // Unsure whether the record took them: leave them be.
@@ -125,7 +138,13 @@ async function commit(
   deps: ApplyDeps,
   given: Omit<Step, 'read' | 'effect'>,
 ): Promise<Applied> {
-  const { update, written } = given;
+  const { update, written, budget } = given;
+  const quota = budget && {
+    runId: budget.runId,
+    quotaBytes: budget.quotaBytes,
+    // Checked at the patch only when the hold took some of it.
+    creditBytes: budget.creditTaken,
+  };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const read = await deps.updates.readTrack(update.trackId);
     if (!read) throw gone();
@@ -146,8 +165,9 @@ async function commit(
       meta: effect.meta,
       metaVersions: effect.metaVersions,
     };
-    const result = await deps.updates.patchTrack(read, next);
+    const result = await deps.updates.patchTrack(read, next, quota);
     if (result === 'missing') throw gone();
+    if (result === 'quota') throw quotaFull(budget?.quotaBytes ?? 0);
     if (result === 'changed') continue;
 
     const track = { ...read.track, ...next };

@@ -62,6 +62,7 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
     try {
       const { track, superseded } = await applyUpdate(deps, update);
       const moved = await updates.published(update, superseded);
+      await removeSourcesIfDeleted(deps, update);
       if (update.meta) {
         // The track's fields changed: search must see them.
         await deps.index.add(
@@ -122,4 +123,18 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       );
     }
   };
+}
+
+/**
+ * Removes a published update's sources when its track was deleted
+ * meanwhile: the delete removed those of the updates it found
+ * published, and this one may have been marked after it looked.
+ */
+async function removeSourcesIfDeleted(
+  deps: UpdateProcessorDeps,
+  update: TrackUpdate,
+): Promise<void> {
+  if (await deps.updates.readTrack(update.trackId)) return;
+  await removeFiles(deps, update.siteId, sourceKeys(update.sources));
+  await deps.updates.sourcesRemoved(update.id);
 }

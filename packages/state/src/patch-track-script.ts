@@ -1,0 +1,63 @@
+import { COUNT_FILES } from './site-usage-scripts';
+
+/**
+ * KEYS: track, then the site's count keys (siteCountKeys). ARGV: runId
+ * ('' for none), quota ('' for none), credit, now (ms), then field,
+ * expected, new, … (triples). Compare-and-set of track fields; the
+ * site's stored bytes follow the renditions in the same step (new ones
+ * counted, replaced ones no longer), and the run's quota hold is given
+ * back in it. A run that held its bytes counting the renditions it
+ * replaces as freed (`credit` > 0) may not take the site past its quota
+ * with others' holds: should the step make the site hold more than
+ * before and more than that leaves, nothing changes ('quota'). Returns
+ * 'ok', 'changed', 'missing' or 'quota'.
+ */
+export const PATCH_TRACK =
+  COUNT_FILES +
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local before = redis.call('HGET', KEYS[1], 'renditions')
+local after = before
+for i = 5, #ARGV, 3 do
+  if (redis.call('HGET', KEYS[1], ARGV[i]) or '') ~= ARGV[i + 1] then
+    return 'changed'
+  end
+  if ARGV[i] == 'renditions' then after = ARGV[i + 2] end
+end
+if ARGV[2] ~= '' and tonumber(ARGV[3]) > 0 then
+  local grows = 0
+  local now = {}
+  if after and after ~= '' then
+    for _, r in pairs(cjson.decode(after)) do
+      now[r.storageKey] = true
+      local old = tonumber(redis.call('HGET', KEYS[2], r.storageKey) or '0')
+      grows = grows + r.bytes - old
+    end
+  end
+  if before and before ~= '' then
+    for _, r in pairs(cjson.decode(before)) do
+      if not now[r.storageKey] then
+        grows = grows - tonumber(redis.call('HGET', KEYS[2], r.storageKey) or '0')
+      end
+    end
+  end
+  if grows > 0 then
+    local held = 0
+    local reserved = redis.call('HGETALL', KEYS[4])
+    for i = 1, #reserved, 2 do
+      local untilMs = tonumber(redis.call('ZSCORE', KEYS[5], reserved[i]) or '0')
+      if reserved[i] ~= ARGV[1] and untilMs > tonumber(ARGV[4]) then
+        held = held + tonumber(reserved[i + 1])
+      end
+    end
+    local used = tonumber(redis.call('GET', KEYS[3]) or '0')
+    if used + grows + held > tonumber(ARGV[2]) then return 'quota' end
+  end
+end
+for i = 5, #ARGV, 3 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+end
+countRenditions(KEYS[2], KEYS[3], before, after)
+releaseRun(KEYS[4], KEYS[5], ARGV[1])
+return 'ok'
+`;
