@@ -169,6 +169,19 @@ test('a revoked INGEST_DEV_TOKEN is refused, and makes no site', async () => {
   assert.equal(await store.getSite(site.id + 1), undefined, 'a new site was made');
 });
 
+/** npm start with the site's token and a secret a rotation replaced: refused. */
+async function assertSecretRefused(siteId: number, token: string, secret: string) {
+  const start = await startWith({ INGEST_DEV_TOKEN: token, INGEST_DEV_WEBHOOK_SECRET: secret });
+  try {
+    await assertRefusedPlainly(
+      start,
+      new RegExp(`^INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${siteId} `),
+    );
+  } finally {
+    await start.stop();
+  }
+}
+
 test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused and not written back', async () => {
   const replaced = `whsec_${btoa('b'.repeat(24))}`;
   const site = await store.createSite({
@@ -179,18 +192,7 @@ test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused and not written back', asy
   const now = `whsec_${btoa('c'.repeat(24))}`;
   await new SiteCredentials(redis).replaceWebhookSecret(site, now, Date.now() + DAY_MS);
 
-  const start = await startWith({
-    INGEST_DEV_TOKEN: 'dev-token-of-a-rotated-secret',
-    INGEST_DEV_WEBHOOK_SECRET: replaced,
-  });
-  try {
-    await assertRefusedPlainly(
-      start,
-      new RegExp(`^INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${site.id} `),
-    );
-  } finally {
-    await start.stop();
-  }
+  await assertSecretRefused(site.id, 'dev-token-of-a-rotated-secret', replaced);
   assert.equal((await store.getSite(site.id))?.webhookSecret, now);
 });
 
@@ -213,18 +215,7 @@ test('a secret replaced twice over, its day over, is still refused', async () =>
   const stored = await store.getSite(site.id);
   assert.equal(stored?.formerSecrets?.some((f) => f.secret === first), false);
 
-  const start = await startWith({
-    INGEST_DEV_TOKEN: 'dev-token-of-a-twice-rotated-secret',
-    INGEST_DEV_WEBHOOK_SECRET: first,
-  });
-  try {
-    await assertRefusedPlainly(
-      start,
-      new RegExp(`^INGEST_DEV_WEBHOOK_SECRET is a webhook secret of site ${site.id} `),
-    );
-  } finally {
-    await start.stop();
-  }
+  await assertSecretRefused(site.id, 'dev-token-of-a-twice-rotated-secret', first);
 });
 
 test('two rotations of a secret at once keep both replaced secrets', async () => {
