@@ -17,3 +17,4 @@ export * from './catalog-id';
 export * from './site-credentials';
 export * from './site-usage';
 export * from './storage-records';
+export * from './run-presence';
