@@ -13,13 +13,14 @@ import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TypedJob } from '@ingest/queue';
-import { catalogRecordOf, storeRecordOf, type StateStore } from '@ingest/state';
-import { checkCatalogMark, type FileStorage, type Storage } from '@ingest/storage';
+import type { StateStore } from '@ingest/state';
+import type { FileStorage, Storage } from '@ingest/storage';
 import { makeTone } from '@ingest/testkit';
 import type { RenditionMaker } from '@ingest/transcoder/src/rendition-maker';
-import { startRunKit, type RunKit } from '@ingest/transcoder/src/test-support';
+import type { RunKit } from '@ingest/transcoder/src/test-support';
 import { transcodeProcessor } from '@ingest/transcoder/src/transcode-processor';
 import { sweepOrphans } from '../../scripts/orphan-sweep';
+import { startSweepRunKit } from './sweep-kit';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -28,14 +29,8 @@ let store: StateStore;
 let siteId: number;
 
 before(async () => {
-  kit = await startRunKit('sweep-late');
+  ({ kit, siteId } = await startSweepRunKit('sweep-late'));
   store = kit.base.store;
-  siteId = (await store.createSite({ name: 's', token: 't', webhookSecret: 'w' })).id;
-  await checkCatalogMark(kit.storage, catalogRecordOf(kit.redis), {
-    where: 'test',
-    stores: storeRecordOf(kit.redis),
-    logger: { warn: () => {} },
-  });
 });
 
 after(() => kit?.close());

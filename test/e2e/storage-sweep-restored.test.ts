@@ -11,27 +11,20 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TypedJob } from '@ingest/queue';
-import { catalogRecordOf, storeRecordOf, type StateStore } from '@ingest/state';
-import { checkCatalogMark } from '@ingest/storage';
+import type { StateStore } from '@ingest/state';
 import { makeTone } from '@ingest/testkit';
-import { startRunKit, type RunKit } from '@ingest/transcoder/src/test-support';
+import type { RunKit } from '@ingest/transcoder/src/test-support';
 import { transcodeProcessor } from '@ingest/transcoder/src/transcode-processor';
 import { sweepOrphans } from '../../scripts/orphan-sweep';
-import { backdateTree, DAY_MS } from './sweep-kit';
+import { backdateTree, DAY_MS, startSweepRunKit } from './sweep-kit';
 
 let kit: RunKit;
 let store: StateStore;
 let siteId: number;
 
 before(async () => {
-  kit = await startRunKit('sweep-restored');
+  ({ kit, siteId } = await startSweepRunKit('sweep-restored'));
   store = kit.base.store;
-  siteId = (await store.createSite({ name: 's', token: 't', webhookSecret: 'w' })).id;
-  await checkCatalogMark(kit.storage, catalogRecordOf(kit.redis), {
-    where: 'test',
-    stores: storeRecordOf(kit.redis),
-    logger: { warn: () => {} },
-  });
 });
 
 after(() => kit?.close());
