@@ -9,6 +9,7 @@ import {
   catalogRecordOf,
   namedStorageKeys,
   SiteUsage,
+  tracksNumberedBy,
 } from '@ingest/state';
 import {
   markedCatalogOf,
@@ -63,15 +64,39 @@ export async function sweepOrphans(options: SweepOptions): Promise<SweepReport> 
 
   const now = options.now ?? Date.now();
   const report: SweepReport = { orphans: [], young: 0, removed: 0, failed: [] };
+  let newestTrack = 0;
   for (const folder of SWEPT_FOLDERS) {
     for await (const object of storage.list(folder)) {
+      newestTrack = Math.max(newestTrack, trackOf(object.key));
       if (named.has(object.key)) continue;
       if (now - object.modifiedAt.getTime() < olderThanMs) report.young += 1;
       else report.orphans.push(object);
     }
   }
+  // Read after the listing: each track listed had its id by then.
+  refuseRedisBehind(newestTrack, await tracksNumberedBy(redis));
   if (options.remove) await removeOrphans(options, report);
   return report;
+}
+
+/** The track id of a rendition's key (`tracks/<id>/…`); 0 for others. */
+function trackOf(key: string): number {
+  return Number(/^tracks\/(\d+)\//.exec(key)?.[1] ?? 0);
+}
+
+/**
+ * A store holding tracks its Redis never numbered: the Redis is behind
+ * the store (restored from an older copy). The files of what it lost
+ * are all its catalog has of them, and no record names them.
+ */
+function refuseRedisBehind(newestTrack: number, numbered: number): void {
+  if (newestTrack <= numbered) return;
+  throw new ScriptRefusal(
+    `the store holds track ${newestTrack}, but the Redis at REDIS_URL has ` +
+      `numbered tracks only up to ${numbered}: it looks restored from a ` +
+      'copy older than the store, and the files of the tracks and uploads ' +
+      'it lost would all look orphaned (nothing was listed or removed)',
+  );
 }
 
 /**

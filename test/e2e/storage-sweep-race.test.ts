@@ -15,24 +15,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TypedJob } from '@ingest/queue';
-import {
-  catalogRecordOf,
-  SiteUsage,
-  storeRecordOf,
-  TrackDeleter,
-  type StateStore,
-} from '@ingest/state';
-import { checkCatalogMark } from '@ingest/storage';
+import { SiteUsage, TrackDeleter, type StateStore } from '@ingest/state';
 import { makeTone } from '@ingest/testkit';
-import {
-  startRunKit,
-  storeWithSteps,
-  type RunKit,
-} from '@ingest/transcoder/src/test-support';
+import { storeWithSteps, type RunKit } from '@ingest/transcoder/src/test-support';
 import { transcodeProcessor } from '@ingest/transcoder/src/transcode-processor';
 import { updateProcessor } from '@ingest/transcoder/src/update-processor';
 import { sweepOrphans } from '../../scripts/orphan-sweep';
-import { backdateTree, DAY_MS } from './sweep-kit';
+import { backdateTree, DAY_MS, startSweepRunKit } from './sweep-kit';
 
 let kit: RunKit;
 let store: StateStore;
@@ -40,16 +29,9 @@ let usage: SiteUsage;
 let siteId: number;
 
 before(async () => {
-  kit = await startRunKit('sweep-race');
+  ({ kit, siteId } = await startSweepRunKit('sweep-race'));
   store = kit.base.store;
   usage = new SiteUsage(kit.redis);
-  siteId = (await store.createSite({ name: 's', token: 't', webhookSecret: 'w' })).id;
-  // As each service does at its start: the store is this catalog's.
-  await checkCatalogMark(kit.storage, catalogRecordOf(kit.redis), {
-    where: 'test',
-    stores: storeRecordOf(kit.redis),
-    logger: { warn: () => {} },
-  });
 });
 
 after(() => kit?.close());

@@ -106,6 +106,8 @@ test('the sweep lists and removes the old objects no record names', async () => 
     assert.ok(upload !== 'closed');
     const orphanSource = `sources/${site.id}/orphan`;
     const orphanTrack = 'tracks/7/mp3.u2.feedf00d.mp3';
+    // The catalog numbered that track (deleted since, its record gone).
+    await redis.hset(keys.seq(), 'track', 7);
     const young = `sources/${site.id}/young`;
     for (const [key, bytes] of [[named, 5], [orphanSource, 3], [orphanTrack, 4], [young, 2]]) {
       await storage.put(String(key), Readable.from([Buffer.alloc(Number(bytes))]));

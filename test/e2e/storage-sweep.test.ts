@@ -76,8 +76,10 @@ test('a dry run lists the old orphans; --delete removes only them', async () => 
   const source = await leave(`sources/${site.id}/${randomUUID()}`, 3000);
   const young = await leave(`sources/${site.id}/${randomUUID()}`, 1000);
   // A run of the waiting upload that stored its file and has not
-  // published yet: named by the keys it noted.
-  const noted = `tracks/999/mp3.${randomUUID().slice(0, 8)}.mp3`;
+  // published yet: named by the keys it noted, under the track id it
+  // claimed (as CLAIM_TRACK_ID numbers it).
+  const claimed = await stack.redis.hincrby(keys.seq(), 'track', 1);
+  const noted = `tracks/${claimed}/mp3.${randomUUID().slice(0, 8)}.mp3`;
   await stack.redis.sadd(keys.uploadFiles(waiting.body.upload_id), noted);
   await leave(noted, 700);
   // A producer's inbound file and a writer's temp file are not the

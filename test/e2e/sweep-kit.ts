@@ -7,6 +7,9 @@ import { readdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { catalogRecordOf, storeRecordOf } from '@ingest/state';
+import { checkCatalogMark } from '@ingest/storage';
+import { startRunKit, type RunKit } from '@ingest/transcoder/src/test-support';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -51,4 +54,20 @@ export async function backdateTree(
     const file = path.join(entry.parentPath, entry.name);
     if (entry.isFile() && !skip.has(file)) await utimes(file, when, when);
   }
+}
+
+/**
+ * Real parts for runs of the transcoder (startRunKit) and a site, the
+ * folder store marked as its Redis's catalog, as each service does at
+ * its start.
+ */
+export async function startSweepRunKit(name: string): Promise<{ kit: RunKit; siteId: number }> {
+  const kit = await startRunKit(name);
+  const site = await kit.base.store.createSite({ name: 's', token: 't', webhookSecret: 'w' });
+  await checkCatalogMark(kit.storage, catalogRecordOf(kit.redis), {
+    where: 'test',
+    stores: storeRecordOf(kit.redis),
+    logger: { warn: () => {} },
+  });
+  return { kit, siteId: site.id };
 }

@@ -20,3 +20,4 @@ export * from './storage-records';
 export * from './site-reservations';
 export * from './site-files';
 export * from './track-sources';
+export * from './run-presence';

@@ -24,6 +24,11 @@ export const keys = {
    * and no track names yet: removed once the upload is finished.
    */
   uploadFiles: (id: number) => `${KEY_PREFIX}:upload:${id}:files`,
+  /**
+   * The live runs of one transcode queue job (its BullMQ id), each with
+   * the Redis time its presence lasts until (run-presence.ts).
+   */
+  queueJobRuns: (bullJobId: string) => `${KEY_PREFIX}:runs:${bullJobId}`,
   /** Upload ids of a job by file-name stem, for secondary sources. */
   jobStems: (id: number) => `${KEY_PREFIX}:job:${id}:stems`,
   /** Upload ids of a job by the sha256 of their bytes, for duplicates. */

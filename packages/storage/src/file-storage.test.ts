@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -153,4 +153,17 @@ test('list: the files under a folder; temp files and odd names left out', async 
   assert.deepEqual(await keysOf('missing/'), []);
   await assert.rejects(keysOf('../'), /not a folder of storage keys/);
   await assert.rejects(keysOf('tracks'), /not a folder of storage keys/);
+});
+
+test('a file put is dated when stored, not when it was written', async () => {
+  const made = path.join(dir, 'made-long-ago.mp3');
+  await writeFile(made, 'abc');
+  const dayAgo = new Date(Date.now() - 24 * 60 * 60 * 1000);
+  await utimes(made, dayAgo, dayAgo);
+  const before = Date.now();
+  await storage.putFile('dated/mp3.a.mp3', made);
+  const listed = [];
+  for await (const object of storage.list('dated/')) listed.push(object);
+  assert.equal(listed.length, 1);
+  assert.ok(listed[0]!.modifiedAt.getTime() >= before - 1000, 'dated at the store');
 });

@@ -12,6 +12,7 @@ import {
   rm,
   rmdir,
   stat,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
@@ -99,6 +100,10 @@ export class FileStorage implements Storage {
   async putFile(key: string, localPath: string): Promise<void> {
     const target = this.pathOf(key);
     await this.writing(async () => {
+      // Dated now, not when it was made: a file's age is how long it has
+      // been stored (the orphan sweep's grace), and a rename keeps it.
+      const now = new Date();
+      await utimes(localPath, now, now);
       try {
         await this.moveInto(localPath, target);
       } catch (err) {

@@ -5,6 +5,8 @@
  * limit, without a run to error the upload. Real Redis, real BullMQ,
  * real ffmpeg, a folder store; a "dead" run is one whose worker took the
  * job by hand and never renews its lock, as in stalled-runs.test.ts.
+ * A run whose lock lapsed while it still went on is not dead: the
+ * upload is left to it while it marks its presence (RunPresence).
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -17,10 +19,11 @@ import {
   openWorker,
   type TypedJob,
 } from '@ingest/queue';
-import { keys, SiteUsage } from '@ingest/state';
+import { keys, RunPresence, SiteUsage } from '@ingest/state';
+import type { Logger } from '@ingest/telemetry';
 import { makeTone, recordingLogger, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
-import { stalledOutHandler } from './stalled-out';
+import { presentWhileRunning, stalledOutHandler } from './stalled-out';
 import { startRunKit, storeWithSteps, type RunKit } from './test-support';
 import { transcodeProcessor } from './transcode-processor';
 
@@ -62,51 +65,87 @@ async function queuedUpload(siteId: number): Promise<Upload> {
   return upload;
 }
 
-test('an upload whose runs all stalled out errors, its files removed', async () => {
+/** A logger keeping its lines, its children too. */
+function keptLines() {
+  const log = recordingLogger();
+  const logger = { ...log.logger, child: () => logger } as unknown as Logger;
+  return { ...log, logger };
+}
+
+/**
+ * Four runs of the upload, each taken by hand by `dead` (which never
+ * renews a lock): each stores both renditions, then hangs, and its lock
+ * lapses. The fourth is `last` when given: it hangs until that ends.
+ */
+async function runsThatStall(
+  { upload, queue }: { upload: Upload; queue: ReturnType<typeof openQueue<'transcode'>> },
+  dead: { getNextJob(token: string): Promise<unknown> },
+  deps: Parameters<typeof transcodeProcessor>[0],
+  last?: { wrap: (run: ReturnType<typeof transcodeProcessor>) => typeof run; until: Promise<void> },
+) {
+  let lastRun: Promise<unknown> | undefined;
+  for (let run = 1; run <= 4; run++) {
+    const job = (await dead.getNextJob(`dead-${run}`)) as TypedJob<'transcode'>;
+    assert.equal(job?.id, `u${upload.id}`, `run ${run} took the job`);
+    const hangs = run === 4 && last ? last.until : new Promise<never>(() => {});
+    let stored = () => {};
+    const both = new Promise<void>((resolve) => (stored = resolve));
+    const processor = transcodeProcessor({
+      ...deps,
+      storage: storeWithSteps(kit.storage, {
+        after: [async () => {}, () => (stored(), hangs)],
+      }),
+    });
+    const running = (run === 4 && last ? last.wrap(processor) : processor)(job);
+    if (run === 4) lastRun = running;
+    await both;
+    await waitUntil(async () => (await queue.getJobState(job.id ?? '')) === 'waiting', {
+      message: () => `run ${run}'s lock never lapsed`,
+    });
+  }
+  // Wrapped: an async function returning a promise would wait for it.
+  return { lastRun };
+}
+
+/** A site, its upload queued, its transcode job added. */
+async function stallingUpload() {
   const { store } = kit.base;
-  const usage = new SiteUsage(kit.redis);
   const siteId = (await store.createSite({ name: 's', token: 't', webhookSecret: 'w' })).id;
   const upload = await queuedUpload(siteId);
   const queue = openQueue('transcode', kit.redis);
-  const log = recordingLogger();
-  // Takes the job for the dead runs, and looks for stalled ones.
-  const dead = openWorker('transcode', blocking, async () => undefined, {
-    concurrency: 1,
-    logger: log.logger,
-    lockDurationMs: 500,
-  });
-  const deps = { ...kit.base, storage: kit.storage, usage };
-  let ranAfterDeath = false;
+  await queue.add('transcode', { uploadId: upload.id }, { jobId: `u${upload.id}` });
+  return { siteId, upload, queue };
+}
+
+/** The worker of dead runs, and the one that finds the job failed. */
+function workers(log: { logger: Logger }, ran: () => void, deps: object) {
+  const options = { concurrency: 1, logger: log.logger, lockDurationMs: 500 };
+  const dead = openWorker('transcode', blocking, async () => undefined, options);
   const alive = openWorker(
     'transcode',
     blocking,
     async (job: TypedJob<'transcode'>) => {
-      ranAfterDeath = true;
-      return transcodeProcessor(deps)(job);
+      ran();
+      return transcodeProcessor(deps as Parameters<typeof transcodeProcessor>[0])(job);
     },
-    { concurrency: 1, logger: log.logger, lockDurationMs: 500 },
+    options,
   );
-  alive.on('failed', stalledOutHandler(deps));
+  return { dead, alive };
+}
+
+test('an upload whose runs all stalled out errors, its files removed', async () => {
+  const { store } = kit.base;
+  const usage = new SiteUsage(kit.redis);
+  const stalling = await stallingUpload();
+  const { siteId, upload } = stalling;
+  const log = keptLines();
+  const deps = { ...kit.base, storage: kit.storage, usage };
+  let ranAfterDeath = false;
+  const { dead, alive } = workers(log, () => (ranAfterDeath = true), deps);
+  alive.on('failed', stalledOutHandler(deps, new RunPresence(kit.redis), 50));
   try {
-    await queue.add('transcode', { uploadId: upload.id }, { jobId: `u${upload.id}` });
     void dead.startStalledCheckTimer();
-    // Each run stores both renditions, then dies (never finishes).
-    for (let run = 1; run <= 4; run++) {
-      const job = await dead.getNextJob(`dead-${run}`);
-      assert.equal(job?.id, `u${upload.id}`, `run ${run} took the job`);
-      let stored = () => {};
-      const both = new Promise<void>((resolve) => (stored = resolve));
-      void transcodeProcessor({
-        ...deps,
-        storage: storeWithSteps(kit.storage, {
-          after: [async () => {}, () => (stored(), new Promise<never>(() => {}))],
-        }),
-      })(job as TypedJob<'transcode'>);
-      await both;
-      await waitUntil(async () => (await queue.getJobState(job.id ?? '')) === 'waiting', {
-        message: () => `run ${run}'s job never taken back`,
-      });
-    }
+    await runsThatStall(stalling, dead, deps);
     const noted = await kit.redis.smembers(keys.uploadFiles(upload.id));
     assert.equal(noted.length, 8, 'four dead runs noted two files each');
     // Renditions are counted when a publish records them: dead runs' are not.
@@ -130,6 +169,52 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
   } finally {
     await alive.close(true);
     await dead.close(true);
-    await queue.close();
+    await stalling.queue.close();
+  }
+});
+
+test('a run whose lock lapsed but that still works publishes the upload', async () => {
+  const { store } = kit.base;
+  const stalling = await stallingUpload();
+  const { upload } = stalling;
+  const log = keptLines();
+  const deps = { ...kit.base, storage: kit.storage, usage: new SiteUsage(kit.redis) };
+  const { dead, alive } = workers(log, () => {}, deps);
+  const presence = new RunPresence(kit.redis);
+  alive.on('failed', stalledOutHandler({ ...deps, logger: log.logger }, presence, 50));
+  let goOn = () => {};
+  const until = new Promise<void>((resolve) => (goOn = resolve));
+  try {
+    void dead.startStalledCheckTimer();
+    // The fourth run's process stalls past its lock, then goes on.
+    const { lastRun: last } = await runsThatStall(stalling, dead, deps, {
+      wrap: (run) => presentWhileRunning(presence, run),
+      until,
+    });
+    void alive.run();
+    await waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
+      message: () => 'the failed job was never seen',
+    });
+    assert.equal((await store.uploadById(upload.id))?.status, 'transcoding');
+
+    goOn();
+    const outcome = (await last) as { outcome: string; trackId?: number };
+    assert.equal(outcome.outcome, 'published');
+    const now = await store.uploadById(upload.id);
+    assert.equal(now?.status, 'published');
+    const track = await store.getTrack(now.siteId, outcome.trackId ?? 0);
+    assert.ok(track, 'its track stands');
+    for (const r of Object.values(track.renditions)) {
+      assert.equal(await kit.storage.size(r.storageKey), r.bytes, `${r.format} is there`);
+    }
+    // The dead runs' files went with the publish; the handler then
+    // finds the upload finished and leaves it.
+    await waitUntil(() => alive.isRunning() && presence.alive(`u${upload.id}`).then((a) => !a));
+    assert.equal((await store.uploadById(upload.id))?.status, 'published');
+  } finally {
+    goOn();
+    await alive.close(true);
+    await dead.close(true);
+    await stalling.queue.close();
   }
 });

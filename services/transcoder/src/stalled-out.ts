@@ -1,4 +1,5 @@
 import type { TypedJob } from '@ingest/queue';
+import type { RunPresence } from '@ingest/state';
 import { finalFailure } from './rendition-maker';
 import {
   announceCompletion,
@@ -7,6 +8,27 @@ import {
   sourceKeys,
 } from './transcode-processor';
 import type { UpdateProcessorDeps } from './update-processor';
+
+/** How often a failed job's live run is looked for again. */
+const POLL_MS = 5_000;
+
+/**
+ * A transcode worker's processor whose runs mark their presence while
+ * they run (RunPresence), for stalledOutHandler.
+ */
+export function presentWhileRunning<R>(
+  presence: RunPresence,
+  processor: (job: TypedJob<'transcode'>) => Promise<R>,
+) {
+  return async (job: TypedJob<'transcode'>): Promise<R> => {
+    const held = await presence.enter(String(job.id));
+    try {
+      return await processor(job);
+    } finally {
+      await held.leave().catch(() => undefined);
+    }
+  };
+}
 
 /**
  * What the transcode worker does when BullMQ fails a run for good
@@ -18,14 +40,37 @@ import type { UpdateProcessorDeps } from './update-processor';
  * its dead runs had stored stayed in storage, noted for it. This errors
  * it, as its last attempt would have, and so removes those files.
  */
-export function stalledOutHandler(deps: UpdateProcessorDeps) {
+export function stalledOutHandler(
+  deps: UpdateProcessorDeps,
+  presence: RunPresence,
+  pollMs = POLL_MS,
+) {
   const finish = async (jobId: number, jobState: string, requestId?: string) => {
     if (jobId && jobState === 'complete') {
       await announceCompletion(deps, jobId, requestId);
     }
   };
 
+  /**
+   * Waits while a run of the job is still present: one whose lock lapsed
+   * while it went on (its process stalled, its Redis away for a while)
+   * was counted as stalled, and may yet publish. Its end, or its
+   * presence lapsing (its process died), settles what is left to do.
+   */
+  async function runsGone(job: TypedJob<'transcode'>) {
+    const bullJobId = String(job.id);
+    if (!(await presence.alive(bullJobId))) return;
+    deps.logger.info(
+      { bullJobId, uploadId: job.data.uploadId, updateId: job.data.updateId },
+      'failed transcode still has a run going: left to it for now',
+    );
+    while (await presence.alive(bullJobId)) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
   async function errorItsWork(job: TypedJob<'transcode'>, err: Error) {
+    await runsGone(job);
     const { uploadId, updateId, requestId } = job.data;
     const failure = job.deferredFailure
       ? {

@@ -19,6 +19,7 @@ import {
 } from '@ingest/queue';
 import {
   catalogRecordOf,
+  RunPresence,
   SiteReservations,
   SiteUsage,
   StateStore,
@@ -48,7 +49,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
-import { stalledOutHandler } from './stalled-out';
+import { presentWhileRunning, stalledOutHandler } from './stalled-out';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
 import { updateProcessor } from './update-processor';
@@ -216,17 +217,20 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   const processor = transcodeProcessor(processorDeps);
   const withUpdates = { ...processorDeps, updates: new UpdateStore(redis) };
   const applyUpdate = updateProcessor(withUpdates);
+  const presence = new RunPresence(redis);
   const worker = openWorker(
     'transcode',
     redis,
     handBack.wrap(
-      storageWait.wrap(async (job) => {
-        const result = job.data.updateId
-          ? await applyUpdate(job)
-          : await processor(job);
-        metrics.outcome(result);
-        return result;
-      }),
+      storageWait.wrap(
+        presentWhileRunning(presence, async (job) => {
+          const result = job.data.updateId
+            ? await applyUpdate(job)
+            : await processor(job);
+          metrics.outcome(result);
+          return result;
+        }),
+      ),
     ),
     {
       concurrency: config.transcoderConcurrency,
@@ -236,7 +240,7 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   );
   storageWait.attach(worker);
   // Runs that all died: BullMQ fails the job without a run to error it.
-  worker.on('failed', stalledOutHandler(withUpdates));
+  worker.on('failed', stalledOutHandler(withUpdates, presence));
   countWorkerJobs(deps.registry, worker);
   return { worker, handBack, storageWait, completion, index };
 }
