@@ -111,6 +111,11 @@ test('silence that expands past the quota errors quota_exceeded, no files left',
     timeoutMs: 30_000,
   });
   assert.deepEqual(await siteSources(site.id), []);
+  // Its record says so: a recount does not look for the removed source
+  // (it reported it missing, and refused a site naming only such files).
+  await waitUntil(async () => (await filesOfSite(fixture.stack.redis, site.id)).size === 0, {
+    message: "a recount still looks for the errored upload's source",
+  });
 });
 
 /** The files under storage/sources/<site>. */
@@ -265,6 +270,11 @@ test("an update that errors gives its source's bytes back", async () => {
     message: "the errored update's source was still counted",
     timeoutMs: 30_000,
   });
+  // A recount finds what is counted: the update's source is not looked for.
+  await waitUntil(async () => {
+    const named = await filesOfSite(fixture.stack.redis, site.id);
+    return [...named.values()].reduce((sum, bytes) => sum + bytes, 0) === before;
+  }, { message: "a recount still looks for the errored update's source" });
 });
 
 /** A multipart upload of one of the fixtures, the token in the query. */

@@ -53,9 +53,10 @@ export class SiteCredentials {
   ): Promise<Site> {
     const key = keys.site(site.id);
     // Read and written under WATCH: two rotations at once each keep the
-    // other's replaced secret, not only their own. (The connection is
-    // the script's own; WATCH holds for all its commands.)
-    for (;;) {
+    // other's replaced secret, not only their own. WATCH belongs to the
+    // connection: call this on a client of its own (site:rotate's), never
+    // on one that others run MULTI or WATCH on meanwhile.
+    for (let attempt = 1; ; attempt++) {
       await this.redis.watch(key);
       const [current, formerJson] = await this.redis.hmget(
         key,
@@ -81,6 +82,9 @@ export class SiteCredentials {
         .sadd(keys.siteRetiredSecrets(site.id), hashToken(replaced))
         .exec();
       if (done) return { ...site, webhookSecret: secret, formerSecrets };
+      if (attempt >= 20) {
+        throw new Error(`site ${site.id} kept changing while its secret was replaced`);
+      }
     }
   }
 

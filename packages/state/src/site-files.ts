@@ -7,8 +7,8 @@ type Named = Record<string, { storageKey?: string; bytes?: number }>;
 
 /**
  * The files a site's records name, storage key to bytes as recorded:
- * the sources of its uploads and track updates (waiting, published or
- * errored; not those removed with their track) and the renditions of
+ * the sources of its uploads and track updates (waiting or published;
+ * not those removed when they errored or with their track) and the renditions of
  * its tracks. What INGEST_SITE_QUOTA
  * counts, read anew (`npm run site:usage -- --recount`); files no record
  * names (a crashed run's leftovers) are not among them.

@@ -5,6 +5,7 @@ import { keys } from './keys';
 import { PUBLISH_TRACK } from './scripts';
 import { siteCountKeys } from './site-usage-scripts';
 import type { MoveResult } from './state-store';
+import { SOURCES_REMOVED } from './track-sources';
 
 interface Scripts {
   publishTrack(...args: (string | number)[]): Promise<[number, string, string[]]>;
@@ -22,6 +23,14 @@ export class TrackPublisher {
   constructor(redis: Redis) {
     redis.defineCommand('publishTrack', { numberOfKeys: 8, lua: PUBLISH_TRACK });
     this.redis = redis as Redis & Scripts;
+  }
+
+  /**
+   * Notes that the upload's sources were removed (it errored, or its
+   * track was deleted), so a recount does not look for them.
+   */
+  async sourcesRemoved(uploadId: number): Promise<void> {
+    await this.redis.hset(keys.upload(uploadId), SOURCES_REMOVED, new Date().toISOString());
   }
 
   /** Notes keys a run of the upload is about to store files under. */

@@ -104,7 +104,10 @@ export async function startGateway(
   }
 }
 
-/** Listens, then starts the workers; nothing after the listen throws. */
+/**
+ * Listens (the API, then GATEWAY_OPS_PORT, closing the API's server if
+ * that one cannot), then starts the workers; nothing after throws.
+ */
 async function serve(
   config: Config,
   parts: GatewayParts,

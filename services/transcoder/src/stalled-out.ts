@@ -1,13 +1,9 @@
-import type { TypedJob } from '@ingest/queue';
+import { jobIds, type TypedJob } from '@ingest/queue';
 import type { RunPresence } from '@ingest/state';
 import { finalFailure } from './rendition-maker';
-import {
-  announceCompletion,
-  errorUpload,
-  removeFiles,
-  sourceKeys,
-} from './transcode-processor';
-import type { UpdateProcessorDeps } from './update-processor';
+import { announceCompletion, errorUpload } from './transcode-processor';
+import { appliedAlready } from './update-apply';
+import { removeSources, type UpdateProcessorDeps } from './update-processor';
 
 /** How often a failed job's live run is looked for again. */
 const POLL_MS = 5_000;
@@ -84,13 +80,28 @@ export function stalledOutHandler(
     if (updateId) {
       const update = await deps.updates.byId(updateId);
       if (!update || update.status === 'published' || update.status === 'error') return;
+      // A run that died after its patch applied it: the track serves it.
+      const superseded = await appliedAlready(deps, update);
+      if (superseded) {
+        const done = await deps.updates.published(update, superseded);
+        if (update.meta) {
+          // As updateProcessor: the track's fields changed, search must see them.
+          await deps.index.add(
+            'index',
+            { trackId: update.trackId, op: 'add' },
+            { jobId: jobIds.index(update.trackId, 'add', `x${update.id}`) },
+          );
+        }
+        log.info({ updateId }, 'update published: a run that died had applied it');
+        return finish(update.jobId, done.jobState, requestId);
+      }
       const moved = await deps.updates.move(update, 'error', {
         error: failure.reason,
         errorCode: failure.code,
       });
       // As updateProcessor: never applied again, its source held the quota.
       if (moved.moved) {
-        await removeFiles(deps, update.siteId, sourceKeys(update.sources));
+        await removeSources(deps, update);
       }
       log.info({ updateId, code: failure.code }, 'update errored: its runs failed');
       return finish(update.jobId, moved.jobState, requestId);

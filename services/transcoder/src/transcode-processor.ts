@@ -237,6 +237,7 @@ export async function errorUpload(
       ...unused,
       ...sourceKeys(upload.sources),
     ]);
+    await deps.store.tracks.sourcesRemoved(upload.id);
   }
   return moved;
 }

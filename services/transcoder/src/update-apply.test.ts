@@ -11,14 +11,16 @@ import type { Rendition, Track, TrackUpdate } from '@ingest/core';
 import type { TypedJob } from '@ingest/queue';
 import {
   keys,
+  RunPresence,
   SiteUsage,
   SOURCES_REMOVED,
   TrackDeleter,
   UpdateStore,
 } from '@ingest/state';
 import type { FileStorage } from '@ingest/storage';
-import { makeTone } from '@ingest/testkit';
+import { makeTone, waitUntil } from '@ingest/testkit';
 import { startRunKit, storeWithSteps as withSteps, type RunKit } from './test-support';
+import { stalledOutHandler } from './stalled-out';
 import { applyUpdate } from './update-apply';
 import { updateProcessor } from './update-processor';
 
@@ -213,4 +215,32 @@ test('an update applied as its track is deleted removes its own source', async (
   const counted = await kit.redis.hget(keys.siteStored(update.siteId), source);
   assert.equal(counted, null, 'and no longer counted');
   assert.ok(await kit.redis.hget(keys.update(update.id), SOURCES_REMOVED));
+});
+
+// A run that patched the track and died before marking its update
+// published leaves the update `transcoding`; its runs stall out. The
+// track serves it: the stalled-out handler must mark it published, not
+// error it and remove the source its renditions came from.
+test('an update its dead run applied stalls out as published, not errored', async () => {
+  const update = await trackWithUpdate();
+  await base.updates.move(update, 'transcoding');
+  await applyUpdate({ ...base, storage }, update);
+  const source = update.sources.wav!.storageKey;
+
+  const handle = stalledOutHandler({ ...base, storage }, new RunPresence(kit.redis));
+  const job = {
+    id: `u${update.id}`,
+    data: { uploadId: update.uploadId, updateId: update.id },
+    attemptsMade: 3,
+    finishedOn: Date.now(),
+    opts: { attempts: 3 },
+  } as unknown as TypedJob<'transcode'>;
+  handle(job, new Error('job stalled more than allowable limit'));
+
+  const settled = await waitUntil(async () => {
+    const now = await base.updates.byId(update.id);
+    return now && now.status !== 'transcoding' && now;
+  }, { message: 'the stalled-out update was never settled' });
+  assert.equal(settled.status, 'published', settled.error);
+  assert.ok(await storage.size(source), 'its source is kept');
 });

@@ -180,6 +180,21 @@ async function commit(
 }
 
 /**
+ * The formats the update's newer ones took, when the track holds the
+ * update already (a run that died after its patch, before marking it
+ * published); undefined when it still has work to do, or no track.
+ */
+export async function appliedAlready(
+  deps: Pick<ApplyDeps, 'updates'>,
+  update: TrackUpdate,
+): Promise<OutputFormat[] | undefined> {
+  const read = await deps.updates.readTrack(update.trackId);
+  if (!read || read.track.siteId !== update.siteId) return undefined;
+  const effect = effectOf(read.track, update);
+  return changesNothing(read.track, update, effect) ? effect.superseded : undefined;
+}
+
+/**
  * Whether applying the update to `track` would change nothing: each
  * format it owns holds its file already and its meta is merged in (it
  * was applied), or newer updates took all it brings.

@@ -108,9 +108,7 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       });
       // Never applied again, nor deletable: kept, its source held the
       // site's INGEST_SITE_QUOTA for good.
-      if (moved.moved) {
-        await removeFiles(deps, update.siteId, sourceKeys(update.sources));
-      }
+      if (moved.moved) await removeSources(deps, update);
       log.info(
         { code, durationMs: Date.now() - started },
         'update errored',
@@ -135,6 +133,14 @@ async function removeSourcesIfDeleted(
   update: TrackUpdate,
 ): Promise<void> {
   if (await deps.updates.readTrack(update.trackId)) return;
+  await removeSources(deps, update);
+}
+
+/** Removes and uncounts an update's sources, and notes it on its record. */
+export async function removeSources(
+  deps: UpdateProcessorDeps,
+  update: TrackUpdate,
+): Promise<void> {
   await removeFiles(deps, update.siteId, sourceKeys(update.sources));
   await deps.updates.sourcesRemoved(update.id);
 }
