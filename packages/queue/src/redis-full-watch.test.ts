@@ -1,54 +1,42 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { test } from 'node:test';
+import { recordingLogger, redisForTests, waitUntil } from '@ingest/testkit';
 import { openWorker } from './queues';
 import { createRedis, redisReadiness } from './redis-connection';
 import { redisIsFull } from './redis-full';
 import { RedisFullWatch } from './redis-full-watch';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const own = redisForTests();
 
 /** Sets maxmemory below what Redis uses: every write is refused. */
 async function fillRedis() {
-  const info = await redis.info('memory');
+  const info = await own.redis.info('memory');
   const used = Number(/^used_memory:(\d+)/m.exec(info)![1]);
-  await redis.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+  await own.redis.config('SET', 'maxmemory', String(Math.floor(used / 2)));
 }
 
-const makeRoom = () => redis.config('SET', 'maxmemory', '0');
+const makeRoom = () => own.redis.config('SET', 'maxmemory', '0');
 
 test('readiness tells a full Redis from one with room', async () => {
-  assert.deepEqual(await redisReadiness(redis), { ready: true });
-  assert.equal(await redisIsFull(redis), false);
+  assert.deepEqual(await redisReadiness(own.redis), { ready: true });
+  assert.equal(await redisIsFull(own.redis), false);
   await fillRedis();
   try {
-    assert.equal(await redisIsFull(redis), true);
-    assert.deepEqual(await redisReadiness(redis), {
+    assert.equal(await redisIsFull(own.redis), true);
+    assert.deepEqual(await redisReadiness(own.redis), {
       ready: false,
       reason: 'redis is full (maxmemory)',
     });
   } finally {
     await makeRoom();
   }
-  assert.deepEqual(await redisReadiness(redis), { ready: true });
+  assert.deepEqual(await redisReadiness(own.redis), { ready: true });
 });
 
 test('a full Redis is one line when it starts and one when it ends', async () => {
   const log = recordingLogger();
-  const connection = createRedis(server.url, 'worker');
-  const redisFull = new RedisFullWatch(redis, log.logger, { intervalMs: 100 });
+  const connection = createRedis(own.server.url, 'worker');
+  const redisFull = new RedisFullWatch(own.redis, log.logger, { intervalMs: 100 });
   // A short lock: the workers look for stalled runs often, and meet the
   // full Redis each time, besides each retry of their loop.
   const workers = (['index', 'completion'] as const).map((name) =>
@@ -98,11 +86,11 @@ test('a full Redis is one line when it starts and one when it ends', async () =>
 
 test('where INFO is refused, a quiet spell ends the episode', async () => {
   // An ACL user that may not run INFO, as hardened setups have.
-  await redis.call(
+  await own.redis.call(
     'ACL', 'SETUSER', 'no-info', 'on', '>secret', '~*', '&*', '+@all', '-info',
   );
   const limited = createRedis(
-    `redis://no-info:secret@127.0.0.1:${server.port}`,
+    `redis://no-info:secret@127.0.0.1:${own.server.port}`,
   );
   const log = recordingLogger();
   const watch = new RedisFullWatch(limited, log.logger, {
@@ -114,7 +102,7 @@ test('where INFO is refused, a quiet spell ends the episode', async () => {
     await fillRedis();
     let refusal: unknown;
     try {
-      refusal = await redis.set('some-key', 'x').catch((err) => err);
+      refusal = await own.redis.set('some-key', 'x').catch((err) => err);
     } finally {
       await makeRoom();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
+import { test } from 'node:test';
+import { recordingLogger, redisForTests, waitUntil } from '@ingest/testkit';
 import { ConnectionClosedError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUES } from './contracts';
@@ -9,18 +9,7 @@ import { createRedis, KEY_PREFIX } from './redis-connection';
 import { RedisOutage } from './redis-outage';
 import { isConnectionError } from './worker-errors';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const own = redisForTests();
 
 /** How many clients wait in a blocking command on the server. */
 async function blockedClients(client: Redis): Promise<number> {
@@ -56,8 +45,8 @@ test('broken connections are told apart from errors Redis answers', () => {
 test('a Redis outage is one warning; workers add no error line', async () => {
   const log = recordingLogger();
   const outage = new RedisOutage(log.logger);
-  const command = createRedis(server.url, 'command', outage);
-  const connection = createRedis(server.url, 'worker', outage);
+  const command = createRedis(own.server.url, 'command', outage);
+  const connection = createRedis(own.server.url, 'worker', outage);
   const worker = openWorker('index', connection, async () => 'done', {
     logger: log.logger,
   });
@@ -72,7 +61,7 @@ test('a Redis outage is one warning; workers add no error line', async () => {
     reconnecting().length + log.at('error').length >= 3;
 
   try {
-    await server.stop('SIGKILL');
+    await own.server.stop('SIGKILL');
     try {
       // Down until the worker itself has met the outage, not for a while.
       await waitUntil(metOutage, {
@@ -80,7 +69,7 @@ test('a Redis outage is one warning; workers add no error line', async () => {
         message: 'the worker never met the outage',
       });
     } finally {
-      await server.resume();
+      await own.server.resume();
     }
     await waitUntil(() => log.at('info').length > 0, { timeoutMs: 10_000 });
     // The blocking connection comes back on its own schedule (up to 2 s
@@ -106,8 +95,8 @@ test('a Redis outage is one warning; workers add no error line', async () => {
 test('an error Redis answers the worker with is logged at error', async () => {
   const log = recordingLogger();
   // The marker key a worker blocks on, made the wrong type.
-  await redis.set(`${KEY_PREFIX}:${QUEUES.completion}:marker`, 'x');
-  const connection = createRedis(server.url, 'worker');
+  await own.redis.set(`${KEY_PREFIX}:${QUEUES.completion}:marker`, 'x');
+  const connection = createRedis(own.server.url, 'worker');
   const worker = openWorker('completion', connection, async () => 'done', {
     logger: log.logger,
   });
@@ -125,8 +114,8 @@ test('an error Redis answers the worker with is logged at error', async () => {
 
 test('a run that outlives its lock is one warning per job, no error', async () => {
   const log = recordingLogger();
-  const connection = createRedis(server.url, 'worker');
-  const queue = openQueue('index', redis);
+  const connection = createRedis(own.server.url, 'worker');
+  const queue = openQueue('index', own.redis);
   let runs = 0;
   // The run loses its lock as a Redis pause past the lock would
   // leave it: the lock key gone while the run goes on.
@@ -135,7 +124,7 @@ test('a run that outlives its lock is one warning per job, no error', async () =
     connection,
     async (job) => {
       runs += 1;
-      await redis.del(`${KEY_PREFIX}:${QUEUES.index}:${job.id}:lock`);
+      await own.redis.del(`${KEY_PREFIX}:${QUEUES.index}:${job.id}:lock`);
       await sleep(1_500);
       return 'done';
     },

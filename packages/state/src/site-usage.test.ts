@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { OutputFormat, SourceFile, Track, UploadStatus } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { keys } from './keys';
 import { filesOfSite } from './site-files';
 import { SiteReservations } from './site-reservations';
@@ -13,21 +12,10 @@ import { StateStore } from './state-store';
 import { TrackDeleter } from './track-deleter';
 import { TRACK_UPDATES_KEPT, UpdateStore } from './update-store';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const own = redisForTests();
 
 test('a key stored or removed twice is counted once', async () => {
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   await usage.stored(1, 'sources/1/a', 1000);
   // A job run again stores the same key: its size, not twice.
   await usage.stored(1, 'sources/1/a', 1000);
@@ -42,7 +30,7 @@ test('a key stored or removed twice is counted once', async () => {
 });
 
 test('sites are counted apart, and a key re-stored at another size moves the total', async () => {
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   await usage.stored(2, 'k', 10);
   await usage.stored(2, 'k', 40);
   await usage.stored(3, 'k', 7);
@@ -51,11 +39,11 @@ test('sites are counted apart, and a key re-stored at another size moves the tot
 });
 
 test('sites() names each site whose files are counted', async () => {
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   await usage.stored(12, 'tracks/1/a', 1);
   await usage.stored(4, 'sources/4/b', 1);
   // The total of a site alone is no count of files.
-  await redis.set(keys.siteStoredTotal(77), '5');
+  await own.redis.set(keys.siteStoredTotal(77), '5');
   const sites = await usage.sites();
   assert.ok(sites.includes(12) && sites.includes(4), String(sites));
   assert.equal(sites.includes(77), false);
@@ -64,7 +52,7 @@ test('sites() names each site whose files are counted', async () => {
 
 /** A site with a queued upload, and a track of it with `sizes`' renditions. */
 async function uploadWithTrack(sizes: Partial<Record<OutputFormat, number>>) {
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const site = await store.createSite({
     name: 'quota',
     token: `t-${randomUUID()}`,
@@ -113,7 +101,7 @@ function renditionsOf(
 
 test('the publish of a track counts its renditions in the same step, once', async () => {
   const { store, site, upload, track } = await uploadWithTrack({ mp3: 300, wav: 2000 });
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   // The site's id may be one counted by the tests above.
   const counted = await usage.total(site.id);
   const used = async () => (await usage.total(site.id)) - counted;
@@ -130,17 +118,17 @@ test('the publish of a track counts its renditions in the same step, once', asyn
   assert.equal(await used(), 2300);
 
   // The delete of the record forgets them in its step.
-  assert.ok(await new TrackDeleter(redis).delete(site.id, track.id));
+  assert.ok(await new TrackDeleter(own.redis).delete(site.id, track.id));
   assert.equal(await used(), 0);
 });
 
 test("a patch of a track's renditions moves the count in the same step", async () => {
   const { store, site, upload, track } = await uploadWithTrack({ mp3: 300, wav: 2000 });
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   const counted = await usage.total(site.id);
   const used = async () => (await usage.total(site.id)) - counted;
   await store.tracks.publish(upload, track);
-  const updates = new UpdateStore(redis);
+  const updates = new UpdateStore(own.redis);
 
   const read = await updates.readTrack(track.id);
   assert.ok(read);
@@ -158,7 +146,7 @@ test("a patch of a track's renditions moves the count in the same step", async (
 });
 
 test('recount sets the count to the files listed, counted or not before', async () => {
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   await usage.stored(20, 'sources/20/a', 100);
   await usage.stored(20, 'sources/20/gone', 50);
   const files = new Map([
@@ -173,8 +161,8 @@ test('recount sets the count to the files listed, counted or not before', async 
 });
 
 test('recount lists again when a file is counted while it lists', async () => {
-  const usage = new SiteUsage(redis);
-  const other = createRedis(server.url);
+  const usage = new SiteUsage(own.redis);
+  const other = createRedis(own.server.url);
   let lists = 0;
   try {
     const recount = await usage.recount(21, async () => {
@@ -194,8 +182,8 @@ test('recount lists again when a file is counted while it lists', async () => {
 const MINUTE = 60_000;
 
 test('runs at once hold no more than the site has left', async () => {
-  const holds = new SiteReservations(redis);
-  await new SiteUsage(redis).stored(101, 'sources/101/a', 1000);
+  const holds = new SiteReservations(own.redis);
+  await new SiteUsage(own.redis).stored(101, 'sources/101/a', 1000);
 
   // Quota 10 000, 1000 stored: 9000 left.
   assert.deepEqual(await holds.reserve(101, 'a', 6000, 10_000, MINUTE), {
@@ -228,7 +216,7 @@ test('runs at once hold no more than the site has left', async () => {
 
 test('the hold of a run that stops renewing it lapses', async () => {
   let now = 1_000_000;
-  const holds = new SiteReservations(redis, () => now);
+  const holds = new SiteReservations(own.redis, () => now);
   assert.equal((await holds.reserve(102, 'dead', Infinity, 5000, MINUTE)).granted, 5000);
   assert.equal((await holds.reserve(102, 'live', 100, 5000, MINUTE)).granted, 0);
 
@@ -245,21 +233,21 @@ test('the hold of a run that stops renewing it lapses', async () => {
 
 test('a patch whose hold counted replaced renditions as freed keeps the quota', async () => {
   const { store, site, upload, track } = await uploadWithTrack({ wav: 2000 });
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   // The site's id may be one counted by the tests above.
   const counted = await usage.total(site.id);
   const used = async () => (await usage.total(site.id)) - counted;
   await store.tracks.publish(upload, track);
   assert.equal(await used(), 2000);
   const quota = counted + 3000;
-  const reservations = new SiteReservations(redis);
+  const reservations = new SiteReservations(own.redis);
   const other = await reservations.reserve(site.id, 'other', 900, quota, 60_000);
   assert.equal(other.granted, 900);
   // The update's wav takes the place of the track's: 2000 bytes more left.
   const mine = await reservations.reserve(site.id, 'mine', 2000, quota, 60_000, 2000);
   assert.equal(mine.granted, 2000);
 
-  const updates = new UpdateStore(redis);
+  const updates = new UpdateStore(own.redis);
   const read = await updates.readTrack(track.id);
   assert.ok(read);
   const grown = {
@@ -284,7 +272,7 @@ test('a patch whose hold counted replaced renditions as freed keeps the quota', 
 async function trackWithUpdates(updates: number) {
   const source = (storageKey: string, bytes: number): SourceFile =>
     ({ format: 'wav', storageKey, filename: 'a.wav', bytes, sha256: 'x' });
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const site = await store.createSite({
     name: 'sources',
     token: `t-${randomUUID()}`,
@@ -309,11 +297,11 @@ async function trackWithUpdates(updates: number) {
     createdAt: '',
   };
   assert.equal((await store.tracks.publish(upload, track)).moved, true);
-  const usage = new SiteUsage(redis);
+  const usage = new SiteUsage(own.redis);
   // The site's id may be one counted by the tests above.
   const counted = await usage.total(site.id);
   await usage.stored(site.id, first, 10);
-  const store2 = new UpdateStore(redis);
+  const store2 = new UpdateStore(own.redis);
   const ids: number[] = [];
   for (let i = 0; i < updates; i++) {
     const key = `sources/${site.id}/update-${i}`;
@@ -334,7 +322,7 @@ async function trackWithUpdates(updates: number) {
 }
 
 const setStatus = (id: number, status: UploadStatus) =>
-  redis.hset(keys.update(id), 'status', status);
+  own.redis.hset(keys.update(id), 'status', status);
 
 test("a deleted track's upload and every applied update have their sources found", async () => {
   const count = TRACK_UPDATES_KEPT + 5;
@@ -343,9 +331,9 @@ test("a deleted track's upload and every applied update have their sources found
   // getById shows the latest; the delete must reach them all.
   assert.equal((await updates.ofTrack(trackId)).length, TRACK_UPDATES_KEPT);
   // A recount counts every source, immediate updates' (in no job) too.
-  assert.equal((await filesOfSite(redis, site.id)).size, count + 1);
+  assert.equal((await filesOfSite(own.redis, site.id)).size, count + 1);
 
-  const deleter = new TrackDeleter(redis);
+  const deleter = new TrackDeleter(own.redis);
   const deleted = await deleter.delete(site.id, trackId);
   assert.ok(deleted);
   assert.equal(deleted.updateIds.length, count);
@@ -361,5 +349,5 @@ test("a deleted track's upload and every applied update have their sources found
   assert.equal(await usage.total(site.id), counted + 10, 'the waiting update counts');
   assert.deepEqual(await deleter.keptSources(trackId, deleted), [], 'noted once');
   // Nor does a recount count the removed ones again.
-  assert.deepEqual([...(await filesOfSite(redis, site.id)).keys()], []);
+  assert.deepEqual([...(await filesOfSite(own.redis, site.id)).keys()], []);
 });

@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { SourceFile } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { keys } from './keys';
 import { SiteUsage } from './site-usage';
 import { StateStore } from './state-store';
 import { namedStorageKeys } from './storage-records';
 import { UpdateStore } from './update-store';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const own = redisForTests();
 
 const source = (storageKey: string): SourceFile => ({
   format: 'wav',
@@ -32,7 +19,7 @@ const source = (storageKey: string): SourceFile => ({
 });
 
 test('every record that names a storage key is read, and nothing else', async () => {
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const site = await store.createSite({ name: 's', token: 't', webhookSecret: 'w' });
   const job = await store.createJob(site.id, {});
   const upload = await store.addUpload(site.id, job.id, {
@@ -62,7 +49,7 @@ test('every record that names a storage key is read, and nothing else', async ()
     },
     createdAt: '',
   });
-  const update = await new UpdateStore(redis).add({
+  const update = await new UpdateStore(own.redis).add({
     siteId: site.id,
     trackId: 5,
     uploadId: upload.id,
@@ -73,10 +60,10 @@ test('every record that names a storage key is read, and nothing else', async ()
   });
   assert.ok(update !== 'closed');
   // Not records of files: a count of them, and a track's update list.
-  await new SiteUsage(redis).stored(site.id, 'tracks/6/counted.mp3', 1);
-  assert.equal(await redis.zcard(keys.trackUpdates(5)), 1);
+  await new SiteUsage(own.redis).stored(site.id, 'tracks/6/counted.mp3', 1);
+  assert.equal(await own.redis.zcard(keys.trackUpdates(5)), 1);
 
-  assert.deepEqual([...(await namedStorageKeys(redis))].sort(), [
+  assert.deepEqual([...(await namedStorageKeys(own.redis))].sort(), [
     'sources/1/second',
     'sources/1/update',
     'sources/1/upload',

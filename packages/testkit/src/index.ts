@@ -19,3 +19,4 @@ export * from './held-writes';
 export * from './crafted-audio';
 export * from './empty-ogg-pages';
 export * from './json-answer';
+export * from './redis-for-tests';
