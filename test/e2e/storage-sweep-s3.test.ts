@@ -3,9 +3,8 @@
  * (s3rver) on loopback and a real Redis. The objects are listed through
  * the storage package (ListObjectsV2, page by page, under the URL's key
  * prefix); the dry run lists the old objects no record names, `--delete`
- * removes just those. Listing past one page (1000 keys) is not run here:
- * s3rver makes its continuation tokens with DES, which the OpenSSL 3 of
- * Node 20 refuses, so it answers a truncated listing with a 500.
+ * removes just those. A listing past one page (1000 keys):
+ * storage-sweep-s3-pages.test.ts.
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';

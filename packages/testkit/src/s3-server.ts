@@ -1,8 +1,15 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rename, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import S3rver from 's3rver';
+import { fileURLToPath } from 'node:url';
+import { ChildStartError } from './child-start-error';
 import { freePort } from './free-port';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Where `--import tsx` is found. */
+const ROOT = path.resolve(HERE, '../../..');
+const CHILD = path.join(HERE, 's3-server-child.ts');
 
 /** The one key pair the S3 test server accepts (s3rver's built-in). */
 const KEY = 'S3RVER';
@@ -35,40 +42,37 @@ export interface S3TestServer {
 /**
  * A real S3-compatible server (s3rver) on loopback, storing objects in a
  * temp folder, with one bucket. It refuses unknown access keys and
- * expired presigned URLs, but does not verify SigV4 signatures.
+ * expired presigned URLs, but does not verify SigV4 signatures. It runs
+ * in a process of its own (s3-server-child.ts), where listings past one
+ * page (1000 keys) work.
  */
 export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'ingest-s3-'));
-  const serve = (port: number) =>
-    new S3rver({
-      address: '127.0.0.1',
-      port,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: bucket, configs: [] }],
-    });
   // A port from freePort, not 0: `start` binds it again after `stop`, and
   // one of the kernel's own (ephemeral) ports may be taken meanwhile as
   // the local end of any outgoing connection on the machine.
-  let server: S3rver | undefined = serve(await freePort());
-  let address;
+  const port = await freePort();
+  let server: ChildProcess | undefined;
   try {
-    address = await server.run();
+    server = await serve(directory, bucket, port);
   } catch (err) {
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
-  const stop = async () => {
+  // A second stop (close after stop) waits for the process of the first.
+  let stopping = Promise.resolve();
+  const stop = () => {
     const running = server;
     server = undefined;
-    await running?.close();
+    if (running) stopping = stopped(running);
+    return stopping;
   };
 
   // s3rver keeps a bucket as a folder it reads at each request.
   const bucketDir = path.join(directory, bucket);
   const asideDir = `${directory}-aside`;
 
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const endpoint = `http://127.0.0.1:${port}`;
   const storageUrl =
     `s3://${bucket}?endpoint=${endpoint}&region=us-east-1` +
     '&forcePathStyle=true';
@@ -87,8 +91,7 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
     stop,
     start: async () => {
       if (server) return;
-      server = serve(address.port);
-      await server.run();
+      server = await serve(directory, bucket, port);
     },
     removeBucket: () => rename(bucketDir, asideDir),
     restoreBucket: () => rename(asideDir, bucketDir),
@@ -102,4 +105,40 @@ export async function s3TestServer(bucket = 'catalog'): Promise<S3TestServer> {
         await rm(asideDir, { recursive: true, force: true });
       })()),
   };
+}
+
+/** Starts the server's process; settles once it listens on `port`. */
+async function serve(directory: string, bucket: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--import', 'tsx', CHILD, directory, bucket, String(port)],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+  );
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      reject(
+        new ChildStartError(
+          `the S3 test server (port ${port}) exited with ${code ?? signal} ` +
+            'before it listened',
+          output,
+        ),
+      ),
+    );
+  });
+  return child;
+}
+
+/** Asks the server's process to stop serving; settles once it exited. */
+async function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((resolve) => child.once('exit', resolve));
+  // A process gone meanwhile cannot be told: it stops all the same.
+  child.send('stop', (err) => err && child.kill('SIGKILL'));
+  await exit;
 }
