@@ -9,10 +9,11 @@ import {
   catalogRecordOf,
   namedStorageKeys,
   SiteUsage,
+  storeRecordOf,
   tracksNumberedBy,
 } from '@ingest/state';
 import {
-  markedCatalogOf,
+  catalogMarkOf,
   type Storage,
   type StoredObject,
 } from '@ingest/storage';
@@ -25,6 +26,9 @@ import { ScriptRefusal } from './script-refusal';
  * theirs to sweep: the catalog mark, an inbound producer's `inbound/`.
  */
 export const SWEPT_FOLDERS = ['sources/', 'tracks/'];
+
+/** How each refusal ends. */
+const NOTHING_DONE = 'nothing was listed or removed';
 
 export interface SweepOptions {
   storage: Storage;
@@ -95,7 +99,7 @@ function refuseRedisBehind(newestTrack: number, numbered: number): void {
     `the store holds track ${newestTrack}, but the Redis at REDIS_URL has ` +
       `numbered tracks only up to ${numbered}: it looks restored from a ` +
       'copy older than the store, and the files of the tracks and uploads ' +
-      'it lost would all look orphaned (nothing was listed or removed)',
+      `it lost would all look orphaned (${NOTHING_DONE})`,
   );
 }
 
@@ -129,27 +133,50 @@ function sitesOf(key: string, counting: number[]): number[] {
 
 /**
  * A Redis of another catalog (or of none: a fresh one) names none of
- * the store's files: every file would look orphaned.
+ * the store's files: every file would look orphaned. So does one whose
+ * catalog keeps its files in another store than this one, which the
+ * mark names too (a second store of the catalog: one it moved away
+ * from, or one a service was given by mistake).
  */
 async function sameCatalog(storage: Storage, redis: Redis): Promise<void> {
   const ours = await catalogRecordOf(redis).read();
-  const marked = await markedCatalogOf(storage);
-  const nothing = 'nothing was listed or removed';
+  const mark = await catalogMarkOf(storage);
   if (!ours) {
     throw new ScriptRefusal(
       'the Redis at REDIS_URL has no catalog id: it holds no catalog ' +
         '(a fresh Redis?), so every stored file would look orphaned; ' +
-        `point REDIS_URL at the catalog's Redis (${nothing})`,
+        `point REDIS_URL at the catalog's Redis (${NOTHING_DONE})`,
     );
   }
-  if (marked !== ours) {
-    const store = marked
-      ? `holds the files of another catalog (${marked})`
+  if (mark?.catalog !== ours) {
+    const store = mark
+      ? `holds the files of another catalog (${mark.catalog})`
       : 'has no catalog mark (a service marks it at its start)';
     throw new ScriptRefusal(
       `STORAGE_URL ${store}, not of the Redis at REDIS_URL (${ours}): ` +
         'its records would name none of the files; give the sweep the ' +
-        `STORAGE_URL and REDIS_URL the services use (${nothing})`,
+        `STORAGE_URL and REDIS_URL the services use (${NOTHING_DONE})`,
     );
   }
+  sameStore(mark.store, await storeRecordOf(redis).read());
+}
+
+/**
+ * The store's own id (in its mark) must be the one the catalog's Redis
+ * records as its store: the services record it, and mark a store from
+ * before store ids, at their start.
+ */
+function sameStore(marked: string | undefined, recorded: string | undefined): void {
+  if (marked && marked === recorded) return;
+  const started = 'a service of the catalog records it at its start';
+  const problem = !marked
+    ? `STORAGE_URL's catalog mark names no store id (${started})`
+    : !recorded
+      ? `the Redis at REDIS_URL records no store for its catalog (${started})`
+      : `STORAGE_URL is a store (${marked}) of the catalog of the Redis at ` +
+        `REDIS_URL, but that catalog keeps its files in another store (${recorded})`;
+  throw new ScriptRefusal(
+    `${problem}: the catalog's records may name the files of another store; ` +
+      `give the sweep the STORAGE_URL the services use (${NOTHING_DONE})`,
+  );
 }

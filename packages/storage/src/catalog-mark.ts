@@ -112,7 +112,8 @@ interface OtherCatalog {
   ours?: string;
 }
 
-interface Mark {
+/** What a store's catalog mark names. */
+export interface CatalogMark {
   /** The catalog id; '' for an empty mark, which names none. */
   catalog: string;
   /** The store id; undefined in a mark from before store ids. */
@@ -215,15 +216,16 @@ function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The catalog id the store's mark names, read only: undefined where the
- * store has no mark, or an empty one.
+ * The store's catalog mark, read only: undefined where the store has no
+ * mark, or an empty one (which names no catalog).
  */
-export async function markedCatalogOf(storage: Storage): Promise<string | undefined> {
-  return (await readMark(storage))?.catalog || undefined;
+export async function catalogMarkOf(storage: Storage): Promise<CatalogMark | undefined> {
+  const mark = await readMark(storage);
+  return mark?.catalog ? mark : undefined;
 }
 
 /** The mark's lines; undefined where there is no mark. */
-async function readMark(storage: Storage): Promise<Mark | undefined> {
+async function readMark(storage: Storage): Promise<CatalogMark | undefined> {
   const object = await storage.open(CATALOG_MARK_KEY);
   if (!object) return undefined;
   try {
