@@ -71,3 +71,38 @@ test('every record that names a storage key is read, and nothing else', async ()
     'tracks/5/mp3.run.mp3',
   ]);
 });
+
+test('keys noted for a finished upload are named by nothing', async () => {
+  const store = new StateStore(own.redis);
+  const site = await store.createSite({ name: 'f', token: 'f', webhookSecret: 'w' });
+  const job = await store.createJob(site.id, {});
+  const add = async (name: string) => {
+    const upload = await store.addUpload(site.id, job.id, {
+      formats: ['mp3'],
+      sources: { wav: source(`sources/${site.id}/${name}`) },
+      meta: {},
+    });
+    assert.ok(upload !== 'closed');
+    await store.moveUpload(upload, 'transcoding');
+    return upload;
+  };
+  const running = await add('running');
+  const errored = await add('errored');
+  assert.equal(await store.tracks.noteFiles(running.id, ['tracks/8/mp3.run.mp3']), true);
+  assert.equal(await store.tracks.noteFiles(errored.id, ['tracks/9/mp3.dead.mp3']), true);
+  // Errored by a transcoder killed before it took the noted keys.
+  await store.moveUpload(errored, 'error');
+  // A late run of it notes nothing now (nor stores what it would note).
+  assert.equal(await store.tracks.noteFiles(errored.id, ['tracks/9/mp3.late.mp3']), false);
+  // A published upload's set, as a version before this one let a late
+  // run make it again after the publish.
+  const published = await add('published');
+  await store.moveUpload(published, 'published');
+  await own.redis.sadd(keys.uploadFiles(published.id), 'tracks/10/mp3.late.mp3');
+
+  const named = [...(await namedStorageKeys(own.redis))].filter((k) => k.startsWith('tracks/'));
+  assert.ok(named.includes('tracks/8/mp3.run.mp3'));
+  for (const key of ['tracks/9/mp3.dead.mp3', 'tracks/9/mp3.late.mp3', 'tracks/10/mp3.late.mp3']) {
+    assert.ok(!named.includes(key), `${key} is named by nothing`);
+  }
+});

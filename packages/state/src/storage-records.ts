@@ -1,5 +1,9 @@
+import type { UploadStatus } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
+
+/** An upload's noted set: `<upload key>:files`. */
+const FILES = ':files';
 
 /**
  * The records that name storage keys, in the order they are read: the
@@ -25,8 +29,9 @@ const SCAN_COUNT = 1000;
 /**
  * Every storage key a record in Redis names: the sources of uploads and
  * track updates, the renditions of tracks, and the files in-progress
- * runs noted for their upload. Any `storageKey` in a record's JSON
- * fields counts, so a field added later keeps its files named too.
+ * runs noted for their upload while it is not finished. Any
+ * `storageKey` in a record's JSON fields counts, so a field added later
+ * keeps its files named too.
  */
 export async function namedStorageKeys(redis: Redis): Promise<Set<string>> {
   const named = new Set<string>();
@@ -40,6 +45,15 @@ export async function namedStorageKeys(redis: Redis): Promise<Set<string>> {
   return named;
 }
 
+/**
+ * Statuses an upload never leaves: no run of it publishes any more, so
+ * the keys noted for it are named by no record. A late run (taken back,
+ * still going when the upload errored) that noted its files and died
+ * before removing them leaves them there for good; a transcoder killed
+ * between erroring an upload and taking its noted keys does too.
+ */
+const FINISHED: ReadonlySet<string> = new Set<UploadStatus>(['published', 'error']);
+
 async function readRecords(
   redis: Redis,
   records: string[],
@@ -47,20 +61,35 @@ async function readRecords(
 ): Promise<void> {
   if (records.length === 0) return;
   const pipeline = redis.pipeline();
+  /** What to make of each answer of the pipeline, in its order. */
+  const reads: ((value: unknown) => void)[] = [];
   for (const key of records) {
-    if (key.endsWith(':files')) pipeline.smembers(key);
-    else pipeline.hgetall(key);
-  }
-  for (const [err, value] of (await pipeline.exec()) ?? []) {
-    if (err) throw err;
-    if (Array.isArray(value)) {
-      for (const member of value) named.add(String(member));
+    if (key.endsWith(FILES)) {
+      // The status first: once finished it stays so, and a run that
+      // publishes moves its keys into its track in one step.
+      let running = false;
+      pipeline.hget(key.slice(0, -FILES.length), 'status');
+      reads.push((status) => {
+        running = typeof status === 'string' && !FINISHED.has(status);
+      });
+      pipeline.smembers(key);
+      reads.push((members) => {
+        if (running) for (const member of members as string[]) named.add(member);
+      });
     } else {
-      for (const field of Object.values(value as Record<string, string>)) {
-        storageKeysIn(parsed(field), named);
-      }
+      pipeline.hgetall(key);
+      reads.push((fields) => {
+        for (const field of Object.values(fields as Record<string, string>)) {
+          storageKeysIn(parsed(field), named);
+        }
+      });
     }
   }
+  const answers = (await pipeline.exec()) ?? [];
+  answers.forEach(([err, value], i) => {
+    if (err) throw err;
+    reads[i](value);
+  });
 }
 
 /** A field's JSON value; undefined for plain text. */

@@ -9,7 +9,20 @@ import { SOURCES_REMOVED } from './track-sources';
 
 interface Scripts {
   publishTrack(...args: (string | number)[]): Promise<[number, string, string[]]>;
+  noteFiles(...args: string[]): Promise<number>;
 }
+
+/**
+ * KEYS: upload, uploadFiles. ARGV: storage keys. Notes the keys while
+ * the upload is not finished (published or errored: its noted keys were
+ * taken then, and nothing takes them again). Returns 1 when noted.
+ */
+const NOTE_FILES = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or status == 'published' or status == 'error' then return 0 end
+redis.call('SADD', KEYS[2], unpack(ARGV))
+return 1
+`;
 
 /**
  * Publishes an upload's track: its record saved and the upload marked
@@ -22,6 +35,7 @@ export class TrackPublisher {
 
   constructor(redis: Redis) {
     redis.defineCommand('publishTrack', { numberOfKeys: 8, lua: PUBLISH_TRACK });
+    redis.defineCommand('noteFiles', { numberOfKeys: 2, lua: NOTE_FILES });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -33,11 +47,19 @@ export class TrackPublisher {
     await this.redis.hset(keys.upload(uploadId), SOURCES_REMOVED, new Date().toISOString());
   }
 
-  /** Notes keys a run of the upload is about to store files under. */
-  async noteFiles(uploadId: number, storageKeys: string[]): Promise<void> {
-    if (storageKeys.length > 0) {
-      await this.redis.sadd(keys.uploadFiles(uploadId), ...storageKeys);
-    }
+  /**
+   * Notes keys a run of the upload is about to store files under; false,
+   * noting nothing, once the upload is finished (or gone): a late run
+   * then stores nothing, as files it stored would be noted for good.
+   */
+  async noteFiles(uploadId: number, storageKeys: string[]): Promise<boolean> {
+    if (storageKeys.length === 0) return true;
+    const noted = await this.redis.noteFiles(
+      keys.upload(uploadId),
+      keys.uploadFiles(uploadId),
+      ...storageKeys,
+    );
+    return noted === 1;
   }
 
   /**

@@ -134,10 +134,10 @@ export function transcodeProcessor(deps: ProcessorDeps) {
       const trackId = await store.claimTrackId(upload.id);
       const track = await storeTrack(deps, upload, trackId, made);
       // Counts the renditions and gives the budget's hold back with it.
-      const moved = await store.tracks.publish(upload, track, budget?.runId);
+      const moved = track && (await store.tracks.publish(upload, track, budget?.runId));
       // Files of runs that lost or died; this run's own if it lost.
-      await removeFiles(deps, upload.siteId, moved.unused);
-      if (!moved.moved) {
+      if (moved) await removeFiles(deps, upload.siteId, moved.unused);
+      if (!moved?.moved) {
         // Another run of the upload (one taken back while this one still
         // ran) finished first: its track stands, also if deleted since.
         log.info({ trackId }, 'transcode finished by another run');
@@ -316,13 +316,14 @@ async function keptCopy(
  * whose bytes its sha256 (the download's ETag) names. A run that fails
  * removes the files it stored; the keys are noted for the upload first,
  * so that the run finishing it removes those of a run that died.
+ * Undefined, storing nothing, when the upload finished meanwhile.
  */
 async function storeTrack(
   deps: ProcessorDeps,
   upload: Upload,
   trackId: number,
   { made, outDir }: { made: MadeRendition[]; outDir: string },
-): Promise<Track> {
+): Promise<Track | undefined> {
   const run = randomUUID().slice(0, 8);
   const files = made.map(({ path: file, ...facts }) => {
     const storageKey = `tracks/${trackId}/${facts.format}.${run}.${facts.format}`;
@@ -332,7 +333,7 @@ async function storeTrack(
   try {
     // Noted first: should this run die midway, the run that finishes
     // the upload removes them.
-    await deps.store.tracks.noteFiles(upload.id, own);
+    if (!(await deps.store.tracks.noteFiles(upload.id, own))) return undefined;
     const renditions: Track['renditions'] = {};
     // Counted as the site's when the publish records them.
     for (const { file, rendition } of files) {
