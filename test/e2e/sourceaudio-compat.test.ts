@@ -232,7 +232,8 @@ describe('a SourceAudio integration, call by call', () => {
         formats: 'string[]',
         error: 'string',
       },
-      ['error_code'],
+      // README, the list row: the name of an errored upload's file.
+      ['error_code', 'file_name'],
     );
     assert.equal(errored.status, 'error');
     assert.equal(errored.track_id, null);

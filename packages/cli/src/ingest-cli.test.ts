@@ -222,13 +222,20 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
     assert.equal(jsonOf(closed).uploads[0].code, 'job_closed');
   });
 
-  it('exits 3 when the job completes with errored uploads', async () => {
+  it('exits 3 when the job completes with errored uploads, named', async () => {
     // A WAV whose header promises 10 s but holds 2: truncated (SPEC §3).
     const cut = path.join(dir, 'cut.wav');
     await makeTone(cut, { seconds: 10, codec: 'pcm_s16le' });
     await truncate(cut, 44 + 44_100 * 4 * 2);
+    const remote = path.join(dir, 'remote', 'far-cut.wav');
+    // Another tone: the same bytes twice in one run are refused.
+    await makeTone(remote, { seconds: 10, codec: 'pcm_s16le', frequency: 880 });
+    await truncate(remote, 44 + 44_100 * 4 * 2);
     const { job_id } = await client.createJob({ name: 'errors' });
-    const upload = await runIngest(['upload', cut, '--job', String(job_id)], env);
+    const upload = await runIngest(
+      ['upload', cut, `${files.url}/far-cut.wav`, '--job', String(job_id)],
+      env,
+    );
     assert.equal(upload.code, 0, upload.stderr);
 
     const result = await runIngest(
@@ -237,9 +244,16 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
     );
     assert.equal(result.code, 3, result.stderr + stack.logs);
     const body = jsonOf(result);
-    assert.equal(body.progress.e, 1);
-    assert.equal(body.errored[0].error_code, 'truncated');
-    assert.match(result.stderr, /errored: .*\[truncated\]/);
+    assert.equal(body.progress.e, 2);
+    // Each by the file it was made from, not by its id alone.
+    assert.deepEqual(
+      body.errored.map((u: any) => [u.file_name, u.error_code]).sort(),
+      [['cut.wav', 'truncated'], ['far-cut.wav', 'truncated']],
+    );
+    for (const u of body.errored) {
+      const line = `${u.file_name} (upload ${u.upload_id}) errored: ${u.error} [truncated]`;
+      assert.ok(result.stderr.includes(line), `${line}\nin:\n${result.stderr}`);
+    }
   });
 
   it('exits 4 when --timeout passes', async () => {

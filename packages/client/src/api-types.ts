@@ -115,7 +115,11 @@ export interface ListedUpload {
   /** Why it errored, for programs (`truncated`, `no_audio`…). */
   error_code?: string;
   renditions?: Renditions;
-  /** The file name it was made from; a later source of that name joins it. */
+  /**
+   * A waiting or errored upload: the file name it was made from (of a URL
+   * source, the file fetched); while it waits, a later source of that name
+   * joins it.
+   */
   file_name?: string;
   /** Its first source's length as the file's header gives it, seconds. */
   source_seconds?: number;

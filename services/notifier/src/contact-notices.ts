@@ -176,6 +176,27 @@ export class ContactNotices {
     return { jobIds, gone };
   }
 
+  /**
+   * The site a digest that names none (added before digests named their
+   * site) tells of, when its first job is gone: the one keeping its list
+   * (a run of it took the give-ups), else the first holding give-ups for
+   * its address. Sites are numbered from 1, so each is looked at, in one
+   * round trip; only such old digests come here.
+   */
+  async siteHolding(digest: QueuePayloads['email']): Promise<number | undefined> {
+    const toHash = hashOf(digest.to);
+    const sites = Number(await this.redis.hget(keys.seq(), 'site')) || 0;
+    const pipeline = this.redis.pipeline();
+    for (let id = 1; id <= sites; id++) {
+      pipeline.exists(keys.contactDigest(id, toHash, digest.eventId));
+      pipeline.exists(keys.contactHeld(id, toHash));
+    }
+    const found = ((await pipeline.exec()) ?? []).map((answer) => answer[1] === 1);
+    const listed = found.findIndex((yes, i) => yes && i % 2 === 0);
+    const at = listed >= 0 ? listed : found.indexOf(true);
+    return at < 0 ? undefined : Math.floor(at / 2) + 1;
+  }
+
   /** Forgets what a digest listed, once it is sent or given up. */
   async done(siteId: number, digest: QueuePayloads['email']) {
     const toHash = hashOf(digest.to);

@@ -29,6 +29,8 @@ export interface DeliveryGround {
   receiver: HookReceiver;
   smtp: MailCatcher;
   notifier: RunningNotifier;
+  /** The notifier's log lines (JSON), as written. */
+  logs: string[];
   /** Closes all of it. */
   close(): Promise<void>;
 }
@@ -57,7 +59,7 @@ export async function deliveryGround(
       ...settings,
     }),
   );
-  const logger = memoryLogger().logger;
+  const { logger, lines: logs } = memoryLogger();
   const notifier = await startNotifier(config, { ...deps, logger });
   return {
     ground,
@@ -68,6 +70,7 @@ export async function deliveryGround(
     receiver,
     smtp,
     notifier,
+    logs,
     async close() {
       await notifier.close();
       await Promise.all([completions.close(), webhooks.close(), emails.close()]);

@@ -1,5 +1,6 @@
 import type { TypedJob } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
+import type { Logger } from '@ingest/telemetry';
 import { UnrecoverableError } from 'bullmq';
 import { isSingleAddress, maskAddress } from '@ingest/core';
 import type { ContactNotices, HeldGiveUps } from './contact-notices';
@@ -23,6 +24,8 @@ export interface EmailProcessorDeps {
    */
   signal?: AbortSignal;
   now?: () => Date;
+  /** Told of a digest that ends with nothing to send (see digestOf). */
+  logger?: Logger;
 }
 
 /**
@@ -59,6 +62,13 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     }
 
     const digest = await digestOf(deps, job.data);
+    if (digest === 'no site') {
+      const reason =
+        'it names no site (queued by an earlier release), its first job is ' +
+        'gone, and no site holds give-ups for its address (another digest told them)';
+      deps.logger?.warn({ jobId, eventId, to: base.target, reason }, 'digest not sent');
+      return;
+    }
     // Nothing held: the digest's give-ups were told already.
     if (digest?.jobIds.length === 0) {
       await deps.notices.done(digest.siteId, job.data);
@@ -110,16 +120,21 @@ interface Digest extends HeldGiveUps {
 
 /**
  * A digest's jobs and its text; undefined for any other email. It lists
- * what it can: a job gone since it gave up is named by its id.
+ * what it can: a job gone since it gave up is named by its id. A digest
+ * added before digests named their site is its first job's, or, that job
+ * gone, the one holding give-ups for its address; `no site` when none
+ * does, as nothing is left for it to tell.
  */
 async function digestOf(
   deps: EmailProcessorDeps,
   data: TypedJob<'email'>['data'],
-): Promise<Digest | undefined> {
+): Promise<Digest | 'no site' | undefined> {
   if (data.reason !== 'webhook-digest') return undefined;
-  // Digests added before the site was named in them: their first job's.
-  const siteId = data.siteId ?? (await deps.store.jobById(data.jobId))?.siteId;
-  if (siteId === undefined) throw new UnrecoverableError('site unknown');
+  const siteId =
+    data.siteId ??
+    (await deps.store.jobById(data.jobId))?.siteId ??
+    (await deps.notices.siteHolding(data));
+  if (siteId === undefined) return 'no site';
   const held = await deps.notices.held(siteId, data);
   const windowMs = deps.notices.windowMs;
   const input = await digestInput(deps.store, held, windowMs);

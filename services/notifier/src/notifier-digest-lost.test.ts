@@ -5,7 +5,9 @@
  * told twice.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { jobIds } from '@ingest/queue';
 import { keys } from '@ingest/state';
 import { hashOf } from './contact-notices';
 import {
@@ -107,4 +109,62 @@ test('a digest whose job failed before it was through runs again', async () => {
   assert.equal(told.subject, 'Webhook delivery failed for 1 job');
   assert.match(told.text ?? '', new RegExp(`^Job ${held} "main": `, 'm'));
   await nothingMore(contact, 2);
+});
+
+/**
+ * Makes the waiting digest one of an earlier release: its job names no
+ * site, and no batch id or due entry was kept for it (so the sweep does
+ * not make it again).
+ */
+async function asOldDigest(siteId: number, contact: string) {
+  const digest = await waitingDigest();
+  const toHash = hashOf(contact);
+  const due = `${siteId}:${toHash}:${digest.data.eventId.replace(/^digest-/, '')}`;
+  await ground.ground.redis
+    .multi()
+    .del(keys.contactBatch(siteId, toHash))
+    .zrem(keys.contactDue(), due)
+    .hdel(keys.contactDueTo(), due)
+    .exec();
+  const { siteId: named, ...data } = digest.data;
+  assert.equal(named, siteId);
+  const delay = Math.max(0, digest.timestamp + (digest.delay ?? 0) - Date.now());
+  await digest.remove();
+  await ground.emails.add('email', data, { jobId: digest.id, delay });
+  return data;
+}
+
+test('an old digest naming no site is sent when its first job is gone', async () => {
+  const contact = 'old@example.com';
+  const inbox = () => ground.smtp.to(contact);
+  const { siteId } = await deadReceiverJobs(ground, 3, { contact });
+  await waitFor(() => inbox().length > 0);
+
+  const old = await asOldDigest(siteId, contact);
+  await ground.ground.redis.del(keys.job(old.jobId));
+  const digest = await waitFor(() => inbox()[1], WINDOW_MS * 3);
+  assert.equal(digest.subject, 'Webhook delivery failed for 2 jobs');
+  const gone = `^And 1 job that no longer exists: job ${old.jobId}\\.$`;
+  assert.match(digest.text ?? '', new RegExp(gone, 'm'));
+  await nothingMore(contact, 2);
+});
+
+test('an old digest with no site holding anything for it ends, saying why', async () => {
+  const data = {
+    jobId: 987_654,
+    eventId: `digest-${randomUUID()}`,
+    to: 'nothing-held@example.com',
+    reason: 'webhook-digest' as const,
+  };
+  const id = jobIds.email(data.eventId, data.reason, data.to);
+  await ground.emails.add('email', data, { jobId: id });
+  const state = await waitFor(async () => {
+    const now = await ground.emails.getJobState(id);
+    return (now === 'completed' || now === 'failed') && now;
+  });
+  assert.equal(state, 'completed', 'not failed: nothing was left to tell');
+  const said = ground.logs.find((line) => line.includes(data.eventId));
+  assert.match(said ?? '', /"msg":"digest not sent"/);
+  assert.match(said ?? '', /"reason":"it names no site .*no site holds give-ups/);
+  assert.deepEqual(ground.smtp.to(data.to), []);
 });

@@ -246,6 +246,7 @@ function openWorkers(deps: WorkerDeps): {
     sender: deps.sender,
     recorder,
     signal,
+    logger,
   });
   const indexProcessor = createIndexProcessor({
     store,

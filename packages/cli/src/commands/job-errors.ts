@@ -1,27 +1,42 @@
 import type { IngestClient, JobProgress, ListedUpload } from '@ingest/client';
 import type { CliOutput } from '../cli-output';
 
-/** Lists a job's errored uploads with their reasons, on stderr. */
+export type ErroredUpload = Pick<
+  ListedUpload,
+  'upload_id' | 'file_name' | 'error' | 'error_code'
+>;
+
+/**
+ * Lists a job's errored uploads on stderr, each by the name of the file
+ * it was made from (what the person gave; a gateway too old to list it
+ * leaves the upload id alone), with its error code and reason.
+ */
 export async function reportErrored(
   client: IngestClient,
   out: CliOutput,
   progress: JobProgress,
   signal?: AbortSignal,
-): Promise<Array<Pick<ListedUpload, 'upload_id' | 'error' | 'error_code'>>> {
+): Promise<ErroredUpload[]> {
   if (progress.e === 0) return [];
   const { tracks } = await client.list(progress.job_id, { signal });
   const errored = tracks
     .filter((t) => t.status === 'error')
-    .map(({ upload_id, error, error_code }) => ({
+    .map(({ upload_id, file_name, error, error_code }) => ({
       upload_id,
+      ...(typeof file_name === 'string' ? { file_name } : {}),
       error,
       error_code,
     }));
-  for (const upload of errored) {
-    out.note(
-      `upload ${upload.upload_id} errored: ${upload.error ?? 'no reason given'}` +
-        (upload.error_code ? ` [${upload.error_code}]` : ''),
-    );
-  }
+  for (const upload of errored) out.note(erroredLine(upload));
   return errored;
+}
+
+function erroredLine(upload: ErroredUpload): string {
+  // One line per upload: a line break in a name would start a false one.
+  const name = upload.file_name?.replace(/\n/g, '\\n');
+  const who = name ? `${name} (upload ${upload.upload_id})` : `upload ${upload.upload_id}`;
+  return (
+    `${who} errored: ${upload.error ?? 'no reason given'}` +
+    (upload.error_code ? ` [${upload.error_code}]` : '')
+  );
 }

@@ -169,8 +169,9 @@ export const listResponse = z.object({
       renditions: renditions.optional(),
       file_name: z.string().optional().meta({
         description:
-          'A waiting upload: the file name it was made from. A later ' +
-          'source of that name and another extension joins it.',
+          'A waiting or errored upload: the file name it was made from (of ' +
+          'a URL source, the file fetched). While it waits, a later source ' +
+          'of that name and another extension joins it.',
       }),
       source_seconds: z.number().optional().meta({
         description:

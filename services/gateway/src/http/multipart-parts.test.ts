@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SentParts } from './multipart-parts';
+import { boundaryOf, readableContentType, SentParts } from './multipart-parts';
 
 const BOUNDARY = 'parts-test';
 
@@ -40,4 +40,22 @@ test('parts are read alike whole or a byte at a time', () => {
   );
   assert.deepEqual(partsOf([...body].map((byte) => Buffer.of(byte))), whole);
   assert.deepEqual(partsOf([body.subarray(0, 70), body.subarray(70)]), whole);
+});
+
+test('an unquoted boundary of boundary characters is read as if quoted', () => {
+  const type = 'multipart/form-data';
+  for (const [header, boundary] of [
+    [`${type}; boundary====abc===`, '===abc==='],
+    [`${type}; BOUNDARY=----=_Part_1.2; charset=utf-8`, '----=_Part_1.2'],
+    // What busboy reads already is left as it is.
+    [`${type}; boundary=abc`, 'abc'],
+    [`${type}; boundary="a=b c"`, 'a=b c'],
+    [`${type}; note="; boundary=x=y"; boundary=z`, 'z'],
+    // Nothing a boundary holds: no boundary.
+    [`${type}; boundary=a"b`, undefined],
+    [`${type}; boundary=a=b c`, undefined],
+    [`${type}; boundary=`, undefined],
+  ] as const) {
+    assert.equal(boundaryOf(readableContentType(header)), boundary, header);
+  }
 });

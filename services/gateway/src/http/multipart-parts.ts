@@ -21,6 +21,11 @@ export interface SentPart {
   charset: string | undefined;
   /** A field's value as sent, cut one byte past the field cap. */
   bytes: Buffer;
+  /**
+   * A plain `filename` parameter's bytes, one character per byte (busboy
+   * reads them as UTF-8); none when there is none or a `filename*` wins.
+   */
+  rawFileName?: string;
 }
 
 const NOTHING = Buffer.alloc(0);
@@ -32,6 +37,30 @@ const MAX_HEAD_BYTES = 17 * 1024;
 /** The boundary a multipart Content-Type names, if any, read as busboy reads it. */
 export function boundaryOf(contentType: string | undefined): string | undefined {
   return parseContentType(contentType ?? '')?.params.boundary;
+}
+
+/** RFC 2046's bchars, but the space (which an unquoted value cannot hold). */
+const BCHARS = /^[0-9A-Za-z'()+_,\-./:=?]{1,70}$/;
+/** An unquoted boundary parameter, to the next `;` or the end. */
+const UNQUOTED_BOUNDARY = /(;[ \t]*boundary=)([^";\s]+)(?=[ \t]*(?:;|$))/i;
+
+/**
+ * The Content-Type to read a multipart body by. RFC 2046 lets a boundary
+ * hold `=`, `?`, `:`, `(`… only quoted, and busboy reads no boundary in
+ * `boundary====abc===`; Java clients (JavaMail's `----=_Part_…`) send
+ * such boundaries unquoted all the same. Where busboy reads none, such a
+ * value of boundary characters is quoted, as its sender meant it; any
+ * other header is left as it came (and refused as it was).
+ */
+export function readableContentType(header: string | undefined): string | undefined {
+  if (header === undefined || boundaryOf(header) !== undefined) return header;
+  const match = UNQUOTED_BOUNDARY.exec(header);
+  if (!match || !BCHARS.test(match[2])) return header;
+  const quoted =
+    header.slice(0, match.index) +
+    `${match[1]}"${match[2]}"` +
+    header.slice(match.index + match[0].length);
+  return boundaryOf(quoted) === match[2] ? quoted : header;
 }
 
 /**
@@ -113,6 +142,7 @@ export class SentParts {
     if (this.lineEnd < 0) {
       const at = recent.indexOf(CRLF);
       if (at >= 0) this.lineEnd = from + at;
+      if (this.lineEnd > 0) boundaryLineGoesOn(Buffer.concat(this.head), this.lineEnd);
     }
     const at = this.lineEnd < 0 ? -1 : recent.indexOf(HEAD_END, Math.max(0, this.lineEnd - from));
     if (at < 0) {
@@ -172,7 +202,28 @@ function partOf(block: Buffer): SentPart | undefined {
       (media !== undefined && `${media.type}/${media.subtype}` === 'application/octet-stream'),
     charset: namedCharset(type),
     bytes: Buffer.alloc(0),
+    ...(params['filename*'] === undefined && params.filename !== undefined
+      ? { rawFileName: params.filename }
+      : {}),
   };
+}
+
+/**
+ * The refusal of a boundary line with more after the boundary: busboy
+ * takes it for a boundary all the same (ending the part before it) and
+ * drops the part after it unread, a field or the file lost without a
+ * word. Blanks there are RFC 2046's transport padding, which busboy does
+ * not read; other bytes are the boundary inside a part's data.
+ */
+function boundaryLineGoesOn(head: Buffer, lineEnd: number): never {
+  const rest = head.subarray(0, lineEnd).toString('latin1');
+  const message = /^[ \t]+$/.test(rest)
+    ? 'a multipart boundary line ends in blanks (transport padding), which ' +
+      'the gateway does not read: end each boundary line right after the ' +
+      'boundary (or its closing --)'
+    : 'the multipart boundary occurs inside a part (a line of the boundary ' +
+      'and more): pick a boundary that the data does not hold';
+  throw new ApiError('invalid_parameter', message, { parameters: [] });
 }
 
 /**

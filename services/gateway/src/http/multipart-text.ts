@@ -1,3 +1,4 @@
+import { basename } from 'busboy/lib/utils.js';
 import { ApiError } from '@ingest/core';
 import { decoderOf, notText } from './form-text';
 import type { SentPart } from './multipart-parts';
@@ -33,6 +34,31 @@ export class FieldTexts {
     const held = this.held ?? [];
     this.held = undefined;
     for (const part of held) this.read(part);
+  }
+
+  /**
+   * The file part's plain `filename` (as busboy keeps it: its last path
+   * segment), read in the charset the form names in a `_charset_` field
+   * before the file (browsers write a file name in the page's charset, as
+   * they write the fields), else as UTF-8; bytes that are not text of that
+   * charset are refused, where busboy stored U+FFFD. The part's own
+   * Content-Type tells how its bytes are written, not its header, so its
+   * charset is not used. None when a `filename*` (which names its own
+   * charset) or no file name was sent: busboy's reading stands.
+   */
+  fileName(part: SentPart): string | undefined {
+    if (part.rawFileName === undefined) return undefined;
+    const decoder = decoderOf(this.formCharset);
+    try {
+      return basename(decoder.decode(Buffer.from(part.rawFileName, 'latin1')));
+    } catch {
+      throw new ApiError(
+        'invalid_parameter',
+        `the file part's file name is not ${this.formCharset} text: send it as ` +
+          'UTF-8 or name its charset in a _charset_ field before the file part',
+        { parameters: ['file'] },
+      );
+    }
   }
 
   private read(part: SentPart): void {

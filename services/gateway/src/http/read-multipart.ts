@@ -3,7 +3,12 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '@ingest/core';
 import { watchPace } from './body-pace';
-import { boundaryOf, SentParts, type SentPart } from './multipart-parts';
+import {
+  boundaryOf,
+  readableContentType,
+  SentParts,
+  type SentPart,
+} from './multipart-parts';
 import { FieldTexts } from './multipart-text';
 import { addPair, type Params } from './params';
 import type { ReadOptions } from './read-params';
@@ -44,19 +49,25 @@ export function readMultipart(
   const { onFile, signal, pace } = options;
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
-    const boundary = boundaryOf(req.headers['content-type']);
+    const contentType = readableContentType(req.headers['content-type']);
+    const boundary = boundaryOf(contentType);
+    const noBoundary = () =>
+      bodyRefused(
+        'malformed multipart body: its Content-Type names no boundary that ' +
+          `can be read: ${String(contentType).slice(0, 100)}`,
+      );
+    if (boundary === undefined) {
+      reject(noBoundary());
+      return;
+    }
     try {
       parser = busboy({
-        headers: req.headers,
+        headers: { ...req.headers, 'content-type': contentType },
         limits: { fields: 500, fieldSize: FIELD_BYTES, files: 1, parts: 600 },
         defParamCharset: 'utf8',
       });
     } catch {
-      reject(bodyRefused('malformed multipart body'));
-      return;
-    }
-    if (boundary === undefined) {
-      reject(bodyRefused('malformed multipart body'));
+      reject(noBoundary());
       return;
     }
     const sent = new SentParts(boundary, FIELD_BYTES);
@@ -132,10 +143,13 @@ export function readMultipart(
       // form's failure answers the call, and a reader of the part still
       // sees its stream fail.
       stream.on('error', () => {});
+      let filename = info.filename ?? '';
       try {
-        sentPart(sent, name, true);
-        // The fields before the file, for its handler.
+        const part = sentPart(sent, name, true);
+        // The fields before the file, for its handler, and the charset
+        // they name for its file name.
         texts.flush();
+        if (name === 'file') filename = texts.fileName(part) ?? filename;
       } catch (err) {
         fail(err);
       }
@@ -143,7 +157,7 @@ export function readMultipart(
         stream.resume();
         return;
       }
-      const details = { filename: info.filename ?? '', mimeType: info.mimeType };
+      const details = { filename, mimeType: info.mimeType };
       watch?.pause();
       stream.once('end', () => watch?.resume());
       fileStream = stream;

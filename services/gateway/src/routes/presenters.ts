@@ -73,15 +73,19 @@ export function presentUpdate(update: TrackUpdate) {
 }
 
 /**
- * What `list` tells of a waiting upload's sources, so a client can see
- * which of its files would join it (same name, another extension) and
- * whether they are of its length. Past waiting, no source joins it.
+ * What `list` tells of an upload's sources. A waiting upload: its file
+ * name and length, so a client can see which of its files would join it
+ * (same name, another extension) and whether they are of its length;
+ * past waiting, no source joins it. An errored upload: its file name, so
+ * a client can tell people which of their files failed.
  */
 export function sourceFacts(upload: Upload) {
-  if (upload.status !== 'uploaded') return {};
+  const named = upload.status === 'uploaded' || upload.status === 'error';
+  const name = named && upload.fileName ? { file_name: upload.fileName } : {};
+  if (upload.status !== 'uploaded') return name;
   const seconds = Object.values(upload.sources)[0]?.seconds;
   return {
-    ...(upload.fileName ? { file_name: upload.fileName } : {}),
+    ...name,
     ...(seconds !== undefined ? { source_seconds: seconds } : {}),
   };
 }

@@ -14,4 +14,6 @@ declare module 'busboy/lib/utils.js' {
     value: string,
     decode: (text: string, hint: number) => string,
   ): { type: string; params: Params } | undefined;
+  /** A file name's last path segment, as busboy keeps it ('' for `.` and `..`). */
+  export function basename(path: string): string;
 }
