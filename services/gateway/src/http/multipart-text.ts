@@ -16,6 +16,7 @@ import type { SentPart } from './multipart-parts';
 export class FieldTexts {
   private held: SentPart[] | undefined = [];
   private formCharset = 'utf-8';
+  private charsetNamed = false;
 
   constructor(private readonly add: (name: string, value: string) => void) {}
 
@@ -23,7 +24,10 @@ export class FieldTexts {
   take(part: SentPart): void {
     if (part.rawName === '_charset_') {
       const named = part.bytes.toString('latin1').trim().toLowerCase();
-      if (named) this.formCharset = named;
+      if (named) {
+        this.formCharset = named;
+        this.charsetNamed = true;
+      }
     }
     if (this.held) this.held.push(part);
     else this.read(part);
@@ -40,18 +44,22 @@ export class FieldTexts {
    * The file part's plain `filename` (as busboy keeps it: its last path
    * segment), read in the charset the form names in a `_charset_` field
    * before the file (browsers write a file name in the page's charset, as
-   * they write the fields), else as UTF-8; bytes that are not text of that
-   * charset are refused, where busboy stored U+FFFD. The part's own
+   * they write the fields), else as UTF-8, and when its bytes are not
+   * UTF-8 as windows-1252 (what a Latin-1 page without `_charset_` sends:
+   * a garbled name is better than a refused upload). Bytes that are not
+   * text of a charset the form named are refused, where busboy stored
+   * U+FFFD. The part's own
    * Content-Type tells how its bytes are written, not its header, so its
    * charset is not used. None when a `filename*` (which names its own
    * charset) or no file name was sent: busboy's reading stands.
    */
   fileName(part: SentPart): string | undefined {
     if (part.rawFileName === undefined) return undefined;
-    const decoder = decoderOf(this.formCharset);
+    const bytes = Buffer.from(part.rawFileName, 'latin1');
     try {
-      return basename(decoder.decode(Buffer.from(part.rawFileName, 'latin1')));
+      return basename(decoderOf(this.formCharset).decode(bytes));
     } catch {
+      if (!this.charsetNamed) return basename(decoderOf('windows-1252').decode(bytes));
       throw new ApiError(
         'invalid_parameter',
         `the file part's file name is not ${this.formCharset} text: send it as ` +

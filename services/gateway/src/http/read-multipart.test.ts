@@ -328,8 +328,14 @@ describe('the file name of a multipart file', () => {
     assert.equal(answer.name, 'Caf\u00e9 \u201co\u201d.mp3');
   });
 
-  test('bytes not of that charset are refused naming the file, not kept as U+FFFD', async () => {
-    const answer = await fileNamed('filename="Caf\xe9.mp3"');
+  test('without _charset_, a name that is not UTF-8 is read as windows-1252', async () => {
+    const answer = await fileNamed('filename="Caf\xe9 \x80.mp3"');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.name, 'Caf\u00e9 \u20ac.mp3');
+  });
+
+  test('bytes not of the charset the form names are refused naming the file', async () => {
+    const answer = await fileNamed('filename="Caf\xe9.mp3"', ['_charset_', 'utf-8']);
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.deepEqual(answer.body.parameters, ['file']);
     assert.match(answer.body.error, /file name is not utf-8 text: send it as UTF-8 or name/);
