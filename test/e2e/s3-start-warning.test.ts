@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  RedisServer,
   ServiceProcess,
   freePort,
+  redisForTests,
   s3TestServer,
   waitUntil,
   type S3TestServer,
@@ -21,20 +21,19 @@ import {
 // and a real S3-compatible server (s3rver) on loopback.
 
 let dir: string;
-let redis: RedisServer;
 let s3: S3TestServer;
 const started: ServiceProcess[] = [];
+const own = redisForTests({
+  closeFirst: () => Promise.all(started.map((service) => service.stop('SIGTERM'))),
+});
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-s3-start-'));
-  redis = await RedisServer.start();
   s3 = await s3TestServer();
 });
 
 after(async () => {
-  await Promise.all(started.map((service) => service.stop('SIGTERM')));
   await s3?.close();
-  await redis?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -54,7 +53,7 @@ async function spawn(
     env: {
       ...s3.env,
       AWS_EC2_METADATA_DISABLED: 'true',
-      REDIS_URL: redis.url,
+      REDIS_URL: own.server.url,
       [PORT_VAR[name]]: String(port),
       HOST: '127.0.0.1',
       INGEST_DATA_DIR: path.join(dir, `${name}-${port}`),

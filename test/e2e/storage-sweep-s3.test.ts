@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
 import {
   catalogRecordOf,
   keys,
@@ -23,23 +22,17 @@ import {
   S3Storage,
   type StoredObject,
 } from '@ingest/storage';
-import { RedisServer, s3TestServer, type S3TestServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests, s3TestServer, type S3TestServer } from '@ingest/testkit';
 import { DAY_MS, runSweep } from './sweep-kit';
 
 let server: S3TestServer;
-let redisServer: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 
 before(async () => {
   server = await s3TestServer();
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url);
 });
 
 after(async () => {
-  redis?.disconnect();
-  await redisServer?.close();
   await server?.close();
 });
 
@@ -82,16 +75,16 @@ test('the sweep lists and removes the old objects no record names', async () => 
   const env = {
     ...server.env,
     STORAGE_URL: server.storageUrl.replace('?', '/catalog-b?'),
-    REDIS_URL: redisServer.url,
+    REDIS_URL: own.server.url,
   };
   try {
-    await checkCatalogMark(storage, catalogRecordOf(redis), {
+    await checkCatalogMark(storage, catalogRecordOf(own.redis), {
       where: env.STORAGE_URL,
-      stores: storeRecordOf(redis),
+      stores: storeRecordOf(own.redis),
       logger: { warn: () => {} },
     });
-    const store = new StateStore(redis);
-    const usage = new SiteUsage(redis);
+    const store = new StateStore(own.redis);
+    const usage = new SiteUsage(own.redis);
     const site = await store.createSite({ name: 's3', token: 's3-token', webhookSecret: 'w' });
     const job = await store.createJob(site.id, { name: 'named' });
     const named = `sources/${site.id}/named`;
@@ -106,7 +99,7 @@ test('the sweep lists and removes the old objects no record names', async () => 
     const orphanSource = `sources/${site.id}/orphan`;
     const orphanTrack = 'tracks/7/mp3.u2.feedf00d.mp3';
     // The catalog numbered that track (deleted since, its record gone).
-    await redis.hset(keys.seq(), 'track', 7);
+    await own.redis.hset(keys.seq(), 'track', 7);
     const young = `sources/${site.id}/young`;
     for (const [key, bytes] of [[named, 5], [orphanSource, 3], [orphanTrack, 4], [young, 2]]) {
       await storage.put(String(key), Readable.from([Buffer.alloc(Number(bytes))]));
@@ -133,7 +126,7 @@ test('the sweep lists and removes the old objects no record names', async () => 
     assert.equal(await storage.size(named), 5);
     assert.equal(await storage.size(young), 2);
     assert.equal(await usage.total(site.id), 7);
-    assert.equal(await redis.hexists(keys.siteStored(site.id), orphanTrack), 0);
+    assert.equal(await own.redis.hexists(keys.siteStored(site.id), orphanTrack), 0);
   } finally {
     await storage.close();
   }

@@ -14,24 +14,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { freePort, RedisServer } from '@ingest/testkit';
+import { freePort, redisForTests } from '@ingest/testkit';
 import { assertOneLine } from './stack-processes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-let server: RedisServer;
+const own = redisForTests();
 let dataDir: string;
 
 before(async () => {
-  server = await RedisServer.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-site-create-'));
 });
 
 after(async () => {
-  await server?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -46,7 +43,7 @@ async function createSiteOutput(...args: string[]): Promise<string> {
     ['run', '--silent', 'site:create', '--', ...args],
     {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL: server.url, INGEST_DATA_DIR: dataDir },
+      env: { ...process.env, REDIS_URL: own.server.url, INGEST_DATA_DIR: dataDir },
     },
   );
   return stdout;
@@ -72,13 +69,8 @@ test('--custom as a comma list or repeated: every field is kept', async () => {
     'Region',
   ]);
 
-  const redis = createRedis(server.url);
-  try {
-    const site = await new StateStore(redis).getSite(repeated.site_id);
-    assert.deepEqual(site?.customFields, repeated.custom_fields);
-  } finally {
-    redis.disconnect();
-  }
+  const site = await new StateStore(own.redis).getSite(repeated.site_id);
+  assert.deepEqual(site?.customFields, repeated.custom_fields);
 });
 
 /** A line of JSON with its values blanked: the shape the README shows. */
@@ -153,7 +145,7 @@ test('without INGEST_DATA_DIR beside a stack on another: one line saying what to
   // The stack's data dir, with the redis.url a running npm start notes.
   const stackDir = path.join(dataDir, 'stack');
   await mkdir(stackDir, { recursive: true });
-  await writeFile(path.join(stackDir, 'redis.url'), `${server.url}\n`);
+  await writeFile(path.join(stackDir, 'redis.url'), `${own.server.url}\n`);
   const elsewhere = await mkdtemp(path.join(dataDir, 'cwd-'));
 
   const refused = await runIn(elsewhere, {}, '--name', 'Label Two');
@@ -192,7 +184,7 @@ test('a redis.url left by a stopped stack: one line naming INGEST_DATA_DIR', asy
 });
 
 test('wrong options and settings: one line each, exit 1', async () => {
-  const env = { REDIS_URL: server.url };
+  const env = { REDIS_URL: own.server.url };
   const cases: [Record<string, string>, string[], RegExp][] = [
     [env, [], /^usage: npm run site:create -- --name NAME/],
     [env, ['--nmae', 'X'], /^Unknown option '--nmae'; usage: npm run site:create/],

@@ -18,8 +18,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { createRedis } from '@ingest/queue';
 import { SiteCredentials, signingSecrets, StateStore } from '@ingest/state';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import {
   assertOneLine,
   assertRefusedPlainly,
@@ -31,28 +30,24 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let store: StateStore;
 /** Data dirs of the `npm start` runs. */
 const dirs: string[] = [];
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
+  await own.started;
+  store = new StateStore(own.redis);
 });
 
 after(async () => {
-  redis?.disconnect();
-  await server?.close();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
 function rotate(...args: string[]) {
   return run('npm', ['run', '--silent', 'site:rotate', '--', ...args], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: server.url },
+    env: { ...process.env, REDIS_URL: own.server.url },
     timeout: 30_000,
   }).then(
     ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
@@ -112,7 +107,8 @@ test('--webhook-secret: a new secret; the old one signs for a day', async () => 
 test('a rotation keeps a change made to the site meanwhile', async () => {
   const site = await newSite('Before', 'token-of-renamed-site');
   await store.updateSite({ ...site, name: 'After', contactEmail: 'ops@example.com' });
-  await new SiteCredentials(redis).replaceWebhookSecret(site, 'whsec_bmV3', Date.now() + DAY_MS);
+  const credentials = new SiteCredentials(own.redis);
+  await credentials.replaceWebhookSecret(site, 'whsec_bmV3', Date.now() + DAY_MS);
   const stored = await store.getSite(site.id);
   assert.equal(stored?.name, 'After');
   assert.equal(stored?.contactEmail, 'ops@example.com');
@@ -140,7 +136,7 @@ async function startWith(env: Record<string, string>) {
   dirs.push(dir);
   return startStack({
     INGEST_DATA_DIR: path.join(dir, 'data'),
-    REDIS_URL: server.url,
+    REDIS_URL: own.server.url,
     ...(await stackPorts()),
     LOG_LEVEL: 'warn',
     ...env,
@@ -153,7 +149,7 @@ test('a revoked INGEST_DEV_TOKEN is refused, and makes no site', async () => {
     token: 'dev-token-that-leaked',
     webhookSecret: `whsec_${btoa('a'.repeat(24))}`,
   });
-  await new SiteCredentials(redis).replaceToken(site.id, 'dev-token-of-now-on');
+  await new SiteCredentials(own.redis).replaceToken(site.id, 'dev-token-of-now-on');
 
   const start = await startWith({ INGEST_DEV_TOKEN: 'dev-token-that-leaked' });
   try {
@@ -190,7 +186,7 @@ test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused and not written back', asy
     webhookSecret: replaced,
   });
   const now = `whsec_${btoa('c'.repeat(24))}`;
-  await new SiteCredentials(redis).replaceWebhookSecret(site, now, Date.now() + DAY_MS);
+  await new SiteCredentials(own.redis).replaceWebhookSecret(site, now, Date.now() + DAY_MS);
 
   await assertSecretRefused(site.id, 'dev-token-of-a-rotated-secret', replaced);
   assert.equal((await store.getSite(site.id))?.webhookSecret, now);
@@ -203,7 +199,7 @@ test('a secret replaced twice over, its day over, is still refused', async () =>
     token: 'dev-token-of-a-twice-rotated-secret',
     webhookSecret: first,
   });
-  const credentials = new SiteCredentials(redis);
+  const credentials = new SiteCredentials(own.redis);
   // The first one's day is over: the second rotation drops it from the
   // secrets that sign, but it stays retired.
   const second = await credentials.replaceWebhookSecret(
@@ -221,7 +217,7 @@ test('a secret replaced twice over, its day over, is still refused', async () =>
 test('two rotations of a secret at once keep both replaced secrets', async () => {
   const site = await newSite('Twice at once', 'token-of-a-site-rotated-twice');
   // Each from a connection of its own, as two operators' scripts would.
-  const [a, b] = [createRedis(server.url), createRedis(server.url)];
+  const [a, b] = [createRedis(own.server.url), createRedis(own.server.url)];
   try {
     const until = Date.now() + DAY_MS;
     await Promise.all([

@@ -13,31 +13,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
 import { SiteUsage, StateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { assertOneLine } from './stack-processes';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let dir: string;
 let storage: FileStorage;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
   dir = await mkdtemp(path.join(os.tmpdir(), 'site-usage-'));
   storage = new FileStorage(path.join(dir, 'storage'));
 });
 
 after(async () => {
-  redis?.disconnect();
-  await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -46,7 +39,7 @@ function siteUsage(...args: string[]) {
     cwd: ROOT,
     env: {
       ...process.env,
-      REDIS_URL: server.url,
+      REDIS_URL: own.server.url,
       STORAGE_URL: `file://${path.join(dir, 'storage')}`,
       INGEST_SITE_QUOTA: '1MB',
     },
@@ -62,7 +55,7 @@ const put = (key: string, bytes: number) =>
   storage.create(key, 'x'.repeat(bytes));
 
 test('--recount counts the files the records name, at their stored size', async () => {
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const site = await store.createSite({ name: 'Old', token: 'old', webhookSecret: 'w' });
   const job = await store.createJob(site.id, { name: 'j' });
   const source = { format: 'wav', filename: 'a.wav', sha256: 'x' };
@@ -114,11 +107,11 @@ test('--recount counts the files the records name, at their stored size', async 
   });
   assert.equal(answer.used_bytes, 3500);
   assert.equal(answer.left_bytes, 1_000_000 - 3500);
-  assert.equal(await new SiteUsage(redis).total(site.id), 3500);
+  assert.equal(await new SiteUsage(own.redis).total(site.id), 3500);
 });
 
 test('wrong options, an unknown site, another store: one line each, exit 1', async () => {
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const site = await store.createSite({ name: 'Elsewhere', token: 'e', webhookSecret: 'w' });
   const job = await store.createJob(site.id, { name: 'j' });
   await store.addUpload(site.id, job.id, {

@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { UnrecoverableError } from 'bullmq';
-import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
+import { recordingLogger, redisForTests, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { dataRefusalOf } from './checked-data-worker';
 import { handoverCheckOptions, QUEUE_POLICIES } from './contracts';
 import { openQueue, openWorker } from './queues';
-import { createRedis, KEY_PREFIX } from './redis-connection';
+import { KEY_PREFIX } from './redis-connection';
 import { RetryLaterError } from './retry-later-error';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 /** Workers block on their own connection kind. */
 let blocking: Redis;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  blocking = createRedis(server.url, 'worker');
-});
-
-after(async () => {
-  redis.disconnect();
-  blocking.disconnect();
-  await server.close();
+  await own.started;
+  blocking = own.client('worker');
 });
 
 const logger = { error() {}, warn() {}, info() {}, debug() {} };
@@ -61,7 +53,7 @@ test('a queue whose policy says configured takes the setting', async () => {
 });
 
 test('a delivery queue gives added jobs the schedule attempts', async () => {
-  const queue = openQueue('webhook', redis, { scheduleMs: [10, 20, 30] });
+  const queue = openQueue('webhook', own.redis, { scheduleMs: [10, 20, 30] });
   try {
     // Never run: no worker takes this queue here.
     const job = await queue.add('webhook', {
@@ -124,17 +116,17 @@ test("a receiver's Retry-After stretches a retry up to the longest entry", async
 });
 
 test("a publish's hand-over check is one per job, due after the latest publish", async () => {
-  const queue = openQueue('autopublish', redis);
+  const queue = openQueue('autopublish', own.redis);
   try {
     const data = { jobId: 77, handover: true };
     const first = await queue.add('autopublish', data, handoverCheckOptions(77));
-    const dueFirst = (await redis.zscore(`${queue.keys.delayed}`, first.id!))!;
+    const dueFirst = (await own.redis.zscore(`${queue.keys.delayed}`, first.id!))!;
     // A later publish of the same job: still one check, due later.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await queue.add('autopublish', data, handoverCheckOptions(77));
     const delayed = await queue.getDelayed();
     assert.deepEqual(delayed.map((j) => j.id), [first.id]);
-    const dueNow = (await redis.zscore(`${queue.keys.delayed}`, first.id!))!;
+    const dueNow = (await own.redis.zscore(`${queue.keys.delayed}`, first.id!))!;
     assert.ok(Number(dueNow) > Number(dueFirst), `${dueNow} <= ${dueFirst}`);
   } finally {
     await queue.obliterate({ force: true });
@@ -150,7 +142,7 @@ const refusal = new Error('options refused');
 // fetch or in the completion of the job run before it (which fetches
 // the next), and the job sat active until the stalled check.
 test('a job whose stored options are not JSON is refused at once', async () => {
-  const queue = openQueue('imports', redis);
+  const queue = openQueue('imports', own.redis);
   const log = recordingLogger();
   const runs: Array<{ id?: string; refused?: string }> = [];
   let release = () => {};
@@ -180,7 +172,7 @@ test('a job whose stored options are not JSON is refused at once', async () => {
 
     // Written as any Redis client can, while `first` runs: the worker
     // meets it as the next job when `first` completes.
-    await redis.hset(`${KEY}:bad-opts`, {
+    await own.redis.hset(`${KEY}:bad-opts`, {
       name: 'import',
       data: JSON.stringify(payload),
       opts: 'not json',
@@ -188,7 +180,7 @@ test('a job whose stored options are not JSON is refused at once', async () => {
       delay: '0',
       priority: '0',
     });
-    await redis.lpush(`${KEY}:wait`, 'bad-opts');
+    await own.redis.lpush(`${KEY}:wait`, 'bad-opts');
     await queue.add('import', payload, { jobId: 'last' });
     release();
 
@@ -203,7 +195,7 @@ test('a job whose stored options are not JSON is refused at once', async () => {
       { id: 'last', refused: undefined },
     ]);
     // Readable by any BullMQ client again, and failed on its first run.
-    assert.equal(await redis.hget(`${KEY}:bad-opts`, 'opts'), '{}');
+    assert.equal(await own.redis.hget(`${KEY}:bad-opts`, 'opts'), '{}');
     const bad = await queue.getJob('bad-opts');
     assert.equal(await bad?.getState(), 'failed');
     assert.equal(bad?.failedReason, 'options refused');

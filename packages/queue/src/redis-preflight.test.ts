@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { freePort, RedisServer } from '@ingest/testkit';
+import { test } from 'node:test';
+import { freePort, redisForTests } from '@ingest/testkit';
 import { Redis } from 'ioredis';
 import { checkRedis, PreflightError } from './redis-preflight';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const own = redisForTests();
 
 async function warningsWith(settings: Record<string, string>) {
   for (const [name, value] of Object.entries(settings)) {
-    await redis.config('SET', name, value);
+    await own.redis.config('SET', name, value);
   }
   const warnings: string[] = [];
-  await checkRedis(redis, { warn: (_fields, message) => warnings.push(message) });
+  await checkRedis(own.redis, { warn: (_fields, message) => warnings.push(message) });
   return warnings;
 }
 
@@ -43,21 +32,21 @@ test('no persistence at all is warned about', async () => {
 });
 
 test('an evicting Redis is refused', async () => {
-  await redis.config('SET', 'appendonly', 'yes');
-  await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+  await own.redis.config('SET', 'appendonly', 'yes');
+  await own.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
   try {
-    await assert.rejects(checkRedis(redis, { warn: () => {} }), PreflightError);
+    await assert.rejects(checkRedis(own.redis, { warn: () => {} }), PreflightError);
   } finally {
-    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    await own.redis.config('SET', 'maxmemory-policy', 'noeviction');
   }
 });
 
 test('a Redis that forbids CONFIG passes unchecked', async () => {
   // Managed services often refuse CONFIG: an error reply, not an outage.
-  await redis.call(
+  await own.redis.call(
     'ACL', 'SETUSER', 'noconfig', 'on', '>pw', '~*', '+@all', '-config',
   );
-  const limited = new Redis(server.url, {
+  const limited = new Redis(own.server.url, {
     username: 'noconfig',
     password: 'pw',
   });
@@ -73,7 +62,7 @@ test('a Redis that forbids CONFIG passes unchecked', async () => {
 test('a Redis that does not answer fails the check, not passes it', async () => {
   // Nothing listens there: the policy was never read, so no start.
   const port = await freePort();
-  const silent = new Redis(`redis://127.0.0.1:${port}`, {
+  const silent = new Redis(`own.redis://127.0.0.1:${port}`, {
     maxRetriesPerRequest: 1,
     retryStrategy: () => 50,
   });

@@ -1,32 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { RedisServer, recordingLogger, waitUntil } from '@ingest/testkit';
+import { recordingLogger, redisForTests, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { openQueue, openWorker } from './queues';
 import { countWorkerJobs } from './queue-metrics';
-import { createRedis } from './redis-connection';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
+/** Workers block on their own connection kind. */
 let blocking: Redis;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  blocking = createRedis(server.url, 'worker');
-});
-
-after(async () => {
-  redis.disconnect();
-  blocking.disconnect();
-  await server.close();
+  await own.started;
+  blocking = own.client('worker');
 });
 
 // A run taken back from a worker that died ran again under the same
 // attempt number, and nothing said the first one was lost.
 test('a run taken back after its lock lapsed is logged and counted', async () => {
-  const queue = openQueue('index', redis);
+  const queue = openQueue('index', own.redis);
   const log = recordingLogger();
   const processed: string[] = [];
   // The worker that "dies": it takes the job and never renews its lock.

@@ -1,32 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
-import { RedisServer, waitUntil } from '@ingest/testkit';
+import { before, test } from 'node:test';
+import { redisForTests, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
 import { UploadSlots } from './upload-slots';
 
-let server: RedisServer;
-let holderRedis: Redis;
+const own = redisForTests();
+/** Another gateway's client, contending with the lease holder's (own.redis). */
 let otherRedis: Redis;
 
 before(async () => {
-  server = await RedisServer.start();
-  holderRedis = createRedis(server.url);
-  otherRedis = createRedis(server.url);
-});
-
-after(async () => {
-  holderRedis.disconnect();
-  otherRedis.disconnect();
-  await server.close();
+  await own.started;
+  otherRedis = own.client();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LEASE_MS = 600;
 
 test('a lease is renewed while held and lapses once stopped', async () => {
-  const slots = new UploadSlots(holderRedis);
+  const slots = new UploadSlots(own.redis);
   const other = new UploadSlots(otherRedis);
   const lease = await slots.take(1, 'first', LEASE_MS);
   assert.ok(lease);
@@ -46,17 +38,17 @@ test('a lease is renewed while held and lapses once stopped', async () => {
 });
 
 test('a lease that lapsed while Redis was stopped is taken back', async () => {
-  const slots = new UploadSlots(holderRedis);
+  const slots = new UploadSlots(own.redis);
   const other = new UploadSlots(otherRedis);
   const lease = await slots.take(2, 'first', LEASE_MS);
   assert.ok(lease);
   try {
-    process.kill(server.pid!, 'SIGSTOP');
+    process.kill(own.server.pid!, 'SIGSTOP');
     await sleep(LEASE_MS * 3);
-    process.kill(server.pid!, 'SIGCONT');
+    process.kill(own.server.pid!, 'SIGCONT');
     // The holder's renewals sent meanwhile run first when Redis goes on.
     await sleep(LEASE_MS);
-    assert.equal(await holderRedis.get(keys.uploadLock(2)), 'first');
+    assert.equal(await own.redis.get(keys.uploadLock(2)), 'first');
     assert.equal(await other.take(2, 'second', LEASE_MS), null);
   } finally {
     lease.stop();
@@ -66,6 +58,6 @@ test('a lease that lapsed while Redis was stopped is taken back', async () => {
   const next = await other.take(2, 'second', LEASE_MS);
   assert.ok(next);
   await sleep(LEASE_MS);
-  assert.equal(await holderRedis.get(keys.uploadLock(2)), 'second');
+  assert.equal(await own.redis.get(keys.uploadLock(2)), 'second');
   next.stop();
 });

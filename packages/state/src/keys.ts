@@ -14,6 +14,11 @@ export const keys = {
   revokedToken: (hash: string) => `${KEY_PREFIX}:revoked-token:${hash}`,
   /** Hashes of the webhook secrets site:rotate replaced for a site. */
   siteRetiredSecrets: (id: number) => `${KEY_PREFIX}:site:${id}:retired-secrets`,
+  /**
+   * How many times a site's token was replaced: each rotation moves it,
+   * and watches it, so two at once take turns (site-credentials.ts).
+   */
+  siteTokenRotations: (id: number) => `${KEY_PREFIX}:site:${id}:token-rotations`,
   job: (id: number) => `${KEY_PREFIX}:job:${id}`,
   jobUploads: (id: number) => `${KEY_PREFIX}:job:${id}:uploads`,
   jobDeliveries: (id: number) => `${KEY_PREFIX}:job:${id}:deliveries`,

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { Meta, Track } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { SearchIndex } from './search-index';
 import { StateStore } from './state-store';
 import { TrackDeleter } from './track-deleter';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let store: StateStore;
 let index: SearchIndex;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
-  index = new SearchIndex(redis);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
+  await own.started;
+  store = new StateStore(own.redis);
+  index = new SearchIndex(own.redis);
 });
 
 async function track(id: number, siteId: number, meta: Meta) {
@@ -67,7 +58,7 @@ test('words, accents, prefixes and CJK find tracks, newest first', async () => {
   // Paging.
   assert.deepEqual(await find(1, '', 1, 1), { total: 3, ids: [12] });
   // No temp keys are left behind.
-  assert.deepEqual(await redis.keys('*search:tmp*'), []);
+  assert.deepEqual(await own.redis.keys('*search:tmp*'), []);
 });
 
 test('re-indexing replaces old tokens; removal forgets the track', async () => {
@@ -82,12 +73,12 @@ test('re-indexing replaces old tokens; removal forgets the track', async () => {
   assert.deepEqual(await find(3, 'name'), { total: 0, ids: [] });
   assert.deepEqual(await find(3, 'na'), { total: 0, ids: [] });
   // Nothing of the site is left in Redis.
-  assert.deepEqual(await redis.keys('*search:3:*'), []);
+  assert.deepEqual(await own.redis.keys('*search:3:*'), []);
 });
 
 test('a track whose record is gone is not indexed', async () => {
   const t = await track(31, 4, { Title: 'Ghost' });
-  await redis.del(`{ingest}:track:31`);
+  await own.redis.del(`{ingest}:track:31`);
   assert.equal(await index.add(t), false);
   assert.deepEqual(await find(4, 'ghost'), { total: 0, ids: [] });
 });
@@ -96,7 +87,7 @@ test('a deleted track leaves the index in the same step', async () => {
   for (const id of [41, 42, 43, 44]) {
     await index.add(await track(id, 5, { Title: `Song ${id}` }));
   }
-  const deleter = new TrackDeleter(redis);
+  const deleter = new TrackDeleter(own.redis);
   assert.equal(await deleter.delete(6, 44), false, "another site's");
   assert.ok(await deleter.delete(5, 44));
   assert.ok(await deleter.delete(5, 43));

@@ -2,6 +2,10 @@ import type { Site } from '@ingest/core';
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
 import { hashToken } from './state-store';
+import { writeUnderWatch } from './watched-write';
+
+/** How often a rotation reads again after another change met it. */
+const ROTATION_ATTEMPTS = 20;
 
 /**
  * A site's credentials replaced (`npm run site:rotate`). Only a token's
@@ -14,23 +18,41 @@ export class SiteCredentials {
   /**
    * Makes `token` the site's only token: every earlier one stops working
    * at once (a leaked token is why one rotates). Answers how many went.
+   * Of two rotations at once, the one that writes last revokes the
+   * other's new token too: only its own works. Needs a client of its
+   * own (WATCH), as `replaceWebhookSecret` does.
    */
   async replaceToken(siteId: number, token: string): Promise<number> {
-    const owned = await this.tokenKeysOf(siteId);
     const hash = hashToken(token);
     const fresh = keys.token(hash);
-    const transaction = this.redis
-      .multi()
-      .set(fresh, String(siteId))
-      .del(keys.revokedToken(hash));
     const prefix = keys.token('');
-    for (const key of owned) {
-      if (key === fresh) continue;
-      // Remembered, so `npm start` does not make a new site with it.
-      transaction.del(key).set(keys.revokedToken(key.slice(prefix.length)), String(siteId));
-    }
-    await transaction.exec();
-    return owned.filter((key) => key !== fresh).length;
+    // A site's tokens are found by a SCAN, which no WATCH covers; the
+    // site's count of rotations stands for them: each rotation moves it,
+    // so one that read the tokens before another wrote reads them again.
+    const rotations = keys.siteTokenRotations(siteId);
+    const revoked = await writeUnderWatch(
+      this.redis,
+      [rotations],
+      async () => {
+        const owned = await this.tokenKeysOf(siteId);
+        const replaced = owned.filter((key) => key !== fresh);
+        const transaction = this.redis
+          .multi()
+          .set(fresh, String(siteId))
+          .del(keys.revokedToken(hash))
+          .incr(rotations);
+        for (const key of replaced) {
+          // Remembered, so `npm start` does not make a new site with it.
+          transaction
+            .del(key)
+            .set(keys.revokedToken(key.slice(prefix.length)), String(siteId));
+        }
+        return { transaction, result: replaced.length };
+      },
+      ROTATION_ATTEMPTS,
+    );
+    if (revoked === undefined) throw keptChanging(siteId, 'token');
+    return revoked;
   }
 
   /** The site `token` opened before a rotation replaced it, if one did. */
@@ -56,36 +78,38 @@ export class SiteCredentials {
     // other's replaced secret, not only their own. WATCH belongs to the
     // connection: call this on a client of its own (site:rotate's), never
     // on one that others run MULTI or WATCH on meanwhile.
-    for (let attempt = 1; ; attempt++) {
-      await this.redis.watch(key);
-      const [current, formerJson] = await this.redis.hmget(
-        key,
-        'webhookSecret',
-        'formerSecrets',
-      );
-      const replaced = current ?? site.webhookSecret;
-      const now = Date.now();
-      const earlier = formerJson
-        ? (JSON.parse(formerJson) as NonNullable<Site['formerSecrets']>)
-        : [];
-      const formerSecrets = [
-        { secret: replaced, until: formerUntil },
-        ...earlier.filter((former) => former.until > now),
-      ];
-      const done = await this.redis
-        .multi()
-        .hset(key, {
-          webhookSecret: secret,
-          formerSecrets: JSON.stringify(formerSecrets),
-        })
-        // Kept past its day of signing, so `npm start` never puts it back.
-        .sadd(keys.siteRetiredSecrets(site.id), hashToken(replaced))
-        .exec();
-      if (done) return { ...site, webhookSecret: secret, formerSecrets };
-      if (attempt >= 20) {
-        throw new Error(`site ${site.id} kept changing while its secret was replaced`);
-      }
-    }
+    const replaced = await writeUnderWatch(
+      this.redis,
+      [key],
+      async () => {
+        const [current, formerJson] = await this.redis.hmget(
+          key,
+          'webhookSecret',
+          'formerSecrets',
+        );
+        const former = current ?? site.webhookSecret;
+        const now = Date.now();
+        const earlier = formerJson
+          ? (JSON.parse(formerJson) as NonNullable<Site['formerSecrets']>)
+          : [];
+        const formerSecrets = [
+          { secret: former, until: formerUntil },
+          ...earlier.filter((f) => f.until > now),
+        ];
+        const transaction = this.redis
+          .multi()
+          .hset(key, {
+            webhookSecret: secret,
+            formerSecrets: JSON.stringify(formerSecrets),
+          })
+          // Kept past its day of signing, so `npm start` never puts it back.
+          .sadd(keys.siteRetiredSecrets(site.id), hashToken(former));
+        return { transaction, result: { ...site, webhookSecret: secret, formerSecrets } };
+      },
+      ROTATION_ATTEMPTS,
+    );
+    if (!replaced) throw keptChanging(site.id, 'secret');
+    return replaced;
   }
 
   /** Whether `secret` is one a rotation replaced for the site. */
@@ -115,4 +139,8 @@ export class SiteCredentials {
 export function signingSecrets(site: Site, now: number): string[] {
   const former = (site.formerSecrets ?? []).filter((f) => f.until > now);
   return [site.webhookSecret, ...former.map((f) => f.secret)];
+}
+
+function keptChanging(siteId: number, what: 'token' | 'secret'): Error {
+  return new Error(`site ${siteId} kept changing while its ${what} was replaced`);
 }

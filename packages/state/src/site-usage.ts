@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
 import { COUNT_FILES } from './site-usage-scripts';
+import { writeUnderWatch } from './watched-write';
 
 /** What `recount` changed: the site's bytes before and after. */
 export interface Recount {
@@ -86,23 +87,23 @@ export class SiteUsage {
   ): Promise<Recount | undefined> {
     const storedKey = keys.siteStored(siteId);
     const totalKey = keys.siteStoredTotal(siteId);
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      await this.redis.watch(storedKey, totalKey);
-      const beforeBytes = await this.total(siteId);
-      const files = await list().catch(async (err: unknown) => {
-        await this.redis.unwatch();
-        throw err;
-      });
-      let afterBytes = 0;
-      const tx = this.redis.multi().del(storedKey);
-      for (const [key, bytes] of files) {
-        tx.hset(storedKey, key, String(bytes));
-        afterBytes += bytes;
-      }
-      const done = await tx.set(totalKey, String(afterBytes)).exec();
-      if (done) return { beforeBytes, afterBytes, files: files.size };
-    }
-    return undefined;
+    return writeUnderWatch(
+      this.redis,
+      [storedKey, totalKey],
+      async () => {
+        const beforeBytes = await this.total(siteId);
+        const files = await list();
+        let afterBytes = 0;
+        const transaction = this.redis.multi().del(storedKey);
+        for (const [key, bytes] of files) {
+          transaction.hset(storedKey, key, String(bytes));
+          afterBytes += bytes;
+        }
+        transaction.set(totalKey, String(afterBytes));
+        return { transaction, result: { beforeBytes, afterBytes, files: files.size } };
+      },
+      attempts,
+    );
   }
 }
 

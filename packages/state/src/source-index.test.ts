@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { TrackUpdate } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { DeletionStore } from './deletion-store';
 import { SourceIndex } from './source-index';
 import { StateStore } from './state-store';
 import { UpdateStore } from './update-store';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let store: StateStore;
 let index: SourceIndex;
 let updates: UpdateStore;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
-  index = new SourceIndex(redis);
-  updates = new UpdateStore(redis);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
+  await own.started;
+  store = new StateStore(own.redis);
+  index = new SourceIndex(own.redis);
+  updates = new UpdateStore(own.redis);
 });
 
 const source = (format: string, key: string) => ({
@@ -65,7 +56,7 @@ test('the first upload of a stem holds it until it is gone', async () => {
   assert.equal(await index.uploadOfStem(job.id, 'other'), undefined);
 
   // A dropped upload leaves its entry behind; the next upload takes it.
-  const dropped = await new DeletionStore(redis).dropWaiting(first);
+  const dropped = await new DeletionStore(own.redis).dropWaiting(first);
   assert.ok(dropped.dropped);
   assert.equal(await index.uploadOfStem(job.id, 'song'), undefined);
   const third = await add(site.id, job.id, 'song');

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { before, test } from 'node:test';
+import { redisForTests } from '@ingest/testkit';
 import { DeletionStore } from './deletion-store';
 import { keys } from './keys';
 import { StateStore } from './state-store';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let store: StateStore;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
+  await own.started;
+  store = new StateStore(own.redis);
 });
 
 const source = {
@@ -51,14 +42,14 @@ test('tokens resolve to their site and are stored hashed', async () => {
   const site = await newSite('secret-token-1');
   assert.equal((await store.siteByToken('secret-token-1'))?.id, site.id);
   assert.equal(await store.siteByToken('nope'), undefined);
-  const keys = await redis.keys('*secret-token-1*');
+  const keys = await own.redis.keys('*secret-token-1*');
   assert.deepEqual(keys, []);
 });
 
 test('no key and no value in Redis holds a token as it was given', async () => {
   const token = 'plain-token-seen-nowhere';
   await store.createSite({ name: 'Hashed', token, webhookSecret: 'whsec_y' });
-  for (const key of await redis.keys('*')) {
+  for (const key of await own.redis.keys('*')) {
     assert.equal(key.includes(token), false, key);
     const text = JSON.stringify(await readAny(key));
     assert.equal(text.includes(token), false, `the value of ${key}`);
@@ -67,19 +58,19 @@ test('no key and no value in Redis holds a token as it was given', async () => {
 
 /** A key's value, whatever its type. */
 async function readAny(key: string): Promise<unknown> {
-  switch (await redis.type(key)) {
+  switch (await own.redis.type(key)) {
     case 'string':
-      return redis.get(key);
+      return own.redis.get(key);
     case 'hash':
-      return redis.hgetall(key);
+      return own.redis.hgetall(key);
     case 'set':
-      return redis.smembers(key);
+      return own.redis.smembers(key);
     case 'zset':
-      return redis.zrange(key, 0, -1);
+      return own.redis.zrange(key, 0, -1);
     case 'list':
-      return redis.lrange(key, 0, -1);
+      return own.redis.lrange(key, 0, -1);
     default:
-      return redis.dump(key);
+      return own.redis.dump(key);
   }
 }
 
@@ -150,10 +141,10 @@ test('an idle publish is refused once its autopublish uploads were dropped', asy
   const auto = await waiting(site.id, job.id);
   await store.autopublish.mark(job.id, `upload:${auto.id}`);
 
-  const dropped = await new DeletionStore(redis).dropWaiting(auto);
+  const dropped = await new DeletionStore(own.redis).dropWaiting(auto);
   assert.equal(dropped.dropped, true);
   // The mark goes in the drop itself, not in a later call.
-  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), []);
+  assert.deepEqual(await own.redis.smembers(keys.jobAutopublish(job.id)), []);
 
   assert.equal(await store.publish(job.id, '', true), 'no_autopublish');
   assert.equal((await store.jobById(job.id))?.state, 'open');
@@ -171,11 +162,11 @@ test('a mark that comes after its upload was dropped marks nothing', async () =>
   const plain = await waiting(site.id, job.id);
   const auto = await waiting(site.id, job.id);
   // A delete lands between the upload's add and its mark.
-  assert.equal((await new DeletionStore(redis).dropWaiting(auto)).dropped, true);
+  assert.equal((await new DeletionStore(own.redis).dropWaiting(auto)).dropped, true);
   await store.autopublish.mark(job.id, `upload:${auto.id}`);
 
   // As if the mark had come first and the drop taken it out.
-  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), []);
+  assert.deepEqual(await own.redis.smembers(keys.jobAutopublish(job.id)), []);
   assert.equal(await store.autopublish.any(job.id), false);
   assert.equal(await store.publish(job.id, '', true), 'no_autopublish');
   assert.equal((await store.uploadById(plain.id))?.status, 'uploaded');
@@ -187,7 +178,7 @@ test('an idle publish goes ahead with a mark left, or none ever made', async () 
   const auto = await waiting(site.id, marked.id);
   const plain = await waiting(site.id, marked.id);
   await store.autopublish.mark(marked.id, `upload:${auto.id}`);
-  assert.equal((await new DeletionStore(redis).dropWaiting(plain)).dropped, true);
+  assert.equal((await new DeletionStore(own.redis).dropWaiting(plain)).dropped, true);
   assert.deepEqual(await store.publish(marked.id, '', true), {
     queued: [auto.id],
     updates: [],
@@ -239,11 +230,11 @@ test('a publish drops the indexes only an open job uses', async () => {
     keys.jobStems(job.id),
     keys.jobAutopublish(job.id),
   ];
-  assert.equal(await redis.exists(...indexes), 3);
+  assert.equal(await own.redis.exists(...indexes), 3);
 
   assert.deepEqual(await store.publish(job.id), { queued: [up.id], updates: [] });
   // Kept, they would stay for every job ever made: the soak found them.
-  assert.equal(await redis.exists(...indexes), 0);
-  assert.equal(await redis.exists(keys.jobUploads(job.id)), 1);
+  assert.equal(await own.redis.exists(...indexes), 0);
+  assert.equal(await own.redis.exists(keys.jobUploads(job.id)), 1);
   assert.equal(await store.publish(job.id), 'closed');
 });

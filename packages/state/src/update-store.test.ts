@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { Track } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { keys } from './keys';
 import { StateStore } from './state-store';
 import { TrackDeleter } from './track-deleter';
 import { UpdateStore } from './update-store';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let store: StateStore;
 let updates: UpdateStore;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
-  updates = new UpdateStore(redis);
-});
-
-after(async () => {
-  redis.disconnect();
-  await server.close();
+  await own.started;
+  store = new StateStore(own.redis);
+  updates = new UpdateStore(own.redis);
 });
 
 const mp3 = (storageKey: string, updateId?: number) => ({
@@ -86,7 +77,7 @@ test('a patch of a deleted track says so', async () => {
   await newTrack(2);
   const read = await updates.readTrack(2);
   assert.ok(read);
-  assert.ok(await new TrackDeleter(redis).delete(1, 2));
+  assert.ok(await new TrackDeleter(own.redis).delete(1, 2));
   const { track } = read;
   const result = await updates.patchTrack(read, track);
   assert.equal(result, 'missing');
@@ -131,20 +122,20 @@ test('a dropped update takes its autopublish mark with it', async () => {
   // Both wait, so both are marked: an update is looked up as an update.
   assert.equal(await store.autopublish.mark(job.id, `update:${added.id}`), true);
   assert.equal(await store.autopublish.mark(job.id, `upload:${upload.id}`), true);
-  assert.deepEqual((await redis.smembers(keys.jobAutopublish(job.id))).sort(), [
+  assert.deepEqual((await own.redis.smembers(keys.jobAutopublish(job.id))).sort(), [
     `update:${added.id}`,
     `upload:${upload.id}`,
   ].sort());
 
   assert.equal((await updates.dropWaiting(added)).dropped, true);
-  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [
+  assert.deepEqual(await own.redis.smembers(keys.jobAutopublish(job.id)), [
     `upload:${upload.id}`,
   ]);
 
   // A mark that comes after the drop (a delete between the update's add
   // and its mark) adds none.
   assert.equal(await store.autopublish.mark(job.id, `update:${added.id}`), false);
-  assert.deepEqual(await redis.smembers(keys.jobAutopublish(job.id)), [
+  assert.deepEqual(await own.redis.smembers(keys.jobAutopublish(job.id)), [
     `upload:${upload.id}`,
   ]);
 });

@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { test } from 'node:test';
+import { redisForTests } from '@ingest/testkit';
 import { EmailPace } from './email-pace';
 
 const WINDOW_MS = 60_000;
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url, 'command');
-});
-
-after(async () => {
-  redis?.disconnect();
-  await server?.close();
-});
+const own = redisForTests();
 
 test('past the pace, emails wait a window each; none is refused', async () => {
-  const pace = new EmailPace(redis, 2, WINDOW_MS);
+  const pace = new EmailPace(own.redis, 2, WINDOW_MS);
   const delays: number[] = [];
   for (const id of ['a', 'b', 'c', 'd', 'e']) {
     delays.push(await pace.delayOf(1, id));

@@ -5,14 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import { createRedis, jobIds, openQueue } from '@ingest/queue';
+import { jobIds, openQueue } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import {
-  listenOnLoopback,
-  RedisServer,
-  withDeadline,
-} from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { listenOnLoopback, redisForTests, withDeadline } from '@ingest/testkit';
 import { startNotifier } from './notifier';
 import type { MailSender } from './mail-sender';
 import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-support';
@@ -27,24 +22,19 @@ import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-su
 const SHUTDOWN_MS = 3_000;
 const HAND_BACK_MS = SHUTDOWN_MS / 2;
 
-let redisServer: RedisServer;
-let redis: Redis;
+const own = redisForTests({ role: 'worker' });
 let dataDir: string;
 
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-hand-back-'));
 });
 
 after(async () => {
-  redis?.disconnect();
-  await redisServer?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 test('deliveries still running at the deadline are handed back', async () => {
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const posts: string[] = [];
   // Takes every POST and never answers.
   const hook = await listenOnLoopback(
@@ -64,14 +54,14 @@ test('deliveries still running at the deadline are handed back', async () => {
   };
   const notifier = await startNotifier(
     loadConfig(
-      notifierSettings(redisServer.url, dataDir, {
+      notifierSettings(own.server.url, dataDir, {
         INGEST_WEBHOOK_TIMEOUT: '1m',
         INGEST_SHUTDOWN_TIMEOUT: `${SHUTDOWN_MS}ms`,
       }),
     ),
     { logger: memoryLogger().logger, mailSender: stuckSender },
   );
-  const completions = openQueue('completion', redis);
+  const completions = openQueue('completion', own.redis);
   try {
     const byHook = await completedJob(store, { oncomplete: `${hook.url}/h` });
     const byMail = await completedJob(store, { oncomplete: 'a@example.com' });
@@ -93,7 +83,7 @@ test('deliveries still running at the deadline are handed back', async () => {
     assert.ok(closeMs < SHUTDOWN_MS, `closed after ${closeMs} ms`);
 
     for (const name of ['webhook', 'email'] as const) {
-      const queue = openQueue(name, redis);
+      const queue = openQueue(name, own.redis);
       const counts = await queue.getJobCounts(
         'active',
         'waiting',

@@ -11,10 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import { createRedis, jobIds, openQueue, type TypedQueue } from '@ingest/queue';
+import { jobIds, openQueue, type TypedQueue } from '@ingest/queue';
 import { SiteCredentials, StateStore } from '@ingest/state';
-import { listenOnLoopback, RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { listenOnLoopback, redisForTests } from '@ingest/testkit';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type RunningNotifier } from './notifier';
@@ -30,8 +29,6 @@ const SCHEDULE = '200ms,200ms,3s';
 /** Refused for good at RCPT TO; any other recipient for now (451). */
 const UNKNOWN_USER = 'nobody@example.com';
 
-let redisServer: RedisServer;
-let redis: Redis;
 let store: StateStore;
 let completions: TypedQueue<'completion'>;
 let emails: TypedQueue<'email'>;
@@ -40,13 +37,22 @@ let smtp: SMTPServer;
 let notifier: RunningNotifier;
 let dataDir: string;
 
+const own = redisForTests({
+  role: 'worker',
+  closeFirst: async () => {
+    await notifier?.close();
+    await completions?.close();
+    await emails?.close();
+    await webhooks?.close();
+  },
+});
+
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
-  store = new StateStore(redis);
-  completions = openQueue('completion', redis);
-  emails = openQueue('email', redis);
-  webhooks = openQueue('webhook', redis);
+  await own.started;
+  store = new StateStore(own.redis);
+  completions = openQueue('completion', own.redis);
+  emails = openQueue('email', own.redis);
+  webhooks = openQueue('webhook', own.redis);
   smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -64,7 +70,7 @@ before(async () => {
 
   notifier = await startNotifier(
     loadConfig(
-      notifierSettings(redisServer.url, dataDir, {
+      notifierSettings(own.server.url, dataDir, {
         INGEST_PUBLIC_URL: 'http://ingest.test',
         SMTP_URL: `smtp://127.0.0.1:${port}`,
         INGEST_WEBHOOK_SCHEDULE: SCHEDULE,
@@ -77,13 +83,7 @@ before(async () => {
 });
 
 after(async () => {
-  await notifier?.close();
-  await completions?.close();
-  await emails?.close();
-  await webhooks?.close();
-  redis?.disconnect();
   await new Promise<void>((resolve) => smtp?.close(() => resolve()));
-  await redisServer?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -183,7 +183,7 @@ test('a rotated secret: both sign until the former one lapses', async () => {
   const deliver = async (formerUntil: number) => {
     const fixture = await completedJob(store, { oncomplete: `${hook.url}/h` });
     const site = await store.getSite(fixture.site.id);
-    await new SiteCredentials(redis).replaceWebhookSecret(site!, fresh, formerUntil);
+    await new SiteCredentials(own.redis).replaceWebhookSecret(site!, fresh, formerUntil);
     await complete(fixture.job.id);
     assert.equal(await webhookEnd(store, webhooks, fixture.job.id), 'completed');
     return { ...seen.at(-1)!, former: new Webhook(fixture.secret) };

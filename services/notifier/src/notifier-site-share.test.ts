@@ -11,15 +11,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import {
-  createRedis,
   jobIds,
   openQueue,
   QUEUE_POLICIES,
   type TypedQueue,
 } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { listenOnLoopback, RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { listenOnLoopback, redisForTests } from '@ingest/testkit';
 import { startNotifier, type RunningNotifier } from './notifier';
 import { WEBHOOK_SLOTS_PER_SITE } from './site-slots';
 import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-support';
@@ -30,22 +28,27 @@ const STUCK = 64;
 const ALONE =
   (QUEUE_POLICIES.webhook.concurrency as number) - WEBHOOK_SLOTS_PER_SITE;
 
-let redisServer: RedisServer;
-let redis: Redis;
 let store: StateStore;
 let webhooks: TypedQueue<'webhook'>;
 let notifier: RunningNotifier;
 let dataDir: string;
 
+const own = redisForTests({
+  role: 'worker',
+  closeFirst: async () => {
+    await notifier?.close();
+    await webhooks?.close();
+  },
+});
+
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
-  store = new StateStore(redis);
-  webhooks = openQueue('webhook', redis, { scheduleMs: [60_000] });
+  await own.started;
+  store = new StateStore(own.redis);
+  webhooks = openQueue('webhook', own.redis, { scheduleMs: [60_000] });
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-share-'));
   notifier = await startNotifier(
     loadConfig(
-      notifierSettings(redisServer.url, dataDir, {
+      notifierSettings(own.server.url, dataDir, {
         INGEST_PUBLIC_URL: 'http://ingest.test',
         INGEST_WEBHOOK_SCHEDULE: '60s',
         INGEST_WEBHOOK_TIMEOUT: '4s',
@@ -57,10 +60,6 @@ before(async () => {
 });
 
 after(async () => {
-  await notifier?.close();
-  await webhooks?.close();
-  redis?.disconnect();
-  await redisServer?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import { createRedis, jobIds, openQueue, PreflightError } from '@ingest/queue';
+import { jobIds, openQueue, PreflightError } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
-import { freePort, RedisServer } from '@ingest/testkit';
+import { freePort, redisForTests, RedisServer } from '@ingest/testkit';
 import { simpleParser } from 'mailparser';
 import { startNotifier } from './notifier';
 import { completedJob, memoryLogger, waitFor } from './test-support';
@@ -18,16 +18,14 @@ import {
   SERVICE_NODE_FLAGS,
 } from '@ingest/build';
 
-let redisServer: RedisServer;
+const own = redisForTests({ role: 'worker' });
 let dataDir: string;
 
 before(async () => {
-  redisServer = await RedisServer.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-outbox-'));
 });
 
 after(async () => {
-  await redisServer?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -43,10 +41,9 @@ function testConfig(redisUrl: string, port = 0) {
 }
 
 test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
-  const redis = createRedis(redisServer.url, 'worker');
-  const store = new StateStore(redis);
-  const completions = openQueue('completion', redis);
-  const notifier = await startNotifier(testConfig(redisServer.url), {
+  const store = new StateStore(own.redis);
+  const completions = openQueue('completion', own.redis);
+  const notifier = await startNotifier(testConfig(own.server.url), {
     logger: memoryLogger().logger,
   });
 
@@ -82,7 +79,6 @@ test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
   } finally {
     await notifier.close();
     await completions.close();
-    redis.disconnect();
   }
 });
 
@@ -115,7 +111,7 @@ test('the notifier bundle gets ready and exits 0 on SIGTERM', async () => {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         PATH: process.env.PATH,
-        REDIS_URL: redisServer.url,
+        REDIS_URL: own.server.url,
         NOTIFIER_PORT: String(port),
         HOST: '127.0.0.1',
         INGEST_DATA_DIR: dataDir,

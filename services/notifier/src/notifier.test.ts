@@ -5,15 +5,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import {
-  createRedis,
   jobIds,
   openQueue,
   type EmailReason,
   type TypedQueue,
 } from '@ingest/queue';
 import { StateStore, type DeliveryAttempt } from '@ingest/state';
-import { RedisServer, waitUntil } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests, waitUntil } from '@ingest/testkit';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type RunningNotifier } from './notifier';
 import {
@@ -27,8 +25,6 @@ import {
 } from './test-support';
 
 const PUBLIC_URL = 'http://ingest.test';
-let redisServer: RedisServer;
-let redis: Redis;
 let store: StateStore;
 let completions: TypedQueue<'completion'>;
 let emails: TypedQueue<'email'>;
@@ -37,21 +33,30 @@ let receiver: HookReceiver;
 let smtp: MailCatcher;
 let notifier: RunningNotifier;
 let dataDir: string;
+const own = redisForTests({
+  role: 'worker',
+  closeFirst: async () => {
+    await notifier?.close();
+    await notifier?.close();
+    await completions?.close();
+    await emails?.close();
+    await webhooks?.close();
+  },
+});
 const logs = memoryLogger();
 
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url, 'worker');
-  store = new StateStore(redis);
-  completions = openQueue('completion', redis);
-  emails = openQueue('email', redis);
-  webhooks = openQueue('webhook', redis);
+  await own.started;
+  store = new StateStore(own.redis);
+  completions = openQueue('completion', own.redis);
+  emails = openQueue('email', own.redis);
+  webhooks = openQueue('webhook', own.redis);
   receiver = await HookReceiver.start();
   smtp = await MailCatcher.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'notifier-test-'));
 
   const config = loadConfig(
-    notifierSettings(redisServer.url, dataDir, {
+    notifierSettings(own.server.url, dataDir, {
       INGEST_PUBLIC_URL: PUBLIC_URL,
       SMTP_URL: smtp.url,
       INGEST_WEBHOOK_SCHEDULE: '200ms,300ms,400ms',
@@ -63,15 +68,8 @@ before(async () => {
 });
 
 after(async () => {
-  await notifier?.close();
-  await notifier?.close();
-  await completions?.close();
-  await emails?.close();
-  await webhooks?.close();
-  redis?.disconnect();
   await receiver?.close();
   await smtp?.close();
-  await redisServer?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

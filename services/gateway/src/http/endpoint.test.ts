@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { ApiError } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { createLogger } from '@ingest/telemetry';
 import {
   listenOnLoopback,
-  RedisServer,
   type LoopbackServer,
+  redisForTests,
 } from '@ingest/testkit';
 import { endpoint } from './endpoint';
 
-let redisServer: RedisServer;
-let redis: Redis;
 let server: LoopbackServer;
+const own = redisForTests({ closeFirst: async () => server?.close() });
 const token = 'endpoint-test-token';
 
 /** What the routes' cleanup waits on before it ends; set per call. */
@@ -25,9 +22,8 @@ let cleanupGate: Promise<void> = Promise.resolve();
 let cleanupsDone = 0;
 
 before(async () => {
-  redisServer = await RedisServer.start();
-  redis = createRedis(redisServer.url);
-  const store = new StateStore(redis);
+  await own.started;
+  const store = new StateStore(own.redis);
   await store.createSite({ name: 'test', token, webhookSecret: 'whsec_x' });
 
   const deps = {
@@ -52,12 +48,6 @@ before(async () => {
     ),
   );
   server = await listenOnLoopback(http.createServer(app));
-});
-
-after(async () => {
-  await server?.close();
-  redis?.disconnect();
-  await redisServer?.close();
 });
 
 // A client that sends its next upload the moment it has an answer must

@@ -6,34 +6,29 @@
  * for a target no one will ever tell.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { createRedis, openQueue } from '@ingest/queue';
+import { openQueue } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
-import { RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { redisForTests } from '@ingest/testkit';
 import { Publisher } from './publisher';
 
-let server: RedisServer;
-let redis: Redis;
+const queues: Array<{ close(): Promise<void> }> = [];
+const own = redisForTests({
+  closeFirst: async () => {
+    for (const queue of queues) await queue.close();
+  },
+});
 let store: StateStore;
 let publisher: Publisher;
-const queues: Array<{ close(): Promise<void> }> = [];
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
-  store = new StateStore(redis);
-  const transcode = openQueue('transcode', redis);
-  const checks = openQueue('autopublish', redis);
+  await own.started;
+  store = new StateStore(own.redis);
+  const transcode = openQueue('transcode', own.redis);
+  const checks = openQueue('autopublish', own.redis);
   queues.push(transcode, checks);
-  publisher = new Publisher(store, transcode, new UpdateStore(redis), checks);
-});
-
-after(async () => {
-  for (const queue of queues) await queue.close();
-  redis.disconnect();
-  await server.close();
+  publisher = new Publisher(store, transcode, new UpdateStore(own.redis), checks);
 });
 
 test('a repeat publish of a job that completed meanwhile sets no target', async () => {

@@ -14,29 +14,22 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
 import type { Site } from '@ingest/core';
-import { createRedis } from '@ingest/queue';
 import { SourceIndex, StateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
 import { createLogger } from '@ingest/telemetry';
-import { makeTone, RedisServer } from '@ingest/testkit';
-import type { Redis } from 'ioredis';
+import { makeTone, redisForTests } from '@ingest/testkit';
 import { mediaInspector } from './media-inspector';
 import { SecondarySources } from './secondary-sources';
 import { UploadService } from './upload-service';
 
-let server: RedisServer;
-let redis: Redis;
+const own = redisForTests();
 let dir: string;
 
 before(async () => {
-  server = await RedisServer.start();
-  redis = createRedis(server.url);
   dir = await mkdtemp(path.join(tmpdir(), 'main-job-rollover-'));
 });
 
 after(async () => {
-  redis?.disconnect();
-  await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -58,7 +51,7 @@ function storeWithSteps(store: StateStore, steps: Record<number, Step>) {
 
 test('a main job rolled over mid-upload checks the name in the new job', async () => {
   const logger = createLogger('test', 'silent');
-  const store = new StateStore(redis);
+  const store = new StateStore(own.redis);
   const storage = new FileStorage(path.join(dir, 'storage'));
   const site: Site = await store.createSite({
     name: 'rollover',
@@ -112,7 +105,7 @@ test('a main job rolled over mid-upload checks the name in the new job', async (
     maxSourceBytes: 1 << 24,
     secondary: new SecondarySources({
       store: seen,
-      index: new SourceIndex(redis),
+      index: new SourceIndex(own.redis),
       storage,
       logger,
     }),
