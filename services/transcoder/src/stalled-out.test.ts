@@ -177,13 +177,31 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
   }
 });
 
-test('a run whose lock lapsed but that still works publishes the upload', async () => {
-  const { store } = kit.base;
+/**
+ * An upload about to stall out (stallingUpload), its workers, and a wait
+ * for the handler to leave the failed job to a run still present.
+ */
+async function stallingScene() {
   const stalling = await stallingUpload();
-  const { upload } = stalling;
   const log = keptLines();
   const deps = { ...kit.base, storage: kit.storage, usage: new SiteUsage(kit.redis) };
   const { dead, alive } = workers(log, () => {}, deps);
+  const leftToRun = () =>
+    waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
+      message: () => 'the failed job was never seen',
+    });
+  const close = async () => {
+    await alive.close(true);
+    await dead.close(true);
+    await stalling.queue.close();
+  };
+  return { ...stalling, log, deps, dead, alive, leftToRun, close };
+}
+
+test('a run whose lock lapsed but that still works publishes the upload', async () => {
+  const { store } = kit.base;
+  const stalling = await stallingScene();
+  const { upload, log, deps, dead, alive } = stalling;
   const presence = new RunPresence(kit.redis);
   alive.on('failed', stalledOutHandler({ ...deps, logger: log.logger }, presence, 50));
   let goOn = () => {};
@@ -196,9 +214,7 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
       until,
     });
     void alive.run();
-    await waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
-      message: () => 'the failed job was never seen',
-    });
+    await stalling.leftToRun();
     assert.equal((await store.uploadById(upload.id))?.status, 'transcoding');
 
     goOn();
@@ -217,9 +233,7 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
     assert.equal((await store.uploadById(upload.id))?.status, 'published');
   } finally {
     goOn();
-    await alive.close(true);
-    await dead.close(true);
-    await stalling.queue.close();
+    await stalling.close();
   }
 });
 
@@ -228,11 +242,8 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
 // `transcoding` that long after BullMQ failed its job.
 test('a run that died while present has its upload errored once it lapses', async () => {
   const { store } = kit.base;
-  const stalling = await stallingUpload();
-  const { upload } = stalling;
-  const log = keptLines();
-  const deps = { ...kit.base, storage: kit.storage, usage: new SiteUsage(kit.redis) };
-  const { dead, alive } = workers(log, () => {}, deps);
+  const stalling = await stallingScene();
+  const { upload, log, deps, dead, alive } = stalling;
   alive.on('failed', stalledOutWatch({ ...deps, logger: log.logger }, kit.redis, LOCK_MS).failed);
   // The last run's process, with a connection of its own to Redis.
   const doomed = createRedis(kit.redisUrl);
@@ -241,9 +252,7 @@ test('a run that died while present has its upload errored once it lapses', asyn
     void dead.startStalledCheckTimer();
     await runsThatStall(stalling, dead, deps, { wrap: dying.wrap, until: new Promise(() => {}) });
     void alive.run();
-    await waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
-      message: () => 'the failed job was never seen',
-    });
+    await stalling.leftToRun();
 
     // The process dies: its run's presence is renewed no more.
     doomed.disconnect();
@@ -254,8 +263,6 @@ test('a run that died while present has its upload errored once it lapses', asyn
     assert.equal(errored.errorCode, 'internal');
   } finally {
     doomed.disconnect();
-    await alive.close(true);
-    await dead.close(true);
-    await stalling.queue.close();
+    await stalling.close();
   }
 });
