@@ -6,7 +6,9 @@
  * track is deleted; a site at its quota is refused at upload (507);
  * two uploads transcoded at once, each fitting what is left and both
  * not, publish one and error the other, each run holding its share; an
- * update near the quota takes the room of the renditions it replaces.
+ * update near the quota takes the room of the renditions it replaces,
+ * and is taken at the quota when their room is more than the quota's
+ * excess.
  */
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -39,6 +41,8 @@ async function writeFixtures(dir: string) {
   });
   // 2.1 MB: a source that alone takes a site past the quota.
   await makeTone(path.join(dir, 'big.wav'), { ...tone, seconds: 132 });
+  // 1.1 MB: one beside a track of quiet-a's takes its site past the quota.
+  await makeTone(path.join(dir, 'medium.wav'), { ...tone, seconds: 70 });
   // Silence whose WAVs take 1.1 MB each: one fits the quota, two do not.
   for (const [name, seconds] of [['quiet-a', 70], ['quiet-b', 71]] as const) {
     await makeTone(path.join(dir, `${name}.flac`), {
@@ -315,4 +319,20 @@ test('an update near the quota may take the bytes of what it replaces', async ()
   const usedNow = await used(site.id);
   assert.ok(usedNow <= 2_000_000, `the site holds ${usedNow} bytes`);
   assert.equal(await fixture.stack.redis.hlen(keys.siteReserved(site.id)), 0);
+});
+
+test('a site at its quota may still replace a rendition with a smaller one', async () => {
+  const site = await fixture.stack.createSite();
+  const row = await publishOne(site.token, 'quiet-a.flac', 'wav');
+  assert.equal(row.status, 'published', JSON.stringify(row));
+  const waiting = await call(site.token, 'upload', { url: `${fixture.files.url}/medium.wav` });
+  assert.equal(waiting.status, 200, JSON.stringify(waiting.body));
+  const atQuota = await used(site.id);
+  assert.ok(atQuota >= 2_000_000, `the site holds ${atQuota} bytes`);
+
+  // Its 1.1 MB wav goes as the update is applied: room enough for a 1 s one.
+  const seen = await updateAndWait(site.token, row.track_id, 'short.flac', 'wav');
+  assert.equal(seen.status, 'published', JSON.stringify(seen));
+  const usedNow = await used(site.id);
+  assert.ok(usedNow < atQuota, `the site holds ${usedNow} bytes, ${atQuota} before`);
 });

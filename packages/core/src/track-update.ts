@@ -1,4 +1,4 @@
-import type { Meta, SourceFile, UploadStatus } from './domain';
+import type { Meta, SourceFile, Track, UploadStatus } from './domain';
 import type { OutputFormat } from './formats';
 
 /**
@@ -39,4 +39,15 @@ export function mergeMeta(base: Meta, given: Meta | undefined): Meta {
     else meta[field] = value;
   }
   return meta;
+}
+
+/**
+ * Bytes of the track's renditions in `formats` (those it has): what an
+ * update of those formats frees in its site's INGEST_SITE_QUOTA.
+ */
+export function renditionBytes(
+  track: Pick<Track, 'renditions'>,
+  formats: readonly OutputFormat[],
+): number {
+  return formats.reduce((sum, f) => sum + (track.renditions[f]?.bytes ?? 0), 0);
 }

@@ -1,7 +1,8 @@
 import { COUNT_FILES } from './site-usage-scripts';
 
 /**
- * KEYS: track, then the site's count keys (siteCountKeys). ARGV: runId
+ * KEYS: track, then the site's count keys (siteCountKeys), then the
+ * update applied ('' for none). ARGV: runId
  * ('' for none), quota ('' for none), credit, now (ms), then field,
  * expected, new, … (triples). Compare-and-set of track fields; the
  * site's stored bytes follow the renditions in the same step (new ones
@@ -9,13 +10,22 @@ import { COUNT_FILES } from './site-usage-scripts';
  * back in it. A run that held its bytes counting the renditions it
  * replaces as freed (`credit` > 0) may not take the site past its quota
  * with others' holds: should the step make the site hold more than
- * before and more than that leaves, nothing changes ('quota'). Returns
- * 'ok', 'changed', 'missing' or 'quota'.
+ * before and more than that leaves, nothing changes ('quota'). An update
+ * that is gone, published or errored is applied no more ('finished'): a
+ * run that went on after the update was errored (its runs stalled out,
+ * its last attempt failed elsewhere) must not put its files in the
+ * track. Returns 'ok', 'changed', 'missing', 'quota' or 'finished'.
  */
 export const PATCH_TRACK =
   COUNT_FILES +
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if KEYS[6] ~= '' then
+  local status = redis.call('HGET', KEYS[6], 'status')
+  if not status or status == 'published' or status == 'error' then
+    return 'finished'
+  end
+end
 local before = redis.call('HGET', KEYS[1], 'renditions')
 local after = before
 for i = 5, #ARGV, 3 do

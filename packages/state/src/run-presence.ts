@@ -3,12 +3,23 @@ import type { Redis } from 'ioredis';
 import { keys } from './keys';
 
 /**
- * How long a run's presence lasts without renewal: well past BullMQ's
- * lock of a transcode (60 s), so that a run whose lock lapsed while it
- * still worked (its process stalled, its Redis away for a while) still
- * shows as alive, and one whose process died shows as gone within it.
+ * How long a run's presence lasts without renewal, for a queue whose
+ * lock lasts `lockMs`: two locks. A live run renews it three times in
+ * that span, so it shows as alive through a lapse of its job's lock
+ * (BullMQ renews a lock every half of it) and one missed renewal or
+ * more; a run whose process died shows as gone within two locks of its
+ * last renewal, so its work is errored about one lock after BullMQ
+ * failed its job, not minutes later. A run that still works after its
+ * presence lapsed (its Redis away for longer) changes nothing once its
+ * work was errored: its publish or patch is refused (PUBLISH_TRACK,
+ * PATCH_TRACK) and it removes its own files.
  */
-export const RUN_LEASE_MS = 5 * 60_000;
+export function runLeaseFor(lockMs: number): number {
+  return 2 * lockMs;
+}
+
+/** The lease for BullMQ's default transcode lock (60 s). */
+export const RUN_LEASE_MS = runLeaseFor(60_000);
 
 /** Redis's clock in ms, so transcoders' clocks need not agree. */
 const NOW = `
@@ -16,11 +27,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** KEYS: runs. ARGV: member, lease ms. Renews one run's presence. */
+/**
+ * KEYS: runs of each job. ARGV: lease ms, then each key's member.
+ * Renews the presence of every run of one process at once.
+ */
 const RENEW = NOW + `
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return #KEYS
 `;
 
 /** KEYS: runs. Counts the runs whose presence has not lapsed. */
@@ -37,8 +53,14 @@ export interface RunHeld {
  * Which runs of a queue job still work: each renews its presence while
  * it runs. BullMQ's lock says only whether a run renewed in time; a job
  * failed for stalling may still have a run that goes on and finishes.
+ * The runs of one process are renewed together, in one call every third
+ * of the lease, however many run at once.
  */
 export class RunPresence {
+  /** Member to key, of the runs present here now. */
+  private readonly held = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly leaseMs = RUN_LEASE_MS,
@@ -48,15 +70,16 @@ export class RunPresence {
   async enter(bullJobId: string): Promise<RunHeld> {
     const key = keys.queueJobRuns(bullJobId);
     const member = randomUUID();
-    const renew = () => this.redis.eval(RENEW, 1, key, member, this.leaseMs);
-    await renew();
-    const timer = setInterval(() => {
-      renew().catch(() => undefined);
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
-    timer.unref();
+    await this.renew(new Map([[member, key]]));
+    this.held.set(member, key);
+    this.timer ??= this.renewEvery(Math.max(1, Math.floor(this.leaseMs / 3)));
     return {
       leave: async () => {
-        clearInterval(timer);
+        this.held.delete(member);
+        if (this.held.size === 0) {
+          clearInterval(this.timer);
+          this.timer = undefined;
+        }
         await this.redis.zrem(key, member);
       },
     };
@@ -66,5 +89,25 @@ export class RunPresence {
   async alive(bullJobId: string): Promise<boolean> {
     const count = await this.redis.eval(ALIVE, 1, keys.queueJobRuns(bullJobId));
     return Number(count) > 0;
+  }
+
+  private renewEvery(ms: number): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (this.held.size > 0) this.renew(this.held).catch(() => undefined);
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private renew(runs: Map<string, string>) {
+    const members = [...runs.keys()];
+    const runKeys = members.map((member) => runs.get(member) ?? '');
+    return this.redis.eval(
+      RENEW,
+      runKeys.length,
+      ...runKeys,
+      this.leaseMs,
+      ...members,
+    );
   }
 }

@@ -139,3 +139,28 @@ test('a dropped update takes its autopublish mark with it', async () => {
     `upload:${upload.id}`,
   ]);
 });
+
+test('a patch for an update that errored meanwhile changes nothing', async () => {
+  await newTrack(3);
+  const added = await updates.add({
+    siteId: 1,
+    trackId: 3,
+    uploadId: 3,
+    jobId: 0,
+    immediate: true,
+    formats: ['mp3'],
+    sources: {},
+  });
+  assert.ok(added !== 'closed');
+  await updates.move(added, 'transcoding');
+  const read = await updates.readTrack(3);
+  assert.ok(read);
+  const next = { renditions: { mp3: mp3('late', added.id) }, meta: {}, metaVersions: {} };
+  const counted = await redis.get(keys.siteStoredTotal(1));
+
+  // Its runs stalled out while this one went on: the update errored.
+  await updates.move(added, 'error', { error: 'stalled', errorCode: 'internal' });
+  assert.equal(await updates.patchTrack(read, next, {}, added.id), 'finished');
+  assert.ok(await updates.unchangedSince(read), 'the track is as it was');
+  assert.equal(await redis.get(keys.siteStoredTotal(1)), counted, 'and so is the count');
+});

@@ -63,6 +63,9 @@ export interface PatchQuota {
   creditBytes?: number;
 }
 
+/** What UpdateStore.patchTrack came to. */
+export type TrackPatchResult = 'ok' | 'changed' | 'missing' | 'quota' | 'finished';
+
 /** A track as read for a compare-and-set (see UpdateStore.patchTrack). */
 export interface TrackRead {
   track: Track;
@@ -95,7 +98,7 @@ export class UpdateStore {
       numberOfKeys: 4,
       lua: DROP_WAITING,
     });
-    redis.defineCommand('patchTrack', { numberOfKeys: 5, lua: PATCH_TRACK });
+    redis.defineCommand('patchTrack', { numberOfKeys: 6, lua: PATCH_TRACK });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -267,24 +270,28 @@ export class UpdateStore {
    * the same step, which gives the run's hold (`quota.runId`) back; a
    * run whose hold counted the renditions it replaces as freed
    * (`quota.creditBytes`) gets 'quota' when the step would take the site
-   * past its quota after all (they were replaced meanwhile).
+   * past its quota after all (they were replaced meanwhile). With
+   * `updateId`, 'finished' when that update is gone, published or
+   * errored: nothing changes, as an upload's publish does not then.
    */
   async patchTrack(
     read: TrackRead,
     next: Pick<Track, 'renditions' | 'meta' | 'metaVersions'>,
     quota: PatchQuota = {},
-  ): Promise<'ok' | 'changed' | 'missing' | 'quota'> {
+    updateId?: number,
+  ): Promise<TrackPatchResult> {
     const encoded = codec.encodeTrack({ ...read.track, ...next });
     const result = await this.redis.patchTrack(
       keys.track(read.track.id),
       ...siteCountKeys(read.track.siteId),
+      updateId ? keys.update(updateId) : '',
       quota.runId ?? '',
       quota.quotaBytes ? String(quota.quotaBytes) : '',
       String(quota.creditBytes ?? 0),
       String(Date.now()),
       ...PATCHED.flatMap((field, i) => [field, read.seen[i], encoded[field]]),
     );
-    return result as 'ok' | 'changed' | 'missing' | 'quota';
+    return result as TrackPatchResult;
   }
 }
 

@@ -6,7 +6,8 @@
  * real ffmpeg, a folder store; a "dead" run is one whose worker took the
  * job by hand and never renews its lock, as in stalled-runs.test.ts.
  * A run whose lock lapsed while it still went on is not dead: the
- * upload is left to it while it marks its presence (RunPresence).
+ * upload is left to it while it marks its presence (RunPresence), and
+ * errored about a lock after that presence lapses, when it died.
  */
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -23,7 +24,7 @@ import { keys, RunPresence, SiteUsage } from '@ingest/state';
 import type { Logger } from '@ingest/telemetry';
 import { makeTone, recordingLogger, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
-import { presentWhileRunning, stalledOutHandler } from './stalled-out';
+import { presentWhileRunning, stalledOutHandler, stalledOutWatch } from './stalled-out';
 import { startRunKit, storeWithSteps, type RunKit } from './test-support';
 import { transcodeProcessor } from './transcode-processor';
 
@@ -117,9 +118,12 @@ async function stallingUpload() {
   return { siteId, upload, queue };
 }
 
+/** The workers' lock of a run, ms. */
+const LOCK_MS = 500;
+
 /** The worker of dead runs, and the one that finds the job failed. */
 function workers(log: { logger: Logger }, ran: () => void, deps: object) {
-  const options = { concurrency: 1, logger: log.logger, lockDurationMs: 500 };
+  const options = { concurrency: 1, logger: log.logger, lockDurationMs: LOCK_MS };
   const dead = openWorker('transcode', blocking, async () => undefined, options);
   const alive = openWorker(
     'transcode',
@@ -173,13 +177,31 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
   }
 });
 
-test('a run whose lock lapsed but that still works publishes the upload', async () => {
-  const { store } = kit.base;
+/**
+ * An upload about to stall out (stallingUpload), its workers, and a wait
+ * for the handler to leave the failed job to a run still present.
+ */
+async function stallingScene() {
   const stalling = await stallingUpload();
-  const { upload } = stalling;
   const log = keptLines();
   const deps = { ...kit.base, storage: kit.storage, usage: new SiteUsage(kit.redis) };
   const { dead, alive } = workers(log, () => {}, deps);
+  const leftToRun = () =>
+    waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
+      message: () => 'the failed job was never seen',
+    });
+  const close = async () => {
+    await alive.close(true);
+    await dead.close(true);
+    await stalling.queue.close();
+  };
+  return { ...stalling, log, deps, dead, alive, leftToRun, close };
+}
+
+test('a run whose lock lapsed but that still works publishes the upload', async () => {
+  const { store } = kit.base;
+  const stalling = await stallingScene();
+  const { upload, log, deps, dead, alive } = stalling;
   const presence = new RunPresence(kit.redis);
   alive.on('failed', stalledOutHandler({ ...deps, logger: log.logger }, presence, 50));
   let goOn = () => {};
@@ -192,9 +214,7 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
       until,
     });
     void alive.run();
-    await waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)), {
-      message: () => 'the failed job was never seen',
-    });
+    await stalling.leftToRun();
     assert.equal((await store.uploadById(upload.id))?.status, 'transcoding');
 
     goOn();
@@ -213,8 +233,36 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
     assert.equal((await store.uploadById(upload.id))?.status, 'published');
   } finally {
     goOn();
-    await alive.close(true);
-    await dead.close(true);
-    await stalling.queue.close();
+    await stalling.close();
+  }
+});
+
+// A run marks its presence while it runs, and one whose process died
+// left it to lapse after 5 minutes, whatever the lock: its upload stayed
+// `transcoding` that long after BullMQ failed its job.
+test('a run that died while present has its upload errored once it lapses', async () => {
+  const { store } = kit.base;
+  const stalling = await stallingScene();
+  const { upload, log, deps, dead, alive } = stalling;
+  alive.on('failed', stalledOutWatch({ ...deps, logger: log.logger }, kit.redis, LOCK_MS).failed);
+  // The last run's process, with a connection of its own to Redis.
+  const doomed = createRedis(kit.redisUrl);
+  const dying = stalledOutWatch(deps, doomed, LOCK_MS);
+  try {
+    void dead.startStalledCheckTimer();
+    await runsThatStall(stalling, dead, deps, { wrap: dying.wrap, until: new Promise(() => {}) });
+    void alive.run();
+    await stalling.leftToRun();
+
+    // The process dies: its run's presence is renewed no more.
+    doomed.disconnect();
+    const errored = await waitUntil(async () => {
+      const now = await store.uploadById(upload.id);
+      return now?.status === 'error' && now;
+    }, { message: () => 'the upload was not errored within a minute' });
+    assert.equal(errored.errorCode, 'internal');
+  } finally {
+    doomed.disconnect();
+    await stalling.close();
   }
 });

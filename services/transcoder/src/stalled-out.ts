@@ -1,5 +1,6 @@
 import { jobIds, type TypedJob } from '@ingest/queue';
-import type { RunPresence } from '@ingest/state';
+import { RunPresence, runLeaseFor } from '@ingest/state';
+import type { Redis } from 'ioredis';
 import { finalFailure } from './rendition-maker';
 import { announceCompletion, errorUpload } from './transcode-processor';
 import { appliedAlready } from './update-apply';
@@ -7,6 +8,25 @@ import { removeSources, type UpdateProcessorDeps } from './update-processor';
 
 /** How often a failed job's live run is looked for again. */
 const POLL_MS = 5_000;
+
+/**
+ * What the transcode worker runs its processor in, and hears its failed
+ * jobs with, for a queue whose lock lasts `lockMs` (its runs' presence
+ * lasts runLeaseFor that): the work of a job whose last run died is
+ * errored within two locks of that death, once BullMQ failed the job.
+ */
+export function stalledOutWatch(
+  deps: UpdateProcessorDeps,
+  redis: Redis,
+  lockMs: number,
+) {
+  const presence = new RunPresence(redis, runLeaseFor(lockMs));
+  return {
+    wrap: <R>(processor: (job: TypedJob<'transcode'>) => Promise<R>) =>
+      presentWhileRunning(presence, processor),
+    failed: stalledOutHandler(deps, presence, Math.min(POLL_MS, lockMs / 2)),
+  };
+}
 
 /**
  * A transcode worker's processor whose runs mark their presence while

@@ -19,7 +19,6 @@ import {
 } from '@ingest/queue';
 import {
   catalogRecordOf,
-  RunPresence,
   SiteReservations,
   SiteUsage,
   StateStore,
@@ -49,7 +48,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { mediaMaker } from './media-maker';
 import type { RenditionMaker } from './rendition-maker';
-import { presentWhileRunning, stalledOutHandler } from './stalled-out';
+import { stalledOutWatch } from './stalled-out';
 import { transcodeMetrics } from './transcode-metrics';
 import { transcodeProcessor } from './transcode-processor';
 import { updateProcessor } from './update-processor';
@@ -217,13 +216,13 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   const processor = transcodeProcessor(processorDeps);
   const withUpdates = { ...processorDeps, updates: new UpdateStore(redis) };
   const applyUpdate = updateProcessor(withUpdates);
-  const presence = new RunPresence(redis);
+  const watch = stalledOutWatch(withUpdates, redis, config.transcodeLockMs);
   const worker = openWorker(
     'transcode',
     redis,
     handBack.wrap(
       storageWait.wrap(
-        presentWhileRunning(presence, async (job) => {
+        watch.wrap(async (job) => {
           const result = job.data.updateId
             ? await applyUpdate(job)
             : await processor(job);
@@ -240,7 +239,7 @@ function openTranscodeRun(deps: RunDeps): TranscodeRun {
   );
   storageWait.attach(worker);
   // Runs that all died: BullMQ fails the job without a run to error it.
-  worker.on('failed', stalledOutHandler(withUpdates, presence));
+  worker.on('failed', watch.failed);
   countWorkerJobs(deps.registry, worker);
   return { worker, handBack, storageWait, completion, index };
 }

@@ -102,6 +102,26 @@ async function trackWithUpdate(): Promise<TrackUpdate> {
 const storeWithSteps = (steps: Parameters<typeof withSteps>[1]) =>
   withSteps(storage, steps);
 
+/** The transcode job of the update's one attempt, as a worker gets it. */
+function jobOf(update: TrackUpdate): TypedJob<'transcode'> {
+  return {
+    id: `u${update.id}`,
+    data: { uploadId: update.uploadId, updateId: update.id },
+    attemptsMade: 0,
+    opts: { attempts: 1 },
+  } as TypedJob<'transcode'>;
+}
+
+/**
+ * What a transcoder does when BullMQ fails the update's job for good
+ * (its runs all stalled: none of them marked present).
+ */
+function stalledOut(update: TrackUpdate): void {
+  const handle = stalledOutHandler({ ...base, storage }, new RunPresence(kit.redis));
+  const job = { ...jobOf(update), attemptsMade: 3, finishedOn: Date.now() };
+  handle(job as TypedJob<'transcode'>, new Error('job stalled more than allowable limit'));
+}
+
 /** Every file the track's record names, with whether it is stored. */
 async function recordFiles(trackId: number) {
   const read = await base.updates.readTrack(trackId);
@@ -147,6 +167,7 @@ test('a second run that fails leaves the first run\'s files in place', async () 
   goOn();
   const applied = await first;
 
+  assert.ok(applied !== 'finished');
   assert.equal(applied.track.renditions.wav?.updateId, update.id);
   assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
 });
@@ -176,6 +197,7 @@ test('an applied update run again writes over no file the track serves', async (
   );
 
   assert.deepEqual(writes.filter((key) => served.has(key)), []);
+  assert.ok(again !== 'finished');
   assert.deepEqual(again.track.renditions, before.track.renditions);
   assert.deepEqual(again.superseded, []);
   assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
@@ -203,13 +225,7 @@ test('an update applied as its track is deleted removes its own source', async (
     usage,
     updates: new DeletedMeanwhile(kit.redis),
   });
-  const job = {
-    id: `u${update.id}`,
-    data: { uploadId: update.uploadId, updateId: update.id },
-    attemptsMade: 0,
-    opts: { attempts: 1 },
-  } as TypedJob<'transcode'>;
-  assert.equal((await run(job)).outcome, 'published');
+  assert.equal((await run(jobOf(update))).outcome, 'published');
 
   assert.equal(await storage.size(source), undefined, 'the source is removed');
   const counted = await kit.redis.hget(keys.siteStored(update.siteId), source);
@@ -227,15 +243,7 @@ test('an update its dead run applied stalls out as published, not errored', asyn
   await applyUpdate({ ...base, storage }, update);
   const source = update.sources.wav!.storageKey;
 
-  const handle = stalledOutHandler({ ...base, storage }, new RunPresence(kit.redis));
-  const job = {
-    id: `u${update.id}`,
-    data: { uploadId: update.uploadId, updateId: update.id },
-    attemptsMade: 3,
-    finishedOn: Date.now(),
-    opts: { attempts: 3 },
-  } as unknown as TypedJob<'transcode'>;
-  handle(job, new Error('job stalled more than allowable limit'));
+  stalledOut(update);
 
   const settled = await waitUntil(async () => {
     const now = await base.updates.byId(update.id);
@@ -243,4 +251,36 @@ test('an update its dead run applied stalls out as published, not errored', asyn
   }, { message: 'the stalled-out update was never settled' });
   assert.equal(settled.status, 'published', settled.error);
   assert.ok(await storage.size(source), 'its source is kept');
+});
+
+// A run that went on after the update's runs stalled out, and the
+// stalled-out handler errored it and removed its source: its patch put
+// its renditions into the track all the same, an update shown `error`
+// served, or, refused, it left its files stored with no record naming them.
+test('a run whose update errored meanwhile leaves the track, and its files go', async () => {
+  const update = await trackWithUpdate();
+  const before = await base.updates.readTrack(update.trackId);
+  const written: string[] = [];
+  const errored = async (key: string) => {
+    written.push(key);
+    stalledOut(update);
+    await waitUntil(async () => (await base.updates.byId(update.id))?.status === 'error', {
+      message: 'the stalled-out handler never errored the update',
+    });
+  };
+  const run = updateProcessor({
+    ...base,
+    storage: storeWithSteps({ after: [async (key) => void written.push(key), errored] }),
+  });
+
+  const outcome = await run(jobOf(update));
+
+  assert.deepEqual(outcome, { outcome: 'skipped', reason: 'finished' });
+  const now = await base.updates.readTrack(update.trackId);
+  assert.deepEqual(now?.track, before?.track, 'the track is as it was');
+  assert.equal(written.length, 2);
+  for (const key of written) {
+    assert.equal(await storage.size(key), undefined, `${key} is removed`);
+  }
+  assert.equal((await base.updates.byId(update.id))?.status, 'error');
 });

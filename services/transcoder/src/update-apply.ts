@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import {
   effectOf,
   nextStoredAt,
+  renditionBytes,
   sameMeta,
   writerOf,
   type Meta,
@@ -66,12 +67,14 @@ const gone = () => new UploadFault('track_missing', 'the track was deleted');
  * and its files' tags agree. Every file goes to a key of its own; the
  * record changes in one compare-and-set once all are in place (a track
  * changed meanwhile is read again and the step redone), and files no
- * longer referenced are removed after it.
+ * longer referenced are removed after it. 'finished' when the update was
+ * published or errored meanwhile (its runs stalled out while this one
+ * went on): the track is left as it is and the run's files removed.
  */
 export async function applyUpdate(
   deps: ApplyDeps,
   update: TrackUpdate,
-): Promise<Applied> {
+): Promise<Applied | 'finished'> {
   const start = await deps.updates.readTrack(update.trackId);
   if (!start || start.track.siteId !== update.siteId) throw gone();
   const effect = effectOf(start.track, update);
@@ -89,10 +92,7 @@ export async function applyUpdate(
   // Held until the patch has counted the files (or the run failed). The
   // renditions the update replaces count as freed: the patch frees them
   // in the step that counts its own, and checks the quota then.
-  const replaced = effect.owned.reduce(
-    (sum, format) => sum + (start.track.renditions[format]?.bytes ?? 0),
-    0,
-  );
+  const replaced = renditionBytes(start.track, effect.owned);
   const budget = quotaBudget(deps, update.siteId, replaced);
   try {
     const { made, outDir } = await makeRenditions(
@@ -118,12 +118,16 @@ async function storeAndCommit(
   run: Pick<Step, 'update' | 'outDir' | 'budget'>,
   made: MadeRendition[],
   taggedWith: Meta,
-): Promise<Applied> {
+): Promise<Applied | 'finished'> {
   const { update, outDir } = run;
   const written = new Set<string>();
   try {
     const own = await storeOwn(deps, update, made, taggedWith, written);
-    return await commit(deps, { ...run, own, written });
+    const applied = await commit(deps, { ...run, own, written });
+    // Keys of this run's own that no record took: left, they would stay
+    // stored with nothing naming them until a sweep.
+    if (applied === 'finished') await removeUnused(deps, written, undefined);
+    return applied;
   } catch (err) {
     const now = await deps.updates.readTrack(update.trackId).catch(() => null);
     // Unsure whether the record took them: leave them be.
@@ -137,7 +141,7 @@ async function storeAndCommit(
 async function commit(
   deps: ApplyDeps,
   given: Omit<Step, 'read' | 'effect'>,
-): Promise<Applied> {
+): Promise<Applied | 'finished'> {
   const { update, written, budget } = given;
   const quota = budget && {
     runId: budget.runId,
@@ -165,7 +169,8 @@ async function commit(
       meta: effect.meta,
       metaVersions: effect.metaVersions,
     };
-    const result = await deps.updates.patchTrack(read, next, quota);
+    const result = await deps.updates.patchTrack(read, next, quota, update.id);
+    if (result === 'finished') return result;
     if (result === 'missing') throw gone();
     if (result === 'quota') throw quotaFull(budget?.quotaBytes ?? 0);
     if (result === 'changed') continue;

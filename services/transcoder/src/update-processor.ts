@@ -41,9 +41,8 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       requestId,
     });
 
-    const update = await updates.byId(updateId);
-    if (!update) return { outcome: 'skipped', reason: 'missing' };
-    if (update.status === 'published' || update.status === 'error') {
+    /** A run of an update done with: announces its job if complete. */
+    async function alreadyFinished(update: TrackUpdate): Promise<Outcome> {
       const state = update.jobId
         ? ((await store.jobById(update.jobId))?.state ?? '')
         : '';
@@ -55,12 +54,25 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       );
     }
 
+    const update = await updates.byId(updateId);
+    if (!update) return { outcome: 'skipped', reason: 'missing' };
+    if (update.status === 'published' || update.status === 'error') {
+      return alreadyFinished(update);
+    }
+
     await updates.move(update, 'transcoding');
     const started = Date.now();
     log.info({ trackId: update.trackId }, 'update started');
 
     try {
-      const { track, superseded } = await applyUpdate(deps, update);
+      const applied = await applyUpdate(deps, update);
+      if (applied === 'finished') {
+        // Errored (its runs stalled out) or published while this run
+        // went on: the track was left as it was, this run's files went.
+        log.info({ durationMs: Date.now() - started }, 'update finished by another run');
+        return alreadyFinished(update);
+      }
+      const { track, superseded } = applied;
       const moved = await updates.published(update, superseded);
       await removeSourcesIfDeleted(deps, update);
       if (update.meta) {

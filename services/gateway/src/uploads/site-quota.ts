@@ -18,14 +18,19 @@ export class SiteQuota {
    * Throws 507 `quota_exceeded` when the site holds its quota. `ownBytes`:
    * those of the call's own file, stored (and counted) before the call's
    * parameters are checked, as a multipart file is; they do not count.
+   * `freedBytes`: those of the renditions a track update replaces, which
+   * go when it is applied (the transcoder counts them as left too).
    */
-  async refuseWhenFull(siteId: number, ownBytes = 0): Promise<void> {
+  async refuseWhenFull(siteId: number, ownBytes = 0, freedBytes = 0): Promise<void> {
     if (!this.quotaBytes) return;
     const held = (await this.usage.total(siteId)) - ownBytes;
-    if (held < this.quotaBytes) return;
+    if (held - freedBytes < this.quotaBytes) return;
+    const freed = freedBytes > 0
+      ? `, ${freedBytes} of them in the renditions the update replaces`
+      : '';
     throw new ApiError(
       'quota_exceeded',
-      `the site holds ${held} bytes, its storage quota is ` +
+      `the site holds ${held} bytes${freed}, its storage quota is ` +
         `${this.quotaBytes} (INGEST_SITE_QUOTA): delete tracks or ` +
         'uploads to make room',
       { used_bytes: held, quota_bytes: this.quotaBytes },

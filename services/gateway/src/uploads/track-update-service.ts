@@ -1,6 +1,7 @@
 import {
   ApiError,
   isOutputFormat,
+  renditionBytes,
   type Job,
   type Meta,
   type OutputFormat,
@@ -71,7 +72,6 @@ export class TrackUpdateService {
   constructor(private readonly deps: TrackUpdateDeps) {}
 
   async prepare(site: Site, params: Params, ownBytes?: number): Promise<UpdateRequest> {
-    await this.deps.quota?.refuseWhenFull(site.id, ownBytes);
     const trackId = requireId(params, 'track_id');
     if (id(params, 'upload_id') !== undefined) {
       throw new ApiError(
@@ -82,6 +82,10 @@ export class TrackUpdateService {
     }
     const track = await this.deps.store.getTrack(site.id, trackId);
     if (!track) throw new ApiError('not_found', `track ${trackId} not found`);
+    const formats = formatsOf(params, track);
+    // The renditions it replaces go as it is applied: a site at its
+    // quota may still replace them with what fits in their room.
+    await this.deps.quota?.refuseWhenFull(site.id, ownBytes, renditionBytes(track, formats));
 
     const immediate = flag(params, 'immediate');
     const jobId = id(params, 'job_id');
@@ -100,7 +104,7 @@ export class TrackUpdateService {
       immediate,
       job,
       toMainJob: jobId === undefined,
-      formats: formatsOf(params, track),
+      formats,
       meta: params.hasMeta ? checkMeta(site, params.meta) : undefined,
       oncomplete: readNotifyTarget(params, this.deps.allowPrivateUrls),
       autopublish: !immediate && flag(params, 'autopublish'),
