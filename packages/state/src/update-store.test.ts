@@ -156,11 +156,11 @@ test('a patch for an update that errored meanwhile changes nothing', async () =>
   const read = await updates.readTrack(3);
   assert.ok(read);
   const next = { renditions: { mp3: mp3('late', added.id) }, meta: {}, metaVersions: {} };
-  const counted = await redis.get(keys.siteStoredTotal(1));
+  const counted = await own.redis.get(keys.siteStoredTotal(1));
 
   // Its runs stalled out while this one went on: the update errored.
   await updates.move(added, 'error', { error: 'stalled', errorCode: 'internal' });
   assert.equal(await updates.patchTrack(read, next, {}, added.id), 'finished');
   assert.ok(await updates.unchangedSince(read), 'the track is as it was');
-  assert.equal(await redis.get(keys.siteStoredTotal(1)), counted, 'and so is the count');
+  assert.equal(await own.redis.get(keys.siteStoredTotal(1)), counted, 'and so is the count');
 });
