@@ -49,6 +49,8 @@ export function scriptOptions<T>(parse: () => T, usage: string): T {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
-    exitRefused(new ScriptRefusal(`${(err as Error).message}; ${usage}`));
+    // Node words some of these on several lines ("argument is ambiguous").
+    const said = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    exitRefused(new ScriptRefusal(`${said}; ${usage}`));
   }
 }

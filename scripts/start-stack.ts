@@ -76,6 +76,11 @@ async function start() {
   // to send says more than `port in use` (as a live start's claim does).
   await assertPortsFree(config.host, {
     PORT: config.port,
+    // The gateway's second port: taken, or another service's, the gateway
+    // failed its start with a line of its own beside npm start's.
+    ...(config.gatewayOpsPort === undefined
+      ? {}
+      : { GATEWAY_OPS_PORT: config.gatewayOpsPort }),
     TRANSCODER_PORT: config.transcoderPort,
     NOTIFIER_PORT: config.notifierPort,
   }).catch(async (err) => {

@@ -15,12 +15,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freePort, listenOnLoopback } from '@ingest/testkit';
-import { assertRefusedPlainly, processesOf, startStack } from './stack-processes';
+import {
+  assertRefusedPlainly,
+  processesOf,
+  stackPorts,
+  startStack,
+} from './stack-processes';
 
 interface Ports {
   PORT: string;
   TRANSCODER_PORT: string;
   NOTIFIER_PORT: string;
+  GATEWAY_OPS_PORT?: string;
 }
 
 /**
@@ -72,5 +78,43 @@ test('npm start with one port for two services refuses to start', async () => {
       NOTIFIER_PORT: String(await freePort()),
     },
     new RegExp(`PORT and TRANSCODER_PORT are both ${port}`),
+  );
+});
+
+test('npm start with GATEWAY_OPS_PORT taken or shared refuses, naming it', async () => {
+  // The gateway's second port is checked with the others: before, the
+  // gateway failed to bind it and npm start told that in a second line.
+  const port = String(await freePort());
+  await assertRefused(
+    {
+      PORT: String(await freePort()),
+      GATEWAY_OPS_PORT: port,
+      TRANSCODER_PORT: port,
+      NOTIFIER_PORT: String(await freePort()),
+    },
+    new RegExp(`GATEWAY_OPS_PORT and TRANSCODER_PORT are both ${port}`),
+  );
+  const other = await listenOnLoopback(http.createServer((_req, res) => res.end()));
+  const taken = new URL(other.url).port;
+  try {
+    await assertRefused(
+      {
+        PORT: String(await freePort()),
+        GATEWAY_OPS_PORT: taken,
+        TRANSCODER_PORT: String(await freePort()),
+        NOTIFIER_PORT: String(await freePort()),
+      },
+      new RegExp(`port in use on 127\\.0\\.0\\.1: GATEWAY_OPS_PORT=${taken};`),
+    );
+  } finally {
+    await other.close();
+  }
+});
+
+test('npm start with a port of 0 refuses at once, naming it', async () => {
+  // The system's pick: npm start then waited 30 s for /readyz on port 0.
+  await assertRefused(
+    { ...(await stackPorts()), PORT: '0' },
+    /^PORT=0: npm start needs a fixed port for each service/,
   );
 });

@@ -123,7 +123,8 @@ test('wrong options, an unknown site, another store: one line each, exit 1', asy
   });
   const cases: [string[], RegExp][] = [
     [[], /^usage: npm run site:usage -- --site ID/],
-    [['--site', 'one'], /^usage: npm run site:usage/],
+    [['--site', 'one'], /^--site one is not a site id .*; usage: npm run site:usage/],
+    [['--site', '-1'], /^Option '--site' argument is ambiguous\. Did you forget .*; usage:/],
     [['--site', '1', '--recont'], /^Unknown option '--recont'; usage: npm run site:usage/],
     [['--site', '999'], /^there is no site 999$/],
     [['--site', String(site.id), '--recount'], /holds none of the 1 files/],
@@ -133,4 +134,27 @@ test('wrong options, an unknown site, another store: one line each, exit 1', asy
     assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stderr}`);
     assertOneLine(refused.stderr, refusal);
   }
+});
+
+test('--recount keeps a source being accepted: counted and stored, no record yet', async () => {
+  const store = new StateStore(redis);
+  const usage = new SiteUsage(redis);
+  const site = await store.createSite({ name: 'Busy', token: 'busy', webhookSecret: 'w' });
+  // The gateway stores and counts a source, then probes it and reads the
+  // rest of the form before its upload's record names it.
+  const accepted = `sources/${site.id}/being-accepted`;
+  await put(accepted, 4000);
+  await usage.stored(site.id, accepted, 4000);
+  // A counted source the store no longer holds is left out.
+  await usage.stored(site.id, `sources/${site.id}/gone`, 10);
+
+  const recounted = await siteUsage('--site', String(site.id), '--recount');
+  assert.equal(recounted.code, 0, recounted.stderr);
+  assert.deepEqual(JSON.parse(recounted.stdout).recounted, {
+    before_bytes: 4010,
+    after_bytes: 4000,
+    files: 1,
+    missing_files: 1,
+  });
+  assert.equal(await usage.total(site.id), 4000);
 });

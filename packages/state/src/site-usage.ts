@@ -68,6 +68,11 @@ export class SiteUsage {
     return Number((await this.redis.get(keys.siteStoredTotal(siteId))) ?? 0);
   }
 
+  /** The storage keys counted for the site now. */
+  counted(siteId: number): Promise<string[]> {
+    return this.redis.hkeys(keys.siteStored(siteId));
+  }
+
   /** Files counted for the site now. */
   files(siteId: number): Promise<number> {
     return this.redis.hlen(keys.siteStored(siteId));
