@@ -67,6 +67,21 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.match(result.stderr, /--timeout must be at most 2147483: 3000000/);
   });
 
+  it('refuses a blank --timeout rather than taking the default; one line', async () => {
+    calls.length = 0;
+    const blank = await runIngest(['publish', '--timeout', '', '--json'], env());
+
+    assert.equal(blank.code, 1, blank.stderr);
+    assert.equal(jsonOf(blank).code, 'usage');
+    assert.match(blank.stderr, /--timeout must be a positive number, not blank/);
+    assert.deepEqual(calls, []);
+
+    const dashed = await runIngest(['publish', '--timeout', '-5'], env());
+    assert.equal(dashed.code, 1, dashed.stderr);
+    assert.match(dashed.stderr, /^ingest: Option '--timeout' argument is ambiguous\. Did you/);
+    assert.equal(dashed.stderr.trimEnd().split('\n').length, 1, dashed.stderr);
+  });
+
   it('refuses a URL it cannot parse as a usage error, not a crash', async () => {
     const result = await runIngest(['upload', 'http://', '--json'], env());
 

@@ -46,6 +46,10 @@ export function positiveNumber(
   max: number,
 ) {
   const value = optionalText(values, name);
+  // Given blank (`--timeout "$UNSET"`), it took the default unsaid.
+  if (value === undefined && typeof values[name] === 'string') {
+    throw new CliUsageError(`--${name} must be a positive number, not blank`);
+  }
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) {

@@ -151,9 +151,9 @@ function parseCommandLine(command: Command, argv: string[]) {
       strict: true,
     });
   } catch (err) {
-    throw new CliUsageError(
-      `${(err as Error).message} (see ingest ${command.name} --help)`,
-    );
+    // Node words some of these on several lines ("argument is ambiguous").
+    const said = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    throw new CliUsageError(`${said} (see ingest ${command.name} --help)`);
   }
 }
 
