@@ -137,8 +137,8 @@ test('wrong options, an unknown site, another store: one line each, exit 1', asy
 });
 
 test('--recount keeps a source being accepted: counted and stored, no record yet', async () => {
-  const store = new StateStore(redis);
-  const usage = new SiteUsage(redis);
+  const store = new StateStore(own.redis);
+  const usage = new SiteUsage(own.redis);
   const site = await store.createSite({ name: 'Busy', token: 'busy', webhookSecret: 'w' });
   // The gateway stores and counts a source, then probes it and reads the
   // rest of the form before its upload's record names it.
