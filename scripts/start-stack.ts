@@ -153,6 +153,9 @@ async function start() {
       '',
       'catalog-ingest is running',
       `  API:            ${url}/api/import/…`,
+      ...(config.gatewayOpsPort === undefined
+        ? []
+        : [`  ops port:       http://localhost:${config.gatewayOpsPort}`]),
       `  redis:          ${redisUrl}`,
       `  site id:        ${site.id}`,
       `  token:          ${site.token}`,

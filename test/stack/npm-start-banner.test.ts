@@ -27,9 +27,11 @@ test("npm start's banner gives the site id the inbound queue needs", async () =>
   await makeTone(path.join(dir, 'first-light.wav'), { seconds: 1 });
   const files = await serveFiles(dir);
   const port = await freePort();
+  const opsPort = await freePort();
   const start = startStack({
     INGEST_DATA_DIR: dataDir,
     PORT: String(port),
+    GATEWAY_OPS_PORT: String(opsPort),
     TRANSCODER_PORT: String(await freePort()),
     NOTIFIER_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
@@ -45,6 +47,9 @@ test("npm start's banner gives the site id the inbound queue needs", async () =>
     const siteId = Number(bannerLine(output, 'site id'));
     assert.ok(Number.isInteger(siteId) && siteId > 0, output);
     const token = bannerLine(output, 'token');
+    // The probes' and scrapes' port, when set, is told as well.
+    assert.equal(bannerLine(output, 'ops port'), `http://localhost:${opsPort}`);
+    assert.equal((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status, 200);
 
     importer = new QueueImporter({ redisUrl: bannerLine(output, 'redis') });
     const id = await importer.enqueueImport({
