@@ -90,7 +90,10 @@ describe('ingest against a real stack: uploads in the job, download --wait', {
     assert.equal(body.code, 'timeout');
     assert.equal(body.job_state, 'publishing');
     assert.equal(body.progress.state, 'publishing');
-    assert.match(late.stderr, /was not complete within --timeout 1 s/);
+    assert.match(
+      late.stderr,
+      /was not complete within --timeout 1 s \(state publishing, q=1 i=0 d=0 e=0\)/,
+    );
 
     const out = path.join(dir, 'waited');
     const waiting = startIngest(

@@ -10,6 +10,11 @@ export class JobTimeoutError extends Error {
    * did: a wait that ran out while the gateway was away says so.
    */
   readonly lastError?: unknown;
+  /**
+   * What the wait saw last, for a message: ` (state …, q=… i=… d=… e=…)`
+   * and `; last poll failed: …`, each when there is one.
+   */
+  readonly detail: string;
 
   constructor(
     jobId: number,
@@ -28,6 +33,7 @@ export class JobTimeoutError extends Error {
       cause: lastError,
     });
     this.name = 'JobTimeoutError';
+    this.detail = `${seen}${failed}`;
     this.jobId = jobId;
     this.last = last;
     this.lastError = lastError;

@@ -49,9 +49,9 @@ export async function waitUntilPublished(
     return { complete: true };
   } catch (err) {
     if (!(err instanceof JobTimeoutError)) throw err;
-    const seen = last ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d})` : '';
     const message =
-      `job ${jobId} was not complete within --timeout ${timeoutSecs} s${seen}; ` +
+      `job ${jobId} was not complete within --timeout ${timeoutSecs} s` +
+      `${waitDetail(err, last)}; ` +
       'the tracks published so far are saved (exit 4)';
     out.note(message);
     return { complete: false, timedOut: { message, last: last ?? null } };
@@ -68,4 +68,13 @@ export function checkNoWaitOptions(values: OptionValues): undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * What a wait that gave up saw last: the SDK's detail of a JobTimeoutError
+ * (progress, and why the last poll failed), else the last progress.
+ */
+export function waitDetail(err: unknown, last: JobProgress | undefined): string {
+  if (err instanceof JobTimeoutError) return err.detail;
+  return last ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d} e=${last.e})` : '';
 }

@@ -14,6 +14,7 @@ import {
 } from '../option-readers';
 import { progressView } from '../progress-view';
 import { reportErrored } from './job-errors';
+import { waitDetail } from './download-wait';
 
 export const publishCommand: Command = {
   name: 'publish',
@@ -87,12 +88,9 @@ Exits 3 when the job completed with errored uploads.`,
     } catch (err) {
       if (!timedOut(err)) throw err;
       view.stop();
-      const seen = last
-        ? ` (state ${last.state}, q=${last.q} i=${last.i} d=${last.d} e=${last.e})`
-        : '';
       const message =
         `job ${published.job_id} did not complete within --timeout ` +
-        `${timeoutSecs} s${seen}`;
+        `${timeoutSecs} s${waitDetail(err, last)}`;
       out.note(message);
       out.result({ ...published, error: message, code: 'timeout', progress: last ?? null });
       return EXIT.timeout;
