@@ -62,7 +62,7 @@ test('a Redis that forbids CONFIG passes unchecked', async () => {
 test('a Redis that does not answer fails the check, not passes it', async () => {
   // Nothing listens there: the policy was never read, so no start.
   const port = await freePort();
-  const silent = new Redis(`own.redis://127.0.0.1:${port}`, {
+  const silent = new Redis(`redis://127.0.0.1:${port}`, {
     maxRetriesPerRequest: 1,
     retryStrategy: () => 50,
   });
