@@ -8,9 +8,10 @@ import { keys } from './keys';
  * that span, so it shows as alive through a lapse of its job's lock
  * (BullMQ renews a lock every half of it) and one missed renewal or
  * more; a run whose process died shows as gone within two locks of its
- * last renewal, so its work is errored about one lock after BullMQ
- * failed its job, not minutes later. A run that still works after its
- * presence lapsed (its Redis away for longer) changes nothing once its
+ * last renewal (and is taken for gone a renewal later: `gone`), so its
+ * work is errored a lock or so after BullMQ failed its job, not minutes
+ * later. A run that still works after its presence lapsed (its own
+ * connection away for longer) changes nothing once its
  * work was errored: its publish or patch is refused (PUBLISH_TRACK,
  * PATCH_TRACK) and it removes its own files.
  */
@@ -60,11 +61,15 @@ export class RunPresence {
   /** Member to key, of the runs present here now. */
   private readonly held = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  /** How often the runs here are renewed: a third of the lease. */
+  private readonly renewMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly leaseMs = RUN_LEASE_MS,
-  ) {}
+  ) {
+    this.renewMs = Math.max(1, Math.floor(leaseMs / 3));
+  }
 
   /** Marks a run of the job present until it leaves (or dies). */
   async enter(bullJobId: string): Promise<RunHeld> {
@@ -72,7 +77,7 @@ export class RunPresence {
     const member = randomUUID();
     await this.renew(new Map([[member, key]]));
     this.held.set(member, key);
-    this.timer ??= this.renewEvery(Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.timer ??= this.renewEvery(this.renewMs);
     return {
       leave: async () => {
         this.held.delete(member);
@@ -89,6 +94,20 @@ export class RunPresence {
   async alive(bullJobId: string): Promise<boolean> {
     const count = await this.redis.eval(ALIVE, 1, keys.queueJobRuns(bullJobId));
     return Number(count) > 0;
+  }
+
+  /**
+   * Whether no run of the job is left: none present now, nor once more a
+   * renewal period later. A check that Redis answers after a pause or an
+   * outage longer than the lease (sent before it, or resent first when
+   * the connection is back) finds a live run lapsed, its renewals sent
+   * meanwhile still queued behind it; asked again once its transcoder
+   * had a turn to renew, such a run shows as present.
+   */
+  async gone(bullJobId: string): Promise<boolean> {
+    if (await this.alive(bullJobId)) return false;
+    await new Promise((resolve) => setTimeout(resolve, this.renewMs));
+    return !(await this.alive(bullJobId));
   }
 
   private renewEvery(ms: number): NodeJS.Timeout {

@@ -20,7 +20,7 @@ import {
   openWorker,
   type TypedJob,
 } from '@ingest/queue';
-import { keys, RunPresence, SiteUsage } from '@ingest/state';
+import { keys, RunPresence, runLeaseFor, SiteUsage } from '@ingest/state';
 import type { Logger } from '@ingest/telemetry';
 import { makeTone, recordingLogger, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
@@ -202,7 +202,7 @@ test('a run whose lock lapsed but that still works publishes the upload', async 
   const { store } = kit.base;
   const stalling = await stallingScene();
   const { upload, log, deps, dead, alive } = stalling;
-  const presence = new RunPresence(kit.redis);
+  const presence = new RunPresence(kit.redis, runLeaseFor(LOCK_MS));
   alive.on('failed', stalledOutHandler({ ...deps, logger: log.logger }, presence, 50));
   let goOn = () => {};
   const until = new Promise<void>((resolve) => (goOn = resolve));

@@ -13,7 +13,9 @@ const POLL_MS = 5_000;
  * What the transcode worker runs its processor in, and hears its failed
  * jobs with, for a queue whose lock lasts `lockMs` (its runs' presence
  * lasts runLeaseFor that): the work of a job whose last run died is
- * errored within two locks of that death, once BullMQ failed the job.
+ * errored within about two and a third locks of that death (its
+ * presence lapsed, and still so a renewal later: RunPresence.gone), once
+ * BullMQ failed the job.
  */
 export function stalledOutWatch(
   deps: UpdateProcessorDeps,
@@ -80,9 +82,9 @@ export function stalledOutHandler(
       { bullJobId, uploadId: job.data.uploadId, updateId: job.data.updateId },
       'failed transcode still has a run going: left to it for now',
     );
-    while (await presence.alive(bullJobId)) {
+    do {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
+    } while (!(await presence.gone(bullJobId)));
   }
 
   async function errorItsWork(job: TypedJob<'transcode'>, err: Error) {
