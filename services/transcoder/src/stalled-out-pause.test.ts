@@ -102,4 +102,6 @@ test('a live run is not errored by a check Redis answered after a long pause', a
   } finally {
     await run.leave();
   }
+  // Once the run is gone (ended without publishing), the handler errors it.
+  await waitUntil(async () => (await store.uploadById(upload.id))?.status === 'error');
 });
