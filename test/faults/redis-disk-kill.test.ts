@@ -12,10 +12,10 @@
  * could not write what the call stored.
  *
  * The upload is held in its source inspection (an ffprobe stand-in that
- * waits for a file to go) while the disk is filled, and its write is
- * held (CLIENT PAUSE WRITE) until then, so the write the disk cannot
- * take is the upload's own. Needs a tmpfs of its own (root); skipped,
- * with a message, where mounting fails.
+ * waits for a file to go), then its write (CLIENT PAUSE WRITE) while the
+ * disk is filled, so the write the disk cannot take is the upload's own.
+ * Needs a tmpfs of its own (root); skipped, with a message, where
+ * mounting fails.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,7 @@ import {
   RedisServer,
   ServiceProcess,
   waitUntil,
+  type HeldWrites,
 } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 
@@ -110,19 +111,61 @@ async function call(endpoint: string, token: string, body: FormData | object) {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-test('an upload answered 2xx survives Redis killed with its disk full', async (t) => {
-  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
+async function newSite(): Promise<string> {
   const token = randomBytes(18).toString('base64url');
-  await new StateStore(redis).createSite({
+  await new StateStore(redis!).createSite({
     name: 'disk-kill',
     token,
     webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
     customFields: [],
   });
+  return token;
+}
+
+async function persistence(field: string): Promise<string | undefined> {
+  const info = String(await redis!.info('persistence'));
+  return new RegExp(`^${field}:(\\S*)`, 'm').exec(info)?.[1];
+}
+
+/**
+ * Lets the held writes go onto a disk with no room, and answers the
+ * filler's path. The append-only file's last page may still have room
+ * for small writes; with `newFile` it is begun anew first (an AOF
+ * rewrite opens a new one, which no write reaches while they are held),
+ * so that the first write needs room the disk does not have.
+ */
+async function releaseOntoFullDisk(held: HeldWrites, newFile = false): Promise<string> {
+  if (newFile) {
+    await redis!.call('BGREWRITEAOF');
+    await waitUntil(
+      async () =>
+        (await persistence('aof_rewrite_in_progress')) === '0' &&
+        (await persistence('aof_rewrite_scheduled')) === '0',
+      { timeoutMs: 10_000, message: 'the AOF rewrite never ended' },
+    );
+  }
+  const filler = path.join(disk!, 'filler');
+  const { bavail, bsize } = await statfs(disk!);
+  await writeFile(filler, Buffer.alloc(bavail * bsize)).catch(() => {});
+  await held.release();
+  return filler;
+}
+
+async function gatewayReady() {
+  await waitUntil(
+    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
+    { timeoutMs: 30_000, message: 'the gateway never got ready again' },
+  );
+}
+
+test('an upload answered 2xx survives Redis killed with its disk full', async (t) => {
+  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
+  const token = await newSite();
   const tone = await makeTone(path.join(dir, 'tone.wav'), { seconds: 1 });
   const form = new FormData();
   form.set('file', new Blob([await readFile(tone)]), 'tone.wav');
-  // Larger than the room left in the file's last page on the tmpfs.
+  // More than the room left in the last page of the AOF: the small
+  // writes of others that may come first fit there, the upload's not.
   form.set('meta[Description]', 'd'.repeat(32 * 1024));
 
   await writeFile(hold, '');
@@ -132,24 +175,17 @@ test('an upload answered 2xx survives Redis killed with its disk full', async (t
     message: 'the upload never reached its inspection',
   });
   const held = await holdWrites(redis);
-  const filler = path.join(disk, 'filler');
-  const { bavail, bsize } = await statfs(disk);
-  await writeFile(filler, Buffer.alloc(bavail * bsize)).catch(() => {});
   await rm(hold);
   await held.waitForHeld(1);
-  await held.release();
+  const filler = await releaseOntoFullDisk(held);
   const upload = await answer;
 
   // The write was taken, and Redis could not write it to its disk.
-  const persistence = (await redis.info('persistence')) as string;
-  assert.match(persistence, /aof_last_write_status:err/);
+  assert.equal(await persistence('aof_last_write_status'), 'err');
   await redisServer!.stop('SIGKILL');
   await rm(filler);
   await redisServer!.resume();
-  await waitUntil(
-    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
-    { timeoutMs: 30_000, message: 'the gateway never got ready again' },
-  );
+  await gatewayReady();
 
   const list = await call('list', token, {});
   assert.equal(list.status, 200, JSON.stringify(list.body));
@@ -165,4 +201,23 @@ test('an upload answered 2xx survives Redis killed with its disk full', async (t
     assert.match(upload.body.error, /may be lost \(Redis could not write it to its disk\)/);
   }
   console.log(`# observed: upload answered ${upload.status}; listed after: [${listed}]`);
+});
+
+// Found by test/races/redis-disk-storm.ts: answered 500 `internal`.
+test('a write refused inside a MULTI answers 503 not_ready', async (t) => {
+  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
+  const token = await newSite();
+
+  // createJob takes the job's id, then writes the job in a MULTI: the id
+  // is the write the disk cannot take, so Redis refuses the MULTI's.
+  const held = await holdWrites(redis);
+  const answer = call('createJob', token, { name: 'refused' });
+  await held.waitForHeld(1);
+  const filler = await releaseOntoFullDisk(held, true);
+  const refused = await answer;
+  await rm(filler);
+  await gatewayReady();
+
+  assert.equal(refused.status, 503, JSON.stringify(refused.body));
+  assert.equal(refused.body.code, 'not_ready');
 });
