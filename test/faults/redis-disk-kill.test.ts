@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -28,15 +28,15 @@ import { defaultBinaryPaths } from '@ingest/media';
 import { createRedis } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import {
-  freePort,
   holdWrites,
   makeTone,
   RedisServer,
-  ServiceProcess,
   waitUntil,
   type HeldWrites,
+  type ServiceProcess,
 } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
+import { fillDisk, mountSmallDisk, startGateway } from './fault-kit';
 
 let dir: string;
 let disk: string | undefined;
@@ -51,16 +51,8 @@ let waiting: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-redis-kill-'));
-  const target = path.join(dir, 'disk');
-  await mkdir(target);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', target], {
-      stdio: 'ignore',
-    });
-  } catch {
-    return;
-  }
-  disk = target;
+  disk = await mountSmallDisk(dir, '8m');
+  if (!disk) return;
   hold = path.join(dir, 'hold');
   waiting = path.join(dir, 'waiting');
   const ffprobe = path.join(dir, 'ffprobe');
@@ -78,19 +70,7 @@ before(async () => {
   redisServer = await RedisServer.start({ dir: disk });
   redis = createRedis(redisServer.url);
   redis.on('error', () => {});
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  gateway = await ServiceProcess.start('gateway', {
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      REDIS_URL: redisServer.url,
-      INGEST_DATA_DIR: path.join(dir, 'data'),
-      FFPROBE_PATH: ffprobe,
-      LOG_LEVEL: 'warn',
-    },
-  });
+  ({ gateway, url } = await startGateway(redisServer.url, dir, { FFPROBE_PATH: ffprobe }));
 });
 
 after(async () => {
@@ -144,9 +124,7 @@ async function releaseOntoFullDisk(held: HeldWrites, newFile = false): Promise<s
       { timeoutMs: 10_000, message: 'the AOF rewrite never ended' },
     );
   }
-  const filler = path.join(disk!, 'filler');
-  const { bavail, bsize } = await statfs(disk!);
-  await writeFile(filler, Buffer.alloc(bavail * bsize)).catch(() => {});
+  const filler = await fillDisk(disk!);
   await held.release();
   return filler;
 }
