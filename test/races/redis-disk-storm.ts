@@ -227,14 +227,23 @@ async function checkClient(fixture: FixtureStack, client: Client) {
       problems.push(`upload ${uploadId} errored: ${JSON.stringify(row)}`);
     }
   }
-  await sleep(10_000);
+  const idsOf = (jobId: number) =>
+    new Set(client.receiver.received.filter((r) => r.body.job_id === jobId).map((r) => r.id));
   for (const [jobId] of client.jobs) {
     const check = await call(fixture, token, 'checkJob', { job_id: jobId });
     if (check.body.state !== 'complete') continue;
-    const ids = new Set(
-      client.receiver.received.filter((r) => r.body.job_id === jobId).map((r) => r.id),
-    );
-    if (ids.size !== 1) problems.push(`job ${jobId}: ${ids.size} webhook event ids`);
+    // A completion put back during the faults waits out its backoff.
+    const deadline = Date.now() + 120_000;
+    while (idsOf(jobId).size === 0 && Date.now() < deadline) await sleep(500);
+    const ids = idsOf(jobId);
+    if (ids.size !== 1) {
+      const now = await call(fixture, token, 'checkJob', { job_id: jobId });
+      problems.push(`job ${jobId}: ${ids.size} webhook event ids; ${JSON.stringify(now.body)}`);
+    }
+  }
+  await sleep(5_000);
+  for (const [jobId] of client.jobs) {
+    if (idsOf(jobId).size > 1) problems.push(`job ${jobId}: event ids ${[...idsOf(jobId)]}`);
   }
 }
 
