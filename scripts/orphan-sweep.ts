@@ -104,10 +104,11 @@ function refuseRedisBehind(newestTrack: number, numbered: number): void {
 }
 
 /**
- * Removes each orphan's file, then stops counting it against the quota
- * of its site (INGEST_SITE_QUOTA): a source's key names its site; a
- * rendition's site was in the record that is gone, so every counting
- * site forgets the key (a site that never counted it is left as it is).
+ * Removes each orphan's file, having first stopped counting it against
+ * the quota of its site (INGEST_SITE_QUOTA; SiteUsage.remove): a
+ * source's key names its site; a rendition's site was in the record that
+ * is gone, so every counting site forgets the key (a site that never
+ * counted it is left as it is).
  */
 async function removeOrphans(
   { storage, redis }: SweepOptions,
@@ -117,8 +118,11 @@ async function removeOrphans(
   const sites = await usage.sites();
   for (const { key } of report.orphans) {
     try {
-      await storage.delete(key);
-      for (const siteId of sitesOf(key, sites)) await usage.removed(siteId, key);
+      const remove = sitesOf(key, sites).reduce(
+        (removeFile, siteId) => () => usage.remove(siteId, key, removeFile),
+        () => storage.delete(key),
+      );
+      await remove();
       report.removed += 1;
     } catch (err) {
       report.failed.push({ key, error: (err as Error).message });

@@ -1,15 +1,17 @@
 /**
  * Helpers the fault tests share: waiting on conditions, looking at
- * processes through /proc, and reading BullMQ queue counts.
+ * processes through /proc, reading BullMQ queue counts, small disks.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openQueue, QUEUES, type QueueName } from '@ingest/queue';
 import {
+  freePort,
   makeTone,
+  ServiceProcess,
   waitUntil as waitFor,
-  type ServiceProcess,
   type TestStack,
 } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
@@ -158,4 +160,54 @@ export async function publishUpload(stack: TestStack, url: string) {
   const published = await call('publish', {});
   assert.equal(published.status, 200, JSON.stringify(published.body));
   return { site, call, jobId: published.body.job_id as number };
+}
+
+/**
+ * A tmpfs of `size` (`8m`) at `<dir>/disk`: a disk of the test's own to
+ * fill. Undefined where it cannot be mounted (only root may).
+ */
+export async function mountSmallDisk(
+  dir: string,
+  size: string,
+): Promise<string | undefined> {
+  const target = path.join(dir, 'disk');
+  await mkdir(target);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', target], {
+      stdio: 'ignore',
+    });
+  } catch {
+    return undefined;
+  }
+  return target;
+}
+
+/** Fills `disk` but for `leaveBytes`; answers the filler's path. */
+export async function fillDisk(disk: string, leaveBytes = 0): Promise<string> {
+  const filler = path.join(disk, 'filler');
+  const { bavail, bsize } = await statfs(disk);
+  const bytes = Math.max(0, bavail * bsize - leaveBytes);
+  await writeFile(filler, Buffer.alloc(bytes)).catch(() => {});
+  return filler;
+}
+
+/** A gateway on `redisUrl`, its data under `dir`, started and ready. */
+export async function startGateway(
+  redisUrl: string,
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<{ gateway: ServiceProcess; url: string }> {
+  const port = await freePort();
+  const gateway = await ServiceProcess.start('gateway', {
+    port,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisUrl,
+      INGEST_DATA_DIR: path.join(dir, 'data'),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  return { gateway, url: `http://127.0.0.1:${port}` };
 }

@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,6 +30,7 @@ import {
   waitUntil,
 } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
+import { fillDisk, mountSmallDisk, startGateway } from './fault-kit';
 
 let dir: string;
 let disk: string | undefined;
@@ -40,31 +41,12 @@ let url: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-redis-disk-'));
-  const target = path.join(dir, 'disk');
-  await mkdir(target);
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', target], {
-      stdio: 'ignore',
-    });
-  } catch {
-    return;
-  }
-  disk = target;
+  disk = await mountSmallDisk(dir, '8m');
+  if (!disk) return;
   redisServer = await RedisServer.start({ dir: disk });
   redis = createRedis(redisServer.url);
   redis.on('error', () => {});
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  gateway = await ServiceProcess.start('gateway', {
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      REDIS_URL: redisServer.url,
-      INGEST_DATA_DIR: path.join(dir, 'data'),
-      LOG_LEVEL: 'warn',
-    },
-  });
+  ({ gateway, url } = await startGateway(redisServer.url, dir));
 });
 
 after(async () => {
@@ -131,9 +113,7 @@ test('a Redis that cannot write its disk: 503 not_ready, and back after', async 
   });
 
   // No room left, then a write the append-only file cannot take.
-  const filler = path.join(disk, 'filler');
-  const { bavail, bsize } = await statfs(disk);
-  await writeFile(filler, Buffer.alloc(bavail * bsize)).catch(() => {});
+  const filler = await fillDisk(disk);
   await redis.set('filler', 'x'.repeat(256 * 1024)).catch(() => {});
   await waitUntil(
     () => redis!.set('probe', '1').then(() => false, (err: Error) => /^MISCONF/.test(err.message)),

@@ -12,34 +12,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { TestStack, makeTone, waitUntil, type TestSite } from '@ingest/testkit';
+import { fillDisk, mountSmallDisk } from './fault-kit';
 
 let dir: string;
 let disk: string | undefined;
 let stack: TestStack | undefined;
 let site: TestSite;
 
-function tryMount(target: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', target], {
-      stdio: 'ignore',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-disk-'));
-  const target = path.join(dir, 'disk');
-  await mkdir(target);
-  if (!tryMount(target)) return;
-  disk = target;
+  disk = await mountSmallDisk(dir, '16m');
+  if (!disk) return;
   stack = await TestStack.start({
     env: { INGEST_DATA_DIR: path.join(disk, 'data'), TRANSCODER_CONCURRENCY: '1' },
   });
@@ -53,12 +41,7 @@ after(async () => {
 });
 
 /** Fills the disk but for `leaveBytes`; answers the filler's path. */
-async function fill(leaveBytes: number): Promise<string> {
-  const filler = path.join(disk!, 'filler');
-  const { bavail, bsize } = await statfs(disk!);
-  await writeFile(filler, Buffer.alloc(Math.max(0, bavail * bsize - leaveBytes)));
-  return filler;
-}
+const fill = (leaveBytes: number) => fillDisk(disk!, leaveBytes);
 
 test('a full work disk holds transcodes back instead of erroring them', async (t) => {
   if (!stack) return t.skip('cannot mount a tmpfs here (needs root)');

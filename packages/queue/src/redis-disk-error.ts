@@ -1,3 +1,5 @@
+import { isRedisRefusal } from './redis-refusal';
+
 /**
  * The `/readyz` reason, and the log line, of a Redis that cannot write
  * its persistence files: its disk is full or failing. Redis then answers
@@ -11,13 +13,11 @@ export const REDIS_DISK_ERROR_ANSWER =
   'the service cannot save new work now; retry later';
 
 /**
- * True when `err` (or an error it wraps) is Redis refusing a command
- * because it could not persist: its reply starts with the `MISCONF`
- * code, as an `OOM` reply does for a full memory.
+ * True when `err` (or an error it wraps, or a MULTI's queued command:
+ * isRedisRefusal) is Redis refusing a command because it could not
+ * persist: its reply starts with the `MISCONF` code, as an `OOM` reply
+ * does for a full memory.
  */
 export function isRedisDiskError(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    if (/^MISCONF\b/.test(e.message)) return true;
-  }
-  return false;
+  return isRedisRefusal(err, /^MISCONF\b/);
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isRedisRefusal } from './redis-refusal';
 
 /** The log line, and the `/readyz` reason, of a full Redis. */
 export const REDIS_FULL = 'redis is full (maxmemory)';
@@ -12,15 +13,13 @@ export const REDIS_FULL_ANSWER =
   'the service is out of room for new work; retry later';
 
 /**
- * True when `err` (or an error it wraps) is Redis refusing a write
- * because it reached `maxmemory`: with `noeviction`, which the services
- * require, a full Redis answers every write with an `OOM` error.
+ * True when `err` (or an error it wraps, or a MULTI's queued command:
+ * isRedisRefusal) is Redis refusing a write because it reached
+ * `maxmemory`: with `noeviction`, which the services require, a full
+ * Redis answers every write with an `OOM` error.
  */
 export function isRedisOutOfMemory(err: unknown): boolean {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    if (/\bOOM command not allowed\b/.test(e.message)) return true;
-  }
-  return false;
+  return isRedisRefusal(err, /\bOOM command not allowed\b/);
 }
 
 /**

@@ -345,7 +345,7 @@ test("a deleted track's upload and every applied update have their sources found
   assert.equal(named.includes(`sources/${site.id}/update-0`), false);
   assert.ok(named.includes(`sources/${site.id}/upload`));
 
-  for (const sources of kept) await deleter.sourcesRemoved(sources);
+  for (const sources of kept) await deleter.removeSources(sources, async () => {});
   assert.equal(await usage.total(site.id), counted + 10, 'the waiting update counts');
   assert.deepEqual(await deleter.keptSources(trackId, deleted), [], 'noted once');
   // Nor does a recount count the removed ones again.

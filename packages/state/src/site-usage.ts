@@ -32,6 +32,38 @@ export class SiteUsage {
     );
   }
 
+  /**
+   * Removes a counted file: stops counting it first, then `removeFile`
+   * removes it from storage; when that fails it is counted again (as far
+   * as Redis takes it) and the error thrown. A Redis that refuses the
+   * uncount (its disk full, an outage) thus leaves the file stored and
+   * counted, never removed yet counted, which held the site at its
+   * quota for files it no longer had until a recount. A crash between
+   * the two leaves the file uncounted: the sweep removes it where no
+   * record names it, a recount counts it again where one does.
+   */
+  async remove(
+    siteId: number,
+    storageKey: string,
+    removeFile: () => Promise<void>,
+  ): Promise<void> {
+    const counted = (await this.redis.eval(
+      TAKE,
+      2,
+      keys.siteStored(siteId),
+      keys.siteStoredTotal(siteId),
+      storageKey,
+    )) as string | null;
+    try {
+      await removeFile();
+    } catch (err) {
+      if (counted !== null) {
+        await this.stored(siteId, storageKey, Number(counted)).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
   /** Stops counting `storageKey`: its file was removed. */
   async removed(siteId: number, storageKey: string): Promise<void> {
     await this.redis.eval(
@@ -117,3 +149,10 @@ const RECORD =
   `return countFile(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))`;
 
 const FORGET = COUNT_FILES + `return forgetFile(KEYS[1], KEYS[2], ARGV[1])`;
+
+/** Forgets a key as FORGET does; answers the bytes it was counted as. */
+const TAKE =
+  COUNT_FILES +
+  `local old = redis.call('HGET', KEYS[1], ARGV[1])
+forgetFile(KEYS[1], KEYS[2], ARGV[1])
+return old`;

@@ -111,12 +111,17 @@ export class TrackDeleter {
   }
 
   /**
-   * Notes that the files of `kept` were removed: the site no longer
-   * counts them, and the record (still listed) says so, so that no
-   * recount counts them again.
+   * Removes the files of `kept` with `removeFile`, each uncounted first
+   * (SiteUsage.remove), then notes on the record (still listed) that
+   * they were removed, so that no recount counts them again.
    */
-  async sourcesRemoved(kept: KeptSources): Promise<void> {
-    for (const key of kept.storageKeys) await this.usage.removed(kept.siteId, key);
+  async removeSources(
+    kept: KeptSources,
+    removeFile: (storageKey: string) => Promise<void>,
+  ): Promise<void> {
+    for (const key of kept.storageKeys) {
+      await this.usage.remove(kept.siteId, key, () => removeFile(key));
+    }
     await this.redis.hset(kept.record, SOURCES_REMOVED, new Date().toISOString());
   }
 }

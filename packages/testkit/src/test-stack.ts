@@ -46,6 +46,8 @@ export interface TestStackOptions {
    * separate machines: they then share only Redis and STORAGE_URL.
    */
   perServiceDataDirs?: boolean;
+  /** Redis's data directory (e.g. on a small disk); a fresh temp dir by default. */
+  redisDir?: string;
 }
 
 export interface TestSite {
@@ -80,6 +82,7 @@ export class TestStack {
   static async start(options: TestStackOptions = {}): Promise<TestStack> {
     const redisServer = await RedisServer.start({
       stopTimeoutMs: STOP_TIMEOUT_MS,
+      dir: options.redisDir,
     });
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ingest-stack-'));
     const gatewayPort = await freePort();

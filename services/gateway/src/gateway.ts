@@ -34,6 +34,7 @@ import { createApp } from './app';
 import { trustedProxies } from './http/client-address';
 import { capConnectionsPerClient } from './http/client-connection-cap';
 import { answerClientErrors } from './http/client-error';
+import { SavedCheck } from './http/saved-check';
 import {
   buildGatewayParts,
   startTempSweeps,
@@ -238,6 +239,7 @@ function gatewayApp(
     draining: drain.draining,
     drain: drain.inFlight,
     redisFull: parts.redisFull,
+    saved: new SavedCheck(redis),
   });
 }
 

@@ -369,7 +369,8 @@ export function sourceKeys(sources: Upload['sources']): string[] {
 /**
  * Removes stored files no track names: renditions of runs that lost (in
  * no record, so never counted as the site's) and sources done with
- * (counted when stored, so uncounted here).
+ * (counted when stored, so uncounted here, before the removal: see
+ * SiteUsage.remove).
  */
 export async function removeFiles(
   deps: ProcessorDeps,
@@ -377,9 +378,10 @@ export async function removeFiles(
   storageKeys: string[],
 ): Promise<void> {
   for (const storageKey of storageKeys) {
+    const removeFile = () => deps.storage.delete(storageKey);
     try {
-      await deps.storage.delete(storageKey);
-      await deps.usage?.removed(siteId, storageKey);
+      if (deps.usage) await deps.usage.remove(siteId, storageKey, removeFile);
+      else await removeFile();
     } catch (err) {
       deps.logger.warn({ err, storageKey }, 'unused file not removed');
     }

@@ -18,6 +18,7 @@ import { authenticate } from './auth';
 import type { BodyPace } from './body-pace';
 import { CallLine } from './call-line';
 import { runIdempotent } from './idempotency';
+import type { SavedCheck } from './saved-check';
 import type { CallDrain } from './in-flight';
 import type { Params } from './params';
 import { readParams, type FileHandler } from './read-params';
@@ -59,6 +60,11 @@ export interface EndpointDeps {
    * each call that meets it logs it.
    */
   redisFull?: RedisFullWatch;
+  /**
+   * Confirms, before a call that may have written answers 2xx, that
+   * Redis got it to its disk. None: not checked.
+   */
+  saved?: SavedCheck;
 }
 
 export interface EndpointOptions {
@@ -85,6 +91,8 @@ export interface EndpointOptions {
    * handler included), authentication, the parameters or the handler.
    */
   onRefused?: (code: string) => void;
+  /** The call never writes: its answer needs no `saved` check. */
+  readOnly?: boolean;
 }
 
 /**
@@ -133,6 +141,7 @@ export function endpoint(
               handler(call),
             )
           : await handler(call);
+      if (!options.readOnly) await deps.saved?.confirm();
       line.answered(body);
       answer = () => {
         if (body !== undefined && !res.headersSent) res.json(body);

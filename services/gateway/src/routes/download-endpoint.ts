@@ -101,7 +101,7 @@ export function downloadEndpoint(deps: DownloadDeps) {
         await opened.file.close();
       }
     }
-  }, { schema: API_ENDPOINTS.download.params });
+  }, { schema: API_ENDPOINTS.download.params, readOnly: true });
 }
 
 /** A format the track lacks, naming those it has (also as `formats`). */

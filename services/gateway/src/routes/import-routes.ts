@@ -152,7 +152,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     endpoint(deps, async ({ site }) => ({
       fields: [...STANDARD_FIELDS, ...PARTY_FIELD_PATTERNS],
       custom_fields: site.customFields.map((name) => CUSTOM_PREFIX + name),
-    }), { schema: API_ENDPOINTS.getAvailableFields.params }),
+    }), { schema: API_ENDPOINTS.getAvailableFields.params, readOnly: true }),
   );
 
   router.all(
@@ -195,7 +195,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
       const counts = await store.counts(job.id);
       const deliveries = await store.deliveries.list(job.id);
       return { job_id: job.id, state: job.state, ...counts, deliveries };
-    }, { schema: API_ENDPOINTS.checkJob.params }),
+    }, { schema: API_ENDPOINTS.checkJob.params, readOnly: true }),
   );
 
   router.all(
@@ -239,7 +239,7 @@ export function importRoutes(deps: ImportRouteDeps): Router {
           };
         }),
       };
-    }, { schema: API_ENDPOINTS.list.params }),
+    }, { schema: API_ENDPOINTS.list.params, readOnly: true }),
   );
 
   return router;

@@ -49,7 +49,7 @@ export function searchEndpoint(deps: SearchEndpointDeps) {
       show,
       tracks: tracks.map((t) => presentTrack(t, deps.publicUrl)),
     };
-  }, { schema: API_ENDPOINTS.search.params });
+  }, { schema: API_ENDPOINTS.search.params, readOnly: true });
 }
 
 /** `show`: any whole number ≥ 1, more than the most read as the most. */

@@ -46,13 +46,14 @@ export function trackDeleteEndpoint(deps: TrackDeleteDeps) {
   }, { schema: API_ENDPOINTS.deleteTrack.params });
 }
 
-/** Removes the files of `kept`, then notes them removed (uncounted). */
+/** Removes the files of `kept` (uncounted), then notes them removed. */
 async function removeSources(
   deps: TrackDeleteDeps,
   kept: KeptSources[],
 ): Promise<void> {
   for (const sources of kept) {
-    for (const key of sources.storageKeys) await deps.storage.delete(key);
-    await deps.indexing.deleter.sourcesRemoved(sources);
+    await deps.indexing.deleter.removeSources(sources, (key) =>
+      deps.storage.delete(key),
+    );
   }
 }

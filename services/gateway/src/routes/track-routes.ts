@@ -41,7 +41,7 @@ export function trackRoutes(deps: TrackRouteDeps): Router {
           updates: updates.map(presentUpdate),
         },
       };
-    }, { schema: API_ENDPOINTS.getById.params }),
+    }, { schema: API_ENDPOINTS.getById.params, readOnly: true }),
   );
 
   router.all('/search', searchEndpoint(deps));

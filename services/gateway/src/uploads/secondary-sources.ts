@@ -15,7 +15,7 @@ import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { notWaitingError } from './not-waiting';
 import { stemOf } from './source-name';
-import type { SiteQuota } from './site-quota';
+import { removeSource, type SiteQuota } from './site-quota';
 
 const TOO_LATE = 'sources can be added only before its job is published';
 
@@ -94,8 +94,7 @@ export class SecondarySources {
     const replaced = result.before.sources[source.format];
     if (replaced && replaced.storageKey !== source.storageKey) {
       try {
-        await this.deps.storage.delete(replaced.storageKey);
-        await this.deps.quota?.sourceRemoved(replaced.storageKey);
+        await removeSource(this.deps, replaced.storageKey);
       } catch (err) {
         // Only wasted space: the upload no longer refers to it.
         this.deps.logger.warn(

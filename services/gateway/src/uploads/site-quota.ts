@@ -1,5 +1,6 @@
 import { ApiError } from '@ingest/core';
 import type { SiteUsage } from '@ingest/state';
+import type { Storage } from '@ingest/storage';
 
 /**
  * INGEST_SITE_QUOTA at the gateway: counts the sources a site stores and
@@ -41,9 +42,24 @@ export class SiteQuota {
     return this.usage.stored(siteId, storageKey, bytes);
   }
 
-  /** A removed source, whose key names its site (UploadService.receive). */
-  async sourceRemoved(storageKey: string): Promise<void> {
+  /**
+   * Removes a stored source, whose key names its site
+   * (UploadService.receive): uncounted first (SiteUsage.remove).
+   */
+  async removeSource(storageKey: string, removeFile: () => Promise<void>) {
     const siteId = Number(/^sources\/(\d+)\//.exec(storageKey)?.[1]);
-    if (siteId > 0) await this.usage.removed(siteId, storageKey);
+    if (siteId > 0) await this.usage.remove(siteId, storageKey, removeFile);
+    else await removeFile();
   }
+}
+
+/** Removes a stored source from `storage`, and from the quota's count. */
+export function removeSource(
+  deps: { storage: Storage; quota?: SiteQuota },
+  storageKey: string,
+): Promise<void> {
+  const removeFile = () => deps.storage.delete(storageKey);
+  return deps.quota
+    ? deps.quota.removeSource(storageKey, removeFile)
+    : removeFile();
 }

@@ -24,7 +24,7 @@ import {
   parseFormats,
   type ReceivedSource,
 } from './upload-service';
-import type { SiteQuota } from './site-quota';
+import { removeSource, type SiteQuota } from './site-quota';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -124,8 +124,7 @@ export class TrackUpdateService {
     try {
       return await this.acceptStored(site, request, received, requestId);
     } catch (err) {
-      await this.deps.storage.delete(received.storageKey);
-      await this.deps.quota?.sourceRemoved(received.storageKey);
+      await removeSource(this.deps, received.storageKey);
       throw err;
     }
   }

@@ -7,7 +7,7 @@ import type {
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { notWaitingError } from './not-waiting';
-import type { SiteQuota } from './site-quota';
+import { removeSource, type SiteQuota } from './site-quota';
 
 const CANNOT_DELETE =
   'only what waits in a job not yet published can be deleted';
@@ -148,8 +148,7 @@ export class UploadDeleter {
   private async removeSources(sources: SourceFile[]): Promise<void> {
     for (const source of sources) {
       try {
-        await this.deps.storage.delete(source.storageKey);
-        await this.deps.quota?.sourceRemoved(source.storageKey);
+        await removeSource(this.deps, source.storageKey);
       } catch (err) {
         this.deps.logger.warn(
           { err, storageKey: source.storageKey },

@@ -29,7 +29,7 @@ import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
-import type { SiteQuota } from './site-quota';
+import { removeSource, type SiteQuota } from './site-quota';
 import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -127,8 +127,7 @@ export class UploadService {
 
   /** Removes a received source that will not become an upload. */
   async discard(source: ReceivedSource): Promise<void> {
-    await this.deps.storage.delete(source.storageKey);
-    await this.deps.quota?.sourceRemoved(source.storageKey);
+    await removeSource(this.deps, source.storageKey);
   }
 
   /**
