@@ -123,6 +123,7 @@ export function endpoint(
     line.watch(res);
 
     let answer: () => void;
+    const connection = deps.saved?.mark();
     const late = bodyDeadline(deps.bodyTimeoutMs);
     try {
       const params = await readParams(req, {
@@ -141,7 +142,7 @@ export function endpoint(
               handler(call),
             )
           : await handler(call);
-      if (!options.readOnly) await deps.saved?.confirm();
+      if (!options.readOnly) await deps.saved?.confirm(connection);
       line.answered(body);
       answer = () => {
         if (body !== undefined && !res.headersSent) res.json(body);

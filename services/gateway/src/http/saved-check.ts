@@ -23,14 +23,20 @@ export class SavedCheck {
     redis.on('ready', () => this.connections++);
   }
 
+  /** Taken before a call writes: what `confirm` compares with. */
+  mark(): number {
+    return this.connections;
+  }
+
   /**
    * Throws 503 `not_ready` when what the call wrote (its writes all
    * answered) may not be on Redis's disk: Redis cannot write it
    * (`MISCONF`, kept as the error's cause, for the log), or Redis was
-   * connected to anew meanwhile (killed and started again).
+   * connected to anew since `mark` was taken, before the call's writes
+   * (killed and started again: a write answered by the Redis that was
+   * killed may be lost, whatever the new one answers).
    */
-  async confirm(): Promise<void> {
-    const connection = this.connections;
+  async confirm(connection = this.connections): Promise<void> {
     try {
       await this.redis.ping();
     } catch (err) {
