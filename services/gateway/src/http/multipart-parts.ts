@@ -72,7 +72,8 @@ export function readableContentType(header: string | undefined): string | undefi
 export class SentParts {
   private readonly search: NeedleScan;
   private readonly parts: SentPart[] = [];
-  private state: 'preamble' | 'head' | 'body' | 'end' = 'preamble';
+  /** `close`: on the closing boundary's line, after its `--`. */
+  private state: 'preamble' | 'head' | 'body' | 'close' | 'end' = 'preamble';
   private head: Buffer[] = [];
   private headBytes = 0;
   /** The head's last bytes, where its end may begin. */
@@ -110,6 +111,8 @@ export class SentParts {
   private take(bytes: Buffer): void {
     if (this.state === 'head') {
       this.takeHead(bytes);
+    } else if (this.state === 'close') {
+      this.takeCloseLine(bytes);
     } else if (this.state === 'body' && this.part && !this.part.file) {
       const room = this.maxFieldBytes + 1 - this.size;
       if (room <= 0) return;
@@ -134,8 +137,10 @@ export class SentParts {
     if (this.headBytes < 2) return;
     if (!this.headStarted) {
       this.headStarted = true;
-      if (Buffer.concat(this.head).subarray(0, 2).toString('latin1') === '--') {
-        this.state = 'end';
+      const head = Buffer.concat(this.head);
+      if (head.subarray(0, 2).toString('latin1') === '--') {
+        this.state = 'close';
+        this.takeCloseLine(head.subarray(2));
         return;
       }
     }
@@ -165,11 +170,24 @@ export class SentParts {
     this.take(head.subarray(headEnd + HEAD_END.length));
   }
 
+  /**
+   * The closing boundary's line, after its `--`: blanks (RFC 2046's
+   * transport padding) up to its CRLF. busboy ends the form at
+   * `--boundary--` whatever follows on its line, so more there is the
+   * boundary inside a part's data (a file cut short, later fields lost).
+   */
+  private takeCloseLine(bytes: Buffer): void {
+    const text = bytes.toString('latin1');
+    const end = text.indexOf('\n');
+    if (/[^ \t\r]/.test(end < 0 ? text : text.slice(0, end))) boundaryInData();
+    if (end >= 0) this.state = 'end';
+  }
+
   private partEnded(): void {
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
     }
-    if (this.state !== 'end') this.state = 'head';
+    this.state = this.state === 'close' || this.state === 'end' ? 'end' : 'head';
     this.part = undefined;
     this.chunks = [];
     this.size = 0;
@@ -217,13 +235,24 @@ function partOf(block: Buffer): SentPart | undefined {
  */
 function boundaryLineGoesOn(head: Buffer, lineEnd: number): never {
   const rest = head.subarray(0, lineEnd).toString('latin1');
-  const message = /^[ \t]+$/.test(rest)
-    ? 'a multipart boundary line ends in blanks (transport padding), which ' +
+  if (!/^[ \t]+$/.test(rest)) boundaryInData();
+  throw new ApiError(
+    'invalid_parameter',
+    'a multipart boundary line ends in blanks (transport padding), which ' +
       'the gateway does not read: end each boundary line right after the ' +
-      'boundary (or its closing --)'
-    : 'the multipart boundary occurs inside a part (a line of the boundary ' +
-      'and more): pick a boundary that the data does not hold';
-  throw new ApiError('invalid_parameter', message, { parameters: [] });
+      'boundary (or its closing --)',
+    { parameters: [] },
+  );
+}
+
+/** The refusal of a boundary line (or a closing one) with more after the boundary. */
+function boundaryInData(): never {
+  throw new ApiError(
+    'invalid_parameter',
+    'the multipart boundary occurs inside a part (a line of the boundary ' +
+      'and more): pick a boundary that the data does not hold',
+    { parameters: [] },
+  );
 }
 
 /**

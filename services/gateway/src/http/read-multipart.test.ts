@@ -291,6 +291,35 @@ describe('multipart boundaries as clients send them', () => {
     assert.equal(answer.status, 400, JSON.stringify(answer.body));
     assert.match(answer.body.error, /boundary occurs inside a part/);
   });
+
+  test('the closing boundary inside a part is refused, not the form cut there', async () => {
+    // busboy ends the form at `--boundary--` whatever follows on its
+    // line: the value was cut there and the fields after it lost.
+    const cut = await postBody(
+      formUnder(BOUNDARY, field('meta[Title]', `T\r\n--${BOUNDARY}--x`), field('meta[Album]', 'A')),
+    );
+    assert.equal(cut.status, 400, JSON.stringify(cut.body));
+    assert.match(cut.body.error, /boundary occurs inside a part/);
+    // Its own blanks (transport padding) and an epilogue are as before.
+    const ended = Buffer.concat([
+      formUnder(BOUNDARY, field('meta[Title]', 'T')).subarray(0, -2),
+      Buffer.from(' \t\r\nepilogue'),
+    ]);
+    const answer = await postBody(ended);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, { Title: 'T' });
+  });
+});
+
+test("a body's fields together are held to 1 MiB, as a JSON body", async () => {
+  // 500 fields of 1 MiB each were read (and held) before any token.
+  const half = 'x'.repeat(600 * 1024);
+  const answer = await postForm(['a', half], ['b', half]);
+  assert.equal(answer.status, 413, JSON.stringify(answer.body).slice(0, 200));
+  assert.equal(answer.body.code, 'payload_too_large');
+  assert.match(answer.body.error, /multipart fields together exceed 1048576 bytes/);
+  const fits = await postForm(['a', half], ['b', 'x'.repeat(400 * 1024)]);
+  assert.equal(fits.status, 200, JSON.stringify(fits.body).slice(0, 200));
 });
 
 describe('the file name of a multipart file', () => {
