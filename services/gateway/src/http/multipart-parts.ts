@@ -165,7 +165,7 @@ export class SentParts {
     this.part = partOf(head.subarray(lineEnd + 2, Math.max(lineEnd + 2, headEnd)));
     // Kept now: busboy reports a file at its head, a field at its end
     // (by then its bytes are here: this reads each chunk first).
-    if (this.part) this.parts.push(this.part);
+    this.parts.push(this.part);
     this.state = 'body';
     this.take(head.subarray(headEnd + HEAD_END.length));
   }
@@ -194,20 +194,27 @@ export class SentParts {
   }
 }
 
-/** The part a header block describes; none when busboy skips it. */
-function partOf(block: Buffer): SentPart | undefined {
+/** The form-data part a header block describes; refused when there is none. */
+function partOf(block: Buffer): SentPart {
   const headers = headersOf(block);
   const disposition = headers.get('content-disposition');
-  if (disposition === undefined) return undefined;
+  // busboy skips a part that is no form-data, which RFC 7578 has every
+  // part be: a part whose data held the boundary (the rest of a file
+  // taken for such a part, the file cut short) was a success.
+  if (disposition === undefined || !/^form-data(?:[\s;]|$)/i.test(disposition)) {
+    throw new ApiError(
+      'invalid_parameter',
+      'a multipart part is not form-data (RFC 7578: every part has a ' +
+        'Content-Disposition: form-data naming its field), or the boundary ' +
+        'occurs inside a part: pick a boundary that the data does not hold',
+      { parameters: [] },
+    );
+  }
   // Read as busboy reads them, so both see the same parts: its parser
   // with a param decoder that keeps the bytes (one character each).
   const parsed = parseDisposition(disposition, (text) => text);
-  if (!parsed) {
-    // busboy skips the part, losing a field or the file: refused instead.
-    if (/^form-data(?:[\s;]|$)/i.test(disposition)) return unreadable(disposition);
-    return undefined;
-  }
-  if (parsed.type !== 'form-data') return undefined;
+  // busboy skips the part, losing a field or the file: refused instead.
+  if (!parsed || parsed.type !== 'form-data') return unreadable(disposition);
   const { params } = parsed;
   const type = headers.get('content-type');
   const media = type === undefined ? undefined : parseContentType(type);

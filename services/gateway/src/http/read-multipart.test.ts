@@ -240,6 +240,22 @@ describe('multipart parts, as busboy reads them', () => {
       assert.match(answer.body.error, error);
     }
   });
+
+  test('a part that is not form-data is refused, not skipped', async () => {
+    // The boundary inside a file's data, then header lines: busboy took
+    // the rest of the file for a part to skip, the file cut short.
+    for (const head of ['X-Note: y', 'Content-Disposition: attachment; name="a"']) {
+      const value = `T\r\n--${BOUNDARY}\r\n${head}\r\n\r\nrest`;
+      const answer = await postBody(
+        formWithHeads(
+          ['Content-Disposition: form-data; name="meta[Title]"', value],
+          ['Content-Disposition: form-data; name="meta[Album]"', 'A'],
+        ),
+      );
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(answer.body.error, /a multipart part is not form-data \(RFC 7578/);
+    }
+  });
 });
 
 
