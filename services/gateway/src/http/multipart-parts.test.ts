@@ -59,3 +59,16 @@ test('an unquoted boundary of boundary characters is read as if quoted', () => {
     assert.equal(boundaryOf(readableContentType(header)), boundary, header);
   }
 });
+
+test('a head with no blank line before the next boundary is refused', () => {
+  // busboy read on into the next head: the value sent as meta[Title]
+  // came out as `token`.
+  const body = Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="token"\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="meta[Title]"\r\n\r\nT\r\n` +
+      `--${BOUNDARY}--\r\n`,
+  );
+  for (const chunks of [[body], [...body].map((byte) => Buffer.of(byte))]) {
+    assert.throws(() => partsOf(chunks), /header lines end with no blank line/);
+  }
+});

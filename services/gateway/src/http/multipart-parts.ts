@@ -184,6 +184,18 @@ export class SentParts {
   }
 
   private partEnded(): void {
+    // A head with no blank line before the next boundary: busboy reads
+    // on into the next part's head, its value under the first part's
+    // name (`token` taking the value sent as `meta[Title]`).
+    if (this.state === 'head') {
+      throw new ApiError(
+        'invalid_parameter',
+        "a multipart part's header lines end with no blank line before the " +
+          'next boundary, or the boundary occurs inside a part: pick a ' +
+          'boundary that the data does not hold',
+        { parameters: [] },
+      );
+    }
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
     }
