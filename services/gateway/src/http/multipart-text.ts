@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import { basename } from 'busboy/lib/utils.js';
 import { ApiError } from '@ingest/core';
 import { decoderOf, notText } from './form-text';
@@ -25,6 +26,7 @@ export class FieldTexts {
     if (part.rawName === '_charset_') {
       const named = part.bytes.toString('latin1').trim().toLowerCase();
       if (named) {
+        refuseUtf16(named);
         this.formCharset = named;
         this.charsetNamed = true;
       }
@@ -92,4 +94,25 @@ export class FieldTexts {
     }
     this.add(name, value);
   }
+}
+
+/**
+ * The refusal of a form charset that is UTF-16: the form's names and
+ * file name are in its part heads, which are ASCII text (an even-length
+ * `ab.mp3` read as UTF-16 was stored as three CJK characters). Browsers
+ * never submit a form in UTF-16 (WHATWG: UTF-8 instead).
+ */
+function refuseUtf16(charset: string): void {
+  let encoding = '';
+  try {
+    encoding = new TextDecoder(charset).encoding;
+  } catch {
+    return; // Unknown: refused as such where it is read.
+  }
+  if (!encoding.startsWith('utf-16')) return;
+  throw new ApiError(
+    'unsupported_media_type',
+    `_charset_ ${charset.slice(0, 40)} is not one a multipart form is written in ` +
+      '(its part heads are ASCII): send the form as UTF-8',
+  );
 }
