@@ -46,7 +46,11 @@ class CountedPresence extends RunPresence {
   }
 }
 
-test('a live run is not errored by a check Redis answered after a long pause', async () => {
+/**
+ * An upload being transcoded by a run marked present, and its job as
+ * BullMQ fails it for stalling; `handle` runs the stalled-out handler.
+ */
+async function stallingRun() {
   const log = recordingLogger();
   const logger = { ...log.logger, child: () => logger };
   const store = new StateStore(own.redis);
@@ -62,7 +66,8 @@ test('a live run is not errored by a check Redis answered after a long pause', a
     logger,
     workDir: path.join(dir, 'work'),
   } as unknown as UpdateProcessorDeps;
-  const site = await store.createSite({ name: 'p', token: 'p', webhookSecret: 'w' });
+  const name = `p${++sites}`;
+  const site = await store.createSite({ name, token: name, webhookSecret: 'w' });
   const upload = await queuedUploadOf(store, site.id, {
     formats: ['mp3'],
     sources: {},
@@ -80,7 +85,16 @@ test('a live run is not errored by a check Redis answered after a long pause', a
     opts: { attempts: 3 },
     finishedOn: Date.now(),
   } as TypedJob<'transcode'>;
-  stalledOutHandler(deps, presence, 50)(job, new Error('job stalled more than allowable limit'));
+  const handle = () =>
+    stalledOutHandler(deps, presence, 50)(job, new Error('job stalled more than allowable limit'));
+  const status = async () => (await store.uploadById(upload.id))?.status;
+  return { log, presence, run, handle, status, upload };
+}
+let sites = 0;
+
+test('a live run is not errored by a check Redis answered after a long pause', async () => {
+  const { log, presence, run, handle, status, upload } = await stallingRun();
+  handle();
   await waitUntil(() => log.at('info').some((l) => /still has a run going/.test(l.message)));
 
   try {
@@ -93,15 +107,39 @@ test('a live run is not errored by a check Redis answered after a long pause', a
     }
     // The run's transcoder renews as before; the handler looks again.
     const seen = presence.checks;
-    await waitUntil(async () => {
-      const now = await store.uploadById(upload.id);
-      return now?.status === 'error' || presence.checks >= seen + 3;
-    });
-    const now = await store.uploadById(upload.id);
-    assert.equal(now?.status, 'transcoding', `errored: ${now?.error}`);
+    await waitUntil(async () => (await status()) === 'error' || presence.checks >= seen + 3);
+    assert.equal(await status(), 'transcoding', `upload ${upload.id} errored`);
   } finally {
     await run.leave();
   }
   // Once the run is gone (ended without publishing), the handler errors it.
-  await waitUntil(async () => (await store.uploadById(upload.id))?.status === 'error');
+  await waitUntil(async () => (await status()) === 'error');
+});
+
+test('a job failed during a long pause is not errored while its run goes on', async () => {
+  // Another transcoder's stall check may fail the job before the one
+  // running it is back: the handler's first check, sent before the run's
+  // renewals, finds it lapsed.
+  const { log, presence, run, handle, status, upload } = await stallingRun();
+  try {
+    const pid = own.server.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      handle();
+      await sleep(LEASE_MS * 3);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitUntil(
+      async () =>
+        (await status()) === 'error' ||
+        log.at('info').some((l) => /still has a run going/.test(l.message)),
+    );
+    const seen = presence.checks;
+    await waitUntil(async () => (await status()) === 'error' || presence.checks >= seen + 2);
+    assert.equal(await status(), 'transcoding', `upload ${upload.id} errored`);
+  } finally {
+    await run.leave();
+  }
+  await waitUntil(async () => (await status()) === 'error');
 });

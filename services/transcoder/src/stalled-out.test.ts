@@ -146,7 +146,7 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
   const deps = { ...kit.base, storage: kit.storage, usage };
   let ranAfterDeath = false;
   const { dead, alive } = workers(log, () => (ranAfterDeath = true), deps);
-  alive.on('failed', stalledOutHandler(deps, new RunPresence(kit.redis), 50));
+  alive.on('failed', stalledOutHandler(deps, new RunPresence(kit.redis, runLeaseFor(LOCK_MS)), 50));
   try {
     void dead.startStalledCheckTimer();
     await runsThatStall(stalling, dead, deps);

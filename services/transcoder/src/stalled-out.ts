@@ -77,7 +77,10 @@ export function stalledOutHandler(
    */
   async function runsGone(job: TypedJob<'transcode'>) {
     const bullJobId = String(job.id);
-    if (!(await presence.alive(bullJobId))) return;
+    // gone, not alive, at first too: after an outage longer than the
+    // lease another transcoder's stall check may fail the job before the
+    // one running it is back to renew its presence.
+    if (await presence.gone(bullJobId)) return;
     deps.logger.info(
       { bullJobId, uploadId: job.data.uploadId, updateId: job.data.updateId },
       'failed transcode still has a run going: left to it for now',

@@ -117,7 +117,9 @@ function jobOf(update: TrackUpdate): TypedJob<'transcode'> {
  * (its runs all stalled: none of them marked present).
  */
 function stalledOut(update: TrackUpdate): void {
-  const handle = stalledOutHandler({ ...base, storage }, new RunPresence(kit.redis));
+  // A short lease: the handler takes a run for gone a renewal after it saw none.
+  const presence = new RunPresence(kit.redis, 300);
+  const handle = stalledOutHandler({ ...base, storage }, presence);
   const job = { ...jobOf(update), attemptsMade: 3, finishedOn: Date.now() };
   handle(job as TypedJob<'transcode'>, new Error('job stalled more than allowable limit'));
 }
