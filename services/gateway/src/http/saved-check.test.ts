@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { ApiError } from '@ingest/core';
-import { redisForTests } from '@ingest/testkit';
+import { redisForTests, waitUntil } from '@ingest/testkit';
 import { SavedCheck } from './saved-check';
 
 const own = redisForTests();
@@ -29,4 +29,16 @@ test('a Redis started again between the mark and the check refuses the call', as
   });
   // A later call, marked after the new connection, goes through.
   await check.confirm(check.mark());
+});
+
+test('a call that came in while Redis was away, and wrote once it was back, goes through', async () => {
+  await own.started;
+  const check = new SavedCheck(own.redis);
+  await own.server.stop('SIGKILL');
+  await waitUntil(() => own.redis.status !== 'ready');
+  const mark = check.mark();
+  const written = own.redis.set('written', '2');
+  await own.server.resume();
+  await written;
+  await check.confirm(mark);
 });

@@ -23,9 +23,14 @@ export class SavedCheck {
     redis.on('ready', () => this.connections++);
   }
 
-  /** Taken before a call writes: what `confirm` compares with. */
+  /**
+   * Taken before a call writes: the connection its writes go to, for
+   * `confirm`. While the client is not connected, that is the next one
+   * (ioredis holds commands until then): a call that came in while Redis
+   * was away, and wrote once it was back, is not refused for that.
+   */
   mark(): number {
-    return this.connections;
+    return this.connections + (this.redis.status === 'ready' ? 0 : 1);
   }
 
   /**
