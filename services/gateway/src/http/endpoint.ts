@@ -123,7 +123,6 @@ export function endpoint(
     line.watch(res);
 
     let answer: () => void;
-    const connection = deps.saved?.mark();
     const late = bodyDeadline(deps.bodyTimeoutMs);
     try {
       const params = await readParams(req, {
@@ -142,7 +141,7 @@ export function endpoint(
               handler(call),
             )
           : await handler(call);
-      if (!options.readOnly) await deps.saved?.confirm(connection);
+      if (!options.readOnly) await deps.saved?.confirm();
       line.answered(body);
       answer = () => {
         if (body !== undefined && !res.headersSent) res.json(body);

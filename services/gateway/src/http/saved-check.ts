@@ -12,53 +12,35 @@ import type { Redis } from 'ioredis';
  * killed before it can write it out; only the writes after it are
  * refused (`MISCONF`). A PING is refused the same way, so a PING sent
  * after the call's last write was answered says whether that write got
- * to the disk. A PING answered by a Redis started again since (a
- * connection made anew) tells nothing of it.
+ * to the disk.
+ *
+ * A reconnection between the write and the PING is not taken for a
+ * loss: a call that came in while Redis restarted mostly wrote to the
+ * Redis that came back, and refusing it would have its retry store the
+ * same upload twice; a Redis killed in the round trip between a write
+ * and its PING, and back with room before the PING is resent, is not
+ * noticed.
  */
 export class SavedCheck {
-  /** Connections made so far ('ready' events of the client). */
-  private connections = 0;
-
-  constructor(private readonly redis: Redis) {
-    redis.on('ready', () => this.connections++);
-  }
-
-  /**
-   * Taken before a call writes: the connection its writes go to, for
-   * `confirm`. While the client is not connected, that is the next one
-   * (ioredis holds commands until then): a call that came in while Redis
-   * was away, and wrote once it was back, is not refused for that.
-   */
-  mark(): number {
-    return this.connections + (this.redis.status === 'ready' ? 0 : 1);
-  }
+  constructor(private readonly redis: Redis) {}
 
   /**
    * Throws 503 `not_ready` when what the call wrote (its writes all
    * answered) may not be on Redis's disk: Redis cannot write it
-   * (`MISCONF`, kept as the error's cause, for the log), or Redis was
-   * connected to anew since `mark` was taken, before the call's writes
-   * (killed and started again: a write answered by the Redis that was
-   * killed may be lost, whatever the new one answers).
+   * (`MISCONF`, kept as the error's cause, for the log).
    */
-  async confirm(connection = this.connections): Promise<void> {
+  async confirm(): Promise<void> {
     try {
       await this.redis.ping();
     } catch (err) {
       if (!isRedisDiskError(err)) throw err;
-      throw notSaved('Redis could not write it to its disk', err);
-    }
-    if (this.connections !== connection) {
-      throw notSaved('the connection to Redis was lost meanwhile');
+      const refusal = new ApiError(
+        'not_ready',
+        'what this call stored may be lost (Redis could not write it to its disk); ' +
+          'retry later',
+      );
+      refusal.cause = err;
+      throw refusal;
     }
   }
-}
-
-function notSaved(why: string, cause?: unknown): ApiError {
-  const err = new ApiError(
-    'not_ready',
-    `what this call stored may be lost (${why}); retry later`,
-  );
-  if (cause) err.cause = cause;
-  return err;
 }
