@@ -71,7 +71,11 @@ test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
     const mail = await simpleParser(raw);
     assert.match(mail.subject ?? '', new RegExp(`Job ${fixture.job.id}\\b`));
     assert.ok(mail.text && mail.html, 'text and html parts');
-    const log = await store.deliveries.list(fixture.job.id);
+    // The file is in place before the notifier logs the delivery.
+    const log = await waitFor(async () => {
+      const rows = await store.deliveries.list(fixture.job.id);
+      return rows.length > 0 && rows;
+    });
     assert.deepEqual(
       log.map((d) => [d.channel, d.ok, d.target]),
       [['email', true, 'o***@example.com']],
