@@ -12,7 +12,7 @@ function form(): Buffer {
       part('name="a"', `x\r\n--${BOUNDARY.slice(0, 4)}\r\n\r\n`) +
       part('name="file"; filename="f.mp3"', `\r\n--${BOUNDARY}x`.slice(0, 12)) +
       part('name="b"\r\nContent-Type: text/plain; charset=ISO-8859-1', '\r\n') +
-      `--${BOUNDARY}--\r\nepilogue`,
+      `--${BOUNDARY}--\r\n \r\n`,
     'latin1',
   );
 }
@@ -71,4 +71,20 @@ test('a head with no blank line before the next boundary is refused', () => {
   for (const chunks of [[body], [...body].map((byte) => Buffer.of(byte))]) {
     assert.throws(() => partsOf(chunks), /header lines end with no blank line/);
   }
+});
+
+test('bytes after the closing line are refused, whole or a byte at a time', () => {
+  const body = Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n` +
+      `--${BOUNDARY}--\r\n\r\nrest of a file`,
+  );
+  for (const chunks of [[body], [...body].map((byte) => Buffer.of(byte))]) {
+    assert.throws(() => partsOf(chunks), /goes on after its closing boundary line/);
+  }
+  // The boundary again after the closing line: a form that went on.
+  const again = Buffer.concat([
+    body.subarray(0, body.indexOf('rest')),
+    Buffer.from(`\r\n--${BOUNDARY}`),
+  ]);
+  assert.throws(() => partsOf([again]), /goes on after its closing boundary line/);
 });

@@ -72,8 +72,11 @@ export function readableContentType(header: string | undefined): string | undefi
 export class SentParts {
   private readonly search: NeedleScan;
   private readonly parts: SentPart[] = [];
-  /** `close`: on the closing boundary's line, after its `--`. */
-  private state: 'preamble' | 'head' | 'body' | 'close' | 'end' = 'preamble';
+  /**
+   * `close`: on the closing boundary's line, after its `--`; `epilogue`:
+   * past that line; `end`: past what busboy reads.
+   */
+  private state: 'preamble' | 'head' | 'body' | 'close' | 'epilogue' | 'end' = 'preamble';
   private head: Buffer[] = [];
   private headBytes = 0;
   /** The head's last bytes, where its end may begin. */
@@ -113,6 +116,8 @@ export class SentParts {
       this.takeHead(bytes);
     } else if (this.state === 'close') {
       this.takeCloseLine(bytes);
+    } else if (this.state === 'epilogue') {
+      if (/[^ \t\r\n]/.test(bytes.toString('latin1'))) epilogueRefused();
     } else if (this.state === 'body' && this.part && !this.part.file) {
       const room = this.maxFieldBytes + 1 - this.size;
       if (room <= 0) return;
@@ -180,7 +185,9 @@ export class SentParts {
     const text = bytes.toString('latin1');
     const end = text.indexOf('\n');
     if (/[^ \t\r]/.test(end < 0 ? text : text.slice(0, end))) boundaryInData();
-    if (end >= 0) this.state = 'end';
+    if (end < 0) return;
+    this.state = 'epilogue';
+    this.take(bytes.subarray(end + 1));
   }
 
   private partEnded(): void {
@@ -196,6 +203,7 @@ export class SentParts {
         { parameters: [] },
       );
     }
+    if (this.state === 'epilogue') epilogueRefused();
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
     }
@@ -270,6 +278,23 @@ function boundaryInData(): never {
     'invalid_parameter',
     'the multipart boundary occurs inside a part (a line of the boundary ' +
       'and more): pick a boundary that the data does not hold',
+    { parameters: [] },
+  );
+}
+
+/**
+ * The refusal of bytes after the closing boundary's line. RFC 2046 lets
+ * an epilogue follow, which no HTTP client sends; busboy reads nothing
+ * there, so such bytes were what followed a closing line inside a file's
+ * data: the file cut short there, and the fields after it lost, with 200.
+ */
+function epilogueRefused(): never {
+  throw new ApiError(
+    'invalid_parameter',
+    'the multipart body goes on after its closing boundary line (the ' +
+      'closing boundary inside a part, or an epilogue, which the gateway ' +
+      'does not take): pick a boundary that the data does not hold and ' +
+      'end the body with the closing boundary line',
     { parameters: [] },
   );
 }

@@ -316,14 +316,44 @@ describe('multipart boundaries as clients send them', () => {
     );
     assert.equal(cut.status, 400, JSON.stringify(cut.body));
     assert.match(cut.body.error, /boundary occurs inside a part/);
-    // Its own blanks (transport padding) and an epilogue are as before.
+    // Its own blanks (transport padding) and blank lines after it are as before.
     const ended = Buffer.concat([
       formUnder(BOUNDARY, field('meta[Title]', 'T')).subarray(0, -2),
-      Buffer.from(' \t\r\nepilogue'),
+      Buffer.from(' \t\r\n\r\n \r\n'),
     ]);
     const answer = await postBody(ended);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(answer.body.meta, { Title: 'T' });
+  });
+
+  test('a closing boundary line inside a file is refused, not the file cut there', async () => {
+    // The closing line ended busboy's form: the file's first half was
+    // taken with 200, its rest and the field after it lost.
+    onFile = async (file) => {
+      file.resume();
+      await once(file, 'end');
+    };
+    try {
+      const half = 'a'.repeat(1000);
+      const cut = await postBody(
+        formWithHeads(
+          ['Content-Disposition: form-data; name="file"; filename="f.wav"',
+            `${half}\r\n--${BOUNDARY}--\r\n${half}`],
+          ['Content-Disposition: form-data; name="meta[Title]"', 'T'],
+        ),
+      );
+      assert.equal(cut.status, 400, JSON.stringify(cut.body));
+      assert.equal(cut.body.code, 'invalid_parameter');
+      assert.match(cut.body.error, /goes on after its closing boundary line/);
+      // So is an epilogue, which RFC 2046 allows and no HTTP client sends.
+      const epilogue = await postBody(
+        Buffer.concat([formUnder(BOUNDARY, field('meta[Title]', 'T')), Buffer.from('the end')]),
+      );
+      assert.equal(epilogue.status, 400, JSON.stringify(epilogue.body));
+      assert.match(epilogue.body.error, /goes on after its closing boundary line/);
+    } finally {
+      onFile = undefined;
+    }
   });
 });
 
