@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { SiteCredentials, StateStore } from '@ingest/state';
+import { RotatedMeanwhile, SiteCredentials, StateStore } from '@ingest/state';
 import {
   exitRefused,
   scriptConfig,
@@ -47,7 +47,11 @@ try {
 
   if (values.token) {
     const token = randomBytes(24).toString('base64url');
-    answer.tokens_revoked = await credentials.replaceToken(site.id, token);
+    answer.tokens_revoked = await credentials
+      .replaceToken(site.id, token)
+      .catch((err: unknown) =>
+        exitRefused(err instanceof RotatedMeanwhile ? new ScriptRefusal(err.message) : err),
+      );
     answer.token = token;
   }
   if (values['webhook-secret']) {

@@ -18,9 +18,11 @@ export class SiteCredentials {
   /**
    * Makes `token` the site's only token: every earlier one stops working
    * at once (a leaked token is why one rotates). Answers how many went.
-   * Of two rotations at once, the one that writes last revokes the
-   * other's new token too: only its own works. Needs a client of its
-   * own (WATCH), as `replaceWebhookSecret` does.
+   * Of two rotations at once, the one another wrote between its read and
+   * its write is refused (`RotatedMeanwhile`), its token never stored:
+   * written last, it would have revoked the other's new token, which was
+   * printed as the site's. Needs a client of its own (WATCH), as
+   * `replaceWebhookSecret` does.
    */
   async replaceToken(siteId: number, token: string): Promise<number> {
     const hash = hashToken(token);
@@ -28,7 +30,7 @@ export class SiteCredentials {
     const prefix = keys.token('');
     // A site's tokens are found by a SCAN, which no WATCH covers; the
     // site's count of rotations stands for them: each rotation moves it,
-    // so one that read the tokens before another wrote reads them again.
+    // so one that read the tokens before another wrote is dropped.
     const rotations = keys.siteTokenRotations(siteId);
     const revoked = await writeUnderWatch(
       this.redis,
@@ -49,9 +51,9 @@ export class SiteCredentials {
         }
         return { transaction, result: replaced.length };
       },
-      ROTATION_ATTEMPTS,
+      1,
     );
-    if (revoked === undefined) throw keptChanging(siteId, 'token');
+    if (revoked === undefined) throw new RotatedMeanwhile(siteId);
     return revoked;
   }
 
@@ -143,4 +145,17 @@ export function signingSecrets(site: Site, now: number): string[] {
 
 function keptChanging(siteId: number, what: 'token' | 'secret'): Error {
   return new Error(`site ${siteId} kept changing while its ${what} was replaced`);
+}
+
+/** A token rotation refused: another rotation of the site was written during it. */
+export class RotatedMeanwhile extends Error {
+  override name = 'RotatedMeanwhile';
+
+  constructor(readonly siteId: number) {
+    super(
+      `another token rotation of site ${siteId} ran at the same time and its ` +
+        'token is now the only one that works; this one stored no token: run ' +
+        'it again to replace that one',
+    );
+  }
 }
