@@ -30,8 +30,9 @@ export const keys = {
    */
   uploadFiles: (id: number) => `${KEY_PREFIX}:upload:${id}:files`,
   /**
-   * The live runs of one transcode queue job (its BullMQ id), each with
-   * the Redis time its presence lasts until (run-presence.ts).
+   * The live runs of one transcode queue job (its BullMQ id), each
+   * (`<renewal ms>/<id>`) with the Redis time its presence lasts until
+   * (run-presence.ts).
    */
   queueJobRuns: (bullJobId: string) => `${KEY_PREFIX}:runs:${bullJobId}`,
   /** Upload ids of a job by file-name stem, for secondary sources. */

@@ -29,13 +29,24 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * KEYS: runs of each job. ARGV: lease ms, then each key's member.
- * Renews the presence of every run of one process at once.
+ * How many leases a job's runs are recorded for after the last renewal
+ * of any: a lapsed run's record outlives its lease, so a check that
+ * finds it lapsed (after an outage) still reads its renewal period.
+ */
+const KEPT_LEASES = 3;
+
+/**
+ * KEYS: runs of each job. ARGV: lease ms, kept ms, then each key's
+ * member. Renews the presence of every run of one process at once. A
+ * key is kept for the longest that any of its runs' transcoders asks:
+ * one with a shorter lock must not drop another's live run with it.
  */
 const RENEW = NOW + `
 for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now + tonumber(ARGV[1]), ARGV[i + 1])
-  redis.call('PEXPIRE', key, ARGV[1])
+  redis.call('ZADD', key, now + tonumber(ARGV[1]), ARGV[i + 2])
+  if redis.call('PTTL', key) < tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', key, ARGV[2])
+  end
 end
 return #KEYS
 `;
@@ -43,6 +54,19 @@ return #KEYS
 /** KEYS: runs. Counts the runs whose presence has not lapsed. */
 const ALIVE = NOW + `
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+`;
+
+/**
+ * KEYS: runs. The longest renewal period (ms) the job's runs recorded
+ * (a member is `<renewal ms>/<id>`), 0 when none did.
+ */
+const RENEWAL = `
+local longest = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local ms = tonumber(string.match(member, '^(%d+)/') or '0')
+  if ms > longest then longest = ms end
+end
+return longest
 `;
 
 /** A run's presence, renewed in the background until `leave()`. */
@@ -55,7 +79,9 @@ export interface RunHeld {
  * it runs. BullMQ's lock says only whether a run renewed in time; a job
  * failed for stalling may still have a run that goes on and finishes.
  * The runs of one process are renewed together, in one call every third
- * of the lease, however many run at once.
+ * of the lease, however many run at once. Each run records that period
+ * with its presence, and a check waits the one its run recorded:
+ * transcoders of one queue may run with different locks.
  */
 export class RunPresence {
   /** Member to key, of the runs present here now. */
@@ -74,7 +100,7 @@ export class RunPresence {
   /** Marks a run of the job present until it leaves (or dies). */
   async enter(bullJobId: string): Promise<RunHeld> {
     const key = keys.queueJobRuns(bullJobId);
-    const member = randomUUID();
+    const member = `${this.renewMs}/${randomUUID()}`;
     await this.renew(new Map([[member, key]]));
     this.held.set(member, key);
     this.timer ??= this.renewEvery(this.renewMs);
@@ -102,11 +128,15 @@ export class RunPresence {
    * outage longer than the lease (sent before it, or resent first when
    * the connection is back) finds a live run lapsed, its renewals sent
    * meanwhile still queued behind it; asked again once its transcoder
-   * had a turn to renew, such a run shows as present.
+   * had a turn to renew, such a run shows as present. The period is the
+   * longest the job's runs recorded (this one's when none is recorded):
+   * a run of a transcoder with a longer lock renews less often.
    */
   async gone(bullJobId: string): Promise<boolean> {
     if (await this.alive(bullJobId)) return false;
-    await new Promise((resolve) => setTimeout(resolve, this.renewMs));
+    const recorded = await this.redis.eval(RENEWAL, 1, keys.queueJobRuns(bullJobId));
+    const renewMs = Number(recorded) || this.renewMs;
+    await new Promise((resolve) => setTimeout(resolve, renewMs));
     return !(await this.alive(bullJobId));
   }
 
@@ -126,6 +156,7 @@ export class RunPresence {
       runKeys.length,
       ...runKeys,
       this.leaseMs,
+      KEPT_LEASES * this.leaseMs,
       ...members,
     );
   }
