@@ -1,3 +1,4 @@
+import { MOVE, MOVE_IMMEDIATE } from './scripts';
 import { COUNT_FILES } from './site-usage-scripts';
 
 /**
@@ -70,4 +71,31 @@ end
 countRenditions(KEYS[2], KEYS[3], before, after)
 releaseRun(KEYS[4], KEYS[5], ARGV[1])
 return 'ok'
+`;
+
+/**
+ * KEYS: update, its job ('' for an immediate update), its track. ARGV:
+ * now, n, then n pairs of a track field and its value as read, then the
+ * update's fields as k,v,… Moves the update to 'error' only if the
+ * track's fields are still as read (none given: the track was gone), in
+ * the step that PATCH_TRACK's check of the update's status cannot come
+ * between. Returns {moved, jobState}; moved is -1 when the track changed.
+ */
+export const ERROR_UNPATCHED =
+  MOVE +
+  MOVE_IMMEDIATE +
+  `
+local n = tonumber(ARGV[2])
+for i = 3, 2 + 2 * n, 2 do
+  if (redis.call('HGET', KEYS[3], ARGV[i]) or '') ~= ARGV[i + 1] then
+    return {-1, ''}
+  end
+end
+local fields = {unpack(ARGV, 3 + 2 * n)}
+if KEYS[2] == '' then
+  return {moveImmediate(KEYS[1], 'error', fields), ''}
+end
+local result = move(KEYS[1], KEYS[2], 'error', ARGV[1], fields)
+result[2] = result[2] or ''
+return result
 `;

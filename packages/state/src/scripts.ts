@@ -126,7 +126,7 @@ return 1
  * Marks the job complete when nothing is waiting or running. Returns
  * {moved, jobState}.
  */
-const MOVE = COUNTER_OF + `
+export const MOVE = COUNTER_OF + `
 local function move(upload, job, to, now, fields, onMove)
   local from = redis.call('HGET', upload, 'status')
   local jobState = redis.call('HGET', job, 'state')
@@ -148,6 +148,21 @@ local function move(upload, job, to, now, fields, onMove)
     end
   end
   return {1, jobState}
+end
+`;
+
+/**
+ * moveImmediate(update, to, fields): moves an immediate update (no job,
+ * no counters). A finished update never moves again. Returns 1 when
+ * moved.
+ */
+export const MOVE_IMMEDIATE = `
+local function moveImmediate(update, to, fields)
+  local from = redis.call('HGET', update, 'status')
+  if not from or from == 'published' or from == 'error' then return 0 end
+  redis.call('HSET', update, 'status', to)
+  if #fields > 0 then redis.call('HSET', update, unpack(fields)) end
+  return 1
 end
 `;
 

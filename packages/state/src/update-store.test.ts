@@ -164,3 +164,37 @@ test('a patch for an update that errored meanwhile changes nothing', async () =>
   assert.ok(await updates.unchangedSince(read), 'the track is as it was');
   assert.equal(await own.redis.get(keys.siteStoredTotal(1)), counted, 'and so is the count');
 });
+
+test('an update is errored only on the track as it was read', async () => {
+  await newTrack(4);
+  const job = await store.createJob(1, { name: 'stalls' });
+  const added = await updates.add({
+    siteId: 1,
+    trackId: 4,
+    uploadId: 4,
+    jobId: job.id,
+    immediate: false,
+    formats: ['mp3'],
+    sources: {},
+  });
+  assert.ok(added !== 'closed');
+  assert.equal(typeof (await store.publish(job.id)), 'object');
+  await updates.move(added, 'transcoding');
+  const looked = await updates.readTrack(4);
+  assert.ok(looked);
+  const fields = { error: 'stalled', errorCode: 'internal' };
+
+  // A run's patch lands after the look: the update is not errored.
+  const next = { renditions: { mp3: mp3('run', added.id) }, meta: {}, metaVersions: {} };
+  assert.equal(await updates.patchTrack(looked, next, {}, added.id), 'ok');
+  assert.equal(await updates.errorUnpatched(added, looked, fields), 'changed');
+  assert.equal((await updates.byId(added.id))?.status, 'transcoding');
+
+  const now = await updates.readTrack(4);
+  assert.deepEqual(await updates.errorUnpatched(added, now, fields), {
+    moved: true,
+    jobState: 'complete',
+  });
+  assert.equal((await updates.byId(added.id))?.errorCode, 'internal');
+  assert.deepEqual(await store.counts(job.id), { q: 0, i: 0, d: 0, e: 1 });
+});

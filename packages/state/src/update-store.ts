@@ -7,8 +7,8 @@ import type {
 import type { Redis } from 'ioredis';
 import * as codec from './codec';
 import { keys } from './keys';
-import { PATCH_TRACK } from './patch-track-script';
-import { DROP_WAITING, MOVE_UPLOAD } from './scripts';
+import { ERROR_UNPATCHED, PATCH_TRACK } from './patch-track-script';
+import { DROP_WAITING, MOVE_IMMEDIATE, MOVE_UPLOAD } from './scripts';
 import { siteCountKeys } from './site-usage-scripts';
 import { SOURCES_REMOVED } from './track-sources';
 
@@ -25,17 +25,9 @@ redis.call('HINCRBY', KEYS[1], 'q', 1)
 return 'ok'
 `;
 
-/**
- * KEYS: update. ARGV: to-status, now, fields as k,v,…
- * Moves an immediate update (no job, no counters). A finished update
- * never moves again. Returns 1 when moved.
- */
-const MOVE_IMMEDIATE = `
-local from = redis.call('HGET', KEYS[1], 'status')
-if not from or from == 'published' or from == 'error' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1])
-if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
-return 1
+/** KEYS: update. ARGV: to-status, now, fields as k,v,… See MOVE_IMMEDIATE. */
+const MOVE_UPDATE_IMMEDIATE = MOVE_IMMEDIATE + `
+return moveImmediate(KEYS[1], ARGV[1], {unpack(ARGV, 3)})
 `;
 
 interface Scripts {
@@ -44,6 +36,7 @@ interface Scripts {
   moveImmediate(...args: (string | number)[]): Promise<number>;
   dropWaitingUpdate(...args: (string | number)[]): Promise<string[]>;
   patchTrack(...args: (string | number)[]): Promise<string>;
+  errorUnpatched(...args: (string | number)[]): Promise<[number, string]>;
 }
 
 /** How many of a track's updates getById shows: the latest. */
@@ -92,7 +85,11 @@ export class UpdateStore {
     redis.defineCommand('moveUpdate', { numberOfKeys: 2, lua: MOVE_UPLOAD });
     redis.defineCommand('moveImmediate', {
       numberOfKeys: 1,
-      lua: MOVE_IMMEDIATE,
+      lua: MOVE_UPDATE_IMMEDIATE,
+    });
+    redis.defineCommand('errorUnpatched', {
+      numberOfKeys: 3,
+      lua: ERROR_UNPATCHED,
     });
     redis.defineCommand('dropWaitingUpdate', {
       numberOfKeys: 4,
@@ -219,6 +216,35 @@ export class UpdateStore {
       ? { superseded: JSON.stringify(superseded) }
       : {};
     return this.move(update, 'published', fields);
+  }
+
+  /**
+   * Moves the update to 'error' with `fields`, only while its track is
+   * as `read` found it (or, `read` undefined, still gone): 'changed'
+   * otherwise, and nothing moves. A run's patch of the track
+   * (patchTrack) lands either before it, and the caller reads the track
+   * again, or after it, and is refused ('finished'): an update never
+   * ends errored with its renditions in the track.
+   */
+  async errorUnpatched(
+    update: Pick<TrackUpdate, 'id' | 'jobId' | 'trackId'>,
+    read: TrackRead | undefined,
+    fields: Record<string, string>,
+  ): Promise<{ moved: boolean; jobState: string } | 'changed'> {
+    const seen = read
+      ? PATCHED.flatMap((field, i) => [field, read.seen[i]])
+      : [];
+    const [moved, jobState] = await this.redis.errorUnpatched(
+      keys.update(update.id),
+      update.jobId ? keys.job(update.jobId) : '',
+      keys.track(update.trackId),
+      now(),
+      seen.length / 2,
+      ...seen,
+      ...Object.entries(fields).flat(),
+    );
+    if (moved < 0) return 'changed';
+    return { moved: moved === 1, jobState };
   }
 
   /**

@@ -3,7 +3,7 @@ import { RunPresence, runLeaseFor } from '@ingest/state';
 import type { Redis } from 'ioredis';
 import { finalFailure } from './rendition-maker';
 import { announceCompletion, errorUpload } from './transcode-processor';
-import { appliedAlready } from './update-apply';
+import { errorUnlessApplied } from './update-apply';
 import { removeSources, type UpdateProcessorDeps } from './update-processor';
 
 /** How often a failed job's live run is looked for again. */
@@ -106,9 +106,12 @@ export function stalledOutHandler(
       const update = await deps.updates.byId(updateId);
       if (!update || update.status === 'published' || update.status === 'error') return;
       // A run that died after its patch applied it: the track serves it.
-      const superseded = await appliedAlready(deps, update);
-      if (superseded) {
-        const done = await deps.updates.published(update, superseded);
+      const settled = await errorUnlessApplied(deps, update, {
+        error: failure.reason,
+        errorCode: failure.code,
+      });
+      if (settled.applied) {
+        const done = await deps.updates.published(update, settled.superseded);
         if (update.meta) {
           // As updateProcessor: the track's fields changed, search must see them.
           await deps.index.add(
@@ -120,16 +123,12 @@ export function stalledOutHandler(
         log.info({ updateId }, 'update published: a run that died had applied it');
         return finish(update.jobId, done.jobState, requestId);
       }
-      const moved = await deps.updates.move(update, 'error', {
-        error: failure.reason,
-        errorCode: failure.code,
-      });
       // As updateProcessor: never applied again, its source held the quota.
-      if (moved.moved) {
+      if (settled.moved) {
         await removeSources(deps, update);
       }
       log.info({ updateId, code: failure.code }, 'update errored: its runs failed');
-      return finish(update.jobId, moved.jobState, requestId);
+      return finish(update.jobId, settled.jobState, requestId);
     }
     const upload = await deps.store.uploadById(uploadId);
     if (!upload || upload.status === 'published' || upload.status === 'error') return;

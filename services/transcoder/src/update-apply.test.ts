@@ -116,10 +116,10 @@ function jobOf(update: TrackUpdate): TypedJob<'transcode'> {
  * What a transcoder does when BullMQ fails the update's job for good
  * (its runs all stalled: none of them marked present).
  */
-function stalledOut(update: TrackUpdate): void {
+function stalledOut(update: TrackUpdate, updates = base.updates): void {
   // A short lease: the handler takes a run for gone a renewal after it saw none.
   const presence = new RunPresence(kit.redis, 300);
-  const handle = stalledOutHandler({ ...base, storage }, presence);
+  const handle = stalledOutHandler({ ...base, storage, updates }, presence);
   const job = { ...jobOf(update), attemptsMade: 3, finishedOn: Date.now() };
   handle(job as TypedJob<'transcode'>, new Error('job stalled more than allowable limit'));
 }
@@ -285,4 +285,54 @@ test('a run whose update errored meanwhile leaves the track, and its files go', 
     assert.equal(await storage.size(key), undefined, `${key} is removed`);
   }
   assert.equal((await base.updates.byId(update.id))?.status, 'error');
+});
+
+// The stalled-out handler found the update not applied yet, then a run
+// that still went on patched the track, then the handler errored the
+// update: the track served its renditions, the update shown `error`, its
+// source removed.
+test('an update patched just after the stalled-out check ends published', async () => {
+  const update = await trackWithUpdate();
+  await base.updates.move(update, 'transcoding');
+  const source = update.sources.wav!.storageKey;
+  let reachedCommit = () => {};
+  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+  let goOn = () => {};
+  const held = new Promise<void>((resolve) => (goOn = resolve));
+  // The run stops once both its files are stored, before its patch.
+  const run = applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({ after: [async () => {}, async () => (reachedCommit(), held)] }),
+    },
+    update,
+  );
+  await atCommit;
+
+  /** The run's patch lands just after the handler's first look at the track. */
+  let looked = false;
+  class PatchedMeanwhile extends UpdateStore {
+    override async readTrack(trackId: number) {
+      const read = await super.readTrack(trackId);
+      if (!looked) {
+        looked = true;
+        goOn();
+        await run;
+      }
+      return read;
+    }
+  }
+  stalledOut(update, new PatchedMeanwhile(kit.redis));
+
+  const applied = await run;
+  assert.ok(applied !== 'finished', 'the run patched the track');
+  const settled = await waitUntil(async () => {
+    const now = await base.updates.byId(update.id);
+    return now && now.status !== 'transcoding' && now;
+  }, { message: 'the stalled-out update was never settled' });
+  assert.equal(settled.status, 'published', settled.error);
+  const now = await base.updates.readTrack(update.trackId);
+  assert.equal(now?.track.renditions.wav?.updateId, update.id, 'the track serves it');
+  assert.ok(await storage.size(source), 'its source is kept');
+  assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
 });

@@ -184,19 +184,36 @@ async function commit(
   throw new Error(`track ${update.trackId} kept changing; update abandoned`);
 }
 
+/** What erroring an update whose runs all died came to (errorUnlessApplied). */
+export type UnappliedError =
+  | { applied: true; superseded: OutputFormat[] }
+  | { applied: false; moved: boolean; jobState: string };
+
 /**
- * The formats the update's newer ones took, when the track holds the
- * update already (a run that died after its patch, before marking it
- * published); undefined when it still has work to do, or no track.
+ * Errors an update with `fields` unless the track holds it already (a
+ * run that died after its patch, before marking it published): then
+ * `applied`, with the formats its newer ones took. The error is taken
+ * only while the track is as looked at (UpdateStore.errorUnpatched): a
+ * run still going patches either before it, and the update is found
+ * applied on a second look, or after it, and is refused.
  */
-export async function appliedAlready(
+export async function errorUnlessApplied(
   deps: Pick<ApplyDeps, 'updates'>,
   update: TrackUpdate,
-): Promise<OutputFormat[] | undefined> {
-  const read = await deps.updates.readTrack(update.trackId);
-  if (!read || read.track.siteId !== update.siteId) return undefined;
-  const effect = effectOf(read.track, update);
-  return changesNothing(read.track, update, effect) ? effect.superseded : undefined;
+  fields: Record<string, string>,
+): Promise<UnappliedError> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const read = await deps.updates.readTrack(update.trackId);
+    if (read && read.track.siteId === update.siteId) {
+      const effect = effectOf(read.track, update);
+      if (changesNothing(read.track, update, effect)) {
+        return { applied: true, superseded: effect.superseded };
+      }
+    }
+    const moved = await deps.updates.errorUnpatched(update, read, fields);
+    if (moved !== 'changed') return { applied: false, ...moved };
+  }
+  throw new Error(`track ${update.trackId} kept changing; update not errored`);
 }
 
 /**
