@@ -1,10 +1,14 @@
-import { jobIds, type TypedJob } from '@ingest/queue';
+import type { TypedJob } from '@ingest/queue';
 import { RunPresence, runLeaseFor } from '@ingest/state';
 import type { Redis } from 'ioredis';
 import { finalFailure } from './rendition-maker';
 import { announceCompletion, errorUpload } from './transcode-processor';
 import { errorUnlessApplied } from './update-apply';
-import { removeSources, type UpdateProcessorDeps } from './update-processor';
+import {
+  publishApplied,
+  removeSources,
+  type UpdateProcessorDeps,
+} from './update-processor';
 
 /** How often a failed job's live run is looked for again. */
 const POLL_MS = 5_000;
@@ -111,15 +115,7 @@ export function stalledOutHandler(
         errorCode: failure.code,
       });
       if (settled.applied) {
-        const done = await deps.updates.published(update, settled.superseded);
-        if (update.meta) {
-          // As updateProcessor: the track's fields changed, search must see them.
-          await deps.index.add(
-            'index',
-            { trackId: update.trackId, op: 'add' },
-            { jobId: jobIds.index(update.trackId, 'add', `x${update.id}`) },
-          );
-        }
+        const done = await publishApplied(deps, update, settled.superseded);
         log.info({ updateId }, 'update published: a run that died had applied it');
         return finish(update.jobId, done.jobState, requestId);
       }

@@ -336,3 +336,39 @@ test('an update patched just after the stalled-out check ends published', async 
   assert.ok(await storage.size(source), 'its source is kept');
   assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
 });
+
+// A run taken back while the first still went on failed its last
+// attempt after the first had patched the track (and died before
+// marking the update published): it errored an update the track served.
+test('a last attempt failing after another run patched publishes the update', async () => {
+  const update = await trackWithUpdate();
+  let reachedCommit = () => {};
+  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+  let goOn = () => {};
+  const held = new Promise<void>((resolve) => (goOn = resolve));
+  const first = applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({ after: [async () => {}, async () => (reachedCommit(), held)] }),
+    },
+    update,
+  );
+  await atCommit;
+
+  // The second run's store refuses its second write once the first patched.
+  const patched = async () => {
+    goOn();
+    assert.ok((await first) !== 'finished', 'the first run patched the track');
+    throw Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+  };
+  const second = updateProcessor({
+    ...base,
+    storage: storeWithSteps({ before: [async () => {}, patched] }),
+  });
+
+  assert.equal((await second(jobOf(update))).outcome, 'published');
+  const now = await base.updates.byId(update.id);
+  assert.equal(now?.status, 'published', now?.error);
+  assert.ok(await storage.size(update.sources.wav!.storageKey), 'its source is kept');
+  assert.deepEqual(await recordFiles(update.trackId), { mp3: true, wav: true });
+});

@@ -1,4 +1,4 @@
-import type { TrackUpdate } from '@ingest/core';
+import type { OutputFormat, TrackUpdate } from '@ingest/core';
 import { jobIds, type TypedJob } from '@ingest/queue';
 import { finalFailure } from './rendition-maker';
 import {
@@ -7,7 +7,7 @@ import {
   sourceKeys,
   type Outcome,
 } from './transcode-processor';
-import { applyUpdate, type ApplyDeps } from './update-apply';
+import { applyUpdate, errorUnlessApplied, type ApplyDeps } from './update-apply';
 
 export type UpdateProcessorDeps = ApplyDeps;
 
@@ -73,16 +73,7 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         return alreadyFinished(update);
       }
       const { track, superseded } = applied;
-      const moved = await updates.published(update, superseded);
-      await removeSourcesIfDeleted(deps, update);
-      if (update.meta) {
-        // The track's fields changed: search must see them.
-        await deps.index.add(
-          'index',
-          { trackId: track.id, op: 'add' },
-          { jobId: jobIds.index(track.id, 'add', `x${update.id}`) },
-        );
-      }
+      const moved = await publishApplied(deps, update, superseded);
       log.info(
         {
           trackId: track.id,
@@ -114,13 +105,29 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
         throw err;
       }
       const { code, reason } = failure;
-      const moved = await updates.move(update, 'error', {
+      const settled = await errorUnlessApplied(deps, update, {
         error: reason,
         errorCode: code,
       });
+      if (settled.applied) {
+        // A patch put it in the track: another run's (that run died,
+        // or is about to mark it), or this one's before a later step
+        // failed. The track serves it.
+        const done = await publishApplied(deps, update, settled.superseded);
+        log.info(
+          { err, durationMs: Date.now() - started },
+          'update failed; another run had applied it',
+        );
+        return finish(
+          update,
+          { outcome: 'published', trackId: update.trackId },
+          done.jobState,
+          requestId,
+        );
+      }
       // Never applied again, nor deletable: kept, its source held the
       // site's INGEST_SITE_QUOTA for good.
-      if (moved.moved) await removeSources(deps, update);
+      if (settled.moved) await removeSources(deps, update);
       log.info(
         { code, durationMs: Date.now() - started },
         'update errored',
@@ -128,11 +135,33 @@ export function updateProcessor(deps: UpdateProcessorDeps) {
       return finish(
         update,
         { outcome: 'errored', code },
-        moved.jobState,
+        settled.jobState,
         requestId,
       );
     }
   };
+}
+
+/**
+ * Marks an update the track holds published, with the formats a newer
+ * update had taken already; its track's fields changed, so search is
+ * told.
+ */
+export async function publishApplied(
+  deps: UpdateProcessorDeps,
+  update: TrackUpdate,
+  superseded: OutputFormat[],
+): Promise<{ moved: boolean; jobState: string }> {
+  const moved = await deps.updates.published(update, superseded);
+  await removeSourcesIfDeleted(deps, update);
+  if (update.meta) {
+    await deps.index.add(
+      'index',
+      { trackId: update.trackId, op: 'add' },
+      { jobId: jobIds.index(update.trackId, 'add', `x${update.id}`) },
+    );
+  }
+  return moved;
 }
 
 /**
