@@ -102,6 +102,28 @@ async function trackWithUpdate(): Promise<TrackUpdate> {
 const storeWithSteps = (steps: Parameters<typeof withSteps>[1]) =>
   withSteps(storage, steps);
 
+/**
+ * A run of the update that stops once both its files are stored, before
+ * its patch, until `goOn()`: answered once it got there.
+ */
+async function runHeldAtCommit(update: TrackUpdate) {
+  let reachedCommit = () => {};
+  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+  let goOn = () => {};
+  const held = new Promise<void>((resolve) => (goOn = resolve));
+  const run = applyUpdate(
+    {
+      ...base,
+      storage: storeWithSteps({
+        after: [async () => {}, async () => (reachedCommit(), held)],
+      }),
+    },
+    update,
+  );
+  await atCommit;
+  return { run, goOn };
+}
+
 /** The transcode job of the update's one attempt, as a worker gets it. */
 function jobOf(update: TrackUpdate): TypedJob<'transcode'> {
   return {
@@ -140,21 +162,8 @@ async function recordFiles(trackId: number) {
 // first then put them into the track: both renditions gone for good.
 test('a second run that fails leaves the first run\'s files in place', async () => {
   const update = await trackWithUpdate();
-  let reachedCommit = () => {};
-  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
-  let goOn = () => {};
-  const held = new Promise<void>((resolve) => (goOn = resolve));
   // The first run stops once both its files are stored.
-  const first = applyUpdate(
-    {
-      ...base,
-      storage: storeWithSteps({
-        after: [async () => {}, async () => (reachedCommit(), held)],
-      }),
-    },
-    update,
-  );
-  await atCommit;
+  const { run: first, goOn } = await runHeldAtCommit(update);
 
   // The second stores one file, then the store refuses the next.
   const full = Object.assign(new Error('no space left'), { code: 'ENOSPC' });
@@ -295,19 +304,7 @@ test('an update patched just after the stalled-out check ends published', async 
   const update = await trackWithUpdate();
   await base.updates.move(update, 'transcoding');
   const source = update.sources.wav!.storageKey;
-  let reachedCommit = () => {};
-  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
-  let goOn = () => {};
-  const held = new Promise<void>((resolve) => (goOn = resolve));
-  // The run stops once both its files are stored, before its patch.
-  const run = applyUpdate(
-    {
-      ...base,
-      storage: storeWithSteps({ after: [async () => {}, async () => (reachedCommit(), held)] }),
-    },
-    update,
-  );
-  await atCommit;
+  const { run, goOn } = await runHeldAtCommit(update);
 
   /** The run's patch lands just after the handler's first look at the track. */
   let looked = false;
@@ -342,18 +339,7 @@ test('an update patched just after the stalled-out check ends published', async 
 // marking the update published): it errored an update the track served.
 test('a last attempt failing after another run patched publishes the update', async () => {
   const update = await trackWithUpdate();
-  let reachedCommit = () => {};
-  const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
-  let goOn = () => {};
-  const held = new Promise<void>((resolve) => (goOn = resolve));
-  const first = applyUpdate(
-    {
-      ...base,
-      storage: storeWithSteps({ after: [async () => {}, async () => (reachedCommit(), held)] }),
-    },
-    update,
-  );
-  await atCommit;
+  const { run: first, goOn } = await runHeldAtCommit(update);
 
   // The second run's store refuses its second write once the first patched.
   const patched = async () => {
