@@ -58,8 +58,9 @@ test('a dead run of a short-lock transcoder takes no live run with it', async ()
 // turn to renew yet, and its job's work was errored under it.
 test('a check waits for the renewal period of the run it finds lapsed', async () => {
   await own.started;
-  // A lease of 3 s: renewed every second.
-  const long = new RunPresence(own.redis, 3_000);
+  // A lease of 6 s: renewed every 2 s, time enough for the lapse and
+  // its check below to come before the first renewal on a loaded machine.
+  const long = new RunPresence(own.redis, 6_000);
   const short = new RunPresence(own.redis, SHORT_LEASE_MS);
   const run = await long.enter('j2');
   try {
