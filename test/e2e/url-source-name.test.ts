@@ -2,10 +2,12 @@
  * End to end: a source fetched by URL is named after the file fetched,
  * the last URL of its redirect chain, not the URL the client sent (a
  * download link that redirects to the file). That name is the upload's
- * `Filename` and the stem secondary sources are matched on.
+ * `Filename` and the stem secondary sources are matched on. A name too
+ * long to keep whole is cut in its stem, so it keeps its extension.
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -36,12 +38,19 @@ before(async () => {
       await makeTone(path.join(dir, 'tone-2.wav'), { seconds: 1.2 });
       await makeTone(path.join(dir, 'song.wav'), { seconds: 1.3 });
       await makeTone(path.join(dir, 'song.flac'), { seconds: 1.3 });
+      await makeTone(path.join(dir, 'long.wav'), { seconds: 1.4 });
+      await makeTone(path.join(dir, 'long.flac'), { seconds: 1.4, codec: 'flac' });
     },
     transcoders: 0,
   });
   links = await listenOnLoopback(
     http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/long/')) {
+        res.writeHead(200, { 'content-type': 'audio/flac' });
+        createReadStream(path.join(fixture.dir, 'long.flac')).pipe(res);
+        return;
+      }
       const hop = HOPS[url.pathname];
       if (hop) {
         res.writeHead(302, { location: hop(fixture.files.url) }).end();
@@ -86,5 +95,28 @@ test('a redirected source attaches by the name of the file fetched', async () =>
   const second = await upload({ url: `${links.url}/get` });
   assert.equal(second.status, 200, JSON.stringify(second.body));
   assert.equal(second.body.upload_id, first.body.upload_id);
+  assert.deepEqual(second.body.sources.sort(), ['flac', 'wav']);
+});
+
+test('a 15 KB file name keeps its extension, and its flac attaches by URL', async () => {
+  const stem = 'Long Take '.repeat(1500);
+  const form = new FormData();
+  form.set('token', fixture.site.token);
+  const wav = await readFile(path.join(fixture.dir, 'long.wav'));
+  form.set('file', new Blob([wav]), `${stem}.wav`);
+  const res = await fetch(`${fixture.stack.gatewayUrl}/api/import/upload`, {
+    method: 'POST',
+    body: form,
+  });
+  const first = (await res.json()) as any;
+  assert.equal(res.status, 200, JSON.stringify(first));
+  assert.equal(first.meta.Filename, `${stem.slice(0, 239)}.wav`);
+
+  // The same name, another extension, from a URL: cut to the same stem.
+  const second = await upload({
+    url: `${links.url}/long/${encodeURIComponent(stem.slice(0, 5000))}.flac`,
+  });
+  assert.equal(second.status, 200, JSON.stringify(second.body));
+  assert.equal(second.body.upload_id, first.upload_id);
   assert.deepEqual(second.body.sources.sort(), ['flac', 'wav']);
 });

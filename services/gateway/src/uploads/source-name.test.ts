@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { displayName, nameFromUrl } from './source-name';
+import { displayName, nameFromUrl, stemOf } from './source-name';
 
 test('a name keeps its last path segment, without control characters', () => {
   assert.equal(displayName('C:\\music\\a/b\\song.wav'), 'song.wav');
@@ -24,6 +24,36 @@ test('a long name is cut at 255 characters, never inside one', () => {
   assert.equal(displayName('x'.repeat(300)).length, 255);
   // A lone surrogate a client sent becomes U+FFFD.
   assert.equal(displayName('a\ud800b.wav'), 'a\ufffdb.wav');
+});
+
+test('a long name keeps its extension: the cut is taken from the stem', () => {
+  const cut = displayName('a'.repeat(15_000) + '.wav');
+  assert.equal(cut, 'a'.repeat(239) + '.wav');
+
+  // One stem whatever the extension, so secondary sources still match.
+  const long = 'Long Take '.repeat(100);
+  const flac = displayName(`${long}.flac`);
+  assert.ok(flac.endsWith('.flac'), flac);
+  assert.equal(stemOf(flac), stemOf(displayName(`${long}.wav`)));
+
+  // Cut by characters, never inside one, the extension whole.
+  const emoji = '\u{1F3B5}';
+  const wide = displayName(emoji.repeat(400) + '.Flac');
+  assert.equal(wide, emoji.repeat(239) + '.Flac');
+  assert.equal(Buffer.from(wide).toString(), wide, 'not whole UTF-8');
+
+  // A name of 255 characters is kept as it is.
+  assert.equal(displayName('b'.repeat(251) + '.mp3'), 'b'.repeat(251) + '.mp3');
+
+  // No format has a long extension, or blanks in one (`Op. 27 No. 2`):
+  // such a name is cut plainly.
+  assert.equal(displayName('c.' + 'd'.repeat(300)), 'c.' + 'd'.repeat(253));
+  assert.equal(displayName('e'.repeat(300) + '. 2'), 'e'.repeat(255));
+});
+
+test('a long name in a URL keeps its extension too', () => {
+  const name = nameFromUrl(`http://h/x/${'%C3%A9'.repeat(5000)}.wav?q=1`);
+  assert.equal(name, '\u00e9'.repeat(239) + '.wav');
 });
 
 test('a URL names its source by its decoded last segment', () => {

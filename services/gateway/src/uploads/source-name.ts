@@ -20,13 +20,44 @@ export function wellFormed(text: string): string {
 const MAX_NAME_CHARS = 255;
 
 /**
+ * Longest extension a cut keeps, in characters with its dot. A longer
+ * one (`a.<10 000 x>`) names no format, so such a name is cut plainly.
+ */
+const MAX_KEPT_EXTENSION_CHARS = 16;
+
+/**
+ * Longest stem left by a cut that keeps the extension. It is the same
+ * whatever the extension, so `<long>.wav` and `<long>.flac` keep one
+ * stem and the second still attaches to the first as its flac source.
+ */
+const CUT_STEM_CHARS = MAX_NAME_CHARS - MAX_KEPT_EXTENSION_CHARS;
+
+/**
  * The file name a client gave, as plain text for the `Filename` field
  * and for matching secondary sources. It never becomes a storage path.
  */
 export function displayName(raw: string): string {
   const base = raw.replace(/\\/g, '/').split('/').pop() ?? '';
-  const shown = wellFormed(base).replace(UNSHOWN, '');
-  return Array.from(shown).slice(0, MAX_NAME_CHARS).join('');
+  return cutName(wellFormed(base).replace(UNSHOWN, ''));
+}
+
+/**
+ * At most MAX_NAME_CHARS characters. A cut is taken from the stem, so a
+ * long `aaa….wav` stays a `.wav`: its extension is what matches it to
+ * its secondary sources and what people read the file's format from.
+ */
+function cutName(name: string): string {
+  const chars = Array.from(name);
+  if (chars.length <= MAX_NAME_CHARS) return name;
+
+  const extension = path.extname(name);
+  // `Op. 27 No. 2` has no extension `. 2`.
+  const named =
+    extension !== '' &&
+    Array.from(extension).length <= MAX_KEPT_EXTENSION_CHARS &&
+    !/\s/u.test(extension);
+  if (!named) return chars.slice(0, MAX_NAME_CHARS).join('');
+  return chars.slice(0, CUT_STEM_CHARS).join('') + extension;
 }
 
 /** The last path segment of a URL, decoded where possible. */
