@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApiError } from '@ingest/core';
 import { boundaryOf, readableContentType, SentParts } from './multipart-parts';
 
 const BOUNDARY = 'parts-test';
@@ -87,4 +88,45 @@ test('bytes after the closing line are refused, whole or a byte at a time', () =
     Buffer.from(`\r\n--${BOUNDARY}`),
   ]);
   assert.throws(() => partsOf([again]), /goes on after its closing boundary line/);
+});
+
+/** The refusal of a body with a line break of LF alone, whole or a byte at a time. */
+function assertLfRefused(body: string): void {
+  const bytes = Buffer.from(body);
+  for (const chunks of [[bytes], [...bytes].map((byte) => Buffer.of(byte))]) {
+    assert.throws(
+      () => partsOf(chunks),
+      (err: unknown) =>
+        err instanceof ApiError &&
+        err.status === 400 &&
+        /^the multipart body's line breaks are not CRLF: /.test(err.message),
+      JSON.stringify(body),
+    );
+  }
+}
+
+test('line breaks of LF alone are refused saying so, not as the boundary in a part', () => {
+  const head = (name: string) => `Content-Disposition: form-data; name="${name}"`;
+  const [a, b] = [head('a'), head('b')];
+  const end = `--${BOUNDARY}--\r\n`;
+  // Every line break LF alone.
+  assertLfRefused(`--${BOUNDARY}\n${a}\n\nx\n--${BOUNDARY}--\n`);
+  // The boundary line (after blanks too), a header line, the blank line.
+  assertLfRefused(`--${BOUNDARY}\n${a}\r\n\r\nx\r\n${end}`);
+  assertLfRefused(`--${BOUNDARY} \n${a}\r\n\r\nx\r\n${end}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${a}\nContent-Type: text/plain\r\n\r\nx\r\n${end}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${a}\n\nx\r\n${end}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${a}\r\n\nx\r\n${end}`);
+  // The line break before a boundary: the next part was read as the value.
+  assertLfRefused(`--${BOUNDARY}\r\n${a}\r\n\r\nx\n--${BOUNDARY}\r\n${b}\r\n\r\ny\r\n${end}`);
+  // A second part written with LF alone.
+  assertLfRefused(`--${BOUNDARY}\r\n${a}\r\n\r\nx\r\n--${BOUNDARY}\n${b}\n\ny\n--${BOUNDARY}--\n`);
+
+  // LF alone in a value, or after the closing boundary, is as it was;
+  // so is a CRLF split between chunks.
+  const fine = Buffer.from(`--${BOUNDARY}\r\n${a}\r\n\r\nx\ny\r\n--${BOUNDARY}--\n`);
+  const at = BOUNDARY.length + 3;
+  for (const chunks of [[fine], [fine.subarray(0, at), fine.subarray(at)]]) {
+    assert.deepEqual(partsOf(chunks).map(({ name, bytes }) => [name, bytes]), [['a', 'x\ny']]);
+  }
 });

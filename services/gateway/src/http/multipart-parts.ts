@@ -30,6 +30,8 @@ export interface SentPart {
 
 const NOTHING = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** Past busboy's own cap on a part's header block (16 KiB). */
 const MAX_HEAD_BYTES = 17 * 1024;
@@ -71,6 +73,8 @@ export function readableContentType(header: string | undefined): string | undefi
  */
 export class SentParts {
   private readonly search: NeedleScan;
+  /** A boundary after LF alone, which a field's value cannot hold. */
+  private readonly bareLfBoundary: Buffer;
   private readonly parts: SentPart[] = [];
   /**
    * `close`: on the closing boundary's line, after its `--`; `epilogue`:
@@ -97,6 +101,7 @@ export class SentParts {
       (bytes) => this.take(bytes),
       () => this.partEnded(),
     );
+    this.bareLfBoundary = Buffer.from(`\n--${boundary}`);
     // As busboy does: a body may start with its first boundary.
     this.search.push(CRLF);
   }
@@ -150,8 +155,11 @@ export class SentParts {
       }
     }
     if (this.lineEnd < 0) {
-      const at = recent.indexOf(CRLF);
-      if (at >= 0) this.lineEnd = from + at;
+      // The boundary line ends in CRLF. An LF first in `recent` is the
+      // head's first byte; any other has the byte before it there.
+      const at = recent.indexOf(LF);
+      if (at === 0 || (at > 0 && recent[at - 1] !== CR)) lineBreaksNotCrlf();
+      if (at > 0) this.lineEnd = from + at - 1;
       if (this.lineEnd > 0) boundaryLineGoesOn(Buffer.concat(this.head), this.lineEnd);
     }
     const at = this.lineEnd < 0 ? -1 : recent.indexOf(HEAD_END, Math.max(0, this.lineEnd - from));
@@ -162,6 +170,7 @@ export class SentParts {
     }
     const head = Buffer.concat(this.head);
     const [lineEnd, headEnd] = [this.lineEnd, from + at];
+    if (hasBareLf(head.subarray(lineEnd + 2, headEnd))) lineBreaksNotCrlf();
     this.head = [];
     this.headBytes = 0;
     this.headTail = NOTHING;
@@ -195,6 +204,7 @@ export class SentParts {
     // on into the next part's head, its value under the first part's
     // name (`token` taking the value sent as `meta[Title]`).
     if (this.state === 'head') {
+      if (hasBareLf(Buffer.concat(this.head))) lineBreaksNotCrlf();
       throw new ApiError(
         'invalid_parameter',
         "a multipart part's header lines end with no blank line before the " +
@@ -206,6 +216,8 @@ export class SentParts {
     if (this.state === 'epilogue') epilogueRefused();
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
+      // The part went on past a boundary line that came after LF alone.
+      if (this.part.bytes.includes(this.bareLfBoundary)) lineBreaksNotCrlf();
     }
     this.state = this.state === 'close' || this.state === 'end' ? 'end' : 'head';
     this.part = undefined;
@@ -278,6 +290,30 @@ function boundaryInData(): never {
     'invalid_parameter',
     'the multipart boundary occurs inside a part (a line of the boundary ' +
       'and more): pick a boundary that the data does not hold',
+    { parameters: [] },
+  );
+}
+
+/** Whether `bytes` hold a line feed with no carriage return before it. */
+function hasBareLf(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, at + 1)) {
+    if (at === 0 || bytes[at - 1] !== CR) return true;
+  }
+  return false;
+}
+
+/**
+ * The refusal of a body whose boundary or header lines end in LF alone
+ * (a client writing `\n` for some line breaks): busboy finds no part
+ * head there, and the error would otherwise name a boundary problem.
+ */
+function lineBreaksNotCrlf(): never {
+  throw new ApiError(
+    'invalid_parameter',
+    "the multipart body's line breaks are not CRLF: a boundary or header " +
+      'line comes after or ends in LF alone, and multipart/form-data (RFC ' +
+      '2046, RFC 7578) needs CRLF (\\r\\n) before and after every boundary ' +
+      'and after every header line',
     { parameters: [] },
   );
 }
