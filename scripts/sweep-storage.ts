@@ -7,7 +7,7 @@
  * other operator scripts use (REDIS_URL, or a running `npm start`'s).
  */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '@ingest/config';
+import { durationHint, parseDuration } from '@ingest/config';
 import { isStorageUnavailable, openStorage } from '@ingest/storage';
 import { sweepOrphans } from './orphan-sweep';
 import {
@@ -77,18 +77,24 @@ try {
   await storage.close();
 }
 
-/** `--older-than` in ms: a duration with its unit, an hour at least. */
+/**
+ * `--older-than` in ms: a duration with its unit (`24h`, `7D`, `2w`; `M`
+ * is refused, naming minutes `m`), an hour at least.
+ */
 function graceOf(text: string): number {
   let ms: number | undefined;
+  let hint = '';
   try {
     // A bare number would be read as ms: a unit is asked for.
-    if (/[a-z]\s*$/.test(text)) ms = parseDuration(text);
-  } catch {
-    ms = undefined;
+    if (/[a-z]\s*$/i.test(text)) ms = parseDuration(text);
+  } catch (err) {
+    hint = durationHint(err);
   }
   if (ms === undefined) {
     exitRefused(
-      new ScriptRefusal(`--older-than "${text}" is not a duration like 24h or 2d; ${USAGE}`),
+      new ScriptRefusal(
+        `--older-than "${text}" is not a duration like 24h, 2d or 1w${hint}; ${USAGE}`,
+      ),
     );
   }
   if (ms < LEAST_GRACE_MS) {

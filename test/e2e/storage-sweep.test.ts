@@ -140,6 +140,10 @@ test('refusals: a bad grace, or a Redis of no catalog, sweep nothing', async () 
   const cases: [string[], RegExp][] = [
     [['--older-than', '24'], /^--older-than "24" is not a duration like 24h/],
     [['--older-than', '10m'], /^--older-than 10m is less than 1h/],
+    [
+      ['--older-than', '6M'],
+      /^--older-than "6M" is not a duration like 24h, 2d or 1w \(M is not a unit: minutes are m,/,
+    ],
     [['--dry'], /^Unknown option '--dry'; usage: npm run storage:sweep/],
   ];
   for (const [args, refusal] of cases) {
@@ -161,4 +165,12 @@ test('refusals: a bad grace, or a Redis of no catalog, sweep nothing', async () 
   }
   const files = path.join(fixture.stack.dataDir, 'storage', 'sources');
   assert.ok(existsSync(files), 'the sources are all still there');
+});
+
+test('a grace in upper case (7D) or in weeks (2w) is taken', async () => {
+  for (const grace of ['7D', '2w']) {
+    const taken = await sweep('--older-than', grace);
+    assert.equal(taken.code, 0, `${grace}: ${taken.stderr}`);
+    assert.equal(taken.answer.older_than, grace);
+  }
 });

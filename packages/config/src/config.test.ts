@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from './config';
-import { parseDuration } from './duration';
 
 test('defaults follow SPEC §6', () => {
   const config = loadConfig({});
@@ -116,13 +115,6 @@ test('a switch spelled otherwise is refused, naming the variable', () => {
       value,
     );
   }
-});
-
-test('durations take units', () => {
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('5m'), 300_000);
-  assert.equal(parseDuration('1500'), 1500);
-  assert.throws(() => parseDuration('soon'));
 });
 
 test('INGEST_MAX_DURATION: 4 h by default, in the units of durations', () => {

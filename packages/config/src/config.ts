@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
 import { z } from 'zod';
 import { parseByteSize } from './byte-size';
-import { parseDuration, parseSchedule } from './duration';
+import { durationHint, parseDuration, parseSchedule } from './duration';
 
 /** A switch, spelled as the API's flags are, in any case. */
 const flag = z.string().transform((v, ctx) => {
@@ -17,8 +17,8 @@ const flag = z.string().transform((v, ctx) => {
 const duration = z.string().transform((v, ctx) => {
   try {
     return parseDuration(v);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like 5s' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 5s${durationHint(err)}` });
     return z.NEVER;
   }
 });
@@ -37,8 +37,8 @@ const byteSize = z.string().transform((v, ctx) => {
 const schedule = z.string().transform((v, ctx) => {
   try {
     return parseSchedule(v);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected durations: 5s,5m,…' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `expected durations: 5s,5m,…${durationHint(err)}` });
     return z.NEVER;
   }
 });
