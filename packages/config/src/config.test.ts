@@ -68,26 +68,61 @@ test('a REDIS_URL ioredis would not read as one is refused, in one line', () => 
   }
 });
 
+/** The problems loadConfig finds in `env`, in the schema's order. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
 test('a number that is no number says what was expected', () => {
-  const problems = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems;
-      throw err;
-    }
-    return [];
-  };
   assert.deepEqual(problems({ PORT: 'eighty' }), [
     'PORT: expected a whole number from 0 to 65535',
   ]);
   assert.deepEqual(problems({ PORT: '70000', TRANSCODER_CONCURRENCY: '0' }), [
-    'PORT: expected a whole number from 0 to 65535',
+    'PORT: too large: expected a whole number from 0 to 65535',
     'TRANSCODER_CONCURRENCY: expected a whole number from 1 up',
   ]);
   assert.deepEqual(problems({ INGEST_FETCH_MAX_REDIRECTS: '2.5' }), [
     'INGEST_FETCH_MAX_REDIRECTS: expected a whole number from 0 up',
   ]);
+});
+
+test('a whole number past 2^53 - 1 is said to be too large, naming the largest', () => {
+  const unbounded = [
+    'TRANSCODER_CONCURRENCY',
+    'INGEST_IMPORT_CONCURRENCY',
+    'INGEST_MAX_SOURCE_BYTES',
+    'INGEST_FETCH_MAX_REDIRECTS',
+    'INGEST_MAX_CONNECTIONS',
+    'INGEST_MAX_CONNECTIONS_PER_CLIENT',
+    'INGEST_EMAILS_PER_SITE_HOUR',
+    'INGEST_AUTOPUBLISH_MAX_UPLOADS',
+  ];
+  const ports = ['PORT', 'GATEWAY_OPS_PORT', 'TRANSCODER_PORT', 'NOTIFIER_PORT'];
+  const largest = String(Number.MAX_SAFE_INTEGER);
+  // 2^53 + 1 reads as 2^53; past about 1.8e308 a number is Infinity.
+  for (const value of ['9007199254740993', '99999999999999999999', '9'.repeat(400)]) {
+    const env = Object.fromEntries([...unbounded, ...ports].map((name) => [name, value]));
+    const said = problems({ ...env, INGEST_SITE_QUOTA: value });
+    const expected = [
+      ...ports.map((name) => `${name}: too large: expected a whole number from 0 to 65535`),
+      `INGEST_SITE_QUOTA: too large: expected a size of at most ${largest} bytes ` +
+        '(8 PiB less one)',
+      ...unbounded.map((name) => {
+        const min = name === 'INGEST_FETCH_MAX_REDIRECTS' ? 0 : 1;
+        return `${name}: too large: expected a whole number from ${min} to ${largest} (2^53 - 1)`;
+      }),
+    ];
+    assert.deepEqual([...said].sort(), expected.sort(), value.slice(0, 30));
+  }
+  // The largest is taken.
+  const taken = loadConfig({ INGEST_EMAILS_PER_SITE_HOUR: largest });
+  assert.equal(taken.emailsPerSiteHour, Number.MAX_SAFE_INTEGER);
 });
 
 test('a switch takes the spellings of the API flags, in any case', () => {

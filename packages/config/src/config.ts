@@ -24,13 +24,14 @@ const duration = z.string().transform((v, ctx) => {
 });
 
 const byteSize = z.string().transform((v, ctx) => {
+  let message = 'expected a size like 50GiB';
   try {
     const bytes = parseByteSize(v);
     if (bytes > 0) return bytes;
-  } catch {
-    // said below
+  } catch (err) {
+    if (err instanceof RangeError) message = err.message;
   }
-  ctx.addIssue({ code: 'custom', message: 'expected a size like 50GiB' });
+  ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 });
 
@@ -43,17 +44,28 @@ const schedule = z.string().transform((v, ctx) => {
   }
 });
 
-/** A whole number from `min` up, said so when the text is anything else. */
+/**
+ * A whole number from `min` to `max` (by default the largest a number
+ * holds exactly, 2^53 - 1), one problem per bad value; one past `max`
+ * is said to be too large, naming the largest allowed.
+ */
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const expected =
-    max === Number.MAX_SAFE_INTEGER
-      ? `expected a whole number from ${min} up`
-      : `expected a whole number from ${min} to ${max}`;
-  return z.coerce
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
+  const range =
+    max === Number.MAX_SAFE_INTEGER ? `from ${min} up` : `from ${min} to ${max}`;
+  const expected = `expected a whole number ${range}`;
+  const largest = max === Number.MAX_SAFE_INTEGER ? `${max} (2^53 - 1)` : `${max}`;
+  const tooLarge = `too large: expected a whole number from ${min} to ${largest}`;
+  return z.string().transform((text, ctx) => {
+    const n = Number(text);
+    // Past 2^53 the text is no longer the number read (…993 reads as
+    // …992); past about 1.8e308 it is Infinity.
+    if (n > max) {
+      ctx.addIssue({ code: 'custom', message: tooLarge });
+    } else if (!Number.isInteger(n) || n < min) {
+      ctx.addIssue({ code: 'custom', message: expected });
+    }
+    return n;
+  });
 }
 
 /**
