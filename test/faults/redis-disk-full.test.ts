@@ -15,50 +15,23 @@
  * only root may mount. Skipped, with a message, where mounting fails.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createRedis } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
-import {
-  RedisServer,
-  ServiceProcess,
-  freePort,
-  waitUntil,
-} from '@ingest/testkit';
-import type { Redis } from 'ioredis';
-import { fillDisk, mountSmallDisk, startGateway } from './fault-kit';
+import { ServiceProcess, freePort, waitUntil } from '@ingest/testkit';
+import { fillDisk } from './fault-kit';
+import { NO_SMALL_DISK, RedisOnSmallDisk } from './redis-small-disk';
 
-let dir: string;
-let disk: string | undefined;
-let redisServer: RedisServer | undefined;
-let redis: Redis | undefined;
-let gateway: ServiceProcess | undefined;
-let url: string;
+let fixture: RedisOnSmallDisk | undefined;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-redis-disk-'));
-  disk = await mountSmallDisk(dir, '8m');
-  if (!disk) return;
-  redisServer = await RedisServer.start({ dir: disk });
-  redis = createRedis(redisServer.url);
-  redis.on('error', () => {});
-  ({ gateway, url } = await startGateway(redisServer.url, dir));
+  fixture = await RedisOnSmallDisk.start({ name: 'redis-disk' });
 });
 
-after(async () => {
-  await gateway?.stop('SIGTERM');
-  redis?.disconnect();
-  await redisServer?.close();
-  if (disk) execFileSync('umount', [disk]);
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 async function createJob(token: string) {
-  const res = await fetch(`${url}/api/import/createJob?token=${token}`, {
+  const res = await fetch(`${fixture!.url}/api/import/createJob?token=${token}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'while full' }),
@@ -66,20 +39,21 @@ async function createJob(token: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function readyz(at = url) {
+async function readyz(at = fixture!.url) {
   const res = await fetch(`${at}/readyz`);
   return { status: res.status, body: (await res.json()) as { reason?: string } };
 }
 
 /** Starts a service without waiting for it to be ready. */
 async function spawnOn(name: 'gateway' | 'transcoder'): Promise<ServiceProcess> {
+  const { dir, redisServer } = fixture!;
   const port = await freePort();
   return ServiceProcess.spawn(name, {
     port,
     env: {
       [name === 'gateway' ? 'PORT' : 'TRANSCODER_PORT']: String(port),
       HOST: '127.0.0.1',
-      REDIS_URL: redisServer!.url,
+      REDIS_URL: redisServer.url,
       INGEST_DATA_DIR: path.join(dir, `data-${name}`),
       // The gateway's store: the catalog it holds is this Redis's.
       STORAGE_URL: `file://${path.join(dir, 'data', 'storage')}`,
@@ -103,20 +77,15 @@ async function firstReadyz(service: ServiceProcess) {
 }
 
 test('a Redis that cannot write its disk: 503 not_ready, and back after', async (t) => {
-  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
-  const token = randomBytes(18).toString('base64url');
-  await new StateStore(redis).createSite({
-    name: 'disk',
-    token,
-    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
-    customFields: [],
-  });
+  if (!fixture) return t.skip(NO_SMALL_DISK);
+  const { disk, redis } = fixture;
+  const token = await fixture.newSite('disk');
 
   // No room left, then a write the append-only file cannot take.
   const filler = await fillDisk(disk);
   await redis.set('filler', 'x'.repeat(256 * 1024)).catch(() => {});
   await waitUntil(
-    () => redis!.set('probe', '1').then(() => false, (err: Error) => /^MISCONF/.test(err.message)),
+    () => redis.set('probe', '1').then(() => false, (err: Error) => /^MISCONF/.test(err.message)),
     { timeoutMs: 10_000, message: 'redis never refused a write' },
   );
 

@@ -18,41 +18,22 @@
  * mounting fails.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { access, chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { defaultBinaryPaths } from '@ingest/media';
-import { createRedis } from '@ingest/queue';
-import { StateStore } from '@ingest/state';
-import {
-  holdWrites,
-  makeTone,
-  RedisServer,
-  waitUntil,
-  type HeldWrites,
-  type ServiceProcess,
-} from '@ingest/testkit';
-import type { Redis } from 'ioredis';
-import { fillDisk, mountSmallDisk, startGateway } from './fault-kit';
+import { holdWrites, makeTone, waitUntil, type HeldWrites } from '@ingest/testkit';
+import { fillDisk } from './fault-kit';
+import { NO_SMALL_DISK, RedisOnSmallDisk } from './redis-small-disk';
 
-let dir: string;
-let disk: string | undefined;
-let redisServer: RedisServer | undefined;
-let redis: Redis | undefined;
-let gateway: ServiceProcess | undefined;
-let url: string;
+let fixture: RedisOnSmallDisk | undefined;
 /** While this file exists, the gateway's source inspection waits. */
 let hold: string;
 /** Made by the ffprobe stand-in once it waits. */
 let waiting: string;
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-fault-redis-kill-'));
-  disk = await mountSmallDisk(dir, '8m');
-  if (!disk) return;
+/** An ffprobe that waits while `hold` exists; its settings for the gateway. */
+async function heldFfprobe(dir: string): Promise<Record<string, string>> {
   hold = path.join(dir, 'hold');
   waiting = path.join(dir, 'waiting');
   const ffprobe = path.join(dir, 'ffprobe');
@@ -66,24 +47,18 @@ before(async () => {
     '',
   ].join('\n'));
   await chmod(ffprobe, 0o755);
+  return { FFPROBE_PATH: ffprobe };
+}
 
-  redisServer = await RedisServer.start({ dir: disk });
-  redis = createRedis(redisServer.url);
-  redis.on('error', () => {});
-  ({ gateway, url } = await startGateway(redisServer.url, dir, { FFPROBE_PATH: ffprobe }));
+before(async () => {
+  fixture = await RedisOnSmallDisk.start({ name: 'redis-kill', gatewayEnv: heldFfprobe });
 });
 
-after(async () => {
-  await gateway?.stop('SIGTERM');
-  redis?.disconnect();
-  await redisServer?.close();
-  if (disk) execFileSync('umount', [disk]);
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fixture?.close());
 
 async function call(endpoint: string, token: string, body: FormData | object) {
   const form = body instanceof FormData;
-  const res = await fetch(`${url}/api/import/${endpoint}?token=${token}`, {
+  const res = await fetch(`${fixture!.url}/api/import/${endpoint}?token=${token}`, {
     method: 'POST',
     headers: form ? {} : { 'content-type': 'application/json' },
     body: form ? body : JSON.stringify(body),
@@ -91,19 +66,8 @@ async function call(endpoint: string, token: string, body: FormData | object) {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-async function newSite(): Promise<string> {
-  const token = randomBytes(18).toString('base64url');
-  await new StateStore(redis!).createSite({
-    name: 'disk-kill',
-    token,
-    webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
-    customFields: [],
-  });
-  return token;
-}
-
 async function persistence(field: string): Promise<string | undefined> {
-  const info = String(await redis!.info('persistence'));
+  const info = String(await fixture!.redis.info('persistence'));
   return new RegExp(`^${field}:(\\S*)`, 'm').exec(info)?.[1];
 }
 
@@ -116,7 +80,7 @@ async function persistence(field: string): Promise<string | undefined> {
  */
 async function releaseOntoFullDisk(held: HeldWrites, newFile = false): Promise<string> {
   if (newFile) {
-    await redis!.call('BGREWRITEAOF');
+    await fixture!.redis.call('BGREWRITEAOF');
     await waitUntil(
       async () =>
         (await persistence('aof_rewrite_in_progress')) === '0' &&
@@ -124,21 +88,22 @@ async function releaseOntoFullDisk(held: HeldWrites, newFile = false): Promise<s
       { timeoutMs: 10_000, message: 'the AOF rewrite never ended' },
     );
   }
-  const filler = await fillDisk(disk!);
+  const filler = await fillDisk(fixture!.disk);
   await held.release();
   return filler;
 }
 
 async function gatewayReady() {
   await waitUntil(
-    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
+    async () => (await fetch(`${fixture!.url}/readyz`).catch(() => undefined))?.status === 200,
     { timeoutMs: 30_000, message: 'the gateway never got ready again' },
   );
 }
 
 test('an upload answered 2xx survives Redis killed with its disk full', async (t) => {
-  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
-  const token = await newSite();
+  if (!fixture) return t.skip(NO_SMALL_DISK);
+  const { dir, redis, redisServer } = fixture;
+  const token = await fixture.newSite('disk-kill');
   const tone = await makeTone(path.join(dir, 'tone.wav'), { seconds: 1 });
   const form = new FormData();
   form.set('file', new Blob([await readFile(tone)]), 'tone.wav');
@@ -160,9 +125,9 @@ test('an upload answered 2xx survives Redis killed with its disk full', async (t
 
   // The write was taken, and Redis could not write it to its disk.
   assert.equal(await persistence('aof_last_write_status'), 'err');
-  await redisServer!.stop('SIGKILL');
+  await redisServer.stop('SIGKILL');
   await rm(filler);
-  await redisServer!.resume();
+  await redisServer.resume();
   await gatewayReady();
 
   const list = await call('list', token, {});
@@ -183,12 +148,12 @@ test('an upload answered 2xx survives Redis killed with its disk full', async (t
 
 // Found by test/races/redis-disk-storm.ts: answered 500 `internal`.
 test('a write refused inside a MULTI answers 503 not_ready', async (t) => {
-  if (!redis || !disk) return t.skip('cannot mount a tmpfs here (needs root)');
-  const token = await newSite();
+  if (!fixture) return t.skip(NO_SMALL_DISK);
+  const token = await fixture.newSite('disk-kill');
 
   // createJob takes the job's id, then writes the job in a MULTI: the id
   // is the write the disk cannot take, so Redis refuses the MULTI's.
-  const held = await holdWrites(redis);
+  const held = await holdWrites(fixture.redis);
   const answer = call('createJob', token, { name: 'refused' });
   await held.waitForHeld(1);
   const filler = await releaseOntoFullDisk(held, true);
