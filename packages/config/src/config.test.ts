@@ -125,6 +125,37 @@ test('a whole number past 2^53 - 1 is said to be too large, naming the largest',
   assert.equal(taken.emailsPerSiteHour, Number.MAX_SAFE_INTEGER);
 });
 
+test('a time limit a timer waits is held to 24.8 days, and above 0', () => {
+  // Past 2^31 - 1 ms a Node.js timer fires at once: every fetch or
+  // ffmpeg run was cut short as it began.
+  const timers = [
+    'INGEST_FETCH_TIMEOUT',
+    'INGEST_TRANSCODE_TIMEOUT',
+    'INGEST_TRANSCODE_LOCK',
+    'INGEST_WEBHOOK_TIMEOUT',
+    'INGEST_AUTOPUBLISH_IDLE',
+    'INGEST_SHUTDOWN_TIMEOUT',
+  ];
+  const tooLong = (name: string) =>
+    `${name}: too long: expected a duration of at most 24d (2147483647 ms, ` +
+    'the longest a timer waits)';
+  for (const value of ['25d', '2147483648', '4w']) {
+    const said = problems(Object.fromEntries(timers.map((name) => [name, value])));
+    assert.deepEqual([...said].sort(), timers.map(tooLong).sort(), value);
+  }
+  const zero = problems(Object.fromEntries(timers.map((name) => [name, '0s'])));
+  assert.deepEqual(
+    [...zero].sort(),
+    timers
+      .filter((name) => name !== 'INGEST_SHUTDOWN_TIMEOUT')
+      .map((name) => `${name}: expected a duration above 0, like 30s`)
+      .sort(),
+  );
+  const longest = loadConfig({ INGEST_FETCH_TIMEOUT: '24d', INGEST_SHUTDOWN_TIMEOUT: '0' });
+  assert.equal(longest.fetchTimeoutMs, 24 * 86_400_000);
+  assert.equal(longest.shutdownTimeoutMs, 0);
+});
+
 test('a switch takes the spellings of the API flags, in any case', () => {
   const allowed = (value: string) =>
     loadConfig({ INGEST_ALLOW_PRIVATE_URLS: value }).allowPrivateUrls;

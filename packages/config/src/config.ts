@@ -23,6 +23,24 @@ const duration = z.string().transform((v, ctx) => {
   }
 });
 
+/** The longest a Node.js timer waits (2^31 - 1 ms); past it, one fires at once. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A duration a timer waits, from `min` ms up to TIMER_MAX_MS: `30d`
+ * went to a timer that fired at once (every fetch or ffmpeg run cut
+ * short as soon as it began).
+ */
+function timerDuration(min: number) {
+  return duration
+    .refine((ms) => ms >= min, { error: 'expected a duration above 0, like 30s' })
+    .refine((ms) => ms <= TIMER_MAX_MS, {
+      error:
+        'too long: expected a duration of at most 24d ' +
+        `(${TIMER_MAX_MS} ms, the longest a timer waits)`,
+    });
+}
+
 const byteSize = z.string().transform((v, ctx) => {
   let message = 'expected a size like 50GiB';
   try {
@@ -141,22 +159,22 @@ const schema = z.object({
   INGEST_MAX_DURATION: duration
     .refine((ms) => ms >= 1000, { error: 'expected a duration of 1s or more, like 4h' })
     .default(4 * 3_600_000),
-  INGEST_FETCH_TIMEOUT: duration.default(10 * 60_000),
+  INGEST_FETCH_TIMEOUT: timerDuration(1).default(10 * 60_000),
   INGEST_FETCH_MAX_REDIRECTS: wholeNumber(0).default(5),
   INGEST_MAX_CONNECTIONS: positive.optional(),
   INGEST_MAX_CONNECTIONS_PER_CLIENT: positive.optional(),
   INGEST_TRUST_PROXY: addressList.default([]),
-  INGEST_TRANSCODE_TIMEOUT: duration.default(30 * 60_000),
-  INGEST_TRANSCODE_LOCK: duration.default(60_000),
+  INGEST_TRANSCODE_TIMEOUT: timerDuration(1).default(30 * 60_000),
+  INGEST_TRANSCODE_LOCK: timerDuration(1).default(60_000),
   INGEST_WEBHOOK_SCHEDULE: schedule.default([
     5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
   ]),
-  INGEST_WEBHOOK_TIMEOUT: duration.default(15_000),
+  INGEST_WEBHOOK_TIMEOUT: timerDuration(1).default(15_000),
   INGEST_EMAIL_SCHEDULE: schedule.default([30_000, 300_000, 1_800_000]),
   INGEST_EMAILS_PER_SITE_HOUR: positive.default(100),
-  INGEST_AUTOPUBLISH_IDLE: duration.default(10 * 60_000),
+  INGEST_AUTOPUBLISH_IDLE: timerDuration(1).default(10 * 60_000),
   INGEST_AUTOPUBLISH_MAX_UPLOADS: positive.default(1000),
-  INGEST_SHUTDOWN_TIMEOUT: duration.default(30_000),
+  INGEST_SHUTDOWN_TIMEOUT: timerDuration(0).default(30_000),
   INGEST_DEV_TOKEN: token.optional(),
   INGEST_DEV_WEBHOOK_SECRET: z
     .string()
