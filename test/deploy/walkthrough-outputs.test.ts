@@ -1,6 +1,8 @@
 // The README's CLI walkthrough runs in the checkout (npx finds `ingest`
 // there) and leaves files in it: `album/`, `album.csv`, `tracks/`. The
-// image's `COPY . .` must not take them, nor `git add -A`.
+// SDKs' READMEs have their examples saved there too (`@ingest/client`
+// resolves only inside the repository). The image's `COPY . .` must not
+// take them, nor `git add -A`.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readText } from './repo-files';
@@ -44,5 +46,22 @@ test('what the CLI walkthrough writes is kept out of git and the image', () => {
   for (const name of written) {
     assert.ok(ignores('.dockerignore', name), `.dockerignore leaves out ${name}`);
     assert.ok(ignores('.gitignore', name), `.gitignore leaves out ${name}`);
+  }
+});
+
+/** The files each SDK README asks to be put in the repository's folder. */
+const SDK_EXAMPLE_FILES: [readme: string, names: string[]][] = [
+  ['packages/client/README.md', ['publish-one.ts', 'song.wav']],
+  ['packages/client-queue/README.md', ['import-one.ts']],
+];
+
+test('the SDK examples saved in the checkout are kept out of git and the image', () => {
+  for (const [readme, names] of SDK_EXAMPLE_FILES) {
+    const text = readText(readme);
+    for (const name of names) {
+      assert.ok(text.includes(`\`${name}\``), `${readme} names ${name}`);
+      assert.ok(ignores('.dockerignore', name), `.dockerignore leaves out ${name}`);
+      assert.ok(ignores('.gitignore', name), `.gitignore leaves out ${name}`);
+    }
   }
 });
