@@ -13,11 +13,12 @@ import {
   type OutputFormat,
   type SampleKind,
 } from './encoding-policy';
-import { readableToolLine, type ToolRunner } from './ffmpeg-runner';
+import type { ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
 import { hasOneBitrate } from './mp3-frames';
 import { readOggChain } from './ogg-chain';
 import { readDeclaredPcmLength } from './pcm-header';
+import { ESTIMATED, unreadableReason } from './probe-complaint';
 import {
   readCafShortfall,
   readDeclaredSizedLength,
@@ -108,11 +109,6 @@ interface FfprobeOutput {
   format?: { format_name?: string; duration?: string; bit_rate?: string };
 }
 
-// ffprobe says this (at warning level) when no header declared a length.
-const ESTIMATED = 'Estimating duration from bitrate';
-// Warnings that say nothing about why a file failed.
-const NOT_A_REASON = [ESTIMATED, 'misdetection possible'];
-
 export interface ProbeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
@@ -153,7 +149,7 @@ export async function probeSource(
     if (cut) throw cafTruncated(cut);
     throw new MediaError(
       'undecodable',
-      `not a readable audio file: ${firstComplaint(run.stderrHead, absolute)}`,
+      `not a readable audio file: ${unreadableReason(run.stderrHead, absolute)}`,
       { exitCode: run.exitCode },
     );
   }
@@ -372,24 +368,4 @@ function toNumber(value: string | number | undefined): number | null {
   if (value === undefined || value === 'N/A') return null;
   const number = Number(value);
   return Number.isFinite(number) ? number : null;
-}
-
-/**
- * The first line of stderr that says what went wrong, without the file
- * path (a person knows which file they sent) and context addresses.
- */
-export function firstComplaint(lines: string[], path: string): string {
-  const url = fileUrl(path);
-  for (const line of lines) {
-    const cleaned = readableToolLine(line)
-      .split(url)
-      .join('')
-      .split(path)
-      .join('')
-      .replace(/^:\s*/, '')
-      .trim();
-    if (!cleaned || NOT_A_REASON.some((n) => cleaned.includes(n))) continue;
-    return cleaned;
-  }
-  return 'unrecognised data';
 }
