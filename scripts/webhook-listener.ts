@@ -17,6 +17,7 @@ if (!/^\d+$/.test(given) || port < 1 || port > 65535) {
   exitRefused(new ScriptRefusal(`not a port: ${given}; ${USAGE}`));
 }
 const secret = process.env.WEBHOOK_SECRET;
+const INVALID = 'INVALID';
 const verifier = secret ? verifierOf(secret) : undefined;
 
 http
@@ -30,8 +31,8 @@ http
         try {
           verifier.verify(body, req.headers as Record<string, string>);
           verdict = 'valid';
-        } catch {
-          verdict = 'INVALID';
+        } catch (err) {
+          verdict = invalid(err);
         }
       }
       process.stdout.write(
@@ -39,7 +40,7 @@ http
           `signature: ${verdict}\n` +
           pretty(body) + '\n',
       );
-      res.writeHead(verdict === 'INVALID' ? 401 : 204).end();
+      res.writeHead(verdict.startsWith(INVALID) ? 401 : 204).end();
     });
   })
   // A taken port (the README's 9999, a listener already running) threw
@@ -71,6 +72,19 @@ function verifierOf(given: string): Webhook {
       ),
     );
   }
+}
+
+/**
+ * Why a delivery did not verify, and what to check. A bare "INVALID"
+ * left a first user with the secret of another site (the banner's, for
+ * a job of a site:create site) guessing, while the 401 got it retried.
+ */
+function invalid(err: unknown): string {
+  const why = err instanceof Error ? err.message : String(err);
+  return (
+    `${INVALID} (${why}); answered 401, so it is sent again later. Each site ` +
+    'signs with its own secret: WEBHOOK_SECRET must be that of the site whose job this is'
+  );
 }
 
 /** The body as indented JSON, or as it came when it is not JSON. */

@@ -107,6 +107,11 @@ test('webhook:listen checks the signature of a delivery', async () => {
       message: () => run.stdout(),
     });
     assert.match(run.stdout(), /POST \/hook webhook evt_1_test signature: valid\n/);
+    // A bare INVALID left a user holding another site's secret guessing.
+    assert.match(
+      run.stdout(),
+      /signature: INVALID \(No matching signature found\); answered 401.*its own secret/,
+    );
   } finally {
     run.child.kill('SIGKILL');
   }
