@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { JobProgress } from '@ingest/client';
+import type { DeliveryAttempt, JobProgress } from '@ingest/client';
 import { visible, type CliOutput } from './cli-output';
 
 /** Shows a job's progress while `--wait` polls it. */
@@ -92,4 +92,15 @@ class PlainLines implements ProgressView {
 
 export function describeProgress(p: JobProgress): string {
   return `job ${p.job_id} ${p.state}: q=${p.q} i=${p.i} d=${p.d} e=${p.e}`;
+}
+
+/**
+ * One notification attempt as `status` lists it. An email handed on (to
+ * SMTP, or the outbox) has no HTTP status: it read "no answer", as if
+ * it had failed.
+ */
+export function describeDelivery(d: DeliveryAttempt): string {
+  const outcome = d.status ?? d.error ?? (d.ok ? undefined : 'no answer');
+  const detail = outcome === undefined ? '' : `, ${outcome}`;
+  return `  ${d.channel} ${d.ok ? 'delivered' : 'failed'} (attempt ${d.attempt}${detail})`;
 }

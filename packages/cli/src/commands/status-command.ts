@@ -1,7 +1,7 @@
 import type { Command, CommandContext } from '../command';
 import { EXIT } from '../exit-codes';
 import { optionalId } from '../option-readers';
-import { describeProgress } from '../progress-view';
+import { describeDelivery, describeProgress } from '../progress-view';
 import { reportErrored } from './job-errors';
 
 export const statusCommand: Command = {
@@ -17,12 +17,7 @@ Exits 3 when the job is complete with errored uploads.`,
   async run({ client, out, values, signal }: CommandContext) {
     const progress = await client.checkJob(optionalId(values, 'job'), { signal });
     out.line(describeProgress(progress));
-    for (const d of progress.deliveries ?? []) {
-      out.line(
-        `  ${d.channel} ${d.ok ? 'delivered' : 'failed'} ` +
-          `(attempt ${d.attempt}, ${d.status ?? d.error ?? 'no answer'})`,
-      );
-    }
+    for (const d of progress.deliveries ?? []) out.line(describeDelivery(d));
     const complete = progress.state === 'complete';
     const errored = complete ? await reportErrored(client, out, progress, signal) : [];
     out.result({ ...progress, errored });
