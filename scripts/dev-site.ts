@@ -54,7 +54,9 @@ export async function assertDevSettingsCurrent(
 
 /**
  * The default site. A token given in INGEST_DEV_TOKEN finds the site
- * made before, and the settings given now replace its old ones.
+ * made before, and the settings given now replace its old ones; one not
+ * given keeps the site's own (the custom fields of a site:create site
+ * were replaced by INGEST_DEV_CUSTOM_FIELDS's default).
  */
 export async function ensureDevSite(config: Config, redisUrl: string) {
   const token = config.dev.token ?? randomBytes(24).toString('base64url');
@@ -67,7 +69,9 @@ export async function ensureDevSite(config: Config, redisUrl: string) {
         ...existing,
         webhookSecret: config.dev.webhookSecret ?? existing.webhookSecret,
         contactEmail: config.dev.contactEmail ?? existing.contactEmail,
-        customFields: config.dev.customFields,
+        customFields: config.dev.customFieldsGiven
+          ? config.dev.customFields
+          : existing.customFields,
       };
       await store.updateSite(site);
       return { id: site.id, token, webhookSecret: site.webhookSecret };

@@ -274,6 +274,8 @@ export interface Config {
     webhookSecret?: string;
     contactEmail?: string;
     customFields: string[];
+    /** INGEST_DEV_CUSTOM_FIELDS was set: a site found by token takes it. */
+    customFieldsGiven: boolean;
   };
   /** True when REDIS_URL was given, false when the default was taken. */
   redisUrlGiven: boolean;
@@ -346,6 +348,7 @@ export function loadConfig(
       customFields: raw.INGEST_DEV_CUSTOM_FIELDS.split(',')
         .map((name) => name.trim())
         .filter(Boolean),
+      customFieldsGiven: Boolean(env.INGEST_DEV_CUSTOM_FIELDS),
     },
     redisUrlGiven: Boolean(env.REDIS_URL),
   });
