@@ -9,6 +9,7 @@ import { digestInput, renderDigest, spanText } from './digest-summary';
 import { renderSummary, type Summary, type SummaryInput } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 import type { MailSender } from './mail-sender';
+import { uploadLabels } from './upload-labels';
 import type { Outcome } from './notifier-metrics';
 import { describeSendError, refusedForGood } from './send-error';
 
@@ -154,6 +155,7 @@ async function summaryInput(
     reason: data.reason,
     event,
     jobName: job?.name ?? '',
+    labels: await uploadLabels(store, event),
   };
   if (data.reason !== 'webhook-exhausted') return input;
 

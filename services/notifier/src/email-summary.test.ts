@@ -1,11 +1,13 @@
 /**
- * A job's name in an email: a client names its job freely, and the
- * email goes where its `oncomplete` says, so a name's own lines (a
- * message set out as the service's) and control characters stay out.
+ * A job's name, and its uploads' file names and titles, in an email: a
+ * client names them freely, and the email goes where its `oncomplete`
+ * says, so a name's own lines (a message set out as the service's) and
+ * control characters stay out.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { quotedName, renderSummary } from './email-summary';
+import type { JobCompletedEvent } from './job-event';
 
 const event = {
   type: 'job.completed' as const,
@@ -36,4 +38,23 @@ test('control characters go, a long name is cut, a blank one is left out', () =>
   assert.equal(quotedName(`${'é'.repeat(150)}`), ` "${'é'.repeat(100)}…"`);
   assert.equal(quotedName(' \r\n '), '');
   assert.equal(quotedName(undefined), '');
+});
+
+test('a long file name is cut; an upload without a label shows by its id', () => {
+  const rendition = { bytes: 1, sha256: 'x', duration: 1, url: 'http://i.test/d' };
+  const failed: JobCompletedEvent = {
+    ...event,
+    counts: { q: 0, i: 0, d: 1, e: 2 },
+    tracks: [{ track_id: 9, upload_id: 3, formats: { mp3: rendition } }],
+    errors: [4, 5].map((id) => ({ upload_id: id, error: 'x', error_code: 'y' })),
+  };
+  const labels = new Map([
+    [3, { title: 'Song' }],
+    [4, { fileName: `${'n'.repeat(300)}.wav`, title: '\u202e \r\n' }],
+  ]);
+  const { text } = renderSummary({ reason: 'oncomplete', event: failed, jobName: '', labels });
+  const lines = text.split('\n');
+  assert.ok(lines.includes('Track 9 (upload 3, title "Song")'), text);
+  assert.ok(lines.includes(`Upload 4 (file "${'n'.repeat(100)}…"): x [y]`), text);
+  assert.ok(lines.includes('Upload 5: x [y]'), text);
 });

@@ -1,11 +1,14 @@
 import type { EmailReason } from '@ingest/queue';
 import type { JobCompletedEvent } from './job-event';
+import type { UploadLabel, UploadLabels } from './upload-labels';
 
 export interface SummaryInput {
   reason: EmailReason;
   event: JobCompletedEvent;
   /** The job's name as the client gave it; shown in the body only. */
   jobName: string;
+  /** File names and titles by upload id; one not in it shows by its id. */
+  labels?: UploadLabels;
   /** For 'webhook-exhausted': where delivery failed and how. */
   webhook?: {
     origin: string;
@@ -89,8 +92,11 @@ function paragraphs(input: SummaryInput): Line[][] {
   if (event.tracks.length > 0) {
     const block: Line[] = [{ text: 'Tracks:' }];
     for (const track of event.tracks) {
+      const names = namesOf(input.labels?.get(track.upload_id));
       block.push({
-        text: `Track ${track.track_id} (upload ${track.upload_id})`,
+        text:
+          `Track ${track.track_id} (upload ${track.upload_id}` +
+          `${names && `, ${names}`})`,
       });
       for (const [format, rendition] of Object.entries(track.formats)) {
         const link = rendition.url;
@@ -103,9 +109,14 @@ function paragraphs(input: SummaryInput): Line[][] {
   if (event.errors.length > 0) {
     blocks.push([
       { text: 'Failed uploads:' },
-      ...event.errors.map((err) => ({
-        text: `Upload ${err.upload_id}: ${err.error} [${err.error_code}]`,
-      })),
+      ...event.errors.map((err) => {
+        const names = namesOf(input.labels?.get(err.upload_id));
+        return {
+          text:
+            `Upload ${err.upload_id}${names && ` (${names})`}: ` +
+            `${err.error} [${err.error_code}]`,
+        };
+      }),
     ]);
   }
 
@@ -130,21 +141,42 @@ const HINTS: [RegExp, string][] = [
   ],
 ];
 
-/** Longest job name an email shows, in characters; longer ones are cut. */
+/** Longest name an email shows, in characters; longer ones are cut. */
 const NAME_SHOWN = 100;
 
 /**
- * A job's name as an email shows it: on one line, without control
- * characters, at most NAME_SHOWN characters, quoted. A client names its
- * job freely, and an email goes where its `oncomplete` says: lines of a
- * name's own (a "message" set out as the sender's) stay out of it.
+ * Whitespace, C0 and C1 controls, line and paragraph separators, and the
+ * bidirectional controls that can show a name reversed in part.
  */
-export function quotedName(name: string | undefined): string {
-  const line = (name ?? '').replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
-  if (!line) return '';
+const NOT_SHOWN =
+  /[\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]+/g;
+
+/**
+ * A client's text (a job's name, a file name, a title) as an email shows
+ * it: on one line, without control characters, at most NAME_SHOWN
+ * characters. A client names things freely, and an email goes where its
+ * `oncomplete` says: lines of a name's own (a "message" set out as the
+ * sender's) stay out of it. Blank when nothing is left.
+ */
+export function shownText(name: string | undefined): string {
+  const line = (name ?? '').replace(NOT_SHOWN, ' ').trim();
   const chars = [...line];
-  const shown = chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : line;
-  return ` "${shown}"`;
+  return chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : line;
+}
+
+/** A job's name as an email shows it, quoted after a space, or ''. */
+export function quotedName(name: string | undefined): string {
+  const shown = shownText(name);
+  return shown && ` "${shown}"`;
+}
+
+/** `file "a.wav", title "Song"`: what of these an upload has, or ''. */
+function namesOf(label: UploadLabel | undefined): string {
+  const file = shownText(label?.fileName);
+  const title = shownText(label?.title);
+  return [file && `file "${file}"`, title && `title "${title}"`]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function htmlLine(line: Line): string {

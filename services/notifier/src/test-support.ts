@@ -202,6 +202,8 @@ export interface CompletedJobOptions {
   contactEmail?: string;
   /** A job of this site (made by an earlier call), not of a new one. */
   siteId?: number;
+  /** The file name and Title of the published and the errored upload. */
+  names?: Record<'good' | 'bad', { fileName: string; title: string }>;
 }
 
 const rendition = (format: 'mp3' | 'wav', bytes: number): Rendition => ({
@@ -250,15 +252,18 @@ export async function completedJob(
     sha256: 'x',
   };
   const input = { formats: ['mp3', 'wav'] as const, sources: { wav: source } };
+  const { names } = options;
   const good = await store.addUpload(site.id, job.id, {
     ...input,
     formats: [...input.formats],
-    meta: { Title: 'Good' },
+    meta: { Title: names?.good.title ?? 'Good' },
+    fileName: names?.good.fileName,
   });
   const bad = await store.addUpload(site.id, job.id, {
     ...input,
     formats: [...input.formats],
-    meta: { Title: 'Bad' },
+    meta: { Title: names?.bad.title ?? 'Bad' },
+    fileName: names?.bad.fileName,
   });
   assert.ok(good !== 'closed' && bad !== 'closed');
   if (options.oncomplete) await store.setOncomplete(job.id, options.oncomplete);
