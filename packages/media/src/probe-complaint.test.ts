@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { firstComplaint, unreadableReason } from './probe-complaint';
+import { endsBeforeItsIndex, firstComplaint, unreadableReason } from './probe-complaint';
 
 const PATH = '/data/sources/2/abc';
 
@@ -37,4 +37,15 @@ test('a container ffmpeg recognised keeps its own complaint', () => {
     `file:${PATH}: Invalid data found when processing input`,
   ];
   assert.equal(unreadableReason(lines, PATH), '[flac] Attached picture metadata block too short');
+});
+
+test("a demuxer's \"partial file\" is a file cut short, and only of its own container", () => {
+  const mov = 'mov,mp4,m4a,3gp,3g2,mj2';
+  const lines = [
+    `[${mov} @ 0x356ceb80] stream 0, timescale not set`,
+    `[${mov} @ 0x356ceb80] stream 0, offset 0x921aa: partial file`,
+  ];
+  assert.equal(endsBeforeItsIndex(lines, mov), true);
+  assert.equal(endsBeforeItsIndex(lines, 'flac'), false);
+  assert.equal(endsBeforeItsIndex(lines.slice(0, 1), mov), false);
 });

@@ -14,6 +14,22 @@ const WEAK_GUESS = /Format (\S+) detected only with low score/;
 // upload is whole when it is read, so the guess only misleads.
 const NOT_A_REASON = [ESTIMATED, 'misdetection possible', '(growing file?)'];
 
+// The mov/mp4 demuxer's words for a sample its index places past the
+// end of the file: the file was cut after its header was written.
+const PARTIAL_FILE = ': partial file';
+
+/**
+ * Whether the demuxer of `formatName` (as ffprobe names it) said the
+ * file ends before audio its header indexes (mov/mp4's "partial file").
+ */
+export function endsBeforeItsIndex(lines: string[], formatName: string): boolean {
+  const demuxer = `[${formatName}] `;
+  return lines.some((line) => {
+    const readable = readableToolLine(line);
+    return readable.startsWith(demuxer) && readable.endsWith(PARTIAL_FILE);
+  });
+}
+
 /**
  * The first line of stderr that says what went wrong, without the file
  * path (a person knows which file they sent) and context addresses.

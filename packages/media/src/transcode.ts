@@ -20,7 +20,7 @@ import { overQuota, renditionBudget } from './quota-guard';
 import type { MediaLogger } from './media-logger';
 import type { TrackMetadata } from './metadata-keys';
 import { probeSource, type SourceProbe } from './probe';
-import { firstComplaint } from './probe-complaint';
+import { endsBeforeItsIndex, firstComplaint } from './probe-complaint';
 import { inspectRenditions } from './rendition-inspector';
 import { coverArgs, type CoverChoice } from './cover-choice';
 import { buildTranscodeArgs, renditionEncoding } from './transcode-args';
@@ -252,6 +252,8 @@ export async function transcode(
           reliable: probe.headerDurationReliable,
         },
         firstComplaint: complaintOf(run.stderrHead, chains.paths[i]),
+        // The demuxer says it at the end, after any decoder's complaints.
+        cutShort: endsBeforeItsIndex(run.stderrTail, probe.formatName),
         lastLine: said,
         openFailure: openFailureOf(said, chains.paths[i]),
         rateKnown: (probe.audio?.sampleRate ?? 0) > 0,

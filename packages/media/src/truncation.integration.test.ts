@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -7,8 +8,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { createMediaTools } from './index';
 import { ffmpeg, rejectsWith } from './test-fixtures';
@@ -103,3 +105,34 @@ test('a cut ALAC CAF, its packet table lost, is truncated', async () => {
     ),
   );
 });
+
+// The shared corpus (see its README) beside the repository; a plain
+// clone elsewhere skips these.
+const corpusDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/corpus');
+
+// Real uploads cut short: ffmpeg decodes nothing of them (no audio is
+// left, or the few packets left do not decode), and its demuxer says a
+// sample lies past the end ("partial file").
+const cutEarly: Array<[string, string]> = [
+  ['mp4/issue-387.m4a', '224.0'],
+  ['mp4/issue-79.m4a', '302.9'],
+  ['mp4/issue-318.m4a', '620.2'],
+  ['mp4/issue-133.m4a', '154.3'],
+];
+
+for (const [file, declared] of cutEarly) {
+  test(`an m4a cut short, nothing of it decodable, is truncated (corpus ${file})`, async (t) => {
+    const source = join(corpusDir, 'audio', file);
+    if (!existsSync(source)) {
+      t.skip(`corpus not found at ${corpusDir} (it lives beside the repo)`);
+      return;
+    }
+    const out = join(dir, `${file.replace('/', '-')}.out.mp3`);
+    const error = await rejectsWith(
+      tools.transcode({ source, renditions: [{ format: 'mp3', path: out }] }),
+      'truncated',
+    );
+    assert.equal(error.message, `truncated: header says ${declared} s, 0.0 s decodable`);
+    assert.equal(existsSync(out), false);
+  });
+}

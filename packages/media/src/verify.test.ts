@@ -122,6 +122,21 @@ test('verdict order: failed run, nothing, truncated, error rate, short', () => {
   );
   assert.doesNotMatch(cutShort!.message, /produced nothing/);
 
+  // An m4a cut where its audio begins: nothing decodes, and the demuxer
+  // says so ("partial file"). Without a declared length it proves nothing.
+  const partial = '[mov,mp4,m4a,3gp,3g2,mj2] stream 0, offset 0x921aa: partial file';
+  const cutEarly = { decodedS: 0, firstComplaint: partial, cutShort: true };
+  const early = sourceVerdict(
+    outcome({ ...cutEarly, header: { durationS: 224.002902, reliable: true } }),
+  );
+  assert.equal(early?.code, 'truncated');
+  assert.equal(early?.message, 'truncated: header says 224.0 s, 0.0 s decodable');
+  assert.equal(
+    sourceVerdict(outcome({ ...cutEarly, header: { durationS: 224, reliable: false } }))
+      ?.message,
+    `no audio could be decoded: ${partial}`,
+  );
+
   const cut = sourceVerdict(
     outcome({ decodedS: 0.2, header: { durationS: 247, reliable: true } }),
   );

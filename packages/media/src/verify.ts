@@ -74,6 +74,11 @@ export interface DecodeOutcome {
    */
   outOfSpace?: OutOfSpaceCode;
   /**
+   * Set when the demuxer said the file ends before audio its header
+   * indexes (an mp4's "partial file"): the file was cut short.
+   */
+  cutShort?: boolean;
+  /**
    * ffmpeg's reason when it failed opening this input ("file:…: Invalid
    * data found when processing input"), without the path.
    */
@@ -120,7 +125,8 @@ const EXIT_ERROR_RATE = 69;
 /**
  * Why a source must not be published, or null when it may. Order matters:
  * a failed run says nothing about the source; nothing decoded beats
- * truncation (a header alone proves nothing), and
+ * truncation (a header alone proves nothing) unless the demuxer found the
+ * file ends before the audio its header indexes, and
  * truncation beats the softer "mostly broken" verdicts because it tells
  * the person what happened (an upload cut short).
  */
@@ -165,6 +171,11 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
     );
   }
 
+  // Nothing decoded from a file cut short is still the cut file: the
+  // person is told so, with the length its header declares.
+  if (decodedS === 0 && outcome.cutShort && isTruncated(header, 0)) {
+    return truncatedError(header, 0);
+  }
   // A few stray samples before the decoder gives up (less than one mp3
   // frame) are no more a recording than none at all.
   if (decodedS === 0) {
@@ -188,15 +199,7 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
     );
   }
 
-  if (isTruncated(header, decodedS)) {
-    const declared = formatSeconds(header.durationS ?? 0);
-    return new MediaError(
-      'truncated',
-      `truncated: header says ${declared} s, ` +
-        `${formatSeconds(decodedS)} s decodable`,
-      { headerDurationS: header.durationS, decodedDurationS: decodedS },
-    );
-  }
+  if (isTruncated(header, decodedS)) return truncatedError(header, decodedS);
 
   if (outcome.exitCode === EXIT_ERROR_RATE) {
     return new MediaError(
@@ -222,6 +225,16 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
     );
   }
   return null;
+}
+
+/** SPEC §3's truncated source: both durations, for the person who sent it. */
+function truncatedError(header: HeaderClaim, decodedS: number): MediaError {
+  const declared = formatSeconds(header.durationS ?? 0);
+  return new MediaError(
+    'truncated',
+    `truncated: header says ${declared} s, ${formatSeconds(decodedS)} s decodable`,
+    { headerDurationS: header.durationS, decodedDurationS: decodedS },
+  );
 }
 
 /** What the verifier learnt about one written rendition. */
