@@ -3,7 +3,8 @@
  * its closing boundary missing: busboy fails the part's stream with
  * "Unexpected end of form". Unheard, that error ended the gateway
  * process, with no token needed (one 500-byte request). Each such call
- * now answers 400 and the gateway stays up, keeping no file.
+ * now answers 400 and the gateway stays up, keeping no file. So does a
+ * body whose file holds the closing boundary line, the form going on.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -79,4 +80,30 @@ test('a body cut inside a file part answers 400; the gateway stays up', async ()
   const sources = path.join(stack.dataDir, 'storage', 'sources', String(site.id));
   const stored = await readdir(sources);
   assert.equal(stored.length, 1, `sources kept: ${stored.join(', ')}`);
+});
+
+// A file whose data holds the closing boundary line: busboy ended the
+// form there, the file cut short and the fields after it lost, with 200.
+test('a closing boundary line inside a file answers 400, keeping no file', async () => {
+  const sources = path.join(stack.dataDir, 'storage', 'sources', String(site.id));
+  const before = await readdir(sources).catch(() => []);
+  const half = wav.subarray(0, wav.length >> 1);
+  const closing = Buffer.from(`\r\n--${BOUNDARY}--`);
+  const cases: Array<[string, Buffer]> = [
+    ['the rest of the file after it', Buffer.concat([half, closing, Buffer.from('\r\n'), half])],
+    ['the file ending with it', Buffer.concat([half, closing])],
+  ];
+  for (const [what, data] of cases) {
+    const answer = await upload(
+      Buffer.concat([
+        part('token', site.token),
+        part('file', data, 'held.wav'),
+        part('meta[Title]', 'After the file'),
+        Buffer.from(`--${BOUNDARY}--\r\n`),
+      ]),
+    );
+    assert.equal(answer.status, 400, `${what}: ${JSON.stringify(answer.body)}`);
+    assert.match(answer.body.error, /goes on after its closing boundary line/, what);
+  }
+  assert.deepEqual(await readdir(sources).catch(() => []), before, 'no source kept');
 });

@@ -130,3 +130,19 @@ test('line breaks of LF alone are refused saying so, not as the boundary in a pa
     assert.deepEqual(partsOf(chunks).map(({ name, bytes }) => [name, bytes]), [['a', 'x\ny']]);
   }
 });
+
+test('a boundary right after the closing line is refused, whole or a byte at a time', () => {
+  // A file's data that ends with the closing line, the form going on:
+  // busboy ended the form there, the field after it lost, with 200.
+  for (const padding of ['', ' \t']) {
+    const body = Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n` +
+        `data\r\n--${BOUNDARY}--${padding}\r\n` +
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="b"\r\n\r\nT\r\n` +
+        `--${BOUNDARY}--\r\n`,
+    );
+    for (const chunks of [[body], [...body].map((byte) => Buffer.of(byte))]) {
+      assert.throws(() => partsOf(chunks), /goes on after its closing boundary line/);
+    }
+  }
+});

@@ -213,13 +213,15 @@ export class SentParts {
         { parameters: [] },
       );
     }
-    if (this.state === 'epilogue') epilogueRefused();
+    // On the closing line, a match is its CRLF and the boundary again
+    // right after it: the epilogue begins with the boundary.
+    if (this.state === 'epilogue' || this.state === 'close') epilogueRefused();
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
       // The part went on past a boundary line that came after LF alone.
       if (this.part.bytes.includes(this.bareLfBoundary)) lineBreaksNotCrlf();
     }
-    this.state = this.state === 'close' || this.state === 'end' ? 'end' : 'head';
+    this.state = this.state === 'end' ? 'end' : 'head';
     this.part = undefined;
     this.chunks = [];
     this.size = 0;
