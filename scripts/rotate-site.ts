@@ -49,9 +49,12 @@ try {
     const token = randomBytes(24).toString('base64url');
     answer.tokens_revoked = await credentials
       .replaceToken(site.id, token)
-      .catch((err: unknown) =>
-        exitRefused(err instanceof RotatedMeanwhile ? new ScriptRefusal(err.message) : err),
-      );
+      .catch((err: unknown) => {
+        if (!(err instanceof RotatedMeanwhile)) throw err;
+        // The secret comes after the token: it was not replaced either.
+        const secret = values['webhook-secret'] ? ' (nor the webhook secret)' : '';
+        exitRefused(new ScriptRefusal(err.message + secret));
+      });
     answer.token = token;
   }
   if (values['webhook-secret']) {

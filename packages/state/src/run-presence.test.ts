@@ -14,7 +14,7 @@ const own = redisForTests();
 
 /** A transcoder with a long lock, and one with a short. */
 const LONG_LEASE_MS = 30_000;
-const SHORT_LEASE_MS = 300;
+const SHORT_LEASE_MS = 2_000;
 
 /** KEYS: runs. Counts those present by Redis's clock. */
 const PRESENT = `

@@ -1,84 +1,22 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
-import { after, before, describe, test } from 'node:test';
-import { ApiError } from '@ingest/core';
-import { jsonAnswer, listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
-import type { BodyPace } from './body-pace';
-import { readParams, type FileHandler } from './read-params';
+import { describe, test } from 'node:test';
+import { jsonAnswer } from '@ingest/testkit';
+import {
+  BOUNDARY,
+  formWithHeads,
+  latin1,
+  partBytes,
+  postBody,
+  postForm,
+  reading,
+  serveReadParams,
+  serverUrl,
+  type Part,
+} from './read-multipart-kit';
 
-/** What the test server reads a request with; tests set it. */
-let pace: BodyPace | undefined;
-let onFile: FileHandler | undefined;
-/** Told when the server's request gets its first body bytes. */
-let onBody: (() => void) | undefined;
-let server: LoopbackServer;
-
-before(async () => {
-  // Answers the meta and values it read, or the refusal's body.
-  server = await listenOnLoopback(
-    http.createServer((req, res) => {
-      readParams(req, { maxBodyBytes: 1 << 16, pace, onFile }).then(
-        (params) =>
-          res.end(
-            JSON.stringify({ meta: params.meta, values: Object.fromEntries(params.values) }),
-          ),
-        (err: unknown) => {
-          const known = err instanceof ApiError;
-          res.statusCode = known ? err.status : 500;
-          res.end(JSON.stringify(known ? err.toBody() : { error: String(err) }));
-        },
-      );
-      if (onBody) req.once('data', onBody);
-    }),
-  );
-});
-
-after(() => server?.close());
-
-const BOUNDARY = 'read-multipart-test';
-
-/** One part: its name, value (bytes as sent) and extra header lines. */
-type Part = [name: string, value: string | Buffer, ...headers: string[]];
-
-function partBytes([name, value, ...headers]: Part): Buffer {
-  const head =
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n` +
-    headers.map((line) => `${line}\r\n`).join('') +
-    '\r\n';
-  return Buffer.concat([Buffer.from(head), Buffer.from(value), Buffer.from('\r\n')]);
-}
-
-async function postForm(...parts: Part[]) {
-  return postBody(Buffer.concat([...parts.map(partBytes), Buffer.from(`--${BOUNDARY}--\r\n`)]));
-}
-
-async function postBody(body: Buffer, type = `multipart/form-data; boundary=${BOUNDARY}`) {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': type },
-    body,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** A part: the rest of its boundary line, its header lines, its value. */
-type LinePart = [line: string, head: string, value: string];
-
-/** A form (sent as latin1) of `parts` under `boundary`. */
-function formUnder(boundary: string, ...parts: LinePart[]): Buffer {
-  const text = parts.map(
-    ([line, head, value]) => `--${boundary}${line}${head}\r\n\r\n${value}\r\n`,
-  );
-  return Buffer.from(`${text.join('')}--${boundary}--\r\n`, 'latin1');
-}
-
-/** A form whose parts give their own header lines, `name` or not. */
-function formWithHeads(...parts: Array<[head: string, value: string]>): Buffer {
-  return formUnder(BOUNDARY, ...parts.map(([head, value]): LinePart => ['\r\n', head, value]));
-}
-
-const latin1 = (text: string) => Buffer.from(text, 'latin1');
+serveReadParams();
 
 describe('multipart field text', () => {
   test('bytes that are not UTF-8 are refused, naming the field', async () => {
@@ -155,15 +93,15 @@ test('the pace deadline covers the parts before and after the file together', as
   t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
   let fileEnded!: () => void;
   const ended = new Promise<void>((resolve) => (fileEnded = resolve));
-  pace = { timeoutMs: 1_000, windowMs: 600_000, minBytes: 0 };
-  onFile = async (file) => {
+  reading.pace = { timeoutMs: 1_000, windowMs: 600_000, minBytes: 0 };
+  reading.onFile = async (file) => {
     file.resume();
     await once(file, 'end');
     fileEnded();
   };
-  const started = new Promise<void>((resolve) => (onBody = resolve));
+  const started = new Promise<void>((resolve) => (reading.onBody = resolve));
   try {
-    const req = http.request(server.url, {
+    const req = http.request(serverUrl(), {
       method: 'POST',
       headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
     });
@@ -186,9 +124,9 @@ test('the pace deadline covers the parts before and after the file together', as
     assert.equal(body.code, 'request_timeout');
     assert.equal(body.error, 'the request body did not arrive within 1 s');
   } finally {
-    pace = undefined;
-    onFile = undefined;
-    onBody = undefined;
+    reading.pace = undefined;
+    reading.onFile = undefined;
+    reading.onBody = undefined;
   }
 });
 
@@ -258,105 +196,6 @@ describe('multipart parts, as busboy reads them', () => {
   });
 });
 
-
-describe('multipart boundaries as clients send them', () => {
-  const field = (name: string, value: string, line = '\r\n'): LinePart => [
-    line,
-    `Content-Disposition: form-data; name="${name}"`,
-    value,
-  ];
-
-  test("an unquoted boundary holding '=' (as Java clients send it) is read", async () => {
-    for (const boundary of ['===abc===', '----=_Part_0_1234.5678', 'a=b?c:d']) {
-      const answer = await postBody(
-        formUnder(boundary, field('meta[Title]', 'T'), field('meta[Album]', 'A')),
-        `multipart/form-data; boundary=${boundary}; charset=utf-8`,
-      );
-      assert.equal(answer.status, 200, `${boundary}: ${JSON.stringify(answer.body)}`);
-      assert.deepEqual(answer.body.meta, { Title: 'T', Album: 'A' });
-    }
-  });
-
-  test('a Content-Type with no boundary that can be read is refused saying so', async () => {
-    const answer = await postBody(
-      formUnder(BOUNDARY, field('meta[Title]', 'T')),
-      'multipart/form-data; boundary=a"b',
-    );
-    assert.equal(answer.status, 400, JSON.stringify(answer.body));
-    assert.match(answer.body.error, /names no boundary that can be read: multipart/);
-  });
-
-  test('blanks after a boundary line (transport padding) are refused, not lost', async () => {
-    // busboy drops the part after such a line: the last field was lost
-    // with a success, one before another made an unexplained refusal.
-    for (const parts of [
-      [field('meta[Title]', 'T', ' \t\r\n'), field('meta[Album]', 'A')],
-      [field('meta[Title]', 'T'), field('meta[Album]', 'A', ' \r\n')],
-    ]) {
-      const answer = await postBody(formUnder(BOUNDARY, ...parts));
-      assert.equal(answer.status, 400, JSON.stringify(answer.body));
-      assert.equal(answer.body.code, 'invalid_parameter');
-      assert.match(answer.body.error, /boundary line ends in blanks \(transport padding\)/);
-    }
-  });
-
-  test('the boundary inside a part is refused, not the part after it lost', async () => {
-    const answer = await postBody(
-      formUnder(BOUNDARY, field('meta[Title]', `T\r\n--${BOUNDARY}x`), field('meta[Album]', 'A')),
-    );
-    assert.equal(answer.status, 400, JSON.stringify(answer.body));
-    assert.match(answer.body.error, /boundary occurs inside a part/);
-  });
-
-  test('the closing boundary inside a part is refused, not the form cut there', async () => {
-    // busboy ends the form at `--boundary--` whatever follows on its
-    // line: the value was cut there and the fields after it lost.
-    const cut = await postBody(
-      formUnder(BOUNDARY, field('meta[Title]', `T\r\n--${BOUNDARY}--x`), field('meta[Album]', 'A')),
-    );
-    assert.equal(cut.status, 400, JSON.stringify(cut.body));
-    assert.match(cut.body.error, /boundary occurs inside a part/);
-    // Its own blanks (transport padding) and blank lines after it are as before.
-    const ended = Buffer.concat([
-      formUnder(BOUNDARY, field('meta[Title]', 'T')).subarray(0, -2),
-      Buffer.from(' \t\r\n\r\n \r\n'),
-    ]);
-    const answer = await postBody(ended);
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.deepEqual(answer.body.meta, { Title: 'T' });
-  });
-
-  test('a closing boundary line inside a file is refused, not the file cut there', async () => {
-    // The closing line ended busboy's form: the file's first half was
-    // taken with 200, its rest and the field after it lost.
-    onFile = async (file) => {
-      file.resume();
-      await once(file, 'end');
-    };
-    try {
-      const half = 'a'.repeat(1000);
-      const cut = await postBody(
-        formWithHeads(
-          ['Content-Disposition: form-data; name="file"; filename="f.wav"',
-            `${half}\r\n--${BOUNDARY}--\r\n${half}`],
-          ['Content-Disposition: form-data; name="meta[Title]"', 'T'],
-        ),
-      );
-      assert.equal(cut.status, 400, JSON.stringify(cut.body));
-      assert.equal(cut.body.code, 'invalid_parameter');
-      assert.match(cut.body.error, /goes on after its closing boundary line/);
-      // So is an epilogue, which RFC 2046 allows and no HTTP client sends.
-      const epilogue = await postBody(
-        Buffer.concat([formUnder(BOUNDARY, field('meta[Title]', 'T')), Buffer.from('the end')]),
-      );
-      assert.equal(epilogue.status, 400, JSON.stringify(epilogue.body));
-      assert.match(epilogue.body.error, /goes on after its closing boundary line/);
-    } finally {
-      onFile = undefined;
-    }
-  });
-});
-
 test("a body's fields together are held to 1 MiB, as a JSON body", async () => {
   // 500 fields of 1 MiB each were read (and held) before any token.
   const half = 'x'.repeat(600 * 1024);
@@ -372,7 +211,7 @@ describe('the file name of a multipart file', () => {
   /** Posts `fields` and then a file named by `disposition`; answers the name read. */
   async function fileNamed(disposition: string, ...fields: Array<[string, string]>) {
     let name: string | undefined;
-    onFile = async (file, info) => {
+    reading.onFile = async (file, info) => {
       name = info.filename;
       file.resume();
       await once(file, 'end');
@@ -389,7 +228,7 @@ describe('the file name of a multipart file', () => {
       );
       return { ...answer, name };
     } finally {
-      onFile = undefined;
+      reading.onFile = undefined;
     }
   }
 
