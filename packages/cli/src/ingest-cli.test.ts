@@ -254,6 +254,14 @@ describe('ingest CLI against the real stack', { timeout: 300_000 }, () => {
       const line = `${u.file_name} (upload ${u.upload_id}) errored: ${u.error} [truncated]`;
       assert.ok(result.stderr.includes(line), `${line}\nin:\n${result.stderr}`);
     }
+
+    // list names them too: its ERROR column gave the reason alone.
+    const listed = await runIngest(['list', '--job', String(job_id)], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    for (const u of body.errored) {
+      const row = listed.stdout.split('\n').find((l) => l.startsWith(`${u.upload_id} `));
+      assert.ok(row?.endsWith(` ${u.file_name}: ${u.error}`), `${u.file_name}:\n${listed.stdout}`);
+    }
   });
 
   it('exits 4 when --timeout passes', async () => {

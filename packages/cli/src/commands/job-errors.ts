@@ -31,9 +31,17 @@ export async function reportErrored(
   return errored;
 }
 
+/**
+ * The name of the file an upload was made from, kept to one line (a line
+ * break in it would start a false line or row); none from a gateway too
+ * old to list it.
+ */
+export function uploadFileName(upload: Pick<ListedUpload, 'file_name'>): string | undefined {
+  return upload.file_name?.replace(/\n/g, '\\n');
+}
+
 function erroredLine(upload: ErroredUpload): string {
-  // One line per upload: a line break in a name would start a false one.
-  const name = upload.file_name?.replace(/\n/g, '\\n');
+  const name = uploadFileName(upload);
   const who = name ? `${name} (upload ${upload.upload_id})` : `upload ${upload.upload_id}`;
   return (
     `${who} errored: ${upload.error ?? 'no reason given'}` +

@@ -1,6 +1,8 @@
+import type { ListedUpload } from '@ingest/client';
 import type { Command, CommandContext } from '../command';
 import { EXIT } from '../exit-codes';
 import { optionalId } from '../option-readers';
+import { uploadFileName } from './job-errors';
 
 export const listCommand: Command = {
   name: 'list',
@@ -21,7 +23,7 @@ export const listCommand: Command = {
           t.track_id === null ? '-' : String(t.track_id),
           t.status,
           t.formats.join(','),
-          t.error ?? '',
+          errorCell(t),
         ]),
       );
     }
@@ -38,4 +40,10 @@ function row(cells: string[]): string {
     .map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]) : cell))
     .join(' ')
     .trimEnd();
+}
+
+/** An errored upload's reason, after the name of the file it was made from. */
+function errorCell(upload: ListedUpload): string {
+  const name = upload.status === 'error' ? uploadFileName(upload) : undefined;
+  return [name, upload.error].filter(Boolean).join(': ');
 }
