@@ -7,7 +7,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger, prepareDataDir } from '@ingest/telemetry';
+import { createLogger, prepareDataDir, removeMadeDataDir } from '@ingest/telemetry';
 import { assertDevSettingsCurrent, ensureDevSite } from './dev-site';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
@@ -44,6 +44,8 @@ let redisServer: RedisServer | undefined;
 let redisStarting: Promise<RedisServer> | undefined;
 /** Whether this start holds the data dir (its own Redis runs there). */
 let claimed = false;
+/** The first folder of the data dir's path this start made, if any. */
+let madeDataDir: string | undefined;
 /** The running process of each service; a restart replaces its entry. */
 const services = new Map<ServiceName, ServiceProcess>();
 const supervisor = new Supervisor((line) => {
@@ -54,7 +56,7 @@ async function start() {
   // A data dir that is a file, or one this process may not write in, is
   // a refusal in one line, as each service would tell it; the claim
   // below failed on it with a stack trace.
-  await prepareDataDir(config.dataDir);
+  madeDataDir = await prepareDataDir(config.dataDir);
   let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
     await assertRedisServerFound();
@@ -208,6 +210,11 @@ async function stop(code: number) {
     // port, which another Redis may hold by then.
     await rm(redisUrlFile(config.dataDir), { force: true }).catch(() => {});
     await releaseDataDir(config.dataDir).catch(() => {});
+  }
+  // Refused (a port of 0, one in use) before anything ran: the data dir
+  // it made is removed again, not left behind as an empty folder.
+  if (madeDataDir && !redisStarting && services.size === 0) {
+    await removeMadeDataDir(config.dataDir, madeDataDir).catch(() => {});
   }
   process.exit(code);
 }

@@ -9,7 +9,7 @@
  * on stderr: a JSON log line with the stack inside buried its wording.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,7 @@ async function assertRefused(ports: Ports, refusal: RegExp): Promise<void> {
   try {
     await assertRefusedPlainly(start, refusal);
     assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
+    await assert.rejects(access(dataDir), { code: 'ENOENT' }, 'the data dir it made stayed');
   } finally {
     await start.stop();
     await rm(dir, { recursive: true, force: true });
@@ -117,4 +118,30 @@ test('npm start with a port of 0 refuses at once, naming it', async () => {
     { ...(await stackPorts()), PORT: '0' },
     /^PORT=0: npm start needs a fixed port for each service/,
   );
+});
+
+test('npm start refused keeps a data dir that was there, and the folders above', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-ports-'));
+  const kept = path.join(dir, 'kept');
+  await mkdir(kept);
+  try {
+    // One that was there (empty), and one it makes two folders into it.
+    for (const dataDir of [kept, path.join(kept, 'new', 'data')]) {
+      const ports = await stackPorts();
+      const start = startStack({
+        INGEST_DATA_DIR: dataDir,
+        ...ports,
+        NOTIFIER_PORT: ports.PORT,
+      });
+      try {
+        await assertRefusedPlainly(start, /^PORT and NOTIFIER_PORT are both \d+/);
+      } finally {
+        await start.stop();
+      }
+      await access(kept);
+    }
+    await assert.rejects(access(path.join(kept, 'new')), { code: 'ENOENT' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { StartRefusal } from '@ingest/core';
-import { prepareDataDir } from './data-dir';
+import { prepareDataDir, removeMadeDataDir } from './data-dir';
 
 let dir: string;
 
@@ -26,4 +26,23 @@ test('a data dir that is a file is refused naming the errno once', async () => {
       `(EEXIST: file already exists, mkdir '${file}'); point it at one`,
   );
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'EEXIST');
+});
+
+test('only the folders prepareDataDir made are removed, and only while empty', async () => {
+  const there = path.join(dir, 'there');
+  await mkdir(there);
+  assert.equal(await prepareDataDir(there), undefined);
+
+  const deep = path.join(there, 'a', 'b', 'c');
+  const made = await prepareDataDir(deep);
+  assert.equal(made, path.join(there, 'a'));
+  await writeFile(path.join(there, 'a', 'b', 'kept'), '');
+  await removeMadeDataDir(deep, made!);
+  await assert.rejects(access(deep), { code: 'ENOENT' });
+  await access(path.join(there, 'a', 'b', 'kept'));
+
+  await rm(path.join(there, 'a', 'b', 'kept'));
+  await removeMadeDataDir(path.join(there, 'a', 'b'), made!);
+  await assert.rejects(access(path.join(there, 'a')), { code: 'ENOENT' });
+  await access(there);
 });
