@@ -5,7 +5,7 @@
  * nothing an operator can act on. Errors that are no refusal (bugs) keep
  * their stack.
  */
-import { loadConfig, type Config } from '@ingest/config';
+import { loadConfig, type Config, type ConfigOptions } from '@ingest/config';
 import { StartRefusal } from '@ingest/core';
 
 /** A start or a command refused for a reason the operator can fix. */
@@ -30,9 +30,10 @@ export function exitRefused(err: unknown): never {
 /** The settings, or a one-line refusal naming every bad variable. */
 export function scriptConfig(
   env: Record<string, string | undefined> = process.env,
+  options: ConfigOptions = {},
 ): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (err) {
     exitRefused(err);
   }

@@ -28,7 +28,6 @@ export async function assertPortsFree(
   host: string,
   ports: Record<string, number>,
 ): Promise<void> {
-  assertNoPortZero(ports);
   assertPortsDistinct(ports);
   const taken: string[] = [];
   for (const [variable, port] of Object.entries(ports)) {
@@ -42,20 +41,6 @@ export async function assertPortsFree(
   }
   if (taken.length === 0) return;
   throw new PortsInUse(host, taken);
-}
-
-/**
- * Port 0 listens on a port the system picks: the start then waited 30 s
- * for /readyz on port 0 and said the service was not ready.
- */
-function assertNoPortZero(ports: Record<string, number>): void {
-  const zero = Object.keys(ports).filter((variable) => ports[variable] === 0);
-  if (zero.length === 0) return;
-  throw new ScriptRefusal(
-    `${zero.map((variable) => `${variable}=0`).join(', ')}: npm start needs ` +
-      'a fixed port for each service (0 lets the system pick one); set it ' +
-      'to a free port from 1 to 65535',
-  );
 }
 
 function assertPortsDistinct(ports: Record<string, number>): void {

@@ -34,7 +34,9 @@ const env = {
   HOST: '127.0.0.1',
   ...process.env,
 };
-const config = scriptConfig(env);
+// Port 0 listens where the system picks: the start then waited 30 s for
+// /readyz on port 0 and said the service was not ready.
+const config = scriptConfig(env, { fixedPortsFor: 'npm start' });
 const logger = createLogger('stack', config.logLevel);
 
 /** How long a service may take to answer /readyz at start, ms. */

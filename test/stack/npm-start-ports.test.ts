@@ -116,7 +116,27 @@ test('npm start with a port of 0 refuses at once, naming it', async () => {
   // The system's pick: npm start then waited 30 s for /readyz on port 0.
   await assertRefused(
     { ...(await stackPorts()), PORT: '0' },
-    /^PORT=0: npm start needs a fixed port for each service/,
+    new RegExp(
+      '^invalid configuration: PORT: 0 lets the system pick one, and npm start ' +
+        'needs a fixed port: expected a whole number from 1 to 65535$',
+    ),
+  );
+});
+
+test('npm start with a port that is no number names the ports it takes', async () => {
+  // It said "from 0 to 65535", and then refused 0.
+  await assertRefused(
+    {
+      PORT: 'abc',
+      GATEWAY_OPS_PORT: '-1',
+      TRANSCODER_PORT: '70000',
+      NOTIFIER_PORT: String(await freePort()),
+    },
+    new RegExp(
+      '^invalid configuration: PORT: expected a whole number from 1 to 65535; ' +
+        'GATEWAY_OPS_PORT: expected a whole number from 1 to 65535; ' +
+        'TRANSCODER_PORT: too large: expected a whole number from 1 to 65535$',
+    ),
   );
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type ConfigOptions } from './config';
 
 test('defaults follow SPEC §6', () => {
   const config = loadConfig({});
@@ -69,9 +69,9 @@ test('a REDIS_URL ioredis would not read as one is refused, in one line', () => 
 });
 
 /** The problems loadConfig finds in `env`, in the schema's order. */
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>, options?: ConfigOptions): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, options);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -90,6 +90,36 @@ test('a number that is no number says what was expected', () => {
   assert.deepEqual(problems({ INGEST_FETCH_MAX_REDIRECTS: '2.5' }), [
     'INGEST_FETCH_MAX_REDIRECTS: expected a whole number from 0 up',
   ]);
+});
+
+test('ports fixed for npm start run from 1, and their refusals say so', () => {
+  const ports = ['PORT', 'GATEWAY_OPS_PORT', 'TRANSCODER_PORT', 'NOTIFIER_PORT'];
+  const each = (value: string) => Object.fromEntries(ports.map((name) => [name, value]));
+  const fixed = (env: Record<string, string>) => problems(env, { fixedPortsFor: 'npm start' });
+  // "from 0 to 65535" was said, and npm start then refused 0.
+  assert.deepEqual(
+    fixed(each('abc')),
+    ports.map((name) => `${name}: expected a whole number from 1 to 65535`),
+  );
+  assert.deepEqual(
+    fixed(each('70000')),
+    ports.map((name) => `${name}: too large: expected a whole number from 1 to 65535`),
+  );
+  assert.deepEqual(
+    fixed(each('0')),
+    ports.map(
+      (name) =>
+        `${name}: 0 lets the system pick one, and npm start needs a fixed port: ` +
+        'expected a whole number from 1 to 65535',
+    ),
+  );
+  assert.equal(loadConfig(each('1'), { fixedPortsFor: 'npm start' }).notifierPort, 1);
+  // A service alone takes 0: a free port the system picks.
+  const any = loadConfig(each('0'));
+  assert.deepEqual(
+    [any.port, any.gatewayOpsPort, any.transcoderPort, any.notifierPort],
+    [0, 0, 0, 0],
+  );
 });
 
 test('a whole number past 2^53 - 1 is said to be too large, naming the largest', () => {

@@ -130,16 +130,44 @@ const addressList = z.string().transform((v, ctx) => {
 // read unlike every other setting's.
 const token = z.string().min(16, 'expected at least 16 characters');
 
-const port = wholeNumber(0, 65535);
 const positive = wholeNumber(1);
+
+/** How `loadConfig` reads the settings, beyond the environment. */
+export interface ConfigOptions {
+  /**
+   * Who needs each port fixed (`npm start`, which waits for every
+   * service's /readyz on its port): ports then run from 1, and 0 is
+   * refused naming it. Unset, 0 is taken: the system picks a free port.
+   */
+  fixedPortsFor?: string;
+}
+
+/** The port settings; 0 among them only when no one needs them fixed. */
+function portSettings({ fixedPortsFor }: ConfigOptions) {
+  const port =
+    fixedPortsFor === undefined
+      ? wholeNumber(0, 65535)
+      : z
+          .string()
+          .refine((text) => Number(text) !== 0, {
+            error:
+              `0 lets the system pick one, and ${fixedPortsFor} needs a fixed port: ` +
+              'expected a whole number from 1 to 65535',
+            abort: true,
+          })
+          .pipe(wholeNumber(1, 65535));
+  return {
+    PORT: port.default(8080),
+    GATEWAY_OPS_PORT: port.optional(),
+    TRANSCODER_PORT: port.default(9101),
+    NOTIFIER_PORT: port.default(9102),
+  };
+}
 
 /** Every setting, by its environment variable (SPEC §6). */
 const schema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
-  PORT: port.default(8080),
-  GATEWAY_OPS_PORT: port.optional(),
-  TRANSCODER_PORT: port.default(9101),
-  NOTIFIER_PORT: port.default(9102),
+  ...portSettings({}),
   HOST: z.string().default('0.0.0.0'),
   INGEST_DATA_DIR: z.string().default('./var'),
   STORAGE_URL: z
@@ -290,8 +318,10 @@ export { ConfigError };
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
+  options: ConfigOptions = {},
 ): Config {
-  const parsed = schema.safeParse(withoutBlanks(env));
+  const settings = options.fixedPortsFor ? schema.extend(portSettings(options)) : schema;
+  const parsed = settings.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
