@@ -18,6 +18,7 @@ import {
 } from './stack-redis';
 import { claimDataDir, dataDirHeld, releaseDataDir } from './stack-lock';
 import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
+import { stoppingLine, workInFlight } from './stack-stop-notice';
 import { Supervisor, type Supervised } from './stack-supervisor';
 import {
   ChildStartError,
@@ -195,6 +196,7 @@ async function stop(code: number) {
   if (stopping) return;
   stopping = true;
   await supervisor.stop();
+  await tellWorkInFlight();
   // Reverse order: stop taking uploads first, stop Redis last.
   for (const service of [...services.values()].reverse()) {
     // One that died and waits for its restart says nothing of this stop.
@@ -219,6 +221,20 @@ async function stop(code: number) {
     await removeMadeDataDir(config.dataDir, madeDataDir).catch(() => {});
   }
   process.exit(code);
+}
+
+/**
+ * One plain line saying what the stop waits for, and how long at most,
+ * when the running gateway tells of work in flight.
+ */
+async function tellWorkInFlight() {
+  const gateway = services.get('gateway');
+  const { child } = gateway ?? {};
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const port = config.gatewayOpsPort ?? config.port;
+  const work = await workInFlight(`http://127.0.0.1:${port}/metrics`);
+  const line = work && stoppingLine(work, config.shutdownTimeoutMs);
+  if (line) process.stderr.write(`${line}\n`);
 }
 
 // The children run in process groups of their own, so a terminal's

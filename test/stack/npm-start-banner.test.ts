@@ -12,14 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { QueueImporter } from '@ingest/client-queue';
 import { freePort, makeTone, serveFiles, waitUntil } from '@ingest/testkit';
-import { processesOf, startStack } from './stack-processes';
-
-/** The value of one `  label: value` line of the banner. */
-function bannerLine(output: string, label: string): string {
-  const match = new RegExp(`^  ${label}:\\s+(\\S+)$`, 'm').exec(output);
-  assert.ok(match, `no "${label}:" line in:\n${output}`);
-  return match[1];
-}
+import { bannerLine, processesOf, startStack } from './stack-processes';
 
 test("npm start's banner gives the site id the inbound queue needs", async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-banner-'));

@@ -45,6 +45,8 @@ export interface StackStart {
   pid: number;
   /** The exit code, or 'banner' once it says it is running. */
   outcome: Promise<number | null | 'banner'>;
+  /** The exit code, once all it printed has been read. */
+  exited: Promise<number | null>;
   /** What it printed so far, stdout and stderr together. */
   output(): string;
   /** What it printed on stderr so far. */
@@ -63,6 +65,8 @@ export function startStack(env: Record<string, string>): StackStart {
   let output = '';
   let errors = '';
   child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  // 'close', not 'exit': by then all it printed has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const outcome = new Promise<number | null | 'banner'>((resolve) => {
     const keep = (chunk: Buffer) => {
       output += chunk.toString();
@@ -70,12 +74,12 @@ export function startStack(env: Record<string, string>): StackStart {
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    // 'close', not 'exit': by then all it printed has been read.
-    child.once('close', (code) => resolve(code));
+    void exited.then(resolve);
   });
   return {
     pid: child.pid!,
     outcome,
+    exited,
     output: () => output,
     errors: () => errors,
     stop: async () => {
@@ -107,6 +111,13 @@ export function assertOneLine(stderr: string, refusal: RegExp): void {
   assert.equal(lines.length, 1, `more than one line on stderr:\n${stderr}`);
   assert.match(lines[0], refusal);
   assert.doesNotMatch(lines[0], /^\{/, 'a JSON log line');
+}
+
+/** The value of one `  label: value` line of the banner. */
+export function bannerLine(output: string, label: string): string {
+  const match = new RegExp(`^  ${label}:\\s+(\\S+)$`, 'm').exec(output);
+  assert.ok(match, `no "${label}:" line in:\n${output}`);
+  return match[1];
 }
 
 /** Free ports for a stack's three services, as its settings take them. */

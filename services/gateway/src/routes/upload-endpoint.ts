@@ -170,7 +170,7 @@ export function uploadEndpoint(
       }
     };
 
-  return endpoint(
+  const answer = endpoint(
     deps,
     async (ctx: CallContext) => {
       const { site, params } = ctx;
@@ -219,4 +219,9 @@ export function uploadEndpoint(
       },
     },
   );
+  return (req: Request, res: Response) => {
+    const work = answer(req, res);
+    deps.metrics?.answering(work);
+    return work;
+  };
 }

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** What the gateway took in; labels are bounded (how, outcome, code). */
 export function uploadMetrics(registry: Registry) {
@@ -14,7 +14,19 @@ export function uploadMetrics(registry: Registry) {
     labelNames: ['outcome', 'code'] as const,
     registers: [registry],
   });
+  // A stopping npm start tells how many it waits for (stack-stop-notice.ts).
+  const inFlight = new Gauge({
+    name: 'ingest_uploads_in_flight',
+    help: 'Upload calls being answered: a file arriving, a URL fetched',
+    registers: [registry],
+  });
   return {
+    /** Counts an upload call until its work, its cleanup included, ends. */
+    answering(work: Promise<unknown>) {
+      inFlight.inc();
+      const done = () => inFlight.dec();
+      work.then(done, done);
+    },
     received(bytes: number, via: 'url' | 'file') {
       fetched.inc({ via }, bytes);
     },
