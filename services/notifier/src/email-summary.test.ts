@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { quotedName, renderSummary } from './email-summary';
+import { LISTED, quotedName, renderSummary } from './email-summary';
 import type { JobCompletedEvent } from './job-event';
 
 const event = {
@@ -57,4 +57,35 @@ test('a long file name is cut; an upload without a label shows by its id', () =>
   assert.ok(lines.includes('Track 9 (upload 3, title "Song")'), text);
   assert.ok(lines.includes(`Upload 4 (file "${'n'.repeat(100)}…"): x [y]`), text);
   assert.ok(lines.includes('Upload 5: x [y]'), text);
+});
+
+test('a job of 1000 tracks and 1000 failures lists 100 of each, and says how many more', () => {
+  const rendition = { bytes: 1, sha256: 'x', duration: 1, url: 'http://i.test/d' };
+  const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const big: JobCompletedEvent = {
+    ...event,
+    counts: { q: 0, i: 0, d: 1000, e: 1000 },
+    tracks: ids.map((id) => ({ track_id: id, upload_id: id, formats: { mp3: rendition } })),
+    errors: ids.map((id) => ({ upload_id: 1000 + id, error: 'x', error_code: 'y' })),
+  };
+  const { text, html } = renderSummary({ reason: 'oncomplete', event: big, jobName: '' });
+  const lines = text.split('\n');
+  assert.equal(lines.filter((l) => /^Track \d+ /.test(l)).length, LISTED);
+  assert.equal(lines.filter((l) => /^Upload \d+: /.test(l)).length, LISTED);
+  assert.ok(lines.includes(`Track ${LISTED} (upload ${LISTED})`), 'the first ones, in order');
+  assert.ok(
+    lines.includes('…and 900 more tracks: /api/import/list?job_id=7 lists them all.'),
+    text.slice(-500),
+  );
+  assert.ok(
+    lines.includes('…and 900 more failed uploads: /api/import/list?job_id=7 lists them all.'),
+  );
+  assert.ok(html.length < 100_000, `${html.length} characters of HTML`);
+  // At the cap, no such line.
+  const full = renderSummary({
+    reason: 'oncomplete',
+    event: { ...big, tracks: big.tracks.slice(0, LISTED), errors: [] },
+    jobName: '',
+  });
+  assert.ok(!full.text.includes('more tracks'), full.text.slice(-300));
 });

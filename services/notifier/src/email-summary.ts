@@ -91,7 +91,7 @@ function paragraphs(input: SummaryInput): Line[][] {
 
   if (event.tracks.length > 0) {
     const block: Line[] = [{ text: 'Tracks:' }];
-    for (const track of event.tracks) {
+    for (const track of event.tracks.slice(0, LISTED)) {
       const names = namesOf(input.labels?.get(track.upload_id));
       block.push({
         text:
@@ -103,13 +103,13 @@ function paragraphs(input: SummaryInput): Line[][] {
         block.push({ text: `  ${format}: ${link}`, link });
       }
     }
-    blocks.push(block);
+    blocks.push([...block, ...more(event.tracks.length, 'tracks', event.job_id)]);
   }
 
   if (event.errors.length > 0) {
     blocks.push([
       { text: 'Failed uploads:' },
-      ...event.errors.map((err) => {
+      ...event.errors.slice(0, LISTED).map((err) => {
         const names = namesOf(input.labels?.get(err.upload_id));
         return {
           text:
@@ -117,6 +117,7 @@ function paragraphs(input: SummaryInput): Line[][] {
             `${err.error} [${err.error_code}]`,
         };
       }),
+      ...more(event.errors.length, 'failed uploads', event.job_id),
     ]);
   }
 
@@ -140,6 +141,25 @@ const HINTS: [RegExp, string][] = [
       'another address. Give the final URL as oncomplete.',
   ],
 ];
+
+/**
+ * Most tracks, and most failed uploads, an email lists: a job holds up
+ * to 1000 (the autopublish limit), which made a message of megabytes
+ * that mail readers cut short. The API lists them all.
+ */
+export const LISTED = 100;
+
+/** The line that says how many of `count` went unlisted, if any did. */
+function more(count: number, what: string, jobId: number): Line[] {
+  if (count <= LISTED) return [];
+  return [
+    {
+      text:
+        `…and ${count - LISTED} more ${what}: /api/import/list?job_id=${jobId} ` +
+        'lists them all.',
+    },
+  ];
+}
 
 /** Longest name an email shows, in characters; longer ones are cut. */
 const NAME_SHOWN = 100;
