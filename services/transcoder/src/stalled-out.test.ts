@@ -146,7 +146,8 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
   const deps = { ...kit.base, storage: kit.storage, usage };
   let ranAfterDeath = false;
   const { dead, alive } = workers(log, () => (ranAfterDeath = true), deps);
-  alive.on('failed', stalledOutHandler(deps, new RunPresence(kit.redis, runLeaseFor(LOCK_MS)), 50));
+  const presence = new RunPresence(kit.redis, runLeaseFor(LOCK_MS));
+  alive.on('failed', stalledOutHandler({ ...deps, logger: log.logger }, presence, 50));
   try {
     void dead.startStalledCheckTimer();
     await runsThatStall(stalling, dead, deps);
@@ -164,7 +165,11 @@ test('an upload whose runs all stalled out errors, its files removed', async () 
     assert.equal(ranAfterDeath, false, 'BullMQ ran no fifth run');
     assert.equal(errored.errorCode, 'internal');
     assert.match(errored.error ?? '', /^transcoding stopped: its runs died before finishing/);
-    await waitUntil(async () => (await kit.redis.exists(keys.uploadFiles(upload.id))) === 0);
+    // The status changes first; the files go after it, then the line.
+    await waitUntil(() => log.at('info').some((l) => /errored upload/.test(l.message)), {
+      message: () => 'the handler never finished erroring the upload',
+    });
+    assert.equal(await kit.redis.exists(keys.uploadFiles(upload.id)), 0);
     const folder = path.join(kit.dir, 'storage', 'tracks');
     assert.deepEqual(await readdir(folder).catch(() => []), [], 'no file stays');
     assert.equal(await usage.total(siteId), 0);
