@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { keys, UpdateStore } from '@ingest/state';
+import { keys, SOURCES_REMOVED, UpdateStore } from '@ingest/state';
 import {
   ffmpegWrapper,
   startFixtureStack,
@@ -95,7 +95,11 @@ test('a track deleted mid-update leaves no folder behind', async () => {
   assert.equal(failed.errorCode, 'track_missing');
   assert.equal(existsSync(folder), false, `${folder} is gone`);
   // Nor its sources: the upload's (by the delete) and the update's (by
-  // its error); the site counts none of its files.
+  // its error); the site counts none of its files. The error is written
+  // before the update's sources go: wait for their removal to be noted.
+  await waitUntil(() => stack.redis.hget(keys.update(failed.id), SOURCES_REMOVED), {
+    message: "the errored update's sources were never removed",
+  });
   const sources = path.join(stack.dataDir, 'storage', 'sources', String(site.id));
   assert.deepEqual(await readdir(sources).catch(() => []), []);
   assert.equal(Number(await stack.redis.get(keys.siteStoredTotal(site.id))), 0);
