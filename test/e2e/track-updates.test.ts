@@ -145,10 +145,14 @@ describe('updates of published tracks', () => {
     assert.ok(Number.isInteger(body.update_id) && body.update_id > 0);
     firstUpdateId = body.update_id;
 
+    // The track names the new file before the old one goes; the update
+    // is marked published after that.
     const updated = await until(async () => {
       const track = await getTrack(longTrack);
-      return track.formats.wav.sha256 !== oldWav.sha256 && track;
+      const update = track.updates.find((u: any) => u.update_id === firstUpdateId);
+      return update?.status === 'published' && track;
     });
+    assert.notEqual(updated.formats.wav.sha256, oldWav.sha256);
     assert.equal(updated.track_id, longTrack);
     assert.equal(updated.formats.mp3.sha256, before.formats.mp3.sha256);
     assert.equal(await stored(oldKey), false, 'old rendition removed');
