@@ -236,10 +236,17 @@ describe('the docs\' code examples', { timeout: 300_000 }, () => {
     const noTime = { ...headers, 'webhook-timestamp': 'soon' };
     assert.equal(verifyWebhook(site.secret, noTime, body), false);
 
-    // The delivery log shows the webhook by its origin only.
-    const check = await stack.call('/api/import/checkJob', site.token, {
-      job_id: published.body.job_id,
-    });
+    // The delivery log shows the webhook by its origin only. The attempt
+    // is logged once the receiver's answer is back at the notifier.
+    const check = await waitUntil(
+      async () => {
+        const answer = await stack.call('/api/import/checkJob', site.token, {
+          job_id: published.body.job_id,
+        });
+        return answer.body.deliveries?.length > 0 && answer;
+      },
+      { timeoutMs: 30_000, message: 'the webhook delivery was never logged' },
+    );
     const [logged] = check.body.deliveries;
     assert.equal(logged.target, hooks.url);
     assert.doesNotMatch(JSON.stringify(check.body), /secret-of-the-receiver/);
