@@ -28,7 +28,7 @@ describe('Ctrl-C handling', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
+      child.on('close', (code, signal) => resolve([code, signal])),
     );
     let seen = '';
     let sent = 0;

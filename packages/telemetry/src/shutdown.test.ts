@@ -107,7 +107,7 @@ test('a signal that comes again while the steps run does not end the drain', asy
     ['--import', 'tsx', '--input-type=module', '-e', SERVICE],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   let said = '';
   const waiting: { text: string; resolve: () => void }[] = [];
