@@ -176,8 +176,6 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
   if (decodedS === 0 && outcome.cutShort && isTruncated(header, 0)) {
     return truncatedError(header, 0);
   }
-  // A few stray samples before the decoder gives up (less than one mp3
-  // frame) are no more a recording than none at all.
   if (decodedS === 0) {
     return new MediaError(
       'undecodable',
@@ -185,20 +183,9 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
       { exitCode: outcome.exitCode },
     );
   }
-  // Something decoded here, so "the decoder produced nothing" would be
-  // untrue: the reason is how little, and the decoder's complaint if any.
-  if (decodedS < MIN_DECODED_S && isTruncated(header, decodedS)) {
-    const complaint = outcome.firstComplaint ? `: ${outcome.firstComplaint}` : '';
-    const decoded = decodedS < 0.001 ? 'under 0.001' : formatSeconds(decodedS);
-    return new MediaError(
-      'undecodable',
-      `no usable audio could be decoded: header says ` +
-        `${formatSeconds(header.durationS ?? 0)} s, only ${decoded} s ` +
-        `decodable, less than one mp3 frame (${MIN_DECODED_S} s)${complaint}`,
-      { headerDurationS: header.durationS, decodedDurationS: decodedS },
-    );
-  }
-
+  // However little decoded (a few stray samples, less than one mp3
+  // frame), a header that declares far more is SPEC §3's truncated
+  // source: a client told `truncated` tells its person the file is cut.
   if (isTruncated(header, decodedS)) return truncatedError(header, decodedS);
 
   if (outcome.exitCode === EXIT_ERROR_RATE) {
@@ -230,9 +217,10 @@ export function sourceVerdict(outcome: DecodeOutcome): MediaError | null {
 /** SPEC §3's truncated source: both durations, for the person who sent it. */
 function truncatedError(header: HeaderClaim, decodedS: number): MediaError {
   const declared = formatSeconds(header.durationS ?? 0);
+  const decoded = decodedS > 0 && decodedS < 0.001 ? 'under 0.001' : formatSeconds(decodedS);
   return new MediaError(
     'truncated',
-    `truncated: header says ${declared} s, ${formatSeconds(decodedS)} s decodable`,
+    `truncated: header says ${declared} s, ${decoded} s decodable`,
     { headerDurationS: header.durationS, decodedDurationS: decodedS },
   );
 }
