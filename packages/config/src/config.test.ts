@@ -186,6 +186,21 @@ test('a time limit a timer waits is held to 24.8 days, and above 0', () => {
   assert.equal(longest.shutdownTimeoutMs, 0);
 });
 
+test('a download URL lives at most 7 days, as S3 presigns one', () => {
+  // 2w was taken, and every redirected download then failed to presign.
+  for (const value of ['2w', '8d', '604800001']) {
+    assert.deepEqual(
+      [...problems({ INGEST_DOWNLOAD_URL_TTL: value })],
+      [
+        'INGEST_DOWNLOAD_URL_TTL: too long: expected a duration of at most 7d, ' +
+          'the longest a presigned S3 URL is valid',
+      ],
+      value,
+    );
+  }
+  assert.equal(loadConfig({ INGEST_DOWNLOAD_URL_TTL: '1w' }).downloadUrlTtlMs, 604_800_000);
+});
+
 test('a switch takes the spellings of the API flags, in any case', () => {
   const allowed = (value: string) =>
     loadConfig({ INGEST_ALLOW_PRIVATE_URLS: value }).allowPrivateUrls;

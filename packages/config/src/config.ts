@@ -41,6 +41,9 @@ function timerDuration(min: number) {
     });
 }
 
+/** The longest a presigned S3 URL is valid (Signature Version 4): 7 days. */
+const PRESIGNED_MAX_MS = 7 * 86_400_000;
+
 const byteSize = z.string().transform((v, ctx) => {
   let message = 'expected a size like 50GiB';
   try {
@@ -211,7 +214,12 @@ const schema = z.object({
   INGEST_DEV_CONTACT_EMAIL: z.string().email().optional(),
   INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
   INGEST_DOWNLOAD_MODE: z.enum(['proxy', 'redirect']).default('proxy'),
-  INGEST_DOWNLOAD_URL_TTL: duration.default(5 * 60_000),
+  // Past 7d the S3 SDK refuses to presign: every redirected download failed.
+  INGEST_DOWNLOAD_URL_TTL: duration
+    .refine((ms) => ms <= PRESIGNED_MAX_MS, {
+      error: 'too long: expected a duration of at most 7d, the longest a presigned S3 URL is valid',
+    })
+    .default(5 * 60_000),
   INGEST_ADMIN_TOKEN: token.optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

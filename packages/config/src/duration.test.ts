@@ -13,6 +13,18 @@ test('durations take units', () => {
   assert.throws(() => parseDuration('soon'));
 });
 
+test('a duration past 2^53 - 1 ms is refused as too long, not taken as Infinity', () => {
+  for (const text of ['9'.repeat(400), `${'9'.repeat(400)}w`, '9007199254740992']) {
+    assert.throws(
+      () => parseDuration(text),
+      (err: unknown) => err instanceof DurationError && /^too long/.test(err.hint ?? ''),
+      text.slice(0, 20),
+    );
+  }
+  assert.equal(parseDuration('9007199254740991'), Number.MAX_SAFE_INTEGER);
+  assert.throws(() => loadConfig({ INGEST_MAX_DURATION: '9'.repeat(400) }), /too long/);
+});
+
 test('w is weeks; S, H, D and W are taken in upper case too', () => {
   assert.equal(parseDuration('2w'), 14 * DAY);
   assert.equal(parseDuration('1.5w'), 10.5 * DAY);

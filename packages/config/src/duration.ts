@@ -49,7 +49,12 @@ export function parseDuration(text: string): number {
   const unit = UPPER_CASE_UNITS.has(written) ? written.toLowerCase() : written || 'ms';
   const ms = UNITS.get(unit);
   if (ms === undefined) throw new DurationError(text);
-  return Math.round(Number(amount) * ms);
+  const total = Math.round(Number(amount) * ms);
+  // 400 digits read as Infinity, which went on as a time limit or delay.
+  if (!Number.isSafeInteger(total)) {
+    throw new DurationError(text, `too long: at most ${Number.MAX_SAFE_INTEGER} ms`);
+  }
+  return total;
 }
 
 /** Parses a comma-separated list of durations, e.g. `5s,5m,30m`. */

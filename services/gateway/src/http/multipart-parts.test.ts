@@ -131,6 +131,29 @@ test('line breaks of LF alone are refused saying so, not as the boundary in a pa
   }
 });
 
+test('a boundary after LF or CR alone is refused after a file and in a preamble too', () => {
+  // busboy read the boundary line and the part after it as data: the
+  // file took them in, or the preamble the whole form, with 200.
+  const file = 'Content-Disposition: form-data; name="file"; filename="f.wav"';
+  const b = 'Content-Disposition: form-data; name="b"';
+  const rest = `--${BOUNDARY}\r\n${b}\r\n\r\ny\r\n--${BOUNDARY}--\r\n`;
+  assertLfRefused(`--${BOUNDARY}\r\n${file}\r\n\r\ndata\n${rest}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${file}\r\n\r\ndata\r${rest}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${b}\r\n\r\nx\r${rest}`);
+  assertLfRefused(`--${BOUNDARY}\r\n${file}\r\n\r\ndata\n--${BOUNDARY} \r\n${b}\r\n\r\ny`);
+  assertLfRefused(`--${BOUNDARY}\r\n${file}\r\n\r\ndata\n--${BOUNDARY}--\r\n`);
+  assertLfRefused(`preamble\n${rest}`);
+  // The boundary in data with more on its line, or part of it after a
+  // line break, is data: a short boundary can be in a file's bytes.
+  const fine = Buffer.from(
+    `--${BOUNDARY}\r\n${file}\r\n\r\nd\n--${BOUNDARY}x\r--${BOUNDARY}\u0000` +
+      `\n--${BOUNDARY.slice(0, -1)}\r-\r\n${rest}`,
+  );
+  for (const chunks of [[fine], [...fine].map((byte) => Buffer.of(byte))]) {
+    assert.deepEqual(partsOf(chunks).map(({ name }) => name), ['file', 'b']);
+  }
+});
+
 test('a boundary right after the closing line is refused, whole or a byte at a time', () => {
   // A file's data that ends with the closing line, the form going on:
   // busboy ended the form there, the field after it lost, with 200.

@@ -2,6 +2,7 @@ import { parseContentType, parseDisposition } from 'busboy/lib/utils.js';
 import { ApiError } from '@ingest/core';
 import { namedCharset } from './form-text';
 import { NeedleScan } from './needle-scan';
+import { StrayBoundary } from './stray-boundary';
 
 /**
  * One form-data part of a multipart body, as sent. busboy decodes a
@@ -73,8 +74,8 @@ export function readableContentType(header: string | undefined): string | undefi
  */
 export class SentParts {
   private readonly search: NeedleScan;
-  /** A boundary after LF alone, which a field's value cannot hold. */
-  private readonly bareLfBoundary: Buffer;
+  /** The search of a part's data, and of the preamble, for a stray boundary. */
+  private readonly stray: StrayBoundary;
   private readonly parts: SentPart[] = [];
   /**
    * `close`: on the closing boundary's line, after its `--`; `epilogue`:
@@ -101,7 +102,7 @@ export class SentParts {
       (bytes) => this.take(bytes),
       () => this.partEnded(),
     );
-    this.bareLfBoundary = Buffer.from(`\n--${boundary}`);
+    this.stray = new StrayBoundary(boundary, lineBreaksNotCrlf);
     // As busboy does: a body may start with its first boundary.
     this.search.push(CRLF);
   }
@@ -117,6 +118,7 @@ export class SentParts {
   }
 
   private take(bytes: Buffer): void {
+    if (this.state === 'preamble' || this.state === 'body') this.stray.push(bytes);
     if (this.state === 'head') {
       this.takeHead(bytes);
     } else if (this.state === 'close') {
@@ -181,6 +183,7 @@ export class SentParts {
     // (by then its bytes are here: this reads each chunk first).
     this.parts.push(this.part);
     this.state = 'body';
+    this.stray.reset();
     this.take(head.subarray(headEnd + HEAD_END.length));
   }
 
@@ -218,8 +221,6 @@ export class SentParts {
     if (this.state === 'epilogue' || this.state === 'close') epilogueRefused();
     if (this.state === 'body' && this.part && !this.part.file) {
       this.part.bytes = Buffer.concat(this.chunks, this.size);
-      // The part went on past a boundary line that came after LF alone.
-      if (this.part.bytes.includes(this.bareLfBoundary)) lineBreaksNotCrlf();
     }
     this.state = this.state === 'end' ? 'end' : 'head';
     this.part = undefined;
@@ -308,14 +309,16 @@ function hasBareLf(bytes: Buffer): boolean {
  * The refusal of a body whose boundary or header lines end in LF alone
  * (a client writing `\n` for some line breaks): busboy finds no part
  * head there, and the error would otherwise name a boundary problem.
+ * A boundary after LF or CR alone busboy reads as data: the part after
+ * it was taken into a field's value or a file, lost with 200.
  */
 function lineBreaksNotCrlf(): never {
   throw new ApiError(
     'invalid_parameter',
     "the multipart body's line breaks are not CRLF: a boundary or header " +
-      'line comes after or ends in LF alone, and multipart/form-data (RFC ' +
-      '2046, RFC 7578) needs CRLF (\\r\\n) before and after every boundary ' +
-      'and after every header line',
+      'line comes after or ends in LF alone (or comes after CR alone), and ' +
+      'multipart/form-data (RFC 2046, RFC 7578) needs CRLF (\\r\\n) before ' +
+      'and after every boundary and after every header line',
     { parameters: [] },
   );
 }

@@ -110,4 +110,26 @@ describe('multipart boundaries as clients send them', () => {
       reading.onFile = undefined;
     }
   });
+
+  test('a file ending in LF alone before a boundary is refused, not the field lost', async () => {
+    // busboy read the boundary line and the field after it as the file's
+    // data: 200, the file's bytes changed and meta[Title] lost.
+    reading.onFile = async (file) => {
+      file.resume();
+      await once(file, 'end');
+    };
+    try {
+      const body = Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="f.wav"` +
+          `\r\n\r\nRIFF\n--${BOUNDARY}\r\n` +
+          'Content-Disposition: form-data; name="meta[Title]"\r\n\r\nT\r\n' +
+          `--${BOUNDARY}--\r\n`,
+      );
+      const answer = await postBody(body);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(answer.body.error, /line breaks are not CRLF/);
+    } finally {
+      reading.onFile = undefined;
+    }
+  });
 });

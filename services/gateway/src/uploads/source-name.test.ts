@@ -36,6 +36,11 @@ test('a long name keeps its extension: the cut is taken from the stem', () => {
   assert.ok(flac.endsWith('.flac'), flac);
   assert.equal(stemOf(flac), stemOf(displayName(`${long}.wav`)));
 
+  // A stem kept whole with one extension and cut with a longer one.
+  const edge = 'E'.repeat(251);
+  assert.equal(displayName(`${edge}.wav`), `${edge}.wav`);
+  assert.equal(stemOf(displayName(`${edge}.flac`)), stemOf(displayName(`${edge}.wav`)));
+
   // Cut by characters, never inside one, the extension whole.
   const emoji = '\u{1F3B5}';
   const wide = displayName(emoji.repeat(400) + '.Flac');

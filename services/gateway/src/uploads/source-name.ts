@@ -71,8 +71,14 @@ export function nameFromUrl(url: string): string {
   }
 }
 
-/** The name without its extension, lower-cased, for source matching. */
+/**
+ * The name without its extension, lower-cased, for source matching: its
+ * first CUT_STEM_CHARS characters, as a cut keeps them. A name kept
+ * whole can hold more (`<251 chars>.wav` is 255) while the same stem
+ * with a longer extension is cut (`<251 chars>.flac`): both match.
+ */
 export function stemOf(name: string): string {
   const ext = path.extname(name);
-  return (ext ? name.slice(0, -ext.length) : name).toLowerCase();
+  const stem = ext ? name.slice(0, -ext.length) : name;
+  return Array.from(stem).slice(0, CUT_STEM_CHARS).join('').toLowerCase();
 }
