@@ -44,7 +44,7 @@ export async function workInFlight(url: string): Promise<WorkInFlight | undefine
 
 /**
  * `stopping: waiting up to 50 s for 1 upload and 2 transcodes in flight,
- * then cutting them short`, or undefined when nothing is in flight. The
+ * then cutting short what is left`, or undefined when nothing is in flight. The
  * services stop one after another, each waiting for its own work up to
  * its hand-back time (INGEST_SHUTDOWN_TIMEOUT less 5 s, or half of it),
  * so the longest wait is that time for each service with work.
@@ -65,7 +65,10 @@ export function stoppingLine(
   ].filter((part) => part !== '');
   const listed =
     said.length > 1 ? `${said.slice(0, -1).join(', ')} and ${said.at(-1)}` : said[0];
-  return `stopping: waiting up to ${waitS} s for ${listed} in flight, then cutting them short`;
+  return (
+    `stopping: waiting up to ${waitS} s for ${listed} in flight, ` +
+    'then cutting short what is left'
+  );
 }
 
 function counted(n: number, one: string, many = `${one}s`): string {

@@ -78,7 +78,7 @@ test('Ctrl-C with an upload and a transcode in flight says what it waits for', a
       start.errors().split('\n').filter((line) => line.startsWith('stopping:')),
       [
         'stopping: waiting up to 30 s for 1 upload and 1 transcode in flight, ' +
-          'then cutting them short',
+          'then cutting short what is left',
       ],
     );
 
