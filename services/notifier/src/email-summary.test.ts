@@ -55,7 +55,8 @@ test('a long file name is cut; an upload without a label shows by its id', () =>
   const { text } = renderSummary({ reason: 'oncomplete', event: failed, jobName: '', labels });
   const lines = text.split('\n');
   assert.ok(lines.includes('Track 9 (upload 3, title "Song")'), text);
-  assert.ok(lines.includes(`Upload 4 (file "${'n'.repeat(100)}…"): x [y]`), text);
+  // Cut, it keeps its extension.
+  assert.ok(lines.includes(`Upload 4 (file "${'n'.repeat(96)}….wav"): x [y]`), text);
   assert.ok(lines.includes('Upload 5: x [y]'), text);
 });
 

@@ -184,6 +184,21 @@ export function shownText(name: string | undefined): string {
   return chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : line;
 }
 
+/** A file name's extension, as the gateway keeps one when it cuts a name. */
+const EXTENSION = /\.[^.\s]{1,16}$/u;
+
+/**
+ * A file name as an email shows it (see shownText); one cut keeps its
+ * extension after the `…`, so the person still sees what kind of file.
+ */
+export function shownFileName(name: string | undefined): string {
+  const whole = [...(name ?? '').replace(NOT_SHOWN, ' ').trim()];
+  const extension = EXTENSION.exec(whole.join(''))?.[0];
+  if (whole.length <= NAME_SHOWN || !extension) return shownText(name);
+  const kept = whole.slice(0, NAME_SHOWN - [...extension].length).join('');
+  return `${kept}…${extension}`;
+}
+
 /** A job's name as an email shows it, quoted after a space, or ''. */
 export function quotedName(name: string | undefined): string {
   const shown = shownText(name);
@@ -192,7 +207,7 @@ export function quotedName(name: string | undefined): string {
 
 /** `file "a.wav", title "Song"`: what of these an upload has, or ''. */
 function namesOf(label: UploadLabel | undefined): string {
-  const file = shownText(label?.fileName);
+  const file = shownFileName(label?.fileName);
   const title = shownText(label?.title);
   return [file && `file "${file}"`, title && `title "${title}"`]
     .filter(Boolean)
