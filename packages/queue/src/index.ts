@@ -6,6 +6,7 @@ export * from './redis-full';
 export * from './redis-disk-error';
 export * from './redis-full-watch';
 export * from './redis-outage';
+export * from './redis-timeout';
 export * from './redis-preflight';
 export * from './queue-metrics';
 export * from './retry-later-error';

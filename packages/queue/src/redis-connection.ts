@@ -14,14 +14,18 @@ export type RedisRole = 'command' | 'worker';
  * `maxRetriesPerRequest: null` for their blocking commands. A service
  * passes its `RedisOutage`, which logs an outage once for all of its
  * connections; without one, connection errors are not logged.
+ * `commandTimeoutMs`: how long a reply is waited for (none: as long as
+ * it takes); past it the command fails (isRedisTimeout).
  */
 export function createRedis(
   url: string,
   role: RedisRole = 'command',
   outage?: RedisOutage,
+  commandTimeoutMs?: number,
 ): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 20,
+    commandTimeout: commandTimeoutMs,
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     reconnectOnError: (err) => err.message.startsWith('READONLY'),

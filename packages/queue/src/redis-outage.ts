@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isRedisTimeout } from './redis-timeout';
 
 /** Where a service tells that Redis went away and came back. */
 export interface ConnectionLogger {
@@ -103,9 +104,12 @@ export class RedisOutage {
     late.unref();
     const answered = await redis.ping().then(
       () => true,
-      () => false,
+      (err: unknown) => (isRedisTimeout(err) ? undefined : false),
     );
     clearTimeout(late);
+    // A PING given up (a connection's commandTimeout) leaves the stall
+    // told: the next one's answer ends it.
+    if (answered === undefined) return this.pingLater(redis);
     if (answered && this.stalledSince !== undefined && !this.closed) {
       const stalledMs = Date.now() - this.stalledSince;
       this.logger.info({ stalledMs }, 'redis answering again');
@@ -116,6 +120,7 @@ export class RedisOutage {
 
   private notAnswering(sent: number) {
     if (this.closed || this.down.size > 0) return;
+    if (this.stalledSince !== undefined) return;
     this.stalledSince = sent;
     this.logger.warn({ waitedMs: this.stallAfterMs }, 'redis not answering');
   }

@@ -5,6 +5,7 @@ import { listenRefusal } from '@ingest/core';
 import {
   checkRedis,
   createRedis,
+  REDIS_COMMAND_TIMEOUT_MS,
   RedisOutage,
   redisReadiness,
 } from '@ingest/queue';
@@ -78,7 +79,14 @@ export async function startGateway(
   const logger = overrides.logger ?? createLogger('gateway', config.logLevel);
   // One outage line for the gateway's connections, its workers' too.
   const outage = new RedisOutage(logger);
-  const redis = createRedis(config.redisUrl, 'command', outage);
+  // A call's reply is waited for at most REDIS_COMMAND_TIMEOUT_MS: a
+  // stalled Redis then answers 503 rather than holding the call.
+  const redis = createRedis(
+    config.redisUrl,
+    'command',
+    outage,
+    REDIS_COMMAND_TIMEOUT_MS,
+  );
   let opened: ShutdownStep[] = [
     { name: 'redis', run: () => redis.disconnect() },
   ];

@@ -4,10 +4,12 @@ import { ApiError, retryAfterOf, type Site } from '@ingest/core';
 import {
   isRedisOutOfMemory,
   isRedisDiskError,
+  isRedisTimeout,
   REDIS_DISK_ERROR,
   REDIS_DISK_ERROR_ANSWER,
   REDIS_FULL,
   REDIS_FULL_ANSWER,
+  REDIS_TIMEOUT_ANSWER,
   type RedisFullWatch,
 } from '@ingest/queue';
 import { isStorageUnavailable } from '@ingest/storage';
@@ -123,7 +125,7 @@ export function endpoint(
     line.watch(res);
 
     let answer: () => void;
-    const late = bodyDeadline(deps.bodyTimeoutMs);
+    const late = bodyDeadline(req, deps.bodyTimeoutMs);
     try {
       const params = await readParams(req, {
         maxBodyBytes: deps.maxBodyBytes,
@@ -212,6 +214,8 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     }
   } else if (isRedisDiskError(err)) {
     log.error({ err: (err as Error).message }, REDIS_DISK_ERROR);
+  } else if (isRedisTimeout(err)) {
+    log.warn({ err: (err as Error).message }, 'redis did not answer in time');
   } else if (!(err instanceof ApiError)) {
     log.error({ err }, 'request failed');
   }
@@ -232,14 +236,18 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
 /**
  * Lets go of a multipart body that takes longer than `timeoutMs` with a
  * JSON 408, as a fetch by URL would fail (Node's own request timeout,
- * set later as a backstop, would answer a bare 408 with no body).
+ * set later as a backstop, would answer a bare 408 with no body). A body
+ * that has all arrived is not late: what still runs then (storing the
+ * file, Redis) answers for itself; a stalled Redis was told as a late
+ * body.
  */
-function bodyDeadline(timeoutMs: number | undefined) {
+function bodyDeadline(req: Request, timeoutMs: number | undefined) {
   const controller = new AbortController();
   const timer =
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
+          if (req.complete) return;
           controller.abort(
             new ApiError(
               'request_timeout',
@@ -253,9 +261,9 @@ function bodyDeadline(timeoutMs: number | undefined) {
 
 /**
  * The answer for `err`: its own when it is an ApiError; a store that
- * cannot be reached, or a Redis that is full, is a 503 the client may
- * retry (the log has why: the service's insides are none of the
- * client's business).
+ * cannot be reached, or a Redis that is full or does not answer in
+ * time, is a 503 the client may retry (the log has why: the service's
+ * insides are none of the client's business).
  */
 function apiErrorOf(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -268,5 +276,6 @@ function apiErrorOf(err: unknown): ApiError {
   if (isRedisDiskError(err)) {
     return new ApiError('not_ready', REDIS_DISK_ERROR_ANSWER);
   }
+  if (isRedisTimeout(err)) return new ApiError('not_ready', REDIS_TIMEOUT_ANSWER);
   return new ApiError('internal', undefined);
 }

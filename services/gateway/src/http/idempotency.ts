@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { ApiError } from '@ingest/core';
+import { isRedisTimeout } from '@ingest/queue';
 import type { IdempotencyStore } from '@ingest/state';
 import type { CallContext } from './endpoint';
 import { LISTS, list, type Params } from './params';
@@ -98,7 +99,17 @@ export async function runIdempotent(
     ctx.params,
     options.fingerprint?.(ctx),
   );
-  const claim = await store.claim(siteId, keyHash, fingerprint);
+  const claim = await store
+    .claim(siteId, keyHash, fingerprint)
+    .catch((err: unknown) => {
+      // Redis may still make the claim once it answers again: the
+      // release, sent after it on the same connection, frees the key
+      // for the client's retry. It is not waited for.
+      if (isRedisTimeout(err)) {
+        store.release(siteId, keyHash, fingerprint).catch(() => {});
+      }
+      throw err;
+    });
   if (claim.state !== 'claimed') {
     if (claim.fingerprint !== fingerprint) {
       throw new ApiError(

@@ -200,7 +200,7 @@ export function uploadEndpoint(
         deps.metrics?.accepted();
         return answer;
       } catch (err) {
-        if (file) await deps.uploads.discard(file);
+        if (file) await deps.uploads.discard(file, err);
         throw err;
       }
     },

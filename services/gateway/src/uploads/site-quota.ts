@@ -1,4 +1,5 @@
 import { ApiError } from '@ingest/core';
+import { isRedisTimeout } from '@ingest/queue';
 import type { SiteUsage } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 
@@ -62,4 +63,19 @@ export function removeSource(
   return deps.quota
     ? deps.quota.removeSource(storageKey, removeFile)
     : removeFile();
+}
+
+/**
+ * Removes the source of a call refused with `refusal`, unless that is
+ * Redis giving no answer to a write (isRedisTimeout): the write (an
+ * upload made, a source attached) may still run once Redis answers
+ * again, and then names the file. Kept, it is that upload's source, or
+ * a file no record names, which `storage:sweep` takes.
+ */
+export async function removeRefusedSource(
+  deps: { storage: Storage; quota?: SiteQuota },
+  storageKey: string,
+  refusal?: unknown,
+): Promise<void> {
+  if (!isRedisTimeout(refusal)) await removeSource(deps, storageKey);
 }

@@ -24,7 +24,7 @@ import {
   parseFormats,
   type ReceivedSource,
 } from './upload-service';
-import { removeSource, type SiteQuota } from './site-quota';
+import { removeRefusedSource, type SiteQuota } from './site-quota';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -124,7 +124,7 @@ export class TrackUpdateService {
     try {
       return await this.acceptStored(site, request, received, requestId);
     } catch (err) {
-      await removeSource(this.deps, received.storageKey);
+      await removeRefusedSource(this.deps, received.storageKey, err);
       throw err;
     }
   }

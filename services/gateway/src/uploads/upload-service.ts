@@ -29,7 +29,7 @@ import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
-import { removeSource, type SiteQuota } from './site-quota';
+import { removeRefusedSource, type SiteQuota } from './site-quota';
 import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -125,9 +125,9 @@ export class UploadService {
     }
   }
 
-  /** Removes a received source that will not become an upload. */
-  async discard(source: ReceivedSource): Promise<void> {
-    await removeSource(this.deps, source.storageKey);
+  /** Removes a source that will not become an upload (removeRefusedSource). */
+  async discard(source: ReceivedSource, refusal?: unknown): Promise<void> {
+    await removeRefusedSource(this.deps, source.storageKey, refusal);
   }
 
   /**
@@ -187,7 +187,7 @@ export class UploadService {
     try {
       upload = await this.acceptStored(site, request, received);
     } catch (err) {
-      await this.discard(received);
+      await this.discard(received, err);
       throw err;
     }
     if (request.autopublish) {

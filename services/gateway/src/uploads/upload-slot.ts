@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '@ingest/core';
+import { isRedisTimeout } from '@ingest/queue';
 import type { KeyLease, StateStore } from '@ingest/state';
 
 /**
@@ -18,7 +19,17 @@ export class UploadSlot {
   async take(siteId: number): Promise<void> {
     if (this.holder) return;
     const id = randomUUID();
-    const lease = await this.store.uploadSlots.take(siteId, id, this.leaseMs);
+    const lease = await this.store.uploadSlots
+      .take(siteId, id, this.leaseMs)
+      .catch((err: unknown) => {
+        // Redis may still take the slot once it answers again: the
+        // release, sent on the same connection, runs after it, so the
+        // client's retry finds the slot free. It is not waited for.
+        if (isRedisTimeout(err)) {
+          this.store.uploadSlots.release(siteId, id).catch(() => {});
+        }
+        throw err;
+      });
     if (!lease) {
       throw new ApiError(
         'upload_in_progress',

@@ -1,0 +1,78 @@
+/**
+ * A write Redis does not answer in time (a stopped Redis, its
+ * connection open) fails the call with 503, but Redis still runs it
+ * once it goes on. The site's upload slot and an Idempotency-Key claim
+ * taken that way were held with no one to free them: the client's
+ * retry got 429 `upload_in_progress` or 409 `idempotency_in_progress`
+ * until their lease lapsed. Each is now freed after it.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import type { Request, Response } from 'express';
+import { createRedis, isRedisTimeout } from '@ingest/queue';
+import { IdempotencyStore, keys, StateStore } from '@ingest/state';
+import { redisForTests } from '@ingest/testkit';
+import type { Redis } from 'ioredis';
+import { UploadSlot } from '../uploads/upload-slot';
+import type { CallContext } from './endpoint';
+import { runIdempotent } from './idempotency';
+import { emptyParams } from './params';
+
+/** The gateway's connection: it gives up on a reply after a while. */
+let timed: Redis | undefined;
+const own = redisForTests({ closeFirst: async () => timed?.disconnect() });
+
+before(async () => {
+  await own.started;
+  timed = createRedis(own.server.url, 'command', undefined, 300);
+});
+
+/**
+ * Runs `write` while Redis is stopped: it must fail as unanswered. Once
+ * Redis goes on, the connection's PING, sent after all it sent before,
+ * is answered.
+ */
+async function unanswered(write: () => Promise<unknown>) {
+  const pid = own.server.pid!;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await assert.rejects(write(), (err) => isRedisTimeout(err));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await timed!.ping();
+}
+
+test('a slot taken with no answer is freed after it', async () => {
+  const slot = new UploadSlot(new StateStore(timed!), 30_000);
+  await unanswered(() => slot.take(7));
+
+  assert.equal(await own.redis.get(keys.uploadLock(7)), null);
+  const next = new UploadSlot(new StateStore(own.redis), 30_000);
+  await next.take(7);
+  await next.release();
+});
+
+test('an Idempotency-Key claimed with no answer is freed after it', async () => {
+  const options = { ttlMs: 60_000, runningLeaseMs: 30_000 };
+  const store = new IdempotencyStore(timed!, options);
+  const call = {
+    site: { id: 8 },
+    params: emptyParams(),
+    req: {
+      headers: { 'idempotency-key': 'stall-1' },
+      baseUrl: '/api/import',
+      path: '/upload',
+    } as unknown as Request,
+    res: { statusCode: 200, setHeader() {} } as unknown as Response,
+  } as unknown as CallContext;
+  const answer = { upload_id: 1 };
+  // Its scripts loaded first, as in a gateway that has run a while.
+  await runIdempotent(store, call, {}, async () => answer);
+  await own.redis.flushall();
+
+  await unanswered(() => runIdempotent(store, call, {}, async () => answer));
+
+  const again = new IdempotencyStore(own.redis, options);
+  assert.deepEqual(await runIdempotent(again, call, {}, async () => answer), answer);
+});
