@@ -33,11 +33,7 @@ async function stallingServer(): Promise<LoopbackServer> {
   return listenOnLoopback(server);
 }
 
-async function timed<T>(work: Promise<T>) {
-  const start = Date.now();
-  const outcome = await work.catch((err: unknown) => err);
-  return { outcome, ms: Date.now() - start };
-}
+const caught = (work: Promise<unknown>) => work.catch((err: unknown) => err);
 
 describe('calls to a gateway that stalls', { timeout: 60_000 }, () => {
   let server: LoopbackServer;
@@ -61,11 +57,12 @@ describe('calls to a gateway that stalls', { timeout: 60_000 }, () => {
       ...extra,
     });
 
+  // The server never answers: only the attempt's own timer, whose limit
+  // the message names, can end these calls.
   it('gives up on an unanswered call after timeoutMs', async () => {
-    const { outcome, ms } = await timed(client({ timeoutMs: 300 }).checkJob(1));
+    const outcome = await caught(client({ timeoutMs: 300 }).checkJob(1));
     assert.ok(outcome instanceof IngestNetworkError, String(outcome));
     assert.match(outcome.message, /no answer within 300 ms/);
-    assert.ok(ms < 3_000, `${ms} ms`);
   });
 
   it('reports a 200 that is not JSON as an API error', async () => {
@@ -81,31 +78,34 @@ describe('calls to a gateway that stalls', { timeout: 60_000 }, () => {
   });
 
   it('keeps the deadline of waitForJob with a call in flight', async () => {
-    const { outcome, ms } = await timed(
+    // The call in flight has the client's default limit, 30 s: a wait
+    // that did not cut it short would end only then, with the same error.
+    const started = Date.now();
+    const outcome = await caught(
       client().waitForJob(1, { timeoutMs: 1_000, intervalMs: 100 }),
     );
+    const ms = Date.now() - started;
     assert.ok(outcome instanceof JobTimeoutError, String(outcome));
-    assert.ok(ms < 2_500, `a 1 s wait took ${ms} ms`);
+    assert.ok(ms < 15_000, `a 1 s wait took ${ms} ms, as long as the call's 30 s`);
   });
 
   it('stops an upload that sends nothing for idleTimeoutMs', async () => {
     const blob = new Blob([Buffer.alloc(32 * 1024 * 1024)]);
-    const { outcome, ms } = await timed(
+    const outcome = await caught(
       client({ idleTimeoutMs: 500 }).upload({ file: blob, filename: 'a.wav' }),
     );
     assert.ok(outcome instanceof IngestNetworkError, String(outcome));
+    // The idle limit, not the 30 s answer limit, ended it.
     assert.match(outcome.message, /no bytes sent within 500 ms/);
-    assert.ok(ms < 5_000, `${ms} ms`);
   });
 
   it('stops a download that stalls, leaving no partial file', async () => {
     const file = path.join(dir, 'song.mp3');
-    const { outcome, ms } = await timed(
+    const outcome = await caught(
       client({ idleTimeoutMs: 500 }).downloadTo(1, 'mp3', file),
     );
     assert.ok(outcome instanceof IngestNetworkError, String(outcome));
     assert.match(outcome.message, /no bytes received within 500 ms/);
-    assert.ok(ms < 3_000, `${ms} ms`);
     assert.deepEqual(await readdir(dir), []);
   });
 });

@@ -16,6 +16,8 @@ export interface ThrottleProxyOptions {
 export interface ThrottleProxy extends LoopbackServer {
   /** How many requests came in so far whose path starts with `prefix`. */
   requestsTo(prefix: string): number;
+  /** How many of those the proxy has read to the end of their body. */
+  wholeBodiesTo(prefix: string): number;
 }
 
 /**
@@ -29,8 +31,10 @@ export async function throttleProxy(
 ): Promise<ThrottleProxy> {
   const upstream = new URL(target);
   const paths: string[] = [];
+  const whole: string[] = [];
   const server = http.createServer((req, res) => {
     paths.push(req.url ?? '/');
+    req.on('end', () => whole.push(req.url ?? '/'));
     const slow = (req.url ?? '/').startsWith(options.pathPrefix);
     const pace = () =>
       slow ? new Pace(options.bytesPerSecond) : new Transform({ transform: pass });
@@ -48,6 +52,7 @@ export async function throttleProxy(
   return {
     ...(await listenOnLoopback(server)),
     requestsTo: (prefix) => paths.filter((p) => p.startsWith(prefix)).length,
+    wholeBodiesTo: (prefix) => whole.filter((p) => p.startsWith(prefix)).length,
   };
 }
 
