@@ -62,12 +62,12 @@ test('a client gone from an upload to a hung store frees the slot at once', asyn
   relay.mode = 'hang';
   try {
     await assert.rejects(postFile(AbortSignal.timeout(2_000)));
-    const gone = Date.now();
+    // Were the write to the store not stopped with the client, the slot
+    // would stay held until the write gave up: 30 s of silence at least.
     await waitUntil(async () => !(await slotHeld()), {
-      timeoutMs: 3_000,
+      timeoutMs: 15_000,
       message: 'the upload slot is still held after the client left',
     });
-    assert.ok(Date.now() - gone < 3_000);
   } finally {
     relay.mode = 'pass';
   }
