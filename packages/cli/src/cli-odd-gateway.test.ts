@@ -50,12 +50,13 @@ describe('ingest against a gateway that misbehaves', { timeout: 60_000 }, () => 
     const result = await runIngest(['publish', '--wait', '--timeout', '3', '--json'], env);
     // Counted from the publish call: node and tsx take seconds to start
     // on a loaded machine. The wait is 3 s; a checkJob it did not cut
-    // short would hold on for the SDK's 30 s.
+    // short would hold on for the SDK's 30 s and end with the same code,
+    // so only the time tells them apart: well past 3 s, well short of 30.
     const ms = Date.now() - publishedAt;
 
     assert.equal(result.code, 4, result.stderr);
     assert.equal(JSON.parse(result.stdout).code, 'timeout');
-    assert.ok(ms < 8_000, `took ${ms} ms`);
+    assert.ok(ms < 15_000, `took ${ms} ms, as long as the SDK's 30 s call limit`);
   });
 
   it('an answer that is not JSON is an API error (exit 2), not a crash', async () => {

@@ -23,15 +23,14 @@ describe('QueueImporter without a reachable Redis', () => {
       redisUrl: `redis://127.0.0.1:${port}`,
       connectTimeoutMs: 500,
     });
-    const started = Date.now();
     try {
       const error = await importer
         .enqueueImport({ v: 1, siteId: 1, source: { url: 'http://127.0.0.1:1/a.wav' } })
         .catch((err: unknown) => err);
       assert.ok(error instanceof RedisUnreachableError, String(error));
       assert.equal(error.address, `127.0.0.1:${port}`);
+      // Only the connect limit's timer makes this error: it fired.
       assert.match(error.message, /did not answer within 500 ms: .*ECONNREFUSED/);
-      assert.ok(Date.now() - started < 3_000);
 
       // A bad add time limit is told as itself, not as the lost Redis.
       await assert.rejects(

@@ -75,9 +75,9 @@ test('a call deaf to the signal loses its connection', async () => {
   try {
     const answer = get(`${server.url}/deaf`);
     await server.calledIn();
-    const started = Date.now();
+    // True: every call ended once its connection was destroyed, not
+    // when the drain's last wait ran out (false).
     assert.equal(await inFlight.drain(100, 100), true);
-    assert.ok(Date.now() - started < 1_000);
     assert.equal(await answer, 'connection lost');
   } finally {
     await server.close();
