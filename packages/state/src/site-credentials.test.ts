@@ -71,7 +71,7 @@ test('a token rotation another was written during is refused, storing nothing', 
   assert.equal(await store.siteByToken('token-of-b'), undefined);
 });
 
-test('of two token rotations sent at once, the token of the last that succeeded works', async () => {
+test('of two token rotations at once, the token of the last that succeeded works', async () => {
   const [a, b] = [own.client(), own.client()];
   for (let pair = 0; pair < 20; pair++) {
     const { store, site } = await siteWithToken(`token-of-pair-${pair}`);
