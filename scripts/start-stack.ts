@@ -25,6 +25,7 @@ import {
   RedisServer,
   ServiceProcess,
   freePort,
+  reachableHost,
   type ServiceName,
 } from '@ingest/testkit';
 
@@ -39,6 +40,14 @@ const env = {
 // /readyz on port 0 and said the service was not ready.
 const config = scriptConfig(env, { fixedPortsFor: 'npm start' });
 const logger = createLogger('stack', config.logLevel);
+
+/**
+ * The host the banner's URLs name: `localhost` while the stack listens
+ * on loopback or everywhere, else the one address it listens on.
+ */
+const bannerHost = ['127.0.0.1', '0.0.0.0', '::'].includes(config.host)
+  ? 'localhost'
+  : reachableHost(config.host);
 
 /** How long a service may take to answer /readyz at start, ms. */
 const READY_TIMEOUT_MS = 30_000;
@@ -128,6 +137,7 @@ async function start() {
     const options = {
       env: childEnv,
       port: ports[name],
+      host: config.host,
       stdio: 'inherit',
       detached: true,
     } as const;
@@ -152,7 +162,7 @@ async function start() {
   const site = await ensureDevSite(config, redisUrl);
   if (stopping) return;
 
-  const url = `http://localhost:${config.port}`;
+  const url = `http://${bannerHost}:${config.port}`;
   process.stdout.write(
     [
       '',
@@ -160,7 +170,7 @@ async function start() {
       `  API:            ${url}/api/import/…`,
       ...(config.gatewayOpsPort === undefined
         ? []
-        : [`  ops port:       http://localhost:${config.gatewayOpsPort}`]),
+        : [`  ops port:       http://${bannerHost}:${config.gatewayOpsPort}`]),
       `  redis:          ${redisUrl}`,
       `  site id:        ${site.id}`,
       `  token:          ${site.token}`,
@@ -232,7 +242,7 @@ async function tellWorkInFlight() {
   const { child } = gateway ?? {};
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const port = config.gatewayOpsPort ?? config.port;
-  const work = await workInFlight(`http://127.0.0.1:${port}/metrics`);
+  const work = await workInFlight(`http://${reachableHost(config.host)}:${port}/metrics`);
   const line = work && stoppingLine(work, config.shutdownTimeoutMs);
   if (line) process.stderr.write(`${line}\n`);
 }

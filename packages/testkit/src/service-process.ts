@@ -19,10 +19,22 @@ export type ServiceName = 'gateway' | 'transcoder' | 'notifier';
 /** One /readyz ask that gets no answer in this time counts as not ready. */
 const READY_PROBE_TIMEOUT_MS = 5_000;
 
+/**
+ * Where a service listening on `host` (its HOST) is reached from this
+ * machine, as a URL's host: loopback when it listens everywhere, the
+ * address itself (an IPv6 one in brackets) when it listens on one.
+ */
+export function reachableHost(host: string | undefined): string {
+  if (!host || host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 export interface ServiceProcessOptions {
   env: Record<string, string | undefined>;
   /** The port whose /readyz tells that the service is up. */
   port: number;
+  /** The address it listens on (HOST): its /readyz is asked there. */
+  host?: string;
   /** Where its output goes; 'inherit' for npm start, 'pipe' for tests. */
   stdio?: 'inherit' | 'pipe';
   readyTimeoutMs?: number;
@@ -49,12 +61,15 @@ export class ServiceProcess {
   readonly exited: Promise<number | null>;
   private readonly stopTimeoutMs?: number;
 
+  private readonly host: string;
+
   private constructor(
     readonly name: ServiceName,
     readonly port: number,
     options: ServiceProcessOptions,
   ) {
     this.stopTimeoutMs = options.stopTimeoutMs;
+    this.host = reachableHost(options.host);
     this.child = spawn(
       process.execPath,
       [...(options.nodeArgs ?? []), ...SERVICE_NODE_FLAGS, bundlePath(name)],
@@ -110,7 +125,7 @@ export class ServiceProcess {
    * process exits first or is not ready within `timeoutMs`.
    */
   async waitReady(timeoutMs: number): Promise<void> {
-    const readyz = `http://127.0.0.1:${this.port}/readyz`;
+    const readyz = `http://${this.host}:${this.port}/readyz`;
     // What the last ask got, so a start that never gets ready says why.
     let last = 'no answer yet';
     try {
