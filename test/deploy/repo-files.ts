@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONFIG_VARIABLES } from '@ingest/config';
 import { parseAllDocuments } from 'yaml';
 
 /** The repository root, whatever the working directory of the run. */
@@ -38,16 +39,9 @@ export function readYaml(...parts: string[]): unknown {
 }
 
 /**
- * The environment variables packages/config reads, taken from the keys of
- * its schema object, so deploy files and docs are checked against the code.
+ * The environment variables packages/config reads, so deploy files and
+ * docs are checked against the code.
  */
 export function configVariables(): string[] {
-  const source = readText('packages/config/src/config.ts');
-  const start = source.indexOf('const schema = z.object({');
-  const end = source.indexOf('\n});', start);
-  if (start === -1 || end === -1) {
-    throw new Error('packages/config/src/config.ts: schema object not found');
-  }
-  const body = source.slice(start, end);
-  return [...body.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+  return [...CONFIG_VARIABLES];
 }

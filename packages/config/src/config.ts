@@ -226,6 +226,12 @@ const schema = z.object({
     .default('info'),
 });
 
+/**
+ * Every environment variable the settings read (SPEC §6), so deploy
+ * files and docs are checked against the code.
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 type Raw = z.output<typeof schema>;
 
 /** The parsed, frozen settings every service reads instead of the env. */

@@ -82,6 +82,39 @@ function run(upload: Upload, deps: Partial<ProcessorDeps> = {}) {
   return transcodeProcessor({ ...base, storage, ...deps })(jobOf(upload));
 }
 
+/**
+ * Where a second run is held at its first storage write: the first run
+ * is started only once the second is there. Started together, the first
+ * could publish before the second noted its files (under load, its
+ * ffmpeg was the slower), and the second then stored nothing at all.
+ */
+function holdPoint(second: () => Promise<unknown>) {
+  let reached!: () => void;
+  let release!: () => void;
+  const atHold = new Promise<void>((resolve) => (reached = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const step = async () => {
+    reached();
+    await released;
+  };
+  return {
+    step,
+    /** Starts the second run; answers its end once it is held at its first write. */
+    async start(): Promise<{ running: Promise<unknown> }> {
+      const running = second();
+      const ended = running.then(
+        () => 'ended',
+        () => 'ended',
+      );
+      const where = await Promise.race([atHold.then(() => 'held'), ended]);
+      assert.equal(where, 'held', 'the second run ended before its first write');
+      // Wrapped: an async function's answer that is a promise is waited for.
+      return { running };
+    },
+    release,
+  };
+}
+
 const full = () =>
   Promise.reject(Object.assign(new Error('no space left'), { code: 'ENOSPC' }));
 
@@ -118,13 +151,16 @@ async function filesOf(upload: Upload): Promise<string[]> {
 // longer stored, for good.
 test('a second run that fails after the first published changes no file', async () => {
   const upload = await queuedUpload();
-  let firstDone = Promise.resolve<unknown>(undefined);
-  const second = run(upload, {
-    maker: otherBuild,
-    storage: storeWithSteps({ before: [() => firstDone, full] }),
-  });
-  firstDone = run(upload);
-  assert.equal((await firstDone as { outcome: string }).outcome, 'published');
+  const hold = holdPoint(() =>
+    run(upload, {
+      maker: otherBuild,
+      storage: storeWithSteps({ before: [() => hold.step(), full] }),
+    }),
+  );
+  const { running: second } = await hold.start();
+  const first = await run(upload);
+  hold.release();
+  assert.equal((first as { outcome: string }).outcome, 'published');
   await assert.rejects(second, /no space left/);
 
   assert.deepEqual(await served(upload), { mp3: 'ok', wav: 'ok' });
@@ -135,16 +171,18 @@ test('a second run that fails after the first published changes no file', async 
 // record and files, a published track's bytes changing under its ETag.
 test('a second run after the first published leaves its track as it is', async () => {
   const upload = await queuedUpload();
-  let firstDone = Promise.resolve<unknown>(undefined);
-  const second = run(upload, {
-    maker: otherBuild,
-    storage: storeWithSteps({ before: [() => firstDone] }),
-  });
-  firstDone = run(upload);
-  const published = await firstDone;
+  const hold = holdPoint(() =>
+    run(upload, {
+      maker: otherBuild,
+      storage: storeWithSteps({ before: [() => hold.step()] }),
+    }),
+  );
+  const { running: second } = await hold.start();
+  const published = await run(upload);
   const trackId = (await store.uploadById(upload.id))?.trackId;
   assert.ok(trackId);
   const first = await store.getTrack(siteId, trackId);
+  hold.release();
   await second;
 
   assert.deepEqual(published, { outcome: 'published', trackId });
@@ -181,7 +219,6 @@ test('a run again after the track was saved keeps record and bytes one', async (
 // answering rendition_missing; or came back whole, a deleted track.
 test('a track deleted while a second run goes on stays deleted', async () => {
   const upload = await queuedUpload();
-  let firstDone = Promise.resolve<unknown>(undefined);
   let trackId = 0;
   const deleter = new TrackDeleter(redis);
   /** As /api/tracks/delete does it. */
@@ -191,16 +228,17 @@ test('a track deleted while a second run goes on stays deleted', async () => {
     for (const r of Object.values(track.renditions)) await storage.delete(r.storageKey);
     assert.ok(await deleter.delete(siteId, trackId));
   };
-  const second = run(upload, {
-    storage: storeWithSteps({
-      before: [() => firstDone],
-      after: [async () => {}, deleteTrack],
+  const hold = holdPoint(() =>
+    run(upload, {
+      storage: storeWithSteps({
+        before: [() => hold.step()],
+        after: [async () => {}, deleteTrack],
+      }),
     }),
-  });
-  firstDone = run(upload).then((done) => {
-    trackId = (done as { trackId: number }).trackId;
-  });
-  await firstDone;
+  );
+  const { running: second } = await hold.start();
+  trackId = ((await run(upload)) as { trackId: number }).trackId;
+  hold.release();
   await second;
 
   assert.equal(await store.getTrack(siteId, trackId), undefined);
