@@ -1,93 +1,19 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, readSwitch, SWITCH_SPELLINGS } from '@ingest/core';
+import { ConfigError } from '@ingest/core';
 import { z } from 'zod';
-import { parseByteSize } from './byte-size';
-import { durationHint, parseDuration, parseSchedule } from './duration';
-
-/** A switch, spelled as the API's flags are, in any case. */
-const flag = z.string().transform((v, ctx) => {
-  const on = readSwitch(v);
-  if (on !== undefined) return on;
-  ctx.addIssue({ code: 'custom', message: `expected ${SWITCH_SPELLINGS}` });
-  return z.NEVER;
-});
-
-const duration = z.string().transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 5s${durationHint(err)}` });
-    return z.NEVER;
-  }
-});
-
-/** The longest a Node.js timer waits (2^31 - 1 ms); past it, one fires at once. */
-const TIMER_MAX_MS = 2 ** 31 - 1;
-
-/**
- * A duration a timer waits, from `min` ms up to TIMER_MAX_MS: `30d`
- * went to a timer that fired at once (every fetch or ffmpeg run cut
- * short as soon as it began).
- */
-function timerDuration(min: number) {
-  return duration
-    .refine((ms) => ms >= min, { error: 'expected a duration above 0, like 30s' })
-    .refine((ms) => ms <= TIMER_MAX_MS, {
-      error:
-        'too long: expected a duration of at most 24d ' +
-        `(${TIMER_MAX_MS} ms, the longest a timer waits)`,
-    });
-}
+import {
+  byteSize,
+  duration,
+  flag,
+  schedule,
+  timerDuration,
+  wholeNumber,
+} from './setting-kinds';
 
 /** The longest a presigned S3 URL is valid (Signature Version 4): 7 days. */
 const PRESIGNED_MAX_MS = 7 * 86_400_000;
-
-const byteSize = z.string().transform((v, ctx) => {
-  let message = 'expected a size like 50GiB';
-  try {
-    const bytes = parseByteSize(v);
-    if (bytes > 0) return bytes;
-  } catch (err) {
-    if (err instanceof RangeError) message = err.message;
-  }
-  ctx.addIssue({ code: 'custom', message });
-  return z.NEVER;
-});
-
-const schedule = z.string().transform((v, ctx) => {
-  try {
-    return parseSchedule(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `expected durations: 5s,5m,…${durationHint(err)}` });
-    return z.NEVER;
-  }
-});
-
-/**
- * A whole number from `min` to `max` (by default the largest a number
- * holds exactly, 2^53 - 1), one problem per bad value; one past `max`
- * is said to be too large, naming the largest allowed.
- */
-function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const range =
-    max === Number.MAX_SAFE_INTEGER ? `from ${min} up` : `from ${min} to ${max}`;
-  const expected = `expected a whole number ${range}`;
-  const largest = max === Number.MAX_SAFE_INTEGER ? `${max} (2^53 - 1)` : `${max}`;
-  const tooLarge = `too large: expected a whole number from ${min} to ${largest}`;
-  return z.string().transform((text, ctx) => {
-    const n = Number(text);
-    // Past 2^53 the text is no longer the number read (…993 reads as
-    // …992); past about 1.8e308 it is Infinity.
-    if (n > max) {
-      ctx.addIssue({ code: 'custom', message: tooLarge });
-    } else if (!Number.isInteger(n) || n < min) {
-      ctx.addIssue({ code: 'custom', message: expected });
-    }
-    return n;
-  });
-}
 
 /**
  * A Redis URL. ioredis reads any other scheme (`http://host`) as a Unix
