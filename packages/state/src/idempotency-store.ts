@@ -16,7 +16,8 @@ return false
 
 /**
  * KEYS: record. ARGV: running-record.
- * Frees a key whose request failed, if the record is still that one.
+ * Frees a key whose request failed, if the record is still that one:
+ * its own claim's, which no other request's record equals.
  */
 const RELEASE_KEY = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -49,6 +50,8 @@ export interface IdempotencyStoreOptions {
 interface StoredRecord {
   fingerprint: string;
   state: 'running' | 'done';
+  /** A running record's claim: what tells two such of one request apart. */
+  claim?: string;
   status?: number;
   body?: unknown;
 }
@@ -75,14 +78,18 @@ export class IdempotencyStore {
     this.redis = redis as Redis & Scripts;
   }
 
-  /** Claims the key for a request, or tells what holds it. */
+  /**
+   * Claims the key for a request, or tells what holds it. `claimId`
+   * names this claim (a random id per call), for `release`.
+   */
   async claim(
     siteId: number,
     keyHash: string,
     fingerprint: string,
+    claimId: string,
   ): Promise<IdempotencyClaim> {
     const key = keys.idempotency(siteId, keyHash);
-    const record = running(fingerprint);
+    const record = running(fingerprint, claimId);
     const leaseMs = this.options.runningLeaseMs;
     const held = await this.redis.claimIdempotencyKey(key, record, leaseMs);
     if (held === null) {
@@ -120,20 +127,25 @@ export class IdempotencyStore {
     );
   }
 
-  /** Frees a claimed key, so a retry with it runs again. */
+  /**
+   * Frees the key if claim `claimId` holds it, so a retry with it runs
+   * again; the claim of another call (the same request sent twice: one
+   * record but for its id) stays.
+   */
   async release(
     siteId: number,
     keyHash: string,
     fingerprint: string,
+    claimId: string,
   ): Promise<void> {
     await this.redis.releaseIdempotencyKey(
       keys.idempotency(siteId, keyHash),
-      running(fingerprint),
+      running(fingerprint, claimId),
     );
   }
 }
 
-function running(fingerprint: string): string {
-  const record: StoredRecord = { fingerprint, state: 'running' };
+function running(fingerprint: string, claimId: string): string {
+  const record: StoredRecord = { fingerprint, state: 'running', claim: claimId };
   return JSON.stringify(record);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { ApiError } from '@ingest/core';
 import { isRedisTimeout } from '@ingest/queue';
@@ -99,14 +99,17 @@ export async function runIdempotent(
     ctx.params,
     options.fingerprint?.(ctx),
   );
+  // Names this call's claim: a release frees no other call's claim of
+  // the key (the same request sent twice has the same fingerprint).
+  const claimId = randomUUID();
   const claim = await store
-    .claim(siteId, keyHash, fingerprint)
+    .claim(siteId, keyHash, fingerprint, claimId)
     .catch((err: unknown) => {
       // Redis may still make the claim once it answers again: the
       // release, sent after it on the same connection, frees the key
       // for the client's retry. It is not waited for.
       if (isRedisTimeout(err)) {
-        store.release(siteId, keyHash, fingerprint).catch(() => {});
+        store.release(siteId, keyHash, fingerprint, claimId).catch(() => {});
       }
       throw err;
     });
@@ -135,7 +138,7 @@ export async function runIdempotent(
     body = await handler();
   } catch (err) {
     claim.lease.stop();
-    await store.release(siteId, keyHash, fingerprint).catch((cause) => {
+    await store.release(siteId, keyHash, fingerprint, claimId).catch((cause) => {
       log.warn({ err: cause }, 'idempotency key release failed');
     });
     throw err;

@@ -7,11 +7,13 @@
  * until their lease lapsed. Each is now freed after it.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
 import type { Request, Response } from 'express';
+import { ApiError } from '@ingest/core';
 import { createRedis, isRedisTimeout } from '@ingest/queue';
 import { IdempotencyStore, keys, StateStore } from '@ingest/state';
-import { redisForTests } from '@ingest/testkit';
+import { redisForTests, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { UploadSlot } from '../uploads/upload-slot';
 import type { CallContext } from './endpoint';
@@ -43,6 +45,22 @@ async function unanswered(write: () => Promise<unknown>) {
   await timed!.ping();
 }
 
+const options = { ttlMs: 60_000, runningLeaseMs: 30_000 };
+
+/** An upload call of site `siteId` with Idempotency-Key `key`. */
+function uploadWithKey(siteId: number, key: string): CallContext {
+  return {
+    site: { id: siteId },
+    params: emptyParams(),
+    req: {
+      headers: { 'idempotency-key': key },
+      baseUrl: '/api/import',
+      path: '/upload',
+    } as unknown as Request,
+    res: { statusCode: 200, setHeader() {} } as unknown as Response,
+  } as unknown as CallContext;
+}
+
 test('a slot taken with no answer is freed after it', async () => {
   const slot = new UploadSlot(new StateStore(timed!), 30_000);
   await unanswered(() => slot.take(7));
@@ -54,18 +72,8 @@ test('a slot taken with no answer is freed after it', async () => {
 });
 
 test('an Idempotency-Key claimed with no answer is freed after it', async () => {
-  const options = { ttlMs: 60_000, runningLeaseMs: 30_000 };
   const store = new IdempotencyStore(timed!, options);
-  const call = {
-    site: { id: 8 },
-    params: emptyParams(),
-    req: {
-      headers: { 'idempotency-key': 'stall-1' },
-      baseUrl: '/api/import',
-      path: '/upload',
-    } as unknown as Request,
-    res: { statusCode: 200, setHeader() {} } as unknown as Response,
-  } as unknown as CallContext;
+  const call = uploadWithKey(8, 'stall-1');
   const answer = { upload_id: 1 };
   // Its scripts loaded first, as in a gateway that has run a while.
   await runIdempotent(store, call, {}, async () => answer);
@@ -75,4 +83,35 @@ test('an Idempotency-Key claimed with no answer is freed after it', async () => 
 
   const again = new IdempotencyStore(own.redis, options);
   assert.deepEqual(await runIdempotent(again, call, {}, async () => answer), answer);
+});
+
+test("a claim given up on frees no other request's claim of the key", async () => {
+  const call = uploadWithKey(9, 'stall-2');
+  const answer = { upload_id: 2 };
+  // The same request, sent first, still runs: the key is its claim.
+  let finish = () => {};
+  const first = runIdempotent(
+    new IdempotencyStore(own.redis, options),
+    call,
+    {},
+    () => new Promise((resolve) => (finish = () => resolve(answer))),
+  );
+  const key = keys.idempotency(9, createHash('sha256').update('stall-2').digest('hex'));
+  await waitUntil(async () => (await own.redis.exists(key)) === 1, {
+    message: 'the first request never claimed the key',
+  });
+
+  // Its repeat, given no answer, found the key held: it claimed nothing.
+  const repeat = new IdempotencyStore(timed!, options);
+  await unanswered(() =>
+    runIdempotent(repeat, call, {}, async () => assert.fail('the repeat ran')),
+  );
+
+  // The first one still holds the key: a third waits for it.
+  await assert.rejects(
+    runIdempotent(new IdempotencyStore(own.redis, options), call, {}, async () => answer),
+    (err) => err instanceof ApiError && err.code === 'idempotency_in_progress',
+  );
+  finish();
+  assert.deepEqual(await first, answer);
 });
