@@ -176,33 +176,35 @@ export function uploadEndpoint(
       const { site, params } = ctx;
       const file = received.get(ctx.req);
       taken.add(ctx.req);
-      try {
-        const accept = await prepareCall(deps, ctx, file);
-        if (file) {
-          deps.metrics?.received(file.bytes, 'file');
-          const answer = await accept(file);
-          deps.metrics?.accepted();
-          return answer;
-        }
-
-        const url = text(params, 'url');
-        if (!url) {
-          throw new ApiError(
-            'invalid_parameter',
-            'url or a multipart file is required',
-            { parameters: ['url', 'file'] },
-          );
-        }
-        await slotOf(ctx).take(site.id);
-        const fetched = await deps.uploads.fetch(site, url, hangUpSignal(ctx));
-        deps.metrics?.received(fetched.bytes, 'url');
-        const answer = await accept(fetched);
-        deps.metrics?.accepted();
-        return answer;
-      } catch (err) {
+      // The file is the call's to remove until `accept` takes it, which
+      // removes it when it refuses it and keeps it once a record names
+      // it: a later step failing (its autopublish) left that record
+      // naming a file this removed.
+      const accept = await prepareCall(deps, ctx, file).catch(async (err: unknown) => {
         if (file) await deps.uploads.discard(file, err);
         throw err;
+      });
+      if (file) {
+        deps.metrics?.received(file.bytes, 'file');
+        const answer = await accept(file);
+        deps.metrics?.accepted();
+        return answer;
       }
+
+      const url = text(params, 'url');
+      if (!url) {
+        throw new ApiError(
+          'invalid_parameter',
+          'url or a multipart file is required',
+          { parameters: ['url', 'file'] },
+        );
+      }
+      await slotOf(ctx).take(site.id);
+      const fetched = await deps.uploads.fetch(site, url, hangUpSignal(ctx));
+      deps.metrics?.received(fetched.bytes, 'url');
+      const answer = await accept(fetched);
+      deps.metrics?.accepted();
+      return answer;
     },
     {
       schema: API_ENDPOINTS.upload.params,

@@ -35,7 +35,6 @@ export interface AttachRequest {
   attachTo?: number;
   meta?: Meta;
   formats?: OutputFormat[];
-  oncomplete?: string;
 }
 
 /**
@@ -102,9 +101,6 @@ export class SecondarySources {
           'replaced source not removed',
         );
       }
-    }
-    if (request.oncomplete) {
-      await this.deps.store.setOncomplete(target.jobId, request.oncomplete);
     }
     this.deps.logger.info(
       {

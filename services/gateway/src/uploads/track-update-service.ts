@@ -7,6 +7,7 @@ import {
   type OutputFormat,
   type Site,
   type Track,
+  type TrackUpdate,
 } from '@ingest/core';
 import { jobIds, type TypedQueue } from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
@@ -113,7 +114,8 @@ export class TrackUpdateService {
 
   /**
    * Makes the stored source an update of the track; the stored file is
-   * removed when the update is refused.
+   * removed when the update is refused, and kept once an update names
+   * it, whatever fails after (its transcode job, oncomplete, autopublish).
    */
   async accept(
     site: Site,
@@ -121,20 +123,21 @@ export class TrackUpdateService {
     received: ReceivedSource,
     requestId?: string,
   ): Promise<UpdateAnswer> {
+    let update: TrackUpdate;
     try {
-      return await this.acceptStored(site, request, received, requestId);
+      update = await this.acceptStored(site, request, received);
     } catch (err) {
       await removeRefusedSource(this.deps, received.storageKey, err);
       throw err;
     }
+    return this.followUp(request, update, requestId);
   }
 
   private async acceptStored(
     site: Site,
     request: UpdateRequest,
     received: ReceivedSource,
-    requestId?: string,
-  ): Promise<UpdateAnswer> {
+  ): Promise<TrackUpdate> {
     const inspection = await inspectStored(
       this.deps.inspector,
       this.deps.storage,
@@ -163,7 +166,16 @@ export class TrackUpdateService {
     if (update === 'closed') {
       throw new ApiError('job_closed', `job ${input.jobId} was published`);
     }
+    return update;
+  }
 
+  /** What follows a stored update: its transcode, or its job's notices. */
+  private async followUp(
+    request: UpdateRequest,
+    update: TrackUpdate,
+    requestId?: string,
+  ): Promise<UpdateAnswer> {
+    const { track } = request;
     if (update.immediate) {
       await this.deps.transcode.add(
         'transcode',

@@ -176,7 +176,8 @@ export class UploadService {
 
   /**
    * Turns a stored source into an upload of the job. The stored file is
-   * removed when the upload is refused.
+   * removed when the upload is refused, and kept once an upload names
+   * it, whatever fails after (its oncomplete, its autopublish).
    */
   async accept(
     site: Site,
@@ -189,6 +190,9 @@ export class UploadService {
     } catch (err) {
       await this.discard(received, err);
       throw err;
+    }
+    if (request.oncomplete) {
+      await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
     }
     if (request.autopublish) {
       await noteAutopublish(this.deps.autopublisher, upload.jobId, {
@@ -262,9 +266,6 @@ export class UploadService {
         checkName = upload.sameNameAs !== sameNameAs;
         sameNameAs = upload.sameNameAs;
         continue;
-      }
-      if (request.oncomplete) {
-        await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
       }
       return upload;
     }
