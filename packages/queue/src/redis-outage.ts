@@ -59,7 +59,9 @@ export class RedisOutage {
 
   /**
    * PINGs Redis on `redis`, one of the service's connections, until
-   * `close`; one PING in flight at a time, so a stall piles none up.
+   * `close`; one PING awaited at a time. On a connection with a
+   * `commandTimeout` a PING given up stays queued for Redis and the next
+   * is sent: a stall piles up one a period, a few bytes each.
    */
   watchAnswers(redis: Redis): void {
     this.pingLater(redis);
