@@ -266,3 +266,59 @@ test('a megabyte of unknown formats gets a short answer', async () => {
   assert.equal(answer.formats.length, 10);
   assert.match(answer.error, / and 99990 more$/);
 });
+
+describe('a list entry may be comma text; blank entries beside others go', () => {
+  const json = { 'content-type': 'application/json' };
+  const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+  const listForm = () =>
+    `upload_id=${uploadId}&formats%5B0%5D=mp3,wav&formats%5B1%5D=`;
+  const listJson = () =>
+    JSON.stringify({ upload_id: uploadId, formats: ['mp3,wav', ' '] });
+  function listMultipart() {
+    const form = new FormData();
+    form.append('upload_id', String(uploadId));
+    form.append('formats[]', 'mp3, WAV');
+    form.append('formats[]', '');
+    return form;
+  }
+  async function sendQuery(list: string) {
+    const url = new URL('/api/import/setFormats', fixture.stack.gatewayUrl);
+    url.search = `upload_id=${uploadId}&${list}`;
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${fixture.site.token}` },
+    });
+    return { status: res.status, body: await res.json() };
+  }
+  // The same items as PHP's http_build_query, a bracket form, a JSON
+  // array and Python's requests (the plain key repeated) send them.
+  const lists: [string, () => Promise<{ status: number; body: any }>][] = [
+    ['query', () => sendQuery('formats[]=MP3,wav&formats[]=')],
+    ['form', () => post('setFormats', listForm(), urlencoded)],
+    ['multipart', () => post('setFormats', listMultipart())],
+    ['json', () => post('setFormats', listJson(), json)],
+    ['plain', () => sendQuery('formats=MP3,wav&formats=')],
+  ];
+
+  for (const [encoding, send] of lists) {
+    test(`${encoding}: mp3 and wav`, async () => {
+      const reset = await post(
+        'setFormats',
+        JSON.stringify({ upload_id: uploadId, formats: 'flac' }),
+        json,
+      );
+      assert.equal(reset.status, 200, JSON.stringify(reset.body));
+      const answer = await send();
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body.track.formats, ['mp3', 'wav']);
+    });
+  }
+
+  test('blank entries alone are refused, as a text of commas is', async () => {
+    for (const formats of [['', ' '], ',']) {
+      const body = JSON.stringify({ upload_id: uploadId, formats });
+      const answer = await post('setFormats', body, json);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, 'invalid_format');
+    }
+  });
+});

@@ -4,7 +4,8 @@ import { ApiError } from '@ingest/core';
 import { isRedisTimeout } from '@ingest/queue';
 import type { IdempotencyStore } from '@ingest/state';
 import type { CallContext } from './endpoint';
-import { LISTS, list, type Params } from './params';
+import { LISTS } from './list-items';
+import { list, type Params } from './params';
 
 /** How long an answer is replayed for its key. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

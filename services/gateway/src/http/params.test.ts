@@ -50,6 +50,21 @@ test('lists come as commas, brackets, indexed brackets or arrays', () => {
   }
 });
 
+test('a list entry may be comma text; blank entries beside others go', () => {
+  const indexed = emptyParams();
+  addPair(indexed, 'formats[0]', 'mp3, WAV');
+  addPair(indexed, 'formats[1]', '');
+  const array = emptyParams();
+  addJson(array, { formats: ['mp3,wav', ' '] });
+  for (const params of [indexed, array]) {
+    assert.deepEqual(list(params, 'formats'), ['mp3', 'wav']);
+  }
+  // Other parameters' entries are kept as they came.
+  const other = emptyParams();
+  addPair(other, 'tags[]', 'a,b');
+  assert.deepEqual(other.lists.get('tags'), ['a,b']);
+});
+
 test('a list given two ways, or in an unknown bracket form, is refused', () => {
   const mixed = emptyParams();
   addPair(mixed, 'formats[]', 'aiff');

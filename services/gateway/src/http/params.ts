@@ -1,4 +1,5 @@
 import { ApiError, type Meta } from '@ingest/core';
+import { LISTS, listItems } from './list-items';
 
 /**
  * The parameters of one call, whichever way they came (SPEC §1): query
@@ -48,8 +49,6 @@ const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]/;
 // `formats[]=…` and PHP's http_build_query form `formats[0]=…`. Items
 // keep the order they came in; the one list read (formats) is a set.
 const LIST_KEY = /^([^[\]]+)\[\d{0,9}\]$/;
-/** The parameters read as lists, whose bracket forms are checked. */
-export const LISTS: ReadonlySet<string> = new Set(['formats']);
 
 export function emptyParams(): Params {
   return { values: new Map(), lists: new Map(), meta: {}, hasMeta: false };
@@ -77,7 +76,7 @@ export function addPair(params: Params, key: string, value: unknown) {
   countKey(params, name);
   if (listMatch) {
     const list = params.lists.get(name) ?? [];
-    list.push(text);
+    list.push(...listItems(name, text));
     params.lists.set(name, list);
     return;
   }
@@ -151,7 +150,8 @@ export function addJson(params: Params, body: unknown) {
       scalar(key, value);
     } else if (Array.isArray(value)) {
       countKey(params, key);
-      params.lists.set(key, value.map((v) => scalar(key, v)));
+      const items = value.flatMap((v) => listItems(key, scalar(key, v)));
+      params.lists.set(key, items);
     } else if (isObject(value)) {
       addNested(params, key, value, 1);
     } else if (value !== undefined && value !== null) {
