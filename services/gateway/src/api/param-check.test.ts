@@ -111,6 +111,15 @@ test('required parameters are named', () => {
   assert.match(track.message, /an upload_id is not taken here/);
 });
 
+test('formats left out where required is a missing parameter', () => {
+  for (const params of [query('upload_id=3'), query('upload_id=3&formats=%20')]) {
+    const err = refusal(() => checkParams(setFormats.params, params));
+    assert.equal(err.code, 'invalid_parameter');
+    assert.equal(err.message, 'formats is required');
+    assert.deepEqual(err.details.parameters, ['formats']);
+  }
+});
+
 test('bad formats answer invalid_format with the offending names', () => {
   const err = refusal(() =>
     checkParams(upload.params, query('formats=mp3,ogg,OPUS')),

@@ -58,7 +58,12 @@ export function checkParams(schema: ParamSchema, params: Params): void {
   const names = [...problems.keys()];
   const message = [...problems.values()].join('; ');
 
-  if (names.every((name) => FORMAT_PARAMS.has(name))) {
+  // A missing one is a missing parameter, as anywhere else: there is no
+  // value to call a bad format.
+  const badValues = names.every(
+    (name) => FORMAT_PARAMS.has(name) && flat[name] !== undefined,
+  );
+  if (badValues) {
     // The unknown names; for a list where one format belongs, what came.
     const formats = echoed(
       names.flatMap((name) => {
