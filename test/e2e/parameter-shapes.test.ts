@@ -4,6 +4,7 @@
  * urlencoded form, multipart form, JSON), and the call changes nothing.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
   makeDistinctTones,
@@ -321,4 +322,39 @@ describe('a list entry may be comma text; blank entries beside others go', () =>
       assert.equal(answer.body.code, 'invalid_format');
     }
   });
+});
+
+test('a GET with a body is read as a POST is, not ignored', async () => {
+  // Read or not, a body's parameters must not be dropped: this one names
+  // a job the site does not have, not its main job.
+  const url = new URL('/api/import/checkJob', fixture.stack.gatewayUrl);
+  const sent = [
+    ['application/x-www-form-urlencoded', 'job_id=999999'],
+    ['application/json', '{"job_id":999999}'],
+  ];
+  for (const [type, body] of sent) {
+    const answer = await new Promise<{ status: number; body: any }>(
+      (resolve, reject) => {
+        // fetch() sends no body with a GET; a raw request does, as curl
+        // -X GET -d does.
+        const req = http.request(url, {
+          method: 'GET',
+          headers: {
+            authorization: `Bearer ${fixture.site.token}`,
+            'content-type': type,
+            'content-length': Buffer.byteLength(body),
+          },
+        });
+        req.on('error', reject);
+        req.on('response', async (res) => {
+          let text = '';
+          for await (const chunk of res) text += chunk;
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        });
+        req.end(body);
+      },
+    );
+    assert.equal(answer.status, 404, `${type}: ${JSON.stringify(answer.body)}`);
+    assert.equal(answer.body.code, 'not_found');
+  }
 });

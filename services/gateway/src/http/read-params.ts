@@ -50,9 +50,10 @@ export async function readParams(
     addPair(params, key, value);
   }
 
+  // A GET's body is read as a POST's is (SPEC §1 takes a JSON body
+  // whatever the method): ignored, `curl -X GET -d job_id=5 …/publish`
+  // published the main job. One without a body ends at once.
   const type = mediaType(req.headers['content-type']);
-  if (req.method === 'GET' || req.method === 'HEAD') return params;
-
   if (type === 'multipart/form-data') {
     await readMultipart(req, params, options);
     return params;

@@ -88,9 +88,10 @@ export function openFileLimit(): number | undefined {
 /**
  * Applies `limits` to `server`, and logs a warning (at most once a
  * minute, with how many were dropped) while connections are dropped at
- * the cap. An answer may go before its request's body ended (a GET with
- * a body, a refusal mid-body): Node then reads the rest before the
- * connection takes another request, for as long as the client sends it.
+ * the cap. An answer may go before its request's body ended (a body
+ * sent to /healthz, a refusal mid-body): Node then reads the rest
+ * before the connection takes another request, for as long as the
+ * client sends it.
  * The rest must come at `smallBodyPace`, or the connection is closed.
  */
 export function applyServerLimits(
