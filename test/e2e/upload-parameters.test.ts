@@ -185,3 +185,22 @@ test('a track update refuses format with formats, and immediate with job_id', as
   });
   assertRefused(immediate, ['immediate', 'job_id']);
 });
+
+test('an immediate update refuses oncomplete, which no job would tell', async () => {
+  const hooked = await call('upload', {
+    url: url(1),
+    track_id: 1,
+    immediate: 'yes',
+    oncomplete: 'ops@example.com',
+  });
+  assertRefused(hooked, ['immediate', 'oncomplete']);
+  assert.match(hooked.body.error, /leave oncomplete out/);
+  // Without immediate, the update waits in a job, which takes it: past
+  // the checks, only the missing track stops it.
+  const deferred = await call('upload', {
+    url: url(1),
+    track_id: 999_999,
+    oncomplete: 'ops@example.com',
+  });
+  assert.equal(deferred.body.code, 'not_found', JSON.stringify(deferred.body));
+});

@@ -68,7 +68,10 @@ function checkCombination(params: Params, hasFile: boolean): void {
   }
 }
 
-/** A track update: `format` or `formats`; no job for an immediate one. */
+/**
+ * A track update: `format` or `formats`; no job, and so no `oncomplete`,
+ * for an immediate one.
+ */
 function checkUpdateCombination(params: Params): void {
   if (text(params, 'format') && list(params, 'formats')?.length) {
     throw new ApiError(
@@ -77,12 +80,16 @@ function checkUpdateCombination(params: Params): void {
       { parameters: ['format', 'formats'] },
     );
   }
-  if (flag(params, 'immediate') && id(params, 'job_id') !== undefined) {
+  if (!flag(params, 'immediate')) return;
+  // What only a job has would be dropped without a word: oncomplete is
+  // told when a job completes, and an immediate update is in none.
+  const jobOnly = ['job_id', 'oncomplete'].filter((name) => text(params, name));
+  if (jobOnly.length > 0) {
     throw new ApiError(
       'invalid_parameter',
-      'an immediate update belongs to no job: leave job_id out, or ' +
-        'immediate to have it wait in that job',
-      { parameters: ['immediate', 'job_id'] },
+      `an immediate update belongs to no job: leave ${jobOnly.join(' and ')} ` +
+        'out, or immediate to have it wait in a job',
+      { parameters: ['immediate', ...jobOnly] },
     );
   }
 }
