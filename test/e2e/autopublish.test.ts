@@ -28,7 +28,7 @@ let site: TestSite;
 
 before(async () => {
   fixture = await startFixtureStack({
-    fixtures: (dir) => makeDistinctTones(dir, 14),
+    fixtures: (dir) => makeDistinctTones(dir, 20),
     env: {
       INGEST_AUTOPUBLISH_IDLE: `${IDLE_MS}ms`,
       INGEST_AUTOPUBLISH_MAX_UPLOADS: String(MAX_UPLOADS),
@@ -179,6 +179,24 @@ describe('autopublish', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  test('a plain upload that brings an autopublish job to the limit publishes it', async () => {
+    // SPEC §2: "once the job holds 1000 uploads", whichever upload
+    // brought it there.
+    const job = await newJob();
+    await upload(15, { job_id: job, autopublish: 1 });
+    await upload(16, { job_id: job });
+    assert.equal(await stateOf(job), 'open');
+    await upload(17, { job_id: job });
+    assert.notEqual(await stateOf(job), 'open', 'published by the call');
+    const done = await stack.waitForJob(site.token, job);
+    assert.equal(done.d, MAX_UPLOADS);
+
+    // A job no autopublish upload was sent to never publishes itself.
+    const plain = await newJob();
+    for (const n of [18, 19, 20]) await upload(n, { job_id: plain });
+    assert.equal(await stateOf(plain), 'open');
   });
 
   test('uploads through two gateways: each job published once', async () => {

@@ -39,6 +39,14 @@ export class AutopublishMarks {
   }
 
   /**
+   * Whether an upload or update sent with autopublish=1 still waits in
+   * the job, as marked: unlike `any`, a job never marked has none.
+   */
+  async marked(jobId: number): Promise<boolean> {
+    return (await this.redis.scard(keys.jobAutopublish(jobId))) > 0;
+  }
+
+  /**
    * Whether an autopublish upload or update of the job still waits. A
    * job whose timer an older gateway started, before uploads were
    * marked, counts as having one.

@@ -77,6 +77,25 @@ export class Autopublisher {
   }
 
   /**
+   * An upload or update sent without autopublish joined the job. The
+   * limit counts every upload of the job (SPEC §2: "once the job holds
+   * 1000 uploads"), so one that brings a job its autopublish uploads
+   * made self-publishing to `maxUploads` publishes it at once; a job
+   * with none never publishes itself. Should this fail, the job's idle
+   * timer still publishes it: the upload stands, and the call with it.
+   */
+  async noteGrowth(jobId: number, requestId?: string): Promise<void> {
+    try {
+      const { q, i, d, e } = await this.deps.store.counts(jobId);
+      if (q + i + d + e < this.deps.maxUploads) return;
+      if (!(await this.deps.store.autopublish.marked(jobId))) return;
+      await this.publishIfOpen(jobId, 'limit', requestId, true);
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId }, 'autopublish limit not applied');
+    }
+  }
+
+  /**
    * The check that follows a publish: a job still `publishing` gets what
    * it holds queued handed to the transcoders again, in case the gateway
    * that published it died (or met a Redis error) before it did so.
@@ -92,11 +111,16 @@ export class Autopublisher {
     return queued > 0 ? 'still_queued' : 'nothing_queued';
   }
 
-  /** Publishes the job unless it is gone, empty or published already. */
+  /**
+   * Publishes the job unless it is gone, empty or published already;
+   * `marked`: only while an autopublish upload of it still waits, as
+   * the idle timer's publish, checked in the step that closes it.
+   */
   async publishIfOpen(
     jobId: number,
     reason: 'idle' | 'limit',
     requestId?: string,
+    marked = reason === 'idle',
   ): Promise<AutopublishOutcome> {
     const job = await this.deps.store.jobById(jobId);
     if (!job) return 'missing';
@@ -120,7 +144,7 @@ export class Autopublisher {
 
     try {
       const published =
-        reason === 'idle'
+        marked
           ? await this.deps.publisher.publishIdle(job, requestId)
           : await this.deps.publisher.publish(job, requestId);
       if (published === 'no_autopublish') return published;

@@ -20,12 +20,12 @@ import { inspectStored, type SourceInspector } from './source-inspector';
 import type { Autopublisher } from '../jobs/autopublisher';
 import {
   checkMeta,
-  noteAutopublish,
   openJobFor,
   parseFormats,
   type ReceivedSource,
 } from './upload-service';
 import { removeRefusedSource, type SiteQuota } from './site-quota';
+import { noteJoined } from './autopublish-notes';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -33,8 +33,8 @@ export interface TrackUpdateDeps {
   storage: Storage;
   inspector: SourceInspector;
   transcode: TypedQueue<'transcode'>;
-  /** Told of every deferred update sent with `autopublish=1`. */
-  autopublisher?: Pick<Autopublisher, 'noteUpload'>;
+  /** Told of every deferred update: with `autopublish=1`, and without. */
+  autopublisher?: Pick<Autopublisher, 'noteUpload' | 'noteGrowth'>;
   logger: Logger;
   /** Counts the bytes of sources removed (INGEST_SITE_QUOTA). */
   quota?: SiteQuota;
@@ -185,10 +185,10 @@ export class TrackUpdateService {
     } else if (request.oncomplete) {
       await this.deps.store.setOncomplete(update.jobId, request.oncomplete);
     }
-    if (request.autopublish) {
-      await noteAutopublish(this.deps.autopublisher, update.jobId, {
-        update_id: update.id,
-      });
+    if (!update.immediate) {
+      const joined = { update_id: update.id };
+      const { autopublisher } = this.deps;
+      await noteJoined(autopublisher, update.jobId, request.autopublish, joined);
     }
     this.deps.logger.info(
       {

@@ -30,6 +30,7 @@ import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
 import { removeRefusedSource, type SiteQuota } from './site-quota';
+import { noteJoined } from './autopublish-notes';
 import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -61,8 +62,8 @@ export interface UploadServiceDeps {
   maxSourceBytes: number;
   /** Attaches sources to waiting uploads instead of making new ones. */
   secondary?: SecondarySources;
-  /** Told of every upload sent with `autopublish=1`. */
-  autopublisher?: Pick<Autopublisher, 'noteUpload'>;
+  /** Told of every upload: with `autopublish=1`, and without. */
+  autopublisher?: Pick<Autopublisher, 'noteUpload' | 'noteGrowth'>;
   /**
    * INGEST_ALLOW_PRIVATE_URLS, for `oncomplete` URLs; default true: such
    * a URL is then judged only at delivery.
@@ -194,11 +195,9 @@ export class UploadService {
     if (request.oncomplete) {
       await this.deps.store.setOncomplete(upload.jobId, request.oncomplete);
     }
-    if (request.autopublish) {
-      await noteAutopublish(this.deps.autopublisher, upload.jobId, {
-        upload_id: upload.id,
-      });
-    }
+    const joined = { upload_id: upload.id };
+    const { autopublisher } = this.deps;
+    await noteJoined(autopublisher, upload.jobId, request.autopublish, joined);
     return answerOf(upload);
   }
 
@@ -269,35 +268,6 @@ export class UploadService {
       }
       return upload;
     }
-  }
-}
-
-/**
- * Tells the autopublisher of an `autopublish=1` upload or track update
- * in `jobId`. What was sent is stored either way; a failure says so.
- */
-export async function noteAutopublish(
-  autopublisher: Pick<Autopublisher, 'noteUpload'> | undefined,
-  jobId: number,
-  stored: { upload_id: number } | { update_id: number },
-): Promise<void> {
-  const member =
-    'upload_id' in stored
-      ? `upload:${stored.upload_id}`
-      : `update:${stored.update_id}`;
-  try {
-    await autopublisher?.noteUpload(jobId, member);
-  } catch {
-    const what =
-      'upload_id' in stored
-        ? `upload ${stored.upload_id}`
-        : `track update ${stored.update_id}`;
-    throw new ApiError(
-      'internal',
-      `${what} was stored, but its job could not be scheduled for ` +
-        'autopublish; publish the job yourself',
-      stored,
-    );
   }
 }
 
