@@ -1,8 +1,32 @@
 import { ApiError } from '@ingest/core';
+import type { StateStore } from '@ingest/state';
 import type { Autopublisher } from '../jobs/autopublisher';
 
 /** What an upload call stored in a job: an upload, or a track update. */
 export type StoredInJob = { upload_id: number } | { update_id: number };
+
+/**
+ * Runs `step`, a part of an upload call that comes after what was sent
+ * is stored: a failure answers 500 naming what was stored and what
+ * was not done (SPEC §1: a call that did part of its work says so), not
+ * the bare error, which a client would take for nothing done (its
+ * retry is told `duplicate_upload`).
+ */
+async function afterStored(
+  stored: StoredInJob,
+  notDone: string,
+  step: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await step();
+  } catch {
+    const what =
+      'upload_id' in stored
+        ? `upload ${stored.upload_id}`
+        : `track update ${stored.update_id}`;
+    throw new ApiError('internal', `${what} was stored, but ${notDone}`, stored);
+  }
+}
 
 /**
  * Tells the autopublisher of an `autopublish=1` upload or track update
@@ -17,20 +41,30 @@ export async function noteAutopublish(
     'upload_id' in stored
       ? `upload:${stored.upload_id}`
       : `update:${stored.update_id}`;
-  try {
-    await autopublisher?.noteUpload(jobId, member);
-  } catch {
-    const what =
-      'upload_id' in stored
-        ? `upload ${stored.upload_id}`
-        : `track update ${stored.update_id}`;
-    throw new ApiError(
-      'internal',
-      `${what} was stored, but its job could not be scheduled for ` +
-        'autopublish; publish the job yourself',
-      stored,
-    );
-  }
+  await afterStored(
+    stored,
+    'its job could not be scheduled for autopublish; publish the job yourself',
+    async () => autopublisher?.noteUpload(jobId, member),
+  );
+}
+
+/**
+ * Sets the `oncomplete` an upload call gave to the job it stored in.
+ * What was sent is stored either way; a failure says so, and how to
+ * give the address again.
+ */
+export async function noteOncomplete(
+  store: Pick<StateStore, 'setOncomplete'>,
+  jobId: number,
+  oncomplete: string,
+  stored: StoredInJob,
+): Promise<void> {
+  await afterStored(
+    stored,
+    `the oncomplete of job ${jobId} could not be set; ` +
+      'give it again to publish (or with the next upload)',
+    () => store.setOncomplete(jobId, oncomplete),
+  );
 }
 
 /**

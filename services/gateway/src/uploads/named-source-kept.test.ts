@@ -65,8 +65,15 @@ test("a source its upload names stays when the job's oncomplete fails after", as
     const codec = name.endsWith('.flac') ? 'flac' : undefined;
     const file = await makeTone(path.join(dir, name), { seconds: 1, codec });
     const received = await uploads.receive(site, createReadStream(file), name);
-    await assert.rejects(uploads.accept(site, request, received), /redis refused the write/);
+    const refused = await uploads.accept(site, request, received).then(
+      () => assert.fail(`${name} was accepted with its oncomplete refused`),
+      (err: unknown) => err as { code?: string; message: string; details?: unknown },
+    );
     const [uploadId] = await store.uploadIds(job.id);
+    // The answer names what was stored and what was not done (SPEC §1).
+    assert.equal(refused.code, 'internal');
+    assert.match(refused.message, new RegExp(`^upload ${uploadId} was stored, but the oncomplete`));
+    assert.deepEqual(refused.details, { upload_id: uploadId });
     const upload = await store.uploadById(uploadId);
     assert.ok(upload, `no upload after ${name}`);
     const named = Object.values(upload.sources).map((source) => source.storageKey);

@@ -25,7 +25,7 @@ import {
   type ReceivedSource,
 } from './upload-service';
 import { removeRefusedSource, type SiteQuota } from './site-quota';
-import { noteJoined } from './autopublish-notes';
+import { noteJoined, noteOncomplete } from './autopublish-notes';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -182,11 +182,11 @@ export class TrackUpdateService {
         { uploadId: update.uploadId, updateId: update.id, requestId },
         { jobId: jobIds.transcode(update.uploadId, update.id) },
       );
-    } else if (request.oncomplete) {
-      await this.deps.store.setOncomplete(update.jobId, request.oncomplete);
-    }
-    if (!update.immediate) {
+    } else {
       const joined = { update_id: update.id };
+      if (request.oncomplete) {
+        await noteOncomplete(this.deps.store, update.jobId, request.oncomplete, joined);
+      }
       const { autopublisher } = this.deps;
       await noteJoined(autopublisher, update.jobId, request.autopublish, joined);
     }
