@@ -41,6 +41,9 @@ async function writeFixtures(dir: string) {
   // Two recordings under one name: 3 s of WAV, 1 s of mp3.
   await tone(dir, 'mixup.wav', HZ.thirdWav);
   await tone(dir, 'mixup.mp3', HZ.otherMp3, { ...MP3, seconds: 1 });
+  // One name, its accent decomposed (NFD, as macOS names files) and not.
+  await tone(dir, 'Koraso\u0301n.mp3', HZ.otherMp3, MP3);
+  await tone(dir, 'Koras\u00f3n.wav', HZ.thirdWav);
 }
 
 before(async () => {
@@ -198,5 +201,15 @@ describe('secondary sources', () => {
       row.error,
       /^the mp3 source decodes to 1\.0 s but the wav source to 3\.0 s: /,
     );
+  });
+
+  test('an accent written as a letter and a mark is the same name', async () => {
+    const job = await call('createJob', { name: 'nfd' });
+    const first = await upload('Koraso\u0301n.mp3', { job_id: job.body.job_id });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const second = await upload('Koras\u00f3n.wav', { job_id: job.body.job_id });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal(second.body.upload_id, first.body.upload_id);
+    assert.deepEqual(second.body.sources.sort(), ['mp3', 'wav']);
   });
 });

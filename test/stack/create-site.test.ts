@@ -73,6 +73,13 @@ test('--custom as a comma list or repeated: every field is kept', async () => {
   assert.deepEqual(site?.customFields, repeated.custom_fields);
 });
 
+test('--email takes an international domain as the API does, in its xn-- form', async () => {
+  // createJob and oncomplete take `jo@bücher.de`; site:create refused it.
+  const made = await createSite('--name', 'Bücher', '--email', 'jo@bücher.de');
+  const site = await new StateStore(own.redis).getSite(made.site_id);
+  assert.equal(site?.contactEmail, 'jo@xn--bcher-kva.de');
+});
+
 /** A line of JSON with its values blanked: the shape the README shows. */
 function shapeOf(line: string): string {
   return line

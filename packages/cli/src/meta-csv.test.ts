@@ -22,6 +22,16 @@ describe('metadata from the command line', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('matches a name whose accents are composed otherwise (macOS: NFD)', async () => {
+    const composed = 'Mi Koras\u00f3n.flac';
+    const decomposed = 'Mi Koraso\u0301n.flac';
+    const table = await csv(`Filename,Title\n${composed},Found\n`);
+    assert.deepEqual(table.metaFor(decomposed), { Title: 'Found' });
+    assert.deepEqual(table.unused(), []);
+    const both = csv(`Filename,Title\n${composed},A\n${decomposed},B\n`);
+    await assert.rejects(both, /line 3: .* names the file of line 2/);
+  });
+
   it('matches rows by name, then case, then stem', async () => {
     const table = await csv(
       'File,Title,Lyrics\n' +

@@ -9,6 +9,8 @@ const KEY_COLUMNS = ['filename', 'file'];
 
 interface CsvRow {
   key: string;
+  /** The key as names are compared: Unicode NFC. */
+  match: string;
   meta: Meta;
   used: boolean;
 }
@@ -55,7 +57,8 @@ export class MetaCsv {
         const value = cells[i]?.trim();
         if (i !== keyAt && name && value) meta[name] = value;
       });
-      return { key: path.basename(key), meta, used: false };
+      const name = path.basename(key);
+      return { key: name, match: name.normalize('NFC'), meta, used: false };
     });
     const fields = names.filter((name, i) => name && i !== keyAt);
     return new MetaCsv(rows, fields);
@@ -63,12 +66,16 @@ export class MetaCsv {
 
   /** The row for a source file name, marked as used; undefined if none. */
   metaFor(name: string): Meta | undefined {
-    const lower = name.toLowerCase();
+    // `ó` as one code point or as `o` and an accent: a file named on macOS
+    // has the second, a CSV typed in a spreadsheet the first, and the two
+    // look the same ("CSV row matched no source: Mi Korasón.flac").
+    const given = name.normalize('NFC');
+    const lower = given.toLowerCase();
     const stem = (n: string) => n.slice(0, n.length - path.extname(n).length);
     const row =
-      this.rows.find((r) => r.key === name) ??
-      this.rows.find((r) => r.key.toLowerCase() === lower) ??
-      this.rows.find((r) => stem(r.key).toLowerCase() === stem(lower));
+      this.rows.find((r) => r.match === given) ??
+      this.rows.find((r) => r.match.toLowerCase() === lower) ??
+      this.rows.find((r) => stem(r.match).toLowerCase() === stem(lower));
     if (!row) return undefined;
     row.used = true;
     return row.meta;
@@ -149,7 +156,7 @@ function checkRepeat(
   seen: Map<string, { line: number; given: string }>,
   row: { line: number; given: string },
 ): void {
-  const name = path.basename(row.given);
+  const name = path.basename(row.given).normalize('NFC');
   const first = seen.get(name);
   if (!first) {
     seen.set(name, row);

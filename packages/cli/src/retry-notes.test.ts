@@ -33,4 +33,23 @@ describe('retry notes', () => {
       'ingest: /api/import/checkJob: fetch failed; retrying',
     ]);
   });
+
+  it('says why a connection failed, as the error the retries end in does', () => {
+    const stderr = new PassThrough();
+    const notes = new RetryNotes(new CliOutput(new PassThrough(), stderr, false));
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:18081'), {
+      code: 'ECONNREFUSED',
+    });
+    notes.told({
+      endpoint: '/api/import/checkJob',
+      retry: 1,
+      delayMs: 500,
+      failure: { kind: 'network', error: new TypeError('fetch failed', { cause: refused }) },
+    });
+    assert.equal(
+      String(stderr.read()),
+      'ingest: /api/import/checkJob: fetch failed: connect ECONNREFUSED ' +
+        '127.0.0.1:18081; retrying\n',
+    );
+  });
 });

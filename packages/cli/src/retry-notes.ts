@@ -1,4 +1,4 @@
-import type { RetryEvent } from '@ingest/client';
+import { IngestNetworkError, type RetryEvent } from '@ingest/client';
 import type { CliOutput } from './cli-output';
 
 /** The same note is not repeated sooner than this, ms. */
@@ -38,11 +38,8 @@ function describe({ endpoint, failure }: RetryEvent): string {
       ? 'another upload of this site is in progress; waiting for the upload slot'
       : `${endpoint}: busy (HTTP 429); retrying`;
   }
-  const reason =
-    failure.kind === 'status'
-      ? `HTTP ${failure.status}`
-      : failure.error instanceof Error
-        ? failure.error.message
-        : String(failure.error);
-  return `${endpoint}: ${reason}; retrying`;
+  if (failure.kind === 'status') return `${endpoint}: HTTP ${failure.status}; retrying`;
+  // With the socket's reason, as the error the retries end in names it:
+  // a mistyped port said only "fetch failed; retrying" for 17 s.
+  return `${new IngestNetworkError(endpoint, failure.error).message}; retrying`;
 }

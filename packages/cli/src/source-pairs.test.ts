@@ -20,6 +20,12 @@ test('groups names as the gateway joins them: any case, other extension', () => 
   );
 });
 
+test('one name however its accents are written, as the gateway joins it', () => {
+  // NFD, as macOS names files, beside the same name composed.
+  const groups = pairedGroups(['a/Koraso\u0301n.flac', 'b/Koras\u00f3n.wav'].map(file));
+  assert.equal(groups.length, 1);
+});
+
 test('lengths apart beyond the tolerance, or unknown across folders, are refused', async () => {
   const lengths: Record<string, number | string> = {
     'a/one.wav': 180,

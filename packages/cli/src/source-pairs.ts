@@ -157,10 +157,13 @@ export function headerLengths(): LengthProbe {
   };
 }
 
-/** As the gateway matches names: lower case, without the extension. */
+/**
+ * As the gateway matches names: lower case, without the extension, its
+ * accents composed (NFC).
+ */
 export function stemOf(name: string): string {
   const ext = path.extname(name);
-  return (ext ? name.slice(0, -ext.length) : name).toLowerCase();
+  return (ext ? name.slice(0, -ext.length) : name).normalize('NFC').toLowerCase();
 }
 
 export function extOf(name: string): string {

@@ -292,3 +292,18 @@ test('INGEST_SITE_QUOTA: off by default, a size with a unit', () => {
     );
   }
 });
+
+test('the dev contact address is held to the API\'s rule, an IDN in its xn-- form', () => {
+  const config = loadConfig({ INGEST_DEV_CONTACT_EMAIL: 'jo@bücher.de' });
+  assert.equal(config.dev.contactEmail, 'jo@xn--bcher-kva.de');
+  assert.throws(
+    () => loadConfig({ INGEST_DEV_CONTACT_EMAIL: 'Jo <jo@example.com>' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        'INGEST_DEV_CONTACT_EMAIL: expected one plain email address (an ASCII name before the @)',
+      ]);
+      return true;
+    },
+  );
+});

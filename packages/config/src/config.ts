@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '@ingest/core';
+import { asciiDomain, ConfigError, isSingleAddress } from '@ingest/core';
 import { z } from 'zod';
 import {
   byteSize,
@@ -137,7 +137,15 @@ const schema = z.object({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'expected whsec_<base64>')
     .optional(),
-  INGEST_DEV_CONTACT_EMAIL: z.string().email().optional(),
+  // The rule the API holds `email` and `oncomplete` to: zod's own took
+  // no international domain (`jo@bücher.de`, which createJob takes).
+  INGEST_DEV_CONTACT_EMAIL: z
+    .string()
+    .transform(asciiDomain)
+    .refine(isSingleAddress, {
+      error: 'expected one plain email address (an ASCII name before the @)',
+    })
+    .optional(),
   INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
   INGEST_DOWNLOAD_MODE: z.enum(['proxy', 'redirect']).default('proxy'),
   // Past 7d the S3 SDK refuses to presign: every redirected download failed.

@@ -63,3 +63,19 @@ test('a client error a library raises (bad JSON, a bad escape) stays a 400', asy
     await server.close();
   }
 });
+
+test('a path no endpoint has names where the API reference is', async () => {
+  const server = await serve(Router());
+  try {
+    for (const path of ['/', '/api/import/%E2%80%A6']) {
+      const res = await fetch(`${server.url}${path}`);
+      assert.equal(res.status, 404);
+      assert.deepEqual(await res.json(), {
+        error: 'no such endpoint; the API reference is at /docs (and /openapi.json)',
+        code: 'not_found',
+      });
+    }
+  } finally {
+    await server.close();
+  }
+});

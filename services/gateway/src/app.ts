@@ -75,8 +75,13 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/tracks', trackRoutes(deps));
   if (deps.dashboard) app.use(deps.dashboard.path, deps.dashboard.router);
 
+  // A first user opens `/` or the banner's `/api/import/…`: say where
+  // the endpoints are, as the gateway serves their reference itself.
   app.use((_req, res) => {
-    const err = new ApiError('not_found', 'no such endpoint');
+    const err = new ApiError(
+      'not_found',
+      'no such endpoint; the API reference is at /docs (and /openapi.json)',
+    );
     res.status(err.status).json(err.toBody());
   });
   app.use(lastResort(deps.logger));

@@ -13,3 +13,8 @@ test('a name without an extension is never matched', () => {
   assert.equal(sourceStem(''), undefined);
   assert.equal(sourceStem('.wav'), undefined);
 });
+
+test('accents composed or not, a name indexes under one stem', () => {
+  // `Mi Korasón` as a spreadsheet or DAW writes it, and as macOS does (NFD).
+  assert.equal(sourceStem('Mi Koraso\u0301n.flac'), sourceStem('Mi Koras\u00f3n.wav'));
+});

@@ -79,6 +79,8 @@ export function nameFromUrl(url: string): string {
  */
 export function stemOf(name: string): string {
   const ext = path.extname(name);
-  const stem = ext ? name.slice(0, -ext.length) : name;
+  // One name however its accents are written: `ó` as one code point, or
+  // `o` and a combining accent (NFD), as macOS names files.
+  const stem = (ext ? name.slice(0, -ext.length) : name).normalize('NFC');
   return Array.from(stem).slice(0, CUT_STEM_CHARS).join('').toLowerCase();
 }
