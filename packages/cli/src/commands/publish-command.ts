@@ -14,6 +14,7 @@ import {
 } from '../option-readers';
 import { progressView } from '../progress-view';
 import { reportErrored } from './job-errors';
+import { reportNotice } from './notice-wait';
 import { waitDetail } from './download-wait';
 
 export const publishCommand: Command = {
@@ -24,7 +25,8 @@ export const publishCommand: Command = {
   --job ID          the job to publish (default: the site's main job)
   --oncomplete X    email or URL told when the job completes
   --wait            poll until the job completes; a live bar on a
-                    terminal, one line per change otherwise
+                    terminal, one line per change otherwise; then,
+                    with an oncomplete, how its notice went (up to 10 s)
   --timeout SECS    give up after this long, the publish call and the
                     wait together (default 1800); exit 4
   --interval MS     pause between polls (default 1000)
@@ -100,7 +102,10 @@ Exits 3 when the job completed with errored uploads.`,
 
     const errored = await reportErrored(client, out, progress, signal);
     view.finish(progress);
-    out.result({ ...published, progress, errored });
+    const notice = published.oncomplete
+      ? await reportNotice(client, out, published.job_id, { signal: bounded, intervalMs })
+      : undefined;
+    out.result({ ...published, progress, errored, ...(notice ? { notice } : {}) });
     return progress.e > 0 ? EXIT.uploadsErrored : EXIT.ok;
   },
 };
