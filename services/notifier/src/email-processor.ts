@@ -83,7 +83,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     let error: string | undefined;
     let refused = false;
     try {
-      const sending = deps.sender.send({ to, ...summary, key: String(job.id) });
+      const sending = deps.sender.send({ to, ...summary, key: String(job.id), jobId });
       await untilAborted(sending, deps.signal);
     } catch (err) {
       // Handed back, to be sent again (same Message-ID), not an attempt.

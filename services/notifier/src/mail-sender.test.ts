@@ -18,6 +18,7 @@ test('a repeated outbox send replaces its file, never adds one', async () => {
       text: 'hello',
       html: '<p>hello</p>',
       key: 'm-evt_1-oncomplete-abc',
+      jobId: 17,
     };
     await sender.send(mail);
     await sender.send(mail);
@@ -28,6 +29,8 @@ test('a repeated outbox send replaces its file, never adds one', async () => {
     const files = await readdir(dir);
     assert.equal(files.length, 2);
     assert.ok(files.every((f) => f.endsWith('.eml')), 'no temp file left');
+    // Named by the job it tells of, for a person looking through them.
+    assert.ok(files.every((f) => /^job-17-[0-9a-f]{32}\.eml$/.test(f)), files.join());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -16,6 +16,8 @@ export interface OutgoingMail {
    * duplicates.
    */
   key: string;
+  /** The job it tells of, to name the outbox file by (`job-17-….eml`). */
+  jobId?: number;
 }
 
 export interface MailSender {
@@ -113,7 +115,10 @@ function outboxSender(dir: string, from: string): MailSender {
   return {
     async send(mail) {
       const info = await transport.sendMail(messageOf(mail));
-      const file = path.join(dir, `${digest(mail.key)}.eml`);
+      // Named by the job for a person looking through the folder, and by
+      // the key so a retry replaces its file.
+      const named = mail.jobId === undefined ? '' : `job-${mail.jobId}-`;
+      const file = path.join(dir, `${named}${digest(mail.key)}.eml`);
       const temp = `${file}.${process.pid}.tmp`;
 
       await mkdir(dir, { recursive: true });

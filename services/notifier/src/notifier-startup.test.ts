@@ -64,7 +64,7 @@ test('without SMTP_URL the summary lands in the outbox as .eml', async () => {
       return names.some((name) => name.endsWith('.eml')) && names;
     });
     assert.equal(files.length, 1, files.join(', '));
-    assert.match(files[0], /^[0-9a-f]{32}\.eml$/);
+    assert.match(files[0], /^job-\d+-[0-9a-f]{32}\.eml$/);
 
     const raw = await readFile(path.join(outbox, files[0]));
     assert.match(raw.toString('latin1'), /\r\n/);
