@@ -88,6 +88,11 @@ export const ERRORS = {
     status: 409,
     message: 'a request with this Idempotency-Key is still running',
   },
+  /** An earlier call with the key was cut short and may have done its work. */
+  idempotency_unknown: {
+    status: 409,
+    message: 'a request with this Idempotency-Key may have done its work unseen',
+  },
   /** An inbound queue payload of a version this gateway cannot read. */
   unsupported_version: {
     status: 400,

@@ -26,15 +26,30 @@ end
 return 0
 `;
 
+/**
+ * KEYS: record. ARGV: running-record, unknown-record, ttl-ms.
+ * Marks a key whose request may have done its work unseen (Redis did
+ * not answer its write in time), if the record is still its claim's.
+ */
+const MARK_UNKNOWN = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+`;
+
 interface Scripts {
   claimIdempotencyKey(...args: (string | number)[]): Promise<string | null>;
   releaseIdempotencyKey(...args: (string | number)[]): Promise<number>;
+  markIdempotencyUnknown(...args: (string | number)[]): Promise<number>;
 }
 
 /** What a key held when a request claimed it. */
 export type IdempotencyClaim =
   | { state: 'claimed'; lease: KeyLease }
   | { state: 'running'; fingerprint: string }
+  | { state: 'unknown'; fingerprint: string }
   | { state: 'done'; fingerprint: string; status: number; body: unknown };
 
 export interface IdempotencyStoreOptions {
@@ -49,7 +64,8 @@ export interface IdempotencyStoreOptions {
 
 interface StoredRecord {
   fingerprint: string;
-  state: 'running' | 'done';
+  /** `unknown`: its request was cut short and may have done its work. */
+  state: 'running' | 'done' | 'unknown';
   /** A running record's claim: what tells two such of one request apart. */
   claim?: string;
   status?: number;
@@ -74,6 +90,10 @@ export class IdempotencyStore {
     redis.defineCommand('releaseIdempotencyKey', {
       numberOfKeys: 1,
       lua: RELEASE_KEY,
+    });
+    redis.defineCommand('markIdempotencyUnknown', {
+      numberOfKeys: 1,
+      lua: MARK_UNKNOWN,
     });
     this.redis = redis as Redis & Scripts;
   }
@@ -100,8 +120,8 @@ export class IdempotencyStore {
     }
 
     const stored = JSON.parse(held) as StoredRecord;
-    if (stored.state === 'running') {
-      return { state: 'running', fingerprint: stored.fingerprint };
+    if (stored.state === 'running' || stored.state === 'unknown') {
+      return { state: stored.state, fingerprint: stored.fingerprint };
     }
     return {
       state: 'done',
@@ -141,6 +161,27 @@ export class IdempotencyStore {
     await this.redis.releaseIdempotencyKey(
       keys.idempotency(siteId, keyHash),
       running(fingerprint, claimId),
+    );
+  }
+
+  /**
+   * Marks the key of claim `claimId` as of a request that may have done
+   * its work unseen, for `ttlMs`: a retry with it is told so, not run
+   * again. Sent on the connection that gave up on the request's write,
+   * it runs after that write.
+   */
+  async markUnknown(
+    siteId: number,
+    keyHash: string,
+    fingerprint: string,
+    claimId: string,
+  ): Promise<void> {
+    const record: StoredRecord = { fingerprint, state: 'unknown' };
+    await this.redis.markIdempotencyUnknown(
+      keys.idempotency(siteId, keyHash),
+      running(fingerprint, claimId),
+      JSON.stringify(record),
+      this.options.ttlMs,
     );
   }
 }

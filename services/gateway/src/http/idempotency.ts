@@ -81,7 +81,9 @@ function byKey(a: [string, unknown], b: [string, unknown]): number {
  * runs it). A repeat of a finished request gets the first answer again,
  * a different request with the key is refused, and a repeat while the
  * first still runs gets 409. Only answers of success are kept: a failed
- * call did nothing, so its key is freed and a retry runs anew.
+ * call did nothing, so its key is freed and a retry runs anew; but one
+ * whose write Redis did not answer in time may have done its work, and
+ * a retry with its key gets 409 `idempotency_unknown`.
  */
 export async function runIdempotent(
   store: IdempotencyStore,
@@ -122,6 +124,14 @@ export async function runIdempotent(
           'use a new key for a new request',
       );
     }
+    if (claim.state === 'unknown') {
+      throw new ApiError(
+        'idempotency_unknown',
+        'an earlier request with this Idempotency-Key was cut short (Redis ' +
+          'did not answer in time) and may have done its work: look ' +
+          '(list, checkJob) before sending it again, with a new key',
+      );
+    }
     if (claim.state === 'running') {
       throw new ApiError(
         'idempotency_in_progress',
@@ -139,6 +149,13 @@ export async function runIdempotent(
     body = await handler();
   } catch (err) {
     claim.lease.stop();
+    if (isRedisTimeout(err)) {
+      // A write given up on may still run once Redis goes on: a retry
+      // with the key is told so, not run twice. Sent after that write on
+      // the same connection, so not waited for.
+      store.markUnknown(siteId, keyHash, fingerprint, claimId).catch(() => {});
+      throw err;
+    }
     await store.release(siteId, keyHash, fingerprint, claimId).catch((cause) => {
       log.warn({ err: cause }, 'idempotency key release failed');
     });

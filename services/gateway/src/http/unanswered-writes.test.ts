@@ -4,7 +4,8 @@
  * once it goes on. The site's upload slot and an Idempotency-Key claim
  * taken that way were held with no one to free them: the client's
  * retry got 429 `upload_in_progress` or 409 `idempotency_in_progress`
- * until their lease lapsed. Each is now freed after it.
+ * until their lease lapsed. Each is now freed after it; a key whose
+ * request's own write went unanswered is marked as maybe done instead.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -83,6 +84,34 @@ test('an Idempotency-Key claimed with no answer is freed after it', async () => 
 
   const again = new IdempotencyStore(own.redis, options);
   assert.deepEqual(await runIdempotent(again, call, {}, async () => answer), answer);
+});
+
+test('a key whose write was given up on is marked, not freed: no second run', async () => {
+  const store = new IdempotencyStore(timed!, options);
+  const call = uploadWithKey(10, 'stall-3');
+  // The handler's write: it runs once Redis goes on, unseen by the call.
+  const makeJob = async () => ({ job_id: await timed!.incr('made-jobs') });
+  await runIdempotent(store, uploadWithKey(10, 'warm-up'), {}, makeJob);
+
+  // The key is claimed; Redis stops before the handler's write.
+  const pid = own.server.pid!;
+  const stalled = runIdempotent(store, call, {}, async () => {
+    process.kill(pid, 'SIGSTOP');
+    return makeJob();
+  });
+  try {
+    await assert.rejects(stalled, (err) => isRedisTimeout(err));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await timed!.ping();
+
+  const again = new IdempotencyStore(own.redis, options);
+  await assert.rejects(
+    runIdempotent(again, call, {}, makeJob),
+    (err) => err instanceof ApiError && err.code === 'idempotency_unknown',
+  );
+  assert.equal(await own.redis.get('made-jobs'), '2', 'the write given up on ran once');
 });
 
 test("a claim given up on frees no other request's claim of the key", async () => {
