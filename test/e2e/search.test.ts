@@ -152,6 +152,31 @@ describe('search', () => {
     await expect('nothing-like-this', []);
   });
 
+  test('an untagged track is found by its file name stem', async () => {
+    const name = 'Take1 Bridge.wav';
+    await makeTone(path.join(dir, name), { seconds: 1.05 });
+    const { status, body } = await stack.call('/api/import/upload', site.token, {
+      url: `${files.url}/${encodeURIComponent(name)}`,
+      formats: 'mp3',
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.meta, { Filename: name });
+    const published = await stack.call('/api/import/publish', site.token);
+    assert.equal(published.status, 200, JSON.stringify(published.body));
+    await stack.waitForJob(site.token, published.body.job_id);
+
+    const found = await searchUntil('take1', (found) => found.total === 1);
+    assert.deepEqual(found.tracks[0].meta, { Filename: name });
+    const stem = await search({ s: 'bridge TAKE1' });
+    assert.deepEqual(idsOf(stem.body), idsOf(found));
+    // The extension is no word of the track (README, Search).
+    const extension = await search({ s: 'take1 wav' });
+    assert.equal(extension.body.total, 0);
+    await stack.call('/api/tracks/delete', site.token, {
+      track_id: found.tracks[0].track_id,
+    });
+  });
+
   test('pages, limits and other sites', async () => {
     const second = await search({ s: '', show: 1, pg: 1 });
     assert.deepEqual(

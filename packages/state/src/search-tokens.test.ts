@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { foldText, queryTokens, textTokens, trackTokens } from './search-tokens';
+import {
+  fileNameStem,
+  foldText,
+  queryTokens,
+  textTokens,
+  trackTokens,
+} from './search-tokens';
 
 test('foldText lowers case and folds accents and widths', () => {
   assert.equal(foldText('Café Señor Müller'), 'cafe senor muller');
@@ -39,6 +45,19 @@ test('track tokens cover the search fields only, ISRC also compact', () => {
   }
   assert.ok(!tokens.includes('happy'));
   assert.ok(!tokens.includes('wav'));
+});
+
+test('a file name is searched by the stem of its last segment', () => {
+  assert.equal(fileNameStem('take1.wav'), 'take1');
+  assert.equal(fileNameStem('masters/Take 2.final.WAV'), 'Take 2.final');
+  assert.equal(fileNameStem('C:\\sessions\\mix.aiff'), 'mix');
+  assert.equal(fileNameStem('no-extension'), 'no-extension');
+  assert.equal(fileNameStem('.hidden'), '.hidden');
+  assert.deepEqual(trackTokens({ Filename: 'masters/Take_1 (alt).wav' }), [
+    '1',
+    'alt',
+    'take',
+  ]);
 });
 
 test('query: every word exact, the last one also as a prefix', () => {

@@ -1,6 +1,9 @@
 import type { Meta } from '@ingest/core';
 
-/** The metadata fields a track is found by. */
+/**
+ * The metadata fields a track is found by, beside its `Filename` (see
+ * `fileNameStem`).
+ */
 export const SEARCH_FIELDS = [
   'Title',
   'Artist',
@@ -79,15 +82,28 @@ export function textTokens(text: string): string[] {
 }
 
 /**
- * The tokens of a track's searchable fields. An ISRC is also indexed
- * without its hyphens, as it is usually typed.
+ * The searched part of a `Filename`: its last path segment without the
+ * extension. Untagged masters are known by it alone; the extension is
+ * left out, since "wav" would find every WAV master and is no word of
+ * the recording (a track's formats are not its name).
+ */
+export function fileNameStem(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? '';
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/**
+ * The tokens of a track's searchable fields and file name stem. An ISRC
+ * is also indexed without its hyphens, as it is usually typed.
  */
 export function trackTokens(meta: Meta): string[] {
   const tokens = new Set<string>();
-  for (const field of SEARCH_FIELDS) {
-    const value = meta[field];
-    if (!value) continue;
-    for (const token of textTokens(value)) tokens.add(token);
+  const texts = SEARCH_FIELDS.map((field) => meta[field]);
+  if (meta.Filename) texts.push(fileNameStem(meta.Filename));
+  for (const text of texts) {
+    if (!text) continue;
+    for (const token of textTokens(text)) tokens.add(token);
   }
   const isrc = meta.ISRC?.replace(/[^0-9a-z]/gi, '');
   if (isrc) tokens.add(isrc.toLowerCase());

@@ -190,7 +190,8 @@ export const API_ENDPOINTS = {
     summary: 'Search tracks',
     description:
       "The site's indexed tracks whose Title, Artist, Album, Composer, " +
-      'Genre or ISRC hold every word of `s`, newest first. A track ' +
+      'Genre, ISRC or Filename (without its extension) hold every word ' +
+      'of `s`, newest first. A track ' +
       'appears here only after it has been indexed, shortly after it ' +
       'is published.',
     params: params.searchParams,

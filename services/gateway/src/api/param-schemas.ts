@@ -354,8 +354,9 @@ function countParam(description: string, min: 0 | 1, capped = false) {
 export const searchParams = z.looseObject({
   ...common,
   s: textParam(
-    'Words that Title, Artist, Album, Composer, Genre or ISRC must hold ' +
-      '(the last one also as a prefix); none: every indexed track; ' +
+    'Words that Title, Artist, Album, Composer, Genre, ISRC or the ' +
+      'Filename without its extension must hold (the last one also as a ' +
+      'prefix); none: every indexed track; ' +
       'text without a letter or digit: no track.',
   ),
   show: countParam(

@@ -18,8 +18,9 @@ export const SEARCH_PAGE = { default: 50, max: 1000 };
 
 /**
  * `/api/tracks/search`: the site's indexed tracks whose Title, Artist,
- * Album, Composer, Genre or ISRC hold every word of `s` (the last word
- * also as a prefix), newest first, `show` per page, page `pg` from 0.
+ * Album, Composer, Genre, ISRC or Filename stem hold every word of `s`
+ * (the last word also as a prefix), newest first, `show` per page, page
+ * `pg` from 0.
  * Answers `{total, pg, show, tracks:[…]}` with tracks as getById shows
  * them.
  */
