@@ -62,6 +62,9 @@ async function writeFixtures(dir: string) {
     path.join(dir, 'art.mp3'),
   ]);
   await tone(dir, 'plain.mp3', HZ.twinMp3, MP3);
+  // One recording of 2 s, another of 5 s in one format only.
+  await tone(dir, 'two.flac', HZ.extraFlac, { seconds: 2, channels: 2 });
+  await tone(dir, 'five.mp3', HZ.otherMp3, { ...MP3, seconds: 5, channels: 1 });
 }
 
 /** Whether a file holds a picture stream (an mp3's APIC frame). */
@@ -306,6 +309,55 @@ test('an mp3 remade from a source without art keeps the track\'s', async () => {
   assert.equal(mp3.sha256, updated.formats.mp3.sha256);
   await assertTone(mp3.file, HZ.twinMp3, 'the updated mp3');
   assert.ok(await hasPicture(mp3.file), 'the track\'s cover was dropped');
+});
+
+test('an update of some formats must be the recording the rest hold', async () => {
+  const first = await upload('two.flac');
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  const done = await publishAndWait();
+  const trackId = await trackOfUpload(done.job_id, first.body.upload_id);
+  const before = await getTrack(trackId);
+  assert.deepEqual(Object.keys(before.formats).sort(), ['flac', 'mp3']);
+
+  /** Sends five.mp3 as an immediate update; gives it once it ended. */
+  const settled = async (params: Record<string, unknown>) => {
+    const sent = await upload('five.mp3', { track_id: trackId, immediate: 1, ...params });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    return until(async () => {
+      const track = await getTrack(trackId);
+      const update = track.updates.find(
+        (u: any) => u.update_id === sent.body.update_id,
+      );
+      return ['published', 'error'].includes(update?.status) && { track, update };
+    });
+  };
+
+  const partial = await settled({ format: 'mp3' });
+  assert.equal(partial.update.status, 'error', JSON.stringify(partial.update));
+  assert.equal(partial.update.error_code, 'verification_failed');
+  assert.equal(
+    partial.update.error,
+    "the update's audio lasts 5.0 s and the track's flac, which it does " +
+      'not replace, lasts 2.0 s: one track holds one recording. Send the ' +
+      'update for every format of the track (flac, mp3) to replace the ' +
+      'recording, or send the same recording for mp3',
+  );
+  assert.deepEqual(withoutUpdates(partial.track), withoutUpdates(before));
+  const record = await stack.store.getTrack(site.id, trackId);
+  const keys = Object.values(record!.renditions).map((r) => r.storageKey);
+  assert.deepEqual(
+    await Promise.all(keys.map(stored)),
+    [true, true],
+    'the kept files stay',
+  );
+
+  // Every format replaced: a new recording for the whole track.
+  const whole = await settled({});
+  assert.equal(whole.update.status, 'published', JSON.stringify(whole.update));
+  for (const format of ['flac', 'mp3']) {
+    const { duration } = whole.track.formats[format];
+    assert.ok(Math.abs(duration - 5) < 0.05, `${format}: ${duration} s`);
+  }
 });
 
 /**

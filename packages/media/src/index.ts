@@ -29,7 +29,7 @@ export {
   type SourceLimitProblem,
 } from './source-limits';
 export { looksLikeAudio, sniffAudio, type AudioSniff } from './audio-sniff';
-export { durationTolerance } from './verify';
+export { durationTolerance, formatSeconds, withinTolerance } from './verify';
 export type { CoverChoice } from './cover-choice';
 export type {
   RenditionReport,

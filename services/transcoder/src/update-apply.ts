@@ -22,6 +22,7 @@ import {
   type QuotaBudget,
 } from './quota-budget';
 import { makeRenditions, type ProcessorDeps } from './transcode-processor';
+import { otherRecording } from './update-recording';
 
 export interface ApplyDeps extends ProcessorDeps {
   updates: UpdateStore;
@@ -153,6 +154,9 @@ async function commit(
     const read = await deps.updates.readTrack(update.trackId);
     if (!read) throw gone();
     const effect = effectOf(read.track, update);
+    const own = [...given.own.values()].map((t) => t.rendition);
+    const mismatch = otherRecording(read.track, update, effect.owned, own);
+    if (mismatch) throw mismatch;
 
     let renditions: Track['renditions'];
     try {
