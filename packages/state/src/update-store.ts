@@ -30,10 +30,21 @@ const MOVE_UPDATE_IMMEDIATE = MOVE_IMMEDIATE + `
 return moveImmediate(KEYS[1], ARGV[1], {unpack(ARGV, 3)})
 `;
 
+/**
+ * KEYS: update. ARGV: fields as k,v,… Errors an immediate update that
+ * no run took yet (still queued). Returns 1 when it did, else 0.
+ */
+const ERROR_UNSTARTED = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'error', unpack(ARGV))
+return 1
+`;
+
 interface Scripts {
   addUpdate(...args: (string | number)[]): Promise<string>;
   moveUpdate(...args: (string | number)[]): Promise<[number, string]>;
   moveImmediate(...args: (string | number)[]): Promise<number>;
+  errorUnstarted(...args: (string | number)[]): Promise<number>;
   dropWaitingUpdate(...args: (string | number)[]): Promise<string[]>;
   patchTrack(...args: (string | number)[]): Promise<string>;
   errorUnpatched(...args: (string | number)[]): Promise<[number, string]>;
@@ -86,6 +97,10 @@ export class UpdateStore {
     redis.defineCommand('moveImmediate', {
       numberOfKeys: 1,
       lua: MOVE_UPDATE_IMMEDIATE,
+    });
+    redis.defineCommand('errorUnstarted', {
+      numberOfKeys: 1,
+      lua: ERROR_UNSTARTED,
     });
     redis.defineCommand('errorUnpatched', {
       numberOfKeys: 3,
@@ -245,6 +260,20 @@ export class UpdateStore {
     );
     if (moved < 0) return 'changed';
     return { moved: moved === 1, jobState };
+  }
+
+  /**
+   * Errors an immediate update with `fields` while no run has taken it
+   * (it is still `queued`): one whose transcode job could not be queued
+   * would otherwise wait for ever. False when a run took it or it
+   * ended: a job exists after all, and the run settles it.
+   */
+  async errorUnstarted(
+    id: number,
+    fields: Record<string, string>,
+  ): Promise<boolean> {
+    const args = Object.entries(fields).flat();
+    return (await this.redis.errorUnstarted(keys.update(id), ...args)) === 1;
   }
 
   /**

@@ -24,7 +24,7 @@ import {
   parseFormats,
   type ReceivedSource,
 } from './upload-service';
-import { removeRefusedSource, type SiteQuota } from './site-quota';
+import { removeRefusedSource, removeSource, type SiteQuota } from './site-quota';
 import { noteJoined, noteOncomplete } from './autopublish-notes';
 
 export interface TrackUpdateDeps {
@@ -177,11 +177,7 @@ export class TrackUpdateService {
   ): Promise<UpdateAnswer> {
     const { track } = request;
     if (update.immediate) {
-      await this.deps.transcode.add(
-        'transcode',
-        { uploadId: update.uploadId, updateId: update.id, requestId },
-        { jobId: jobIds.transcode(update.uploadId, update.id) },
-      );
+      await this.queueImmediate(update, requestId);
     } else {
       const joined = { update_id: update.id };
       if (request.oncomplete) {
@@ -201,6 +197,60 @@ export class TrackUpdateService {
       'track update accepted',
     );
     return { result: 'uploaded', update_to: track.id, update_id: update.id };
+  }
+
+  /**
+   * Queues an immediate update's transcode. Nothing else would ever run
+   * it, and delete takes only updates waiting in a job: when the queue
+   * refuses, the update is errored (unless a run took it after all, the
+   * job being there), its source removed, and the answer names it.
+   */
+  private async queueImmediate(update: TrackUpdate, requestId?: string) {
+    try {
+      await this.deps.transcode.add(
+        'transcode',
+        { uploadId: update.uploadId, updateId: update.id, requestId },
+        { jobId: jobIds.transcode(update.uploadId, update.id) },
+      );
+      return;
+    } catch (err) {
+      this.deps.logger.error({ err, updateId: update.id }, 'update not queued');
+    }
+    const marked = await this.deps.updates
+      .errorUnstarted(update.id, {
+        error: 'its transcode could not be queued; send the update again',
+        errorCode: 'internal',
+      })
+      .then(
+        (errored) => (errored ? 'errored' : 'taken'),
+        () => 'unmarked',
+      );
+    if (marked === 'errored') await this.removeSources(update);
+    const state = {
+      errored: 'it was marked errored and the track is as it was: send it again',
+      taken: "a transcoder took it all the same: getById's updates show how it ends",
+      unmarked:
+        'nor could it be marked errored, so it may stay queued ' +
+        "(getById's updates show it): send it again",
+    }[marked];
+    throw new ApiError(
+      'internal',
+      `track update ${update.id} was stored, but its transcode could not be ` +
+        `queued; ${state}`,
+      { update_id: update.id },
+    );
+  }
+
+  /** Removes an errored update's sources; one left is only wasted room. */
+  private async removeSources(update: TrackUpdate): Promise<void> {
+    try {
+      for (const source of Object.values(update.sources)) {
+        await removeSource(this.deps, source.storageKey);
+      }
+      await this.deps.updates.sourcesRemoved(update.id);
+    } catch (err) {
+      this.deps.logger.warn({ err, updateId: update.id }, 'update source not removed');
+    }
   }
 }
 
