@@ -1,8 +1,8 @@
 /**
  * The default site of `npm start`: found by INGEST_DEV_TOKEN when one is
  * given, else the one kept in the data dir (dev-site-file.ts) while it
- * still answers to its token, made otherwise. Settings a `npm run site:rotate` replaced are
- * refused before the stack starts rather than brought back: a revoked
+ * still answers to its token, made otherwise. Settings a `npm run
+ * site:rotate` replaced are refused before the stack starts rather than brought back: a revoked
  * token would open a new site, a replaced secret would sign again.
  */
 import { randomBytes } from 'node:crypto';
@@ -38,7 +38,8 @@ export async function assertDevSettingsCurrent(
         `INGEST_DEV_TOKEN is a token of site ${revokedFrom} that npm run ` +
           'site:rotate replaced: it opens no site any more, and npm start makes ' +
           'no new one with it. Set INGEST_DEV_TOKEN to the token site:rotate ' +
-          'printed, or unset it to start with a new site',
+          'printed, or unset it to start with the site kept in the data dir ' +
+          '(dev-site.json; a new site without one)',
       );
     }
     if (

@@ -78,7 +78,7 @@ test('a new default site has the default custom field', async () => {
   assert.deepEqual(site?.customFields, ['External ID']);
 });
 
-test('without INGEST_DEV_TOKEN the site is kept in the data dir, 0600, and found again', async () => {
+test('without INGEST_DEV_TOKEN the site is kept in the data dir, 0600, found again', async () => {
   const config = await freshDir();
 
   const first = await ensureDevSite(config, own.server.url);
@@ -124,7 +124,7 @@ test('a kept file that is no JSON, or names another site, gives a new site', asy
   assert.deepEqual((await store.getSite(other.id))?.customFields, ['ISWC Code']);
 });
 
-test("a replaced INGEST_DEV_WEBHOOK_SECRET is refused for the kept site too", async () => {
+test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused for the kept site too', async () => {
   const config = await freshDir();
   const first = await ensureDevSite(config, own.server.url);
   const site = (await store.getSite(first.siteId))!;
