@@ -1,14 +1,17 @@
 /**
  * The default site of `npm start`: found by INGEST_DEV_TOKEN when one is
- * given, made otherwise. Settings a `npm run site:rotate` replaced are
- * refused before the stack starts rather than brought back: a revoked
+ * given, else the one kept in the data dir (dev-site-file.ts) while it
+ * still answers to its token, made otherwise. Settings a `npm run
+ * site:rotate` replaced are refused before the stack starts rather than brought back: a revoked
  * token would open a new site, a replaced secret would sign again.
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@ingest/config';
+import type { Site } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { SiteCredentials, StateStore } from '@ingest/state';
 import { ScriptRefusal } from './script-refusal';
+import { readKeptDevSite, writeKeptDevSite, type KeptDevSite } from './dev-site-file';
 
 /**
  * Refuses INGEST_DEV_TOKEN or INGEST_DEV_WEBHOOK_SECRET when
@@ -19,18 +22,24 @@ export async function assertDevSettingsCurrent(
   redisUrl: string,
 ): Promise<void> {
   const { token, webhookSecret } = config.dev;
-  if (!token) return;
+  // A new site takes any secret: only one found again can get an old one back.
+  if (!token && !webhookSecret) return;
   const redis = createRedis(redisUrl);
   try {
-    const site = await new StateStore(redis).siteByToken(token);
+    const store = new StateStore(redis);
+    const site = token
+      ? await store.siteByToken(token)
+      : (await keptSite(store, config.dataDir)).found?.site;
     if (!site) {
+      if (!token) return;
       const revokedFrom = await new SiteCredentials(redis).revokedFrom(token);
       if (revokedFrom === undefined) return;
       throw new ScriptRefusal(
         `INGEST_DEV_TOKEN is a token of site ${revokedFrom} that npm run ` +
           'site:rotate replaced: it opens no site any more, and npm start makes ' +
           'no new one with it. Set INGEST_DEV_TOKEN to the token site:rotate ' +
-          'printed, or unset it to start with a new site',
+          'printed, or unset it to start with the site kept in the data dir ' +
+          '(dev-site.json; a new site without one)',
       );
     }
     if (
@@ -52,42 +61,85 @@ export async function assertDevSettingsCurrent(
   }
 }
 
+/** A site found again, with the token that found it. */
+interface Found {
+  site: Site;
+  token: string;
+}
+
+interface Kept {
+  found?: Found;
+  stale?: KeptDevSite;
+}
+
 /**
- * The default site. A token given in INGEST_DEV_TOKEN finds the site
- * made before, and the settings given now replace its old ones; one not
- * given keeps the site's own (the custom fields of a site:create site
- * were replaced by INGEST_DEV_CUSTOM_FIELDS's default).
+ * The default site kept in the data dir, when the file names one that
+ * still answers to the token it holds; `stale` is a file naming one that
+ * does not (its token rotated, its Redis emptied).
+ */
+async function keptSite(store: StateStore, dataDir: string): Promise<Kept> {
+  const kept = await readKeptDevSite(dataDir);
+  if (!kept) return {};
+  const site = await store.siteByToken(kept.token);
+  return site?.id === kept.siteId
+    ? { found: { site, token: kept.token } }
+    : { stale: kept };
+}
+
+/**
+ * The default site. A token given in INGEST_DEV_TOKEN, or the one kept in
+ * the data dir when none is given, finds the site made before, and the
+ * settings given now replace its old ones; one not given keeps the
+ * site's own (the custom fields of a site:create site were replaced by
+ * INGEST_DEV_CUSTOM_FIELDS's default). Without INGEST_DEV_TOKEN the site
+ * is kept in the data dir for the next start.
  */
 export async function ensureDevSite(config: Config, redisUrl: string) {
-  const token = config.dev.token ?? randomBytes(24).toString('base64url');
   const redis = createRedis(redisUrl);
   try {
     const store = new StateStore(redis);
-    const existing = await store.siteByToken(token);
-    if (existing) {
-      const site = {
-        ...existing,
-        webhookSecret: config.dev.webhookSecret ?? existing.webhookSecret,
-        contactEmail: config.dev.contactEmail ?? existing.contactEmail,
-        customFields: config.dev.customFieldsGiven
-          ? config.dev.customFields
-          : existing.customFields,
-      };
-      await store.updateSite(site);
-      return { id: site.id, token, webhookSecret: site.webhookSecret };
-    }
-
-    const site = await store.createSite({
-      name: 'default',
-      token,
-      webhookSecret:
-        config.dev.webhookSecret ??
-        `whsec_${randomBytes(24).toString('base64')}`,
-      contactEmail: config.dev.contactEmail,
-      customFields: config.dev.customFields,
-    });
-    return { id: site.id, token, webhookSecret: site.webhookSecret };
+    const given = config.dev.token;
+    const kept: Kept = given ? {} : await keptSite(store, config.dataDir);
+    const givenSite = given ? await store.siteByToken(given) : undefined;
+    const found = givenSite ? { site: givenSite, token: given! } : kept.found;
+    const site = await foundOrMade(store, config, found, given);
+    if (!given) await writeKeptDevSite(config.dataDir, site);
+    return { ...site, stale: kept.stale };
   } finally {
     redis.disconnect();
   }
+}
+
+/** The site found again, its settings given now applied; or a new one. */
+async function foundOrMade(
+  store: StateStore,
+  config: Config,
+  found: Found | undefined,
+  given: string | undefined,
+) {
+  if (found) {
+    const existing = found.site;
+    const site = {
+      ...existing,
+      webhookSecret: config.dev.webhookSecret ?? existing.webhookSecret,
+      contactEmail: config.dev.contactEmail ?? existing.contactEmail,
+      customFields: config.dev.customFieldsGiven
+        ? config.dev.customFields
+        : existing.customFields,
+    };
+    await store.updateSite(site);
+    return { siteId: site.id, token: found.token, webhookSecret: site.webhookSecret };
+  }
+
+  const token = given ?? randomBytes(24).toString('base64url');
+  const site = await store.createSite({
+    name: 'default',
+    token,
+    webhookSecret:
+      config.dev.webhookSecret ??
+      `whsec_${randomBytes(24).toString('base64')}`,
+    contactEmail: config.dev.contactEmail,
+    customFields: config.dev.customFields,
+  });
+  return { siteId: site.id, token, webhookSecret: site.webhookSecret };
 }

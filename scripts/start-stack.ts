@@ -2,13 +2,15 @@
  * `npm start`: the whole stack on one machine. Starts a private
  * redis-server under INGEST_DATA_DIR unless REDIS_URL is set, runs
  * gateway, transcoder and notifier as child processes until SIGTERM /
- * Ctrl-C, and makes the default site once they started. One of them that exits on its own is
+ * Ctrl-C, and makes the default site once they started (or finds the one
+ * kept in the data dir, dev-site.ts). One of them that exits on its own is
  * started again after a backoff (stack-supervisor.ts).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, prepareDataDir, removeMadeDataDir } from '@ingest/telemetry';
 import { assertDevSettingsCurrent, ensureDevSite } from './dev-site';
+import { devSiteFile } from './dev-site-file';
 import { assertPortsFree } from './stack-ports';
 import { refusalLine, scriptConfig } from './script-refusal';
 import {
@@ -163,6 +165,13 @@ async function start() {
   if (stopping) return;
 
   const url = `http://${bannerHost}:${config.port}`;
+  if (site.stale) {
+    process.stdout.write(
+      `${devSiteFile(config.dataDir)} named site ${site.stale.siteId}, which no ` +
+        'longer answers to its token (rotated with site:rotate, or its Redis ' +
+        `emptied): made site ${site.siteId} and kept it there instead\n`,
+    );
+  }
   process.stdout.write(
     [
       '',
@@ -172,11 +181,16 @@ async function start() {
         ? []
         : [`  ops port:       http://${bannerHost}:${config.gatewayOpsPort}`]),
       `  redis:          ${redisUrl}`,
-      `  site id:        ${site.id}`,
+      `  site id:        ${site.siteId}`,
       `  token:          ${site.token}`,
       `  webhook secret: ${site.webhookSecret}`,
+      ...(config.dev.token
+        ? []
+        : [`  site kept in:   ${devSiteFile(config.dataDir)}`]),
       `  data:           ${config.dataDir}`,
       `  email outbox:   ${config.smtpUrl ? '(SMTP)' : path.join(config.dataDir, 'outbox')}`,
+      '  For the ingest CLI and the SDK\'s examples:',
+      `  export INGEST_URL=${url} INGEST_TOKEN=${site.token}`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n') + '\n',

@@ -4,21 +4,40 @@
  * of a `site:create` site, every start replaced the site's custom
  * fields with INGEST_DEV_CUSTOM_FIELDS's default ("External ID"), so
  * its uploads naming its own fields were refused from then on.
+ *
+ * Without that variable, every start made a new site with a new token,
+ * and the jobs of the one before were out of reach (`job 4 not found`):
+ * the site is now kept in the data dir and found again while it still
+ * answers to the token kept.
  */
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import { StateStore } from '@ingest/state';
+import { SiteCredentials, StateStore } from '@ingest/state';
 import { redisForTests } from '@ingest/testkit';
-import { ensureDevSite } from '../../scripts/dev-site';
+import { assertDevSettingsCurrent, ensureDevSite } from '../../scripts/dev-site';
+import { devSiteFile } from '../../scripts/dev-site-file';
 
 const own = redisForTests();
 let store: StateStore;
+let tmp: string;
 
 before(async () => {
   await own.started;
   store = new StateStore(own.redis);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'ingest-dev-site-'));
 });
+
+after(() => rm(tmp, { recursive: true, force: true }));
+
+/** Settings of a start with a data dir of its own, no INGEST_DEV_TOKEN. */
+async function freshDir(env: Record<string, string> = {}) {
+  const dataDir = await mkdtemp(path.join(tmp, 'data-'));
+  return loadConfig({ INGEST_DATA_DIR: dataDir, ...env });
+}
 
 async function labelSite(token: string) {
   return store.createSite({
@@ -36,7 +55,7 @@ test('a site found by INGEST_DEV_TOKEN keeps its custom fields when none are giv
 
   const found = await ensureDevSite(loadConfig({ INGEST_DEV_TOKEN: token }), own.server.url);
 
-  assert.equal(found.id, site.id);
+  assert.equal(found.siteId, site.id);
   const after = await store.siteByToken(token);
   assert.deepEqual(after?.customFields, ['ISWC Code']);
   assert.equal(after?.contactEmail, 'ops@example.com');
@@ -53,8 +72,74 @@ test('INGEST_DEV_CUSTOM_FIELDS given replaces them', async () => {
 });
 
 test('a new default site has the default custom field', async () => {
-  const made = await ensureDevSite(loadConfig({}), own.server.url);
+  const made = await ensureDevSite(await freshDir(), own.server.url);
 
   const site = await store.siteByToken(made.token);
   assert.deepEqual(site?.customFields, ['External ID']);
+});
+
+test('without INGEST_DEV_TOKEN the site is kept in the data dir, 0600, found again', async () => {
+  const config = await freshDir();
+
+  const first = await ensureDevSite(config, own.server.url);
+  const second = await ensureDevSite(config, own.server.url);
+
+  assert.deepEqual(
+    [second.siteId, second.token, second.webhookSecret, second.stale],
+    [first.siteId, first.token, first.webhookSecret, undefined],
+  );
+  const file = devSiteFile(config.dataDir);
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  const kept = JSON.parse(await readFile(file, 'utf8'));
+  assert.deepEqual(kept, { siteId: first.siteId, token: first.token });
+});
+
+test('a kept site whose token site:rotate replaced gives a new site, kept instead', async () => {
+  const config = await freshDir();
+  const first = await ensureDevSite(config, own.server.url);
+  await new SiteCredentials(own.redis).replaceToken(first.siteId, 'rotated-token-00000001');
+
+  const next = await ensureDevSite(config, own.server.url);
+
+  assert.notEqual(next.siteId, first.siteId);
+  assert.notEqual(next.token, first.token);
+  assert.deepEqual(next.stale, { siteId: first.siteId, token: first.token });
+  const kept = JSON.parse(await readFile(devSiteFile(config.dataDir), 'utf8'));
+  assert.deepEqual(kept, { siteId: next.siteId, token: next.token });
+});
+
+test('a kept file that is no JSON, or names another site, gives a new site', async () => {
+  const config = await freshDir();
+  const file = devSiteFile(config.dataDir);
+  await writeFile(file, 'not json', { mode: 0o644 });
+
+  const first = await ensureDevSite(config, own.server.url);
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+
+  // A token that answers for a site other than the one the file names.
+  const other = await labelSite('label-two-token-0003');
+  await writeFile(file, JSON.stringify({ siteId: first.siteId, token: 'label-two-token-0003' }));
+  const next = await ensureDevSite(config, own.server.url);
+  assert.ok(![first.siteId, other.id].includes(next.siteId), String(next.siteId));
+  assert.deepEqual((await store.getSite(other.id))?.customFields, ['ISWC Code']);
+});
+
+test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused for the kept site too', async () => {
+  const config = await freshDir();
+  const first = await ensureDevSite(config, own.server.url);
+  const site = (await store.getSite(first.siteId))!;
+  await new SiteCredentials(own.redis).replaceWebhookSecret(
+    site,
+    'whsec_bmV3IHNlY3JldCBmb3IgdGhlIGtlcHQgc2l0ZQ==',
+    Date.now() + 60_000,
+  );
+  const again = loadConfig({
+    INGEST_DATA_DIR: config.dataDir,
+    INGEST_DEV_WEBHOOK_SECRET: first.webhookSecret,
+  });
+
+  await assert.rejects(
+    assertDevSettingsCurrent(again, own.server.url),
+    new RegExp(`webhook secret of site ${first.siteId} that npm run site:rotate replaced`),
+  );
 });
