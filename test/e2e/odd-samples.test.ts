@@ -4,11 +4,13 @@
  * which it cannot mix down), a float WAV holding samples that are no
  * numbers (which crashed its mp3 encoder), and 320 kb/s mp3 audio inside
  * a WAV (whose packets, copied as the mp3 rendition, made a file that
- * could not be decoded back). Each is taken, made and verified, beside
- * the others in one job.
+ * could not be decoded back), and an mp3 joined from a mono part and a
+ * stereo one (whose flac came out short). Each is taken, made and
+ * verified, beside the others in one job.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -40,6 +42,13 @@ before(async () => {
         '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=duration=2',
         '-af', 'pan=BL+BR|c0=c0|c1=c0', path.join(dir, 'rear-pair.wav'),
       ]);
+      const parts = [];
+      for (const channels of [1, 2]) {
+        const part = path.join(dir, `part-${channels}.mp3`);
+        await makeTone(part, { seconds: 1, channels, codec: 'libmp3lame' });
+        parts.push(await readFile(part));
+      }
+      await writeFile(path.join(dir, 'joined.mp3'), Buffer.concat(parts));
     },
   });
 });
@@ -53,7 +62,7 @@ test('each is published with every format verified, none failing the others', as
   const { files, stack, site } = fixture;
   const job = (await call('/api/import/createJob', { name: 'odd samples' })).body.job_id;
   const uploads = new Map<number, string>();
-  for (const name of ['rear-pair.wav', ...Object.keys(SOURCES)]) {
+  for (const name of ['rear-pair.wav', 'joined.mp3', ...Object.keys(SOURCES)]) {
     const { status, body } = await call('/api/import/upload', {
       url: `${files.url}/${name}`,
       job_id: job,
@@ -79,8 +88,11 @@ test('each is published with every format verified, none failing the others', as
     const { body } = await call('/api/tracks/getById', { track_id: track.track_id });
     const formats = body.track.formats;
     assert.deepEqual(Object.keys(formats).sort(), ['flac', 'mp3', 'wav'], name);
+    // Two parts of 1 s, each with its encoder's padding: about 2.06 s.
+    const seconds = name === 'joined.mp3' ? 2.06 : 2;
     for (const [format, facts] of Object.entries<any>(formats)) {
-      assert.ok(Math.abs(facts.duration - 2) < 0.06, `${name} ${format}: ${facts.duration} s`);
+      const off = Math.abs(facts.duration - seconds);
+      assert.ok(off < 0.06, `${name} ${format}: ${facts.duration} s`);
     }
   }
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -9,8 +9,9 @@ import { ffmpeg } from './test-fixtures';
 
 // Sources that decode but failed the pass as the bundled ffmpeg took
 // them, each written by it: a speaker layout it cannot mix down, float
-// samples that are no numbers, mp3 audio in another container. Every
-// format is made from each, verified, and as long as the source.
+// samples that are no numbers, mp3 audio in another container, an mp3
+// joined from parts of other formats. Every format is made from each,
+// verified, and as long as the source.
 
 const tools = createMediaTools();
 const dir = mkdtempSync(join(tmpdir(), 'odd-samples-'));
@@ -67,6 +68,39 @@ for (const c of cases) {
     if (c.layout) {
       const wav = await tools.probeSource(`${source}.wav`);
       assert.equal(wav.audio?.channelLayout, c.layout, 'the wav keeps its label');
+    }
+  });
+}
+
+for (const [second, args] of [
+  ['stereo', ['-ac', '2']],
+  ['48 kHz', ['-ac', '1', '-ar', '48000']],
+] as const) {
+  test(`an mp3 of a mono 44.1 kHz part, then a ${second} one, is made whole`, async () => {
+    // ffmpeg 4.1 rebuilt its filters where the format changed and its
+    // flac encoder dropped what it held there: the flac came out short.
+    const parts = [['-ac', '1'], args].map((partArgs, i) => {
+      const path = join(dir, `${second} part ${i}.mp3`);
+      ffmpeg([...tone, ...partArgs, '-c:a', 'libmp3lame', path]);
+      return readFileSync(path);
+    });
+    const source = join(dir, `joined ${second}.mp3`);
+    writeFileSync(source, Buffer.concat(parts));
+    const formats = ['mp3', 'wav', 'flac'] as const;
+    const result = await tools.transcode({
+      source,
+      renditions: formats.map((format) => ({ format, path: `${source}.${format}` })),
+    });
+
+    const decoded = result.source.decodedDurationS;
+    assert.ok(Math.abs(decoded - 4) < 0.1, `decodes ${decoded} s`);
+    for (const r of result.renditions) {
+      // Exact but for the mp3 encoder's own frames.
+      const slack = r.format === 'mp3' ? 0.03 : 0.001;
+      assert.ok(Math.abs(r.durationS - decoded) < slack, `${r.format} ${r.durationS} s`);
+      // The first part's format, as the probe reports it.
+      assert.equal(r.channels, 1, r.format);
+      assert.equal(r.sampleRate, 44_100, r.format);
     }
   });
 }
