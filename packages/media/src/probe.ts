@@ -274,8 +274,11 @@ async function headerDuration(
   return { durationS, reliable: durationS !== null && !estimated };
 }
 
+/** The codec of an audio stream ffprobe names none for. */
+export const UNKNOWN_CODEC = 'unknown';
+
 function audioFacts(stream: FfprobeStream): AudioStreamFacts {
-  const codec = stream.codec_name ?? 'unknown';
+  const codec = stream.codec_name ?? UNKNOWN_CODEC;
   const { sampleKind, bitDepth } = sampleFormatOf(stream, codec);
   const rate = toNumber(stream.sample_rate) ?? 0;
   return {
