@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { defaultBinaryPaths } from './binary-paths';
 import { createToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
+import { createMediaTools } from './media-tools';
 import { countPresentPcmFrames, readDeclaredPcmLength } from './pcm-header';
 import { inspectRenditions } from './rendition-inspector';
 import { ffmpeg } from './test-fixtures';
@@ -97,4 +98,35 @@ test('the inspector fails a wav rendition cut short, and measures a whole one', 
     assert.match(err.message, /wav rendition holds less audio than its header/);
     return true;
   });
+});
+
+test('a wrong block size or SoX\'s unset data size declares no false length', async () => {
+  const whole = join(dir, 'whole.wav');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=2', '-ac', '2', '-c:a', 'pcm_s16le',
+    '-fflags', '+bitexact', whole,
+  ]);
+  const bytes = readFileSync(whole);
+  assert.equal(bytes.toString('latin1', 12, 16), 'fmt ');
+  // One channel's bytes as the block size, as some writers put it.
+  const oneChannel = Buffer.from(bytes);
+  oneChannel.writeUInt16LE(2, 32);
+  // The size SoX gives the data chunk when it writes to a pipe.
+  const sox = Buffer.from(bytes);
+  sox.writeUInt32LE(0x7fff_f000, bytes.indexOf('data', 12, 'latin1') + 4);
+
+  const tools = createMediaTools();
+  for (const [name, file, declared] of [
+    ['block.wav', oneChannel, 2],
+    ['sox.wav', sox, undefined],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, file);
+    assert.equal((await readDeclaredPcmLength(path))?.durationS, declared, name);
+    const result = await tools.transcode({
+      source: path,
+      renditions: [{ format: 'wav', path: join(dir, `out-${name}`) }],
+    });
+    assert.equal(result.source.decodedDurationS, 2, name);
+  }
 });

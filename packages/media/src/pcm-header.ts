@@ -148,7 +148,12 @@ async function readWav(file: FileHandle, rf64: boolean): Promise<PcmLayout> {
       formatTag = fmt.readUInt16LE(0);
       layout.sampleRate = fmt.readUInt32LE(4);
       layout.byteRate = fmt.readUInt32LE(8);
-      layout.blockAlign = fmt.readUInt16LE(12) || undefined;
+      // A frame is a sample of each channel, as the decoder takes it,
+      // whatever the block size says: some writers put one channel's
+      // there, which made a whole stereo file read as twice its length,
+      // and `truncated`.
+      const frame = fmt.readUInt16LE(2) * Math.ceil(fmt.readUInt16LE(14) / 8);
+      layout.blockAlign = frame || fmt.readUInt16LE(12) || undefined;
     } else if (id === 'fact' && size >= 4) {
       layout.factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
     } else if (id === 'ds64' && rf64 && size >= 24) {
@@ -168,7 +173,9 @@ function wavDuration(layout: PcmLayout): DeclaredPcmLength | null {
   const { sampleRate, dataSize } = layout;
   if (!sampleRate || dataSize === undefined) return null;
   // Streaming writers leave the size unset; nothing is declared then.
-  if (dataSize === 0 || dataSize === UNKNOWN_SIZE) return null;
+  if (dataSize === 0 || dataSize === UNKNOWN_SIZE || soxUnspecified(dataSize)) {
+    return null;
+  }
 
   let frames: number | undefined;
   if (layout.blockAlign) {
@@ -180,6 +187,17 @@ function wavDuration(layout: PcmLayout): DeclaredPcmLength | null {
   }
   if (frames === undefined) return null;
   return { container: 'wav', durationS: frames / sampleRate };
+}
+
+/**
+ * SoX writing to a pipe, where it cannot come back to write the size,
+ * gives the data chunk 0x7ffff000 bytes less what makes whole blocks:
+ * a 2 s file read as a 3.4-hour one cut short, and `truncated`.
+ */
+const SOX_UNSPECIFIED = 0x7fff_f000;
+
+function soxUnspecified(dataSize: number): boolean {
+  return dataSize <= SOX_UNSPECIFIED && SOX_UNSPECIFIED - dataSize < 0x1_0000;
 }
 
 async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
