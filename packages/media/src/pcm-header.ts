@@ -110,8 +110,8 @@ async function readLayout(file: FileHandle): Promise<PcmLayout | null> {
 
   const id = head.toString('latin1', 0, 4);
   const kind = head.toString('latin1', 8, 12);
-  if ((id === 'RIFF' || id === 'RF64') && kind === 'WAVE') {
-    return readWav(file, id === 'RF64');
+  if ((id === 'RIFF' || id === 'RF64' || id === 'RIFX') && kind === 'WAVE') {
+    return readWav(file, id);
   }
   if (id === 'FORM' && (kind === 'AIFF' || kind === 'AIFC')) {
     return readAiff(file, kind === 'AIFC');
@@ -130,36 +130,40 @@ export async function readAt(
   return buffer.subarray(0, bytesRead);
 }
 
-async function readWav(file: FileHandle, rf64: boolean): Promise<PcmLayout> {
+async function readWav(file: FileHandle, id: string): Promise<PcmLayout> {
   const layout: PcmLayout = { container: 'wav' };
+  // RIFX is RIFF with its numbers big-endian.
+  const big = id === 'RIFX';
+  const u16 = (b: Buffer, at: number) => (big ? b.readUInt16BE(at) : b.readUInt16LE(at));
+  const u32 = (b: Buffer, at: number) => (big ? b.readUInt32BE(at) : b.readUInt32LE(at));
   let formatTag = -1;
   let offset = 12;
 
   for (let i = 0; i < MAX_CHUNKS && layout.dataOffset === undefined; i++) {
     const header = await readAt(file, offset, 8);
     if (header.length < 8) break;
-    const id = header.toString('latin1', 0, 4);
-    const size = header.readUInt32LE(4);
+    const chunk = header.toString('latin1', 0, 4);
+    const size = u32(header, 4);
     const body = offset + 8;
 
-    if (id === 'fmt ') {
+    if (chunk === 'fmt ') {
       const fmt = await readAt(file, body, 16);
       if (fmt.length < 16) break;
-      formatTag = fmt.readUInt16LE(0);
-      layout.sampleRate = fmt.readUInt32LE(4);
-      layout.byteRate = fmt.readUInt32LE(8);
+      formatTag = u16(fmt, 0);
+      layout.sampleRate = u32(fmt, 4);
+      layout.byteRate = u32(fmt, 8);
       // A frame is a sample of each channel, as the decoder takes it,
       // whatever the block size says: some writers put one channel's
       // there, which made a whole stereo file read as twice its length,
       // and `truncated`.
-      const frame = fmt.readUInt16LE(2) * Math.ceil(fmt.readUInt16LE(14) / 8);
-      layout.blockAlign = frame || fmt.readUInt16LE(12) || undefined;
-    } else if (id === 'fact' && size >= 4) {
-      layout.factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
-    } else if (id === 'ds64' && rf64 && size >= 24) {
+      const frame = u16(fmt, 2) * Math.ceil(u16(fmt, 14) / 8);
+      layout.blockAlign = frame || u16(fmt, 12) || undefined;
+    } else if (chunk === 'fact' && size >= 4) {
+      layout.factFrames = u32(await readAt(file, body, 4), 0);
+    } else if (chunk === 'ds64' && id === 'RF64' && size >= 24) {
       const ds64 = await readAt(file, body, 24);
       layout.dataSize = Number(ds64.readBigUInt64LE(8));
-    } else if (id === 'data') {
+    } else if (chunk === 'data') {
       layout.dataSize ??= size;
       layout.dataOffset = body;
     }
