@@ -46,6 +46,11 @@ interface PcmLayout {
   factFrames?: number;
   /** AIFF's COMM frame count. */
   commFrames?: number;
+  /**
+   * Sample frames in each of those, for an AIFC codec whose COMM counts
+   * packets: IMA4 (Apple's IMA ADPCM) packs 64 of them in a packet.
+   */
+  framesPerPacket?: number;
   /** Where the sample data starts and how many bytes it declares. */
   dataOffset?: number;
   dataSize?: number;
@@ -226,8 +231,9 @@ async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
       const bits = comm.readUInt16BE(6);
       const rate = extendedToNumber(comm.subarray(8, 18));
       layout.sampleRate = rate > 0 && Number.isFinite(rate) ? rate : undefined;
-      const plain =
-        !aifc || PLAIN_AIFC.has(comm.toString('latin1', 18, 22));
+      const compression = aifc ? comm.toString('latin1', 18, 22) : 'NONE';
+      const plain = PLAIN_AIFC.has(compression);
+      if (compression === 'ima4') layout.framesPerPacket = 64;
       if (plain && channels > 0 && bits > 0) {
         layout.blockAlign = channels * Math.ceil(bits / 8);
       }
@@ -245,10 +251,9 @@ async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
 
 function aiffDuration(layout: PcmLayout): DeclaredPcmLength | null {
   if (!layout.sampleRate || layout.commFrames === undefined) return null;
-  return {
-    container: 'aiff',
-    durationS: layout.commFrames / layout.sampleRate,
-  };
+  // A cut IMA4 file read as 1/64 of its length was never truncated.
+  const frames = layout.commFrames * (layout.framesPerPacket ?? 1);
+  return { container: 'aiff', durationS: frames / layout.sampleRate };
 }
 
 /** IEEE 754 80-bit extended (AIFF's sample rate) to a JS number. */
