@@ -101,14 +101,20 @@ test('the inspector fails a wav rendition cut short, and measures a whole one', 
   });
 });
 
-test('a wrong block size or SoX\'s unset data size declares no false length', async () => {
-  const whole = join(dir, 'whole.wav');
+/** 2 s of 16-bit stereo as a plain WAV: fmt at 12, its 16 bytes, data. */
+function plainWav(name: string): Buffer {
+  const path = join(dir, name);
   ffmpeg([
     '-f', 'lavfi', '-i', 'sine=duration=2', '-ac', '2', '-c:a', 'pcm_s16le',
-    '-fflags', '+bitexact', whole,
+    '-fflags', '+bitexact', path,
   ]);
-  const bytes = readFileSync(whole);
+  const bytes = readFileSync(path);
   assert.equal(bytes.toString('latin1', 12, 16), 'fmt ');
+  return bytes;
+}
+
+test('a wrong block size or SoX\'s unset data size declares no false length', async () => {
+  const bytes = plainWav('whole.wav');
   // One channel's bytes as the block size, as some writers put it.
   const oneChannel = Buffer.from(bytes);
   oneChannel.writeUInt16LE(2, 32);
@@ -146,12 +152,7 @@ function toRifx(wav: Buffer): Buffer {
 }
 
 test('a RIFX WAV is taken, and found truncated when cut', async () => {
-  const plain = join(dir, 'plain.wav');
-  ffmpeg([
-    '-f', 'lavfi', '-i', 'sine=duration=2', '-ac', '2', '-c:a', 'pcm_s16le',
-    '-fflags', '+bitexact', plain,
-  ]);
-  const rifx = toRifx(readFileSync(plain));
+  const rifx = toRifx(plainWav('plain.wav'));
   const path = join(dir, 'big-endian.wav');
   writeFileSync(path, rifx);
   const cut = join(dir, 'big-endian-cut.wav');
