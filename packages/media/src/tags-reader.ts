@@ -2,6 +2,7 @@ import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
 import { customFieldsIn } from './custom-tag-keys';
 import { readId3TextFrames } from './id3-text-frames';
+import { mp4AtomProblem } from './mp4-atoms';
 import type { StandardTagField } from './metadata-keys';
 import {
   freeFormTags,
@@ -58,6 +59,10 @@ export async function readTags(
   options: ReadTagsOptions = {},
 ): Promise<TagReadResult> {
   const warnings: string[] = [];
+  const bomb = await mp4AtomProblem(path);
+  if (bomb) {
+    return { fields: {}, custom: {}, cover: null, warnings: [`tags not read: ${bomb}`] };
+  }
   const id3Frames = await readId3TextFrames(path).catch((error) => {
     if (isFileSystemError(error)) throw error;
     warnings.push(`ID3 text frames unreadable: ${describe(error)}`);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
+import { ffmpeg } from './test-fixtures';
+import { readTags } from './tags-reader';
+
+// An MP4 of a few MB whose atoms nest a million deep, or number a
+// million, cost music-metadata gigabytes and many seconds in the gateway:
+// such a tree is not read for tags at all; a real file's tags still are.
+
+const dir = mkdtempSync(join(tmpdir(), 'mp4-atoms-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const FTYP = Buffer.concat([
+  Buffer.from([0, 0, 0, 20]),
+  Buffer.from('ftypM4A \0\0\0\0M4A ', 'latin1'),
+]);
+
+function atom(name: string, length: number): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(length);
+  header.write(name, 4, 'latin1');
+  return header;
+}
+
+function file(name: string, ...parts: Buffer[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, Buffer.concat([FTYP, ...parts]));
+  return path;
+}
+
+test('atoms nested too deep or too many are not read for tags', async () => {
+  const depth = MAX_ATOM_DEPTH + 8;
+  const nested = Array.from({ length: depth }, (_, i) => atom('moov', 8 * (depth - i)));
+  const deep = await readTags(file('deep.m4a', ...nested));
+  assert.deepEqual(deep.fields, {});
+  assert.deepEqual(deep.warnings, [
+    `tags not read: MP4 atoms nested more than ${MAX_ATOM_DEPTH} deep`,
+  ]);
+
+  const count = MAX_ATOMS + 1;
+  const siblings = Array.from({ length: count }, () => atom('free', 8));
+  const many = await readTags(file('many.m4a', atom('moov', 8 + 8 * count), ...siblings));
+  assert.deepEqual(many.warnings, [`tags not read: more than ${MAX_ATOMS} MP4 atoms`]);
+});
+
+test("a real m4a's tags are read as before", async () => {
+  const path = join(dir, 'tagged.m4a');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac',
+    '-metadata', 'title=Deep Water', '-metadata', 'artist=Nobody', path,
+  ]);
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, []);
+  assert.equal(tags.fields.Title, 'Deep Water');
+  assert.equal(tags.fields.Artist, 'Nobody');
+});
