@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
+import { MAX_FLAC_BLOCKS } from './flac-blocks';
 import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
 import { ffmpeg } from './test-fixtures';
 import { readTags } from './tags-reader';
 
 // An MP4 of a few MB whose atoms nest a million deep, or number a
-// million, cost music-metadata gigabytes and many seconds in the gateway:
-// such a tree is not read for tags at all; a real file's tags still are.
+// million, cost music-metadata gigabytes and many seconds in the gateway,
+// a FLAC of a million empty metadata blocks 10 s: such files are not
+// read for tags at all; a real file's tags still are.
 
 const dir = mkdtempSync(join(tmpdir(), 'mp4-atoms-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +48,18 @@ test('atoms nested too deep or too many are not read for tags', async () => {
   const siblings = Array.from({ length: count }, () => atom('free', 8));
   const many = await readTags(file('many.m4a', atom('moov', 8 + 8 * count), ...siblings));
   assert.deepEqual(many.warnings, [`tags not read: more than ${MAX_ATOMS} MP4 atoms`]);
+});
+
+test('a FLAC of more metadata blocks than any real one is not read for tags', async () => {
+  const streamInfo = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.alloc(34)]);
+  const empty = Buffer.alloc(4 * MAX_FLAC_BLOCKS);
+  for (let i = 0; i < MAX_FLAC_BLOCKS; i++) empty[4 * i] = 1;
+  const path = join(dir, 'many.flac');
+  const last = Buffer.from([0x81, 0, 0, 0]);
+  writeFileSync(path, Buffer.concat([Buffer.from('fLaC'), streamInfo, empty, last]));
+  const tags = await readTags(path);
+  const warning = `tags not read: more than ${MAX_FLAC_BLOCKS} FLAC metadata blocks`;
+  assert.deepEqual(tags.warnings, [warning]);
 });
 
 test("a real m4a's tags are read as before", async () => {
