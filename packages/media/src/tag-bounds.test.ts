@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { MAX_FLAC_BLOCKS } from './flac-blocks';
+import { MAX_ID3_FRAMES } from './id3-frame-count';
 import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
 import { ffmpeg } from './test-fixtures';
 import { readTags } from './tags-reader';
 
 // An MP4 of a few MB whose atoms nest a million deep, or number a
 // million, cost music-metadata gigabytes and many seconds in the gateway,
-// a FLAC of a million empty metadata blocks 10 s: such files are not
+// a FLAC of a million empty metadata blocks 10 s, an ID3 tag of 800 000
+// empty frames 250 MB: such files are not
 // read for tags at all; a real file's tags still are.
 
 const dir = mkdtempSync(join(tmpdir(), 'mp4-atoms-'));
@@ -60,6 +62,17 @@ test('a FLAC of more metadata blocks than any real one is not read for tags', as
   const tags = await readTags(path);
   const warning = `tags not read: more than ${MAX_FLAC_BLOCKS} FLAC metadata blocks`;
   assert.deepEqual(tags.warnings, [warning]);
+});
+
+test('an ID3 tag of more frames than any real one is not read for tags', async () => {
+  const frame = Buffer.from('TXXX\0\0\0\x02\0\0\0a', 'latin1');
+  const frames = Buffer.concat(Array.from({ length: MAX_ID3_FRAMES + 1 }, () => frame));
+  const size = [21, 14, 7, 0].map((shift) => (frames.length >> shift) & 0x7f);
+  const header = Buffer.from([...Buffer.from('ID3', 'latin1'), 3, 0, 0, ...size]);
+  const path = join(dir, 'many frames.mp3');
+  writeFileSync(path, Buffer.concat([header, frames]));
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`]);
 });
 
 test("a real m4a's tags are read as before", async () => {

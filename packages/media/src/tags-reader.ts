@@ -2,6 +2,7 @@ import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
 import { customFieldsIn } from './custom-tag-keys';
 import { flacBlockProblem } from './flac-blocks';
+import { id3FrameProblem } from './id3-frame-count';
 import { readId3TextFrames } from './id3-text-frames';
 import { mp4AtomProblem } from './mp4-atoms';
 import type { StandardTagField } from './metadata-keys';
@@ -60,7 +61,10 @@ export async function readTags(
   options: ReadTagsOptions = {},
 ): Promise<TagReadResult> {
   const warnings: string[] = [];
-  const bomb = (await mp4AtomProblem(path)) ?? (await flacBlockProblem(path));
+  const bomb =
+    (await mp4AtomProblem(path)) ??
+    (await flacBlockProblem(path)) ??
+    (await id3FrameProblem(path));
   if (bomb) {
     return { fields: {}, custom: {}, cover: null, warnings: [`tags not read: ${bomb}`] };
   }
