@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { MAX_FLAC_BLOCKS } from './flac-blocks';
+import { MAX_COMMENTS, MAX_FLAC_BLOCKS } from './flac-blocks';
 import { MAX_ID3_FRAMES } from './id3-frame-count';
 import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
 import { ffmpeg } from './test-fixtures';
@@ -12,7 +12,8 @@ import { readTags } from './tags-reader';
 
 // An MP4 of a few MB whose atoms nest a million deep, or number a
 // million, cost music-metadata gigabytes and many seconds in the gateway,
-// a FLAC of a million empty metadata blocks 10 s, an ID3 tag of 800 000
+// a FLAC of a million empty metadata blocks 10 s (of three million
+// one-byte comments 3.6 GB and minutes), an ID3 tag of 800 000
 // empty frames 250 MB: such files are not
 // read for tags at all; a real file's tags still are.
 
@@ -62,6 +63,24 @@ test('a FLAC of more metadata blocks than any real one is not read for tags', as
   const tags = await readTags(path);
   const warning = `tags not read: more than ${MAX_FLAC_BLOCKS} FLAC metadata blocks`;
   assert.deepEqual(tags.warnings, [warning]);
+});
+
+test('a FLAC of more Vorbis comments than any real one is not read for tags', async () => {
+  const count = MAX_COMMENTS + 1;
+  const body = Buffer.alloc(8 + 4 + 5 * count);
+  body.writeUInt32LE(1, 0);
+  body.writeUInt32LE(count, 8);
+  for (let i = 0; i < count; i++) {
+    body.writeUInt32LE(1, 12 + 5 * i);
+    body.write('a', 16 + 5 * i, 'latin1');
+  }
+  const header = Buffer.from([0x84, 0, 0, 0]);
+  header.writeUIntBE(body.length, 1, 3);
+  const streamInfo = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.alloc(34)]);
+  const path = join(dir, 'many comments.flac');
+  writeFileSync(path, Buffer.concat([Buffer.from('fLaC'), streamInfo, header, body]));
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
 });
 
 test('an ID3 tag of more frames than any real one is not read for tags', async () => {
