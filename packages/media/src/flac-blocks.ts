@@ -22,7 +22,7 @@ export const MAX_COMMENTS = 10_000;
 const VORBIS_COMMENT = 4;
 
 /** The count a Vorbis comment block at `at` declares, after its vendor. */
-async function commentCount(file: FileHandle, at: number): Promise<number> {
+export async function commentCount(file: FileHandle, at: number): Promise<number> {
   const vendor = await readAt(file, at, 4);
   if (vendor.length < 4) return 0;
   const count = await readAt(file, at + 4 + vendor.readUInt32LE(0), 4);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,7 +13,8 @@ import { readTags } from './tags-reader';
 // An MP4 of a few MB whose atoms nest a million deep, or number a
 // million, cost music-metadata gigabytes and many seconds in the gateway,
 // a FLAC of a million empty metadata blocks 10 s (of three million
-// one-byte comments 3.6 GB and minutes), an ID3 tag of 800 000
+// one-byte comments 3.6 GB and minutes; an Ogg's, 900 MB and a minute),
+// an ID3 tag of 800 000
 // empty frames 250 MB: such files are not
 // read for tags at all; a real file's tags still are.
 
@@ -92,6 +93,24 @@ test('an ID3 tag of more frames than any real one is not read for tags', async (
   writeFileSync(path, Buffer.concat([header, frames]));
   const tags = await readTags(path);
   assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`]);
+});
+
+test('an Ogg declaring more comments than any real one is not read for tags', async () => {
+  const path = join(dir, 'tagged.opus');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'libopus',
+    '-metadata', 'title=Deep Water', path,
+  ]);
+  const bytes = readFileSync(path);
+  assert.equal((await readTags(path)).fields.Title, 'Deep Water');
+
+  // The count after OpusTags' vendor string, as a crafted file sets it.
+  const at = bytes.indexOf('OpusTags', 0, 'latin1') + 8;
+  bytes.writeUInt32LE(MAX_COMMENTS + 1, at + 4 + bytes.readUInt32LE(at));
+  const crafted = join(dir, 'crafted.opus');
+  writeFileSync(crafted, bytes);
+  const tags = await readTags(crafted);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
 });
 
 test("a real m4a's tags are read as before", async () => {

@@ -5,6 +5,7 @@ import { flacBlockProblem } from './flac-blocks';
 import { id3FrameProblem } from './id3-frame-count';
 import { readId3TextFrames } from './id3-text-frames';
 import { mp4AtomProblem } from './mp4-atoms';
+import { oggCommentProblem } from './ogg-comments';
 import type { StandardTagField } from './metadata-keys';
 import {
   freeFormTags,
@@ -64,6 +65,7 @@ export async function readTags(
   const bomb =
     (await mp4AtomProblem(path)) ??
     (await flacBlockProblem(path)) ??
+    (await oggCommentProblem(path)) ??
     (await id3FrameProblem(path));
   if (bomb) {
     return { fields: {}, custom: {}, cover: null, warnings: [`tags not read: ${bomb}`] };
