@@ -18,7 +18,7 @@ import { readTags } from './tags-reader';
 // empty frames 250 MB: such files are not
 // read for tags at all; a real file's tags still are.
 
-const dir = mkdtempSync(join(tmpdir(), 'mp4-atoms-'));
+const dir = mkdtempSync(join(tmpdir(), 'tag-bounds-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const FTYP = Buffer.concat([
