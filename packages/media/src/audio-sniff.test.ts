@@ -8,6 +8,8 @@ const sniff = (bytes: Buffer) => sniffAudio(bytes, bytes.length);
 test('container magic numbers are recognised', () => {
   const riff = Buffer.from('RIFF\0\0\0\0WAVEfmt ', 'latin1');
   assert.deepEqual(sniff(riff), { audio: true, container: 'wav' });
+  const rifx = Buffer.from('RIFX\0\0\0\0WAVEfmt ', 'latin1');
+  assert.deepEqual(sniff(rifx), { audio: true, container: 'wav' });
   const aiff = Buffer.from('FORM\0\0\0\0AIFCCOMM', 'latin1');
   assert.deepEqual(sniff(aiff), { audio: true, container: 'aiff' });
   const id3 = Buffer.from('ID3\x03\0\0\0\0\0\0', 'latin1');

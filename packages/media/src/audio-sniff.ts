@@ -55,7 +55,8 @@ function magicContainer(head: Buffer): string | null {
   const at0 = ascii(head, 0, 4);
   const at8 = ascii(head, 8, 12);
 
-  if ((at0 === 'RIFF' || at0 === 'RF64') && at8 === 'WAVE') return 'wav';
+  // RIFX: a WAV with big-endian numbers, which ffmpeg reads as well.
+  if ((at0 === 'RIFF' || at0 === 'RF64' || at0 === 'RIFX') && at8 === 'WAVE') return 'wav';
   if (at0 === 'FORM' && (at8 === 'AIFF' || at8 === 'AIFC')) return 'aiff';
   if (at0 === 'fLaC') return 'flac';
   if (at0 === 'OggS') return 'ogg';

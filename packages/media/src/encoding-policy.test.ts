@@ -5,6 +5,7 @@ import {
   encodingFor,
   losslessBitDepth,
   mp3AsIs,
+  mp3SampleFormat,
   mp3Channels,
   mp3SampleRate,
   type PolicyInput,
@@ -44,13 +45,27 @@ test('mp3 keeps mono and stereo, downmixes more channels to two', () => {
 });
 
 test('only a 320 kb/s mp3 at 44.1 or 48 kHz, mono or stereo, is taken as it is', () => {
-  const mp3 = { codec: 'mp3', sampleRate: 44_100, channels: 2, bitrate: 320_000 };
-  assert.equal(mp3AsIs(mp3), true);
-  assert.equal(mp3AsIs({ ...mp3, sampleRate: 48_000, channels: 1 }), true);
-  assert.equal(mp3AsIs({ ...mp3, bitrate: 128_000 }), false);
-  assert.equal(mp3AsIs({ ...mp3, bitrate: null }), false);
-  assert.equal(mp3AsIs({ ...mp3, sampleRate: 22_050 }), false);
-  assert.equal(mp3AsIs({ ...mp3, codec: 'aac' }), false);
+  type Audio = { codec: string; sampleRate: number; channels: number; bitrate: number | null };
+  const mp3: Audio = { codec: 'mp3', sampleRate: 44_100, channels: 2, bitrate: 320_000 };
+  const asIs = (audio: Audio | null, container = 'mp3') =>
+    mp3AsIs({ container, audio });
+  assert.equal(asIs(mp3), true);
+  assert.equal(asIs({ ...mp3, sampleRate: 48_000, channels: 1 }), true);
+  assert.equal(asIs({ ...mp3, bitrate: 128_000 }), false);
+  assert.equal(asIs({ ...mp3, bitrate: null }), false);
+  assert.equal(asIs({ ...mp3, sampleRate: 22_050 }), false);
+  assert.equal(asIs({ ...mp3, codec: 'aac' }), false);
+  assert.equal(asIs(null), false);
+  // Its frames in a WAV or Matroska file are encoded, not copied.
+  assert.equal(asIs(mp3, 'wav'), false);
+  assert.equal(asIs(mp3, 'matroska'), false);
+});
+
+test('only a float source goes into the mp3 encoder as 32-bit integers', () => {
+  const source = { sampleRate: 48_000, channels: 2, bitDepth: 32 };
+  assert.equal(mp3SampleFormat({ ...source, sampleKind: 'float' }), 's32p');
+  assert.equal(mp3SampleFormat({ ...source, sampleKind: 'int' }), null);
+  assert.equal(mp3SampleFormat({ ...source, sampleKind: 'lossy', bitDepth: null }), null);
 });
 
 test('lossless depth is 16 or 24 by the source kind and width', () => {

@@ -122,24 +122,47 @@ export function encodingFor(
 
 /**
  * Whether an mp3 source already is what an mp3 rendition must be (SPEC
- * §3): 320 kb/s at 44.1 or 48 kHz, mono or stereo. Such a source becomes
- * the mp3 rendition as it is, tags rewritten: encoding it again would
- * only lose. Any other mp3 is encoded like any source. (ffprobe reads a
- * bitrate from the first frames only; the probe drops it when the frames
- * differ, e.g. a 320k part joined to a 128k one: mp3-frames.ts.)
+ * §3): 320 kb/s at 44.1 or 48 kHz, mono or stereo, in an mp3 file. Such
+ * a source becomes the mp3 rendition as it is, tags rewritten: encoding
+ * it again would only lose. Any other mp3 is encoded like any source.
+ * (ffprobe reads a bitrate from the first frames only; the probe drops
+ * it when the frames differ, e.g. a 320k part joined to a 128k one:
+ * mp3-frames.ts.) mp3 audio in another container (a WAV's format 0x55,
+ * Matroska) is encoded too: its packets copied into an mp3 file made one
+ * that could not be decoded back (from a WAV) or lost 0.1 s (from
+ * Matroska), and the upload failed verification.
  */
-export function mp3AsIs(audio: {
-  codec: string;
-  sampleRate: number;
-  channels: number;
-  bitrate: number | null;
+export function mp3AsIs(source: {
+  container: string;
+  audio: {
+    codec: string;
+    sampleRate: number;
+    channels: number;
+    bitrate: number | null;
+  } | null;
 }): boolean {
+  const { container, audio } = source;
   return (
+    container === 'mp3' &&
+    audio !== null &&
     audio.codec === 'mp3' &&
     audio.bitrate === MP3_BITRATE &&
     (audio.sampleRate === 44_100 || audio.sampleRate === 48_000) &&
     audio.channels <= MP3_MAX_CHANNELS
   );
+}
+
+/**
+ * The sample format the mp3 encoder takes from a source, when not its
+ * own: a float source's samples go in as 32-bit integers. LAME aborts
+ * the whole process (an assertion in its psychoacoustic model) on a
+ * sample that is not a number or infinite, which a float WAV can hold
+ * where its writer failed; as integers they are full scale, a click,
+ * and every rendition is made. A float beyond full scale is clipped, as
+ * the 24-bit lossless renditions of it are.
+ */
+export function mp3SampleFormat(source: PolicyInput): 's32p' | null {
+  return source.sampleKind === 'float' ? 's32p' : null;
 }
 
 /** Settings for an mp3 taken from an mp3 source as it is. */

@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { hasOneBitrate } from './mp3-frames';
+import { hasOneBitrate, readMp3Frames } from './mp3-frames';
 
 const dir = mkdtempSync(join(tmpdir(), 'mp3-frames-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// MPEG-1 Layer III, 44.1 kHz, no CRC; bitrate index 14 is 320k, 9 128k.
-function frame(index: 14 | 9): Buffer {
+// MPEG-1 Layer III, 44.1 kHz, no CRC; bitrate index 14 is 320k, 9 128k;
+// mono (channel mode 3) unless stereo.
+function frame(index: 14 | 9, stereo = false): Buffer {
   const bytes = Math.floor((144 * (index === 14 ? 320_000 : 128_000)) / 44_100);
   const body = Buffer.alloc(bytes);
-  body.writeUInt32BE((0xfffb0000 | (index << 12) | 0x0c0) >>> 0);
+  body.writeUInt32BE((0xfffb0000 | (index << 12) | (stereo ? 0 : 0x0c0)) >>> 0);
   return body;
 }
 
@@ -62,4 +63,11 @@ test('a sync pattern in a trailing tag is no frame', async () => {
   fake.writeUInt32BE(frame(9).readUInt32BE(0), 40);
   const cbr = file('fake-sync.mp3', frame(14), frame(14), fake);
   assert.equal(await hasOneBitrate(cbr), true);
+});
+
+test('mono frames, then stereo ones, change the format; a bitrate does not', async () => {
+  const joined = file('mono-stereo.mp3', ID3, frame(14), frame(14, true), ID3V1);
+  assert.deepEqual(await readMp3Frames(joined), { oneBitrate: true, formatChanges: true });
+  const vbr = file('vbr.mp3', frame(14, true), frame(9, true));
+  assert.deepEqual(await readMp3Frames(vbr), { oneBitrate: false, formatChanges: false });
 });

@@ -1,10 +1,14 @@
 import { open } from 'node:fs/promises';
 
 /**
- * Whether every MPEG audio frame of an mp3 file has one bitrate, read
- * from the frame headers. ffprobe reads only the first frames: a file
- * joined from a 320 kb/s part and a 128 kb/s one reports 320 kb/s, and
- * was then copied as the mp3 rendition, which SPEC §3 wants CBR 320.
+ * What the MPEG audio frames of an mp3 file hold, read from the frame
+ * headers. ffprobe reads only the first frames: a file joined from a
+ * 320 kb/s part and a 128 kb/s one reports 320 kb/s, and was then copied
+ * as the mp3 rendition, which SPEC §3 wants CBR 320. And one joined from
+ * parts of other rates or of mono and stereo frames reports the first
+ * part's: ffmpeg 4.1, reading on through the change, rebuilds its
+ * filters there and the flac encoder drops the samples it held (up to
+ * 0.1 s), so its flac failed verification.
  */
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -22,6 +26,16 @@ const RATES: Record<number, number[]> = {
 interface FrameHeader {
   bitrate: number;
   bytes: number;
+  rate: number;
+  mono: boolean;
+}
+
+/** The frames' bitrate, and whether their format changes. */
+export interface Mp3Frames {
+  /** Every frame has one bitrate; null when there is no frame. */
+  oneBitrate: boolean | null;
+  /** Some frames have another sample rate, or mono and stereo mix. */
+  formatChanges: boolean;
 }
 
 /** A Layer III frame header, or null when `word` is none. */
@@ -37,17 +51,26 @@ function frameHeader(word: number): FrameHeader | null {
   const perFrame = version === 3 ? 144 : 72;
   const padding = (word >>> 9) & 1;
   const bitrate = kbps * 1000;
-  return { bitrate, bytes: Math.floor((perFrame * bitrate) / rate) + padding };
+  const bytes = Math.floor((perFrame * bitrate) / rate) + padding;
+  // Channel mode 3 is mono; the others (stereo, joint, dual) two channels.
+  return { bitrate, bytes, rate, mono: ((word >>> 6) & 3) === 3 };
 }
 
 /**
  * True when every frame after any ID3v2 tag has one bitrate; false when
- * they differ; null when the file holds no frame to read. Bytes that are
- * no frame (junk, a tag between joined parts, a trailing tag) are passed
- * over to the next frame, as a decoder resyncs: stopping there would let
- * one stray byte hide every frame after it.
+ * they differ; null when the file holds no frame to read.
  */
 export async function hasOneBitrate(path: string): Promise<boolean | null> {
+  return (await readMp3Frames(path)).oneBitrate;
+}
+
+/**
+ * Walks every frame after any ID3v2 tag. Bytes that are no frame (junk,
+ * a tag between joined parts, a trailing tag) are passed over to the
+ * next frame, as a decoder resyncs: stopping there would let one stray
+ * byte hide every frame after it.
+ */
+export async function readMp3Frames(path: string): Promise<Mp3Frames> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
@@ -107,7 +130,9 @@ export async function hasOneBitrate(path: string): Promise<boolean | null> {
       return null;
     };
 
-    let bitrate: number | null = null;
+    let first: FrameHeader | null = null;
+    let oneBitrate = true;
+    let formatChanges = false;
     while (offset + 4 <= size && (await load(offset, 4))) {
       const header = await headerAt(offset);
       if (!header) {
@@ -116,11 +141,15 @@ export async function hasOneBitrate(path: string): Promise<boolean | null> {
         offset = next;
         continue;
       }
-      if (bitrate !== null && header.bitrate !== bitrate) return false;
-      bitrate = header.bitrate;
+      first ??= header;
+      if (header.bitrate !== first.bitrate) oneBitrate = false;
+      if (header.rate !== first.rate || header.mono !== first.mono) {
+        formatChanges = true;
+      }
+      if (!oneBitrate && formatChanges) break;
       offset += header.bytes;
     }
-    return bitrate === null ? null : true;
+    return { oneBitrate: first === null ? null : oneBitrate, formatChanges };
   } finally {
     await file.close();
   }

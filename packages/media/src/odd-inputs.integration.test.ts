@@ -9,7 +9,11 @@ import { ffmpeg, rejectsWith } from './test-fixtures';
 
 // Unusual but valid sources, each written by the bundled ffmpeg, end
 // published with true facts: every format at the source's rate and
-// channels (mp3 at 44.1/48 kHz, at most stereo), the whole length.
+// channels (mp3 at 44.1/48 kHz, at most stereo), the whole length. Some
+// failed the pass as that ffmpeg took them: a speaker layout it cannot
+// mix down, float samples that are no numbers (its mp3 encoder aborted),
+// mp3 audio in another container (copied, its mp3 was broken or short),
+// an mp3 joined from parts of other formats (its flac came out short).
 
 const tools = createMediaTools();
 const dir = mkdtempSync(join(tmpdir(), 'odd-inputs-'));
@@ -26,7 +30,15 @@ interface Case {
   /** Lossless renditions' depth. */
   depth: 16 | 24;
   mp3Rate: 44_100 | 48_000;
+  /** The layout ffprobe names, kept by the wav rendition. */
+  layout?: string;
 }
+
+// One sample in 997 not a number, and one infinite, in a 2 s float tone.
+const broken =
+  "aevalsrc=exprs='if(eq(mod(n,997),5),0/0,if(eq(mod(n,997),9),1/0," +
+  "sin(2*PI*440*t)))':s=44100:d=2";
+const cd = { rate: 44_100, mp3Rate: 44_100 } as const;
 
 const cases: Case[] = [
   { name: '8k.wav', args: [...sine(8000), '-c:a', 'pcm_s16le'],
@@ -55,6 +67,19 @@ const cases: Case[] = [
     rate: 44_100, channels: 2, depth: 16, mp3Rate: 44_100 },
   { name: 'mp3-8k.mp3', args: [...sine(8000), '-c:a', 'libmp3lame', '-b:a', '16k'],
     rate: 8000, channels: 1, depth: 16, mp3Rate: 44_100 },
+  { name: 'rear pair.wav', args: [...sine(44_100), '-af', 'pan=BL+BR|c0=c0|c1=c0',
+    '-c:a', 'pcm_s16le'], ...cd, channels: 2, depth: 16, layout: '2 channels (BL+BR)' },
+  { name: 'side pair.flac', args: [...sine(44_100), '-af', 'pan=SL+SR|c0=c0|c1=c0',
+    '-c:a', 'flac'], ...cd, channels: 2, depth: 16, layout: '2 channels (SL+SR)' },
+  { name: 'surrounds.wav', args: [...sine(44_100), '-af',
+    'pan=BL+BR+SL+SR|c0=c0|c1=c0|c2=c0|c3=c0', '-c:a', 'pcm_s24le'],
+  ...cd, channels: 4, depth: 24, layout: '4 channels (BL+BR+SL+SR)' },
+  { name: 'not a number.wav', args: ['-f', 'lavfi', '-i', broken, '-c:a', 'pcm_f32le'],
+    ...cd, channels: 1, depth: 24 },
+  { name: 'mp3 in a.wav', args: [...sine(44_100), '-ac', '2', '-c:a', 'libmp3lame',
+    '-b:a', '320k', '-f', 'wav'], ...cd, channels: 2, depth: 16 },
+  { name: 'mp3 in a.mka', args: [...sine(44_100), '-ac', '2', '-c:a', 'libmp3lame',
+    '-b:a', '320k'], ...cd, channels: 2, depth: 16 },
 ];
 
 for (const c of cases) {
@@ -75,6 +100,45 @@ for (const c of cases) {
       assert.equal(r.sampleRate, mp3 ? c.mp3Rate : c.rate, r.format);
       assert.equal(r.channels, mp3 ? Math.min(c.channels, 2) : c.channels, r.format);
       assert.equal(r.bitDepth, mp3 ? null : c.depth, r.format);
+      // Encoded from what it decodes to, never its packets copied.
+      assert.equal(r.streamCopy, false, r.format);
+    }
+    if (c.layout) {
+      const wav = await tools.probeSource(`${source}.wav`);
+      assert.equal(wav.audio?.channelLayout, c.layout, 'the wav keeps its label');
+    }
+  });
+}
+
+for (const [second, args] of [
+  ['stereo', ['-ac', '2']],
+  ['48 kHz', ['-ac', '1', '-ar', '48000']],
+] as const) {
+  test(`an mp3 of a mono 44.1 kHz part, then a ${second} one, is made whole`, async () => {
+    // ffmpeg 4.1 rebuilt its filters where the format changed and its
+    // flac encoder dropped what it held there: the flac came out short.
+    const parts = [['-ac', '1'], args].map((partArgs, i) => {
+      const path = join(dir, `${second} part ${i}.mp3`);
+      ffmpeg([...sine(44_100), ...partArgs, '-c:a', 'libmp3lame', path]);
+      return readFileSync(path);
+    });
+    const source = join(dir, `joined ${second}.mp3`);
+    writeFileSync(source, Buffer.concat(parts));
+    const formats = ['mp3', 'wav', 'flac'] as const;
+    const result = await tools.transcode({
+      source,
+      renditions: formats.map((format) => ({ format, path: `${source}.${format}` })),
+    });
+
+    const decoded = result.source.decodedDurationS;
+    assert.ok(Math.abs(decoded - 4) < 0.1, `decodes ${decoded} s`);
+    for (const r of result.renditions) {
+      // Exact but for the mp3 encoder's own frames.
+      const slack = r.format === 'mp3' ? 0.03 : 0.001;
+      assert.ok(Math.abs(r.durationS - decoded) < slack, `${r.format} ${r.durationS} s`);
+      // The first part's format, as the probe reports it.
+      assert.equal(r.channels, 1, r.format);
+      assert.equal(r.sampleRate, 44_100, r.format);
     }
   });
 }

@@ -7,6 +7,8 @@ import { after, test } from 'node:test';
 import { defaultBinaryPaths } from './binary-paths';
 import { createToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
+import { looksLikeAudio } from './audio-sniff';
+import { createMediaTools } from './media-tools';
 import { countPresentPcmFrames, readDeclaredPcmLength } from './pcm-header';
 import { inspectRenditions } from './rendition-inspector';
 import { ffmpeg } from './test-fixtures';
@@ -97,4 +99,77 @@ test('the inspector fails a wav rendition cut short, and measures a whole one', 
     assert.match(err.message, /wav rendition holds less audio than its header/);
     return true;
   });
+});
+
+/** 2 s of 16-bit stereo as a plain WAV: fmt at 12, its 16 bytes, data. */
+function plainWav(name: string): Buffer {
+  const path = join(dir, name);
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=2', '-ac', '2', '-c:a', 'pcm_s16le',
+    '-fflags', '+bitexact', path,
+  ]);
+  const bytes = readFileSync(path);
+  assert.equal(bytes.toString('latin1', 12, 16), 'fmt ');
+  return bytes;
+}
+
+test('a wrong block size or SoX\'s unset data size declares no false length', async () => {
+  const bytes = plainWav('whole.wav');
+  // One channel's bytes as the block size, as some writers put it.
+  const oneChannel = Buffer.from(bytes);
+  oneChannel.writeUInt16LE(2, 32);
+  // The size SoX gives the data chunk when it writes to a pipe.
+  const sox = Buffer.from(bytes);
+  sox.writeUInt32LE(0x7fff_f000, bytes.indexOf('data', 12, 'latin1') + 4);
+
+  const tools = createMediaTools();
+  for (const [name, file, declared] of [
+    ['block.wav', oneChannel, 2],
+    ['sox.wav', sox, undefined],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, file);
+    assert.equal((await readDeclaredPcmLength(path))?.durationS, declared, name);
+    const result = await tools.transcode({
+      source: path,
+      renditions: [{ format: 'wav', path: join(dir, `out-${name}`) }],
+    });
+    assert.equal(result.source.decodedDurationS, 2, name);
+  }
+});
+
+/** A plain 16-bit WAV (fmt of 16 bytes, then data) as RIFX: big-endian. */
+function toRifx(wav: Buffer): Buffer {
+  const out = Buffer.from(wav);
+  assert.equal(wav.toString('latin1', 36, 40), 'data');
+  out.write('RIFX', 0, 'latin1');
+  for (const at of [4, 16, 24, 28, 40]) out.writeUInt32BE(wav.readUInt32LE(at), at);
+  for (const at of [20, 22, 32, 34]) out.writeUInt16BE(wav.readUInt16LE(at), at);
+  for (let at = 44; at + 1 < wav.length; at += 2) {
+    out.writeUInt16BE(wav.readUInt16LE(at), at);
+  }
+  return out;
+}
+
+test('a RIFX WAV is taken, and found truncated when cut', async () => {
+  const rifx = toRifx(plainWav('plain.wav'));
+  const path = join(dir, 'big-endian.wav');
+  writeFileSync(path, rifx);
+  const cut = join(dir, 'big-endian-cut.wav');
+  writeFileSync(cut, rifx.subarray(0, rifx.length / 3));
+  // Refused at upload as "not a recognised audio format", and a cut one
+  // was published at what was left.
+  assert.deepEqual(await looksLikeAudio(path), { audio: true, container: 'wav' });
+  assert.equal((await readDeclaredPcmLength(path))?.durationS, 2);
+
+  const tools = createMediaTools();
+  const result = await tools.transcode({
+    source: path,
+    renditions: [{ format: 'flac', path: join(dir, 'big-endian.flac') }],
+  });
+  assert.equal(result.source.decodedDurationS, 2);
+  await assert.rejects(
+    tools.transcode({ source: cut, renditions: [{ format: 'flac', path: join(dir, 'c.flac') }] }),
+    (err: unknown) => err instanceof MediaError && err.code === 'truncated',
+  );
 });

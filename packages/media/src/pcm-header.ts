@@ -46,6 +46,11 @@ interface PcmLayout {
   factFrames?: number;
   /** AIFF's COMM frame count. */
   commFrames?: number;
+  /**
+   * Sample frames in each of those, for an AIFC codec whose COMM counts
+   * packets: IMA4 (Apple's IMA ADPCM) packs 64 of them in a packet.
+   */
+  framesPerPacket?: number;
   /** Where the sample data starts and how many bytes it declares. */
   dataOffset?: number;
   dataSize?: number;
@@ -110,8 +115,8 @@ async function readLayout(file: FileHandle): Promise<PcmLayout | null> {
 
   const id = head.toString('latin1', 0, 4);
   const kind = head.toString('latin1', 8, 12);
-  if ((id === 'RIFF' || id === 'RF64') && kind === 'WAVE') {
-    return readWav(file, id === 'RF64');
+  if ((id === 'RIFF' || id === 'RF64' || id === 'RIFX') && kind === 'WAVE') {
+    return readWav(file, id);
   }
   if (id === 'FORM' && (kind === 'AIFF' || kind === 'AIFC')) {
     return readAiff(file, kind === 'AIFC');
@@ -130,31 +135,40 @@ export async function readAt(
   return buffer.subarray(0, bytesRead);
 }
 
-async function readWav(file: FileHandle, rf64: boolean): Promise<PcmLayout> {
+async function readWav(file: FileHandle, id: string): Promise<PcmLayout> {
   const layout: PcmLayout = { container: 'wav' };
+  // RIFX is RIFF with its numbers big-endian.
+  const big = id === 'RIFX';
+  const u16 = (b: Buffer, at: number) => (big ? b.readUInt16BE(at) : b.readUInt16LE(at));
+  const u32 = (b: Buffer, at: number) => (big ? b.readUInt32BE(at) : b.readUInt32LE(at));
   let formatTag = -1;
   let offset = 12;
 
   for (let i = 0; i < MAX_CHUNKS && layout.dataOffset === undefined; i++) {
     const header = await readAt(file, offset, 8);
     if (header.length < 8) break;
-    const id = header.toString('latin1', 0, 4);
-    const size = header.readUInt32LE(4);
+    const chunk = header.toString('latin1', 0, 4);
+    const size = u32(header, 4);
     const body = offset + 8;
 
-    if (id === 'fmt ') {
+    if (chunk === 'fmt ') {
       const fmt = await readAt(file, body, 16);
       if (fmt.length < 16) break;
-      formatTag = fmt.readUInt16LE(0);
-      layout.sampleRate = fmt.readUInt32LE(4);
-      layout.byteRate = fmt.readUInt32LE(8);
-      layout.blockAlign = fmt.readUInt16LE(12) || undefined;
-    } else if (id === 'fact' && size >= 4) {
-      layout.factFrames = (await readAt(file, body, 4)).readUInt32LE(0);
-    } else if (id === 'ds64' && rf64 && size >= 24) {
+      formatTag = u16(fmt, 0);
+      layout.sampleRate = u32(fmt, 4);
+      layout.byteRate = u32(fmt, 8);
+      // A frame is a sample of each channel, as the decoder takes it,
+      // whatever the block size says: some writers put one channel's
+      // there, which made a whole stereo file read as twice its length,
+      // and `truncated`.
+      const frame = u16(fmt, 2) * Math.ceil(u16(fmt, 14) / 8);
+      layout.blockAlign = frame || u16(fmt, 12) || undefined;
+    } else if (chunk === 'fact' && size >= 4) {
+      layout.factFrames = u32(await readAt(file, body, 4), 0);
+    } else if (chunk === 'ds64' && id === 'RF64' && size >= 24) {
       const ds64 = await readAt(file, body, 24);
       layout.dataSize = Number(ds64.readBigUInt64LE(8));
-    } else if (id === 'data') {
+    } else if (chunk === 'data') {
       layout.dataSize ??= size;
       layout.dataOffset = body;
     }
@@ -168,7 +182,9 @@ function wavDuration(layout: PcmLayout): DeclaredPcmLength | null {
   const { sampleRate, dataSize } = layout;
   if (!sampleRate || dataSize === undefined) return null;
   // Streaming writers leave the size unset; nothing is declared then.
-  if (dataSize === 0 || dataSize === UNKNOWN_SIZE) return null;
+  if (dataSize === 0 || dataSize === UNKNOWN_SIZE || soxUnspecified(dataSize)) {
+    return null;
+  }
 
   let frames: number | undefined;
   if (layout.blockAlign) {
@@ -180,6 +196,17 @@ function wavDuration(layout: PcmLayout): DeclaredPcmLength | null {
   }
   if (frames === undefined) return null;
   return { container: 'wav', durationS: frames / sampleRate };
+}
+
+/**
+ * SoX writing to a pipe, where it cannot come back to write the size,
+ * gives the data chunk 0x7ffff000 bytes less what makes whole blocks:
+ * a 2 s file read as a 3.4-hour one cut short, and `truncated`.
+ */
+const SOX_UNSPECIFIED = 0x7fff_f000;
+
+function soxUnspecified(dataSize: number): boolean {
+  return dataSize <= SOX_UNSPECIFIED && SOX_UNSPECIFIED - dataSize < 0x1_0000;
 }
 
 async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
@@ -204,8 +231,9 @@ async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
       const bits = comm.readUInt16BE(6);
       const rate = extendedToNumber(comm.subarray(8, 18));
       layout.sampleRate = rate > 0 && Number.isFinite(rate) ? rate : undefined;
-      const plain =
-        !aifc || PLAIN_AIFC.has(comm.toString('latin1', 18, 22));
+      const compression = aifc ? comm.toString('latin1', 18, 22) : 'NONE';
+      const plain = PLAIN_AIFC.has(compression);
+      if (compression === 'ima4') layout.framesPerPacket = 64;
       if (plain && channels > 0 && bits > 0) {
         layout.blockAlign = channels * Math.ceil(bits / 8);
       }
@@ -223,10 +251,9 @@ async function readAiff(file: FileHandle, aifc: boolean): Promise<PcmLayout> {
 
 function aiffDuration(layout: PcmLayout): DeclaredPcmLength | null {
   if (!layout.sampleRate || layout.commFrames === undefined) return null;
-  return {
-    container: 'aiff',
-    durationS: layout.commFrames / layout.sampleRate,
-  };
+  // A cut IMA4 file read as 1/64 of its length was never truncated.
+  const frames = layout.commFrames * (layout.framesPerPacket ?? 1);
+  return { container: 'aiff', durationS: frames / layout.sampleRate };
 }
 
 /** IEEE 754 80-bit extended (AIFF's sample rate) to a JS number. */

@@ -9,13 +9,12 @@ import {
 import {
   dsdPcmRate,
   isOutputFormat,
-  MP3_BITRATE,
   type OutputFormat,
   type SampleKind,
 } from './encoding-policy';
 import type { ToolRunner } from './ffmpeg-runner';
 import { MediaError } from './media-error';
-import { hasOneBitrate } from './mp3-frames';
+import { readMp3Frames } from './mp3-frames';
 import { readOggChain } from './ogg-chain';
 import { readDeclaredPcmLength } from './pcm-header';
 import { ESTIMATED, unreadableReason } from './probe-complaint';
@@ -73,8 +72,9 @@ export interface SourceProbe {
   headerDurationReliable: boolean;
   /**
    * Links of a chained Ogg (Ogg files joined end to end), 1 for any other
-   * file; `formatChanges` when their rate or channel count differ,
-   * `codecs` their codecs in order.
+   * file; `formatChanges` when their rate or channel count differ, or
+   * when an mp3's frames change them (parts joined: mp3-frames.ts),
+   * `codecs` the links' codecs in order.
    */
   chain: { links: number; formatChanges: boolean; codecs: string[] };
   /** An embedded picture (ID3 APIC, FLAC PICTURE, MP4 covr) exists. */
@@ -191,7 +191,10 @@ async function describe(
   const videos = streams.filter((s) => s.codec_type === 'video');
   const picture = videos.find((s) => s.disposition?.attached_pic === 1);
 
-  const chain = await chainOf(path, container, audioStreams.length);
+  const frames = container === 'mp3' ? await readMp3Frames(path) : null;
+  const chain = frames?.formatChanges
+    ? { links: 1, formatChanges: true, codecs: [] }
+    : await chainOf(path, container, audioStreams.length);
   const header =
     chain.links > 1
       ? // Its last granule counts the last link only, at the first's rate.
@@ -199,12 +202,9 @@ async function describe(
       : await headerDuration(path, container, output, estimated, audioStreams);
   const audio = audioStream ? audioFacts(audioStream) : null;
   // ffprobe's bitrate is the first frames': only a 320 kb/s one decides
-  // anything (mp3AsIs), and it holds only if every frame has it.
-  if (
-    container === 'mp3' &&
-    audio?.bitrate === MP3_BITRATE &&
-    (await hasOneBitrate(path)) === false
-  ) {
+  // anything (mp3AsIs), and it holds only if every frame has it, in one
+  // format.
+  if (frames && (frames.oneBitrate === false || frames.formatChanges) && audio) {
     audio.bitrate = null;
   }
   return {
@@ -274,8 +274,11 @@ async function headerDuration(
   return { durationS, reliable: durationS !== null && !estimated };
 }
 
+/** The codec of an audio stream ffprobe names none for. */
+export const UNKNOWN_CODEC = 'unknown';
+
 function audioFacts(stream: FfprobeStream): AudioStreamFacts {
-  const codec = stream.codec_name ?? 'unknown';
+  const codec = stream.codec_name ?? UNKNOWN_CODEC;
   const { sampleKind, bitDepth } = sampleFormatOf(stream, codec);
   const rate = toNumber(stream.sample_rate) ?? 0;
   return {

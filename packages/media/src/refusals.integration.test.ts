@@ -171,6 +171,22 @@ test('empty and text files fail with readable reasons', async () => {
   assert.equal(existsSync(out('x.mp3')), false);
 });
 
+test('a WAV of a codec ffmpeg does not know is undecodable before it runs', async () => {
+  // Format tag 0x1234: ffprobe names no codec, and the pass failed as
+  // transcode_failed ("Decoder (codec none) not found"), on every retry.
+  const bytes = readFileSync(bed.f.wav16);
+  assert.equal(bytes.toString('latin1', 12, 16), 'fmt ');
+  bytes.writeUInt16LE(0x1234, 20);
+  const source = out('unknown codec.wav');
+  writeFileSync(source, bytes);
+  const error = await rejectsWith(
+    tools.transcode({ source, renditions: [{ format: 'wav', path: out('u.wav') }] }),
+    'undecodable',
+  );
+  assert.match(error.message, /^the wav file's audio is in a codec the decoder does not know/);
+  assert.equal(existsSync(out('u.wav')), false);
+});
+
 test('an ID3 tag before junk is undecodable at once, not retried', async () => {
   // ffprobe sees an mp3 stream of rate 0 (no frame it can read); ffmpeg
   // then exits 1 setting up filters, which once read as its own failure.

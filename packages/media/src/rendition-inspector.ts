@@ -52,6 +52,11 @@ export interface WrittenRendition {
   path: string;
   /** The rate the rendition should have; its length is counted at it. */
   sampleRate: number;
+  /**
+   * Its channel count, when it keeps a source's layout that ffmpeg
+   * cannot mix (channel-layouts.ts): relabelled before it is counted.
+   */
+  relabelChannels?: number;
 }
 
 export async function inspectRenditions(
@@ -115,7 +120,7 @@ async function decodeWithFfmpeg(
       ...inputGuardArgs(),
       '-i',
       fileUrl(rendition.path),
-      ...countingOutputArgs(0, 3, rate),
+      ...countingOutputArgs(0, 3, rate, rendition.relabelChannels),
     ],
     countedPipes: 1,
     ...options,

@@ -1,7 +1,11 @@
 import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
 import { customFieldsIn } from './custom-tag-keys';
+import { flacBlockProblem } from './flac-blocks';
+import { id3FrameProblem } from './id3-frame-count';
 import { readId3TextFrames } from './id3-text-frames';
+import { mp4AtomProblem } from './mp4-atoms';
+import { oggCommentProblem } from './ogg-comments';
 import type { StandardTagField } from './metadata-keys';
 import {
   freeFormTags,
@@ -58,6 +62,14 @@ export async function readTags(
   options: ReadTagsOptions = {},
 ): Promise<TagReadResult> {
   const warnings: string[] = [];
+  const bomb =
+    (await mp4AtomProblem(path)) ??
+    (await flacBlockProblem(path)) ??
+    (await oggCommentProblem(path)) ??
+    (await id3FrameProblem(path));
+  if (bomb) {
+    return { fields: {}, custom: {}, cover: null, warnings: [`tags not read: ${bomb}`] };
+  }
   const id3Frames = await readId3TextFrames(path).catch((error) => {
     if (isFileSystemError(error)) throw error;
     warnings.push(`ID3 text frames unreadable: ${describe(error)}`);

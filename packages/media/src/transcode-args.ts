@@ -1,7 +1,9 @@
 import { fileUrl, inputGuardArgs } from './audio-containers';
+import { relabelArgs } from './channel-layouts';
 import {
   encodingFor,
   flacSampleFormat,
+  mp3SampleFormat,
   streamCopyFor,
   type EncodingSettings,
   type OutputFormat,
@@ -43,6 +45,11 @@ export interface ArgsInput {
    * where ffmpeg 4.1 decodes the encoder's padding past it (endOf).
    */
   endS?: number | null;
+  /**
+   * Its speaker layout is one ffmpeg cannot mix (channel-layouts.ts):
+   * the outputs that mix it relabel it first.
+   */
+  relabel?: boolean;
 }
 
 export interface ArgsRendition {
@@ -148,8 +155,9 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
     settings.push(encoding);
     byteCaps.push(byteCap);
     fsCaps.push(fsCap);
+    const source = plan.inputs[rendition.input];
     args.push(
-      ...outputArgs(rendition, encoding, plan.metadata, coverMap, fsCap),
+      ...outputArgs(rendition, encoding, plan.metadata, coverMap, fsCap, source),
     );
   }
 
@@ -157,7 +165,10 @@ export function buildTranscodeArgs(plan: TranscodeArgsPlan): TranscodeArgs {
     countingRate(input.policy.sampleRate),
   );
   countingRates.forEach((rate, index) => {
-    args.push(...countingOutputArgs(index, 3 + index, rate));
+    const { policy, relabel } = plan.inputs[index];
+    args.push(
+      ...countingOutputArgs(index, 3 + index, rate, relabel ? policy.channels : undefined),
+    );
   });
   checkArgvSize(args, plan.metadata, plan.renditions.length);
   return {
@@ -224,15 +235,19 @@ function kib(bytes: number): number {
  * An output that decodes input `input` and streams it to fd `fd` as
  * `rate` bytes a second. Should ffmpeg decode at another rate than the
  * one asked for, it resamples, so the byte count still measures time.
+ * `relabelChannels`: set when the input's layout is one ffmpeg cannot
+ * mix (channel-layouts.ts), its channel count, relabelled before the mix.
  */
 export function countingOutputArgs(
   input: number,
   fd: number,
   rate: number,
+  relabelChannels?: number,
 ): string[] {
   return [
     '-map',
     `${input}:a:0`,
+    ...(relabelChannels ? relabelArgs(relabelChannels) : []),
     '-ac',
     '1',
     '-ar',
@@ -256,6 +271,7 @@ function outputArgs(
   metadata: TrackMetadata,
   coverMap: string | null,
   byteCap: number | null,
+  source: ArgsInput,
 ): string[] {
   // Audio is mapped explicitly, so nothing else rides along by default.
   const args = ['-map', `${rendition.input}:a:0`];
@@ -275,7 +291,11 @@ function outputArgs(
     );
   }
 
-  args.push('-c:a', encoding.codec, ...formatArgs(rendition, encoding));
+  // mp3 is the one rendition mixed (to at most stereo).
+  if (rendition.format === 'mp3' && !rendition.copy && source.relabel) {
+    args.push(...relabelArgs(source.policy.channels));
+  }
+  args.push('-c:a', encoding.codec, ...formatArgs(rendition, encoding, source));
 
   // Tags come from the track's metadata only, never from the source.
   // They stay on the command line (checkArgvSize bounds them): ffmpeg
@@ -298,12 +318,15 @@ function outputArgs(
 function formatArgs(
   rendition: ArgsRendition,
   encoding: EncodingSettings,
+  source: ArgsInput,
 ): string[] {
   switch (rendition.format) {
     case 'mp3': {
       const tags = ['-id3v2_version', '3', '-write_xing', '1'];
       if (rendition.copy) return tags;
+      const sampleFormat = mp3SampleFormat(source.policy);
       return [
+        ...(sampleFormat ? ['-sample_fmt', sampleFormat] : []),
         '-b:a',
         String(encoding.bitrate),
         '-ar',

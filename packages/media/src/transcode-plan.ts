@@ -4,7 +4,7 @@ import { bestSource } from './best-source';
 import { codecChangeProblem } from './chain-decode';
 import { isOutputFormat } from './encoding-policy';
 import { MediaError } from './media-error';
-import type { SourceProbe } from './probe';
+import { UNKNOWN_CODEC, type SourceProbe } from './probe';
 import { renditionLimitProblem, sourceLimitProblem } from './source-limits';
 import type { RenditionRequest, TranscodePlan } from './transcode';
 
@@ -83,6 +83,15 @@ export function checkInputs(probes: SourceProbe[], requests: RenditionRequest[])
       throw new MediaError('no_audio', 'no audio stream', {
         container: probe.container,
       });
+    }
+    if (probe.audio.codec === UNKNOWN_CODEC) {
+      // ffmpeg then stops at once ("Decoder (codec none) not found").
+      throw new MediaError(
+        'undecodable',
+        `the ${probe.container} file's audio is in a codec the decoder ` +
+          'does not know: export it as WAV (PCM), FLAC or mp3 and upload it again',
+        { container: probe.container },
+      );
     }
     const changing = codecChangeProblem(probe);
     if (changing) throw changing;

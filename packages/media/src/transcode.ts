@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 
 import { labelAiffLayout } from './aiff-layout';
 import { fileUrl } from './audio-containers';
+import { unmixableLayout } from './channel-layouts';
 import {
   coverFromOriginal,
   decodeChains,
@@ -171,12 +172,11 @@ export async function transcode(
 
   const renditions = requests.map((request) => {
     const input = inputPaths.indexOf(request.sourcePath ?? inputPaths[0]);
-    const audio = probes[input].audio;
     return {
       format: request.format,
       path: request.path,
       input,
-      copy: request.format === 'mp3' && audio !== null && mp3AsIs(audio),
+      copy: request.format === 'mp3' && mp3AsIs(probes[input]),
     };
   });
   const cover = await coverArgs(plan.cover ?? 'source', probes, deps, runOptions);
@@ -204,6 +204,7 @@ export async function transcode(
         path: chains.paths[i],
         policy: policyOf(probe),
         endS: endOf(probe),
+        relabel: relabelled(probe),
       })),
       renditions,
       metadata: plan.metadata ?? {},
@@ -315,6 +316,12 @@ function policyOf(probe: SourceProbe): PolicyInput {
   };
 }
 
+/** Whether the source's layout is one ffmpeg cannot mix as it is. */
+function relabelled(probe: SourceProbe): boolean {
+  const audio = probe.audio;
+  return audio !== null && unmixableLayout(audio.channelLayout, audio.channels);
+}
+
 /** The reason in ffmpeg's "file:<path>: <reason>" about this input. */
 function openFailureOf(line: string | null, path: string): string | null {
   const prefix = `${fileUrl(path)}: `;
@@ -335,7 +342,14 @@ async function verifyAll(
 ): Promise<RenditionReport[]> {
   const inspected = await inspectRenditions(
     runner,
-    renditions.map((r, i) => ({ ...r, sampleRate: settings[i].sampleRate })),
+    renditions.map((r, i) => ({
+      ...r,
+      sampleRate: settings[i].sampleRate,
+      // A lossless rendition keeps the source's layout, and its label.
+      ...(r.format !== 'mp3' && relabelled(sources[r.input].probe)
+        ? { relabelChannels: settings[i].channels }
+        : {}),
+    })),
     options,
   );
 

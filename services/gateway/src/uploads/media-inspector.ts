@@ -61,7 +61,7 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
         format,
         tags,
         ...(seconds ? { seconds } : {}),
-        ...(probe?.audio && mp3AsIs(probe.audio) ? { asIs: true } : {}),
+        ...(probe && mp3AsIs(probe) ? { asIs: true } : {}),
       };
     },
   };

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { MAX_COMMENTS, MAX_FLAC_BLOCKS } from './flac-blocks';
+import { MAX_ID3_FRAMES } from './id3-frame-count';
+import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
+import { ffmpeg } from './test-fixtures';
+import { readTags } from './tags-reader';
+
+// An MP4 of a few MB whose atoms nest a million deep, or number a
+// million, cost music-metadata gigabytes and many seconds in the gateway,
+// a FLAC of a million empty metadata blocks 10 s (of three million
+// one-byte comments 3.6 GB and minutes; an Ogg's, 900 MB and a minute),
+// an ID3 tag of 800 000
+// empty frames 250 MB: such files are not
+// read for tags at all; a real file's tags still are.
+
+const dir = mkdtempSync(join(tmpdir(), 'tag-bounds-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const FTYP = Buffer.concat([
+  Buffer.from([0, 0, 0, 20]),
+  Buffer.from('ftypM4A \0\0\0\0M4A ', 'latin1'),
+]);
+
+function atom(name: string, length: number): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(length);
+  header.write(name, 4, 'latin1');
+  return header;
+}
+
+function file(name: string, ...parts: Buffer[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, Buffer.concat([FTYP, ...parts]));
+  return path;
+}
+
+test('atoms nested too deep or too many are not read for tags', async () => {
+  const depth = MAX_ATOM_DEPTH + 8;
+  const nested = Array.from({ length: depth }, (_, i) => atom('moov', 8 * (depth - i)));
+  const deep = await readTags(file('deep.m4a', ...nested));
+  assert.deepEqual(deep.fields, {});
+  assert.deepEqual(deep.warnings, [
+    `tags not read: MP4 atoms nested more than ${MAX_ATOM_DEPTH} deep`,
+  ]);
+
+  const count = MAX_ATOMS + 1;
+  const siblings = Array.from({ length: count }, () => atom('free', 8));
+  const many = await readTags(file('many.m4a', atom('moov', 8 + 8 * count), ...siblings));
+  assert.deepEqual(many.warnings, [`tags not read: more than ${MAX_ATOMS} MP4 atoms`]);
+});
+
+test('a FLAC of more metadata blocks than any real one is not read for tags', async () => {
+  const streamInfo = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.alloc(34)]);
+  const empty = Buffer.alloc(4 * MAX_FLAC_BLOCKS);
+  for (let i = 0; i < MAX_FLAC_BLOCKS; i++) empty[4 * i] = 1;
+  const path = join(dir, 'many.flac');
+  const last = Buffer.from([0x81, 0, 0, 0]);
+  writeFileSync(path, Buffer.concat([Buffer.from('fLaC'), streamInfo, empty, last]));
+  const tags = await readTags(path);
+  const warning = `tags not read: more than ${MAX_FLAC_BLOCKS} FLAC metadata blocks`;
+  assert.deepEqual(tags.warnings, [warning]);
+});
+
+test('a FLAC of more Vorbis comments than any real one is not read for tags', async () => {
+  const count = MAX_COMMENTS + 1;
+  const body = Buffer.alloc(8 + 4 + 5 * count);
+  body.writeUInt32LE(1, 0);
+  body.writeUInt32LE(count, 8);
+  for (let i = 0; i < count; i++) {
+    body.writeUInt32LE(1, 12 + 5 * i);
+    body.write('a', 16 + 5 * i, 'latin1');
+  }
+  const header = Buffer.from([0x84, 0, 0, 0]);
+  header.writeUIntBE(body.length, 1, 3);
+  const streamInfo = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.alloc(34)]);
+  const path = join(dir, 'many comments.flac');
+  writeFileSync(path, Buffer.concat([Buffer.from('fLaC'), streamInfo, header, body]));
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
+});
+
+test('an ID3 tag of more frames than any real one is not read for tags', async () => {
+  const frame = Buffer.from('TXXX\0\0\0\x02\0\0\0a', 'latin1');
+  const frames = Buffer.concat(Array.from({ length: MAX_ID3_FRAMES + 1 }, () => frame));
+  const size = [21, 14, 7, 0].map((shift) => (frames.length >> shift) & 0x7f);
+  const header = Buffer.from([...Buffer.from('ID3', 'latin1'), 3, 0, 0, ...size]);
+  const path = join(dir, 'many frames.mp3');
+  writeFileSync(path, Buffer.concat([header, frames]));
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`]);
+});
+
+test('an Ogg declaring more comments than any real one is not read for tags', async () => {
+  const path = join(dir, 'tagged.opus');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'libopus',
+    '-metadata', 'title=Deep Water', path,
+  ]);
+  const bytes = readFileSync(path);
+  assert.equal((await readTags(path)).fields.Title, 'Deep Water');
+
+  // The count after OpusTags' vendor string, as a crafted file sets it.
+  const at = bytes.indexOf('OpusTags', 0, 'latin1') + 8;
+  bytes.writeUInt32LE(MAX_COMMENTS + 1, at + 4 + bytes.readUInt32LE(at));
+  const crafted = join(dir, 'crafted.opus');
+  writeFileSync(crafted, bytes);
+  const tags = await readTags(crafted);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
+});
+
+test("a real m4a's tags are read as before", async () => {
+  const path = join(dir, 'tagged.m4a');
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac',
+    '-metadata', 'title=Deep Water', '-metadata', 'artist=Nobody', path,
+  ]);
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, []);
+  assert.equal(tags.fields.Title, 'Deep Water');
+  assert.equal(tags.fields.Artist, 'Nobody');
+});
