@@ -74,6 +74,26 @@ describe('odd but legal forms', () => {
     assert.deepEqual(none.body.parameters, ['url', 'file']);
   });
 
+  test('a file name with quotes or a line break is shown back as picked', async () => {
+    // fetch's FormData (as browsers and curl) sends `"` as %22, LF as %0A.
+    const jobId = await newJob();
+    const form = new FormData();
+    form.append('token', t.token);
+    form.append('job_id', String(jobId));
+    form.append('file', new Blob([await t.tone(1)]), 'Say "Hi"\nnow %41.wav');
+    const encoded = new Response(form);
+    const made = await t.postMultipart('import/upload', {
+      headers: { 'content-type': encoded.headers.get('content-type')! },
+      body: Buffer.from(await encoded.arrayBuffer()),
+    });
+    assertUploaded(made);
+    // The line break goes, as any control character in a name.
+    assert.equal(made.body.meta.Filename, 'Say "Hi"now %41.wav');
+    const listed = await t.phpPost('import/list', { job_id: jobId });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.tracks[0].file_name, 'Say "Hi"now %41.wav');
+  });
+
   test('ids given as decimal text with leading zeros', async () => {
     const jobId = await newJob();
     const made = await t.phpPost('import/upload', {

@@ -6,14 +6,19 @@
  * not arrive in time"), as if the client had been slow, and a URL one
  * not at all; either stayed in `ingest_uploads_in_flight` until Redis
  * was back. It now answers 503 `not_ready`, saying Redis did not answer
- * and to retry, and is no longer counted; the retry is stored.
+ * and to retry, and is no longer counted; the retry is stored. A stall
+ * that begins once the file is stored was answered only after the
+ * call's cleanup had waited out a timeout of its own too (20 s), and the
+ * site's upload slot stayed taken for good: 429 to every later upload.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { keys } from '@ingest/state';
 import { makeTone, startFixtureStack, type FixtureStack } from '@ingest/testkit';
-import { waitUntil } from './fault-kit';
+import { collectLines, waitUntil } from './fault-kit';
 
 /** Longer than the gateway's wait for a Redis reply (10 s). */
 const ANSWER_WITHIN_MS = 45_000;
@@ -26,7 +31,8 @@ before(async () => {
   fixture = await startFixtureStack({
     // Small enough to arrive whole in one read: the body is all there.
     fixtures: async (dir) => {
-      for (const [name, seconds] of [['file.wav', 0.5], ['url.wav', 0.6]] as const) {
+      const tones = [['file.wav', 0.5], ['url.wav', 0.6], ['late.wav', 0.7]] as const;
+      for (const [name, seconds] of tones) {
         await makeTone(path.join(dir, name), { seconds, sampleRate: 8_000, channels: 1 });
       }
     },
@@ -62,16 +68,24 @@ async function upload(init: RequestInit): Promise<Answer | undefined> {
   }
 }
 
-async function multipartUpload(): Promise<Answer | undefined> {
-  const wav = await readFile(path.join(fixture.dir, 'file.wav'));
-  const head = (disposition: string) =>
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; ${disposition}\r\n`;
-  const body = Buffer.concat([
+const head = (disposition: string) =>
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; ${disposition}\r\n`;
+
+/** The token, then the file: a multipart body up to the file's end. */
+async function tokenAndFile(name = 'file.wav'): Promise<Buffer> {
+  const wav = await readFile(path.join(fixture.dir, name));
+  return Buffer.concat([
     Buffer.from(`${head('name="token"')}\r\n${fixture.site.token}\r\n`),
     Buffer.from(
-      `${head('name="file"; filename="file.wav"')}Content-Type: audio/wav\r\n\r\n`,
+      `${head(`name="file"; filename="${name}"`)}Content-Type: audio/wav\r\n\r\n`,
     ),
     wav,
+  ]);
+}
+
+async function multipartUpload(name?: string): Promise<Answer | undefined> {
+  const body = Buffer.concat([
+    await tokenAndFile(name),
     Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
   ]);
   return upload({
@@ -135,3 +149,48 @@ for (const [how, send] of [
     assert.equal(await uploadsInFlight(), 0);
   });
 }
+
+test('a stall once the file is stored: 503 at once, the slot freed after', async () => {
+  const lines = collectLines(fixture.stack.services);
+  const counted = () => fixture.stack.redis.hlen(keys.siteStored(fixture.site.id));
+  const before = await counted();
+  const req = http.request(`${fixture.stack.gatewayUrl}/api/import/upload`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+  });
+  const answered = new Promise<Answer>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', async (res) => {
+      let text = '';
+      for await (const chunk of res) text += chunk;
+      resolve({ status: res.statusCode!, body: JSON.parse(text) });
+    });
+  });
+  // The file's part ends with the next part's head; the form does not.
+  req.write(await tokenAndFile('late.wav'));
+  req.write(`\r\n${head('name="formats"')}\r\nmp3`);
+  // Stored and counted: the call holds the site's upload slot.
+  await waitUntil('the file counted', async () => (await counted()) > before);
+
+  stopped = fixture.stack.redisServer.pid!;
+  process.kill(stopped, 'SIGSTOP');
+  const stalledAt = Date.now();
+  let answer: Answer;
+  try {
+    req.end(`\r\n--${BOUNDARY}--\r\n`);
+    answer = await answered;
+    console.log(`# observed: answered ${Date.now() - stalledAt} ms into the stall`);
+    // The cleanup (the file removed, the slot freed) still waits on Redis.
+    const gaveUp = () => lines.filter((line) => line.msg === 'request cleanup failed');
+    assert.deepEqual(gaveUp(), [], 'answered only once the cleanup gave up');
+    await waitUntil('the cleanup to give up', () => gaveUp().length > 0);
+  } finally {
+    process.kill(stopped, 'SIGCONT');
+    stopped = undefined;
+  }
+  assertRedisNotAnswering(answer);
+
+  // What the cleanup sent before the answer ran first: the slot is free.
+  const retry = await multipartUpload('late.wav');
+  assert.equal(retry?.status, 200, JSON.stringify(retry?.body));
+});

@@ -8,7 +8,7 @@
  * error no check foresaw keeps its stack (run-service.test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,6 +172,43 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
     }
   });
 }
+
+// A service started alone on an INGEST_DATA_DIR that was not there made
+// it, refused, and left it behind: an empty folder for each failed try.
+test('a refused start removes the data dir it made, and no other', async () => {
+  const nothingThere = `redis://127.0.0.1:${await freePort()}`;
+  const refusals: [ServiceName, Record<string, string>][] = [
+    ['gateway', { REDIS_URL: nothingThere }],
+    ['transcoder', { REDIS_URL: evicting.url }],
+    ['notifier', { REDIS_URL: evicting.url }],
+    ['gateway', { REDIS_URL: good.url, STORAGE_URL: 's3://' }],
+    ['transcoder', { REDIS_URL: good.url, STORAGE_URL: 'file://elsewhere/x' }],
+  ];
+  for (const [i, [name, env]] of refusals.entries()) {
+    const parent = path.join(dir, `fresh-${i}`);
+    await mkdir(parent);
+    const dataDir = path.join(parent, 'new', 'data');
+    const { refused, message } = await start(name, {
+      INGEST_DATA_DIR: dataDir,
+      // The default store, in the data dir.
+      STORAGE_URL: `file://${path.join(dataDir, 'storage')}`,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    });
+    assert.ok(refused, `${name} started`);
+    assert.deepEqual(await readdir(parent), [], `${name}, ${JSON.stringify(env)}:\n${message}`);
+  }
+
+  // A data dir that was there stays, empty as it was.
+  const there = path.join(dir, 'there');
+  await mkdir(there);
+  const { refused } = await start('notifier', {
+    INGEST_DATA_DIR: there,
+    REDIS_URL: evicting.url,
+  });
+  assert.ok(refused, 'notifier started');
+  await access(there);
+});
 
 test('control: the same start succeeds with noeviction and real ffmpeg', async () => {
   for (const name of ['gateway', 'transcoder', 'notifier'] as const) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,4 +69,31 @@ test('a missing data dir is made, and the write check leaves nothing', async () 
   assert.equal(code, 0, output);
   assert.match(output, /started/);
   assert.deepEqual(await readdir(made), []);
+});
+
+test('a start that fails removes the data dir it made, and no other', async () => {
+  const parent = path.join(dir, 'parent');
+  await mkdir(parent);
+  const made = path.join(parent, 'new', 'data');
+  const failed = await service(made, "throw new Error('no Redis');");
+  assert.equal(failed.code, 1, failed.output);
+  // Each folder of its path the start made goes; the one above stays.
+  assert.deepEqual(await readdir(parent), []);
+
+  // A data dir that was there before stays, empty as it is.
+  const there = path.join(dir, 'there');
+  await mkdir(there);
+  assert.equal((await service(there, "throw new Error('no Redis');")).code, 1);
+  assert.deepEqual(await readdir(there), []);
+
+  // One the start wrote a file in stays, with the file.
+  const written = path.join(parent, 'written');
+  const mark = JSON.stringify(path.join(written, 'mark'));
+  const late = await service(
+    written,
+    `await (await import('node:fs/promises')).writeFile(${mark}, 'x');
+     throw new Error('port in use');`,
+  );
+  assert.equal(late.code, 1, late.output);
+  await access(path.join(written, 'mark'));
 });

@@ -1,5 +1,5 @@
 import { StartRefusal } from '@ingest/core';
-import { prepareDataDir } from './data-dir';
+import { prepareDataDir, removeMadeDataDir } from './data-dir';
 import { createLogger, type Logger } from './logger';
 import { onShutdown, type ShutdownStep } from './shutdown';
 
@@ -18,7 +18,9 @@ export interface ServiceSettings {
  * refusal (`StartRefusal`: a bad setting, a Redis that may evict keys…)
  * is logged without a stack and also told as one plain line on stderr,
  * `<name> could not start: <what is wrong>`; any other error is logged
- * whole, its stack included, for whoever debugs it.
+ * whole, its stack included, for whoever debugs it. A data dir the start
+ * made is removed again then, as far as it is empty (removeMadeDataDir):
+ * a start told to fix its REDIS_URL leaves no folder behind.
  */
 export async function runService<C extends ServiceSettings>(
   name: string,
@@ -27,10 +29,12 @@ export async function runService<C extends ServiceSettings>(
 ): Promise<void> {
   // Settings not read yet: the default level, so a refusal is still told.
   let logger = createLogger(name);
+  let undoDataDir = async () => {};
   try {
     const config = loadConfig();
     logger = createLogger(name, config.logLevel);
-    await prepareDataDir(config.dataDir);
+    const made = await prepareDataDir(config.dataDir);
+    if (made) undoDataDir = () => removeMadeDataDir(config.dataDir, made);
     const steps = await start(config, logger);
     onShutdown(logger, config.shutdownTimeoutMs, steps);
   } catch (err) {
@@ -43,6 +47,7 @@ export async function runService<C extends ServiceSettings>(
     } else {
       logger.fatal({ err }, message);
     }
+    await undoDataDir().catch(() => {});
     process.exit(1);
   }
 }

@@ -10,6 +10,7 @@ import {
   listenOnLoopback,
   type LoopbackServer,
   redisForTests,
+  waitUntil,
 } from '@ingest/testkit';
 import { endpoint } from './endpoint';
 
@@ -47,6 +48,17 @@ before(async () => {
       { cleanup },
     ),
   );
+  app.post(
+    '/timed-out',
+    endpoint(
+      deps,
+      async () => {
+        // What ioredis throws past its commandTimeout.
+        throw new Error('Command timed out');
+      },
+      { cleanup },
+    ),
+  );
   server = await listenOnLoopback(http.createServer(app));
 });
 
@@ -78,6 +90,28 @@ test('the answer goes out only once the cleanup has ended', async () => {
     assert.equal(res.status, status);
     assert.equal(cleanupsDone, before + 1);
   }
+});
+
+// Its cleanup asks the Redis that gave no answer, and would wait as long
+// again (one timeout a step): 20-30 s before the client heard anything.
+test('a call that waited out a Redis timeout answers before its cleanup ends', async () => {
+  let open!: () => void;
+  cleanupGate = new Promise((resolve) => (open = resolve));
+  const before = cleanupsDone;
+  try {
+    const res = await fetch(`${server.url}/timed-out`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      // No answer before the cleanup ends fails the test, not hangs it.
+      signal: AbortSignal.timeout(60_000),
+    });
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { error: string }).error, /Redis did not answer/);
+    assert.equal(cleanupsDone, before, 'the cleanup ended first');
+  } finally {
+    open();
+  }
+  await waitUntil(() => cleanupsDone === before + 1);
 });
 
 test('a body of a type the API does not read is refused, not ignored', async () => {

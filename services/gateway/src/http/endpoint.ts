@@ -74,7 +74,8 @@ export interface EndpointOptions {
   onFile?: (ctx: Omit<CallContext, 'site' | 'params'>) => FileHandler;
   /**
    * Runs after the handler, whatever happened (e.g. to free a slot), and
-   * before the answer is sent.
+   * before the answer is sent; beside it when the call met a Redis
+   * timeout (its Redis commands sent first).
    */
   cleanup?: (ctx: Omit<CallContext, 'site' | 'params'>) => Promise<void>;
   /**
@@ -125,6 +126,7 @@ export function endpoint(
     line.watch(res);
 
     let answer: () => void;
+    let timedOut = false;
     const late = bodyDeadline(req, deps.bodyTimeoutMs);
     try {
       const params = await readParams(req, {
@@ -153,6 +155,7 @@ export function endpoint(
       // retries (on another gateway) rather than giving the call up.
       const refusal = signal.aborted ? signal.reason : err;
       const { code } = apiErrorOf(refusal);
+      timedOut = isRedisTimeout(refusal);
       line.refused(code);
       options.onRefused?.(code);
       answer = signal.aborted
@@ -162,15 +165,21 @@ export function endpoint(
 
     // The cleanup ends before the answer goes out: a client that sends
     // its next upload as soon as it has this answer finds the site's
-    // upload slot free, not taken by the call it has seen end.
-    await options.cleanup?.(base).catch((err) => {
+    // upload slot free, not taken by the call it has seen end. Not after
+    // a Redis timeout: the call has waited one out, and the cleanup would
+    // wait its own (20-30 s in all). Its commands are sent by then, on
+    // the connection that sends a retry's after them; the call (counted
+    // in flight, waited for by a drain) ends with it.
+    const cleanup = options.cleanup?.(base).catch((err) => {
       log.warn({ err }, 'request cleanup failed');
     });
+    if (!timedOut) await cleanup;
     try {
       answer();
     } catch (err) {
       sendError(res, told, err);
     }
+    await cleanup;
   };
 
   return (req: Request, res: Response) => {

@@ -52,16 +52,20 @@ export class FieldTexts {
    * text of a charset the form named are refused, where busboy stored
    * U+FFFD. The part's own
    * Content-Type tells how its bytes are written, not its header, so its
-   * charset is not used. None when a `filename*` (which names its own
-   * charset) or no file name was sent: busboy's reading stands.
+   * charset is not used. The escapes a form encoder writes for `"`, CR
+   * and LF are read back (formEscapesRead). None when a `filename*` (which
+   * names its own charset and escapes) or no file name was sent: busboy's
+   * reading stands.
    */
   fileName(part: SentPart): string | undefined {
     if (part.rawFileName === undefined) return undefined;
     const bytes = Buffer.from(part.rawFileName, 'latin1');
+    const named = (charset: string) =>
+      basename(formEscapesRead(decoderOf(charset).decode(bytes)));
     try {
-      return basename(decoderOf(this.formCharset).decode(bytes));
+      return named(this.formCharset);
     } catch {
-      if (!this.charsetNamed) return basename(decoderOf('windows-1252').decode(bytes));
+      if (!this.charsetNamed) return named('windows-1252');
       throw new ApiError(
         'invalid_parameter',
         `the file part's file name is not ${this.formCharset} text: send it as ` +
@@ -94,6 +98,21 @@ export class FieldTexts {
     }
     this.add(name, value);
   }
+}
+
+/**
+ * A quoted part-head value with the escapes of the HTML standard's
+ * multipart/form-data encoding read back: browsers, fetch's FormData
+ * and curl (since 7.81) send `"` as `%22`, CR as `%0D` and LF as `%0A`
+ * (a quoted value cannot hold them), and leave every other character,
+ * `%` included, as it is. So exactly these three are read, as the
+ * standard's own parser does: `100%.wav` and `%41.wav` stay. A name that
+ * held `%22` itself reads as `"`: its sender wrote it as the escape.
+ */
+export function formEscapesRead(value: string): string {
+  return value.replace(/%(?:22|0[ad])/gi, (escape) =>
+    String.fromCharCode(Number.parseInt(escape.slice(1), 16)),
+  );
 }
 
 /**

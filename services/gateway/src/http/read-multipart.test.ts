@@ -208,8 +208,8 @@ test("a body's fields together are held to 1 MiB, as a JSON body", async () => {
 });
 
 describe('the file name of a multipart file', () => {
-  /** Posts `fields` and then a file named by `disposition`; answers the name read. */
-  async function fileNamed(disposition: string, ...fields: Array<[string, string]>) {
+  /** Posts `body`; answers the name its file part is read with. */
+  async function nameRead(body: Buffer, type?: string) {
     let name: string | undefined;
     reading.onFile = async (file, info) => {
       name = info.filename;
@@ -217,19 +217,23 @@ describe('the file name of a multipart file', () => {
       await once(file, 'end');
     };
     try {
-      const answer = await postBody(
-        formWithHeads(
-          ...fields.map(([key, value]): [string, string] => [
-            `Content-Disposition: form-data; name="${key}"`,
-            value,
-          ]),
-          [`Content-Disposition: form-data; name="file"; ${disposition}`, 'bytes'],
-        ),
-      );
-      return { ...answer, name };
+      return { ...(await postBody(body, type)), name };
     } finally {
       reading.onFile = undefined;
     }
+  }
+
+  /** Posts `fields` and then a file named by `disposition`; answers the name read. */
+  function fileNamed(disposition: string, ...fields: Array<[string, string]>) {
+    return nameRead(
+      formWithHeads(
+        ...fields.map(([key, value]): [string, string] => [
+          `Content-Disposition: form-data; name="${key}"`,
+          value,
+        ]),
+        [`Content-Disposition: form-data; name="file"; ${disposition}`, 'bytes'],
+      ),
+    );
   }
 
   test("is read in the charset the form's _charset_ names, as its fields", async () => {
@@ -263,5 +267,28 @@ describe('the file name of a multipart file', () => {
       'windows-1252',
     ]);
     assert.equal(starred.name, 'Caf\u00e9.mp3');
+  });
+
+  test('the escapes of a form encoder for ", CR and LF are read back, no other', async () => {
+    const answer = await fileNamed('filename="Say %22Hi%22%0D%0a%41 100%25%.wav"');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.name, 'Say "Hi"\r\n%41 100%25%.wav');
+    // Also in a name read as windows-1252, and in its path's last segment.
+    const latin = await fileNamed('filename="dir/Caf\xe9 %22Noir%22.mp3"');
+    assert.equal(latin.name, 'Caf\u00e9 "Noir".mp3');
+    // A filename* has escapes of its own (RFC 8187): all of them read.
+    const starred = await fileNamed(`filename="x.mp3"; filename*=UTF-8''a%22%41.mp3`);
+    assert.equal(starred.name, 'a"A.mp3');
+  });
+
+  test("a name as fetch's FormData sends it reads as the name given", async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['bytes']), 'Say "Hi"\r\nagain 100%22 sure.wav');
+    const encoded = new Response(form);
+    const type = encoded.headers.get('content-type') ?? undefined;
+    const answer = await nameRead(Buffer.from(await encoded.arrayBuffer()), type);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    // A `%22` the name held itself reads as `"`: FormData sent it as is.
+    assert.equal(answer.name, 'Say "Hi"\r\nagain 100" sure.wav');
   });
 });

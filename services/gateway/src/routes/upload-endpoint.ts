@@ -221,10 +221,18 @@ export function uploadEndpoint(
       onRefused: (code) => deps.metrics?.refused(code),
       // A repeated Idempotency-Key is told apart by the file's bytes too.
       idempotent: { fingerprint: (ctx) => received.get(ctx.req)?.sha256 },
+      // Both steps at once: a discard that fails (storage or Redis down)
+      // frees the slot all the same, which stayed held (its lease renewed)
+      // until the gateway stopped; and both are sent to Redis before the
+      // answer, whether or not it waits for them (endpoint.ts).
       cleanup: async (ctx) => {
         const file = received.get(ctx.req);
-        if (file && !taken.has(ctx.req)) await deps.uploads.discard(file);
-        await slotOf(ctx).release();
+        const steps = [slotOf(ctx).release()];
+        if (file && !taken.has(ctx.req)) steps.push(deps.uploads.discard(file));
+        const failed = (await Promise.allSettled(steps)).find(
+          (step) => step.status === 'rejected',
+        );
+        if (failed) throw failed.reason;
       },
     },
   );
