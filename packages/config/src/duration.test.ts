@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from './config';
-import { DurationError, parseDuration, parseSchedule } from './duration';
+import {
+  DurationError,
+  formatDuration,
+  parseDuration,
+  parseSchedule,
+} from './duration';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -57,4 +62,14 @@ test('M is refused, naming minutes m: it reads as months as well', () => {
         'minutes are m, and months are given in days, d, or weeks, w)',
     ],
   });
+});
+
+test('a duration is spelled back in its largest whole unit', () => {
+  assert.equal(formatDuration(30 * 60_000), '30m');
+  assert.equal(formatDuration(90_000), '90s');
+  assert.equal(formatDuration(2 * 3_600_000), '2h');
+  assert.equal(formatDuration(1500), '1500ms');
+  for (const text of ['30m', '90s', '1500ms', '2w']) {
+    assert.equal(formatDuration(parseDuration(text)), text);
+  }
 });

@@ -57,6 +57,18 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+/**
+ * A duration as a setting spells it, in the largest unit it is a whole
+ * number of (`30m`, `90s`, `1500ms`): for messages that name a setting.
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    const size = UNITS.get(unit) ?? 1;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** Parses a comma-separated list of durations, e.g. `5s,5m,30m`. */
 export function parseSchedule(text: string): number[] {
   return text.split(',').map(parseDuration);

@@ -162,6 +162,11 @@ export const UPLOAD_ERROR_CODES = [
   /** The track's tags are too large for ffmpeg's command line. */
   'tags_too_large',
   'transcode_failed',
+  /**
+   * An ffmpeg run of the transcode passed INGEST_TRANSCODE_TIMEOUT on
+   * every attempt and was stopped.
+   */
+  'transcode_timeout',
   'source_missing',
   /** A track update found its track deleted. */
   'track_missing',

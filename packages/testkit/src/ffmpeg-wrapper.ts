@@ -28,14 +28,35 @@ export function crashWhenArgument(
   said: string,
   after?: string,
 ): string[] {
+  return whenArgument(
+    pattern,
+    [`echo "$$ ${said}" >&2`, 'kill -SEGV $$'],
+    after,
+  );
+}
+
+/**
+ * Shell lines for `ffmpegWrapper`: a run with an argument matching
+ * `pattern` (as for crashWhenArgument) hangs, writing nothing, until it
+ * is killed, as ffmpeg stuck on a source would. The sleep replaces the
+ * shell, so killing the run's pid leaves no process behind.
+ */
+export function hangWhenArgument(pattern: string, after?: string): string[] {
+  return whenArgument(pattern, ['exec sleep 3600'], after);
+}
+
+function whenArgument(
+  pattern: string,
+  act: string[],
+  after: string | undefined,
+): string[] {
   const guard = after === undefined ? 'true' : `[ "$prev" = '${after}' ]`;
   return [
     'prev=',
     'for arg in "$@"; do',
     `  if ${guard}; then`,
     `    case "$arg" in ${pattern})`,
-    `      echo "$$ ${said}" >&2`,
-    '      kill -SEGV $$',
+    ...act.map((line) => `      ${line}`),
     '    esac',
     '  fi',
     '  prev=$arg',

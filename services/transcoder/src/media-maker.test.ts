@@ -12,6 +12,7 @@ import { defaultBinaryPaths } from '@ingest/media';
 import {
   crashWhenArgument,
   ffmpegWrapper,
+  hangWhenArgument,
   ffprobe,
   makeTone,
   probedTags,
@@ -82,11 +83,15 @@ test('a sample rate below 8 kHz errors as unsupported_sample_rate', async () => 
   assert.match(fault.message, /^source has a sample rate of 5 Hz, below/);
 });
 
-/** A maker whose ffmpeg crashes on runs matching `crash`. */
-async function crashingMaker(name: string, crash: string[]) {
-  const crashing = await ffmpegWrapper(path.join(dir, name), crash);
+/** A maker whose ffmpeg runs the shell lines `first` (ffmpegWrapper). */
+async function wrappedMaker(
+  name: string,
+  first: string[],
+  settings: Record<string, string> = {},
+) {
+  const wrapper = await ffmpegWrapper(path.join(dir, name), first);
   return mediaMaker(
-    loadConfig({ FFMPEG_PATH: crashing }),
+    loadConfig({ ...settings, FFMPEG_PATH: wrapper }),
     createLogger('test', 'silent'),
   );
 }
@@ -101,7 +106,7 @@ async function failureOf(maker: RenditionMaker, formats: OutputFormat[]) {
 
 test('ffmpeg crashing in the pass is a named, retryable failure', async () => {
   // Any run writing a rendition says something and dies by SIGSEGV.
-  const maker = await crashingMaker(
+  const maker = await wrappedMaker(
     'ffmpeg-crashing-pass',
     crashWhenArgument('*/out.*', 'Simulated encoder crash'),
   );
@@ -117,7 +122,7 @@ test('ffmpeg crashing in the pass is a named, retryable failure', async () => {
 test('ffmpeg crashing while checking a rendition is retryable too', async () => {
   // Only the run that decodes the mp3 back (its input) crashes: the
   // rendition is fine, so this is no verification failure of the source.
-  const maker = await crashingMaker(
+  const maker = await wrappedMaker(
     'ffmpeg-crashing-check',
     crashWhenArgument('file:*/out.mp3', 'Simulated decoder crash', '-i'),
   );
@@ -127,6 +132,22 @@ test('ffmpeg crashing while checking a rendition is retryable too', async () => 
   assert.match(
     err.message,
     /^ffmpeg was killed by SIGSEGV: \d+ Simulated decoder crash$/,
+  );
+});
+
+test('a pass past INGEST_TRANSCODE_TIMEOUT is a named, retryable failure', async () => {
+  // The run writing the renditions hangs until the time limit kills it.
+  const maker = await wrappedMaker(
+    'ffmpeg-hanging-pass',
+    hangWhenArgument('*/out.*'),
+    { INGEST_TRANSCODE_TIMEOUT: '3s' },
+  );
+  const err = await failureOf(maker, ['mp3', 'wav']);
+  assert.ok(err instanceof RetryableFault, String(err));
+  assert.equal(err.code, 'transcode_timeout');
+  assert.match(
+    err.message,
+    /^transcode took longer than INGEST_TRANSCODE_TIMEOUT \(3s\) and was stopped: .*WAV or FLAC/,
   );
 });
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Config } from '@ingest/config';
+import { formatDuration, type Config } from '@ingest/config';
 import { StartRefusal, type UploadErrorCode } from '@ingest/core';
 import {
   createMediaTools,
@@ -104,8 +104,26 @@ export async function mediaMaker(
           cause: err,
         });
       }
+      if (err.code === 'timeout') throw timeoutFault(err);
       throw err;
     }
+  }
+
+  /**
+   * A run past INGEST_TRANSCODE_TIMEOUT. Retried: a machine busy with
+   * other runs may finish it in time next attempt. A source that hangs
+   * ffmpeg fails every attempt, and the reason then says what to do.
+   */
+  function timeoutFault(err: Error): RetryableFault {
+    const limit = formatDuration(config.transcodeTimeoutMs);
+    return new RetryableFault(
+      'transcode_timeout',
+      `transcode took longer than INGEST_TRANSCODE_TIMEOUT (${limit}) ` +
+        'and was stopped: a source this slow to convert may be damaged; ' +
+        'convert it to WAV or FLAC and upload it again, or ask the ' +
+        'operator to raise INGEST_TRANSCODE_TIMEOUT',
+      { cause: err },
+    );
   }
 
   return {
