@@ -31,6 +31,14 @@ test('container magic numbers are recognised', () => {
   assert.deepEqual(sniff(amr), { audio: true, container: 'amr' });
 });
 
+test('BW64 is refused by name, not as no audio', () => {
+  const bw64 = Buffer.from('BW64\xff\xff\xff\xffWAVEds64', 'latin1');
+  const sniffed = sniff(bw64);
+  assert.equal(sniffed.audio, false);
+  assert.equal(!sniffed.audio && sniffed.unsupported, 'bw64');
+  assert.match(!sniffed.audio ? sniffed.reason : '', /^BW64 \(broadcast wave 64\)/);
+});
+
 test('bare mpeg frames are found after junk, random 0xFFE is not', () => {
   // MPEG-1 layer III, 128 kb/s, 44.1 kHz, no padding: 417 bytes.
   const header = Buffer.from([0xff, 0xfb, 0x90, 0x00]);

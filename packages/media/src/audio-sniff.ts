@@ -11,7 +11,15 @@ import { scanSurroundFrames } from './surround-frames';
  */
 export type AudioSniff =
   | { audio: true; container: string }
-  | { audio: false; reason: string };
+  | {
+      audio: false;
+      reason: string;
+      /**
+       * An audio format known by name that ffmpeg (4.1, the bundled
+       * build) cannot read; `reason` then says what to convert it to.
+       */
+      unsupported?: string;
+    };
 
 const SNIFF_BYTES = 64 * 1024;
 
@@ -41,7 +49,7 @@ export function sniffAudio(head: Buffer, fileSize: number): AudioSniff {
     scanMpegFrames(head, fileSize);
   if (container) return { audio: true, container };
 
-  return { audio: false, reason: whyNotAudio(head) };
+  return unsupportedAudio(head) ?? { audio: false, reason: whyNotAudio(head) };
 }
 
 function ascii(head: Buffer, start: number, end: number): string {
@@ -167,6 +175,25 @@ export function adtsFrameLength(head: Buffer, i: number): number {
   return (
     ((head[i + 3] & 0x3) << 11) | (head[i + 4] << 3) | (head[i + 5] >> 5)
   );
+}
+
+/**
+ * Audio formats named in the refusal, so that a person knows what to
+ * convert rather than reading that the file is no audio.
+ */
+function unsupportedAudio(head: Buffer): AudioSniff | null {
+  // BW64 (ITU-R BS.2088): RF64 under another name, read by ffmpeg 4.4
+  // and later only.
+  if (ascii(head, 0, 4) === 'BW64' && ascii(head, 8, 12) === 'WAVE') {
+    return {
+      audio: false,
+      unsupported: 'bw64',
+      reason:
+        'BW64 (broadcast wave 64) is not supported: convert it to WAV ' +
+        '(RF64 for files over 4 GiB) and upload it again',
+    };
+  }
+  return null;
 }
 
 function whyNotAudio(head: Buffer): string {

@@ -1,12 +1,13 @@
 /**
- * INGEST_MAX_DURATION at upload: only a length the header declares
+ * What the upload-time inspection refuses, on files real ffmpeg made.
+ * INGEST_MAX_DURATION: only a length the header declares
  * refuses a source. ffprobe's estimate from the bitrate (an mp3 without
  * a Xing header) may be many times the real length, and the transcode
  * stops a source that decodes past the limit anyway.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -51,4 +52,24 @@ test('a source whose header declares more than the limit is refused', async () =
   const file = path.join(dir, 'long.flac');
   await makeTone(file, { seconds: 20, sampleRate: 8000, channels: 1, codec: 'flac' });
   await assert.rejects(inspector().inspect(file), { code: 'source_too_long' });
+});
+
+test('a BW64 file is refused naming its format, its RF64 twin taken', async () => {
+  const rf64 = path.join(dir, 'twin.wav');
+  await promisify(execFile)(defaultBinaryPaths().ffmpegPath, [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', 'sine=d=1', '-rf64', 'always', rf64,
+  ]);
+  assert.equal((await inspector().inspect(rf64)).format, 'wav');
+
+  // BW64 is RF64 with another first four bytes; ffmpeg 4.1 reads none.
+  const file = await open(rf64, 'r+');
+  await file.write(Buffer.from('BW64', 'latin1'), 0, 4, 0);
+  await file.close();
+  await assert.rejects(inspector().inspect(rf64), {
+    code: 'not_audio',
+    message:
+      'BW64 (broadcast wave 64) is not supported: convert it to WAV ' +
+      '(RF64 for files over 4 GiB) and upload it again',
+  });
 });

@@ -34,7 +34,11 @@ export function mediaInspector(config: Config, logger: Logger): SourceInspector 
     async inspect(path, options = {}) {
       const sniff = await looksLikeAudio(path);
       if (!sniff.audio) {
-        throw new ApiError('not_audio', `source is not audio: ${sniff.reason}`);
+        // An audio format we name is audio: its reason stands alone.
+        const message = sniff.unsupported
+          ? sniff.reason
+          : `source is not audio: ${sniff.reason}`;
+        throw new ApiError('not_audio', message);
       }
 
       let probe: SourceProbe | undefined;
