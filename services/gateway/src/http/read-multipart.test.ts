@@ -82,6 +82,24 @@ describe('multipart field text', () => {
     });
   });
 
+  test("a field name as fetch's FormData sends it reads as the name given", async () => {
+    // FormData writes `"`, CR and LF in a name as %22, %0D and %0A.
+    const form = new FormData();
+    form.append('meta[Custom: Say "Hi"]', 'quoted');
+    form.append('meta[Custom: 100%41]', 'percent');
+    form.append('line\r\nbreak', 'kept');
+    const encoded = new Response(form);
+    const type = encoded.headers.get('content-type') ?? undefined;
+    const answer = await postBody(Buffer.from(await encoded.arrayBuffer()), type);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    // Only those three escapes are read: %41 stays as sent.
+    assert.deepEqual(answer.body.meta, {
+      'Custom: Say "Hi"': 'quoted',
+      'Custom: 100%41': 'percent',
+    });
+    assert.equal(answer.body.values['line\r\nbreak'], 'kept');
+  });
+
   test('a charset the gateway does not know answers 415', async () => {
     const answer = await postForm(['meta[Title]', 'x', 'Content-Type: text/plain; charset=x-nope']);
     assert.equal(answer.status, 415, JSON.stringify(answer.body));
