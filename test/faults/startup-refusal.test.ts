@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { defaultBinaryPaths } from '@ingest/media';
+import { createRedis } from '@ingest/queue';
 import {
   RedisServer,
   ServiceProcess,
@@ -169,6 +170,41 @@ for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
       );
     } finally {
       await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+}
+
+// A service started alone on a port in use marked its new store as its
+// Redis's catalog's (the mark in the store, the store in Redis) before
+// its listen failed: the catalog then refused the store it meant to use.
+for (const name of ['gateway', 'transcoder', 'notifier'] as const) {
+  test(`${name} refused for its port leaves no store mark or record`, async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    const fresh = await RedisServer.start();
+    const parent = path.join(dir, `port-taken-${name}`);
+    await mkdir(parent);
+    const dataDir = path.join(parent, 'data');
+    try {
+      const { refused, message } = await start(name, {
+        REDIS_URL: fresh.url,
+        [PORT_VAR[name]]: String(port),
+        INGEST_DATA_DIR: dataDir,
+        STORAGE_URL: `file://${path.join(dataDir, 'storage')}`,
+      });
+      assert.ok(refused, `${name} started`);
+      assert.match(assertRefusedPlainly(name, message, 'StartRefusal'), /another process/);
+      assert.deepEqual(await readdir(parent), [], message);
+      const redis = createRedis(fresh.url);
+      try {
+        assert.deepEqual(await redis.keys('*'), []);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      await fresh.close();
     }
   });
 }

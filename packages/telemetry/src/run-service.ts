@@ -1,6 +1,7 @@
-import { StartRefusal } from '@ingest/core';
+import { StartRefusal, type ListenPlace } from '@ingest/core';
 import { prepareDataDir, removeMadeDataDir } from './data-dir';
 import { createLogger, type Logger } from './logger';
+import { checkPortsFree } from './port-check';
 import { onShutdown, type ShutdownStep } from './shutdown';
 
 /** What `runService` needs of a service's settings. */
@@ -20,12 +21,15 @@ export interface ServiceSettings {
  * `<name> could not start: <what is wrong>`; any other error is logged
  * whole, its stack included, for whoever debugs it. A data dir the start
  * made is removed again then, as far as it is empty (removeMadeDataDir):
- * a start told to fix its REDIS_URL leaves no folder behind.
+ * a start told to fix its REDIS_URL leaves no folder behind. The ports
+ * `listensOn` names are checked free before anything else (port-check.ts):
+ * a start refused for a port leaves no folder, store mark or record.
  */
 export async function runService<C extends ServiceSettings>(
   name: string,
   loadConfig: () => C,
   start: (config: C, logger: Logger) => Promise<ShutdownStep[]>,
+  listensOn: (config: C) => ListenPlace[] = () => [],
 ): Promise<void> {
   // Settings not read yet: the default level, so a refusal is still told.
   let logger = createLogger(name);
@@ -33,6 +37,7 @@ export async function runService<C extends ServiceSettings>(
   try {
     const config = loadConfig();
     logger = createLogger(name, config.logLevel);
+    await checkPortsFree(listensOn(config));
     const made = await prepareDataDir(config.dataDir);
     if (made) undoDataDir = () => removeMadeDataDir(config.dataDir, made);
     const steps = await start(config, logger);
