@@ -1,4 +1,4 @@
-import { ApiError } from '@ingest/core';
+import { PartlyDoneError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import type { Autopublisher } from '../jobs/autopublisher';
 
@@ -24,7 +24,7 @@ async function afterStored(
       'upload_id' in stored
         ? `upload ${stored.upload_id}`
         : `track update ${stored.update_id}`;
-    throw new ApiError('internal', `${what} was stored, but ${notDone}`, stored);
+    throw new PartlyDoneError('internal', `${what} was stored, but ${notDone}`, stored);
   }
 }
 
