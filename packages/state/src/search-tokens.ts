@@ -131,8 +131,9 @@ export const MIN_PREFIX_CHARS = 2;
 /**
  * Tokens of a query: every word must match; the last word also matches
  * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
- * match inside CJK text), without an audio file's extension it ends in. A CJK word of one character matches that
- * character; longer ones match by their pairs.
+ * match inside CJK text), without an audio file's extension it ends
+ * in. A CJK word of one character matches that character; longer ones
+ * match by their pairs.
  */
 export function queryTokens(text: string): SearchQuery {
   const runs = runsOf(text.replace(FILE_EXTENSION_AT_END, '$1'));
