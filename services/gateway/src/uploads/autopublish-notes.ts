@@ -19,12 +19,15 @@ async function afterStored(
 ): Promise<void> {
   try {
     await step();
-  } catch {
+  } catch (err) {
     const what =
       'upload_id' in stored
         ? `upload ${stored.upload_id}`
         : `track update ${stored.update_id}`;
-    throw new PartlyDoneError('internal', `${what} was stored, but ${notDone}`, stored);
+    const refusal = new PartlyDoneError('internal', `${what} was stored, but ${notDone}`, stored);
+    // Logged with the answer (endpoint.ts): the client is told no more.
+    refusal.cause = err;
+    throw refusal;
   }
 }
 
