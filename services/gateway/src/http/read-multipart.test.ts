@@ -34,6 +34,18 @@ describe('multipart field text', () => {
     }
   });
 
+  test("a field's name as fetch's FormData sends it reads as the name given", async () => {
+    // Its `"` goes as %22 in the part head, as in a file name.
+    const form = new FormData();
+    form.append('meta[Say "Hi"]', 'yes');
+    form.append('meta[100%]', 'kept');
+    const encoded = new Response(form);
+    const type = encoded.headers.get('content-type') ?? undefined;
+    const answer = await postBody(Buffer.from(await encoded.arrayBuffer()), type);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.meta, { 'Say "Hi"': 'yes', '100%': 'kept' });
+  });
+
   test('a charset the part names is honoured', async () => {
     const answer = await postForm(
       ['meta[Title]', latin1('Caf\xe9'), 'Content-Type: text/plain; charset=ISO-8859-1'],
