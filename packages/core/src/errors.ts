@@ -138,6 +138,14 @@ export class ApiError extends Error {
 }
 
 /**
+ * The refusal of a call that did part of its work (SPEC §1: an upload
+ * stored, a later step of the call failed): its answer names what
+ * stands. An Idempotency-Key keeps it, so a retry is told the same
+ * rather than run again.
+ */
+export class PartlyDoneError extends ApiError {}
+
+/**
  * Why an upload errored in the pipeline. Kept on the upload and shown by
  * checkJob / list; the message is for people, the code for programs.
  */

@@ -60,6 +60,21 @@ test('a file name is searched by the stem of its last segment', () => {
   ]);
 });
 
+// Search shows `Filename: take1.wav`; that text searched found nothing,
+// the extension not being indexed.
+test('a query ending in a file name with its extension searches its stem', () => {
+  const stem = queryTokens('take1');
+  assert.deepEqual(queryTokens('take1.wav'), stem);
+  assert.deepEqual(queryTokens(' Take1.WAV '), stem);
+  assert.deepEqual(queryTokens('masters take1.flac'), {
+    exact: ['masters'],
+    prefix: 'take1',
+  });
+  // Not a file's extension, or not at the end: kept.
+  assert.deepEqual(queryTokens('Op.27'), { exact: ['op'], prefix: '27' });
+  assert.deepEqual(queryTokens('wav'), { exact: [], prefix: 'wav' });
+});
+
 test('query: every word exact, the last one also as a prefix', () => {
   assert.deepEqual(queryTokens('Blue sk'), { exact: ['blue'], prefix: 'sk' });
   assert.deepEqual(queryTokens('CAFÉ'), { exact: [], prefix: 'cafe' });

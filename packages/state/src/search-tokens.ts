@@ -117,17 +117,26 @@ export interface SearchQuery {
   prefix: string;
 }
 
+/**
+ * An audio file's extension ending the query's last word (`take1.wav`):
+ * dropped, as the index drops it from `Filename` (fileNameStem), so the
+ * name a track shows finds it.
+ */
+const FILE_EXTENSION_AT_END =
+  /([^\s.])\.(?:wav|wave|bwf|rf64|w64|mp3|mp2|aiff?|aifc|flac|ogg|oga|opus|m4a|aac|caf)\s*$/iu;
+
 /** Prefixes shorter than this match whole tokens only. */
 export const MIN_PREFIX_CHARS = 2;
 
 /**
  * Tokens of a query: every word must match; the last word also matches
  * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
- * match inside CJK text). A CJK word of one character matches that
- * character; longer ones match by their pairs.
+ * match inside CJK text), without an audio file's extension it ends
+ * in. A CJK word of one character matches that character; longer ones
+ * match by their pairs.
  */
 export function queryTokens(text: string): SearchQuery {
-  const runs = runsOf(text);
+  const runs = runsOf(text.replace(FILE_EXTENSION_AT_END, '$1'));
   const exact = new Set<string>();
   let prefix = '';
 

@@ -50,7 +50,7 @@ test('within 1% or 50 ms is the same recording', () => {
 });
 
 test('an update of every format, or of none it owns, is not compared', () => {
-  const all = otherRecording(twoSeconds, { formats: ['mp3', 'wav'] }, ['wav'], [
+  const all = otherRecording(twoSeconds, { formats: ['mp3', 'wav'] }, ['mp3', 'wav'], [
     rendition('mp3', 5),
     rendition('wav', 5),
   ]);
@@ -60,4 +60,19 @@ test('an update of every format, or of none it owns, is not compared', () => {
     rendition('mp3', 5),
   ]);
   assert.equal(taken, null);
+});
+
+// An older update of every format, applied after a newer one of the mp3
+// (its job published later): it owns the wav only, and the track would
+// keep the newer update's 2 s mp3 beside its own 5 s wav.
+test('an update of every format a newer one took part of is compared', () => {
+  const fault = otherRecording(twoSeconds, { formats: ['mp3', 'wav'] }, ['wav'], [
+    rendition('mp3', 5),
+    rendition('wav', 5),
+  ]);
+  assert.equal(fault?.code, 'verification_failed');
+  assert.match(
+    fault?.message ?? '',
+    /lasts 5\.0 s and the track's mp3, which a newer update replaced, lasts 2\.0 s/,
+  );
 });

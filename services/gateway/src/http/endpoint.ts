@@ -225,7 +225,9 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     log.error({ err: (err as Error).message }, REDIS_DISK_ERROR);
   } else if (isRedisTimeout(err)) {
     log.warn({ err: (err as Error).message }, 'redis did not answer in time');
-  } else if (!(err instanceof ApiError)) {
+  } else if (!(err instanceof ApiError) || err.cause !== undefined) {
+    // An ApiError with a cause answers for a fault the client is not
+    // told of (a step after an upload was stored failed).
     log.error({ err }, 'request failed');
   }
   if (res.headersSent) {

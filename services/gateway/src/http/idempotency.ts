@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import { ApiError } from '@ingest/core';
+import { ApiError, PartlyDoneError } from '@ingest/core';
 import { isRedisTimeout } from '@ingest/queue';
 import type { IdempotencyStore } from '@ingest/state';
 import type { CallContext } from './endpoint';
@@ -83,7 +83,8 @@ function byKey(a: [string, unknown], b: [string, unknown]): number {
  * first still runs gets 409. Only answers of success are kept: a failed
  * call did nothing, so its key is freed and a retry runs anew; but one
  * whose write Redis did not answer in time may have done its work, and
- * a retry with its key gets 409 `idempotency_unknown`.
+ * a retry with its key gets 409 `idempotency_unknown`; and one that says
+ * it did part of its work (`PartlyDoneError`) keeps that answer.
  */
 export async function runIdempotent(
   store: IdempotencyStore,
@@ -154,6 +155,15 @@ export async function runIdempotent(
       // with the key is told so, not run twice. Sent after that write on
       // the same connection, so not waited for.
       store.markUnknown(siteId, keyHash, fingerprint, claimId).catch(() => {});
+      throw err;
+    }
+    if (err instanceof PartlyDoneError) {
+      // What it stored stands: a retry with the key (the SDK retries a
+      // 5xx with it) is told so again, not run a second time.
+      const answer = { status: err.status, body: err.toBody() };
+      await store.complete(siteId, keyHash, fingerprint, answer).catch((cause) => {
+        log.warn({ err: cause }, 'idempotency answer not stored');
+      });
       throw err;
     }
     await store.release(siteId, keyHash, fingerprint, claimId).catch((cause) => {

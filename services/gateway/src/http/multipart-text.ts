@@ -87,7 +87,7 @@ export class FieldTexts {
     let name: string;
     let value: string;
     try {
-      // `meta[Custom: Say "Hi"]` as a form encoder writes it (%22).
+      // A form encoder escapes a field's name as it does a file name.
       name = formEscapesRead(decoder.decode(Buffer.from(part.rawName, 'latin1')));
     } catch {
       throw notText(part.name ?? '', charset, how);
@@ -102,8 +102,9 @@ export class FieldTexts {
 }
 
 /**
- * A quoted part-head value (a field's name, a file name) with the escapes of the HTML standard's
- * multipart/form-data encoding read back: browsers, fetch's FormData
+ * A quoted part-head value (a field's name, a file name) with the
+ * escapes of the HTML standard's multipart/form-data encoding read
+ * back: browsers, fetch's FormData
  * and curl (since 7.81) send `"` as `%22`, CR as `%0D` and LF as `%0A`
  * (a quoted value cannot hold them), and leave every other character,
  * `%` included, as it is. So exactly these three are read, as the

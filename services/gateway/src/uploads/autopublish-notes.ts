@@ -1,4 +1,4 @@
-import { ApiError } from '@ingest/core';
+import { PartlyDoneError } from '@ingest/core';
 import type { StateStore } from '@ingest/state';
 import type { Autopublisher } from '../jobs/autopublisher';
 
@@ -19,12 +19,15 @@ async function afterStored(
 ): Promise<void> {
   try {
     await step();
-  } catch {
+  } catch (err) {
     const what =
       'upload_id' in stored
         ? `upload ${stored.upload_id}`
         : `track update ${stored.update_id}`;
-    throw new ApiError('internal', `${what} was stored, but ${notDone}`, stored);
+    const refusal = new PartlyDoneError('internal', `${what} was stored, but ${notDone}`, stored);
+    // Logged with the answer (endpoint.ts): the client is told no more.
+    refusal.cause = err;
+    throw refusal;
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   ApiError,
+  PartlyDoneError,
   isOutputFormat,
   renditionBytes,
   type Job,
@@ -233,7 +234,9 @@ export class TrackUpdateService {
         'nor could it be marked errored, so it may stay queued ' +
         "(getById's updates show it): send it again",
     }[marked];
-    throw new ApiError(
+    // Errored, it stands no more: a retry with the key may run anew.
+    const Refusal = marked === 'errored' ? ApiError : PartlyDoneError;
+    throw new Refusal(
       'internal',
       `track update ${update.id} was stored, but its transcode could not be ` +
         `queued; ${state}`,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '@ingest/config';
-import type { Site, Track } from '@ingest/core';
+import { PartlyDoneError, type Site, type Track } from '@ingest/core';
 import { openQueue, type TypedQueue } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
@@ -76,6 +76,8 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
         'queued; it was marked errored and the track is as it was: send it again',
     );
     assert.deepEqual(errored.refusal.details, { update_id: errored.id });
+    // Nothing of it stands: an Idempotency-Key is freed for a retry.
+    assert.ok(!(errored.refusal instanceof PartlyDoneError));
     const record = await updates.byId(errored.id);
     assert.deepEqual(
       [record?.status, record?.errorCode, record?.error],
@@ -88,6 +90,8 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
     const taken = await send(service, site, track, 'two.wav');
     assert.match(taken.refusal.message, /a transcoder took it all the same/);
     assert.equal((await updates.byId(taken.id))?.status, 'transcoding');
+    // It stands: a retry with its Idempotency-Key is told this again.
+    assert.ok(taken.refusal instanceof PartlyDoneError);
     await access(path.join(dir, 'storage', taken.storageKey));
   } finally {
     await queue.close();
