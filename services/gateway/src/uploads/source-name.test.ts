@@ -56,6 +56,15 @@ test('a long name keeps its extension: the cut is taken from the stem', () => {
   assert.equal(displayName('e'.repeat(300) + '. 2'), 'e'.repeat(255));
 });
 
+test('a name is kept with its accents composed, so a long one pairs', () => {
+  // As macOS writes it: e and a combining acute; as others do: é.
+  assert.equal(displayName('Kora\u0301zon.flac'), 'Kor\u00e1zon.flac');
+  const decomposed = displayName('e\u0301'.repeat(300) + '.flac');
+  const composed = displayName('\u00e9'.repeat(300) + '.wav');
+  assert.equal(decomposed, '\u00e9'.repeat(239) + '.flac');
+  assert.equal(stemOf(decomposed), stemOf(composed));
+});
+
 test('a long name in a URL keeps its extension too', () => {
   const name = nameFromUrl(`http://h/x/${'%C3%A9'.repeat(5000)}.wav?q=1`);
   assert.equal(name, '\u00e9'.repeat(239) + '.wav');

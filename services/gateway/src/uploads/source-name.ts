@@ -35,10 +35,14 @@ const CUT_STEM_CHARS = MAX_NAME_CHARS - MAX_KEPT_EXTENSION_CHARS;
 /**
  * The file name a client gave, as plain text for the `Filename` field
  * and for matching secondary sources. It never becomes a storage path.
+ * Accents are kept composed (NFC), before any cut: macOS writes `é` as
+ * `e` and a combining mark, and a long name cut in that form kept
+ * another stem than the same name composed (they did not pair), and
+ * could part a letter from its mark.
  */
 export function displayName(raw: string): string {
   const base = raw.replace(/\\/g, '/').split('/').pop() ?? '';
-  return cutName(wellFormed(base).replace(UNSHOWN, ''));
+  return cutName(wellFormed(base).normalize('NFC').replace(UNSHOWN, ''));
 }
 
 /**
