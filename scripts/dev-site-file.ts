@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ScriptRefusal } from './script-refusal';
 
 /** What a start needs to find its site again. */
 export interface KeptDevSite {
@@ -18,21 +19,46 @@ export function devSiteFile(dataDir: string): string {
   return path.join(dataDir, 'dev-site.json');
 }
 
+/** What the file held: the site kept, or why it named none. */
+export interface KeptDevSiteRead {
+  kept?: KeptDevSite;
+  /** The file is there but names no site: not JSON, or fields missing. */
+  unusable?: string;
+}
+
 /**
- * The site a start on this data dir kept; undefined when there is no
- * file, or one that cannot be read or does not name a site and token.
+ * The site a start on this data dir kept; nothing when there is no file,
+ * `unusable` for one that does not name a site and token. A file that
+ * cannot be read at all (a directory in its place, no permission) is a
+ * refusal: a start went on to make a site, then failed to write it there
+ * with a stack trace, a site more in Redis at each try.
  */
-export async function readKeptDevSite(dataDir: string): Promise<KeptDevSite | undefined> {
+export async function readKeptDevSite(dataDir: string): Promise<KeptDevSiteRead> {
+  const file = devSiteFile(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new ScriptRefusal(
+      `${file} cannot be read (${code ?? String(err)}); npm start keeps its ` +
+        'default site in that file. Make it a file you can read and write, ' +
+        'or remove it to start with a new site',
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(devSiteFile(dataDir), 'utf8'));
+    parsed = JSON.parse(text);
   } catch {
-    return undefined;
+    return { unusable: 'not JSON' };
   }
   const { siteId, token } = (parsed ?? {}) as Partial<Record<string, unknown>>;
-  if (!Number.isSafeInteger(siteId) || (siteId as number) < 1) return undefined;
-  if (typeof token !== 'string' || token.length === 0) return undefined;
-  return { siteId: siteId as number, token };
+  if (!Number.isSafeInteger(siteId) || (siteId as number) < 1) {
+    return { unusable: 'no siteId' };
+  }
+  if (typeof token !== 'string' || token.length === 0) return { unusable: 'no token' };
+  return { kept: { siteId: siteId as number, token } };
 }
 
 /**

@@ -22,6 +22,9 @@ export async function assertDevSettingsCurrent(
   redisUrl: string,
 ): Promise<void> {
   const { token, webhookSecret } = config.dev;
+  // A kept file that cannot be read refuses the start before any service
+  // runs, as ensureDevSite would later (a site made, then not written).
+  if (!token) await readKeptDevSite(config.dataDir);
   // A new site takes any secret: only one found again can get an old one back.
   if (!token && !webhookSecret) return;
   const redis = createRedis(redisUrl);
@@ -70,6 +73,8 @@ interface Found {
 interface Kept {
   found?: Found;
   stale?: KeptDevSite;
+  /** Why a file that is there named no site (not JSON…). */
+  unusable?: string;
 }
 
 /**
@@ -78,8 +83,8 @@ interface Kept {
  * does not (its token rotated, its Redis emptied).
  */
 async function keptSite(store: StateStore, dataDir: string): Promise<Kept> {
-  const kept = await readKeptDevSite(dataDir);
-  if (!kept) return {};
+  const { kept, unusable } = await readKeptDevSite(dataDir);
+  if (!kept) return { unusable };
   const site = await store.siteByToken(kept.token);
   return site?.id === kept.siteId
     ? { found: { site, token: kept.token } }
@@ -104,7 +109,7 @@ export async function ensureDevSite(config: Config, redisUrl: string) {
     const found = givenSite ? { site: givenSite, token: given! } : kept.found;
     const site = await foundOrMade(store, config, found, given);
     if (!given) await writeKeptDevSite(config.dataDir, site);
-    return { ...site, stale: kept.stale };
+    return { ...site, stale: kept.stale, unusable: kept.unusable };
   } finally {
     redis.disconnect();
   }

@@ -172,6 +172,12 @@ async function start() {
         `emptied): made site ${site.siteId} and kept it there instead\n`,
     );
   }
+  if (site.unusable) {
+    process.stdout.write(
+      `${devSiteFile(config.dataDir)} named no site (${site.unusable}): made ` +
+        `site ${site.siteId} and kept it there instead\n`,
+    );
+  }
   process.stdout.write(
     [
       '',

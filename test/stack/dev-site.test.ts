@@ -114,6 +114,7 @@ test('a kept file that is no JSON, or names another site, gives a new site', asy
   await writeFile(file, 'not json', { mode: 0o644 });
 
   const first = await ensureDevSite(config, own.server.url);
+  assert.equal(first.unusable, 'not JSON');
   assert.equal((await stat(file)).mode & 0o777, 0o600);
 
   // A token that answers for a site other than the one the file names.

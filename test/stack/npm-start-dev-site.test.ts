@@ -8,14 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { waitUntil } from '@ingest/testkit';
 import { devSiteFile } from '../../scripts/dev-site-file';
-import { bannerLine, processesOf, stackPorts, startStack } from './stack-processes';
+import {
+  assertRefusedPlainly,
+  bannerLine,
+  processesOf,
+  stackPorts,
+  startStack,
+} from './stack-processes';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -73,6 +79,36 @@ test('a second npm start on the same data dir keeps the site, its token and jobs
     assert.deepEqual(kept, { siteId: third.siteId, token: third.token });
     assert.equal((await stat(devSiteFile(dataDir))).mode & 0o777, 0o600);
     await third.stop();
+  } finally {
+    for (const pid of await processesOf(dataDir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a kept file that is a directory refuses the start; one not JSON is said', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-dev-site-'));
+  const dataDir = path.join(dir, 'data');
+  const env = { INGEST_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(await stackPorts()) };
+  await mkdir(devSiteFile(dataDir), { recursive: true });
+
+  try {
+    // It made a site, then failed to write it there: a JSON line with a
+    // stack, and a site more in Redis at each try.
+    const refused = startStack(env);
+    await assertRefusedPlainly(
+      refused,
+      /dev-site\.json cannot be read \(EISDIR\); npm start keeps its default site/,
+    );
+    assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
+
+    // A file that is no JSON gave a new site without a word.
+    await rm(devSiteFile(dataDir), { recursive: true });
+    await writeFile(devSiteFile(dataDir), '{"siteId": 1, "tok');
+    const started = await running(env);
+    assert.match(started.output, /dev-site\.json named no site \(not JSON\): made site 1/);
+    await started.stop();
   } finally {
     for (const pid of await processesOf(dataDir)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
