@@ -4,7 +4,7 @@
  * each start left the jobs of the one before out of reach.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ScriptRefusal } from './script-refusal';
 
@@ -34,19 +34,8 @@ export interface KeptDevSiteRead {
  * with a stack trace, a site more in Redis at each try.
  */
 export async function readKeptDevSite(dataDir: string): Promise<KeptDevSiteRead> {
-  const file = devSiteFile(dataDir);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return {};
-    throw new ScriptRefusal(
-      `${file} cannot be read (${code ?? String(err)}); npm start keeps its ` +
-        'default site in that file. Make it a file you can read and write, ' +
-        'or remove it to start with a new site',
-    );
-  }
+  const text = await readKeptText(devSiteFile(dataDir));
+  if (text === undefined) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -59,6 +48,27 @@ export async function readKeptDevSite(dataDir: string): Promise<KeptDevSiteRead>
   }
   if (typeof token !== 'string' || token.length === 0) return { unusable: 'no token' };
   return { kept: { siteId: siteId as number, token } };
+}
+
+/**
+ * The file's text, or undefined when there is none. Only a regular file
+ * is read: a FIFO or a link to /dev/zero in its place held the start.
+ */
+async function readKeptText(file: string): Promise<string | undefined> {
+  let problem: string;
+  try {
+    if ((await stat(file)).isFile()) return await readFile(file, 'utf8');
+    problem = 'not a file';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    problem = code ?? String(err);
+  }
+  throw new ScriptRefusal(
+    `${file} cannot be read (${problem}); npm start keeps its default site ` +
+      'in that file. Make it a file you can read and write, or remove it to ' +
+      'start with a new site',
+  );
 }
 
 /**

@@ -11,10 +11,13 @@
  * answers to the token kept.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { loadConfig } from '@ingest/config';
 import { SiteCredentials, StateStore } from '@ingest/state';
 import { redisForTests } from '@ingest/testkit';
@@ -123,6 +126,29 @@ test('a kept file that is no JSON, or names another site, gives a new site', asy
   const next = await ensureDevSite(config, own.server.url);
   assert.ok(![first.siteId, other.id].includes(next.siteId), String(next.siteId));
   assert.deepEqual((await store.getSite(other.id))?.customFields, ['ISWC Code']);
+});
+
+test('a FIFO in the kept file\'s place is refused, not read', { timeout: 20_000 }, async () => {
+  const config = await freshDir();
+  const file = devSiteFile(config.dataDir);
+  await promisify(execFile)('mkfifo', [file]);
+  const sitesBefore = await own.redis.keys('*');
+
+  try {
+    // Reading it waited for a writer that never came: the start hung.
+    await assert.rejects(
+      assertDevSettingsCurrent(config, own.server.url),
+      /dev-site\.json cannot be read \(not a file\)/,
+    );
+    await assert.rejects(ensureDevSite(config, own.server.url), /cannot be read/);
+    assert.deepEqual(await own.redis.keys('*'), sitesBefore, 'no site made');
+  } finally {
+    // Lets a read that did start end, should the refusal be missing
+    // (without a reader, a non-blocking open fails at once: ENXIO).
+    const writer = await open(file, constants.O_WRONLY | constants.O_NONBLOCK)
+      .catch(() => undefined);
+    await writer?.close();
+  }
 });
 
 test('a replaced INGEST_DEV_WEBHOOK_SECRET is refused for the kept site too', async () => {

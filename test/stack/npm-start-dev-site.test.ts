@@ -99,7 +99,7 @@ test('a kept file that is a directory refuses the start; one not JSON is said', 
     const refused = startStack(env);
     await assertRefusedPlainly(
       refused,
-      /dev-site\.json cannot be read \(EISDIR\); npm start keeps its default site/,
+      /dev-site\.json cannot be read \(not a file\); npm start keeps its default site/,
     );
     assert.deepEqual(await processesOf(dataDir), [], 'nothing left running');
 
