@@ -7,6 +7,8 @@ test('a name keeps its last path segment, without control characters', () => {
   assert.equal(displayName('so\u0000n\u001fg\u007f.wav'), 'song.wav');
   // C1 controls, as 0x80-0x9f bytes read as Latin-1 become.
   assert.equal(displayName('so\u0085n\u009bg.wav'), 'song.wav');
+  // A tab parts words, as a blank: `tab\there` is not `tabhere`.
+  assert.equal(displayName('tab\there.wav'), 'tab here.wav');
 });
 
 test('marks that reorder text are taken out', () => {

@@ -42,7 +42,9 @@ const CUT_STEM_CHARS = MAX_NAME_CHARS - MAX_KEPT_EXTENSION_CHARS;
  */
 export function displayName(raw: string): string {
   const base = raw.replace(/\\/g, '/').split('/').pop() ?? '';
-  return cutName(wellFormed(base).normalize('NFC').replace(UNSHOWN, ''));
+  // A tab parts words as a blank does; other controls go.
+  const shown = wellFormed(base).normalize('NFC').replace(/\t/g, ' ');
+  return cutName(shown.replace(UNSHOWN, ''));
 }
 
 /**
