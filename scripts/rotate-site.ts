@@ -3,8 +3,9 @@
  * a site a new API token, a new webhook secret, or both, and prints
  * them. The old token stops working at once: one rotates a token that
  * leaked; the data dir's `dev-site.json` keeping the site gets the new
- * one, so npm start's default site stays itself. The old secret signs beside the new one for a day (the span
- * of a delivery's retries), so receivers can take the new one at leisure.
+ * one, so npm start's default site stays itself. The old secret signs
+ * beside the new one for a day (the span of a delivery's retries), so
+ * receivers can take the new one at leisure.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
