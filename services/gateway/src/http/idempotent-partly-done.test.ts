@@ -9,43 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Request, Response } from 'express';
 import { ApiError } from '@ingest/core';
 import { IdempotencyStore } from '@ingest/state';
 import { redisForTests } from '@ingest/testkit';
 import { noteOncomplete } from '../uploads/autopublish-notes';
-import type { CallContext } from './endpoint';
 import { runIdempotent } from './idempotency';
-import { emptyParams } from './params';
+import { keyedUploadCall } from './keyed-call-kit';
 
 const own = redisForTests();
 const options = { ttlMs: 60_000, runningLeaseMs: 30_000 };
 
-/** A track update call with Idempotency-Key `key`; its status is kept. */
-function updateWithKey(key: string) {
-  const res = {
-    statusCode: 200,
-    headers: {} as Record<string, string>,
-    setHeader(name: string, value: string) {
-      this.headers[name.toLowerCase()] = value;
-    },
-    status(code: number) {
-      this.statusCode = code;
-      return this;
-    },
-  };
-  const call = {
-    site: { id: 3 },
-    params: emptyParams(),
-    req: {
-      headers: { 'idempotency-key': key },
-      baseUrl: '/api/import',
-      path: '/upload',
-    } as unknown as Request,
-    res: res as unknown as Response,
-  } as unknown as CallContext;
-  return { call, res };
-}
+/** A call with Idempotency-Key `key`; its status is kept. */
+const updateWithKey = (key: string) => keyedUploadCall(3, key);
 
 test('a call that stored its work and then failed is not run again by its key', async () => {
   await own.started;

@@ -10,16 +10,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
-import type { Request, Response } from 'express';
 import { ApiError } from '@ingest/core';
 import { createRedis, isRedisTimeout } from '@ingest/queue';
 import { IdempotencyStore, keys, StateStore } from '@ingest/state';
 import { redisForTests, waitUntil } from '@ingest/testkit';
 import type { Redis } from 'ioredis';
 import { UploadSlot } from '../uploads/upload-slot';
-import type { CallContext } from './endpoint';
 import { runIdempotent } from './idempotency';
-import { emptyParams } from './params';
+import { keyedUploadCall } from './keyed-call-kit';
 
 /** The gateway's connection: it gives up on a reply after a while. */
 let timed: Redis | undefined;
@@ -49,18 +47,7 @@ async function unanswered(write: () => Promise<unknown>) {
 const options = { ttlMs: 60_000, runningLeaseMs: 30_000 };
 
 /** An upload call of site `siteId` with Idempotency-Key `key`. */
-function uploadWithKey(siteId: number, key: string): CallContext {
-  return {
-    site: { id: siteId },
-    params: emptyParams(),
-    req: {
-      headers: { 'idempotency-key': key },
-      baseUrl: '/api/import',
-      path: '/upload',
-    } as unknown as Request,
-    res: { statusCode: 200, setHeader() {} } as unknown as Response,
-  } as unknown as CallContext;
-}
+const uploadWithKey = (siteId: number, key: string) => keyedUploadCall(siteId, key).call;
 
 test('a slot taken with no answer is freed after it', async () => {
   const slot = new UploadSlot(new StateStore(timed!), 30_000);
