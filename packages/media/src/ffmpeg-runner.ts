@@ -135,15 +135,11 @@ function runProcess(
       child.kill('SIGKILL');
     };
 
+    // When the run last put decoded audio on a counted pipe.
+    let lastCounted = started;
     const timer = setTimeout(() => {
-      kill(
-        new MediaError(
-          'timeout',
-          `${spec.tool} took longer than ${spec.timeoutMs} ms and was ` +
-            'stopped',
-          { timeoutMs: spec.timeoutMs },
-        ),
-      );
+      const quietMs = extra > 0 ? Date.now() - lastCounted : undefined;
+      kill(overTime(spec, quietMs));
     }, spec.timeoutMs);
     const onAbort = () =>
       kill(new MediaError('aborted', `${spec.tool} run aborted`));
@@ -169,6 +165,7 @@ function runProcess(
       const pipe = child.stdio[3 + i] as Readable;
       pipe.on('data', (chunk: Buffer) => {
         countedBytes[i] += chunk.length;
+        lastCounted = Date.now();
       });
       // ffmpeg closing its end early is not our failure to report.
       pipe.on('error', () => {});
@@ -225,6 +222,33 @@ function runProcess(
       resolve(result);
     });
   });
+}
+
+/** The longest quiet a run may end its time on and still count as busy. */
+const MAX_STALL_WINDOW_MS = 60_000;
+
+/**
+ * The error of a run stopped at its time limit. A run that counts its
+ * decoded audio and put none out for the last half of its limit (or the
+ * last minute) was stuck, not slow: `stalled`, which a caller need not
+ * retry. Otherwise `timeout`: a busy machine may finish it next time.
+ */
+function overTime(spec: RunSpec, quietMs: number | undefined): MediaError {
+  const window = Math.min(spec.timeoutMs / 2, MAX_STALL_WINDOW_MS);
+  if (quietMs !== undefined && quietMs >= window) {
+    return new MediaError(
+      'stalled',
+      `${spec.tool} decoded nothing in its last ` +
+        `${Math.round(quietMs / 1000)} s and was stopped at its time ` +
+        `limit (${spec.timeoutMs} ms)`,
+      { timeoutMs: spec.timeoutMs, quietMs },
+    );
+  }
+  return new MediaError(
+    'timeout',
+    `${spec.tool} took longer than ${spec.timeoutMs} ms and was stopped`,
+    { timeoutMs: spec.timeoutMs },
+  );
 }
 
 function spawnFailure(

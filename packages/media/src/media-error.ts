@@ -29,6 +29,11 @@ export const MEDIA_ERROR_CODES = [
   'probe_failed',
   /** A run took longer than its timeout and was killed. */
   'timeout',
+  /**
+   * A run reached its timeout having decoded nothing for a long while
+   * before (ffmpeg-runner.ts): stuck, not slow, and was killed.
+   */
+  'stalled',
   /** The caller's AbortSignal fired and the run was killed. */
   'aborted',
   /** The ffmpeg/ffprobe binary does not exist at the configured path. */

@@ -45,6 +45,16 @@ export function hangWhenArgument(pattern: string, after?: string): string[] {
   return whenArgument(pattern, ['exec sleep 3600'], after);
 }
 
+/**
+ * Shell lines for `ffmpegWrapper`: a run with an argument matching
+ * `pattern` reads its first input no faster than it plays (`-re`), as on
+ * a machine too busy to keep up: slow, yet decoding all along.
+ */
+export function slowWhenArgument(pattern: string): string[] {
+  const real = defaultBinaryPaths().ffmpegPath;
+  return whenArgument(pattern, [`exec '${real}' -re "$@"`], undefined);
+}
+
 function whenArgument(
   pattern: string,
   act: string[],

@@ -4,6 +4,7 @@ import { StartRefusal, type UploadErrorCode } from '@ingest/core';
 import {
   createMediaTools,
   isMediaError,
+  type MediaError,
   type MediaErrorCode,
   type TranscodePlan,
 } from '@ingest/media';
@@ -105,14 +106,32 @@ export async function mediaMaker(
         });
       }
       if (err.code === 'timeout') throw timeoutFault(err);
+      if (err.code === 'stalled') throw stalledFault(err);
       throw err;
     }
   }
 
   /**
-   * A run past INGEST_TRANSCODE_TIMEOUT. Retried: a machine busy with
-   * other runs may finish it in time next attempt. A source that hangs
-   * ffmpeg fails every attempt, and the reason then says what to do.
+   * A run stopped at INGEST_TRANSCODE_TIMEOUT that had decoded nothing
+   * for a long while: stuck on its source. Not retried, so a source that
+   * hangs ffmpeg holds a slot for one limit, not three.
+   */
+  function stalledFault(err: MediaError): UploadFault {
+    const limit = formatDuration(config.transcodeTimeoutMs);
+    const quiet = Math.round(Number(err.details.quietMs) / 1000);
+    return new UploadFault(
+      'transcode_timeout',
+      `transcode decoded nothing in its last ${quiet} s and was stopped ` +
+        `at INGEST_TRANSCODE_TIMEOUT (${limit}): the source is likely ` +
+        'damaged; convert it to WAV or FLAC and upload it again',
+    );
+  }
+
+  /**
+   * A run past INGEST_TRANSCODE_TIMEOUT that was still decoding. Retried:
+   * a machine busy with other runs may finish it in time next attempt.
+   * A source that slow fails every attempt, and the reason then says
+   * what to do.
    */
   function timeoutFault(err: Error): RetryableFault {
     const limit = formatDuration(config.transcodeTimeoutMs);
