@@ -161,6 +161,15 @@ describe('search', () => {
     });
     assert.equal(status, 200, JSON.stringify(body));
     assert.deepEqual(body.meta, { Filename: name });
+    // A file name as a word among others (README, Search).
+    const drums = 'take2.wav';
+    await makeTone(path.join(dir, drums), { seconds: 1.15 });
+    const tagged = await stack.call('/api/import/upload', site.token, {
+      url: `${files.url}/${drums}`,
+      formats: 'mp3',
+      meta: { Genre: 'Drums' },
+    });
+    assert.equal(tagged.status, 200, JSON.stringify(tagged.body));
     const published = await stack.call('/api/import/publish', site.token);
     assert.equal(published.status, 200, JSON.stringify(published.body));
     await stack.waitForJob(site.token, published.body.job_id);
@@ -172,9 +181,21 @@ describe('search', () => {
     // The extension is no word of the track (README, Search).
     const extension = await search({ s: 'take1 wav' });
     assert.equal(extension.body.total, 0);
-    await stack.call('/api/tracks/delete', site.token, {
-      track_id: found.tracks[0].track_id,
-    });
+
+    const second = await searchUntil('take2', (found) => found.total === 1);
+    for (const s of ['take2.wav drums', 'Drums TAKE2.WAV', 'take2.wav, drums']) {
+      const { body } = await search({ s });
+      assert.deepEqual(idsOf(body), idsOf(second), `search "${s}"`);
+    }
+    // Every word still has to match one track: two names find neither.
+    const both = await search({ s: 'take1.wav take2.wav' });
+    assert.equal(both.body.total, 0);
+
+    for (const track of [...found.tracks, ...second.tracks]) {
+      await stack.call('/api/tracks/delete', site.token, {
+        track_id: track.track_id,
+      });
+    }
   });
 
   test('pages, limits and other sites', async () => {

@@ -70,9 +70,38 @@ test('a query ending in a file name with its extension searches its stem', () =>
     exact: ['masters'],
     prefix: 'take1',
   });
-  // Not a file's extension, or not at the end: kept.
+  // Not a file's extension: kept.
   assert.deepEqual(queryTokens('Op.27'), { exact: ['op'], prefix: '27' });
   assert.deepEqual(queryTokens('wav'), { exact: [], prefix: 'wav' });
+});
+
+// `take1.wav drums` asked for the token "wav", which no track has.
+test('every word ending in an audio extension searches its stem', () => {
+  assert.deepEqual(queryTokens('take1.wav drums'), {
+    exact: ['take1'],
+    prefix: 'drums',
+  });
+  assert.deepEqual(queryTokens('Take1.WAV take2.mp3'), {
+    exact: ['take1'],
+    prefix: 'take2',
+  });
+  assert.deepEqual(queryTokens('"take1.aiff", (take2.flac)'), {
+    exact: ['take1'],
+    prefix: 'take2',
+  });
+  // What the index holds of `song.mp3.part` (its stem is song.mp3).
+  const part = trackTokens({ Filename: 'song.mp3.part' });
+  assert.deepEqual(part, ['mp3', 'song']);
+  assert.deepEqual(queryTokens('song.mp3.part x'), {
+    exact: ['song', 'mp3', 'part', 'x'],
+    prefix: '',
+  });
+  // No word ends there, or no word comes before the dot: kept.
+  assert.deepEqual(queryTokens('take1.wavy x'), {
+    exact: ['take1', 'wavy', 'x'],
+    prefix: '',
+  });
+  assert.deepEqual(queryTokens('.wav x'), { exact: ['wav', 'x'], prefix: '' });
 });
 
 test('query: every word exact, the last one also as a prefix', () => {

@@ -118,12 +118,19 @@ export interface SearchQuery {
 }
 
 /**
- * An audio file's extension ending the query's last word (`take1.wav`):
- * dropped, as the index drops it from `Filename` (fileNameStem), so the
- * name a track shows finds it.
+ * An audio file's extension ending a word of the query (`take1.wav`,
+ * `take1.wav drums`): dropped, as the index drops it from `Filename`
+ * (fileNameStem), so the name a track shows finds it wherever it
+ * stands in the query. A word ends where no letter, digit or dot
+ * follows: in `song.mp3.part` the `.mp3` is part of the stem, and
+ * indexed as such.
  */
-const FILE_EXTENSION_AT_END =
-  /([^\s.])\.(?:wav|wave|bwf|rf64|w64|mp3|mp2|aiff?|aifc|flac|ogg|oga|opus|m4a|aac|caf)\s*$/iu;
+const AUDIO_EXTENSIONS =
+  'wav|wave|bwf|rf64|w64|mp3|mp2|aiff?|aifc|flac|ogg|oga|opus|m4a|aac|caf';
+const FILE_EXTENSION = new RegExp(
+  `(?<=[^\\s.])\\.(?:${AUDIO_EXTENSIONS})(?![\\p{L}\\p{N}.])`,
+  'giu',
+);
 
 /** Prefixes shorter than this match whole tokens only. */
 export const MIN_PREFIX_CHARS = 2;
@@ -131,12 +138,12 @@ export const MIN_PREFIX_CHARS = 2;
 /**
  * Tokens of a query: every word must match; the last word also matches
  * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
- * match inside CJK text), without an audio file's extension it ends
- * in. A CJK word of one character matches that character; longer ones
- * match by their pairs.
+ * match inside CJK text). Each word is read without an audio file's
+ * extension it ends in (FILE_EXTENSION). A CJK word of one character
+ * matches that character; longer ones match by their pairs.
  */
 export function queryTokens(text: string): SearchQuery {
-  const runs = runsOf(text.replace(FILE_EXTENSION_AT_END, '$1'));
+  const runs = runsOf(text.replace(FILE_EXTENSION, ''));
   const exact = new Set<string>();
   let prefix = '';
 
