@@ -22,3 +22,14 @@ export const REDIS_TIMEOUT_ANSWER =
 export function isRedisTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'Command timed out';
 }
+
+/**
+ * True when `err` is a Redis timeout, or a refusal made of one: a call
+ * that stored its work and then met the timeout (a PartlyDoneError
+ * whose `cause` it is). Either way what the call sent last may still
+ * run, behind it on the same connection.
+ */
+export function metRedisTimeout(err: unknown): boolean {
+  if (isRedisTimeout(err)) return true;
+  return err instanceof Error && isRedisTimeout(err.cause);
+}

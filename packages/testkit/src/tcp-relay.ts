@@ -15,6 +15,11 @@ export interface TcpRelay {
   mode: RelayMode;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /**
+   * Told each chunk a client sends before it is passed on, so a test
+   * can act at one request (stop the server it goes to). None: not told.
+   */
+  onClientData?: (chunk: Buffer) => void;
   /** Ends every open connection; new ones are still accepted. */
   cut(): void;
   close(): Promise<void>;
@@ -28,9 +33,9 @@ export interface TcpRelay {
 export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
   let accepted = 0;
-  const relay = {
+  const relay: TcpRelay = {
     port: 0,
-    mode: 'pass' as RelayMode,
+    mode: 'pass',
     get accepted() {
       return accepted;
     },
@@ -57,7 +62,8 @@ export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
     const forward = (from: net.Socket, to: net.Socket) => {
       const passes = () =>
         relay.mode === 'pass' || (relay.mode === 'mute' && from === client);
-      from.on('data', (chunk) => {
+      from.on('data', (chunk: Buffer) => {
+        if (from === client) relay.onClientData?.(chunk);
         if (passes()) to.write(chunk);
       });
       from.on('end', () => to.end());

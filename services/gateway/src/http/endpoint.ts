@@ -5,6 +5,7 @@ import {
   isRedisOutOfMemory,
   isRedisDiskError,
   isRedisTimeout,
+  metRedisTimeout,
   REDIS_DISK_ERROR,
   REDIS_DISK_ERROR_ANSWER,
   REDIS_FULL,
@@ -155,7 +156,9 @@ export function endpoint(
       // retries (on another gateway) rather than giving the call up.
       const refusal = signal.aborted ? signal.reason : err;
       const { code } = apiErrorOf(refusal);
-      timedOut = isRedisTimeout(refusal);
+      // A refusal that names what the call stored counts too (its step
+      // met the timeout): the cleanup would wait its own just the same.
+      timedOut = metRedisTimeout(refusal);
       line.refused(code);
       options.onRefused?.(code);
       answer = signal.aborted
@@ -223,7 +226,7 @@ function sendError(res: Response, told: FailureLog, err: unknown) {
     }
   } else if (isRedisDiskError(err)) {
     log.error({ err: (err as Error).message }, REDIS_DISK_ERROR);
-  } else if (isRedisTimeout(err)) {
+  } else if (metRedisTimeout(err)) {
     log.warn({ err: (err as Error).message }, 'redis did not answer in time');
   } else if (!(err instanceof ApiError) || err.cause !== undefined) {
     // An ApiError with a cause answers for a fault the client is not

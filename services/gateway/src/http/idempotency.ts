@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { ApiError, PartlyDoneError } from '@ingest/core';
-import { isRedisTimeout } from '@ingest/queue';
+import { isRedisTimeout, metRedisTimeout } from '@ingest/queue';
 import type { IdempotencyStore } from '@ingest/state';
 import type { CallContext } from './endpoint';
 import { LISTS } from './list-items';
@@ -161,9 +161,16 @@ export async function runIdempotent(
       // What it stored stands: a retry with the key (the SDK retries a
       // 5xx with it) is told so again, not run a second time.
       const answer = { status: err.status, body: err.toBody() };
-      await store.complete(siteId, keyHash, fingerprint, answer).catch((cause) => {
-        log.warn({ err: cause }, 'idempotency answer not stored');
-      });
+      const kept = store
+        .complete(siteId, keyHash, fingerprint, answer)
+        .catch((cause) => {
+          log.warn({ err: cause }, 'idempotency answer not stored');
+        });
+      // Behind a write Redis did not answer, on the same connection: a
+      // wait would hold the answer for a second timeout, and a retry's
+      // claim sent after it finds the answer kept all the same (one
+      // through another gateway may find the claim still held: 409).
+      if (!metRedisTimeout(err)) await kept;
       throw err;
     }
     await store.release(siteId, keyHash, fingerprint, claimId).catch((cause) => {

@@ -1,4 +1,5 @@
 import { PartlyDoneError } from '@ingest/core';
+import { isRedisTimeout } from '@ingest/queue';
 import type { StateStore } from '@ingest/state';
 import type { Autopublisher } from '../jobs/autopublisher';
 
@@ -10,7 +11,10 @@ export type StoredInJob = { upload_id: number } | { update_id: number };
  * is stored: a failure answers 500 naming what was stored and what
  * was not done (SPEC §1: a call that did part of its work says so), not
  * the bare error, which a client would take for nothing done (its
- * retry is told `duplicate_upload`).
+ * retry is told `duplicate_upload`). A Redis that did not answer the
+ * step in time answers 503 `not_ready` instead, as any call that meets
+ * one does: the service is unavailable for now, not broken, and the
+ * step may still run once Redis goes on.
  */
 async function afterStored(
   stored: StoredInJob,
@@ -24,7 +28,8 @@ async function afterStored(
       'upload_id' in stored
         ? `upload ${stored.upload_id}`
         : `track update ${stored.update_id}`;
-    const refusal = new PartlyDoneError('internal', `${what} was stored, but ${notDone}`, stored);
+    const code = isRedisTimeout(err) ? 'not_ready' : 'internal';
+    const refusal = new PartlyDoneError(code, `${what} was stored, but ${notDone}`, stored);
     // Logged with the answer (endpoint.ts): the client is told no more.
     refusal.cause = err;
     throw refusal;
