@@ -152,10 +152,8 @@ export class HttpTransport {
         const res = await this.attempt(endpoint, spec, body, signal);
         if (res.ok) return await read(res);
         failure = statusOf(res);
-        if (canRetry && isRetryable(failure, safe)) {
-          await res.body?.cancel().catch(() => undefined);
-        } else {
-          const error = await IngestApiError.fromResponse(endpoint, res);
+        const error = await IngestApiError.fromResponse(endpoint, res);
+        if (!canRetry || !isRetryable(failure, safe) || namesStored(error)) {
           // The first attempt, cut off on our side, still runs there.
           const running = error.code === 'idempotency_in_progress';
           if (!(canRetry && keyed && running)) {
@@ -221,6 +219,18 @@ export class HttpTransport {
     if (body?.streamed) init.duplex = 'half';
     return this.options.fetch(url, init);
   }
+}
+
+/**
+ * A 5xx naming what its call stored (`upload 5 was stored, but …`): the
+ * call's last word. A repeat would only be told the same (its key keeps
+ * the answer) after sending the file again, or without a key store
+ * nothing more than a `duplicate_upload` refusal that hides the upload.
+ */
+function namesStored(error: IngestApiError): boolean {
+  if (error.status < 500) return false;
+  const { upload_id: upload, update_id: update } = error.body;
+  return typeof upload === 'number' || typeof update === 'number';
 }
 
 function statusOf(res: Response): AttemptFailure {

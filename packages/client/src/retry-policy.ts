@@ -47,7 +47,8 @@ const FINAL_SERVER_STATUSES = new Set([507]);
 /**
  * Whether a failed attempt may be tried again. 429 and 503 mean the
  * gateway refused before doing any work (a busy upload slot, draining),
- * so every call retries them. Other 5xx answers and broken connections
+ * so every call retries them (the transport throws at once a 5xx that
+ * names an upload it stored all the same). Other 5xx answers and broken connections
  * may hide work that was done, so only idempotent calls retry those,
  * and none of them a 5xx that says the same request cannot succeed.
  */
