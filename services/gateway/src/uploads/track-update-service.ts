@@ -10,7 +10,7 @@ import {
   type Track,
   type TrackUpdate,
 } from '@ingest/core';
-import { jobIds, type TypedQueue } from '@ingest/queue';
+import { isRedisTimeout, jobIds, type TypedQueue } from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
@@ -215,6 +215,7 @@ export class TrackUpdateService {
       );
       return;
     } catch (err) {
+      if (isRedisTimeout(err)) throw stalledQueueing(update, err);
       this.deps.logger.error({ err, updateId: update.id }, 'update not queued');
     }
     const marked = await this.deps.updates
@@ -276,4 +277,23 @@ function formatsOf(params: Params, track: Track): OutputFormat[] {
   const given = parseFormats(params);
   if (given) return given;
   return Object.keys(track.renditions).filter(isOutputFormat);
+}
+
+/**
+ * An immediate update whose queueing Redis did not answer in time. The
+ * add was sent and will most likely run once Redis goes on, so the
+ * update is not errored (that would wait out another timeout too): the
+ * answer is 503 naming it, at once, as for any call meeting a stall.
+ */
+function stalledQueueing(update: TrackUpdate, err: unknown): PartlyDoneError {
+  const refusal = new PartlyDoneError(
+    'not_ready',
+    `track update ${update.id} was stored, but Redis did not answer in time ` +
+      "as its transcode was queued; it may still run: getById's updates show " +
+      'how it ends',
+    { update_id: update.id },
+  );
+  // Logged with the answer (endpoint.ts).
+  refusal.cause = err;
+  return refusal;
 }
