@@ -57,7 +57,7 @@ export async function assertNoLeftoverRedis(dataDir: string): Promise<void> {
   if (!left.some((process) => process.what === 'redis-server')) return;
   throw new ScriptRefusal(
     `${stillHas(dataDir, left)}; a second redis-server would write to the ` +
-      `same append-only file. Stop them (kill ${pidsOf(left)}), then start again`,
+      `same append-only file. ${howToStop(dataDir, left)}`,
   );
 }
 
@@ -73,7 +73,7 @@ export async function withLeftoversNamed(dataDir: string, err: unknown): Promise
   if (left.length === 0) return err;
   return new ScriptRefusal(
     `port in use on ${err.host}: ${err.taken.join(', ')}; ` +
-      `${stillHas(dataDir, left)}. Stop them (kill ${pidsOf(left)}), then start again`,
+      `${stillHas(dataDir, left)}. ${howToStop(dataDir, left)}`,
   );
 }
 
@@ -85,8 +85,41 @@ function stillHas(dataDir: string, left: Leftover[]): string {
   );
 }
 
+/**
+ * The services first, their Redis once they have exited: a `kill` of
+ * them all at once stopped Redis under a draining transcoder, which then
+ * could not hand its run back, and the job stayed active until the stall
+ * check of the next start took it back, a minute later.
+ */
+function howToStop(dataDir: string, left: Leftover[]): string {
+  const { services, redis } = splitLeftovers(left);
+  const command = `INGEST_DATA_DIR=${shellWord(dataDir)} npm run stack:stop-leftovers`;
+  const inOrder = services.length > 0 && redis.length > 0;
+  const byHand = inOrder
+    ? `kill ${pidsOf(services)}, and once they have exited, kill ${pidsOf(redis)}`
+    : `kill ${pidsOf(left)}`;
+  const why = inOrder
+    ? 'the services first, so that they hand back their work, then Redis; '
+    : '';
+  return `Stop them with \`${command}\` (${why}or ${byHand}), then start again`;
+}
+
+/** The leftover services, and the redis-server(s) they use. */
+export function splitLeftovers(left: Leftover[]) {
+  return {
+    services: left.filter(({ what }) => what !== 'redis-server'),
+    redis: left.filter(({ what }) => what === 'redis-server'),
+  };
+}
+
 function pidsOf(left: Leftover[]): string {
   return left.map(({ pid }) => pid).join(' ');
+}
+
+/** A path as a POSIX shell takes it, quoted only where it needs to be. */
+function shellWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A process's arguments, or undefined when it is gone or not readable. */

@@ -32,6 +32,11 @@ async function redisServersIn(dir: string): Promise<number[]> {
   return pids;
 }
 
+/** The pids a refusal names, as `gateway (pid 12)`. */
+function pidsNamed(line: string): number[] {
+  return [...line.matchAll(/\(pid (\d+)\)/g)].map((match) => Number(match[1]));
+}
+
 test('a start after npm start was killed refuses while its Redis runs', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-killed-'));
   const dataDir = path.join(dir, 'data');
@@ -52,10 +57,13 @@ test('a start after npm start was killed refuses while its Redis runs', async ()
       second,
       new RegExp(
         `still has processes of an earlier npm start that was killed: ` +
-          `.*redis-server \\(pid ${redisPid}\\).*Stop them \\(kill [0-9 ]+\\)`,
+          `.*redis-server \\(pid ${redisPid}\\).*Stop them with ` +
+          '`INGEST_DATA_DIR=\\S+ npm run stack:stop-leftovers` \\(the services ' +
+          'first.*; or kill [0-9 ]+, and once they have exited, kill ' +
+          `${redisPid}\\), then start again$`,
       ),
     );
-    const named = /kill ([0-9 ]+)\)/.exec(second.errors())![1].split(' ').map(Number);
+    const named = pidsNamed(second.errors());
     assert.ok(named.includes(redisPid), 'the redis-server is named');
     for (const pid of named) assert.ok(left.includes(pid), `pid ${pid} is no leftover`);
     assert.equal(named.length, 4, 'redis-server and the three services');
@@ -103,10 +111,11 @@ test('with a REDIS_URL, a killed start\'s services on the ports are named', asyn
       new RegExp(
         `port in use on 127\\.0\\.0\\.1: PORT=${env.PORT}.*still has processes of an ` +
           'earlier npm start that was killed: .*gateway \\(pid \\d+\\).*' +
-          'Stop them \\(kill [0-9 ]+\\)',
+          'Stop them with `INGEST_DATA_DIR=\\S+ npm run stack:stop-leftovers` ' +
+          '\\(or kill [0-9 ]+\\), then start again$',
       ),
     );
-    const named = /kill ([0-9 ]+)\)/.exec(second.errors())![1].split(' ').map(Number);
+    const named = pidsNamed(second.errors());
     assert.equal(named.length, 3, 'the three services');
     for (const pid of named) process.kill(pid, 'SIGTERM');
     await waitUntil(

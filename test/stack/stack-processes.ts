@@ -90,6 +90,20 @@ export function startStack(env: Record<string, string>): StackStart {
   };
 }
 
+/** Runs a shell command line in the repository, as a user would paste it. */
+export function runInRepo(command: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn('sh', ['-c', command], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => {
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
 /**
  * Checks that a start was refused as a person should read it: exit 1,
  * and on stderr one plain line matching `refusal`, with no stack trace
