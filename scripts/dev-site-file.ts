@@ -4,7 +4,7 @@
  * each start left the jobs of the one before out of reach.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ScriptRefusal } from './script-refusal';
 
@@ -85,4 +85,20 @@ export async function writeKeptDevSite(dataDir: string, site: KeptDevSite): Prom
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/**
+ * Moves a kept file that names no site aside, to
+ * `dev-site.json.bad-<UTC time>` beside it, before a new site is written
+ * in its place: it was overwritten, and a token a user had edited into it
+ * (or needed from it) was gone. Readable by its owner only, as it may
+ * hold a token. Gives the path it now has.
+ */
+export async function setAsideKeptDevSite(dataDir: string): Promise<string> {
+  const file = devSiteFile(dataDir);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '');
+  const aside = `${file}.bad-${stamp}`;
+  await rename(file, aside);
+  await chmod(aside, 0o600);
+  return aside;
 }

@@ -11,7 +11,12 @@ import type { Site } from '@ingest/core';
 import { createRedis } from '@ingest/queue';
 import { SiteCredentials, StateStore } from '@ingest/state';
 import { ScriptRefusal } from './script-refusal';
-import { readKeptDevSite, writeKeptDevSite, type KeptDevSite } from './dev-site-file';
+import {
+  readKeptDevSite,
+  setAsideKeptDevSite,
+  writeKeptDevSite,
+  type KeptDevSite,
+} from './dev-site-file';
 
 /**
  * Refuses INGEST_DEV_TOKEN or INGEST_DEV_WEBHOOK_SECRET when
@@ -97,7 +102,8 @@ async function keptSite(store: StateStore, dataDir: string): Promise<Kept> {
  * settings given now replace its old ones; one not given keeps the
  * site's own (the custom fields of a site:create site were replaced by
  * INGEST_DEV_CUSTOM_FIELDS's default). Without INGEST_DEV_TOKEN the site
- * is kept in the data dir for the next start.
+ * is kept in the data dir for the next start; a file there that named no
+ * site is moved aside first (`setAside`, its new path).
  */
 export async function ensureDevSite(config: Config, redisUrl: string) {
   const redis = createRedis(redisUrl);
@@ -108,8 +114,9 @@ export async function ensureDevSite(config: Config, redisUrl: string) {
     const givenSite = given ? await store.siteByToken(given) : undefined;
     const found = givenSite ? { site: givenSite, token: given! } : kept.found;
     const site = await foundOrMade(store, config, found, given);
+    const setAside = kept.unusable ? await setAsideKeptDevSite(config.dataDir) : undefined;
     if (!given) await writeKeptDevSite(config.dataDir, site);
-    return { ...site, stale: kept.stale, unusable: kept.unusable };
+    return { ...site, stale: kept.stale, unusable: kept.unusable, setAside };
   } finally {
     redis.disconnect();
   }

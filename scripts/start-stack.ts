@@ -174,8 +174,8 @@ async function start() {
   }
   if (site.unusable) {
     process.stdout.write(
-      `${devSiteFile(config.dataDir)} named no site (${site.unusable}): made ` +
-        `site ${site.siteId} and kept it there instead\n`,
+      `${devSiteFile(config.dataDir)} named no site (${site.unusable}; moved ` +
+        `to ${site.setAside}): made site ${site.siteId} and kept it there instead\n`,
     );
   }
   process.stdout.write(

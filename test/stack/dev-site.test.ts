@@ -119,6 +119,17 @@ test('a kept file that is no JSON, or names another site, gives a new site', asy
   const first = await ensureDevSite(config, own.server.url);
   assert.equal(first.unusable, 'not JSON');
   assert.equal((await stat(file)).mode & 0o777, 0o600);
+  await assertSetAside(first.setAside, 'not json');
+
+  // JSON that names nothing is kept aside as well.
+  await writeFile(file, '{"token": "a token typed by hand"}\n', { mode: 0o600 });
+  const second = await ensureDevSite(config, own.server.url);
+  assert.equal(second.unusable, 'no siteId');
+  await assertSetAside(second.setAside, '{"token": "a token typed by hand"}\n');
+  assert.deepEqual(
+    JSON.parse(await readFile(file, 'utf8')),
+    { siteId: second.siteId, token: second.token },
+  );
 
   // A token that answers for a site other than the one the file names.
   const other = await labelSite('label-two-token-0003');
@@ -127,6 +138,16 @@ test('a kept file that is no JSON, or names another site, gives a new site', asy
   assert.ok(![first.siteId, other.id].includes(next.siteId), String(next.siteId));
   assert.deepEqual((await store.getSite(other.id))?.customFields, ['ISWC Code']);
 });
+
+/**
+ * A kept file that named no site was overwritten by the new site's, and
+ * what it held (a token someone needed) was lost: it is moved aside.
+ */
+async function assertSetAside(aside: string | undefined, held: string) {
+  assert.match(aside ?? '', /\/dev-site\.json\.bad-\d{8}T\d{6}\.\d{3}Z$/);
+  assert.equal(await readFile(aside!, 'utf8'), held);
+  assert.equal((await stat(aside!)).mode & 0o777, 0o600);
+}
 
 test('a FIFO in the kept file\'s place is refused, not read', { timeout: 20_000 }, async () => {
   const config = await freshDir();

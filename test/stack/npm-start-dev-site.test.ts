@@ -107,7 +107,12 @@ test('a kept file that is a directory refuses the start; one not JSON is said', 
     await rm(devSiteFile(dataDir), { recursive: true });
     await writeFile(devSiteFile(dataDir), '{"siteId": 1, "tok');
     const started = await running(env);
-    assert.match(started.output, /dev-site\.json named no site \(not JSON\): made site 1/);
+    assert.match(
+      started.output,
+      /dev-site\.json named no site \(not JSON; moved to \S+\.json\.bad-\S+\): made site 1/,
+    );
+    const aside = /moved to (\S+)\)/.exec(started.output)![1];
+    assert.equal(await readFile(aside, 'utf8'), '{"siteId": 1, "tok');
     await started.stop();
   } finally {
     for (const pid of await processesOf(dataDir)) {
