@@ -8,7 +8,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger, prepareDataDir, removeMadeDataDir } from '@ingest/telemetry';
+import { createLogger, prepareDataDir } from '@ingest/telemetry';
 import { assertDevSettingsCurrent, ensureDevSite } from './dev-site';
 import { devSiteFile } from './dev-site-file';
 import { assertPortsFree } from './stack-ports';
@@ -19,6 +19,7 @@ import {
   redisUrlFile,
 } from './stack-redis';
 import { claimDataDir, dataDirHeld, releaseDataDir } from './stack-lock';
+import { removeFreshDataDir } from './stack-fresh-data-dir';
 import { assertNoLeftoverRedis, withLeftoversNamed } from './stack-leftovers';
 import { stoppingLine, workInFlight } from './stack-stop-notice';
 import { Supervisor, type Supervised } from './stack-supervisor';
@@ -58,8 +59,12 @@ let redisServer: RedisServer | undefined;
 let redisStarting: Promise<RedisServer> | undefined;
 /** Whether this start holds the data dir (its own Redis runs there). */
 let claimed = false;
+/** The data dir made and claimed; a stop waits for it (prepareAndClaim). */
+let preparing: Promise<void> | undefined;
 /** The first folder of the data dir's path this start made, if any. */
 let madeDataDir: string | undefined;
+/** Whether the default site is being found or made: the data dir is in use. */
+let siteBegun = false;
 /** The running process of each service; a restart replaces its entry. */
 const services = new Map<ServiceName, ServiceProcess>();
 const supervisor = new Supervisor((line) => {
@@ -67,11 +72,22 @@ const supervisor = new Supervisor((line) => {
 });
 
 async function start() {
+  preparing = prepareAndClaim();
+  await preparing;
+  if (stopping) return;
+  await startProcesses();
+}
+
+/**
+ * Makes the data dir and, for a Redis of its own, claims it. A stop
+ * waits for this step: cut short, it left the claim (`stack.pid`) or a
+ * write check behind in a data dir it had just made.
+ */
+async function prepareAndClaim() {
   // A data dir that is a file, or one this process may not write in, is
   // a refusal in one line, as each service would tell it; the claim
   // below failed on it with a stack trace.
   madeDataDir = await prepareDataDir(config.dataDir);
-  let redisUrl = config.redisUrl;
   if (!config.redisUrlGiven) {
     await assertRedisServerFound();
     await claimDataDir(config.dataDir);
@@ -87,6 +103,11 @@ async function start() {
     // stack does not use: `site:create` without REDIS_URL went there.
     await rm(redisUrlFile(config.dataDir), { force: true });
   }
+}
+
+/** Redis (unless REDIS_URL is given), the services, the default site. */
+async function startProcesses() {
+  let redisUrl = config.redisUrl;
   // After the data dir's checks: the services of a start that was killed
   // outright still hold its ports, and the line naming them and the kill
   // to send says more than `port in use` (as a live start's claim does).
@@ -161,6 +182,7 @@ async function start() {
   if (stopping) return;
   // Once they started: a start they refuse (the store another catalog's)
   // leaves a Redis given in REDIS_URL without a site of this start's.
+  siteBegun = true;
   const site = await ensureDevSite(config, redisUrl);
   if (stopping) return;
 
@@ -225,6 +247,7 @@ let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
+  await preparing?.catch(() => {});
   await supervisor.stop();
   await tellWorkInFlight();
   // Reverse order: stop taking uploads first, stop Redis last.
@@ -245,10 +268,16 @@ async function stop(code: number) {
     await rm(redisUrlFile(config.dataDir), { force: true }).catch(() => {});
     await releaseDataDir(config.dataDir).catch(() => {});
   }
-  // Refused (a port of 0, one in use) before anything ran: the data dir
-  // it made is removed again, not left behind as an empty folder.
-  if (madeDataDir && !redisStarting && services.size === 0) {
-    await removeMadeDataDir(config.dataDir, madeDataDir).catch(() => {});
+  // Refused (a port in use, a service not ready) or stopped before it
+  // made its site, a first start removes the data dir it made: left
+  // half-made, it held an empty Redis. Kept once its services ran with a
+  // REDIS_URL or STORAGE_URL of the user's: that Redis or store keeps a
+  // mark of this one, and the next start would miss it here.
+  const selfContained =
+    !config.redisUrlGiven &&
+    config.storageUrl === `file://${path.join(config.dataDir, 'storage')}`;
+  if (madeDataDir && !siteBegun && (services.size === 0 || selfContained)) {
+    await removeFreshDataDir(config.dataDir, madeDataDir).catch(() => {});
   }
   process.exit(code);
 }
