@@ -5,7 +5,6 @@
 // outcome is not left for operators to find in /metrics.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { httpMetrics } from '@ingest/gateway/src/http/http-metrics';
 import { uploadMetrics } from '@ingest/gateway/src/uploads/upload-metrics';
@@ -14,7 +13,7 @@ import { countWorkerJobs, registerQueueDepth } from '@ingest/queue';
 import { transcodeMetrics } from '@ingest/transcoder/src/transcode-metrics';
 import type { Worker } from 'bullmq';
 import { Registry, type Metric } from 'prom-client';
-import { readText, repoPath } from './repo-files';
+import { readText, sourceTexts } from './repo-files';
 
 /** The page's list of metrics: its `GET /metrics` item. */
 function metricsList(): string {
@@ -26,16 +25,10 @@ function metricsList(): string {
 
 /** The `ingest_…` metric names the services' and packages' code declares. */
 function declaredNames(): string[] {
-  const names = new Set<string>();
-  for (const top of ['packages', 'services']) {
-    const files = fs.readdirSync(repoPath(top), { recursive: true, encoding: 'utf8' });
-    for (const file of files) {
-      if (!/\/src\/.*(?<!\.test)\.ts$/.test(file) || file.includes('node_modules')) continue;
-      const text = fs.readFileSync(repoPath(top, file), 'utf8');
-      for (const m of text.matchAll(/\bname: '(ingest_[a-z0-9_]+)'/g)) names.add(m[1]);
-    }
-  }
-  return [...names].sort();
+  const names = sourceTexts().flatMap(({ text }) =>
+    [...text.matchAll(/\bname: '(ingest_[a-z0-9_]+)'/g)].map((m) => m[1]),
+  );
+  return [...new Set(names)].sort();
 }
 
 /** Every metric the three services register, as a fresh start has it. */
