@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { httpMetrics } from '@ingest/gateway/src/http/http-metrics';
 import { uploadMetrics } from '@ingest/gateway/src/uploads/upload-metrics';
 import { createNotifierMetrics } from '@ingest/notifier/src/notifier-metrics';
-import { countWorkerJobs, registerQueueDepth } from '@ingest/queue';
+import { countWorkerJobs, registerQueueDepth, WATCHED_STATES } from '@ingest/queue';
 import { transcodeMetrics } from '@ingest/transcoder/src/transcode-metrics';
 import type { Worker } from 'bullmq';
 import { Registry, type Metric } from 'prom-client';
@@ -70,5 +70,9 @@ test('docs/operations.md lists every metric with its labels and outcomes', async
     for (const outcome of outcomes) {
       assert.ok(list.includes(`\`${outcome}\``), `${name}: outcome ${outcome}`);
     }
+  }
+  // Read from Redis at each scrape, so no series to look at here.
+  for (const state of WATCHED_STATES) {
+    assert.ok(list.includes(`\`${state}\``), `ingest_queue_jobs: state ${state}`);
   }
 });
