@@ -58,3 +58,14 @@ describe('docs/deploy.md, creating sites', () => {
     assert.equal(hidesScripts, false, '.dockerignore keeps scripts/');
   });
 });
+
+describe('docs/deploy.md, the Compose file', () => {
+  test('names every variable the Compose file reads from the environment', () => {
+    // `${NAME:-default}`; `$$NAME` is the container's own, not Compose's.
+    const compose = readText('docker-compose.yml');
+    const read = [...compose.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
+    assert.ok(read.length > 0, 'the Compose file reads some');
+    const missing = [...new Set(read)].filter((name) => !doc.includes(`\`${name}\``));
+    assert.deepEqual(missing, []);
+  });
+});

@@ -39,6 +39,22 @@ export function readYaml(...parts: string[]): unknown {
 }
 
 /**
+ * The TypeScript of every package's and service's `src/`, tests left
+ * out, each by its path from the repository root.
+ */
+export function sourceTexts(): { file: string; text: string }[] {
+  return ['packages', 'services'].flatMap((top) =>
+    fs
+      .readdirSync(repoPath(top), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /^[^/]+\/src\/.*(?<!\.test)\.ts$/.test(file))
+      .map((file) => ({
+        file: `${top}/${file}`,
+        text: readText(top, file),
+      })),
+  );
+}
+
+/**
  * The environment variables packages/config reads, so deploy files and
  * docs are checked against the code.
  */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { describe, it } from 'node:test';
+import { listenOnLoopback } from '@ingest/testkit';
 import { IngestClient } from './index';
 
 describe('new IngestClient', () => {
@@ -11,5 +13,25 @@ describe('new IngestClient', () => {
       });
     }
     assert.doesNotThrow(() => new IngestClient({ url: 'http://127.0.0.1:8080', token: 't' }));
+  });
+
+  it('sends its User-Agent: ingest-client/0.1, or the one it is given', async () => {
+    const agents: (string | undefined)[] = [];
+    const server = await listenOnLoopback(
+      http.createServer((req, res) => {
+        agents.push(req.headers['user-agent']);
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'job 1 not found', code: 'not_found' }));
+      }),
+    );
+    try {
+      for (const userAgent of [undefined, 'catalog-sync/2.0']) {
+        const client = new IngestClient({ url: server.url, token: 't', userAgent });
+        await assert.rejects(client.checkJob(1), { code: 'not_found' });
+      }
+    } finally {
+      await server.close();
+    }
+    assert.deepEqual(agents, ['ingest-client/0.1', 'catalog-sync/2.0']);
   });
 });
