@@ -17,7 +17,7 @@ import { tone, trackCalls } from './track-kit';
 
 let fixture: FixtureStack;
 let hooks: WebhookReceiver;
-const { call, upload, publishAndWait, trackOfUpload } = trackCalls(
+const { call, upload, publishAndWait, publishedTrack } = trackCalls(
   () => fixture,
 );
 
@@ -38,14 +38,6 @@ after(async () => {
   await hooks?.close();
   await fixture?.close();
 });
-
-/** A published track of `name` (mp3 and wav). */
-async function publishedTrack(name: string): Promise<number> {
-  const uploaded = await upload(name);
-  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
-  const done = await publishAndWait();
-  return trackOfUpload(done.job_id, uploaded.body.upload_id);
-}
 
 test("a job's updates are in its event: one published, one errored", async () => {
   const first = await publishedTrack('one.wav');

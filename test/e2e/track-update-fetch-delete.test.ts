@@ -21,9 +21,7 @@ import {
 import { tone, trackCalls } from './track-kit';
 
 let fixture: FixtureStack;
-const { call, upload, publishAndWait, trackOfUpload } = trackCalls(
-  () => fixture,
-);
+const { call, publishedTrack } = trackCalls(() => fixture);
 
 before(async () => {
   fixture = await startFixtureStack({
@@ -36,14 +34,6 @@ before(async () => {
 });
 
 after(() => fixture?.close());
-
-/** A published track of `name`. */
-async function publishedTrack(name: string): Promise<number> {
-  const uploaded = await upload(name);
-  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
-  const done = await publishAndWait();
-  return trackOfUpload(done.job_id, uploaded.body.upload_id);
-}
 
 /** The site's stored files (sources and renditions), as counted. */
 async function counted(): Promise<string[]> {
