@@ -1,9 +1,10 @@
 /**
- * End to end: the completion event of a job that holds deferred track
- * updates. Such updates count in the job's `counts` like uploads
- * (checkJob's `d` and `e`), so the event names each of them too: a
+ * End to end: the completion event, and `list`, of a job that holds
+ * deferred track updates. Such updates count in the job's `counts` like
+ * uploads (checkJob's `d` and `e`), so both name each of them too: a
  * receiver told `e: 1` finds the failure in `errors`, and one told
- * `d: 1` finds the track whose files changed in `tracks` (SPEC §4).
+ * `d: 1` finds the track whose files changed in `tracks` (SPEC §4);
+ * `list` shows them under `updates`.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -74,4 +75,16 @@ test("a job's updates are in its event: one published, one errored", async () =>
   assert.equal(body.errors[0].update_id, refused.body.update_id);
   assert.equal(body.errors[0].error_code, 'verification_failed');
   assert.match(body.errors[0].error, /lasts/);
+
+  const listed = await call('list', { job_id: jobId });
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  assert.deepEqual(listed.body.tracks, []);
+  assert.deepEqual(
+    listed.body.updates.map((u: any) => [u.update_id, u.track_id, u.status]),
+    [
+      [replaced.body.update_id, first, 'published'],
+      [refused.body.update_id, second, 'error'],
+    ],
+  );
+  assert.equal(listed.body.updates[1].error_code, 'verification_failed');
 });
