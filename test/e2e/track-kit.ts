@@ -113,6 +113,14 @@ export function trackCalls(fixture: () => FixtureStack) {
     return row.track_id as number;
   }
 
+  /** Uploads `name` into the main job, publishes it: its track's id. */
+  async function publishedTrack(name: string) {
+    const uploaded = await upload(name);
+    assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+    const done = await publishAndWait();
+    return trackOfUpload(done.job_id, uploaded.body.upload_id);
+  }
+
   return {
     call,
     upload,
@@ -121,5 +129,6 @@ export function trackCalls(fixture: () => FixtureStack) {
     stored,
     publishAndWait,
     trackOfUpload,
+    publishedTrack,
   };
 }

@@ -94,7 +94,7 @@ test('a published update keeps the formats it was superseded in', async () => {
     formats: ['mp3', 'wav'],
     sources: {},
   });
-  assert.ok(added !== 'closed');
+  assert.ok(typeof added === 'object');
   await updates.published(added, ['mp3']);
   const stored = await updates.byId(added.id);
   assert.equal(stored?.status, 'published');
@@ -112,7 +112,7 @@ test('a dropped update takes its autopublish mark with it', async () => {
     formats: ['mp3'],
     sources: {},
   });
-  assert.ok(added !== 'closed');
+  assert.ok(typeof added === 'object');
   const upload = await store.addUpload(1, job.id, {
     formats: ['mp3'],
     sources: {},
@@ -151,7 +151,7 @@ test('a patch for an update that errored meanwhile changes nothing', async () =>
     formats: ['mp3'],
     sources: {},
   });
-  assert.ok(added !== 'closed');
+  assert.ok(typeof added === 'object');
   await updates.move(added, 'transcoding');
   const read = await updates.readTrack(3);
   assert.ok(read);
@@ -177,7 +177,7 @@ test('an update is errored only on the track as it was read', async () => {
     formats: ['mp3'],
     sources: {},
   });
-  assert.ok(added !== 'closed');
+  assert.ok(typeof added === 'object');
   assert.equal(typeof (await store.publish(job.id)), 'object');
   await updates.move(added, 'transcoding');
   const looked = await updates.readTrack(4);
@@ -197,4 +197,24 @@ test('an update is errored only on the track as it was read', async () => {
   });
   assert.equal((await updates.byId(added.id))?.errorCode, 'internal');
   assert.deepEqual(await store.counts(job.id), { q: 0, i: 0, d: 0, e: 1 });
+});
+
+test('an update of a deleted track is refused, its track listing none', async () => {
+  await newTrack(3);
+  assert.ok(await new TrackDeleter(own.redis).delete(1, 3));
+  const job = await store.createJob(1, { name: 'late' });
+  for (const immediate of [true, false]) {
+    const added = await updates.add({
+      siteId: 1,
+      trackId: 3,
+      uploadId: 3,
+      jobId: immediate ? 0 : job.id,
+      immediate,
+      formats: ['mp3'],
+      sources: {},
+    });
+    assert.equal(added, 'missing');
+  }
+  assert.equal(await own.redis.exists(keys.trackUpdates(3)), 0);
+  assert.deepEqual(await store.counts(job.id), { q: 0, i: 0, d: 0, e: 0 });
 });

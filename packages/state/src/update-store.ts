@@ -11,19 +11,7 @@ import { ERROR_UNPATCHED, PATCH_TRACK } from './patch-track-script';
 import { DROP_WAITING, MOVE_IMMEDIATE, MOVE_UPLOAD } from './scripts';
 import { siteCountKeys } from './site-usage-scripts';
 import { SOURCES_REMOVED } from './track-sources';
-
-/**
- * KEYS: job, jobUpdates, update. ARGV: updateId, fields as k,v,…
- * Adds an update to an open job, counted in q like an upload. Returns
- * 'ok' or 'closed'.
- */
-const ADD_UPDATE = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 'closed' end
-redis.call('HSET', KEYS[3], unpack(ARGV, 2))
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'q', 1)
-return 'ok'
-`;
+import { ADD_UPDATE } from './update-add-script';
 
 /** KEYS: update. ARGV: to-status, now, fields as k,v,… See MOVE_IMMEDIATE. */
 const MOVE_UPDATE_IMMEDIATE = MOVE_IMMEDIATE + `
@@ -92,7 +80,7 @@ export class UpdateStore {
   private readonly redis: Redis & Scripts;
 
   constructor(redis: Redis) {
-    redis.defineCommand('addUpdate', { numberOfKeys: 3, lua: ADD_UPDATE });
+    redis.defineCommand('addUpdate', { numberOfKeys: 5, lua: ADD_UPDATE });
     redis.defineCommand('moveUpdate', { numberOfKeys: 2, lua: MOVE_UPLOAD });
     redis.defineCommand('moveImmediate', {
       numberOfKeys: 1,
@@ -116,39 +104,31 @@ export class UpdateStore {
 
   /**
    * Stores an update: in its job (waiting, counted in q) or, when
-   * immediate, queued at once. 'closed' when the job was published.
+   * immediate, queued at once; either way listed among its track's
+   * updates, all of them: the delete of the track removes the sources of
+   * each (TrackDeleter.keptSources). 'closed' when the job was
+   * published, 'missing' when the track was deleted.
    */
-  async add(input: NewTrackUpdate): Promise<TrackUpdate | 'closed'> {
+  async add(input: NewTrackUpdate): Promise<TrackUpdate | 'closed' | 'missing'> {
     const update: TrackUpdate = {
       ...input,
       id: await this.redis.hincrby(keys.seq(), 'update', 1),
       status: input.immediate ? 'queued' : 'uploaded',
       createdAt: now(),
     };
-    const fields = encodeUpdate(update);
-    if (update.immediate) {
-      await this.redis.hset(keys.update(update.id), fields);
-    } else {
-      const result = await this.redis.addUpdate(
-        keys.job(update.jobId),
-        keys.jobUpdates(update.jobId),
-        keys.update(update.id),
-        update.id,
-        ...Object.entries(fields).flat(),
-      );
-      if (result !== 'ok') return 'closed';
-    }
-    await this.noteForTrack(update);
+    const inJob = update.immediate
+      ? ['', '']
+      : [keys.job(update.jobId), keys.jobUpdates(update.jobId)];
+    const result = await this.redis.addUpdate(
+      keys.track(update.trackId),
+      keys.trackUpdates(update.trackId),
+      keys.update(update.id),
+      ...inJob,
+      update.id,
+      ...Object.entries(encodeUpdate(update)).flat(),
+    );
+    if (result === 'missing' || result === 'closed') return result;
     return update;
-  }
-
-  /**
-   * Keeps the update among its track's, all of them: the delete of the
-   * track removes the sources of each (TrackDeleter.keptSources).
-   */
-  private async noteForTrack(update: TrackUpdate): Promise<void> {
-    const key = keys.trackUpdates(update.trackId);
-    await this.redis.zadd(key, update.id, String(update.id));
   }
 
   /** The latest updates of a track (TRACK_UPDATES_KEPT), oldest first. */

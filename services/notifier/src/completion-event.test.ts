@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { openQueue, type TypedJob } from '@ingest/queue';
-import { StateStore, keys } from '@ingest/state';
+import { StateStore, UpdateStore, keys } from '@ingest/state';
 import { redisForTests } from '@ingest/testkit';
 import { createCompletionProcessor } from './completion-processor';
 import { DeliveryJobs } from './delivery-jobs';
@@ -24,6 +24,7 @@ before(async () => {
   queues = [webhooks(), emails()];
   run = createCompletionProcessor({
     store,
+    updates: new UpdateStore(own.redis),
     jobs: new DeliveryJobs(...queues),
     logger: memoryLogger().logger,
     publicUrl: 'http://ingest.test',

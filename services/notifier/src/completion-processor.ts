@@ -1,5 +1,5 @@
 import type { TypedJob } from '@ingest/queue';
-import type { StateStore } from '@ingest/state';
+import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Logger } from '@ingest/telemetry';
 import { UnrecoverableError } from 'bullmq';
 import type { DeliveryJobs } from './delivery-jobs';
@@ -8,6 +8,8 @@ import { buildJobEvent, eventIdOf } from './job-event';
 
 export interface CompletionProcessorDeps {
   store: StateStore;
+  /** The job's deferred track updates, which its event lists too. */
+  updates: Pick<UpdateStore, 'idsOf' | 'many'>;
   jobs: DeliveryJobs;
   logger: Logger;
   /** Base URL of the gateway, for download links. */
@@ -43,16 +45,21 @@ export function createCompletionProcessor(deps: CompletionProcessorDeps) {
     // track's facts that nothing ever reads.
     const needed = plan.deliveries.length > 0;
     if (needed && !(await deps.store.deliveries.getEvent(jobId))) {
-      const [counts, uploads] = await Promise.all([
+      const [counts, uploads, updates] = await Promise.all([
         deps.store.counts(jobId),
         deps.store.listUploads(jobId),
+        deps.updates.idsOf(jobId).then((ids) => deps.updates.many(ids)),
       ]);
-      const trackIds = uploads.flatMap((u) => (u.trackId ? [u.trackId] : []));
-      const tracks = await deps.store.tracksOf(trackIds);
+      const trackIds = [
+        ...uploads.flatMap((u) => (u.trackId ? [u.trackId] : [])),
+        ...updates.map((u) => u.trackId),
+      ];
+      const tracks = await deps.store.tracksOf([...new Set(trackIds)]);
       const event = buildJobEvent({
         job: owner,
         counts,
         uploads,
+        updates,
         tracks,
         publicUrl: deps.publicUrl,
         now: now(),

@@ -93,10 +93,11 @@ function paragraphs(input: SummaryInput): Line[][] {
     const block: Line[] = [{ text: 'Tracks:' }];
     for (const track of event.tracks.slice(0, LISTED)) {
       const names = namesOf(input.labels?.get(track.upload_id));
+      const made = track.update_id
+        ? `updated by update ${track.update_id}`
+        : `upload ${track.upload_id}`;
       block.push({
-        text:
-          `Track ${track.track_id} (upload ${track.upload_id}` +
-          `${names && `, ${names}`})`,
+        text: `Track ${track.track_id} (${made}${names && `, ${names}`})`,
       });
       for (const [format, rendition] of Object.entries(track.formats)) {
         const link = rendition.url;
@@ -108,12 +109,15 @@ function paragraphs(input: SummaryInput): Line[][] {
 
   if (event.errors.length > 0) {
     blocks.push([
-      { text: 'Failed uploads:' },
+      { text: 'Failed uploads and updates:' },
       ...event.errors.slice(0, LISTED).map((err) => {
         const names = namesOf(input.labels?.get(err.upload_id));
+        const what = err.update_id
+          ? `Update ${err.update_id} of track ${err.track_id}`
+          : `Upload ${err.upload_id}`;
         return {
           text:
-            `Upload ${err.upload_id}${names && ` (${names})`}: ` +
+            `${what}${names && ` (${names})`}: ` +
             `${err.error} [${err.error_code}]`,
         };
       }),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Job, Site, Track, Upload } from '@ingest/core';
+import type { Job, Site, Track, TrackUpdate, Upload } from '@ingest/core';
 import { planDeliveries } from './delivery-plan';
 import { isSingleAddress, maskAddress } from '@ingest/core';
 import { renderSummary } from './email-summary';
@@ -212,4 +212,54 @@ test('a webhook refused for its address tells the contact why', () => {
   });
   assert.match(redirected.text, /failed 8 times/);
   assert.match(redirected.text, /Give the final URL as oncomplete/);
+});
+
+function update(id: number, patch: Partial<TrackUpdate>): TrackUpdate {
+  return {
+    id,
+    siteId: 3,
+    trackId: 40,
+    uploadId: 21,
+    jobId: 12,
+    immediate: false,
+    status: 'published',
+    formats: ['mp3'],
+    sources: {},
+    createdAt: job.createdAt,
+    ...patch,
+  };
+}
+
+test("a job's updates are listed as its uploads are, with their ids", () => {
+  const event = buildJobEvent({
+    ...input,
+    uploads: [],
+    counts: { q: 0, i: 0, d: 1, e: 2 },
+    updates: [
+      update(7, { status: 'error', error: 'too long', errorCode: 'verification_failed' }),
+      update(5, {}),
+      // Its track was deleted since: not listed among the tracks.
+      update(6, { trackId: 41 }),
+      update(8, { status: 'error', trackId: 41 }),
+    ],
+  });
+  assert.deepEqual(
+    event.tracks.map((t) => [t.track_id, t.upload_id, t.update_id]),
+    [[40, 21, 5]],
+  );
+  assert.deepEqual(Object.keys(event.tracks[0].formats), ['mp3', 'wav']);
+  assert.deepEqual(event.errors, [
+    {
+      upload_id: 21,
+      update_id: 7,
+      track_id: 40,
+      error: 'too long',
+      error_code: 'verification_failed',
+    },
+    { upload_id: 21, update_id: 8, track_id: 41, error: 'failed', error_code: 'internal' },
+  ]);
+
+  const summary = renderSummary({ reason: 'oncomplete', event, jobName: '' });
+  assert.match(summary.text, /Track 40 \(updated by update 5\)/);
+  assert.match(summary.text, /Update 7 of track 40: too long \[verification_failed\]/);
 });

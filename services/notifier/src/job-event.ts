@@ -5,6 +5,7 @@ import {
   type JobCounts,
   type JobState,
   type Track,
+  type TrackUpdate,
   type Upload,
 } from '@ingest/core';
 
@@ -24,16 +25,29 @@ export interface JobCompletedEvent {
   job_id: number;
   state: JobState;
   counts: JobCounts;
+  /**
+   * A deferred track update of the job is listed after the uploads with
+   * its `update_id` (an extension), under the track it changed and that
+   * track's upload: it counts in `counts` as an upload does.
+   */
   tracks: {
     track_id: number;
     upload_id: number;
+    update_id?: number;
     formats: Record<string, EventRendition>;
   }[];
   /**
    * SPEC §4 has `{upload_id, error}`; `error_code` (an extension) is the
-   * upload's error code for programs, as `list` gives it.
+   * upload's error code for programs, as `list` gives it. An update that
+   * errored also names its `update_id` and `track_id`.
    */
-  errors: { upload_id: number; error: string; error_code: string }[];
+  errors: {
+    upload_id: number;
+    update_id?: number;
+    track_id?: number;
+    error: string;
+    error_code: string;
+  }[];
   completed_at: string;
 }
 
@@ -41,6 +55,9 @@ export interface EventInput {
   job: Job;
   counts: JobCounts;
   uploads: Upload[];
+  /** The job's deferred track updates; none by default. */
+  updates?: TrackUpdate[];
+  /** The tracks of the uploads, and those the updates changed. */
   tracks: Track[];
   /** Base URL of the gateway, without a trailing slash. */
   publicUrl: string;
@@ -63,9 +80,11 @@ export function eventIdOf(job: Pick<Job, 'id' | 'siteId' | 'createdAt'>) {
 export function buildJobEvent(input: EventInput): JobCompletedEvent {
   const { job, publicUrl } = input;
   const byUpload = new Map(input.tracks.map((t) => [t.uploadId, t]));
+  const byId = new Map(input.tracks.map((t) => [t.id, t]));
   const uploads = [...input.uploads].sort((a, b) => a.id - b.id);
+  const updates = [...(input.updates ?? [])].sort((a, b) => a.id - b.id);
 
-  const tracks = uploads
+  const uploadTracks = uploads
     .filter((u) => u.status === 'published' && byUpload.has(u.id))
     .map((u) => {
       const track = byUpload.get(u.id) as Track;
@@ -75,23 +94,45 @@ export function buildJobEvent(input: EventInput): JobCompletedEvent {
         formats: renditionsOf(track, publicUrl),
       };
     });
-
-  const errors = uploads
-    .filter((u) => u.status === 'error')
+  // A track deleted since is left out, as an upload's is.
+  const updateTracks = updates
+    .filter((u) => u.status === 'published' && byId.has(u.trackId))
     .map((u) => ({
-      upload_id: u.id,
-      error: u.error ?? 'failed',
-      error_code: u.errorCode ?? 'internal',
+      track_id: u.trackId,
+      upload_id: u.uploadId,
+      update_id: u.id,
+      formats: renditionsOf(byId.get(u.trackId) as Track, publicUrl),
     }));
+
+  const errors = [
+    ...uploads
+      .filter((u) => u.status === 'error')
+      .map((u) => ({ upload_id: u.id, ...errorOf(u) })),
+    ...updates
+      .filter((u) => u.status === 'error')
+      .map((u) => ({
+        upload_id: u.uploadId,
+        update_id: u.id,
+        track_id: u.trackId,
+        ...errorOf(u),
+      })),
+  ];
 
   return {
     type: 'job.completed',
     job_id: job.id,
     state: job.state,
     counts: input.counts,
-    tracks,
+    tracks: [...uploadTracks, ...updateTracks],
     errors,
     completed_at: job.completedAt ?? input.now.toISOString(),
+  };
+}
+
+function errorOf(item: Pick<Upload, 'error' | 'errorCode'>) {
+  return {
+    error: item.error ?? 'failed',
+    error_code: item.errorCode ?? 'internal',
   };
 }
 

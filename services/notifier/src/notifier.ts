@@ -16,7 +16,7 @@ import {
   closeWaitMs,
   closeWorker,
 } from '@ingest/queue';
-import { SearchIndex, StateStore } from '@ingest/state';
+import { SearchIndex, StateStore, UpdateStore } from '@ingest/state';
 import {
   closeInSteps,
   createLogger,
@@ -220,6 +220,7 @@ function openWorkers(deps: WorkerDeps): {
   );
   const completionProcessor = createCompletionProcessor({
     store,
+    updates: new UpdateStore(deps.redis),
     jobs,
     logger,
     publicUrl: config.publicUrl,

@@ -148,6 +148,38 @@ export const checkJobResponse = z.object({
   deliveries: z.array(deliveryAttempt),
 });
 
+export const deleteResponse = z.object({
+  result: success,
+  deleted: z.int().meta({ description: 'Uploads and updates dropped.' }),
+});
+
+const trackUpdateState = z
+  .object({
+    update_id: id,
+    status: uploadStatus,
+    formats: z.array(format),
+    immediate: z.boolean(),
+    job_id: id
+      .optional()
+      .meta({ description: 'The job it waits in; none when immediate.' }),
+    created_at: z.string(),
+    superseded_formats: z.array(format).optional().meta({
+      description:
+        'Formats whose new file was dropped: a newer update (higher ' +
+        'update_id) had replaced them already. Updates apply in id order.',
+    }),
+    error: z
+      .string()
+      .optional()
+      .meta({ description: 'Why the update errored, for people.' }),
+    error_code: z.enum(UPLOAD_ERROR_CODES).optional(),
+  })
+  .meta({
+    description:
+      'An update of the track (upload with track_id) and what became of ' +
+      'it; an errored update left the track as it was.',
+  });
+
 export const listResponse = z.object({
   job_id: id,
   state: jobState,
@@ -180,39 +212,15 @@ export const listResponse = z.object({
       }),
     }),
   ),
-});
-
-export const deleteResponse = z.object({
-  result: success,
-  deleted: z.int().meta({ description: 'Uploads and updates dropped.' }),
-});
-
-const trackUpdateState = z
-  .object({
-    update_id: id,
-    status: uploadStatus,
-    formats: z.array(format),
-    immediate: z.boolean(),
-    job_id: id
-      .optional()
-      .meta({ description: 'The job it waits in; none when immediate.' }),
-    created_at: z.string(),
-    superseded_formats: z.array(format).optional().meta({
+  updates: z
+    .array(trackUpdateState.extend({ track_id: id }))
+    .optional()
+    .meta({
       description:
-        'Formats whose new file was dropped: a newer update (higher ' +
-        'update_id) had replaced them already. Updates apply in id order.',
+        "The job's deferred track updates (upload with track_id and no " +
+        'immediate), when it has any: checkJob counts them as uploads.',
     }),
-    error: z
-      .string()
-      .optional()
-      .meta({ description: 'Why the update errored, for people.' }),
-    error_code: z.enum(UPLOAD_ERROR_CODES).optional(),
-  })
-  .meta({
-    description:
-      'An update of the track (upload with track_id) and what became of ' +
-      'it; an errored update left the track as it was.',
-  });
+});
 
 export const getByIdResponse = z.object({
   track: trackAnswer.extend({

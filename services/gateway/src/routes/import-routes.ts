@@ -9,7 +9,7 @@ import {
   type Site,
   type Upload,
 } from '@ingest/core';
-import type { StateStore, UploadPatch } from '@ingest/state';
+import type { StateStore, UpdateStore, UploadPatch } from '@ingest/state';
 import { API_ENDPOINTS } from '../api/endpoints';
 import { endpoint, type EndpointDeps } from '../http/endpoint';
 import { id, requireId, text, type Params } from '../http/params';
@@ -29,10 +29,17 @@ import type { TrackUpdateService } from '../uploads/track-update-service';
 import { deleteEndpoint } from './delete-endpoint';
 import type { SiteQuota } from '../uploads/site-quota';
 import { uploadEndpoint } from './upload-endpoint';
-import { presentRendition, presentUpload, sourceFacts } from './presenters';
+import {
+  presentRendition,
+  presentUpdate,
+  presentUpload,
+  sourceFacts,
+} from './presenters';
 
 export interface ImportRouteDeps extends EndpointDeps {
   store: StateStore;
+  /** A job's deferred track updates, which `list` shows. */
+  updates: UpdateStore;
   uploads: UploadService;
   /** Holds multipart files sent before their token. */
   spool: FileSpool;
@@ -203,6 +210,8 @@ export function importRoutes(deps: ImportRouteDeps): Router {
     endpoint(deps, async ({ site, params }) => {
       const job = await jobOf(site, params);
       const uploads = await store.listUploads(job.id);
+      // They count in checkJob's q/i/d/e as uploads do: listed too.
+      const updates = await deps.updates.many(await deps.updates.idsOf(job.id));
       const trackIds = uploads.flatMap((u) =>
         u.status === 'published' && u.trackId ? [u.trackId] : [],
       );
@@ -238,6 +247,14 @@ export function importRoutes(deps: ImportRouteDeps): Router {
               : {}),
           };
         }),
+        ...(updates.length > 0
+          ? {
+              updates: updates.map((u) => ({
+                track_id: u.trackId,
+                ...presentUpdate(u),
+              })),
+            }
+          : {}),
       };
     }, { schema: API_ENDPOINTS.list.params, readOnly: true }),
   );

@@ -164,6 +164,10 @@ export class TrackUpdateService {
       const main = await this.deps.store.mainJob(site.id);
       update = await this.deps.updates.add({ ...input, jobId: main.id });
     }
+    // Deleted while the source was fetched: as if it had been before.
+    if (update === 'missing') {
+      throw new ApiError('not_found', `track ${track.id} not found`);
+    }
     if (update === 'closed') {
       throw new ApiError('job_closed', `job ${input.jobId} was published`);
     }
