@@ -99,3 +99,20 @@ test('a deleted track leaves the index in the same step', async () => {
   assert.equal(await index.remove(44), false, 'nothing left to remove');
   assert.equal(await deleter.delete(5, 44), false);
 });
+
+test('an ISRC is found with or without its hyphens, however tagged', async () => {
+  await index.add(await track(51, 7, { Title: 'Plain', ISRC: 'USEE11400516' }));
+  await index.add(await track(52, 7, { Title: 'Dashed', ISRC: 'GB-AAA-83-00001' }));
+
+  for (const [text, ids] of [
+    ['USEE11400516', [51]],
+    // Shown in hyphens, as catalogs print it: found only by its four
+    // parts, so only a tag written in hyphens matched.
+    ['US-EE1-14-00516', [51]],
+    ['us-ee1-14-00516 plain', [51]],
+    ['GBAAA8300001', [52]],
+    ['GB-AAA-83-00001', [52]],
+  ] as const) {
+    assert.deepEqual(await find(7, text), { total: ids.length, ids }, text);
+  }
+});

@@ -132,6 +132,14 @@ const FILE_EXTENSION = new RegExp(
   'giu',
 );
 
+/**
+ * An ISRC as it is usually shown, in hyphens (`US-EE1-14-00516`). The
+ * index holds every ISRC compact too (trackTokens), so a query writes it
+ * compact: by its four parts it found only ISRCs tagged with hyphens.
+ */
+const HYPHENATED_ISRC =
+  /(?<![\p{L}\p{N}])([A-Z]{2})-?([A-Z\d]{3})-?(\d{2})-?(\d{5})(?![\p{L}\p{N}])/giu;
+
 /** Prefixes shorter than this match whole tokens only. */
 export const MIN_PREFIX_CHARS = 2;
 
@@ -139,11 +147,15 @@ export const MIN_PREFIX_CHARS = 2;
  * Tokens of a query: every word must match; the last word also matches
  * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
  * match inside CJK text). Each word is read without an audio file's
- * extension it ends in (FILE_EXTENSION). A CJK word of one character
- * matches that character; longer ones match by their pairs.
+ * extension it ends in (FILE_EXTENSION), and an ISRC in hyphens as one
+ * word. A CJK word of one character matches that character; longer
+ * ones match by their pairs.
  */
 export function queryTokens(text: string): SearchQuery {
-  const runs = runsOf(text.replace(FILE_EXTENSION, ''));
+  const words = text
+    .replace(FILE_EXTENSION, '')
+    .replace(HYPHENATED_ISRC, '$1$2$3$4');
+  const runs = runsOf(words);
   const exact = new Set<string>();
   let prefix = '';
 
