@@ -116,3 +116,25 @@ test('an ISRC is found with or without its hyphens, however tagged', async () =>
     assert.deepEqual(await find(7, text), { total: ids.length, ids }, text);
   }
 });
+
+test('a word joined by marks is found as typed without them', async () => {
+  await index.add(await track(61, 8, { Title: "Don't Stop", Artist: 'Ann' }));
+  await index.add(await track(62, 8, { Title: 'Sinner’s Prayer' }));
+  await index.add(await track(63, 8, { Title: 'Hip-Hop Hooray', Artist: 'Ann' }));
+
+  for (const [text, ids] of [
+    // Found before only as "don't" or "don t": "dont" matched no word.
+    ['dont stop', [61]],
+    ['dont', [61]],
+    ["don't", [61]],
+    ['don t', [61]],
+    ['sinners prayer', [62]],
+    ["sinner's", [62]],
+    ['sinner', [62]],
+    ['hiphop', [63]],
+    ['hip-hop', [63]],
+    ['hip hooray', [63]],
+  ] as const) {
+    assert.deepEqual(await find(8, text), { total: ids.length, ids }, text);
+  }
+});

@@ -29,6 +29,7 @@ const CJK =
 const WORD = /[\p{L}\p{N}]+/gu;
 const RUNS = new RegExp(`[${CJK}]+|[^${CJK}]+`, 'gu');
 const IS_CJK = new RegExp(`^[${CJK}]`, 'u');
+const HAS_CJK = new RegExp(`[${CJK}]`, 'u');
 
 /**
  * Lower case with accents folded: NFKD splits "é" into "e" and a mark,
@@ -67,6 +68,28 @@ function pairsOf(chars: string[]): string[] {
   return pairs;
 }
 
+/**
+ * Marks that join the parts of one word: `don't`, `hip-hop`. Not a dot,
+ * which more often parts a file name (`take 2.final`) than joins a word.
+ */
+const JOINERS = /['’-]/g;
+
+/** A word of parts joined by those marks. */
+const JOINED = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)+/gu;
+
+/**
+ * Joined words written without their joining marks (`dont`, `hiphop`):
+ * people type them so, and found "Don't" only as `don't`.
+ */
+function joinedWords(text: string): string[] {
+  const words = foldText(text).match(JOINED) ?? [];
+  // CJK text is found by its pairs already, across any mark.
+  return words
+    .filter((word) => !HAS_CJK.test(word))
+    .map((word) => Array.from(word.replace(JOINERS, '')))
+    .map((chars) => chars.slice(0, MAX_TOKEN_CHARS).join(''));
+}
+
 /** Every token a piece of text is indexed under. */
 export function textTokens(text: string): string[] {
   const tokens = new Set<string>();
@@ -78,6 +101,7 @@ export function textTokens(text: string): string[] {
     for (const char of run.text) tokens.add(char);
     for (const pair of pairsOf(run.text)) tokens.add(pair);
   }
+  for (const word of joinedWords(text)) tokens.add(word);
   return [...tokens];
 }
 
