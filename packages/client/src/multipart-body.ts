@@ -46,8 +46,36 @@ export async function multipartBody(
     const name = input.filename ?? 'upload';
     return encode(encoder, name, input.file.stream(), input.file.size, false);
   }
+  if (!isByteStream(input.file)) {
+    // A Blob or stream given as the source itself, not as its `file`, or
+    // `{ path }`: the send failed as "fetch failed: Cannot read properties
+    // of undefined", an IngestNetworkError, as if the gateway were away.
+    throw new TypeError(
+      'upload: the source must be { url }, { file: path }, or ' +
+        `{ file: Blob or stream, filename }, not ${shapeOf(input)}`,
+    );
+  }
   const name = input.filename ?? 'upload';
   return encode(encoder, name, input.file, undefined, true);
+}
+
+/** Whether `file` is one of the streams `upload` reads. */
+function isByteStream(file: unknown): file is ByteStream {
+  return (
+    typeof file === 'object' &&
+    file !== null &&
+    (file instanceof ReadableStream || Symbol.asyncIterator in file)
+  );
+}
+
+/** What was given as a source, for the TypeError that refuses it. */
+function shapeOf(input: unknown): string {
+  if (input instanceof Blob) return 'a Blob';
+  if (ArrayBuffer.isView(input)) return 'bytes (put them in a Blob)';
+  if (typeof input !== 'object' || input === null) return String(input);
+  if (isByteStream(input)) return 'a stream';
+  const keys = Object.keys(input).slice(0, 5);
+  return keys.length ? `an object with ${keys.join(', ')}` : 'an empty object';
 }
 
 /** A file as a Blob, with errors that name it (openAsBlob's do not). */

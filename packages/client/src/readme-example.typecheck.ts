@@ -15,7 +15,7 @@ export async function readmeExample(): Promise<void> {
   });
   try {
     const { upload_id } = await client.upload(
-      { file: './song.wav' }, // or { url }, Blob, stream
+      { file: './song.wav' }, // or { url }, { file: blobOrStream, filename }
       { formats: ['mp3', 'wav'], meta: { Title: 'Song' } },
     );
     await client.setMetadata(upload_id, { Genre: 'Ambient' });

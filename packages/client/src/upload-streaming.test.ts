@@ -143,6 +143,28 @@ describe('multipart uploads', () => {
     assert.ok(got?.headers['content-length']);
   });
 
+  it('refuses a source of another shape at once, sending nothing', async () => {
+    const before = sink.seen.length;
+    const blob = new Blob([randomBytes(1000)]);
+    const shapes: [unknown, string][] = [
+      [blob, 'a Blob'],
+      [Buffer.alloc(10), 'bytes (put them in a Blob)'],
+      [{ path: './x.wav' }, 'an object with path'],
+      [{ file: 42, filename: 'x.wav' }, 'an object with file, filename'],
+    ];
+    for (const [source, shape] of shapes) {
+      // What plain JavaScript may pass: the README's "Blob, stream" read
+      // as the source itself failed as an IngestNetworkError.
+      await assert.rejects(client.upload(source as never), (err: unknown) => {
+        assert.ok(err instanceof TypeError, String(err));
+        assert.match(err.message, /\{ file: Blob or stream, filename \}/);
+        assert.ok(err.message.endsWith(`not ${shape}`), err.message);
+        return true;
+      });
+    }
+    assert.equal(sink.seen.length, before);
+  });
+
   it('names a missing file, and one cut short while sent', async () => {
     const missing = path.join(dir, 'nope.wav');
     const error = await client.upload({ file: missing }).catch((err: unknown) => err);

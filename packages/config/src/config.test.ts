@@ -68,6 +68,28 @@ test('a REDIS_URL ioredis would not read as one is refused, in one line', () => 
   }
 });
 
+test('an SMTP_URL nodemailer would not read as a server is refused', () => {
+  // `localhost:25` is a URL whose scheme is `localhost:`: nodemailer
+  // took it for host 0.0.0.25, and the notifier started all the same.
+  const refused = [
+    'localhost:25',
+    'mail.example.com:587',
+    'http://mail.example.com',
+    'smtp://:25',
+  ];
+  for (const url of refused) {
+    assert.deepEqual(
+      problems({ SMTP_URL: url }),
+      ['SMTP_URL: expected smtp://[user:password@]host[:port] or smtps://…'],
+      url,
+    );
+  }
+  const taken = ['smtp://mailpit:1025', 'smtps://u:p%40ss@smtp.example.com:465'];
+  for (const url of taken) {
+    assert.equal(loadConfig({ SMTP_URL: url }).smtpUrl, url);
+  }
+});
+
 /** The problems loadConfig finds in `env`, in the schema's order. */
 function problems(env: Record<string, string>, options?: ConfigOptions): string[] {
   try {

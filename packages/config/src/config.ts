@@ -15,21 +15,40 @@ import {
 /** The longest a presigned S3 URL is valid (Signature Version 4): 7 days. */
 const PRESIGNED_MAX_MS = 7 * 86_400_000;
 
+/** A URL with a host, of one of the schemes `protocol` matches. */
+function serverUrl(protocol: RegExp, expected: string) {
+  return z.string().refine(
+    (v) => {
+      try {
+        const url = new URL(v);
+        return protocol.test(url.protocol) && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected ${expected}` },
+  );
+}
+
 /**
  * A Redis URL. ioredis reads any other scheme (`http://host`) as a Unix
  * socket path and retries it for ever, so the start would hang, not
  * refuse.
  */
-const redisUrl = z.string().refine(
-  (v) => {
-    try {
-      const url = new URL(v);
-      return /^rediss?:$/.test(url.protocol) && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected redis://[:password@]host[:port][/db] or rediss://…' },
+const redisUrl = serverUrl(
+  /^rediss?:$/,
+  'redis://[:password@]host[:port][/db] or rediss://…',
+);
+
+/**
+ * An SMTP server's URL. nodemailer takes any URL as one: `localhost:25`
+ * (scheme `localhost:`) sent every email to 0.0.0.25 on port 587, and
+ * the start said nothing of it; each email then failed in the delivery
+ * log.
+ */
+const smtpUrl = serverUrl(
+  /^smtps?:$/,
+  'smtp://[user:password@]host[:port] or smtps://…',
 );
 
 /** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
@@ -103,7 +122,7 @@ const schema = z.object({
     .string()
     .regex(/^(file|s3):\/\//, 'expected file:///path or s3://bucket?…')
     .optional(),
-  SMTP_URL: z.string().url().optional(),
+  SMTP_URL: smtpUrl.optional(),
   INGEST_MAIL_FROM: z.string().default('catalog-ingest <ingest@localhost>'),
   INGEST_PUBLIC_URL: z.string().url().optional(),
   INGEST_ALLOW_PRIVATE_URLS: flag.default(false),

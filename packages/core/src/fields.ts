@@ -71,3 +71,37 @@ export function unknownFields(
 ): string[] {
   return Object.keys(meta).filter((k) => !isKnownField(k, customFields));
 }
+
+/**
+ * The accepted name a refused one most likely meant: the same name in
+ * another case (`title`: names are matched exactly), or a custom field
+ * named without its `Custom: ` prefix. Undefined when none is close.
+ */
+export function fieldMeant(
+  name: string,
+  customFields: string[],
+): string | undefined {
+  const wanted = name.trim().toLowerCase();
+  const custom = customFields.map((field) => CUSTOM_PREFIX + field);
+  const same = (field: string) => field.toLowerCase() === wanted;
+  return (
+    [...STANDARD_FIELDS, ...custom].find(same) ??
+    custom.find((field) => same(field.slice(CUSTOM_PREFIX.length)))
+  );
+}
+
+/**
+ * The refused names as a person reads them, each with the name it most
+ * likely meant: `title (did you mean Title?)`.
+ */
+export function describeUnknownFields(
+  unknown: string[],
+  customFields: string[],
+): string {
+  return unknown
+    .map((name) => {
+      const meant = fieldMeant(name, customFields);
+      return meant ? `${name} (did you mean ${meant}?)` : name;
+    })
+    .join(', ');
+}

@@ -33,6 +33,13 @@ async function track(id: number, siteId: number, meta: Meta) {
 const find = (siteId: number, text: string, offset = 0, count = 50) =>
   index.search(siteId, text, { offset, count });
 
+/** Each query of `cases` finds exactly its ids among the site's tracks. */
+async function expectFound(siteId: number, cases: [string, number[]][]) {
+  for (const [text, ids] of cases) {
+    assert.deepEqual(await find(siteId, text), { total: ids.length, ids }, text);
+  }
+}
+
 test('words, accents, prefixes and CJK find tracks, newest first', async () => {
   assert.ok(await index.add(await track(11, 1, { Title: 'Café Señor' })));
   await index.add(await track(12, 1, { Title: 'Cafeteria', Artist: 'Ann' }));
@@ -98,4 +105,39 @@ test('a deleted track leaves the index in the same step', async () => {
   assert.deepEqual(await find(5, '43'), { total: 0, ids: [] });
   assert.equal(await index.remove(44), false, 'nothing left to remove');
   assert.equal(await deleter.delete(5, 44), false);
+});
+
+test('an ISRC is found with or without its hyphens, however tagged', async () => {
+  await index.add(await track(51, 7, { Title: 'Plain', ISRC: 'USEE11400516' }));
+  await index.add(await track(52, 7, { Title: 'Dashed', ISRC: 'GB-AAA-83-00001' }));
+
+  await expectFound(7, [
+    ['USEE11400516', [51]],
+    // Shown in hyphens, as catalogs print it: found only by its four
+    // parts, so only a tag written in hyphens matched.
+    ['US-EE1-14-00516', [51]],
+    ['us-ee1-14-00516 plain', [51]],
+    ['GBAAA8300001', [52]],
+    ['GB-AAA-83-00001', [52]],
+  ]);
+});
+
+test('a word joined by marks is found as typed without them', async () => {
+  await index.add(await track(61, 8, { Title: "Don't Stop", Artist: 'Ann' }));
+  await index.add(await track(62, 8, { Title: 'Sinner’s Prayer' }));
+  await index.add(await track(63, 8, { Title: 'Hip-Hop Hooray', Artist: 'Ann' }));
+
+  await expectFound(8, [
+    // Found before only as "don't" or "don t": "dont" matched no word.
+    ['dont stop', [61]],
+    ['dont', [61]],
+    ["don't", [61]],
+    ['don t', [61]],
+    ['sinners prayer', [62]],
+    ["sinner's", [62]],
+    ['sinner', [62]],
+    ['hiphop', [63]],
+    ['hip-hop', [63]],
+    ['hip hooray', [63]],
+  ]);
 });

@@ -29,6 +29,7 @@ const CJK =
 const WORD = /[\p{L}\p{N}]+/gu;
 const RUNS = new RegExp(`[${CJK}]+|[^${CJK}]+`, 'gu');
 const IS_CJK = new RegExp(`^[${CJK}]`, 'u');
+const HAS_CJK = new RegExp(`[${CJK}]`, 'u');
 
 /**
  * Lower case with accents folded: NFKD splits "é" into "e" and a mark,
@@ -67,6 +68,28 @@ function pairsOf(chars: string[]): string[] {
   return pairs;
 }
 
+/**
+ * Marks that join the parts of one word: `don't`, `hip-hop`. Not a dot,
+ * which more often parts a file name (`take 2.final`) than joins a word.
+ */
+const JOINERS = /['’-]/g;
+
+/** A word of parts joined by those marks. */
+const JOINED = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)+/gu;
+
+/**
+ * Joined words written without their joining marks (`dont`, `hiphop`):
+ * people type them so, and found "Don't" only as `don't`.
+ */
+function joinedWords(text: string): string[] {
+  const words = foldText(text).match(JOINED) ?? [];
+  // CJK text is found by its pairs already, across any mark.
+  return words
+    .filter((word) => !HAS_CJK.test(word))
+    .map((word) => Array.from(word.replace(JOINERS, '')))
+    .map((chars) => chars.slice(0, MAX_TOKEN_CHARS).join(''));
+}
+
 /** Every token a piece of text is indexed under. */
 export function textTokens(text: string): string[] {
   const tokens = new Set<string>();
@@ -78,6 +101,7 @@ export function textTokens(text: string): string[] {
     for (const char of run.text) tokens.add(char);
     for (const pair of pairsOf(run.text)) tokens.add(pair);
   }
+  for (const word of joinedWords(text)) tokens.add(word);
   return [...tokens];
 }
 
@@ -132,6 +156,14 @@ const FILE_EXTENSION = new RegExp(
   'giu',
 );
 
+/**
+ * An ISRC as it is usually shown, in hyphens (`US-EE1-14-00516`). The
+ * index holds every ISRC compact too (trackTokens), so a query writes it
+ * compact: by its four parts it found only ISRCs tagged with hyphens.
+ */
+const HYPHENATED_ISRC =
+  /(?<![\p{L}\p{N}])([A-Z]{2})-?([A-Z\d]{3})-?(\d{2})-?(\d{5})(?![\p{L}\p{N}])/giu;
+
 /** Prefixes shorter than this match whole tokens only. */
 export const MIN_PREFIX_CHARS = 2;
 
@@ -139,11 +171,15 @@ export const MIN_PREFIX_CHARS = 2;
  * Tokens of a query: every word must match; the last word also matches
  * as a prefix ("caf" finds "Café") when it is not CJK (pairs already
  * match inside CJK text). Each word is read without an audio file's
- * extension it ends in (FILE_EXTENSION). A CJK word of one character
- * matches that character; longer ones match by their pairs.
+ * extension it ends in (FILE_EXTENSION), and an ISRC in hyphens as one
+ * word. A CJK word of one character matches that character; longer
+ * ones match by their pairs.
  */
 export function queryTokens(text: string): SearchQuery {
-  const runs = runsOf(text.replace(FILE_EXTENSION, ''));
+  const words = text
+    .replace(FILE_EXTENSION, '')
+    .replace(HYPHENATED_ISRC, '$1$2$3$4');
+  const runs = runsOf(words);
   const exact = new Set<string>();
   let prefix = '';
 

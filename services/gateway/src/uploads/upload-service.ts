@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   ApiError,
   defaultFormats,
+  describeUnknownFields,
   isOutputFormat,
   mergeMeta,
   unknownFields,
@@ -326,7 +327,8 @@ export function checkMeta(site: Site, meta: Meta): Meta {
   if (unknown.length > 0) {
     throw new ApiError(
       'unknown_fields',
-      `unknown metadata fields: ${unknown.join(', ')}`,
+      'unknown metadata fields: ' +
+        describeUnknownFields(unknown, site.customFields),
       { fields: unknown },
     );
   }
