@@ -10,20 +10,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  makeTone,
-  startFixtureStack,
-  tcpRelay,
-  type FixtureStack,
-  type TcpRelay,
-} from '@ingest/testkit';
+import { makeTone, startFixtureStack, type FixtureStack } from '@ingest/testkit';
 import { trackCalls } from '../e2e/track-kit';
 import { waitUntil } from './fault-kit';
+import { stallingGateway, type StallingGateway } from './stalling-gateway';
 
 let fixture: FixtureStack;
-let relay: TcpRelay;
-let gatewayUrl: string;
-let stopped: number | undefined;
+// Stops Redis as the update's transcode is queued, and no sooner.
+let gateway: StallingGateway;
 
 before(async () => {
   fixture = await startFixtureStack({
@@ -32,20 +26,12 @@ before(async () => {
       await makeTone(path.join(dir, 'again.wav'), { seconds: 0.5, frequency: 880 });
     },
   });
-  // A gateway of its own, reaching Redis through a relay that stops
-  // Redis as the update's transcode is queued, and no sooner.
-  const { stack } = fixture;
-  relay = await tcpRelay(Number(new URL(stack.redisServer.url).port));
-  const gateway = await stack.startService('gateway', undefined, {
-    REDIS_URL: `redis://127.0.0.1:${relay.port}`,
-  });
-  gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+  gateway = await stallingGateway(fixture.stack);
 });
 
 after(async () => {
-  if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+  await gateway?.close();
   await fixture?.close();
-  await relay?.close();
 });
 
 const { upload, getTrack, publishAndWait, trackOfUpload } = trackCalls(() => fixture);
@@ -57,18 +43,12 @@ test('a stall as an immediate update is queued: 503 naming it, at once', async (
   const trackId = await trackOfUpload(done.job_id, made.body.upload_id);
 
   // The transcode queue's job id of an update: u<upload>-g<update>.
-  relay.onClientData = (chunk) => {
-    if (stopped !== undefined || !/u\d+-g\d+/.test(chunk.toString('latin1'))) {
-      return;
-    }
-    stopped = fixture.stack.redisServer.pid!;
-    process.kill(stopped, 'SIGSTOP');
-  };
+  gateway.stallWhen((sent) => /u\d+-g\d+/.test(sent));
   let res: Response;
   let body: { code?: string; error?: string; update_id?: number };
   const sentAt = Date.now();
   try {
-    res = await fetch(`${gatewayUrl}/api/import/upload`, {
+    res = await fetch(`${gateway.url}/api/import/upload`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${fixture.site.token}`,
@@ -83,9 +63,7 @@ test('a stall as an immediate update is queued: 503 naming it, at once', async (
     body = (await res.json()) as typeof body;
     console.log(`# observed: ${res.status} ${Date.now() - sentAt} ms after it was sent`);
   } finally {
-    relay.onClientData = undefined;
-    if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
-    stopped = undefined;
+    gateway.resume();
   }
   assert.equal(res.status, 503, JSON.stringify(body));
   assert.equal(body.code, 'not_ready');

@@ -12,23 +12,17 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  makeTone,
-  startFixtureStack,
-  tcpRelay,
-  type FixtureStack,
-  type TcpRelay,
-} from '@ingest/testkit';
+import { makeTone, startFixtureStack, type FixtureStack } from '@ingest/testkit';
 import { collectLines, waitUntil } from './fault-kit';
+import { stallingGateway, type StallingGateway } from './stalling-gateway';
 
 /** The oncomplete the call sets once its upload is stored. */
 const STALL_AT = 'stall-at-this-write@example.test';
 const KEY = 'partly-done-in-a-stall';
 
 let fixture: FixtureStack;
-let relay: TcpRelay;
-let gatewayUrl: string;
-let stopped: number | undefined;
+// Stops Redis as the write of the oncomplete goes to it, and no sooner.
+let gateway: StallingGateway;
 
 before(async () => {
   fixture = await startFixtureStack({
@@ -38,20 +32,12 @@ before(async () => {
     },
     transcoders: 0,
   });
-  const { stack } = fixture;
-  // A gateway of its own, reaching Redis through a relay that stops
-  // Redis as the write of the oncomplete goes to it, and no sooner.
-  relay = await tcpRelay(Number(new URL(stack.redisServer.url).port));
-  const gateway = await stack.startService('gateway', undefined, {
-    REDIS_URL: `redis://127.0.0.1:${relay.port}`,
-  });
-  gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+  gateway = await stallingGateway(fixture.stack);
 });
 
 after(async () => {
-  if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+  await gateway?.close();
   await fixture?.close();
-  await relay?.close();
 });
 
 interface Answer {
@@ -61,7 +47,7 @@ interface Answer {
 }
 
 async function upload(name: string, key?: string): Promise<Answer> {
-  const res = await fetch(`${gatewayUrl}/api/import/upload`, {
+  const res = await fetch(`${gateway.url}/api/import/upload`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${fixture.site.token}`,
@@ -83,11 +69,7 @@ async function upload(name: string, key?: string): Promise<Answer> {
 test('a stall after the upload is stored: 503 naming it, at once', async () => {
   const { stack } = fixture;
   const lines = collectLines(stack.services);
-  relay.onClientData = (chunk) => {
-    if (stopped !== undefined || !chunk.includes(STALL_AT)) return;
-    stopped = stack.redisServer.pid!;
-    process.kill(stopped, 'SIGSTOP');
-  };
+  gateway.stallWhen((sent) => sent.includes(STALL_AT));
 
   let first: Answer;
   const sentAt = Date.now();
@@ -105,9 +87,7 @@ test('a stall after the upload is stored: 503 naming it, at once', async () => {
     assert.deepEqual(behind(), [], 'answered only once the rest gave up');
     await waitUntil('the cleanup to give up', () => behind().length === 2);
   } finally {
-    relay.onClientData = undefined;
-    if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
-    stopped = undefined;
+    gateway.resume();
   }
   assert.equal(first.status, 503, JSON.stringify(first.body));
   assert.equal(first.body.code, 'not_ready');
