@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+import { afterLeadingId3 } from './id3-frame-count';
 import { readAt } from './pcm-header';
 
 /**
@@ -37,12 +38,10 @@ export async function flacBlockProblem(path: string): Promise<string | null> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    let at = 0;
-    const head = await readAt(file, 0, 10);
-    // An ID3v2 tag before the stream, as some taggers write one.
-    if (head.toString('latin1', 0, 3) === 'ID3' && head.length === 10) {
-      at = 10 + [6, 7, 8, 9].reduce((n, i) => n * 128 + (head[i] & 0x7f), 0);
-    }
+    // ID3v2 tags before the stream, as some taggers write them: every
+    // one is skipped, as music-metadata skips them.
+    let at = await afterLeadingId3(file);
+    if (typeof at === 'string') return at;
     if ((await readAt(file, at, 4)).toString('latin1') !== 'fLaC') return null;
     at += 4;
     for (let blocks = 1; at + 4 <= size; blocks++) {

@@ -1,53 +1,149 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 import { readAt } from './pcm-header';
 
 /**
- * A bound on the frames of an mp3's ID3v2 tag, checked before
+ * A bound on the frames of a file's ID3v2 tags, checked before
  * music-metadata reads its tags: it keeps every frame, and a 9.6 MB tag
  * of 800 000 empty TXXX frames took 250 MB and 2.5 s of the gateway; the
  * 256 MB an ID3v2 tag may declare would take it down. Real tags hold a
- * few dozen frames (a podcast's chapters a few hundred).
+ * few dozen frames (a podcast's chapters a few hundred). The bound is on
+ * all the tags it reads together: every tag that follows another at the
+ * start of a file, each `ID3 ` chunk of a WAV, AIFF or DSDIFF, a DSF's
+ * tag; 90 tags of 9 000 frames each took it 8 s and 270 MB.
  */
 
 export const MAX_ID3_FRAMES = 10_000;
 
-/** Why the ID3v2 tag at the start of `path` has too many frames, or null. */
+/** Tags one after another at a file's start: real files hold one or two. */
+export const MAX_STACKED_ID3_TAGS = 64;
+
+/** Chunks of a WAV, AIFF or DSDIFF looked through for ID3 chunks. */
+const MAX_CHUNKS = 10_000;
+
+/** Why the ID3v2 tags of `path` have too many frames, or null. */
 export async function id3FrameProblem(path: string): Promise<string | null> {
   const file = await open(path, 'r');
   try {
-    const header = await readAt(file, 0, 10);
-    if (header.length < 10 || header.toString('latin1', 0, 3) !== 'ID3') return null;
-    const major = header[3];
-    const size = [6, 7, 8, 9].reduce((n, i) => n * 128 + (header[i] & 0x7f), 0);
-    // v2.2 frames: 3-byte id and size; v2.3 and v2.4: 4-byte id, size, flags.
-    const frameHeader = major === 2 ? 6 : 10;
-    const end = 10 + size;
-    let at = 10;
-    if (major >= 3 && header[5] & 0x40) {
-      const extended = await readAt(file, at, 4);
-      if (extended.length < 4) return null;
-      at += major === 4 ? syncsafe(extended) : 4 + extended.readUInt32BE(0);
-    }
-    for (let frames = 1; at + frameHeader <= end; frames++) {
-      if (frames > MAX_ID3_FRAMES) {
-        return `more than ${MAX_ID3_FRAMES} ID3 frames`;
-      }
-      const frame = await readAt(file, at, frameHeader);
-      // Padding, or the end of what is there.
-      if (frame.length < frameHeader || frame[0] === 0) return null;
-      const bodySize =
-        major === 2
-          ? frame.readUIntBE(3, 3)
-          : major === 4
-            ? syncsafe(frame.subarray(4, 8))
-            : frame.readUInt32BE(4);
-      at += frameHeader + bodySize;
+    const places = await id3TagPlaces(file);
+    if (typeof places === 'string') return places;
+    let frames = 0;
+    for (const at of places) {
+      frames += await countFrames(file, at, MAX_ID3_FRAMES + 1 - frames);
+      if (frames > MAX_ID3_FRAMES) return `more than ${MAX_ID3_FRAMES} ID3 frames`;
     }
     return null;
   } finally {
     await file.close();
   }
+}
+
+/**
+ * Where the ID3v2 tags at the start of a file end, one after another as
+ * music-metadata reads them (an mp3's, a FLAC's before its `fLaC`): 0
+ * without one; a reason when there are more than any real file has.
+ */
+export async function afterLeadingId3(file: FileHandle): Promise<number | string> {
+  let at = 0;
+  for (let tags = 0; ; tags++) {
+    const header = await readAt(file, at, 10);
+    if (header.length < 10 || header.toString('latin1', 0, 3) !== 'ID3') return at;
+    if (tags === MAX_STACKED_ID3_TAGS) {
+      return `more than ${MAX_STACKED_ID3_TAGS} ID3 tags`;
+    }
+    at += 10 + syncsafe(header.subarray(6, 10));
+  }
+}
+
+/** The offsets of the ID3v2 tags music-metadata reads in the file. */
+async function id3TagPlaces(file: FileHandle): Promise<number[] | string> {
+  const head = await readAt(file, 0, 28);
+  const id = head.toString('latin1', 0, 4);
+  const form = head.toString('latin1', 8, 12);
+  if ((id === 'RIFF' || id === 'RF64' || id === 'RIFX') && form === 'WAVE') {
+    return id3Chunks(file, id === 'RIFX' ? 'be32' : 'le32', 12);
+  }
+  if (id === 'FORM' && (form === 'AIFF' || form === 'AIFC')) {
+    return id3Chunks(file, 'be32', 12);
+  }
+  if (id === 'FRM8') return id3Chunks(file, 'be64', 16);
+  if (id === 'DSD ' && head.length === 28) {
+    const pointer = Number(head.readBigUInt64LE(20));
+    return pointer > 0 ? [pointer] : [];
+  }
+
+  const end = await afterLeadingId3(file);
+  if (typeof end === 'string') return end;
+  const places: number[] = [];
+  for (let at = 0; at < end; ) {
+    places.push(at);
+    at += 10 + syncsafe(await readAt(file, at + 6, 4));
+  }
+  return places;
+}
+
+/**
+ * The bodies of the `ID3 ` (or `id3 `) chunks from `at` on: a WAV's or
+ * AIFF's, sizes of 32 bits; a DSDIFF's, of 64. All are looked at, as
+ * music-metadata reads all.
+ */
+async function id3Chunks(
+  file: FileHandle,
+  sizes: 'le32' | 'be32' | 'be64',
+  at: number,
+): Promise<number[] | string> {
+  const headerBytes = sizes === 'be64' ? 12 : 8;
+  const places: number[] = [];
+  for (let chunks = 0; ; chunks++) {
+    const header = await readAt(file, at, headerBytes);
+    if (header.length < headerBytes) return places;
+    if (chunks === MAX_CHUNKS) return `more than ${MAX_CHUNKS} chunks`;
+    if (header.toString('latin1', 0, 4).toUpperCase() === 'ID3 ') {
+      places.push(at + headerBytes);
+    }
+    const size =
+      sizes === 'le32'
+        ? header.readUInt32LE(4)
+        : sizes === 'be32'
+          ? header.readUInt32BE(4)
+          : Number(header.readBigUInt64BE(4));
+    at += headerBytes + size + (size % 2);
+  }
+}
+
+/**
+ * The frames of the tag at `at`, counted up to `limit` (past it the
+ * count stops: the tag is too big either way).
+ */
+async function countFrames(file: FileHandle, at: number, limit: number): Promise<number> {
+  const header = await readAt(file, at, 10);
+  if (header.length < 10 || header.toString('latin1', 0, 3) !== 'ID3') return 0;
+  const major = header[3];
+  const size = syncsafe(header.subarray(6, 10));
+  // v2.2 frames: 3-byte id and size; v2.3 and v2.4: 4-byte id, size, flags.
+  const frameHeader = major === 2 ? 6 : 10;
+  const end = at + 10 + size;
+  let next = at + 10;
+  if (major >= 3 && header[5] & 0x40) {
+    const extended = await readAt(file, next, 4);
+    if (extended.length < 4) return 0;
+    next += major === 4 ? syncsafe(extended) : 4 + extended.readUInt32BE(0);
+  }
+  let frames = 0;
+  while (frames < limit && next + frameHeader <= end) {
+    const frame = await readAt(file, next, frameHeader);
+    // Padding, or the end of what is there.
+    if (frame.length < frameHeader || frame[0] === 0) break;
+    frames++;
+    const bodySize =
+      major === 2
+        ? frame.readUIntBE(3, 3)
+        : major === 4
+          ? syncsafe(frame.subarray(4, 8))
+          : frame.readUInt32BE(4);
+    next += frameHeader + bodySize;
+  }
+  return frames;
 }
 
 function syncsafe(bytes: Buffer): number {

@@ -85,14 +85,89 @@ test('a FLAC of more Vorbis comments than any real one is not read for tags', as
 });
 
 test('an ID3 tag of more frames than any real one is not read for tags', async () => {
-  const frame = Buffer.from('TXXX\0\0\0\x02\0\0\0a', 'latin1');
-  const frames = Buffer.concat(Array.from({ length: MAX_ID3_FRAMES + 1 }, () => frame));
-  const size = [21, 14, 7, 0].map((shift) => (frames.length >> shift) & 0x7f);
-  const header = Buffer.from([...Buffer.from('ID3', 'latin1'), 3, 0, 0, ...size]);
   const path = join(dir, 'many frames.mp3');
-  writeFileSync(path, Buffer.concat([header, frames]));
+  writeFileSync(path, id3Tag(MAX_ID3_FRAMES + 1));
   const tags = await readTags(path);
   assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`]);
+});
+
+/** An ID3v2.3 tag of `count` empty TXXX frames. */
+function id3Tag(count: number): Buffer {
+  const frame = Buffer.from('TXXX\0\0\0\x02\0\0\0a', 'latin1');
+  const frames = Buffer.concat(Array.from({ length: count }, () => frame));
+  const size = [21, 14, 7, 0].map((shift) => (frames.length >> shift) & 0x7f);
+  return Buffer.concat([Buffer.from([...Buffer.from('ID3', 'latin1'), 3, 0, 0, ...size]), frames]);
+}
+
+// music-metadata reads every ID3v2 tag that follows another at the start
+// of a file, and the tag of each `id3 ` chunk of a WAV (`ID3 ` of an
+// AIFF): frames under the bound in each, over it in all, cost the same.
+const SPLIT = 4;
+const FRAMES_EACH = Math.ceil((MAX_ID3_FRAMES + 1) / SPLIT);
+
+test('ID3 tags one after another, too many frames in all, are not read', async () => {
+  const path = join(dir, 'stacked.mp3');
+  writeFileSync(path, Buffer.concat(Array.from({ length: SPLIT }, () => id3Tag(FRAMES_EACH))));
+  const tags = await readTags(path);
+  assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`]);
+});
+
+/** A RIFF WAVE or an AIFF of `chunks` (id, body), sizes in its byte order. */
+function chunked(form: 'WAVE' | 'AIFF', chunks: Array<[string, Buffer]>): Buffer {
+  const big = form === 'AIFF';
+  const parts = chunks.map(([id, body]) => {
+    const header = Buffer.alloc(8);
+    header.write(id, 0, 'latin1');
+    if (big) header.writeUInt32BE(body.length, 4);
+    else header.writeUInt32LE(body.length, 4);
+    return Buffer.concat([header, body, Buffer.alloc(body.length % 2)]);
+  });
+  const head = Buffer.alloc(12);
+  head.write(big ? 'FORM' : 'RIFF', 0, 'latin1');
+  const size = 4 + parts.reduce((sum, part) => sum + part.length, 0);
+  if (big) head.writeUInt32BE(size, 4);
+  else head.writeUInt32LE(size, 4);
+  head.write(form, 8, 'latin1');
+  return Buffer.concat([head, ...parts]);
+}
+
+test('ID3 chunks of a WAV or AIFF, too many frames in all, are not read', async () => {
+  const fmt = Buffer.alloc(16);
+  fmt.writeUInt16LE(1, 0);
+  fmt.writeUInt16LE(1, 2);
+  fmt.writeUInt32LE(8000, 4);
+  fmt.writeUInt32LE(16000, 8);
+  fmt.writeUInt16LE(2, 12);
+  fmt.writeUInt16LE(16, 14);
+  const id3 = Array.from({ length: SPLIT }, (): [string, Buffer] => ['id3 ', id3Tag(FRAMES_EACH)]);
+  const wav = join(dir, 'id3 chunks.wav');
+  writeFileSync(wav, chunked('WAVE', [['fmt ', fmt], ...id3, ['data', Buffer.alloc(1600)]]));
+  const warning = `tags not read: more than ${MAX_ID3_FRAMES} ID3 frames`;
+  assert.deepEqual((await readTags(wav)).warnings, [warning]);
+
+  const comm = Buffer.alloc(18);
+  comm.writeUInt16BE(1, 0);
+  comm.writeUInt32BE(800, 2);
+  comm.writeUInt16BE(16, 6);
+  Buffer.from('400CFA00000000000000', 'hex').copy(comm, 8);
+  const aiff = join(dir, 'id3 chunks.aiff');
+  const tag: [string, Buffer] = ['ID3 ', id3Tag(MAX_ID3_FRAMES + 1)];
+  const ssnd = Buffer.alloc(8 + 1600);
+  writeFileSync(aiff, chunked('AIFF', [['COMM', comm], tag, ['SSND', ssnd]]));
+  assert.deepEqual((await readTags(aiff)).warnings, [warning]);
+});
+
+test('a FLAC behind two ID3 tags is held to the FLAC block bound', async () => {
+  const streamInfo = Buffer.concat([Buffer.from([0, 0, 0, 34]), Buffer.alloc(34)]);
+  const empty = Buffer.alloc(4 * MAX_FLAC_BLOCKS);
+  for (let i = 0; i < MAX_FLAC_BLOCKS; i++) empty[4 * i] = 1;
+  const last = Buffer.from([0x81, 0, 0, 0]);
+  const path = join(dir, 'tagged many.flac');
+  const flac = [Buffer.from('fLaC'), streamInfo, empty, last];
+  writeFileSync(path, Buffer.concat([id3Tag(1), id3Tag(1), ...flac]));
+  const tags = await readTags(path);
+  const warning = `tags not read: more than ${MAX_FLAC_BLOCKS} FLAC metadata blocks`;
+  assert.deepEqual(tags.warnings, [warning]);
 });
 
 test('an Ogg declaring more comments than any real one is not read for tags', async () => {
