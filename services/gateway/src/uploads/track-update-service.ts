@@ -26,7 +26,7 @@ import {
   type ReceivedSource,
 } from './upload-service';
 import { removeRefusedSource, removeSource, type SiteQuota } from './site-quota';
-import { noteJoined, noteOncomplete } from './autopublish-notes';
+import { noteStored } from './autopublish-notes';
 
 export interface TrackUpdateDeps {
   store: StateStore;
@@ -184,12 +184,7 @@ export class TrackUpdateService {
     if (update.immediate) {
       await this.queueImmediate(update, requestId);
     } else {
-      const joined = { update_id: update.id };
-      if (request.oncomplete) {
-        await noteOncomplete(this.deps.store, update.jobId, request.oncomplete, joined);
-      }
-      const { autopublisher } = this.deps;
-      await noteJoined(autopublisher, update.jobId, request.autopublish, joined);
+      await noteStored(this.deps, update.jobId, request, { update_id: update.id });
     }
     this.deps.logger.info(
       {

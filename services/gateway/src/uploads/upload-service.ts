@@ -31,7 +31,7 @@ import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
 import { displayName, nameFromUrl } from './source-name';
 import { removeRefusedSource, type SiteQuota } from './site-quota';
-import { noteJoined, noteOncomplete } from './autopublish-notes';
+import { noteStored } from './autopublish-notes';
 import { sourceTooLarge } from './source-too-large';
 
 /** A source stored under a key of ours, not yet part of an upload. */
@@ -193,12 +193,7 @@ export class UploadService {
       await this.discard(received, err);
       throw err;
     }
-    const joined = { upload_id: upload.id };
-    if (request.oncomplete) {
-      await noteOncomplete(this.deps.store, upload.jobId, request.oncomplete, joined);
-    }
-    const { autopublisher } = this.deps;
-    await noteJoined(autopublisher, upload.jobId, request.autopublish, joined);
+    await noteStored(this.deps, upload.jobId, request, { upload_id: upload.id });
     return answerOf(upload);
   }
 
