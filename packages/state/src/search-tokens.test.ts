@@ -62,6 +62,20 @@ test('a file name is searched by the stem of its last segment', () => {
   ]);
 });
 
+// A name of no audio extension keeps its last words: a name taken from a
+// URL without one (`Mr. Brightside`) was indexed as `Mr`, and the query
+// of its whole name (whose end no extension is) found nothing.
+test('only an audio extension is dropped from a file name', () => {
+  assert.equal(fileNameStem('Mr. Brightside'), 'Mr. Brightside');
+  assert.equal(fileNameStem('Song No. 5'), 'Song No. 5');
+  assert.equal(fileNameStem('Mr. Brightside.mp3'), 'Mr. Brightside');
+  const tokens = trackTokens({ Filename: 'Mr. Brightside' });
+  const query = queryTokens('mr. brightside');
+  for (const token of [...query.exact, query.prefix]) {
+    assert.ok(tokens.includes(token), `${token} is not indexed`);
+  }
+});
+
 // Search shows `Filename: take1.wav`; that text searched found nothing,
 // the extension not being indexed.
 test('a query ending in a file name with its extension searches its stem', () => {
@@ -91,9 +105,10 @@ test('every word ending in an audio extension searches its stem', () => {
     exact: ['take1'],
     prefix: 'take2',
   });
-  // What the index holds of `song.mp3.part` (its stem is song.mp3).
+  // What the index holds of `song.mp3.part`: `.part` is no audio
+  // extension, so all of it, and the query of that whole name finds it.
   const part = trackTokens({ Filename: 'song.mp3.part' });
-  assert.deepEqual(part, ['mp3', 'song']);
+  assert.deepEqual(part, ['mp3', 'part', 'song']);
   assert.deepEqual(queryTokens('song.mp3.part x'), {
     exact: ['song', 'mp3', 'part', 'x'],
     prefix: '',

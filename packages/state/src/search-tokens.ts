@@ -106,15 +106,23 @@ export function textTokens(text: string): string[] {
 }
 
 /**
- * The searched part of a `Filename`: its last path segment without the
- * extension. Untagged masters are known by it alone; the extension is
+ * The extensions of audio files, which no word of a recording's name is;
+ * any other ending stays (`Mr. Brightside`, a name taken from a URL).
+ */
+const AUDIO_EXTENSIONS =
+  'wav|wave|bwf|rf64|w64|mp3|mp2|aiff?|aifc|flac|ogg|oga|opus|m4a|aac|caf|' +
+  'dsf|dff|wma|mka|mp4|wv|ape';
+const AUDIO_EXTENSION_AT_END = new RegExp(`([^.])\\.(?:${AUDIO_EXTENSIONS})$`, 'iu');
+
+/**
+ * The searched part of a `Filename`: its last path segment without an
+ * audio extension. Untagged masters are known by it alone; the extension is
  * left out, since "wav" would find every WAV master and is no word of
  * the recording (a track's formats are not its name).
  */
 export function fileNameStem(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? '';
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) : base;
+  return base.replace(AUDIO_EXTENSION_AT_END, '$1');
 }
 
 /**
@@ -146,11 +154,9 @@ export interface SearchQuery {
  * `take1.wav drums`): dropped, as the index drops it from `Filename`
  * (fileNameStem), so the name a track shows finds it wherever it
  * stands in the query. A word ends where no letter, digit or dot
- * follows: in `song.mp3.part` the `.mp3` is part of the stem, and
+ * follows: in `song.mp3.part` the `.mp3` is part of the name, and
  * indexed as such.
  */
-const AUDIO_EXTENSIONS =
-  'wav|wave|bwf|rf64|w64|mp3|mp2|aiff?|aifc|flac|ogg|oga|opus|m4a|aac|caf';
 const FILE_EXTENSION = new RegExp(
   `(?<=[^\\s.])\\.(?:${AUDIO_EXTENSIONS})(?![\\p{L}\\p{N}.])`,
   'giu',

@@ -190,7 +190,7 @@ export const API_ENDPOINTS = {
     summary: 'Search tracks',
     description:
       "The site's indexed tracks whose Title, Artist, Album, Composer, " +
-      'Genre, ISRC or Filename (without its extension) hold every word ' +
+      'Genre, ISRC or Filename (without an audio extension) hold every word ' +
       'of `s`, newest first. A track ' +
       'appears here only after it has been indexed, shortly after it ' +
       'is published.',

@@ -355,7 +355,7 @@ export const searchParams = z.looseObject({
   ...common,
   s: textParam(
     'Words that Title, Artist, Album, Composer, Genre, ISRC or the ' +
-      'Filename without its extension must hold (the last one also as a ' +
+      'Filename without an audio extension must hold (the last one also as a ' +
       'prefix); none: every indexed track; ' +
       'text without a letter or digit: no track.',
   ),
