@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
+import { MAX_APE_ITEMS } from './ape-items';
 import { MAX_COMMENTS, MAX_FLAC_BLOCKS } from './flac-blocks';
 import { MAX_ID3_FRAMES } from './id3-frame-count';
 import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
@@ -243,6 +244,47 @@ test('an Opus comment header over several pages is held to the bound', async () 
   writeFileSync(path, Buffer.concat([...oggPages(head, 0, true), ...oggPages(tags, 1)]));
   const read = await readTags(path);
   assert.deepEqual(read.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
+});
+
+/** An APEv2 tag of `count` one-byte items, its header or its footer. */
+function apeTag(count: number, header: boolean): Buffer {
+  const item = Buffer.from('\x01\0\0\0\0\0\0\0a\0x', 'latin1');
+  const items = Buffer.concat(Array.from({ length: count }, () => item));
+  const tag = Buffer.alloc(32);
+  tag.write('APETAGEX', 0, 'latin1');
+  tag.writeUInt32LE(2000, 8);
+  tag.writeUInt32LE(items.length + 32, 12);
+  tag.writeUInt32LE(count, 16);
+  tag.writeUInt32LE(header ? 0xa0000000 : 0x80000000, 20);
+  return header ? Buffer.concat([tag, items]) : Buffer.concat([items, tag]);
+}
+
+// music-metadata's time grows with the square of an APE tag's items:
+// 40 000 took 35 s, 800 000 (9 MB) more than ten minutes.
+test('an APE tag of more items than any real one is not read for tags', async () => {
+  const mp3 = join(dir, 'tone.mp3');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', mp3]);
+  const id3v1 = Buffer.concat([Buffer.from('TAG', 'latin1'), Buffer.alloc(125)]);
+  const warning = `tags not read: more than ${MAX_APE_ITEMS} APE tag items`;
+  for (const [name, tail] of [
+    ['ape at end.mp3', [apeTag(MAX_APE_ITEMS + 1, false)]],
+    ['ape before id3v1.mp3', [apeTag(MAX_APE_ITEMS + 1, false), id3v1]],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat([readFileSync(mp3), ...tail]));
+    assert.deepEqual((await readTags(path)).warnings, [warning], name);
+  }
+
+  // WavPack: a tag header right after the audio blocks, no footer.
+  const wv = join(dir, 'tone.wv');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'wavpack', wv]);
+  // ffmpeg tags it (encoder): its blocks only, then the crafted tag.
+  const blocks = readFileSync(wv);
+  const ownTag = blocks.indexOf('APETAGEX', 0, 'latin1');
+  const audio = ownTag < 0 ? blocks : blocks.subarray(0, ownTag);
+  const crafted = join(dir, 'ape header.wv');
+  writeFileSync(crafted, Buffer.concat([audio, apeTag(MAX_APE_ITEMS + 1, true)]));
+  assert.deepEqual((await readTags(crafted)).warnings, [warning]);
 });
 
 test("a real m4a's tags are read as before", async () => {

@@ -1,5 +1,6 @@
 import { parseFile, type IAudioMetadata, type IOptions } from 'music-metadata';
 
+import { apeItemProblem } from './ape-items';
 import { customFieldsIn } from './custom-tag-keys';
 import { flacBlockProblem } from './flac-blocks';
 import { id3FrameProblem } from './id3-frame-count';
@@ -66,7 +67,8 @@ export async function readTags(
     (await mp4AtomProblem(path)) ??
     (await flacBlockProblem(path)) ??
     (await oggCommentProblem(path)) ??
-    (await id3FrameProblem(path));
+    (await id3FrameProblem(path)) ??
+    (await apeItemProblem(path));
   if (bomb) {
     return { fields: {}, custom: {}, cover: null, warnings: [`tags not read: ${bomb}`] };
   }
