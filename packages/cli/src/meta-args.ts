@@ -1,4 +1,5 @@
 import type { AvailableFields, Meta } from '@ingest/client';
+import { Fieldset } from '@ingest/core';
 import { CliUsageError } from './exit-codes';
 
 /** `--meta "Title=X"` flags as one meta object; later flags win. */
@@ -17,32 +18,19 @@ export function parseMetaFlags(flags: string[]): Meta {
 
 /**
  * Checks field names against what the site accepts, so a typo stops the
- * command before any upload rather than failing every one of them.
+ * command before any upload rather than failing every one of them. The
+ * rule is the gateway's own (`@ingest/core`'s Fieldset).
  */
 export function checkFieldNames(
   names: Iterable<string>,
   available: AvailableFields,
 ): void {
-  const exact = new Set([...available.fields, ...available.custom_fields]);
-  const patterns = available.fields
-    .filter((f) => f.includes('{'))
-    .map(
-      (f) =>
-        new RegExp(
-          `^${escapeRegExp(f).replace(/\\\{[XY]\\\}/g, '[1-9][0-9]*')}$`,
-        ),
-    );
-  const unknown = [...new Set(names)].filter(
-    (name) => !exact.has(name) && !patterns.some((re) => re.test(name)),
-  );
+  const fieldset = new Fieldset(available.fields, available.custom_fields);
+  const unknown = fieldset.unknown(names);
   if (unknown.length > 0) {
     throw new CliUsageError(
       `unknown metadata fields: ${unknown.join(', ')} ` +
         '(see getAvailableFields; custom fields start with "Custom: ")',
     );
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -12,13 +12,14 @@ test('standard names are known, exactly as spelled', () => {
   assert.equal(isKnownField('Title ', custom), false);
 });
 
-test('numbered patterns take positive integers only', () => {
+test('numbered patterns take whole numbers from 1 to 999 only', () => {
   for (const name of [
     'Writer 1 First Name',
     'Writer 12 Last Name',
     'Publisher 3 IPI',
     'Publisher 1 Collection Share Percentage 2',
     'Publisher 10 Collection Territory 7',
+    'Writer 999 First Name',
   ]) {
     assert.ok(isKnownField(name, custom), name);
   }
@@ -33,6 +34,8 @@ test('numbered patterns take positive integers only', () => {
     'Publisher 1 Collection Share Percentage',
     'Publisher 1 Collection Share Percentage 0',
     'Writer 1 First Name extra',
+    'Writer 1000 First Name',
+    'Publisher 1 Collection Territory 1000',
   ]) {
     assert.equal(isKnownField(name, custom), false, name);
   }
