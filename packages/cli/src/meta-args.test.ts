@@ -48,3 +48,15 @@ test('the CLI refuses exactly the names the gateway refuses', () => {
   }
   assert.equal(cliRefuses('Writer 1000 First Name'), true);
 });
+
+test('the CLI names what a refused field most likely meant', () => {
+  assert.throws(
+    () => checkFieldNames(['title', 'External ID', 'Colour'], available),
+    {
+      message:
+        'unknown metadata fields: title (did you mean Title?), ' +
+        'External ID (did you mean Custom: External ID?), Colour; ' +
+        'see getAvailableFields (custom fields start with "Custom: ")',
+    },
+  );
+});

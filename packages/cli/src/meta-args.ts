@@ -19,7 +19,7 @@ export function parseMetaFlags(flags: string[]): Meta {
 /**
  * Checks field names against what the site accepts, so a typo stops the
  * command before any upload rather than failing every one of them. The
- * rule is the gateway's own (`@ingest/core`'s Fieldset).
+ * rule and the hint are the gateway's own (`@ingest/core`'s Fieldset).
  */
 export function checkFieldNames(
   names: Iterable<string>,
@@ -29,8 +29,8 @@ export function checkFieldNames(
   const unknown = fieldset.unknown(names);
   if (unknown.length > 0) {
     throw new CliUsageError(
-      `unknown metadata fields: ${unknown.join(', ')} ` +
-        '(see getAvailableFields; custom fields start with "Custom: ")',
+      `unknown metadata fields: ${fieldset.describe(unknown)}; ` +
+        'see getAvailableFields (custom fields start with "Custom: ")',
     );
   }
 }

@@ -120,7 +120,7 @@ describe('metadata from the command line', () => {
     );
     assert.throws(
       () => checkFieldNames(['Writer X First Name', 'Custom: Other'], available),
-      /unknown metadata fields: Writer X First Name, Custom: Other/,
+      /unknown metadata fields: Writer X First Name, Custom: Other;/,
     );
   });
 });
