@@ -13,10 +13,23 @@ export class IngestNetworkError extends Error {
   }
 }
 
+/**
+ * OpenSSL's code when what came back was not a TLS record: typically an
+ * `https://` URL pointed at a plain-HTTP gateway. Its own text ("wrong
+ * version number") gives a first user no hint of that.
+ */
+const NOT_TLS = 'ERR_SSL_WRONG_VERSION_NUMBER';
+
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   // undici puts the socket error (ECONNREFUSED…) one level down.
   const inner = cause.cause;
-  if (inner instanceof Error) return `${cause.message}: ${inner.message}`;
-  return cause.message;
+  if (!(inner instanceof Error)) return cause.message;
+  if ((inner as NodeJS.ErrnoException).code === NOT_TLS) {
+    return (
+      'the server did not speak TLS; if it serves plain HTTP, ' +
+      `use an http:// URL in place of https:// (${NOT_TLS})`
+    );
+  }
+  return `${cause.message}: ${inner.message}`;
 }
