@@ -130,7 +130,7 @@ const schema = z.object({
   INGEST_IMPORT_CONCURRENCY: positive.default(2),
   FFMPEG_PATH: z.string().optional(),
   FFPROBE_PATH: z.string().optional(),
-  INGEST_MAX_SOURCE_BYTES: positive.default(2 * 1024 ** 3),
+  INGEST_MAX_SOURCE_BYTES: byteSize.default(2 * 1024 ** 3),
   INGEST_SITE_QUOTA: byteSize.optional(),
   INGEST_MAX_DURATION: duration
     .refine((ms) => ms >= 1000, { error: 'expected a duration of 1s or more, like 4h' })
