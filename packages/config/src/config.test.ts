@@ -183,17 +183,20 @@ test('a whole number past 2^53 - 1 is said to be too large, naming the largest',
   assert.equal(taken.emailsPerSiteHour, Number.MAX_SAFE_INTEGER);
 });
 
-test('a time limit a timer waits is held to 24.8 days, and above 0', () => {
-  // Past 2^31 - 1 ms a Node.js timer fires at once: every fetch or
-  // ffmpeg run was cut short as it began.
-  const timers = [
+/** The settings a timer waits out (timerDuration). */
+const TIME_LIMITS = [
     'INGEST_FETCH_TIMEOUT',
     'INGEST_TRANSCODE_TIMEOUT',
     'INGEST_TRANSCODE_LOCK',
     'INGEST_WEBHOOK_TIMEOUT',
     'INGEST_AUTOPUBLISH_IDLE',
     'INGEST_SHUTDOWN_TIMEOUT',
-  ];
+];
+
+test('a time limit a timer waits is held to 24.8 days, and above 0', () => {
+  // Past 2^31 - 1 ms a Node.js timer fires at once: every fetch or
+  // ffmpeg run was cut short as it began.
+  const timers = TIME_LIMITS;
   const tooLong = (name: string) =>
     `${name}: too long: expected a duration of at most 24d (2147483647 ms, ` +
     'the longest a timer waits)';
@@ -212,6 +215,38 @@ test('a time limit a timer waits is held to 24.8 days, and above 0', () => {
   const longest = loadConfig({ INGEST_FETCH_TIMEOUT: '24d', INGEST_SHUTDOWN_TIMEOUT: '0' });
   assert.equal(longest.fetchTimeoutMs, 24 * 86_400_000);
   assert.equal(longest.shutdownTimeoutMs, 0);
+});
+
+test('a bare 1 to 999 is refused where no one means milliseconds', () => {
+  // INGEST_SHUTDOWN_TIMEOUT=60 was a 60 ms deadline, not the minute meant.
+  const long = [...TIME_LIMITS, 'INGEST_MAX_DURATION', 'INGEST_DOWNLOAD_URL_TTL'];
+  for (const value of ['60', '1', '999', ' 2.5 ']) {
+    const bare = value.trim();
+    const said = problems(Object.fromEntries(long.map((name) => [name, value])));
+    assert.deepEqual(
+      [...said].sort(),
+      long
+        .map(
+          (name) =>
+            `${name}: a bare number is milliseconds, and ${bare} ms is too short ` +
+            `to mean: write ${bare}s for seconds, or ${bare}ms if milliseconds are meant`,
+        )
+        .sort(),
+      value,
+    );
+  }
+  // With a unit it is what it says; a bare 0, or 1000 up, is still ms.
+  const taken = loadConfig({
+    INGEST_SHUTDOWN_TIMEOUT: '60s',
+    INGEST_WEBHOOK_TIMEOUT: '500ms',
+    INGEST_FETCH_TIMEOUT: '1000',
+  });
+  assert.equal(taken.shutdownTimeoutMs, 60_000);
+  assert.equal(taken.webhookTimeoutMs, 500);
+  assert.equal(taken.fetchTimeoutMs, 1000);
+  assert.equal(loadConfig({ INGEST_SHUTDOWN_TIMEOUT: '0' }).shutdownTimeoutMs, 0);
+  // Schedules keep bare milliseconds: short retry steps are meant there.
+  assert.deepEqual(loadConfig({ INGEST_EMAIL_SCHEDULE: '100,200' }).emailScheduleMs, [100, 200]);
 });
 
 test('a download URL lives at most 7 days, as S3 presigns one', () => {

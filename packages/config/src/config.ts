@@ -5,7 +5,7 @@ import { asciiDomain, ConfigError, isSingleAddress } from '@ingest/core';
 import { z } from 'zod';
 import {
   byteSize,
-  duration,
+  longDuration,
   flag,
   schedule,
   timerDuration,
@@ -132,7 +132,7 @@ const schema = z.object({
   FFPROBE_PATH: z.string().optional(),
   INGEST_MAX_SOURCE_BYTES: byteSize.default(2 * 1024 ** 3),
   INGEST_SITE_QUOTA: byteSize.optional(),
-  INGEST_MAX_DURATION: duration
+  INGEST_MAX_DURATION: longDuration
     .refine((ms) => ms >= 1000, { error: 'expected a duration of 1s or more, like 4h' })
     .default(4 * 3_600_000),
   INGEST_FETCH_TIMEOUT: timerDuration(1).default(10 * 60_000),
@@ -168,7 +168,7 @@ const schema = z.object({
   INGEST_DEV_CUSTOM_FIELDS: z.string().default('External ID'),
   INGEST_DOWNLOAD_MODE: z.enum(['proxy', 'redirect']).default('proxy'),
   // Past 7d the S3 SDK refuses to presign: every redirected download failed.
-  INGEST_DOWNLOAD_URL_TTL: duration
+  INGEST_DOWNLOAD_URL_TTL: longDuration
     .refine((ms) => ms <= PRESIGNED_MAX_MS, {
       error: 'too long: expected a duration of at most 7d, the longest a presigned S3 URL is valid',
     })

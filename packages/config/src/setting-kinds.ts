@@ -24,6 +24,29 @@ export const duration = z.string().transform((v, ctx) => {
   }
 });
 
+/**
+ * A duration that no one means in milliseconds, given as a bare number
+ * from 1 to 999: `INGEST_SHUTDOWN_TIMEOUT=60` was a 60 ms deadline, not
+ * the minute meant. Refused, asking for the unit; a bare 0, or 1000 up,
+ * is still milliseconds.
+ */
+const unitNeeded = z.string().superRefine((text, ctx) => {
+  const bare = text.trim();
+  if (!/^\d+(?:\.\d+)?$/.test(bare)) return;
+  const ms = Number(bare);
+  if (ms > 0 && ms < 1000) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `a bare number is milliseconds, and ${bare} ms is too short to mean: ` +
+        `write ${bare}s for seconds, or ${bare}ms if milliseconds are meant`,
+    });
+  }
+});
+
+/** A duration of seconds or more, which a unit-less 1 to 999 cannot be. */
+export const longDuration = unitNeeded.pipe(duration);
+
 /** The longest a Node.js timer waits (2^31 - 1 ms); past it, one fires at once. */
 export const TIMER_MAX_MS = 2 ** 31 - 1;
 
@@ -33,7 +56,7 @@ export const TIMER_MAX_MS = 2 ** 31 - 1;
  * short as soon as it began).
  */
 export function timerDuration(min: number) {
-  return duration
+  return longDuration
     .refine((ms) => ms >= min, { error: 'expected a duration above 0, like 30s' })
     .refine((ms) => ms <= TIMER_MAX_MS, {
       error:
