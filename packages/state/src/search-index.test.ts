@@ -141,3 +141,16 @@ test('a word joined by marks is found as typed without them', async () => {
     ['hip hooray', [63]],
   ]);
 });
+
+test('an ISRC in hyphens joined to more words is read as those words', async () => {
+  // A file name or title that starts with the ISRC: its joined word is
+  // indexed whole (`usee11400516final`), never the ISRC compact alone.
+  await index.add(await track(71, 9, { Title: 'US-EE1-14-00516-Final Mix' }));
+  await index.add(await track(72, 9, { Title: 'Take-GB-AAA-83-00001' }));
+
+  await expectFound(9, [
+    ['US-EE1-14-00516-Final', [71]],
+    ['us-ee1-14-00516-final mix', [71]],
+    ['Take-GB-AAA-83-00001', [72]],
+  ]);
+});

@@ -166,9 +166,12 @@ const FILE_EXTENSION = new RegExp(
  * An ISRC as it is usually shown, in hyphens (`US-EE1-14-00516`). The
  * index holds every ISRC compact too (trackTokens), so a query writes it
  * compact: by its four parts it found only ISRCs tagged with hyphens.
+ * Not one joined by a mark to more (`US-EE1-14-00516-Final`, a file
+ * name): the index holds that word whole or by its parts, never the ISRC
+ * compact alone, so compacted it found nothing.
  */
 const HYPHENATED_ISRC =
-  /(?<![\p{L}\p{N}])([A-Z]{2})-?([A-Z\d]{3})-?(\d{2})-?(\d{5})(?![\p{L}\p{N}])/giu;
+  /(?<![\p{L}\p{N}]['’-]?)([A-Z]{2})-?([A-Z\d]{3})-?(\d{2})-?(\d{5})(?!['’-]?[\p{L}\p{N}])/giu;
 
 /** Prefixes shorter than this match whole tokens only. */
 export const MIN_PREFIX_CHARS = 2;
