@@ -8,6 +8,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { removeMadeDataDir } from '@ingest/telemetry';
+import { dataDirHeld } from './stack-lock';
 
 /** Files a start and its services write before any site exists. */
 const START_FILES = [
@@ -24,9 +25,13 @@ const START_FILES = [
  * `made` (as removeMadeDataDir), when it holds only what a start makes
  * before its site: the private Redis's own folder, the files above, and
  * empty folders. Anything else (a file a user put there) keeps it all as
- * it is. Gives whether it was removed.
+ * it is, and so does another live start's claim: two first starts on one
+ * new path, the one that made it may lose the claim to the other, whose
+ * stack.pid and running Redis are then all the folder holds. Gives
+ * whether it was removed.
  */
 export async function removeFreshDataDir(dir: string, made: string): Promise<boolean> {
+  if (await dataDirHeld(dir)) return false;
   if (!(await onlyStartFiles(dir, ''))) return false;
   for (const entry of await readdir(dir)) {
     await rm(path.join(dir, entry), { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * and only that: a file of anyone else's keeps the data dir whole.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,22 @@ test('a file of anyone else\'s keeps it all', async () => {
   const made = path.join(tmp, 'made-b');
   const dataDir = await halfMade(made);
   await writeFile(path.join(dataDir, 'storage', 'notes.txt'), 'mine');
+  const before = await readdir(dataDir, { recursive: true });
+
+  assert.equal(await removeFreshDataDir(dataDir, made), false);
+
+  assert.deepEqual(await readdir(dataDir, { recursive: true }), before);
+});
+
+test('a data dir another live npm start holds is kept whole', async () => {
+  // Two first starts on one new path: the one that made it may lose the
+  // claim to the other, and its stop found only a start's files there,
+  // the other's stack.pid and the folder of its running Redis.
+  const made = path.join(tmp, 'made-c');
+  const dataDir = await halfMade(made);
+  const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'start-stack']);
+  after(() => holder.kill());
+  await writeFile(path.join(dataDir, 'stack.pid'), `${holder.pid}\n`);
   const before = await readdir(dataDir, { recursive: true });
 
   assert.equal(await removeFreshDataDir(dataDir, made), false);
