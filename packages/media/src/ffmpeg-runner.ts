@@ -30,6 +30,12 @@ export interface RunSpec {
    * are counted and discarded. ffmpeg writes to them via `pipe:3` etc.
    */
   countedPipes?: number;
+  /**
+   * Bytes a second of audio on each counted pipe, when known: ffmpeg
+   * writes a pipe a full buffer at a time, so a run's quiet is judged
+   * against how long one buffer holds (overTime).
+   */
+  countingRates?: readonly number[];
   /** Keep stdout (ffprobe JSON). Otherwise it is discarded. */
   captureStdout?: boolean;
   /**
@@ -228,13 +234,31 @@ function runProcess(
 const MAX_STALL_WINDOW_MS = 60_000;
 
 /**
+ * Bytes ffmpeg gathers before it writes a counted pipe (its 32 KiB I/O
+ * buffer, kept by `-flush_packets 0`): at 8 kHz, 4 s of audio.
+ */
+const COUNTED_BUFFER_BYTES = 32 * 1024;
+
+/**
+ * How long a run decoding at real time may put nothing on its pipes: the
+ * audio one buffer holds on the slowest of them. Without it, a run of an
+ * 8 kHz source decoding all along was told stalled under a short limit.
+ */
+function bufferedMs(spec: RunSpec): number {
+  const rates = (spec.countingRates ?? []).filter((rate) => rate > 0);
+  if (rates.length === 0) return 0;
+  return (COUNTED_BUFFER_BYTES / Math.min(...rates)) * 1000;
+}
+
+/**
  * The error of a run stopped at its time limit. A run that counts its
  * decoded audio and put none out for the last half of its limit (or the
- * last minute) was stuck, not slow: `stalled`, which a caller need not
- * retry. Otherwise `timeout`: a busy machine may finish it next time.
+ * last minute), and for the audio one pipe buffer holds besides, was
+ * stuck, not slow: `stalled`, which a caller need not retry. Otherwise `timeout`: a busy machine may finish it next time.
  */
 function overTime(spec: RunSpec, quietMs: number | undefined): MediaError {
-  const window = Math.min(spec.timeoutMs / 2, MAX_STALL_WINDOW_MS);
+  const window =
+    Math.min(spec.timeoutMs / 2, MAX_STALL_WINDOW_MS) + bufferedMs(spec);
   if (quietMs !== undefined && quietMs >= window) {
     return new MediaError(
       'stalled',

@@ -123,6 +123,7 @@ async function decodeWithFfmpeg(
       ...countingOutputArgs(0, 3, rate, rendition.relabelChannels),
     ],
     countedPipes: 1,
+    countingRates: [rate],
     ...options,
   });
   if (run.exitCode !== 0) {

@@ -217,6 +217,7 @@ export async function transcode(
       tool: 'ffmpeg',
       args: built.args,
       countedPipes: built.countedPipes,
+      countingRates: built.countingRates,
       // `-fs` stops no output alone: the run is stopped at the first full.
       outputLimits: renditions.flatMap((r, i) => {
         const maxBytes = built.fsCaps[i];
