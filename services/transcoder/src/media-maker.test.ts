@@ -135,19 +135,20 @@ test('ffmpeg crashing while checking a rendition is retryable too', async () => 
   );
 });
 
-test('a pass past INGEST_TRANSCODE_TIMEOUT is a named, retryable failure', async () => {
-  // The run writing the renditions hangs until the time limit kills it.
+test('a pass stuck until INGEST_TRANSCODE_TIMEOUT is a named failure, not retried', async () => {
+  // The run writing the renditions hangs, decoding nothing, until the
+  // time limit kills it (a slow run, retried, is test/faults/ffmpeg-timeout).
   const maker = await wrappedMaker(
     'ffmpeg-hanging-pass',
     hangWhenArgument('*/out.*'),
     { INGEST_TRANSCODE_TIMEOUT: '3s' },
   );
   const err = await failureOf(maker, ['mp3', 'wav']);
-  assert.ok(err instanceof RetryableFault, String(err));
+  assert.ok(err instanceof UploadFault, String(err));
   assert.equal(err.code, 'transcode_timeout');
   assert.match(
     err.message,
-    /^transcode took longer than INGEST_TRANSCODE_TIMEOUT \(3s\) and was stopped: .*WAV or FLAC/,
+    /^transcode decoded nothing in its last 3 s .*INGEST_TRANSCODE_TIMEOUT \(3s\): .*WAV or FLAC/,
   );
 });
 
