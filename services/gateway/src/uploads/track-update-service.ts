@@ -234,14 +234,14 @@ export class TrackUpdateService {
         'nor could it be marked errored, so it may stay queued ' +
         "(getById's updates show it): send it again",
     }[marked];
-    // Errored, it stands no more: a retry with the key may run anew.
-    const Refusal = marked === 'errored' ? ApiError : PartlyDoneError;
-    throw new Refusal(
-      'internal',
+    const message =
       `track update ${update.id} was stored, but its transcode could not be ` +
-        `queued; ${state}`,
-      { update_id: update.id },
-    );
+      `queued; ${state}`;
+    // Errored, it stands no more: a retry with the key may run anew, and
+    // the answer names no update_id, which tells a client (the SDK) that
+    // what it names stands and is not to be sent again.
+    if (marked === 'errored') throw new ApiError('internal', message);
+    throw new PartlyDoneError('internal', message, { update_id: update.id });
   }
 
   /** Removes an errored update's sources; one left is only wasted room. */

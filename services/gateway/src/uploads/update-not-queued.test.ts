@@ -75,8 +75,9 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
       `track update ${errored.id} was stored, but its transcode could not be ` +
         'queued; it was marked errored and the track is as it was: send it again',
     );
-    assert.deepEqual(errored.refusal.details, { update_id: errored.id });
-    // Nothing of it stands: an Idempotency-Key is freed for a retry.
+    // Nothing of it stands: an Idempotency-Key is freed for a retry, and
+    // no update_id tells the SDK to hold back its own retry.
+    assert.deepEqual(errored.refusal.details, {});
     assert.ok(!(errored.refusal instanceof PartlyDoneError));
     const record = await updates.byId(errored.id);
     assert.deepEqual(
