@@ -93,11 +93,10 @@ function paragraphs(input: SummaryInput): Line[][] {
     const block: Line[] = [{ text: 'Tracks:' }];
     for (const track of event.tracks.slice(0, LISTED)) {
       const names = namesOf(input.labels?.get(track.upload_id));
-      const made = track.update_id
-        ? `updated by update ${track.update_id}`
-        : `upload ${track.upload_id}`;
       block.push({
-        text: `Track ${track.track_id} (${made}${names && `, ${names}`})`,
+        text:
+          `Track ${track.track_id} (upload ${track.upload_id}` +
+          `${names && `, ${names}`})`,
       });
       for (const [format, rendition] of Object.entries(track.formats)) {
         const link = rendition.url;
@@ -109,19 +108,29 @@ function paragraphs(input: SummaryInput): Line[][] {
 
   if (event.errors.length > 0) {
     blocks.push([
-      { text: 'Failed uploads and updates:' },
+      { text: 'Failed uploads:' },
       ...event.errors.slice(0, LISTED).map((err) => {
         const names = namesOf(input.labels?.get(err.upload_id));
-        const what = err.update_id
-          ? `Update ${err.update_id} of track ${err.track_id}`
-          : `Upload ${err.upload_id}`;
         return {
           text:
-            `${what}${names && ` (${names})`}: ` +
+            `Upload ${err.upload_id}${names && ` (${names})`}: ` +
             `${err.error} [${err.error_code}]`,
         };
       }),
       ...more(event.errors.length, 'failed uploads', event.job_id),
+    ]);
+  }
+
+  const updates = event.updates ?? [];
+  if (updates.length > 0) {
+    blocks.push([
+      { text: 'Track updates:' },
+      ...updates.slice(0, LISTED).map((u) => ({
+        text:
+          `Update ${u.update_id} of track ${u.track_id}: ` +
+          (u.status === 'error' ? `${u.error} [${u.error_code}]` : 'published'),
+      })),
+      ...more(updates.length, 'track updates', event.job_id),
     ]);
   }
 

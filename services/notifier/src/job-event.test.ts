@@ -230,36 +230,40 @@ function update(id: number, patch: Partial<TrackUpdate>): TrackUpdate {
   };
 }
 
-test("a job's updates are listed as its uploads are, with their ids", () => {
+test("a job's updates are listed apart from its uploads", () => {
   const event = buildJobEvent({
     ...input,
     uploads: [],
-    counts: { q: 0, i: 0, d: 1, e: 2 },
+    counts: { q: 0, i: 0, d: 2, e: 2 },
     updates: [
       update(7, { status: 'error', error: 'too long', errorCode: 'verification_failed' }),
       update(5, {}),
-      // Its track was deleted since: not listed among the tracks.
+      // Its track was deleted since: no renditions to name.
       update(6, { trackId: 41 }),
       update(8, { status: 'error', trackId: 41 }),
+      update(9, { status: 'queued' }),
     ],
   });
-  assert.deepEqual(
-    event.tracks.map((t) => [t.track_id, t.upload_id, t.update_id]),
-    [[40, 21, 5]],
-  );
-  assert.deepEqual(Object.keys(event.tracks[0].formats), ['mp3', 'wav']);
-  assert.deepEqual(event.errors, [
+  // tracks and errors are the job's uploads, as SourceAudio clients read them.
+  assert.deepEqual([event.tracks, event.errors], [[], []]);
+  const formats = buildJobEvent({ ...input }).tracks[0].formats;
+  assert.deepEqual(event.updates, [
+    { update_id: 5, track_id: 40, status: 'published', formats },
+    { update_id: 6, track_id: 41, status: 'published' },
     {
-      upload_id: 21,
       update_id: 7,
       track_id: 40,
+      status: 'error',
       error: 'too long',
       error_code: 'verification_failed',
     },
-    { upload_id: 21, update_id: 8, track_id: 41, error: 'failed', error_code: 'internal' },
+    { update_id: 8, track_id: 41, status: 'error', error: 'failed', error_code: 'internal' },
   ]);
+  // A job of uploads alone reads as before: no updates field.
+  assert.equal('updates' in buildJobEvent(input), false);
 
   const summary = renderSummary({ reason: 'oncomplete', event, jobName: '' });
-  assert.match(summary.text, /Track 40 \(updated by update 5\)/);
+  assert.match(summary.text, /Update 5 of track 40: published/);
   assert.match(summary.text, /Update 7 of track 40: too long \[verification_failed\]/);
+  assert.doesNotMatch(summary.text, /Failed uploads/);
 });

@@ -25,30 +25,41 @@ export interface JobCompletedEvent {
   job_id: number;
   state: JobState;
   counts: JobCounts;
-  /**
-   * A deferred track update of the job is listed after the uploads with
-   * its `update_id` (an extension), under the track it changed and that
-   * track's upload: it counts in `counts` as an upload does.
-   */
   tracks: {
     track_id: number;
     upload_id: number;
-    update_id?: number;
     formats: Record<string, EventRendition>;
   }[];
   /**
    * SPEC §4 has `{upload_id, error}`; `error_code` (an extension) is the
-   * upload's error code for programs, as `list` gives it. An update that
-   * errored also names its `update_id` and `track_id`.
+   * upload's error code for programs, as `list` gives it.
    */
   errors: {
     upload_id: number;
-    update_id?: number;
-    track_id?: number;
     error: string;
     error_code: string;
   }[];
+  /**
+   * The job's deferred track updates (an extension), which `counts`
+   * counts as uploads. Apart from `tracks` and `errors`, which clients
+   * read as the job's uploads: an update is made by no upload of the
+   * job, and its failure is not that of the upload that made its track.
+   * Only in the event of a job that has any (events kept from before it
+   * have none either).
+   */
+  updates?: EventUpdate[];
   completed_at: string;
+}
+
+/** A deferred track update in a `job.completed` event. */
+export interface EventUpdate {
+  update_id: number;
+  track_id: number;
+  status: 'published' | 'error';
+  /** Once published: the track's renditions as they stand, unless deleted since. */
+  formats?: Record<string, EventRendition>;
+  error?: string;
+  error_code?: string;
 }
 
 export interface EventInput {
@@ -94,39 +105,38 @@ export function buildJobEvent(input: EventInput): JobCompletedEvent {
         formats: renditionsOf(track, publicUrl),
       };
     });
-  // A track deleted since is left out, as an upload's is.
-  const updateTracks = updates
-    .filter((u) => u.status === 'published' && byId.has(u.trackId))
-    .map((u) => ({
-      track_id: u.trackId,
-      upload_id: u.uploadId,
-      update_id: u.id,
-      formats: renditionsOf(byId.get(u.trackId) as Track, publicUrl),
-    }));
-
-  const errors = [
-    ...uploads
-      .filter((u) => u.status === 'error')
-      .map((u) => ({ upload_id: u.id, ...errorOf(u) })),
-    ...updates
-      .filter((u) => u.status === 'error')
-      .map((u) => ({
-        upload_id: u.uploadId,
-        update_id: u.id,
-        track_id: u.trackId,
-        ...errorOf(u),
-      })),
-  ];
+  const listed = updates.flatMap((u) => eventUpdateOf(u, byId, publicUrl));
+  const errors = uploads
+    .filter((u) => u.status === 'error')
+    .map((u) => ({ upload_id: u.id, ...errorOf(u) }));
 
   return {
     type: 'job.completed',
     job_id: job.id,
     state: job.state,
     counts: input.counts,
-    tracks: [...uploadTracks, ...updateTracks],
+    tracks: uploadTracks,
     errors,
+    ...(listed.length > 0 && { updates: listed }),
     completed_at: job.completedAt ?? input.now.toISOString(),
   };
+}
+
+/** A published or errored update as its event lists it; none other. */
+function eventUpdateOf(
+  update: TrackUpdate,
+  tracks: Map<number, Track>,
+  publicUrl: string,
+): EventUpdate[] {
+  const listed = { update_id: update.id, track_id: update.trackId };
+  if (update.status === 'error') {
+    return [{ ...listed, status: 'error', ...errorOf(update) }];
+  }
+  if (update.status !== 'published') return [];
+  const track = tracks.get(update.trackId);
+  // A track deleted since has no renditions to name.
+  const formats = track ? { formats: renditionsOf(track, publicUrl) } : {};
+  return [{ ...listed, status: 'published', ...formats }];
 }
 
 function errorOf(item: Pick<Upload, 'error' | 'errorCode'>) {
