@@ -254,7 +254,8 @@ function bufferedMs(spec: RunSpec): number {
  * The error of a run stopped at its time limit. A run that counts its
  * decoded audio and put none out for the last half of its limit (or the
  * last minute), and for the audio one pipe buffer holds besides, was
- * stuck, not slow: `stalled`, which a caller need not retry. Otherwise `timeout`: a busy machine may finish it next time.
+ * stuck, not slow: `stalled`, which a caller need not retry. Otherwise
+ * `timeout`: a busy machine may finish it next time.
  */
 function overTime(spec: RunSpec, quietMs: number | undefined): MediaError {
   const window =
