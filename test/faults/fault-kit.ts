@@ -211,3 +211,21 @@ export async function startGateway(
   });
   return { gateway, url: `http://127.0.0.1:${port}` };
 }
+
+/**
+ * A site's API caller, and an upload by URL of a file `filesUrl` serves,
+ * titled `title` (what an ffmpeg wrapper acts on): its upload id.
+ */
+export function titledUploads(stack: TestStack, token: string, filesUrl: string) {
+  const call = (endpoint: string, params: Record<string, unknown>) =>
+    stack.call(`/api/import/${endpoint}`, token, params);
+  const upload = async (file: string, title: string) => {
+    const made = await call('upload', {
+      url: `${filesUrl}/${file}`,
+      meta: { Title: title },
+    });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    return made.body.upload_id as number;
+  };
+  return { call, upload };
+}

@@ -19,6 +19,7 @@ import {
   type LoopbackServer,
   type WebhookReceiver,
 } from '@ingest/testkit';
+import { titledUploads } from './fault-kit';
 
 let dir: string;
 let files: LoopbackServer;
@@ -50,16 +51,7 @@ after(async () => {
 test('a crashing ffmpeg errors its upload transcode_failed', async () => {
   const site = await stack.createSite();
   receiver = await webhookReceiver(site.secret);
-  const call = (endpoint: string, params: Record<string, unknown>) =>
-    stack.call(`/api/import/${endpoint}`, site.token, params);
-  const upload = async (file: string, title: string) => {
-    const { status, body } = await call('upload', {
-      url: `${files.url}/${file}`,
-      meta: { Title: title },
-    });
-    assert.equal(status, 200, JSON.stringify(body));
-    return body.upload_id as number;
-  };
+  const { call, upload } = titledUploads(stack, site.token, files.url);
   const crashes = await upload('a.wav', 'Crash Me');
   const fine = await upload('b.wav', 'Fine');
 

@@ -23,6 +23,7 @@ import {
   type LoopbackServer,
   type WebhookReceiver,
 } from '@ingest/testkit';
+import { titledUploads } from './fault-kit';
 
 let dir: string;
 let files: LoopbackServer;
@@ -56,16 +57,7 @@ after(async () => {
 test('a run past the time limit errors transcode_timeout', async () => {
   const site = await stack.createSite();
   receiver = await webhookReceiver(site.secret);
-  const call = (endpoint: string, params: Record<string, unknown>) =>
-    stack.call(`/api/import/${endpoint}`, site.token, params);
-  const upload = async (file: string, title: string) => {
-    const made = await call('upload', {
-      url: `${files.url}/${file}`,
-      meta: { Title: title },
-    });
-    assert.equal(made.status, 200, JSON.stringify(made.body));
-    return made.body.upload_id as number;
-  };
+  const { call, upload } = titledUploads(stack, site.token, files.url);
   const hung = await upload('a.wav', 'Hang Me');
   const slow = await upload('long.wav', 'Slow Me');
 
