@@ -53,6 +53,11 @@ export const ERRORS = {
   malformed_request: { status: 400, message: 'the request is not valid HTTP' },
   /** A request line and headers past the server's limit (16 KiB). */
   headers_too_large: { status: 431, message: 'request headers too large' },
+  /** An `Expect` header other than 100-continue; no endpoint saw it. */
+  expectation_failed: {
+    status: 417,
+    message: 'the server meets no expectation but 100-continue',
+  },
   unsupported_media_type: {
     status: 415,
     message: 'request body of a type the API does not read',

@@ -30,6 +30,7 @@ export const COMMON_ERRORS: ErrorCode[] = [
   'unsupported_media_type',
   'malformed_request',
   'headers_too_large',
+  'expectation_failed',
   'not_ready',
   'internal',
 ];

@@ -65,6 +65,19 @@ test('headers past the limit answer 431 with a JSON error', async () => {
   });
 });
 
+test('an Expect it cannot meet answers 417 with a JSON error', async () => {
+  const answer = await exchange(
+    'POST /api/import/checkJob HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n' +
+      'Content-Length: 2\r\n\r\n{}',
+  );
+  assert.equal(answer.status, 417);
+  assert.match(answer.head, /content-type: application\/json/i);
+  assert.deepEqual(JSON.parse(answer.body), {
+    error: 'Expect: 200-ok cannot be met; send Expect: 100-continue or none',
+    code: 'expectation_failed',
+  });
+});
+
 test('a good request on the same server is answered as ever', async () => {
   const answer = await exchange('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.equal(answer.status, 200);

@@ -7,11 +7,28 @@ type ServerSocket = Socket & { _httpMessage?: http.ServerResponse };
 
 /**
  * Answers requests Node's HTTP parser refuses (a bad method or header,
- * headers past the limit, a request past `requestTimeout`) with the
- * API's `{error, code}` body, where Node itself would send a status and
- * no body, which clients cannot tell from a broken proxy.
+ * headers past the limit, a request past `requestTimeout`) and those with
+ * an `Expect` it cannot meet (417) with the API's `{error, code}` body,
+ * where Node itself would send a status and no body, which clients
+ * cannot tell from a broken proxy.
  */
 export function answerClientErrors(server: http.Server): void {
+  // Node asks this only of an Expect other than 100-continue, which it
+  // meets itself. No endpoint runs, and the body a client may send anyway
+  // is not read, so the connection closes with the answer.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const expectation = String(req.headers.expect).slice(0, 100);
+    const body = JSON.stringify({
+      error: `Expect: ${expectation} cannot be met; send Expect: 100-continue or none`,
+      code: 'expectation_failed',
+    });
+    res.shouldKeepAlive = false;
+    res.writeHead(ERRORS.expectation_failed.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: ServerSocket) => {
     // As Node does: no answer where the peer is gone or one has begun.
     const answering = socket._httpMessage?.headersSent ?? false;
