@@ -44,7 +44,7 @@ before(async () => {
   );
   server = await listenOnLoopback(
     http.createServer((req, res) => {
-      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      const { pathname, searchParams } = new URL(req.url ?? '/', 'http://x');
       const location = REDIRECTS[pathname];
       if (location) {
         res.writeHead(302, { location }).end();
@@ -52,7 +52,9 @@ before(async () => {
       }
       asked.set(pathname, req.headers['accept-encoding']);
       const encoded = ENCODED[pathname];
-      const headers: http.OutgoingHttpHeaders = { 'content-type': 'audio/wav' };
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': searchParams.get('type') ?? 'audio/wav',
+      };
       if (pathname === '/identity.wav') headers['content-encoding'] = 'identity';
       if (encoded) headers['content-encoding'] = encoded[0];
       res.writeHead(200, headers).end(encoded ? encoded[1](wav) : wav);
@@ -79,6 +81,19 @@ test('a source is asked for and taken as it is stored', async () => {
     assert.equal(url, `${server.url}${name}`);
     assert.equal(asked.get(name), 'identity', name);
   }
+});
+
+test('containers that hold audio are taken under their video labels', async () => {
+  // What web servers send for .webm and .mka/.mkv (nginx and Apache).
+  for (const type of ['video/webm', 'video/x-matroska', 'video/mp4', 'audio/webm']) {
+    const url = `${server.url}/labelled.webm?type=${encodeURIComponent(type)}`;
+    const { body } = await fetchSource(url);
+    assert.deepEqual(await buffer(body), wav, type);
+  }
+  await assert.rejects(fetchSource(`${server.url}/page.wav?type=text%2Fhtml`), {
+    code: 'not_audio',
+    message: 'source is not audio: the server sent text/html',
+  });
 });
 
 test('a compressed source is refused, naming its encoding', async () => {

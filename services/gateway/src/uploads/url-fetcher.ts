@@ -11,9 +11,12 @@ export interface UrlFetcherOptions {
 }
 
 // Servers label audio loosely; these are the labels that may hold it.
+// Containers of both kinds go by their video label (.webm is video/webm
+// and .mka video/x-matroska on common servers); the bytes are checked
+// for an audio stream after the fetch, as for any label.
 const AUDIO_TYPES = [
   /^audio\//,
-  /^video\/(mp4|ogg|quicktime|x-m4a)/,
+  /^video\/(mp4|ogg|quicktime|x-m4a|webm|x-matroska)/,
   /^application\/(octet-stream|ogg|x-flac|binary)/,
   /^binary\/octet-stream/,
 ];
