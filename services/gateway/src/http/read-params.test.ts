@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { ApiError } from '@ingest/core';
 import { listenOnLoopback, type LoopbackServer } from '@ingest/testkit';
 import { readParams } from './read-params';
@@ -14,7 +15,7 @@ before(async () => {
       readParams(req, { maxBodyBytes: 1 << 16 }).then(
         (params) => res.end(JSON.stringify({ meta: params.meta })),
         (err: unknown) => {
-          res.statusCode = 400;
+          res.statusCode = err instanceof ApiError ? err.status : 500;
           res.end(JSON.stringify(err instanceof ApiError ? err.toBody() : String(err)));
         },
       );
@@ -106,4 +107,37 @@ describe('a JSON object sent as a form', () => {
       assert.equal(answer.status, 200, `${body}: ${JSON.stringify(answer.body)}`);
     }
   });
+});
+
+test('a compressed body is refused, naming its coding, not read as text', async () => {
+  const json = '{"meta":{"Title":"x"}}';
+  const bodies: Array<[string, string | Buffer]> = [
+    ['application/json', gzipSync(json)],
+    ['application/json', json],
+    ['application/x-www-form-urlencoded', gzipSync('meta[Title]=x')],
+  ];
+  for (const [type, body] of bodies) {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': type, 'content-encoding': 'gzip' },
+      body,
+    });
+    assert.equal(res.status, 415, type);
+    assert.deepEqual(await res.json(), {
+      error:
+        'the request body is sent with Content-Encoding: gzip, ' +
+        'which the API does not read: send it uncompressed',
+      code: 'unsupported_media_type',
+      content_encoding: 'gzip',
+    });
+  }
+  // identity is no coding, and a bodyless call is not refused for one.
+  for (const [encoding, body] of [['identity', json], ['gzip', '']]) {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+      body,
+    });
+    assert.equal(res.status, 200, encoding);
+  }
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError } from '@ingest/core';
 import { watchPace, type BodyPace } from './body-pace';
+import { contentEncodingOf } from './content-coding';
 import { charsetOf, formPairs, jsonText } from './form-text';
 import { refuseInexactMeta } from './json-number-text';
 import { addJson, addPair, emptyParams, type Params } from './params';
@@ -54,6 +55,7 @@ export async function readParams(
   // whatever the method): ignored, `curl -X GET -d job_id=5 …/publish`
   // published the main job. One without a body ends at once.
   const type = mediaType(req.headers['content-type']);
+  refuseEncodedBody(req);
   if (type === 'multipart/form-data') {
     await readMultipart(req, params, options);
     return params;
@@ -85,6 +87,26 @@ export async function readParams(
     );
   }
   return params;
+}
+
+/**
+ * A body sent compressed (`Content-Encoding: gzip`) is refused before it
+ * is read, as a source fetched so is: read as it came, its bytes were
+ * taken for text that is not UTF-8, or for a file that is not audio.
+ */
+function refuseEncodedBody(req: IncomingMessage): void {
+  const encoding = contentEncodingOf(req.headers['content-encoding']);
+  const sized = req.headers['content-length'] !== undefined;
+  const bodyless = sized
+    ? Number(req.headers['content-length']) === 0
+    : req.headers['transfer-encoding'] === undefined;
+  if (encoding === undefined || bodyless) return;
+  throw new ApiError(
+    'unsupported_media_type',
+    `the request body is sent with Content-Encoding: ${encoding.slice(0, 100)}, ` +
+      'which the API does not read: send it uncompressed',
+    { content_encoding: encoding.slice(0, 100) },
+  );
 }
 
 /**

@@ -12,7 +12,8 @@ import {
   makeTone,
   type LoopbackServer,
 } from '@ingest/testkit';
-import { contentEncodingOf, urlFetcher } from './url-fetcher';
+import { contentEncodingOf } from '../http/content-coding';
+import { urlFetcher } from './url-fetcher';
 
 let dir: string;
 let wav: Buffer;

@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { ApiError } from '@ingest/core';
 import { NetError, safeRequest } from '@ingest/net';
+import { contentEncodingOf } from '../http/content-coding';
 import type { SourceFetcher } from './upload-service';
 
 export interface UrlFetcherOptions {
@@ -66,23 +67,6 @@ export function urlFetcher(options: UrlFetcherOptions): SourceFetcher {
     }
     return { body: translateErrors(response.body), url: response.url };
   };
-}
-
-/**
- * The `Content-Encoding` of an answer, unless it is none or identity.
- * Such a body is refused, not decoded: audio containers gain nothing
- * from gzip or br, and a small compressed body can inflate past any
- * byte cap checked on what arrived (a decompression bomb).
- */
-export function contentEncodingOf(
-  header: string | string[] | undefined,
-): string | undefined {
-  const codings = [header ?? []]
-    .flat()
-    .flatMap((value) => value.split(','))
-    .map((coding) => coding.trim().toLowerCase())
-    .filter((coding) => coding !== '' && coding !== 'identity');
-  return codings.length > 0 ? codings.join(', ') : undefined;
 }
 
 /**
