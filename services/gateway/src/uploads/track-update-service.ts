@@ -10,7 +10,12 @@ import {
   type Track,
   type TrackUpdate,
 } from '@ingest/core';
-import { isRedisTimeout, jobIds, type TypedQueue } from '@ingest/queue';
+import {
+  isRedisOutOfMemory,
+  isRedisTimeout,
+  jobIds,
+  type TypedQueue,
+} from '@ingest/queue';
 import type { StateStore, UpdateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
@@ -206,6 +211,7 @@ export class TrackUpdateService {
    * job being there), its source removed, and the answer names it.
    */
   private async queueImmediate(update: TrackUpdate, requestId?: string) {
+    let cause: unknown;
     try {
       await this.deps.transcode.add(
         'transcode',
@@ -215,7 +221,10 @@ export class TrackUpdateService {
       return;
     } catch (err) {
       if (isRedisTimeout(err)) throw stalledQueueing(update, err);
-      this.deps.logger.error({ err, updateId: update.id }, 'update not queued');
+      // A full Redis is told once for the gateway, with the answer
+      // (endpoint.ts), as for any call that meets it.
+      if (isRedisOutOfMemory(err)) cause = err;
+      else this.deps.logger.error({ err, updateId: update.id }, 'update not queued');
     }
     const marked = await this.deps.updates
       .errorUnstarted(update.id, {
@@ -240,8 +249,12 @@ export class TrackUpdateService {
     // Errored, it stands no more: a retry with the key may run anew, and
     // the answer names no update_id, which tells a client (the SDK) that
     // what it names stands and is not to be sent again.
-    if (marked === 'errored') throw new ApiError('internal', message);
-    throw new PartlyDoneError('internal', message, { update_id: update.id });
+    const refusal =
+      marked === 'errored'
+        ? new ApiError('internal', message)
+        : new PartlyDoneError('internal', message, { update_id: update.id });
+    if (cause !== undefined) refusal.cause = cause;
+    throw refusal;
   }
 
   /** Removes an errored update's sources; one left is only wasted room. */

@@ -3,20 +3,30 @@
  * queue refuses after the update was stored) does not stay `queued`
  * with nothing to run it: it is errored, its source removed, and the
  * answer names it. One a transcoder took all the same is left to it.
+ * One refused by a full Redis is told as the gateway tells a full Redis
+ * (once, `redis is full (maxmemory)`), not on a line of its own.
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import { after, before, test } from 'node:test';
+import express from 'express';
 import { loadConfig } from '@ingest/config';
 import { PartlyDoneError, type Site, type Track } from '@ingest/core';
-import { openQueue, type TypedQueue } from '@ingest/queue';
+import { openQueue, REDIS_FULL, RedisFullWatch, type TypedQueue } from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
-import { createLogger } from '@ingest/telemetry';
-import { makeTone, redisForTests } from '@ingest/testkit';
+import { createLogger, type Logger } from '@ingest/telemetry';
+import {
+  listenOnLoopback,
+  makeTone,
+  recordingLogger,
+  redisForTests,
+} from '@ingest/testkit';
+import { endpoint } from '../http/endpoint';
 import { mediaInspector } from './media-inspector';
 import { TrackUpdateService } from './track-update-service';
 
@@ -33,20 +43,17 @@ after(async () => {
 
 type Refusal = { code?: string; message: string; details?: unknown };
 
-test('an immediate update the queue refuses errors; one taken is left', async () => {
-  const logger = createLogger('test', 'silent');
+/** The service with a transcode queue whose `add` is `add`. */
+function serviceWith(
+  add: (data: { updateId?: number }) => Promise<never>,
+  logger: Logger = createLogger('test', 'silent'),
+) {
   const store = new StateStore(own.redis);
   const updates = new UpdateStore(own.redis);
   const storage = new FileStorage(path.join(dir, 'storage'));
   const queue = openQueue('transcode', own.redis);
-  // The queue as the service sees it: it refuses every job, after
-  // `first` (a transcoder taking the update all the same) ran.
-  let first = async (_updateId: number) => {};
   const refusing = Object.create(queue) as TypedQueue<'transcode'>;
-  refusing.add = async (_name, data) => {
-    await first(data.updateId ?? 0);
-    throw new Error('redis refused the write');
-  };
+  refusing.add = async (_name, data) => add(data);
   const service = new TrackUpdateService({
     store,
     updates,
@@ -55,7 +62,12 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
     transcode: refusing,
     logger,
   });
-  const site = await store.createSite({ name: 's', token: 's-token', webhookSecret: 'w' });
+  return { service, store, updates, storage, queue };
+}
+
+/** A site and a published track of it, to update. */
+async function siteAndTrack(store: StateStore, name: string) {
+  const site = await store.createSite({ name, token: `${name}-token`, webhookSecret: 'w' });
   const track: Track = {
     id: 7,
     siteId: site.id,
@@ -66,9 +78,43 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
     createdAt: new Date().toISOString(),
   };
   await store.saveTrack(track);
+  return { site, track };
+}
+
+/** The stored `name` sent as an immediate update of `track`. */
+async function update(
+  parts: ReturnType<typeof serviceWith>,
+  site: Site,
+  track: Track,
+  name: string,
+) {
+  const file = await makeTone(path.join(dir, name), { seconds: 1 });
+  const storageKey = `sources/${site.id}/${name}`;
+  const { bytes, sha256 } = await parts.storage.put(storageKey, createReadStream(file));
+  const request = {
+    track,
+    immediate: true,
+    toMainJob: true,
+    formats: ['mp3' as const],
+    autopublish: false,
+  };
+  const received = { storageKey, filename: name, bytes, sha256 };
+  return { storageKey, accepting: parts.service.accept(site, request, received) };
+}
+
+test('an immediate update the queue refuses errors; one taken is left', async () => {
+  // The queue as the service sees it: it refuses every job, after
+  // `first` (a transcoder taking the update all the same) ran.
+  let first = async (_updateId: number) => {};
+  const parts = serviceWith(async (data) => {
+    await first(data.updateId ?? 0);
+    throw new Error('redis refused the write');
+  });
+  const { store, updates, queue } = parts;
+  const { site, track } = await siteAndTrack(store, 's');
 
   try {
-    const errored = await send(service, site, track, 'one.wav');
+    const errored = await send(site, track, 'one.wav');
     assert.equal(errored.refusal.code, 'internal');
     assert.equal(
       errored.refusal.message,
@@ -88,7 +134,7 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
 
     // The job was made after all and a transcoder took the update.
     first = (id) => updates.move({ id, jobId: 0 }, 'transcoding').then(() => {});
-    const taken = await send(service, site, track, 'two.wav');
+    const taken = await send(site, track, 'two.wav');
     assert.match(taken.refusal.message, /a transcoder took it all the same/);
     assert.equal((await updates.byId(taken.id))?.status, 'transcoding');
     // It stands: a retry with its Idempotency-Key is told this again.
@@ -98,23 +144,57 @@ test('an immediate update the queue refuses errors; one taken is left', async ()
     await queue.close();
   }
 
-  async function send(service: TrackUpdateService, site: Site, track: Track, name: string) {
-    const file = await makeTone(path.join(dir, name), { seconds: 1 });
-    const storageKey = `sources/${site.id}/${name}`;
-    const { bytes, sha256 } = await storage.put(storageKey, createReadStream(file));
-    const request = {
-      track,
-      immediate: true,
-      toMainJob: true,
-      formats: ['mp3' as const],
-      autopublish: false,
-    };
-    const received = { storageKey, filename: name, bytes, sha256 };
-    const refusal = await service.accept(site, request, received).then(
+  async function send(site: Site, track: Track, name: string) {
+    const { storageKey, accepting } = await update(parts, site, track, name);
+    const refusal = await accepting.then(
       () => assert.fail('accepted with its transcode refused'),
       (err: unknown) => err as Refusal,
     );
     const [latest] = (await updates.ofTrack(track.id)).slice(-1);
     return { refusal, id: latest.id, storageKey };
+  }
+});
+
+test('a full Redis refusing the queueing is told as a full Redis, once', async () => {
+  // Redis's own refusal of a write past maxmemory.
+  await own.redis.config('SET', 'maxmemory', '1');
+  const full = await own.redis.set('full', 'x').then(
+    () => assert.fail('written past maxmemory'),
+    (err: Error) => err,
+  );
+  await own.redis.config('SET', 'maxmemory', '0');
+  const recorded = recordingLogger();
+  const logger = { ...recorded.logger, child: () => logger } as unknown as Logger;
+  const parts = serviceWith(async () => Promise.reject(full), logger);
+  const { site, track } = await siteAndTrack(parts.store, 'full');
+  const redisFull = new RedisFullWatch(own.redis, logger);
+  const app = express();
+  const deps = { store: parts.store, logger, maxBodyBytes: 1 << 16, redisFull };
+  let name = 0;
+  app.post(
+    '/update',
+    endpoint(deps, async () => (await update(parts, site, track, `full-${++name}.wav`)).accepting),
+  );
+  const server = await listenOnLoopback(http.createServer(app));
+  try {
+    for (let call = 0; call < 2; call += 1) {
+      const res = await fetch(`${server.url}/update`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer full-token' },
+      });
+      const body = (await res.json()) as { error: string };
+      assert.equal(res.status, 500);
+      assert.match(body.error, /was stored, but its transcode could not be queued/);
+    }
+    const told = recorded.lines.filter((line) => ['warn', 'error'].includes(line.level));
+    assert.deepEqual(
+      told.map((line) => line.message),
+      [REDIS_FULL],
+      JSON.stringify(told),
+    );
+  } finally {
+    redisFull.close();
+    await server.close();
+    await parts.queue.close();
   }
 });
