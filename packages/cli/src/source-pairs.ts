@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { displayName, matchStemOf } from '@ingest/core';
 import { createMediaTools, durationTolerance } from '@ingest/media';
 import type { UploadItem } from './source-collector';
 
@@ -158,16 +159,19 @@ export function headerLengths(): LengthProbe {
 }
 
 /**
- * As the gateway matches names: lower case, without the extension, its
- * accents composed (NFC).
+ * As the gateway matches names, by its own rule: the name as it keeps
+ * it (its last segment, without control characters, cut to 255
+ * characters), then lower case, without the extension, its accents
+ * composed (NFC) and cut as a long name's stem is. A long local name
+ * thus pairs with the cut `file_name` the gateway lists for its upload.
  */
 export function stemOf(name: string): string {
-  const ext = path.extname(name);
-  return (ext ? name.slice(0, -ext.length) : name).normalize('NFC').toLowerCase();
+  return matchStemOf(displayName(name));
 }
 
+/** The extension of the name as the gateway keeps it, lower case. */
 export function extOf(name: string): string {
-  return path.extname(name).toLowerCase();
+  return path.extname(displayName(name)).toLowerCase();
 }
 
 function folderOf(item: UploadItem): string {

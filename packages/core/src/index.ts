@@ -8,3 +8,4 @@ export * from './email-address';
 export * from './stored-at';
 export * from './switch-words';
 export * from './start-refusal';
+export * from './source-name';

@@ -16,8 +16,7 @@
  */
 import path from 'node:path';
 import { create as contentDisposition } from 'content-disposition';
-import type { OutputFormat, Track } from '@ingest/core';
-import { UNSHOWN, wellFormed } from '../uploads/source-name';
+import { UNSHOWN, wellFormed, type OutputFormat, type Track } from '@ingest/core';
 
 /**
  * Longest stem, in UTF-8 bytes: with an extension it fits the 255 bytes

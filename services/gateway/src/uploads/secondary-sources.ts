@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   ApiError,
   defaultFormats,
+  matchStemOf,
   mergeMeta,
   type Job,
   type Meta,
@@ -14,7 +15,6 @@ import type { SourceIndex, StateStore } from '@ingest/state';
 import type { Storage } from '@ingest/storage';
 import type { Logger } from '@ingest/telemetry';
 import { notWaitingError } from './not-waiting';
-import { stemOf } from './source-name';
 import { removeSource, type SiteQuota } from './site-quota';
 
 const TOO_LATE = 'sources can be added only before its job is published';
@@ -43,7 +43,7 @@ export interface AttachRequest {
  */
 export function sourceStem(fileName: string): string | undefined {
   if (!path.extname(fileName)) return undefined;
-  const stem = stemOf(fileName);
+  const stem = matchStemOf(fileName);
   return stem === '' ? undefined : stem;
 }
 

@@ -4,8 +4,10 @@ import {
   ApiError,
   defaultFormats,
   describeUnknownFields,
+  displayName,
   isOutputFormat,
   mergeMeta,
+  nameFromUrl,
   unknownFields,
   type Job,
   type Meta,
@@ -29,7 +31,6 @@ import {
 import type { SecondarySources } from './secondary-sources';
 import { sourceStem } from './secondary-sources';
 import { inspectStored, type SourceInspector } from './source-inspector';
-import { displayName, nameFromUrl } from './source-name';
 import { removeRefusedSource, type SiteQuota } from './site-quota';
 import { noteStored } from './autopublish-notes';
 import { sourceTooLarge } from './source-too-large';

@@ -83,7 +83,7 @@ export function nameFromUrl(url: string): string {
  * whole can hold more (`<251 chars>.wav` is 255) while the same stem
  * with a longer extension is cut (`<251 chars>.flac`): both match.
  */
-export function stemOf(name: string): string {
+export function matchStemOf(name: string): string {
   const ext = path.extname(name);
   // One name however its accents are written: `ó` as one code point, or
   // `o` and a combining accent (NFD), as macOS names files.
