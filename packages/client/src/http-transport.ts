@@ -6,7 +6,8 @@ import {
   type AttemptTimeouts,
 } from './attempt-timer';
 import { IngestApiError } from './ingest-api-error';
-import { IngestNetworkError } from './ingest-network-error';
+import { answeredWithoutTls, IngestNetworkError } from './ingest-network-error';
+import { closedUnanswered, SPEAKS_TLS, speaksTls } from './tls-probe';
 import { uploadFileErrorIn } from './upload-file-error';
 import {
   isRetryable,
@@ -135,6 +136,7 @@ export class HttpTransport {
     const keyed = spec.idempotencyKey !== undefined;
     // With a key, a repeat cannot do the work twice.
     const safe = spec.idempotent || keyed;
+    const probe = { done: false };
     for (let attempt = 0; ; attempt++) {
       const timer = new AttemptTimer(spec.timeouts);
       const body = await spec.makeBody?.({
@@ -172,6 +174,8 @@ export class HttpTransport {
         const local = uploadFileErrorIn(err);
         if (local) throw local;
         failure = { kind: 'network', error: err };
+        const wrong = await this.wrongScheme(err, probe, spec.signal);
+        if (wrong) throw new IngestNetworkError(endpoint, err, wrong.reason);
         if (!canRetry || !isRetryable(failure, safe)) {
           throw new IngestNetworkError(endpoint, err);
         }
@@ -190,6 +194,25 @@ export class HttpTransport {
       });
       await sleep(delayMs, undefined, { signal: spec.signal });
     }
+  }
+
+  /**
+   * Whether `err` comes of the wrong scheme for the server, which no
+   * retry mends, and what to say of it: https:// at a server that
+   * answered without TLS (IngestNetworkError says so), or http:// at one
+   * that closed the call unanswered and completes a TLS handshake (tried
+   * once per call: such a close alone could be any server's).
+   */
+  private async wrongScheme(
+    err: unknown,
+    probe: { done: boolean },
+    signal?: AbortSignal,
+  ): Promise<{ reason?: string } | undefined> {
+    const base = new URL(this.options.baseUrl);
+    if (base.protocol === 'https:' && answeredWithoutTls(err)) return {};
+    if (base.protocol !== 'http:' || probe.done || !closedUnanswered(err)) return undefined;
+    probe.done = true;
+    return (await speaksTls(base, signal)) ? { reason: SPEAKS_TLS } : undefined;
   }
 
   private attempt(

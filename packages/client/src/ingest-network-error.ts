@@ -5,8 +5,11 @@
 export class IngestNetworkError extends Error {
   readonly endpoint: string;
 
-  constructor(endpoint: string, cause: unknown) {
-    const reason = describeCause(cause);
+  /**
+   * `reason`, when given, says what went wrong in place of `cause`'s
+   * own text (a server found to speak TLS where http:// was given).
+   */
+  constructor(endpoint: string, cause: unknown, reason = describeCause(cause)) {
     super(`${endpoint}: ${reason}`, { cause });
     this.name = 'IngestNetworkError';
     this.endpoint = endpoint;
@@ -20,12 +23,23 @@ export class IngestNetworkError extends Error {
  */
 const NOT_TLS = 'ERR_SSL_WRONG_VERSION_NUMBER';
 
+/**
+ * Whether fetch's failure `cause` is a server that answered an https://
+ * call without TLS (OpenSSL's code tells; Node 20 gives no other for
+ * it). One that closes the handshake unanswered gives a bare
+ * ECONNRESET, as a TLS server that drops it would: not told apart.
+ */
+export function answeredWithoutTls(cause: unknown): boolean {
+  const inner = cause instanceof Error ? cause.cause : undefined;
+  return (inner as NodeJS.ErrnoException | undefined)?.code === NOT_TLS;
+}
+
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   // undici puts the socket error (ECONNREFUSED…) one level down.
   const inner = cause.cause;
   if (!(inner instanceof Error)) return cause.message;
-  if ((inner as NodeJS.ErrnoException).code === NOT_TLS) {
+  if (answeredWithoutTls(cause)) {
     return (
       'the server did not speak TLS; if it serves plain HTTP, ' +
       `use an http:// URL in place of https:// (${NOT_TLS})`

@@ -20,3 +20,4 @@ export * from './crafted-audio';
 export * from './empty-ogg-pages';
 export * from './json-answer';
 export * from './redis-for-tests';
+export * from './loopback-tls';
