@@ -191,6 +191,7 @@ export class TrackUpdateService {
     } else {
       await noteStored(this.deps, update.jobId, request, { update_id: update.id });
     }
+    await this.requeueStuck(update, requestId);
     this.deps.logger.info(
       {
         trackId: track.id,
@@ -255,6 +256,32 @@ export class TrackUpdateService {
         : new PartlyDoneError('internal', message, { update_id: update.id });
     if (cause !== undefined) refusal.cause = cause;
     throw refusal;
+  }
+
+  /**
+   * Queues again the track's older immediate updates still `queued`
+   * with no transcode job: one whose queueing Redis did not answer in
+   * time (answered 503) and that never reached it (the connection or the
+   * gateway was lost with it) would otherwise wait for ever. Safe in any
+   * order and twice: the transcoder applies a track's updates by id
+   * (core's update-order.ts), and a finished update never runs again.
+   * Best effort, after `update` is stored and queued: a failure is
+   * logged, not answered.
+   */
+  private async requeueStuck(update: TrackUpdate, requestId?: string): Promise<void> {
+    try {
+      const older = await this.deps.updates.ofTrack(update.trackId);
+      for (const stuck of older) {
+        if (stuck.id >= update.id || !stuck.immediate || stuck.status !== 'queued') continue;
+        const jobId = jobIds.transcode(stuck.uploadId, stuck.id);
+        if (await this.deps.transcode.getJob(jobId)) continue;
+        const data = { uploadId: stuck.uploadId, updateId: stuck.id, requestId };
+        await this.deps.transcode.add('transcode', data, { jobId });
+        this.deps.logger.warn({ updateId: stuck.id }, 'stuck update queued again');
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err, updateId: update.id }, 'stuck updates not looked for');
+    }
   }
 
   /** Removes an errored update's sources; one left is only wasted room. */

@@ -4,7 +4,9 @@
  * with nothing to run it: it is errored, its source removed, and the
  * answer names it. One a transcoder took all the same is left to it.
  * One refused by a full Redis is told as the gateway tells a full Redis
- * (once, `redis is full (maxmemory)`), not on a line of its own.
+ * (once, `redis is full (maxmemory)`), not on a line of its own. One
+ * left queued with no job (its queueing lost after a 503) is queued by
+ * the track's next update.
  */
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
@@ -16,7 +18,13 @@ import { after, before, test } from 'node:test';
 import express from 'express';
 import { loadConfig } from '@ingest/config';
 import { PartlyDoneError, type Site, type Track } from '@ingest/core';
-import { openQueue, REDIS_FULL, RedisFullWatch, type TypedQueue } from '@ingest/queue';
+import {
+  jobIds,
+  openQueue,
+  REDIS_FULL,
+  RedisFullWatch,
+  type TypedQueue,
+} from '@ingest/queue';
 import { StateStore, UpdateStore } from '@ingest/state';
 import { FileStorage } from '@ingest/storage';
 import { createLogger, type Logger } from '@ingest/telemetry';
@@ -43,9 +51,9 @@ after(async () => {
 
 type Refusal = { code?: string; message: string; details?: unknown };
 
-/** The service with a transcode queue whose `add` is `add`. */
+/** The service with a transcode queue whose `add` is `add` (none: its own). */
 function serviceWith(
-  add: (data: { updateId?: number }) => Promise<never>,
+  add: ((data: { updateId?: number }) => Promise<never>) | undefined,
   logger: Logger = createLogger('test', 'silent'),
 ) {
   const store = new StateStore(own.redis);
@@ -53,7 +61,7 @@ function serviceWith(
   const storage = new FileStorage(path.join(dir, 'storage'));
   const queue = openQueue('transcode', own.redis);
   const refusing = Object.create(queue) as TypedQueue<'transcode'>;
-  refusing.add = async (_name, data) => add(data);
+  if (add) refusing.add = async (_name, data) => add(data);
   const service = new TrackUpdateService({
     store,
     updates,
@@ -66,10 +74,10 @@ function serviceWith(
 }
 
 /** A site and a published track of it, to update. */
-async function siteAndTrack(store: StateStore, name: string) {
+async function siteAndTrack(store: StateStore, name: string, id = 7) {
   const site = await store.createSite({ name, token: `${name}-token`, webhookSecret: 'w' });
   const track: Track = {
-    id: 7,
+    id,
     siteId: site.id,
     uploadId: 3,
     jobId: 1,
@@ -195,6 +203,43 @@ test('a full Redis refusing the queueing is told as a full Redis, once', async (
   } finally {
     redisFull.close();
     await server.close();
+    await parts.queue.close();
+  }
+});
+
+test('an older immediate update left queued with no job is queued by the next one', async () => {
+  const recorded = recordingLogger();
+  const logger = { ...recorded.logger, child: () => logger } as unknown as Logger;
+  const parts = serviceWith(undefined, logger);
+  const { site, track } = await siteAndTrack(parts.store, 'stuck', 8);
+  try {
+    // Stored and answered 503, its queueing lost with the connection.
+    const stuck = await parts.updates.add({
+      siteId: site.id,
+      trackId: track.id,
+      uploadId: track.uploadId,
+      jobId: 0,
+      immediate: true,
+      formats: ['mp3'],
+      sources: {},
+    });
+    assert.ok(typeof stuck === 'object');
+    const stuckJob = jobIds.transcode(track.uploadId, stuck.id);
+    assert.equal(await parts.queue.getJob(stuckJob), undefined);
+
+    const next = await update(parts, site, track, 'next.wav');
+    const answer = await next.accepting;
+    assert.ok(await parts.queue.getJob(stuckJob), 'the stuck update is not queued');
+    assert.ok(await parts.queue.getJob(jobIds.transcode(track.uploadId, answer.update_id)));
+    assert.deepEqual(
+      recorded.at('warn').map((line) => [line.message, line.fields.updateId]),
+      [['stuck update queued again', stuck.id]],
+    );
+
+    // Queued, it is not queued again by the one after.
+    await (await update(parts, site, track, 'after.wav')).accepting;
+    assert.equal(recorded.at('warn').length, 1);
+  } finally {
     await parts.queue.close();
   }
 });
