@@ -33,6 +33,14 @@ import {
 import { removeRefusedSource, removeSource, type SiteQuota } from './site-quota';
 import { noteStored } from './autopublish-notes';
 
+/**
+ * How long after it was stored an immediate update still `queued` with
+ * no transcode job counts as stuck: its own call has long given up on
+ * queueing it by then (a Redis command waits REDIS_COMMAND_TIMEOUT_MS,
+ * 10 s, at most).
+ */
+const STUCK_AFTER_MS = 60_000;
+
 export interface TrackUpdateDeps {
   store: StateStore;
   updates: UpdateStore;
@@ -260,9 +268,11 @@ export class TrackUpdateService {
 
   /**
    * Queues again the track's older immediate updates still `queued`
-   * with no transcode job: one whose queueing Redis did not answer in
-   * time (answered 503) and that never reached it (the connection or the
-   * gateway was lost with it) would otherwise wait for ever. Safe in any
+   * with no transcode job STUCK_AFTER_MS after they were stored: one
+   * whose queueing Redis did not answer in time (answered 503) and that
+   * never reached it (the connection or the gateway was lost with it)
+   * would otherwise wait for ever. A younger one may still be queued by
+   * its own call. Safe in any
    * order and twice: the transcoder applies a track's updates by id
    * (core's update-order.ts), and a finished update never runs again.
    * Best effort, after `update` is stored and queued: a failure is
@@ -271,8 +281,10 @@ export class TrackUpdateService {
   private async requeueStuck(update: TrackUpdate, requestId?: string): Promise<void> {
     try {
       const older = await this.deps.updates.ofTrack(update.trackId);
+      const before = Date.now() - STUCK_AFTER_MS;
       for (const stuck of older) {
         if (stuck.id >= update.id || !stuck.immediate || stuck.status !== 'queued') continue;
+        if (!(Date.parse(stuck.createdAt) < before)) continue;
         const jobId = jobIds.transcode(stuck.uploadId, stuck.id);
         if (await this.deps.transcode.getJob(jobId)) continue;
         const data = { uploadId: stuck.uploadId, updateId: stuck.id, requestId };
