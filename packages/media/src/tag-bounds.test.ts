@@ -287,6 +287,44 @@ test('an APE tag of more items than any real one is not read for tags', async ()
   assert.deepEqual((await readTags(crafted)).warnings, [warning]);
 });
 
+// Musepack: music-metadata reads a tag where the audio ends (after an SV8
+// stream's end packet, an SV7 stream's bit-packed frames), with no footer
+// at the file's end: 20 000 items there took it 9 s.
+test('an APE tag of too many items after Musepack audio is not read for tags', async () => {
+  const sv8 = Buffer.from('MPCKSE\x03', 'latin1');
+  // SV7: its 24-byte header of no frames, then the last frame's length.
+  const sv7 = Buffer.concat([Buffer.from('MP+\x07', 'latin1'), Buffer.alloc(24)]);
+  const id3 = Buffer.concat([Buffer.from('ID3\x03', 'latin1'), Buffer.alloc(6)]);
+  const junk = Buffer.alloc(64, 0x55);
+  const warning = `tags not read: more than ${MAX_APE_ITEMS} APE tag items`;
+  for (const [name, stream] of [
+    ['sv8', [sv8]],
+    ['sv7', [sv7]],
+    ['id3 then sv8', [id3, sv8]],
+  ] as const) {
+    const path = join(dir, `musepack ${name}`);
+    writeFileSync(path, Buffer.concat([...stream, apeTag(MAX_APE_ITEMS + 1, true), junk]));
+    assert.deepEqual((await readTags(path)).warnings, [warning], name);
+  }
+  // One of real size is read there as before.
+  const path = join(dir, 'musepack titled');
+  writeFileSync(path, Buffer.concat([sv8, titleTag('Deep Water'), junk]));
+  const read = await readTags(path);
+  assert.deepEqual(read.warnings, []);
+  assert.equal(read.fields.Title, 'Deep Water');
+});
+
+/** An APEv2 tag (its header, then its one item) holding a Title. */
+function titleTag(title: string): Buffer {
+  const value = Buffer.from(title, 'latin1');
+  const item = Buffer.concat([Buffer.alloc(8), Buffer.from('Title\0', 'latin1'), value]);
+  item.writeUInt32LE(value.length, 0);
+  const tag = apeTag(0, true);
+  tag.writeUInt32LE(item.length + 32, 12);
+  tag.writeUInt32LE(1, 16);
+  return Buffer.concat([tag, item]);
+}
+
 test("a real m4a's tags are read as before", async () => {
   const path = join(dir, 'tagged.m4a');
   ffmpeg([
