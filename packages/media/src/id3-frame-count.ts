@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+import { FileWindow } from './file-window';
 import { readAt } from './pcm-header';
 
 /**
@@ -166,28 +167,6 @@ async function countFrames(window: FileWindow, at: number, count: FrameCount): P
           ? syncsafe(frame.subarray(4, 8))
           : frame.readUInt32BE(4);
     next += frameHeader + bodySize;
-  }
-}
-
-/** Bytes of the file read at a time for a walk of many small frames. */
-const WINDOW_BYTES = 1 << 20;
-
-/** A file read through a window: one read per MiB, not one per frame. */
-class FileWindow {
-  private start = 0;
-  private bytes: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly file: FileHandle) {}
-
-  /** `length` bytes at `position`, fewer past the file's end. */
-  async read(position: number, length: number): Promise<Buffer> {
-    const offset = position - this.start;
-    if (offset < 0 || offset + length > this.bytes.length) {
-      this.bytes = await readAt(this.file, position, Math.max(length, WINDOW_BYTES));
-      this.start = position;
-      return this.bytes.subarray(0, length);
-    }
-    return this.bytes.subarray(offset, offset + length);
   }
 }
 

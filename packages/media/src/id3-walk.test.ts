@@ -42,7 +42,7 @@ test('frames after one that starts with a zero byte are counted', async () => {
   assert.deepEqual(await warningsOf('zero id.mp3', tag([zeroId, ...tooMany()])), [FRAMES]);
 });
 
-test('frames after a v2.3 extended header are counted where music-metadata reads them', async () => {
+test('frames after a v2.3 extended header are counted where they are read', async () => {
   // Its size, 16, is the whole extended header's: the frames follow it.
   const extended = Buffer.alloc(16);
   extended.writeUInt32BE(16);
