@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
+import { FileWindow } from './file-window';
 import { readAt } from './pcm-header';
 
 /**
@@ -15,6 +16,15 @@ import { readAt } from './pcm-header';
 
 export const MAX_ID3_FRAMES = 10_000;
 
+/**
+ * A bound on the empty frames (padding) music-metadata reads: it takes
+ * every 10 zero bytes of a tag's padding for a frame of its own and
+ * keeps two warnings of each (9.6 MB of padding took 330 MB and 2 s, a
+ * tag may declare 256 MB). 100 000 is 1 MB of padding, far more than a
+ * tagger leaves.
+ */
+export const MAX_ID3_PADDING_FRAMES = 100_000;
+
 /** Tags one after another at a file's start: real files hold one or two. */
 export const MAX_STACKED_ID3_TAGS = 64;
 
@@ -27,10 +37,14 @@ export async function id3FrameProblem(path: string): Promise<string | null> {
   try {
     const places = await id3TagPlaces(file);
     if (typeof places === 'string') return places;
-    let frames = 0;
+    const count = { frames: 0, padding: 0 };
+    const window = new FileWindow(file);
     for (const at of places) {
-      frames += await countFrames(file, at, MAX_ID3_FRAMES + 1 - frames);
-      if (frames > MAX_ID3_FRAMES) return `more than ${MAX_ID3_FRAMES} ID3 frames`;
+      await countFrames(window, at, count);
+      if (count.frames > MAX_ID3_FRAMES) return `more than ${MAX_ID3_FRAMES} ID3 frames`;
+      if (count.padding > MAX_ID3_PADDING_FRAMES) {
+        return `more than ${MAX_ID3_PADDING_FRAMES} empty ID3 frames (padding)`;
+      }
     }
     return null;
   } finally {
@@ -111,30 +125,41 @@ async function id3Chunks(
   }
 }
 
+/** Frames counted so far: with an ID, and empty ones (padding). */
+interface FrameCount {
+  frames: number;
+  padding: number;
+}
+
 /**
- * The frames of the tag at `at`, counted up to `limit` (past it the
- * count stops: the tag is too big either way).
+ * Counts the frames of the tag at `at` into `count`, as music-metadata
+ * walks them: to the end of the tag, padding included (a zero byte is
+ * not its end there: frames after it are read all the same), the
+ * extended header skipped by its 32-bit size (10 when less) in every
+ * version. Stops once either count is past its bound.
  */
-async function countFrames(file: FileHandle, at: number, limit: number): Promise<number> {
-  const header = await readAt(file, at, 10);
-  if (header.length < 10 || header.toString('latin1', 0, 3) !== 'ID3') return 0;
+async function countFrames(window: FileWindow, at: number, count: FrameCount): Promise<void> {
+  const header = await window.read(at, 10);
+  if (header.length < 10 || header.toString('latin1', 0, 3) !== 'ID3') return;
   const major = header[3];
   const size = syncsafe(header.subarray(6, 10));
   // v2.2 frames: 3-byte id and size; v2.3 and v2.4: 4-byte id, size, flags.
   const frameHeader = major === 2 ? 6 : 10;
-  const end = at + 10 + size;
   let next = at + 10;
-  if (major >= 3 && header[5] & 0x40) {
-    const extended = await readAt(file, next, 4);
-    if (extended.length < 4) return 0;
-    next += major === 4 ? syncsafe(extended) : 4 + extended.readUInt32BE(0);
+  let end = next + size;
+  if (header[5] & 0x40) {
+    const extended = await window.read(next, 4);
+    if (extended.length < 4) return;
+    const declared = extended.readUInt32BE(0);
+    next += Math.max(declared, 10);
+    end = next + size - declared;
   }
-  let frames = 0;
-  while (frames < limit && next + frameHeader <= end) {
-    const frame = await readAt(file, next, frameHeader);
-    // Padding, or the end of what is there.
-    if (frame.length < frameHeader || frame[0] === 0) break;
-    frames++;
+  while (next + frameHeader <= end) {
+    const frame = await window.read(next, frameHeader);
+    if (frame.length < frameHeader) return;
+    if (frame[0] === 0) count.padding++;
+    else count.frames++;
+    if (count.frames > MAX_ID3_FRAMES || count.padding > MAX_ID3_PADDING_FRAMES) return;
     const bodySize =
       major === 2
         ? frame.readUIntBE(3, 3)
@@ -143,7 +168,6 @@ async function countFrames(file: FileHandle, at: number, limit: number): Promise
           : frame.readUInt32BE(4);
     next += frameHeader + bodySize;
   }
-  return frames;
 }
 
 function syncsafe(bytes: Buffer): number {

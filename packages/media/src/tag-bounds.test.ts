@@ -9,6 +9,7 @@ import { MAX_COMMENTS, MAX_FLAC_BLOCKS } from './flac-blocks';
 import { MAX_ID3_FRAMES } from './id3-frame-count';
 import { MAX_ATOM_DEPTH, MAX_ATOMS } from './mp4-atoms';
 import { ffmpeg } from './test-fixtures';
+import { oggPages, opusHead, opusTags } from './ogg-test-pages';
 import { readTags } from './tags-reader';
 
 // An MP4 of a few MB whose atoms nest a million deep, or number a
@@ -189,59 +190,11 @@ test('an Ogg declaring more comments than any real one is not read for tags', as
   assert.deepEqual(tags.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
 });
 
-/** Ogg's page checksum: CRC-32, polynomial 0x04c11db7, unreflected. */
-function oggCrc(page: Buffer): number {
-  let crc = 0;
-  for (const byte of page) {
-    crc ^= byte << 24;
-    for (let bit = 0; bit < 8; bit++) {
-      crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
-    }
-  }
-  return crc >>> 0;
-}
-
-/** The pages of one packet of stream 7 from page `sequence` on, checksummed. */
-function oggPages(packet: Buffer, sequence: number, first = false): Buffer[] {
-  const pages: Buffer[] = [];
-  for (let at = 0, n = 0; at < packet.length || n === 0; n++) {
-    const body = packet.subarray(at, at + 255 * 255);
-    at += body.length;
-    const laces = Array(Math.floor(body.length / 255)).fill(255);
-    if (at === packet.length) laces.push(body.length % 255);
-    const header = Buffer.alloc(27 + laces.length);
-    header.write('OggS', 0, 'latin1');
-    header[5] = (n > 0 ? 1 : 0) | (first ? 2 : 0);
-    header.writeUInt32LE(7, 14);
-    header.writeUInt32LE(sequence + n, 18);
-    header[26] = laces.length;
-    Buffer.from(laces).copy(header, 27);
-    const page = Buffer.concat([header, body]);
-    page.writeUInt32LE(oggCrc(page), 22);
-    pages.push(page);
-  }
-  return pages;
-}
-
 test('an Opus comment header over several pages is held to the bound', async () => {
-  const head = Buffer.alloc(19);
-  head.write('OpusHead', 0, 'latin1');
-  head[8] = 1;
-  head[9] = 1;
-  head.writeUInt32LE(48000, 12);
   // A vendor string longer than a page: the count is on the next one.
-  const vendor = 70_000;
-  const count = MAX_COMMENTS + 1;
-  const tags = Buffer.alloc(8 + 4 + vendor + 4 + 5 * count);
-  tags.write('OpusTags', 0, 'latin1');
-  tags.writeUInt32LE(vendor, 8);
-  tags.writeUInt32LE(count, 12 + vendor);
-  for (let i = 0, at = 16 + vendor; i < count; i++, at += 5) {
-    tags.writeUInt32LE(1, at);
-    tags.write('a', at + 4, 'latin1');
-  }
+  const tags = opusTags(MAX_COMMENTS + 1, 70_000);
   const path = join(dir, 'long vendor.opus');
-  writeFileSync(path, Buffer.concat([...oggPages(head, 0, true), ...oggPages(tags, 1)]));
+  writeFileSync(path, Buffer.concat([...oggPages(opusHead(), 0, true), ...oggPages(tags, 1)]));
   const read = await readTags(path);
   assert.deepEqual(read.warnings, [`tags not read: more than ${MAX_COMMENTS} Vorbis comments`]);
 });
@@ -286,6 +239,44 @@ test('an APE tag of more items than any real one is not read for tags', async ()
   writeFileSync(crafted, Buffer.concat([audio, apeTag(MAX_APE_ITEMS + 1, true)]));
   assert.deepEqual((await readTags(crafted)).warnings, [warning]);
 });
+
+// Musepack: music-metadata reads a tag where the audio ends (after an SV8
+// stream's end packet, an SV7 stream's bit-packed frames), with no footer
+// at the file's end: 20 000 items there took it 9 s.
+test('an APE tag of too many items after Musepack audio is not read for tags', async () => {
+  const sv8 = Buffer.from('MPCKSE\x03', 'latin1');
+  // SV7: its 24-byte header of no frames, then the last frame's length.
+  const sv7 = Buffer.concat([Buffer.from('MP+\x07', 'latin1'), Buffer.alloc(24)]);
+  const id3 = Buffer.concat([Buffer.from('ID3\x03', 'latin1'), Buffer.alloc(6)]);
+  const junk = Buffer.alloc(64, 0x55);
+  const warning = `tags not read: more than ${MAX_APE_ITEMS} APE tag items`;
+  for (const [name, stream] of [
+    ['sv8', [sv8]],
+    ['sv7', [sv7]],
+    ['id3 then sv8', [id3, sv8]],
+  ] as const) {
+    const path = join(dir, `musepack ${name}`);
+    writeFileSync(path, Buffer.concat([...stream, apeTag(MAX_APE_ITEMS + 1, true), junk]));
+    assert.deepEqual((await readTags(path)).warnings, [warning], name);
+  }
+  // One of real size is read there as before.
+  const path = join(dir, 'musepack titled');
+  writeFileSync(path, Buffer.concat([sv8, titleTag('Deep Water'), junk]));
+  const read = await readTags(path);
+  assert.deepEqual(read.warnings, []);
+  assert.equal(read.fields.Title, 'Deep Water');
+});
+
+/** An APEv2 tag (its header, then its one item) holding a Title. */
+function titleTag(title: string): Buffer {
+  const value = Buffer.from(title, 'latin1');
+  const item = Buffer.concat([Buffer.alloc(8), Buffer.from('Title\0', 'latin1'), value]);
+  item.writeUInt32LE(value.length, 0);
+  const tag = apeTag(0, true);
+  tag.writeUInt32LE(item.length + 32, 12);
+  tag.writeUInt32LE(1, 16);
+  return Buffer.concat([tag, item]);
+}
 
 test("a real m4a's tags are read as before", async () => {
   const path = join(dir, 'tagged.m4a');
