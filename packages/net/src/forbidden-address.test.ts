@@ -40,6 +40,15 @@ const FORBIDDEN: readonly string[] = [
   '2002:c0a8:0101::1',
   '2002:7f00:1::',
   '2001:db8::1',
+  // IANA's special-purpose IPv6 ranges that no one reaches on the Internet.
+  '2001:2::1',
+  '2001:2:0:ffff::1',
+  '2001:10::1',
+  '2001:1f:ffff::1',
+  '3fff::1',
+  '3fff:fff:ffff::1',
+  '5f00::1',
+  '5f00:ffff::1',
   'fc00::1',
   'fd00::1',
   'fdff:ffff::1',
@@ -77,6 +86,12 @@ const ALLOWED: readonly string[] = [
   '::ffff:8.8.8.8',
   '64:ff9b::808:808',
   '2002:0808:0808::1',
+  // Just outside those ranges, and the reachable ones amid them.
+  '2001:2:1::1',
+  '2001:20::1',
+  '2001:3::1',
+  '3fff:1000::1',
+  '5eff::1',
   'fbff::1',
   'fe00::1',
 ];
