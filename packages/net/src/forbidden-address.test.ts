@@ -40,6 +40,18 @@ const FORBIDDEN: readonly string[] = [
   '2002:c0a8:0101::1',
   '2002:7f00:1::',
   '2001:db8::1',
+  // IANA's special-purpose IPv6 ranges that no one reaches on the Internet.
+  '2001:2::1',
+  '2001:2:0:ffff::1',
+  '2001:10::1',
+  '2001:1f:ffff::1',
+  '3fff::1',
+  '3fff:fff:ffff::1',
+  '5f00::1',
+  '5f00:ffff::1',
+  // Teredo: a private client (10.0.0.5, inverted), a private server.
+  '2001:0:808:808::f5ff:fffa',
+  '2001:0:a00:5::f7f7:f7f7',
   'fc00::1',
   'fd00::1',
   'fdff:ffff::1',
@@ -77,6 +89,14 @@ const ALLOWED: readonly string[] = [
   '::ffff:8.8.8.8',
   '64:ff9b::808:808',
   '2002:0808:0808::1',
+  // Just outside those ranges, and the reachable ones amid them.
+  '2001:2:1::1',
+  '2001:20::1',
+  '2001:3::1',
+  '3fff:1000::1',
+  '5eff::1',
+  // Teredo with a public server and client (8.8.8.8 both).
+  '2001:0:808:808::f7f7:f7f7',
   'fbff::1',
   'fe00::1',
 ];
@@ -110,6 +130,8 @@ test('names the reason a person would look for', () => {
   assert.equal(forbiddenReason('::ffff:169.254.169.254'), metadata);
   assert.equal(forbiddenReason('fd00:ec2::254'), metadata);
   assert.equal(forbiddenReason('100.100.100.200'), metadata);
+  // A Teredo client at 169.254.169.254 (inverted: 5601:5601).
+  assert.equal(forbiddenReason('2001:0:808:808::5601:5601'), metadata);
   assert.equal(forbiddenReason('8.8.8.8'), undefined);
 });
 

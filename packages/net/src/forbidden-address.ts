@@ -54,25 +54,46 @@ const V6_RULES: readonly Rule[] = [
   v6('::', 8, RESERVED),
   v6('64:ff9b:1::', 48, PRIVATE),
   v6('100::', 64, RESERVED),
+  // Benchmarking (RFC 5180), ORCHID (RFC 4843), documentation (RFC 3849,
+  // RFC 9637) and SRv6 SIDs (RFC 9602): none is reachable on the Internet,
+  // as the IPv4 benchmarking and documentation ranges above.
+  v6('2001:2::', 48, RESERVED),
+  v6('2001:10::', 28, RESERVED),
   v6('2001:db8::', 32, RESERVED),
+  v6('3fff::', 20, RESERVED),
+  v6('5f00::', 16, RESERVED),
   v6('fc00::', 7, 'unique-local'),
   v6('fe80::', 10, 'link-local'),
   v6('fec0::', 10, PRIVATE),
   v6('ff00::', 8, 'multicast'),
 ];
 
-/**
- * IPv6 forms that carry an IPv4 address a packet may end up at: mapped
- * (::ffff:a.b.c.d, what dual-stack sockets report), NAT64 (64:ff9b::/96)
- * and 6to4 (2002::/16, the address sits in bits 16–48).
- */
-const EMBEDDED_V4 = [
-  { prefix: toBigInt('::ffff:0:0'), bits: 96, shift: 0n },
-  { prefix: toBigInt('64:ff9b::'), bits: 96, shift: 0n },
-  { prefix: toBigInt('2002::'), bits: 16, shift: 80n },
-] as const;
+/** Where an IPv4 address sits in an IPv6 one: `shift` bits up, XOR `flip`. */
+interface V4Spot {
+  readonly shift: bigint;
+  readonly flip: bigint;
+}
 
 const V4_MASK = 0xffffffffn;
+const LAST_32: V4Spot = { shift: 0n, flip: 0n };
+
+/**
+ * IPv6 forms that carry IPv4 addresses a packet may end up at: mapped
+ * (::ffff:a.b.c.d, what dual-stack sockets report), NAT64 (64:ff9b::/96),
+ * 6to4 (2002::/16, the address sits in bits 16–48) and Teredo (2001::/32,
+ * RFC 4380: its server in bits 32–64, its client, inverted, in the last
+ * 32). A host with a Teredo or 6to4 interface sends to those itself.
+ */
+const EMBEDDED_V4: readonly { prefix: bigint; bits: number; at: V4Spot[] }[] = [
+  { prefix: toBigInt('::ffff:0:0'), bits: 96, at: [LAST_32] },
+  { prefix: toBigInt('64:ff9b::'), bits: 96, at: [LAST_32] },
+  { prefix: toBigInt('2002::'), bits: 16, at: [{ shift: 80n, flip: 0n }] },
+  {
+    prefix: toBigInt('2001::'),
+    bits: 32,
+    at: [{ shift: 64n, flip: 0n }, { shift: 0n, flip: V4_MASK }],
+  },
+];
 
 /**
  * True when a request must not connect to `ip`. Anything that is not a
@@ -96,13 +117,15 @@ export function forbiddenReason(ip: string): string | undefined {
   if (METADATA_ADDRESSES.has(metadataKey(family, value))) return METADATA;
   if (family === 4) return matchRule(value, 32, V4_RULES);
 
-  for (const form of EMBEDDED_V4) {
-    if (!hasPrefix(value, 128, form.prefix, form.bits)) continue;
-    const embedded = (value >> form.shift) & V4_MASK;
+  const form = EMBEDDED_V4.find((f) => hasPrefix(value, 128, f.prefix, f.bits));
+  if (!form) return matchRule(value, 128, V6_RULES);
+  for (const spot of form.at) {
+    const embedded = ((value >> spot.shift) & V4_MASK) ^ spot.flip;
     if (METADATA_ADDRESSES.has(metadataKey(4, embedded))) return METADATA;
-    return matchRule(embedded, 32, V4_RULES);
+    const reason = matchRule(embedded, 32, V4_RULES);
+    if (reason) return reason;
   }
-  return matchRule(value, 128, V6_RULES);
+  return undefined;
 }
 
 /** True for the reason `forbiddenReason` gives a cloud metadata address. */

@@ -83,7 +83,8 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     let error: string | undefined;
     let refused = false;
     try {
-      const sending = deps.sender.send({ to, ...summary, key: String(job.id), jobId });
+      const mail = { to, ...summary, key: String(job.id), jobId };
+      const sending = deps.sender.send(mail, deps.signal);
       await untilAborted(sending, deps.signal);
     } catch (err) {
       // Handed back, to be sent again (same Message-ID), not an attempt.
@@ -174,8 +175,9 @@ async function summaryInput(
 }
 
 /**
- * Waits for `work` unless `signal` aborts first. A send cannot be stopped
- * half-way; one left behind loses its connection when the process ends.
+ * Waits for `work` unless `signal` aborts first. The SMTP sender closes
+ * its connection then; a sender that cannot stop half-way loses it when
+ * the process ends.
  */
 function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return work;

@@ -21,7 +21,11 @@ export interface OutgoingMail {
 }
 
 export interface MailSender {
-  send(mail: OutgoingMail): Promise<void>;
+  /**
+   * Sends `mail`; `stop` aborting (a shutdown handing the send back)
+   * closes the connection, so a message given back is not sent later too.
+   */
+  send(mail: OutgoingMail, stop?: AbortSignal): Promise<void>;
   /**
    * Whether mail can go out, for `/readyz`: the outbox can be written.
    * An SMTP server is not asked (a probe every few seconds would be a
@@ -87,13 +91,14 @@ function smtpSender(url: string, from: string, limitMs: number): MailSender {
   let closed = false;
 
   return {
-    async send(mail) {
+    async send(mail, stop) {
       // nodemailer closes the connection when the signal aborts.
-      const signal = AbortSignal.timeout(limitMs);
+      const limit = AbortSignal.timeout(limitMs);
+      const signal = stop ? AbortSignal.any([limit, stop]) : limit;
       try {
         await transport.sendMail({ ...messageOf(mail), signal });
       } catch (err) {
-        if (signal.aborted) throw new MailTimeoutError(limitMs, { cause: err });
+        if (limit.aborted) throw new MailTimeoutError(limitMs, { cause: err });
         throw err;
       }
     },

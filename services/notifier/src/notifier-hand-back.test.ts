@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { loadConfig } from '@ingest/config';
 import { jobIds, openQueue } from '@ingest/queue';
 import { StateStore } from '@ingest/state';
 import { listenOnLoopback, redisForTests, withDeadline } from '@ingest/testkit';
+import { SMTPServer } from 'smtp-server';
 import { startNotifier } from './notifier';
 import type { MailSender } from './mail-sender';
 import { completedJob, memoryLogger, notifierSettings, waitFor } from './test-support';
@@ -122,5 +124,74 @@ test('deliveries still running at the deadline are handed back', async () => {
     await notifier.close();
     await completions.close();
     await hook.close();
+  }
+});
+
+// The SMTP send of a handed-back email went on after the hand-back: a
+// server answering late took the message, and the job, back in the
+// queue, was sent again by the next notifier.
+test('an SMTP send handed back is cut off, not finished later', async () => {
+  const LATE = 'late@example.com';
+  const store = new StateStore(own.redis);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const rcpts: string[] = [];
+  const closed: string[] = [];
+  const taken: string[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    // The first send to LATE has its recipient answered when told to;
+    // the first test's email, handed back too, is taken at once.
+    onRcptTo(address, session, callback) {
+      if (address.address !== LATE) return callback();
+      rcpts.push(session.id);
+      if (rcpts.length === 1) void held.then(() => callback());
+      else callback();
+    },
+    onData(stream, session, callback) {
+      stream.resume();
+      stream.on('end', () => {
+        taken.push(session.id);
+        callback();
+      });
+    },
+    onClose: (session) => closed.push(session.id),
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const { port } = smtp.server.address() as AddressInfo;
+  const notifier = await startNotifier(
+    loadConfig(
+      notifierSettings(own.server.url, dataDir, {
+        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        INGEST_SHUTDOWN_TIMEOUT: `${SHUTDOWN_MS}ms`,
+      }),
+    ),
+    { logger: memoryLogger().logger },
+  );
+  const completions = openQueue('completion', own.redis);
+  const emails = openQueue('email', own.redis);
+  try {
+    const { job } = await completedJob(store, { oncomplete: LATE });
+    await completions.add('completion', { jobId: job.id }, {
+      jobId: jobIds.completion(job.id),
+    });
+    await waitFor(() => rcpts.length === 1);
+    await notifier.close();
+    const back = await emails.getJobs(['waiting', 'delayed']);
+    assert.ok(back.some((b) => b.data.jobId === job.id), 'the email is handed back');
+
+    // The server answers now: a send still going on would finish.
+    release();
+    const [first] = rcpts;
+    await waitFor(() => closed.includes(first) || taken.includes(first));
+    assert.ok(!taken.includes(first), 'the handed-back send went on');
+  } finally {
+    release();
+    await notifier.close();
+    await completions.close();
+    await emails.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
   }
 });

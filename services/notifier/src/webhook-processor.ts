@@ -244,6 +244,8 @@ function outcomeOf(result: Attempt, isLast: boolean): Outcome {
   const { status } = result;
   if (status !== undefined && status >= 200 && status < 300) return 'delivered';
   if (status === 410) return 'stopped_410';
+  // Handed back, the attempt runs again, even the last one: no give-up.
+  if (result.cutShort) return 'retry';
   return isLast || result.permanent ? 'gave_up' : 'retry';
 }
 
