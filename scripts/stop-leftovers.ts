@@ -40,7 +40,14 @@ try {
     const hung = await stopAll(services, waitMs);
     if (hung.length > 0) {
       say(`${named(hung)} did not exit within ${waitMs / 1000} s: killed`);
-      await stopAll(hung, REDIS_WAIT_MS, 'SIGKILL');
+      const unkillable = await stopAll(hung, REDIS_WAIT_MS, 'SIGKILL');
+      if (unkillable.length > 0) {
+        // Redis stays up: a service still running may yet hand work back to it.
+        throw new ScriptRefusal(
+          `${named(unkillable)} still runs after SIGKILL (stuck in the kernel?); ` +
+            'Redis is left running: stop it once that process is gone',
+        );
+      }
     }
   }
   if (redis.length > 0) {
