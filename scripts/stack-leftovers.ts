@@ -34,7 +34,7 @@ export async function leftoversOf(dataDir: string): Promise<Leftover[]> {
     const pid = Number(name);
     if (!/^\d+$/.test(name) || pid === process.pid) continue;
     const args = await argsOf(pid);
-    if (!args) continue;
+    if (!args || (await childOfLiveStart(pid))) continue;
     if (redisDir && args[0]?.includes('redis-server')) {
       const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
       if (cwd === redisDir) found.push({ pid, what: 'redis-server' });
@@ -120,6 +120,22 @@ function pidsOf(left: Leftover[]): string {
 function shellWord(word: string): string {
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Whether `pid` is a child of an `npm start` that still runs: not left
+ * behind. A start given a REDIS_URL claims no data dir, so the services
+ * of one that ran were taken for leftovers: `stack:stop-leftovers`
+ * stopped them under it (it started them again), and a second start
+ * called it killed.
+ */
+async function childOfLiveStart(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command, which is in parentheses and may hold any.
+  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (!Number.isInteger(parent) || parent <= 1) return false;
+  const args = await argsOf(parent);
+  return args?.some((arg) => arg.endsWith('start-stack.ts')) ?? false;
 }
 
 /** A process's arguments, or undefined when it is gone or not readable. */

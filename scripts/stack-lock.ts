@@ -49,8 +49,13 @@ export async function releaseDataDir(dataDir: string): Promise<void> {
 
 /** Whether another live `npm start` holds the data dir. */
 export async function dataDirHeld(dataDir: string): Promise<boolean> {
+  return (await dataDirHolder(dataDir)) !== undefined;
+}
+
+/** The pid of another live `npm start` that holds the data dir, if one. */
+export async function dataDirHolder(dataDir: string): Promise<number | undefined> {
   const holder = await holderOf(stackLockFile(dataDir));
-  return holder !== undefined && (await isStack(holder));
+  return holder !== undefined && (await isStack(holder)) ? holder : undefined;
 }
 
 async function holderOf(file: string): Promise<number | undefined> {

@@ -30,8 +30,9 @@ export async function stackRedisUrl(config: Config): Promise<string> {
     throw new ScriptRefusal(
       `no Redis to use: REDIS_URL is not set and there is no ${file}. ` +
         'If npm start runs, set INGEST_DATA_DIR to the data dir it was ' +
-        'started with (the "data:" line of its banner), or set REDIS_URL; ' +
-        'otherwise start the stack with npm start',
+        'started with (the "data:" line of its banner), or set REDIS_URL (the ' +
+        'one it was given, if it was: such a start notes none, its banner\'s ' +
+        '"redis:" line); otherwise start the stack with npm start',
     );
   }
 }

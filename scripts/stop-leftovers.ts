@@ -9,7 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { exitRefused, scriptConfig, ScriptRefusal } from './script-refusal';
 import { leftoversOf, splitLeftovers, type Leftover } from './stack-leftovers';
-import { dataDirHeld } from './stack-lock';
+import { dataDirHolder } from './stack-lock';
 import { redisUrlFile } from './stack-redis';
 
 /** Past their own shutdown deadline, services still running are hung. */
@@ -22,10 +22,11 @@ const config = scriptConfig();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 try {
-  if (await dataDirHeld(config.dataDir)) {
+  const holder = await dataDirHolder(config.dataDir);
+  if (holder !== undefined) {
     throw new ScriptRefusal(
-      `INGEST_DATA_DIR ${config.dataDir} is in use by a running npm start: ` +
-        'stop that one with Ctrl-C (or kill its pid, in stack.pid)',
+      `INGEST_DATA_DIR ${config.dataDir} is in use by a running npm start ` +
+        `(pid ${holder}): stop that one with Ctrl-C (or kill ${holder})`,
     );
   }
   const { services, redis } = splitLeftovers(await leftoversOf(config.dataDir));

@@ -14,7 +14,14 @@ import { test } from 'node:test';
 import { freePort, RedisServer, waitUntil } from '@ingest/testkit';
 import { stackLockFile } from '../../scripts/stack-lock';
 import { redisUrlFile } from '../../scripts/stack-redis';
-import { processesOf, stackPorts, startStack } from './stack-processes';
+import {
+  assertOneLine,
+  assertRefusedPlainly,
+  processesOf,
+  runInRepo,
+  stackPorts,
+  startStack,
+} from './stack-processes';
 
 test('npm start stopped by Ctrl-C leaves no redis.url behind', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-url-'));
@@ -33,6 +40,16 @@ test('npm start stopped by Ctrl-C leaves no redis.url behind', async () => {
     const banner = /^ {2}redis: +(\S+)$/m.exec(start.output())![1];
     const noted = await readFile(redisUrlFile(dataDir), 'utf8');
     assert.equal(noted.trim(), banner, 'the running stack notes its Redis');
+    // Refused while it runs, naming it: "kill its pid, in stack.pid" did
+    // not say where that file lies.
+    const leftovers = await runInRepo(
+      `env -u REDIS_URL INGEST_DATA_DIR='${dataDir}' npm run -s stack:stop-leftovers`,
+    );
+    assert.equal(leftovers.code, 1, leftovers.output);
+    assertOneLine(
+      leftovers.output,
+      new RegExp(`in use by a running npm start \\(pid ${start.pid}\\): stop that one`),
+    );
 
     await start.stop();
     await assert.rejects(access(redisUrlFile(dataDir)), { code: 'ENOENT' });
@@ -64,6 +81,49 @@ test('npm start with a REDIS_URL takes away a redis.url a killed start left', as
     assert.equal(await start.outcome, 'banner', start.output());
     await assert.rejects(access(redisUrlFile(dataDir)), { code: 'ENOENT' });
   } finally {
+    await start.stop();
+    await given.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('with a REDIS_URL, a running start is not taken for one that was killed', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-url-'));
+  const dataDir = path.join(dir, 'data');
+  const given = await RedisServer.start();
+  const env = {
+    INGEST_DATA_DIR: dataDir,
+    REDIS_URL: given.url,
+    ...(await stackPorts()),
+    LOG_LEVEL: 'warn',
+  };
+  const start = startStack(env);
+  let second: ReturnType<typeof startStack> | undefined;
+  try {
+    assert.equal(await start.outcome, 'banner', start.output());
+    // Such a start claims no data dir: its live services were stopped
+    // as leftovers, under it, which started them again.
+    const stopped = await runInRepo(
+      `env -u REDIS_URL INGEST_DATA_DIR='${dataDir}' npm run -s stack:stop-leftovers`,
+    );
+    assert.equal(stopped.code, 0, stopped.output);
+    assert.match(stopped.output, /^nothing of a killed npm start runs on INGEST_DATA_DIR/);
+    assert.doesNotMatch(start.output(), /exited/);
+
+    // The same start again: its ports are in use, by a start that runs.
+    second = startStack(env);
+    await assertRefusedPlainly(second, /^port in use on 127\.0\.0\.1: PORT=\d+, /);
+    assert.doesNotMatch(second.errors(), /killed/);
+
+    // The data dir given, as the refusal without a note tells: it said so
+    // again, though such a start notes no Redis there.
+    const created = await runInRepo(
+      `env -u REDIS_URL INGEST_DATA_DIR='${dataDir}' npm run -s site:create -- --name Two`,
+    );
+    assert.equal(created.code, 1, created.output);
+    assertOneLine(created.output, /or set REDIS_URL \(the one it was given, if it was: /);
+  } finally {
+    await second?.stop();
     await start.stop();
     await given.close();
     await rm(dir, { recursive: true, force: true });

@@ -82,6 +82,26 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
     assert.equal(dashed.stderr.trimEnd().split('\n').length, 1, dashed.stderr);
   });
 
+  it('names the option meant for a mistyped one, or the commands that take it', async () => {
+    calls.length = 0;
+    const typo = await runIngest(['upload', 'a.wav', '--fromats', 'mp3'], env());
+    assert.equal(typo.code, 1, typo.stderr);
+    // Node's own hint on positional arguments (a quote left open) is gone.
+    assert.equal(
+      typo.stderr,
+      "ingest: Unknown option '--fromats' for upload (did you mean --formats?) " +
+        '(see ingest upload --help)\n',
+    );
+
+    const elsewhere = await runIngest(['status', '--wait', '--json'], env());
+    assert.equal(elsewhere.code, 1, elsewhere.stderr);
+    assert.match(
+      jsonOf(elsewhere).error as string,
+      /^Unknown option '--wait' for status: it is an option of publish, download \(/,
+    );
+    assert.deepEqual(calls, []);
+  });
+
   it('refuses a URL it cannot parse as a usage error, not a crash', async () => {
     const result = await runIngest(['upload', 'http://', '--json'], env());
 

@@ -24,7 +24,15 @@ describe('download file names', () => {
     assert.ok(bytes(b) <= MAX_NAME_BYTES);
   });
 
-  it('gives any name a temp name that fits', () => {
+  it('saves no hidden file: leading dots go, as in the gateway\'s name', () => {
+    assert.equal(stemOf('.take', 7), 'take');
+    assert.equal(stemOf('..take two.wav', 7), 'take two');
+    assert.equal(stemOf('..', 7), '7');
+    assert.equal(stemOf('. take.wav', 7), 'take');
+    assert.equal(stemOf('masters/.wav', 7), 'wav');
+  });
+
+    it('gives any name a temp name that fits', () => {
     const temp = partFileOf(`/x/${'ü'.repeat(127)}.wav`);
     assert.ok(bytes(temp.slice(3)) <= 255, `${bytes(temp)} bytes`);
     assert.notEqual(temp, partFileOf(`/x/${'ü'.repeat(127)}.wa`));

@@ -12,9 +12,11 @@ export const MAX_NAME_BYTES = 255 - '..1234567.part'.length;
 export function stemOf(filename: string | undefined, trackId: number): string {
   const name = filename ?? '';
   const stem = path.basename(name, path.extname(name));
+  // Without its leading dots, as the gateway's download name has it: a
+  // source named `.take` was saved as `.take.mp3`, which `ls` hides.
   // eslint-disable-next-line no-control-regex
-  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').trim();
-  return safe && !/^\.+$/.test(safe) ? safe : String(trackId);
+  const safe = stem.replace(/[\x00-\x1f/\\:*?"<>|]/g, '_').replace(/^[\s.]+/, '').trim();
+  return safe || String(trackId);
 }
 
 /**

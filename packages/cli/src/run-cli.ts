@@ -12,6 +12,7 @@ import { describeError } from './describe-error';
 import { CliUsageError, EXIT, type ExitCode } from './exit-codes';
 import { RetryNotes } from './retry-notes';
 import { TempFiles } from './temp-files';
+import { unknownOptionLine } from './unknown-option';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -152,7 +153,9 @@ function parseCommandLine(command: Command, argv: string[]) {
     });
   } catch (err) {
     // Node words some of these on several lines ("argument is ambiguous").
-    const said = (err as Error).message.replace(/\s*\n\s*/g, ' ');
+    const said =
+      unknownOptionLine(err, command, COMMANDS, GLOBAL_OPTIONS) ??
+      (err as Error).message.replace(/\s*\n\s*/g, ' ');
     throw new CliUsageError(`${said} (see ingest ${command.name} --help)`);
   }
 }
