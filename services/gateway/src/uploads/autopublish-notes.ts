@@ -78,16 +78,23 @@ function joinStep(
   };
 }
 
-/** The step that sets the job's `oncomplete` an upload call gave. */
+/**
+ * The step that sets the job's `oncomplete` an upload call gave. Should
+ * the call also ask for autopublish, the job may publish itself before
+ * the client gives the address again: the advice says so.
+ */
 function oncompleteStep(
   store: Pick<StateStore, 'setOncomplete'>,
   jobId: number,
   oncomplete: string,
+  autopublish = false,
 ): AfterStoredStep {
+  const advice = autopublish
+    ? 'give it again with the next upload, or publish the job yourself with it ' +
+      '(a job that autopublishes first completes without it)'
+    : 'give it again to publish (or with the next upload)';
   return {
-    notDone:
-      `the oncomplete of job ${jobId} could not be set; ` +
-      'give it again to publish (or with the next upload)',
+    notDone: `the oncomplete of job ${jobId} could not be set; ${advice}`,
     run: () => store.setOncomplete(jobId, oncomplete),
   };
 }
@@ -109,7 +116,7 @@ export async function noteStored(
   stored: StoredInJob,
 ): Promise<void> {
   const steps = request.oncomplete
-    ? [oncompleteStep(deps.store, jobId, request.oncomplete)]
+    ? [oncompleteStep(deps.store, jobId, request.oncomplete, request.autopublish)]
     : [];
   steps.push(joinStep(deps.autopublisher, jobId, request.autopublish, stored));
   await afterStored(stored, steps);
