@@ -33,6 +33,17 @@ describe('loadConfig', () => {
     assert.equal(config.url, 'https://example.com/ingest');
   });
 
+  it('refuses a URL with a password at once, exit 1, not as unreachable', () => {
+    assert.throws(
+      () => loadConfig({ url: 'http://ops:s3cret@localhost:8080', token }, {}),
+      (err: unknown) =>
+        err instanceof CliUsageError &&
+        err.message ===
+          'gateway URL holds a user name or password; the token is the only ' +
+            'credential: http://ops:***@localhost:8080',
+    );
+  });
+
   it('takes a plain base URL as it is', () => {
     const config = loadConfig({}, { INGEST_URL: 'http://localhost:8080', INGEST_TOKEN: token });
     assert.deepEqual(config, { url: 'http://localhost:8080/', token });

@@ -1,4 +1,4 @@
-import { headerSafe } from '@ingest/client';
+import { baseUrlProblem, headerSafe, shownUrl } from '@ingest/client';
 import { CliUsageError } from './exit-codes';
 
 /** Where the CLI talks to, from flags first, then the environment. */
@@ -40,10 +40,11 @@ export function loadConfig(
   try {
     parsed = new URL(url!);
   } catch {
-    throw new CliUsageError(`gateway URL is not a URL: ${url}`);
+    throw new CliUsageError(`gateway URL is not a URL: ${shownUrl(url!)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new CliUsageError(`gateway URL must be http(s): ${url}`);
+  const problem = baseUrlProblem(parsed);
+  if (problem) {
+    throw new CliUsageError(`gateway URL ${problem}: ${shownUrl(url!)}`);
   }
   refuseApiPath(parsed, url!);
   return { url: parsed.toString(), token: token! };

@@ -32,7 +32,25 @@ describe('download file names', () => {
     assert.equal(stemOf('masters/.wav', 7), 'wav');
   });
 
-    it('gives any name a temp name that fits', () => {
+  it('keeps names apart that differ only in case or accent form', () => {
+    // One file on macOS and Windows: the second track's replaced the first's.
+    const names = new FileNames();
+    assert.equal(names.claim('Song', 1, 'mp3'), 'Song.mp3');
+    assert.equal(names.claim('song', 2, 'mp3'), '2-song.mp3');
+    assert.equal(names.claim('Caf\u00e9', 3, 'mp3'), 'Caf\u00e9.mp3');
+    assert.equal(names.claim('Cafe\u0301', 4, 'mp3'), '4-Cafe\u0301.mp3');
+    assert.equal(names.claim('song', 2, 'wav'), 'song.wav');
+  });
+
+  it('does not hand out a prefixed name a track has by its own name', () => {
+    const names = new FileNames();
+    assert.equal(names.claim('102-x', 5, 'mp3'), '102-x.mp3');
+    assert.equal(names.claim('x', 1, 'mp3'), 'x.mp3');
+    assert.equal(names.claim('x', 102, 'mp3'), '102-2-x.mp3');
+    assert.equal(names.claim('102-x', 5, 'mp3'), '102-x.mp3');
+  });
+
+  it('gives any name a temp name that fits', () => {
     const temp = partFileOf(`/x/${'ü'.repeat(127)}.wav`);
     assert.ok(bytes(temp.slice(3)) <= 255, `${bytes(temp)} bytes`);
     assert.notEqual(temp, partFileOf(`/x/${'ü'.repeat(127)}.wa`));

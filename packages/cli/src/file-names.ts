@@ -21,22 +21,27 @@ export function stemOf(filename: string | undefined, trackId: number): string {
 
 /**
  * Hands out names in one folder: `stem.fmt`, or `id-stem.fmt` when
- * another track has it. A stem too long is cut (whole characters) so the
- * name fits MAX_NAME_BYTES with its extension.
+ * another track has it (`id-2-stem.fmt`, … when that is taken too). A
+ * stem too long is cut (whole characters) so the name fits
+ * MAX_NAME_BYTES with its extension. Names are told apart as a folder
+ * on macOS or Windows does, ignoring case and how an accent is written
+ * (NFC or NFD): `Song.mp3` and `song.mp3` would be one file there, and
+ * the second track's would replace the first's.
  */
 export class FileNames {
   private readonly owners = new Map<string, number>();
 
   claim(stem: string, trackId: number, format: string): string {
-    const plain = fit(stem, `.${format}`);
-    const owner = this.owners.get(plain);
-    if (owner === undefined || owner === trackId) {
-      this.owners.set(plain, trackId);
-      return plain;
+    for (let n = 0; ; n++) {
+      const prefix = ['', `${trackId}-`][n] ?? `${trackId}-${n}-`;
+      const name = fit(`${prefix}${stem}`, `.${format}`);
+      const key = name.normalize('NFC').toLowerCase();
+      const owner = this.owners.get(key);
+      if (owner === undefined || owner === trackId) {
+        this.owners.set(key, trackId);
+        return name;
+      }
     }
-    const unique = fit(`${trackId}-${stem}`, `.${format}`);
-    this.owners.set(unique, trackId);
-    return unique;
   }
 }
 

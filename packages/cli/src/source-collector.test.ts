@@ -31,6 +31,21 @@ describe('collectSources walking a folder', () => {
     );
     assert.equal(ignored.count, 0);
   });
+
+  it('says why a path named cannot be taken, not always "no such file"', async () => {
+    const loop = path.join(dir, 'loop-a');
+    await symlink('loop-b', loop);
+    await symlink('loop-a', path.join(dir, 'loop-b'));
+    const underFile = path.join(dir, 'masters', 'one.wav', 'x.wav');
+    const cases = [
+      [loop, 'a link loop, leading to no file or folder (ELOOP)'],
+      [underFile, 'a part of the path is a file, not a folder (ENOTDIR)'],
+      [path.join(dir, 'gone.wav'), 'no such file or folder'],
+    ];
+    for (const [named, why] of cases) {
+      await assert.rejects(collectSources([named]), { message: `${why}: ${named}` });
+    }
+  });
 });
 
 describe('collectSources taking every container the gateway accepts', () => {

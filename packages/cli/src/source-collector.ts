@@ -85,8 +85,9 @@ export async function collectSources(args: string[]): Promise<CollectedSources> 
       items.push({ kind: 'url', url: arg, name: nameFromUrl(arg) });
       continue;
     }
-    const info = await stat(arg).catch(() => undefined);
-    if (!info) throw new CliUsageError(`no such file or folder: ${arg}`);
+    const info = await stat(arg).catch((err: NodeJS.ErrnoException) => {
+      throw new CliUsageError(`${cannotReach(err.code)}: ${arg}`);
+    });
     if (info.isDirectory()) {
       for (const file of await walk(arg, report)) {
         items.push({ kind: 'file', path: file, name: path.basename(file) });
@@ -96,6 +97,18 @@ export async function collectSources(args: string[]): Promise<CollectedSources> 
     }
   }
   return { items, ...report };
+}
+
+/**
+ * Why a path named cannot be taken. Every failure read "no such file or
+ * folder", a link loop and a folder without permission too.
+ */
+function cannotReach(code: string | undefined): string {
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'ELOOP') return 'a link loop, leading to no file or folder (ELOOP)';
+  if (code === 'EACCES') return 'not allowed to look there (EACCES)';
+  if (code === 'ENOTDIR') return 'a part of the path is a file, not a folder (ENOTDIR)';
+  return `cannot be read (${code ?? 'unknown error'})`;
 }
 
 async function walk(dir: string, report: WalkReport): Promise<string[]> {

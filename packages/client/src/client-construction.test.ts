@@ -15,6 +15,28 @@ describe('new IngestClient', () => {
     assert.doesNotThrow(() => new IngestClient({ url: 'http://127.0.0.1:8080', token: 't' }));
   });
 
+  it('refuses credentials, a query or a fragment in the URL, hiding a password', () => {
+    // fetch refused every call to a URL with credentials, as a network
+    // error retried for seconds, the password in each message.
+    const cases = [
+      ['http://ops:s3cret@127.0.0.1:8080', 'user name or password', 'http://ops:***@'],
+      ['http://ops@127.0.0.1:8080', 'user name or password', 'http://ops@'],
+      ['https://example.com/ingest?x=1', 'query or fragment', '?x=1'],
+      ['https://example.com/ingest#top', 'query or fragment', '#top'],
+    ];
+    for (const [url, problem, shown] of cases) {
+      assert.throws(
+        () => new IngestClient({ url, token: 't' }),
+        (err: Error) =>
+          err instanceof TypeError &&
+          err.message.includes(problem) &&
+          err.message.includes(shown) &&
+          !err.message.includes('s3cret'),
+        url,
+      );
+    }
+  });
+
   it('sends its User-Agent: ingest-client/0.1, or the one it is given', async () => {
     const agents: (string | undefined)[] = [];
     const server = await listenOnLoopback(

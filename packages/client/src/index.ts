@@ -32,3 +32,4 @@ export {
 } from './retry-policy';
 export { MAX_TIMER_MS, timerMs } from './timer-limits';
 export { headerSafe } from './header-value';
+export { baseUrlProblem, shownUrl } from './base-url';

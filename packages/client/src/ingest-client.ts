@@ -18,6 +18,7 @@ import type {
 } from './api-types';
 import { ANSWER_CHECKS, type AnswerCheck } from './answer-shapes';
 import type { AttemptTimeouts } from './attempt-timer';
+import { baseUrlProblem, shownUrl } from './base-url';
 import type {
   CallOptions,
   DeleteTarget,
@@ -373,10 +374,9 @@ function checkedBaseUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new TypeError(`IngestClient: url is not a URL: ${url}`);
+    throw new TypeError(`IngestClient: url is not a URL: ${shownUrl(url)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TypeError(`IngestClient: url must be http(s): ${url}`);
-  }
+  const problem = baseUrlProblem(parsed);
+  if (problem) throw new TypeError(`IngestClient: url ${problem}: ${shownUrl(url)}`);
   return url.endsWith('/') ? url : `${url}/`;
 }

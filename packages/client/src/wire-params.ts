@@ -6,10 +6,23 @@ export type WireParams = Record<
   string | number | boolean | string[] | Meta | undefined
 >;
 
+/**
+ * Refuses a number JSON cannot carry. `JSON.stringify` writes NaN and
+ * Infinity as `null`, which the gateway reads as "not given": a
+ * `publish({ jobId: Number(arg) })` with a typo published the site's
+ * main job, and `checkJob(NaN)` answered for it.
+ */
+function sendable(key: string, value: WireParams[string]): void {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new TypeError(`${key} must be a finite number, not ${value}`);
+  }
+}
+
 /** As a JSON body: `meta` stays an object, lists stay arrays. */
 export function jsonBody(params: WireParams): string {
   const body: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
+    sendable(key, value);
     if (value !== undefined) body[key] = value;
   }
   return JSON.stringify(body);
@@ -22,6 +35,7 @@ export function jsonBody(params: WireParams): string {
 export function formPairs(params: WireParams): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(params)) {
+    sendable(key, value);
     if (value === undefined) continue;
     if (Array.isArray(value)) pairs.push([key, value.join(',')]);
     else if (typeof value === 'object') {

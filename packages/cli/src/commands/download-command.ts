@@ -91,6 +91,9 @@ publishing exits 5: what is published so far is saved, more may come
     // Files of the user's in the way (an original named as its rendition).
     const notOverwritten: Array<{ track_id: number; format: OutputFormat; file: string }> = [];
     let interrupted = false;
+    /** The file being written, to name it when the disk fails. */
+    let writing: string | undefined;
+    let localError: { error: string; errno: string } | undefined;
     try {
       for (const upload of listing.tracks) {
         const trackId = upload.track_id;
@@ -104,6 +107,7 @@ publishing exits 5: what is published so far is saved, more may come
             continue;
           }
           const file = path.join(dir, names.claim(stem, trackId, format));
+          writing = file;
           const there = await existingAt(file);
           if (there.kind === 'file' && there.sha256 === rendition.sha256) {
             const { bytes, sha256 } = there;
@@ -142,10 +146,16 @@ publishing exits 5: what is published so far is saved, more may come
         }
       }
     } catch (err) {
-      // Ctrl-C: the file being written is removed; saved files stay.
-      if (!signal?.aborted) throw err;
-      interrupted = true;
-      out.note(`interrupted; ${saved.length} file(s) saved before it`);
+      localError = signal?.aborted ? undefined : diskError(err, writing);
+      // A full disk, say: the next files would fail as well. What was
+      // saved is still told (it was lost in a bare `local_error`).
+      if (localError) out.note(localError.error);
+      else if (!signal?.aborted) throw err;
+      else {
+        // Ctrl-C: the file being written is removed; saved files stay.
+        interrupted = true;
+        out.note(`interrupted; ${saved.length} file(s) saved before it`);
+      }
     } finally {
       // A run that saved nothing (nothing to save, only sha256 mismatches,
       // an error) leaves no folder of its own making. An interrupted one
@@ -160,6 +170,7 @@ publishing exits 5: what is published so far is saved, more may come
     // not published yet. Failing tells a script so.
     const nothing =
       !interrupted &&
+      !localError &&
       !publishing &&
       !timedOut &&
       saved.length === 0 &&
@@ -178,6 +189,7 @@ publishing exits 5: what is published so far is saved, more may come
       not_overwritten: notOverwritten,
       ...(interrupted && { interrupted: true }),
       ...(nothing && { error: nothing, code: 'nothing_saved' }),
+      ...(localError && { ...localError, code: 'local_error' }),
       ...(timedOut && {
         error: timedOut.message,
         code: 'timeout',
@@ -189,6 +201,7 @@ publishing exits 5: what is published so far is saved, more may come
       saved.length > 0 || interrupted ? savedLine(saved, dir) : 'nothing saved',
     );
     if (interrupted) return EXIT.interrupted;
+    if (localError) return EXIT.usage;
     if (mismatched.length > 0) return EXIT.api;
     if (notOverwritten.length > 0) return EXIT.usage;
     if (nothing) return EXIT.usage;
@@ -196,6 +209,19 @@ publishing exits 5: what is published so far is saved, more may come
     return publishing ? EXIT.incomplete : EXIT.ok;
   },
 };
+
+/**
+ * A write that failed on this machine (ENOSPC, EACCES, EROFS), with the
+ * file it was for; undefined for any other error.
+ */
+function diskError(
+  err: unknown,
+  file: string | undefined,
+): { error: string; errno: string } | undefined {
+  const { code, syscall, message } = err as NodeJS.ErrnoException;
+  if (typeof syscall !== 'string' || typeof code !== 'string') return undefined;
+  return { error: `${file ?? 'download'}: ${message}`, errno: code };
+}
 
 /** `3 file(s) saved to dir`, telling the ones already there apart. */
 function savedLine(saved: Saved[], dir: string): string {

@@ -17,6 +17,8 @@ export interface StartOptions {
   killAfterMs?: number;
   /** Closes the pipe at once, as `| head` does once it has read enough. */
   closeStdout?: boolean;
+  /** `ulimit -f`: writes past this many KiB fail (EFBIG), as on a full disk. */
+  fileSizeLimitKib?: number;
 }
 
 export interface RunningIngest {
@@ -33,7 +35,12 @@ export function startIngest(
   env: Record<string, string>,
   options: StartOptions = {},
 ): RunningIngest {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const limit = options.fileSizeLimitKib;
+  const node = [process.execPath, BIN, ...args];
+  // bash sets the limit, then becomes node: the same pid, for signals.
+  const [command, ...argv] =
+    limit === undefined ? node : ['bash', '-c', `ulimit -f ${limit}; exec "$@"`, 'bash', ...node];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
