@@ -16,31 +16,29 @@ export const MAX_APE_ITEMS = 1000;
 const PREAMBLE = 'APETAGEX';
 const TOO_MANY = `more than ${MAX_APE_ITEMS} APE tag items`;
 const TAG_BYTES = 32;
-/** Blocks of a WavPack file walked to find where its audio ends. */
-const MAX_WAVPACK_BLOCKS = 1_000_000;
-/** Bytes of a Musepack file read at a time when it is looked through. */
+/** Bytes of a file read at a time when it is looked through. */
 const SCAN_BYTES = 1 << 20;
 
 /**
  * Why the APEv2 tags of `path` have too many items, or null. Looked for
  * where music-metadata looks: at the end of any file (before an ID3v1
- * tag and Lyrics3 block, and at its very end), after the audio of a
- * WavPack or Monkey's Audio file, and anywhere in a Musepack one.
+ * tag and Lyrics3 block, and at its very end), at its start (where its
+ * WavPack reader, chosen by a `.wv` name, looks when no block is
+ * there), and anywhere in a WavPack, Monkey's Audio or Musepack one.
  */
 export async function apeItemProblem(path: string): Promise<string | null> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const places = new Set([size - TAG_BYTES, (await beforeAppended(file, size)) - TAG_BYTES]);
-    const after = await afterAudio(file);
-    if (after !== null) places.add(after);
+    const appended = await beforeAppended(file, size);
+    const places = new Set([0, size - TAG_BYTES, appended - TAG_BYTES]);
     for (const at of places) {
       if (at < 0) continue;
       const tag = await readAt(file, at, TAG_BYTES);
       if (tag.length < TAG_BYTES || tag.toString('latin1', 0, 8) !== PREAMBLE) continue;
       if (tag.readUInt32LE(16) > MAX_APE_ITEMS) return TOO_MANY;
     }
-    return (await isMusepack(file)) ? musepackProblem(file, size) : null;
+    return (await tagAfterAudio(file)) ? scanProblem(file, size) : null;
   } finally {
     await file.close();
   }
@@ -58,36 +56,16 @@ async function beforeAppended(file: FileHandle, size: number): Promise<number> {
   return end;
 }
 
-/** Where the audio of a WavPack or Monkey's Audio file ends, or null. */
-async function afterAudio(file: FileHandle): Promise<number | null> {
-  const head = await readAt(file, 0, 52);
-  const id = head.toString('latin1', 0, 4);
-  if (id === 'wvpk') {
-    let at = 0;
-    for (let blocks = 0; blocks < MAX_WAVPACK_BLOCKS; blocks++) {
-      const block = await readAt(file, at, 8);
-      if (block.length < 8 || block.toString('latin1', 0, 4) !== 'wvpk') return at;
-      at += 8 + block.readUInt32LE(4);
-    }
-    return at;
-  }
-  if (id === 'MAC ' && head.length === 52) {
-    const [descriptor, header, seekTable, headerData, frames, framesHigh, ending] = [
-      8, 12, 16, 20, 24, 28, 32,
-    ].map((at) => head.readUInt32LE(at));
-    return (
-      descriptor + header + seekTable + headerData + frames + framesHigh * 2 ** 32 + ending
-    );
-  }
-  return null;
-}
-
 /**
- * Whether the stream, after any ID3v2 tags, is Musepack (SV7 `MP+`, SV8
- * `MPCK`): music-metadata reads a tag where its audio ends, which only
- * a walk of its frames (bit-packed in SV7) finds.
+ * Whether music-metadata reads a tag where the file's audio ends, which
+ * only a walk of its frames would find: WavPack (`wvpk` blocks), Monkey's
+ * Audio (`MAC `, where it takes any version's header for a 3.98 one and
+ * counts the descriptor's sizes its own way) and, after any ID3v2 tags,
+ * Musepack (SV7 `MP+` bit-packed frames, SV8 `MPCK`).
  */
-async function isMusepack(file: FileHandle): Promise<boolean> {
+async function tagAfterAudio(file: FileHandle): Promise<boolean> {
+  const id = (await readAt(file, 0, 4)).toString('latin1');
+  if (id === 'wvpk' || id === 'MAC ') return true;
   const at = await afterLeadingId3(file);
   if (typeof at === 'string') return false;
   const magic = (await readAt(file, at, 4)).toString('latin1');
@@ -95,12 +73,12 @@ async function isMusepack(file: FileHandle): Promise<boolean> {
 }
 
 /**
- * Any APE tag in a Musepack file with too many items, wherever it lies:
- * its frames are not walked, the file is read through a MiB at a time
- * (a real one is a few MB), and what only reads as a tag in its audio
- * leaves its tags unread, nothing more.
+ * Any APE tag in the file with too many items, wherever it lies: its
+ * frames are not walked, the file is read through a MiB at a time, and
+ * what only reads as a tag in its audio leaves its tags unread, nothing
+ * more.
  */
-async function musepackProblem(file: FileHandle, size: number): Promise<string | null> {
+async function scanProblem(file: FileHandle, size: number): Promise<string | null> {
   for (let start = 0; start < size; start += SCAN_BYTES) {
     // Each chunk runs a tag's count past its end: one across two is seen.
     const chunk = await readAt(file, start, SCAN_BYTES + 20);

@@ -267,6 +267,38 @@ test('an APE tag of too many items after Musepack audio is not read for tags', a
   assert.equal(read.fields.Title, 'Deep Water');
 });
 
+// Monkey's Audio: music-metadata takes any header for a 3.98 one and
+// skips its fixed 24-byte APE_HEADER, whatever headerBytes says, and
+// no frame bytes past 4 GiB; WavPack's reader, chosen by a `.wv` name,
+// reads a tag at the start when no block is there.
+test("an APE tag of too many items where Monkey's Audio or WavPack reads it", async () => {
+  const descriptor = Buffer.alloc(52);
+  descriptor.write('MAC ', 0, 'latin1');
+  descriptor.writeUInt32LE(3990, 4);
+  descriptor.writeUInt32LE(52, 8);
+  const header = Buffer.alloc(24);
+  const highFrames = Buffer.from(descriptor);
+  highFrames.writeUInt32LE(24, 12);
+  highFrames.writeUInt32LE(1, 28);
+  const junk = Buffer.alloc(64, 0x55);
+  const warning = `tags not read: more than ${MAX_APE_ITEMS} APE tag items`;
+  for (const [name, start] of [
+    ['mac no header bytes', [descriptor, header]],
+    ['mac frames past 4 GiB', [highFrames, header]],
+    ['no blocks.wv', []],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat([...start, apeTag(MAX_APE_ITEMS + 1, true), junk]));
+    assert.deepEqual((await readTags(path)).warnings, [warning], name);
+  }
+  // A real WavPack file's tags are read as before.
+  const wv = join(dir, 'titled.wv');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', '-metadata', 'title=Deep Water', wv]);
+  const read = await readTags(wv);
+  assert.deepEqual(read.warnings, []);
+  assert.equal(read.fields.Title, 'Deep Water');
+});
+
 /** An APEv2 tag (its header, then its one item) holding a Title. */
 function titleTag(title: string): Buffer {
   const value = Buffer.from(title, 'latin1');
