@@ -14,11 +14,22 @@ export function baseUrlProblem(parsed: URL): string | undefined {
   if (parsed.username || parsed.password) {
     return 'holds a user name or password; the token is the only credential';
   }
-  if (parsed.search || parsed.hash) return 'holds a query or fragment (? or #)';
+  // An empty one too (`…/ingest?`): `search` and `hash` are '' for it, but
+  // the base joined with `/` lost its path prefix all the same. A parsed
+  // URL holds `?` or `#` nowhere else.
+  if (/[?#]/.test(parsed.href)) return 'holds a query or fragment (? or #)';
   return undefined;
 }
 
-/** The URL to show in a message: any password replaced by `***`. */
+/**
+ * The URL to show in a message: any password replaced by `***`. It ends
+ * at the authority's last `@` (`http://ops:p@ss@host` has the password
+ * `p@ss`); in what is not a URL at all, at the last `@` there is (a `/`
+ * in a password, `http://ops:a/b@host`, makes it none).
+ */
 export function shownUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
+  const userinfo = URL.canParse(url)
+    ? /^([a-z][a-z0-9+.-]*:\/\/[^/?#\\@:]*:)[^/?#\\]*@/i
+    : /^([a-z][a-z0-9+.-]*:\/\/[^/?#\\@:]*:).*@/i;
+  return url.replace(userinfo, '$1***@');
 }

@@ -21,8 +21,14 @@ describe('new IngestClient', () => {
     const cases = [
       ['http://ops:s3cret@127.0.0.1:8080', 'user name or password', 'http://ops:***@'],
       ['http://ops@127.0.0.1:8080', 'user name or password', 'http://ops@'],
+      // The password ends at the last `@`; a `/` in one leaves no URL.
+      ['http://ops:s3cret@s3cret@127.0.0.1:8080', 'user name or password', 'ops:***@127'],
+      ['http://ops:s3cret/s3cret@127.0.0.1:8080', 'not a URL', 'http://ops:***@127'],
       ['https://example.com/ingest?x=1', 'query or fragment', '?x=1'],
       ['https://example.com/ingest#top', 'query or fragment', '#top'],
+      // Empty, yet the base joined with `/` lost its path prefix all the same.
+      ['https://example.com/ingest?', 'query or fragment', 'ingest?'],
+      ['https://example.com/ingest#', 'query or fragment', 'ingest#'],
     ];
     for (const [url, problem, shown] of cases) {
       assert.throws(
