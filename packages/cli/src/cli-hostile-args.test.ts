@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -78,8 +79,33 @@ describe('ingest given hostile arguments or answers', { timeout: 120_000 }, () =
 
     const dashed = await runIngest(['publish', '--timeout', '-5'], env());
     assert.equal(dashed.code, 1, dashed.stderr);
-    assert.match(dashed.stderr, /^ingest: Option '--timeout' argument is ambiguous\. Did you/);
-    assert.equal(dashed.stderr.trimEnd().split('\n').length, 1, dashed.stderr);
+    assert.equal(dashed.stderr, 'ingest: --timeout must be a positive number: -5\n');
+  });
+
+  it('refuses a negative or dashed --job as it does any other bad id', async () => {
+    calls.length = 0;
+    for (const [command, id] of [['status', '-1'], ['list', '-x'], ['publish', '-0']]) {
+      const result = await runIngest([command, '--job', id, '--json'], env());
+
+      assert.equal(result.code, 1, result.stderr);
+      assert.deepEqual(jsonOf(result), {
+        error: `--job must be a positive integer: ${id}`,
+        code: 'usage',
+      });
+    }
+    assert.deepEqual(calls, []);
+  });
+
+  it('prints its version for --version and -V, exit 0', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    for (const args of [['--version'], ['-V'], ['status', '--version']]) {
+      const result = await runIngest(args, env());
+
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, `ingest ${version}\n`, args.join(' '));
+    }
   });
 
   it('names the option meant for a mistyped one, or the commands that take it', async () => {

@@ -47,3 +47,12 @@ export function visible(text: string): string {
     return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
   });
 }
+
+/**
+ * A name (a file's, a URL) as one line: a line break or tab in it as
+ * `\n`, `\t` (the rest as visible() has it), so a crafted name cannot
+ * print a line of its own, such as a fake `uploaded …`.
+ */
+export function oneLine(name: string): string {
+  return name.replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}

@@ -59,4 +59,19 @@ describe('ingest upload of a folder holding entries that are no file', () => {
       `ingest: named pipes (FIFOs): 1 in folders left out (${path.join(album, 'pipe.wav')})`,
     ]);
   });
+
+  it('shows a line break in a file name as \\n, so it cannot fake a line', async () => {
+    const evil = path.join(dir, 'evil\nuploaded fake.wav -> upload 9 [mp3]\t.wav');
+    await writeFile(evil, 'not really audio');
+    const result = await runIngest(['upload', evil], env);
+
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 2, result.stdout);
+    const shown = /^uploaded \S*evil\\nuploaded fake\.wav -> upload 9 \[mp3\]\\t\.wav -> /;
+    assert.match(lines[0], shown);
+
+    const json = await runIngest(['upload', evil, '--json'], env);
+    assert.equal(jsonOf(json).uploads[0].source, evil);
+  });
 });

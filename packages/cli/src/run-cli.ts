@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   IngestApiError,
@@ -32,12 +33,14 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 };
 
 const GLOBAL_HELP = `  --url URL       gateway base URL (or INGEST_URL)
   --token TOKEN   site API token (or INGEST_TOKEN)
   --json          print one JSON document on stdout and nothing else
-  -h, --help      this help`;
+  -h, --help      this help
+  -V, --version   print the version and exit`;
 
 const EXIT_HELP = `Exit codes: 0 ok, 1 usage (or a local error such as an unwritable
 folder, or nothing there to download), 2 API error, 3 job completed with
@@ -47,7 +50,7 @@ full (upload), 130 interrupted.`;
 
 /** Runs one command line; answers the exit code. */
 export async function runCli(given: string[], io: CliIo): Promise<ExitCode> {
-  const argv = tokenValuesJoined(given);
+  const argv = dashedValuesJoined(given);
   const json = argv.includes('--json');
   const out = new CliOutput(io.stdout, io.stderr, json);
   try {
@@ -64,10 +67,13 @@ async function dispatch(
 ): Promise<ExitCode> {
   const name = commandName(argv);
   const command = COMMANDS.find((c) => c.name === name);
+  const helpAsked = argv.includes('--help') || argv.includes('-h');
+  if (name === undefined && !helpAsked && (argv.includes('--version') || argv.includes('-V'))) {
+    return version(io, out);
+  }
   if (!command) {
     if (name === undefined || name === 'help') {
-      const asked =
-        name === 'help' || argv.includes('--help') || argv.includes('-h');
+      const asked = name === 'help' || helpAsked;
       (asked ? io.stdout : io.stderr).write(overview());
       if (asked) return EXIT.ok;
       // `--json` promises a document on stdout, on this path too.
@@ -82,6 +88,7 @@ async function dispatch(
     io.stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
     return EXIT.ok;
   }
+  if (values.version) return version(io, out);
   const operands = positionals.slice(1);
   if (operands.length > 0 && !command.takesOperands) {
     throw new CliUsageError(
@@ -109,19 +116,38 @@ async function dispatch(
   });
 }
 
+/** `ingest --version`: this package's version, as `ingest 0.1.0`. */
+function version(io: CliIo, out: CliOutput): ExitCode {
+  const manifest = new URL('../package.json', import.meta.url);
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+  if (out.json) out.result({ version });
+  else io.stdout.write(`ingest ${version}\n`);
+  return EXIT.ok;
+}
+
+/** Options taking a number, which parseArgs refused as `--job -1`. */
+const NUMBER_OPTIONS = ['--job', '--timeout', '--interval', '--slot-wait'];
+
 /**
  * `--token X` as `--token=X`. A token may start with a dash (`npm start`
  * and `site:create` make base64url ones, `-` among their letters), and
  * parseArgs refused `--token -eaD…` as an option without its value.
  * `--token` always takes one, so the next word is it; after `--` nothing
- * is an option.
+ * is an option. So is a number option's next word starting with one
+ * dash, not a short option (`--job -1`): Node called it "ambiguous",
+ * where the option's own check says what it takes.
  */
-function tokenValuesJoined(argv: string[]): string[] {
+function dashedValuesJoined(argv: string[]): string[] {
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--') return [...joined, ...argv.slice(i)];
-    if (argv[i] === '--token' && i + 1 < argv.length) {
-      joined.push(`--token=${argv[i + 1]}`);
+    const next = argv[i + 1] ?? '';
+    const dashed = /^-(?!-)/.test(next) && !['-h', '-V'].includes(next);
+    if (
+      i + 1 < argv.length &&
+      (argv[i] === '--token' || (NUMBER_OPTIONS.includes(argv[i]) && dashed))
+    ) {
+      joined.push(`${argv[i]}=${argv[i + 1]}`);
       i += 1;
     } else {
       joined.push(argv[i]);

@@ -7,6 +7,7 @@ import {
   type Meta,
   type UploadResult,
 } from '@ingest/client';
+import { oneLine } from '../cli-output';
 import type { Command, CommandContext } from '../command';
 import { describeError } from '../describe-error';
 import { CliUsageError, EXIT, type ExitCode } from '../exit-codes';
@@ -158,24 +159,25 @@ for its file. Uploads run one at a time.`,
       }
       outcome = alreadyInJob(outcome, sentBy);
       outcomes.push(outcome);
+      const source = oneLine(outcome.source);
       if ('already_in_job' in outcome) {
         out.note(
-          `${outcome.source}: already in the job as upload ${outcome.upload_id} ` +
+          `${source}: already in the job as upload ${outcome.upload_id} ` +
             '(the same bytes); not sent again' +
             (Object.keys(meta).length > 0 ? ', its metadata not changed' : ''),
         );
       } else if ('error' in outcome) {
-        out.note(`${outcome.source}: ${outcome.error} [${outcome.code}]`);
+        out.note(`${source}: ${outcome.error} [${outcome.code}]`);
         if (outcome.code === 'quota_exceeded') out.note(QUOTA_FULL);
         if (FATAL_CODES.has(outcome.code)) break;
       } else {
         // Same stem, another extension: the gateway made it a source of
         // an upload of this run (README, "Secondary sources").
         const first = sentBy.get(outcome.upload_id);
-        const added = first ? ` (a source of ${first}'s upload)` : '';
+        const added = first ? ` (a source of ${oneLine(first)}'s upload)` : '';
         sentBy.set(outcome.upload_id, first ?? outcome.source);
         out.line(
-          `uploaded ${outcome.source} -> upload ${outcome.upload_id} ` +
+          `uploaded ${source} -> upload ${outcome.upload_id} ` +
             `[${outcome.formats.join(',')}]${added}`,
         );
       }
